@@ -1,0 +1,40 @@
+/* ag-completion-queue-private.h: many producers, one consumer
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "ag-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AgNode AgNode;
+
+/* What a node does when it reaches the engine's thread. @engine is NULL when
+ * the engine is gone: the node then only releases what it holds. */
+typedef void (*AgNodeFunc) (AgNode   *node,
+                            AgEngine *engine);
+
+/* Embedded in whatever travels the completion queue, so pushing allocates
+ * nothing. A node is in at most one queue at a time. */
+struct _AgNode
+{
+  AgNode     *next;
+  AgNodeFunc  deliver;
+};
+
+typedef struct _AgCompletionQueue AgCompletionQueue;
+
+AgCompletionQueue *_ag_completion_queue_new      (GMainContext      *context);
+AgCompletionQueue *_ag_completion_queue_ref      (AgCompletionQueue *self);
+void               _ag_completion_queue_unref    (AgCompletionQueue *self);
+void               _ag_completion_queue_push     (AgCompletionQueue *self,
+                                                  AgNode            *node);
+AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self);
+gboolean           _ag_completion_queue_is_empty (AgCompletionQueue *self);
+void               _ag_completion_queue_close    (AgCompletionQueue *self);
+
+G_END_DECLS

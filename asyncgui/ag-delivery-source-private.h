@@ -1,0 +1,21 @@
+/* ag-delivery-source-private.h: the one GSource that brings results home
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ag-completion-queue-private.h"
+
+G_BEGIN_DECLS
+
+GSource  *_ag_delivery_source_new            (AgEngine          *engine,
+                                              AgCompletionQueue *queue);
+void      _ag_delivery_source_set_budget_us  (GSource           *source,
+                                              int                budget_us);
+gboolean  _ag_delivery_source_is_delivering  (GSource           *source);
+void      _ag_delivery_source_hold_notify    (GSource           *source,
+                                              GObject           *object);
+void      _ag_delivery_source_detach_engine  (GSource           *source);
+
+G_END_DECLS

@@ -1,0 +1,26 @@
+/* ag-engine-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ag-engine.h"
+#include "ag-executor-private.h"
+
+G_BEGIN_DECLS
+
+AgCompletionQueue *_ag_engine_get_queue      (AgEngine *self);
+void               _ag_engine_submit_work    (AgEngine *self,
+                                              AgWork   *work);
+int                _ag_engine_get_n_threads  (AgEngine *self);
+void               _ag_engine_hold_notify    (AgEngine *self,
+                                              GObject  *object);
+gboolean           _ag_engine_is_delivering  (AgEngine *self);
+gboolean           _ag_engine_is_disposed    (AgEngine *self);
+void               _ag_engine_track          (AgEngine *self,
+                                              GList    *running_link);
+void               _ag_engine_untrack        (AgEngine *self,
+                                              GList    *running_link);
+
+G_END_DECLS

@@ -1,0 +1,70 @@
+/* ag-engine.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _AgTask AgTask;
+
+/**
+ * AG_ENGINE_DEFAULT_PRIORITY:
+ *
+ * The priority an engine delivers results at unless told otherwise: one step
+ * below GTK's redraw priority (%G_PRIORITY_HIGH_IDLE + 20), so a frame that
+ * is due is always drawn before more results are delivered.
+ *
+ * Since: 1.0
+ */
+#define AG_ENGINE_DEFAULT_PRIORITY (G_PRIORITY_HIGH_IDLE + 30)
+
+/**
+ * AG_ENGINE_DEFAULT_BUDGET_US:
+ *
+ * How many microseconds one delivery dispatch may spend on the engine's
+ * thread unless told otherwise.
+ *
+ * Since: 1.0
+ */
+#define AG_ENGINE_DEFAULT_BUDGET_US 2000
+
+#define AG_TYPE_ENGINE (ag_engine_get_type ())
+
+G_DECLARE_FINAL_TYPE (AgEngine, ag_engine, AG, ENGINE, GObject)
+
+AgEngine     *ag_engine_new                (void);
+AgEngine     *ag_engine_new_for_context    (GMainContext        *context);
+AgEngine     *ag_engine_get_default        (void);
+
+GMainContext *ag_engine_get_context        (AgEngine            *self);
+int           ag_engine_get_max_threads    (AgEngine            *self);
+void          ag_engine_set_max_threads    (AgEngine            *self,
+                                            int                  max_threads);
+int           ag_engine_get_max_processes  (AgEngine            *self);
+void          ag_engine_set_max_processes  (AgEngine            *self,
+                                            int                  max_processes);
+int           ag_engine_get_priority       (AgEngine            *self);
+void          ag_engine_set_priority       (AgEngine            *self,
+                                            int                  priority);
+int           ag_engine_get_budget_us      (AgEngine            *self);
+void          ag_engine_set_budget_us      (AgEngine            *self,
+                                            int                  budget_us);
+
+void          ag_engine_run_async          (AgEngine            *self,
+                                            AgTask              *task,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+GValue       *ag_engine_run_finish         (AgEngine            *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,59 @@
+/* ag-error.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * AG_ERROR:
+ *
+ * The error domain of asyncgui.
+ *
+ * Cancellation is reported as %G_IO_ERROR_CANCELLED and timeouts as
+ * %G_IO_ERROR_TIMED_OUT; this domain covers the rest.
+ *
+ * Since: 1.0
+ */
+#define AG_ERROR (ag_error_quark ())
+
+/**
+ * AgError:
+ * @AG_ERROR_FAILED: a task failed and no more specific code applies.
+ * @AG_ERROR_NO_RESULT: a task function returned without returning a value
+ *   or an error.
+ * @AG_ERROR_ALREADY_STARTED: a task was run although it had already been run.
+ * @AG_ERROR_ENGINE_DISPOSED: the engine was shut down before the work could
+ *   run.
+ * @AG_ERROR_WOULD_DEADLOCK: a blocking wait was asked for where it could
+ *   never finish, such as on the engine's own thread while it delivers.
+ * @AG_ERROR_WORKER_CRASHED: a worker process died while running a task.
+ * @AG_ERROR_PROTOCOL: a worker process sent bytes that do not follow the
+ *   worker protocol.
+ *
+ * Error codes in the %AG_ERROR domain.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  AG_ERROR_FAILED,
+  AG_ERROR_NO_RESULT,
+  AG_ERROR_ALREADY_STARTED,
+  AG_ERROR_ENGINE_DISPOSED,
+  AG_ERROR_WOULD_DEADLOCK,
+  AG_ERROR_WORKER_CRASHED,
+  AG_ERROR_PROTOCOL,
+} AgError;
+
+GQuark ag_error_quark (void);
+
+G_END_DECLS

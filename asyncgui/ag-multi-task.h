@@ -1,0 +1,75 @@
+/* ag-multi-task.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include "ag-task.h"
+
+G_BEGIN_DECLS
+
+/**
+ * AgMapFunc:
+ * @item: (nullable): the input: an element of the array, or an object of
+ *   the list model
+ * @result: (out caller-allocates): an unset value to initialize and set
+ * @user_data: the data given with the function
+ * @cancellable: (nullable): the multi-task's cancellable
+ * @error: return location for an error
+ *
+ * Turns one input of a mapping [class@MultiTask] into one value. It runs on
+ * a worker thread (on the engine's thread in serial mode), possibly on
+ * several threads at once, so it must not touch state of the engine's
+ * thread.
+ *
+ * Returns: %TRUE with @result set, or %FALSE with @error set
+ *
+ * Since: 1.0
+ */
+typedef gboolean (*AgMapFunc) (gpointer       item,
+                               GValue        *result,
+                               gpointer       user_data,
+                               GCancellable  *cancellable,
+                               GError       **error);
+
+#define AG_TYPE_MULTI_TASK (ag_multi_task_get_type ())
+
+G_DECLARE_FINAL_TYPE (AgMultiTask, ag_multi_task, AG, MULTI_TASK, AgTask)
+
+AgMultiTask *ag_multi_task_new                (void);
+AgMultiTask *ag_multi_task_new_map            (GPtrArray       *inputs,
+                                               AgMapFunc        func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+AgMultiTask *ag_multi_task_new_map_model      (GListModel      *inputs,
+                                               AgMapFunc        func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+
+void         ag_multi_task_add                (AgMultiTask     *self,
+                                               AgTask          *task);
+
+guint        ag_multi_task_get_max_workers    (AgMultiTask     *self);
+void         ag_multi_task_set_max_workers    (AgMultiTask     *self,
+                                               guint            max_workers);
+gboolean     ag_multi_task_get_skip_errors    (AgMultiTask     *self);
+void         ag_multi_task_set_skip_errors    (AgMultiTask     *self,
+                                               gboolean         skip_errors);
+gboolean     ag_multi_task_get_unordered      (AgMultiTask     *self);
+void         ag_multi_task_set_unordered      (AgMultiTask     *self,
+                                               gboolean         unordered);
+
+guint        ag_multi_task_get_n_finished     (AgMultiTask     *self);
+guint        ag_multi_task_get_n_failed       (AgMultiTask     *self);
+gboolean     ag_multi_task_get_child_value    (AgMultiTask     *self,
+                                               guint            position,
+                                               GValue          *value,
+                                               GError         **error);
+GArray      *ag_multi_task_get_values         (AgMultiTask     *self);
+
+G_END_DECLS

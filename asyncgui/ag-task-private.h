@@ -1,0 +1,38 @@
+/* ag-task-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ag-task.h"
+#include "ag-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AgMultiTask AgMultiTask;
+
+void      _ag_task_start              (AgTask              *self,
+                                       AgEngine            *engine,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+AgEngine *_ag_task_get_engine         (AgTask              *self);
+gboolean  _ag_task_is_cancel_requested(AgTask              *self);
+void      _ag_task_return_take_value  (AgTask              *self,
+                                       GValue              *value);
+void      _ag_task_abandon            (AgTask              *self);
+void      _ag_task_set_parent         (AgTask              *self,
+                                       AgMultiTask         *parent,
+                                       guint                position);
+gboolean  _ag_task_get_parent         (AgTask              *self,
+                                       AgMultiTask        **parent,
+                                       guint               *position);
+AgTask   *_ag_task_new_view           (void);
+void      _ag_task_settle_view        (AgTask              *self,
+                                       const GValue        *value,
+                                       const GError        *error);
+void      _ag_task_set_progress_now   (AgTask              *self,
+                                       double               progress);
+
+G_END_DECLS

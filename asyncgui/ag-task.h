@@ -1,0 +1,141 @@
+/* ag-task.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * AgTaskState:
+ * @AG_TASK_PENDING: created, not run yet.
+ * @AG_TASK_RUNNING: handed to an engine and not finished.
+ * @AG_TASK_SUCCEEDED: finished with a value.
+ * @AG_TASK_FAILED: finished with an error.
+ * @AG_TASK_CANCELLED: finished because it was cancelled; its error is
+ *   %G_IO_ERROR_CANCELLED.
+ *
+ * Where a task is in its life. A task moves forward only: it ends exactly
+ * once, in one of the three final states.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  AG_TASK_PENDING,
+  AG_TASK_RUNNING,
+  AG_TASK_SUCCEEDED,
+  AG_TASK_FAILED,
+  AG_TASK_CANCELLED,
+} AgTaskState;
+
+/**
+ * AgTaskFunc:
+ * @task: the task being run
+ * @user_data: the data given with the function
+ * @cancellable: (nullable): the task's cancellable, to check in long loops
+ *
+ * The work of a task. It ends the task by calling one of the
+ * `ag_task_return_*()` functions exactly once, either before it returns or,
+ * for a task made with [ctor@Task.new_main], later from an asynchronous
+ * callback.
+ *
+ * A function given to [ctor@Task.new] runs on a worker thread (on the
+ * engine's thread in serial mode); one given to [ctor@Task.new_main] runs on
+ * the engine's context.
+ *
+ * Since: 1.0
+ */
+typedef void (*AgTaskFunc) (AgTask       *task,
+                            gpointer      user_data,
+                            GCancellable *cancellable);
+
+#define AG_TYPE_TASK (ag_task_get_type ())
+
+G_DECLARE_DERIVABLE_TYPE (AgTask, ag_task, AG, TASK, GObject)
+
+/**
+ * AgTaskClass:
+ *
+ * The class of [class@Task]. Its slots are for the library's own task kinds
+ * and are not meant to be overridden elsewhere.
+ *
+ * Since: 1.0
+ */
+struct _AgTaskClass
+{
+  /*< private >*/
+  GObjectClass parent_class;
+
+  void (*start)  (AgTask *self);
+  void (*cancel) (AgTask *self);
+
+  gpointer _reserved[8];
+};
+
+AgTask        *ag_task_new              (AgTaskFunc      func,
+                                         gpointer        user_data,
+                                         GDestroyNotify  destroy);
+AgTask        *ag_task_new_main         (AgTaskFunc      func,
+                                         gpointer        user_data,
+                                         GDestroyNotify  destroy);
+AgTask        *ag_task_new_sleep        (guint           msec);
+
+AgTaskState    ag_task_get_state        (AgTask         *self);
+gboolean       ag_task_is_finished      (AgTask         *self);
+GCancellable  *ag_task_get_cancellable  (AgTask         *self);
+const GError  *ag_task_get_error        (AgTask         *self);
+const GValue  *ag_task_get_value        (AgTask         *self);
+int            ag_task_get_int          (AgTask         *self);
+gboolean       ag_task_get_boolean      (AgTask         *self);
+double         ag_task_get_double       (AgTask         *self);
+const char    *ag_task_get_string       (AgTask         *self);
+gpointer       ag_task_get_object       (AgTask         *self);
+GVariant      *ag_task_get_variant      (AgTask         *self);
+gpointer       ag_task_get_pointer      (AgTask         *self);
+
+double         ag_task_get_progress     (AgTask         *self);
+void           ag_task_set_progress     (AgTask         *self,
+                                         double          progress);
+const char    *ag_task_get_status_text  (AgTask         *self);
+void           ag_task_set_status_text  (AgTask         *self,
+                                         const char     *status_text);
+
+void           ag_task_return_value     (AgTask         *self,
+                                         const GValue   *value);
+void           ag_task_return_int       (AgTask         *self,
+                                         int             value);
+void           ag_task_return_boolean   (AgTask         *self,
+                                         gboolean        value);
+void           ag_task_return_double    (AgTask         *self,
+                                         double          value);
+void           ag_task_return_string    (AgTask         *self,
+                                         const char     *value);
+void           ag_task_return_object    (AgTask         *self,
+                                         gpointer        object);
+void           ag_task_return_variant   (AgTask         *self,
+                                         GVariant       *variant);
+void           ag_task_return_pointer   (AgTask         *self,
+                                         gpointer        pointer,
+                                         GDestroyNotify  destroy);
+void           ag_task_return_error     (AgTask         *self,
+                                         GError         *error);
+void           ag_task_return_new_error (AgTask         *self,
+                                         GQuark          domain,
+                                         int             code,
+                                         const char     *format,
+                                         ...) G_GNUC_PRINTF (4, 5);
+
+void           ag_task_cancel           (AgTask         *self);
+gboolean       ag_task_wait             (AgTask         *self,
+                                         gint64          timeout_us,
+                                         GError        **error);
+
+G_END_DECLS

@@ -1,0 +1,16 @@
+/* asyncgui.h: the one header to include
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#define ASYNCGUI_INSIDE
+# include "ag-error.h"
+# include "ag-engine.h"
+# include "ag-task.h"
+# include "ag-multi-task.h"
+# include "ag-enum-types.h"
+#undef ASYNCGUI_INSIDE
