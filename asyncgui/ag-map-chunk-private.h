@@ -25,6 +25,7 @@ struct _AgMapChunk
 {
   AgWork        work;
   AgMultiTask  *multi;      /* strong */
+  AgCompletionQueue *queue; /* strong */
   guint         start;
   guint         count;
   gpointer     *items;      /* count inputs; strong refs for list models */
@@ -38,9 +39,10 @@ struct _AgMapChunk
   GArray       *failures;   /* AgMapFailure, NULL when none */
 };
 
-AgMapChunk *_ag_map_chunk_new  (AgMultiTask *multi,
-                                guint        start,
-                                guint        count);
+AgMapChunk *_ag_map_chunk_new  (AgMultiTask       *multi,
+                                AgCompletionQueue *queue,
+                                guint              start,
+                                guint              count);
 void        _ag_map_chunk_free (AgMapChunk  *chunk);
 
 /* Implemented by ag-multi-task.c: the chunk is back on the engine's thread. */

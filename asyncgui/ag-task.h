@@ -13,6 +13,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _AgTask AgTask;
+
 /**
  * AgTaskState:
  * @AG_TASK_PENDING: created, not run yet.

@@ -1,0 +1,214 @@
+/* ag-delivery-source.c: the one GSource that brings results home
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "ag-delivery-source-private.h"
+
+/* Each engine attaches exactly one of these to its context. It is ready when
+ * the completion queue holds nodes or when a previous dispatch left some
+ * undelivered. A dispatch takes one snapshot of the queue and delivers from
+ * it until the budget is spent; what remains waits for the next iteration of
+ * the main loop, after anything of higher priority (input, layout, redraw)
+ * has had its turn. So a flood of results costs the GUI at most budget-us at
+ * a time, however large it is.
+ *
+ * Taking one snapshot per dispatch (rather than refilling while the budget
+ * lasts) also bounds coalescing: a task's progress node is queued at most
+ * once at a time, so it is delivered at most once per dispatch.
+ *
+ * Property notifications raised while delivering can be held: the object is
+ * frozen on first use and thawed when the dispatch ends, which turns a
+ * thousand "n-finished" changes into one notify. */
+
+typedef struct
+{
+  GSource            parent;
+  AgEngine          *engine;      /* weak; NULL once the engine is gone */
+  AgCompletionQueue *queue;       /* strong */
+  AgNode            *pending;     /* taken from the queue, not delivered yet */
+  AgNode            *pending_tail;
+  gint64             budget_us;
+  gboolean           delivering;
+  GHashTable        *held;        /* frozen objects to thaw after dispatch */
+} AgDeliverySource;
+
+static gboolean
+has_work (AgDeliverySource *self)
+{
+  return self->pending != NULL || !_ag_completion_queue_is_empty (self->queue);
+}
+
+static gboolean
+delivery_prepare (GSource *source,
+                  int     *timeout)
+{
+  *timeout = -1;
+  return has_work ((AgDeliverySource *) source);
+}
+
+static gboolean
+delivery_check (GSource *source)
+{
+  return has_work ((AgDeliverySource *) source);
+}
+
+static void
+take_snapshot (AgDeliverySource *self)
+{
+  AgNode *taken = _ag_completion_queue_take_all (self->queue);
+  AgNode *tail;
+
+  if (taken == NULL)
+    return;
+
+  for (tail = taken; tail->next != NULL; tail = tail->next)
+    ;
+
+  if (self->pending == NULL)
+    self->pending = taken;
+  else
+    self->pending_tail->next = taken;
+  self->pending_tail = tail;
+}
+
+static void
+thaw_held (AgDeliverySource *self)
+{
+  /* Thawing emits notifications, whose handlers may hold more objects:
+   * swap the array out first. */
+  while (g_hash_table_size (self->held) > 0)
+    {
+      g_autoptr(GHashTable) held = g_steal_pointer (&self->held);
+      GHashTableIter iter;
+      gpointer object;
+
+      self->held = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+      g_hash_table_iter_init (&iter, held);
+      while (g_hash_table_iter_next (&iter, &object, NULL))
+        g_object_thaw_notify (object);
+    }
+}
+
+static gboolean
+delivery_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     user_data)
+{
+  AgDeliverySource *self = (AgDeliverySource *) source;
+  gint64 deadline;
+
+  if (self->pending == NULL)
+    take_snapshot (self);
+
+  self->delivering = TRUE;
+  deadline = g_get_monotonic_time () + self->budget_us;
+
+  while (self->pending != NULL && self->engine != NULL)
+    {
+      AgNode *node = self->pending;
+
+      self->pending = node->next;
+      if (self->pending == NULL)
+        self->pending_tail = NULL;
+      node->next = NULL;
+
+      node->deliver (node, self->engine);
+
+      if (g_get_monotonic_time () >= deadline)
+        break;
+    }
+
+  self->delivering = FALSE;
+  thaw_held (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+release_pending (AgDeliverySource *self)
+{
+  while (self->pending != NULL)
+    {
+      AgNode *node = self->pending;
+
+      self->pending = node->next;
+      node->next = NULL;
+      node->deliver (node, NULL);
+    }
+  self->pending_tail = NULL;
+}
+
+static void
+delivery_finalize (GSource *source)
+{
+  AgDeliverySource *self = (AgDeliverySource *) source;
+
+  release_pending (self);
+  thaw_held (self);
+  g_clear_pointer (&self->held, g_hash_table_unref);
+  _ag_completion_queue_unref (self->queue);
+}
+
+static GSourceFuncs delivery_funcs = {
+  .prepare = delivery_prepare,
+  .check = delivery_check,
+  .dispatch = delivery_dispatch,
+  .finalize = delivery_finalize,
+};
+
+GSource *
+_ag_delivery_source_new (AgEngine          *engine,
+                         AgCompletionQueue *queue)
+{
+  GSource *source = g_source_new (&delivery_funcs, sizeof (AgDeliverySource));
+  AgDeliverySource *self = (AgDeliverySource *) source;
+
+  self->engine = engine;
+  self->queue = _ag_completion_queue_ref (queue);
+  self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
+  self->held = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  g_source_set_static_name (source, "[asyncgui] delivery");
+  g_source_set_priority (source, AG_ENGINE_DEFAULT_PRIORITY);
+
+  return source;
+}
+
+void
+_ag_delivery_source_set_budget_us (GSource *source,
+                                   int      budget_us)
+{
+  ((AgDeliverySource *) source)->budget_us = budget_us;
+}
+
+gboolean
+_ag_delivery_source_is_delivering (GSource *source)
+{
+  return ((AgDeliverySource *) source)->delivering;
+}
+
+void
+_ag_delivery_source_hold_notify (GSource *source,
+                                 GObject *object)
+{
+  AgDeliverySource *self = (AgDeliverySource *) source;
+
+  if (g_hash_table_contains (self->held, object))
+    return;
+
+  g_object_freeze_notify (object);
+  g_hash_table_add (self->held, g_object_ref (object));
+}
+
+/* The engine is going away: whatever is still pending is released undelivered. */
+void
+_ag_delivery_source_detach_engine (GSource *source)
+{
+  AgDeliverySource *self = (AgDeliverySource *) source;
+
+  self->engine = NULL;
+  release_pending (self);
+  thaw_held (self);
+}

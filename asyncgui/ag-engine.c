@@ -1,0 +1,737 @@
+/* ag-engine.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ag-engine-private.h"
+#include "ag-delivery-source-private.h"
+#include "ag-error.h"
+#include "ag-task-private.h"
+
+/**
+ * AgEngine:
+ *
+ * Runs slow work off the GUI thread and brings the results back to it
+ * without making the GUI drop a frame.
+ *
+ * An engine belongs to one [struct@GLib.MainContext], usually the GUI's. It
+ * owns a pool of worker threads and a single delivery source on its context.
+ * Work is described by a [class@Task]; [method@Engine.run_async] runs it,
+ * and the callback runs on the engine's context once the task has finished:
+ *
+ * ```c
+ * static void
+ * count_words (AgTask       *task,
+ *              gpointer      user_data,
+ *              GCancellable *cancellable)
+ * {
+ *   const char *path = user_data;
+ *   g_autoptr(GError) error = NULL;
+ *   g_autofree char *text = NULL;
+ *
+ *   // A worker thread: slow work is fine here, GTK calls are not.
+ *   if (!g_file_get_contents (path, &text, NULL, &error))
+ *     ag_task_return_error (task, g_steal_pointer (&error));
+ *   else
+ *     ag_task_return_int (task, count (text));
+ * }
+ *
+ * static void
+ * counted (GObject      *engine,
+ *          GAsyncResult *result,
+ *          gpointer      user_data)
+ * {
+ *   GtkLabel *label = user_data;
+ *   AgTask *task = AG_TASK (result);
+ *
+ *   // Back on the GUI thread.
+ *   if (ag_task_get_error (task) != NULL)
+ *     gtk_label_set_text (label, ag_task_get_error (task)->message);
+ *   else
+ *     gtk_label_set_text (label, g_strdup_printf ("%d words", ag_task_get_int (task)));
+ * }
+ *
+ * g_autoptr(AgTask) task = ag_task_new (count_words, g_strdup (path), g_free);
+ * ag_engine_run_async (ag_engine_get_default (), task, NULL, counted, label);
+ * ```
+ *
+ * Results come back through one [struct@GLib.Source] per engine. Workers
+ * push finished work onto a lock-free queue and wake the context once per
+ * batch, not once per result. The source runs at [property@Engine:priority],
+ * by default below GTK's redraw priority, and each dispatch stops after
+ * [property@Engine:budget-us] microseconds, so a frame that falls due is
+ * drawn before delivery continues, however many results are waiting.
+ *
+ * With [property@Engine:max-threads] set to 0 the engine is in serial mode:
+ * thread work runs on the engine's own thread, inside delivery, in the order
+ * it was submitted. Tests use it for determinism.
+ *
+ * Disposing an engine shuts it down: unfinished tasks end as cancelled, their
+ * callbacks are not invoked, and results that workers finish later are
+ * dropped.
+ *
+ * Since: 1.0
+ */
+
+struct _AgEngine
+{
+  GObject            parent_instance;
+
+  GMainContext      *context;
+  AgCompletionQueue *queue;
+  AgExecutor        *executor;
+  GSource           *delivery;
+  GQueue             running;     /* AgTask links, see _ag_engine_track() */
+  int                max_processes;
+  int                priority;
+  int                budget_us;
+  gboolean           disposed;
+};
+
+G_DEFINE_FINAL_TYPE (AgEngine, ag_engine, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  PROP_MAX_THREADS,
+  PROP_MAX_PROCESSES,
+  PROP_PRIORITY,
+  PROP_BUDGET_US,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+#define MAX_THREADS_LIMIT 1024
+#define MAX_BUDGET_US     G_USEC_PER_SEC
+
+static void
+ag_engine_constructed (GObject *object)
+{
+  AgEngine *self = AG_ENGINE (object);
+
+  G_OBJECT_CLASS (ag_engine_parent_class)->constructed (object);
+
+  if (self->context == NULL)
+    self->context = g_main_context_ref_thread_default ();
+
+  self->queue = _ag_completion_queue_new (self->context);
+  self->executor = _ag_executor_new (self->queue, g_get_num_processors ());
+  self->delivery = _ag_delivery_source_new (self, self->queue);
+  g_source_set_priority (self->delivery, self->priority);
+  _ag_delivery_source_set_budget_us (self->delivery, self->budget_us);
+  g_source_attach (self->delivery, self->context);
+}
+
+static void
+ag_engine_dispose (GObject *object)
+{
+  AgEngine *self = AG_ENGINE (object);
+
+  if (!self->disposed)
+    {
+      self->disposed = TRUE;
+
+      /* Order matters: first nothing more can be delivered, then every
+       * unfinished task is ended quietly, then the threads are let go. */
+      _ag_completion_queue_close (self->queue);
+      _ag_delivery_source_detach_engine (self->delivery);
+
+      while (self->running.head != NULL)
+        _ag_task_abandon (self->running.head->data);
+
+      g_source_destroy (self->delivery);
+      g_clear_pointer (&self->delivery, g_source_unref);
+      g_clear_pointer (&self->executor, _ag_executor_free);
+    }
+
+  G_OBJECT_CLASS (ag_engine_parent_class)->dispose (object);
+}
+
+static void
+ag_engine_finalize (GObject *object)
+{
+  AgEngine *self = AG_ENGINE (object);
+
+  g_clear_pointer (&self->queue, _ag_completion_queue_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (ag_engine_parent_class)->finalize (object);
+}
+
+static void
+ag_engine_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  AgEngine *self = AG_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_value_set_boxed (value, self->context);
+      break;
+    case PROP_MAX_THREADS:
+      g_value_set_int (value, ag_engine_get_max_threads (self));
+      break;
+    case PROP_MAX_PROCESSES:
+      g_value_set_int (value, self->max_processes);
+      break;
+    case PROP_PRIORITY:
+      g_value_set_int (value, self->priority);
+      break;
+    case PROP_BUDGET_US:
+      g_value_set_int (value, self->budget_us);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ag_engine_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  AgEngine *self = AG_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      self->context = g_value_dup_boxed (value);
+      break;
+    case PROP_MAX_THREADS:
+      ag_engine_set_max_threads (self, g_value_get_int (value));
+      break;
+    case PROP_MAX_PROCESSES:
+      ag_engine_set_max_processes (self, g_value_get_int (value));
+      break;
+    case PROP_PRIORITY:
+      ag_engine_set_priority (self, g_value_get_int (value));
+      break;
+    case PROP_BUDGET_US:
+      ag_engine_set_budget_us (self, g_value_get_int (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ag_engine_class_init (AgEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = ag_engine_constructed;
+  object_class->dispose = ag_engine_dispose;
+  object_class->finalize = ag_engine_finalize;
+  object_class->get_property = ag_engine_get_property;
+  object_class->set_property = ag_engine_set_property;
+
+  /**
+   * AgEngine:context:
+   *
+   * The main context results are delivered on. Unset at construction, it is
+   * the thread-default context of the constructing thread.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CONTEXT] =
+    g_param_spec_boxed ("context", NULL, NULL,
+                        G_TYPE_MAIN_CONTEXT,
+                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgEngine:max-threads:
+   *
+   * How many worker threads may run thread work at once. The default is the
+   * number of processors. 0 is serial mode: thread work runs on the engine's
+   * thread, inside delivery, in submission order.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_THREADS] =
+    g_param_spec_int ("max-threads", NULL, NULL,
+                      0, MAX_THREADS_LIMIT, g_get_num_processors (),
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgEngine:max-processes:
+   *
+   * How many worker processes may run at once. The default is the number of
+   * processors.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_PROCESSES] =
+    g_param_spec_int ("max-processes", NULL, NULL,
+                      1, MAX_THREADS_LIMIT, g_get_num_processors (),
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgEngine:priority:
+   *
+   * The priority results are delivered at. The default,
+   * %AG_ENGINE_DEFAULT_PRIORITY, is below GTK's redraw priority, so frames
+   * are drawn before more results are delivered.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PRIORITY] =
+    g_param_spec_int ("priority", NULL, NULL,
+                      G_PRIORITY_HIGH, G_PRIORITY_LOW, AG_ENGINE_DEFAULT_PRIORITY,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgEngine:budget-us:
+   *
+   * How many microseconds one delivery dispatch may spend on the engine's
+   * thread before it yields to the main loop. At least one result is
+   * delivered per dispatch, so 0 means one at a time.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BUDGET_US] =
+    g_param_spec_int ("budget-us", NULL, NULL,
+                      0, MAX_BUDGET_US, AG_ENGINE_DEFAULT_BUDGET_US,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ag_engine_init (AgEngine *self)
+{
+  self->max_processes = g_get_num_processors ();
+  self->priority = AG_ENGINE_DEFAULT_PRIORITY;
+  self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
+}
+
+/**
+ * ag_engine_new:
+ *
+ * Creates an engine that delivers on the thread-default main context of the
+ * calling thread.
+ *
+ * Returns: (transfer full): a new engine
+ *
+ * Since: 1.0
+ */
+AgEngine *
+ag_engine_new (void)
+{
+  return g_object_new (AG_TYPE_ENGINE, NULL);
+}
+
+/**
+ * ag_engine_new_for_context:
+ * @context: (nullable): the main context to deliver on, or %NULL for the
+ *   global default context
+ *
+ * Creates an engine that delivers on @context.
+ *
+ * Returns: (transfer full): a new engine
+ *
+ * Since: 1.0
+ */
+AgEngine *
+ag_engine_new_for_context (GMainContext *context)
+{
+  if (context == NULL)
+    context = g_main_context_default ();
+
+  return g_object_new (AG_TYPE_ENGINE, "context", context, NULL);
+}
+
+/**
+ * ag_engine_get_default:
+ *
+ * Gets the engine bound to the global default main context, the one GTK
+ * applications run. It is created on first use and lives as long as the
+ * process.
+ *
+ * Returns: (transfer none): the default engine
+ *
+ * Since: 1.0
+ */
+AgEngine *
+ag_engine_get_default (void)
+{
+  static AgEngine *default_engine;
+
+  if (g_once_init_enter (&default_engine))
+    g_once_init_leave (&default_engine,
+                       ag_engine_new_for_context (g_main_context_default ()));
+
+  return default_engine;
+}
+
+/**
+ * ag_engine_get_context:
+ * @self: an engine
+ *
+ * Gets the main context results are delivered on.
+ *
+ * Returns: (transfer none): the engine's main context
+ *
+ * Since: 1.0
+ */
+GMainContext *
+ag_engine_get_context (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
+
+  return self->context;
+}
+
+/**
+ * ag_engine_get_max_threads:
+ * @self: an engine
+ *
+ * Gets how many worker threads may run at once; 0 is serial mode.
+ *
+ * Returns: the thread limit
+ *
+ * Since: 1.0
+ */
+int
+ag_engine_get_max_threads (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
+
+  if (self->executor == NULL)
+    return 0;
+
+  return _ag_executor_get_max_threads (self->executor);
+}
+
+/**
+ * ag_engine_set_max_threads:
+ * @self: an engine
+ * @max_threads: how many worker threads may run at once, from 0 (serial
+ *   mode) to 1024
+ *
+ * Sets how many worker threads may run thread work at once. Work already
+ * handed to the threads finishes there; work submitted in serial mode runs
+ * on the engine's thread.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_max_threads (AgEngine *self,
+                           int       max_threads)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (max_threads >= 0 && max_threads <= MAX_THREADS_LIMIT);
+
+  if (self->executor == NULL || _ag_executor_get_max_threads (self->executor) == max_threads)
+    return;
+
+  _ag_executor_set_max_threads (self->executor, max_threads);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_THREADS]);
+}
+
+/**
+ * ag_engine_get_max_processes:
+ * @self: an engine
+ *
+ * Gets how many worker processes may run at once.
+ *
+ * Returns: the process limit
+ *
+ * Since: 1.0
+ */
+int
+ag_engine_get_max_processes (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
+
+  return self->max_processes;
+}
+
+/**
+ * ag_engine_set_max_processes:
+ * @self: an engine
+ * @max_processes: how many worker processes may run at once, from 1 to 1024
+ *
+ * Sets how many worker processes may run at once.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_max_processes (AgEngine *self,
+                             int       max_processes)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (max_processes >= 1 && max_processes <= MAX_THREADS_LIMIT);
+
+  if (self->max_processes == max_processes)
+    return;
+
+  self->max_processes = max_processes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PROCESSES]);
+}
+
+/**
+ * ag_engine_get_priority:
+ * @self: an engine
+ *
+ * Gets the priority results are delivered at.
+ *
+ * Returns: the delivery priority
+ *
+ * Since: 1.0
+ */
+int
+ag_engine_get_priority (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), AG_ENGINE_DEFAULT_PRIORITY);
+
+  return self->priority;
+}
+
+/**
+ * ag_engine_set_priority:
+ * @self: an engine
+ * @priority: the delivery priority, from %G_PRIORITY_HIGH to %G_PRIORITY_LOW
+ *
+ * Sets the priority results are delivered at. A priority above GTK's redraw
+ * priority (a smaller number than %G_PRIORITY_HIGH_IDLE + 20) lets a flood
+ * of results delay frames.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_priority (AgEngine *self,
+                        int       priority)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (priority >= G_PRIORITY_HIGH && priority <= G_PRIORITY_LOW);
+
+  if (self->priority == priority)
+    return;
+
+  self->priority = priority;
+  if (self->delivery != NULL)
+    g_source_set_priority (self->delivery, priority);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRIORITY]);
+}
+
+/**
+ * ag_engine_get_budget_us:
+ * @self: an engine
+ *
+ * Gets how many microseconds one delivery dispatch may take.
+ *
+ * Returns: the delivery budget in microseconds
+ *
+ * Since: 1.0
+ */
+int
+ag_engine_get_budget_us (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), AG_ENGINE_DEFAULT_BUDGET_US);
+
+  return self->budget_us;
+}
+
+/**
+ * ag_engine_set_budget_us:
+ * @self: an engine
+ * @budget_us: microseconds, from 0 to 1000000
+ *
+ * Sets how many microseconds one delivery dispatch may spend on the engine's
+ * thread before it yields to the main loop.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_budget_us (AgEngine *self,
+                         int       budget_us)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (budget_us >= 0 && budget_us <= MAX_BUDGET_US);
+
+  if (self->budget_us == budget_us)
+    return;
+
+  self->budget_us = budget_us;
+  if (self->delivery != NULL)
+    _ag_delivery_source_set_budget_us (self->delivery, budget_us);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUDGET_US]);
+}
+
+/**
+ * ag_engine_run_async:
+ * @self: an engine
+ * @task: a task that has not been run
+ * @cancellable: (nullable): cancels the task, like [method@Task.cancel]
+ * @callback: (scope async) (nullable): called on the engine's context when
+ *   the task has finished
+ * @user_data: (closure callback): data for @callback
+ *
+ * Runs @task. Thread work goes to a worker thread, a sleep starts its timer,
+ * a main-context task calls its function now. This never blocks; @callback
+ * runs exactly once, at a later delivery on the engine's context, and
+ * receives @task itself as the [iface@Gio.AsyncResult].
+ *
+ * A task runs once: running it again is a programming error, reported as
+ * %AG_ERROR_ALREADY_STARTED. An engine that has been disposed reports
+ * %AG_ERROR_ENGINE_DISPOSED.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_run_async (AgEngine            *self,
+                     AgTask              *task,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (AG_IS_TASK (task));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  if (self->disposed)
+    {
+      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
+                               AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
+                               _("The engine was shut down, so the task cannot run"));
+      return;
+    }
+
+  if (ag_task_get_state (task) != AG_TASK_PENDING)
+    {
+      g_critical ("%s: the task %p was already run; a task runs once", G_STRFUNC, task);
+      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
+                               AG_ERROR, AG_ERROR_ALREADY_STARTED,
+                               _("The task was already run; a task runs only once"));
+      return;
+    }
+
+  _ag_task_start (task, self, cancellable, callback, user_data);
+}
+
+/**
+ * ag_engine_run_finish:
+ * @self: an engine
+ * @result: the result given to the callback of [method@Engine.run_async]
+ * @error: return location for an error
+ *
+ * Gets the outcome of a task run with [method@Engine.run_async]. In C the
+ * typed getters of [class@Task] on `AG_TASK (result)` are often handier.
+ *
+ * Returns: (transfer full) (nullable): a copy of the task's value, or %NULL
+ *   with @error set if it failed or was cancelled, or %NULL without an
+ *   error if it succeeded without a value
+ *
+ * Since: 1.0
+ */
+GValue *
+ag_engine_run_finish (AgEngine      *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  AgTask *task;
+  const GValue *value;
+  GValue *copy;
+
+  g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (G_IS_TASK (result))
+    {
+      g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+      return g_task_propagate_pointer (G_TASK (result), error);
+    }
+
+  g_return_val_if_fail (AG_IS_TASK (result), NULL);
+  task = AG_TASK (result);
+  g_return_val_if_fail (ag_task_is_finished (task), NULL);
+
+  if (ag_task_get_error (task) != NULL)
+    {
+      if (error != NULL)
+        *error = g_error_copy (ag_task_get_error (task));
+      return NULL;
+    }
+
+  value = ag_task_get_value (task);
+  if (value == NULL)
+    return NULL;
+
+  copy = g_new0 (GValue, 1);
+  g_value_init (copy, G_VALUE_TYPE (value));
+  g_value_copy (value, copy);
+
+  return copy;
+}
+
+AgCompletionQueue *
+_ag_engine_get_queue (AgEngine *self)
+{
+  return self->queue;
+}
+
+void
+_ag_engine_submit_work (AgEngine *self,
+                        AgWork   *work)
+{
+  if (self->executor == NULL)
+    {
+      work->drop (work);
+      return;
+    }
+
+  _ag_executor_submit (self->executor, work);
+}
+
+int
+_ag_engine_get_n_threads (AgEngine *self)
+{
+  return ag_engine_get_max_threads (self);
+}
+
+/* Coalesces property notifications until the current dispatch ends. Outside
+ * delivery there is nothing to coalesce with, so notifications go out as
+ * usual. */
+void
+_ag_engine_hold_notify (AgEngine *self,
+                        GObject  *object)
+{
+  if (self->delivery != NULL && _ag_delivery_source_is_delivering (self->delivery))
+    _ag_delivery_source_hold_notify (self->delivery, object);
+}
+
+gboolean
+_ag_engine_is_delivering (AgEngine *self)
+{
+  return self->delivery != NULL && _ag_delivery_source_is_delivering (self->delivery);
+}
+
+gboolean
+_ag_engine_is_disposed (AgEngine *self)
+{
+  return self->disposed;
+}
+
+void
+_ag_engine_track (AgEngine *self,
+                  GList    *running_link)
+{
+  g_queue_push_tail_link (&self->running, running_link);
+}
+
+void
+_ag_engine_untrack (AgEngine *self,
+                    GList    *running_link)
+{
+  g_queue_unlink (&self->running, running_link);
+}

@@ -1,0 +1,1775 @@
+/* ag-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "ag-engine-private.h"
+#include "ag-enum-types.h"
+#include "ag-error.h"
+#include "ag-task-private.h"
+
+/**
+ * AgTask:
+ *
+ * One unit of work and its outcome.
+ *
+ * A task is made for one kind of work: [ctor@Task.new] runs a function on a
+ * worker thread, [ctor@Task.new_main] runs a function on the engine's
+ * context that may finish later from an asynchronous callback (so any GIO
+ * `_async`/`_finish` operation can be wrapped), [ctor@Task.new_sleep]
+ * waits, and [class@MultiTask] is made of other tasks. It is run once, with
+ * [method@Engine.run_async], and ends exactly once: succeeded with a value,
+ * failed with an error, or cancelled.
+ *
+ * The work function ends the task with one of the `ag_task_return_*()`
+ * calls. Those, [method@Task.set_progress], [method@Task.set_status_text]
+ * and [method@Task.cancel] may be called from any thread; everything else
+ * belongs to the engine's thread.
+ *
+ * ```c
+ * static void
+ * checksum_file (AgTask       *task,
+ *                gpointer      user_data,
+ *                GCancellable *cancellable)
+ * {
+ *   GFile *file = user_data;
+ *   g_autoptr(GError) error = NULL;
+ *   g_autoptr(GBytes) bytes = g_file_load_bytes (file, cancellable, NULL, &error);
+ *
+ *   if (bytes == NULL)
+ *     ag_task_return_error (task, g_steal_pointer (&error));
+ *   else
+ *     ag_task_return_string (task, g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes));
+ * }
+ *
+ * task = ag_task_new (checksum_file, g_object_ref (file), g_object_unref);
+ * ```
+ *
+ * Progress and status text set by a worker are coalesced: the latest value
+ * wins, and the task notifies `progress` at most once per delivery.
+ *
+ * Cancelling a running task ends it at the next delivery with
+ * %G_IO_ERROR_CANCELLED, even if its worker is still busy; what the worker
+ * returns afterwards is dropped. The worker can see the request through the
+ * cancellable it is given.
+ *
+ * A task is also the [iface@Gio.AsyncResult] given to the callback of
+ * [method@Engine.run_async].
+ *
+ * Since: 1.0
+ */
+
+typedef enum
+{
+  KIND_THREAD,
+  KIND_MAIN,
+  KIND_SLEEP,
+  KIND_VIEW,
+  KIND_SUBCLASS,
+} TaskKind;
+
+typedef struct
+{
+  TaskKind             kind;
+  AgTaskState          state;
+  int                  finished;            /* atomic: the state is final */
+
+  AgTaskFunc           func;
+  gpointer             func_data;
+  GDestroyNotify       func_destroy;
+  guint                sleep_msec;
+  GSource             *sleep_source;
+
+  AgEngine            *engine;              /* weak; cleared when the engine goes */
+  AgCompletionQueue   *queue;               /* set once, before any work runs */
+  GCancellable        *cancellable;         /* set once, before any work runs */
+  GCancellable        *outer_cancellable;
+  gulong               outer_handler;
+  GAsyncReadyCallback  callback;
+  gpointer             callback_data;
+  GList                running_link;
+
+  /* The outcome, once finished. */
+  GValue               value;
+  GError              *error;
+  GDestroyNotify       pointer_destroy;
+
+  /* Written by whichever thread wins `returned`, before complete_node is
+   * pushed; read on the engine's thread after it is delivered. */
+  int                  returned;            /* atomic */
+  int                  cancel_requested;    /* atomic */
+  int                  cancel_pushed;       /* atomic: cancel_node is queued once */
+  GValue               returned_value;
+  GError              *returned_error;
+  GDestroyNotify       returned_pointer_destroy;
+
+  AgWork               work;
+  AgNode               complete_node;
+  AgNode               progress_node;
+  AgNode               cancel_node;
+
+  GMutex               report_lock;         /* guards the reported_* fields */
+  double               reported_progress;
+  char                *reported_status;
+  gboolean             status_reported;
+  gboolean             report_queued;
+
+  double               progress;
+  char                *status_text;
+
+  AgMultiTask         *parent;              /* weak: the parent holds its children */
+  guint                position;
+} AgTaskPrivate;
+
+static void ag_task_async_result_iface_init (GAsyncResultIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (AgTask, ag_task, G_TYPE_OBJECT,
+                         G_ADD_PRIVATE (AgTask)
+                         G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
+                                                ag_task_async_result_iface_init))
+
+enum {
+  PROP_0,
+  PROP_STATE,
+  PROP_PROGRESS,
+  PROP_STATUS_TEXT,
+  PROP_ERROR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Blocking waits from other threads sleep on this pair; finishing a task
+ * only takes the lock when someone waits. */
+static GMutex wait_lock;
+static GCond wait_cond;
+static int n_waiters;  /* atomic */
+
+static inline AgTaskPrivate *
+get_priv (AgTask *self)
+{
+  return ag_task_get_instance_private (self);
+}
+
+static AgTask *
+task_from_priv (AgTaskPrivate *priv)
+{
+  return (AgTask *) ((char *) priv - AgTask_private_offset);
+}
+
+static gboolean
+is_final (AgTaskState state)
+{
+  return state == AG_TASK_SUCCEEDED || state == AG_TASK_FAILED || state == AG_TASK_CANCELLED;
+}
+
+static void
+clear_returned (AgTaskPrivate *priv)
+{
+  if (G_VALUE_HOLDS_POINTER (&priv->returned_value) && priv->returned_pointer_destroy != NULL)
+    priv->returned_pointer_destroy (g_value_get_pointer (&priv->returned_value));
+  priv->returned_pointer_destroy = NULL;
+  if (G_IS_VALUE (&priv->returned_value))
+    g_value_unset (&priv->returned_value);
+  g_clear_error (&priv->returned_error);
+}
+
+static void
+wake_waiters (void)
+{
+  if (g_atomic_int_get (&n_waiters) == 0)
+    return;
+
+  g_mutex_lock (&wait_lock);
+  g_cond_broadcast (&wait_cond);
+  g_mutex_unlock (&wait_lock);
+}
+
+static void
+stop_running (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->sleep_source != NULL)
+    {
+      g_source_destroy (priv->sleep_source);
+      g_clear_pointer (&priv->sleep_source, g_source_unref);
+    }
+
+  if (priv->outer_handler != 0)
+    {
+      g_cancellable_disconnect (priv->outer_cancellable, priv->outer_handler);
+      priv->outer_handler = 0;
+    }
+  g_clear_object (&priv->outer_cancellable);
+
+  if (priv->engine != NULL)
+    _ag_engine_untrack (priv->engine, &priv->running_link);
+}
+
+static void
+apply_report (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+  g_autofree char *status = NULL;
+  gboolean status_changed;
+  double progress;
+
+  g_mutex_lock (&priv->report_lock);
+  progress = priv->reported_progress;
+  status_changed = priv->status_reported;
+  status = g_steal_pointer (&priv->reported_status);
+  priv->status_reported = FALSE;
+  priv->report_queued = FALSE;
+  g_mutex_unlock (&priv->report_lock);
+
+  _ag_task_set_progress_now (self, progress);
+
+  if (status_changed && g_strcmp0 (status, priv->status_text) != 0)
+    {
+      g_free (priv->status_text);
+      priv->status_text = g_steal_pointer (&status);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS_TEXT]);
+    }
+}
+
+/* Ends the task on the engine's thread: sets the outcome, tells everyone
+ * once, and invokes the callback. @value is moved from, @error taken. */
+static void
+finish (AgTask      *self,
+        AgTaskState  state,
+        GValue      *value,
+        GError      *error)
+{
+  AgTaskPrivate *priv = get_priv (self);
+  GAsyncReadyCallback callback;
+  AgEngine *engine = priv->engine;
+
+  g_assert (is_final (state));
+  g_assert (!is_final (priv->state));
+
+  priv->state = state;
+  if (value != NULL && G_IS_VALUE (value))
+    {
+      priv->value = *value;
+      memset (value, 0, sizeof *value);
+      priv->pointer_destroy = g_steal_pointer (&priv->returned_pointer_destroy);
+    }
+  priv->error = error;
+  g_atomic_int_set (&priv->finished, TRUE);
+
+  stop_running (self);
+  wake_waiters ();
+
+  if (state == AG_TASK_SUCCEEDED && priv->report_queued)
+    apply_report (self);
+
+  if (priv->error != NULL)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+
+  callback = g_steal_pointer (&priv->callback);
+  if (callback != NULL)
+    callback (G_OBJECT (engine), G_ASYNC_RESULT (self), priv->callback_data);
+  priv->callback_data = NULL;
+
+  /* Drops the reference taken by _ag_task_start(). */
+  g_object_unref (self);
+}
+
+static void
+finish_cancelled (AgTask *self)
+{
+  AG_TASK_GET_CLASS (self)->cancel (self);
+
+  /* The subclass may have finished already while cancelling. */
+  if (!is_final (get_priv (self)->state))
+    finish (self, AG_TASK_CANCELLED, NULL,
+            g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 _("The task was cancelled")));
+}
+
+static void
+complete_deliver (AgNode   *node,
+                  AgEngine *engine)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, complete_node));
+  AgTask *self = task_from_priv (priv);
+
+  if (engine != NULL && priv->state == AG_TASK_RUNNING)
+    {
+      if (g_atomic_int_get (&priv->cancel_requested))
+        finish_cancelled (self);
+      else if (priv->returned_error != NULL)
+        finish (self,
+                g_error_matches (priv->returned_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                  ? AG_TASK_CANCELLED : AG_TASK_FAILED,
+                NULL, g_steal_pointer (&priv->returned_error));
+      else
+        finish (self, AG_TASK_SUCCEEDED, &priv->returned_value, NULL);
+    }
+
+  /* What is left is a result nobody will see: late, or the engine is gone. */
+  clear_returned (priv);
+  g_object_unref (self);
+}
+
+static void
+cancel_deliver (AgNode   *node,
+                AgEngine *engine)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, cancel_node));
+  AgTask *self = task_from_priv (priv);
+
+  if (engine != NULL && priv->state == AG_TASK_RUNNING)
+    finish_cancelled (self);
+
+  g_object_unref (self);
+}
+
+static void
+progress_deliver (AgNode   *node,
+                  AgEngine *engine)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, progress_node));
+  AgTask *self = task_from_priv (priv);
+
+  if (engine != NULL && priv->state == AG_TASK_RUNNING)
+    apply_report (self);
+
+  g_object_unref (self);
+}
+
+/* Claims the one return a task gets. The loser is a programming error
+ * unless it is the library's own fallback. */
+static gboolean
+claim_return (AgTask     *self,
+              const char *strfunc,
+              gboolean    quiet)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->queue == NULL)
+    {
+      g_critical ("%s: the task %p is not running; only a running task can return", strfunc, self);
+      return FALSE;
+    }
+
+  if (!g_atomic_int_compare_and_exchange (&priv->returned, 0, 1))
+    {
+      if (!quiet)
+        g_critical ("%s: the task %p already returned; a task returns once", strfunc, self);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+push_completion (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->complete_node.deliver = complete_deliver;
+  _ag_completion_queue_push (priv->queue, &priv->complete_node);
+}
+
+/* Moves @value (which may be NULL: no value) into the task's return. */
+static void
+return_moved_value (AgTask     *self,
+                    GValue     *value,
+                    const char *strfunc)
+{
+  AgTaskPrivate *priv;
+
+  if (!claim_return (self, strfunc, FALSE))
+    {
+      if (value != NULL && G_IS_VALUE (value))
+        g_value_unset (value);
+      return;
+    }
+
+  priv = get_priv (self);
+  if (value != NULL && G_IS_VALUE (value))
+    {
+      priv->returned_value = *value;
+      memset (value, 0, sizeof *value);
+    }
+
+  g_object_ref (self);
+  push_completion (self);
+}
+
+static void
+thread_run (AgWork *work)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgTaskPrivate, work));
+  AgTask *self = task_from_priv (priv);
+
+  if (!g_cancellable_is_cancelled (priv->cancellable))
+    priv->func (self, priv->func_data, priv->cancellable);
+
+  if (!g_atomic_int_get (&priv->returned) && claim_return (self, G_STRFUNC, TRUE))
+    {
+      if (g_cancellable_is_cancelled (priv->cancellable))
+        priv->returned_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                    _("The task was cancelled"));
+      else
+        priv->returned_error = g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
+                                                    _("The task function returned without a value or an error"));
+      g_object_ref (self);
+      push_completion (self);
+    }
+
+  g_object_unref (self);
+}
+
+static void
+thread_drop (AgWork *work)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgTaskPrivate, work));
+
+  g_object_unref (task_from_priv (priv));
+}
+
+static gboolean
+sleep_done (gpointer user_data)
+{
+  AgTask *self = user_data;
+  AgTaskPrivate *priv = get_priv (self);
+
+  g_clear_pointer (&priv->sleep_source, g_source_unref);
+  return_moved_value (self, NULL, G_STRFUNC);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Starting and cancelling may race when cancel comes from another thread:
+ * whichever gets here first queues the node, once. */
+static void
+push_cancel_once (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (!g_atomic_int_compare_and_exchange (&priv->cancel_pushed, 0, 1))
+    return;
+
+  g_cancellable_cancel (priv->cancellable);
+  g_object_ref (self);
+  _ag_completion_queue_push (priv->queue, &priv->cancel_node);
+}
+
+static void
+ag_task_real_start (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  switch (priv->kind)
+    {
+    case KIND_THREAD:
+      priv->work.run = thread_run;
+      priv->work.drop = thread_drop;
+      g_object_ref (self);
+      _ag_engine_submit_work (priv->engine, &priv->work);
+      break;
+
+    case KIND_MAIN:
+      priv->func (self, priv->func_data, priv->cancellable);
+      break;
+
+    case KIND_SLEEP:
+      priv->sleep_source = g_timeout_source_new (priv->sleep_msec);
+      g_source_set_static_name (priv->sleep_source, "[asyncgui] sleep");
+      g_source_set_callback (priv->sleep_source, sleep_done, self, NULL);
+      g_source_attach (priv->sleep_source, ag_engine_get_context (priv->engine));
+      break;
+
+    case KIND_VIEW:
+    case KIND_SUBCLASS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+ag_task_real_cancel (AgTask *self)
+{
+}
+
+static void
+outer_cancelled (GCancellable *cancellable,
+                 gpointer      user_data)
+{
+  ag_task_cancel (AG_TASK (user_data));
+}
+
+void
+_ag_task_start (AgTask              *self,
+                AgEngine            *engine,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  g_assert (priv->state == AG_TASK_PENDING);
+
+  priv->engine = engine;
+  priv->cancellable = g_cancellable_new ();
+  /* Published last: another thread's ag_task_cancel() reads it first. */
+  g_atomic_pointer_set (&priv->queue, _ag_completion_queue_ref (_ag_engine_get_queue (engine)));
+  priv->callback = callback;
+  priv->callback_data = user_data;
+  priv->state = AG_TASK_RUNNING;
+
+  /* Held until finish(): a running task stays alive however its owner
+   * treats it. */
+  g_object_ref (self);
+  priv->running_link.data = self;
+  _ag_engine_track (engine, &priv->running_link);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+
+  if (priv->report_queued)
+    {
+      g_object_ref (self);
+      _ag_completion_queue_push (priv->queue, &priv->progress_node);
+    }
+
+  if (g_atomic_int_get (&priv->cancel_requested))
+    {
+      push_cancel_once (self);
+      return;
+    }
+
+  if (cancellable != NULL)
+    {
+      priv->outer_cancellable = g_object_ref (cancellable);
+      priv->outer_handler = g_cancellable_connect (cancellable, G_CALLBACK (outer_cancelled),
+                                                   self, NULL);
+    }
+
+  AG_TASK_GET_CLASS (self)->start (self);
+}
+
+/* The engine is shutting down: end quietly, no callback, no notification. */
+void
+_ag_task_abandon (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  g_assert (priv->state == AG_TASK_RUNNING);
+
+  g_atomic_int_set (&priv->cancel_requested, TRUE);
+  g_cancellable_cancel (priv->cancellable);
+  stop_running (self);
+
+  priv->state = AG_TASK_CANCELLED;
+  priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                     _("The engine was shut down before the task finished"));
+  priv->callback = NULL;
+  priv->callback_data = NULL;
+  priv->engine = NULL;
+  g_atomic_int_set (&priv->finished, TRUE);
+  wake_waiters ();
+
+  g_object_unref (self);
+}
+
+AgEngine *
+_ag_task_get_engine (AgTask *self)
+{
+  return get_priv (self)->engine;
+}
+
+gboolean
+_ag_task_is_cancel_requested (AgTask *self)
+{
+  return g_atomic_int_get (&get_priv (self)->cancel_requested);
+}
+
+/* Like ag_task_return_value(), taking @value (NULL for no value) without a
+ * copy: a multi-task's array of a million values is not copied. */
+void
+_ag_task_return_take_value (AgTask *self,
+                            GValue *value)
+{
+  return_moved_value (self, value, G_STRFUNC);
+}
+
+void
+_ag_task_set_parent (AgTask      *self,
+                     AgMultiTask *parent,
+                     guint        position)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->parent = parent;
+  priv->position = position;
+}
+
+gboolean
+_ag_task_get_parent (AgTask       *self,
+                     AgMultiTask **parent,
+                     guint        *position)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (parent != NULL)
+    *parent = priv->parent;
+  if (position != NULL)
+    *position = priv->position;
+
+  return priv->parent != NULL;
+}
+
+/* A child of a mapping multi-task, made when someone asks for it: it mirrors
+ * the state of its input and cannot be run on its own. */
+AgTask *
+_ag_task_new_view (void)
+{
+  AgTask *self = g_object_new (AG_TYPE_TASK, NULL);
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->kind = KIND_VIEW;
+  priv->state = AG_TASK_RUNNING;
+
+  return self;
+}
+
+void
+_ag_task_settle_view (AgTask       *self,
+                      const GValue *value,
+                      const GError *error)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  g_return_if_fail (priv->kind == KIND_VIEW && !is_final (priv->state));
+
+  if (error != NULL)
+    {
+      priv->error = g_error_copy (error);
+      priv->state = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                      ? AG_TASK_CANCELLED : AG_TASK_FAILED;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+    }
+  else
+    {
+      if (value != NULL && G_IS_VALUE (value))
+        {
+          g_value_init (&priv->value, G_VALUE_TYPE (value));
+          g_value_copy (value, &priv->value);
+        }
+      priv->state = AG_TASK_SUCCEEDED;
+      _ag_task_set_progress_now (self, 1.0);
+    }
+
+  g_atomic_int_set (&priv->finished, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+void
+_ag_task_set_progress_now (AgTask *self,
+                           double  progress)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->progress == progress)
+    return;
+
+  priv->progress = progress;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS]);
+}
+
+static void
+ag_task_finalize (GObject *object)
+{
+  AgTask *self = AG_TASK (object);
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (G_VALUE_HOLDS_POINTER (&priv->value) && priv->pointer_destroy != NULL)
+    priv->pointer_destroy (g_value_get_pointer (&priv->value));
+  if (G_IS_VALUE (&priv->value))
+    g_value_unset (&priv->value);
+  g_clear_error (&priv->error);
+  clear_returned (priv);
+
+  if (priv->func_destroy != NULL)
+    priv->func_destroy (priv->func_data);
+
+  g_clear_object (&priv->cancellable);
+  g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
+  g_free (priv->status_text);
+  g_free (priv->reported_status);
+  g_mutex_clear (&priv->report_lock);
+
+  G_OBJECT_CLASS (ag_task_parent_class)->finalize (object);
+}
+
+static void
+ag_task_get_property (GObject    *object,
+                      guint       prop_id,
+                      GValue     *value,
+                      GParamSpec *pspec)
+{
+  AgTask *self = AG_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, ag_task_get_state (self));
+      break;
+    case PROP_PROGRESS:
+      g_value_set_double (value, ag_task_get_progress (self));
+      break;
+    case PROP_STATUS_TEXT:
+      g_value_set_string (value, ag_task_get_status_text (self));
+      break;
+    case PROP_ERROR:
+      g_value_set_boxed (value, ag_task_get_error (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ag_task_class_init (AgTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ag_task_finalize;
+  object_class->get_property = ag_task_get_property;
+
+  klass->start = ag_task_real_start;
+  klass->cancel = ag_task_real_cancel;
+
+  /**
+   * AgTask:state:
+   *
+   * Where the task is in its life. It changes on the engine's thread.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       AG_TYPE_TASK_STATE, AG_TASK_PENDING,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgTask:progress:
+   *
+   * How far the work is, from 0 to 1, or -1 when unknown. Set from the
+   * worker with [method@Task.set_progress]; notified on the engine's thread
+   * at most once per delivery.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PROGRESS] =
+    g_param_spec_double ("progress", NULL, NULL,
+                         -1.0, 1.0, 0.0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgTask:status-text:
+   *
+   * A short text saying what the work is doing, set from the worker with
+   * [method@Task.set_status_text].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_STATUS_TEXT] =
+    g_param_spec_string ("status-text", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgTask:error:
+   *
+   * Why the task failed or that it was cancelled; %NULL otherwise.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ERROR] =
+    g_param_spec_boxed ("error", NULL, NULL,
+                        G_TYPE_ERROR,
+                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ag_task_init (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->kind = KIND_SUBCLASS;
+  g_mutex_init (&priv->report_lock);
+  priv->complete_node.deliver = complete_deliver;
+  priv->cancel_node.deliver = cancel_deliver;
+  priv->progress_node.deliver = progress_deliver;
+}
+
+static gpointer
+ag_task_async_result_get_user_data (GAsyncResult *result)
+{
+  return get_priv (AG_TASK (result))->callback_data;
+}
+
+static GObject *
+ag_task_async_result_get_source_object (GAsyncResult *result)
+{
+  AgEngine *engine = get_priv (AG_TASK (result))->engine;
+
+  return engine != NULL ? g_object_ref (G_OBJECT (engine)) : NULL;
+}
+
+static gboolean
+ag_task_async_result_is_tagged (GAsyncResult *result,
+                                gpointer      source_tag)
+{
+  return source_tag == ag_engine_run_async;
+}
+
+static void
+ag_task_async_result_iface_init (GAsyncResultIface *iface)
+{
+  iface->get_user_data = ag_task_async_result_get_user_data;
+  iface->get_source_object = ag_task_async_result_get_source_object;
+  iface->is_tagged = ag_task_async_result_is_tagged;
+}
+
+static AgTask *
+new_with_func (TaskKind        kind,
+               AgTaskFunc      func,
+               gpointer        user_data,
+               GDestroyNotify  destroy)
+{
+  AgTask *self = g_object_new (AG_TYPE_TASK, NULL);
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->kind = kind;
+  priv->func = func;
+  priv->func_data = user_data;
+  priv->func_destroy = destroy;
+
+  return self;
+}
+
+/**
+ * ag_task_new:
+ * @func: (scope notified) (closure user_data) (destroy destroy): the work,
+ *   run on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the task is finalized
+ *
+ * Creates a task that runs @func on a worker thread of the engine it is run
+ * on (on the engine's own thread in serial mode). @func ends the task with
+ * one of the `ag_task_return_*()` functions before it returns; if it returns
+ * without doing so the task fails with %AG_ERROR_NO_RESULT.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_new (AgTaskFunc     func,
+             gpointer       user_data,
+             GDestroyNotify destroy)
+{
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return new_with_func (KIND_THREAD, func, user_data, destroy);
+}
+
+/**
+ * ag_task_new_main:
+ * @func: (scope notified) (closure user_data) (destroy destroy): starts the
+ *   work, on the engine's context
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the task is finalized
+ *
+ * Creates a task whose function runs on the engine's context when the task
+ * is run. The function must not block: it starts an asynchronous operation
+ * and ends the task from that operation's callback with one of the
+ * `ag_task_return_*()` functions. This wraps any GIO `_async`/`_finish`
+ * pair:
+ *
+ * ```c
+ * static void
+ * loaded (GObject      *file,
+ *         GAsyncResult *result,
+ *         gpointer      user_data)
+ * {
+ *   g_autoptr(AgTask) task = user_data;
+ *   g_autoptr(GError) error = NULL;
+ *   g_autoptr(GBytes) bytes = g_file_load_bytes_finish (G_FILE (file), result, NULL, &error);
+ *
+ *   if (bytes == NULL)
+ *     ag_task_return_error (task, g_steal_pointer (&error));
+ *   else
+ *     ag_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify) g_bytes_unref);
+ * }
+ *
+ * static void
+ * load (AgTask       *task,
+ *       gpointer      user_data,
+ *       GCancellable *cancellable)
+ * {
+ *   g_file_load_bytes_async (user_data, cancellable, loaded, g_object_ref (task));
+ * }
+ * ```
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_new_main (AgTaskFunc     func,
+                  gpointer       user_data,
+                  GDestroyNotify destroy)
+{
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return new_with_func (KIND_MAIN, func, user_data, destroy);
+}
+
+/**
+ * ag_task_new_sleep:
+ * @msec: how long to sleep, in milliseconds
+ *
+ * Creates a task that succeeds, without a value, @msec milliseconds after it
+ * is run. It uses a timer on the engine's context, not a thread.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_new_sleep (guint msec)
+{
+  AgTask *self = g_object_new (AG_TYPE_TASK, NULL);
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->kind = KIND_SLEEP;
+  priv->sleep_msec = msec;
+
+  return self;
+}
+
+/**
+ * ag_task_get_state:
+ * @self: a task
+ *
+ * Gets where the task is in its life.
+ *
+ * Returns: the task's state
+ *
+ * Since: 1.0
+ */
+AgTaskState
+ag_task_get_state (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), AG_TASK_PENDING);
+
+  return get_priv (self)->state;
+}
+
+/**
+ * ag_task_is_finished:
+ * @self: a task
+ *
+ * Tells whether the task has ended: succeeded, failed or cancelled. Unlike
+ * the other getters this may be called from any thread.
+ *
+ * Returns: %TRUE if the task has ended
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_task_is_finished (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), FALSE);
+
+  return g_atomic_int_get (&get_priv (self)->finished);
+}
+
+/**
+ * ag_task_get_cancellable:
+ * @self: a task
+ *
+ * Gets the cancellable the task's function is given. It is cancelled when
+ * the task is. It exists once the task runs.
+ *
+ * Returns: (transfer none) (nullable): the task's cancellable, or %NULL if
+ *   the task has not been run
+ *
+ * Since: 1.0
+ */
+GCancellable *
+ag_task_get_cancellable (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  return get_priv (self)->cancellable;
+}
+
+/**
+ * ag_task_get_error:
+ * @self: a task
+ *
+ * Gets why the task failed, or %G_IO_ERROR_CANCELLED if it was cancelled.
+ *
+ * Returns: (transfer none) (nullable): the task's error, or %NULL if it has
+ *   not failed
+ *
+ * Since: 1.0
+ */
+const GError *
+ag_task_get_error (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  return get_priv (self)->error;
+}
+
+/**
+ * ag_task_get_value:
+ * @self: a task
+ *
+ * Gets the value the task succeeded with.
+ *
+ * Returns: (transfer none) (nullable): the task's value, or %NULL if it has
+ *   none (not finished, failed, or succeeded without a value)
+ *
+ * Since: 1.0
+ */
+const GValue *
+ag_task_get_value (AgTask *self)
+{
+  AgTaskPrivate *priv;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  priv = get_priv (self);
+  return G_IS_VALUE (&priv->value) ? &priv->value : NULL;
+}
+
+/* The typed getters return the zero value when there is no value (the task
+ * failed, say), and complain only when there is a value of another type:
+ * that is a programming error. */
+static const GValue *
+typed_value (AgTask     *self,
+             GType       type,
+             const char *strfunc)
+{
+  const GValue *value = ag_task_get_value (self);
+
+  if (value == NULL)
+    return NULL;
+
+  if (!G_VALUE_HOLDS (value, type))
+    {
+      g_critical ("%s: the task's value is a %s, not a %s", strfunc,
+                  G_VALUE_TYPE_NAME (value), g_type_name (type));
+      return NULL;
+    }
+
+  return value;
+}
+
+/**
+ * ag_task_get_int:
+ * @self: a task
+ *
+ * Gets the integer the task succeeded with.
+ *
+ * Returns: the value, or 0 if there is none
+ *
+ * Since: 1.0
+ */
+int
+ag_task_get_int (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), 0);
+
+  value = typed_value (self, G_TYPE_INT, G_STRFUNC);
+  return value != NULL ? g_value_get_int (value) : 0;
+}
+
+/**
+ * ag_task_get_boolean:
+ * @self: a task
+ *
+ * Gets the boolean the task succeeded with.
+ *
+ * Returns: the value, or %FALSE if there is none
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_task_get_boolean (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), FALSE);
+
+  value = typed_value (self, G_TYPE_BOOLEAN, G_STRFUNC);
+  return value != NULL ? g_value_get_boolean (value) : FALSE;
+}
+
+/**
+ * ag_task_get_double:
+ * @self: a task
+ *
+ * Gets the double the task succeeded with.
+ *
+ * Returns: the value, or 0 if there is none
+ *
+ * Since: 1.0
+ */
+double
+ag_task_get_double (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), 0.0);
+
+  value = typed_value (self, G_TYPE_DOUBLE, G_STRFUNC);
+  return value != NULL ? g_value_get_double (value) : 0.0;
+}
+
+/**
+ * ag_task_get_string:
+ * @self: a task
+ *
+ * Gets the string the task succeeded with.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if there is none
+ *
+ * Since: 1.0
+ */
+const char *
+ag_task_get_string (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  value = typed_value (self, G_TYPE_STRING, G_STRFUNC);
+  return value != NULL ? g_value_get_string (value) : NULL;
+}
+
+/**
+ * ag_task_get_object:
+ * @self: a task
+ *
+ * Gets the object the task succeeded with.
+ *
+ * Returns: (transfer none) (nullable) (type GObject): the value, or %NULL if
+ *   there is none
+ *
+ * Since: 1.0
+ */
+gpointer
+ag_task_get_object (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  value = typed_value (self, G_TYPE_OBJECT, G_STRFUNC);
+  return value != NULL ? g_value_get_object (value) : NULL;
+}
+
+/**
+ * ag_task_get_variant:
+ * @self: a task
+ *
+ * Gets the variant the task succeeded with.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if there is none
+ *
+ * Since: 1.0
+ */
+GVariant *
+ag_task_get_variant (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  value = typed_value (self, G_TYPE_VARIANT, G_STRFUNC);
+  return value != NULL ? g_value_get_variant (value) : NULL;
+}
+
+/**
+ * ag_task_get_pointer: (skip)
+ * @self: a task
+ *
+ * Gets the pointer the task succeeded with. The task keeps owning it.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if there is none
+ *
+ * Since: 1.0
+ */
+gpointer
+ag_task_get_pointer (AgTask *self)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  value = typed_value (self, G_TYPE_POINTER, G_STRFUNC);
+  return value != NULL ? g_value_get_pointer (value) : NULL;
+}
+
+/**
+ * ag_task_get_progress:
+ * @self: a task
+ *
+ * Gets how far the work is.
+ *
+ * Returns: the progress from 0 to 1, or -1 if unknown
+ *
+ * Since: 1.0
+ */
+double
+ag_task_get_progress (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), 0.0);
+
+  return get_priv (self)->progress;
+}
+
+static void
+report (AgTask     *self,
+        double      progress,
+        gboolean    has_status,
+        const char *status)
+{
+  AgTaskPrivate *priv = get_priv (self);
+  gboolean push = FALSE;
+
+  g_mutex_lock (&priv->report_lock);
+  if (has_status)
+    {
+      g_free (priv->reported_status);
+      priv->reported_status = g_strdup (status);
+      priv->status_reported = TRUE;
+    }
+  else
+    priv->reported_progress = progress;
+
+  if (!priv->report_queued)
+    {
+      priv->report_queued = TRUE;
+      /* Before the task runs there is no queue yet; starting it queues the
+       * report. */
+      push = priv->queue != NULL;
+    }
+  g_mutex_unlock (&priv->report_lock);
+
+  if (push)
+    {
+      g_object_ref (self);
+      _ag_completion_queue_push (priv->queue, &priv->progress_node);
+    }
+}
+
+/**
+ * ag_task_set_progress:
+ * @self: a task
+ * @progress: from 0 to 1, or -1 for unknown
+ *
+ * Reports how far the work is. May be called from any thread, as often as
+ * is convenient: the latest value wins, and the task notifies
+ * [property@Task:progress] on the engine's thread at most once per
+ * delivery.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_set_progress (AgTask *self,
+                      double  progress)
+{
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (progress == -1.0 || (progress >= 0.0 && progress <= 1.0));
+
+  report (self, progress, FALSE, NULL);
+}
+
+/**
+ * ag_task_get_status_text:
+ * @self: a task
+ *
+ * Gets the text that says what the work is doing.
+ *
+ * Returns: (transfer none) (nullable): the status text
+ *
+ * Since: 1.0
+ */
+const char *
+ag_task_get_status_text (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  return get_priv (self)->status_text;
+}
+
+/**
+ * ag_task_set_status_text:
+ * @self: a task
+ * @status_text: (nullable): a short text for people
+ *
+ * Reports what the work is doing. May be called from any thread; coalesced
+ * like [method@Task.set_progress].
+ *
+ * Since: 1.0
+ */
+void
+ag_task_set_status_text (AgTask     *self,
+                         const char *status_text)
+{
+  g_return_if_fail (AG_IS_TASK (self));
+
+  report (self, 0.0, TRUE, status_text);
+}
+
+/**
+ * ag_task_return_value:
+ * @self: a running task
+ * @value: (nullable): the value, copied; %NULL to succeed without one
+ *
+ * Ends the task with a copy of @value. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_value (AgTask       *self,
+                      const GValue *value)
+{
+  g_auto(GValue) copy = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+
+  if (value != NULL)
+    {
+      g_value_init (&copy, G_VALUE_TYPE (value));
+      g_value_copy (value, &copy);
+    }
+
+  return_moved_value (self, &copy, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_int:
+ * @self: a running task
+ * @value: the value
+ *
+ * Ends the task with an integer. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_int (AgTask *self,
+                    int     value)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  g_value_init (&v, G_TYPE_INT);
+  g_value_set_int (&v, value);
+  return_moved_value (self, &v, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_boolean:
+ * @self: a running task
+ * @value: the value
+ *
+ * Ends the task with a boolean. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_boolean (AgTask   *self,
+                        gboolean  value)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  g_value_init (&v, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&v, value);
+  return_moved_value (self, &v, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_double:
+ * @self: a running task
+ * @value: the value
+ *
+ * Ends the task with a double. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_double (AgTask *self,
+                       double  value)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  g_value_init (&v, G_TYPE_DOUBLE);
+  g_value_set_double (&v, value);
+  return_moved_value (self, &v, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_string:
+ * @self: a running task
+ * @value: (nullable): the value, copied
+ *
+ * Ends the task with a copy of a string. May be called from any thread,
+ * once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_string (AgTask     *self,
+                       const char *value)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_string (&v, value);
+  return_moved_value (self, &v, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_object:
+ * @self: a running task
+ * @object: (nullable) (type GObject): the value; the task takes a reference
+ *
+ * Ends the task with an object. May be called from any thread, once. The
+ * object is finally released on the engine's thread.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_object (AgTask   *self,
+                       gpointer  object)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  g_value_init (&v, object != NULL ? G_OBJECT_TYPE (object) : G_TYPE_OBJECT);
+  g_value_set_object (&v, object);
+  return_moved_value (self, &v, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_variant:
+ * @self: a running task
+ * @variant: (nullable): the value; a floating reference is taken
+ *
+ * Ends the task with a variant. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_variant (AgTask   *self,
+                        GVariant *variant)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  g_value_init (&v, G_TYPE_VARIANT);
+  g_value_set_variant (&v, variant);
+  return_moved_value (self, &v, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_pointer: (skip)
+ * @self: a running task
+ * @pointer: (nullable): the value; the task owns it
+ * @destroy: (nullable): frees @pointer with the task, or when nobody will
+ *   see it (the task was cancelled first)
+ *
+ * Ends the task with a pointer. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_pointer (AgTask         *self,
+                        gpointer        pointer,
+                        GDestroyNotify  destroy)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+  AgTaskPrivate *priv;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  priv = get_priv (self);
+  if (!claim_return (self, G_STRFUNC, FALSE))
+    {
+      if (destroy != NULL && pointer != NULL)
+        destroy (pointer);
+      return;
+    }
+
+  g_value_init (&priv->returned_value, G_TYPE_POINTER);
+  g_value_set_pointer (&priv->returned_value, pointer);
+  priv->returned_pointer_destroy = destroy;
+
+  g_object_ref (self);
+  push_completion (self);
+}
+
+/**
+ * ag_task_return_error:
+ * @self: a running task
+ * @error: (transfer full): why the task failed
+ *
+ * Ends the task with an error. May be called from any thread, once. An
+ * error of %G_IO_ERROR_CANCELLED ends it as cancelled.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_error (AgTask *self,
+                      GError *error)
+{
+  AgTaskPrivate *priv;
+
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (error != NULL);
+
+  if (!claim_return (self, G_STRFUNC, FALSE))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  priv = get_priv (self);
+  priv->returned_error = error;
+
+  g_object_ref (self);
+  push_completion (self);
+}
+
+/**
+ * ag_task_return_new_error:
+ * @self: a running task
+ * @domain: the error domain
+ * @code: the error code
+ * @format: a printf()-style message for people
+ * @...: the arguments of @format
+ *
+ * Ends the task with a new error. May be called from any thread, once.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_new_error (AgTask     *self,
+                          GQuark      domain,
+                          int         code,
+                          const char *format,
+                          ...)
+{
+  va_list args;
+  GError *error;
+
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (format != NULL);
+
+  va_start (args, format);
+  error = g_error_new_valist (domain, code, format, args);
+  va_end (args);
+
+  ag_task_return_error (self, error);
+}
+
+/**
+ * ag_task_cancel:
+ * @self: a task
+ *
+ * Cancels the task. A running task ends as cancelled at the next delivery,
+ * with %G_IO_ERROR_CANCELLED, whether or not its worker has noticed; what
+ * the worker returns afterwards is dropped. A task that has not run yet ends
+ * as cancelled as soon as it is run, without running its work. Cancelling a
+ * finished task does nothing.
+ *
+ * May be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_cancel (AgTask *self)
+{
+  AgTaskPrivate *priv;
+
+  g_return_if_fail (AG_IS_TASK (self));
+
+  priv = get_priv (self);
+  if (g_atomic_int_get (&priv->finished) || priv->kind == KIND_VIEW)
+    return;
+
+  if (!g_atomic_int_compare_and_exchange (&priv->cancel_requested, 0, 1))
+    return;
+
+  /* A task not yet run has no queue; _ag_task_start() sees the request. */
+  if (g_atomic_pointer_get (&priv->queue) == NULL)
+    return;
+
+  push_cancel_once (self);
+}
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_iterating (AgTask       *self,
+                GMainContext *context,
+                gint64        deadline)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  while (!g_atomic_int_get (&priv->finished))
+    {
+      gint64 now = g_get_monotonic_time ();
+      g_autoptr(GSource) timer = NULL;
+
+      if (now >= deadline)
+        return FALSE;
+
+      if (deadline != G_MAXINT64)
+        {
+          timer = g_timeout_source_new ((guint) ((deadline - now + 999) / 1000));
+          g_source_set_callback (timer, wake_up, NULL, NULL);
+          g_source_attach (timer, context);
+        }
+
+      g_main_context_iteration (context, TRUE);
+
+      if (timer != NULL)
+        g_source_destroy (timer);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+wait_sleeping (AgTask *self,
+               gint64  deadline)
+{
+  AgTaskPrivate *priv = get_priv (self);
+  gboolean finished;
+
+  g_mutex_lock (&wait_lock);
+  g_atomic_int_inc (&n_waiters);
+  while (!(finished = g_atomic_int_get (&priv->finished)))
+    if (!g_cond_wait_until (&wait_cond, &wait_lock, deadline))
+      {
+        finished = g_atomic_int_get (&priv->finished);
+        break;
+      }
+  g_atomic_int_dec_and_test (&n_waiters);
+  g_mutex_unlock (&wait_lock);
+
+  return finished;
+}
+
+/**
+ * ag_task_wait:
+ * @self: a task that has been run
+ * @timeout_us: how long to wait at most, in microseconds; -1 for no limit
+ * @error: return location for an error
+ *
+ * Blocks until the task has finished, for scripts and for threads other
+ * than the engine's. On a thread that can own the engine's context (the
+ * engine's thread, when no main loop runs there) it iterates the context
+ * while it waits; elsewhere it sleeps. Prefer [method@Engine.run_async] in
+ * GUI code.
+ *
+ * Whether the task succeeded is then read from the task: %TRUE here only
+ * means it finished, so a task that succeeded without a value is told apart
+ * from one that is still running.
+ *
+ * Waiting cannot work from inside a delivery of the same engine (nothing
+ * could be delivered until the wait returned), nor for a task that was never
+ * run: both fail at once with %AG_ERROR_WOULD_DEADLOCK.
+ *
+ * Returns: %TRUE if the task finished, %FALSE with @error set if it did not
+ *   finish within @timeout_us (%G_IO_ERROR_TIMED_OUT) or cannot
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_task_wait (AgTask   *self,
+              gint64    timeout_us,
+              GError  **error)
+{
+  AgTaskPrivate *priv;
+  GMainContext *context;
+  gint64 deadline;
+  gboolean finished;
+
+  g_return_val_if_fail (AG_IS_TASK (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = get_priv (self);
+  if (g_atomic_int_get (&priv->finished))
+    return TRUE;
+
+  if (priv->queue == NULL || priv->engine == NULL)
+    {
+      g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
+                           _("The task has not been run, so waiting for it would never end"));
+      return FALSE;
+    }
+
+  deadline = timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
+  context = ag_engine_get_context (priv->engine);
+
+  if (g_main_context_acquire (context))
+    {
+      if (_ag_engine_is_delivering (priv->engine))
+        {
+          g_main_context_release (context);
+          g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
+                               _("Waiting for a task while its engine delivers results would never end"));
+          return FALSE;
+        }
+
+      finished = wait_iterating (self, context, deadline);
+      g_main_context_release (context);
+    }
+  else
+    finished = wait_sleeping (self, deadline);
+
+  if (!finished)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                         _("The task did not finish in the time given"));
+
+  return finished;
+}
