@@ -620,7 +620,7 @@ ag_engine_run_async (AgEngine            *self,
       return;
     }
 
-  _ag_task_start (task, self, cancellable, callback, user_data);
+  _ag_task_start (task, self, cancellable, callback, user_data, NULL);
 }
 
 /**

@@ -315,7 +315,7 @@ child_done (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  g_autoptr(AgMultiTask) self = user_data;
+  AgMultiTask *self = user_data;
   AgTask *child = AG_TASK (result);
   guint old_failed = self->n_failed;
   const GError *error;
@@ -360,7 +360,9 @@ feed_children (AgMultiTask *self)
 
       self->slots[self->n_started++] = SLOT_RUNNING;
       self->n_running++;
-      ag_engine_run_async (engine, child, NULL, child_done, g_object_ref (self));
+      /* Not ag_engine_run_async(): the reference on self must be released
+       * even if the engine is disposed and child_done() never runs. */
+      _ag_task_start (child, engine, NULL, child_done, g_object_ref (self), g_object_unref);
     }
 }
 

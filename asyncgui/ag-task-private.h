@@ -16,7 +16,8 @@ void      _ag_task_start              (AgTask              *self,
                                        AgEngine            *engine,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
-                                       gpointer             user_data);
+                                       gpointer             user_data,
+                                       GDestroyNotify       user_data_destroy);
 AgEngine *_ag_task_get_engine         (AgTask              *self);
 gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,

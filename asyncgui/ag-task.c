@@ -92,6 +92,7 @@ typedef struct
   gulong               outer_handler;
   GAsyncReadyCallback  callback;
   gpointer             callback_data;
+  GDestroyNotify       callback_data_destroy;  /* library-internal callers only */
   GList                running_link;
 
   /* The outcome, once finished. */
@@ -238,6 +239,16 @@ apply_report (AgTask *self)
     }
 }
 
+static void
+release_callback_data (AgTaskPrivate *priv)
+{
+  GDestroyNotify destroy = g_steal_pointer (&priv->callback_data_destroy);
+  gpointer data = g_steal_pointer (&priv->callback_data);
+
+  if (destroy != NULL)
+    destroy (data);
+}
+
 /* Ends the task on the engine's thread: sets the outcome, tells everyone
  * once, and invokes the callback. @value is moved from, @error taken. */
 static void
@@ -276,7 +287,7 @@ finish (AgTask      *self,
   callback = g_steal_pointer (&priv->callback);
   if (callback != NULL)
     callback (G_OBJECT (engine), G_ASYNC_RESULT (self), priv->callback_data);
-  priv->callback_data = NULL;
+  release_callback_data (priv);
 
   /* Drops the reference taken by _ag_task_start(). */
   g_object_unref (self);
@@ -513,7 +524,8 @@ _ag_task_start (AgTask              *self,
                 AgEngine            *engine,
                 GCancellable        *cancellable,
                 GAsyncReadyCallback  callback,
-                gpointer             user_data)
+                gpointer             user_data,
+                GDestroyNotify       user_data_destroy)
 {
   AgTaskPrivate *priv = get_priv (self);
 
@@ -525,6 +537,7 @@ _ag_task_start (AgTask              *self,
   g_atomic_pointer_set (&priv->queue, _ag_completion_queue_ref (_ag_engine_get_queue (engine)));
   priv->callback = callback;
   priv->callback_data = user_data;
+  priv->callback_data_destroy = user_data_destroy;
   priv->state = AG_TASK_RUNNING;
 
   /* Held until finish(): a running task stays alive however its owner
@@ -573,7 +586,7 @@ _ag_task_abandon (AgTask *self)
   priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                      _("The engine was shut down before the task finished"));
   priv->callback = NULL;
-  priv->callback_data = NULL;
+  release_callback_data (priv);
   priv->engine = NULL;
   g_atomic_int_set (&priv->finished, TRUE);
   wake_waiters ();
