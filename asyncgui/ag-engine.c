@@ -82,6 +82,7 @@ struct _AgEngine
   GObject            parent_instance;
 
   GMainContext      *context;
+  GThread           *home_thread;  /* the thread that made the engine */
   AgCompletionQueue *queue;
   AgExecutor        *executor;
   GSource           *delivery;
@@ -118,6 +119,7 @@ ag_engine_constructed (GObject *object)
 
   if (self->context == NULL)
     self->context = g_main_context_ref_thread_default ();
+  self->home_thread = g_thread_self ();
 
   self->queue = _ag_completion_queue_new (self->context);
   self->executor = _ag_executor_new (self->queue, g_get_num_processors ());
@@ -588,7 +590,9 @@ ag_engine_set_budget_us (AgEngine *self,
  *
  * A task runs once: running it again is a programming error, reported as
  * %AG_ERROR_ALREADY_STARTED. An engine that has been disposed reports
- * %AG_ERROR_ENGINE_DISPOSED.
+ * %AG_ERROR_ENGINE_DISPOSED. In these two cases the result given to
+ * @callback is not the task, so code that cannot rule them out reads the
+ * outcome with [method@Engine.run_finish].
  *
  * Since: 1.0
  */
@@ -719,6 +723,15 @@ gboolean
 _ag_engine_is_delivering (AgEngine *self)
 {
   return self->delivery != NULL && _ag_delivery_source_is_delivering (self->delivery);
+}
+
+/* Whether the calling thread may iterate the engine's context to wait: only
+ * the engine's own thread, so deliveries never run on a worker or a helper
+ * thread that happens to find the context free. */
+gboolean
+_ag_engine_may_iterate_here (AgEngine *self)
+{
+  return g_main_context_is_owner (self->context) || g_thread_self () == self->home_thread;
 }
 
 gboolean

@@ -7,4 +7,13 @@
 
 #include "ag-error.h"
 
+/**
+ * ag_error_quark:
+ *
+ * Gets the quark of the %AG_ERROR domain.
+ *
+ * Returns: the error domain quark
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (ag-error-quark, ag_error)

@@ -12,6 +12,23 @@ G_BEGIN_DECLS
 
 typedef struct _AgMultiTask AgMultiTask;
 
+/* The layout behind the reserved slots of the public AgTaskClass: how each
+ * kind of task starts and cancels. */
+typedef struct
+{
+  GObjectClass parent_class;
+
+  void (*start)  (AgTask *self);
+  void (*cancel) (AgTask *self);
+
+  gpointer _reserved[8];
+} AgTaskKindClass;
+
+G_STATIC_ASSERT (sizeof (AgTaskKindClass) == sizeof (AgTaskClass));
+
+#define AG_TASK_KIND_CLASS(klass)    ((AgTaskKindClass *) (klass))
+#define AG_TASK_GET_KIND_CLASS(obj)  (AG_TASK_KIND_CLASS (AG_TASK_GET_CLASS (obj)))
+
 void      _ag_task_start              (AgTask              *self,
                                        AgEngine            *engine,
                                        GCancellable        *cancellable,

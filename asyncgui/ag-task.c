@@ -296,7 +296,7 @@ finish (AgTask      *self,
 static void
 finish_cancelled (AgTask *self)
 {
-  AG_TASK_GET_CLASS (self)->cancel (self);
+  AG_TASK_GET_KIND_CLASS (self)->cancel (self);
 
   /* The subclass may have finished already while cancelling. */
   if (!is_final (get_priv (self)->state))
@@ -567,7 +567,7 @@ _ag_task_start (AgTask              *self,
                                                    self, NULL);
     }
 
-  AG_TASK_GET_CLASS (self)->start (self);
+  AG_TASK_GET_KIND_CLASS (self)->start (self);
 }
 
 /* The engine is shutting down: end quietly, no callback, no notification. */
@@ -759,8 +759,8 @@ ag_task_class_init (AgTaskClass *klass)
   object_class->finalize = ag_task_finalize;
   object_class->get_property = ag_task_get_property;
 
-  klass->start = ag_task_real_start;
-  klass->cancel = ag_task_real_cancel;
+  AG_TASK_KIND_CLASS (klass)->start = ag_task_real_start;
+  AG_TASK_KIND_CLASS (klass)->cancel = ag_task_real_cancel;
 
   /**
    * AgTask:state:
@@ -1719,10 +1719,10 @@ wait_sleeping (AgTask *self,
  * @error: return location for an error
  *
  * Blocks until the task has finished, for scripts and for threads other
- * than the engine's. On a thread that can own the engine's context (the
- * engine's thread, when no main loop runs there) it iterates the context
- * while it waits; elsewhere it sleeps. Prefer [method@Engine.run_async] in
- * GUI code.
+ * than the engine's. On the engine's own thread (the one that made it) it
+ * iterates the engine's context while it waits, so results keep being
+ * delivered; any other thread sleeps until the engine's thread has
+ * delivered the task. Prefer [method@Engine.run_async] in GUI code.
  *
  * Whether the task succeeded is then read from the task: %TRUE here only
  * means it finished, so a task that succeeded without a value is told apart
@@ -1764,7 +1764,7 @@ ag_task_wait (AgTask   *self,
   deadline = timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
   context = ag_engine_get_context (priv->engine);
 
-  if (g_main_context_acquire (context))
+  if (_ag_engine_may_iterate_here (priv->engine) && g_main_context_acquire (context))
     {
       if (_ag_engine_is_delivering (priv->engine))
         {

@@ -66,20 +66,17 @@ G_DECLARE_DERIVABLE_TYPE (AgTask, ag_task, AG, TASK, GObject)
 /**
  * AgTaskClass:
  *
- * The class of [class@Task]. Its slots are for the library's own task kinds
- * and are not meant to be overridden elsewhere.
+ * The class of [class@Task]. Its slots belong to the library's own kinds of
+ * task.
  *
  * Since: 1.0
  */
 struct _AgTaskClass
 {
-  /*< private >*/
   GObjectClass parent_class;
 
-  void (*start)  (AgTask *self);
-  void (*cancel) (AgTask *self);
-
-  gpointer _reserved[8];
+  /*< private >*/
+  gpointer _ag_reserved[10];
 };
 
 AgTask        *ag_task_new              (AgTaskFunc      func,
