@@ -1,0 +1,372 @@
+/* ag-bench.c: the benchmark's command line and its list of workloads
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Usage: ag-bench [WORKLOAD...] [--n N]
+ *
+ * Runs each workload with asyncgui and with its baseline in the same run and
+ * prints one line per measurement on stdout, as BENCHMARKS.md specifies;
+ * everything else goes to stderr. Exits non-zero if any result was wrong.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "ag-bench.h"
+
+typedef gboolean (*BenchWorkloadFunc) (guint n);
+typedef gboolean (*BenchMeasureFunc)  (guint        n,
+                                       BenchResult *result);
+
+typedef struct
+{
+  const char        *name;
+  guint              default_n;
+  BenchWorkloadFunc  run;
+  const char        *summary;
+} BenchWorkload;
+
+/* Growth is measured at these sizes, a factor of ten apart. */
+static const guint growth_sizes[] = { 10000, 100000, 1000000 };
+
+static int
+compare_wall (gconstpointer a,
+              gconstpointer b)
+{
+  const BenchResult *ra = a;
+  const BenchResult *rb = b;
+
+  return (ra->wall_ms > rb->wall_ms) - (ra->wall_ms < rb->wall_ms);
+}
+
+/* Reports the run with the median wall time, so its other figures (gap,
+ * rate) belong to one real run rather than being medians of different ones. */
+static void
+report_median (const char *workload,
+               const char *impl,
+               guint       n,
+               GArray     *results)
+{
+  g_array_sort (results, compare_wall);
+  bench_report (workload, impl, n, &g_array_index (results, BenchResult, results->len / 2));
+}
+
+/* Runs asyncgui and the baseline @reps times, alternating, and reports each
+ * one's median run; an implementation that ever gave a wrong result is not
+ * reported at all. */
+static gboolean
+measure_pair (const char       *workload,
+              guint             n,
+              guint             reps,
+              BenchMeasureFunc  asyncgui,
+              const char       *baseline_name,
+              BenchMeasureFunc  baseline)
+{
+  g_autoptr(GArray) asyncgui_results = g_array_new (FALSE, FALSE, sizeof (BenchResult));
+  g_autoptr(GArray) baseline_results = g_array_new (FALSE, FALSE, sizeof (BenchResult));
+  gboolean asyncgui_ok = TRUE;
+  gboolean baseline_ok = TRUE;
+
+  for (guint i = 0; i < reps; i++)
+    {
+      BenchResult result = BENCH_RESULT_INIT;
+
+      asyncgui_ok &= asyncgui (n, &result);
+      g_array_append_val (asyncgui_results, result);
+
+      result = (BenchResult) BENCH_RESULT_INIT;
+      baseline_ok &= baseline (n, &result);
+      g_array_append_val (baseline_results, result);
+    }
+
+  if (asyncgui_ok)
+    report_median (workload, "asyncgui", n, asyncgui_results);
+  if (baseline_ok)
+    report_median (workload, baseline_name, n, baseline_results);
+
+  return asyncgui_ok && baseline_ok;
+}
+
+static gboolean
+measure_flood_multi (guint n,
+                     guint reps)
+{
+  return measure_pair ("flood-multi", n, reps,
+                       bench_flood_multi_asyncgui, "gtask", bench_flood_gtask);
+}
+
+static gboolean
+measure_flood_tasks (guint n,
+                     guint reps)
+{
+  return measure_pair ("flood-tasks", n, reps,
+                       bench_flood_tasks_asyncgui, "gtask", bench_flood_gtask);
+}
+
+/* bench_memory() runs its own alternating rounds. */
+static gboolean
+measure_memory (guint n,
+                guint reps)
+{
+  return bench_memory (n);
+}
+
+static gboolean
+run_flood_multi (guint n)
+{
+  return measure_flood_multi (n, 1);
+}
+
+static gboolean
+run_flood_tasks (guint n)
+{
+  return measure_flood_tasks (n, 1);
+}
+
+static gboolean
+run_chain (guint n)
+{
+  return measure_pair ("chain", n, 1, bench_chain_asyncgui, "gtask", bench_chain_gtask);
+}
+
+/* How fast a measured quantity grows with n between two sizes: 1 is linear,
+ * 2 quadratic; below 1 means a fixed cost still dominates. */
+static double
+growth_exponent (double y1,
+                 guint  n1,
+                 double y2,
+                 guint  n2)
+{
+  return log (y2 / y1) / log ((double) n2 / n1);
+}
+
+static void
+summarize_time_growth (const char *workload,
+                       const char *impl)
+{
+  const BenchResult *prev = NULL;
+  guint prev_n = 0;
+
+  g_printerr ("ag-bench: growth: %s %s: us/item", workload, impl);
+  for (guint i = 0; i < G_N_ELEMENTS (growth_sizes); i++)
+    {
+      guint n = growth_sizes[i];
+      const BenchResult *result = bench_lookup (workload, impl, n);
+
+      if (result == NULL)
+        continue;
+      g_printerr (" n=%u:%.3f", n, result->wall_ms * 1000.0 / n);
+      if (prev != NULL)
+        g_printerr (" (time exponent %.2f)",
+                    growth_exponent (prev->wall_ms, prev_n, result->wall_ms, n));
+      prev = result;
+      prev_n = n;
+    }
+  g_printerr ("\n");
+}
+
+/* Peak RSS has a fixed part (the process, GLib, thread stacks), so what
+ * shows linearity is the cost of each extra item between two sizes. */
+static void
+summarize_memory_growth (const char *impl)
+{
+  const BenchResult *prev = NULL;
+  guint prev_n = 0;
+
+  g_printerr ("ag-bench: growth: memory %s: MB", impl);
+  for (guint i = 0; i < G_N_ELEMENTS (growth_sizes); i++)
+    {
+      guint n = growth_sizes[i];
+      const BenchResult *result = bench_lookup ("memory", impl, n);
+
+      if (result == NULL)
+        continue;
+      g_printerr (" n=%u:%.1f", n, result->rss_mb);
+      if (prev != NULL)
+        g_printerr (" (%.0f bytes per extra item)",
+                    (result->rss_mb - prev->rss_mb) * 1024 * 1024 / (n - prev_n));
+      prev = result;
+      prev_n = n;
+    }
+  g_printerr ("\n");
+}
+
+/* A small flood lasts a millisecond or less, where one preemption on a
+ * shared machine is the whole measurement: small sizes are repeated and
+ * their median reported. */
+static guint
+growth_reps (guint n)
+{
+  if (n <= 10000)
+    return 5;
+  if (n <= 100000)
+    return 3;
+  return 1;
+}
+
+/* Runs flood-multi, flood-tasks and memory at every growth size, except the
+ * ones this run has already measured (the default run measures flood-multi
+ * and memory at 1M and flood-tasks at 100k before it gets here): one line
+ * per workload, implementation and size. */
+static gboolean
+run_growth (guint n)
+{
+  static const struct
+  {
+    const char  *workload;
+    gboolean   (*measure) (guint n,
+                           guint reps);
+  } grown[] = {
+    { "flood-multi", measure_flood_multi },
+    { "flood-tasks", measure_flood_tasks },
+    { "memory", measure_memory },
+  };
+  gboolean ok = TRUE;
+
+  for (guint w = 0; w < G_N_ELEMENTS (grown); w++)
+    for (guint i = 0; i < G_N_ELEMENTS (growth_sizes); i++)
+      if (bench_lookup (grown[w].workload, "asyncgui", growth_sizes[i]) == NULL)
+        ok &= grown[w].measure (growth_sizes[i], growth_reps (growth_sizes[i]));
+
+  summarize_time_growth ("flood-multi", "asyncgui");
+  summarize_time_growth ("flood-multi", "gtask");
+  summarize_time_growth ("flood-tasks", "asyncgui");
+  summarize_time_growth ("flood-tasks", "gtask");
+  summarize_memory_growth ("asyncgui");
+  summarize_memory_growth ("gtask");
+
+  return ok;
+}
+
+static const BenchWorkload workloads[] = {
+  { "flood-multi", 1000000, run_flood_multi, "N trivial items through one AgMultiTask" },
+  { "flood-tasks", 100000, run_flood_tasks, "N AgTasks submitted from one callback" },
+  { "chain", 20000, run_chain, "N sequential round trips, callback style" },
+  { "memory", 1000000, bench_memory, "peak RSS of flood-multi, in child processes" },
+  { "cpu", 64, bench_cpu, "N x 10 ms CPU-bound items, default workers" },
+  { "growth", 0, run_growth, "flood-multi, flood-tasks, memory at 10k, 100k, 1M" },
+};
+
+static const BenchWorkload *
+find_workload (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (workloads); i++)
+    if (g_str_equal (workloads[i].name, name))
+      return &workloads[i];
+
+  return NULL;
+}
+
+static char *
+describe_workloads (void)
+{
+  GString *text = g_string_new ("Workloads (all of them when none is named):\n");
+
+  for (guint i = 0; i < G_N_ELEMENTS (workloads); i++)
+    {
+      g_string_append_printf (text, "  %-12s %s", workloads[i].name, workloads[i].summary);
+      if (workloads[i].default_n > 0)
+        g_string_append_printf (text, " (N = %u)", workloads[i].default_n);
+      g_string_append_c (text, '\n');
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+/* Checks every name before anything runs, so a typo costs no minutes. */
+static GPtrArray *
+select_workloads (char **names)
+{
+  g_autoptr(GPtrArray) selected = g_ptr_array_new ();
+
+  if (names == NULL || names[0] == NULL)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (workloads); i++)
+        g_ptr_array_add (selected, (gpointer) &workloads[i]);
+      return g_steal_pointer (&selected);
+    }
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const BenchWorkload *workload = find_workload (names[i]);
+
+      if (workload == NULL)
+        {
+          g_printerr ("ag-bench: no workload named '%s'; see --help\n", names[i]);
+          return NULL;
+        }
+      g_ptr_array_add (selected, (gpointer) workload);
+    }
+
+  return g_steal_pointer (&selected);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autofree char *description = describe_workloads ();
+  g_auto(GStrv) names = NULL;
+  g_autofree char *child = NULL;
+  int n = 0;
+  gboolean ok = TRUE;
+  GOptionEntry entries[] = {
+    { "n", 0, 0, G_OPTION_ARG_INT, &n,
+      "Items per workload instead of its default (not for growth)", "N" },
+    /* --child memory IMPL: one measurement of bench-memory.c's parent. */
+    { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, "[WORKLOAD...]" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "Measures asyncgui against its baselines, "
+                                "one line per measurement.");
+  g_option_context_set_description (context, description);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("ag-bench: %s\n", error->message);
+      return 2;
+    }
+
+  /* Two values per item in flood-tasks must fit an int. */
+  if (n < 0 || n > G_MAXINT / 2)
+    {
+      g_printerr ("ag-bench: --n must be between 1 and %d\n", G_MAXINT / 2);
+      return 2;
+    }
+
+  if (child != NULL)
+    {
+      if (!g_str_equal (child, "memory") || names == NULL || g_strv_length (names) != 1 || n == 0)
+        {
+          g_printerr ("ag-bench: usage: --child memory IMPL --n N\n");
+          return 2;
+        }
+      return bench_memory_child (names[0], n);
+    }
+
+  selected = select_workloads (names);
+  if (selected == NULL)
+    return 2;
+
+  g_printerr ("ag-bench: %u cores, GLib %u.%u.%u\n", g_get_num_processors (),
+              glib_major_version, glib_minor_version, glib_micro_version);
+
+  for (guint i = 0; i < selected->len; i++)
+    {
+      const BenchWorkload *workload = g_ptr_array_index (selected, i);
+
+      if (workload->default_n == 0 && n > 0)
+        g_printerr ("ag-bench: %s ignores --n\n", workload->name);
+
+      if (!workload->run (n > 0 ? (guint) n : workload->default_n))
+        ok = FALSE;
+    }
+
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}

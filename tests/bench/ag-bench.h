@@ -1,0 +1,96 @@
+/* ag-bench.h: what the benchmark's files share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <asyncgui.h>
+
+G_BEGIN_DECLS
+
+/* One measurement line. A field below zero does not apply and is left out of
+ * the line; the order of the fields is the order BENCHMARKS.md lists them. */
+typedef struct
+{
+  double rate;        /* items/s */
+  double gap_max_ms;
+  double gap_p99_ms;
+  double rt_us;       /* median round trip */
+  double rss_mb;      /* peak */
+  double wall_ms;
+  double ratio;       /* cpu: wall / ideal */
+} BenchResult;
+
+#define BENCH_RESULT_INIT { -1, -1, -1, -1, -1, -1, -1 }
+
+/* bench-util.c: clock, statistics, output, the per-workload main loop */
+
+gint64         bench_now_ns            (void);
+double         bench_ms_between        (gint64        start_ns,
+                                        gint64        end_ns);
+double         bench_percentile        (GArray       *values,
+                                        double        fraction);
+double         bench_peak_rss_mb       (void);
+
+void           bench_report            (const char   *workload,
+                                        const char   *impl,
+                                        guint         n,
+                                        const BenchResult *result);
+const BenchResult *bench_lookup        (const char   *workload,
+                                        const char   *impl,
+                                        guint         n);
+
+typedef struct _BenchLoop BenchLoop;
+typedef void (*BenchStartFunc) (BenchLoop *loop,
+                                gpointer   user_data);
+
+void           bench_loop_run          (const char    *what,
+                                        gboolean       with_engine,
+                                        BenchStartFunc start,
+                                        gpointer       user_data);
+GMainContext  *bench_loop_get_context  (BenchLoop    *loop);
+AgEngine      *bench_loop_get_engine   (BenchLoop    *loop);
+void           bench_loop_quit         (BenchLoop    *loop);
+
+/* bench-gap.c: the 60 Hz ticker that measures the worst gap */
+
+typedef struct _BenchGap BenchGap;
+
+BenchGap      *bench_gap_start         (GMainContext *context,
+                                        gint64        start_ns);
+void           bench_gap_stop          (BenchGap     *self,
+                                        gint64        end_ns);
+double         bench_gap_get_max_ms    (BenchGap     *self);
+double         bench_gap_get_p99_ms    (BenchGap     *self);
+void           bench_gap_free          (BenchGap     *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchGap, bench_gap_free)
+
+/* bench-flood.c */
+
+gboolean       bench_flood_multi_asyncgui (guint        n,
+                                           BenchResult *result);
+gboolean       bench_flood_tasks_asyncgui (guint        n,
+                                           BenchResult *result);
+gboolean       bench_flood_gtask          (guint        n,
+                                           BenchResult *result);
+
+/* bench-chain.c */
+
+gboolean       bench_chain_asyncgui    (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_chain_gtask       (guint         n,
+                                        BenchResult  *result);
+
+/* bench-memory.c */
+
+gboolean       bench_memory            (guint         n);
+int            bench_memory_child      (const char   *impl,
+                                        guint         n);
+
+/* bench-cpu.c */
+
+gboolean       bench_cpu               (guint         n);
+
+G_END_DECLS

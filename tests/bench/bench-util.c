@@ -1,0 +1,285 @@
+/* bench-util.c: clock, statistics, output and the per-workload main loop
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ag-bench.h"
+
+/* A workload that has not finished after this long is taken to be hung: the
+ * benchmark says which one and exits, rather than waiting forever on a
+ * library bug. The slowest default workload takes a few seconds. */
+#define BENCH_WATCHDOG_SECONDS 180
+
+/* The same clock GLib's main loop uses, at nanosecond resolution: a round
+ * trip is a few microseconds, too close to g_get_monotonic_time()'s step. */
+gint64
+bench_now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+double
+bench_ms_between (gint64 start_ns,
+                  gint64 end_ns)
+{
+  return (end_ns - start_ns) / 1e6;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double da = *(const double *) a;
+  double db = *(const double *) b;
+
+  return (da > db) - (da < db);
+}
+
+/* Nearest-rank percentile of an array of doubles, which it sorts in place.
+ * An empty array has no lateness at all, so it reads as 0. */
+double
+bench_percentile (GArray *values,
+                  double  fraction)
+{
+  guint rank;
+
+  if (values->len == 0)
+    return 0.0;
+
+  g_array_sort (values, compare_doubles);
+  rank = (guint) (fraction * values->len + 0.999999);
+  rank = CLAMP (rank, 1, values->len);
+
+  return g_array_index (values, double, rank - 1);
+}
+
+/* VmHWM is the peak resident set of this process; ru_maxrss says the same on
+ * Linux and is the fallback where /proc is not mounted. */
+double
+bench_peak_rss_mb (void)
+{
+  g_autofree char *status = NULL;
+  struct rusage usage;
+
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    {
+      const char *line = strstr (status, "VmHWM:");
+
+      if (line != NULL)
+        return g_ascii_strtod (line + strlen ("VmHWM:"), NULL) / 1024.0;
+    }
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+typedef struct
+{
+  char        *workload;
+  char        *impl;
+  guint        n;
+  BenchResult  result;
+} BenchRecord;
+
+/* Every line printed so far, so the growth summary can compare sizes and
+ * skip measurements this run already made. */
+static GArray *records;
+
+static void
+bench_record_clear (gpointer data)
+{
+  BenchRecord *record = data;
+
+  g_free (record->workload);
+  g_free (record->impl);
+}
+
+static void
+append_field (GString    *line,
+              const char *key,
+              const char *format,
+              double      value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (value < 0)
+    return;
+
+  /* g_ascii_formatd: the decimal point is '.' whatever the locale. */
+  g_string_append_printf (line, " %s=%s", key,
+                          g_ascii_formatd (buffer, sizeof buffer, format, value));
+}
+
+void
+bench_report (const char        *workload,
+              const char        *impl,
+              guint              n,
+              const BenchResult *result)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  BenchRecord record;
+
+  g_string_append_printf (line, "workload=%s impl=%s n=%u", workload, impl, n);
+  append_field (line, "rate", "%.0f", result->rate);
+  append_field (line, "gap_max_ms", "%.1f", result->gap_max_ms);
+  append_field (line, "gap_p99_ms", "%.1f", result->gap_p99_ms);
+  append_field (line, "rt_us", "%.2f", result->rt_us);
+  append_field (line, "rss_mb", "%.1f", result->rss_mb);
+  append_field (line, "wall_ms", "%.1f", result->wall_ms);
+  append_field (line, "ratio", "%.2f", result->ratio);
+
+  /* stdout carries nothing but these lines, flushed one by one so a script
+   * reading a pipe sees each as soon as it is measured. */
+  fprintf (stdout, "%s\n", line->str);
+  fflush (stdout);
+
+  if (records == NULL)
+    {
+      records = g_array_new (FALSE, FALSE, sizeof (BenchRecord));
+      g_array_set_clear_func (records, bench_record_clear);
+    }
+  record.workload = g_strdup (workload);
+  record.impl = g_strdup (impl);
+  record.n = n;
+  record.result = *result;
+  g_array_append_val (records, record);
+}
+
+const BenchResult *
+bench_lookup (const char *workload,
+              const char *impl,
+              guint       n)
+{
+  for (guint i = 0; records != NULL && i < records->len; i++)
+    {
+      const BenchRecord *record = &g_array_index (records, BenchRecord, i);
+
+      if (record->n == n &&
+          g_str_equal (record->workload, workload) &&
+          g_str_equal (record->impl, impl))
+        return &record->result;
+    }
+
+  return NULL;
+}
+
+/* The watchdog message is composed before arming, because the signal handler
+ * may only call async-signal-safe functions. */
+static char watchdog_message[256];
+
+static void
+on_watchdog (int signum)
+{
+  ssize_t unused = write (STDERR_FILENO, watchdog_message, strlen (watchdog_message));
+
+  (void) unused;
+  _exit (3);
+}
+
+static void
+bench_watchdog_arm (const char *what)
+{
+  g_snprintf (watchdog_message, sizeof watchdog_message,
+              "ag-bench: %s did not finish within %d s; giving up\n",
+              what, BENCH_WATCHDOG_SECONDS);
+  signal (SIGALRM, on_watchdog);
+  alarm (BENCH_WATCHDOG_SECONDS);
+}
+
+static void
+bench_watchdog_disarm (void)
+{
+  alarm (0);
+}
+
+struct _BenchLoop
+{
+  GMainContext   *context;
+  GMainLoop      *main_loop;
+  AgEngine       *engine;     /* NULL for a baseline */
+  BenchStartFunc  start;
+  gpointer        user_data;
+};
+
+static gboolean
+on_start (gpointer user_data)
+{
+  BenchLoop *self = user_data;
+
+  self->start (self, self->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs one implementation of one workload as a GUI would: a fresh context,
+ * thread-default so GTasks made by the baseline deliver there too, a fresh
+ * engine bound to it, and a main loop. @start is called from that loop, like
+ * a button handler, and the workload calls bench_loop_quit() from its final
+ * completion. A fresh context per run means nothing one run left attached
+ * can slow down the next. */
+void
+bench_loop_run (const char     *what,
+                gboolean        with_engine,
+                BenchStartFunc  start,
+                gpointer        user_data)
+{
+  BenchLoop self = { 0, };
+  g_autoptr(GSource) idle = NULL;
+
+  self.context = g_main_context_new ();
+  self.main_loop = g_main_loop_new (self.context, FALSE);
+  self.start = start;
+  self.user_data = user_data;
+  g_main_context_push_thread_default (self.context);
+
+  if (with_engine)
+    self.engine = ag_engine_new_for_context (self.context);
+
+  idle = g_idle_source_new ();
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, on_start, &self, NULL);
+  g_source_attach (idle, self.context);
+
+  bench_watchdog_arm (what);
+  g_main_loop_run (self.main_loop);
+  bench_watchdog_disarm ();
+
+  g_clear_object (&self.engine);
+
+  /* Let whatever the run left behind (the engine's last delivery, GTask's
+   * own idles) finish here rather than in the next run's window. Bounded, in
+   * case a source stays ready for ever. */
+  for (guint i = 0; i < 1000 && g_main_context_iteration (self.context, FALSE); i++)
+    ;
+
+  g_main_context_pop_thread_default (self.context);
+  g_main_loop_unref (self.main_loop);
+  g_main_context_unref (self.context);
+}
+
+GMainContext *
+bench_loop_get_context (BenchLoop *self)
+{
+  return self->context;
+}
+
+AgEngine *
+bench_loop_get_engine (BenchLoop *self)
+{
+  return self->engine;
+}
+
+void
+bench_loop_quit (BenchLoop *self)
+{
+  g_main_loop_quit (self->main_loop);
+}

@@ -1,0 +1,680 @@
+/* test-engine.c: AgEngine's behaviour
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+/* Properties */
+
+static void
+test_default_properties_match_the_contract (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  GMainContext *context = NULL;
+  int max_threads, priority, budget_us;
+
+  g_assert_true (ag_engine_get_context (fixture->engine) == fixture->context);
+  g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==,
+                   (int) g_get_num_processors ());
+  g_assert_cmpint (ag_engine_get_max_processes (fixture->engine), ==, (int) g_get_num_processors ());
+  g_assert_cmpint (ag_engine_get_priority (fixture->engine), ==, AG_ENGINE_DEFAULT_PRIORITY);
+  g_assert_cmpint (AG_ENGINE_DEFAULT_PRIORITY, >, G_PRIORITY_HIGH_IDLE + 20);
+  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_US);
+  g_assert_cmpint (AG_ENGINE_DEFAULT_BUDGET_US, ==, 2000);
+
+  g_object_get (fixture->engine,
+                "context", &context,
+                "max-threads", &max_threads,
+                "priority", &priority,
+                "budget-us", &budget_us,
+                NULL);
+  g_assert_true (context == fixture->context);
+  g_assert_cmpint (max_threads, ==, (int) g_get_num_processors ());
+  g_assert_cmpint (priority, ==, AG_ENGINE_DEFAULT_PRIORITY);
+  g_assert_cmpint (budget_us, ==, 2000);
+  g_main_context_unref (context);
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  guint *n = user_data;
+
+  (*n)++;
+}
+
+static void
+test_setters_notify_only_on_change (AgTestFixture *fixture,
+                                    gconstpointer  data)
+{
+  guint n_budget = 0, n_priority = 0, n_threads = 0, n_processes = 0;
+
+  g_signal_connect (fixture->engine, "notify::budget-us", G_CALLBACK (count_notify), &n_budget);
+  g_signal_connect (fixture->engine, "notify::priority", G_CALLBACK (count_notify), &n_priority);
+  g_signal_connect (fixture->engine, "notify::max-threads", G_CALLBACK (count_notify), &n_threads);
+  g_signal_connect (fixture->engine, "notify::max-processes", G_CALLBACK (count_notify),
+                    &n_processes);
+
+  ag_engine_set_budget_us (fixture->engine, 5000);
+  ag_engine_set_budget_us (fixture->engine, 5000);
+  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, 5000);
+  g_assert_cmpuint (n_budget, ==, 1);
+
+  ag_engine_set_priority (fixture->engine, G_PRIORITY_LOW);
+  ag_engine_set_priority (fixture->engine, G_PRIORITY_LOW);
+  g_assert_cmpint (ag_engine_get_priority (fixture->engine), ==, G_PRIORITY_LOW);
+  g_assert_cmpuint (n_priority, ==, 1);
+
+  ag_engine_set_max_threads (fixture->engine, 7);
+  ag_engine_set_max_threads (fixture->engine, 7);
+  g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, 7);
+  g_assert_cmpuint (n_threads, ==, 1);
+
+  ag_engine_set_max_processes (fixture->engine, 3);
+  ag_engine_set_max_processes (fixture->engine, 3);
+  g_assert_cmpint (ag_engine_get_max_processes (fixture->engine), ==, 3);
+  g_assert_cmpuint (n_processes, ==, 1);
+
+  g_object_set (fixture->engine, "budget-us", 0, NULL);
+  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, 0);
+  g_assert_cmpuint (n_budget, ==, 2);
+}
+
+static void
+test_negative_budget_is_rejected (AgTestFixture *fixture,
+                                  gconstpointer  data)
+{
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_budget_us (fixture->engine, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_budget_us (fixture->engine, G_USEC_PER_SEC + 1);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_US);
+}
+
+static void
+test_out_of_range_priority_is_rejected (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_priority (fixture->engine, G_PRIORITY_HIGH - 1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_priority (fixture->engine, G_PRIORITY_LOW + 1);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpint (ag_engine_get_priority (fixture->engine), ==, AG_ENGINE_DEFAULT_PRIORITY);
+}
+
+static void
+test_out_of_range_thread_limits_are_rejected (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_max_threads (fixture->engine, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_max_threads (fixture->engine, 1025);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, (int) g_get_num_processors ());
+}
+
+/* Contexts */
+
+static void
+test_get_default_is_one_engine_on_the_default_context (void)
+{
+  AgEngine *engine = ag_engine_get_default ();
+
+  g_assert_true (AG_IS_ENGINE (engine));
+  g_assert_true (ag_engine_get_default () == engine);
+  g_assert_true (ag_engine_get_context (engine) == g_main_context_default ());
+}
+
+static void
+test_new_binds_the_thread_default_context (void)
+{
+  GMainContext *context = g_main_context_new ();
+  AgEngine *engine;
+  AgTask *task;
+  AgTestOutcome outcome;
+
+  g_main_context_push_thread_default (context);
+  engine = ag_engine_new ();
+  g_assert_true (ag_engine_get_context (engine) == context);
+
+  ag_test_outcome_init (&outcome, engine);
+  task = ag_test_task_new_int_after (50, 7);
+  ag_engine_run_async (engine, task, NULL, ag_test_outcome_callback, &outcome);
+
+  /* Only the engine's context is iterated: a delivery on the global default
+   * context would never be seen here. */
+  ag_test_run_until (context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 7);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (task);
+  g_object_unref (engine);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+}
+
+typedef struct
+{
+  GThread *callback_thread;
+  GThread *engine_thread;
+  int      value;
+} OtherThreadEngine;
+
+static gpointer
+run_engine_on_other_thread (gpointer user_data)
+{
+  OtherThreadEngine *ote = user_data;
+  GMainContext *context = g_main_context_new ();
+  AgEngine *engine;
+  AgTask *task;
+  AgTestOutcome outcome;
+
+  g_main_context_push_thread_default (context);
+  engine = ag_engine_new_for_context (context);
+  ag_test_outcome_init (&outcome, engine);
+  task = ag_test_task_new_int_after (50, 11);
+  ag_engine_run_async (engine, task, NULL, ag_test_outcome_callback, &outcome);
+
+  ag_test_run_until (context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ote->engine_thread = g_thread_self ();
+  ote->callback_thread = outcome.thread;
+  g_assert_no_error (outcome.error);
+  ote->value = ag_test_value_get_int (outcome.value);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (task);
+  g_object_unref (engine);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  return NULL;
+}
+
+static void
+test_delivers_on_the_thread_that_runs_its_context (void)
+{
+  OtherThreadEngine ote = { NULL, NULL, 0 };
+  GThread *thread;
+
+  thread = g_thread_new ("engine-thread", run_engine_on_other_thread, &ote);
+  g_thread_join (thread);
+
+  g_assert_true (ote.callback_thread == ote.engine_thread);
+  g_assert_true (ote.callback_thread != ag_test_main_thread ());
+  g_assert_cmpint (ote.value, ==, 11);
+}
+
+/* Running */
+
+static void
+test_callback_gets_engine_as_source_and_task_as_result (AgTestFixture *fixture,
+                                                        gconstpointer  data)
+{
+  AgTask *task = ag_test_task_new_int_after (10, 3);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_true (outcome.source_object == G_OBJECT (fixture->engine));
+  g_assert_true (outcome.result_task == task);
+  g_assert_true (G_IS_ASYNC_RESULT (task));
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 3);
+  g_assert_cmpint (ag_task_get_int (outcome.result_task), ==, 3);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (task);
+}
+
+static void
+return_index_now (AgTask       *task,
+                          gpointer      user_data,
+                          GCancellable *cancellable)
+{
+  ag_task_return_int (task, GPOINTER_TO_INT (user_data));
+}
+
+static void
+test_callback_never_runs_inside_run_async (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  AgTestOutcome outcomes[3];
+  AgTask *tasks[3];
+
+  /* The quickest tasks there are: an instant thread task, a zero sleep and
+   * an instant serial task. */
+  tasks[0] = ag_task_new (return_index_now, GINT_TO_POINTER (1), NULL);
+  tasks[1] = ag_task_new_sleep (0);
+  tasks[2] = ag_task_new (return_index_now, GINT_TO_POINTER (3), NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      if (i == 2)
+        ag_engine_set_max_threads (fixture->engine, 0);
+      ag_engine_run_async (fixture->engine, tasks[i], NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+      /* Give a worker time to finish: still no callback until the context
+       * is iterated. */
+      g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+      g_assert_cmpuint (outcomes[i].n_calls, ==, 0);
+    }
+
+  ag_test_run_until (fixture->context,
+                     outcomes[0].n_calls > 0 && outcomes[1].n_calls > 0 && outcomes[2].n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_cmpuint (outcomes[i].n_calls, ==, 1);
+      g_assert_no_error (outcomes[i].error);
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+}
+
+/* Serial mode */
+
+typedef struct
+{
+  GMutex   lock;
+  GArray  *ran;        /* indexes, in the order the functions ran */
+  GArray  *called;     /* indexes, in the order the callbacks ran */
+  gboolean off_main;   /* a function ran off the main thread */
+} SerialLog;
+
+typedef struct
+{
+  SerialLog *log;
+  int        index;
+} SerialItem;
+
+static void
+serial_func (AgTask       *task,
+             gpointer      user_data,
+             GCancellable *cancellable)
+{
+  SerialItem *item = user_data;
+
+  g_mutex_lock (&item->log->lock);
+  g_array_append_val (item->log->ran, item->index);
+  if (g_thread_self () != ag_test_main_thread ())
+    item->log->off_main = TRUE;
+  g_mutex_unlock (&item->log->lock);
+
+  ag_task_return_int (task, item->index);
+}
+
+static void
+serial_done (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  SerialItem *item = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  g_assert_true (g_thread_self () == ag_test_main_thread ());
+  value = ag_engine_run_finish (AG_ENGINE (source_object), result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_test_value_get_int (value), ==, item->index);
+  ag_test_value_free (value);
+  g_array_append_val (item->log->called, item->index);
+}
+
+static void
+test_serial_mode_runs_on_calling_thread_in_fifo_order (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  SerialLog log = { 0 };
+  SerialItem items[8];
+  AgTask *tasks[8];
+
+  g_mutex_init (&log.lock);
+  log.ran = g_array_new (FALSE, FALSE, sizeof (int));
+  log.called = g_array_new (FALSE, FALSE, sizeof (int));
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, 0);
+
+  for (int i = 0; i < (int) G_N_ELEMENTS (items); i++)
+    {
+      items[i].log = &log;
+      items[i].index = i;
+      tasks[i] = ag_task_new (serial_func, &items[i], NULL);
+      ag_engine_run_async (fixture->engine, tasks[i], NULL, serial_done, &items[i]);
+    }
+
+  /* Serial work runs inside delivery, not inside run_async. */
+  g_assert_cmpuint (log.ran->len, ==, 0);
+
+  ag_test_run_until (fixture->context, log.called->len == G_N_ELEMENTS (items),
+                     AG_TEST_SAFETY_MS);
+
+  g_assert_false (log.off_main);
+  g_assert_cmpuint (log.ran->len, ==, G_N_ELEMENTS (items));
+  for (int i = 0; i < (int) G_N_ELEMENTS (items); i++)
+    {
+      g_assert_cmpint (g_array_index (log.ran, int, i), ==, i);
+      g_assert_cmpint (g_array_index (log.called, int, i), ==, i);
+      g_object_unref (tasks[i]);
+    }
+
+  g_array_unref (log.ran);
+  g_array_unref (log.called);
+  g_mutex_clear (&log.lock);
+}
+
+/* Delivery: budget and priority */
+
+typedef struct
+{
+  GString *events;   /* 'C' per callback, 'R' per simulated redraw */
+  guint    n_done;
+} DeliveryLog;
+
+static gboolean
+fake_redraw (gpointer user_data)
+{
+  DeliveryLog *log = user_data;
+
+  g_string_append_c (log->events, 'R');
+  return G_SOURCE_REMOVE;
+}
+
+static void
+slow_callback_then_ask_for_redraw (GObject      *source_object,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  DeliveryLog *log = user_data;
+
+  g_string_append_c (log->events, 'C');
+  log->n_done++;
+
+  /* A callback that takes longer than the budget, then schedules what a
+   * GTK frame would be: a source at redraw priority. */
+  g_usleep (5 * G_TIME_SPAN_MILLISECOND);
+  g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, fake_redraw, log, NULL);
+}
+
+static void
+run_batch_with_fake_redraws (AgTestFixture *fixture,
+                             DeliveryLog   *log,
+                             guint          n_tasks)
+{
+  GPtrArray *tasks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n_tasks; i++)
+    {
+      AgTask *task = ag_task_new (return_index_now, GINT_TO_POINTER (i), NULL);
+
+      g_ptr_array_add (tasks, task);
+      ag_engine_run_async (fixture->engine, task, NULL, slow_callback_then_ask_for_redraw, log);
+    }
+
+  /* Let every worker finish before the context runs, so that all results
+   * wait in one batch. */
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+
+  ag_test_run_until (fixture->context, log->n_done == n_tasks, AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 20);
+  g_test_message ("events: %s", log->events->str);
+
+  g_ptr_array_unref (tasks);
+}
+
+static void
+test_delivery_stops_after_budget_and_lets_redraw_run (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  DeliveryLog log = { g_string_new (NULL), 0 };
+
+  run_batch_with_fake_redraws (fixture, &log, 8);
+
+  /* Each callback overruns the 2 ms budget, so each dispatch delivers one
+   * result and the redraw-priority source runs before the next one. */
+  g_assert_cmpstr (log.events->str, ==, "CRCRCRCRCRCRCRCR");
+
+  g_string_free (log.events, TRUE);
+}
+
+static void
+test_priority_property_orders_delivery_against_other_sources (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  DeliveryLog log = { g_string_new (NULL), 0 };
+
+  /* Above redraw priority, delivery wins every time both are ready. */
+  ag_engine_set_priority (fixture->engine, G_PRIORITY_DEFAULT);
+  run_batch_with_fake_redraws (fixture, &log, 8);
+
+  g_assert_cmpstr (log.events->str, ==, "CCCCCCCCRRRRRRRR");
+
+  g_string_free (log.events, TRUE);
+}
+
+/* Dispose */
+
+typedef struct
+{
+  int n_destroyed;   /* atomic */
+  int n_finished;    /* atomic: workers that got to their return */
+} WorkLog;
+
+typedef struct
+{
+  WorkLog *log;
+  guint    msec;
+} WorkItem;
+
+static void
+work_item_free (gpointer data)
+{
+  WorkItem *item = data;
+
+  g_atomic_int_inc (&item->log->n_destroyed);
+  g_free (item);
+}
+
+static void
+sleep_then_return_42 (AgTask       *task,
+                      gpointer      user_data,
+                      GCancellable *cancellable)
+{
+  WorkItem *item = user_data;
+
+  g_usleep (item->msec * G_TIME_SPAN_MILLISECOND);
+  ag_task_return_int (task, 42);
+  g_atomic_int_inc (&item->log->n_finished);
+}
+
+static AgTask *
+work_task_new (WorkLog *log,
+               guint    msec)
+{
+  WorkItem *item = g_new0 (WorkItem, 1);
+
+  item->log = log;
+  item->msec = msec;
+
+  return ag_task_new (sleep_then_return_42, item, work_item_free);
+}
+
+static void
+test_dispose_with_work_in_flight_runs_no_callback (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  WorkLog log = { 0, 0 };
+  AgTask *tasks[4];
+  AgTestOutcome outcomes[4];
+  AgEngine *engine = fixture->engine;
+
+  ag_engine_set_max_threads (engine, 4);
+  tasks[0] = work_task_new (&log, 300);
+  tasks[1] = work_task_new (&log, 300);
+  tasks[2] = work_task_new (&log, 300);
+  tasks[3] = ag_task_new_sleep (300);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      ag_test_outcome_init (&outcomes[i], engine);
+      ag_engine_run_async (engine, tasks[i], NULL, ag_test_outcome_callback, &outcomes[i]);
+    }
+
+  /* The workers are busy now. */
+  ag_test_run_for (fixture->context, 50);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_assert_cmpint (ag_task_get_state (tasks[i]), ==, AG_TASK_RUNNING);
+
+  /* The last reference goes while work is in flight. */
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &engine);
+  g_clear_object (&fixture->engine);
+  g_assert_null (engine);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_assert_cmpint (ag_task_get_state (tasks[i]), ==, AG_TASK_CANCELLED);
+
+  /* Past the moment the workers finish: their results go nowhere. */
+  ag_test_run_for (fixture->context, 600);
+  g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 3);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_cmpuint (outcomes[i].n_calls, ==, 0);
+      g_assert_cmpint (ag_task_get_state (tasks[i]), ==, AG_TASK_CANCELLED);
+      g_clear_object (&tasks[i]);
+    }
+
+  /* Nothing leaks: every function's data is let go. */
+  ag_test_run_until (fixture->context, g_atomic_int_get (&log.n_destroyed) == 3, 2000);
+}
+
+static void
+test_run_dispose_with_work_in_flight_runs_no_callback (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  WorkLog log = { 0, 0 };
+  AgTask *task;
+  AgTestOutcome outcome;
+
+  task = work_task_new (&log, 300);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_for (fixture->context, 50);
+
+  /* Someone else still holds the engine: dispose shuts it down all the
+   * same. */
+  g_object_run_dispose (G_OBJECT (fixture->engine));
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_CANCELLED);
+
+  ag_test_run_for (fixture->context, 500);
+  g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 1);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+
+  g_clear_object (&task);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&log.n_destroyed) == 1, 2000);
+}
+
+static void
+test_run_on_disposed_engine_reports_engine_disposed (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  WorkLog log = { 0, 0 };
+  AgTask *task;
+  AgTestOutcome outcome;
+
+  g_object_run_dispose (G_OBJECT (fixture->engine));
+
+  task = work_task_new (&log, 10);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_ENGINE_DISPOSED);
+  g_assert_null (outcome.value);
+  g_assert_true (outcome.thread == ag_test_main_thread ());
+
+  /* The work itself never ran. */
+  ag_test_run_for (fixture->context, 100);
+  g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 0);
+  g_assert_cmpuint (outcome.n_calls, ==, 1);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (task);
+}
+
+static void
+test_run_null_task_is_rejected (AgTestFixture *fixture,
+                                gconstpointer  data)
+{
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_run_async (fixture->engine, NULL, NULL, ag_test_outcome_callback, &outcome);
+  g_test_assert_expected_messages ();
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/engine/default-properties-match-the-contract",
+               test_default_properties_match_the_contract);
+  ag_test_add ("/engine/setters-notify-only-on-change",
+               test_setters_notify_only_on_change);
+  ag_test_add ("/engine/negative-budget-is-rejected",
+               test_negative_budget_is_rejected);
+  ag_test_add ("/engine/out-of-range-priority-is-rejected",
+               test_out_of_range_priority_is_rejected);
+  ag_test_add ("/engine/out-of-range-thread-limits-are-rejected",
+               test_out_of_range_thread_limits_are_rejected);
+  g_test_add_func ("/engine/get-default-is-one-engine-on-the-default-context",
+                   test_get_default_is_one_engine_on_the_default_context);
+  g_test_add_func ("/engine/new-binds-the-thread-default-context",
+                   test_new_binds_the_thread_default_context);
+  g_test_add_func ("/engine/delivers-on-the-thread-that-runs-its-context",
+                   test_delivers_on_the_thread_that_runs_its_context);
+  ag_test_add ("/engine/callback-gets-engine-as-source-and-task-as-result",
+               test_callback_gets_engine_as_source_and_task_as_result);
+  ag_test_add ("/engine/callback-never-runs-inside-run-async",
+               test_callback_never_runs_inside_run_async);
+  ag_test_add ("/engine/serial-mode-runs-on-calling-thread-in-fifo-order",
+               test_serial_mode_runs_on_calling_thread_in_fifo_order);
+  ag_test_add ("/engine/delivery-stops-after-budget-and-lets-redraw-run",
+               test_delivery_stops_after_budget_and_lets_redraw_run);
+  ag_test_add ("/engine/priority-property-orders-delivery-against-other-sources",
+               test_priority_property_orders_delivery_against_other_sources);
+  ag_test_add ("/engine/dispose-with-work-in-flight-runs-no-callback",
+               test_dispose_with_work_in_flight_runs_no_callback);
+  ag_test_add ("/engine/run-dispose-with-work-in-flight-runs-no-callback",
+               test_run_dispose_with_work_in_flight_runs_no_callback);
+  ag_test_add ("/engine/run-on-disposed-engine-reports-engine-disposed",
+               test_run_on_disposed_engine_reports_engine_disposed);
+  ag_test_add ("/engine/run-null-task-is-rejected",
+               test_run_null_task_is_rejected);
+
+  return g_test_run ();
+}

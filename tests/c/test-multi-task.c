@@ -1,0 +1,1054 @@
+/* test-multi-task.c: AgMultiTask's behaviour
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "test-util.h"
+
+#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
+
+/* The values a finished MultiTask holds, as ints, in order. */
+static GArray *
+values_as_ints (const GValue *value)
+{
+  GArray *values, *ints;
+
+  g_assert_nonnull (value);
+  g_assert_true (G_VALUE_HOLDS (value, G_TYPE_ARRAY));
+  values = g_value_get_boxed (value);
+  g_assert_nonnull (values);
+
+  ints = g_array_new (FALSE, FALSE, sizeof (int));
+  for (guint i = 0; i < values->len; i++)
+    {
+      int v = ag_test_value_get_int (&g_array_index (values, GValue, i));
+
+      g_array_append_val (ints, v);
+    }
+
+  return ints;
+}
+
+static void
+assert_ints (GArray    *ints,
+             const int *expected,
+             guint      n_expected)
+{
+  g_assert_cmpuint (ints->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpint (g_array_index (ints, int, i), ==, expected[i]);
+}
+
+typedef struct
+{
+  GArray *positions;      /* in the order task-done announced them */
+  GArray *child_values;   /* read with get_child_value in the handler */
+  guint   n_child_errors;
+} DoneLog;
+
+static void
+record_task_done (AgMultiTask *multi,
+                  guint        position,
+                  gpointer     user_data)
+{
+  DoneLog *log = user_data;
+  GValue value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_thread_self () == ag_test_main_thread ());
+  g_array_append_val (log->positions, position);
+
+  if (ag_multi_task_get_child_value (multi, position, &value, &error))
+    {
+      int v = ag_test_value_get_int (&value);
+
+      g_array_append_val (log->child_values, v);
+      g_value_unset (&value);
+    }
+  else
+    {
+      g_assert_nonnull (error);
+      log->n_child_errors++;
+    }
+}
+
+static void
+done_log_init (DoneLog *log)
+{
+  log->positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  log->child_values = g_array_new (FALSE, FALSE, sizeof (int));
+  log->n_child_errors = 0;
+}
+
+static void
+done_log_clear (DoneLog *log)
+{
+  g_array_unref (log->positions);
+  g_array_unref (log->child_values);
+}
+
+/* Builds a MultiTask of sleeping thread tasks; child i sleeps msecs[i] and
+ * returns i, or fails when failing[i]. */
+static AgMultiTask *
+multi_of_sleepers (const guint    *msecs,
+                   const gboolean *failing,
+                   guint           n,
+                   AgTask        **children)
+{
+  AgMultiTask *multi = ag_multi_task_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("child %u failed", i);
+      AgTask *child;
+
+      if (failing != NULL && failing[i])
+        child = ag_test_task_new_error_after (msecs[i], TEST_ERROR, (int) i, message);
+      else
+        child = ag_test_task_new_int_after (msecs[i], (int) i);
+      ag_multi_task_add (multi, child);
+      if (children != NULL)
+        children[i] = g_object_ref (child);
+      g_object_unref (child);
+    }
+
+  return multi;
+}
+
+/* Ordered results and errors */
+
+static void
+test_ordered_results_follow_list_order (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  const guint msecs[] = { 300, 100, 200 };
+  const int expected[] = { 0, 1, 2 };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  g_autoptr(GArray) ints = NULL;
+  g_autoptr(GArray) from_getter = NULL;
+  GValue getter_value = G_VALUE_INIT;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.thread == ag_test_main_thread ());
+  ints = values_as_ints (outcome.value);
+  assert_ints (ints, expected, G_N_ELEMENTS (expected));
+
+  g_value_init (&getter_value, G_TYPE_ARRAY);
+  g_value_set_boxed (&getter_value, ag_multi_task_get_values (multi));
+  from_getter = values_as_ints (&getter_value);
+  assert_ints (from_getter, expected, G_N_ELEMENTS (expected));
+  g_value_unset (&getter_value);
+
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 3);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 0);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_first_failure_arrives_after_all_children_finished (AgTestFixture *fixture,
+                                                        gconstpointer  data)
+{
+  const guint msecs[] = { 300, 100, 200 };
+  const gboolean failing[] = { FALSE, TRUE, FALSE };
+  AgTask *children[3];
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  gint64 start;
+  double elapsed_ms;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, failing, 3, children);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  start = g_get_monotonic_time ();
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  elapsed_ms = (outcome.time_us - start) / 1000.0;
+  g_test_message ("error arrived after %.0f ms", elapsed_ms);
+
+  /* The middle child failed at ~100 ms; the error waits for the 300 ms
+   * child. */
+  g_assert_cmpfloat (elapsed_ms, >=, 290);
+  g_assert_error (outcome.error, TEST_ERROR, 1);
+  g_assert_cmpstr (outcome.error->message, ==, "child 1 failed");
+  g_assert_null (outcome.value);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_FAILED);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 3);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 1);
+
+  g_assert_cmpint (ag_task_get_state (children[0]), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (children[1]), ==, AG_TASK_FAILED);
+  g_assert_cmpint (ag_task_get_state (children[2]), ==, AG_TASK_SUCCEEDED);
+
+  for (guint i = 0; i < 3; i++)
+    g_object_unref (children[i]);
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_first_failure_is_the_first_in_list_order (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  /* Child 2 fails first in time, child 1 first in the list. */
+  const guint msecs[] = { 50, 300, 50 };
+  const gboolean failing[] = { FALSE, TRUE, TRUE };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, failing, 3, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_error (outcome.error, TEST_ERROR, 1);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 2);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_skip_errors_keeps_order_without_failures (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  const guint msecs[] = { 300, 100, 200 };
+  const gboolean failing[] = { FALSE, TRUE, FALSE };
+  const int expected[] = { 0, 2 };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  g_autoptr(GArray) ints = NULL;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, failing, 3, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  g_assert_true (ag_multi_task_get_skip_errors (multi));
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  assert_ints (ints, expected, G_N_ELEMENTS (expected));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 3);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 1);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_empty_multi_succeeds_with_no_values (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  AgMultiTask *multi = ag_multi_task_new ();
+  AgTestOutcome outcome;
+  g_autoptr(GArray) ints = NULL;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  g_assert_cmpuint (ints->len, ==, 0);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+/* Concurrency */
+
+static double
+run_four_300ms_children (AgTestFixture *fixture,
+                         guint          max_workers)
+{
+  const guint msecs[] = { 300, 300, 300, 300 };
+  const int expected[] = { 0, 1, 2, 3 };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  g_autoptr(GArray) ints = NULL;
+  gint64 start;
+  double elapsed_ms;
+
+  /* Enough threads that only max-workers limits the children. */
+  ag_engine_set_max_threads (fixture->engine, 8);
+  ag_test_reset_worker_counts ();
+  multi = multi_of_sleepers (msecs, NULL, 4, NULL);
+  ag_multi_task_set_max_workers (multi, max_workers);
+  g_assert_cmpuint (ag_multi_task_get_max_workers (multi), ==, max_workers);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  start = g_get_monotonic_time ();
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  elapsed_ms = (outcome.time_us - start) / 1000.0;
+
+  g_test_message ("max-workers %u: %.0f ms, at most %d at once", max_workers, elapsed_ms,
+                  g_atomic_int_get (&ag_test_max_in_worker));
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  assert_ints (ints, expected, G_N_ELEMENTS (expected));
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+
+  return elapsed_ms;
+}
+
+static void
+test_max_workers_limits_children_running_at_once (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  double elapsed_ms = run_four_300ms_children (fixture, 2);
+
+  g_assert_cmpint (g_atomic_int_get (&ag_test_max_in_worker), ==, 2);
+  g_assert_cmpfloat (elapsed_ms, >=, 550);
+  g_assert_cmpfloat (elapsed_ms, <, 1500);
+}
+
+static void
+test_no_worker_limit_runs_children_together (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  double elapsed_ms = run_four_300ms_children (fixture, 0);
+
+  g_assert_cmpint (g_atomic_int_get (&ag_test_max_in_worker), ==, 4);
+  g_assert_cmpfloat (elapsed_ms, >=, 290);
+  g_assert_cmpfloat (elapsed_ms, <, 550);
+}
+
+/* task-done */
+
+static void
+test_unordered_task_done_follows_completion_order (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  const guint msecs[] = { 500, 100, 300 };   /* a, b, c */
+  const int expected[] = { 0, 1, 2 };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  DoneLog log;
+  g_autoptr(GArray) ints = NULL;
+
+  done_log_init (&log);
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  ag_multi_task_set_unordered (multi, TRUE);
+  g_assert_true (ag_multi_task_get_unordered (multi));
+  g_signal_connect (multi, "task-done", G_CALLBACK (record_task_done), &log);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  /* b, c, a */
+  g_assert_cmpuint (log.positions->len, ==, 3);
+  g_assert_cmpuint (g_array_index (log.positions, guint, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (log.positions, guint, 1), ==, 2);
+  g_assert_cmpuint (g_array_index (log.positions, guint, 2), ==, 0);
+  g_assert_cmpuint (log.child_values->len, ==, 3);
+  g_assert_cmpint (g_array_index (log.child_values, int, 0), ==, 1);
+  g_assert_cmpint (g_array_index (log.child_values, int, 1), ==, 2);
+  g_assert_cmpint (g_array_index (log.child_values, int, 2), ==, 0);
+
+  /* The value stays in list order. */
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  assert_ints (ints, expected, G_N_ELEMENTS (expected));
+
+  done_log_clear (&log);
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_ordered_task_done_follows_list_order (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  const guint msecs[] = { 300, 100, 200 };
+  const gboolean failing[] = { FALSE, FALSE, TRUE };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  DoneLog log;
+
+  done_log_init (&log);
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, failing, 3, NULL);
+  g_signal_connect (multi, "task-done", G_CALLBACK (record_task_done), &log);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_cmpuint (log.positions->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (g_array_index (log.positions, guint, i), ==, i);
+  g_assert_cmpuint (log.child_values->len, ==, 2);
+  g_assert_cmpint (g_array_index (log.child_values, int, 0), ==, 0);
+  g_assert_cmpint (g_array_index (log.child_values, int, 1), ==, 1);
+  g_assert_cmpuint (log.n_child_errors, ==, 1);
+  g_assert_error (outcome.error, TEST_ERROR, 2);
+
+  done_log_clear (&log);
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  guint *n = user_data;
+
+  (*n)++;
+}
+
+static void
+test_counts_and_progress_track_children (AgTestFixture *fixture,
+                                         gconstpointer  data)
+{
+  guint msecs[10];
+  gboolean failing[10];
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  guint n_progress = 0, n_finished = 0;
+
+  for (guint i = 0; i < 10; i++)
+    {
+      msecs[i] = 20 * (i + 1);
+      failing[i] = (i % 4 == 3);
+    }
+
+  ag_engine_set_max_threads (fixture->engine, 4);
+  multi = multi_of_sleepers (msecs, failing, 10, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  g_signal_connect (multi, "notify::progress", G_CALLBACK (count_notify), &n_progress);
+  g_signal_connect (multi, "notify::n-finished", G_CALLBACK (count_notify), &n_finished);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 50);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 10);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 2);
+  g_assert_cmpfloat (ag_task_get_progress (AG_TASK (multi)), ==, 1.0);
+  g_assert_cmpuint (n_progress, >=, 1);
+  /* At most one per delivery: one per child, plus one for the start. */
+  g_assert_cmpuint (n_progress, <=, 11);
+  g_assert_cmpuint (n_finished, >=, 1);
+  g_assert_cmpuint (n_finished, <=, 11);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_list_model_exposes_the_children (AgTestFixture *fixture,
+                                      gconstpointer  data)
+{
+  const guint msecs[] = { 30, 10, 20 };
+  AgTask *children[3];
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+
+  multi = multi_of_sleepers (msecs, NULL, 3, children);
+  g_assert_true (g_type_is_a (g_list_model_get_item_type (G_LIST_MODEL (multi)), AG_TYPE_TASK));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(AgTask) item = g_list_model_get_item (G_LIST_MODEL (multi), i);
+
+      g_assert_true (item == children[i]);
+      g_assert_cmpint (ag_task_get_state (item), ==, AG_TASK_SUCCEEDED);
+      g_assert_cmpint (ag_task_get_int (item), ==, (int) i);
+      g_object_unref (children[i]);
+    }
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (multi), 3));
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static void
+test_cancel_ends_multi_promptly (AgTestFixture *fixture,
+                                 gconstpointer  data)
+{
+  const guint msecs[] = { 1000, 1000, 1000 };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  gint64 cancelled_at;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_for (fixture->context, 100);
+
+  cancelled_at = g_get_monotonic_time ();
+  ag_task_cancel (AG_TASK (multi));
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpfloat ((outcome.time_us - cancelled_at) / 1000.0, <, 200);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+
+  /* Past the children's second: nothing more arrives. */
+  ag_test_run_for (fixture->context, 1100);
+  g_assert_cmpuint (outcome.n_calls, ==, 1);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+/* Mapping */
+
+#define N_MAP_INPUTS 1000
+
+static gboolean
+parse_and_double (gpointer       item,
+                  GValue        *result,
+                  gpointer       user_data,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  int n = atoi (item);
+
+  if (n % 7 == 3)
+    {
+      g_set_error (error, TEST_ERROR, n, "input %d is unlucky", n);
+      return FALSE;
+    }
+
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 2 * n);
+  return TRUE;
+}
+
+static GPtrArray *
+numbered_inputs (guint n)
+{
+  GPtrArray *inputs = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (inputs, g_strdup_printf ("%u", i));
+
+  return inputs;
+}
+
+static void
+assert_children_are_final (AgMultiTask *multi,
+                           guint        n)
+{
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, n);
+
+  for (guint i = 0; i < n; i += (i < 50 ? 1 : 37))
+    {
+      g_autoptr(AgTask) child = g_list_model_get_item (G_LIST_MODEL (multi), i);
+
+      g_assert_true (AG_IS_TASK (child));
+      g_assert_true (ag_task_is_finished (child));
+      if (i % 7 == 3)
+        {
+          g_assert_cmpint (ag_task_get_state (child), ==, AG_TASK_FAILED);
+          g_assert_error (ag_task_get_error (child), TEST_ERROR, (int) i);
+        }
+      else
+        {
+          g_assert_cmpint (ag_task_get_state (child), ==, AG_TASK_SUCCEEDED);
+          g_assert_cmpint (ag_task_get_int (child), ==, 2 * (int) i);
+        }
+    }
+}
+
+static void
+test_map_array_skip_errors_gives_ordered_values (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (N_MAP_INPUTS);
+  g_autoptr(GArray) ints = NULL;
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  guint j = 0;
+
+  multi = ag_multi_task_new_map (inputs, parse_and_double, NULL, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, N_MAP_INPUTS);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  for (int i = 0; i < N_MAP_INPUTS; i++)
+    {
+      if (i % 7 == 3)
+        continue;
+      g_assert_cmpuint (j, <, ints->len);
+      g_assert_cmpint (g_array_index (ints, int, j), ==, 2 * i);
+      j++;
+    }
+  g_assert_cmpuint (ints->len, ==, j);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, N_MAP_INPUTS);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, N_MAP_INPUTS - j);
+
+  assert_children_are_final (multi, N_MAP_INPUTS);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static gboolean
+double_int (gpointer       item,
+            GValue        *result,
+            gpointer       user_data,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 2 * atoi (item));
+  return TRUE;
+}
+
+static void
+count_destroy (gpointer data)
+{
+  g_atomic_int_inc ((int *) data);
+}
+
+static void
+test_map_array_gives_ordered_values (AgTestFixture *fixture,
+                                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (N_MAP_INPUTS);
+  g_autoptr(GArray) ints = NULL;
+  int n_destroyed = 0;
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+
+  multi = ag_multi_task_new_map (inputs, double_int, &n_destroyed, count_destroy);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  g_assert_cmpuint (ints->len, ==, N_MAP_INPUTS);
+  for (int i = 0; i < N_MAP_INPUTS; i++)
+    g_assert_cmpint (g_array_index (ints, int, i), ==, 2 * i);
+  g_assert_cmpfloat (ag_task_get_progress (AG_TASK (multi)), ==, 1.0);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&n_destroyed) == 1, 2000);
+}
+
+static void
+test_map_array_fails_with_first_failure_in_list_order (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (100);
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+
+  multi = ag_multi_task_new_map (inputs, parse_and_double, NULL, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_error (outcome.error, TEST_ERROR, 3);
+  g_assert_cmpstr (outcome.error->message, ==, "input 3 is unlucky");
+  g_assert_null (outcome.value);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 100);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_FAILED);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static gboolean
+parse_file_name (gpointer       item,
+                 GValue        *result,
+                 gpointer       user_data,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autofree char *name = NULL;
+
+  g_assert_true (G_IS_FILE (item));
+  name = g_file_get_basename (item);
+  return parse_and_double (name, result, user_data, cancellable, error);
+}
+
+static void
+test_map_model_skip_errors_gives_ordered_values (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
+  g_autoptr(GArray) ints = NULL;
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  guint j = 0;
+
+  for (int i = 0; i < N_MAP_INPUTS; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/nonexistent/asyncgui/%d", i);
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      g_list_store_append (store, file);
+    }
+
+  multi = ag_multi_task_new_map_model (G_LIST_MODEL (store), parse_file_name, NULL, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  for (int i = 0; i < N_MAP_INPUTS; i++)
+    {
+      if (i % 7 == 3)
+        continue;
+      g_assert_cmpuint (j, <, ints->len);
+      g_assert_cmpint (g_array_index (ints, int, j), ==, 2 * i);
+      j++;
+    }
+  g_assert_cmpuint (ints->len, ==, j);
+
+  assert_children_are_final (multi, N_MAP_INPUTS);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static gboolean
+identity_int (gpointer       item,
+              GValue        *result,
+              gpointer       user_data,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, GPOINTER_TO_INT (item));
+  return TRUE;
+}
+
+static double
+thread_cpu_ms (void)
+{
+  struct timespec ts;
+
+  g_assert_cmpint (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts), ==, 0);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000.0;
+}
+
+static void
+test_map_many_inputs_starts_cheaply (AgTestFixture *fixture,
+                                     gconstpointer  data)
+{
+  const guint n = 200000;
+  g_autoptr(GPtrArray) inputs = g_ptr_array_sized_new (n);
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  GArray *values;
+  gint64 start;
+  double cpu_start_ms, setup_ms;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (inputs, GINT_TO_POINTER (i + 1));
+
+  /* What the GUI thread pays is its own CPU time; wall time would also
+   * count whatever else the machine is doing. */
+  start = g_get_monotonic_time ();
+  cpu_start_ms = thread_cpu_ms ();
+  multi = ag_multi_task_new_map (inputs, identity_int, NULL, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  setup_ms = thread_cpu_ms () - cpu_start_ms;
+  g_test_message ("new_map + run_async of %u inputs: %.2f ms of CPU, %.2f ms of wall time",
+                  n, setup_ms, ag_test_elapsed_ms (start));
+
+  /* Generous: creating 200k children up front would take far longer. */
+  g_assert_cmpfloat (setup_ms, <, 50);
+
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, 60000);
+  g_test_message ("all %u mapped after %.0f ms", n, ag_test_elapsed_ms (start));
+  g_assert_no_error (outcome.error);
+  values = g_value_get_boxed (outcome.value);
+  g_assert_cmpuint (values->len, ==, n);
+  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 0)), ==, 1);
+  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, n - 1)), ==, (int) n);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+static gboolean
+sleep_a_millisecond (gpointer       item,
+                     GValue        *result,
+                     gpointer       user_data,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_usleep (G_TIME_SPAN_MILLISECOND);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, GPOINTER_TO_INT (item));
+  return TRUE;
+}
+
+static void
+count_task_done (AgMultiTask *multi,
+                 guint        position,
+                 gpointer     user_data)
+{
+  guint *n = user_data;
+
+  (*n)++;
+}
+
+static void
+test_dispose_engine_with_map_in_flight_runs_no_callback (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new ();
+  AgEngine *engine = fixture->engine;
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  guint n_done = 0, n_done_at_dispose;
+
+  for (guint i = 0; i < 5000; i++)
+    g_ptr_array_add (inputs, GINT_TO_POINTER (i + 1));
+
+  multi = ag_multi_task_new_map (inputs, sleep_a_millisecond, NULL, NULL);
+  g_signal_connect (multi, "task-done", G_CALLBACK (count_task_done), &n_done);
+  ag_test_outcome_init (&outcome, engine);
+  ag_engine_run_async (engine, AG_TASK (multi), NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_for (fixture->context, 100);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_RUNNING);
+
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &engine);
+  g_clear_object (&fixture->engine);
+  g_assert_null (engine);
+  n_done_at_dispose = n_done;
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+
+  ag_test_run_for (fixture->context, 500);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+  g_assert_cmpuint (n_done, ==, n_done_at_dispose);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+
+  g_object_unref (multi);
+}
+
+static gboolean
+map_on_which_thread (gpointer       item,
+                     GValue        *result,
+                     gpointer       user_data,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  int *off_main = user_data;
+
+  if (g_thread_self () != ag_test_main_thread ())
+    g_atomic_int_set (off_main, 1);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, GPOINTER_TO_INT (item));
+  return TRUE;
+}
+
+static void
+test_map_in_serial_mode_runs_on_engine_thread (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new ();
+  g_autoptr(GArray) ints = NULL;
+  int off_main = 0;
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+
+  for (guint i = 0; i < 500; i++)
+    g_ptr_array_add (inputs, GINT_TO_POINTER (i + 1));
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  multi = ag_multi_task_new_map (inputs, map_on_which_thread, &off_main, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  g_assert_false (g_atomic_int_get (&off_main));
+  ints = values_as_ints (outcome.value);
+  g_assert_cmpuint (ints->len, ==, 500);
+  for (guint i = 0; i < 500; i++)
+    g_assert_cmpint (g_array_index (ints, int, i), ==, (int) i + 1);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
+/* Bad input */
+
+static void
+test_add_after_start_is_rejected (AgTestFixture *fixture,
+                                  gconstpointer  data)
+{
+  const guint msecs[] = { 100 };
+  const int expected[] = { 0 };
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+  AgTask *late = ag_test_task_new_int_after (10, 99);
+  g_autoptr(GArray) ints = NULL;
+
+  multi = multi_of_sleepers (msecs, NULL, 1, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_multi_task_add (multi, late);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 1);
+
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  assert_ints (ints, expected, G_N_ELEMENTS (expected));
+  g_assert_cmpint (ag_task_get_state (late), ==, AG_TASK_PENDING);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (late);
+  g_object_unref (multi);
+}
+
+static void
+test_add_running_child_is_rejected (AgTestFixture *fixture,
+                                    gconstpointer  data)
+{
+  AgMultiTask *multi = ag_multi_task_new ();
+  AgTask *running = ag_test_task_new_int_after (50, 1);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, running, NULL, ag_test_outcome_callback, &outcome);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_multi_task_add (multi, running);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 0);
+
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (running);
+  g_object_unref (multi);
+}
+
+static void
+test_map_with_null_func_is_rejected (void)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (3);
+  AgMultiTask *multi;
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  multi = ag_multi_task_new_map (inputs, NULL, NULL, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_null (multi);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/multi-task/ordered-results-follow-list-order",
+               test_ordered_results_follow_list_order);
+  ag_test_add ("/multi-task/first-failure-arrives-after-all-children-finished",
+               test_first_failure_arrives_after_all_children_finished);
+  ag_test_add ("/multi-task/first-failure-is-the-first-in-list-order",
+               test_first_failure_is_the_first_in_list_order);
+  ag_test_add ("/multi-task/skip-errors-keeps-order-without-failures",
+               test_skip_errors_keeps_order_without_failures);
+  ag_test_add ("/multi-task/empty-multi-succeeds-with-no-values",
+               test_empty_multi_succeeds_with_no_values);
+  ag_test_add ("/multi-task/max-workers-limits-children-running-at-once",
+               test_max_workers_limits_children_running_at_once);
+  ag_test_add ("/multi-task/no-worker-limit-runs-children-together",
+               test_no_worker_limit_runs_children_together);
+  ag_test_add ("/multi-task/unordered-task-done-follows-completion-order",
+               test_unordered_task_done_follows_completion_order);
+  ag_test_add ("/multi-task/ordered-task-done-follows-list-order",
+               test_ordered_task_done_follows_list_order);
+  ag_test_add ("/multi-task/counts-and-progress-track-children",
+               test_counts_and_progress_track_children);
+  ag_test_add ("/multi-task/list-model-exposes-the-children",
+               test_list_model_exposes_the_children);
+  ag_test_add ("/multi-task/cancel-ends-multi-promptly",
+               test_cancel_ends_multi_promptly);
+  ag_test_add ("/multi-task/map-array-gives-ordered-values",
+               test_map_array_gives_ordered_values);
+  ag_test_add ("/multi-task/map-array-skip-errors-gives-ordered-values",
+               test_map_array_skip_errors_gives_ordered_values);
+  ag_test_add ("/multi-task/map-array-fails-with-first-failure-in-list-order",
+               test_map_array_fails_with_first_failure_in_list_order);
+  ag_test_add ("/multi-task/map-model-skip-errors-gives-ordered-values",
+               test_map_model_skip_errors_gives_ordered_values);
+  ag_test_add ("/multi-task/map-many-inputs-starts-cheaply",
+               test_map_many_inputs_starts_cheaply);
+  ag_test_add ("/multi-task/map-in-serial-mode-runs-on-engine-thread",
+               test_map_in_serial_mode_runs_on_engine_thread);
+  ag_test_add ("/multi-task/dispose-engine-with-map-in-flight-runs-no-callback",
+               test_dispose_engine_with_map_in_flight_runs_no_callback);
+  ag_test_add ("/multi-task/add-after-start-is-rejected",
+               test_add_after_start_is_rejected);
+  ag_test_add ("/multi-task/add-running-child-is-rejected",
+               test_add_running_child_is_rejected);
+  g_test_add_func ("/multi-task/map-with-null-func-is-rejected",
+                   test_map_with_null_func_is_rejected);
+
+  return g_test_run ();
+}

@@ -1,0 +1,117 @@
+/* test-util.h: what the C tests share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <asyncgui.h>
+
+G_BEGIN_DECLS
+
+/* Every wait in the tests is bounded by this much unless a test says
+ * otherwise: a library bug makes a test fail, never hang. */
+#define AG_TEST_SAFETY_MS 10000
+
+/* The thread the tests run on; it iterates the engines' context, so it is
+ * the "GUI thread" of every test. */
+GThread *ag_test_main_thread (void);
+
+/* Milliseconds since @start_us (a g_get_monotonic_time() reading). */
+double   ag_test_elapsed_ms  (gint64 start_us);
+
+/* Fails the test (instead of hanging) when @cond is still false after
+ * @timeout_ms of iterating @context. */
+#define ag_test_run_until(context, cond, timeout_ms)                          \
+  G_STMT_START {                                                              \
+    AgTestDeadline *ag_test_deadline_ = ag_test_deadline_new ((context),     \
+                                                              (timeout_ms));  \
+    while (!(cond) && !ag_test_deadline_passed (ag_test_deadline_))          \
+      g_main_context_iteration ((context), TRUE);                            \
+    ag_test_deadline_free (ag_test_deadline_);                               \
+    if (!(cond))                                                              \
+      ag_test_fail_timeout (__FILE__, __LINE__, G_STRFUNC, #cond,             \
+                            (timeout_ms));                                   \
+  } G_STMT_END
+
+typedef struct _AgTestDeadline AgTestDeadline;
+
+AgTestDeadline *ag_test_deadline_new    (GMainContext   *context,
+                                         guint           timeout_ms);
+gboolean        ag_test_deadline_passed (AgTestDeadline *deadline);
+void            ag_test_deadline_free   (AgTestDeadline *deadline);
+G_NORETURN void ag_test_fail_timeout    (const char     *file,
+                                         int             line,
+                                         const char     *func,
+                                         const char     *cond,
+                                         guint           timeout_ms);
+
+/* Iterates @context for @msec, whatever happens. */
+void     ag_test_run_for     (GMainContext *context,
+                              guint         msec);
+
+/* What a run_async callback saw. Fill in @engine, pass the struct as
+ * user_data with ag_test_outcome_callback. */
+typedef struct
+{
+  AgEngine     *engine;
+  guint         n_calls;
+  GObject      *source_object;  /* as given to the callback, unowned */
+  AgTask       *result_task;    /* AG_TASK (result) when it is one, a ref */
+  GValue       *value;          /* from ag_engine_run_finish */
+  GError       *error;          /* from ag_engine_run_finish */
+  GThread      *thread;         /* the thread the callback ran on */
+  gint64        time_us;        /* when the callback ran */
+} AgTestOutcome;
+
+void     ag_test_outcome_init     (AgTestOutcome *outcome,
+                                   AgEngine      *engine);
+void     ag_test_outcome_clear    (AgTestOutcome *outcome);
+void     ag_test_outcome_callback (GObject       *source_object,
+                                   GAsyncResult  *result,
+                                   gpointer       user_data);
+
+/* Frees a GValue from ag_engine_run_finish(). */
+void     ag_test_value_free       (GValue        *value);
+
+/* The int a task's value holds; fails the test when it holds no int. */
+int      ag_test_value_get_int    (const GValue  *value);
+
+/* A thread task that sleeps @msec on its worker, then returns @value. */
+AgTask  *ag_test_task_new_int_after   (guint         msec,
+                                       int           value);
+/* A thread task that sleeps @msec on its worker, then fails with
+ * (@domain, @code, @message). */
+AgTask  *ag_test_task_new_error_after (guint         msec,
+                                       GQuark        domain,
+                                       int           code,
+                                       const char   *message);
+
+/* How many of the tasks made by the two constructors above are in their
+ * function right now, and the most that ever were at once (atomic). */
+extern int ag_test_n_in_worker;
+extern int ag_test_max_in_worker;
+void     ag_test_reset_worker_counts (void);
+
+/* A fresh engine on the global default context for every test. */
+typedef struct
+{
+  GMainContext *context;
+  AgEngine     *engine;
+} AgTestFixture;
+
+void     ag_test_fixture_setup    (AgTestFixture *fixture,
+                                   gconstpointer  data);
+void     ag_test_fixture_teardown (AgTestFixture *fixture,
+                                   gconstpointer  data);
+
+#define ag_test_add(path, func)                                               \
+  g_test_add ((path), AgTestFixture, NULL,                                    \
+              ag_test_fixture_setup, (func), ag_test_fixture_teardown)
+
+/* Runs the tests after installing the shared setup (g_test_init with the
+ * main thread recorded). */
+void     ag_test_init             (int          *argc,
+                                   char       ***argv);
+
+G_END_DECLS
