@@ -70,6 +70,10 @@
  * thread work runs on the engine's own thread, inside delivery, in the order
  * it was submitted. Tests use it for determinism.
  *
+ * The engine's context must be iterated for it to work: results are
+ * delivered there, and a burst of submissions is handed to the threads at
+ * the start of its next iteration.
+ *
  * Disposing an engine shuts it down: unfinished tasks end as cancelled, their
  * callbacks are not invoked, and results that workers finish later are
  * dropped.
@@ -122,7 +126,7 @@ ag_engine_constructed (GObject *object)
   self->home_thread = g_thread_self ();
 
   self->queue = _ag_completion_queue_new (self->context);
-  self->executor = _ag_executor_new (self->queue, g_get_num_processors ());
+  self->executor = _ag_executor_new (self->context, self->queue, g_get_num_processors ());
   self->delivery = _ag_delivery_source_new (self, self->queue);
   g_source_set_priority (self->delivery, self->priority);
   _ag_delivery_source_set_budget_us (self->delivery, self->budget_us);

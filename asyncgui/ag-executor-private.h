@@ -23,7 +23,8 @@ struct _AgWork
 
 typedef struct _AgExecutor AgExecutor;
 
-AgExecutor *_ag_executor_new             (AgCompletionQueue *queue,
+AgExecutor *_ag_executor_new             (GMainContext      *context,
+                                          AgCompletionQueue *queue,
                                           int                max_threads);
 void        _ag_executor_free            (AgExecutor        *self);
 void        _ag_executor_set_max_threads (AgExecutor        *self,

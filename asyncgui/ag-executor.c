@@ -7,29 +7,238 @@
 
 #include "ag-executor-private.h"
 
-/* Thread work goes to a GThreadPool of up to max-threads threads. With
- * max-threads 0 (serial mode) it goes through the completion queue instead,
- * and the delivery source runs it on the engine's thread in submission order:
- * deterministic, and subject to the same delivery budget as results.
+/* Thread work runs on up to max-threads worker threads that take items from
+ * one shared queue. With max-threads 0 (serial mode) it goes through the
+ * completion queue instead, and the delivery source runs it on the engine's
+ * thread in submission order: deterministic, and within the same delivery
+ * budget as results.
  *
- * The pool is created on first use, so an engine that only ever sleeps or
- * waits on GIO operations starts no threads. */
+ * Submitting is what a GUI handler pays for, so it is batched. The first
+ * submissions of a main-loop iteration, one per thread, go to the workers at
+ * once, which keeps a lone request/response round trip short. Later ones in
+ * the same iteration are only linked into a batch on the engine's thread (no
+ * lock, no wake-up) and handed over together from a high-priority source at
+ * the start of the next iteration: one lock and at most one wake-up per
+ * thread for a burst of any size, where a wake-up per item would cost the
+ * GUI a system call each.
+ *
+ * Threads start on demand and leave after IDLE_TIMEOUT_US without work. The
+ * executor is reference counted: each thread holds a reference, so an engine
+ * that goes away leaves its threads to finish (their work sees the cancelled
+ * tasks and returns quickly) without waiting for them. */
+
+#define IDLE_TIMEOUT_US (10 * G_USEC_PER_SEC)
+
+/* How long a thread that ran out of work watches the queue before it goes
+ * to sleep. A GUI that answers each result with the next request (a
+ * sequential handler) then hands that request to a thread that is awake,
+ * which saves a futex wake-up per round trip; a thread that finds nothing
+ * costs at most this much processor time per idle spell. */
+#define SPIN_US 50
+
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#elif defined(__aarch64__)
+  __asm__ __volatile__ ("yield");
+#endif
+}
 
 struct _AgExecutor
 {
-  AgCompletionQueue *queue;        /* strong */
-  GThreadPool       *pool;         /* NULL until the first threaded submit */
-  int                max_threads;  /* engine's thread only */
+  gatomicrefcount    ref_count;
+  AgCompletionQueue *queue;         /* strong */
+
+  GMutex             lock;
+  GCond              work_ready;
+  AgWork            *head;          /* lock to change; atomic to peek */
+  AgWork            *tail;          /* lock */
+  guint              n_threads;     /* lock */
+  guint              n_idle;        /* lock: threads asleep on work_ready */
+  guint              n_spinning;    /* lock: threads watching the queue */
+  int                max_threads;   /* lock for the threads; written on the engine's thread */
+  gboolean           stopping;      /* lock */
+
+  /* The engine's thread only. */
+  AgWork            *batch_head;
+  AgWork            *batch_tail;
+  guint              n_batch;
+  guint              n_direct;      /* handed over at once since the last flush */
+  GSource           *flush_source;
 };
 
-static void
-pool_run (gpointer data,
-          gpointer user_data)
+static AgExecutor *
+executor_ref (AgExecutor *self)
 {
-  AgWork *work = data;
-
-  work->run (work);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
 }
+
+static void
+executor_unref (AgExecutor *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->work_ready);
+  _ag_completion_queue_unref (self->queue);
+  g_free (self);
+}
+
+/* Called with the lock held; returns with it held, TRUE if work came. */
+static gboolean
+spin_for_work (AgExecutor *self)
+{
+  gint64 deadline = g_get_monotonic_time () + SPIN_US;
+
+  self->n_spinning++;
+  g_mutex_unlock (&self->lock);
+
+  while (g_atomic_pointer_get (&self->head) == NULL && g_get_monotonic_time () < deadline)
+    cpu_relax ();
+
+  g_mutex_lock (&self->lock);
+  self->n_spinning--;
+
+  return self->head != NULL;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  AgExecutor *self = data;
+
+  g_mutex_lock (&self->lock);
+  for (;;)
+    {
+      AgWork *work = self->head;
+
+      if (work != NULL)
+        {
+          g_atomic_pointer_set (&self->head, (AgWork *) work->node.next);
+          if (self->head == NULL)
+            self->tail = NULL;
+          work->node.next = NULL;
+
+          g_mutex_unlock (&self->lock);
+          work->run (work);
+          g_mutex_lock (&self->lock);
+          continue;
+        }
+
+      if (self->stopping || self->n_threads > (guint) self->max_threads)
+        break;
+
+      if (spin_for_work (self))
+        continue;
+
+      self->n_idle++;
+      if (!g_cond_wait_until (&self->work_ready, &self->lock,
+                              g_get_monotonic_time () + IDLE_TIMEOUT_US)
+          && self->head == NULL)
+        {
+          self->n_idle--;
+          break;
+        }
+      self->n_idle--;
+    }
+  self->n_threads--;
+  g_mutex_unlock (&self->lock);
+
+  executor_unref (self);
+  return NULL;
+}
+
+/* Called with the lock held, after @n items were queued. */
+static void
+wake_or_start_threads (AgExecutor *self,
+                       guint       n)
+{
+  guint wake;
+
+  /* Spinning threads will take work without being told. */
+  n -= MIN (n, self->n_spinning);
+  wake = MIN (n, self->n_idle);
+
+  if (wake > 0 && wake == self->n_idle)
+    g_cond_broadcast (&self->work_ready);
+  else
+    for (guint i = 0; i < wake; i++)
+      g_cond_signal (&self->work_ready);
+
+  for (guint more = n - wake; more > 0 && self->n_threads < (guint) self->max_threads; more--)
+    {
+      g_autoptr(GError) error = NULL;
+      GThread *thread = g_thread_try_new ("ag-worker", worker_main, executor_ref (self), &error);
+
+      if (thread == NULL)
+        {
+          executor_unref (self);
+          /* Work still runs on the threads there are; with none at all it
+           * would never run, which must not pass silently. */
+          if (self->n_threads == 0)
+            g_critical ("asyncgui cannot start a worker thread: %s", error->message);
+          break;
+        }
+
+      self->n_threads++;
+      g_thread_unref (thread);
+    }
+}
+
+static void
+enqueue_locked (AgExecutor *self,
+                AgWork     *first,
+                AgWork     *last,
+                guint       n)
+{
+  if (self->tail != NULL)
+    self->tail->node.next = &first->node;
+  else
+    g_atomic_pointer_set (&self->head, first);
+  self->tail = last;
+
+  wake_or_start_threads (self, n);
+}
+
+static void
+flush_batch (AgExecutor *self)
+{
+  if (self->n_batch > 0)
+    {
+      g_mutex_lock (&self->lock);
+      enqueue_locked (self, self->batch_head, self->batch_tail, self->n_batch);
+      g_mutex_unlock (&self->lock);
+    }
+
+  self->batch_head = self->batch_tail = NULL;
+  self->n_batch = 0;
+  self->n_direct = 0;
+}
+
+typedef struct
+{
+  GSource     source;
+  AgExecutor *executor;  /* weak: the executor destroys the source first */
+} FlushSource;
+
+static gboolean
+flush_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  flush_batch (((FlushSource *) source)->executor);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_funcs = {
+  .dispatch = flush_dispatch,
+};
 
 static void
 serial_deliver (AgNode   *node,
@@ -44,36 +253,56 @@ serial_deliver (AgNode   *node,
 }
 
 AgExecutor *
-_ag_executor_new (AgCompletionQueue *queue,
+_ag_executor_new (GMainContext      *context,
+                  AgCompletionQueue *queue,
                   int                max_threads)
 {
   AgExecutor *self = g_new0 (AgExecutor, 1);
 
+  g_atomic_ref_count_init (&self->ref_count);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->work_ready);
   self->queue = _ag_completion_queue_ref (queue);
   self->max_threads = max_threads;
+
+  self->flush_source = g_source_new (&flush_funcs, sizeof (FlushSource));
+  ((FlushSource *) self->flush_source)->executor = self;
+  g_source_set_static_name (self->flush_source, "[asyncgui] submit");
+  g_source_set_priority (self->flush_source, G_PRIORITY_HIGH);
+  g_source_attach (self->flush_source, context);
 
   return self;
 }
 
-/* Work still queued in the pool is run (each work item sees its cancelled
- * task and returns quickly); nothing waits for running work, which holds its
- * own references. */
+/* Batched work is handed over, so it runs (and sees its cancelled task);
+ * threads drain the queue and leave; nothing waits for them. */
 void
 _ag_executor_free (AgExecutor *self)
 {
-  if (self->pool != NULL)
-    g_thread_pool_free (self->pool, FALSE, FALSE);
-  _ag_completion_queue_unref (self->queue);
-  g_free (self);
+  flush_batch (self);
+  g_source_destroy (self->flush_source);
+  g_clear_pointer (&self->flush_source, g_source_unref);
+
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  g_cond_broadcast (&self->work_ready);
+  g_mutex_unlock (&self->lock);
+
+  executor_unref (self);
 }
 
 void
 _ag_executor_set_max_threads (AgExecutor *self,
                               int         max_threads)
 {
+  g_mutex_lock (&self->lock);
   self->max_threads = max_threads;
-  if (self->pool != NULL && max_threads > 0)
-    g_thread_pool_set_max_threads (self->pool, max_threads, NULL);
+  /* Threads above the limit leave when they next look for work; queued
+   * work may need more threads now. */
+  g_cond_broadcast (&self->work_ready);
+  if (self->head != NULL && max_threads > 0)
+    wake_or_start_threads (self, max_threads);
+  g_mutex_unlock (&self->lock);
 }
 
 int
@@ -86,6 +315,8 @@ void
 _ag_executor_submit (AgExecutor *self,
                      AgWork     *work)
 {
+  work->node.next = NULL;
+
   if (self->max_threads == 0)
     {
       work->node.deliver = serial_deliver;
@@ -93,14 +324,22 @@ _ag_executor_submit (AgExecutor *self,
       return;
     }
 
-  if (self->pool == NULL)
-    {
-      g_autoptr(GError) error = NULL;
+  if (self->n_direct == 0 && self->n_batch == 0)
+    g_source_set_ready_time (self->flush_source, 0);
 
-      self->pool = g_thread_pool_new (pool_run, NULL, self->max_threads, FALSE, &error);
-      /* Only exclusive pools can fail to start threads. */
-      g_assert_no_error (error);
+  if (self->n_direct < (guint) self->max_threads)
+    {
+      self->n_direct++;
+      g_mutex_lock (&self->lock);
+      enqueue_locked (self, work, work, 1);
+      g_mutex_unlock (&self->lock);
+      return;
     }
 
-  g_thread_pool_push (self->pool, work, NULL);
+  if (self->batch_tail != NULL)
+    self->batch_tail->node.next = &work->node;
+  else
+    self->batch_head = work;
+  self->batch_tail = work;
+  self->n_batch++;
 }

@@ -37,6 +37,7 @@ struct _AgMapChunk
   guint         n_done;     /* how many inputs ran; fewer when cancelled */
   gint64        elapsed_us;
   GArray       *failures;   /* AgMapFailure, NULL when none */
+  gboolean      needs_clear;/* some value owns memory (a string, an object...) */
 };
 
 AgMapChunk *_ag_map_chunk_new  (AgMultiTask       *multi,
@@ -45,8 +46,11 @@ AgMapChunk *_ag_map_chunk_new  (AgMultiTask       *multi,
                                 guint              count);
 void        _ag_map_chunk_free (AgMapChunk  *chunk);
 
-/* Implemented by ag-multi-task.c: the chunk is back on the engine's thread. */
-void        _ag_multi_task_chunk_done (AgMultiTask *self,
+gboolean    _ag_value_type_needs_clear (GType type);
+
+/* Implemented by ag-multi-task.c: the chunk is back on the engine's thread.
+ * Returns whether the MultiTask took the chunk's values. */
+gboolean    _ag_multi_task_chunk_done (AgMultiTask *self,
                                        AgMapChunk  *chunk);
 
 G_END_DECLS

@@ -104,7 +104,9 @@ struct _AgMultiTask
 
   /* Run state, from start on. */
   guint           n_items;
-  GArray         *values;          /* GValue × n_items, list order */
+  GArray         *values;          /* GValue × n_items, list order; a slot is
+                                    * initialized only once SLOT_DONE */
+  gboolean        values_need_clear;
   guint8         *slots;           /* SlotState × n_items */
   GHashTable     *errors;          /* position → GError */
   guint           n_started;
@@ -266,7 +268,12 @@ successful_values (AgMultiTask *self)
   GArray *kept;
 
   if (self->n_failed == 0)
-    return g_array_ref (self->values);
+    {
+      /* Handed out whole: whoever drops it last frees the values. */
+      if (self->values_need_clear)
+        g_array_set_clear_func (self->values, clear_slot_value);
+      return g_array_ref (self->values);
+    }
 
   kept = g_array_sized_new (FALSE, TRUE, sizeof (GValue), self->n_items - self->n_failed);
   g_array_set_clear_func (kept, clear_slot_value);
@@ -330,12 +337,15 @@ child_done (GObject      *source,
   error = ag_task_get_error (child);
   value = ag_task_get_value (child);
 
+  memset (slot_value (self, position), 0, sizeof (GValue));
   if (error != NULL)
     record_error (self, position, g_error_copy (error));
   else if (value != NULL)
     {
       g_value_init (slot_value (self, position), G_VALUE_TYPE (value));
       g_value_copy (value, slot_value (self, position));
+      if (_ag_value_type_needs_clear (G_VALUE_TYPE (value)))
+        self->values_need_clear = TRUE;
     }
 
   slot_done (self, position, error != NULL, TRUE);
@@ -438,7 +448,7 @@ feed_chunks (AgMultiTask *self)
     }
 }
 
-void
+gboolean
 _ag_multi_task_chunk_done (AgMultiTask *self,
                            AgMapChunk  *chunk)
 {
@@ -448,7 +458,10 @@ _ag_multi_task_chunk_done (AgMultiTask *self,
 
   self->chunks_running--;
   if (!is_running (self) || chunk->n_done < chunk->count)
-    return;
+    return FALSE;
+
+  if (chunk->needs_clear)
+    self->values_need_clear = TRUE;
 
   /* A running mean, so one slow input does not shrink every later chunk. */
   item_us = MAX ((double) chunk->elapsed_us / chunk->count, 0.001);
@@ -476,6 +489,8 @@ _ag_multi_task_chunk_done (AgMultiTask *self,
 
   feed_chunks (self);
   complete_if_done (self);
+
+  return TRUE;
 }
 
 /* AgTask */
@@ -493,8 +508,9 @@ ag_multi_task_start (AgTask *task)
   else
     self->n_items = g_list_model_get_n_items (self->model);
 
-  self->values = g_array_sized_new (FALSE, TRUE, sizeof (GValue), self->n_items);
-  g_array_set_clear_func (self->values, clear_slot_value);
+  /* Not cleared: see chunk_run() and child_done(), which zero each slot
+   * before use. */
+  self->values = g_array_sized_new (FALSE, FALSE, sizeof (GValue), self->n_items);
   g_array_set_size (self->values, self->n_items);
   self->slots = g_new0 (guint8, self->n_items);
 
@@ -601,6 +617,21 @@ ag_multi_task_list_model_init (GListModelInterface *iface)
 /* GObject */
 
 static void
+release_values (AgMultiTask *self)
+{
+  GArray *values = g_steal_pointer (&self->values);
+
+  /* If the array was handed out, it frees its values itself; otherwise only
+   * the slots that were filled hold anything. */
+  if (self->values_need_clear && ag_multi_task_get_values (self) != values)
+    for (guint i = 0; i < self->n_items; i++)
+      if (self->slots[i] == SLOT_DONE)
+        clear_slot_value (&g_array_index (values, GValue, i));
+
+  g_array_unref (values);
+}
+
+static void
 ag_multi_task_finalize (GObject *object)
 {
   AgMultiTask *self = AG_MULTI_TASK (object);
@@ -612,7 +643,8 @@ ag_multi_task_finalize (GObject *object)
   g_clear_pointer (&self->inputs, g_ptr_array_unref);
   g_clear_object (&self->model);
   g_clear_pointer (&self->views, g_hash_table_unref);
-  g_clear_pointer (&self->values, g_array_unref);
+  if (self->values != NULL)
+    release_values (self);
   g_clear_pointer (&self->slots, g_free);
   g_clear_pointer (&self->errors, g_hash_table_unref);
 

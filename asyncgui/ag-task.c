@@ -73,6 +73,18 @@ typedef enum
   KIND_SUBCLASS,
 } TaskKind;
 
+/* Progress and status as workers report them. Most tasks never report, so
+ * this lives apart from the task and is made on first use. */
+typedef struct
+{
+  GMutex    lock;                /* guards the fields up to status_text */
+  double    reported_progress;
+  char     *reported_status;
+  gboolean  status_reported;
+  gboolean  queued;              /* progress_node is in the completion queue */
+  char     *status_text;         /* the engine's thread */
+} AgTaskReport;
+
 typedef struct
 {
   TaskKind             kind;
@@ -87,7 +99,8 @@ typedef struct
 
   AgEngine            *engine;              /* weak; cleared when the engine goes */
   AgCompletionQueue   *queue;               /* set once, before any work runs */
-  GCancellable        *cancellable;         /* set once, before any work runs */
+  GCancellable        *cancellable;         /* atomic; set once: at start, or by the
+                                             * worker for thread tasks */
   GCancellable        *outer_cancellable;
   gulong               outer_handler;
   GAsyncReadyCallback  callback;
@@ -95,33 +108,25 @@ typedef struct
   GDestroyNotify       callback_data_destroy;  /* library-internal callers only */
   GList                running_link;
 
-  /* The outcome, once finished. */
-  GValue               value;
-  GError              *error;
-  GDestroyNotify       pointer_destroy;
-
-  /* Written by whichever thread wins `returned`, before complete_node is
-   * pushed; read on the engine's thread after it is delivered. */
+  /* The value and returned_error are written by whichever thread wins
+   * `returned`, before complete_node is pushed, and read on the engine's
+   * thread after it is delivered; the value is public only once the task
+   * succeeded. error is the engine's thread's. */
   int                  returned;            /* atomic */
   int                  cancel_requested;    /* atomic */
   int                  cancel_pushed;       /* atomic: cancel_node is queued once */
-  GValue               returned_value;
+  GValue               value;
+  GDestroyNotify       pointer_destroy;
   GError              *returned_error;
-  GDestroyNotify       returned_pointer_destroy;
+  GError              *error;
 
   AgWork               work;
   AgNode               complete_node;
   AgNode               progress_node;
   AgNode               cancel_node;
 
-  GMutex               report_lock;         /* guards the reported_* fields */
-  double               reported_progress;
-  char                *reported_status;
-  gboolean             status_reported;
-  gboolean             report_queued;
-
+  AgTaskReport        *report;              /* atomic; made by the first report */
   double               progress;
-  char                *status_text;
 
   AgMultiTask         *parent;              /* weak: the parent holds its children */
   guint                position;
@@ -170,14 +175,49 @@ is_final (AgTaskState state)
 }
 
 static void
-clear_returned (AgTaskPrivate *priv)
+clear_value (AgTaskPrivate *priv)
 {
-  if (G_VALUE_HOLDS_POINTER (&priv->returned_value) && priv->returned_pointer_destroy != NULL)
-    priv->returned_pointer_destroy (g_value_get_pointer (&priv->returned_value));
-  priv->returned_pointer_destroy = NULL;
-  if (G_IS_VALUE (&priv->returned_value))
-    g_value_unset (&priv->returned_value);
-  g_clear_error (&priv->returned_error);
+  if (G_VALUE_HOLDS_POINTER (&priv->value) && priv->pointer_destroy != NULL)
+    priv->pointer_destroy (g_value_get_pointer (&priv->value));
+  priv->pointer_destroy = NULL;
+  if (G_IS_VALUE (&priv->value))
+    g_value_unset (&priv->value);
+}
+
+static GCancellable *
+peek_cancellable (AgTaskPrivate *priv)
+{
+  return g_atomic_pointer_get (&priv->cancellable);
+}
+
+static AgTaskReport *
+ensure_report (AgTaskPrivate *priv)
+{
+  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+
+  if (report == NULL)
+    {
+      AgTaskReport *fresh = g_new0 (AgTaskReport, 1);
+
+      g_mutex_init (&fresh->lock);
+      if (g_atomic_pointer_compare_and_exchange (&priv->report, NULL, fresh))
+        return fresh;
+
+      g_mutex_clear (&fresh->lock);
+      g_free (fresh);
+      report = g_atomic_pointer_get (&priv->report);
+    }
+
+  return report;
+}
+
+static void
+free_report (AgTaskReport *report)
+{
+  g_mutex_clear (&report->lock);
+  g_free (report->reported_status);
+  g_free (report->status_text);
+  g_free (report);
 }
 
 static void
@@ -213,28 +253,37 @@ stop_running (AgTask *self)
     _ag_engine_untrack (priv->engine, &priv->running_link);
 }
 
+/* Publishes the latest report. Only the delivery of progress_node may mark
+ * the node free again: the task finishing while it is still queued must not
+ * let a worker queue it a second time. */
 static void
-apply_report (AgTask *self)
+apply_report (AgTask   *self,
+              gboolean  node_delivered)
 {
   AgTaskPrivate *priv = get_priv (self);
+  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
   g_autofree char *status = NULL;
   gboolean status_changed;
   double progress;
 
-  g_mutex_lock (&priv->report_lock);
-  progress = priv->reported_progress;
-  status_changed = priv->status_reported;
-  status = g_steal_pointer (&priv->reported_status);
-  priv->status_reported = FALSE;
-  priv->report_queued = FALSE;
-  g_mutex_unlock (&priv->report_lock);
+  if (report == NULL)
+    return;
+
+  g_mutex_lock (&report->lock);
+  progress = report->reported_progress;
+  status_changed = report->status_reported;
+  status = g_steal_pointer (&report->reported_status);
+  report->status_reported = FALSE;
+  if (node_delivered)
+    report->queued = FALSE;
+  g_mutex_unlock (&report->lock);
 
   _ag_task_set_progress_now (self, progress);
 
-  if (status_changed && g_strcmp0 (status, priv->status_text) != 0)
+  if (status_changed && g_strcmp0 (status, report->status_text) != 0)
     {
-      g_free (priv->status_text);
-      priv->status_text = g_steal_pointer (&status);
+      g_free (report->status_text);
+      report->status_text = g_steal_pointer (&status);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS_TEXT]);
     }
 }
@@ -250,11 +299,11 @@ release_callback_data (AgTaskPrivate *priv)
 }
 
 /* Ends the task on the engine's thread: sets the outcome, tells everyone
- * once, and invokes the callback. @value is moved from, @error taken. */
+ * once, and invokes the callback. A success keeps the returned value;
+ * @error is taken. */
 static void
 finish (AgTask      *self,
         AgTaskState  state,
-        GValue      *value,
         GError      *error)
 {
   AgTaskPrivate *priv = get_priv (self);
@@ -265,20 +314,14 @@ finish (AgTask      *self,
   g_assert (!is_final (priv->state));
 
   priv->state = state;
-  if (value != NULL && G_IS_VALUE (value))
-    {
-      priv->value = *value;
-      memset (value, 0, sizeof *value);
-      priv->pointer_destroy = g_steal_pointer (&priv->returned_pointer_destroy);
-    }
   priv->error = error;
   g_atomic_int_set (&priv->finished, TRUE);
 
   stop_running (self);
   wake_waiters ();
 
-  if (state == AG_TASK_SUCCEEDED && priv->report_queued)
-    apply_report (self);
+  if (state == AG_TASK_SUCCEEDED)
+    apply_report (self, FALSE);
 
   if (priv->error != NULL)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
@@ -300,7 +343,7 @@ finish_cancelled (AgTask *self)
 
   /* The subclass may have finished already while cancelling. */
   if (!is_final (get_priv (self)->state))
-    finish (self, AG_TASK_CANCELLED, NULL,
+    finish (self, AG_TASK_CANCELLED,
             g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                  _("The task was cancelled")));
 }
@@ -320,13 +363,15 @@ complete_deliver (AgNode   *node,
         finish (self,
                 g_error_matches (priv->returned_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
                   ? AG_TASK_CANCELLED : AG_TASK_FAILED,
-                NULL, g_steal_pointer (&priv->returned_error));
+                g_steal_pointer (&priv->returned_error));
       else
-        finish (self, AG_TASK_SUCCEEDED, &priv->returned_value, NULL);
+        finish (self, AG_TASK_SUCCEEDED, NULL);
     }
 
-  /* What is left is a result nobody will see: late, or the engine is gone. */
-  clear_returned (priv);
+  /* Otherwise it is a result nobody will see: late, or the engine is gone. */
+  if (priv->state != AG_TASK_SUCCEEDED)
+    clear_value (priv);
+  g_clear_error (&priv->returned_error);
   g_object_unref (self);
 }
 
@@ -351,7 +396,15 @@ progress_deliver (AgNode   *node,
   AgTask *self = task_from_priv (priv);
 
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
-    apply_report (self);
+    apply_report (self, TRUE);
+  else
+    {
+      AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+
+      g_mutex_lock (&report->lock);
+      report->queued = FALSE;
+      g_mutex_unlock (&report->lock);
+    }
 
   g_object_unref (self);
 }
@@ -408,7 +461,7 @@ return_moved_value (AgTask     *self,
   priv = get_priv (self);
   if (value != NULL && G_IS_VALUE (value))
     {
-      priv->returned_value = *value;
+      priv->value = *value;
       memset (value, 0, sizeof *value);
     }
 
@@ -422,12 +475,25 @@ thread_run (AgWork *work)
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgTaskPrivate, work));
   AgTask *self = task_from_priv (priv);
 
-  if (!g_cancellable_is_cancelled (priv->cancellable))
-    priv->func (self, priv->func_data, priv->cancellable);
+  GCancellable *cancellable;
+
+  /* Made here rather than when the task is submitted: a burst of submissions
+   * costs the engine's thread one object less each. Cancelling reads it after
+   * setting cancel_requested, and this reads cancel_requested after
+   * publishing it, so one of the two always cancels it. */
+  cancellable = g_cancellable_new ();
+  if (!g_atomic_pointer_compare_and_exchange (&priv->cancellable, NULL, cancellable))
+    g_clear_object (&cancellable);
+  cancellable = peek_cancellable (priv);
+  if (g_atomic_int_get (&priv->cancel_requested))
+    g_cancellable_cancel (cancellable);
+
+  if (!g_cancellable_is_cancelled (cancellable))
+    priv->func (self, priv->func_data, cancellable);
 
   if (!g_atomic_int_get (&priv->returned) && claim_return (self, G_STRFUNC, TRUE))
     {
-      if (g_cancellable_is_cancelled (priv->cancellable))
+      if (g_cancellable_is_cancelled (cancellable))
         priv->returned_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                     _("The task was cancelled"));
       else
@@ -467,10 +533,14 @@ push_cancel_once (AgTask *self)
 {
   AgTaskPrivate *priv = get_priv (self);
 
+  GCancellable *cancellable;
+
   if (!g_atomic_int_compare_and_exchange (&priv->cancel_pushed, 0, 1))
     return;
 
-  g_cancellable_cancel (priv->cancellable);
+  cancellable = peek_cancellable (priv);
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
   g_object_ref (self);
   _ag_completion_queue_push (priv->queue, &priv->cancel_node);
 }
@@ -532,7 +602,8 @@ _ag_task_start (AgTask              *self,
   g_assert (priv->state == AG_TASK_PENDING);
 
   priv->engine = engine;
-  priv->cancellable = g_cancellable_new ();
+  if (priv->kind != KIND_THREAD)
+    priv->cancellable = g_cancellable_new ();
   /* Published last: another thread's ag_task_cancel() reads it first. */
   g_atomic_pointer_set (&priv->queue, _ag_completion_queue_ref (_ag_engine_get_queue (engine)));
   priv->callback = callback;
@@ -548,7 +619,8 @@ _ag_task_start (AgTask              *self,
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
-  if (priv->report_queued)
+  /* Reported before it ran: now there is a queue to deliver it by. */
+  if (priv->report != NULL && priv->report->queued)
     {
       g_object_ref (self);
       _ag_completion_queue_push (priv->queue, &priv->progress_node);
@@ -579,7 +651,8 @@ _ag_task_abandon (AgTask *self)
   g_assert (priv->state == AG_TASK_RUNNING);
 
   g_atomic_int_set (&priv->cancel_requested, TRUE);
-  g_cancellable_cancel (priv->cancellable);
+  if (peek_cancellable (priv) != NULL)
+    g_cancellable_cancel (peek_cancellable (priv));
   stop_running (self);
 
   priv->state = AG_TASK_CANCELLED;
@@ -705,21 +778,16 @@ ag_task_finalize (GObject *object)
   AgTask *self = AG_TASK (object);
   AgTaskPrivate *priv = get_priv (self);
 
-  if (G_VALUE_HOLDS_POINTER (&priv->value) && priv->pointer_destroy != NULL)
-    priv->pointer_destroy (g_value_get_pointer (&priv->value));
-  if (G_IS_VALUE (&priv->value))
-    g_value_unset (&priv->value);
+  clear_value (priv);
   g_clear_error (&priv->error);
-  clear_returned (priv);
+  g_clear_error (&priv->returned_error);
 
   if (priv->func_destroy != NULL)
     priv->func_destroy (priv->func_data);
 
   g_clear_object (&priv->cancellable);
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
-  g_free (priv->status_text);
-  g_free (priv->reported_status);
-  g_mutex_clear (&priv->report_lock);
+  g_clear_pointer (&priv->report, free_report);
 
   G_OBJECT_CLASS (ag_task_parent_class)->finalize (object);
 }
@@ -822,7 +890,6 @@ ag_task_init (AgTask *self)
   AgTaskPrivate *priv = get_priv (self);
 
   priv->kind = KIND_SUBCLASS;
-  g_mutex_init (&priv->report_lock);
   priv->complete_node.deliver = complete_deliver;
   priv->cancel_node.deliver = cancel_deliver;
   priv->progress_node.deliver = progress_deliver;
@@ -1070,7 +1137,10 @@ ag_task_get_value (AgTask *self)
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
   priv = get_priv (self);
-  return G_IS_VALUE (&priv->value) ? &priv->value : NULL;
+  if (priv->state != AG_TASK_SUCCEEDED || !G_IS_VALUE (&priv->value))
+    return NULL;
+
+  return &priv->value;
 }
 
 /* The typed getters return the zero value when there is no value (the task
@@ -1269,26 +1339,27 @@ report (AgTask     *self,
         const char *status)
 {
   AgTaskPrivate *priv = get_priv (self);
+  AgTaskReport *report = ensure_report (priv);
   gboolean push = FALSE;
 
-  g_mutex_lock (&priv->report_lock);
+  g_mutex_lock (&report->lock);
   if (has_status)
     {
-      g_free (priv->reported_status);
-      priv->reported_status = g_strdup (status);
-      priv->status_reported = TRUE;
+      g_free (report->reported_status);
+      report->reported_status = g_strdup (status);
+      report->status_reported = TRUE;
     }
   else
-    priv->reported_progress = progress;
+    report->reported_progress = progress;
 
-  if (!priv->report_queued)
+  if (!report->queued)
     {
-      priv->report_queued = TRUE;
+      report->queued = TRUE;
       /* Before the task runs there is no queue yet; starting it queues the
        * report. */
-      push = priv->queue != NULL;
+      push = g_atomic_pointer_get (&priv->queue) != NULL;
     }
-  g_mutex_unlock (&priv->report_lock);
+  g_mutex_unlock (&report->lock);
 
   if (push)
     {
@@ -1332,9 +1403,12 @@ ag_task_set_progress (AgTask *self,
 const char *
 ag_task_get_status_text (AgTask *self)
 {
+  AgTaskReport *report;
+
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
-  return get_priv (self)->status_text;
+  report = g_atomic_pointer_get (&get_priv (self)->report);
+  return report != NULL ? report->status_text : NULL;
 }
 
 /**
@@ -1547,9 +1621,9 @@ ag_task_return_pointer (AgTask         *self,
       return;
     }
 
-  g_value_init (&priv->returned_value, G_TYPE_POINTER);
-  g_value_set_pointer (&priv->returned_value, pointer);
-  priv->returned_pointer_destroy = destroy;
+  g_value_init (&priv->value, G_TYPE_POINTER);
+  g_value_set_pointer (&priv->value, pointer);
+  priv->pointer_destroy = destroy;
 
   g_object_ref (self);
   push_completion (self);
