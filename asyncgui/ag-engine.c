@@ -659,13 +659,14 @@ ag_engine_run_finish (AgEngine      *self,
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (G_IS_TASK (result))
+  /* Checked in this order because the first use of GTask's type starts
+   * GTask's own thread pool, which an engine has no use for. */
+  if (!AG_IS_TASK (result))
     {
       g_return_val_if_fail (g_task_is_valid (result, self), NULL);
       return g_task_propagate_pointer (G_TASK (result), error);
     }
 
-  g_return_val_if_fail (AG_IS_TASK (result), NULL);
   task = AG_TASK (result);
   g_return_val_if_fail (ag_task_is_finished (task), NULL);
 

@@ -635,6 +635,102 @@ test_run_null_task_is_rejected (AgTestFixture *fixture,
   g_assert_cmpuint (outcome.n_calls, ==, 0);
 }
 
+typedef struct
+{
+  guint n_calls;
+  guint n_wrong;
+  guint *seen;
+} BurstCount;
+
+static void
+counting_work (AgTask       *task,
+               gpointer      user_data,
+               GCancellable *cancellable)
+{
+  ag_task_return_int (task, GPOINTER_TO_INT (user_data));
+}
+
+static void
+burst_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  BurstCount *count = user_data;
+  int value = ag_task_get_int (AG_TASK (result));
+
+  count->n_calls++;
+  count->seen[value]++;
+  if (ag_task_get_state (AG_TASK (result)) != AG_TASK_SUCCEEDED)
+    count->n_wrong++;
+}
+
+/* More tasks than threads in one go take the batched path: each must run
+ * and call back exactly once. */
+static void
+test_burst_of_submissions_each_complete_once (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  const guint n = 5000;
+  BurstCount count = { 0, 0, g_new0 (guint, n) };
+
+  ag_engine_set_max_threads (fixture->engine, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (counting_work, GUINT_TO_POINTER (i), NULL);
+
+      ag_engine_run_async (fixture->engine, task, NULL, burst_done, &count);
+    }
+  ag_test_run_until (fixture->context, count.n_calls == n, AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 50);
+
+  g_assert_cmpuint (count.n_calls, ==, n);
+  g_assert_cmpuint (count.n_wrong, ==, 0);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (count.seen[i], ==, 1);
+
+  g_free (count.seen);
+}
+
+static void
+sleepy_work (AgTask       *task,
+             gpointer      user_data,
+             GCancellable *cancellable)
+{
+  g_usleep (3000);
+  ag_task_return_int (task, GPOINTER_TO_INT (user_data));
+}
+
+/* Changing max-threads while work is queued neither loses nor repeats it,
+ * including a switch to serial mode and back. */
+static void
+test_max_threads_change_mid_flight_keeps_all_work (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  const guint n = 60;
+  BurstCount count = { 0, 0, g_new0 (guint, n) };
+
+  ag_engine_set_max_threads (fixture->engine, 1);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (sleepy_work, GUINT_TO_POINTER (i), NULL);
+
+      ag_engine_run_async (fixture->engine, task, NULL, burst_done, &count);
+      if (i == n / 3)
+        ag_engine_set_max_threads (fixture->engine, 3);
+      else if (i == n / 2)
+        ag_engine_set_max_threads (fixture->engine, 0);
+      else if (i == 2 * n / 3)
+        ag_engine_set_max_threads (fixture->engine, 2);
+    }
+  ag_test_run_until (fixture->context, count.n_calls == n, AG_TEST_SAFETY_MS);
+
+  g_assert_cmpuint (count.n_wrong, ==, 0);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (count.seen[i], ==, 1);
+
+  g_free (count.seen);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -673,6 +769,10 @@ main (int   argc,
                test_run_dispose_with_work_in_flight_runs_no_callback);
   ag_test_add ("/engine/run-on-disposed-engine-reports-engine-disposed",
                test_run_on_disposed_engine_reports_engine_disposed);
+  ag_test_add ("/engine/burst-of-submissions-each-complete-once",
+               test_burst_of_submissions_each_complete_once);
+  ag_test_add ("/engine/max-threads-change-mid-flight-keeps-all-work",
+               test_max_threads_change_mid_flight_keeps_all_work);
   ag_test_add ("/engine/run-null-task-is-rejected",
                test_run_null_task_is_rejected);
 
