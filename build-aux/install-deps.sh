@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages that asyncgui's build, tests, demo, docs
+# and CI need. Idempotent: packages already installed are left alone, and
+# `apt-get update` runs only when something is missing.
+#
+# Usage: bash build-aux/install-deps.sh [EXTRA-PACKAGE...]
+# Runs as root, or through sudo when not root.
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config gcc libc6-dev gettext
+  libglib2.0-dev libglib2.0-bin libgtk-4-dev
+  # introspection, bindings and their tests
+  gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-gtk-4.0
+  python3 python3-gi gjs valac
+  # sanitizer builds with clang as well as gcc
+  clang libclang-rt-14-dev
+  # API reference
+  gi-docgen
+  # headless GTK: X server, session bus, GL (llvmpipe), icons (SVG loader), fonts
+  xvfb xauth dbus libgtk-4-bin libgl1-mesa-dri librsvg2-common
+  adwaita-icon-theme fonts-cantarell fonts-dejavu-core
+)
+packages+=("$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: not root and no sudo; please install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
