@@ -11,17 +11,7 @@
 #              AG_SKIP_DEPS=1 to skip installing packages.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-build_dir="${AG_BUILD_DIR:-build}"
-
-if [ "${AG_SKIP_DEPS:-0}" != 1 ]; then
-  bash build-aux/install-deps.sh
-fi
-
-if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir"
-fi
-meson compile -C "$build_dir"
+. "$(dirname "${BASH_SOURCE[0]}")/ensure-build.sh"
 
 demo="$build_dir/examples/c/asyncgui-demo"
 if [ ! -x "$demo" ]; then

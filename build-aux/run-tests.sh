@@ -9,17 +9,7 @@
 # Exits non-zero when anything fails to build or any test fails.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-build_dir="${AG_BUILD_DIR:-build}"
-
-if [ "${AG_SKIP_DEPS:-0}" != 1 ]; then
-  bash build-aux/install-deps.sh
-fi
-
-if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir"
-fi
-meson compile -C "$build_dir"
+. "$(dirname "${BASH_SOURCE[0]}")/ensure-build.sh"
 
 status=0
 bash build-aux/with-display.sh \
