@@ -38,6 +38,8 @@ G_BEGIN_DECLS
  * @AG_ERROR_WORKER_CRASHED: a worker process died while running a task.
  * @AG_ERROR_PROTOCOL: a worker process sent bytes that do not follow the
  *   worker protocol.
+ * @AG_ERROR_NOT_IN_JOB: a call that only works inside a job was made
+ *   elsewhere.
  *
  * Error codes in the %AG_ERROR domain.
  *
@@ -52,6 +54,7 @@ typedef enum
   AG_ERROR_WOULD_DEADLOCK,
   AG_ERROR_WORKER_CRASHED,
   AG_ERROR_PROTOCOL,
+  AG_ERROR_NOT_IN_JOB,
 } AgError;
 
 GQuark ag_error_quark (void);

@@ -31,7 +31,8 @@ struct _AgMapChunk
   gpointer     *items;      /* count inputs; strong refs for list models */
   gboolean      owns_items;
   GValue       *values;     /* slots start..start+count of the multi's array */
-  AgMapFunc     func;
+  AgMapFunc     func;       /* one of func and range_func */
+  AgRangeFunc   range_func;
   gpointer      user_data;
   GCancellable *cancellable;
   guint         n_done;     /* how many inputs ran; fewer when cancelled */

@@ -67,6 +67,27 @@ record_failure (AgMapChunk *chunk,
   g_array_append_val (chunk->failures, failure);
 }
 
+static gboolean
+map_one (AgMapChunk  *chunk,
+         guint        i,
+         GValue      *slot,
+         GError     **error)
+{
+  GValue *value;
+
+  if (chunk->func != NULL)
+    return chunk->func (chunk->items[i], slot, chunk->user_data, chunk->cancellable, error);
+
+  value = chunk->range_func (chunk->start + i, chunk->user_data, chunk->cancellable, error);
+  if (value == NULL)
+    return error == NULL || *error == NULL;
+
+  /* The slot takes the contents; only the box is freed. */
+  *slot = *value;
+  g_free (value);
+  return TRUE;
+}
+
 static void
 chunk_run (AgWork *work)
 {
@@ -88,7 +109,7 @@ chunk_run (AgWork *work)
       if (g_cancellable_is_cancelled (chunk->cancellable))
         break;
 
-      if (!chunk->func (chunk->items[i], slot, chunk->user_data, chunk->cancellable, &error))
+      if (!map_one (chunk, i, slot, &error))
         {
           if (error == NULL)
             error = g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,

@@ -93,10 +93,12 @@ struct _AgMultiTask
 
   /* Children made from inputs. */
   AgMapFunc       map_func;
+  AgRangeFunc     range_func;
   gpointer        map_data;
   GDestroyNotify  map_destroy;
   GPtrArray      *inputs;
   GListModel     *model;
+  guint           n_range;
   GHashTable     *views;           /* position → AgTask, made on demand */
   guint           chunks_running;
   guint           last_chunk_size;
@@ -426,12 +428,13 @@ feed_chunks (AgMultiTask *self)
                                              self->n_started, count);
 
       chunk->func = self->map_func;
+      chunk->range_func = self->range_func;
       chunk->user_data = self->map_data;
       chunk->values = slot_value (self, self->n_started);
 
       if (self->inputs != NULL)
         chunk->items = &self->inputs->pdata[self->n_started];
-      else
+      else if (self->model != NULL)
         {
           chunk->items = g_new (gpointer, count);
           chunk->owns_items = TRUE;
@@ -505,8 +508,10 @@ ag_multi_task_start (AgTask *task)
     self->n_items = self->children->len;
   else if (self->inputs != NULL)
     self->n_items = self->inputs->len;
-  else
+  else if (self->model != NULL)
     self->n_items = g_list_model_get_n_items (self->model);
+  else
+    self->n_items = self->n_range;
 
   /* Not cleared: see chunk_run() and child_done(), which zero each slot
    * before use. */
@@ -573,7 +578,9 @@ ag_multi_task_get_n_items (GListModel *model)
     return self->children->len;
   if (self->inputs != NULL)
     return self->inputs->len;
-  return g_list_model_get_n_items (self->model);
+  if (self->model != NULL)
+    return g_list_model_get_n_items (self->model);
+  return self->n_range;
 }
 
 static gpointer
@@ -894,6 +901,42 @@ ag_multi_task_new_map_model (GListModel     *inputs,
   self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
   self->model = g_object_ref (inputs);
   self->map_func = func;
+  self->map_data = user_data;
+  self->map_destroy = destroy;
+
+  return self;
+}
+
+/**
+ * ag_multi_task_new_map_range:
+ * @n_items: how many children
+ * @func: (scope notified) (closure user_data) (destroy destroy): makes the
+ *   value of one child from its position, on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the MultiTask is finalized
+ *
+ * Creates a MultiTask with @n_items children whose values @func makes from
+ * their positions. Nothing is made per child up front, so this is how a
+ * binding maps a long list of its own values: @func looks the input up by
+ * position.
+ *
+ * Returns: (transfer full): a new MultiTask
+ *
+ * Since: 1.0
+ */
+AgMultiTask *
+ag_multi_task_new_map_range (guint           n_items,
+                             AgRangeFunc     func,
+                             gpointer        user_data,
+                             GDestroyNotify  destroy)
+{
+  AgMultiTask *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
+  self->n_range = n_items;
+  self->range_func = func;
   self->map_data = user_data;
   self->map_destroy = destroy;
 

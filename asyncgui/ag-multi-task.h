@@ -37,6 +37,27 @@ typedef gboolean (*AgMapFunc) (gpointer       item,
                                GCancellable  *cancellable,
                                GError       **error);
 
+/**
+ * AgRangeFunc:
+ * @position: the position of the child to make a value for
+ * @user_data: the data given with the function
+ * @cancellable: (nullable): the multi-task's cancellable
+ * @error: return location for an error
+ *
+ * Makes the value of one child of a [ctor@MultiTask.new_map_range]
+ * MultiTask. It runs on a worker thread (on the engine's thread in serial
+ * mode), possibly on several threads at once.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL with @error set
+ *   if the child failed (%NULL without an error: no value)
+ *
+ * Since: 1.0
+ */
+typedef GValue *(*AgRangeFunc) (guint          position,
+                                gpointer       user_data,
+                                GCancellable  *cancellable,
+                                GError       **error);
+
 #define AG_TYPE_MULTI_TASK (ag_multi_task_get_type ())
 
 G_DECLARE_FINAL_TYPE (AgMultiTask, ag_multi_task, AG, MULTI_TASK, AgTask)
@@ -48,6 +69,10 @@ AgMultiTask *ag_multi_task_new_map            (GPtrArray       *inputs,
                                                GDestroyNotify   destroy);
 AgMultiTask *ag_multi_task_new_map_model      (GListModel      *inputs,
                                                AgMapFunc        func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+AgMultiTask *ag_multi_task_new_map_range      (guint            n_items,
+                                               AgRangeFunc      func,
                                                gpointer         user_data,
                                                GDestroyNotify   destroy);
 

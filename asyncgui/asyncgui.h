@@ -12,5 +12,6 @@
 # include "ag-engine.h"
 # include "ag-task.h"
 # include "ag-multi-task.h"
+# include "ag-job.h"
 # include "ag-enum-types.h"
 #undef ASYNCGUI_INSIDE
