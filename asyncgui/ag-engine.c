@@ -94,6 +94,7 @@ struct _AgEngine
   int                max_processes;
   int                priority;
   int                budget_us;
+  guint              job_stack_size;
   gboolean           disposed;
 };
 
@@ -106,6 +107,7 @@ enum {
   PROP_MAX_PROCESSES,
   PROP_PRIORITY,
   PROP_BUDGET_US,
+  PROP_JOB_STACK_SIZE,
   N_PROPS
 };
 
@@ -113,6 +115,8 @@ static GParamSpec *properties[N_PROPS];
 
 #define MAX_THREADS_LIMIT 1024
 #define MAX_BUDGET_US     G_USEC_PER_SEC
+#define MIN_STACK_SIZE    (16 * 1024)
+#define MAX_STACK_SIZE    (256 * 1024 * 1024)
 
 static void
 ag_engine_constructed (GObject *object)
@@ -194,6 +198,9 @@ ag_engine_get_property (GObject    *object,
     case PROP_BUDGET_US:
       g_value_set_int (value, self->budget_us);
       break;
+    case PROP_JOB_STACK_SIZE:
+      g_value_set_uint (value, self->job_stack_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -223,6 +230,9 @@ ag_engine_set_property (GObject      *object,
       break;
     case PROP_BUDGET_US:
       ag_engine_set_budget_us (self, g_value_get_int (value));
+      break;
+    case PROP_JOB_STACK_SIZE:
+      ag_engine_set_job_stack_size (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -313,6 +323,21 @@ ag_engine_class_init (AgEngineClass *klass)
                       0, MAX_BUDGET_US, AG_ENGINE_DEFAULT_BUDGET_US,
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * AgEngine:job-stack-size:
+   *
+   * The stack size, in bytes, of each job started with ag_engine_spawn():
+   * from 16 KiB to 256 MiB, rounded up to whole pages. Stacks are mapped
+   * lazily, so only what a job touches costs memory, and a guard page below
+   * each turns an overflow into a crash at the spot.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_JOB_STACK_SIZE] =
+    g_param_spec_uint ("job-stack-size", NULL, NULL,
+                       MIN_STACK_SIZE, MAX_STACK_SIZE, AG_ENGINE_DEFAULT_JOB_STACK_SIZE,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -322,6 +347,7 @@ ag_engine_init (AgEngine *self)
   self->max_processes = g_get_num_processors ();
   self->priority = AG_ENGINE_DEFAULT_PRIORITY;
   self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
+  self->job_stack_size = AG_ENGINE_DEFAULT_JOB_STACK_SIZE;
 }
 
 /**
@@ -579,6 +605,47 @@ ag_engine_set_budget_us (AgEngine *self,
 }
 
 /**
+ * ag_engine_get_job_stack_size:
+ * @self: an engine
+ *
+ * Gets the stack size of the jobs ag_engine_spawn() starts.
+ *
+ * Returns: the stack size in bytes
+ *
+ * Since: 1.0
+ */
+guint
+ag_engine_get_job_stack_size (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), AG_ENGINE_DEFAULT_JOB_STACK_SIZE);
+
+  return self->job_stack_size;
+}
+
+/**
+ * ag_engine_set_job_stack_size:
+ * @self: an engine
+ * @job_stack_size: bytes, from 16 KiB to 256 MiB
+ *
+ * Sets the stack size of the jobs ag_engine_spawn() starts from now on.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_job_stack_size (AgEngine *self,
+                              guint     job_stack_size)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (job_stack_size >= MIN_STACK_SIZE && job_stack_size <= MAX_STACK_SIZE);
+
+  if (self->job_stack_size == job_stack_size)
+    return;
+
+  self->job_stack_size = job_stack_size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB_STACK_SIZE]);
+}
+
+/**
  * ag_engine_run_async:
  * @self: an engine
  * @task: a task that has not been run
@@ -652,8 +719,6 @@ ag_engine_run_finish (AgEngine      *self,
                       GError       **error)
 {
   AgTask *task;
-  const GValue *value;
-  GValue *copy;
 
   g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
@@ -670,22 +735,7 @@ ag_engine_run_finish (AgEngine      *self,
   task = AG_TASK (result);
   g_return_val_if_fail (ag_task_is_finished (task), NULL);
 
-  if (ag_task_get_error (task) != NULL)
-    {
-      if (error != NULL)
-        *error = g_error_copy (ag_task_get_error (task));
-      return NULL;
-    }
-
-  value = ag_task_get_value (task);
-  if (value == NULL)
-    return NULL;
-
-  copy = g_new0 (GValue, 1);
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
-
-  return copy;
+  return _ag_task_propagate_value (task, error);
 }
 
 AgCompletionQueue *

@@ -36,6 +36,16 @@ typedef struct _AgTask AgTask;
  */
 #define AG_ENGINE_DEFAULT_BUDGET_US 2000
 
+/**
+ * AG_ENGINE_DEFAULT_JOB_STACK_SIZE:
+ *
+ * The stack size, in bytes, of a job started with ag_engine_spawn() unless
+ * the engine is told otherwise.
+ *
+ * Since: 1.0
+ */
+#define AG_ENGINE_DEFAULT_JOB_STACK_SIZE (256 * 1024)
+
 #define AG_TYPE_ENGINE (ag_engine_get_type ())
 
 G_DECLARE_FINAL_TYPE (AgEngine, ag_engine, AG, ENGINE, GObject)
@@ -57,6 +67,9 @@ void          ag_engine_set_priority       (AgEngine            *self,
 int           ag_engine_get_budget_us      (AgEngine            *self);
 void          ag_engine_set_budget_us      (AgEngine            *self,
                                             int                  budget_us);
+guint         ag_engine_get_job_stack_size (AgEngine            *self);
+void          ag_engine_set_job_stack_size (AgEngine            *self,
+                                            guint                job_stack_size);
 
 void          ag_engine_run_async          (AgEngine            *self,
                                             AgTask              *task,

@@ -52,5 +52,9 @@ void      _ag_task_settle_view        (AgTask              *self,
                                        const GError        *error);
 void      _ag_task_set_progress_now   (AgTask              *self,
                                        double               progress);
+void      _ag_task_pause_timer        (AgTask              *self);
+void      _ag_task_resume_timer       (AgTask              *self);
+GValue   *_ag_task_propagate_value    (AgTask              *self,
+                                       GError             **error);
 
 G_END_DECLS

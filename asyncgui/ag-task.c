@@ -12,6 +12,7 @@
 #include "ag-enum-types.h"
 #include "ag-error.h"
 #include "ag-task-private.h"
+#include "ag-wait-private.h"
 
 /**
  * AgTask:
@@ -96,6 +97,8 @@ typedef struct
   GDestroyNotify       func_destroy;
   guint                sleep_msec;
   GSource             *sleep_source;
+  gint64               sleep_deadline;      /* monotonic, while the timer runs */
+  gint64               sleep_remaining_us;  /* while paused, or -1 */
 
   AgEngine            *engine;              /* weak; cleared when the engine goes */
   AgCompletionQueue   *queue;               /* set once, before any work runs */
@@ -149,12 +152,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* Blocking waits from other threads sleep on this pair; finishing a task
- * only takes the lock when someone waits. */
-static GMutex wait_lock;
-static GCond wait_cond;
-static int n_waiters;  /* atomic */
 
 static inline AgTaskPrivate *
 get_priv (AgTask *self)
@@ -218,17 +215,6 @@ free_report (AgTaskReport *report)
   g_free (report->reported_status);
   g_free (report->status_text);
   g_free (report);
-}
-
-static void
-wake_waiters (void)
-{
-  if (g_atomic_int_get (&n_waiters) == 0)
-    return;
-
-  g_mutex_lock (&wait_lock);
-  g_cond_broadcast (&wait_cond);
-  g_mutex_unlock (&wait_lock);
 }
 
 static void
@@ -318,7 +304,7 @@ finish (AgTask      *self,
   g_atomic_int_set (&priv->finished, TRUE);
 
   stop_running (self);
-  wake_waiters ();
+  _ag_wait_wake_all ();
 
   if (state == AG_TASK_SUCCEEDED)
     apply_report (self, FALSE);
@@ -514,6 +500,75 @@ thread_drop (AgWork *work)
   g_object_unref (task_from_priv (priv));
 }
 
+static gboolean sleep_done (gpointer user_data);
+
+static void
+start_sleep_timer (AgTask *self,
+                   gint64  remaining_us)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  priv->sleep_deadline = g_get_monotonic_time () + remaining_us;
+  priv->sleep_remaining_us = -1;
+  priv->sleep_source = g_timeout_source_new ((guint) ((remaining_us + 999) / 1000));
+  g_source_set_static_name (priv->sleep_source, "[asyncgui] sleep");
+  g_source_set_callback (priv->sleep_source, sleep_done, self, NULL);
+  g_source_attach (priv->sleep_source, ag_engine_get_context (priv->engine));
+}
+
+/* A paused job's sleep keeps only what remains of it. Other kinds of work
+ * cannot be stopped halfway; their result is held by the job instead. */
+void
+_ag_task_pause_timer (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->kind != KIND_SLEEP || priv->sleep_source == NULL)
+    return;
+
+  priv->sleep_remaining_us = MAX (priv->sleep_deadline - g_get_monotonic_time (), 0);
+  g_source_destroy (priv->sleep_source);
+  g_clear_pointer (&priv->sleep_source, g_source_unref);
+}
+
+void
+_ag_task_resume_timer (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->kind != KIND_SLEEP || priv->sleep_remaining_us < 0 || priv->state != AG_TASK_RUNNING)
+    return;
+
+  start_sleep_timer (self, priv->sleep_remaining_us);
+}
+
+/* The outcome as a finish function gives it: a copy of the value, or the
+ * error. */
+GValue *
+_ag_task_propagate_value (AgTask  *self,
+                          GError **error)
+{
+  const GValue *value;
+  GValue *copy;
+
+  if (ag_task_get_error (self) != NULL)
+    {
+      if (error != NULL)
+        *error = g_error_copy (ag_task_get_error (self));
+      return NULL;
+    }
+
+  value = ag_task_get_value (self);
+  if (value == NULL)
+    return NULL;
+
+  copy = g_new0 (GValue, 1);
+  g_value_init (copy, G_VALUE_TYPE (value));
+  g_value_copy (value, copy);
+
+  return copy;
+}
+
 static gboolean
 sleep_done (gpointer user_data)
 {
@@ -564,10 +619,7 @@ ag_task_real_start (AgTask *self)
       break;
 
     case KIND_SLEEP:
-      priv->sleep_source = g_timeout_source_new (priv->sleep_msec);
-      g_source_set_static_name (priv->sleep_source, "[asyncgui] sleep");
-      g_source_set_callback (priv->sleep_source, sleep_done, self, NULL);
-      g_source_attach (priv->sleep_source, ag_engine_get_context (priv->engine));
+      start_sleep_timer (self, (gint64) priv->sleep_msec * 1000);
       break;
 
     case KIND_VIEW:
@@ -662,7 +714,7 @@ _ag_task_abandon (AgTask *self)
   release_callback_data (priv);
   priv->engine = NULL;
   g_atomic_int_set (&priv->finished, TRUE);
-  wake_waiters ();
+  _ag_wait_wake_all ();
 
   g_object_unref (self);
 }
@@ -1728,64 +1780,6 @@ ag_task_cancel (AgTask *self)
   push_cancel_once (self);
 }
 
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_iterating (AgTask       *self,
-                GMainContext *context,
-                gint64        deadline)
-{
-  AgTaskPrivate *priv = get_priv (self);
-
-  while (!g_atomic_int_get (&priv->finished))
-    {
-      gint64 now = g_get_monotonic_time ();
-      g_autoptr(GSource) timer = NULL;
-
-      if (now >= deadline)
-        return FALSE;
-
-      if (deadline != G_MAXINT64)
-        {
-          timer = g_timeout_source_new ((guint) ((deadline - now + 999) / 1000));
-          g_source_set_callback (timer, wake_up, NULL, NULL);
-          g_source_attach (timer, context);
-        }
-
-      g_main_context_iteration (context, TRUE);
-
-      if (timer != NULL)
-        g_source_destroy (timer);
-    }
-
-  return TRUE;
-}
-
-static gboolean
-wait_sleeping (AgTask *self,
-               gint64  deadline)
-{
-  AgTaskPrivate *priv = get_priv (self);
-  gboolean finished;
-
-  g_mutex_lock (&wait_lock);
-  g_atomic_int_inc (&n_waiters);
-  while (!(finished = g_atomic_int_get (&priv->finished)))
-    if (!g_cond_wait_until (&wait_cond, &wait_lock, deadline))
-      {
-        finished = g_atomic_int_get (&priv->finished);
-        break;
-      }
-  g_atomic_int_dec_and_test (&n_waiters);
-  g_mutex_unlock (&wait_lock);
-
-  return finished;
-}
-
 /**
  * ag_task_wait:
  * @self: a task that has been run
@@ -1817,9 +1811,6 @@ ag_task_wait (AgTask   *self,
               GError  **error)
 {
   AgTaskPrivate *priv;
-  GMainContext *context;
-  gint64 deadline;
-  gboolean finished;
 
   g_return_val_if_fail (AG_IS_TASK (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -1835,28 +1826,5 @@ ag_task_wait (AgTask   *self,
       return FALSE;
     }
 
-  deadline = timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
-  context = ag_engine_get_context (priv->engine);
-
-  if (_ag_engine_may_iterate_here (priv->engine) && g_main_context_acquire (context))
-    {
-      if (_ag_engine_is_delivering (priv->engine))
-        {
-          g_main_context_release (context);
-          g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
-                               _("Waiting for a task while its engine delivers results would never end"));
-          return FALSE;
-        }
-
-      finished = wait_iterating (self, context, deadline);
-      g_main_context_release (context);
-    }
-  else
-    finished = wait_sleeping (self, deadline);
-
-  if (!finished)
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                         _("The task did not finish in the time given"));
-
-  return finished;
+  return _ag_wait_for (priv->engine, &priv->finished, timeout_us, error);
 }
