@@ -10,7 +10,10 @@
 
 G_BEGIN_DECLS
 
+typedef struct _AgWorkerPool AgWorkerPool;
+
 AgCompletionQueue *_ag_engine_get_queue      (AgEngine *self);
+AgWorkerPool      *_ag_engine_get_worker_pool (AgEngine *self);
 void               _ag_engine_submit_work    (AgEngine *self,
                                               AgWork   *work);
 int                _ag_engine_get_n_threads  (AgEngine *self);

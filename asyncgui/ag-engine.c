@@ -11,6 +11,7 @@
 #include "ag-delivery-source-private.h"
 #include "ag-error.h"
 #include "ag-task-private.h"
+#include "ag-worker-pool-private.h"
 
 /**
  * AgEngine:
@@ -95,6 +96,9 @@ struct _AgEngine
   int                priority;
   int                budget_us;
   guint              job_stack_size;
+  guint              worker_idle_ms;
+  AgWorkerPool      *worker_pool;  /* made on first use */
+  char             **worker_commands[AG_WORKER_GJS + 1];
   gboolean           disposed;
 };
 
@@ -108,6 +112,7 @@ enum {
   PROP_PRIORITY,
   PROP_BUDGET_US,
   PROP_JOB_STACK_SIZE,
+  PROP_WORKER_IDLE_MS,
   N_PROPS
 };
 
@@ -157,6 +162,7 @@ ag_engine_dispose (GObject *object)
       g_source_destroy (self->delivery);
       g_clear_pointer (&self->delivery, g_source_unref);
       g_clear_pointer (&self->executor, _ag_executor_free);
+      g_clear_pointer (&self->worker_pool, _ag_worker_pool_shutdown);
     }
 
   G_OBJECT_CLASS (ag_engine_parent_class)->dispose (object);
@@ -169,6 +175,8 @@ ag_engine_finalize (GObject *object)
 
   g_clear_pointer (&self->queue, _ag_completion_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (self->worker_commands); i++)
+    g_strfreev (self->worker_commands[i]);
 
   G_OBJECT_CLASS (ag_engine_parent_class)->finalize (object);
 }
@@ -200,6 +208,9 @@ ag_engine_get_property (GObject    *object,
       break;
     case PROP_JOB_STACK_SIZE:
       g_value_set_uint (value, self->job_stack_size);
+      break;
+    case PROP_WORKER_IDLE_MS:
+      g_value_set_uint (value, self->worker_idle_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -233,6 +244,9 @@ ag_engine_set_property (GObject      *object,
       break;
     case PROP_JOB_STACK_SIZE:
       ag_engine_set_job_stack_size (self, g_value_get_uint (value));
+      break;
+    case PROP_WORKER_IDLE_MS:
+      ag_engine_set_worker_idle_ms (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -338,6 +352,19 @@ ag_engine_class_init (AgEngineClass *klass)
                        MIN_STACK_SIZE, MAX_STACK_SIZE, AG_ENGINE_DEFAULT_JOB_STACK_SIZE,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * AgEngine:worker-idle-ms:
+   *
+   * How long a worker process may sit idle before it is let go, in
+   * milliseconds; the next call starts a fresh one.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_IDLE_MS] =
+    g_param_spec_uint ("worker-idle-ms", NULL, NULL,
+                       1, G_MAXUINT, 10000,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -348,6 +375,7 @@ ag_engine_init (AgEngine *self)
   self->priority = AG_ENGINE_DEFAULT_PRIORITY;
   self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
   self->job_stack_size = AG_ENGINE_DEFAULT_JOB_STACK_SIZE;
+  self->worker_idle_ms = 10000;
 }
 
 /**
@@ -512,6 +540,8 @@ ag_engine_set_max_processes (AgEngine *self,
     return;
 
   self->max_processes = max_processes;
+  if (self->worker_pool != NULL)
+    _ag_worker_pool_set_max_processes (self->worker_pool, max_processes);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PROCESSES]);
 }
 
@@ -602,6 +632,77 @@ ag_engine_set_budget_us (AgEngine *self,
   if (self->delivery != NULL)
     _ag_delivery_source_set_budget_us (self->delivery, budget_us);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUDGET_US]);
+}
+
+/**
+ * ag_engine_get_worker_idle_ms:
+ * @self: an engine
+ *
+ * Gets how long a worker process may sit idle.
+ *
+ * Returns: milliseconds
+ *
+ * Since: 1.0
+ */
+guint
+ag_engine_get_worker_idle_ms (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
+
+  return self->worker_idle_ms;
+}
+
+/**
+ * ag_engine_set_worker_idle_ms:
+ * @self: an engine
+ * @worker_idle_ms: milliseconds, at least 1
+ *
+ * Sets how long a worker process may sit idle before it is let go.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_worker_idle_ms (AgEngine *self,
+                              guint     worker_idle_ms)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (worker_idle_ms >= 1);
+
+  if (self->worker_idle_ms == worker_idle_ms)
+    return;
+
+  self->worker_idle_ms = worker_idle_ms;
+  if (self->worker_pool != NULL)
+    _ag_worker_pool_set_idle_ms (self->worker_pool, worker_idle_ms);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_IDLE_MS]);
+}
+
+/**
+ * ag_engine_set_worker_command:
+ * @self: an engine
+ * @kind: (type AsyncGui.WorkerKind): an [enum@WorkerKind]
+ * @argv: (nullable) (array zero-terminated=1): the program that serves as
+ *   a worker of @kind, and its arguments; %NULL for the installed one
+ *
+ * Sets the program started as a worker of @kind, for workers started from
+ * now on. The Python binding uses it to run workers with the interpreter
+ * of the calling program.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_worker_command (AgEngine           *self,
+                              int                 kind,
+                              const char * const *argv)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (kind >= AG_WORKER_C && kind <= AG_WORKER_GJS);
+  g_return_if_fail (argv == NULL || argv[0] != NULL);
+
+  g_strfreev (self->worker_commands[kind]);
+  self->worker_commands[kind] = g_strdupv ((char **) argv);
+  if (self->worker_pool != NULL)
+    _ag_worker_pool_set_command (self->worker_pool, kind, argv);
 }
 
 /**
@@ -742,6 +843,23 @@ AgCompletionQueue *
 _ag_engine_get_queue (AgEngine *self)
 {
   return self->queue;
+}
+
+/* Worker processes and their thread start with the first process task. */
+AgWorkerPool *
+_ag_engine_get_worker_pool (AgEngine *self)
+{
+  if (self->worker_pool == NULL)
+    {
+      self->worker_pool = _ag_worker_pool_new (self->max_processes);
+      _ag_worker_pool_set_idle_ms (self->worker_pool, self->worker_idle_ms);
+      for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
+        if (self->worker_commands[kind] != NULL)
+          _ag_worker_pool_set_command (self->worker_pool, kind,
+                                       (const char * const *) self->worker_commands[kind]);
+    }
+
+  return self->worker_pool;
 }
 
 void

@@ -67,6 +67,12 @@ void          ag_engine_set_priority       (AgEngine            *self,
 int           ag_engine_get_budget_us      (AgEngine            *self);
 void          ag_engine_set_budget_us      (AgEngine            *self,
                                             int                  budget_us);
+guint         ag_engine_get_worker_idle_ms (AgEngine            *self);
+void          ag_engine_set_worker_idle_ms (AgEngine            *self,
+                                            guint                worker_idle_ms);
+void          ag_engine_set_worker_command (AgEngine            *self,
+                                            int                  kind,
+                                            const char * const  *argv);
 guint         ag_engine_get_job_stack_size (AgEngine            *self);
 void          ag_engine_set_job_stack_size (AgEngine            *self,
                                             guint                job_stack_size);

@@ -40,6 +40,8 @@ G_BEGIN_DECLS
  *   worker protocol.
  * @AG_ERROR_NOT_IN_JOB: a call that only works inside a job was made
  *   elsewhere.
+ * @AG_ERROR_COMMAND_FAILED: a command exited with a non-zero status or was
+ *   killed by a signal.
  *
  * Error codes in the %AG_ERROR domain.
  *
@@ -55,6 +57,7 @@ typedef enum
   AG_ERROR_WORKER_CRASHED,
   AG_ERROR_PROTOCOL,
   AG_ERROR_NOT_IN_JOB,
+  AG_ERROR_COMMAND_FAILED,
 } AgError;
 
 GQuark ag_error_quark (void);

@@ -13,5 +13,7 @@
 # include "ag-task.h"
 # include "ag-multi-task.h"
 # include "ag-job.h"
+# include "ag-command-task.h"
+# include "ag-worker-task.h"
 # include "ag-enum-types.h"
 #undef ASYNCGUI_INSIDE

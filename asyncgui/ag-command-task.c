@@ -1,0 +1,315 @@
+/* ag-command-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "ag-engine-private.h"
+#include "ag-command-task.h"
+#include "ag-task-private.h"
+#include "ag-worker-pool-private.h"
+
+/**
+ * AgCommandTask:
+ *
+ * A command run as a child process.
+ *
+ * The command's standard output is the task's value, as [struct@GLib.Bytes];
+ * its standard error is kept for [method@CommandTask.get_stderr] and for the
+ * error message. A command that exits with a non-zero status or dies of a
+ * signal fails with %AG_ERROR_COMMAND_FAILED, naming the status or signal
+ * and the end of what it wrote to standard error.
+ *
+ * ```c
+ * const char *argv[] = { "git", "log", "--oneline", "-n", "20", NULL };
+ * g_autoptr(AgCommandTask) git = ag_command_task_new (argv);
+ *
+ * ag_command_task_set_cwd (git, repository_path);
+ * ag_command_task_set_timeout_ms (git, 5000);
+ * ag_engine_run_async (engine, AG_TASK (git), NULL, show_log, self);
+ * ```
+ *
+ * The process is started, fed and read on the engine's process thread,
+ * never on the GUI thread. Cancelling sends it `SIGTERM`, then `SIGKILL` if
+ * it is still there half a second later; a timeout does the same and fails
+ * the task with %G_IO_ERROR_TIMED_OUT. Children are always reaped.
+ *
+ * Since: 1.0
+ */
+
+struct _AgCommandTask
+{
+  AgTask   parent_instance;
+
+  char   **argv;
+  GBytes  *stdin_bytes;
+  char    *cwd;
+  char   **env;
+  guint    timeout_ms;
+
+  /* Set on the process thread before the task returns. */
+  GBytes  *stdout_bytes;
+  GBytes  *stderr_bytes;
+  int      exit_status;
+};
+
+G_DEFINE_FINAL_TYPE (AgCommandTask, ag_command_task, AG_TYPE_TASK)
+
+static void
+ag_command_task_start (AgTask *task)
+{
+  AgCommandTask *self = AG_COMMAND_TASK (task);
+  AgCommandSpec *spec = g_new0 (AgCommandSpec, 1);
+
+  spec->argv = g_strdupv (self->argv);
+  spec->stdin_bytes = self->stdin_bytes != NULL ? g_bytes_ref (self->stdin_bytes) : NULL;
+  spec->cwd = g_strdup (self->cwd);
+  spec->env = g_strdupv (self->env);
+  spec->timeout_ms = self->timeout_ms;
+
+  _ag_worker_pool_run_command (_ag_engine_get_worker_pool (_ag_task_get_engine (task)),
+                               task, spec);
+}
+
+static void
+ag_command_task_cancel (AgTask *task)
+{
+  AgEngine *engine = _ag_task_get_engine (task);
+
+  if (engine != NULL)
+    _ag_worker_pool_cancel (_ag_engine_get_worker_pool (engine), task);
+}
+
+void
+_ag_command_task_set_outcome (AgTask           *task,
+                              AgCommandOutcome *outcome)
+{
+  AgCommandTask *self = AG_COMMAND_TASK (task);
+
+  g_clear_pointer (&self->stdout_bytes, g_bytes_unref);
+  g_clear_pointer (&self->stderr_bytes, g_bytes_unref);
+  if (outcome->stdout_bytes != NULL)
+    self->stdout_bytes = g_bytes_ref (outcome->stdout_bytes);
+  if (outcome->stderr_bytes != NULL)
+    self->stderr_bytes = g_bytes_ref (outcome->stderr_bytes);
+  self->exit_status = outcome->exit_status;
+}
+
+static void
+ag_command_task_finalize (GObject *object)
+{
+  AgCommandTask *self = AG_COMMAND_TASK (object);
+
+  g_strfreev (self->argv);
+  g_clear_pointer (&self->stdin_bytes, g_bytes_unref);
+  g_free (self->cwd);
+  g_strfreev (self->env);
+  g_clear_pointer (&self->stdout_bytes, g_bytes_unref);
+  g_clear_pointer (&self->stderr_bytes, g_bytes_unref);
+
+  G_OBJECT_CLASS (ag_command_task_parent_class)->finalize (object);
+}
+
+static void
+ag_command_task_class_init (AgCommandTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  AgTaskKindClass *task_class = AG_TASK_KIND_CLASS (klass);
+
+  object_class->finalize = ag_command_task_finalize;
+  task_class->start = ag_command_task_start;
+  task_class->cancel = ag_command_task_cancel;
+}
+
+static void
+ag_command_task_init (AgCommandTask *self)
+{
+  self->exit_status = -1;
+}
+
+static gboolean
+check_not_run (AgCommandTask *self,
+               const char    *strfunc)
+{
+  if (ag_task_get_state (AG_TASK (self)) == AG_TASK_PENDING)
+    return TRUE;
+
+  g_critical ("%s: the command task %p has been run; it can no longer be changed", strfunc, self);
+  return FALSE;
+}
+
+/**
+ * ag_command_task_new:
+ * @argv: (array zero-terminated=1): the program and its arguments; the
+ *   program is looked up in `PATH` unless it contains a slash
+ *
+ * Creates a task that runs a command.
+ *
+ * Returns: (transfer full): a new command task
+ *
+ * Since: 1.0
+ */
+AgCommandTask *
+ag_command_task_new (const char * const *argv)
+{
+  AgCommandTask *self;
+
+  g_return_val_if_fail (argv != NULL && argv[0] != NULL && argv[0][0] != '\0', NULL);
+
+  self = g_object_new (AG_TYPE_COMMAND_TASK, NULL);
+  self->argv = g_strdupv ((char **) argv);
+
+  return self;
+}
+
+/**
+ * ag_command_task_set_stdin:
+ * @self: a command task not yet run
+ * @stdin_bytes: (nullable): what the command reads on standard input; with
+ *   %NULL it reads end of file at once
+ *
+ * Sets the command's standard input.
+ *
+ * Since: 1.0
+ */
+void
+ag_command_task_set_stdin (AgCommandTask *self,
+                           GBytes        *stdin_bytes)
+{
+  g_return_if_fail (AG_IS_COMMAND_TASK (self));
+
+  if (!check_not_run (self, G_STRFUNC))
+    return;
+
+  g_clear_pointer (&self->stdin_bytes, g_bytes_unref);
+  if (stdin_bytes != NULL)
+    self->stdin_bytes = g_bytes_ref (stdin_bytes);
+}
+
+/**
+ * ag_command_task_set_cwd:
+ * @self: a command task not yet run
+ * @cwd: (nullable) (type filename): the working directory, or %NULL for
+ *   the parent's
+ *
+ * Sets the directory the command runs in.
+ *
+ * Since: 1.0
+ */
+void
+ag_command_task_set_cwd (AgCommandTask *self,
+                         const char    *cwd)
+{
+  g_return_if_fail (AG_IS_COMMAND_TASK (self));
+
+  if (!check_not_run (self, G_STRFUNC))
+    return;
+
+  g_free (self->cwd);
+  self->cwd = g_strdup (cwd);
+}
+
+/**
+ * ag_command_task_set_environ:
+ * @self: a command task not yet run
+ * @env: (nullable) (array zero-terminated=1): the whole environment, as
+ *   `NAME=VALUE` strings, or %NULL for the parent's
+ *
+ * Sets the command's environment.
+ *
+ * Since: 1.0
+ */
+void
+ag_command_task_set_environ (AgCommandTask      *self,
+                             const char * const *env)
+{
+  g_return_if_fail (AG_IS_COMMAND_TASK (self));
+
+  if (!check_not_run (self, G_STRFUNC))
+    return;
+
+  g_strfreev (self->env);
+  self->env = g_strdupv ((char **) env);
+}
+
+/**
+ * ag_command_task_set_timeout_ms:
+ * @self: a command task not yet run
+ * @timeout_ms: how long the command may run, in milliseconds; 0 for no
+ *   limit
+ *
+ * Sets how long the command may run before it is terminated and the task
+ * fails with %G_IO_ERROR_TIMED_OUT.
+ *
+ * Since: 1.0
+ */
+void
+ag_command_task_set_timeout_ms (AgCommandTask *self,
+                                guint          timeout_ms)
+{
+  g_return_if_fail (AG_IS_COMMAND_TASK (self));
+
+  if (!check_not_run (self, G_STRFUNC))
+    return;
+
+  self->timeout_ms = timeout_ms;
+}
+
+/**
+ * ag_command_task_get_stdout:
+ * @self: a finished command task
+ *
+ * Gets what the command wrote to standard output, whether it succeeded or
+ * not.
+ *
+ * Returns: (transfer none) (nullable): the output, or %NULL before the
+ *   command finished
+ *
+ * Since: 1.0
+ */
+GBytes *
+ag_command_task_get_stdout (AgCommandTask *self)
+{
+  g_return_val_if_fail (AG_IS_COMMAND_TASK (self), NULL);
+
+  return ag_task_is_finished (AG_TASK (self)) ? self->stdout_bytes : NULL;
+}
+
+/**
+ * ag_command_task_get_stderr:
+ * @self: a finished command task
+ *
+ * Gets what the command wrote to standard error.
+ *
+ * Returns: (transfer none) (nullable): the output, or %NULL before the
+ *   command finished
+ *
+ * Since: 1.0
+ */
+GBytes *
+ag_command_task_get_stderr (AgCommandTask *self)
+{
+  g_return_val_if_fail (AG_IS_COMMAND_TASK (self), NULL);
+
+  return ag_task_is_finished (AG_TASK (self)) ? self->stderr_bytes : NULL;
+}
+
+/**
+ * ag_command_task_get_exit_status:
+ * @self: a finished command task
+ *
+ * Gets the command's exit status.
+ *
+ * Returns: the exit status, or -1 if it did not exit normally (a signal, a
+ *   timeout) or has not finished
+ *
+ * Since: 1.0
+ */
+int
+ag_command_task_get_exit_status (AgCommandTask *self)
+{
+  g_return_val_if_fail (AG_IS_COMMAND_TASK (self), -1);
+
+  return ag_task_is_finished (AG_TASK (self)) ? self->exit_status : -1;
+}

@@ -1,0 +1,35 @@
+/* ag-command-task.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include "ag-task.h"
+
+G_BEGIN_DECLS
+
+#define AG_TYPE_COMMAND_TASK (ag_command_task_get_type ())
+
+G_DECLARE_FINAL_TYPE (AgCommandTask, ag_command_task, AG, COMMAND_TASK, AgTask)
+
+AgCommandTask *ag_command_task_new             (const char * const *argv);
+
+void           ag_command_task_set_stdin       (AgCommandTask      *self,
+                                                GBytes             *stdin_bytes);
+void           ag_command_task_set_cwd         (AgCommandTask      *self,
+                                                const char         *cwd);
+void           ag_command_task_set_environ     (AgCommandTask      *self,
+                                                const char * const *env);
+void           ag_command_task_set_timeout_ms  (AgCommandTask      *self,
+                                                guint               timeout_ms);
+
+GBytes        *ag_command_task_get_stdout      (AgCommandTask      *self);
+GBytes        *ag_command_task_get_stderr      (AgCommandTask      *self);
+int            ag_command_task_get_exit_status (AgCommandTask      *self);
+
+G_END_DECLS

@@ -1,0 +1,63 @@
+/* ag-worker-pool-private.h: worker processes, and the thread that talks to them
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ag-task.h"
+#include "ag-worker-task.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AgWorkerPool AgWorkerPool;
+
+/* What a command task asks for; owned by the pool once submitted. */
+typedef struct
+{
+  char   **argv;
+  GBytes  *stdin_bytes;
+  char    *cwd;
+  char   **env;
+  guint    timeout_ms;
+} AgCommandSpec;
+
+/* What the pool tells a command task, before the task returns. */
+typedef struct
+{
+  GBytes *stdout_bytes;
+  GBytes *stderr_bytes;
+  int     exit_status;
+} AgCommandOutcome;
+
+AgWorkerPool *_ag_worker_pool_new             (int                max_processes);
+void          _ag_worker_pool_shutdown        (AgWorkerPool      *pool);
+void          _ag_worker_pool_set_max_processes (AgWorkerPool    *pool,
+                                               int                max_processes);
+void          _ag_worker_pool_set_idle_ms     (AgWorkerPool      *pool,
+                                               guint              idle_ms);
+void          _ag_worker_pool_set_command     (AgWorkerPool      *pool,
+                                               AgWorkerKind       kind,
+                                               const char * const *argv);
+
+void          _ag_worker_pool_call            (AgWorkerPool      *pool,
+                                               AgTask            *task,
+                                               AgWorkerKind       kind,
+                                               const char        *target,
+                                               GVariant          *args);
+void          _ag_worker_pool_run_command     (AgWorkerPool      *pool,
+                                               AgTask            *task,
+                                               AgCommandSpec     *spec);
+void          _ag_worker_pool_cancel          (AgWorkerPool      *pool,
+                                               AgTask            *task);
+
+/* Implemented by the task classes: the pool hands over what it learnt. */
+void          _ag_worker_task_set_outcome     (AgTask            *task,
+                                               int                pid,
+                                               GVariant          *error_data);
+void          _ag_command_task_set_outcome    (AgTask            *task,
+                                               AgCommandOutcome  *outcome);
+
+G_END_DECLS

@@ -1,0 +1,975 @@
+/* ag-worker-pool.c: worker processes, and the thread that talks to them
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <pthread.h>
+#include <glib/gi18n-lib.h>
+
+#include "ag-error.h"
+#include "ag-worker-pool-private.h"
+#include "ag-worker-protocol-private.h"
+
+/* All process I/O of an engine happens on one thread of its own, with its
+ * own main context: spawning, writing requests, reading replies, reaping.
+ * The GUI thread only hands requests over (g_main_context_invoke) and
+ * receives outcomes through the tasks' ordinary completion path.
+ *
+ * Warm workers serve one request at a time; a request waits in a queue per
+ * kind until a worker of its kind is free, and a worker is started while
+ * there are fewer than max-processes of that kind. A worker that dies or
+ * breaks the protocol fails only the request it was serving and is not
+ * reused; the next request starts a fresh one. A worker idle for idle-ms is
+ * let go by closing its stdin.
+ *
+ * SIGPIPE is blocked on this thread (a worker that died leaves a pipe that
+ * would raise it), and unblocked again in every child. */
+
+#define GRACE_MS 500
+
+typedef struct
+{
+  AgWorkerPool *pool;
+  AgTask       *task;
+  AgWorkerKind  kind;
+  guint64       id;
+  char         *target;
+  GVariant     *args;
+  GBytes       *frame;
+} Call;
+
+typedef struct
+{
+  AgWorkerPool   *pool;
+  AgWorkerKind    kind;
+  GSubprocess    *process;
+  int             pid;
+  GOutputStream  *input;
+  GInputStream   *output;
+  AgFrameReader  *reader;
+  GCancellable   *cancellable;
+  Call           *call;
+  GSource        *idle_timer;
+  guint           pending;      /* asynchronous operations that hold it */
+  gboolean        dying;
+} Worker;
+
+typedef struct
+{
+  AgWorkerPool  *pool;
+  AgTask        *task;
+  AgCommandSpec *spec;
+  GSubprocess   *process;
+  GCancellable  *cancellable;
+  GSource       *timeout;
+  GSource       *kill_timer;
+  gboolean       timed_out;
+  gboolean       dropped;       /* cancelled: nobody wants the outcome */
+} Command;
+
+struct _AgWorkerPool
+{
+  GMainContext  *context;
+  GMainLoop     *loop;
+  GThread       *thread;
+
+  GMutex         lock;          /* guards the settings up to commands */
+  int            max_processes;
+  guint          idle_ms;
+  char         **commands[3];
+
+  /* The I/O thread only. */
+  GQueue         queued[3];     /* Call */
+  GList         *workers;       /* Worker */
+  guint          n_workers[3];
+  GList         *running;       /* Command */
+  guint64        next_id;
+  gboolean       stopping;
+};
+
+static void call_free (Call *call);
+static void dispatch (AgWorkerPool *pool, AgWorkerKind kind);
+static void worker_lost (Worker *worker, GError *error);
+
+/* Settings */
+
+static const char *
+worker_dir (void)
+{
+  const char *dir = g_getenv ("ASYNCGUI_WORKER_DIR");
+
+  return dir != NULL && dir[0] != '\0' ? dir : ASYNCGUI_WORKER_DIR;
+}
+
+/* The program each kind runs unless told otherwise: the workers installed
+ * in ASYNCGUI_WORKER_DIR (libexecdir/asyncgui-1), or in the directory the
+ * environment variable of the same name gives, as tests do. */
+static char **
+default_command (AgWorkerKind kind)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  const char *programs[] = { "asyncgui-worker", "asyncgui-python-worker.py", "asyncgui-gjs-worker.js" };
+  g_autofree char *program = g_build_filename (worker_dir (), programs[kind], NULL);
+
+  if (kind == AG_WORKER_PYTHON)
+    g_strv_builder_add (argv, PYTHON3);
+  else if (kind == AG_WORKER_GJS)
+    g_strv_builder_add_many (argv, "gjs", "-m", NULL);
+  g_strv_builder_add (argv, program);
+
+  return g_strv_builder_end (argv);
+}
+
+static char **
+command_for (AgWorkerPool *pool,
+             AgWorkerKind  kind)
+{
+  char **argv;
+
+  g_mutex_lock (&pool->lock);
+  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : default_command (kind);
+  g_mutex_unlock (&pool->lock);
+
+  return argv;
+}
+
+static int
+max_processes (AgWorkerPool *pool)
+{
+  int n;
+
+  g_mutex_lock (&pool->lock);
+  n = pool->max_processes;
+  g_mutex_unlock (&pool->lock);
+
+  return n;
+}
+
+static guint
+idle_ms (AgWorkerPool *pool)
+{
+  guint ms;
+
+  g_mutex_lock (&pool->lock);
+  ms = pool->idle_ms;
+  g_mutex_unlock (&pool->lock);
+
+  return ms;
+}
+
+/* Children get the signal mask of the thread that starts them. */
+static void
+unblock_sigpipe (gpointer user_data)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+}
+
+static GSubprocessLauncher *
+new_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, unblock_sigpipe, NULL, NULL);
+  return launcher;
+}
+
+static void
+maybe_stop (AgWorkerPool *pool)
+{
+  if (pool->stopping && pool->workers == NULL && pool->running == NULL)
+    g_main_loop_quit (pool->loop);
+}
+
+/* Calls */
+
+static void
+call_free (Call *call)
+{
+  g_clear_object (&call->task);
+  g_free (call->target);
+  g_clear_pointer (&call->args, g_variant_unref);
+  g_clear_pointer (&call->frame, g_bytes_unref);
+  g_free (call);
+}
+
+static void
+call_fail (Call   *call,
+           int     pid,
+           GError *error)
+{
+  _ag_worker_task_set_outcome (call->task, pid, NULL);
+  ag_task_return_error (call->task, error);
+  call_free (call);
+}
+
+/* Workers */
+
+static void
+worker_unref_op (Worker *worker)
+{
+  AgWorkerPool *pool = worker->pool;
+
+  if (--worker->pending > 0 || !worker->dying)
+    return;
+
+  if (worker->idle_timer != NULL)
+    g_source_destroy (worker->idle_timer);
+  g_clear_pointer (&worker->idle_timer, g_source_unref);
+
+  g_clear_pointer (&worker->reader, _ag_frame_reader_free);
+  g_clear_object (&worker->cancellable);
+  g_clear_object (&worker->process);
+  g_free (worker);
+
+  maybe_stop (pool);
+}
+
+/* Stops using the worker and kills it; it is freed once its pending
+ * operations have seen the cancellation. */
+static void
+worker_retire (Worker *worker)
+{
+  AgWorkerPool *pool = worker->pool;
+
+  if (worker->dying)
+    return;
+
+  worker->dying = TRUE;
+  pool->workers = g_list_remove (pool->workers, worker);
+  pool->n_workers[worker->kind]--;
+
+  g_cancellable_cancel (worker->cancellable);
+  g_subprocess_force_exit (worker->process);
+
+  worker->pending++;
+  worker_unref_op (worker);
+}
+
+static void read_more (Worker *worker);
+
+static gboolean
+idle_timeout (gpointer user_data)
+{
+  Worker *worker = user_data;
+
+  g_clear_pointer (&worker->idle_timer, g_source_unref);
+  /* Its stdin closes: a worker leaves on end of input. Its stdout's end of
+   * input then retires it here. */
+  g_output_stream_close (worker->input, NULL, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+worker_idle (Worker *worker)
+{
+  guint ms = idle_ms (worker->pool);
+
+  worker->idle_timer = g_timeout_source_new (ms);
+  g_source_set_static_name (worker->idle_timer, "[asyncgui] idle worker");
+  g_source_set_callback (worker->idle_timer, idle_timeout, worker, NULL);
+  g_source_attach (worker->idle_timer, worker->pool->context);
+}
+
+static void
+handle_reply (Worker   *worker,
+              GVariant *reply)
+{
+  g_autoptr(GVariant) payload = NULL;
+  Call *call = worker->call;
+  gboolean succeeded;
+  guint64 id;
+
+  g_variant_get (reply, "(tbv)", &id, &succeeded, &payload);
+
+  if (call == NULL || id != call->id)
+    {
+      worker_lost (worker, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                                        _("A worker answered a request (%" G_GUINT64_FORMAT ") it was not given"),
+                                        id));
+      return;
+    }
+
+  worker->call = NULL;
+  if (succeeded)
+    {
+      _ag_worker_task_set_outcome (call->task, worker->pid, NULL);
+      ag_task_return_variant (call->task, payload);
+    }
+  else
+    {
+      GVariant *extra = NULL;
+      GError *error = _ag_reply_parse_error (payload, &extra);
+
+      _ag_worker_task_set_outcome (call->task, worker->pid, extra);
+      g_clear_pointer (&extra, g_variant_unref);
+      ag_task_return_error (call->task, error);
+    }
+  call_free (call);
+
+  worker_idle (worker);
+  dispatch (worker->pool, worker->kind);
+}
+
+static void
+read_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Worker *worker = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  GError *error = NULL;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+
+  if (!worker->dying)
+    {
+      if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+        worker_lost (worker, error);
+      else
+        {
+          GVariant *reply;
+
+          _ag_frame_reader_feed (worker->reader, g_bytes_get_data (bytes, NULL),
+                                 g_bytes_get_size (bytes));
+          while (!worker->dying
+                 && _ag_frame_reader_pop (worker->reader, &reply, &error)
+                 && reply != NULL)
+            {
+              handle_reply (worker, reply);
+              g_variant_unref (reply);
+            }
+
+          if (error != NULL)
+            worker_lost (worker, error);
+          else if (!worker->dying)
+            read_more (worker);
+        }
+    }
+  else
+    g_clear_error (&error);
+
+  worker_unref_op (worker);
+}
+
+static void
+read_more (Worker *worker)
+{
+  worker->pending++;
+  g_input_stream_read_bytes_async (worker->output, 64 * 1024, G_PRIORITY_DEFAULT,
+                                   worker->cancellable, read_done, worker);
+}
+
+static void
+write_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Worker *worker = user_data;
+  GError *error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error)
+      && !worker->dying)
+    worker_lost (worker, error);
+  else
+    g_clear_error (&error);
+
+  worker_unref_op (worker);
+}
+
+static void
+send_call (Worker *worker,
+           Call   *call)
+{
+  g_autoptr(GVariant) request = NULL;
+
+  if (worker->idle_timer != NULL)
+    {
+      g_source_destroy (worker->idle_timer);
+      g_clear_pointer (&worker->idle_timer, g_source_unref);
+    }
+
+  request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
+  call->frame = _ag_frame_encode (request);
+  worker->call = call;
+
+  worker->pending++;
+  g_output_stream_write_all_async (worker->input,
+                                   g_bytes_get_data (call->frame, NULL),
+                                   g_bytes_get_size (call->frame),
+                                   G_PRIORITY_DEFAULT, worker->cancellable,
+                                   write_done, worker);
+}
+
+static Worker *
+worker_start (AgWorkerPool  *pool,
+              AgWorkerKind   kind,
+              GError       **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_auto(GStrv) argv = command_for (pool, kind);
+  GSubprocess *process;
+  Worker *worker;
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
+  if (process == NULL)
+    return NULL;
+
+  worker = g_new0 (Worker, 1);
+  worker->pool = pool;
+  worker->kind = kind;
+  worker->process = process;
+  worker->pid = atoi (g_subprocess_get_identifier (process));
+  worker->input = g_subprocess_get_stdin_pipe (process);
+  worker->output = g_subprocess_get_stdout_pipe (process);
+  worker->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
+  worker->cancellable = g_cancellable_new ();
+
+  pool->workers = g_list_prepend (pool->workers, worker);
+  pool->n_workers[kind]++;
+  read_more (worker);
+
+  return worker;
+}
+
+typedef struct
+{
+  Worker *worker;
+  Call   *call;
+  GError *error;
+} Loss;
+
+static void
+loss_waited (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Loss *loss = user_data;
+  GSubprocess *process = G_SUBPROCESS (source);
+  GError *error = loss->error;
+
+  g_subprocess_wait_finish (process, result, NULL);
+
+  if (error == NULL)
+    {
+      if (g_subprocess_get_if_signaled (process))
+        error = g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                             _("The worker process %d died of signal %d (%s) while running the task"),
+                             loss->worker->pid, g_subprocess_get_term_sig (process),
+                             g_strsignal (g_subprocess_get_term_sig (process)));
+      else
+        error = g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                             _("The worker process %d exited with status %d while running the task"),
+                             loss->worker->pid, g_subprocess_get_exit_status (process));
+    }
+
+  call_fail (loss->call, loss->worker->pid, error);
+  worker_unref_op (loss->worker);
+  g_free (loss);
+}
+
+/* The worker died, or broke the protocol (@error): fail what it served,
+ * stop using it, and let the queue start a replacement. */
+static void
+worker_lost (Worker *worker,
+             GError *error)
+{
+  Call *call = g_steal_pointer (&worker->call);
+  AgWorkerPool *pool = worker->pool;
+  AgWorkerKind kind = worker->kind;
+
+  if (error != NULL && !g_error_matches (error, AG_ERROR, AG_ERROR_PROTOCOL))
+    g_clear_error (&error);  /* an I/O error: the exit status says more */
+
+  worker->pending++;  /* kept until the end of this function */
+  worker_retire (worker);
+
+  if (call != NULL)
+    {
+      Loss *loss = g_new0 (Loss, 1);
+
+      loss->worker = worker;
+      loss->call = call;
+      loss->error = error;
+      worker->pending++;
+      /* Not the worker's cancellable: that one is cancelled already. */
+      g_subprocess_wait_async (worker->process, NULL, loss_waited, loss);
+    }
+  else
+    g_clear_error (&error);
+
+  worker_unref_op (worker);
+
+  if (!pool->stopping)
+    dispatch (pool, kind);
+}
+
+static Worker *
+find_idle (AgWorkerPool *pool,
+           AgWorkerKind  kind)
+{
+  for (GList *l = pool->workers; l != NULL; l = l->next)
+    {
+      Worker *worker = l->data;
+
+      if (worker->kind == kind && worker->call == NULL && !worker->dying)
+        return worker;
+    }
+
+  return NULL;
+}
+
+static void
+dispatch (AgWorkerPool *pool,
+          AgWorkerKind  kind)
+{
+  while (!pool->stopping && !g_queue_is_empty (&pool->queued[kind]))
+    {
+      Worker *worker = find_idle (pool, kind);
+      GError *error = NULL;
+
+      if (worker == NULL)
+        {
+          if (pool->n_workers[kind] >= (guint) max_processes (pool))
+            return;
+
+          worker = worker_start (pool, kind, &error);
+          if (worker == NULL)
+            {
+              call_fail (g_queue_pop_head (&pool->queued[kind]), 0, error);
+              continue;
+            }
+        }
+
+      send_call (worker, g_queue_pop_head (&pool->queued[kind]));
+    }
+}
+
+static gboolean
+call_in_io (gpointer user_data)
+{
+  Call *call = user_data;
+  AgWorkerPool *pool = call->pool;
+
+  call->id = ++pool->next_id;
+  g_queue_push_tail (&pool->queued[call->kind], call);
+  dispatch (pool, call->kind);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Commands */
+
+static void
+command_free (Command *command)
+{
+  AgWorkerPool *pool = command->pool;
+
+  pool->running = g_list_remove (pool->running, command);
+
+  if (command->timeout != NULL)
+    g_source_destroy (command->timeout);
+  g_clear_pointer (&command->timeout, g_source_unref);
+  if (command->kill_timer != NULL)
+    g_source_destroy (command->kill_timer);
+  g_clear_pointer (&command->kill_timer, g_source_unref);
+
+  g_strfreev (command->spec->argv);
+  g_clear_pointer (&command->spec->stdin_bytes, g_bytes_unref);
+  g_free (command->spec->cwd);
+  g_strfreev (command->spec->env);
+  g_free (command->spec);
+  g_clear_object (&command->process);
+  g_clear_object (&command->cancellable);
+  g_clear_object (&command->task);
+  g_free (command);
+
+  maybe_stop (pool);
+}
+
+static char *
+stderr_tail (GBytes *stderr_bytes)
+{
+  gsize size = stderr_bytes != NULL ? g_bytes_get_size (stderr_bytes) : 0;
+  const char *data;
+  gsize keep;
+
+  if (size == 0)
+    return g_strdup ("");
+
+  data = g_bytes_get_data (stderr_bytes, NULL);
+  keep = MIN (size, 400);
+  return g_strstrip (g_utf8_make_valid (data + size - keep, keep));
+}
+
+static void
+command_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Command *command = user_data;
+  GSubprocess *process = G_SUBPROCESS (source);
+  AgCommandOutcome outcome = { NULL, NULL, -1 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tail = NULL;
+  g_autofree char *program = NULL;
+
+  g_subprocess_communicate_finish (process, result, &outcome.stdout_bytes,
+                                   &outcome.stderr_bytes, &error);
+
+  if (command->dropped || command->pool->stopping)
+    {
+      g_clear_pointer (&outcome.stdout_bytes, g_bytes_unref);
+      g_clear_pointer (&outcome.stderr_bytes, g_bytes_unref);
+      command_free (command);
+      return;
+    }
+
+  program = g_path_get_basename (command->spec->argv[0]);
+  tail = stderr_tail (outcome.stderr_bytes);
+
+  if (error == NULL && g_subprocess_get_if_exited (process))
+    outcome.exit_status = g_subprocess_get_exit_status (process);
+
+  _ag_command_task_set_outcome (command->task, &outcome);
+
+  if (command->timed_out)
+    ag_task_return_new_error (command->task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                              _("“%s” did not finish within %u ms"),
+                              program, command->spec->timeout_ms);
+  else if (error != NULL)
+    ag_task_return_error (command->task, g_steal_pointer (&error));
+  else if (g_subprocess_get_if_signaled (process))
+    ag_task_return_new_error (command->task, AG_ERROR, AG_ERROR_COMMAND_FAILED,
+                              _("“%s” was killed by signal %d (%s)%s%s"),
+                              program, g_subprocess_get_term_sig (process),
+                              g_strsignal (g_subprocess_get_term_sig (process)),
+                              tail[0] != '\0' ? ": " : "", tail);
+  else if (outcome.exit_status != 0)
+    ag_task_return_new_error (command->task, AG_ERROR, AG_ERROR_COMMAND_FAILED,
+                              _("“%s” exited with status %d%s%s"),
+                              program, outcome.exit_status,
+                              tail[0] != '\0' ? ": " : "", tail);
+  else
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_BYTES);
+      g_value_set_boxed (&value, outcome.stdout_bytes);
+      ag_task_return_value (command->task, &value);
+    }
+
+  g_clear_pointer (&outcome.stdout_bytes, g_bytes_unref);
+  g_clear_pointer (&outcome.stderr_bytes, g_bytes_unref);
+  command_free (command);
+}
+
+static gboolean
+kill_now (gpointer user_data)
+{
+  g_subprocess_force_exit (G_SUBPROCESS (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+/* SIGTERM, then SIGKILL if it is still there after the grace period. */
+static void
+terminate (AgWorkerPool  *pool,
+           GSubprocess   *process,
+           GSource      **kill_timer)
+{
+  if (*kill_timer != NULL)
+    return;
+
+  g_subprocess_send_signal (process, SIGTERM);
+  *kill_timer = g_timeout_source_new (GRACE_MS);
+  g_source_set_callback (*kill_timer, kill_now, g_object_ref (process), g_object_unref);
+  g_source_attach (*kill_timer, pool->context);
+}
+
+static gboolean
+command_timed_out (gpointer user_data)
+{
+  Command *command = user_data;
+
+  g_clear_pointer (&command->timeout, g_source_unref);
+  command->timed_out = TRUE;
+  terminate (command->pool, command->process, &command->kill_timer);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+command_in_io (gpointer user_data)
+{
+  Command *command = user_data;
+  AgWorkerPool *pool = command->pool;
+  AgCommandSpec *spec = command->spec;
+  g_autoptr(GSubprocessLauncher) launcher =
+    new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  GError *error = NULL;
+
+  pool->running = g_list_prepend (pool->running, command);
+
+  if (spec->cwd != NULL)
+    g_subprocess_launcher_set_cwd (launcher, spec->cwd);
+  if (spec->env != NULL)
+    g_subprocess_launcher_set_environ (launcher, spec->env);
+
+  command->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) spec->argv,
+                                                   &error);
+  if (command->process == NULL)
+    {
+      ag_task_return_error (command->task, error);
+      command_free (command);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (spec->timeout_ms > 0)
+    {
+      command->timeout = g_timeout_source_new (spec->timeout_ms);
+      g_source_set_callback (command->timeout, command_timed_out, command, NULL);
+      g_source_attach (command->timeout, pool->context);
+    }
+
+  /* No input is an empty one: the command reads end of file at once
+   * rather than the GUI's own stdin. */
+  if (spec->stdin_bytes == NULL)
+    spec->stdin_bytes = g_bytes_new_static ("", 0);
+  g_subprocess_communicate_async (command->process, spec->stdin_bytes, command->cancellable,
+                                  command_done, command);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancelling */
+
+typedef struct
+{
+  AgWorkerPool *pool;
+  AgTask       *task;
+} Cancel;
+
+static gboolean
+cancel_in_io (gpointer user_data)
+{
+  Cancel *cancel = user_data;
+  AgWorkerPool *pool = cancel->pool;
+
+  for (guint kind = 0; kind < G_N_ELEMENTS (pool->queued); kind++)
+    for (GList *l = pool->queued[kind].head; l != NULL; l = l->next)
+      {
+        Call *call = l->data;
+
+        if (call->task == cancel->task)
+          {
+            g_queue_delete_link (&pool->queued[kind], l);
+            call_free (call);
+            goto done;
+          }
+      }
+
+  for (GList *l = pool->workers; l != NULL; l = l->next)
+    {
+      Worker *worker = l->data;
+
+      if (worker->call != NULL && worker->call->task == cancel->task)
+        {
+          AgWorkerKind kind = worker->kind;
+
+          /* The function cannot be stopped halfway: the worker goes, and a
+           * fresh one serves the next request. */
+          call_free (g_steal_pointer (&worker->call));
+          worker_retire (worker);
+          dispatch (pool, kind);
+          goto done;
+        }
+    }
+
+  for (GList *l = pool->running; l != NULL; l = l->next)
+    {
+      Command *command = l->data;
+
+      if (command->task == cancel->task && !command->dropped)
+        {
+          command->dropped = TRUE;
+          terminate (pool, command->process, &command->kill_timer);
+          goto done;
+        }
+    }
+
+done:
+  g_object_unref (cancel->task);
+  g_free (cancel);
+  return G_SOURCE_REMOVE;
+}
+
+/* The thread */
+
+static gpointer
+io_thread (gpointer user_data)
+{
+  AgWorkerPool *pool = user_data;
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+
+  g_main_context_push_thread_default (pool->context);
+  g_main_loop_run (pool->loop);
+  g_main_context_pop_thread_default (pool->context);
+
+  return NULL;
+}
+
+AgWorkerPool *
+_ag_worker_pool_new (int max_processes)
+{
+  AgWorkerPool *pool = g_new0 (AgWorkerPool, 1);
+
+  g_mutex_init (&pool->lock);
+  pool->max_processes = max_processes;
+  pool->idle_ms = 10000;
+  for (guint kind = 0; kind < G_N_ELEMENTS (pool->queued); kind++)
+    g_queue_init (&pool->queued[kind]);
+
+  pool->context = g_main_context_new ();
+  pool->loop = g_main_loop_new (pool->context, FALSE);
+  pool->thread = g_thread_new ("ag-worker-io", io_thread, pool);
+
+  return pool;
+}
+
+static gboolean
+shutdown_in_io (gpointer user_data)
+{
+  AgWorkerPool *pool = user_data;
+
+  pool->stopping = TRUE;
+
+  for (guint kind = 0; kind < G_N_ELEMENTS (pool->queued); kind++)
+    g_queue_clear_full (&pool->queued[kind], (GDestroyNotify) call_free);
+
+  while (pool->workers != NULL)
+    {
+      Worker *worker = pool->workers->data;
+
+      g_clear_pointer (&worker->call, call_free);
+      worker_retire (worker);
+    }
+
+  for (GList *l = pool->running; l != NULL; l = l->next)
+    {
+      Command *command = l->data;
+
+      command->dropped = TRUE;
+      g_cancellable_cancel (command->cancellable);
+      g_subprocess_force_exit (command->process);
+    }
+
+  maybe_stop (pool);
+  return G_SOURCE_REMOVE;
+}
+
+/* Every worker and command is killed and reaped (GLib's child watch reaps
+ * them even after this returns); their tasks are not told. */
+void
+_ag_worker_pool_shutdown (AgWorkerPool *pool)
+{
+  g_main_context_invoke (pool->context, shutdown_in_io, pool);
+  g_thread_join (pool->thread);
+
+  /* Operations cancelled during the shutdown may still sit in the
+   * context; run them to completion so that nothing leaks. */
+  while (g_main_context_pending (pool->context))
+    g_main_context_iteration (pool->context, FALSE);
+
+  for (guint kind = 0; kind < G_N_ELEMENTS (pool->commands); kind++)
+    g_strfreev (pool->commands[kind]);
+  g_main_loop_unref (pool->loop);
+  g_main_context_unref (pool->context);
+  g_mutex_clear (&pool->lock);
+  g_free (pool);
+}
+
+void
+_ag_worker_pool_set_max_processes (AgWorkerPool *pool,
+                                   int           max_processes)
+{
+  g_mutex_lock (&pool->lock);
+  pool->max_processes = max_processes;
+  g_mutex_unlock (&pool->lock);
+}
+
+void
+_ag_worker_pool_set_idle_ms (AgWorkerPool *pool,
+                             guint         idle_ms)
+{
+  g_mutex_lock (&pool->lock);
+  pool->idle_ms = idle_ms;
+  g_mutex_unlock (&pool->lock);
+}
+
+void
+_ag_worker_pool_set_command (AgWorkerPool       *pool,
+                             AgWorkerKind        kind,
+                             const char * const *argv)
+{
+  g_mutex_lock (&pool->lock);
+  g_strfreev (pool->commands[kind]);
+  pool->commands[kind] = argv != NULL ? g_strdupv ((char **) argv) : NULL;
+  g_mutex_unlock (&pool->lock);
+}
+
+void
+_ag_worker_pool_call (AgWorkerPool *pool,
+                      AgTask       *task,
+                      AgWorkerKind  kind,
+                      const char   *target,
+                      GVariant     *args)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->pool = pool;
+  call->task = g_object_ref (task);
+  call->kind = kind;
+  call->target = g_strdup (target);
+  call->args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("()"));
+
+  g_main_context_invoke (pool->context, call_in_io, call);
+}
+
+void
+_ag_worker_pool_run_command (AgWorkerPool  *pool,
+                             AgTask        *task,
+                             AgCommandSpec *spec)
+{
+  Command *command = g_new0 (Command, 1);
+
+  command->pool = pool;
+  command->task = g_object_ref (task);
+  command->spec = spec;
+  command->cancellable = g_cancellable_new ();
+
+  g_main_context_invoke (pool->context, command_in_io, command);
+}
+
+void
+_ag_worker_pool_cancel (AgWorkerPool *pool,
+                        AgTask       *task)
+{
+  Cancel *cancel = g_new0 (Cancel, 1);
+
+  cancel->pool = pool;
+  cancel->task = g_object_ref (task);
+  g_main_context_invoke (pool->context, cancel_in_io, cancel);
+}

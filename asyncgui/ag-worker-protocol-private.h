@@ -1,0 +1,46 @@
+/* ag-worker-protocol-private.h: length-framed GVariant messages
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A frame is a little-endian 32-bit length, then that many bytes: one
+ * GVariant in normal form. Requests go to a worker, replies come back:
+ *
+ *   request  (tsv)   id, target, arguments
+ *   reply    (tbv)   id, succeeded, value  or  (sisv) error domain, code,
+ *                    message, extra data for the binding (() if none)
+ */
+#define AG_FRAME_MAX_SIZE      (64 * 1024 * 1024)
+#define AG_REQUEST_TYPE        ((const GVariantType *) "(tsv)")
+#define AG_REPLY_TYPE          ((const GVariantType *) "(tbv)")
+#define AG_REPLY_ERROR_TYPE    ((const GVariantType *) "(sisv)")
+
+typedef struct _AgFrameReader AgFrameReader;
+
+AgFrameReader *_ag_frame_reader_new   (const GVariantType  *type);
+void           _ag_frame_reader_free  (AgFrameReader       *reader);
+void           _ag_frame_reader_feed  (AgFrameReader       *reader,
+                                       const guint8        *data,
+                                       gsize                length);
+gboolean       _ag_frame_reader_pop   (AgFrameReader       *reader,
+                                       GVariant           **message,
+                                       GError             **error);
+gsize          _ag_frame_reader_get_buffered (AgFrameReader *reader);
+
+GBytes        *_ag_frame_encode       (GVariant            *message);
+
+GVariant      *_ag_reply_new_value    (guint64              id,
+                                       GVariant            *value);
+GVariant      *_ag_reply_new_error    (guint64              id,
+                                       const GError        *error,
+                                       GVariant            *extra);
+GError        *_ag_reply_parse_error  (GVariant            *payload,
+                                       GVariant           **extra);
+
+G_END_DECLS

@@ -1,0 +1,179 @@
+/* ag-worker-protocol.c: length-framed GVariant messages
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "ag-error.h"
+#include "ag-worker-protocol-private.h"
+
+/* Everything a worker writes is untrusted: a worker may be buggy, killed
+ * halfway through a write, or run code that prints to the wrong stream.
+ * The reader therefore refuses, with AG_ERROR_PROTOCOL, any length above
+ * AG_FRAME_MAX_SIZE, any frame that is not a GVariant of the expected type
+ * in normal form, and it never reads past what it was given. After a
+ * refusal the stream is out of step and the worker is replaced. */
+
+struct _AgFrameReader
+{
+  GVariantType *type;
+  GByteArray   *buffer;
+};
+
+AgFrameReader *
+_ag_frame_reader_new (const GVariantType *type)
+{
+  AgFrameReader *reader = g_new0 (AgFrameReader, 1);
+
+  reader->type = g_variant_type_copy (type);
+  reader->buffer = g_byte_array_new ();
+
+  return reader;
+}
+
+void
+_ag_frame_reader_free (AgFrameReader *reader)
+{
+  g_variant_type_free (reader->type);
+  g_byte_array_unref (reader->buffer);
+  g_free (reader);
+}
+
+void
+_ag_frame_reader_feed (AgFrameReader *reader,
+                       const guint8  *data,
+                       gsize          length)
+{
+  g_byte_array_append (reader->buffer, data, length);
+}
+
+gsize
+_ag_frame_reader_get_buffered (AgFrameReader *reader)
+{
+  return reader->buffer->len;
+}
+
+/* Returns TRUE with *message set for a complete frame, TRUE with *message
+ * NULL when more bytes are needed, FALSE with @error set for bytes that
+ * cannot be a frame. */
+gboolean
+_ag_frame_reader_pop (AgFrameReader  *reader,
+                      GVariant      **message,
+                      GError        **error)
+{
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GVariant) variant = NULL;
+  guint32 length_le;
+  gsize length;
+
+  *message = NULL;
+
+  if (reader->buffer->len < sizeof length_le)
+    return TRUE;
+
+  memcpy (&length_le, reader->buffer->data, sizeof length_le);
+  length = GUINT32_FROM_LE (length_le);
+
+  if (length > AG_FRAME_MAX_SIZE)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_PROTOCOL,
+                   _("A worker sent a message of %" G_GSIZE_FORMAT " bytes, more than the %d allowed"),
+                   length, AG_FRAME_MAX_SIZE);
+      return FALSE;
+    }
+
+  if (reader->buffer->len - sizeof length_le < length)
+    return TRUE;
+
+  /* A copy of its own: GVariant wants the bytes aligned and unchanging. */
+  payload = g_bytes_new (reader->buffer->data + sizeof length_le, length);
+  g_byte_array_remove_range (reader->buffer, 0, sizeof length_le + length);
+
+  variant = g_variant_ref_sink (g_variant_new_from_bytes (reader->type, payload, FALSE));
+  if (!g_variant_is_normal_form (variant))
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_PROTOCOL,
+                   _("A worker sent a message that is not a valid “%s” value"),
+                   g_variant_type_peek_string (reader->type));
+      return FALSE;
+    }
+
+  *message = g_steal_pointer (&variant);
+  return TRUE;
+}
+
+GBytes *
+_ag_frame_encode (GVariant *message)
+{
+  g_autoptr(GVariant) normal = g_variant_get_normal_form (message);
+  g_autoptr(GBytes) payload = g_variant_get_data_as_bytes (normal);
+  gsize size = g_bytes_get_size (payload);
+  guint32 length_le = GUINT32_TO_LE ((guint32) size);
+  guint8 *frame;
+
+  g_return_val_if_fail (size <= AG_FRAME_MAX_SIZE, NULL);
+
+  /* Copied rather than stored in place: g_variant_store() wants the
+   * destination aligned, and the payload follows a 4-byte length. */
+  frame = g_malloc (sizeof length_le + size);
+  memcpy (frame, &length_le, sizeof length_le);
+  memcpy (frame + sizeof length_le, g_bytes_get_data (payload, NULL), size);
+
+  return g_bytes_new_take (frame, sizeof length_le + size);
+}
+
+GVariant *
+_ag_reply_new_value (guint64   id,
+                     GVariant *value)
+{
+  return g_variant_new ("(tbv)", id, TRUE, value != NULL ? value : g_variant_new ("()"));
+}
+
+GVariant *
+_ag_reply_new_error (guint64       id,
+                     const GError *error,
+                     GVariant     *extra)
+{
+  GVariant *payload = g_variant_new ("(sisv)",
+                                     g_quark_to_string (error->domain),
+                                     error->code,
+                                     error->message,
+                                     extra != NULL ? extra : g_variant_new ("()"));
+
+  return g_variant_new ("(tbv)", id, FALSE, payload);
+}
+
+/* The error of a failure reply; domains the parent does not know come
+ * back as their own quark, so a Gio or GLib error keeps its identity. */
+GError *
+_ag_reply_parse_error (GVariant  *payload,
+                       GVariant **extra)
+{
+  const char *domain, *message;
+  gint32 code;
+
+  if (extra != NULL)
+    *extra = NULL;
+
+  if (!g_variant_is_of_type (payload, AG_REPLY_ERROR_TYPE))
+    return g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                        _("A worker reported a failure as a “%s” value instead of “%s”"),
+                        g_variant_get_type_string (payload),
+                        g_variant_type_peek_string (AG_REPLY_ERROR_TYPE));
+
+  g_variant_get (payload, "(&si&s@v)", &domain, &code, &message, extra != NULL ? extra : NULL);
+  if (extra != NULL && *extra != NULL)
+    {
+      GVariant *boxed = *extra;
+
+      *extra = g_variant_get_variant (boxed);
+      g_variant_unref (boxed);
+    }
+
+  return g_error_new_literal (domain[0] != '\0' ? g_quark_from_string (domain) : AG_ERROR,
+                              code, message);
+}

@@ -1,0 +1,334 @@
+/* ag-worker-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "ag-engine-private.h"
+#include "ag-task-private.h"
+#include "ag-worker-pool-private.h"
+#include "ag-worker-task.h"
+
+/**
+ * AgWorkerTask:
+ *
+ * A function run in a warm worker process.
+ *
+ * Worker processes are started by the engine as they are needed, up to
+ * [property@Engine:max-processes] of each kind, and serve one call after
+ * another; the engine talks to them over pipes with length-framed
+ * [struct@GLib.Variant] messages, on a thread of its own, so no process
+ * I/O ever runs on the GUI thread.
+ *
+ * A C worker loads a shared module and calls a function of it:
+ *
+ * ```c
+ * // In libmywork.so:
+ * GVariant *
+ * count_primes (GVariant      *args,
+ *               GCancellable  *cancellable,
+ *               GError       **error)
+ * {
+ *   guint32 limit = g_variant_get_uint32 (args);
+ *   return g_variant_new_uint32 (count_primes_below (limit));
+ * }
+ *
+ * // In the application:
+ * task = ag_worker_task_new_c ("/usr/lib/myapp/libmywork.so", "count_primes",
+ *                              g_variant_new_uint32 (1000000));
+ * ```
+ *
+ * The task's value is the [struct@GLib.Variant] the function returned. A
+ * worker that dies while it runs a call fails only that call, with
+ * %AG_ERROR_WORKER_CRASHED, and is replaced; one that sends anything that
+ * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
+ * Cancelling a call kills the worker that runs it.
+ *
+ * Python and GJS workers run an importable Python function or an exported
+ * JavaScript function; the language bindings build on them.
+ *
+ * Since: 1.0
+ */
+
+struct _AgWorkerTask
+{
+  AgTask        parent_instance;
+
+  AgWorkerKind  kind;
+  char         *target;
+  GVariant     *args;
+
+  /* Set on the worker thread before the task returns. */
+  int           pid;
+  GVariant     *error_data;
+};
+
+G_DEFINE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG_TYPE_TASK)
+
+static void
+ag_worker_task_start (AgTask *task)
+{
+  AgWorkerTask *self = AG_WORKER_TASK (task);
+
+  _ag_worker_pool_call (_ag_engine_get_worker_pool (_ag_task_get_engine (task)),
+                        task, self->kind, self->target, self->args);
+}
+
+static void
+ag_worker_task_cancel (AgTask *task)
+{
+  AgEngine *engine = _ag_task_get_engine (task);
+
+  if (engine != NULL)
+    _ag_worker_pool_cancel (_ag_engine_get_worker_pool (engine), task);
+}
+
+void
+_ag_worker_task_set_outcome (AgTask   *task,
+                             int       pid,
+                             GVariant *error_data)
+{
+  AgWorkerTask *self = AG_WORKER_TASK (task);
+
+  self->pid = pid;
+  g_clear_pointer (&self->error_data, g_variant_unref);
+  if (error_data != NULL)
+    self->error_data = g_variant_ref_sink (error_data);
+}
+
+static void
+ag_worker_task_finalize (GObject *object)
+{
+  AgWorkerTask *self = AG_WORKER_TASK (object);
+
+  g_free (self->target);
+  g_clear_pointer (&self->args, g_variant_unref);
+  g_clear_pointer (&self->error_data, g_variant_unref);
+
+  G_OBJECT_CLASS (ag_worker_task_parent_class)->finalize (object);
+}
+
+static void
+ag_worker_task_class_init (AgWorkerTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  AgTaskKindClass *task_class = AG_TASK_KIND_CLASS (klass);
+
+  object_class->finalize = ag_worker_task_finalize;
+  task_class->start = ag_worker_task_start;
+  task_class->cancel = ag_worker_task_cancel;
+}
+
+static void
+ag_worker_task_init (AgWorkerTask *self)
+{
+}
+
+/**
+ * ag_worker_task_new:
+ * @kind: the kind of worker
+ * @target: what to call, `MODULE:FUNCTION` (the last colon separates them)
+ * @args: (nullable): the arguments; a floating reference is taken
+ *
+ * Creates a task that calls @target in a worker of @kind.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgWorkerTask *
+ag_worker_task_new (AgWorkerKind  kind,
+                    const char   *target,
+                    GVariant     *args)
+{
+  AgWorkerTask *self;
+
+  g_return_val_if_fail (kind <= AG_WORKER_GJS, NULL);
+  g_return_val_if_fail (target != NULL && strchr (target, ':') != NULL, NULL);
+
+  self = g_object_new (AG_TYPE_WORKER_TASK, NULL);
+  self->kind = kind;
+  self->target = g_strdup (target);
+  self->args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("()"));
+
+  return self;
+}
+
+/**
+ * ag_worker_task_new_c:
+ * @module_path: the path of a shared module
+ * @symbol: the name of a function of the module, of the form
+ *   `GVariant *fn (GVariant *args, GCancellable *cancellable, GError **error)`
+ * @args: (nullable): the arguments; a floating reference is taken
+ *
+ * Creates a task that calls @symbol of @module_path in a C worker process.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgWorkerTask *
+ag_worker_task_new_c (const char *module_path,
+                      const char *symbol,
+                      GVariant   *args)
+{
+  g_autofree char *target = NULL;
+
+  g_return_val_if_fail (module_path != NULL, NULL);
+  g_return_val_if_fail (symbol != NULL && symbol[0] != '\0', NULL);
+
+  target = g_strconcat (module_path, ":", symbol, NULL);
+  return ag_worker_task_new (AG_WORKER_C, target, args);
+}
+
+/**
+ * ag_worker_task_new_python:
+ * @module_function: an importable function, `package.module:function`
+ * @pickled_args: the pickled `(args, kwargs)` to call it with
+ *
+ * Creates a task that calls a Python function in a Python worker process.
+ * The value is the pickled result as a `ay` variant; a failure carries the
+ * pickled exception in [method@WorkerTask.get_error_data]. The Python
+ * binding's `ProcessTask` is built on this.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgWorkerTask *
+ag_worker_task_new_python (const char *module_function,
+                           GBytes     *pickled_args)
+{
+  g_return_val_if_fail (module_function != NULL, NULL);
+  g_return_val_if_fail (pickled_args != NULL, NULL);
+
+  return ag_worker_task_new (AG_WORKER_PYTHON, module_function,
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
+                                                       pickled_args, TRUE));
+}
+
+/**
+ * ag_worker_task_new_gjs:
+ * @module_uri: the URI of an ES module
+ * @export_name: the name of a function the module exports
+ * @json_args: the arguments, a JSON array
+ *
+ * Creates a task that calls a JavaScript function in a GJS worker process,
+ * so that JavaScript work runs in parallel. The value is the function's
+ * result as JSON text in a `s` variant.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgWorkerTask *
+ag_worker_task_new_gjs (const char *module_uri,
+                        const char *export_name,
+                        const char *json_args)
+{
+  g_autofree char *target = NULL;
+
+  g_return_val_if_fail (module_uri != NULL, NULL);
+  g_return_val_if_fail (export_name != NULL && export_name[0] != '\0', NULL);
+  g_return_val_if_fail (json_args != NULL, NULL);
+
+  target = g_strconcat (module_uri, ":", export_name, NULL);
+  return ag_worker_task_new (AG_WORKER_GJS, target, g_variant_new_string (json_args));
+}
+
+/**
+ * ag_worker_task_get_kind:
+ * @self: a worker task
+ *
+ * Gets the kind of worker that runs the task.
+ *
+ * Returns: the worker kind
+ *
+ * Since: 1.0
+ */
+AgWorkerKind
+ag_worker_task_get_kind (AgWorkerTask *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_TASK (self), AG_WORKER_C);
+
+  return self->kind;
+}
+
+/**
+ * ag_worker_task_get_target:
+ * @self: a worker task
+ *
+ * Gets what the task calls, `MODULE:FUNCTION`.
+ *
+ * Returns: (transfer none): the target
+ *
+ * Since: 1.0
+ */
+const char *
+ag_worker_task_get_target (AgWorkerTask *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_TASK (self), NULL);
+
+  return self->target;
+}
+
+/**
+ * ag_worker_task_get_args:
+ * @self: a worker task
+ *
+ * Gets the arguments the task calls its function with.
+ *
+ * Returns: (transfer none): the arguments
+ *
+ * Since: 1.0
+ */
+GVariant *
+ag_worker_task_get_args (AgWorkerTask *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_TASK (self), NULL);
+
+  return self->args;
+}
+
+/**
+ * ag_worker_task_get_worker_pid:
+ * @self: a finished worker task
+ *
+ * Gets the process id of the worker that ran the task.
+ *
+ * Returns: the process id, or 0 if no worker ran it
+ *
+ * Since: 1.0
+ */
+int
+ag_worker_task_get_worker_pid (AgWorkerTask *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_TASK (self), 0);
+
+  return ag_task_is_finished (AG_TASK (self)) ? self->pid : 0;
+}
+
+/**
+ * ag_worker_task_get_error_data:
+ * @self: a failed worker task
+ *
+ * Gets what the worker sent along with its failure: for a Python worker,
+ * the pickled exception (`ay`), so that the binding can raise it again.
+ *
+ * Returns: (transfer none) (nullable): the data, or %NULL
+ *
+ * Since: 1.0
+ */
+GVariant *
+ag_worker_task_get_error_data (AgWorkerTask *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_TASK (self), NULL);
+
+  if (ag_task_get_state (AG_TASK (self)) != AG_TASK_FAILED)
+    return NULL;
+
+  return self->error_data;
+}
