@@ -53,6 +53,7 @@ typedef struct
   GCancellable   *cancellable;
   Call           *call;
   GSource        *idle_timer;
+  guint           generation;   /* of the command it runs */
   guint           pending;      /* asynchronous operations that hold it */
   gboolean        dying;
 } Worker;
@@ -80,6 +81,7 @@ struct _AgWorkerPool
   int            max_processes;
   guint          idle_ms;
   char         **commands[3];
+  guint          generation[3]; /* bumped when a command changes */
 
   /* The I/O thread only. */
   GQueue         queued[3];     /* Call */
@@ -278,6 +280,18 @@ worker_idle (Worker *worker)
   g_source_attach (worker->idle_timer, worker->pool->context);
 }
 
+static gboolean
+is_outdated (Worker *worker)
+{
+  gboolean outdated;
+
+  g_mutex_lock (&worker->pool->lock);
+  outdated = worker->generation != worker->pool->generation[worker->kind];
+  g_mutex_unlock (&worker->pool->lock);
+
+  return outdated;
+}
+
 static void
 handle_reply (Worker   *worker,
               GVariant *reply)
@@ -313,6 +327,16 @@ handle_reply (Worker   *worker,
       ag_task_return_error (call->task, error);
     }
   call_free (call);
+
+  if (is_outdated (worker))
+    {
+      AgWorkerKind kind = worker->kind;
+      AgWorkerPool *pool = worker->pool;
+
+      worker_retire (worker);
+      dispatch (pool, kind);
+      return;
+    }
 
   worker_idle (worker);
   dispatch (worker->pool, worker->kind);
@@ -415,9 +439,15 @@ worker_start (AgWorkerPool  *pool,
 {
   g_autoptr(GSubprocessLauncher) launcher =
     new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_auto(GStrv) argv = command_for (pool, kind);
+  g_auto(GStrv) argv = NULL;
   GSubprocess *process;
   Worker *worker;
+  guint generation;
+
+  g_mutex_lock (&pool->lock);
+  generation = pool->generation[kind];
+  g_mutex_unlock (&pool->lock);
+  argv = command_for (pool, kind);
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
   if (process == NULL)
@@ -432,6 +462,7 @@ worker_start (AgWorkerPool  *pool,
   worker->output = g_subprocess_get_stdout_pipe (process);
   worker->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
   worker->cancellable = g_cancellable_new ();
+  worker->generation = generation;
 
   pool->workers = g_list_prepend (pool->workers, worker);
   pool->n_workers[kind]++;
@@ -520,7 +551,7 @@ find_idle (AgWorkerPool *pool,
     {
       Worker *worker = l->data;
 
-      if (worker->kind == kind && worker->call == NULL && !worker->dying)
+      if (worker->kind == kind && worker->call == NULL && !worker->dying && !is_outdated (worker))
         return worker;
     }
 
@@ -919,15 +950,49 @@ _ag_worker_pool_set_idle_ms (AgWorkerPool *pool,
   g_mutex_unlock (&pool->lock);
 }
 
+typedef struct
+{
+  AgWorkerPool *pool;
+  AgWorkerKind  kind;
+} Retire;
+
+static gboolean
+retire_idle_in_io (gpointer user_data)
+{
+  Retire *retire = user_data;
+  GList *l = retire->pool->workers;
+
+  while (l != NULL)
+    {
+      Worker *worker = l->data;
+
+      l = l->next;
+      if (worker->kind == retire->kind && worker->call == NULL && is_outdated (worker))
+        worker_retire (worker);
+    }
+
+  g_free (retire);
+  return G_SOURCE_REMOVE;
+}
+
+/* Idle workers of the old command are let go, so that the next call runs
+ * the new one; busy ones finish their call first and are not reused. */
 void
 _ag_worker_pool_set_command (AgWorkerPool       *pool,
                              AgWorkerKind        kind,
                              const char * const *argv)
 {
+  Retire *retire = g_new0 (Retire, 1);
+
   g_mutex_lock (&pool->lock);
   g_strfreev (pool->commands[kind]);
   pool->commands[kind] = argv != NULL ? g_strdupv ((char **) argv) : NULL;
+  pool->generation[kind]++;
   g_mutex_unlock (&pool->lock);
+
+  retire->pool = pool;
+  retire->kind = kind;
+  g_main_context_invoke (pool->context, retire_idle_in_io, retire);
 }
 
 void

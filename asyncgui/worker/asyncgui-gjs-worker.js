@@ -1,0 +1,108 @@
+// asyncgui-gjs-worker.js: the warm worker process for JavaScript functions
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Run as `gjs -m asyncgui-gjs-worker.js`. The engine sends requests "(tsv)"
+// on stdin: an id, a target "MODULE-URI:EXPORT" and the arguments as JSON
+// text (an array). The worker imports the module once, calls the export
+// (awaiting it if it returns a promise) and answers with a reply "(tbv)":
+// the result as JSON text, or a failure "(sisv)" whose extra value is the
+// error's stack. This is how JavaScript work runs in parallel: GJS itself
+// never runs JavaScript on a second thread.
+
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+
+const MAX_FRAME = 64 * 1024 * 1024;
+const REQUEST_TYPE = new GLib.VariantType('(tsv)');
+const ERROR_DOMAIN = 'asyncgui-gjs-error';
+
+const input = new Gio.UnixInputStream({fd: 0, close_fd: false});
+const output = new Gio.UnixOutputStream({fd: 1, close_fd: false});
+const modules = new Map();
+
+function readExactly(size) {
+    const chunks = [];
+    let got = 0;
+    while (got < size) {
+        const bytes = input.read_bytes(size - got, null);
+        const data = bytes.toArray();
+        if (data.length === 0)
+            return null;
+        chunks.push(data);
+        got += data.length;
+    }
+    const all = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+        all.set(chunk, offset);
+        offset += chunk.length;
+    }
+    return all;
+}
+
+function readRequest() {
+    const header = readExactly(4);
+    if (header === null)
+        return null;
+    const length = new DataView(header.buffer).getUint32(0, true);
+    if (length > MAX_FRAME)
+        throw new Error(`a request of ${length} bytes is more than allowed`);
+    const payload = readExactly(length);
+    if (payload === null)
+        return null;
+    const request = GLib.Variant.new_from_bytes(REQUEST_TYPE, new GLib.Bytes(payload), false);
+    if (!request.is_normal_form())
+        throw new Error('a request is not a valid (tsv) value');
+    return request;
+}
+
+function writeReply(reply) {
+    const data = reply.get_data_as_bytes().toArray();
+    const header = new Uint8Array(4);
+    new DataView(header.buffer).setUint32(0, data.length, true);
+    output.write_all(header, null);
+    output.write_all(data, null);
+    output.flush(null);
+}
+
+async function resolve(target) {
+    const colon = target.lastIndexOf(':');
+    if (colon <= 0 || colon === target.length - 1)
+        throw new Error(`“${target}” is not of the form MODULE-URI:EXPORT`);
+    const uri = target.slice(0, colon);
+    const name = target.slice(colon + 1);
+    if (!modules.has(uri))
+        modules.set(uri, await import(uri));
+    const func = modules.get(uri)[name];
+    if (typeof func !== 'function')
+        throw new Error(`the module “${uri}” exports no function “${name}”`);
+    return func;
+}
+
+async function serve(request) {
+    const id = request.get_child_value(0).get_uint64();
+    const target = request.get_child_value(1).get_string()[0];
+    const json = request.get_child_value(2).get_variant().get_string()[0];
+    try {
+        const func = await resolve(target);
+        const result = await func(...JSON.parse(json));
+        const text = JSON.stringify(result === undefined ? null : result);
+        return new GLib.Variant('(tbv)', [id, true, new GLib.Variant('s', text)]);
+    } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        const stack = error instanceof Error && error.stack ? error.stack : '';
+        const failure = new GLib.Variant('(sisv)',
+            [ERROR_DOMAIN, 0, message, new GLib.Variant('s', stack)]);
+        return new GLib.Variant('(tbv)', [id, false, failure]);
+    }
+}
+
+// One request at a time: read, serve, answer. Reads block, which is what
+// a worker should do while it has nothing to do.
+for (;;) {
+    const request = readRequest();
+    if (request === null)
+        break;
+    writeReply(await serve(request));
+}
