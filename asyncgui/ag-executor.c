@@ -55,9 +55,12 @@ struct _AgExecutor
   GCond              work_ready;
   AgWork            *head;          /* lock to change; atomic to peek */
   AgWork            *tail;          /* lock */
+  guint              n_queued;      /* lock: items in the queue */
   guint              n_threads;     /* lock */
   guint              n_idle;        /* lock: threads asleep on work_ready */
+  guint              n_waking;      /* lock: of those, signalled and not up yet */
   guint              n_spinning;    /* lock: threads watching the queue */
+  guint              n_starting;    /* lock: started, not yet looking for work */
   int                max_threads;   /* lock for the threads; written on the engine's thread */
   gboolean           stopping;      /* lock */
 
@@ -106,15 +109,24 @@ spin_for_work (AgExecutor *self)
   return self->head != NULL;
 }
 
+static void wake_or_start_threads (AgExecutor *self);
+
 static gpointer
 worker_main (gpointer data)
 {
   AgExecutor *self = data;
+  gboolean timed_out;
 
   g_mutex_lock (&self->lock);
+  self->n_starting--;
   for (;;)
     {
       AgWork *work = self->head;
+
+      /* Over a lowered limit, a thread leaves before taking more work; in
+       * serial mode the last ones still drain what was queued before. */
+      if (self->n_threads > (guint) self->max_threads && (self->max_threads > 0 || work == NULL))
+        break;
 
       if (work != NULL)
         {
@@ -122,6 +134,7 @@ worker_main (gpointer data)
           if (self->head == NULL)
             self->tail = NULL;
           work->node.next = NULL;
+          self->n_queued--;
 
           g_mutex_unlock (&self->lock);
           work->run (work);
@@ -129,47 +142,50 @@ worker_main (gpointer data)
           continue;
         }
 
-      if (self->stopping || self->n_threads > (guint) self->max_threads)
+      if (self->stopping)
         break;
 
       if (spin_for_work (self))
         continue;
 
       self->n_idle++;
-      if (!g_cond_wait_until (&self->work_ready, &self->lock,
-                              g_get_monotonic_time () + IDLE_TIMEOUT_US)
-          && self->head == NULL)
-        {
-          self->n_idle--;
-          break;
-        }
+      timed_out = !g_cond_wait_until (&self->work_ready, &self->lock,
+                                      g_get_monotonic_time () + IDLE_TIMEOUT_US);
       self->n_idle--;
+      if (self->n_waking > 0)
+        self->n_waking--;
+      if (timed_out && self->head == NULL)
+        break;
     }
   self->n_threads--;
+  /* Work this thread was woken for goes to another one. */
+  wake_or_start_threads (self);
   g_mutex_unlock (&self->lock);
 
   executor_unref (self);
   return NULL;
 }
 
-/* Called with the lock held, after @n items were queued. */
+/* Called with the lock held whenever the queue grew or the limit
+ * changed. Every queued item should have a thread coming for it: one
+ * spinning, one woken and on its way, or one starting. Counting only those,
+ * and not the same thread for two submissions, it wakes sleepers first and
+ * starts threads for the rest, up to the limit. Busy threads are not
+ * counted on: they take more work when they finish, but a free slot should
+ * not wait for them. */
 static void
-wake_or_start_threads (AgExecutor *self,
-                       guint       n)
+wake_or_start_threads (AgExecutor *self)
 {
-  guint wake;
+  guint coming = self->n_spinning + self->n_waking + self->n_starting;
 
-  /* Spinning threads will take work without being told. */
-  n -= MIN (n, self->n_spinning);
-  wake = MIN (n, self->n_idle);
-
-  if (wake > 0 && wake == self->n_idle)
-    g_cond_broadcast (&self->work_ready);
-  else
-    for (guint i = 0; i < wake; i++)
+  while (self->n_queued > coming && self->n_idle > self->n_waking)
+    {
       g_cond_signal (&self->work_ready);
+      self->n_waking++;
+      coming++;
+    }
 
-  for (guint more = n - wake; more > 0 && self->n_threads < (guint) self->max_threads; more--)
+  for (; self->n_queued > coming && self->n_threads < (guint) self->max_threads; coming++)
     {
       g_autoptr(GError) error = NULL;
       GThread *thread = g_thread_try_new ("ag-worker", worker_main, executor_ref (self), &error);
@@ -185,6 +201,7 @@ wake_or_start_threads (AgExecutor *self,
         }
 
       self->n_threads++;
+      self->n_starting++;
       g_thread_unref (thread);
     }
 }
@@ -200,8 +217,9 @@ enqueue_locked (AgExecutor *self,
   else
     g_atomic_pointer_set (&self->head, first);
   self->tail = last;
+  self->n_queued += n;
 
-  wake_or_start_threads (self, n);
+  wake_or_start_threads (self);
 }
 
 static void
@@ -300,8 +318,8 @@ _ag_executor_set_max_threads (AgExecutor *self,
   /* Threads above the limit leave when they next look for work; queued
    * work may need more threads now. */
   g_cond_broadcast (&self->work_ready);
-  if (self->head != NULL && max_threads > 0)
-    wake_or_start_threads (self, max_threads);
+  if (max_threads > 0)
+    wake_or_start_threads (self);
   g_mutex_unlock (&self->lock);
 }
 

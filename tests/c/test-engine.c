@@ -731,6 +731,67 @@ test_max_threads_change_mid_flight_keeps_all_work (AgTestFixture *fixture,
   g_free (count.seen);
 }
 
+static guint
+max_concurrent_of_four (AgTestFixture *fixture)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
+  AgTestOutcome outcome;
+
+  for (int i = 0; i < 4; i++)
+    {
+      g_autoptr(AgTask) child = ag_test_task_new_int_after (150, i);
+
+      ag_multi_task_add (multi, child);
+    }
+
+  ag_test_reset_worker_counts ();
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  ag_test_outcome_clear (&outcome);
+
+  return g_atomic_int_get (&ag_test_max_in_worker);
+}
+
+/* Threads left over from earlier, limited work must not be counted twice:
+ * new work gets every thread the engine allows. */
+static void
+test_threads_left_from_earlier_work_do_not_limit_new_work (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) limited = ag_multi_task_new ();
+  AgTestOutcome outcome;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  for (int i = 0; i < 4; i++)
+    {
+      g_autoptr(AgTask) child = ag_test_task_new_int_after (100, i);
+
+      ag_multi_task_add (limited, child);
+    }
+  ag_multi_task_set_max_workers (limited, 2);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (limited), NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_outcome_clear (&outcome);
+
+  g_assert_cmpuint (max_concurrent_of_four (fixture), ==, 4);
+}
+
+/* Lowering max-threads bounds the work that runs at once from then on,
+ * even with more threads still alive. */
+static void
+test_lowered_thread_limit_bounds_work_at_once (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  ag_engine_set_max_threads (fixture->engine, 8);
+  g_assert_cmpuint (max_concurrent_of_four (fixture), ==, 4);
+
+  ag_engine_set_max_threads (fixture->engine, 2);
+  g_assert_cmpuint (max_concurrent_of_four (fixture), <=, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -773,6 +834,10 @@ main (int   argc,
                test_burst_of_submissions_each_complete_once);
   ag_test_add ("/engine/max-threads-change-mid-flight-keeps-all-work",
                test_max_threads_change_mid_flight_keeps_all_work);
+  ag_test_add ("/engine/threads-left-from-earlier-work-do-not-limit-new-work",
+               test_threads_left_from_earlier_work_do_not_limit_new_work);
+  ag_test_add ("/engine/lowered-thread-limit-bounds-work-at-once",
+               test_lowered_thread_limit_bounds_work_at_once);
   ag_test_add ("/engine/run-null-task-is-rejected",
                test_run_null_task_is_rejected);
 
