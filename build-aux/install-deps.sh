@@ -13,7 +13,7 @@ packages=(
   libglib2.0-dev libglib2.0-bin libgtk-4-dev
   # introspection, bindings and their tests
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-gtk-4.0
-  python3 python3-gi gjs valac
+  python3 python3-gi python3-trio gjs valac
   # sanitizer builds with clang as well as gcc
   clang libclang-rt-14-dev
   # API reference

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+# test_guest.py: asyncio and trio code awaited inside jobs, as guests of
+# the GLib main loop
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import asyncio
+import socketserver
+import sys
+import threading
+import time
+
+import agtest
+from agtest import MAIN_THREAD, now_ms
+from gi.repository import AsyncGui, GLib
+from gi.repository.AsyncGui import Task
+
+try:
+    import trio
+except ImportError:  # Debian: python3-trio
+    trio = None
+
+
+class EchoHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(b'echo: ' + line)
+
+
+class EchoServer:
+    """A loopback echo server on a thread of its own."""
+
+    def __enter__(self):
+        self.server = socketserver.ThreadingTCPServer(('127.0.0.1', 0), EchoHandler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *unused):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def identity(value, delay=0.0):
+    time.sleep(delay)
+    return value
+
+
+class TickCounter:
+    def __init__(self):
+        self.ticks = 0
+        self.id = GLib.timeout_add(10, self.tick)
+
+    def tick(self):
+        self.ticks += 1
+        return GLib.SOURCE_CONTINUE
+
+    def stop(self):
+        GLib.source_remove(self.id)
+
+
+class AsyncioGuestTest(agtest.JobTestCase):
+    def test_asyncio_sleep_keeps_the_glib_loop_running(self):
+        ticks = TickCounter()
+        seen = {}
+
+        @self.engine.job
+        async def handler():
+            start = now_ms()
+            await asyncio.sleep(0.3)
+            seen['slept'] = now_ms() - start
+            seen['thread'] = threading.get_ident()
+            seen['loop'] = asyncio.get_running_loop()
+            value = await Task(identity, 'mixed', 0.05)
+            await asyncio.sleep(0)
+            return value
+
+        job = self.run_job(handler())
+        ticks.stop()
+        self.assertEqual(job.result(), 'mixed')
+        self.assertGreaterEqual(seen['slept'], 290)
+        self.assertLess(seen['slept'], 1000)
+        self.assertEqual(seen['thread'], MAIN_THREAD)
+        self.assertIs(seen['loop'], AsyncGui.get_asyncio_loop())
+        self.assertGreaterEqual(ticks.ticks, 20)
+
+    def test_open_connection_to_a_loopback_server(self):
+        ticks = TickCounter()
+
+        @self.engine.job
+        async def handler(port):
+            reader, writer = await asyncio.open_connection('127.0.0.1', port)
+            writer.write(b'hello\n')
+            await writer.drain()
+            line = await reader.readline()
+            writer.close()
+            await writer.wait_closed()
+            return line
+
+        with EchoServer() as server:
+            job = self.run_job(handler(server.port))
+        ticks.stop()
+        self.assertEqual(job.result(), b'echo: hello\n')
+
+    def test_asyncio_server_and_client_in_two_jobs(self):
+        async def serve(reader, writer):
+            data = await reader.readline()
+            writer.write(data.upper())
+            await writer.drain()
+            writer.close()
+
+        @self.engine.job
+        async def start_server():
+            server = await asyncio.start_server(serve, '127.0.0.1', 0)
+            return server
+
+        server = self.run_job(start_server()).result()
+        port = server.sockets[0].getsockname()[1]
+
+        @self.engine.job
+        async def client():
+            reader, writer = await asyncio.open_connection('127.0.0.1', port)
+            writer.write(b'shout\n')
+            reply = await reader.readline()
+            writer.close()
+            return reply
+
+        self.assertEqual(self.run_job(client()).result(), b'SHOUT\n')
+        server.close()
+
+    def test_gather_wait_for_and_executor_futures(self):
+        @self.engine.job
+        async def handler():
+            loop = asyncio.get_running_loop()
+            both = await asyncio.gather(asyncio.sleep(0.05, 'a'), asyncio.sleep(0.01, 'b'))
+            try:
+                await asyncio.wait_for(asyncio.sleep(5), 0.05)
+            except asyncio.TimeoutError:
+                timed_out = True
+            # Completed from another thread through call_soon_threadsafe().
+            from_thread = await loop.run_in_executor(None, identity, 'threaded', 0.05)
+            return both, timed_out, from_thread
+
+        self.assertEqual(self.run_job(handler()).result(), (['a', 'b'], True, 'threaded'))
+
+    def test_cancel_while_awaiting_asyncio(self):
+        seen = {}
+
+        @self.engine.job
+        async def handler():
+            try:
+                await asyncio.sleep(10)
+            except AsyncGui.CancelledError:
+                seen['cancelled_at'] = now_ms()
+                raise
+
+        job = handler()
+        cancel_at = []
+        self.at(100, lambda: (cancel_at.append(now_ms()), job.cancel()))
+        self.run_job(job, timeout_s=5)
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertLess(seen['cancelled_at'] - cancel_at[0], 200)
+
+    def test_pause_holds_asyncio_results(self):
+        seen = {}
+
+        @self.engine.job
+        async def handler():
+            await asyncio.sleep(0.05)
+            seen['at'] = now_ms()
+
+        job = handler()
+        job.pause()
+        resumed = []
+        self.at(300, lambda: (resumed.append(now_ms()), job.resume()))
+        self.run_job(job)
+        self.assertGreaterEqual(seen['at'], resumed[0])
+
+    def test_asyncio_coroutine_without_a_job_helper(self):
+        async def fetch(port):
+            reader, writer = await asyncio.open_connection('127.0.0.1', port)
+            writer.write(b'x\n')
+            line = await reader.readline()
+            writer.close()
+            return line
+
+        @self.engine.job
+        def generator_job(port):
+            # A generator job can yield an asyncio task made on the guest loop.
+            line = yield AsyncGui.get_asyncio_loop().create_task(fetch(port))
+            return line
+
+        with EchoServer() as server:
+            job = self.run_job(generator_job(server.port))
+        self.assertEqual(job.result(), b'echo: x\n')
+
+
+@agtest.unittest.skipIf(trio is None, 'python3-trio is not installed')
+class TrioGuestTest(agtest.JobTestCase):
+    def test_trio_sleep_and_tcp_while_the_loop_runs(self):
+        ticks = TickCounter()
+
+        async def talk(port):
+            await trio.sleep(0.2)
+            stream = await trio.open_tcp_stream('127.0.0.1', port)
+            async with stream:
+                await stream.send_all(b'from trio\n')
+                data = b''
+                while not data.endswith(b'\n'):
+                    data += await stream.receive_some(100)
+            return data
+
+        @self.engine.job
+        async def handler(port):
+            start = now_ms()
+            data = await AsyncGui.run_trio(talk, port)
+            value = await Task(identity, data)
+            return value, now_ms() - start
+
+        with EchoServer() as server:
+            job = self.run_job(handler(server.port))
+        ticks.stop()
+        data, elapsed = job.result()
+        self.assertEqual(data, b'echo: from trio\n')
+        self.assertGreaterEqual(elapsed, 190)
+        self.assertGreaterEqual(ticks.ticks, 15)
+
+    def test_trio_exception_keeps_its_type(self):
+        async def fails():
+            await trio.sleep(0.01)
+            raise KeyError('trio side')
+
+        @self.engine.job
+        async def handler():
+            try:
+                await AsyncGui.run_trio(fails)
+            except KeyError as error:
+                return str(error)
+
+        self.assertEqual(self.run_job(handler()).result(), "'trio side'")
+
+    def test_cancelling_the_job_cancels_the_trio_run(self):
+        seen = {}
+
+        async def forever():
+            try:
+                await trio.sleep(10)
+            finally:
+                seen['trio_cleanup'] = True
+
+        @self.engine.job
+        async def handler():
+            try:
+                await AsyncGui.run_trio(forever)
+            except AsyncGui.CancelledError:
+                seen['job_cancelled'] = now_ms()
+                raise
+
+        job = handler()
+        self.at(100, job.cancel)
+        self.run_job(job, timeout_s=5)
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.run_loop_until(lambda: seen.get('trio_cleanup'), timeout_s=5)
+        self.assertTrue(seen['trio_cleanup'])
+
+
+if __name__ == '__main__':
+    sys.exit(agtest.main(AsyncioGuestTest, TrioGuestTest))

@@ -1,0 +1,450 @@
+#!/usr/bin/python3
+# test_jobs.py: what the Python overrides add beyond the shared scenarios
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import sys
+import threading
+import time
+
+import agtest
+from agtest import MAIN_THREAD, now_ms
+from gi.repository import AsyncGui, GObject
+from gi.repository.AsyncGui import MultiProcessTask, MultiTask, ProcessTask, Task
+
+
+class RichError(Exception):
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def raise_rich(code):
+    raise RichError('rich failure %d' % code, code)
+
+
+def identity(value, delay=0.0):
+    if delay:
+        time.sleep(delay)
+    return value
+
+
+def fail_at(position, value, delay=0.0):
+    if delay:
+        time.sleep(delay)
+    if value == position:
+        raise RichError('item %d failed' % value, value)
+    return value
+
+
+class NamesTest(agtest.JobTestCase):
+    def test_task_is_a_light_description_and_names_the_gi_class_too(self):
+        task = Task(identity, 1)
+        self.assertIsInstance(task, AsyncGui.Task)
+        self.assertEqual(task(), 1)
+        gtask = AsyncGui.Task.new_sleep(10)
+        self.assertIsInstance(gtask, AsyncGui.Task)
+        self.assertIsInstance(gtask, AsyncGui.TaskObject)
+        self.assertIs(type(gtask), AsyncGui.TaskObject)
+        multi = AsyncGui.MultiTask.new()
+        self.assertIsInstance(multi, AsyncGui.MultiTask)
+        self.assertIsInstance(multi, AsyncGui.Task)
+        self.assertTrue(issubclass(AsyncGui.MultiTaskObject, AsyncGui.Task))
+        self.assertEqual(AsyncGui.Task.__gtype__, AsyncGui.TaskObject.__gtype__)
+        self.assertEqual(GObject.type_name(AsyncGui.MultiTask.__gtype__), 'AgMultiTask')
+
+    def test_process_tasks_say_what_is_missing(self):
+        with self.assertRaises(NotImplementedError) as caught:
+            ProcessTask(identity, 1)
+        self.assertIn('worker processes', str(caught.exception))
+        with self.assertRaises(AsyncGui.WorkerProcessesUnavailable):
+            MultiProcessTask([])
+
+    def test_cancelled_error_is_not_an_exception(self):
+        self.assertTrue(issubclass(AsyncGui.CancelledError, BaseException))
+        self.assertFalse(issubclass(AsyncGui.CancelledError, Exception))
+
+
+class JobsTest(agtest.JobTestCase):
+    def test_original_exception_object_reaches_the_yield(self):
+        seen = []
+
+        @self.engine.job
+        def handler():
+            try:
+                yield Task(raise_rich, 5)
+            except RichError as error:
+                seen.append(error)
+            try:
+                yield [Task(identity, 0), Task(raise_rich, 6), Task(raise_rich, 7)]
+            except RichError as error:
+                seen.append(error)
+
+        self.run_job(handler())
+        self.assertEqual([e.code for e in seen], [5, 6])
+        self.assertEqual(str(seen[0]), 'rich failure 5')
+        # The traceback reaches into the worker's function.
+        frames = []
+        tb = seen[0].__traceback__
+        while tb is not None:
+            frames.append(tb.tb_frame.f_code.co_name)
+            tb = tb.tb_next
+        self.assertIn('raise_rich', frames)
+
+    def test_list_yield_is_parallel_and_ordered(self):
+        @self.engine.job
+        def handler():
+            start = now_ms()
+            values = yield [Task(identity, i, 0.2) for i in range(6)]
+            empty = yield []
+            pair = yield (Task(identity, 'x'), Task(identity, 'y'))
+            return values, empty, pair, now_ms() - start
+
+        values, empty, pair, elapsed = self.run_job(handler()).result()
+        self.assertEqual(values, list(range(6)))
+        self.assertEqual(empty, [])
+        self.assertEqual(pair, ['x', 'y'])
+        self.assertLess(elapsed, 1000)
+
+    def test_long_list_of_trivial_tasks(self):
+        @self.engine.job
+        def handler():
+            values = yield [Task(identity, i) for i in range(20000)]
+            return values
+
+        values = self.run_job(handler()).result()
+        self.assertEqual(values, list(range(20000)))
+
+    def test_skip_errors_and_first_failure_in_list_order(self):
+        @self.engine.job
+        def handler():
+            # Item 1 fails late, item 3 early: the failure raised is item 1's.
+            tasks = [Task(identity, 0), Task(fail_at, 1, 1, 0.2), Task(identity, 2),
+                     Task(fail_at, 3, 3, 0.0)]
+            try:
+                yield MultiTask(tasks)
+            except RichError as error:
+                first = error.code
+            kept = yield MultiTask(tasks, skip_errors=True)
+            unordered = yield MultiTask([Task(identity, 'slow', 0.3), Task(identity, 'fast')],
+                                        unordered=True)
+            return first, kept, unordered
+
+        self.assertEqual(self.run_job(handler()).result(), (1, [0, 2], ['fast', 'slow']))
+
+    def test_mixed_list_of_gi_tasks_jobs_and_python_tasks(self):
+        engine = self.engine
+
+        @engine.job
+        def inner():
+            value = yield Task(identity, 'from a job', 0.05)
+            return value
+
+        def gi_work(gtask, *unused):
+            gtask.return_int(41)
+
+        @engine.job
+        def handler():
+            values = yield [Task(identity, 1), AsyncGui.Task.new(gi_work), inner(),
+                            AsyncGui.sleep(0.05), [Task(identity, 'nested')]]
+            try:
+                yield [AsyncGui.Task.new_sleep(10), Task(raise_rich, 9)]
+            except RichError as error:
+                code = error.code
+            return values, code
+
+        values, code = self.run_job(handler()).result()
+        self.assertEqual(values, [1, 41, 'from a job', None, ['nested']])
+        self.assertEqual(code, 9)
+
+    def test_async_for_gives_values_as_they_finish(self):
+        arrivals = []
+
+        @self.engine.job
+        async def handler():
+            start = now_ms()
+            async for value in MultiTask([Task(identity, 'slow', 0.4),
+                                          Task(identity, 'fast', 0.05)], unordered=True):
+                arrivals.append((value, now_ms() - start))
+            ordered = [v async for v in MultiTask([Task(identity, 'a', 0.2),
+                                                    Task(identity, 'b', 0.01)])]
+            return ordered
+
+        job = self.run_job(handler())
+        self.assertEqual(job.result(), ['a', 'b'])
+        self.assertEqual([v for v, _ in arrivals], ['fast', 'slow'])
+        # The fast one arrived long before the slow one finished.
+        self.assertLess(arrivals[0][1], 300)
+
+    def test_async_for_body_may_await_and_errors_arrive_in_the_loop(self):
+        @self.engine.job
+        async def handler():
+            seen = []
+            async for value in MultiTask([Task(identity, i, 0.02 * i) for i in range(4)],
+                                         unordered=True):
+                doubled = await Task(identity, value * 2)
+                seen.append(doubled)
+            skipped = []
+            async for value in MultiTask([Task(fail_at, 1, i) for i in range(3)],
+                                         skip_errors=True):
+                skipped.append(value)
+            try:
+                async for value in MultiTask([Task(fail_at, 1, i) for i in range(3)]):
+                    pass
+            except RichError as error:
+                failed = error.code
+            return sorted(seen), skipped, failed
+
+        self.assertEqual(self.run_job(handler()).result(), ([0, 2, 4, 6], [0, 2], 1))
+
+    def test_return_result_for_async_gui_code(self):
+        @self.engine.job
+        def old_style():
+            value = yield Task(identity, 3)
+            AsyncGui.return_result(value * 2)
+            yield Task(identity, 'never')
+
+        @self.engine.job
+        async def new_style():
+            AsyncGui.return_result('async')
+
+        self.assertEqual(self.run_job(old_style()).result(), 6)
+        self.assertEqual(self.run_job(new_style()).result(), 'async')
+
+    def test_job_starts_at_once_and_runs_to_the_first_yield(self):
+        trace = []
+
+        @self.engine.job
+        def handler(a, b=0):
+            trace.append(('started', threading.get_ident()))
+            value = yield Task(identity, a + b)
+            trace.append(('value', value))
+            return value
+
+        job = handler(1, b=2)
+        self.assertEqual(trace, [('started', MAIN_THREAD)])
+        self.assertEqual(job.state, AsyncGui.JobState.RUNNING)
+        self.assertFalse(job.finished)
+        with self.assertRaises(AsyncGui.InvalidStateError):
+            job.result()
+        self.run_job(job)
+        self.assertEqual(trace[-1], ('value', 3))
+        self.assertTrue(job.finished)
+
+    def test_methods_and_plain_functions(self):
+        engine = self.engine
+
+        class Window:
+            factor = 10
+
+            @engine.job
+            def on_click(self, button):
+                value = yield Task(identity, button)
+                return value * self.factor
+
+        self.assertEqual(self.run_job(Window().on_click(4)).result(), 40)
+
+        @engine.job
+        def plain(x):
+            return x + 1
+
+        job = plain(1)
+        self.assertEqual(job.state, AsyncGui.JobState.SUCCEEDED)
+        self.assertEqual(job.result(), 2)
+
+    def test_wait_and_result_with_timeouts(self):
+        @self.engine.job
+        def handler():
+            value = yield Task(identity, 'waited', 0.3)
+            return value
+
+        job = handler()
+        self.assertFalse(job.wait(0.01))
+        with self.assertRaises(TimeoutError):
+            job.result(timeout=0.01)
+        self.assertTrue(job.wait(5))
+        self.assertEqual(job.result(), 'waited')
+        self.assertEqual(handler().result(timeout=5), 'waited')
+
+    def test_value_for_other_languages(self):
+        def returning(value):
+            @self.engine.job
+            def handler():
+                yield Task(identity, None)
+                return value
+            return self.run_job(handler())
+
+        self.assertEqual(returning(5).get_value(), 5)
+        self.assertEqual(returning('text').get_value(), 'text')
+        self.assertEqual(returning(True).get_value(), True)
+        self.assertEqual(returning(2.5).get_value(), 2.5)
+        self.assertIsNone(returning(None).get_value())
+        value = {'a': [1, 2]}
+        job = returning(value)
+        self.assertIs(job.result(), value)
+        self.assertEqual(job.get_value(), value)
+
+    def test_cancel_is_one_shot_and_a_job_may_go_on(self):
+        seen = []
+
+        @self.engine.job
+        def handler():
+            try:
+                yield Task(identity, 'first', 1.0)
+            except AsyncGui.CancelledError:
+                seen.append('cancelled')
+            value = yield Task(identity, 'second', 0.05)
+            seen.append(value)
+            return value
+
+        job = handler()
+        self.at(50, job.cancel)
+        self.run_job(job)
+        self.assertEqual(seen, ['cancelled', 'second'])
+        self.assertEqual(job.state, AsyncGui.JobState.SUCCEEDED)
+
+    def test_cancel_with_nothing_pending_hits_the_next_await(self):
+        seen = []
+
+        @self.engine.job
+        def handler():
+            AsyncGui.current_job().cancel()
+            try:
+                yield Task(identity, 'never seen')
+            except AsyncGui.CancelledError:
+                seen.append('cancelled at once')
+            value = yield Task(identity, 'after')
+            return value
+
+        job = self.run_job(handler())
+        self.assertEqual(seen, ['cancelled at once'])
+        self.assertEqual(job.result(), 'after')
+
+    def test_cancel_stops_a_long_list_early(self):
+        ran = []
+
+        def item(i):
+            ran.append(i)
+            time.sleep(0.01)
+
+        @self.engine.job
+        def handler():
+            yield [Task(item, i) for i in range(2000)]
+
+        job = handler()
+        self.at(100, job.cancel)
+        self.run_job(job)
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        count = len(ran)
+        self.run_loop_for(0.2)
+        self.assertLess(len(ran), 2000)
+        self.assertLessEqual(len(ran) - count, self.max_threads)
+
+    def test_cancel_during_async_for_stops_the_multi(self):
+        ran = []
+
+        def item(i):
+            time.sleep(0.05)
+            ran.append(i)
+            return i
+
+        @self.engine.job
+        async def handler():
+            async for value in MultiTask([Task(item, i) for i in range(200)], max_workers=2):
+                pass
+
+        job = handler()
+        self.at(150, job.cancel)
+        self.run_job(job)
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.run_loop_for(0.3)
+        count = len(ran)
+        self.run_loop_for(0.3)
+        self.assertEqual(len(ran), count)
+        self.assertLess(count, 200)
+
+    def test_pause_holds_a_list_result(self):
+        seen = {}
+
+        @self.engine.job
+        def handler():
+            seen['values'] = yield [Task(identity, i, 0.05) for i in range(4)]
+            seen['at'] = now_ms()
+
+        job = handler()
+        job.pause()
+        resume_at = []
+        self.at(300, lambda: (resume_at.append(now_ms()), job.resume()))
+        self.run_job(job)
+        self.assertEqual(seen['values'], [0, 1, 2, 3])
+        self.assertGreaterEqual(seen['at'], resume_at[0])
+
+    def test_yielding_again_after_cancel_and_junk_in_a_loop_never_hangs(self):
+        @self.engine.job
+        def stubborn():
+            for _ in range(50):
+                try:
+                    yield 123
+                except TypeError:
+                    pass
+            return 'gave up'
+
+        job = self.run_job(stubborn())
+        self.assertEqual(job.result(), 'gave up')
+
+        @self.engine.job
+        def ignores_cancel():
+            while True:
+                try:
+                    yield Task(identity, None, 0.05)
+                except AsyncGui.CancelledError:
+                    return 'noticed'
+
+        job = ignores_cancel()
+        self.at(100, job.cancel)
+        self.run_job(job)
+        self.assertEqual(job.result(), 'noticed')
+
+    def test_awaiting_a_gi_task_someone_else_runs(self):
+        def work(gtask, *unused):
+            time.sleep(0.1)
+            gtask.return_string('shared')
+
+        gtask = AsyncGui.Task.new(work)
+        self.engine.run_async(gtask, None, lambda *unused: None)
+
+        @self.engine.job
+        def handler():
+            value = yield gtask
+            return value
+
+        self.assertEqual(self.run_job(handler()).result(), 'shared')
+
+    def test_async_def_awaits_everything_a_generator_yields(self):
+        @self.engine.job
+        async def handler():
+            a = await Task(identity, 1)
+            b = await MultiTask([Task(identity, 2), Task(identity, 3)])
+            c = await AsyncGui.Task.new_sleep(5)
+            return a, b, c
+
+        self.assertEqual(self.run_job(handler()).result(), (1, [2, 3], None))
+
+    def test_materialized_multi_is_a_list_model(self):
+        done = []
+
+        @self.engine.job
+        def handler():
+            multi = MultiTask([Task(identity, i) for i in range(5)])
+            gtask = multi.gtask
+            self.assertEqual(gtask.get_n_items(), 5)
+            gtask.connect('task-done', lambda m, position: done.append(position))
+            values = yield multi
+            return values
+
+        self.assertEqual(self.run_job(handler()).result(), [0, 1, 2, 3, 4])
+        self.assertEqual(done, [0, 1, 2, 3, 4])
+
+
+if __name__ == '__main__':
+    sys.exit(agtest.main(NamesTest, JobsTest))
