@@ -706,6 +706,32 @@ ag_engine_set_worker_command (AgEngine           *self,
 }
 
 /**
+ * ag_engine_dup_worker_command:
+ * @self: an engine
+ * @kind: (type AsyncGui.WorkerKind): an [enum@WorkerKind]
+ *
+ * Gets the program started as a worker of @kind: the one set with
+ * [method@Engine.set_worker_command], or the installed one.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the program and its
+ *   arguments
+ *
+ * Since: 1.0
+ */
+char **
+ag_engine_dup_worker_command (AgEngine *self,
+                              int       kind)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (kind >= AG_WORKER_C && kind <= AG_WORKER_GJS, NULL);
+
+  if (self->worker_commands[kind] != NULL)
+    return g_strdupv (self->worker_commands[kind]);
+
+  return _ag_worker_pool_default_command (kind);
+}
+
+/**
  * ag_engine_get_job_stack_size:
  * @self: an engine
  *

@@ -73,6 +73,8 @@ void          ag_engine_set_worker_idle_ms (AgEngine            *self,
 void          ag_engine_set_worker_command (AgEngine            *self,
                                             int                  kind,
                                             const char * const  *argv);
+char        **ag_engine_dup_worker_command (AgEngine            *self,
+                                            int                  kind);
 guint         ag_engine_get_job_stack_size (AgEngine            *self);
 void          ag_engine_set_job_stack_size (AgEngine            *self,
                                             guint                job_stack_size);

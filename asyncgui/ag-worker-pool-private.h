@@ -38,6 +38,7 @@ void          _ag_worker_pool_set_max_processes (AgWorkerPool    *pool,
                                                int                max_processes);
 void          _ag_worker_pool_set_idle_ms     (AgWorkerPool      *pool,
                                                guint              idle_ms);
+char        **_ag_worker_pool_default_command (AgWorkerKind     kind);
 void          _ag_worker_pool_set_command     (AgWorkerPool      *pool,
                                                AgWorkerKind       kind,
                                                const char * const *argv);

@@ -109,8 +109,8 @@ worker_dir (void)
 /* The program each kind runs unless told otherwise: the workers installed
  * in ASYNCGUI_WORKER_DIR (libexecdir/asyncgui-1), or in the directory the
  * environment variable of the same name gives, as tests do. */
-static char **
-default_command (AgWorkerKind kind)
+char **
+_ag_worker_pool_default_command (AgWorkerKind kind)
 {
   g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
   const char *programs[] = { "asyncgui-worker", "asyncgui-python-worker.py", "asyncgui-gjs-worker.js" };
@@ -132,7 +132,7 @@ command_for (AgWorkerPool *pool,
   char **argv;
 
   g_mutex_lock (&pool->lock);
-  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : default_command (kind);
+  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : _ag_worker_pool_default_command (kind);
   g_mutex_unlock (&pool->lock);
 
   return argv;

@@ -10,7 +10,7 @@ import time
 import agtest
 from agtest import MAIN_THREAD, now_ms
 from gi.repository import AsyncGui, GObject
-from gi.repository.AsyncGui import MultiProcessTask, MultiTask, ProcessTask, Task
+from gi.repository.AsyncGui import MultiTask, Task
 
 
 class RichError(Exception):
@@ -52,13 +52,6 @@ class NamesTest(agtest.JobTestCase):
         self.assertTrue(issubclass(AsyncGui.MultiTaskObject, AsyncGui.Task))
         self.assertEqual(AsyncGui.Task.__gtype__, AsyncGui.TaskObject.__gtype__)
         self.assertEqual(GObject.type_name(AsyncGui.MultiTask.__gtype__), 'AgMultiTask')
-
-    def test_process_tasks_say_what_is_missing(self):
-        with self.assertRaises(NotImplementedError) as caught:
-            ProcessTask(identity, 1)
-        self.assertIn('worker processes', str(caught.exception))
-        with self.assertRaises(AsyncGui.WorkerProcessesUnavailable):
-            MultiProcessTask([])
 
     def test_cancelled_error_is_not_an_exception(self):
         self.assertTrue(issubclass(AsyncGui.CancelledError, BaseException))

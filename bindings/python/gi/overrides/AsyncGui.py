@@ -22,10 +22,14 @@
 import collections
 import functools
 import itertools
+import json
 import math
+import os
+import pickle
 import sys
 import threading
 import traceback
+import weakref
 
 from gi.repository import GLib, GObject, Gio
 
@@ -58,6 +62,7 @@ _load_classes()
 
 TaskObject = _export(AsyncGui.Task, 'TaskObject')
 MultiTaskObject = _export(AsyncGui.MultiTask, 'MultiTaskObject')
+WorkerTaskObject = AsyncGui.WorkerTask
 
 
 def _await_self(self):
@@ -95,12 +100,6 @@ def return_result(value=None):
     """Ends the running job with ``value`` (async_gui compatibility; in new
     code, ``return value`` does the same)."""
     raise ReturnResult(value)
-
-
-@_export
-class WorkerProcessesUnavailable(NotImplementedError):
-    """ProcessTask and MultiProcessTask need asyncgui's worker processes,
-    which this build of asyncgui does not have yet."""
 
 
 def _describe(exc):
@@ -259,29 +258,6 @@ class MultiTask(metaclass=_ForwardingMeta):
     def __repr__(self):
         return 'MultiTask(<%d tasks>, max_workers=%d, skip_errors=%r, unordered=%r)' % (
             len(self.tasks), self.max_workers, self.skip_errors, self.unordered)
-
-
-_PROCESS_MESSAGE = ('%s runs Python functions in worker processes, which this build of '
-                    'asyncgui does not have yet (worker processes are asyncgui issue 4); '
-                    'use Task (a worker thread) meanwhile')
-
-
-@_export
-class ProcessTask:
-    """``ProcessTask(f, *args)``: ``f`` (importable) in a worker process.
-    Not available yet: making one raises WorkerProcessesUnavailable."""
-
-    def __init__(self, func, *args, **kwargs):
-        raise WorkerProcessesUnavailable(_PROCESS_MESSAGE % 'ProcessTask')
-
-
-@_export
-class MultiProcessTask:
-    """``MultiProcessTask(tasks, ...)``: a MultiTask of worker-process work.
-    Not available yet: making one raises WorkerProcessesUnavailable."""
-
-    def __init__(self, tasks, max_workers=None, skip_errors=False, unordered=False):
-        raise WorkerProcessesUnavailable(_PROCESS_MESSAGE % 'MultiProcessTask')
 
 
 # -- Preparing what a job awaits --------------------------------------------
@@ -457,6 +433,115 @@ def _prepare_gtask(gtask):
             raise CancelledError()
         raise error if error is not None else CancelledError()
     return _PreparedMain(start, outcome)
+
+
+# -- Worker processes ------------------------------------------------------
+#
+# ProcessTask(f, *args) runs an importable function in a warm Python worker
+# process (AsyncGui.WorkerTask.new_python): the arguments and the result are
+# pickled, and an exception raised there is pickled too and raised again at
+# the yield with its original type. Workers run this interpreter, with this
+# program's sys.path, and load its main script under the name __mp_main__
+# (as multiprocessing does), so functions defined in the script itself are
+# importable there while its `if __name__ == "__main__":` block does not run.
+
+_PYTHON_EXCEPTION_DOMAIN = 'asyncgui-python-exception'
+_configured_engines = weakref.WeakSet()
+
+
+def _process_target(func):
+    module = getattr(func, '__module__', None)
+    qualname = getattr(func, '__qualname__', None)
+    if not callable(func) or not module or not qualname or '<' in qualname:
+        raise TypeError('ProcessTask needs an importable function (defined at the top level '
+                        'of a module or class), not %r' % (func,))
+    return '%s:%s' % (module, qualname)
+
+
+def _configure_python_workers(engine):
+    if engine in _configured_engines:
+        return
+    argv = list(engine.dup_worker_command(AsyncGui.WorkerKind.PYTHON))
+    argv[0] = sys.executable
+    argv += ['--sys-path', json.dumps(sys.path)]
+    main = getattr(sys.modules.get('__main__'), '__file__', None)
+    if main:
+        argv += ['--main', os.path.abspath(main)]
+        # In a worker the script's classes are __mp_main__.X; values and
+        # exceptions of those classes come back under that name.
+        sys.modules.setdefault('__mp_main__', sys.modules['__main__'])
+    engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, argv)
+    _configured_engines.add(engine)
+
+
+class _PreparedProcess(_Prepared):
+    __slots__ = ()
+
+    def __init__(self, gtask):
+        self.gtask = gtask
+
+    def value(self, gvalue):
+        return pickle.loads(gvalue.get_data_as_bytes().get_data())
+
+    def error(self, gerror):
+        data = self.gtask.get_error_data()
+        if data is not None and gerror.domain == _PYTHON_EXCEPTION_DOMAIN:
+            try:
+                return pickle.loads(data.get_data_as_bytes().get_data())
+            except Exception as exc:  # noqa: B902 - say why it could not come back
+                return RuntimeError('%s (and the exception could not be unpickled here: %s)'
+                                    % (gerror.message, _describe(exc)))
+        return gerror
+
+
+@_export
+class ProcessTask:
+    """``ProcessTask(f, *args, **kwargs)``: ``f`` runs in a warm worker
+    process, out of reach of this process's GIL, which is how CPU-bound
+    Python runs in parallel. ``f`` must be importable (defined at the top
+    level of a module or of the main script), and its arguments and result
+    picklable; an exception it raises is raised again at the yield with its
+    original type. A worker that dies fails only its own call, with a
+    ``GLib.Error`` of ``AsyncGui.Error.WORKER_CRASHED``."""
+
+    __slots__ = ('func', 'args', 'kwargs', 'target')
+
+    def __init__(self, func, *args, **kwargs):
+        self.target = _process_target(func)
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+
+    def __await__(self):
+        return (yield self)
+
+    def _ag_prepare(self, driver):
+        engine = driver.engine if driver is not None else Engine.get_default()
+        _configure_python_workers(engine)
+        pickled = GLib.Bytes.new(pickle.dumps((self.args, self.kwargs)))
+        return _PreparedProcess(WorkerTaskObject.new_python(self.target, pickled))
+
+    def __repr__(self):
+        return 'ProcessTask(%s, %d args)' % (self.target, len(self.args))
+
+
+@_export
+class MultiProcessTask(MultiTask):
+    """``MultiProcessTask(tasks, max_workers=None, skip_errors=False,
+    unordered=False)``: a MultiTask whose tasks run in worker processes.
+    ``tasks`` are ProcessTasks, or Tasks of importable functions (which are
+    made ProcessTasks). ``max_workers`` defaults to the number of
+    processors, so that CPU-bound Python uses every core."""
+
+    __slots__ = ()
+
+    def __init__(self, tasks, max_workers=None, skip_errors=False, unordered=False):
+        converted = [task if isinstance(task, ProcessTask)
+                     else ProcessTask(task.func, *task.args, **(task.keywords or {}))
+                     for task in tasks]
+        if max_workers is None:
+            max_workers = os.cpu_count() or 1
+        super().__init__(converted, max_workers, skip_errors, unordered)
 
 
 # -- Lists of tasks ------------------------------------------------------------

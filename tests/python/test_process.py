@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+# test_process.py: ProcessTask and MultiProcessTask, in worker processes
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The workers run this interpreter with this script's sys.path, and load
+# this script as __mp_main__, so the functions below are importable there.
+
+import os
+import signal
+import time
+
+import agtest
+from agtest import AsyncGui, GLib
+from gi.repository.AsyncGui import ProcessTask, MultiProcessTask, Task
+
+
+class Refused(ValueError):
+    """An exception class of this script: it must come back as itself."""
+
+
+def where(x):
+    return (x, os.getpid())
+
+
+def refuse(message):
+    raise Refused(message)
+
+
+def nap_then_report(path, seconds):
+    with open(path, 'w') as f:
+        f.write(str(os.getpid()))
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def unpicklable_result():
+    return lambda: None
+
+
+class ProcessTaskTest(agtest.JobTestCase):
+
+    def test_function_runs_in_another_process(self):
+        @self.engine.job
+        def job():
+            return (yield ProcessTask(where, 7))
+
+        value, pid = self.run_job(job()).result()
+        self.assertEqual(value, 7)
+        self.assertNotEqual(pid, os.getpid())
+
+    def test_exception_is_raised_again_with_its_original_type(self):
+        seen = []
+
+        @self.engine.job
+        def job():
+            try:
+                yield ProcessTask(refuse, 'not today')
+            except Refused as exc:
+                seen.append(str(exc))
+            return 'caught'
+
+        self.assertEqual(self.run_job(job()).result(), 'caught')
+        self.assertEqual(seen, ['not today'])
+
+    def test_a_lambda_is_refused_at_once(self):
+        with self.assertRaises(TypeError):
+            ProcessTask(lambda: None)
+
+    def test_an_unpicklable_result_fails_with_a_clear_error(self):
+        @self.engine.job
+        def job():
+            yield ProcessTask(unpicklable_result)
+
+        finished = self.run_job(job())
+        with self.assertRaises(Exception) as caught:
+            finished.result()
+        self.assertIn('pickle', str(caught.exception).lower())
+
+    def test_warm_worker_serves_call_after_call(self):
+        @self.engine.job
+        def job():
+            pids = set()
+            for i in range(5):
+                _, pid = yield ProcessTask(where, i)
+                pids.add(pid)
+            return pids
+
+        self.engine.set_max_processes(1)
+        self.assertEqual(len(self.run_job(job()).result()), 1)
+
+    def test_killed_worker_fails_only_its_own_call(self):
+        path = os.path.join(GLib.get_tmp_dir(), 'asyncgui-test-%d' % os.getpid())
+        outcome = {}
+
+        @self.engine.job
+        def victim():
+            try:
+                yield ProcessTask(nap_then_report, path, 5)
+            except GLib.Error as error:
+                outcome['error'] = error
+                outcome['at'] = agtest.now_ms()
+
+        @self.engine.job
+        def bystander():
+            return (yield ProcessTask(where, 'fine'))
+
+        self.engine.set_max_processes(2)
+        v = victim()
+        # Nothing on the main loop fires when the file appears: tick.
+        ticker = GLib.timeout_add(5, lambda: GLib.SOURCE_CONTINUE)
+        self.run_loop_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0)
+        GLib.source_remove(ticker)
+        self.assertFalse(v.is_finished())
+        b = bystander()
+        with open(path) as f:
+            pid = int(f.read())
+        os.unlink(path)
+        killed_at = agtest.now_ms()
+        os.kill(pid, signal.SIGKILL)
+        self.run_job(v)
+        self.run_job(b)
+
+        self.assertTrue(outcome['error'].matches(AsyncGui.error_quark(),
+                                                 AsyncGui.Error.WORKER_CRASHED))
+        self.assertLess(outcome['at'] - killed_at, 500)
+        self.assertEqual(b.result()[0], 'fine')
+
+    def test_multi_process_task_keeps_list_order(self):
+        @self.engine.job
+        def job():
+            return (yield MultiProcessTask([ProcessTask(where, i) for i in range(6)]))
+
+        values = [v for v, _ in self.run_job(job()).result()]
+        self.assertEqual(values, list(range(6)))
+
+    def test_multi_process_task_takes_plain_tasks_and_skips_errors(self):
+        @self.engine.job
+        def job():
+            return (yield MultiProcessTask([Task(where, 1), Task(refuse, 'x'), Task(where, 3)],
+                                           skip_errors=True))
+
+        self.assertEqual([v for v, _ in self.run_job(job()).result()], [1, 3])
+
+    def test_multi_process_task_raises_the_first_failure_in_list_order(self):
+        @self.engine.job
+        def job():
+            yield MultiProcessTask([ProcessTask(where, 1), ProcessTask(refuse, 'first'),
+                                    ProcessTask(refuse, 'second')])
+
+        with self.assertRaises(Refused) as caught:
+            self.run_job(job()).result()
+        self.assertEqual(str(caught.exception), 'first')
+
+
+if __name__ == '__main__':
+    raise SystemExit(agtest.main(ProcessTaskTest))
