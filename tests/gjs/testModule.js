@@ -1,0 +1,437 @@
+// testModule.js — the GJS module's own behaviour: values, errors, signals,
+// iteration, misuse.
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Gio from 'gi://Gio';
+import AsyncGui, {
+    spawn, job as jobFunction, run, iterate, mainTask, timeoutTask, sleep, multi, processTask,
+    AbortController, AbortSignal,
+} from '../../bindings/gjs/asyncgui.js';
+import {
+    test, main, assert, assertEqual, assertBetween, assertRejects, now, delay, after,
+} from './harness.js';
+
+const {JobState, TaskState} = AsyncGui;
+
+function isCancelled(e) {
+    return e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+}
+
+function failingTask(ms, error) {
+    return mainTask(() => new Promise((_, reject) => after(ms, () => reject(error))));
+}
+
+test('await-task-outside-a-job', async () => {
+    assertEqual(await timeoutTask(20, 5), 5);
+    assertEqual(await sleep(10), null, 'a sleep has no value');
+    const t = timeoutTask(20, 'once');
+    const [a, b] = await Promise.all([t, t]);
+    assertEqual([a, b], ['once', 'once'], 'awaiting a task twice runs it once');
+    assertEqual(await t, 'once', 'a finished task gives its value again');
+    assertEqual(await multi([timeoutTask(30, 1), timeoutTask(10, 2)]), [1, 2]);
+});
+
+test('engine-run-on-own-engine', async () => {
+    const engine = AsyncGui.Engine.new();
+    assertEqual(await engine.run(timeoutTask(10, 'mine')), 'mine');
+    assertEqual(await run(timeoutTask(10, 'x'), {engine}), 'x');
+    engine.run_dispose();
+});
+
+test('values-round-trip', async () => {
+    const obj = {deep: {list: [1, 2]}};
+    const list = [1, 'two', {three: 3}];
+    const file = Gio.File.new_for_path('/tmp');
+    const variant = new GLib.Variant('a{sv}', {n: new GLib.Variant('i', 3)});
+    const bytes = new GLib.Bytes([1, 2, 3]);
+    class Point {
+        constructor(x) {
+            this.x = x;
+        }
+    }
+    const point = new Point(4);
+    const cases = [42, -7, 2.5, 2 ** 40, 'text', '', true, false, null, obj, list, file,
+        variant, bytes, point];
+    for (const v of cases) {
+        // eslint-disable-next-line no-await-in-loop
+        const outside = await mainTask(() => v);
+        // eslint-disable-next-line no-await-in-loop
+        const inside = await spawn(job => job.run(mainTask(() => v)));
+        for (const got of [outside, inside]) {
+            if (v instanceof GLib.Variant) {
+                assert(got instanceof GLib.Variant, 'a GLib.Variant stays one');
+                assertEqual(got.deepUnpack().n.unpack(), 3);
+            } else if (v instanceof GLib.Bytes) {
+                assertEqual([...got.get_data()], [1, 2, 3]);
+            } else if (v instanceof Gio.File) {
+                assertEqual(got.get_path(), '/tmp');
+            } else {
+                assert(got === v, `${String(v)} came back as ${String(got)}`);
+            }
+        }
+    }
+    assertEqual(await mainTask(() => undefined), null, 'undefined becomes no value');
+    // A GObject.Value goes as it is.
+    const gv = new GObject.Value();
+    gv.init(GObject.TYPE_UINT);
+    gv.set_uint(9);
+    assertEqual(await mainTask(() => gv), 9);
+});
+
+test('multi-values-keep-js-values', async () => {
+    const a = {a: 1}, b = [2];
+    const values = await multi([mainTask(() => a), mainTask(() => b), timeoutTask(5, 3)]);
+    assert(values[0] === a && values[1] === b && values[2] === 3, 'the same JS values');
+});
+
+test('job-value-seen-from-c', async () => {
+    const j = spawn(async () => 'for C');
+    await j;
+    assertEqual(j.get_value(), 'for C');
+    const k = spawn(async () => {});
+    assertEqual(await k, null);
+    assertEqual(k.get_state(), JobState.SUCCEEDED);
+});
+
+test('js-exception-stays-itself', async () => {
+    const boom = new RangeError('out of range');
+    const e1 = await assertRejects(mainTask(() => {
+        throw boom;
+    }));
+    assert(e1 === boom, `the same exception outside a job: ${e1}`);
+
+    const e2 = await assertRejects(spawn(job => job.run(mainTask(async () => {
+        throw boom;
+    }))).promise);
+    assert(e2 === boom, `the same exception through a job: ${e2}`);
+
+    const j = spawn(async () => {
+        throw new TypeError('bad type');
+    });
+    const e3 = await assertRejects(j.promise);
+    assert(e3 instanceof TypeError && e3.message === 'bad type', 'a JS job rejects with its exception');
+    assertEqual(j.get_state(), JobState.FAILED);
+    const cError = j.get_error();
+    assert(cError.matches(AsyncGui.Error, AsyncGui.Error.FAILED), 'C sees AG_ERROR_FAILED');
+    assertEqual(cError.message, 'TypeError: bad type');
+
+    const inMulti = await assertRejects(multi([timeoutTask(5, 1), mainTask(() => {
+        throw boom;
+    })]));
+    assert(inMulti === boom, 'a MultiTask fails with the child\'s own exception');
+});
+
+test('abort-signal-cancels-run', async () => {
+    const controller = new AbortController();
+    const start = now();
+    after(50, () => controller.abort());
+    const e = await assertRejects(run(timeoutTask(1000, 'x'), {signal: controller.signal}));
+    assert(isCancelled(e), `CANCELLED: ${e}`);
+    assert(now() - start < 300, 'promptly');
+    assert(controller.signal.aborted);
+
+    const already = await assertRejects(run(timeoutTask(1000), {signal: AbortSignal.abort()}));
+    assert(isCancelled(already), 'an aborted signal cancels at once');
+
+    const timedOut = await assertRejects(run(timeoutTask(1000), {signal: AbortSignal.timeout(30)}));
+    assert(isCancelled(timedOut), 'AbortSignal.timeout() cancels');
+
+    const cancellable = new Gio.Cancellable();
+    after(30, () => cancellable.cancel());
+    assert(isCancelled(await assertRejects(run(timeoutTask(1000), {signal: cancellable}))),
+        'a Gio.Cancellable works as a signal');
+
+    // Any object with aborted + addEventListener.
+    const listeners = [];
+    const foreign = {aborted: false, addEventListener: (_t, l) => listeners.push(l)};
+    after(30, () => {
+        foreign.aborted = true;
+        listeners.forEach(l => l());
+    });
+    assert(isCancelled(await assertRejects(run(timeoutTask(1000), {signal: foreign}))),
+        'an AbortSignal-like object works');
+
+    await assertRejects(run(timeoutTask(10), {signal: {}}), e => e instanceof TypeError,
+        'a signal that is not one is a TypeError');
+});
+
+test('abort-signal-cancels-job', async () => {
+    const controller = new AbortController();
+    let cleanedUp = false;
+    const j = spawn(async job => {
+        try {
+            await job.sleep(5000);
+        } finally {
+            cleanedUp = true;
+        }
+    }, {signal: controller.signal});
+    after(30, () => controller.abort());
+    assert(isCancelled(await assertRejects(j.promise)));
+    assert(cleanedUp);
+    assertEqual(j.get_state(), JobState.CANCELLED);
+});
+
+test('signal-cancels-one-await-in-a-job', async () => {
+    const value = await spawn(async job => {
+        try {
+            await job.run(timeoutTask(5000), {signal: AbortSignal.timeout(30)});
+        } catch (e) {
+            assert(isCancelled(e));
+        }
+        return job.run(timeoutTask(10, 'carried on'));
+    });
+    assertEqual(value, 'carried on');
+});
+
+test('cancel-is-one-shot', async () => {
+    const j = spawn(async job => {
+        let first;
+        try {
+            await job.run(timeoutTask(5000));
+        } catch (e) {
+            first = e;
+        }
+        assert(isCancelled(first));
+        return job.run(timeoutTask(10, 'again'));
+    });
+    after(20, () => j.cancel());
+    assertEqual(await j, 'again');
+    assertEqual(j.get_state(), JobState.SUCCEEDED);
+});
+
+test('cancel-before-await-cancels-next-await', async () => {
+    let resolveGate;
+    const gate = new Promise(r => {
+        resolveGate = r;
+    });
+    const j = spawn(async job => {
+        await gate;   // a plain JS await: the job is not awaiting a task
+        const start = now();
+        try {
+            await job.run(timeoutTask(5000));
+        } catch (e) {
+            return [isCancelled(e), now() - start < 200];
+        }
+        return 'not cancelled';
+    });
+    j.cancel();
+    resolveGate();
+    assertEqual(await j, [true, true]);
+});
+
+test('promise-in-a-job-is-paused-and-cancelled', async () => {
+    const start = now();
+    let at = 0;
+    const j = spawn(async job => {
+        const v = await job.run(new Promise(resolve => after(50, () => resolve('p'))));
+        at = now() - start;
+        return v;
+    });
+    after(10, () => j.pause());
+    after(200, () => j.resume());
+    assertEqual(await j, 'p');
+    assert(at >= 200, `held while paused (${Math.round(at)} ms)`);
+
+    const k = spawn(job => job.run(new Promise(() => {})));
+    after(20, () => k.cancel());
+    assert(isCancelled(await assertRejects(k.promise)), 'a promise that never settles is cancelled');
+});
+
+test('array-awaits-in-parallel', async () => {
+    const start = now();
+    const values = await spawn(job => job.run([timeoutTask(100, 'a'), timeoutTask(100, 'b'),
+        sleep(100)]));
+    assertEqual(values, ['a', 'b', null]);
+    assert(now() - start < 190, 'in parallel');
+});
+
+test('for-await-outside-a-job', async () => {
+    const seen = [];
+    const m = multi([timeoutTask(60, 'slow'), timeoutTask(10, 'fast'), failingTask(30, new Error('x'))],
+        {unordered: true, skipErrors: true});
+    for await (const v of m)
+        seen.push(v);
+    assertEqual(seen, ['fast', 'slow'], 'completion order, failed child skipped');
+    assertEqual(await m, ['slow', 'fast'], "the MultiTask's own value is in list order");
+
+    const withPositions = [];
+    for await (const e of iterate(multi([timeoutTask(30, 'x'), timeoutTask(10, 'y')], {unordered: true}),
+        {positions: true}))
+        withPositions.push([e.position, e.value]);
+    assertEqual(withPositions, [[1, 'y'], [0, 'x']]);
+
+    const ordered = [];
+    for await (const v of multi([timeoutTask(30, 0), timeoutTask(10, 1)]))
+        ordered.push(v);
+    assertEqual(ordered, [0, 1], 'list order when not unordered');
+});
+
+test('for-await-throws-when-the-multi-fails', async () => {
+    const boom = new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED, 'child failed');
+    const seen = [];
+    const e = await assertRejects((async () => {
+        for await (const v of multi([timeoutTask(10, 1), failingTask(30, boom)], {unordered: true}))
+            seen.push(v);
+    })());
+    assert(e instanceof GLib.Error && e.message === 'child failed', `the child's error: ${e}`);
+    assertEqual(seen, [1]);
+});
+
+test('for-await-break-cancels-the-rest', async () => {
+    const m = multi([timeoutTask(10, 'first'), timeoutTask(2000, 'second')], {unordered: true});
+    const start = now();
+    for await (const v of m) {
+        assertEqual(v, 'first');
+        break;
+    }
+    assert(now() - start < 500, 'leaving the loop did not wait for the rest');
+    assertEqual(m.get_state(), TaskState.CANCELLED);
+    // The child's own CANCELLED comes at a later delivery.
+    await delay(50);
+    assertEqual(m.get_item(1).get_state(), TaskState.CANCELLED);
+});
+
+test('for-await-in-a-job-pauses-and-cancels', async () => {
+    const start = now();
+    const times = [];
+    const j = spawn(async job => {
+        const m = multi([timeoutTask(20, 'a'), timeoutTask(60, 'b'), timeoutTask(100, 'c')],
+            {unordered: true});
+        for await (const v of job.iterate(m))
+            times.push([v, now() - start]);
+    });
+    after(40, () => j.pause());
+    after(300, () => j.resume());
+    await j;
+    assertEqual(times.map(t => t[0]), ['a', 'b', 'c']);
+    assert(times[0][1] < 40, 'a before the pause');
+    assert(times[1][1] >= 300 && times[2][1] >= 300, `b and c held until the resume: ${JSON.stringify(times)}`);
+
+    const seen = [];
+    const k = spawn(async job => {
+        for await (const v of job.iterate(multi([timeoutTask(10, 'x'), timeoutTask(5000, 'y')], {unordered: true})))
+            seen.push(v);
+    });
+    after(50, () => k.cancel());
+    const began = now();
+    assert(isCancelled(await assertRejects(k.promise)), 'the loop ends with CANCELLED');
+    assert(now() - began < 300, 'promptly');
+    assertEqual(seen, ['x']);
+});
+
+test('job-function-wrapper', async () => {
+    const handler = jobFunction(async (job, a, b) => {
+        await job.sleep(10);
+        return a + b;
+    });
+    const j1 = handler(1, 2), j2 = handler(3, 4);
+    assert(j1 instanceof AsyncGui.Job && j1 !== j2, 'each call starts a job');
+    assertEqual(await Promise.all([j1, j2]), [3, 7]);
+    const engine = AsyncGui.Engine.new();
+    const onEngine = engine.job(async job => job.get_engine());
+    assert(await onEngine() === engine, 'engine.job() starts jobs on that engine');
+    engine.run_dispose();
+});
+
+test('misuse-is-reported', async () => {
+    // Two awaits at once in one job.
+    const results = await spawn(async job => {
+        const first = job.run(timeoutTask(30, 1));
+        const second = await assertRejects(job.run(timeoutTask(10, 2)));
+        return [await first, second instanceof Error && /already awaiting/.test(second.message)];
+    });
+    assertEqual(results, [1, true]);
+
+    // A task that was already started.
+    const started = timeoutTask(10, 'x');
+    const p = run(started);
+    const e = await assertRejects(spawn(job => job.run(started)).promise);
+    assert(e.matches(AsyncGui.Error, AsyncGui.Error.ALREADY_STARTED), `ALREADY_STARTED: ${e}`);
+    await p;
+
+    // Awaiting through a job that has finished.
+    let finished;
+    await spawn(async job => {
+        finished = job;
+    });
+    await assertRejects(finished.run(timeoutTask(1)), err => /finished/.test(err.message));
+
+    // Thread tasks cannot be made from JS.
+    for (const make of [() => AsyncGui.Task.new(() => {}),
+        () => AsyncGui.MultiTask.new_map_range(3, () => null),
+        () => AsyncGui.MultiTask.new_map([], () => true),
+        () => AsyncGui.MultiTask.new_map_model(new Gio.ListStore(), () => true)]) {
+        let error;
+        try {
+            make();
+        } catch (err) {
+            error = err;
+        }
+        assert(error instanceof TypeError && /worker thread/.test(error.message), `refused: ${error}`);
+    }
+
+    // processTask() checks its arguments.
+    let badProcess;
+    try {
+        processTask(42);
+    } catch (err) {
+        badProcess = err;
+    }
+    assert(badProcess instanceof TypeError, 'processTask() needs a URI and an export');
+
+    // Iterating something that is not a MultiTask.
+    let notMulti;
+    try {
+        iterate(timeoutTask(1));
+    } catch (err) {
+        notMulti = err;
+    }
+    assert(notMulti instanceof TypeError);
+
+    assertRejects(spawn(job => job.run()).promise, err => err instanceof TypeError);
+    let notFn;
+    try {
+        spawn(42);
+    } catch (err) {
+        notFn = err;
+    }
+    assert(notFn instanceof TypeError, 'spawn() needs a function');
+});
+
+const WORKER_MODULE = GLib.Uri.resolve_relative(import.meta.url, './worker-module.js',
+    GLib.UriFlags.NONE);
+
+test('process-task-runs-js-in-a-worker', async () => {
+    assertEqual(await processTask(WORKER_MODULE, 'countPrimes', 1000), {n: 1000, count: 168});
+    const inJob = await spawn(job => job.run([processTask(WORKER_MODULE, 'countPrimes', 100),
+        processTask(WORKER_MODULE, 'countPrimes', 10)]));
+    assertEqual(inJob, [{n: 100, count: 25}, {n: 10, count: 4}]);
+    const e = await assertRejects(spawn(job => job.run(processTask(WORKER_MODULE, 'fail', 'too far'))).promise);
+    assert(e instanceof RangeError && e.message === 'too far', `the worker's RangeError: ${e}`);
+    assert(e.gerror instanceof GLib.Error, 'with its GLib.Error');
+}, {timeoutMs: 30000});
+
+test('pause-resume-state-and-sleep-remainder', async () => {
+    const j = spawn(job => job.sleep(100));
+    j.pause();
+    assertEqual(j.get_state(), JobState.PAUSED);
+    await delay(150);
+    assertEqual(j.get_state(), JobState.PAUSED, 'still paused');
+    const resumedAt = now();
+    j.resume();
+    await j;
+    assertBetween(now() - resumedAt, 80, 400, 'the sleep kept its remainder');
+});
+
+test('cancel-paused-job', async () => {
+    const j = spawn(job => job.run(timeoutTask(50, 'x')));
+    j.pause();
+    await delay(100);
+    j.cancel();
+    assert(isCancelled(await assertRejects(j.promise)), 'cancelling a paused job resumes it with CANCELLED');
+});
+
+main();
