@@ -1,0 +1,905 @@
+/* test-worker-task.c: AgWorkerTask's behaviour, and the worker pool's
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The C worker (asyncgui-worker, found through ASYNCGUI_WORKER_DIR) runs
+ * the functions of worker-module.c. Protocol violations come from
+ * fake-worker.c, installed in its place with ag_engine_set_worker_command().
+ * A call that must be interrupted uses ag_test_pid_to_file_then_sleep, so
+ * that the test knows the worker's pid while the call is in progress.
+ */
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "worker-test-util.h"
+
+#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-worker-error"))
+
+static AgWorkerTask *
+module_task (const char *symbol,
+             GVariant   *args)
+{
+  return ag_worker_task_new_c (AG_TEST_WORKER_MODULE_PATH, symbol, args);
+}
+
+/* A call that writes its worker's pid to @path, then sleeps @msec. */
+static AgWorkerTask *
+pid_then_sleep_task (const char *path,
+                     guint       msec)
+{
+  return module_task ("ag_test_pid_to_file_then_sleep", g_variant_new ("(su)", path, msec));
+}
+
+static GVariant *
+outcome_variant (AgTestOutcome *outcome)
+{
+  g_assert_no_error (outcome->error);
+  g_assert_nonnull (outcome->value);
+  g_assert_true (G_VALUE_HOLDS_VARIANT (outcome->value));
+
+  return g_value_get_variant (outcome->value);
+}
+
+static int
+outcome_int32 (AgTestOutcome *outcome)
+{
+  GVariant *value = outcome_variant (outcome);
+
+  g_assert_true (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32));
+  return g_variant_get_int32 (value);
+}
+
+/* Runs ag_test_getpid on @engine and returns the worker's pid. */
+static int
+run_getpid (AgEngine *engine)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_test_run_task (engine, AG_TASK (task), &outcome);
+  pid = outcome_int32 (&outcome);
+  g_assert_cmpint (pid, ==, ag_worker_task_get_worker_pid (task));
+  ag_test_outcome_clear (&outcome);
+
+  return pid;
+}
+
+/* Values */
+
+static void
+test_worker_task_runs_in_another_process (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+  int pid;
+
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  pid = outcome_int32 (&outcome);
+
+  g_assert_cmpint (pid, >, 0);
+  g_assert_cmpint (pid, !=, getpid ());
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, pid);
+  g_assert_true (outcome.thread == ag_test_main_thread ());
+  g_assert_cmpint (ag_task_get_state (AG_TASK (task)), ==, AG_TASK_SUCCEEDED);
+  g_assert_null (ag_worker_task_get_error_data (task));
+
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_worker_task_warm_worker_serves_the_next_call (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  int first = run_getpid (fixture->engine);
+  int second = run_getpid (fixture->engine);
+
+  g_assert_cmpint (first, ==, second);
+}
+
+static void
+test_worker_task_values_round_trip (AgTestFixture *fixture,
+                                    gconstpointer  data)
+{
+  const char *texts[] = {
+    "42",
+    "int64 -9223372036854775808",
+    "uint64 18446744073709551615",
+    "3.25",
+    "true",
+    "'a string with “quotes” and an emoji 🦆'",
+    "''",
+    "()",
+    "(1, 'two', [3, 4], (5.0, ('six', [(7, 'seven')])))",
+    "@a(is) []",
+    "{'one': <1>, 'nested': <{'deeper': <[byte 0x01, 0x02]>}>}",
+    "[@ms 'maybe', nothing]",
+    "<<<'variant in variant in variant'>>>",
+    "objectpath '/org/gnome/Test'",
+    "[[[[[[[[[[1]]]]]]]]]]",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) args = g_variant_parse (NULL, texts[i], NULL, NULL, &error);
+      g_autoptr(AgWorkerTask) task = NULL;
+      g_autofree char *got = NULL;
+      AgTestOutcome outcome;
+      GVariant *value;
+
+      g_assert_no_error (error);
+      task = module_task ("ag_test_echo", g_variant_ref (args));
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+      value = outcome_variant (&outcome);
+
+      got = g_variant_print (value, TRUE);
+      g_test_message ("%s → %s", texts[i], got);
+      g_assert_cmpstr (g_variant_get_type_string (value), ==, g_variant_get_type_string (args));
+      g_assert_true (g_variant_equal (value, args));
+
+      ag_test_outcome_clear (&outcome);
+    }
+}
+
+static void
+test_worker_task_large_payloads_round_trip (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  const gsize size = 6 * 1024 * 1024 + 3;
+  guint8 *bytes = g_malloc (size);
+  g_autoptr(GVariant) args = NULL;
+  g_autoptr(AgWorkerTask) echo = NULL;
+  g_autoptr(AgWorkerTask) make = NULL;
+  AgTestOutcome outcome;
+  GVariant *value;
+  const guint8 *made;
+  gsize n_made;
+
+  for (gsize i = 0; i < size; i++)
+    bytes[i] = (guint8) (i ^ (i >> 8));
+  args = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, bytes, size,
+                                                      TRUE, g_free, bytes));
+
+  /* Both ways: a large argument and a large result. */
+  echo = module_task ("ag_test_echo", g_variant_ref (args));
+  ag_test_run_task (fixture->engine, AG_TASK (echo), &outcome);
+  value = outcome_variant (&outcome);
+  g_assert_true (g_variant_equal (value, args));
+  ag_test_outcome_clear (&outcome);
+
+  make = module_task ("ag_test_make_bytes", g_variant_new_uint32 (12 * 1024 * 1024));
+  ag_test_run_task (fixture->engine, AG_TASK (make), &outcome);
+  value = outcome_variant (&outcome);
+  made = g_variant_get_fixed_array (value, &n_made, 1);
+  g_assert_cmpuint (n_made, ==, 12 * 1024 * 1024);
+  for (gsize i = 0; i < n_made; i++)
+    if (made[i] != (guint8) (i * 31 + 7))
+      g_assert_cmpuint (i, ==, G_MAXSIZE);  /* reports the first wrong byte */
+  ag_test_outcome_clear (&outcome);
+}
+
+/* A result above the frame limit cannot be sent. The call must fail (the
+ * worker may say so, or be replaced) rather than wait for ever. */
+static void
+test_worker_task_result_above_frame_limit_fails (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task =
+    module_task ("ag_test_make_bytes", g_variant_new_uint32 (65 * 1024 * 1024));
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context,
+                     outcome.n_calls > 0 || ag_test_elapsed_ms (start) > 5000,
+                     AG_TEST_SAFETY_MS);
+
+  if (outcome.n_calls == 0)
+    {
+      ag_task_cancel (AG_TASK (task));
+      ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+      ag_test_known_bug ("a worker result above 64 MiB is never sent and the call waits for "
+                         "ever (asyncgui-worker writes a NULL frame)");
+    }
+  else
+    {
+      g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
+      g_assert_nonnull (outcome.error);
+    }
+
+  ag_test_outcome_clear (&outcome);
+}
+
+/* Arguments above the frame limit cannot be sent either; run in a
+ * subprocess, since the failure may be a critical on the process thread. */
+static void
+test_worker_task_arguments_above_frame_limit_fail (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(AgEngine) engine = ag_engine_new_for_context (g_main_context_default ());
+      gsize size = 65 * 1024 * 1024;
+      g_autoptr(AgWorkerTask) task =
+        module_task ("ag_test_echo",
+                     g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, g_malloc0 (size), size,
+                                              TRUE, g_free, NULL));
+      AgTestOutcome outcome;
+
+      ag_test_run_task (engine, AG_TASK (task), &outcome);
+      g_assert_nonnull (outcome.error);
+      g_printerr ("failed: %s\n", outcome.error->message);
+      ag_test_outcome_clear (&outcome);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  if (!g_test_trap_has_passed ())
+    ag_test_known_bug ("arguments above 64 MiB make _ag_frame_encode() return NULL and "
+                       "send_call() use it (critical, then a crash) instead of failing the call");
+}
+
+static void
+test_worker_task_function_without_value_gives_unit (AgTestFixture *fixture,
+                                                    gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_nothing", NULL);
+  AgTestOutcome outcome;
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_true (g_variant_is_of_type (outcome_variant (&outcome), G_VARIANT_TYPE_UNIT));
+  ag_test_outcome_clear (&outcome);
+}
+
+/* Errors */
+
+static void
+test_worker_task_gerror_keeps_domain_code_and_message (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  struct
+  {
+    GQuark      domain;
+    int         code;
+    const char *message;
+  } errors[] = {
+    { G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "no way in: “/secret”" },
+    { TEST_ERROR, 77, "a domain only this test knows" },
+    { G_FILE_ERROR, G_FILE_ERROR_NOENT, "" },
+  };
+  int pid = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (errors); i++)
+    {
+      g_autoptr(AgWorkerTask) task =
+        module_task ("ag_test_fail", g_variant_new ("(sis)", g_quark_to_string (errors[i].domain),
+                                                    errors[i].code, errors[i].message));
+      AgTestOutcome outcome;
+
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+      g_assert_error (outcome.error, errors[i].domain, errors[i].code);
+      g_assert_cmpstr (outcome.error->message, ==, errors[i].message);
+      g_assert_cmpint (ag_task_get_state (AG_TASK (task)), ==, AG_TASK_FAILED);
+      g_assert_true (g_error_matches (ag_task_get_error (AG_TASK (task)),
+                                      errors[i].domain, errors[i].code));
+      /* A function's error is an ordinary outcome: the worker stays. */
+      if (pid != 0)
+        g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, pid);
+      pid = ag_worker_task_get_worker_pid (task);
+
+      ag_test_outcome_clear (&outcome);
+    }
+}
+
+static void
+test_worker_task_unknown_module_or_symbol_fails_clearly (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) no_module =
+    ag_worker_task_new_c ("/nonexistent/libasyncgui-nope.so", "ag_test_getpid", NULL);
+  g_autoptr(AgWorkerTask) no_symbol = module_task ("ag_test_no_such_function", NULL);
+  AgTestOutcome outcome;
+
+  ag_test_run_task (fixture->engine, AG_TASK (no_module), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_FAILED);
+  g_test_message ("message: %s", outcome.error->message);
+  g_assert_nonnull (strstr (outcome.error->message, "/nonexistent/libasyncgui-nope.so"));
+  ag_test_outcome_clear (&outcome);
+
+  ag_test_run_task (fixture->engine, AG_TASK (no_symbol), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_FAILED);
+  g_test_message ("message: %s", outcome.error->message);
+  g_assert_nonnull (strstr (outcome.error->message, "ag_test_no_such_function"));
+  ag_test_outcome_clear (&outcome);
+
+  /* The worker is still good. */
+  g_assert_cmpint (run_getpid (fixture->engine), ==, ag_worker_task_get_worker_pid (no_symbol));
+}
+
+static void
+test_worker_task_missing_worker_program_fails_the_call (AgTestFixture *fixture,
+                                                        gconstpointer  data)
+{
+  const char *argv[] = { "/nonexistent/asyncgui-no-such-worker", NULL };
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_nonnull (outcome.error);
+  g_test_message ("message: %s", outcome.error->message);
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
+  ag_test_outcome_clear (&outcome);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+}
+
+/* Crashes */
+
+static void
+test_worker_task_exit_mid_call_fails_with_worker_crashed (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_exit", g_variant_new_int32 (5));
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_test_message ("message: %s", outcome.error->message);
+  g_assert_nonnull (strstr (outcome.error->message, "status 5"));
+  pid = ag_worker_task_get_worker_pid (task);
+  g_assert_cmpint (pid, >, 0);
+  ag_test_outcome_clear (&outcome);
+
+  g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
+}
+
+typedef struct
+{
+  AgTestOutcome crashed;
+  AgTestOutcome others[2];
+} KillScene;
+
+static void
+test_worker_task_sigkill_fails_only_its_own_call (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("killed.pid");
+  g_autoptr(AgWorkerTask) victim = pid_then_sleep_task (pid_file, 10000);
+  g_autoptr(AgWorkerTask) other0 = module_task ("ag_test_sleep", g_variant_new_uint32 (1500));
+  g_autoptr(AgWorkerTask) other1 = module_task ("ag_test_sleep", g_variant_new_uint32 (1500));
+  AgWorkerTask *others[] = { other0, other1 };
+  KillScene scene;
+  double latency_ms;
+  gint64 killed_at;
+  int pid;
+
+  ag_engine_set_max_processes (fixture->engine, 3);
+  ag_test_outcome_init (&scene.crashed, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (victim), NULL, ag_test_outcome_callback,
+                       &scene.crashed);
+  for (guint i = 0; i < 2; i++)
+    {
+      ag_test_outcome_init (&scene.others[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (others[i]), NULL, ag_test_outcome_callback,
+                           &scene.others[i]);
+    }
+
+  pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+  killed_at = g_get_monotonic_time ();
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  ag_test_run_until (fixture->context, scene.crashed.n_calls > 0, AG_TEST_SAFETY_MS);
+  latency_ms = (scene.crashed.time_us - killed_at) / 1000.0;
+
+  g_test_message ("kill → callback: %.2f ms; message: %s", latency_ms,
+                  scene.crashed.error != NULL ? scene.crashed.error->message : "(none)");
+  g_assert_error (scene.crashed.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (scene.crashed.error->message, "signal 9"));
+  g_assert_cmpint (ag_worker_task_get_worker_pid (victim), ==, pid);
+  g_assert_cmpfloat (latency_ms, <=, 100);
+
+  /* The others were still running, in workers of their own. */
+  g_assert_cmpuint (scene.others[0].n_calls + scene.others[1].n_calls, ==, 0);
+  ag_test_run_until (fixture->context,
+                     scene.others[0].n_calls > 0 && scene.others[1].n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_cmpint (outcome_int32 (&scene.others[i]), !=, pid);
+      ag_test_outcome_clear (&scene.others[i]);
+    }
+
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+  g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
+
+  ag_test_outcome_clear (&scene.crashed);
+  g_unlink (pid_file);
+}
+
+static void
+test_worker_task_sigkill_recovery_twenty_times_leaks_nothing (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("again.pid");
+  double worst_ms = 0;
+  guint fds;
+
+  /* The first call starts the process thread and GLib's child watch,
+   * which stay for the engine's life or the program's. */
+  run_getpid (fixture->engine);
+  fds = ag_test_settled_fd_count (fixture->context);
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(AgWorkerTask) task = pid_then_sleep_task (pid_file, 10000);
+      AgTestOutcome outcome;
+      gint64 killed_at;
+      int pid;
+
+      ag_test_outcome_init (&outcome, fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback,
+                           &outcome);
+      pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+      g_unlink (pid_file);
+
+      killed_at = g_get_monotonic_time ();
+      g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+      ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+      worst_ms = MAX (worst_ms, (outcome.time_us - killed_at) / 1000.0);
+
+      g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+      g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, pid);
+      ag_test_outcome_clear (&outcome);
+    }
+
+  g_test_message ("worst kill → callback of 20: %.2f ms", worst_ms);
+  g_assert_cmpfloat (worst_ms, <=, 100);
+
+  /* Still serving, and nothing left behind but the one warm worker. */
+  run_getpid (fixture->engine);
+  ag_test_assert_no_leaks (fixture->context, fds, 2000);
+}
+
+/* The pool */
+
+static void
+test_worker_task_idle_worker_exits_after_idle_time (AgTestFixture *fixture,
+                                                    gconstpointer  data)
+{
+  gint64 start;
+  int pid;
+
+  ag_engine_set_worker_idle_ms (fixture->engine, 100);
+  pid = run_getpid (fixture->engine);
+  start = g_get_monotonic_time ();
+
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
+  g_test_message ("idle worker gone after %.0f ms", ag_test_elapsed_ms (start));
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+
+  g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
+}
+
+static void
+test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (400));
+  AgTestOutcome outcome;
+
+  /* Idle time counts from the end of a call, never during one. */
+  ag_engine_set_worker_idle_ms (fixture->engine, 50);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), >, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+run_three_sleeps (AgTestFixture *fixture,
+                  int            max_processes,
+                  double        *elapsed_ms,
+                  int            pids[3])
+{
+  AgWorkerTask *tasks[3];
+  AgTestOutcome outcomes[3];
+  gint64 start;
+
+  ag_engine_set_max_processes (fixture->engine, max_processes);
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < 3; i++)
+    {
+      tasks[i] = module_task ("ag_test_sleep", g_variant_new_uint32 (300));
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+    }
+  ag_test_run_until (fixture->context,
+                     outcomes[0].n_calls > 0 && outcomes[1].n_calls > 0 && outcomes[2].n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  *elapsed_ms = ag_test_elapsed_ms (start);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      pids[i] = outcome_int32 (&outcomes[i]);
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+}
+
+static void
+test_worker_task_max_processes_limits_concurrent_workers (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  double serial_ms, parallel_ms;
+  int pids[3];
+
+  run_three_sleeps (fixture, 1, &serial_ms, pids);
+  g_test_message ("3 × 300 ms, max-processes 1: %.0f ms", serial_ms);
+  g_assert_cmpfloat (serial_ms, >=, 880);
+  g_assert_cmpint (pids[0], ==, pids[1]);
+  g_assert_cmpint (pids[1], ==, pids[2]);
+
+  run_three_sleeps (fixture, 3, &parallel_ms, pids);
+  g_test_message ("3 × 300 ms, max-processes 3: %.0f ms", parallel_ms);
+  g_assert_cmpfloat (parallel_ms, <, 850);
+  g_assert_cmpint (pids[0], !=, pids[1]);
+  g_assert_cmpint (pids[1], !=, pids[2]);
+  g_assert_cmpint (pids[0], !=, pids[2]);
+}
+
+static void
+test_worker_task_many_queued_calls_all_complete_in_their_own_values (AgTestFixture *fixture,
+                                                                     gconstpointer  data)
+{
+  enum { N = 50 };
+  AgWorkerTask *tasks[N];
+  AgTestOutcome outcomes[N];
+  guint n_done;
+
+  ag_engine_set_max_processes (fixture->engine, 2);
+  for (guint i = 0; i < N; i++)
+    {
+      tasks[i] = module_task ("ag_test_echo", g_variant_new ("(us)", i, "payload"));
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+    }
+
+  do
+    {
+      n_done = 0;
+      for (guint i = 0; i < N; i++)
+        n_done += outcomes[i].n_calls > 0;
+      if (n_done < N)
+        g_main_context_iteration (fixture->context, TRUE);
+    }
+  while (n_done < N);
+
+  for (guint i = 0; i < N; i++)
+    g_assert_cmpuint (outcomes[i].n_calls, ==, 1);
+
+  for (guint i = 0; i < N; i++)
+    if (outcomes[i].error != NULL)
+      {
+        g_test_message ("call %u of %u failed: %s", i, N, outcomes[i].error->message);
+        ag_test_known_bug ("a reply can be handled before the write of its request has "
+                           "completed; the next request written at once fails with "
+                           "G_IO_ERROR_PENDING and the worker is killed");
+        goto out;
+      }
+
+  for (guint i = 0; i < N; i++)
+    {
+      guint32 got;
+
+      g_variant_get (outcome_variant (&outcomes[i]), "(u&s)", &got, NULL);
+      g_assert_cmpuint (got, ==, i);
+    }
+
+out:
+  for (guint i = 0; i < N; i++)
+    {
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+}
+
+/* Cancelling */
+
+static void
+test_worker_task_cancel_kills_its_worker (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("cancelled.pid");
+  g_autoptr(AgWorkerTask) task = pid_then_sleep_task (pid_file, 10000);
+  AgTestOutcome outcome;
+  gint64 start;
+  int pid;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+
+  start = g_get_monotonic_time ();
+  ag_task_cancel (AG_TASK (task));
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_test_message ("cancelled in %.2f ms", ag_test_elapsed_ms (start));
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (task)), ==, AG_TASK_CANCELLED);
+
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+  g_test_message ("worker gone %.0f ms after the cancel", ag_test_elapsed_ms (start));
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+  g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
+
+  ag_test_outcome_clear (&outcome);
+  g_unlink (pid_file);
+}
+
+static void
+test_worker_task_cancel_of_queued_call_spares_the_worker (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) running = module_task ("ag_test_sleep", g_variant_new_uint32 (300));
+  g_autoptr(AgWorkerTask) queued = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome running_outcome, queued_outcome;
+  int pid;
+
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_test_outcome_init (&running_outcome, fixture->engine);
+  ag_test_outcome_init (&queued_outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (running), NULL, ag_test_outcome_callback,
+                       &running_outcome);
+  ag_engine_run_async (fixture->engine, AG_TASK (queued), NULL, ag_test_outcome_callback,
+                       &queued_outcome);
+  ag_test_run_for (fixture->context, 50);
+
+  ag_task_cancel (AG_TASK (queued));
+  ag_test_run_until (fixture->context, queued_outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_error (queued_outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (running_outcome.n_calls, ==, 0);
+
+  ag_test_run_until (fixture->context, running_outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  pid = outcome_int32 (&running_outcome);
+  g_assert_cmpint (run_getpid (fixture->engine), ==, pid);
+
+  ag_test_outcome_clear (&running_outcome);
+  ag_test_outcome_clear (&queued_outcome);
+}
+
+/* Disposing */
+
+static void
+test_worker_task_disposing_engine_terminates_all_workers (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  char *pid_files[3] = { NULL, };
+  AgWorkerTask *tasks[3];
+  AgTestOutcome outcomes[3];
+  int pids[3];
+  guint fds;
+
+  /* A first engine sets up what stays for the program's life (GLib's
+   * child watch); the fds are counted after it is gone. */
+  run_getpid (fixture->engine);
+  g_clear_object (&fixture->engine);
+  fds = ag_test_settled_fd_count (fixture->context);
+
+  fixture->engine = ag_engine_new_for_context (fixture->context);
+  ag_engine_set_max_processes (fixture->engine, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("dispose-%u.pid", i);
+
+      pid_files[i] = ag_test_tmp_path (name);
+      tasks[i] = pid_then_sleep_task (pid_files[i], 10000);
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+    }
+  for (guint i = 0; i < 3; i++)
+    pids[i] = ag_test_wait_pid_file (fixture->context, pid_files[i], AG_TEST_SAFETY_MS);
+
+  g_clear_object (&fixture->engine);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (ag_test_wait_pid_gone (fixture->context, pids[i], 3000));
+      g_unlink (pid_files[i]);
+      g_free (pid_files[i]);
+    }
+  ag_test_run_for (fixture->context, 50);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpuint (outcomes[i].n_calls, ==, 0);
+      g_assert_cmpint (ag_task_get_state (AG_TASK (tasks[i])), ==, AG_TASK_CANCELLED);
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+
+  ag_test_assert_no_leaks (fixture->context, fds, 2000);
+}
+
+/* Protocol violations, from fake-worker.c */
+
+typedef struct
+{
+  const char *mode;
+  GQuark      domain;   /* 0: the call succeeds with <42> */
+  int         code;
+  gboolean    worker_killed;
+} ProtocolCase;
+
+static void
+test_worker_task_protocol_violation (AgTestFixture *fixture,
+                                     gconstpointer  data)
+{
+  const ProtocolCase *pc = data;
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, pc->mode, NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+  int pid, next;
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+  g_test_message ("%s: %s", pc->mode,
+                  outcome.error != NULL ? outcome.error->message : "succeeded");
+  if (pc->domain == 0)
+    g_assert_cmpint (outcome_int32 (&outcome), ==, 42);
+  else
+    g_assert_error (outcome.error, pc->domain, pc->code);
+
+  pid = ag_worker_task_get_worker_pid (task);
+  g_assert_cmpint (pid, >, 0);
+  if (pc->worker_killed)
+    g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+  else
+    g_assert_true (ag_test_pid_exists (pid));
+
+  if (!pc->worker_killed)
+    {
+      /* The fake is still the warm worker and answers <42>. */
+      g_autoptr(AgWorkerTask) again = ag_worker_task_new_c ("fake", "anything", NULL);
+      AgTestOutcome again_outcome;
+
+      ag_test_run_task (fixture->engine, AG_TASK (again), &again_outcome);
+      g_assert_cmpint (outcome_int32 (&again_outcome), ==, 42);
+      g_assert_cmpint (ag_worker_task_get_worker_pid (again), ==, pid);
+      ag_test_outcome_clear (&again_outcome);
+    }
+
+  /* The pool carries on with the real worker, in a fresh process. */
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  next = run_getpid (fixture->engine);
+  g_assert_cmpint (next, !=, pid);
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+
+  ag_test_outcome_clear (&outcome);
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
+static void
+test_worker_task_truncated_reply_from_live_worker_can_be_cancelled (AgTestFixture *fixture,
+                                                                    gconstpointer  data)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "truncated-stay", NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+
+  /* Half a frame from a worker that stays looks like a slow worker; the
+   * call waits, and cancelling it must still work and kill the worker. */
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_for (fixture->context, 200);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+
+  ag_task_cancel (AG_TASK (task));
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  ag_test_outcome_clear (&outcome);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
+static const ProtocolCase protocol_cases[] = {
+  /* The worker simply went away: a crash, whatever it wrote first. */
+  { "truncated-exit", 0, AG_ERROR_WORKER_CRASHED, TRUE },
+  { "exit", 0, AG_ERROR_WORKER_CRASHED, TRUE },
+  { "absurd-length", 0, AG_ERROR_PROTOCOL, TRUE },
+  { "zero-length", 0, AG_ERROR_PROTOCOL, TRUE },
+  { "not-a-reply", 0, AG_ERROR_PROTOCOL, TRUE },
+  { "unknown-id", 0, AG_ERROR_PROTOCOL, TRUE },
+  /* The reply was good and the call gets it; the garbage after it costs
+   * the worker its life, not the call. */
+  { "reply-then-garbage", 0, 0, TRUE },
+  /* A failure reply whose error is not "(sisv)" fails the call; the frame
+   * itself was sound, so the stream is still in step. */
+  { "bad-error-payload", 0, AG_ERROR_PROTOCOL, FALSE },
+};
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ProtocolCase cases[G_N_ELEMENTS (protocol_cases)];
+  int status;
+
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/worker-task/runs-in-another-process",
+               test_worker_task_runs_in_another_process);
+  ag_test_add ("/worker-task/warm-worker-serves-the-next-call",
+               test_worker_task_warm_worker_serves_the_next_call);
+  ag_test_add ("/worker-task/values-round-trip",
+               test_worker_task_values_round_trip);
+  ag_test_add ("/worker-task/large-payloads-round-trip",
+               test_worker_task_large_payloads_round_trip);
+  ag_test_add ("/worker-task/result-above-frame-limit-fails",
+               test_worker_task_result_above_frame_limit_fails);
+  g_test_add_func ("/worker-task/arguments-above-frame-limit-fail",
+                   test_worker_task_arguments_above_frame_limit_fail);
+  ag_test_add ("/worker-task/function-without-value-gives-unit",
+               test_worker_task_function_without_value_gives_unit);
+  ag_test_add ("/worker-task/gerror-keeps-domain-code-and-message",
+               test_worker_task_gerror_keeps_domain_code_and_message);
+  ag_test_add ("/worker-task/unknown-module-or-symbol-fails-clearly",
+               test_worker_task_unknown_module_or_symbol_fails_clearly);
+  ag_test_add ("/worker-task/missing-worker-program-fails-the-call",
+               test_worker_task_missing_worker_program_fails_the_call);
+  ag_test_add ("/worker-task/exit-mid-call-fails-with-worker-crashed",
+               test_worker_task_exit_mid_call_fails_with_worker_crashed);
+  ag_test_add ("/worker-task/sigkill-fails-only-its-own-call",
+               test_worker_task_sigkill_fails_only_its_own_call);
+  ag_test_add ("/worker-task/sigkill-recovery-twenty-times-leaks-nothing",
+               test_worker_task_sigkill_recovery_twenty_times_leaks_nothing);
+  ag_test_add ("/worker-task/idle-worker-exits-after-idle-time",
+               test_worker_task_idle_worker_exits_after_idle_time);
+  ag_test_add ("/worker-task/busy-worker-is-not-let-go",
+               test_worker_task_busy_worker_is_not_let_go);
+  ag_test_add ("/worker-task/max-processes-limits-concurrent-workers",
+               test_worker_task_max_processes_limits_concurrent_workers);
+  ag_test_add ("/worker-task/many-queued-calls-all-complete-with-their-own-values",
+               test_worker_task_many_queued_calls_all_complete_in_their_own_values);
+  ag_test_add ("/worker-task/cancel-kills-its-worker",
+               test_worker_task_cancel_kills_its_worker);
+  ag_test_add ("/worker-task/cancel-of-queued-call-spares-the-worker",
+               test_worker_task_cancel_of_queued_call_spares_the_worker);
+  ag_test_add ("/worker-task/disposing-engine-terminates-all-workers",
+               test_worker_task_disposing_engine_terminates_all_workers);
+  ag_test_add ("/worker-task/protocol/truncated-reply-from-live-worker-can-be-cancelled",
+               test_worker_task_truncated_reply_from_live_worker_can_be_cancelled);
+
+  /* GQuarks are not constants: the domains are filled in here. */
+  for (guint i = 0; i < G_N_ELEMENTS (protocol_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/worker-task/protocol/%s",
+                                               protocol_cases[i].mode);
+
+      cases[i] = protocol_cases[i];
+      if (cases[i].code != 0)
+        cases[i].domain = AG_ERROR;
+      g_test_add (path, AgTestFixture, &cases[i], ag_test_fixture_setup,
+                  test_worker_task_protocol_violation, ag_test_fixture_teardown);
+    }
+
+  status = g_test_run ();
+  ag_test_tmpdir_cleanup ();
+
+  return status;
+}

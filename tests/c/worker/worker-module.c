@@ -1,0 +1,126 @@
+/* worker-module.c: functions for the C worker to call in the tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Loaded by asyncgui-worker in a child process. Every function has the
+ * worker's signature and returns a floating reference, as
+ * g_variant_new*() do.
+ */
+
+#include <unistd.h>
+#include <gio/gio.h>
+#include <gmodule.h>
+
+/* Exported for g_module_symbol(); declared first for -Wmissing-prototypes. */
+#define AG_TEST_WORKER_FUNC(name) \
+  G_MODULE_EXPORT GVariant *name (GVariant *args, GCancellable *cancellable, GError **error)
+
+AG_TEST_WORKER_FUNC (ag_test_echo);
+AG_TEST_WORKER_FUNC (ag_test_getpid);
+AG_TEST_WORKER_FUNC (ag_test_fail);
+AG_TEST_WORKER_FUNC (ag_test_sleep);
+AG_TEST_WORKER_FUNC (ag_test_pid_to_file_then_sleep);
+AG_TEST_WORKER_FUNC (ag_test_make_bytes);
+AG_TEST_WORKER_FUNC (ag_test_exit);
+AG_TEST_WORKER_FUNC (ag_test_nothing);
+
+/* The arguments, unchanged: a copy, so that the worker owns one floating
+ * reference as with any other result. */
+GVariant *
+ag_test_echo (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_autoptr(GBytes) data = g_variant_get_data_as_bytes (args);
+
+  return g_variant_new_from_bytes (g_variant_get_type (args), data, TRUE);
+}
+
+/* "i": the worker's process id. */
+GVariant *
+ag_test_getpid (GVariant      *args,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  return g_variant_new_int32 (getpid ());
+}
+
+/* "(sis)" domain, code, message: fails with exactly that error. */
+GVariant *
+ag_test_fail (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  const char *domain, *message;
+  gint32 code;
+
+  g_variant_get (args, "(&si&s)", &domain, &code, &message);
+  g_set_error_literal (error, g_quark_from_string (domain), code, message);
+
+  return NULL;
+}
+
+/* "u" milliseconds: sleeps, then returns the process id "i". */
+GVariant *
+ag_test_sleep (GVariant      *args,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_usleep (g_variant_get_uint32 (args) * G_TIME_SPAN_MILLISECOND);
+
+  return g_variant_new_int32 (getpid ());
+}
+
+/* "(su)" path, milliseconds: writes the process id to the file (atomically,
+ * so a test that sees the file sees the whole pid), then sleeps. Lets a test
+ * kill the worker in the middle of a call. */
+GVariant *
+ag_test_pid_to_file_then_sleep (GVariant      *args,
+                                GCancellable  *cancellable,
+                                GError       **error)
+{
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  const char *path;
+  guint32 msec;
+
+  g_variant_get (args, "(&su)", &path, &msec);
+  if (!g_file_set_contents (path, pid, -1, error))
+    return NULL;
+
+  g_usleep (msec * G_TIME_SPAN_MILLISECOND);
+
+  return g_variant_new_int32 (getpid ());
+}
+
+/* "u" size: that many bytes "ay", byte i being (i * 31 + 7) mod 256. */
+GVariant *
+ag_test_make_bytes (GVariant      *args,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  guint32 size = g_variant_get_uint32 (args);
+  guint8 *data = g_malloc (size);
+
+  for (guint32 i = 0; i < size; i++)
+    data[i] = (guint8) (i * 31 + 7);
+
+  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, data, size, TRUE, g_free, data);
+}
+
+/* "i" status: the worker exits in the middle of the call. */
+GVariant *
+ag_test_exit (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  _exit (g_variant_get_int32 (args));
+}
+
+/* Neither a value nor an error. */
+GVariant *
+ag_test_nothing (GVariant      *args,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  return NULL;
+}
