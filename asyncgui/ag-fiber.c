@@ -283,7 +283,8 @@ initial_frame (AgFiber *fiber)
 
 # elif defined(__aarch64__)
 /* Saved frame, 176 bytes from the stack pointer up: x19..x30 (x29 is the
- * frame pointer, x30 the return address), then d8..d15. */
+ * frame pointer, x30 the return address), d8..d15, then the floating-point
+ * control register, so that a rounding mode set in a fiber stays there. */
 __asm__ (
   ".text\n"
   ".globl _ag_fiber_swap\n"
@@ -301,6 +302,8 @@ __asm__ (
   "  stp d10, d11, [sp, #112]\n"
   "  stp d12, d13, [sp, #128]\n"
   "  stp d14, d15, [sp, #144]\n"
+  "  mrs x2, fpcr\n"
+  "  str x2, [sp, #160]\n"
   "  mov x2, sp\n"
   "  str x2, [x0]\n"
   "  mov sp, x1\n"
@@ -314,6 +317,8 @@ __asm__ (
   "  ldp d10, d11, [sp, #112]\n"
   "  ldp d12, d13, [sp, #128]\n"
   "  ldp d14, d15, [sp, #144]\n"
+  "  ldr x2, [sp, #160]\n"
+  "  msr fpcr, x2\n"
   "  add sp, sp, #176\n"
   "  ret\n"
   ".size _ag_fiber_swap, .-_ag_fiber_swap\n"

@@ -135,6 +135,27 @@ set_state (AgJob      *self,
 
 static void engine_gone (gpointer data, GObject *where_the_engine_was);
 
+/* Someone waiting with ag_job_wait_async(), and what stops the wait. */
+typedef struct
+{
+  GTask   *task;
+  GSource *cancel_source;
+} Waiter;
+
+static void
+waiter_free (gpointer data)
+{
+  Waiter *waiter = data;
+
+  if (waiter->cancel_source != NULL)
+    {
+      g_source_destroy (waiter->cancel_source);
+      g_source_unref (waiter->cancel_source);
+    }
+  g_object_unref (waiter->task);
+  g_free (waiter);
+}
+
 static void
 free_value (gpointer data)
 {
@@ -150,6 +171,18 @@ copy_value (const GValue *value)
   g_value_copy (value, copy);
 
   return copy;
+}
+
+static void
+return_to_waiter (AgJob  *self,
+                  Waiter *waiter)
+{
+  if (self->error != NULL)
+    g_task_return_error (waiter->task, g_error_copy (self->error));
+  else if (G_IS_VALUE (&self->value))
+    g_task_return_pointer (waiter->task, copy_value (&self->value), free_value);
+  else
+    g_task_return_pointer (waiter->task, NULL, NULL);
 }
 
 static void
@@ -186,24 +219,18 @@ finish (AgJob      *self,
       self->engine = NULL;
     }
 
+  /* The whole outcome is in place before anyone hears of it: a waiter on
+   * another thread, or a notify handler, reads it at once. */
+  self->state = state;
   g_atomic_int_set (&self->finished, TRUE);
   _ag_wait_wake_all ();
 
   if (self->error != NULL)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
-  set_state (self, state);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   for (guint i = 0; waiters != NULL && i < waiters->len; i++)
-    {
-      GTask *waiter = g_ptr_array_index (waiters, i);
-
-      if (self->error != NULL)
-        g_task_return_error (waiter, g_error_copy (self->error));
-      else if (G_IS_VALUE (&self->value))
-        g_task_return_pointer (waiter, copy_value (&self->value), free_value);
-      else
-        g_task_return_pointer (waiter, NULL, NULL);
-    }
+    return_to_waiter (self, g_ptr_array_index (waiters, i));
 
   g_object_unref (self);
 }
@@ -1003,6 +1030,30 @@ ag_job_cancel (AgJob *self)
 
 /* Waiting for a job */
 
+/* The waiter's cancellable fired, on the waiter's context: it stops
+ * waiting; the job goes on. */
+static gboolean
+wait_cancelled (GCancellable *cancellable,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  AgJob *self = g_task_get_source_object (task);
+
+  for (guint i = 0; self->waiters != NULL && i < self->waiters->len; i++)
+    {
+      Waiter *waiter = g_ptr_array_index (self->waiters, i);
+
+      if (waiter->task == task)
+        {
+          g_task_return_error_if_cancelled (task);
+          g_ptr_array_remove_index (self->waiters, i);
+          break;
+        }
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * ag_job_wait_async:
  * @self: a job
@@ -1021,29 +1072,31 @@ ag_job_wait_async (AgJob               *self,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  g_autoptr(GTask) waiter = NULL;
+  Waiter *waiter;
 
   g_return_if_fail (AG_IS_JOB (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  waiter = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (waiter, ag_job_wait_async);
-  g_task_set_return_on_cancel (waiter, TRUE);
+  waiter = g_new0 (Waiter, 1);
+  waiter->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (waiter->task, ag_job_wait_async);
 
   if (is_final (self->state))
     {
-      if (self->error != NULL)
-        g_task_return_error (waiter, g_error_copy (self->error));
-      else if (G_IS_VALUE (&self->value))
-        g_task_return_pointer (waiter, copy_value (&self->value), free_value);
-      else
-        g_task_return_pointer (waiter, NULL, NULL);
+      return_to_waiter (self, waiter);
+      waiter_free (waiter);
       return;
     }
 
+  if (cancellable != NULL)
+    {
+      waiter->cancel_source = g_cancellable_source_new (cancellable);
+      g_task_attach_source (waiter->task, waiter->cancel_source, G_SOURCE_FUNC (wait_cancelled));
+    }
+
   if (self->waiters == NULL)
-    self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (self->waiters, g_steal_pointer (&waiter));
+    self->waiters = g_ptr_array_new_with_free_func (waiter_free);
+  g_ptr_array_add (self->waiters, waiter);
 }
 
 /**

@@ -811,9 +811,12 @@ ag_multi_task_class_init (AgMultiTaskClass *klass)
                   G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
+/* Made empty, ready for ag_multi_task_add(), however it is constructed
+ * (g_object_new() from a binding too); the mapping constructors drop it. */
 static void
 ag_multi_task_init (AgMultiTask *self)
 {
+  self->children = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /**
@@ -828,11 +831,7 @@ ag_multi_task_init (AgMultiTask *self)
 AgMultiTask *
 ag_multi_task_new (void)
 {
-  AgMultiTask *self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
-
-  self->children = g_ptr_array_new_with_free_func (g_object_unref);
-
-  return self;
+  return g_object_new (AG_TYPE_MULTI_TASK, NULL);
 }
 
 /**
@@ -863,6 +862,7 @@ ag_multi_task_new_map (GPtrArray      *inputs,
   g_return_val_if_fail (func != NULL, NULL);
 
   self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
+  g_clear_pointer (&self->children, g_ptr_array_unref);
   self->inputs = g_ptr_array_ref (inputs);
   self->map_func = func;
   self->map_data = user_data;
@@ -899,6 +899,7 @@ ag_multi_task_new_map_model (GListModel     *inputs,
   g_return_val_if_fail (func != NULL, NULL);
 
   self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
+  g_clear_pointer (&self->children, g_ptr_array_unref);
   self->model = g_object_ref (inputs);
   self->map_func = func;
   self->map_data = user_data;
@@ -935,6 +936,7 @@ ag_multi_task_new_map_range (guint           n_items,
   g_return_val_if_fail (func != NULL, NULL);
 
   self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
+  g_clear_pointer (&self->children, g_ptr_array_unref);
   self->n_range = n_items;
   self->range_func = func;
   self->map_data = user_data;

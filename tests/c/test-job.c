@@ -1,0 +1,2567 @@
+/* test-job.c: AgJob's behaviour, C jobs on fibers and driven jobs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include "test-util.h"
+
+#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
+
+/* AddressSanitizer keeps freed memory in quarantine and maps its own
+ * regions as it goes: memory and mapping counts say nothing under it. */
+#if defined(__SANITIZE_ADDRESS__)
+# define UNDER_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define UNDER_ASAN 1
+# endif
+#endif
+#ifndef UNDER_ASAN
+# define UNDER_ASAN 0
+#endif
+
+/* Shared helpers */
+
+/* ag_multi_task_add() takes a reference of its own: give up ours. */
+static void
+multi_add_take (AgMultiTask *multi,
+                AgTask      *child)
+{
+  ag_multi_task_add (multi, child);
+  g_object_unref (child);
+}
+
+static void
+value_free (GValue *value)
+{
+  ag_test_value_free (value);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GValue, value_free)
+
+/* A thread task that sleeps @msec and then returns a copy of a value. */
+typedef struct
+{
+  guint  msec;
+  GValue value;
+} ValueAfter;
+
+static void
+value_after_free (gpointer data)
+{
+  ValueAfter *va = data;
+
+  g_value_unset (&va->value);
+  g_free (va);
+}
+
+static void
+value_after (AgTask       *task,
+             gpointer      user_data,
+             GCancellable *cancellable)
+{
+  ValueAfter *va = user_data;
+
+  if (va->msec > 0)
+    g_usleep (va->msec * G_TIME_SPAN_MILLISECOND);
+  ag_task_return_value (task, &va->value);
+}
+
+/* Takes @value's contents. */
+static AgTask *
+task_new_value_after (guint   msec,
+                      GValue *value)
+{
+  ValueAfter *va = g_new0 (ValueAfter, 1);
+
+  va->msec = msec;
+  va->value = *value;
+  memset (value, 0, sizeof *value);
+
+  return ag_task_new (value_after, va, value_after_free);
+}
+
+/* A thread task that records that it ran, then returns 1. */
+static void
+mark_ran (AgTask       *task,
+          gpointer      user_data,
+          GCancellable *cancellable)
+{
+  int *ran = user_data;
+
+  g_atomic_int_set (ran, 1);
+  ag_task_return_int (task, 1);
+}
+
+static void
+run_until_finished (AgTestFixture *fixture,
+                    AgJob         *job)
+{
+  ag_test_run_until (fixture->context, ag_job_is_finished (job), AG_TEST_SAFETY_MS);
+}
+
+static int
+job_value_int (AgJob *job)
+{
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  return ag_test_value_get_int (ag_job_get_value (job));
+}
+
+/* Records every notify::state: the state and whether it came on the main
+ * thread. */
+typedef struct
+{
+  GArray   *states;        /* AgJobState */
+  gboolean  off_thread;
+} StateLog;
+
+static void
+on_state_notify (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  StateLog *log = user_data;
+  AgJobState state = ag_job_get_state (AG_JOB (object));
+
+  if (g_thread_self () != ag_test_main_thread ())
+    log->off_thread = TRUE;
+  g_array_append_val (log->states, state);
+}
+
+static void
+state_log_watch (StateLog *log,
+                 AgJob    *job)
+{
+  log->states = g_array_new (FALSE, FALSE, sizeof (AgJobState));
+  log->off_thread = FALSE;
+  g_signal_connect (job, "notify::state", G_CALLBACK (on_state_notify), log);
+}
+
+static void
+state_log_assert (StateLog         *log,
+                  const AgJobState *expected,
+                  guint             n_expected)
+{
+  g_assert_false (log->off_thread);
+  g_assert_cmpuint (log->states->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpint (g_array_index (log->states, AgJobState, i), ==, expected[i]);
+}
+
+static void
+state_log_clear (StateLog *log)
+{
+  g_clear_pointer (&log->states, g_array_unref);
+}
+
+/* Spawning */
+
+typedef struct
+{
+  guint     step;           /* how far the body got */
+  int       value;
+  GError   *error;
+  AgJob    *current_inside;
+  int       main_depth_first_run;
+  int       main_depth_after_await;
+  GThread  *thread_after_await;
+} Steps;
+
+static void
+steps_clear (Steps *steps)
+{
+  g_clear_error (&steps->error);
+}
+
+static void
+await_once_body (AgJob    *job,
+                 gpointer  user_data)
+{
+  Steps *steps = user_data;
+
+  steps->step = 1;
+  steps->current_inside = ag_job_get_current ();
+  steps->main_depth_first_run = g_main_depth ();
+  steps->value = ag_job_await_int (ag_test_task_new_int_after (300, 42), &steps->error);
+  steps->main_depth_after_await = g_main_depth ();
+  steps->thread_after_await = g_thread_self ();
+  steps->step = 2;
+  if (steps->error == NULL)
+    ag_job_return_int (job, steps->value + 1);
+}
+
+static void
+test_spawn_runs_body_at_once_until_first_await (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  Steps steps = { 0 };
+  g_autoptr(AgJob) job = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_null (ag_job_get_current ());
+  job = ag_engine_spawn (fixture->engine, await_once_body, &steps, NULL);
+
+  /* The body ran up to its await inside the call, and the call came back
+   * long before the 300 ms task: spawning never blocks. */
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 100);
+  g_assert_cmpuint (steps.step, ==, 1);
+  g_assert_true (steps.current_inside == job);
+  g_assert_null (ag_job_get_current ());
+  /* Not inside a main loop of its own: spawning nests no loop. */
+  g_assert_cmpint (steps.main_depth_first_run, ==, 0);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  g_assert_false (ag_job_is_finished (job));
+  g_assert_true (ag_job_get_engine (job) == fixture->engine);
+  g_assert_null (ag_job_get_value (job));
+  g_assert_null (ag_job_get_error (job));
+
+  run_until_finished (fixture, job);
+
+  g_assert_cmpuint (steps.step, ==, 2);
+  g_assert_no_error (steps.error);
+  g_assert_cmpint (steps.value, ==, 42);
+  g_assert_true (steps.thread_after_await == ag_test_main_thread ());
+  /* Resumed from the engine's delivery, one level deep, not from a nested
+   * loop. */
+  g_assert_cmpint (steps.main_depth_after_await, ==, 1);
+  g_assert_cmpint (job_value_int (job), ==, 43);
+  g_assert_null (ag_job_get_engine (job));
+  steps_clear (&steps);
+}
+
+static void
+no_await_body (AgJob    *job,
+               gpointer  user_data)
+{
+  ag_job_return_string (job, user_data);
+}
+
+static int n_destroyed;
+
+static void
+count_destroy (gpointer data)
+{
+  n_destroyed++;
+}
+
+static void
+test_spawn_body_without_await_finishes_inside_spawn (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  AgJob *job;
+
+  n_destroyed = 0;
+  job = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "done at once", count_destroy);
+
+  g_assert_true (ag_job_is_finished (job));
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_true (G_VALUE_HOLDS_STRING (ag_job_get_value (job)));
+  g_assert_cmpstr (g_value_get_string (ag_job_get_value (job)), ==, "done at once");
+
+  /* The data lives as long as the job. */
+  g_assert_cmpint (n_destroyed, ==, 0);
+  g_object_unref (job);
+  g_assert_cmpint (n_destroyed, ==, 1);
+}
+
+static void
+test_spawn_on_disposed_engine_is_critical (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  AgJob *job;
+
+  g_object_run_dispose (G_OBJECT (fixture->engine));
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*disposed*");
+  job = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "never", NULL);
+  g_test_assert_expected_messages ();
+  g_assert_null (job);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*disposed*");
+  job = ag_job_new (fixture->engine);
+  g_test_assert_expected_messages ();
+  g_assert_null (job);
+}
+
+/* Awaiting */
+
+typedef struct
+{
+  int          i;
+  gboolean     b;
+  double       d;
+  char        *s;
+  GObject     *o;
+  GVariant    *v;
+  GValue      *generic;
+  GValue      *sleep_value;
+  gboolean     slept;
+  int          main_task_value;
+  GError      *error;
+  gint64       sleep_ms;
+  GObject     *sent_object;   /* a weak pointer */
+} Typed;
+
+static void
+return_seven_now (AgTask       *task,
+                  gpointer      user_data,
+                  GCancellable *cancellable)
+{
+  ag_task_return_int (task, 7);
+}
+
+static void
+typed_body (AgJob    *job,
+            gpointer  user_data)
+{
+  Typed *t = user_data;
+  GValue value = G_VALUE_INIT;
+  GObject *object;
+  gint64 start;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, -5);
+  t->i = ag_job_await_int (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&value, TRUE);
+  t->b = ag_job_await_boolean (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_DOUBLE);
+  g_value_set_double (&value, 2.75);
+  t->d = ag_job_await_double (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, "a string from a worker");
+  t->s = ag_job_await_string (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  object = g_object_new (G_TYPE_OBJECT, NULL);
+  t->sent_object = object;
+  g_object_add_weak_pointer (object, (gpointer *) &t->sent_object);
+  g_value_init (&value, G_TYPE_OBJECT);
+  g_value_take_object (&value, object);
+  t->o = ag_job_await_object (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_VARIANT);
+  g_value_set_variant (&value, g_variant_new ("(si)", "answer", 42));
+  t->v = ag_job_await_variant (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_UINT64);
+  g_value_set_uint64 (&value, G_GUINT64_CONSTANT (1) << 40);
+  t->generic = ag_job_await (task_new_value_after (10, &value), &t->error);
+  if (t->error) return;
+
+  /* A task without a value: NULL and no error. */
+  t->sleep_value = ag_job_await (ag_task_new_sleep (10), &t->error);
+  if (t->error) return;
+
+  start = g_get_monotonic_time ();
+  t->slept = ag_job_sleep (100, &t->error);
+  t->sleep_ms = (g_get_monotonic_time () - start) / 1000;
+  if (t->error) return;
+
+  t->main_task_value = ag_job_await_int (ag_task_new_main (return_seven_now, NULL, NULL), &t->error);
+}
+
+static void
+test_await_typed_values (AgTestFixture *fixture,
+                         gconstpointer  data)
+{
+  Typed t = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, typed_body, &t, NULL);
+  const char *name;
+  int number;
+
+  run_until_finished (fixture, job);
+
+  g_assert_no_error (t.error);
+  g_assert_cmpint (t.i, ==, -5);
+  g_assert_true (t.b);
+  g_assert_cmpfloat (t.d, ==, 2.75);
+  g_assert_cmpstr (t.s, ==, "a string from a worker");
+  g_assert_nonnull (t.o);
+  g_assert_true (t.o == t.sent_object);
+  g_assert_nonnull (t.v);
+  g_assert_true (g_variant_is_of_type (t.v, G_VARIANT_TYPE ("(si)")));
+  g_variant_get (t.v, "(&si)", &name, &number);
+  g_assert_cmpstr (name, ==, "answer");
+  g_assert_cmpint (number, ==, 42);
+  g_assert_nonnull (t.generic);
+  g_assert_true (G_VALUE_HOLDS_UINT64 (t.generic));
+  g_assert_cmpuint (g_value_get_uint64 (t.generic), ==, G_GUINT64_CONSTANT (1) << 40);
+  g_assert_null (t.sleep_value);
+  g_assert_true (t.slept);
+  g_assert_cmpint (t.sleep_ms, >=, 95);
+  g_assert_cmpint (t.main_task_value, ==, 7);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_null (ag_job_get_value (job));
+
+  /* The object awaited is ours alone now: the tasks let go of it. */
+  g_clear_object (&t.o);
+  g_assert_null (t.sent_object);
+
+  g_free (t.s);
+  g_variant_unref (t.v);
+  g_clear_pointer (&t.generic, value_free);
+}
+
+typedef struct
+{
+  GError *error;
+  int     value;
+  gboolean after;
+} ErrorAtAwait;
+
+static void
+error_at_await_body (AgJob    *job,
+                     gpointer  user_data)
+{
+  ErrorAtAwait *e = user_data;
+
+  e->value = ag_job_await_int (ag_test_task_new_error_after (20, TEST_ERROR, 9, "disk on fire"),
+                               &e->error);
+  e->after = TRUE;
+}
+
+static void
+test_await_error_arrives_at_the_await (AgTestFixture *fixture,
+                                       gconstpointer  data)
+{
+  ErrorAtAwait e = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, error_at_await_body, &e, NULL);
+
+  run_until_finished (fixture, job);
+
+  g_assert_true (e.after);
+  g_assert_error (e.error, TEST_ERROR, 9);
+  g_assert_cmpstr (e.error->message, ==, "disk on fire");
+  g_assert_cmpint (e.value, ==, 0);
+  /* Caught: the job returned normally. */
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_clear_error (&e.error);
+}
+
+static void
+wrong_type_body (AgJob    *job,
+                 gpointer  user_data)
+{
+  GError **error = user_data;
+  GValue value = G_VALUE_INIT;
+  int n;
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, "not a number");
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_await_int*gchararray*not a gint*");
+  n = ag_job_await_int (task_new_value_after (0, &value), error);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (n, ==, 0);
+}
+
+static void
+test_await_value_of_wrong_type_is_critical (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, wrong_type_body, &error, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+}
+
+typedef struct
+{
+  GValue *value;
+  GError *error;
+} AwaitJob;
+
+static void
+inner_returns_string_body (AgJob    *job,
+                           gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  int n = ag_job_await_int (ag_test_task_new_int_after (50, 5), &error);
+
+  g_assert_no_error (error);
+  if (n == 5)
+    ag_job_return_string (job, "inner says five");
+}
+
+static void
+await_job_body (AgJob    *job,
+                gpointer  user_data)
+{
+  AwaitJob *aj = user_data;
+  g_autoptr(AgJob) inner = ag_engine_spawn (ag_job_get_engine (job), inner_returns_string_body,
+                                            NULL, NULL);
+
+  aj->value = ag_job_await_job (inner, &aj->error);
+}
+
+static void
+test_await_job_gives_the_other_jobs_value (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  AwaitJob aj = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_job_body, &aj, NULL);
+
+  run_until_finished (fixture, job);
+
+  g_assert_no_error (aj.error);
+  g_assert_nonnull (aj.value);
+  g_assert_cmpstr (g_value_get_string (aj.value), ==, "inner says five");
+  g_clear_pointer (&aj.value, value_free);
+}
+
+static void
+test_await_outside_job_fails_with_not_in_job (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) other = NULL;
+  AgTask *task;
+  GValue *value;
+  int ran = 0;
+
+  /* Each typed await takes the task and frees it. */
+#define CHECK_NOT_IN_JOB(call)                                              \
+  G_STMT_START {                                                            \
+    task = ag_task_new (mark_ran, &ran, NULL);                              \
+    g_object_add_weak_pointer (G_OBJECT (task), (gpointer *) &task);        \
+    (void) (call);                                                          \
+    g_assert_error (error, AG_ERROR, AG_ERROR_NOT_IN_JOB);                  \
+    g_assert_null (task);                                                   \
+    g_clear_error (&error);                                                 \
+  } G_STMT_END
+
+  CHECK_NOT_IN_JOB (value = ag_job_await (task, &error));
+  g_assert_null (value);
+  CHECK_NOT_IN_JOB (ag_job_await_int (task, &error));
+  CHECK_NOT_IN_JOB (ag_job_await_boolean (task, &error));
+  CHECK_NOT_IN_JOB (ag_job_await_double (task, &error));
+  CHECK_NOT_IN_JOB (ag_job_await_string (task, &error));
+  CHECK_NOT_IN_JOB (ag_job_await_object (task, &error));
+  CHECK_NOT_IN_JOB (ag_job_await_variant (task, &error));
+#undef CHECK_NOT_IN_JOB
+
+  g_assert_false (ag_job_sleep (10, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_NOT_IN_JOB);
+  g_clear_error (&error);
+
+  other = ag_engine_spawn (fixture->engine, inner_returns_string_body, NULL, NULL);
+  value = ag_job_await_job (other, &error);
+  g_assert_null (value);
+  g_assert_error (error, AG_ERROR, AG_ERROR_NOT_IN_JOB);
+  g_clear_error (&error);
+
+  /* Nothing ran, and the other job was left alone. */
+  ag_test_run_for (fixture->context, 20);
+  g_assert_cmpint (g_atomic_int_get (&ran), ==, 0);
+  run_until_finished (fixture, other);
+  g_assert_cmpint (ag_job_get_state (other), ==, AG_JOB_SUCCEEDED);
+}
+
+typedef struct
+{
+  AgTask *task;
+  GError *error;
+} NotInJobThread;
+
+static gpointer
+await_from_thread (gpointer data)
+{
+  NotInJobThread *t = data;
+  GValue *value = ag_job_await (t->task, &t->error);
+
+  t->task = NULL;
+  g_assert_null (value);
+  return NULL;
+}
+
+static void
+test_await_from_other_thread_during_job_fails_with_not_in_job (AgTestFixture *fixture,
+                                                               gconstpointer  data)
+{
+  Steps steps = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_once_body, &steps, NULL);
+  NotInJobThread t = { 0 };
+  GThread *thread;
+  int ran = 0;
+
+  t.task = ag_task_new (mark_ran, &ran, NULL);
+  thread = g_thread_new ("await-from-thread", await_from_thread, &t);
+  g_thread_join (thread);
+  g_assert_error (t.error, AG_ERROR, AG_ERROR_NOT_IN_JOB);
+  g_clear_error (&t.error);
+
+  run_until_finished (fixture, job);
+  g_assert_cmpint (job_value_int (job), ==, 43);
+  g_assert_cmpint (g_atomic_int_get (&ran), ==, 0);
+  steps_clear (&steps);
+}
+
+typedef struct
+{
+  AgTask *already_run;
+  GError *error;
+  GValue *value;
+  int     next;
+} AlreadyRun;
+
+static void
+await_already_run_body (AgJob    *job,
+                        gpointer  user_data)
+{
+  AlreadyRun *ar = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*was already run*");
+  ar->value = ag_job_await (g_object_ref (ar->already_run), &ar->error);
+  g_test_assert_expected_messages ();
+
+  /* The job carries on normally. */
+  ar->next = ag_job_await_int (ag_test_task_new_int_after (10, 3), &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_await_task_already_run_is_critical (AgTestFixture *fixture,
+                                         gconstpointer  data)
+{
+  AgTestOutcome outcome;
+  AlreadyRun ar = { 0 };
+  g_autoptr(AgJob) job = NULL;
+
+  ar.already_run = ag_test_task_new_int_after (0, 1);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, ar.already_run, NULL, ag_test_outcome_callback, &outcome);
+
+  job = ag_engine_spawn (fixture->engine, await_already_run_body, &ar, NULL);
+  run_until_finished (fixture, job);
+  ag_test_run_until (fixture->context, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+
+  g_assert_null (ar.value);
+  g_assert_error (ar.error, AG_ERROR, AG_ERROR_ALREADY_STARTED);
+  g_assert_cmpint (ar.next, ==, 3);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  /* The task's own run was not disturbed. */
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 1);
+
+  g_clear_error (&ar.error);
+  g_object_unref (ar.already_run);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+await_multi_body (AgJob    *job,
+                  gpointer  user_data)
+{
+  GError **error = user_data;
+  AgMultiTask *multi = ag_multi_task_new ();
+  g_autoptr(GValue) value = NULL;
+  GArray *values;
+  int sum = 0;
+
+  for (int i = 1; i <= 10; i++)
+    multi_add_take (multi, ag_test_task_new_int_after (5 * i, i));
+
+  value = ag_job_await (AG_TASK (multi), error);
+  if (value == NULL)
+    return;
+
+  values = g_value_get_boxed (value);
+  for (guint i = 0; i < values->len; i++)
+    sum += g_value_get_int (&g_array_index (values, GValue, i));
+  ag_job_return_int (job, sum);
+}
+
+static void
+test_await_multi_task_gives_all_values (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_multi_body, &error, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_value_int (job), ==, 55);
+}
+
+/* Ending */
+
+typedef enum
+{
+  END_RETURN_INT,
+  END_RETURN_VALUE,
+  END_RETURN_ERROR,
+  END_RETURN_CANCELLED_ERROR,
+  END_NO_RETURN,
+  END_UNCAUGHT_AWAIT_ERROR,
+} EndKind;
+
+static void
+end_body (AgJob    *job,
+          gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  ag_job_sleep (20, &error);
+  g_assert_no_error (error);
+
+  switch ((EndKind) GPOINTER_TO_INT (user_data))
+    {
+    case END_RETURN_INT:
+      ag_job_return_int (job, 99);
+      break;
+    case END_RETURN_VALUE:
+      g_value_init (&value, G_TYPE_STRV);
+      g_value_take_boxed (&value, g_strsplit ("a b c", " ", -1));
+      ag_job_return_value (job, &value);
+      break;
+    case END_RETURN_ERROR:
+      ag_job_return_error (job, g_error_new_literal (TEST_ERROR, 3, "job says no"));
+      break;
+    case END_RETURN_CANCELLED_ERROR:
+      ag_job_return_error (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "gave up"));
+      break;
+    case END_NO_RETURN:
+      break;
+    case END_UNCAUGHT_AWAIT_ERROR:
+      ag_job_await (ag_test_task_new_error_after (10, TEST_ERROR, 4, "uncaught"), &error);
+      if (error != NULL)
+        ag_job_return_error (job, g_steal_pointer (&error));
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static AgJob *
+spawn_end (AgTestFixture *fixture,
+           EndKind        kind,
+           StateLog      *log)
+{
+  AgJob *job = ag_engine_spawn (fixture->engine, end_body, GINT_TO_POINTER (kind), NULL);
+
+  state_log_watch (log, job);
+  run_until_finished (fixture, job);
+
+  return job;
+}
+
+static void
+test_end_return_value_succeeds_with_it (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  StateLog log;
+  static const AgJobState expected[] = { AG_JOB_SUCCEEDED };
+  g_autoptr(AgJob) job = spawn_end (fixture, END_RETURN_INT, &log);
+  g_autoptr(AgJob) strv_job = NULL;
+  const char * const *strv;
+
+  g_assert_cmpint (job_value_int (job), ==, 99);
+  g_assert_null (ag_job_get_error (job));
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+
+  strv_job = spawn_end (fixture, END_RETURN_VALUE, &log);
+  g_assert_cmpint (ag_job_get_state (strv_job), ==, AG_JOB_SUCCEEDED);
+  g_assert_true (G_VALUE_HOLDS (ag_job_get_value (strv_job), G_TYPE_STRV));
+  strv = g_value_get_boxed (ag_job_get_value (strv_job));
+  g_assert_cmpuint (g_strv_length ((char **) strv), ==, 3);
+  g_assert_cmpstr (strv[2], ==, "c");
+  state_log_clear (&log);
+}
+
+static void
+test_end_return_error_fails_with_it (AgTestFixture *fixture,
+                                     gconstpointer  data)
+{
+  StateLog log;
+  static const AgJobState expected[] = { AG_JOB_FAILED };
+  g_autoptr(AgJob) job = spawn_end (fixture, END_RETURN_ERROR, &log);
+  g_autoptr(AgJob) uncaught = NULL;
+
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_FAILED);
+  g_assert_error (ag_job_get_error (job), TEST_ERROR, 3);
+  g_assert_cmpstr (ag_job_get_error (job)->message, ==, "job says no");
+  g_assert_null (ag_job_get_value (job));
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+
+  uncaught = spawn_end (fixture, END_UNCAUGHT_AWAIT_ERROR, &log);
+  g_assert_cmpint (ag_job_get_state (uncaught), ==, AG_JOB_FAILED);
+  g_assert_error (ag_job_get_error (uncaught), TEST_ERROR, 4);
+  state_log_clear (&log);
+}
+
+static void
+test_end_return_cancelled_error_ends_cancelled (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  StateLog log;
+  static const AgJobState expected[] = { AG_JOB_CANCELLED };
+  g_autoptr(AgJob) job = spawn_end (fixture, END_RETURN_CANCELLED_ERROR, &log);
+
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_error (ag_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+}
+
+static void
+test_end_no_return_succeeds_without_value (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  StateLog log;
+  static const AgJobState expected[] = { AG_JOB_SUCCEEDED };
+  g_autoptr(AgJob) job = spawn_end (fixture, END_NO_RETURN, &log);
+
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_null (ag_job_get_value (job));
+  g_assert_null (ag_job_get_error (job));
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+}
+
+/* State */
+
+typedef struct
+{
+  gboolean after;
+  GError  *error;
+} PauseBody;
+
+static void
+pause_state_body (AgJob    *job,
+                  gpointer  user_data)
+{
+  PauseBody *pb = user_data;
+  int n = ag_job_await_int (ag_test_task_new_int_after (200, 8), &pb->error);
+
+  pb->after = TRUE;
+  ag_job_return_int (job, n);
+}
+
+static void
+test_state_transitions_notify_on_main_thread (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  static const AgJobState expected[] = {
+    AG_JOB_PAUSED, AG_JOB_RUNNING, AG_JOB_PAUSED, AG_JOB_RUNNING, AG_JOB_SUCCEEDED
+  };
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+  AgJobState state;
+  StateLog log;
+
+  state_log_watch (&log, job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+
+  ag_job_pause (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_PAUSED);
+  /* Pausing a paused job does nothing. */
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 30);
+  ag_job_resume (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  ag_job_pause (job);
+  ag_job_resume (job);
+  run_until_finished (fixture, job);
+
+  g_object_get (job, "state", &state, NULL);
+  g_assert_cmpint (state, ==, AG_JOB_SUCCEEDED);
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  g_assert_cmpint (job_value_int (job), ==, 8);
+  g_assert_no_error (pb.error);
+  state_log_clear (&log);
+}
+
+typedef struct
+{
+  guint         n_error_notifies;
+  gboolean      error_readable;
+  gboolean      error_property_set;
+  gboolean      outcome_readable_at_state_notify;
+} ErrorNotify;
+
+static void
+on_error_notify (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  ErrorNotify *en = user_data;
+  g_autoptr(GError) property = NULL;
+
+  en->n_error_notifies++;
+  en->error_readable = g_error_matches (ag_job_get_error (AG_JOB (object)), TEST_ERROR, 3);
+  g_object_get (object, "error", &property, NULL);
+  en->error_property_set = g_error_matches (property, TEST_ERROR, 3);
+}
+
+static void
+on_final_state_notify (GObject    *object,
+                       GParamSpec *pspec,
+                       gpointer    user_data)
+{
+  ErrorNotify *en = user_data;
+
+  en->outcome_readable_at_state_notify =
+    ag_job_get_state (AG_JOB (object)) == AG_JOB_FAILED &&
+    g_error_matches (ag_job_get_error (AG_JOB (object)), TEST_ERROR, 3);
+}
+
+static void
+test_state_error_is_readable_when_notified (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  ErrorNotify en = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, end_body,
+                                          GINT_TO_POINTER (END_RETURN_ERROR), NULL);
+
+  g_signal_connect (job, "notify::error", G_CALLBACK (on_error_notify), &en);
+  g_signal_connect (job, "notify::state", G_CALLBACK (on_final_state_notify), &en);
+  run_until_finished (fixture, job);
+
+  g_assert_true (en.outcome_readable_at_state_notify);
+  g_assert_cmpuint (en.n_error_notifies, ==, 1);
+  /* A handler of notify::error sees the error it was told about. */
+  g_assert_true (en.error_readable);
+  g_assert_true (en.error_property_set);
+}
+
+/* Cancel */
+
+typedef struct
+{
+  gint64   start_us;
+  double   await_ended_ms;
+  GError  *error;
+  int      value;
+  gboolean cleanup_ran;
+  gboolean second_await_done;
+  int      second_value;
+  GError  *second_error;
+  AgTask  *task;            /* a ref to what the job awaited */
+  int      then;            /* what to do after the cancel */
+} CancelBody;
+
+enum
+{
+  THEN_RETURN_NOTHING,
+  THEN_AWAIT_AND_RETURN,
+  THEN_AWAIT_AND_RETURN_NOTHING,
+};
+
+static void
+cancel_body (AgJob    *job,
+             gpointer  user_data)
+{
+  CancelBody *cb = user_data;
+
+  cb->value = ag_job_await_int (g_object_ref (cb->task), &cb->error);
+  cb->await_ended_ms = ag_test_elapsed_ms (cb->start_us);
+  cb->cleanup_ran = TRUE;
+
+  if (!g_error_matches (cb->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      cb->then == THEN_RETURN_NOTHING)
+    return;
+
+  /* Caught: the next await runs normally. */
+  cb->second_value = ag_job_await_int (ag_test_task_new_int_after (50, 11), &cb->second_error);
+  cb->second_await_done = TRUE;
+  if (cb->then == THEN_AWAIT_AND_RETURN)
+    ag_job_return_int (job, cb->second_value);
+}
+
+static void
+cancel_body_clear (CancelBody *cb)
+{
+  g_clear_error (&cb->error);
+  g_clear_error (&cb->second_error);
+  g_clear_object (&cb->task);
+}
+
+static AgJob *
+spawn_and_cancel_at_100ms (AgTestFixture *fixture,
+                           CancelBody    *cb,
+                           double        *cancel_ms)
+{
+  AgJob *job;
+
+  cb->start_us = g_get_monotonic_time ();
+  if (cb->task == NULL)
+    cb->task = ag_test_task_new_int_after (1000, 1);
+  job = ag_engine_spawn (fixture->engine, cancel_body, cb, NULL);
+  ag_test_run_for (fixture->context, 100);
+  g_assert_false (cb->cleanup_ran);
+
+  *cancel_ms = ag_test_elapsed_ms (cb->start_us);
+  ag_job_cancel (job);
+  /* Delivered later, never inside the cancel. */
+  g_assert_false (cb->cleanup_ran);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+
+  return job;
+}
+
+static void
+test_cancel_fails_pending_await_promptly (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  CancelBody cb = { 0 };
+  double cancel_ms;
+  g_autoptr(AgJob) job = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+  StateLog log;
+  static const AgJobState expected[] = { AG_JOB_CANCELLED };
+
+  state_log_watch (&log, job);
+  run_until_finished (fixture, job);
+
+  g_test_message ("cancelled at %.0f ms, await ended at %.0f ms", cancel_ms, cb.await_ended_ms);
+  g_assert_true (cb.cleanup_ran);
+  g_assert_error (cb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpfloat (cb.await_ended_ms - cancel_ms, <, 200);
+  /* Returned without a value after an uncaught cancel: cancelled. */
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_error (ag_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (ag_job_get_value (job));
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  /* What it awaited was cancelled too, and its late result is dropped. */
+  g_assert_cmpint (ag_task_get_state (cb.task), ==, AG_TASK_CANCELLED);
+  ag_test_run_for (fixture->context, 1000);
+  g_assert_cmpint (ag_task_get_state (cb.task), ==, AG_TASK_CANCELLED);
+  g_assert_false (cb.second_await_done);
+
+  state_log_clear (&log);
+  cancel_body_clear (&cb);
+}
+
+static void
+test_cancel_sleep_fails_promptly (AgTestFixture *fixture,
+                                  gconstpointer  data)
+{
+  CancelBody cb = { 0 };
+  double cancel_ms;
+  g_autoptr(AgJob) job = NULL;
+
+  cb.task = ag_task_new_sleep (5000);
+  job = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+  run_until_finished (fixture, job);
+
+  g_assert_error (cb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpfloat (cb.await_ended_ms - cancel_ms, <, 200);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  cancel_body_clear (&cb);
+}
+
+static void
+test_cancel_caught_then_next_await_runs_normally (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  CancelBody cb = { .then = THEN_AWAIT_AND_RETURN };
+  double cancel_ms;
+  g_autoptr(AgJob) job = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+
+  run_until_finished (fixture, job);
+
+  g_assert_error (cb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (cb.second_await_done);
+  g_assert_no_error (cb.second_error);
+  g_assert_cmpint (cb.second_value, ==, 11);
+  g_assert_cmpint (job_value_int (job), ==, 11);
+  cancel_body_clear (&cb);
+}
+
+static void
+test_cancel_caught_then_return_nothing_succeeds (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  CancelBody cb = { .then = THEN_AWAIT_AND_RETURN_NOTHING };
+  double cancel_ms;
+  g_autoptr(AgJob) job = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+
+  run_until_finished (fixture, job);
+
+  /* It caught the cancel and carried on: the cancel is spent. */
+  g_assert_true (cb.second_await_done);
+  g_assert_no_error (cb.second_error);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_null (ag_job_get_value (job));
+  cancel_body_clear (&cb);
+}
+
+typedef struct
+{
+  int      ran;          /* atomic: set if the task's function ever ran */
+  AgTask  *task;
+  GError  *error;
+  double   await_ms;
+  int      next;
+  GError  *next_error;
+} CancelNothingPending;
+
+static void
+cancel_self_then_await_body (AgJob    *job,
+                             gpointer  user_data)
+{
+  CancelNothingPending *c = user_data;
+  gint64 start;
+
+  /* Nothing pending: the next await fails at once. */
+  ag_job_cancel (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+
+  start = g_get_monotonic_time ();
+  ag_job_await (g_object_ref (c->task), &c->error);
+  c->await_ms = ag_test_elapsed_ms (start);
+
+  /* One-shot: the await after that runs. */
+  c->next = ag_job_await_int (ag_test_task_new_int_after (10, 21), &c->next_error);
+  ag_job_return_int (job, c->next);
+}
+
+static void
+test_cancel_with_nothing_pending_fails_next_await_at_once (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  CancelNothingPending c = { 0 };
+  g_autoptr(AgJob) job = NULL;
+
+  c.task = ag_task_new (mark_ran, &c.ran, NULL);
+  job = ag_engine_spawn (fixture->engine, cancel_self_then_await_body, &c, NULL);
+  run_until_finished (fixture, job);
+  ag_test_run_for (fixture->context, 50);
+
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_test_message ("the cancelled await ended after %.1f ms", c.await_ms);
+  g_assert_cmpfloat (c.await_ms, <, 50);
+  /* Its task was never run. */
+  g_assert_cmpint (g_atomic_int_get (&c.ran), ==, 0);
+  g_assert_cmpint (ag_task_get_state (c.task), ==, AG_TASK_PENDING);
+  g_assert_no_error (c.next_error);
+  g_assert_cmpint (job_value_int (job), ==, 21);
+
+  g_clear_error (&c.error);
+  g_clear_object (&c.task);
+}
+
+typedef struct
+{
+  PauseBody pb;
+  gint64    start_us;
+  double    after_ms;
+} PausedCancel;
+
+static void
+paused_cancel_body (AgJob    *job,
+                    gpointer  user_data)
+{
+  PausedCancel *pc = user_data;
+
+  ag_job_await_int (ag_test_task_new_int_after (1000, 1), &pc->pb.error);
+  pc->after_ms = ag_test_elapsed_ms (pc->start_us);
+  pc->pb.after = TRUE;
+}
+
+static void
+test_cancel_paused_job_resumes_it_with_cancelled (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  PausedCancel pc = { .start_us = g_get_monotonic_time () };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, paused_cancel_body, &pc, NULL);
+  static const AgJobState expected[] = { AG_JOB_PAUSED, AG_JOB_RUNNING, AG_JOB_CANCELLED };
+  StateLog log;
+
+  state_log_watch (&log, job);
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 100);
+  ag_job_cancel (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  g_assert_false (pc.pb.after);
+  run_until_finished (fixture, job);
+
+  g_assert_true (pc.pb.after);
+  g_assert_cmpfloat (pc.after_ms, <, 400);
+  g_assert_error (pc.pb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+  g_clear_error (&pc.pb.error);
+}
+
+static void
+test_cancel_paused_job_with_held_result_sees_cancel (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+
+  ag_job_pause (job);
+  /* The 200 ms task finishes while the job is paused: its result is held. */
+  ag_test_run_for (fixture->context, 400);
+  g_assert_false (pb.after);
+  ag_job_cancel (job);
+  g_assert_false (pb.after);
+  run_until_finished (fixture, job);
+
+  /* Whatever the work ended with, a cancelled job sees the cancel. */
+  g_assert_true (pb.after);
+  g_assert_error (pb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* It returned 0 after catching it: succeeded. */
+  g_assert_cmpint (job_value_int (job), ==, 0);
+  g_clear_error (&pb.error);
+}
+
+static void
+test_cancel_finished_job_does_nothing (AgTestFixture *fixture,
+                                       gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, end_body,
+                                          GINT_TO_POINTER (END_RETURN_INT), NULL);
+  g_autoptr(AgJob) failed = ag_engine_spawn (fixture->engine, end_body,
+                                             GINT_TO_POINTER (END_RETURN_ERROR), NULL);
+  StateLog log;
+
+  run_until_finished (fixture, job);
+  run_until_finished (fixture, failed);
+  state_log_watch (&log, job);
+
+  ag_job_cancel (job);
+  ag_job_cancel (failed);
+  ag_test_run_for (fixture->context, 20);
+
+  g_assert_cmpint (job_value_int (job), ==, 99);
+  g_assert_null (ag_job_get_error (job));
+  g_assert_cmpint (ag_job_get_state (failed), ==, AG_JOB_FAILED);
+  g_assert_error (ag_job_get_error (failed), TEST_ERROR, 3);
+  state_log_assert (&log, NULL, 0);
+  state_log_clear (&log);
+}
+
+typedef struct
+{
+  GError *error;
+  AgJob  *inner;
+  gboolean inner_after;
+  GError *inner_error;
+} NestedCancel;
+
+static void
+nested_inner_body (AgJob    *job,
+                   gpointer  user_data)
+{
+  NestedCancel *nc = user_data;
+
+  ag_job_await_int (ag_test_task_new_int_after (2000, 1), &nc->inner_error);
+  nc->inner_after = TRUE;
+}
+
+static void
+nested_outer_body (AgJob    *job,
+                   gpointer  user_data)
+{
+  NestedCancel *nc = user_data;
+  g_autoptr(GValue) value = NULL;
+
+  nc->inner = ag_engine_spawn (ag_job_get_engine (job), nested_inner_body, nc, NULL);
+  value = ag_job_await_job (nc->inner, &nc->error);
+}
+
+static void
+test_nested_cancel_outer_cancels_inner (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  NestedCancel nc = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, nested_outer_body, &nc, NULL);
+  gint64 cancel_us;
+
+  ag_test_run_for (fixture->context, 100);
+  g_assert_nonnull (nc.inner);
+  g_assert_cmpint (ag_job_get_state (nc.inner), ==, AG_JOB_RUNNING);
+
+  cancel_us = g_get_monotonic_time ();
+  ag_job_cancel (job);
+  run_until_finished (fixture, job);
+  ag_test_run_until (fixture->context, ag_job_is_finished (nc.inner), AG_TEST_SAFETY_MS);
+
+  g_test_message ("outer and inner ended %.0f ms after the cancel", ag_test_elapsed_ms (cancel_us));
+  g_assert_cmpfloat (ag_test_elapsed_ms (cancel_us), <, 500);
+  g_assert_error (nc.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_true (nc.inner_after);
+  g_assert_error (nc.inner_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (nc.inner), ==, AG_JOB_CANCELLED);
+
+  g_clear_error (&nc.error);
+  g_clear_error (&nc.inner_error);
+  g_clear_object (&nc.inner);
+}
+
+/* Nesting */
+
+typedef struct
+{
+  AgJob   *outer_current_before;
+  AgJob   *inner_current;
+  AgJob   *outer_current_after_spawn;
+  AgJob   *inner;
+  guint    inner_step;
+  GError  *error;
+  GValue  *value;
+} SpawnInside;
+
+static void
+spawn_inside_inner_body (AgJob    *job,
+                         gpointer  user_data)
+{
+  SpawnInside *si = user_data;
+  g_autoptr(GError) error = NULL;
+  int n;
+
+  si->inner_current = ag_job_get_current ();
+  si->inner_step = 1;
+  n = ag_job_await_int (ag_test_task_new_int_after (50, 6), &error);
+  g_assert_no_error (error);
+  si->inner_step = 2;
+  ag_job_return_int (job, n * 7);
+}
+
+static void
+spawn_inside_outer_body (AgJob    *job,
+                         gpointer  user_data)
+{
+  SpawnInside *si = user_data;
+
+  si->outer_current_before = ag_job_get_current ();
+  si->inner = ag_engine_spawn (ag_job_get_engine (job), spawn_inside_inner_body, si, NULL);
+  /* The inner body ran up to its await inside the spawn. */
+  g_assert_cmpuint (si->inner_step, ==, 1);
+  si->outer_current_after_spawn = ag_job_get_current ();
+  si->value = ag_job_await_job (si->inner, &si->error);
+  if (si->value != NULL)
+    ag_job_return_value (job, si->value);
+}
+
+static void
+test_nested_spawn_inside_job_and_await_it (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  SpawnInside si = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, spawn_inside_outer_body, &si, NULL);
+
+  run_until_finished (fixture, job);
+
+  g_assert_true (si.outer_current_before == job);
+  g_assert_true (si.inner_current == si.inner);
+  g_assert_true (si.outer_current_after_spawn == job);
+  g_assert_no_error (si.error);
+  g_assert_cmpint (ag_test_value_get_int (si.value), ==, 42);
+  g_assert_cmpint (job_value_int (job), ==, 42);
+  g_assert_cmpint (job_value_int (si.inner), ==, 42);
+  g_clear_pointer (&si.value, value_free);
+  g_clear_object (&si.inner);
+}
+
+static void
+failing_inner_body (AgJob    *job,
+                    gpointer  user_data)
+{
+  ag_job_sleep (20, NULL);
+  ag_job_return_error (job, g_error_new_literal (TEST_ERROR, 77, "inner failed"));
+}
+
+static void
+await_failing_job_body (AgJob    *job,
+                        gpointer  user_data)
+{
+  GError **error = user_data;
+  g_autoptr(AgJob) inner = ag_engine_spawn (ag_job_get_engine (job), failing_inner_body, NULL, NULL);
+  GValue *value = ag_job_await_job (inner, error);
+
+  g_assert_null (value);
+}
+
+static void
+test_nested_inner_failure_arrives_at_outer_await (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_failing_job_body, &error, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (error, TEST_ERROR, 77);
+  g_assert_cmpstr (error->message, ==, "inner failed");
+}
+
+/* Pause and resume */
+
+static void
+test_pause_holds_result_until_resume (AgTestFixture *fixture,
+                                      gconstpointer  data)
+{
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+
+  ag_test_run_for (fixture->context, 50);
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 400);
+  /* The 200 ms task is done, but the job does not see it. */
+  g_assert_false (pb.after);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_PAUSED);
+
+  ag_job_resume (job);
+  /* Delivered at the next iteration, not inside the resume. */
+  g_assert_false (pb.after);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  ag_test_run_until (fixture->context, pb.after, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (pb.error);
+  g_assert_cmpint (job_value_int (job), ==, 8);
+}
+
+typedef struct
+{
+  gint64 start_us;
+  double woke_ms;
+  GError *error;
+} SleepBody;
+
+static void
+sleep_300_body (AgJob    *job,
+                gpointer  user_data)
+{
+  SleepBody *sb = user_data;
+
+  ag_job_sleep (300, &sb->error);
+  sb->woke_ms = ag_test_elapsed_ms (sb->start_us);
+}
+
+static void
+test_pause_sleep_keeps_its_remainder (AgTestFixture *fixture,
+                                      gconstpointer  data)
+{
+  SleepBody sb = { .start_us = g_get_monotonic_time () };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, sleep_300_body, &sb, NULL);
+
+  ag_test_run_for (fixture->context, 100);
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 300);
+  g_assert_cmpfloat (sb.woke_ms, ==, 0);
+  ag_job_resume (job);
+  run_until_finished (fixture, job);
+
+  g_test_message ("woke after %.0f ms", sb.woke_ms);
+  g_assert_no_error (sb.error);
+  g_assert_cmpfloat (sb.woke_ms, >=, 550);
+  g_assert_cmpfloat (sb.woke_ms, <=, 900);
+}
+
+typedef struct
+{
+  gboolean paused_itself;
+  gboolean after;
+  int      value;
+  GError  *error;
+} PauseSelf;
+
+static void
+pause_self_then_await_body (AgJob    *job,
+                            gpointer  user_data)
+{
+  PauseSelf *ps = user_data;
+
+  ag_job_pause (job);
+  ps->paused_itself = ag_job_get_state (job) == AG_JOB_PAUSED;
+  ps->value = ag_job_await_int (ag_test_task_new_int_after (20, 4), &ps->error);
+  ps->after = TRUE;
+}
+
+static void
+test_pause_before_await_holds_its_result (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  PauseSelf ps = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_self_then_await_body, &ps, NULL);
+
+  g_assert_true (ps.paused_itself);
+  ag_test_run_for (fixture->context, 200);
+  g_assert_false (ps.after);
+  ag_job_resume (job);
+  run_until_finished (fixture, job);
+
+  g_assert_true (ps.after);
+  g_assert_no_error (ps.error);
+  g_assert_cmpint (ps.value, ==, 4);
+}
+
+static void
+test_pause_resume_not_paused_is_critical (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  static const AgJobState expected[] = { AG_JOB_SUCCEEDED };
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+  StateLog log;
+
+  state_log_watch (&log, job);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_resume*not paused*");
+  ag_job_resume (job);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+
+  run_until_finished (fixture, job);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_resume*not paused*");
+  ag_job_resume (job);
+  g_test_assert_expected_messages ();
+
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+}
+
+static void
+test_pause_finished_job_is_critical (AgTestFixture *fixture,
+                                     gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "x", NULL);
+
+  g_assert_true (ag_job_is_finished (job));
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_pause*assertion*failed*");
+  ag_job_pause (job);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+}
+
+/* Many jobs and stacks */
+
+typedef struct
+{
+  int  index;
+  int *n_done;
+} ManyJob;
+
+static void
+many_body (AgJob    *job,
+           gpointer  user_data)
+{
+  ManyJob *mj = user_data;
+  g_autoptr(GError) error = NULL;
+  int sum = 0;
+
+  for (int k = 0; k < 3; k++)
+    {
+      sum += ag_job_await_int (ag_test_task_new_int_after (0, mj->index * 10 + k), &error);
+      if (error != NULL)
+        {
+          ag_job_return_error (job, g_steal_pointer (&error));
+          return;
+        }
+    }
+  (*mj->n_done)++;
+  ag_job_return_int (job, sum);
+}
+
+static gsize
+count_mappings (void)
+{
+  g_autofree char *maps = NULL;
+  gsize n = 0;
+
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return 0;
+  for (const char *p = maps; *p != '\0'; p++)
+    n += *p == '\n';
+
+  return n;
+}
+
+static double
+rss_mb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  line = strstr (status, "VmRSS:");
+  if (line == NULL)
+    return 0;
+
+  return g_ascii_strtod (line + strlen ("VmRSS:"), NULL) / 1024.0;
+}
+
+static void
+run_many_jobs_at_once (AgTestFixture *fixture,
+                       guint          n)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  ManyJob *data = g_new0 (ManyJob, n);
+  int n_done = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      data[i].index = i;
+      data[i].n_done = &n_done;
+      g_ptr_array_add (jobs, ag_engine_spawn (fixture->engine, many_body, &data[i], NULL));
+    }
+  ag_test_run_until (fixture->context, n_done == (int) n, 60000);
+
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (job_value_int (g_ptr_array_index (jobs, i)), ==, 3 * (i * 10) + 3);
+  g_free (data);
+}
+
+static void
+test_many_thousand_jobs_at_once_finish_with_right_values (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  double rss_before, rss_first, rss_later;
+  gsize maps_first, maps_later;
+
+  rss_before = rss_mb ();
+  run_many_jobs_at_once (fixture, 1000);
+  rss_first = rss_mb ();
+  maps_first = count_mappings ();
+
+  /* Again, several times: the stacks of finished jobs are unmapped or
+   * reused, so neither memory nor mappings pile up. */
+  for (int round = 0; round < 3; round++)
+    run_many_jobs_at_once (fixture, 1000);
+  rss_later = rss_mb ();
+  maps_later = count_mappings ();
+
+  g_test_message ("RSS: %.1f MB before, %.1f MB after one round of 1000 jobs, %.1f MB after four; "
+                  "%zu mappings after one round, %zu after four",
+                  rss_before, rss_first, rss_later, maps_first, maps_later);
+  if (UNDER_ASAN)
+    return;
+  g_assert_cmpfloat (rss_later - rss_first, <, 64);
+  g_assert_cmpuint (maps_later, <=, maps_first + 64);
+}
+
+static void
+one_await_body (AgJob    *job,
+                gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  ag_job_return_int (job, ag_job_await_int (ag_test_task_new_int_after (0, 1), &error));
+}
+
+static void
+test_many_sequential_jobs_reuse_stacks (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  gsize maps_before = 0;
+  double rss_before = 0;
+
+  for (int i = 0; i < 5000; i++)
+    {
+      g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, one_await_body, NULL, NULL);
+
+      run_until_finished (fixture, job);
+      g_assert_cmpint (job_value_int (job), ==, 1);
+      if (i == 99)
+        {
+          maps_before = count_mappings ();
+          rss_before = rss_mb ();
+        }
+    }
+
+  g_test_message ("mappings %zu -> %zu, RSS %.1f -> %.1f MB over 4900 jobs",
+                  maps_before, count_mappings (), rss_before, rss_mb ());
+  if (UNDER_ASAN)
+    return;
+  g_assert_cmpuint (count_mappings (), <=, maps_before + 8);
+  g_assert_cmpfloat (rss_mb () - rss_before, <, 16);
+}
+
+static guint
+recurse (guint depth)
+{
+  volatile char frame[128];
+
+  frame[0] = (char) depth;
+  frame[127] = (char) depth;
+  if (depth == 0)
+    return frame[0] + frame[127];
+
+  return recurse (depth - 1) + (guchar) frame[0] % 2;
+}
+
+typedef struct
+{
+  guint depth;
+  guint result;
+  GError *error;
+} Deep;
+
+static void
+deep_body (AgJob    *job,
+           gpointer  user_data)
+{
+  Deep *d = user_data;
+
+  ag_job_sleep (1, &d->error);
+  d->result = recurse (d->depth);
+  ag_job_sleep (1, &d->error);
+  d->result += recurse (d->depth);
+}
+
+static void
+test_stack_deep_recursion_fits_default_size (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  /* About 100 KiB of frames (more under sanitizers), well within 256 KiB. */
+  Deep d = { .depth = 600 };
+  g_autoptr(AgJob) job = NULL;
+  guint expected = 2 * recurse (600);
+
+  g_assert_cmpuint (ag_engine_get_job_stack_size (fixture->engine), ==, 256 * 1024);
+  job = ag_engine_spawn (fixture->engine, deep_body, &d, NULL);
+  run_until_finished (fixture, job);
+
+  g_assert_no_error (d.error);
+  g_assert_cmpuint (d.result, ==, expected);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+}
+
+static void
+test_stack_bigger_size_allows_deeper_recursion (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  /* About 3 MiB of frames in an 8 MiB stack. */
+  Deep d = { .depth = 18000 };
+  g_autoptr(AgJob) job = NULL;
+  guint expected = 2 * recurse (18000);
+
+  ag_engine_set_job_stack_size (fixture->engine, 8 * 1024 * 1024);
+  job = ag_engine_spawn (fixture->engine, deep_body, &d, NULL);
+  run_until_finished (fixture, job);
+
+  g_assert_no_error (d.error);
+  g_assert_cmpuint (d.result, ==, expected);
+}
+
+static void
+test_stack_size_bounds (AgTestFixture *fixture,
+                        gconstpointer  data)
+{
+  AgEngine *engine = fixture->engine;
+  guint size;
+
+  ag_engine_set_job_stack_size (engine, 16 * 1024);
+  g_assert_cmpuint (ag_engine_get_job_stack_size (engine), ==, 16 * 1024);
+  ag_engine_set_job_stack_size (engine, 256 * 1024 * 1024);
+  g_assert_cmpuint (ag_engine_get_job_stack_size (engine), ==, 256 * 1024 * 1024);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*assertion*job_stack_size*failed*");
+  ag_engine_set_job_stack_size (engine, 16 * 1024 - 1);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (ag_engine_get_job_stack_size (engine), ==, 256 * 1024 * 1024);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*assertion*job_stack_size*failed*");
+  ag_engine_set_job_stack_size (engine, 256 * 1024 * 1024 + 1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*assertion*job_stack_size*failed*");
+  ag_engine_set_job_stack_size (engine, 0);
+  g_test_assert_expected_messages ();
+
+  g_object_set (engine, "job-stack-size", 64 * 1024, NULL);
+  g_object_get (engine, "job-stack-size", &size, NULL);
+  g_assert_cmpuint (size, ==, 64 * 1024);
+}
+
+static void
+test_stack_smallest_size_runs_awaits (AgTestFixture *fixture,
+                                      gconstpointer  data)
+{
+  Typed t = { 0 };
+  g_autoptr(AgJob) job = NULL;
+
+  /* Awaits, typed values and errors fit the smallest stack (16 KiB, an odd
+   * size rounded up to pages). */
+  ag_engine_set_job_stack_size (fixture->engine, 16 * 1024 + 100);
+  job = ag_engine_spawn (fixture->engine, typed_body, &t, NULL);
+  run_until_finished (fixture, job);
+
+  g_assert_no_error (t.error);
+  g_assert_cmpint (t.main_task_value, ==, 7);
+  g_free (t.s);
+  g_clear_object (&t.o);
+  g_variant_unref (t.v);
+  g_clear_pointer (&t.generic, value_free);
+}
+
+/* Disposing the engine */
+
+typedef struct
+{
+  guint  n_before;
+  guint  n_after;
+  guint  n_destroyed;
+} DisposeCounts;
+
+typedef struct
+{
+  DisposeCounts *counts;
+  int            kind;
+} DisposeJob;
+
+static void
+dispose_job_free (gpointer data)
+{
+  DisposeJob *dj = data;
+
+  dj->counts->n_destroyed++;
+  g_free (dj);
+}
+
+static void
+dispose_body (AgJob    *job,
+              gpointer  user_data)
+{
+  DisposeJob *dj = user_data;
+  GError *error = NULL;
+
+  dj->counts->n_before++;
+  switch (dj->kind)
+    {
+    case 0:
+      ag_job_await_int (ag_test_task_new_int_after (500, 1), &error);
+      break;
+    case 1:
+      ag_job_sleep (500, &error);
+      break;
+    default:
+      {
+        AgMultiTask *multi = ag_multi_task_new ();
+        GValue *value;
+
+        for (int i = 0; i < 4; i++)
+          multi_add_take (multi, ag_test_task_new_int_after (500, i));
+        value = ag_job_await (AG_TASK (multi), &error);
+        g_clear_pointer (&value, value_free);
+      }
+    }
+
+  /* Never reached: no code of the job runs after the engine is gone. */
+  dj->counts->n_after++;
+  g_clear_error (&error);
+}
+
+static void
+count_waiter (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GError **error = user_data;
+  GValue *value = ag_job_wait_finish (AG_JOB (source), result, error);
+
+  g_assert_null (value);
+}
+
+static void
+test_dispose_ends_suspended_jobs_cancelled (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  DisposeCounts counts = { 0 };
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) waiter_error = NULL;
+  AgEngine *engine = g_steal_pointer (&fixture->engine);
+  StateLog log;
+  const guint n = 12;
+
+  for (guint i = 0; i < n; i++)
+    {
+      DisposeJob *dj = g_new0 (DisposeJob, 1);
+
+      dj->counts = &counts;
+      dj->kind = i % 3;
+      g_ptr_array_add (jobs, ag_engine_spawn (engine, dispose_body, dj, dispose_job_free));
+    }
+  g_assert_cmpuint (counts.n_before, ==, n);
+  state_log_watch (&log, g_ptr_array_index (jobs, 0));
+  ag_job_wait_async (g_ptr_array_index (jobs, 0), NULL, count_waiter, &waiter_error);
+  /* One of them paused. */
+  ag_job_pause (g_ptr_array_index (jobs, 3));
+
+  ag_test_run_for (fixture->context, 100);
+  g_object_unref (engine);
+
+  for (guint i = 0; i < n; i++)
+    {
+      AgJob *job = g_ptr_array_index (jobs, i);
+
+      g_assert_true (ag_job_is_finished (job));
+      g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+      g_assert_error (ag_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_null (ag_job_get_engine (job));
+    }
+
+  /* Waiting past the tasks' 500 ms shows nothing late. */
+  ag_test_run_for (fixture->context, 700);
+  g_assert_cmpuint (counts.n_after, ==, 0);
+  g_assert_error (waiter_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  {
+    static const AgJobState expected[] = { AG_JOB_CANCELLED };
+    state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  }
+  state_log_clear (&log);
+
+  /* Cancel, pause and resume of such a job are harmless. */
+  ag_job_cancel (g_ptr_array_index (jobs, 1));
+
+  /* Each job's data is freed with the job. */
+  g_assert_cmpuint (counts.n_destroyed, ==, 0);
+  g_ptr_array_set_size (jobs, 0);
+  g_assert_cmpuint (counts.n_destroyed, ==, n);
+}
+
+static void
+test_dispose_before_first_delivery_of_a_dropped_job (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  DisposeCounts counts = { 0 };
+  AgEngine *engine = g_steal_pointer (&fixture->engine);
+  DisposeJob *dj = g_new0 (DisposeJob, 1);
+
+  /* The spawner keeps no reference: the job keeps itself alive while it
+   * runs and is freed when the engine ends it. */
+  dj->counts = &counts;
+  g_object_unref (ag_engine_spawn (engine, dispose_body, dj, dispose_job_free));
+  g_assert_cmpuint (counts.n_destroyed, ==, 0);
+  g_object_unref (engine);
+  ag_test_run_for (fixture->context, 600);
+  g_assert_cmpuint (counts.n_after, ==, 0);
+  g_assert_cmpuint (counts.n_destroyed, ==, 1);
+}
+
+/* Waiting for a job */
+
+typedef struct
+{
+  AgJob     *job;
+  gboolean   done;          /* atomic */
+  gboolean   finished;
+  AgJobState state;
+  int        value;
+  GError    *error;
+} ThreadWait;
+
+static gpointer
+wait_in_thread (gpointer data)
+{
+  ThreadWait *tw = data;
+  const GValue *value;
+
+  tw->finished = ag_job_wait (tw->job, 5 * G_USEC_PER_SEC, &tw->error);
+  if (tw->finished)
+    {
+      /* Once the wait says it finished, the outcome is there to read. */
+      tw->state = ag_job_get_state (tw->job);
+      value = ag_job_get_value (tw->job);
+      tw->value = value != NULL ? g_value_get_int (value) : -1;
+    }
+  g_atomic_int_set (&tw->done, TRUE);
+
+  return NULL;
+}
+
+static void
+test_wait_from_another_thread (AgTestFixture *fixture,
+                               gconstpointer  data)
+{
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+  ThreadWait tw = { .job = job };
+  GThread *thread = g_thread_new ("job-waiter", wait_in_thread, &tw);
+
+  ag_test_run_until (fixture->context, g_atomic_int_get (&tw.done), AG_TEST_SAFETY_MS);
+  g_thread_join (thread);
+
+  g_assert_no_error (tw.error);
+  g_assert_true (tw.finished);
+  g_assert_cmpint (tw.state, ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (tw.value, ==, 8);
+}
+
+static void
+slow_error_notify (GObject    *object,
+                   GParamSpec *pspec,
+                   gpointer    user_data)
+{
+  /* A handler that takes a moment, e.g. showing the error to the user. */
+  g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+}
+
+static gpointer
+wait_in_thread_for_failure (gpointer data)
+{
+  ThreadWait *tw = data;
+
+  tw->finished = ag_job_wait (tw->job, 5 * G_USEC_PER_SEC, &tw->error);
+  if (tw->finished)
+    tw->state = ag_job_get_state (tw->job);
+  g_atomic_int_set (&tw->done, TRUE);
+
+  return NULL;
+}
+
+static void
+test_wait_from_another_thread_sees_failure (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, end_body,
+                                          GINT_TO_POINTER (END_RETURN_ERROR), NULL);
+  ThreadWait tw = { .job = job };
+  GThread *thread;
+
+  g_signal_connect (job, "notify::error", G_CALLBACK (slow_error_notify), NULL);
+  thread = g_thread_new ("job-waiter", wait_in_thread_for_failure, &tw);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&tw.done), AG_TEST_SAFETY_MS);
+  g_thread_join (thread);
+
+  g_assert_no_error (tw.error);
+  g_assert_true (tw.finished);
+  /* The thread that was told the job finished sees how it ended. */
+  g_assert_cmpint (tw.state, ==, AG_JOB_FAILED);
+}
+
+static void
+test_wait_on_main_thread_iterates_the_context (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) slow = NULL;
+  CancelBody cb = { 0 };
+  double cancel_ms;
+
+  g_assert_true (ag_job_wait (job, 5 * G_USEC_PER_SEC, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (job_value_int (job), ==, 8);
+  /* Finished: at once. */
+  g_assert_true (ag_job_wait (job, 0, &error));
+
+  slow = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+  g_assert_true (ag_job_wait (slow, 5 * G_USEC_PER_SEC, &error));
+  g_assert_cmpint (ag_job_get_state (slow), ==, AG_JOB_CANCELLED);
+  cancel_body_clear (&cb);
+}
+
+static void
+test_wait_times_out (AgTestFixture *fixture,
+                     gconstpointer  data)
+{
+  SleepBody sb = { .start_us = g_get_monotonic_time () };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, sleep_300_body, &sb, NULL);
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_false (ag_job_wait (job, 50 * 1000, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 250);
+  g_assert_false (ag_job_is_finished (job));
+  run_until_finished (fixture, job);
+}
+
+static void
+wait_for_itself_body (AgJob    *job,
+                      gpointer  user_data)
+{
+  GError **error = user_data;
+
+  ag_job_sleep (10, NULL);
+  g_assert_false (ag_job_wait (job, -1, error));
+}
+
+static void
+test_wait_for_itself_would_deadlock (AgTestFixture *fixture,
+                                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, wait_for_itself_body, &error, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+}
+
+typedef struct
+{
+  guint   n_calls;
+  int     value;
+  GError *error;
+} Waiter;
+
+static void
+on_waited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Waiter *w = user_data;
+  g_autoptr(GValue) value = ag_job_wait_finish (AG_JOB (source), result, &w->error);
+
+  g_assert_true (g_thread_self () == ag_test_main_thread ());
+  w->n_calls++;
+  w->value = value != NULL ? g_value_get_int (value) : -1;
+}
+
+static void
+test_wait_async_several_waiters (AgTestFixture *fixture,
+                                 gconstpointer  data)
+{
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+  Waiter w[3] = { 0 };
+  Waiter late = { 0 };
+
+  for (guint i = 0; i < 3; i++)
+    ag_job_wait_async (job, NULL, on_waited, &w[i]);
+  /* Not inside the call. */
+  g_assert_cmpuint (w[0].n_calls, ==, 0);
+
+  run_until_finished (fixture, job);
+  ag_test_run_until (fixture->context, w[2].n_calls == 1, AG_TEST_SAFETY_MS);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpuint (w[i].n_calls, ==, 1);
+      g_assert_no_error (w[i].error);
+      g_assert_cmpint (w[i].value, ==, 8);
+    }
+
+  /* A wait on a finished job gets the outcome too, later. */
+  ag_job_wait_async (job, NULL, on_waited, &late);
+  g_assert_cmpuint (late.n_calls, ==, 0);
+  ag_test_run_until (fixture->context, late.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (late.value, ==, 8);
+
+  ag_test_run_for (fixture->context, 20);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (w[i].n_calls, ==, 1);
+}
+
+static void
+test_wait_async_cancellable_stops_waiting (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  SleepBody sb = { .start_us = g_get_monotonic_time () };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, sleep_300_body, &sb, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Waiter gave_up = { 0 }, stayed = { 0 };
+
+  ag_job_wait_async (job, cancellable, on_waited, &gave_up);
+  ag_job_wait_async (job, NULL, on_waited, &stayed);
+  ag_test_run_for (fixture->context, 20);
+
+  /* "stops waiting (the job goes on)": the wait ends now, not when the
+   * job does. */
+  g_cancellable_cancel (cancellable);
+  ag_test_run_until (fixture->context, gave_up.n_calls == 1 || ag_job_is_finished (job),
+                     AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  g_assert_cmpuint (gave_up.n_calls, ==, 1);
+  g_assert_error (gave_up.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (stayed.n_calls, ==, 0);
+
+  run_until_finished (fixture, job);
+  ag_test_run_until (fixture->context, stayed.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (stayed.error);
+  g_assert_cmpuint (gave_up.n_calls, ==, 1);
+  g_clear_error (&gave_up.error);
+}
+
+/* Driven jobs: what bindings do */
+
+typedef struct
+{
+  guint     n_calls;
+  GValue   *value;
+  GError   *error;
+  gboolean  inside_call;
+} Await;
+
+static void
+on_await_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Await *a = user_data;
+
+  g_assert_true (g_thread_self () == ag_test_main_thread ());
+  a->n_calls++;
+  a->value = ag_job_await_finish (AG_JOB (source), result, &a->error);
+}
+
+/* ag_job_await_async() takes a reference of its own: give up ours. */
+static void
+driven_await (AgJob  *job,
+              AgTask *task,
+              Await  *a)
+{
+  ag_job_await_async (job, task, on_await_done, a);
+  g_object_unref (task);
+}
+
+static void
+await_clear (Await *a)
+{
+  g_clear_pointer (&a->value, value_free);
+  g_clear_error (&a->error);
+  a->n_calls = 0;
+}
+
+static void
+test_driven_await_and_return_value (AgTestFixture *fixture,
+                                    gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  g_auto(GValue) result = G_VALUE_INIT;
+  Waiter w = { 0 };
+  Await a = { 0 };
+  StateLog log;
+  static const AgJobState expected[] = { AG_JOB_SUCCEEDED };
+
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  g_assert_null (ag_job_get_current ());
+  state_log_watch (&log, job);
+  ag_job_wait_async (job, NULL, on_waited, &w);
+
+  driven_await (job, ag_test_task_new_int_after (50, 12), &a);
+  g_assert_cmpuint (a.n_calls, ==, 0);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (a.error);
+  g_assert_cmpint (ag_test_value_get_int (a.value), ==, 12);
+  await_clear (&a);
+
+  /* A task without a value. */
+  driven_await (job, ag_task_new_sleep (10), &a);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (a.error);
+  g_assert_null (a.value);
+  await_clear (&a);
+
+  /* An error. */
+  driven_await (job, ag_test_task_new_error_after (10, TEST_ERROR, 5, "nope"), &a);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (a.error, TEST_ERROR, 5);
+  await_clear (&a);
+
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  g_value_init (&result, G_TYPE_INT);
+  g_value_set_int (&result, 30);
+  ag_job_return_value (job, &result);
+  /* A driven job ends when it is told to. */
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (job_value_int (job), ==, 30);
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  ag_test_run_until (fixture->context, w.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (w.value, ==, 30);
+  state_log_clear (&log);
+}
+
+static void
+test_driven_return_error (AgTestFixture *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(AgJob) failed = ag_job_new (fixture->engine);
+  g_autoptr(AgJob) cancelled = ag_job_new (fixture->engine);
+  g_autoptr(AgJob) nothing = ag_job_new (fixture->engine);
+
+  ag_job_return_error (failed, g_error_new_literal (TEST_ERROR, 1, "raised"));
+  g_assert_cmpint (ag_job_get_state (failed), ==, AG_JOB_FAILED);
+  g_assert_error (ag_job_get_error (failed), TEST_ERROR, 1);
+
+  ag_job_return_error (cancelled, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "stop"));
+  g_assert_cmpint (ag_job_get_state (cancelled), ==, AG_JOB_CANCELLED);
+
+  ag_job_return_value (nothing, NULL);
+  g_assert_cmpint (ag_job_get_state (nothing), ==, AG_JOB_SUCCEEDED);
+  g_assert_null (ag_job_get_value (nothing));
+
+  /* Once only. */
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has already finished*");
+  ag_job_return_error (failed, g_error_new_literal (TEST_ERROR, 2, "again"));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  ag_job_return_value (nothing, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_error (ag_job_get_error (failed), TEST_ERROR, 1);
+}
+
+static void
+test_driven_await_non_pending_task_is_critical (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (0, 1);
+  AgTestOutcome outcome;
+  Await a = { 0 };
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*was already run*");
+  ag_job_await_async (job, task, on_await_done, &a);
+  g_test_assert_expected_messages ();
+  /* Reported to the callback, later. */
+  g_assert_cmpuint (a.n_calls, ==, 0);
+  ag_test_run_until (fixture->context, a.n_calls == 1 && outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (a.error, AG_ERROR, AG_ERROR_ALREADY_STARTED);
+  g_assert_null (a.value);
+  await_clear (&a);
+
+  /* The job can go on. */
+  driven_await (job, ag_test_task_new_int_after (0, 2), &a);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_test_value_get_int (a.value), ==, 2);
+  await_clear (&a);
+  ag_job_return_value (job, NULL);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_driven_second_await_while_pending_is_critical (AgTestFixture *fixture,
+                                                    gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  g_autoptr(AgTask) second = ag_test_task_new_int_after (0, 2);
+  Await first = { 0 }, a = { 0 };
+
+  driven_await (job, ag_test_task_new_int_after (100, 1), &first);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already awaiting*");
+  ag_job_await_async (job, second, on_await_done, &a);
+  g_test_assert_expected_messages ();
+
+  ag_test_run_until (fixture->context, a.n_calls == 1 && first.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (a.error, AG_ERROR, AG_ERROR_FAILED);
+  /* The first await is not disturbed, and the refused task not run. */
+  g_assert_no_error (first.error);
+  g_assert_cmpint (ag_test_value_get_int (first.value), ==, 1);
+  g_assert_cmpint (ag_task_get_state (second), ==, AG_TASK_PENDING);
+
+  ag_job_return_value (job, NULL);
+  await_clear (&a);
+  await_clear (&first);
+}
+
+static void
+test_driven_await_after_finish_is_critical (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  Await a = { 0 };
+
+  ag_job_return_value (job, NULL);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has finished*");
+  driven_await (job, ag_test_task_new_int_after (0, 1), &a);
+  g_test_assert_expected_messages ();
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (a.error, AG_ERROR, AG_ERROR_FAILED);
+  await_clear (&a);
+}
+
+static void
+test_driven_cancel_semantics (AgTestFixture *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  g_autoptr(AgTask) slow = ag_test_task_new_int_after (1000, 1);
+  g_autoptr(AgTask) never = NULL;
+  Await a = { 0 };
+  gint64 cancel_us;
+  int ran = 0;
+
+  ag_job_await_async (job, slow, on_await_done, &a);
+  ag_test_run_for (fixture->context, 50);
+  cancel_us = g_get_monotonic_time ();
+  ag_job_cancel (job);
+  g_assert_cmpuint (a.n_calls, ==, 0);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpfloat (ag_test_elapsed_ms (cancel_us), <, 200);
+  g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (slow), ==, AG_TASK_CANCELLED);
+  await_clear (&a);
+
+  /* Caught: the next await runs normally. */
+  driven_await (job, ag_test_task_new_int_after (10, 2), &a);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (a.error);
+  g_assert_cmpint (ag_test_value_get_int (a.value), ==, 2);
+  await_clear (&a);
+
+  /* Cancelled with nothing pending: the next await fails at once, without
+   * running its task. */
+  ag_job_cancel (job);
+  never = ag_task_new (mark_ran, &ran, NULL);
+  ag_job_await_async (job, never, on_await_done, &a);
+  g_assert_cmpuint (a.n_calls, ==, 0);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  ag_test_run_for (fixture->context, 30);
+  g_assert_cmpint (g_atomic_int_get (&ran), ==, 0);
+  g_assert_cmpint (ag_task_get_state (never), ==, AG_TASK_PENDING);
+  await_clear (&a);
+
+  /* The binding re-raises it: cancelled. */
+  ag_job_return_error (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"));
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  ag_job_cancel (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+}
+
+static void
+test_driven_pause_holds_result (AgTestFixture *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  Await a = { 0 };
+
+  driven_await (job, ag_test_task_new_int_after (20, 3), &a);
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 200);
+  g_assert_cmpuint (a.n_calls, ==, 0);
+  ag_job_resume (job);
+  g_assert_cmpuint (a.n_calls, ==, 0);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_test_value_get_int (a.value), ==, 3);
+  await_clear (&a);
+  ag_job_return_value (job, NULL);
+}
+
+static void
+test_driven_job_awaits_c_job_and_is_awaited (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  g_autoptr(AgJob) driven = ag_job_new (fixture->engine);
+  g_autoptr(AgJob) c_job = ag_engine_spawn (fixture->engine, inner_returns_string_body, NULL, NULL);
+  Await a = { 0 };
+
+  driven_await (driven, ag_task_new_for_job (c_job), &a);
+  ag_test_run_until (fixture->context, a.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (a.error);
+  g_assert_cmpstr (g_value_get_string (a.value), ==, "inner says five");
+  ag_job_return_value (driven, a.value);
+  await_clear (&a);
+  g_assert_cmpstr (g_value_get_string (ag_job_get_value (driven)), ==, "inner says five");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/job/spawn/runs-body-at-once-until-first-await",
+               test_spawn_runs_body_at_once_until_first_await);
+  ag_test_add ("/job/spawn/body-without-await-finishes-inside-spawn",
+               test_spawn_body_without_await_finishes_inside_spawn);
+  ag_test_add ("/job/spawn/on-disposed-engine-is-critical",
+               test_spawn_on_disposed_engine_is_critical);
+
+  ag_test_add ("/job/await/typed-values", test_await_typed_values);
+  ag_test_add ("/job/await/error-arrives-at-the-await", test_await_error_arrives_at_the_await);
+  ag_test_add ("/job/await/value-of-wrong-type-is-critical",
+               test_await_value_of_wrong_type_is_critical);
+  ag_test_add ("/job/await/job-gives-the-other-jobs-value",
+               test_await_job_gives_the_other_jobs_value);
+  ag_test_add ("/job/await/multi-task-gives-all-values", test_await_multi_task_gives_all_values);
+  ag_test_add ("/job/await/outside-job-fails-with-not-in-job-and-frees-task",
+               test_await_outside_job_fails_with_not_in_job);
+  ag_test_add ("/job/await/from-other-thread-during-job-fails-with-not-in-job",
+               test_await_from_other_thread_during_job_fails_with_not_in_job);
+  ag_test_add ("/job/await/task-already-run-is-critical", test_await_task_already_run_is_critical);
+
+  ag_test_add ("/job/end/return-value-succeeds-with-it", test_end_return_value_succeeds_with_it);
+  ag_test_add ("/job/end/return-error-fails-with-it", test_end_return_error_fails_with_it);
+  ag_test_add ("/job/end/return-cancelled-error-ends-cancelled",
+               test_end_return_cancelled_error_ends_cancelled);
+  ag_test_add ("/job/end/no-return-succeeds-without-value",
+               test_end_no_return_succeeds_without_value);
+
+  ag_test_add ("/job/state/transitions-notify-on-main-thread",
+               test_state_transitions_notify_on_main_thread);
+
+  ag_test_add ("/job/state/error-is-readable-when-notified",
+               test_state_error_is_readable_when_notified);
+
+  ag_test_add ("/job/cancel/fails-pending-await-promptly-and-ends-cancelled",
+               test_cancel_fails_pending_await_promptly);
+  ag_test_add ("/job/cancel/sleep-fails-promptly", test_cancel_sleep_fails_promptly);
+  ag_test_add ("/job/cancel/caught-then-next-await-runs-normally",
+               test_cancel_caught_then_next_await_runs_normally);
+  ag_test_add ("/job/cancel/caught-then-return-nothing-succeeds",
+               test_cancel_caught_then_return_nothing_succeeds);
+  ag_test_add ("/job/cancel/with-nothing-pending-fails-next-await-at-once",
+               test_cancel_with_nothing_pending_fails_next_await_at_once);
+  ag_test_add ("/job/cancel/paused-job-resumes-it-with-cancelled",
+               test_cancel_paused_job_resumes_it_with_cancelled);
+  ag_test_add ("/job/cancel/paused-job-with-held-result-sees-cancel",
+               test_cancel_paused_job_with_held_result_sees_cancel);
+  ag_test_add ("/job/cancel/finished-job-does-nothing", test_cancel_finished_job_does_nothing);
+
+  ag_test_add ("/job/pause/holds-result-until-resume", test_pause_holds_result_until_resume);
+  ag_test_add ("/job/pause/sleep-keeps-its-remainder", test_pause_sleep_keeps_its_remainder);
+  ag_test_add ("/job/pause/before-await-holds-its-result", test_pause_before_await_holds_its_result);
+  ag_test_add ("/job/pause/resume-not-paused-is-critical", test_pause_resume_not_paused_is_critical);
+  ag_test_add ("/job/pause/pause-finished-job-is-critical", test_pause_finished_job_is_critical);
+
+  ag_test_add ("/job/nested/cancel-outer-cancels-inner", test_nested_cancel_outer_cancels_inner);
+  ag_test_add ("/job/nested/spawn-inside-job-and-await-it", test_nested_spawn_inside_job_and_await_it);
+  ag_test_add ("/job/nested/inner-failure-arrives-at-outer-await",
+               test_nested_inner_failure_arrives_at_outer_await);
+
+  ag_test_add ("/job/many/thousand-jobs-at-once-finish-with-right-values",
+               test_many_thousand_jobs_at_once_finish_with_right_values);
+  ag_test_add ("/job/many/sequential-jobs-reuse-stacks", test_many_sequential_jobs_reuse_stacks);
+
+  ag_test_add ("/job/stack/deep-recursion-fits-default-size",
+               test_stack_deep_recursion_fits_default_size);
+  ag_test_add ("/job/stack/bigger-size-allows-deeper-recursion",
+               test_stack_bigger_size_allows_deeper_recursion);
+  ag_test_add ("/job/stack/size-bounds", test_stack_size_bounds);
+  ag_test_add ("/job/stack/smallest-size-runs-awaits", test_stack_smallest_size_runs_awaits);
+
+  ag_test_add ("/job/dispose/ends-suspended-jobs-cancelled-running-none-of-their-code",
+               test_dispose_ends_suspended_jobs_cancelled);
+  ag_test_add ("/job/dispose/frees-job-nobody-holds",
+               test_dispose_before_first_delivery_of_a_dropped_job);
+
+  ag_test_add ("/job/wait/from-another-thread", test_wait_from_another_thread);
+  ag_test_add ("/job/wait/from-another-thread-sees-failure",
+               test_wait_from_another_thread_sees_failure);
+  ag_test_add ("/job/wait/on-main-thread-iterates-the-context",
+               test_wait_on_main_thread_iterates_the_context);
+  ag_test_add ("/job/wait/times-out", test_wait_times_out);
+  ag_test_add ("/job/wait/for-itself-would-deadlock", test_wait_for_itself_would_deadlock);
+  ag_test_add ("/job/wait/async-several-waiters", test_wait_async_several_waiters);
+  ag_test_add ("/job/wait/async-cancellable-stops-waiting",
+               test_wait_async_cancellable_stops_waiting);
+
+  ag_test_add ("/job/driven/await-and-return-value", test_driven_await_and_return_value);
+  ag_test_add ("/job/driven/return-error", test_driven_return_error);
+  ag_test_add ("/job/driven/await-non-pending-task-is-critical",
+               test_driven_await_non_pending_task_is_critical);
+  ag_test_add ("/job/driven/second-await-while-pending-is-critical",
+               test_driven_second_await_while_pending_is_critical);
+  ag_test_add ("/job/driven/await-after-finish-is-critical",
+               test_driven_await_after_finish_is_critical);
+  ag_test_add ("/job/driven/cancel-semantics", test_driven_cancel_semantics);
+  ag_test_add ("/job/driven/pause-holds-result", test_driven_pause_holds_result);
+  ag_test_add ("/job/driven/awaits-c-job", test_driven_job_awaits_c_job_and_is_awaited);
+
+  return g_test_run ();
+}
