@@ -129,6 +129,23 @@ run_chain (guint n)
   return measure_pair ("chain", n, 1, bench_chain_asyncgui, "gtask", bench_chain_gtask);
 }
 
+/* The C worker against spawning per call, then the Python worker (whose
+ * own baseline, ProcessPoolExecutor, is a Python workload). */
+static gboolean
+run_process (guint n)
+{
+  BenchResult python = BENCH_RESULT_INIT;
+  gboolean ok;
+
+  ok = measure_pair ("process", n, 1, bench_process_asyncgui, "spawn", bench_process_spawn);
+  if (bench_process_python (n, &python))
+    bench_report ("process", "asyncgui-python", n, &python);
+  else
+    ok = FALSE;
+
+  return ok;
+}
+
 /* How fast a measured quantity grows with n between two sizes: 1 is linear,
  * 2 quadratic; below 1 means a fixed cost still dominates. */
 static double
@@ -244,6 +261,7 @@ static const BenchWorkload workloads[] = {
   { "chain", 20000, run_chain, "N sequential round trips, callback style" },
   { "memory", 1000000, bench_memory, "peak RSS of flood-multi, in child processes" },
   { "cpu", 64, bench_cpu, "N x 10 ms CPU-bound items, default workers" },
+  { "process", 2000, run_process, "N sequential tiny calls to warm C and Python workers" },
   { "growth", 0, run_growth, "flood-multi, flood-tasks, memory at 10k, 100k, 1M" },
 };
 

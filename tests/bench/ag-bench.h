@@ -93,4 +93,13 @@ int            bench_memory_child      (const char   *impl,
 
 gboolean       bench_cpu               (guint         n);
 
+/* bench-process.c */
+
+gboolean       bench_process_asyncgui  (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_process_python    (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_process_spawn     (guint         n,
+                                        BenchResult  *result);
+
 G_END_DECLS
