@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <pthread.h>
 #include <glib/gi18n-lib.h>
+#include <glib-unix.h>
+#include <gio/gunixoutputstream.h>
 
 #include "ag-error.h"
 #include "ag-worker-pool-private.h"
@@ -54,6 +56,7 @@ typedef struct
   Call           *call;
   GSource        *idle_timer;
   guint           generation;   /* of the command it runs */
+  gboolean        writing;      /* a request is still being written */
   guint           pending;      /* asynchronous operations that hold it */
   gboolean        dying;
 } Worker;
@@ -67,6 +70,10 @@ typedef struct
   GCancellable  *cancellable;
   GSource       *timeout;
   GSource       *kill_timer;
+  GOutputStream *stdout_sink;   /* GMemoryOutputStream */
+  GOutputStream *stderr_sink;
+  guint          pending;       /* stdin, stdout, stderr, exit */
+  GError        *error;         /* the first I/O error worth reporting */
   gboolean       timed_out;
   gboolean       dropped;       /* cancelled: nobody wants the outcome */
 } Command;
@@ -171,6 +178,18 @@ unblock_sigpipe (gpointer user_data)
   sigemptyset (&set);
   sigaddset (&set, SIGPIPE);
   pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+}
+
+/* GSubprocess leaves the parent's end of a pipe blocking. A large write
+ * would then block this thread until the child reads, and a child that
+ * writes before it reads (cat, for one) would never be read: deadlock. */
+static GOutputStream *
+nonblocking_stdin (GSubprocess *process)
+{
+  GOutputStream *input = g_subprocess_get_stdin_pipe (process);
+
+  g_unix_set_fd_nonblocking (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (input)), TRUE, NULL);
+  return input;
 }
 
 static GSubprocessLauncher *
@@ -317,6 +336,12 @@ handle_reply (Worker   *worker,
       _ag_worker_task_set_outcome (call->task, worker->pid, NULL);
       ag_task_return_variant (call->task, payload);
     }
+  else if (!g_variant_is_of_type (payload, AG_REPLY_ERROR_TYPE))
+    {
+      worker->call = call;
+      worker_lost (worker, _ag_reply_parse_error (payload, NULL));
+      return;
+    }
   else
     {
       GVariant *extra = NULL;
@@ -355,7 +380,12 @@ read_done (GObject      *source,
 
   if (!worker->dying)
     {
-      if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+      if (bytes != NULL && g_bytes_get_size (bytes) == 0
+          && _ag_frame_reader_get_buffered (worker->reader) > 0)
+        worker_lost (worker, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                                          _("A worker exited in the middle of a message (%" G_GSIZE_FORMAT " bytes of it sent)"),
+                                          _ag_frame_reader_get_buffered (worker->reader)));
+      else if (bytes == NULL || g_bytes_get_size (bytes) == 0)
         worker_lost (worker, error);
       else
         {
@@ -399,11 +429,17 @@ write_done (GObject      *source,
   Worker *worker = user_data;
   GError *error = NULL;
 
+  worker->writing = FALSE;
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error)
       && !worker->dying)
     worker_lost (worker, error);
   else
-    g_clear_error (&error);
+    {
+      g_clear_error (&error);
+      /* The reply may have come before this: the worker is free only now. */
+      if (!worker->dying && worker->call == NULL)
+        dispatch (worker->pool, worker->kind);
+    }
 
   worker_unref_op (worker);
 }
@@ -413,6 +449,7 @@ send_call (Worker *worker,
            Call   *call)
 {
   g_autoptr(GVariant) request = NULL;
+  GError *error = NULL;
 
   if (worker->idle_timer != NULL)
     {
@@ -421,8 +458,15 @@ send_call (Worker *worker,
     }
 
   request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
-  call->frame = _ag_frame_encode (request);
+  call->frame = _ag_frame_encode (request, &error);
+  if (call->frame == NULL)
+    {
+      call_fail (call, 0, error);
+      worker_idle (worker);
+      return;
+    }
   worker->call = call;
+  worker->writing = TRUE;
 
   worker->pending++;
   g_output_stream_write_all_async (worker->input,
@@ -458,7 +502,7 @@ worker_start (AgWorkerPool  *pool,
   worker->kind = kind;
   worker->process = process;
   worker->pid = atoi (g_subprocess_get_identifier (process));
-  worker->input = g_subprocess_get_stdin_pipe (process);
+  worker->input = nonblocking_stdin (process);
   worker->output = g_subprocess_get_stdout_pipe (process);
   worker->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
   worker->cancellable = g_cancellable_new ();
@@ -551,7 +595,8 @@ find_idle (AgWorkerPool *pool,
     {
       Worker *worker = l->data;
 
-      if (worker->kind == kind && worker->call == NULL && !worker->dying && !is_outdated (worker))
+      if (worker->kind == kind && worker->call == NULL && !worker->writing
+          && !worker->dying && !is_outdated (worker))
         return worker;
     }
 
@@ -620,6 +665,9 @@ command_free (Command *command)
   g_free (command->spec);
   g_clear_object (&command->process);
   g_clear_object (&command->cancellable);
+  g_clear_object (&command->stdout_sink);
+  g_clear_object (&command->stderr_sink);
+  g_clear_error (&command->error);
   g_clear_object (&command->task);
   g_free (command);
 
@@ -641,33 +689,36 @@ stderr_tail (GBytes *stderr_bytes)
   return g_strstrip (g_utf8_make_valid (data + size - keep, keep));
 }
 
-static void
-command_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+static GBytes *
+steal_output (GOutputStream *sink)
 {
-  Command *command = user_data;
-  GSubprocess *process = G_SUBPROCESS (source);
+  /* Closed already unless the reading was cut short. */
+  g_output_stream_close (sink, NULL, NULL);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (sink));
+}
+
+/* Everything is in: the output was read to its end (or cut short after a
+ * timeout or a cancel) and the process has exited. */
+static void
+command_done (Command *command)
+{
+  GSubprocess *process = command->process;
   AgCommandOutcome outcome = { NULL, NULL, -1 };
-  g_autoptr(GError) error = NULL;
   g_autofree char *tail = NULL;
   g_autofree char *program = NULL;
 
-  g_subprocess_communicate_finish (process, result, &outcome.stdout_bytes,
-                                   &outcome.stderr_bytes, &error);
-
   if (command->dropped || command->pool->stopping)
     {
-      g_clear_pointer (&outcome.stdout_bytes, g_bytes_unref);
-      g_clear_pointer (&outcome.stderr_bytes, g_bytes_unref);
       command_free (command);
       return;
     }
 
+  outcome.stdout_bytes = steal_output (command->stdout_sink);
+  outcome.stderr_bytes = steal_output (command->stderr_sink);
   program = g_path_get_basename (command->spec->argv[0]);
   tail = stderr_tail (outcome.stderr_bytes);
 
-  if (error == NULL && g_subprocess_get_if_exited (process))
+  if (!command->timed_out && g_subprocess_get_if_exited (process))
     outcome.exit_status = g_subprocess_get_exit_status (process);
 
   _ag_command_task_set_outcome (command->task, &outcome);
@@ -676,8 +727,8 @@ command_done (GObject      *source,
     ag_task_return_new_error (command->task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                               _("“%s” did not finish within %u ms"),
                               program, command->spec->timeout_ms);
-  else if (error != NULL)
-    ag_task_return_error (command->task, g_steal_pointer (&error));
+  else if (command->error != NULL)
+    ag_task_return_error (command->task, g_steal_pointer (&command->error));
   else if (g_subprocess_get_if_signaled (process))
     ag_task_return_new_error (command->task, AG_ERROR, AG_ERROR_COMMAND_FAILED,
                               _("“%s” was killed by signal %d (%s)%s%s"),
@@ -701,6 +752,68 @@ command_done (GObject      *source,
   g_clear_pointer (&outcome.stdout_bytes, g_bytes_unref);
   g_clear_pointer (&outcome.stderr_bytes, g_bytes_unref);
   command_free (command);
+}
+
+static void
+command_step_done (Command *command)
+{
+  if (--command->pending == 0)
+    command_done (command);
+}
+
+static void
+keep_error (Command *command,
+            GError  *error)
+{
+  if (error != NULL && command->error == NULL
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    command->error = g_steal_pointer (&error);
+  g_clear_error (&error);
+}
+
+static void
+command_input_written (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  Command *command = user_data;
+
+  /* A command may exit without reading all its input; like a shell, the
+   * engine does not count that as a failure. Its exit status says what it
+   * thought. */
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_output_stream_close (G_OUTPUT_STREAM (source), NULL, NULL);
+  command_step_done (command);
+}
+
+static void
+command_output_read (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Command *command = user_data;
+  GError *error = NULL;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error);
+  keep_error (command, error);
+  command_step_done (command);
+}
+
+static void
+command_exited (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Command *command = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+
+  /* After a timeout or a cancel the output may never end: a process it
+   * started can hold the pipes open. Stop reading once it has exited. */
+  if (command->timed_out || command->dropped)
+    g_cancellable_cancel (command->cancellable);
+
+  command_step_done (command);
 }
 
 static gboolean
@@ -771,12 +884,34 @@ command_in_io (gpointer user_data)
       g_source_attach (command->timeout, pool->context);
     }
 
-  /* No input is an empty one: the command reads end of file at once
-   * rather than the GUI's own stdin. */
-  if (spec->stdin_bytes == NULL)
-    spec->stdin_bytes = g_bytes_new_static ("", 0);
-  g_subprocess_communicate_async (command->process, spec->stdin_bytes, command->cancellable,
-                                  command_done, command);
+  /* Four things to wait for: the input written (no input is an empty one,
+   * so the command reads end of file rather than the GUI's own stdin),
+   * both outputs read to their end, and the exit. */
+  command->pending = 4;
+  command->stdout_sink = g_memory_output_stream_new_resizable ();
+  command->stderr_sink = g_memory_output_stream_new_resizable ();
+
+  if (spec->stdin_bytes != NULL)
+    g_output_stream_write_all_async (nonblocking_stdin (command->process),
+                                     g_bytes_get_data (spec->stdin_bytes, NULL),
+                                     g_bytes_get_size (spec->stdin_bytes),
+                                     G_PRIORITY_DEFAULT, command->cancellable,
+                                     command_input_written, command);
+  else
+    {
+      g_output_stream_close (g_subprocess_get_stdin_pipe (command->process), NULL, NULL);
+      command->pending--;
+    }
+
+  g_output_stream_splice_async (command->stdout_sink, g_subprocess_get_stdout_pipe (command->process),
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, command->cancellable,
+                                command_output_read, command);
+  g_output_stream_splice_async (command->stderr_sink, g_subprocess_get_stderr_pipe (command->process),
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, command->cancellable,
+                                command_output_read, command);
+  g_subprocess_wait_async (command->process, NULL, command_exited, command);
 
   return G_SOURCE_REMOVE;
 }
@@ -867,6 +1002,7 @@ _ag_worker_pool_new (int max_processes)
 {
   AgWorkerPool *pool = g_new0 (AgWorkerPool, 1);
 
+  _ag_worker_protocol_init ();
   g_mutex_init (&pool->lock);
   pool->max_processes = max_processes;
   pool->idle_ms = 10000;

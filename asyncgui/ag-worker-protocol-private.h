@@ -33,7 +33,9 @@ gboolean       _ag_frame_reader_pop   (AgFrameReader       *reader,
                                        GError             **error);
 gsize          _ag_frame_reader_get_buffered (AgFrameReader *reader);
 
-GBytes        *_ag_frame_encode       (GVariant            *message);
+GBytes        *_ag_frame_encode       (GVariant            *message,
+                                       GError             **error);
+void           _ag_worker_protocol_init (void);
 
 GVariant      *_ag_reply_new_value    (guint64              id,
                                        GVariant            *value);

@@ -107,7 +107,8 @@ _ag_frame_reader_pop (AgFrameReader  *reader,
 }
 
 GBytes *
-_ag_frame_encode (GVariant *message)
+_ag_frame_encode (GVariant  *message,
+                  GError   **error)
 {
   g_autoptr(GVariant) normal = g_variant_get_normal_form (message);
   g_autoptr(GBytes) payload = g_variant_get_data_as_bytes (normal);
@@ -115,7 +116,13 @@ _ag_frame_encode (GVariant *message)
   guint32 length_le = GUINT32_TO_LE ((guint32) size);
   guint8 *frame;
 
-  g_return_val_if_fail (size <= AG_FRAME_MAX_SIZE, NULL);
+  if (size > AG_FRAME_MAX_SIZE)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                   _("A message to or from a worker would be %" G_GSIZE_FORMAT " bytes, more than the %d a worker message may hold"),
+                   size, AG_FRAME_MAX_SIZE);
+      return NULL;
+    }
 
   /* Copied rather than stored in place: g_variant_store() wants the
    * destination aligned, and the payload follows a 4-byte length. */
@@ -147,14 +154,26 @@ _ag_reply_new_error (guint64       id,
   return g_variant_new ("(tbv)", id, FALSE, payload);
 }
 
-/* The error of a failure reply; domains the parent does not know come
- * back as their own quark, so a Gio or GLib error keeps its identity. */
+/* The error domains workers of the bindings report with; known here so
+ * that a reply can name them without making new quarks. */
+void
+_ag_worker_protocol_init (void)
+{
+  g_quark_from_static_string ("asyncgui-python-exception");
+  g_quark_from_static_string ("asyncgui-gjs-error");
+}
+
+/* The error of a failure reply. A domain this process knows (GLib's, Gio's,
+ * the workers' own) comes back as itself; any other becomes AG_ERROR_FAILED
+ * naming it. Quarks are never freed, so making one for every string a
+ * worker sends would let a worker grow this process's memory at will. */
 GError *
 _ag_reply_parse_error (GVariant  *payload,
                        GVariant **extra)
 {
   const char *domain, *message;
   gint32 code;
+  GQuark quark;
 
   if (extra != NULL)
     *extra = NULL;
@@ -174,6 +193,9 @@ _ag_reply_parse_error (GVariant  *payload,
       g_variant_unref (boxed);
     }
 
-  return g_error_new_literal (domain[0] != '\0' ? g_quark_from_string (domain) : AG_ERROR,
-                              code, message);
+  quark = g_quark_try_string (domain);
+  if (quark == 0)
+    return g_error_new (AG_ERROR, AG_ERROR_FAILED, "%s (%s %d)", message, domain, code);
+
+  return g_error_new_literal (quark, code, message);
 }

@@ -98,6 +98,7 @@ serve (GVariant *request)
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GBytes) frame = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) encode_error = NULL;
   const char *target;
   guint64 id;
   WorkerFunc func;
@@ -107,15 +108,24 @@ serve (GVariant *request)
   func = lookup (target, &error);
   if (func != NULL)
     value = func (args, NULL, &error);
+  /* Floating or not, the value is ours now. */
   if (value != NULL)
-    g_variant_ref_sink (value);
+    g_variant_take_ref (value);
 
   if (error != NULL)
     reply = g_variant_ref_sink (_ag_reply_new_error (id, error, NULL));
   else
     reply = g_variant_ref_sink (_ag_reply_new_value (id, value));
 
-  frame = _ag_frame_encode (reply);
+  frame = _ag_frame_encode (reply, &encode_error);
+  if (frame == NULL)
+    {
+      /* Too large to send: say so instead. */
+      g_clear_pointer (&reply, g_variant_unref);
+      reply = g_variant_ref_sink (_ag_reply_new_error (id, encode_error, NULL));
+      frame = _ag_frame_encode (reply, NULL);
+    }
+
   return write_all (STDOUT_FILENO, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 }
 

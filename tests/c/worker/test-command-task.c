@@ -226,7 +226,7 @@ test_command_task_reading_part_of_large_stdin_still_succeeds (AgTestFixture *fix
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
 
   if (g_error_matches (outcome.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
-    ag_test_known_bug ("a command that exits 0 without reading all of its stdin fails with "
+    ag_test_regression ("a command that exits 0 without reading all of its stdin fails with "
                        "G_IO_ERROR_BROKEN_PIPE instead of succeeding");
   else
     {
@@ -386,7 +386,7 @@ test_command_task_timeout_ends_task_though_grandchild_holds_stdout (AgTestFixtur
                   outcome.error != NULL ? outcome.error->message : "(no error)");
   g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   if (elapsed_ms > 3000)
-    ag_test_known_bug ("a timed-out command whose grandchild keeps stdout open ends only when "
+    ag_test_regression ("a timed-out command whose grandchild keeps stdout open ends only when "
                        "the grandchild does (the task waits for end of file)");
 
   ag_test_outcome_clear (&outcome);

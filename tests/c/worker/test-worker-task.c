@@ -207,7 +207,7 @@ test_worker_task_result_above_frame_limit_fails (AgTestFixture *fixture,
     {
       ag_task_cancel (AG_TASK (task));
       ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-      ag_test_known_bug ("a worker result above 64 MiB is never sent and the call waits for "
+      ag_test_regression ("a worker result above 64 MiB is never sent and the call waits for "
                          "ever (asyncgui-worker writes a NULL frame)");
     }
   else
@@ -243,7 +243,7 @@ test_worker_task_arguments_above_frame_limit_fail (void)
 
   g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
   if (!g_test_trap_has_passed ())
-    ag_test_known_bug ("arguments above 64 MiB make _ag_frame_encode() return NULL and "
+    ag_test_regression ("arguments above 64 MiB make _ag_frame_encode() return NULL and "
                        "send_call() use it (critical, then a crash) instead of failing the call");
 }
 
@@ -594,7 +594,7 @@ test_worker_task_many_queued_calls_all_complete_in_their_own_values (AgTestFixtu
     if (outcomes[i].error != NULL)
       {
         g_test_message ("call %u of %u failed: %s", i, N, outcomes[i].error->message);
-        ag_test_known_bug ("a reply can be handled before the write of its request has "
+        ag_test_regression ("a reply can be handled before the write of its request has "
                            "completed; the next request written at once fails with "
                            "G_IO_ERROR_PENDING and the worker is killed");
         goto out;
@@ -818,8 +818,9 @@ test_worker_task_truncated_reply_from_live_worker_can_be_cancelled (AgTestFixtur
 }
 
 static const ProtocolCase protocol_cases[] = {
-  /* The worker simply went away: a crash, whatever it wrote first. */
-  { "truncated-exit", 0, AG_ERROR_WORKER_CRASHED, TRUE },
+  /* Half a message, then gone: what it sent is broken, so the protocol is
+   * what failed. Gone without a word is a crash. */
+  { "truncated-exit", 0, AG_ERROR_PROTOCOL, TRUE },
   { "exit", 0, AG_ERROR_WORKER_CRASHED, TRUE },
   { "absurd-length", 0, AG_ERROR_PROTOCOL, TRUE },
   { "zero-length", 0, AG_ERROR_PROTOCOL, TRUE },
@@ -828,9 +829,9 @@ static const ProtocolCase protocol_cases[] = {
   /* The reply was good and the call gets it; the garbage after it costs
    * the worker its life, not the call. */
   { "reply-then-garbage", 0, 0, TRUE },
-  /* A failure reply whose error is not "(sisv)" fails the call; the frame
-   * itself was sound, so the stream is still in step. */
-  { "bad-error-payload", 0, AG_ERROR_PROTOCOL, FALSE },
+  /* A failure reply whose error is not "(sisv)" fails the call, and a
+   * worker that breaks the protocol is not trusted with another call. */
+  { "bad-error-payload", 0, AG_ERROR_PROTOCOL, TRUE },
 };
 
 int

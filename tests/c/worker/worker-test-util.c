@@ -218,17 +218,10 @@ ag_test_tmpdir_cleanup (void)
 }
 
 void
-ag_test_known_bug (const char *what)
+ag_test_regression (const char *what)
 {
-  g_autofree char *message = g_strconcat ("known bug: ", what, NULL);
-
-  if (g_getenv ("AG_TEST_STRICT") != NULL)
-    {
-      g_test_message ("%s", message);
-      g_test_fail ();
-    }
-  else
-    g_test_incomplete (message);
+  g_test_message ("regression: %s", what);
+  g_test_fail ();
 }
 
 void

@@ -50,11 +50,8 @@ int      ag_test_wait_pid_file        (GMainContext *context,
 char    *ag_test_tmp_path             (const char   *name);
 void     ag_test_tmpdir_cleanup       (void);
 
-/* A check that a known library bug fails: the test is reported as
- * incomplete ("not ok # TODO" in TAP, an expected failure for meson) so
- * that the rest of the program still runs, or as failed when
- * AG_TEST_STRICT is set in the environment. */
-void     ag_test_known_bug            (const char   *what);
+/* Fails the test, naming a bug that was fixed and is back. */
+void     ag_test_regression           (const char   *what);
 
 /* Runs @task on @engine and iterates @context until its callback ran (at
  * most AG_TEST_SAFETY_MS). @outcome is initialized here. */
