@@ -203,10 +203,13 @@ drop_await (AgJob *self)
 }
 
 /* Ends the job: the outcome is already set. Drops the reference the job
- * held on itself while running. */
+ * held on itself while running. @quiet skips property notifications: an
+ * engine can be disposed from a garbage collector (a binding dropping its
+ * last reference), where a language cannot run a notify handler. */
 static void
-finish (AgJob      *self,
-        AgJobState  state)
+finish_full (AgJob      *self,
+             AgJobState  state,
+             gboolean    quiet)
 {
   g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->waiters);
 
@@ -225,18 +228,29 @@ finish (AgJob      *self,
   g_atomic_int_set (&self->finished, TRUE);
   _ag_wait_wake_all ();
 
-  if (self->error != NULL)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  if (!quiet)
+    {
+      if (self->error != NULL)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+    }
 
+  /* GTask calls waiters back from the main loop, never from here. */
   for (guint i = 0; waiters != NULL && i < waiters->len; i++)
     return_to_waiter (self, g_ptr_array_index (waiters, i));
 
   g_object_unref (self);
 }
 
-/* The engine is being disposed: the job ends as cancelled, running none of
- * its code again. Its waiters still hear of it. */
+static void
+finish (AgJob      *self,
+        AgJobState  state)
+{
+  finish_full (self, state, FALSE);
+}
+
+/* The engine is being disposed: the job ends as cancelled, quietly,
+ * running none of its code again. Its waiters still hear of it. */
 static void
 engine_gone (gpointer  data,
              GObject  *where_the_engine_was)
@@ -247,7 +261,7 @@ engine_gone (gpointer  data,
   g_clear_error (&self->error);
   self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                      _("The engine was shut down before the job finished"));
-  finish (self, AG_JOB_CANCELLED);
+  finish_full (self, AG_JOB_CANCELLED, TRUE);
 }
 
 static AgJob *
