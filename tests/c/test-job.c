@@ -1915,10 +1915,10 @@ test_dispose_ends_suspended_jobs_cancelled (AgTestFixture *fixture,
   ag_test_run_for (fixture->context, 700);
   g_assert_cmpuint (counts.n_after, ==, 0);
   g_assert_error (waiter_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  {
-    static const AgJobState expected[] = { AG_JOB_CANCELLED };
-    state_log_assert (&log, expected, G_N_ELEMENTS (expected));
-  }
+  /* Ended quietly: disposal may come from a binding's garbage collector,
+   * where no notify handler can run. The state reads CANCELLED all the
+   * same, and waiters hear of it from the main loop. */
+  state_log_assert (&log, NULL, 0);
   state_log_clear (&log);
 
   /* Cancel, pause and resume of such a job are harmless. */
