@@ -136,7 +136,7 @@ test_worker_task_values_round_trip (AgTestFixture *fixture,
       GVariant *value;
 
       g_assert_no_error (error);
-      task = module_task ("ag_test_echo", g_variant_ref (args));
+      task = module_task ("ag_test_echo", args);
       ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
       value = outcome_variant (&outcome);
 
@@ -169,7 +169,7 @@ test_worker_task_large_payloads_round_trip (AgTestFixture *fixture,
                                                       TRUE, g_free, bytes));
 
   /* Both ways: a large argument and a large result. */
-  echo = module_task ("ag_test_echo", g_variant_ref (args));
+  echo = module_task ("ag_test_echo", args);
   ag_test_run_task (fixture->engine, AG_TASK (echo), &outcome);
   value = outcome_variant (&outcome);
   g_assert_true (g_variant_equal (value, args));
@@ -228,10 +228,12 @@ test_worker_task_arguments_above_frame_limit_fail (void)
     {
       g_autoptr(AgEngine) engine = ag_engine_new_for_context (g_main_context_default ());
       gsize size = 65 * 1024 * 1024;
+      gpointer data = g_malloc0 (size);
+      /* The notify gets user_data, so the buffer goes there too. */
       g_autoptr(AgWorkerTask) task =
         module_task ("ag_test_echo",
-                     g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, g_malloc0 (size), size,
-                                              TRUE, g_free, NULL));
+                     g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, data, size,
+                                              TRUE, g_free, data));
       AgTestOutcome outcome;
 
       ag_test_run_task (engine, AG_TASK (task), &outcome);
