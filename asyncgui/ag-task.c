@@ -133,7 +133,19 @@ typedef struct
 
   AgMultiTask         *parent;              /* weak: the parent holds its children */
   guint                position;
+
+  GPtrArray           *dependencies;        /* AgTask, strong; NULL if none */
+  guint                n_waiting;           /* dependencies not finished at start */
+  GSList              *done_notifies;       /* DoneNotify, told once it is final */
 } AgTaskPrivate;
+
+/* Someone on the engine's thread who wants to know when a task ends,
+ * besides the one who ran it: a task that depends on it. */
+typedef struct
+{
+  void     (*func) (AgTask *task, gpointer data);
+  gpointer   data;   /* strong reference on an AgTask */
+} DoneNotify;
 
 static void ag_task_async_result_iface_init (GAsyncResultIface *iface);
 
@@ -275,6 +287,38 @@ apply_report (AgTask   *self,
 }
 
 static void
+tell_done (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+  GSList *notifies = g_slist_reverse (g_steal_pointer (&priv->done_notifies));
+
+  for (GSList *l = notifies; l != NULL; l = l->next)
+    {
+      DoneNotify *notify = l->data;
+
+      notify->func (self, notify->data);
+      g_object_unref (notify->data);
+      g_free (notify);
+    }
+  g_slist_free (notifies);
+}
+
+/* The engine is going: tasks waiting on this one are abandoned too, and
+ * must not be started. */
+static void
+drop_done_notifies (AgTaskPrivate *priv)
+{
+  for (GSList *l = priv->done_notifies; l != NULL; l = l->next)
+    {
+      DoneNotify *notify = l->data;
+
+      g_object_unref (notify->data);
+      g_free (notify);
+    }
+  g_clear_pointer (&priv->done_notifies, g_slist_free);
+}
+
+static void
 release_callback_data (AgTaskPrivate *priv)
 {
   GDestroyNotify destroy = g_steal_pointer (&priv->callback_data_destroy);
@@ -317,6 +361,7 @@ finish (AgTask      *self,
   if (callback != NULL)
     callback (G_OBJECT (engine), G_ASYNC_RESULT (self), priv->callback_data);
   release_callback_data (priv);
+  tell_done (self);
 
   /* Drops the reference taken by _ag_task_start(). */
   g_object_unref (self);
@@ -346,10 +391,15 @@ complete_deliver (AgNode   *node,
       if (g_atomic_int_get (&priv->cancel_requested))
         finish_cancelled (self);
       else if (priv->returned_error != NULL)
-        finish (self,
-                g_error_matches (priv->returned_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                  ? AG_TASK_CANCELLED : AG_TASK_FAILED,
-                g_steal_pointer (&priv->returned_error));
+        {
+          /* Decided before the error is taken: C leaves the order in
+           * which a call's arguments are evaluated open. */
+          AgTaskState state = g_error_matches (priv->returned_error, G_IO_ERROR,
+                                               G_IO_ERROR_CANCELLED)
+                                ? AG_TASK_CANCELLED : AG_TASK_FAILED;
+
+          finish (self, state, g_steal_pointer (&priv->returned_error));
+        }
       else
         finish (self, AG_TASK_SUCCEEDED, NULL);
     }
@@ -634,6 +684,279 @@ ag_task_real_cancel (AgTask *self)
 {
 }
 
+/* Dependencies */
+
+static AgTask *
+first_failed_dependency (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  for (guint i = 0; priv->dependencies != NULL && i < priv->dependencies->len; i++)
+    {
+      AgTask *dependency = g_ptr_array_index (priv->dependencies, i);
+
+      if (ag_task_get_state (dependency) != AG_TASK_SUCCEEDED)
+        return dependency;
+    }
+
+  return NULL;
+}
+
+/* All dependencies have ended: run the work, or fail with the error of the
+ * first one in list order that did not succeed; the work then never runs. */
+static void
+dependencies_done (AgTask *self)
+{
+  AgTask *failed = first_failed_dependency (self);
+
+  if (failed == NULL)
+    {
+      AG_TASK_GET_KIND_CLASS (self)->start (self);
+      return;
+    }
+
+  if (ag_task_get_error (failed) != NULL)
+    ag_task_return_error (self, g_error_copy (ag_task_get_error (failed)));
+  else
+    ag_task_return_new_error (self, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
+                              _("A task this one depends on was cancelled"));
+}
+
+static void
+dependency_done (AgTask   *dependency,
+                 gpointer  data)
+{
+  AgTask *self = data;
+  AgTaskPrivate *priv = get_priv (self);
+
+  /* Cancelled meanwhile, or the engine went: nothing left to start. */
+  if (priv->state != AG_TASK_RUNNING || _ag_task_is_cancel_requested (self))
+    return;
+
+  if (--priv->n_waiting == 0)
+    dependencies_done (self);
+}
+
+static void
+add_done_notify (AgTask  *task,
+                 void   (*func) (AgTask *task, gpointer data),
+                 AgTask  *data)
+{
+  AgTaskPrivate *priv = get_priv (task);
+  DoneNotify *notify = g_new0 (DoneNotify, 1);
+
+  notify->func = func;
+  notify->data = g_object_ref (data);
+  priv->done_notifies = g_slist_prepend (priv->done_notifies, notify);
+}
+
+/* A dependency not yet run is run here, on the same engine; one running
+ * elsewhere is waited for; one finished counts at once. */
+static void
+start_after_dependencies (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->dependencies == NULL)
+    {
+      AG_TASK_GET_KIND_CLASS (self)->start (self);
+      return;
+    }
+
+  priv->n_waiting = 1;  /* held until every dependency is looked at */
+  for (guint i = 0; i < priv->dependencies->len; i++)
+    {
+      AgTask *dependency = g_ptr_array_index (priv->dependencies, i);
+
+      if (ag_task_is_finished (dependency))
+        continue;
+
+      priv->n_waiting++;
+      add_done_notify (dependency, dependency_done, self);
+      if (ag_task_get_state (dependency) == AG_TASK_PENDING)
+        ag_engine_run_async (priv->engine, dependency, NULL, NULL, NULL);
+    }
+
+  dependency_done (NULL, self);
+}
+
+static gboolean
+depends_on (AgTask *self,
+            AgTask *other)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (self == other)
+    return TRUE;
+
+  for (guint i = 0; priv->dependencies != NULL && i < priv->dependencies->len; i++)
+    if (depends_on (g_ptr_array_index (priv->dependencies, i), other))
+      return TRUE;
+
+  return FALSE;
+}
+
+/**
+ * ag_task_add_dependency:
+ * @self: a task not yet run
+ * @dependency: a task @self needs first
+ *
+ * Makes @self wait for @dependency: when @self is run, it runs @dependency
+ * on the same engine if nobody has run it yet, or waits for it to end, and
+ * starts its own work only once all its dependencies have succeeded. If one
+ * of them fails or is cancelled, @self fails with its error without its
+ * work ever running. The work can read the dependencies' values with
+ * [method@Task.get_dependency_value].
+ *
+ * A task cannot depend on itself, directly or through others, and its
+ * dependencies are fixed once it runs: both are programming errors.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_add_dependency (AgTask *self,
+                        AgTask *dependency)
+{
+  AgTaskPrivate *priv;
+
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (AG_IS_TASK (dependency));
+
+  priv = get_priv (self);
+  if (priv->state != AG_TASK_PENDING)
+    {
+      g_critical ("%s: the task %p was already run; its dependencies are fixed", G_STRFUNC, self);
+      return;
+    }
+
+  if (depends_on (dependency, self))
+    {
+      g_critical ("%s: the task %p would depend on itself; dependencies cannot form a cycle",
+                  G_STRFUNC, self);
+      return;
+    }
+
+  if (priv->dependencies == NULL)
+    priv->dependencies = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (priv->dependencies, g_object_ref (dependency));
+}
+
+/**
+ * ag_task_get_n_dependencies:
+ * @self: a task
+ *
+ * Gets how many tasks @self depends on.
+ *
+ * Returns: the number of dependencies
+ *
+ * Since: 1.0
+ */
+guint
+ag_task_get_n_dependencies (AgTask *self)
+{
+  AgTaskPrivate *priv;
+
+  g_return_val_if_fail (AG_IS_TASK (self), 0);
+
+  priv = get_priv (self);
+  return priv->dependencies != NULL ? priv->dependencies->len : 0;
+}
+
+/**
+ * ag_task_get_dependency_value:
+ * @self: a task whose work is running
+ * @index: the position of a dependency, in the order they were added
+ *
+ * Gets the value a dependency succeeded with. The task's work may call this
+ * from its worker thread: it runs only after every dependency succeeded, and
+ * their values do not change any more.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if the
+ *   dependency succeeded without one
+ *
+ * Since: 1.0
+ */
+const GValue *
+ag_task_get_dependency_value (AgTask *self,
+                              guint   index)
+{
+  AgTaskPrivate *priv;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  priv = get_priv (self);
+  g_return_val_if_fail (priv->dependencies != NULL && index < priv->dependencies->len, NULL);
+
+  return ag_task_get_value (g_ptr_array_index (priv->dependencies, index));
+}
+
+typedef struct
+{
+  AgTaskThenFunc func;
+  gpointer       user_data;
+  GDestroyNotify destroy;
+} Then;
+
+static void
+then_free (gpointer data)
+{
+  Then *then = data;
+
+  if (then->destroy != NULL)
+    then->destroy (then->user_data);
+  g_free (then);
+}
+
+static void
+then_run (AgTask       *task,
+          gpointer      data,
+          GCancellable *cancellable)
+{
+  Then *then = data;
+
+  then->func (task, ag_task_get_dependency_value (task, 0), then->user_data, cancellable);
+}
+
+/**
+ * ag_task_then:
+ * @self: a task
+ * @func: (scope notified) (closure user_data) (destroy destroy): the next
+ *   work, on a worker thread, given @self's value
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the new task is finalized
+ *
+ * Creates the task that follows @self: it depends on @self, and its work
+ * receives @self's value. Run the new task to run both; if @self has already
+ * finished, only the new work runs. If @self fails or is cancelled, the new
+ * task fails with the same error and @func never runs.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_then (AgTask         *self,
+              AgTaskThenFunc  func,
+              gpointer        user_data,
+              GDestroyNotify  destroy)
+{
+  Then *then;
+  AgTask *next;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  then = g_new0 (Then, 1);
+  then->func = func;
+  then->user_data = user_data;
+  then->destroy = destroy;
+
+  next = ag_task_new (then_run, then, then_free);
+  ag_task_add_dependency (next, self);
+
+  return next;
+}
+
 static void
 outer_cancelled (GCancellable *cancellable,
                  gpointer      user_data)
@@ -691,7 +1014,7 @@ _ag_task_start (AgTask              *self,
                                                    self, NULL);
     }
 
-  AG_TASK_GET_KIND_CLASS (self)->start (self);
+  start_after_dependencies (self);
 }
 
 /* The engine is shutting down: end quietly, no callback, no notification. */
@@ -712,6 +1035,7 @@ _ag_task_abandon (AgTask *self)
                                      _("The engine was shut down before the task finished"));
   priv->callback = NULL;
   release_callback_data (priv);
+  drop_done_notifies (priv);
   priv->engine = NULL;
   g_atomic_int_set (&priv->finished, TRUE);
   _ag_wait_wake_all ();
@@ -840,6 +1164,8 @@ ag_task_finalize (GObject *object)
   g_clear_object (&priv->cancellable);
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
   g_clear_pointer (&priv->report, free_report);
+  g_clear_pointer (&priv->dependencies, g_ptr_array_unref);
+  drop_done_notifies (priv);
 
   G_OBJECT_CLASS (ag_task_parent_class)->finalize (object);
 }

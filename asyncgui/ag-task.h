@@ -59,6 +59,25 @@ typedef void (*AgTaskFunc) (AgTask       *task,
                             gpointer      user_data,
                             GCancellable *cancellable);
 
+/**
+ * AgTaskThenFunc:
+ * @task: the task being run
+ * @previous: (nullable): the value of the task it follows, or %NULL if that
+ *   one succeeded without a value
+ * @user_data: the data given with the function
+ * @cancellable: (nullable): the task's cancellable
+ *
+ * The work of a task made with [method@Task.then]: it runs on a worker
+ * thread once the task it follows has succeeded, and ends the task with one
+ * of the `ag_task_return_*()` functions.
+ *
+ * Since: 1.0
+ */
+typedef void (*AgTaskThenFunc) (AgTask       *task,
+                                const GValue *previous,
+                                gpointer      user_data,
+                                GCancellable *cancellable);
+
 #define AG_TYPE_TASK (ag_task_get_type ())
 
 G_DECLARE_DERIVABLE_TYPE (AgTask, ag_task, AG, TASK, GObject)
@@ -131,6 +150,16 @@ void           ag_task_return_new_error (AgTask         *self,
                                          int             code,
                                          const char     *format,
                                          ...) G_GNUC_PRINTF (4, 5);
+
+void           ag_task_add_dependency   (AgTask         *self,
+                                         AgTask         *dependency);
+guint          ag_task_get_n_dependencies (AgTask       *self);
+const GValue  *ag_task_get_dependency_value (AgTask     *self,
+                                         guint           index);
+AgTask        *ag_task_then             (AgTask         *self,
+                                         AgTaskThenFunc  func,
+                                         gpointer        user_data,
+                                         GDestroyNotify  destroy);
 
 void           ag_task_cancel           (AgTask         *self);
 gboolean       ag_task_wait             (AgTask         *self,

@@ -1,0 +1,319 @@
+/* test-dependencies.c: tasks that wait for other tasks, and then-chains
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+static int n_ran;  /* atomic: how many dependent functions ran */
+
+static void
+sum_dependencies (AgTask       *task,
+                  gpointer      user_data,
+                  GCancellable *cancellable)
+{
+  int sum = 0;
+
+  g_atomic_int_inc (&n_ran);
+  for (guint i = 0; i < ag_task_get_n_dependencies (task); i++)
+    sum += g_value_get_int (ag_task_get_dependency_value (task, i));
+  ag_task_return_int (task, sum);
+}
+
+static void
+plus_one (AgTask       *task,
+          const GValue *previous,
+          gpointer      user_data,
+          GCancellable *cancellable)
+{
+  g_atomic_int_inc (&n_ran);
+  ag_task_return_int (task, g_value_get_int (previous) + 1);
+}
+
+static void
+test_dependent_starts_after_dependencies_and_sees_their_values (AgTestFixture *fixture,
+                                                               gconstpointer  data)
+{
+  g_autoptr(AgTask) slow = ag_test_task_new_int_after (150, 20);
+  g_autoptr(AgTask) fast = ag_test_task_new_int_after (20, 22);
+  g_autoptr(AgTask) sum = ag_task_new (sum_dependencies, NULL, NULL);
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_task_add_dependency (sum, slow);
+  ag_task_add_dependency (sum, fast);
+  g_assert_cmpuint (ag_task_get_n_dependencies (sum), ==, 2);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, sum, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 42);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 140);
+  /* The dependencies, never run by anyone else, were run on the same engine. */
+  g_assert_cmpint (ag_task_get_state (slow), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (fast), ==, AG_TASK_SUCCEEDED);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_failing_dependency_fails_dependent_without_running_it (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  g_autoptr(AgTask) good = ag_test_task_new_int_after (10, 1);
+  g_autoptr(AgTask) bad = ag_test_task_new_error_after (30, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                                        "no such input");
+  g_autoptr(AgTask) sum = ag_task_new (sum_dependencies, NULL, NULL);
+  AgTestOutcome outcome;
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_task_add_dependency (sum, good);
+  ag_task_add_dependency (sum, bad);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, sum, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (outcome.error->message, ==, "no such input");
+  g_assert_cmpint (ag_task_get_state (sum), ==, AG_TASK_FAILED);
+  g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_then_chain_passes_each_value_on (AgTestFixture *fixture,
+                                      gconstpointer  data)
+{
+  g_autoptr(AgTask) first = ag_test_task_new_int_after (20, 40);
+  g_autoptr(AgTask) second = ag_task_then (first, plus_one, NULL, NULL);
+  g_autoptr(AgTask) third = ag_task_then (second, plus_one, NULL, NULL);
+  AgTestOutcome outcome;
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, third, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 42);
+  g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 2);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_then_after_failure_never_runs (AgTestFixture *fixture,
+                                    gconstpointer  data)
+{
+  g_autoptr(AgTask) first = ag_test_task_new_error_after (10, G_IO_ERROR, G_IO_ERROR_FAILED,
+                                                          "first failed");
+  g_autoptr(AgTask) second = ag_task_then (first, plus_one, NULL, NULL);
+  g_autoptr(AgTask) third = ag_task_then (second, plus_one, NULL, NULL);
+  AgTestOutcome outcome;
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, third, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_cmpstr (outcome.error->message, ==, "first failed");
+  g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_then_on_finished_task_runs (AgTestFixture *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(AgTask) first = ag_test_task_new_int_after (0, 41);
+  g_autoptr(AgTask) next = NULL;
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, first, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_outcome_clear (&outcome);
+
+  next = ag_task_then (first, plus_one, NULL, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, next, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 42);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_dependency_run_by_someone_else_is_waited_for (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  g_autoptr(AgTask) shared = ag_test_task_new_int_after (100, 10);
+  g_autoptr(AgTask) a = ag_task_then (shared, plus_one, NULL, NULL);
+  g_autoptr(AgTask) b = ag_task_then (shared, plus_one, NULL, NULL);
+  AgTestOutcome outcome_shared, outcome_a, outcome_b;
+
+  ag_test_outcome_init (&outcome_shared, fixture->engine);
+  ag_test_outcome_init (&outcome_a, fixture->engine);
+  ag_test_outcome_init (&outcome_b, fixture->engine);
+  ag_engine_run_async (fixture->engine, shared, NULL, ag_test_outcome_callback, &outcome_shared);
+  ag_engine_run_async (fixture->engine, a, NULL, ag_test_outcome_callback, &outcome_a);
+  ag_engine_run_async (fixture->engine, b, NULL, ag_test_outcome_callback, &outcome_b);
+  ag_test_run_until (fixture->context, outcome_a.n_calls > 0 && outcome_b.n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+
+  /* Two dependents of one task: it ran once, and both saw its value. */
+  g_assert_cmpuint (outcome_shared.n_calls, ==, 1);
+  g_assert_cmpint (ag_test_value_get_int (outcome_a.value), ==, 11);
+  g_assert_cmpint (ag_test_value_get_int (outcome_b.value), ==, 11);
+  ag_test_outcome_clear (&outcome_shared);
+  ag_test_outcome_clear (&outcome_a);
+  ag_test_outcome_clear (&outcome_b);
+}
+
+static void
+test_cancelled_dependency_cancels_dependent (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  g_autoptr(AgTask) slow = ag_test_task_new_int_after (1000, 1);
+  g_autoptr(AgTask) next = ag_task_then (slow, plus_one, NULL, NULL);
+  AgTestOutcome outcome;
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, next, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_for (fixture->context, 50);
+  ag_task_cancel (slow);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (next), ==, AG_TASK_CANCELLED);
+  g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_cancelling_waiting_dependent_ends_it_at_once (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  g_autoptr(AgTask) slow = ag_test_task_new_int_after (500, 1);
+  g_autoptr(AgTask) next = ag_task_then (slow, plus_one, NULL, NULL);
+  AgTestOutcome outcome;
+  gint64 cancelled_at;
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, next, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_for (fixture->context, 50);
+  cancelled_at = g_get_monotonic_time ();
+  ag_task_cancel (next);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpfloat (ag_test_elapsed_ms (cancelled_at), <, 200);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* The dependency ends later; the dependent's work never runs. */
+  ag_test_run_until (fixture->context, ag_task_is_finished (slow), AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 0);
+  g_assert_cmpuint (outcome.n_calls, ==, 1);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_then_chain_in_serial_mode_runs_on_the_engine_thread (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(AgTask) first = ag_test_task_new_int_after (0, 1);
+  g_autoptr(AgTask) last = g_object_ref (first);
+  AgTestOutcome outcome;
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  for (int i = 0; i < 10; i++)
+    {
+      AgTask *next = ag_task_then (last, plus_one, NULL, NULL);
+
+      g_object_unref (last);
+      last = next;
+    }
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, last, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 11);
+  g_assert_true (outcome.thread == ag_test_main_thread ());
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_dependency_on_itself_is_refused (AgTestFixture *fixture,
+                                      gconstpointer  data)
+{
+  g_autoptr(AgTask) a = ag_test_task_new_int_after (0, 1);
+  g_autoptr(AgTask) b = ag_task_then (a, plus_one, NULL, NULL);
+  g_autoptr(AgTask) c = ag_task_then (b, plus_one, NULL, NULL);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*depend on itself*");
+  ag_task_add_dependency (a, a);
+  g_test_assert_expected_messages ();
+
+  /* a ← b ← c: a depending on c would close the circle. */
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*depend on itself*");
+  ag_task_add_dependency (a, c);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (ag_task_get_n_dependencies (a), ==, 0);
+}
+
+static void
+test_dependency_added_after_start_is_refused (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  g_autoptr(AgTask) running = ag_test_task_new_int_after (50, 1);
+  g_autoptr(AgTask) other = ag_test_task_new_int_after (0, 2);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, running, NULL, ag_test_outcome_callback, &outcome);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already run*");
+  ag_task_add_dependency (running, other);
+  g_test_assert_expected_messages ();
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 1);
+  ag_test_outcome_clear (&outcome);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/dependencies/dependent-starts-after-dependencies-and-sees-their-values",
+               test_dependent_starts_after_dependencies_and_sees_their_values);
+  ag_test_add ("/dependencies/failing-dependency-fails-dependent-without-running-it",
+               test_failing_dependency_fails_dependent_without_running_it);
+  ag_test_add ("/dependencies/then-chain-passes-each-value-on",
+               test_then_chain_passes_each_value_on);
+  ag_test_add ("/dependencies/then-after-failure-never-runs",
+               test_then_after_failure_never_runs);
+  ag_test_add ("/dependencies/then-on-finished-task-runs",
+               test_then_on_finished_task_runs);
+  ag_test_add ("/dependencies/dependency-run-by-someone-else-is-waited-for",
+               test_dependency_run_by_someone_else_is_waited_for);
+  ag_test_add ("/dependencies/cancelled-dependency-cancels-dependent",
+               test_cancelled_dependency_cancels_dependent);
+  ag_test_add ("/dependencies/cancelling-waiting-dependent-ends-it-at-once",
+               test_cancelling_waiting_dependent_ends_it_at_once);
+  ag_test_add ("/dependencies/then-chain-in-serial-mode-runs-on-the-engine-thread",
+               test_then_chain_in_serial_mode_runs_on_the_engine_thread);
+  ag_test_add ("/dependencies/dependency-on-itself-is-refused",
+               test_dependency_on_itself_is_refused);
+  ag_test_add ("/dependencies/dependency-added-after-start-is-refused",
+               test_dependency_added_after_start_is_refused);
+
+  return g_test_run ();
+}
