@@ -892,7 +892,7 @@ ag_task_get_dependency_value (AgTask *self,
 
 typedef struct
 {
-  AgTaskThenFunc func;
+  AgTaskAndThenFunc func;
   gpointer       user_data;
   GDestroyNotify destroy;
 } Then;
@@ -918,7 +918,7 @@ then_run (AgTask       *task,
 }
 
 /**
- * ag_task_then:
+ * ag_task_and_then:
  * @self: a task
  * @func: (scope notified) (closure user_data) (destroy destroy): the next
  *   work, on a worker thread, given @self's value
@@ -935,8 +935,8 @@ then_run (AgTask       *task,
  * Since: 1.0
  */
 AgTask *
-ag_task_then (AgTask         *self,
-              AgTaskThenFunc  func,
+ag_task_and_then (AgTask         *self,
+              AgTaskAndThenFunc  func,
               gpointer        user_data,
               GDestroyNotify  destroy)
 {

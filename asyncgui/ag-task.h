@@ -60,23 +60,23 @@ typedef void (*AgTaskFunc) (AgTask       *task,
                             GCancellable *cancellable);
 
 /**
- * AgTaskThenFunc:
+ * AgTaskAndThenFunc:
  * @task: the task being run
  * @previous: (nullable): the value of the task it follows, or %NULL if that
  *   one succeeded without a value
  * @user_data: the data given with the function
  * @cancellable: (nullable): the task's cancellable
  *
- * The work of a task made with [method@Task.then]: it runs on a worker
+ * The work of a task made with [method@Task.and_then]: it runs on a worker
  * thread once the task it follows has succeeded, and ends the task with one
  * of the `ag_task_return_*()` functions.
  *
  * Since: 1.0
  */
-typedef void (*AgTaskThenFunc) (AgTask       *task,
-                                const GValue *previous,
-                                gpointer      user_data,
-                                GCancellable *cancellable);
+typedef void (*AgTaskAndThenFunc) (AgTask       *task,
+                                   const GValue *previous,
+                                   gpointer      user_data,
+                                   GCancellable *cancellable);
 
 #define AG_TYPE_TASK (ag_task_get_type ())
 
@@ -156,10 +156,10 @@ void           ag_task_add_dependency   (AgTask         *self,
 guint          ag_task_get_n_dependencies (AgTask       *self);
 const GValue  *ag_task_get_dependency_value (AgTask     *self,
                                          guint           index);
-AgTask        *ag_task_then             (AgTask         *self,
-                                         AgTaskThenFunc  func,
-                                         gpointer        user_data,
-                                         GDestroyNotify  destroy);
+AgTask        *ag_task_and_then         (AgTask             *self,
+                                         AgTaskAndThenFunc   func,
+                                         gpointer            user_data,
+                                         GDestroyNotify      destroy);
 
 void           ag_task_cancel           (AgTask         *self);
 gboolean       ag_task_wait             (AgTask         *self,

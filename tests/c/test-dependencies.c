@@ -87,8 +87,8 @@ test_then_chain_passes_each_value_on (AgTestFixture *fixture,
                                       gconstpointer  data)
 {
   g_autoptr(AgTask) first = ag_test_task_new_int_after (20, 40);
-  g_autoptr(AgTask) second = ag_task_then (first, plus_one, NULL, NULL);
-  g_autoptr(AgTask) third = ag_task_then (second, plus_one, NULL, NULL);
+  g_autoptr(AgTask) second = ag_task_and_then (first, plus_one, NULL, NULL);
+  g_autoptr(AgTask) third = ag_task_and_then (second, plus_one, NULL, NULL);
   AgTestOutcome outcome;
 
   g_atomic_int_set (&n_ran, 0);
@@ -108,8 +108,8 @@ test_then_after_failure_never_runs (AgTestFixture *fixture,
 {
   g_autoptr(AgTask) first = ag_test_task_new_error_after (10, G_IO_ERROR, G_IO_ERROR_FAILED,
                                                           "first failed");
-  g_autoptr(AgTask) second = ag_task_then (first, plus_one, NULL, NULL);
-  g_autoptr(AgTask) third = ag_task_then (second, plus_one, NULL, NULL);
+  g_autoptr(AgTask) second = ag_task_and_then (first, plus_one, NULL, NULL);
+  g_autoptr(AgTask) third = ag_task_and_then (second, plus_one, NULL, NULL);
   AgTestOutcome outcome;
 
   g_atomic_int_set (&n_ran, 0);
@@ -136,7 +136,7 @@ test_then_on_finished_task_runs (AgTestFixture *fixture,
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
   ag_test_outcome_clear (&outcome);
 
-  next = ag_task_then (first, plus_one, NULL, NULL);
+  next = ag_task_and_then (first, plus_one, NULL, NULL);
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, next, NULL, ag_test_outcome_callback, &outcome);
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
@@ -151,8 +151,8 @@ test_dependency_run_by_someone_else_is_waited_for (AgTestFixture *fixture,
                                                    gconstpointer  data)
 {
   g_autoptr(AgTask) shared = ag_test_task_new_int_after (100, 10);
-  g_autoptr(AgTask) a = ag_task_then (shared, plus_one, NULL, NULL);
-  g_autoptr(AgTask) b = ag_task_then (shared, plus_one, NULL, NULL);
+  g_autoptr(AgTask) a = ag_task_and_then (shared, plus_one, NULL, NULL);
+  g_autoptr(AgTask) b = ag_task_and_then (shared, plus_one, NULL, NULL);
   AgTestOutcome outcome_shared, outcome_a, outcome_b;
 
   ag_test_outcome_init (&outcome_shared, fixture->engine);
@@ -178,7 +178,7 @@ test_cancelled_dependency_cancels_dependent (AgTestFixture *fixture,
                                              gconstpointer  data)
 {
   g_autoptr(AgTask) slow = ag_test_task_new_int_after (1000, 1);
-  g_autoptr(AgTask) next = ag_task_then (slow, plus_one, NULL, NULL);
+  g_autoptr(AgTask) next = ag_task_and_then (slow, plus_one, NULL, NULL);
   AgTestOutcome outcome;
 
   g_atomic_int_set (&n_ran, 0);
@@ -199,7 +199,7 @@ test_cancelling_waiting_dependent_ends_it_at_once (AgTestFixture *fixture,
                                                    gconstpointer  data)
 {
   g_autoptr(AgTask) slow = ag_test_task_new_int_after (500, 1);
-  g_autoptr(AgTask) next = ag_task_then (slow, plus_one, NULL, NULL);
+  g_autoptr(AgTask) next = ag_task_and_then (slow, plus_one, NULL, NULL);
   AgTestOutcome outcome;
   gint64 cancelled_at;
 
@@ -232,7 +232,7 @@ test_then_chain_in_serial_mode_runs_on_the_engine_thread (AgTestFixture *fixture
   ag_engine_set_max_threads (fixture->engine, 0);
   for (int i = 0; i < 10; i++)
     {
-      AgTask *next = ag_task_then (last, plus_one, NULL, NULL);
+      AgTask *next = ag_task_and_then (last, plus_one, NULL, NULL);
 
       g_object_unref (last);
       last = next;
@@ -253,8 +253,8 @@ test_dependency_on_itself_is_refused (AgTestFixture *fixture,
                                       gconstpointer  data)
 {
   g_autoptr(AgTask) a = ag_test_task_new_int_after (0, 1);
-  g_autoptr(AgTask) b = ag_task_then (a, plus_one, NULL, NULL);
-  g_autoptr(AgTask) c = ag_task_then (b, plus_one, NULL, NULL);
+  g_autoptr(AgTask) b = ag_task_and_then (a, plus_one, NULL, NULL);
+  g_autoptr(AgTask) c = ag_task_and_then (b, plus_one, NULL, NULL);
 
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*depend on itself*");
   ag_task_add_dependency (a, a);
