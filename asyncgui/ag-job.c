@@ -584,7 +584,8 @@ ag_job_return_string (AgJob      *self,
 static void
 run_fiber (AgJob *self)
 {
-  g_autoptr(AgJob) alive = g_object_ref (self);  /* its stack is in use */
+  /* Held for the whole call: its stack is in use. */
+  g_autoptr(AgJob) alive G_GNUC_UNUSED = g_object_ref (self);
   AgJob *outer = current_job;
 
   current_job = self;

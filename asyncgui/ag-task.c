@@ -1986,7 +1986,6 @@ ag_task_return_pointer (AgTask         *self,
                         gpointer        pointer,
                         GDestroyNotify  destroy)
 {
-  g_auto(GValue) v = G_VALUE_INIT;
   AgTaskPrivate *priv;
 
   g_return_if_fail (AG_IS_TASK (self));

@@ -15,5 +15,6 @@
 # include "ag-job.h"
 # include "ag-command-task.h"
 # include "ag-worker-task.h"
+# include "ag-channel.h"
 # include "ag-enum-types.h"
 #undef ASYNCGUI_INSIDE

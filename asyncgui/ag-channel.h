@@ -1,0 +1,93 @@
+/* ag-channel.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * AgChannelTransformFunc:
+ * @value: the item as it was written or as it is stored
+ * @user_data: the data given with the function
+ * @error: return location for an error
+ *
+ * Turns one item of a [class@Channel] into another. A write transform
+ * runs on the thread that writes, before the item is stored; a read
+ * transform runs on the thread that reads (for
+ * [method@ChannelReader.read_async], in
+ * [method@ChannelReader.read_finish]). Several threads may run it at once.
+ *
+ * Returns: (transfer full) (nullable): the new item, or %NULL with @error
+ *   set if the item cannot be transformed
+ *
+ * Since: 1.0
+ */
+typedef GValue *(*AgChannelTransformFunc) (const GValue  *value,
+                                           gpointer       user_data,
+                                           GError       **error);
+
+#define AG_TYPE_CHANNEL (ag_channel_get_type ())
+
+G_DECLARE_FINAL_TYPE (AgChannel, ag_channel, AG, CHANNEL, GObject)
+
+#define AG_TYPE_CHANNEL_READER (ag_channel_reader_get_type ())
+
+G_DECLARE_FINAL_TYPE (AgChannelReader, ag_channel_reader, AG, CHANNEL_READER, GObject)
+
+AgChannel       *ag_channel_new                 (guint                    capacity);
+
+guint            ag_channel_get_capacity        (AgChannel               *self);
+guint            ag_channel_get_length          (AgChannel               *self);
+gboolean         ag_channel_is_closed           (AgChannel               *self);
+guint            ag_channel_get_n_readers       (AgChannel               *self);
+
+void             ag_channel_set_write_transform (AgChannel               *self,
+                                                 AgChannelTransformFunc   func,
+                                                 gpointer                 user_data,
+                                                 GDestroyNotify           destroy);
+void             ag_channel_set_read_transform  (AgChannel               *self,
+                                                 AgChannelTransformFunc   func,
+                                                 gpointer                 user_data,
+                                                 GDestroyNotify           destroy);
+
+AgChannelReader *ag_channel_open_reader         (AgChannel               *self);
+
+gboolean         ag_channel_write               (AgChannel               *self,
+                                                 const GValue            *value,
+                                                 gint64                   timeout_us,
+                                                 GError                 **error);
+void             ag_channel_write_async         (AgChannel               *self,
+                                                 const GValue            *value,
+                                                 GCancellable            *cancellable,
+                                                 GAsyncReadyCallback      callback,
+                                                 gpointer                 user_data);
+gboolean         ag_channel_write_finish        (AgChannel               *self,
+                                                 GAsyncResult            *result,
+                                                 GError                 **error);
+void             ag_channel_close               (AgChannel               *self);
+
+GArray          *ag_channel_reader_read         (AgChannelReader         *self,
+                                                 guint                    count,
+                                                 gint64                   timeout_us,
+                                                 GError                 **error);
+void             ag_channel_reader_read_async   (AgChannelReader         *self,
+                                                 guint                    count,
+                                                 gint64                   timeout_us,
+                                                 GCancellable            *cancellable,
+                                                 GAsyncReadyCallback      callback,
+                                                 gpointer                 user_data);
+GArray          *ag_channel_reader_read_finish  (AgChannelReader         *self,
+                                                 GAsyncResult            *result,
+                                                 GError                 **error);
+gboolean         ag_channel_reader_is_drained   (AgChannelReader         *self);
+void             ag_channel_reader_close        (AgChannelReader         *self);
+
+G_END_DECLS

@@ -1,0 +1,1032 @@
+/* test-channel.c: AgChannel's behaviour
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+/* Helpers */
+
+static gboolean
+write_int (AgChannel  *channel,
+           int         n,
+           gint64      timeout_us,
+           GError    **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, n);
+  return ag_channel_write (channel, &value, timeout_us, error);
+}
+
+static void
+write_ints (AgChannel *channel,
+            int        from,
+            int        to)
+{
+  for (int i = from; i < to; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (write_int (channel, i, 0, &error));
+      g_assert_no_error (error);
+    }
+}
+
+static int
+item_int (GArray *items,
+          guint   i)
+{
+  GValue *value = &g_array_index (items, GValue, i);
+
+  g_assert_true (G_VALUE_HOLDS_INT (value));
+  return g_value_get_int (value);
+}
+
+static void
+assert_ints (GArray *items,
+             int     from,
+             int     to)
+{
+  g_assert_nonnull (items);
+  g_assert_cmpuint (items->len, ==, (guint) (to - from));
+  for (int i = from; i < to; i++)
+    g_assert_cmpint (item_int (items, i - from), ==, i);
+}
+
+static GArray *
+read_now (AgChannelReader *reader,
+          guint            count)
+{
+  g_autoptr(GError) error = NULL;
+  GArray *items = ag_channel_reader_read (reader, count, 0, &error);
+
+  g_assert_no_error (error);
+  return items;
+}
+
+/* The callback of an async read or write: what it saw. */
+typedef struct
+{
+  gboolean  done;
+  GArray   *items;
+  gboolean  written;
+  GError   *error;
+  GThread  *thread;
+} Outcome;
+
+static void
+outcome_clear (Outcome *outcome)
+{
+  g_clear_pointer (&outcome->items, g_array_unref);
+  g_clear_error (&outcome->error);
+  outcome->done = FALSE;
+  outcome->written = FALSE;
+}
+
+static void
+read_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  g_assert_false (outcome->done);
+  outcome->items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result,
+                                                  &outcome->error);
+  outcome->thread = g_thread_self ();
+  outcome->done = TRUE;
+}
+
+static void
+write_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  g_assert_false (outcome->done);
+  outcome->written = ag_channel_write_finish (AG_CHANNEL (source), result, &outcome->error);
+  outcome->thread = g_thread_self ();
+  outcome->done = TRUE;
+}
+
+static void
+write_int_async (AgChannel    *channel,
+                 int           n,
+                 GCancellable *cancellable,
+                 Outcome      *outcome)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, n);
+  ag_channel_write_async (channel, &value, cancellable, write_done, outcome);
+}
+
+/* A thread that writes n_items ints from `from`, blocking. */
+typedef struct
+{
+  AgChannel *channel;
+  int        from;
+  int        n_items;
+  guint      delay_ms;      /* before each write */
+  gint64     timeout_us;
+  int        n_written;     /* atomic */
+  GError    *error;
+  guint      max_length;    /* the most the channel held after a write */
+} Producer;
+
+static gpointer
+produce (gpointer data)
+{
+  Producer *producer = data;
+
+  for (int i = 0; i < producer->n_items; i++)
+    {
+      guint length;
+
+      if (producer->delay_ms > 0)
+        g_usleep (producer->delay_ms * 1000);
+      if (!write_int (producer->channel, producer->from + i, producer->timeout_us,
+                      &producer->error))
+        break;
+      g_atomic_int_inc (&producer->n_written);
+      length = ag_channel_get_length (producer->channel);
+      producer->max_length = MAX (producer->max_length, length);
+    }
+
+  return NULL;
+}
+
+static GThread *
+start_producer (Producer  *producer,
+                AgChannel *channel,
+                int        from,
+                int        n_items,
+                guint      delay_ms)
+{
+  producer->channel = channel;
+  producer->from = from;
+  producer->n_items = n_items;
+  producer->delay_ms = delay_ms;
+  producer->timeout_us = (gint64) AG_TEST_SAFETY_MS * 1000;
+  return g_thread_new ("producer", produce, producer);
+}
+
+/* Capacity and blocking */
+
+static void
+test_channel_bounded_capacity_blocks_writers_until_a_read (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  Producer producer = { 0 };
+  GThread *thread;
+  gint64 start;
+
+  g_assert_cmpuint (ag_channel_get_capacity (channel), ==, 2);
+  write_ints (channel, 0, 2);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 2);
+
+  g_assert_false (write_int (channel, 2, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+
+  start = g_get_monotonic_time ();
+  g_assert_false (write_int (channel, 2, 50000, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 45);
+
+  /* A writer thread blocks on the full channel... */
+  thread = start_producer (&producer, channel, 2, 1, 0);
+  g_usleep (100000);
+  g_assert_cmpint (g_atomic_int_get (&producer.n_written), ==, 0);
+
+  /* ...until a read makes room. */
+  items = read_now (reader, 1);
+  assert_ints (items, 0, 1);
+  g_thread_join (thread);
+  g_assert_no_error (producer.error);
+  g_assert_cmpint (producer.n_written, ==, 1);
+  g_clear_pointer (&items, g_array_unref);
+
+  items = read_now (reader, 0);
+  assert_ints (items, 1, 3);
+}
+
+static void
+test_channel_read_timeout_returns_what_arrived (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  Producer producer = { 0 };
+  GThread *thread;
+  gint64 start;
+
+  thread = start_producer (&producer, channel, 0, 2, 20);
+
+  start = g_get_monotonic_time ();
+  items = ag_channel_reader_read (reader, 5, 500000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 450);
+  assert_ints (items, 0, 2);
+  g_thread_join (thread);
+  g_clear_pointer (&items, g_array_unref);
+
+  /* Nothing there and no time to wait: an empty array at once. */
+  items = ag_channel_reader_read (reader, 3, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 0);
+  g_assert_false (ag_channel_reader_is_drained (reader));
+}
+
+static void
+test_channel_read_of_count_items_collects_them_as_they_come (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  Producer producer = { 0 };
+  GThread *thread;
+
+  /* More than the capacity: the read takes items as they arrive. */
+  thread = start_producer (&producer, channel, 0, 7, 1);
+  items = ag_channel_reader_read (reader, 7, (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+  g_assert_no_error (error);
+  assert_ints (items, 0, 7);
+  g_thread_join (thread);
+}
+
+static void
+test_channel_count_zero_returns_what_is_there (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  gint64 start;
+
+  start = g_get_monotonic_time ();
+  items = ag_channel_reader_read (reader, 0, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 0);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 1000);
+  g_clear_pointer (&items, g_array_unref);
+
+  write_ints (channel, 0, 5);
+  items = ag_channel_reader_read (reader, 0, -1, &error);
+  g_assert_no_error (error);
+  assert_ints (items, 0, 5);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+}
+
+/* Closing */
+
+static void
+test_channel_close_lets_readers_drain_then_returns_empty_at_once (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  gint64 start;
+
+  write_ints (channel, 0, 3);
+  ag_channel_close (channel);
+  ag_channel_close (channel);
+  g_assert_true (ag_channel_is_closed (channel));
+  g_assert_false (ag_channel_reader_is_drained (reader));
+
+  start = g_get_monotonic_time ();
+  items = ag_channel_reader_read (reader, 10, -1, &error);
+  g_assert_no_error (error);
+  assert_ints (items, 0, 3);
+  g_clear_pointer (&items, g_array_unref);
+  g_assert_true (ag_channel_reader_is_drained (reader));
+
+  items = ag_channel_reader_read (reader, 10, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 0);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 1000);
+}
+
+static gpointer
+close_later (gpointer data)
+{
+  g_usleep (100000);
+  ag_channel_close (data);
+  return NULL;
+}
+
+static void
+test_channel_close_wakes_a_blocked_reader (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  GThread *thread;
+  gint64 start;
+
+  write_ints (channel, 0, 2);
+  thread = g_thread_new ("closer", close_later, channel);
+
+  start = g_get_monotonic_time ();
+  items = ag_channel_reader_read (reader, 5, (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+  g_assert_no_error (error);
+  assert_ints (items, 0, 2);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 95);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, AG_TEST_SAFETY_MS / 2);
+  g_thread_join (thread);
+}
+
+static void
+test_channel_write_after_close_fails_closed (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  Outcome outcome = { 0 };
+
+  g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, reader != NULL);
+  ag_channel_close (channel);
+  g_assert_false (write_int (channel, 1, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+
+  write_int_async (channel, 1, NULL, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_false (outcome.written);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  outcome_clear (&outcome);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+}
+
+static void
+test_channel_close_fails_waiting_writes (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Producer producer = { 0 };
+  Outcome outcome = { 0 };
+  GThread *thread;
+
+  write_ints (channel, 0, 1);
+  write_int_async (channel, 1, NULL, &outcome);
+  thread = start_producer (&producer, channel, 2, 1, 0);
+  ag_test_run_for (NULL, 50);
+  g_assert_false (outcome.done);
+
+  /* Closing the channel leaves its reader what was stored. */
+  ag_channel_close (channel);
+  g_assert_false (ag_channel_reader_is_drained (reader));
+  g_thread_join (thread);
+  g_assert_error (producer.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&producer.error);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  outcome_clear (&outcome);
+}
+
+static void
+test_channel_dropping_the_write_end_closes_it (void)
+{
+  AgChannel *channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  write_ints (channel, 0, 2);
+  g_object_unref (channel);
+
+  items = ag_channel_reader_read (reader, 5, -1, &error);
+  g_assert_no_error (error);
+  assert_ints (items, 0, 2);
+  g_assert_true (ag_channel_reader_is_drained (reader));
+}
+
+/* Asynchronous reads and writes */
+
+static void
+test_channel_async_read_completes_when_items_arrive (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Outcome outcome = { 0 };
+  Producer producer = { 0 };
+  GThread *thread;
+
+  ag_channel_reader_read_async (reader, 3, -1, NULL, read_done, &outcome);
+  ag_test_run_for (NULL, 50);
+  g_assert_false (outcome.done);
+
+  thread = start_producer (&producer, channel, 0, 3, 10);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_thread_join (thread);
+  g_assert_no_error (outcome.error);
+  assert_ints (outcome.items, 0, 3);
+  g_assert_true (outcome.thread == ag_test_main_thread ());
+  outcome_clear (&outcome);
+}
+
+static void
+test_channel_async_read_completes_on_close (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Outcome outcome = { 0 };
+
+  write_ints (channel, 0, 1);
+  ag_channel_reader_read_async (reader, 3, -1, NULL, read_done, &outcome);
+  ag_test_run_for (NULL, 50);
+  g_assert_false (outcome.done);
+
+  ag_channel_close (channel);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  assert_ints (outcome.items, 0, 1);
+  outcome_clear (&outcome);
+
+  /* Drained: at once, empty. */
+  ag_channel_reader_read_async (reader, 3, -1, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (outcome.items->len, ==, 0);
+  outcome_clear (&outcome);
+}
+
+static void
+test_channel_async_read_timeout_returns_what_arrived (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Outcome outcome = { 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  write_ints (channel, 0, 2);
+  ag_channel_reader_read_async (reader, 5, 100000, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 95);
+  g_assert_no_error (outcome.error);
+  assert_ints (outcome.items, 0, 2);
+  outcome_clear (&outcome);
+}
+
+static void
+test_channel_async_write_waits_for_space (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GArray) items = NULL;
+  Outcome first = { 0 }, second = { 0 };
+
+  write_ints (channel, 0, 1);
+  write_int_async (channel, 1, NULL, &first);
+  write_int_async (channel, 2, NULL, &second);
+  ag_test_run_for (NULL, 50);
+  g_assert_false (first.done);
+  g_assert_false (second.done);
+
+  items = read_now (reader, 1);
+  assert_ints (items, 0, 1);
+  g_clear_pointer (&items, g_array_unref);
+  ag_test_run_until (NULL, first.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (first.error);
+  g_assert_true (first.written);
+  g_assert_true (first.thread == ag_test_main_thread ());
+  g_assert_false (second.done);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 1);
+
+  items = read_now (reader, 1);
+  assert_ints (items, 1, 2);
+  g_clear_pointer (&items, g_array_unref);
+  ag_test_run_until (NULL, second.done, AG_TEST_SAFETY_MS);
+  g_assert_true (second.written);
+
+  items = read_now (reader, 0);
+  assert_ints (items, 2, 3);
+  outcome_clear (&first);
+  outcome_clear (&second);
+}
+
+static void
+test_channel_cancelled_async_read_loses_no_item (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  write_ints (channel, 0, 2);
+  ag_channel_reader_read_async (reader, 5, -1, cancellable, read_done, &outcome);
+  ag_test_run_for (NULL, 20);
+  g_assert_false (outcome.done);
+
+  g_cancellable_cancel (cancellable);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (outcome.items);
+  outcome_clear (&outcome);
+
+  /* The two items it had taken are back, first in line. */
+  write_ints (channel, 2, 3);
+  items = read_now (reader, 0);
+  assert_ints (items, 0, 3);
+
+  /* Already cancelled: fails at once. */
+  ag_channel_reader_read_async (reader, 1, -1, cancellable, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  outcome_clear (&outcome);
+}
+
+static void
+test_channel_cancelled_async_write_stores_nothing (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  write_ints (channel, 0, 1);
+  write_int_async (channel, 1, cancellable, &outcome);
+  ag_test_run_for (NULL, 20);
+  g_assert_false (outcome.done);
+
+  g_cancellable_cancel (cancellable);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_false (outcome.written);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  outcome_clear (&outcome);
+
+  items = read_now (reader, 0);
+  assert_ints (items, 0, 1);
+  g_clear_pointer (&items, g_array_unref);
+  ag_test_run_for (NULL, 20);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+}
+
+/* Throughput: a worker thread feeds the GUI thread */
+
+typedef struct
+{
+  AgChannelReader *reader;
+  AgChannel       *channel;
+  int              next;
+  guint            max_length;
+  gboolean         finished;
+  GError          *error;
+} Consumer;
+
+static void
+consume_batch (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Consumer *consumer = user_data;
+  g_autoptr(GArray) items = NULL;
+
+  items = ag_channel_reader_read_finish (consumer->reader, result, &consumer->error);
+  if (items == NULL)
+    {
+      consumer->finished = TRUE;
+      return;
+    }
+
+  consumer->max_length = MAX (consumer->max_length, ag_channel_get_length (consumer->channel));
+  for (guint i = 0; i < items->len; i++)
+    if (item_int (items, i) != consumer->next++)
+      {
+        g_set_error (&consumer->error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "item %u out of order", i);
+        consumer->finished = TRUE;
+        return;
+      }
+
+  if (items->len == 0 && ag_channel_reader_is_drained (consumer->reader))
+    {
+      consumer->finished = TRUE;
+      return;
+    }
+
+  ag_channel_reader_read_async (consumer->reader, 64, 5000, NULL, consume_batch, consumer);
+}
+
+static gpointer
+produce_and_close (gpointer data)
+{
+  Producer *producer = data;
+
+  produce (producer);
+  ag_channel_close (producer->channel);
+  return NULL;
+}
+
+static void
+test_channel_moves_100000_items_in_order_within_capacity (void)
+{
+  const guint capacity = 32;
+  const int n_items = 100000;
+  g_autoptr(AgChannel) channel = ag_channel_new (capacity);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Producer producer = { 0 };
+  Consumer consumer = { reader, channel, 0, 0, FALSE, NULL };
+  GThread *thread;
+
+  producer.channel = channel;
+  producer.n_items = n_items;
+  producer.timeout_us = (gint64) AG_TEST_SAFETY_MS * 1000;
+  thread = g_thread_new ("producer", produce_and_close, &producer);
+
+  ag_channel_reader_read_async (reader, 64, 5000, NULL, consume_batch, &consumer);
+  ag_test_run_until (NULL, consumer.finished, 60000);
+  g_thread_join (thread);
+
+  g_assert_no_error (producer.error);
+  g_assert_no_error (consumer.error);
+  g_assert_cmpint (consumer.next, ==, n_items);
+  g_assert_cmpuint (producer.max_length, <=, capacity);
+  g_assert_cmpuint (consumer.max_length, <=, capacity);
+}
+
+/* Transforms */
+
+static GValue *
+double_int (const GValue  *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  GValue *result;
+  int n = g_value_get_int (value);
+
+  if (n == GPOINTER_TO_INT (user_data))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "cannot take %d", n);
+      return NULL;
+    }
+
+  result = g_new0 (GValue, 1);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, n * 2);
+  return result;
+}
+
+static GValue *
+int_to_string (const GValue  *value,
+               gpointer       user_data,
+               GError       **error)
+{
+  GValue *result = g_new0 (GValue, 1);
+
+  if (g_value_get_int (value) == GPOINTER_TO_INT (user_data))
+    {
+      g_free (result);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "no string for it");
+      return NULL;
+    }
+
+  g_value_init (result, G_TYPE_STRING);
+  g_value_take_string (result, g_strdup_printf ("<%d>", g_value_get_int (value)));
+  return result;
+}
+
+static void
+count_destroy (gpointer data)
+{
+  (*(int *) data)++;
+}
+
+static void
+test_channel_write_transform_runs_on_the_writer_and_can_fail (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  ag_channel_set_write_transform (channel, double_int, GINT_TO_POINTER (3), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  write_ints (channel, 1, 3);
+  g_assert_false (write_int (channel, 3, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 2);
+
+  write_int_async (channel, 3, NULL, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  outcome_clear (&outcome);
+
+  items = read_now (reader, 0);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpint (item_int (items, 0), ==, 2);
+  g_assert_cmpint (item_int (items, 1), ==, 4);
+}
+
+static void
+test_channel_read_transform_failure_returns_items_before_it (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  ag_channel_set_read_transform (channel, int_to_string, GINT_TO_POINTER (2), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  write_ints (channel, 0, 5);
+
+  /* Items 0 and 1, then the error of item 2, then items 3 and 4. */
+  items = read_now (reader, 0);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpstr (g_value_get_string (&g_array_index (items, GValue, 0)), ==, "<0>");
+  g_assert_cmpstr (g_value_get_string (&g_array_index (items, GValue, 1)), ==, "<1>");
+  g_clear_pointer (&items, g_array_unref);
+  g_assert_false (ag_channel_reader_is_drained (reader));
+
+  g_assert_null (ag_channel_reader_read (reader, 0, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  ag_channel_reader_read_async (reader, 5, 0, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (outcome.items->len, ==, 2);
+  g_assert_cmpstr (g_value_get_string (&g_array_index (outcome.items, GValue, 0)), ==, "<3>");
+  g_assert_cmpstr (g_value_get_string (&g_array_index (outcome.items, GValue, 1)), ==, "<4>");
+  outcome_clear (&outcome);
+
+  /* The failing item first: the read itself fails, in _finish. */
+  write_ints (channel, 2, 3);
+  ag_channel_reader_read_async (reader, 1, 0, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_null (outcome.items);
+  outcome_clear (&outcome);
+}
+
+/* Readers */
+
+static void
+test_channel_dropping_the_last_reader_breaks_the_channel (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  AgChannelReader *first = ag_channel_open_reader (channel);
+  AgChannelReader *second = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+  Producer producer = { 0 };
+  Outcome outcome = { 0 };
+  GThread *thread;
+
+  g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, 2);
+  write_ints (channel, 0, 1);
+  write_int_async (channel, 1, NULL, &outcome);
+  thread = start_producer (&producer, channel, 2, 1, 0);
+  ag_test_run_for (NULL, 50);
+
+  g_object_unref (first);
+  g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, 1);
+  g_assert_false (ag_channel_is_closed (channel));
+
+  /* The last reader: blocked and waiting writers fail, items are freed. */
+  ag_channel_reader_close (second);
+  ag_channel_reader_close (second);
+  g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, 0);
+  g_assert_true (ag_channel_is_closed (channel));
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+
+  g_thread_join (thread);
+  g_assert_error (producer.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+  g_clear_error (&producer.error);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+  outcome_clear (&outcome);
+
+  g_assert_false (write_int (channel, 3, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+  g_clear_error (&error);
+
+  g_assert_null (ag_channel_reader_read (second, 1, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_object_unref (second);
+}
+
+static void
+test_channel_closing_a_reader_gives_its_items_back (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) keeper = ag_channel_open_reader (channel);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  write_ints (channel, 0, 2);
+  ag_channel_reader_read_async (reader, 5, -1, NULL, read_done, &outcome);
+  ag_test_run_for (NULL, 20);
+  ag_channel_reader_close (reader);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  outcome_clear (&outcome);
+
+  items = read_now (keeper, 0);
+  assert_ints (items, 0, 2);
+}
+
+/* Notifications */
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  guint *n = user_data;
+
+  g_assert_true (g_thread_self () == ag_test_main_thread ());
+  (*n)++;
+}
+
+static void
+test_channel_notifies_on_its_context_only_on_change (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  Producer producer = { 0 };
+  guint n_length = 0, n_closed = 0, n_readers = 0;
+  GThread *thread;
+
+  g_signal_connect (channel, "notify::length", G_CALLBACK (count_notify), &n_length);
+  g_signal_connect (channel, "notify::closed", G_CALLBACK (count_notify), &n_closed);
+  g_signal_connect (channel, "notify::n-readers", G_CALLBACK (count_notify), &n_readers);
+
+  reader = ag_channel_open_reader (channel);
+  g_assert_cmpuint (n_readers, ==, 0);
+  ag_test_run_until (NULL, n_readers == 1, AG_TEST_SAFETY_MS);
+
+  /* Written on a worker, notified here, coalesced. */
+  thread = start_producer (&producer, channel, 0, 5, 0);
+  g_thread_join (thread);
+  g_assert_cmpuint (n_length, ==, 0);
+  ag_test_run_until (NULL, n_length == 1, AG_TEST_SAFETY_MS);
+  ag_test_run_for (NULL, 20);
+  g_assert_cmpuint (n_length, ==, 1);
+
+  /* Back to the length last notified: no notification. */
+  items = read_now (reader, 1);
+  write_ints (channel, 5, 6);
+  ag_test_run_for (NULL, 20);
+  g_assert_cmpuint (n_length, ==, 1);
+
+  ag_channel_close (channel);
+  ag_channel_close (channel);
+  ag_test_run_until (NULL, n_closed == 1, AG_TEST_SAFETY_MS);
+  ag_test_run_for (NULL, 20);
+  g_assert_cmpuint (n_closed, ==, 1);
+  g_assert_cmpuint (n_readers, ==, 1);
+}
+
+/* Bad input */
+
+static void
+test_channel_zero_capacity_is_rejected (void)
+{
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*capacity > 0*");
+  g_assert_null (ag_channel_new (0));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_channel_missing_values_are_rejected (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  GValue unset = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, reader != NULL);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*value != NULL*");
+  g_assert_false (ag_channel_write (channel, NULL, 0, &error));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*G_IS_VALUE*");
+  g_assert_false (ag_channel_write (channel, &unset, 0, &error));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*value != NULL*");
+  ag_channel_write_async (channel, NULL, NULL, write_done, NULL);
+  g_test_assert_expected_messages ();
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+}
+
+static void
+test_channel_reading_from_the_write_end_is_rejected (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GError) error = NULL;
+
+  write_ints (channel, 0, 1);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*AG_IS_CHANNEL_READER*");
+  g_assert_null (ag_channel_reader_read ((AgChannelReader *) channel, 1, -1, &error));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*AG_IS_CHANNEL_READER*");
+  ag_channel_reader_read_async ((AgChannelReader *) channel, 1, -1, NULL, read_done, NULL);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*AG_IS_CHANNEL*");
+  g_assert_false (write_int ((AgChannel *) reader, 1, 0, &error));
+  g_test_assert_expected_messages ();
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 1);
+}
+
+static void
+test_channel_transforms_are_fixed_once_in_use (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  int n_destroyed = 0;
+
+  g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, reader != NULL);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*before it is first written*");
+  ag_channel_set_write_transform (channel, double_int, &n_destroyed, count_destroy);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (n_destroyed, ==, 1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  g_test_add_func ("/channel/bounded-capacity-blocks-writers-until-a-read",
+                   test_channel_bounded_capacity_blocks_writers_until_a_read);
+  g_test_add_func ("/channel/read-timeout-returns-what-arrived",
+                   test_channel_read_timeout_returns_what_arrived);
+  g_test_add_func ("/channel/read-of-count-items-collects-them-as-they-come",
+                   test_channel_read_of_count_items_collects_them_as_they_come);
+  g_test_add_func ("/channel/count-zero-returns-what-is-there",
+                   test_channel_count_zero_returns_what_is_there);
+  g_test_add_func ("/channel/close-lets-readers-drain-then-returns-empty-at-once",
+                   test_channel_close_lets_readers_drain_then_returns_empty_at_once);
+  g_test_add_func ("/channel/close-wakes-a-blocked-reader",
+                   test_channel_close_wakes_a_blocked_reader);
+  g_test_add_func ("/channel/write-after-close-fails-closed",
+                   test_channel_write_after_close_fails_closed);
+  g_test_add_func ("/channel/close-fails-waiting-writes",
+                   test_channel_close_fails_waiting_writes);
+  g_test_add_func ("/channel/dropping-the-write-end-closes-it",
+                   test_channel_dropping_the_write_end_closes_it);
+  g_test_add_func ("/channel/async-read-completes-when-items-arrive",
+                   test_channel_async_read_completes_when_items_arrive);
+  g_test_add_func ("/channel/async-read-completes-on-close",
+                   test_channel_async_read_completes_on_close);
+  g_test_add_func ("/channel/async-read-timeout-returns-what-arrived",
+                   test_channel_async_read_timeout_returns_what_arrived);
+  g_test_add_func ("/channel/async-write-waits-for-space",
+                   test_channel_async_write_waits_for_space);
+  g_test_add_func ("/channel/cancelled-async-read-loses-no-item",
+                   test_channel_cancelled_async_read_loses_no_item);
+  g_test_add_func ("/channel/cancelled-async-write-stores-nothing",
+                   test_channel_cancelled_async_write_stores_nothing);
+  g_test_add_func ("/channel/moves-100000-items-in-order-within-capacity",
+                   test_channel_moves_100000_items_in_order_within_capacity);
+  g_test_add_func ("/channel/write-transform-runs-on-the-writer-and-can-fail",
+                   test_channel_write_transform_runs_on_the_writer_and_can_fail);
+  g_test_add_func ("/channel/read-transform-failure-returns-items-before-it",
+                   test_channel_read_transform_failure_returns_items_before_it);
+  g_test_add_func ("/channel/dropping-the-last-reader-breaks-the-channel",
+                   test_channel_dropping_the_last_reader_breaks_the_channel);
+  g_test_add_func ("/channel/closing-a-reader-gives-its-items-back",
+                   test_channel_closing_a_reader_gives_its_items_back);
+  g_test_add_func ("/channel/notifies-on-its-context-only-on-change",
+                   test_channel_notifies_on_its_context_only_on_change);
+  g_test_add_func ("/channel/zero-capacity-is-rejected",
+                   test_channel_zero_capacity_is_rejected);
+  g_test_add_func ("/channel/missing-values-are-rejected",
+                   test_channel_missing_values_are_rejected);
+  g_test_add_func ("/channel/reading-from-the-write-end-is-rejected",
+                   test_channel_reading_from_the_write_end_is_rejected);
+  g_test_add_func ("/channel/transforms-are-fixed-once-in-use",
+                   test_channel_transforms_are_fixed_once_in_use);
+
+  return g_test_run ();
+}
