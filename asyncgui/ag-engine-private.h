@@ -16,7 +16,6 @@ AgCompletionQueue *_ag_engine_get_queue      (AgEngine *self);
 AgWorkerPool      *_ag_engine_get_worker_pool (AgEngine *self);
 void               _ag_engine_submit_work    (AgEngine *self,
                                               AgWork   *work);
-int                _ag_engine_get_n_threads  (AgEngine *self);
 void               _ag_engine_hold_notify    (AgEngine *self,
                                               GObject  *object);
 gboolean           _ag_engine_is_delivering  (AgEngine *self);

@@ -901,12 +901,6 @@ _ag_engine_submit_work (AgEngine *self,
   _ag_executor_submit (self->executor, work);
 }
 
-int
-_ag_engine_get_n_threads (AgEngine *self)
-{
-  return ag_engine_get_max_threads (self);
-}
-
 /* Coalesces property notifications until the current dispatch ends. Outside
  * delivery there is nothing to coalesce with, so notifications go out as
  * usual. */
@@ -914,7 +908,7 @@ void
 _ag_engine_hold_notify (AgEngine *self,
                         GObject  *object)
 {
-  if (self->delivery != NULL && _ag_delivery_source_is_delivering (self->delivery))
+  if (_ag_engine_is_delivering (self))
     _ag_delivery_source_hold_notify (self->delivery, object);
 }
 

@@ -390,7 +390,7 @@ chunk_limit (AgMultiTask *self)
 
   /* Twice the threads keeps every thread busy while the engine's thread
    * delivers finished chunks. */
-  threads = _ag_engine_get_n_threads (_ag_task_get_engine (AG_TASK (self)));
+  threads = ag_engine_get_max_threads (_ag_task_get_engine (AG_TASK (self)));
   return threads > 0 ? 2 * threads : 1;
 }
 
