@@ -8,7 +8,7 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
-#include "ag-channel.h"
+#include "ag-channel-private.h"
 #include "ag-error.h"
 
 /* Why the channel is split in ends:
@@ -149,6 +149,9 @@ typedef struct
   GQueue                  read_ops;         /* Op *, each with a ref on its task; lock */
   GQueue                  write_ops;        /* Op *, each with a ref on its task; lock */
   guint                   n_sleepers;       /* threads waiting on cond; lock */
+  guint                   blocked_wanted;   /* items blocked readers still want; lock */
+  AgChannelDemandFunc     demand_func;      /* lock; called under it */
+  gpointer                demand_data;      /* lock */
   guint                   n_readers;        /* open read ends; lock */
   gboolean                closed;           /* lock */
   gboolean                broken;           /* the last reader went; implies closed; lock */
@@ -473,6 +476,16 @@ break_locked (Core *core)
   core->broken = TRUE;
   core->closed = TRUE;
   g_queue_clear_full (&core->items, free_item);
+}
+
+/* Tells the write end's demand watcher that readers may want more: a
+ * read started waiting, items were taken, or the last reader went. The
+ * watcher runs under the lock and must not call back into the channel. */
+static void
+demand_changed_locked (Core *core)
+{
+  if (core->demand_func != NULL)
+    core->demand_func (core->demand_data);
 }
 
 /* Notifications */
@@ -1443,6 +1456,7 @@ close_reader (AgChannelReader *self)
       if (--core->n_readers == 0)
         break_locked (core);
       pump_locked (core, done);
+      demand_changed_locked (core);
       notify = claim_notify_locked (core);
     }
   g_mutex_unlock (&core->lock);
@@ -1539,9 +1553,14 @@ ag_channel_reader_read (AgChannelReader  *self,
         break;
 
       core->n_sleepers++;
+      core->blocked_wanted += count - items->len;
+      demand_changed_locked (core);
       g_cond_wait_until (&core->cond, &core->lock, deadline);
+      core->blocked_wanted -= count - items->len;
       core->n_sleepers--;
     }
+  if (items->len > 0)
+    demand_changed_locked (core);
   notify = items->len > 0 && claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
 
@@ -1619,6 +1638,8 @@ ag_channel_reader_read_async (AgChannelReader     *self,
         end_now_locked (core, op, NULL, done);
       else
         wait_locked (core, op, timeout_us);
+      if (op->items->len > 0 || op->waiting)
+        demand_changed_locked (core);
     }
   pump_locked (core, done);
   notify = claim_notify_locked (core);
@@ -1707,4 +1728,153 @@ ag_channel_reader_close (AgChannelReader *self)
 
   if (self->core != NULL)
     close_reader (self);
+}
+
+/* Demand, for pipelines writing to the channel */
+
+/* Only one watcher: the pipeline that owns the write end. */
+void
+_ag_channel_set_demand_func (AgChannel           *self,
+                             AgChannelDemandFunc  func,
+                             gpointer             user_data)
+{
+  Core *core = self->core;
+
+  g_mutex_lock (&core->lock);
+  g_warn_if_fail (func == NULL || core->demand_func == NULL);
+  core->demand_func = func;
+  core->demand_data = user_data;
+  g_mutex_unlock (&core->lock);
+}
+
+/* How many more items the readers wait for than the channel holds: what a
+ * pipeline must make now, and no more, so that nothing runs before
+ * somebody reads. */
+guint
+_ag_channel_get_demand (AgChannel *self)
+{
+  Core *core = self->core;
+  guint64 wanted;
+
+  g_mutex_lock (&core->lock);
+  wanted = core->blocked_wanted;
+  if (!core->broken)
+    for (GList *l = core->read_ops.head; l != NULL; l = l->next)
+      {
+        Op *op = l->data;
+
+        wanted += op->count - op->items->len;
+      }
+  else
+    wanted = 0;
+  wanted = wanted > core->items.length ? wanted - core->items.length : 0;
+  g_mutex_unlock (&core->lock);
+
+  return (guint) MIN (wanted, G_MAXUINT);
+}
+
+gboolean
+_ag_channel_is_broken (AgChannel *self)
+{
+  gboolean broken;
+
+  g_mutex_lock (&self->core->lock);
+  broken = self->core->broken;
+  g_mutex_unlock (&self->core->lock);
+
+  return broken;
+}
+
+/* Room for items now: free space plus what waiting reads still take. */
+static guint
+room_locked (Core *core)
+{
+  guint64 room = core->items.length < core->capacity
+                 ? core->capacity - core->items.length : 0;
+
+  for (GList *l = core->read_ops.head; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      room += op->count - op->items->len;
+    }
+
+  return (guint) MIN (room, G_MAXUINT);
+}
+
+/* Moves items from the front of @values into the channel without waiting:
+ * as many as waiting reads take plus what fits. The write transform runs
+ * on each, on the calling thread and outside the lock. *@n_pushed says how
+ * many left @values (they are removed from it); fails like
+ * ag_channel_write() when the channel is closed or broken, or with the
+ * transform's error. */
+gboolean
+_ag_channel_push_many (AgChannel  *self,
+                       GArray     *values,
+                       guint      *n_pushed,
+                       GError    **error)
+{
+  Core *core = self->core;
+  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  g_autofree GValue **items = NULL;
+  gboolean ok, notify = FALSE;
+  guint n = 0;
+
+  *n_pushed = 0;
+  g_atomic_int_set (&core->in_use, TRUE);
+
+  g_mutex_lock (&core->lock);
+  ok = check_writable_locked (core, error);
+  if (ok)
+    n = MIN (values->len, room_locked (core));
+  g_mutex_unlock (&core->lock);
+
+  if (n == 0)
+    return ok;
+
+  items = g_new (GValue *, n);
+  for (guint i = 0; i < n; i++)
+    {
+      GValue *slot = &g_array_index (values, GValue, i);
+
+      if (core->write_func != NULL)
+        {
+          items[i] = run_transform (core->write_func, core->write_data, slot, error);
+          if (items[i] == NULL)
+            {
+              /* The pipeline fails with it and drops the rest. */
+              for (guint j = 0; j < i; j++)
+                free_item (items[j]);
+              return FALSE;
+            }
+          g_value_unset (slot);
+        }
+      else
+        {
+          items[i] = g_new (GValue, 1);
+          memcpy (items[i], slot, sizeof (GValue));
+          memset (slot, 0, sizeof (GValue));
+        }
+    }
+
+  /* Another writer may have filled the room meanwhile; like put-back, the
+   * queue may then briefly hold more than its capacity. */
+  g_mutex_lock (&core->lock);
+  ok = check_writable_locked (core, error);
+  for (guint i = 0; i < n; i++)
+    if (ok)
+      g_queue_push_tail (&core->items, items[i]);
+    else
+      free_item (items[i]);
+  pump_locked (core, done);
+  notify = claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  after_unlock (core, done, notify);
+
+  /* The slots are zeroed, so removing them frees nothing. */
+  g_array_remove_range (values, 0, n);
+  *n_pushed = ok ? n : 0;
+
+  return ok;
 }

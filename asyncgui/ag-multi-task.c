@@ -12,6 +12,7 @@
 #include "ag-error.h"
 #include "ag-map-chunk-private.h"
 #include "ag-multi-task.h"
+#include "ag-pipe-private.h"
 #include "ag-task-private.h"
 
 /**
@@ -87,6 +88,12 @@ struct _AgMultiTask
   gboolean        skip_errors;
   gboolean        unordered;
   gboolean        started;
+  guint           min_count;
+  guint           max_chunk_size;  /* 0: chosen here */
+  gboolean        apply_single;
+
+  /* A pipeline: inputs streamed through a function into a channel. */
+  AgPipe         *pipe;
 
   /* Children added one by one. */
   GPtrArray      *children;
@@ -129,6 +136,9 @@ enum {
   PROP_MAX_WORKERS,
   PROP_SKIP_ERRORS,
   PROP_UNORDERED,
+  PROP_MIN_COUNT,
+  PROP_MAX_CHUNK_SIZE,
+  PROP_APPLY_SINGLE,
   PROP_N_FINISHED,
   PROP_N_FAILED,
   N_PROPS
@@ -412,6 +422,10 @@ next_chunk_size (AgMultiTask *self,
   /* Near the end, share what is left between the workers. */
   size = MIN (size, (remaining + limit - 1) / limit);
 
+  size = MAX (size, self->min_count);
+  if (self->max_chunk_size > 0)
+    size = MIN (size, self->max_chunk_size);
+
   return CLAMP (size, 1, remaining);
 }
 
@@ -504,6 +518,12 @@ ag_multi_task_start (AgTask *task)
   AgMultiTask *self = AG_MULTI_TASK (task);
 
   self->started = TRUE;
+  if (self->pipe != NULL)
+    {
+      _ag_pipe_start (self->pipe, self);
+      return;
+    }
+
   if (self->children != NULL)
     self->n_items = self->children->len;
   else if (self->inputs != NULL)
@@ -533,6 +553,9 @@ ag_multi_task_cancel (AgTask *task)
   AgMultiTask *self = AG_MULTI_TASK (task);
   AgEngine *engine = _ag_task_get_engine (task);
 
+  if (self->pipe != NULL)
+    _ag_pipe_cancel (self->pipe);
+
   if (self->children != NULL)
     for (guint i = 0; i < self->children->len; i++)
       {
@@ -557,6 +580,15 @@ ag_multi_task_cancel (AgTask *task)
         if (!ag_task_is_finished (view))
           _ag_task_settle_view (view, NULL, error);
     }
+}
+
+static void
+ag_multi_task_stopped (AgTask *task)
+{
+  AgMultiTask *self = AG_MULTI_TASK (task);
+
+  if (self->pipe != NULL)
+    _ag_pipe_stopped (self->pipe);
 }
 
 /* GListModel */
@@ -645,6 +677,7 @@ ag_multi_task_finalize (GObject *object)
 
   if (self->map_destroy != NULL)
     self->map_destroy (self->map_data);
+  g_clear_pointer (&self->pipe, _ag_pipe_free);
 
   g_clear_pointer (&self->children, g_ptr_array_unref);
   g_clear_pointer (&self->inputs, g_ptr_array_unref);
@@ -677,6 +710,15 @@ ag_multi_task_get_property (GObject    *object,
     case PROP_UNORDERED:
       g_value_set_boolean (value, self->unordered);
       break;
+    case PROP_MIN_COUNT:
+      g_value_set_uint (value, self->min_count);
+      break;
+    case PROP_MAX_CHUNK_SIZE:
+      g_value_set_uint (value, self->max_chunk_size);
+      break;
+    case PROP_APPLY_SINGLE:
+      g_value_set_boolean (value, self->apply_single);
+      break;
     case PROP_N_FINISHED:
       g_value_set_uint (value, self->n_finished);
       break;
@@ -707,6 +749,15 @@ ag_multi_task_set_property (GObject      *object,
     case PROP_UNORDERED:
       ag_multi_task_set_unordered (self, g_value_get_boolean (value));
       break;
+    case PROP_MIN_COUNT:
+      ag_multi_task_set_min_count (self, g_value_get_uint (value));
+      break;
+    case PROP_MAX_CHUNK_SIZE:
+      ag_multi_task_set_max_chunk_size (self, g_value_get_uint (value));
+      break;
+    case PROP_APPLY_SINGLE:
+      ag_multi_task_set_apply_single (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -724,6 +775,7 @@ ag_multi_task_class_init (AgMultiTaskClass *klass)
 
   task_class->start = ag_multi_task_start;
   task_class->cancel = ag_multi_task_cancel;
+  task_class->stopped = ag_multi_task_stopped;
 
   /**
    * AgMultiTask:max-workers:
@@ -763,6 +815,49 @@ ag_multi_task_class_init (AgMultiTaskClass *klass)
   properties[PROP_UNORDERED] =
     g_param_spec_boolean ("unordered", NULL, NULL,
                           FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgMultiTask:min-count:
+   *
+   * The fewest inputs a mapping MultiTask or a pipeline hands its
+   * function at a time: a pipeline asked for one output runs at least this
+   * many inputs, which suits functions with a high cost per call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MIN_COUNT] =
+    g_param_spec_uint ("min-count", NULL, NULL,
+                       1, G_MAXUINT, 1,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgMultiTask:max-chunk-size:
+   *
+   * The most inputs one worker takes at a time; bigger batches are split
+   * between workers. 0 lets the MultiTask choose: adaptively from how long
+   * inputs take for a mapping, 4096 for a pipeline.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_CHUNK_SIZE] =
+    g_param_spec_uint ("max-chunk-size", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgMultiTask:apply-single:
+   *
+   * Whether a pipeline's [callback@PipeFunc] sees one input at a time
+   * (the default) or a whole chunk: a [struct@GObject.Value] holding a
+   * [struct@GLib.Array] of [struct@GObject.Value], for which it returns an
+   * array of outputs the same way.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_APPLY_SINGLE] =
+    g_param_spec_boolean ("apply-single", NULL, NULL,
+                          TRUE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -817,6 +912,30 @@ static void
 ag_multi_task_init (AgMultiTask *self)
 {
   self->children = g_ptr_array_new_with_free_func (g_object_unref);
+  self->min_count = 1;
+  self->apply_single = TRUE;
+}
+
+AgMultiTask *
+_ag_multi_task_new_for_pipe (AgPipe *pipe)
+{
+  AgMultiTask *self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
+
+  g_clear_pointer (&self->children, g_ptr_array_unref);
+  self->pipe = pipe;
+  return self;
+}
+
+AgPipe *
+_ag_multi_task_get_pipe (AgMultiTask *self)
+{
+  return self->pipe;
+}
+
+gboolean
+_ag_multi_task_is_started (AgMultiTask *self)
+{
+  return self->started;
 }
 
 /**
@@ -1096,6 +1215,134 @@ ag_multi_task_set_unordered (AgMultiTask *self,
 
   self->unordered = unordered;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNORDERED]);
+}
+
+/**
+ * ag_multi_task_get_min_count:
+ * @self: a MultiTask
+ *
+ * Gets [property@MultiTask:min-count].
+ *
+ * Returns: the fewest inputs handed to the function at a time
+ *
+ * Since: 1.0
+ */
+guint
+ag_multi_task_get_min_count (AgMultiTask *self)
+{
+  g_return_val_if_fail (AG_IS_MULTI_TASK (self), 1);
+
+  return self->min_count;
+}
+
+/**
+ * ag_multi_task_set_min_count:
+ * @self: a MultiTask that has not been run
+ * @min_count: the fewest inputs to hand the function at a time, at least 1
+ *
+ * Sets [property@MultiTask:min-count].
+ *
+ * Since: 1.0
+ */
+void
+ag_multi_task_set_min_count (AgMultiTask *self,
+                             guint        min_count)
+{
+  g_return_if_fail (AG_IS_MULTI_TASK (self));
+  g_return_if_fail (min_count >= 1);
+  g_return_if_fail (!self->started);
+
+  if (self->min_count == min_count)
+    return;
+
+  self->min_count = min_count;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_COUNT]);
+}
+
+/**
+ * ag_multi_task_get_max_chunk_size:
+ * @self: a MultiTask
+ *
+ * Gets [property@MultiTask:max-chunk-size].
+ *
+ * Returns: the most inputs one worker takes at a time, or 0 if the
+ *   MultiTask chooses
+ *
+ * Since: 1.0
+ */
+guint
+ag_multi_task_get_max_chunk_size (AgMultiTask *self)
+{
+  g_return_val_if_fail (AG_IS_MULTI_TASK (self), 0);
+
+  return self->max_chunk_size;
+}
+
+/**
+ * ag_multi_task_set_max_chunk_size:
+ * @self: a MultiTask that has not been run
+ * @max_chunk_size: the most inputs one worker takes at a time, or 0 to
+ *   let the MultiTask choose
+ *
+ * Sets [property@MultiTask:max-chunk-size].
+ *
+ * Since: 1.0
+ */
+void
+ag_multi_task_set_max_chunk_size (AgMultiTask *self,
+                                  guint        max_chunk_size)
+{
+  g_return_if_fail (AG_IS_MULTI_TASK (self));
+  g_return_if_fail (!self->started);
+
+  if (self->max_chunk_size == max_chunk_size)
+    return;
+
+  self->max_chunk_size = max_chunk_size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_CHUNK_SIZE]);
+}
+
+/**
+ * ag_multi_task_get_apply_single:
+ * @self: a MultiTask
+ *
+ * Gets [property@MultiTask:apply-single].
+ *
+ * Returns: whether a pipeline's function sees one input at a time
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_multi_task_get_apply_single (AgMultiTask *self)
+{
+  g_return_val_if_fail (AG_IS_MULTI_TASK (self), TRUE);
+
+  return self->apply_single;
+}
+
+/**
+ * ag_multi_task_set_apply_single:
+ * @self: a MultiTask that has not been run
+ * @apply_single: whether a pipeline's function sees one input at a time,
+ *   rather than a whole chunk
+ *
+ * Sets [property@MultiTask:apply-single].
+ *
+ * Since: 1.0
+ */
+void
+ag_multi_task_set_apply_single (AgMultiTask *self,
+                                gboolean     apply_single)
+{
+  g_return_if_fail (AG_IS_MULTI_TASK (self));
+  g_return_if_fail (!self->started);
+
+  apply_single = !!apply_single;
+  if (self->apply_single == apply_single)
+    return;
+
+  self->apply_single = apply_single;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_APPLY_SINGLE]);
 }
 
 /**

@@ -10,6 +10,7 @@
 #endif
 
 #include "ag-task.h"
+#include "ag-channel.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,34 @@ typedef GValue *(*AgRangeFunc) (guint          position,
                                 GCancellable  *cancellable,
                                 GError       **error);
 
+/**
+ * AgPipeFunc:
+ * @item: the input; with [property@MultiTask:apply-single] unset, a
+ *   [struct@GLib.Array] of [struct@GObject.Value]: the whole chunk
+ * @user_data: the data given with the function
+ * @cancellable: (nullable): cancelled when the pipeline stops
+ * @error: return location for an error
+ *
+ * Turns one input of a pipeline (see [ctor@MultiTask.new_pipe]) into an
+ * output. It runs on a worker thread (on the engine's thread in serial
+ * mode), possibly on several threads at once. Besides its return value it
+ * may add outputs with [method@MultiTask.emit].
+ *
+ * Given a whole chunk, it returns a [struct@GObject.Value] holding a
+ * [struct@GLib.Array] of [struct@GObject.Value] outputs, any number of
+ * them.
+ *
+ * Returns: (transfer full) (nullable): the output; %NULL without @error for
+ *   none; %NULL with @error set if the input failed, which ends the
+ *   pipeline after the outputs of the inputs before it
+ *
+ * Since: 1.0
+ */
+typedef GValue *(*AgPipeFunc) (const GValue  *item,
+                               gpointer       user_data,
+                               GCancellable  *cancellable,
+                               GError       **error);
+
 #define AG_TYPE_MULTI_TASK (ag_multi_task_get_type ())
 
 G_DECLARE_FINAL_TYPE (AgMultiTask, ag_multi_task, AG, MULTI_TASK, AgTask)
@@ -76,8 +105,36 @@ AgMultiTask *ag_multi_task_new_map_range      (guint            n_items,
                                                gpointer         user_data,
                                                GDestroyNotify   destroy);
 
+AgMultiTask *ag_multi_task_new_pipe           (AgChannelReader *inputs,
+                                               AgPipeFunc       func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+AgMultiTask *ag_multi_task_new_pipe_model     (GListModel      *inputs,
+                                               AgPipeFunc       func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+AgMultiTask *ag_multi_task_new_pipe_range     (gint64           n_items,
+                                               AgPipeFunc       func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+AgMultiTask *ag_multi_task_add_stage          (AgMultiTask     *self,
+                                               guint            capacity,
+                                               AgPipeFunc       func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy);
+
 void         ag_multi_task_add                (AgMultiTask     *self,
                                                AgTask          *task);
+
+void         ag_multi_task_set_output         (AgMultiTask     *self,
+                                               AgChannel       *output);
+AgChannel   *ag_multi_task_get_output         (AgMultiTask     *self);
+AgChannelReader *ag_multi_task_open_output    (AgMultiTask     *self,
+                                               guint            capacity);
+void         ag_multi_task_emit               (AgMultiTask     *self,
+                                               const GValue    *value);
+void         ag_multi_task_emit_error         (AgMultiTask     *self,
+                                               const GError    *error);
 
 guint        ag_multi_task_get_max_workers    (AgMultiTask     *self);
 void         ag_multi_task_set_max_workers    (AgMultiTask     *self,
@@ -88,6 +145,15 @@ void         ag_multi_task_set_skip_errors    (AgMultiTask     *self,
 gboolean     ag_multi_task_get_unordered      (AgMultiTask     *self);
 void         ag_multi_task_set_unordered      (AgMultiTask     *self,
                                                gboolean         unordered);
+guint        ag_multi_task_get_min_count      (AgMultiTask     *self);
+void         ag_multi_task_set_min_count      (AgMultiTask     *self,
+                                               guint            min_count);
+guint        ag_multi_task_get_max_chunk_size (AgMultiTask     *self);
+void         ag_multi_task_set_max_chunk_size (AgMultiTask     *self,
+                                               guint            max_chunk_size);
+gboolean     ag_multi_task_get_apply_single   (AgMultiTask     *self);
+void         ag_multi_task_set_apply_single   (AgMultiTask     *self,
+                                               gboolean         apply_single);
 
 guint        ag_multi_task_get_n_finished     (AgMultiTask     *self);
 guint        ag_multi_task_get_n_failed       (AgMultiTask     *self);

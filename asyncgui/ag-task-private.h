@@ -18,10 +18,13 @@ typedef struct
 {
   GObjectClass parent_class;
 
-  void (*start)  (AgTask *self);
-  void (*cancel) (AgTask *self);
+  void (*start)   (AgTask *self);
+  void (*cancel)  (AgTask *self);
+  /* Optional: the task just reached its final state (or was abandoned),
+   * before anyone is told; release what running held. */
+  void (*stopped) (AgTask *self);
 
-  gpointer _reserved[8];
+  gpointer _reserved[7];
 } AgTaskKindClass;
 
 G_STATIC_ASSERT (sizeof (AgTaskKindClass) == sizeof (AgTaskClass));

@@ -348,6 +348,8 @@ finish (AgTask      *self,
   g_atomic_int_set (&priv->finished, TRUE);
 
   stop_running (self);
+  if (AG_TASK_GET_KIND_CLASS (self)->stopped != NULL)
+    AG_TASK_GET_KIND_CLASS (self)->stopped (self);
   _ag_wait_wake_all ();
 
   if (state == AG_TASK_SUCCEEDED)
@@ -1033,6 +1035,8 @@ _ag_task_abandon (AgTask *self)
   priv->state = AG_TASK_CANCELLED;
   priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                      _("The engine was shut down before the task finished"));
+  if (AG_TASK_GET_KIND_CLASS (self)->stopped != NULL)
+    AG_TASK_GET_KIND_CLASS (self)->stopped (self);
   priv->callback = NULL;
   release_callback_data (priv);
   drop_done_notifies (priv);

@@ -1,0 +1,276 @@
+/* ag-pipe-chunk.c: a run of inputs one worker turns into outputs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "ag-error.h"
+#include "ag-pipe-private.h"
+#include "ag-task-private.h"
+
+/* A pipeline hands its inputs to workers in chunks sized by what readers
+ * wait for. The worker owns the chunk until it queues it back as its own
+ * completion; the pipeline then writes the outputs in chunk order. While a
+ * chunk runs, its thread knows it, so the function may emit extra outputs
+ * with ag_multi_task_emit(). */
+
+static GPrivate current_chunk;
+
+static void
+clear_value (gpointer data)
+{
+  GValue *value = data;
+
+  if (G_IS_VALUE (value))
+    g_value_unset (value);
+}
+
+GArray *
+_ag_value_array_new (guint reserved)
+{
+  GArray *array = g_array_sized_new (FALSE, TRUE, sizeof (GValue), reserved);
+
+  g_array_set_clear_func (array, clear_value);
+  return array;
+}
+
+/* Moves the contents of a heap value to the end of @outputs. */
+static void
+append_taken (GArray *outputs,
+              GValue *value)
+{
+  g_array_append_vals (outputs, value, 1);
+  g_free (value);
+}
+
+/* An error the function emitted counts as the one it returned, unless it
+ * returned one itself. */
+static void
+take_emitted_error (AgPipeChunk  *chunk,
+                    GError      **error)
+{
+  if (chunk->emitted_error == NULL)
+    return;
+  if (*error == NULL)
+    *error = g_steal_pointer (&chunk->emitted_error);
+  else
+    g_clear_error (&chunk->emitted_error);
+}
+
+static gboolean
+run_single (AgPipeChunk *chunk)
+{
+  for (guint i = 0; i < chunk->inputs->len; i++)
+    {
+      GError *error = NULL;
+      GValue *out;
+
+      if (g_cancellable_is_cancelled (chunk->cancellable))
+        return FALSE;
+
+      out = chunk->func (&g_array_index (chunk->inputs, GValue, i),
+                         chunk->user_data, chunk->cancellable, &error);
+      take_emitted_error (chunk, &error);
+      if (error != NULL)
+        {
+          if (out != NULL)
+            g_boxed_free (G_TYPE_VALUE, out);
+          chunk->error = error;
+          return FALSE;
+        }
+      if (out != NULL)
+        append_taken (chunk->outputs, out);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+run_whole (AgPipeChunk *chunk)
+{
+  g_auto(GValue) items = G_VALUE_INIT;
+  GError *error = NULL;
+  GValue *out;
+
+  g_value_init (&items, G_TYPE_ARRAY);
+  g_value_set_boxed (&items, chunk->inputs);
+
+  out = chunk->func (&items, chunk->user_data, chunk->cancellable, &error);
+  take_emitted_error (chunk, &error);
+  if (error != NULL)
+    {
+      if (out != NULL)
+        g_boxed_free (G_TYPE_VALUE, out);
+      chunk->error = error;
+      return FALSE;
+    }
+  if (out == NULL)
+    return TRUE;
+
+  if (!G_VALUE_HOLDS (out, G_TYPE_ARRAY))
+    {
+      chunk->error = g_error_new (AG_ERROR, AG_ERROR_NO_RESULT,
+                                  _("A pipeline function given a whole chunk returned a “%s”, "
+                                    "not an array of values"),
+                                  G_VALUE_TYPE_NAME (out));
+      g_boxed_free (G_TYPE_VALUE, out);
+      return FALSE;
+    }
+
+  if (g_value_get_boxed (out) != NULL)
+    {
+      GArray *values = g_value_get_boxed (out);
+
+      for (guint i = 0; i < values->len; i++)
+        {
+          GValue copy = G_VALUE_INIT;
+
+          g_value_init (&copy, G_VALUE_TYPE (&g_array_index (values, GValue, i)));
+          g_value_copy (&g_array_index (values, GValue, i), &copy);
+          g_array_append_vals (chunk->outputs, &copy, 1);
+        }
+    }
+  g_boxed_free (G_TYPE_VALUE, out);
+
+  return TRUE;
+}
+
+static void
+chunk_deliver (AgNode   *node,
+               AgEngine *engine)
+{
+  AgPipeChunk *chunk = (AgPipeChunk *) node;
+
+  if (engine == NULL || !_ag_pipe_chunk_done (_ag_multi_task_get_pipe (chunk->multi), chunk))
+    _ag_pipe_chunk_free (chunk);
+}
+
+static void
+chunk_run (AgWork *work)
+{
+  AgPipeChunk *chunk = (AgPipeChunk *) work;
+  gpointer outer = g_private_get (&current_chunk);
+
+  /* In serial mode a chunk may run inside another's function. */
+  g_private_set (&current_chunk, chunk);
+  if (chunk->apply_single)
+    run_single (chunk);
+  else
+    run_whole (chunk);
+  g_private_set (&current_chunk, outer);
+
+  chunk->work.node.deliver = chunk_deliver;
+  _ag_completion_queue_push (chunk->queue, &chunk->work.node);
+}
+
+static void
+chunk_drop (AgWork *work)
+{
+  _ag_pipe_chunk_free ((AgPipeChunk *) work);
+}
+
+AgPipeChunk *
+_ag_pipe_chunk_new (AgMultiTask       *multi,
+                    AgCompletionQueue *queue,
+                    GCancellable      *cancellable,
+                    GArray            *inputs)
+{
+  AgPipeChunk *chunk = g_new0 (AgPipeChunk, 1);
+
+  chunk->work.run = chunk_run;
+  chunk->work.drop = chunk_drop;
+  chunk->multi = g_object_ref (multi);
+  chunk->queue = _ag_completion_queue_ref (queue);
+  chunk->cancellable = g_object_ref (cancellable);
+  chunk->inputs = inputs;
+  chunk->outputs = _ag_value_array_new (inputs->len);
+
+  return chunk;
+}
+
+void
+_ag_pipe_chunk_free (AgPipeChunk *chunk)
+{
+  g_clear_pointer (&chunk->inputs, g_array_unref);
+  g_clear_pointer (&chunk->outputs, g_array_unref);
+  g_clear_error (&chunk->error);
+  g_clear_error (&chunk->emitted_error);
+  g_clear_object (&chunk->cancellable);
+  g_clear_pointer (&chunk->queue, _ag_completion_queue_unref);
+  g_clear_object (&chunk->multi);
+  g_free (chunk);
+}
+
+/**
+ * ag_multi_task_emit:
+ * @self: the pipeline whose function is running
+ * @value: an output; it is copied
+ *
+ * Adds an output for the input the pipeline's [callback@PipeFunc] is
+ * working on, ahead of the value it returns. Only that function may call
+ * it, on its own thread, while it runs: a function can so make any number
+ * of outputs from one input (none, to filter it out), and bindings that
+ * cannot return a [struct@GObject.Value] from a callback emit it instead.
+ *
+ * Since: 1.0
+ */
+void
+ag_multi_task_emit (AgMultiTask  *self,
+                    const GValue *value)
+{
+  AgPipeChunk *chunk;
+  GValue copy = G_VALUE_INIT;
+
+  g_return_if_fail (AG_IS_MULTI_TASK (self));
+  g_return_if_fail (value != NULL && G_IS_VALUE (value));
+
+  chunk = g_private_get (&current_chunk);
+  if (chunk == NULL || chunk->multi != self)
+    {
+      g_critical ("%s: only the function of the pipeline %p may emit, on its own "
+                  "thread while it runs", G_STRFUNC, self);
+      return;
+    }
+
+  g_value_init (&copy, G_VALUE_TYPE (value));
+  g_value_copy (value, &copy);
+  g_array_append_vals (chunk->outputs, &copy, 1);
+}
+
+/**
+ * ag_multi_task_emit_error:
+ * @self: the pipeline whose function is running
+ * @error: why the input failed; it is copied
+ *
+ * Fails the input the pipeline's [callback@PipeFunc] is working on, as if
+ * the function had returned @error: the pipeline ends with it once the
+ * outputs of the inputs before are written. For bindings whose callbacks
+ * cannot set a #GError. Only the function may call it, on its own thread,
+ * while it runs; the first error emitted for an input wins.
+ *
+ * Since: 1.0
+ */
+void
+ag_multi_task_emit_error (AgMultiTask  *self,
+                          const GError *error)
+{
+  AgPipeChunk *chunk;
+
+  g_return_if_fail (AG_IS_MULTI_TASK (self));
+  g_return_if_fail (error != NULL);
+
+  chunk = g_private_get (&current_chunk);
+  if (chunk == NULL || chunk->multi != self)
+    {
+      g_critical ("%s: only the function of the pipeline %p may emit, on its own "
+                  "thread while it runs", G_STRFUNC, self);
+      return;
+    }
+
+  if (chunk->emitted_error == NULL)
+    chunk->emitted_error = g_error_copy (error);
+}

@@ -1,0 +1,759 @@
+/* test-pipeline.c: pipelines, MultiTasks that stream inputs through a
+ * function into a channel as fast as their readers read
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+/* Functions */
+
+typedef struct
+{
+  int     n_calls;        /* atomic */
+  int     fail_at;        /* -1: never */
+  int     live;           /* atomic: outputs made and not yet read */
+  int     max_live;       /* atomic */
+  GMutex  lock;
+  GArray *seen;           /* guint64 inputs in call order; lock */
+} Calls;
+
+static void
+calls_init (Calls *calls)
+{
+  memset (calls, 0, sizeof *calls);
+  calls->fail_at = -1;
+  g_mutex_init (&calls->lock);
+  calls->seen = g_array_new (FALSE, FALSE, sizeof (guint64));
+}
+
+static void
+calls_clear (Calls *calls)
+{
+  g_array_unref (calls->seen);
+  g_mutex_clear (&calls->lock);
+}
+
+static guint64
+input_number (const GValue *item)
+{
+  if (G_VALUE_HOLDS_UINT64 (item))
+    return g_value_get_uint64 (item);
+  g_assert_true (G_VALUE_HOLDS_INT (item));
+  return (guint64) g_value_get_int (item);
+}
+
+/* ×2, counting calls; fails at input fail_at. */
+static GValue *
+twice (const GValue  *item,
+       gpointer       user_data,
+       GCancellable  *cancellable,
+       GError       **error)
+{
+  Calls *calls = user_data;
+  guint64 n = input_number (item);
+  GValue *out;
+  int live;
+
+  g_atomic_int_inc (&calls->n_calls);
+  g_mutex_lock (&calls->lock);
+  g_array_append_val (calls->seen, n);
+  g_mutex_unlock (&calls->lock);
+
+  if (calls->fail_at >= 0 && n == (guint64) calls->fail_at)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "input %d is bad", calls->fail_at);
+      return NULL;
+    }
+
+  live = g_atomic_int_add (&calls->live, 1) + 1;
+  for (int max = g_atomic_int_get (&calls->max_live); live > max;
+       max = g_atomic_int_get (&calls->max_live))
+    if (g_atomic_int_compare_and_exchange (&calls->max_live, max, live))
+      break;
+
+  out = g_new0 (GValue, 1);
+  g_value_init (out, G_TYPE_UINT64);
+  g_value_set_uint64 (out, 2 * n);
+  return out;
+}
+
+static GValue *
+same (const GValue  *item,
+      gpointer       user_data,
+      GCancellable  *cancellable,
+      GError       **error)
+{
+  return g_boxed_copy (G_TYPE_VALUE, item);
+}
+
+/* Keeps even inputs, emits odd ones twice. */
+static GValue *
+evens_and_doubled_odds (const GValue  *item,
+                        gpointer       user_data,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  AgMultiTask *self = *(AgMultiTask **) user_data;
+  guint64 n = input_number (item);
+
+  if (n % 2 == 1)
+    {
+      ag_multi_task_emit (self, item);
+      ag_multi_task_emit (self, item);
+      return NULL;
+    }
+
+  return g_boxed_copy (G_TYPE_VALUE, item);
+}
+
+/* Given a whole chunk: returns its sum as one output. */
+static GValue *
+chunk_sum (const GValue  *item,
+           gpointer       user_data,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  GArray *chunk = g_value_get_boxed (item);
+  GArray *outputs = g_array_new (FALSE, TRUE, sizeof (GValue));
+  GValue sum = G_VALUE_INIT;
+  GValue *out = g_new0 (GValue, 1);
+  guint64 total = 0;
+  Calls *calls = user_data;
+
+  g_atomic_int_inc (&calls->n_calls);
+  for (guint i = 0; i < chunk->len; i++)
+    total += input_number (&g_array_index (chunk, GValue, i));
+
+  g_value_init (&sum, G_TYPE_UINT64);
+  g_value_set_uint64 (&sum, total);
+  g_array_append_val (outputs, sum);
+  g_value_init (out, G_TYPE_ARRAY);
+  g_value_take_boxed (out, outputs);
+  return out;
+}
+
+/* Reading */
+
+typedef struct
+{
+  gboolean  done;
+  GArray   *items;
+  GError   *error;
+} Read;
+
+static void
+read_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Read *read = user_data;
+
+  read->items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result, &read->error);
+  read->done = TRUE;
+}
+
+/* Reads @count items the way the GUI thread does, iterating the context
+ * until they are there. */
+static GArray *
+read_items (AgChannelReader *reader,
+            guint            count)
+{
+  Read read = { 0 };
+
+  ag_channel_reader_read_async (reader, count, -1, NULL, read_done, &read);
+  ag_test_run_until (NULL, read.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (read.error);
+  return read.items;
+}
+
+static void
+assert_numbers (GArray        *items,
+                const guint64 *expected,
+                guint          n_expected)
+{
+  g_assert_nonnull (items);
+  g_assert_cmpuint (items->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpuint (input_number (&g_array_index (items, GValue, i)), ==, expected[i]);
+}
+
+static AgMultiTask *
+twice_forever (Calls *calls)
+{
+  return ag_multi_task_new_pipe_range (-1, twice, calls, NULL);
+}
+
+static void
+lets_the_context_settle (AgTestFixture *fixture)
+{
+  ag_test_run_for (fixture->context, 50);
+}
+
+/* Tests */
+
+static void
+test_pipeline_runs_nothing_before_a_read (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+
+  calls_init (&calls);
+  doubled = twice_forever (&calls);
+  reader = ag_multi_task_open_output (doubled, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 0);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_RUNNING);
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  calls_clear (&calls);
+}
+
+static void
+check_read_two_of_forever (AgTestFixture *fixture,
+                           int            max_threads)
+{
+  static const guint64 expected[] = { 0, 2 };
+  Calls calls;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_engine_set_max_threads (fixture->engine, max_threads);
+  calls_init (&calls);
+  doubled = twice_forever (&calls);
+  reader = ag_multi_task_open_output (doubled, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  items = read_items (reader, 2);
+  assert_numbers (items, expected, 2);
+
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 2);
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  calls_clear (&calls);
+}
+
+static void
+test_pipeline_read_two_of_endless_input_calls_twice (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  check_read_two_of_forever (fixture, 4);
+}
+
+static void
+test_pipeline_serial_read_two_of_endless_input_calls_twice (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  check_read_two_of_forever (fixture, 0);
+}
+
+static void
+test_pipeline_min_count_runs_a_whole_batch (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  static const guint64 expected[] = { 0 };
+  static const guint64 rest[] = { 2, 4, 6, 8 };
+  Calls calls;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) first = NULL;
+  g_autoptr(GArray) next = NULL;
+
+  calls_init (&calls);
+  doubled = twice_forever (&calls);
+  ag_multi_task_set_min_count (doubled, 5);
+  reader = ag_multi_task_open_output (doubled, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  first = read_items (reader, 1);
+  assert_numbers (first, expected, 1);
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 5);
+
+  /* The other four wait in the channel: reading them runs nothing. */
+  next = read_items (reader, 4);
+  assert_numbers (next, rest, 4);
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 5);
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  calls_clear (&calls);
+}
+
+static void
+check_failure_keeps_earlier_outputs (AgTestFixture *fixture,
+                                     int            max_threads)
+{
+  static const guint64 expected[] = { 0, 2, 4 };
+  Calls calls;
+  AgTestOutcome outcome;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  g_autoptr(GArray) after = NULL;
+
+  ag_engine_set_max_threads (fixture->engine, max_threads);
+  calls_init (&calls);
+  calls.fail_at = 3;
+  ag_test_outcome_init (&outcome, fixture->engine);
+  doubled = ag_multi_task_new_pipe_range (10, twice, &calls, NULL);
+  reader = ag_multi_task_open_output (doubled, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
+                       ag_test_outcome_callback, &outcome);
+
+  items = read_items (reader, 10);
+  assert_numbers (items, expected, 3);
+  g_assert_true (ag_channel_reader_is_drained (reader));
+
+  /* The reader sees the end once the task has ended. */
+  g_assert_true (ag_task_is_finished (AG_TASK (doubled)));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_FAILED);
+  g_assert_error (ag_task_get_error (AG_TASK (doubled)), G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  ag_test_run_until (NULL, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+
+  after = read_items (reader, 1);
+  g_assert_cmpuint (after->len, ==, 0);
+
+  ag_test_outcome_clear (&outcome);
+  calls_clear (&calls);
+}
+
+static void
+test_pipeline_failure_gives_outputs_before_it_then_the_error (AgTestFixture *fixture,
+                                                               gconstpointer  data)
+{
+  check_failure_keeps_earlier_outputs (fixture, 4);
+}
+
+static void
+test_pipeline_serial_failure_gives_outputs_before_it (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  check_failure_keeps_earlier_outputs (fixture, 0);
+}
+
+static void
+test_pipeline_finite_input_ends_successfully (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  Calls calls;
+  AgTestOutcome outcome;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  calls_init (&calls);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  doubled = ag_multi_task_new_pipe_range (1000, twice, &calls, NULL);
+  reader = ag_multi_task_open_output (doubled, 8);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
+                       ag_test_outcome_callback, &outcome);
+
+  items = read_items (reader, 2000);
+  g_assert_cmpuint (items->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    g_assert_cmpuint (input_number (&g_array_index (items, GValue, i)), ==, 2 * i);
+
+  ag_test_run_until (NULL, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (g_value_get_uint64 (outcome.value), ==, 1000);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 1000);
+
+  ag_test_outcome_clear (&outcome);
+  calls_clear (&calls);
+}
+
+/* The serial engine runs the pipeline on this thread, in input order. */
+static void
+test_pipeline_serial_mode_is_deterministic (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(GArray) first_seen = NULL;
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  for (int run = 0; run < 2; run++)
+    {
+      Calls calls;
+      g_autoptr(AgMultiTask) doubled = NULL;
+      g_autoptr(AgChannelReader) reader = NULL;
+      g_autoptr(GArray) items = NULL;
+
+      calls_init (&calls);
+      doubled = ag_multi_task_new_pipe_range (-1, twice, &calls, NULL);
+      ag_multi_task_set_max_chunk_size (doubled, 3);
+      reader = ag_multi_task_open_output (doubled, 4);
+      ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+      items = read_items (reader, 10);
+      g_assert_cmpuint (items->len, ==, 10);
+      g_assert_cmpuint (calls.seen->len, ==, 10);
+      for (guint i = 0; i < 10; i++)
+        g_assert_cmpuint (g_array_index (calls.seen, guint64, i), ==, i);
+
+      if (first_seen == NULL)
+        first_seen = g_array_ref (calls.seen);
+      else
+        g_assert_cmpmem (first_seen->data, first_seen->len * sizeof (guint64),
+                         calls.seen->data, calls.seen->len * sizeof (guint64));
+
+      ag_task_cancel (AG_TASK (doubled));
+      ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+      calls_clear (&calls);
+    }
+}
+
+static void
+test_pipeline_stages_chain_and_demand_travels_upstream (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  static const guint64 expected[] = { 0, 4, 8 };
+  Calls first, second;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgMultiTask) quadrupled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  calls_init (&first);
+  calls_init (&second);
+  doubled = ag_multi_task_new_pipe_range (-1, twice, &first, NULL);
+  quadrupled = ag_multi_task_add_stage (doubled, 8, twice, &second, NULL);
+  reader = ag_multi_task_open_output (quadrupled, 8);
+
+  /* Running the last stage runs the one before. */
+  ag_engine_run_async (fixture->engine, AG_TASK (quadrupled), NULL, NULL, NULL);
+  items = read_items (reader, 3);
+  assert_numbers (items, expected, 3);
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_RUNNING);
+  g_assert_cmpint (g_atomic_int_get (&first.n_calls), ==, 3);
+  g_assert_cmpint (g_atomic_int_get (&second.n_calls), ==, 3);
+
+  /* Dropping the last reader stops both stages. */
+  g_clear_object (&reader);
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled))
+                           && ag_task_is_finished (AG_TASK (quadrupled)),
+                     AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (quadrupled)), ==, AG_TASK_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_CANCELLED);
+
+  calls_clear (&first);
+  calls_clear (&second);
+}
+
+static void
+test_pipeline_upstream_failure_reaches_the_last_stage (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  static const guint64 expected[] = { 0, 4 };
+  Calls first, second;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgMultiTask) quadrupled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  calls_init (&first);
+  calls_init (&second);
+  first.fail_at = 2;
+  doubled = ag_multi_task_new_pipe_range (-1, twice, &first, NULL);
+  quadrupled = ag_multi_task_add_stage (doubled, 8, twice, &second, NULL);
+  reader = ag_multi_task_open_output (quadrupled, 8);
+  ag_engine_run_async (fixture->engine, AG_TASK (quadrupled), NULL, NULL, NULL);
+
+  items = read_items (reader, 10);
+  assert_numbers (items, expected, 2);
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (quadrupled)), AG_TEST_SAFETY_MS);
+  g_assert_error (ag_task_get_error (AG_TASK (quadrupled)), G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+
+  calls_clear (&first);
+  calls_clear (&second);
+}
+
+static void
+test_pipeline_reads_a_channel_written_by_a_thread (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgChannel) source = ag_channel_new (4);
+  g_autoptr(AgChannelReader) inputs = ag_channel_open_reader (source);
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  AgTestOutcome outcome;
+
+  calls_init (&calls);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  doubled = ag_multi_task_new_pipe (inputs, twice, &calls, NULL);
+  reader = ag_multi_task_open_output (doubled, 4);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
+                       ag_test_outcome_callback, &outcome);
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_INT);
+      g_value_set_int (&value, i + 10);
+      g_assert_true (ag_channel_write (source, &value, 0, NULL));
+    }
+  ag_channel_close (source);
+
+  items = read_items (reader, 100);
+  g_assert_cmpuint (items->len, ==, 3);
+  g_assert_cmpuint (input_number (&g_array_index (items, GValue, 2)), ==, 24);
+  ag_test_run_until (NULL, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+
+  ag_test_outcome_clear (&outcome);
+  calls_clear (&calls);
+}
+
+static void
+test_pipeline_over_a_list_model (AgTestFixture *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_SIMPLE_ACTION);
+  g_autoptr(AgMultiTask) names = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("action%d", i);
+      g_autoptr(GSimpleAction) action = g_simple_action_new (name, NULL);
+
+      g_list_store_append (store, action);
+    }
+
+  names = ag_multi_task_new_pipe_model (G_LIST_MODEL (store),
+                                        same, NULL, NULL);
+  reader = ag_multi_task_open_output (names, 2);
+  ag_engine_run_async (fixture->engine, AG_TASK (names), NULL, NULL, NULL);
+
+  items = read_items (reader, 10);
+  g_assert_cmpuint (items->len, ==, 5);
+  g_assert_cmpstr (g_action_get_name (g_value_get_object (&g_array_index (items, GValue, 4))),
+                   ==, "action4");
+}
+
+static void
+test_pipeline_function_may_filter_and_emit (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  static const guint64 expected[] = { 0, 1, 1, 2, 3, 3, 4 };
+  AgMultiTask *self = NULL;
+  g_autoptr(AgMultiTask) pipe = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  /* The function emits through the pipeline, so it gets a pointer to it. */
+  pipe = ag_multi_task_new_pipe_range (5, evens_and_doubled_odds, &self, NULL);
+  self = pipe;
+  reader = ag_multi_task_open_output (pipe, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, NULL, NULL);
+
+  items = read_items (reader, 100);
+  assert_numbers (items, expected, G_N_ELEMENTS (expected));
+}
+
+static void
+test_pipeline_whole_chunks_go_to_the_function (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgMultiTask) sums = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  guint64 total = 0;
+
+  calls_init (&calls);
+  ag_engine_set_max_threads (fixture->engine, 0);
+  sums = ag_multi_task_new_pipe_range (100, chunk_sum, &calls, NULL);
+  ag_multi_task_set_apply_single (sums, FALSE);
+  ag_multi_task_set_max_chunk_size (sums, 10);
+  reader = ag_multi_task_open_output (sums, 100);
+  ag_engine_run_async (fixture->engine, AG_TASK (sums), NULL, NULL, NULL);
+
+  /* One output per chunk, none bigger than max-chunk-size. */
+  items = read_items (reader, 1000);
+  g_assert_cmpuint (items->len, >=, 10);
+  g_assert_cmpuint (items->len, ==, (guint) g_atomic_int_get (&calls.n_calls));
+  for (guint i = 0; i < items->len; i++)
+    total += input_number (&g_array_index (items, GValue, i));
+  g_assert_cmpuint (total, ==, 99 * 100 / 2);
+  g_assert_true (ag_channel_reader_is_drained (reader));
+
+  calls_clear (&calls);
+}
+
+/* Reads one at a time from a worker thread. */
+static gpointer
+read_all_one_by_one (gpointer data)
+{
+  AgChannelReader *reader = data;
+  guint n = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GArray) items = ag_channel_reader_read (reader, 1, 10 * G_USEC_PER_SEC, &error);
+
+      g_assert_no_error (error);
+      if (items->len == 0)
+        break;
+      n++;
+      /* What the function made and nobody has read yet. */
+      g_atomic_int_add (&((Calls *) g_object_get_data (G_OBJECT (reader), "calls"))->live, -1);
+    }
+
+  return GUINT_TO_POINTER (n);
+}
+
+static void
+test_pipeline_holds_at_most_capacity_plus_workers_items (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  const guint n_items = 100000;
+  const guint capacity = 16;
+  Calls calls;
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  GThread *consumer;
+  int workers = ag_engine_get_max_threads (fixture->engine);
+
+  calls_init (&calls);
+  doubled = ag_multi_task_new_pipe_range (n_items, twice, &calls, NULL);
+  reader = ag_multi_task_open_output (doubled, capacity);
+  g_object_set_data (G_OBJECT (reader), "calls", &calls);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  consumer = g_thread_new ("consumer", read_all_one_by_one, reader);
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), 60000);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_thread_join (consumer)), ==, n_items);
+
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_SUCCEEDED);
+  g_test_message ("most items alive at once: %d (capacity %u, workers %d)",
+                  calls.max_live, capacity, workers);
+  g_assert_cmpint (calls.max_live, <=, (int) capacity + workers);
+  calls_clear (&calls);
+}
+
+static void
+test_pipeline_cancel_closes_output_and_input (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgChannel) source = ag_channel_new (4);
+  g_autoptr(AgChannelReader) inputs = ag_channel_open_reader (source);
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  Read read = { 0 };
+
+  calls_init (&calls);
+  doubled = ag_multi_task_new_pipe (inputs, twice, &calls, NULL);
+  reader = ag_multi_task_open_output (doubled, 4);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &read);
+  lets_the_context_settle (fixture);
+  g_assert_false (read.done);
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, read.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (read.error);
+  g_assert_cmpuint (read.items->len, ==, 0);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_CANCELLED);
+
+  /* Its input reader is closed: the producer learns nobody reads. */
+  g_value_init (&value, G_TYPE_INT);
+  g_assert_false (ag_channel_write (source, &value, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+
+  g_array_unref (read.items);
+  calls_clear (&calls);
+}
+
+static void
+test_pipeline_bad_input_is_refused (AgTestFixture *fixture,
+                                    gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgMultiTask) plain = ag_multi_task_new ();
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannel) other = ag_channel_new (1);
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  calls_init (&calls);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*not a pipeline*");
+  g_assert_null (ag_multi_task_open_output (plain, 4));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*n_items >= -1*");
+  g_assert_null (ag_multi_task_new_pipe_range (-2, twice, &calls, NULL));
+  g_test_assert_expected_messages ();
+
+  doubled = twice_forever (&calls);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*capacity > 0*");
+  g_assert_null (ag_multi_task_open_output (doubled, 0));
+  g_test_assert_expected_messages ();
+
+  g_value_init (&value, G_TYPE_INT);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*may emit*");
+  ag_multi_task_emit (doubled, &value);
+  g_test_assert_expected_messages ();
+
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already running*");
+  ag_multi_task_set_output (doubled, other);
+  g_test_assert_expected_messages ();
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  calls_clear (&calls);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/pipeline/runs-nothing-before-a-read", test_pipeline_runs_nothing_before_a_read);
+  ag_test_add ("/pipeline/read-two-of-endless-input-calls-twice",
+               test_pipeline_read_two_of_endless_input_calls_twice);
+  ag_test_add ("/pipeline/serial-read-two-of-endless-input-calls-twice",
+               test_pipeline_serial_read_two_of_endless_input_calls_twice);
+  ag_test_add ("/pipeline/min-count-runs-a-whole-batch", test_pipeline_min_count_runs_a_whole_batch);
+  ag_test_add ("/pipeline/failure-gives-outputs-before-it-then-the-error",
+               test_pipeline_failure_gives_outputs_before_it_then_the_error);
+  ag_test_add ("/pipeline/serial-failure-gives-outputs-before-it",
+               test_pipeline_serial_failure_gives_outputs_before_it);
+  ag_test_add ("/pipeline/finite-input-ends-successfully", test_pipeline_finite_input_ends_successfully);
+  ag_test_add ("/pipeline/serial-mode-is-deterministic", test_pipeline_serial_mode_is_deterministic);
+  ag_test_add ("/pipeline/stages-chain-and-demand-travels-upstream",
+               test_pipeline_stages_chain_and_demand_travels_upstream);
+  ag_test_add ("/pipeline/upstream-failure-reaches-the-last-stage",
+               test_pipeline_upstream_failure_reaches_the_last_stage);
+  ag_test_add ("/pipeline/reads-a-channel-written-by-a-thread",
+               test_pipeline_reads_a_channel_written_by_a_thread);
+  ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
+  ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
+  ag_test_add ("/pipeline/whole-chunks-go-to-the-function", test_pipeline_whole_chunks_go_to_the_function);
+  ag_test_add ("/pipeline/holds-at-most-capacity-plus-workers-items",
+               test_pipeline_holds_at_most_capacity_plus_workers_items);
+  ag_test_add ("/pipeline/cancel-closes-output-and-input", test_pipeline_cancel_closes_output_and_input);
+  ag_test_add ("/pipeline/bad-input-is-refused", test_pipeline_bad_input_is_refused);
+
+  return g_test_run ();
+}
