@@ -107,6 +107,27 @@ evens_and_doubled_odds (const GValue  *item,
   return g_boxed_copy (G_TYPE_VALUE, item);
 }
 
+/* Fails odd inputs the way a binding does: through the pipeline. */
+static GValue *
+fail_odd_by_emitting (const GValue  *item,
+                      gpointer       user_data,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  AgMultiTask *self = *(AgMultiTask **) user_data;
+
+  if (input_number (item) % 2 == 1)
+    {
+      g_autoptr(GError) odd = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "odd");
+
+      ag_multi_task_emit_error (self, odd);
+      return NULL;
+    }
+
+  ag_multi_task_emit (self, item);
+  return NULL;
+}
+
 /* Given a whole chunk: returns its sum as one output. */
 static GValue *
 chunk_sum (const GValue  *item,
@@ -566,6 +587,50 @@ test_pipeline_function_may_filter_and_emit (AgTestFixture *fixture,
 }
 
 static void
+test_pipeline_function_may_fail_by_emitting_an_error (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  static const guint64 expected[] = { 0 };
+  AgMultiTask *self = NULL;
+  g_autoptr(AgMultiTask) pipe = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  pipe = ag_multi_task_new_pipe_range (5, fail_odd_by_emitting, &self, NULL);
+  self = pipe;
+  reader = ag_multi_task_open_output (pipe, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, NULL, NULL);
+
+  items = read_items (reader, 100);
+  assert_numbers (items, expected, G_N_ELEMENTS (expected));
+  g_assert_true (ag_task_is_finished (AG_TASK (pipe)));
+  g_assert_error (ag_task_get_error (AG_TASK (pipe)), G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+}
+
+static void
+test_pipeline_without_output_runs_every_input (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  Calls calls;
+  AgTestOutcome outcome;
+  g_autoptr(AgMultiTask) sink = NULL;
+
+  calls_init (&calls);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  sink = ag_multi_task_new_pipe_range (50000, twice, &calls, NULL);
+  ag_engine_run_async (fixture->engine, AG_TASK (sink), NULL,
+                       ag_test_outcome_callback, &outcome);
+
+  ag_test_run_until (NULL, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (g_value_get_uint64 (outcome.value), ==, 50000);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 50000);
+
+  ag_test_outcome_clear (&outcome);
+  calls_clear (&calls);
+}
+
+static void
 test_pipeline_whole_chunks_go_to_the_function (AgTestFixture *fixture,
                                                gconstpointer  data)
 {
@@ -749,6 +814,10 @@ main (int    argc,
                test_pipeline_reads_a_channel_written_by_a_thread);
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
+  ag_test_add ("/pipeline/function-may-fail-by-emitting-an-error",
+               test_pipeline_function_may_fail_by_emitting_an_error);
+  ag_test_add ("/pipeline/without-output-runs-every-input",
+               test_pipeline_without_output_runs_every_input);
   ag_test_add ("/pipeline/whole-chunks-go-to-the-function", test_pipeline_whole_chunks_go_to_the_function);
   ag_test_add ("/pipeline/holds-at-most-capacity-plus-workers-items",
                test_pipeline_holds_at_most_capacity_plus_workers_items);
