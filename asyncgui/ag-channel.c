@@ -10,6 +10,7 @@
 
 #include "ag-channel-private.h"
 #include "ag-error.h"
+#include "ag-values-private.h"
 
 /* Why the channel is split in ends:
  *
@@ -221,27 +222,9 @@ static GParamSpec *properties[N_PROPS];
 /* Items and arrays of items */
 
 static void
-clear_value (gpointer data)
-{
-  GValue *value = data;
-
-  if (G_IS_VALUE (value))
-    g_value_unset (value);
-}
-
-static void
 free_item (gpointer data)
 {
   g_boxed_free (G_TYPE_VALUE, data);
-}
-
-static GArray *
-value_array_new (void)
-{
-  GArray *array = g_array_new (FALSE, TRUE, sizeof (GValue));
-
-  g_array_set_clear_func (array, clear_value);
-  return array;
 }
 
 /* Moves a heap GValue into @array; a GValue may be moved bitwise. */
@@ -774,7 +757,7 @@ transform_for_read (AgChannelReader  *self,
   if (core->read_func == NULL)
     return items;
 
-  out = value_array_new ();
+  out = _ag_value_array_new (0);
   for (guint i = 0; i < items->len; i++)
     {
       GError *local_error = NULL;
@@ -1535,7 +1518,7 @@ ag_channel_reader_read (AgChannelReader  *self,
 
   core = self->core;
   deadline = deadline_for (timeout_us);
-  items = value_array_new ();
+  items = _ag_value_array_new (0);
   done = g_ptr_array_new ();
 
   g_mutex_lock (&core->lock);
@@ -1622,7 +1605,7 @@ ag_channel_reader_read_async (AgChannelReader     *self,
 
   op = op_new (core, OP_READ, task);
   op->count = count;
-  op->items = value_array_new ();
+  op->items = _ag_value_array_new (0);
 
   done = g_ptr_array_new ();
   g_mutex_lock (&core->lock);

@@ -11,6 +11,7 @@
 #include "ag-error.h"
 #include "ag-pipe-private.h"
 #include "ag-task-private.h"
+#include "ag-values-private.h"
 
 /* A pipeline hands its inputs to workers in chunks sized by what readers
  * wait for. The worker owns the chunk until it queues it back as its own
@@ -21,21 +22,9 @@
 static GPrivate current_chunk;
 
 static void
-clear_value (gpointer data)
+free_value (GValue *value)
 {
-  GValue *value = data;
-
-  if (G_IS_VALUE (value))
-    g_value_unset (value);
-}
-
-GArray *
-_ag_value_array_new (guint reserved)
-{
-  GArray *array = g_array_sized_new (FALSE, TRUE, sizeof (GValue), reserved);
-
-  g_array_set_clear_func (array, clear_value);
-  return array;
+  g_boxed_free (G_TYPE_VALUE, value);
 }
 
 /* Moves the contents of a heap value to the end of @outputs. */
@@ -61,27 +50,37 @@ take_emitted_error (AgPipeChunk  *chunk,
     g_clear_error (&chunk->emitted_error);
 }
 
+/* Runs the function on @item. An error, returned or emitted, ends the
+ * chunk there. */
+static gboolean
+call (AgPipeChunk   *chunk,
+      const GValue  *item,
+      GValue       **out)
+{
+  GError *error = NULL;
+
+  *out = chunk->func (item, chunk->user_data, chunk->cancellable, &error);
+  take_emitted_error (chunk, &error);
+  if (error == NULL)
+    return TRUE;
+
+  g_clear_pointer (out, free_value);
+  chunk->error = error;
+  return FALSE;
+}
+
 static gboolean
 run_single (AgPipeChunk *chunk)
 {
   for (guint i = 0; i < chunk->inputs->len; i++)
     {
-      GError *error = NULL;
       GValue *out;
 
       if (g_cancellable_is_cancelled (chunk->cancellable))
         return FALSE;
 
-      out = chunk->func (&g_array_index (chunk->inputs, GValue, i),
-                         chunk->user_data, chunk->cancellable, &error);
-      take_emitted_error (chunk, &error);
-      if (error != NULL)
-        {
-          if (out != NULL)
-            g_boxed_free (G_TYPE_VALUE, out);
-          chunk->error = error;
-          return FALSE;
-        }
+      if (!call (chunk, &g_array_index (chunk->inputs, GValue, i), &out))
+        return FALSE;
       if (out != NULL)
         append_taken (chunk->outputs, out);
     }
@@ -93,21 +92,13 @@ static gboolean
 run_whole (AgPipeChunk *chunk)
 {
   g_auto(GValue) items = G_VALUE_INIT;
-  GError *error = NULL;
   GValue *out;
 
   g_value_init (&items, G_TYPE_ARRAY);
   g_value_set_boxed (&items, chunk->inputs);
 
-  out = chunk->func (&items, chunk->user_data, chunk->cancellable, &error);
-  take_emitted_error (chunk, &error);
-  if (error != NULL)
-    {
-      if (out != NULL)
-        g_boxed_free (G_TYPE_VALUE, out);
-      chunk->error = error;
-      return FALSE;
-    }
+  if (!call (chunk, &items, &out))
+    return FALSE;
   if (out == NULL)
     return TRUE;
 
@@ -117,7 +108,7 @@ run_whole (AgPipeChunk *chunk)
                                   _("A pipeline function given a whole chunk returned a “%s”, "
                                     "not an array of values"),
                                   G_VALUE_TYPE_NAME (out));
-      g_boxed_free (G_TYPE_VALUE, out);
+      free_value (out);
       return FALSE;
     }
 
@@ -134,7 +125,7 @@ run_whole (AgPipeChunk *chunk)
           g_array_append_vals (chunk->outputs, &copy, 1);
         }
     }
-  g_boxed_free (G_TYPE_VALUE, out);
+  free_value (out);
 
   return TRUE;
 }

@@ -37,7 +37,6 @@ AgPipeChunk *_ag_pipe_chunk_new           (AgMultiTask       *multi,
                                            GCancellable      *cancellable,
                                            GArray            *inputs);
 void         _ag_pipe_chunk_free          (AgPipeChunk       *chunk);
-GArray      *_ag_value_array_new          (guint              reserved);
 
 /* ag-pipe.c */
 AgPipe      *_ag_pipe_new                 (AgPipeFunc         func,

@@ -14,6 +14,7 @@
 #include "ag-error.h"
 #include "ag-pipe-private.h"
 #include "ag-task-private.h"
+#include "ag-values-private.h"
 
 /* How a pipeline runs: demand in, outputs out.
  *

@@ -1,0 +1,15 @@
+/* ag-values-private.h: arrays of GValue, as channels, pipelines and
+ * MultiTasks hand them out
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+GArray *_ag_value_array_new (guint reserved);
+
+G_END_DECLS
