@@ -410,13 +410,33 @@ fill (AgPipe *self)
     }
 }
 
+/* Once the run is over and no worker is in the function any more, its
+ * data goes: a binding's closure often refers back to the pipeline, and
+ * would otherwise keep it alive. */
+static void
+release_func_if_idle (AgPipe *self)
+{
+  GDestroyNotify destroy = self->func_destroy;
+
+  if (self->running || self->chunks_running > 0 || self->func == NULL)
+    return;
+
+  self->func = NULL;
+  self->func_destroy = NULL;
+  if (destroy != NULL)
+    destroy (g_steal_pointer (&self->func_data));
+}
+
 gboolean
 _ag_pipe_chunk_done (AgPipe      *self,
                      AgPipeChunk *chunk)
 {
   self->chunks_running--;
   if (!self->running || self->failure != NULL)
-    return FALSE;
+    {
+      release_func_if_idle (self);
+      return FALSE;
+    }
 
   g_hash_table_insert (self->finished, &chunk->seq, chunk);
   fill (self);
@@ -529,6 +549,8 @@ _ag_pipe_stopped (AgPipe *self)
   g_clear_pointer (&self->finished, g_hash_table_unref);
   g_clear_error (&self->failure);
   g_clear_error (&self->input_error);
+
+  release_func_if_idle (self);
 }
 
 void
@@ -571,7 +593,8 @@ pipe_of (AgMultiTask *self,
  * @func: (scope notified) (closure user_data) (destroy destroy): the
  *   function that turns inputs into outputs
  * @user_data: data for @func
- * @destroy: (nullable): frees @user_data once the pipeline is gone
+ * @destroy: (nullable): frees @user_data once the pipeline has ended (or is
+ *   gone, if it never ran)
  *
  * Creates a pipeline: a MultiTask that reads its inputs from a channel,
  * passes them through @func on worker threads and writes the outputs, in
@@ -605,7 +628,8 @@ ag_multi_task_new_pipe (AgChannelReader *inputs,
  * @func: (scope notified) (closure user_data) (destroy destroy): the
  *   function that turns inputs into outputs
  * @user_data: data for @func
- * @destroy: (nullable): frees @user_data once the pipeline is gone
+ * @destroy: (nullable): frees @user_data once the pipeline has ended (or is
+ *   gone, if it never ran)
  *
  * Creates a pipeline over the objects of a list model, taken in order on
  * the engine's thread only when they are needed; @func sees each as a
@@ -638,7 +662,8 @@ ag_multi_task_new_pipe_model (GListModel     *inputs,
  * @func: (scope notified) (closure user_data) (destroy destroy): the
  *   function that turns inputs into outputs
  * @user_data: data for @func
- * @destroy: (nullable): frees @user_data once the pipeline is gone
+ * @destroy: (nullable): frees @user_data once the pipeline has ended (or is
+ *   gone, if it never ran)
  *
  * Creates a pipeline over the numbers 0, 1, 2, … (#guint64 values), made
  * only when readers want them, so it may have no end: reading two items
@@ -673,7 +698,8 @@ ag_multi_task_new_pipe_range (gint64          n_items,
  * @func: (scope notified) (closure user_data) (destroy destroy): the
  *   function of the new stage
  * @user_data: data for @func
- * @destroy: (nullable): frees @user_data once the stage is gone
+ * @destroy: (nullable): frees @user_data once the stage has ended (or is
+ *   gone, if it never ran)
  *
  * Adds a stage after @self: a new pipeline that reads the output of
  * @self. Running the new stage runs @self as well, and if @self fails,
