@@ -221,6 +221,15 @@ growth_reps (guint n)
   return 1;
 }
 
+/* A pipeline run lasts about a second at 1M and its producer thread makes
+ * it sensitive to preemption, so even the default size is repeated. */
+static gboolean
+run_pipeline (guint n)
+{
+  return measure_pair ("pipeline", n, MAX (growth_reps (n), 3),
+                       bench_pipeline_asyncgui, "gasyncqueue", bench_pipeline_gasyncqueue);
+}
+
 /* Runs flood-multi, flood-tasks and memory at every growth size, except the
  * ones this run has already measured (the default run measures flood-multi
  * and memory at 1M and flood-tasks at 100k before it gets here): one line
@@ -262,6 +271,7 @@ static const BenchWorkload workloads[] = {
   { "memory", 1000000, bench_memory, "peak RSS of flood-multi, in child processes" },
   { "cpu", 64, bench_cpu, "N x 10 ms CPU-bound items, default workers" },
   { "process", 2000, run_process, "N sequential tiny calls to warm C and Python workers" },
+  { "pipeline", 1000000, run_pipeline, "N items: producer thread -> map -> GUI consumer" },
   { "growth", 0, run_growth, "flood-multi, flood-tasks, memory at 10k, 100k, 1M" },
 };
 

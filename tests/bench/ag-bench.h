@@ -102,4 +102,11 @@ gboolean       bench_process_python    (guint         n,
 gboolean       bench_process_spawn     (guint         n,
                                         BenchResult  *result);
 
+/* bench-pipeline.c */
+
+gboolean       bench_pipeline_asyncgui    (guint        n,
+                                           BenchResult *result);
+gboolean       bench_pipeline_gasyncqueue (guint        n,
+                                           BenchResult *result);
+
 G_END_DECLS
