@@ -1785,6 +1785,64 @@ room_locked (Core *core)
   return (guint) MIN (room, G_MAXUINT);
 }
 
+/* _ag_channel_push_many() without a write transform: values go straight
+ * into the arrays of waiting reads while the queue is empty (so order
+ * holds), and only the rest are boxed into the queue. */
+static gboolean
+push_many_untransformed (Core       *core,
+                         GArray     *values,
+                         guint       n,
+                         guint      *n_pushed,
+                         GError    **error)
+{
+  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  gboolean ok, notify;
+  guint i = 0;
+
+  g_mutex_lock (&core->lock);
+  ok = check_writable_locked (core, error);
+  if (ok)
+    {
+      while (i < n && g_queue_is_empty (&core->items) && !g_queue_is_empty (&core->read_ops))
+        {
+          Op *op = g_queue_peek_head (&core->read_ops);
+          guint take = MIN (op->count - op->items->len, n - i);
+          GValue *from = &g_array_index (values, GValue, i);
+
+          g_array_append_vals (op->items, from, take);
+          memset (from, 0, take * sizeof (GValue));
+          i += take;
+          if (op->items->len >= op->count)
+            end_op_locked (core, g_queue_pop_head (&core->read_ops), NULL, done);
+        }
+
+      /* Like put-back, the queue may briefly hold more than its capacity
+       * if another writer filled the room meanwhile. */
+      for (; i < n; i++)
+        {
+          GValue *item = g_new (GValue, 1);
+          GValue *slot = &g_array_index (values, GValue, i);
+
+          memcpy (item, slot, sizeof (GValue));
+          memset (slot, 0, sizeof (GValue));
+          g_queue_push_tail (&core->items, item);
+        }
+      pump_locked (core, done);
+    }
+  notify = ok && claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  after_unlock (core, done, notify);
+
+  if (!ok)
+    return FALSE;
+
+  /* The slots are zeroed, so removing them frees nothing. */
+  g_array_remove_range (values, 0, n);
+  *n_pushed = n;
+  return TRUE;
+}
+
 /* Moves items from the front of @values into the channel without waiting:
  * as many as waiting reads take plus what fits. The write transform runs
  * on each, on the calling thread and outside the lock. *@n_pushed says how
@@ -1814,6 +1872,9 @@ _ag_channel_push_many (AgChannel  *self,
 
   if (n == 0)
     return ok;
+
+  if (core->write_func == NULL)
+    return push_many_untransformed (core, values, n, n_pushed, error);
 
   items = g_new (GValue *, n);
   for (guint i = 0; i < n; i++)
