@@ -39,6 +39,19 @@
 // MultiTasks of them. Parallel JS runs in gjs worker processes:
 // processTask(moduleUri, exportName, ...args).
 //
+// Channels, dependencies and pipelines:
+//
+//     await write(channel, value);                             // ag_channel_write_async
+//     const items = await read(reader, 10, {timeoutMs: 50});    // up to 10 items
+//     for await (const item of reader)                          // until closed and drained
+//         show(item);
+//     const next = andThen(task, value => value + 1);          // main-context continuation
+//     for await (const v of pipe(x => x * 2, Infinity).pipe(x => x + 1))
+//         if (v > 100) break;                                  // cancels the pipeline
+//
+// Pipeline functions are JS, so they run on the main thread: on a serial
+// engine (max-threads 0, pipelineEngine()), one call at a time.
+//
 // See README.md next to this file for the whole API.
 
 import GLib from 'gi://GLib';
@@ -49,7 +62,7 @@ import AsyncGui from 'gi://AsyncGui?version=1';
 export default AsyncGui;
 export {AsyncGui};
 
-const {Task, MultiTask, Engine, Job} = AsyncGui;
+const {Task, MultiTask, Engine, Job, Channel, ChannelReader} = AsyncGui;
 
 // Expando properties on GObject wrappers (GJS keeps a wrapper that has
 // them alive as long as its object): the JS value or exception behind a
@@ -58,6 +71,7 @@ const kJsValue = Symbol('asyncgui JS value');
 const kJsError = Symbol('asyncgui JS error');
 const kPromise = Symbol('asyncgui promise');
 const kAwaiting = Symbol('asyncgui awaiting');
+const kDependencies = Symbol('asyncgui dependencies');
 
 const CANCELLED_MESSAGE = 'The task was cancelled';
 
@@ -171,6 +185,9 @@ function jsErrorOf(source, error) {
         return error;
     if (source[kJsError] !== undefined)
         return source[kJsError];
+    const fromDependency = dependencyError(source);
+    if (fromDependency !== undefined)
+        return fromDependency;
     if (isGjsWorkerTask(source))
         return decodeError(source, error);
     if (source instanceof MultiTask && !source.skip_errors) {
@@ -499,6 +516,11 @@ function taskValue(task) {
 function taskError(task) {
     if (task[kJsError] !== undefined && task.get_state() === AsyncGui.TaskState.FAILED)
         return task[kJsError];
+    if (task.get_state() === AsyncGui.TaskState.FAILED) {
+        const fromDependency = dependencyError(task);
+        if (fromDependency !== undefined)
+            return fromDependency;
+    }
     return decodeError(task, task.get_error());
 }
 
@@ -623,10 +645,19 @@ Task.prototype.then = function (onFulfilled, onRejected) {
  * Options: `engine` and `signal` as for run(), or `job`: the MultiTask is
  * then awaited by that job, so pausing the job holds the loop and
  * cancelling it ends the loop with CANCELLED (prefer job.iterate()).
+ *
+ * Given an AsyncGui.ChannelReader, it is iterateReader(reader, {signal});
+ * given a Pipeline, pipeline.values({signal}).
  */
 export function iterate(m, {engine = null, signal = null, job = null, positions = false} = {}) {
-    if (!(m instanceof MultiTask))
-        throw new TypeError(`asyncgui: cannot iterate ${describe(m)}: it is not an AsyncGui.MultiTask`);
+    if (m instanceof ChannelReader)
+        return iterateReader(m, {signal});
+    if (m instanceof Pipeline)
+        return m.values({signal});
+    if (!(m instanceof MultiTask)) {
+        throw new TypeError(`asyncgui: cannot iterate ${describe(m)}: it is not an AsyncGui.MultiTask, ` +
+            'an AsyncGui.ChannelReader or a Pipeline');
+    }
 
     const ready = [];
     let ended = null;     // {ok, error}
@@ -897,6 +928,737 @@ Object.assign(Engine.prototype, {
 });
 
 // ---------------------------------------------------------------------------
+// Dependencies
+//
+// ag_task_add_dependency() is called as it is; the module only remembers
+// the dependencies JS added, so a task that fails because of one rejects
+// with that dependency's own JS exception, and dependencyValues() can give
+// back the very JS values. ag_task_and_then() runs its function on a
+// worker thread, so JS gets andThen() instead: the same chaining with a
+// main-context task.
+
+const addDependency = Task.prototype.add_dependency;
+
+/**
+ * Makes this task wait for `dependency` (ag_task_add_dependency): running
+ * the task runs the dependency first on the same engine (or waits for it
+ * if it was already started), and the task's own work starts only once all
+ * its dependencies succeeded; if one fails or is cancelled, the task fails
+ * with its error (for a JS dependency, its very exception) without its work
+ * ever running. `dependency` is anything `job.run()` takes: a task, a
+ * MultiTask, a job, an array of them or a promise.
+ *
+ * Add dependencies before running the task: a task that was run, and a
+ * cycle, are programming errors (a critical from the C library).
+ */
+Task.prototype.add_dependency = function (dependency) {
+    const task = toTask(dependency);
+    const index = this.get_n_dependencies();
+    addDependency.call(this, task);
+    if (this.get_n_dependencies() > index)
+        (this[kDependencies] ??= [])[index] = task;   // by index: C code may add some too
+};
+
+// The JS exception of the first dependency (in the order added) that did
+// not succeed, if it failed; undefined otherwise, or if one before it was
+// added by C code (its outcome is not known here).
+function dependencyError(task) {
+    const deps = task instanceof Task ? task[kDependencies] : undefined;
+    if (!deps)
+        return undefined;
+    const n = task.get_n_dependencies();
+    for (let i = 0; i < n; i++) {
+        const dep = deps[i];
+        if (!dep)
+            return undefined;
+        const state = dep.get_state();
+        if (state === AsyncGui.TaskState.FAILED)
+            return jsErrorOf(dep, dep.get_error());
+        if (state !== AsyncGui.TaskState.SUCCEEDED)
+            return undefined;
+    }
+    return undefined;
+}
+
+/**
+ * The values of `task`'s dependencies, in the order they were added, as JS
+ * values (a JS value given by a main-context task or a job comes back as
+ * itself; a MultiTask's value is an Array). For the work of a task whose
+ * dependencies all succeeded, e.g. inside mainTask().
+ *
+ * @param {AsyncGui.Task} task
+ * @returns {Array}
+ */
+export function dependencyValues(task) {
+    if (!(task instanceof Task))
+        throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
+    const deps = task[kDependencies] ?? [];
+    const values = [];
+    const n = task.get_n_dependencies();
+    for (let i = 0; i < n; i++) {
+        const dep = deps[i];
+        if (dep && dep.get_state() === AsyncGui.TaskState.SUCCEEDED)
+            values.push(taskValue(dep));
+        else
+            values.push(fromGValue(task.get_dependency_value(i)));
+    }
+    return values;
+}
+
+/**
+ * The JS twin of ag_task_and_then(): a new main-context task that depends
+ * on `previous` (anything `job.run()` takes) and, once it succeeded, calls
+ * `fn(value, cancellable, task)` on the engine's context with its JS value.
+ * The new task ends with what `fn` returns or resolves with, or fails with
+ * what it throws; if `previous` fails or is cancelled, the new task fails
+ * with that error and `fn` never runs. Running the new task runs both.
+ *
+ *     const size = await andThen(loadTask, bytes => bytes.get_size());
+ *
+ * @param {AsyncGui.Task|AsyncGui.Job|Promise|Array} previous
+ * @param {function(any, Gio.Cancellable, AsyncGui.Task): any} fn
+ * @returns {AsyncGui.Task}
+ */
+export function andThen(previous, fn) {
+    if (typeof fn !== 'function')
+        throw new TypeError('andThen() needs a function');
+    const first = toTask(previous);
+    const next = mainTask((cancellable, task) => fn(taskValue(first), cancellable, task));
+    next.add_dependency(first);
+    return next;
+}
+
+// ---------------------------------------------------------------------------
+// Channels
+//
+// Items are GValues. Numbers, strings, booleans, null, GObjects, variants,
+// boxed values and GObject.Values go in as they are. Other JS values
+// (objects, arrays, class instances, functions, ...) cannot go as
+// GObject.TYPE_JSOBJECT: in GJS 1.74 such a GValue neither roots nor traces
+// its object, so a garbage collection while it waits in a channel leaves
+// it dangling (reading it back crashes or gives null). They travel instead
+// as a plain GObject.Object holding the value in an expando property: GJS
+// keeps a wrapper with expandos alive (and traced) as long as C holds a
+// reference, on any thread. Reading unwraps it again.
+
+const kItem = Symbol('asyncgui channel item');
+
+function toItem(value) {
+    if (value === undefined || value === null)
+        return null;
+    switch (typeof value) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+        return value;
+    case 'object':
+        // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
+        if (value instanceof GObject.Object || value instanceof GLib.Variant ||
+            value instanceof GObject.Value ||
+            (isGIBoxed(value) && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
+            return value;
+        break;
+    }
+    const holder = new GObject.Object();
+    holder[kItem] = value;
+    return holder;
+}
+
+function fromItem(item) {
+    if (item instanceof GObject.Object && kItem in item)
+        return item[kItem];
+    return fromGValue(item);
+}
+
+/**
+ * Reads up to `count` items from an AsyncGui.ChannelReader without
+ * blocking (ag_channel_reader_read_async) and resolves with them as JS
+ * values: all `count` once they are there, fewer when `timeoutMs` passed
+ * (-1 or Infinity: no limit; 0: what is waiting now) or when the channel
+ * was closed and drained, and an empty array once it is drained
+ * (`reader.is_drained()` tells that from a timeout). `count` 0 reads what
+ * is waiting without waiting.
+ *
+ * `signal` cancels the read: it rejects with the CANCELLED GLib.Error and
+ * no item is lost. Reading a closed reader rejects with
+ * G_IO_ERROR_CLOSED; an item GJS cannot convert (e.g. a GValue holding a
+ * GArray) rejects with GJS's error.
+ *
+ * @param {AsyncGui.ChannelReader} reader
+ * @param {number} [count=1]
+ * @param {{timeoutMs?: number, signal?: AbortSignal|Gio.Cancellable}} [options]
+ * @returns {Promise<Array>}
+ */
+export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
+    return new Promise((resolve, reject) => {
+        if (!(reader instanceof ChannelReader)) {
+            reject(new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`));
+            return;
+        }
+        if (!Number.isInteger(count) || count < 0) {
+            reject(new RangeError(`asyncgui: cannot read ${count} items`));
+            return;
+        }
+        const timeoutUs = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.round(timeoutMs * 1000);
+        const cancellable = new Gio.Cancellable();
+        let unwatch;
+        try {
+            unwatch = watchSignal(signal, () => cancellable.cancel());
+        } catch (e) {
+            reject(e);
+            return;
+        }
+        reader.read_async(count, timeoutUs, cancellable, (r, result) => {
+            unwatch();
+            try {
+                resolve(r.read_finish(result).map(fromItem));
+            } catch (e) {
+                reject(e);
+            }
+        });
+    });
+}
+
+/**
+ * Writes `value` to an AsyncGui.Channel without blocking
+ * (ag_channel_write_async): resolves once it is stored, waiting for room
+ * while the channel is full. It rejects with G_IO_ERROR_CLOSED if the
+ * channel was closed, with G_IO_ERROR_BROKEN_PIPE once nobody can read it
+ * any more (the last reader went: stop producing), and with the CANCELLED
+ * GLib.Error when `signal` aborts (nothing is stored). `undefined` is
+ * written as `null`.
+ *
+ * @param {AsyncGui.Channel} channel
+ * @param {any} value
+ * @param {{signal?: AbortSignal|Gio.Cancellable}} [options]
+ * @returns {Promise<void>}
+ */
+export function write(channel, value, {signal = null} = {}) {
+    return new Promise((resolve, reject) => {
+        if (!(channel instanceof Channel)) {
+            reject(new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`));
+            return;
+        }
+        const cancellable = new Gio.Cancellable();
+        let unwatch;
+        try {
+            unwatch = watchSignal(signal, () => cancellable.cancel());
+            channel.write_async(toItem(value), cancellable, (c, result) => {
+                unwatch();
+                try {
+                    c.write_finish(result);
+                    resolve();
+                } catch (e) {
+                    reject(e);
+                }
+            });
+        } catch (e) {
+            unwatch?.();
+            reject(e);
+        }
+    });
+}
+
+/**
+ * An async iterator over the items of an AsyncGui.ChannelReader, read one
+ * at a time with read(); it ends once the channel is closed and drained.
+ * `signal` cancels the pending read: the loop throws the CANCELLED
+ * GLib.Error. Leaving the loop early (`break`, `return`, an exception in
+ * its body) closes the reader, unless `keepOpen`: closing the last reader
+ * tells the writers that nobody reads any more (their writes fail with
+ * G_IO_ERROR_BROKEN_PIPE), and stops a pipeline writing to it.
+ *
+ * `for await (const item of reader)` is iterateReader(reader).
+ *
+ * @param {AsyncGui.ChannelReader} reader
+ * @param {{signal?: AbortSignal|Gio.Cancellable, keepOpen?: boolean}} [options]
+ */
+export function iterateReader(reader, {signal = null, keepOpen = false} = {}) {
+    if (!(reader instanceof ChannelReader))
+        throw new TypeError(`asyncgui: cannot iterate ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
+    return readerIterator(reader, {signal, keepOpen});
+}
+
+// `drained()` runs once the reader is drained and may throw (a pipeline's
+// error); `leave()` runs when the loop is left early.
+function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null}) {
+    let finished = false;
+    return {
+        [Symbol.asyncIterator]() {
+            return this;
+        },
+
+        async next() {
+            if (finished)
+                return {done: true, value: undefined};
+            let items;
+            try {
+                items = await read(reader, 1, {signal});
+            } catch (e) {
+                finished = true;
+                throw e;
+            }
+            if (items.length > 0)
+                return {done: false, value: items[0]};
+            finished = true;
+            if (drained)
+                await drained();
+            return {done: true, value: undefined};
+        },
+
+        async return() {
+            const early = !finished;
+            finished = true;
+            if (early && leave)
+                await leave();
+            else if (early && !keepOpen)
+                reader.close();
+            return {done: true, value: undefined};
+        },
+    };
+}
+
+ChannelReader.prototype[Symbol.asyncIterator] = function () {
+    return iterateReader(this);
+};
+
+// ---------------------------------------------------------------------------
+// Pipelines
+//
+// A pipeline is an AgMultiTask made with ag_multi_task_new_pipe*() whose
+// AgPipeFunc is a JS function. An AgPipeFunc runs on a worker thread unless
+// the engine is in serial mode (max-threads 0): then it runs inside the
+// engine's delivery on the main context. So JS pipelines always run on a
+// serial engine; CPU-heavy JS belongs in worker processes (processTask()).
+//
+// GJS 1.74 marshals the GValue a JS callback returns: it becomes the
+// output. It cannot return "no output" (a NULL GValue*: GJS makes a GValue
+// even of null), so every input has at least one output. JS exceptions are
+// reported with ag_multi_task_emit_error() and kept on the JS side, so the
+// reading loop rethrows the very exception.
+
+const newPipe = MultiTask.new_pipe;
+const newPipeModel = MultiTask.new_pipe_model;
+const newPipeRange = MultiTask.new_pipe_range;
+const addStage = MultiTask.prototype.add_stage;
+
+// A failure of a JS source iterator, passed down the channel as an item so
+// the pipeline fails at its position, after the outputs before it.
+const kSourceError = Symbol('asyncgui source error');
+
+const DEFAULT_CAPACITY = 16;
+
+let sharedPipelineEngine = null;
+
+/**
+ * The engine JS pipelines run on unless given one: an engine in serial
+ * mode (max-threads 0) on the global default main context, made on first
+ * use. Its "thread" work runs inside its delivery on the main thread, so
+ * JS pipeline functions run there, one at a time, between frames.
+ *
+ * @returns {AsyncGui.Engine}
+ */
+export function pipelineEngine() {
+    if (!sharedPipelineEngine) {
+        sharedPipelineEngine = Engine.new_for_context(null);
+        sharedPipelineEngine.max_threads = 0;
+    }
+    return sharedPipelineEngine;
+}
+
+function checkSerial(engine) {
+    if (!(engine instanceof Engine))
+        throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
+    if (engine.max_threads !== 0) {
+        throw new TypeError('asyncgui: a JS pipeline needs an engine in serial mode (max_threads = 0): ' +
+            'its functions would run on worker threads, where GJS cannot run JavaScript. ' +
+            'Use pipelineEngine(), or processTask() for CPU-heavy JS.');
+    }
+    return engine;
+}
+
+// What the stages of one pipeline share: the engine that runs them, and
+// the JS exceptions behind the GErrors they failed with.
+class PipeChain {
+    constructor(engine) {
+        this.engine = engine;
+        this.errors = new Map();
+    }
+
+    static key(error) {
+        return `${error.domain}\u0000${error.code}\u0000${error.message}`;
+    }
+
+    // The GError to report for a JS exception; the exception is kept.
+    remember(exception) {
+        const error = toGError(exception);
+        this.errors.set(PipeChain.key(error), exception);
+        return error;
+    }
+
+    jsError(error) {
+        if (!(error instanceof GLib.Error) || isCancelled(error))
+            return error;
+        const exception = this.errors.get(PipeChain.key(error));
+        return exception !== undefined ? exception : error;
+    }
+}
+
+// Makes one stage: `create(func)` makes the MultiTask around the AgPipeFunc.
+// The function reaches its task through `current`, set while the task runs
+// (the task owns the function, so the function must not own the task).
+function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0,
+    signal = null} = {}, create, onStart = null) {
+    if (typeof func !== 'function')
+        throw new TypeError('asyncgui: pipe() needs a function');
+    if (!Number.isInteger(capacity) || capacity < 1)
+        throw new RangeError(`asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
+    if (!Number.isInteger(minCount) || minCount < 1)
+        throw new RangeError(`asyncgui: a pipeline's minCount must be at least 1, not ${minCount}`);
+    if (!Number.isInteger(maxChunkSize) || maxChunkSize < 0)
+        throw new RangeError(`asyncgui: a pipeline's maxChunkSize must be 0 or more, not ${maxChunkSize}`);
+
+    const current = {task: null, running: false};
+    const emit = value => {
+        if (!current.running)
+            throw new Error('asyncgui: emit() works only while the pipeline function runs');
+        current.task.emit(toItem(value));
+    };
+
+    const task = create((item, cancellable) => {
+        const pipeline = current.task;
+        const input = fromItem(item);
+        if (input !== null && typeof input === 'object' && kSourceError in input) {
+            pipeline.emit_error(chain.remember(input[kSourceError]));
+            return null;
+        }
+        current.running = true;
+        try {
+            const output = func(input, {emit, cancellable});
+            if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
+                throw new TypeError('asyncgui: a pipeline function must return its output, not a ' +
+                    'promise or task: it runs synchronously on the main thread (use processTask() ' +
+                    'for slow work)');
+            }
+            return toItem(output);
+        } catch (e) {
+            pipeline.emit_error(chain.remember(e));
+            return null;
+        } finally {
+            current.running = false;
+        }
+    });
+    task.apply_single = true;  // a whole chunk is a GArray GValue, which GJS cannot convert
+    task.min_count = minCount;
+    task.max_chunk_size = maxChunkSize;
+    task.connect('notify::state', t => {
+        const state = t.get_state();
+        current.task = t.is_finished() ? null : t;
+        if (state === AsyncGui.TaskState.RUNNING && onStart) {
+            const start = onStart;
+            onStart = null;
+            start();
+        }
+    });
+    return new Pipeline(task, chain, {capacity, signal}, kPipelineToken);
+}
+
+const kPipelineToken = Symbol('asyncgui pipeline');
+
+// Feeds a JS (async) iterable into `channel`, one item at a time: the next
+// item is pulled only once the previous one is stored, so the source runs
+// at most the channel's capacity + 1 items ahead of the pipeline. Ends
+// when the pipeline stops reading (BROKEN_PIPE): the iterator is returned.
+async function feedChannel(iterable, channel) {
+    const iterator = typeof iterable[Symbol.asyncIterator] === 'function'
+        ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
+    try {
+        for (;;) {
+            let step;
+            try {
+                // eslint-disable-next-line no-await-in-loop
+                step = await iterator.next();
+            } catch (e) {
+                // eslint-disable-next-line no-await-in-loop
+                await write(channel, {[kSourceError]: e});
+                break;
+            }
+            if (step.done)
+                break;
+            // eslint-disable-next-line no-await-in-loop
+            await write(channel, step.value);
+        }
+    } catch (e) {
+        if (!(e instanceof GLib.Error && (e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.BROKEN_PIPE) ||
+            e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CLOSED))))
+            logError(e, 'asyncgui: feeding a pipeline');
+        try {
+            await iterator.return?.();
+        } catch (err) {
+            logError(err, 'asyncgui: closing a pipeline source');
+        }
+    } finally {
+        channel.close();
+    }
+}
+
+function isIterable(x) {
+    return x !== null && x !== undefined &&
+        (typeof x[Symbol.asyncIterator] === 'function' || typeof x[Symbol.iterator] === 'function');
+}
+
+/**
+ * Makes a pipeline (ag_multi_task_new_pipe*) that passes the items of
+ * `source` through `func(item, {emit, cancellable})`, in order, lazily: it
+ * does nothing until its output is read, and reading n outputs calls `func`
+ * about n times (at least `minCount`). `source` is:
+ *
+ * - a count `n` (inputs 0, 1, … n - 1) or `Infinity` (0, 1, 2, … without
+ *   end): ag_multi_task_new_pipe_range();
+ * - an AsyncGui.ChannelReader: its items (the pipeline owns the reader and
+ *   closes it when it ends);
+ * - a Gio.ListModel: its objects, taken when needed;
+ * - any JS iterable or async iterable (an array, a generator, …): pulled
+ *   one item at a time as the pipeline needs inputs, a few items ahead at
+ *   most; if it throws, the pipeline fails with that exception at that
+ *   position; when the pipeline stops, its `return()` is called;
+ * - a Pipeline: the same as `source.pipe(func, options)`.
+ *
+ * `func` runs on the main thread (on a serial engine, see pipelineEngine())
+ * and returns the item's output; `emit(value)` adds outputs before it
+ * (several outputs for one input). Every input has an output: `undefined`
+ * becomes `null` (GJS cannot return "no value"). If `func` throws, the
+ * pipeline writes the outputs of the inputs before, then fails with that
+ * very exception, which the reading loop throws. `func` must be synchronous
+ * and quick: slow or CPU-heavy JS belongs in worker processes
+ * (processTask()).
+ *
+ * Options: `engine` (a serial engine; pipelineEngine() by default),
+ * `capacity` of the output channel (16), `minCount` (inputs run at least
+ * per read; 1), `maxChunkSize` (inputs run in one go, between which the
+ * main loop runs; 0: the library's default), `signal` (cancels the
+ * pipeline).
+ *
+ *     for await (const line of pipe(parse, Gio.ListStore…)) show(line);
+ *     const [a, b] = await pipe(x => x * 2, Infinity).read(2);   // [0, 2]
+ *
+ * @param {function(any, {emit: function(any), cancellable: Gio.Cancellable}): any} func
+ * @param {number|AsyncGui.ChannelReader|Gio.ListModel|Iterable|AsyncIterable|Pipeline} source
+ * @param {object} [options]
+ * @returns {Pipeline}
+ */
+export function pipe(func, source, options = {}) {
+    if (source instanceof Pipeline)
+        return source.pipe(func, options);
+    if (typeof func !== 'function')
+        throw new TypeError('asyncgui: pipe() needs a function');
+    const chain = new PipeChain(checkSerial(options.engine ?? pipelineEngine()));
+    let create, onStart = null;
+    if (typeof source === 'number') {
+        let n = source;
+        if (n === Infinity)
+            n = -1;
+        else if (!Number.isSafeInteger(n) || n < 0)
+            throw new RangeError(`asyncgui: a pipeline over a range needs a count or Infinity, not ${source}`);
+        create = wrapper => newPipeRange(n, wrapper);
+    } else if (source instanceof ChannelReader) {
+        create = wrapper => newPipe(source, wrapper);
+    } else if (source instanceof Gio.ListModel) {
+        create = wrapper => newPipeModel(source, wrapper);
+    } else if (isIterable(source)) {
+        // Capacity 1: the source is pulled as the pipeline reads its input.
+        const channel = Channel.new(1);
+        const reader = channel.open_reader();
+        create = wrapper => newPipe(reader, wrapper);
+        onStart = () => feedChannel(source, channel);
+    } else {
+        throw new TypeError(`asyncgui: cannot make a pipeline over ${describe(source)}: ` +
+            'it needs a count, Infinity, an AsyncGui.ChannelReader, a Gio.ListModel or an iterable');
+    }
+    return makeStage(chain, func, options, create, onStart);
+}
+
+/**
+ * One stage of a JS pipeline, made by pipe() or `pipeline.pipe()`: an
+ * AsyncGui.MultiTask (`task`) whose outputs are read through a channel.
+ * Reading it (`for await`, read(), toArray(), or opening `reader`) runs it
+ * on its serial engine, with the stages before it. It is not a thenable;
+ * its task tells how it ended (its value is the count of outputs).
+ */
+export class Pipeline {
+    #task;
+    #chain;
+    #capacity;
+    #reader = null;
+    #next = null;
+    #done = null;
+    #unwatch;
+
+    constructor(task, chain, options, token) {
+        if (token !== kPipelineToken)
+            throw new TypeError('asyncgui: make a Pipeline with pipe()');
+        this.#task = task;
+        this.#chain = chain;
+        this.#capacity = options.capacity;
+        this.#unwatch = watchSignal(options.signal, () => this.cancel());
+    }
+
+    /** The AsyncGui.MultiTask of this stage. */
+    get task() {
+        return this.#task;
+    }
+
+    /**
+     * The AsyncGui.ChannelReader of this stage's outputs. Getting it opens
+     * it and runs the pipeline; a reader for C code, or for read() and
+     * iterateReader() with their options. Dropping or closing it stops the
+     * pipeline.
+     */
+    get reader() {
+        return this.#open();
+    }
+
+    #open() {
+        if (this.#next)
+            throw new Error('asyncgui: this pipeline feeds a next stage (.pipe()); read the last stage');
+        if (!this.#reader) {
+            const engine = checkSerial(this.#chain.engine);
+            this.#reader = this.#task.open_output(this.#capacity);
+            this.#done = new Promise(resolve => {
+                engine.run_async(this.#task, null, (e, result) => {
+                    try {
+                        e.run_finish(result);
+                    } catch {
+                        // The outcome is read from the task itself.
+                    }
+                    this.#unwatch();
+                    resolve();
+                });
+            });
+        }
+        return this.#reader;
+    }
+
+    // Called once the output is drained: throws if the pipeline failed or
+    // was cancelled (the task is final by then; waits for it otherwise).
+    async #ended() {
+        if (!this.#task.is_finished())
+            await this.#done;
+        if (this.#task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
+            throw this.#chain.jsError(this.#task.get_error());
+    }
+
+    /**
+     * Adds a stage (ag_multi_task_add_stage) that passes this stage's
+     * outputs through `func`, as pipe() does; returns it. Read the last
+     * stage: reading it runs this one too. `options` as for pipe(), but the
+     * engine is the first stage's; `capacity` is the new stage's output's
+     * (the channel between the two is this stage's `capacity`). Add stages
+     * before reading.
+     *
+     * @returns {Pipeline}
+     */
+    pipe(func, options = {}) {
+        if (this.#reader)
+            throw new Error('asyncgui: this pipeline is already being read; add stages before reading');
+        if (this.#next)
+            throw new Error('asyncgui: this pipeline already has a next stage');
+        if (options.engine && options.engine !== this.#chain.engine)
+            throw new TypeError('asyncgui: the stages of a pipeline run on the engine of its first stage');
+        const upstream = this.#task;
+        const capacity = this.#capacity;
+        const stage = makeStage(this.#chain, func, options,
+            wrapper => addStage.call(upstream, capacity, wrapper));
+        this.#next = stage;
+        return stage;
+    }
+
+    /**
+     * Reads up to `count` outputs, as read() does: all `count` once they
+     * are made, fewer once the pipeline ended (or `timeoutMs` passed).
+     * After the last output, a read of a pipeline that failed rejects with
+     * its error (the JS exception its function threw), of one that
+     * succeeded resolves with an empty array.
+     *
+     * @returns {Promise<Array>}
+     */
+    async read(count = 1, {timeoutMs = -1, signal = null} = {}) {
+        const reader = this.#open();
+        const items = await read(reader, count, {timeoutMs, signal});
+        if (items.length === 0 && reader.is_drained())
+            await this.#ended();
+        return items;
+    }
+
+    /**
+     * An async iterator over the outputs, one read at a time: the loop ends
+     * when the pipeline succeeded, and throws its error after the outputs
+     * before it when it failed (or the CANCELLED GLib.Error when it was
+     * cancelled). Leaving the loop early cancels the pipeline and the
+     * stages before it, and waits until it has ended. `signal` cancels it.
+     */
+    values({signal = null} = {}) {
+        const reader = this.#open();
+        const unwatch = watchSignal(signal, () => this.cancel());
+        const inner = readerIterator(reader, {
+            drained: () => this.#ended(),
+            leave: async () => {
+                this.cancel();
+                reader.close();
+                await this.#done;
+            },
+        });
+        return {
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            async next() {
+                try {
+                    const step = await inner.next();
+                    if (step.done)
+                        unwatch();
+                    return step;
+                } catch (e) {
+                    unwatch();
+                    throw e;
+                }
+            },
+            async return() {
+                unwatch();
+                return inner.return();
+            },
+        };
+    }
+
+    [Symbol.asyncIterator]() {
+        return this.values();
+    }
+
+    /**
+     * Reads every output into an array (a finite pipeline only); rejects
+     * with the pipeline's error if it fails.
+     *
+     * @returns {Promise<Array>}
+     */
+    async toArray({signal = null} = {}) {
+        const all = [];
+        for await (const value of this.values({signal}))
+            all.push(value);
+        return all;
+    }
+
+    /**
+     * Cancels the pipeline (and, through its input, the stages before it):
+     * its task ends cancelled, the reading loop throws the CANCELLED
+     * GLib.Error after the outputs already made. Cancelling a pipeline that
+     * ended does nothing.
+     */
+    cancel() {
+        this.#task.cancel();
+    }
+}
+
+// ---------------------------------------------------------------------------
 // What JS must not make: tasks whose functions run on worker threads.
 
 function threadOnly(name) {
@@ -911,3 +1673,26 @@ Task.new = threadOnly('Task.new');
 MultiTask.new_map = threadOnly('MultiTask.new_map');
 MultiTask.new_map_model = threadOnly('MultiTask.new_map_model');
 MultiTask.new_map_range = threadOnly('MultiTask.new_map_range');
+
+// Their functions run on worker threads unless the engine that runs them
+// happens to be in serial mode; the module's pipe() makes sure it is.
+function useInstead(name, instead) {
+    return function () {
+        throw new TypeError(`AsyncGui.${name}() runs its function on a worker thread, ` +
+            `where GJS cannot run JavaScript. From JS, use ${instead}.`);
+    };
+}
+
+Task.prototype.and_then = useInstead('Task.and_then',
+    'andThen(task, fn) (a main-context task that depends on the task)');
+MultiTask.new_pipe = useInstead('MultiTask.new_pipe', 'pipe(fn, reader) (on a serial engine)');
+MultiTask.new_pipe_model = useInstead('MultiTask.new_pipe_model', 'pipe(fn, model) (on a serial engine)');
+MultiTask.new_pipe_range = useInstead('MultiTask.new_pipe_range', 'pipe(fn, count) (on a serial engine)');
+MultiTask.prototype.add_stage = useInstead('MultiTask.add_stage',
+    'pipeline.pipe(fn) (on a serial engine)');
+// Transforms run on whichever thread writes or reads, a worker thread as
+// soon as C code does.
+Channel.prototype.set_write_transform = useInstead('Channel.set_write_transform',
+    'a pipe() stage, or convert the value before write()');
+Channel.prototype.set_read_transform = useInstead('Channel.set_read_transform',
+    'a pipe() stage, or convert the items in the reading loop');

@@ -1,0 +1,579 @@
+// testPipelines.js — channels, dependencies and pipelines from GJS.
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Gio from 'gi://Gio';
+import System from 'system';
+import AsyncGui, {
+    pipe, pipelineEngine, Pipeline, read, write, iterate, iterateReader, andThen, dependencyValues,
+    mainTask, timeoutTask, run, spawn, AbortController,
+} from '../../bindings/gjs/asyncgui.js';
+import {test, main, assert, assertEqual, assertRejects, delay, after} from './harness.js';
+
+const {TaskState} = AsyncGui;
+
+function isCancelled(e) {
+    return e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+}
+
+function isIOError(e, code) {
+    return e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, code);
+}
+
+function onMainThread() {
+    return GLib.MainContext.default().is_owner();
+}
+
+function refused(fn, pattern) {
+    try {
+        fn();
+    } catch (e) {
+        return e instanceof TypeError && pattern.test(e.message);
+    }
+    return false;
+}
+
+// A generator that counts what was pulled from it and whether it was closed.
+function counted(limit = Infinity) {
+    const state = {pulled: 0, closed: false};
+    state.iterable = (function* () {
+        try {
+            for (let i = 0; i < limit; i++) {
+                state.pulled++;
+                yield i;
+            }
+        } finally {
+            state.closed = true;
+        }
+    })();
+    return state;
+}
+
+// ---------------------------------------------------------------------------
+// Pipelines
+
+test('reading-two-of-an-endless-range-calls-the-function-twice', async () => {
+    const calls = [];
+    const doubled = pipe(x => {
+        calls.push({x, onMain: onMainThread()});
+        return x * 2;
+    }, Infinity);
+    assertEqual(calls.length, 0, 'nothing runs before the output is read');
+    assertEqual(await doubled.read(2), [0, 2]);
+    assertEqual(calls.map(c => c.x), [0, 1], 'exactly two calls');
+    assert(calls.every(c => c.onMain), 'the function ran on the main thread');
+    await delay(50);
+    assertEqual(calls.length, 2, 'nothing runs while nobody reads');
+    assertEqual(await doubled.read(1), [4]);
+    assertEqual(calls.length, 3);
+    doubled.cancel();
+});
+
+test('pipelines-run-on-a-serial-engine', async () => {
+    assertEqual(pipelineEngine().max_threads, 0, 'the shared pipeline engine is serial');
+    assert(pipelineEngine() === pipelineEngine(), 'and made once');
+    const engine = AsyncGui.Engine.new();
+    engine.max_threads = 0;
+    let onMain = null;
+    const own = pipe(x => {
+        onMain = onMainThread();
+        return x + 1;
+    }, 3, {engine});
+    assertEqual(await own.toArray(), [1, 2, 3]);
+    assertEqual(onMain, true, 'on the main thread with an own serial engine');
+    assertEqual(own.task.get_state(), TaskState.SUCCEEDED);
+    assertEqual(own.task.get_value(), 3, 'the task counts the outputs');
+    engine.run_dispose();
+});
+
+test('min-count-five-reading-one-calls-five-times', async () => {
+    let calls = 0;
+    const p = pipe(x => {
+        calls++;
+        return x * 2;
+    }, Infinity, {minCount: 5});
+    assertEqual(p.task.min_count, 5);
+    assertEqual(await p.read(1), [0]);
+    assertEqual(calls, 5, 'one read ran min-count inputs');
+    assertEqual(await p.read(4), [2, 4, 6, 8], 'the other four were already made');
+    assertEqual(calls, 5, 'without more calls');
+    p.cancel();
+});
+
+test('failure-at-three-gives-the-outputs-before-then-throws', async () => {
+    const boom = new RangeError('input 3 is out of range');
+    const seen = [];
+    const p = pipe(x => {
+        if (x === 3)
+            throw boom;
+        return x * 2;
+    }, Infinity);
+    const e = await assertRejects((async () => {
+        for await (const v of p)
+            seen.push(v);
+    })());
+    assertEqual(seen, [0, 2, 4], 'the outputs before the failing input, in order');
+    assert(e === boom, `the function's own exception: ${e}`);
+    assertEqual(p.task.get_state(), TaskState.FAILED);
+    const cError = p.task.get_error();
+    assert(cError.matches(AsyncGui.Error, AsyncGui.Error.FAILED), 'C sees AG_ERROR_FAILED');
+    assertEqual(cError.message, 'RangeError: input 3 is out of range');
+
+    // A GLib.Error keeps its domain and code; read() gives the outputs, then throws.
+    const gerror = new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, 'no such input');
+    const q = pipe(x => {
+        if (x === 2)
+            throw gerror;
+        return x;
+    }, 10);
+    assertEqual(await q.read(10), [0, 1], 'a read returns early with what came before');
+    const e2 = await assertRejects(q.read(1));
+    assert(e2 === gerror, `the same GLib.Error: ${e2}`);
+    assertEqual(q.task.get_error().code, Gio.IOErrorEnum.NOT_FOUND);
+});
+
+test('js-iterable-source-is-consumed-lazily', async () => {
+    const source = counted();
+    const p = pipe(x => x * 10, source.iterable);
+    await delay(30);
+    assertEqual(source.pulled, 0, 'nothing pulled before the output is read');
+    assertEqual(await p.read(2), [0, 10]);
+    assert(source.pulled >= 2 && source.pulled <= 4, `pulled a few ahead at most: ${source.pulled}`);
+    await delay(30);
+    assert(source.pulled <= 4, `nothing more pulled while nobody reads: ${source.pulled}`);
+    assertEqual(await p.read(3), [20, 30, 40]);
+    assert(source.pulled <= 7, `still lazy: ${source.pulled}`);
+    p.cancel();
+    await delay(50);
+    assert(source.closed, 'stopping the pipeline closes the source');
+
+    // Arrays, strings and async generators are iterables too.
+    assertEqual(await pipe(s => s.toUpperCase(), ['a', 'b']).toArray(), ['A', 'B']);
+    assertEqual(await pipe(c => c.charCodeAt(0), 'AB').toArray(), [65, 66]);
+    async function* slowly() {
+        yield 1;
+        await delay(10);
+        yield 2;
+    }
+    assertEqual(await pipe(x => -x, slowly()).toArray(), [-1, -2]);
+    assertEqual(await pipe(x => x, []).toArray(), [], 'an empty source');
+});
+
+test('js-source-failure-fails-the-pipeline-at-its-position', async () => {
+    const broken = new TypeError('the source broke');
+    function* source() {
+        yield 'a';
+        yield 'b';
+        throw broken;
+    }
+    const seen = [];
+    const e = await assertRejects((async () => {
+        for await (const v of pipe(s => s + s, source()))
+            seen.push(v);
+    })());
+    assertEqual(seen, ['aa', 'bb']);
+    assert(e === broken, `the source's exception: ${e}`);
+});
+
+test('two-chained-stages', async () => {
+    const first = pipe(x => x + 1, 5);
+    const second = first.pipe(x => `#${x * 10}`);
+    assert(second instanceof Pipeline && second !== first);
+    assertEqual(await second.toArray(), ['#10', '#20', '#30', '#40', '#50']);
+    assertEqual(first.task.get_state(), TaskState.SUCCEEDED, 'reading the last stage ran the first');
+    assertEqual(second.task.get_state(), TaskState.SUCCEEDED);
+
+    // A failure in the first stage reaches the reader of the second.
+    const boom = new Error('stage one failed');
+    const seen = [];
+    const chained = pipe(x => {
+        if (x === 2)
+            throw boom;
+        return x;
+    }, Infinity).pipe(x => x * 100).pipe(x => x + 1);
+    const e = await assertRejects((async () => {
+        for await (const v of chained)
+            seen.push(v);
+    })());
+    assertEqual(seen, [1, 101]);
+    assert(e === boom, `the first stage's exception through two stages: ${e}`);
+
+    // Each stage reads on demand: two outputs of the last need two inputs.
+    let calls = 0;
+    const lazy = pipe(x => {
+        calls++;
+        return x;
+    }, Infinity).pipe(x => x * 2);
+    assertEqual(await lazy.read(2), [0, 2]);
+    assertEqual(calls, 2, 'the first stage ran twice');
+    lazy.cancel();
+});
+
+test('emit-adds-outputs-before-the-returned-one', async () => {
+    const p = pipe((word, {emit, cancellable}) => {
+        assert(cancellable instanceof Gio.Cancellable, 'the pipeline\'s cancellable');
+        for (const letter of word.slice(0, -1))
+            emit(letter);
+        return word.slice(-1);
+    }, ['ab', 'c', 'def']);
+    assertEqual(await p.toArray(), ['a', 'b', 'c', 'd', 'e', 'f']);
+
+    let late;
+    const q = pipe((x, {emit}) => {
+        late = emit;
+        return x;
+    }, 1);
+    await q.toArray();
+    let error;
+    try {
+        late('too late');
+    } catch (e) {
+        error = e;
+    }
+    assert(error instanceof Error && /only while/.test(error.message), `emit after return: ${error}`);
+});
+
+test('break-out-of-for-await-cancels-the-pipeline', async () => {
+    const source = counted();
+    const first = pipe(x => x, source.iterable);
+    const last = first.pipe(x => x * 3);
+    const seen = [];
+    for await (const v of last) {
+        seen.push(v);
+        if (seen.length === 3)
+            break;
+    }
+    assertEqual(seen, [0, 3, 6]);
+    assertEqual(last.task.get_state(), TaskState.CANCELLED, 'the task ends cancelled');
+    await delay(50);
+    assertEqual(first.task.get_state(), TaskState.CANCELLED, 'and the stage before it');
+    assert(source.closed, 'and the source was closed');
+
+    // The same over an endless range.
+    const endless = pipe(x => x, Infinity);
+    for await (const v of endless) {
+        if (v === 1)
+            break;
+    }
+    assertEqual(endless.task.get_state(), TaskState.CANCELLED);
+});
+
+test('cancel-and-signal-end-the-loop-with-cancelled', async () => {
+    const controller = new AbortController();
+    const seen = [];
+    const p = pipe(x => x, Infinity, {signal: controller.signal});
+    const e = await assertRejects((async () => {
+        for await (const v of p) {
+            seen.push(v);
+            if (v === 2)
+                controller.abort();
+        }
+    })());
+    assert(isCancelled(e), `CANCELLED: ${e}`);
+    assertEqual(seen, [0, 1, 2]);
+    assertEqual(p.task.get_state(), TaskState.CANCELLED);
+
+    const q = pipe(x => x, Infinity);
+    assertEqual(await q.read(1), [0]);
+    q.cancel();
+    assert(isCancelled(await assertRejects(q.toArray())), 'reading a cancelled pipeline throws CANCELLED');
+
+    // A read waiting for an input that does not come ends with CANCELLED.
+    const inputs = AsyncGui.Channel.new(4);
+    const r = pipe(x => x, inputs.open_reader());
+    await write(inputs, 'only');
+    assertEqual(await r.read(1), ['only']);
+    after(30, () => r.cancel());
+    assert(isCancelled(await assertRejects(r.read(1))), 'the pending read throws CANCELLED');
+    assertEqual(r.task.get_state(), TaskState.CANCELLED);
+    assert(isIOError(await assertRejects(write(inputs, 'more')), Gio.IOErrorEnum.BROKEN_PIPE),
+        'the pipeline closed its input reader');
+});
+
+test('pipelines-over-a-list-model-and-a-channel-reader', async () => {
+    const store = new Gio.ListStore({item_type: Gio.File});
+    for (const name of ['a.txt', 'b.txt', 'c.txt'])
+        store.append(Gio.File.new_for_path(`/tmp/${name}`));
+    const names = pipe(file => {
+        assert(file instanceof Gio.File, 'the model\'s objects');
+        return file.get_basename();
+    }, store);
+    assertEqual(await names.toArray(), ['a.txt', 'b.txt', 'c.txt']);
+
+    const channel = AsyncGui.Channel.new(4);
+    const squares = pipe(x => x * x, channel.open_reader());
+    (async () => {
+        for (const x of [1, 2, 3])
+            await write(channel, x); // eslint-disable-line no-await-in-loop
+        channel.close();
+    })();
+    assertEqual(await squares.toArray(), [1, 4, 9]);
+});
+
+test('js-values-travel-through-a-pipeline', async () => {
+    const obj = {n: 1};
+    const list = [1, 2];
+    class Point {
+        constructor(x) {
+            this.x = x;
+        }
+    }
+    const point = new Point(3);
+    const file = Gio.File.new_for_path('/tmp');
+    const uint = new GObject.Value();
+    uint.init(GObject.TYPE_UINT);
+    uint.set_uint(9);
+    const inputs = [obj, list, point, file, 'text', 2.5, true, null, undefined, uint];
+    const outputs = await pipe(v => v, inputs).toArray();
+    assert(outputs[0] === obj && outputs[1] === list && outputs[2] === point,
+        'JS objects, arrays and class instances come back as themselves');
+    assertEqual(outputs[3].get_path(), '/tmp');
+    assertEqual(outputs.slice(4), ['text', 2.5, true, null, null, 9],
+        'undefined becomes null; a GObject.Value goes as it is');
+});
+
+test('js-objects-waiting-in-channels-survive-garbage-collection', async () => {
+    const channel = AsyncGui.Channel.new(64);
+    const reader = channel.open_reader();
+    for (let i = 0; i < 64; i++)
+        await write(channel, {i, list: [i]}); // eslint-disable-line no-await-in-loop
+    System.gc();
+    System.gc();
+    const items = await read(reader, 64);
+    assert(items.every((o, i) => o.i === i && o.list[0] === i), 'every object intact after a GC');
+
+    // Outputs made ahead (min-count) wait in the pipeline's output channel.
+    const p = pipe(x => ({x, pad: new Array(8).fill(x)}), Infinity, {minCount: 50});
+    assertEqual((await p.read(1))[0].x, 0);
+    System.gc();
+    System.gc();
+    const rest = await p.read(49);
+    assert(rest.every((o, i) => o.x === i + 1 && o.pad[7] === i + 1), 'pipeline outputs intact after a GC');
+    p.cancel();
+});
+
+// ---------------------------------------------------------------------------
+// Channels
+
+test('channel-for-await-over-writes-from-the-main-loop', async () => {
+    const channel = AsyncGui.Channel.new(2);
+    const reader = channel.open_reader();
+    const obj = {id: 7};
+    const file = Gio.File.new_for_path('/tmp');
+    const values = [0, 'one', 2.5, obj, file, [3, 4], null];
+    // A C thread cannot be started from JS; the main loop writes, a few
+    // milliseconds apart, waiting for room when the channel is full.
+    (async () => {
+        for (const v of values) {
+            await delay(5); // eslint-disable-line no-await-in-loop
+            await write(channel, v); // eslint-disable-line no-await-in-loop
+        }
+        channel.close();
+    })();
+    const seen = [];
+    for await (const item of reader)
+        seen.push(item);
+    assertEqual(seen.length, values.length, 'every item, then the loop ends once drained');
+    assertEqual(seen.slice(0, 3), [0, 'one', 2.5]);
+    assert(seen[3] === obj, 'a JS object is the very object');
+    assert(seen[4] instanceof Gio.File && seen[4].get_path() === '/tmp', 'a GObject');
+    assertEqual(seen[5], [3, 4]);
+    assertEqual(seen[6], null);
+    assert(reader.is_drained());
+
+    const other = AsyncGui.Channel.new(4);
+    const otherReader = other.open_reader();
+    await write(other, 'x');
+    other.close();
+    const viaIterate = [];
+    for await (const item of iterate(otherReader))
+        viaIterate.push(item);
+    assertEqual(viaIterate, ['x'], 'iterate() takes a reader too');
+});
+
+test('channel-read-counts-timeouts-and-signals', async () => {
+    const channel = AsyncGui.Channel.new(8);
+    const reader = channel.open_reader();
+    for (const v of [1, 2])
+        await write(channel, v); // eslint-disable-line no-await-in-loop
+    assertEqual(await read(reader, 3, {timeoutMs: 30}), [1, 2], 'a timeout gives what came');
+    assert(!reader.is_drained(), 'a timeout is not the end');
+    assertEqual(await read(reader, 0), [], 'count 0 takes what is waiting now');
+
+    const controller = new AbortController();
+    after(20, () => controller.abort());
+    assert(isCancelled(await assertRejects(read(reader, 1, {signal: controller.signal}))),
+        'a signal cancels the read');
+    await write(channel, 'kept');
+    assertEqual(await read(reader), ['kept'], 'the cancelled read lost nothing');
+
+    after(10, () => write(channel, 'later'));
+    assertEqual(await read(reader, 1), ['later'], 'a read waits for the item');
+
+    channel.close();
+    assert(isIOError(await assertRejects(write(channel, 1)), Gio.IOErrorEnum.CLOSED),
+        'writing a closed channel fails with CLOSED');
+    assertEqual(await read(reader, 5), [], 'closed and drained');
+    assert(reader.is_drained());
+
+    const lonely = AsyncGui.Channel.new(1);
+    const gone = lonely.open_reader();
+    const early = [];
+    (async () => {
+        await write(lonely, 'a');
+        await write(lonely, 'b');
+        lonely.close();
+    })();
+    for await (const item of gone) {
+        early.push(item);
+        break;
+    }
+    assertEqual(early, ['a']);
+    assert(isIOError(await assertRejects(write(lonely, 'c')), Gio.IOErrorEnum.BROKEN_PIPE),
+        'leaving the loop closed the last reader: writers see BROKEN_PIPE');
+
+    const kept = AsyncGui.Channel.new(2);
+    const keptReader = kept.open_reader();
+    await write(kept, 1);
+    await write(kept, 2);
+    for await (const item of iterateReader(keptReader, {keepOpen: true})) {
+        assertEqual(item, 1);
+        break;
+    }
+    assertEqual(await read(keptReader), [2], 'keepOpen leaves the reader open');
+});
+
+// ---------------------------------------------------------------------------
+// Dependencies
+
+test('add-dependency-runs-the-dependency-first', async () => {
+    const order = [];
+    const config = {path: '/etc'};
+    const load = mainTask(() => new Promise(resolve => after(30, () => {
+        order.push('load');
+        resolve(config);
+    })));
+    const use = mainTask((_cancellable, task) => {
+        order.push('use');
+        const [loaded] = dependencyValues(task);
+        return loaded.path;
+    });
+    use.add_dependency(load);
+    assertEqual(use.get_n_dependencies(), 1);
+    assertEqual(await use, '/etc');
+    assertEqual(order, ['load', 'use'], 'the dependency ran first, on the same run');
+    assertEqual(load.get_state(), TaskState.SUCCEEDED);
+    assert(dependencyValues(use)[0] === config, 'the very JS value');
+
+    // Promises and jobs are dependencies too.
+    const both = mainTask((_c, task) => dependencyValues(task).join('+'));
+    both.add_dependency(new Promise(resolve => after(10, () => resolve('promise'))));
+    both.add_dependency(spawn(async job => {
+        await job.sleep(10);
+        return 'job';
+    }));
+    assertEqual(await run(both), 'promise+job');
+});
+
+test('failed-dependency-fails-the-task-without-running-it', async () => {
+    const boom = new RangeError('the dependency failed');
+    let ran = false;
+    const dep = mainTask(() => {
+        throw boom;
+    });
+    const task = mainTask(() => {
+        ran = true;
+    });
+    task.add_dependency(dep);
+    const e = await assertRejects(task);
+    assert(e === boom, `the dependency's own exception: ${e}`);
+    assert(!ran, 'the work never ran');
+    assertEqual(task.get_state(), TaskState.FAILED);
+    assertEqual(task.get_error().message, 'RangeError: the dependency failed', 'C sees its error');
+
+    const cancelled = timeoutTask(5000);
+    const waiting = mainTask(() => 'never');
+    waiting.add_dependency(cancelled);
+    after(20, () => cancelled.cancel());
+    assert(isCancelled(await assertRejects(waiting)), 'a cancelled dependency cancels the task');
+});
+
+test('and-then-chains-on-the-main-context', async () => {
+    const start = timeoutTask(20, {count: 2});
+    let onMain = null;
+    const doubled = andThen(start, value => {
+        onMain = onMainThread();
+        return value.count * 2;
+    });
+    const plusOne = andThen(doubled, async value => value + 1);
+    assertEqual(await plusOne, 5, 'running the last task runs the chain');
+    assertEqual(onMain, true);
+
+    const boom = new Error('first failed');
+    let called = false;
+    const failing = andThen(mainTask(() => {
+        throw boom;
+    }), () => {
+        called = true;
+    });
+    assert(await assertRejects(failing) === boom && !called, 'a failure skips the function');
+
+    assertEqual(await andThen(Promise.resolve(20), v => v + 1), 21, 'after a promise');
+    assert(refused(() => start.and_then(() => {}), /worker thread.*andThen/s),
+        'and_then() would run JS on a worker thread: refused');
+});
+
+// ---------------------------------------------------------------------------
+// Misuse
+
+test('misuse-is-refused', async () => {
+    const threaded = AsyncGui.Engine.new();
+    assert(threaded.max_threads > 0);
+    assert(refused(() => pipe(x => x, 3, {engine: threaded}), /serial mode/),
+        'an engine with threads is refused');
+    threaded.run_dispose();
+
+    assert(refused(() => AsyncGui.MultiTask.new_pipe_range(-1, x => x), /worker thread/));
+    assert(refused(() => AsyncGui.MultiTask.new_pipe_model(new Gio.ListStore(), x => x), /worker thread/));
+    const channel = AsyncGui.Channel.new(1);
+    assert(refused(() => AsyncGui.MultiTask.new_pipe(channel.open_reader(), x => x), /worker thread/));
+    assert(refused(() => channel.set_write_transform(v => v), /worker thread/));
+    assert(refused(() => channel.set_read_transform(v => v), /worker thread/));
+    assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
+    assert(refused(() => pipe(42, 3), /needs a function/));
+    let range;
+    try {
+        pipe(x => x, -2);
+    } catch (e) {
+        range = e;
+    }
+    assert(range instanceof RangeError, 'a negative count');
+
+    const p = pipe(x => x, 3);
+    await p.read(1);
+    let late;
+    try {
+        p.pipe(x => x);
+    } catch (e) {
+        late = e;
+    }
+    assert(late instanceof Error && /already being read/.test(late.message), `stage after reading: ${late}`);
+    p.cancel();
+
+    const q = pipe(x => x, 3);
+    q.pipe(x => x);
+    const notLast = await q.read(1).catch(err => err);
+    assert(notLast instanceof Error && /feeds a next stage/.test(notLast.message), `reading a middle stage: ${notLast}`);
+
+    const e = await assertRejects(pipe(async x => x, 2).toArray());
+    assert(e instanceof TypeError && /not a\s+promise/.test(e.message), `an async function: ${e}`);
+
+    await assertRejects(read('not a reader'), err => err instanceof TypeError);
+    await assertRejects(write({}, 1), err => err instanceof TypeError);
+    assert(refused(() => iterate(42), /cannot iterate/));
+    assert(refused(() => new Pipeline(), /pipe\(\)/));
+});
+
+main();
