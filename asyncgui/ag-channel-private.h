@@ -23,5 +23,11 @@ gboolean _ag_channel_push_many       (AgChannel            *self,
                                       GArray               *values,
                                       guint                *n_pushed,
                                       GError              **error);
+void     _ag_channel_reader_read_some_async (AgChannelReader     *self,
+                                             guint                min,
+                                             guint                count,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
 
 G_END_DECLS

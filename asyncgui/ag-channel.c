@@ -176,6 +176,7 @@ typedef struct
   GSource *cancel_source;   /* set under the lock before it waits */
   GSource *timeout_source;  /* idem */
   guint    count;           /* read: items wanted; never 0 while waiting */
+  guint    min;             /* read: ends once it has this many (≤ count) */
   GArray  *items;           /* read: what it has so far; lock while waiting */
   GValue  *value;           /* write: the item to store */
   GError  *error;           /* how it ended, if it failed */
@@ -389,7 +390,7 @@ pump_locked (Core      *core,
           Op *op = g_queue_peek_head (&core->read_ops);
 
           take_locked (core, op->items, op->count - op->items->len);
-          if (op->items->len >= op->count)
+          if (op->items->len >= op->min)
             end_op_locked (core, g_queue_pop_head (&core->read_ops), NULL, done);
           progress = TRUE;
         }
@@ -532,6 +533,14 @@ schedule_notify (Core *core)
 }
 
 /* Asynchronous operations */
+
+static void read_async (AgChannelReader     *self,
+                        guint                min,
+                        guint                count,
+                        gint64               timeout_us,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data);
 
 static void
 op_free (gpointer data)
@@ -1582,16 +1591,42 @@ ag_channel_reader_read_async (AgChannelReader     *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
+  g_return_if_fail (AG_IS_CHANNEL_READER (self));
+  g_return_if_fail (self->core != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  read_async (self, count, count, timeout_us, cancellable, callback, user_data);
+}
+
+/* Like ag_channel_reader_read_async(), but done as soon as @min items are
+ * there, with up to @count: a pipeline takes what has come instead of
+ * waiting for a whole batch. Finished with ag_channel_reader_read_finish(). */
+void
+_ag_channel_reader_read_some_async (AgChannelReader     *self,
+                                    guint                min,
+                                    guint                count,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  read_async (self, MAX (MIN (min, count), 1), count, -1, cancellable, callback, user_data);
+}
+
+static void
+read_async (AgChannelReader     *self,
+            guint                min,
+            guint                count,
+            gint64               timeout_us,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
   Core *core;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GPtrArray) done = NULL;
   GError *error = NULL;
   Op *op;
   gboolean notify;
-
-  g_return_if_fail (AG_IS_CHANNEL_READER (self));
-  g_return_if_fail (self->core != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   core = self->core;
   task = g_task_new (self, cancellable, callback, user_data);
@@ -1605,6 +1640,7 @@ ag_channel_reader_read_async (AgChannelReader     *self,
 
   op = op_new (core, OP_READ, task);
   op->count = count;
+  op->min = min;
   op->items = _ag_value_array_new (0);
 
   done = g_ptr_array_new ();
@@ -1616,7 +1652,7 @@ ag_channel_reader_read_async (AgChannelReader     *self,
       /* Behind other waiting reads the queue is empty anyway. */
       take_locked (core, op->items, count == 0 ? G_MAXUINT : count);
 
-      if (count == 0 || op->items->len >= count || timeout_us == 0
+      if (count == 0 || op->items->len >= min || timeout_us == 0
           || (core->closed && g_queue_is_empty (&core->items)))
         end_now_locked (core, op, NULL, done);
       else
@@ -1812,7 +1848,7 @@ push_many_untransformed (Core       *core,
           g_array_append_vals (op->items, from, take);
           memset (from, 0, take * sizeof (GValue));
           i += take;
-          if (op->items->len >= op->count)
+          if (op->items->len >= op->min)
             end_op_locked (core, g_queue_pop_head (&core->read_ops), NULL, done);
         }
 

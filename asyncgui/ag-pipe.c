@@ -277,7 +277,8 @@ input_read (GObject      *source,
         end_with_error (self, g_steal_pointer (&error));
       else
         {
-          if (items->len < requested && ag_channel_reader_is_drained (self->input))
+          if (items->len < MIN (requested, self->min_count)
+              && ag_channel_reader_is_drained (self->input))
             {
               self->input_done = TRUE;
               check_upstream (self);
@@ -307,8 +308,9 @@ request_inputs (AgPipe  *self,
       /* The read's callback must come back on the engine's context. */
       self->n_requested = (guint) batch;
       g_main_context_push_thread_default (context);
-      ag_channel_reader_read_async (self->input, (guint) batch, -1, self->cancellable,
-                                    input_read, g_object_ref (self->multi));
+      _ag_channel_reader_read_some_async (self->input, self->min_count, (guint) batch,
+                                          self->cancellable, input_read,
+                                          g_object_ref (self->multi));
       g_main_context_pop_thread_default (context);
       return;
     }

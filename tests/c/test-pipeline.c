@@ -538,6 +538,41 @@ test_pipeline_reads_a_channel_written_by_a_thread (AgTestFixture *fixture,
   calls_clear (&calls);
 }
 
+/* A pipeline takes the inputs that have come rather than waiting for a
+ * whole batch of them. */
+static void
+test_pipeline_runs_inputs_that_came_without_waiting_for_more (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgChannel) source = ag_channel_new (4);
+  g_autoptr(AgChannelReader) inputs = ag_channel_open_reader (source);
+  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  Read read = { 0 };
+
+  calls_init (&calls);
+  doubled = ag_multi_task_new_pipe (inputs, twice, &calls, NULL);
+  reader = ag_multi_task_open_output (doubled, 8);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 21);
+  g_assert_true (ag_channel_write (source, &value, 0, NULL));
+
+  ag_channel_reader_read_async (reader, 5, 200000, NULL, read_done, &read);
+  ag_test_run_until (NULL, read.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (read.error);
+  g_assert_cmpuint (read.items->len, ==, 1);
+  g_assert_cmpuint (input_number (&g_array_index (read.items, GValue, 0)), ==, 42);
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  g_array_unref (read.items);
+  calls_clear (&calls);
+}
+
 static void
 test_pipeline_over_a_list_model (AgTestFixture *fixture,
                                  gconstpointer  data)
@@ -812,6 +847,8 @@ main (int    argc,
                test_pipeline_upstream_failure_reaches_the_last_stage);
   ag_test_add ("/pipeline/reads-a-channel-written-by-a-thread",
                test_pipeline_reads_a_channel_written_by_a_thread);
+  ag_test_add ("/pipeline/runs-inputs-that-came-without-waiting-for-more",
+               test_pipeline_runs_inputs_that_came_without_waiting_for_more);
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
   ag_test_add ("/pipeline/function-may-fail-by-emitting-an-error",
