@@ -157,6 +157,11 @@ move_values (GArray *to,
              GArray *from,
              guint   count)
 {
+  /* An empty array may have no storage, and memset (NULL, …) is undefined
+   * even for 0 bytes. */
+  if (count == 0)
+    return;
+
   g_array_append_vals (to, from->data, count);
   memset (from->data, 0, count * sizeof (GValue));
   g_array_remove_range (from, 0, count);
