@@ -13,6 +13,10 @@
 #         pages = yield [Task(load, u) for u in urls]
 #         return len(data)
 #
+# plus channels of Python objects (AsyncGui.Channel), task dependencies
+# (task.and_then(), task.add_dependency()) and demand-driven pipelines
+# (AsyncGui.pipe(func, source)).
+#
 # Everything here translates; the engine does the work. A job is an
 # AsyncGui.Job (AgJob) driven with ag_job_await_async()/_finish(): every
 # suspension of the Python coroutine, whatever it awaits, is one AgTask the
@@ -149,6 +153,31 @@ class _ForwardingMeta(type):
 _tls = threading.local()
 
 
+class _AwaitOnce:
+    """What ``await request`` iterates: hands ``request`` to the job's
+    driver once and returns what is sent back. Unlike a generator's frame
+    it is not kept by the traceback of an exception raised at the await,
+    so that traceback does not keep ``request`` (whose AgTask may own the
+    exception: a cycle through C that Python's collector cannot see)."""
+
+    __slots__ = ('request',)
+
+    def __init__(self, request):
+        self.request = request
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.send(None)
+
+    def send(self, value):
+        request, self.request = self.request, None
+        if request is None:
+            raise StopIteration(value)
+        return request
+
+
 @_export
 def current_task():
     """On a worker thread running a single :class:`Task`: its AgTask (to call
@@ -165,48 +194,179 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
 
     A Task is only a description (it is a ``functools.partial``); it becomes
     GObject work when a job runs it. ``task.gtask`` makes that AgTask early,
-    e.g. to connect to ``notify::progress`` before yielding the task."""
+    e.g. to connect to ``notify::progress`` before yielding the task.
+
+    ``task.add_dependency(other)`` and ``task.and_then(f)`` order tasks
+    (AgTask dependencies): see their docstrings."""
 
     __slots__ = ()
     _gi_class = TaskObject
     __gtype__ = TaskObject.__gtype__
 
     def __await__(self):
-        return (yield self)
+        return _AwaitOnce(self)
+
+    def _materialize(self):
+        """The holder and the AgTask this Task runs as, made once."""
+        state = self.__dict__
+        holder = state.get('_ag_holder')
+        if holder is None:
+            holder = state['_ag_holder'] = _TaskHolder()
+            state['_ag_gtask'] = holder.new_gtask(self)
+            key = id(self)
+            _held_tasks[key] = weakref.ref(self, lambda unused: _held_tasks.pop(key, None))
+        return holder, state['_ag_gtask']
 
     @property
     def gtask(self):
-        holder = self.__dict__.get('_ag_holder')
-        if holder is None:
-            holder = self.__dict__['_ag_holder'] = _TaskHolder(self)
-        return holder.gtask
+        return self._materialize()[1]
+
+    def add_dependency(self, other):
+        """Makes this task wait for ``other``: a Task, an AsyncGui.Task
+        object (a sleep, a MultiTask object, a pipeline's ``gtask``...) or
+        a Job. Running this task runs ``other`` too if nobody has yet (or
+        waits for it), and its function starts only once ``other``
+        succeeded; if ``other`` fails or is cancelled, this task fails
+        with the same outcome without running: the job awaiting it gets
+        ``other``'s own exception (or CancelledError). Inside the function,
+        :func:`dependency_value` gives ``other``'s value.
+        (ag_task_add_dependency() on ``task.gtask``.)"""
+        dependency = _as_dependency(other)
+        holder, gtask = self._materialize()
+        if gtask.get_state() != AsyncGui.TaskState.PENDING:
+            raise RuntimeError('the task has already run; its dependencies are fixed')
+        gtask.add_dependency(dependency.gtask)
+        if not holder.deps:
+            holder.deps = []
+        holder.deps.append(dependency)
+
+    def and_then(self, func, *args, **kwargs):
+        """The Task that follows this one: ``func(value, *args, **kwargs)``
+        on a worker thread, where ``value`` is what this task gave. Yield
+        the new task to run both; if this one fails, the new one fails
+        with its exception and ``func`` never runs. (The Python side of
+        ag_task_and_then(): the value stays a Python object.)"""
+        following = Task(_call_following, func, args, kwargs)
+        following.add_dependency(self)
+        return following
+
+
+# The Tasks whose AgTask was made (task.gtask, dependencies), by id: a list
+# holding one must run that very AgTask. Kept apart from the tasks, so that
+# looking for them in a list of 100,000 costs nothing while there are none.
+_held_tasks = {}
+
+
+def _call_following(func, args, kwargs):
+    return func(dependency_value(0), *args, **kwargs)
+
+
+def _as_dependency(other):
+    """What another task waits for: a _Prepared, whose gtask is run (or
+    waited for) by the C dependency, and that reads its outcome."""
+    if isinstance(other, TaskObject):
+        return _PreparedGTask(other)
+    if isinstance(other, Task):
+        return _PreparedHolder(*other._materialize())
+    if _HAVE_JOB and isinstance(other, AsyncGui.Job):
+        return _PreparedJob(other)
+    raise TypeError('a task can depend on a Task, an AsyncGui.Task object or a Job, not %r'
+                    % (other,))
+
+
+@_export
+def dependency_value(index=0):
+    """Inside the function of a :class:`Task`, on its worker thread: the
+    value of its ``index``-th dependency (in the order they were added with
+    ``add_dependency()``), as a Python object: what a Task's function
+    returned, what a Job returned, an AsyncGui.Task object's value."""
+    holder = getattr(_tls, 'holder', None)
+    if holder is None:
+        raise RuntimeError('dependency_value() works inside the function of a Task')
+    dependency = holder.deps[index]
+    return dependency.value(dependency.gtask.get_value())
 
 
 
 class _TaskHolder:
     """Where a single Task's outcome waits, Python-side: exceptions keep
-    their type and traceback because they never cross into C."""
+    their type and traceback because they never cross into C. Its owners
+    are Python objects (the Task, what awaits it, tasks that depend on it),
+    never its AgTask: see _TaskCall."""
 
-    __slots__ = ('task', 'gtask', 'value', 'exc', '__weakref__')
+    __slots__ = ('value', 'exc', 'deps', '__weakref__')
 
-    def __init__(self, task):
-        self.task = task
+    def __init__(self):
         self.value = None
         self.exc = None
-        self.gtask = TaskObject.new(_run_holder, self)
+        self.deps = ()
+
+    def new_gtask(self, task):
+        """The AgTask that runs ``task`` and keeps its outcome here."""
+        return TaskObject.new(_run_holder, _TaskCall(task, self))
+
+    def exception(self, gerror):
+        """The Python exception that stands for ``gerror``, the AgTask's
+        error: the function's own, or, if it never ran, that of the
+        dependency that failed it."""
+        if self.exc is not None:
+            return self.exc
+        for dependency in self.deps:
+            gtask = dependency.gtask
+            if gtask.get_state() != AsyncGui.TaskState.FAILED:
+                continue
+            error = gtask.get_error()
+            if (error is not None and error.domain == gerror.domain
+                    and error.code == gerror.code and error.message == gerror.message):
+                return dependency.error(error)
+        return gerror
 
 
-def _run_holder(gtask, holder, cancellable):
+class _TaskCall:
+    """The data of a Task's AgTask, which owns it: what to call, and where
+    the outcome goes, held weakly. The outcome (an exception, with the
+    frames of its traceback) may lead back to the AgTask, e.g. through a
+    job's local variable holding the Task: from here, that would be a
+    cycle through C that Python's collector cannot see, and nothing in it
+    would ever be freed."""
+
+    __slots__ = ('func', 'args', 'kwargs', 'holder_ref')
+
+    def __init__(self, task, holder):
+        self.func = task.func
+        self.args = task.args
+        self.kwargs = task.keywords
+        self.holder_ref = weakref.ref(holder)
+
+
+def _run_holder(gtask, call, cancellable):
+    # Nobody awaits the outcome if the holder is gone; it still runs, for
+    # the AgTask's own sake (dependencies set through GI).
+    holder = call.holder_ref() or _TaskHolder()
+    previous = getattr(_tls, 'holder', None)
     _tls.gtask = gtask
+    _tls.holder = holder
     try:
-        holder.value = holder.task()
-    except BaseException as exc:  # noqa: B902 - everything goes to the job
-        holder.exc = exc
-        gtask.return_error(_python_gerror(exc))
-    else:
-        gtask.return_boolean(True)
+        failed = _call_holder(call, holder)
     finally:
         _tls.gtask = None
+        _tls.holder = previous
+    if failed:
+        gtask.return_error(_python_gerror(holder.exc))
+    else:
+        gtask.return_boolean(True)
+    # The exception's traceback keeps this frame (the f_back of the frame
+    # that raised), which must not keep the AgTask.
+    gtask = None
+
+
+def _call_holder(call, holder):
+    try:
+        holder.value = call.func(*call.args, **call.kwargs)
+    except BaseException as exc:  # noqa: B902 - everything goes to the job
+        holder.exc = exc
+        return True
+    return False
 
 
 @_export
@@ -288,16 +448,15 @@ class _PreparedGTask(_Prepared):
 class _PreparedHolder(_Prepared):
     __slots__ = ('holder',)
 
-    def __init__(self, holder):
+    def __init__(self, holder, gtask):
         self.holder = holder
-        self.gtask = holder.gtask
+        self.gtask = gtask
 
     def value(self, gvalue):
         return self.holder.value
 
     def error(self, gerror):
-        exc = self.holder.exc
-        return exc if exc is not None else gerror
+        return self.holder.exception(gerror)
 
 
 class _PreparedJob(_Prepared):
@@ -364,9 +523,12 @@ def _prepare(request, driver):
     kind = type(request)
     if kind is Task:
         holder = request.__dict__.get('_ag_holder')
-        if holder is None or holder.gtask.get_state() != AsyncGui.TaskState.PENDING:
-            holder = _TaskHolder(request)
-        return _PreparedHolder(holder)
+        if holder is not None:
+            gtask = request.__dict__['_ag_gtask']
+            if gtask.get_state() == AsyncGui.TaskState.PENDING:
+                return _PreparedHolder(holder, gtask)
+        holder = _TaskHolder()
+        return _PreparedHolder(holder, holder.new_gtask(request))
     if kind is list or kind is tuple:
         return _make_run(MultiTask(request), driver)
     if kind is MultiTask:
@@ -382,8 +544,8 @@ def _prepare(request, driver):
     if isinstance(request, Task):
         if isinstance(request, TaskObject):
             return _prepare_gtask(request)
-        holder = _TaskHolder(request)
-        return _PreparedHolder(holder)
+        holder = _TaskHolder()
+        return _PreparedHolder(holder, holder.new_gtask(request))
     if isinstance(request, MultiTask):
         return _make_run(request, driver)
     if _HAVE_JOB and isinstance(request, AsyncGui.Job):
@@ -661,7 +823,8 @@ class _MixedRun(_Run):
         self.driver = driver
         self.n = len(spec.tasks)
         self.stopped = False
-        self.children = [_prepare(item, driver) for item in spec.tasks]
+        self.children = _share_dependencies([_prepare(item, driver) for item in spec.tasks],
+                                            driver)
         gtask = MultiTaskObject.new()
         gtask.set_max_workers(spec.max_workers)
         gtask.set_skip_errors(spec.skip_errors)
@@ -718,6 +881,70 @@ class _MixedRun(_Run):
             child.cancel()
 
 
+def _share_dependencies(children, driver):
+    """A child that another child depends on may be started by that
+    dependency first; the AgMultiTask would then start it a second time,
+    which the C library does not survive. Such a child is replaced by a
+    task that runs it only if nobody has, and otherwise waits for it."""
+    needed = set()
+    pending = [dependency for child in children
+               for dependency in getattr(getattr(child, 'holder', None), 'deps', ())]
+    while pending:
+        dependency = pending.pop()
+        if dependency.gtask not in needed:
+            needed.add(dependency.gtask)
+            pending.extend(getattr(getattr(dependency, 'holder', None), 'deps', ()))
+    if not needed:
+        return children
+    return [_PreparedShared(child, driver) if child.gtask in needed else child
+            for child in children]
+
+
+class _PreparedShared(_Prepared):
+    """Runs another _Prepared's AgTask unless someone already has, waits for
+    it to end, and ends the same way."""
+
+    __slots__ = ('inner',)
+
+    def __init__(self, inner, driver):
+        self.inner = inner
+        target = inner.gtask
+        engine = driver.engine if driver is not None else Engine.get_default()
+
+        def run(gtask, cancellable, *unused):
+            def finish(*unused):
+                if gtask.is_finished() or not target.is_finished():
+                    return
+                if target.get_state() == AsyncGui.TaskState.SUCCEEDED:
+                    gtask.return_boolean(True)
+                else:
+                    gtask.return_error(target.get_error() or _cancelled_gerror())
+
+            if target.get_state() == AsyncGui.TaskState.PENDING:
+                engine.run_async(target, None, finish)
+            elif target.is_finished():
+                finish()
+            else:
+                handler = []
+
+                def on_state(*unused):
+                    if target.is_finished():
+                        target.disconnect(handler[0])
+                        finish()
+                handler.append(target.connect('notify::state', on_state))
+
+        self.gtask = TaskObject.new_main(run)
+
+    def value(self, gvalue):
+        return self.inner.value(self.inner.gtask.get_value())
+
+    def error(self, gerror):
+        return self.inner.error(self.inner.gtask.get_error() or gerror)
+
+    def cancel(self):
+        self.inner.cancel()
+
+
 def _engine_threads(driver):
     engine = driver.engine if driver is not None else Engine.get_default()
     return engine.get_max_threads()
@@ -728,8 +955,11 @@ _ONLY_TASKS = {Task}
 
 def _make_run(spec, driver, per_item=False):
     tasks = spec.tasks
-    # set(map(type, ...)) runs in C: ~1 ms for 100,000 tasks.
-    if not tasks or set(map(type, tasks)) == _ONLY_TASKS:
+    # set(map(type, ...)) runs in C: ~1 ms for 100,000 tasks. A Task whose
+    # AgTask was made (task.gtask, dependencies) must run that AgTask, so a
+    # list holding one runs one AgTask per child.
+    if not tasks or (set(map(type, tasks)) == _ONLY_TASKS
+                     and (not _held_tasks or _held_tasks.keys().isdisjoint(map(id, tasks)))):
         return _PyRun(spec, driver, per_item, _engine_threads(driver))
     return _MixedRun(spec, driver)
 
@@ -949,20 +1179,28 @@ class _Driver:
         prepared, self.prepared = self.prepared, None
         if self.coro is None:
             return
+        value = exc = None
         try:
             gvalue = job.await_finish(result)
         except GLib.Error as error:
             if _is_cancelled(error):
                 self.cancelling = False
                 prepared.cancel()
-                self.step(exc=CancelledError())
+                exc = CancelledError()
             else:
-                self.step(exc=prepared.error(error))
-            return
-        try:
-            value = prepared.value(gvalue)
-        except BaseException as failure:  # noqa: B902
-            self.step(exc=failure)
+                exc = prepared.error(error)
+        else:
+            try:
+                value = prepared.value(gvalue)
+            except BaseException as failure:  # noqa: B902
+                exc = failure
+        # The exception's traceback keeps this frame, so the frame must not
+        # keep what was awaited: its AgTask owns Python data that may hold
+        # the exception, a cycle through C that Python's collector cannot
+        # see (the job's frames and values would never be freed).
+        prepared = gvalue = result = None
+        if exc is not None:
+            self.step(exc=exc)
         else:
             self.step(value)
 
@@ -1321,3 +1559,724 @@ def run_trio(async_fn, *args):
     the GLib loop (trio.lowlevel.start_guest_run) and gives its value, or
     raises its exception. Cancelling the job cancels the trio run."""
     return _TrioRun(async_fn, args)
+
+
+# -- Channels ------------------------------------------------------------------
+#
+# An AgChannel carries GValues. Python writes any object: int, float, bool,
+# str, GObjects and GLib.Variant go in as their natural GValue types (so C,
+# GJS and Vala readers see them as such), everything else (None, tuples,
+# instances of Python classes, a str holding a NUL) as a
+# GObject.TYPE_PYOBJECT holding the very object. PyGObject turns read
+# GValues back into Python values, so what comes out is what went in: the
+# same object, or an equal str or number. A GObject.Value is written as it
+# is.
+#
+# Blocking calls (write, read, `for item in reader`) are for worker threads
+# and scripts; jobs await write_item() and read_items() or use `async for`,
+# which wait with write_async()/read_async() on the engine's context.
+
+_PYTHON_EXCEPTION_QUARK = GLib.quark_from_string(_PYTHON_EXCEPTION_DOMAIN)
+
+
+def _timeout_us(timeout):
+    if timeout is None or timeout < 0:
+        return -1
+    return int(timeout * 1e6)
+
+
+def _to_item(obj):
+    """A Python object as a channel item (a GValue)."""
+    if isinstance(obj, GObject.Value):
+        return obj
+    if type(obj) is str:
+        if '\0' not in obj:
+            try:
+                return GObject.Value(GObject.TYPE_STRING, obj)
+            except UnicodeError:
+                pass
+        return GObject.Value(GObject.TYPE_PYOBJECT, obj)
+    if obj is None:
+        return GObject.Value(GObject.TYPE_PYOBJECT, None)
+    return _to_gvalue(obj)
+
+
+_CHANNEL_ERRORS = (
+    (Gio.IOErrorEnum.BROKEN_PIPE, BrokenPipeError),
+    (Gio.IOErrorEnum.TIMED_OUT, TimeoutError),
+    (Gio.IOErrorEnum.WOULD_BLOCK, BlockingIOError),
+    (Gio.IOErrorEnum.CLOSED, ValueError),
+)
+
+
+def _channel_error(error):
+    """The Python exception for a channel's GError: nobody reads any more
+    is BrokenPipeError, a timeout TimeoutError, a full channel and no wait
+    BlockingIOError, a closed channel or reader ValueError (like a closed
+    file), cancelled CancelledError; others stay GLib.Error."""
+    if _is_cancelled(error):
+        return CancelledError()
+    for code, kind in _CHANNEL_ERRORS:
+        if error.matches(Gio.io_error_quark(), code):
+            exc = kind(error.message)
+            exc.__cause__ = error
+            return exc
+    return error
+
+
+def _context_of(driver):
+    if driver is not None:
+        return driver.context
+    return GLib.MainContext.ref_thread_default()
+
+
+def _start_on(context, start, *args):
+    """Calls an _async() function so that its callback comes back on
+    ``context``."""
+    context.push_thread_default()
+    try:
+        start(*args)
+    finally:
+        context.pop_thread_default()
+
+
+def _read_now(reader, count, timeout_us):
+    try:
+        return AsyncGui.ChannelReader.read(reader, count, timeout_us)
+    except GLib.Error as error:
+        raise _channel_error(error)
+
+
+class Channel(AsyncGui.Channel):
+    """``AsyncGui.Channel(capacity=64)``: the write end of a bounded,
+    thread-safe queue of items (AgChannel); ``channel.open_reader()`` opens
+    a read end (:class:`ChannelReader`). Items are Python objects.
+
+    Worker threads and scripts write with ``channel.write(item)``, which
+    waits while the channel is full; a job awaits
+    ``channel.write_item(item)``. ``channel.close()`` (or leaving a
+    ``with channel:`` block, or dropping the channel) tells readers that no
+    more items come. Once the last reader is gone, writing raises
+    BrokenPipeError, so producers can stop."""
+
+    def __init__(self, capacity=64, **kwargs):
+        if capacity < 1:
+            raise ValueError('a channel holds at least one item')
+        super().__init__(capacity=capacity, **kwargs)
+
+    def write(self, item, timeout=None):
+        """Writes ``item`` (any Python object), waiting while the channel is
+        full: as long as it takes, or ``timeout`` seconds (0: not at all).
+        For worker threads and scripts: it blocks. Raises BrokenPipeError
+        once nobody reads, ValueError if the channel is closed,
+        TimeoutError (BlockingIOError for 0) if it stayed full."""
+        try:
+            return AsyncGui.Channel.write(self, _to_item(item), _timeout_us(timeout))
+        except GLib.Error as error:
+            raise _channel_error(error)
+
+    def write_item(self, item):
+        """Awaitable in a job (``yield``/``await``): writes ``item``, waiting
+        on the engine's context while the channel is full, without blocking
+        it. Raises like :meth:`write`; cancelling the job stores nothing."""
+        return _WriteItem(self, _to_item(item))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+Channel = override(Channel)
+__all__.append('Channel')
+
+
+class ChannelReader(AsyncGui.ChannelReader):
+    """A read end of a :class:`Channel` (AgChannelReader). Each item goes to
+    exactly one reader.
+
+    - ``for item in reader:`` (worker threads, scripts: it blocks) gives
+      the items until the channel is closed and drained;
+    - ``async for item in reader:`` does the same in an ``async def`` job;
+    - ``items = yield reader.read_items(n)`` / ``await`` in a job;
+    - ``reader.read(n, timeout)`` blocks.
+
+    ``reader.close()`` (or leaving ``with reader:``, or dropping it) closes
+    this end; when the last one goes, writers get BrokenPipeError."""
+
+    def read(self, count=1, timeout=None):
+        """Reads up to ``count`` items (a list), blocking until they are all
+        there, the channel is closed and drained, or ``timeout`` seconds
+        passed (None: no limit); ``count`` 0 takes what waits now. Fewer
+        items, or none, at the end: ``is_drained()`` tells the end from a
+        timeout. For worker threads and scripts. Raises ValueError if this
+        reader is closed."""
+        return _read_now(self, count, _timeout_us(timeout))
+
+    def read_items(self, count, timeout=None):
+        """Awaitable in a job: up to ``count`` items (a list), once they are
+        all there, the channel is closed and drained (fewer, then ``[]``),
+        or ``timeout`` seconds passed. Cancelling the job loses no item:
+        what the read had taken goes back to the channel."""
+        return _ReadItems(self, count, _timeout_us(timeout), None)
+
+    def __iter__(self):
+        # One item per read: nothing is taken that a loop left early
+        # would lose.
+        while True:
+            items = _read_now(self, 1, -1)
+            if items:
+                yield items[0]
+            elif self.is_drained():
+                return
+
+    def __aiter__(self):
+        return _ItemIterator(self, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+ChannelReader = override(ChannelReader)
+__all__.append('ChannelReader')
+
+
+class _WriteItem:
+    __slots__ = ('channel', 'value')
+
+    def __init__(self, channel, value):
+        self.channel = channel
+        self.value = value
+
+    def __await__(self):
+        return _AwaitOnce(self)
+
+    def _ag_prepare(self, driver):
+        channel, value = self.channel, self.value
+        context = _context_of(driver)
+        cancellable = Gio.Cancellable()
+        failure = []
+
+        def start(complete):
+            def done(channel, result, *unused):
+                try:
+                    AsyncGui.Channel.write_finish(channel, result)
+                except GLib.Error as error:
+                    failure.append(error)
+                complete()
+            _start_on(context, AsyncGui.Channel.write_async, channel, value, cancellable, done)
+
+        def outcome():
+            if failure:
+                raise _channel_error(failure[0])
+
+        return _PreparedMain(start, outcome, cancellable.cancel)
+
+
+class _ReadItems:
+    """One read_async() of ``count`` items on the job's context. ``owner``
+    is the Pipeline whose output ``reader`` is, if any: it runs the
+    pipeline, and tells how a drained output ended."""
+
+    __slots__ = ('reader', 'count', 'timeout_us', 'owner')
+
+    def __init__(self, reader, count, timeout_us, owner):
+        if count < 0:
+            raise ValueError('count must be 0 or more')
+        self.reader = reader
+        self.count = count
+        self.timeout_us = timeout_us
+        self.owner = owner
+
+    def __await__(self):
+        return _AwaitOnce(self)
+
+    def _ag_prepare(self, driver):
+        reader, count, timeout_us, owner = self.reader, self.count, self.timeout_us, self.owner
+        if owner is not None:
+            owner._start(driver)
+        context = _context_of(driver)
+        cancellable = Gio.Cancellable()
+        outcome = []
+
+        def start(complete):
+            def done(reader, result, *unused):
+                try:
+                    outcome.append(reader.read_finish(result))
+                except GLib.Error as error:
+                    outcome.append(error)
+                complete()
+            _start_on(context, reader.read_async, count, timeout_us, cancellable, done)
+
+        def items():
+            got = outcome[0]
+            if isinstance(got, GLib.Error):
+                raise _channel_error(got)
+            if not got and owner is not None and count > 0 and reader.is_drained():
+                return owner._end()
+            return got
+
+        return _PreparedMain(start, items, cancellable.cancel)
+
+
+class _ItemIterator:
+    """``async for`` over a reader or a Pipeline: an item waiting in the
+    channel comes at once; when none does, it awaits a read of one (for a
+    pipeline: demand for one more output). One item at a time, so a loop
+    left early leaves the rest in the channel."""
+
+    __slots__ = ('reader', 'owner')
+
+    def __init__(self, reader, owner):
+        self.reader = reader
+        self.owner = owner
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        items = _read_now(self.reader, 1, 0)
+        if not items:
+            items = await _ReadItems(self.reader, 1, -1, self.owner)
+            if not items:
+                raise StopAsyncIteration
+        return items[0]
+
+
+# -- Pipelines -----------------------------------------------------------------
+#
+# AsyncGui.pipe(func, source) is an AgMultiTask pipeline whose function is a
+# Python trampoline. PyGObject 3.42 can neither return a GValue* from a
+# Python callback nor set its GError, so the trampoline returns None and
+# emits the output (ag_multi_task_emit) or, when func raised, emits a GError
+# (ag_multi_task_emit_error) of the domain "asyncgui-python-exception"
+# whose code is the key under which the exception waits in the pipeline's
+# _Chain. The error travels through the later stages unchanged; where the
+# output is read, the key gives back the very exception object.
+#
+# The trampoline needs the AgMultiTask to emit on. It holds it weakly (the
+# AgMultiTask owns the trampoline's data, and a strong reference would be a
+# cycle through C that nothing collects); the wrapper is made to live as
+# long as the GObject by giving it an attribute (a PyGObject toggle
+# reference).
+#
+# A Python iterable source is fed from the engine's thread into a channel
+# of capacity 1 that the pipeline reads, with write_async(): the iterable is
+# advanced only as the pipeline takes items, at most two ahead of what it
+# asked for, so an endless generator is fine.
+
+class _Chain:
+    """What the stages of one pipeline share. The Pipeline objects own it;
+    what C owns (the trampolines' data, the feeder) refers to it weakly:
+    the exceptions it keeps, through their tracebacks, may lead back to a
+    Pipeline and its AgMultiTask, and a cycle through C is never
+    collected. Without a Pipeline, nobody reads the outputs anyway."""
+
+    __slots__ = ('errors', 'source_error', 'context', '__weakref__')
+
+    def __init__(self):
+        self.errors = {}
+        self.source_error = None
+        self.context = None
+
+    def keep(self, exc):
+        """Keeps ``exc`` and returns the GError that stands for it."""
+        key = next(_exception_keys) % 0x7fffffff + 1
+        self.errors[key] = exc
+        return GLib.Error.new_literal(_PYTHON_EXCEPTION_QUARK, _describe(exc), key)
+
+    def exception(self, gerror):
+        """The Python exception for the error a stage ended with."""
+        if gerror is None or _is_cancelled(gerror):
+            return CancelledError()
+        if gerror.domain == _PYTHON_EXCEPTION_DOMAIN:
+            exc = self.errors.get(gerror.code)
+            if exc is not None:
+                return exc
+        return gerror
+
+
+_exception_keys = itertools.count()
+
+
+class _Stage:
+    """The data of one stage's trampoline."""
+
+    __slots__ = ('func', 'apply_single', 'chain_ref', 'gtask_ref')
+
+    def __init__(self, func, apply_single, chain):
+        self.func = func
+        self.apply_single = apply_single
+        self.chain_ref = weakref.ref(chain)
+        self.gtask_ref = None
+
+
+def _run_stage(item, stage, cancellable):
+    gtask = stage.gtask_ref()
+    if gtask is None:
+        return None
+    outputs = _apply_stage(stage, item)
+    if isinstance(outputs, GLib.Error):
+        gtask.emit_error(outputs)
+    else:
+        for output in outputs:
+            gtask.emit(output)
+    # A kept exception's traceback keeps this frame (the f_back of the
+    # frame that raised), which must not keep the AgMultiTask.
+    gtask = outputs = None
+    return None
+
+
+def _apply_stage(stage, item):
+    """The outputs for ``item`` as GValues, or the GError for what the
+    function raised."""
+    try:
+        if stage.apply_single:
+            return [_to_item(stage.func(item))]
+        return [_to_item(output) for output in stage.func(_chunk_items(item))]
+    except BaseException as exc:  # noqa: B902 - it fails this input
+        chain = stage.chain_ref()
+        return chain.keep(exc) if chain is not None else _python_gerror(exc)
+
+
+def _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_workers):
+    if not callable(func):
+        raise TypeError('a pipeline stage needs a function, not %r' % (func,))
+    for name, number in (('min_count', min_count), ('max_chunk_size', max_chunk_size),
+                         ('max_workers', max_workers)):
+        if number < 0:
+            raise ValueError('%s must be 0 or more' % name)
+    stage = _Stage(func, bool(apply_single), chain)
+    gtask = make(_run_stage, stage)
+    gtask._ag_pipeline_stage = True
+    stage.gtask_ref = weakref.ref(gtask)
+    gtask.set_min_count(int(min_count))
+    gtask.set_max_chunk_size(int(max_chunk_size))
+    gtask.set_apply_single(bool(apply_single))
+    gtask.set_max_workers(int(max_workers))
+    return gtask
+
+
+class _Feeder:
+    """Writes a Python iterable into the channel the first stage reads,
+    on the engine's thread, starting when that stage runs."""
+
+    __slots__ = ('iterator', 'channel', 'chain_ref', 'context', 'started')
+
+    def __init__(self, iterator, chain):
+        self.iterator = iterator
+        self.channel = Channel.new(1)
+        self.chain_ref = weakref.ref(chain)
+        self.context = None
+        self.started = False
+
+    def on_state(self, gtask, *unused):
+        if not self.started and gtask.get_state() == AsyncGui.TaskState.RUNNING:
+            self.started = True
+            chain = self.chain_ref()
+            self.context = ((chain.context if chain is not None else None)
+                            or GLib.MainContext.ref_thread_default())
+            self.feed()
+
+    def feed(self):
+        if self.channel is None:
+            return
+        try:
+            value = _to_item(next(self.iterator))
+        except StopIteration:
+            self.stop()
+            return
+        except BaseException as exc:  # noqa: B902 - raised where the output is read
+            chain = self.chain_ref()
+            if chain is not None:
+                chain.source_error = exc
+            self.stop()
+            return
+        _start_on(self.context, AsyncGui.Channel.write_async, self.channel, value, None,
+                  self.written)
+
+    def written(self, channel, result, *unused):
+        try:
+            AsyncGui.Channel.write_finish(channel, result)
+        except GLib.Error:
+            # The pipeline stopped: nobody will take more.
+            close = getattr(self.iterator, 'close', None)
+            self.stop()
+            if close is not None:
+                close()
+            return
+        self.feed()
+
+    def stop(self):
+        if self.channel is not None:
+            self.channel.close()
+        self.channel = None
+        self.iterator = None
+
+
+@_export
+def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
+         max_workers=0, capacity=64, engine=None):
+    """A :class:`Pipeline` that passes the items of ``source`` through
+    ``func`` on worker threads, as fast as its output is read
+    (ag_multi_task_new_pipe*()). ``source`` is:
+
+    - ``None``: the numbers 0, 1, 2, ... without end; an int ``n``: 0 .. n-1;
+    - a Python iterable, advanced on the engine's thread only as the
+      pipeline takes items (at most two ahead), so it may be endless;
+    - an :class:`AsyncGui.ChannelReader` (the pipeline closes it when it
+      stops), a ``Gio.ListModel`` (its objects), or a Pipeline
+      (``source.pipe(func, ...)``).
+
+    ``func(item)`` returns the output for ``item``; with
+    ``apply_single=False`` it gets a whole chunk as a list and returns a
+    list (an iterable) of any number of outputs. It runs under the GIL like
+    any Python thread (on the engine's thread in serial mode). What it
+    raises at input k is raised where the output is read, after the
+    outputs of the inputs before k. ``min_count``: run at least that many
+    inputs per read (work ahead); ``max_chunk_size``: most inputs per
+    function call of a worker (0: no limit); ``max_workers``: chunks at
+    once (0: the engine's threads); ``capacity``: of the output channel.
+    The pipeline runs on ``engine``, or that of the job that first reads it
+    (else the default engine)."""
+    if isinstance(source, Pipeline):
+        return source.pipe(func, min_count=min_count, max_chunk_size=max_chunk_size,
+                           apply_single=apply_single, max_workers=max_workers,
+                           capacity=capacity)
+    if capacity < 1:
+        raise ValueError('capacity must be 1 or more')
+    chain = _Chain()
+    feeder = None
+    if source is None:
+        def make(f, data):
+            return MultiTaskObject.new_pipe_range(-1, f, data)
+    elif isinstance(source, int) and not isinstance(source, bool):
+        if source < 0:
+            raise ValueError('a pipeline over range(n) needs n >= 0 (None: no end)')
+
+        def make(f, data):
+            return MultiTaskObject.new_pipe_range(source, f, data)
+    elif isinstance(source, AsyncGui.ChannelReader):
+        def make(f, data):
+            return MultiTaskObject.new_pipe(source, f, data)
+    elif isinstance(source, Gio.ListModel):
+        def make(f, data):
+            return MultiTaskObject.new_pipe_model(source, f, data)
+    else:
+        try:
+            iterator = iter(source)
+        except TypeError:
+            raise TypeError('a pipeline reads None, an int, an iterable, a ChannelReader, a '
+                            'Gio.ListModel or a Pipeline, not %r' % (source,)) from None
+        feeder = _Feeder(iterator, chain)
+        inputs = feeder.channel.open_reader()
+
+        def make(f, data):
+            return MultiTaskObject.new_pipe(inputs, f, data)
+    gtask = _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_workers)
+    if feeder is not None:
+        gtask.connect('notify::state', feeder.on_state)
+    return Pipeline(gtask, chain, capacity, engine)
+
+
+@_export
+class Pipeline:
+    """What :func:`pipe` returns: the last stage of a pipeline and a reader
+    of its output. It runs when a job first reads it, and only as far as it
+    is read: a read of n outputs runs about n inputs (at least
+    ``min_count``).
+
+    In a job: ``async for y in p:`` gives the outputs in input order;
+    ``ys = yield p.read_items(n)`` / ``await`` gives up to n (fewer at the
+    end, then ``[]``); ``ys = yield p`` / ``await p`` gives all of them.
+    The exception ``func`` raised is raised once the outputs before it were
+    read; a cancelled pipeline raises CancelledError.
+
+    ``p.pipe(func2, ...)`` adds a stage and returns it (read that one);
+    ``p.cancel()`` cancels it; ``p.close()``, or dropping ``p``, stops
+    reading, which cancels a running pipeline and the stages before it.
+    ``p.gtask`` is the AgMultiTask of the last stage; its value is the
+    number of outputs."""
+
+    __slots__ = ('gtask', '_chain', '_reader', '_capacity', '_engine', '_state')
+
+    def __init__(self, gtask, chain, capacity, engine):
+        self.gtask = gtask
+        self._chain = chain
+        self._capacity = capacity
+        self._engine = engine
+        self._reader = gtask.open_output(capacity)
+        self._state = 'new'
+
+    def pipe(self, func, *, min_count=1, max_chunk_size=0, apply_single=True,
+             max_workers=0, capacity=64):
+        """Adds a stage that passes this pipeline's outputs through ``func``
+        (ag_multi_task_add_stage()), with the options of :func:`pipe`, and
+        returns it: read the new stage, not this one. Running it runs this
+        one; a failure here reaches the new stage after the outputs before
+        it."""
+        if self._state != 'new':
+            raise RuntimeError('pipe() adds a stage to a pipeline that nobody read, piped or '
+                               'closed yet')
+        if capacity < 1:
+            raise ValueError('capacity must be 1 or more')
+        upstream = self.gtask
+
+        def make(f, data):
+            return upstream.add_stage(self._capacity, f, data)
+        gtask = _new_stage(make, func, self._chain, min_count, max_chunk_size, apply_single,
+                           max_workers)
+        # The new stage has its own reader of our output now.
+        self._reader.close()
+        self._reader = None
+        self._state = 'piped'
+        return Pipeline(gtask, self._chain, capacity, self._engine)
+
+    def _check_readable(self):
+        if self._state == 'piped':
+            raise RuntimeError('this pipeline feeds a later stage: read that one')
+        if self._state == 'closed':
+            raise ValueError('the pipeline was closed')
+
+    def _start(self, driver):
+        self._state = 'reading'
+        gtask = self.gtask
+        if gtask.get_state() == AsyncGui.TaskState.PENDING:
+            engine = self._engine
+            if engine is None:
+                engine = driver.engine if driver is not None else Engine.get_default()
+            self._chain.context = engine.get_context()
+            engine.run_async(gtask, None, None)
+
+    def _end(self):
+        """The outcome once the output is drained: ``[]`` or an exception."""
+        gtask = self.gtask
+        state = gtask.get_state()
+        if state == AsyncGui.TaskState.SUCCEEDED:
+            exc = self._chain.source_error
+            if exc is not None:
+                raise exc
+            return []
+        if state == AsyncGui.TaskState.FAILED:
+            raise self._chain.exception(gtask.get_error())
+        if state == AsyncGui.TaskState.CANCELLED:
+            raise CancelledError()
+        return []
+
+    def read_items(self, count, timeout=None):
+        """Awaitable in a job: the next ``count`` outputs (a list); fewer
+        when the pipeline ended or ``timeout`` seconds passed, then ``[]``
+        once it ended well. Raises what ended it badly (``func``'s
+        exception, CancelledError) when no output before it is left."""
+        self._check_readable()
+        return _ReadItems(self._reader, count, _timeout_us(timeout), self)
+
+    def __aiter__(self):
+        self._check_readable()
+        return _ItemIterator(self._reader, self)
+
+    def __await__(self):
+        return _AwaitOnce(self)
+
+    def _ag_prepare(self, driver):
+        self._check_readable()
+        self._start(driver)
+        reader, count = self._reader, self._capacity
+        context = _context_of(driver)
+        cancellable = Gio.Cancellable()
+        items = []
+        failure = []
+
+        def start(complete):
+            def done(reader, result, *unused):
+                try:
+                    got = reader.read_finish(result)
+                except GLib.Error as error:
+                    failure.append(error)
+                    got = None
+                if got:
+                    items.extend(got)
+                    read()
+                else:
+                    complete()
+
+            def read():
+                _start_on(context, reader.read_async, count, -1, cancellable, done)
+            read()
+
+        def outcome():
+            if failure:
+                raise _channel_error(failure[0])
+            self._end()
+            return items
+
+        return _PreparedMain(start, outcome, cancellable.cancel)
+
+    def cancel(self):
+        """Cancels the pipeline (and so the stages before it): a reader
+        gets what was already written, then CancelledError."""
+        self.gtask.cancel()
+
+    def close(self):
+        """Stops reading: closes the output's reader, which cancels a
+        running pipeline and the stages before it. Reading afterwards
+        raises ValueError."""
+        if self._state == 'piped':
+            return
+        self._state = 'closed'
+        if self._reader is not None:
+            self._reader.close()
+
+    def __repr__(self):
+        return '<AsyncGui.Pipeline %s (%s)>' % (self._state,
+                                                self.gtask.get_state().value_nick)
+
+
+# A pipeline function given a whole chunk (apply_single=False) gets a GValue
+# holding a GArray of GValues, which PyGObject 3.42 passes as an opaque
+# GLib.Array: its items cannot be read through introspection. They are
+# copied out here with ctypes: the boxed wrapper's hash() is its pointer,
+# and g_value_copy() fills a GObject.Value that PyGObject then reads.
+
+_gvalue_api = None
+
+
+def _chunk_items(array):
+    global _gvalue_api
+    if _gvalue_api is None:
+        import ctypes
+        import ctypes.util
+
+        class GArray(ctypes.Structure):
+            _fields_ = [('data', ctypes.c_void_p), ('len', ctypes.c_uint)]
+
+        class GValueData(ctypes.Union):
+            _fields_ = [('v_int64', ctypes.c_int64), ('v_double', ctypes.c_double),
+                        ('v_pointer', ctypes.c_void_p)]
+
+        class GValue(ctypes.Structure):
+            _fields_ = [('g_type', ctypes.c_size_t), ('data', GValueData * 2)]
+
+        try:
+            lib = ctypes.CDLL('libgobject-2.0.so.0')
+        except OSError:
+            lib = ctypes.CDLL(ctypes.util.find_library('gobject-2.0'))
+        lib.g_value_init.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.g_value_init.restype = ctypes.c_void_p
+        lib.g_value_copy.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.g_value_copy.restype = None
+        _gvalue_api = (lib, GArray, GValue, ctypes.sizeof(GValue))
+    lib, GArray, GValue, size = _gvalue_api
+    header = GArray.from_address(hash(array))
+    items = []
+    for i in range(header.len):
+        source = header.data + i * size
+        copy = GObject.Value()
+        lib.g_value_init(hash(copy), GValue.from_address(source).g_type)
+        lib.g_value_copy(source, hash(copy))
+        items.append(copy.get_value())
+    return items

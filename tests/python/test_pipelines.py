@@ -1,0 +1,698 @@
+#!/usr/bin/python3
+# test_pipelines.py: channels, task dependencies and pipelines from Python
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import gc
+import sys
+import threading
+import weakref
+
+import agtest
+from agtest import MAIN_THREAD
+from gi.repository import AsyncGui, Gio, GLib
+from gi.repository.AsyncGui import Task
+
+
+class BadInput(Exception):
+    def __init__(self, item):
+        super().__init__('input %r is bad' % (item,))
+        self.item = item
+
+
+class BadSource(Exception):
+    pass
+
+
+class Token:
+    """An object only Python knows: it must come back as itself."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return 'Token(%r)' % self.name
+
+
+class Calls:
+    """A pipeline function that counts its calls, remembers its inputs
+    and threads, and fails at one input."""
+
+    def __init__(self, func, fail_at=None):
+        self.func = func
+        self.fail_at = fail_at
+        self.lock = threading.Lock()
+        self.seen = []
+        self.threads = set()
+
+    def __call__(self, item):
+        with self.lock:
+            self.seen.append(item)
+            self.threads.add(threading.get_ident())
+        if item == self.fail_at:
+            raise BadInput(item)
+        return self.func(item)
+
+    @property
+    def count(self):
+        with self.lock:
+            return len(self.seen)
+
+
+def double(x):
+    return 2 * x
+
+
+def add_one(x):
+    return x + 1
+
+
+def identity(value):
+    return value
+
+
+def raise_bad(item):
+    raise BadInput(item)
+
+
+class ChannelTest(agtest.JobTestCase):
+    def test_any_python_object_goes_from_a_thread_to_a_job_and_back(self):
+        token = Token('a')
+        pair = (1, 'x')
+        action = Gio.SimpleAction.new('act', None)
+        objects = [token, None, pair, {'k': [1, 2]}, 2**70, -7, 3.5, True, 'text',
+                   'with\0nul', GLib.Variant('s', 'v'), action]
+        channel = AsyncGui.Channel(capacity=2)
+        reader = channel.open_reader()
+
+        def produce():
+            with channel:
+                for obj in objects:
+                    channel.write(obj)
+
+        @self.engine.job
+        async def consume():
+            got = []
+            async for item in reader:
+                self.assertEqual(threading.get_ident(), MAIN_THREAD)
+                got.append(item)
+            return got
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        got = self.run_job(consume()).result()
+        producer.join()
+        self.assertEqual(got, objects)
+        self.assertIs(got[0], token)
+        self.assertIs(got[2], pair)
+        self.assertIs(got[11], action)
+        self.assertIs(type(got[7]), bool)
+        self.assertTrue(reader.is_drained())
+
+    def test_a_job_writes_and_a_thread_iterates_until_the_channel_is_closed(self):
+        tokens = [Token(i) for i in range(20)]
+        channel = AsyncGui.Channel(capacity=2)
+        reader = channel.open_reader()
+        received = []
+        consumer = threading.Thread(target=lambda: received.extend(reader))
+        consumer.start()
+
+        @self.engine.job
+        def produce():
+            for token in tokens:
+                yield channel.write_item(token)
+            channel.close()
+
+        self.run_job(produce()).result()
+        consumer.join(agtest.SAFETY_S)
+        self.assertFalse(consumer.is_alive())
+        self.assertEqual(len(received), 20)
+        self.assertTrue(all(a is b for a, b in zip(received, tokens)))
+
+    def test_read_items_gives_n_items_then_what_is_left_then_nothing(self):
+        channel = AsyncGui.Channel.new(8)
+        reader = channel.open_reader()
+        for i in range(5):
+            channel.write(i)
+        channel.close()
+
+        @self.engine.job
+        def handler():
+            first = yield reader.read_items(2)
+            rest = yield reader.read_items(10)
+            after = yield reader.read_items(1)
+            return first, rest, after
+
+        self.assertEqual(self.run_job(handler()).result(), ([0, 1], [2, 3, 4], []))
+
+    def test_a_loop_left_early_leaves_the_rest_in_the_channel(self):
+        channel = AsyncGui.Channel()
+        reader = channel.open_reader()
+        for i in range(5):
+            channel.write(i)
+        channel.close()
+
+        @self.engine.job
+        async def handler():
+            first = []
+            async for item in reader:
+                first.append(item)
+                if len(first) == 2:
+                    break
+            rest = await reader.read_items(10)
+            return first, rest
+
+        self.assertEqual(self.run_job(handler()).result(), ([0, 1], [2, 3, 4]))
+
+    def test_blocking_calls_raise_python_exceptions(self):
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        channel.write('first')
+        with self.assertRaises(BlockingIOError):
+            channel.write('second', timeout=0)
+        with self.assertRaises(TimeoutError):
+            channel.write('second', timeout=0.02)
+        # A timeout gives what came, and is not the end.
+        self.assertEqual(reader.read(5, timeout=0.02), ['first'])
+        self.assertFalse(reader.is_drained())
+        reader.close()
+        with self.assertRaises(ValueError):
+            reader.read(1, timeout=0)
+        with self.assertRaises(BrokenPipeError):
+            channel.write('nobody reads')
+
+        closed = AsyncGui.Channel()
+        kept_open = closed.open_reader()
+        closed.close()
+        with self.assertRaises(ValueError):
+            closed.write(1)
+        self.assertEqual(kept_open.read(1), [])
+        self.assertTrue(kept_open.is_drained())
+
+    def test_write_item_waits_for_room_without_blocking_the_loop(self):
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        written = []
+
+        @self.engine.job
+        def produce():
+            for i in range(3):
+                yield channel.write_item(i)
+                written.append(i)
+
+        job = produce()
+        self.run_loop_for(0.05)
+        # 0 is stored; 1 waits for room, and the loop runs meanwhile.
+        self.assertEqual(written, [0])
+        self.assertEqual(reader.read(1, timeout=0), [0])
+        self.run_loop_until(lambda: len(written) == 2)
+        self.assertEqual(reader.read(1, timeout=0), [1])
+        self.run_job(job)
+        self.assertEqual(reader.read(3, timeout=0), [2])
+
+
+class DependencyTest(agtest.JobTestCase):
+    def test_dependent_task_sees_the_value_of_its_dependency(self):
+        loads = Calls(identity)
+
+        @self.engine.job
+        def handler():
+            load = Task(loads, 21)
+            doubled = load.and_then(double)
+            value = yield doubled
+            plus_one = Task(lambda: AsyncGui.dependency_value(0) + 1)
+            plus_one.add_dependency(load)
+            other = yield plus_one
+            return value, other
+
+        self.assertEqual(self.run_job(handler()).result(), (42, 22))
+        # The dependency ran once, although two tasks needed it.
+        self.assertEqual(loads.seen, [21])
+
+    def test_dependent_task_fails_with_its_dependency_exception_without_running(self):
+        ran = []
+
+        @self.engine.job
+        def handler():
+            broken = Task(raise_bad, 4)
+            after = Task(ran.append, 'after')
+            after.add_dependency(broken)
+            try:
+                yield after
+            except BadInput as error:
+                first = error
+            try:
+                yield Task(raise_bad, 5).and_then(ran.append).and_then(ran.append)
+            except BadInput as error:
+                second = error
+            return first, second, broken.gtask.get_state(), after.gtask.get_state()
+
+        first, second, broken_state, after_state = self.run_job(handler()).result()
+        self.assertEqual((first.item, second.item), (4, 5))
+        self.assertEqual(ran, [])
+        self.assertEqual(broken_state, AsyncGui.TaskState.FAILED)
+        self.assertEqual(after_state, AsyncGui.TaskState.FAILED)
+
+    def test_python_task_depends_on_gobject_tasks(self):
+        def gi_work(gtask, *unused):
+            gtask.return_int(41)
+
+        def gi_failure(gtask, *unused):
+            gtask.return_error(GLib.Error.new_literal(Gio.io_error_quark(), 'no disk',
+                                                      int(Gio.IOErrorEnum.NO_SPACE)))
+
+        ran = []
+
+        @self.engine.job
+        def handler():
+            answer = Task(lambda: AsyncGui.dependency_value() + 1)
+            answer.add_dependency(AsyncGui.Task.new(gi_work))
+            value = yield answer
+            blocked = Task(ran.append, 'blocked')
+            blocked.add_dependency(AsyncGui.Task.new(gi_failure))
+            try:
+                yield blocked
+            except GLib.Error as error:
+                return value, error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NO_SPACE)
+
+        self.assertEqual(self.run_job(handler()).result(), (42, True))
+        self.assertEqual(ran, [])
+
+    def test_list_runs_a_dependency_once_before_the_task_that_needs_it(self):
+        loads = Calls(identity)
+
+        @self.engine.job
+        def handler():
+            load = Task(loads, 'data')
+            use = load.and_then(lambda value: value.upper())
+            values = yield [use, load]
+            return values
+
+        self.assertEqual(self.run_job(handler()).result(), ['DATA', 'data'])
+        self.assertEqual(loads.seen, ['data'])
+
+    def test_bad_dependency_is_refused(self):
+        with self.assertRaises(TypeError):
+            Task(identity, 1).add_dependency(lambda: 1)
+
+
+class PipelineTest(agtest.JobTestCase):
+    def settle(self):
+        self.run_loop_for(0.05)
+
+    def finish(self, pipeline):
+        pipeline.cancel()
+        self.run_loop_until(pipeline.gtask.is_finished)
+
+    def test_reading_two_of_an_endless_pipeline_calls_the_function_twice(self):
+        doubles = Calls(double)
+        numbers = AsyncGui.pipe(doubles, None)
+
+        @self.engine.job
+        def handler():
+            items = yield numbers.read_items(2)
+            return items
+
+        self.assertEqual(self.run_job(handler()).result(), [0, 2])
+        self.settle()
+        self.assertEqual(doubles.count, 2)
+        self.assertEqual(numbers.gtask.get_state(), AsyncGui.TaskState.RUNNING)
+        self.finish(numbers)
+
+    def test_min_count_runs_a_batch_per_read(self):
+        doubles = Calls(double)
+        numbers = AsyncGui.pipe(doubles, None, min_count=5)
+
+        @self.engine.job
+        async def read(count):
+            return await numbers.read_items(count)
+
+        self.assertEqual(self.run_job(read(1)).result(), [0])
+        self.settle()
+        self.assertEqual(doubles.count, 5)
+        # The other four waited in the channel: reading them runs nothing.
+        self.assertEqual(self.run_job(read(4)).result(), [2, 4, 6, 8])
+        self.settle()
+        self.assertEqual(doubles.count, 5)
+        self.finish(numbers)
+
+    def test_failure_gives_the_outputs_before_it_then_the_original_exception(self):
+        @self.engine.job
+        async def iterate():
+            got = []
+            numbers = AsyncGui.pipe(Calls(double, fail_at=3), None)
+            try:
+                async for y in numbers:
+                    got.append(y)
+            except BadInput as error:
+                return got, error, numbers.gtask.get_state()
+
+        got, error, state = self.run_job(iterate()).result()
+        self.assertEqual(got, [0, 2, 4])
+        self.assertIs(type(error), BadInput)
+        self.assertEqual(error.item, 3)
+        self.assertEqual(state, AsyncGui.TaskState.FAILED)
+
+        @self.engine.job
+        def read_in_batches():
+            numbers = AsyncGui.pipe(Calls(double, fail_at=3), 10)
+            first = yield numbers.read_items(10)
+            try:
+                yield numbers.read_items(10)
+            except BadInput as error:
+                return first, error.item
+
+        self.assertEqual(self.run_job(read_in_batches()).result(), ([0, 2, 4], 3))
+
+        @self.engine.job
+        async def await_all():
+            await AsyncGui.pipe(Calls(double, fail_at=3), 10)
+
+        with self.assertRaises(BadInput):
+            self.run_job(await_all()).result()
+
+    def test_awaiting_a_pipeline_gives_every_output_in_input_order(self):
+        @self.engine.job
+        async def handler():
+            squares = await AsyncGui.pipe(lambda x: x * x, 500, capacity=16)
+            empty = await AsyncGui.pipe(double, 0)
+            return squares, empty
+
+        squares, empty = self.run_job(handler()).result()
+        self.assertEqual(squares, [x * x for x in range(500)])
+        self.assertEqual(empty, [])
+
+    def test_python_iterable_source_is_consumed_lazily(self):
+        pulled = []
+        closed = []
+
+        def numbers():
+            try:
+                i = 0
+                while True:
+                    self.assertEqual(threading.get_ident(), MAIN_THREAD)
+                    pulled.append(i)
+                    yield i
+                    i += 1
+            finally:
+                closed.append(True)
+
+        doubles = Calls(double)
+        pipeline = AsyncGui.pipe(doubles, numbers())
+        self.settle()
+        # Nothing is taken before the pipeline runs.
+        self.assertEqual(pulled, [])
+
+        @self.engine.job
+        def handler():
+            items = yield pipeline.read_items(3)
+            return items
+
+        self.assertEqual(self.run_job(handler()).result(), [0, 2, 4])
+        self.settle()
+        self.assertEqual(doubles.count, 3)
+        self.assertLessEqual(len(pulled), 3 + 2)
+
+        # Stopping the pipeline stops, and closes, the generator.
+        pipeline.close()
+        self.run_loop_until(lambda: closed)
+        self.assertEqual(pipeline.gtask.get_state(), AsyncGui.TaskState.CANCELLED)
+
+    def test_python_source_ends_and_its_exception_comes_after_its_items(self):
+        def five_then_broken():
+            yield from range(5)
+            raise BadSource('no more')
+
+        @self.engine.job
+        async def handler():
+            whole = await AsyncGui.pipe(Token, ['a', 'b', 'c'])
+            got = []
+            try:
+                async for y in AsyncGui.pipe(double, five_then_broken()):
+                    got.append(y)
+            except BadSource as error:
+                return whole, got, str(error)
+
+        whole, got, message = self.run_job(handler()).result()
+        self.assertEqual([token.name for token in whole], ['a', 'b', 'c'])
+        self.assertEqual(got, [0, 2, 4, 6, 8])
+        self.assertEqual(message, 'no more')
+
+    def test_outputs_are_python_objects_as_returned(self):
+        token = Token('t')
+
+        @self.engine.job
+        async def handler():
+            return await AsyncGui.pipe(lambda x: (x, token) if x else None, 3)
+
+        outputs = self.run_job(handler()).result()
+        self.assertEqual(outputs[0], None)
+        self.assertEqual([o[0] for o in outputs[1:]], [1, 2])
+        self.assertIs(outputs[2][1], token)
+
+    def test_stages_chain_and_demand_travels_upstream(self):
+        doubles = Calls(double)
+        increments = Calls(add_one)
+        first = AsyncGui.pipe(doubles, None)
+        upstream = first.gtask
+        second = first.pipe(increments)
+
+        @self.engine.job
+        def handler():
+            items = yield second.read_items(3)
+            return items
+
+        self.assertEqual(self.run_job(handler()).result(), [1, 3, 5])
+        self.settle()
+        self.assertEqual((doubles.count, increments.count), (3, 3))
+        self.assertEqual(upstream.get_state(), AsyncGui.TaskState.RUNNING)
+        with self.assertRaises(RuntimeError):
+            first.read_items(1)
+        self.finish(second)
+        self.run_loop_until(upstream.is_finished)
+
+    def test_upstream_exception_reaches_the_last_stage(self):
+        @self.engine.job
+        async def handler():
+            got = []
+            plus_one = AsyncGui.pipe(Calls(double, fail_at=2), None).pipe(add_one)
+            try:
+                async for y in plus_one:
+                    got.append(y)
+            except BadInput as error:
+                return got, error.item
+
+        self.assertEqual(self.run_job(handler()).result(), ([1, 3], 2))
+
+    def test_closing_the_consumer_cancels_the_pipeline(self):
+        doubles = Calls(double)
+        numbers = AsyncGui.pipe(doubles, None)
+
+        @self.engine.job
+        def handler():
+            items = yield numbers.read_items(2)
+            numbers.close()
+            return items
+
+        self.assertEqual(self.run_job(handler()).result(), [0, 2])
+        self.run_loop_until(numbers.gtask.is_finished)
+        self.assertEqual(numbers.gtask.get_state(), AsyncGui.TaskState.CANCELLED)
+        calls = doubles.count
+        self.settle()
+        self.assertEqual(doubles.count, calls)
+        with self.assertRaises(ValueError):
+            numbers.read_items(1)
+
+    def test_dropping_the_pipeline_cancels_it_and_the_stages_before(self):
+        doubles = Calls(double)
+        first = AsyncGui.pipe(doubles, None)
+        upstream = first.gtask
+        last = first.pipe(add_one)
+        downstream = last.gtask
+        del first
+
+        @self.engine.job
+        async def take_three(pipeline):
+            got = []
+            async for y in pipeline:
+                got.append(y)
+                if len(got) == 3:
+                    break
+            return got
+
+        job = take_three(last)
+        del last
+        self.assertEqual(self.run_job(job).result(), [1, 3, 5])
+        self.run_loop_until(lambda: upstream.is_finished() and downstream.is_finished())
+        self.assertEqual(downstream.get_state(), AsyncGui.TaskState.CANCELLED)
+        self.assertEqual(upstream.get_state(), AsyncGui.TaskState.CANCELLED)
+        calls = doubles.count
+        self.settle()
+        self.assertEqual(doubles.count, calls)
+
+    def test_whole_chunks_go_to_the_function_as_lists(self):
+        sizes = []
+
+        def chunk_sum(chunk):
+            self.assertIs(type(chunk), list)
+            sizes.append(len(chunk))
+            return [sum(chunk)]
+
+        @self.engine.job
+        async def handler():
+            sums = await AsyncGui.pipe(chunk_sum, 100, apply_single=False, max_chunk_size=10)
+            thirds = await AsyncGui.pipe(lambda chunk: [x for x in chunk if x % 3 == 0],
+                                         list(range(10)),
+                                         apply_single=False)
+            return sums, thirds
+
+        sums, thirds = self.run_job(handler()).result()
+        self.assertEqual(sum(sums), 99 * 100 // 2)
+        self.assertEqual(len(sums), len(sizes))
+        self.assertLessEqual(max(sizes), 10)
+        self.assertEqual(thirds, [0, 3, 6, 9])
+
+    def test_list_model_and_channel_reader_sources(self):
+        store = Gio.ListStore.new(Gio.SimpleAction)
+        for i in range(5):
+            store.append(Gio.SimpleAction.new('action%d' % i, None))
+        channel = AsyncGui.Channel(capacity=4)
+        inputs = channel.open_reader()
+
+        def produce():
+            with channel:
+                for i in range(10, 13):
+                    channel.write(i)
+
+        @self.engine.job
+        async def handler():
+            names = await AsyncGui.pipe(lambda action: action.get_name(), store)
+            doubled = await AsyncGui.pipe(double, inputs)
+            return names, doubled
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        names, doubled = self.run_job(handler()).result()
+        producer.join()
+        self.assertEqual(names, ['action%d' % i for i in range(5)])
+        self.assertEqual(doubled, [20, 22, 24])
+
+    def test_bad_arguments_are_refused(self):
+        with self.assertRaises(TypeError):
+            AsyncGui.pipe(double, 3.5)
+        with self.assertRaises(ValueError):
+            AsyncGui.pipe(double, -2)
+        with self.assertRaises(TypeError):
+            AsyncGui.pipe('not callable', 3)
+        with self.assertRaises(ValueError):
+            AsyncGui.pipe(double, 3, capacity=0)
+
+
+class FreeingTest(agtest.JobTestCase):
+    """What Python data an AgTask owns (a Task's value and exception, a
+    pipeline's stages) must not refer back to it: such a cycle through C
+    is never collected."""
+
+    def test_finished_tasks_and_pipelines_free_what_they_made(self):
+        made = []
+
+        def make(*unused):
+            token = Token(len(made))
+            made.append(weakref.ref(token))
+            return token
+
+        def fail(*unused):
+            error = BadInput(len(made))
+            made.append(weakref.ref(error))
+            raise error
+
+        @self.engine.job
+        async def handler():
+            await Task(make)
+            await Task(make).and_then(make)
+            try:
+                await Task(fail)
+            except BadInput:
+                pass
+            try:
+                await Task(make).and_then(fail)
+            except BadInput:
+                pass
+            await AsyncGui.pipe(make, 2)
+            try:
+                await AsyncGui.pipe(fail, 2)
+            except BadInput:
+                pass
+            # Locals that hold the failed task or pipeline: the exception's
+            # traceback keeps this frame.
+            load = Task(make)
+            broken = load.and_then(fail)
+            try:
+                await broken
+            except BadInput:
+                pass
+            failing = AsyncGui.pipe(fail, None, max_workers=1).pipe(make)
+            try:
+                async for unused in failing:
+                    pass
+            except BadInput:
+                pass
+
+        self.run_job(handler()).result()
+        self.assertGreaterEqual(len(made), 12)
+
+        def all_freed():
+            gc.collect()
+            return all(ref() is None for ref in made)
+        # The last references go at deliveries; a timer wakes the loop to look.
+        ticks = GLib.timeout_add(10, lambda: GLib.SOURCE_CONTINUE)
+        try:
+            self.run_loop_until(all_freed)
+        finally:
+            GLib.source_remove(ticks)
+
+
+class SerialPipelineTest(agtest.JobTestCase):
+    """An engine without threads runs pipeline functions on its own thread,
+    in input order: the same run every time."""
+
+    max_threads = 0
+
+    def test_serial_pipeline_is_deterministic(self):
+        runs = []
+        for run in range(2):
+            doubles = Calls(double)
+            numbers = AsyncGui.pipe(doubles, None, max_chunk_size=3, capacity=4)
+
+            @self.engine.job
+            def handler():
+                items = yield numbers.read_items(10)
+                return items
+
+            self.assertEqual(self.run_job(handler()).result(), [2 * i for i in range(10)])
+            self.assertEqual(doubles.seen, list(range(10)))
+            self.assertEqual(doubles.threads, {MAIN_THREAD})
+            runs.append(list(doubles.seen))
+            numbers.close()
+            self.run_loop_until(numbers.gtask.is_finished)
+        self.assertEqual(runs[0], runs[1])
+
+    def test_serial_pipeline_of_a_generator_with_a_failing_stage(self):
+        doubles = Calls(double, fail_at=4)
+
+        @self.engine.job
+        async def handler():
+            got = []
+            try:
+                async for y in AsyncGui.pipe(doubles, iter(range(100))).pipe(add_one):
+                    got.append(y)
+            except BadInput as error:
+                return got, error.item
+
+        self.assertEqual(self.run_job(handler()).result(), ([1, 3, 5, 7], 4))
+        self.assertEqual(doubles.seen, [0, 1, 2, 3, 4])
+
+
+if __name__ == '__main__':
+    sys.exit(agtest.main(ChannelTest, DependencyTest, PipelineTest, FreeingTest,
+                         SerialPipelineTest))
