@@ -1749,6 +1749,22 @@ ag_channel_reader_close (AgChannelReader *self)
     close_reader (self);
 }
 
+/* Items the waiting asynchronous reads still want. */
+static guint64
+read_ops_wanted_locked (Core *core)
+{
+  guint64 wanted = 0;
+
+  for (GList *l = core->read_ops.head; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      wanted += op->count - op->items->len;
+    }
+
+  return wanted;
+}
+
 /* Demand, for pipelines writing to the channel */
 
 /* Only one watcher: the pipeline that owns the write end. */
@@ -1776,16 +1792,7 @@ _ag_channel_get_demand (AgChannel *self)
   guint64 wanted;
 
   g_mutex_lock (&core->lock);
-  wanted = core->blocked_wanted;
-  if (!core->broken)
-    for (GList *l = core->read_ops.head; l != NULL; l = l->next)
-      {
-        Op *op = l->data;
-
-        wanted += op->count - op->items->len;
-      }
-  else
-    wanted = 0;
+  wanted = core->broken ? 0 : core->blocked_wanted + read_ops_wanted_locked (core);
   wanted = wanted > core->items.length ? wanted - core->items.length : 0;
   g_mutex_unlock (&core->lock);
 
@@ -1804,37 +1811,55 @@ _ag_channel_is_broken (AgChannel *self)
   return broken;
 }
 
-/* Room for items now: free space plus what waiting reads still take. */
-static guint
-room_locked (Core *core)
+/* Moves items from the front of @values into the channel without waiting:
+ * as many as waiting reads take plus what fits. Values go straight into
+ * the arrays of waiting reads while the queue is empty (so order holds);
+ * only the rest are boxed into the queue. The write transform runs on each
+ * first, on the calling thread and outside the lock. *@n_pushed says how
+ * many left @values (they are removed from it); fails like
+ * ag_channel_write() when the channel is closed or broken, or with the
+ * transform's error. */
+gboolean
+_ag_channel_push_many (AgChannel  *self,
+                       GArray     *values,
+                       guint      *n_pushed,
+                       GError    **error)
 {
-  guint64 room = core->items.length < core->capacity
-                 ? core->capacity - core->items.length : 0;
-
-  for (GList *l = core->read_ops.head; l != NULL; l = l->next)
-    {
-      Op *op = l->data;
-
-      room += op->count - op->items->len;
-    }
-
-  return (guint) MIN (room, G_MAXUINT);
-}
-
-/* _ag_channel_push_many() without a write transform: values go straight
- * into the arrays of waiting reads while the queue is empty (so order
- * holds), and only the rest are boxed into the queue. */
-static gboolean
-push_many_untransformed (Core       *core,
-                         GArray     *values,
-                         guint       n,
-                         guint      *n_pushed,
-                         GError    **error)
-{
-  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  Core *core = self->core;
+  g_autoptr(GPtrArray) done = NULL;
   gboolean ok, notify;
-  guint i = 0;
+  guint64 room = 0;
+  guint n, i = 0;
 
+  *n_pushed = 0;
+  g_atomic_int_set (&core->in_use, TRUE);
+
+  g_mutex_lock (&core->lock);
+  ok = check_writable_locked (core, error);
+  if (ok)
+    room = (core->items.length < core->capacity ? core->capacity - core->items.length : 0)
+           + read_ops_wanted_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  n = (guint) MIN (values->len, room);
+  if (n == 0)
+    return ok;
+
+  if (core->write_func != NULL)
+    for (guint k = 0; k < n; k++)
+      {
+        GValue *slot = &g_array_index (values, GValue, k);
+        GValue *item = run_transform (core->write_func, core->write_data, slot, error);
+
+        /* On failure the pipeline ends and drops the rest. */
+        if (item == NULL)
+          return FALSE;
+        g_value_unset (slot);
+        memcpy (slot, item, sizeof (GValue));
+        g_free (item);
+      }
+
+  done = g_ptr_array_new ();
   g_mutex_lock (&core->lock);
   ok = check_writable_locked (core, error);
   if (ok)
@@ -1877,84 +1902,4 @@ push_many_untransformed (Core       *core,
   g_array_remove_range (values, 0, n);
   *n_pushed = n;
   return TRUE;
-}
-
-/* Moves items from the front of @values into the channel without waiting:
- * as many as waiting reads take plus what fits. The write transform runs
- * on each, on the calling thread and outside the lock. *@n_pushed says how
- * many left @values (they are removed from it); fails like
- * ag_channel_write() when the channel is closed or broken, or with the
- * transform's error. */
-gboolean
-_ag_channel_push_many (AgChannel  *self,
-                       GArray     *values,
-                       guint      *n_pushed,
-                       GError    **error)
-{
-  Core *core = self->core;
-  g_autoptr(GPtrArray) done = g_ptr_array_new ();
-  g_autofree GValue **items = NULL;
-  gboolean ok, notify = FALSE;
-  guint n = 0;
-
-  *n_pushed = 0;
-  g_atomic_int_set (&core->in_use, TRUE);
-
-  g_mutex_lock (&core->lock);
-  ok = check_writable_locked (core, error);
-  if (ok)
-    n = MIN (values->len, room_locked (core));
-  g_mutex_unlock (&core->lock);
-
-  if (n == 0)
-    return ok;
-
-  if (core->write_func == NULL)
-    return push_many_untransformed (core, values, n, n_pushed, error);
-
-  items = g_new (GValue *, n);
-  for (guint i = 0; i < n; i++)
-    {
-      GValue *slot = &g_array_index (values, GValue, i);
-
-      if (core->write_func != NULL)
-        {
-          items[i] = run_transform (core->write_func, core->write_data, slot, error);
-          if (items[i] == NULL)
-            {
-              /* The pipeline fails with it and drops the rest. */
-              for (guint j = 0; j < i; j++)
-                free_item (items[j]);
-              return FALSE;
-            }
-          g_value_unset (slot);
-        }
-      else
-        {
-          items[i] = g_new (GValue, 1);
-          memcpy (items[i], slot, sizeof (GValue));
-          memset (slot, 0, sizeof (GValue));
-        }
-    }
-
-  /* Another writer may have filled the room meanwhile; like put-back, the
-   * queue may then briefly hold more than its capacity. */
-  g_mutex_lock (&core->lock);
-  ok = check_writable_locked (core, error);
-  for (guint i = 0; i < n; i++)
-    if (ok)
-      g_queue_push_tail (&core->items, items[i]);
-    else
-      free_item (items[i]);
-  pump_locked (core, done);
-  notify = claim_notify_locked (core);
-  g_mutex_unlock (&core->lock);
-
-  after_unlock (core, done, notify);
-
-  /* The slots are zeroed, so removing them frees nothing. */
-  g_array_remove_range (values, 0, n);
-  *n_pushed = ok ? n : 0;
-
-  return ok;
 }

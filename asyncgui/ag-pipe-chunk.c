@@ -69,7 +69,7 @@ call (AgPipeChunk   *chunk,
   return FALSE;
 }
 
-static gboolean
+static void
 run_single (AgPipeChunk *chunk)
 {
   for (guint i = 0; i < chunk->inputs->len; i++)
@@ -77,18 +77,16 @@ run_single (AgPipeChunk *chunk)
       GValue *out;
 
       if (g_cancellable_is_cancelled (chunk->cancellable))
-        return FALSE;
+        return;
 
       if (!call (chunk, &g_array_index (chunk->inputs, GValue, i), &out))
-        return FALSE;
+        return;
       if (out != NULL)
         append_taken (chunk->outputs, out);
     }
-
-  return TRUE;
 }
 
-static gboolean
+static void
 run_whole (AgPipeChunk *chunk)
 {
   g_auto(GValue) items = G_VALUE_INIT;
@@ -97,10 +95,8 @@ run_whole (AgPipeChunk *chunk)
   g_value_init (&items, G_TYPE_ARRAY);
   g_value_set_boxed (&items, chunk->inputs);
 
-  if (!call (chunk, &items, &out))
-    return FALSE;
-  if (out == NULL)
-    return TRUE;
+  if (!call (chunk, &items, &out) || out == NULL)
+    return;
 
   if (!G_VALUE_HOLDS (out, G_TYPE_ARRAY))
     {
@@ -109,7 +105,7 @@ run_whole (AgPipeChunk *chunk)
                                     "not an array of values"),
                                   G_VALUE_TYPE_NAME (out));
       free_value (out);
-      return FALSE;
+      return;
     }
 
   if (g_value_get_boxed (out) != NULL)
@@ -126,8 +122,6 @@ run_whole (AgPipeChunk *chunk)
         }
     }
   free_value (out);
-
-  return TRUE;
 }
 
 static void
@@ -196,6 +190,23 @@ _ag_pipe_chunk_free (AgPipeChunk *chunk)
   g_free (chunk);
 }
 
+/* The chunk whose function is running on this thread, if it is @self's. */
+static AgPipeChunk *
+running_chunk_of (AgMultiTask *self,
+                  const char  *strfunc)
+{
+  AgPipeChunk *chunk = g_private_get (&current_chunk);
+
+  if (chunk == NULL || chunk->multi != self)
+    {
+      g_critical ("%s: only the function of the pipeline %p may emit, on its own "
+                  "thread while it runs", strfunc, self);
+      return NULL;
+    }
+
+  return chunk;
+}
+
 /**
  * ag_multi_task_emit:
  * @self: the pipeline whose function is running
@@ -219,13 +230,8 @@ ag_multi_task_emit (AgMultiTask  *self,
   g_return_if_fail (AG_IS_MULTI_TASK (self));
   g_return_if_fail (value != NULL && G_IS_VALUE (value));
 
-  chunk = g_private_get (&current_chunk);
-  if (chunk == NULL || chunk->multi != self)
-    {
-      g_critical ("%s: only the function of the pipeline %p may emit, on its own "
-                  "thread while it runs", G_STRFUNC, self);
-      return;
-    }
+  if ((chunk = running_chunk_of (self, G_STRFUNC)) == NULL)
+    return;
 
   g_value_init (&copy, G_VALUE_TYPE (value));
   g_value_copy (value, &copy);
@@ -254,13 +260,8 @@ ag_multi_task_emit_error (AgMultiTask  *self,
   g_return_if_fail (AG_IS_MULTI_TASK (self));
   g_return_if_fail (error != NULL);
 
-  chunk = g_private_get (&current_chunk);
-  if (chunk == NULL || chunk->multi != self)
-    {
-      g_critical ("%s: only the function of the pipeline %p may emit, on its own "
-                  "thread while it runs", G_STRFUNC, self);
-      return;
-    }
+  if ((chunk = running_chunk_of (self, G_STRFUNC)) == NULL)
+    return;
 
   if (chunk->emitted_error == NULL)
     chunk->emitted_error = g_error_copy (error);

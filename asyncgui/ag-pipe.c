@@ -132,6 +132,14 @@ stop_work (AgPipe *self)
     g_cancellable_cancel (self->cancellable);
 }
 
+/* Nobody reads the output any more. */
+static void
+end_cancelled (AgPipe *self)
+{
+  stop_work (self);
+  ag_task_cancel (AG_TASK (self->multi));
+}
+
 static void
 end_with_error (AgPipe *self,
                 GError *error)
@@ -212,10 +220,7 @@ flush_pending (AgPipe *self)
   if (!_ag_channel_push_many (self->output, self->pending, &n, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
-        {
-          stop_work (self);
-          ag_task_cancel (AG_TASK (self->multi));
-        }
+        end_cancelled (self);
       else
         end_with_error (self, g_steal_pointer (&error));
       return FALSE;
@@ -300,7 +305,8 @@ static void
 request_inputs (AgPipe  *self,
                 guint64  want)
 {
-  guint64 batch = MIN (MAX (want, self->min_count), (guint64) self->max_chunk * self->limit);
+  guint64 batch = MIN (MAX (want, self->min_count),
+                       MIN ((guint64) self->max_chunk * self->limit, G_MAXUINT));
 
   if (self->input != NULL)
     {
@@ -366,8 +372,7 @@ dispatch (AgPipe *self)
       AgPipeChunk *chunk;
 
       move_values (inputs, self->inputs, size);
-      chunk = _ag_pipe_chunk_new (self->multi, _ag_engine_get_queue (engine),
-                                  self->cancellable, inputs);
+      chunk = _ag_pipe_chunk_new (self->multi, self->queue, self->cancellable, inputs);
       chunk->seq = self->next_seq++;
       chunk->func = self->func;
       chunk->user_data = self->func_data;
@@ -387,8 +392,7 @@ fill (AgPipe *self)
 
   if (self->output != NULL && _ag_channel_is_broken (self->output))
     {
-      stop_work (self);
-      ag_task_cancel (AG_TASK (self->multi));
+      end_cancelled (self);
       return;
     }
 

@@ -83,9 +83,12 @@ export function now() {
     return GLib.get_monotonic_time() / 1000;
 }
 
-/** A promise that resolves after `ms` on the default main context. */
+/**
+ * A promise that resolves after `ms` on the default main context, never
+ * sooner: a fractional `ms` is rounded up, as GLib takes whole milliseconds.
+ */
 export function delay(ms) {
-    return new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
+    return new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, Math.ceil(ms), () => {
         resolve();
         return GLib.SOURCE_REMOVE;
     }));
