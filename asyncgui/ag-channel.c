@@ -10,6 +10,7 @@
 
 #include "ag-channel-private.h"
 #include "ag-error.h"
+#include "ag-value-ring-private.h"
 #include "ag-values-private.h"
 
 /* Why the channel is split in ends:
@@ -146,7 +147,7 @@ typedef struct
 
   GMutex                  lock;
   GCond                   cond;             /* blocked readers and writers */
-  GQueue                  items;            /* GValue *; lock */
+  AgValueRing             items;            /* lock */
   GQueue                  read_ops;         /* Op *, each with a ref on its task; lock */
   GQueue                  write_ops;        /* Op *, each with a ref on its task; lock */
   guint                   n_sleepers;       /* threads waiting on cond; lock */
@@ -167,7 +168,9 @@ typedef enum
 } OpKind;
 
 /* One asynchronous read or write; the data of its GTask. */
-typedef struct
+typedef struct _Op Op;
+
+struct _Op
 {
   OpKind   kind;
   Core    *core;            /* a ref */
@@ -178,9 +181,21 @@ typedef struct
   guint    count;           /* read: items wanted; never 0 while waiting */
   guint    min;             /* read: ends once it has this many (≤ count) */
   GArray  *items;           /* read: what it has so far; lock while waiting */
-  GValue  *value;           /* write: the item to store */
+  GValue   value;           /* write: the item to store */
   GError  *error;           /* how it ended, if it failed */
-} Op;
+  Op      *next_done;       /* in a Done list */
+};
+
+/* The operations a locked section ended, in order, each with a ref on its
+ * task: their tasks return once the lock is dropped. A list through the
+ * ops themselves, so the many calls that end nothing allocate nothing. */
+typedef struct
+{
+  Op *first;
+  Op *last;
+} Done;
+
+#define DONE_INIT { NULL, NULL }
 
 struct _AgChannel
 {
@@ -237,14 +252,13 @@ append_item (GArray *array,
   g_free (item);
 }
 
-static GValue *
-copy_item (const GValue *value)
+/* Moves a heap GValue into the zeroed @slot. */
+static void
+unbox_item (GValue *slot,
+            GValue *item)
 {
-  GValue *item = g_new0 (GValue, 1);
-
-  g_value_init (item, G_VALUE_TYPE (value));
-  g_value_copy (value, item);
-  return item;
+  memcpy (slot, item, sizeof (GValue));
+  g_free (item);
 }
 
 static gint64
@@ -268,7 +282,7 @@ core_new (guint capacity)
   g_weak_ref_init (&core->channel, NULL);
   g_mutex_init (&core->lock);
   g_cond_init (&core->cond);
-  g_queue_init (&core->items);
+  _ag_value_ring_init (&core->items);
   g_queue_init (&core->read_ops);
   g_queue_init (&core->write_ops);
   core->has_channel = TRUE;
@@ -294,7 +308,7 @@ core_unref (Core *core)
   g_assert (g_queue_is_empty (&core->read_ops));
   g_assert (g_queue_is_empty (&core->write_ops));
 
-  g_queue_clear_full (&core->items, free_item);
+  _ag_value_ring_clear (&core->items);
   if (core->write_destroy != NULL)
     core->write_destroy (core->write_data);
   if (core->read_destroy != NULL)
@@ -311,15 +325,7 @@ take_locked (Core   *core,
              GArray *array,
              guint   max)
 {
-  guint n = 0;
-
-  while (n < max && !g_queue_is_empty (&core->items))
-    {
-      append_item (array, g_queue_pop_head (&core->items));
-      n++;
-    }
-
-  return n;
+  return _ag_value_ring_take (&core->items, array, max);
 }
 
 /* Puts items @from.. of @array back at the front of the queue, in order,
@@ -336,15 +342,9 @@ put_back_locked (Core   *core,
       GValue *slot = &g_array_index (array, GValue, i - 1);
 
       if (!core->broken)
-        {
-          GValue *item = g_new (GValue, 1);
-
-          memcpy (item, slot, sizeof (GValue));
-          g_queue_push_head (&core->items, item);
-        }
+        _ag_value_ring_push_head (&core->items, slot);
       else
-        g_value_unset (slot);
-      memset (slot, 0, sizeof (GValue));
+        _ag_value_clear (slot);
     }
 
   g_array_set_size (array, MIN (from, array->len));
@@ -354,11 +354,17 @@ static void
 end_op_locked (Core      *core,
                Op        *op,
                GError    *error,
-               GPtrArray *done)
+               Done      *done)
 {
   op->waiting = FALSE;
   op->error = error;
-  g_ptr_array_add (done, op->task);  /* the list's ref moves to @done */
+  /* The list's ref on the task moves to @done. */
+  op->next_done = NULL;
+  if (done->last != NULL)
+    done->last->next_done = op;
+  else
+    done->first = op;
+  done->last = op;
 }
 
 /* Ends an operation that never waited. */
@@ -366,7 +372,7 @@ static void
 end_now_locked (Core      *core,
                 Op        *op,
                 GError    *error,
-                GPtrArray *done)
+                Done      *done)
 {
   g_object_ref (op->task);
   end_op_locked (core, op, error, done);
@@ -377,7 +383,7 @@ end_now_locked (Core      *core,
  * blocked threads. Called with the lock held after every change. */
 static void
 pump_locked (Core      *core,
-             GPtrArray *done)
+             Done      *done)
 {
   gboolean progress = TRUE;
 
@@ -385,7 +391,7 @@ pump_locked (Core      *core,
     {
       progress = FALSE;
 
-      while (!g_queue_is_empty (&core->read_ops) && !g_queue_is_empty (&core->items))
+      while (!g_queue_is_empty (&core->read_ops) && !_ag_value_ring_is_empty (&core->items))
         {
           Op *op = g_queue_peek_head (&core->read_ops);
 
@@ -400,7 +406,7 @@ pump_locked (Core      *core,
         {
           Op *op = g_queue_pop_head (&core->write_ops);
 
-          g_queue_push_tail (&core->items, g_steal_pointer (&op->value));
+          _ag_value_ring_push_tail (&core->items, &op->value);
           end_op_locked (core, op, NULL, done);
           progress = TRUE;
         }
@@ -417,7 +423,7 @@ pump_locked (Core      *core,
                                               _("The channel is closed")),
                        done);
 
-      if (g_queue_is_empty (&core->items))
+      if (_ag_value_ring_is_empty (&core->items))
         while (!g_queue_is_empty (&core->read_ops))
           end_op_locked (core, g_queue_pop_head (&core->read_ops), NULL, done);
     }
@@ -459,7 +465,7 @@ break_locked (Core *core)
 {
   core->broken = TRUE;
   core->closed = TRUE;
-  g_queue_clear_full (&core->items, free_item);
+  _ag_value_ring_clear (&core->items);
 }
 
 /* Tells the write end's demand watcher that readers may want more: a
@@ -494,7 +500,7 @@ dispatch_notify (gpointer user_data)
 
   g_mutex_lock (&core->lock);
   core->notify_scheduled = FALSE;
-  length = core->items.length;
+  length = (guint) core->items.length;
   n_readers = core->n_readers;
   closed = core->closed;
   g_mutex_unlock (&core->lock);
@@ -548,7 +554,7 @@ op_free (gpointer data)
   Op *op = data;
 
   g_clear_pointer (&op->items, g_array_unref);
-  g_clear_pointer (&op->value, free_item);
+  _ag_value_clear (&op->value);
   g_clear_error (&op->error);
   core_unref (op->core);
   g_free (op);
@@ -570,12 +576,16 @@ op_new (Core   *core,
 }
 
 static void
-return_ops (GPtrArray *done)
+return_ops (Done *done)
 {
-  for (guint i = 0; i < done->len; i++)
+  Op *next;
+
+  for (Op *op = done->first; op != NULL; op = next)
     {
-      GTask *task = g_ptr_array_index (done, i);
-      Op *op = g_task_get_task_data (task);
+      GTask *task = op->task;
+
+      /* The last unref below may free the op. */
+      next = op->next_done;
 
       if (op->cancel_source != NULL)
         g_source_destroy (op->cancel_source);
@@ -599,7 +609,7 @@ return_ops (GPtrArray *done)
 /* Ends what the locked section ended, then notifies; never under the lock. */
 static void
 after_unlock (Core      *core,
-              GPtrArray *done,
+              Done      *done,
               gboolean   notify)
 {
   return_ops (done);
@@ -615,7 +625,7 @@ stop_waiting (GTask  *task,
 {
   Op *op = g_task_get_task_data (task);
   Core *core = op->core;
-  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  Done done = DONE_INIT;
   gboolean notify = FALSE;
 
   g_mutex_lock (&core->lock);
@@ -624,14 +634,14 @@ stop_waiting (GTask  *task,
       g_queue_remove (op->kind == OP_READ ? &core->read_ops : &core->write_ops, op);
       if (error != NULL && op->kind == OP_READ)
         put_back_locked (core, op->items, 0);
-      end_op_locked (core, op, g_steal_pointer (&error), done);
-      pump_locked (core, done);
+      end_op_locked (core, op, g_steal_pointer (&error), &done);
+      pump_locked (core, &done);
       notify = claim_notify_locked (core);
     }
   g_mutex_unlock (&core->lock);
 
   g_clear_error (&error);
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 }
 
 static gboolean
@@ -715,20 +725,28 @@ run_transform (AgChannelTransformFunc   func,
   return result;
 }
 
-/* Makes the item to store from @value: a copy, or what the write
- * transform makes of it. */
+/* Makes the item to store from @value, into the zeroed @item: a copy, or
+ * what the write transform makes of it. */
 static gboolean
 transform_for_write (Core          *core,
                      const GValue  *value,
-                     GValue       **item,
+                     GValue        *item,
                      GError       **error)
 {
-  if (core->write_func == NULL)
-    *item = copy_item (value);
-  else
-    *item = run_transform (core->write_func, core->write_data, value, error);
+  GValue *result;
 
-  return *item != NULL;
+  if (core->write_func == NULL)
+    {
+      _ag_value_init_copy (item, value);
+      return TRUE;
+    }
+
+  result = run_transform (core->write_func, core->write_data, value, error);
+  if (result == NULL)
+    return FALSE;
+
+  unbox_item (item, result);
+  return TRUE;
 }
 
 static gboolean
@@ -776,17 +794,17 @@ transform_for_read (AgChannelReader  *self,
                               &g_array_index (items, GValue, i), &local_error);
       if (result == NULL)
         {
-          g_autoptr(GPtrArray) done = g_ptr_array_new ();
+          Done done = DONE_INIT;
           gboolean notify;
 
           g_mutex_lock (&core->lock);
           put_back_locked (core, items, i + 1);
           if (out->len > 0 && self->pending_error == NULL)
             self->pending_error = g_steal_pointer (&local_error);
-          pump_locked (core, done);
+          pump_locked (core, &done);
           notify = claim_notify_locked (core);
           g_mutex_unlock (&core->lock);
-          after_unlock (core, done, notify);
+          after_unlock (core, &done, notify);
 
           g_array_unref (items);
           if (local_error != NULL)
@@ -822,15 +840,15 @@ ag_channel_finalize (GObject *object)
 {
   AgChannel *self = AG_CHANNEL (object);
   Core *core = self->core;
-  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  Done done = DONE_INIT;
 
   /* The write end is gone: no more items can come. */
   g_mutex_lock (&core->lock);
   core->has_channel = FALSE;
   close_locked (core);
-  pump_locked (core, done);
+  pump_locked (core, &done);
   g_mutex_unlock (&core->lock);
-  after_unlock (core, done, FALSE);
+  after_unlock (core, &done, FALSE);
 
   core_unref (core);
 
@@ -1011,7 +1029,7 @@ ag_channel_get_length (AgChannel *self)
   g_return_val_if_fail (AG_IS_CHANNEL (self), 0);
 
   g_mutex_lock (&self->core->lock);
-  length = self->core->items.length;
+  length = (guint) self->core->items.length;
   g_mutex_unlock (&self->core->lock);
 
   return length;
@@ -1219,8 +1237,8 @@ ag_channel_write (AgChannel     *self,
                   GError       **error)
 {
   Core *core;
-  GValue *item = NULL;
-  g_autoptr(GPtrArray) done = NULL;
+  GValue item = G_VALUE_INIT;
+  Done done = DONE_INIT;
   gint64 deadline;
   gboolean written = FALSE, notify;
 
@@ -1236,7 +1254,6 @@ ag_channel_write (AgChannel     *self,
   if (!transform_for_write (core, value, &item, error))
     return FALSE;
 
-  done = g_ptr_array_new ();
   g_mutex_lock (&core->lock);
   for (;;)
     {
@@ -1245,7 +1262,7 @@ ag_channel_write (AgChannel     *self,
 
       if (core->items.length < core->capacity)
         {
-          g_queue_push_tail (&core->items, g_steal_pointer (&item));
+          _ag_value_ring_push_tail (&core->items, &item);
           written = TRUE;
           break;
         }
@@ -1269,12 +1286,13 @@ ag_channel_write (AgChannel     *self,
       core->n_sleepers--;
     }
   if (written)
-    pump_locked (core, done);
+    pump_locked (core, &done);
   notify = written && claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
 
-  g_clear_pointer (&item, free_item);
-  after_unlock (core, done, notify);
+  /* Still here if it was not written. */
+  _ag_value_clear (&item);
+  after_unlock (core, &done, notify);
 
   return written;
 }
@@ -1306,7 +1324,7 @@ ag_channel_write_async (AgChannel           *self,
 {
   Core *core;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GPtrArray) done = NULL;
+  Done done = DONE_INIT;
   GError *error = NULL;
   Op *op;
   gboolean notify = FALSE;
@@ -1335,23 +1353,22 @@ ag_channel_write_async (AgChannel           *self,
       return;
     }
 
-  done = g_ptr_array_new ();
   g_mutex_lock (&core->lock);
   if (!check_writable_locked (core, &error))
-    end_now_locked (core, op, g_steal_pointer (&error), done);
+    end_now_locked (core, op, g_steal_pointer (&error), &done);
   else if (core->items.length < core->capacity)
     {
-      g_queue_push_tail (&core->items, g_steal_pointer (&op->value));
-      end_now_locked (core, op, NULL, done);
+      _ag_value_ring_push_tail (&core->items, &op->value);
+      end_now_locked (core, op, NULL, &done);
       notify = TRUE;
     }
   else
     wait_locked (core, op, -1);
-  pump_locked (core, done);
+  pump_locked (core, &done);
   notify = notify && claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
 
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 }
 
 /**
@@ -1393,7 +1410,7 @@ void
 ag_channel_close (AgChannel *self)
 {
   Core *core;
-  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  Done done = DONE_INIT;
   gboolean notify = FALSE;
 
   g_return_if_fail (AG_IS_CHANNEL (self));
@@ -1403,12 +1420,12 @@ ag_channel_close (AgChannel *self)
   if (!core->closed)
     {
       close_locked (core);
-      pump_locked (core, done);
+      pump_locked (core, &done);
       notify = claim_notify_locked (core);
     }
   g_mutex_unlock (&core->lock);
 
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 }
 
 /* AgChannelReader */
@@ -1417,7 +1434,7 @@ static void
 close_reader (AgChannelReader *self)
 {
   Core *core = self->core;
-  g_autoptr(GPtrArray) done = g_ptr_array_new ();
+  Done done = DONE_INIT;
   gboolean notify = FALSE;
 
   g_mutex_lock (&core->lock);
@@ -1440,20 +1457,20 @@ close_reader (AgChannelReader *self)
               end_op_locked (core, op,
                              g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
                                                   _("The channel reader is closed")),
-                             done);
+                             &done);
             }
           l = prev;
         }
 
       if (--core->n_readers == 0)
         break_locked (core);
-      pump_locked (core, done);
+      pump_locked (core, &done);
       demand_changed_locked (core);
       notify = claim_notify_locked (core);
     }
   g_mutex_unlock (&core->lock);
 
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 }
 
 static void
@@ -1517,7 +1534,7 @@ ag_channel_reader_read (AgChannelReader  *self,
 {
   Core *core;
   g_autoptr(GArray) items = NULL;
-  g_autoptr(GPtrArray) done = NULL;
+  Done done = DONE_INIT;
   gint64 deadline;
   gboolean ok, notify;
 
@@ -1528,18 +1545,17 @@ ag_channel_reader_read (AgChannelReader  *self,
   core = self->core;
   deadline = deadline_for (timeout_us);
   items = _ag_value_array_new (0);
-  done = g_ptr_array_new ();
 
   g_mutex_lock (&core->lock);
   ok = check_reader_locked (self, error);
   while (ok)
     {
       take_locked (core, items, count == 0 ? G_MAXUINT : count - items->len);
-      pump_locked (core, done);  /* room for the writers that wait */
+      pump_locked (core, &done);  /* room for the writers that wait */
 
       if (count == 0 || items->len >= count)
         break;
-      if (!g_queue_is_empty (&core->items))
+      if (!_ag_value_ring_is_empty (&core->items))
         continue;
       if (core->closed || g_get_monotonic_time () >= deadline)
         break;
@@ -1556,7 +1572,7 @@ ag_channel_reader_read (AgChannelReader  *self,
   notify = items->len > 0 && claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
 
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 
   if (!ok)
     return NULL;
@@ -1623,7 +1639,7 @@ read_async (AgChannelReader     *self,
 {
   Core *core;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GPtrArray) done = NULL;
+  Done done = DONE_INIT;
   GError *error = NULL;
   Op *op;
   gboolean notify;
@@ -1643,28 +1659,27 @@ read_async (AgChannelReader     *self,
   op->min = min;
   op->items = _ag_value_array_new (0);
 
-  done = g_ptr_array_new ();
   g_mutex_lock (&core->lock);
   if (!check_reader_locked (self, &error))
-    end_now_locked (core, op, g_steal_pointer (&error), done);
+    end_now_locked (core, op, g_steal_pointer (&error), &done);
   else
     {
       /* Behind other waiting reads the queue is empty anyway. */
       take_locked (core, op->items, count == 0 ? G_MAXUINT : count);
 
       if (count == 0 || op->items->len >= min || timeout_us == 0
-          || (core->closed && g_queue_is_empty (&core->items)))
-        end_now_locked (core, op, NULL, done);
+          || (core->closed && _ag_value_ring_is_empty (&core->items)))
+        end_now_locked (core, op, NULL, &done);
       else
         wait_locked (core, op, timeout_us);
       if (op->items->len > 0 || op->waiting)
         demand_changed_locked (core);
     }
-  pump_locked (core, done);
+  pump_locked (core, &done);
   notify = claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
 
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 }
 
 /**
@@ -1721,7 +1736,7 @@ ag_channel_reader_is_drained (AgChannelReader *self)
 
   g_mutex_lock (&self->core->lock);
   drained = self->closed
-            || (self->core->closed && g_queue_is_empty (&self->core->items)
+            || (self->core->closed && _ag_value_ring_is_empty (&self->core->items)
                 && self->pending_error == NULL);
   g_mutex_unlock (&self->core->lock);
 
@@ -1814,7 +1829,7 @@ _ag_channel_is_broken (AgChannel *self)
 /* Moves items from the front of @values into the channel without waiting:
  * as many as waiting reads take plus what fits. Values go straight into
  * the arrays of waiting reads while the queue is empty (so order holds);
- * only the rest are boxed into the queue. The write transform runs on each
+ * only the rest wait in the queue. The write transform runs on each
  * first, on the calling thread and outside the lock. *@n_pushed says how
  * many left @values (they are removed from it); fails like
  * ag_channel_write() when the channel is closed or broken, or with the
@@ -1826,7 +1841,7 @@ _ag_channel_push_many (AgChannel  *self,
                        GError    **error)
 {
   Core *core = self->core;
-  g_autoptr(GPtrArray) done = NULL;
+  Done done = DONE_INIT;
   gboolean ok, notify;
   guint64 room = 0;
   guint n, i = 0;
@@ -1859,12 +1874,11 @@ _ag_channel_push_many (AgChannel  *self,
         g_free (item);
       }
 
-  done = g_ptr_array_new ();
   g_mutex_lock (&core->lock);
   ok = check_writable_locked (core, error);
   if (ok)
     {
-      while (i < n && g_queue_is_empty (&core->items) && !g_queue_is_empty (&core->read_ops))
+      while (i < n && _ag_value_ring_is_empty (&core->items) && !g_queue_is_empty (&core->read_ops))
         {
           Op *op = g_queue_peek_head (&core->read_ops);
           guint take = MIN (op->count - op->items->len, n - i);
@@ -1874,26 +1888,19 @@ _ag_channel_push_many (AgChannel  *self,
           memset (from, 0, take * sizeof (GValue));
           i += take;
           if (op->items->len >= op->min)
-            end_op_locked (core, g_queue_pop_head (&core->read_ops), NULL, done);
+            end_op_locked (core, g_queue_pop_head (&core->read_ops), NULL, &done);
         }
 
       /* Like put-back, the queue may briefly hold more than its capacity
        * if another writer filled the room meanwhile. */
       for (; i < n; i++)
-        {
-          GValue *item = g_new (GValue, 1);
-          GValue *slot = &g_array_index (values, GValue, i);
-
-          memcpy (item, slot, sizeof (GValue));
-          memset (slot, 0, sizeof (GValue));
-          g_queue_push_tail (&core->items, item);
-        }
-      pump_locked (core, done);
+        _ag_value_ring_push_tail (&core->items, &g_array_index (values, GValue, i));
+      pump_locked (core, &done);
     }
   notify = ok && claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
 
-  after_unlock (core, done, notify);
+  after_unlock (core, &done, notify);
 
   if (!ok)
     return FALSE;

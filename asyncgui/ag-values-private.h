@@ -10,6 +10,9 @@
 
 G_BEGIN_DECLS
 
-GArray *_ag_value_array_new (guint reserved);
+GArray *_ag_value_array_new  (guint         reserved);
+void    _ag_value_init_copy (GValue       *dest,
+                             const GValue *src);
+void    _ag_value_clear     (GValue       *value);
 
 G_END_DECLS
