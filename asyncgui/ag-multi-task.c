@@ -329,13 +329,11 @@ complete_if_done (AgMultiTask *self)
 
 static void feed_children (AgMultiTask *self);
 
+/* Takes a finished child's outcome into its slot. */
 static void
-child_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+record_child (AgMultiTask *self,
+              AgTask      *child)
 {
-  AgMultiTask *self = user_data;
-  AgTask *child = AG_TASK (result);
   guint old_failed = self->n_failed;
   const GError *error;
   const GValue *value;
@@ -364,6 +362,36 @@ child_done (GObject      *source,
   if (!self->unordered)
     announce_in_order (self, TRUE);
   notify_counts (self, old_failed);
+}
+
+static void
+child_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  AgMultiTask *self = user_data;
+
+  record_child (self, AG_TASK (result));
+  if (!is_running (self))
+    return;
+
+  feed_children (self);
+  complete_if_done (self);
+}
+
+/* A child that a sibling's dependency ran ahead of its turn has ended. */
+static void
+sibling_done (AgTask   *child,
+              gpointer  data)
+{
+  AgMultiTask *self = data;
+
+  if (!is_running (self))
+    return;
+
+  record_child (self, child);
+  if (!is_running (self))
+    return;
 
   feed_children (self);
   complete_if_done (self);
@@ -382,6 +410,18 @@ feed_children (AgMultiTask *self)
 
       self->slots[self->n_started++] = SLOT_RUNNING;
       self->n_running++;
+
+      /* A sibling that depends on this child has run it already: its
+       * outcome is taken as it is, never run twice. */
+      if (ag_task_get_state (child) != AG_TASK_PENDING)
+        {
+          if (ag_task_is_finished (child))
+            record_child (self, child);
+          else
+            _ag_task_add_done_notify (child, sibling_done, AG_TASK (self));
+          continue;
+        }
+
       /* Not ag_engine_run_async(): the reference on self must be released
        * even if the engine is disposed and child_done() never runs. */
       _ag_task_start (child, engine, NULL, child_done, g_object_ref (self), g_object_unref);
@@ -542,7 +582,12 @@ ag_multi_task_start (AgTask *task)
   if (self->n_items == 0)
     complete_if_done (self);
   else if (self->children != NULL)
-    feed_children (self);
+    {
+      feed_children (self);
+      /* Children that others' dependencies ran before this started may
+       * all be finished already. */
+      complete_if_done (self);
+    }
   else
     feed_chunks (self);
 }
@@ -1070,6 +1115,11 @@ ag_multi_task_new_map_range (guint           n_items,
  * @task: a task not yet run, and not in another MultiTask
  *
  * Appends a child.
+ *
+ * Children may depend on each other (see [method@Task.add_dependency]) in
+ * any order. A child that a sibling's dependency runs ahead of its turn,
+ * or that a task outside ran before the MultiTask did, is not run again:
+ * the MultiTask waits for it and takes its outcome at its own position.
  *
  * Since: 1.0
  */

@@ -60,4 +60,11 @@ void      _ag_task_resume_timer       (AgTask              *self);
 GValue   *_ag_task_propagate_value    (AgTask              *self,
                                        GError             **error);
 
+typedef void (*AgTaskDoneFunc) (AgTask   *task,
+                                gpointer  data);
+
+void      _ag_task_add_done_notify    (AgTask              *task,
+                                       AgTaskDoneFunc       func,
+                                       AgTask              *data);
+
 G_END_DECLS

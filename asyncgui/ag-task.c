@@ -143,8 +143,8 @@ typedef struct
  * besides the one who ran it: a task that depends on it. */
 typedef struct
 {
-  void     (*func) (AgTask *task, gpointer data);
-  gpointer   data;   /* strong reference on an AgTask */
+  AgTaskDoneFunc  func;
+  gpointer        data;   /* strong reference on an AgTask */
 } DoneNotify;
 
 static void ag_task_async_result_iface_init (GAsyncResultIface *iface);
@@ -739,10 +739,13 @@ dependency_done (AgTask   *dependency,
     dependencies_done (self);
 }
 
-static void
-add_done_notify (AgTask  *task,
-                 void   (*func) (AgTask *task, gpointer data),
-                 AgTask  *data)
+/* Calls @func with @data on the engine's thread once @task is final.
+ * @data is an AgTask (or subclass), kept alive until then; a task the
+ * engine abandons drops it without calling. */
+void
+_ag_task_add_done_notify (AgTask          *task,
+                          AgTaskDoneFunc   func,
+                          AgTask          *data)
 {
   AgTaskPrivate *priv = get_priv (task);
   DoneNotify *notify = g_new0 (DoneNotify, 1);
@@ -774,7 +777,7 @@ start_after_dependencies (AgTask *self)
         continue;
 
       priv->n_waiting++;
-      add_done_notify (dependency, dependency_done, self);
+      _ag_task_add_done_notify (dependency, dependency_done, self);
       if (ag_task_get_state (dependency) == AG_TASK_PENDING)
         ag_engine_run_async (priv->engine, dependency, NULL, NULL, NULL);
     }

@@ -286,6 +286,86 @@ test_dependency_added_after_start_is_refused (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* A child of a MultiTask may depend on a sibling later in the list: the
+ * dependency runs that sibling first, and the MultiTask, reaching it,
+ * takes its outcome instead of running it again. With one worker too,
+ * where the dependent holds the only slot while its sibling runs. */
+static void
+check_child_depending_on_a_later_sibling (AgTestFixture *fixture,
+                                          guint          max_workers)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
+  g_autoptr(AgTask) first = ag_task_new (sum_dependencies, NULL, NULL);
+  g_autoptr(AgTask) later = ag_test_task_new_int_after (30, 41);
+  g_autoptr(AgTask) last = ag_test_task_new_int_after (10, 7);
+  AgTestOutcome outcome;
+  GArray *values;
+
+  g_atomic_int_set (&n_ran, 0);
+  ag_task_add_dependency (first, later);
+  ag_multi_task_set_max_workers (multi, max_workers);
+  ag_multi_task_add (multi, first);
+  ag_multi_task_add (multi, later);
+  ag_multi_task_add (multi, last);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  values = g_value_get_boxed (outcome.value);
+  g_assert_cmpuint (values->len, ==, 3);
+  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 0)), ==, 41);
+  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 1)), ==, 41);
+  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 2)), ==, 7);
+  g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 1);
+  g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 3);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_child_depending_on_a_later_sibling_runs_it_once (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  check_child_depending_on_a_later_sibling (fixture, 0);
+  check_child_depending_on_a_later_sibling (fixture, 1);
+}
+
+/* The other way round: a task outside runs a child as its dependency
+ * before the MultiTask runs at all. */
+static void
+test_child_finished_before_its_multi_task_ran_counts_as_it_is (AgTestFixture *fixture,
+                                                               gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
+  g_autoptr(AgTask) child = ag_test_task_new_int_after (10, 20);
+  g_autoptr(AgTask) outside = ag_task_new (sum_dependencies, NULL, NULL);
+  AgTestOutcome outcome;
+  GArray *values;
+
+  ag_multi_task_add (multi, child);
+  ag_task_add_dependency (outside, child);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, outside, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 20);
+  ag_test_outcome_clear (&outcome);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  values = g_value_get_boxed (outcome.value);
+  g_assert_cmpuint (values->len, ==, 1);
+  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 0)), ==, 20);
+  ag_test_outcome_clear (&outcome);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -314,6 +394,12 @@ main (int   argc,
                test_dependency_on_itself_is_refused);
   ag_test_add ("/dependencies/dependency-added-after-start-is-refused",
                test_dependency_added_after_start_is_refused);
+
+  ag_test_add ("/dependencies/child-depending-on-a-later-sibling-runs-it-once",
+               test_child_depending_on_a_later_sibling_runs_it_once);
+
+  ag_test_add ("/dependencies/child-finished-before-its-multi-task-ran-counts-as-it-is",
+               test_child_finished_before_its_multi_task_ran_counts_as_it_is);
 
   return g_test_run ();
 }

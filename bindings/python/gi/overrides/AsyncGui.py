@@ -823,8 +823,7 @@ class _MixedRun(_Run):
         self.driver = driver
         self.n = len(spec.tasks)
         self.stopped = False
-        self.children = _share_dependencies([_prepare(item, driver) for item in spec.tasks],
-                                            driver)
+        self.children = [_prepare(item, driver) for item in spec.tasks]
         gtask = MultiTaskObject.new()
         gtask.set_max_workers(spec.max_workers)
         gtask.set_skip_errors(spec.skip_errors)
@@ -879,70 +878,6 @@ class _MixedRun(_Run):
         self.stopped = True
         for child in self.children:
             child.cancel()
-
-
-def _share_dependencies(children, driver):
-    """A child that another child depends on may be started by that
-    dependency first; the AgMultiTask would then start it a second time,
-    which the C library does not survive. Such a child is replaced by a
-    task that runs it only if nobody has, and otherwise waits for it."""
-    needed = set()
-    pending = [dependency for child in children
-               for dependency in getattr(getattr(child, 'holder', None), 'deps', ())]
-    while pending:
-        dependency = pending.pop()
-        if dependency.gtask not in needed:
-            needed.add(dependency.gtask)
-            pending.extend(getattr(getattr(dependency, 'holder', None), 'deps', ()))
-    if not needed:
-        return children
-    return [_PreparedShared(child, driver) if child.gtask in needed else child
-            for child in children]
-
-
-class _PreparedShared(_Prepared):
-    """Runs another _Prepared's AgTask unless someone already has, waits for
-    it to end, and ends the same way."""
-
-    __slots__ = ('inner',)
-
-    def __init__(self, inner, driver):
-        self.inner = inner
-        target = inner.gtask
-        engine = driver.engine if driver is not None else Engine.get_default()
-
-        def run(gtask, cancellable, *unused):
-            def finish(*unused):
-                if gtask.is_finished() or not target.is_finished():
-                    return
-                if target.get_state() == AsyncGui.TaskState.SUCCEEDED:
-                    gtask.return_boolean(True)
-                else:
-                    gtask.return_error(target.get_error() or _cancelled_gerror())
-
-            if target.get_state() == AsyncGui.TaskState.PENDING:
-                engine.run_async(target, None, finish)
-            elif target.is_finished():
-                finish()
-            else:
-                handler = []
-
-                def on_state(*unused):
-                    if target.is_finished():
-                        target.disconnect(handler[0])
-                        finish()
-                handler.append(target.connect('notify::state', on_state))
-
-        self.gtask = TaskObject.new_main(run)
-
-    def value(self, gvalue):
-        return self.inner.value(self.inner.gtask.get_value())
-
-    def error(self, gerror):
-        return self.inner.error(self.inner.gtask.get_error() or gerror)
-
-    def cancel(self):
-        self.inner.cancel()
 
 
 def _engine_threads(driver):
