@@ -74,7 +74,9 @@ typedef GValue *(*AgRangeFunc) (guint          position,
  *
  * Given a whole chunk, it returns a [struct@GObject.Value] holding a
  * [struct@GLib.Array] of [struct@GObject.Value] outputs, any number of
- * them.
+ * them. (Bindings that cannot read an array inside a value get the
+ * chunk's items from [method@MultiTask.dup_chunk_items] and emit the
+ * outputs.)
  *
  * Returns: (transfer full) (nullable): the output; %NULL without @error for
  *   none; %NULL with @error set if the input failed, which ends the
@@ -135,6 +137,7 @@ void         ag_multi_task_emit               (AgMultiTask     *self,
                                                const GValue    *value);
 void         ag_multi_task_emit_error         (AgMultiTask     *self,
                                                const GError    *error);
+GArray      *ag_multi_task_dup_chunk_items    (AgMultiTask     *self);
 
 guint        ag_multi_task_get_max_workers    (AgMultiTask     *self);
 void         ag_multi_task_set_max_workers    (AgMultiTask     *self,

@@ -79,6 +79,7 @@ run_single (AgPipeChunk *chunk)
       if (g_cancellable_is_cancelled (chunk->cancellable))
         return;
 
+      chunk->position = i;
       if (!call (chunk, &g_array_index (chunk->inputs, GValue, i), &out))
         return;
       if (out != NULL)
@@ -199,7 +200,7 @@ running_chunk_of (AgMultiTask *self,
 
   if (chunk == NULL || chunk->multi != self)
     {
-      g_critical ("%s: only the function of the pipeline %p may emit, on its own "
+      g_critical ("%s: only the function of the pipeline %p may call this, on its own "
                   "thread while it runs", strfunc, self);
       return NULL;
     }
@@ -265,4 +266,52 @@ ag_multi_task_emit_error (AgMultiTask  *self,
 
   if (chunk->emitted_error == NULL)
     chunk->emitted_error = g_error_copy (error);
+}
+
+/**
+ * ag_multi_task_dup_chunk_items:
+ * @self: the pipeline whose function is running
+ *
+ * Gets copies of the inputs the pipeline's [callback@PipeFunc] is working
+ * on: all the items of its chunk when [property@MultiTask:apply-single] is
+ * unset, else the one input. The function passed a whole chunk gets the
+ * same items inside its argument; this is for bindings that cannot read
+ * an array inside a [struct@GObject.Value]. Only the function may call
+ * it, on its own thread, while it runs.
+ *
+ * Returns: (transfer full) (element-type GValue) (nullable): the items, in
+ *   input order, or %NULL if no function of @self runs on this thread
+ *
+ * Since: 1.0
+ */
+GArray *
+ag_multi_task_dup_chunk_items (AgMultiTask *self)
+{
+  AgPipeChunk *chunk;
+  const GValue *items;
+  GArray *copy;
+  guint n;
+
+  g_return_val_if_fail (AG_IS_MULTI_TASK (self), NULL);
+
+  if ((chunk = running_chunk_of (self, G_STRFUNC)) == NULL)
+    return NULL;
+
+  if (chunk->apply_single)
+    {
+      items = &g_array_index (chunk->inputs, GValue, chunk->position);
+      n = 1;
+    }
+  else
+    {
+      items = (const GValue *) chunk->inputs->data;
+      n = chunk->inputs->len;
+    }
+
+  copy = _ag_value_array_new (n);
+  g_array_set_size (copy, n);
+  for (guint i = 0; i < n; i++)
+    _ag_value_init_copy (&g_array_index (copy, GValue, i), &items[i]);
+
+  return copy;
 }

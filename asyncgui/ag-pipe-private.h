@@ -29,6 +29,7 @@ struct _AgPipeChunk
   AgPipeFunc         func;
   gpointer           user_data;
   gboolean           apply_single;
+  guint              position;     /* of the input the function works on, one by one */
   GCancellable      *cancellable;  /* strong */
 };
 

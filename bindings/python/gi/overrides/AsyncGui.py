@@ -1854,7 +1854,7 @@ def _run_stage(item, stage, cancellable):
     gtask = stage.gtask_ref()
     if gtask is None:
         return None
-    outputs = _apply_stage(stage, item)
+    outputs = _apply_stage(stage, gtask, item)
     if isinstance(outputs, GLib.Error):
         gtask.emit_error(outputs)
     else:
@@ -1866,13 +1866,14 @@ def _run_stage(item, stage, cancellable):
     return None
 
 
-def _apply_stage(stage, item):
+def _apply_stage(stage, gtask, item):
     """The outputs for ``item`` as GValues, or the GError for what the
-    function raised."""
+    function raised. A whole chunk arrives as a GLib.Array that PyGObject
+    cannot read: its items come from ag_multi_task_dup_chunk_items()."""
     try:
         if stage.apply_single:
             return [_to_item(stage.func(item))]
-        return [_to_item(output) for output in stage.func(_chunk_items(item))]
+        return [_to_item(output) for output in stage.func(gtask.dup_chunk_items())]
     except BaseException as exc:  # noqa: B902 - it fails this input
         chain = stage.chain_ref()
         return chain.keep(exc) if chain is not None else _python_gerror(exc)
@@ -2169,49 +2170,3 @@ class Pipeline:
     def __repr__(self):
         return '<AsyncGui.Pipeline %s (%s)>' % (self._state,
                                                 self.gtask.get_state().value_nick)
-
-
-# A pipeline function given a whole chunk (apply_single=False) gets a GValue
-# holding a GArray of GValues, which PyGObject 3.42 passes as an opaque
-# GLib.Array: its items cannot be read through introspection. They are
-# copied out here with ctypes: the boxed wrapper's hash() is its pointer,
-# and g_value_copy() fills a GObject.Value that PyGObject then reads.
-
-_gvalue_api = None
-
-
-def _chunk_items(array):
-    global _gvalue_api
-    if _gvalue_api is None:
-        import ctypes
-        import ctypes.util
-
-        class GArray(ctypes.Structure):
-            _fields_ = [('data', ctypes.c_void_p), ('len', ctypes.c_uint)]
-
-        class GValueData(ctypes.Union):
-            _fields_ = [('v_int64', ctypes.c_int64), ('v_double', ctypes.c_double),
-                        ('v_pointer', ctypes.c_void_p)]
-
-        class GValue(ctypes.Structure):
-            _fields_ = [('g_type', ctypes.c_size_t), ('data', GValueData * 2)]
-
-        try:
-            lib = ctypes.CDLL('libgobject-2.0.so.0')
-        except OSError:
-            lib = ctypes.CDLL(ctypes.util.find_library('gobject-2.0'))
-        lib.g_value_init.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-        lib.g_value_init.restype = ctypes.c_void_p
-        lib.g_value_copy.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        lib.g_value_copy.restype = None
-        _gvalue_api = (lib, GArray, GValue, ctypes.sizeof(GValue))
-    lib, GArray, GValue, size = _gvalue_api
-    header = GArray.from_address(hash(array))
-    items = []
-    for i in range(header.len):
-        source = header.data + i * size
-        copy = GObject.Value()
-        lib.g_value_init(hash(copy), GValue.from_address(source).g_type)
-        lib.g_value_copy(source, hash(copy))
-        items.append(copy.get_value())
-    return items
