@@ -286,6 +286,29 @@ test_dependency_added_after_start_is_refused (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* Runs @multi to its end, which must be a success, and returns its
+ * values; @outcome owns them. */
+static GArray *
+run_multi_for_values (AgTestFixture *fixture,
+                      AgMultiTask   *multi,
+                      AgTestOutcome *outcome)
+{
+  ag_test_outcome_init (outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       outcome);
+  ag_test_run_until (fixture->context, outcome->n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome->error);
+
+  return g_value_get_boxed (outcome->value);
+}
+
+static int
+int_at (GArray *values,
+        guint   index)
+{
+  return g_value_get_int (&g_array_index (values, GValue, index));
+}
+
 /* A child of a MultiTask may depend on a sibling later in the list: the
  * dependency runs that sibling first, and the MultiTask, reaching it,
  * takes its outcome instead of running it again. With one worker too,
@@ -308,17 +331,11 @@ check_child_depending_on_a_later_sibling (AgTestFixture *fixture,
   ag_multi_task_add (multi, later);
   ag_multi_task_add (multi, last);
 
-  ag_test_outcome_init (&outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
-                       &outcome);
-  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-
-  g_assert_no_error (outcome.error);
-  values = g_value_get_boxed (outcome.value);
+  values = run_multi_for_values (fixture, multi, &outcome);
   g_assert_cmpuint (values->len, ==, 3);
-  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 0)), ==, 41);
-  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 1)), ==, 41);
-  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 2)), ==, 7);
+  g_assert_cmpint (int_at (values, 0), ==, 41);
+  g_assert_cmpint (int_at (values, 1), ==, 41);
+  g_assert_cmpint (int_at (values, 2), ==, 7);
   g_assert_cmpint (g_atomic_int_get (&n_ran), ==, 1);
   g_assert_cmpuint (ag_multi_task_get_n_finished (multi), ==, 3);
   g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 0);
@@ -354,15 +371,9 @@ test_child_finished_before_its_multi_task_ran_counts_as_it_is (AgTestFixture *fi
   g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 20);
   ag_test_outcome_clear (&outcome);
 
-  ag_test_outcome_init (&outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
-                       &outcome);
-  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-
-  g_assert_no_error (outcome.error);
-  values = g_value_get_boxed (outcome.value);
+  values = run_multi_for_values (fixture, multi, &outcome);
   g_assert_cmpuint (values->len, ==, 1);
-  g_assert_cmpint (g_value_get_int (&g_array_index (values, GValue, 0)), ==, 20);
+  g_assert_cmpint (int_at (values, 0), ==, 20);
   ag_test_outcome_clear (&outcome);
 }
 
