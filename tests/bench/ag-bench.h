@@ -24,6 +24,10 @@ typedef struct
 
 #define BENCH_RESULT_INIT { -1, -1, -1, -1, -1, -1, -1 }
 
+/* One implementation of a workload, measured once. */
+typedef gboolean (*BenchMeasureFunc) (guint        n,
+                                      BenchResult *result);
+
 /* bench-util.c: clock, statistics, output, the per-workload main loop */
 
 gint64         bench_now_ns            (void);
@@ -52,6 +56,15 @@ void           bench_loop_run          (const char    *what,
 GMainContext  *bench_loop_get_context  (BenchLoop    *loop);
 AgEngine      *bench_loop_get_engine   (BenchLoop    *loop);
 void           bench_loop_quit         (BenchLoop    *loop);
+
+/* Until called again with NULL, runs use the global default context and
+ * @func is told when each starts (just before its start function) and
+ * ends (at its first bench_loop_quit()). */
+typedef void (*BenchLoopObserver) (gboolean  started,
+                                   gpointer  user_data);
+
+void           bench_loop_observe      (BenchLoopObserver func,
+                                        gpointer          user_data);
 
 /* bench-gap.c: the 60 Hz ticker that measures the worst gap */
 
@@ -101,6 +114,10 @@ gboolean       bench_process_python    (guint         n,
                                         BenchResult  *result);
 gboolean       bench_process_spawn     (guint         n,
                                         BenchResult  *result);
+
+/* bench-frames.c (built with GTK 4 only) */
+
+gboolean       bench_frames            (guint         n);
 
 /* bench-pipeline.c */
 

@@ -211,11 +211,26 @@ struct _BenchLoop
   gpointer        user_data;
 };
 
+/* Set by bench_loop_observe(): runs go on the global default context (a
+ * GTK window's) and the observer hears when each starts and ends. */
+static BenchLoopObserver observer;
+static gpointer observer_data;
+
+void
+bench_loop_observe (BenchLoopObserver func,
+                    gpointer          user_data)
+{
+  observer = func;
+  observer_data = user_data;
+}
+
 static gboolean
 on_start (gpointer user_data)
 {
   BenchLoop *self = user_data;
 
+  if (observer != NULL)
+    observer (TRUE, observer_data);
   self->start (self, self->user_data);
   return G_SOURCE_REMOVE;
 }
@@ -235,7 +250,8 @@ bench_loop_run (const char     *what,
   BenchLoop self = { 0, };
   g_autoptr(GSource) idle = NULL;
 
-  self.context = g_main_context_new ();
+  self.context = observer != NULL ? g_main_context_ref (g_main_context_default ())
+                                  : g_main_context_new ();
   self.main_loop = g_main_loop_new (self.context, FALSE);
   self.start = start;
   self.user_data = user_data;
@@ -281,5 +297,7 @@ bench_loop_get_engine (BenchLoop *self)
 void
 bench_loop_quit (BenchLoop *self)
 {
+  if (observer != NULL && g_main_loop_is_running (self->main_loop))
+    observer (FALSE, observer_data);
   g_main_loop_quit (self->main_loop);
 }
