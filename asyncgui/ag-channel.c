@@ -1869,9 +1869,8 @@ _ag_channel_push_many (AgChannel  *self,
         /* On failure the pipeline ends and drops the rest. */
         if (item == NULL)
           return FALSE;
-        g_value_unset (slot);
-        memcpy (slot, item, sizeof (GValue));
-        g_free (item);
+        _ag_value_clear (slot);
+        unbox_item (slot, item);
       }
 
   g_mutex_lock (&core->lock);

@@ -13,6 +13,7 @@
 #include "ag-fiber-private.h"
 #include "ag-job.h"
 #include "ag-task-private.h"
+#include "ag-values-private.h"
 #include "ag-wait-private.h"
 
 /**
@@ -167,8 +168,7 @@ copy_value (const GValue *value)
 {
   GValue *copy = g_new0 (GValue, 1);
 
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
+  _ag_value_init_copy (copy, value);
 
   return copy;
 }
@@ -495,8 +495,7 @@ ag_job_return_value (AgJob        *self,
   self->returned = TRUE;
   if (value != NULL)
     {
-      g_value_init (&self->value, G_VALUE_TYPE (value));
-      g_value_copy (value, &self->value);
+      _ag_value_init_copy (&self->value, value);
     }
 
   /* A C job ends when its function returns, not here. */

@@ -47,7 +47,6 @@ AgMapChunk *_ag_map_chunk_new  (AgMultiTask       *multi,
                                 guint              count);
 void        _ag_map_chunk_free (AgMapChunk  *chunk);
 
-gboolean    _ag_value_type_needs_clear (GType type);
 
 /* Implemented by ag-multi-task.c: the chunk is back on the engine's thread.
  * Returns whether the MultiTask took the chunk's values. */

@@ -11,6 +11,7 @@
 #include "ag-error.h"
 #include "ag-map-chunk-private.h"
 #include "ag-task-private.h"
+#include "ag-values-private.h"
 
 /* A mapping MultiTask hands its inputs to workers in chunks: a chunk of one
  * for slow inputs, so max-workers means what it says, and of thousands for
@@ -18,17 +19,6 @@
  * instead of a million. The worker writes each result straight into the
  * MultiTask's value array (the slots of a chunk belong to its worker until
  * the chunk is delivered), then queues the chunk itself as its completion. */
-
-/* Whether unsetting a value of @type frees anything. Values that own
- * nothing (numbers, booleans, plain pointers) can then be dropped a million
- * at a time without visiting each one. */
-gboolean
-_ag_value_type_needs_clear (GType type)
-{
-  GTypeValueTable *table = g_type_value_table_peek (type);
-
-  return table == NULL || table->value_free != NULL;
-}
 
 static void
 release_values (AgMapChunk *chunk)

@@ -14,6 +14,7 @@
 #include "ag-multi-task.h"
 #include "ag-pipe-private.h"
 #include "ag-task-private.h"
+#include "ag-values-private.h"
 
 /**
  * AgMultiTask:
@@ -296,10 +297,7 @@ successful_values (AgMultiTask *self)
         GValue *value = slot_value (self, i);
 
         if (G_IS_VALUE (value))
-          {
-            g_value_init (&copy, G_VALUE_TYPE (value));
-            g_value_copy (value, &copy);
-          }
+          _ag_value_init_copy (&copy, value);
         g_array_append_val (kept, copy);
       }
 
@@ -352,8 +350,7 @@ record_child (AgMultiTask *self,
     record_error (self, position, g_error_copy (error));
   else if (value != NULL)
     {
-      g_value_init (slot_value (self, position), G_VALUE_TYPE (value));
-      g_value_copy (value, slot_value (self, position));
+      _ag_value_init_copy (slot_value (self, position), value);
       if (_ag_value_type_needs_clear (G_VALUE_TYPE (value)))
         self->values_need_clear = TRUE;
     }
@@ -365,13 +362,10 @@ record_child (AgMultiTask *self,
 }
 
 static void
-child_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+child_finished (AgMultiTask *self,
+                AgTask      *child)
 {
-  AgMultiTask *self = user_data;
-
-  record_child (self, AG_TASK (result));
+  record_child (self, child);
   if (!is_running (self))
     return;
 
@@ -379,22 +373,20 @@ child_done (GObject      *source,
   complete_if_done (self);
 }
 
+static void
+child_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  child_finished (user_data, AG_TASK (result));
+}
+
 /* A child that a sibling's dependency ran ahead of its turn has ended. */
 static void
 sibling_done (AgTask   *child,
               gpointer  data)
 {
-  AgMultiTask *self = data;
-
-  if (!is_running (self))
-    return;
-
-  record_child (self, child);
-  if (!is_running (self))
-    return;
-
-  feed_children (self);
-  complete_if_done (self);
+  child_finished (data, child);
 }
 
 static void
@@ -1477,10 +1469,7 @@ ag_multi_task_get_child_value (AgMultiTask  *self,
 
   slot = slot_value (self, position);
   if (G_IS_VALUE (slot))
-    {
-      g_value_init (value, G_VALUE_TYPE (slot));
-      g_value_copy (slot, value);
-    }
+    _ag_value_init_copy (value, slot);
 
   return TRUE;
 }

@@ -117,8 +117,7 @@ run_whole (AgPipeChunk *chunk)
         {
           GValue copy = G_VALUE_INIT;
 
-          g_value_init (&copy, G_VALUE_TYPE (&g_array_index (values, GValue, i)));
-          g_value_copy (&g_array_index (values, GValue, i), &copy);
+          _ag_value_init_copy (&copy, &g_array_index (values, GValue, i));
           g_array_append_vals (chunk->outputs, &copy, 1);
         }
     }
@@ -234,8 +233,7 @@ ag_multi_task_emit (AgMultiTask  *self,
   if ((chunk = running_chunk_of (self, G_STRFUNC)) == NULL)
     return;
 
-  g_value_init (&copy, G_VALUE_TYPE (value));
-  g_value_copy (value, &copy);
+  _ag_value_init_copy (&copy, value);
   g_array_append_vals (chunk->outputs, &copy, 1);
 }
 

@@ -12,6 +12,7 @@
 #include "ag-enum-types.h"
 #include "ag-error.h"
 #include "ag-task-private.h"
+#include "ag-values-private.h"
 #include "ag-wait-private.h"
 
 /**
@@ -615,8 +616,7 @@ _ag_task_propagate_value (AgTask  *self,
     return NULL;
 
   copy = g_new0 (GValue, 1);
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
+  _ag_value_init_copy (copy, value);
 
   return copy;
 }
@@ -1131,8 +1131,7 @@ _ag_task_settle_view (AgTask       *self,
     {
       if (value != NULL && G_IS_VALUE (value))
         {
-          g_value_init (&priv->value, G_VALUE_TYPE (value));
-          g_value_copy (value, &priv->value);
+          _ag_value_init_copy (&priv->value, value);
         }
       priv->state = AG_TASK_SUCCEEDED;
       _ag_task_set_progress_now (self, 1.0);
@@ -1834,10 +1833,7 @@ ag_task_return_value (AgTask       *self,
   g_return_if_fail (value == NULL || G_IS_VALUE (value));
 
   if (value != NULL)
-    {
-      g_value_init (&copy, G_VALUE_TYPE (value));
-      g_value_copy (value, &copy);
-    }
+    _ag_value_init_copy (&copy, value);
 
   return_moved_value (self, &copy, G_STRFUNC);
 }

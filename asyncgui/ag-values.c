@@ -1,4 +1,4 @@
-/* ag-values.c: arrays of GValue
+/* ag-values.c: copying and dropping GValues fast, and arrays of them
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -36,6 +36,21 @@ is_plain (GType type)
     default:
       return FALSE;
     }
+}
+
+/* Whether unsetting a value of @type frees anything. Values that own
+ * nothing (numbers, booleans, plain pointers) can then be dropped a million
+ * at a time without visiting each one. */
+gboolean
+_ag_value_type_needs_clear (GType type)
+{
+  GTypeValueTable *table;
+
+  if (is_plain (type))
+    return FALSE;
+
+  table = g_type_value_table_peek (type);
+  return table == NULL || table->value_free != NULL;
 }
 
 /* g_value_init() and g_value_copy() of @src into the zeroed @dest. Channels
