@@ -195,6 +195,18 @@ announce_in_order (AgMultiTask *self,
     announce (self, has_listeners, self->next_announced++);
 }
 
+/* The error a failed child left, or NULL: the table exists only once a
+ * child has failed. */
+static const GError *
+slot_error (AgMultiTask *self,
+            guint        position)
+{
+  if (self->errors == NULL)
+    return NULL;
+
+  return g_hash_table_lookup (self->errors, GUINT_TO_POINTER (position));
+}
+
 static void
 settle_view (AgMultiTask *self,
              guint        position)
@@ -206,8 +218,7 @@ settle_view (AgMultiTask *self,
 
   view = g_hash_table_lookup (self->views, GUINT_TO_POINTER (position));
   if (view != NULL && !ag_task_is_finished (view))
-    _ag_task_settle_view (view, slot_value (self, position),
-                          g_hash_table_lookup (self->errors, GUINT_TO_POINTER (position)));
+    _ag_task_settle_view (view, slot_value (self, position), slot_error (self, position));
 }
 
 /* One child is done. Its value is already in its slot, its error (if any)
@@ -1463,7 +1474,7 @@ ag_multi_task_get_child_value (AgMultiTask  *self,
   if (self->slots[position] == SLOT_FAILED)
     {
       if (error != NULL)
-        *error = g_error_copy (g_hash_table_lookup (self->errors, GUINT_TO_POINTER (position)));
+        *error = g_error_copy (slot_error (self, position));
       return FALSE;
     }
 

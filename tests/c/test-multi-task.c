@@ -648,6 +648,49 @@ test_map_array_skip_errors_gives_ordered_values (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
+/* A list view fetches rows before the run and while it goes on; rows whose
+ * child succeeds before any child has failed settle without complaint. */
+static void
+test_rows_fetched_before_and_during_a_map_settle_quietly (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (N_MAP_INPUTS);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  AgMultiTask *multi;
+  AgTestOutcome outcome;
+
+  multi = ag_multi_task_new_map (inputs, parse_and_double, NULL, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  ag_multi_task_set_max_workers (multi, 1);
+  for (guint i = 0; i < 8; i++)
+    g_ptr_array_add (rows, g_list_model_get_item (G_LIST_MODEL (multi), i));
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  for (guint i = 8; i < N_MAP_INPUTS; i += 5)
+    {
+      g_ptr_array_add (rows, g_list_model_get_item (G_LIST_MODEL (multi), i));
+      g_main_context_iteration (fixture->context, FALSE);
+    }
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (outcome.error);
+  for (guint i = 0; i < 8; i++)
+    {
+      AgTask *row = g_ptr_array_index (rows, i);
+
+      g_assert_cmpint (ag_task_get_state (row), ==,
+                       i % 7 == 3 ? AG_TASK_FAILED : AG_TASK_SUCCEEDED);
+      if (i % 7 != 3)
+        g_assert_cmpint (ag_task_get_int (row), ==, 2 * (int) i);
+    }
+  assert_children_are_final (multi, N_MAP_INPUTS);
+
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (multi);
+}
+
 static gboolean
 double_int (gpointer       item,
             GValue        *result,
@@ -1138,6 +1181,8 @@ main (int   argc,
                test_map_array_skip_errors_gives_ordered_values);
   ag_test_add ("/multi-task/map-array-fails-with-first-failure-in-list-order",
                test_map_array_fails_with_first_failure_in_list_order);
+  ag_test_add ("/multi-task/rows-fetched-before-and-during-a-map-settle-quietly",
+               test_rows_fetched_before_and_during_a_map_settle_quietly);
   ag_test_add ("/multi-task/map-model-skip-errors-gives-ordered-values",
                test_map_model_skip_errors_gives_ordered_values);
   ag_test_add ("/multi-task/map-many-inputs-starts-cheaply",
