@@ -11,8 +11,12 @@ G_BEGIN_DECLS
 
 GSource  *_ag_delivery_source_new            (AgEngine          *engine,
                                               AgCompletionQueue *queue);
+void      _ag_delivery_source_attach         (GSource           *source,
+                                              GMainContext      *context);
 void      _ag_delivery_source_set_budget_us  (GSource           *source,
                                               int                budget_us);
+void      _ag_delivery_source_set_max_delay_ms (GSource         *source,
+                                              guint              max_delay_ms);
 gboolean  _ag_delivery_source_is_delivering  (GSource           *source);
 void      _ag_delivery_source_hold_notify    (GSource           *source,
                                               GObject           *object);

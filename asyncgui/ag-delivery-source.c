@@ -21,7 +21,17 @@
  *
  * Property notifications raised while delivering can be held: the object is
  * frozen on first use and thawed when the dispatch ends, which turns a
- * thousand "n-finished" changes into one notify. */
+ * thousand "n-finished" changes into one notify.
+ *
+ * The low priority has one danger: a source of higher priority that is
+ * always ready (a busy idle, a Qt 0 ms timer) keeps delivery from ever
+ * running, and GLib does not even prepare sources below the highest ready
+ * priority, so the delivery source cannot notice by itself. A small
+ * companion source at %G_PRIORITY_DEFAULT watches for it: when delivery has
+ * had work but no turn for max-delay, the companion delivers one budget's
+ * worth itself, ahead of the busy sources, and goes back to watching. It
+ * costs one comparison per main loop iteration and never fires while
+ * delivery gets its turns. */
 
 typedef struct
 {
@@ -31,9 +41,18 @@ typedef struct
   AgNode            *pending;     /* taken from the queue, not delivered yet */
   AgNode            *pending_tail;
   gint64             budget_us;
+  gint64             max_delay_us; /* 0: no starvation protection */
+  gint64             waiting_since; /* when work was first seen without a turn, or 0 */
   gboolean           delivering;
   GHashTable        *held;        /* frozen objects to thaw after dispatch */
+  GSource           *watchdog;    /* strong; the companion described above */
 } AgDeliverySource;
+
+typedef struct
+{
+  GSource            parent;
+  AgDeliverySource  *delivery;    /* weak: the delivery source destroys us first */
+} AgStarvationWatchdog;
 
 static gboolean
 has_work (AgDeliverySource *self)
@@ -92,12 +111,10 @@ thaw_held (AgDeliverySource *self)
     }
 }
 
-static gboolean
-delivery_dispatch (GSource     *source,
-                   GSourceFunc  callback,
-                   gpointer     user_data)
+/* Delivers from the queue until the budget is spent. */
+static void
+deliver_one_budget (AgDeliverySource *self)
 {
-  AgDeliverySource *self = (AgDeliverySource *) source;
   gint64 deadline;
 
   if (self->pending == NULL)
@@ -122,10 +139,68 @@ delivery_dispatch (GSource     *source,
     }
 
   self->delivering = FALSE;
+  self->waiting_since = 0;
   thaw_held (self);
+}
+
+static gboolean
+delivery_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     user_data)
+{
+  deliver_one_budget ((AgDeliverySource *) source);
 
   return G_SOURCE_CONTINUE;
 }
+
+/* Runs on every iteration of the main loop, because its priority is as high
+ * as that of the sources that may starve delivery. */
+static gboolean
+watchdog_prepare (GSource *source,
+                  int     *timeout)
+{
+  AgDeliverySource *delivery = ((AgStarvationWatchdog *) source)->delivery;
+  gint64 now, waited;
+
+  *timeout = -1;
+  /* While delivering (a callback iterating a nested main loop) the delivery
+   * source cannot run anyway; watching would only spin. */
+  if (delivery->max_delay_us == 0 || delivery->engine == NULL || delivery->delivering
+      || !has_work (delivery))
+    {
+      delivery->waiting_since = 0;
+      return FALSE;
+    }
+
+  now = g_source_get_time (source);
+  if (delivery->waiting_since == 0)
+    delivery->waiting_since = now;
+
+  waited = now - delivery->waiting_since;
+  if (waited >= delivery->max_delay_us)
+    return TRUE;
+
+  *timeout = (int) ((delivery->max_delay_us - waited + 999) / 1000);
+  return FALSE;
+}
+
+static gboolean
+watchdog_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     user_data)
+{
+  AgDeliverySource *delivery = ((AgStarvationWatchdog *) source)->delivery;
+
+  if (!delivery->delivering)
+    deliver_one_budget (delivery);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs watchdog_funcs = {
+  .prepare = watchdog_prepare,
+  .dispatch = watchdog_dispatch,
+};
 
 static void
 release_pending (AgDeliverySource *self)
@@ -146,6 +221,8 @@ delivery_finalize (GSource *source)
 {
   AgDeliverySource *self = (AgDeliverySource *) source;
 
+  g_source_destroy (self->watchdog);
+  g_clear_pointer (&self->watchdog, g_source_unref);
   release_pending (self);
   thaw_held (self);
   g_clear_pointer (&self->held, g_hash_table_unref);
@@ -169,11 +246,35 @@ _ag_delivery_source_new (AgEngine          *engine,
   self->engine = engine;
   self->queue = _ag_completion_queue_ref (queue);
   self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
+  self->max_delay_us = AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS * G_TIME_SPAN_MILLISECOND;
   self->held = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   g_source_set_static_name (source, "[asyncgui] delivery");
   g_source_set_priority (source, AG_ENGINE_DEFAULT_PRIORITY);
 
+  self->watchdog = g_source_new (&watchdog_funcs, sizeof (AgStarvationWatchdog));
+  ((AgStarvationWatchdog *) self->watchdog)->delivery = self;
+  g_source_set_static_name (self->watchdog, "[asyncgui] delivery watchdog");
+  g_source_set_priority (self->watchdog, G_PRIORITY_DEFAULT);
+
   return source;
+}
+
+/* Attaches the delivery source and its watchdog to @context. */
+void
+_ag_delivery_source_attach (GSource      *source,
+                            GMainContext *context)
+{
+  AgDeliverySource *self = (AgDeliverySource *) source;
+
+  g_source_attach (source, context);
+  g_source_attach (self->watchdog, context);
+}
+
+void
+_ag_delivery_source_set_max_delay_ms (GSource *source,
+                                      guint    max_delay_ms)
+{
+  ((AgDeliverySource *) source)->max_delay_us = (gint64) max_delay_ms * G_TIME_SPAN_MILLISECOND;
 }
 
 void
@@ -209,6 +310,7 @@ _ag_delivery_source_detach_engine (GSource *source)
   AgDeliverySource *self = (AgDeliverySource *) source;
 
   self->engine = NULL;
+  g_source_destroy (self->watchdog);
   release_pending (self);
   thaw_held (self);
 }

@@ -95,6 +95,7 @@ struct _AgEngine
   int                max_processes;
   int                priority;
   int                budget_us;
+  guint              max_delivery_delay_ms;
   guint              job_stack_size;
   guint              worker_idle_ms;
   AgWorkerPool      *worker_pool;  /* made on first use */
@@ -111,6 +112,7 @@ enum {
   PROP_MAX_PROCESSES,
   PROP_PRIORITY,
   PROP_BUDGET_US,
+  PROP_MAX_DELIVERY_DELAY_MS,
   PROP_JOB_STACK_SIZE,
   PROP_WORKER_IDLE_MS,
   N_PROPS
@@ -139,7 +141,8 @@ ag_engine_constructed (GObject *object)
   self->delivery = _ag_delivery_source_new (self, self->queue);
   g_source_set_priority (self->delivery, self->priority);
   _ag_delivery_source_set_budget_us (self->delivery, self->budget_us);
-  g_source_attach (self->delivery, self->context);
+  _ag_delivery_source_set_max_delay_ms (self->delivery, self->max_delivery_delay_ms);
+  _ag_delivery_source_attach (self->delivery, self->context);
 }
 
 static void
@@ -206,6 +209,9 @@ ag_engine_get_property (GObject    *object,
     case PROP_BUDGET_US:
       g_value_set_int (value, self->budget_us);
       break;
+    case PROP_MAX_DELIVERY_DELAY_MS:
+      g_value_set_uint (value, self->max_delivery_delay_ms);
+      break;
     case PROP_JOB_STACK_SIZE:
       g_value_set_uint (value, self->job_stack_size);
       break;
@@ -241,6 +247,9 @@ ag_engine_set_property (GObject      *object,
       break;
     case PROP_BUDGET_US:
       ag_engine_set_budget_us (self, g_value_get_int (value));
+      break;
+    case PROP_MAX_DELIVERY_DELAY_MS:
+      ag_engine_set_max_delivery_delay_ms (self, g_value_get_uint (value));
       break;
     case PROP_JOB_STACK_SIZE:
       ag_engine_set_job_stack_size (self, g_value_get_uint (value));
@@ -338,6 +347,25 @@ ag_engine_class_init (AgEngineClass *klass)
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
+   * AgEngine:max-delivery-delay-ms:
+   *
+   * How long, in milliseconds, results may wait while sources of higher
+   * priority keep the main loop too busy to deliver them. A source that is
+   * always ready — a busy idle, a Qt timer of 0 ms — would otherwise hold
+   * results back for good. Once results have waited this long without a
+   * turn, the engine delivers one budget's worth ahead of sources of up to
+   * %G_PRIORITY_DEFAULT, then goes back to its own priority. 0 turns this
+   * off: delivery then waits for the main loop to have nothing more
+   * important to do.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_DELIVERY_DELAY_MS] =
+    g_param_spec_uint ("max-delivery-delay-ms", NULL, NULL,
+                       0, 60 * 1000, AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
    * AgEngine:job-stack-size:
    *
    * The stack size, in bytes, of each job started with ag_engine_spawn():
@@ -374,6 +402,7 @@ ag_engine_init (AgEngine *self)
   self->max_processes = g_get_num_processors ();
   self->priority = AG_ENGINE_DEFAULT_PRIORITY;
   self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
+  self->max_delivery_delay_ms = AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS;
   self->job_stack_size = AG_ENGINE_DEFAULT_JOB_STACK_SIZE;
   self->worker_idle_ms = 10000;
 }
@@ -632,6 +661,56 @@ ag_engine_set_budget_us (AgEngine *self,
   if (self->delivery != NULL)
     _ag_delivery_source_set_budget_us (self->delivery, budget_us);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUDGET_US]);
+}
+
+/**
+ * ag_engine_get_max_delivery_delay_ms:
+ * @self: an engine
+ *
+ * Gets how long results may wait while busier sources keep the main loop
+ * from delivering them.
+ *
+ * Thread: the engine's.
+ *
+ * Returns: milliseconds; 0 if results wait for their turn however long
+ *
+ * Since: 1.0
+ */
+guint
+ag_engine_get_max_delivery_delay_ms (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS);
+
+  return self->max_delivery_delay_ms;
+}
+
+/**
+ * ag_engine_set_max_delivery_delay_ms:
+ * @self: an engine
+ * @max_delay_ms: milliseconds, up to 60000; 0 turns the protection off
+ *
+ * Sets how long results may wait while sources of higher priority keep the
+ * main loop too busy to deliver them; see
+ * [property@Engine:max-delivery-delay-ms].
+ *
+ * Thread: the engine's.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_max_delivery_delay_ms (AgEngine *self,
+                                     guint     max_delay_ms)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (max_delay_ms <= 60 * 1000);
+
+  if (self->max_delivery_delay_ms == max_delay_ms)
+    return;
+
+  self->max_delivery_delay_ms = max_delay_ms;
+  if (self->delivery != NULL)
+    _ag_delivery_source_set_max_delay_ms (self->delivery, max_delay_ms);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_DELIVERY_DELAY_MS]);
 }
 
 /**

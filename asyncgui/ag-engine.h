@@ -37,6 +37,17 @@ typedef struct _AgTask AgTask;
 #define AG_ENGINE_DEFAULT_BUDGET_US 2000
 
 /**
+ * AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS:
+ *
+ * How many milliseconds results may wait while sources of higher priority
+ * keep the main loop too busy to deliver them, unless the engine is told
+ * otherwise. See [property@Engine:max-delivery-delay-ms].
+ *
+ * Since: 1.0
+ */
+#define AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS 100
+
+/**
  * AG_ENGINE_DEFAULT_JOB_STACK_SIZE:
  *
  * The stack size, in bytes, of a job started with ag_engine_spawn() unless
@@ -67,6 +78,9 @@ void          ag_engine_set_priority       (AgEngine            *self,
 int           ag_engine_get_budget_us      (AgEngine            *self);
 void          ag_engine_set_budget_us      (AgEngine            *self,
                                             int                  budget_us);
+guint         ag_engine_get_max_delivery_delay_ms (AgEngine     *self);
+void          ag_engine_set_max_delivery_delay_ms (AgEngine     *self,
+                                                   guint         max_delay_ms);
 guint         ag_engine_get_worker_idle_ms (AgEngine            *self);
 void          ag_engine_set_worker_idle_ms (AgEngine            *self,
                                             guint                worker_idle_ms);

@@ -471,6 +471,117 @@ test_priority_property_orders_delivery_against_other_sources (AgTestFixture *fix
   g_string_free (log.events, TRUE);
 }
 
+/* Starvation */
+
+static gboolean
+always_ready (gpointer user_data)
+{
+  guint *n_ticks = user_data;
+
+  (*n_ticks)++;
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  gint64 submitted_us;
+  GArray *latencies_ms;   /* double, one per delivered task */
+} LatencyLog;
+
+static void
+record_latency (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  LatencyLog *log = user_data;
+  double ms = ag_test_elapsed_ms (log->submitted_us);
+
+  g_assert_cmpint (ag_task_get_int (AG_TASK (result)), ==, 7);
+  g_array_append_val (log->latencies_ms, ms);
+}
+
+static void
+return_seven (AgTask       *task,
+              gpointer      user_data,
+              GCancellable *cancellable)
+{
+  ag_task_return_int (task, 7);
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* A source of default priority that is always ready (a Qt 0 ms timer, a
+ * busy idle) outranks delivery for good; results still arrive, a little
+ * late, once they have waited max-delivery-delay-ms. */
+static void
+test_always_ready_default_source_does_not_starve_delivery (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  LatencyLog log = { 0, g_array_new (FALSE, FALSE, sizeof (double)) };
+  guint n_ticks = 0;
+  GSource *busy = g_idle_source_new ();
+  double p99;
+
+  g_assert_cmpuint (ag_engine_get_max_delivery_delay_ms (fixture->engine), ==, 100);
+
+  g_source_set_priority (busy, G_PRIORITY_DEFAULT);
+  g_source_set_callback (busy, always_ready, &n_ticks, NULL);
+  g_source_attach (busy, fixture->context);
+
+  log.submitted_us = g_get_monotonic_time ();
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (return_seven, NULL, NULL);
+
+      ag_engine_run_async (fixture->engine, task, NULL, record_latency, &log);
+    }
+  ag_test_run_until (fixture->context, log.latencies_ms->len == 100, 3000);
+
+  g_array_sort (log.latencies_ms, compare_doubles);
+  p99 = g_array_index (log.latencies_ms, double, 98);
+  g_test_message ("busy source ran %u times; p99 latency %.1f ms", n_ticks, p99);
+  g_assert_cmpuint (n_ticks, >, 100);
+  g_assert_cmpfloat (p99, <=, 150.0);
+
+  g_source_destroy (busy);
+  g_source_unref (busy);
+  g_array_unref (log.latencies_ms);
+}
+
+/* With the protection off, the busy source keeps results back: what the
+ * property promises is really its doing. */
+static void
+test_zero_max_delivery_delay_leaves_delivery_to_priority (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  LatencyLog log = { 0, g_array_new (FALSE, FALSE, sizeof (double)) };
+  guint n_ticks = 0;
+  GSource *busy = g_idle_source_new ();
+  g_autoptr(AgTask) task = ag_task_new (return_seven, NULL, NULL);
+
+  ag_engine_set_max_delivery_delay_ms (fixture->engine, 0);
+  g_source_set_priority (busy, G_PRIORITY_DEFAULT);
+  g_source_set_callback (busy, always_ready, &n_ticks, NULL);
+  g_source_attach (busy, fixture->context);
+
+  log.submitted_us = g_get_monotonic_time ();
+  ag_engine_run_async (fixture->engine, task, NULL, record_latency, &log);
+  ag_test_run_for (fixture->context, 300);
+  g_assert_cmpuint (log.latencies_ms->len, ==, 0);
+
+  g_source_destroy (busy);
+  g_source_unref (busy);
+  ag_test_run_until (fixture->context, log.latencies_ms->len == 1, AG_TEST_SAFETY_MS);
+  g_array_unref (log.latencies_ms);
+}
+
 /* Dispose */
 
 typedef struct
@@ -824,6 +935,10 @@ main (int   argc,
                test_delivery_stops_after_budget_and_lets_redraw_run);
   ag_test_add ("/engine/priority-property-orders-delivery-against-other-sources",
                test_priority_property_orders_delivery_against_other_sources);
+  ag_test_add ("/engine/always-ready-default-source-does-not-starve-delivery",
+               test_always_ready_default_source_does_not_starve_delivery);
+  ag_test_add ("/engine/zero-max-delivery-delay-leaves-delivery-to-priority",
+               test_zero_max_delivery_delay_leaves_delivery_to_priority);
   ag_test_add ("/engine/dispose-with-work-in-flight-runs-no-callback",
                test_dispose_with_work_in_flight_runs_no_callback);
   ag_test_add ("/engine/run-dispose-with-work-in-flight-runs-no-callback",
