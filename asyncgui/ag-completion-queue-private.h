@@ -34,6 +34,8 @@ void               _ag_completion_queue_unref    (AgCompletionQueue *self);
 void               _ag_completion_queue_push     (AgCompletionQueue *self,
                                                   AgNode            *node);
 AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self);
+GMainContext      *_ag_completion_queue_get_context (AgCompletionQueue *self);
+gboolean           _ag_completion_queue_is_home_thread (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_empty (AgCompletionQueue *self);
 void               _ag_completion_queue_close    (AgCompletionQueue *self);
 

@@ -27,6 +27,7 @@ struct _AgCompletionQueue
 {
   gatomicrefcount  ref_count;
   GMainContext    *context;
+  GThread         *home_thread;  /* the thread that made the queue */
   AgNode          *head;  /* atomic */
 };
 
@@ -37,8 +38,31 @@ _ag_completion_queue_new (GMainContext *context)
 
   g_atomic_ref_count_init (&self->ref_count);
   self->context = g_main_context_ref (context);
+  self->home_thread = g_thread_self ();
 
   return self;
+}
+
+GMainContext *
+_ag_completion_queue_get_context (AgCompletionQueue *self)
+{
+  return self->context;
+}
+
+/* Whether the calling thread is the one nodes are delivered on: the thread
+ * iterating the context, or, while nobody iterates it, the thread that made
+ * the queue. */
+gboolean
+_ag_completion_queue_is_home_thread (AgCompletionQueue *self)
+{
+  if (g_main_context_is_owner (self->context))
+    return TRUE;
+
+  if (g_thread_self () != self->home_thread || !g_main_context_acquire (self->context))
+    return FALSE;
+
+  g_main_context_release (self->context);
+  return TRUE;
 }
 
 AgCompletionQueue *

@@ -100,7 +100,7 @@ struct _AgEngine
   guint              worker_idle_ms;
   AgWorkerPool      *worker_pool;  /* made on first use */
   char             **worker_commands[AG_WORKER_GJS + 1];
-  gboolean           disposed;
+  int                disposed;     /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (AgEngine, ag_engine, G_TYPE_OBJECT)
@@ -150,9 +150,9 @@ ag_engine_dispose (GObject *object)
 {
   AgEngine *self = AG_ENGINE (object);
 
-  if (!self->disposed)
+  if (!g_atomic_int_get (&self->disposed))
     {
-      self->disposed = TRUE;
+      g_atomic_int_set (&self->disposed, TRUE);
 
       /* Order matters: first nothing more can be delivered, then every
        * unfinished task is ended quietly, then the threads are let go. */
@@ -851,6 +851,33 @@ ag_engine_set_job_stack_size (AgEngine *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB_STACK_SIZE]);
 }
 
+static void
+start_here (AgEngine            *self,
+            AgTask              *task,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  if (g_atomic_int_get (&self->disposed))
+    {
+      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
+                               AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
+                               _("The engine was shut down, so the task cannot run"));
+      return;
+    }
+
+  if (ag_task_get_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
+    {
+      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", task);
+      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
+                               AG_ERROR, AG_ERROR_ALREADY_STARTED,
+                               _("The task was already run; a task runs only once"));
+      return;
+    }
+
+  _ag_task_start (task, self, cancellable, callback, user_data, NULL);
+}
+
 /**
  * ag_engine_run_async:
  * @self: an engine
@@ -871,6 +898,14 @@ ag_engine_set_job_stack_size (AgEngine *self,
  * @callback is not the task, so code that cannot rule them out reads the
  * outcome with [method@Engine.run_finish].
  *
+ * Thread: any. Like g_task_run_in_thread(), a task run from a thread other
+ * than the engine's is handed to the engine's thread, through the same
+ * queue as results, and starts there at the next delivery; until then its
+ * state stays %AG_TASK_PENDING. Its callback runs on the engine's context
+ * all the same. If the engine is disposed before the task starts, the task
+ * ends as cancelled without its callback, as tasks in flight at disposal
+ * do.
+ *
  * Since: 1.0
  */
 void
@@ -884,24 +919,19 @@ ag_engine_run_async (AgEngine            *self,
   g_return_if_fail (AG_IS_TASK (task));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (self->disposed)
+  if (g_main_context_is_owner (self->context))
+    start_here (self, task, cancellable, callback, user_data);
+  else if (g_thread_self () == self->home_thread && g_main_context_acquire (self->context))
     {
-      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
-                               AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
-                               _("The engine was shut down, so the task cannot run"));
-      return;
+      /* Nobody iterates the context: the thread that made the engine acts
+       * for it, holding the context so no other thread delivers meanwhile. */
+      start_here (self, task, cancellable, callback, user_data);
+      g_main_context_release (self->context);
     }
-
-  if (ag_task_get_state (task) != AG_TASK_PENDING)
-    {
-      g_critical ("%s: the task %p was already run; a task runs once", G_STRFUNC, task);
-      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
-                               AG_ERROR, AG_ERROR_ALREADY_STARTED,
-                               _("The task was already run; a task runs only once"));
-      return;
-    }
-
-  _ag_task_start (task, self, cancellable, callback, user_data, NULL);
+  else if (!_ag_task_claim_run (task))
+    g_critical ("%s: the task %p was already run; a task runs once", G_STRFUNC, task);
+  else
+    _ag_task_start_from_other_thread (task, self, cancellable, callback, user_data);
 }
 
 /**
@@ -1009,7 +1039,7 @@ _ag_engine_may_iterate_here (AgEngine *self)
 gboolean
 _ag_engine_is_disposed (AgEngine *self)
 {
-  return self->disposed;
+  return g_atomic_int_get (&self->disposed);
 }
 
 void

@@ -167,6 +167,7 @@ _ag_map_chunk_free (AgMapChunk *chunk)
 
   g_clear_object (&chunk->cancellable);
   g_clear_pointer (&chunk->queue, _ag_completion_queue_unref);
-  g_clear_object (&chunk->multi);
+  /* A chunk ends on a worker when the engine has gone. */
+  _ag_task_unref_at_home (AG_TASK (g_steal_pointer (&chunk->multi)));
   g_free (chunk);
 }

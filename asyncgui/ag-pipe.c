@@ -104,8 +104,8 @@ wake_deliver (AgNode   *node,
   if (engine != NULL && self->running)
     fill (self);
 
-  /* May free the pipe. */
-  g_object_unref (multi);
+  /* May free the pipe. Without an engine this may be a worker thread. */
+  _ag_task_unref_at_home (AG_TASK (multi));
 }
 
 /* The output's demand watcher: any thread, under the channel's lock. */

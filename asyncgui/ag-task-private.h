@@ -38,7 +38,14 @@ void      _ag_task_start              (AgTask              *self,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data,
                                        GDestroyNotify       user_data_destroy);
+gboolean  _ag_task_claim_run          (AgTask              *self);
+void      _ag_task_start_from_other_thread (AgTask          *self,
+                                       AgEngine            *engine,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
 AgEngine *_ag_task_get_engine         (AgTask              *self);
+void      _ag_task_unref_at_home      (AgTask              *self);
 gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,
                                        GValue              *value);

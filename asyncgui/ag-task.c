@@ -63,6 +63,13 @@
  * A task is also the [iface@Gio.AsyncResult] given to the callback of
  * [method@Engine.run_async].
  *
+ * A task that has run is finalized on its engine's thread, so the data its
+ * function was given — a widget, say — its value and its destroy notifies
+ * are released there, never on a worker; once the engine has been disposed,
+ * at the next iteration of the engine's context. (A context that is never
+ * iterated again keeps such late tasks.) A task that never ran is finalized
+ * wherever its last reference is dropped.
+ *
  * Since: 1.0
  */
 
@@ -116,6 +123,7 @@ typedef struct
    * `returned`, before complete_node is pushed, and read on the engine's
    * thread after it is delivered; the value is public only once the task
    * succeeded. error is the engine's thread's. */
+  int                  run_claimed;         /* atomic: given to an engine to run */
   int                  returned;            /* atomic */
   int                  cancel_requested;    /* atomic */
   int                  cancel_pushed;       /* atomic: cancel_node is queued once */
@@ -128,6 +136,8 @@ typedef struct
   AgNode               complete_node;
   AgNode               progress_node;
   AgNode               cancel_node;
+  AgNode               release_node;        /* see _ag_task_unref_at_home() */
+  int                  in_func;             /* atomic: see thread_run() */
 
   AgTaskReport        *report;              /* atomic; made by the first report */
   double               progress;
@@ -382,6 +392,68 @@ finish_cancelled (AgTask *self)
                                  _("The task was cancelled")));
 }
 
+static gboolean
+release_on_context (gpointer user_data)
+{
+  /* The source's destroy notify drops the reference. */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+release_deliver (AgNode   *node,
+                 AgEngine *engine)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, release_node));
+  AgTask *self = task_from_priv (priv);
+  GSource *source;
+
+  if (engine != NULL || _ag_completion_queue_is_home_thread (priv->queue))
+    {
+      g_object_unref (self);
+      return;
+    }
+
+  /* The engine is gone, but its context lives on (the queue holds it):
+   * the reference goes at the context's next iteration. */
+  source = g_idle_source_new ();
+  g_source_set_callback (source, release_on_context, self, g_object_unref);
+  g_source_set_static_name (source, "[asyncgui] release task");
+  g_source_attach (source, _ag_completion_queue_get_context (priv->queue));
+  g_source_unref (source);
+}
+
+/* Drops a reference the library holds, from any thread, so that the task
+ * is never finalized on a worker: the data its function was given (often
+ * a widget), its value and its callback's data are released on the
+ * engine's thread. A reference dropped elsewhere travels home on the
+ * completion queue, or, once the engine is gone, to its context. A task
+ * that never ran is finalized wherever its last reference goes. */
+void
+_ag_task_unref_at_home (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (priv->queue == NULL || _ag_completion_queue_is_home_thread (priv->queue))
+    {
+      g_object_unref (self);
+      return;
+    }
+
+  priv->release_node.deliver = release_deliver;
+  _ag_completion_queue_push (priv->queue, &priv->release_node);
+}
+
+/* A node delivered without an engine may be released on a worker. */
+static void
+unref_after_delivery (AgTask   *self,
+                      AgEngine *engine)
+{
+  if (engine != NULL)
+    g_object_unref (self);
+  else
+    _ag_task_unref_at_home (self);
+}
+
 static void
 complete_deliver (AgNode   *node,
                   AgEngine *engine)
@@ -407,11 +479,17 @@ complete_deliver (AgNode   *node,
         finish (self, AG_TASK_SUCCEEDED, NULL);
     }
 
-  /* Otherwise it is a result nobody will see: late, or the engine is gone. */
-  if (priv->state != AG_TASK_SUCCEEDED)
-    clear_value (priv);
-  g_clear_error (&priv->returned_error);
-  g_object_unref (self);
+  /* Otherwise it is a result nobody will see: late, or the engine is gone.
+   * Without an engine this may run on a worker while the engine's thread
+   * abandons the task, so the state is not read here: the task's
+   * finalization, on the engine's context, frees what was returned. */
+  if (engine != NULL)
+    {
+      if (priv->state != AG_TASK_SUCCEEDED)
+        clear_value (priv);
+      g_clear_error (&priv->returned_error);
+    }
+  unref_after_delivery (self, engine);
 }
 
 static void
@@ -424,7 +502,7 @@ cancel_deliver (AgNode   *node,
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
     finish_cancelled (self);
 
-  g_object_unref (self);
+  unref_after_delivery (self, engine);
 }
 
 static void
@@ -445,7 +523,7 @@ progress_deliver (AgNode   *node,
       g_mutex_unlock (&report->lock);
     }
 
-  g_object_unref (self);
+  unref_after_delivery (self, engine);
 }
 
 /* Claims the one return a task gets. The loser is a programming error
@@ -482,6 +560,28 @@ push_completion (AgTask *self)
   _ag_completion_queue_push (priv->queue, &priv->complete_node);
 }
 
+enum
+{
+  NOT_IN_FUNC,
+  IN_FUNC,
+  IN_FUNC_RETURNED,
+};
+
+/* The outcome is set: send it home. While a thread task's function runs,
+ * thread_run() sends it once the function has returned, with the
+ * reference the work holds, so that a worker never drops the last one. */
+static void
+deliver_returned (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (g_atomic_int_compare_and_exchange (&priv->in_func, IN_FUNC, IN_FUNC_RETURNED))
+    return;
+
+  g_object_ref (self);
+  push_completion (self);
+}
+
 /* Moves @value (which may be NULL: no value) into the task's return. */
 static void
 return_moved_value (AgTask     *self,
@@ -504,8 +604,7 @@ return_moved_value (AgTask     *self,
       memset (value, 0, sizeof *value);
     }
 
-  g_object_ref (self);
-  push_completion (self);
+  deliver_returned (self);
 }
 
 static void
@@ -527,10 +626,18 @@ thread_run (AgWork *work)
   if (g_atomic_int_get (&priv->cancel_requested))
     g_cancellable_cancel (cancellable);
 
+  g_atomic_int_set (&priv->in_func, IN_FUNC);
   if (!g_cancellable_is_cancelled (cancellable))
     priv->func (self, priv->func_data, cancellable);
 
-  if (!g_atomic_int_get (&priv->returned) && claim_return (self, G_STRFUNC, TRUE))
+  /* The work's reference goes home with the completion. */
+  if (g_atomic_int_exchange (&priv->in_func, NOT_IN_FUNC) == IN_FUNC_RETURNED)
+    {
+      push_completion (self);
+      return;
+    }
+
+  if (claim_return (self, G_STRFUNC, TRUE))
     {
       if (g_cancellable_is_cancelled (cancellable))
         priv->returned_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -538,11 +645,13 @@ thread_run (AgWork *work)
       else
         priv->returned_error = g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
                                                     _("The task function returned without a value or an error"));
-      g_object_ref (self);
       push_completion (self);
+      return;
     }
 
-  g_object_unref (self);
+  /* Another thread returned just after the function did, and sent the
+   * outcome itself. */
+  _ag_task_unref_at_home (self);
 }
 
 static void
@@ -550,7 +659,7 @@ thread_drop (AgWork *work)
 {
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgTaskPrivate, work));
 
-  g_object_unref (task_from_priv (priv));
+  _ag_task_unref_at_home (task_from_priv (priv));
 }
 
 static gboolean sleep_done (gpointer user_data);
@@ -969,6 +1078,78 @@ outer_cancelled (GCancellable *cancellable,
   ag_task_cancel (AG_TASK (user_data));
 }
 
+/* Whoever runs a task first claims it, from any thread: a task runs once. */
+gboolean
+_ag_task_claim_run (AgTask *self)
+{
+  return g_atomic_int_compare_and_exchange (&get_priv (self)->run_claimed, 0, 1);
+}
+
+/* A task run from a thread other than the engine's travels to the engine's
+ * thread as a request on the completion queue, like a result, and starts
+ * there when it is delivered. */
+typedef struct
+{
+  AgNode               node;
+  AgTask              *task;         /* strong */
+  GCancellable        *cancellable;  /* strong, nullable */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+} StartRequest;
+
+static void
+start_request_deliver (AgNode   *node,
+                       AgEngine *engine)
+{
+  StartRequest *request = (StartRequest *) node;
+  AgTask *self = request->task;
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (engine == NULL)
+    {
+      /* The engine went first: the task ends as those in flight at
+       * disposal do, cancelled, without its callback. */
+      priv->state = AG_TASK_CANCELLED;
+      priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         _("The engine was shut down before the task finished"));
+      g_atomic_int_set (&priv->finished, TRUE);
+      _ag_wait_wake_all ();
+    }
+  else if (priv->state != AG_TASK_PENDING)
+    {
+      /* Started meanwhile on the engine's thread: as a dependency, say. */
+      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", self);
+      g_task_report_new_error (engine, request->callback, request->user_data,
+                               ag_engine_run_async, AG_ERROR, AG_ERROR_ALREADY_STARTED,
+                               _("The task was already run; a task runs only once"));
+    }
+  else
+    _ag_task_start (self, engine, request->cancellable, request->callback,
+                    request->user_data, NULL);
+
+  g_clear_object (&request->cancellable);
+  g_object_unref (self);
+  g_free (request);
+}
+
+void
+_ag_task_start_from_other_thread (AgTask              *self,
+                                  AgEngine            *engine,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  StartRequest *request = g_new0 (StartRequest, 1);
+
+  request->node.deliver = start_request_deliver;
+  request->task = g_object_ref (self);
+  request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  request->callback = callback;
+  request->user_data = user_data;
+
+  _ag_completion_queue_push (_ag_engine_get_queue (engine), &request->node);
+}
+
 void
 _ag_task_start (AgTask              *self,
                 AgEngine            *engine,
@@ -981,7 +1162,8 @@ _ag_task_start (AgTask              *self,
 
   g_assert (priv->state == AG_TASK_PENDING);
 
-  priv->engine = engine;
+  g_atomic_int_set (&priv->run_claimed, TRUE);
+  g_atomic_pointer_set (&priv->engine, engine);
   if (priv->kind != KIND_THREAD)
     priv->cancellable = g_cancellable_new ();
   /* Published last: another thread's ag_task_cancel() reads it first. */
@@ -1043,7 +1225,7 @@ _ag_task_abandon (AgTask *self)
   priv->callback = NULL;
   release_callback_data (priv);
   drop_done_notifies (priv);
-  priv->engine = NULL;
+  g_atomic_pointer_set (&priv->engine, NULL);
   g_atomic_int_set (&priv->finished, TRUE);
   _ag_wait_wake_all ();
 
@@ -1330,12 +1512,14 @@ new_with_func (TaskKind        kind,
  * @func: (scope notified) (closure user_data) (destroy destroy): the work,
  *   run on a worker thread
  * @user_data: data for @func
- * @destroy: (nullable): frees @user_data when the task is finalized
+ * @destroy: (nullable): frees @user_data when the task is finalized, on the
+ *   engine's thread once the task has run
  *
  * Creates a task that runs @func on a worker thread of the engine it is run
  * on (on the engine's own thread in serial mode). @func ends the task with
  * one of the `ag_task_return_*()` functions before it returns; if it returns
- * without doing so the task fails with %AG_ERROR_NO_RESULT.
+ * without doing so the task fails with %AG_ERROR_NO_RESULT. The outcome is
+ * sent to the engine's thread once @func has returned, as with GTask.
  *
  * Returns: (transfer full): a new task
  *
@@ -2005,8 +2189,7 @@ ag_task_return_pointer (AgTask         *self,
   g_value_set_pointer (&priv->value, pointer);
   priv->pointer_destroy = destroy;
 
-  g_object_ref (self);
-  push_completion (self);
+  deliver_returned (self);
 }
 
 /**
@@ -2037,8 +2220,7 @@ ag_task_return_error (AgTask *self,
   priv = get_priv (self);
   priv->returned_error = error;
 
-  g_object_ref (self);
-  push_completion (self);
+  deliver_returned (self);
 }
 
 /**
@@ -2147,12 +2329,14 @@ ag_task_wait (AgTask   *self,
   if (g_atomic_int_get (&priv->finished))
     return TRUE;
 
-  if (priv->queue == NULL || priv->engine == NULL)
+  if (!g_atomic_int_get (&priv->run_claimed))
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
                            _("The task has not been run, so waiting for it would never end"));
       return FALSE;
     }
 
-  return _ag_wait_for (priv->engine, &priv->finished, timeout_us, error);
+  /* Without an engine yet, the task is on its way to the engine's thread
+   * from this one, which cannot be it: it sleeps until the task ends. */
+  return _ag_wait_for (g_atomic_pointer_get (&priv->engine), &priv->finished, timeout_us, error);
 }

@@ -88,18 +88,19 @@ wait_sleeping (const int *finished,
   return done;
 }
 
-/* Waits until *finished, set on @engine's thread. */
+/* Waits until *finished, set on @engine's thread; with @engine %NULL (not
+ * known yet) the calling thread is not the engine's and sleeps. */
 gboolean
 _ag_wait_for (AgEngine   *engine,
               const int  *finished,
               gint64      timeout_us,
               GError    **error)
 {
-  GMainContext *context = ag_engine_get_context (engine);
+  GMainContext *context = engine != NULL ? ag_engine_get_context (engine) : NULL;
   gint64 deadline = timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
   gboolean done;
 
-  if (_ag_engine_may_iterate_here (engine) && g_main_context_acquire (context))
+  if (engine != NULL && _ag_engine_may_iterate_here (engine) && g_main_context_acquire (context))
     {
       if (_ag_engine_is_delivering (engine))
         {

@@ -802,6 +802,123 @@ test_burst_of_submissions_each_complete_once (AgTestFixture *fixture,
   g_free (count.seen);
 }
 
+/* Submitting from other threads */
+
+#define N_PER_SUBMITTER 50000
+#define N_SUBMITTERS    4   /* three threads and the test's own */
+
+typedef struct
+{
+  AgEngine   *engine;
+  BurstCount *count;
+  guint       first;
+  int        *n_submitted;   /* atomic */
+} Submitter;
+
+static void
+burst_done_on_main_thread (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  BurstCount *count = user_data;
+
+  if (g_thread_self () != ag_test_main_thread ())
+    count->n_wrong++;
+  burst_done (source, result, user_data);
+}
+
+static gpointer
+submit_many (gpointer data)
+{
+  Submitter *submitter = data;
+
+  for (guint i = 0; i < N_PER_SUBMITTER; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (counting_work,
+                                            GUINT_TO_POINTER (submitter->first + i), NULL);
+
+      ag_engine_run_async (submitter->engine, task, NULL, burst_done_on_main_thread,
+                           submitter->count);
+    }
+  g_atomic_int_inc (submitter->n_submitted);
+
+  return NULL;
+}
+
+/* Like g_task_run_in_thread(): a task may be run from any thread, and its
+ * callback still runs once, on the engine's context. */
+static void
+test_run_async_from_several_threads_calls_back_on_the_engine_thread (AgTestFixture *fixture,
+                                                                    gconstpointer  data)
+{
+  const guint n = N_PER_SUBMITTER * N_SUBMITTERS;
+  BurstCount count = { 0, 0, g_new0 (guint, n) };
+  Submitter submitters[N_SUBMITTERS];
+  GThread *threads[N_SUBMITTERS - 1];
+  int n_submitted = 0;
+
+  for (guint t = 0; t < N_SUBMITTERS; t++)
+    submitters[t] = (Submitter) { fixture->engine, &count, t * N_PER_SUBMITTER, &n_submitted };
+  for (guint t = 0; t < N_SUBMITTERS - 1; t++)
+    threads[t] = g_thread_new ("submitter", submit_many, &submitters[t]);
+  submit_many (&submitters[N_SUBMITTERS - 1]);
+
+  ag_test_run_until (fixture->context,
+                     g_atomic_int_get (&n_submitted) == N_SUBMITTERS && count.n_calls == n,
+                     3 * AG_TEST_SAFETY_MS);
+  for (guint t = 0; t < N_SUBMITTERS - 1; t++)
+    g_thread_join (threads[t]);
+  ag_test_run_for (fixture->context, 50);
+
+  g_assert_cmpuint (count.n_calls, ==, n);
+  g_assert_cmpuint (count.n_wrong, ==, 0);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (count.seen[i], ==, 1);
+
+  g_free (count.seen);
+}
+
+typedef struct
+{
+  AgEngine *engine;
+  AgTask   *task;
+  gboolean  waited;
+  int       value;
+  int       done;   /* atomic */
+} RunAndWait;
+
+static gpointer
+run_and_wait (gpointer data)
+{
+  RunAndWait *run = data;
+  g_autoptr(GError) error = NULL;
+
+  ag_engine_run_async (run->engine, run->task, NULL, NULL, NULL);
+  run->waited = ag_task_wait (run->task, 5 * G_USEC_PER_SEC, &error);
+  g_assert_no_error (error);
+  run->value = ag_task_get_int (run->task);
+  g_atomic_int_set (&run->done, TRUE);
+
+  return NULL;
+}
+
+/* A thread that runs a task may block until the engine's thread has
+ * delivered it, even before the engine's thread has picked it up. */
+static void
+test_thread_can_wait_for_a_task_it_ran (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  RunAndWait run = { fixture->engine, ag_task_new (counting_work, GINT_TO_POINTER (17), NULL) };
+  GThread *thread = g_thread_new ("runner", run_and_wait, &run);
+
+  ag_test_run_until (fixture->context, g_atomic_int_get (&run.done), AG_TEST_SAFETY_MS);
+  g_thread_join (thread);
+
+  g_assert_true (run.waited);
+  g_assert_cmpint (run.value, ==, 17);
+  g_object_unref (run.task);
+}
+
 static void
 sleepy_work (AgTask       *task,
              gpointer      user_data,
@@ -947,6 +1064,10 @@ main (int   argc,
                test_run_on_disposed_engine_reports_engine_disposed);
   ag_test_add ("/engine/burst-of-submissions-each-complete-once",
                test_burst_of_submissions_each_complete_once);
+  ag_test_add ("/engine/run-async-from-several-threads-calls-back-on-the-engine-thread",
+               test_run_async_from_several_threads_calls_back_on_the_engine_thread);
+  ag_test_add ("/engine/thread-can-wait-for-a-task-it-ran",
+               test_thread_can_wait_for_a_task_it_ran);
   ag_test_add ("/engine/max-threads-change-mid-flight-keeps-all-work",
                test_max_threads_change_mid_flight_keeps_all_work);
   ag_test_add ("/engine/threads-left-from-earlier-work-do-not-limit-new-work",

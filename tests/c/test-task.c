@@ -1219,6 +1219,148 @@ test_run_twice_is_rejected_with_already_started (AgTestFixture *fixture,
   g_object_unref (task);
 }
 
+/* Where user data is released */
+
+typedef struct
+{
+  int n_destroyed;         /* atomic */
+  int n_off_main_thread;   /* atomic */
+} ReleaseLog;
+
+typedef struct
+{
+  ReleaseLog *log;
+  guint       msec;          /* before returning */
+  guint       msec_after;    /* after returning, before the function ends */
+} ReleaseData;
+
+static void
+release_data_free (gpointer data)
+{
+  ReleaseData *item = data;
+
+  if (g_thread_self () != ag_test_main_thread ())
+    g_atomic_int_inc (&item->log->n_off_main_thread);
+  g_atomic_int_inc (&item->log->n_destroyed);
+  g_free (item);
+}
+
+static void
+object_finalized (gpointer  data,
+                  GObject  *where_the_object_was)
+{
+  release_data_free (data);
+}
+
+/* Returns an object whose finalization is logged like the user data. */
+static void
+return_logged_object (AgTask       *task,
+                      gpointer      user_data,
+                      GCancellable *cancellable)
+{
+  ReleaseData *item = user_data;
+  ReleaseData *object_item = g_new0 (ReleaseData, 1);
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  if (item->msec > 0)
+    g_usleep (item->msec * G_TIME_SPAN_MILLISECOND);
+  object_item->log = item->log;
+  g_object_weak_ref (object, object_finalized, object_item);
+  ag_task_return_object (task, object);
+  if (item->msec_after > 0)
+    g_usleep (item->msec_after * G_TIME_SPAN_MILLISECOND);
+}
+
+static void
+count_calls (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  guint *n_calls = user_data;
+
+  (*n_calls)++;
+}
+
+static void
+run_logged_tasks (AgEngine   *engine,
+                  ReleaseLog *log,
+                  guint       n,
+                  guint       msec,
+                  guint       msec_after,
+                  guint      *n_calls)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      ReleaseData *item = g_new0 (ReleaseData, 1);
+      g_autoptr(AgTask) task = NULL;
+
+      item->log = log;
+      item->msec = msec;
+      item->msec_after = msec_after;
+      task = ag_task_new (return_logged_object, item, release_data_free);
+      ag_engine_run_async (engine, task, NULL, count_calls, n_calls);
+    }
+}
+
+/* Users hand widgets to tasks as user data; those must never be released
+ * on a worker, however the references happen to be dropped. */
+static void
+test_user_data_and_values_are_released_on_the_engine_thread (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  const guint n = 50000;
+  ReleaseLog log = { 0, 0 };
+  guint n_calls = 0;
+
+  run_logged_tasks (fixture->engine, &log, n, 0, 0, &n_calls);
+  ag_test_run_until (fixture->context,
+                     n_calls == n && g_atomic_int_get (&log.n_destroyed) == 2 * (int) n,
+                     3 * AG_TEST_SAFETY_MS);
+
+  g_assert_cmpint (g_atomic_int_get (&log.n_off_main_thread), ==, 0);
+}
+
+/* The worker still runs the function after its return; the task is
+ * delivered once the function ends, so the worker never holds the last
+ * reference. */
+static void
+test_work_going_on_after_its_return_releases_on_the_engine_thread (AgTestFixture *fixture,
+                                                                    gconstpointer  data)
+{
+  const guint n = 100;
+  ReleaseLog log = { 0, 0 };
+  guint n_calls = 0;
+
+  ag_engine_set_max_threads (fixture->engine, 4);
+  run_logged_tasks (fixture->engine, &log, n, 0, 10, &n_calls);
+  ag_test_run_until (fixture->context,
+                     n_calls == n && g_atomic_int_get (&log.n_destroyed) == 2 * (int) n,
+                     AG_TEST_SAFETY_MS);
+
+  g_assert_cmpint (g_atomic_int_get (&log.n_off_main_thread), ==, 0);
+}
+
+/* Disposing the engine leaves workers finishing late; what they held is
+ * still released on the engine's context. */
+static void
+test_user_data_outliving_the_engine_is_released_on_its_context (AgTestFixture *fixture,
+                                                                gconstpointer  data)
+{
+  const guint n = 8;
+  ReleaseLog log = { 0, 0 };
+  guint n_calls = 0;
+
+  ag_engine_set_max_threads (fixture->engine, n);
+  run_logged_tasks (fixture->engine, &log, n, 100, 0, &n_calls);
+  ag_test_run_for (fixture->context, 20);
+  g_clear_object (&fixture->engine);
+
+  ag_test_run_until (fixture->context, g_atomic_int_get (&log.n_destroyed) == 2 * (int) n,
+                     AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (n_calls, ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&log.n_off_main_thread), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1275,6 +1417,12 @@ main (int   argc,
                test_wait_on_never_run_task_would_deadlock);
   ag_test_add ("/task/wait-inside-delivery-would-deadlock",
                test_wait_inside_delivery_would_deadlock);
+  ag_test_add ("/task/user-data-and-values-are-released-on-the-engine-thread",
+               test_user_data_and_values_are_released_on_the_engine_thread);
+  ag_test_add ("/task/work-going-on-after-its-return-releases-on-the-engine-thread",
+               test_work_going_on_after_its_return_releases_on_the_engine_thread);
+  ag_test_add ("/task/user-data-outliving-the-engine-is-released-on-its-context",
+               test_user_data_outliving_the_engine_is_released_on_its_context);
   g_test_add_func ("/task/new-with-null-func-is-rejected",
                    test_new_with_null_func_is_rejected);
   ag_test_add ("/task/run-twice-is-rejected-with-already-started",
