@@ -42,6 +42,8 @@ G_BEGIN_DECLS
  *   elsewhere.
  * @AG_ERROR_COMMAND_FAILED: a command exited with a non-zero status or was
  *   killed by a signal.
+ * @AG_ERROR_DEPENDENCY_CYCLE: a task would depend on itself, directly or
+ *   through other tasks.
  *
  * Error codes in the %AG_ERROR domain.
  *
@@ -58,6 +60,7 @@ typedef enum
   AG_ERROR_PROTOCOL,
   AG_ERROR_NOT_IN_JOB,
   AG_ERROR_COMMAND_FAILED,
+  AG_ERROR_DEPENDENCY_CYCLE,
 } AgError;
 
 GQuark ag_error_quark (void);

@@ -914,6 +914,7 @@ depends_on (AgTask *self,
  * ag_task_add_dependency:
  * @self: a task not yet run
  * @dependency: a task @self needs first
+ * @error: return location for an error
  *
  * Makes @self wait for @dependency: when @self is run, it runs @dependency
  * on the same engine if nobody has run it yet, or waits for it to end, and
@@ -922,37 +923,51 @@ depends_on (AgTask *self,
  * work ever running. The work can read the dependencies' values with
  * [method@Task.get_dependency_value].
  *
- * A task cannot depend on itself, directly or through others, and its
- * dependencies are fixed once it runs: both are programming errors.
+ * A task cannot depend on itself, directly or through others: such a
+ * dependency is refused with %AG_ERROR_DEPENDENCY_CYCLE and not recorded.
+ * The dependencies of a task that has been run are fixed; adding one then
+ * is a programming error.
+ *
+ * Thread: any, before @self is run, as long as no other thread changes the
+ * same tasks at the same time.
+ *
+ * Returns: %TRUE if @self now depends on @dependency, %FALSE with @error
+ *   set if that would make a cycle
  *
  * Since: 1.0
  */
-void
-ag_task_add_dependency (AgTask *self,
-                        AgTask *dependency)
+gboolean
+ag_task_add_dependency (AgTask  *self,
+                        AgTask  *dependency,
+                        GError **error)
 {
   AgTaskPrivate *priv;
 
-  g_return_if_fail (AG_IS_TASK (self));
-  g_return_if_fail (AG_IS_TASK (dependency));
+  g_return_val_if_fail (AG_IS_TASK (self), FALSE);
+  g_return_val_if_fail (AG_IS_TASK (dependency), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   priv = get_priv (self);
-  if (priv->state != AG_TASK_PENDING)
+  if (priv->state != AG_TASK_PENDING || g_atomic_int_get (&priv->run_claimed))
     {
       g_critical ("%s: the task %p was already run; its dependencies are fixed", G_STRFUNC, self);
-      return;
+      return FALSE;
     }
 
   if (depends_on (dependency, self))
     {
-      g_critical ("%s: the task %p would depend on itself; dependencies cannot form a cycle",
-                  G_STRFUNC, self);
-      return;
+      g_set_error_literal (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE,
+                           self == dependency
+                             ? _("A task cannot depend on itself")
+                             : _("The dependency already depends on this task; dependencies cannot form a cycle"));
+      return FALSE;
     }
 
   if (priv->dependencies == NULL)
     priv->dependencies = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (priv->dependencies, g_object_ref (dependency));
+
+  return TRUE;
 }
 
 /**
@@ -1066,7 +1081,8 @@ ag_task_and_then (AgTask         *self,
   then->destroy = destroy;
 
   next = ag_task_new (then_run, then, then_free);
-  ag_task_add_dependency (next, self);
+  /* A task made here cannot close a cycle. */
+  ag_task_add_dependency (next, self, NULL);
 
   return next;
 }

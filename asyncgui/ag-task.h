@@ -151,8 +151,9 @@ void           ag_task_return_new_error (AgTask         *self,
                                          const char     *format,
                                          ...) G_GNUC_PRINTF (4, 5);
 
-void           ag_task_add_dependency   (AgTask         *self,
-                                         AgTask         *dependency);
+gboolean       ag_task_add_dependency   (AgTask         *self,
+                                         AgTask         *dependency,
+                                         GError        **error);
 guint          ag_task_get_n_dependencies (AgTask       *self);
 const GValue  *ag_task_get_dependency_value (AgTask     *self,
                                          guint           index);

@@ -948,13 +948,20 @@ const addDependency = Task.prototype.add_dependency;
  * ever running. `dependency` is anything `job.run()` takes: a task, a
  * MultiTask, a job, an array of them or a promise.
  *
- * Add dependencies before running the task: a task that was run, and a
- * cycle, are programming errors (a critical from the C library).
+ * Add dependencies before running the task: adding one to a task that was
+ * run is a programming error (a critical from the C library). A dependency
+ * that would make a cycle throws an Error and is not added.
  */
 Task.prototype.add_dependency = function (dependency) {
     const task = toTask(dependency);
     const index = this.get_n_dependencies();
-    addDependency.call(this, task);
+    try {
+        addDependency.call(this, task);
+    } catch (e) {
+        if (e instanceof GLib.Error && e.matches(AsyncGui.Error, AsyncGui.Error.DEPENDENCY_CYCLE))
+            throw new Error(e.message);
+        throw e;
+    }
     if (this.get_n_dependencies() > index)
         (this[kDependencies] ??= [])[index] = task;   // by index: C code may add some too
 };

@@ -41,8 +41,8 @@ test_dependent_starts_after_dependencies_and_sees_their_values (AgTestFixture *f
   gint64 start = g_get_monotonic_time ();
 
   g_atomic_int_set (&n_ran, 0);
-  ag_task_add_dependency (sum, slow);
-  ag_task_add_dependency (sum, fast);
+  g_assert_true (ag_task_add_dependency (sum, slow, NULL));
+  g_assert_true (ag_task_add_dependency (sum, fast, NULL));
   g_assert_cmpuint (ag_task_get_n_dependencies (sum), ==, 2);
 
   ag_test_outcome_init (&outcome, fixture->engine);
@@ -69,8 +69,8 @@ test_failing_dependency_fails_dependent_without_running_it (AgTestFixture *fixtu
   AgTestOutcome outcome;
 
   g_atomic_int_set (&n_ran, 0);
-  ag_task_add_dependency (sum, good);
-  ag_task_add_dependency (sum, bad);
+  g_assert_true (ag_task_add_dependency (sum, good, NULL));
+  g_assert_true (ag_task_add_dependency (sum, bad, NULL));
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, sum, NULL, ag_test_outcome_callback, &outcome);
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
@@ -248,24 +248,32 @@ test_then_chain_in_serial_mode_runs_on_the_engine_thread (AgTestFixture *fixture
   ag_test_outcome_clear (&outcome);
 }
 
+/* A cycle can come from data (a graph the user built), so refusing it is an
+ * error to handle, not a programming error; nothing is recorded. */
 static void
-test_dependency_on_itself_is_refused (AgTestFixture *fixture,
-                                      gconstpointer  data)
+test_dependency_cycle_is_refused_with_an_error (AgTestFixture *fixture,
+                                                gconstpointer  data)
 {
   g_autoptr(AgTask) a = ag_test_task_new_int_after (0, 1);
   g_autoptr(AgTask) b = ag_task_and_then (a, plus_one, NULL, NULL);
   g_autoptr(AgTask) c = ag_task_and_then (b, plus_one, NULL, NULL);
+  g_autoptr(GError) error = NULL;
 
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*depend on itself*");
-  ag_task_add_dependency (a, a);
-  g_test_assert_expected_messages ();
+  g_assert_false (ag_task_add_dependency (a, a, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE);
+  g_clear_error (&error);
 
   /* a ← b ← c: a depending on c would close the circle. */
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*depend on itself*");
-  ag_task_add_dependency (a, c);
-  g_test_assert_expected_messages ();
+  g_assert_false (ag_task_add_dependency (a, c, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE);
+  g_clear_error (&error);
+
+  /* NULL is allowed for the error, as everywhere in GLib. */
+  g_assert_false (ag_task_add_dependency (a, c, NULL));
 
   g_assert_cmpuint (ag_task_get_n_dependencies (a), ==, 0);
+  g_assert_true (ag_task_add_dependency (c, a, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -279,7 +287,7 @@ test_dependency_added_after_start_is_refused (AgTestFixture *fixture,
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, running, NULL, ag_test_outcome_callback, &outcome);
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already run*");
-  ag_task_add_dependency (running, other);
+  g_assert_false (ag_task_add_dependency (running, other, NULL));
   g_test_assert_expected_messages ();
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
   g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 1);
@@ -325,7 +333,7 @@ check_child_depending_on_a_later_sibling (AgTestFixture *fixture,
   GArray *values;
 
   g_atomic_int_set (&n_ran, 0);
-  ag_task_add_dependency (first, later);
+  g_assert_true (ag_task_add_dependency (first, later, NULL));
   ag_multi_task_set_max_workers (multi, max_workers);
   ag_multi_task_add (multi, first);
   ag_multi_task_add (multi, later);
@@ -363,7 +371,7 @@ test_child_finished_before_its_multi_task_ran_counts_as_it_is (AgTestFixture *fi
   GArray *values;
 
   ag_multi_task_add (multi, child);
-  ag_task_add_dependency (outside, child);
+  g_assert_true (ag_task_add_dependency (outside, child, NULL));
 
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, outside, NULL, ag_test_outcome_callback, &outcome);
@@ -401,8 +409,8 @@ main (int   argc,
                test_cancelling_waiting_dependent_ends_it_at_once);
   ag_test_add ("/dependencies/then-chain-in-serial-mode-runs-on-the-engine-thread",
                test_then_chain_in_serial_mode_runs_on_the_engine_thread);
-  ag_test_add ("/dependencies/dependency-on-itself-is-refused",
-               test_dependency_on_itself_is_refused);
+  ag_test_add ("/dependencies/dependency-cycle-is-refused-with-an-error",
+               test_dependency_cycle_is_refused_with_an_error);
   ag_test_add ("/dependencies/dependency-added-after-start-is-refused",
                test_dependency_added_after_start_is_refused);
 

@@ -477,6 +477,23 @@ test('add-dependency-runs-the-dependency-first', async () => {
     assertEqual(await run(both), 'promise+job');
 });
 
+test('dependency-cycle-throws-and-adds-nothing', async () => {
+    const first = mainTask(() => 1);
+    const second = mainTask((_c, task) => dependencyValues(task)[0] + 1);
+    second.add_dependency(first);
+    for (const dependency of [second, first]) {
+        let thrown = null;
+        try {
+            first.add_dependency(dependency);
+        } catch (e) {
+            thrown = e;
+        }
+        assert(thrown instanceof Error, `a cycle throws an Error: ${thrown}`);
+    }
+    assertEqual(first.get_n_dependencies(), 0, 'nothing was added');
+    assertEqual(await second, 2);
+});
+
 test('failed-dependency-fails-the-task-without-running-it', async () => {
     const boom = new RangeError('the dependency failed');
     let ran = false;

@@ -295,6 +295,21 @@ class DependencyTest(agtest.JobTestCase):
         with self.assertRaises(TypeError):
             Task(identity, 1).add_dependency(lambda: 1)
 
+    def test_dependency_cycle_raises_value_error_and_adds_nothing(self):
+        first = Task(identity, 1)
+        second = first.and_then(lambda value: value + 1)
+        with self.assertRaises(ValueError):
+            first.add_dependency(second)
+        with self.assertRaises(ValueError):
+            first.add_dependency(first)
+        self.assertEqual(first.gtask.get_n_dependencies(), 0)
+
+        @self.engine.job
+        def handler():
+            return (yield second)
+
+        self.assertEqual(self.run_job(handler()).result(), 2)
+
 
 class PipelineTest(agtest.JobTestCase):
     def settle(self):

@@ -648,6 +648,28 @@ class DependentSeesTheValue : AsyncTest {
     }
 }
 
+/* A dependency that would close a cycle throws and is not added. */
+class DependencyCycleThrows : AsyncTest {
+    protected override async void body () throws Error {
+        var first = new AsyncGui.Task ((task, cancellable) => {
+            task.return_int (1);
+        });
+        var second = new AsyncGui.Task ((task, cancellable) => {
+            task.return_int (task.get_dependency_value (0).get_int () + 1);
+        });
+        second.add_dependency (first);
+        try {
+            first.add_dependency (second);
+            assert_not_reached ();
+        } catch (AsyncGui.Error.DEPENDENCY_CYCLE e) {
+        }
+        assert_cmpuint (first.get_n_dependencies (), CompareOperator.EQ, 0);
+
+        var value = yield engine.run (second);
+        assert_cmpint (value.get_int (), CompareOperator.EQ, 2);
+    }
+}
+
 /* A dependent task fails with its dependency's error, its lambda never run. */
 class DependentFailsWithoutRunning : AsyncTest {
     protected override async void body () throws Error {
@@ -766,6 +788,8 @@ int main (string[] args) {
                    () => new WriteAsyncAndTransform ().run ());
     Test.add_func ("/vala/task/dependent-sees-the-value",
                    () => new DependentSeesTheValue ().run ());
+    Test.add_func ("/vala/task/dependency-cycle-throws",
+                   () => new DependencyCycleThrows ().run ());
     Test.add_func ("/vala/task/dependent-fails-without-running",
                    () => new DependentFailsWithoutRunning ().run ());
     Test.add_func ("/vala/task/and-then-chains",

@@ -229,13 +229,19 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         succeeded; if ``other`` fails or is cancelled, this task fails
         with the same outcome without running: the job awaiting it gets
         ``other``'s own exception (or CancelledError). Inside the function,
-        :func:`dependency_value` gives ``other``'s value.
+        :func:`dependency_value` gives ``other``'s value. A dependency
+        that would make a cycle raises ValueError and is not added.
         (ag_task_add_dependency() on ``task.gtask``.)"""
         dependency = _as_dependency(other)
         holder, gtask = self._materialize()
         if gtask.get_state() != AsyncGui.TaskState.PENDING:
             raise RuntimeError('the task has already run; its dependencies are fixed')
-        gtask.add_dependency(dependency.gtask)
+        try:
+            gtask.add_dependency(dependency.gtask)
+        except GLib.Error as error:
+            if error.matches(AsyncGui.error_quark(), AsyncGui.Error.DEPENDENCY_CYCLE):
+                raise ValueError(error.message) from None
+            raise
         if not holder.deps:
             holder.deps = []
         holder.deps.append(dependency)
