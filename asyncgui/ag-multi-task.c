@@ -634,9 +634,36 @@ static void
 ag_multi_task_stopped (AgTask *task)
 {
   AgMultiTask *self = AG_MULTI_TASK (task);
+  AgEngine *engine = _ag_task_get_engine (task);
 
   if (self->pipe != NULL)
     _ag_pipe_stopped (self->pipe);
+
+  /* Abandoned by an engine being disposed: the children it never started
+   * and the rows it never settled end as cancelled with it, so every row of
+   * the list model reaches a final state. Running children are abandoned by
+   * the engine itself. */
+  if (engine != NULL && _ag_engine_is_disposed (engine))
+    {
+      if (self->children != NULL)
+        for (guint i = 0; i < self->children->len; i++)
+          {
+            AgTask *child = g_ptr_array_index (self->children, i);
+
+            if (ag_task_get_state (child) == AG_TASK_PENDING)
+              _ag_task_end_quietly (child);
+          }
+
+      if (self->views != NULL)
+        {
+          GHashTableIter iter;
+          gpointer view;
+
+          g_hash_table_iter_init (&iter, self->views);
+          while (g_hash_table_iter_next (&iter, NULL, &view))
+            _ag_task_end_quietly (view);
+        }
+    }
 }
 
 /* GListModel */

@@ -50,6 +50,7 @@ gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,
                                        GValue              *value);
 void      _ag_task_abandon            (AgTask              *self);
+void      _ag_task_end_quietly        (AgTask              *self);
 void      _ag_task_set_parent         (AgTask              *self,
                                        AgMultiTask         *parent,
                                        guint                position);

@@ -1125,11 +1125,7 @@ start_request_deliver (AgNode   *node,
     {
       /* The engine went first: the task ends as those in flight at
        * disposal do, cancelled, without its callback. */
-      priv->state = AG_TASK_CANCELLED;
-      priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                         _("The engine was shut down before the task finished"));
-      g_atomic_int_set (&priv->finished, TRUE);
-      _ag_wait_wake_all ();
+      _ag_task_end_quietly (self);
     }
   else if (priv->state != AG_TASK_PENDING)
     {
@@ -1246,6 +1242,24 @@ _ag_task_abandon (AgTask *self)
   _ag_wait_wake_all ();
 
   g_object_unref (self);
+}
+
+/* The engine is shutting down and this task, which never started (or is a
+ * view of a MultiTask's input), will not: it ends as cancelled like those
+ * the engine abandons, without telling anyone. */
+void
+_ag_task_end_quietly (AgTask *self)
+{
+  AgTaskPrivate *priv = get_priv (self);
+
+  if (is_final (priv->state))
+    return;
+
+  priv->state = AG_TASK_CANCELLED;
+  priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                     _("The engine was shut down before the task finished"));
+  g_atomic_int_set (&priv->finished, TRUE);
+  _ag_wait_wake_all ();
 }
 
 AgEngine *
