@@ -475,12 +475,54 @@ return_error (AgJob  *self,
                   ? AG_JOB_CANCELLED : AG_JOB_FAILED);
 }
 
+/* A job returns once: a C job's outcome is kept until its function
+ * returns, and the first one given stands. */
+static gboolean
+claim_return (AgJob      *self,
+              const char *strfunc)
+{
+  if (is_final (self->state))
+    {
+      g_critical ("%s: the job %p has already finished; a job returns once", strfunc, self);
+      return FALSE;
+    }
+
+  if (self->returned)
+    {
+      g_critical ("%s: the job %p already returned; a job returns once", strfunc, self);
+      return FALSE;
+    }
+
+  self->returned = TRUE;
+  return TRUE;
+}
+
+static void
+return_value (AgJob        *self,
+              const GValue *value,
+              const char   *strfunc)
+{
+  if (!claim_return (self, strfunc))
+    return;
+
+  if (value != NULL)
+    _ag_value_init_copy (&self->value, value);
+
+  /* A C job ends when its function returns, not here. */
+  if (self->func == NULL)
+    finish (self, AG_JOB_SUCCEEDED);
+}
+
 /**
  * ag_job_return_value:
  * @self: a running job
  * @value: (nullable): the job's value, copied; %NULL for none
  *
- * Ends the job successfully. Whatever it still awaits is cancelled.
+ * Ends the job successfully. Whatever it still awaits is cancelled. A C
+ * job ends when its function returns, with this value.
+ *
+ * A job returns once: a second ag_job_return_*() call, after a value or an
+ * error, is a programming error and is ignored; the first outcome stands.
  *
  * Since: 1.0
  */
@@ -490,17 +532,8 @@ ag_job_return_value (AgJob        *self,
 {
   g_return_if_fail (AG_IS_JOB (self));
   g_return_if_fail (value == NULL || G_IS_VALUE (value));
-  g_return_if_fail (!is_final (self->state));
 
-  self->returned = TRUE;
-  if (value != NULL)
-    {
-      _ag_value_init_copy (&self->value, value);
-    }
-
-  /* A C job ends when its function returns, not here. */
-  if (self->func == NULL)
-    finish (self, AG_JOB_SUCCEEDED);
+  return_value (self, value, G_STRFUNC);
 }
 
 /**
@@ -509,7 +542,11 @@ ag_job_return_value (AgJob        *self,
  * @error: (transfer full): why the job failed; %G_IO_ERROR_CANCELLED ends
  *   it as cancelled
  *
- * Ends the job with an error. Whatever it still awaits is cancelled.
+ * Ends the job with an error. Whatever it still awaits is cancelled. A C
+ * job ends when its function returns, with this error.
+ *
+ * A job returns once: see [method@Job.return_value]. A refused @error is
+ * freed.
  *
  * Since: 1.0
  */
@@ -520,17 +557,15 @@ ag_job_return_error (AgJob  *self,
   g_return_if_fail (AG_IS_JOB (self));
   g_return_if_fail (error != NULL);
 
-  if (is_final (self->state))
+  if (!claim_return (self, G_STRFUNC))
     {
-      g_critical ("%s: the job %p has already finished", G_STRFUNC, self);
       g_error_free (error);
       return;
     }
 
+  /* A C job ends when its function returns, not here. */
   if (self->func != NULL)
     {
-      self->returned = TRUE;
-      g_clear_error (&self->error);
       self->error = error;
       return;
     }
@@ -553,9 +588,11 @@ ag_job_return_int (AgJob *self,
 {
   g_auto(GValue) v = G_VALUE_INIT;
 
+  g_return_if_fail (AG_IS_JOB (self));
+
   g_value_init (&v, G_TYPE_INT);
   g_value_set_int (&v, value);
-  ag_job_return_value (self, &v);
+  return_value (self, &v, G_STRFUNC);
 }
 
 /**
@@ -573,9 +610,11 @@ ag_job_return_string (AgJob      *self,
 {
   g_auto(GValue) v = G_VALUE_INIT;
 
+  g_return_if_fail (AG_IS_JOB (self));
+
   g_value_init (&v, G_TYPE_STRING);
   g_value_set_string (&v, value);
-  ag_job_return_value (self, &v);
+  return_value (self, &v, G_STRFUNC);
 }
 
 /* C jobs on fibers */

@@ -835,6 +835,78 @@ test_end_no_return_succeeds_without_value (AgTestFixture *fixture,
   state_log_clear (&log);
 }
 
+/* A job returns once: each ag_job_return_*() after the first is refused
+ * with a critical naming the call and the job, and the first outcome
+ * stands. */
+typedef enum
+{
+  TWICE_AFTER_VALUE,
+  TWICE_AFTER_ERROR,
+} TwiceKind;
+
+static void
+return_twice_body (AgJob    *job,
+                   gpointer  user_data)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  /* Returned after an await, as a real job does. */
+  ag_job_sleep (10, NULL);
+
+  if (GPOINTER_TO_INT (user_data) == TWICE_AFTER_VALUE)
+    ag_job_return_int (job, 1);
+  else
+    ag_job_return_error (job, g_error_new_literal (TEST_ERROR, 1, "first"));
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_int*job*already returned*");
+  ag_job_return_int (job, 2);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_string*job*already returned*");
+  ag_job_return_string (job, "three");
+  g_test_assert_expected_messages ();
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 4);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_value*job*already returned*");
+  ag_job_return_value (job, &value);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_error*job*already returned*");
+  ag_job_return_error (job, g_error_new_literal (TEST_ERROR, 5, "fifth"));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_end_second_return_after_a_value_is_critical (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, return_twice_body,
+                                          GINT_TO_POINTER (TWICE_AFTER_VALUE), NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_cmpint (job_value_int (job), ==, 1);
+  g_assert_null (ag_job_get_error (job));
+}
+
+static void
+test_end_return_after_an_error_is_critical (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, return_twice_body,
+                                          GINT_TO_POINTER (TWICE_AFTER_ERROR), NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_FAILED);
+  g_assert_error (ag_job_get_error (job), TEST_ERROR, 1);
+  g_assert_cmpstr (ag_job_get_error (job)->message, ==, "first");
+  g_assert_null (ag_job_get_value (job));
+}
+
 /* State */
 
 typedef struct
@@ -2293,13 +2365,22 @@ test_driven_return_error (AgTestFixture *fixture,
   g_assert_null (ag_job_get_value (nothing));
 
   /* Once only. */
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has already finished*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_error*job*has already finished*");
   ag_job_return_error (failed, g_error_new_literal (TEST_ERROR, 2, "again"));
   g_test_assert_expected_messages ();
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_value*job*has already finished*");
   ag_job_return_value (nothing, NULL);
   g_test_assert_expected_messages ();
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_int*job*has already finished*");
+  ag_job_return_int (failed, 3);
+  g_test_assert_expected_messages ();
   g_assert_error (ag_job_get_error (failed), TEST_ERROR, 1);
+  g_assert_null (ag_job_get_value (failed));
+  g_assert_cmpint (ag_job_get_state (nothing), ==, AG_JOB_SUCCEEDED);
+  g_assert_null (ag_job_get_value (nothing));
 }
 
 static void
@@ -2489,6 +2570,10 @@ main (int   argc,
   ag_test_add ("/job/end/return-error-fails-with-it", test_end_return_error_fails_with_it);
   ag_test_add ("/job/end/return-cancelled-error-ends-cancelled",
                test_end_return_cancelled_error_ends_cancelled);
+  ag_test_add ("/job/end/second-return-after-a-value-is-critical-and-the-value-stands",
+               test_end_second_return_after_a_value_is_critical);
+  ag_test_add ("/job/end/return-after-an-error-is-critical-and-the-error-stands",
+               test_end_return_after_an_error_is_critical);
   ag_test_add ("/job/end/no-return-succeeds-without-value",
                test_end_no_return_succeeds_without_value);
 
