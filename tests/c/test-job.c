@@ -1929,8 +1929,10 @@ dispose_body (AgJob    *job,
       }
     }
 
-  /* Never reached: no code of the job runs after the engine is gone. */
-  dj->counts->n_after++;
+  /* Reached once, inside the engine's disposal: the await fails with
+   * G_IO_ERROR_CANCELLED so that the job can clean up. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    dj->counts->n_after++;
   g_clear_error (&error);
 }
 
@@ -1971,7 +1973,10 @@ test_dispose_ends_suspended_jobs_cancelled (AgTestFixture *fixture,
   ag_job_pause (g_ptr_array_index (jobs, 3));
 
   ag_test_run_for (fixture->context, 100);
+  g_assert_cmpuint (counts.n_after, ==, 0);
   g_object_unref (engine);
+  /* Each job saw the cancel and ran to its end inside the disposal. */
+  g_assert_cmpuint (counts.n_after, ==, n);
 
   for (guint i = 0; i < n; i++)
     {
@@ -1985,7 +1990,7 @@ test_dispose_ends_suspended_jobs_cancelled (AgTestFixture *fixture,
 
   /* Waiting past the tasks' 500 ms shows nothing late. */
   ag_test_run_for (fixture->context, 700);
-  g_assert_cmpuint (counts.n_after, ==, 0);
+  g_assert_cmpuint (counts.n_after, ==, n);
   g_assert_error (waiter_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   /* Ended quietly: disposal may come from a binding's garbage collector,
    * where no notify handler can run. The state reads CANCELLED all the
@@ -2016,9 +2021,249 @@ test_dispose_before_first_delivery_of_a_dropped_job (AgTestFixture *fixture,
   g_object_unref (ag_engine_spawn (engine, dispose_body, dj, dispose_job_free));
   g_assert_cmpuint (counts.n_destroyed, ==, 0);
   g_object_unref (engine);
-  ag_test_run_for (fixture->context, 600);
-  g_assert_cmpuint (counts.n_after, ==, 0);
+  g_assert_cmpuint (counts.n_after, ==, 1);
   g_assert_cmpuint (counts.n_destroyed, ==, 1);
+  ag_test_run_for (fixture->context, 600);
+  g_assert_cmpuint (counts.n_after, ==, 1);
+}
+
+/* What a job's stack owns, counted as it is freed. */
+typedef struct
+{
+  guint n_objects_freed;
+  guint n_bytes_freed;
+} Owned;
+
+static void
+owned_object_freed (gpointer  data,
+                    GObject  *where_the_object_was)
+{
+  Owned *owned = data;
+
+  owned->n_objects_freed++;
+}
+
+static void
+owned_bytes_freed (gpointer data)
+{
+  Owned *owned = data;
+
+  owned->n_bytes_freed++;
+}
+
+typedef enum
+{
+  UNWIND_AWAIT,
+  UNWIND_SLEEP,
+} UnwindKind;
+
+typedef struct
+{
+  UnwindKind  kind;
+  Owned      *owned;
+  int         ran;              /* atomic: the cleanup's task ran */
+  GError     *error;            /* what the suspended await gave */
+  GError     *again_error;      /* an await in the cleanup path */
+  GError     *sleep_again_error;
+  gboolean    reached_end;
+} Unwind;
+
+static void
+unwind_clear (Unwind *u)
+{
+  g_clear_error (&u->error);
+  g_clear_error (&u->again_error);
+  g_clear_error (&u->sleep_again_error);
+}
+
+static void
+unwind_body (AgJob    *job,
+             gpointer  user_data)
+{
+  Unwind *u = user_data;
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GBytes) bytes G_GNUC_UNUSED = g_bytes_new_with_free_func (u, sizeof *u, owned_bytes_freed, u->owned);
+  g_autofree char *text G_GNUC_UNUSED = g_strdup ("only LeakSanitizer counts this one");
+  g_autoptr(GValue) value = NULL;
+  g_autoptr(GValue) again = NULL;
+
+  g_object_weak_ref (object, owned_object_freed, u->owned);
+
+  if (u->kind == UNWIND_AWAIT)
+    value = ag_job_await (ag_test_task_new_int_after (5000, 1), &u->error);
+  else
+    ag_job_sleep (5000, &u->error);
+
+  /* A cleanup path that awaits again gets no further than the cancel. */
+  again = ag_job_await (ag_task_new (mark_ran, &u->ran, NULL), &u->again_error);
+  ag_job_sleep (5000, &u->sleep_again_error);
+  u->reached_end = TRUE;
+}
+
+static void
+test_dispose_unwinds_suspended_jobs_and_frees_their_locals (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  Owned owned = { 0 };
+  Unwind u[] = {
+    { .kind = UNWIND_AWAIT, .owned = &owned },
+    { .kind = UNWIND_SLEEP, .owned = &owned },
+    { .kind = UNWIND_AWAIT, .owned = &owned },  /* paused */
+    { .kind = UNWIND_SLEEP, .owned = &owned },  /* paused */
+  };
+  AgJob *jobs[G_N_ELEMENTS (u)];
+  StateLog logs[G_N_ELEMENTS (u)];
+  AgEngine *engine = g_steal_pointer (&fixture->engine);
+
+  for (guint i = 0; i < G_N_ELEMENTS (u); i++)
+    {
+      jobs[i] = ag_engine_spawn (engine, unwind_body, &u[i], NULL);
+      if (i >= 2)
+        ag_job_pause (jobs[i]);
+      state_log_watch (&logs[i], jobs[i]);
+    }
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpuint (owned.n_objects_freed, ==, 0);
+  g_assert_cmpuint (owned.n_bytes_freed, ==, 0);
+
+  g_object_unref (engine);
+
+  /* Inside the disposal, without a main-loop iteration: each job's await
+   * failed with the cancel, the awaits of its cleanup path failed at once
+   * without suspending it, and its function returned, freeing its locals. */
+  g_assert_cmpuint (owned.n_objects_freed, ==, G_N_ELEMENTS (u));
+  g_assert_cmpuint (owned.n_bytes_freed, ==, G_N_ELEMENTS (u));
+  for (guint i = 0; i < G_N_ELEMENTS (u); i++)
+    {
+      g_assert_true (u[i].reached_end);
+      g_assert_error (u[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_error (u[i].again_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_error (u[i].sleep_again_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpint (g_atomic_int_get (&u[i].ran), ==, 0);
+
+      /* Ended cancelled, quietly. */
+      g_assert_true (ag_job_is_finished (jobs[i]));
+      g_assert_cmpint (ag_job_get_state (jobs[i]), ==, AG_JOB_CANCELLED);
+      g_assert_error (ag_job_get_error (jobs[i]), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      state_log_assert (&logs[i], NULL, 0);
+    }
+
+  /* Nothing of theirs runs later. */
+  ag_test_run_for (fixture->context, 100);
+  for (guint i = 0; i < G_N_ELEMENTS (u); i++)
+    {
+      state_log_assert (&logs[i], NULL, 0);
+      state_log_clear (&logs[i]);
+      g_object_unref (jobs[i]);
+      unwind_clear (&u[i]);
+    }
+}
+
+typedef struct
+{
+  AgJob    *other;
+  gboolean  waited;
+  gboolean  finished;
+  GError   *error;
+} WaitInCleanup;
+
+static void
+wait_in_cleanup_body (AgJob    *job,
+                      gpointer  user_data)
+{
+  WaitInCleanup *w = user_data;
+
+  if (ag_job_sleep (5000, NULL))
+    return;
+
+  /* The other job ends after this one's cleanup: waiting cannot work. */
+  w->finished = ag_job_wait (w->other, -1, &w->error);
+  w->waited = TRUE;
+}
+
+static void
+test_dispose_cleanup_waiting_for_another_job_fails_at_once (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  WaitInCleanup w = { 0 };
+  AgEngine *engine = g_steal_pointer (&fixture->engine);
+  g_autoptr(AgJob) job = ag_engine_spawn (engine, wait_in_cleanup_body, &w, NULL);
+  g_autoptr(AgJob) other = NULL;
+  PauseBody pb = { 0 };
+
+  w.other = other = ag_engine_spawn (engine, pause_state_body, &pb, NULL);
+  ag_test_run_for (fixture->context, 20);
+  g_object_unref (engine);
+
+  g_assert_true (w.waited);
+  g_assert_false (w.finished);
+  g_assert_error (w.error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (other), ==, AG_JOB_CANCELLED);
+  g_clear_error (&w.error);
+  g_clear_error (&pb.error);
+}
+
+typedef struct
+{
+  AgEngine *engine;
+  Owned    *owned;
+  Unwind   *other;
+  gboolean  other_ended_inside;
+  GError   *sleep_error;
+  AgJobState state_before_return;
+  gboolean  reached_end;
+} DisposeInside;
+
+static void
+dispose_inside_body (AgJob    *job,
+                     gpointer  user_data)
+{
+  DisposeInside *d = user_data;
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_object_weak_ref (object, owned_object_freed, d->owned);
+  ag_job_sleep (10, NULL);
+
+  /* The job's own code disposes the engine while another job is
+   * suspended: that one unwinds inside the call. */
+  g_object_run_dispose (G_OBJECT (d->engine));
+  d->other_ended_inside = d->other->reached_end;
+
+  /* This one goes on to its end, awaiting nothing more. */
+  ag_job_sleep (5000, &d->sleep_error);
+  d->state_before_return = ag_job_get_state (job);
+  d->reached_end = TRUE;
+}
+
+static void
+test_dispose_from_inside_a_job_ends_it_when_its_code_returns (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  Owned owned = { 0 };
+  Unwind other = { .kind = UNWIND_SLEEP, .owned = &owned };
+  DisposeInside d = { .engine = fixture->engine, .owned = &owned, .other = &other };
+  g_autoptr(AgJob) other_job = ag_engine_spawn (fixture->engine, unwind_body, &other, NULL);
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, dispose_inside_body, &d, NULL);
+  StateLog log;
+
+  state_log_watch (&log, job);
+  ag_test_run_until (fixture->context, d.reached_end, AG_TEST_SAFETY_MS);
+
+  g_assert_true (d.other_ended_inside);
+  g_assert_error (other.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (other_job), ==, AG_JOB_CANCELLED);
+  g_assert_error (d.sleep_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (d.state_before_return, ==, AG_JOB_RUNNING);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_error (ag_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (owned.n_objects_freed, ==, 2);
+  g_assert_cmpuint (owned.n_bytes_freed, ==, 1);
+  state_log_assert (&log, NULL, 0);
+
+  state_log_clear (&log);
+  g_clear_error (&d.sleep_error);
+  unwind_clear (&other);
 }
 
 /* Waiting for a job */
@@ -2620,10 +2865,16 @@ main (int   argc,
   ag_test_add ("/job/stack/size-bounds", test_stack_size_bounds);
   ag_test_add ("/job/stack/smallest-size-runs-awaits", test_stack_smallest_size_runs_awaits);
 
-  ag_test_add ("/job/dispose/ends-suspended-jobs-cancelled-running-none-of-their-code",
+  ag_test_add ("/job/dispose/ends-suspended-jobs-cancelled-after-their-cleanup",
                test_dispose_ends_suspended_jobs_cancelled);
   ag_test_add ("/job/dispose/frees-job-nobody-holds",
                test_dispose_before_first_delivery_of_a_dropped_job);
+  ag_test_add ("/job/dispose/unwinds-suspended-jobs-and-frees-their-locals",
+               test_dispose_unwinds_suspended_jobs_and_frees_their_locals);
+  ag_test_add ("/job/dispose/from-inside-a-job-ends-it-when-its-code-returns",
+               test_dispose_from_inside_a_job_ends_it_when_its_code_returns);
+  ag_test_add ("/job/dispose/cleanup-waiting-for-another-job-fails-at-once",
+               test_dispose_cleanup_waiting_for_another_job_fails_at_once);
 
   ag_test_add ("/job/wait/from-another-thread", test_wait_from_another_thread);
   ag_test_add ("/job/wait/from-another-thread-sees-failure",
