@@ -66,6 +66,11 @@
  *   job's code after it runs, so it can clean up; if it awaits again, that
  *   await runs normally. Cancelling a paused job resumes it.
  *
+ * Once a job has ended, however it ended, pausing, resuming and cancelling
+ * it do nothing; so do pausing and resuming it while a cancel is on its
+ * way to its code. Returning from it twice, or awaiting in a job that has
+ * ended, are programming errors.
+ *
  * A job keeps itself alive while it runs. When its engine is disposed the
  * job ends as cancelled, without notifications. A C job suspended in an
  * await is resumed once, inside the disposal, with that await failing
@@ -1122,8 +1127,11 @@ ag_job_sleep (guint    msec,
  * @self: a running job
  *
  * Pauses the job. What it awaits goes on, but its result is held until
- * [method@Job.resume]; a sleep keeps its remaining time. Pausing a paused
- * job does nothing; pausing a finished one is a programming error.
+ * [method@Job.resume]; a sleep keeps its remaining time.
+ *
+ * Pausing does nothing on a job that is paused already, that has ended
+ * (however it ended), or that was cancelled and has not seen the cancel
+ * yet: a pause does not hold a cancel back.
  *
  * Since: 1.0
  */
@@ -1131,9 +1139,9 @@ void
 ag_job_pause (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
-  g_return_if_fail (!is_final (self->state));
 
-  if (self->state == AG_JOB_PAUSED)
+  if (is_final (self->state) || self->engine_gone || self->cancel_requested ||
+      self->state == AG_JOB_PAUSED)
     return;
 
   set_state (self, AG_JOB_PAUSED);
@@ -1160,7 +1168,11 @@ unpause (AgJob *self)
  *
  * Resumes a paused job. A result that arrived while it was paused is
  * delivered at the next iteration of the main loop, not inside this call.
- * Resuming a job that is not paused is a programming error.
+ *
+ * Resuming does nothing on a job that has ended (however it ended), or
+ * that was cancelled and has not seen the cancel yet (cancelling resumed
+ * it). Resuming a job that is running and was never paused, or was resumed
+ * already, is a programming error.
  *
  * Since: 1.0
  */
@@ -1169,13 +1181,17 @@ ag_job_resume (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
 
-  if (self->state != AG_JOB_PAUSED)
+  if (is_final (self->state) || self->engine_gone)
+    return;
+
+  if (self->state == AG_JOB_PAUSED)
     {
-      g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
+      unpause (self);
       return;
     }
 
-  unpause (self);
+  if (!self->cancel_requested)
+    g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
 }
 
 /**
@@ -1184,8 +1200,8 @@ ag_job_resume (AgJob *self)
  *
  * Cancels the job: what it awaits is cancelled, and the await fails with
  * %G_IO_ERROR_CANCELLED at the next delivery (the next await fails at once
- * if none is pending). A paused job is resumed to see it. Cancelling a
- * finished job does nothing.
+ * if none is pending). A paused job is resumed to see it. Cancelling a job
+ * that has ended, however it ended, does nothing.
  *
  * Since: 1.0
  */
@@ -1194,7 +1210,8 @@ ag_job_cancel (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
 
-  if (is_final (self->state))
+  /* A job whose engine is gone is ending as cancelled already. */
+  if (is_final (self->state) || self->engine_gone)
     return;
 
   self->cancel_requested = TRUE;

@@ -866,14 +866,11 @@ test_bad_input (AgTestFixture *fixture,
   g_assert_error (sleeping.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&sleeping.error);
 
-  /* Pausing a finished one: a critical. */
+  /* Pausing, resuming or cancelling a finished job does nothing. */
   finished = ag_engine_spawn (fixture->engine, return_now_body, NULL, NULL);
   g_assert_true (ag_job_is_finished (finished));
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_pause*assertion*failed*");
   ag_job_pause (finished);
-  g_test_assert_expected_messages ();
-
-  /* Cancelling a finished job does nothing. */
+  ag_job_resume (finished);
   ag_job_cancel (finished);
   ag_test_run_for (fixture->context, 20);
   g_assert_cmpint (ag_job_get_state (finished), ==, AG_JOB_SUCCEEDED);

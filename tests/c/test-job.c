@@ -1594,25 +1594,102 @@ test_pause_resume_not_paused_is_critical (AgTestFixture *fixture,
   g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
 
   run_until_finished (fixture, job);
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_resume*not paused*");
+  /* Once it has ended, resuming it does nothing (see below). */
   ag_job_resume (job);
-  g_test_assert_expected_messages ();
 
   state_log_assert (&log, expected, G_N_ELEMENTS (expected));
   state_log_clear (&log);
 }
 
+/* Pause, resume and cancel have nothing to act on once a job has ended,
+ * however it ended: they do nothing, quietly. */
 static void
-test_pause_finished_job_is_critical (AgTestFixture *fixture,
-                                     gconstpointer  data)
+assert_control_is_quiet_no_op (AgTestFixture *fixture,
+                               AgJob         *job)
 {
-  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "x", NULL);
+  AgJobState state = ag_job_get_state (job);
+  StateLog log;
 
   g_assert_true (ag_job_is_finished (job));
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_pause*assertion*failed*");
+  state_log_watch (&log, job);
+
   ag_job_pause (job);
-  g_test_assert_expected_messages ();
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  ag_job_resume (job);
+  ag_job_cancel (job);
+  ag_job_resume (job);
+  ag_job_pause (job);
+  ag_job_pause (job);
+  ag_job_resume (job);
+  ag_test_run_for (fixture->context, 20);
+
+  g_assert_cmpint (ag_job_get_state (job), ==, state);
+  state_log_assert (&log, NULL, 0);
+  state_log_clear (&log);
+}
+
+static void
+test_pause_resume_cancel_of_an_ended_job_are_quiet_no_ops (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  g_autoptr(AgJob) succeeded = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "x", NULL);
+  g_autoptr(AgJob) failed = ag_engine_spawn (fixture->engine, end_body,
+                                             GINT_TO_POINTER (END_RETURN_ERROR), NULL);
+  g_autoptr(AgJob) cancelled = NULL;
+  g_autoptr(AgJob) engine_gone = NULL;
+  g_autoptr(AgJob) driven = ag_job_new (fixture->engine);
+  g_autoptr(AgEngine) other_engine = ag_engine_new_for_context (fixture->context);
+  CancelBody cb = { 0 };
+  PauseBody pb = { 0 };
+  double cancel_ms;
+
+  run_until_finished (fixture, failed);
+  cancelled = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+  run_until_finished (fixture, cancelled);
+  g_assert_cmpint (ag_job_get_state (cancelled), ==, AG_JOB_CANCELLED);
+  engine_gone = ag_engine_spawn (other_engine, pause_state_body, &pb, NULL);
+  g_clear_object (&other_engine);
+  g_assert_cmpint (ag_job_get_state (engine_gone), ==, AG_JOB_CANCELLED);
+  ag_job_return_value (driven, NULL);
+
+  assert_control_is_quiet_no_op (fixture, succeeded);
+  assert_control_is_quiet_no_op (fixture, failed);
+  assert_control_is_quiet_no_op (fixture, cancelled);
+  assert_control_is_quiet_no_op (fixture, engine_gone);
+  assert_control_is_quiet_no_op (fixture, driven);
+
+  cancel_body_clear (&cb);
+  g_clear_error (&pb.error);
+}
+
+static void
+test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through (AgTestFixture *fixture,
+                                                                      gconstpointer  data)
+{
+  PausedCancel pc = { .start_us = g_get_monotonic_time () };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, paused_cancel_body, &pc, NULL);
+  static const AgJobState expected[] = { AG_JOB_PAUSED, AG_JOB_RUNNING, AG_JOB_CANCELLED };
+  StateLog log;
+
+  state_log_watch (&log, job);
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 50);
+
+  /* The cancel resumes the job; a resume after it has nothing to do, and
+   * a pause does not hold the cancel back. */
+  ag_job_cancel (job);
+  ag_job_resume (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  ag_job_pause (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  run_until_finished (fixture, job);
+
+  g_assert_true (pc.pb.after);
+  g_assert_cmpfloat (pc.after_ms, <, 400);
+  g_assert_error (pc.pb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+  g_clear_error (&pc.pb.error);
 }
 
 /* Many jobs and stacks */
@@ -2847,7 +2924,10 @@ main (int   argc,
   ag_test_add ("/job/pause/sleep-keeps-its-remainder", test_pause_sleep_keeps_its_remainder);
   ag_test_add ("/job/pause/before-await-holds-its-result", test_pause_before_await_holds_its_result);
   ag_test_add ("/job/pause/resume-not-paused-is-critical", test_pause_resume_not_paused_is_critical);
-  ag_test_add ("/job/pause/pause-finished-job-is-critical", test_pause_finished_job_is_critical);
+  ag_test_add ("/job/pause/pause-resume-cancel-of-an-ended-job-are-quiet-no-ops",
+               test_pause_resume_cancel_of_an_ended_job_are_quiet_no_ops);
+  ag_test_add ("/job/pause/pause-resume-after-cancel-are-quiet-and-the-cancel-goes-through",
+               test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through);
 
   ag_test_add ("/job/nested/cancel-outer-cancels-inner", test_nested_cancel_outer_cancels_inner);
   ag_test_add ("/job/nested/spawn-inside-job-and-await-it", test_nested_spawn_inside_job_and_await_it);
