@@ -77,7 +77,10 @@
  *
  * Disposing an engine shuts it down: unfinished tasks end as cancelled, their
  * callbacks are not invoked, and results that workers finish later are
- * dropped.
+ * dropped. Unfinished jobs end as cancelled too, without notifications;
+ * the one code that still runs is a C job's own: one suspended in an await
+ * is resumed once, inside the disposal, with %G_IO_ERROR_CANCELLED, so
+ * that it frees what its stack owns (see ag_engine_spawn()).
  *
  * Since: 1.0
  */

@@ -457,8 +457,9 @@ _ag_fiber_new (AgStackPool *pool,
 void
 _ag_fiber_free (AgFiber *fiber)
 {
-  /* A fiber that never finished has frames on its stack that will never
-   * unwind; its job has already released what they referred to. */
+  /* The frames of a fiber that never finished would never unwind, and
+   * whatever they own would leak: that is why a job resumes its suspended
+   * fiber to its end when its engine is disposed, before freeing it. */
   stack_give_back (fiber->pool, &fiber->stack);
   g_free (fiber);
 }

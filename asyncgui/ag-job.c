@@ -66,8 +66,22 @@
  *   job's code after it runs, so it can clean up; if it awaits again, that
  *   await runs normally. Cancelling a paused job resumes it.
  *
- * A job keeps itself alive while it runs. When its engine is disposed it
- * ends as cancelled without running any more of its code.
+ * Once a job has ended, however it ended, pausing, resuming and cancelling
+ * it do nothing; so do pausing and resuming it while a cancel is on its
+ * way to its code. Returning from it twice, or awaiting in a job that has
+ * ended, are programming errors.
+ *
+ * A job keeps itself alive while it runs. When its engine is disposed the
+ * job ends as cancelled, without notifications. A C job suspended in an
+ * await is resumed once, inside the disposal, with that await failing
+ * with %G_IO_ERROR_CANCELLED, so that its code runs to its end and frees
+ * what its stack owns (`g_autoptr()` and `g_autofree` locals and the
+ * like); every further await and ag_job_sleep() fails at once with
+ * %G_IO_ERROR_CANCELLED without suspending it, and what it returns no
+ * longer counts. A C job whose own code disposed the engine ends the same
+ * way when its function returns. That unwinding is the only code of a job
+ * that runs once the engine is being disposed; a job driven by a binding
+ * runs none.
  *
  * Since: 1.0
  */
@@ -76,7 +90,9 @@ struct _AgJob
 {
   GObject              parent_instance;
 
-  AgEngine            *engine;          /* weak: see engine_gone() */
+  AgEngine            *engine;          /* NULL once ended or the engine is gone */
+  GList                engine_link;     /* in the EngineJobs of engine, while set */
+  gboolean             engine_gone;     /* its engine was disposed before it ended */
   AgJobState           state;
   int                  finished;        /* atomic, for blocking waits */
   GValue               value;
@@ -98,6 +114,7 @@ struct _AgJob
   GDestroyNotify       func_destroy;
   GValue              *fiber_value;     /* the outcome of the fiber's last await */
   GError              *fiber_error;
+  gboolean             in_fiber;        /* its fiber runs, or resumed the one that runs */
   gboolean             returned;
   gboolean             cancel_seen;     /* the fiber was told it was cancelled */
 };
@@ -134,7 +151,23 @@ set_state (AgJob      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* The unfinished jobs of one engine, kept on it so that its disposal can
+ * end them all; see engine_gone(). */
+typedef struct
+{
+  GQueue jobs;   /* AgJob, through their engine_link */
+} EngineJobs;
+
+static G_DEFINE_QUARK (ag-engine-jobs, engine_jobs)
+
 static void engine_gone (gpointer data, GObject *where_the_engine_was);
+
+static GError *
+engine_gone_error (void)
+{
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                              _("The engine was shut down before the job finished"));
+}
 
 /* Someone waiting with ag_job_wait_async(), and what stops the wait. */
 typedef struct
@@ -218,7 +251,9 @@ finish_full (AgJob      *self,
   drop_await (self);
   if (self->engine != NULL)
     {
-      g_object_weak_unref (G_OBJECT (self->engine), engine_gone, self);
+      EngineJobs *jobs = g_object_get_qdata (G_OBJECT (self->engine), engine_jobs_quark ());
+
+      g_queue_unlink (&jobs->jobs, &self->engine_link);
       self->engine = NULL;
     }
 
@@ -249,28 +284,94 @@ finish (AgJob      *self,
   finish_full (self, state, FALSE);
 }
 
-/* The engine is being disposed: the job ends as cancelled, quietly,
- * running none of its code again. Its waiters still hear of it. */
+/* Ends the job after its engine went away: cancelled, quietly, whatever
+ * its code returned. Its waiters still hear of it. */
+static void
+finish_engine_gone (AgJob *self)
+{
+  g_clear_error (&self->error);
+  self->error = engine_gone_error ();
+  finish_full (self, AG_JOB_CANCELLED, TRUE);
+}
+
+static void run_fiber (AgJob *self);
+
+static void
+end_engine_gone (AgJob *self)
+{
+  /* Ended meanwhile, by the code of a job that unwound before it. */
+  if (is_final (self->state))
+    return;
+
+  if (self->fiber == NULL)
+    {
+      finish_engine_gone (self);
+      return;
+    }
+
+  /* Its code is running: it disposed the engine itself, or called what
+   * did. It ends when its function returns, in run_fiber(). */
+  if (self->in_fiber)
+    return;
+
+  /* Suspended in ag_job_await(): that await fails, and the function runs
+   * to its end, freeing what its stack owns. Every await it makes on the
+   * way fails at once, so it never suspends again. */
+  g_clear_pointer (&self->fiber_value, free_value);
+  g_clear_error (&self->fiber_error);
+  self->fiber_error = engine_gone_error ();
+  self->cancel_seen = TRUE;
+  run_fiber (self);
+}
+
+/* The engine is being disposed, and has already ended every task it ran,
+ * quietly. Its jobs end as cancelled, in two rounds: first each one is
+ * detached from the engine and drops what it awaited, then each ends,
+ * a C job after unwinding. The code a C job runs while unwinding may
+ * touch other jobs of the engine: it finds them all detached, and none of
+ * them holds a reference to the engine that could be dropped while GObject
+ * calls the engine's weak references back. */
 static void
 engine_gone (gpointer  data,
              GObject  *where_the_engine_was)
 {
-  AgJob *self = data;
+  EngineJobs *jobs = data;
+  g_autoptr(GPtrArray) ending = g_ptr_array_new_with_free_func (g_object_unref);
+  GList *link;
 
-  self->engine = NULL;
-  g_clear_error (&self->error);
-  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("The engine was shut down before the job finished"));
-  finish_full (self, AG_JOB_CANCELLED, TRUE);
+  g_object_set_qdata (where_the_engine_was, engine_jobs_quark (), NULL);
+
+  while ((link = g_queue_pop_head_link (&jobs->jobs)) != NULL)
+    {
+      AgJob *self = link->data;
+
+      g_ptr_array_add (ending, g_object_ref (self));
+      self->engine = NULL;
+      self->engine_gone = TRUE;
+      drop_await (self);
+    }
+  g_free (jobs);
+
+  for (guint i = 0; i < ending->len; i++)
+    end_engine_gone (g_ptr_array_index (ending, i));
 }
 
 static AgJob *
 job_new (AgEngine *engine)
 {
   AgJob *self = g_object_new (AG_TYPE_JOB, NULL);
+  EngineJobs *jobs = g_object_get_qdata (G_OBJECT (engine), engine_jobs_quark ());
+
+  if (jobs == NULL)
+    {
+      jobs = g_new0 (EngineJobs, 1);
+      g_object_set_qdata (G_OBJECT (engine), engine_jobs_quark (), jobs);
+      g_object_weak_ref (G_OBJECT (engine), engine_gone, jobs);
+    }
 
   self->engine = engine;
-  g_object_weak_ref (G_OBJECT (engine), engine_gone, self);
+  self->engine_link.data = self;
+  g_queue_push_tail_link (&jobs->jobs, &self->engine_link);
 
   /* Held until finish(): a running job lives however its starter treats
    * the reference it was given. */
@@ -475,12 +576,54 @@ return_error (AgJob  *self,
                   ? AG_JOB_CANCELLED : AG_JOB_FAILED);
 }
 
+/* A job returns once: a C job's outcome is kept until its function
+ * returns, and the first one given stands. */
+static gboolean
+claim_return (AgJob      *self,
+              const char *strfunc)
+{
+  if (is_final (self->state))
+    {
+      g_critical ("%s: the job %p has already finished; a job returns once", strfunc, self);
+      return FALSE;
+    }
+
+  if (self->returned)
+    {
+      g_critical ("%s: the job %p already returned; a job returns once", strfunc, self);
+      return FALSE;
+    }
+
+  self->returned = TRUE;
+  return TRUE;
+}
+
+static void
+return_value (AgJob        *self,
+              const GValue *value,
+              const char   *strfunc)
+{
+  if (!claim_return (self, strfunc))
+    return;
+
+  if (value != NULL)
+    _ag_value_init_copy (&self->value, value);
+
+  /* A C job ends when its function returns, not here. */
+  if (self->func == NULL)
+    finish (self, AG_JOB_SUCCEEDED);
+}
+
 /**
  * ag_job_return_value:
  * @self: a running job
  * @value: (nullable): the job's value, copied; %NULL for none
  *
- * Ends the job successfully. Whatever it still awaits is cancelled.
+ * Ends the job successfully. Whatever it still awaits is cancelled. A C
+ * job ends when its function returns, with this value.
+ *
+ * A job returns once: a second ag_job_return_*() call, after a value or an
+ * error, is a programming error and is ignored; the first outcome stands.
  *
  * Since: 1.0
  */
@@ -490,17 +633,8 @@ ag_job_return_value (AgJob        *self,
 {
   g_return_if_fail (AG_IS_JOB (self));
   g_return_if_fail (value == NULL || G_IS_VALUE (value));
-  g_return_if_fail (!is_final (self->state));
 
-  self->returned = TRUE;
-  if (value != NULL)
-    {
-      _ag_value_init_copy (&self->value, value);
-    }
-
-  /* A C job ends when its function returns, not here. */
-  if (self->func == NULL)
-    finish (self, AG_JOB_SUCCEEDED);
+  return_value (self, value, G_STRFUNC);
 }
 
 /**
@@ -509,7 +643,11 @@ ag_job_return_value (AgJob        *self,
  * @error: (transfer full): why the job failed; %G_IO_ERROR_CANCELLED ends
  *   it as cancelled
  *
- * Ends the job with an error. Whatever it still awaits is cancelled.
+ * Ends the job with an error. Whatever it still awaits is cancelled. A C
+ * job ends when its function returns, with this error.
+ *
+ * A job returns once: see [method@Job.return_value]. A refused @error is
+ * freed.
  *
  * Since: 1.0
  */
@@ -520,17 +658,15 @@ ag_job_return_error (AgJob  *self,
   g_return_if_fail (AG_IS_JOB (self));
   g_return_if_fail (error != NULL);
 
-  if (is_final (self->state))
+  if (!claim_return (self, G_STRFUNC))
     {
-      g_critical ("%s: the job %p has already finished", G_STRFUNC, self);
       g_error_free (error);
       return;
     }
 
+  /* A C job ends when its function returns, not here. */
   if (self->func != NULL)
     {
-      self->returned = TRUE;
-      g_clear_error (&self->error);
       self->error = error;
       return;
     }
@@ -553,9 +689,11 @@ ag_job_return_int (AgJob *self,
 {
   g_auto(GValue) v = G_VALUE_INIT;
 
+  g_return_if_fail (AG_IS_JOB (self));
+
   g_value_init (&v, G_TYPE_INT);
   g_value_set_int (&v, value);
-  ag_job_return_value (self, &v);
+  return_value (self, &v, G_STRFUNC);
 }
 
 /**
@@ -573,9 +711,11 @@ ag_job_return_string (AgJob      *self,
 {
   g_auto(GValue) v = G_VALUE_INIT;
 
+  g_return_if_fail (AG_IS_JOB (self));
+
   g_value_init (&v, G_TYPE_STRING);
   g_value_set_string (&v, value);
-  ag_job_return_value (self, &v);
+  return_value (self, &v, G_STRFUNC);
 }
 
 /* C jobs on fibers */
@@ -588,7 +728,9 @@ run_fiber (AgJob *self)
   AgJob *outer = current_job;
 
   current_job = self;
+  self->in_fiber = TRUE;
   _ag_fiber_resume (self->fiber);
+  self->in_fiber = FALSE;
   current_job = outer;
 
   if (!_ag_fiber_is_done (self->fiber))
@@ -598,6 +740,12 @@ run_fiber (AgJob *self)
   g_clear_pointer (&self->fiber, _ag_fiber_free);
   if (is_final (self->state))
     return;
+
+  if (self->engine_gone)
+    {
+      finish_engine_gone (self);
+      return;
+    }
 
   /* The function returned. What it said with ag_job_return_*() decides,
    * then whether it was told of a cancel. */
@@ -625,6 +773,12 @@ fiber_await_done (GObject      *source,
 {
   AgJob *self = AG_JOB (source);
 
+  /* The engine went away first, and the fiber was unwound without this
+   * await; only a refused await's report, which GTask delivers from the
+   * main loop, comes this late. */
+  if (self->engine_gone)
+    return;
+
   self->fiber_value = ag_job_await_finish (self, result, &self->fiber_error);
   /* A job that carried on after a cancel and awaited again has caught it. */
   self->cancel_seen = g_error_matches (self->fiber_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -645,6 +799,15 @@ fiber_await_done (GObject      *source,
  *
  * Fibers are for C: bindings drive jobs made with [ctor@Job.new] from their
  * own coroutines instead.
+ *
+ * If the engine is disposed while the job is suspended in an await, the
+ * job's code runs once more, inside the disposal: the await fails with
+ * %G_IO_ERROR_CANCELLED, and every later await fails at once, so the
+ * function runs to its end and its `g_autoptr()` and `g_autofree` locals
+ * are freed. This is the one exception to "nothing runs after the engine
+ * is disposed": code after an await must not assume the engine, or
+ * anything the engine's owner frees before it, is still there. The job
+ * ends as cancelled, without notifications.
  *
  * Returns: (transfer full): the running job
  *
@@ -706,7 +869,9 @@ ag_job_get_current (void)
  * while the main loop goes on. The job takes @task, so a call can read
  * `ag_job_await (ag_task_new (…), &error)`.
  *
- * Outside a job it fails with %AG_ERROR_NOT_IN_JOB.
+ * Outside a job it fails with %AG_ERROR_NOT_IN_JOB. Once the job's engine
+ * is being disposed it fails at once with %G_IO_ERROR_CANCELLED, without
+ * running @task: see ag_engine_spawn().
  *
  * Returns: (transfer full) (nullable): the task's value, or %NULL with
  *   @error set, or %NULL without an error for a task without a value
@@ -728,6 +893,13 @@ ag_job_await (AgTask  *task,
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_NOT_IN_JOB,
                            _("Awaiting works only inside a job started with ag_engine_spawn()"));
+      return NULL;
+    }
+
+  /* Unwinding: see end_engine_gone(). */
+  if (self->engine_gone)
+    {
+      g_propagate_error (error, engine_gone_error ());
       return NULL;
     }
 
@@ -926,7 +1098,8 @@ ag_job_await_job (AgJob   *job,
  * on. A pause of the job stops the clock.
  *
  * Returns: %TRUE after the sleep, %FALSE with @error set if the job was
- *   cancelled (or this is not a job)
+ *   cancelled, at once if its engine is being disposed (or this is not a
+ *   job)
  *
  * Since: 1.0
  */
@@ -954,8 +1127,11 @@ ag_job_sleep (guint    msec,
  * @self: a running job
  *
  * Pauses the job. What it awaits goes on, but its result is held until
- * [method@Job.resume]; a sleep keeps its remaining time. Pausing a paused
- * job does nothing; pausing a finished one is a programming error.
+ * [method@Job.resume]; a sleep keeps its remaining time.
+ *
+ * Pausing does nothing on a job that is paused already, that has ended
+ * (however it ended), or that was cancelled and has not seen the cancel
+ * yet: a pause does not hold a cancel back.
  *
  * Since: 1.0
  */
@@ -963,9 +1139,9 @@ void
 ag_job_pause (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
-  g_return_if_fail (!is_final (self->state));
 
-  if (self->state == AG_JOB_PAUSED)
+  if (is_final (self->state) || self->engine_gone || self->cancel_requested ||
+      self->state == AG_JOB_PAUSED)
     return;
 
   set_state (self, AG_JOB_PAUSED);
@@ -992,7 +1168,11 @@ unpause (AgJob *self)
  *
  * Resumes a paused job. A result that arrived while it was paused is
  * delivered at the next iteration of the main loop, not inside this call.
- * Resuming a job that is not paused is a programming error.
+ *
+ * Resuming does nothing on a job that has ended (however it ended), or
+ * that was cancelled and has not seen the cancel yet (cancelling resumed
+ * it). Resuming a job that is running and was never paused, or was resumed
+ * already, is a programming error.
  *
  * Since: 1.0
  */
@@ -1001,13 +1181,17 @@ ag_job_resume (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
 
-  if (self->state != AG_JOB_PAUSED)
+  if (is_final (self->state) || self->engine_gone)
+    return;
+
+  if (self->state == AG_JOB_PAUSED)
     {
-      g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
+      unpause (self);
       return;
     }
 
-  unpause (self);
+  if (!self->cancel_requested)
+    g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
 }
 
 /**
@@ -1016,8 +1200,8 @@ ag_job_resume (AgJob *self)
  *
  * Cancels the job: what it awaits is cancelled, and the await fails with
  * %G_IO_ERROR_CANCELLED at the next delivery (the next await fails at once
- * if none is pending). A paused job is resumed to see it. Cancelling a
- * finished job does nothing.
+ * if none is pending). A paused job is resumed to see it. Cancelling a job
+ * that has ended, however it ended, does nothing.
  *
  * Since: 1.0
  */
@@ -1026,7 +1210,8 @@ ag_job_cancel (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
 
-  if (is_final (self->state))
+  /* A job whose engine is gone is ending as cancelled already. */
+  if (is_final (self->state) || self->engine_gone)
     return;
 
   self->cancel_requested = TRUE;
@@ -1148,6 +1333,10 @@ ag_job_wait_finish (AgJob         *self,
  * than the engine's; on the engine's thread it iterates the engine's
  * context meanwhile. See [method@Task.wait] for what cannot work.
  *
+ * A job still running its code while its engine is disposed (see
+ * ag_engine_spawn()) ends once the disposal gets to it, on the engine's
+ * thread; waiting for it then fails with %AG_ERROR_WOULD_DEADLOCK.
+ *
  * Returns: %TRUE if the job finished, %FALSE with @error set otherwise
  *
  * Since: 1.0
@@ -1170,6 +1359,18 @@ ag_job_wait (AgJob    *self,
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
                            _("A job waiting for itself would never finish"));
+      return FALSE;
+    }
+
+  /* Its engine is being disposed by the code that waits here, or by code
+   * of its thread that runs now: the job ends after it. */
+  if (engine == NULL)
+    {
+      if (g_atomic_int_get (&self->finished))
+        return TRUE;
+
+      g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
+                           _("The job ends as its engine shuts down; waiting for it then would never end"));
       return FALSE;
     }
 

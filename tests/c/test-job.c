@@ -835,6 +835,78 @@ test_end_no_return_succeeds_without_value (AgTestFixture *fixture,
   state_log_clear (&log);
 }
 
+/* A job returns once: each ag_job_return_*() after the first is refused
+ * with a critical naming the call and the job, and the first outcome
+ * stands. */
+typedef enum
+{
+  TWICE_AFTER_VALUE,
+  TWICE_AFTER_ERROR,
+} TwiceKind;
+
+static void
+return_twice_body (AgJob    *job,
+                   gpointer  user_data)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  /* Returned after an await, as a real job does. */
+  ag_job_sleep (10, NULL);
+
+  if (GPOINTER_TO_INT (user_data) == TWICE_AFTER_VALUE)
+    ag_job_return_int (job, 1);
+  else
+    ag_job_return_error (job, g_error_new_literal (TEST_ERROR, 1, "first"));
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_int*job*already returned*");
+  ag_job_return_int (job, 2);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_string*job*already returned*");
+  ag_job_return_string (job, "three");
+  g_test_assert_expected_messages ();
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 4);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_value*job*already returned*");
+  ag_job_return_value (job, &value);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_error*job*already returned*");
+  ag_job_return_error (job, g_error_new_literal (TEST_ERROR, 5, "fifth"));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_end_second_return_after_a_value_is_critical (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, return_twice_body,
+                                          GINT_TO_POINTER (TWICE_AFTER_VALUE), NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_cmpint (job_value_int (job), ==, 1);
+  g_assert_null (ag_job_get_error (job));
+}
+
+static void
+test_end_return_after_an_error_is_critical (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, return_twice_body,
+                                          GINT_TO_POINTER (TWICE_AFTER_ERROR), NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_FAILED);
+  g_assert_error (ag_job_get_error (job), TEST_ERROR, 1);
+  g_assert_cmpstr (ag_job_get_error (job)->message, ==, "first");
+  g_assert_null (ag_job_get_value (job));
+}
+
 /* State */
 
 typedef struct
@@ -1522,25 +1594,102 @@ test_pause_resume_not_paused_is_critical (AgTestFixture *fixture,
   g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
 
   run_until_finished (fixture, job);
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_resume*not paused*");
+  /* Once it has ended, resuming it does nothing (see below). */
   ag_job_resume (job);
-  g_test_assert_expected_messages ();
 
   state_log_assert (&log, expected, G_N_ELEMENTS (expected));
   state_log_clear (&log);
 }
 
+/* Pause, resume and cancel have nothing to act on once a job has ended,
+ * however it ended: they do nothing, quietly. */
 static void
-test_pause_finished_job_is_critical (AgTestFixture *fixture,
-                                     gconstpointer  data)
+assert_control_is_quiet_no_op (AgTestFixture *fixture,
+                               AgJob         *job)
 {
-  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "x", NULL);
+  AgJobState state = ag_job_get_state (job);
+  StateLog log;
 
   g_assert_true (ag_job_is_finished (job));
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_pause*assertion*failed*");
+  state_log_watch (&log, job);
+
   ag_job_pause (job);
-  g_test_assert_expected_messages ();
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  ag_job_resume (job);
+  ag_job_cancel (job);
+  ag_job_resume (job);
+  ag_job_pause (job);
+  ag_job_pause (job);
+  ag_job_resume (job);
+  ag_test_run_for (fixture->context, 20);
+
+  g_assert_cmpint (ag_job_get_state (job), ==, state);
+  state_log_assert (&log, NULL, 0);
+  state_log_clear (&log);
+}
+
+static void
+test_pause_resume_cancel_of_an_ended_job_are_quiet_no_ops (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  g_autoptr(AgJob) succeeded = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "x", NULL);
+  g_autoptr(AgJob) failed = ag_engine_spawn (fixture->engine, end_body,
+                                             GINT_TO_POINTER (END_RETURN_ERROR), NULL);
+  g_autoptr(AgJob) cancelled = NULL;
+  g_autoptr(AgJob) engine_gone = NULL;
+  g_autoptr(AgJob) driven = ag_job_new (fixture->engine);
+  g_autoptr(AgEngine) other_engine = ag_engine_new_for_context (fixture->context);
+  CancelBody cb = { 0 };
+  PauseBody pb = { 0 };
+  double cancel_ms;
+
+  run_until_finished (fixture, failed);
+  cancelled = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
+  run_until_finished (fixture, cancelled);
+  g_assert_cmpint (ag_job_get_state (cancelled), ==, AG_JOB_CANCELLED);
+  engine_gone = ag_engine_spawn (other_engine, pause_state_body, &pb, NULL);
+  g_clear_object (&other_engine);
+  g_assert_cmpint (ag_job_get_state (engine_gone), ==, AG_JOB_CANCELLED);
+  ag_job_return_value (driven, NULL);
+
+  assert_control_is_quiet_no_op (fixture, succeeded);
+  assert_control_is_quiet_no_op (fixture, failed);
+  assert_control_is_quiet_no_op (fixture, cancelled);
+  assert_control_is_quiet_no_op (fixture, engine_gone);
+  assert_control_is_quiet_no_op (fixture, driven);
+
+  cancel_body_clear (&cb);
+  g_clear_error (&pb.error);
+}
+
+static void
+test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through (AgTestFixture *fixture,
+                                                                      gconstpointer  data)
+{
+  PausedCancel pc = { .start_us = g_get_monotonic_time () };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, paused_cancel_body, &pc, NULL);
+  static const AgJobState expected[] = { AG_JOB_PAUSED, AG_JOB_RUNNING, AG_JOB_CANCELLED };
+  StateLog log;
+
+  state_log_watch (&log, job);
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 50);
+
+  /* The cancel resumes the job; a resume after it has nothing to do, and
+   * a pause does not hold the cancel back. */
+  ag_job_cancel (job);
+  ag_job_resume (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  ag_job_pause (job);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_RUNNING);
+  run_until_finished (fixture, job);
+
+  g_assert_true (pc.pb.after);
+  g_assert_cmpfloat (pc.after_ms, <, 400);
+  g_assert_error (pc.pb.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  state_log_assert (&log, expected, G_N_ELEMENTS (expected));
+  state_log_clear (&log);
+  g_clear_error (&pc.pb.error);
 }
 
 /* Many jobs and stacks */
@@ -1857,8 +2006,10 @@ dispose_body (AgJob    *job,
       }
     }
 
-  /* Never reached: no code of the job runs after the engine is gone. */
-  dj->counts->n_after++;
+  /* Reached once, inside the engine's disposal: the await fails with
+   * G_IO_ERROR_CANCELLED so that the job can clean up. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    dj->counts->n_after++;
   g_clear_error (&error);
 }
 
@@ -1899,7 +2050,10 @@ test_dispose_ends_suspended_jobs_cancelled (AgTestFixture *fixture,
   ag_job_pause (g_ptr_array_index (jobs, 3));
 
   ag_test_run_for (fixture->context, 100);
+  g_assert_cmpuint (counts.n_after, ==, 0);
   g_object_unref (engine);
+  /* Each job saw the cancel and ran to its end inside the disposal. */
+  g_assert_cmpuint (counts.n_after, ==, n);
 
   for (guint i = 0; i < n; i++)
     {
@@ -1913,7 +2067,7 @@ test_dispose_ends_suspended_jobs_cancelled (AgTestFixture *fixture,
 
   /* Waiting past the tasks' 500 ms shows nothing late. */
   ag_test_run_for (fixture->context, 700);
-  g_assert_cmpuint (counts.n_after, ==, 0);
+  g_assert_cmpuint (counts.n_after, ==, n);
   g_assert_error (waiter_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   /* Ended quietly: disposal may come from a binding's garbage collector,
    * where no notify handler can run. The state reads CANCELLED all the
@@ -1944,9 +2098,249 @@ test_dispose_before_first_delivery_of_a_dropped_job (AgTestFixture *fixture,
   g_object_unref (ag_engine_spawn (engine, dispose_body, dj, dispose_job_free));
   g_assert_cmpuint (counts.n_destroyed, ==, 0);
   g_object_unref (engine);
-  ag_test_run_for (fixture->context, 600);
-  g_assert_cmpuint (counts.n_after, ==, 0);
+  g_assert_cmpuint (counts.n_after, ==, 1);
   g_assert_cmpuint (counts.n_destroyed, ==, 1);
+  ag_test_run_for (fixture->context, 600);
+  g_assert_cmpuint (counts.n_after, ==, 1);
+}
+
+/* What a job's stack owns, counted as it is freed. */
+typedef struct
+{
+  guint n_objects_freed;
+  guint n_bytes_freed;
+} Owned;
+
+static void
+owned_object_freed (gpointer  data,
+                    GObject  *where_the_object_was)
+{
+  Owned *owned = data;
+
+  owned->n_objects_freed++;
+}
+
+static void
+owned_bytes_freed (gpointer data)
+{
+  Owned *owned = data;
+
+  owned->n_bytes_freed++;
+}
+
+typedef enum
+{
+  UNWIND_AWAIT,
+  UNWIND_SLEEP,
+} UnwindKind;
+
+typedef struct
+{
+  UnwindKind  kind;
+  Owned      *owned;
+  int         ran;              /* atomic: the cleanup's task ran */
+  GError     *error;            /* what the suspended await gave */
+  GError     *again_error;      /* an await in the cleanup path */
+  GError     *sleep_again_error;
+  gboolean    reached_end;
+} Unwind;
+
+static void
+unwind_clear (Unwind *u)
+{
+  g_clear_error (&u->error);
+  g_clear_error (&u->again_error);
+  g_clear_error (&u->sleep_again_error);
+}
+
+static void
+unwind_body (AgJob    *job,
+             gpointer  user_data)
+{
+  Unwind *u = user_data;
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GBytes) bytes G_GNUC_UNUSED = g_bytes_new_with_free_func (u, sizeof *u, owned_bytes_freed, u->owned);
+  g_autofree char *text G_GNUC_UNUSED = g_strdup ("only LeakSanitizer counts this one");
+  g_autoptr(GValue) value = NULL;
+  g_autoptr(GValue) again = NULL;
+
+  g_object_weak_ref (object, owned_object_freed, u->owned);
+
+  if (u->kind == UNWIND_AWAIT)
+    value = ag_job_await (ag_test_task_new_int_after (5000, 1), &u->error);
+  else
+    ag_job_sleep (5000, &u->error);
+
+  /* A cleanup path that awaits again gets no further than the cancel. */
+  again = ag_job_await (ag_task_new (mark_ran, &u->ran, NULL), &u->again_error);
+  ag_job_sleep (5000, &u->sleep_again_error);
+  u->reached_end = TRUE;
+}
+
+static void
+test_dispose_unwinds_suspended_jobs_and_frees_their_locals (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  Owned owned = { 0 };
+  Unwind u[] = {
+    { .kind = UNWIND_AWAIT, .owned = &owned },
+    { .kind = UNWIND_SLEEP, .owned = &owned },
+    { .kind = UNWIND_AWAIT, .owned = &owned },  /* paused */
+    { .kind = UNWIND_SLEEP, .owned = &owned },  /* paused */
+  };
+  AgJob *jobs[G_N_ELEMENTS (u)];
+  StateLog logs[G_N_ELEMENTS (u)];
+  AgEngine *engine = g_steal_pointer (&fixture->engine);
+
+  for (guint i = 0; i < G_N_ELEMENTS (u); i++)
+    {
+      jobs[i] = ag_engine_spawn (engine, unwind_body, &u[i], NULL);
+      if (i >= 2)
+        ag_job_pause (jobs[i]);
+      state_log_watch (&logs[i], jobs[i]);
+    }
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpuint (owned.n_objects_freed, ==, 0);
+  g_assert_cmpuint (owned.n_bytes_freed, ==, 0);
+
+  g_object_unref (engine);
+
+  /* Inside the disposal, without a main-loop iteration: each job's await
+   * failed with the cancel, the awaits of its cleanup path failed at once
+   * without suspending it, and its function returned, freeing its locals. */
+  g_assert_cmpuint (owned.n_objects_freed, ==, G_N_ELEMENTS (u));
+  g_assert_cmpuint (owned.n_bytes_freed, ==, G_N_ELEMENTS (u));
+  for (guint i = 0; i < G_N_ELEMENTS (u); i++)
+    {
+      g_assert_true (u[i].reached_end);
+      g_assert_error (u[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_error (u[i].again_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_error (u[i].sleep_again_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpint (g_atomic_int_get (&u[i].ran), ==, 0);
+
+      /* Ended cancelled, quietly. */
+      g_assert_true (ag_job_is_finished (jobs[i]));
+      g_assert_cmpint (ag_job_get_state (jobs[i]), ==, AG_JOB_CANCELLED);
+      g_assert_error (ag_job_get_error (jobs[i]), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      state_log_assert (&logs[i], NULL, 0);
+    }
+
+  /* Nothing of theirs runs later. */
+  ag_test_run_for (fixture->context, 100);
+  for (guint i = 0; i < G_N_ELEMENTS (u); i++)
+    {
+      state_log_assert (&logs[i], NULL, 0);
+      state_log_clear (&logs[i]);
+      g_object_unref (jobs[i]);
+      unwind_clear (&u[i]);
+    }
+}
+
+typedef struct
+{
+  AgJob    *other;
+  gboolean  waited;
+  gboolean  finished;
+  GError   *error;
+} WaitInCleanup;
+
+static void
+wait_in_cleanup_body (AgJob    *job,
+                      gpointer  user_data)
+{
+  WaitInCleanup *w = user_data;
+
+  if (ag_job_sleep (5000, NULL))
+    return;
+
+  /* The other job ends after this one's cleanup: waiting cannot work. */
+  w->finished = ag_job_wait (w->other, -1, &w->error);
+  w->waited = TRUE;
+}
+
+static void
+test_dispose_cleanup_waiting_for_another_job_fails_at_once (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  WaitInCleanup w = { 0 };
+  AgEngine *engine = g_steal_pointer (&fixture->engine);
+  g_autoptr(AgJob) job = ag_engine_spawn (engine, wait_in_cleanup_body, &w, NULL);
+  g_autoptr(AgJob) other = NULL;
+  PauseBody pb = { 0 };
+
+  w.other = other = ag_engine_spawn (engine, pause_state_body, &pb, NULL);
+  ag_test_run_for (fixture->context, 20);
+  g_object_unref (engine);
+
+  g_assert_true (w.waited);
+  g_assert_false (w.finished);
+  g_assert_error (w.error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (other), ==, AG_JOB_CANCELLED);
+  g_clear_error (&w.error);
+  g_clear_error (&pb.error);
+}
+
+typedef struct
+{
+  AgEngine *engine;
+  Owned    *owned;
+  Unwind   *other;
+  gboolean  other_ended_inside;
+  GError   *sleep_error;
+  AgJobState state_before_return;
+  gboolean  reached_end;
+} DisposeInside;
+
+static void
+dispose_inside_body (AgJob    *job,
+                     gpointer  user_data)
+{
+  DisposeInside *d = user_data;
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_object_weak_ref (object, owned_object_freed, d->owned);
+  ag_job_sleep (10, NULL);
+
+  /* The job's own code disposes the engine while another job is
+   * suspended: that one unwinds inside the call. */
+  g_object_run_dispose (G_OBJECT (d->engine));
+  d->other_ended_inside = d->other->reached_end;
+
+  /* This one goes on to its end, awaiting nothing more. */
+  ag_job_sleep (5000, &d->sleep_error);
+  d->state_before_return = ag_job_get_state (job);
+  d->reached_end = TRUE;
+}
+
+static void
+test_dispose_from_inside_a_job_ends_it_when_its_code_returns (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  Owned owned = { 0 };
+  Unwind other = { .kind = UNWIND_SLEEP, .owned = &owned };
+  DisposeInside d = { .engine = fixture->engine, .owned = &owned, .other = &other };
+  g_autoptr(AgJob) other_job = ag_engine_spawn (fixture->engine, unwind_body, &other, NULL);
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, dispose_inside_body, &d, NULL);
+  StateLog log;
+
+  state_log_watch (&log, job);
+  ag_test_run_until (fixture->context, d.reached_end, AG_TEST_SAFETY_MS);
+
+  g_assert_true (d.other_ended_inside);
+  g_assert_error (other.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_job_get_state (other_job), ==, AG_JOB_CANCELLED);
+  g_assert_error (d.sleep_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (d.state_before_return, ==, AG_JOB_RUNNING);
+  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_error (ag_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (owned.n_objects_freed, ==, 2);
+  g_assert_cmpuint (owned.n_bytes_freed, ==, 1);
+  state_log_assert (&log, NULL, 0);
+
+  state_log_clear (&log);
+  g_clear_error (&d.sleep_error);
+  unwind_clear (&other);
 }
 
 /* Waiting for a job */
@@ -2293,13 +2687,22 @@ test_driven_return_error (AgTestFixture *fixture,
   g_assert_null (ag_job_get_value (nothing));
 
   /* Once only. */
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has already finished*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_error*job*has already finished*");
   ag_job_return_error (failed, g_error_new_literal (TEST_ERROR, 2, "again"));
   g_test_assert_expected_messages ();
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_value*job*has already finished*");
   ag_job_return_value (nothing, NULL);
   g_test_assert_expected_messages ();
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_job_return_int*job*has already finished*");
+  ag_job_return_int (failed, 3);
+  g_test_assert_expected_messages ();
   g_assert_error (ag_job_get_error (failed), TEST_ERROR, 1);
+  g_assert_null (ag_job_get_value (failed));
+  g_assert_cmpint (ag_job_get_state (nothing), ==, AG_JOB_SUCCEEDED);
+  g_assert_null (ag_job_get_value (nothing));
 }
 
 static void
@@ -2489,6 +2892,10 @@ main (int   argc,
   ag_test_add ("/job/end/return-error-fails-with-it", test_end_return_error_fails_with_it);
   ag_test_add ("/job/end/return-cancelled-error-ends-cancelled",
                test_end_return_cancelled_error_ends_cancelled);
+  ag_test_add ("/job/end/second-return-after-a-value-is-critical-and-the-value-stands",
+               test_end_second_return_after_a_value_is_critical);
+  ag_test_add ("/job/end/return-after-an-error-is-critical-and-the-error-stands",
+               test_end_return_after_an_error_is_critical);
   ag_test_add ("/job/end/no-return-succeeds-without-value",
                test_end_no_return_succeeds_without_value);
 
@@ -2517,7 +2924,10 @@ main (int   argc,
   ag_test_add ("/job/pause/sleep-keeps-its-remainder", test_pause_sleep_keeps_its_remainder);
   ag_test_add ("/job/pause/before-await-holds-its-result", test_pause_before_await_holds_its_result);
   ag_test_add ("/job/pause/resume-not-paused-is-critical", test_pause_resume_not_paused_is_critical);
-  ag_test_add ("/job/pause/pause-finished-job-is-critical", test_pause_finished_job_is_critical);
+  ag_test_add ("/job/pause/pause-resume-cancel-of-an-ended-job-are-quiet-no-ops",
+               test_pause_resume_cancel_of_an_ended_job_are_quiet_no_ops);
+  ag_test_add ("/job/pause/pause-resume-after-cancel-are-quiet-and-the-cancel-goes-through",
+               test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through);
 
   ag_test_add ("/job/nested/cancel-outer-cancels-inner", test_nested_cancel_outer_cancels_inner);
   ag_test_add ("/job/nested/spawn-inside-job-and-await-it", test_nested_spawn_inside_job_and_await_it);
@@ -2535,10 +2945,16 @@ main (int   argc,
   ag_test_add ("/job/stack/size-bounds", test_stack_size_bounds);
   ag_test_add ("/job/stack/smallest-size-runs-awaits", test_stack_smallest_size_runs_awaits);
 
-  ag_test_add ("/job/dispose/ends-suspended-jobs-cancelled-running-none-of-their-code",
+  ag_test_add ("/job/dispose/ends-suspended-jobs-cancelled-after-their-cleanup",
                test_dispose_ends_suspended_jobs_cancelled);
   ag_test_add ("/job/dispose/frees-job-nobody-holds",
                test_dispose_before_first_delivery_of_a_dropped_job);
+  ag_test_add ("/job/dispose/unwinds-suspended-jobs-and-frees-their-locals",
+               test_dispose_unwinds_suspended_jobs_and_frees_their_locals);
+  ag_test_add ("/job/dispose/from-inside-a-job-ends-it-when-its-code-returns",
+               test_dispose_from_inside_a_job_ends_it_when_its_code_returns);
+  ag_test_add ("/job/dispose/cleanup-waiting-for-another-job-fails-at-once",
+               test_dispose_cleanup_waiting_for_another_job_fails_at_once);
 
   ag_test_add ("/job/wait/from-another-thread", test_wait_from_another_thread);
   ag_test_add ("/job/wait/from-another-thread-sees-failure",

@@ -348,8 +348,11 @@ test('bad-input', async () => {
     // Outside a job too.
     await assertRejects(run(42), e => e instanceof TypeError, 'run(42) rejects with a TypeError');
 
-    // Cancelling a finished job does nothing (criticals are fatal here).
+    // Cancelling, pausing and resuming a finished job do nothing
+    // (criticals are fatal here).
     job.cancel();
+    job.pause();
+    job.resume();
     assertEqual(job.get_state(), JobState.SUCCEEDED);
     assertEqual(await job, 'still fine');
 });

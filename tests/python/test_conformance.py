@@ -388,11 +388,13 @@ class ConformanceTest(agtest.JobTestCase):
         self.assertEqual(job.state, AsyncGui.JobState.FAILED)
         self.assertIs(type(job.exception()), TypeError)
 
-        # Cancelling a finished job does nothing.
+        # Cancelling, pausing and resuming a finished job do nothing.
         job.cancel()
         self.assertEqual(job.state, AsyncGui.JobState.FAILED)
         done = self.run_job(handler())
         done.cancel()
+        done.pause()
+        done.resume()
         self.assertEqual(done.state, AsyncGui.JobState.SUCCEEDED)
         self.assertEqual(done.result(), 'still works')
 

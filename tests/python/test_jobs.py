@@ -9,7 +9,7 @@ import time
 
 import agtest
 from agtest import MAIN_THREAD, now_ms
-from gi.repository import AsyncGui, GObject
+from gi.repository import AsyncGui, GLib, GObject
 from gi.repository.AsyncGui import MultiTask, Task
 
 
@@ -37,7 +37,35 @@ def fail_at(position, value, delay=0.0):
     return value
 
 
-class NamesTest(agtest.JobTestCase):
+class QuietTestCase(agtest.JobTestCase):
+    """Fails a test whose code made the library log a critical or a
+    warning: the C tests make them fatal, and so must these. Each message
+    is caught by a log handler of the AsyncGui domain and checked when the
+    test ends."""
+
+    LEVELS = (GLib.LogLevelFlags.LEVEL_CRITICAL | GLib.LogLevelFlags.LEVEL_WARNING
+              | GLib.LogLevelFlags.FLAG_FATAL | GLib.LogLevelFlags.FLAG_RECURSION)
+
+    def setUp(self):
+        super().setUp()
+        self.logged = []
+        self.log_handler = GLib.log_set_handler('AsyncGui', self.LEVELS, self._on_log)
+
+    def _on_log(self, domain, level, message, *unused):
+        self.logged.append('%s: %s' % (domain, message))
+
+    def assert_quiet(self):
+        """Checks that nothing was logged so far."""
+        logged, self.logged = self.logged, []
+        self.assertEqual(logged, [])
+
+    def tearDown(self):
+        super().tearDown()
+        GLib.log_remove_handler('AsyncGui', self.log_handler)
+        self.assert_quiet()
+
+
+class NamesTest(QuietTestCase):
     def test_task_is_a_light_description_and_names_the_gi_class_too(self):
         task = Task(identity, 1)
         self.assertIsInstance(task, AsyncGui.Task)
@@ -58,7 +86,7 @@ class NamesTest(agtest.JobTestCase):
         self.assertFalse(issubclass(AsyncGui.CancelledError, Exception))
 
 
-class JobsTest(agtest.JobTestCase):
+class JobsTest(QuietTestCase):
     def test_original_exception_object_reaches_the_yield(self):
         seen = []
 
@@ -371,6 +399,72 @@ class JobsTest(agtest.JobTestCase):
         self.run_job(job)
         self.assertEqual(seen['values'], [0, 1, 2, 3])
         self.assertGreaterEqual(seen['at'], resume_at[0])
+
+    def test_pause_resume_and_cancel_of_an_ended_job_are_quiet(self):
+        @self.engine.job
+        def returns():
+            return (yield Task(identity, 1))
+
+        @self.engine.job
+        def raises():
+            yield Task(raise_rich, 2)
+
+        def sleeps():
+            yield AsyncGui.Task.new_sleep(5000)
+
+        succeeded = self.run_job(returns())
+        failed = self.run_job(raises())
+        cancelled = self.engine.job(sleeps)()
+        self.at(20, cancelled.cancel)
+        self.run_job(cancelled)
+        other_engine = AsyncGui.Engine.new_for_context(self.context)
+        engine_gone = other_engine.job(sleeps)()
+        other_engine.run_dispose()
+        other_engine = None
+        self.assertTrue(engine_gone.is_finished())
+
+        for job, state in ((succeeded, AsyncGui.JobState.SUCCEEDED),
+                           (failed, AsyncGui.JobState.FAILED),
+                           (cancelled, AsyncGui.JobState.CANCELLED),
+                           (engine_gone, AsyncGui.JobState.CANCELLED)):
+            states = []
+            job.connect('notify::state', lambda j, *unused: states.append(j.state))
+            job.pause()
+            job.resume()
+            job.cancel()
+            job.resume()
+            job.pause()
+            self.run_loop_for(0.02)
+            self.assertEqual(job.state, state)
+            self.assertEqual(states, [])
+            self.assert_quiet()
+        self.assertEqual(succeeded.result(), 1)
+        failed.exception()
+
+    def test_resume_and_pause_after_cancelling_a_paused_job_are_quiet(self):
+        seen = []
+
+        @self.engine.job
+        def handler():
+            try:
+                yield Task(identity, 'late', 1.0)
+            except AsyncGui.CancelledError:
+                seen.append('cancelled')
+                raise
+
+        job = handler()
+        job.pause()
+        self.run_loop_for(0.05)
+        job.cancel()
+        job.resume()
+        job.pause()
+        self.assertEqual(job.state, AsyncGui.JobState.RUNNING)
+        start = now_ms()
+        self.run_job(job)
+        self.assertLess(now_ms() - start, 400)
+        self.assertEqual(seen, ['cancelled'])
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assert_quiet()
 
     def test_yielding_again_after_cancel_and_junk_in_a_loop_never_hangs(self):
         @self.engine.job

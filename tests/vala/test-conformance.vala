@@ -730,8 +730,8 @@ class DisposeWithWorkInFlight : Object {
 }
 
 /* 15. Vala's type system refuses awaiting what is not a task, so the misuse
- * checked here is resuming a job that is not paused (and pausing a finished
- * one): criticals. Cancelling a finished job does nothing. */
+ * checked here is resuming a job that is not paused: a critical. Pausing,
+ * resuming and cancelling a finished job do nothing. */
 class BadInput : Object {
     async int body (AsyncGui.Job job) throws Error {
         var value = yield job.await (int_after (10, 3));
@@ -757,10 +757,8 @@ class BadInput : Object {
         run_until_finished (job);
         assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
 
-        Test.expect_message ("AsyncGui", LogLevelFlags.LEVEL_CRITICAL, "*");
         job.pause ();
-        Test.assert_expected_messages ();
-
+        job.resume ();
         job.cancel ();
         run_for (20);
         assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
