@@ -20,6 +20,7 @@ void               _ag_engine_hold_notify    (AgEngine *self,
                                               GObject  *object);
 gboolean           _ag_engine_is_delivering  (AgEngine *self);
 gboolean           _ag_engine_is_disposed    (AgEngine *self);
+gboolean           _ag_engine_is_own_thread  (AgEngine *self);
 gboolean           _ag_engine_may_iterate_here (AgEngine *self);
 void               _ag_engine_track          (AgEngine *self,
                                               GList    *running_link);

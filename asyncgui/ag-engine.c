@@ -416,6 +416,8 @@ ag_engine_init (AgEngine *self)
  * Creates an engine that delivers on the thread-default main context of the
  * calling thread.
  *
+ * Thread: any; the engine delivers on that thread's thread-default context.
+ *
  * Returns: (transfer full): a new engine
  *
  * Since: 1.0
@@ -432,6 +434,8 @@ ag_engine_new (void)
  *   global default context
  *
  * Creates an engine that delivers on @context.
+ *
+ * Thread: any.
  *
  * Returns: (transfer full): a new engine
  *
@@ -452,6 +456,8 @@ ag_engine_new_for_context (GMainContext *context)
  * Gets the engine bound to the global default main context, the one GTK
  * applications run. It is created on first use and lives as long as the
  * process.
+ *
+ * Thread: any.
  *
  * Returns: (transfer none): the default engine
  *
@@ -475,6 +481,8 @@ ag_engine_get_default (void)
  *
  * Gets the main context results are delivered on.
  *
+ * Thread: any.
+ *
  * Returns: (transfer none): the engine's main context
  *
  * Since: 1.0
@@ -492,6 +500,8 @@ ag_engine_get_context (AgEngine *self)
  * @self: an engine
  *
  * Gets how many worker threads may run at once; 0 is serial mode.
+ *
+ * Thread: any.
  *
  * Returns: the thread limit
  *
@@ -518,6 +528,8 @@ ag_engine_get_max_threads (AgEngine *self)
  * handed to the threads finishes there; work submitted in serial mode runs
  * on the engine's thread.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -525,6 +537,7 @@ ag_engine_set_max_threads (AgEngine *self,
                            int       max_threads)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (max_threads >= 0 && max_threads <= MAX_THREADS_LIMIT);
 
   if (self->executor == NULL || _ag_executor_get_max_threads (self->executor) == max_threads)
@@ -539,6 +552,8 @@ ag_engine_set_max_threads (AgEngine *self,
  * @self: an engine
  *
  * Gets how many worker processes may run at once.
+ *
+ * Thread: any.
  *
  * Returns: the process limit
  *
@@ -559,6 +574,8 @@ ag_engine_get_max_processes (AgEngine *self)
  *
  * Sets how many worker processes may run at once.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -566,6 +583,7 @@ ag_engine_set_max_processes (AgEngine *self,
                              int       max_processes)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (max_processes >= 1 && max_processes <= MAX_THREADS_LIMIT);
 
   if (self->max_processes == max_processes)
@@ -582,6 +600,8 @@ ag_engine_set_max_processes (AgEngine *self,
  * @self: an engine
  *
  * Gets the priority results are delivered at.
+ *
+ * Thread: any.
  *
  * Returns: the delivery priority
  *
@@ -604,6 +624,8 @@ ag_engine_get_priority (AgEngine *self)
  * priority (a smaller number than %G_PRIORITY_HIGH_IDLE + 20) lets a flood
  * of results delay frames.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -611,6 +633,7 @@ ag_engine_set_priority (AgEngine *self,
                         int       priority)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (priority >= G_PRIORITY_HIGH && priority <= G_PRIORITY_LOW);
 
   if (self->priority == priority)
@@ -627,6 +650,8 @@ ag_engine_set_priority (AgEngine *self,
  * @self: an engine
  *
  * Gets how many microseconds one delivery dispatch may take.
+ *
+ * Thread: any.
  *
  * Returns: the delivery budget in microseconds
  *
@@ -648,6 +673,8 @@ ag_engine_get_budget_us (AgEngine *self)
  * Sets how many microseconds one delivery dispatch may spend on the engine's
  * thread before it yields to the main loop.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -655,6 +682,7 @@ ag_engine_set_budget_us (AgEngine *self,
                          int       budget_us)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (budget_us >= 0 && budget_us <= MAX_BUDGET_US);
 
   if (self->budget_us == budget_us)
@@ -705,6 +733,7 @@ ag_engine_set_max_delivery_delay_ms (AgEngine *self,
                                      guint     max_delay_ms)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (max_delay_ms <= 60 * 1000);
 
   if (self->max_delivery_delay_ms == max_delay_ms)
@@ -721,6 +750,8 @@ ag_engine_set_max_delivery_delay_ms (AgEngine *self,
  * @self: an engine
  *
  * Gets how long a worker process may sit idle.
+ *
+ * Thread: any.
  *
  * Returns: milliseconds
  *
@@ -741,6 +772,8 @@ ag_engine_get_worker_idle_ms (AgEngine *self)
  *
  * Sets how long a worker process may sit idle before it is let go.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -748,6 +781,7 @@ ag_engine_set_worker_idle_ms (AgEngine *self,
                               guint     worker_idle_ms)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (worker_idle_ms >= 1);
 
   if (self->worker_idle_ms == worker_idle_ms)
@@ -770,6 +804,8 @@ ag_engine_set_worker_idle_ms (AgEngine *self,
  * now on. The Python binding uses it to run workers with the interpreter
  * of the calling program.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -778,6 +814,7 @@ ag_engine_set_worker_command (AgEngine           *self,
                               const char * const *argv)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (kind >= AG_WORKER_C && kind <= AG_WORKER_GJS);
   g_return_if_fail (argv == NULL || argv[0] != NULL);
 
@@ -794,6 +831,8 @@ ag_engine_set_worker_command (AgEngine           *self,
  *
  * Gets the program started as a worker of @kind: the one set with
  * [method@Engine.set_worker_command], or the installed one.
+ *
+ * Thread: the engine's.
  *
  * Returns: (transfer full) (array zero-terminated=1): the program and its
  *   arguments
@@ -819,6 +858,8 @@ ag_engine_dup_worker_command (AgEngine *self,
  *
  * Gets the stack size of the jobs ag_engine_spawn() starts.
  *
+ * Thread: any.
+ *
  * Returns: the stack size in bytes
  *
  * Since: 1.0
@@ -838,6 +879,8 @@ ag_engine_get_job_stack_size (AgEngine *self)
  *
  * Sets the stack size of the jobs ag_engine_spawn() starts from now on.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -845,6 +888,7 @@ ag_engine_set_job_stack_size (AgEngine *self,
                               guint     job_stack_size)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
   g_return_if_fail (job_stack_size >= MIN_STACK_SIZE && job_stack_size <= MAX_STACK_SIZE);
 
   if (self->job_stack_size == job_stack_size)
@@ -946,6 +990,8 @@ ag_engine_run_async (AgEngine            *self,
  * Gets the outcome of a task run with [method@Engine.run_async]. In C the
  * typed getters of [class@Task] on `AG_TASK (result)` are often handier.
  *
+ * Thread: the engine's, in the callback of [method@Engine.run_async].
+ *
  * Returns: (transfer full) (nullable): a copy of the task's value, or %NULL
  *   with @error set if it failed or was cancelled, or %NULL without an
  *   error if it succeeded without a value
@@ -1037,6 +1083,14 @@ gboolean
 _ag_engine_may_iterate_here (AgEngine *self)
 {
   return g_main_context_is_owner (self->context) || g_thread_self () == self->home_thread;
+}
+
+/* Whether the calling thread may act as the engine's: the one iterating
+ * its context, or, while nobody does, the one that made it. */
+gboolean
+_ag_engine_is_own_thread (AgEngine *self)
+{
+  return _ag_completion_queue_is_home_thread (self->queue);
 }
 
 gboolean

@@ -121,6 +121,14 @@ struct _AgJob
 
 G_DEFINE_FINAL_TYPE (AgJob, ag_job, G_TYPE_OBJECT)
 
+/* Control calls belong to the engine's thread; a job whose engine is gone
+ * has no thread to check against. */
+static gboolean
+on_engine_thread (AgJob *self)
+{
+  return self->engine == NULL || _ag_engine_is_own_thread (self->engine);
+}
+
 enum {
   PROP_0,
   PROP_ENGINE,
@@ -478,6 +486,8 @@ report_await_error (AgJob               *self,
  * over, a task that was already run, or a finished job, are programming
  * errors reported to @callback.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -487,6 +497,7 @@ ag_job_await_async (AgJob               *self,
                     gpointer             user_data)
 {
   g_return_if_fail (AG_IS_JOB (self));
+  g_return_if_fail (on_engine_thread (self));
   g_return_if_fail (AG_IS_TASK (task));
   g_return_if_fail (callback != NULL);
 
@@ -541,6 +552,8 @@ ag_job_await_async (AgJob               *self,
  *
  * Gets the outcome of an await.
  *
+ * Thread: the engine's.
+ *
  * Returns: (transfer full) (nullable): a copy of the awaited task's value,
  *   or %NULL with @error set if it failed or the job was cancelled, or
  *   %NULL without an error if it succeeded without a value
@@ -582,6 +595,12 @@ static gboolean
 claim_return (AgJob      *self,
               const char *strfunc)
 {
+  if (!on_engine_thread (self))
+    {
+      g_critical ("%s: the job %p returns on its engine's thread, not this one", strfunc, self);
+      return FALSE;
+    }
+
   if (is_final (self->state))
     {
       g_critical ("%s: the job %p has already finished; a job returns once", strfunc, self);
@@ -625,6 +644,8 @@ return_value (AgJob        *self,
  * A job returns once: a second ag_job_return_*() call, after a value or an
  * error, is a programming error and is ignored; the first outcome stands.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -632,6 +653,7 @@ ag_job_return_value (AgJob        *self,
                      const GValue *value)
 {
   g_return_if_fail (AG_IS_JOB (self));
+  g_return_if_fail (on_engine_thread (self));
   g_return_if_fail (value == NULL || G_IS_VALUE (value));
 
   return_value (self, value, G_STRFUNC);
@@ -649,6 +671,8 @@ ag_job_return_value (AgJob        *self,
  * A job returns once: see [method@Job.return_value]. A refused @error is
  * freed.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -656,6 +680,7 @@ ag_job_return_error (AgJob  *self,
                      GError *error)
 {
   g_return_if_fail (AG_IS_JOB (self));
+  g_return_if_fail (on_engine_thread (self));
   g_return_if_fail (error != NULL);
 
   if (!claim_return (self, G_STRFUNC))
@@ -681,6 +706,8 @@ ag_job_return_error (AgJob  *self,
  *
  * Ends the job successfully with an integer.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -702,6 +729,8 @@ ag_job_return_int (AgJob *self,
  * @value: (nullable): the job's value, copied
  *
  * Ends the job successfully with a string.
+ *
+ * Thread: the engine's.
  *
  * Since: 1.0
  */
@@ -809,6 +838,8 @@ fiber_await_done (GObject      *source,
  * anything the engine's owner frees before it, is still there. The job
  * ends as cancelled, without notifications.
  *
+ * Thread: the engine's.
+ *
  * Returns: (transfer full): the running job
  *
  * Since: 1.0
@@ -824,6 +855,7 @@ ag_engine_spawn (AgEngine       *engine,
   g_return_val_if_fail (AG_IS_ENGINE (engine), NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (!_ag_engine_is_disposed (engine), NULL);
+  g_return_val_if_fail (_ag_engine_is_own_thread (engine), NULL);
 
   self = job_new (engine);
   self->func = func;
@@ -850,6 +882,8 @@ ag_engine_spawn (AgEngine       *engine,
  *
  * Gets the C job whose code is running, if any.
  *
+ * Thread: the engine's; on any other thread it returns %NULL.
+ *
  * Returns: (transfer none) (nullable): the current job
  *
  * Since: 1.0
@@ -872,6 +906,8 @@ ag_job_get_current (void)
  * Outside a job it fails with %AG_ERROR_NOT_IN_JOB. Once the job's engine
  * is being disposed it fails at once with %G_IO_ERROR_CANCELLED, without
  * running @task: see ag_engine_spawn().
+ *
+ * Thread: the engine's, inside a C job.
  *
  * Returns: (transfer full) (nullable): the task's value, or %NULL with
  *   @error set, or %NULL without an error for a task without a value
@@ -941,6 +977,8 @@ await_typed (AgTask      *task,
  *
  * Like ag_job_await() for a task whose value is an integer.
  *
+ * Thread: the engine's, inside a C job.
+ *
  * Returns: the integer, or 0 with @error set
  *
  * Since: 1.0
@@ -962,6 +1000,8 @@ ag_job_await_int (AgTask  *task,
  * @error: return location for an error
  *
  * Like ag_job_await() for a task whose value is a boolean.
+ *
+ * Thread: the engine's, inside a C job.
  *
  * Returns: the boolean, or %FALSE with @error set
  *
@@ -985,6 +1025,8 @@ ag_job_await_boolean (AgTask  *task,
  *
  * Like ag_job_await() for a task whose value is a double.
  *
+ * Thread: the engine's, inside a C job.
+ *
  * Returns: the double, or 0 with @error set
  *
  * Since: 1.0
@@ -1007,6 +1049,8 @@ ag_job_await_double (AgTask  *task,
  *
  * Like ag_job_await() for a task whose value is a string.
  *
+ * Thread: the engine's, inside a C job.
+ *
  * Returns: (transfer full) (nullable): the string, or %NULL with @error set
  *
  * Since: 1.0
@@ -1028,6 +1072,8 @@ ag_job_await_string (AgTask  *task,
  * @error: return location for an error
  *
  * Like ag_job_await() for a task whose value is an object.
+ *
+ * Thread: the engine's, inside a C job.
  *
  * Returns: (transfer full) (nullable) (type GObject): the object, or %NULL
  *   with @error set
@@ -1052,6 +1098,8 @@ ag_job_await_object (AgTask  *task,
  *
  * Like ag_job_await() for a task whose value is a variant.
  *
+ * Thread: the engine's, inside a C job.
+ *
  * Returns: (transfer full) (nullable): the variant, or %NULL with @error set
  *
  * Since: 1.0
@@ -1075,6 +1123,8 @@ ag_job_await_variant (AgTask  *task,
  * Inside a C job, waits for another job to finish. Cancelling the waiting
  * job cancels @job too.
  *
+ * Thread: the engine's, inside a C job.
+ *
  * Returns: (transfer full) (nullable): the other job's value, or %NULL
  *   with @error set
  *
@@ -1096,6 +1146,8 @@ ag_job_await_job (AgJob   *job,
  *
  * Inside a C job, lets @msec milliseconds pass while the main loop goes
  * on. A pause of the job stops the clock.
+ *
+ * Thread: the engine's, inside a C job.
  *
  * Returns: %TRUE after the sleep, %FALSE with @error set if the job was
  *   cancelled, at once if its engine is being disposed (or this is not a
@@ -1133,12 +1185,15 @@ ag_job_sleep (guint    msec,
  * (however it ended), or that was cancelled and has not seen the cancel
  * yet: a pause does not hold a cancel back.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
 ag_job_pause (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
+  g_return_if_fail (on_engine_thread (self));
 
   if (is_final (self->state) || self->engine_gone || self->cancel_requested ||
       self->state == AG_JOB_PAUSED)
@@ -1174,12 +1229,15 @@ unpause (AgJob *self)
  * it). Resuming a job that is running and was never paused, or was resumed
  * already, is a programming error.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
 ag_job_resume (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
+  g_return_if_fail (on_engine_thread (self));
 
   if (is_final (self->state) || self->engine_gone)
     return;
@@ -1203,12 +1261,15 @@ ag_job_resume (AgJob *self)
  * if none is pending). A paused job is resumed to see it. Cancelling a job
  * that has ended, however it ended, does nothing.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
 ag_job_cancel (AgJob *self)
 {
   g_return_if_fail (AG_IS_JOB (self));
+  g_return_if_fail (on_engine_thread (self));
 
   /* A job whose engine is gone is ending as cancelled already. */
   if (is_final (self->state) || self->engine_gone)
@@ -1263,6 +1324,8 @@ wait_cancelled (GCancellable *cancellable,
  * Waits for the job to finish, from anywhere on its engine's thread; any
  * number of waits may be pending.
  *
+ * Thread: the engine's.
+ *
  * Since: 1.0
  */
 void
@@ -1306,6 +1369,8 @@ ag_job_wait_async (AgJob               *self,
  *
  * Gets the outcome of a job waited for with [method@Job.wait_async].
  *
+ * Thread: the engine's.
+ *
  * Returns: (transfer full) (nullable): a copy of the job's value, or %NULL
  *   with @error set if it failed or was cancelled, or %NULL without an
  *   error if it succeeded without a value
@@ -1336,6 +1401,8 @@ ag_job_wait_finish (AgJob         *self,
  * A job still running its code while its engine is disposed (see
  * ag_engine_spawn()) ends once the disposal gets to it, on the engine's
  * thread; waiting for it then fails with %AG_ERROR_WOULD_DEADLOCK.
+ *
+ * Thread: any. On the engine's thread it iterates the engine's context.
  *
  * Returns: %TRUE if the job finished, %FALSE with @error set otherwise
  *
@@ -1425,6 +1492,8 @@ start_waiting_for_job (AgTask       *task,
  * one job can await another like any task. Cancelling the task cancels
  * @job.
  *
+ * Thread: the engine's.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -1448,6 +1517,8 @@ ag_task_new_for_job (AgJob *job)
  * end through [method@Job.return_value] or [method@Job.return_error]. The
  * job is running from the start.
  *
+ * Thread: the engine's.
+ *
  * Returns: (transfer full): a new running job
  *
  * Since: 1.0
@@ -1457,6 +1528,7 @@ ag_job_new (AgEngine *engine)
 {
   g_return_val_if_fail (AG_IS_ENGINE (engine), NULL);
   g_return_val_if_fail (!_ag_engine_is_disposed (engine), NULL);
+  g_return_val_if_fail (_ag_engine_is_own_thread (engine), NULL);
 
   return job_new (engine);
 }
@@ -1466,6 +1538,8 @@ ag_job_new (AgEngine *engine)
  * @self: a job
  *
  * Gets the engine the job's work runs on.
+ *
+ * Thread: any.
  *
  * Returns: (transfer none) (nullable): the engine, or %NULL once the job
  *   has finished
@@ -1486,6 +1560,8 @@ ag_job_get_engine (AgJob *self)
  *
  * Gets where the job is in its life.
  *
+ * Thread: the engine's.
+ *
  * Returns: the job's state
  *
  * Since: 1.0
@@ -1504,6 +1580,8 @@ ag_job_get_state (AgJob *self)
  *
  * Tells whether the job has ended. May be called from any thread.
  *
+ * Thread: any.
+ *
  * Returns: %TRUE if the job has ended
  *
  * Since: 1.0
@@ -1521,6 +1599,8 @@ ag_job_is_finished (AgJob *self)
  * @self: a job
  *
  * Gets the value the job succeeded with.
+ *
+ * Thread: the engine's, or any thread once the job has finished.
  *
  * Returns: (transfer none) (nullable): the value, or %NULL if there is none
  *
@@ -1542,6 +1622,8 @@ ag_job_get_value (AgJob *self)
  * @self: a job
  *
  * Gets why the job failed or that it was cancelled.
+ *
+ * Thread: the engine's, or any thread once the job has finished.
  *
  * Returns: (transfer none) (nullable): the error, or %NULL
  *

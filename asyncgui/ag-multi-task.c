@@ -1018,6 +1018,8 @@ _ag_multi_task_is_started (AgMultiTask *self)
  *
  * Creates an empty MultiTask; add children with [method@MultiTask.add].
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new MultiTask
  *
  * Since: 1.0
@@ -1039,6 +1041,8 @@ ag_multi_task_new (void)
  * Creates a MultiTask with one child per element of @inputs, whose value is
  * what @func makes of that element. Bindings use
  * [ctor@MultiTask.new_map_model], which takes objects.
+ *
+ * Thread: any.
  *
  * Returns: (transfer full): a new MultiTask
  *
@@ -1076,6 +1080,8 @@ ag_multi_task_new_map (GPtrArray      *inputs,
  * Creates a MultiTask with one child per item of @inputs, whose value is
  * what @func makes of that item. Items are taken from the model on the
  * engine's thread, only as workers become free.
+ *
+ * Thread: any.
  *
  * Returns: (transfer full): a new MultiTask
  *
@@ -1115,6 +1121,8 @@ ag_multi_task_new_map_model (GListModel     *inputs,
  * binding maps a long list of its own values: @func looks the input up by
  * position.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new MultiTask
  *
  * Since: 1.0
@@ -1151,6 +1159,8 @@ ag_multi_task_new_map_range (guint           n_items,
  * or that a task outside ran before the MultiTask did, is not run again:
  * the MultiTask waits for it and takes its outcome at its own position.
  *
+ * Thread: any, before @self is run.
+ *
  * Since: 1.0
  */
 void
@@ -1176,6 +1186,8 @@ ag_multi_task_add (AgMultiTask *self,
  *
  * Gets how many children may run at once.
  *
+ * Thread: any.
+ *
  * Returns: the limit, or 0 for none of its own
  *
  * Since: 1.0
@@ -1194,6 +1206,8 @@ ag_multi_task_get_max_workers (AgMultiTask *self)
  * @max_workers: how many children may run at once; 0 for no limit of its own
  *
  * Sets how many children may run at once.
+ *
+ * Thread: any, before @self is run.
  *
  * Since: 1.0
  */
@@ -1217,6 +1231,8 @@ ag_multi_task_set_max_workers (AgMultiTask *self,
  *
  * Gets whether failed children are left out of the value.
  *
+ * Thread: any.
+ *
  * Returns: %TRUE if failures are skipped
  *
  * Since: 1.0
@@ -1236,6 +1252,8 @@ ag_multi_task_get_skip_errors (AgMultiTask *self)
  *
  * Sets whether failed children are left out of the value instead of
  * failing the MultiTask.
+ *
+ * Thread: any, before @self is run.
  *
  * Since: 1.0
  */
@@ -1260,6 +1278,8 @@ ag_multi_task_set_skip_errors (AgMultiTask *self,
  *
  * Gets whether children are announced as they finish.
  *
+ * Thread: any.
+ *
  * Returns: %TRUE if announced in completion order
  *
  * Since: 1.0
@@ -1279,6 +1299,8 @@ ag_multi_task_get_unordered (AgMultiTask *self)
  *
  * Sets whether [signal@MultiTask::task-done] follows completion order
  * rather than list order.
+ *
+ * Thread: any, before @self is run.
  *
  * Since: 1.0
  */
@@ -1303,6 +1325,8 @@ ag_multi_task_set_unordered (AgMultiTask *self,
  *
  * Gets [property@MultiTask:min-count].
  *
+ * Thread: any.
+ *
  * Returns: the fewest inputs handed to the function at a time
  *
  * Since: 1.0
@@ -1321,6 +1345,8 @@ ag_multi_task_get_min_count (AgMultiTask *self)
  * @min_count: the fewest inputs to hand the function at a time, at least 1
  *
  * Sets [property@MultiTask:min-count].
+ *
+ * Thread: any, before @self is run.
  *
  * Since: 1.0
  */
@@ -1345,6 +1371,8 @@ ag_multi_task_set_min_count (AgMultiTask *self,
  *
  * Gets [property@MultiTask:max-chunk-size].
  *
+ * Thread: any.
+ *
  * Returns: the most inputs one worker takes at a time, or 0 if the
  *   MultiTask chooses
  *
@@ -1365,6 +1393,8 @@ ag_multi_task_get_max_chunk_size (AgMultiTask *self)
  *   let the MultiTask choose
  *
  * Sets [property@MultiTask:max-chunk-size].
+ *
+ * Thread: any, before @self is run.
  *
  * Since: 1.0
  */
@@ -1388,6 +1418,8 @@ ag_multi_task_set_max_chunk_size (AgMultiTask *self,
  *
  * Gets [property@MultiTask:apply-single].
  *
+ * Thread: any.
+ *
  * Returns: whether a pipeline's function sees one input at a time
  *
  * Since: 1.0
@@ -1407,6 +1439,8 @@ ag_multi_task_get_apply_single (AgMultiTask *self)
  *   rather than a whole chunk
  *
  * Sets [property@MultiTask:apply-single].
+ *
+ * Thread: any, before @self is run.
  *
  * Since: 1.0
  */
@@ -1431,6 +1465,8 @@ ag_multi_task_set_apply_single (AgMultiTask *self,
  *
  * Gets how many children have finished.
  *
+ * Thread: the engine's.
+ *
  * Returns: the number of finished children
  *
  * Since: 1.0
@@ -1448,6 +1484,8 @@ ag_multi_task_get_n_finished (AgMultiTask *self)
  * @self: a MultiTask
  *
  * Gets how many children have failed.
+ *
+ * Thread: the engine's.
  *
  * Returns: the number of failed children
  *
@@ -1471,6 +1509,8 @@ ag_multi_task_get_n_failed (AgMultiTask *self)
  *
  * Reads the outcome of one child without making a child object, which
  * suits a [signal@MultiTask::task-done] handler of a large mapping.
+ *
+ * Thread: the engine's.
  *
  * Returns: %TRUE with @value set (left unset if the child has no value),
  *   or %FALSE with @error set: the child's own error, or
@@ -1519,6 +1559,8 @@ ag_multi_task_get_child_value (AgMultiTask  *self,
  * Gets the value of a MultiTask that succeeded: its children's values in
  * list order, without the failed ones if [property@MultiTask:skip-errors]
  * is set. This is the array the task's own value holds.
+ *
+ * Thread: the engine's.
  *
  * Returns: (transfer none) (nullable) (element-type GValue): the values, or
  *   %NULL if the MultiTask has not succeeded

@@ -219,6 +219,8 @@ running_chunk_of (AgMultiTask *self,
  * of outputs from one input (none, to filter it out), and bindings that
  * cannot return a [struct@GObject.Value] from a callback emit it instead.
  *
+ * Thread: the thread running the pipeline's function, inside the call.
+ *
  * Since: 1.0
  */
 void
@@ -249,6 +251,8 @@ ag_multi_task_emit (AgMultiTask  *self,
  * cannot set a #GError. Only the function may call it, on its own thread,
  * while it runs; the first error emitted for an input wins.
  *
+ * Thread: the thread running the pipeline's function, inside the call.
+ *
  * Since: 1.0
  */
 void
@@ -277,6 +281,8 @@ ag_multi_task_emit_error (AgMultiTask  *self,
  * same items inside its argument; this is for bindings that cannot read
  * an array inside a [struct@GObject.Value]. Only the function may call
  * it, on its own thread, while it runs.
+ *
+ * Thread: the thread running the pipeline's function, inside the call.
  *
  * Returns: (transfer full) (element-type GValue) (nullable): the items, in
  *   input order, or %NULL if no function of @self runs on this thread

@@ -613,6 +613,8 @@ pipe_of (AgMultiTask *self,
  * It runs only as fast as its output is read. When @inputs is drained, the
  * pipeline writes what is left, closes its output and succeeds.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new pipeline
  *
  * Since: 1.0
@@ -647,6 +649,8 @@ ag_multi_task_new_pipe (AgChannelReader *inputs,
  * [struct@GObject.Value] holding the object. See
  * [ctor@MultiTask.new_pipe].
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new pipeline
  *
  * Since: 1.0
@@ -680,6 +684,8 @@ ag_multi_task_new_pipe_model (GListModel     *inputs,
  * only when readers want them, so it may have no end: reading two items
  * of a pipeline over 0..∞ calls @func twice. See
  * [ctor@MultiTask.new_pipe].
+ *
+ * Thread: any.
  *
  * Returns: (transfer full): a new pipeline
  *
@@ -725,6 +731,8 @@ ag_multi_task_new_pipe_range (gint64          n_items,
  * ag_channel_reader_read_async (reader, 10, -1, NULL, got_ten, NULL);
  * ```
  *
+ * Thread: any, before @self is run; the engine's afterwards.
+ *
  * Returns: (transfer full): the new stage
  *
  * Since: 1.0
@@ -761,6 +769,8 @@ ag_multi_task_add_stage (AgMultiTask    *self,
  * (cancelled) when the channel's last reader goes. Without an output the
  * pipeline is a sink that runs its function on every input.
  *
+ * Thread: any, before @self is run.
+ *
  * Since: 1.0
  */
 void
@@ -790,6 +800,8 @@ ag_multi_task_set_output (AgMultiTask *self,
  *
  * Gets the channel the pipeline writes its outputs to.
  *
+ * Thread: any.
+ *
  * Returns: (transfer none) (nullable): the output channel, or %NULL
  *
  * Since: 1.0
@@ -817,6 +829,8 @@ ag_multi_task_get_output (AgMultiTask *self)
  * closed: a reader gets every output made before, then a drained channel;
  * the task tells how it ended. Dropping the last reader stops the
  * pipeline and the stages before it.
+ *
+ * Thread: any.
  *
  * Returns: (transfer full) (nullable): a new reader, or %NULL if @self is
  *   not a pipeline

@@ -976,6 +976,8 @@ ag_task_add_dependency (AgTask  *self,
  *
  * Gets how many tasks @self depends on.
  *
+ * Thread: any, while no other thread adds dependencies to @self.
+ *
  * Returns: the number of dependencies
  *
  * Since: 1.0
@@ -999,6 +1001,8 @@ ag_task_get_n_dependencies (AgTask *self)
  * Gets the value a dependency succeeded with. The task's work may call this
  * from its worker thread: it runs only after every dependency succeeded, and
  * their values do not change any more.
+ *
+ * Thread: any: the task's function reads it on its worker.
  *
  * Returns: (transfer none) (nullable): the value, or %NULL if the
  *   dependency succeeded without one
@@ -1058,6 +1062,8 @@ then_run (AgTask       *task,
  * receives @self's value. Run the new task to run both; if @self has already
  * finished, only the new work runs. If @self fails or is cancelled, the new
  * task fails with the same error and @func never runs.
+ *
+ * Thread: any, as long as no other thread changes @self at the same time.
  *
  * Returns: (transfer full): a new task
  *
@@ -1551,6 +1557,8 @@ new_with_func (TaskKind        kind,
  * without doing so the task fails with %AG_ERROR_NO_RESULT. The outcome is
  * sent to the engine's thread once @func has returned, as with GTask.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -1603,6 +1611,8 @@ ag_task_new (AgTaskFunc     func,
  * }
  * ```
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -1623,6 +1633,8 @@ ag_task_new_main (AgTaskFunc     func,
  *
  * Creates a task that succeeds, without a value, @msec milliseconds after it
  * is run. It uses a timer on the engine's context, not a thread.
+ *
+ * Thread: any.
  *
  * Returns: (transfer full): a new task
  *
@@ -1646,6 +1658,8 @@ ag_task_new_sleep (guint msec)
  *
  * Gets where the task is in its life.
  *
+ * Thread: the engine's.
+ *
  * Returns: the task's state
  *
  * Since: 1.0
@@ -1664,6 +1678,8 @@ ag_task_get_state (AgTask *self)
  *
  * Tells whether the task has ended: succeeded, failed or cancelled. Unlike
  * the other getters this may be called from any thread.
+ *
+ * Thread: any.
  *
  * Returns: %TRUE if the task has ended
  *
@@ -1684,6 +1700,8 @@ ag_task_is_finished (AgTask *self)
  * Gets the cancellable the task's function is given. It is cancelled when
  * the task is. It exists once the task runs.
  *
+ * Thread: any: the task's function reads it on its worker.
+ *
  * Returns: (transfer none) (nullable): the task's cancellable, or %NULL if
  *   the task has not been run
  *
@@ -1703,6 +1721,8 @@ ag_task_get_cancellable (AgTask *self)
  *
  * Gets why the task failed, or %G_IO_ERROR_CANCELLED if it was cancelled.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: (transfer none) (nullable): the task's error, or %NULL if it has
  *   not failed
  *
@@ -1721,6 +1741,8 @@ ag_task_get_error (AgTask *self)
  * @self: a task
  *
  * Gets the value the task succeeded with.
+ *
+ * Thread: the engine's, or any thread once the task has finished.
  *
  * Returns: (transfer none) (nullable): the task's value, or %NULL if it has
  *   none (not finished, failed, or succeeded without a value)
@@ -1770,6 +1792,8 @@ typed_value (AgTask     *self,
  *
  * Gets the integer the task succeeded with.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: the value, or 0 if there is none
  *
  * Since: 1.0
@@ -1790,6 +1814,8 @@ ag_task_get_int (AgTask *self)
  * @self: a task
  *
  * Gets the boolean the task succeeded with.
+ *
+ * Thread: the engine's, or any thread once the task has finished.
  *
  * Returns: the value, or %FALSE if there is none
  *
@@ -1812,6 +1838,8 @@ ag_task_get_boolean (AgTask *self)
  *
  * Gets the double the task succeeded with.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: the value, or 0 if there is none
  *
  * Since: 1.0
@@ -1833,6 +1861,8 @@ ag_task_get_double (AgTask *self)
  *
  * Gets the string the task succeeded with.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: (transfer none) (nullable): the value, or %NULL if there is none
  *
  * Since: 1.0
@@ -1853,6 +1883,8 @@ ag_task_get_string (AgTask *self)
  * @self: a task
  *
  * Gets the object the task succeeded with.
+ *
+ * Thread: the engine's, or any thread once the task has finished.
  *
  * Returns: (transfer none) (nullable) (type GObject): the value, or %NULL if
  *   there is none
@@ -1876,6 +1908,8 @@ ag_task_get_object (AgTask *self)
  *
  * Gets the variant the task succeeded with.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: (transfer none) (nullable): the value, or %NULL if there is none
  *
  * Since: 1.0
@@ -1897,6 +1931,8 @@ ag_task_get_variant (AgTask *self)
  *
  * Gets the pointer the task succeeded with. The task keeps owning it.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: (transfer none) (nullable): the value, or %NULL if there is none
  *
  * Since: 1.0
@@ -1917,6 +1953,8 @@ ag_task_get_pointer (AgTask *self)
  * @self: a task
  *
  * Gets how far the work is.
+ *
+ * Thread: the engine's.
  *
  * Returns: the progress from 0 to 1, or -1 if unknown
  *
@@ -1976,6 +2014,8 @@ report (AgTask     *self,
  * [property@Task:progress] on the engine's thread at most once per
  * delivery.
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -1993,6 +2033,8 @@ ag_task_set_progress (AgTask *self,
  * @self: a task
  *
  * Gets the text that says what the work is doing.
+ *
+ * Thread: the engine's.
  *
  * Returns: (transfer none) (nullable): the status text
  *
@@ -2017,6 +2059,8 @@ ag_task_get_status_text (AgTask *self)
  * Reports what the work is doing. May be called from any thread; coalesced
  * like [method@Task.set_progress].
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -2034,6 +2078,8 @@ ag_task_set_status_text (AgTask     *self,
  * @value: (nullable): the value, copied; %NULL to succeed without one
  *
  * Ends the task with a copy of @value. May be called from any thread, once.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -2059,6 +2105,8 @@ ag_task_return_value (AgTask       *self,
  *
  * Ends the task with an integer. May be called from any thread, once.
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -2081,6 +2129,8 @@ ag_task_return_int (AgTask *self,
  *
  * Ends the task with a boolean. May be called from any thread, once.
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -2102,6 +2152,8 @@ ag_task_return_boolean (AgTask   *self,
  * @value: the value
  *
  * Ends the task with a double. May be called from any thread, once.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -2126,6 +2178,8 @@ ag_task_return_double (AgTask *self,
  * Ends the task with a copy of a string. May be called from any thread,
  * once.
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -2148,6 +2202,8 @@ ag_task_return_string (AgTask     *self,
  *
  * Ends the task with an object. May be called from any thread, once. The
  * object is finally released on the engine's thread.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -2172,6 +2228,8 @@ ag_task_return_object (AgTask   *self,
  *
  * Ends the task with a variant. May be called from any thread, once.
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -2195,6 +2253,8 @@ ag_task_return_variant (AgTask   *self,
  *   see it (the task was cancelled first)
  *
  * Ends the task with a pointer. May be called from any thread, once.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -2230,6 +2290,8 @@ ag_task_return_pointer (AgTask         *self,
  * Ends the task with an error. May be called from any thread, once. An
  * error of %G_IO_ERROR_CANCELLED ends it as cancelled.
  *
+ * Thread: any.
+ *
  * Since: 1.0
  */
 void
@@ -2262,6 +2324,8 @@ ag_task_return_error (AgTask *self,
  * @...: the arguments of @format
  *
  * Ends the task with a new error. May be called from any thread, once.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -2296,6 +2360,8 @@ ag_task_return_new_error (AgTask     *self,
  * finished task does nothing.
  *
  * May be called from any thread.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -2339,6 +2405,8 @@ ag_task_cancel (AgTask *self)
  * Waiting cannot work from inside a delivery of the same engine (nothing
  * could be delivered until the wait returned), nor for a task that was never
  * run: both fail at once with %AG_ERROR_WOULD_DEADLOCK.
+ *
+ * Thread: any. On the engine's thread it iterates the engine's context.
  *
  * Returns: %TRUE if the task finished, %FALSE with @error set if it did not
  *   finish within @timeout_us (%G_IO_ERROR_TIMED_OUT) or cannot
