@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ag-channel-private.h"
+#include "ag-channel-transform-private.h"
 #include "ag-error.h"
 #include "ag-value-ring-private.h"
 #include "ag-values-private.h"
@@ -101,7 +102,25 @@
  *
  * Transforms ([method@Channel.set_write_transform],
  * [method@Channel.set_read_transform]) convert or check items on the
- * writing and on the reading thread.
+ * writing and on the reading thread. A transform gets a
+ * [class@ChannelTransform] handle for its item and returns the new item,
+ * or an error that the write or read fails with, through it:
+ *
+ * ```c
+ * static void
+ * to_label (AgChannelTransform *transform,
+ *           const GValue       *value,
+ *           gpointer            user_data)
+ * {
+ *   g_auto(GValue) label = G_VALUE_INIT;
+ *
+ *   g_value_init (&label, G_TYPE_STRING);
+ *   g_value_take_string (&label, g_strdup_printf ("item %d", g_value_get_int (value)));
+ *   ag_channel_transform_return_value (transform, &label);
+ * }
+ *
+ * ag_channel_set_read_transform (channel, to_label, NULL, NULL);
+ * ```
  *
  * [property@Channel:length], [property@Channel:closed] and
  * [property@Channel:n-readers] are notified on the main context that was
@@ -159,6 +178,13 @@ typedef struct
   gboolean                broken;           /* the last reader went; implies closed; lock */
   gboolean                has_channel;      /* the write end is alive; lock */
   gboolean                notify_scheduled; /* lock */
+
+  /* Set before the channel is first used, like the transforms; kept
+   * here so that the fields above keep their place in the cache lines. */
+  GThread                *transform_thread; /* a ref; NULL: transforms run on any thread */
+
+  /* A transform handle nobody holds, for the next item; atomic. */
+  AgChannelTransform     *spare_transform;
 } Core;
 
 typedef enum
@@ -235,32 +261,6 @@ static GParamSpec *properties[N_PROPS];
 
 #define DEFAULT_CAPACITY 64
 
-/* Items and arrays of items */
-
-static void
-free_item (gpointer data)
-{
-  g_boxed_free (G_TYPE_VALUE, data);
-}
-
-/* Moves a heap GValue into @array; a GValue may be moved bitwise. */
-static void
-append_item (GArray *array,
-             GValue *item)
-{
-  g_array_append_vals (array, item, 1);
-  g_free (item);
-}
-
-/* Moves a heap GValue into the zeroed @slot. */
-static void
-unbox_item (GValue *slot,
-            GValue *item)
-{
-  memcpy (slot, item, sizeof (GValue));
-  g_free (item);
-}
-
 static gint64
 deadline_for (gint64 timeout_us)
 {
@@ -313,6 +313,8 @@ core_unref (Core *core)
     core->write_destroy (core->write_data);
   if (core->read_destroy != NULL)
     core->read_destroy (core->read_data);
+  g_clear_pointer (&core->transform_thread, g_thread_unref);
+  g_clear_object (&core->spare_transform);
   g_weak_ref_clear (&core->channel);
   g_main_context_unref (core->context);
   g_mutex_clear (&core->lock);
@@ -696,33 +698,66 @@ wait_locked (Core    *core,
 
 /* Transforms */
 
-/* Runs a transform. A binding whose function raised may hand back neither
- * a value nor an error; that is a failure too, never a silent drop. */
-static GValue *
-run_transform (AgChannelTransformFunc   func,
+/* A handle for the transforms of one call: the spare one if nobody took
+ * it, else a new one. */
+static AgChannelTransform *
+take_transform (Core *core)
+{
+  AgChannelTransform *transform = g_atomic_pointer_exchange (&core->spare_transform, NULL);
+
+  return transform != NULL ? transform : _ag_channel_transform_new ();
+}
+
+/* Keeps @transform as the spare if nobody else holds it and there is no
+ * spare yet; drops it otherwise. */
+static void
+give_back_transform (Core               *core,
+                     AgChannelTransform *transform)
+{
+  if (!_ag_channel_transform_is_reusable (transform)
+      || !g_atomic_pointer_compare_and_exchange (&core->spare_transform, NULL, transform))
+    g_object_unref (transform);
+}
+
+/* Runs @func on @value into the zeroed @item through *@transform, taken
+ * from the core if NULL and left there for the next item of the call, or
+ * replaced if the function kept it (bindings hold what they were given
+ * for as long as they keep it). */
+static gboolean
+run_transform (Core                    *core,
+               AgChannelTransform     **transform,
+               AgChannelTransformFunc   func,
                gpointer                 user_data,
                const GValue            *value,
+               GValue                  *item,
                GError                 **error)
 {
-  GError *local_error = NULL;
-  GValue *result = func (value, user_data, &local_error);
+  gboolean ok;
 
-  if (local_error != NULL)
-    {
-      g_clear_pointer (&result, free_item);
-      g_propagate_error (error, local_error);
-      return NULL;
-    }
+  if (*transform == NULL)
+    *transform = take_transform (core);
 
-  if (result == NULL || !G_IS_VALUE (result))
-    {
-      g_clear_pointer (&result, g_free);
-      g_set_error_literal (error, AG_ERROR, AG_ERROR_NO_RESULT,
-                           _("A channel transform returned no value"));
-      return NULL;
-    }
+  ok = _ag_channel_transform_run (*transform, func, user_data, value, item, error);
 
-  return result;
+  if (!_ag_channel_transform_is_reusable (*transform))
+    g_clear_object (transform);
+
+  return ok;
+}
+
+/* Refuses to run a transform on a thread it is not pinned to (see
+ * ag_channel_pin_transforms()): a binding's function would crash there. */
+static gboolean
+check_transform_thread (Core    *core,
+                        GError **error)
+{
+  if (core->transform_thread == NULL || core->transform_thread == g_thread_self ())
+    return TRUE;
+
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       _("The channel's transforms run only on the thread they are pinned to; "
+                         "write and read it there"));
+  return FALSE;
 }
 
 /* Makes the item to store from @value, into the zeroed @item: a copy, or
@@ -733,7 +768,8 @@ transform_for_write (Core          *core,
                      GValue        *item,
                      GError       **error)
 {
-  GValue *result;
+  AgChannelTransform *transform = NULL;
+  gboolean ok;
 
   if (core->write_func == NULL)
     {
@@ -741,12 +777,14 @@ transform_for_write (Core          *core,
       return TRUE;
     }
 
-  result = run_transform (core->write_func, core->write_data, value, error);
-  if (result == NULL)
+  if (!check_transform_thread (core, error))
     return FALSE;
 
-  unbox_item (item, result);
-  return TRUE;
+  ok = run_transform (core, &transform, core->write_func, core->write_data, value, item, error);
+  if (transform != NULL)
+    give_back_transform (core, transform);
+
+  return ok;
 }
 
 static gboolean
@@ -769,53 +807,77 @@ check_reader_locked (AgChannelReader  *self,
   return TRUE;
 }
 
+/* Gives items @from.. of @items back to the channel; @pending_error, if
+ * not NULL, becomes the reader's pending error in the same step, unless it
+ * has one. */
+static void
+put_back (AgChannelReader  *self,
+          GArray           *items,
+          guint             from,
+          GError          **pending_error)
+{
+  Core *core = self->core;
+  Done done = DONE_INIT;
+  gboolean notify;
+
+  g_mutex_lock (&core->lock);
+  put_back_locked (core, items, from);
+  if (pending_error != NULL && self->pending_error == NULL)
+    self->pending_error = g_steal_pointer (pending_error);
+  pump_locked (core, &done);
+  notify = claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  after_unlock (core, &done, notify);
+}
+
 /* Applies the read transform to @items (consumed). If it fails at item k,
  * the items before k are returned and the error waits for the next read,
  * or, with no items before k, is returned now; the items after k go back
- * to the channel. */
+ * to the channel. On a thread the transforms are not pinned to, all the
+ * items go back and the read fails. */
 static GArray *
 transform_for_read (AgChannelReader  *self,
                     GArray           *items,
                     GError          **error)
 {
   Core *core = self->core;
+  AgChannelTransform *transform = NULL;
+  GError *local_error = NULL;
   GArray *out;
+  guint i;
 
   if (core->read_func == NULL)
     return items;
 
-  out = _ag_value_array_new (0);
-  for (guint i = 0; i < items->len; i++)
+  if (!check_transform_thread (core, error))
     {
-      GError *local_error = NULL;
-      GValue *result;
+      put_back (self, items, 0, NULL);
+      g_array_unref (items);
+      return NULL;
+    }
 
-      result = run_transform (core->read_func, core->read_data,
-                              &g_array_index (items, GValue, i), &local_error);
-      if (result == NULL)
+  out = _ag_value_array_new (items->len);
+  g_array_set_size (out, items->len);
+  for (i = 0; i < items->len; i++)
+    if (!run_transform (core, &transform, core->read_func, core->read_data,
+                        &g_array_index (items, GValue, i), &g_array_index (out, GValue, i),
+                        &local_error))
+      break;
+  if (transform != NULL)
+    give_back_transform (core, transform);
+
+  if (local_error != NULL)
+    {
+      /* The slots of @out from i on were never set. */
+      g_array_set_size (out, i);
+      put_back (self, items, i + 1, out->len > 0 ? &local_error : NULL);
+
+      if (local_error != NULL)
         {
-          Done done = DONE_INIT;
-          gboolean notify;
-
-          g_mutex_lock (&core->lock);
-          put_back_locked (core, items, i + 1);
-          if (out->len > 0 && self->pending_error == NULL)
-            self->pending_error = g_steal_pointer (&local_error);
-          pump_locked (core, &done);
-          notify = claim_notify_locked (core);
-          g_mutex_unlock (&core->lock);
-          after_unlock (core, &done, notify);
-
-          g_array_unref (items);
-          if (local_error != NULL)
-            {
-              g_propagate_error (error, local_error);
-              g_clear_pointer (&out, g_array_unref);
-            }
-          return out;
+          g_propagate_error (error, local_error);
+          g_clear_pointer (&out, g_array_unref);
         }
-
-      append_item (out, result);
     }
 
   g_array_unref (items);
@@ -1116,13 +1178,18 @@ set_transform (AgChannel               *self,
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when the channel is freed
  *
- * Sets a function that converts or checks each item as it is written. It runs on the thread that writes, before the item takes room
- * in the channel; if it fails, the write fails with its error and stores
- * nothing. With [method@Channel.write_async] it runs inside the call, on
- * the calling thread.
+ * Sets a function that converts or checks each item as it is written. It
+ * runs on the thread that writes, before the item takes room in the
+ * channel, and returns the item to store through its
+ * [class@ChannelTransform] handle. If it returns an error, the write fails
+ * with that error and stores nothing; if it returns nothing, the write
+ * fails with %AG_ERROR_NO_RESULT. With [method@Channel.write_async] it runs
+ * inside the call, on the calling thread.
  *
  * Transforms are fixed once the channel is in use, so that threads can run
  * them without locking.
+ *
+ * Thread: any, before the channel is in use.
  *
  * Since: 1.0
  */
@@ -1146,14 +1213,19 @@ ag_channel_set_write_transform (AgChannel              *self,
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when the channel is freed
  *
- * Sets a function that converts or checks each item as it is read.
- * It runs on the thread that reads: inside [method@ChannelReader.read], or
- * inside [method@ChannelReader.read_finish] for an asynchronous read.
+ * Sets a function that converts or checks each item as it is read, and
+ * returns the item to hand out through its [class@ChannelTransform]
+ * handle. It runs on the thread that reads: inside
+ * [method@ChannelReader.read], or inside [method@ChannelReader.read_finish]
+ * for an asynchronous read.
  *
- * If it fails for an item, the read returns the items before it and the
- * next read fails with the error (or, if there are none before it, this
- * read fails); the failing item is dropped and the items after it stay in
- * the channel for the following reads.
+ * If it fails for an item (returns an error, or nothing:
+ * %AG_ERROR_NO_RESULT), the read returns the items before it and the next
+ * read fails with the error (or, if there are none before it, this read
+ * fails); the failing item is dropped and the items after it stay in the
+ * channel for the following reads.
+ *
+ * Thread: any, before the channel is in use.
  *
  * Since: 1.0
  */
@@ -1167,6 +1239,42 @@ ag_channel_set_read_transform (AgChannel              *self,
 
   set_transform (self, &self->core->read_func, &self->core->read_data,
                  &self->core->read_destroy, func, user_data, destroy);
+}
+
+/**
+ * ag_channel_pin_transforms:
+ * @self: a channel not yet written to and without readers
+ *
+ * Pins the channel's transforms to the calling thread: they run there and
+ * nowhere else. A write with a write transform from another thread fails
+ * with %G_IO_ERROR_NOT_SUPPORTED and stores nothing; a read with a read
+ * transform on another thread (for [method@ChannelReader.read_async]: a
+ * [method@ChannelReader.read_finish] there) fails likewise and leaves the
+ * items in the channel. Channels without transforms are not affected.
+ *
+ * This is for bindings whose functions can only run on one thread: GJS
+ * cannot run JavaScript on a worker thread, so its transforms are pinned to
+ * the main thread, and a C worker writing such a channel gets an error
+ * instead of a crash.
+ *
+ * Thread: the one to pin the transforms to, before the channel is in use.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_pin_transforms (AgChannel *self)
+{
+  g_return_if_fail (AG_IS_CHANNEL (self));
+
+  if (g_atomic_int_get (&self->core->in_use))
+    {
+      g_critical ("%s: a channel's transforms must be pinned before it is first written to "
+                  "or a reader is opened", G_STRFUNC);
+      return;
+    }
+
+  g_clear_pointer (&self->core->transform_thread, g_thread_unref);
+  self->core->transform_thread = g_thread_ref (g_thread_self ());
 }
 
 /**
@@ -1543,6 +1651,9 @@ ag_channel_reader_read (AgChannelReader  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   core = self->core;
+  if (core->read_func != NULL && !check_transform_thread (core, error))
+    return NULL;
+
   deadline = deadline_for (timeout_us);
   items = _ag_value_array_new (0);
 
@@ -1861,17 +1972,31 @@ _ag_channel_push_many (AgChannel  *self,
     return ok;
 
   if (core->write_func != NULL)
-    for (guint k = 0; k < n; k++)
-      {
-        GValue *slot = &g_array_index (values, GValue, k);
-        GValue *item = run_transform (core->write_func, core->write_data, slot, error);
+    {
+      AgChannelTransform *transform = NULL;
 
-        /* On failure the pipeline ends and drops the rest. */
-        if (item == NULL)
-          return FALSE;
-        _ag_value_clear (slot);
-        unbox_item (slot, item);
-      }
+      if (!check_transform_thread (core, error))
+        return FALSE;
+
+      for (guint k = 0; k < n && ok; k++)
+        {
+          GValue *slot = &g_array_index (values, GValue, k);
+          GValue item = G_VALUE_INIT;
+
+          /* On failure the pipeline ends and drops the rest. */
+          ok = run_transform (core, &transform, core->write_func, core->write_data,
+                              slot, &item, error);
+          if (ok)
+            {
+              _ag_value_clear (slot);
+              memcpy (slot, &item, sizeof (GValue));
+            }
+        }
+      if (transform != NULL)
+        give_back_transform (core, transform);
+      if (!ok)
+        return FALSE;
+    }
 
   g_mutex_lock (&core->lock);
   ok = check_writable_locked (core, error);

@@ -11,28 +11,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "ag-channel-transform.h"
 
-/**
- * AgChannelTransformFunc:
- * @value: the item as it was written or as it is stored
- * @user_data: the data given with the function
- * @error: return location for an error
- *
- * Turns one item of a [class@Channel] into another. A write transform
- * runs on the thread that writes, before the item is stored; a read
- * transform runs on the thread that reads (for
- * [method@ChannelReader.read_async], in
- * [method@ChannelReader.read_finish]). Several threads may run it at once.
- *
- * Returns: (transfer full) (nullable): the new item, or %NULL with @error
- *   set if the item cannot be transformed
- *
- * Since: 1.0
- */
-typedef GValue *(*AgChannelTransformFunc) (const GValue  *value,
-                                           gpointer       user_data,
-                                           GError       **error);
+G_BEGIN_DECLS
 
 #define AG_TYPE_CHANNEL (ag_channel_get_type ())
 
@@ -57,6 +38,7 @@ void             ag_channel_set_read_transform  (AgChannel               *self,
                                                  AgChannelTransformFunc   func,
                                                  gpointer                 user_data,
                                                  GDestroyNotify           destroy);
+void             ag_channel_pin_transforms      (AgChannel               *self);
 
 AgChannelReader *ag_channel_open_reader         (AgChannel               *self);
 

@@ -28,8 +28,8 @@ G_BEGIN_DECLS
 /**
  * AgError:
  * @AG_ERROR_FAILED: a task failed and no more specific code applies.
- * @AG_ERROR_NO_RESULT: a task function returned without returning a value
- *   or an error.
+ * @AG_ERROR_NO_RESULT: a task function or a channel transform returned
+ *   without returning a value or an error.
  * @AG_ERROR_ALREADY_STARTED: a task was run although it had already been run.
  * @AG_ERROR_ENGINE_DISPOSED: the engine was shut down before the work could
  *   run.

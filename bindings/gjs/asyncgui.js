@@ -1120,7 +1120,7 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
             try {
                 resolve(r.read_finish(result).map(fromItem));
             } catch (e) {
-                reject(e);
+                reject(transformException(r, e));
             }
         });
     });
@@ -1156,12 +1156,12 @@ export function write(channel, value, {signal = null} = {}) {
                     c.write_finish(result);
                     resolve();
                 } catch (e) {
-                    reject(e);
+                    reject(transformException(c, e));
                 }
             });
         } catch (e) {
             unwatch?.();
-            reject(e);
+            reject(transformException(channel, e));
         }
     });
 }
@@ -1227,6 +1227,128 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
 
 ChannelReader.prototype[Symbol.asyncIterator] = function () {
     return iterateReader(this);
+};
+
+// ---------------------------------------------------------------------------
+// Transforms
+//
+// channel.set_write_transform(v => v + 1) and set_read_transform(fn) take a
+// JS function that returns the new item or throws. The C transform gets an
+// AgChannelTransform handle for its item; the trampoline below returns the
+// function's value through it, or a GError that stands for the exception.
+// Until errors carry a detail in C, the exception itself waits in the
+// channel's TransformExceptions under the GError's code, and write(),
+// read() and `for await` reject with that very object. Translation only.
+//
+// A transform runs on the thread that writes or reads, and GJS cannot run
+// JavaScript on any other thread than the main one: the channel's
+// transforms are pinned to the main thread (ag_channel_pin_transforms), so
+// a write or read on another thread (a C worker writing the channel) fails
+// with G_IO_ERROR_NOT_SUPPORTED instead of reaching JS.
+
+const kTransformExceptions = Symbol('asyncgui transform exceptions');
+const JS_EXCEPTION_QUARK = GLib.quark_from_string('asyncgui-js-exception');
+
+const setWriteTransform = Channel.prototype.set_write_transform;
+const setReadTransform = Channel.prototype.set_read_transform;
+const openReader = Channel.prototype.open_reader;
+
+// The exceptions a channel's transforms threw that no write or read has
+// rejected with yet. The channel and its readers own it (expandos, kept as
+// long as their objects); the trampolines, which C owns, refer to it
+// weakly, since an exception may lead back to the channel and a cycle
+// through C is never collected.
+class TransformExceptions {
+    constructor() {
+        this.exceptions = new Map();
+        this.nextCode = 1;
+    }
+
+    keep(exception) {
+        const code = this.nextCode;
+        this.nextCode = this.nextCode % 0x7fffffff + 1;
+        this.exceptions.set(code, exception);
+        return new GLib.Error(JS_EXCEPTION_QUARK, code, toGError(exception).message);
+    }
+
+    take(error) {
+        if (!(error instanceof GLib.Error) || error.domain !== JS_EXCEPTION_QUARK ||
+            !this.exceptions.has(error.code))
+            return undefined;
+        const exception = this.exceptions.get(error.code);
+        this.exceptions.delete(error.code);
+        return exception;
+    }
+}
+
+// What a write or read of `end` (a channel or reader) rejects with for
+// `error`: the exception a transform threw, or the error itself.
+function transformException(end, error) {
+    const exception = end?.[kTransformExceptions]?.take(error);
+    return exception !== undefined ? exception : error;
+}
+
+function setTransform(channel, setter, fn) {
+    if (fn === null || fn === undefined) {
+        setter.call(channel, null);
+        return;
+    }
+    if (typeof fn !== 'function')
+        throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
+    channel[kTransformExceptions] ??= new TransformExceptions();
+    const exceptions = new WeakRef(channel[kTransformExceptions]);
+    channel.pin_transforms();
+    setter.call(channel, (transform, value) => {
+        let item;
+        try {
+            item = fn(fromItem(value));
+            if (item !== null && typeof item === 'object' && typeof item.then === 'function') {
+                throw new TypeError('asyncgui: a channel transform must return the item, not a ' +
+                    'promise: it runs synchronously while the item is written or read');
+            }
+            item = toItem(item);
+        } catch (e) {
+            transform.return_error(exceptions.deref()?.keep(e) ?? toGError(e));
+            return;
+        }
+        transform.return_value(item);
+    });
+}
+
+/**
+ * Makes every item written to the channel `fn(item)`: `fn` runs while the
+ * item is written, before it takes room, on the main thread, and may
+ * return a value of any type. If it throws, the write rejects with that
+ * very exception and stores nothing. `null` removes the transform. Set
+ * transforms before the first write and before opening readers.
+ *
+ * A write on another thread (C code on a worker thread) fails with
+ * G_IO_ERROR_NOT_SUPPORTED: JavaScript runs on the main thread only.
+ *
+ * @param {Function|null} fn
+ */
+Channel.prototype.set_write_transform = function (fn) {
+    setTransform(this, setWriteTransform, fn);
+};
+
+/**
+ * Makes every item read `fn(item)`, on the main thread, when read()
+ * or `for await` gets it. If it throws for an item, the read resolves
+ * with the items before it and the next one rejects with that very
+ * exception; the item is dropped, the items after it stay in the channel.
+ * `null` removes the transform.
+ *
+ * @param {Function|null} fn
+ */
+Channel.prototype.set_read_transform = function (fn) {
+    setTransform(this, setReadTransform, fn);
+};
+
+Channel.prototype.open_reader = function () {
+    const reader = openReader.call(this);
+    if (this[kTransformExceptions])
+        reader[kTransformExceptions] = this[kTransformExceptions];
+    return reader;
 };
 
 // ---------------------------------------------------------------------------
@@ -1697,9 +1819,3 @@ MultiTask.new_pipe_model = useInstead('MultiTask.new_pipe_model', 'pipe(fn, mode
 MultiTask.new_pipe_range = useInstead('MultiTask.new_pipe_range', 'pipe(fn, count) (on a serial engine)');
 MultiTask.prototype.add_stage = useInstead('MultiTask.add_stage',
     'pipeline.pipe(fn) (on a serial engine)');
-// Transforms run on whichever thread writes or reads, a worker thread as
-// soon as C code does.
-Channel.prototype.set_write_transform = useInstead('Channel.set_write_transform',
-    'a pipe() stage, or convert the value before write()');
-Channel.prototype.set_read_transform = useInstead('Channel.set_read_transform',
-    'a pipe() stage, or convert the items in the reading loop');

@@ -660,43 +660,114 @@ test_channel_moves_100000_items_in_order_within_capacity (void)
 
 /* Transforms */
 
-static GValue *
-double_int (const GValue  *value,
-            gpointer       user_data,
-            GError       **error)
+static void
+double_int (AgChannelTransform *transform,
+            const GValue       *value,
+            gpointer            user_data)
 {
-  GValue *result;
+  g_auto(GValue) result = G_VALUE_INIT;
   int n = g_value_get_int (value);
 
   if (n == GPOINTER_TO_INT (user_data))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "cannot take %d", n);
-      return NULL;
+      ag_channel_transform_return_error (transform,
+                                         g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                                      "cannot take %d", n));
+      return;
     }
 
-  result = g_new0 (GValue, 1);
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, n * 2);
-  return result;
+  g_value_init (&result, G_TYPE_INT);
+  g_value_set_int (&result, n * 2);
+  ag_channel_transform_return_value (transform, &result);
 }
 
-static GValue *
-int_to_string (const GValue  *value,
-               gpointer       user_data,
-               GError       **error)
+static void
+int_to_string (AgChannelTransform *transform,
+               const GValue       *value,
+               gpointer            user_data)
 {
-  GValue *result = g_new0 (GValue, 1);
+  g_auto(GValue) result = G_VALUE_INIT;
 
   if (g_value_get_int (value) == GPOINTER_TO_INT (user_data))
     {
-      g_free (result);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "no string for it");
-      return NULL;
+      ag_channel_transform_return_error (transform,
+                                         g_error_new_literal (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                                              "no string for it"));
+      return;
     }
 
-  g_value_init (result, G_TYPE_STRING);
-  g_value_take_string (result, g_strdup_printf ("<%d>", g_value_get_int (value)));
-  return result;
+  g_value_init (&result, G_TYPE_STRING);
+  g_value_take_string (&result, g_strdup_printf ("<%d>", g_value_get_int (value)));
+  ag_channel_transform_return_value (transform, &result);
+}
+
+/* Returns nothing for the item equal to user_data, doubles the others. */
+static void
+forget_int (AgChannelTransform *transform,
+            const GValue       *value,
+            gpointer            user_data)
+{
+  if (g_value_get_int (value) != GPOINTER_TO_INT (user_data))
+    double_int (transform, value, NULL);
+}
+
+/* Returns the item, then the item + 1. */
+static void
+return_twice (AgChannelTransform *transform,
+              const GValue       *value,
+              gpointer            user_data)
+{
+  g_auto(GValue) other = G_VALUE_INIT;
+
+  ag_channel_transform_return_value (transform, value);
+
+  g_value_init (&other, G_TYPE_INT);
+  g_value_set_int (&other, g_value_get_int (value) + 1);
+  ag_channel_transform_return_value (transform, &other);
+  ag_channel_transform_return_error (transform,
+                                     g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "late"));
+}
+
+/* Keeps a reference on every handle it is given (user_data: a GPtrArray),
+ * and returns the item. */
+static void
+keep_handle (AgChannelTransform *transform,
+             const GValue       *value,
+             gpointer            user_data)
+{
+  g_ptr_array_add (user_data, g_object_ref (transform));
+  ag_channel_transform_return_value (transform, value);
+}
+
+/* Notes each distinct handle it is given (user_data: a GHashTable). */
+static void
+note_handle (AgChannelTransform *transform,
+             const GValue       *value,
+             gpointer            user_data)
+{
+  g_hash_table_add (user_data, transform);
+  ag_channel_transform_return_value (transform, value);
+}
+
+static gpointer
+return_negated (gpointer data)
+{
+  AgChannelTransform *transform = data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, -1);
+  ag_channel_transform_return_value (transform, &value);
+  return NULL;
+}
+
+/* Returns from another thread while it runs. */
+static void
+return_from_a_thread (AgChannelTransform *transform,
+                      const GValue       *value,
+                      gpointer            user_data)
+{
+  g_thread_join (g_thread_new ("returner", return_negated, transform));
 }
 
 static void
@@ -774,6 +845,298 @@ test_channel_read_transform_failure_returns_items_before_it (void)
   g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_null (outcome.items);
   outcome_clear (&outcome);
+}
+
+static void
+test_channel_transform_that_returns_nothing_fails_the_item (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannel) other = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(AgChannelReader) other_reader = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_channel_set_write_transform (channel, forget_int, GINT_TO_POINTER (3), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  g_assert_false (write_int (channel, 3, 0, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_NO_RESULT);
+  g_clear_error (&error);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+  write_ints (channel, 1, 2);
+  items = read_now (reader, 0);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (item_int (items, 0), ==, 2);
+  g_clear_pointer (&items, g_array_unref);
+
+  /* Read: the items before it, then the error, then the items after it. */
+  ag_channel_set_read_transform (other, forget_int, GINT_TO_POINTER (3), NULL);
+  other_reader = ag_channel_open_reader (other);
+  write_ints (other, 2, 5);
+  items = read_now (other_reader, 0);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (item_int (items, 0), ==, 4);
+  g_clear_pointer (&items, g_array_unref);
+  g_assert_null (ag_channel_reader_read (other_reader, 0, 0, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_NO_RESULT);
+  items = read_now (other_reader, 0);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (item_int (items, 0), ==, 8);
+}
+
+static void
+test_channel_transform_that_returns_twice_is_refused (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_channel_set_write_transform (channel, return_twice, NULL, NULL);
+  reader = ag_channel_open_reader (channel);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_channel_transform_return_value*already returned*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_channel_transform_return_error*already returned*");
+  g_assert_true (write_int (channel, 7, 0, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+
+  /* The first return counts. */
+  items = read_now (reader, 0);
+  assert_ints (items, 7, 8);
+}
+
+static void
+test_channel_write_transform_can_change_the_type (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_channel_set_write_transform (channel, int_to_string, GINT_TO_POINTER (-1), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  write_ints (channel, 1, 3);
+  items = read_now (reader, 0);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_true (G_VALUE_HOLDS_STRING (&g_array_index (items, GValue, 0)));
+  g_assert_cmpstr (g_value_get_string (&g_array_index (items, GValue, 0)), ==, "<1>");
+  g_assert_cmpstr (g_value_get_string (&g_array_index (items, GValue, 1)), ==, "<2>");
+}
+
+static void
+test_channel_transform_handle_used_late_is_refused (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GArray) items = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  ag_channel_set_write_transform (channel, keep_handle, kept, NULL);
+  reader = ag_channel_open_reader (channel);
+
+  write_ints (channel, 1, 2);
+  g_assert_cmpuint (kept->len, ==, 1);
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 100);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_channel_transform_return_value*not running*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_channel_transform_return_error*not running*");
+  ag_channel_transform_return_value (g_ptr_array_index (kept, 0), &value);
+  ag_channel_transform_return_error (g_ptr_array_index (kept, 0),
+                                     g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "late"));
+  g_test_assert_expected_messages ();
+
+  /* A kept handle is not reused, so the late calls changed no later item. */
+  write_ints (channel, 2, 3);
+  g_assert_cmpuint (kept->len, ==, 2);
+  g_assert_true (g_ptr_array_index (kept, 0) != g_ptr_array_index (kept, 1));
+  items = read_now (reader, 0);
+  assert_ints (items, 1, 3);
+}
+
+static void
+test_channel_transforms_reuse_one_handle (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (128);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GHashTable) handles = g_hash_table_new (NULL, NULL);
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  ag_channel_set_write_transform (channel, note_handle, handles, NULL);
+  ag_channel_set_read_transform (channel, note_handle, handles, NULL);
+  reader = ag_channel_open_reader (channel);
+
+  write_ints (channel, 0, 50);
+  for (int i = 50; i < 100; i++)
+    {
+      write_int_async (channel, i, NULL, &outcome);
+      ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+      g_assert_no_error (outcome.error);
+      outcome_clear (&outcome);
+    }
+  items = read_now (reader, 60);
+  assert_ints (items, 0, 60);
+  ag_channel_reader_read_async (reader, 40, 0, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  assert_ints (outcome.items, 60, 100);
+  outcome_clear (&outcome);
+
+  /* 200 transforms on one thread, nobody keeping a handle: one object. */
+  g_assert_cmpuint (g_hash_table_size (handles), ==, 1);
+}
+
+static void
+test_channel_transform_may_return_from_another_thread_while_it_runs (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_channel_set_write_transform (channel, return_from_a_thread, NULL, NULL);
+  reader = ag_channel_open_reader (channel);
+
+  write_ints (channel, 5, 6);
+  items = read_now (reader, 0);
+  assert_ints (items, -1, 0);
+}
+
+static void
+test_channel_transforms_run_on_several_writers_at_once (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (64);
+  g_autoptr(AgChannelReader) reader = NULL;
+  Producer producers[4] = { 0 };
+  GThread *threads[G_N_ELEMENTS (producers)];
+  const int n_items = 5000;
+  int n_read = 0;
+  gint64 sum = 0, expected = 0;
+
+  ag_channel_set_write_transform (channel, double_int, GINT_TO_POINTER (-1), NULL);
+  ag_channel_set_read_transform (channel, double_int, GINT_TO_POINTER (-1), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  for (guint p = 0; p < G_N_ELEMENTS (producers); p++)
+    threads[p] = start_producer (&producers[p], channel, (int) p * n_items, n_items, 0);
+
+  /* Each item i comes back once, as 4i. */
+  while (n_read < n_items * (int) G_N_ELEMENTS (producers))
+    {
+      g_autoptr(GError) error = NULL;
+      guint left = (guint) (n_items * (int) G_N_ELEMENTS (producers) - n_read);
+      g_autoptr(GArray) items = ag_channel_reader_read (reader, MIN (left, 256),
+                                                        (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (items->len, >, 0);
+      for (guint i = 0; i < items->len; i++)
+        sum += item_int (items, i);
+      n_read += (int) items->len;
+    }
+
+  for (guint p = 0; p < G_N_ELEMENTS (producers); p++)
+    {
+      g_thread_join (threads[p]);
+      g_assert_no_error (producers[p].error);
+    }
+  for (int i = 0; i < n_items * (int) G_N_ELEMENTS (producers); i++)
+    expected += 4 * i;
+  g_assert_cmpint (sum, ==, expected);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+}
+
+typedef struct
+{
+  AgChannel       *channel;
+  AgChannelReader *reader;
+  gboolean         ok;
+  GError          *error;
+  Outcome          outcome;
+} Elsewhere;
+
+static gpointer
+write_elsewhere (gpointer data)
+{
+  Elsewhere *elsewhere = data;
+
+  elsewhere->ok = write_int (elsewhere->channel, 1, 0, &elsewhere->error);
+  return NULL;
+}
+
+static gpointer
+read_elsewhere (gpointer data)
+{
+  Elsewhere *elsewhere = data;
+  g_autoptr(GArray) items = NULL;
+
+  items = ag_channel_reader_read (elsewhere->reader, 1, 0, &elsewhere->error);
+  elsewhere->ok = items != NULL;
+  return NULL;
+}
+
+/* An asynchronous read whose callback, and so its read_finish(), runs on
+ * this thread's context. */
+static gpointer
+read_async_elsewhere (gpointer data)
+{
+  Elsewhere *elsewhere = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  ag_channel_reader_read_async (elsewhere->reader, 1, 0, NULL, read_done, &elsewhere->outcome);
+  ag_test_run_until (context, elsewhere->outcome.done, AG_TEST_SAFETY_MS);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
+static void
+test_channel_pinned_transforms_refuse_other_threads (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  Elsewhere elsewhere = { 0 };
+
+  ag_channel_set_write_transform (channel, double_int, GINT_TO_POINTER (-1), NULL);
+  ag_channel_set_read_transform (channel, int_to_string, GINT_TO_POINTER (-1), NULL);
+  ag_channel_pin_transforms (channel);
+  reader = ag_channel_open_reader (channel);
+  elsewhere.channel = channel;
+  elsewhere.reader = reader;
+
+  g_thread_join (g_thread_new ("writer", write_elsewhere, &elsewhere));
+  g_assert_false (elsewhere.ok);
+  g_assert_error (elsewhere.error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&elsewhere.error);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+
+  /* Here, the pinned thread, both run. */
+  write_ints (channel, 1, 3);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 2);
+
+  g_thread_join (g_thread_new ("reader", read_elsewhere, &elsewhere));
+  g_assert_false (elsewhere.ok);
+  g_assert_error (elsewhere.error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&elsewhere.error);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 2);
+
+  g_thread_join (g_thread_new ("async reader", read_async_elsewhere, &elsewhere));
+  g_assert_error (elsewhere.outcome.error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_null (elsewhere.outcome.items);
+  outcome_clear (&elsewhere.outcome);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 2);
+
+  items = read_now (reader, 0);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpstr (g_value_get_string (&g_array_index (items, GValue, 0)), ==, "<2>");
+  g_assert_cmpstr (g_value_get_string (&g_array_index (items, GValue, 1)), ==, "<4>");
 }
 
 /* Readers */
@@ -969,6 +1332,11 @@ test_channel_transforms_are_fixed_once_in_use (void)
   ag_channel_set_write_transform (channel, double_int, &n_destroyed, count_destroy);
   g_test_assert_expected_messages ();
   g_assert_cmpint (n_destroyed, ==, 1);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*ag_channel_pin_transforms*before it is first written*");
+  ag_channel_pin_transforms (channel);
+  g_test_assert_expected_messages ();
 }
 
 int
@@ -1013,6 +1381,22 @@ main (int   argc,
                    test_channel_write_transform_runs_on_the_writer_and_can_fail);
   g_test_add_func ("/channel/read-transform-failure-returns-items-before-it",
                    test_channel_read_transform_failure_returns_items_before_it);
+  g_test_add_func ("/channel/transform-that-returns-nothing-fails-the-item",
+                   test_channel_transform_that_returns_nothing_fails_the_item);
+  g_test_add_func ("/channel/transform-that-returns-twice-is-refused",
+                   test_channel_transform_that_returns_twice_is_refused);
+  g_test_add_func ("/channel/write-transform-can-change-the-type",
+                   test_channel_write_transform_can_change_the_type);
+  g_test_add_func ("/channel/transform-handle-used-late-is-refused",
+                   test_channel_transform_handle_used_late_is_refused);
+  g_test_add_func ("/channel/transforms-reuse-one-handle",
+                   test_channel_transforms_reuse_one_handle);
+  g_test_add_func ("/channel/transform-may-return-from-another-thread-while-it-runs",
+                   test_channel_transform_may_return_from_another_thread_while_it_runs);
+  g_test_add_func ("/channel/transforms-run-on-several-writers-at-once",
+                   test_channel_transforms_run_on_several_writers_at_once);
+  g_test_add_func ("/channel/pinned-transforms-refuse-other-threads",
+                   test_channel_pinned_transforms_refuse_other_threads);
   g_test_add_func ("/channel/dropping-the-last-reader-breaks-the-channel",
                    test_channel_dropping_the_last_reader_breaks_the_channel);
   g_test_add_func ("/channel/closing-a-reader-gives-its-items-back",

@@ -446,6 +446,97 @@ test('channel-read-counts-timeouts-and-signals', async () => {
 });
 
 // ---------------------------------------------------------------------------
+// Channel transforms
+
+test('write-transform-changes-each-item-on-the-main-thread', async () => {
+    const calls = [];
+    const channel = AsyncGui.Channel.new(64);
+    channel.set_write_transform(v => {
+        calls.push(onMainThread());
+        return v + 1;
+    });
+    const reader = channel.open_reader();
+    await write(channel, 1);
+    await write(channel, 41);
+    assertEqual(await read(reader, 2), [2, 42]);
+    assertEqual(calls, [true, true], 'on the main thread, once per item');
+
+    const obj = {id: 1};
+    const typed = AsyncGui.Channel.new(4);
+    typed.set_write_transform(v => ({v, obj}));
+    const typedReader = typed.open_reader();
+    await write(typed, 'a');
+    const [got] = await read(typedReader);
+    assertEqual(got.v, 'a', 'the item may change its type');
+    assert(got.obj === obj, 'a JS object comes back as itself');
+});
+
+test('read-transform-changes-each-item-when-read', async () => {
+    const channel = AsyncGui.Channel.new(8);
+    channel.set_read_transform(v => `<${v}>`);
+    const reader = channel.open_reader();
+    for (const v of [1, 2, 3])
+        await write(channel, v); // eslint-disable-line no-await-in-loop
+    channel.close();
+    assertEqual(await read(reader, 2), ['<1>', '<2>']);
+    const rest = [];
+    for await (const item of reader)
+        rest.push(item);
+    assertEqual(rest, ['<3>']);
+});
+
+test('a-throwing-write-transform-rejects-the-write-with-its-own-exception', async () => {
+    const boom = new RangeError('cannot take 3');
+    const channel = AsyncGui.Channel.new(8);
+    channel.set_write_transform(v => {
+        if (v === 3)
+            throw boom;
+        return v;
+    });
+    const reader = channel.open_reader();
+    assert(await assertRejects(write(channel, 3)) === boom, 'the very exception');
+    await write(channel, 4);
+    assertEqual(await read(reader, 8, {timeoutMs: 0}), [4], 'the failed write stored nothing');
+
+    const returnsPromise = AsyncGui.Channel.new(2);
+    returnsPromise.set_write_transform(async v => v);
+    const e = await assertRejects(write(returnsPromise, 1));
+    assert(e instanceof TypeError && /not a\s+promise/.test(e.message), `an async transform: ${e}`);
+});
+
+test('a-throwing-read-transform-rejects-the-read-with-its-own-exception', async () => {
+    const thrown = [];
+    const channel = AsyncGui.Channel.new(8);
+    channel.set_read_transform(v => {
+        if (v === 2 || v === 5) {
+            thrown.push(new Error(`bad ${v}`));
+            throw thrown[thrown.length - 1];
+        }
+        return v + 100;
+    });
+    const reader = channel.open_reader();
+    for (let i = 0; i < 7; i++)
+        await write(channel, i); // eslint-disable-line no-await-in-loop
+    channel.close();
+
+    assertEqual(await read(reader, 4, {timeoutMs: 0}), [100, 101], 'the items before the failing one');
+    assert(await assertRejects(read(reader, 4, {timeoutMs: 0})) === thrown[0],
+        'then its very exception');
+    const got = [];
+    let caught;
+    try {
+        for await (const item of iterateReader(reader, {keepOpen: true}))
+            got.push(item);
+    } catch (e) {
+        caught = e;
+    }
+    assertEqual(got, [103, 104]);
+    assert(caught === thrown[1], `for await throws it too: ${caught}`);
+    assertEqual(await read(reader, 4, {timeoutMs: 0}), [106], 'the items after it stay');
+    assert(reader.is_drained());
+});
+
+// ---------------------------------------------------------------------------
 // Dependencies
 
 test('add-dependency-runs-the-dependency-first', async () => {
@@ -556,8 +647,7 @@ test('misuse-is-refused', async () => {
     assert(refused(() => AsyncGui.MultiTask.new_pipe_model(new Gio.ListStore(), x => x), /worker thread/));
     const channel = AsyncGui.Channel.new(1);
     assert(refused(() => AsyncGui.MultiTask.new_pipe(channel.open_reader(), x => x), /worker thread/));
-    assert(refused(() => channel.set_write_transform(v => v), /worker thread/));
-    assert(refused(() => channel.set_read_transform(v => v), /worker thread/));
+    assert(refused(() => channel.set_write_transform(42), /must be a function/));
     assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
     assert(refused(() => pipe(42, 3), /needs a function/));
     let range;

@@ -10,7 +10,7 @@ import weakref
 
 import agtest
 from agtest import MAIN_THREAD
-from gi.repository import AsyncGui, Gio, GLib
+from gi.repository import AsyncGui, Gio, GLib, GObject
 from gi.repository.AsyncGui import Task
 
 
@@ -209,6 +209,189 @@ class ChannelTest(agtest.JobTestCase):
         self.assertEqual(reader.read(1, timeout=0), [1])
         self.run_job(job)
         self.assertEqual(reader.read(3, timeout=0), [2])
+
+
+class ChannelTransformTest(agtest.JobTestCase):
+    def test_write_transform_changes_each_item_on_the_writing_thread(self):
+        threads = []
+
+        def plus_one(value):
+            threads.append(threading.get_ident())
+            return value + 1
+
+        channel = AsyncGui.Channel(64)
+        channel.set_write_transform(plus_one)
+        reader = channel.open_reader()
+        channel.write(1)
+        writer = threading.Thread(target=channel.write, args=(41,))
+        writer.start()
+        writer.join(agtest.SAFETY_S)
+
+        @self.engine.job
+        def write_in_a_job():
+            yield channel.write_item(99)
+
+        self.run_job(write_in_a_job()).result()
+        self.assertEqual(reader.read(3, timeout=0), [2, 42, 100])
+        self.assertEqual(threads, [MAIN_THREAD, writer.ident, MAIN_THREAD])
+
+    def test_read_transform_changes_each_item_on_the_reading_thread(self):
+        token = Token('t')
+        threads = []
+
+        def describe(value):
+            threads.append(threading.get_ident())
+            return (value, token)
+
+        channel = AsyncGui.Channel(8)
+        channel.set_read_transform(describe)
+        reader = channel.open_reader()
+        for i in range(3):
+            channel.write(i)
+
+        got = []
+        thread = threading.Thread(target=lambda: got.extend(reader.read(1)))
+        thread.start()
+        thread.join(agtest.SAFETY_S)
+
+        @self.engine.job
+        def read_in_a_job():
+            return (yield reader.read_items(2))
+
+        got.extend(self.run_job(read_in_a_job()).result())
+        self.assertEqual(got, [(0, token), (1, token), (2, token)])
+        self.assertIs(got[2][1], token)
+        self.assertEqual(threads, [thread.ident, MAIN_THREAD, MAIN_THREAD])
+
+    def test_write_transform_exception_reaches_the_writer_itself(self):
+        raised = []
+
+        def refuse_odd(value):
+            if value % 2:
+                raised.append(BadInput(value))
+                raise raised[-1]
+            return value
+
+        channel = AsyncGui.Channel(8)
+        channel.set_write_transform(refuse_odd)
+        reader = channel.open_reader()
+        caught = []
+
+        def write_from_a_thread():
+            try:
+                channel.write(1)
+            except BadInput as error:
+                caught.append(error)
+
+        writer = threading.Thread(target=write_from_a_thread)
+        writer.start()
+        writer.join(agtest.SAFETY_S)
+        with self.assertRaises(BadInput) as blocking:
+            channel.write(3)
+
+        @self.engine.job
+        def write_in_a_job():
+            try:
+                yield channel.write_item(5)
+            except BadInput as error:
+                return error
+
+        in_job = self.run_job(write_in_a_job()).result()
+        channel.write(4)
+        self.assertEqual(len(raised), 3)
+        self.assertIs(caught[0], raised[0])
+        self.assertIs(blocking.exception, raised[1])
+        self.assertIs(in_job, raised[2])
+        # Nothing was stored for them.
+        self.assertEqual(reader.read(8, timeout=0), [4])
+
+    def test_read_transform_exception_reaches_the_reader_itself(self):
+        raised = []
+
+        def refuse(value):
+            if value in (2, 5):
+                raised.append(BadInput(value))
+                raise raised[-1]
+            return -value
+
+        channel = AsyncGui.Channel(8)
+        channel.set_read_transform(refuse)
+        reader = channel.open_reader()
+        for i in range(7):
+            channel.write(i)
+        channel.close()
+
+        # The items before the failing one, then its exception, then the rest.
+        self.assertEqual(reader.read(4, timeout=0), [0, -1])
+        with self.assertRaises(BadInput) as blocking:
+            reader.read(4, timeout=0)
+        self.assertIs(blocking.exception, raised[0])
+
+        @self.engine.job
+        async def read_in_a_job():
+            got = []
+            try:
+                async for item in reader:
+                    got.append(item)
+            except BadInput as error:
+                return got, error
+
+        got, error = self.run_job(read_in_a_job()).result()
+        self.assertEqual(got, [-3, -4])
+        self.assertIs(error, raised[1])
+        self.assertEqual(reader.read(4, timeout=0), [-6])
+        self.assertTrue(reader.is_drained())
+
+    def test_introspected_transform_returns_through_its_handle(self):
+        # What the override builds on: the handle, used directly.
+        Raw = AsyncGui.Channel.__mro__[1]
+        kept = []
+
+        def keep_and_double(transform, value):
+            kept.append(transform)
+            transform.return_value(GObject.Value(GObject.TYPE_INT, 2 * value))
+
+        channel = AsyncGui.Channel(8)
+        Raw.set_write_transform(channel, keep_and_double)
+        reader = channel.open_reader()
+        channel.write(1)
+        channel.write(2)
+        self.assertEqual(reader.read(2, timeout=0), [2, 4])
+        # A kept handle is not reused, and using it late is refused.
+        self.assertIsNot(kept[0], kept[1])
+        GLib.test_expect_message('AsyncGui', GLib.LogLevelFlags.LEVEL_CRITICAL, '*not running*')
+        kept[0].return_value(GObject.Value(GObject.TYPE_INT, 100))
+        GLib.test_assert_expected_messages_internal('AsyncGui', __file__, 0, 'late return')
+        self.assertEqual(reader.read(2, timeout=0), [])
+
+        silent = AsyncGui.Channel(8)
+        Raw.set_write_transform(silent, lambda transform, value: None)
+        silent_reader = silent.open_reader()
+        with self.assertRaises(GLib.Error) as nothing:
+            silent.write(1)
+        self.assertTrue(nothing.exception.matches(AsyncGui.error_quark(),
+                                                  AsyncGui.Error.NO_RESULT))
+        self.assertEqual(silent_reader.read(1, timeout=0), [])
+
+    def test_an_exception_nobody_raised_does_not_keep_its_channel(self):
+        channel = AsyncGui.Channel(8)
+
+        def fail_at_one(value):
+            if value == 1:
+                raise BadInput(channel)
+            return value
+
+        channel.set_read_transform(fail_at_one)
+        reader = channel.open_reader()
+        channel.write(0)
+        channel.write(1)
+        # The exception, which refers to the channel, waits for a read
+        # that never comes.
+        self.assertEqual(reader.read(2, timeout=0), [0])
+        gone = weakref.ref(channel)
+        del channel, reader, fail_at_one
+        gc.collect()
+        self.assertIsNone(gone())
 
 
 class DependencyTest(agtest.JobTestCase):
@@ -709,5 +892,5 @@ class SerialPipelineTest(agtest.JobTestCase):
 
 
 if __name__ == '__main__':
-    sys.exit(agtest.main(ChannelTest, DependencyTest, PipelineTest, FreeingTest,
+    sys.exit(agtest.main(ChannelTest, ChannelTransformTest, DependencyTest, PipelineTest, FreeingTest,
                          SerialPipelineTest))

@@ -395,17 +395,22 @@ class ClosedReaderBreaksTheWriter : AsyncTest {
     }
 }
 
-/* Channel.write_async from the test thread, and a Vala write transform. */
+/* Channel.write_async from the test thread, and Vala transforms: the
+ * write transform squares or fails, the read transform makes a string. */
 class WriteAsyncAndTransform : AsyncTest {
     protected override async void body () throws Error {
         var channel = new AsyncGui.Channel (4);
-        channel.set_write_transform ((item) => {
+        channel.set_write_transform ((transform, item) => {
             if (item.get_int () < 0) {
-                throw new TestError.BROKEN ("negative");
+                transform.return_error (new TestError.BROKEN ("negative"));
+                return;
             }
             var squared = Value (typeof (int));
             squared.set_int (item.get_int () * item.get_int ());
-            return squared;
+            transform.return_value (squared);
+        });
+        channel.set_read_transform ((transform, item) => {
+            transform.return_value ("<%d>".printf (item.get_int ()));
         });
         var reader = channel.open_reader ();
 
@@ -422,7 +427,7 @@ class WriteAsyncAndTransform : AsyncTest {
 
         var items = yield reader.read_async (10);
         assert_cmpuint (items.length, CompareOperator.EQ, 1);
-        assert_cmpint (items.index (0).get_int (), CompareOperator.EQ, 49);
+        assert_cmpstr (items.index (0).get_string (), CompareOperator.EQ, "<49>");
         assert_true (reader.is_drained ());
     }
 }

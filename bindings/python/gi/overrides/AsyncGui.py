@@ -1550,11 +1550,18 @@ _CHANNEL_ERRORS = (
 )
 
 
-def _channel_error(error):
-    """The Python exception for a channel's GError: nobody reads any more
-    is BrokenPipeError, a timeout TimeoutError, a full channel and no wait
-    BlockingIOError, a closed channel or reader ValueError (like a closed
-    file), cancelled CancelledError; others stay GLib.Error."""
+def _channel_error(error, end=None):
+    """The Python exception for a channel's GError: what a Python transform
+    of ``end`` (the channel or reader the call was made on) raised, itself;
+    nobody reads any more is BrokenPipeError, a timeout TimeoutError, a
+    full channel and no wait BlockingIOError, a closed channel or reader
+    ValueError (like a closed file), cancelled CancelledError; others stay
+    GLib.Error."""
+    carried = getattr(end, '_ag_transform_exceptions', None)
+    if carried is not None:
+        exc = carried.take(error)
+        if exc is not None:
+            return exc
     if _is_cancelled(error):
         return CancelledError()
     for code, kind in _CHANNEL_ERRORS:
@@ -1585,7 +1592,57 @@ def _read_now(reader, count, timeout_us):
     try:
         return AsyncGui.ChannelReader.read(reader, count, timeout_us)
     except GLib.Error as error:
-        raise _channel_error(error)
+        raise _channel_error(error, reader)
+
+
+# Transforms: translation only. The C transform gets an AgChannelTransform
+# handle for its item and returns through it; _run_transform calls the
+# Python function and returns what it returned, or, if it raised, a GError
+# that stands for the exception. Until errors carry a detail in C, the
+# exception itself waits in the channel's _TransformExceptions under the
+# GError's code, and the writer (or reader) that gets the GError raises the
+# exception instead: the same object. Transforms run on whatever thread
+# writes or reads, so the store takes a lock.
+
+class _TransformExceptions:
+    """The exceptions a channel's Python transforms raised that no writer
+    or reader has raised yet. The channel and its readers own it; the
+    transforms (owned by C) refer to it weakly, since a kept exception's
+    traceback may lead back to the channel, and a cycle through C is never
+    collected."""
+
+    __slots__ = ('lock', 'exceptions', '__weakref__')
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.exceptions = {}
+
+    def keep(self, exc):
+        """Keeps ``exc`` and returns the GError that stands for it."""
+        key = next(_exception_keys) % 0x7fffffff + 1
+        with self.lock:
+            self.exceptions[key] = exc
+        return GLib.Error.new_literal(_PYTHON_EXCEPTION_QUARK, _describe(exc), key)
+
+    def take(self, gerror):
+        """The exception ``gerror`` stands for, once; None if it stands
+        for none kept here."""
+        if gerror.domain != _PYTHON_EXCEPTION_DOMAIN:
+            return None
+        with self.lock:
+            return self.exceptions.pop(gerror.code, None)
+
+
+def _run_transform(transform, value, data):
+    func, exceptions_ref = data
+    try:
+        item = _to_item(func(value))
+    except BaseException as exc:  # noqa: B902 - it fails this item
+        exceptions = exceptions_ref()
+        transform.return_error(exceptions.keep(exc) if exceptions is not None
+                               else _python_gerror(exc))
+        return
+    transform.return_value(item)
 
 
 class Channel(AsyncGui.Channel):
@@ -1614,13 +1671,48 @@ class Channel(AsyncGui.Channel):
         try:
             return AsyncGui.Channel.write(self, _to_item(item), _timeout_us(timeout))
         except GLib.Error as error:
-            raise _channel_error(error)
+            raise _channel_error(error, self)
 
     def write_item(self, item):
         """Awaitable in a job (``yield``/``await``): writes ``item``, waiting
         on the engine's context while the channel is full, without blocking
         it. Raises like :meth:`write`; cancelling the job stores nothing."""
         return _WriteItem(self, _to_item(item))
+
+    def set_write_transform(self, func):
+        """Makes every written item ``func(item)``: ``func`` runs on the
+        thread that writes, before the item takes room, and may return an
+        object of any type. What it raises, the write raises (the same
+        exception object), storing nothing. None removes the transform.
+        Set transforms before the first write and before opening readers."""
+        self._set_transform(AsyncGui.Channel.set_write_transform, func)
+
+    def set_read_transform(self, func):
+        """Makes every item read ``func(item)``, on the thread that reads
+        (for ``read_items()`` and ``async for``: the engine's). If it raises
+        for an item, the read returns the items before it, and the next
+        read raises the exception (the same object); the item is dropped,
+        the items after it stay. None removes the transform."""
+        self._set_transform(AsyncGui.Channel.set_read_transform, func)
+
+    def _set_transform(self, setter, func):
+        if func is None:
+            setter(self, None)
+            return
+        if not callable(func):
+            raise TypeError('a channel transform must be callable, not %r' % (func,))
+        exceptions = getattr(self, '_ag_transform_exceptions', None)
+        if exceptions is None:
+            exceptions = self._ag_transform_exceptions = _TransformExceptions()
+        setter(self, _run_transform, (func, weakref.ref(exceptions)))
+
+    def open_reader(self):
+        """Opens a read end (:class:`ChannelReader`)."""
+        reader = AsyncGui.Channel.open_reader(self)
+        exceptions = getattr(self, '_ag_transform_exceptions', None)
+        if exceptions is not None:
+            reader._ag_transform_exceptions = exceptions
+        return reader
 
     def __enter__(self):
         return self
@@ -1713,7 +1805,7 @@ class _WriteItem:
 
         def outcome():
             if failure:
-                raise _channel_error(failure[0])
+                raise _channel_error(failure[0], channel)
 
         return _PreparedMain(start, outcome, cancellable.cancel)
 
@@ -1756,7 +1848,7 @@ class _ReadItems:
         def items():
             got = outcome[0]
             if isinstance(got, GLib.Error):
-                raise _channel_error(got)
+                raise _channel_error(got, reader)
             if not got and owner is not None and count > 0 and reader.is_drained():
                 return owner._end()
             return got
