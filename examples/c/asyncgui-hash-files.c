@@ -448,15 +448,14 @@ finish_run (App          *app,
   g_autofree char *text = NULL;
 
   if (error == NULL)
-    text = g_strdup_printf (ngettext ("Hashed %u file in %" G_GINT64_FORMAT " ms.",
-                                         "Hashed %u files in %" G_GINT64_FORMAT " ms.", n_hashed),
-                            n_hashed, elapsed_ms);
+    text = g_strdup_printf (ngettext ("Hashed %u file in %u ms.",
+                                         "Hashed %u files in %u ms.", n_hashed),
+                            n_hashed, (guint) elapsed_ms);
   else if (cancelled)
-    text = g_strdup_printf (ngettext (
-                                         "Cancelled after %u result (%" G_GINT64_FORMAT " ms).",
-                                         "Cancelled after %u results (%" G_GINT64_FORMAT " ms).",
+    text = g_strdup_printf (ngettext ("Cancelled after %u result (%u ms).",
+                                         "Cancelled after %u results (%u ms).",
                                          n_listed),
-                            n_listed, elapsed_ms);
+                            n_listed, (guint) elapsed_ms);
   else
     text = g_strdup_printf (_("Failed: %s"), error->message);
 
