@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <pthread.h>
 #include <glib/gi18n-lib.h>
 #include <glib-unix.h>
@@ -27,10 +28,20 @@
  * reused; the next request starts a fresh one. A worker idle for idle-ms is
  * let go by closing its stdin.
  *
+ * A worker is started, not yet running, until it has sent its greeting.
+ * One that dies (or talks nonsense) before that ran nothing it was sent:
+ * its request goes back to the head of the queue for a fresh worker. After
+ * START_ATTEMPTS such failures in a row the program is taken to be broken,
+ * and that request and every one queued for the kind fail with an error
+ * naming the program; the next request tries again. Nothing is assumed
+ * about a child the pool did not hear from: one that exits at once may be
+ * reaped before the pool looks at it, and then has no pid any more.
+ *
  * SIGPIPE is blocked on this thread (a worker that died leaves a pipe that
  * would raise it), and unblocked again in every child. */
 
 #define GRACE_MS 500
+#define START_ATTEMPTS 3
 
 typedef struct
 {
@@ -48,7 +59,8 @@ typedef struct
   AgWorkerPool   *pool;
   AgWorkerKind    kind;
   GSubprocess    *process;
-  int             pid;
+  char           *program;      /* the command line, to name in errors */
+  int             pid;          /* 0 if it was gone before it was looked at */
   GOutputStream  *input;
   GInputStream   *output;
   AgFrameReader  *reader;
@@ -58,6 +70,7 @@ typedef struct
   guint           generation;   /* of the command it runs */
   gboolean        writing;      /* a request is still being written */
   guint           pending;      /* asynchronous operations that hold it */
+  gboolean        ready;        /* it sent its greeting */
   gboolean        dying;
 } Worker;
 
@@ -84,7 +97,7 @@ struct _AgWorkerPool
   GMainLoop     *loop;
   GThread       *thread;
 
-  GMutex         lock;          /* guards the settings up to commands */
+  GMutex         lock;          /* guards the settings up to generation */
   int            max_processes;
   guint          idle_ms;
   char         **commands[3];
@@ -94,6 +107,7 @@ struct _AgWorkerPool
   GQueue         queued[3];     /* Call */
   GList         *workers;       /* Worker */
   guint          n_workers[3];
+  guint          failed_starts[3];  /* in a row, of the current command */
   GList         *running;       /* Command */
   guint64        next_id;
   gboolean       stopping;
@@ -132,19 +146,6 @@ _ag_worker_pool_default_command (AgWorkerKind kind)
   return g_strv_builder_end (argv);
 }
 
-static char **
-command_for (AgWorkerPool *pool,
-             AgWorkerKind  kind)
-{
-  char **argv;
-
-  g_mutex_lock (&pool->lock);
-  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : _ag_worker_pool_default_command (kind);
-  g_mutex_unlock (&pool->lock);
-
-  return argv;
-}
-
 static int
 max_processes (AgWorkerPool *pool)
 {
@@ -167,6 +168,21 @@ idle_ms (AgWorkerPool *pool)
   g_mutex_unlock (&pool->lock);
 
   return ms;
+}
+
+/* How a worker's command is named in messages: the command line, cut
+ * short (a Python worker's carries the whole sys.path). */
+static char *
+describe_command (char **argv)
+{
+  g_autofree char *line = g_strjoinv (" ", argv);
+  const char *end;
+
+  if (strlen (line) <= 160)
+    return g_steal_pointer (&line);
+
+  end = g_utf8_find_prev_char (line, line + 160);
+  return g_strdup_printf ("%.*s…", (int) (end - line), line);
 }
 
 /* Children get the signal mask of the thread that starts them. */
@@ -247,6 +263,7 @@ worker_unref_op (Worker *worker)
   g_clear_pointer (&worker->reader, _ag_frame_reader_free);
   g_clear_object (&worker->cancellable);
   g_clear_object (&worker->process);
+  g_free (worker->program);
   g_free (worker);
 
   maybe_stop (pool);
@@ -319,6 +336,21 @@ handle_reply (Worker   *worker,
   Call *call = worker->call;
   gboolean succeeded;
   guint64 id;
+
+  if (!worker->ready)
+    {
+      GError *error = NULL;
+
+      if (!_ag_reply_is_greeting (reply, &error))
+        {
+          worker_lost (worker, error);
+          return;
+        }
+
+      worker->ready = TRUE;
+      worker->pool->failed_starts[worker->kind] = 0;
+      return;
+    }
 
   g_variant_get (reply, "(tbv)", &id, &succeeded, &payload);
 
@@ -457,14 +489,18 @@ send_call (Worker *worker,
       g_clear_pointer (&worker->idle_timer, g_source_unref);
     }
 
-  request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
-  call->frame = _ag_frame_encode (request, &error);
   if (call->frame == NULL)
     {
-      call_fail (call, 0, error);
-      worker_idle (worker);
-      return;
+      request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
+      call->frame = _ag_frame_encode (request, &error);
+      if (call->frame == NULL)
+        {
+          call_fail (call, 0, error);
+          worker_idle (worker);
+          return;
+        }
     }
+
   worker->call = call;
   worker->writing = TRUE;
 
@@ -485,13 +521,14 @@ worker_start (AgWorkerPool  *pool,
     new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_auto(GStrv) argv = NULL;
   GSubprocess *process;
+  const char *identifier;
   Worker *worker;
   guint generation;
 
   g_mutex_lock (&pool->lock);
   generation = pool->generation[kind];
+  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : _ag_worker_pool_default_command (kind);
   g_mutex_unlock (&pool->lock);
-  argv = command_for (pool, kind);
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
   if (process == NULL)
@@ -501,7 +538,11 @@ worker_start (AgWorkerPool  *pool,
   worker->pool = pool;
   worker->kind = kind;
   worker->process = process;
-  worker->pid = atoi (g_subprocess_get_identifier (process));
+  worker->program = describe_command (argv);
+  /* NULL once GLib has reaped the child: it is gone already, and its end
+   * of the pipes says so in a moment. */
+  identifier = g_subprocess_get_identifier (process);
+  worker->pid = identifier != NULL ? atoi (identifier) : 0;
   worker->input = nonblocking_stdin (process);
   worker->output = g_subprocess_get_stdout_pipe (process);
   worker->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
@@ -515,12 +556,62 @@ worker_start (AgWorkerPool  *pool,
   return worker;
 }
 
+/* A worker that is gone, and the calls it takes with it: the one it ran,
+ * or, when it never started, every call it leaves without a worker. */
 typedef struct
 {
-  Worker *worker;
-  Call   *call;
-  GError *error;
+  Worker   *worker;
+  GList    *calls;
+  GError   *error;     /* a protocol error, or NULL: the exit says it */
+  gboolean  starting;
 } Loss;
+
+static GError *
+crash_error (Worker      *worker,
+             GSubprocess *process)
+{
+  if (g_subprocess_get_if_signaled (process))
+    {
+      int sig = g_subprocess_get_term_sig (process);
+
+      if (worker->pid > 0)
+        return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                            _("The worker process %d died of signal %d (%s) while running the task"),
+                            worker->pid, sig, g_strsignal (sig));
+      return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                          _("A worker process died of signal %d (%s) while running the task"),
+                          sig, g_strsignal (sig));
+    }
+
+  if (worker->pid > 0)
+    return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                        _("The worker process %d exited with status %d while running the task"),
+                        worker->pid, g_subprocess_get_exit_status (process));
+  return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                      _("A worker process exited with status %d while running the task"),
+                      g_subprocess_get_exit_status (process));
+}
+
+static GError *
+start_error (Worker      *worker,
+             GSubprocess *process,
+             GError      *protocol_error)
+{
+  if (protocol_error != NULL)
+    return g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                        _("The worker program “%s” did not speak the worker protocol as it started, %u times in a row: %s"),
+                        worker->program, START_ATTEMPTS, protocol_error->message);
+
+  if (g_subprocess_get_if_signaled (process))
+    return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                        _("The worker program “%s” died of signal %d (%s) before it was ready, %u times in a row"),
+                        worker->program, g_subprocess_get_term_sig (process),
+                        g_strsignal (g_subprocess_get_term_sig (process)), START_ATTEMPTS);
+
+  return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                      _("The worker program “%s” exited with status %d before it was ready, %u times in a row"),
+                      worker->program, g_subprocess_get_exit_status (process), START_ATTEMPTS);
+}
 
 static void
 loss_waited (GObject      *source,
@@ -529,26 +620,51 @@ loss_waited (GObject      *source,
 {
   Loss *loss = user_data;
   GSubprocess *process = G_SUBPROCESS (source);
-  GError *error = loss->error;
+  GError *error;
 
   g_subprocess_wait_finish (process, result, NULL);
 
-  if (error == NULL)
-    {
-      if (g_subprocess_get_if_signaled (process))
-        error = g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
-                             _("The worker process %d died of signal %d (%s) while running the task"),
-                             loss->worker->pid, g_subprocess_get_term_sig (process),
-                             g_strsignal (g_subprocess_get_term_sig (process)));
-      else
-        error = g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
-                             _("The worker process %d exited with status %d while running the task"),
-                             loss->worker->pid, g_subprocess_get_exit_status (process));
-    }
+  if (loss->starting)
+    error = start_error (loss->worker, process, loss->error);
+  else if (loss->error != NULL)
+    error = g_error_copy (loss->error);
+  else
+    error = crash_error (loss->worker, process);
 
-  call_fail (loss->call, loss->worker->pid, error);
+  /* A call the worker never started was not run by it: no pid. */
+  for (GList *l = loss->calls; l != NULL; l = l->next)
+    call_fail (l->data, loss->starting ? 0 : loss->worker->pid, g_error_copy (error));
+
+  g_error_free (error);
+  g_clear_error (&loss->error);
+  g_list_free (loss->calls);
   worker_unref_op (loss->worker);
   g_free (loss);
+}
+
+/* A worker died before its greeting. What it was sent never ran, so it
+ * goes back to the queue, unless the program failed to start too often:
+ * then it and every queued call of the kind are returned in @calls, to
+ * fail. */
+static gboolean
+start_failed (Worker  *worker,
+              Call    *call,
+              GList  **calls)
+{
+  AgWorkerPool *pool = worker->pool;
+  GQueue *queue = &pool->queued[worker->kind];
+
+  if (call != NULL)
+    g_queue_push_head (queue, call);
+
+  /* A worker of a command replaced since says nothing about the new one. */
+  if (is_outdated (worker) || ++pool->failed_starts[worker->kind] < START_ATTEMPTS)
+    return FALSE;
+
+  pool->failed_starts[worker->kind] = 0;
+  while (!g_queue_is_empty (queue))
+    *calls = g_list_append (*calls, g_queue_pop_head (queue));
+  return TRUE;
 }
 
 /* The worker died, or broke the protocol (@error): fail what it served,
@@ -560,6 +676,8 @@ worker_lost (Worker *worker,
   Call *call = g_steal_pointer (&worker->call);
   AgWorkerPool *pool = worker->pool;
   AgWorkerKind kind = worker->kind;
+  GList *calls = NULL;
+  gboolean starting = FALSE;
 
   if (error != NULL && !g_error_matches (error, AG_ERROR, AG_ERROR_PROTOCOL))
     g_clear_error (&error);  /* an I/O error: the exit status says more */
@@ -567,13 +685,19 @@ worker_lost (Worker *worker,
   worker->pending++;  /* kept until the end of this function */
   worker_retire (worker);
 
-  if (call != NULL)
+  if (!worker->ready)
+    starting = start_failed (worker, g_steal_pointer (&call), &calls);
+  else if (call != NULL)
+    calls = g_list_append (NULL, g_steal_pointer (&call));
+
+  if (calls != NULL)
     {
       Loss *loss = g_new0 (Loss, 1);
 
       loss->worker = worker;
-      loss->call = call;
+      loss->calls = calls;
       loss->error = error;
+      loss->starting = starting;
       worker->pending++;
       /* Not the worker's cancellable: that one is cancelled already. */
       g_subprocess_wait_async (worker->process, NULL, loss_waited, loss);
@@ -1097,6 +1221,9 @@ retire_idle_in_io (gpointer user_data)
 {
   Retire *retire = user_data;
   GList *l = retire->pool->workers;
+
+  /* The new command has not failed yet. */
+  retire->pool->failed_starts[retire->kind] = 0;
 
   while (l != NULL)
     {

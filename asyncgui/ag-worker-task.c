@@ -47,6 +47,12 @@
  * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
  * Cancelling a call kills the worker that runs it.
  *
+ * A worker program that dies as it starts (a wrong command, a broken
+ * installation) is started again a few times; then the call, and every
+ * call waiting for a worker of its kind, fails with
+ * %AG_ERROR_WORKER_CRASHED naming the program. A program that cannot be
+ * started at all fails the call with the spawn error.
+ *
  * Python and GJS workers run an importable Python function or an exported
  * JavaScript function; the language bindings build on them.
  *

@@ -126,6 +126,24 @@ class ProcessTaskTest(agtest.JobTestCase):
         self.assertLess(outcome['at'] - killed_at, 500)
         self.assertEqual(b.result()[0], 'fine')
 
+    def test_worker_that_exits_at_once_fails_its_call(self):
+        @self.engine.job
+        def warm_up():
+            return (yield ProcessTask(where, 0))
+
+        @self.engine.job
+        def job():
+            yield ProcessTask(where, 1)
+
+        # The binding sets its own worker command on first use; replace it.
+        self.run_job(warm_up()).result()
+        self.engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, ['/bin/false'])
+        with self.assertRaises(GLib.Error) as caught:
+            self.run_job(job()).result()
+        self.assertTrue(caught.exception.matches(AsyncGui.error_quark(),
+                                                 AsyncGui.Error.WORKER_CRASHED))
+        self.assertIn('/bin/false', caught.exception.message)
+
     def test_multi_process_task_keeps_list_order(self):
         @self.engine.job
         def job():
