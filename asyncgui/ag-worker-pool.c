@@ -37,6 +37,13 @@
  * about a child the pool did not hear from: one that exits at once may be
  * reaped before the pool looks at it, and then has no pid any more.
  *
+ * A request with a timeout gets a timer when it is given to a worker, and
+ * again when a fresh worker has greeted: the function gets the whole time,
+ * and a start-up that takes longer fails the request too (a worker that
+ * never starts must not hold it for ever). Time in the queue does not
+ * count. When the timer fires, the request fails with G_IO_ERROR_TIMED_OUT
+ * and its worker is killed and replaced.
+ *
  * SIGPIPE is blocked on this thread (a worker that died leaves a pipe that
  * would raise it), and unblocked again in every child. */
 
@@ -52,6 +59,9 @@ typedef struct
   char         *target;
   GVariant     *args;
   GBytes       *frame;
+  guint         timeout_ms;   /* 0: none */
+  GSource      *timer;        /* while a worker has it, or it waits for a
+                               * worker after a failed start */
 } Call;
 
 typedef struct
@@ -81,6 +91,7 @@ typedef struct
   AgCommandSpec *spec;
   GSubprocess   *process;
   GCancellable  *cancellable;
+  guint          timeout_ms;    /* 0: none */
   GSource       *timeout;
   GSource       *kill_timer;
   GOutputStream *stdout_sink;   /* GMemoryOutputStream */
@@ -100,6 +111,7 @@ struct _AgWorkerPool
   GMutex         lock;          /* guards the settings up to generation */
   int            max_processes;
   guint          idle_ms;
+  guint          default_timeout_ms;
   char         **commands[3];
   guint          generation[3]; /* bumped when a command changes */
 
@@ -116,6 +128,7 @@ struct _AgWorkerPool
 static void call_free (Call *call);
 static void dispatch (AgWorkerPool *pool, AgWorkerKind kind);
 static void worker_lost (Worker *worker, GError *error);
+static gboolean call_timed_out (gpointer user_data);
 
 /* Settings */
 
@@ -165,6 +178,23 @@ idle_ms (AgWorkerPool *pool)
 
   g_mutex_lock (&pool->lock);
   ms = pool->idle_ms;
+  g_mutex_unlock (&pool->lock);
+
+  return ms;
+}
+
+/* The timeout that "-1: the default" stands for. */
+static guint
+resolve_timeout_ms (AgWorkerPool *pool,
+                    int           timeout_ms)
+{
+  guint ms;
+
+  if (timeout_ms >= 0)
+    return timeout_ms;
+
+  g_mutex_lock (&pool->lock);
+  ms = pool->default_timeout_ms;
   g_mutex_unlock (&pool->lock);
 
   return ms;
@@ -229,11 +259,31 @@ maybe_stop (AgWorkerPool *pool)
 static void
 call_free (Call *call)
 {
+  if (call->timer != NULL)
+    g_source_destroy (call->timer);
+  g_clear_pointer (&call->timer, g_source_unref);
   g_clear_object (&call->task);
   g_free (call->target);
   g_clear_pointer (&call->args, g_variant_unref);
   g_clear_pointer (&call->frame, g_bytes_unref);
   g_free (call);
+}
+
+/* (Re)starts the call's timer, if it has a timeout. */
+static void
+call_arm_timer (Call *call)
+{
+  if (call->timeout_ms == 0)
+    return;
+
+  if (call->timer != NULL)
+    g_source_destroy (call->timer);
+  g_clear_pointer (&call->timer, g_source_unref);
+
+  call->timer = g_timeout_source_new (call->timeout_ms);
+  g_source_set_static_name (call->timer, "[asyncgui] worker call timeout");
+  g_source_set_callback (call->timer, call_timed_out, call, NULL);
+  g_source_attach (call->timer, call->pool->context);
 }
 
 static void
@@ -349,6 +399,9 @@ handle_reply (Worker   *worker,
 
       worker->ready = TRUE;
       worker->pool->failed_starts[worker->kind] = 0;
+      /* The function's own time starts now. */
+      if (call != NULL)
+        call_arm_timer (call);
       return;
     }
 
@@ -500,6 +553,11 @@ send_call (Worker *worker,
           return;
         }
     }
+
+  /* A call that waited for a worker after a failed start keeps the
+   * deadline it had: start-ups together get one timeout's worth. */
+  if (worker->ready || call->timer == NULL)
+    call_arm_timer (call);
 
   worker->call = call;
   worker->writing = TRUE;
@@ -694,6 +752,16 @@ worker_lost (Worker *worker,
     {
       Loss *loss = g_new0 (Loss, 1);
 
+      /* Their deadlines no longer matter: they fail with the loss. */
+      for (GList *l = calls; l != NULL; l = l->next)
+        {
+          Call *lost = l->data;
+
+          if (lost->timer != NULL)
+            g_source_destroy (lost->timer);
+          g_clear_pointer (&lost->timer, g_source_unref);
+        }
+
       loss->worker = worker;
       loss->calls = calls;
       loss->error = error;
@@ -709,6 +777,44 @@ worker_lost (Worker *worker,
 
   if (!pool->stopping)
     dispatch (pool, kind);
+}
+
+/* The call's time is up: it fails, and the worker running it (which may
+ * be stuck for good) is killed; the queue starts a fresh one. */
+static gboolean
+call_timed_out (gpointer user_data)
+{
+  Call *call = user_data;
+  AgWorkerPool *pool = call->pool;
+  AgWorkerKind kind = call->kind;
+  GList *link;
+  int pid = 0;
+
+  g_clear_pointer (&call->timer, g_source_unref);
+
+  link = g_queue_find (&pool->queued[call->kind], call);
+  if (link != NULL)
+    g_queue_delete_link (&pool->queued[call->kind], link);
+  else
+    for (GList *l = pool->workers; l != NULL; l = l->next)
+      {
+        Worker *worker = l->data;
+
+        if (worker->call == call)
+          {
+            worker->call = NULL;
+            pid = worker->ready ? worker->pid : 0;
+            worker_retire (worker);
+            break;
+          }
+      }
+
+  call_fail (call, pid, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                     _("“%s” did not finish within %u ms"),
+                                     call->target, call->timeout_ms));
+  dispatch (pool, kind);
+
+  return G_SOURCE_REMOVE;
 }
 
 static Worker *
@@ -850,7 +956,7 @@ command_done (Command *command)
   if (command->timed_out)
     ag_task_return_new_error (command->task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                               _("“%s” did not finish within %u ms"),
-                              program, command->spec->timeout_ms);
+                              program, command->timeout_ms);
   else if (command->error != NULL)
     ag_task_return_error (command->task, g_steal_pointer (&command->error));
   else if (g_subprocess_get_if_signaled (process))
@@ -1001,9 +1107,9 @@ command_in_io (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (spec->timeout_ms > 0)
+  if (command->timeout_ms > 0)
     {
-      command->timeout = g_timeout_source_new (spec->timeout_ms);
+      command->timeout = g_timeout_source_new (command->timeout_ms);
       g_source_set_callback (command->timeout, command_timed_out, command, NULL);
       g_source_attach (command->timeout, pool->context);
     }
@@ -1210,6 +1316,16 @@ _ag_worker_pool_set_idle_ms (AgWorkerPool *pool,
   g_mutex_unlock (&pool->lock);
 }
 
+/* For calls and commands from now on whose own timeout is -1. */
+void
+_ag_worker_pool_set_default_timeout_ms (AgWorkerPool *pool,
+                                        guint         timeout_ms)
+{
+  g_mutex_lock (&pool->lock);
+  pool->default_timeout_ms = timeout_ms;
+  g_mutex_unlock (&pool->lock);
+}
+
 typedef struct
 {
   AgWorkerPool *pool;
@@ -1263,7 +1379,8 @@ _ag_worker_pool_call (AgWorkerPool *pool,
                       AgTask       *task,
                       AgWorkerKind  kind,
                       const char   *target,
-                      GVariant     *args)
+                      GVariant     *args,
+                      int           timeout_ms)
 {
   Call *call = g_new0 (Call, 1);
 
@@ -1272,6 +1389,7 @@ _ag_worker_pool_call (AgWorkerPool *pool,
   call->kind = kind;
   call->target = g_strdup (target);
   call->args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("()"));
+  call->timeout_ms = resolve_timeout_ms (pool, timeout_ms);
 
   g_main_context_invoke (pool->context, call_in_io, call);
 }
@@ -1286,6 +1404,7 @@ _ag_worker_pool_run_command (AgWorkerPool  *pool,
   command->pool = pool;
   command->task = g_object_ref (task);
   command->spec = spec;
+  command->timeout_ms = resolve_timeout_ms (pool, spec->timeout_ms);
   command->cancellable = g_cancellable_new ();
 
   g_main_context_invoke (pool->context, command_in_io, command);

@@ -914,6 +914,206 @@ test_worker_task_disposing_engine_terminates_all_workers (AgTestFixture *fixture
   ag_test_assert_no_leaks (fixture->context, fds, 2000);
 }
 
+/* Timeouts */
+
+/* Runs @task, which must time out after about @timeout_ms; returns the
+ * pid of the worker it was killed in (0 if none had started). */
+static int
+assert_times_out (AgTestFixture *fixture,
+                  AgWorkerTask  *task,
+                  guint          timeout_ms)
+{
+  g_autofree char *limit = g_strdup_printf ("%u ms", timeout_ms);
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed_ms;
+  int pid;
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  elapsed_ms = ag_test_elapsed_ms (start);
+
+  g_test_message ("failed after %.0f ms: %s", elapsed_ms,
+                  outcome.error != NULL ? outcome.error->message : "(no error)");
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (outcome.error->message, ag_worker_task_get_target (task)));
+  g_assert_nonnull (strstr (outcome.error->message, limit));
+  g_assert_cmpfloat (elapsed_ms, >=, timeout_ms - 10);
+  g_assert_cmpfloat (elapsed_ms, <, timeout_ms + 1500);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (task)), ==, AG_TASK_FAILED);
+  ag_test_outcome_clear (&outcome);
+
+  pid = ag_worker_task_get_worker_pid (task);
+  if (pid > 0)
+    g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+  return pid;
+}
+
+static void
+test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker (AgTestFixture *fixture,
+                                                                         gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) hang = module_task ("ag_test_hang", NULL);
+  int pid;
+
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_task_set_timeout_ms (hang, 300);
+  pid = assert_times_out (fixture, hang, 300);
+  g_assert_cmpint (pid, >, 0);
+
+  g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
+static void
+test_worker_task_engine_timeout_applies_when_the_task_sets_none (AgTestFixture *fixture,
+                                                                gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) hang = module_task ("ag_test_hang", NULL);
+  g_autoptr(AgWorkerTask) own = module_task ("ag_test_hang", NULL);
+  guint timeout_ms = 0;
+
+  g_assert_cmpuint (ag_engine_get_worker_timeout_ms (fixture->engine), ==, 0);
+  g_object_set (fixture->engine, "worker-timeout-ms", 250, NULL);
+  g_object_get (fixture->engine, "worker-timeout-ms", &timeout_ms, NULL);
+  g_assert_cmpuint (timeout_ms, ==, 250);
+
+  g_assert_cmpint (ag_worker_task_get_timeout_ms (hang), ==, -1);
+  assert_times_out (fixture, hang, 250);
+
+  /* The task's own wins. */
+  ag_worker_task_set_timeout_ms (own, 400);
+  assert_times_out (fixture, own, 400);
+
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+}
+
+static void
+test_worker_task_zero_timeout_means_none (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) unlimited = module_task ("ag_test_sleep", g_variant_new_uint32 (600));
+  g_autoptr(AgWorkerTask) defaulted = module_task ("ag_test_sleep", g_variant_new_uint32 (600));
+  AgTestOutcome outcome;
+
+  /* A task's 0 overrides the engine's limit... */
+  ag_engine_set_worker_timeout_ms (fixture->engine, 200);
+  ag_worker_task_set_timeout_ms (unlimited, 0);
+  ag_test_run_task (fixture->engine, AG_TASK (unlimited), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), >, 0);
+  ag_test_outcome_clear (&outcome);
+
+  /* ...and the engine's 0 is no limit for a task that sets none. */
+  ag_engine_set_worker_timeout_ms (fixture->engine, 0);
+  ag_test_run_task (fixture->engine, AG_TASK (defaulted), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), >, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_worker_task_call_within_its_timeout_keeps_its_worker (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  int first = run_getpid (fixture->engine);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (50));
+      AgTestOutcome outcome;
+
+      ag_worker_task_set_timeout_ms (task, 400);
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+      g_assert_cmpint (outcome_int32 (&outcome), ==, first);
+      ag_test_outcome_clear (&outcome);
+    }
+
+  /* Past the timeouts of the calls above: nothing fires late. */
+  ag_test_run_for (fixture->context, 500);
+  g_assert_true (ag_test_pid_exists (first));
+  g_assert_cmpint (run_getpid (fixture->engine), ==, first);
+}
+
+static void
+test_worker_task_time_waiting_for_a_worker_does_not_count (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) busy = module_task ("ag_test_sleep", g_variant_new_uint32 (500));
+  g_autoptr(AgWorkerTask) queued = module_task ("ag_test_sleep", g_variant_new_uint32 (10));
+  AgTestOutcome busy_outcome, queued_outcome;
+
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_task_set_timeout_ms (queued, 300);
+  ag_test_outcome_init (&busy_outcome, fixture->engine);
+  ag_test_outcome_init (&queued_outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (busy), NULL, ag_test_outcome_callback,
+                       &busy_outcome);
+  ag_engine_run_async (fixture->engine, AG_TASK (queued), NULL, ag_test_outcome_callback,
+                       &queued_outcome);
+  ag_test_run_until (fixture->context, busy_outcome.n_calls > 0 && queued_outcome.n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+
+  g_assert_cmpint (outcome_int32 (&busy_outcome), >, 0);
+  g_assert_cmpint (outcome_int32 (&queued_outcome), ==, outcome_int32 (&busy_outcome));
+  ag_test_outcome_clear (&busy_outcome);
+  ag_test_outcome_clear (&queued_outcome);
+}
+
+static void
+test_worker_task_worker_start_up_does_not_count_against_the_call (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  g_auto(GStrv) real = ag_engine_dup_worker_command (fixture->engine, AG_WORKER_C);
+  /* A worker that takes 400 ms to start, as an interpreter may. */
+  const char *argv[] = { "/bin/sh", "-c", "sleep 0.4; exec \"$0\"", real[0], NULL };
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (400));
+  AgTestOutcome outcome;
+
+  /* Each of start-up and call is well within 700 ms; both together not. */
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_task_set_timeout_ms (task, 700);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), ==, ag_worker_task_get_worker_pid (task));
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_worker_task_timeout_covers_a_worker_that_never_starts (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "silent", NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_task_set_timeout_ms (task, 300);
+  g_assert_cmpint (assert_times_out (fixture, task, 300), ==, 0);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+  ag_test_assert_no_leaks (fixture->context, ag_test_count_fds (), 2000);
+}
+
+static void
+test_worker_task_timeout_is_a_property_fixed_once_run (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+  int timeout_ms = 0;
+
+  g_object_get (task, "timeout-ms", &timeout_ms, NULL);
+  g_assert_cmpint (timeout_ms, ==, -1);
+  g_object_set (task, "timeout-ms", 1500, NULL);
+  g_assert_cmpint (ag_worker_task_get_timeout_ms (task), ==, 1500);
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_no_error (outcome.error);
+  ag_test_outcome_clear (&outcome);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has been run*");
+  ag_worker_task_set_timeout_ms (task, 10);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (ag_worker_task_get_timeout_ms (task), ==, 1500);
+}
+
 /* Protocol violations, from fake-worker.c */
 
 typedef struct
@@ -1073,6 +1273,22 @@ main (int   argc,
                test_worker_task_cancel_of_queued_call_spares_the_worker);
   ag_test_add ("/worker-task/disposing-engine-terminates-all-workers",
                test_worker_task_disposing_engine_terminates_all_workers);
+  ag_test_add ("/worker-task/timeout/hanging-call-times-out-and-the-next-gets-a-fresh-worker",
+               test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker);
+  ag_test_add ("/worker-task/timeout/engine-timeout-applies-when-the-task-sets-none",
+               test_worker_task_engine_timeout_applies_when_the_task_sets_none);
+  ag_test_add ("/worker-task/timeout/zero-means-none",
+               test_worker_task_zero_timeout_means_none);
+  ag_test_add ("/worker-task/timeout/call-within-its-timeout-keeps-its-worker",
+               test_worker_task_call_within_its_timeout_keeps_its_worker);
+  ag_test_add ("/worker-task/timeout/time-waiting-for-a-worker-does-not-count",
+               test_worker_task_time_waiting_for_a_worker_does_not_count);
+  ag_test_add ("/worker-task/timeout/worker-start-up-does-not-count-against-the-call",
+               test_worker_task_worker_start_up_does_not_count_against_the_call);
+  ag_test_add ("/worker-task/timeout/covers-a-worker-that-never-starts",
+               test_worker_task_timeout_covers_a_worker_that_never_starts);
+  ag_test_add ("/worker-task/timeout/is-a-property-fixed-once-run",
+               test_worker_task_timeout_is_a_property_fixed_once_run);
   ag_test_add ("/worker-task/protocol/truncated-reply-from-live-worker-can-be-cancelled",
                test_worker_task_truncated_reply_from_live_worker_can_be_cancelled);
 
