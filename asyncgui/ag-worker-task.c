@@ -429,7 +429,9 @@ ag_worker_task_get_timeout_ms (AgWorkerTask *self)
  * ag_worker_task_get_worker_pid:
  * @self: a finished worker task
  *
- * Gets the process id of the worker that ran the task.
+ * Gets the process id of the worker that ran the task. It is for messages
+ * and tests: the worker may have exited since, and its id been reused, so
+ * do not send it signals; cancel the task instead.
  *
  * Returns: the process id, or 0 if no worker ran it
  *

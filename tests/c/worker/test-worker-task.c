@@ -392,6 +392,7 @@ test_worker_task_exits_at_once_fails_the_call (AgTestFixture *fixture,
                                                gconstpointer  data)
 {
   const char *argv[] = { "/bin/false", NULL };
+  guint fds = 0;
 
   for (guint i = 0; i < 100; i++)
     {
@@ -409,9 +410,17 @@ test_worker_task_exits_at_once_fails_the_call (AgTestFixture *fixture,
       /* No worker ever ran the call. */
       g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
       ag_test_outcome_clear (&outcome);
+
+      /* The first engine sets up what stays for the program's life (GLib's
+       * child watch); the others must leave nothing behind. */
+      if (i == 0)
+        {
+          g_clear_object (&engine);
+          fds = ag_test_settled_fd_count (fixture->context);
+        }
     }
 
-  ag_test_assert_no_leaks (fixture->context, ag_test_count_fds (), 2000);
+  ag_test_assert_no_leaks (fixture->context, fds, 2000);
 }
 
 /* Lines in @path: how many times the counting commands below started. */
@@ -538,7 +547,7 @@ test_worker_task_worker_that_never_greets_fails_the_call (AgTestFixture *fixture
 
   ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
-  ag_test_assert_no_leaks (fixture->context, ag_test_count_fds (), 2000);
+  ag_test_assert_no_zombies (fixture->context, 2000);
 }
 
 static const StartCase start_cases[] = {
@@ -1088,7 +1097,7 @@ test_worker_task_timeout_covers_a_worker_that_never_starts (AgTestFixture *fixtu
 
   ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
-  ag_test_assert_no_leaks (fixture->context, ag_test_count_fds (), 2000);
+  ag_test_assert_no_zombies (fixture->context, 2000);
 }
 
 static void
