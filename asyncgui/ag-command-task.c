@@ -32,8 +32,10 @@
  *
  * The process is started, fed and read on the engine's process thread,
  * never on the GUI thread. Cancelling sends it `SIGTERM`, then `SIGKILL` if
- * it is still there half a second later; a timeout does the same and fails
- * the task with %G_IO_ERROR_TIMED_OUT. Children are always reaped.
+ * it is still there half a second later; a timeout
+ * ([property@CommandTask:timeout-ms], by default the engine's
+ * [property@Engine:worker-timeout-ms]) does the same and fails the task
+ * with %G_IO_ERROR_TIMED_OUT. Children are always reaped.
  *
  * Since: 1.0
  */
@@ -46,7 +48,7 @@ struct _AgCommandTask
   GBytes  *stdin_bytes;
   char    *cwd;
   char   **env;
-  guint    timeout_ms;
+  int      timeout_ms;
 
   /* Set on the process thread before the task returns. */
   GBytes  *stdout_bytes;
@@ -55,6 +57,14 @@ struct _AgCommandTask
 };
 
 G_DEFINE_FINAL_TYPE (AgCommandTask, ag_command_task, AG_TYPE_TASK)
+
+enum {
+  PROP_0,
+  PROP_TIMEOUT_MS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 ag_command_task_start (AgTask *task)
@@ -112,20 +122,75 @@ ag_command_task_finalize (GObject *object)
 }
 
 static void
+ag_command_task_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  AgCommandTask *self = AG_COMMAND_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_TIMEOUT_MS:
+      g_value_set_int (value, self->timeout_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ag_command_task_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  AgCommandTask *self = AG_COMMAND_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_TIMEOUT_MS:
+      ag_command_task_set_timeout_ms (self, g_value_get_int (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 ag_command_task_class_init (AgCommandTaskClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AgTaskKindClass *task_class = AG_TASK_KIND_CLASS (klass);
 
   object_class->finalize = ag_command_task_finalize;
+  object_class->get_property = ag_command_task_get_property;
+  object_class->set_property = ag_command_task_set_property;
   task_class->start = ag_command_task_start;
   task_class->cancel = ag_command_task_cancel;
+
+  /**
+   * AgCommandTask:timeout-ms:
+   *
+   * How long the command may run, in milliseconds: -1 (the default) for
+   * the engine's [property@Engine:worker-timeout-ms], 0 for no limit. Set
+   * it before the task is run.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TIMEOUT_MS] =
+    g_param_spec_int ("timeout-ms", NULL, NULL,
+                      -1, G_MAXINT, -1,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 ag_command_task_init (AgCommandTask *self)
 {
   self->exit_status = -1;
+  self->timeout_ms = -1;
 }
 
 static gboolean
@@ -236,24 +301,51 @@ ag_command_task_set_environ (AgCommandTask      *self,
 /**
  * ag_command_task_set_timeout_ms:
  * @self: a command task not yet run
- * @timeout_ms: how long the command may run, in milliseconds; 0 for no
- *   limit
+ * @timeout_ms: how long the command may run, in milliseconds; -1 for the
+ *   engine's [property@Engine:worker-timeout-ms], 0 for no limit
  *
  * Sets how long the command may run before it is terminated and the task
  * fails with %G_IO_ERROR_TIMED_OUT.
+ *
+ * Thread: any, until the task is run
  *
  * Since: 1.0
  */
 void
 ag_command_task_set_timeout_ms (AgCommandTask *self,
-                                guint          timeout_ms)
+                                int            timeout_ms)
 {
   g_return_if_fail (AG_IS_COMMAND_TASK (self));
+  g_return_if_fail (timeout_ms >= -1);
 
   if (!check_not_run (self, G_STRFUNC))
     return;
 
+  if (self->timeout_ms == timeout_ms)
+    return;
+
   self->timeout_ms = timeout_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT_MS]);
+}
+
+/**
+ * ag_command_task_get_timeout_ms:
+ * @self: a command task
+ *
+ * Gets the command's own timeout.
+ *
+ * Returns: milliseconds; -1 for the engine's, 0 for none
+ *
+ * Thread: any
+ *
+ * Since: 1.0
+ */
+int
+ag_command_task_get_timeout_ms (AgCommandTask *self)
+{
+  g_return_val_if_fail (AG_IS_COMMAND_TASK (self), -1);
+
+  return self->timeout_ms;
 }
 
 /**

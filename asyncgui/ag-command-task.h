@@ -26,7 +26,8 @@ void           ag_command_task_set_cwd         (AgCommandTask      *self,
 void           ag_command_task_set_environ     (AgCommandTask      *self,
                                                 const char * const *env);
 void           ag_command_task_set_timeout_ms  (AgCommandTask      *self,
-                                                guint               timeout_ms);
+                                                int                 timeout_ms);
+int            ag_command_task_get_timeout_ms  (AgCommandTask      *self);
 
 GBytes        *ag_command_task_get_stdout      (AgCommandTask      *self);
 GBytes        *ag_command_task_get_stderr      (AgCommandTask      *self);

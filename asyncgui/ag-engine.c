@@ -101,6 +101,7 @@ struct _AgEngine
   guint              max_delivery_delay_ms;
   guint              job_stack_size;
   guint              worker_idle_ms;
+  guint              worker_timeout_ms;
   AgWorkerPool      *worker_pool;  /* made on first use */
   char             **worker_commands[AG_WORKER_GJS + 1];
   int                disposed;     /* atomic */
@@ -118,6 +119,7 @@ enum {
   PROP_MAX_DELIVERY_DELAY_MS,
   PROP_JOB_STACK_SIZE,
   PROP_WORKER_IDLE_MS,
+  PROP_WORKER_TIMEOUT_MS,
   N_PROPS
 };
 
@@ -221,6 +223,9 @@ ag_engine_get_property (GObject    *object,
     case PROP_WORKER_IDLE_MS:
       g_value_set_uint (value, self->worker_idle_ms);
       break;
+    case PROP_WORKER_TIMEOUT_MS:
+      g_value_set_uint (value, self->worker_timeout_ms);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -259,6 +264,9 @@ ag_engine_set_property (GObject      *object,
       break;
     case PROP_WORKER_IDLE_MS:
       ag_engine_set_worker_idle_ms (self, g_value_get_uint (value));
+      break;
+    case PROP_WORKER_TIMEOUT_MS:
+      ag_engine_set_worker_timeout_ms (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -394,6 +402,22 @@ ag_engine_class_init (AgEngineClass *klass)
   properties[PROP_WORKER_IDLE_MS] =
     g_param_spec_uint ("worker-idle-ms", NULL, NULL,
                        1, G_MAXUINT, 10000,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgEngine:worker-timeout-ms:
+   *
+   * How long, in milliseconds, a worker call or a command may take when
+   * its task's own `timeout-ms` is -1 (as it is unless set); 0, the
+   * default, is no limit. A task takes the value when it is run. See
+   * [property@WorkerTask:timeout-ms] and [property@CommandTask:timeout-ms].
+   * Set it on the engine's thread.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_TIMEOUT_MS] =
+    g_param_spec_uint ("worker-timeout-ms", NULL, NULL,
+                       0, G_MAXINT, 0,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -794,6 +818,57 @@ ag_engine_set_worker_idle_ms (AgEngine *self,
 }
 
 /**
+ * ag_engine_get_worker_timeout_ms:
+ * @self: an engine
+ *
+ * Gets how long a worker call or a command without a timeout of its own
+ * may take.
+ *
+ * Returns: milliseconds, 0 for no limit
+ *
+ * Thread: the engine's
+ *
+ * Since: 1.0
+ */
+guint
+ag_engine_get_worker_timeout_ms (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
+
+  return self->worker_timeout_ms;
+}
+
+/**
+ * ag_engine_set_worker_timeout_ms:
+ * @self: an engine
+ * @worker_timeout_ms: milliseconds, up to %G_MAXINT; 0 for no limit
+ *
+ * Sets how long a worker call or a command whose task leaves its
+ * `timeout-ms` at -1 may take before it fails with %G_IO_ERROR_TIMED_OUT
+ * and its process is killed. Tasks already running keep the timeout they
+ * started with.
+ *
+ * Thread: the engine's
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_worker_timeout_ms (AgEngine *self,
+                                 guint     worker_timeout_ms)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (worker_timeout_ms <= G_MAXINT);
+
+  if (self->worker_timeout_ms == worker_timeout_ms)
+    return;
+
+  self->worker_timeout_ms = worker_timeout_ms;
+  if (self->worker_pool != NULL)
+    _ag_worker_pool_set_default_timeout_ms (self->worker_pool, worker_timeout_ms);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_TIMEOUT_MS]);
+}
+
+/**
  * ag_engine_set_worker_command:
  * @self: an engine
  * @kind: (type AsyncGui.WorkerKind): an [enum@WorkerKind]
@@ -1037,6 +1112,7 @@ _ag_engine_get_worker_pool (AgEngine *self)
     {
       self->worker_pool = _ag_worker_pool_new (self->max_processes);
       _ag_worker_pool_set_idle_ms (self->worker_pool, self->worker_idle_ms);
+      _ag_worker_pool_set_default_timeout_ms (self->worker_pool, self->worker_timeout_ms);
       for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
         if (self->worker_commands[kind] != NULL)
           _ag_worker_pool_set_command (self->worker_pool, kind,

@@ -84,6 +84,9 @@ void          ag_engine_set_max_delivery_delay_ms (AgEngine     *self,
 guint         ag_engine_get_worker_idle_ms (AgEngine            *self);
 void          ag_engine_set_worker_idle_ms (AgEngine            *self,
                                             guint                worker_idle_ms);
+guint         ag_engine_get_worker_timeout_ms (AgEngine         *self);
+void          ag_engine_set_worker_timeout_ms (AgEngine         *self,
+                                               guint             worker_timeout_ms);
 void          ag_engine_set_worker_command (AgEngine            *self,
                                             int                  kind,
                                             const char * const  *argv);

@@ -21,7 +21,7 @@ typedef struct
   GBytes  *stdin_bytes;
   char    *cwd;
   char   **env;
-  guint    timeout_ms;
+  int      timeout_ms;    /* -1: the pool's default, 0: none */
 } AgCommandSpec;
 
 /* What the pool tells a command task, before the task returns. */
@@ -32,33 +32,37 @@ typedef struct
   int     exit_status;
 } AgCommandOutcome;
 
-AgWorkerPool *_ag_worker_pool_new             (int                max_processes);
-void          _ag_worker_pool_shutdown        (AgWorkerPool      *pool);
-void          _ag_worker_pool_set_max_processes (AgWorkerPool    *pool,
-                                               int                max_processes);
-void          _ag_worker_pool_set_idle_ms     (AgWorkerPool      *pool,
-                                               guint              idle_ms);
-char        **_ag_worker_pool_default_command (AgWorkerKind     kind);
-void          _ag_worker_pool_set_command     (AgWorkerPool      *pool,
-                                               AgWorkerKind       kind,
-                                               const char * const *argv);
+AgWorkerPool *_ag_worker_pool_new                    (int                  max_processes);
+void          _ag_worker_pool_shutdown               (AgWorkerPool        *pool);
+void          _ag_worker_pool_set_max_processes      (AgWorkerPool        *pool,
+                                                      int                  max_processes);
+void          _ag_worker_pool_set_idle_ms            (AgWorkerPool        *pool,
+                                                      guint                idle_ms);
+void          _ag_worker_pool_set_default_timeout_ms (AgWorkerPool        *pool,
+                                                      guint                timeout_ms);
+char        **_ag_worker_pool_default_command        (AgWorkerKind         kind);
+void          _ag_worker_pool_set_command            (AgWorkerPool        *pool,
+                                                      AgWorkerKind         kind,
+                                                      const char * const  *argv);
 
-void          _ag_worker_pool_call            (AgWorkerPool      *pool,
-                                               AgTask            *task,
-                                               AgWorkerKind       kind,
-                                               const char        *target,
-                                               GVariant          *args);
-void          _ag_worker_pool_run_command     (AgWorkerPool      *pool,
-                                               AgTask            *task,
-                                               AgCommandSpec     *spec);
-void          _ag_worker_pool_cancel          (AgWorkerPool      *pool,
-                                               AgTask            *task);
+/* @timeout_ms: -1 for the pool's default, 0 for none. */
+void          _ag_worker_pool_call                   (AgWorkerPool        *pool,
+                                                      AgTask              *task,
+                                                      AgWorkerKind         kind,
+                                                      const char          *target,
+                                                      GVariant            *args,
+                                                      int                  timeout_ms);
+void          _ag_worker_pool_run_command            (AgWorkerPool        *pool,
+                                                      AgTask              *task,
+                                                      AgCommandSpec       *spec);
+void          _ag_worker_pool_cancel                 (AgWorkerPool        *pool,
+                                                      AgTask              *task);
 
 /* Implemented by the task classes: the pool hands over what it learnt. */
-void          _ag_worker_task_set_outcome     (AgTask            *task,
-                                               int                pid,
-                                               GVariant          *error_data);
-void          _ag_command_task_set_outcome    (AgTask            *task,
-                                               AgCommandOutcome  *outcome);
+void          _ag_worker_task_set_outcome            (AgTask              *task,
+                                                      int                  pid,
+                                                      GVariant            *error_data);
+void          _ag_command_task_set_outcome           (AgTask              *task,
+                                                      AgCommandOutcome    *outcome);
 
 G_END_DECLS

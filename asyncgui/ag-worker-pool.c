@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <pthread.h>
 #include <glib/gi18n-lib.h>
 #include <glib-unix.h>
@@ -27,10 +28,27 @@
  * reused; the next request starts a fresh one. A worker idle for idle-ms is
  * let go by closing its stdin.
  *
+ * A worker is started, not yet running, until it has sent its greeting.
+ * One that dies (or talks nonsense) before that ran nothing it was sent:
+ * its request goes back to the head of the queue for a fresh worker. After
+ * START_ATTEMPTS such failures in a row the program is taken to be broken,
+ * and that request and every one queued for the kind fail with an error
+ * naming the program; the next request tries again. Nothing is assumed
+ * about a child the pool did not hear from: one that exits at once may be
+ * reaped before the pool looks at it, and then has no pid any more.
+ *
+ * A request with a timeout gets a timer when it is given to a worker, and
+ * again when a fresh worker has greeted: the function gets the whole time,
+ * and a start-up that takes longer fails the request too (a worker that
+ * never starts must not hold it for ever). Time in the queue does not
+ * count. When the timer fires, the request fails with G_IO_ERROR_TIMED_OUT
+ * and its worker is killed and replaced.
+ *
  * SIGPIPE is blocked on this thread (a worker that died leaves a pipe that
  * would raise it), and unblocked again in every child. */
 
 #define GRACE_MS 500
+#define START_ATTEMPTS 3
 
 typedef struct
 {
@@ -41,6 +59,9 @@ typedef struct
   char         *target;
   GVariant     *args;
   GBytes       *frame;
+  guint         timeout_ms;   /* 0: none */
+  GSource      *timer;        /* while a worker has it, or it waits for a
+                               * worker after a failed start */
 } Call;
 
 typedef struct
@@ -48,7 +69,8 @@ typedef struct
   AgWorkerPool   *pool;
   AgWorkerKind    kind;
   GSubprocess    *process;
-  int             pid;
+  char           *program;      /* the command line, to name in errors */
+  int             pid;          /* 0 if it was gone before it was looked at */
   GOutputStream  *input;
   GInputStream   *output;
   AgFrameReader  *reader;
@@ -58,6 +80,7 @@ typedef struct
   guint           generation;   /* of the command it runs */
   gboolean        writing;      /* a request is still being written */
   guint           pending;      /* asynchronous operations that hold it */
+  gboolean        ready;        /* it sent its greeting */
   gboolean        dying;
 } Worker;
 
@@ -68,6 +91,7 @@ typedef struct
   AgCommandSpec *spec;
   GSubprocess   *process;
   GCancellable  *cancellable;
+  guint          timeout_ms;    /* 0: none */
   GSource       *timeout;
   GSource       *kill_timer;
   GOutputStream *stdout_sink;   /* GMemoryOutputStream */
@@ -84,9 +108,10 @@ struct _AgWorkerPool
   GMainLoop     *loop;
   GThread       *thread;
 
-  GMutex         lock;          /* guards the settings up to commands */
+  GMutex         lock;          /* guards the settings up to generation */
   int            max_processes;
   guint          idle_ms;
+  guint          default_timeout_ms;
   char         **commands[3];
   guint          generation[3]; /* bumped when a command changes */
 
@@ -94,6 +119,7 @@ struct _AgWorkerPool
   GQueue         queued[3];     /* Call */
   GList         *workers;       /* Worker */
   guint          n_workers[3];
+  guint          failed_starts[3];  /* in a row, of the current command */
   GList         *running;       /* Command */
   guint64        next_id;
   gboolean       stopping;
@@ -102,6 +128,7 @@ struct _AgWorkerPool
 static void call_free (Call *call);
 static void dispatch (AgWorkerPool *pool, AgWorkerKind kind);
 static void worker_lost (Worker *worker, GError *error);
+static gboolean call_timed_out (gpointer user_data);
 
 /* Settings */
 
@@ -132,19 +159,6 @@ _ag_worker_pool_default_command (AgWorkerKind kind)
   return g_strv_builder_end (argv);
 }
 
-static char **
-command_for (AgWorkerPool *pool,
-             AgWorkerKind  kind)
-{
-  char **argv;
-
-  g_mutex_lock (&pool->lock);
-  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : _ag_worker_pool_default_command (kind);
-  g_mutex_unlock (&pool->lock);
-
-  return argv;
-}
-
 static int
 max_processes (AgWorkerPool *pool)
 {
@@ -167,6 +181,38 @@ idle_ms (AgWorkerPool *pool)
   g_mutex_unlock (&pool->lock);
 
   return ms;
+}
+
+/* The timeout that "-1: the default" stands for. */
+static guint
+resolve_timeout_ms (AgWorkerPool *pool,
+                    int           timeout_ms)
+{
+  guint ms;
+
+  if (timeout_ms >= 0)
+    return timeout_ms;
+
+  g_mutex_lock (&pool->lock);
+  ms = pool->default_timeout_ms;
+  g_mutex_unlock (&pool->lock);
+
+  return ms;
+}
+
+/* How a worker's command is named in messages: the command line, cut
+ * short (a Python worker's carries the whole sys.path). */
+static char *
+describe_command (char **argv)
+{
+  g_autofree char *line = g_strjoinv (" ", argv);
+  const char *end;
+
+  if (strlen (line) <= 160)
+    return g_steal_pointer (&line);
+
+  end = g_utf8_find_prev_char (line, line + 160);
+  return g_strdup_printf ("%.*s…", (int) (end - line), line);
 }
 
 /* Children get the signal mask of the thread that starts them. */
@@ -213,11 +259,31 @@ maybe_stop (AgWorkerPool *pool)
 static void
 call_free (Call *call)
 {
+  if (call->timer != NULL)
+    g_source_destroy (call->timer);
+  g_clear_pointer (&call->timer, g_source_unref);
   g_clear_object (&call->task);
   g_free (call->target);
   g_clear_pointer (&call->args, g_variant_unref);
   g_clear_pointer (&call->frame, g_bytes_unref);
   g_free (call);
+}
+
+/* (Re)starts the call's timer, if it has a timeout. */
+static void
+call_arm_timer (Call *call)
+{
+  if (call->timeout_ms == 0)
+    return;
+
+  if (call->timer != NULL)
+    g_source_destroy (call->timer);
+  g_clear_pointer (&call->timer, g_source_unref);
+
+  call->timer = g_timeout_source_new (call->timeout_ms);
+  g_source_set_static_name (call->timer, "[asyncgui] worker call timeout");
+  g_source_set_callback (call->timer, call_timed_out, call, NULL);
+  g_source_attach (call->timer, call->pool->context);
 }
 
 static void
@@ -247,6 +313,7 @@ worker_unref_op (Worker *worker)
   g_clear_pointer (&worker->reader, _ag_frame_reader_free);
   g_clear_object (&worker->cancellable);
   g_clear_object (&worker->process);
+  g_free (worker->program);
   g_free (worker);
 
   maybe_stop (pool);
@@ -319,6 +386,24 @@ handle_reply (Worker   *worker,
   Call *call = worker->call;
   gboolean succeeded;
   guint64 id;
+
+  if (!worker->ready)
+    {
+      GError *error = NULL;
+
+      if (!_ag_reply_is_greeting (reply, &error))
+        {
+          worker_lost (worker, error);
+          return;
+        }
+
+      worker->ready = TRUE;
+      worker->pool->failed_starts[worker->kind] = 0;
+      /* The function's own time starts now. */
+      if (call != NULL)
+        call_arm_timer (call);
+      return;
+    }
 
   g_variant_get (reply, "(tbv)", &id, &succeeded, &payload);
 
@@ -457,14 +542,23 @@ send_call (Worker *worker,
       g_clear_pointer (&worker->idle_timer, g_source_unref);
     }
 
-  request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
-  call->frame = _ag_frame_encode (request, &error);
   if (call->frame == NULL)
     {
-      call_fail (call, 0, error);
-      worker_idle (worker);
-      return;
+      request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
+      call->frame = _ag_frame_encode (request, &error);
+      if (call->frame == NULL)
+        {
+          call_fail (call, 0, error);
+          worker_idle (worker);
+          return;
+        }
     }
+
+  /* A call that waited for a worker after a failed start keeps the
+   * deadline it had: start-ups together get one timeout's worth. */
+  if (worker->ready || call->timer == NULL)
+    call_arm_timer (call);
+
   worker->call = call;
   worker->writing = TRUE;
 
@@ -485,13 +579,14 @@ worker_start (AgWorkerPool  *pool,
     new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_auto(GStrv) argv = NULL;
   GSubprocess *process;
+  const char *identifier;
   Worker *worker;
   guint generation;
 
   g_mutex_lock (&pool->lock);
   generation = pool->generation[kind];
+  argv = pool->commands[kind] != NULL ? g_strdupv (pool->commands[kind]) : _ag_worker_pool_default_command (kind);
   g_mutex_unlock (&pool->lock);
-  argv = command_for (pool, kind);
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
   if (process == NULL)
@@ -501,7 +596,11 @@ worker_start (AgWorkerPool  *pool,
   worker->pool = pool;
   worker->kind = kind;
   worker->process = process;
-  worker->pid = atoi (g_subprocess_get_identifier (process));
+  worker->program = describe_command (argv);
+  /* NULL once GLib has reaped the child: it is gone already, and its end
+   * of the pipes says so in a moment. */
+  identifier = g_subprocess_get_identifier (process);
+  worker->pid = identifier != NULL ? atoi (identifier) : 0;
   worker->input = nonblocking_stdin (process);
   worker->output = g_subprocess_get_stdout_pipe (process);
   worker->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
@@ -515,12 +614,62 @@ worker_start (AgWorkerPool  *pool,
   return worker;
 }
 
+/* A worker that is gone, and the calls it takes with it: the one it ran,
+ * or, when it never started, every call it leaves without a worker. */
 typedef struct
 {
-  Worker *worker;
-  Call   *call;
-  GError *error;
+  Worker   *worker;
+  GList    *calls;
+  GError   *error;     /* a protocol error, or NULL: the exit says it */
+  gboolean  starting;
 } Loss;
+
+static GError *
+crash_error (Worker      *worker,
+             GSubprocess *process)
+{
+  if (g_subprocess_get_if_signaled (process))
+    {
+      int sig = g_subprocess_get_term_sig (process);
+
+      if (worker->pid > 0)
+        return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                            _("The worker process %d died of signal %d (%s) while running the task"),
+                            worker->pid, sig, g_strsignal (sig));
+      return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                          _("A worker process died of signal %d (%s) while running the task"),
+                          sig, g_strsignal (sig));
+    }
+
+  if (worker->pid > 0)
+    return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                        _("The worker process %d exited with status %d while running the task"),
+                        worker->pid, g_subprocess_get_exit_status (process));
+  return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                      _("A worker process exited with status %d while running the task"),
+                      g_subprocess_get_exit_status (process));
+}
+
+static GError *
+start_error (Worker      *worker,
+             GSubprocess *process,
+             GError      *protocol_error)
+{
+  if (protocol_error != NULL)
+    return g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                        _("The worker program “%s” did not speak the worker protocol as it started, %u times in a row: %s"),
+                        worker->program, START_ATTEMPTS, protocol_error->message);
+
+  if (g_subprocess_get_if_signaled (process))
+    return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                        _("The worker program “%s” died of signal %d (%s) before it was ready, %u times in a row"),
+                        worker->program, g_subprocess_get_term_sig (process),
+                        g_strsignal (g_subprocess_get_term_sig (process)), START_ATTEMPTS);
+
+  return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                      _("The worker program “%s” exited with status %d before it was ready, %u times in a row"),
+                      worker->program, g_subprocess_get_exit_status (process), START_ATTEMPTS);
+}
 
 static void
 loss_waited (GObject      *source,
@@ -529,26 +678,51 @@ loss_waited (GObject      *source,
 {
   Loss *loss = user_data;
   GSubprocess *process = G_SUBPROCESS (source);
-  GError *error = loss->error;
+  GError *error;
 
   g_subprocess_wait_finish (process, result, NULL);
 
-  if (error == NULL)
-    {
-      if (g_subprocess_get_if_signaled (process))
-        error = g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
-                             _("The worker process %d died of signal %d (%s) while running the task"),
-                             loss->worker->pid, g_subprocess_get_term_sig (process),
-                             g_strsignal (g_subprocess_get_term_sig (process)));
-      else
-        error = g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
-                             _("The worker process %d exited with status %d while running the task"),
-                             loss->worker->pid, g_subprocess_get_exit_status (process));
-    }
+  if (loss->starting)
+    error = start_error (loss->worker, process, loss->error);
+  else if (loss->error != NULL)
+    error = g_error_copy (loss->error);
+  else
+    error = crash_error (loss->worker, process);
 
-  call_fail (loss->call, loss->worker->pid, error);
+  /* A call the worker never started was not run by it: no pid. */
+  for (GList *l = loss->calls; l != NULL; l = l->next)
+    call_fail (l->data, loss->starting ? 0 : loss->worker->pid, g_error_copy (error));
+
+  g_error_free (error);
+  g_clear_error (&loss->error);
+  g_list_free (loss->calls);
   worker_unref_op (loss->worker);
   g_free (loss);
+}
+
+/* A worker died before its greeting. What it was sent never ran, so it
+ * goes back to the queue, unless the program failed to start too often:
+ * then it and every queued call of the kind are returned in @calls, to
+ * fail. */
+static gboolean
+start_failed (Worker  *worker,
+              Call    *call,
+              GList  **calls)
+{
+  AgWorkerPool *pool = worker->pool;
+  GQueue *queue = &pool->queued[worker->kind];
+
+  if (call != NULL)
+    g_queue_push_head (queue, call);
+
+  /* A worker of a command replaced since says nothing about the new one. */
+  if (is_outdated (worker) || ++pool->failed_starts[worker->kind] < START_ATTEMPTS)
+    return FALSE;
+
+  pool->failed_starts[worker->kind] = 0;
+  while (!g_queue_is_empty (queue))
+    *calls = g_list_append (*calls, g_queue_pop_head (queue));
+  return TRUE;
 }
 
 /* The worker died, or broke the protocol (@error): fail what it served,
@@ -560,6 +734,8 @@ worker_lost (Worker *worker,
   Call *call = g_steal_pointer (&worker->call);
   AgWorkerPool *pool = worker->pool;
   AgWorkerKind kind = worker->kind;
+  GList *calls = NULL;
+  gboolean starting = FALSE;
 
   if (error != NULL && !g_error_matches (error, AG_ERROR, AG_ERROR_PROTOCOL))
     g_clear_error (&error);  /* an I/O error: the exit status says more */
@@ -567,13 +743,29 @@ worker_lost (Worker *worker,
   worker->pending++;  /* kept until the end of this function */
   worker_retire (worker);
 
-  if (call != NULL)
+  if (!worker->ready)
+    starting = start_failed (worker, g_steal_pointer (&call), &calls);
+  else if (call != NULL)
+    calls = g_list_append (NULL, g_steal_pointer (&call));
+
+  if (calls != NULL)
     {
       Loss *loss = g_new0 (Loss, 1);
 
+      /* Their deadlines no longer matter: they fail with the loss. */
+      for (GList *l = calls; l != NULL; l = l->next)
+        {
+          Call *lost = l->data;
+
+          if (lost->timer != NULL)
+            g_source_destroy (lost->timer);
+          g_clear_pointer (&lost->timer, g_source_unref);
+        }
+
       loss->worker = worker;
-      loss->call = call;
+      loss->calls = calls;
       loss->error = error;
+      loss->starting = starting;
       worker->pending++;
       /* Not the worker's cancellable: that one is cancelled already. */
       g_subprocess_wait_async (worker->process, NULL, loss_waited, loss);
@@ -585,6 +777,44 @@ worker_lost (Worker *worker,
 
   if (!pool->stopping)
     dispatch (pool, kind);
+}
+
+/* The call's time is up: it fails, and the worker running it (which may
+ * be stuck for good) is killed; the queue starts a fresh one. */
+static gboolean
+call_timed_out (gpointer user_data)
+{
+  Call *call = user_data;
+  AgWorkerPool *pool = call->pool;
+  AgWorkerKind kind = call->kind;
+  GList *link;
+  int pid = 0;
+
+  g_clear_pointer (&call->timer, g_source_unref);
+
+  link = g_queue_find (&pool->queued[call->kind], call);
+  if (link != NULL)
+    g_queue_delete_link (&pool->queued[call->kind], link);
+  else
+    for (GList *l = pool->workers; l != NULL; l = l->next)
+      {
+        Worker *worker = l->data;
+
+        if (worker->call == call)
+          {
+            worker->call = NULL;
+            pid = worker->ready ? worker->pid : 0;
+            worker_retire (worker);
+            break;
+          }
+      }
+
+  call_fail (call, pid, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                     _("“%s” did not finish within %u ms"),
+                                     call->target, call->timeout_ms));
+  dispatch (pool, kind);
+
+  return G_SOURCE_REMOVE;
 }
 
 static Worker *
@@ -726,7 +956,7 @@ command_done (Command *command)
   if (command->timed_out)
     ag_task_return_new_error (command->task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                               _("“%s” did not finish within %u ms"),
-                              program, command->spec->timeout_ms);
+                              program, command->timeout_ms);
   else if (command->error != NULL)
     ag_task_return_error (command->task, g_steal_pointer (&command->error));
   else if (g_subprocess_get_if_signaled (process))
@@ -877,9 +1107,9 @@ command_in_io (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (spec->timeout_ms > 0)
+  if (command->timeout_ms > 0)
     {
-      command->timeout = g_timeout_source_new (spec->timeout_ms);
+      command->timeout = g_timeout_source_new (command->timeout_ms);
       g_source_set_callback (command->timeout, command_timed_out, command, NULL);
       g_source_attach (command->timeout, pool->context);
     }
@@ -1086,6 +1316,16 @@ _ag_worker_pool_set_idle_ms (AgWorkerPool *pool,
   g_mutex_unlock (&pool->lock);
 }
 
+/* For calls and commands from now on whose own timeout is -1. */
+void
+_ag_worker_pool_set_default_timeout_ms (AgWorkerPool *pool,
+                                        guint         timeout_ms)
+{
+  g_mutex_lock (&pool->lock);
+  pool->default_timeout_ms = timeout_ms;
+  g_mutex_unlock (&pool->lock);
+}
+
 typedef struct
 {
   AgWorkerPool *pool;
@@ -1097,6 +1337,9 @@ retire_idle_in_io (gpointer user_data)
 {
   Retire *retire = user_data;
   GList *l = retire->pool->workers;
+
+  /* The new command has not failed yet. */
+  retire->pool->failed_starts[retire->kind] = 0;
 
   while (l != NULL)
     {
@@ -1136,7 +1379,8 @@ _ag_worker_pool_call (AgWorkerPool *pool,
                       AgTask       *task,
                       AgWorkerKind  kind,
                       const char   *target,
-                      GVariant     *args)
+                      GVariant     *args,
+                      int           timeout_ms)
 {
   Call *call = g_new0 (Call, 1);
 
@@ -1145,6 +1389,7 @@ _ag_worker_pool_call (AgWorkerPool *pool,
   call->kind = kind;
   call->target = g_strdup (target);
   call->args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("()"));
+  call->timeout_ms = resolve_timeout_ms (pool, timeout_ms);
 
   g_main_context_invoke (pool->context, call_in_io, call);
 }
@@ -1159,6 +1404,7 @@ _ag_worker_pool_run_command (AgWorkerPool  *pool,
   command->pool = pool;
   command->task = g_object_ref (task);
   command->spec = spec;
+  command->timeout_ms = resolve_timeout_ms (pool, spec->timeout_ms);
   command->cancellable = g_cancellable_new ();
 
   g_main_context_invoke (pool->context, command_in_io, command);

@@ -15,11 +15,19 @@ G_BEGIN_DECLS
  *   request  (tsv)   id, target, arguments
  *   reply    (tbv)   id, succeeded, value  or  (sisv) error domain, code,
  *                    message, extra data for the binding (() if none)
+ *
+ * A worker greets first, before it reads a request: a reply with id 0
+ * (request ids start at 1), succeeded, and the protocol version <uint32 1>.
+ * Until the greeting the worker has not started: if it dies or sends
+ * anything else, it has run nothing it was sent, so the pool may give its
+ * call to another worker.
  */
-#define AG_FRAME_MAX_SIZE      (64 * 1024 * 1024)
-#define AG_REQUEST_TYPE        ((const GVariantType *) "(tsv)")
-#define AG_REPLY_TYPE          ((const GVariantType *) "(tbv)")
-#define AG_REPLY_ERROR_TYPE    ((const GVariantType *) "(sisv)")
+#define AG_FRAME_MAX_SIZE           (64 * 1024 * 1024)
+#define AG_REQUEST_TYPE             ((const GVariantType *) "(tsv)")
+#define AG_REPLY_TYPE               ((const GVariantType *) "(tbv)")
+#define AG_REPLY_ERROR_TYPE         ((const GVariantType *) "(sisv)")
+#define AG_WORKER_GREETING_ID       0
+#define AG_WORKER_PROTOCOL_VERSION  1
 
 typedef struct _AgFrameReader AgFrameReader;
 
@@ -37,6 +45,7 @@ GBytes        *_ag_frame_encode       (GVariant            *message,
                                        GError             **error);
 void           _ag_worker_protocol_init (void);
 
+GVariant      *_ag_reply_new_greeting (void);
 GVariant      *_ag_reply_new_value    (guint64              id,
                                        GVariant            *value);
 GVariant      *_ag_reply_new_error    (guint64              id,
@@ -44,5 +53,7 @@ GVariant      *_ag_reply_new_error    (guint64              id,
                                        GVariant            *extra);
 GError        *_ag_reply_parse_error  (GVariant            *payload,
                                        GVariant           **extra);
+gboolean       _ag_reply_is_greeting  (GVariant            *reply,
+                                       GError             **error);
 
 G_END_DECLS

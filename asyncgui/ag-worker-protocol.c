@@ -134,6 +134,44 @@ _ag_frame_encode (GVariant  *message,
 }
 
 GVariant *
+_ag_reply_new_greeting (void)
+{
+  return g_variant_new ("(tbv)", (guint64) AG_WORKER_GREETING_ID, TRUE,
+                        g_variant_new_uint32 (AG_WORKER_PROTOCOL_VERSION));
+}
+
+/* Whether @reply, the first message of a worker, is its greeting in the
+ * version this library speaks. */
+gboolean
+_ag_reply_is_greeting (GVariant  *reply,
+                       GError   **error)
+{
+  g_autoptr(GVariant) payload = NULL;
+  gboolean succeeded;
+  guint64 id;
+
+  g_variant_get (reply, "(tbv)", &id, &succeeded, &payload);
+
+  if (id != AG_WORKER_GREETING_ID || !succeeded
+      || !g_variant_is_of_type (payload, G_VARIANT_TYPE_UINT32))
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_PROTOCOL,
+                   _("A worker did not begin with the greeting of the worker protocol"));
+      return FALSE;
+    }
+
+  if (g_variant_get_uint32 (payload) != AG_WORKER_PROTOCOL_VERSION)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_PROTOCOL,
+                   _("A worker speaks version %u of the worker protocol, not version %u"),
+                   g_variant_get_uint32 (payload), AG_WORKER_PROTOCOL_VERSION);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+GVariant *
 _ag_reply_new_value (guint64   id,
                      GVariant *value)
 {

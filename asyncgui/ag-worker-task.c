@@ -47,6 +47,16 @@
  * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
  * Cancelling a call kills the worker that runs it.
  *
+ * A worker program that dies as it starts (a wrong command, a broken
+ * installation) is started again a few times; then the call, and every
+ * call waiting for a worker of its kind, fails with
+ * %AG_ERROR_WORKER_CRASHED naming the program. A program that cannot be
+ * started at all fails the call with the spawn error.
+ *
+ * A call that takes longer than [property@WorkerTask:timeout-ms] fails
+ * with %G_IO_ERROR_TIMED_OUT, and its worker is killed and replaced: a
+ * function cannot be stopped halfway any other way.
+ *
  * Python and GJS workers run an importable Python function or an exported
  * JavaScript function; the language bindings build on them.
  *
@@ -60,6 +70,7 @@ struct _AgWorkerTask
   AgWorkerKind  kind;
   char         *target;
   GVariant     *args;
+  int           timeout_ms;
 
   /* Set on the worker thread before the task returns. */
   int           pid;
@@ -68,13 +79,21 @@ struct _AgWorkerTask
 
 G_DEFINE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG_TYPE_TASK)
 
+enum {
+  PROP_0,
+  PROP_TIMEOUT_MS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void
 ag_worker_task_start (AgTask *task)
 {
   AgWorkerTask *self = AG_WORKER_TASK (task);
 
   _ag_worker_pool_call (_ag_engine_get_worker_pool (_ag_task_get_engine (task)),
-                        task, self->kind, self->target, self->args);
+                        task, self->kind, self->target, self->args, self->timeout_ms);
 }
 
 static void
@@ -112,19 +131,76 @@ ag_worker_task_finalize (GObject *object)
 }
 
 static void
+ag_worker_task_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  AgWorkerTask *self = AG_WORKER_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_TIMEOUT_MS:
+      g_value_set_int (value, self->timeout_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ag_worker_task_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  AgWorkerTask *self = AG_WORKER_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_TIMEOUT_MS:
+      ag_worker_task_set_timeout_ms (self, g_value_get_int (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 ag_worker_task_class_init (AgWorkerTaskClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AgTaskKindClass *task_class = AG_TASK_KIND_CLASS (klass);
 
   object_class->finalize = ag_worker_task_finalize;
+  object_class->get_property = ag_worker_task_get_property;
+  object_class->set_property = ag_worker_task_set_property;
   task_class->start = ag_worker_task_start;
   task_class->cancel = ag_worker_task_cancel;
+
+  /**
+   * AgWorkerTask:timeout-ms:
+   *
+   * How long the function may run in its worker, in milliseconds: -1 (the
+   * default) for the engine's [property@Engine:worker-timeout-ms], 0 for no
+   * limit. Time spent waiting for a free worker does not count, nor does
+   * starting a fresh one, but a worker that takes longer than this to
+   * start fails the call too. Set it before the task is run.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TIMEOUT_MS] =
+    g_param_spec_int ("timeout-ms", NULL, NULL,
+                      -1, G_MAXINT, -1,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 ag_worker_task_init (AgWorkerTask *self)
 {
+  self->timeout_ms = -1;
 }
 
 /**
@@ -294,10 +370,68 @@ ag_worker_task_get_args (AgWorkerTask *self)
 }
 
 /**
+ * ag_worker_task_set_timeout_ms:
+ * @self: a worker task not yet run
+ * @timeout_ms: how long the function may run, in milliseconds; -1 for the
+ *   engine's [property@Engine:worker-timeout-ms], 0 for no limit
+ *
+ * Sets how long the function may run before the call fails with
+ * %G_IO_ERROR_TIMED_OUT and its worker is killed and replaced. Time spent
+ * waiting for a free worker, or for a fresh one to start, does not count;
+ * a start-up that takes longer than @timeout_ms fails the call too.
+ *
+ * Thread: any, until the task is run
+ *
+ * Since: 1.0
+ */
+void
+ag_worker_task_set_timeout_ms (AgWorkerTask *self,
+                               int           timeout_ms)
+{
+  g_return_if_fail (AG_IS_WORKER_TASK (self));
+  g_return_if_fail (timeout_ms >= -1);
+
+  if (ag_task_get_state (AG_TASK (self)) != AG_TASK_PENDING)
+    {
+      g_critical ("%s: the worker task %p has been run; its timeout can no longer be changed",
+                  G_STRFUNC, self);
+      return;
+    }
+
+  if (self->timeout_ms == timeout_ms)
+    return;
+
+  self->timeout_ms = timeout_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT_MS]);
+}
+
+/**
+ * ag_worker_task_get_timeout_ms:
+ * @self: a worker task
+ *
+ * Gets the task's own timeout.
+ *
+ * Returns: milliseconds; -1 for the engine's, 0 for none
+ *
+ * Thread: any
+ *
+ * Since: 1.0
+ */
+int
+ag_worker_task_get_timeout_ms (AgWorkerTask *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_TASK (self), -1);
+
+  return self->timeout_ms;
+}
+
+/**
  * ag_worker_task_get_worker_pid:
  * @self: a finished worker task
  *
- * Gets the process id of the worker that ran the task.
+ * Gets the process id of the worker that ran the task. It is for messages
+ * and tests: the worker may have exited since, and its id been reused, so
+ * do not send it signals; cancel the task instead.
  *
  * Returns: the process id, or 0 if no worker ran it
  *

@@ -7,8 +7,9 @@
 // text (an array). The worker imports the module once, calls the export
 // (awaiting it if it returns a promise) and answers with a reply "(tbv)":
 // the result as JSON text, or a failure "(sisv)" whose extra value is the
-// error's stack. This is how JavaScript work runs in parallel: GJS itself
-// never runs JavaScript on a second thread.
+// error's stack. Before the first request it greets the engine with the
+// protocol version. This is how JavaScript work runs in parallel: GJS
+// itself never runs JavaScript on a second thread.
 
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
@@ -16,6 +17,7 @@ import GLib from 'gi://GLib';
 const MAX_FRAME = 64 * 1024 * 1024;
 const REQUEST_TYPE = new GLib.VariantType('(tsv)');
 const ERROR_DOMAIN = 'asyncgui-gjs-error';
+const PROTOCOL_VERSION = 1;
 
 const input = new Gio.UnixInputStream({fd: 0, close_fd: false});
 const output = new Gio.UnixOutputStream({fd: 1, close_fd: false});
@@ -100,6 +102,7 @@ async function serve(request) {
 
 // One request at a time: read, serve, answer. Reads block, which is what
 // a worker should do while it has nothing to do.
+writeReply(new GLib.Variant('(tbv)', [0, true, new GLib.Variant('u', PROTOCOL_VERSION)]));
 for (;;) {
     const request = readRequest();
     if (request === null)

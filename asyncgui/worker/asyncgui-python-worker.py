@@ -8,7 +8,8 @@
 # "ay", the pickled (args, kwargs). It imports the target once, calls it,
 # and answers with a reply "(tbv)": the pickled result as "ay", or a failure
 # "(sisv)" whose extra value is the pickled exception, so that the parent
-# can raise it again with its original type.
+# can raise it again with its original type. Before the first request it
+# greets the engine with the protocol version, once it is ready to serve.
 #
 # Options (the Python binding passes them, from the parent's own state):
 #   --sys-path JSON   the parent's sys.path, so the same modules import
@@ -32,6 +33,7 @@ from gi.repository import GLib
 MAX_FRAME = 64 * 1024 * 1024
 REQUEST_TYPE = GLib.VariantType.new('(tsv)')
 EXCEPTION_DOMAIN = 'asyncgui-python-exception'
+PROTOCOL_VERSION = 1
 
 
 def read_exactly(stream, size):
@@ -135,6 +137,7 @@ def main():
     replies = os.fdopen(os.dup(1), 'wb')
     os.dup2(2, 1)
 
+    write_reply(replies, GLib.Variant('(tbv)', (0, True, GLib.Variant('u', PROTOCOL_VERSION))))
     while True:
         request = read_request(requests)
         if request is None:

@@ -21,8 +21,9 @@
  *   GVariant *symbol (GVariant *args, GCancellable *cancellable, GError **error);
  *
  * and answers with a reply "(tbv)" carrying the returned value or the
- * error. It serves one request at a time, for as long as stdin stays open.
- * Anything it writes to stderr goes to the parent's stderr. */
+ * error. It serves one request at a time, for as long as stdin stays open,
+ * after greeting the engine with the protocol version. Anything it writes
+ * to stderr goes to the parent's stderr. */
 
 typedef GVariant *(*WorkerFunc) (GVariant      *args,
                                  GCancellable  *cancellable,
@@ -91,6 +92,15 @@ write_all (int           fd,
 }
 
 static gboolean
+write_message (GVariant *message)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (message);
+  g_autoptr(GBytes) frame = _ag_frame_encode (owned, NULL);
+
+  return write_all (STDOUT_FILENO, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+}
+
+static gboolean
 serve (GVariant *request)
 {
   g_autoptr(GVariant) args = NULL;
@@ -138,6 +148,9 @@ main (int   argc,
   guint8 buffer[64 * 1024];
 
   modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (!write_message (_ag_reply_new_greeting ()))
+    return 1;
 
   for (;;)
     {

@@ -419,6 +419,10 @@ export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = fa
  * When the function throws, the await throws the same kind of exception
  * (TypeError, RangeError, ... or Error) with the same message and the
  * worker's stack; its GLib.Error is in the exception's `gerror`.
+ *
+ * The task is an AsyncGui.WorkerTask: set its `timeout_ms` before running
+ * it (-1, the default, takes the engine's `worker_timeout_ms`) to make a
+ * call that runs longer fail with Gio.IOErrorEnum.TIMED_OUT.
  */
 export function processTask(moduleUri, exportName, ...args) {
     if (typeof moduleUri !== 'string' || typeof exportName !== 'string')

@@ -263,34 +263,46 @@ encode_request (guint64     id,
   return g_bytes_new_take (frame, sizeof length_le + size);
 }
 
-/* The <int32> of a successful reply frame, or FALSE. */
+/* The <int32> of the successful reply frame in @output, which a worker
+ * writes after its greeting (a reply with id 0), or FALSE. */
 static gboolean
-decode_reply (GBytes  *frame,
+decode_reply (GBytes  *output,
               gint32  *value)
 {
   gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
-  g_autoptr(GBytes) payload = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) inner = NULL;
-  guint32 length_le;
-  gboolean succeeded;
-  guint64 id;
+  const guint8 *data = g_bytes_get_data (output, &size);
 
-  if (size < sizeof length_le)
-    return FALSE;
-  memcpy (&length_le, data, sizeof length_le);
-  if (GUINT32_FROM_LE (length_le) != size - sizeof length_le)
-    return FALSE;
+  while (size >= sizeof (guint32))
+    {
+      g_autoptr(GBytes) payload = NULL;
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GVariant) inner = NULL;
+      guint32 length_le;
+      gsize length;
+      gboolean succeeded;
+      guint64 id;
 
-  payload = g_bytes_new (data + sizeof length_le, size - sizeof length_le);
-  reply = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(tbv)"), payload, FALSE));
-  g_variant_get (reply, "(tbv)", &id, &succeeded, &inner);
-  if (!succeeded || !g_variant_is_of_type (inner, G_VARIANT_TYPE_INT32))
-    return FALSE;
+      memcpy (&length_le, data, sizeof length_le);
+      length = GUINT32_FROM_LE (length_le);
+      if (length > size - sizeof length_le)
+        return FALSE;
 
-  *value = g_variant_get_int32 (inner);
-  return TRUE;
+      payload = g_bytes_new (data + sizeof length_le, length);
+      data += sizeof length_le + length;
+      size -= sizeof length_le + length;
+
+      reply = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(tbv)"), payload, FALSE));
+      g_variant_get (reply, "(tbv)", &id, &succeeded, &inner);
+      if (id == 0)
+        continue;
+      if (size != 0 || !succeeded || !g_variant_is_of_type (inner, G_VARIANT_TYPE_INT32))
+        return FALSE;
+
+      *value = g_variant_get_int32 (inner);
+      return TRUE;
+    }
+
+  return FALSE;
 }
 
 static void

@@ -414,6 +414,21 @@ test('process-task-runs-js-in-a-worker', async () => {
     assert(e.gerror instanceof GLib.Error, 'with its GLib.Error');
 }, {timeoutMs: 30000});
 
+test('process-task-timeout-fails-a-hanging-call', async () => {
+    // A warm worker first, so that the timeout times the call alone.
+    await processTask(WORKER_MODULE, 'countPrimes', 10);
+    const task = processTask(WORKER_MODULE, 'hang');
+    assertEqual(task.timeout_ms, -1, "the engine's timeout by default");
+    task.timeout_ms = 500;
+    const start = now();
+    const e = await assertRejects(task);
+    assert(e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT),
+        `timed out: ${e}`);
+    assertBetween(now() - start, 490, 3000, 'after about the timeout');
+    assertEqual(await processTask(WORKER_MODULE, 'countPrimes', 10), {n: 10, count: 4},
+        'the next call runs in a fresh worker');
+}, {timeoutMs: 30000});
+
 test('pause-resume-state-and-sleep-remainder', async () => {
     const j = spawn(job => job.sleep(100));
     j.pause();

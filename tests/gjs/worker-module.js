@@ -2,6 +2,8 @@
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
+import GLib from 'gi://GLib';
+
 export function countPrimes(n) {
     let count = 0;
     for (let i = 2; i < n; i++) {
@@ -20,4 +22,10 @@ export function countPrimes(n) {
 
 export function fail(message) {
     throw new RangeError(message);
+}
+
+// Never returns: only a kill ends it.
+export function hang() {
+    for (;;)
+        GLib.usleep(60 * 1000 * 1000);
 }

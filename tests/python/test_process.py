@@ -12,6 +12,7 @@ import time
 
 import agtest
 from agtest import AsyncGui, GLib
+from gi.repository import Gio
 from gi.repository.AsyncGui import ProcessTask, MultiProcessTask, Task
 
 
@@ -36,6 +37,25 @@ def nap_then_report(path, seconds):
 
 def unpicklable_result():
     return lambda: None
+
+
+def hang():
+    while True:
+        time.sleep(60)
+
+
+def nap(seconds):
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _state(pid):
+    """The state letter of a process ('R', 'S', 'Z'...), or '' if it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rpartition(')')[2].split()[0]
+    except OSError:
+        return ''
 
 
 class ProcessTaskTest(agtest.JobTestCase):
@@ -125,6 +145,62 @@ class ProcessTaskTest(agtest.JobTestCase):
                                                  AsyncGui.Error.WORKER_CRASHED))
         self.assertLess(outcome['at'] - killed_at, 500)
         self.assertEqual(b.result()[0], 'fine')
+
+    def test_worker_that_exits_at_once_fails_its_call(self):
+        @self.engine.job
+        def warm_up():
+            return (yield ProcessTask(where, 0))
+
+        @self.engine.job
+        def job():
+            yield ProcessTask(where, 1)
+
+        # The binding sets its own worker command on first use; replace it.
+        self.run_job(warm_up()).result()
+        self.engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, ['/bin/false'])
+        with self.assertRaises(GLib.Error) as caught:
+            self.run_job(job()).result()
+        self.assertTrue(caught.exception.matches(AsyncGui.error_quark(),
+                                                 AsyncGui.Error.WORKER_CRASHED))
+        self.assertIn('/bin/false', caught.exception.message)
+
+    def test_hanging_call_times_out_and_the_next_runs_in_a_fresh_worker(self):
+        @self.engine.job
+        def job():
+            _, warm = yield ProcessTask(where, 0)
+            # Tasks take the engine's timeout when they are run.
+            self.engine.props.worker_timeout_ms = 400
+            started = time.monotonic()
+            try:
+                yield ProcessTask(hang)
+            except GLib.Error as error:
+                failure = (error, time.monotonic() - started)
+            self.engine.props.worker_timeout_ms = 0
+            _, fresh = yield ProcessTask(where, 1)
+            return warm, failure, fresh
+
+        self.engine.set_max_processes(1)
+        warm, (error, elapsed), fresh = self.run_job(job()).result()
+        self.assertTrue(error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT),
+                        error.message)
+        self.assertIn('hang', error.message)
+        self.assertIn('400 ms', error.message)
+        self.assertGreaterEqual(elapsed, 0.39)
+        self.assertLess(elapsed, 2.0)
+        self.assertNotEqual(fresh, warm)
+        # The stuck worker was killed (reaping happens on GLib's thread).
+        deadline = time.monotonic() + 2
+        while _state(warm) not in ('', 'Z') and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertIn(_state(warm), ('', 'Z'))
+
+    def test_zero_worker_timeout_means_none(self):
+        @self.engine.job
+        def job():
+            return (yield ProcessTask(nap, 0.5))
+
+        self.assertEqual(self.engine.props.worker_timeout_ms, 0)
+        self.assertGreater(self.run_job(job()).result(), 0)
 
     def test_multi_process_task_keeps_list_order(self):
         @self.engine.job

@@ -5,9 +5,9 @@
  * Usage: fake-worker MODE
  *
  * Installed by test-worker-task.c with ag_engine_set_worker_command() in
- * place of asyncgui-worker. It reads one request frame, answers it in the
- * way MODE names, then either exits or waits for its stdin to close (or to
- * be killed). Modes:
+ * place of asyncgui-worker. It greets as a worker does, reads one request
+ * frame, answers it in the way MODE names, then either exits or waits for
+ * its stdin to close (or to be killed). Modes:
  *
  *   ok                  a correct reply (<int32 42>), and the same for
  *                       every later request
@@ -22,6 +22,14 @@
  *                       absurd length, then wait
  *   bad-error-payload   a failure reply whose payload is "s", not "(sisv)";
  *                       then behaves as "ok"
+ *
+ * and modes that never greet, so the engine never sees a worker start:
+ *
+ *   garbage-then-exit   "garbage!" on stdout, then exit 0
+ *   no-greeting         a correct reply to the request (as a worker that
+ *                       predates the greeting would), then wait
+ *   wrong-version       a greeting of protocol version 99, then wait
+ *   silent              nothing at all; wait
  */
 
 #include <errno.h>
@@ -107,6 +115,12 @@ write_variant (GVariant *message)
   g_variant_unref (message);
 }
 
+static void
+greet (guint32 version)
+{
+  write_variant (g_variant_new ("(tbv)", (guint64) 0, TRUE, g_variant_new_uint32 (version)));
+}
+
 static GVariant *
 good_reply (guint64 id)
 {
@@ -147,6 +161,30 @@ main (int   argc,
 {
   const char *mode = argc > 1 ? argv[1] : "ok";
   guint64 id;
+
+  if (g_str_equal (mode, "garbage-then-exit"))
+    {
+      write_all ("garbage!", 8);
+      return 0;
+    }
+
+  if (g_str_equal (mode, "silent"))
+    return wait_for_eof ();
+
+  if (g_str_equal (mode, "wrong-version"))
+    {
+      greet (99);
+      return wait_for_eof ();
+    }
+
+  if (g_str_equal (mode, "no-greeting"))
+    {
+      if (read_request (&id))
+        write_variant (good_reply (id));
+      return wait_for_eof ();
+    }
+
+  greet (1);
 
   if (g_str_equal (mode, "ok"))
     return serve_ok ();

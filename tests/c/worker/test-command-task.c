@@ -331,6 +331,39 @@ test_command_task_timeout_fails_with_timed_out_and_kills (AgTestFixture *fixture
 }
 
 static void
+test_command_task_engine_timeout_applies_when_the_task_sets_none (AgTestFixture *fixture,
+                                                                 gconstpointer  data)
+{
+  g_autoptr(AgCommandTask) defaulted = sh_task ("exec sleep 30");
+  g_autoptr(AgCommandTask) unlimited = sh_task ("sleep 0.5; echo done");
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed_ms;
+  int timeout_ms = 0;
+
+  g_object_get (defaulted, "timeout-ms", &timeout_ms, NULL);
+  g_assert_cmpint (timeout_ms, ==, -1);
+  g_assert_cmpint (ag_command_task_get_timeout_ms (defaulted), ==, -1);
+
+  ag_engine_set_worker_timeout_ms (fixture->engine, 200);
+  ag_test_run_task (fixture->engine, AG_TASK (defaulted), &outcome);
+  elapsed_ms = ag_test_elapsed_ms (start);
+  g_test_message ("timed out after %.0f ms: %s", elapsed_ms,
+                  outcome.error != NULL ? outcome.error->message : "(no error)");
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (outcome.error->message, "200 ms"));
+  g_assert_cmpfloat (elapsed_ms, >=, 190);
+  g_assert_cmpfloat (elapsed_ms, <, 3000);
+  ag_test_outcome_clear (&outcome);
+
+  /* A task's own 0 is no limit, whatever the engine says. */
+  g_object_set (unlimited, "timeout-ms", 0, NULL);
+  ag_test_run_task (fixture->engine, AG_TASK (unlimited), &outcome);
+  assert_stdout_value (&outcome, "done\n");
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
 test_command_task_timeout_kills_a_child_that_ignores_sigterm (AgTestFixture *fixture,
                                                               gconstpointer  data)
 {
@@ -568,6 +601,8 @@ main (int   argc,
                test_command_task_missing_program_fails_without_crashing);
   ag_test_add ("/command-task/timeout-fails-with-timed-out-and-kills",
                test_command_task_timeout_fails_with_timed_out_and_kills);
+  ag_test_add ("/command-task/engine-timeout-applies-when-the-task-sets-none",
+               test_command_task_engine_timeout_applies_when_the_task_sets_none);
   ag_test_add ("/command-task/timeout-kills-a-child-that-ignores-sigterm",
                test_command_task_timeout_kills_a_child_that_ignores_sigterm);
   ag_test_add ("/command-task/timeout-ends-task-though-grandchild-holds-stdout",

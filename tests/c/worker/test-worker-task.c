@@ -337,13 +337,30 @@ test_worker_task_missing_worker_program_fails_the_call (AgTestFixture *fixture,
 
   ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
-  g_assert_nonnull (outcome.error);
+  g_assert_error (outcome.error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
   g_test_message ("message: %s", outcome.error->message);
+  g_assert_nonnull (strstr (outcome.error->message, argv[0]));
   g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
   ag_test_outcome_clear (&outcome);
 
   ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+}
+
+static void
+test_worker_task_worker_program_not_in_path_is_named (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  const char *argv[] = { "asyncgui-no-such-worker-in-path", NULL };
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
+  g_assert_error (outcome.error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
+  g_assert_nonnull (strstr (outcome.error->message, argv[0]));
+  ag_test_outcome_clear (&outcome);
 }
 
 /* Crashes */
@@ -366,6 +383,178 @@ test_worker_task_exit_mid_call_fails_with_worker_crashed (AgTestFixture *fixture
 
   g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
 }
+
+/* A worker program that exits at once may be reaped before the pool looks
+ * at it; nothing about it may be taken for granted then (its pid is gone).
+ * Each of 100 engines must fail its call, naming the program. */
+static void
+test_worker_task_exits_at_once_fails_the_call (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  const char *argv[] = { "/bin/false", NULL };
+  guint fds = 0;
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autoptr(AgEngine) engine = ag_engine_new_for_context (fixture->context);
+      g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+      AgTestOutcome outcome;
+
+      ag_engine_set_worker_command (engine, AG_WORKER_C, argv);
+      ag_test_run_task (engine, AG_TASK (task), &outcome);
+
+      if (i == 0)
+        g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
+      g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+      g_assert_nonnull (strstr (outcome.error->message, "/bin/false"));
+      /* No worker ever ran the call. */
+      g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
+      ag_test_outcome_clear (&outcome);
+
+      /* The first engine sets up what stays for the program's life (GLib's
+       * child watch); the others must leave nothing behind. */
+      if (i == 0)
+        {
+          g_clear_object (&engine);
+          fds = ag_test_settled_fd_count (fixture->context);
+        }
+    }
+
+  ag_test_assert_no_leaks (fixture->context, fds, 2000);
+}
+
+/* Lines in @path: how many times the counting commands below started. */
+static guint
+count_starts (const char *path)
+{
+  g_autofree char *contents = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  for (const char *p = contents; *p != '\0'; p++)
+    n += *p == '\n';
+
+  return n;
+}
+
+static void
+test_worker_task_start_failures_are_retried_a_bounded_number_of_times (AgTestFixture *fixture,
+                                                                      gconstpointer  data)
+{
+  g_autofree char *count_file = ag_test_tmp_path ("starts-failing");
+  const char *argv[] = { "/bin/sh", "-c", "echo started >> \"$0\"; exit 1", count_file, NULL };
+  AgWorkerTask *tasks[5];
+  AgTestOutcome outcomes[5];
+  g_autoptr(AgWorkerTask) later = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+
+  /* One worker at a time, so the starts are counted in order. */
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = module_task ("ag_test_getpid", NULL);
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+    }
+  ag_test_run_until (fixture->context,
+                     outcomes[0].n_calls + outcomes[1].n_calls + outcomes[2].n_calls
+                     + outcomes[3].n_calls + outcomes[4].n_calls == 5,
+                     AG_TEST_SAFETY_MS);
+
+  /* Three starts, then every waiting call fails with the same story. */
+  g_test_message ("%u starts; message: %s", count_starts (count_file), outcomes[0].error->message);
+  g_assert_cmpuint (count_starts (count_file), ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_error (outcomes[i].error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+      g_assert_nonnull (strstr (outcomes[i].error->message, "/bin/sh -c"));
+      g_assert_nonnull (strstr (outcomes[i].error->message, "status 1"));
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+
+  /* A later call tries again, as many times. */
+  ag_test_run_task (fixture->engine, AG_TASK (later), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_assert_cmpuint (count_starts (count_file), ==, 6);
+  ag_test_outcome_clear (&outcome);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
+static void
+test_worker_task_worker_that_starts_on_a_retry_runs_the_call_once (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  g_autofree char *count_file = ag_test_tmp_path ("starts-late");
+  g_autofree char *runs_file = ag_test_tmp_path ("runs");
+  g_auto(GStrv) real = ag_engine_dup_worker_command (fixture->engine, AG_WORKER_C);
+  /* Fails twice, then becomes the real worker. */
+  const char *argv[] = {
+    "/bin/sh", "-c",
+    "echo started >> \"$0\"; [ $(wc -l < \"$0\") -ge 3 ] && exec \"$1\"; exit 7",
+    count_file, real[0], NULL
+  };
+  g_autoptr(AgWorkerTask) task =
+    module_task ("ag_test_pid_to_file_then_sleep", g_variant_new ("(su)", runs_file, 0));
+  AgTestOutcome outcome;
+
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (count_starts (count_file), ==, 3);
+  /* The call ran in the worker that started, and only there. */
+  g_assert_cmpint (outcome_int32 (&outcome), ==, ag_worker_task_get_worker_pid (task));
+  g_assert_cmpint (ag_test_wait_pid_file (fixture->context, runs_file, 0), ==,
+                   ag_worker_task_get_worker_pid (task));
+  ag_test_outcome_clear (&outcome);
+
+  /* A start after failures resets the count: the next failure is a first. */
+  g_assert_cmpint (run_getpid (fixture->engine), ==, ag_worker_task_get_worker_pid (task));
+}
+
+typedef struct
+{
+  const char *mode;
+  const char *what;  /* in the message */
+} StartCase;
+
+static void
+test_worker_task_worker_that_never_greets_fails_the_call (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  const StartCase *sc = data;
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, sc->mode, NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+  g_test_message ("%s: %s", sc->mode, outcome.error != NULL ? outcome.error->message : "succeeded");
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (outcome.error->message, "fake-worker"));
+  g_assert_nonnull (strstr (outcome.error->message, sc->what));
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
+  ag_test_outcome_clear (&outcome);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+  ag_test_assert_no_zombies (fixture->context, 2000);
+}
+
+static const StartCase start_cases[] = {
+  { "garbage-then-exit", "bytes" },
+  { "no-greeting", "greeting" },
+  { "wrong-version", "version 99" },
+};
 
 typedef struct
 {
@@ -734,6 +923,206 @@ test_worker_task_disposing_engine_terminates_all_workers (AgTestFixture *fixture
   ag_test_assert_no_leaks (fixture->context, fds, 2000);
 }
 
+/* Timeouts */
+
+/* Runs @task, which must time out after about @timeout_ms; returns the
+ * pid of the worker it was killed in (0 if none had started). */
+static int
+assert_times_out (AgTestFixture *fixture,
+                  AgWorkerTask  *task,
+                  guint          timeout_ms)
+{
+  g_autofree char *limit = g_strdup_printf ("%u ms", timeout_ms);
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed_ms;
+  int pid;
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  elapsed_ms = ag_test_elapsed_ms (start);
+
+  g_test_message ("failed after %.0f ms: %s", elapsed_ms,
+                  outcome.error != NULL ? outcome.error->message : "(no error)");
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (outcome.error->message, ag_worker_task_get_target (task)));
+  g_assert_nonnull (strstr (outcome.error->message, limit));
+  g_assert_cmpfloat (elapsed_ms, >=, timeout_ms - 10);
+  g_assert_cmpfloat (elapsed_ms, <, timeout_ms + 1500);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (task)), ==, AG_TASK_FAILED);
+  ag_test_outcome_clear (&outcome);
+
+  pid = ag_worker_task_get_worker_pid (task);
+  if (pid > 0)
+    g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+  return pid;
+}
+
+static void
+test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker (AgTestFixture *fixture,
+                                                                         gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) hang = module_task ("ag_test_hang", NULL);
+  int pid;
+
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_task_set_timeout_ms (hang, 300);
+  pid = assert_times_out (fixture, hang, 300);
+  g_assert_cmpint (pid, >, 0);
+
+  g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
+static void
+test_worker_task_engine_timeout_applies_when_the_task_sets_none (AgTestFixture *fixture,
+                                                                gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) hang = module_task ("ag_test_hang", NULL);
+  g_autoptr(AgWorkerTask) own = module_task ("ag_test_hang", NULL);
+  guint timeout_ms = 0;
+
+  g_assert_cmpuint (ag_engine_get_worker_timeout_ms (fixture->engine), ==, 0);
+  g_object_set (fixture->engine, "worker-timeout-ms", 250, NULL);
+  g_object_get (fixture->engine, "worker-timeout-ms", &timeout_ms, NULL);
+  g_assert_cmpuint (timeout_ms, ==, 250);
+
+  g_assert_cmpint (ag_worker_task_get_timeout_ms (hang), ==, -1);
+  assert_times_out (fixture, hang, 250);
+
+  /* The task's own wins. */
+  ag_worker_task_set_timeout_ms (own, 400);
+  assert_times_out (fixture, own, 400);
+
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+}
+
+static void
+test_worker_task_zero_timeout_means_none (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) unlimited = module_task ("ag_test_sleep", g_variant_new_uint32 (600));
+  g_autoptr(AgWorkerTask) defaulted = module_task ("ag_test_sleep", g_variant_new_uint32 (600));
+  AgTestOutcome outcome;
+
+  /* A task's 0 overrides the engine's limit... */
+  ag_engine_set_worker_timeout_ms (fixture->engine, 200);
+  ag_worker_task_set_timeout_ms (unlimited, 0);
+  ag_test_run_task (fixture->engine, AG_TASK (unlimited), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), >, 0);
+  ag_test_outcome_clear (&outcome);
+
+  /* ...and the engine's 0 is no limit for a task that sets none. */
+  ag_engine_set_worker_timeout_ms (fixture->engine, 0);
+  ag_test_run_task (fixture->engine, AG_TASK (defaulted), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), >, 0);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_worker_task_call_within_its_timeout_keeps_its_worker (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  int first = run_getpid (fixture->engine);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (50));
+      AgTestOutcome outcome;
+
+      ag_worker_task_set_timeout_ms (task, 400);
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+      g_assert_cmpint (outcome_int32 (&outcome), ==, first);
+      ag_test_outcome_clear (&outcome);
+    }
+
+  /* Past the timeouts of the calls above: nothing fires late. */
+  ag_test_run_for (fixture->context, 500);
+  g_assert_true (ag_test_pid_exists (first));
+  g_assert_cmpint (run_getpid (fixture->engine), ==, first);
+}
+
+static void
+test_worker_task_time_waiting_for_a_worker_does_not_count (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) busy = module_task ("ag_test_sleep", g_variant_new_uint32 (500));
+  g_autoptr(AgWorkerTask) queued = module_task ("ag_test_sleep", g_variant_new_uint32 (10));
+  AgTestOutcome busy_outcome, queued_outcome;
+
+  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_task_set_timeout_ms (queued, 300);
+  ag_test_outcome_init (&busy_outcome, fixture->engine);
+  ag_test_outcome_init (&queued_outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (busy), NULL, ag_test_outcome_callback,
+                       &busy_outcome);
+  ag_engine_run_async (fixture->engine, AG_TASK (queued), NULL, ag_test_outcome_callback,
+                       &queued_outcome);
+  ag_test_run_until (fixture->context, busy_outcome.n_calls > 0 && queued_outcome.n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+
+  g_assert_cmpint (outcome_int32 (&busy_outcome), >, 0);
+  g_assert_cmpint (outcome_int32 (&queued_outcome), ==, outcome_int32 (&busy_outcome));
+  ag_test_outcome_clear (&busy_outcome);
+  ag_test_outcome_clear (&queued_outcome);
+}
+
+static void
+test_worker_task_worker_start_up_does_not_count_against_the_call (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  g_auto(GStrv) real = ag_engine_dup_worker_command (fixture->engine, AG_WORKER_C);
+  /* A worker that takes 400 ms to start, as an interpreter may. */
+  const char *argv[] = { "/bin/sh", "-c", "sleep 0.4; exec \"$0\"", real[0], NULL };
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (400));
+  AgTestOutcome outcome;
+
+  /* Each of start-up and call is well within 700 ms; both together not. */
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_task_set_timeout_ms (task, 700);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), ==, ag_worker_task_get_worker_pid (task));
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_worker_task_timeout_covers_a_worker_that_never_starts (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "silent", NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_task_set_timeout_ms (task, 300);
+  g_assert_cmpint (assert_times_out (fixture, task, 300), ==, 0);
+
+  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+  ag_test_assert_no_zombies (fixture->context, 2000);
+}
+
+static void
+test_worker_task_timeout_is_a_property_fixed_once_run (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  AgTestOutcome outcome;
+  int timeout_ms = 0;
+
+  g_object_get (task, "timeout-ms", &timeout_ms, NULL);
+  g_assert_cmpint (timeout_ms, ==, -1);
+  g_object_set (task, "timeout-ms", 1500, NULL);
+  g_assert_cmpint (ag_worker_task_get_timeout_ms (task), ==, 1500);
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_no_error (outcome.error);
+  ag_test_outcome_clear (&outcome);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has been run*");
+  ag_worker_task_set_timeout_ms (task, 10);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (ag_worker_task_get_timeout_ms (task), ==, 1500);
+}
+
 /* Protocol violations, from fake-worker.c */
 
 typedef struct
@@ -865,8 +1254,16 @@ main (int   argc,
                test_worker_task_unknown_module_or_symbol_fails_clearly);
   ag_test_add ("/worker-task/missing-worker-program-fails-the-call",
                test_worker_task_missing_worker_program_fails_the_call);
+  ag_test_add ("/worker-task/worker-program-not-in-path-is-named",
+               test_worker_task_worker_program_not_in_path_is_named);
   ag_test_add ("/worker-task/exit-mid-call-fails-with-worker-crashed",
                test_worker_task_exit_mid_call_fails_with_worker_crashed);
+  ag_test_add ("/worker-task/exits-at-once-fails-the-call",
+               test_worker_task_exits_at_once_fails_the_call);
+  ag_test_add ("/worker-task/start-failures-are-retried-a-bounded-number-of-times",
+               test_worker_task_start_failures_are_retried_a_bounded_number_of_times);
+  ag_test_add ("/worker-task/worker-that-starts-on-a-retry-runs-the-call-once",
+               test_worker_task_worker_that_starts_on_a_retry_runs_the_call_once);
   ag_test_add ("/worker-task/sigkill-fails-only-its-own-call",
                test_worker_task_sigkill_fails_only_its_own_call);
   ag_test_add ("/worker-task/sigkill-recovery-twenty-times-leaks-nothing",
@@ -885,6 +1282,22 @@ main (int   argc,
                test_worker_task_cancel_of_queued_call_spares_the_worker);
   ag_test_add ("/worker-task/disposing-engine-terminates-all-workers",
                test_worker_task_disposing_engine_terminates_all_workers);
+  ag_test_add ("/worker-task/timeout/hanging-call-times-out-and-the-next-gets-a-fresh-worker",
+               test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker);
+  ag_test_add ("/worker-task/timeout/engine-timeout-applies-when-the-task-sets-none",
+               test_worker_task_engine_timeout_applies_when_the_task_sets_none);
+  ag_test_add ("/worker-task/timeout/zero-means-none",
+               test_worker_task_zero_timeout_means_none);
+  ag_test_add ("/worker-task/timeout/call-within-its-timeout-keeps-its-worker",
+               test_worker_task_call_within_its_timeout_keeps_its_worker);
+  ag_test_add ("/worker-task/timeout/time-waiting-for-a-worker-does-not-count",
+               test_worker_task_time_waiting_for_a_worker_does_not_count);
+  ag_test_add ("/worker-task/timeout/worker-start-up-does-not-count-against-the-call",
+               test_worker_task_worker_start_up_does_not_count_against_the_call);
+  ag_test_add ("/worker-task/timeout/covers-a-worker-that-never-starts",
+               test_worker_task_timeout_covers_a_worker_that_never_starts);
+  ag_test_add ("/worker-task/timeout/is-a-property-fixed-once-run",
+               test_worker_task_timeout_is_a_property_fixed_once_run);
   ag_test_add ("/worker-task/protocol/truncated-reply-from-live-worker-can-be-cancelled",
                test_worker_task_truncated_reply_from_live_worker_can_be_cancelled);
 
@@ -899,6 +1312,16 @@ main (int   argc,
         cases[i].domain = AG_ERROR;
       g_test_add (path, AgTestFixture, &cases[i], ag_test_fixture_setup,
                   test_worker_task_protocol_violation, ag_test_fixture_teardown);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (start_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/worker-task/never-greets/%s",
+                                               start_cases[i].mode);
+
+      g_test_add (path, AgTestFixture, &start_cases[i], ag_test_fixture_setup,
+                  test_worker_task_worker_that_never_greets_fails_the_call,
+                  ag_test_fixture_teardown);
     }
 
   status = g_test_run ();

@@ -23,6 +23,7 @@ AG_TEST_WORKER_FUNC (ag_test_pid_to_file_then_sleep);
 AG_TEST_WORKER_FUNC (ag_test_make_bytes);
 AG_TEST_WORKER_FUNC (ag_test_exit);
 AG_TEST_WORKER_FUNC (ag_test_nothing);
+AG_TEST_WORKER_FUNC (ag_test_hang);
 
 /* The arguments, unchanged: a copy, so that the worker owns one floating
  * reference as with any other result. */
@@ -123,4 +124,14 @@ ag_test_nothing (GVariant      *args,
                  GError       **error)
 {
   return NULL;
+}
+
+/* Never returns: a function stuck for good, which only a kill ends. */
+GVariant *
+ag_test_hang (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  for (;;)
+    pause ();
 }

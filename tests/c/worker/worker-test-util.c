@@ -133,6 +133,21 @@ ag_test_assert_no_leaks (GMainContext *context,
   g_assert_cmpuint (ag_test_count_fds (), ==, expected_fds);
 }
 
+void
+ag_test_assert_no_zombies (GMainContext *context,
+                           guint         timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  while (ag_test_count_zombie_children () > 0 && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (context, FALSE);
+      g_usleep (5 * G_TIME_SPAN_MILLISECOND);
+    }
+
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
 guint
 ag_test_settled_fd_count (GMainContext *context)
 {

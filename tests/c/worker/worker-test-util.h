@@ -34,6 +34,11 @@ void     ag_test_assert_no_leaks      (GMainContext *context,
                                        guint         expected_fds,
                                        guint         timeout_ms);
 
+/* Iterates @context until no child is a zombie (GLib reaps on a thread of
+ * its own), for at most @timeout_ms; then asserts it. */
+void     ag_test_assert_no_zombies    (GMainContext *context,
+                                       guint         timeout_ms);
+
 /* Iterates @context until the fd count has not changed for 200 ms (at most
  * 3 s) and returns it: a baseline taken while a process that was just
  * killed still holds its pipes would be too high. */

@@ -670,7 +670,11 @@ class ProcessTask:
     level of a module or of the main script), and its arguments and result
     picklable; an exception it raises is raised again at the yield with its
     original type. A worker that dies fails only its own call, with a
-    ``GLib.Error`` of ``AsyncGui.Error.WORKER_CRASHED``."""
+    ``GLib.Error`` of ``AsyncGui.Error.WORKER_CRASHED``. A call that runs
+    longer than the engine's ``worker_timeout_ms`` (0, the default: no
+    limit) fails with a ``GLib.Error`` of ``Gio.IOErrorEnum.TIMED_OUT``,
+    and its worker is killed and replaced. (Keyword arguments all go to
+    ``f``, so there is no per-call ``timeout=``.)"""
 
     __slots__ = ('func', 'args', 'kwargs', 'target')
 
