@@ -858,6 +858,7 @@ ag_engine_set_worker_timeout_ms (AgEngine *self,
 {
   g_return_if_fail (AG_IS_ENGINE (self));
   g_return_if_fail (worker_timeout_ms <= G_MAXINT);
+  g_return_if_fail (_ag_engine_is_own_thread (self));
 
   if (self->worker_timeout_ms == worker_timeout_ms)
     return;

@@ -409,9 +409,13 @@ handle_reply (Worker   *worker,
 
   if (call == NULL || id != call->id)
     {
+      /* Numbers are formatted apart: translators cannot see through
+       * G_GUINT64_FORMAT. */
+      g_autofree char *number = g_strdup_printf ("%" G_GUINT64_FORMAT, id);
+
       worker_lost (worker, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
-                                        _("A worker answered a request (%" G_GUINT64_FORMAT ") it was not given"),
-                                        id));
+                                        _("A worker answered a request (%s) it was not given"),
+                                        number));
       return;
     }
 
@@ -468,8 +472,8 @@ read_done (GObject      *source,
       if (bytes != NULL && g_bytes_get_size (bytes) == 0
           && _ag_frame_reader_get_buffered (worker->reader) > 0)
         worker_lost (worker, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
-                                          _("A worker exited in the middle of a message (%" G_GSIZE_FORMAT " bytes of it sent)"),
-                                          _ag_frame_reader_get_buffered (worker->reader)));
+                                          _("A worker exited in the middle of a message (%lu bytes of it sent)"),
+                                          (unsigned long) _ag_frame_reader_get_buffered (worker->reader)));
       else if (bytes == NULL || g_bytes_get_size (bytes) == 0)
         worker_lost (worker, error);
       else

@@ -81,8 +81,8 @@ _ag_frame_reader_pop (AgFrameReader  *reader,
   if (length > AG_FRAME_MAX_SIZE)
     {
       g_set_error (error, AG_ERROR, AG_ERROR_PROTOCOL,
-                   _("A worker sent a message of %" G_GSIZE_FORMAT " bytes, more than the %d allowed"),
-                   length, AG_FRAME_MAX_SIZE);
+                   _("A worker sent a message of %lu bytes, more than the %d allowed"),
+                   (unsigned long) length, AG_FRAME_MAX_SIZE);
       return FALSE;
     }
 
@@ -119,8 +119,8 @@ _ag_frame_encode (GVariant  *message,
   if (size > AG_FRAME_MAX_SIZE)
     {
       g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
-                   _("A message to or from a worker would be %" G_GSIZE_FORMAT " bytes, more than the %d a worker message may hold"),
-                   size, AG_FRAME_MAX_SIZE);
+                   _("A message to or from a worker would be %lu bytes, more than the %d a worker message may hold"),
+                   (unsigned long) size, AG_FRAME_MAX_SIZE);
       return NULL;
     }
 
