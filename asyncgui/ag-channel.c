@@ -1041,6 +1041,8 @@ ag_channel_init (AgChannel *self)
  * Creates a channel. Its notifications are emitted on the thread-default
  * main context of the calling thread.
  *
+ * Thread: any; notifications go to that thread's thread-default context.
+ *
  * Returns: (transfer full) (nullable): a new channel, the write end, or
  *   %NULL if @capacity is 0
  *
@@ -1060,6 +1062,8 @@ ag_channel_new (guint capacity)
  *
  * Gets how many items may wait in the channel.
  *
+ * Thread: any.
+ *
  * Returns: the capacity
  *
  * Since: 1.0
@@ -1078,6 +1082,8 @@ ag_channel_get_capacity (AgChannel *self)
  *
  * Gets how many items wait to be read right now. Any thread may ask; the
  * answer may be stale by the time it is used.
+ *
+ * Thread: any.
  *
  * Returns: the number of items waiting
  *
@@ -1103,6 +1109,8 @@ ag_channel_get_length (AgChannel *self)
  *
  * Gets whether the channel is closed.
  *
+ * Thread: any.
+ *
  * Returns: %TRUE if no more items can be written
  *
  * Since: 1.0
@@ -1126,6 +1134,8 @@ ag_channel_is_closed (AgChannel *self)
  * @self: a channel
  *
  * Gets how many read ends are open.
+ *
+ * Thread: any.
  *
  * Returns: the number of open readers
  *
@@ -1290,6 +1300,8 @@ ag_channel_pin_transforms (AgChannel *self)
  * A reader does not keep the write end alive: dropping the channel closes
  * it, and the reader can still read what is left.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new reader
  *
  * Since: 1.0
@@ -1333,6 +1345,8 @@ ag_channel_open_reader (AgChannel *self)
  * %G_IO_ERROR_WOULD_BLOCK if it is full and @timeout_us is 0,
  * %G_IO_ERROR_TIMED_OUT if it stayed full for @timeout_us, or with the
  * error of the write transform.
+ *
+ * Thread: any; it blocks, so not the GUI's.
  *
  * Returns: %TRUE if the item was written
  *
@@ -1421,6 +1435,8 @@ ag_channel_write (AgChannel     *self,
  * Cancelling stores nothing and fails with %G_IO_ERROR_CANCELLED. See
  * [method@Channel.write] for the other errors.
  *
+ * Thread: any with a main context to wait on; the callback runs there.
+ *
  * Since: 1.0
  */
 void
@@ -1487,6 +1503,8 @@ ag_channel_write_async (AgChannel           *self,
  *
  * Finishes [method@Channel.write_async].
  *
+ * Thread: the one that called [method@Channel.write_async], in its callback.
+ *
  * Returns: %TRUE if the item was written
  *
  * Since: 1.0
@@ -1511,6 +1529,8 @@ ag_channel_write_finish (AgChannel     *self,
  * and so do writes waiting for space. Readers still get the items already
  * in the channel; once it is drained, reads return an empty array at once.
  * Closing a closed channel does nothing. Any thread may close.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */
@@ -1629,6 +1649,8 @@ ag_channel_reader_init (AgChannelReader *self)
  * Fails with %G_IO_ERROR_CLOSED if the reader is closed, or with the error
  * of the read transform (see [method@Channel.set_read_transform]).
  *
+ * Thread: any; it blocks, so not the GUI's.
+ *
  * Returns: (transfer full) (element-type GValue) (nullable): the items in
  *   the order they were written, or %NULL with @error set
  *
@@ -1707,6 +1729,8 @@ ag_channel_reader_read (AgChannelReader  *self,
  *
  * Cancelling fails the read with %G_IO_ERROR_CANCELLED and loses no item:
  * whatever it had already taken goes back to the front of the channel.
+ *
+ * Thread: any with a main context to wait on; the callback runs there.
  *
  * Since: 1.0
  */
@@ -1802,6 +1826,9 @@ read_async (AgChannelReader     *self,
  * Finishes [method@ChannelReader.read_async]. The read transform, if any,
  * runs here, on the calling thread.
  *
+ * Thread: the one that called [method@ChannelReader.read_async], in its
+ * callback.
+ *
  * Returns: (transfer full) (element-type GValue) (nullable): the items in
  *   the order they were written (none once the channel is closed and
  *   drained), or %NULL with @error set
@@ -1833,6 +1860,8 @@ ag_channel_reader_read_finish (AgChannelReader  *self,
  * Gets whether the channel is closed and empty, so that reading will never
  * return an item again.
  *
+ * Thread: any.
+ *
  * Returns: %TRUE if nothing more can be read
  *
  * Since: 1.0
@@ -1863,6 +1892,8 @@ ag_channel_reader_is_drained (AgChannelReader *self)
  * now on. If it was the channel's last reader, the channel breaks (see
  * [method@Channel.open_reader]). Dropping the last reference closes the
  * reader too. Closing a closed reader does nothing.
+ *
+ * Thread: any.
  *
  * Since: 1.0
  */

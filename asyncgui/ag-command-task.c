@@ -211,6 +211,8 @@ check_not_run (AgCommandTask *self,
  *
  * Creates a task that runs a command.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new command task
  *
  * Since: 1.0
@@ -236,6 +238,8 @@ ag_command_task_new (const char * const *argv)
  *
  * Sets the command's standard input.
  *
+ * Thread: any, until the task is run.
+ *
  * Since: 1.0
  */
 void
@@ -260,6 +264,8 @@ ag_command_task_set_stdin (AgCommandTask *self,
  *
  * Sets the directory the command runs in.
  *
+ * Thread: any, until the task is run.
+ *
  * Since: 1.0
  */
 void
@@ -282,6 +288,8 @@ ag_command_task_set_cwd (AgCommandTask *self,
  *   `NAME=VALUE` strings, or %NULL for the parent's
  *
  * Sets the command's environment.
+ *
+ * Thread: any, until the task is run.
  *
  * Since: 1.0
  */
@@ -355,6 +363,8 @@ ag_command_task_get_timeout_ms (AgCommandTask *self)
  * Gets what the command wrote to standard output, whether it succeeded or
  * not.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: (transfer none) (nullable): the output, or %NULL before the
  *   command finished
  *
@@ -374,6 +384,8 @@ ag_command_task_get_stdout (AgCommandTask *self)
  *
  * Gets what the command wrote to standard error.
  *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
  * Returns: (transfer none) (nullable): the output, or %NULL before the
  *   command finished
  *
@@ -392,6 +404,8 @@ ag_command_task_get_stderr (AgCommandTask *self)
  * @self: a finished command task
  *
  * Gets the command's exit status.
+ *
+ * Thread: the engine's, or any thread once the task has finished.
  *
  * Returns: the exit status, or -1 if it did not exit normally (a signal, a
  *   timeout) or has not finished

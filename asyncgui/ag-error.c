@@ -12,6 +12,8 @@
  *
  * Gets the quark of the %AG_ERROR domain.
  *
+ * Thread: any.
+ *
  * Returns: the error domain quark
  *
  * Since: 1.0

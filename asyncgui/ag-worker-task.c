@@ -211,6 +211,8 @@ ag_worker_task_init (AgWorkerTask *self)
  *
  * Creates a task that calls @target in a worker of @kind.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -242,6 +244,8 @@ ag_worker_task_new (AgWorkerKind  kind,
  *
  * Creates a task that calls @symbol of @module_path in a C worker process.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -270,6 +274,8 @@ ag_worker_task_new_c (const char *module_path,
  * pickled exception in [method@WorkerTask.get_error_data]. The Python
  * binding's `ProcessTask` is built on this.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -296,6 +302,8 @@ ag_worker_task_new_python (const char *module_function,
  * so that JavaScript work runs in parallel. The value is the function's
  * result as JSON text in a `s` variant.
  *
+ * Thread: any.
+ *
  * Returns: (transfer full): a new task
  *
  * Since: 1.0
@@ -321,6 +329,8 @@ ag_worker_task_new_gjs (const char *module_uri,
  *
  * Gets the kind of worker that runs the task.
  *
+ * Thread: any.
+ *
  * Returns: the worker kind
  *
  * Since: 1.0
@@ -339,6 +349,8 @@ ag_worker_task_get_kind (AgWorkerTask *self)
  *
  * Gets what the task calls, `MODULE:FUNCTION`.
  *
+ * Thread: any.
+ *
  * Returns: (transfer none): the target
  *
  * Since: 1.0
@@ -356,6 +368,8 @@ ag_worker_task_get_target (AgWorkerTask *self)
  * @self: a worker task
  *
  * Gets the arguments the task calls its function with.
+ *
+ * Thread: any.
  *
  * Returns: (transfer none): the arguments
  *
@@ -433,6 +447,8 @@ ag_worker_task_get_timeout_ms (AgWorkerTask *self)
  * and tests: the worker may have exited since, and its id been reused, so
  * do not send it signals; cancel the task instead.
  *
+ * Thread: the engine's.
+ *
  * Returns: the process id, or 0 if no worker ran it
  *
  * Since: 1.0
@@ -451,6 +467,8 @@ ag_worker_task_get_worker_pid (AgWorkerTask *self)
  *
  * Gets what the worker sent along with its failure: for a Python worker,
  * the pickled exception (`ay`), so that the binding can raise it again.
+ *
+ * Thread: the engine's, or any thread once the task has finished.
  *
  * Returns: (transfer none) (nullable): the data, or %NULL
  *
