@@ -23,6 +23,7 @@
 # job awaits, so pause, resume and cancel behave the same for all of them.
 # bindings/python/README.md explains the decisions.
 
+import atexit
 import collections
 import functools
 import itertools
@@ -340,6 +341,8 @@ class _TaskCall:
 
 
 def _run_holder(gtask, call, cancellable):
+    if _exiting:
+        return
     # Nobody awaits the outcome if the holder is gone; it still runs, for
     # the AgTask's own sake (dependencies set through GI).
     holder = call.holder_ref() or _TaskHolder()
@@ -800,7 +803,7 @@ def _run_item(position, run, cancellable):
 def _run_lane(lane, run, cancellable):
     tasks, results, errors, claim, n = run.tasks, run.results, run.errors, run.claim, run.n
     record = run.done_order.append
-    while not run.stopped:
+    while not run.stopped and not _exiting:
         position = claim()
         if position >= n:
             break
@@ -1176,6 +1179,7 @@ def _start_job(engine, coro):
             yield  # noqa: unreachable - makes this a generator
         coro = immediate()
         is_coroutine = False
+    _track_engine(engine)
     job = AsyncGui.Job.new(engine)
     driver = _Driver(engine, job, coro, is_coroutine)
     job._ag_driver = driver
@@ -1285,9 +1289,62 @@ class Engine(AsyncGui.Engine):
         object already made); returns the AsyncGui.Job."""
         return _start_job(self, coroutine)
 
+    def run_async(self, task, cancellable=None, callback=None, *user_data):
+        _track_engine(self)
+        return AsyncGui.Engine.run_async(self, task, cancellable, callback, *user_data)
+
 
 Engine = override(Engine)
 __all__.append('Engine')
+
+
+# -- Interpreter exit ----------------------------------------------------------
+#
+# Worker threads call Python (the functions of Tasks, MultiTasks and
+# pipelines) and release Python data when they are done with work. Once the
+# interpreter has finalized, a call from such a thread crashes the process
+# (PyGObject then skips the call and hands C an undefined return value), so
+# at exit, before Python finalizes: Python work stops taking new items, every
+# engine Python used is disposed (its tasks end cancelled, its worker
+# processes are killed), and the worker threads of all disposed engines are
+# waited for, as Python waits for its own threads: a function that is
+# running finishes first.
+
+_used_engines = weakref.WeakSet()
+_exiting = False
+_EXIT_NOTICE_S = 3
+
+
+def _track_engine(engine):
+    if engine not in _used_engines:
+        # An attribute makes the wrapper live as long as the engine (a
+        # PyGObject toggle reference), so the set holds every engine alive.
+        engine._ag_used_by_python = True
+        _used_engines.add(engine)
+
+
+def _shut_down_engines():
+    global _exiting
+    _exiting = True
+    for engine in list(_used_engines):
+        context = engine.get_context()
+        # An engine whose loop another thread is running is that thread's
+        # to shut down.
+        if context.acquire():
+            try:
+                engine.run_dispose()
+            finally:
+                context.release()
+    waited = 0
+    while not AsyncGui.Engine.join_disposed(100000):
+        waited += 1
+        if waited == _EXIT_NOTICE_S * 10:
+            sys.stderr.write('AsyncGui: waiting for worker threads to return from the functions '
+                             'they run before Python exits (Ctrl-C stops waiting)\n')
+            sys.stderr.flush()
+
+
+atexit.register(_shut_down_engines)
 
 
 @_export
