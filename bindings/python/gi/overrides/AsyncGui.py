@@ -1056,7 +1056,7 @@ class _Driver:
 
     __slots__ = ('job', 'engine', 'context', 'coro', 'is_coroutine', 'prepared',
                  'owned', 'finished', 'value', 'exc', 'retrieved', 'cancelling',
-                 '__weakref__')
+                 'awaiting', 'interrupt', 'await_callback', '__weakref__')
 
     def __init__(self, engine, job, coro, is_coroutine):
         self.engine = engine
@@ -1074,6 +1074,13 @@ class _Driver:
         # yet: an `async for` then awaits rather than hand out results that
         # are already queued, so nothing reaches the job after a cancel.
         self.cancelling = False
+        # From just before ag_job_await_async() until its callback came: the
+        # job is sure to hear from the engine again.
+        self.awaiting = False
+        # What struck the driver while the job awaited (see recover()): it is
+        # raised into the coroutine instead of the await's outcome.
+        self.interrupt = None
+        self.await_callback = None
 
     def step(self, value=None, exc=None):
         coro = self.coro
@@ -1097,10 +1104,12 @@ class _Driver:
             if isinstance(failure, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
+            if _fault_hook is not None:
+                _fault_hook('after-send')
             self._await(request)
         finally:
-            _leave_asyncio(guest)
             _tls.driver = previous_driver
+            _leave_asyncio(guest)
 
     def _await(self, request):
         try:
@@ -1111,12 +1120,40 @@ class _Driver:
             # cannot hang the loop.
             prepared = _failing(failure)
         self.prepared = prepared
-        self.job.await_async(prepared.gtask, self._on_await_done)
+        callback = self.await_callback
+        if callback is None:
+            callback = self.await_callback = _await_callback(self)
+        # Nothing between this and the call can raise: from here on the
+        # engine will call back.
+        self.awaiting = True
+        self.job.await_async(prepared.gtask, callback)
+        if _fault_hook is not None:
+            _fault_hook('after-await')
 
-    def _on_await_done(self, job, result, *unused):
+    def recover(self, exc):
+        """Called when ``exc`` (a KeyboardInterrupt from Ctrl-C, most
+        likely) escaped the driver's own code: the job must go on awaiting
+        something or end, never be left suspended with nothing to resume it.
+        The exception is raised into the coroutine at its pending yield, as
+        if it had struck the job's code there; a job that awaits gets it in
+        place of what it awaits (its await is cancelled)."""
+        while not self.finished:
+            if self.awaiting:
+                self.interrupt = exc
+                self.job.cancel()
+                return
+            try:
+                self.step(exc=exc)
+            except BaseException as again:  # noqa: B902
+                exc = again
+
+    def _on_await_done(self, job, result):
+        if _fault_hook is not None:
+            _fault_hook('await-done')
         prepared, self.prepared = self.prepared, None
         if self.coro is None:
             return
+        interrupt, self.interrupt = self.interrupt, None
         value = exc = None
         try:
             gvalue = job.await_finish(result)
@@ -1124,7 +1161,7 @@ class _Driver:
             if _is_cancelled(error):
                 self.cancelling = False
                 prepared.cancel()
-                exc = CancelledError()
+                exc = interrupt if interrupt is not None else CancelledError()
             else:
                 exc = prepared.error(error)
         else:
@@ -1167,6 +1204,68 @@ class _Driver:
                 pass
 
 
+# Called at a few points of a job's step with the point's name, when set:
+# tests raise KeyboardInterrupt there as a signal could.
+_fault_hook = None
+
+
+def _await_callback(driver):
+    """The GAsyncReadyCallback of ``driver``'s awaits.
+
+    A signal that arrived while C code ran (Ctrl-C while the loop polled)
+    raises KeyboardInterrupt at the first instruction of the next Python
+    function called, before any of its code runs: a plain function given to
+    C as a callback cannot catch it, and PyGObject prints and drops what a
+    callback raises, so the job would never hear of its await again. So the
+    callback is C all the way into a generator that is already inside its
+    ``try``: min() hands each argument (the job, the result) to the
+    generator's send() and only compares the zeros it gets back. What is
+    raised where the generator resumes is caught there, and its count of
+    arguments tells which one was lost."""
+    receiver = _receive_awaits(driver)
+    next(receiver)
+    return functools.partial(min, key=receiver.send)
+
+
+def _receive_awaits(driver):
+    sends = 0         # arguments of the running callback received so far
+    struck = False    # that callback's outcome is not taken: the job got an exception
+    received = job = None
+    while True:
+        try:
+            while True:
+                received = _UNSET
+                received = yield 0
+                sends += 1
+                if sends == 1:
+                    driver.awaiting = False
+                    job = received
+                else:
+                    sends = 0
+                    if struck:
+                        struck = False
+                    else:
+                        driver._on_await_done(job, received)
+                    received = job = None
+        except (GeneratorExit, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: B902 - see _await_callback()
+            if received is _UNSET:
+                # It struck where the generator resumed: that argument is
+                # lost, and the await is over.
+                sends += 1
+                driver.awaiting = False
+            if sends == 2:
+                sends = 0
+            elif sends:
+                struck = True
+            received = job = None
+            driver.recover(exc)
+
+
+_UNSET = object()
+
+
 def _start_job(engine, coro):
     if hasattr(coro, 'send') and hasattr(coro, 'throw'):
         is_coroutine = not hasattr(coro, 'gi_frame')
@@ -1183,7 +1282,11 @@ def _start_job(engine, coro):
     job = AsyncGui.Job.new(engine)
     driver = _Driver(engine, job, coro, is_coroutine)
     job._ag_driver = driver
-    driver.step()
+    try:
+        driver.step()
+    except BaseException as exc:  # noqa: B902 - KeyboardInterrupt, SystemExit
+        driver.recover(exc)
+        raise
     return job
 
 
@@ -1220,8 +1323,34 @@ if _HAVE_JOB:
 
         def wait(self, timeout=None):
             """Waits until the job has finished, at most ``timeout`` seconds
-            (None: no limit). True if it finished, False on timeout."""
+            (None: no limit). True if it finished, False on timeout.
+
+            On the main thread, Ctrl-C stops the wait and raises
+            KeyboardInterrupt here, as it stops GLib.MainLoop.run(); the job
+            goes on."""
             timeout_us = -1 if timeout is None else max(0, int(timeout * 1e6))
+            if threading.current_thread() is not threading.main_thread():
+                return self._wait_us(timeout_us)
+            interrupted = []
+            # PyGObject's own: while the wait runs, SIGINT calls this
+            # instead of raising in whatever callback runs next; leaving,
+            # it raises KeyboardInterrupt (or, inside a running
+            # GLib.MainLoop, quits that loop, which raises it).
+            with _register_sigint_fallback(lambda: interrupted.append(True)):
+                deadline = None if timeout_us < 0 else GLib.get_monotonic_time() + timeout_us
+                while not interrupted:
+                    # In slices, for the signal handler to run soon even
+                    # when no Python code does meanwhile.
+                    slice_us = _WAIT_SLICE_US
+                    if deadline is not None:
+                        slice_us = min(slice_us, max(0, deadline - GLib.get_monotonic_time()))
+                    if self._wait_us(slice_us):
+                        return True
+                    if deadline is not None and GLib.get_monotonic_time() >= deadline:
+                        return False
+            raise KeyboardInterrupt
+
+        def _wait_us(self, timeout_us):
             try:
                 return AsyncGui.Job.wait(self, timeout_us)
             except GLib.Error as error:
@@ -1264,6 +1393,17 @@ if _HAVE_JOB:
 
     Job = override(Job)
     __all__.append('Job')
+
+
+_WAIT_SLICE_US = 100000
+
+try:
+    from .._ossighelper import register_sigint_fallback as _register_sigint_fallback
+except ImportError:  # not in this PyGObject: Ctrl-C raises where it strikes
+    import contextlib
+
+    def _register_sigint_fallback(callback):
+        return contextlib.nullcontext()
 
 
 @_export
