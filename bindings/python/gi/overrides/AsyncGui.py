@@ -485,13 +485,22 @@ class _PreparedJob(_Prepared):
 class _PreparedMain(_Prepared):
     """An AgTask that runs ``start(complete)`` on the engine's context when
     the job runs it, and succeeds when ``complete()`` is called. Outcomes stay
-    in Python: ``outcome()`` gives the value or raises."""
+    in Python: ``outcome()`` gives the value or raises; what ``start``
+    raises is raised at the await.
 
-    __slots__ = ('outcome', 'on_cancel')
+    ``on_cancel`` runs when the job's await is cancelled. ``stop``, a
+    function that may be called from any thread, runs when the AgTask is
+    cancelled, also when its engine is disposed, where no job hears of it
+    any more: it ends what ``start`` started (a guest run) all the same."""
 
-    def __init__(self, start, outcome=None, on_cancel=None):
+    __slots__ = ('outcome', 'on_cancel', 'failure')
+
+    def __init__(self, start, outcome=None, on_cancel=None, stop=None):
         self.outcome = outcome
         self.on_cancel = on_cancel
+        # Not self: what the AgTask's function holds must not lead back to
+        # the AgTask (a cycle through C is never collected).
+        self.failure = failure = []
 
         def run(gtask, cancellable, *unused):
             finished = []
@@ -502,16 +511,33 @@ class _PreparedMain(_Prepared):
                     if not gtask.is_finished():
                         gtask.return_boolean(True)
 
-            start(complete)
+            if stop is not None and cancellable is not None:
+                GObject.Object.connect(cancellable, 'cancelled', lambda *unused: stop())
+            _start_main(start, complete, failure)
 
         self.gtask = TaskObject.new_main(run)
 
     def value(self, gvalue):
+        if self.failure:
+            raise self.failure.pop()
         return self.outcome() if self.outcome is not None else None
 
     def cancel(self):
         if self.on_cancel is not None:
             self.on_cancel()
+
+
+def _start_main(start, complete, failure):
+    try:
+        start(complete)
+    except BaseException as exc:  # noqa: B902 - it is raised at the await
+        # The frames of its traceback hold complete(), and so the AgTask:
+        # their variables go, their lines stay.
+        traceback.clear_frames(exc.__traceback__)
+        failure.append(exc)
+        complete()
+    # This frame is the traceback's first.
+    complete = None
 
 
 def _failing(exc):
@@ -1633,11 +1659,21 @@ def _prepare_asyncio_future(future):
         else:
             future.add_done_callback(lambda unused: complete())
 
-    return _PreparedMain(start, None if awaited else future.result, on_cancel=future.cancel)
+    def stop():
+        future.get_loop().call_soon_threadsafe(future.cancel)
+
+    return _PreparedMain(start, None if awaited else future.result, on_cancel=future.cancel,
+                         stop=stop)
 
 
 class _TrioRun:
-    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'cancelled')
+    """One run_trio(). Trio runs one guest run per thread at a time: a run
+    asked for while another is active fails with RuntimeError, unless the
+    other is ending (cancelled: its job was, or its engine disposed), in
+    which case it starts when that one has ended."""
+
+    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'failure', 'cancelled',
+                 'followers')
 
     def __init__(self, async_fn, args):
         self.async_fn = async_fn
@@ -1645,7 +1681,9 @@ class _TrioRun:
         self.scope = None
         self.token = None
         self.outcome = None
+        self.failure = None
         self.cancelled = False
+        self.followers = []
 
     def __await__(self):
         return (yield self)
@@ -1668,11 +1706,42 @@ class _TrioRun:
                 return await self.async_fn(*self.args)
 
         def start(complete):
+            active = getattr(_guest, 'trio_run', None)
+            if active is not None:
+                if not active.cancelled:
+                    raise RuntimeError('a trio run is already active in this thread; trio '
+                                       'runs one at a time')
+                active.followers.append(lambda: follow(complete))
+                return
+
             def done(outcome):
+                _guest.trio_run = None
                 self.outcome = outcome
+                followers, self.followers = self.followers, []
                 complete()
-            trio.lowlevel.start_guest_run(runner, run_sync_soon_threadsafe=run_soon,
-                                          done_callback=done)
+                for follower in followers:
+                    follower()
+
+            _guest.trio_run = self
+            try:
+                trio.lowlevel.start_guest_run(runner, run_sync_soon_threadsafe=run_soon,
+                                              done_callback=done)
+            except BaseException:  # noqa: B902 - raised at the await
+                _guest.trio_run = None
+                raise
+
+        def follow(complete):
+            try:
+                start(complete)
+            except BaseException as exc:  # noqa: B902 - raised at the await
+                self.failure = exc
+                complete()
+
+        def outcome():
+            failure, self.failure = self.failure, None
+            if failure is not None:
+                raise failure
+            return self.outcome.unwrap()
 
         def on_cancel():
             self.cancelled = True
@@ -1682,7 +1751,7 @@ class _TrioRun:
                 except trio.RunFinishedError:
                     pass
 
-        return _PreparedMain(start, lambda: self.outcome.unwrap(), on_cancel)
+        return _PreparedMain(start, outcome, on_cancel, stop=on_cancel)
 
 
 @_export
