@@ -13,9 +13,9 @@
 #
 # The binding calls AsyncGui._fault_hook(point) at a few points of a job's
 # step; the scripts raise KeyboardInterrupt there, once. The real-signal
-# scripts send SIGINT to the main thread from a worker while the main
-# thread is in C, so that the interrupt is raised at the first Python code
-# it runs: the await callback, the one place where it is sure to land.
+# scripts send SIGINT to the main thread from a worker whose task a job
+# started from inside the running loop (or wait), so that the interrupt
+# strikes the binding's code that resumes the job, or the loop's handler.
 
 import os
 import signal
@@ -61,11 +61,12 @@ def interrupt_main_thread(value):
 
 
 @engine.job
-def two_steps(func):
+def two_steps(second_func=work):
     try:
-        first = yield Task(func, 'first')
+        first = yield Task(work, 'first')
         say('got', first)
-        second = yield Task(work, 'second')
+        # Submitted from the job's code: the loop is running by now.
+        second = yield Task(second_func, 'second')
         say('got', second)
     except KeyboardInterrupt:
         say('job interrupted')
@@ -118,7 +119,7 @@ class InterruptTest(agtest.unittest.TestCase):
     def check_job_failed_with_the_interrupt(self, point, occurrence, said_before):
         done = self.run_script('''
             interrupt_at(%r, %d)
-            job = two_steps(work)
+            job = two_steps()
             run_until_finished(job)
             say('state', job.get_state().value_nick)
             job.result()
@@ -140,7 +141,7 @@ class InterruptTest(agtest.unittest.TestCase):
         done = self.run_script('''
             interrupt_at('after-send', 1)
             try:
-                two_steps(work)
+                two_steps()
             except KeyboardInterrupt:
                 say('caller interrupted')
                 raise
@@ -160,15 +161,19 @@ class InterruptTest(agtest.unittest.TestCase):
             say('state', job.get_state().value_nick)
             job.result()
         ''')
-        self.assertEqual(done.stdout, 'job interrupted\njob cleaned up\nstate failed\n')
+        self.assertEqual(done.stdout, 'got first\njob interrupted\njob cleaned up\n'
+                         'state failed\n')
         self.assert_ended_by_keyboard_interrupt(done)
 
     def test_ctrl_c_during_job_wait_raises_there_and_the_job_goes_on(self):
         done = self.run_script('''
             @engine.job
             def long_job():
-                yield Task(interrupt_main_thread, 'first')
+                yield Task(work, 'first')
                 say('job resumed')
+                # Submitted from the job's code: the wait or loop is
+                # running by now.
+                yield Task(interrupt_main_thread, 'second')
                 yield AsyncGui.sleep(60)
 
             job = long_job()
@@ -185,8 +190,11 @@ class InterruptTest(agtest.unittest.TestCase):
         done = self.run_script('''
             @engine.job
             def long_job():
-                yield Task(interrupt_main_thread, 'first')
+                yield Task(work, 'first')
                 say('job resumed')
+                # Submitted from the job's code: the wait or loop is
+                # running by now.
+                yield Task(interrupt_main_thread, 'second')
                 yield AsyncGui.sleep(60)
 
             job = long_job()
