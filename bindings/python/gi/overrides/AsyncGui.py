@@ -632,12 +632,46 @@ def _prepare_gtask(gtask):
 # process (AsyncGui.WorkerTask.new_python): the arguments and the result are
 # pickled, and an exception raised there is pickled too and raised again at
 # the yield with its original type. Workers run this interpreter, with this
-# program's sys.path, and load its main script under the name __mp_main__
-# (as multiprocessing does), so functions defined in the script itself are
-# importable there while its `if __name__ == "__main__":` block does not run.
+# program's sys.path and sys.argv, and load its main module as
+# multiprocessing's spawn start method does (multiprocessing/spawn.py):
+#
+# - a module run with `python -m pkg.mod` is imported by name, under the
+#   name __mp_main__; but a package's __main__ (`python -m pkg`, and so
+#   `python -m unittest`) is not loaded at all: it runs its program
+#   unconditionally;
+# - a script is run by path, under the name __mp_main__;
+# - code from -c or the interactive prompt has no main module to load.
+#
+# So functions defined in a loaded main module are importable there (as
+# __main__, an alias of __mp_main__), while its `if __name__ ==
+# "__main__":` block does not run. A ProcessTask of a function defined in a
+# main module that workers do not load is refused at once, naming it.
 
 _PYTHON_EXCEPTION_DOMAIN = 'asyncgui-python-exception'
 _configured_engines = weakref.WeakSet()
+# What '' on sys.path stood for when the program started, as
+# multiprocessing.process.ORIGINAL_DIR.
+_ORIGINAL_DIR = os.path.abspath(os.getcwd())
+
+
+def _main_for_workers():
+    """How workers load this program's main module: ('name', module name),
+    ('path', script path), or None; and, when they do not load it, why."""
+    main = sys.modules.get('__main__')
+    name = getattr(getattr(main, '__spec__', None), 'name', None)
+    if name is not None:
+        if name == '__main__' or name.endswith('.__main__'):
+            return None, ('%s, which worker processes do not load: it runs the program when '
+                          'loaded' % name)
+        return ('name', name), None
+    path = getattr(main, '__file__', None)
+    if path is not None:
+        path = os.path.normpath(os.path.join(_ORIGINAL_DIR, path))
+        if os.path.splitext(os.path.basename(path))[0] == 'ipython':
+            return None, '%s, which worker processes do not load' % path
+        return ('path', path), None
+    return None, ('the code of -c or of the interactive prompt, which worker processes '
+                  'cannot load')
 
 
 def _process_target(func):
@@ -646,6 +680,12 @@ def _process_target(func):
     if not callable(func) or not module or not qualname or '<' in qualname:
         raise TypeError('ProcessTask needs an importable function (defined at the top level '
                         'of a module or class), not %r' % (func,))
+    if module in ('__main__', '__mp_main__'):
+        unused, why_not = _main_for_workers()
+        if why_not is not None:
+            raise TypeError('ProcessTask cannot run %s: it is defined in the main module, %s '
+                            '(nor can multiprocessing); define it in a module they can import'
+                            % (qualname, why_not))
     return '%s:%s' % (module, qualname)
 
 
@@ -654,12 +694,14 @@ def _configure_python_workers(engine):
         return
     argv = list(engine.dup_worker_command(AsyncGui.WorkerKind.PYTHON))
     argv[0] = sys.executable
-    argv += ['--sys-path', json.dumps(sys.path)]
-    main = getattr(sys.modules.get('__main__'), '__file__', None)
-    if main:
-        argv += ['--main', os.path.abspath(main)]
-        # In a worker the script's classes are __mp_main__.X; values and
-        # exceptions of those classes come back under that name.
+    sys_path = [path or _ORIGINAL_DIR for path in sys.path]
+    argv += ['--sys-path', json.dumps(sys_path), '--argv', json.dumps(sys.argv)]
+    main, unused = _main_for_workers()
+    if main is not None:
+        kind, where = main
+        argv += ['--main-' + kind, where]
+        # In a worker the main module's classes are __mp_main__.X; values
+        # and exceptions of those classes come back under that name.
         sys.modules.setdefault('__mp_main__', sys.modules['__main__'])
     engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, argv)
     _configured_engines.add(engine)
