@@ -500,6 +500,36 @@ ag_engine_get_default (void)
 }
 
 /**
+ * ag_engine_join_disposed:
+ * @timeout_us: how long to wait at most, in microseconds; -1 for no limit
+ *
+ * Waits until the worker threads of every engine that has been disposed
+ * have finished what they were running and left. Disposing an engine does
+ * not wait for them: it cancels the tasks, and a function that was already
+ * running finishes on its own, after which its thread releases what it
+ * held.
+ *
+ * A language binding whose interpreter goes away at exit disposes the
+ * engines it used and then calls this, so that no thread calls its
+ * functions or frees their data once the interpreter is gone. A function
+ * that does not return keeps the wait going until @timeout_us.
+ *
+ * Thread: any but an engine's worker thread (it would wait for itself).
+ *
+ * Returns: %TRUE once those threads have all left, %FALSE if @timeout_us
+ *   passed first
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_engine_join_disposed (gint64 timeout_us)
+{
+  g_return_val_if_fail (!_ag_executor_on_worker (), FALSE);
+
+  return _ag_executor_join_freed (timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us);
+}
+
+/**
  * ag_engine_get_context:
  * @self: an engine
  *

@@ -64,6 +64,7 @@ G_DECLARE_FINAL_TYPE (AgEngine, ag_engine, AG, ENGINE, GObject)
 AgEngine     *ag_engine_new                (void);
 AgEngine     *ag_engine_new_for_context    (GMainContext        *context);
 AgEngine     *ag_engine_get_default        (void);
+gboolean      ag_engine_join_disposed      (gint64               timeout_us);
 
 GMainContext *ag_engine_get_context        (AgEngine            *self);
 int           ag_engine_get_max_threads    (AgEngine            *self);

@@ -32,5 +32,7 @@ void        _ag_executor_set_max_threads (AgExecutor        *self,
 int         _ag_executor_get_max_threads (AgExecutor        *self);
 void        _ag_executor_submit          (AgExecutor        *self,
                                           AgWork            *work);
+gboolean    _ag_executor_join_freed      (gint64             end_time);
+gboolean    _ag_executor_on_worker       (void);
 
 G_END_DECLS

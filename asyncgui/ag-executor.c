@@ -25,7 +25,11 @@
  * Threads start on demand and leave after IDLE_TIMEOUT_US without work. The
  * executor is reference counted: each thread holds a reference, so an engine
  * that goes away leaves its threads to finish (their work sees the cancelled
- * tasks and returns quickly) without waiting for them. */
+ * tasks and returns quickly) without waiting for them. Those threads are
+ * counted process-wide until they have left, so that a language binding
+ * whose interpreter goes away at exit can wait for them first (see
+ * ag_engine_join_disposed()): a function still running, or the release of
+ * its data, would otherwise call into an interpreter that is gone. */
 
 #define IDLE_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
@@ -35,6 +39,29 @@
  * which saves a futex wake-up per round trip; a thread that finds nothing
  * costs at most this much processor time per idle spell. */
 #define SPIN_US 50
+
+/* Threads of freed executors that have not left yet, in the whole process. */
+static GMutex  draining_lock;
+static GCond   draining_left;
+static guint   n_draining;     /* draining_lock */
+static GPrivate worker_thread; /* set on the executors' own threads */
+
+static void
+draining_add (guint n)
+{
+  g_mutex_lock (&draining_lock);
+  n_draining += n;
+  g_mutex_unlock (&draining_lock);
+}
+
+static void
+draining_remove_one (void)
+{
+  g_mutex_lock (&draining_lock);
+  if (--n_draining == 0)
+    g_cond_broadcast (&draining_left);
+  g_mutex_unlock (&draining_lock);
+}
 
 static inline void
 cpu_relax (void)
@@ -116,7 +143,9 @@ worker_main (gpointer data)
 {
   AgExecutor *self = data;
   gboolean timed_out;
+  gboolean draining;
 
+  g_private_set (&worker_thread, self);
   g_mutex_lock (&self->lock);
   self->n_starting--;
   for (;;)
@@ -145,7 +174,9 @@ worker_main (gpointer data)
       if (self->stopping)
         break;
 
-      if (spin_for_work (self))
+      /* Stopping may have been announced while the lock was let go for
+       * the spin; a thread that went to sleep now would miss it. */
+      if (spin_for_work (self) || self->stopping)
         continue;
 
       self->n_idle++;
@@ -158,11 +189,14 @@ worker_main (gpointer data)
         break;
     }
   self->n_threads--;
+  draining = self->stopping;
   /* Work this thread was woken for goes to another one. */
   wake_or_start_threads (self);
   g_mutex_unlock (&self->lock);
 
   executor_unref (self);
+  if (draining)
+    draining_remove_one ();
   return NULL;
 }
 
@@ -202,6 +236,8 @@ wake_or_start_threads (AgExecutor *self)
 
       self->n_threads++;
       self->n_starting++;
+      if (self->stopping)
+        draining_add (1);
       g_thread_unref (thread);
     }
 }
@@ -303,10 +339,36 @@ _ag_executor_free (AgExecutor *self)
 
   g_mutex_lock (&self->lock);
   self->stopping = TRUE;
+  draining_add (self->n_threads);
   g_cond_broadcast (&self->work_ready);
   g_mutex_unlock (&self->lock);
 
   executor_unref (self);
+}
+
+gboolean
+_ag_executor_join_freed (gint64 end_time)
+{
+  gboolean joined;
+
+  g_mutex_lock (&draining_lock);
+  while (n_draining > 0)
+    {
+      if (end_time < 0)
+        g_cond_wait (&draining_left, &draining_lock);
+      else if (!g_cond_wait_until (&draining_left, &draining_lock, end_time))
+        break;
+    }
+  joined = n_draining == 0;
+  g_mutex_unlock (&draining_lock);
+
+  return joined;
+}
+
+gboolean
+_ag_executor_on_worker (void)
+{
+  return g_private_get (&worker_thread) != NULL;
 }
 
 void

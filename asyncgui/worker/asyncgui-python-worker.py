@@ -12,12 +12,20 @@
 # greets the engine with the protocol version, once it is ready to serve.
 #
 # Options (the Python binding passes them, from the parent's own state):
-#   --sys-path JSON   the parent's sys.path, so the same modules import
-#   --main PATH       the parent's main script, loaded as __mp_main__ and
-#                     aliased as __main__ (as multiprocessing does), so that
-#                     functions defined there are importable here
+#   --sys-path JSON    the parent's sys.path, so the same modules import
+#   --argv JSON        the parent's sys.argv
+#   --main-name NAME   the parent's main module, run with -m: imported by
+#                      name
+#   --main-path PATH   the parent's main script: run by path
+# The main module is loaded as multiprocessing's spawn start method loads
+# it (multiprocessing/spawn.py, _fixup_main_from_name/_path): under the
+# name __mp_main__, aliased as __main__, so that functions defined there
+# are importable here while its `if __name__ == "__main__":` block does not
+# run; a package's __main__ module, which runs its program unconditionally,
+# is not loaded. Without either option (-c, interactive) there is none.
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -73,10 +81,18 @@ def bytes_variant(data):
     return GLib.Variant.new_from_bytes(GLib.VariantType.new('ay'), GLib.Bytes.new(data), True)
 
 
+# Why the parent's main module is not here, when it is not.
+main_missing = 'the program has no main module that workers load'
+
+
 def resolve(target):
     module_name, _, qualname = target.rpartition(':')
     if not module_name or not qualname:
         raise ValueError(f'“{target}” is not of the form package.module:function')
+    if module_name in ('__main__', '__mp_main__') and main_missing is not None:
+        # This process's own __main__ is this program: never look there.
+        raise ImportError(f'{qualname} is defined in the main module of the program, and '
+                          f'{main_missing}')
     obj = importlib.import_module(module_name)
     for part in qualname.split('.'):
         obj = getattr(obj, part)
@@ -112,37 +128,67 @@ def serve(request):
     return GLib.Variant('(tbv)', (ident, True, bytes_variant(result)))
 
 
-def load_main(path):
-    # Loaded under another name, so its `if __name__ == "__main__"` block
-    # (the application itself) does not run here.
+def load_main(name=None, path=None):
+    """Loads the parent's main module under the name __mp_main__, so its
+    `if __name__ == "__main__":` block (the application itself) does not
+    run here; returns why it is not here, or None."""
+    if name is not None:
+        if name == '__main__' or name.endswith('.__main__'):
+            return f'{name} runs its program when loaded, so workers do not load it'
+        run = functools.partial(runpy.run_module, name, run_name='__mp_main__',
+                                alter_sys=True)
+    elif path is not None:
+        if os.path.splitext(os.path.basename(path))[0] == 'ipython':
+            return 'workers do not load the ipython launcher'
+        run = functools.partial(runpy.run_path, path, run_name='__mp_main__')
+    else:
+        return 'the program runs from -c or interactively: it has no main module to load'
     module = types.ModuleType('__mp_main__')
-    module.__dict__.update(runpy.run_path(path, run_name='__mp_main__'))
+    try:
+        module.__dict__.update(run())
+    except Exception as exc:
+        # Functions of other modules still work; those of the main module
+        # fail, saying why.
+        traceback.print_exc()
+        return f'it failed to load in the worker ({type(exc).__name__}: {exc})'
     sys.modules['__mp_main__'] = module
     sys.modules['__main__'] = module
+    return None
 
 
 def main():
+    global main_missing
+
     parser = argparse.ArgumentParser(description='asyncgui Python worker')
     parser.add_argument('--sys-path')
-    parser.add_argument('--main')
+    parser.add_argument('--argv')
+    main_options = parser.add_mutually_exclusive_group()
+    main_options.add_argument('--main-name')
+    main_options.add_argument('--main-path')
     options = parser.parse_args()
 
     if options.sys_path:
         sys.path[:] = json.loads(options.sys_path)
-    if options.main and os.path.exists(options.main):
-        load_main(options.main)
+    if options.argv:
+        sys.argv[:] = json.loads(options.argv)
 
     # The pipes are the protocol; what the functions print goes to stderr.
     requests = os.fdopen(os.dup(0), 'rb', buffering=0)
     replies = os.fdopen(os.dup(1), 'wb')
     os.dup2(2, 1)
 
+    main_missing = load_main(options.main_name, options.main_path)
     write_reply(replies, GLib.Variant('(tbv)', (0, True, GLib.Variant('u', PROTOCOL_VERSION))))
+
     while True:
         request = read_request(requests)
         if request is None:
             return 0
-        write_reply(replies, serve(request))
+        try:
+            write_reply(replies, serve(request))
+        except BrokenPipeError:
+            # The parent is gone: nobody wants the reply.
+            return 0
 
 
 if __name__ == '__main__':

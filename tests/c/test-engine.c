@@ -703,6 +703,71 @@ test_run_dispose_with_work_in_flight_runs_no_callback (AgTestFixture *fixture,
   ag_test_run_until (fixture->context, g_atomic_int_get (&log.n_destroyed) == 1, 2000);
 }
 
+/* Nothing holds the tasks but the engine and the workers, so a worker
+ * drops the last reference and frees the function's data itself: once the
+ * join returns, that has happened, and nothing of the work is left. */
+static void
+test_join_disposed_waits_for_running_functions (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  WorkLog log = { 0, 0 };
+
+  ag_engine_set_max_threads (fixture->engine, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(AgTask) task = work_task_new (&log, 300);
+
+      ag_engine_run_async (fixture->engine, task, NULL, NULL, NULL);
+    }
+  ag_test_run_for (fixture->context, 50);
+  g_object_run_dispose (G_OBJECT (fixture->engine));
+  g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 0);
+
+  /* Too short a wait gives up while the functions still run. */
+  g_assert_false (ag_engine_join_disposed (10 * G_TIME_SPAN_MILLISECOND));
+  g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 0);
+
+  g_assert_true (ag_engine_join_disposed (-1));
+  g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&log.n_destroyed), ==, 2);
+}
+
+static void
+count_callback (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  guint *n_done = user_data;
+
+  (*n_done)++;
+}
+
+/* Threads that just ran out of work watch the queue for a moment before
+ * they sleep: disposing the engine in that moment must still send them
+ * away at once, not after their idle timeout. */
+static void
+test_join_disposed_does_not_wait_for_idle_threads (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  for (guint round = 0; round < 200; round++)
+    {
+      AgEngine *engine = ag_engine_new_for_context (fixture->context);
+      guint n_done = 0;
+
+      ag_engine_set_max_threads (engine, 4);
+      for (guint i = 0; i < 4; i++)
+        {
+          g_autoptr(AgTask) task = ag_task_new (return_index_now, GINT_TO_POINTER (i), NULL);
+
+          ag_engine_run_async (engine, task, NULL, count_callback, &n_done);
+        }
+      ag_test_run_until (fixture->context, n_done == 4, AG_TEST_SAFETY_MS);
+
+      g_object_unref (engine);
+      g_assert_true (ag_engine_join_disposed (2 * G_USEC_PER_SEC));
+    }
+}
+
 static void
 test_run_on_disposed_engine_reports_engine_disposed (AgTestFixture *fixture,
                                                      gconstpointer  data)
@@ -1060,6 +1125,10 @@ main (int   argc,
                test_dispose_with_work_in_flight_runs_no_callback);
   ag_test_add ("/engine/run-dispose-with-work-in-flight-runs-no-callback",
                test_run_dispose_with_work_in_flight_runs_no_callback);
+  ag_test_add ("/engine/join-disposed-waits-for-running-functions",
+               test_join_disposed_waits_for_running_functions);
+  ag_test_add ("/engine/join-disposed-does-not-wait-for-idle-threads",
+               test_join_disposed_does_not_wait_for_idle_threads);
   ag_test_add ("/engine/run-on-disposed-engine-reports-engine-disposed",
                test_run_on_disposed_engine_reports_engine_disposed);
   ag_test_add ("/engine/burst-of-submissions-each-complete-once",

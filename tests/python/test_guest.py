@@ -178,6 +178,27 @@ class AsyncioGuestTest(agtest.JobTestCase):
         self.run_job(job)
         self.assertGreaterEqual(seen['at'], resumed[0])
 
+    def test_disposing_the_engine_cancels_what_the_job_awaited(self):
+        seen = {}
+        engine = AsyncGui.Engine.new_for_context(self.context)
+
+        async def sleeper():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                seen['cancelled'] = True
+                raise
+
+        @engine.job
+        async def handler():
+            await AsyncGui.get_asyncio_loop().create_task(sleeper())
+
+        job = handler()
+        self.run_loop_for(0.1)
+        engine.run_dispose()
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.run_loop_until(lambda: seen.get('cancelled'), timeout_s=5)
+
     def test_asyncio_coroutine_without_a_job_helper(self):
         async def fetch(port):
             reader, writer = await asyncio.open_connection('127.0.0.1', port)
@@ -264,6 +285,69 @@ class TrioGuestTest(agtest.JobTestCase):
         self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
         self.run_loop_until(lambda: seen.get('trio_cleanup'), timeout_s=5)
         self.assertTrue(seen['trio_cleanup'])
+
+    def test_a_second_run_while_one_is_active_fails_the_job_that_asked(self):
+        seen = {}
+
+        async def forever():
+            try:
+                await trio.sleep(10)
+            finally:
+                seen['trio_cleanup'] = True
+
+        async def quick():
+            return 'quick'
+
+        @self.engine.job
+        async def first():
+            await AsyncGui.run_trio(forever)
+
+        @self.engine.job
+        async def second():
+            return await AsyncGui.run_trio(quick)
+
+        running = first()
+        self.run_loop_for(0.1)
+        refused = self.run_job(second(), timeout_s=5)
+        self.assertEqual(refused.state, AsyncGui.JobState.FAILED)
+        with self.assertRaises(RuntimeError):
+            refused.result()
+        self.assertFalse(running.is_finished())
+
+        running.cancel()
+        self.run_job(running, timeout_s=5)
+        self.run_loop_until(lambda: seen.get('trio_cleanup'), timeout_s=5)
+        # With the first run over, runs work again.
+        self.assertEqual(self.run_job(second(), timeout_s=5).result(), 'quick')
+
+    def test_disposing_the_engine_ends_the_trio_run_and_later_runs_work(self):
+        seen = {}
+        engine = AsyncGui.Engine.new_for_context(self.context)
+
+        async def forever():
+            try:
+                await trio.sleep(10)
+            finally:
+                seen['trio_cleanup'] = True
+
+        async def answer():
+            await trio.sleep(0.01)
+            return 42
+
+        @engine.job
+        async def on_disposed_engine():
+            await AsyncGui.run_trio(forever)
+
+        @self.engine.job
+        async def later():
+            return await AsyncGui.run_trio(answer)
+
+        job = on_disposed_engine()
+        self.run_loop_for(0.1)
+        engine.run_dispose()
+        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.run_loop_until(lambda: seen.get('trio_cleanup'), timeout_s=5)
+        self.assertEqual(self.run_job(later(), timeout_s=5).result(), 42)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,7 @@
 # job awaits, so pause, resume and cancel behave the same for all of them.
 # bindings/python/README.md explains the decisions.
 
+import atexit
 import collections
 import functools
 import itertools
@@ -346,6 +347,8 @@ class _TaskCall:
 
 
 def _run_holder(gtask, call, cancellable):
+    if _exiting:
+        return
     # Nobody awaits the outcome if the holder is gone; it still runs, for
     # the AgTask's own sake (dependencies set through GI).
     holder = call.holder_ref() or _TaskHolder()
@@ -488,13 +491,22 @@ class _PreparedJob(_Prepared):
 class _PreparedMain(_Prepared):
     """An AgTask that runs ``start(complete)`` on the engine's context when
     the job runs it, and succeeds when ``complete()`` is called. Outcomes stay
-    in Python: ``outcome()`` gives the value or raises."""
+    in Python: ``outcome()`` gives the value or raises; what ``start``
+    raises is raised at the await.
 
-    __slots__ = ('outcome', 'on_cancel')
+    ``on_cancel`` runs when the job's await is cancelled. ``stop``, a
+    function that may be called from any thread, runs when the AgTask is
+    cancelled, also when its engine is disposed, where no job hears of it
+    any more: it ends what ``start`` started (a guest run) all the same."""
 
-    def __init__(self, start, outcome=None, on_cancel=None):
+    __slots__ = ('outcome', 'on_cancel', 'failure')
+
+    def __init__(self, start, outcome=None, on_cancel=None, stop=None):
         self.outcome = outcome
         self.on_cancel = on_cancel
+        # Not self: what the AgTask's function holds must not lead back to
+        # the AgTask (a cycle through C is never collected).
+        self.failure = failure = []
 
         def run(gtask, cancellable, *unused):
             finished = []
@@ -505,16 +517,33 @@ class _PreparedMain(_Prepared):
                     if not gtask.is_finished():
                         gtask.return_boolean(True)
 
-            start(complete)
+            if stop is not None and cancellable is not None:
+                GObject.Object.connect(cancellable, 'cancelled', lambda *unused: stop())
+            _start_main(start, complete, failure)
 
         self.gtask = TaskObject.new_main(run)
 
     def value(self, gvalue):
+        if self.failure:
+            raise self.failure.pop()
         return self.outcome() if self.outcome is not None else None
 
     def cancel(self):
         if self.on_cancel is not None:
             self.on_cancel()
+
+
+def _start_main(start, complete, failure):
+    try:
+        start(complete)
+    except BaseException as exc:  # noqa: B902 - it is raised at the await
+        # The frames of its traceback hold complete(), and so the AgTask:
+        # their variables go, their lines stay.
+        traceback.clear_frames(exc.__traceback__)
+        failure.append(exc)
+        complete()
+    # This frame is the traceback's first.
+    complete = None
 
 
 def _failing(exc):
@@ -609,12 +638,46 @@ def _prepare_gtask(gtask):
 # process (AsyncGui.WorkerTask.new_python): the arguments and the result are
 # pickled, and an exception raised there is pickled too and raised again at
 # the yield with its original type. Workers run this interpreter, with this
-# program's sys.path, and load its main script under the name __mp_main__
-# (as multiprocessing does), so functions defined in the script itself are
-# importable there while its `if __name__ == "__main__":` block does not run.
+# program's sys.path and sys.argv, and load its main module as
+# multiprocessing's spawn start method does (multiprocessing/spawn.py):
+#
+# - a module run with `python -m pkg.mod` is imported by name, under the
+#   name __mp_main__; but a package's __main__ (`python -m pkg`, and so
+#   `python -m unittest`) is not loaded at all: it runs its program
+#   unconditionally;
+# - a script is run by path, under the name __mp_main__;
+# - code from -c or the interactive prompt has no main module to load.
+#
+# So functions defined in a loaded main module are importable there (as
+# __main__, an alias of __mp_main__), while its `if __name__ ==
+# "__main__":` block does not run. A ProcessTask of a function defined in a
+# main module that workers do not load is refused at once, naming it.
 
 _PYTHON_EXCEPTION_DOMAIN = 'asyncgui-python-exception'
 _configured_engines = weakref.WeakSet()
+# What '' on sys.path stood for when the program started, as
+# multiprocessing.process.ORIGINAL_DIR.
+_ORIGINAL_DIR = os.path.abspath(os.getcwd())
+
+
+def _main_for_workers():
+    """How workers load this program's main module: ('name', module name),
+    ('path', script path), or None; and, when they do not load it, why."""
+    main = sys.modules.get('__main__')
+    name = getattr(getattr(main, '__spec__', None), 'name', None)
+    if name is not None:
+        if name == '__main__' or name.endswith('.__main__'):
+            return None, ('%s, which worker processes do not load: it runs the program when '
+                          'loaded' % name)
+        return ('name', name), None
+    path = getattr(main, '__file__', None)
+    if path is not None:
+        path = os.path.normpath(os.path.join(_ORIGINAL_DIR, path))
+        if os.path.splitext(os.path.basename(path))[0] == 'ipython':
+            return None, '%s, which worker processes do not load' % path
+        return ('path', path), None
+    return None, ('the code of -c or of the interactive prompt, which worker processes '
+                  'cannot load')
 
 
 def _process_target(func):
@@ -623,6 +686,12 @@ def _process_target(func):
     if not callable(func) or not module or not qualname or '<' in qualname:
         raise TypeError('ProcessTask needs an importable function (defined at the top level '
                         'of a module or class), not %r' % (func,))
+    if module in ('__main__', '__mp_main__'):
+        unused, why_not = _main_for_workers()
+        if why_not is not None:
+            raise TypeError('ProcessTask cannot run %s: it is defined in the main module, %s '
+                            '(nor can multiprocessing); define it in a module they can import'
+                            % (qualname, why_not))
     return '%s:%s' % (module, qualname)
 
 
@@ -631,12 +700,14 @@ def _configure_python_workers(engine):
         return
     argv = list(engine.dup_worker_command(AsyncGui.WorkerKind.PYTHON))
     argv[0] = sys.executable
-    argv += ['--sys-path', json.dumps(sys.path)]
-    main = getattr(sys.modules.get('__main__'), '__file__', None)
-    if main:
-        argv += ['--main', os.path.abspath(main)]
-        # In a worker the script's classes are __mp_main__.X; values and
-        # exceptions of those classes come back under that name.
+    sys_path = [path or _ORIGINAL_DIR for path in sys.path]
+    argv += ['--sys-path', json.dumps(sys_path), '--argv', json.dumps(sys.argv)]
+    main, unused = _main_for_workers()
+    if main is not None:
+        kind, where = main
+        argv += ['--main-' + kind, where]
+        # In a worker the main module's classes are __mp_main__.X; values
+        # and exceptions of those classes come back under that name.
         sys.modules.setdefault('__mp_main__', sys.modules['__main__'])
     engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, argv)
     _configured_engines.add(engine)
@@ -810,7 +881,7 @@ def _run_item(position, run, cancellable):
 def _run_lane(lane, run, cancellable):
     tasks, results, errors, claim, n = run.tasks, run.results, run.errors, run.claim, run.n
     record = run.done_order.append
-    while not run.stopped:
+    while not run.stopped and not _exiting:
         position = claim()
         if position >= n:
             break
@@ -1063,7 +1134,7 @@ class _Driver:
 
     __slots__ = ('job', 'engine', 'context', 'coro', 'is_coroutine', 'prepared',
                  'owned', 'finished', 'value', 'exc', 'retrieved', 'cancelling',
-                 '__weakref__')
+                 'awaiting', 'interrupt', 'await_callback', '__weakref__')
 
     def __init__(self, engine, job, coro, is_coroutine):
         self.engine = engine
@@ -1081,6 +1152,13 @@ class _Driver:
         # yet: an `async for` then awaits rather than hand out results that
         # are already queued, so nothing reaches the job after a cancel.
         self.cancelling = False
+        # From just before ag_job_await_async() until its callback came: the
+        # job is sure to hear from the engine again.
+        self.awaiting = False
+        # What struck the driver while the job awaited (see recover()): it is
+        # raised into the coroutine instead of the await's outcome.
+        self.interrupt = None
+        self.await_callback = None
 
     def step(self, value=None, exc=None):
         coro = self.coro
@@ -1104,10 +1182,12 @@ class _Driver:
             if isinstance(failure, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
+            if _fault_hook is not None:
+                _fault_hook('after-send')
             self._await(request)
         finally:
-            _leave_asyncio(guest)
             _tls.driver = previous_driver
+            _leave_asyncio(guest)
 
     def _await(self, request):
         try:
@@ -1118,12 +1198,40 @@ class _Driver:
             # cannot hang the loop.
             prepared = _failing(failure)
         self.prepared = prepared
-        self.job.await_async(prepared.gtask, self._on_await_done)
+        callback = self.await_callback
+        if callback is None:
+            callback = self.await_callback = _await_callback(self)
+        # Nothing between this and the call can raise: from here on the
+        # engine will call back.
+        self.awaiting = True
+        self.job.await_async(prepared.gtask, callback)
+        if _fault_hook is not None:
+            _fault_hook('after-await')
 
-    def _on_await_done(self, job, result, *unused):
+    def recover(self, exc):
+        """Called when ``exc`` (a KeyboardInterrupt from Ctrl-C, most
+        likely) escaped the driver's own code: the job must go on awaiting
+        something or end, never be left suspended with nothing to resume it.
+        The exception is raised into the coroutine at its pending yield, as
+        if it had struck the job's code there; a job that awaits gets it in
+        place of what it awaits (its await is cancelled)."""
+        while not self.finished:
+            if self.awaiting:
+                self.interrupt = exc
+                self.job.cancel()
+                return
+            try:
+                self.step(exc=exc)
+            except BaseException as again:  # noqa: B902
+                exc = again
+
+    def _on_await_done(self, job, result):
+        if _fault_hook is not None:
+            _fault_hook('await-done')
         prepared, self.prepared = self.prepared, None
         if self.coro is None:
             return
+        interrupt, self.interrupt = self.interrupt, None
         value = exc = None
         try:
             gvalue = job.await_finish(result)
@@ -1131,7 +1239,7 @@ class _Driver:
             if _is_cancelled(error):
                 self.cancelling = False
                 prepared.cancel()
-                exc = CancelledError()
+                exc = interrupt if interrupt is not None else CancelledError()
             else:
                 exc = prepared.error(error)
         else:
@@ -1174,6 +1282,68 @@ class _Driver:
                 pass
 
 
+# Called at a few points of a job's step with the point's name, when set:
+# tests raise KeyboardInterrupt there as a signal could.
+_fault_hook = None
+
+
+def _await_callback(driver):
+    """The GAsyncReadyCallback of ``driver``'s awaits.
+
+    A signal that arrived while C code ran (Ctrl-C while the loop polled)
+    raises KeyboardInterrupt at the first instruction of the next Python
+    function called, before any of its code runs: a plain function given to
+    C as a callback cannot catch it, and PyGObject prints and drops what a
+    callback raises, so the job would never hear of its await again. So the
+    callback is C all the way into a generator that is already inside its
+    ``try``: min() hands each argument (the job, the result) to the
+    generator's send() and only compares the zeros it gets back. What is
+    raised where the generator resumes is caught there, and its count of
+    arguments tells which one was lost."""
+    receiver = _receive_awaits(driver)
+    next(receiver)
+    return functools.partial(min, key=receiver.send)
+
+
+def _receive_awaits(driver):
+    sends = 0         # arguments of the running callback received so far
+    struck = False    # that callback's outcome is not taken: the job got an exception
+    received = job = None
+    while True:
+        try:
+            while True:
+                received = _UNSET
+                received = yield 0
+                sends += 1
+                if sends == 1:
+                    driver.awaiting = False
+                    job = received
+                else:
+                    sends = 0
+                    if struck:
+                        struck = False
+                    else:
+                        driver._on_await_done(job, received)
+                    received = job = None
+        except (GeneratorExit, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: B902 - see _await_callback()
+            if received is _UNSET:
+                # It struck where the generator resumed: that argument is
+                # lost, and the await is over.
+                sends += 1
+                driver.awaiting = False
+            if sends == 2:
+                sends = 0
+            elif sends:
+                struck = True
+            received = job = None
+            driver.recover(exc)
+
+
+_UNSET = object()
+
+
 def _start_job(engine, coro):
     if hasattr(coro, 'send') and hasattr(coro, 'throw'):
         is_coroutine = not hasattr(coro, 'gi_frame')
@@ -1186,10 +1356,15 @@ def _start_job(engine, coro):
             yield  # noqa: unreachable - makes this a generator
         coro = immediate()
         is_coroutine = False
+    _track_engine(engine)
     job = AsyncGui.Job.new(engine)
     driver = _Driver(engine, job, coro, is_coroutine)
     job._ag_driver = driver
-    driver.step()
+    try:
+        driver.step()
+    except BaseException as exc:  # noqa: B902 - KeyboardInterrupt, SystemExit
+        driver.recover(exc)
+        raise
     return job
 
 
@@ -1226,8 +1401,34 @@ if _HAVE_JOB:
 
         def wait(self, timeout=None):
             """Waits until the job has finished, at most ``timeout`` seconds
-            (None: no limit). True if it finished, False on timeout."""
+            (None: no limit). True if it finished, False on timeout.
+
+            On the main thread, Ctrl-C stops the wait and raises
+            KeyboardInterrupt here, as it stops GLib.MainLoop.run(); the job
+            goes on."""
             timeout_us = -1 if timeout is None else max(0, int(timeout * 1e6))
+            if threading.current_thread() is not threading.main_thread():
+                return self._wait_us(timeout_us)
+            interrupted = []
+            # PyGObject's own: while the wait runs, SIGINT calls this
+            # instead of raising in whatever callback runs next; leaving,
+            # it raises KeyboardInterrupt (or, inside a running
+            # GLib.MainLoop, quits that loop, which raises it).
+            with _register_sigint_fallback(lambda: interrupted.append(True)):
+                deadline = None if timeout_us < 0 else GLib.get_monotonic_time() + timeout_us
+                while not interrupted:
+                    # In slices, for the signal handler to run soon even
+                    # when no Python code does meanwhile.
+                    slice_us = _WAIT_SLICE_US
+                    if deadline is not None:
+                        slice_us = min(slice_us, max(0, deadline - GLib.get_monotonic_time()))
+                    if self._wait_us(slice_us):
+                        return True
+                    if deadline is not None and GLib.get_monotonic_time() >= deadline:
+                        return False
+            raise KeyboardInterrupt
+
+        def _wait_us(self, timeout_us):
             try:
                 return AsyncGui.Job.wait(self, timeout_us)
             except GLib.Error as error:
@@ -1272,6 +1473,17 @@ if _HAVE_JOB:
     __all__.append('Job')
 
 
+_WAIT_SLICE_US = 100000
+
+try:
+    from .._ossighelper import register_sigint_fallback as _register_sigint_fallback
+except ImportError:  # not in this PyGObject: Ctrl-C raises where it strikes
+    import contextlib
+
+    def _register_sigint_fallback(callback):
+        return contextlib.nullcontext()
+
+
 @_export
 class InvalidStateError(RuntimeError):
     """job.result() of a job that has not finished."""
@@ -1295,9 +1507,62 @@ class Engine(AsyncGui.Engine):
         object already made); returns the AsyncGui.Job."""
         return _start_job(self, coroutine)
 
+    def run_async(self, task, cancellable=None, callback=None, *user_data):
+        _track_engine(self)
+        return AsyncGui.Engine.run_async(self, task, cancellable, callback, *user_data)
+
 
 Engine = override(Engine)
 __all__.append('Engine')
+
+
+# -- Interpreter exit ----------------------------------------------------------
+#
+# Worker threads call Python (the functions of Tasks, MultiTasks and
+# pipelines) and release Python data when they are done with work. Once the
+# interpreter has finalized, a call from such a thread crashes the process
+# (PyGObject then skips the call and hands C an undefined return value), so
+# at exit, before Python finalizes: Python work stops taking new items, every
+# engine Python used is disposed (its tasks end cancelled, its worker
+# processes are killed), and the worker threads of all disposed engines are
+# waited for, as Python waits for its own threads: a function that is
+# running finishes first.
+
+_used_engines = weakref.WeakSet()
+_exiting = False
+_EXIT_NOTICE_S = 3
+
+
+def _track_engine(engine):
+    if engine not in _used_engines:
+        # An attribute makes the wrapper live as long as the engine (a
+        # PyGObject toggle reference), so the set holds every engine alive.
+        engine._ag_used_by_python = True
+        _used_engines.add(engine)
+
+
+def _shut_down_engines():
+    global _exiting
+    _exiting = True
+    for engine in list(_used_engines):
+        context = engine.get_context()
+        # An engine whose loop another thread is running is that thread's
+        # to shut down.
+        if context.acquire():
+            try:
+                engine.run_dispose()
+            finally:
+                context.release()
+    waited = 0
+    while not AsyncGui.Engine.join_disposed(100000):
+        waited += 1
+        if waited == _EXIT_NOTICE_S * 10:
+            sys.stderr.write('AsyncGui: waiting for worker threads to return from the functions '
+                             'they run before Python exits (Ctrl-C stops waiting)\n')
+            sys.stderr.flush()
+
+
+atexit.register(_shut_down_engines)
 
 
 @_export
@@ -1446,11 +1711,21 @@ def _prepare_asyncio_future(future):
         else:
             future.add_done_callback(lambda unused: complete())
 
-    return _PreparedMain(start, None if awaited else future.result, on_cancel=future.cancel)
+    def stop():
+        future.get_loop().call_soon_threadsafe(future.cancel)
+
+    return _PreparedMain(start, None if awaited else future.result, on_cancel=future.cancel,
+                         stop=stop)
 
 
 class _TrioRun:
-    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'cancelled')
+    """One run_trio(). Trio runs one guest run per thread at a time: a run
+    asked for while another is active fails with RuntimeError, unless the
+    other is ending (cancelled: its job was, or its engine disposed), in
+    which case it starts when that one has ended."""
+
+    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'failure', 'cancelled',
+                 'followers')
 
     def __init__(self, async_fn, args):
         self.async_fn = async_fn
@@ -1458,7 +1733,9 @@ class _TrioRun:
         self.scope = None
         self.token = None
         self.outcome = None
+        self.failure = None
         self.cancelled = False
+        self.followers = []
 
     def __await__(self):
         return (yield self)
@@ -1481,11 +1758,42 @@ class _TrioRun:
                 return await self.async_fn(*self.args)
 
         def start(complete):
+            active = getattr(_guest, 'trio_run', None)
+            if active is not None:
+                if not active.cancelled:
+                    raise RuntimeError('a trio run is already active in this thread; trio '
+                                       'runs one at a time')
+                active.followers.append(lambda: follow(complete))
+                return
+
             def done(outcome):
+                _guest.trio_run = None
                 self.outcome = outcome
+                followers, self.followers = self.followers, []
                 complete()
-            trio.lowlevel.start_guest_run(runner, run_sync_soon_threadsafe=run_soon,
-                                          done_callback=done)
+                for follower in followers:
+                    follower()
+
+            _guest.trio_run = self
+            try:
+                trio.lowlevel.start_guest_run(runner, run_sync_soon_threadsafe=run_soon,
+                                              done_callback=done)
+            except BaseException:  # noqa: B902 - raised at the await
+                _guest.trio_run = None
+                raise
+
+        def follow(complete):
+            try:
+                start(complete)
+            except BaseException as exc:  # noqa: B902 - raised at the await
+                self.failure = exc
+                complete()
+
+        def outcome():
+            failure, self.failure = self.failure, None
+            if failure is not None:
+                raise failure
+            return self.outcome.unwrap()
 
         def on_cancel():
             self.cancelled = True
@@ -1495,7 +1803,7 @@ class _TrioRun:
                 except trio.RunFinishedError:
                     pass
 
-        return _PreparedMain(start, lambda: self.outcome.unwrap(), on_cancel)
+        return _PreparedMain(start, outcome, on_cancel, stop=on_cancel)
 
 
 @_export
