@@ -506,8 +506,8 @@ ag_engine_get_default (void)
  * Waits until the worker threads of every engine that has been disposed
  * have finished what they were running and left. Disposing an engine does
  * not wait for them: it cancels the tasks, and a function that was already
- * running finishes on its own, after which its thread releases what it
- * held.
+ * running finishes on its own; what its task held is then released on the
+ * engine's context, at its next iteration.
  *
  * A language binding whose interpreter goes away at exit disposes the
  * engines it used and then calls this, so that no thread calls its
