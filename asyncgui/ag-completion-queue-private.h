@@ -7,16 +7,15 @@
 
 #include <glib.h>
 
-#include "ag-engine.h"
-
 G_BEGIN_DECLS
 
 typedef struct _AgNode AgNode;
 
-/* What a node does when it reaches the engine's thread. @engine is NULL when
- * the engine is gone: the node then only releases what it holds. */
+/* What a node does when it reaches the home thread. @owner is what the
+ * delivery source delivers for (an engine), NULL once it is gone: the node
+ * then only releases what it holds, possibly on another thread. */
 typedef void (*AgNodeFunc) (AgNode   *node,
-                            AgEngine *engine);
+                            gpointer  owner);
 
 /* Embedded in whatever travels the completion queue, so pushing allocates
  * nothing. A node is in at most one queue at a time. */

@@ -5,11 +5,14 @@
 
 #pragma once
 
+#include <glib-object.h>
+
 #include "ag-completion-queue-private.h"
 
 G_BEGIN_DECLS
 
-GSource  *_ag_delivery_source_new            (AgEngine          *engine,
+/* Budget, priority and maximum delay are set by the owner after creation. */
+GSource  *_ag_delivery_source_new            (gpointer           owner,
                                               AgCompletionQueue *queue);
 void      _ag_delivery_source_attach         (GSource           *source,
                                               GMainContext      *context);
@@ -20,6 +23,6 @@ void      _ag_delivery_source_set_max_delay_ms (GSource         *source,
 gboolean  _ag_delivery_source_is_delivering  (GSource           *source);
 void      _ag_delivery_source_hold_notify    (GSource           *source,
                                               GObject           *object);
-void      _ag_delivery_source_detach_engine  (GSource           *source);
+void      _ag_delivery_source_detach_owner   (GSource           *source);
 
 G_END_DECLS

@@ -36,7 +36,7 @@
 typedef struct
 {
   GSource            parent;
-  AgEngine          *engine;      /* weak; NULL once the engine is gone */
+  gpointer           owner;       /* weak: the engine; NULL once it is gone */
   AgCompletionQueue *queue;       /* strong */
   AgNode            *pending;     /* taken from the queue, not delivered yet */
   AgNode            *pending_tail;
@@ -123,7 +123,7 @@ deliver_one_budget (AgDeliverySource *self)
   self->delivering = TRUE;
   deadline = g_get_monotonic_time () + self->budget_us;
 
-  while (self->pending != NULL && self->engine != NULL)
+  while (self->pending != NULL && self->owner != NULL)
     {
       AgNode *node = self->pending;
 
@@ -132,7 +132,7 @@ deliver_one_budget (AgDeliverySource *self)
         self->pending_tail = NULL;
       node->next = NULL;
 
-      node->deliver (node, self->engine);
+      node->deliver (node, self->owner);
 
       if (g_get_monotonic_time () >= deadline)
         break;
@@ -165,7 +165,7 @@ watchdog_prepare (GSource *source,
   *timeout = -1;
   /* While delivering (a callback iterating a nested main loop) the delivery
    * source cannot run anyway; watching would only spin. */
-  if (delivery->max_delay_us == 0 || delivery->engine == NULL || delivery->delivering
+  if (delivery->max_delay_us == 0 || delivery->owner == NULL || delivery->delivering
       || !has_work (delivery))
     {
       delivery->waiting_since = 0;
@@ -237,19 +237,16 @@ static GSourceFuncs delivery_funcs = {
 };
 
 GSource *
-_ag_delivery_source_new (AgEngine          *engine,
+_ag_delivery_source_new (gpointer           owner,
                          AgCompletionQueue *queue)
 {
   GSource *source = g_source_new (&delivery_funcs, sizeof (AgDeliverySource));
   AgDeliverySource *self = (AgDeliverySource *) source;
 
-  self->engine = engine;
+  self->owner = owner;
   self->queue = _ag_completion_queue_ref (queue);
-  self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
-  self->max_delay_us = AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS * G_TIME_SPAN_MILLISECOND;
   self->held = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   g_source_set_static_name (source, "[asyncgui] delivery");
-  g_source_set_priority (source, AG_ENGINE_DEFAULT_PRIORITY);
 
   self->watchdog = g_source_new (&watchdog_funcs, sizeof (AgStarvationWatchdog));
   ((AgStarvationWatchdog *) self->watchdog)->delivery = self;
@@ -303,13 +300,14 @@ _ag_delivery_source_hold_notify (GSource *source,
   g_hash_table_add (self->held, g_object_ref (object));
 }
 
-/* The engine is going away: whatever is still pending is released undelivered. */
+/* The owner is going away: whatever is still pending is released
+ * undelivered. */
 void
-_ag_delivery_source_detach_engine (GSource *source)
+_ag_delivery_source_detach_owner (GSource *source)
 {
   AgDeliverySource *self = (AgDeliverySource *) source;
 
-  self->engine = NULL;
+  self->owner = NULL;
   g_source_destroy (self->watchdog);
   release_pending (self);
   thaw_held (self);

@@ -21,6 +21,10 @@ void               _ag_engine_hold_notify    (AgEngine *self,
 gboolean           _ag_engine_is_delivering  (AgEngine *self);
 gboolean           _ag_engine_is_disposed    (AgEngine *self);
 gboolean           _ag_engine_is_own_thread  (AgEngine *self);
+gboolean           _ag_engine_wait_for       (AgEngine   *self,
+                                              const int  *finished,
+                                              gint64      timeout_us,
+                                              GError    **error);
 gboolean           _ag_engine_may_iterate_here (AgEngine *self);
 void               _ag_engine_track          (AgEngine *self,
                                               GList    *running_link);

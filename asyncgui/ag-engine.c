@@ -11,6 +11,7 @@
 #include "ag-delivery-source-private.h"
 #include "ag-error.h"
 #include "ag-task-private.h"
+#include "ag-wait-private.h"
 #include "ag-worker-pool-private.h"
 
 /**
@@ -162,7 +163,7 @@ ag_engine_dispose (GObject *object)
       /* Order matters: first nothing more can be delivered, then every
        * unfinished task is ended quietly, then the threads are let go. */
       _ag_completion_queue_close (self->queue);
-      _ag_delivery_source_detach_engine (self->delivery);
+      _ag_delivery_source_detach_owner (self->delivery);
 
       while (self->running.head != NULL)
         _ag_task_abandon (self->running.head->data);
@@ -1190,6 +1191,21 @@ gboolean
 _ag_engine_may_iterate_here (AgEngine *self)
 {
   return g_main_context_is_owner (self->context) || g_thread_self () == self->home_thread;
+}
+
+/* Waits until *finished, which @self's deliveries set; @self may be NULL
+ * while the thread that waits hands the work to it. */
+gboolean
+_ag_engine_wait_for (AgEngine   *self,
+                     const int  *finished,
+                     gint64      timeout_us,
+                     GError    **error)
+{
+  if (self == NULL)
+    return _ag_wait_for (NULL, FALSE, FALSE, finished, timeout_us, error);
+
+  return _ag_wait_for (self->context, _ag_engine_may_iterate_here (self),
+                       _ag_engine_is_delivering (self), finished, timeout_us, error);
 }
 
 /* Whether the calling thread may act as the engine's: the one iterating

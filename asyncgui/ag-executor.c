@@ -296,11 +296,11 @@ static GSourceFuncs flush_funcs = {
 
 static void
 serial_deliver (AgNode   *node,
-                AgEngine *engine)
+                gpointer  owner)
 {
   AgWork *work = (AgWork *) node;
 
-  if (engine == NULL)
+  if (owner == NULL)
     work->drop (work);
   else
     work->run (work);

@@ -1441,7 +1441,7 @@ ag_job_wait (AgJob    *self,
       return FALSE;
     }
 
-  return _ag_wait_for (engine, &self->finished, timeout_us, error);
+  return _ag_engine_wait_for (engine, &self->finished, timeout_us, error);
 }
 
 static void

@@ -33,8 +33,9 @@ release_values (AgMapChunk *chunk)
 
 static void
 chunk_deliver (AgNode   *node,
-               AgEngine *engine)
+               gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgMapChunk *chunk = (AgMapChunk *) node;
 
   /* Values nobody will see (the task was cancelled, or the engine is gone)

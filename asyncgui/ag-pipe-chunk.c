@@ -126,8 +126,9 @@ run_whole (AgPipeChunk *chunk)
 
 static void
 chunk_deliver (AgNode   *node,
-               AgEngine *engine)
+               gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgPipeChunk *chunk = (AgPipeChunk *) node;
 
   if (engine == NULL || !_ag_pipe_chunk_done (_ag_multi_task_get_pipe (chunk->multi), chunk))

@@ -95,8 +95,9 @@ static void fill (AgPipe *self);
 
 static void
 wake_deliver (AgNode   *node,
-              AgEngine *engine)
+              gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgPipe *self = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgPipe, wake_node));
   AgMultiTask *multi = self->multi;
 

@@ -401,8 +401,9 @@ release_on_context (gpointer user_data)
 
 static void
 release_deliver (AgNode   *node,
-                 AgEngine *engine)
+                 gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, release_node));
   AgTask *self = task_from_priv (priv);
   GSource *source;
@@ -456,8 +457,9 @@ unref_after_delivery (AgTask   *self,
 
 static void
 complete_deliver (AgNode   *node,
-                  AgEngine *engine)
+                  gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, complete_node));
   AgTask *self = task_from_priv (priv);
 
@@ -494,8 +496,9 @@ complete_deliver (AgNode   *node,
 
 static void
 cancel_deliver (AgNode   *node,
-                AgEngine *engine)
+                gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, cancel_node));
   AgTask *self = task_from_priv (priv);
 
@@ -507,8 +510,9 @@ cancel_deliver (AgNode   *node,
 
 static void
 progress_deliver (AgNode   *node,
-                  AgEngine *engine)
+                  gpointer  owner)
 {
+  AgEngine *engine = owner;
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, progress_node));
   AgTask *self = task_from_priv (priv);
 
@@ -1121,8 +1125,9 @@ typedef struct
 
 static void
 start_request_deliver (AgNode   *node,
-                       AgEngine *engine)
+                       gpointer  owner)
 {
+  AgEngine *engine = owner;
   StartRequest *request = (StartRequest *) node;
   AgTask *self = request->task;
   AgTaskPrivate *priv = get_priv (self);
@@ -2436,5 +2441,6 @@ ag_task_wait (AgTask   *self,
 
   /* Without an engine yet, the task is on its way to the engine's thread
    * from this one, which cannot be it: it sleeps until the task ends. */
-  return _ag_wait_for (g_atomic_pointer_get (&priv->engine), &priv->finished, timeout_us, error);
+  return _ag_engine_wait_for (g_atomic_pointer_get (&priv->engine), &priv->finished,
+                              timeout_us, error);
 }

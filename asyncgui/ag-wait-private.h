@@ -5,14 +5,16 @@
 
 #pragma once
 
-#include "ag-engine.h"
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
-gboolean _ag_wait_for      (AgEngine   *engine,
-                            const int  *finished,
-                            gint64      timeout_us,
-                            GError    **error);
+gboolean _ag_wait_for      (GMainContext  *context,
+                            gboolean       may_iterate,
+                            gboolean       delivering,
+                            const int     *finished,
+                            gint64         timeout_us,
+                            GError       **error);
 void     _ag_wait_wake_all (void);
 
 G_END_DECLS

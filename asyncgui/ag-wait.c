@@ -7,7 +7,6 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "ag-engine-private.h"
 #include "ag-error.h"
 #include "ag-wait-private.h"
 
@@ -88,21 +87,25 @@ wait_sleeping (const int *finished,
   return done;
 }
 
-/* Waits until *finished, set on @engine's thread; with @engine %NULL (not
- * known yet) the calling thread is not the engine's and sleeps. */
+/* Waits until *finished becomes true. With @context, which is where it
+ * becomes true, the calling thread iterates @context while it waits if
+ * @may_iterate and nobody else does, and refuses to if @delivering (the
+ * wait would never end); without @context, or when another thread iterates
+ * it, the calling thread sleeps until a finish wakes it. */
 gboolean
-_ag_wait_for (AgEngine   *engine,
-              const int  *finished,
-              gint64      timeout_us,
-              GError    **error)
+_ag_wait_for (GMainContext *context,
+              gboolean      may_iterate,
+              gboolean      delivering,
+              const int    *finished,
+              gint64        timeout_us,
+              GError      **error)
 {
-  GMainContext *context = engine != NULL ? ag_engine_get_context (engine) : NULL;
   gint64 deadline = timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
   gboolean done;
 
-  if (engine != NULL && _ag_engine_may_iterate_here (engine) && g_main_context_acquire (context))
+  if (context != NULL && may_iterate && g_main_context_acquire (context))
     {
-      if (_ag_engine_is_delivering (engine))
+      if (delivering)
         {
           g_main_context_release (context);
           g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
