@@ -78,17 +78,17 @@ ag_command_task_start (AgTask *task)
   spec->env = g_strdupv (self->env);
   spec->timeout_ms = self->timeout_ms;
 
-  _ag_worker_pool_run_command (_ag_engine_get_worker_pool (_ag_task_get_engine (task)),
-                               task, spec);
+  _ag_process_pool_run_command (_ag_worker_pool_processes_of (_ag_task_get_engine (task)),
+                                task, spec);
 }
 
 static void
 ag_command_task_cancel (AgTask *task)
 {
-  AgEngine *engine = _ag_task_get_engine (task);
+  AgProcessPool *processes = _ag_worker_pool_processes_of (_ag_task_get_engine (task));
 
-  if (engine != NULL)
-    _ag_worker_pool_cancel (_ag_engine_get_worker_pool (engine), task);
+  if (processes != NULL)
+    _ag_process_pool_cancel (processes, task);
 }
 
 void

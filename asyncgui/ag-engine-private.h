@@ -10,10 +10,17 @@
 
 G_BEGIN_DECLS
 
-typedef struct _AgWorkerPool AgWorkerPool;
+/* Something that runs on an engine, of whatever kind: the engine abandons
+ * what is still tracked when it is disposed. */
+typedef struct _AgTracked AgTracked;
+
+struct _AgTracked
+{
+  GList   link;
+  void  (*abandon) (AgTracked *tracked);  /* must untrack */
+};
 
 AgCompletionQueue *_ag_engine_get_queue      (AgEngine *self);
-AgWorkerPool      *_ag_engine_get_worker_pool (AgEngine *self);
 void               _ag_engine_submit_work    (AgEngine *self,
                                               AgWork   *work);
 void               _ag_engine_hold_notify    (AgEngine *self,
@@ -26,9 +33,20 @@ gboolean           _ag_engine_wait_for       (AgEngine   *self,
                                               gint64      timeout_us,
                                               GError    **error);
 gboolean           _ag_engine_may_iterate_here (AgEngine *self);
-void               _ag_engine_track          (AgEngine *self,
-                                              GList    *running_link);
-void               _ag_engine_untrack        (AgEngine *self,
-                                              GList    *running_link);
+void               _ag_engine_track          (AgEngine  *self,
+                                              AgTracked *tracked);
+void               _ag_engine_untrack        (AgEngine  *self,
+                                              AgTracked *tracked);
+gpointer           _ag_engine_get_extension  (AgEngine       *self,
+                                              GQuark          key);
+void               _ag_engine_set_extension  (AgEngine       *self,
+                                              GQuark          key,
+                                              gpointer        data,
+                                              GDestroyNotify  shutdown,
+                                              GDestroyNotify  free);
+gboolean           _ag_engine_enter          (AgEngine *self,
+                                              gboolean *acquired);
+void               _ag_engine_leave          (AgEngine *self,
+                                              gboolean  acquired);
 
 G_END_DECLS

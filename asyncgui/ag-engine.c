@@ -10,9 +10,7 @@
 #include "ag-engine-private.h"
 #include "ag-delivery-source-private.h"
 #include "ag-error.h"
-#include "ag-task-private.h"
 #include "ag-wait-private.h"
-#include "ag-worker-pool-private.h"
 
 /**
  * AgEngine:
@@ -95,32 +93,28 @@ struct _AgEngine
   AgCompletionQueue *queue;
   AgExecutor        *executor;
   GSource           *delivery;
-  GQueue             running;     /* AgTask links, see _ag_engine_track() */
-  int                max_processes;
+  GQueue             tracked;     /* AgTracked links, see _ag_engine_track() */
+  GArray            *extensions;  /* Extension, see _ag_engine_set_extension() */
   int                priority;
   int                budget_us;
   guint              max_delivery_delay_ms;
   guint              job_stack_size;
-  guint              worker_idle_ms;
-  guint              worker_timeout_ms;
-  AgWorkerPool      *worker_pool;  /* made on first use */
-  char             **worker_commands[AG_WORKER_GJS + 1];
   int                disposed;     /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (AgEngine, ag_engine, G_TYPE_OBJECT)
 
+static void shut_extensions_down (AgEngine *self);
+static void free_extensions      (AgEngine *self);
+
 enum {
   PROP_0,
   PROP_CONTEXT,
   PROP_MAX_THREADS,
-  PROP_MAX_PROCESSES,
   PROP_PRIORITY,
   PROP_BUDGET_US,
   PROP_MAX_DELIVERY_DELAY_MS,
   PROP_JOB_STACK_SIZE,
-  PROP_WORKER_IDLE_MS,
-  PROP_WORKER_TIMEOUT_MS,
   N_PROPS
 };
 
@@ -165,13 +159,18 @@ ag_engine_dispose (GObject *object)
       _ag_completion_queue_close (self->queue);
       _ag_delivery_source_detach_owner (self->delivery);
 
-      while (self->running.head != NULL)
-        _ag_task_abandon (self->running.head->data);
+      while (self->tracked.head != NULL)
+        {
+          AgTracked *tracked = self->tracked.head->data;
+
+          tracked->abandon (tracked);
+          g_assert (self->tracked.head == NULL || self->tracked.head->data != tracked);
+        }
 
       g_source_destroy (self->delivery);
       g_clear_pointer (&self->delivery, g_source_unref);
       g_clear_pointer (&self->executor, _ag_executor_free);
-      g_clear_pointer (&self->worker_pool, _ag_worker_pool_shutdown);
+      shut_extensions_down (self);
     }
 
   G_OBJECT_CLASS (ag_engine_parent_class)->dispose (object);
@@ -184,8 +183,7 @@ ag_engine_finalize (GObject *object)
 
   g_clear_pointer (&self->queue, _ag_completion_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
-  for (guint i = 0; i < G_N_ELEMENTS (self->worker_commands); i++)
-    g_strfreev (self->worker_commands[i]);
+  free_extensions (self);
 
   G_OBJECT_CLASS (ag_engine_parent_class)->finalize (object);
 }
@@ -206,9 +204,6 @@ ag_engine_get_property (GObject    *object,
     case PROP_MAX_THREADS:
       g_value_set_int (value, ag_engine_get_max_threads (self));
       break;
-    case PROP_MAX_PROCESSES:
-      g_value_set_int (value, self->max_processes);
-      break;
     case PROP_PRIORITY:
       g_value_set_int (value, self->priority);
       break;
@@ -220,12 +215,6 @@ ag_engine_get_property (GObject    *object,
       break;
     case PROP_JOB_STACK_SIZE:
       g_value_set_uint (value, self->job_stack_size);
-      break;
-    case PROP_WORKER_IDLE_MS:
-      g_value_set_uint (value, self->worker_idle_ms);
-      break;
-    case PROP_WORKER_TIMEOUT_MS:
-      g_value_set_uint (value, self->worker_timeout_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -248,9 +237,6 @@ ag_engine_set_property (GObject      *object,
     case PROP_MAX_THREADS:
       ag_engine_set_max_threads (self, g_value_get_int (value));
       break;
-    case PROP_MAX_PROCESSES:
-      ag_engine_set_max_processes (self, g_value_get_int (value));
-      break;
     case PROP_PRIORITY:
       ag_engine_set_priority (self, g_value_get_int (value));
       break;
@@ -262,12 +248,6 @@ ag_engine_set_property (GObject      *object,
       break;
     case PROP_JOB_STACK_SIZE:
       ag_engine_set_job_stack_size (self, g_value_get_uint (value));
-      break;
-    case PROP_WORKER_IDLE_MS:
-      ag_engine_set_worker_idle_ms (self, g_value_get_uint (value));
-      break;
-    case PROP_WORKER_TIMEOUT_MS:
-      ag_engine_set_worker_timeout_ms (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -315,19 +295,6 @@ ag_engine_class_init (AgEngineClass *klass)
   properties[PROP_MAX_THREADS] =
     g_param_spec_int ("max-threads", NULL, NULL,
                       0, MAX_THREADS_LIMIT, g_get_num_processors (),
-                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
-
-  /**
-   * AgEngine:max-processes:
-   *
-   * How many worker processes may run at once. The default is the number of
-   * processors.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_MAX_PROCESSES] =
-    g_param_spec_int ("max-processes", NULL, NULL,
-                      1, MAX_THREADS_LIMIT, g_get_num_processors (),
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -392,47 +359,16 @@ ag_engine_class_init (AgEngineClass *klass)
                        MIN_STACK_SIZE, MAX_STACK_SIZE, AG_ENGINE_DEFAULT_JOB_STACK_SIZE,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
-  /**
-   * AgEngine:worker-idle-ms:
-   *
-   * How long a worker process may sit idle before it is let go, in
-   * milliseconds; the next call starts a fresh one.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_WORKER_IDLE_MS] =
-    g_param_spec_uint ("worker-idle-ms", NULL, NULL,
-                       1, G_MAXUINT, 10000,
-                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
-
-  /**
-   * AgEngine:worker-timeout-ms:
-   *
-   * How long, in milliseconds, a worker call or a command may take when
-   * its task's own `timeout-ms` is -1 (as it is unless set); 0, the
-   * default, is no limit. A task takes the value when it is run. See
-   * [property@WorkerTask:timeout-ms] and [property@CommandTask:timeout-ms].
-   * Set it on the engine's thread.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_WORKER_TIMEOUT_MS] =
-    g_param_spec_uint ("worker-timeout-ms", NULL, NULL,
-                       0, G_MAXINT, 0,
-                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
-
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 ag_engine_init (AgEngine *self)
 {
-  self->max_processes = g_get_num_processors ();
   self->priority = AG_ENGINE_DEFAULT_PRIORITY;
   self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
   self->max_delivery_delay_ms = AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS;
   self->job_stack_size = AG_ENGINE_DEFAULT_JOB_STACK_SIZE;
-  self->worker_idle_ms = 10000;
 }
 
 /**
@@ -603,54 +539,6 @@ ag_engine_set_max_threads (AgEngine *self,
 }
 
 /**
- * ag_engine_get_max_processes:
- * @self: an engine
- *
- * Gets how many worker processes may run at once.
- *
- * Thread: any.
- *
- * Returns: the process limit
- *
- * Since: 1.0
- */
-int
-ag_engine_get_max_processes (AgEngine *self)
-{
-  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
-
-  return self->max_processes;
-}
-
-/**
- * ag_engine_set_max_processes:
- * @self: an engine
- * @max_processes: how many worker processes may run at once, from 1 to 1024
- *
- * Sets how many worker processes may run at once.
- *
- * Thread: the engine's.
- *
- * Since: 1.0
- */
-void
-ag_engine_set_max_processes (AgEngine *self,
-                             int       max_processes)
-{
-  g_return_if_fail (AG_IS_ENGINE (self));
-  g_return_if_fail (_ag_engine_is_own_thread (self));
-  g_return_if_fail (max_processes >= 1 && max_processes <= MAX_THREADS_LIMIT);
-
-  if (self->max_processes == max_processes)
-    return;
-
-  self->max_processes = max_processes;
-  if (self->worker_pool != NULL)
-    _ag_worker_pool_set_max_processes (self->worker_pool, max_processes);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PROCESSES]);
-}
-
-/**
  * ag_engine_get_priority:
  * @self: an engine
  *
@@ -801,165 +689,6 @@ ag_engine_set_max_delivery_delay_ms (AgEngine *self,
 }
 
 /**
- * ag_engine_get_worker_idle_ms:
- * @self: an engine
- *
- * Gets how long a worker process may sit idle.
- *
- * Thread: any.
- *
- * Returns: milliseconds
- *
- * Since: 1.0
- */
-guint
-ag_engine_get_worker_idle_ms (AgEngine *self)
-{
-  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
-
-  return self->worker_idle_ms;
-}
-
-/**
- * ag_engine_set_worker_idle_ms:
- * @self: an engine
- * @worker_idle_ms: milliseconds, at least 1
- *
- * Sets how long a worker process may sit idle before it is let go.
- *
- * Thread: the engine's.
- *
- * Since: 1.0
- */
-void
-ag_engine_set_worker_idle_ms (AgEngine *self,
-                              guint     worker_idle_ms)
-{
-  g_return_if_fail (AG_IS_ENGINE (self));
-  g_return_if_fail (_ag_engine_is_own_thread (self));
-  g_return_if_fail (worker_idle_ms >= 1);
-
-  if (self->worker_idle_ms == worker_idle_ms)
-    return;
-
-  self->worker_idle_ms = worker_idle_ms;
-  if (self->worker_pool != NULL)
-    _ag_worker_pool_set_idle_ms (self->worker_pool, worker_idle_ms);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_IDLE_MS]);
-}
-
-/**
- * ag_engine_get_worker_timeout_ms:
- * @self: an engine
- *
- * Gets how long a worker call or a command without a timeout of its own
- * may take.
- *
- * Returns: milliseconds, 0 for no limit
- *
- * Thread: the engine's
- *
- * Since: 1.0
- */
-guint
-ag_engine_get_worker_timeout_ms (AgEngine *self)
-{
-  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
-
-  return self->worker_timeout_ms;
-}
-
-/**
- * ag_engine_set_worker_timeout_ms:
- * @self: an engine
- * @worker_timeout_ms: milliseconds, up to %G_MAXINT; 0 for no limit
- *
- * Sets how long a worker call or a command whose task leaves its
- * `timeout-ms` at -1 may take before it fails with %G_IO_ERROR_TIMED_OUT
- * and its process is killed. Tasks already running keep the timeout they
- * started with.
- *
- * Thread: the engine's
- *
- * Since: 1.0
- */
-void
-ag_engine_set_worker_timeout_ms (AgEngine *self,
-                                 guint     worker_timeout_ms)
-{
-  g_return_if_fail (AG_IS_ENGINE (self));
-  g_return_if_fail (worker_timeout_ms <= G_MAXINT);
-  g_return_if_fail (_ag_engine_is_own_thread (self));
-
-  if (self->worker_timeout_ms == worker_timeout_ms)
-    return;
-
-  self->worker_timeout_ms = worker_timeout_ms;
-  if (self->worker_pool != NULL)
-    _ag_worker_pool_set_default_timeout_ms (self->worker_pool, worker_timeout_ms);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_TIMEOUT_MS]);
-}
-
-/**
- * ag_engine_set_worker_command:
- * @self: an engine
- * @kind: (type AsyncGui.WorkerKind): an [enum@WorkerKind]
- * @argv: (nullable) (array zero-terminated=1): the program that serves as
- *   a worker of @kind, and its arguments; %NULL for the installed one
- *
- * Sets the program started as a worker of @kind, for workers started from
- * now on. The Python binding uses it to run workers with the interpreter
- * of the calling program.
- *
- * Thread: the engine's.
- *
- * Since: 1.0
- */
-void
-ag_engine_set_worker_command (AgEngine           *self,
-                              int                 kind,
-                              const char * const *argv)
-{
-  g_return_if_fail (AG_IS_ENGINE (self));
-  g_return_if_fail (_ag_engine_is_own_thread (self));
-  g_return_if_fail (kind >= AG_WORKER_C && kind <= AG_WORKER_GJS);
-  g_return_if_fail (argv == NULL || argv[0] != NULL);
-
-  g_strfreev (self->worker_commands[kind]);
-  self->worker_commands[kind] = g_strdupv ((char **) argv);
-  if (self->worker_pool != NULL)
-    _ag_worker_pool_set_command (self->worker_pool, kind, argv);
-}
-
-/**
- * ag_engine_dup_worker_command:
- * @self: an engine
- * @kind: (type AsyncGui.WorkerKind): an [enum@WorkerKind]
- *
- * Gets the program started as a worker of @kind: the one set with
- * [method@Engine.set_worker_command], or the installed one.
- *
- * Thread: the engine's.
- *
- * Returns: (transfer full) (array zero-terminated=1): the program and its
- *   arguments
- *
- * Since: 1.0
- */
-char **
-ag_engine_dup_worker_command (AgEngine *self,
-                              int       kind)
-{
-  g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
-  g_return_val_if_fail (kind >= AG_WORKER_C && kind <= AG_WORKER_GJS, NULL);
-
-  if (self->worker_commands[kind] != NULL)
-    return g_strdupv (self->worker_commands[kind]);
-
-  return _ag_worker_pool_default_command (kind);
-}
-
-/**
  * ag_engine_get_job_stack_size:
  * @self: an engine
  *
@@ -1005,153 +734,10 @@ ag_engine_set_job_stack_size (AgEngine *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB_STACK_SIZE]);
 }
 
-static void
-start_here (AgEngine            *self,
-            AgTask              *task,
-            GCancellable        *cancellable,
-            GAsyncReadyCallback  callback,
-            gpointer             user_data)
-{
-  if (g_atomic_int_get (&self->disposed))
-    {
-      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
-                               AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
-                               _("The engine was shut down, so the task cannot run"));
-      return;
-    }
-
-  if (ag_task_get_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
-    {
-      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", task);
-      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
-                               AG_ERROR, AG_ERROR_ALREADY_STARTED,
-                               _("The task was already run; a task runs only once"));
-      return;
-    }
-
-  _ag_task_start (task, self, cancellable, callback, user_data, NULL);
-}
-
-/**
- * ag_engine_run_async:
- * @self: an engine
- * @task: a task that has not been run
- * @cancellable: (nullable): cancels the task, like [method@Task.cancel]
- * @callback: (scope async) (nullable): called on the engine's context when
- *   the task has finished
- * @user_data: (closure callback): data for @callback
- *
- * Runs @task. Thread work goes to a worker thread, a sleep starts its timer,
- * a main-context task calls its function now. This never blocks; @callback
- * runs exactly once, at a later delivery on the engine's context, and
- * receives @task itself as the [iface@Gio.AsyncResult].
- *
- * A task runs once: running it again is a programming error, reported as
- * %AG_ERROR_ALREADY_STARTED. An engine that has been disposed reports
- * %AG_ERROR_ENGINE_DISPOSED. In these two cases the result given to
- * @callback is not the task, so code that cannot rule them out reads the
- * outcome with [method@Engine.run_finish].
- *
- * Thread: any. Like g_task_run_in_thread(), a task run from a thread other
- * than the engine's is handed to the engine's thread, through the same
- * queue as results, and starts there at the next delivery; until then its
- * state stays %AG_TASK_PENDING. Its callback runs on the engine's context
- * all the same. If the engine is disposed before the task starts, the task
- * ends as cancelled without its callback, as tasks in flight at disposal
- * do.
- *
- * Since: 1.0
- */
-void
-ag_engine_run_async (AgEngine            *self,
-                     AgTask              *task,
-                     GCancellable        *cancellable,
-                     GAsyncReadyCallback  callback,
-                     gpointer             user_data)
-{
-  g_return_if_fail (AG_IS_ENGINE (self));
-  g_return_if_fail (AG_IS_TASK (task));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  if (g_main_context_is_owner (self->context))
-    start_here (self, task, cancellable, callback, user_data);
-  else if (g_thread_self () == self->home_thread && g_main_context_acquire (self->context))
-    {
-      /* Nobody iterates the context: the thread that made the engine acts
-       * for it, holding the context so no other thread delivers meanwhile. */
-      start_here (self, task, cancellable, callback, user_data);
-      g_main_context_release (self->context);
-    }
-  else if (!_ag_task_claim_run (task))
-    g_critical ("%s: the task %p was already run; a task runs once", G_STRFUNC, task);
-  else
-    _ag_task_start_from_other_thread (task, self, cancellable, callback, user_data);
-}
-
-/**
- * ag_engine_run_finish:
- * @self: an engine
- * @result: the result given to the callback of [method@Engine.run_async]
- * @error: return location for an error
- *
- * Gets the outcome of a task run with [method@Engine.run_async]. In C the
- * typed getters of [class@Task] on `AG_TASK (result)` are often handier.
- *
- * Thread: the engine's, in the callback of [method@Engine.run_async].
- *
- * Returns: (transfer full) (nullable): a copy of the task's value, or %NULL
- *   with @error set if it failed or was cancelled, or %NULL without an
- *   error if it succeeded without a value
- *
- * Since: 1.0
- */
-GValue *
-ag_engine_run_finish (AgEngine      *self,
-                      GAsyncResult  *result,
-                      GError       **error)
-{
-  AgTask *task;
-
-  g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
-  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  /* Checked in this order because the first use of GTask's type starts
-   * GTask's own thread pool, which an engine has no use for. */
-  if (!AG_IS_TASK (result))
-    {
-      g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-      return g_task_propagate_pointer (G_TASK (result), error);
-    }
-
-  task = AG_TASK (result);
-  g_return_val_if_fail (ag_task_is_finished (task), NULL);
-
-  return _ag_task_propagate_value (task, error);
-}
-
 AgCompletionQueue *
 _ag_engine_get_queue (AgEngine *self)
 {
   return self->queue;
-}
-
-/* Worker processes and their thread start with the first process task. */
-AgWorkerPool *
-_ag_engine_get_worker_pool (AgEngine *self)
-{
-  if (self->worker_pool == NULL)
-    {
-      self->worker_pool = _ag_worker_pool_new (self->max_processes);
-      _ag_worker_pool_set_idle_ms (self->worker_pool, self->worker_idle_ms);
-      _ag_worker_pool_set_default_timeout_ms (self->worker_pool, self->worker_timeout_ms);
-      for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
-        if (self->worker_commands[kind] != NULL)
-          _ag_worker_pool_set_command (self->worker_pool, kind,
-                                       (const char * const *) self->worker_commands[kind]);
-    }
-
-  return self->worker_pool;
 }
 
 void
@@ -1193,6 +779,33 @@ _ag_engine_may_iterate_here (AgEngine *self)
   return g_main_context_is_owner (self->context) || g_thread_self () == self->home_thread;
 }
 
+/* Whether the calling thread may act as the engine's thread now: it iterates
+ * the context, or made the engine and could acquire the context, which it
+ * then holds (*@acquired) until _ag_engine_leave(), so that no other thread
+ * delivers meanwhile. */
+gboolean
+_ag_engine_enter (AgEngine *self,
+                  gboolean *acquired)
+{
+  *acquired = FALSE;
+  if (g_main_context_is_owner (self->context))
+    return TRUE;
+
+  if (g_thread_self () != self->home_thread || !g_main_context_acquire (self->context))
+    return FALSE;
+
+  *acquired = TRUE;
+  return TRUE;
+}
+
+void
+_ag_engine_leave (AgEngine *self,
+                  gboolean  acquired)
+{
+  if (acquired)
+    g_main_context_release (self->context);
+}
+
 /* Waits until *finished, which @self's deliveries set; @self may be NULL
  * while the thread that waits hands the work to it. */
 gboolean
@@ -1222,16 +835,85 @@ _ag_engine_is_disposed (AgEngine *self)
   return g_atomic_int_get (&self->disposed);
 }
 
+/* What runs on the engine, of whatever kind: disposal abandons each, and
+ * @tracked's abandon function untracks it. */
 void
-_ag_engine_track (AgEngine *self,
-                  GList    *running_link)
+_ag_engine_track (AgEngine  *self,
+                  AgTracked *tracked)
 {
-  g_queue_push_tail_link (&self->running, running_link);
+  g_assert (tracked->abandon != NULL);
+
+  tracked->link.data = tracked;
+  g_queue_push_tail_link (&self->tracked, &tracked->link);
 }
 
 void
-_ag_engine_untrack (AgEngine *self,
-                    GList    *running_link)
+_ag_engine_untrack (AgEngine  *self,
+                    AgTracked *tracked)
 {
-  g_queue_unlink (&self->running, running_link);
+  g_queue_unlink (&self->tracked, &tracked->link);
+}
+
+/* Upper layers keep what they add to an engine (the worker processes, say)
+ * as extensions: looked up by key, shut down when the engine is disposed,
+ * after everything it ran has been abandoned, and freed with the engine. */
+typedef struct
+{
+  GQuark          key;
+  gpointer        data;
+  GDestroyNotify  shutdown;
+  GDestroyNotify  free;
+} Extension;
+
+gpointer
+_ag_engine_get_extension (AgEngine *self,
+                          GQuark    key)
+{
+  for (guint i = 0; self->extensions != NULL && i < self->extensions->len; i++)
+    if (g_array_index (self->extensions, Extension, i).key == key)
+      return g_array_index (self->extensions, Extension, i).data;
+
+  return NULL;
+}
+
+void
+_ag_engine_set_extension (AgEngine       *self,
+                          GQuark          key,
+                          gpointer        data,
+                          GDestroyNotify  shutdown,
+                          GDestroyNotify  free)
+{
+  Extension extension = { key, data, shutdown, free };
+
+  g_assert (_ag_engine_get_extension (self, key) == NULL);
+
+  if (self->extensions == NULL)
+    self->extensions = g_array_new (FALSE, FALSE, sizeof (Extension));
+  g_array_append_val (self->extensions, extension);
+}
+
+static void
+shut_extensions_down (AgEngine *self)
+{
+  for (guint i = 0; self->extensions != NULL && i < self->extensions->len; i++)
+    {
+      Extension *extension = &g_array_index (self->extensions, Extension, i);
+
+      if (extension->shutdown != NULL)
+        extension->shutdown (extension->data);
+    }
+}
+
+static void
+free_extensions (AgEngine *self)
+{
+  g_autoptr(GArray) extensions = g_steal_pointer (&self->extensions);
+
+  for (guint i = 0; extensions != NULL && i < extensions->len; i++)
+    {
+      Extension *extension = &g_array_index (extensions, Extension, i);
+
+      if (extension->free != NULL)
+        extension->free (extension->data);
+    }
 }

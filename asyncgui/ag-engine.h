@@ -13,8 +13,6 @@
 
 G_BEGIN_DECLS
 
-typedef struct _AgTask AgTask;
-
 /**
  * AG_ENGINE_DEFAULT_PRIORITY:
  *
@@ -70,9 +68,6 @@ GMainContext *ag_engine_get_context        (AgEngine            *self);
 int           ag_engine_get_max_threads    (AgEngine            *self);
 void          ag_engine_set_max_threads    (AgEngine            *self,
                                             int                  max_threads);
-int           ag_engine_get_max_processes  (AgEngine            *self);
-void          ag_engine_set_max_processes  (AgEngine            *self,
-                                            int                  max_processes);
 int           ag_engine_get_priority       (AgEngine            *self);
 void          ag_engine_set_priority       (AgEngine            *self,
                                             int                  priority);
@@ -82,28 +77,8 @@ void          ag_engine_set_budget_us      (AgEngine            *self,
 guint         ag_engine_get_max_delivery_delay_ms (AgEngine     *self);
 void          ag_engine_set_max_delivery_delay_ms (AgEngine     *self,
                                                    guint         max_delay_ms);
-guint         ag_engine_get_worker_idle_ms (AgEngine            *self);
-void          ag_engine_set_worker_idle_ms (AgEngine            *self,
-                                            guint                worker_idle_ms);
-guint         ag_engine_get_worker_timeout_ms (AgEngine         *self);
-void          ag_engine_set_worker_timeout_ms (AgEngine         *self,
-                                               guint             worker_timeout_ms);
-void          ag_engine_set_worker_command (AgEngine            *self,
-                                            int                  kind,
-                                            const char * const  *argv);
-char        **ag_engine_dup_worker_command (AgEngine            *self,
-                                            int                  kind);
 guint         ag_engine_get_job_stack_size (AgEngine            *self);
 void          ag_engine_set_job_stack_size (AgEngine            *self,
                                             guint                job_stack_size);
-
-void          ag_engine_run_async          (AgEngine            *self,
-                                            AgTask              *task,
-                                            GCancellable        *cancellable,
-                                            GAsyncReadyCallback  callback,
-                                            gpointer             user_data);
-GValue       *ag_engine_run_finish         (AgEngine            *self,
-                                            GAsyncResult        *result,
-                                            GError             **error);
 
 G_END_DECLS

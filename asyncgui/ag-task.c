@@ -117,7 +117,7 @@ typedef struct
   GAsyncReadyCallback  callback;
   gpointer             callback_data;
   GDestroyNotify       callback_data_destroy;  /* library-internal callers only */
-  GList                running_link;
+  AgTracked            tracked;             /* on the engine while running */
 
   /* The value and returned_error are written by whichever thread wins
    * `returned`, before complete_node is pushed, and read on the engine's
@@ -259,7 +259,7 @@ stop_running (AgTask *self)
   g_clear_object (&priv->outer_cancellable);
 
   if (priv->engine != NULL)
-    _ag_engine_untrack (priv->engine, &priv->running_link);
+    _ag_engine_untrack (priv->engine, &priv->tracked);
 }
 
 /* Publishes the latest report. Only the delivery of progress_node may mark
@@ -1199,8 +1199,7 @@ _ag_task_start (AgTask              *self,
   /* Held until finish(): a running task stays alive however its owner
    * treats it. */
   g_object_ref (self);
-  priv->running_link.data = self;
-  _ag_engine_track (engine, &priv->running_link);
+  _ag_engine_track (engine, &priv->tracked);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
@@ -1492,6 +1491,14 @@ ag_task_class_init (AgTaskClass *klass)
 }
 
 static void
+abandon_tracked (AgTracked *tracked)
+{
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (tracked, -G_STRUCT_OFFSET (AgTaskPrivate, tracked));
+
+  _ag_task_abandon (task_from_priv (priv));
+}
+
+static void
 ag_task_init (AgTask *self)
 {
   AgTaskPrivate *priv = get_priv (self);
@@ -1500,6 +1507,7 @@ ag_task_init (AgTask *self)
   priv->complete_node.deliver = complete_deliver;
   priv->cancel_node.deliver = cancel_deliver;
   priv->progress_node.deliver = progress_deliver;
+  priv->tracked.abandon = abandon_tracked;
 }
 
 static gpointer

@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include "ag-engine.h"
+
 G_BEGIN_DECLS
 
 typedef struct _AgTask AgTask;
@@ -166,5 +168,15 @@ void           ag_task_cancel           (AgTask         *self);
 gboolean       ag_task_wait             (AgTask         *self,
                                          gint64          timeout_us,
                                          GError        **error);
+
+/* Running a task: methods of AgEngine, with tasks. */
+void          ag_engine_run_async          (AgEngine            *self,
+                                            AgTask              *task,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+GValue       *ag_engine_run_finish         (AgEngine            *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
 
 G_END_DECLS

@@ -1,68 +1,16 @@
-/* ag-worker-pool-private.h: worker processes, and the thread that talks to them
+/* ag-worker-pool-private.h: what process tasks use of an engine's workers
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #pragma once
 
-#include <gio/gio.h>
-
-#include "ag-task.h"
-#include "ag-worker-task.h"
+#include "ag-worker-pool.h"
+#include "ag-process-pool-private.h"
 
 G_BEGIN_DECLS
 
-typedef struct _AgWorkerPool AgWorkerPool;
-
-/* What a command task asks for; owned by the pool once submitted. */
-typedef struct
-{
-  char   **argv;
-  GBytes  *stdin_bytes;
-  char    *cwd;
-  char   **env;
-  int      timeout_ms;    /* -1: the pool's default, 0: none */
-} AgCommandSpec;
-
-/* What the pool tells a command task, before the task returns. */
-typedef struct
-{
-  GBytes *stdout_bytes;
-  GBytes *stderr_bytes;
-  int     exit_status;
-} AgCommandOutcome;
-
-AgWorkerPool *_ag_worker_pool_new                    (int                  max_processes);
-void          _ag_worker_pool_shutdown               (AgWorkerPool        *pool);
-void          _ag_worker_pool_set_max_processes      (AgWorkerPool        *pool,
-                                                      int                  max_processes);
-void          _ag_worker_pool_set_idle_ms            (AgWorkerPool        *pool,
-                                                      guint                idle_ms);
-void          _ag_worker_pool_set_default_timeout_ms (AgWorkerPool        *pool,
-                                                      guint                timeout_ms);
-char        **_ag_worker_pool_default_command        (AgWorkerKind         kind);
-void          _ag_worker_pool_set_command            (AgWorkerPool        *pool,
-                                                      AgWorkerKind         kind,
-                                                      const char * const  *argv);
-
-/* @timeout_ms: -1 for the pool's default, 0 for none. */
-void          _ag_worker_pool_call                   (AgWorkerPool        *pool,
-                                                      AgTask              *task,
-                                                      AgWorkerKind         kind,
-                                                      const char          *target,
-                                                      GVariant            *args,
-                                                      int                  timeout_ms);
-void          _ag_worker_pool_run_command            (AgWorkerPool        *pool,
-                                                      AgTask              *task,
-                                                      AgCommandSpec       *spec);
-void          _ag_worker_pool_cancel                 (AgWorkerPool        *pool,
-                                                      AgTask              *task);
-
-/* Implemented by the task classes: the pool hands over what it learnt. */
-void          _ag_worker_task_set_outcome            (AgTask              *task,
-                                                      int                  pid,
-                                                      GVariant            *error_data);
-void          _ag_command_task_set_outcome           (AgTask              *task,
-                                                      AgCommandOutcome    *outcome);
+AgProcessPool *_ag_worker_pool_get_processes (AgWorkerPool *self);
+AgProcessPool *_ag_worker_pool_processes_of  (AgEngine     *engine);
 
 G_END_DECLS

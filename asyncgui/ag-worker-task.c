@@ -92,17 +92,17 @@ ag_worker_task_start (AgTask *task)
 {
   AgWorkerTask *self = AG_WORKER_TASK (task);
 
-  _ag_worker_pool_call (_ag_engine_get_worker_pool (_ag_task_get_engine (task)),
-                        task, self->kind, self->target, self->args, self->timeout_ms);
+  _ag_process_pool_call (_ag_worker_pool_processes_of (_ag_task_get_engine (task)),
+                         task, self->kind, self->target, self->args, self->timeout_ms);
 }
 
 static void
 ag_worker_task_cancel (AgTask *task)
 {
-  AgEngine *engine = _ag_task_get_engine (task);
+  AgProcessPool *processes = _ag_worker_pool_processes_of (_ag_task_get_engine (task));
 
-  if (engine != NULL)
-    _ag_worker_pool_cancel (_ag_engine_get_worker_pool (engine), task);
+  if (processes != NULL)
+    _ag_process_pool_cancel (processes, task);
 }
 
 void

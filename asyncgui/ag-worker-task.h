@@ -10,28 +10,9 @@
 #endif
 
 #include "ag-task.h"
+#include "ag-worker-pool.h"
 
 G_BEGIN_DECLS
-
-/**
- * AgWorkerKind:
- * @AG_WORKER_C: a worker that loads a shared module and calls a function
- *   `GVariant *fn (GVariant *args, GCancellable *cancellable, GError **error)`.
- * @AG_WORKER_PYTHON: a Python worker that imports `module:function`; the
- *   arguments and the result are pickled bytes.
- * @AG_WORKER_GJS: a GJS worker that imports an ES module and calls one of
- *   its exports; the arguments and the result are JSON text.
- *
- * The kinds of warm worker process.
- *
- * Since: 1.0
- */
-typedef enum
-{
-  AG_WORKER_C,
-  AG_WORKER_PYTHON,
-  AG_WORKER_GJS,
-} AgWorkerKind;
 
 #define AG_TYPE_WORKER_TASK (ag_worker_task_get_type ())
 

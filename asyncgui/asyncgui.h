@@ -13,6 +13,7 @@
 # include "ag-task.h"
 # include "ag-multi-task.h"
 # include "ag-job.h"
+# include "ag-worker-pool.h"
 # include "ag-command-task.h"
 # include "ag-worker-task.h"
 # include "ag-channel.h"

@@ -421,7 +421,7 @@ export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = fa
  * worker's stack; its GLib.Error is in the exception's `gerror`.
  *
  * The task is an AsyncGui.WorkerTask: set its `timeout_ms` before running
- * it (-1, the default, takes the engine's `worker_timeout_ms`) to make a
+ * it (-1, the default, takes `engine.get_worker_pool().timeout_ms`) to make a
  * call that runs longer fail with Gio.IOErrorEnum.TIMED_OUT.
  */
 export function processTask(moduleUri, exportName, ...args) {

@@ -23,7 +23,7 @@
  * the C worker is BUILD/asyncgui/asyncgui-worker, the Python worker
  * BUILD/asyncgui/asyncgui-python-worker.py and the module
  * BUILD/tests/c/worker/libag-test-worker.so. The engine is pointed at those
- * programs with ag_engine_set_worker_command(), so nothing depends on the
+ * programs with ag_worker_pool_set_command(), so nothing depends on the
  * environment; when ASYNCGUI_WORKER_DIR is set, the engine's own lookup is
  * used instead. AG_BENCH_WORKER_MODULE overrides the module's path.
  */
@@ -229,7 +229,7 @@ point_engine_at_workers (Process  *process,
     {
       const char *argv[] = { process->c_worker, NULL };
 
-      ag_engine_set_worker_command (engine, AG_WORKER_C, argv);
+      ag_worker_pool_set_command (ag_engine_get_worker_pool (engine), AG_WORKER_C, argv);
     }
   else
     {
@@ -238,7 +238,7 @@ point_engine_at_workers (Process  *process,
       python_worker = g_build_filename (process->build_root, "asyncgui",
                                         "asyncgui-python-worker.py", NULL);
       argv[1] = python_worker;
-      ag_engine_set_worker_command (engine, AG_WORKER_PYTHON, argv);
+      ag_worker_pool_set_command (ag_engine_get_worker_pool (engine), AG_WORKER_PYTHON, argv);
     }
 }
 

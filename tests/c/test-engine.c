@@ -17,7 +17,6 @@ test_default_properties_match_the_contract (AgTestFixture *fixture,
   g_assert_true (ag_engine_get_context (fixture->engine) == fixture->context);
   g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==,
                    (int) g_get_num_processors ());
-  g_assert_cmpint (ag_engine_get_max_processes (fixture->engine), ==, (int) g_get_num_processors ());
   g_assert_cmpint (ag_engine_get_priority (fixture->engine), ==, AG_ENGINE_DEFAULT_PRIORITY);
   g_assert_cmpint (AG_ENGINE_DEFAULT_PRIORITY, >, G_PRIORITY_HIGH_IDLE + 20);
   g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_US);
@@ -50,13 +49,11 @@ static void
 test_setters_notify_only_on_change (AgTestFixture *fixture,
                                     gconstpointer  data)
 {
-  guint n_budget = 0, n_priority = 0, n_threads = 0, n_processes = 0;
+  guint n_budget = 0, n_priority = 0, n_threads = 0;
 
   g_signal_connect (fixture->engine, "notify::budget-us", G_CALLBACK (count_notify), &n_budget);
   g_signal_connect (fixture->engine, "notify::priority", G_CALLBACK (count_notify), &n_priority);
   g_signal_connect (fixture->engine, "notify::max-threads", G_CALLBACK (count_notify), &n_threads);
-  g_signal_connect (fixture->engine, "notify::max-processes", G_CALLBACK (count_notify),
-                    &n_processes);
 
   ag_engine_set_budget_us (fixture->engine, 5000);
   ag_engine_set_budget_us (fixture->engine, 5000);
@@ -72,11 +69,6 @@ test_setters_notify_only_on_change (AgTestFixture *fixture,
   ag_engine_set_max_threads (fixture->engine, 7);
   g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, 7);
   g_assert_cmpuint (n_threads, ==, 1);
-
-  ag_engine_set_max_processes (fixture->engine, 3);
-  ag_engine_set_max_processes (fixture->engine, 3);
-  g_assert_cmpint (ag_engine_get_max_processes (fixture->engine), ==, 3);
-  g_assert_cmpuint (n_processes, ==, 1);
 
   g_object_set (fixture->engine, "budget-us", 0, NULL);
   g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, 0);

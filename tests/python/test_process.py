@@ -106,7 +106,7 @@ class ProcessTaskTest(agtest.JobTestCase):
                 pids.add(pid)
             return pids
 
-        self.engine.set_max_processes(1)
+        self.engine.get_worker_pool().set_max_processes(1)
         self.assertEqual(len(self.run_job(job()).result()), 1)
 
     def test_killed_worker_fails_only_its_own_call(self):
@@ -125,7 +125,7 @@ class ProcessTaskTest(agtest.JobTestCase):
         def bystander():
             return (yield ProcessTask(where, 'fine'))
 
-        self.engine.set_max_processes(2)
+        self.engine.get_worker_pool().set_max_processes(2)
         v = victim()
         # Nothing on the main loop fires when the file appears: tick.
         ticker = GLib.timeout_add(5, lambda: GLib.SOURCE_CONTINUE)
@@ -157,7 +157,7 @@ class ProcessTaskTest(agtest.JobTestCase):
 
         # The binding sets its own worker command on first use; replace it.
         self.run_job(warm_up()).result()
-        self.engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, ['/bin/false'])
+        self.engine.get_worker_pool().set_command(AsyncGui.WorkerKind.PYTHON, ['/bin/false'])
         with self.assertRaises(GLib.Error) as caught:
             self.run_job(job()).result()
         self.assertTrue(caught.exception.matches(AsyncGui.error_quark(),
@@ -169,17 +169,17 @@ class ProcessTaskTest(agtest.JobTestCase):
         def job():
             _, warm = yield ProcessTask(where, 0)
             # Tasks take the engine's timeout when they are run.
-            self.engine.props.worker_timeout_ms = 400
+            self.engine.get_worker_pool().props.timeout_ms = 400
             started = time.monotonic()
             try:
                 yield ProcessTask(hang)
             except GLib.Error as error:
                 failure = (error, time.monotonic() - started)
-            self.engine.props.worker_timeout_ms = 0
+            self.engine.get_worker_pool().props.timeout_ms = 0
             _, fresh = yield ProcessTask(where, 1)
             return warm, failure, fresh
 
-        self.engine.set_max_processes(1)
+        self.engine.get_worker_pool().set_max_processes(1)
         warm, (error, elapsed), fresh = self.run_job(job()).result()
         self.assertTrue(error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT),
                         error.message)
@@ -199,7 +199,7 @@ class ProcessTaskTest(agtest.JobTestCase):
         def job():
             return (yield ProcessTask(nap, 0.5))
 
-        self.assertEqual(self.engine.props.worker_timeout_ms, 0)
+        self.assertEqual(self.engine.get_worker_pool().props.timeout_ms, 0)
         self.assertGreater(self.run_job(job()).result(), 0)
 
     def test_multi_process_task_keeps_list_order(self):

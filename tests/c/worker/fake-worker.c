@@ -4,7 +4,7 @@
  *
  * Usage: fake-worker MODE
  *
- * Installed by test-worker-task.c with ag_engine_set_worker_command() in
+ * Installed by test-worker-task.c with ag_worker_pool_set_command() in
  * place of asyncgui-worker. It greets as a worker does, reads one request
  * frame, answers it in the way MODE names, then either exits or waits for
  * its stdin to close (or to be killed). Modes:

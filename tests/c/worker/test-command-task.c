@@ -345,7 +345,7 @@ test_command_task_engine_timeout_applies_when_the_task_sets_none (AgTestFixture 
   g_assert_cmpint (timeout_ms, ==, -1);
   g_assert_cmpint (ag_command_task_get_timeout_ms (defaulted), ==, -1);
 
-  ag_engine_set_worker_timeout_ms (fixture->engine, 200);
+  ag_worker_pool_set_timeout_ms (ag_engine_get_worker_pool (fixture->engine), 200);
   ag_test_run_task (fixture->engine, AG_TASK (defaulted), &outcome);
   elapsed_ms = ag_test_elapsed_ms (start);
   g_test_message ("timed out after %.0f ms: %s", elapsed_ms,

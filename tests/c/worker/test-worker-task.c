@@ -4,7 +4,7 @@
  *
  * The C worker (asyncgui-worker, found through ASYNCGUI_WORKER_DIR) runs
  * the functions of worker-module.c. Protocol violations come from
- * fake-worker.c, installed in its place with ag_engine_set_worker_command().
+ * fake-worker.c, installed in its place with ag_worker_pool_set_command().
  * A call that must be interrupted uses ag_test_pid_to_file_then_sleep, so
  * that the test knows the worker's pid while the call is in progress.
  */
@@ -335,7 +335,7 @@ test_worker_task_missing_worker_program_fails_the_call (AgTestFixture *fixture,
   g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
   AgTestOutcome outcome;
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
   g_assert_error (outcome.error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
   g_test_message ("message: %s", outcome.error->message);
@@ -343,7 +343,7 @@ test_worker_task_missing_worker_program_fails_the_call (AgTestFixture *fixture,
   g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
   ag_test_outcome_clear (&outcome);
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
 }
 
@@ -355,7 +355,7 @@ test_worker_task_worker_program_not_in_path_is_named (AgTestFixture *fixture,
   g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
   AgTestOutcome outcome;
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
   g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
   g_assert_error (outcome.error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
@@ -400,7 +400,7 @@ test_worker_task_exits_at_once_fails_the_call (AgTestFixture *fixture,
       g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
       AgTestOutcome outcome;
 
-      ag_engine_set_worker_command (engine, AG_WORKER_C, argv);
+      ag_worker_pool_set_command (ag_engine_get_worker_pool (engine), AG_WORKER_C, argv);
       ag_test_run_task (engine, AG_TASK (task), &outcome);
 
       if (i == 0)
@@ -450,8 +450,8 @@ test_worker_task_start_failures_are_retried_a_bounded_number_of_times (AgTestFix
   AgTestOutcome outcome;
 
   /* One worker at a time, so the starts are counted in order. */
-  ag_engine_set_max_processes (fixture->engine, 1);
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
       tasks[i] = module_task ("ag_test_getpid", NULL);
@@ -482,7 +482,7 @@ test_worker_task_start_failures_are_retried_a_bounded_number_of_times (AgTestFix
   g_assert_cmpuint (count_starts (count_file), ==, 6);
   ag_test_outcome_clear (&outcome);
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
   g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
 }
@@ -493,7 +493,7 @@ test_worker_task_worker_that_starts_on_a_retry_runs_the_call_once (AgTestFixture
 {
   g_autofree char *count_file = ag_test_tmp_path ("starts-late");
   g_autofree char *runs_file = ag_test_tmp_path ("runs");
-  g_auto(GStrv) real = ag_engine_dup_worker_command (fixture->engine, AG_WORKER_C);
+  g_auto(GStrv) real = ag_worker_pool_dup_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C);
   /* Fails twice, then becomes the real worker. */
   const char *argv[] = {
     "/bin/sh", "-c",
@@ -504,8 +504,8 @@ test_worker_task_worker_that_starts_on_a_retry_runs_the_call_once (AgTestFixture
     module_task ("ag_test_pid_to_file_then_sleep", g_variant_new ("(su)", runs_file, 0));
   AgTestOutcome outcome;
 
-  ag_engine_set_max_processes (fixture->engine, 1);
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
 
   g_assert_no_error (outcome.error);
@@ -535,7 +535,7 @@ test_worker_task_worker_that_never_greets_fails_the_call (AgTestFixture *fixture
   g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
   AgTestOutcome outcome;
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
 
   g_test_message ("%s: %s", sc->mode, outcome.error != NULL ? outcome.error->message : "succeeded");
@@ -545,7 +545,7 @@ test_worker_task_worker_that_never_greets_fails_the_call (AgTestFixture *fixture
   g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
   ag_test_outcome_clear (&outcome);
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
   ag_test_assert_no_zombies (fixture->context, 2000);
 }
@@ -576,7 +576,7 @@ test_worker_task_sigkill_fails_only_its_own_call (AgTestFixture *fixture,
   gint64 killed_at;
   int pid;
 
-  ag_engine_set_max_processes (fixture->engine, 3);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 3);
   ag_test_outcome_init (&scene.crashed, fixture->engine);
   ag_engine_run_async (fixture->engine, AG_TASK (victim), NULL, ag_test_outcome_callback,
                        &scene.crashed);
@@ -671,7 +671,7 @@ test_worker_task_idle_worker_exits_after_idle_time (AgTestFixture *fixture,
   gint64 start;
   int pid;
 
-  ag_engine_set_worker_idle_ms (fixture->engine, 100);
+  ag_worker_pool_set_idle_ms (ag_engine_get_worker_pool (fixture->engine), 100);
   pid = run_getpid (fixture->engine);
   start = g_get_monotonic_time ();
 
@@ -690,7 +690,7 @@ test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
   AgTestOutcome outcome;
 
   /* Idle time counts from the end of a call, never during one. */
-  ag_engine_set_worker_idle_ms (fixture->engine, 50);
+  ag_worker_pool_set_idle_ms (ag_engine_get_worker_pool (fixture->engine), 50);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
   g_assert_cmpint (outcome_int32 (&outcome), >, 0);
   ag_test_outcome_clear (&outcome);
@@ -706,7 +706,7 @@ run_three_sleeps (AgTestFixture *fixture,
   AgTestOutcome outcomes[3];
   gint64 start;
 
-  ag_engine_set_max_processes (fixture->engine, max_processes);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), max_processes);
 
   start = g_get_monotonic_time ();
   for (guint i = 0; i < 3; i++)
@@ -759,7 +759,7 @@ test_worker_task_many_queued_calls_all_complete_in_their_own_values (AgTestFixtu
   AgTestOutcome outcomes[N];
   guint n_done;
 
-  ag_engine_set_max_processes (fixture->engine, 2);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 2);
   for (guint i = 0; i < N; i++)
     {
       tasks[i] = module_task ("ag_test_echo", g_variant_new ("(us)", i, "payload"));
@@ -848,7 +848,7 @@ test_worker_task_cancel_of_queued_call_spares_the_worker (AgTestFixture *fixture
   AgTestOutcome running_outcome, queued_outcome;
   int pid;
 
-  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
   ag_test_outcome_init (&running_outcome, fixture->engine);
   ag_test_outcome_init (&queued_outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, AG_TASK (running), NULL, ag_test_outcome_callback,
@@ -889,7 +889,7 @@ test_worker_task_disposing_engine_terminates_all_workers (AgTestFixture *fixture
   fds = ag_test_settled_fd_count (fixture->context);
 
   fixture->engine = ag_engine_new_for_context (fixture->context);
-  ag_engine_set_max_processes (fixture->engine, 3);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 3);
   for (guint i = 0; i < 3; i++)
     {
       g_autofree char *name = g_strdup_printf ("dispose-%u.pid", i);
@@ -964,7 +964,7 @@ test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker (AgTest
   g_autoptr(AgWorkerTask) hang = module_task ("ag_test_hang", NULL);
   int pid;
 
-  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
   ag_worker_task_set_timeout_ms (hang, 300);
   pid = assert_times_out (fixture, hang, 300);
   g_assert_cmpint (pid, >, 0);
@@ -981,9 +981,9 @@ test_worker_task_engine_timeout_applies_when_the_task_sets_none (AgTestFixture *
   g_autoptr(AgWorkerTask) own = module_task ("ag_test_hang", NULL);
   guint timeout_ms = 0;
 
-  g_assert_cmpuint (ag_engine_get_worker_timeout_ms (fixture->engine), ==, 0);
-  g_object_set (fixture->engine, "worker-timeout-ms", 250, NULL);
-  g_object_get (fixture->engine, "worker-timeout-ms", &timeout_ms, NULL);
+  g_assert_cmpuint (ag_worker_pool_get_timeout_ms (ag_engine_get_worker_pool (fixture->engine)), ==, 0);
+  g_object_set (ag_engine_get_worker_pool (fixture->engine), "timeout-ms", 250, NULL);
+  g_object_get (ag_engine_get_worker_pool (fixture->engine), "timeout-ms", &timeout_ms, NULL);
   g_assert_cmpuint (timeout_ms, ==, 250);
 
   g_assert_cmpint (ag_worker_task_get_timeout_ms (hang), ==, -1);
@@ -997,6 +997,42 @@ test_worker_task_engine_timeout_applies_when_the_task_sets_none (AgTestFixture *
 }
 
 static void
+count_int (guint *n)
+{
+  (*n)++;
+}
+
+/* The worker settings of an engine live in its worker pool, made once. */
+static void
+test_worker_pool_belongs_to_its_engine_and_notifies_changes (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  g_auto(GStrv) command = NULL;
+  guint n_notified = 0;
+
+  g_assert_true (AG_IS_WORKER_POOL (pool));
+  g_assert_true (ag_engine_get_worker_pool (fixture->engine) == pool);
+  g_assert_cmpint (ag_worker_pool_get_max_processes (pool), ==, (int) g_get_num_processors ());
+  g_assert_cmpuint (ag_worker_pool_get_idle_ms (pool), ==, 10000);
+  g_assert_cmpuint (ag_worker_pool_get_timeout_ms (pool), ==, 0);
+
+  g_signal_connect_swapped (pool, "notify::max-processes", G_CALLBACK (count_int), &n_notified);
+  ag_worker_pool_set_max_processes (pool, 3);
+  ag_worker_pool_set_max_processes (pool, 3);
+  g_assert_cmpint (ag_worker_pool_get_max_processes (pool), ==, 3);
+  g_assert_cmpuint (n_notified, ==, 1);
+
+  command = ag_worker_pool_dup_command (pool, AG_WORKER_C);
+  g_assert_nonnull (command);
+  g_assert_true (g_str_has_suffix (command[0], "asyncgui-worker"));
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*max_processes*");
+  ag_worker_pool_set_max_processes (pool, 0);
+  g_test_assert_expected_messages ();
+}
+
+static void
 test_worker_task_zero_timeout_means_none (AgTestFixture *fixture,
                                           gconstpointer  data)
 {
@@ -1005,14 +1041,14 @@ test_worker_task_zero_timeout_means_none (AgTestFixture *fixture,
   AgTestOutcome outcome;
 
   /* A task's 0 overrides the engine's limit... */
-  ag_engine_set_worker_timeout_ms (fixture->engine, 200);
+  ag_worker_pool_set_timeout_ms (ag_engine_get_worker_pool (fixture->engine), 200);
   ag_worker_task_set_timeout_ms (unlimited, 0);
   ag_test_run_task (fixture->engine, AG_TASK (unlimited), &outcome);
   g_assert_cmpint (outcome_int32 (&outcome), >, 0);
   ag_test_outcome_clear (&outcome);
 
   /* ...and the engine's 0 is no limit for a task that sets none. */
-  ag_engine_set_worker_timeout_ms (fixture->engine, 0);
+  ag_worker_pool_set_timeout_ms (ag_engine_get_worker_pool (fixture->engine), 0);
   ag_test_run_task (fixture->engine, AG_TASK (defaulted), &outcome);
   g_assert_cmpint (outcome_int32 (&outcome), >, 0);
   ag_test_outcome_clear (&outcome);
@@ -1049,7 +1085,7 @@ test_worker_task_time_waiting_for_a_worker_does_not_count (AgTestFixture *fixtur
   g_autoptr(AgWorkerTask) queued = module_task ("ag_test_sleep", g_variant_new_uint32 (10));
   AgTestOutcome busy_outcome, queued_outcome;
 
-  ag_engine_set_max_processes (fixture->engine, 1);
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
   ag_worker_task_set_timeout_ms (queued, 300);
   ag_test_outcome_init (&busy_outcome, fixture->engine);
   ag_test_outcome_init (&queued_outcome, fixture->engine);
@@ -1070,14 +1106,14 @@ static void
 test_worker_task_worker_start_up_does_not_count_against_the_call (AgTestFixture *fixture,
                                                                   gconstpointer  data)
 {
-  g_auto(GStrv) real = ag_engine_dup_worker_command (fixture->engine, AG_WORKER_C);
+  g_auto(GStrv) real = ag_worker_pool_dup_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C);
   /* A worker that takes 400 ms to start, as an interpreter may. */
   const char *argv[] = { "/bin/sh", "-c", "sleep 0.4; exec \"$0\"", real[0], NULL };
   g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (400));
   AgTestOutcome outcome;
 
   /* Each of start-up and call is well within 700 ms; both together not. */
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_worker_task_set_timeout_ms (task, 700);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
   g_assert_cmpint (outcome_int32 (&outcome), ==, ag_worker_task_get_worker_pid (task));
@@ -1091,11 +1127,11 @@ test_worker_task_timeout_covers_a_worker_that_never_starts (AgTestFixture *fixtu
   const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "silent", NULL };
   g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_worker_task_set_timeout_ms (task, 300);
   g_assert_cmpint (assert_times_out (fixture, task, 300), ==, 0);
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
   ag_test_assert_no_zombies (fixture->context, 2000);
 }
@@ -1143,7 +1179,7 @@ test_worker_task_protocol_violation (AgTestFixture *fixture,
   AgTestOutcome outcome;
   int pid, next;
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
 
   g_test_message ("%s: %s", pc->mode,
@@ -1173,7 +1209,7 @@ test_worker_task_protocol_violation (AgTestFixture *fixture,
     }
 
   /* The pool carries on with the real worker, in a fresh process. */
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
   next = run_getpid (fixture->engine);
   g_assert_cmpint (next, !=, pid);
   g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
@@ -1192,7 +1228,7 @@ test_worker_task_truncated_reply_from_live_worker_can_be_cancelled (AgTestFixtur
 
   /* Half a frame from a worker that stays looks like a slow worker; the
    * call waits, and cancelling it must still work and kill the worker. */
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, argv);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
   ag_test_run_for (fixture->context, 200);
@@ -1203,7 +1239,7 @@ test_worker_task_truncated_reply_from_live_worker_can_be_cancelled (AgTestFixtur
   g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   ag_test_outcome_clear (&outcome);
 
-  ag_engine_set_worker_command (fixture->engine, AG_WORKER_C, NULL);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
   g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
 }
@@ -1284,6 +1320,8 @@ main (int   argc,
                test_worker_task_disposing_engine_terminates_all_workers);
   ag_test_add ("/worker-task/timeout/hanging-call-times-out-and-the-next-gets-a-fresh-worker",
                test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker);
+  ag_test_add ("/worker-pool/belongs-to-its-engine-and-notifies-changes",
+               test_worker_pool_belongs_to_its_engine_and_notifies_changes);
   ag_test_add ("/worker-task/timeout/engine-timeout-applies-when-the-task-sets-none",
                test_worker_task_engine_timeout_applies_when_the_task_sets_none);
   ag_test_add ("/worker-task/timeout/zero-means-none",

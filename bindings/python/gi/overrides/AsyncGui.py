@@ -698,7 +698,7 @@ def _process_target(func):
 def _configure_python_workers(engine):
     if engine in _configured_engines:
         return
-    argv = list(engine.dup_worker_command(AsyncGui.WorkerKind.PYTHON))
+    argv = list(engine.get_worker_pool().dup_command(AsyncGui.WorkerKind.PYTHON))
     argv[0] = sys.executable
     sys_path = [path or _ORIGINAL_DIR for path in sys.path]
     argv += ['--sys-path', json.dumps(sys_path), '--argv', json.dumps(sys.argv)]
@@ -709,7 +709,7 @@ def _configure_python_workers(engine):
         # In a worker the main module's classes are __mp_main__.X; values
         # and exceptions of those classes come back under that name.
         sys.modules.setdefault('__mp_main__', sys.modules['__main__'])
-    engine.set_worker_command(AsyncGui.WorkerKind.PYTHON, argv)
+    engine.get_worker_pool().set_command(AsyncGui.WorkerKind.PYTHON, argv)
     _configured_engines.add(engine)
 
 
@@ -742,8 +742,8 @@ class ProcessTask:
     picklable; an exception it raises is raised again at the yield with its
     original type. A worker that dies fails only its own call, with a
     ``GLib.Error`` of ``AsyncGui.Error.WORKER_CRASHED``. A call that runs
-    longer than the engine's ``worker_timeout_ms`` (0, the default: no
-    limit) fails with a ``GLib.Error`` of ``Gio.IOErrorEnum.TIMED_OUT``,
+    longer than ``engine.get_worker_pool().props.timeout_ms`` (0, the
+    default: no limit) fails with a ``GLib.Error`` of ``Gio.IOErrorEnum.TIMED_OUT``,
     and its worker is killed and replaced. (Keyword arguments all go to
     ``f``, so there is no per-call ``timeout=``.)"""
 

@@ -1,0 +1,139 @@
+/* ag-task-run.c: running a task on an engine
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ag-engine-private.h"
+#include "ag-error.h"
+#include "ag-task-private.h"
+
+/* Running belongs to tasks, not to the engine: the engine only tracks
+ * what runs on it, whatever its kind. These two are methods of AgEngine
+ * all the same, as GLib's g_file_* functions of GFile live beside it. */
+
+static void
+start_here (AgEngine            *self,
+            AgTask              *task,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  if (_ag_engine_is_disposed (self))
+    {
+      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
+                               AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
+                               _("The engine was shut down, so the task cannot run"));
+      return;
+    }
+
+  if (ag_task_get_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
+    {
+      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", task);
+      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
+                               AG_ERROR, AG_ERROR_ALREADY_STARTED,
+                               _("The task was already run; a task runs only once"));
+      return;
+    }
+
+  _ag_task_start (task, self, cancellable, callback, user_data, NULL);
+}
+
+/**
+ * ag_engine_run_async:
+ * @self: an engine
+ * @task: a task that has not been run
+ * @cancellable: (nullable): cancels the task, like [method@Task.cancel]
+ * @callback: (scope async) (nullable): called on the engine's context when
+ *   the task has finished
+ * @user_data: (closure callback): data for @callback
+ *
+ * Runs @task. Thread work goes to a worker thread, a sleep starts its timer,
+ * a main-context task calls its function now. This never blocks; @callback
+ * runs exactly once, at a later delivery on the engine's context, and
+ * receives @task itself as the [iface@Gio.AsyncResult].
+ *
+ * A task runs once: running it again is a programming error, reported as
+ * %AG_ERROR_ALREADY_STARTED. An engine that has been disposed reports
+ * %AG_ERROR_ENGINE_DISPOSED. In these two cases the result given to
+ * @callback is not the task, so code that cannot rule them out reads the
+ * outcome with [method@Engine.run_finish].
+ *
+ * Thread: any. Like g_task_run_in_thread(), a task run from a thread other
+ * than the engine's is handed to the engine's thread, through the same
+ * queue as results, and starts there at the next delivery; until then its
+ * state stays %AG_TASK_PENDING. Its callback runs on the engine's context
+ * all the same. If the engine is disposed before the task starts, the task
+ * ends as cancelled without its callback, as tasks in flight at disposal
+ * do.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_run_async (AgEngine            *self,
+                     AgTask              *task,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  gboolean acquired;
+
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (AG_IS_TASK (task));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  if (_ag_engine_enter (self, &acquired))
+    {
+      start_here (self, task, cancellable, callback, user_data);
+      _ag_engine_leave (self, acquired);
+    }
+  else if (!_ag_task_claim_run (task))
+    g_critical ("%s: the task %p was already run; a task runs once", G_STRFUNC, task);
+  else
+    _ag_task_start_from_other_thread (task, self, cancellable, callback, user_data);
+}
+
+/**
+ * ag_engine_run_finish:
+ * @self: an engine
+ * @result: the result given to the callback of [method@Engine.run_async]
+ * @error: return location for an error
+ *
+ * Gets the outcome of a task run with [method@Engine.run_async]. In C the
+ * typed getters of [class@Task] on `AG_TASK (result)` are often handier.
+ *
+ * Thread: the engine's, in the callback of [method@Engine.run_async].
+ *
+ * Returns: (transfer full) (nullable): a copy of the task's value, or %NULL
+ *   with @error set if it failed or was cancelled, or %NULL without an
+ *   error if it succeeded without a value
+ *
+ * Since: 1.0
+ */
+GValue *
+ag_engine_run_finish (AgEngine      *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  AgTask *task;
+
+  g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* Checked in this order because the first use of GTask's type starts
+   * GTask's own thread pool, which an engine has no use for. */
+  if (!AG_IS_TASK (result))
+    {
+      g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+      return g_task_propagate_pointer (G_TASK (result), error);
+    }
+
+  task = AG_TASK (result);
+  g_return_val_if_fail (ag_task_is_finished (task), NULL);
+
+  return _ag_task_propagate_value (task, error);
+}
