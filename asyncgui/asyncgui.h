@@ -16,6 +16,10 @@
 # include "ag-worker-pool.h"
 # include "ag-command-task.h"
 # include "ag-worker-task.h"
+# include "ag-channel-transform.h"
 # include "ag-channel.h"
-# include "ag-enum-types.h"
+# include "ag-core-enum-types.h"
+# include "ag-task-enum-types.h"
+# include "ag-process-enum-types.h"
+# include "ag-job-enum-types.h"
 #undef ASYNCGUI_INSIDE

@@ -9,7 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ag-engine-private.h"
-#include "ag-enum-types.h"
+#include "ag-task-enum-types.h"
 #include "ag-error.h"
 #include "ag-task-private.h"
 #include "ag-values-private.h"

@@ -8,7 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ag-engine-private.h"
-#include "ag-enum-types.h"
+#include "ag-job-enum-types.h"
 #include "ag-error.h"
 #include "ag-fiber-private.h"
 #include "ag-job.h"
