@@ -3,7 +3,9 @@
 includes only its own headers and those of the layers below it, and no
 two modules include each other, directly or through others.
 
-A module is a name and its files: ag-foo.c, ag-foo.h and ag-foo-private.h.
+A module is a name and its files: ag-foo.c, ag-foo.h, ag-foo-private.h
+(what other files of the library may use) and ag-foo-internal.h (what
+the other files of the same layer may use).
 Module A depends on module B when a file of A includes a header of B. The
 build already refuses an upward include (a layer's compiler sees only the
 layers below it); this check names it, and finds cycles, which the build
@@ -33,7 +35,10 @@ GENERATED = re.compile(r'^ag-([a-z]+)-enum-types\.h$')
 
 def module_of(name):
     stem = name.rsplit('.', 1)[0]
-    return stem[:-len('-private')] if stem.endswith('-private') else stem
+    for suffix in ('-private', '-internal'):
+        if stem.endswith(suffix):
+            return stem[:-len(suffix)]
+    return stem
 
 
 def main(root):

@@ -541,7 +541,7 @@ ag_job_await_async (AgJob               *self,
 
   _ag_task_start (task, self->engine, NULL, awaited_done, g_object_ref (self), g_object_unref);
   if (self->state == AG_JOB_PAUSED)
-    _ag_task_pause_timer (task);
+    _ag_task_suspend (task);
 }
 
 /**
@@ -1201,7 +1201,7 @@ ag_job_pause (AgJob *self)
 
   set_state (self, AG_JOB_PAUSED);
   if (self->awaited != NULL)
-    _ag_task_pause_timer (self->awaited);
+    _ag_task_suspend (self->awaited);
 }
 
 static void
@@ -1212,7 +1212,7 @@ unpause (AgJob *self)
   if (self->awaited == NULL)
     return;
 
-  _ag_task_resume_timer (self->awaited);
+  _ag_task_resume (self->awaited);
   if (self->held)
     complete_later (self);
 }

@@ -842,7 +842,7 @@ static void
 ag_multi_task_class_init (AgMultiTaskClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  AgTaskKindClass *task_class = AG_TASK_KIND_CLASS (klass);
+  AgTaskClassPrivate *task_class = _ag_task_class_get_vfuncs (klass);
 
   object_class->finalize = ag_multi_task_finalize;
   object_class->get_property = ag_multi_task_get_property;

@@ -12,25 +12,31 @@ G_BEGIN_DECLS
 
 typedef struct _AgMultiTask AgMultiTask;
 
-/* The layout behind the reserved slots of the public AgTaskClass: how each
- * kind of task starts and cancels. */
+/* How each kind of task runs, in the private part of AgTaskClass (see
+ * g_type_add_class_private()): subclasses, all inside the library, set
+ * these in their class_init through _ag_task_class_get_vfuncs(); users
+ * see none of it. A subclass inherits what it does not set. */
 typedef struct
 {
-  GObjectClass parent_class;
-
-  void (*start)   (AgTask *self);
-  void (*cancel)  (AgTask *self);
+  /* Starts the work: the task runs and its dependencies have succeeded. */
+  void     (*start)   (AgTask *self);
+  /* Optional: a cancel was asked for; stop the work. The task then ends as
+   * cancelled, unless it has ended meanwhile. */
+  void     (*cancel)  (AgTask *self);
   /* Optional: the task just reached its final state (or was abandoned),
    * before anyone is told; release what running held. */
-  void (*stopped) (AgTask *self);
+  void     (*stopped) (AgTask *self);
+  /* Optional: a job awaiting the task was paused or resumed: a timer keeps
+   * only what remains of it. Other work cannot stop halfway. */
+  void     (*suspend) (AgTask *self);
+  void     (*resume)  (AgTask *self);
+  /* The work makes the task's cancellable itself, on its worker, rather
+   * than the engine's thread at start: a burst of thread tasks then costs
+   * that thread one object less each. */
+  gboolean   cancellable_in_work;
+} AgTaskClassPrivate;
 
-  gpointer _reserved[7];
-} AgTaskKindClass;
-
-G_STATIC_ASSERT (sizeof (AgTaskKindClass) == sizeof (AgTaskClass));
-
-#define AG_TASK_KIND_CLASS(klass)    ((AgTaskKindClass *) (klass))
-#define AG_TASK_GET_KIND_CLASS(obj)  (AG_TASK_KIND_CLASS (AG_TASK_GET_CLASS (obj)))
+AgTaskClassPrivate *_ag_task_class_get_vfuncs (gpointer klass);
 
 void      _ag_task_start              (AgTask              *self,
                                        AgEngine            *engine,
@@ -63,8 +69,11 @@ void      _ag_task_settle_view        (AgTask              *self,
                                        const GError        *error);
 void      _ag_task_set_progress_now   (AgTask              *self,
                                        double               progress);
-void      _ag_task_pause_timer        (AgTask              *self);
-void      _ag_task_resume_timer       (AgTask              *self);
+void      _ag_task_suspend            (AgTask              *self);
+void      _ag_task_resume             (AgTask              *self);
+GCancellable *_ag_task_ensure_cancellable (AgTask          *self);
+void      _ag_task_begin_work         (AgTask              *self);
+void      _ag_task_end_work           (AgTask              *self);
 GValue   *_ag_task_propagate_value    (AgTask              *self,
                                        GError             **error);
 

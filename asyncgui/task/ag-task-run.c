@@ -9,11 +9,81 @@
 
 #include "ag-engine-private.h"
 #include "ag-error.h"
-#include "ag-task-private.h"
+#include "ag-task-internal.h"
+#include "ag-wait-private.h"
 
 /* Running belongs to tasks, not to the engine: the engine only tracks
  * what runs on it, whatever its kind. These two are methods of AgEngine
  * all the same, as GLib's g_file_* functions of GFile live beside it. */
+
+/* Whoever runs a task first claims it, from any thread: a task runs once. */
+gboolean
+_ag_task_claim_run (AgTask *self)
+{
+  return g_atomic_int_compare_and_exchange (&_ag_task_get_priv (self)->run_claimed, 0, 1);
+}
+
+/* A task run from a thread other than the engine's travels to the engine's
+ * thread as a request on the completion queue, like a result, and starts
+ * there when it is delivered. */
+typedef struct
+{
+  AgNode               node;
+  AgTask              *task;         /* strong */
+  GCancellable        *cancellable;  /* strong, nullable */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+} StartRequest;
+
+static void
+start_request_deliver (AgNode   *node,
+                       gpointer  owner)
+{
+  AgEngine *engine = owner;
+  StartRequest *request = (StartRequest *) node;
+  AgTask *self = request->task;
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  if (engine == NULL)
+    {
+      /* The engine went first: the task ends as those in flight at
+       * disposal do, cancelled, without its callback. */
+      _ag_task_end_quietly (self);
+    }
+  else if (priv->state != AG_TASK_PENDING)
+    {
+      /* Started meanwhile on the engine's thread: as a dependency, say. */
+      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", self);
+      g_task_report_new_error (engine, request->callback, request->user_data,
+                               ag_engine_run_async, AG_ERROR, AG_ERROR_ALREADY_STARTED,
+                               _("The task was already run; a task runs only once"));
+    }
+  else
+    _ag_task_start (self, engine, request->cancellable, request->callback,
+                    request->user_data, NULL);
+
+  g_clear_object (&request->cancellable);
+  g_object_unref (self);
+  g_free (request);
+}
+
+void
+_ag_task_start_from_other_thread (AgTask              *self,
+                                  AgEngine            *engine,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  StartRequest *request = g_new0 (StartRequest, 1);
+
+  request->node.deliver = start_request_deliver;
+  request->task = g_object_ref (self);
+  request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  request->callback = callback;
+  request->user_data = user_data;
+
+  _ag_completion_queue_push (_ag_engine_get_queue (engine), &request->node);
+}
 
 static void
 start_here (AgEngine            *self,

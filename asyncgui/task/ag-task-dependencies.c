@@ -1,0 +1,401 @@
+/* ag-task-dependencies.c: tasks that wait for tasks, and and_then()
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ag-error.h"
+#include "ag-task-internal.h"
+
+/* A task's dependencies and the tasks told when it ends live apart from it,
+ * made on first use: most tasks have neither. The engine's thread only. */
+struct _AgTaskDeps
+{
+  GPtrArray *dependencies;   /* AgTask, strong; NULL if none */
+  guint      n_waiting;      /* dependencies not finished at start */
+  GSList    *done_notifies;  /* DoneNotify, told once the task is final */
+};
+
+/* Someone on the engine's thread who wants to know when a task ends,
+ * besides the one who ran it: a task that depends on it. */
+typedef struct
+{
+  AgTaskDoneFunc  func;
+  gpointer        data;   /* strong reference on an AgTask */
+} DoneNotify;
+
+static AgTaskDeps *
+ensure_deps (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  if (priv->deps == NULL)
+    priv->deps = g_new0 (AgTaskDeps, 1);
+
+  return priv->deps;
+}
+
+void
+_ag_task_deps_free (AgTaskDeps *deps)
+{
+  GSList *notifies = g_steal_pointer (&deps->done_notifies);
+
+  for (GSList *l = notifies; l != NULL; l = l->next)
+    {
+      DoneNotify *notify = l->data;
+
+      g_object_unref (notify->data);
+      g_free (notify);
+    }
+  g_slist_free (notifies);
+  g_clear_pointer (&deps->dependencies, g_ptr_array_unref);
+  g_free (deps);
+}
+
+void
+_ag_task_deps_tell_done (AgTask *self)
+{
+  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+  GSList *notifies;
+
+  if (deps == NULL)
+    return;
+
+  notifies = g_slist_reverse (g_steal_pointer (&deps->done_notifies));
+
+  for (GSList *l = notifies; l != NULL; l = l->next)
+    {
+      DoneNotify *notify = l->data;
+
+      notify->func (self, notify->data);
+      g_object_unref (notify->data);
+      g_free (notify);
+    }
+  g_slist_free (notifies);
+}
+
+/* The engine is going: tasks waiting on this one are abandoned too, and
+ * must not be started. */
+void
+_ag_task_deps_drop_done (AgTask *self)
+{
+  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+
+  if (deps == NULL)
+    return;
+
+  for (GSList *l = deps->done_notifies; l != NULL; l = l->next)
+    {
+      DoneNotify *notify = l->data;
+
+      g_object_unref (notify->data);
+      g_free (notify);
+    }
+  g_clear_pointer (&deps->done_notifies, g_slist_free);
+}
+
+/* Dependencies */
+
+static AgTask *
+first_failed_dependency (AgTask *self)
+{
+  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+
+  for (guint i = 0; deps != NULL && i < deps->dependencies->len; i++)
+    {
+      AgTask *dependency = g_ptr_array_index (deps->dependencies, i);
+
+      if (ag_task_get_state (dependency) != AG_TASK_SUCCEEDED)
+        return dependency;
+    }
+
+  return NULL;
+}
+
+/* All dependencies have ended: run the work, or fail with the error of the
+ * first one in list order that did not succeed; the work then never runs. */
+static void
+dependencies_done (AgTask *self)
+{
+  AgTask *failed = first_failed_dependency (self);
+
+  if (failed == NULL)
+    {
+      _ag_task_start_work (self);
+      return;
+    }
+
+  if (ag_task_get_error (failed) != NULL)
+    ag_task_return_error (self, g_error_copy (ag_task_get_error (failed)));
+  else
+    ag_task_return_new_error (self, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
+                              _("A task this one depends on was cancelled"));
+}
+
+static void
+dependency_done (AgTask   *dependency,
+                 gpointer  data)
+{
+  AgTask *self = data;
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskDeps *deps = priv->deps;
+
+  /* Cancelled meanwhile, or the engine went: nothing left to start. */
+  if (priv->state != AG_TASK_RUNNING || _ag_task_is_cancel_requested (self))
+    return;
+
+  if (--deps->n_waiting == 0)
+    dependencies_done (self);
+}
+
+/* Calls @func with @data on the engine's thread once @task is final.
+ * @data is an AgTask (or subclass), kept alive until then; a task the
+ * engine abandons drops it without calling. */
+void
+_ag_task_add_done_notify (AgTask          *task,
+                          AgTaskDoneFunc   func,
+                          AgTask          *data)
+{
+  AgTaskDeps *deps = ensure_deps (task);
+  DoneNotify *notify = g_new0 (DoneNotify, 1);
+
+  notify->func = func;
+  notify->data = g_object_ref (data);
+  deps->done_notifies = g_slist_prepend (deps->done_notifies, notify);
+}
+
+/* A dependency not yet run is run here, on the same engine; one running
+ * elsewhere is waited for; one finished counts at once. */
+void
+_ag_task_deps_start (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskDeps *deps = priv->deps;
+
+  if (deps == NULL || deps->dependencies == NULL)
+    {
+      _ag_task_start_work (self);
+      return;
+    }
+
+  deps->n_waiting = 1;  /* held until every dependency is looked at */
+  for (guint i = 0; i < deps->dependencies->len; i++)
+    {
+      AgTask *dependency = g_ptr_array_index (deps->dependencies, i);
+
+      if (ag_task_is_finished (dependency))
+        continue;
+
+      deps->n_waiting++;
+      _ag_task_add_done_notify (dependency, dependency_done, self);
+      if (ag_task_get_state (dependency) == AG_TASK_PENDING)
+        ag_engine_run_async (priv->engine, dependency, NULL, NULL, NULL);
+    }
+
+  dependency_done (NULL, self);
+}
+
+static gboolean
+depends_on (AgTask *self,
+            AgTask *other)
+{
+  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+
+  if (self == other)
+    return TRUE;
+
+  for (guint i = 0; deps != NULL && deps->dependencies != NULL && i < deps->dependencies->len; i++)
+    if (depends_on (g_ptr_array_index (deps->dependencies, i), other))
+      return TRUE;
+
+  return FALSE;
+}
+
+/**
+ * ag_task_add_dependency:
+ * @self: a task not yet run
+ * @dependency: a task @self needs first
+ * @error: return location for an error
+ *
+ * Makes @self wait for @dependency: when @self is run, it runs @dependency
+ * on the same engine if nobody has run it yet, or waits for it to end, and
+ * starts its own work only once all its dependencies have succeeded. If one
+ * of them fails or is cancelled, @self fails with its error without its
+ * work ever running. The work can read the dependencies' values with
+ * [method@Task.get_dependency_value].
+ *
+ * A task cannot depend on itself, directly or through others: such a
+ * dependency is refused with %AG_ERROR_DEPENDENCY_CYCLE and not recorded.
+ * The dependencies of a task that has been run are fixed; adding one then
+ * is a programming error.
+ *
+ * Thread: any, before @self is run, as long as no other thread changes the
+ * same tasks at the same time.
+ *
+ * Returns: %TRUE if @self now depends on @dependency, %FALSE with @error
+ *   set if that would make a cycle
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_task_add_dependency (AgTask  *self,
+                        AgTask  *dependency,
+                        GError **error)
+{
+  AgTaskPrivate *priv;
+  AgTaskDeps *deps;
+
+  g_return_val_if_fail (AG_IS_TASK (self), FALSE);
+  g_return_val_if_fail (AG_IS_TASK (dependency), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = _ag_task_get_priv (self);
+  if (priv->state != AG_TASK_PENDING || g_atomic_int_get (&priv->run_claimed))
+    {
+      g_critical ("%s: the task %p was already run; its dependencies are fixed", G_STRFUNC, self);
+      return FALSE;
+    }
+
+  if (depends_on (dependency, self))
+    {
+      g_set_error_literal (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE,
+                           self == dependency
+                             ? _("A task cannot depend on itself")
+                             : _("The dependency already depends on this task; dependencies cannot form a cycle"));
+      return FALSE;
+    }
+
+  deps = ensure_deps (self);
+  if (deps->dependencies == NULL)
+    deps->dependencies = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (deps->dependencies, g_object_ref (dependency));
+
+  return TRUE;
+}
+
+/**
+ * ag_task_get_n_dependencies:
+ * @self: a task
+ *
+ * Gets how many tasks @self depends on.
+ *
+ * Thread: any, while no other thread adds dependencies to @self.
+ *
+ * Returns: the number of dependencies
+ *
+ * Since: 1.0
+ */
+guint
+ag_task_get_n_dependencies (AgTask *self)
+{
+  AgTaskDeps *deps;
+
+  g_return_val_if_fail (AG_IS_TASK (self), 0);
+
+  deps = _ag_task_get_priv (self)->deps;
+  return deps != NULL && deps->dependencies != NULL ? deps->dependencies->len : 0;
+}
+
+/**
+ * ag_task_get_dependency_value:
+ * @self: a task whose work is running
+ * @index: the position of a dependency, in the order they were added
+ *
+ * Gets the value a dependency succeeded with. The task's work may call this
+ * from its worker thread: it runs only after every dependency succeeded, and
+ * their values do not change any more.
+ *
+ * Thread: any: the task's function reads it on its worker.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if the
+ *   dependency succeeded without one
+ *
+ * Since: 1.0
+ */
+const GValue *
+ag_task_get_dependency_value (AgTask *self,
+                              guint   index)
+{
+  AgTaskDeps *deps;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  deps = _ag_task_get_priv (self)->deps;
+  g_return_val_if_fail (deps != NULL && deps->dependencies != NULL
+                        && index < deps->dependencies->len, NULL);
+
+  return ag_task_get_value (g_ptr_array_index (deps->dependencies, index));
+}
+
+typedef struct
+{
+  AgTaskAndThenFunc func;
+  gpointer       user_data;
+  GDestroyNotify destroy;
+} Then;
+
+static void
+then_free (gpointer data)
+{
+  Then *then = data;
+
+  if (then->destroy != NULL)
+    then->destroy (then->user_data);
+  g_free (then);
+}
+
+static void
+then_run (AgTask       *task,
+          gpointer      data,
+          GCancellable *cancellable)
+{
+  Then *then = data;
+
+  then->func (task, ag_task_get_dependency_value (task, 0), then->user_data, cancellable);
+}
+
+/**
+ * ag_task_and_then:
+ * @self: a task
+ * @func: (scope notified) (closure user_data) (destroy destroy): the next
+ *   work, on a worker thread, given @self's value
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the new task is finalized
+ *
+ * Creates the task that follows @self: it depends on @self, and its work
+ * receives @self's value. Run the new task to run both; if @self has already
+ * finished, only the new work runs. If @self fails or is cancelled, the new
+ * task fails with the same error and @func never runs.
+ *
+ * Thread: any, as long as no other thread changes @self at the same time.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_and_then (AgTask         *self,
+              AgTaskAndThenFunc  func,
+              gpointer        user_data,
+              GDestroyNotify  destroy)
+{
+  Then *then;
+  AgTask *next;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  then = g_new0 (Then, 1);
+  then->func = func;
+  then->user_data = user_data;
+  then->destroy = destroy;
+
+  next = ag_task_new (then_run, then, then_free);
+  /* A task made here cannot close a cycle. */
+  ag_task_add_dependency (next, self, NULL);
+
+  return next;
+}

@@ -1,0 +1,96 @@
+/* ag-task-internal.h: the state of a task, shared by the files of task/
+ * and by no one else
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ag-task-private.h"
+#include "ag-completion-queue-private.h"
+#include "ag-engine-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AgTaskReport AgTaskReport;
+typedef struct _AgTaskDeps   AgTaskDeps;
+
+/* Unless a field says otherwise, it belongs to the engine's thread. */
+typedef struct
+{
+  AgTaskState          state;
+  int                  finished;            /* atomic: the state is final */
+  guint                is_view : 1;         /* a row of a mapping MultiTask */
+
+  AgEngine            *engine;              /* atomic to read elsewhere; weak,
+                                             * cleared when the engine goes */
+  AgCompletionQueue   *queue;               /* atomic; set once, before any work runs */
+  GCancellable        *cancellable;         /* atomic; set once: at start, or by the
+                                             * work (see cancellable_in_work) */
+  GCancellable        *outer_cancellable;
+  gulong               outer_handler;
+  GAsyncReadyCallback  callback;
+  gpointer             callback_data;
+  GDestroyNotify       callback_data_destroy;  /* library-internal callers only */
+  AgTracked            tracked;             /* on the engine while running */
+
+  /* The value and returned_error are written by whichever thread wins
+   * `returned`, before complete_node is pushed, and read on the engine's
+   * thread after it is delivered; the value is public only once the task
+   * succeeded. */
+  int                  run_claimed;         /* atomic: given to an engine to run */
+  int                  returned;            /* atomic */
+  int                  in_work;             /* atomic: see _ag_task_begin_work() */
+  int                  cancel_requested;    /* atomic */
+  int                  cancel_pushed;       /* atomic: cancel_node is queued once */
+  GValue               value;
+  GDestroyNotify       pointer_destroy;
+  GError              *returned_error;
+  GError              *error;
+
+  AgNode               complete_node;
+  AgNode               progress_node;
+  AgNode               cancel_node;
+  AgNode               release_node;        /* see _ag_task_unref_at_home() */
+
+  AgTaskReport        *report;              /* atomic; made by the first report */
+  double               progress;
+
+  AgMultiTask         *parent;              /* weak: the parent holds its children */
+  guint                position;
+
+  AgTaskDeps          *deps;                /* made by the first dependency */
+} AgTaskPrivate;
+
+AgTaskPrivate *_ag_task_get_priv         (AgTask        *self);
+AgTask        *_ag_task_from_priv        (AgTaskPrivate *priv);
+gboolean       _ag_task_state_is_final   (AgTaskState    state);
+
+/* ag-task.c */
+void           _ag_task_notify_state     (AgTask        *self);
+void           _ag_task_notify_status_text (AgTask      *self);
+void           _ag_task_clear_value      (AgTaskPrivate *priv);
+void           _ag_task_push_completion  (AgTask        *self);
+void           _ag_task_start_work       (AgTask        *self);
+
+/* ag-task-outcome.c */
+gboolean       _ag_task_claim_return     (AgTask        *self,
+                                          const char    *strfunc,
+                                          gboolean       quiet);
+void           _ag_task_deliver_returned (AgTask        *self);
+
+/* ag-task-report.c */
+void           _ag_task_report_apply     (AgTask        *self,
+                                          gboolean       node_delivered);
+gboolean       _ag_task_report_is_queued (AgTask        *self);
+void           _ag_task_report_deliver   (AgNode        *node,
+                                          gpointer       owner);
+void           _ag_task_report_free      (AgTaskReport  *report);
+
+/* ag-task-dependencies.c */
+void           _ag_task_deps_start       (AgTask        *self);
+void           _ag_task_deps_tell_done   (AgTask        *self);
+void           _ag_task_deps_drop_done   (AgTask        *self);
+void           _ag_task_deps_free        (AgTaskDeps    *deps);
+
+G_END_DECLS

@@ -1,0 +1,161 @@
+/* ag-task-work.c: work that runs away from the engine's thread, and how
+ * the task comes home from it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ag-error.h"
+#include "ag-task-internal.h"
+
+/* Work on a worker (a thread task's function, a process call) holds a
+ * reference of its own on the task. The library never drops the last
+ * reference to a task on a worker: a task that has run is finalized on its
+ * engine's thread, where the data its function was given (often a widget),
+ * its value and its callback's data are released. */
+
+static GCancellable *
+peek_cancellable (AgTaskPrivate *priv)
+{
+  return g_atomic_pointer_get (&priv->cancellable);
+}
+
+static gboolean
+release_on_context (gpointer user_data)
+{
+  /* The source's destroy notify drops the reference. */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+release_deliver (AgNode   *node,
+                 gpointer  owner)
+{
+  AgEngine *engine = owner;
+  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, release_node));
+  AgTask *self = _ag_task_from_priv (priv);
+  GSource *source;
+
+  if (engine != NULL || _ag_completion_queue_is_home_thread (priv->queue))
+    {
+      g_object_unref (self);
+      return;
+    }
+
+  /* The engine is gone, but its context lives on (the queue holds it):
+   * the reference goes at the context's next iteration. */
+  source = g_idle_source_new ();
+  g_source_set_callback (source, release_on_context, self, g_object_unref);
+  g_source_set_static_name (source, "[asyncgui] release task");
+  g_source_attach (source, _ag_completion_queue_get_context (priv->queue));
+  g_source_unref (source);
+}
+
+/* Drops a reference the library holds, from any thread, so that the task
+ * is never finalized on a worker: the data its function was given (often
+ * a widget), its value and its callback's data are released on the
+ * engine's thread. A reference dropped elsewhere travels home on the
+ * completion queue, or, once the engine is gone, to its context. A task
+ * that never ran is finalized wherever its last reference goes. */
+void
+_ag_task_unref_at_home (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  if (priv->queue == NULL || _ag_completion_queue_is_home_thread (priv->queue))
+    {
+      g_object_unref (self);
+      return;
+    }
+
+  priv->release_node.deliver = release_deliver;
+  _ag_completion_queue_push (priv->queue, &priv->release_node);
+}
+
+/* The cancellable the work is given: made at start on the engine's thread,
+ * or here, on first use by the work (cancellable_in_work). Cancelling reads
+ * it after setting cancel_requested, and this reads cancel_requested after
+ * publishing it, so one of the two always cancels it. Any thread. */
+GCancellable *
+_ag_task_ensure_cancellable (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  GCancellable *cancellable = peek_cancellable (priv);
+
+  if (cancellable != NULL)
+    return cancellable;
+
+  cancellable = g_cancellable_new ();
+  if (!g_atomic_pointer_compare_and_exchange (&priv->cancellable, NULL, cancellable))
+    g_clear_object (&cancellable);
+  cancellable = peek_cancellable (priv);
+  if (g_atomic_int_get (&priv->cancel_requested))
+    g_cancellable_cancel (cancellable);
+
+  return cancellable;
+}
+
+enum
+{
+  NOT_IN_WORK,
+  IN_WORK,
+  IN_WORK_RETURNED,
+};
+
+/* Between these two calls, made by work running on a worker with a
+ * reference of its own, a return only sets the outcome: _ag_task_end_work()
+ * sends it home afterwards, with that reference. So a worker never drops
+ * the last reference to a task, and the task is finalized on the engine's
+ * thread (see _ag_task_unref_at_home()). It is also what GTask does: the
+ * outcome of a thread function is delivered once the function returns. */
+void
+_ag_task_begin_work (AgTask *self)
+{
+  g_atomic_int_set (&_ag_task_get_priv (self)->in_work, IN_WORK);
+}
+
+/* Takes the caller's reference. A work that returned nothing fails the task
+ * with AG_ERROR_NO_RESULT, or ends it as cancelled if it was cancelled. */
+void
+_ag_task_end_work (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  if (g_atomic_int_exchange (&priv->in_work, NOT_IN_WORK) == IN_WORK_RETURNED)
+    {
+      _ag_task_push_completion (self);
+      return;
+    }
+
+  if (_ag_task_claim_return (self, G_STRFUNC, TRUE))
+    {
+      if (g_cancellable_is_cancelled (_ag_task_ensure_cancellable (self)))
+        priv->returned_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                    _("The task was cancelled"));
+      else
+        priv->returned_error = g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
+                                                    _("The task function returned without a value or an error"));
+      _ag_task_push_completion (self);
+      return;
+    }
+
+  /* Another thread returned just after the work did, and sent the outcome
+   * itself. */
+  _ag_task_unref_at_home (self);
+}
+
+/* The outcome is set: send it home, now or, inside a work, when it ends. */
+void
+_ag_task_deliver_returned (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  if (g_atomic_int_compare_and_exchange (&priv->in_work, IN_WORK, IN_WORK_RETURNED))
+    return;
+
+  g_object_ref (self);
+  _ag_task_push_completion (self);
+}

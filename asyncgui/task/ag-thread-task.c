@@ -1,0 +1,130 @@
+/* ag-thread-task.c: a task whose function runs on a worker thread
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "ag-task-internal.h"
+
+/* The work is queued on the engine's executor with a reference of its own,
+ * which goes home with the outcome once the function has returned
+ * (_ag_task_end_work()). The cancellable is made by the worker, not at
+ * start, so a burst of submissions costs the engine's thread one object
+ * less each. In serial mode the executor runs the work on the engine's
+ * thread, inside delivery. */
+
+typedef struct
+{
+  AgTask          parent_instance;
+
+  AgWork          work;           /* its reference: see above */
+  AgTaskFunc      func;
+  gpointer        func_data;
+  GDestroyNotify  func_destroy;
+} AgThreadTask;
+
+typedef struct
+{
+  AgTaskClass parent_class;
+} AgThreadTaskClass;
+
+static GType ag_thread_task_get_type (void);
+
+G_DEFINE_FINAL_TYPE (AgThreadTask, ag_thread_task, AG_TYPE_TASK)
+
+static void
+thread_task_run (AgWork *work)
+{
+  AgThreadTask *self = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgThreadTask, work));
+  AgTask *task = (AgTask *) self;
+  GCancellable *cancellable = _ag_task_ensure_cancellable (task);
+
+  _ag_task_begin_work (task);
+  if (!g_cancellable_is_cancelled (cancellable))
+    self->func (task, self->func_data, cancellable);
+  _ag_task_end_work (task);
+}
+
+/* The engine went before a worker took the work. */
+static void
+thread_task_drop (AgWork *work)
+{
+  AgThreadTask *self = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgThreadTask, work));
+
+  _ag_task_unref_at_home ((AgTask *) self);
+}
+
+static void
+ag_thread_task_start (AgTask *task)
+{
+  AgThreadTask *self = (AgThreadTask *) task;
+
+  g_object_ref (self);
+  _ag_engine_submit_work (_ag_task_get_engine (task), &self->work);
+}
+
+static void
+ag_thread_task_finalize (GObject *object)
+{
+  AgThreadTask *self = (AgThreadTask *) object;
+
+  if (self->func_destroy != NULL)
+    self->func_destroy (self->func_data);
+
+  G_OBJECT_CLASS (ag_thread_task_parent_class)->finalize (object);
+}
+
+static void
+ag_thread_task_class_init (AgThreadTaskClass *klass)
+{
+  AgTaskClassPrivate *vfuncs = _ag_task_class_get_vfuncs (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = ag_thread_task_finalize;
+  vfuncs->start = ag_thread_task_start;
+  vfuncs->cancellable_in_work = TRUE;
+}
+
+static void
+ag_thread_task_init (AgThreadTask *self)
+{
+  self->work.run = thread_task_run;
+  self->work.drop = thread_task_drop;
+}
+
+/**
+ * ag_task_new:
+ * @func: (scope notified) (closure user_data) (destroy destroy): the work,
+ *   run on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the task is finalized, on the
+ *   engine's thread once the task has run
+ *
+ * Creates a task that runs @func on a worker thread of the engine it is run
+ * on (on the engine's own thread in serial mode). @func ends the task with
+ * one of the `ag_task_return_*()` functions before it returns; if it returns
+ * without doing so the task fails with %AG_ERROR_NO_RESULT. The outcome is
+ * sent to the engine's thread once @func has returned, as with GTask.
+ *
+ * Thread: any.
+ *
+ * Returns: (transfer full): a new task
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_new (AgTaskFunc     func,
+             gpointer       user_data,
+             GDestroyNotify destroy)
+{
+  AgThreadTask *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = g_object_new (ag_thread_task_get_type (), NULL);
+  self->func = func;
+  self->func_data = user_data;
+  self->func_destroy = destroy;
+
+  return (AgTask *) self;
+}
