@@ -21,5 +21,4 @@
 # include "ag-core-enum-types.h"
 # include "ag-task-enum-types.h"
 # include "ag-process-enum-types.h"
-# include "ag-job-enum-types.h"
 #undef ASYNCGUI_INSIDE

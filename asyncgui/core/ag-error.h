@@ -44,6 +44,8 @@ G_BEGIN_DECLS
  *   killed by a signal.
  * @AG_ERROR_DEPENDENCY_CYCLE: a task would depend on itself, directly or
  *   through other tasks.
+ * @AG_ERROR_TYPE_MISMATCH: a value was asked for as one type and is of
+ *   another.
  *
  * Error codes in the %AG_ERROR domain.
  *
@@ -61,6 +63,7 @@ typedef enum
   AG_ERROR_NOT_IN_JOB,
   AG_ERROR_COMMAND_FAILED,
   AG_ERROR_DEPENDENCY_CYCLE,
+  AG_ERROR_TYPE_MISMATCH,
 } AgError;
 
 GQuark ag_error_quark (void);

@@ -14,31 +14,9 @@
 
 G_BEGIN_DECLS
 
-/**
- * AgJobState:
- * @AG_JOB_RUNNING: the job is running or waiting for what it awaits.
- * @AG_JOB_PAUSED: the job is paused: what it awaits may finish, but the job
- *   does not see it before it is resumed.
- * @AG_JOB_SUCCEEDED: the job returned, possibly with a value.
- * @AG_JOB_FAILED: the job ended with an error.
- * @AG_JOB_CANCELLED: the job ended because it was cancelled.
- *
- * Where a job is in its life.
- *
- * Since: 1.0
- */
-typedef enum
-{
-  AG_JOB_RUNNING,
-  AG_JOB_PAUSED,
-  AG_JOB_SUCCEEDED,
-  AG_JOB_FAILED,
-  AG_JOB_CANCELLED,
-} AgJobState;
-
 #define AG_TYPE_JOB (ag_job_get_type ())
 
-G_DECLARE_FINAL_TYPE (AgJob, ag_job, AG, JOB, GObject)
+G_DECLARE_FINAL_TYPE (AgJob, ag_job, AG, JOB, AgTask)
 
 /**
  * AgJobFunc:
@@ -47,9 +25,10 @@ G_DECLARE_FINAL_TYPE (AgJob, ag_job, AG, JOB, GObject)
  *
  * The body of a job written in C. It runs on its own stack on the engine's
  * thread, and may call ag_job_await() and its typed variants, each of which
- * suspends it until what it awaits has finished. Its value is what it gives
- * ag_job_return_value(); returning without one succeeds without a value,
- * unless it was cancelled.
+ * suspends it until what it awaits has finished. It may end the job with
+ * one of the `ag_task_return_*()` functions on `AG_TASK (job)`, which takes
+ * effect when the function returns; returning without one succeeds without
+ * a value, unless the job was cancelled.
  *
  * Since: 1.0
  */
@@ -63,40 +42,20 @@ AgJob        *ag_engine_spawn          (AgEngine            *engine,
                                         GDestroyNotify       destroy);
 AgJob        *ag_job_new               (AgEngine            *engine);
 
-/* What every job has. */
-AgEngine     *ag_job_get_engine        (AgJob               *self);
-AgJobState    ag_job_get_state         (AgJob               *self);
-gboolean      ag_job_is_finished       (AgJob               *self);
-const GValue *ag_job_get_value         (AgJob               *self);
-const GError *ag_job_get_error         (AgJob               *self);
-void          ag_job_cancel            (AgJob               *self);
+/* Controlling a job from outside (cancelling is ag_task_cancel()). */
+gboolean      ag_job_get_paused        (AgJob               *self);
 void          ag_job_pause             (AgJob               *self);
 void          ag_job_resume            (AgJob               *self);
-
-void          ag_job_wait_async        (AgJob               *self,
-                                        GCancellable        *cancellable,
-                                        GAsyncReadyCallback  callback,
-                                        gpointer             user_data);
-GValue       *ag_job_wait_finish       (AgJob               *self,
-                                        GAsyncResult        *result,
-                                        GError             **error);
-gboolean      ag_job_wait              (AgJob               *self,
-                                        gint64               timeout_us,
-                                        GError             **error);
-AgTask       *ag_task_new_for_job      (AgJob               *job);
 
 /* Driving a job from a coroutine of one's own (what bindings do). */
 void          ag_job_await_async       (AgJob               *self,
                                         AgTask              *task,
+                                        GCancellable        *cancellable,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data);
 GValue       *ag_job_await_finish      (AgJob               *self,
                                         GAsyncResult        *result,
                                         GError             **error);
-void          ag_job_return_value      (AgJob               *self,
-                                        const GValue        *value);
-void          ag_job_return_error      (AgJob               *self,
-                                        GError              *error);
 
 /* Inside a C job (ag_engine_spawn()). */
 AgJob        *ag_job_get_current       (void);
@@ -114,13 +73,7 @@ gpointer      ag_job_await_object      (AgTask              *task,
                                         GError             **error);
 GVariant     *ag_job_await_variant     (AgTask              *task,
                                         GError             **error);
-GValue       *ag_job_await_job         (AgJob               *job,
-                                        GError             **error);
 gboolean      ag_job_sleep             (guint                msec,
                                         GError             **error);
-void          ag_job_return_int        (AgJob               *self,
-                                        int                  value);
-void          ag_job_return_string     (AgJob               *self,
-                                        const char          *value);
 
 G_END_DECLS

@@ -60,6 +60,7 @@ typedef struct
   guint                position;
 
   AgTaskDeps          *deps;                /* made by the first dependency */
+  GPtrArray           *waiters;             /* see ag-task-wait.c */
 } AgTaskPrivate;
 
 AgTaskPrivate *_ag_task_get_priv         (AgTask        *self);
@@ -74,10 +75,6 @@ void           _ag_task_push_completion  (AgTask        *self);
 void           _ag_task_start_work       (AgTask        *self);
 
 /* ag-task-outcome.c */
-gboolean       _ag_task_claim_return     (AgTask        *self,
-                                          const char    *strfunc,
-                                          gboolean       quiet);
-void           _ag_task_deliver_returned (AgTask        *self);
 
 /* ag-task-report.c */
 void           _ag_task_report_apply     (AgTask        *self,
@@ -86,6 +83,9 @@ gboolean       _ag_task_report_is_queued (AgTask        *self);
 void           _ag_task_report_deliver   (AgNode        *node,
                                           gpointer       owner);
 void           _ag_task_report_free      (AgTaskReport  *report);
+
+/* ag-task-wait.c */
+void           _ag_task_wake_waiters     (AgTask        *self);
 
 /* ag-task-dependencies.c */
 void           _ag_task_deps_start       (AgTask        *self);

@@ -30,6 +30,13 @@ typedef struct
    * only what remains of it. Other work cannot stop halfway. */
   void     (*suspend) (AgTask *self);
   void     (*resume)  (AgTask *self);
+  /* Optional, any thread: a cancel the task's own code hears of (at its
+   * next await, for a job), as often as it comes, instead of the one-shot
+   * cancel that ends a task at the next delivery. */
+  void     (*request_cancel) (AgTask *self);
+  /* The task's work runs on the engine's thread, so a return made there
+   * ends the task at once rather than at the next delivery. */
+  gboolean   ends_when_returned;
   /* The work makes the task's cancellable itself, on its worker, rather
    * than the engine's thread at start: a burst of thread tasks then costs
    * that thread one object less each. */
@@ -74,6 +81,12 @@ void      _ag_task_resume             (AgTask              *self);
 GCancellable *_ag_task_ensure_cancellable (AgTask          *self);
 void      _ag_task_begin_work         (AgTask              *self);
 void      _ag_task_end_work           (AgTask              *self);
+gboolean  _ag_task_claim_return       (AgTask              *self,
+                                       const char          *strfunc,
+                                       gboolean             quiet);
+void      _ag_task_set_returned_error (AgTask              *self,
+                                       GError              *error);
+void      _ag_task_deliver_returned   (AgTask              *self);
 GValue   *_ag_task_propagate_value    (AgTask              *self,
                                        GError             **error);
 

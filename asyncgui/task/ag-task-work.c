@@ -159,3 +159,11 @@ _ag_task_deliver_returned (AgTask *self)
   g_object_ref (self);
   _ag_task_push_completion (self);
 }
+
+/* Sets the error of a return claimed with _ag_task_claim_return(). */
+void
+_ag_task_set_returned_error (AgTask *self,
+                             GError *error)
+{
+  _ag_task_get_priv (self)->returned_error = error;
+}

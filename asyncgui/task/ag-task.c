@@ -221,6 +221,7 @@ finish (AgTask      *self,
     callback (G_OBJECT (engine), G_ASYNC_RESULT (self), priv->callback_data);
   release_callback_data (priv);
   _ag_task_deps_tell_done (self);
+  _ag_task_wake_waiters (self);
 
   /* Drops the reference taken by _ag_task_start(). */
   g_object_unref (self);
@@ -308,6 +309,16 @@ void
 _ag_task_push_completion (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgEngine *engine = priv->engine;
+
+  /* A job's code runs on the engine's thread, and its end is the job's
+   * end: it ends at once, as GTask does when returned on its own context. */
+  if (get_vfuncs (self)->ends_when_returned && engine != NULL
+      && !_ag_engine_is_disposed (engine) && _ag_engine_is_own_thread (engine))
+    {
+      complete_deliver (&priv->complete_node, engine);
+      return;
+    }
 
   priv->complete_node.deliver = complete_deliver;
   _ag_completion_queue_push (priv->queue, &priv->complete_node);
@@ -361,6 +372,18 @@ _ag_task_start (AgTask              *self,
   g_assert (priv->state == AG_TASK_PENDING);
 
   g_atomic_int_set (&priv->run_claimed, TRUE);
+
+  /* The engine is being disposed, and code it runs while abandoning what it
+   * ran (a C job unwinding) started more work: it ends at once, as the rest
+   * did. */
+  if (_ag_engine_is_disposed (engine))
+    {
+      _ag_task_end_quietly (self);
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
+      return;
+    }
+
   g_atomic_pointer_set (&priv->engine, engine);
   if (!get_vfuncs (self)->cancellable_in_work)
     priv->cancellable = g_cancellable_new ();
@@ -425,6 +448,7 @@ _ag_task_abandon (AgTask *self)
   g_atomic_pointer_set (&priv->engine, NULL);
   g_atomic_int_set (&priv->finished, TRUE);
   _ag_wait_wake_all ();
+  _ag_task_wake_waiters (self);
 
   g_object_unref (self);
 }
@@ -453,6 +477,28 @@ _ag_task_end_quietly (AgTask *self)
                                      _("The engine was shut down before the task finished"));
   g_atomic_int_set (&priv->finished, TRUE);
   _ag_wait_wake_all ();
+  _ag_task_wake_waiters (self);
+}
+
+/**
+ * ag_task_get_engine:
+ * @self: a task
+ *
+ * Gets the engine the task runs on.
+ *
+ * Thread: the engine's.
+ *
+ * Returns: (transfer none) (nullable): the engine, or %NULL if the task has
+ *   not been run, or its engine has been disposed
+ *
+ * Since: 1.0
+ */
+AgEngine *
+ag_task_get_engine (AgTask *self)
+{
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  return _ag_task_get_priv (self)->engine;
 }
 
 AgEngine *
@@ -561,6 +607,7 @@ ag_task_finalize (GObject *object)
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
   g_clear_pointer (&priv->report, _ag_task_report_free);
   g_clear_pointer (&priv->deps, _ag_task_deps_free);
+  g_clear_pointer (&priv->waiters, g_ptr_array_unref);
 
   G_OBJECT_CLASS (ag_task_parent_class)->finalize (object);
 }
@@ -805,6 +852,13 @@ ag_task_cancel (AgTask *self)
   if (g_atomic_int_get (&priv->finished) || priv->is_view)
     return;
 
+  /* A job hears of a cancel in its own code, as often as it is cancelled. */
+  if (get_vfuncs (self)->request_cancel != NULL)
+    {
+      get_vfuncs (self)->request_cancel (self);
+      return;
+    }
+
   if (!g_atomic_int_compare_and_exchange (&priv->cancel_requested, 0, 1))
     return;
 
@@ -815,56 +869,3 @@ ag_task_cancel (AgTask *self)
   push_cancel_once (self);
 }
 
-/**
- * ag_task_wait:
- * @self: a task that has been run
- * @timeout_us: how long to wait at most, in microseconds; -1 for no limit
- * @error: return location for an error
- *
- * Blocks until the task has finished, for scripts and for threads other
- * than the engine's. On the engine's own thread (the one that made it) it
- * iterates the engine's context while it waits, so results keep being
- * delivered; any other thread sleeps until the engine's thread has
- * delivered the task. Prefer [method@Engine.run_async] in GUI code.
- *
- * Whether the task succeeded is then read from the task: %TRUE here only
- * means it finished, so a task that succeeded without a value is told apart
- * from one that is still running.
- *
- * Waiting cannot work from inside a delivery of the same engine (nothing
- * could be delivered until the wait returned), nor for a task that was never
- * run: both fail at once with %AG_ERROR_WOULD_DEADLOCK.
- *
- * Thread: any. On the engine's thread it iterates the engine's context.
- *
- * Returns: %TRUE if the task finished, %FALSE with @error set if it did not
- *   finish within @timeout_us (%G_IO_ERROR_TIMED_OUT) or cannot
- *
- * Since: 1.0
- */
-gboolean
-ag_task_wait (AgTask   *self,
-              gint64    timeout_us,
-              GError  **error)
-{
-  AgTaskPrivate *priv;
-
-  g_return_val_if_fail (AG_IS_TASK (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  priv = _ag_task_get_priv (self);
-  if (g_atomic_int_get (&priv->finished))
-    return TRUE;
-
-  if (!g_atomic_int_get (&priv->run_claimed))
-    {
-      g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
-                           _("The task has not been run, so waiting for it would never end"));
-      return FALSE;
-    }
-
-  /* Without an engine yet, the task is on its way to the engine's thread
-   * from this one, which cannot be it: it sleeps until the task ends. */
-  return _ag_engine_wait_for (g_atomic_pointer_get (&priv->engine), &priv->finished,
-                              timeout_us, error);
-}

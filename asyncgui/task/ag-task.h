@@ -109,6 +109,7 @@ AgTask        *ag_task_new_main         (AgTaskFunc      func,
 AgTask        *ag_task_new_sleep        (guint           msec);
 
 AgTaskState    ag_task_get_state        (AgTask         *self);
+AgEngine      *ag_task_get_engine       (AgTask         *self);
 gboolean       ag_task_is_finished      (AgTask         *self);
 GCancellable  *ag_task_get_cancellable  (AgTask         *self);
 const GError  *ag_task_get_error        (AgTask         *self);
@@ -165,6 +166,13 @@ AgTask        *ag_task_and_then         (AgTask             *self,
                                          GDestroyNotify      destroy);
 
 void           ag_task_cancel           (AgTask         *self);
+void           ag_task_wait_async       (AgTask              *self,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+GValue        *ag_task_wait_finish      (AgTask         *self,
+                                         GAsyncResult   *result,
+                                         GError        **error);
 gboolean       ag_task_wait             (AgTask         *self,
                                          gint64          timeout_us,
                                          GError        **error);

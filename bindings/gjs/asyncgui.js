@@ -467,10 +467,9 @@ function decodeError(task, error) {
 
 // What can be awaited, as a pending AgTask. Throws TypeError otherwise.
 function toTask(x) {
+    // A job is a task too: awaiting one that runs waits for it.
     if (x instanceof Task)
         return x;
-    if (x instanceof Job)
-        return Task.new_for_job(x);
     if (Array.isArray(x))
         return multi(x);
     if (x && typeof x.then === 'function') {
@@ -690,12 +689,12 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
     });
 
     const waitUnpaused = () => new Promise(resolve => {
-        if (!job || job.get_state() !== AsyncGui.JobState.PAUSED) {
+        if (!job || !job.paused) {
             resolve();
             return;
         }
-        const id = job.connect('notify::state', () => {
-            if (job.get_state() !== AsyncGui.JobState.PAUSED) {
+        const id = job.connect('notify::paused', () => {
+            if (!job.paused) {
                 job.disconnect(id);
                 resolve();
             }
@@ -821,11 +820,6 @@ Object.defineProperties(Job.prototype, {
                         'await one thing at a time, or pass an array to job.run() to await several'));
                     return;
                 }
-                if (task.get_state() !== AsyncGui.TaskState.PENDING) {
-                    reject(new GLib.Error(AsyncGui.Error, AsyncGui.Error.ALREADY_STARTED,
-                        'asyncgui: that task was already started; a job awaits a task that has not run yet'));
-                    return;
-                }
                 let unwatch;
                 try {
                     unwatch = watchSignal(signal, () => task.cancel());
@@ -835,7 +829,7 @@ Object.defineProperties(Job.prototype, {
                 }
                 const sourceJob = x instanceof Job ? x : null;
                 this[kAwaiting] = true;
-                this.await_async(task, (job, result) => {
+                this.await_async(task, null, (job, result) => {
                     this[kAwaiting] = false;
                     unwatch();
                     try {
@@ -873,14 +867,14 @@ Object.defineProperties(Job.prototype, {
             if (!this[kPromise]) {
                 this[kPromise] = new Promise((resolve, reject) => {
                     const settle = () => {
-                        if (this.get_state() === AsyncGui.JobState.SUCCEEDED) {
+                        if (this.get_state() === AsyncGui.TaskState.SUCCEEDED) {
                             if (this[kJsValue] !== undefined)
                                 resolve(this[kJsValue]);
                             else
                                 resolve(fromGValue(this.get_value()));
                         } else {
                             reject(this[kJsError] !== undefined &&
-                                this.get_state() === AsyncGui.JobState.FAILED
+                                this.get_state() === AsyncGui.TaskState.FAILED
                                 ? this[kJsError] : this.get_error());
                         }
                     };

@@ -326,7 +326,7 @@ on_file_hashed (AgMultiTask *multi,
   gtk_string_list_append (app->results, row);
 
   if ((int) g_list_model_get_n_items (G_LIST_MODEL (app->results)) == opt_cancel_after_results)
-    ag_job_cancel (app->job);
+    ag_task_cancel (AG_TASK (app->job));
 }
 
 static void finish_run (App *app, guint n_hashed, const GError *error);
@@ -414,9 +414,9 @@ hash_files_job (AgJob    *job,
 
   finish_run (app, values != NULL ? ((GArray *) g_value_get_boxed (values))->len : 0, error);
   if (values != NULL)
-    ag_job_return_int (job, ((GArray *) g_value_get_boxed (values))->len);
+    ag_task_return_int (AG_TASK (job), ((GArray *) g_value_get_boxed (values))->len);
   else
-    ag_job_return_error (job, g_steal_pointer (&error));
+    ag_task_return_error (AG_TASK (job), g_steal_pointer (&error));
 }
 
 static gboolean
@@ -499,7 +499,7 @@ finish_run (App          *app,
 static void
 start_run (App *app)
 {
-  if (app->job != NULL && !ag_job_is_finished (app->job))
+  if (app->job != NULL && !ag_task_is_finished (AG_TASK (app->job)))
     return;
 
   gtk_string_list_splice (app->results, 0, g_list_model_get_n_items (G_LIST_MODEL (app->results)),
@@ -523,7 +523,7 @@ frame_tick (GtkWidget     *widget,
 {
   App *app = user_data;
   gint64 now = gdk_frame_clock_get_frame_time (frame_clock);
-  gboolean running = app->job != NULL && !ag_job_is_finished (app->job);
+  gboolean running = app->job != NULL && !ag_task_is_finished (AG_TASK (app->job));
 
   if (running)
     {
@@ -555,12 +555,12 @@ static void
 on_pause_toggled (GtkToggleButton *button,
                   App             *app)
 {
-  if (app->job == NULL || ag_job_is_finished (app->job))
+  if (app->job == NULL || ag_task_is_finished (AG_TASK (app->job)))
     return;
 
-  if (gtk_toggle_button_get_active (button) && ag_job_get_state (app->job) == AG_JOB_RUNNING)
+  if (gtk_toggle_button_get_active (button) && !ag_job_get_paused (app->job))
     ag_job_pause (app->job);
-  else if (!gtk_toggle_button_get_active (button) && ag_job_get_state (app->job) == AG_JOB_PAUSED)
+  else if (!gtk_toggle_button_get_active (button) && ag_job_get_paused (app->job))
     ag_job_resume (app->job);
 }
 
@@ -569,7 +569,7 @@ on_cancel_clicked (GtkButton *button,
                    App       *app)
 {
   if (app->job != NULL)
-    ag_job_cancel (app->job);
+    ag_task_cancel (AG_TASK (app->job));
 }
 
 static void
@@ -578,7 +578,7 @@ on_window_destroy (GtkWidget *window,
 {
   app->window = NULL;
   if (app->job != NULL)
-    ag_job_cancel (app->job);
+    ag_task_cancel (AG_TASK (app->job));
 }
 
 static void
@@ -753,7 +753,7 @@ main (int   argc,
 
   /* A generating worker may still be writing: let it see the cancel first. */
   if (app.job != NULL)
-    ag_job_cancel (app.job);
+    ag_task_cancel (AG_TASK (app.job));
   while (g_atomic_int_get (&n_generating) > 0)
     g_main_context_iteration (NULL, TRUE);
   for (guint i = 0; i < app.made_dirs->len; i++)

@@ -152,7 +152,7 @@ class HashWindow(Gtk.ApplicationWindow):
     def on_pause_clicked(self, button):
         if self.job is None or self.job.finished:
             return
-        if self.job.state == AsyncGui.JobState.PAUSED:
+        if self.job.paused:
             self.job.resume()
             button.set_label('Pause')
         else:

@@ -267,10 +267,10 @@ public class HashFiles : Gtk.Application {
         }
         /* Workers finish what they hold, but the job sees nothing until it
          * is resumed; the spinner shows the window is still alive. */
-        if (pause_button.active && job.state == AsyncGui.JobState.RUNNING) {
+        if (pause_button.active && !job.paused) {
             job.pause ();
             progress.text = _("Paused");
-        } else if (!pause_button.active && job.state == AsyncGui.JobState.PAUSED) {
+        } else if (!pause_button.active && job.paused) {
             job.resume ();
             progress.text = null;
         }
@@ -391,16 +391,16 @@ public class HashFiles : Gtk.Application {
         pause_button.active = false;
         cancel_button.sensitive = false;
         progress.text = null;
-        progress.fraction = finished.state == AsyncGui.JobState.SUCCEEDED ? 1.0 : progress.fraction;
+        progress.fraction = finished.state == AsyncGui.TaskState.SUCCEEDED ? 1.0 : progress.fraction;
 
         string text;
         switch (finished.state) {
-        case AsyncGui.JobState.SUCCEEDED:
+        case AsyncGui.TaskState.SUCCEEDED:
             uint n = finished.get_value ().get_uint ();
             text = ngettext ("Hashed %u file in %u ms.", "Hashed %u files in %u ms.", n)
                 .printf (n, elapsed_ms);
             break;
-        case AsyncGui.JobState.CANCELLED:
+        case AsyncGui.TaskState.CANCELLED:
             text = ngettext ("Cancelled after %u result (%u ms).",
                              "Cancelled after %u results (%u ms).", results.get_n_items ())
                 .printf (results.get_n_items (), elapsed_ms);
@@ -417,7 +417,7 @@ public class HashFiles : Gtk.Application {
                    text, results.get_n_items (), n_frames, worst_gap_us / 1000.0);
             if (opt_cancel_after < 0 && opt_cancel_after_results < 0) {
                 window.close ();
-            } else if (finished.state != AsyncGui.JobState.CANCELLED) {
+            } else if (finished.state != AsyncGui.TaskState.CANCELLED) {
                 printerr ("asyncgui-hash-files-vala: the run was not cancelled\n");
                 exit_status = 1;
                 window.close ();

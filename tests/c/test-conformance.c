@@ -29,7 +29,7 @@ static void
 run_until_finished (AgTestFixture *fixture,
                     AgJob         *job)
 {
-  ag_test_run_until (fixture->context, ag_job_is_finished (job), AG_TEST_SAFETY_MS);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (job)), AG_TEST_SAFETY_MS);
 }
 
 static gboolean
@@ -87,7 +87,7 @@ keeps_loop_alive_body (AgJob    *job,
 
   k->thread_after = g_thread_self ();
   k->seen = n;
-  ag_job_return_int (job, n);
+  ag_task_return_int (AG_TASK (job), n);
 }
 
 static void
@@ -108,8 +108,8 @@ test_sequential_handler_keeps_loop_alive (AgTestFixture *fixture,
   g_assert_no_error (k.error);
   g_assert_true (k.thread_after == ag_test_main_thread ());
   g_assert_cmpint (k.seen, ==, 42);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
-  g_assert_cmpint (ag_test_value_get_int (ag_job_get_value (job)), ==, 42);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_test_value_get_int (ag_task_get_value (AG_TASK (job))), ==, 42);
 }
 
 /* 2. error-at-the-await, 3. uncaught-error-fails-the-job */
@@ -135,12 +135,12 @@ error_body (AgJob    *job,
   /* In C an error is "not caught" when the job passes it on. */
   if (!e->catch)
     {
-      ag_job_return_error (job, error);
+      ag_task_return_error (AG_TASK (job), error);
       return;
     }
 
   e->caught = error;
-  ag_job_return_int (job, 0);
+  ag_task_return_int (AG_TASK (job), 0);
 }
 
 static void
@@ -154,8 +154,8 @@ test_error_at_the_await (AgTestFixture *fixture,
 
   g_assert_error (e.caught, TEST_ERROR, 17);
   g_assert_cmpstr (e.caught->message, ==, "the frobnicator broke");
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
-  g_assert_null (ag_job_get_error (job));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
+  g_assert_null (ag_task_get_error (AG_TASK (job)));
   g_clear_error (&e.caught);
 }
 
@@ -168,10 +168,10 @@ test_uncaught_error_fails_the_job (AgTestFixture *fixture,
 
   run_until_finished (fixture, job);
 
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_FAILED);
-  g_assert_error (ag_job_get_error (job), TEST_ERROR, 17);
-  g_assert_cmpstr (ag_job_get_error (job)->message, ==, "the frobnicator broke");
-  g_assert_null (ag_job_get_value (job));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_FAILED);
+  g_assert_error (ag_task_get_error (AG_TASK (job)), TEST_ERROR, 17);
+  g_assert_cmpstr (ag_task_get_error (AG_TASK (job))->message, ==, "the frobnicator broke");
+  g_assert_null (ag_task_get_value (AG_TASK (job)));
 }
 
 /* 4. ordered-multi */
@@ -206,7 +206,7 @@ test_ordered_multi (AgTestFixture *fixture,
   job = ag_engine_spawn (fixture->engine, ordered_multi_body, &ints, NULL);
   run_until_finished (fixture, job);
 
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   assert_ints (ints, expected, G_N_ELEMENTS (expected));
 }
 
@@ -265,7 +265,7 @@ test_skip_errors (AgTestFixture *fixture,
   job = ag_engine_spawn (fixture->engine, skip_errors_body, &s, NULL);
   run_until_finished (fixture, job);
 
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   assert_ints (s.skipped, expected, G_N_ELEMENTS (expected));
   g_test_message ("the failure arrived after %.0f ms", s.error_after_ms);
   g_assert_error (s.error, TEST_ERROR, 1);
@@ -330,7 +330,7 @@ test_max_workers (AgTestFixture *fixture,
   run_until_finished (fixture, job);
 
   g_test_message ("max-workers 2: %.0f ms; no limit: %.0f ms", m.limited_ms, m.unlimited_ms);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpfloat (m.limited_ms, >=, 550);
   g_assert_cmpfloat (m.limited_ms, <=, 1500);
   g_assert_cmpfloat (m.unlimited_ms, <, 550);
@@ -381,7 +381,7 @@ test_unordered_order (AgTestFixture *fixture,
   job = ag_engine_spawn (fixture->engine, unordered_body, announced, NULL);
   run_until_finished (fixture, job);
 
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   assert_ints (announced, expected, G_N_ELEMENTS (expected));
 }
 
@@ -438,7 +438,7 @@ test_cancel_semantics (AgTestFixture *fixture,
   job = ag_engine_spawn (fixture->engine, cancel_body, &c, NULL);
   ag_test_run_for (fixture->context, 100);
   cancelled_at_ms = ag_test_elapsed_ms (c.start_us);
-  ag_job_cancel (job);
+  ag_task_cancel (AG_TASK (job));
   run_until_finished (fixture, job);
 
   g_test_message ("cancelled at %.0f ms, the await failed at %.0f ms",
@@ -447,14 +447,14 @@ test_cancel_semantics (AgTestFixture *fixture,
   g_assert_cmpfloat (c.await_failed_at_ms - cancelled_at_ms, <=, 200);
   g_assert_true (c.cleanup_ran);
   g_assert_false (c.after_first_await);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_CANCELLED);
 
   /* The task's late result is never seen, and nothing else was awaited. */
   ag_test_run_for (fixture->context, 1100);
   g_assert_cmpint (ag_task_get_state (c.slow), ==, AG_TASK_CANCELLED);
   g_assert_false (c.after_first_await);
   g_assert_cmpint (g_atomic_int_get (&c.next_ran), ==, 0);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_CANCELLED);
 
   g_clear_error (&c.error);
   g_clear_object (&c.slow);
@@ -478,7 +478,7 @@ pause_resume_body (AgJob    *job,
 
   p->value = ag_job_await_int (ag_test_task_new_int_after (200, 9), &p->error);
   p->continued_at_ms = ag_test_elapsed_ms (p->start_us);
-  ag_job_return_int (job, p->value);
+  ag_task_return_int (AG_TASK (job), p->value);
 }
 
 static void
@@ -494,7 +494,7 @@ test_pause_resume (AgTestFixture *fixture,
   ag_test_run_for (fixture->context, 350);
   /* The task has finished, but the job has not seen it. */
   g_assert_cmpfloat (p.continued_at_ms, ==, 0);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_PAUSED);
+  g_assert_true (ag_job_get_paused (job));
 
   resumed_at_ms = ag_test_elapsed_ms (p.start_us);
   ag_job_resume (job);
@@ -505,7 +505,7 @@ test_pause_resume (AgTestFixture *fixture,
   g_assert_cmpfloat (p.continued_at_ms, >=, resumed_at_ms);
   g_assert_no_error (p.error);
   g_assert_cmpint (p.value, ==, 9);
-  g_assert_cmpint (ag_test_value_get_int (ag_job_get_value (job)), ==, 9);
+  g_assert_cmpint (ag_test_value_get_int (ag_task_get_value (AG_TASK (job))), ==, 9);
 }
 
 /* 10. pause-keeps-sleep-remainder */
@@ -556,7 +556,7 @@ job_b_body (AgJob    *job,
   int n = ag_job_await_int (ag_test_task_new_int_after (50, 7), &error);
 
   g_assert_no_error (error);
-  ag_job_return_int (job, n);
+  ag_task_return_int (AG_TASK (job), n);
 }
 
 typedef struct
@@ -572,10 +572,10 @@ job_a_body (AgJob    *job,
 {
   Nested *n = user_data;
 
-  n->b = ag_engine_spawn (ag_job_get_engine (job), job_b_body, NULL, NULL);
-  n->a_got = ag_job_await_job (n->b, &n->error);
+  n->b = ag_engine_spawn (ag_task_get_engine (AG_TASK (job)), job_b_body, NULL, NULL);
+  n->a_got = ag_job_await (g_object_ref (AG_TASK (n->b)), &n->error);
   if (n->a_got != NULL)
-    ag_job_return_value (job, n->a_got);
+    ag_task_return_value (AG_TASK (job), n->a_got);
 }
 
 static void
@@ -589,9 +589,9 @@ test_nested_jobs (AgTestFixture *fixture,
 
   g_assert_no_error (n.error);
   g_assert_cmpint (ag_test_value_get_int (n.a_got), ==, 7);
-  g_assert_cmpint (ag_job_get_state (a), ==, AG_JOB_SUCCEEDED);
-  g_assert_cmpint (ag_job_get_state (n.b), ==, AG_JOB_SUCCEEDED);
-  g_assert_cmpint (ag_test_value_get_int (ag_job_get_value (n.b)), ==, 7);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (a)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (n.b)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_test_value_get_int (ag_task_get_value (AG_TASK (n.b))), ==, 7);
   g_clear_pointer (&n.a_got, value_free);
   g_clear_object (&n.b);
 }
@@ -692,7 +692,7 @@ test_serial_mode (AgTestFixture *fixture,
   job = ag_engine_spawn (fixture->engine, serial_body, &serial, NULL);
   run_until_finished (fixture, job);
 
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   g_assert_false (g_atomic_int_get (&serial.off_main_thread));
   assert_ints (serial.ran, expected, G_N_ELEMENTS (expected));
 
@@ -707,7 +707,7 @@ test_serial_mode (AgTestFixture *fixture,
   for (int i = 0; i < 3; i++)
     {
       run_until_finished (fixture, jobs[i]);
-      g_assert_cmpint (ag_job_get_state (jobs[i]), ==, AG_JOB_SUCCEEDED);
+      g_assert_cmpint (ag_task_get_state (AG_TASK (jobs[i])), ==, AG_TASK_SUCCEEDED);
       g_object_unref (jobs[i]);
     }
   g_assert_false (g_atomic_int_get (&serial.off_main_thread));
@@ -771,7 +771,7 @@ test_progress (AgTestFixture *fixture,
   g_test_message ("%u progress notifications for 1000 updates", p.n_notified);
   g_assert_no_error (p.error);
   g_assert_cmpint (p.value, ==, 1000);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpuint (p.n_notified, >=, 1);
   g_assert_cmpuint (p.n_notified, <, 100);
   g_assert_cmpfloat (p.last_notified, ==, 1.0);
@@ -818,14 +818,14 @@ test_dispose_with_work_in_flight (AgTestFixture *fixture,
   g_assert_false (d.after_await);
   g_object_unref (engine);
 
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_CANCELLED);
   g_assert_true (d.after_await);
   g_assert_true (d.cancelled);
   d.after_await = FALSE;
 
   ag_test_run_for (fixture->context, 700);
   g_assert_false (d.after_await);
-  g_assert_cmpint (ag_job_get_state (job), ==, AG_JOB_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_CANCELLED);
   g_assert_cmpint (ag_task_get_state (d.slow), ==, AG_TASK_CANCELLED);
   g_assert_null (ag_task_get_value (d.slow));
   g_clear_object (&d.slow);
@@ -837,7 +837,7 @@ static void
 return_now_body (AgJob    *job,
                  gpointer  user_data)
 {
-  ag_job_return_int (job, 5);
+  ag_task_return_int (AG_TASK (job), 5);
 }
 
 static void
@@ -860,21 +860,21 @@ test_bad_input (AgTestFixture *fixture,
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*not paused*");
   ag_job_resume (running);
   g_test_assert_expected_messages ();
-  g_assert_cmpint (ag_job_get_state (running), ==, AG_JOB_RUNNING);
-  ag_job_cancel (running);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (running)), ==, AG_TASK_RUNNING);
+  ag_task_cancel (AG_TASK (running));
   run_until_finished (fixture, running);
   g_assert_error (sleeping.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&sleeping.error);
 
   /* Pausing, resuming or cancelling a finished job does nothing. */
   finished = ag_engine_spawn (fixture->engine, return_now_body, NULL, NULL);
-  g_assert_true (ag_job_is_finished (finished));
+  run_until_finished (fixture, finished);
   ag_job_pause (finished);
   ag_job_resume (finished);
-  ag_job_cancel (finished);
+  ag_task_cancel (AG_TASK (finished));
   ag_test_run_for (fixture->context, 20);
-  g_assert_cmpint (ag_job_get_state (finished), ==, AG_JOB_SUCCEEDED);
-  g_assert_cmpint (ag_test_value_get_int (ag_job_get_value (finished)), ==, 5);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (finished)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_test_value_get_int (ag_task_get_value (AG_TASK (finished))), ==, 5);
 }
 
 int

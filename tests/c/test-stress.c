@@ -284,7 +284,7 @@ job_body (AgJob    *job,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
     }
-  ag_job_return_int (job, (int) record->index);
+  ag_task_return_int (AG_TASK (job), (int) record->index);
 }
 
 static gpointer
@@ -341,9 +341,12 @@ all_called_back (Round *round)
     {
       Record *record = g_ptr_array_index (round->records, i);
 
-      if (AG_IS_TASK (record->object) && !record->child && record->n_callbacks == 0)
-        return FALSE;
-      if (AG_IS_JOB (record->object) && !ag_job_is_finished (AG_JOB (record->object)))
+      if (AG_IS_JOB (record->object))
+        {
+          if (!ag_task_is_finished (AG_TASK (record->object)))
+            return FALSE;
+        }
+      else if (!record->child && record->n_callbacks == 0)
         return FALSE;
     }
 
@@ -471,7 +474,7 @@ run_round (guint32  seed,
 
       if (AG_IS_JOB (record->object))
         {
-          g_assert_true (ag_job_is_finished (AG_JOB (record->object)));
+          g_assert_true (ag_task_is_finished (AG_TASK (AG_JOB (record->object))));
           continue;
         }
 

@@ -160,7 +160,7 @@ class AsyncioGuestTest(agtest.JobTestCase):
         cancel_at = []
         self.at(100, lambda: (cancel_at.append(now_ms()), job.cancel()))
         self.run_job(job, timeout_s=5)
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.assertLess(seen['cancelled_at'] - cancel_at[0], 200)
 
     def test_pause_holds_asyncio_results(self):
@@ -196,7 +196,7 @@ class AsyncioGuestTest(agtest.JobTestCase):
         job = handler()
         self.run_loop_for(0.1)
         engine.run_dispose()
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.run_loop_until(lambda: seen.get('cancelled'), timeout_s=5)
 
     def test_asyncio_coroutine_without_a_job_helper(self):
@@ -282,7 +282,7 @@ class TrioGuestTest(agtest.JobTestCase):
         job = handler()
         self.at(100, job.cancel)
         self.run_job(job, timeout_s=5)
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.run_loop_until(lambda: seen.get('trio_cleanup'), timeout_s=5)
         self.assertTrue(seen['trio_cleanup'])
 
@@ -309,7 +309,7 @@ class TrioGuestTest(agtest.JobTestCase):
         running = first()
         self.run_loop_for(0.1)
         refused = self.run_job(second(), timeout_s=5)
-        self.assertEqual(refused.state, AsyncGui.JobState.FAILED)
+        self.assertEqual(refused.state, AsyncGui.TaskState.FAILED)
         with self.assertRaises(RuntimeError):
             refused.result()
         self.assertFalse(running.is_finished())
@@ -345,7 +345,7 @@ class TrioGuestTest(agtest.JobTestCase):
         job = on_disposed_engine()
         self.run_loop_for(0.1)
         engine.run_dispose()
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.run_loop_until(lambda: seen.get('trio_cleanup'), timeout_s=5)
         self.assertEqual(self.run_job(later(), timeout_s=5).result(), 42)
 

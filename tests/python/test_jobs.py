@@ -246,7 +246,7 @@ class JobsTest(QuietTestCase):
 
         job = handler(1, b=2)
         self.assertEqual(trace, [('started', MAIN_THREAD)])
-        self.assertEqual(job.state, AsyncGui.JobState.RUNNING)
+        self.assertEqual(job.state, AsyncGui.TaskState.RUNNING)
         self.assertFalse(job.finished)
         with self.assertRaises(AsyncGui.InvalidStateError):
             job.result()
@@ -272,7 +272,7 @@ class JobsTest(QuietTestCase):
             return x + 1
 
         job = plain(1)
-        self.assertEqual(job.state, AsyncGui.JobState.SUCCEEDED)
+        self.assertEqual(job.state, AsyncGui.TaskState.SUCCEEDED)
         self.assertEqual(job.result(), 2)
 
     def test_wait_and_result_with_timeouts(self):
@@ -324,7 +324,7 @@ class JobsTest(QuietTestCase):
         self.at(50, job.cancel)
         self.run_job(job)
         self.assertEqual(seen, ['cancelled', 'second'])
-        self.assertEqual(job.state, AsyncGui.JobState.SUCCEEDED)
+        self.assertEqual(job.state, AsyncGui.TaskState.SUCCEEDED)
 
     def test_cancel_with_nothing_pending_hits_the_next_await(self):
         seen = []
@@ -357,7 +357,7 @@ class JobsTest(QuietTestCase):
         job = handler()
         self.at(100, job.cancel)
         self.run_job(job)
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         count = len(ran)
         self.run_loop_for(0.2)
         self.assertLess(len(ran), 2000)
@@ -379,7 +379,7 @@ class JobsTest(QuietTestCase):
         job = handler()
         self.at(150, job.cancel)
         self.run_job(job)
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.run_loop_for(0.3)
         count = len(ran)
         self.run_loop_for(0.3)
@@ -425,10 +425,10 @@ class JobsTest(QuietTestCase):
         other_engine = None
         self.assertTrue(engine_gone.is_finished())
 
-        for job, state in ((succeeded, AsyncGui.JobState.SUCCEEDED),
-                           (failed, AsyncGui.JobState.FAILED),
-                           (cancelled, AsyncGui.JobState.CANCELLED),
-                           (engine_gone, AsyncGui.JobState.CANCELLED)):
+        for job, state in ((succeeded, AsyncGui.TaskState.SUCCEEDED),
+                           (failed, AsyncGui.TaskState.FAILED),
+                           (cancelled, AsyncGui.TaskState.CANCELLED),
+                           (engine_gone, AsyncGui.TaskState.CANCELLED)):
             states = []
             job.connect('notify::state', lambda j, *unused: states.append(j.state))
             job.pause()
@@ -460,12 +460,12 @@ class JobsTest(QuietTestCase):
         job.cancel()
         job.resume()
         job.pause()
-        self.assertEqual(job.state, AsyncGui.JobState.RUNNING)
+        self.assertEqual(job.state, AsyncGui.TaskState.RUNNING)
         start = now_ms()
         self.run_job(job)
         self.assertLess(now_ms() - start, 400)
         self.assertEqual(seen, ['cancelled'])
-        self.assertEqual(job.state, AsyncGui.JobState.CANCELLED)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.assert_quiet()
 
     def test_yielding_again_after_cancel_and_junk_in_a_loop_never_hangs(self):

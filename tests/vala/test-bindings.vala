@@ -272,8 +272,8 @@ class JobFromOutside : Object {
     public void run () {
         var engine = new AsyncGui.Engine ();
         var job = new AsyncGui.Job (engine);
-        assert_true (job.engine == engine);
-        assert_true (job.state == AsyncGui.JobState.RUNNING);
+        assert_true (job.get_engine () == engine);
+        assert_true (job.state == AsyncGui.TaskState.RUNNING);
         body.begin (job, (obj, res) => {
             try {
                 job.return_value (body.end (res));
@@ -292,7 +292,7 @@ class JobFromOutside : Object {
         } catch (Error e) {
             error ("%s", e.message);
         }
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpstr (job.get_value ().get_string (), CompareOperator.EQ, "done");
         run_until (() => done);
         assert_cmpstr (waiter_got[0], CompareOperator.EQ, "done");
@@ -300,9 +300,10 @@ class JobFromOutside : Object {
     }
 }
 
-/* notify::state follows the job through pause, resume and its end. */
+/* notify::paused follows the job through pause and resume, notify::state
+ * to its end. */
 class JobStateNotifications : Object {
-    AsyncGui.JobState[] seen;
+    string[] seen;
 
     async int body (AsyncGui.Job job) throws Error {
         yield job.await (new AsyncGui.Task.sleep (100));
@@ -314,7 +315,11 @@ class JobStateNotifications : Object {
         var job = new AsyncGui.Job (engine);
         job.notify["state"].connect (() => {
             assert_true (on_test_thread ());
-            seen += job.state;
+            seen += job.state.to_string ();
+        });
+        job.notify["paused"].connect (() => {
+            assert_true (on_test_thread ());
+            seen += job.paused ? "paused" : "unpaused";
         });
         body.begin (job, (obj, res) => {
             try {
@@ -330,9 +335,9 @@ class JobStateNotifications : Object {
         run_until (() => job.is_finished ());
 
         assert_cmpuint (seen.length, CompareOperator.EQ, 3);
-        assert_true (seen[0] == AsyncGui.JobState.PAUSED);
-        assert_true (seen[1] == AsyncGui.JobState.RUNNING);
-        assert_true (seen[2] == AsyncGui.JobState.SUCCEEDED);
+        assert_cmpstr (seen[0], CompareOperator.EQ, "paused");
+        assert_cmpstr (seen[1], CompareOperator.EQ, "unpaused");
+        assert_cmpstr (seen[2], CompareOperator.EQ, AsyncGui.TaskState.SUCCEEDED.to_string ());
     }
 }
 
@@ -372,7 +377,7 @@ class CancelIsOneShot : Object {
         assert_cmpint ((int) ((get_monotonic_time () - start) / 1000), CompareOperator.LT, 1000);
         assert_true (first_cancelled);
         assert_cmpint (second, CompareOperator.EQ, 5);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
     }
 }
 
@@ -381,18 +386,21 @@ class CancelIsOneShot : Object {
 void test_job_ends_by_error_kind () {
     var engine = new AsyncGui.Engine ();
 
+    /* A job's code runs on the engine's thread: its return ends it. */
     var failed = new AsyncGui.Job (engine);
     failed.return_error (new TestError.BROKEN ("broken"));
-    assert_true (failed.state == AsyncGui.JobState.FAILED);
+    assert_true (failed.state == AsyncGui.TaskState.FAILED);
     assert_true (failed.get_error () is TestError.BROKEN);
 
     var cancelled = new AsyncGui.Job (engine);
     cancelled.return_error (new IOError.CANCELLED ("stop"));
-    assert_true (cancelled.state == AsyncGui.JobState.CANCELLED);
+    run_until (() => cancelled.is_finished ());
+    assert_true (cancelled.state == AsyncGui.TaskState.CANCELLED);
 
     var no_value = new AsyncGui.Job (engine);
     no_value.return_value (null);
-    assert_true (no_value.state == AsyncGui.JobState.SUCCEEDED);
+    run_until (() => no_value.is_finished ());
+    assert_true (no_value.state == AsyncGui.TaskState.SUCCEEDED);
     assert_true (no_value.get_value () == null);
 }
 
@@ -405,7 +413,7 @@ class CancelNested : Object {
     }
 
     async int outer_body (AsyncGui.Job job, AsyncGui.Job inner) throws Error {
-        var value = yield job.await (new AsyncGui.Task.for_job (inner));
+        var value = yield job.await ((inner));
         return value.get_int ();
     }
 
@@ -431,8 +439,8 @@ class CancelNested : Object {
         outer.cancel ();
         run_until (() => outer.is_finished () && inner.is_finished ());
 
-        assert_true (outer.state == AsyncGui.JobState.CANCELLED);
-        assert_true (inner.state == AsyncGui.JobState.CANCELLED);
+        assert_true (outer.state == AsyncGui.TaskState.CANCELLED);
+        assert_true (inner.state == AsyncGui.TaskState.CANCELLED);
     }
 }
 
@@ -462,12 +470,12 @@ class CancelPaused : Object {
         });
         job.pause ();
         run_for (100);
-        assert_true (job.state == AsyncGui.JobState.PAUSED);
+        assert_true (job.paused);
         job.cancel ();
         run_until (() => job.is_finished ());
 
         assert_true (cancelled_at_await);
-        assert_true (job.state == AsyncGui.JobState.CANCELLED);
+        assert_true (job.state == AsyncGui.TaskState.CANCELLED);
     }
 }
 

@@ -166,7 +166,7 @@ class SequentialHandler : Object {
         assert_cmpint (ticks_after_await, CompareOperator.GE, 20);
         assert_true (after_await_on_test_thread);
         assert_cmpint (value_after_await, CompareOperator.EQ, 42);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpint (job.get_value ().get_int (), CompareOperator.EQ, 42);
     }
 }
@@ -197,7 +197,7 @@ class ErrorAtTheAwait : Object {
         run_until_finished (job);
 
         assert_cmpstr (caught_message, CompareOperator.EQ, "disk on fire");
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpint (job.get_value ().get_int (), CompareOperator.EQ, 1);
     }
 }
@@ -225,7 +225,7 @@ class UncaughtError : Object {
         run_until_finished (job);
 
         assert_false (after_await);
-        assert_true (job.state == AsyncGui.JobState.FAILED);
+        assert_true (job.state == AsyncGui.TaskState.FAILED);
         unowned Error? error = job.get_error ();
         assert_true (error != null);
         assert_true (error is TestError.BROKEN);
@@ -260,7 +260,7 @@ class OrderedMulti : Object {
         });
         run_until_finished (job);
 
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_ints (values, { 0, 1, 2 });
     }
 }
@@ -308,7 +308,7 @@ class SkipErrors : Object {
         });
         run_until_finished (job);
 
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_ints (skipped_values, { 0, 2 });
         assert_cmpstr (error_message, CompareOperator.EQ, "child 1 broke");
         Test.message ("the failure arrived after %.0f ms", error_after_ms);
@@ -356,7 +356,7 @@ class MaxWorkers : Object {
         run_until_finished (job);
 
         Test.message ("max-workers 2: %.0f ms; no limit: %.0f ms", limited_ms, unlimited_ms);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpfloat (limited_ms, CompareOperator.GE, 550);
         assert_cmpfloat (limited_ms, CompareOperator.LE, 1500);
         assert_cmpfloat (unlimited_ms, CompareOperator.LT, 550);
@@ -393,7 +393,7 @@ class UnorderedOrder : Object {
         });
         run_until_finished (job);
 
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         /* b, c, a */
         assert_ints (announced, { 1, 2, 0 });
     }
@@ -456,7 +456,7 @@ class CancelSemantics : Object {
         assert_cmpfloat (await_failed_at_ms - cancelled_at_ms, CompareOperator.LT, 200);
         assert_true (cleanup_ran);
         assert_false (after_first_await);
-        assert_true (job.state == AsyncGui.JobState.CANCELLED);
+        assert_true (job.state == AsyncGui.TaskState.CANCELLED);
         assert_true (job.get_error () is IOError.CANCELLED);
 
         /* Past the slow task's end: its result stays unseen. */
@@ -465,7 +465,7 @@ class CancelSemantics : Object {
         assert_true (slow.get_value () == null);
         assert_true (next.state == AsyncGui.TaskState.PENDING);
         assert_cmpint (AtomicInt.get (ref next_task_ran), CompareOperator.EQ, 0);
-        assert_true (job.state == AsyncGui.JobState.CANCELLED);
+        assert_true (job.state == AsyncGui.TaskState.CANCELLED);
     }
 }
 
@@ -497,12 +497,12 @@ class PauseResume : Object {
 
         run_until_ms (start, 50);
         job.pause ();
-        assert_true (job.state == AsyncGui.JobState.PAUSED);
+        assert_true (job.paused);
 
         run_until_ms (start, 400);
         /* The task finished long ago; the job has not seen it. */
         assert_cmpfloat (after_await_ms, CompareOperator.LT, 0);
-        assert_true (job.state == AsyncGui.JobState.PAUSED);
+        assert_true (job.paused);
 
         resumed_at_ms = elapsed_ms (start);
         job.resume ();
@@ -511,7 +511,7 @@ class PauseResume : Object {
         Test.message ("resumed at %.0f ms, continued at %.0f ms", resumed_at_ms, after_await_ms);
         assert_cmpfloat (after_await_ms, CompareOperator.GE, resumed_at_ms);
         assert_cmpint (value_after_await, CompareOperator.EQ, 9);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpint (job.get_value ().get_int (), CompareOperator.EQ, 9);
     }
 }
@@ -547,7 +547,7 @@ class PauseKeepsSleepRemainder : Object {
         run_until_finished (job);
 
         Test.message ("woke up %.0f ms after the start", woke_at_ms);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpfloat (woke_at_ms, CompareOperator.GE, 550);
         assert_cmpfloat (woke_at_ms, CompareOperator.LE, 900);
     }
@@ -563,7 +563,7 @@ class NestedJobs : Object {
     }
 
     async int body_a (AsyncGui.Job job, AsyncGui.Job other) throws Error {
-        var value = yield job.await (new AsyncGui.Task.for_job (other));
+        var value = yield job.await ((other));
         a_got = value.get_int ();
         return a_got;
     }
@@ -589,9 +589,9 @@ class NestedJobs : Object {
         run_until_finished (job_a);
 
         assert_cmpint (a_got, CompareOperator.EQ, 7);
-        assert_true (job_a.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job_a.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpint (job_a.get_value ().get_int (), CompareOperator.EQ, 7);
-        assert_true (job_b.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job_b.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpint (job_b.get_value ().get_int (), CompareOperator.EQ, 7);
     }
 }
@@ -637,7 +637,7 @@ class SerialMode : Object {
         });
         run_until_finished (job);
 
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_true (all_on_test_thread);
         assert_ints (ran, { 0, 1, 2, 3, 4, 5 });
     }
@@ -677,7 +677,7 @@ class Progress : Object {
         run_for (50);
 
         Test.message ("%u progress notifications for 1000 updates", n_notified);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpuint (n_notified, CompareOperator.GE, 1);
         assert_cmpuint (n_notified, CompareOperator.LT, 100);
         assert_cmpfloat (last_notified, CompareOperator.EQ, 1.0);
@@ -752,16 +752,16 @@ class BadInput : Object {
         Test.expect_message ("AsyncGui", LogLevelFlags.LEVEL_CRITICAL, "*");
         job.resume ();
         Test.assert_expected_messages ();
-        assert_true (job.state == AsyncGui.JobState.RUNNING);
+        assert_true (job.state == AsyncGui.TaskState.RUNNING);
 
         run_until_finished (job);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
 
         job.pause ();
         job.resume ();
         job.cancel ();
         run_for (20);
-        assert_true (job.state == AsyncGui.JobState.SUCCEEDED);
+        assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
         assert_cmpint (job.get_value ().get_int (), CompareOperator.EQ, 3);
         assert_true (job.get_error () == null);
     }

@@ -473,7 +473,8 @@ class _PreparedJob(_Prepared):
 
     def __init__(self, job):
         self.job = job
-        self.gtask = TaskObject.new_for_job(job)
+        # A job is a task: awaiting it waits for it.
+        self.gtask = job
 
     def value(self, gvalue):
         driver = _driver_of(self.job)
@@ -1204,7 +1205,7 @@ class _Driver:
         # Nothing between this and the call can raise: from here on the
         # engine will call back.
         self.awaiting = True
-        self.job.await_async(prepared.gtask, callback)
+        self.job.await_async(prepared.gtask, None, callback)
         if _fault_hook is not None:
             _fault_hook('after-await')
 
@@ -1373,7 +1374,8 @@ if _HAVE_JOB:
         """A running sequential job (AgJob). Started by calling a function
         decorated with ``@engine.job``.
 
-        ``job.state`` is its AsyncGui.JobState; ``job.cancel()``,
+        ``job.state`` is its AsyncGui.TaskState and ``job.paused`` whether
+        it is paused; ``job.cancel()``,
         ``job.pause()`` and ``job.resume()`` steer it; ``job.wait(timeout)``
         blocks a script until it has finished (iterating the engine's
         context); ``job.result()`` gives the value it returned, or raises
@@ -1394,6 +1396,10 @@ if _HAVE_JOB:
         @property
         def state(self):
             return self.get_state()
+
+        @property
+        def paused(self):
+            return self.get_paused()
 
         @property
         def finished(self):
@@ -1456,11 +1462,11 @@ if _HAVE_JOB:
                 if not self.wait(timeout):
                     raise TimeoutError('the job did not finish within %s s' % timeout)
             state = self.get_state()
-            if state == AsyncGui.JobState.SUCCEEDED:
+            if state == AsyncGui.TaskState.SUCCEEDED:
                 return None
-            if state == AsyncGui.JobState.CANCELLED:
+            if state == AsyncGui.TaskState.CANCELLED:
                 return CancelledError()
-            if state != AsyncGui.JobState.FAILED:
+            if state != AsyncGui.TaskState.FAILED:
                 raise InvalidStateError('the job has not finished (state %s)'
                                         % state.value_nick)
             driver = _driver_of(self)
