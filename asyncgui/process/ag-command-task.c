@@ -5,7 +5,6 @@
 
 #include "config.h"
 
-#include "ag-engine-private.h"
 #include "ag-command-task.h"
 #include "ag-task-private.h"
 #include "ag-worker-pool-private.h"
@@ -34,7 +33,7 @@
  * never on the GUI thread. Cancelling sends it `SIGTERM`, then `SIGKILL` if
  * it is still there half a second later; a timeout
  * ([property@CommandTask:timeout-ms], by default the engine's
- * [property@Engine:worker-timeout-ms]) does the same and fails the task
+ * [property@WorkerPool:timeout-ms]) does the same and fails the task
  * with %G_IO_ERROR_TIMED_OUT. Children are always reaped.
  *
  * Since: 1.0
@@ -50,10 +49,11 @@ struct _AgCommandTask
   char   **env;
   int      timeout_ms;
 
-  /* Set on the process thread before the task returns. */
-  GBytes  *stdout_bytes;
-  GBytes  *stderr_bytes;
-  int      exit_status;
+  guint64  command;       /* the engine's thread: the runner's id */
+
+  /* Set once by the reply, on the process thread, before the task
+   * returns; a cancelled task may be read meanwhile, hence atomic. */
+  AgCommandReply *outcome;   /* atomic; only its output and exit status */
 };
 
 G_DEFINE_FINAL_TYPE (AgCommandTask, ag_command_task, AG_TYPE_TASK)
@@ -66,44 +66,71 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The runner's answer, on its thread. The task's reference goes when the
+ * runner releases the user data, through _ag_task_unref_at_home(): a task
+ * whose engine has gone is not finalized here. */
+static void
+command_task_replied (AgCommandReply *reply,
+                      gpointer        user_data)
+{
+  AgCommandTask *self = user_data;
+  AgCommandReply *outcome = g_new0 (AgCommandReply, 1);
+  GError *error = g_steal_pointer (&reply->error);
+
+  outcome->stdout_bytes = g_steal_pointer (&reply->stdout_bytes);
+  outcome->stderr_bytes = g_steal_pointer (&reply->stderr_bytes);
+  outcome->exit_status = reply->exit_status;
+  g_atomic_pointer_set (&self->outcome, outcome);
+
+  /* After a cancel or the engine's shutdown the task has ended already,
+   * and this return is dropped. */
+  if (error != NULL)
+    ag_task_return_error (AG_TASK (self), error);
+  else
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_BYTES);
+      g_value_set_boxed (&value, outcome->stdout_bytes);
+      ag_task_return_value (AG_TASK (self), &value);
+    }
+}
+
 static void
 ag_command_task_start (AgTask *task)
 {
   AgCommandTask *self = AG_COMMAND_TASK (task);
-  AgCommandSpec *spec = g_new0 (AgCommandSpec, 1);
+  AgWorkerPool *workers = _ag_worker_pool_of (_ag_task_get_engine (task));
+  AgCommandRunner *runner = workers != NULL ? _ag_worker_pool_get_runner (workers) : NULL;
 
-  spec->argv = g_strdupv (self->argv);
-  spec->stdin_bytes = self->stdin_bytes != NULL ? g_bytes_ref (self->stdin_bytes) : NULL;
-  spec->cwd = g_strdup (self->cwd);
-  spec->env = g_strdupv (self->env);
-  spec->timeout_ms = self->timeout_ms;
+  /* An engine starts tasks only while it is alive. */
+  g_assert (runner != NULL);
 
-  _ag_process_pool_run_command (_ag_worker_pool_processes_of (_ag_task_get_engine (task)),
-                                task, spec);
+  self->command = _ag_command_runner_run (runner, (const char * const *) self->argv,
+                                          self->stdin_bytes, self->cwd,
+                                          (const char * const *) self->env,
+                                          _ag_worker_pool_resolve_timeout (workers, self->timeout_ms),
+                                          command_task_replied, g_object_ref (self),
+                                          (GDestroyNotify) _ag_task_unref_at_home);
 }
 
 static void
 ag_command_task_cancel (AgTask *task)
 {
-  AgProcessPool *processes = _ag_worker_pool_processes_of (_ag_task_get_engine (task));
+  AgCommandTask *self = AG_COMMAND_TASK (task);
+  AgWorkerPool *workers = _ag_worker_pool_of (_ag_task_get_engine (task));
 
-  if (processes != NULL)
-    _ag_process_pool_cancel (processes, task);
+  if (workers != NULL && self->command != 0)
+    _ag_command_runner_cancel (_ag_worker_pool_get_runner (workers), self->command);
 }
 
-void
-_ag_command_task_set_outcome (AgTask           *task,
-                              AgCommandOutcome *outcome)
+static AgCommandReply *
+get_outcome (AgCommandTask *self)
 {
-  AgCommandTask *self = AG_COMMAND_TASK (task);
+  if (!ag_task_is_finished (AG_TASK (self)))
+    return NULL;
 
-  g_clear_pointer (&self->stdout_bytes, g_bytes_unref);
-  g_clear_pointer (&self->stderr_bytes, g_bytes_unref);
-  if (outcome->stdout_bytes != NULL)
-    self->stdout_bytes = g_bytes_ref (outcome->stdout_bytes);
-  if (outcome->stderr_bytes != NULL)
-    self->stderr_bytes = g_bytes_ref (outcome->stderr_bytes);
-  self->exit_status = outcome->exit_status;
+  return g_atomic_pointer_get (&self->outcome);
 }
 
 static void
@@ -115,8 +142,12 @@ ag_command_task_finalize (GObject *object)
   g_clear_pointer (&self->stdin_bytes, g_bytes_unref);
   g_free (self->cwd);
   g_strfreev (self->env);
-  g_clear_pointer (&self->stdout_bytes, g_bytes_unref);
-  g_clear_pointer (&self->stderr_bytes, g_bytes_unref);
+  if (self->outcome != NULL)
+    {
+      g_clear_pointer (&self->outcome->stdout_bytes, g_bytes_unref);
+      g_clear_pointer (&self->outcome->stderr_bytes, g_bytes_unref);
+      g_free (self->outcome);
+    }
 
   G_OBJECT_CLASS (ag_command_task_parent_class)->finalize (object);
 }
@@ -173,7 +204,7 @@ ag_command_task_class_init (AgCommandTaskClass *klass)
    * AgCommandTask:timeout-ms:
    *
    * How long the command may run, in milliseconds: -1 (the default) for
-   * the engine's [property@Engine:worker-timeout-ms], 0 for no limit. Set
+   * the engine's [property@WorkerPool:timeout-ms], 0 for no limit. Set
    * it before the task is run.
    *
    * Since: 1.0
@@ -189,7 +220,6 @@ ag_command_task_class_init (AgCommandTaskClass *klass)
 static void
 ag_command_task_init (AgCommandTask *self)
 {
-  self->exit_status = -1;
   self->timeout_ms = -1;
 }
 
@@ -310,7 +340,7 @@ ag_command_task_set_environ (AgCommandTask      *self,
  * ag_command_task_set_timeout_ms:
  * @self: a command task not yet run
  * @timeout_ms: how long the command may run, in milliseconds; -1 for the
- *   engine's [property@Engine:worker-timeout-ms], 0 for no limit
+ *   engine's [property@WorkerPool:timeout-ms], 0 for no limit
  *
  * Sets how long the command may run before it is terminated and the task
  * fails with %G_IO_ERROR_TIMED_OUT.
@@ -361,42 +391,52 @@ ag_command_task_get_timeout_ms (AgCommandTask *self)
  * @self: a finished command task
  *
  * Gets what the command wrote to standard output, whether it succeeded or
- * not.
+ * not. After a timeout it is what the command wrote until it was killed,
+ * unless a process it started still held its output open: then reading
+ * stopped short, and there is none.
  *
  * Thread: the engine's, or any thread once the task has finished.
  *
- * Returns: (transfer none) (nullable): the output, or %NULL before the
- *   command finished
+ * Returns: (transfer none) (nullable): the output, or %NULL if there is
+ *   none: the command has not finished, did not start, was cancelled, or
+ *   timed out as said above
  *
  * Since: 1.0
  */
 GBytes *
 ag_command_task_get_stdout (AgCommandTask *self)
 {
+  AgCommandReply *outcome;
+
   g_return_val_if_fail (AG_IS_COMMAND_TASK (self), NULL);
 
-  return ag_task_is_finished (AG_TASK (self)) ? self->stdout_bytes : NULL;
+  outcome = get_outcome (self);
+  return outcome != NULL ? outcome->stdout_bytes : NULL;
 }
 
 /**
  * ag_command_task_get_stderr:
  * @self: a finished command task
  *
- * Gets what the command wrote to standard error.
+ * Gets what the command wrote to standard error; see
+ * [method@CommandTask.get_stdout] for when there is none.
  *
  * Thread: the engine's, or any thread once the task has finished.
  *
- * Returns: (transfer none) (nullable): the output, or %NULL before the
- *   command finished
+ * Returns: (transfer none) (nullable): the output, or %NULL if there is
+ *   none
  *
  * Since: 1.0
  */
 GBytes *
 ag_command_task_get_stderr (AgCommandTask *self)
 {
+  AgCommandReply *outcome;
+
   g_return_val_if_fail (AG_IS_COMMAND_TASK (self), NULL);
 
-  return ag_task_is_finished (AG_TASK (self)) ? self->stderr_bytes : NULL;
+  outcome = get_outcome (self);
+  return outcome != NULL ? outcome->stderr_bytes : NULL;
 }
 
 /**
@@ -415,7 +455,10 @@ ag_command_task_get_stderr (AgCommandTask *self)
 int
 ag_command_task_get_exit_status (AgCommandTask *self)
 {
+  AgCommandReply *outcome;
+
   g_return_val_if_fail (AG_IS_COMMAND_TASK (self), -1);
 
-  return ag_task_is_finished (AG_TASK (self)) ? self->exit_status : -1;
+  outcome = get_outcome (self);
+  return outcome != NULL ? outcome->exit_status : -1;
 }

@@ -1,4 +1,4 @@
-/* ag-process-pool-private.h: worker processes, and the thread that talks to them
+/* ag-process-pool-private.h: warm worker processes, which answer calls
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,62 +7,49 @@
 
 #include <gio/gio.h>
 
-#include "ag-task.h"
-#include "ag-worker-task.h"
+#include "ag-process-thread-private.h"
 
 G_BEGIN_DECLS
 
 typedef struct _AgProcessPool AgProcessPool;
 
-/* What a command task asks for; owned by the pool once submitted. */
+/* What a call came to, handed to its reply function. The function may take
+ * any field (leaving NULL behind); the pool frees what is left. */
 typedef struct
 {
-  char   **argv;
-  GBytes  *stdin_bytes;
-  char    *cwd;
-  char   **env;
-  int      timeout_ms;    /* -1: the pool's default, 0: none */
-} AgCommandSpec;
+  GVariant *value;       /* what the function returned, if it succeeded */
+  GError   *error;       /* why the call failed, if it did */
+  GVariant *error_data;  /* what the worker sent along with its error, or NULL */
+  int       pid;         /* of the worker that ran the call; 0 if none did */
+} AgProcessReply;
 
-/* What the pool tells a command task, before the task returns. */
-typedef struct
-{
-  GBytes *stdout_bytes;
-  GBytes *stderr_bytes;
-  int     exit_status;
-} AgCommandOutcome;
+/* Called exactly once per call, on the pool's thread. */
+typedef void (*AgProcessReplyFunc) (AgProcessReply *reply,
+                                    gpointer        user_data);
 
-AgProcessPool *_ag_process_pool_new                    (int                  max_processes);
-void          _ag_process_pool_shutdown               (AgProcessPool        *pool);
-void          _ag_process_pool_set_max_processes      (AgProcessPool        *pool,
-                                                      int                  max_processes);
-void          _ag_process_pool_set_idle_ms            (AgProcessPool        *pool,
-                                                      guint                idle_ms);
-void          _ag_process_pool_set_default_timeout_ms (AgProcessPool        *pool,
-                                                      guint                timeout_ms);
-char        **_ag_process_pool_default_command        (AgWorkerKind         kind);
-void          _ag_process_pool_set_command            (AgProcessPool        *pool,
-                                                      AgWorkerKind         kind,
-                                                      const char * const  *argv);
+AgProcessPool *_ag_process_pool_new               (AgProcessThread     *thread,
+                                                   guint                n_kinds,
+                                                   int                  max_processes,
+                                                   guint                idle_ms);
+void           _ag_process_pool_shutdown          (AgProcessPool       *pool);
+void           _ag_process_pool_free              (AgProcessPool       *pool);
+void           _ag_process_pool_set_max_processes (AgProcessPool       *pool,
+                                                   int                  max_processes);
+void           _ag_process_pool_set_idle_ms       (AgProcessPool       *pool,
+                                                   guint                idle_ms);
+void           _ag_process_pool_set_command       (AgProcessPool       *pool,
+                                                   guint                kind,
+                                                   const char * const  *argv);
 
-/* @timeout_ms: -1 for the pool's default, 0 for none. */
-void          _ag_process_pool_call                   (AgProcessPool        *pool,
-                                                      AgTask              *task,
-                                                      AgWorkerKind         kind,
-                                                      const char          *target,
-                                                      GVariant            *args,
-                                                      int                  timeout_ms);
-void          _ag_process_pool_run_command            (AgProcessPool        *pool,
-                                                      AgTask              *task,
-                                                      AgCommandSpec       *spec);
-void          _ag_process_pool_cancel                 (AgProcessPool        *pool,
-                                                      AgTask              *task);
-
-/* Implemented by the task classes: the pool hands over what it learnt. */
-void          _ag_worker_task_set_outcome            (AgTask              *task,
-                                                      int                  pid,
-                                                      GVariant            *error_data);
-void          _ag_command_task_set_outcome           (AgTask              *task,
-                                                      AgCommandOutcome    *outcome);
+guint64        _ag_process_pool_call              (AgProcessPool       *pool,
+                                                   guint                kind,
+                                                   const char          *target,
+                                                   GVariant            *args,
+                                                   guint                timeout_ms,
+                                                   AgProcessReplyFunc   reply,
+                                                   gpointer             user_data,
+                                                   GDestroyNotify       user_data_destroy);
+void           _ag_process_pool_cancel            (AgProcessPool       *pool,
+                                                   guint64              call);
 
 G_END_DECLS

@@ -6,11 +6,15 @@
 #pragma once
 
 #include "ag-worker-pool.h"
+#include "ag-command-runner-private.h"
 #include "ag-process-pool-private.h"
 
 G_BEGIN_DECLS
 
-AgProcessPool *_ag_worker_pool_get_processes (AgWorkerPool *self);
-AgProcessPool *_ag_worker_pool_processes_of  (AgEngine     *engine);
+AgWorkerPool    *_ag_worker_pool_of             (AgEngine     *engine);
+AgProcessPool   *_ag_worker_pool_get_processes  (AgWorkerPool *self);
+AgCommandRunner *_ag_worker_pool_get_runner     (AgWorkerPool *self);
+guint            _ag_worker_pool_resolve_timeout (AgWorkerPool *self,
+                                                 int           timeout_ms);
 
 G_END_DECLS

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include "ag-engine-private.h"
-#include "ag-process-pool-private.h"
 #include "ag-worker-pool-private.h"
 
 /**
@@ -36,17 +35,32 @@
  * Since: 1.0
  */
 
+/* The settings live here, on the engine's thread; what runs the processes
+ * lives on the process thread, which the first process task starts:
+ *
+ *   ag-process-thread.c   the thread, with its own main context
+ *   ag-process-pool.c     warm workers: a call in, a reply out
+ *   ag-command-runner.c   commands: a command in, a reply out
+ *
+ * Neither of those knows a task. AgWorkerTask and AgCommandTask are their
+ * clients: they make a request when they start, and their reply functions
+ * return the task. */
+
 struct _AgWorkerPool
 {
-  GObject         parent_instance;
+  GObject           parent_instance;
 
-  AgEngine       *engine;        /* weak: the engine holds the pool */
-  int             max_processes;
-  guint           idle_ms;
-  guint           timeout_ms;
-  char          **commands[AG_WORKER_GJS + 1];
-  AgProcessPool  *processes;     /* made by the first process task */
-  gboolean        shut_down;
+  AgEngine         *engine;        /* weak: the engine holds the pool */
+  int               max_processes;
+  guint             idle_ms;
+  guint             timeout_ms;
+  char            **commands[AG_WORKER_GJS + 1];
+
+  /* Made on first use; gone once the engine is. */
+  AgProcessThread  *thread;
+  AgProcessPool    *processes;
+  AgCommandRunner  *runner;
+  gboolean          shut_down;
 };
 
 G_DEFINE_FINAL_TYPE (AgWorkerPool, ag_worker_pool, G_TYPE_OBJECT)
@@ -69,7 +83,7 @@ ag_worker_pool_finalize (GObject *object)
 {
   AgWorkerPool *self = AG_WORKER_POOL (object);
 
-  g_assert (self->processes == NULL);
+  g_assert (self->thread == NULL);
   for (guint i = 0; i < G_N_ELEMENTS (self->commands); i++)
     g_strfreev (self->commands[i]);
 
@@ -190,14 +204,50 @@ extension_key (void)
   return g_quark_from_static_string ("ag-worker-pool");
 }
 
-/* The engine is being disposed: its worker processes go with it. The
- * settings object lives as long as the engine does. */
+static const char *
+worker_dir (void)
+{
+  const char *dir = g_getenv ("ASYNCGUI_WORKER_DIR");
+
+  return dir != NULL && dir[0] != '\0' ? dir : ASYNCGUI_WORKER_DIR;
+}
+
+/* The program each kind runs unless told otherwise: the workers installed
+ * in ASYNCGUI_WORKER_DIR (libexecdir/asyncgui-1), or in the directory the
+ * environment variable of the same name gives, as tests do. */
+static char **
+default_command (AgWorkerKind kind)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  const char *programs[] = { "asyncgui-worker", "asyncgui-python-worker.py", "asyncgui-gjs-worker.js" };
+  g_autofree char *program = g_build_filename (worker_dir (), programs[kind], NULL);
+
+  if (kind == AG_WORKER_PYTHON)
+    g_strv_builder_add (argv, PYTHON3);
+  else if (kind == AG_WORKER_GJS)
+    g_strv_builder_add_many (argv, "gjs", "-m", NULL);
+  g_strv_builder_add (argv, program);
+
+  return g_strv_builder_end (argv);
+}
+
+/* The engine is being disposed: its processes go with it. Every request
+ * still open is answered on the process thread (the engine abandoned the
+ * tasks that made them already), then the thread stops. The settings
+ * object lives as long as the engine does. */
 static void
 engine_shut_down (gpointer data)
 {
   AgWorkerPool *self = data;
 
-  g_clear_pointer (&self->processes, _ag_process_pool_shutdown);
+  if (self->processes != NULL)
+    _ag_process_pool_shutdown (self->processes);
+  if (self->runner != NULL)
+    _ag_command_runner_shutdown (self->runner);
+  g_clear_pointer (&self->thread, _ag_process_thread_stop);
+  g_clear_pointer (&self->processes, _ag_process_pool_free);
+  g_clear_pointer (&self->runner, _ag_command_runner_free);
+
   self->shut_down = TRUE;
   self->engine = NULL;
 }
@@ -236,34 +286,67 @@ ag_engine_get_worker_pool (AgEngine *engine)
   return self;
 }
 
-/* The running processes, started on first use. NULL once the engine is
- * gone. */
+/* The pool of @engine, for a process task it runs; NULL once @engine is
+ * gone or going. The engine's thread. */
+AgWorkerPool *
+_ag_worker_pool_of (AgEngine *engine)
+{
+  if (engine == NULL || _ag_engine_is_disposed (engine))
+    return NULL;
+
+  return ag_engine_get_worker_pool (engine);
+}
+
+static AgProcessThread *
+get_thread (AgWorkerPool *self)
+{
+  if (self->thread == NULL && !self->shut_down)
+    self->thread = _ag_process_thread_new ();
+
+  return self->thread;
+}
+
+static void
+set_command (AgWorkerPool *self,
+             AgWorkerKind  kind)
+{
+  g_auto(GStrv) argv = ag_worker_pool_dup_command (self, kind);
+
+  _ag_process_pool_set_command (self->processes, kind, (const char * const *) argv);
+}
+
+/* The warm workers, started on first use. NULL once the engine is gone. */
 AgProcessPool *
 _ag_worker_pool_get_processes (AgWorkerPool *self)
 {
-  if (self->processes == NULL && !self->shut_down)
+  if (self->processes == NULL && get_thread (self) != NULL)
     {
-      self->processes = _ag_process_pool_new (self->max_processes);
-      _ag_process_pool_set_idle_ms (self->processes, self->idle_ms);
-      _ag_process_pool_set_default_timeout_ms (self->processes, self->timeout_ms);
+      self->processes = _ag_process_pool_new (self->thread, AG_WORKER_GJS + 1,
+                                              self->max_processes, self->idle_ms);
       for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
-        if (self->commands[kind] != NULL)
-          _ag_process_pool_set_command (self->processes, kind,
-                                        (const char * const *) self->commands[kind]);
+        set_command (self, kind);
     }
 
   return self->processes;
 }
 
-/* The running processes of @engine, for a process task it runs; NULL once
- * @engine is gone or going. */
-AgProcessPool *
-_ag_worker_pool_processes_of (AgEngine *engine)
+/* What runs commands, started on first use. NULL once the engine is gone. */
+AgCommandRunner *
+_ag_worker_pool_get_runner (AgWorkerPool *self)
 {
-  if (engine == NULL || _ag_engine_is_disposed (engine))
-    return NULL;
+  if (self->runner == NULL && get_thread (self) != NULL)
+    self->runner = _ag_command_runner_new (self->thread);
 
-  return _ag_worker_pool_get_processes (ag_engine_get_worker_pool (engine));
+  return self->runner;
+}
+
+/* The limit a task that asks for @timeout_ms (-1: the pool's) runs with,
+ * in milliseconds; 0 for none. */
+guint
+_ag_worker_pool_resolve_timeout (AgWorkerPool *self,
+                                 int           timeout_ms)
+{
+  return timeout_ms >= 0 ? (guint) timeout_ms : self->timeout_ms;
 }
 
 static gboolean
@@ -417,8 +500,6 @@ ag_worker_pool_set_timeout_ms (AgWorkerPool *self,
     return;
 
   self->timeout_ms = timeout_ms;
-  if (self->processes != NULL)
-    _ag_process_pool_set_default_timeout_ms (self->processes, timeout_ms);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT_MS]);
 }
 
@@ -450,7 +531,7 @@ ag_worker_pool_set_command (AgWorkerPool       *self,
   g_strfreev (self->commands[kind]);
   self->commands[kind] = g_strdupv ((char **) argv);
   if (self->processes != NULL)
-    _ag_process_pool_set_command (self->processes, kind, argv);
+    set_command (self, kind);
 }
 
 /**
@@ -478,5 +559,5 @@ ag_worker_pool_dup_command (AgWorkerPool *self,
   if (self->commands[kind] != NULL)
     return g_strdupv (self->commands[kind]);
 
-  return _ag_process_pool_default_command (kind);
+  return default_command (kind);
 }

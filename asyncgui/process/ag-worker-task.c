@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "ag-engine-private.h"
 #include "ag-task-private.h"
 #include "ag-worker-pool-private.h"
 #include "ag-worker-task.h"
@@ -18,7 +17,7 @@
  * A function run in a warm worker process.
  *
  * Worker processes are started by the engine as they are needed, up to
- * [property@Engine:max-processes] of each kind, and serve one call after
+ * [property@WorkerPool:max-processes] of each kind, and serve one call after
  * another; the engine talks to them over pipes with length-framed
  * [struct@GLib.Variant] messages, on a thread of its own, so no process
  * I/O ever runs on the GUI thread.
@@ -71,10 +70,12 @@ struct _AgWorkerTask
   char         *target;
   GVariant     *args;
   int           timeout_ms;
+  guint64       call;         /* the engine's thread: the pool's call id */
 
-  /* Set on the worker thread before the task returns. */
-  int           pid;
-  GVariant     *error_data;
+  /* Set by the reply, on the process thread, before the task returns;
+   * a cancelled task may be read while they are set, hence atomic. */
+  int           pid;          /* atomic */
+  GVariant     *error_data;   /* atomic, set once */
 };
 
 G_DEFINE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG_TYPE_TASK)
@@ -87,35 +88,51 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The pool's answer, on its thread. The task's reference goes when the
+ * pool releases the user data, through _ag_task_unref_at_home(): a task
+ * whose engine has gone is not finalized here. */
+static void
+worker_task_replied (AgProcessReply *reply,
+                     gpointer        user_data)
+{
+  AgWorkerTask *self = user_data;
+
+  g_atomic_int_set (&self->pid, reply->pid);
+  if (reply->error_data != NULL)
+    g_atomic_pointer_set (&self->error_data, g_steal_pointer (&reply->error_data));
+
+  /* After a cancel or the engine's shutdown the task has ended already,
+   * and this return is dropped. */
+  if (reply->error != NULL)
+    ag_task_return_error (AG_TASK (self), g_steal_pointer (&reply->error));
+  else
+    ag_task_return_variant (AG_TASK (self), reply->value);
+}
+
 static void
 ag_worker_task_start (AgTask *task)
 {
   AgWorkerTask *self = AG_WORKER_TASK (task);
+  AgWorkerPool *workers = _ag_worker_pool_of (_ag_task_get_engine (task));
+  AgProcessPool *processes = workers != NULL ? _ag_worker_pool_get_processes (workers) : NULL;
 
-  _ag_process_pool_call (_ag_worker_pool_processes_of (_ag_task_get_engine (task)),
-                         task, self->kind, self->target, self->args, self->timeout_ms);
+  /* An engine starts tasks only while it is alive. */
+  g_assert (processes != NULL);
+
+  self->call = _ag_process_pool_call (processes, self->kind, self->target, self->args,
+                                      _ag_worker_pool_resolve_timeout (workers, self->timeout_ms),
+                                      worker_task_replied, g_object_ref (self),
+                                      (GDestroyNotify) _ag_task_unref_at_home);
 }
 
 static void
 ag_worker_task_cancel (AgTask *task)
 {
-  AgProcessPool *processes = _ag_worker_pool_processes_of (_ag_task_get_engine (task));
-
-  if (processes != NULL)
-    _ag_process_pool_cancel (processes, task);
-}
-
-void
-_ag_worker_task_set_outcome (AgTask   *task,
-                             int       pid,
-                             GVariant *error_data)
-{
   AgWorkerTask *self = AG_WORKER_TASK (task);
+  AgWorkerPool *workers = _ag_worker_pool_of (_ag_task_get_engine (task));
 
-  self->pid = pid;
-  g_clear_pointer (&self->error_data, g_variant_unref);
-  if (error_data != NULL)
-    self->error_data = g_variant_ref_sink (error_data);
+  if (workers != NULL && self->call != 0)
+    _ag_process_pool_cancel (_ag_worker_pool_get_processes (workers), self->call);
 }
 
 static void
@@ -182,7 +199,7 @@ ag_worker_task_class_init (AgWorkerTaskClass *klass)
    * AgWorkerTask:timeout-ms:
    *
    * How long the function may run in its worker, in milliseconds: -1 (the
-   * default) for the engine's [property@Engine:worker-timeout-ms], 0 for no
+   * default) for the engine's [property@WorkerPool:timeout-ms], 0 for no
    * limit. Time spent waiting for a free worker does not count, nor does
    * starting a fresh one, but a worker that takes longer than this to
    * start fails the call too. Set it before the task is run.
@@ -387,7 +404,7 @@ ag_worker_task_get_args (AgWorkerTask *self)
  * ag_worker_task_set_timeout_ms:
  * @self: a worker task not yet run
  * @timeout_ms: how long the function may run, in milliseconds; -1 for the
- *   engine's [property@Engine:worker-timeout-ms], 0 for no limit
+ *   engine's [property@WorkerPool:timeout-ms], 0 for no limit
  *
  * Sets how long the function may run before the call fails with
  * %G_IO_ERROR_TIMED_OUT and its worker is killed and replaced. Time spent
@@ -458,7 +475,7 @@ ag_worker_task_get_worker_pid (AgWorkerTask *self)
 {
   g_return_val_if_fail (AG_IS_WORKER_TASK (self), 0);
 
-  return ag_task_is_finished (AG_TASK (self)) ? self->pid : 0;
+  return ag_task_is_finished (AG_TASK (self)) ? g_atomic_int_get (&self->pid) : 0;
 }
 
 /**
@@ -482,5 +499,5 @@ ag_worker_task_get_error_data (AgWorkerTask *self)
   if (ag_task_get_state (AG_TASK (self)) != AG_TASK_FAILED)
     return NULL;
 
-  return self->error_data;
+  return g_atomic_pointer_get (&self->error_data);
 }

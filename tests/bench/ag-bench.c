@@ -128,16 +128,22 @@ run_chain (guint n)
 }
 
 /* The C worker against spawning per call, then the Python worker (whose
- * own baseline, ProcessPoolExecutor, is a Python workload). */
+ * own baseline, ProcessPoolExecutor, is a Python workload), then the spawn
+ * per call again as command tasks. */
 static gboolean
 run_process (guint n)
 {
   BenchResult python = BENCH_RESULT_INIT;
+  BenchResult command = BENCH_RESULT_INIT;
   gboolean ok;
 
   ok = measure_pair ("process", n, 1, bench_process_asyncgui, "spawn", bench_process_spawn);
   if (bench_process_python (n, &python))
     bench_report ("process", "asyncgui-python", n, &python);
+  else
+    ok = FALSE;
+  if (bench_process_command (n, &command))
+    bench_report ("process", "asyncgui-command", n, &command);
   else
     ok = FALSE;
 

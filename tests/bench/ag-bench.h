@@ -114,6 +114,8 @@ gboolean       bench_process_python    (guint         n,
                                         BenchResult  *result);
 gboolean       bench_process_spawn     (guint         n,
                                         BenchResult  *result);
+gboolean       bench_process_command   (guint         n,
+                                        BenchResult  *result);
 
 /* bench-frames.c (built with GTK 4 only) */
 

@@ -17,6 +17,9 @@
  *                  same asyncgui-worker program for one request (spawn,
  *                  load the module, answer, exit, reap), driven from the
  *                  GUI thread with g_subprocess_communicate_async()
+ *   impl=asyncgui-command  the same per call through an AgCommandTask: the
+ *                  request is its stdin, the reply its stdout; the spawn
+ *                  baseline's work, done on the engine's process thread
  *
  * Finding the workers: everything lives in the build tree, which is found
  * from this program's own path (/proc/self/exe is BUILD/tests/bench/ag-bench):
@@ -37,9 +40,10 @@ typedef enum
   IMPL_C,
   IMPL_PYTHON,
   IMPL_SPAWN,
+  IMPL_COMMAND,
 } ProcessImpl;
 
-static const char *impl_names[] = { "asyncgui", "asyncgui-python", "spawn" };
+static const char *impl_names[] = { "asyncgui", "asyncgui-python", "spawn", "asyncgui-command" };
 
 /* pickle.dumps(((), {}), protocol=2): no arguments. */
 static const guint8 no_python_args[] = { 0x80, 0x02, ')', '}', 'q', 0x00, 0x86, 'q', 0x01, '.' };
@@ -361,11 +365,57 @@ start_spawn_trip (Process *process)
   g_subprocess_communicate_async (subprocess, request, NULL, on_spawn_trip_done, process);
 }
 
+/* asyncgui-command: the spawn baseline's process, as a command task */
+
+static void
+on_command_trip_done (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Process *process = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+  gint32 reply;
+
+  trip_done (process);
+
+  value = ag_engine_run_finish (bench_loop_get_engine (process->loop), result, &error);
+  if (value == NULL)
+    process_fail (process, error != NULL ? error->message : "no value and no error");
+  else if (!G_VALUE_HOLDS (value, G_TYPE_BYTES)
+           || !decode_reply (g_value_get_boxed (value), &reply) || reply != process->expected)
+    process_fail (process, "wrong reply");
+
+  if (value != NULL)
+    g_boxed_free (G_TYPE_VALUE, value);
+
+  next_trip (process);
+}
+
+static void
+start_command_trip (Process *process)
+{
+  const char *argv[] = { process->c_worker, NULL };
+  g_autofree char *target = g_strconcat (process->module_path, ":ag_test_echo", NULL);
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(AgCommandTask) task = NULL;
+
+  process->trip_start_ns = bench_now_ns ();
+  process->expected = g_random_int_range (0, G_MAXINT32);
+  request = encode_request (1, target, g_variant_new_int32 (process->expected));
+  task = ag_command_task_new (argv);
+  ag_command_task_set_stdin (task, request);
+  ag_engine_run_async (bench_loop_get_engine (process->loop), AG_TASK (task), NULL,
+                       on_command_trip_done, process);
+}
+
 static void
 start_trip (Process *process)
 {
   if (process->impl == IMPL_SPAWN)
     start_spawn_trip (process);
+  else if (process->impl == IMPL_COMMAND)
+    start_command_trip (process);
   else
     start_worker_trip (process);
 }
@@ -377,7 +427,7 @@ process_start (BenchLoop *loop,
   Process *process = user_data;
 
   process->loop = loop;
-  if (process->impl != IMPL_SPAWN)
+  if (process->impl == IMPL_C || process->impl == IMPL_PYTHON)
     point_engine_at_workers (process, bench_loop_get_engine (loop));
 
   /* Every implementation's first call is untimed: for the warm workers it
@@ -435,4 +485,11 @@ bench_process_spawn (guint        n,
                      BenchResult *result)
 {
   return process_run (IMPL_SPAWN, n, result);
+}
+
+gboolean
+bench_process_command (guint        n,
+                       BenchResult *result)
+{
+  return process_run (IMPL_COMMAND, n, result);
 }

@@ -550,6 +550,38 @@ test_command_task_disposing_engine_kills_running_commands (AgTestFixture *fixtur
   g_unlink (pid_file);
 }
 
+/* The engine is disposed while the command runs, and the test lets go of
+ * the task: the library's last reference to it must still be dropped on
+ * the engine's thread, never by the process thread that learns of the
+ * end. */
+static void
+test_command_task_outliving_its_engine_is_released_on_the_engines_thread (AgTestFixture *fixture,
+                                                                          gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("outlive.pid");
+  AgCommandTask *task = sh_task_with_path ("echo $$ > %s; exec sleep 30", pid_file);
+  AgTestRelease release;
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_test_watch_release (G_OBJECT (task), &release);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+
+  /* From here on only the library holds the task. */
+  g_object_unref (task);
+  g_clear_object (&fixture->engine);
+
+  ag_test_run_until (fixture->context, g_atomic_int_get (&release.released), AG_TEST_SAFETY_MS);
+  g_assert_true (release.thread == ag_test_main_thread ());
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
+
+  ag_test_outcome_clear (&outcome);
+  g_unlink (pid_file);
+}
+
 static void
 test_command_task_setters_refuse_a_running_task (AgTestFixture *fixture,
                                                  gconstpointer  data)
@@ -615,6 +647,8 @@ main (int   argc,
                test_command_task_many_runs_leak_no_fd_and_no_process);
   ag_test_add ("/command-task/disposing-engine-kills-running-commands",
                test_command_task_disposing_engine_kills_running_commands);
+  ag_test_add ("/command-task/outliving-its-engine-is-released-on-the-engines-thread",
+               test_command_task_outliving_its_engine_is_released_on_the_engines_thread);
   ag_test_add ("/command-task/setters-refuse-a-running-task",
                test_command_task_setters_refuse_a_running_task);
 

@@ -923,6 +923,37 @@ test_worker_task_disposing_engine_terminates_all_workers (AgTestFixture *fixture
   ag_test_assert_no_leaks (fixture->context, fds, 2000);
 }
 
+/* The engine is disposed while the call runs, and the test lets go of the
+ * task: the library's last reference to it must still be dropped on the
+ * engine's thread, never by the process thread that learns of the end. */
+static void
+test_worker_task_outliving_its_engine_is_released_on_the_engines_thread (AgTestFixture *fixture,
+                                                                         gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("outlive.pid");
+  AgWorkerTask *task = pid_then_sleep_task (pid_file, 10000);
+  AgTestRelease release;
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_test_watch_release (G_OBJECT (task), &release);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+
+  /* From here on only the library holds the task. */
+  g_object_unref (task);
+  g_clear_object (&fixture->engine);
+
+  ag_test_run_until (fixture->context, g_atomic_int_get (&release.released), AG_TEST_SAFETY_MS);
+  g_assert_true (release.thread == ag_test_main_thread ());
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
+
+  ag_test_outcome_clear (&outcome);
+  g_unlink (pid_file);
+}
+
 /* Timeouts */
 
 /* Runs @task, which must time out after about @timeout_ms; returns the
@@ -1318,6 +1349,8 @@ main (int   argc,
                test_worker_task_cancel_of_queued_call_spares_the_worker);
   ag_test_add ("/worker-task/disposing-engine-terminates-all-workers",
                test_worker_task_disposing_engine_terminates_all_workers);
+  ag_test_add ("/worker-task/outliving-its-engine-is-released-on-the-engines-thread",
+               test_worker_task_outliving_its_engine_is_released_on_the_engines_thread);
   ag_test_add ("/worker-task/timeout/hanging-call-times-out-and-the-next-gets-a-fresh-worker",
                test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker);
   ag_test_add ("/worker-pool/belongs-to-its-engine-and-notifies-changes",

@@ -249,3 +249,21 @@ ag_test_run_task (AgEngine      *engine,
   ag_test_run_until (ag_engine_get_context (engine), outcome->n_calls > 0,
                      AG_TEST_SAFETY_MS);
 }
+
+static void
+note_release (gpointer data)
+{
+  AgTestRelease *release = data;
+
+  release->thread = g_thread_self ();
+  g_atomic_int_set (&release->released, TRUE);
+}
+
+void
+ag_test_watch_release (GObject       *object,
+                       AgTestRelease *release)
+{
+  release->thread = NULL;
+  release->released = FALSE;
+  g_object_set_data_full (object, "ag-test-release", release, note_release);
+}

@@ -58,6 +58,17 @@ void     ag_test_tmpdir_cleanup       (void);
 /* Fails the test, naming a bug that was fixed and is back. */
 void     ag_test_regression           (const char   *what);
 
+/* Where an object was finalized: ag_test_watch_release() fills it in from
+ * a destroy notify of the object's data, on whatever thread that runs. */
+typedef struct
+{
+  GThread *thread;     /* set before released */
+  int      released;   /* atomic */
+} AgTestRelease;
+
+void     ag_test_watch_release        (GObject       *object,
+                                       AgTestRelease *release);
+
 /* Runs @task on @engine and iterates @context until its callback ran (at
  * most AG_TEST_SAFETY_MS). @outcome is initialized here. */
 void     ag_test_run_task             (AgEngine      *engine,

@@ -1,0 +1,161 @@
+/* ag-process-thread.c: the thread that does an engine's process I/O
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <pthread.h>
+
+#include "ag-process-thread-private.h"
+
+/* Everything an engine does with child processes — starting them, writing
+ * to them, reading them, waiting for them — happens on one thread of its
+ * own with a main context of its own, so that the engine's thread never
+ * waits on a pipe nor touches a byte of what flows through one. An
+ * asynchronous GIO operation completes on the thread-default context it
+ * was started on, so everything is started here: other threads only hand
+ * work over with _ag_process_thread_invoke().
+ *
+ * What has operations in flight on the thread (a worker process, a
+ * running command) holds it. Stopping waits until nothing does: the users
+ * are told to shut down first, which cancels what they have in flight, so
+ * that every operation completes and gives back its memory and its file
+ * descriptors before the context goes.
+ *
+ * SIGPIPE is blocked on this thread, since writing to a child that has
+ * exited would raise it; a write fails with EPIPE instead. Children start
+ * with the signal mask of the thread that spawns them, so each unblocks
+ * it again. */
+
+struct _AgProcessThread
+{
+  GMainContext *context;
+  GMainLoop    *loop;
+  GThread      *thread;
+
+  /* The thread only. */
+  guint         holds;
+  gboolean      stopping;
+};
+
+static gpointer
+thread_main (gpointer data)
+{
+  AgProcessThread *self = data;
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+
+  return NULL;
+}
+
+AgProcessThread *
+_ag_process_thread_new (void)
+{
+  AgProcessThread *self = g_new0 (AgProcessThread, 1);
+
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("ag-process-io", thread_main, self);
+
+  return self;
+}
+
+GMainContext *
+_ag_process_thread_get_context (AgProcessThread *self)
+{
+  return self->context;
+}
+
+/* Runs @func on the thread: at once when called there, otherwise soon.
+ * Functions invoked from one thread run in the order they were invoked. */
+void
+_ag_process_thread_invoke (AgProcessThread *self,
+                           GSourceFunc      func,
+                           gpointer         data)
+{
+  g_main_context_invoke (self->context, func, data);
+}
+
+static void
+maybe_quit (AgProcessThread *self)
+{
+  if (self->stopping && self->holds == 0)
+    g_main_loop_quit (self->loop);
+}
+
+/* Keeps the thread running until the matching release: there is an
+ * operation in flight. The thread only. */
+void
+_ag_process_thread_hold (AgProcessThread *self)
+{
+  self->holds++;
+}
+
+void
+_ag_process_thread_release (AgProcessThread *self)
+{
+  g_assert (self->holds > 0);
+
+  self->holds--;
+  maybe_quit (self);
+}
+
+static gboolean
+stop_in_thread (gpointer data)
+{
+  AgProcessThread *self = data;
+
+  self->stopping = TRUE;
+  maybe_quit (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits until nothing holds the thread, then ends it and frees it. Tell
+ * what uses the thread to shut down first, from the same thread as this,
+ * so that those requests run before the stop. */
+void
+_ag_process_thread_stop (AgProcessThread *self)
+{
+  _ag_process_thread_invoke (self, stop_in_thread, self);
+  g_thread_join (self->thread);
+
+  /* Nothing holds the thread any more, but a source may still be ready
+   * (a completion nobody waits for); run it, so that nothing leaks. */
+  while (g_main_context_pending (self->context))
+    g_main_context_iteration (self->context, FALSE);
+
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+  g_free (self);
+}
+
+static void
+unblock_sigpipe (gpointer data)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+}
+
+/* A launcher for a child started on this thread: the child gets back the
+ * SIGPIPE the thread blocks. */
+GSubprocessLauncher *
+_ag_process_thread_new_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, unblock_sigpipe, NULL, NULL);
+  return launcher;
+}

@@ -1,0 +1,59 @@
+/* ag-worker-process-private.h: one warm worker process, and the pipes to it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ag-process-thread-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AgWorkerProcess AgWorkerProcess;
+
+/* What a worker process tells its owner, on the process thread. None of
+ * them comes after _ag_worker_process_kill(), which they may call. */
+typedef struct
+{
+  /* A message from the worker (AG_REPLY_TYPE): its greeting, then replies. */
+  void (*received) (AgWorkerProcess *process,
+                    GVariant        *message,
+                    gpointer         data);
+  /* The request given to _ag_worker_process_send() is written whole. */
+  void (*sent)     (AgWorkerProcess *process,
+                    gpointer         data);
+  /* It is of no more use: it closed its output, or its pipes failed
+   * (@error is NULL: its exit status will say more), or it broke the
+   * protocol (@error, AG_ERROR_PROTOCOL, which this takes). */
+  void (*lost)     (AgWorkerProcess *process,
+                    GError          *error,
+                    gpointer         data);
+} AgWorkerProcessEvents;
+
+/* Called once the process has exited (@exited), or the wait was cancelled. */
+typedef void (*AgWorkerProcessExitFunc) (AgWorkerProcess *process,
+                                         gboolean         exited,
+                                         gpointer         data);
+
+AgWorkerProcess *_ag_worker_process_spawn       (AgProcessThread              *thread,
+                                                 const char * const           *argv,
+                                                 const AgWorkerProcessEvents  *events,
+                                                 gpointer                      data,
+                                                 GError                      **error);
+int              _ag_worker_process_get_pid     (AgWorkerProcess              *process);
+void             _ag_worker_process_send        (AgWorkerProcess              *process,
+                                                 GBytes                       *frame);
+void             _ag_worker_process_close_input (AgWorkerProcess              *process);
+void             _ag_worker_process_kill        (AgWorkerProcess              *process);
+void             _ag_worker_process_wait_exit   (AgWorkerProcess              *process,
+                                                 GCancellable                 *cancellable,
+                                                 AgWorkerProcessExitFunc       func,
+                                                 gpointer                      data);
+GError          *_ag_worker_process_crash_error (AgWorkerProcess              *process);
+GError          *_ag_worker_process_start_error (AgWorkerProcess              *process,
+                                                 const GError                 *protocol_error,
+                                                 guint                         attempts);
+
+G_END_DECLS
