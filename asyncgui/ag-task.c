@@ -439,7 +439,6 @@ _ag_task_unref_at_home (AgTask *self)
       return;
     }
 
-  priv->release_node.deliver = release_deliver;
   _ag_completion_queue_push (priv->queue, &priv->release_node);
 }
 
@@ -1489,6 +1488,10 @@ ag_task_init (AgTask *self)
   priv->complete_node.deliver = complete_deliver;
   priv->cancel_node.deliver = cancel_deliver;
   priv->progress_node.deliver = progress_deliver;
+  /* Set once here: after the engine is gone, several workers may send
+   * references home at the same time (each through a closed queue, which
+   * delivers at once and never links the node). */
+  priv->release_node.deliver = release_deliver;
 }
 
 static gpointer
