@@ -8,6 +8,17 @@
 
 #include "test-util.h"
 
+#if defined(__SANITIZE_THREAD__)
+# define UNDER_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define UNDER_TSAN 1
+# endif
+#endif
+#ifndef UNDER_TSAN
+# define UNDER_TSAN 0
+#endif
+
 static GThread *main_thread;
 
 int ag_test_n_in_worker;
@@ -17,6 +28,12 @@ GThread *
 ag_test_main_thread (void)
 {
   return main_thread;
+}
+
+double
+ag_test_timing_factor (void)
+{
+  return UNDER_TSAN ? 4 : 1;
 }
 
 double
