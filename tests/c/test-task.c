@@ -1353,7 +1353,7 @@ test_user_data_outliving_the_engine_is_released_on_its_context (AgTestFixture *f
   guint n_calls = 0;
 
   ag_engine_set_max_threads (fixture->engine, n);
-  run_logged_tasks (fixture->engine, &log, n, 100, 0, &n_calls);
+  run_logged_tasks (fixture->engine, &log, n, (guint) (100 * ag_test_timing_factor ()), 0, &n_calls);
   ag_test_run_for (fixture->context, 20);
   g_clear_object (&fixture->engine);
 

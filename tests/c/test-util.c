@@ -3,8 +3,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef HAVE_VALGRIND_VALGRIND_H
+# include <valgrind/valgrind.h>
+#endif
 
 #include "test-util.h"
 
@@ -33,6 +39,10 @@ ag_test_main_thread (void)
 double
 ag_test_timing_factor (void)
 {
+#ifdef HAVE_VALGRIND_VALGRIND_H
+  if (RUNNING_ON_VALGRIND)
+    return 10;
+#endif
   return UNDER_TSAN ? 4 : 1;
 }
 
