@@ -51,7 +51,6 @@ typedef struct
   AgNode               complete_node;
   AgNode               progress_node;
   AgNode               cancel_node;
-  AgNode               release_node;        /* see _ag_task_unref_at_home() */
 
   AgTaskReport        *report;              /* atomic; made by the first report */
   double               progress;

@@ -30,16 +30,26 @@ release_on_context (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A reference on its way home. Made for each release, which is rare:
+ * several threads may send references of one task home at once. */
+typedef struct
+{
+  AgNode   node;
+  AgTask  *task;
+} Release;
+
 static void
 release_deliver (AgNode   *node,
                  gpointer  owner)
 {
-  AgEngine *engine = owner;
-  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, release_node));
-  AgTask *self = _ag_task_from_priv (priv);
+  Release *release = (Release *) node;
+  AgTask *self = release->task;
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
   GSource *source;
 
-  if (engine != NULL || _ag_completion_queue_is_home_thread (priv->queue))
+  g_free (release);
+
+  if (owner != NULL || _ag_completion_queue_is_home_thread (priv->queue))
     {
       g_object_unref (self);
       return;
@@ -64,6 +74,7 @@ void
 _ag_task_unref_at_home (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
+  Release *release;
 
   if (priv->queue == NULL || _ag_completion_queue_is_home_thread (priv->queue))
     {
@@ -71,8 +82,10 @@ _ag_task_unref_at_home (AgTask *self)
       return;
     }
 
-  priv->release_node.deliver = release_deliver;
-  _ag_completion_queue_push (priv->queue, &priv->release_node);
+  release = g_new (Release, 1);
+  release->node.deliver = release_deliver;
+  release->task = self;
+  _ag_completion_queue_push (priv->queue, &release->node);
 }
 
 /* The cancellable the work is given: made at start on the engine's thread,

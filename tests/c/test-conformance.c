@@ -773,7 +773,9 @@ test_progress (AgTestFixture *fixture,
   g_assert_cmpint (p.value, ==, 1000);
   g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpuint (p.n_notified, >=, 1);
-  g_assert_cmpuint (p.n_notified, <, 100);
+  /* How many updates share a delivery depends on how fast the worker runs
+   * next to the main loop. */
+  g_assert_cmpuint (p.n_notified, <, 100 * ag_test_timing_factor ());
   g_assert_cmpfloat (p.last_notified, ==, 1.0);
   g_clear_object (&p.task);
 }

@@ -896,12 +896,14 @@ test_progress_from_worker_arrives_coalesced (AgTestFixture *fixture,
   g_assert_no_error (outcome.error);
   g_assert_false (log.off_main);
   g_assert_cmpuint (log.n_progress, >=, 1);
-  g_assert_cmpuint (log.n_progress, <, 100);
+  /* How many updates share a delivery depends on how fast the worker runs
+   * next to the main loop. */
+  g_assert_cmpuint (log.n_progress, <, 100 * ag_test_timing_factor ());
   g_assert_false (log.went_back);
   g_assert_cmpfloat (log.last_progress, ==, 1.0);
   g_assert_cmpfloat (ag_task_get_progress (task), ==, 1.0);
   g_assert_cmpuint (log.n_status, >=, 1);
-  g_assert_cmpuint (log.n_status, <, 100);
+  g_assert_cmpuint (log.n_status, <, 100 * ag_test_timing_factor ());
   g_assert_cmpstr (log.last_status, ==, "step 1000");
   g_assert_cmpstr (ag_task_get_status_text (task), ==, "step 1000");
 
@@ -1351,7 +1353,7 @@ test_user_data_outliving_the_engine_is_released_on_its_context (AgTestFixture *f
   guint n_calls = 0;
 
   ag_engine_set_max_threads (fixture->engine, n);
-  run_logged_tasks (fixture->engine, &log, n, 100, 0, &n_calls);
+  run_logged_tasks (fixture->engine, &log, n, (guint) (100 * ag_test_timing_factor ()), 0, &n_calls);
   ag_test_run_for (fixture->context, 20);
   g_clear_object (&fixture->engine);
 

@@ -3,10 +3,27 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef HAVE_VALGRIND_VALGRIND_H
+# include <valgrind/valgrind.h>
+#endif
+
 #include "test-util.h"
+
+#if defined(__SANITIZE_THREAD__)
+# define UNDER_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define UNDER_TSAN 1
+# endif
+#endif
+#ifndef UNDER_TSAN
+# define UNDER_TSAN 0
+#endif
 
 static GThread *main_thread;
 
@@ -17,6 +34,16 @@ GThread *
 ag_test_main_thread (void)
 {
   return main_thread;
+}
+
+double
+ag_test_timing_factor (void)
+{
+#ifdef HAVE_VALGRIND_VALGRIND_H
+  if (RUNNING_ON_VALGRIND)
+    return 10;
+#endif
+  return UNDER_TSAN ? 4 : 1;
 }
 
 double

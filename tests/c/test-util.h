@@ -13,6 +13,14 @@ G_BEGIN_DECLS
  * otherwise: a library bug makes a test fail, never hang. */
 #define AG_TEST_SAFETY_MS 10000
 
+/* How many times slower than a plain build this run is allowed to be: 4
+ * under ThreadSanitizer, which makes every memory access and lock several
+ * times slower, 10 under valgrind, which also runs one thread at a time,
+ * and 1 otherwise. A bound on how quickly something happens (a latency, a
+ * "not yet" window; not a safety deadline) is multiplied by it, since such
+ * runs check memory and races, not speed. */
+double   ag_test_timing_factor (void);
+
 /* The thread the tests run on; it iterates the engines' context, so it is
  * the "GUI thread" of every test. */
 GThread *ag_test_main_thread (void);
