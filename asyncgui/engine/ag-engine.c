@@ -814,11 +814,17 @@ _ag_engine_wait_for (AgEngine   *self,
                      gint64      timeout_us,
                      GError    **error)
 {
+  gboolean may_iterate;
+
   if (self == NULL)
     return _ag_wait_for (NULL, FALSE, FALSE, finished, timeout_us, error);
 
-  return _ag_wait_for (self->context, _ag_engine_may_iterate_here (self),
-                       _ag_engine_is_delivering (self), finished, timeout_us, error);
+  may_iterate = _ag_engine_may_iterate_here (self);
+
+  /* Only the engine's thread may ask whether it is delivering. */
+  return _ag_wait_for (self->context, may_iterate,
+                       may_iterate && _ag_engine_is_delivering (self),
+                       finished, timeout_us, error);
 }
 
 /* Whether the calling thread may act as the engine's: the one iterating

@@ -309,15 +309,20 @@ void
 _ag_task_push_completion (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgEngine *engine = priv->engine;
 
   /* A job's code runs on the engine's thread, and its end is the job's
-   * end: it ends at once, as GTask does when returned on its own context. */
-  if (get_vfuncs (self)->ends_when_returned && engine != NULL
-      && !_ag_engine_is_disposed (engine) && _ag_engine_is_own_thread (engine))
+   * end: it ends at once, as GTask does when returned on its own context.
+   * (Other tasks may get here on a worker, so only a job reads the
+   * engine.) */
+  if (get_vfuncs (self)->ends_when_returned)
     {
-      complete_deliver (&priv->complete_node, engine);
-      return;
+      AgEngine *engine = g_atomic_pointer_get (&priv->engine);
+
+      if (engine != NULL && !_ag_engine_is_disposed (engine) && _ag_engine_is_own_thread (engine))
+        {
+          complete_deliver (&priv->complete_node, engine);
+          return;
+        }
     }
 
   priv->complete_node.deliver = complete_deliver;
