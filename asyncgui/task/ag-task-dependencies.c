@@ -128,8 +128,10 @@ dependencies_done (AgTask *self)
       return;
     }
 
+  /* The dependency's own error, and its detail, travel on unchanged. */
   if (ag_task_get_error (failed) != NULL)
-    ag_task_return_error (self, g_error_copy (ag_task_get_error (failed)));
+    ag_task_return_error_full (self, g_error_copy (ag_task_get_error (failed)),
+                               ag_task_get_error_detail (failed));
   else
     ag_task_return_new_error (self, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
                               _("A task this one depends on was cancelled"));

@@ -43,7 +43,8 @@ typedef struct
   int                  in_work;             /* atomic: see _ag_task_begin_work() */
   int                  cancel_requested;    /* atomic */
   int                  cancel_pushed;       /* atomic: cancel_node is queued once */
-  GValue               value;
+  GValue               value;               /* or the error's detail: */
+  gboolean             value_is_detail;
   GDestroyNotify       pointer_destroy;
   GError              *returned_error;
   GError              *error;

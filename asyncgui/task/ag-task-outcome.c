@@ -497,6 +497,32 @@ ag_task_return_pointer (AgTask         *self,
   _ag_task_deliver_returned (self);
 }
 
+/* A failure keeps its detail in the slot a success keeps its value in. */
+static void
+return_error (AgTask       *self,
+              GError       *error,
+              const GValue *detail,
+              const char   *strfunc)
+{
+  AgTaskPrivate *priv;
+
+  if (!_ag_task_claim_return (self, strfunc, FALSE))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  priv = _ag_task_get_priv (self);
+  priv->returned_error = error;
+  if (detail != NULL)
+    {
+      _ag_value_init_copy (&priv->value, detail);
+      priv->value_is_detail = TRUE;
+    }
+
+  _ag_task_deliver_returned (self);
+}
+
 /**
  * ag_task_return_error:
  * @self: a running task
@@ -513,21 +539,68 @@ void
 ag_task_return_error (AgTask *self,
                       GError *error)
 {
-  AgTaskPrivate *priv;
-
   g_return_if_fail (AG_IS_TASK (self));
   g_return_if_fail (error != NULL);
 
-  if (!_ag_task_claim_return (self, G_STRFUNC, FALSE))
-    {
-      g_error_free (error);
-      return;
-    }
+  return_error (self, error, NULL, G_STRFUNC);
+}
+
+/**
+ * ag_task_return_error_full:
+ * @self: a running task
+ * @error: (transfer full): why the task failed
+ * @detail: (nullable): more about the failure, copied: what the code that
+ *   failed would like its caller to get back, such as a language's own
+ *   exception object
+ *
+ * Ends the task with an error and a detail. The detail travels with the
+ * error unchanged: a task that fails because this one did (a dependency, a
+ * MultiTask child, a pipeline stage) fails with the same detail, and
+ * [method@Task.get_error_detail] reads it. Language bindings use it to give
+ * back the very exception a function raised, whatever C code it crossed.
+ *
+ * Thread: any.
+ *
+ * Since: 1.0
+ */
+void
+ag_task_return_error_full (AgTask       *self,
+                           GError       *error,
+                           const GValue *detail)
+{
+  g_return_if_fail (AG_IS_TASK (self));
+  g_return_if_fail (error != NULL);
+  g_return_if_fail (detail == NULL || G_IS_VALUE (detail));
+
+  return_error (self, error, detail, G_STRFUNC);
+}
+
+/**
+ * ag_task_get_error_detail:
+ * @self: a task
+ *
+ * Gets the detail the task failed with, if whoever failed it gave one with
+ * [method@Task.return_error_full].
+ *
+ * Thread: the engine's, or any thread once the task has finished.
+ *
+ * Returns: (transfer none) (nullable): the detail, or %NULL if there is
+ *   none (the task did not fail, or failed without a detail)
+ *
+ * Since: 1.0
+ */
+const GValue *
+ag_task_get_error_detail (AgTask *self)
+{
+  AgTaskPrivate *priv;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
   priv = _ag_task_get_priv (self);
-  priv->returned_error = error;
+  if (!priv->value_is_detail || priv->error == NULL || !G_IS_VALUE (&priv->value))
+    return NULL;
 
-  _ag_task_deliver_returned (self);
+  return &priv->value;
 }
 
 /**

@@ -151,6 +151,7 @@ _ag_task_clear_value (AgTaskPrivate *priv)
   priv->pointer_destroy = NULL;
   if (G_IS_VALUE (&priv->value))
     g_value_unset (&priv->value);
+  priv->value_is_detail = FALSE;
 }
 
 static GCancellable *
@@ -259,6 +260,7 @@ complete_deliver (AgNode   *node,
   AgEngine *engine = owner;
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, complete_node));
   AgTask *self = _ag_task_from_priv (priv);
+  gboolean outcome_kept = FALSE;
 
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
     {
@@ -273,19 +275,22 @@ complete_deliver (AgNode   *node,
                                 ? AG_TASK_CANCELLED : AG_TASK_FAILED;
 
           finish (self, state, g_steal_pointer (&priv->returned_error));
+          outcome_kept = TRUE;
         }
       else
-        finish (self, AG_TASK_SUCCEEDED, NULL);
+        {
+          finish (self, AG_TASK_SUCCEEDED, NULL);
+          outcome_kept = TRUE;
+        }
     }
 
   /* Otherwise it is a result nobody will see: late, or the engine is gone.
    * Without an engine this may run on a worker while the engine's thread
    * abandons the task, so the state is not read here: the task's
    * finalization, on the engine's context, frees what was returned. */
-  if (engine != NULL)
+  if (engine != NULL && !outcome_kept)
     {
-      if (priv->state != AG_TASK_SUCCEEDED)
-        _ag_task_clear_value (priv);
+      _ag_task_clear_value (priv);
       g_clear_error (&priv->returned_error);
     }
   unref_after_delivery (self, engine);

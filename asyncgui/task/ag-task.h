@@ -146,6 +146,10 @@ void           ag_task_return_variant   (AgTask         *self,
 void           ag_task_return_pointer   (AgTask         *self,
                                          gpointer        pointer,
                                          GDestroyNotify  destroy);
+void           ag_task_return_error_full (AgTask        *self,
+                                         GError         *error,
+                                         const GValue   *detail);
+const GValue  *ag_task_get_error_detail (AgTask         *self);
 void           ag_task_return_error     (AgTask         *self,
                                          GError         *error);
 void           ag_task_return_new_error (AgTask         *self,

@@ -6,7 +6,6 @@
 
 #include "test-util.h"
 
-#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
 
 static void
 value_free (GValue *value)

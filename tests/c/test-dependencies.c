@@ -248,6 +248,51 @@ test_then_chain_in_serial_mode_runs_on_the_engine_thread (AgTestFixture *fixture
   ag_test_outcome_clear (&outcome);
 }
 
+/* What the failing code handed back with its error reaches whoever awaits
+ * the task that depends on it. */
+static void
+fail_with_detail (AgTask       *task,
+                  gpointer      user_data,
+                  GCancellable *cancellable)
+{
+  g_auto(GValue) detail = G_VALUE_INIT;
+
+  g_value_init (&detail, G_TYPE_STRING);
+  g_value_set_string (&detail, "the original exception");
+  ag_task_return_error_full (task, g_error_new_literal (TEST_ERROR, 7, "broke"), &detail);
+}
+
+static void
+test_failed_dependency_passes_its_error_detail_on (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  g_autoptr(AgTask) failing = ag_task_new (fail_with_detail, NULL, NULL);
+  g_autoptr(AgTask) dependent = ag_task_and_then (failing, plus_one, NULL, NULL);
+  g_autoptr(AgTask) plain = ag_test_task_new_error_after (0, TEST_ERROR, 8, "no detail");
+  g_autoptr(AgTask) dependent_plain = ag_task_and_then (plain, plus_one, NULL, NULL);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, dependent, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+
+  g_assert_error (outcome.error, TEST_ERROR, 7);
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (failing)), ==,
+                   "the original exception");
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (dependent)), ==,
+                   "the original exception");
+  /* A value is not a detail, and a success has none. */
+  g_assert_null (ag_task_get_value (dependent));
+  ag_test_outcome_clear (&outcome);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, dependent_plain, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, TEST_ERROR, 8);
+  g_assert_null (ag_task_get_error_detail (dependent_plain));
+  ag_test_outcome_clear (&outcome);
+}
+
 /* A cycle can come from data (a graph the user built), so refusing it is an
  * error to handle, not a programming error; nothing is recorded. */
 static void
@@ -409,6 +454,8 @@ main (int   argc,
                test_cancelling_waiting_dependent_ends_it_at_once);
   ag_test_add ("/dependencies/then-chain-in-serial-mode-runs-on-the-engine-thread",
                test_then_chain_in_serial_mode_runs_on_the_engine_thread);
+  ag_test_add ("/dependencies/failed-dependency-passes-its-error-detail-on",
+               test_failed_dependency_passes_its_error_detail_on);
   ag_test_add ("/dependencies/dependency-cycle-is-refused-with-an-error",
                test_dependency_cycle_is_refused_with_an_error);
   ag_test_add ("/dependencies/dependency-added-after-start-is-refused",

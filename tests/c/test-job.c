@@ -7,7 +7,6 @@
 
 #include "test-util.h"
 
-#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
 
 /* AddressSanitizer keeps freed memory in quarantine and maps its own
  * regions as it goes, and ThreadSanitizer maps shadow memory and a call

@@ -8,7 +8,6 @@
 
 #include "test-util.h"
 
-#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
 
 /* The values a finished MultiTask holds, as ints, in order. */
 static GArray *

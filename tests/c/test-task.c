@@ -5,7 +5,6 @@
 
 #include "test-util.h"
 
-#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
 
 /* Thread tasks */
 

@@ -9,6 +9,9 @@
 
 G_BEGIN_DECLS
 
+/* The error domain of the failures tests make on purpose. */
+#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-error"))
+
 /* Every wait in the tests is bounded by this much unless a test says
  * otherwise: a library bug makes a test fail, never hang. */
 #define AG_TEST_SAFETY_MS 10000

@@ -17,7 +17,7 @@
 
 #include "worker-test-util.h"
 
-#define TEST_ERROR (g_quark_from_static_string ("asyncgui-test-worker-error"))
+#define WORKER_TEST_ERROR (g_quark_from_static_string ("asyncgui-test-worker-error"))
 
 static AgWorkerTask *
 module_task (const char *symbol,
@@ -274,7 +274,7 @@ test_worker_task_gerror_keeps_domain_code_and_message (AgTestFixture *fixture,
     const char *message;
   } errors[] = {
     { G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "no way in: “/secret”" },
-    { TEST_ERROR, 77, "a domain only this test knows" },
+    { WORKER_TEST_ERROR, 77, "a domain only this test knows" },
     { G_FILE_ERROR, G_FILE_ERROR_NOENT, "" },
   };
   int pid = 0;
