@@ -542,24 +542,20 @@ test_cancel_ends_multi_promptly (AgTestFixture *fixture,
 
 #define N_MAP_INPUTS 1000
 
-static gboolean
-parse_and_double (gpointer       item,
-                  GValue        *result,
-                  gpointer       user_data,
-                  GCancellable  *cancellable,
-                  GError       **error)
+static void
+parse_and_double (AgChunk  *chunk,
+                  gpointer  item,
+                  gpointer  user_data)
 {
   int n = atoi (item);
 
   if (n % 7 == 3)
     {
-      g_set_error (error, TEST_ERROR, n, "input %d is unlucky", n);
-      return FALSE;
+      ag_chunk_return_new_error (chunk, TEST_ERROR, n, "input %d is unlucky", n);
+      return;
     }
 
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, 2 * n);
-  return TRUE;
+  ag_chunk_return_int (chunk, 2 * n);
 }
 
 /* The value of a skip-errors map over N_MAP_INPUTS inputs where input i
@@ -691,16 +687,12 @@ test_rows_fetched_before_and_during_a_map_settle_quietly (AgTestFixture *fixture
   g_object_unref (multi);
 }
 
-static gboolean
-double_int (gpointer       item,
-            GValue        *result,
-            gpointer       user_data,
-            GCancellable  *cancellable,
-            GError       **error)
+static void
+double_int (AgChunk  *chunk,
+            gpointer  item,
+            gpointer  user_data)
 {
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, 2 * atoi (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, 2 * atoi (item));
 }
 
 static void
@@ -761,18 +753,16 @@ test_map_array_fails_with_first_failure_in_list_order (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-parse_file_name (gpointer       item,
-                 GValue        *result,
-                 gpointer       user_data,
-                 GCancellable  *cancellable,
-                 GError       **error)
+static void
+parse_file_name (AgChunk  *chunk,
+                 gpointer  item,
+                 gpointer  user_data)
 {
   g_autofree char *name = NULL;
 
   g_assert_true (G_IS_FILE (item));
   name = g_file_get_basename (item);
-  return parse_and_double (name, result, user_data, cancellable, error);
+  parse_and_double (chunk, name, user_data);
 }
 
 static void
@@ -807,16 +797,12 @@ test_map_model_skip_errors_gives_ordered_values (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-identity_int (gpointer       item,
-              GValue        *result,
-              gpointer       user_data,
-              GCancellable  *cancellable,
-              GError       **error)
+static void
+identity_int (AgChunk  *chunk,
+              gpointer  item,
+              gpointer  user_data)
 {
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, GPOINTER_TO_INT (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, GPOINTER_TO_INT (item));
 }
 
 static double
@@ -870,17 +856,13 @@ test_map_many_inputs_starts_cheaply (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-sleep_a_millisecond (gpointer       item,
-                     GValue        *result,
-                     gpointer       user_data,
-                     GCancellable  *cancellable,
-                     GError       **error)
+static void
+sleep_a_millisecond (AgChunk  *chunk,
+                     gpointer  item,
+                     gpointer  user_data)
 {
   g_usleep (G_TIME_SPAN_MILLISECOND);
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, GPOINTER_TO_INT (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, GPOINTER_TO_INT (item));
 }
 
 static void
@@ -927,20 +909,16 @@ test_dispose_engine_with_map_in_flight_runs_no_callback (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-map_on_which_thread (gpointer       item,
-                     GValue        *result,
-                     gpointer       user_data,
-                     GCancellable  *cancellable,
-                     GError       **error)
+static void
+map_on_which_thread (AgChunk  *chunk,
+                     gpointer  item,
+                     gpointer  user_data)
 {
   int *off_main = user_data;
 
   if (g_thread_self () != ag_test_main_thread ())
     g_atomic_int_set (off_main, 1);
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, GPOINTER_TO_INT (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, GPOINTER_TO_INT (item));
 }
 
 static void
@@ -1044,22 +1022,22 @@ test_map_with_null_func_is_rejected (void)
 
 /* Values that own memory (strings) take the path that frees them one by
  * one; numbers skip it. Both must outlive the MultiTask in the array. */
-static gboolean
-echo_string (gpointer       item,
-             GValue        *result,
-             gpointer       user_data,
-             GCancellable  *cancellable,
-             GError       **error)
+static void
+echo_string (AgChunk  *chunk,
+             gpointer  item,
+             gpointer  user_data)
 {
+  g_autofree char *echo = NULL;
+
   if (atoi (item) % 10 == 7)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s ends in 7", (char *) item);
-      return FALSE;
+      ag_chunk_return_new_error (chunk, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s ends in 7",
+                                 (char *) item);
+      return;
     }
 
-  g_value_init (result, G_TYPE_STRING);
-  g_value_take_string (result, g_strdup_printf ("item %s", (char *) item));
-  return TRUE;
+  echo = g_strdup_printf ("item %s", (char *) item);
+  ag_chunk_return_string (chunk, echo);
 }
 
 static void
@@ -1101,17 +1079,13 @@ test_map_string_values_outlive_the_multi (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
-static gboolean
-slow_string (gpointer       item,
-             GValue        *result,
-             gpointer       user_data,
-             GCancellable  *cancellable,
-             GError       **error)
+static void
+slow_string (AgChunk  *chunk,
+             gpointer  item,
+             gpointer  user_data)
 {
   g_usleep (2000);
-  g_value_init (result, G_TYPE_STRING);
-  g_value_set_string (result, item);
-  return TRUE;
+  ag_chunk_return_string (chunk, item);
 }
 
 /* Values made before a cancel are nobody's to see; they must be freed, not
