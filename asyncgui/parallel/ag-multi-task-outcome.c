@@ -15,8 +15,8 @@
 /* Each child has a slot: its value in @values, its state in @slots, its
  * error (if it failed) in @errors. Whoever finishes children (a child
  * task, a map run) fills their slots, then settles them here all at once:
- * they are counted, their rows settled, announced (task-done) in list or
- * completion order, and the counts notified
+ * they are counted, their rows settled, announced (task-done and the
+ * results stream) in list or completion order, and the counts notified
  * once. When the last child is done, the MultiTask ends: with the ordered
  * values, or the error of the first failing child in list order. */
 
@@ -72,7 +72,7 @@ slot_done (AgMultiTask *self,
   if (self->views != NULL)
     _ag_multi_task_settle_view (self, position);
 
-  if (self->unordered && has_listeners)
+  if (self->unordered && (has_listeners || self->results != NULL))
     _ag_multi_task_announce (self, has_listeners, position);
 }
 
@@ -82,7 +82,7 @@ announce_in_order (AgMultiTask *self,
 {
   /* Nobody listens to most maps of a million inputs: they cost no call
    * per child then. */
-  if (!has_listeners)
+  if (!has_listeners && self->results == NULL)
     {
       while (self->next_announced < self->n_items
              && self->slots[self->next_announced] >= SLOT_DONE)
@@ -120,6 +120,7 @@ _ag_multi_task_settle (AgMultiTask *self,
     slot_done (self, position, self->slots[position] == SLOT_FAILED, has_listeners);
   if (!self->unordered)
     announce_in_order (self, has_listeners);
+  _ag_multi_task_flush_results (self);
   _ag_multi_task_notify_counts (self, old_failed);
 }
 

@@ -1,7 +1,8 @@
 /* ag-multi-task-private.h: a MultiTask's state, shared by the files of
  * its parts: the type (ag-multi-task.c), how children's outcomes become
  * its own (ag-multi-task-outcome.c), children added one by one
- * (ag-multi-task-children.c) and children made from inputs (ag-map.c)
+ * (ag-multi-task-children.c), children made from inputs (ag-map.c) and
+ * the results stream (ag-multi-task-results.c)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -61,6 +62,10 @@ struct _AgMultiTask
   guint           n_finished;
   guint           n_failed;
   guint           next_announced;  /* in list order: first not yet announced */
+
+  /* The results stream: positions as they are announced. */
+  AgChannel      *results;
+  GArray         *results_batch;   /* GValue: announced, written once per delivery */
 };
 
 static inline GValue *
@@ -96,6 +101,12 @@ void     _ag_multi_task_release_values       (AgMultiTask *self);
 void     _ag_multi_task_feed_children        (AgMultiTask *self);
 void     _ag_multi_task_cancel_children      (AgMultiTask *self);
 void     _ag_multi_task_end_children_quietly (AgMultiTask *self);
+
+/* ag-multi-task-results.c */
+void     _ag_multi_task_note_result          (AgMultiTask *self,
+                                              guint        position);
+void     _ag_multi_task_flush_results        (AgMultiTask *self);
+void     _ag_multi_task_close_results        (AgMultiTask *self);
 
 /* ag-map.c */
 void     _ag_multi_task_feed_map             (AgMultiTask *self);

@@ -54,8 +54,10 @@
  * instead.
  *
  * [signal@MultiTask::task-done] announces each child as it is done: in list
- * order, or in completion order with [property@MultiTask:unordered].
- * [property@Task:progress], [property@MultiTask:n-finished] and
+ * order, or in completion order with [property@MultiTask:unordered]. The
+ * same announcements can be read from a channel
+ * ([method@MultiTask.open_results]), which is how a loop awaits children
+ * one by one. [property@Task:progress], [property@MultiTask:n-finished] and
  * [property@MultiTask:n-failed] are notified at most once per delivery.
  *
  * Since: 1.0
@@ -95,7 +97,7 @@ _ag_multi_task_is_running (AgMultiTask *self)
          && !_ag_task_is_cancel_requested (AG_TASK (self));
 }
 
-/* A done child is told of. */
+/* A done child is told of: task-done, and the results stream. */
 void
 _ag_multi_task_announce (AgMultiTask *self,
                          gboolean     has_listeners,
@@ -103,6 +105,8 @@ _ag_multi_task_announce (AgMultiTask *self,
 {
   if (has_listeners)
     g_signal_emit (self, signals[TASK_DONE], 0, position);
+  if (self->results != NULL)
+    _ag_multi_task_note_result (self, position);
 }
 
 gboolean
@@ -190,6 +194,10 @@ ag_multi_task_stopped (AgTask *task)
 {
   AgMultiTask *self = AG_MULTI_TASK (task);
   AgEngine *engine = _ag_task_get_engine (task);
+
+  /* Readers of the results see the end after the last child announced;
+   * the task's state is final by then. */
+  _ag_multi_task_close_results (self);
 
   /* Abandoned by an engine being disposed: the children it never started
    * and the rows it never settled end as cancelled with it, so every row of
@@ -291,6 +299,10 @@ ag_multi_task_finalize (GObject *object)
     _ag_multi_task_release_values (self);
   g_clear_pointer (&self->slots, g_free);
   g_clear_pointer (&self->errors, g_hash_table_unref);
+  /* Dropping the write end closes the channel: readers of a MultiTask that
+   * never ran see the end too. */
+  g_clear_object (&self->results);
+  g_clear_pointer (&self->results_batch, g_array_unref);
 
   G_OBJECT_CLASS (ag_multi_task_parent_class)->finalize (object);
 }

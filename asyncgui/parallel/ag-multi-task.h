@@ -59,5 +59,6 @@ gboolean     ag_multi_task_get_child_value    (AgMultiTask     *self,
                                                GValue          *value,
                                                GError         **error);
 GArray      *ag_multi_task_get_values         (AgMultiTask     *self);
+AgChannelReader *ag_multi_task_open_results   (AgMultiTask     *self);
 
 G_END_DECLS

@@ -538,6 +538,240 @@ test_cancel_ends_multi_promptly (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
+/* The results stream */
+
+typedef struct
+{
+  AgMultiTask *multi;
+  GArray      *positions;       /* guint, in the order read */
+  GArray      *finished_then;   /* gboolean per position: was the task final? */
+  gboolean     drained;
+  gboolean     reading;
+} ResultsLog;
+
+static void read_results (AgChannelReader *reader,
+                          ResultsLog      *log);
+
+static void
+results_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ResultsLog *log = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result, &error);
+  g_assert_no_error (error);
+  log->reading = FALSE;
+
+  if (items->len == 0)
+    {
+      g_assert_true (ag_channel_reader_is_drained (AG_CHANNEL_READER (source)));
+      log->drained = TRUE;
+      return;
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      guint position = g_value_get_uint (&g_array_index (items, GValue, i));
+      gboolean finished = ag_task_is_finished (AG_TASK (log->multi));
+
+      g_array_append_val (log->positions, position);
+      g_array_append_val (log->finished_then, finished);
+    }
+  read_results (AG_CHANNEL_READER (source), log);
+}
+
+/* Reads one position at a time, as an `async for` does, until the end. */
+static void
+read_results (AgChannelReader *reader,
+              ResultsLog      *log)
+{
+  log->reading = TRUE;
+  ag_channel_reader_read_async (reader, 1, -1, NULL, results_read, log);
+}
+
+static void
+results_log_init (ResultsLog  *log,
+                  AgMultiTask *multi)
+{
+  log->multi = multi;
+  log->positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  log->finished_then = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  log->drained = FALSE;
+}
+
+static void
+results_log_clear (ResultsLog *log)
+{
+  g_array_unref (log->positions);
+  g_array_unref (log->finished_then);
+}
+
+static void
+assert_positions (GArray      *positions,
+                  const guint *expected,
+                  guint        n)
+{
+  g_assert_cmpuint (positions->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (g_array_index (positions, guint, i), ==, expected[i]);
+}
+
+static void
+test_results_stream_gives_children_as_they_finish (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  const guint msecs[] = { 500, 100, 300 };
+  const guint expected[] = { 1, 2, 0 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  ag_multi_task_set_unordered (multi, TRUE);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+
+  assert_positions (log.positions, expected, G_N_ELEMENTS (expected));
+  /* Each came while the others still ran, not all at the end. */
+  g_assert_false (g_array_index (log.finished_then, gboolean, 0));
+  g_assert_false (g_array_index (log.finished_then, gboolean, 1));
+  /* The end comes once the task is final. */
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+
+  results_log_clear (&log);
+}
+
+static void
+test_results_stream_follows_list_order_unless_unordered (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  const guint msecs[] = { 300, 100, 200 };
+  const gboolean failing[] = { FALSE, FALSE, TRUE };
+  const guint expected[] = { 0, 1, 2 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, failing, 3, NULL);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+
+  /* The failed child is announced too; the task tells how it all ended. */
+  assert_positions (log.positions, expected, G_N_ELEMENTS (expected));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_FAILED);
+  g_assert_error (ag_task_get_error (AG_TASK (multi)), TEST_ERROR, 2);
+
+  results_log_clear (&log);
+}
+
+static void parse_and_double (AgChunk  *chunk,
+                              gpointer  item,
+                              gpointer  user_data);
+static GPtrArray *numbered_inputs (guint n);
+
+/* Every child of a large map once, failed ones included, in list order. */
+static void
+test_results_stream_of_a_map_has_every_child_once (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (1000);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  multi = ag_multi_task_new_map (inputs, parse_and_double, NULL, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+
+  g_assert_cmpuint (log.positions->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    g_assert_cmpuint (g_array_index (log.positions, guint, i), ==, i);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 143);
+
+  results_log_clear (&log);
+}
+
+static void
+test_results_stream_ends_when_cancelled (AgTestFixture *fixture,
+                                         gconstpointer  data)
+{
+  const guint msecs[] = { 50, 5000, 5000 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.positions->len == 1, AG_TEST_SAFETY_MS);
+  g_assert_false (log.drained);
+
+  ag_task_cancel (AG_TASK (multi));
+  ag_test_run_until (fixture->context, log.drained, 1000);
+  g_assert_cmpuint (log.positions->len, ==, 1);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+
+  results_log_clear (&log);
+}
+
+/* The reader of a MultiTask that is dropped unrun sees the end, rather
+ * than waiting for ever. */
+static void
+test_results_stream_of_a_multi_never_run_ends (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  AgMultiTask *multi = ag_multi_task_new ();
+  g_autoptr(AgChannelReader) reader = ag_multi_task_open_results (multi);
+  ResultsLog log;
+
+  results_log_init (&log, multi);
+  read_results (reader, &log);
+  g_object_unref (multi);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (log.positions->len, ==, 0);
+
+  results_log_clear (&log);
+}
+
+static void
+test_results_opened_after_the_run_started_are_refused (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  const guint msecs[] = { 10 };
+  g_autoptr(AgMultiTask) multi = multi_of_sleepers (msecs, NULL, 1, NULL);
+
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*open its results before*");
+  g_assert_null (ag_multi_task_open_results (multi));
+  g_test_assert_expected_messages ();
+
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (multi)),
+                     AG_TEST_SAFETY_MS);
+}
+
 /* Mapping */
 
 #define N_MAP_INPUTS 1000
@@ -1145,6 +1379,18 @@ main (int   argc,
                test_list_model_exposes_the_children);
   ag_test_add ("/multi-task/cancel-ends-multi-promptly",
                test_cancel_ends_multi_promptly);
+  ag_test_add ("/multi-task/results-stream-gives-children-as-they-finish",
+               test_results_stream_gives_children_as_they_finish);
+  ag_test_add ("/multi-task/results-stream-follows-list-order-unless-unordered",
+               test_results_stream_follows_list_order_unless_unordered);
+  ag_test_add ("/multi-task/results-stream-of-a-map-has-every-child-once",
+               test_results_stream_of_a_map_has_every_child_once);
+  ag_test_add ("/multi-task/results-stream-ends-when-cancelled",
+               test_results_stream_ends_when_cancelled);
+  ag_test_add ("/multi-task/results-stream-of-a-multi-never-run-ends",
+               test_results_stream_of_a_multi_never_run_ends);
+  ag_test_add ("/multi-task/results-opened-after-the-run-started-are-refused",
+               test_results_opened_after_the_run_started_are_refused);
   ag_test_add ("/multi-task/map-array-gives-ordered-values",
                test_map_array_gives_ordered_values);
   ag_test_add ("/multi-task/map-string-values-outlive-the-multi",

@@ -164,4 +164,14 @@ test('whole-chunk-items-come-from-the-handle', async () => {
     engine.run_dispose();
 });
 
+test('a-results-stream-gives-positions-as-children-finish', async () => {
+    const engine = serialEngine();
+    const multi = AsyncGui.MultiTask.new_map_range(4, (chunk, position) => chunk.return_int(position));
+    const reader = multi.open_results();
+    await runToEnd(engine, multi);
+    assertEqual(reader.read(10, 0), [0, 1, 2, 3]);
+    assert(reader.is_drained(), 'the stream ends with the MultiTask');
+    engine.run_dispose();
+});
+
 main();

@@ -154,6 +154,23 @@ class ChunkTest(agtest.JobTestCase):
         self.assertEqual(sum(sums), 99 * 100 // 2)
         self.assertEqual(pipeline.get_state(), AsyncGui.TaskState.SUCCEEDED)
 
+    def test_results_stream_gives_positions_as_children_finish(self):
+        # What an `async for` over a MultiTask can read instead of
+        # re-implementing the order: the reader of ag_multi_task_open_results().
+        def slow_first(chunk, position, data):
+            if position == 0:
+                GLib.usleep(300 * 1000)
+            chunk.return_int(position)
+
+        multi = AsyncGui.MultiTaskObject.new_map_range(3, slow_first, None)
+        multi.set_unordered(True)
+        reader = multi.open_results()
+        self.run_to_end(multi)
+        positions = AsyncGui.ChannelReader.read(reader, 10, 0)
+        self.assertEqual(sorted(positions[:2]), [1, 2])
+        self.assertEqual(positions[2], 0)
+        self.assertTrue(reader.is_drained())
+
 
 if __name__ == '__main__':
     raise SystemExit(agtest.main(ChunkTest))
