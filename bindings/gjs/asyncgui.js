@@ -1352,22 +1352,23 @@ Channel.prototype.open_reader = function () {
 // ---------------------------------------------------------------------------
 // Pipelines
 //
-// A pipeline is an AgMultiTask made with ag_multi_task_new_pipe*() whose
-// AgPipeFunc is a JS function. An AgPipeFunc runs on a worker thread unless
-// the engine is in serial mode (max-threads 0): then it runs inside the
-// engine's delivery on the main context. So JS pipelines always run on a
-// serial engine; CPU-heavy JS belongs in worker processes (processTask()).
+// A pipeline is an AgPipeline made with ag_pipeline_new*() whose
+// AgPipelineFunc is a JS function. An AgPipelineFunc runs on a worker
+// thread unless the engine is in serial mode (max-threads 0): then it runs
+// inside the engine's delivery on the main context. So JS pipelines always
+// run on a serial engine; CPU-heavy JS belongs in worker processes
+// (processTask()).
 //
-// GJS 1.74 marshals the GValue a JS callback returns: it becomes the
-// output. It cannot return "no output" (a NULL GValue*: GJS makes a GValue
-// even of null), so every input has at least one output. JS exceptions are
-// reported with ag_multi_task_emit_error() and kept on the JS side, so the
-// reading loop rethrows the very exception.
+// The function ends each input through its AgChunk handle, as a task
+// function does: chunk.emit() for extra outputs, chunk.return_value() for
+// the output, chunk.return_error() when it threw. JS exceptions are kept on
+// the JS side, so the reading loop rethrows the very exception.
 
-const newPipe = MultiTask.new_pipe;
-const newPipeModel = MultiTask.new_pipe_model;
-const newPipeRange = MultiTask.new_pipe_range;
-const addStage = MultiTask.prototype.add_stage;
+const PipelineTask = AsyncGui.Pipeline;
+const newPipe = PipelineTask.new;
+const newPipeModel = PipelineTask.new_model;
+const newPipeRange = PipelineTask.new_range;
+const addStage = PipelineTask.prototype.add_stage;
 
 // A failure of a JS source iterator, passed down the channel as an item so
 // the pipeline fails at its position, after the outputs before it.
@@ -1431,9 +1432,8 @@ class PipeChain {
     }
 }
 
-// Makes one stage: `create(func)` makes the MultiTask around the AgPipeFunc.
-// The function reaches its task through `current`, set while the task runs
-// (the task owns the function, so the function must not own the task).
+// Makes one stage: `create(func)` makes the AgPipeline around the
+// AgPipelineFunc.
 function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0,
     signal = null} = {}, create, onStart = null) {
     if (typeof func !== 'function')
@@ -1445,48 +1445,51 @@ function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxC
     if (!Number.isInteger(maxChunkSize) || maxChunkSize < 0)
         throw new RangeError(`asyncgui: a pipeline's maxChunkSize must be 0 or more, not ${maxChunkSize}`);
 
-    const current = {task: null, running: false};
+    // The handle of the input running, for emit(): set only during the call.
+    let running = null;
     const emit = value => {
-        if (!current.running)
+        if (!running)
             throw new Error('asyncgui: emit() works only while the pipeline function runs');
-        current.task.emit(toItem(value));
+        running.emit(toItem(value));
     };
 
-    const task = create((item, cancellable) => {
-        const pipeline = current.task;
+    const task = create((chunk, item) => {
         const input = fromItem(item);
         if (input !== null && typeof input === 'object' && kSourceError in input) {
-            pipeline.emit_error(chain.remember(input[kSourceError]));
-            return null;
+            chunk.return_error(chain.remember(input[kSourceError]));
+            return;
         }
-        current.running = true;
+        // In serial mode a run may start inside another's function.
+        const outer = running;
+        let output;
+        running = chunk;
         try {
-            const output = func(input, {emit, cancellable});
+            output = func(input, {emit, cancellable: chunk.get_cancellable()});
             if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
                 throw new TypeError('asyncgui: a pipeline function must return its output, not a ' +
                     'promise or task: it runs synchronously on the main thread (use processTask() ' +
                     'for slow work)');
             }
-            return toItem(output);
+            output = toItem(output);
         } catch (e) {
-            pipeline.emit_error(chain.remember(e));
-            return null;
+            chunk.return_error(chain.remember(e));
+            return;
         } finally {
-            current.running = false;
+            running = outer;
         }
+        chunk.return_value(output);
     });
     task.apply_single = true;  // a whole chunk is a GArray GValue, which GJS cannot convert
     task.min_count = minCount;
     task.max_chunk_size = maxChunkSize;
-    task.connect('notify::state', t => {
-        const state = t.get_state();
-        current.task = t.is_finished() ? null : t;
-        if (state === AsyncGui.TaskState.RUNNING && onStart) {
-            const start = onStart;
-            onStart = null;
-            start();
-        }
-    });
+    if (onStart) {
+        const id = task.connect('notify::state', t => {
+            if (t.get_state() === AsyncGui.TaskState.RUNNING) {
+                t.disconnect(id);
+                onStart();
+            }
+        });
+    }
     return new Pipeline(task, chain, {capacity, signal}, kPipelineToken);
 }
 
@@ -1535,13 +1538,13 @@ function isIterable(x) {
 }
 
 /**
- * Makes a pipeline (ag_multi_task_new_pipe*) that passes the items of
+ * Makes a pipeline (ag_pipeline_new*) that passes the items of
  * `source` through `func(item, {emit, cancellable})`, in order, lazily: it
  * does nothing until its output is read, and reading n outputs calls `func`
  * about n times (at least `minCount`). `source` is:
  *
  * - a count `n` (inputs 0, 1, … n - 1) or `Infinity` (0, 1, 2, … without
- *   end): ag_multi_task_new_pipe_range();
+ *   end): ag_pipeline_new_range();
  * - an AsyncGui.ChannelReader: its items (the pipeline owns the reader and
  *   closes it when it ends);
  * - a Gio.ListModel: its objects, taken when needed;
@@ -1554,7 +1557,7 @@ function isIterable(x) {
  * `func` runs on the main thread (on a serial engine, see pipelineEngine())
  * and returns the item's output; `emit(value)` adds outputs before it
  * (several outputs for one input). Every input has an output: `undefined`
- * becomes `null` (GJS cannot return "no value"). If `func` throws, the
+ * becomes `null`. If `func` throws, the
  * pipeline writes the outputs of the inputs before, then fails with that
  * very exception, which the reading loop throws. `func` must be synchronous
  * and quick: slow or CPU-heavy JS belongs in worker processes
@@ -1607,7 +1610,7 @@ export function pipe(func, source, options = {}) {
 
 /**
  * One stage of a JS pipeline, made by pipe() or `pipeline.pipe()`: an
- * AsyncGui.MultiTask (`task`) whose outputs are read through a channel.
+ * AsyncGui.Pipeline task (`task`) whose outputs are read through a channel.
  * Reading it (`for await`, read(), toArray(), or opening `reader`) runs it
  * on its serial engine, with the stages before it. It is not a thenable;
  * its task tells how it ended (its value is the count of outputs).
@@ -1630,7 +1633,7 @@ export class Pipeline {
         this.#unwatch = watchSignal(options.signal, () => this.cancel());
     }
 
-    /** The AsyncGui.MultiTask of this stage. */
+    /** The AsyncGui.Pipeline task of this stage. */
     get task() {
         return this.#task;
     }
@@ -1676,7 +1679,7 @@ export class Pipeline {
     }
 
     /**
-     * Adds a stage (ag_multi_task_add_stage) that passes this stage's
+     * Adds a stage (ag_pipeline_add_stage) that passes this stage's
      * outputs through `func`, as pipe() does; returns it. Read the last
      * stage: reading it runs this one too. `options` as for pipe(), but the
      * engine is the first stage's; `capacity` is the new stage's output's
@@ -1812,8 +1815,8 @@ function useInstead(name, instead) {
 
 Task.prototype.and_then = useInstead('Task.and_then',
     'andThen(task, fn) (a main-context task that depends on the task)');
-MultiTask.new_pipe = useInstead('MultiTask.new_pipe', 'pipe(fn, reader) (on a serial engine)');
-MultiTask.new_pipe_model = useInstead('MultiTask.new_pipe_model', 'pipe(fn, model) (on a serial engine)');
-MultiTask.new_pipe_range = useInstead('MultiTask.new_pipe_range', 'pipe(fn, count) (on a serial engine)');
-MultiTask.prototype.add_stage = useInstead('MultiTask.add_stage',
+PipelineTask.new = useInstead('Pipeline.new', 'pipe(fn, reader) (on a serial engine)');
+PipelineTask.new_model = useInstead('Pipeline.new_model', 'pipe(fn, model) (on a serial engine)');
+PipelineTask.new_range = useInstead('Pipeline.new_range', 'pipe(fn, count) (on a serial engine)');
+PipelineTask.prototype.add_stage = useInstead('Pipeline.add_stage',
     'pipeline.pipe(fn) (on a serial engine)');

@@ -106,28 +106,28 @@ is_prime (guint n)
   return TRUE;
 }
 
-static gboolean
-count_primes_in_block (gpointer       item,
-                       GValue        *result,
-                       gpointer       user_data,
-                       GCancellable  *cancellable,
-                       GError       **error)
+static void
+count_primes_in_block (AgChunk  *chunk,
+                       gpointer  item,
+                       gpointer  user_data)
 {
   guint block = GPOINTER_TO_UINT (item);
   guint first = block * DEMO_BLOCK_SIZE;
   guint count = 0;
+  GError *error = NULL;
   guint n;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (ag_chunk_get_cancellable (chunk), &error))
+    {
+      ag_chunk_return_error (chunk, error);
+      return;
+    }
 
   for (n = first; n < first + DEMO_BLOCK_SIZE; n++)
     if (is_prime (n))
       count++;
 
-  g_value_init (result, G_TYPE_UINT);
-  g_value_set_uint (result, count);
-  return TRUE;
+  ag_chunk_return_uint (chunk, count);
 }
 
 static void

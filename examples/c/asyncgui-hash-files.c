@@ -215,35 +215,37 @@ list_files (AgTask       *task,
 
 /* One child of the hashing MultiTask: reads the file in blocks, checking
  * for a cancel between blocks, so a cancelled run stops reading at once. */
-static GValue *
-hash_one_file (guint          position,
-               gpointer       user_data,
-               GCancellable  *cancellable,
-               GError       **error)
+static void
+hash_one_file (AgChunk  *chunk,
+               guint     position,
+               gpointer  user_data)
 {
   const char * const *paths = user_data;
+  GCancellable *cancellable = ag_chunk_get_cancellable (chunk);
   g_autoptr(GFile) file = g_file_new_for_path (paths[position]);
   g_autoptr(GFileInputStream) stream = NULL;
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   guint8 buffer[16 * 1024];
+  GError *error = NULL;
   gssize n;
-  GValue *value;
 
-  stream = g_file_read (file, cancellable, error);
+  stream = g_file_read (file, cancellable, &error);
   if (stream == NULL)
-    return NULL;
+    {
+      ag_chunk_return_error (chunk, error);
+      return;
+    }
 
   while ((n = g_input_stream_read (G_INPUT_STREAM (stream), buffer, sizeof buffer,
-                                   cancellable, error)) > 0)
+                                   cancellable, &error)) > 0)
     g_checksum_update (checksum, buffer, n);
   if (n < 0)
-    return NULL;
+    {
+      ag_chunk_return_error (chunk, error);
+      return;
+    }
 
-  value = g_new0 (GValue, 1);
-  g_value_init (value, G_TYPE_STRING);
-  g_value_set_string (value, g_checksum_get_string (checksum));
-
-  return value;
+  ag_chunk_return_string (chunk, g_checksum_get_string (checksum));
 }
 
 /* GUI-thread side */

@@ -355,8 +355,12 @@ public class HashFiles : Gtk.Application {
         /* One child per file, made by position: nothing per file up front,
          * and the lambda runs on worker threads, several at once. */
         string[] paths = found.data;
-        var hashes = new AsyncGui.MultiTask.map_range (paths.length, (position, cancellable) => {
-            return sha256_of_file (paths[position], cancellable);
+        var hashes = new AsyncGui.MultiTask.map_range (paths.length, (chunk, position) => {
+            try {
+                chunk.return_value (sha256_of_file (paths[position], chunk.get_cancellable ()));
+            } catch (Error e) {
+                chunk.return_error (e);
+            }
         });
         /* Announce each file as it is done, not in list order. */
         hashes.unordered = true;

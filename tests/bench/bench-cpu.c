@@ -85,18 +85,14 @@ typedef struct
   BenchGap    *gap;
 } Cpu;
 
-static gboolean
-burn_item (gpointer       item,
-           GValue        *result,
-           gpointer       user_data,
-           GCancellable  *cancellable,
-           GError       **error)
+static void
+burn_item (AgChunk  *chunk,
+           gpointer  item,
+           gpointer  user_data)
 {
   const guint64 *iterations = user_data;
 
-  g_value_init (result, G_TYPE_UINT64);
-  g_value_set_uint64 (result, burn (*iterations + GPOINTER_TO_UINT (item)));
-  return TRUE;
+  ag_chunk_return_uint64 (chunk, burn (*iterations + GPOINTER_TO_UINT (item)));
 }
 
 static void

@@ -118,16 +118,12 @@ flood_finish (Flood       *flood,
 
 /* flood-multi, asyncgui: one mapping AgMultiTask */
 
-static gboolean
-double_input (gpointer       item,
-              GValue        *result,
-              gpointer       user_data,
-              GCancellable  *cancellable,
-              GError       **error)
+static void
+double_input (AgChunk  *chunk,
+              gpointer  item,
+              gpointer  user_data)
 {
-  g_value_init (result, G_TYPE_UINT);
-  g_value_set_uint (result, GPOINTER_TO_UINT (item) * 2);
-  return TRUE;
+  ag_chunk_return_uint (chunk, GPOINTER_TO_UINT (item) * 2);
 }
 
 static void

@@ -15,7 +15,7 @@
  * time.
  *
  * - asyncgui: the producer writes into an AgChannel with the blocking
- *   ag_channel_write(); a pipeline (ag_multi_task_new_pipe(), default
+ *   ag_channel_write(); a pipeline (ag_pipeline_new(), default
  *   max-workers: one per engine thread) maps it into its output channel;
  *   the GUI thread reads that with ag_channel_reader_read_async().
  * - gasyncqueue: what a careful hand-written GUI program does with GLib
@@ -153,7 +153,7 @@ typedef struct
   Stream           stream;
   AgChannel       *input;
   AgChannelReader *input_reader;
-  AgMultiTask     *pipe;
+  AgPipeline      *pipe;
   AgChannelReader *output;
   gboolean         drained;     /* the consumer is done */
   gboolean         pipe_done;   /* the pipeline's run callback came */
@@ -181,17 +181,12 @@ produce_into_channel (gpointer user_data)
   return error;
 }
 
-static GValue *
-times_two (const GValue  *item,
-           gpointer       user_data,
-           GCancellable  *cancellable,
-           GError       **error)
+static void
+times_two (AgChunk      *chunk,
+           const GValue *item,
+           gpointer      user_data)
 {
-  GValue *out = g_new0 (GValue, 1);
-
-  g_value_init (out, G_TYPE_UINT);
-  g_value_set_uint (out, g_value_get_uint (item) * 2);
-  return out;
+  ag_chunk_return_uint (chunk, g_value_get_uint (item) * 2);
 }
 
 static void
@@ -353,8 +348,8 @@ ag_stream_start (BenchLoop *loop,
 
   self->input = ag_channel_new (CAPACITY);
   self->input_reader = ag_channel_open_reader (self->input);
-  self->pipe = ag_multi_task_new_pipe (self->input_reader, times_two, NULL, NULL);
-  self->output = ag_multi_task_open_output (self->pipe, CAPACITY);
+  self->pipe = ag_pipeline_new (self->input_reader, times_two, NULL, NULL);
+  self->output = ag_pipeline_open_output (self->pipe, CAPACITY);
   self->stream.producer = g_thread_new ("ag-bench-producer", produce_into_channel, self);
   ag_engine_run_async (engine, AG_TASK (self->pipe), NULL, on_pipe_done, self);
   read_next_batch (self);

@@ -537,28 +537,258 @@ test_cancel_ends_multi_promptly (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
+/* The results stream */
+
+typedef struct
+{
+  AgMultiTask *multi;
+  GArray      *positions;       /* guint, in the order read */
+  GArray      *finished_then;   /* gboolean per position: was the task final? */
+  gboolean     drained;
+  gboolean     reading;
+} ResultsLog;
+
+static void read_results (AgChannelReader *reader,
+                          ResultsLog      *log);
+
+static void
+results_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ResultsLog *log = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result, &error);
+  g_assert_no_error (error);
+  log->reading = FALSE;
+
+  if (items->len == 0)
+    {
+      g_assert_true (ag_channel_reader_is_drained (AG_CHANNEL_READER (source)));
+      log->drained = TRUE;
+      return;
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      guint position = g_value_get_uint (&g_array_index (items, GValue, i));
+      gboolean finished = ag_task_is_finished (AG_TASK (log->multi));
+
+      g_array_append_val (log->positions, position);
+      g_array_append_val (log->finished_then, finished);
+    }
+  read_results (AG_CHANNEL_READER (source), log);
+}
+
+/* Reads one position at a time, as an `async for` does, until the end. */
+static void
+read_results (AgChannelReader *reader,
+              ResultsLog      *log)
+{
+  log->reading = TRUE;
+  ag_channel_reader_read_async (reader, 1, -1, NULL, results_read, log);
+}
+
+static void
+results_log_init (ResultsLog  *log,
+                  AgMultiTask *multi)
+{
+  log->multi = multi;
+  log->positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  log->finished_then = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  log->drained = FALSE;
+}
+
+static void
+results_log_clear (ResultsLog *log)
+{
+  g_array_unref (log->positions);
+  g_array_unref (log->finished_then);
+}
+
+static void
+assert_positions (GArray      *positions,
+                  const guint *expected,
+                  guint        n)
+{
+  g_assert_cmpuint (positions->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (g_array_index (positions, guint, i), ==, expected[i]);
+}
+
+static void
+test_results_stream_gives_children_as_they_finish (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  const guint msecs[] = { 500, 100, 300 };
+  const guint expected[] = { 1, 2, 0 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  ag_multi_task_set_unordered (multi, TRUE);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+
+  assert_positions (log.positions, expected, G_N_ELEMENTS (expected));
+  /* Each came while the others still ran, not all at the end. */
+  g_assert_false (g_array_index (log.finished_then, gboolean, 0));
+  g_assert_false (g_array_index (log.finished_then, gboolean, 1));
+  /* The end comes once the task is final. */
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+
+  results_log_clear (&log);
+}
+
+static void
+test_results_stream_follows_list_order_unless_unordered (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  const guint msecs[] = { 300, 100, 200 };
+  const gboolean failing[] = { FALSE, FALSE, TRUE };
+  const guint expected[] = { 0, 1, 2 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, failing, 3, NULL);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+
+  /* The failed child is announced too; the task tells how it all ended. */
+  assert_positions (log.positions, expected, G_N_ELEMENTS (expected));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_FAILED);
+  g_assert_error (ag_task_get_error (AG_TASK (multi)), TEST_ERROR, 2);
+
+  results_log_clear (&log);
+}
+
+static void parse_and_double (AgChunk  *chunk,
+                              gpointer  item,
+                              gpointer  user_data);
+static GPtrArray *numbered_inputs (guint n);
+
+/* Every child of a large map once, failed ones included, in list order. */
+static void
+test_results_stream_of_a_map_has_every_child_once (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (1000);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  multi = ag_multi_task_new_map (inputs, parse_and_double, NULL, NULL);
+  ag_multi_task_set_skip_errors (multi, TRUE);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+
+  g_assert_cmpuint (log.positions->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    g_assert_cmpuint (g_array_index (log.positions, guint, i), ==, i);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 143);
+
+  results_log_clear (&log);
+}
+
+static void
+test_results_stream_ends_when_cancelled (AgTestFixture *fixture,
+                                         gconstpointer  data)
+{
+  const guint msecs[] = { 50, 5000, 5000 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  ResultsLog log;
+
+  ag_engine_set_max_threads (fixture->engine, 8);
+  multi = multi_of_sleepers (msecs, NULL, 3, NULL);
+  reader = ag_multi_task_open_results (multi);
+  results_log_init (&log, multi);
+
+  read_results (reader, &log);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, log.positions->len == 1, AG_TEST_SAFETY_MS);
+  g_assert_false (log.drained);
+
+  ag_task_cancel (AG_TASK (multi));
+  ag_test_run_until (fixture->context, log.drained, 1000);
+  g_assert_cmpuint (log.positions->len, ==, 1);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+
+  results_log_clear (&log);
+}
+
+/* The reader of a MultiTask that is dropped unrun sees the end, rather
+ * than waiting for ever. */
+static void
+test_results_stream_of_a_multi_never_run_ends (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  AgMultiTask *multi = ag_multi_task_new ();
+  g_autoptr(AgChannelReader) reader = ag_multi_task_open_results (multi);
+  ResultsLog log;
+
+  results_log_init (&log, multi);
+  read_results (reader, &log);
+  g_object_unref (multi);
+  ag_test_run_until (fixture->context, log.drained, AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (log.positions->len, ==, 0);
+
+  results_log_clear (&log);
+}
+
+static void
+test_results_opened_after_the_run_started_are_refused (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  const guint msecs[] = { 10 };
+  g_autoptr(AgMultiTask) multi = multi_of_sleepers (msecs, NULL, 1, NULL);
+
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*open its results before*");
+  g_assert_null (ag_multi_task_open_results (multi));
+  g_test_assert_expected_messages ();
+
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (multi)),
+                     AG_TEST_SAFETY_MS);
+}
+
 /* Mapping */
 
 #define N_MAP_INPUTS 1000
 
-static gboolean
-parse_and_double (gpointer       item,
-                  GValue        *result,
-                  gpointer       user_data,
-                  GCancellable  *cancellable,
-                  GError       **error)
+static void
+parse_and_double (AgChunk  *chunk,
+                  gpointer  item,
+                  gpointer  user_data)
 {
   int n = atoi (item);
 
   if (n % 7 == 3)
     {
-      g_set_error (error, TEST_ERROR, n, "input %d is unlucky", n);
-      return FALSE;
+      ag_chunk_return_new_error (chunk, TEST_ERROR, n, "input %d is unlucky", n);
+      return;
     }
 
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, 2 * n);
-  return TRUE;
+  ag_chunk_return_int (chunk, 2 * n);
 }
 
 /* The value of a skip-errors map over N_MAP_INPUTS inputs where input i
@@ -690,16 +920,12 @@ test_rows_fetched_before_and_during_a_map_settle_quietly (AgTestFixture *fixture
   g_object_unref (multi);
 }
 
-static gboolean
-double_int (gpointer       item,
-            GValue        *result,
-            gpointer       user_data,
-            GCancellable  *cancellable,
-            GError       **error)
+static void
+double_int (AgChunk  *chunk,
+            gpointer  item,
+            gpointer  user_data)
 {
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, 2 * atoi (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, 2 * atoi (item));
 }
 
 static void
@@ -760,18 +986,16 @@ test_map_array_fails_with_first_failure_in_list_order (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-parse_file_name (gpointer       item,
-                 GValue        *result,
-                 gpointer       user_data,
-                 GCancellable  *cancellable,
-                 GError       **error)
+static void
+parse_file_name (AgChunk  *chunk,
+                 gpointer  item,
+                 gpointer  user_data)
 {
   g_autofree char *name = NULL;
 
   g_assert_true (G_IS_FILE (item));
   name = g_file_get_basename (item);
-  return parse_and_double (name, result, user_data, cancellable, error);
+  parse_and_double (chunk, name, user_data);
 }
 
 static void
@@ -806,16 +1030,12 @@ test_map_model_skip_errors_gives_ordered_values (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-identity_int (gpointer       item,
-              GValue        *result,
-              gpointer       user_data,
-              GCancellable  *cancellable,
-              GError       **error)
+static void
+identity_int (AgChunk  *chunk,
+              gpointer  item,
+              gpointer  user_data)
 {
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, GPOINTER_TO_INT (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, GPOINTER_TO_INT (item));
 }
 
 static double
@@ -869,17 +1089,13 @@ test_map_many_inputs_starts_cheaply (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-sleep_a_millisecond (gpointer       item,
-                     GValue        *result,
-                     gpointer       user_data,
-                     GCancellable  *cancellable,
-                     GError       **error)
+static void
+sleep_a_millisecond (AgChunk  *chunk,
+                     gpointer  item,
+                     gpointer  user_data)
 {
   g_usleep (G_TIME_SPAN_MILLISECOND);
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, GPOINTER_TO_INT (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, GPOINTER_TO_INT (item));
 }
 
 static void
@@ -926,20 +1142,16 @@ test_dispose_engine_with_map_in_flight_runs_no_callback (AgTestFixture *fixture,
   g_object_unref (multi);
 }
 
-static gboolean
-map_on_which_thread (gpointer       item,
-                     GValue        *result,
-                     gpointer       user_data,
-                     GCancellable  *cancellable,
-                     GError       **error)
+static void
+map_on_which_thread (AgChunk  *chunk,
+                     gpointer  item,
+                     gpointer  user_data)
 {
   int *off_main = user_data;
 
   if (g_thread_self () != ag_test_main_thread ())
     g_atomic_int_set (off_main, 1);
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, GPOINTER_TO_INT (item));
-  return TRUE;
+  ag_chunk_return_int (chunk, GPOINTER_TO_INT (item));
 }
 
 static void
@@ -1043,22 +1255,22 @@ test_map_with_null_func_is_rejected (void)
 
 /* Values that own memory (strings) take the path that frees them one by
  * one; numbers skip it. Both must outlive the MultiTask in the array. */
-static gboolean
-echo_string (gpointer       item,
-             GValue        *result,
-             gpointer       user_data,
-             GCancellable  *cancellable,
-             GError       **error)
+static void
+echo_string (AgChunk  *chunk,
+             gpointer  item,
+             gpointer  user_data)
 {
+  g_autofree char *echo = NULL;
+
   if (atoi (item) % 10 == 7)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s ends in 7", (char *) item);
-      return FALSE;
+      ag_chunk_return_new_error (chunk, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s ends in 7",
+                                 (char *) item);
+      return;
     }
 
-  g_value_init (result, G_TYPE_STRING);
-  g_value_take_string (result, g_strdup_printf ("item %s", (char *) item));
-  return TRUE;
+  echo = g_strdup_printf ("item %s", (char *) item);
+  ag_chunk_return_string (chunk, echo);
 }
 
 static void
@@ -1100,17 +1312,13 @@ test_map_string_values_outlive_the_multi (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
-static gboolean
-slow_string (gpointer       item,
-             GValue        *result,
-             gpointer       user_data,
-             GCancellable  *cancellable,
-             GError       **error)
+static void
+slow_string (AgChunk  *chunk,
+             gpointer  item,
+             gpointer  user_data)
 {
   g_usleep (2000);
-  g_value_init (result, G_TYPE_STRING);
-  g_value_set_string (result, item);
-  return TRUE;
+  ag_chunk_return_string (chunk, item);
 }
 
 /* Values made before a cancel are nobody's to see; they must be freed, not
@@ -1170,6 +1378,18 @@ main (int   argc,
                test_list_model_exposes_the_children);
   ag_test_add ("/multi-task/cancel-ends-multi-promptly",
                test_cancel_ends_multi_promptly);
+  ag_test_add ("/multi-task/results-stream-gives-children-as-they-finish",
+               test_results_stream_gives_children_as_they_finish);
+  ag_test_add ("/multi-task/results-stream-follows-list-order-unless-unordered",
+               test_results_stream_follows_list_order_unless_unordered);
+  ag_test_add ("/multi-task/results-stream-of-a-map-has-every-child-once",
+               test_results_stream_of_a_map_has_every_child_once);
+  ag_test_add ("/multi-task/results-stream-ends-when-cancelled",
+               test_results_stream_ends_when_cancelled);
+  ag_test_add ("/multi-task/results-stream-of-a-multi-never-run-ends",
+               test_results_stream_of_a_multi_never_run_ends);
+  ag_test_add ("/multi-task/results-opened-after-the-run-started-are-refused",
+               test_results_opened_after_the_run_started_are_refused);
   ag_test_add ("/multi-task/map-array-gives-ordered-values",
                test_map_array_gives_ordered_values);
   ag_test_add ("/multi-task/map-string-values-outlive-the-multi",

@@ -1,5 +1,5 @@
-/* test-pipeline.c: pipelines, MultiTasks that stream inputs through a
- * function into a channel as fast as their readers read
+/* test-pipeline.c: pipelines, tasks that stream inputs through a function
+ * into a channel as fast as their readers read
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -44,15 +44,13 @@ input_number (const GValue *item)
 }
 
 /* ×2, counting calls; fails at input fail_at. */
-static GValue *
-twice (const GValue  *item,
-       gpointer       user_data,
-       GCancellable  *cancellable,
-       GError       **error)
+static void
+twice (AgChunk      *chunk,
+       const GValue *item,
+       gpointer      user_data)
 {
   Calls *calls = user_data;
   guint64 n = input_number (item);
-  GValue *out;
   int live;
 
   g_atomic_int_inc (&calls->n_calls);
@@ -62,8 +60,9 @@ twice (const GValue  *item,
 
   if (calls->fail_at >= 0 && n == (guint64) calls->fail_at)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "input %d is bad", calls->fail_at);
-      return NULL;
+      ag_chunk_return_new_error (chunk, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                 "input %d is bad", calls->fail_at);
+      return;
     }
 
   live = g_atomic_int_add (&calls->live, 1) + 1;
@@ -72,123 +71,120 @@ twice (const GValue  *item,
     if (g_atomic_int_compare_and_exchange (&calls->max_live, max, live))
       break;
 
-  out = g_new0 (GValue, 1);
-  g_value_init (out, G_TYPE_UINT64);
-  g_value_set_uint64 (out, 2 * n);
-  return out;
+  ag_chunk_return_uint64 (chunk, 2 * n);
 }
 
-static GValue *
-same (const GValue  *item,
-      gpointer       user_data,
-      GCancellable  *cancellable,
-      GError       **error)
+static void
+same (AgChunk      *chunk,
+      const GValue *item,
+      gpointer      user_data)
 {
-  return g_boxed_copy (G_TYPE_VALUE, item);
+  ag_chunk_return_value (chunk, item);
 }
 
 /* Keeps even inputs, emits odd ones twice. */
-static GValue *
-evens_and_doubled_odds (const GValue  *item,
-                        gpointer       user_data,
-                        GCancellable  *cancellable,
-                        GError       **error)
+static void
+evens_and_doubled_odds (AgChunk      *chunk,
+                        const GValue *item,
+                        gpointer      user_data)
 {
-  AgMultiTask *self = *(AgMultiTask **) user_data;
-  guint64 n = input_number (item);
-
-  if (n % 2 == 1)
+  if (input_number (item) % 2 == 1)
     {
-      ag_multi_task_emit (self, item);
-      ag_multi_task_emit (self, item);
-      return NULL;
+      ag_chunk_emit (chunk, item);
+      ag_chunk_emit (chunk, item);
+      ag_chunk_return_nothing (chunk);
+      return;
     }
 
-  return g_boxed_copy (G_TYPE_VALUE, item);
+  ag_chunk_return_value (chunk, item);
 }
 
-/* Fails odd inputs the way a binding does: through the pipeline. */
-static GValue *
-fail_odd_by_emitting (const GValue  *item,
-                      gpointer       user_data,
-                      GCancellable  *cancellable,
-                      GError       **error)
+/* Emits every input, then fails the odd ones. */
+static void
+emit_then_fail_odd (AgChunk      *chunk,
+                    const GValue *item,
+                    gpointer      user_data)
 {
-  AgMultiTask *self = *(AgMultiTask **) user_data;
+  ag_chunk_emit (chunk, item);
 
   if (input_number (item) % 2 == 1)
     {
-      g_autoptr(GError) odd = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "odd");
-
-      ag_multi_task_emit_error (self, odd);
-      return NULL;
+      ag_chunk_return_error (chunk, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                                         "odd"));
+      return;
     }
 
-  ag_multi_task_emit (self, item);
-  return NULL;
+  ag_chunk_return_value (chunk, NULL);
 }
 
 /* Given a whole chunk: returns its sum as one output. */
-static GValue *
-chunk_sum (const GValue  *item,
-           gpointer       user_data,
-           GCancellable  *cancellable,
-           GError       **error)
+static void
+chunk_sum (AgChunk      *chunk,
+           const GValue *item,
+           gpointer      user_data)
 {
-  GArray *chunk = g_value_get_boxed (item);
-  GArray *outputs = g_array_new (FALSE, TRUE, sizeof (GValue));
-  GValue sum = G_VALUE_INIT;
-  GValue *out = g_new0 (GValue, 1);
+  const GValue *inputs;
   guint64 total = 0;
   Calls *calls = user_data;
+  guint n;
 
+  g_assert_null (item);
   g_atomic_int_inc (&calls->n_calls);
-  for (guint i = 0; i < chunk->len; i++)
-    total += input_number (&g_array_index (chunk, GValue, i));
+  inputs = ag_chunk_peek_items (chunk, &n);
+  for (guint i = 0; i < n; i++)
+    total += input_number (&inputs[i]);
 
-  g_value_init (&sum, G_TYPE_UINT64);
-  g_value_set_uint64 (&sum, total);
-  g_array_append_val (outputs, sum);
-  g_value_init (out, G_TYPE_ARRAY);
-  g_value_take_boxed (out, outputs);
-  return out;
+  ag_chunk_return_uint64 (chunk, total);
 }
 
-/* Checks that ag_multi_task_dup_chunk_items() gives what the function
- * works on, then emits the sum of those items. */
-static GValue *
-sum_dup_chunk_items (const GValue  *item,
-                     gpointer       user_data,
-                     GCancellable  *cancellable,
-                     GError       **error)
+/* Checks that ag_chunk_dup_items() gives what the function works on, then
+ * emits the sum of those items. */
+static void
+sum_dup_items (AgChunk      *chunk,
+               const GValue *item,
+               gpointer      user_data)
 {
-  AgMultiTask *self = *(AgMultiTask **) user_data;
-  g_autoptr(GArray) items = ag_multi_task_dup_chunk_items (self);
+  AgPipeline *self = *(AgPipeline **) user_data;
+  g_autoptr(GArray) items = ag_chunk_dup_items (chunk);
   g_auto(GValue) sum = G_VALUE_INIT;
   guint64 total = 0;
 
-  if (ag_multi_task_get_apply_single (self))
+  if (ag_pipeline_get_apply_single (self))
     {
       g_assert_cmpuint (items->len, ==, 1);
       g_assert_cmpuint (input_number (&g_array_index (items, GValue, 0)), ==,
                         input_number (item));
+      g_assert_cmpuint (ag_chunk_get_position (chunk), ==, input_number (item));
     }
   else
     {
-      GArray *chunk = g_value_get_boxed (item);
+      guint n;
+      const GValue *inputs = ag_chunk_peek_items (chunk, &n);
 
-      g_assert_cmpuint (items->len, ==, chunk->len);
-      for (guint i = 0; i < chunk->len; i++)
+      g_assert_null (item);
+      g_assert_cmpuint (items->len, ==, n);
+      for (guint i = 0; i < n; i++)
         g_assert_cmpuint (input_number (&g_array_index (items, GValue, i)), ==,
-                          input_number (&g_array_index (chunk, GValue, i)));
+                          input_number (&inputs[i]));
+      g_assert_cmpuint (ag_chunk_get_position (chunk), ==, input_number (&inputs[0]));
     }
 
   for (guint i = 0; i < items->len; i++)
     total += input_number (&g_array_index (items, GValue, i));
   g_value_init (&sum, G_TYPE_UINT64);
   g_value_set_uint64 (&sum, total);
-  ag_multi_task_emit (self, &sum);
-  return NULL;
+  ag_chunk_emit (chunk, &sum);
+  ag_chunk_return_nothing (chunk);
+}
+
+/* Returns for every input but 2. */
+static void
+silent_at_two (AgChunk      *chunk,
+               const GValue *item,
+               gpointer      user_data)
+{
+  if (input_number (item) != 2)
+    ag_chunk_return_value (chunk, item);
 }
 
 /* Reading */
@@ -236,10 +232,10 @@ assert_numbers (GArray        *items,
     g_assert_cmpuint (input_number (&g_array_index (items, GValue, i)), ==, expected[i]);
 }
 
-static AgMultiTask *
+static AgPipeline *
 twice_forever (Calls *calls)
 {
-  return ag_multi_task_new_pipe_range (-1, twice, calls, NULL);
+  return ag_pipeline_new_range (-1, twice, calls, NULL);
 }
 
 static void
@@ -255,12 +251,12 @@ test_pipeline_runs_nothing_before_a_read (AgTestFixture *fixture,
                                           gconstpointer  data)
 {
   Calls calls;
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
 
   calls_init (&calls);
   doubled = twice_forever (&calls);
-  reader = ag_multi_task_open_output (doubled, 16);
+  reader = ag_pipeline_open_output (doubled, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
   lets_the_context_settle (fixture);
@@ -278,14 +274,14 @@ check_read_two_of_forever (AgTestFixture *fixture,
 {
   static const guint64 expected[] = { 0, 2 };
   Calls calls;
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
   ag_engine_set_max_threads (fixture->engine, max_threads);
   calls_init (&calls);
   doubled = twice_forever (&calls);
-  reader = ag_multi_task_open_output (doubled, 16);
+  reader = ag_pipeline_open_output (doubled, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
   items = read_items (reader, 2);
@@ -320,15 +316,15 @@ test_pipeline_min_count_runs_a_whole_batch (AgTestFixture *fixture,
   static const guint64 expected[] = { 0 };
   static const guint64 rest[] = { 2, 4, 6, 8 };
   Calls calls;
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) first = NULL;
   g_autoptr(GArray) next = NULL;
 
   calls_init (&calls);
   doubled = twice_forever (&calls);
-  ag_multi_task_set_min_count (doubled, 5);
-  reader = ag_multi_task_open_output (doubled, 16);
+  ag_pipeline_set_min_count (doubled, 5);
+  reader = ag_pipeline_open_output (doubled, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
   first = read_items (reader, 1);
@@ -354,7 +350,7 @@ check_failure_keeps_earlier_outputs (AgTestFixture *fixture,
   static const guint64 expected[] = { 0, 2, 4 };
   Calls calls;
   AgTestOutcome outcome;
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
   g_autoptr(GArray) after = NULL;
@@ -363,8 +359,8 @@ check_failure_keeps_earlier_outputs (AgTestFixture *fixture,
   calls_init (&calls);
   calls.fail_at = 3;
   ag_test_outcome_init (&outcome, fixture->engine);
-  doubled = ag_multi_task_new_pipe_range (10, twice, &calls, NULL);
-  reader = ag_multi_task_open_output (doubled, 16);
+  doubled = ag_pipeline_new_range (10, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
                        ag_test_outcome_callback, &outcome);
 
@@ -406,14 +402,14 @@ test_pipeline_finite_input_ends_successfully (AgTestFixture *fixture,
 {
   Calls calls;
   AgTestOutcome outcome;
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
   calls_init (&calls);
   ag_test_outcome_init (&outcome, fixture->engine);
-  doubled = ag_multi_task_new_pipe_range (1000, twice, &calls, NULL);
-  reader = ag_multi_task_open_output (doubled, 8);
+  doubled = ag_pipeline_new_range (1000, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
                        ag_test_outcome_callback, &outcome);
 
@@ -442,14 +438,14 @@ test_pipeline_serial_mode_is_deterministic (AgTestFixture *fixture,
   for (int run = 0; run < 2; run++)
     {
       Calls calls;
-      g_autoptr(AgMultiTask) doubled = NULL;
+      g_autoptr(AgPipeline) doubled = NULL;
       g_autoptr(AgChannelReader) reader = NULL;
       g_autoptr(GArray) items = NULL;
 
       calls_init (&calls);
-      doubled = ag_multi_task_new_pipe_range (-1, twice, &calls, NULL);
-      ag_multi_task_set_max_chunk_size (doubled, 3);
-      reader = ag_multi_task_open_output (doubled, 4);
+      doubled = ag_pipeline_new_range (-1, twice, &calls, NULL);
+      ag_pipeline_set_max_chunk_size (doubled, 3);
+      reader = ag_pipeline_open_output (doubled, 4);
       ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
       items = read_items (reader, 10);
@@ -476,16 +472,16 @@ test_pipeline_stages_chain_and_demand_travels_upstream (AgTestFixture *fixture,
 {
   static const guint64 expected[] = { 0, 4, 8 };
   Calls first, second;
-  g_autoptr(AgMultiTask) doubled = NULL;
-  g_autoptr(AgMultiTask) quadrupled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
+  g_autoptr(AgPipeline) quadrupled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
   calls_init (&first);
   calls_init (&second);
-  doubled = ag_multi_task_new_pipe_range (-1, twice, &first, NULL);
-  quadrupled = ag_multi_task_add_stage (doubled, 8, twice, &second, NULL);
-  reader = ag_multi_task_open_output (quadrupled, 8);
+  doubled = ag_pipeline_new_range (-1, twice, &first, NULL);
+  quadrupled = ag_pipeline_add_stage (doubled, 8, twice, &second, NULL);
+  reader = ag_pipeline_open_output (quadrupled, 8);
 
   /* Running the last stage runs the one before. */
   ag_engine_run_async (fixture->engine, AG_TASK (quadrupled), NULL, NULL, NULL);
@@ -514,17 +510,17 @@ test_pipeline_upstream_failure_reaches_the_last_stage (AgTestFixture *fixture,
 {
   static const guint64 expected[] = { 0, 4 };
   Calls first, second;
-  g_autoptr(AgMultiTask) doubled = NULL;
-  g_autoptr(AgMultiTask) quadrupled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
+  g_autoptr(AgPipeline) quadrupled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
   calls_init (&first);
   calls_init (&second);
   first.fail_at = 2;
-  doubled = ag_multi_task_new_pipe_range (-1, twice, &first, NULL);
-  quadrupled = ag_multi_task_add_stage (doubled, 8, twice, &second, NULL);
-  reader = ag_multi_task_open_output (quadrupled, 8);
+  doubled = ag_pipeline_new_range (-1, twice, &first, NULL);
+  quadrupled = ag_pipeline_add_stage (doubled, 8, twice, &second, NULL);
+  reader = ag_pipeline_open_output (quadrupled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (quadrupled), NULL, NULL, NULL);
 
   items = read_items (reader, 10);
@@ -543,15 +539,15 @@ test_pipeline_reads_a_channel_written_by_a_thread (AgTestFixture *fixture,
   Calls calls;
   g_autoptr(AgChannel) source = ag_channel_new (4);
   g_autoptr(AgChannelReader) inputs = ag_channel_open_reader (source);
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
   AgTestOutcome outcome;
 
   calls_init (&calls);
   ag_test_outcome_init (&outcome, fixture->engine);
-  doubled = ag_multi_task_new_pipe (inputs, twice, &calls, NULL);
-  reader = ag_multi_task_open_output (doubled, 4);
+  doubled = ag_pipeline_new (inputs, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, 4);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
                        ag_test_outcome_callback, &outcome);
 
@@ -584,14 +580,14 @@ test_pipeline_runs_inputs_that_came_without_waiting_for_more (AgTestFixture *fix
   Calls calls;
   g_autoptr(AgChannel) source = ag_channel_new (4);
   g_autoptr(AgChannelReader) inputs = ag_channel_open_reader (source);
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_auto(GValue) value = G_VALUE_INIT;
   Read read = { 0 };
 
   calls_init (&calls);
-  doubled = ag_multi_task_new_pipe (inputs, twice, &calls, NULL);
-  reader = ag_multi_task_open_output (doubled, 8);
+  doubled = ag_pipeline_new (inputs, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
   g_value_init (&value, G_TYPE_INT);
@@ -615,7 +611,7 @@ test_pipeline_over_a_list_model (AgTestFixture *fixture,
                                  gconstpointer  data)
 {
   g_autoptr(GListStore) store = g_list_store_new (G_TYPE_SIMPLE_ACTION);
-  g_autoptr(AgMultiTask) names = NULL;
+  g_autoptr(AgPipeline) names = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
@@ -627,9 +623,9 @@ test_pipeline_over_a_list_model (AgTestFixture *fixture,
       g_list_store_append (store, action);
     }
 
-  names = ag_multi_task_new_pipe_model (G_LIST_MODEL (store),
+  names = ag_pipeline_new_model (G_LIST_MODEL (store),
                                         same, NULL, NULL);
-  reader = ag_multi_task_open_output (names, 2);
+  reader = ag_pipeline_open_output (names, 2);
   ag_engine_run_async (fixture->engine, AG_TASK (names), NULL, NULL, NULL);
 
   items = read_items (reader, 10);
@@ -643,34 +639,30 @@ test_pipeline_function_may_filter_and_emit (AgTestFixture *fixture,
                                             gconstpointer  data)
 {
   static const guint64 expected[] = { 0, 1, 1, 2, 3, 3, 4 };
-  AgMultiTask *self = NULL;
-  g_autoptr(AgMultiTask) pipe = NULL;
+  g_autoptr(AgPipeline) pipe = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
-  /* The function emits through the pipeline, so it gets a pointer to it. */
-  pipe = ag_multi_task_new_pipe_range (5, evens_and_doubled_odds, &self, NULL);
-  self = pipe;
-  reader = ag_multi_task_open_output (pipe, 16);
+  pipe = ag_pipeline_new_range (5, evens_and_doubled_odds, NULL, NULL);
+  reader = ag_pipeline_open_output (pipe, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, NULL, NULL);
 
   items = read_items (reader, 100);
   assert_numbers (items, expected, G_N_ELEMENTS (expected));
 }
 
+/* Input 1 emits, then fails: readers get the outputs of input 0 only. */
 static void
-test_pipeline_function_may_fail_by_emitting_an_error (AgTestFixture *fixture,
-                                                      gconstpointer  data)
+test_pipeline_failing_input_ends_without_what_it_emitted (AgTestFixture *fixture,
+                                                          gconstpointer  data)
 {
   static const guint64 expected[] = { 0 };
-  AgMultiTask *self = NULL;
-  g_autoptr(AgMultiTask) pipe = NULL;
+  g_autoptr(AgPipeline) pipe = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
 
-  pipe = ag_multi_task_new_pipe_range (5, fail_odd_by_emitting, &self, NULL);
-  self = pipe;
-  reader = ag_multi_task_open_output (pipe, 16);
+  pipe = ag_pipeline_new_range (5, emit_then_fail_odd, NULL, NULL);
+  reader = ag_pipeline_open_output (pipe, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, NULL, NULL);
 
   items = read_items (reader, 100);
@@ -680,16 +672,47 @@ test_pipeline_function_may_fail_by_emitting_an_error (AgTestFixture *fixture,
 }
 
 static void
+test_pipeline_function_that_does_not_return_fails_it (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  static const guint64 expected[] = { 0, 1 };
+  g_autoptr(AgPipeline) pipe = ag_pipeline_new_range (5, silent_at_two, NULL, NULL);
+  g_autoptr(AgChannelReader) reader = ag_pipeline_open_output (pipe, 16);
+  g_autoptr(GArray) items = NULL;
+
+  ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, NULL, NULL);
+  items = read_items (reader, 100);
+  assert_numbers (items, expected, G_N_ELEMENTS (expected));
+  g_assert_error (ag_task_get_error (AG_TASK (pipe)), AG_ERROR, AG_ERROR_NO_RESULT);
+}
+
+/* A binding may make one with g_object_new(): it fails when run, rather
+ * than running nothing for ever. */
+static void
+test_pipeline_made_without_a_function_fails_when_run (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(AgPipeline) pipe = g_object_new (AG_TYPE_PIPELINE, NULL);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (NULL, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_FAILED);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
 test_pipeline_without_output_runs_every_input (AgTestFixture *fixture,
                                                gconstpointer  data)
 {
   Calls calls;
   AgTestOutcome outcome;
-  g_autoptr(AgMultiTask) sink = NULL;
+  g_autoptr(AgPipeline) sink = NULL;
 
   calls_init (&calls);
   ag_test_outcome_init (&outcome, fixture->engine);
-  sink = ag_multi_task_new_pipe_range (50000, twice, &calls, NULL);
+  sink = ag_pipeline_new_range (50000, twice, &calls, NULL);
   ag_engine_run_async (fixture->engine, AG_TASK (sink), NULL,
                        ag_test_outcome_callback, &outcome);
 
@@ -707,17 +730,17 @@ test_pipeline_whole_chunks_go_to_the_function (AgTestFixture *fixture,
                                                gconstpointer  data)
 {
   Calls calls;
-  g_autoptr(AgMultiTask) sums = NULL;
+  g_autoptr(AgPipeline) sums = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
   guint64 total = 0;
 
   calls_init (&calls);
   ag_engine_set_max_threads (fixture->engine, 0);
-  sums = ag_multi_task_new_pipe_range (100, chunk_sum, &calls, NULL);
-  ag_multi_task_set_apply_single (sums, FALSE);
-  ag_multi_task_set_max_chunk_size (sums, 10);
-  reader = ag_multi_task_open_output (sums, 100);
+  sums = ag_pipeline_new_range (100, chunk_sum, &calls, NULL);
+  ag_pipeline_set_apply_single (sums, FALSE);
+  ag_pipeline_set_max_chunk_size (sums, 10);
+  reader = ag_pipeline_open_output (sums, 100);
   ag_engine_run_async (fixture->engine, AG_TASK (sums), NULL, NULL, NULL);
 
   /* One output per chunk, none bigger than max-chunk-size. */
@@ -733,24 +756,24 @@ test_pipeline_whole_chunks_go_to_the_function (AgTestFixture *fixture,
 }
 
 /* Bindings that cannot read the array inside the chunk's value get the
- * same items through ag_multi_task_dup_chunk_items(). */
+ * same items through ag_chunk_dup_items(). */
 static void
 test_pipeline_chunk_items_are_what_the_function_works_on (AgTestFixture *fixture,
                                                           gconstpointer  data)
 {
   for (int whole = 0; whole < 2; whole++)
     {
-      g_autoptr(AgMultiTask) sums = NULL;
+      g_autoptr(AgPipeline) sums = NULL;
       g_autoptr(AgChannelReader) reader = NULL;
       g_autoptr(GArray) items = NULL;
-      AgMultiTask *self = NULL;
+      AgPipeline *self = NULL;
       guint64 total = 0;
 
-      sums = ag_multi_task_new_pipe_range (100, sum_dup_chunk_items, &self, NULL);
+      sums = ag_pipeline_new_range (100, sum_dup_items, &self, NULL);
       self = sums;
-      ag_multi_task_set_apply_single (sums, !whole);
-      ag_multi_task_set_max_chunk_size (sums, 7);
-      reader = ag_multi_task_open_output (sums, 100);
+      ag_pipeline_set_apply_single (sums, !whole);
+      ag_pipeline_set_max_chunk_size (sums, 7);
+      reader = ag_pipeline_open_output (sums, 100);
       ag_engine_run_async (fixture->engine, AG_TASK (sums), NULL, NULL, NULL);
 
       items = read_items (reader, 1000);
@@ -793,14 +816,14 @@ test_pipeline_holds_at_most_capacity_plus_workers_items (AgTestFixture *fixture,
   const guint n_items = 100000;
   const guint capacity = 16;
   Calls calls;
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   GThread *consumer;
   int workers = ag_engine_get_max_threads (fixture->engine);
 
   calls_init (&calls);
-  doubled = ag_multi_task_new_pipe_range (n_items, twice, &calls, NULL);
-  reader = ag_multi_task_open_output (doubled, capacity);
+  doubled = ag_pipeline_new_range (n_items, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, capacity);
   g_object_set_data (G_OBJECT (reader), "calls", &calls);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
@@ -822,15 +845,15 @@ test_pipeline_cancel_closes_output_and_input (AgTestFixture *fixture,
   Calls calls;
   g_autoptr(AgChannel) source = ag_channel_new (4);
   g_autoptr(AgChannelReader) inputs = ag_channel_open_reader (source);
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannelReader) reader = NULL;
   g_auto(GValue) value = G_VALUE_INIT;
   g_autoptr(GError) error = NULL;
   Read read = { 0 };
 
   calls_init (&calls);
-  doubled = ag_multi_task_new_pipe (inputs, twice, &calls, NULL);
-  reader = ag_multi_task_open_output (doubled, 4);
+  doubled = ag_pipeline_new (inputs, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, 4);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
   ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &read);
   lets_the_context_settle (fixture);
@@ -856,43 +879,28 @@ test_pipeline_bad_input_is_refused (AgTestFixture *fixture,
                                     gconstpointer  data)
 {
   Calls calls;
-  g_autoptr(AgMultiTask) plain = ag_multi_task_new ();
-  g_autoptr(AgMultiTask) doubled = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
   g_autoptr(AgChannel) other = ag_channel_new (1);
   g_autoptr(AgChannelReader) output = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
 
   calls_init (&calls);
 
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*not a pipeline*");
-  g_assert_null (ag_multi_task_open_output (plain, 4));
-  g_test_assert_expected_messages ();
-
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*n_items >= -1*");
-  g_assert_null (ag_multi_task_new_pipe_range (-2, twice, &calls, NULL));
+  g_assert_null (ag_pipeline_new_range (-2, twice, &calls, NULL));
   g_test_assert_expected_messages ();
 
   doubled = twice_forever (&calls);
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*capacity > 0*");
-  g_assert_null (ag_multi_task_open_output (doubled, 0));
-  g_test_assert_expected_messages ();
-
-  g_value_init (&value, G_TYPE_INT);
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*only the function*");
-  ag_multi_task_emit (doubled, &value);
-  g_test_assert_expected_messages ();
-
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*only the function*");
-  g_assert_null (ag_multi_task_dup_chunk_items (doubled));
+  g_assert_null (ag_pipeline_open_output (doubled, 0));
   g_test_assert_expected_messages ();
 
   /* With an output nobody reads, nothing runs: an endless sink would keep
    * workers in twice() after the cancel, and calls_clear() must not race
    * with them. */
-  output = ag_multi_task_open_output (doubled, 1);
+  output = ag_pipeline_open_output (doubled, 1);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already running*");
-  ag_multi_task_set_output (doubled, other);
+  ag_pipeline_set_output (doubled, other);
   g_test_assert_expected_messages ();
 
   ag_task_cancel (AG_TASK (doubled));
@@ -929,8 +937,12 @@ main (int    argc,
                test_pipeline_runs_inputs_that_came_without_waiting_for_more);
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
-  ag_test_add ("/pipeline/function-may-fail-by-emitting-an-error",
-               test_pipeline_function_may_fail_by_emitting_an_error);
+  ag_test_add ("/pipeline/failing-input-ends-without-what-it-emitted",
+               test_pipeline_failing_input_ends_without_what_it_emitted);
+  ag_test_add ("/pipeline/function-that-does-not-return-fails-it",
+               test_pipeline_function_that_does_not_return_fails_it);
+  ag_test_add ("/pipeline/made-without-a-function-fails-when-run",
+               test_pipeline_made_without_a_function_fails_when_run);
   ag_test_add ("/pipeline/without-output-runs-every-input",
                test_pipeline_without_output_runs_every_input);
   ag_test_add ("/pipeline/whole-chunks-go-to-the-function", test_pipeline_whole_chunks_go_to_the_function);

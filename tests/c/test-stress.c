@@ -222,24 +222,18 @@ multi_new (Round *round,
   return multi;
 }
 
-static GValue *
-square (guint          position,
-        gpointer       user_data,
-        GCancellable  *cancellable,
-        GError       **error)
+static void
+square (AgChunk  *chunk,
+        guint     position,
+        gpointer  user_data)
 {
-  GValue *value = g_new0 (GValue, 1);
-
   if (position % 97 == 13)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "item %u", position);
-      g_free (value);
-      return NULL;
+      ag_chunk_return_new_error (chunk, G_IO_ERROR, G_IO_ERROR_FAILED, "item %u", position);
+      return;
     }
 
-  g_value_init (value, G_TYPE_UINT);
-  g_value_set_uint (value, position * position);
-  return value;
+  ag_chunk_return_uint (chunk, position * position);
 }
 
 static AgMultiTask *

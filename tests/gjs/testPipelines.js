@@ -643,10 +643,10 @@ test('misuse-is-refused', async () => {
         'an engine with threads is refused');
     threaded.run_dispose();
 
-    assert(refused(() => AsyncGui.MultiTask.new_pipe_range(-1, x => x), /worker thread/));
-    assert(refused(() => AsyncGui.MultiTask.new_pipe_model(new Gio.ListStore(), x => x), /worker thread/));
+    assert(refused(() => AsyncGui.Pipeline.new_range(-1, x => x), /worker thread/));
+    assert(refused(() => AsyncGui.Pipeline.new_model(new Gio.ListStore(), x => x), /worker thread/));
     const channel = AsyncGui.Channel.new(1);
-    assert(refused(() => AsyncGui.MultiTask.new_pipe(channel.open_reader(), x => x), /worker thread/));
+    assert(refused(() => AsyncGui.Pipeline.new(channel.open_reader(), x => x), /worker thread/));
     assert(refused(() => channel.set_write_transform(42), /must be a function/));
     assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
     assert(refused(() => pipe(42, 3), /needs a function/));

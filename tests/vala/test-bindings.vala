@@ -188,22 +188,22 @@ void test_run_cancellable_cancels () {
     assert_true (outcome.error is IOError.CANCELLED);
 }
 
-/* MultiTask.map_range: a throwing Vala lambda, run on worker threads,
- * makes each child's value from its position. */
+/* MultiTask.map_range: a Vala lambda, run on worker threads, makes each
+ * child's value from its position and returns it, or an error, through
+ * its chunk. */
 void test_map_range_lambda_values_and_errors () {
     var engine = new AsyncGui.Engine ();
     string[] inputs = { "zero", "one", "two", "three", "four" };
     int off_test_thread = 0;
-    var multi = new AsyncGui.MultiTask.map_range (inputs.length, (position, cancellable) => {
+    var multi = new AsyncGui.MultiTask.map_range (inputs.length, (chunk, position) => {
         if (!on_test_thread ()) {
             AtomicInt.set (ref off_test_thread, 1);
         }
         if (position == 3) {
-            throw new TestError.BROKEN ("no %s", inputs[position]);
+            chunk.return_error (new TestError.BROKEN ("no %s", inputs[position]));
+            return;
         }
-        var value = Value (typeof (string));
-        value.set_string (inputs[position].up ());
-        return value;
+        chunk.return_string (inputs[position].up ());
     });
     multi.skip_errors = true;
     uint[] announced = {};

@@ -3,12 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * What asyncgui-1.vapi promises Vala code for AsyncGui.Channel,
- * Task.add_dependency and Task.and_then, and the pipeline MultiTasks
- * (MultiTask.pipe_range and siblings, add_stage, open_output, emit): Vala
- * lambdas as PipeFuncs that return a Value or throw, on worker threads (on
- * this thread with a serial engine); `yield reader.read_async (n)` giving
- * an Array<Value> indexed without casts; `yield engine.run (pipe)` giving
- * the count of outputs or throwing the pipeline's error.
+ * Task.add_dependency and Task.and_then, and AsyncGui.Pipeline
+ * (Pipeline.range and siblings, add_stage, open_output): Vala lambdas as
+ * PipelineFuncs that end each input through their Chunk (return_value,
+ * return_error, emit), on worker threads (on this thread with a serial
+ * engine); `yield reader.read_async (n)` giving an Array<Value> indexed
+ * without casts; `yield engine.run (pipe)` giving the count of outputs or
+ * throwing the pipeline's error.
  *
  * Every test is an async body (a subclass of AsyncTest) run to its end on
  * the default main context.
@@ -144,7 +145,7 @@ abstract class AsyncTest : Object {
     }
 
     /* Stops an endless pipeline and waits until it has ended. */
-    protected async void stop (AsyncGui.MultiTask pipe, Run run) {
+    protected async void stop (AsyncGui.Pipeline pipe, Run run) {
         pipe.cancel ();
         yield wait_until (() => run.finished);
         assert_true (run.error is IOError.CANCELLED);
@@ -156,14 +157,14 @@ class ReadTwoOfEndlessInput : AsyncTest {
     protected override async void body () throws Error {
         int calls = 0;
         int off_test_thread = 0;
-        var doubled = new AsyncGui.MultiTask.pipe_range (-1, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (-1, (chunk, item) => {
             AtomicInt.inc (ref calls);
             if (!on_test_thread ()) {
                 AtomicInt.set (ref off_test_thread, 1);
             }
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * item.get_uint64 ());
-            return output;
+            chunk.return_value (output);
         });
         var reader = doubled.open_output (16);
         var run = new Run (engine, doubled);
@@ -187,11 +188,11 @@ class ReadTwoOfEndlessInput : AsyncTest {
 class MinCountRunsAWholeBatch : AsyncTest {
     protected override async void body () throws Error {
         int calls = 0;
-        var doubled = new AsyncGui.MultiTask.pipe_range (-1, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (-1, (chunk, item) => {
             AtomicInt.inc (ref calls);
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * item.get_uint64 ());
-            return output;
+            chunk.return_value (output);
         });
         doubled.min_count = 5;
         var reader = doubled.open_output (16);
@@ -221,7 +222,7 @@ class FailureGivesEarlierOutputsThenTheError : AsyncTest {
     uint64[] got;
     bool read_done;
 
-    async void consume (AsyncGui.MultiTask pipe, AsyncGui.ChannelReader reader) {
+    async void consume (AsyncGui.Pipeline pipe, AsyncGui.ChannelReader reader) {
         try {
             var items = yield reader.read_async (10);
             got = numbers (items);
@@ -237,14 +238,15 @@ class FailureGivesEarlierOutputsThenTheError : AsyncTest {
     }
 
     protected override async void body () throws Error {
-        var doubled = new AsyncGui.MultiTask.pipe_range (10, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (10, (chunk, item) => {
             var n = item.get_uint64 ();
             if (n == 3) {
-                throw new TestError.BROKEN ("input %d is bad", (int) n);
+                chunk.return_error (new TestError.BROKEN ("input %d is bad", (int) n));
+                return;
             }
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * n);
-            return output;
+            chunk.return_value (output);
         });
         var reader = doubled.open_output (16);
         consume.begin (doubled, reader);
@@ -274,10 +276,10 @@ class FiniteInputCountsOutputs : AsyncTest {
     }
 
     protected override async void body () throws Error {
-        var doubled = new AsyncGui.MultiTask.pipe_range (5, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (5, (chunk, item) => {
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * item.get_uint64 ());
-            return output;
+            chunk.return_value (output);
         });
         consume.begin (doubled.open_output (2));
 
@@ -294,17 +296,17 @@ class StagesChain : AsyncTest {
     protected override async void body () throws Error {
         int first_calls = 0;
         int second_calls = 0;
-        var doubled = new AsyncGui.MultiTask.pipe_range (-1, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (-1, (chunk, item) => {
             AtomicInt.inc (ref first_calls);
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * item.get_uint64 ());
-            return output;
+            chunk.return_value (output);
         });
-        var described = doubled.add_stage (8, (item, cancellable) => {
+        var described = doubled.add_stage (8, (chunk, item) => {
             AtomicInt.inc (ref second_calls);
             var output = Value (typeof (string));
             output.set_string ("#%u".printf ((uint) item.get_uint64 ()));
-            return output;
+            chunk.return_value (output);
         });
         AsyncGui.ChannelReader? reader = described.open_output (8);
         var run = new Run (engine, described);
@@ -460,10 +462,10 @@ class PipeOverAThreadsChannel : AsyncTest {
             }
             source.close ();
         });
-        var plus_one = new AsyncGui.MultiTask.pipe (inputs, (item, cancellable) => {
+        var plus_one = new AsyncGui.Pipeline (inputs, (chunk, item) => {
             var output = Value (typeof (uint64));
             output.set_uint64 (item.get_uint64 () + 1);
-            return output;
+            chunk.return_value (output);
         });
         inputs = null;
         consume.begin (plus_one.open_output (2));
@@ -492,10 +494,10 @@ class SetOutputWritesThere : AsyncTest {
     protected override async void body () throws Error {
         var output = new AsyncGui.Channel (8);
         var reader = output.open_reader ();
-        var doubled = new AsyncGui.MultiTask.pipe_range (3, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (3, (chunk, item) => {
             var value = Value (typeof (uint64));
             value.set_uint64 (2 * item.get_uint64 ());
-            return value;
+            chunk.return_value (value);
         });
         doubled.set_output (output);
         assert_true (doubled.get_output () == output);
@@ -510,10 +512,9 @@ class SetOutputWritesThere : AsyncTest {
     }
 }
 
-/* A lambda may emit any number of outputs, or fail its input with
- * emit_error; it reaches the pipeline through an unowned variable (a
- * strong one would keep the pipeline alive through its own closure). */
-class EmitAndEmitError : AsyncTest {
+/* A lambda may emit any number of outputs through its chunk before it
+ * returns, or fail its input. */
+class EmitAndReturnError : AsyncTest {
     uint64[] got;
 
     async void consume (AsyncGui.ChannelReader reader) {
@@ -525,21 +526,20 @@ class EmitAndEmitError : AsyncTest {
     }
 
     protected override async void body () throws Error {
-        unowned AsyncGui.MultiTask? self_pipe = null;
-        var pipe = new AsyncGui.MultiTask.pipe_range (10, (item, cancellable) => {
+        var pipe = new AsyncGui.Pipeline.range (10, (chunk, item) => {
             var n = item.get_uint64 ();
             if (n == 5) {
-                self_pipe.emit_error (new TestError.BROKEN ("five"));
-                return null;
+                chunk.return_error (new TestError.BROKEN ("five"));
+                return;
             }
             if (n % 2 == 1) {
-                self_pipe.emit (item);
-                self_pipe.emit (item);
-                return null;
+                chunk.emit (item);
+                chunk.emit (item);
+                chunk.return_value (null);
+                return;
             }
-            return item;
+            chunk.return_value (item);
         });
-        self_pipe = pipe;
         consume.begin (pipe.open_output (16));
 
         try {
@@ -553,26 +553,24 @@ class EmitAndEmitError : AsyncTest {
     }
 }
 
-/* With apply_single off the lambda gets a whole chunk, an Array<Value>,
- * and returns an Array<Value> of outputs in a Value. */
+/* With apply_single off the lambda gets a whole chunk: no item, its
+ * chunk's inputs as an Array<Value>; it emits its outputs. */
 class WholeChunks : AsyncTest {
     protected override async void body () throws Error {
         engine.max_threads = 0;
         int calls = 0;
-        var sums = new AsyncGui.MultiTask.pipe_range (100, (item, cancellable) => {
+        var sums = new AsyncGui.Pipeline.range (100, (chunk, item) => {
             calls++;
-            unowned Array<Value> chunk = (Array<Value>) item.get_boxed ();
+            assert_true (item == null);
+            var inputs = chunk.dup_items ();
             uint64 total = 0;
-            for (uint i = 0; i < chunk.length; i++) {
-                total += chunk.index (i).get_uint64 ();
+            for (uint i = 0; i < inputs.length; i++) {
+                total += inputs.index (i).get_uint64 ();
             }
             var sum = Value (typeof (uint64));
             sum.set_uint64 (total);
-            var outputs = new Array<Value> ();
-            outputs.append_val (sum);
-            var output = Value (typeof (Array));
-            output.set_boxed (outputs);
-            return output;
+            chunk.emit (sum);
+            chunk.return_nothing ();
         });
         sums.apply_single = false;
         sums.max_chunk_size = 10;
@@ -600,12 +598,12 @@ class SerialEngine : AsyncTest {
         engine.max_threads = 0;
         uint64[] seen = {};
         bool all_on_test_thread = true;
-        var doubled = new AsyncGui.MultiTask.pipe_range (-1, (item, cancellable) => {
+        var doubled = new AsyncGui.Pipeline.range (-1, (chunk, item) => {
             all_on_test_thread = all_on_test_thread && on_test_thread ();
             seen += item.get_uint64 ();
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * item.get_uint64 ());
-            return output;
+            chunk.return_value (output);
         });
         var reader = doubled.open_output (16);
         var run = new Run (engine, doubled);
@@ -617,13 +615,14 @@ class SerialEngine : AsyncTest {
         assert_true (all_on_test_thread);
         yield stop (doubled, run);
 
-        var failing = new AsyncGui.MultiTask.pipe_range (10, (item, cancellable) => {
+        var failing = new AsyncGui.Pipeline.range (10, (chunk, item) => {
             if (item.get_uint64 () == 3) {
-                throw new TestError.BROKEN ("three");
+                chunk.return_error (new TestError.BROKEN ("three"));
+                return;
             }
             var output = Value (typeof (uint64));
             output.set_uint64 (2 * item.get_uint64 ());
-            return output;
+            chunk.return_value (output);
         });
         var failing_reader = failing.open_output (16);
         var failing_run = new Run (engine, failing);
@@ -735,11 +734,11 @@ class AndThenChains : AsyncTest {
 class Token : Object {
 }
 
-AsyncGui.MultiTask pipe_holding (Object token) {
-    return new AsyncGui.MultiTask.pipe_range (1, (item, cancellable) => {
+AsyncGui.Pipeline pipe_holding (Object token) {
+    return new AsyncGui.Pipeline.range (1, (chunk, item) => {
         var output = Value (typeof (Object));
         output.set_object (token);
-        return output;
+        chunk.return_value (output);
     });
 }
 
@@ -749,7 +748,7 @@ class PipeClosureFreed : AsyncTest {
         bool token_freed = false;
         token.weak_ref (() => token_freed = true);
 
-        AsyncGui.MultiTask pipe = pipe_holding (token);
+        AsyncGui.Pipeline pipe = pipe_holding (token);
         token = null;
         yield engine.run (pipe);
         /* The run is over: the closure goes, though the pipeline stays. */
@@ -777,8 +776,8 @@ int main (string[] args) {
                    () => new PipeOverAThreadsChannel ().run ());
     Test.add_func ("/vala/pipeline/set-output-writes-there",
                    () => new SetOutputWritesThere ().run ());
-    Test.add_func ("/vala/pipeline/emit-and-emit-error",
-                   () => new EmitAndEmitError ().run ());
+    Test.add_func ("/vala/pipeline/emit-and-return-error",
+                   () => new EmitAndReturnError ().run ());
     Test.add_func ("/vala/pipeline/whole-chunks",
                    () => new WholeChunks ().run ());
     Test.add_func ("/vala/pipeline/serial-engine",

@@ -67,6 +67,7 @@ _load_classes()
 
 TaskObject = _export(AsyncGui.Task, 'TaskObject')
 MultiTaskObject = _export(AsyncGui.MultiTask, 'MultiTaskObject')
+PipelineObject = _export(AsyncGui.Pipeline, 'PipelineObject')
 WorkerTaskObject = AsyncGui.WorkerTask
 
 
@@ -793,10 +794,9 @@ class MultiProcessTask(MultiTask):
 # A list of Python Tasks runs as ONE AgMultiTask made with
 # new_map_range(): nothing per task is made up front. Values and exceptions
 # stay in Python, stored by position; the C MultiTask sees every child
-# succeed without a value, and the MultiTask rules (skip_errors, the first
-# failure in list order once all have finished, completion order) are
-# applied here. (PyGObject 3.42 can neither return a GValue* from a Python
-# callback without corrupting the heap nor raise a GError from one.)
+# succeed without a value (each call ends with chunk.return_value(None)),
+# and the MultiTask rules (skip_errors, the first failure in list order
+# once all have finished, completion order) are applied here.
 #
 # Calling into Python from a worker costs ~10 us (GIL hand-over, argument
 # marshalling), more than a trivial task. So when nobody watches single
@@ -868,18 +868,17 @@ class _PyRun(_Run):
         self.gtask = gtask
 
 
-def _run_item(position, run, cancellable):
-    if run.stopped:
-        return None
-    try:
-        run.results[position] = run.tasks[position]()
-    except BaseException as exc:  # noqa: B902
-        run.errors[position] = exc
-    run.done_order.append(position)
-    return None
+def _run_item(chunk, position, run):
+    if not run.stopped:
+        try:
+            run.results[position] = run.tasks[position]()
+        except BaseException as exc:  # noqa: B902
+            run.errors[position] = exc
+        run.done_order.append(position)
+    chunk.return_value(None)
 
 
-def _run_lane(lane, run, cancellable):
+def _run_lane(chunk, lane, run):
     tasks, results, errors, claim, n = run.tasks, run.results, run.errors, run.claim, run.n
     record = run.done_order.append
     while not run.stopped and not _exiting:
@@ -891,7 +890,7 @@ def _run_lane(lane, run, cancellable):
         except BaseException as exc:  # noqa: B902
             errors[position] = exc
         record(position)
-    return None
+    chunk.return_value(None)
 
 
 class _MixedRun(_Run):
@@ -2200,20 +2199,14 @@ class _ItemIterator:
 
 # -- Pipelines -----------------------------------------------------------------
 #
-# AsyncGui.pipe(func, source) is an AgMultiTask pipeline whose function is a
-# Python trampoline. PyGObject 3.42 can neither return a GValue* from a
-# Python callback nor set its GError, so the trampoline returns None and
-# emits the output (ag_multi_task_emit) or, when func raised, emits a GError
-# (ag_multi_task_emit_error) of the domain "asyncgui-python-exception"
-# whose code is the key under which the exception waits in the pipeline's
-# _Chain. The error travels through the later stages unchanged; where the
-# output is read, the key gives back the very exception object.
-#
-# The trampoline needs the AgMultiTask to emit on. It holds it weakly (the
-# AgMultiTask owns the trampoline's data, and a strong reference would be a
-# cycle through C that nothing collects); the wrapper is made to live as
-# long as the GObject by giving it an attribute (a PyGObject toggle
-# reference).
+# AsyncGui.pipe(func, source) is an AgPipeline whose function is a Python
+# trampoline: it calls func and ends the input through its AgChunk handle,
+# as a task function does: chunk.return_value() with the output, or, when
+# func raised, chunk.return_error() with a GError of the domain
+# "asyncgui-python-exception" whose code is the key under which the
+# exception waits in the pipeline's _Chain. The error travels through the
+# later stages unchanged; where the output is read, the key gives back the
+# very exception object.
 #
 # A Python iterable source is fed from the engine's thread into a channel
 # of capacity 1 that the pipeline reads, with write_async(): the iterable is
@@ -2257,42 +2250,33 @@ _exception_keys = itertools.count()
 class _Stage:
     """The data of one stage's trampoline."""
 
-    __slots__ = ('func', 'apply_single', 'chain_ref', 'gtask_ref')
+    __slots__ = ('func', 'apply_single', 'chain_ref')
 
     def __init__(self, func, apply_single, chain):
         self.func = func
         self.apply_single = apply_single
         self.chain_ref = weakref.ref(chain)
-        self.gtask_ref = None
 
 
-def _run_stage(item, stage, cancellable):
-    gtask = stage.gtask_ref()
-    if gtask is None:
-        return None
-    outputs = _apply_stage(stage, gtask, item)
-    if isinstance(outputs, GLib.Error):
-        gtask.emit_error(outputs)
-    else:
-        for output in outputs:
-            gtask.emit(output)
-    # A kept exception's traceback keeps this frame (the f_back of the
-    # frame that raised), which must not keep the AgMultiTask.
-    gtask = outputs = None
-    return None
-
-
-def _apply_stage(stage, gtask, item):
-    """The outputs for ``item`` as GValues, or the GError for what the
-    function raised. A whole chunk arrives as a GLib.Array that PyGObject
-    cannot read: its items come from ag_multi_task_dup_chunk_items()."""
+def _run_stage(chunk, item, stage):
     try:
         if stage.apply_single:
-            return [_to_item(stage.func(item))]
-        return [_to_item(output) for output in stage.func(gtask.dup_chunk_items())]
+            output = _to_item(stage.func(item))
+        else:
+            # A whole chunk arrives as a GLib.Array that PyGObject cannot
+            # read: its items come from the handle.
+            for output in stage.func(chunk.dup_items()):
+                chunk.emit(_to_item(output))
+            chunk.return_nothing()
+            return
     except BaseException as exc:  # noqa: B902 - it fails this input
         chain = stage.chain_ref()
-        return chain.keep(exc) if chain is not None else _python_gerror(exc)
+        chunk.return_error(chain.keep(exc) if chain is not None else _python_gerror(exc))
+        # A kept exception's traceback keeps this frame (the f_back of the
+        # frame that raised), which must not keep the handle.
+        chunk = None
+        return
+    chunk.return_value(output)
 
 
 def _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_workers):
@@ -2302,10 +2286,7 @@ def _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_w
                          ('max_workers', max_workers)):
         if number < 0:
             raise ValueError('%s must be 0 or more' % name)
-    stage = _Stage(func, bool(apply_single), chain)
-    gtask = make(_run_stage, stage)
-    gtask._ag_pipeline_stage = True
-    stage.gtask_ref = weakref.ref(gtask)
+    gtask = make(_run_stage, _Stage(func, bool(apply_single), chain))
     gtask.set_min_count(int(min_count))
     gtask.set_max_chunk_size(int(max_chunk_size))
     gtask.set_apply_single(bool(apply_single))
@@ -2375,7 +2356,7 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
          max_workers=0, capacity=64, engine=None):
     """A :class:`Pipeline` that passes the items of ``source`` through
     ``func`` on worker threads, as fast as its output is read
-    (ag_multi_task_new_pipe*()). ``source`` is:
+    (ag_pipeline_new*()). ``source`` is:
 
     - ``None``: the numbers 0, 1, 2, ... without end; an int ``n``: 0 .. n-1;
     - a Python iterable, advanced on the engine's thread only as the
@@ -2405,19 +2386,19 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
     feeder = None
     if source is None:
         def make(f, data):
-            return MultiTaskObject.new_pipe_range(-1, f, data)
+            return PipelineObject.new_range(-1, f, data)
     elif isinstance(source, int) and not isinstance(source, bool):
         if source < 0:
             raise ValueError('a pipeline over range(n) needs n >= 0 (None: no end)')
 
         def make(f, data):
-            return MultiTaskObject.new_pipe_range(source, f, data)
+            return PipelineObject.new_range(source, f, data)
     elif isinstance(source, AsyncGui.ChannelReader):
         def make(f, data):
-            return MultiTaskObject.new_pipe(source, f, data)
+            return PipelineObject.new(source, f, data)
     elif isinstance(source, Gio.ListModel):
         def make(f, data):
-            return MultiTaskObject.new_pipe_model(source, f, data)
+            return PipelineObject.new_model(source, f, data)
     else:
         try:
             iterator = iter(source)
@@ -2428,7 +2409,7 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
         inputs = feeder.channel.open_reader()
 
         def make(f, data):
-            return MultiTaskObject.new_pipe(inputs, f, data)
+            return PipelineObject.new(inputs, f, data)
     gtask = _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_workers)
     if feeder is not None:
         gtask.connect('notify::state', feeder.on_state)
@@ -2451,8 +2432,8 @@ class Pipeline:
     ``p.pipe(func2, ...)`` adds a stage and returns it (read that one);
     ``p.cancel()`` cancels it; ``p.close()``, or dropping ``p``, stops
     reading, which cancels a running pipeline and the stages before it.
-    ``p.gtask`` is the AgMultiTask of the last stage; its value is the
-    number of outputs."""
+    ``p.gtask`` is the AgPipeline (``AsyncGui.PipelineObject``) of the last
+    stage; its value is the number of outputs."""
 
     __slots__ = ('gtask', '_chain', '_reader', '_capacity', '_engine', '_state')
 
@@ -2467,7 +2448,7 @@ class Pipeline:
     def pipe(self, func, *, min_count=1, max_chunk_size=0, apply_single=True,
              max_workers=0, capacity=64):
         """Adds a stage that passes this pipeline's outputs through ``func``
-        (ag_multi_task_add_stage()), with the options of :func:`pipe`, and
+        (ag_pipeline_add_stage()), with the options of :func:`pipe`, and
         returns it: read the new stage, not this one. Running it runs this
         one; a failure here reaches the new stage after the outputs before
         it."""

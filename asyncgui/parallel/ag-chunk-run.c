@@ -1,0 +1,233 @@
+/* ag-chunk-run.c: a run of inputs one worker passes through a map or
+ * pipeline function
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "ag-chunk-private.h"
+#include "ag-chunk-run-private.h"
+#include "ag-task-private.h"
+#include "ag-values-private.h"
+
+/* Mapping MultiTasks and pipelines hand their inputs to workers in runs
+ * (chunks): of one input for slow functions, so max-workers means what it
+ * says, and of thousands for trivial ones, so a million inputs cost a few
+ * hundred queue operations instead of a million. The worker calls the
+ * function on each input with one AgChunk handle, then queues the run
+ * itself as its completion; on the engine's thread the run's done function
+ * hands it to its owner, which alone knows what the outputs mean. So this
+ * file knows neither MultiTasks nor pipelines, and they share it.
+ *
+ * A map writes each value straight into the owner's value array: the slots
+ * of a run belong to its worker until the run is delivered. A pipeline
+ * collects any number of outputs per input; the first input that fails
+ * ends the run, without the outputs it emitted. */
+
+static void
+record_failure (AgChunkRun *run,
+                guint       position,
+                GError     *error)
+{
+  AgChunkFailure failure = { position, error };
+
+  if (run->failures == NULL)
+    run->failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
+  g_array_append_val (run->failures, failure);
+}
+
+static void
+run_map (AgChunkRun *run)
+{
+  AgChunk *chunk = _ag_chunk_new (run->cancellable);
+  GType last_type = G_TYPE_INVALID;
+  guint i;
+
+  /* The owner leaves its value array uninitialized so that starting a
+   * million inputs costs the engine's thread nothing; each worker zeroes
+   * its own slots. */
+  memset (run->slots, 0, run->count * sizeof (GValue));
+
+  for (i = 0; i < run->count; i++)
+    {
+      GValue *slot = &run->slots[i];
+      guint position = (guint) run->start + i;
+      GError *error = NULL;
+
+      if (g_cancellable_is_cancelled (run->cancellable))
+        break;
+
+      _ag_chunk_arm_slot (chunk, slot, position);
+      if (run->kind == AG_CHUNK_RUN_MAP)
+        run->func.map (chunk, run->items[i], run->user_data);
+      else
+        run->func.range (chunk, position, run->user_data);
+
+      if (G_UNLIKELY (!_ag_chunk_took_value (chunk, &error)))
+        record_failure (run, position, error);
+      else if (G_VALUE_TYPE (slot) != last_type)
+        {
+          last_type = G_VALUE_TYPE (slot);
+          if (last_type != G_TYPE_INVALID && _ag_value_type_needs_clear (last_type))
+            run->needs_clear = TRUE;
+        }
+
+      chunk = _ag_chunk_next (chunk);
+    }
+
+  _ag_chunk_retire (chunk);
+  run->n_done = i;
+}
+
+/* Calls the function once on @n_items inputs starting at @items. On
+ * failure the outputs it emitted are dropped and the run ends. */
+static gboolean
+run_pipe_call (AgChunkRun    *run,
+               AgChunk      **chunk,
+               const GValue  *argument,
+               const GValue  *items,
+               guint          n_items,
+               guint64        position)
+{
+  guint mark = run->outputs->len;
+
+  _ag_chunk_arm_outputs (*chunk, run->outputs, items, n_items, position);
+  run->func.pipe (*chunk, argument, run->user_data);
+
+  if (G_UNLIKELY (!_ag_chunk_took_value (*chunk, &run->error)))
+    {
+      g_array_set_size (run->outputs, mark);
+      return FALSE;
+    }
+
+  *chunk = _ag_chunk_next (*chunk);
+  return TRUE;
+}
+
+static void
+run_pipe (AgChunkRun *run)
+{
+  AgChunk *chunk = _ag_chunk_new (run->cancellable);
+  const GValue *inputs = (const GValue *) run->inputs->data;
+  guint i;
+
+  /* A whole chunk is no argument at all: GJS 1.74 cannot convert a value
+   * holding an array, and would fail the call before any JavaScript runs.
+   * The function reads the inputs from its handle. */
+  if (run->kind == AG_CHUNK_RUN_PIPE_WHOLE)
+    {
+      if (!g_cancellable_is_cancelled (run->cancellable)
+          && run_pipe_call (run, &chunk, NULL, inputs, run->count, run->start))
+        run->n_done = run->count;
+      _ag_chunk_retire (chunk);
+      return;
+    }
+
+  for (i = 0; i < run->count; i++)
+    if (g_cancellable_is_cancelled (run->cancellable)
+        || !run_pipe_call (run, &chunk, &inputs[i], &inputs[i], 1, run->start + i))
+      break;
+
+  _ag_chunk_retire (chunk);
+  run->n_done = i;
+}
+
+static void
+run_deliver (AgNode   *node,
+             gpointer  engine)
+{
+  AgChunkRun *run = (AgChunkRun *) node;
+
+  if (engine != NULL)
+    {
+      run->done (run, run->owner);
+      return;
+    }
+
+  /* Nobody will see what the run made: it is freed here, so an owner only
+   * ever frees values it took. */
+  _ag_chunk_run_release_values (run);
+  _ag_chunk_run_free (run);
+}
+
+static void
+run_work (AgWork *work)
+{
+  AgChunkRun *run = (AgChunkRun *) work;
+  gint64 started = g_get_monotonic_time ();
+
+  if (run->kind == AG_CHUNK_RUN_MAP || run->kind == AG_CHUNK_RUN_RANGE)
+    run_map (run);
+  else
+    run_pipe (run);
+  run->elapsed_us = g_get_monotonic_time () - started;
+
+  run->work.node.deliver = run_deliver;
+  _ag_completion_queue_push (run->queue, &run->work.node);
+}
+
+static void
+run_drop (AgWork *work)
+{
+  _ag_chunk_run_free ((AgChunkRun *) work);
+}
+
+AgChunkRun *
+_ag_chunk_run_new (AgTask             *owner,
+                   AgCompletionQueue  *queue,
+                   GCancellable       *cancellable,
+                   AgChunkRunDoneFunc  done)
+{
+  AgChunkRun *run = g_new0 (AgChunkRun, 1);
+
+  run->work.run = run_work;
+  run->work.drop = run_drop;
+  run->queue = _ag_completion_queue_ref (queue);
+  run->owner = g_object_ref (owner);
+  run->done = done;
+  run->cancellable = g_object_ref (cancellable);
+
+  return run;
+}
+
+/* Unsets the values a map run wrote into its owner's slots, for an owner
+ * that does not take them. */
+void
+_ag_chunk_run_release_values (AgChunkRun *run)
+{
+  if (run->slots == NULL || !run->needs_clear)
+    return;
+
+  for (guint i = 0; i < run->n_done; i++)
+    _ag_value_clear (&run->slots[i]);
+}
+
+void
+_ag_chunk_run_free (AgChunkRun *run)
+{
+  if (run->owns_items)
+    {
+      for (guint i = 0; i < run->count; i++)
+        g_clear_object (&run->items[i]);
+      g_free (run->items);
+    }
+
+  if (run->failures != NULL)
+    {
+      for (guint i = 0; i < run->failures->len; i++)
+        g_clear_error (&g_array_index (run->failures, AgChunkFailure, i).error);
+      g_array_unref (run->failures);
+    }
+
+  g_clear_pointer (&run->inputs, g_array_unref);
+  g_clear_pointer (&run->outputs, g_array_unref);
+  g_clear_error (&run->error);
+  g_clear_object (&run->cancellable);
+  g_clear_pointer (&run->queue, _ag_completion_queue_unref);
+  /* A run ends on a worker when the engine has gone. */
+  _ag_task_unref_at_home (g_steal_pointer (&run->owner));
+  g_free (run);
+}

@@ -1,0 +1,277 @@
+/* ag-map.c: a MultiTask whose children are made from inputs by a function
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "ag-chunk-run-private.h"
+#include "ag-engine-private.h"
+#include "ag-multi-task-private.h"
+#include "ag-task-private.h"
+
+/* A mapping MultiTask makes no child task: its children are slots of one
+ * value array, filled by runs of inputs (ag-chunk-run.c) handed to the
+ * workers a few at a time. A run's size follows how long inputs take:
+ * about TARGET_RUN_US of work, so that queueing costs little next to it
+ * and results still flow, grown at most MAX_GROWTH times from one run to
+ * the next so that one fast input does not send the next thousand to a
+ * single worker. A million inputs then cost the engine's thread a few
+ * hundred deliveries, and memory holds the values, not a million tasks. */
+
+#define TARGET_RUN_US 1000.0
+#define MAX_RUN_SIZE  8192
+#define MAX_GROWTH    8
+
+static guint
+runs_limit (AgMultiTask *self)
+{
+  int threads;
+
+  if (self->max_workers > 0)
+    return self->max_workers;
+
+  /* Twice the threads keeps every thread busy while the engine's thread
+   * delivers finished runs. */
+  threads = ag_engine_get_max_threads (_ag_task_get_engine (AG_TASK (self)));
+  return threads > 0 ? 2 * threads : 1;
+}
+
+static guint
+next_run_size (AgMultiTask *self,
+               guint        limit)
+{
+  guint remaining = self->n_items - self->n_started;
+  guint size = 1;
+
+  if (self->item_us > 0)
+    {
+      double fit = TARGET_RUN_US / self->item_us;
+
+      size = fit >= MAX_RUN_SIZE ? MAX_RUN_SIZE : MAX ((guint) fit, 1);
+      size = MIN (size, MAX (self->last_run_size, 1) * MAX_GROWTH);
+    }
+
+  /* Near the end, share what is left between the workers. */
+  size = MIN (size, (remaining + limit - 1) / limit);
+
+  size = MAX (size, self->min_count);
+  if (self->max_chunk_size > 0)
+    size = MIN (size, self->max_chunk_size);
+
+  return CLAMP (size, 1, remaining);
+}
+
+/* A run is back on the engine's thread. */
+static void
+run_done (AgChunkRun *run,
+          AgTask     *owner)
+{
+  AgMultiTask *self = AG_MULTI_TASK (owner);
+  guint old_failed = self->n_failed;
+  double item_us;
+
+  self->runs_going--;
+  if (!_ag_multi_task_is_running (self) || run->n_done < run->count)
+    {
+      _ag_chunk_run_release_values (run);
+      _ag_chunk_run_free (run);
+      return;
+    }
+
+  if (run->needs_clear)
+    self->values_need_clear = TRUE;
+
+  /* A running mean, so one slow input does not shrink every later run. */
+  item_us = MAX ((double) run->elapsed_us / run->count, 0.001);
+  self->item_us = self->item_us > 0 ? 0.75 * self->item_us + 0.25 * item_us : item_us;
+
+  if (run->failures != NULL)
+    for (guint i = 0; i < run->failures->len; i++)
+      {
+        AgChunkFailure *failure = &g_array_index (run->failures, AgChunkFailure, i);
+
+        _ag_multi_task_record_error (self, failure->position,
+                                     g_steal_pointer (&failure->error));
+        self->slots[failure->position] = SLOT_FAILED;
+      }
+
+  _ag_multi_task_settle (self, (guint) run->start, run->count, old_failed);
+  _ag_chunk_run_free (run);
+
+  _ag_multi_task_feed_map (self);
+  _ag_multi_task_complete_if_done (self);
+}
+
+void
+_ag_multi_task_feed_map (AgMultiTask *self)
+{
+  AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
+  GCancellable *cancellable = ag_task_get_cancellable (AG_TASK (self));
+  guint limit = runs_limit (self);
+
+  while (self->n_started < self->n_items && self->runs_going < limit
+         && _ag_multi_task_is_running (self))
+    {
+      guint count = next_run_size (self, limit);
+      AgChunkRun *run = _ag_chunk_run_new (AG_TASK (self), _ag_engine_get_queue (engine),
+                                           cancellable, run_done);
+
+      run->start = self->n_started;
+      run->count = count;
+      run->user_data = self->map_data;
+      run->slots = _ag_multi_task_slot_value (self, self->n_started);
+
+      if (self->range_func != NULL)
+        {
+          run->kind = AG_CHUNK_RUN_RANGE;
+          run->func.range = self->range_func;
+        }
+      else
+        {
+          run->kind = AG_CHUNK_RUN_MAP;
+          run->func.map = self->map_func;
+        }
+
+      if (self->inputs != NULL)
+        run->items = &self->inputs->pdata[self->n_started];
+      else if (self->model != NULL)
+        {
+          run->items = g_new (gpointer, count);
+          run->owns_items = TRUE;
+          for (guint i = 0; i < count; i++)
+            run->items[i] = g_list_model_get_item (self->model, self->n_started + i);
+        }
+
+      memset (&self->slots[self->n_started], SLOT_RUNNING, count);
+      self->n_started += count;
+      self->runs_going++;
+      self->last_run_size = count;
+
+      _ag_engine_submit_work (engine, &run->work);
+    }
+}
+
+static AgMultiTask *
+new_map (AgMapFunc       func,
+         AgRangeFunc     range_func,
+         gpointer        user_data,
+         GDestroyNotify  destroy)
+{
+  AgMultiTask *self = g_object_new (AG_TYPE_MULTI_TASK, NULL);
+
+  /* Made ready for children; a map has none. */
+  g_clear_pointer (&self->children, g_ptr_array_unref);
+  self->map_func = func;
+  self->range_func = range_func;
+  self->map_data = user_data;
+  self->map_destroy = destroy;
+
+  return self;
+}
+
+/**
+ * ag_multi_task_new_map: (skip)
+ * @inputs: the inputs; it must not change while the task runs
+ * @func: (scope notified) (closure user_data) (destroy destroy): maps one
+ *   input to one value, on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the MultiTask is finalized
+ *
+ * Creates a MultiTask with one child per element of @inputs, whose value is
+ * what @func returns for that element through its [class@Chunk]. Bindings
+ * use [ctor@MultiTask.new_map_model], which takes objects, or
+ * [ctor@MultiTask.new_map_range].
+ *
+ * Thread: any.
+ *
+ * Returns: (transfer full): a new MultiTask
+ *
+ * Since: 1.0
+ */
+AgMultiTask *
+ag_multi_task_new_map (GPtrArray      *inputs,
+                       AgMapFunc       func,
+                       gpointer        user_data,
+                       GDestroyNotify  destroy)
+{
+  AgMultiTask *self;
+
+  g_return_val_if_fail (inputs != NULL, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = new_map (func, NULL, user_data, destroy);
+  self->inputs = g_ptr_array_ref (inputs);
+  return self;
+}
+
+/**
+ * ag_multi_task_new_map_model:
+ * @inputs: the inputs; its length is read when the task is run
+ * @func: (scope notified) (closure user_data) (destroy destroy): maps one
+ *   object to one value, on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the MultiTask is finalized
+ *
+ * Creates a MultiTask with one child per item of @inputs, whose value is
+ * what @func returns for that item through its [class@Chunk]. Items are
+ * taken from the model on the engine's thread, only as workers become
+ * free.
+ *
+ * Thread: any.
+ *
+ * Returns: (transfer full): a new MultiTask
+ *
+ * Since: 1.0
+ */
+AgMultiTask *
+ag_multi_task_new_map_model (GListModel     *inputs,
+                             AgMapFunc       func,
+                             gpointer        user_data,
+                             GDestroyNotify  destroy)
+{
+  AgMultiTask *self;
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (inputs), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = new_map (func, NULL, user_data, destroy);
+  self->model = g_object_ref (inputs);
+  return self;
+}
+
+/**
+ * ag_multi_task_new_map_range:
+ * @n_items: how many children
+ * @func: (scope notified) (closure user_data) (destroy destroy): makes the
+ *   value of one child from its position, on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the MultiTask is finalized
+ *
+ * Creates a MultiTask with @n_items children whose values @func makes from
+ * their positions. Nothing is made per child up front, so this is how a
+ * binding maps a long list of its own values: @func looks the input up by
+ * position.
+ *
+ * Thread: any.
+ *
+ * Returns: (transfer full): a new MultiTask
+ *
+ * Since: 1.0
+ */
+AgMultiTask *
+ag_multi_task_new_map_range (guint           n_items,
+                             AgRangeFunc     func,
+                             gpointer        user_data,
+                             GDestroyNotify  destroy)
+{
+  AgMultiTask *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = new_map (NULL, func, user_data, destroy);
+  self->n_range = n_items;
+  return self;
+}

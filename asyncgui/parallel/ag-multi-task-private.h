@@ -1,0 +1,114 @@
+/* ag-multi-task-private.h: a MultiTask's state, shared by the files of
+ * its parts: the type (ag-multi-task.c), how children's outcomes become
+ * its own (ag-multi-task-outcome.c), children added one by one
+ * (ag-multi-task-children.c), children made from inputs (ag-map.c) and
+ * the results stream (ag-multi-task-results.c)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ag-multi-task.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  SLOT_PENDING,
+  SLOT_RUNNING,
+  SLOT_DONE,
+  SLOT_FAILED,
+} AgMultiTaskSlot;
+
+/* Everything here is the engine's thread's, except that a map run's worker
+ * owns the slots of its inputs in @values until the run is delivered. */
+struct _AgMultiTask
+{
+  AgTask          parent_instance;
+
+  guint           max_workers;
+  gboolean        skip_errors;
+  gboolean        unordered;
+  gboolean        started;
+  guint           min_count;
+  guint           max_chunk_size;  /* 0: chosen by the map */
+
+  /* Children added one by one. */
+  GPtrArray      *children;
+
+  /* Children made from inputs (ag-map.c). */
+  AgMapFunc       map_func;
+  AgRangeFunc     range_func;
+  gpointer        map_data;
+  GDestroyNotify  map_destroy;
+  GPtrArray      *inputs;
+  GListModel     *model;
+  guint           n_range;
+  GHashTable     *views;           /* position → AgTask, made on demand */
+  guint           runs_going;
+  guint           last_run_size;
+  double          item_us;         /* mean worker time of one input; 0 until measured */
+
+  /* Run state, from start on. */
+  guint           n_items;
+  GArray         *values;          /* GValue × n_items, list order; a slot is
+                                    * initialized only once SLOT_DONE */
+  gboolean        values_need_clear;
+  guint8         *slots;           /* AgMultiTaskSlot × n_items */
+  GHashTable     *errors;          /* position → GError */
+  guint           n_started;
+  guint           n_running;
+  guint           n_finished;
+  guint           n_failed;
+  guint           next_announced;  /* in list order: first not yet announced */
+
+  /* The results stream: positions as they are announced. */
+  AgChannel      *results;
+  GArray         *results_batch;   /* GValue: announced, written once per delivery */
+};
+
+static inline GValue *
+_ag_multi_task_slot_value (AgMultiTask *self,
+                           guint        position)
+{
+  return &g_array_index (self->values, GValue, position);
+}
+
+/* ag-multi-task.c */
+gboolean _ag_multi_task_is_running           (AgMultiTask *self);
+gboolean _ag_multi_task_has_listeners        (AgMultiTask *self);
+void     _ag_multi_task_announce             (AgMultiTask *self,
+                                              gboolean     has_listeners,
+                                              guint        position);
+void     _ag_multi_task_notify_counts        (AgMultiTask *self,
+                                              guint        old_failed);
+
+/* ag-multi-task-outcome.c */
+void     _ag_multi_task_record_error         (AgMultiTask *self,
+                                              guint        position,
+                                              GError      *error);
+void     _ag_multi_task_settle               (AgMultiTask *self,
+                                              guint        start,
+                                              guint        count,
+                                              guint        old_failed);
+void     _ag_multi_task_settle_view          (AgMultiTask *self,
+                                              guint        position);
+void     _ag_multi_task_complete_if_done     (AgMultiTask *self);
+void     _ag_multi_task_release_values       (AgMultiTask *self);
+
+/* ag-multi-task-children.c */
+void     _ag_multi_task_feed_children        (AgMultiTask *self);
+void     _ag_multi_task_cancel_children      (AgMultiTask *self);
+void     _ag_multi_task_end_children_quietly (AgMultiTask *self);
+
+/* ag-multi-task-results.c */
+void     _ag_multi_task_note_result          (AgMultiTask *self,
+                                              guint        position);
+void     _ag_multi_task_flush_results        (AgMultiTask *self);
+void     _ag_multi_task_close_results        (AgMultiTask *self);
+
+/* ag-map.c */
+void     _ag_multi_task_feed_map             (AgMultiTask *self);
+
+G_END_DECLS

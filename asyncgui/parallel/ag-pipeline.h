@@ -1,0 +1,59 @@
+/* ag-pipeline.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(ASYNCGUI_INSIDE) && !defined(ASYNCGUI_COMPILATION)
+# error "Only <asyncgui.h> can be included directly."
+#endif
+
+#include "ag-task.h"
+#include "ag-channel.h"
+#include "ag-chunk.h"
+
+G_BEGIN_DECLS
+
+#define AG_TYPE_PIPELINE (ag_pipeline_get_type ())
+
+G_DECLARE_FINAL_TYPE (AgPipeline, ag_pipeline, AG, PIPELINE, AgTask)
+
+AgPipeline      *ag_pipeline_new                (AgChannelReader *inputs,
+                                                 AgPipelineFunc   func,
+                                                 gpointer         user_data,
+                                                 GDestroyNotify   destroy);
+AgPipeline      *ag_pipeline_new_model          (GListModel      *inputs,
+                                                 AgPipelineFunc   func,
+                                                 gpointer         user_data,
+                                                 GDestroyNotify   destroy);
+AgPipeline      *ag_pipeline_new_range          (gint64           n_items,
+                                                 AgPipelineFunc   func,
+                                                 gpointer         user_data,
+                                                 GDestroyNotify   destroy);
+AgPipeline      *ag_pipeline_add_stage          (AgPipeline      *self,
+                                                 guint            capacity,
+                                                 AgPipelineFunc   func,
+                                                 gpointer         user_data,
+                                                 GDestroyNotify   destroy);
+
+void             ag_pipeline_set_output         (AgPipeline      *self,
+                                                 AgChannel       *output);
+AgChannel       *ag_pipeline_get_output         (AgPipeline      *self);
+AgChannelReader *ag_pipeline_open_output        (AgPipeline      *self,
+                                                 guint            capacity);
+
+guint            ag_pipeline_get_max_workers    (AgPipeline      *self);
+void             ag_pipeline_set_max_workers    (AgPipeline      *self,
+                                                 guint            max_workers);
+guint            ag_pipeline_get_min_count      (AgPipeline      *self);
+void             ag_pipeline_set_min_count      (AgPipeline      *self,
+                                                 guint            min_count);
+guint            ag_pipeline_get_max_chunk_size (AgPipeline      *self);
+void             ag_pipeline_set_max_chunk_size (AgPipeline      *self,
+                                                 guint            max_chunk_size);
+gboolean         ag_pipeline_get_apply_single   (AgPipeline      *self);
+void             ag_pipeline_set_apply_single   (AgPipeline      *self,
+                                                 gboolean         apply_single);
+
+G_END_DECLS
