@@ -105,3 +105,32 @@ _ag_value_array_new (guint reserved)
   g_array_set_clear_func (array, clear_value);
   return array;
 }
+
+/* Takes @error; copies @detail, which may be NULL. */
+AgFailure *
+_ag_failure_new (GError       *error,
+                 const GValue *detail)
+{
+  AgFailure *failure = g_new0 (AgFailure, 1);
+
+  failure->error = error;
+  if (detail != NULL && G_IS_VALUE (detail))
+    _ag_value_init_copy (&failure->detail, detail);
+
+  return failure;
+}
+
+void
+_ag_failure_free (AgFailure *failure)
+{
+  g_clear_error (&failure->error);
+  if (G_IS_VALUE (&failure->detail))
+    g_value_unset (&failure->detail);
+  g_free (failure);
+}
+
+const GValue *
+_ag_failure_get_detail (const AgFailure *failure)
+{
+  return G_IS_VALUE (&failure->detail) ? &failure->detail : NULL;
+}

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ag-chunk.h"
+#include "ag-values-private.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,7 @@ struct _AgChunk
   GValue        *slot;        /* map: the zeroed place of the value */
   GArray        *outputs;     /* pipeline: GValue; emits and returns append */
   GError        *error;       /* what the function returned, for the run */
+  GValue         detail;      /* with @error, if it came with one */
   guint64        position;    /* of the input the function works on */
   GCancellable  *cancellable; /* unowned: the run's */
   const GValue  *items;       /* pipeline: the input(s) the function works on */
@@ -49,7 +51,7 @@ struct _AgChunk
 AgChunk  *_ag_chunk_new        (GCancellable  *cancellable);
 void      _ag_chunk_retire     (AgChunk       *self);
 gboolean  _ag_chunk_end_call   (AgChunk       *self,
-                                GError       **error);
+                                AgFailure    **failure);
 
 /* Before a map function's call: its value goes to @slot. */
 static inline void
@@ -81,8 +83,8 @@ _ag_chunk_arm_outputs (AgChunk      *self,
  * FALSE with the error it returned, or AG_ERROR_NO_RESULT if it returned
  * nothing. The handle is idle again. */
 static inline gboolean
-_ag_chunk_took_value (AgChunk  *self,
-                      GError  **error)
+_ag_chunk_took_value (AgChunk    *self,
+                      AgFailure **failure)
 {
   if (G_LIKELY (self->state == AG_CHUNK_RETURNED && self->error == NULL))
     {
@@ -90,7 +92,7 @@ _ag_chunk_took_value (AgChunk  *self,
       return TRUE;
     }
 
-  return _ag_chunk_end_call (self, error);
+  return _ag_chunk_end_call (self, failure);
 }
 
 /* The handle for the next call: @self again, unless somebody kept it. */

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ag-chunk.h"
+#include "ag-values-private.h"
 #include "ag-executor-private.h"
 #include "ag-task.h"
 
@@ -32,8 +33,8 @@ typedef void (*AgChunkRunDoneFunc) (AgChunkRun *run,
 /* A map's failed input: its position and what went wrong. */
 typedef struct
 {
-  guint   position;
-  GError *error;
+  guint      position;
+  AgFailure *failure;
 } AgChunkFailure;
 
 /* The owner fills in the inputs and where outputs go, then submits @work.
@@ -70,7 +71,7 @@ struct _AgChunkRun
   /* Pipelines: the inputs, and the outputs made of them. */
   GArray             *inputs;       /* GValue */
   GArray             *outputs;      /* GValue */
-  GError             *error;        /* the input that failed ends the run */
+  AgFailure          *failure;      /* the input that failed ends the run */
 
   guint               n_done;       /* inputs run; fewer than @count when cancelled */
 };

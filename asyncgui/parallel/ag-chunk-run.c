@@ -30,9 +30,9 @@
 static void
 record_failure (AgChunkRun *run,
                 guint       position,
-                GError     *error)
+                AgFailure  *failed)
 {
-  AgChunkFailure failure = { position, error };
+  AgChunkFailure failure = { position, failed };
 
   if (run->failures == NULL)
     run->failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
@@ -55,7 +55,7 @@ run_map (AgChunkRun *run)
     {
       GValue *slot = &run->slots[i];
       guint position = (guint) run->start + i;
-      GError *error = NULL;
+      AgFailure *failure = NULL;
 
       if (g_cancellable_is_cancelled (run->cancellable))
         break;
@@ -66,8 +66,8 @@ run_map (AgChunkRun *run)
       else
         run->func.range (chunk, position, run->user_data);
 
-      if (G_UNLIKELY (!_ag_chunk_took_value (chunk, &error)))
-        record_failure (run, position, error);
+      if (G_UNLIKELY (!_ag_chunk_took_value (chunk, &failure)))
+        record_failure (run, position, failure);
       else if (G_VALUE_TYPE (slot) != last_type)
         {
           last_type = G_VALUE_TYPE (slot);
@@ -97,7 +97,7 @@ run_pipe_call (AgChunkRun    *run,
   _ag_chunk_arm_outputs (*chunk, run->outputs, items, n_items, position);
   run->func.pipe (*chunk, argument, run->user_data);
 
-  if (G_UNLIKELY (!_ag_chunk_took_value (*chunk, &run->error)))
+  if (G_UNLIKELY (!_ag_chunk_took_value (*chunk, &run->failure)))
     {
       g_array_set_size (run->outputs, mark);
       return FALSE;
@@ -218,13 +218,14 @@ _ag_chunk_run_free (AgChunkRun *run)
   if (run->failures != NULL)
     {
       for (guint i = 0; i < run->failures->len; i++)
-        g_clear_error (&g_array_index (run->failures, AgChunkFailure, i).error);
+        g_clear_pointer (&g_array_index (run->failures, AgChunkFailure, i).failure,
+                         _ag_failure_free);
       g_array_unref (run->failures);
     }
 
   g_clear_pointer (&run->inputs, g_array_unref);
   g_clear_pointer (&run->outputs, g_array_unref);
-  g_clear_error (&run->error);
+  g_clear_pointer (&run->failure, _ag_failure_free);
   g_clear_object (&run->cancellable);
   g_clear_pointer (&run->queue, _ag_completion_queue_unref);
   /* A run ends on a worker when the engine has gone. */

@@ -73,11 +73,19 @@
 G_DEFINE_FINAL_TYPE (AgChunk, ag_chunk, G_TYPE_OBJECT)
 
 static void
+clear_failure (AgChunk *self)
+{
+  g_clear_error (&self->error);
+  if (G_IS_VALUE (&self->detail))
+    g_value_unset (&self->detail);
+}
+
+static void
 ag_chunk_finalize (GObject *object)
 {
   AgChunk *self = AG_CHUNK (object);
 
-  g_clear_error (&self->error);
+  clear_failure (self);
 
   G_OBJECT_CLASS (ag_chunk_parent_class)->finalize (object);
 }
@@ -114,7 +122,7 @@ _ag_chunk_retire (AgChunk *self)
   self->items = NULL;
   self->n_items = 0;
   self->cancellable = NULL;
-  g_clear_error (&self->error);
+  clear_failure (self);
   g_atomic_int_set (&self->state, AG_CHUNK_RETIRED);
   g_object_unref (self);
 }
@@ -122,22 +130,24 @@ _ag_chunk_retire (AgChunk *self)
 /* The slow end of _ag_chunk_took_value(): the call failed, or returned
  * nothing. */
 gboolean
-_ag_chunk_end_call (AgChunk  *self,
-                    GError  **error)
+_ag_chunk_end_call (AgChunk    *self,
+                    AgFailure **failure)
 {
   gboolean returned = self->state == AG_CHUNK_RETURNED;
 
   self->state = AG_CHUNK_IDLE;
   if (self->error != NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&self->error));
+      *failure = _ag_failure_new (g_steal_pointer (&self->error), &self->detail);
+      clear_failure (self);
       return FALSE;
     }
   if (returned)
     return TRUE;
 
-  g_set_error_literal (error, AG_ERROR, AG_ERROR_NO_RESULT,
-                       _("A map or pipeline function returned neither a value nor an error"));
+  *failure = _ag_failure_new (g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
+                                                   _("A map or pipeline function returned neither a value nor an error")),
+                              NULL);
   return FALSE;
 }
 
@@ -583,6 +593,24 @@ ag_chunk_return_variant (AgChunk  *self,
   g_value_set_variant (place, variant);
 }
 
+static void
+return_error (AgChunk      *self,
+              GError       *error,
+              const GValue *detail,
+              const char   *strfunc)
+{
+  if (!is_armed (self, strfunc))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  self->state = AG_CHUNK_RETURNED;
+  self->error = error;
+  if (detail != NULL)
+    _ag_value_init_copy (&self->detail, detail);
+}
+
 /**
  * ag_chunk_return_error:
  * @self: the handle given to the function
@@ -604,14 +632,35 @@ ag_chunk_return_error (AgChunk *self,
   g_return_if_fail (AG_IS_CHUNK (self));
   g_return_if_fail (error != NULL);
 
-  if (!is_armed (self, G_STRFUNC))
-    {
-      g_error_free (error);
-      return;
-    }
+  return_error (self, error, NULL, G_STRFUNC);
+}
 
-  self->state = AG_CHUNK_RETURNED;
-  self->error = error;
+/**
+ * ag_chunk_return_error_full:
+ * @self: the handle given to the function
+ * @error: (transfer full): why the input failed
+ * @detail: (nullable): more about the failure, copied; see
+ *   [method@Task.return_error_full]
+ *
+ * Ends the function's work on its input with @error and a detail that
+ * travels with it: the child of a mapping [class@MultiTask], the MultiTask
+ * itself if this is its first failure, or the [class@Pipeline], fail with
+ * both.
+ *
+ * Thread: the one running the function, inside the call.
+ *
+ * Since: 1.0
+ */
+void
+ag_chunk_return_error_full (AgChunk      *self,
+                            GError       *error,
+                            const GValue *detail)
+{
+  g_return_if_fail (AG_IS_CHUNK (self));
+  g_return_if_fail (error != NULL);
+  g_return_if_fail (detail == NULL || G_IS_VALUE (detail));
+
+  return_error (self, error, detail, G_STRFUNC);
 }
 
 /**

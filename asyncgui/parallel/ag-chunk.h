@@ -111,6 +111,9 @@ void          ag_chunk_return_variant   (AgChunk      *self,
                                          GVariant     *variant);
 void          ag_chunk_return_error     (AgChunk      *self,
                                          GError       *error);
+void          ag_chunk_return_error_full (AgChunk     *self,
+                                         GError       *error,
+                                         const GValue *detail);
 void          ag_chunk_return_new_error (AgChunk      *self,
                                          GQuark        domain,
                                          int           code,

@@ -93,8 +93,8 @@ run_done (AgChunkRun *run,
       {
         AgChunkFailure *failure = &g_array_index (run->failures, AgChunkFailure, i);
 
-        _ag_multi_task_record_error (self, failure->position,
-                                     g_steal_pointer (&failure->error));
+        _ag_multi_task_record_failure (self, failure->position,
+                                       g_steal_pointer (&failure->failure));
         self->slots[failure->position] = SLOT_FAILED;
       }
 

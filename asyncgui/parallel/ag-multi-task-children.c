@@ -17,6 +17,24 @@
  * run already, by a sibling that depends on it or by a task outside: it is
  * never run twice, its outcome is taken when it comes. */
 
+/* A child's position in its MultiTask, kept on the child (plus one: no
+ * position is NULL); a task belongs to one MultiTask at most. */
+static G_DEFINE_QUARK (ag-multi-task-position, position)
+
+static gboolean
+get_position (AgTask *child,
+              guint  *position)
+{
+  gpointer stored = g_object_get_qdata (G_OBJECT (child), position_quark ());
+
+  if (stored == NULL)
+    return FALSE;
+
+  if (position != NULL)
+    *position = GPOINTER_TO_UINT (stored) - 1;
+  return TRUE;
+}
+
 /* Takes a finished child's outcome into its slot. */
 static void
 record_child (AgMultiTask *self,
@@ -25,20 +43,22 @@ record_child (AgMultiTask *self,
   guint old_failed = self->n_failed;
   const GError *error;
   const GValue *value;
-  guint position;
+  guint position = 0;
 
   self->n_running--;
   if (!_ag_multi_task_is_running (self))
     return;
 
-  _ag_task_get_parent (child, NULL, &position);
+  get_position (child, &position);
   error = ag_task_get_error (child);
   value = ag_task_get_value (child);
 
   memset (_ag_multi_task_slot_value (self, position), 0, sizeof (GValue));
   if (error != NULL)
     {
-      _ag_multi_task_record_error (self, position, g_error_copy (error));
+      _ag_multi_task_record_failure (self, position,
+                                     _ag_failure_new (g_error_copy (error),
+                                                      ag_task_get_error_detail (child)));
       self->slots[position] = SLOT_FAILED;
     }
   else if (value != NULL)
@@ -135,10 +155,11 @@ ag_multi_task_add (AgMultiTask *self,
   g_return_if_fail (self->children != NULL);
   g_return_if_fail (!self->started);
   g_return_if_fail (ag_task_get_state (task) == AG_TASK_PENDING);
-  g_return_if_fail (!_ag_task_get_parent (task, NULL, NULL));
+  g_return_if_fail (!get_position (task, NULL));
   g_return_if_fail (task != AG_TASK (self));
 
-  _ag_task_set_parent (task, self, self->children->len);
+  g_object_set_qdata (G_OBJECT (task), position_quark (),
+                      GUINT_TO_POINTER (self->children->len + 1));
   g_ptr_array_add (self->children, g_object_ref (task));
   g_list_model_items_changed (G_LIST_MODEL (self), self->children->len - 1, 0, 1);
 }

@@ -29,16 +29,25 @@ clear_slot_value (gpointer data)
     g_value_unset (value);
 }
 
-/* The error a failed child left, or NULL: the table exists only once a
- * child has failed. */
-static const GError *
-slot_error (AgMultiTask *self,
-            guint        position)
+/* What a failed child left, or NULL: the table exists only once a child
+ * has failed. */
+static const AgFailure *
+slot_failure (AgMultiTask *self,
+              guint        position)
 {
   if (self->errors == NULL)
     return NULL;
 
   return g_hash_table_lookup (self->errors, GUINT_TO_POINTER (position));
+}
+
+static const GError *
+slot_error (AgMultiTask *self,
+            guint        position)
+{
+  const AgFailure *failure = slot_failure (self, position);
+
+  return failure != NULL ? failure->error : NULL;
 }
 
 void
@@ -52,8 +61,13 @@ _ag_multi_task_settle_view (AgMultiTask *self,
 
   view = g_hash_table_lookup (self->views, GUINT_TO_POINTER (position));
   if (view != NULL && !ag_task_is_finished (view))
-    _ag_task_settle_view (view, _ag_multi_task_slot_value (self, position),
-                          slot_error (self, position));
+    {
+      const AgFailure *failure = slot_failure (self, position);
+
+      _ag_task_settle (view, _ag_multi_task_slot_value (self, position),
+                       failure != NULL ? failure->error : NULL,
+                       failure != NULL ? _ag_failure_get_detail (failure) : NULL);
+    }
 }
 
 /* One child is done. Its value is already in its slot, its error (if any)
@@ -95,14 +109,15 @@ announce_in_order (AgMultiTask *self,
     _ag_multi_task_announce (self, has_listeners, self->next_announced++);
 }
 
+/* Takes @failure: the error a child failed with, and its detail. */
 void
-_ag_multi_task_record_error (AgMultiTask *self,
-                             guint        position,
-                             GError      *error)
+_ag_multi_task_record_failure (AgMultiTask *self,
+                               guint        position,
+                               AgFailure   *failure)
 {
   if (self->errors == NULL)
-    self->errors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_error_free);
-  g_hash_table_insert (self->errors, GUINT_TO_POINTER (position), error);
+    self->errors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) _ag_failure_free);
+  g_hash_table_insert (self->errors, GUINT_TO_POINTER (position), failure);
 }
 
 /* The children at @start … @start + @count - 1 are done: their values are in
@@ -124,23 +139,23 @@ _ag_multi_task_settle (AgMultiTask *self,
   _ag_multi_task_notify_counts (self, old_failed);
 }
 
-static const GError *
-first_error (AgMultiTask *self)
+static const AgFailure *
+first_failure (AgMultiTask *self)
 {
   GHashTableIter iter;
   gpointer key, value;
   guint first = G_MAXUINT;
-  const GError *error = NULL;
+  const AgFailure *failure = NULL;
 
   g_hash_table_iter_init (&iter, self->errors);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (GPOINTER_TO_UINT (key) < first)
       {
         first = GPOINTER_TO_UINT (key);
-        error = value;
+        failure = value;
       }
 
-  return error;
+  return failure;
 }
 
 /* With skip-errors the value leaves the failures out. The full array stays,
@@ -184,7 +199,11 @@ _ag_multi_task_complete_if_done (AgMultiTask *self)
 
   if (self->n_failed > 0 && !self->skip_errors)
     {
-      ag_task_return_error (AG_TASK (self), g_error_copy (first_error (self)));
+      const AgFailure *failure = first_failure (self);
+
+      /* The first child's error, and its detail, unchanged. */
+      ag_task_return_error_full (AG_TASK (self), g_error_copy (failure->error),
+                                 _ag_failure_get_detail (failure));
       return;
     }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "ag-multi-task.h"
+#include "ag-values-private.h"
 
 G_BEGIN_DECLS
 
@@ -85,9 +86,9 @@ void     _ag_multi_task_notify_counts        (AgMultiTask *self,
                                               guint        old_failed);
 
 /* ag-multi-task-outcome.c */
-void     _ag_multi_task_record_error         (AgMultiTask *self,
-                                              guint        position,
-                                              GError      *error);
+void     _ag_multi_task_record_failure       (AgMultiTask *self,
+                                             guint        position,
+                                             AgFailure   *failure);
 void     _ag_multi_task_settle               (AgMultiTask *self,
                                               guint        start,
                                               guint        count,

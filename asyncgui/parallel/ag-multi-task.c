@@ -185,7 +185,7 @@ ag_multi_task_cancel (AgTask *task)
       g_hash_table_iter_init (&iter, self->views);
       while (g_hash_table_iter_next (&iter, NULL, &view))
         if (!ag_task_is_finished (view))
-          _ag_task_settle_view (view, NULL, error);
+          _ag_task_settle (view, NULL, error, NULL);
     }
 }
 
@@ -262,8 +262,7 @@ ag_multi_task_get_item (GListModel *model,
   view = g_hash_table_lookup (self->views, GUINT_TO_POINTER (position));
   if (view == NULL)
     {
-      view = _ag_task_new_view ();
-      _ag_task_set_parent (view, self, position);
+      view = _ag_task_new_settled_by_owner ();
       g_hash_table_insert (self->views, GUINT_TO_POINTER (position), view);
 
       if (self->started && self->slots[position] >= SLOT_DONE)

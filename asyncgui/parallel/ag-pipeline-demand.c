@@ -92,11 +92,22 @@ end_cancelled (AgPipeline *self)
 }
 
 static void
-end_with_error (AgPipeline *self,
-                GError     *error)
+end_with_error (AgPipeline   *self,
+                GError       *error,
+                const GValue *detail)
 {
   _ag_pipeline_demand_stop (self);
-  ag_task_return_error (AG_TASK (self), error);
+  ag_task_return_error_full (AG_TASK (self), error, detail);
+}
+
+/* The first failure, with its detail, once the outputs before it are out. */
+static void
+end_with_failure (AgPipeline *self)
+{
+  AgFailure *failure = g_steal_pointer (&self->failure);
+
+  end_with_error (self, g_steal_pointer (&failure->error), _ag_failure_get_detail (failure));
+  _ag_failure_free (failure);
 }
 
 static void
@@ -140,10 +151,10 @@ collect_in_order (AgPipeline *self)
       self->n_in_flight -= run->count;
       move_values (self->pending, run->outputs, run->outputs->len);
 
-      if (run->error != NULL)
+      if (run->failure != NULL)
         {
           /* Later runs are dropped, and nothing new starts. */
-          self->failure = g_steal_pointer (&run->error);
+          self->failure = g_steal_pointer (&run->failure);
           g_cancellable_cancel (self->cancellable);
           g_hash_table_remove_all (self->finished);
         }
@@ -173,7 +184,7 @@ flush_pending (AgPipeline *self)
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
         end_cancelled (self);
       else
-        end_with_error (self, g_steal_pointer (&error));
+        end_with_error (self, g_steal_pointer (&error), NULL);
       return FALSE;
     }
   self->n_written += n;
@@ -234,7 +245,7 @@ input_read (GObject      *source,
   if (self->running)
     {
       if (items == NULL)
-        end_with_error (self, g_steal_pointer (&error));
+        end_with_error (self, g_steal_pointer (&error), NULL);
       else
         {
           if (items->len < MIN (requested, self->min_count)
@@ -367,7 +378,7 @@ fill (AgPipeline *self)
   if (self->failure != NULL)
     {
       if (self->pending->len == 0)
-        end_with_error (self, g_steal_pointer (&self->failure));
+        end_with_failure (self);
       return;
     }
 
@@ -378,8 +389,11 @@ fill (AgPipeline *self)
 
   if (is_exhausted (self))
     {
+      /* An upstream stage's failure comes with its detail. */
       if (self->input_error != NULL)
-        end_with_error (self, g_steal_pointer (&self->input_error));
+        end_with_error (self, g_steal_pointer (&self->input_error),
+                        self->upstream != NULL ? ag_task_get_error_detail (AG_TASK (self->upstream))
+                                               : NULL);
       else
         end_successfully (self);
     }
@@ -472,7 +486,7 @@ _ag_pipeline_demand_stopped (AgPipeline *self)
   g_clear_pointer (&self->inputs, g_array_unref);
   g_clear_pointer (&self->pending, g_array_unref);
   g_clear_pointer (&self->finished, g_hash_table_unref);
-  g_clear_error (&self->failure);
+  g_clear_pointer (&self->failure, _ag_failure_free);
   g_clear_error (&self->input_error);
 
   release_func_if_idle (self);
@@ -487,6 +501,6 @@ _ag_pipeline_demand_clear (AgPipeline *self)
   g_clear_pointer (&self->inputs, g_array_unref);
   g_clear_pointer (&self->pending, g_array_unref);
   g_clear_pointer (&self->finished, g_hash_table_unref);
-  g_clear_error (&self->failure);
+  g_clear_pointer (&self->failure, _ag_failure_free);
   g_clear_error (&self->input_error);
 }

@@ -8,6 +8,7 @@
 
 #include "ag-completion-queue-private.h"
 #include "ag-pipeline.h"
+#include "ag-values-private.h"
 
 G_BEGIN_DECLS
 
@@ -52,7 +53,7 @@ struct _AgPipeline
   guint64            next_write_seq;
   GHashTable        *finished;        /* &seq → run back early, waiting for earlier ones */
   GArray            *pending;         /* GValue: outputs waiting for room */
-  GError            *failure;         /* ends the run once @pending is out */
+  AgFailure         *failure;         /* ends the run once @pending is out */
   guint64            n_written;
 
   int                wake_queued;     /* atomic */

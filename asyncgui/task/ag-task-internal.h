@@ -20,7 +20,7 @@ typedef struct
 {
   AgTaskState          state;
   int                  finished;            /* atomic: the state is final */
-  guint                is_view : 1;         /* a row of a mapping MultiTask */
+  guint                settled_by_owner : 1;  /* see ag-task-settled.c */
 
   AgEngine            *engine;              /* atomic to read elsewhere; weak,
                                              * cleared when the engine goes */
@@ -55,9 +55,6 @@ typedef struct
 
   AgTaskReport        *report;              /* atomic; made by the first report */
   double               progress;
-
-  AgMultiTask         *parent;              /* weak: the parent holds its children */
-  guint                position;
 
   AgTaskDeps          *deps;                /* made by the first dependency */
   GPtrArray           *waiters;             /* see ag-task-wait.c */

@@ -10,8 +10,6 @@
 
 G_BEGIN_DECLS
 
-typedef struct _AgMultiTask AgMultiTask;
-
 /* How each kind of task runs, in the private part of AgTaskClass (see
  * g_type_add_class_private()): subclasses, all inside the library, set
  * these in their class_init through _ag_task_class_get_vfuncs(); users
@@ -64,16 +62,11 @@ void      _ag_task_return_take_value  (AgTask              *self,
                                        GValue              *value);
 void      _ag_task_abandon            (AgTask              *self);
 void      _ag_task_end_quietly        (AgTask              *self);
-void      _ag_task_set_parent         (AgTask              *self,
-                                       AgMultiTask         *parent,
-                                       guint                position);
-gboolean  _ag_task_get_parent         (AgTask              *self,
-                                       AgMultiTask        **parent,
-                                       guint               *position);
-AgTask   *_ag_task_new_view           (void);
-void      _ag_task_settle_view        (AgTask              *self,
+AgTask   *_ag_task_new_settled_by_owner (void);
+void      _ag_task_settle             (AgTask              *self,
                                        const GValue        *value,
-                                       const GError        *error);
+                                       const GError        *error,
+                                       const GValue        *detail);
 void      _ag_task_set_progress_now   (AgTask              *self,
                                        double               progress);
 void      _ag_task_suspend            (AgTask              *self);

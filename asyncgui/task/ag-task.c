@@ -524,32 +524,6 @@ _ag_task_is_cancel_requested (AgTask *self)
 }
 
 void
-_ag_task_set_parent (AgTask      *self,
-                     AgMultiTask *parent,
-                     guint        position)
-{
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
-
-  priv->parent = parent;
-  priv->position = position;
-}
-
-gboolean
-_ag_task_get_parent (AgTask       *self,
-                     AgMultiTask **parent,
-                     guint        *position)
-{
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
-
-  if (parent != NULL)
-    *parent = priv->parent;
-  if (position != NULL)
-    *position = priv->position;
-
-  return priv->parent != NULL;
-}
-
-void
 _ag_task_set_progress_now (AgTask *self,
                            double  progress)
 {
@@ -859,7 +833,7 @@ ag_task_cancel (AgTask *self)
   g_return_if_fail (AG_IS_TASK (self));
 
   priv = _ag_task_get_priv (self);
-  if (g_atomic_int_get (&priv->finished) || priv->is_view)
+  if (g_atomic_int_get (&priv->finished) || priv->settled_by_owner)
     return;
 
   /* A job hears of a cancel in its own code, as often as it is cancelled. */

@@ -186,6 +186,65 @@ test_chunk_function_that_returns_nothing_fails_its_child (AgTestFixture *fixture
   g_assert_cmpuint (g_value_get_uint (&child), ==, 4);
 }
 
+/* A failure's detail travels from the function through the row and the
+ * MultiTask, and through a pipeline, unchanged. */
+static void
+fail_with_detail_at_three (AgChunk  *chunk,
+                           guint     position,
+                           gpointer  user_data)
+{
+  g_auto(GValue) detail = G_VALUE_INIT;
+
+  if (position != 3)
+    {
+      ag_chunk_return_uint (chunk, position);
+      return;
+    }
+
+  g_value_init (&detail, G_TYPE_STRING);
+  g_value_set_string (&detail, "exception of input 3");
+  ag_chunk_return_error_full (chunk, g_error_new_literal (TEST_ERROR, 3, "input 3"), &detail);
+}
+
+static void
+pipe_fail_with_detail_at_three (AgChunk      *chunk,
+                                const GValue *item,
+                                gpointer      user_data)
+{
+  fail_with_detail_at_three (chunk, (guint) g_value_get_uint64 (item), user_data);
+}
+
+static void
+test_chunk_error_detail_reaches_the_row_the_multi_task_and_the_pipeline (AgTestFixture *fixture,
+                                                                         gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_range (6, fail_with_detail_at_three,
+                                                              NULL, NULL);
+  g_autoptr(AgTask) row = g_list_model_get_item (G_LIST_MODEL (multi), 3);
+  g_autoptr(AgPipeline) pipeline = ag_pipeline_new_range (6, pipe_fail_with_detail_at_three,
+                                                          NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  AgTestOutcome outcome;
+
+  g_assert_null (run_to_end (fixture, multi, &error));
+  g_assert_error (error, TEST_ERROR, 3);
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (AG_TASK (multi))), ==,
+                   "exception of input 3");
+  g_assert_cmpint (ag_task_get_state (row), ==, AG_TASK_FAILED);
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (row)), ==,
+                   "exception of input 3");
+  g_clear_error (&error);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (pipeline), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, TEST_ERROR, 3);
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (AG_TASK (pipeline))), ==,
+                   "exception of input 3");
+  ag_test_outcome_clear (&outcome);
+}
+
 static void
 emit_in_a_map (AgChunk  *chunk,
                guint     position,
@@ -312,6 +371,8 @@ main (int    argc,
   ag_test_add ("/chunk/kept-handle-is-replaced-and-refuses-late-returns",
                test_chunk_kept_handle_is_replaced_and_refuses_late_returns);
   ag_test_add ("/chunk/second-return-is-refused", test_chunk_second_return_is_refused);
+  ag_test_add ("/chunk/error-detail-reaches-the-row-the-multi-task-and-the-pipeline",
+               test_chunk_error_detail_reaches_the_row_the_multi_task_and_the_pipeline);
   ag_test_add ("/chunk/function-that-returns-nothing-fails-its-child",
                test_chunk_function_that_returns_nothing_fails_its_child);
   ag_test_add ("/chunk/map-function-may-not-emit", test_chunk_map_function_may_not_emit);
