@@ -96,15 +96,23 @@ worker_task_replied (AgProcessReply *reply,
                      gpointer        user_data)
 {
   AgWorkerTask *self = user_data;
+  g_auto(GValue) detail = G_VALUE_INIT;
 
   g_atomic_int_set (&self->pid, reply->pid);
   if (reply->error_data != NULL)
-    g_atomic_pointer_set (&self->error_data, g_steal_pointer (&reply->error_data));
+    {
+      /* What the worker sent about its failure (a pickled exception, a JS
+       * stack) is the error's detail too, a GVariant. */
+      g_value_init (&detail, G_TYPE_VARIANT);
+      g_value_set_variant (&detail, reply->error_data);
+      g_atomic_pointer_set (&self->error_data, g_steal_pointer (&reply->error_data));
+    }
 
   /* After a cancel or the engine's shutdown the task has ended already,
    * and this return is dropped. */
   if (reply->error != NULL)
-    ag_task_return_error (AG_TASK (self), g_steal_pointer (&reply->error));
+    ag_task_return_error_full (AG_TASK (self), g_steal_pointer (&reply->error),
+                               G_IS_VALUE (&detail) ? &detail : NULL);
   else
     ag_task_return_variant (AG_TASK (self), reply->value);
 }

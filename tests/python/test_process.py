@@ -7,6 +7,7 @@
 # this script as __mp_main__, so the functions below are importable there.
 
 import os
+import pickle
 import signal
 import time
 
@@ -82,6 +83,28 @@ class ProcessTaskTest(agtest.JobTestCase):
 
         self.assertEqual(self.run_job(job()).result(), 'caught')
         self.assertEqual(seen, ['not today'])
+
+    def test_the_pickled_exception_is_the_worker_tasks_error_detail(self):
+        # A worker task made by hand fails with a GLib.Error; the exception
+        # itself is the error's detail, for whoever holds the task.
+        self.engine.get_worker_pool()   # the same engine the ProcessTask set up
+        task = AsyncGui.WorkerTask.new_python(
+            __name__ + ':refuse', GLib.Bytes.new(pickle.dumps((('in detail',), {}))))
+
+        @self.engine.job
+        def job():
+            yield ProcessTask(where, 0)   # sets the engine's workers up
+            try:
+                yield task
+            except GLib.Error as error:
+                return error.message
+
+        self.assertIn('in detail', self.run_job(job()).result())
+        detail = task.get_error_detail()
+        self.assertIsInstance(detail, GLib.Variant)
+        exc = pickle.loads(detail.get_data_as_bytes().get_data())
+        self.assertIsInstance(exc, Refused)
+        self.assertEqual(str(exc), 'in detail')
 
     def test_a_lambda_is_refused_at_once(self):
         with self.assertRaises(TypeError):

@@ -725,8 +725,11 @@ class _PreparedProcess(_Prepared):
         return pickle.loads(gvalue.get_data_as_bytes().get_data())
 
     def error(self, gerror):
-        data = self.gtask.get_error_data()
-        if data is not None and gerror.domain == _PYTHON_EXCEPTION_DOMAIN:
+        # The pickled exception travels as the error's detail, so that it
+        # also comes back through a MultiTask or a dependency that failed
+        # because of this call.
+        data = self.gtask.get_error_detail()
+        if isinstance(data, GLib.Variant) and gerror.domain == _PYTHON_EXCEPTION_DOMAIN:
             try:
                 return pickle.loads(data.get_data_as_bytes().get_data())
             except Exception as exc:  # noqa: B902 - say why it could not come back
