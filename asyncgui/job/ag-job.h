@@ -61,15 +61,27 @@ GValue       *ag_job_await_finish      (AgJob               *self,
 AgJob        *ag_job_get_current       (void);
 GValue       *ag_job_await             (AgTask              *task,
                                         GError             **error);
-int           ag_job_await_int         (AgTask              *task,
-                                        GError             **error);
 gboolean      ag_job_await_boolean     (AgTask              *task,
                                         GError             **error);
+int           ag_job_await_int         (AgTask              *task,
+                                        GError             **error);
+guint         ag_job_await_uint        (AgTask              *task,
+                                        GError             **error);
+gint64        ag_job_await_int64       (AgTask              *task,
+                                        GError             **error);
+guint64       ag_job_await_uint64      (AgTask              *task,
+                                        GError             **error);
 double        ag_job_await_double      (AgTask              *task,
+                                        GError             **error);
+int           ag_job_await_enum        (AgTask              *task,
+                                        GError             **error);
+guint         ag_job_await_flags       (AgTask              *task,
                                         GError             **error);
 char         *ag_job_await_string      (AgTask              *task,
                                         GError             **error);
 gpointer      ag_job_await_object      (AgTask              *task,
+                                        GError             **error);
+gpointer      ag_job_await_boxed       (AgTask              *task,
                                         GError             **error);
 GVariant     *ag_job_await_variant     (AgTask              *task,
                                         GError             **error);

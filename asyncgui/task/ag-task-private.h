@@ -60,6 +60,9 @@ void      _ag_task_unref_at_home      (AgTask              *self);
 gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,
                                        GValue              *value);
+void      _ag_task_return_moved_value (AgTask              *self,
+                                       GValue              *value,
+                                       const char          *strfunc);
 void      _ag_task_abandon            (AgTask              *self);
 void      _ag_task_end_quietly        (AgTask              *self);
 AgTask   *_ag_task_new_settled_by_owner (void);

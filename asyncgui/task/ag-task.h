@@ -114,13 +114,33 @@ gboolean       ag_task_is_finished      (AgTask         *self);
 GCancellable  *ag_task_get_cancellable  (AgTask         *self);
 const GError  *ag_task_get_error        (AgTask         *self);
 const GValue  *ag_task_get_value        (AgTask         *self);
-int            ag_task_get_int          (AgTask         *self);
-gboolean       ag_task_get_boolean      (AgTask         *self);
-double         ag_task_get_double       (AgTask         *self);
-const char    *ag_task_get_string       (AgTask         *self);
-gpointer       ag_task_get_object       (AgTask         *self);
-GVariant      *ag_task_get_variant      (AgTask         *self);
-gpointer       ag_task_get_pointer      (AgTask         *self);
+/* Typed views of the outcome (ag-task-typed.c). */
+gboolean       ag_task_get_boolean      (AgTask         *self,
+                                         GError        **error);
+int            ag_task_get_int          (AgTask         *self,
+                                         GError        **error);
+guint          ag_task_get_uint         (AgTask         *self,
+                                         GError        **error);
+gint64         ag_task_get_int64        (AgTask         *self,
+                                         GError        **error);
+guint64        ag_task_get_uint64       (AgTask         *self,
+                                         GError        **error);
+double         ag_task_get_double       (AgTask         *self,
+                                         GError        **error);
+int            ag_task_get_enum         (AgTask         *self,
+                                         GError        **error);
+guint          ag_task_get_flags        (AgTask         *self,
+                                         GError        **error);
+const char    *ag_task_get_string       (AgTask         *self,
+                                         GError        **error);
+gpointer       ag_task_get_object       (AgTask         *self,
+                                         GError        **error);
+gpointer       ag_task_get_boxed        (AgTask         *self,
+                                         GError        **error);
+GVariant      *ag_task_get_variant      (AgTask         *self,
+                                         GError        **error);
+gpointer       ag_task_get_pointer      (AgTask         *self,
+                                         GError        **error);
 
 double         ag_task_get_progress     (AgTask         *self);
 void           ag_task_set_progress     (AgTask         *self,
@@ -131,16 +151,31 @@ void           ag_task_set_status_text  (AgTask         *self,
 
 void           ag_task_return_value     (AgTask         *self,
                                          const GValue   *value);
-void           ag_task_return_int       (AgTask         *self,
-                                         int             value);
 void           ag_task_return_boolean   (AgTask         *self,
                                          gboolean        value);
+void           ag_task_return_int       (AgTask         *self,
+                                         int             value);
+void           ag_task_return_uint      (AgTask         *self,
+                                         guint           value);
+void           ag_task_return_int64     (AgTask         *self,
+                                         gint64          value);
+void           ag_task_return_uint64    (AgTask         *self,
+                                         guint64         value);
 void           ag_task_return_double    (AgTask         *self,
                                          double          value);
+void           ag_task_return_enum      (AgTask         *self,
+                                         GType           enum_type,
+                                         int             value);
+void           ag_task_return_flags     (AgTask         *self,
+                                         GType           flags_type,
+                                         guint           value);
 void           ag_task_return_string    (AgTask         *self,
                                          const char     *value);
 void           ag_task_return_object    (AgTask         *self,
                                          gpointer        object);
+void           ag_task_return_boxed     (AgTask         *self,
+                                         GType           boxed_type,
+                                         gconstpointer   boxed);
 void           ag_task_return_variant   (AgTask         *self,
                                          GVariant       *variant);
 void           ag_task_return_pointer   (AgTask         *self,

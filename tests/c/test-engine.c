@@ -230,7 +230,7 @@ test_callback_gets_engine_as_source_and_task_as_result (AgTestFixture *fixture,
   g_assert_true (G_IS_ASYNC_RESULT (task));
   g_assert_no_error (outcome.error);
   g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 3);
-  g_assert_cmpint (ag_task_get_int (outcome.result_task), ==, 3);
+  g_assert_cmpint (ag_task_get_int (outcome.result_task, NULL), ==, 3);
 
   ag_test_outcome_clear (&outcome);
   g_object_unref (task);
@@ -830,7 +830,7 @@ burst_done (GObject      *source,
             gpointer      user_data)
 {
   BurstCount *count = user_data;
-  int value = ag_task_get_int (AG_TASK (result));
+  int value = ag_task_get_int (AG_TASK (result), NULL);
 
   count->n_calls++;
   count->seen[value]++;
@@ -959,7 +959,7 @@ run_and_wait (gpointer data)
   ag_engine_run_async (run->engine, run->task, NULL, NULL, NULL);
   run->waited = ag_task_wait (run->task, 5 * G_USEC_PER_SEC, &error);
   g_assert_no_error (error);
-  run->value = ag_task_get_int (run->task);
+  run->value = ag_task_get_int (run->task, NULL);
   g_atomic_int_set (&run->done, TRUE);
 
   return NULL;

@@ -307,6 +307,12 @@ typedef struct
   char        *s;
   GObject     *o;
   GVariant    *v;
+  guint        u;
+  gint64       i64;
+  guint64      u64;
+  int          e;
+  guint        f;
+  char       **strv;
   GValue      *generic;
   GValue      *sleep_value;
   gboolean     slept;
@@ -366,6 +372,36 @@ typed_body (AgJob    *job,
   t->v = ag_job_await_variant (task_new_value_after (10, &value), &t->error);
   if (t->error) return;
 
+  g_value_init (&value, G_TYPE_UINT);
+  g_value_set_uint (&value, G_MAXUINT);
+  t->u = ag_job_await_uint (task_new_value_after (0, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_INT64);
+  g_value_set_int64 (&value, G_MININT64);
+  t->i64 = ag_job_await_int64 (task_new_value_after (0, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_UINT64);
+  g_value_set_uint64 (&value, G_MAXUINT64);
+  t->u64 = ag_job_await_uint64 (task_new_value_after (0, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, AG_TYPE_TASK_STATE);
+  g_value_set_enum (&value, AG_TASK_FAILED);
+  t->e = ag_job_await_enum (task_new_value_after (0, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_FILE_QUERY_INFO_FLAGS);
+  g_value_set_flags (&value, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS);
+  t->f = ag_job_await_flags (task_new_value_after (0, &value), &t->error);
+  if (t->error) return;
+
+  g_value_init (&value, G_TYPE_STRV);
+  g_value_take_boxed (&value, g_strsplit ("a copy of its own", " ", -1));
+  t->strv = ag_job_await_boxed (task_new_value_after (0, &value), &t->error);
+  if (t->error) return;
+
   g_value_init (&value, G_TYPE_UINT64);
   g_value_set_uint64 (&value, G_GUINT64_CONSTANT (1) << 40);
   t->generic = ag_job_await (task_new_value_after (10, &value), &t->error);
@@ -406,6 +442,13 @@ test_await_typed_values (AgTestFixture *fixture,
   g_variant_get (t.v, "(&si)", &name, &number);
   g_assert_cmpstr (name, ==, "answer");
   g_assert_cmpint (number, ==, 42);
+  g_assert_cmpuint (t.u, ==, G_MAXUINT);
+  g_assert_cmpint (t.i64, ==, G_MININT64);
+  g_assert_cmpuint (t.u64, ==, G_MAXUINT64);
+  g_assert_cmpint (t.e, ==, AG_TASK_FAILED);
+  g_assert_cmpuint (t.f, ==, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS);
+  g_assert_cmpstrv (t.strv, ((const char *[]) { "a", "copy", "of", "its", "own", NULL }));
+  g_strfreev (t.strv);
   g_assert_nonnull (t.generic);
   g_assert_true (G_VALUE_HOLDS_UINT64 (t.generic));
   g_assert_cmpuint (g_value_get_uint64 (t.generic), ==, G_GUINT64_CONSTANT (1) << 40);

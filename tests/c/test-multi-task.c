@@ -496,7 +496,7 @@ test_list_model_exposes_the_children (AgTestFixture *fixture,
 
       g_assert_true (item == children[i]);
       g_assert_cmpint (ag_task_get_state (item), ==, AG_TASK_SUCCEEDED);
-      g_assert_cmpint (ag_task_get_int (item), ==, (int) i);
+      g_assert_cmpint (ag_task_get_int (item, NULL), ==, (int) i);
       g_object_unref (children[i]);
     }
   g_assert_null (g_list_model_get_item (G_LIST_MODEL (multi), 3));
@@ -843,7 +843,7 @@ assert_children_are_final (AgMultiTask *multi,
       else
         {
           g_assert_cmpint (ag_task_get_state (child), ==, AG_TASK_SUCCEEDED);
-          g_assert_cmpint (ag_task_get_int (child), ==, 2 * (int) i);
+          g_assert_cmpint (ag_task_get_int (child, NULL), ==, 2 * (int) i);
         }
     }
 }
@@ -912,7 +912,7 @@ test_rows_fetched_before_and_during_a_map_settle_quietly (AgTestFixture *fixture
       g_assert_cmpint (ag_task_get_state (row), ==,
                        i % 7 == 3 ? AG_TASK_FAILED : AG_TASK_SUCCEEDED);
       if (i % 7 != 3)
-        g_assert_cmpint (ag_task_get_int (row), ==, 2 * (int) i);
+        g_assert_cmpint (ag_task_get_int (row, NULL), ==, 2 * (int) i);
     }
   assert_children_are_final (multi, N_MAP_INPUTS);
 

@@ -65,7 +65,7 @@ test_thread_result_arrives_while_loop_keeps_ticking (AgTestFixture *fixture,
   g_assert_no_error (outcome.error);
   g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 42);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
-  g_assert_cmpint (ag_task_get_int (task), ==, 42);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 42);
   g_assert_null (ag_task_get_error (task));
 
   ag_test_run_for (fixture->context, 50);
@@ -140,6 +140,12 @@ typedef enum
   RETURN_OBJECT,
   RETURN_POINTER,
   RETURN_VALUE,
+  RETURN_UINT,
+  RETURN_INT64,
+  RETURN_UINT64,
+  RETURN_ENUM,
+  RETURN_FLAGS,
+  RETURN_BOXED,
   N_RETURN_KINDS
 } ReturnKind;
 
@@ -191,6 +197,28 @@ return_typed (AgTask       *task,
       ag_task_return_value (task, &value);
       g_value_unset (&value);
       break;
+    case RETURN_UINT:
+      ag_task_return_uint (task, G_MAXUINT);
+      break;
+    case RETURN_INT64:
+      ag_task_return_int64 (task, G_MININT64);
+      break;
+    case RETURN_UINT64:
+      ag_task_return_uint64 (task, G_MAXUINT64);
+      break;
+    case RETURN_ENUM:
+      ag_task_return_enum (task, AG_TYPE_TASK_STATE, AG_TASK_CANCELLED);
+      break;
+    case RETURN_FLAGS:
+      ag_task_return_flags (task, G_TYPE_FILE_QUERY_INFO_FLAGS, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS);
+      break;
+    case RETURN_BOXED:
+      {
+        const char *words[] = { "boxed", "and", "copied", NULL };
+
+        ag_task_return_boxed (task, G_TYPE_STRV, words);
+      }
+      break;
     case N_RETURN_KINDS:
     default:
       g_assert_not_reached ();
@@ -225,37 +253,54 @@ test_typed_returns_round_trip (AgTestFixture *fixture,
     }
 
   g_assert_true (G_VALUE_HOLDS_INT (outcomes[RETURN_INT].value));
-  g_assert_cmpint (ag_task_get_int (tasks[RETURN_INT]), ==, -12345);
+  g_assert_cmpint (ag_task_get_int (tasks[RETURN_INT], NULL), ==, -12345);
 
   g_assert_true (G_VALUE_HOLDS_BOOLEAN (outcomes[RETURN_BOOLEAN].value));
-  g_assert_true (ag_task_get_boolean (tasks[RETURN_BOOLEAN]));
+  g_assert_true (ag_task_get_boolean (tasks[RETURN_BOOLEAN], NULL));
 
   g_assert_true (G_VALUE_HOLDS_DOUBLE (outcomes[RETURN_DOUBLE].value));
-  g_assert_cmpfloat (ag_task_get_double (tasks[RETURN_DOUBLE]), ==, 2.5);
+  g_assert_cmpfloat (ag_task_get_double (tasks[RETURN_DOUBLE], NULL), ==, 2.5);
 
   g_assert_true (G_VALUE_HOLDS_STRING (outcomes[RETURN_STRING].value));
   g_assert_cmpstr (g_value_get_string (outcomes[RETURN_STRING].value), ==,
                    "hello from a worker");
-  g_assert_cmpstr (ag_task_get_string (tasks[RETURN_STRING]), ==, "hello from a worker");
+  g_assert_cmpstr (ag_task_get_string (tasks[RETURN_STRING], NULL), ==, "hello from a worker");
 
   g_assert_true (G_VALUE_HOLDS_VARIANT (outcomes[RETURN_VARIANT].value));
-  variant = ag_task_get_variant (tasks[RETURN_VARIANT]);
+  variant = ag_task_get_variant (tasks[RETURN_VARIANT], NULL);
   g_assert_nonnull (variant);
   g_assert_cmpstr (g_variant_get_type_string (variant), ==, "(si)");
   child = g_variant_get_child_value (variant, 1);
   g_assert_cmpint (g_variant_get_int32 (child), ==, 42);
 
   g_assert_true (G_VALUE_HOLDS_OBJECT (outcomes[RETURN_OBJECT].value));
-  g_assert_true (G_IS_FILE (ag_task_get_object (tasks[RETURN_OBJECT])));
+  g_assert_true (G_IS_FILE (ag_task_get_object (tasks[RETURN_OBJECT], NULL)));
   g_assert_true (g_value_get_object (outcomes[RETURN_OBJECT].value) ==
-                 ag_task_get_object (tasks[RETURN_OBJECT]));
+                 ag_task_get_object (tasks[RETURN_OBJECT], NULL));
 
   g_assert_true (G_VALUE_HOLDS_POINTER (outcomes[RETURN_POINTER].value));
-  g_assert_cmpstr (ag_task_get_pointer (tasks[RETURN_POINTER]), ==, "owned by the task");
+  g_assert_cmpstr (ag_task_get_pointer (tasks[RETURN_POINTER], NULL), ==, "owned by the task");
 
   g_assert_true (G_VALUE_HOLDS_UINT64 (outcomes[RETURN_VALUE].value));
   g_assert_cmpuint (g_value_get_uint64 (outcomes[RETURN_VALUE].value), ==,
                     G_GUINT64_CONSTANT (1) << 40);
+  g_assert_cmpuint (ag_task_get_uint64 (tasks[RETURN_VALUE], NULL), ==,
+                    G_GUINT64_CONSTANT (1) << 40);
+
+  g_assert_cmpuint (ag_task_get_uint (tasks[RETURN_UINT], NULL), ==, G_MAXUINT);
+  g_assert_cmpint (ag_task_get_int64 (tasks[RETURN_INT64], NULL), ==, G_MININT64);
+  g_assert_cmpuint (ag_task_get_uint64 (tasks[RETURN_UINT64], NULL), ==, G_MAXUINT64);
+
+  g_assert_true (G_VALUE_HOLDS (outcomes[RETURN_ENUM].value, AG_TYPE_TASK_STATE));
+  g_assert_cmpint (ag_task_get_enum (tasks[RETURN_ENUM], NULL), ==, AG_TASK_CANCELLED);
+
+  g_assert_true (G_VALUE_HOLDS (outcomes[RETURN_FLAGS].value, G_TYPE_FILE_QUERY_INFO_FLAGS));
+  g_assert_cmpuint (ag_task_get_flags (tasks[RETURN_FLAGS], NULL), ==,
+                    G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS);
+
+  g_assert_true (G_VALUE_HOLDS (outcomes[RETURN_BOXED].value, G_TYPE_STRV));
+  g_assert_cmpstrv (ag_task_get_boxed (tasks[RETURN_BOXED], NULL),
+                    ((const char *[]) { "boxed", "and", "copied", NULL }));
 
   for (int kind = 0; kind < N_RETURN_KINDS; kind++)
     {
@@ -265,6 +310,73 @@ test_typed_returns_round_trip (AgTestFixture *fixture,
 
   /* The pointer's destroy notify runs when the task goes. */
   ag_test_run_until (fixture->context, g_atomic_int_get (&n_pointers_freed) == 1, 2000);
+}
+
+/* A typed getter reads an outcome the way a _finish function does: the
+ * task's own error when it failed, AG_ERROR_TYPE_MISMATCH when the value is
+ * of another type, and nothing to complain about for a missing string. */
+static void
+test_typed_getters_report_failures_and_mismatches_as_errors (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  g_autoptr(AgTask) returns_int = ag_task_new (return_typed, GINT_TO_POINTER (RETURN_INT), NULL);
+  g_autoptr(AgTask) fails = ag_task_new (fail_with_io_error, NULL, NULL);
+  g_autoptr(AgTask) sleeps = ag_task_new_sleep (0);
+  g_autoptr(GError) error = NULL;
+  AgTestOutcome outcome;
+
+  AgTask *tasks[] = { returns_int, fails, sleeps };
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      ag_test_outcome_init (&outcome, fixture->engine);
+      ag_engine_run_async (fixture->engine, tasks[i], NULL, ag_test_outcome_callback, &outcome);
+      ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+      ag_test_outcome_clear (&outcome);
+    }
+
+  g_assert_cmpint (ag_task_get_int (returns_int, &error), ==, -12345);
+  g_assert_no_error (error);
+
+  g_assert_null (ag_task_get_string (returns_int, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_TYPE_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "gint"));
+  g_assert_nonnull (strstr (error->message, "gchararray"));
+  g_clear_error (&error);
+
+  g_assert_cmpuint (ag_task_get_uint64 (returns_int, &error), ==, 0);
+  g_assert_error (error, AG_ERROR, AG_ERROR_TYPE_MISMATCH);
+  g_clear_error (&error);
+
+  g_assert_cmpint (ag_task_get_int (fails, &error), ==, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpstr (error->message, ==, "not allowed here");
+  g_clear_error (&error);
+
+  /* A success without a value: NULL is a fine string, 0 is not an int. */
+  g_assert_null (ag_task_get_string (sleeps, &error));
+  g_assert_no_error (error);
+  g_assert_false (ag_task_get_boolean (sleeps, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_TYPE_MISMATCH);
+  g_clear_error (&error);
+}
+
+/* Asking a task that has not finished for its value is a programming
+ * error. */
+static void
+test_typed_getter_of_a_pending_task_is_a_critical (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(AgTask) task = ag_task_new_sleep (0);
+
+      ag_task_get_int (task, NULL);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*ag_task_get_int*has not finished*");
 }
 
 static void
@@ -492,7 +604,7 @@ test_main_task_wraps_gio_async_operation (AgTestFixture *fixture,
   g_assert_no_error (outcome.error);
   g_assert_true (G_VALUE_HOLDS_STRING (outcome.value));
   g_assert_cmpstr (g_value_get_string (outcome.value), ==, "seven bytes and more");
-  g_assert_cmpstr (ag_task_get_string (task), ==, "seven bytes and more");
+  g_assert_cmpstr (ag_task_get_string (task, NULL), ==, "seven bytes and more");
 
   g_file_delete (load.file, NULL, NULL);
   ag_test_outcome_clear (&outcome);
@@ -811,7 +923,7 @@ test_cancel_finished_task_is_a_no_op (AgTestFixture *fixture,
   g_assert_cmpuint (outcome.n_calls, ==, 1);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
   g_assert_null (ag_task_get_error (task));
-  g_assert_cmpint (ag_task_get_int (task), ==, 42);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 42);
 
   ag_test_outcome_clear (&outcome);
   g_object_unref (task);
@@ -961,7 +1073,7 @@ test_wait_from_another_thread_returns_when_finished (AgTestFixture *fixture,
   g_assert_true (waiter.result);
   g_assert_true (waiter.finished_on_return);
   g_assert_cmpfloat (waiter.elapsed_ms, >=, 250);
-  g_assert_cmpint (ag_task_get_int (task), ==, 42);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 42);
 
   ag_test_outcome_clear (&outcome);
   g_object_unref (task);
@@ -1019,7 +1131,7 @@ test_wait_on_engine_thread_iterates_the_context (AgTestFixture *fixture,
   g_assert_true (finished);
   g_assert_cmpuint (ticks, >=, 10);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
-  g_assert_cmpint (ag_task_get_int (task), ==, 42);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 42);
 
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
   ag_test_run_for (fixture->context, 50);
@@ -1207,7 +1319,7 @@ test_run_twice_is_rejected_with_already_started (AgTestFixture *fixture,
   ag_test_run_until (fixture->context, third.n_calls > 0, AG_TEST_SAFETY_MS);
   g_assert_error (third.error, AG_ERROR, AG_ERROR_ALREADY_STARTED);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
-  g_assert_cmpint (ag_task_get_int (task), ==, 42);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 42);
 
   ag_test_run_for (fixture->context, 50);
   g_assert_cmpuint (first.n_calls, ==, 1);
@@ -1374,6 +1486,10 @@ main (int   argc,
                test_worker_error_reaches_caller_unchanged);
   ag_test_add ("/task/returned-gerror-keeps-domain-code-and-message",
                test_returned_gerror_keeps_domain_code_and_message);
+  ag_test_add ("/task/typed-getters-report-failures-and-mismatches-as-errors",
+               test_typed_getters_report_failures_and_mismatches_as_errors);
+  g_test_add_func ("/task/typed-getter-of-a-pending-task-is-a-critical",
+                   test_typed_getter_of_a_pending_task_is_a_critical);
   ag_test_add ("/task/typed-returns-round-trip",
                test_typed_returns_round_trip);
   ag_test_add ("/task/function-without-return-fails-with-no-result",

@@ -97,6 +97,29 @@ class SmokeTest(unittest.TestCase):
         # The main loop kept running while the worker slept.
         self.assertGreaterEqual(len(ticks), 5)
 
+    def test_typed_getter_raises_for_a_failure_and_for_a_value_of_another_type(self):
+        def work(task, *args):
+            task.return_uint64(2 ** 64 - 1)
+
+        def fail(task, *args):
+            task.return_error(GLib.Error.new_literal(Gio.io_error_quark(), 'gone',
+                                                     Gio.IOErrorEnum.NOT_FOUND))
+
+        task = AsyncGui.Task.new(work)
+        self.run_task(task)
+        self.assertEqual(task.get_uint64(), 2 ** 64 - 1)
+        with self.assertRaises(GLib.Error) as caught:
+            task.get_string()
+        self.assertTrue(caught.exception.matches(AsyncGui.error_quark(),
+                                                 AsyncGui.Error.TYPE_MISMATCH))
+
+        failing = AsyncGui.Task.new(fail)
+        self.run_task(failing)
+        with self.assertRaises(GLib.Error) as caught:
+            failing.get_int()
+        self.assertTrue(caught.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND))
+        self.assertEqual(caught.exception.message, 'gone')
+
     def test_python_function_returns_a_string(self):
         def work(task, *args):
             task.return_string('hello from a worker')
