@@ -30,7 +30,6 @@ G_BEGIN_DECLS
  * @AG_ERROR_FAILED: a task failed and no more specific code applies.
  * @AG_ERROR_NO_RESULT: a task function or a channel transform returned
  *   without returning a value or an error.
- * @AG_ERROR_ALREADY_STARTED: a task was run although it had already been run.
  * @AG_ERROR_ENGINE_DISPOSED: the engine was shut down before the work could
  *   run.
  * @AG_ERROR_WOULD_DEADLOCK: a blocking wait was asked for where it could
@@ -55,7 +54,6 @@ typedef enum
 {
   AG_ERROR_FAILED,
   AG_ERROR_NO_RESULT,
-  AG_ERROR_ALREADY_STARTED,
   AG_ERROR_ENGINE_DISPOSED,
   AG_ERROR_WOULD_DEADLOCK,
   AG_ERROR_WORKER_CRASHED,

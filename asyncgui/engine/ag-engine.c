@@ -46,13 +46,16 @@
  *          gpointer      user_data)
  * {
  *   GtkLabel *label = user_data;
- *   AgTask *task = AG_TASK (result);
+ *   g_autoptr(GError) error = NULL;
+ *   g_autofree char *text = NULL;
+ *   int words;
  *
  *   // Back on the GUI thread.
- *   if (ag_task_get_error (task) != NULL)
- *     gtk_label_set_text (label, ag_task_get_error (task)->message);
+ *   words = ag_task_get_int (AG_TASK (result), &error);
+ *   if (error != NULL)
+ *     gtk_label_set_text (label, error->message);
  *   else
- *     gtk_label_set_text (label, g_strdup_printf ("%d words", ag_task_get_int (task)));
+ *     gtk_label_set_text (label, text = g_strdup_printf ("%d words", words));
  * }
  *
  * g_autoptr(AgTask) task = ag_task_new (count_words, g_strdup (path), g_free);

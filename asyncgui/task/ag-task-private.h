@@ -65,6 +65,8 @@ void      _ag_task_return_moved_value (AgTask              *self,
                                        const char          *strfunc);
 void      _ag_task_abandon            (AgTask              *self);
 void      _ag_task_end_quietly        (AgTask              *self);
+void      _ag_task_fail_unrun         (AgTask              *self,
+                                       GError              *error);
 AgTask   *_ag_task_new_settled_by_owner (void);
 void      _ag_task_settle             (AgTask              *self,
                                        const GValue        *value,

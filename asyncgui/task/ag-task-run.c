@@ -54,9 +54,6 @@ start_request_deliver (AgNode   *node,
     {
       /* Started meanwhile on the engine's thread: as a dependency, say. */
       g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", self);
-      g_task_report_new_error (engine, request->callback, request->user_data,
-                               ag_engine_run_async, AG_ERROR, AG_ERROR_ALREADY_STARTED,
-                               _("The task was already run; a task runs only once"));
     }
   else
     _ag_task_start (self, engine, request->cancellable, request->callback,
@@ -85,6 +82,65 @@ _ag_task_start_from_other_thread (AgTask              *self,
   _ag_completion_queue_push (_ag_engine_get_queue (engine), &request->node);
 }
 
+/* A task run on a disposed engine fails with AG_ERROR_ENGINE_DISPOSED, and
+ * the callback still receives it, at the next iteration of the engine's
+ * context: a callback is never called from inside ag_engine_run_async().
+ * The engine's queue went with it, so an idle carries the call. */
+typedef struct
+{
+  AgEngine            *engine;     /* strong */
+  AgTask              *task;       /* strong */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+} Refusal;
+
+static gboolean
+refusal_dispatch (gpointer data)
+{
+  Refusal *refusal = data;
+
+  refusal->callback (G_OBJECT (refusal->engine), G_ASYNC_RESULT (refusal->task),
+                     refusal->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+refusal_free (gpointer data)
+{
+  Refusal *refusal = data;
+
+  g_object_unref (refusal->engine);
+  g_object_unref (refusal->task);
+  g_free (refusal);
+}
+
+static void
+refuse_on_disposed_engine (AgEngine            *self,
+                           AgTask              *task,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GSource) source = NULL;
+  Refusal *refusal;
+
+  _ag_task_fail_unrun (task, g_error_new_literal (AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
+                                                  _("The engine was shut down, so the task cannot run")));
+  if (callback == NULL)
+    return;
+
+  refusal = g_new0 (Refusal, 1);
+  refusal->engine = g_object_ref (self);
+  refusal->task = g_object_ref (task);
+  refusal->callback = callback;
+  refusal->user_data = user_data;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[asyncgui] run on a disposed engine");
+  g_source_set_callback (source, refusal_dispatch, refusal, refusal_free);
+  g_source_attach (source, ag_engine_get_context (self));
+}
+
 static void
 start_here (AgEngine            *self,
             AgTask              *task,
@@ -92,20 +148,15 @@ start_here (AgEngine            *self,
             GAsyncReadyCallback  callback,
             gpointer             user_data)
 {
-  if (_ag_engine_is_disposed (self))
-    {
-      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
-                               AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
-                               _("The engine was shut down, so the task cannot run"));
-      return;
-    }
-
   if (ag_task_get_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
     {
       g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", task);
-      g_task_report_new_error (self, callback, user_data, ag_engine_run_async,
-                               AG_ERROR, AG_ERROR_ALREADY_STARTED,
-                               _("The task was already run; a task runs only once"));
+      return;
+    }
+
+  if (_ag_engine_is_disposed (self))
+    {
+      refuse_on_disposed_engine (self, task, callback, user_data);
       return;
     }
 
@@ -126,11 +177,10 @@ start_here (AgEngine            *self,
  * runs exactly once, at a later delivery on the engine's context, and
  * receives @task itself as the [iface@Gio.AsyncResult].
  *
- * A task runs once: running it again is a programming error, reported as
- * %AG_ERROR_ALREADY_STARTED. An engine that has been disposed reports
- * %AG_ERROR_ENGINE_DISPOSED. In these two cases the result given to
- * @callback is not the task, so code that cannot rule them out reads the
- * outcome with [method@Engine.run_finish].
+ * On an engine that has been disposed the task does not run: it fails
+ * with %AG_ERROR_ENGINE_DISPOSED, and @callback receives it all the same.
+ * A task runs once: running it again is a programming error, a critical,
+ * and that second @callback is not called.
  *
  * Thread: any. Like g_task_run_in_thread(), a task run from a thread other
  * than the engine's is handed to the engine's thread, through the same
@@ -191,16 +241,8 @@ ag_engine_run_finish (AgEngine      *self,
   AgTask *task;
 
   g_return_val_if_fail (AG_IS_ENGINE (self), NULL);
-  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (AG_IS_TASK (result), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  /* Checked in this order because the first use of GTask's type starts
-   * GTask's own thread pool, which an engine has no use for. */
-  if (!AG_IS_TASK (result))
-    {
-      g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-      return g_task_propagate_pointer (G_TASK (result), error);
-    }
 
   task = AG_TASK (result);
   g_return_val_if_fail (ag_task_is_finished (task), NULL);

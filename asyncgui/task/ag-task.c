@@ -490,6 +490,27 @@ _ag_task_end_quietly (AgTask *self)
   _ag_task_wake_waiters (self);
 }
 
+/* The task was run on an engine that had been disposed: it fails at once,
+ * without running, and whoever watches it hears so. The caller hands it to
+ * the run's callback. */
+void
+_ag_task_fail_unrun (AgTask *self,
+                     GError *error)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  g_assert (priv->state == AG_TASK_PENDING);
+
+  priv->state = AG_TASK_FAILED;
+  priv->error = error;
+  g_atomic_int_set (&priv->finished, TRUE);
+  _ag_wait_wake_all ();
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  _ag_task_wake_waiters (self);
+}
+
 /**
  * ag_task_get_engine:
  * @self: a task

@@ -767,7 +767,7 @@ test_join_disposed_does_not_wait_for_idle_threads (AgTestFixture *fixture,
 }
 
 static void
-test_run_on_disposed_engine_reports_engine_disposed (AgTestFixture *fixture,
+test_run_on_disposed_engine_fails_the_task_and_calls_back_with_it (AgTestFixture *fixture,
                                                      gconstpointer  data)
 {
   WorkLog log = { 0, 0 };
@@ -785,6 +785,10 @@ test_run_on_disposed_engine_reports_engine_disposed (AgTestFixture *fixture,
   g_assert_error (outcome.error, AG_ERROR, AG_ERROR_ENGINE_DISPOSED);
   g_assert_null (outcome.value);
   g_assert_true (outcome.thread == ag_test_main_thread ());
+  /* The callback gets the task itself, which failed without running. */
+  g_assert_true (outcome.result_task == task);
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
+  g_assert_error ((GError *) ag_task_get_error (task), AG_ERROR, AG_ERROR_ENGINE_DISPOSED);
 
   /* The work itself never ran. */
   ag_test_run_for (fixture->context, 100);
@@ -1127,8 +1131,8 @@ main (int   argc,
                test_join_disposed_waits_for_running_functions);
   ag_test_add ("/engine/join-disposed-does-not-wait-for-idle-threads",
                test_join_disposed_does_not_wait_for_idle_threads);
-  ag_test_add ("/engine/run-on-disposed-engine-reports-engine-disposed",
-               test_run_on_disposed_engine_reports_engine_disposed);
+  ag_test_add ("/engine/run-on-disposed-engine-fails-the-task-and-calls-back-with-it",
+               test_run_on_disposed_engine_fails_the_task_and_calls_back_with_it);
   ag_test_add ("/engine/burst-of-submissions-each-complete-once",
                test_burst_of_submissions_each_complete_once);
   ag_test_add ("/engine/run-async-from-several-threads-calls-back-on-the-engine-thread",
