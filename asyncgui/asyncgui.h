@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #define ASYNCGUI_INSIDE
+# include "ag-version-macros.h"
 # include "ag-error.h"
 # include "ag-engine.h"
 # include "ag-task.h"

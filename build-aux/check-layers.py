@@ -63,16 +63,19 @@ def main(root, selected):
     layer_of = {}
     files = []
     for layer in LAYERS:
-        for path in sorted((library / layer).glob('ag-*.[ch]')):
-            layer_of[path.name] = layer
+        for path in sorted((library / layer).glob('ag-*.[ch]')) + sorted((library / layer).glob('ag-*.h.in')):
+            # A header made from a template (ag-version-macros.h.in) is
+            # included by the name it gets.
+            layer_of[path.name.removesuffix('.in')] = layer
             files.append(path)
-    module_layer = {module_of(path.name): layer_of[path.name] for path in files}
+    module_layer = {module_of(path.name.removesuffix('.in')): layer_of[path.name.removesuffix('.in')]
+                    for path in files}
 
     problems = []
     graph = {}
     for path in files:
-        module = module_of(path.name)
-        layer = layer_of[path.name]
+        module = module_of(path.name.removesuffix('.in'))
+        layer = layer_of[path.name.removesuffix('.in')]
         graph.setdefault(module, set())
         for header in INCLUDE.findall(path.read_text(encoding='utf-8')):
             generated = GENERATED.match(header)

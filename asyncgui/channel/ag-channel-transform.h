@@ -9,12 +9,14 @@
 # error "Only <asyncgui.h> can be included directly."
 #endif
 
+#include "ag-version-macros.h"
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
 
 #define AG_TYPE_CHANNEL_TRANSFORM (ag_channel_transform_get_type ())
 
+AG_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AgChannelTransform, ag_channel_transform, AG, CHANNEL_TRANSFORM, GObject)
 
 /**
@@ -41,8 +43,10 @@ typedef void (*AgChannelTransformFunc) (AgChannelTransform *transform,
                                         const GValue       *value,
                                         gpointer            user_data);
 
+AG_AVAILABLE_IN_1_0
 void ag_channel_transform_return_value (AgChannelTransform *self,
                                         const GValue       *value);
+AG_AVAILABLE_IN_1_0
 void ag_channel_transform_return_error (AgChannelTransform *self,
                                         GError             *error);
 

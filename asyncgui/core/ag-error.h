@@ -9,6 +9,7 @@
 # error "Only <asyncgui.h> can be included directly."
 #endif
 
+#include "ag-version-macros.h"
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -64,6 +65,7 @@ typedef enum
   AG_ERROR_TYPE_MISMATCH,
 } AgError;
 
+AG_AVAILABLE_IN_1_0
 GQuark ag_error_quark (void);
 
 G_END_DECLS

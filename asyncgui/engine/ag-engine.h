@@ -9,6 +9,7 @@
 # error "Only <asyncgui.h> can be included directly."
 #endif
 
+#include "ag-version-macros.h"
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -57,27 +58,43 @@ G_BEGIN_DECLS
 
 #define AG_TYPE_ENGINE (ag_engine_get_type ())
 
+AG_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AgEngine, ag_engine, AG, ENGINE, GObject)
 
-AgEngine     *ag_engine_new                (void);
-AgEngine     *ag_engine_new_for_context    (GMainContext        *context);
+AG_AVAILABLE_IN_1_0
+AgEngine     *ag_engine_new                (void) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgEngine     *ag_engine_new_for_context    (GMainContext        *context) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
 AgEngine     *ag_engine_get_default        (void);
+AG_AVAILABLE_IN_1_0
 gboolean      ag_engine_join_disposed      (gint64               timeout_us);
 
+AG_AVAILABLE_IN_1_0
 GMainContext *ag_engine_get_context        (AgEngine            *self);
+AG_AVAILABLE_IN_1_0
 int           ag_engine_get_max_threads    (AgEngine            *self);
+AG_AVAILABLE_IN_1_0
 void          ag_engine_set_max_threads    (AgEngine            *self,
                                             int                  max_threads);
+AG_AVAILABLE_IN_1_0
 int           ag_engine_get_priority       (AgEngine            *self);
+AG_AVAILABLE_IN_1_0
 void          ag_engine_set_priority       (AgEngine            *self,
                                             int                  priority);
+AG_AVAILABLE_IN_1_0
 int           ag_engine_get_budget_us      (AgEngine            *self);
+AG_AVAILABLE_IN_1_0
 void          ag_engine_set_budget_us      (AgEngine            *self,
                                             int                  budget_us);
+AG_AVAILABLE_IN_1_0
 guint         ag_engine_get_max_delivery_delay_ms (AgEngine     *self);
+AG_AVAILABLE_IN_1_0
 void          ag_engine_set_max_delivery_delay_ms (AgEngine     *self,
                                                    guint         max_delay_ms);
+AG_AVAILABLE_IN_1_0
 guint         ag_engine_get_job_stack_size (AgEngine            *self);
+AG_AVAILABLE_IN_1_0
 void          ag_engine_set_job_stack_size (AgEngine            *self,
                                             guint                job_stack_size);
 

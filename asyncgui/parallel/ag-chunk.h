@@ -9,12 +9,14 @@
 # error "Only <asyncgui.h> can be included directly."
 #endif
 
+#include "ag-version-macros.h"
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
 
 #define AG_TYPE_CHUNK (ag_chunk_get_type ())
 
+AG_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AgChunk, ag_chunk, AG, CHUNK, GObject)
 
 /**
@@ -82,43 +84,62 @@ typedef void (*AgPipelineFunc) (AgChunk      *chunk,
                                 const GValue *item,
                                 gpointer      user_data);
 
+AG_AVAILABLE_IN_1_0
 guint64       ag_chunk_get_position     (AgChunk      *self);
+AG_AVAILABLE_IN_1_0
 GCancellable *ag_chunk_get_cancellable  (AgChunk      *self);
-GArray       *ag_chunk_dup_items        (AgChunk      *self);
+AG_AVAILABLE_IN_1_0
+GArray       *ag_chunk_dup_items        (AgChunk      *self) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
 const GValue *ag_chunk_peek_items       (AgChunk      *self,
                                          guint        *n_items);
 
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_value     (AgChunk      *self,
                                          const GValue *value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_nothing   (AgChunk      *self);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_boolean   (AgChunk      *self,
                                          gboolean      value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_int       (AgChunk      *self,
                                          int           value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_uint      (AgChunk      *self,
                                          guint         value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_int64     (AgChunk      *self,
                                          gint64        value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_uint64    (AgChunk      *self,
                                          guint64       value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_double    (AgChunk      *self,
                                          double        value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_string    (AgChunk      *self,
                                          const char   *value);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_object    (AgChunk      *self,
                                          gpointer      object);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_variant   (AgChunk      *self,
                                          GVariant     *variant);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_error     (AgChunk      *self,
                                          GError       *error);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_error_full (AgChunk     *self,
                                          GError       *error,
                                          const GValue *detail);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_new_error (AgChunk      *self,
                                          GQuark        domain,
                                          int           code,
                                          const char   *format,
                                          ...) G_GNUC_PRINTF (4, 5);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_emit             (AgChunk      *self,
                                          const GValue *value);
 

@@ -9,6 +9,7 @@
 # error "Only <asyncgui.h> can be included directly."
 #endif
 
+#include "ag-version-macros.h"
 #include "ag-engine.h"
 
 G_BEGIN_DECLS
@@ -35,23 +36,33 @@ typedef enum
 
 #define AG_TYPE_WORKER_POOL (ag_worker_pool_get_type ())
 
+AG_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AgWorkerPool, ag_worker_pool, AG, WORKER_POOL, GObject)
 
+AG_AVAILABLE_IN_1_0
 AgWorkerPool *ag_engine_get_worker_pool        (AgEngine            *engine);
 
+AG_AVAILABLE_IN_1_0
 int           ag_worker_pool_get_max_processes (AgWorkerPool        *self);
+AG_AVAILABLE_IN_1_0
 void          ag_worker_pool_set_max_processes (AgWorkerPool        *self,
                                                 int                  max_processes);
+AG_AVAILABLE_IN_1_0
 guint         ag_worker_pool_get_idle_ms       (AgWorkerPool        *self);
+AG_AVAILABLE_IN_1_0
 void          ag_worker_pool_set_idle_ms       (AgWorkerPool        *self,
                                                 guint                idle_ms);
+AG_AVAILABLE_IN_1_0
 guint         ag_worker_pool_get_timeout_ms    (AgWorkerPool        *self);
+AG_AVAILABLE_IN_1_0
 void          ag_worker_pool_set_timeout_ms    (AgWorkerPool        *self,
                                                 guint                timeout_ms);
+AG_AVAILABLE_IN_1_0
 void          ag_worker_pool_set_command       (AgWorkerPool        *self,
                                                 AgWorkerKind         kind,
                                                 const char * const  *argv);
+AG_AVAILABLE_IN_1_0
 char        **ag_worker_pool_dup_command       (AgWorkerPool        *self,
-                                                AgWorkerKind         kind);
+                                                AgWorkerKind         kind) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

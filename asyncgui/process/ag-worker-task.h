@@ -9,6 +9,7 @@
 # error "Only <asyncgui.h> can be included directly."
 #endif
 
+#include "ag-version-macros.h"
 #include "ag-task.h"
 #include "ag-worker-pool.h"
 
@@ -16,27 +17,39 @@ G_BEGIN_DECLS
 
 #define AG_TYPE_WORKER_TASK (ag_worker_task_get_type ())
 
+AG_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG, WORKER_TASK, AgTask)
 
+AG_AVAILABLE_IN_1_0
 AgWorkerTask *ag_worker_task_new            (AgWorkerKind  kind,
                                              const char   *target,
-                                             GVariant     *args);
+                                             GVariant     *args) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
 AgWorkerTask *ag_worker_task_new_c          (const char   *module_path,
                                              const char   *symbol,
-                                             GVariant     *args);
+                                             GVariant     *args) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
 AgWorkerTask *ag_worker_task_new_python     (const char   *module_function,
-                                             GBytes       *pickled_args);
+                                             GBytes       *pickled_args) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
 AgWorkerTask *ag_worker_task_new_gjs        (const char   *module_uri,
                                              const char   *export_name,
-                                             const char   *json_args);
+                                             const char   *json_args) G_GNUC_WARN_UNUSED_RESULT;
 
+AG_AVAILABLE_IN_1_0
 AgWorkerKind  ag_worker_task_get_kind       (AgWorkerTask *self);
+AG_AVAILABLE_IN_1_0
 const char   *ag_worker_task_get_target     (AgWorkerTask *self);
+AG_AVAILABLE_IN_1_0
 GVariant     *ag_worker_task_get_args       (AgWorkerTask *self);
+AG_AVAILABLE_IN_1_0
 void          ag_worker_task_set_timeout_ms (AgWorkerTask *self,
                                              int           timeout_ms);
+AG_AVAILABLE_IN_1_0
 int           ag_worker_task_get_timeout_ms (AgWorkerTask *self);
+AG_AVAILABLE_IN_1_0
 int           ag_worker_task_get_worker_pid (AgWorkerTask *self);
+AG_AVAILABLE_IN_1_0
 GVariant     *ag_worker_task_get_error_data (AgWorkerTask *self);
 
 G_END_DECLS
