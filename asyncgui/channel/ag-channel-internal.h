@@ -7,6 +7,7 @@
 
 #include "ag-channel-private.h"
 #include "ag-channel-transform-private.h"
+#include "ag-completion-queue-private.h"
 #include "ag-value-ring-private.h"
 
 G_BEGIN_DECLS
@@ -86,6 +87,7 @@ struct _AgChannelCore
   gboolean                broken;           /* the last reader went; implies closed; lock */
   gboolean                has_channel;      /* the write end is alive; lock */
   gboolean                notify_scheduled; /* lock */
+  AgNode                  notify_node;      /* on its way home while notify_scheduled */
 
   /* Set before the channel is first used, like the transforms; kept
    * here so that the fields above keep their place in the cache lines. */
@@ -104,18 +106,22 @@ typedef enum
 /* One asynchronous read or write; the data of its GTask. */
 struct _AgChannelOp
 {
-  AgChannelOpKind  kind;
-  AgChannelCore   *core;            /* a ref */
-  GTask           *task;            /* unowned: the task owns the op */
-  gboolean         waiting;         /* in core->read_ops or core->write_ops; lock */
-  GSource         *cancel_source;   /* set under the lock before it waits */
-  GSource         *timeout_source;  /* idem */
-  guint            count;           /* read: items wanted; never 0 while waiting */
-  guint            min;             /* read: ends once it has this many (≤ count) */
-  GArray          *items;           /* read: what it has so far; lock while waiting */
-  GValue           value;           /* write: the item to store */
-  GError          *error;           /* how it ended, if it failed */
-  AgChannelOp     *next_done;       /* in an AgChannelDone list */
+  AgNode             node;            /* on its way home, once ended */
+  AgChannelOpKind    kind;
+  AgChannelCore     *core;            /* a ref */
+  GTask             *task;            /* unowned: the task owns the op */
+  GCancellable      *cancellable;     /* a ref, or NULL; not the task's (see ag-channel-op.c) */
+  gint64             creation_time;   /* as GTask measures it */
+  AgCompletionQueue *queue;           /* a ref while on its way home */
+  gboolean           waiting;         /* in core->read_ops or core->write_ops; lock */
+  GSource           *cancel_source;   /* set under the lock before it waits */
+  GSource           *timeout_source;  /* idem */
+  guint              count;           /* read: items wanted; never 0 while waiting */
+  guint              min;             /* read: ends once it has this many (≤ count) */
+  GArray            *items;           /* read: what it has so far; lock while waiting */
+  GValue             value;           /* write: the item to store */
+  GError            *error;           /* how it ended, if it failed */
+  AgChannelOp       *next_done;       /* in an AgChannelDone list */
 };
 
 /* The operations a locked section ended, in order, each with a ref on its
@@ -178,7 +184,11 @@ void             _ag_channel_core_give_back_transform   (AgChannelCore          
 /* ag-channel-op.c */
 AgChannelOp     *_ag_channel_op_new                     (AgChannelCore           *core,
                                                          AgChannelOpKind          kind,
-                                                         GTask                   *task);
+                                                         GTask                   *task,
+                                                         GCancellable            *cancellable);
+gboolean         _ag_channel_op_fail_if_cancelled       (AgChannelOp             *op);
+void             _ag_channel_op_fail_now                (AgChannelOp             *op,
+                                                         GError                  *error);
 void             _ag_channel_op_end_locked              (AgChannelOp             *op,
                                                          GError                  *error,
                                                          AgChannelDone           *done);

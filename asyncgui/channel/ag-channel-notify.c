@@ -11,7 +11,12 @@
  * channel's context only. A change claims the one notification that may
  * be on its way (notify_scheduled); when it arrives it reads the values
  * as they are then, so many changes make one notification of each
- * property that differs from what was last notified. */
+ * property that differs from what was last notified.
+ *
+ * It travels like every return to that context: as a node on the
+ * completion queue of the engine that lives there, delivered within its
+ * budget. Without an engine there, or once the engine is gone, it comes
+ * from an idle source on the context instead. */
 
 gboolean
 _ag_channel_core_claim_notify_locked (AgChannelCore *core)
@@ -23,10 +28,9 @@ _ag_channel_core_claim_notify_locked (AgChannelCore *core)
   return TRUE;
 }
 
-static gboolean
-dispatch_notify (gpointer user_data)
+static void
+notify_now (AgChannelCore *core)
 {
-  AgChannelCore *core = user_data;
   g_autoptr(AgChannel) self = g_weak_ref_get (&core->channel);
   guint length, n_readers;
   gboolean closed;
@@ -40,18 +44,60 @@ dispatch_notify (gpointer user_data)
 
   if (self != NULL)
     _ag_channel_notify_changes (self, length, closed, n_readers);
+}
 
+static gboolean
+notify_from_idle (gpointer user_data)
+{
+  notify_now (user_data);
   return G_SOURCE_REMOVE;
 }
 
-void
-_ag_channel_core_schedule_notify (AgChannelCore *core)
+/* Takes @core's ref. */
+static void
+notify_from_idle_later (AgChannelCore *core)
 {
   g_autoptr(GSource) source = g_idle_source_new ();
 
   g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
   g_source_set_static_name (source, "[asyncgui] channel notify");
-  g_source_set_callback (source, dispatch_notify, _ag_channel_core_ref (core),
+  g_source_set_callback (source, notify_from_idle, core,
                          (GDestroyNotify) _ag_channel_core_unref);
   g_source_attach (source, core->context);
+}
+
+static void
+notify_deliver (AgNode   *node,
+                gpointer  owner)
+{
+  AgChannelCore *core = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgChannelCore, notify_node));
+
+  /* The engine went away first, and this may be any thread. */
+  if (owner == NULL)
+    {
+      notify_from_idle_later (core);
+      return;
+    }
+
+  notify_now (core);
+  _ag_channel_core_unref (core);
+}
+
+/* Sends the notification claimed with
+ * _ag_channel_core_claim_notify_locked() home; never under the lock. */
+void
+_ag_channel_core_schedule_notify (AgChannelCore *core)
+{
+  AgCompletionQueue *queue = _ag_completion_queue_for_context (core->context);
+
+  _ag_channel_core_ref (core);
+  if (queue == NULL)
+    {
+      notify_from_idle_later (core);
+      return;
+    }
+
+  core->notify_node.deliver = notify_deliver;
+  _ag_completion_queue_push (queue, &core->notify_node);
+  _ag_completion_queue_unref (queue);
 }

@@ -318,7 +318,9 @@ ag_channel_reader_read (AgChannelReader  *self,
  *
  * Reads up to @count items like [method@ChannelReader.read], but waits on
  * the thread-default main context instead of blocking; @callback runs
- * there. Reads that wait get items in the order they were made.
+ * there, never before this call returns: through the delivery of the
+ * engine that lives there, if any (see [class@Channel]). Reads that wait
+ * get items in the order they were made.
  *
  * Cancelling fails the read with %G_IO_ERROR_CANCELLED and loses no item:
  * whatever it had already taken goes back to the front of the channel.
@@ -373,16 +375,16 @@ read_async (AgChannelReader     *self,
   gboolean notify;
 
   core = self->core;
-  task = g_task_new (self, cancellable, callback, user_data);
+  /* The cancellable is the op's, not the task's: items a read got are
+   * delivered, cancelled later or not (and see ag-channel-op.c). */
+  task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, ag_channel_reader_read_async);
   g_task_set_name (task, "[asyncgui] channel read");
-  /* Items a read got are delivered, cancelled later or not. */
-  g_task_set_check_cancellable (task, FALSE);
+  op = _ag_channel_op_new (core, AG_CHANNEL_OP_READ, task, cancellable);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (_ag_channel_op_fail_if_cancelled (op))
     return;
 
-  op = _ag_channel_op_new (core, AG_CHANNEL_OP_READ, task);
   op->count = count;
   op->min = min;
   op->items = _ag_value_array_new (0);

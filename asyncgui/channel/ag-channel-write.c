@@ -138,8 +138,10 @@ ag_channel_write (AgChannel     *self,
  * @user_data: data for @callback
  *
  * Writes an item without blocking, waiting on the thread-default main
- * context for space if the channel is full. @callback runs on that context.
- * Writes that wait store their items in the order they were made.
+ * context for space if the channel is full. @callback runs on that context,
+ * never before this call returns: through the delivery of the engine that
+ * lives there, if any (see [class@Channel]). Writes that wait store their
+ * items in the order they were made.
  *
  * Cancelling stores nothing and fails with %G_IO_ERROR_CANCELLED. See
  * [method@Channel.write] for the other errors.
@@ -170,19 +172,19 @@ ag_channel_write_async (AgChannel           *self,
   core = self->core;
   g_atomic_int_set (&core->in_use, TRUE);
 
-  task = g_task_new (self, cancellable, callback, user_data);
+  /* The cancellable is the op's, not the task's: a write that was
+   * stored succeeded, cancelled later or not (and see ag-channel-op.c). */
+  task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, ag_channel_write_async);
   g_task_set_name (task, "[asyncgui] channel write");
-  /* A write that was stored succeeded, cancelled later or not. */
-  g_task_set_check_cancellable (task, FALSE);
+  op = _ag_channel_op_new (core, AG_CHANNEL_OP_WRITE, task, cancellable);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (_ag_channel_op_fail_if_cancelled (op))
     return;
 
-  op = _ag_channel_op_new (core, AG_CHANNEL_OP_WRITE, task);
   if (!transform_for_write (core, value, &op->value, &error))
     {
-      g_task_return_error (task, error);
+      _ag_channel_op_fail_now (op, error);
       return;
     }
 

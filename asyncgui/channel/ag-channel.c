@@ -95,8 +95,17 @@
  * [property@Channel:n-readers] are notified on the main context that was
  * the thread-default one when the channel was made (the GUI's, as
  * everywhere in asyncgui), never on a worker thread. Changes are
- * coalesced: at most one notification per property per iteration of that
- * context, and none if the value is back to what was last notified.
+ * coalesced: many changes make at most one notification per property,
+ * with the latest value, and none if the value is back to what was last
+ * notified.
+ *
+ * A channel needs no engine, but comes home the way everything in
+ * asyncgui does when one lives on the context: notifications and the
+ * callbacks of asynchronous reads and writes then arrive through the
+ * engine's delivery, within its [property@Engine:budget-us], so that a
+ * busy channel cannot hold up a frame. (Several engines on one context:
+ * the one made first, while it lives.) Without an engine they come from
+ * idle sources on the context.
  *
  * Since: 1.0
  */
