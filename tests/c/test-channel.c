@@ -1234,9 +1234,8 @@ count_notify (GObject    *object,
 }
 
 static void
-test_channel_notifies_on_its_context_only_on_change (void)
+check_notifies_only_on_change (AgChannel *channel)
 {
-  g_autoptr(AgChannel) channel = ag_channel_new (8);
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
   Producer producer = { 0 };
@@ -1271,6 +1270,14 @@ test_channel_notifies_on_its_context_only_on_change (void)
   ag_test_run_for (NULL, 20);
   g_assert_cmpuint (n_closed, ==, 1);
   g_assert_cmpuint (n_readers, ==, 1);
+}
+
+static void
+test_channel_notifies_on_its_context_only_on_change (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+
+  check_notifies_only_on_change (channel);
 }
 
 /* With an engine on the context: the one way back */
@@ -1470,6 +1477,21 @@ test_channel_calls_back_on_its_context_after_the_engine_went (void)
 }
 
 static void
+test_channel_with_an_engine_notifies_through_its_delivery_only_on_change (void)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT_IDLE);
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  Notified notified = { 0 };
+
+  g_signal_connect (channel, "notify", G_CALLBACK (count_notify_in_delivery), &notified);
+  check_notifies_only_on_change (channel);
+  g_assert_cmpuint (notified.n, ==, 3);
+  g_assert_cmpuint (notified.n_outside, ==, 0);
+
+  drop_engine (engine);
+}
+
+static void
 test_channel_with_two_engines_the_first_made_delivers (void)
 {
   AgEngine *first = engine_new (G_PRIORITY_DEFAULT_IDLE + 10);
@@ -1642,6 +1664,8 @@ main (int   argc,
                    test_channel_notifies_on_its_context_only_on_change);
   g_test_add_func ("/channel/with-an-engine-calls-back-through-its-delivery",
                    test_channel_with_an_engine_calls_back_through_its_delivery);
+  g_test_add_func ("/channel/with-an-engine-notifies-through-its-delivery-only-on-change",
+                   test_channel_with_an_engine_notifies_through_its_delivery_only_on_change);
   g_test_add_func ("/channel/with-an-engine-never-calls-back-inside-the-call",
                    test_channel_with_an_engine_never_calls_back_inside_the_call);
   g_test_add_func ("/channel/calls-back-on-its-context-after-the-engine-went",
