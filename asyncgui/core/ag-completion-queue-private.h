@@ -32,10 +32,16 @@ AgCompletionQueue *_ag_completion_queue_ref      (AgCompletionQueue *self);
 void               _ag_completion_queue_unref    (AgCompletionQueue *self);
 void               _ag_completion_queue_push     (AgCompletionQueue *self,
                                                   AgNode            *node);
-AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self);
+AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self,
+                                                  AgNode           **tail);
 GMainContext      *_ag_completion_queue_get_context (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_home_thread (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_empty (AgCompletionQueue *self);
 void               _ag_completion_queue_close    (AgCompletionQueue *self);
+
+/* Finding the queue that delivers on a context, for code below the engine
+ * (channels) that has a context but no engine. */
+void               _ag_completion_queue_publish  (AgCompletionQueue *self);
+AgCompletionQueue *_ag_completion_queue_for_context (GMainContext   *context);
 
 G_END_DECLS

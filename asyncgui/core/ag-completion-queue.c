@@ -19,7 +19,14 @@
  * them when it runs.
  *
  * When the engine goes away the queue is closed: the head becomes a sentinel
- * that no push can get past, and a late push releases its node at once. */
+ * that no push can get past, and a late push releases its node at once.
+ *
+ * Code below the engine has no engine to ask for a queue: a channel knows
+ * only the context its notifications and callbacks belong to. So an engine
+ * publishes its queue, and such code finds it by the context. When several
+ * engines share a context, the one published first (and not closed yet)
+ * is found, so the same queue serves until its engine goes. A queue leaves
+ * when it is closed. */
 
 #define CLOSED ((AgNode *) GSIZE_TO_POINTER (1))
 
@@ -29,7 +36,13 @@ struct _AgCompletionQueue
   GMainContext    *context;
   GThread         *home_thread;  /* the thread that made the queue */
   AgNode          *head;  /* atomic */
+  gboolean         published;  /* registry_lock */
 };
+
+/* Published queues by context: GMainContext * → GPtrArray of queues in the
+ * order they were published, each with a ref. */
+static GMutex      registry_lock;
+static GHashTable *registry;  /* registry_lock */
 
 AgCompletionQueue *
 _ag_completion_queue_new (GMainContext *context)
@@ -122,9 +135,11 @@ reverse (AgNode *list)
   return reversed;
 }
 
-/* Returns the nodes in the order they were pushed, linked through ->next. */
+/* Returns the nodes in the order they were pushed, linked through ->next,
+ * and the last of them in *@tail. */
 AgNode *
-_ag_completion_queue_take_all (AgCompletionQueue *self)
+_ag_completion_queue_take_all (AgCompletionQueue  *self,
+                               AgNode            **tail)
 {
   AgNode *head;
 
@@ -138,6 +153,10 @@ _ag_completion_queue_take_all (AgCompletionQueue *self)
     }
   while (!g_atomic_pointer_compare_and_exchange (&self->head, head, NULL));
 
+  /* The newest node ends the list. Finding it here spares the caller a
+   * second walk over nodes that other threads wrote, each likely a cache
+   * miss. */
+  *tail = head;
   return reverse (head);
 }
 
@@ -147,6 +166,28 @@ _ag_completion_queue_is_empty (AgCompletionQueue *self)
   AgNode *head = g_atomic_pointer_get (&self->head);
 
   return head == NULL || head == CLOSED;
+}
+
+static void
+withdraw (AgCompletionQueue *self)
+{
+  gboolean was_published;
+
+  g_mutex_lock (&registry_lock);
+  was_published = self->published;
+  if (was_published)
+    {
+      GPtrArray *queues = g_hash_table_lookup (registry, self->context);
+
+      self->published = FALSE;
+      g_ptr_array_remove (queues, self);
+      if (queues->len == 0)
+        g_hash_table_remove (registry, self->context);
+    }
+  g_mutex_unlock (&registry_lock);
+
+  if (was_published)
+    _ag_completion_queue_unref (self);
 }
 
 void
@@ -165,4 +206,47 @@ _ag_completion_queue_close (AgCompletionQueue *self)
       list->deliver (list, NULL);
       list = next;
     }
+
+  /* Last: it may drop the last reference. Until here a lookup may still
+   * find the queue, and a push onto it releases its node at once. */
+  withdraw (self);
+}
+
+/* Lets code that knows only the queue's context find it with
+ * _ag_completion_queue_for_context(), until the queue is closed. */
+void
+_ag_completion_queue_publish (AgCompletionQueue *self)
+{
+  GPtrArray *queues;
+
+  g_mutex_lock (&registry_lock);
+  g_warn_if_fail (!self->published);
+  if (registry == NULL)
+    registry = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  queues = g_hash_table_lookup (registry, self->context);
+  if (queues == NULL)
+    {
+      queues = g_ptr_array_new ();
+      g_hash_table_insert (registry, self->context, queues);
+    }
+  g_ptr_array_add (queues, _ag_completion_queue_ref (self));
+  self->published = TRUE;
+  g_mutex_unlock (&registry_lock);
+}
+
+/* Returns (a ref on) the open queue that delivers on @context, the first
+ * published of several, or NULL if no engine lives there. */
+AgCompletionQueue *
+_ag_completion_queue_for_context (GMainContext *context)
+{
+  AgCompletionQueue *found = NULL;
+  GPtrArray *queues;
+
+  g_mutex_lock (&registry_lock);
+  queues = registry != NULL ? g_hash_table_lookup (registry, context) : NULL;
+  if (queues != NULL)
+    found = _ag_completion_queue_ref (g_ptr_array_index (queues, 0));
+  g_mutex_unlock (&registry_lock);
+
+  return found;
 }

@@ -25,4 +25,15 @@ void      _ag_delivery_source_hold_notify    (GSource           *source,
                                               GObject           *object);
 void      _ag_delivery_source_detach_owner   (GSource           *source);
 
+/* For tests only: called on the delivering thread as every dispatch of
+ * every delivery source begins (@begin TRUE) and ends, watchdog turns
+ * included, so that a test can time each one. Set it on that thread while
+ * nothing delivers; NULL removes it. */
+typedef void (*AgDeliveryHook) (GSource  *source,
+                                gboolean  begin,
+                                gpointer  user_data);
+
+void      _ag_delivery_source_set_hook       (AgDeliveryHook     hook,
+                                              gpointer           user_data);
+
 G_END_DECLS

@@ -54,6 +54,10 @@ typedef struct
   AgDeliverySource  *delivery;    /* weak: the delivery source destroys us first */
 } AgStarvationWatchdog;
 
+/* See _ag_delivery_source_set_hook(). */
+static AgDeliveryHook delivery_hook;
+static gpointer       delivery_hook_data;
+
 static gboolean
 has_work (AgDeliverySource *self)
 {
@@ -77,14 +81,11 @@ delivery_check (GSource *source)
 static void
 take_snapshot (AgDeliverySource *self)
 {
-  AgNode *taken = _ag_completion_queue_take_all (self->queue);
   AgNode *tail;
+  AgNode *taken = _ag_completion_queue_take_all (self->queue, &tail);
 
   if (taken == NULL)
     return;
-
-  for (tail = taken; tail->next != NULL; tail = tail->next)
-    ;
 
   if (self->pending == NULL)
     self->pending = taken;
@@ -117,11 +118,16 @@ deliver_one_budget (AgDeliverySource *self)
 {
   gint64 deadline;
 
+  if (G_UNLIKELY (delivery_hook != NULL))
+    delivery_hook ((GSource *) self, TRUE, delivery_hook_data);
+
+  /* Taking the snapshot is part of the dispatch: it touches every node
+   * that other threads wrote, which is far from free for thousands. */
+  deadline = g_get_monotonic_time () + self->budget_us;
   if (self->pending == NULL)
     take_snapshot (self);
 
   self->delivering = TRUE;
-  deadline = g_get_monotonic_time () + self->budget_us;
 
   while (self->pending != NULL && self->owner != NULL)
     {
@@ -141,6 +147,9 @@ deliver_one_budget (AgDeliverySource *self)
   self->delivering = FALSE;
   self->waiting_since = 0;
   thaw_held (self);
+
+  if (G_UNLIKELY (delivery_hook != NULL))
+    delivery_hook ((GSource *) self, FALSE, delivery_hook_data);
 }
 
 static gboolean
@@ -311,4 +320,12 @@ _ag_delivery_source_detach_owner (GSource *source)
   g_source_destroy (self->watchdog);
   release_pending (self);
   thaw_held (self);
+}
+
+void
+_ag_delivery_source_set_hook (AgDeliveryHook hook,
+                              gpointer       user_data)
+{
+  delivery_hook = hook;
+  delivery_hook_data = user_data;
 }

@@ -146,6 +146,9 @@ ag_engine_constructed (GObject *object)
   _ag_delivery_source_set_budget_us (self->delivery, self->budget_us);
   _ag_delivery_source_set_max_delay_ms (self->delivery, self->max_delivery_delay_ms);
   _ag_delivery_source_attach (self->delivery, self->context);
+  /* Channels find the engine through the context (until dispose closes
+   * the queue), to send their notifications and callbacks home by it. */
+  _ag_completion_queue_publish (self->queue);
 }
 
 static void

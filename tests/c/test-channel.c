@@ -74,6 +74,8 @@ typedef struct
   gboolean  written;
   GError   *error;
   GThread  *thread;
+  const char *source;    /* interned name of the source that called back */
+  int       priority;    /* and its priority */
 } Outcome;
 
 static void
@@ -85,6 +87,16 @@ outcome_clear (Outcome *outcome)
   outcome->written = FALSE;
 }
 
+/* Notes which source is calling back. */
+static void
+outcome_note_source (Outcome *outcome)
+{
+  GSource *current = g_main_current_source ();
+
+  outcome->source = current != NULL ? g_intern_string (g_source_get_name (current)) : NULL;
+  outcome->priority = current != NULL ? g_source_get_priority (current) : 0;
+}
+
 static void
 read_done (GObject      *source,
            GAsyncResult *result,
@@ -93,6 +105,7 @@ read_done (GObject      *source,
   Outcome *outcome = user_data;
 
   g_assert_false (outcome->done);
+  outcome_note_source (outcome);
   outcome->items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result,
                                                   &outcome->error);
   outcome->thread = g_thread_self ();
@@ -107,6 +120,7 @@ write_done (GObject      *source,
   Outcome *outcome = user_data;
 
   g_assert_false (outcome->done);
+  outcome_note_source (outcome);
   outcome->written = ag_channel_write_finish (AG_CHANNEL (source), result, &outcome->error);
   outcome->thread = g_thread_self ();
   outcome->done = TRUE;
@@ -1220,9 +1234,8 @@ count_notify (GObject    *object,
 }
 
 static void
-test_channel_notifies_on_its_context_only_on_change (void)
+check_notifies_only_on_change (AgChannel *channel)
 {
-  g_autoptr(AgChannel) channel = ag_channel_new (8);
   g_autoptr(AgChannelReader) reader = NULL;
   g_autoptr(GArray) items = NULL;
   Producer producer = { 0 };
@@ -1257,6 +1270,252 @@ test_channel_notifies_on_its_context_only_on_change (void)
   ag_test_run_for (NULL, 20);
   g_assert_cmpuint (n_closed, ==, 1);
   g_assert_cmpuint (n_readers, ==, 1);
+}
+
+static void
+test_channel_notifies_on_its_context_only_on_change (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+
+  check_notifies_only_on_change (channel);
+}
+
+/* With an engine on the context: the one way back */
+
+#define DELIVERY "[asyncgui] delivery"
+
+/* An engine on the default context, whose delivery the watchdog never
+ * stands in for, so that the source calling back is its delivery. */
+static AgEngine *
+engine_new (int priority)
+{
+  AgEngine *engine = ag_engine_new_for_context (g_main_context_default ());
+
+  ag_engine_set_priority (engine, priority);
+  ag_engine_set_max_delivery_delay_ms (engine, 0);
+  return engine;
+}
+
+static void
+drop_engine (AgEngine *engine)
+{
+  g_object_unref (engine);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+typedef struct
+{
+  guint n;
+  guint n_outside;      /* not from the engine's delivery */
+} Notified;
+
+static void
+count_notify_in_delivery (GObject    *object,
+                          GParamSpec *pspec,
+                          gpointer    user_data)
+{
+  Notified *notified = user_data;
+  GSource *current = g_main_current_source ();
+
+  g_assert_true (g_thread_self () == ag_test_main_thread ());
+  notified->n++;
+  if (current == NULL || g_strcmp0 (g_source_get_name (current), DELIVERY) != 0)
+    notified->n_outside++;
+}
+
+static gpointer
+read_two_blocking (gpointer data)
+{
+  AgChannelReader *reader = data;
+  g_autoptr(GError) error = NULL;
+  GArray *items = ag_channel_reader_read (reader, 2, (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+
+  g_assert_no_error (error);
+  return items;
+}
+
+static void
+test_channel_with_an_engine_calls_back_through_its_delivery (void)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT_IDLE);
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) taken = NULL;
+  Outcome outcome = { 0 }, first = { 0 }, second = { 0 };
+  Producer producer = { 0 };
+  Notified notified = { 0 };
+  GThread *thread;
+
+  g_signal_connect (channel, "notify", G_CALLBACK (count_notify_in_delivery), &notified);
+
+  /* A read that waits, ended by a producer thread. */
+  ag_channel_reader_read_async (reader, 2, -1, NULL, read_done, &outcome);
+  thread = start_producer (&producer, channel, 0, 2, 0);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_thread_join (thread);
+  g_assert_no_error (outcome.error);
+  assert_ints (outcome.items, 0, 2);
+  g_assert_cmpstr (outcome.source, ==, DELIVERY);
+  outcome_clear (&outcome);
+
+  /* Writes that are stored at once, and one that waits for room until a
+   * thread reads. */
+  write_int_async (channel, 2, NULL, &first);
+  write_int_async (channel, 3, NULL, &second);
+  write_int_async (channel, 4, NULL, &outcome);
+  ag_test_run_until (NULL, first.done && second.done, AG_TEST_SAFETY_MS);
+  g_assert_cmpstr (first.source, ==, DELIVERY);
+  g_assert_cmpstr (second.source, ==, DELIVERY);
+  g_assert_false (outcome.done);
+  thread = g_thread_new ("reader", read_two_blocking, reader);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  taken = g_thread_join (thread);
+  assert_ints (taken, 2, 4);
+  g_assert_true (outcome.written);
+  g_assert_cmpstr (outcome.source, ==, DELIVERY);
+  outcome_clear (&outcome);
+  outcome_clear (&first);
+  outcome_clear (&second);
+
+  /* A read that times out, and one that is cancelled. */
+  g_clear_pointer (&taken, g_array_unref);
+  taken = read_now (reader, 0);
+  ag_channel_reader_read_async (reader, 1, 10000, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (outcome.items->len, ==, 0);
+  g_assert_cmpstr (outcome.source, ==, DELIVERY);
+  outcome_clear (&outcome);
+
+  ag_channel_reader_read_async (reader, 1, -1, cancellable, read_done, &outcome);
+  ag_test_run_for (NULL, 20);
+  g_cancellable_cancel (cancellable);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (outcome.source, ==, DELIVERY);
+  outcome_clear (&outcome);
+
+  ag_channel_close (channel);
+  ag_test_run_until (NULL, ag_channel_is_closed (channel) && notified.n > 0, AG_TEST_SAFETY_MS);
+  ag_test_run_for (NULL, 20);
+  g_assert_cmpuint (notified.n_outside, ==, 0);
+
+  drop_engine (engine);
+}
+
+static void
+test_channel_with_an_engine_never_calls_back_inside_the_call (void)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT_IDLE);
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  Outcome read = { 0 }, written = { 0 }, refused = { 0 };
+
+  g_cancellable_cancel (cancelled);
+  write_ints (channel, 0, 1);
+
+  /* Each of these could end at once; none calls back before the call
+   * returns, and all come through a later delivery. */
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &read);
+  write_int_async (channel, 1, NULL, &written);
+  write_int_async (channel, 2, cancelled, &refused);
+  g_assert_false (read.done);
+  g_assert_false (written.done);
+  g_assert_false (refused.done);
+
+  ag_test_run_until (NULL, read.done && written.done && refused.done, AG_TEST_SAFETY_MS);
+  assert_ints (read.items, 0, 1);
+  g_assert_true (written.written);
+  g_assert_error (refused.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (read.source, ==, DELIVERY);
+  g_assert_cmpstr (written.source, ==, DELIVERY);
+  g_assert_cmpstr (refused.source, ==, DELIVERY);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 1);
+
+  outcome_clear (&read);
+  outcome_clear (&written);
+  outcome_clear (&refused);
+  drop_engine (engine);
+}
+
+static void
+test_channel_calls_back_on_its_context_after_the_engine_went (void)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT_IDLE);
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Outcome ended = { 0 }, waiting = { 0 };
+  Notified notified = { 0 };
+
+  g_signal_connect (channel, "notify::length", G_CALLBACK (count_notify_in_delivery), &notified);
+
+  /* One read ends at once, on its way home when the engine goes; the
+   * other waits through it. */
+  write_ints (channel, 0, 1);
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &ended);
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &waiting);
+  g_object_unref (engine);
+
+  ag_test_run_until (NULL, ended.done, AG_TEST_SAFETY_MS);
+  assert_ints (ended.items, 0, 1);
+  g_assert_true (ended.thread == ag_test_main_thread ());
+
+  write_ints (channel, 1, 3);
+  ag_test_run_until (NULL, waiting.done, AG_TEST_SAFETY_MS);
+  assert_ints (waiting.items, 1, 2);
+  g_assert_true (waiting.thread == ag_test_main_thread ());
+
+  /* Notifications still come, from the context. */
+  ag_test_run_until (NULL, notified.n > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (notified.n, ==, notified.n_outside);
+
+  outcome_clear (&ended);
+  outcome_clear (&waiting);
+}
+
+static void
+test_channel_with_an_engine_notifies_through_its_delivery_only_on_change (void)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT_IDLE);
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  Notified notified = { 0 };
+
+  g_signal_connect (channel, "notify", G_CALLBACK (count_notify_in_delivery), &notified);
+  check_notifies_only_on_change (channel);
+  g_assert_cmpuint (notified.n, ==, 3);
+  g_assert_cmpuint (notified.n_outside, ==, 0);
+
+  drop_engine (engine);
+}
+
+static void
+test_channel_with_two_engines_the_first_made_delivers (void)
+{
+  AgEngine *first = engine_new (G_PRIORITY_DEFAULT_IDLE + 10);
+  AgEngine *second = engine_new (G_PRIORITY_DEFAULT_IDLE + 20);
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Outcome outcome = { 0 };
+
+  write_ints (channel, 0, 2);
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_cmpstr (outcome.source, ==, DELIVERY);
+  g_assert_cmpint (outcome.priority, ==, G_PRIORITY_DEFAULT_IDLE + 10);
+  outcome_clear (&outcome);
+
+  /* Once it is gone, the other one takes over. */
+  drop_engine (first);
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_cmpstr (outcome.source, ==, DELIVERY);
+  g_assert_cmpint (outcome.priority, ==, G_PRIORITY_DEFAULT_IDLE + 20);
+  outcome_clear (&outcome);
+
+  drop_engine (second);
 }
 
 /* Bad input */
@@ -1403,6 +1662,16 @@ main (int   argc,
                    test_channel_closing_a_reader_gives_its_items_back);
   g_test_add_func ("/channel/notifies-on-its-context-only-on-change",
                    test_channel_notifies_on_its_context_only_on_change);
+  g_test_add_func ("/channel/with-an-engine-calls-back-through-its-delivery",
+                   test_channel_with_an_engine_calls_back_through_its_delivery);
+  g_test_add_func ("/channel/with-an-engine-notifies-through-its-delivery-only-on-change",
+                   test_channel_with_an_engine_notifies_through_its_delivery_only_on_change);
+  g_test_add_func ("/channel/with-an-engine-never-calls-back-inside-the-call",
+                   test_channel_with_an_engine_never_calls_back_inside_the_call);
+  g_test_add_func ("/channel/calls-back-on-its-context-after-the-engine-went",
+                   test_channel_calls_back_on_its_context_after_the_engine_went);
+  g_test_add_func ("/channel/with-two-engines-the-first-made-delivers",
+                   test_channel_with_two_engines_the_first_made_delivers);
   g_test_add_func ("/channel/zero-capacity-is-rejected",
                    test_channel_zero_capacity_is_rejected);
   g_test_add_func ("/channel/missing-values-are-rejected",

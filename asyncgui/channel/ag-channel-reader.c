@@ -1,0 +1,502 @@
+/* ag-channel-reader.c: AgChannelReader, a read end of a channel
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ag-channel-internal.h"
+#include "ag-values-private.h"
+
+/**
+ * AgChannelReader:
+ *
+ * A read end of a [class@Channel], opened with
+ * [method@Channel.open_reader].
+ *
+ * Any thread may read: [method@ChannelReader.read] blocks with a timeout,
+ * [method@ChannelReader.read_async] waits on the caller's thread-default
+ * main context. Several readers of one channel share its items, each item
+ * going to one of them. Closing or dropping the last reader tells the
+ * writers that nobody will read again.
+ *
+ * Since: 1.0
+ */
+
+struct _AgChannelReader
+{
+  GObject         parent_instance;
+
+  AgChannelCore  *core;           /* NULL if not made by ag_channel_open_reader() */
+  gboolean        closed;         /* lock */
+  GError         *pending_error;  /* a read transform's failure, for the next read; lock */
+};
+
+G_DEFINE_FINAL_TYPE (AgChannelReader, ag_channel_reader, G_TYPE_OBJECT)
+
+static void read_async (AgChannelReader     *self,
+                        guint                min,
+                        guint                count,
+                        gint64               timeout_us,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data);
+
+/* A new read end of @core; the caller counts it as open. */
+AgChannelReader *
+_ag_channel_reader_new (AgChannelCore *core)
+{
+  AgChannelReader *self = g_object_new (AG_TYPE_CHANNEL_READER, NULL);
+
+  self->core = _ag_channel_core_ref (core);
+  return self;
+}
+
+static gboolean
+check_reader_locked (AgChannelReader  *self,
+                     GError          **error)
+{
+  if (self->closed)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("The channel reader is closed"));
+      return FALSE;
+    }
+
+  if (self->pending_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->pending_error));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Gives items @from.. of @items back to the channel; @pending_error, if
+ * not NULL, becomes the reader's pending error in the same step, unless it
+ * has one. */
+static void
+put_back (AgChannelReader  *self,
+          GArray           *items,
+          guint             from,
+          GError          **pending_error)
+{
+  AgChannelCore *core = self->core;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  gboolean notify;
+
+  g_mutex_lock (&core->lock);
+  _ag_channel_core_put_back_locked (core, items, from);
+  if (pending_error != NULL && self->pending_error == NULL)
+    self->pending_error = g_steal_pointer (pending_error);
+  _ag_channel_core_pump_locked (core, &done);
+  notify = _ag_channel_core_claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  _ag_channel_core_after_unlock (core, &done, notify);
+}
+
+/* Applies the read transform to @items (consumed). If it fails at item k,
+ * the items before k are returned and the error waits for the next read,
+ * or, with no items before k, is returned now; the items after k go back
+ * to the channel. On a thread the transforms are not pinned to, all the
+ * items go back and the read fails. */
+static GArray *
+transform_for_read (AgChannelReader  *self,
+                    GArray           *items,
+                    GError          **error)
+{
+  AgChannelCore *core = self->core;
+  AgChannelTransform *transform = NULL;
+  GError *local_error = NULL;
+  GArray *out;
+  guint i;
+
+  if (core->read_func == NULL)
+    return items;
+
+  if (!_ag_channel_core_check_pinned_thread (core, error))
+    {
+      put_back (self, items, 0, NULL);
+      g_array_unref (items);
+      return NULL;
+    }
+
+  out = _ag_value_array_new (items->len);
+  g_array_set_size (out, items->len);
+  for (i = 0; i < items->len; i++)
+    if (!_ag_channel_core_run_transform (core, &transform, core->read_func, core->read_data,
+                                         &g_array_index (items, GValue, i),
+                                         &g_array_index (out, GValue, i), &local_error))
+      break;
+  if (transform != NULL)
+    _ag_channel_core_give_back_transform (core, transform);
+
+  if (local_error != NULL)
+    {
+      /* The slots of @out from i on were never set. */
+      g_array_set_size (out, i);
+      put_back (self, items, i + 1, out->len > 0 ? &local_error : NULL);
+
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, local_error);
+          g_clear_pointer (&out, g_array_unref);
+        }
+    }
+
+  g_array_unref (items);
+  return out;
+}
+
+static void
+close_reader (AgChannelReader *self)
+{
+  AgChannelCore *core = self->core;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  gboolean notify = FALSE;
+
+  g_mutex_lock (&core->lock);
+  if (!self->closed)
+    {
+      GList *l = core->read_ops.tail;
+
+      self->closed = TRUE;
+
+      /* Its own waiting reads end; their items go back for other readers. */
+      while (l != NULL)
+        {
+          GList *prev = l->prev;
+          AgChannelOp *op = l->data;
+
+          if (g_task_get_source_object (op->task) == (gpointer) self)
+            {
+              g_queue_delete_link (&core->read_ops, l);
+              _ag_channel_core_put_back_locked (core, op->items, 0);
+              _ag_channel_op_end_locked (op,
+                                         g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                                              _("The channel reader is closed")),
+                                         &done);
+            }
+          l = prev;
+        }
+
+      if (--core->n_readers == 0)
+        _ag_channel_core_break_locked (core);
+      _ag_channel_core_pump_locked (core, &done);
+      _ag_channel_core_demand_changed_locked (core);
+      notify = _ag_channel_core_claim_notify_locked (core);
+    }
+  g_mutex_unlock (&core->lock);
+
+  _ag_channel_core_after_unlock (core, &done, notify);
+}
+
+static void
+ag_channel_reader_finalize (GObject *object)
+{
+  AgChannelReader *self = AG_CHANNEL_READER (object);
+
+  if (self->core != NULL)
+    {
+      close_reader (self);
+      _ag_channel_core_unref (self->core);
+    }
+  g_clear_error (&self->pending_error);
+
+  G_OBJECT_CLASS (ag_channel_reader_parent_class)->finalize (object);
+}
+
+static void
+ag_channel_reader_class_init (AgChannelReaderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ag_channel_reader_finalize;
+}
+
+static void
+ag_channel_reader_init (AgChannelReader *self)
+{
+}
+
+/**
+ * ag_channel_reader_read:
+ * @self: a reader
+ * @count: how many items to read; 0 for those waiting now, without waiting
+ * @timeout_us: how long to wait for @count items, in microseconds; 0 not
+ *   to wait, -1 to wait as long as it takes
+ * @error: return location for an error
+ *
+ * Reads up to @count items, blocking until they are all there, the channel
+ * is closed and drained, or @timeout_us passed: then it returns what it
+ * got, which may be fewer items or none. A closed, drained channel returns
+ * an empty array at once; [method@ChannelReader.is_drained] tells that
+ * apart from a timeout.
+ *
+ * For worker threads; on the GUI thread use
+ * [method@ChannelReader.read_async].
+ *
+ * Fails with %G_IO_ERROR_CLOSED if the reader is closed, or with the error
+ * of the read transform (see [method@Channel.set_read_transform]).
+ *
+ * Thread: any; it blocks, so not the GUI's.
+ *
+ * Returns: (transfer full) (element-type GValue) (nullable): the items in
+ *   the order they were written, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GArray *
+ag_channel_reader_read (AgChannelReader  *self,
+                        guint             count,
+                        gint64            timeout_us,
+                        GError          **error)
+{
+  AgChannelCore *core;
+  g_autoptr(GArray) items = NULL;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  gint64 deadline;
+  gboolean ok, notify;
+
+  g_return_val_if_fail (AG_IS_CHANNEL_READER (self), NULL);
+  g_return_val_if_fail (self->core != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  core = self->core;
+  if (core->read_func != NULL && !_ag_channel_core_check_pinned_thread (core, error))
+    return NULL;
+
+  deadline = _ag_channel_deadline_for (timeout_us);
+  items = _ag_value_array_new (0);
+
+  g_mutex_lock (&core->lock);
+  ok = check_reader_locked (self, error);
+  while (ok)
+    {
+      _ag_value_ring_take (&core->items, items, count == 0 ? G_MAXUINT : count - items->len);
+      _ag_channel_core_pump_locked (core, &done);  /* room for the writers that wait */
+
+      if (count == 0 || items->len >= count)
+        break;
+      if (!_ag_value_ring_is_empty (&core->items))
+        continue;
+      if (core->closed || g_get_monotonic_time () >= deadline)
+        break;
+
+      core->n_sleepers++;
+      core->blocked_wanted += count - items->len;
+      _ag_channel_core_demand_changed_locked (core);
+      g_cond_wait_until (&core->cond, &core->lock, deadline);
+      core->blocked_wanted -= count - items->len;
+      core->n_sleepers--;
+    }
+  if (items->len > 0)
+    _ag_channel_core_demand_changed_locked (core);
+  notify = items->len > 0 && _ag_channel_core_claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  _ag_channel_core_after_unlock (core, &done, notify);
+
+  if (!ok)
+    return NULL;
+
+  return transform_for_read (self, g_steal_pointer (&items), error);
+}
+
+/**
+ * ag_channel_reader_read_async:
+ * @self: a reader
+ * @count: how many items to read; 0 for those waiting now, without waiting
+ * @timeout_us: how long to wait for @count items, in microseconds; 0 not
+ *   to wait, -1 to wait as long as it takes
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called with the items
+ * @user_data: data for @callback
+ *
+ * Reads up to @count items like [method@ChannelReader.read], but waits on
+ * the thread-default main context instead of blocking; @callback runs
+ * there, never before this call returns: through the delivery of the
+ * engine that lives there, if any (see [class@Channel]). Reads that wait
+ * get items in the order they were made.
+ *
+ * Cancelling fails the read with %G_IO_ERROR_CANCELLED and loses no item:
+ * whatever it had already taken goes back to the front of the channel.
+ *
+ * Thread: any with a main context to wait on; the callback runs there.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_reader_read_async (AgChannelReader     *self,
+                              guint                count,
+                              gint64               timeout_us,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (AG_IS_CHANNEL_READER (self));
+  g_return_if_fail (self->core != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  read_async (self, count, count, timeout_us, cancellable, callback, user_data);
+}
+
+/* Like ag_channel_reader_read_async(), but done as soon as @min items are
+ * there, with up to @count: a pipeline takes what has come instead of
+ * waiting for a whole batch. Finished with ag_channel_reader_read_finish(). */
+void
+_ag_channel_reader_read_some_async (AgChannelReader     *self,
+                                    guint                min,
+                                    guint                count,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  read_async (self, MAX (MIN (min, count), 1), count, -1, cancellable, callback, user_data);
+}
+
+static void
+read_async (AgChannelReader     *self,
+            guint                min,
+            guint                count,
+            gint64               timeout_us,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  AgChannelCore *core;
+  g_autoptr(GTask) task = NULL;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  GError *error = NULL;
+  AgChannelOp *op;
+  gboolean notify;
+
+  core = self->core;
+  /* The cancellable is the op's, not the task's: items a read got are
+   * delivered, cancelled later or not (and see ag-channel-op.c). */
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, ag_channel_reader_read_async);
+  g_task_set_name (task, "[asyncgui] channel read");
+  op = _ag_channel_op_new (core, AG_CHANNEL_OP_READ, task, cancellable);
+
+  if (_ag_channel_op_fail_if_cancelled (op))
+    return;
+
+  op->count = count;
+  op->min = min;
+  op->items = _ag_value_array_new (0);
+
+  g_mutex_lock (&core->lock);
+  if (!check_reader_locked (self, &error))
+    _ag_channel_op_end_now_locked (op, g_steal_pointer (&error), &done);
+  else
+    {
+      /* Behind other waiting reads the queue is empty anyway. */
+      _ag_value_ring_take (&core->items, op->items, count == 0 ? G_MAXUINT : count);
+
+      if (count == 0 || op->items->len >= min || timeout_us == 0
+          || (core->closed && _ag_value_ring_is_empty (&core->items)))
+        _ag_channel_op_end_now_locked (op, NULL, &done);
+      else
+        _ag_channel_op_wait_locked (op, timeout_us);
+      if (op->items->len > 0 || op->waiting)
+        _ag_channel_core_demand_changed_locked (core);
+    }
+  _ag_channel_core_pump_locked (core, &done);
+  notify = _ag_channel_core_claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  _ag_channel_core_after_unlock (core, &done, notify);
+}
+
+/**
+ * ag_channel_reader_read_finish:
+ * @self: a reader
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@ChannelReader.read_async]. The read transform, if any,
+ * runs here, on the calling thread.
+ *
+ * Thread: the one that called [method@ChannelReader.read_async], in its
+ * callback.
+ *
+ * Returns: (transfer full) (element-type GValue) (nullable): the items in
+ *   the order they were written (none once the channel is closed and
+ *   drained), or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GArray *
+ag_channel_reader_read_finish (AgChannelReader  *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  GArray *items;
+
+  g_return_val_if_fail (AG_IS_CHANNEL_READER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_reader_read_async), NULL);
+
+  items = g_task_propagate_pointer (G_TASK (result), error);
+  if (items == NULL)
+    return NULL;
+
+  return transform_for_read (self, items, error);
+}
+
+/**
+ * ag_channel_reader_is_drained:
+ * @self: a reader
+ *
+ * Gets whether the channel is closed and empty, so that reading will never
+ * return an item again.
+ *
+ * Thread: any.
+ *
+ * Returns: %TRUE if nothing more can be read
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_channel_reader_is_drained (AgChannelReader *self)
+{
+  gboolean drained;
+
+  g_return_val_if_fail (AG_IS_CHANNEL_READER (self), TRUE);
+  g_return_val_if_fail (self->core != NULL, TRUE);
+
+  g_mutex_lock (&self->core->lock);
+  drained = self->closed
+            || (self->core->closed && _ag_value_ring_is_empty (&self->core->items)
+                && self->pending_error == NULL);
+  g_mutex_unlock (&self->core->lock);
+
+  return drained;
+}
+
+/**
+ * ag_channel_reader_close:
+ * @self: a reader
+ *
+ * Closes this read end: its waiting reads fail with %G_IO_ERROR_CLOSED
+ * and give their items back to the channel, and reading from it fails from
+ * now on. If it was the channel's last reader, the channel breaks (see
+ * [method@Channel.open_reader]). Dropping the last reference closes the
+ * reader too. Closing a closed reader does nothing.
+ *
+ * Thread: any.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_reader_close (AgChannelReader *self)
+{
+  g_return_if_fail (AG_IS_CHANNEL_READER (self));
+
+  if (self->core != NULL)
+    close_reader (self);
+}

@@ -1,0 +1,268 @@
+/* ag-channel-write.c: writing to a channel, blocking or not, and closing it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ag-channel-internal.h"
+#include "ag-values-private.h"
+
+/* Makes the item to store from @value, into the zeroed @item: a copy, or
+ * what the write transform makes of it. */
+static gboolean
+transform_for_write (AgChannelCore  *core,
+                     const GValue   *value,
+                     GValue         *item,
+                     GError        **error)
+{
+  AgChannelTransform *transform = NULL;
+  gboolean ok;
+
+  if (core->write_func == NULL)
+    {
+      _ag_value_init_copy (item, value);
+      return TRUE;
+    }
+
+  if (!_ag_channel_core_check_pinned_thread (core, error))
+    return FALSE;
+
+  ok = _ag_channel_core_run_transform (core, &transform, core->write_func, core->write_data,
+                                       value, item, error);
+  if (transform != NULL)
+    _ag_channel_core_give_back_transform (core, transform);
+
+  return ok;
+}
+
+/**
+ * ag_channel_write:
+ * @self: a channel
+ * @value: the item; it is copied
+ * @timeout_us: how long to wait for space, in microseconds; 0 not to
+ *   wait, -1 to wait as long as it takes
+ * @error: return location for an error
+ *
+ * Writes an item, waiting while the channel is full. For worker threads:
+ * on the GUI thread use [method@Channel.write_async].
+ *
+ * Fails with %G_IO_ERROR_CLOSED if the channel is closed,
+ * %G_IO_ERROR_BROKEN_PIPE if its last reader went (also while waiting),
+ * %G_IO_ERROR_WOULD_BLOCK if it is full and @timeout_us is 0,
+ * %G_IO_ERROR_TIMED_OUT if it stayed full for @timeout_us, or with the
+ * error of the write transform.
+ *
+ * Thread: any; it blocks, so not the GUI's.
+ *
+ * Returns: %TRUE if the item was written
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_channel_write (AgChannel     *self,
+                  const GValue  *value,
+                  gint64         timeout_us,
+                  GError       **error)
+{
+  AgChannelCore *core;
+  GValue item = G_VALUE_INIT;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  gint64 deadline;
+  gboolean written = FALSE, notify;
+
+  g_return_val_if_fail (AG_IS_CHANNEL (self), FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  core = self->core;
+  g_atomic_int_set (&core->in_use, TRUE);
+  deadline = _ag_channel_deadline_for (timeout_us);
+
+  if (!transform_for_write (core, value, &item, error))
+    return FALSE;
+
+  g_mutex_lock (&core->lock);
+  for (;;)
+    {
+      if (!_ag_channel_core_check_writable_locked (core, error))
+        break;
+
+      if (core->items.length < core->capacity)
+        {
+          _ag_value_ring_push_tail (&core->items, &item);
+          written = TRUE;
+          break;
+        }
+
+      if (timeout_us == 0)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                               _("The channel is full"));
+          break;
+        }
+
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("The channel stayed full for the time given"));
+          break;
+        }
+
+      core->n_sleepers++;
+      g_cond_wait_until (&core->cond, &core->lock, deadline);
+      core->n_sleepers--;
+    }
+  if (written)
+    _ag_channel_core_pump_locked (core, &done);
+  notify = written && _ag_channel_core_claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  /* Still here if it was not written. */
+  _ag_value_clear (&item);
+  _ag_channel_core_after_unlock (core, &done, notify);
+
+  return written;
+}
+
+/**
+ * ag_channel_write_async:
+ * @self: a channel
+ * @value: the item; it is copied
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called when the item is
+ *   written or the write failed
+ * @user_data: data for @callback
+ *
+ * Writes an item without blocking, waiting on the thread-default main
+ * context for space if the channel is full. @callback runs on that context,
+ * never before this call returns: through the delivery of the engine that
+ * lives there, if any (see [class@Channel]). Writes that wait store their
+ * items in the order they were made.
+ *
+ * Cancelling stores nothing and fails with %G_IO_ERROR_CANCELLED. See
+ * [method@Channel.write] for the other errors.
+ *
+ * Thread: any with a main context to wait on; the callback runs there.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_write_async (AgChannel           *self,
+                        const GValue        *value,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  AgChannelCore *core;
+  g_autoptr(GTask) task = NULL;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  GError *error = NULL;
+  AgChannelOp *op;
+  gboolean notify = FALSE;
+
+  g_return_if_fail (AG_IS_CHANNEL (self));
+  g_return_if_fail (value != NULL);
+  g_return_if_fail (G_IS_VALUE (value));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  core = self->core;
+  g_atomic_int_set (&core->in_use, TRUE);
+
+  /* The cancellable is the op's, not the task's: a write that was
+   * stored succeeded, cancelled later or not (and see ag-channel-op.c). */
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, ag_channel_write_async);
+  g_task_set_name (task, "[asyncgui] channel write");
+  op = _ag_channel_op_new (core, AG_CHANNEL_OP_WRITE, task, cancellable);
+
+  if (_ag_channel_op_fail_if_cancelled (op))
+    return;
+
+  if (!transform_for_write (core, value, &op->value, &error))
+    {
+      _ag_channel_op_fail_now (op, error);
+      return;
+    }
+
+  g_mutex_lock (&core->lock);
+  if (!_ag_channel_core_check_writable_locked (core, &error))
+    _ag_channel_op_end_now_locked (op, g_steal_pointer (&error), &done);
+  else if (core->items.length < core->capacity)
+    {
+      _ag_value_ring_push_tail (&core->items, &op->value);
+      _ag_channel_op_end_now_locked (op, NULL, &done);
+      notify = TRUE;
+    }
+  else
+    _ag_channel_op_wait_locked (op, -1);
+  _ag_channel_core_pump_locked (core, &done);
+  notify = notify && _ag_channel_core_claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  _ag_channel_core_after_unlock (core, &done, notify);
+}
+
+/**
+ * ag_channel_write_finish:
+ * @self: a channel
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Channel.write_async].
+ *
+ * Thread: the one that called [method@Channel.write_async], in its callback.
+ *
+ * Returns: %TRUE if the item was written
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_channel_write_finish (AgChannel     *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (AG_IS_CHANNEL (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_write_async), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * ag_channel_close:
+ * @self: a channel
+ *
+ * Closes the channel: writing fails from now on with %G_IO_ERROR_CLOSED,
+ * and so do writes waiting for space. Readers still get the items already
+ * in the channel; once it is drained, reads return an empty array at once.
+ * Closing a closed channel does nothing. Any thread may close.
+ *
+ * Thread: any.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_close (AgChannel *self)
+{
+  AgChannelCore *core;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  gboolean notify = FALSE;
+
+  g_return_if_fail (AG_IS_CHANNEL (self));
+
+  core = self->core;
+  g_mutex_lock (&core->lock);
+  if (!core->closed)
+    {
+      core->closed = TRUE;
+      _ag_channel_core_pump_locked (core, &done);
+      notify = _ag_channel_core_claim_notify_locked (core);
+    }
+  g_mutex_unlock (&core->lock);
+
+  _ag_channel_core_after_unlock (core, &done, notify);
+}
