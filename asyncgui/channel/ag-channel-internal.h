@@ -149,11 +149,11 @@ struct _AgChannel
 };
 
 static inline gint64
-_ag_channel_deadline_for (gint64 timeout_us)
+_ag_channel_deadline_for (int timeout_ms)
 {
-  if (timeout_us < 0)
+  if (timeout_ms < 0)
     return G_MAXINT64;
-  return g_get_monotonic_time () + timeout_us;
+  return g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
 }
 
 /* ag-channel-core.c */
@@ -196,7 +196,7 @@ void             _ag_channel_op_end_now_locked          (AgChannelOp            
                                                          GError                  *error,
                                                          AgChannelDone           *done);
 void             _ag_channel_op_wait_locked             (AgChannelOp             *op,
-                                                         gint64                   timeout_us);
+                                                         int                      timeout_ms);
 void             _ag_channel_core_after_unlock          (AgChannelCore           *core,
                                                          AgChannelDone           *done,
                                                          gboolean                 notify);

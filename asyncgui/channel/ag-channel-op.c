@@ -290,7 +290,7 @@ op_timed_out (gpointer user_data)
  * alive while they can fire; whoever ends the op destroys them. */
 void
 _ag_channel_op_wait_locked (AgChannelOp *op,
-                            gint64       timeout_us)
+                            int          timeout_ms)
 {
   AgChannelCore *core = op->core;
   GCancellable *cancellable = op->cancellable;
@@ -309,10 +309,9 @@ _ag_channel_op_wait_locked (AgChannelOp *op,
       g_source_attach (op->cancel_source, context);
     }
 
-  if (timeout_us > 0)
+  if (timeout_ms > 0)
     {
-      op->timeout_source = g_timeout_source_new ((guint) MIN ((timeout_us + 999) / 1000,
-                                                              G_MAXUINT));
+      op->timeout_source = g_timeout_source_new ((guint) timeout_ms);
       g_source_set_static_name (op->timeout_source, "[asyncgui] channel timeout");
       g_source_set_callback (op->timeout_source, op_timed_out,
                              g_object_ref (op->task), g_object_unref);

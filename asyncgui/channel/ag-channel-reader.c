@@ -39,7 +39,7 @@ G_DEFINE_FINAL_TYPE (AgChannelReader, ag_channel_reader, G_TYPE_OBJECT)
 static void read_async (AgChannelReader     *self,
                         guint                min,
                         guint                count,
-                        gint64               timeout_us,
+                        int                  timeout_ms,
                         GCancellable        *cancellable,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data);
@@ -226,12 +226,12 @@ ag_channel_reader_init (AgChannelReader *self)
  * ag_channel_reader_read:
  * @self: a reader
  * @count: how many items to read; 0 for those waiting now, without waiting
- * @timeout_us: how long to wait for @count items, in microseconds; 0 not
+ * @timeout_ms: how long to wait for @count items, in milliseconds; 0 not
  *   to wait, -1 to wait as long as it takes
  * @error: return location for an error
  *
  * Reads up to @count items, blocking until they are all there, the channel
- * is closed and drained, or @timeout_us passed: then it returns what it
+ * is closed and drained, or @timeout_ms passed: then it returns what it
  * got, which may be fewer items or none. A closed, drained channel returns
  * an empty array at once; [method@ChannelReader.is_drained] tells that
  * apart from a timeout.
@@ -252,7 +252,7 @@ ag_channel_reader_init (AgChannelReader *self)
 GArray *
 ag_channel_reader_read (AgChannelReader  *self,
                         guint             count,
-                        gint64            timeout_us,
+                        int               timeout_ms,
                         GError          **error)
 {
   AgChannelCore *core;
@@ -269,7 +269,7 @@ ag_channel_reader_read (AgChannelReader  *self,
   if (core->read_func != NULL && !_ag_channel_core_check_pinned_thread (core, error))
     return NULL;
 
-  deadline = _ag_channel_deadline_for (timeout_us);
+  deadline = _ag_channel_deadline_for (timeout_ms);
   items = _ag_value_array_new (0);
 
   g_mutex_lock (&core->lock);
@@ -310,7 +310,7 @@ ag_channel_reader_read (AgChannelReader  *self,
  * ag_channel_reader_read_async:
  * @self: a reader
  * @count: how many items to read; 0 for those waiting now, without waiting
- * @timeout_us: how long to wait for @count items, in microseconds; 0 not
+ * @timeout_ms: how long to wait for @count items, in milliseconds; 0 not
  *   to wait, -1 to wait as long as it takes
  * @cancellable: (nullable): a cancellable
  * @callback: (scope async) (closure user_data): called with the items
@@ -332,7 +332,7 @@ ag_channel_reader_read (AgChannelReader  *self,
 void
 ag_channel_reader_read_async (AgChannelReader     *self,
                               guint                count,
-                              gint64               timeout_us,
+                              int                  timeout_ms,
                               GCancellable        *cancellable,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
@@ -341,7 +341,7 @@ ag_channel_reader_read_async (AgChannelReader     *self,
   g_return_if_fail (self->core != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  read_async (self, count, count, timeout_us, cancellable, callback, user_data);
+  read_async (self, count, count, timeout_ms, cancellable, callback, user_data);
 }
 
 /* Like ag_channel_reader_read_async(), but done as soon as @min items are
@@ -362,7 +362,7 @@ static void
 read_async (AgChannelReader     *self,
             guint                min,
             guint                count,
-            gint64               timeout_us,
+            int                  timeout_ms,
             GCancellable        *cancellable,
             GAsyncReadyCallback  callback,
             gpointer             user_data)
@@ -397,11 +397,11 @@ read_async (AgChannelReader     *self,
       /* Behind other waiting reads the queue is empty anyway. */
       _ag_value_ring_take (&core->items, op->items, count == 0 ? G_MAXUINT : count);
 
-      if (count == 0 || op->items->len >= min || timeout_us == 0
+      if (count == 0 || op->items->len >= min || timeout_ms == 0
           || (core->closed && _ag_value_ring_is_empty (&core->items)))
         _ag_channel_op_end_now_locked (op, NULL, &done);
       else
-        _ag_channel_op_wait_locked (op, timeout_us);
+        _ag_channel_op_wait_locked (op, timeout_ms);
       if (op->items->len > 0 || op->waiting)
         _ag_channel_core_demand_changed_locked (core);
     }

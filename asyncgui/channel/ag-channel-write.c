@@ -42,7 +42,7 @@ transform_for_write (AgChannelCore  *core,
  * ag_channel_write:
  * @self: a channel
  * @value: the item; it is copied
- * @timeout_us: how long to wait for space, in microseconds; 0 not to
+ * @timeout_ms: how long to wait for space, in milliseconds; 0 not to
  *   wait, -1 to wait as long as it takes
  * @error: return location for an error
  *
@@ -51,8 +51,8 @@ transform_for_write (AgChannelCore  *core,
  *
  * Fails with %G_IO_ERROR_CLOSED if the channel is closed,
  * %G_IO_ERROR_BROKEN_PIPE if its last reader went (also while waiting),
- * %G_IO_ERROR_WOULD_BLOCK if it is full and @timeout_us is 0,
- * %G_IO_ERROR_TIMED_OUT if it stayed full for @timeout_us, or with the
+ * %G_IO_ERROR_WOULD_BLOCK if it is full and @timeout_ms is 0,
+ * %G_IO_ERROR_TIMED_OUT if it stayed full for @timeout_ms, or with the
  * error of the write transform.
  *
  * Thread: any; it blocks, so not the GUI's.
@@ -64,7 +64,7 @@ transform_for_write (AgChannelCore  *core,
 gboolean
 ag_channel_write (AgChannel     *self,
                   const GValue  *value,
-                  gint64         timeout_us,
+                  int            timeout_ms,
                   GError       **error)
 {
   AgChannelCore *core;
@@ -80,7 +80,7 @@ ag_channel_write (AgChannel     *self,
 
   core = self->core;
   g_atomic_int_set (&core->in_use, TRUE);
-  deadline = _ag_channel_deadline_for (timeout_us);
+  deadline = _ag_channel_deadline_for (timeout_ms);
 
   if (!transform_for_write (core, value, &item, error))
     return FALSE;
@@ -98,7 +98,7 @@ ag_channel_write (AgChannel     *self,
           break;
         }
 
-      if (timeout_us == 0)
+      if (timeout_ms == 0)
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
                                _("The channel is full"));

@@ -54,13 +54,13 @@
  *   // On the GUI thread: show up to 100 items, then ask for more.
  *   show (items);
  *   if (!ag_channel_reader_is_drained (reader))
- *     ag_channel_reader_read_async (reader, 100, 50000, NULL, got_items, NULL);
+ *     ag_channel_reader_read_async (reader, 100, 50, NULL, got_items, NULL);
  * }
  *
  * channel = ag_channel_new (256);
  * reader = ag_channel_open_reader (channel);
  * g_thread_unref (g_thread_new ("producer", produce, g_object_ref (channel)));
- * ag_channel_reader_read_async (reader, 100, 50000, NULL, got_items, NULL);
+ * ag_channel_reader_read_async (reader, 100, 50, NULL, got_items, NULL);
  * ```
  *
  * A read of `count` items returns early with what it got when its timeout
@@ -102,7 +102,7 @@
  * A channel needs no engine, but comes home the way everything in
  * asyncgui does when one lives on the context: notifications and the
  * callbacks of asynchronous reads and writes then arrive through the
- * engine's delivery, within its [property@Engine:budget-us], so that a
+ * engine's delivery, within its [property@Engine:budget-ms], so that a
  * busy channel cannot hold up a frame. (Several engines on one context:
  * the one made first, while it lives.) Without an engine they come from
  * idle sources on the context.

@@ -57,7 +57,7 @@ AgChannelReader *ag_channel_open_reader         (AgChannel               *self) 
 AG_AVAILABLE_IN_1_0
 gboolean         ag_channel_write               (AgChannel               *self,
                                                  const GValue            *value,
-                                                 gint64                   timeout_us,
+                                                 int                      timeout_ms,
                                                  GError                 **error);
 AG_AVAILABLE_IN_1_0
 void             ag_channel_write_async         (AgChannel               *self,
@@ -75,12 +75,12 @@ void             ag_channel_close               (AgChannel               *self);
 AG_AVAILABLE_IN_1_0
 GArray          *ag_channel_reader_read         (AgChannelReader         *self,
                                                  guint                    count,
-                                                 gint64                   timeout_us,
+                                                 int                      timeout_ms,
                                                  GError                 **error);
 AG_AVAILABLE_IN_1_0
 void             ag_channel_reader_read_async   (AgChannelReader         *self,
                                                  guint                    count,
-                                                 gint64                   timeout_us,
+                                                 int                      timeout_ms,
                                                  GCancellable            *cancellable,
                                                  GAsyncReadyCallback      callback,
                                                  gpointer                 user_data);

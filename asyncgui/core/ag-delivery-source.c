@@ -12,7 +12,7 @@
  * undelivered. A dispatch takes one snapshot of the queue and delivers from
  * it until the budget is spent; what remains waits for the next iteration of
  * the main loop, after anything of higher priority (input, layout, redraw)
- * has had its turn. So a flood of results costs the GUI at most budget-us at
+ * has had its turn. So a flood of results costs the GUI at most its budget at
  * a time, however large it is.
  *
  * Taking one snapshot per dispatch (rather than refilling while the budget

@@ -66,7 +66,7 @@
  * push finished work onto a lock-free queue and wake the context once per
  * batch, not once per result. The source runs at [property@Engine:priority],
  * by default below GTK's redraw priority, and each dispatch stops after
- * [property@Engine:budget-us] microseconds, so a frame that falls due is
+ * [property@Engine:budget-ms] milliseconds, so a frame that falls due is
  * drawn before delivery continues, however many results are waiting.
  *
  * With [property@Engine:max-threads] set to 0 the engine is in serial mode:
@@ -99,7 +99,7 @@ struct _AgEngine
   GQueue             tracked;     /* AgTracked links, see _ag_engine_track() */
   GArray            *extensions;  /* Extension, see _ag_engine_set_extension() */
   int                priority;
-  int                budget_us;
+  int                budget_ms;
   guint              max_delivery_delay_ms;
   guint              job_stack_size;
   int                disposed;     /* atomic */
@@ -115,7 +115,7 @@ enum {
   PROP_CONTEXT,
   PROP_MAX_THREADS,
   PROP_PRIORITY,
-  PROP_BUDGET_US,
+  PROP_BUDGET_MS,
   PROP_MAX_DELIVERY_DELAY_MS,
   PROP_JOB_STACK_SIZE,
   N_PROPS
@@ -124,7 +124,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 #define MAX_THREADS_LIMIT 1024
-#define MAX_BUDGET_US     G_USEC_PER_SEC
+#define MAX_BUDGET_MS     1000
 #define MIN_STACK_SIZE    (16 * 1024)
 #define MAX_STACK_SIZE    (256 * 1024 * 1024)
 
@@ -143,7 +143,7 @@ ag_engine_constructed (GObject *object)
   self->executor = _ag_executor_new (self->context, self->queue, g_get_num_processors ());
   self->delivery = _ag_delivery_source_new (self, self->queue);
   g_source_set_priority (self->delivery, self->priority);
-  _ag_delivery_source_set_budget_us (self->delivery, self->budget_us);
+  _ag_delivery_source_set_budget_us (self->delivery, self->budget_ms * G_TIME_SPAN_MILLISECOND);
   _ag_delivery_source_set_max_delay_ms (self->delivery, self->max_delivery_delay_ms);
   _ag_delivery_source_attach (self->delivery, self->context);
   /* Channels find the engine through the context (until dispose closes
@@ -213,8 +213,8 @@ ag_engine_get_property (GObject    *object,
     case PROP_PRIORITY:
       g_value_set_int (value, self->priority);
       break;
-    case PROP_BUDGET_US:
-      g_value_set_int (value, self->budget_us);
+    case PROP_BUDGET_MS:
+      g_value_set_int (value, self->budget_ms);
       break;
     case PROP_MAX_DELIVERY_DELAY_MS:
       g_value_set_uint (value, self->max_delivery_delay_ms);
@@ -246,8 +246,8 @@ ag_engine_set_property (GObject      *object,
     case PROP_PRIORITY:
       ag_engine_set_priority (self, g_value_get_int (value));
       break;
-    case PROP_BUDGET_US:
-      ag_engine_set_budget_us (self, g_value_get_int (value));
+    case PROP_BUDGET_MS:
+      ag_engine_set_budget_ms (self, g_value_get_int (value));
       break;
     case PROP_MAX_DELIVERY_DELAY_MS:
       ag_engine_set_max_delivery_delay_ms (self, g_value_get_uint (value));
@@ -318,17 +318,17 @@ ag_engine_class_init (AgEngineClass *klass)
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * AgEngine:budget-us:
+   * AgEngine:budget-ms:
    *
-   * How many microseconds one delivery dispatch may spend on the engine's
+   * How many milliseconds one delivery dispatch may spend on the engine's
    * thread before it yields to the main loop. At least one result is
    * delivered per dispatch, so 0 means one at a time.
    *
    * Since: 1.0
    */
-  properties[PROP_BUDGET_US] =
-    g_param_spec_int ("budget-us", NULL, NULL,
-                      0, MAX_BUDGET_US, AG_ENGINE_DEFAULT_BUDGET_US,
+  properties[PROP_BUDGET_MS] =
+    g_param_spec_int ("budget-ms", NULL, NULL,
+                      0, MAX_BUDGET_MS, AG_ENGINE_DEFAULT_BUDGET_MS,
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -372,7 +372,7 @@ static void
 ag_engine_init (AgEngine *self)
 {
   self->priority = AG_ENGINE_DEFAULT_PRIORITY;
-  self->budget_us = AG_ENGINE_DEFAULT_BUDGET_US;
+  self->budget_ms = AG_ENGINE_DEFAULT_BUDGET_MS;
   self->max_delivery_delay_ms = AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS;
   self->job_stack_size = AG_ENGINE_DEFAULT_JOB_STACK_SIZE;
 }
@@ -444,7 +444,7 @@ ag_engine_get_default (void)
 
 /**
  * ag_engine_join_disposed:
- * @timeout_us: how long to wait at most, in microseconds; -1 for no limit
+ * @timeout_ms: how long to wait at most, in milliseconds; -1 for no limit
  *
  * Waits until the worker threads of every engine that has been disposed
  * have finished what they were running and left. Disposing an engine does
@@ -455,21 +455,22 @@ ag_engine_get_default (void)
  * A language binding whose interpreter goes away at exit disposes the
  * engines it used and then calls this, so that no thread calls its
  * functions or frees their data once the interpreter is gone. A function
- * that does not return keeps the wait going until @timeout_us.
+ * that does not return keeps the wait going until @timeout_ms.
  *
  * Thread: any but an engine's worker thread (it would wait for itself).
  *
- * Returns: %TRUE once those threads have all left, %FALSE if @timeout_us
+ * Returns: %TRUE once those threads have all left, %FALSE if @timeout_ms
  *   passed first
  *
  * Since: 1.0
  */
 gboolean
-ag_engine_join_disposed (gint64 timeout_us)
+ag_engine_join_disposed (int timeout_ms)
 {
   g_return_val_if_fail (!_ag_executor_on_worker (), FALSE);
 
-  return _ag_executor_join_freed (timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us);
+  return _ag_executor_join_freed (timeout_ms < 0 ? -1 : g_get_monotonic_time () +
+                                                       timeout_ms * G_TIME_SPAN_MILLISECOND);
 }
 
 /**
@@ -595,31 +596,31 @@ ag_engine_set_priority (AgEngine *self,
 }
 
 /**
- * ag_engine_get_budget_us:
+ * ag_engine_get_budget_ms:
  * @self: an engine
  *
- * Gets how many microseconds one delivery dispatch may take.
+ * Gets how many milliseconds one delivery dispatch may take.
  *
  * Thread: any.
  *
- * Returns: the delivery budget in microseconds
+ * Returns: the delivery budget in milliseconds
  *
  * Since: 1.0
  */
 int
-ag_engine_get_budget_us (AgEngine *self)
+ag_engine_get_budget_ms (AgEngine *self)
 {
-  g_return_val_if_fail (AG_IS_ENGINE (self), AG_ENGINE_DEFAULT_BUDGET_US);
+  g_return_val_if_fail (AG_IS_ENGINE (self), AG_ENGINE_DEFAULT_BUDGET_MS);
 
-  return self->budget_us;
+  return self->budget_ms;
 }
 
 /**
- * ag_engine_set_budget_us:
+ * ag_engine_set_budget_ms:
  * @self: an engine
- * @budget_us: microseconds, from 0 to 1000000
+ * @budget_ms: milliseconds, from 0 to 1000
  *
- * Sets how many microseconds one delivery dispatch may spend on the engine's
+ * Sets how many milliseconds one delivery dispatch may spend on the engine's
  * thread before it yields to the main loop.
  *
  * Thread: the engine's.
@@ -627,20 +628,20 @@ ag_engine_get_budget_us (AgEngine *self)
  * Since: 1.0
  */
 void
-ag_engine_set_budget_us (AgEngine *self,
-                         int       budget_us)
+ag_engine_set_budget_ms (AgEngine *self,
+                         int       budget_ms)
 {
   g_return_if_fail (AG_IS_ENGINE (self));
   g_return_if_fail (_ag_engine_is_own_thread (self));
-  g_return_if_fail (budget_us >= 0 && budget_us <= MAX_BUDGET_US);
+  g_return_if_fail (budget_ms >= 0 && budget_ms <= MAX_BUDGET_MS);
 
-  if (self->budget_us == budget_us)
+  if (self->budget_ms == budget_ms)
     return;
 
-  self->budget_us = budget_us;
+  self->budget_ms = budget_ms;
   if (self->delivery != NULL)
-    _ag_delivery_source_set_budget_us (self->delivery, budget_us);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUDGET_US]);
+    _ag_delivery_source_set_budget_us (self->delivery, budget_ms * G_TIME_SPAN_MILLISECOND);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUDGET_MS]);
 }
 
 /**

@@ -26,14 +26,14 @@ G_BEGIN_DECLS
 #define AG_ENGINE_DEFAULT_PRIORITY (G_PRIORITY_HIGH_IDLE + 30)
 
 /**
- * AG_ENGINE_DEFAULT_BUDGET_US:
+ * AG_ENGINE_DEFAULT_BUDGET_MS:
  *
- * How many microseconds one delivery dispatch may spend on the engine's
+ * How many milliseconds one delivery dispatch may spend on the engine's
  * thread unless told otherwise.
  *
  * Since: 1.0
  */
-#define AG_ENGINE_DEFAULT_BUDGET_US 2000
+#define AG_ENGINE_DEFAULT_BUDGET_MS 2
 
 /**
  * AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS:
@@ -68,7 +68,7 @@ AgEngine     *ag_engine_new_for_context    (GMainContext        *context) G_GNUC
 AG_AVAILABLE_IN_1_0
 AgEngine     *ag_engine_get_default        (void);
 AG_AVAILABLE_IN_1_0
-gboolean      ag_engine_join_disposed      (gint64               timeout_us);
+gboolean      ag_engine_join_disposed      (int                  timeout_ms);
 
 AG_AVAILABLE_IN_1_0
 GMainContext *ag_engine_get_context        (AgEngine            *self);
@@ -83,10 +83,10 @@ AG_AVAILABLE_IN_1_0
 void          ag_engine_set_priority       (AgEngine            *self,
                                             int                  priority);
 AG_AVAILABLE_IN_1_0
-int           ag_engine_get_budget_us      (AgEngine            *self);
+int           ag_engine_get_budget_ms      (AgEngine            *self);
 AG_AVAILABLE_IN_1_0
-void          ag_engine_set_budget_us      (AgEngine            *self,
-                                            int                  budget_us);
+void          ag_engine_set_budget_ms      (AgEngine            *self,
+                                            int                  budget_ms);
 AG_AVAILABLE_IN_1_0
 guint         ag_engine_get_max_delivery_delay_ms (AgEngine     *self);
 AG_AVAILABLE_IN_1_0

@@ -175,7 +175,7 @@ ag_task_wait_finish (AgTask        *self,
 /**
  * ag_task_wait:
  * @self: a task that has been run
- * @timeout_us: how long to wait at most, in microseconds; -1 for no limit
+ * @timeout_ms: how long to wait at most, in milliseconds; -1 for no limit
  * @error: return location for an error
  *
  * Blocks until the task has finished, for scripts and for threads other
@@ -195,13 +195,13 @@ ag_task_wait_finish (AgTask        *self,
  * Thread: any. On the engine's thread it iterates the engine's context.
  *
  * Returns: %TRUE if the task finished, %FALSE with @error set if it did not
- *   finish within @timeout_us (%G_IO_ERROR_TIMED_OUT) or cannot
+ *   finish within @timeout_ms (%G_IO_ERROR_TIMED_OUT) or cannot
  *
  * Since: 1.0
  */
 gboolean
 ag_task_wait (AgTask   *self,
-              gint64    timeout_us,
+              int       timeout_ms,
               GError  **error)
 {
   AgTaskPrivate *priv;
@@ -234,5 +234,6 @@ ag_task_wait (AgTask   *self,
 
   /* Without an engine yet, the task is on its way to the engine's thread
    * from this one, which cannot be it: it sleeps until the task ends. */
-  return _ag_engine_wait_for (engine, &priv->finished, timeout_us, error);
+  return _ag_engine_wait_for (engine, &priv->finished,
+                              timeout_ms < 0 ? -1 : timeout_ms * G_TIME_SPAN_MILLISECOND, error);
 }

@@ -265,7 +265,7 @@ GValue        *ag_task_wait_finish      (AgTask         *self,
                                          GError        **error);
 AG_AVAILABLE_IN_1_0
 gboolean       ag_task_wait             (AgTask         *self,
-                                         gint64          timeout_us,
+                                         int             timeout_ms,
                                          GError        **error);
 
 /* Running a task: methods of AgEngine, with tasks. */

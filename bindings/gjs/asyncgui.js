@@ -1104,7 +1104,7 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
             reject(new RangeError(`asyncgui: cannot read ${count} items`));
             return;
         }
-        const timeoutUs = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.round(timeoutMs * 1000);
+        const wait = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fffffff);
         const cancellable = new Gio.Cancellable();
         let unwatch;
         try {
@@ -1113,7 +1113,7 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
             reject(e);
             return;
         }
-        reader.read_async(count, timeoutUs, cancellable, (r, result) => {
+        reader.read_async(count, wait, cancellable, (r, result) => {
             unwatch();
             try {
                 resolve(r.read_finish(result).map(fromItem));

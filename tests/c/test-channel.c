@@ -10,14 +10,14 @@
 static gboolean
 write_int (AgChannel  *channel,
            int         n,
-           gint64      timeout_us,
+           int         timeout_ms,
            GError    **error)
 {
   g_auto(GValue) value = G_VALUE_INIT;
 
   g_value_init (&value, G_TYPE_INT);
   g_value_set_int (&value, n);
-  return ag_channel_write (channel, &value, timeout_us, error);
+  return ag_channel_write (channel, &value, timeout_ms, error);
 }
 
 static void
@@ -146,7 +146,7 @@ typedef struct
   int        from;
   int        n_items;
   guint      delay_ms;      /* before each write */
-  gint64     timeout_us;
+  int        timeout_ms;
   int        n_written;     /* atomic */
   GError    *error;
   guint      max_length;    /* the most the channel held after a write */
@@ -163,7 +163,7 @@ produce (gpointer data)
 
       if (producer->delay_ms > 0)
         g_usleep (producer->delay_ms * 1000);
-      if (!write_int (producer->channel, producer->from + i, producer->timeout_us,
+      if (!write_int (producer->channel, producer->from + i, producer->timeout_ms,
                       &producer->error))
         break;
       g_atomic_int_inc (&producer->n_written);
@@ -185,7 +185,7 @@ start_producer (Producer  *producer,
   producer->from = from;
   producer->n_items = n_items;
   producer->delay_ms = delay_ms;
-  producer->timeout_us = (gint64) AG_TEST_SAFETY_MS * 1000;
+  producer->timeout_ms = AG_TEST_SAFETY_MS;
   return g_thread_new ("producer", produce, producer);
 }
 
@@ -211,7 +211,7 @@ test_channel_bounded_capacity_blocks_writers_until_a_read (void)
   g_clear_error (&error);
 
   start = g_get_monotonic_time ();
-  g_assert_false (write_int (channel, 2, 50000, &error));
+  g_assert_false (write_int (channel, 2, 50, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_clear_error (&error);
   g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 45);
@@ -247,7 +247,7 @@ test_channel_read_timeout_returns_what_arrived (void)
   thread = start_producer (&producer, channel, 0, 2, 20);
 
   start = g_get_monotonic_time ();
-  items = ag_channel_reader_read (reader, 5, 500000, &error);
+  items = ag_channel_reader_read (reader, 5, 500, &error);
   g_assert_no_error (error);
   g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 450);
   assert_ints (items, 0, 2);
@@ -273,7 +273,7 @@ test_channel_read_of_count_items_collects_them_as_they_come (void)
 
   /* More than the capacity: the read takes items as they arrive. */
   thread = start_producer (&producer, channel, 0, 7, 1);
-  items = ag_channel_reader_read (reader, 7, (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+  items = ag_channel_reader_read (reader, 7, AG_TEST_SAFETY_MS, &error);
   g_assert_no_error (error);
   assert_ints (items, 0, 7);
   g_thread_join (thread);
@@ -354,7 +354,7 @@ test_channel_close_wakes_a_blocked_reader (void)
   thread = g_thread_new ("closer", close_later, channel);
 
   start = g_get_monotonic_time ();
-  items = ag_channel_reader_read (reader, 5, (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+  items = ag_channel_reader_read (reader, 5, AG_TEST_SAFETY_MS, &error);
   g_assert_no_error (error);
   assert_ints (items, 0, 2);
   g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 95);
@@ -485,7 +485,7 @@ test_channel_async_read_timeout_returns_what_arrived (void)
   gint64 start = g_get_monotonic_time ();
 
   write_ints (channel, 0, 2);
-  ag_channel_reader_read_async (reader, 5, 100000, NULL, read_done, &outcome);
+  ag_channel_reader_read_async (reader, 5, 100, NULL, read_done, &outcome);
   ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
   g_assert_cmpfloat (ag_test_elapsed_ms (start), >=, 95);
   g_assert_no_error (outcome.error);
@@ -632,7 +632,7 @@ consume_batch (GObject      *source,
       return;
     }
 
-  ag_channel_reader_read_async (consumer->reader, 64, 5000, NULL, consume_batch, consumer);
+  ag_channel_reader_read_async (consumer->reader, 64, 5, NULL, consume_batch, consumer);
 }
 
 static gpointer
@@ -658,10 +658,10 @@ test_channel_moves_100000_items_in_order_within_capacity (void)
 
   producer.channel = channel;
   producer.n_items = n_items;
-  producer.timeout_us = (gint64) AG_TEST_SAFETY_MS * 1000;
+  producer.timeout_ms = AG_TEST_SAFETY_MS;
   thread = g_thread_new ("producer", produce_and_close, &producer);
 
-  ag_channel_reader_read_async (reader, 64, 5000, NULL, consume_batch, &consumer);
+  ag_channel_reader_read_async (reader, 64, 5, NULL, consume_batch, &consumer);
   ag_test_run_until (NULL, consumer.finished, 60000);
   g_thread_join (thread);
 
@@ -1046,7 +1046,7 @@ test_channel_transforms_run_on_several_writers_at_once (void)
       g_autoptr(GError) error = NULL;
       guint left = (guint) (n_items * (int) G_N_ELEMENTS (producers) - n_read);
       g_autoptr(GArray) items = ag_channel_reader_read (reader, MIN (left, 256),
-                                                        (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+                                                        AG_TEST_SAFETY_MS, &error);
 
       g_assert_no_error (error);
       g_assert_cmpuint (items->len, >, 0);
@@ -1270,6 +1270,12 @@ check_notifies_only_on_change (AgChannel *channel)
   ag_test_run_for (NULL, 20);
   g_assert_cmpuint (n_closed, ==, 1);
   g_assert_cmpuint (n_readers, ==, 1);
+
+  /* The counters die with this frame; the reader's end, notified later,
+   * must not reach them. */
+  g_signal_handlers_disconnect_by_data (channel, &n_length);
+  g_signal_handlers_disconnect_by_data (channel, &n_closed);
+  g_signal_handlers_disconnect_by_data (channel, &n_readers);
 }
 
 static void
@@ -1329,7 +1335,7 @@ read_two_blocking (gpointer data)
 {
   AgChannelReader *reader = data;
   g_autoptr(GError) error = NULL;
-  GArray *items = ag_channel_reader_read (reader, 2, (gint64) AG_TEST_SAFETY_MS * 1000, &error);
+  GArray *items = ag_channel_reader_read (reader, 2, AG_TEST_SAFETY_MS, &error);
 
   g_assert_no_error (error);
   return items;
@@ -1382,7 +1388,7 @@ test_channel_with_an_engine_calls_back_through_its_delivery (void)
   /* A read that times out, and one that is cancelled. */
   g_clear_pointer (&taken, g_array_unref);
   taken = read_now (reader, 0);
-  ag_channel_reader_read_async (reader, 1, 10000, NULL, read_done, &outcome);
+  ag_channel_reader_read_async (reader, 1, 10, NULL, read_done, &outcome);
   ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
   g_assert_no_error (outcome.error);
   g_assert_cmpuint (outcome.items->len, ==, 0);

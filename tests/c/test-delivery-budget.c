@@ -42,7 +42,7 @@
  * the clock starts, a node that does too much, an unbudgeted path) does so
  * in dispatch after dispatch under a flood like this one, and moves the
  * 90th percentile of the dispatches that used their whole budget; the
- * machine's spikes are rare. That percentile must stay within budget-us
+ * machine's spikes are rare. That percentile must stay within the budget
  * plus a margin, and at most one in a hundred of those dispatches (or
  * three, in a short run) may go beyond it. */
 
@@ -150,7 +150,7 @@ delivery_hook (GSource  *source,
   flood->n_dispatches++;
   flood->max_wall_us = MAX (flood->max_wall_us, wall);
   flood->max_cpu_us = MAX (flood->max_cpu_us, cpu);
-  if (wall >= ag_engine_get_budget_us (flood->engine))
+  if (wall >= ag_engine_get_budget_ms (flood->engine) * G_TIME_SPAN_MILLISECOND)
     g_array_append_val (flood->full_cpu_us, cpu);
 }
 
@@ -502,7 +502,7 @@ test_delivery_floods_come_home_within_the_budget (AgTestFixture *fixture,
   flood.idle_channel = ag_channel_new (4);
   flood.idle_reader = ag_channel_open_reader (flood.idle_channel);
   flood.cancellable = g_cancellable_new ();
-  ag_channel_reader_read_async (flood.idle_reader, 1, 20000, NULL, timed_out_read, &flood);
+  ag_channel_reader_read_async (flood.idle_reader, 1, 20, NULL, timed_out_read, &flood);
 
   for (guint i = 0; i < N_JOBS; i++)
     g_ptr_array_add (jobs, ag_engine_spawn (flood.engine, await_one_after_another, &flood, NULL));
@@ -519,7 +519,7 @@ test_delivery_floods_come_home_within_the_budget (AgTestFixture *fixture,
   g_thread_join (flood.producer);
   consumed = GPOINTER_TO_UINT (g_thread_join (flood.consumer));
 
-  budget = ag_engine_get_budget_us (flood.engine);
+  budget = ag_engine_get_budget_ms (flood.engine) * G_TIME_SPAN_MILLISECOND;
   margin = (gint64) (MARGIN_US * factor);
   g_array_sort (flood.full_cpu_us, compare_int64);
   n_full = flood.full_cpu_us->len;

@@ -12,26 +12,26 @@ test_default_properties_match_the_contract (AgTestFixture *fixture,
                                             gconstpointer  data)
 {
   GMainContext *context = NULL;
-  int max_threads, priority, budget_us;
+  int max_threads, priority, budget_ms;
 
   g_assert_true (ag_engine_get_context (fixture->engine) == fixture->context);
   g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==,
                    (int) g_get_num_processors ());
   g_assert_cmpint (ag_engine_get_priority (fixture->engine), ==, AG_ENGINE_DEFAULT_PRIORITY);
   g_assert_cmpint (AG_ENGINE_DEFAULT_PRIORITY, >, G_PRIORITY_HIGH_IDLE + 20);
-  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_US);
-  g_assert_cmpint (AG_ENGINE_DEFAULT_BUDGET_US, ==, 2000);
+  g_assert_cmpint (ag_engine_get_budget_ms (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_MS);
+  g_assert_cmpint (AG_ENGINE_DEFAULT_BUDGET_MS, ==, 2);
 
   g_object_get (fixture->engine,
                 "context", &context,
                 "max-threads", &max_threads,
                 "priority", &priority,
-                "budget-us", &budget_us,
+                "budget-ms", &budget_ms,
                 NULL);
   g_assert_true (context == fixture->context);
   g_assert_cmpint (max_threads, ==, (int) g_get_num_processors ());
   g_assert_cmpint (priority, ==, AG_ENGINE_DEFAULT_PRIORITY);
-  g_assert_cmpint (budget_us, ==, 2000);
+  g_assert_cmpint (budget_ms, ==, 2);
   g_main_context_unref (context);
 }
 
@@ -51,13 +51,13 @@ test_setters_notify_only_on_change (AgTestFixture *fixture,
 {
   guint n_budget = 0, n_priority = 0, n_threads = 0;
 
-  g_signal_connect (fixture->engine, "notify::budget-us", G_CALLBACK (count_notify), &n_budget);
+  g_signal_connect (fixture->engine, "notify::budget-ms", G_CALLBACK (count_notify), &n_budget);
   g_signal_connect (fixture->engine, "notify::priority", G_CALLBACK (count_notify), &n_priority);
   g_signal_connect (fixture->engine, "notify::max-threads", G_CALLBACK (count_notify), &n_threads);
 
-  ag_engine_set_budget_us (fixture->engine, 5000);
-  ag_engine_set_budget_us (fixture->engine, 5000);
-  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, 5000);
+  ag_engine_set_budget_ms (fixture->engine, 5);
+  ag_engine_set_budget_ms (fixture->engine, 5);
+  g_assert_cmpint (ag_engine_get_budget_ms (fixture->engine), ==, 5);
   g_assert_cmpuint (n_budget, ==, 1);
 
   ag_engine_set_priority (fixture->engine, G_PRIORITY_LOW);
@@ -70,8 +70,8 @@ test_setters_notify_only_on_change (AgTestFixture *fixture,
   g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, 7);
   g_assert_cmpuint (n_threads, ==, 1);
 
-  g_object_set (fixture->engine, "budget-us", 0, NULL);
-  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, 0);
+  g_object_set (fixture->engine, "budget-ms", 0, NULL);
+  g_assert_cmpint (ag_engine_get_budget_ms (fixture->engine), ==, 0);
   g_assert_cmpuint (n_budget, ==, 2);
 }
 
@@ -80,14 +80,14 @@ test_negative_budget_is_rejected (AgTestFixture *fixture,
                                   gconstpointer  data)
 {
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
-  ag_engine_set_budget_us (fixture->engine, -1);
+  ag_engine_set_budget_ms (fixture->engine, -1);
   g_test_assert_expected_messages ();
 
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
-  ag_engine_set_budget_us (fixture->engine, G_USEC_PER_SEC + 1);
+  ag_engine_set_budget_ms (fixture->engine, 1001);
   g_test_assert_expected_messages ();
 
-  g_assert_cmpint (ag_engine_get_budget_us (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_US);
+  g_assert_cmpint (ag_engine_get_budget_ms (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_MS);
 }
 
 static void
@@ -722,7 +722,7 @@ test_join_disposed_waits_for_running_functions (AgTestFixture *fixture,
   g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 0);
 
   /* Too short a wait gives up while the functions still run. */
-  g_assert_false (ag_engine_join_disposed (10 * G_TIME_SPAN_MILLISECOND));
+  g_assert_false (ag_engine_join_disposed (10));
   g_assert_cmpint (g_atomic_int_get (&log.n_finished), ==, 0);
 
   g_assert_true (ag_engine_join_disposed (-1));
@@ -762,7 +762,7 @@ test_join_disposed_does_not_wait_for_idle_threads (AgTestFixture *fixture,
       ag_test_run_until (fixture->context, n_done == 4, AG_TEST_SAFETY_MS);
 
       g_object_unref (engine);
-      g_assert_true (ag_engine_join_disposed (2 * G_USEC_PER_SEC));
+      g_assert_true (ag_engine_join_disposed (2 * 1000));
     }
 }
 
@@ -961,7 +961,7 @@ run_and_wait (gpointer data)
   g_autoptr(GError) error = NULL;
 
   ag_engine_run_async (run->engine, run->task, NULL, NULL, NULL);
-  run->waited = ag_task_wait (run->task, 5 * G_USEC_PER_SEC, &error);
+  run->waited = ag_task_wait (run->task, 5 * 1000, &error);
   g_assert_no_error (error);
   run->value = ag_task_get_int (run->task, NULL);
   g_atomic_int_set (&run->done, TRUE);

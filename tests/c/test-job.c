@@ -2418,7 +2418,7 @@ wait_in_thread (gpointer data)
   ThreadWait *tw = data;
   const GValue *value;
 
-  tw->finished = ag_task_wait (AG_TASK (tw->job), 5 * G_USEC_PER_SEC, &tw->error);
+  tw->finished = ag_task_wait (AG_TASK (tw->job), 5 * 1000, &tw->error);
   if (tw->finished)
     {
       /* Once the wait says it finished, the outcome is there to read. */
@@ -2463,7 +2463,7 @@ wait_in_thread_for_failure (gpointer data)
 {
   ThreadWait *tw = data;
 
-  tw->finished = ag_task_wait (AG_TASK (tw->job), 5 * G_USEC_PER_SEC, &tw->error);
+  tw->finished = ag_task_wait (AG_TASK (tw->job), 5 * 1000, &tw->error);
   if (tw->finished)
     tw->state = ag_task_get_state (AG_TASK (tw->job));
   g_atomic_int_set (&tw->done, TRUE);
@@ -2502,14 +2502,14 @@ test_wait_on_main_thread_iterates_the_context (AgTestFixture *fixture,
   CancelBody cb = { 0 };
   double cancel_ms;
 
-  g_assert_true (ag_task_wait (AG_TASK (job), 5 * G_USEC_PER_SEC, &error));
+  g_assert_true (ag_task_wait (AG_TASK (job), 5 * 1000, &error));
   g_assert_no_error (error);
   g_assert_cmpint (job_value_int (job), ==, 8);
   /* Finished: at once. */
   g_assert_true (ag_task_wait (AG_TASK (job), 0, &error));
 
   slow = spawn_and_cancel_at_100ms (fixture, &cb, &cancel_ms);
-  g_assert_true (ag_task_wait (AG_TASK (slow), 5 * G_USEC_PER_SEC, &error));
+  g_assert_true (ag_task_wait (AG_TASK (slow), 5 * 1000, &error));
   g_assert_cmpint (ag_task_get_state (AG_TASK (slow)), ==, AG_TASK_CANCELLED);
   cancel_body_clear (&cb);
 }
@@ -2523,7 +2523,7 @@ test_wait_times_out (AgTestFixture *fixture,
   g_autoptr(GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  g_assert_false (ag_task_wait (AG_TASK (job), 50 * 1000, &error));
+  g_assert_false (ag_task_wait (AG_TASK (job), 50, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 250);
   g_assert_false (ag_task_is_finished (AG_TASK (job)));

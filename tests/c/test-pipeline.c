@@ -594,7 +594,7 @@ test_pipeline_runs_inputs_that_came_without_waiting_for_more (AgTestFixture *fix
   g_value_set_int (&value, 21);
   g_assert_true (ag_channel_write (source, &value, 0, NULL));
 
-  ag_channel_reader_read_async (reader, 5, 200000, NULL, read_done, &read);
+  ag_channel_reader_read_async (reader, 5, 200, NULL, read_done, &read);
   ag_test_run_until (NULL, read.done, AG_TEST_SAFETY_MS);
   g_assert_no_error (read.error);
   g_assert_cmpuint (read.items->len, ==, 1);
@@ -796,7 +796,7 @@ read_all_one_by_one (gpointer data)
   for (;;)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GArray) items = ag_channel_reader_read (reader, 1, 10 * G_USEC_PER_SEC, &error);
+      g_autoptr(GArray) items = ag_channel_reader_read (reader, 1, 10 * 1000, &error);
 
       g_assert_no_error (error);
       if (items->len == 0)

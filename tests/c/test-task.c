@@ -1028,7 +1028,7 @@ test_progress_from_worker_arrives_coalesced (AgTestFixture *fixture,
 typedef struct
 {
   AgTask   *task;
-  gint64    timeout_us;
+  int       timeout_ms;
   gboolean  result;
   GError   *error;
   gboolean  finished_on_return;
@@ -1042,7 +1042,7 @@ wait_in_thread (gpointer user_data)
   Waiter *waiter = user_data;
   gint64 start = g_get_monotonic_time ();
 
-  waiter->result = ag_task_wait (waiter->task, waiter->timeout_us, &waiter->error);
+  waiter->result = ag_task_wait (waiter->task, waiter->timeout_ms, &waiter->error);
   waiter->finished_on_return = ag_task_is_finished (waiter->task);
   waiter->elapsed_ms = ag_test_elapsed_ms (start);
   g_atomic_int_set (&waiter->done, 1);
@@ -1055,7 +1055,7 @@ test_wait_from_another_thread_returns_when_finished (AgTestFixture *fixture,
                                                      gconstpointer  data)
 {
   AgTask *task = ag_test_task_new_int_after (300, 42);
-  Waiter waiter = { task, 5 * G_USEC_PER_SEC, FALSE, NULL, FALSE, 0, 0 };
+  Waiter waiter = { task, 5 * 1000, FALSE, NULL, FALSE, 0, 0 };
   AgTestOutcome outcome;
   GThread *thread;
 
@@ -1084,7 +1084,7 @@ test_wait_from_another_thread_times_out (AgTestFixture *fixture,
                                          gconstpointer  data)
 {
   AgTask *task = ag_test_task_new_int_after (1000, 42);
-  Waiter waiter = { task, 100 * G_TIME_SPAN_MILLISECOND, TRUE, NULL, FALSE, 0, 0 };
+  Waiter waiter = { task, 100, TRUE, NULL, FALSE, 0, 0 };
   AgTestOutcome outcome;
   GThread *thread;
 
@@ -1123,7 +1123,7 @@ test_wait_on_engine_thread_iterates_the_context (AgTestFixture *fixture,
   ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
   tick_id = g_timeout_add (10, count_tick, &ticks);
 
-  finished = ag_task_wait (task, 5 * G_USEC_PER_SEC, &error);
+  finished = ag_task_wait (task, 5 * 1000, &error);
   g_source_remove (tick_id);
 
   g_test_message ("%u ticks during the wait", ticks);
@@ -1155,7 +1155,7 @@ test_wait_on_engine_thread_times_out (AgTestFixture *fixture,
   ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
 
   start = g_get_monotonic_time ();
-  g_assert_false (ag_task_wait (task, 100 * G_TIME_SPAN_MILLISECOND, &error));
+  g_assert_false (ag_task_wait (task, 100, &error));
   elapsed_ms = ag_test_elapsed_ms (start);
 
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -1181,12 +1181,12 @@ test_wait_tells_unfinished_apart_from_null_result (AgTestFixture *fixture,
   ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
 
   /* Not finished yet: FALSE and an error. */
-  g_assert_false (ag_task_wait (task, 10 * G_TIME_SPAN_MILLISECOND, &error));
+  g_assert_false (ag_task_wait (task, 10, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_clear_error (&error);
 
   /* Finished with no value: TRUE, no error, still no value. */
-  g_assert_true (ag_task_wait (task, 5 * G_USEC_PER_SEC, &error));
+  g_assert_true (ag_task_wait (task, 5 * 1000, &error));
   g_assert_no_error (error);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
   g_assert_null (ag_task_get_error (task));
@@ -1207,7 +1207,7 @@ test_wait_on_never_run_task_would_deadlock (AgTestFixture *fixture,
   g_autoptr(GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  g_assert_false (ag_task_wait (task, 2 * G_USEC_PER_SEC, &error));
+  g_assert_false (ag_task_wait (task, 2 * 1000, &error));
   g_assert_error (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
   g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 1000);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_PENDING);
@@ -1233,7 +1233,7 @@ wait_inside_callback (GObject      *source_object,
   gint64 start = g_get_monotonic_time ();
 
   nested->n_calls++;
-  nested->result = ag_task_wait (nested->other, 500 * G_TIME_SPAN_MILLISECOND, &nested->error);
+  nested->result = ag_task_wait (nested->other, 500, &nested->error);
   nested->elapsed_ms = ag_test_elapsed_ms (start);
 }
 

@@ -288,7 +288,7 @@ class JobFromOutside : Object {
         });
 
         try {
-            assert_true (job.wait ((int64) SAFETY_MS * 1000));
+            assert_true (job.wait ((int) SAFETY_MS));
         } catch (Error e) {
             error ("%s", e.message);
         }

@@ -1414,31 +1414,32 @@ if _HAVE_JOB:
             On the main thread, Ctrl-C stops the wait and raises
             KeyboardInterrupt here, as it stops GLib.MainLoop.run(); the job
             goes on."""
-            timeout_us = -1 if timeout is None else max(0, int(timeout * 1e6))
+            timeout_ms = _timeout_ms(timeout)
             if threading.current_thread() is not threading.main_thread():
-                return self._wait_us(timeout_us)
+                return self._wait_ms(timeout_ms)
             interrupted = []
             # PyGObject's own: while the wait runs, SIGINT calls this
             # instead of raising in whatever callback runs next; leaving,
             # it raises KeyboardInterrupt (or, inside a running
             # GLib.MainLoop, quits that loop, which raises it).
             with _register_sigint_fallback(lambda: interrupted.append(True)):
-                deadline = None if timeout_us < 0 else GLib.get_monotonic_time() + timeout_us
+                deadline = None if timeout_ms < 0 else GLib.get_monotonic_time() + timeout_ms * 1000
                 while not interrupted:
                     # In slices, for the signal handler to run soon even
                     # when no Python code does meanwhile.
-                    slice_us = _WAIT_SLICE_US
+                    slice_ms = _WAIT_SLICE_MS
                     if deadline is not None:
-                        slice_us = min(slice_us, max(0, deadline - GLib.get_monotonic_time()))
-                    if self._wait_us(slice_us):
+                        left_us = max(0, deadline - GLib.get_monotonic_time())
+                        slice_ms = min(slice_ms, (left_us + 999) // 1000)
+                    if self._wait_ms(slice_ms):
                         return True
                     if deadline is not None and GLib.get_monotonic_time() >= deadline:
                         return False
             raise KeyboardInterrupt
 
-        def _wait_us(self, timeout_us):
+        def _wait_ms(self, timeout_ms):
             try:
-                return AsyncGui.Job.wait(self, timeout_us)
+                return AsyncGui.Job.wait(self, timeout_ms)
             except GLib.Error as error:
                 if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
                     return False
@@ -1481,7 +1482,7 @@ if _HAVE_JOB:
     __all__.append('Job')
 
 
-_WAIT_SLICE_US = 100000
+_WAIT_SLICE_MS = 100
 
 try:
     from .._ossighelper import register_sigint_fallback as _register_sigint_fallback
@@ -1562,7 +1563,7 @@ def _shut_down_engines():
             finally:
                 context.release()
     waited = 0
-    while not AsyncGui.Engine.join_disposed(100000):
+    while not AsyncGui.Engine.join_disposed(100):
         waited += 1
         if waited == _EXIT_NOTICE_S * 10:
             sys.stderr.write('AsyncGui: waiting for worker threads to return from the functions '
@@ -1840,10 +1841,11 @@ def run_trio(async_fn, *args):
 _PYTHON_EXCEPTION_QUARK = GLib.quark_from_string(_PYTHON_EXCEPTION_DOMAIN)
 
 
-def _timeout_us(timeout):
+def _timeout_ms(timeout):
+    """A timeout in seconds (None: no limit) as the library's milliseconds."""
     if timeout is None or timeout < 0:
         return -1
-    return int(timeout * 1e6)
+    return min(math.ceil(timeout * 1000), 0x7fffffff)
 
 
 def _to_item(obj):
@@ -1908,9 +1910,9 @@ def _start_on(context, start, *args):
         context.pop_thread_default()
 
 
-def _read_now(reader, count, timeout_us):
+def _read_now(reader, count, timeout_ms):
     try:
-        return AsyncGui.ChannelReader.read(reader, count, timeout_us)
+        return AsyncGui.ChannelReader.read(reader, count, timeout_ms)
     except GLib.Error as error:
         raise _channel_error(error, reader)
 
@@ -1989,7 +1991,7 @@ class Channel(AsyncGui.Channel):
         once nobody reads, ValueError if the channel is closed,
         TimeoutError (BlockingIOError for 0) if it stayed full."""
         try:
-            return AsyncGui.Channel.write(self, _to_item(item), _timeout_us(timeout))
+            return AsyncGui.Channel.write(self, _to_item(item), _timeout_ms(timeout))
         except GLib.Error as error:
             raise _channel_error(error, self)
 
@@ -2065,14 +2067,14 @@ class ChannelReader(AsyncGui.ChannelReader):
         items, or none, at the end: ``is_drained()`` tells the end from a
         timeout. For worker threads and scripts. Raises ValueError if this
         reader is closed."""
-        return _read_now(self, count, _timeout_us(timeout))
+        return _read_now(self, count, _timeout_ms(timeout))
 
     def read_items(self, count, timeout=None):
         """Awaitable in a job: up to ``count`` items (a list), once they are
         all there, the channel is closed and drained (fewer, then ``[]``),
         or ``timeout`` seconds passed. Cancelling the job loses no item:
         what the read had taken goes back to the channel."""
-        return _ReadItems(self, count, _timeout_us(timeout), None)
+        return _ReadItems(self, count, _timeout_ms(timeout), None)
 
     def __iter__(self):
         # One item per read: nothing is taken that a loop left early
@@ -2135,21 +2137,21 @@ class _ReadItems:
     is the Pipeline whose output ``reader`` is, if any: it runs the
     pipeline, and tells how a drained output ended."""
 
-    __slots__ = ('reader', 'count', 'timeout_us', 'owner')
+    __slots__ = ('reader', 'count', 'timeout_ms', 'owner')
 
-    def __init__(self, reader, count, timeout_us, owner):
+    def __init__(self, reader, count, timeout_ms, owner):
         if count < 0:
             raise ValueError('count must be 0 or more')
         self.reader = reader
         self.count = count
-        self.timeout_us = timeout_us
+        self.timeout_ms = timeout_ms
         self.owner = owner
 
     def __await__(self):
         return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
-        reader, count, timeout_us, owner = self.reader, self.count, self.timeout_us, self.owner
+        reader, count, timeout_ms, owner = self.reader, self.count, self.timeout_ms, self.owner
         if owner is not None:
             owner._start(driver)
         context = _context_of(driver)
@@ -2163,7 +2165,7 @@ class _ReadItems:
                 except GLib.Error as error:
                     outcome.append(error)
                 complete()
-            _start_on(context, reader.read_async, count, timeout_us, cancellable, done)
+            _start_on(context, reader.read_async, count, timeout_ms, cancellable, done)
 
         def items():
             got = outcome[0]
@@ -2509,7 +2511,7 @@ class Pipeline:
         once it ended well. Raises what ended it badly (``func``'s
         exception, CancelledError) when no output before it is left."""
         self._check_readable()
-        return _ReadItems(self._reader, count, _timeout_us(timeout), self)
+        return _ReadItems(self._reader, count, _timeout_ms(timeout), self)
 
     def __aiter__(self):
         self._check_readable()
