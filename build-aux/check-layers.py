@@ -47,6 +47,9 @@ CONFINED = {
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"(ag-[a-z0-9-]+\.h)"', re.M)
+# The include path of a layer also holds the project's root (for config.h),
+# so a header named by its path would slip past the build's own check.
+PATH_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]*/ag-[a-z0-9-]+\.h)"', re.M)
 GENERATED = re.compile(r'^ag-([a-z]+)-enum-types\.h$')
 
 
@@ -77,7 +80,11 @@ def main(root, selected):
         module = module_of(path.name.removesuffix('.in'))
         layer = layer_of[path.name.removesuffix('.in')]
         graph.setdefault(module, set())
-        for header in INCLUDE.findall(path.read_text(encoding='utf-8')):
+        text = path.read_text(encoding='utf-8')
+        for header in PATH_INCLUDE.findall(text):
+            problems.append((layer, f'{path.relative_to(root)} includes {header} by its path; '
+                                    f'name a header of a lower layer by its file name'))
+        for header in INCLUDE.findall(text):
             generated = GENERATED.match(header)
             target_layer = generated.group(1) if generated else layer_of.get(header)
             if target_layer is None:
