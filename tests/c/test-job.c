@@ -2004,6 +2004,7 @@ test_stack_smallest_size_runs_awaits (AgTestFixture *fixture,
   g_assert_no_error (t.error);
   g_assert_cmpint (t.main_task_value, ==, 7);
   g_free (t.s);
+  g_strfreev (t.strv);
   g_clear_object (&t.o);
   g_variant_unref (t.v);
   g_clear_pointer (&t.generic, value_free);

@@ -37,6 +37,20 @@
 #include <unistd.h>
 #include <glib.h>
 
+/* Built with LeakSanitizer, a child checks for leaks as it exits, under a
+ * tracer of its own; killed meanwhile (as the pool kills a worker that
+ * breaks the protocol), its pidfd turns readable before it can be waited
+ * for, and GLib 2.74's child watch then gives up on it, leaving a zombie
+ * that no test could tell from one the pool forgot. This program's leaks
+ * are not what the suite checks: no leak check at its exit. */
+int __lsan_is_turned_off (void);
+
+int
+__lsan_is_turned_off (void)
+{
+  return 1;
+}
+
 static gboolean
 read_exactly (guint8 *data,
               gsize   length)
