@@ -112,7 +112,7 @@ on_engine_thread (AgJob *self)
 static gboolean
 is_live (AgJob *self)
 {
-  return ag_task_get_state (AG_TASK (self)) == AG_TASK_RUNNING && !self->unwinding;
+  return _ag_task_peek_state ((AgTask *) self) == AG_TASK_RUNNING && !self->unwinding;
 }
 
 GError *
@@ -151,7 +151,7 @@ complete_await (AgJob *self)
   g_autoptr(GTask) cancelled = NULL;
   GAsyncReadyCallback callback = g_steal_pointer (&self->await_callback);
   gpointer data = g_steal_pointer (&self->await_data);
-  GAsyncResult *result = G_ASYNC_RESULT (task);
+  GAsyncResult *result = (GAsyncResult *) task;
 
   self->held = FALSE;
   forget_await_cancellable (self);
@@ -167,7 +167,7 @@ complete_await (AgJob *self)
       result = G_ASYNC_RESULT (cancelled);
     }
 
-  callback (G_OBJECT (self), result, data);
+  callback ((GObject *) self, result, data);
 }
 
 /* Completes the await at a later delivery, never inside the call that made
@@ -219,7 +219,7 @@ awaited_done (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  awaited_finished (user_data, AG_TASK (result));
+  awaited_finished (user_data, (AgTask *) result);
 }
 
 /* A task somebody else runs (another job, say) has ended. The await
@@ -301,7 +301,7 @@ ag_job_await_async (AgJob               *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
   g_return_if_fail (callback != NULL);
 
-  engine = _ag_task_get_engine (AG_TASK (self));
+  engine = _ag_task_get_engine ((AgTask *) self);
   if (!is_live (self) || engine == NULL)
     {
       g_critical ("%s: the job %p has finished; it cannot await anything", G_STRFUNC, self);
@@ -318,7 +318,7 @@ ag_job_await_async (AgJob               *self,
       return;
     }
 
-  if (task == AG_TASK (self))
+  if (task == (AgTask *) self)
     {
       g_critical ("%s: the job %p cannot await itself", G_STRFUNC, self);
       report_await_error (self, callback, user_data, AG_ERROR_WOULD_DEADLOCK,
@@ -331,7 +331,7 @@ ag_job_await_async (AgJob               *self,
   self->await_data = user_data;
   self->held = FALSE;
   /* Cancelling the job cancels what it ran itself, and jobs. */
-  self->awaited_is_own = ag_task_get_state (task) == AG_TASK_PENDING || AG_IS_JOB (task);
+  self->awaited_is_own = _ag_task_peek_state (task) == AG_TASK_PENDING || AG_IS_JOB (task);
   if (cancellable != NULL)
     {
       self->await_cancellable = g_object_ref (cancellable);
@@ -347,7 +347,7 @@ ag_job_await_async (AgJob               *self,
       return;
     }
 
-  switch (ag_task_get_state (task))
+  switch (_ag_task_peek_state (task))
     {
     case AG_TASK_PENDING:
       _ag_task_start (task, engine, NULL, awaited_done, g_object_ref (self), g_object_unref);

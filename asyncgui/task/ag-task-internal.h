@@ -58,6 +58,11 @@ typedef struct
 
   AgTaskDeps          *deps;                /* made by the first dependency */
   GPtrArray           *waiters;             /* see ag-task-wait.c */
+
+  /* The class's virtual functions, looked up once the instance is made
+   * (see get_vfuncs() in ag-task.c): g_type_class_get_private() costs a
+   * type-table search per call. */
+  AgTaskClassPrivate  *vfuncs;
 } AgTaskPrivate;
 
 AgTaskPrivate *_ag_task_get_priv         (AgTask        *self);

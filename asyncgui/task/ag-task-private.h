@@ -56,6 +56,10 @@ void      _ag_task_start_from_other_thread (AgTask          *self,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data);
 AgEngine *_ag_task_get_engine         (AgTask              *self);
+/* ag_task_get_state() for the library's own calls on a task it knows to
+ * be one: no type check (which costs a type-table search for every
+ * subclass), same thread rule. */
+AgTaskState _ag_task_peek_state       (AgTask              *self);
 void      _ag_task_unref_at_home      (AgTask              *self);
 gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,

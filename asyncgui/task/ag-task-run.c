@@ -148,7 +148,7 @@ start_here (AgEngine            *self,
             GAsyncReadyCallback  callback,
             gpointer             user_data)
 {
-  if (ag_task_get_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
+  if (_ag_task_peek_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
     {
       g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", task);
       return;
@@ -244,8 +244,8 @@ ag_engine_run_finish (AgEngine      *self,
   g_return_val_if_fail (AG_IS_TASK (result), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  task = AG_TASK (result);
-  g_return_val_if_fail (ag_task_is_finished (task), NULL);
+  task = (AgTask *) result;
+  g_return_val_if_fail (_ag_task_state_is_final (_ag_task_peek_state (task)), NULL);
 
   return _ag_task_propagate_value (task, error);
 }

@@ -27,21 +27,22 @@ typed_value (AgTask      *self,
              GError     **error,
              const char  *strfunc)
 {
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
   const GValue *value;
 
-  if (!ag_task_is_finished (self))
+  if (!g_atomic_int_get (&priv->finished))
     {
       g_critical ("%s: the task %p has not finished; it has no value yet", strfunc, self);
       return NULL;
     }
 
-  if (ag_task_get_error (self) != NULL)
+  if (priv->error != NULL)
     {
-      g_propagate_error (error, g_error_copy (ag_task_get_error (self)));
+      g_propagate_error (error, g_error_copy (priv->error));
       return NULL;
     }
 
-  value = ag_task_get_value (self);
+  value = priv->state == AG_TASK_SUCCEEDED && G_IS_VALUE (&priv->value) ? &priv->value : NULL;
   if (value == NULL)
     {
       if (!nullable)

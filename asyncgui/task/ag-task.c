@@ -110,7 +110,19 @@ _ag_task_class_get_vfuncs (gpointer klass)
 static AgTaskClassPrivate *
 get_vfuncs (AgTask *self)
 {
-  return _ag_task_class_get_vfuncs (AG_TASK_GET_CLASS (self));
+  AgTaskPrivate *priv = ag_task_get_instance_private (self);
+  AgTaskClassPrivate *vfuncs = g_atomic_pointer_get (&priv->vfuncs);
+
+  /* Looked up at the first call, on whichever thread makes it (all find
+   * the same table), and not in the instance init: there the instance
+   * still has the class of the type being initialised, not its own. */
+  if (G_UNLIKELY (vfuncs == NULL))
+    {
+      vfuncs = _ag_task_class_get_vfuncs (AG_TASK_GET_CLASS (self));
+      g_atomic_pointer_set (&priv->vfuncs, vfuncs);
+    }
+
+  return vfuncs;
 }
 
 AgTaskPrivate *
@@ -213,13 +225,15 @@ finish (AgTask      *self,
   if (state == AG_TASK_SUCCEEDED)
     _ag_task_report_apply (self, FALSE);
 
+  /* Plain casts on this path: a checked cast of a subclass instance costs
+   * a type-table search, several per task. */
   if (priv->error != NULL)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+    g_object_notify_by_pspec ((GObject *) self, properties[PROP_ERROR]);
+  g_object_notify_by_pspec ((GObject *) self, properties[PROP_STATE]);
 
   callback = g_steal_pointer (&priv->callback);
   if (callback != NULL)
-    callback (G_OBJECT (engine), G_ASYNC_RESULT (self), priv->callback_data);
+    callback ((GObject *) engine, (GAsyncResult *) self, priv->callback_data);
   release_callback_data (priv);
   _ag_task_deps_tell_done (self);
   _ag_task_wake_waiters (self);
@@ -409,7 +423,7 @@ _ag_task_start (AgTask              *self,
   g_object_ref (self);
   _ag_engine_track (engine, &priv->tracked);
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  g_object_notify_by_pspec ((GObject *) self, properties[PROP_STATE]);
 
   /* Reported before it ran: now there is a queue to deliver it by. */
   if (_ag_task_report_is_queued (self))
@@ -581,16 +595,18 @@ _ag_task_propagate_value (AgTask  *self,
   const GValue *value;
   GValue *copy;
 
-  if (ag_task_get_error (self) != NULL)
+  AgTaskPrivate *priv = ag_task_get_instance_private (self);
+
+  if (priv->error != NULL)
     {
       if (error != NULL)
-        *error = g_error_copy (ag_task_get_error (self));
+        *error = g_error_copy (priv->error);
       return NULL;
     }
 
-  value = ag_task_get_value (self);
-  if (value == NULL)
+  if (priv->state != AG_TASK_SUCCEEDED || !G_IS_VALUE (&priv->value))
     return NULL;
+  value = &priv->value;
 
   copy = g_new0 (GValue, 1);
   _ag_value_init_copy (copy, value);
@@ -764,6 +780,12 @@ ag_task_get_state (AgTask *self)
   g_return_val_if_fail (AG_IS_TASK (self), AG_TASK_PENDING);
 
   return _ag_task_get_priv (self)->state;
+}
+
+AgTaskState
+_ag_task_peek_state (AgTask *self)
+{
+  return ((AgTaskPrivate *) ag_task_get_instance_private (self))->state;
 }
 
 /**
