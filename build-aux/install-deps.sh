@@ -14,6 +14,8 @@ packages=(
   # introspection, bindings and their tests
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-gtk-4.0
   python3 python3-gi python3-trio gjs valac
+  # asyncgui in a Qt application (tests/python/test_qt.py)
+  python3-pyqt6
   # sanitizer builds with clang as well as gcc
   clang libclang-rt-14-dev
   # API reference

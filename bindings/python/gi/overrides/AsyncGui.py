@@ -34,6 +34,7 @@ import pickle
 import sys
 import threading
 import traceback
+import warnings
 import weakref
 
 from gi.repository import GLib, GObject, Gio
@@ -1548,6 +1549,38 @@ def _track_engine(engine):
         # PyGObject toggle reference), so the set holds every engine alive.
         engine._ag_used_by_python = True
         _used_engines.add(engine)
+        _warn_if_qt_cannot_deliver(engine)
+
+
+# -- Qt -------------------------------------------------------------------------
+#
+# Qt on Linux runs its event loop on GLib's global default context, so an
+# engine there delivers into a Qt application as into a GTK one, unless
+# QT_NO_GLIB is set (to anything: Qt tests that it is non-empty), which
+# gives Qt an event loop of its own that never runs GLib's context. Nothing
+# would ever fail; results would just never arrive. Say so, once.
+
+_QT_CORE_MODULES = ('PyQt6.QtCore', 'PyQt5.QtCore', 'PySide6.QtCore', 'PySide2.QtCore')
+_qt_warned = False
+
+
+def _warn_if_qt_cannot_deliver(engine):
+    global _qt_warned
+    if _qt_warned or not os.environ.get('QT_NO_GLIB'):
+        return
+    qt = next((name for name in _QT_CORE_MODULES if name in sys.modules), None)
+    if qt is None or engine.get_context() != GLib.MainContext.default():
+        return
+    _qt_warned = True
+    # Point at the caller's code, out of this module however deep it was.
+    frame, level = sys._getframe(0), 1
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        'QT_NO_GLIB is set, so the event loop of %s does not run GLib\'s main '
+        'context and this engine will never deliver a result; unset QT_NO_GLIB '
+        'to use asyncgui in a Qt application' % qt.split('.')[0],
+        RuntimeWarning, stacklevel=level)
 
 
 def _shut_down_engines():
