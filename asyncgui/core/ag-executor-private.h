@@ -25,11 +25,15 @@ typedef struct _AgExecutor AgExecutor;
 
 AgExecutor *_ag_executor_new             (GMainContext      *context,
                                           AgCompletionQueue *queue,
-                                          int                max_threads);
+                                          int                max_threads,
+                                          int                max_blocked);
 void        _ag_executor_free            (AgExecutor        *self);
 void        _ag_executor_set_max_threads (AgExecutor        *self,
                                           int                max_threads);
 int         _ag_executor_get_max_threads (AgExecutor        *self);
+void        _ag_executor_set_max_blocked (AgExecutor        *self,
+                                          int                max_blocked);
+int         _ag_executor_get_max_blocked (AgExecutor        *self);
 void        _ag_executor_submit          (AgExecutor        *self,
                                           AgWork            *work);
 gboolean    _ag_executor_join_freed      (gint64             end_time);

@@ -5,6 +5,15 @@
 
 #include "config.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "ag-executor-private.h"
 
 /* Thread work runs on up to max-threads worker threads that take items from
@@ -32,6 +41,24 @@
  * its data, would otherwise call into an interpreter that is gone. */
 
 #define IDLE_TIMEOUT_US (10 * G_USEC_PER_SEC)
+
+/* Blocked threads. max-threads counts the threads that use a processor:
+ * a function that sleeps, waits for I/O or for a lock leaves its processor
+ * idle while work waits behind it (eight downloads on two cores would take
+ * four times as long as they need). So while work waits and no thread is
+ * free to take it, the engine's thread looks every CHECK_US at how much
+ * processor time each busy worker used since its last look (its thread
+ * CPU clock) and, on Linux, whether it is asleep now (not runnable): one
+ * that used less than 1/BLOCKED_SHARE of the time and sleeps is blocked,
+ * and does not count against max-threads, up to max-blocked such threads.
+ * A processor-bound thread that a busy machine keeps off the processor is
+ * runnable, so it never counts as blocked. Threads started for blocked ones leave like any thread
+ * above the limit: when they look for work and the blocked ones have
+ * woken up, or the queue is empty. Nothing of this runs while the queue
+ * keeps moving, and a processor-bound worker never looks blocked, so
+ * processor-bound work keeps to max-threads. */
+#define CHECK_US (5 * G_TIME_SPAN_MILLISECOND)
+#define BLOCKED_SHARE 10
 
 /* How long a thread that ran out of work watches the queue before it goes
  * to sleep. A GUI that answers each result with the next request (a
@@ -73,6 +100,19 @@ cpu_relax (void)
 #endif
 }
 
+/* A worker thread as the blocked-thread check sees it; on the thread's
+ * stack, listed in the executor's workers while the thread runs. */
+typedef struct
+{
+  clockid_t  clock;         /* the thread's CPU time */
+  gboolean   has_clock;
+  int        tid;           /* the kernel's id of the thread, or 0 */
+  gboolean   busy;          /* lock: running work */
+  gboolean   blocked;       /* lock: counted in n_blocked */
+  gint64     seen_at;       /* lock: the last look in this busy spell, or 0 */
+  gint64     seen_cpu_ns;   /* lock: its CPU time then */
+} Worker;
+
 struct _AgExecutor
 {
   gatomicrefcount    ref_count;
@@ -90,6 +130,12 @@ struct _AgExecutor
   guint              n_starting;    /* lock: started, not yet looking for work */
   int                max_threads;   /* lock for the threads; written on the engine's thread */
   gboolean           stopping;      /* lock */
+
+  GPtrArray         *workers;       /* lock: Worker *, one per running thread */
+  guint              n_blocked;     /* lock: busy workers found blocked */
+  int                max_blocked;   /* lock */
+  GSource           *check_source;  /* lock to arm; NULL once the executor is freed */
+  gboolean           check_armed;   /* lock */
 
   /* The engine's thread only. */
   AgWork            *batch_head;
@@ -114,8 +160,120 @@ executor_unref (AgExecutor *self)
 
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->work_ready);
+  g_ptr_array_unref (self->workers);
   _ag_completion_queue_unref (self->queue);
   g_free (self);
+}
+
+/* How many threads may take work now. Called with the lock held. */
+static guint
+thread_limit (AgExecutor *self)
+{
+  return (guint) self->max_threads + MIN (self->n_blocked, (guint) self->max_blocked);
+}
+
+static void
+set_blocked (AgExecutor *self,
+             Worker     *worker,
+             gboolean    blocked)
+{
+  if (worker->blocked == blocked)
+    return;
+
+  worker->blocked = blocked;
+  if (blocked)
+    self->n_blocked++;
+  else
+    self->n_blocked--;
+}
+
+static gint64
+thread_cpu_ns (Worker *worker)
+{
+  struct timespec ts;
+
+  if (!worker->has_clock || clock_gettime (worker->clock, &ts) != 0)
+    return -1;
+
+  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+/* Whether the thread sleeps (in a wait, for I/O) rather than runs or waits
+ * for a processor; TRUE where that cannot be known, leaving the decision to
+ * its processor time. */
+static gboolean
+thread_sleeps (Worker *worker)
+{
+#ifdef __linux__
+  char path[64];
+  char stat[512];
+  const char *after_name;
+  FILE *file;
+  size_t length;
+
+  if (worker->tid == 0)
+    return TRUE;
+
+  g_snprintf (path, sizeof path, "/proc/self/task/%d/stat", worker->tid);
+  file = fopen (path, "re");
+  if (file == NULL)
+    return TRUE;
+  length = fread (stat, 1, sizeof stat - 1, file);
+  fclose (file);
+  stat[length] = '\0';
+
+  /* "tid (name) S ...": the name may hold anything, so the state is the
+   * field after the last parenthesis. */
+  after_name = strrchr (stat, ')');
+  if (after_name == NULL || after_name[1] != ' ')
+    return TRUE;
+
+  return after_name[2] == 'S' || after_name[2] == 'D';
+#else
+  return TRUE;
+#endif
+}
+
+/* Looks at every busy worker; called with the lock held, on the engine's
+ * thread. A worker's first look in a busy spell only takes its clock. */
+static void
+find_blocked_workers (AgExecutor *self,
+                      gint64      now)
+{
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      Worker *worker = g_ptr_array_index (self->workers, i);
+      gint64 cpu_ns;
+
+      if (!worker->busy)
+        continue;
+
+      cpu_ns = thread_cpu_ns (worker);
+      if (cpu_ns < 0)
+        continue;
+
+      if (worker->seen_at != 0 && now - worker->seen_at >= CHECK_US / 2)
+        set_blocked (self, worker,
+                     (cpu_ns - worker->seen_cpu_ns) / 1000 * BLOCKED_SHARE < now - worker->seen_at
+                     && thread_sleeps (worker));
+
+      if (worker->seen_at == 0 || now - worker->seen_at >= CHECK_US / 2)
+        {
+          worker->seen_at = now;
+          worker->seen_cpu_ns = cpu_ns;
+        }
+    }
+}
+
+/* Called with the lock held: work waits and no thread is coming for it. */
+static void
+arm_check (AgExecutor *self)
+{
+  if (self->check_armed || self->check_source == NULL || self->max_blocked == 0)
+    return;
+
+  self->check_armed = TRUE;
+  g_source_set_ready_time (self->check_source, g_get_monotonic_time () + CHECK_US);
 }
 
 /* Called with the lock held; returns with it held, TRUE if work came. */
@@ -142,19 +300,25 @@ static gpointer
 worker_main (gpointer data)
 {
   AgExecutor *self = data;
+  Worker worker = { 0, };
   gboolean timed_out;
   gboolean draining;
 
+  worker.has_clock = pthread_getcpuclockid (pthread_self (), &worker.clock) == 0;
+#ifdef __linux__
+  worker.tid = (int) syscall (SYS_gettid);
+#endif
   g_private_set (&worker_thread, self);
   g_mutex_lock (&self->lock);
   self->n_starting--;
+  g_ptr_array_add (self->workers, &worker);
   for (;;)
     {
       AgWork *work = self->head;
 
       /* Over a lowered limit, a thread leaves before taking more work; in
        * serial mode the last ones still drain what was queued before. */
-      if (self->n_threads > (guint) self->max_threads && (self->max_threads > 0 || work == NULL))
+      if (self->n_threads > thread_limit (self) && (self->max_threads > 0 || work == NULL))
         break;
 
       if (work != NULL)
@@ -165,9 +329,13 @@ worker_main (gpointer data)
           work->node.next = NULL;
           self->n_queued--;
 
+          worker.busy = TRUE;
+          worker.seen_at = 0;
           g_mutex_unlock (&self->lock);
           work->run (work);
           g_mutex_lock (&self->lock);
+          worker.busy = FALSE;
+          set_blocked (self, &worker, FALSE);
           continue;
         }
 
@@ -188,6 +356,7 @@ worker_main (gpointer data)
       if (timed_out && self->head == NULL)
         break;
     }
+  g_ptr_array_remove_fast (self->workers, &worker);
   self->n_threads--;
   draining = self->stopping;
   /* Work this thread was woken for goes to another one. */
@@ -219,7 +388,7 @@ wake_or_start_threads (AgExecutor *self)
       coming++;
     }
 
-  for (; self->n_queued > coming && self->n_threads < (guint) self->max_threads; coming++)
+  for (; self->n_queued > coming && self->n_threads < thread_limit (self); coming++)
     {
       g_autoptr(GError) error = NULL;
       GThread *thread = g_thread_try_new ("ag-worker", worker_main, executor_ref (self), &error);
@@ -240,6 +409,10 @@ wake_or_start_threads (AgExecutor *self)
         draining_add (1);
       g_thread_unref (thread);
     }
+
+  /* Work waits behind busy threads: are some of them only blocked? */
+  if (self->n_queued > coming && self->max_threads > 0 && !self->stopping)
+    arm_check (self);
 }
 
 static void
@@ -294,6 +467,33 @@ static GSourceFuncs flush_funcs = {
   .dispatch = flush_dispatch,
 };
 
+static gboolean
+check_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  AgExecutor *self = ((FlushSource *) source)->executor;
+
+  g_source_set_ready_time (source, -1);
+
+  g_mutex_lock (&self->lock);
+  self->check_armed = FALSE;
+  if (self->max_threads > 0 && !self->stopping)
+    {
+      find_blocked_workers (self, g_get_monotonic_time ());
+      /* Starts threads for the blocked ones, and looks again later while
+       * work still waits. */
+      wake_or_start_threads (self);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs check_funcs = {
+  .dispatch = check_dispatch,
+};
+
 static void
 serial_deliver (AgNode   *node,
                 gpointer  owner)
@@ -309,7 +509,8 @@ serial_deliver (AgNode   *node,
 AgExecutor *
 _ag_executor_new (GMainContext      *context,
                   AgCompletionQueue *queue,
-                  int                max_threads)
+                  int                max_threads,
+                  int                max_blocked)
 {
   AgExecutor *self = g_new0 (AgExecutor, 1);
 
@@ -318,12 +519,20 @@ _ag_executor_new (GMainContext      *context,
   g_cond_init (&self->work_ready);
   self->queue = _ag_completion_queue_ref (queue);
   self->max_threads = max_threads;
+  self->max_blocked = max_blocked;
+  self->workers = g_ptr_array_new ();
 
   self->flush_source = g_source_new (&flush_funcs, sizeof (FlushSource));
   ((FlushSource *) self->flush_source)->executor = self;
   g_source_set_static_name (self->flush_source, "[asyncgui] submit");
   g_source_set_priority (self->flush_source, G_PRIORITY_HIGH);
   g_source_attach (self->flush_source, context);
+
+  self->check_source = g_source_new (&check_funcs, sizeof (FlushSource));
+  ((FlushSource *) self->check_source)->executor = self;
+  g_source_set_static_name (self->check_source, "[asyncgui] blocked threads");
+  g_source_set_priority (self->check_source, G_PRIORITY_HIGH);
+  g_source_attach (self->check_source, context);
 
   return self;
 }
@@ -333,15 +542,22 @@ _ag_executor_new (GMainContext      *context,
 void
 _ag_executor_free (AgExecutor *self)
 {
+  GSource *check_source;
+
   flush_batch (self);
   g_source_destroy (self->flush_source);
   g_clear_pointer (&self->flush_source, g_source_unref);
 
   g_mutex_lock (&self->lock);
+  check_source = g_steal_pointer (&self->check_source);
   self->stopping = TRUE;
   draining_add (self->n_threads);
   g_cond_broadcast (&self->work_ready);
   g_mutex_unlock (&self->lock);
+
+  /* Threads arm the check under the lock, so none can touch it now. */
+  g_source_destroy (check_source);
+  g_source_unref (check_source);
 
   executor_unref (self);
 }
@@ -389,6 +605,25 @@ int
 _ag_executor_get_max_threads (AgExecutor *self)
 {
   return self->max_threads;
+}
+
+void
+_ag_executor_set_max_blocked (AgExecutor *self,
+                              int         max_blocked)
+{
+  g_mutex_lock (&self->lock);
+  self->max_blocked = max_blocked;
+  /* Fewer allowed: the extra threads leave when they next look for work. */
+  g_cond_broadcast (&self->work_ready);
+  if (self->max_threads > 0)
+    wake_or_start_threads (self);
+  g_mutex_unlock (&self->lock);
+}
+
+int
+_ag_executor_get_max_blocked (AgExecutor *self)
+{
+  return self->max_blocked;
 }
 
 void

@@ -95,6 +95,7 @@ enum {
   PROP_0,
   PROP_CONTEXT,
   PROP_MAX_THREADS,
+  PROP_MAX_BLOCKED_THREADS,
   PROP_PRIORITY,
   PROP_BUDGET_MS,
   PROP_MAX_DELIVERY_DELAY_MS,
@@ -121,7 +122,8 @@ ag_engine_constructed (GObject *object)
   self->home_thread = g_thread_self ();
 
   self->queue = _ag_completion_queue_new (self->context);
-  self->executor = _ag_executor_new (self->context, self->queue, g_get_num_processors ());
+  self->executor = _ag_executor_new (self->context, self->queue, g_get_num_processors (),
+                                     AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS);
   self->delivery = _ag_delivery_source_new (self, self->queue);
   g_source_set_priority (self->delivery, self->priority);
   _ag_delivery_source_set_budget_us (self->delivery, self->budget_ms * G_TIME_SPAN_MILLISECOND);
@@ -191,6 +193,9 @@ ag_engine_get_property (GObject    *object,
     case PROP_MAX_THREADS:
       g_value_set_int (value, ag_engine_get_max_threads (self));
       break;
+    case PROP_MAX_BLOCKED_THREADS:
+      g_value_set_int (value, ag_engine_get_max_blocked_threads (self));
+      break;
     case PROP_PRIORITY:
       g_value_set_int (value, self->priority);
       break;
@@ -223,6 +228,9 @@ ag_engine_set_property (GObject      *object,
       break;
     case PROP_MAX_THREADS:
       ag_engine_set_max_threads (self, g_value_get_int (value));
+      break;
+    case PROP_MAX_BLOCKED_THREADS:
+      ag_engine_set_max_blocked_threads (self, g_value_get_int (value));
       break;
     case PROP_PRIORITY:
       ag_engine_set_priority (self, g_value_get_int (value));
@@ -273,15 +281,39 @@ ag_engine_class_init (AgEngineClass *klass)
   /**
    * AgEngine:max-threads:
    *
-   * How many worker threads may run thread work at once. The default is the
-   * number of processors. 0 is serial mode: thread work runs on the engine's
-   * thread, inside delivery, in submission order.
+   * How many worker threads may run thread work at once, not counting
+   * threads blocked in their work (see
+   * [property@Engine:max-blocked-threads]). The default is the number of
+   * processors. 0 is serial mode: thread work runs on the engine's thread,
+   * inside delivery, in submission order.
    *
    * Since: 1.0
    */
   properties[PROP_MAX_THREADS] =
     g_param_spec_int ("max-threads", NULL, NULL,
                       0, MAX_THREADS_LIMIT, g_get_num_processors (),
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgEngine:max-blocked-threads:
+   *
+   * How many more worker threads than [property@Engine:max-threads] may run
+   * while others are blocked. A function that sleeps, or waits for I/O or
+   * a lock, leaves its processor idle; so while work waits and every
+   * thread is busy, the engine looks every few milliseconds at each busy
+   * thread, and one that is asleep and has barely used a processor does
+   * not count against max-threads. Eight functions that each wait a
+   * quarter of a second for the network then take about a quarter of a
+   * second on two processors, not a whole one, while processor-bound work
+   * keeps to max-threads. Threads started this way leave when the blocked
+   * ones are busy again or the work runs out. 0 makes max-threads a strict
+   * limit on threads. The default is %AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_BLOCKED_THREADS] =
+    g_param_spec_int ("max-blocked-threads", NULL, NULL,
+                      0, MAX_THREADS_LIMIT, AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS,
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -524,6 +556,61 @@ ag_engine_set_max_threads (AgEngine *self,
 
   _ag_executor_set_max_threads (self->executor, max_threads);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_THREADS]);
+}
+
+/**
+ * ag_engine_get_max_blocked_threads:
+ * @self: an engine
+ *
+ * Gets how many worker threads beyond [property@Engine:max-threads] may run
+ * while others are blocked in their work.
+ *
+ * Thread: any.
+ *
+ * Returns: the number of extra threads; 0 when max-threads is strict
+ *
+ * Since: 1.0
+ */
+int
+ag_engine_get_max_blocked_threads (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), 0);
+
+  if (self->executor == NULL)
+    return 0;
+
+  return _ag_executor_get_max_blocked (self->executor);
+}
+
+/**
+ * ag_engine_set_max_blocked_threads:
+ * @self: an engine
+ * @max_blocked_threads: how many worker threads beyond max-threads may run
+ *   while others are blocked, from 0 (max-threads is strict) to 1024
+ *
+ * Sets how many worker threads beyond [property@Engine:max-threads] may run
+ * while others are blocked in their work (asleep, or waiting for I/O or a
+ * lock). Lowering it lets the extra threads finish what they run; they
+ * take no more work.
+ *
+ * Thread: the engine's.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_set_max_blocked_threads (AgEngine *self,
+                                   int       max_blocked_threads)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (_ag_engine_is_own_thread (self));
+  g_return_if_fail (max_blocked_threads >= 0 && max_blocked_threads <= MAX_THREADS_LIMIT);
+
+  if (self->executor == NULL
+      || _ag_executor_get_max_blocked (self->executor) == max_blocked_threads)
+    return;
+
+  _ag_executor_set_max_blocked (self->executor, max_blocked_threads);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_BLOCKED_THREADS]);
 }
 
 /**

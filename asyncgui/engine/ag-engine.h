@@ -47,6 +47,17 @@ G_BEGIN_DECLS
 #define AG_ENGINE_DEFAULT_MAX_DELIVERY_DELAY_MS 100
 
 /**
+ * AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS:
+ *
+ * How many worker threads, beyond [property@Engine:max-threads], may run
+ * while others are blocked in their work, unless the engine is told
+ * otherwise. See [property@Engine:max-blocked-threads].
+ *
+ * Since: 1.0
+ */
+#define AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS 64
+
+/**
  * AG_ENGINE_DEFAULT_JOB_STACK_SIZE:
  *
  * The stack size, in bytes, of a job started with ag_engine_spawn() unless
@@ -77,6 +88,11 @@ int           ag_engine_get_max_threads    (AgEngine            *self);
 AG_AVAILABLE_IN_1_0
 void          ag_engine_set_max_threads    (AgEngine            *self,
                                             int                  max_threads);
+AG_AVAILABLE_IN_1_0
+int           ag_engine_get_max_blocked_threads (AgEngine       *self);
+AG_AVAILABLE_IN_1_0
+void          ag_engine_set_max_blocked_threads (AgEngine       *self,
+                                                 int             max_blocked_threads);
 AG_AVAILABLE_IN_1_0
 int           ag_engine_get_priority       (AgEngine            *self);
 AG_AVAILABLE_IN_1_0

@@ -21,6 +21,8 @@ test_default_properties_match_the_contract (AgTestFixture *fixture,
   g_assert_cmpint (AG_ENGINE_DEFAULT_PRIORITY, >, G_PRIORITY_HIGH_IDLE + 20);
   g_assert_cmpint (ag_engine_get_budget_ms (fixture->engine), ==, AG_ENGINE_DEFAULT_BUDGET_MS);
   g_assert_cmpint (AG_ENGINE_DEFAULT_BUDGET_MS, ==, 2);
+  g_assert_cmpint (ag_engine_get_max_blocked_threads (fixture->engine), ==,
+                   AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS);
 
   g_object_get (fixture->engine,
                 "context", &context,
@@ -49,7 +51,7 @@ static void
 test_setters_notify_only_on_change (AgTestFixture *fixture,
                                     gconstpointer  data)
 {
-  guint n_budget = 0, n_priority = 0, n_threads = 0;
+  guint n_budget = 0, n_priority = 0, n_threads = 0, n_blocked = 0;
 
   g_signal_connect (fixture->engine, "notify::budget-ms", G_CALLBACK (count_notify), &n_budget);
   g_signal_connect (fixture->engine, "notify::priority", G_CALLBACK (count_notify), &n_priority);
@@ -69,6 +71,13 @@ test_setters_notify_only_on_change (AgTestFixture *fixture,
   ag_engine_set_max_threads (fixture->engine, 7);
   g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, 7);
   g_assert_cmpuint (n_threads, ==, 1);
+
+  g_signal_connect (fixture->engine, "notify::max-blocked-threads", G_CALLBACK (count_notify),
+                    &n_blocked);
+  ag_engine_set_max_blocked_threads (fixture->engine, 3);
+  g_object_set (fixture->engine, "max-blocked-threads", 3, NULL);
+  g_assert_cmpint (ag_engine_get_max_blocked_threads (fixture->engine), ==, 3);
+  g_assert_cmpuint (n_blocked, ==, 1);
 
   g_object_set (fixture->engine, "budget-ms", 0, NULL);
   g_assert_cmpint (ag_engine_get_budget_ms (fixture->engine), ==, 0);
@@ -117,7 +126,17 @@ test_out_of_range_thread_limits_are_rejected (AgTestFixture *fixture,
   ag_engine_set_max_threads (fixture->engine, 1025);
   g_test_assert_expected_messages ();
 
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_max_blocked_threads (fixture->engine, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*");
+  ag_engine_set_max_blocked_threads (fixture->engine, 1025);
+  g_test_assert_expected_messages ();
+
   g_assert_cmpint (ag_engine_get_max_threads (fixture->engine), ==, (int) g_get_num_processors ());
+  g_assert_cmpint (ag_engine_get_max_blocked_threads (fixture->engine), ==,
+                   AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS);
 }
 
 /* Contexts */
@@ -1075,15 +1094,154 @@ test_threads_left_from_earlier_work_do_not_limit_new_work (AgTestFixture *fixtur
 }
 
 /* Lowering max-threads bounds the work that runs at once from then on,
- * even with more threads still alive. */
+ * even with more threads still alive. (The work sleeps: with
+ * max-blocked-threads 0, max-threads is a strict limit on threads.) */
 static void
 test_lowered_thread_limit_bounds_work_at_once (AgTestFixture *fixture,
                                                gconstpointer  data)
 {
+  ag_engine_set_max_blocked_threads (fixture->engine, 0);
   ag_engine_set_max_threads (fixture->engine, 8);
   g_assert_cmpuint (max_concurrent_of_four (fixture), ==, 4);
 
   ag_engine_set_max_threads (fixture->engine, 2);
+  g_assert_cmpuint (max_concurrent_of_four (fixture), <=, 2);
+}
+
+/* Blocked threads */
+
+typedef struct
+{
+  GMutex  lock;
+  GCond   changed;
+  guint   n_arrived;
+  guint   n_expected;
+  guint   n_ran;
+  guint   n_met;      /* functions that saw everyone arrive */
+} Rendezvous;
+
+/* Waits, blocked, until every function of the rendezvous runs at once, or
+ * gives up after a while. */
+static void
+meet_everyone (AgTask       *task,
+               gpointer      user_data,
+               GCancellable *cancellable)
+{
+  Rendezvous *r = user_data;
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  gboolean met;
+
+  g_mutex_lock (&r->lock);
+  r->n_arrived++;
+  g_cond_broadcast (&r->changed);
+  while (r->n_arrived < r->n_expected && g_cond_wait_until (&r->changed, &r->lock, deadline))
+    ;
+  met = r->n_arrived >= r->n_expected;
+  r->n_met += met;
+  r->n_ran++;
+  g_mutex_unlock (&r->lock);
+
+  ag_task_return_boolean (task, met);
+}
+
+static void
+count_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* Work blocked in its function (here each waits until all eight run, as
+ * downloads wait for the network) does not hold max-threads: threads
+ * start for the work queued behind it, so all eight meet. With a strict
+ * limit only two would ever run at once and each would give up. */
+static void
+test_blocked_work_lets_waiting_work_start (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  Rendezvous r = { .n_expected = 8 };
+  guint n_done = 0;
+
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.changed);
+  ag_engine_set_max_threads (fixture->engine, 2);
+
+  for (guint i = 0; i < r.n_expected; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (meet_everyone, &r, NULL);
+
+      ag_engine_run_async (fixture->engine, task, NULL, count_done, &n_done);
+    }
+  ag_test_run_until (fixture->context, n_done == r.n_expected, AG_TEST_SAFETY_MS * 2);
+
+  g_assert_cmpuint (n_done, ==, r.n_expected);
+  g_assert_cmpuint (r.n_met, ==, r.n_expected);
+
+  g_mutex_clear (&r.lock);
+  g_cond_clear (&r.changed);
+}
+
+typedef struct
+{
+  int    running;
+  int    most;
+} Concurrency;
+
+/* Keeps a processor busy for 150 ms. */
+static void
+spin_a_while (AgTask       *task,
+              gpointer      user_data,
+              GCancellable *cancellable)
+{
+  Concurrency *c = user_data;
+  int now = g_atomic_int_add (&c->running, 1) + 1;
+  int most = g_atomic_int_get (&c->most);
+  gint64 end = g_get_monotonic_time () + 150 * G_TIME_SPAN_MILLISECOND;
+  volatile guint64 sink = 0;
+
+  while (now > most && !g_atomic_int_compare_and_exchange (&c->most, most, now))
+    most = g_atomic_int_get (&c->most);
+
+  while (g_get_monotonic_time () < end)
+    sink++;
+
+  g_atomic_int_add (&c->running, -1);
+  ag_task_return_boolean (task, TRUE);
+}
+
+/* Processor-bound work never looks blocked, even when a busy machine keeps
+ * it waiting for a processor: it keeps to max-threads. */
+static void
+test_processor_bound_work_keeps_to_max_threads (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  Concurrency c = { 0, 0 };
+  guint n_done = 0;
+
+  ag_engine_set_max_threads (fixture->engine, 2);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (spin_a_while, &c, NULL);
+
+      ag_engine_run_async (fixture->engine, task, NULL, count_done, &n_done);
+    }
+  ag_test_run_until (fixture->context, n_done == 6, AG_TEST_SAFETY_MS);
+
+  g_assert_cmpuint (n_done, ==, 6);
+  g_assert_cmpint (g_atomic_int_get (&c.most), ==, 2);
+}
+
+/* Lowering max-blocked-threads to 0 makes max-threads strict again for
+ * work that sleeps. */
+static void
+test_no_blocked_threads_makes_max_threads_strict (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  ag_engine_set_max_threads (fixture->engine, 2);
+  g_assert_cmpuint (max_concurrent_of_four (fixture), ==, 4);
+
+  ag_engine_set_max_blocked_threads (fixture->engine, 0);
   g_assert_cmpuint (max_concurrent_of_four (fixture), <=, 2);
 }
 
@@ -1095,6 +1253,12 @@ main (int   argc,
 
   ag_test_add ("/engine/default-properties-match-the-contract",
                test_default_properties_match_the_contract);
+  ag_test_add ("/engine/blocked-work-lets-waiting-work-start",
+               test_blocked_work_lets_waiting_work_start);
+  ag_test_add ("/engine/processor-bound-work-keeps-to-max-threads",
+               test_processor_bound_work_keeps_to_max_threads);
+  ag_test_add ("/engine/no-blocked-threads-makes-max-threads-strict",
+               test_no_blocked_threads_makes_max_threads_strict);
   ag_test_add ("/engine/setters-notify-only-on-change",
                test_setters_notify_only_on_change);
   ag_test_add ("/engine/negative-budget-is-rejected",
