@@ -8,7 +8,9 @@
 set -euo pipefail
 
 packages=(
-  # build
+  # build; gettext's xgettext and msgfmt also run in the catalogue tests.
+  # The translation tests use the C.UTF-8 locale, which libc-bin (always
+  # installed) provides, so no locale needs generating.
   meson ninja-build pkg-config gcc libc6-dev gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev
   # introspection, bindings and their tests

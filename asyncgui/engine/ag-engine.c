@@ -5,8 +5,6 @@
 
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
-
 #include "ag-engine-internal.h"
 #include "ag-delivery-source-private.h"
 #include "ag-error.h"
@@ -253,11 +251,6 @@ static void
 ag_engine_class_init (AgEngineClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  /* Every message the library shows goes through an engine, so this is
-   * where its catalogue is bound. */
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   object_class->constructed = ag_engine_constructed;
   object_class->dispose = ag_engine_dispose;

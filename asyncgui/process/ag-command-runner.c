@@ -7,10 +7,10 @@
 
 #include <signal.h>
 #include <string.h>
-#include <glib/gi18n-lib.h>
 #include <glib-unix.h>
 #include <gio/gunixoutputstream.h>
 
+#include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-command-runner-private.h"
 

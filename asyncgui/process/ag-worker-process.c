@@ -7,10 +7,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <glib/gi18n-lib.h>
 #include <glib-unix.h>
 #include <gio/gunixoutputstream.h>
 
+#include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-worker-process-private.h"
 #include "ag-worker-protocol-private.h"

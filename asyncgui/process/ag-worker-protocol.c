@@ -6,8 +6,7 @@
 #include "config.h"
 
 #include <string.h>
-#include <glib/gi18n-lib.h>
-
+#include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-worker-protocol-private.h"
 

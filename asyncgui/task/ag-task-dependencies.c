@@ -5,8 +5,7 @@
 
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
-
+#include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-task-internal.h"
 

@@ -17,7 +17,7 @@
 
 #define G_LOG_DOMAIN "asyncgui-demo"
 
-#include "config.h"
+#include "examples-config.h"
 
 #include <locale.h>
 #include <string.h>

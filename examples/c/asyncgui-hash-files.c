@@ -29,7 +29,7 @@
 
 #define G_LOG_DOMAIN "asyncgui-hash-files"
 
-#include "config.h"
+#include "examples-config.h"
 
 #include <locale.h>
 #include <stdlib.h>

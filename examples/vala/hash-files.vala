@@ -22,9 +22,9 @@
  * build-aux/with-display.sh.
  */
 
-[CCode (cheader_filename = "config.h", cname = "LOCALEDIR")]
+[CCode (cheader_filename = "examples-config.h", cname = "LOCALEDIR")]
 extern const string LOCALEDIR;
-[CCode (cheader_filename = "config.h", cname = "GETTEXT_PACKAGE")]
+[CCode (cheader_filename = "examples-config.h", cname = "GETTEXT_PACKAGE")]
 extern const string GETTEXT_PACKAGE;
 
 const int EXIT_SKIP = 77;
