@@ -888,6 +888,10 @@ class JobHandle {
  * For the work of a task whose dependencies all succeeded, e.g. inside
  * mainTask().
  *
+ * A MultiTask dependency's value is a GArray, which GJS 1.74 cannot
+ * convert: that throws a TypeError. Read a MultiTask's values with
+ * `run(multi)` once it finished, or chain with andThen(multi, fn).
+ *
  * @param {AsyncGui.Task} task
  * @returns {Array}
  */
@@ -896,8 +900,14 @@ export function dependencyValues(task) {
         throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
     const values = [];
     const n = task.get_n_dependencies();
-    for (let i = 0; i < n; i++)
-        values.push(fromGValue(task.get_dependency_value(i)));
+    for (let i = 0; i < n; i++) {
+        try {
+            values.push(fromGValue(task.get_dependency_value(i)));
+        } catch (e) {
+            throw new TypeError(`asyncgui: GJS cannot read the value of dependency ${i} (${e.message}); ` +
+                'a MultiTask\'s values are read with run(multi) or andThen(multi, fn)');
+        }
+    }
     return values;
 }
 

@@ -8,7 +8,7 @@ import Gio from 'gi://Gio';
 import System from 'system';
 import AsyncGui, {
     pipe, pipelineEngine, Pipeline, read, write, iterate, setTransforms, andThen, dependencyValues,
-    mainTask, timeoutTask, run, spawn, AbortController,
+    mainTask, timeoutTask, multi, run, spawn, AbortController,
 } from '../../bindings/gjs/asyncgui.js';
 import {test, main, assert, assertEqual, assertRejects, delay, after} from './harness.js';
 
@@ -566,6 +566,16 @@ test('add-dependency-runs-the-dependency-first', async () => {
         return 'job';
     }).task);
     assertEqual(await run(both), 'task+job');
+});
+
+test('a-multi-task-dependency-is-read-through-the-multi-task', async () => {
+    const m = multi([mainTask(() => 1), mainTask(() => 2)]);
+    const direct = mainTask((_c, task) => dependencyValues(task));
+    direct.add_dependency(m);
+    const e = await assertRejects(run(direct));
+    assert(e instanceof TypeError && /run\(multi\)/.test(e.message), `a TypeError naming the way: ${e}`);
+    assertEqual(await run(m), [1, 2], 'the finished MultiTask gives its values');
+    assertEqual(await run(andThen(multi([mainTask(() => 3), mainTask(() => 4)]), v => v)), [3, 4]);
 });
 
 test('dependency-cycle-throws-and-adds-nothing', async () => {
