@@ -2,23 +2,25 @@
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Import it once; it adds promise methods to the AsyncGui classes and
-// exports helpers:
+// The module adds nothing to the AsyncGui classes: importing it changes no
+// prototype and no static of the introspected API, so other code in the
+// process sees GI's AsyncGui unchanged. The promise API is its exports:
 //
-//     import AsyncGui, {spawn, mainTask, AbortController} from
+//     import AsyncGui, {run, iterate, spawn, mainTask, multi} from
 //         'file:///usr/share/asyncgui-1/gjs/asyncgui.js';
 //
-// Awaiting work outside a job (the default engine, or `engine.run()`):
+// Awaiting work outside a job (the default engine, or `{engine}`):
 //
-//     const value = await AsyncGui.Task.new_sleep(100);       // a task
-//     const values = await multi;                              // a MultiTask: an Array
-//     for await (const v of multi)                             // as children finish
+//     const value = await run(AsyncGui.Task.new_sleep(100));    // a task
+//     const values = await run(multi);                          // a MultiTask: an Array
+//     for await (const v of iterate(multi))                     // as children finish
 //         show(v);
 //
 // A job is a JS `async` function driven by an AsyncGui.Job: every `await
 // job.run(...)` goes through ag_job_await_async(), so the job can be
 // paused (results are held), resumed and cancelled (the pending await
-// rejects with the CANCELLED GLib.Error):
+// rejects with the CANCELLED GLib.Error). spawn() returns the job's
+// handle, which is also what the function gets:
 //
 //     const job = spawn(async job => {
 //         const bytes = await job.run(loadTask);               // a task
@@ -33,17 +35,16 @@
 //
 // JavaScript never runs on a worker thread (GJS aborts): tasks whose
 // function runs on a thread (AsyncGui.Task.new, MultiTask.new_map*,
-// MultiTask.new_map_range) cannot be made from JS and throw a TypeError
-// here. JS makes main-context tasks (mainTask(), wrapping any GIO
-// `_async` call or promise), sleep tasks, tasks made in C, and
-// MultiTasks of them. Parallel JS runs in gjs worker processes:
-// processTask(moduleUri, exportName, ...args).
+// Task.and_then, Pipeline.new*) must not be given JS functions. JS makes
+// main-context tasks (mainTask(), wrapping any GIO `_async` call or
+// promise), sleep tasks, tasks made in C, and MultiTasks of them. Parallel
+// JS runs in gjs worker processes: processTask(moduleUri, exportName, ...args).
 //
 // Channels, dependencies and pipelines:
 //
 //     await write(channel, value);                             // ag_channel_write_async
 //     const items = await read(reader, 10, {timeoutMs: 50});    // up to 10 items
-//     for await (const item of reader)                          // until closed and drained
+//     for await (const item of iterate(reader))                // until closed and drained
 //         show(item);
 //     const next = andThen(task, value => value + 1);          // main-context continuation
 //     for await (const v of pipe(x => x * 2, Infinity).pipe(x => x + 1))
@@ -65,13 +66,8 @@ export {AsyncGui};
 const {Task, MultiTask, Engine, Job, Channel, ChannelReader} = AsyncGui;
 
 // Expando properties on GObject wrappers (GJS keeps a wrapper that has
-// them alive as long as its object): the JS value or exception behind a
-// task or job, so JS gets back exactly what JS gave.
-const kJsValue = Symbol('asyncgui JS value');
-const kJsError = Symbol('asyncgui JS error');
+// them alive as long as its object).
 const kPromise = Symbol('asyncgui promise');
-const kAwaiting = Symbol('asyncgui awaiting');
-const kDependencies = Symbol('asyncgui dependencies');
 
 const CANCELLED_MESSAGE = 'The task was cancelled';
 
@@ -87,41 +83,44 @@ function cancelledError(message = CANCELLED_MESSAGE) {
 // ---------------------------------------------------------------------------
 // JS values <-> GValues
 //
-// GJS guesses a GValue's type from a JS value: numbers (int or double),
-// strings, booleans, null, GObjects, GLib.Variant, boxed values and plain
-// JS objects (as GObject.TYPE_JSOBJECT, which keeps the very object). What
-// it cannot guess (arrays, class instances, functions, BigInt, symbols)
-// travels in a box, a plain object, and is unwrapped on the way out.
+// Values stay in C: a task's value, a job's, a channel item, a pipeline
+// output and an error's detail are GValues that C code stores, copies and
+// hands on (dependencies, MultiTask rows, channels). Numbers, strings,
+// booleans, null, GObjects, GLib.Variants, boxed values and GObject.Values
+// go as they are. Any other JS value (plain objects, arrays, class
+// instances, functions, exceptions, ...) goes as a holder: a plain
+// GObject.Object whose wrapper carries the value in an expando property.
+// Not as GObject.TYPE_JSOBJECT: in GJS 1.74 such a GValue neither roots
+// nor traces its object, so a garbage collection while C holds it leaves
+// it dangling. A wrapper with expandos is kept alive (and traced) by GJS
+// exactly as long as C holds a reference on its object, i.e. as long as a
+// GValue holds the holder; then both can be collected.
 
-const kBoxed = Symbol('asyncgui boxed value');
-
-function box(value) {
-    return {[kBoxed]: value};
-}
-
-function isPlainObject(value) {
-    const proto = Object.getPrototypeOf(value);
-    return proto === Object.prototype || proto === null;
-}
+const kHeld = Symbol('asyncgui held JS value');
 
 function toGValue(value) {
-    if (value === undefined)
+    if (value === undefined || value === null)
         return null;
-    if (value === null || value instanceof GObject.Value)
-        return value;
     switch (typeof value) {
     case 'number':
     case 'string':
     case 'boolean':
         return value;
     case 'object':
+        // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
         if (value instanceof GObject.Object || value instanceof GLib.Variant ||
-            isPlainObject(value) || isGIBoxed(value))
+            value instanceof GObject.Value ||
+            (isGIBoxed(value) && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
             return value;
-        return box(value);
-    default:
-        return box(value);
+        break;
     }
+    return hold(value);
+}
+
+function hold(value) {
+    const holder = new GObject.Object();
+    holder[kHeld] = value;
+    return holder;
 }
 
 // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
@@ -130,12 +129,12 @@ function isGIBoxed(value) {
 }
 
 function fromGValue(value) {
-    return value !== null && typeof value === 'object' && kBoxed in value
-        ? value[kBoxed] : value;
+    if (value instanceof GObject.Object && kHeld in value)
+        return value[kHeld];
+    return value;
 }
 
-// A JS exception that is not a GLib.Error becomes AG_ERROR_FAILED for C,
-// and the exception itself is kept for JS awaiters.
+// A JS exception that is not a GLib.Error becomes AG_ERROR_FAILED for C.
 function toGError(error) {
     if (error instanceof GLib.Error)
         return error;
@@ -144,62 +143,37 @@ function toGError(error) {
     return new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
 }
 
-// Ends a task (ok: with a value, else with an error); a value that cannot
-// become a GValue fails the task with the conversion's error.
-function endTask(task, ok, valueOrError) {
-    endWith(task, ok, valueOrError,
-        v => task.return_value(v), e => task.return_error(e));
-}
-
-function endWith(target, ok, valueOrError, returnValue, returnError) {
+// Ends `target` (a task, job or chunk: anything with return_value and
+// return_error_full) with a value (ok) or an error; a value that cannot
+// become a GValue fails it with the conversion's error.
+function endWith(target, ok, valueOrError) {
     if (ok) {
-        let gvalue;
         try {
-            gvalue = toGValue(valueOrError);
+            target.return_value(toGValue(valueOrError));
+            return;
         } catch (e) {
-            ok = false;
             valueOrError = e;
         }
-        if (ok) {
-            if (valueOrError !== undefined && valueOrError !== null &&
-                typeof valueOrError === 'object' && !(valueOrError instanceof GObject.Value))
-                target[kJsValue] = valueOrError;
-            try {
-                returnValue(gvalue);
-                return;
-            } catch (e) {
-                delete target[kJsValue];
-                valueOrError = e;
-            }
-        }
     }
-    if (!(valueOrError instanceof GLib.Error))
-        target[kJsError] = valueOrError;
-    returnError(toGError(valueOrError));
+    returnError(target, valueOrError);
+}
+
+// The exception itself is the detail (held even if it is a GLib.Error,
+// so JS gets back the very object it threw).
+function returnError(target, exception) {
+    target.return_error_full(toGError(exception), hold(exception));
 }
 
 // The exception JS should see for a task (or job) that failed with
-// `error`: the JS exception behind it, if JS threw one.
+// `error`: the JS exception behind it, which C carries as the error's
+// detail through dependencies, MultiTasks and pipelines.
 function jsErrorOf(source, error) {
     if (!source || isCancelled(error))
         return error;
-    if (source[kJsError] !== undefined)
-        return source[kJsError];
-    const fromDependency = dependencyError(source);
-    if (fromDependency !== undefined)
-        return fromDependency;
-    if (isGjsWorkerTask(source))
-        return decodeError(source, error);
-    if (source instanceof MultiTask && !source.skip_errors) {
-        // A MultiTask fails with its first failing child in list order.
-        const n = source.get_n_items();
-        for (let i = 0; i < n; i++) {
-            const child = source.get_item(i);
-            if (child.get_state() === AsyncGui.TaskState.FAILED)
-                return child[kJsError] !== undefined ? child[kJsError] : decodeError(child, error);
-        }
-    }
-    return error;
+    const detail = source.get_error_detail();
+    if (detail instanceof GObject.Object && kHeld in detail)
+        return detail[kHeld];
+    return decodeError(source, error);
 }
 
 // ---------------------------------------------------------------------------
@@ -357,14 +331,14 @@ export function mainTask(fn) {
         try {
             result = fn(cancellable, task);
         } catch (e) {
-            endTask(task, false, e);
+            endWith(task, false, e);
             return;
         }
         if (result && typeof result.then === 'function') {
-            result.then(v => endTask(task, true, v), e => endTask(task, false, e))
+            result.then(v => endWith(task, true, v), e => endWith(task, false, e))
                 .catch(e => logError(e, 'asyncgui: ending a main-context task'));
         } else {
-            endTask(task, true, result);
+            endWith(task, true, result);
         }
     });
 }
@@ -446,11 +420,13 @@ function decodeValue(task, value) {
     return value;
 }
 
-// A GJS worker's failure, as the kind of exception the function threw.
+// A GJS worker's failure, as the kind of exception the function threw,
+// also when it reaches JS through a MultiTask or a dependency (with the
+// worker's stack when `task` is the worker task itself).
 const WORKER_ERRORS = {Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError};
 
 function decodeError(task, error) {
-    if (!isGjsWorkerTask(task) || !(error instanceof GLib.Error) ||
+    if (!(error instanceof GLib.Error) ||
         GLib.quark_to_string(error.domain) !== 'asyncgui-gjs-error')
         return error;
     const match = /^(\w+): ([\s\S]*)$/.exec(error.message);
@@ -458,18 +434,21 @@ function decodeError(task, error) {
     if (!Ctor)
         return error;
     const jsError = new Ctor(match[2]);
-    const data = task.get_error_data();
+    const data = isGjsWorkerTask(task) ? task.get_error_data() : null;
     if (data && data.get_type_string() === 's')
         jsError.stack = data.unpack();
     jsError.gerror = error;
     return jsError;
 }
 
-// What can be awaited, as a pending AgTask. Throws TypeError otherwise.
+// What can be awaited, as an AgTask (pending or not). Throws TypeError
+// otherwise.
 function toTask(x) {
     // A job is a task too: awaiting one that runs waits for it.
     if (x instanceof Task)
         return x;
+    if (x instanceof JobHandle)
+        return x.task;
     if (Array.isArray(x))
         return multi(x);
     if (x && typeof x.then === 'function') {
@@ -508,45 +487,25 @@ function multiValues(m) {
 
 // The JS value of a task that succeeded.
 function taskValue(task) {
-    if (task[kJsValue] !== undefined)
-        return task[kJsValue];
     if (task instanceof MultiTask)
         return multiValues(task);
     return decodeValue(task, fromGValue(task.get_value()));
 }
 
-// The JS error of a task that failed.
-function taskError(task) {
-    if (task[kJsError] !== undefined && task.get_state() === AsyncGui.TaskState.FAILED)
-        return task[kJsError];
-    if (task.get_state() === AsyncGui.TaskState.FAILED) {
-        const fromDependency = dependencyError(task);
-        if (fromDependency !== undefined)
-            return fromDependency;
-    }
-    return decodeError(task, task.get_error());
-}
-
 // Finishes an async call whose value is the task's: value or throw.
-function finishWith(finish, task, job = null) {
+function finishWith(finish, task) {
     let value;
     try {
         value = finish();
     } catch (e) {
-        if (e instanceof GLib.Error) {
-            // A job's value comes from the job it stands for.
-            throw jsErrorOf(job ?? task, e);
-        }
+        if (e instanceof GLib.Error)
+            throw jsErrorOf(task, e);
         // The value could not be converted (a MultiTask's GArray); the
         // outcome is a success: read it from the task itself.
         if (task instanceof MultiTask)
             return multiValues(task);
         throw e;
     }
-    if (job && job[kJsValue] !== undefined)
-        return job[kJsValue];
-    if (task[kJsValue] !== undefined)
-        return task[kJsValue];
     if (task instanceof MultiTask)
         return multiValues(task);
     return decodeValue(task, fromGValue(value));
@@ -556,10 +515,18 @@ function finishWith(finish, task, job = null) {
 // Running tasks outside a job
 
 /**
- * Runs a pending task on `engine` (the default engine if not given) and
- * resolves with its value. `signal` cancels it: the promise then rejects
- * with the CANCELLED GLib.Error. A task that was already started is not
- * run again: its outcome is awaited.
+ * Awaits `x` outside a job and resolves with its value as a JS value: a
+ * pending AsyncGui.Task or MultiTask is run on `engine` (the default
+ * engine if not given); one that was already started (by run(), by C
+ * code, a job) is waited for, not run again; a job's handle waits for the
+ * job. `x` may also be an array (a MultiTask; its value is the list of
+ * values) or a promise. It rejects with the task's error: for a JS
+ * exception, that very exception. `signal` cancels it: the promise then
+ * rejects with the CANCELLED GLib.Error.
+ *
+ * @param {AsyncGui.Task|JobHandle|Array|Promise} x
+ * @param {{engine?: AsyncGui.Engine, signal?: AbortSignal|Gio.Cancellable}} [options]
+ * @returns {Promise}
  */
 export function run(x, {engine = null, signal = null} = {}) {
     return new Promise((resolve, reject) => {
@@ -608,7 +575,7 @@ function outcomeOf(task, signal) {
             if (task.get_state() === AsyncGui.TaskState.SUCCEEDED)
                 resolve(taskValue(task));
             else
-                reject(taskError(task));
+                reject(jsErrorOf(task, task.get_error()));
             return true;
         };
         if (settle())
@@ -627,34 +594,37 @@ function outcomeOf(task, signal) {
     });
 }
 
-// `await task` / `await multi` run it on the default engine (once; later
-// awaits see the same outcome).
-Task.prototype.then = function (onFulfilled, onRejected) {
-    const promise = this[kPromise] ?? run(this);
-    return promise.then(onFulfilled, onRejected);
-};
-
 // ---------------------------------------------------------------------------
 // Iterating a MultiTask as its children finish
 
 /**
- * An async iterator over a MultiTask's children as they are announced
- * (`task-done`): in completion order when the MultiTask is unordered, in
- * list order otherwise. It yields values (or `{position, value}` with
+ * An async iterator for `for await`: over a MultiTask's children as they
+ * are announced (`task-done`), over a channel reader's items, or over a
+ * pipeline's outputs.
+ *
+ * For a MultiTask: in completion order when it is unordered, in list
+ * order otherwise. It yields values (or `{position, value}` with
  * `positions: true`); failed children are skipped; when the MultiTask
  * fails (or is cancelled) the loop throws its error. Leaving the loop
- * early cancels the children still running.
+ * early cancels the children still running. Options: `engine` and
+ * `signal` as for run(), or `job` (a job's handle): the MultiTask is then
+ * awaited by that job, so pausing the job holds the loop and cancelling it
+ * ends the loop with CANCELLED (prefer job.iterate()).
  *
- * Options: `engine` and `signal` as for run(), or `job`: the MultiTask is
- * then awaited by that job, so pausing the job holds the loop and
- * cancelling it ends the loop with CANCELLED (prefer job.iterate()).
+ * For an AsyncGui.ChannelReader: its items, read one at a time with
+ * read(), until the channel is closed and drained. `signal` cancels the
+ * pending read: the loop throws the CANCELLED GLib.Error. Leaving the loop
+ * early (`break`, `return`, an exception in its body) closes the reader,
+ * unless `keepOpen`: closing the last reader tells the writers that nobody
+ * reads any more (their writes fail with G_IO_ERROR_BROKEN_PIPE), and
+ * stops a pipeline writing to it.
  *
- * Given an AsyncGui.ChannelReader, it is iterateReader(reader, {signal});
- * given a Pipeline, pipeline.values({signal}).
+ * For a Pipeline: pipeline.values({signal}).
  */
-export function iterate(m, {engine = null, signal = null, job = null, positions = false} = {}) {
+export function iterate(m, {engine = null, signal = null, job = null, positions = false,
+    keepOpen = false} = {}) {
     if (m instanceof ChannelReader)
-        return iterateReader(m, {signal});
+        return readerIterator(m, {signal, keepOpen});
     if (m instanceof Pipeline)
         return m.values({signal});
     if (!(m instanceof MultiTask)) {
@@ -689,13 +659,14 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
     });
 
     const waitUnpaused = () => new Promise(resolve => {
-        if (!job || !job.paused) {
+        const gjob = job?.task;
+        if (!gjob || !gjob.paused) {
             resolve();
             return;
         }
-        const id = job.connect('notify::paused', () => {
-            if (!job.paused) {
-                job.disconnect(id);
+        const id = gjob.connect('notify::paused', () => {
+            if (!gjob.paused) {
+                gjob.disconnect(id);
                 resolve();
             }
         });
@@ -738,45 +709,43 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
     };
 }
 
-MultiTask.prototype[Symbol.asyncIterator] = function () {
-    return iterate(this);
-};
-
 // ---------------------------------------------------------------------------
 // Jobs
 
 /**
  * Starts a job: makes an AsyncGui.Job on `engine` (the default engine if
- * not given) and calls `fn(job, ...args)` at once; it runs until its first
- * await. Its return value becomes the job's value, what it throws the
- * job's error (the CANCELLED GLib.Error ends the job cancelled). Returns
- * the job, which is awaitable (`await job`, `job.promise`).
+ * not given) and calls `fn(job, ...args)` at once with the job's handle;
+ * it runs until its first await. Its return value becomes the job's
+ * value, what it throws the job's error (the CANCELLED GLib.Error ends the
+ * job cancelled). Returns the same handle, which is awaitable (`await
+ * job`, `job.promise`).
  *
  * `signal` cancels the job when it aborts.
+ *
+ * @returns {JobHandle}
  */
 export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     if (typeof fn !== 'function')
         throw new TypeError('spawn() needs an async function');
     engine ??= Engine.get_default();
-    const job = Job.new(engine);
-    const unwatch = watchSignal(signal, () => job.cancel());
+    const handle = new JobHandle(Job.new(engine), kJobToken);
+    const gjob = handle.task;
+    const unwatch = watchSignal(signal, () => gjob.cancel());
 
     let result;
     try {
-        result = fn(job, ...args);
+        result = fn(handle, ...args);
     } catch (e) {
         result = Promise.reject(e);
     }
     const end = (ok, valueOrError) => {
         unwatch();
-        if (!job.is_finished()) {
-            endWith(job, ok, valueOrError,
-                v => job.return_value(v), e => job.return_error(e));
-        }
+        if (!gjob.is_finished())
+            endWith(gjob, ok, valueOrError);
     };
     Promise.resolve(result).then(v => end(true, v), e => end(false, e))
         .catch(e => logError(e, 'asyncgui: ending a job'));
-    return job;
+    return handle;
 }
 
 /**
@@ -793,203 +762,135 @@ export function job(fn, options = {}) {
     };
 }
 
-Object.defineProperties(Job.prototype, {
+const kJobToken = Symbol('asyncgui job');
+
+/**
+ * The handle of a JS job, made by spawn(): what the job's function awaits
+ * through, and what its caller awaits, pauses and cancels. `task` is the
+ * AsyncGui.Job itself (state, value, error, engine; hand it to C code).
+ */
+class JobHandle {
+    #awaiting = false;
+    #promise = null;
+
+    constructor(task, token) {
+        if (token !== kJobToken)
+            throw new TypeError('asyncgui: start a job with spawn()');
+        this.task = task;
+    }
+
     /**
      * Awaits a task, MultiTask, job, array of them (a MultiTask, values in
-     * list order) or promise inside this job. `signal` cancels just this
-     * await's task.
+     * list order) or promise inside this job (ag_job_await_async): while
+     * the job is paused, a result is held until it is resumed; cancelling
+     * the job rejects the pending await with CANCELLED. `signal` cancels
+     * just this await's task.
      */
-    run: {
-        configurable: true,
-        writable: true,
-        value: function (x, {signal = null} = {}) {
-            return new Promise((resolve, reject) => {
-                let task;
+    run(x, {signal = null} = {}) {
+        return new Promise((resolve, reject) => {
+            let task;
+            try {
+                task = toTask(x);
+            } catch (e) {
+                reject(e);
+                return;
+            }
+            if (this.task.is_finished()) {
+                reject(new Error('asyncgui: this job has finished; it cannot await any more'));
+                return;
+            }
+            if (this.#awaiting) {
+                reject(new Error('asyncgui: this job is already awaiting something; ' +
+                    'await one thing at a time, or pass an array to job.run() to await several'));
+                return;
+            }
+            let unwatch;
+            try {
+                unwatch = watchSignal(signal, () => task.cancel());
+            } catch (e) {
+                reject(e);
+                return;
+            }
+            this.#awaiting = true;
+            this.task.await_async(task, null, (gjob, result) => {
+                this.#awaiting = false;
+                unwatch();
                 try {
-                    task = toTask(x);
+                    resolve(finishWith(() => gjob.await_finish(result), task));
                 } catch (e) {
                     reject(e);
-                    return;
                 }
-                if (this.is_finished()) {
-                    reject(new Error('asyncgui: this job has finished; it cannot await any more'));
-                    return;
-                }
-                if (this[kAwaiting]) {
-                    reject(new Error('asyncgui: this job is already awaiting something; ' +
-                        'await one thing at a time, or pass an array to job.run() to await several'));
-                    return;
-                }
-                let unwatch;
-                try {
-                    unwatch = watchSignal(signal, () => task.cancel());
-                } catch (e) {
-                    reject(e);
-                    return;
-                }
-                const sourceJob = x instanceof Job ? x : null;
-                this[kAwaiting] = true;
-                this.await_async(task, null, (job, result) => {
-                    this[kAwaiting] = false;
-                    unwatch();
-                    try {
-                        resolve(finishWith(() => job.await_finish(result), task, sourceJob));
-                    } catch (e) {
-                        reject(e);
-                    }
-                });
             });
-        },
-    },
+        });
+    }
 
     /** Sleeps `ms` milliseconds in this job (the rest is kept while paused). */
-    sleep: {
-        configurable: true,
-        writable: true,
-        value: function (ms) {
-            return this.run(Task.new_sleep(ms));
-        },
-    },
+    sleep(ms) {
+        return this.run(Task.new_sleep(ms));
+    }
 
     /** iterate(multi, {job: this, ...options}). */
-    iterate: {
-        configurable: true,
-        writable: true,
-        value: function (m, options = {}) {
-            return iterate(m, {...options, job: this});
-        },
-    },
+    iterate(m, options = {}) {
+        return iterate(m, {...options, job: this});
+    }
 
-    /** A promise of the job's outcome (its value, or its error). */
-    promise: {
-        configurable: true,
-        get() {
-            if (!this[kPromise]) {
-                this[kPromise] = new Promise((resolve, reject) => {
-                    const settle = () => {
-                        if (this.get_state() === AsyncGui.TaskState.SUCCEEDED) {
-                            if (this[kJsValue] !== undefined)
-                                resolve(this[kJsValue]);
-                            else
-                                resolve(fromGValue(this.get_value()));
-                        } else {
-                            reject(this[kJsError] !== undefined &&
-                                this.get_state() === AsyncGui.TaskState.FAILED
-                                ? this[kJsError] : this.get_error());
-                        }
-                    };
-                    if (this.is_finished()) {
-                        settle();
-                        return;
-                    }
-                    this.wait_async(null, (job, result) => {
-                        try {
-                            job.wait_finish(result);
-                        } catch {
-                            // settle() reads the outcome from the job itself.
-                        }
-                        settle();
-                    });
-                });
-            }
-            return this[kPromise];
-        },
-    },
+    /** Pauses the job (ag_job_pause): results that arrive are held. */
+    pause() {
+        this.task.pause();
+    }
 
-    then: {
-        configurable: true,
-        writable: true,
-        value: function (onFulfilled, onRejected) {
-            return this.promise.then(onFulfilled, onRejected);
-        },
-    },
-});
+    /** Resumes a paused job (ag_job_resume). */
+    resume() {
+        this.task.resume();
+    }
 
-// ---------------------------------------------------------------------------
-// Engine conveniences
+    /**
+     * Cancels the job: its pending await (or its next one) rejects with
+     * the CANCELLED GLib.Error.
+     */
+    cancel() {
+        this.task.cancel();
+    }
 
-Object.assign(Engine.prototype, {
-    /** run(task, {engine: this, signal}). */
-    run(x, options = {}) {
-        return run(x, {...options, engine: this});
-    },
+    /** Whether the job is paused. */
+    get paused() {
+        return this.task.paused;
+    }
 
-    /** spawn(fn, {engine: this, ...}). */
-    spawn(fn, options = {}) {
-        return spawn(fn, {...options, engine: this});
-    },
+    /** The job's AsyncGui.TaskState. */
+    get state() {
+        return this.task.get_state();
+    }
 
-    /** job(fn, {engine: this, ...}). */
-    job(fn, options = {}) {
-        return job(fn, {...options, engine: this});
-    },
-});
+    /** A promise of the job's outcome: its value or its error, as JS values. */
+    get promise() {
+        this.#promise ??= outcomeOf(this.task, null);
+        return this.#promise;
+    }
+
+    then(onFulfilled, onRejected) {
+        return this.promise.then(onFulfilled, onRejected);
+    }
+}
 
 // ---------------------------------------------------------------------------
 // Dependencies
 //
-// ag_task_add_dependency() is called as it is; the module only remembers
-// the dependencies JS added, so a task that fails because of one rejects
-// with that dependency's own JS exception, and dependencyValues() can give
-// back the very JS values. ag_task_and_then() runs its function on a
+// ag_task_add_dependency() is called as it is: the dependencies' values
+// and errors are GValues in C, so dependencyValues() and a failed task's
+// error read them from there. ag_task_and_then() runs its function on a
 // worker thread, so JS gets andThen() instead: the same chaining with a
 // main-context task.
 
-const addDependency = Task.prototype.add_dependency;
-
 /**
- * Makes this task wait for `dependency` (ag_task_add_dependency): running
- * the task runs the dependency first on the same engine (or waits for it
- * if it was already started), and the task's own work starts only once all
- * its dependencies succeeded; if one fails or is cancelled, the task fails
- * with its error (for a JS dependency, its very exception) without its work
- * ever running. `dependency` is anything `job.run()` takes: a task, a
- * MultiTask, a job, an array of them or a promise.
+ * The values of `task`'s dependencies (added with
+ * `task.add_dependency()`), in the order they were added, as JS values.
+ * For the work of a task whose dependencies all succeeded, e.g. inside
+ * mainTask().
  *
- * Add dependencies before running the task: adding one to a task that was
- * run is a programming error (a critical from the C library). A dependency
- * that would make a cycle throws an Error and is not added.
- */
-Task.prototype.add_dependency = function (dependency) {
-    const task = toTask(dependency);
-    const index = this.get_n_dependencies();
-    try {
-        addDependency.call(this, task);
-    } catch (e) {
-        if (e instanceof GLib.Error && e.matches(AsyncGui.Error, AsyncGui.Error.DEPENDENCY_CYCLE))
-            throw new Error(e.message);
-        throw e;
-    }
-    if (this.get_n_dependencies() > index)
-        (this[kDependencies] ??= [])[index] = task;   // by index: C code may add some too
-};
-
-// The JS exception of the first dependency (in the order added) that did
-// not succeed, if it failed; undefined otherwise, or if one before it was
-// added by C code (its outcome is not known here).
-function dependencyError(task) {
-    const deps = task instanceof Task ? task[kDependencies] : undefined;
-    if (!deps)
-        return undefined;
-    const n = task.get_n_dependencies();
-    for (let i = 0; i < n; i++) {
-        const dep = deps[i];
-        if (!dep)
-            return undefined;
-        const state = dep.get_state();
-        if (state === AsyncGui.TaskState.FAILED)
-            return jsErrorOf(dep, dep.get_error());
-        if (state !== AsyncGui.TaskState.SUCCEEDED)
-            return undefined;
-    }
-    return undefined;
-}
-
-/**
- * The values of `task`'s dependencies, in the order they were added, as JS
- * values (a JS value given by a main-context task or a job comes back as
- * itself; a MultiTask's value is an Array). For the work of a task whose
- * dependencies all succeeded, e.g. inside mainTask().
+ * A MultiTask dependency's value is a GArray, which GJS 1.74 cannot
+ * convert: that throws a TypeError. Read a MultiTask's values with
+ * `run(multi)` once it finished, or chain with andThen(multi, fn).
  *
  * @param {AsyncGui.Task} task
  * @returns {Array}
@@ -997,30 +898,30 @@ function dependencyError(task) {
 export function dependencyValues(task) {
     if (!(task instanceof Task))
         throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
-    const deps = task[kDependencies] ?? [];
     const values = [];
     const n = task.get_n_dependencies();
     for (let i = 0; i < n; i++) {
-        const dep = deps[i];
-        if (dep && dep.get_state() === AsyncGui.TaskState.SUCCEEDED)
-            values.push(taskValue(dep));
-        else
+        try {
             values.push(fromGValue(task.get_dependency_value(i)));
+        } catch (e) {
+            throw new TypeError(`asyncgui: GJS cannot read the value of dependency ${i} (${e.message}); ` +
+                'a MultiTask\'s values are read with run(multi) or andThen(multi, fn)');
+        }
     }
     return values;
 }
 
 /**
  * The JS twin of ag_task_and_then(): a new main-context task that depends
- * on `previous` (anything `job.run()` takes) and, once it succeeded, calls
+ * on `previous` (anything run() takes) and, once it succeeded, calls
  * `fn(value, cancellable, task)` on the engine's context with its JS value.
  * The new task ends with what `fn` returns or resolves with, or fails with
  * what it throws; if `previous` fails or is cancelled, the new task fails
  * with that error and `fn` never runs. Running the new task runs both.
  *
- *     const size = await andThen(loadTask, bytes => bytes.get_size());
+ *     const size = await run(andThen(loadTask, bytes => bytes.get_size()));
  *
- * @param {AsyncGui.Task|AsyncGui.Job|Promise|Array} previous
+ * @param {AsyncGui.Task|JobHandle|Promise|Array} previous
  * @param {function(any, Gio.Cancellable, AsyncGui.Task): any} fn
  * @returns {AsyncGui.Task}
  */
@@ -1036,44 +937,7 @@ export function andThen(previous, fn) {
 // ---------------------------------------------------------------------------
 // Channels
 //
-// Items are GValues. Numbers, strings, booleans, null, GObjects, variants,
-// boxed values and GObject.Values go in as they are. Other JS values
-// (objects, arrays, class instances, functions, ...) cannot go as
-// GObject.TYPE_JSOBJECT: in GJS 1.74 such a GValue neither roots nor traces
-// its object, so a garbage collection while it waits in a channel leaves
-// it dangling (reading it back crashes or gives null). They travel instead
-// as a plain GObject.Object holding the value in an expando property: GJS
-// keeps a wrapper with expandos alive (and traced) as long as C holds a
-// reference, on any thread. Reading unwraps it again.
-
-const kItem = Symbol('asyncgui channel item');
-
-function toItem(value) {
-    if (value === undefined || value === null)
-        return null;
-    switch (typeof value) {
-    case 'number':
-    case 'string':
-    case 'boolean':
-        return value;
-    case 'object':
-        // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
-        if (value instanceof GObject.Object || value instanceof GLib.Variant ||
-            value instanceof GObject.Value ||
-            (isGIBoxed(value) && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
-            return value;
-        break;
-    }
-    const holder = new GObject.Object();
-    holder[kItem] = value;
-    return holder;
-}
-
-function fromItem(item) {
-    if (item instanceof GObject.Object && kItem in item)
-        return item[kItem];
-    return fromGValue(item);
-}
+// Items are GValues, made and read as task values are (see toGValue()).
 
 /**
  * Reads up to `count` items from an AsyncGui.ChannelReader without
@@ -1116,9 +980,9 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
         reader.read_async(count, wait, cancellable, (r, result) => {
             unwatch();
             try {
-                resolve(r.read_finish(result).map(fromItem));
+                resolve(r.read_finish(result).map(fromGValue));
             } catch (e) {
-                reject(transformException(r, e));
+                reject(transformException(e));
             }
         });
     });
@@ -1148,40 +1012,20 @@ export function write(channel, value, {signal = null} = {}) {
         let unwatch;
         try {
             unwatch = watchSignal(signal, () => cancellable.cancel());
-            channel.write_async(toItem(value), cancellable, (c, result) => {
+            channel.write_async(toGValue(value), cancellable, (c, result) => {
                 unwatch();
                 try {
                     c.write_finish(result);
                     resolve();
                 } catch (e) {
-                    reject(transformException(c, e));
+                    reject(transformException(e));
                 }
             });
         } catch (e) {
             unwatch?.();
-            reject(transformException(channel, e));
+            reject(transformException(e));
         }
     });
-}
-
-/**
- * An async iterator over the items of an AsyncGui.ChannelReader, read one
- * at a time with read(); it ends once the channel is closed and drained.
- * `signal` cancels the pending read: the loop throws the CANCELLED
- * GLib.Error. Leaving the loop early (`break`, `return`, an exception in
- * its body) closes the reader, unless `keepOpen`: closing the last reader
- * tells the writers that nobody reads any more (their writes fail with
- * G_IO_ERROR_BROKEN_PIPE), and stops a pipeline writing to it.
- *
- * `for await (const item of reader)` is iterateReader(reader).
- *
- * @param {AsyncGui.ChannelReader} reader
- * @param {{signal?: AbortSignal|Gio.Cancellable, keepOpen?: boolean}} [options]
- */
-export function iterateReader(reader, {signal = null, keepOpen = false} = {}) {
-    if (!(reader instanceof ChannelReader))
-        throw new TypeError(`asyncgui: cannot iterate ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
-    return readerIterator(reader, {signal, keepOpen});
 }
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
@@ -1223,20 +1067,16 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
     };
 }
 
-ChannelReader.prototype[Symbol.asyncIterator] = function () {
-    return iterateReader(this);
-};
-
 // ---------------------------------------------------------------------------
 // Transforms
 //
-// channel.set_write_transform(v => v + 1) and set_read_transform(fn) take a
-// JS function that returns the new item or throws. The C transform gets an
-// AgChannelTransform handle for its item; the trampoline below returns the
-// function's value through it, or a GError that stands for the exception.
-// Until errors carry a detail in C, the exception itself waits in the
-// channel's TransformExceptions under the GError's code, and write(),
-// read() and `for await` reject with that very object. Translation only.
+// setTransforms(channel, {write, read}) takes JS functions that return the
+// new item or throw. The C transform gets an AgChannelTransform handle for
+// its item; the trampoline below returns the function's value through it,
+// or a GError that stands for the exception. A transform's error carries
+// no detail in C, so the exception itself waits here under the GError's
+// code (unique in the process), and write(), read() and `for await`
+// reject with that very object. Translation only.
 //
 // A transform runs on the thread that writes or reads, and GJS cannot run
 // JavaScript on any other thread than the main one: the channel's
@@ -1244,69 +1084,64 @@ ChannelReader.prototype[Symbol.asyncIterator] = function () {
 // a write or read on another thread (a C worker writing the channel) fails
 // with G_IO_ERROR_NOT_SUPPORTED instead of reaching JS.
 
-const kTransformExceptions = Symbol('asyncgui transform exceptions');
 const JS_EXCEPTION_QUARK = GLib.quark_from_string('asyncgui-js-exception');
+const kTransformOwner = Symbol('asyncgui transform owner');
 
-const setWriteTransform = Channel.prototype.set_write_transform;
-const setReadTransform = Channel.prototype.set_read_transform;
-const openReader = Channel.prototype.open_reader;
+// The exceptions transforms threw that no write or read has rejected with
+// yet, by GError code. Each is kept as long as its channel lives (a token
+// the channel owns, held here weakly) or until it is taken.
+const transformExceptions = new Map();
+let nextExceptionCode = 1;
 
-// The exceptions a channel's transforms threw that no write or read has
-// rejected with yet. The channel and its readers own it (expandos, kept as
-// long as their objects); the trampolines, which C owns, refer to it
-// weakly, since an exception may lead back to the channel and a cycle
-// through C is never collected.
-class TransformExceptions {
-    constructor() {
-        this.exceptions = new Map();
-        this.nextCode = 1;
+function keepException(owner, exception) {
+    if (transformExceptions.size >= 256) {
+        for (const [code, kept] of transformExceptions) {
+            if (kept.owner.deref() === undefined)
+                transformExceptions.delete(code);
+        }
     }
-
-    keep(exception) {
-        const code = this.nextCode;
-        this.nextCode = this.nextCode % 0x7fffffff + 1;
-        this.exceptions.set(code, exception);
-        return new GLib.Error(JS_EXCEPTION_QUARK, code, toGError(exception).message);
-    }
-
-    take(error) {
-        if (!(error instanceof GLib.Error) || error.domain !== JS_EXCEPTION_QUARK ||
-            !this.exceptions.has(error.code))
-            return undefined;
-        const exception = this.exceptions.get(error.code);
-        this.exceptions.delete(error.code);
-        return exception;
-    }
+    const code = nextExceptionCode;
+    nextExceptionCode = nextExceptionCode % 0x7fffffff + 1;
+    transformExceptions.set(code, {exception, owner});
+    return new GLib.Error(JS_EXCEPTION_QUARK, code, toGError(exception).message);
 }
 
-// What a write or read of `end` (a channel or reader) rejects with for
-// `error`: the exception a transform threw, or the error itself.
-function transformException(end, error) {
-    const exception = end?.[kTransformExceptions]?.take(error);
-    return exception !== undefined ? exception : error;
+// What a write or read rejects with for `error`: the exception a transform
+// threw, or the error itself.
+function transformException(error) {
+    if (!(error instanceof GLib.Error) || error.domain !== JS_EXCEPTION_QUARK)
+        return error;
+    const kept = transformExceptions.get(error.code);
+    if (kept === undefined)
+        return error;
+    transformExceptions.delete(error.code);
+    return kept.exception;
 }
 
 function setTransform(channel, setter, fn) {
-    if (fn === null || fn === undefined) {
-        setter.call(channel, null);
+    if (fn === null) {
+        channel[setter](null);
         return;
     }
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
-    channel[kTransformExceptions] ??= new TransformExceptions();
-    const exceptions = new WeakRef(channel[kTransformExceptions]);
+    // The channel owns the token (an expando); the trampoline, which C
+    // owns, refers to it weakly: an exception may lead back to the
+    // channel, and a cycle through C is never collected.
+    channel[kTransformOwner] ??= {};
+    const owner = new WeakRef(channel[kTransformOwner]);
     channel.pin_transforms();
-    setter.call(channel, (transform, value) => {
+    channel[setter]((transform, value) => {
         let item;
         try {
-            item = fn(fromItem(value));
+            item = fn(fromGValue(value));
             if (item !== null && typeof item === 'object' && typeof item.then === 'function') {
                 throw new TypeError('asyncgui: a channel transform must return the item, not a ' +
                     'promise: it runs synchronously while the item is written or read');
             }
-            item = toItem(item);
+            item = toGValue(item);
         } catch (e) {
-            transform.return_error(exceptions.deref()?.keep(e) ?? toGError(e));
+            transform.return_error(keepException(owner, e));
             return;
         }
         transform.return_value(item);
@@ -1314,40 +1149,34 @@ function setTransform(channel, setter, fn) {
 }
 
 /**
- * Makes every item written to the channel `fn(item)`: `fn` runs while the
- * item is written, before it takes room, on the main thread, and may
- * return a value of any type. If it throws, the write rejects with that
- * very exception and stores nothing. `null` removes the transform. Set
- * transforms before the first write and before opening readers.
+ * Sets the transforms of an AsyncGui.Channel (ag_channel_set_write_transform,
+ * ag_channel_set_read_transform) to JS functions; a side left out stays as
+ * it is, `null` removes it. Set them before the first write and before
+ * opening readers.
  *
- * A write on another thread (C code on a worker thread) fails with
- * G_IO_ERROR_NOT_SUPPORTED: JavaScript runs on the main thread only.
+ * `write(item)` runs while the item is written, before it takes room, and
+ * may return a value of any type: that is what is stored. If it throws,
+ * the write rejects with that very exception and stores nothing.
  *
- * @param {Function|null} fn
+ * `read(item)` runs when read() or `for await` gets the item. If it
+ * throws for an item, the read resolves with the items before it and the
+ * next one rejects with that very exception; the item is dropped, the
+ * items after it stay in the channel.
+ *
+ * Both run on the main thread: a write or read on another thread (C code
+ * on a worker thread) fails with G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * @param {AsyncGui.Channel} channel
+ * @param {{write?: Function|null, read?: Function|null}} transforms
  */
-Channel.prototype.set_write_transform = function (fn) {
-    setTransform(this, setWriteTransform, fn);
-};
-
-/**
- * Makes every item read `fn(item)`, on the main thread, when read()
- * or `for await` gets it. If it throws for an item, the read resolves
- * with the items before it and the next one rejects with that very
- * exception; the item is dropped, the items after it stay in the channel.
- * `null` removes the transform.
- *
- * @param {Function|null} fn
- */
-Channel.prototype.set_read_transform = function (fn) {
-    setTransform(this, setReadTransform, fn);
-};
-
-Channel.prototype.open_reader = function () {
-    const reader = openReader.call(this);
-    if (this[kTransformExceptions])
-        reader[kTransformExceptions] = this[kTransformExceptions];
-    return reader;
-};
+export function setTransforms(channel, {write: onWrite, read: onRead} = {}) {
+    if (!(channel instanceof Channel))
+        throw new TypeError(`asyncgui: ${describe(channel)} is not an AsyncGui.Channel`);
+    if (onWrite !== undefined)
+        setTransform(channel, 'set_write_transform', onWrite);
+    if (onRead !== undefined)
+        setTransform(channel, 'set_read_transform', onRead);
+}
 
 // ---------------------------------------------------------------------------
 // Pipelines
@@ -1361,14 +1190,9 @@ Channel.prototype.open_reader = function () {
 //
 // The function ends each input through its AgChunk handle, as a task
 // function does: chunk.emit() for extra outputs, chunk.return_value() for
-// the output, chunk.return_error() when it threw. JS exceptions are kept on
-// the JS side, so the reading loop rethrows the very exception.
+// the output, chunk.return_error_full() with the exception as the error's
+// detail when it threw, so the reading loop rethrows the very exception.
 
-const PipelineTask = AsyncGui.Pipeline;
-const newPipe = PipelineTask.new;
-const newPipeModel = PipelineTask.new_model;
-const newPipeRange = PipelineTask.new_range;
-const addStage = PipelineTask.prototype.add_stage;
 
 // A failure of a JS source iterator, passed down the channel as an item so
 // the pipeline fails at its position, after the outputs before it.
@@ -1405,33 +1229,6 @@ function checkSerial(engine) {
     return engine;
 }
 
-// What the stages of one pipeline share: the engine that runs them, and
-// the JS exceptions behind the GErrors they failed with.
-class PipeChain {
-    constructor(engine) {
-        this.engine = engine;
-        this.errors = new Map();
-    }
-
-    static key(error) {
-        return `${error.domain}\u0000${error.code}\u0000${error.message}`;
-    }
-
-    // The GError to report for a JS exception; the exception is kept.
-    remember(exception) {
-        const error = toGError(exception);
-        this.errors.set(PipeChain.key(error), exception);
-        return error;
-    }
-
-    jsError(error) {
-        if (!(error instanceof GLib.Error) || isCancelled(error))
-            return error;
-        const exception = this.errors.get(PipeChain.key(error));
-        return exception !== undefined ? exception : error;
-    }
-}
-
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
 function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0,
@@ -1450,13 +1247,13 @@ function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxC
     const emit = value => {
         if (!running)
             throw new Error('asyncgui: emit() works only while the pipeline function runs');
-        running.emit(toItem(value));
+        running.emit(toGValue(value));
     };
 
     const task = create((chunk, item) => {
-        const input = fromItem(item);
+        const input = fromGValue(item);
         if (input !== null && typeof input === 'object' && kSourceError in input) {
-            chunk.return_error(chain.remember(input[kSourceError]));
+            returnError(chunk, input[kSourceError]);
             return;
         }
         // In serial mode a run may start inside another's function.
@@ -1470,9 +1267,9 @@ function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxC
                     'promise or task: it runs synchronously on the main thread (use processTask() ' +
                     'for slow work)');
             }
-            output = toItem(output);
+            output = toGValue(output);
         } catch (e) {
-            chunk.return_error(chain.remember(e));
+            returnError(chunk, e);
             return;
         } finally {
             running = outer;
@@ -1582,7 +1379,7 @@ export function pipe(func, source, options = {}) {
         return source.pipe(func, options);
     if (typeof func !== 'function')
         throw new TypeError('asyncgui: pipe() needs a function');
-    const chain = new PipeChain(checkSerial(options.engine ?? pipelineEngine()));
+    const chain = {engine: checkSerial(options.engine ?? pipelineEngine())};
     let create, onStart = null;
     if (typeof source === 'number') {
         let n = source;
@@ -1590,16 +1387,16 @@ export function pipe(func, source, options = {}) {
             n = -1;
         else if (!Number.isSafeInteger(n) || n < 0)
             throw new RangeError(`asyncgui: a pipeline over a range needs a count or Infinity, not ${source}`);
-        create = wrapper => newPipeRange(n, wrapper);
+        create = wrapper => AsyncGui.Pipeline.new_range(n, wrapper);
     } else if (source instanceof ChannelReader) {
-        create = wrapper => newPipe(source, wrapper);
+        create = wrapper => AsyncGui.Pipeline.new(source, wrapper);
     } else if (source instanceof Gio.ListModel) {
-        create = wrapper => newPipeModel(source, wrapper);
+        create = wrapper => AsyncGui.Pipeline.new_model(source, wrapper);
     } else if (isIterable(source)) {
         // Capacity 1: the source is pulled as the pipeline reads its input.
         const channel = Channel.new(1);
         const reader = channel.open_reader();
-        create = wrapper => newPipe(reader, wrapper);
+        create = wrapper => AsyncGui.Pipeline.new(reader, wrapper);
         onStart = () => feedChannel(source, channel);
     } else {
         throw new TypeError(`asyncgui: cannot make a pipeline over ${describe(source)}: ` +
@@ -1641,7 +1438,7 @@ export class Pipeline {
     /**
      * The AsyncGui.ChannelReader of this stage's outputs. Getting it opens
      * it and runs the pipeline; a reader for C code, or for read() and
-     * iterateReader() with their options. Dropping or closing it stops the
+     * iterate() with their options. Dropping or closing it stops the
      * pipeline.
      */
     get reader() {
@@ -1675,7 +1472,7 @@ export class Pipeline {
         if (!this.#task.is_finished())
             await this.#done;
         if (this.#task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
-            throw this.#chain.jsError(this.#task.get_error());
+            throw jsErrorOf(this.#task, this.#task.get_error());
     }
 
     /**
@@ -1698,7 +1495,7 @@ export class Pipeline {
         const upstream = this.#task;
         const capacity = this.#capacity;
         const stage = makeStage(this.#chain, func, options,
-            wrapper => addStage.call(upstream, capacity, wrapper));
+            wrapper => upstream.add_stage(capacity, wrapper));
         this.#next = stage;
         return stage;
     }
@@ -1787,36 +1584,3 @@ export class Pipeline {
         this.#task.cancel();
     }
 }
-
-// ---------------------------------------------------------------------------
-// What JS must not make: tasks whose functions run on worker threads.
-
-function threadOnly(name) {
-    return function () {
-        throw new TypeError(`AsyncGui.${name}() runs its function on a worker thread, ` +
-            'where GJS cannot run JavaScript. From JS, use mainTask() (main context, e.g. ' +
-            'wrapping a GIO _async call), sleep(), tasks made in C, or a worker process.');
-    };
-}
-
-Task.new = threadOnly('Task.new');
-MultiTask.new_map = threadOnly('MultiTask.new_map');
-MultiTask.new_map_model = threadOnly('MultiTask.new_map_model');
-MultiTask.new_map_range = threadOnly('MultiTask.new_map_range');
-
-// Their functions run on worker threads unless the engine that runs them
-// happens to be in serial mode; the module's pipe() makes sure it is.
-function useInstead(name, instead) {
-    return function () {
-        throw new TypeError(`AsyncGui.${name}() runs its function on a worker thread, ` +
-            `where GJS cannot run JavaScript. From JS, use ${instead}.`);
-    };
-}
-
-Task.prototype.and_then = useInstead('Task.and_then',
-    'andThen(task, fn) (a main-context task that depends on the task)');
-PipelineTask.new = useInstead('Pipeline.new', 'pipe(fn, reader) (on a serial engine)');
-PipelineTask.new_model = useInstead('Pipeline.new_model', 'pipe(fn, model) (on a serial engine)');
-PipelineTask.new_range = useInstead('Pipeline.new_range', 'pipe(fn, count) (on a serial engine)');
-PipelineTask.prototype.add_stage = useInstead('Pipeline.add_stage',
-    'pipeline.pipe(fn) (on a serial engine)');

@@ -67,8 +67,8 @@ test('sequential-handler-keeps-loop-alive', async () => {
     assert(onMainThread, 'the code after the await ran on the main thread');
     assertEqual(seen, 42);
     assertEqual(value, 42);
-    assertEqual(job.get_state(), TaskState.SUCCEEDED);
-    assertEqual(job.get_value(), 42, "the AgJob's own value");
+    assertEqual(job.state, TaskState.SUCCEEDED);
+    assertEqual(job.task.get_value(), 42, "the AgJob's own value");
 });
 
 test('error-at-the-await', async () => {
@@ -86,7 +86,7 @@ test('error-at-the-await', async () => {
     assertEqual(caught.domain, TEST_DOMAIN, 'domain');
     assertEqual(caught.code, 7, 'code');
     assertEqual(caught.message, 'the disk is on fire', 'message');
-    assertEqual(job.get_state(), TaskState.SUCCEEDED);
+    assertEqual(job.state, TaskState.SUCCEEDED);
 });
 
 test('uncaught-error-fails-the-job', async () => {
@@ -97,8 +97,8 @@ test('uncaught-error-fails-the-job', async () => {
     });
     const e = await assertRejects(job.promise);
     assert(!after_, 'the code after the failed await did not run');
-    assertEqual(job.get_state(), TaskState.FAILED);
-    for (const err of [e, job.get_error()]) {
+    assertEqual(job.state, TaskState.FAILED);
+    for (const err of [e, job.task.get_error()]) {
         assert(err instanceof GLib.Error, `a GLib.Error: ${err}`);
         assertEqual(err.domain, TEST_DOMAIN, 'domain');
         assertEqual(err.code, 9, 'code');
@@ -185,7 +185,7 @@ test('cancel-semantics', async () => {
     assert(isCancelled(error), `the await failed with G_IO_ERROR_CANCELLED: ${error}`);
     assert(error.at - cancelledAt < 200, `within 200 ms of the cancel (${Math.round(error.at - cancelledAt)} ms)`);
     assert(cleanup, 'the cleanup code after the await ran');
-    assertEqual(job.get_state(), TaskState.CANCELLED);
+    assertEqual(job.state, TaskState.CANCELLED);
     assertEqual(task.get_state(), TaskState.CANCELLED);
     // Wait past the task's own end: its late result is never seen.
     await delay(Math.max(0, 1200 - (now() - start)));
@@ -237,16 +237,15 @@ test('nested-jobs', async () => {
         return job.run(b);
     });
     assertEqual(await a, 7, 'A gets 7');
-    assertEqual(b.get_state(), TaskState.SUCCEEDED);
-    assertEqual(b.get_value(), 7, "B's own value");
+    assertEqual(b.state, TaskState.SUCCEEDED);
+    assertEqual(b.task.get_value(), 7, "B's own value");
     assertEqual(await b, 7);
 });
 
 // JS cannot make a thread task (its function would be JS on a worker
 // thread), so what this shows in GJS is the part JS can observe: with
 // max-threads 0 the engine takes the setting, the tasks a job awaits run
-// on the main thread one after another in the order awaited, and a thread
-// task cannot be made from JS at all (it would not be serial-safe anyway).
+// on the main thread one after another in the order awaited.
 test('serial-mode', async () => {
     const engine = AsyncGui.Engine.new();
     engine.max_threads = 0;
@@ -256,21 +255,14 @@ test('serial-mode', async () => {
         ran.push({name, main: GLib.MainContext.default().is_owner()});
         return new Promise(resolve => after(20, () => resolve(name)));
     });
-    const values = await engine.spawn(async job => [
+    const values = await spawn(async job => [
         await job.run(step('first')),
         await job.run(step('second')),
         await job.run(step('third')),
-    ]);
+    ], {engine});
     assertEqual(values, ['first', 'second', 'third']);
     assertEqual(ran.map(r => r.name), ['first', 'second', 'third'], 'run in the order awaited');
     assert(ran.every(r => r.main), 'every task ran on the main thread');
-    let threadTaskError;
-    try {
-        AsyncGui.Task.new(() => {});
-    } catch (e) {
-        threadTaskError = e;
-    }
-    assert(threadTaskError instanceof TypeError, 'a thread task cannot be made from JS');
     engine.run_dispose();
 });
 
@@ -309,7 +301,7 @@ test('dispose-with-work-in-flight', async () => {
     const engine = AsyncGui.Engine.new();
     const late = {};
     let ranAfter = false, caught = false, started = false;
-    const job = engine.spawn(async job => {
+    const job = spawn(async job => {
         started = true;
         try {
             await job.run(stubbornTask(500, 'late', late));
@@ -318,7 +310,7 @@ test('dispose-with-work-in-flight', async () => {
             caught = true;
         }
         ranAfter = true;
-    });
+    }, {engine});
     assert(started, 'the job started at once');
     await delay(100);
     engine.run_dispose();
@@ -353,7 +345,7 @@ test('bad-input', async () => {
     job.cancel();
     job.pause();
     job.resume();
-    assertEqual(job.get_state(), TaskState.SUCCEEDED);
+    assertEqual(job.state, TaskState.SUCCEEDED);
     assertEqual(await job, 'still fine');
 });
 

@@ -25,19 +25,19 @@ function failingTask(ms, error) {
 }
 
 test('await-task-outside-a-job', async () => {
-    assertEqual(await timeoutTask(20, 5), 5);
-    assertEqual(await sleep(10), null, 'a sleep has no value');
+    assertEqual(await run(timeoutTask(20, 5)), 5);
+    assertEqual(await run(sleep(10)), null, 'a sleep has no value');
     const t = timeoutTask(20, 'once');
-    const [a, b] = await Promise.all([t, t]);
+    const [a, b] = await Promise.all([run(t), run(t)]);
     assertEqual([a, b], ['once', 'once'], 'awaiting a task twice runs it once');
-    assertEqual(await t, 'once', 'a finished task gives its value again');
-    assertEqual(await multi([timeoutTask(30, 1), timeoutTask(10, 2)]), [1, 2]);
+    assertEqual(await run(t), 'once', 'a finished task gives its value again');
+    assertEqual(await run(multi([timeoutTask(30, 1), timeoutTask(10, 2)])), [1, 2]);
+    assertEqual(await run([timeoutTask(20, 'a'), timeoutTask(10, 'b')]), ['a', 'b'], 'an array is a MultiTask');
 });
 
-test('engine-run-on-own-engine', async () => {
+test('run-on-own-engine', async () => {
     const engine = AsyncGui.Engine.new();
-    assertEqual(await engine.run(timeoutTask(10, 'mine')), 'mine');
-    assertEqual(await run(timeoutTask(10, 'x'), {engine}), 'x');
+        assertEqual(await run(timeoutTask(10, 'x'), {engine}), 'x');
     engine.run_dispose();
 });
 
@@ -57,7 +57,7 @@ test('values-round-trip', async () => {
         variant, bytes, point];
     for (const v of cases) {
         // eslint-disable-next-line no-await-in-loop
-        const outside = await mainTask(() => v);
+        const outside = await run(mainTask(() => v));
         // eslint-disable-next-line no-await-in-loop
         const inside = await spawn(job => job.run(mainTask(() => v)));
         for (const got of [outside, inside]) {
@@ -73,34 +73,34 @@ test('values-round-trip', async () => {
             }
         }
     }
-    assertEqual(await mainTask(() => undefined), null, 'undefined becomes no value');
+    assertEqual(await run(mainTask(() => undefined)), null, 'undefined becomes no value');
     // A GObject.Value goes as it is.
     const gv = new GObject.Value();
     gv.init(GObject.TYPE_UINT);
     gv.set_uint(9);
-    assertEqual(await mainTask(() => gv), 9);
+    assertEqual(await run(mainTask(() => gv)), 9);
 });
 
 test('multi-values-keep-js-values', async () => {
     const a = {a: 1}, b = [2];
-    const values = await multi([mainTask(() => a), mainTask(() => b), timeoutTask(5, 3)]);
+    const values = await run(multi([mainTask(() => a), mainTask(() => b), timeoutTask(5, 3)]));
     assert(values[0] === a && values[1] === b && values[2] === 3, 'the same JS values');
 });
 
 test('job-value-seen-from-c', async () => {
     const j = spawn(async () => 'for C');
     await j;
-    assertEqual(j.get_value(), 'for C');
+    assertEqual(j.task.get_value(), 'for C');
     const k = spawn(async () => {});
     assertEqual(await k, null);
-    assertEqual(k.get_state(), TaskState.SUCCEEDED);
+    assertEqual(k.state, TaskState.SUCCEEDED);
 });
 
 test('js-exception-stays-itself', async () => {
     const boom = new RangeError('out of range');
-    const e1 = await assertRejects(mainTask(() => {
+    const e1 = await assertRejects(run(mainTask(() => {
         throw boom;
-    }));
+    })));
     assert(e1 === boom, `the same exception outside a job: ${e1}`);
 
     const e2 = await assertRejects(spawn(job => job.run(mainTask(async () => {
@@ -113,14 +113,14 @@ test('js-exception-stays-itself', async () => {
     });
     const e3 = await assertRejects(j.promise);
     assert(e3 instanceof TypeError && e3.message === 'bad type', 'a JS job rejects with its exception');
-    assertEqual(j.get_state(), TaskState.FAILED);
-    const cError = j.get_error();
+    assertEqual(j.state, TaskState.FAILED);
+    const cError = j.task.get_error();
     assert(cError.matches(AsyncGui.Error, AsyncGui.Error.FAILED), 'C sees AG_ERROR_FAILED');
     assertEqual(cError.message, 'TypeError: bad type');
 
-    const inMulti = await assertRejects(multi([timeoutTask(5, 1), mainTask(() => {
+    const inMulti = await assertRejects(run(multi([timeoutTask(5, 1), mainTask(() => {
         throw boom;
-    })]));
+    })])));
     assert(inMulti === boom, 'a MultiTask fails with the child\'s own exception');
 });
 
@@ -171,7 +171,7 @@ test('abort-signal-cancels-job', async () => {
     after(30, () => controller.abort());
     assert(isCancelled(await assertRejects(j.promise)));
     assert(cleanedUp);
-    assertEqual(j.get_state(), TaskState.CANCELLED);
+    assertEqual(j.state, TaskState.CANCELLED);
 });
 
 test('signal-cancels-one-await-in-a-job', async () => {
@@ -199,7 +199,7 @@ test('cancel-is-one-shot', async () => {
     });
     after(20, () => j.cancel());
     assertEqual(await j, 'again');
-    assertEqual(j.get_state(), TaskState.SUCCEEDED);
+    assertEqual(j.state, TaskState.SUCCEEDED);
 });
 
 test('cancel-before-await-cancels-next-await', async () => {
@@ -252,10 +252,10 @@ test('for-await-outside-a-job', async () => {
     const seen = [];
     const m = multi([timeoutTask(60, 'slow'), timeoutTask(10, 'fast'), failingTask(30, new Error('x'))],
         {unordered: true, skipErrors: true});
-    for await (const v of m)
+    for await (const v of iterate(m))
         seen.push(v);
     assertEqual(seen, ['fast', 'slow'], 'completion order, failed child skipped');
-    assertEqual(await m, ['slow', 'fast'], "the MultiTask's own value is in list order");
+    assertEqual(await run(m), ['slow', 'fast'], "the MultiTask's own value is in list order");
 
     const withPositions = [];
     for await (const e of iterate(multi([timeoutTask(30, 'x'), timeoutTask(10, 'y')], {unordered: true}),
@@ -264,7 +264,7 @@ test('for-await-outside-a-job', async () => {
     assertEqual(withPositions, [[1, 'y'], [0, 'x']]);
 
     const ordered = [];
-    for await (const v of multi([timeoutTask(30, 0), timeoutTask(10, 1)]))
+    for await (const v of iterate(multi([timeoutTask(30, 0), timeoutTask(10, 1)])))
         ordered.push(v);
     assertEqual(ordered, [0, 1], 'list order when not unordered');
 });
@@ -273,7 +273,7 @@ test('for-await-throws-when-the-multi-fails', async () => {
     const boom = new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED, 'child failed');
     const seen = [];
     const e = await assertRejects((async () => {
-        for await (const v of multi([timeoutTask(10, 1), failingTask(30, boom)], {unordered: true}))
+        for await (const v of iterate(multi([timeoutTask(10, 1), failingTask(30, boom)], {unordered: true})))
             seen.push(v);
     })());
     assert(e instanceof GLib.Error && e.message === 'child failed', `the child's error: ${e}`);
@@ -283,7 +283,7 @@ test('for-await-throws-when-the-multi-fails', async () => {
 test('for-await-break-cancels-the-rest', async () => {
     const m = multi([timeoutTask(10, 'first'), timeoutTask(2000, 'second')], {unordered: true});
     const start = now();
-    for await (const v of m) {
+    for await (const v of iterate(m)) {
         assertEqual(v, 'first');
         break;
     }
@@ -328,11 +328,11 @@ test('job-function-wrapper', async () => {
         return a + b;
     });
     const j1 = handler(1, 2), j2 = handler(3, 4);
-    assert(j1 instanceof AsyncGui.Job && j1 !== j2, 'each call starts a job');
+    assert(j1.task instanceof AsyncGui.Job && j1 !== j2, 'each call starts a job');
     assertEqual(await Promise.all([j1, j2]), [3, 7]);
     const engine = AsyncGui.Engine.new();
-    const onEngine = engine.job(async job => job.get_engine());
-    assert(await onEngine() === engine, 'engine.job() starts jobs on that engine');
+    const onEngine = jobFunction(async job => job.task.get_engine(), {engine});
+    assert(await onEngine() === engine, 'job(fn, {engine}) starts jobs on that engine');
     engine.run_dispose();
 });
 
@@ -357,20 +357,6 @@ test('misuse-is-reported', async () => {
         finished = job;
     });
     await assertRejects(finished.run(timeoutTask(1)), err => /finished/.test(err.message));
-
-    // Thread tasks cannot be made from JS.
-    for (const make of [() => AsyncGui.Task.new(() => {}),
-        () => AsyncGui.MultiTask.new_map_range(3, () => null),
-        () => AsyncGui.MultiTask.new_map([], () => true),
-        () => AsyncGui.MultiTask.new_map_model(new Gio.ListStore(), () => true)]) {
-        let error;
-        try {
-            make();
-        } catch (err) {
-            error = err;
-        }
-        assert(error instanceof TypeError && /worker thread/.test(error.message), `refused: ${error}`);
-    }
 
     // processTask() checks its arguments.
     let badProcess;
@@ -404,27 +390,31 @@ const WORKER_MODULE = GLib.Uri.resolve_relative(import.meta.url, './worker-modul
     GLib.UriFlags.NONE);
 
 test('process-task-runs-js-in-a-worker', async () => {
-    assertEqual(await processTask(WORKER_MODULE, 'countPrimes', 1000), {n: 1000, count: 168});
+    assertEqual(await run(processTask(WORKER_MODULE, 'countPrimes', 1000)), {n: 1000, count: 168});
     const inJob = await spawn(job => job.run([processTask(WORKER_MODULE, 'countPrimes', 100),
         processTask(WORKER_MODULE, 'countPrimes', 10)]));
     assertEqual(inJob, [{n: 100, count: 25}, {n: 10, count: 4}]);
     const e = await assertRejects(spawn(job => job.run(processTask(WORKER_MODULE, 'fail', 'too far'))).promise);
     assert(e instanceof RangeError && e.message === 'too far', `the worker's RangeError: ${e}`);
     assert(e.gerror instanceof GLib.Error, 'with its GLib.Error');
+    const inMulti = await assertRejects(run([processTask(WORKER_MODULE, 'countPrimes', 10),
+        processTask(WORKER_MODULE, 'fail', 'further')]));
+    assert(inMulti instanceof RangeError && inMulti.message === 'further',
+        `through a MultiTask too: ${inMulti}`);
 }, {timeoutMs: 30000});
 
 test('process-task-timeout-fails-a-hanging-call', async () => {
     // A warm worker first, so that the timeout times the call alone.
-    await processTask(WORKER_MODULE, 'countPrimes', 10);
+    await run(processTask(WORKER_MODULE, 'countPrimes', 10));
     const task = processTask(WORKER_MODULE, 'hang');
     assertEqual(task.timeout_ms, -1, "the engine's timeout by default");
     task.timeout_ms = 500;
     const start = now();
-    const e = await assertRejects(task);
+    const e = await assertRejects(run(task));
     assert(e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT),
         `timed out: ${e}`);
     assertBetween(now() - start, 490, 3000, 'after about the timeout');
-    assertEqual(await processTask(WORKER_MODULE, 'countPrimes', 10), {n: 10, count: 4},
+    assertEqual(await run(processTask(WORKER_MODULE, 'countPrimes', 10)), {n: 10, count: 4},
         'the next call runs in a fresh worker');
 }, {timeoutMs: 30000});
 

@@ -7,8 +7,8 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import System from 'system';
 import AsyncGui, {
-    pipe, pipelineEngine, Pipeline, read, write, iterate, iterateReader, andThen, dependencyValues,
-    mainTask, timeoutTask, run, spawn, AbortController,
+    pipe, pipelineEngine, Pipeline, read, write, iterate, setTransforms, andThen, dependencyValues,
+    mainTask, timeoutTask, multi, run, spawn, AbortController,
 } from '../../bindings/gjs/asyncgui.js';
 import {test, main, assert, assertEqual, assertRejects, delay, after} from './harness.js';
 
@@ -373,7 +373,7 @@ test('channel-for-await-over-writes-from-the-main-loop', async () => {
         channel.close();
     })();
     const seen = [];
-    for await (const item of reader)
+    for await (const item of iterate(reader))
         seen.push(item);
     assertEqual(seen.length, values.length, 'every item, then the loop ends once drained');
     assertEqual(seen.slice(0, 3), [0, 'one', 2.5]);
@@ -390,7 +390,7 @@ test('channel-for-await-over-writes-from-the-main-loop', async () => {
     const viaIterate = [];
     for await (const item of iterate(otherReader))
         viaIterate.push(item);
-    assertEqual(viaIterate, ['x'], 'iterate() takes a reader too');
+    assertEqual(viaIterate, ['x'], 'a second reader, to the end');
 });
 
 test('channel-read-counts-timeouts-and-signals', async () => {
@@ -426,7 +426,7 @@ test('channel-read-counts-timeouts-and-signals', async () => {
         await write(lonely, 'b');
         lonely.close();
     })();
-    for await (const item of gone) {
+    for await (const item of iterate(gone)) {
         early.push(item);
         break;
     }
@@ -438,7 +438,7 @@ test('channel-read-counts-timeouts-and-signals', async () => {
     const keptReader = kept.open_reader();
     await write(kept, 1);
     await write(kept, 2);
-    for await (const item of iterateReader(keptReader, {keepOpen: true})) {
+    for await (const item of iterate(keptReader, {keepOpen: true})) {
         assertEqual(item, 1);
         break;
     }
@@ -451,10 +451,10 @@ test('channel-read-counts-timeouts-and-signals', async () => {
 test('write-transform-changes-each-item-on-the-main-thread', async () => {
     const calls = [];
     const channel = AsyncGui.Channel.new(64);
-    channel.set_write_transform(v => {
+    setTransforms(channel, {write: v => {
         calls.push(onMainThread());
         return v + 1;
-    });
+    }});
     const reader = channel.open_reader();
     await write(channel, 1);
     await write(channel, 41);
@@ -463,7 +463,7 @@ test('write-transform-changes-each-item-on-the-main-thread', async () => {
 
     const obj = {id: 1};
     const typed = AsyncGui.Channel.new(4);
-    typed.set_write_transform(v => ({v, obj}));
+    setTransforms(typed, {write: v => ({v, obj})});
     const typedReader = typed.open_reader();
     await write(typed, 'a');
     const [got] = await read(typedReader);
@@ -473,14 +473,14 @@ test('write-transform-changes-each-item-on-the-main-thread', async () => {
 
 test('read-transform-changes-each-item-when-read', async () => {
     const channel = AsyncGui.Channel.new(8);
-    channel.set_read_transform(v => `<${v}>`);
+    setTransforms(channel, {read: v => `<${v}>`});
     const reader = channel.open_reader();
     for (const v of [1, 2, 3])
         await write(channel, v); // eslint-disable-line no-await-in-loop
     channel.close();
     assertEqual(await read(reader, 2), ['<1>', '<2>']);
     const rest = [];
-    for await (const item of reader)
+    for await (const item of iterate(reader))
         rest.push(item);
     assertEqual(rest, ['<3>']);
 });
@@ -488,18 +488,18 @@ test('read-transform-changes-each-item-when-read', async () => {
 test('a-throwing-write-transform-rejects-the-write-with-its-own-exception', async () => {
     const boom = new RangeError('cannot take 3');
     const channel = AsyncGui.Channel.new(8);
-    channel.set_write_transform(v => {
+    setTransforms(channel, {write: v => {
         if (v === 3)
             throw boom;
         return v;
-    });
+    }});
     const reader = channel.open_reader();
     assert(await assertRejects(write(channel, 3)) === boom, 'the very exception');
     await write(channel, 4);
     assertEqual(await read(reader, 8, {timeoutMs: 0}), [4], 'the failed write stored nothing');
 
     const returnsPromise = AsyncGui.Channel.new(2);
-    returnsPromise.set_write_transform(async v => v);
+    setTransforms(returnsPromise, {write: async v => v});
     const e = await assertRejects(write(returnsPromise, 1));
     assert(e instanceof TypeError && /not a\s+promise/.test(e.message), `an async transform: ${e}`);
 });
@@ -507,13 +507,13 @@ test('a-throwing-write-transform-rejects-the-write-with-its-own-exception', asyn
 test('a-throwing-read-transform-rejects-the-read-with-its-own-exception', async () => {
     const thrown = [];
     const channel = AsyncGui.Channel.new(8);
-    channel.set_read_transform(v => {
+    setTransforms(channel, {read: v => {
         if (v === 2 || v === 5) {
             thrown.push(new Error(`bad ${v}`));
             throw thrown[thrown.length - 1];
         }
         return v + 100;
-    });
+    }});
     const reader = channel.open_reader();
     for (let i = 0; i < 7; i++)
         await write(channel, i); // eslint-disable-line no-await-in-loop
@@ -525,7 +525,7 @@ test('a-throwing-read-transform-rejects-the-read-with-its-own-exception', async 
     const got = [];
     let caught;
     try {
-        for await (const item of iterateReader(reader, {keepOpen: true}))
+        for await (const item of iterate(reader, {keepOpen: true}))
             got.push(item);
     } catch (e) {
         caught = e;
@@ -553,19 +553,29 @@ test('add-dependency-runs-the-dependency-first', async () => {
     });
     use.add_dependency(load);
     assertEqual(use.get_n_dependencies(), 1);
-    assertEqual(await use, '/etc');
+    assertEqual(await run(use), '/etc');
     assertEqual(order, ['load', 'use'], 'the dependency ran first, on the same run');
     assertEqual(load.get_state(), TaskState.SUCCEEDED);
     assert(dependencyValues(use)[0] === config, 'the very JS value');
 
-    // Promises and jobs are dependencies too.
+    // A running job is a dependency too: it is waited for.
     const both = mainTask((_c, task) => dependencyValues(task).join('+'));
-    both.add_dependency(new Promise(resolve => after(10, () => resolve('promise'))));
+    both.add_dependency(timeoutTask(10, 'task'));
     both.add_dependency(spawn(async job => {
         await job.sleep(10);
         return 'job';
-    }));
-    assertEqual(await run(both), 'promise+job');
+    }).task);
+    assertEqual(await run(both), 'task+job');
+});
+
+test('a-multi-task-dependency-is-read-through-the-multi-task', async () => {
+    const m = multi([mainTask(() => 1), mainTask(() => 2)]);
+    const direct = mainTask((_c, task) => dependencyValues(task));
+    direct.add_dependency(m);
+    const e = await assertRejects(run(direct));
+    assert(e instanceof TypeError && /run\(multi\)/.test(e.message), `a TypeError naming the way: ${e}`);
+    assertEqual(await run(m), [1, 2], 'the finished MultiTask gives its values');
+    assertEqual(await run(andThen(multi([mainTask(() => 3), mainTask(() => 4)]), v => v)), [3, 4]);
 });
 
 test('dependency-cycle-throws-and-adds-nothing', async () => {
@@ -579,10 +589,11 @@ test('dependency-cycle-throws-and-adds-nothing', async () => {
         } catch (e) {
             thrown = e;
         }
-        assert(thrown instanceof Error, `a cycle throws an Error: ${thrown}`);
+        assert(thrown instanceof GLib.Error && thrown.matches(AsyncGui.Error, AsyncGui.Error.DEPENDENCY_CYCLE),
+            `a cycle throws DEPENDENCY_CYCLE: ${thrown}`);
     }
     assertEqual(first.get_n_dependencies(), 0, 'nothing was added');
-    assertEqual(await second, 2);
+    assertEqual(await run(second), 2);
 });
 
 test('failed-dependency-fails-the-task-without-running-it', async () => {
@@ -595,7 +606,7 @@ test('failed-dependency-fails-the-task-without-running-it', async () => {
         ran = true;
     });
     task.add_dependency(dep);
-    const e = await assertRejects(task);
+    const e = await assertRejects(run(task));
     assert(e === boom, `the dependency's own exception: ${e}`);
     assert(!ran, 'the work never ran');
     assertEqual(task.get_state(), TaskState.FAILED);
@@ -605,7 +616,7 @@ test('failed-dependency-fails-the-task-without-running-it', async () => {
     const waiting = mainTask(() => 'never');
     waiting.add_dependency(cancelled);
     after(20, () => cancelled.cancel());
-    assert(isCancelled(await assertRejects(waiting)), 'a cancelled dependency cancels the task');
+    assert(isCancelled(await assertRejects(run(waiting))), 'a cancelled dependency cancels the task');
 });
 
 test('and-then-chains-on-the-main-context', async () => {
@@ -616,7 +627,7 @@ test('and-then-chains-on-the-main-context', async () => {
         return value.count * 2;
     });
     const plusOne = andThen(doubled, async value => value + 1);
-    assertEqual(await plusOne, 5, 'running the last task runs the chain');
+    assertEqual(await run(plusOne), 5, 'running the last task runs the chain');
     assertEqual(onMain, true);
 
     const boom = new Error('first failed');
@@ -626,11 +637,9 @@ test('and-then-chains-on-the-main-context', async () => {
     }), () => {
         called = true;
     });
-    assert(await assertRejects(failing) === boom && !called, 'a failure skips the function');
+    assert(await assertRejects(run(failing)) === boom && !called, 'a failure skips the function');
 
-    assertEqual(await andThen(Promise.resolve(20), v => v + 1), 21, 'after a promise');
-    assert(refused(() => start.and_then(() => {}), /worker thread.*andThen/s),
-        'and_then() would run JS on a worker thread: refused');
+    assertEqual(await run(andThen(Promise.resolve(20), v => v + 1)), 21, 'after a promise');
 });
 
 // ---------------------------------------------------------------------------
@@ -643,11 +652,8 @@ test('misuse-is-refused', async () => {
         'an engine with threads is refused');
     threaded.run_dispose();
 
-    assert(refused(() => AsyncGui.Pipeline.new_range(-1, x => x), /worker thread/));
-    assert(refused(() => AsyncGui.Pipeline.new_model(new Gio.ListStore(), x => x), /worker thread/));
     const channel = AsyncGui.Channel.new(1);
-    assert(refused(() => AsyncGui.Pipeline.new(channel.open_reader(), x => x), /worker thread/));
-    assert(refused(() => channel.set_write_transform(42), /must be a function/));
+    assert(refused(() => setTransforms(channel, {write: 42}), /must be a function/));
     assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
     assert(refused(() => pipe(42, 3), /needs a function/));
     let range;
