@@ -12,6 +12,7 @@
 # include "ag-error.h"
 # include "ag-engine.h"
 # include "ag-task.h"
+# include "ag-slot.h"
 # include "ag-chunk.h"
 # include "ag-multi-task.h"
 # include "ag-pipeline.h"
