@@ -66,6 +66,7 @@ gboolean       _ag_task_state_is_final   (AgTaskState    state);
 
 /* ag-task.c */
 void           _ag_task_notify_state     (AgTask        *self);
+void           _ag_task_notify_succeeded (AgTask        *self);
 void           _ag_task_notify_status_text (AgTask      *self);
 void           _ag_task_clear_value      (AgTaskPrivate *priv);
 void           _ag_task_push_completion  (AgTask        *self);

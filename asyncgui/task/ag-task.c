@@ -96,6 +96,7 @@ enum {
   PROP_PROGRESS,
   PROP_STATUS_TEXT,
   PROP_ERROR,
+  PROP_VALUE,
   N_PROPS
 };
 
@@ -134,6 +135,16 @@ _ag_task_state_is_final (AgTaskState state)
 void
 _ag_task_notify_state (AgTask *self)
 {
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* Value just before state, both already set. No freeze around them: in
+ * GLib 2.74 a notification nobody listens to costs two flag reads, a
+ * freeze the global notify lock and an allocation, for every task. */
+void
+_ag_task_notify_succeeded (AgTask *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VALUE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
@@ -215,7 +226,10 @@ finish (AgTask      *self,
 
   if (priv->error != NULL)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  if (state == AG_TASK_SUCCEEDED)
+    _ag_task_notify_succeeded (self);
+  else
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   callback = g_steal_pointer (&priv->callback);
   if (callback != NULL)
@@ -639,6 +653,9 @@ ag_task_get_property (GObject    *object,
     case PROP_ERROR:
       g_value_set_boxed (value, ag_task_get_error (self));
       break;
+    case PROP_VALUE:
+      g_value_set_boxed (value, ag_task_get_value (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -701,6 +718,22 @@ ag_task_class_init (AgTaskClass *klass)
   properties[PROP_ERROR] =
     g_param_spec_boxed ("error", NULL, NULL,
                         G_TYPE_ERROR,
+                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgTask:value: (getter get_value)
+   *
+   * The value the task succeeded with, as [method@Task.get_value] gives
+   * it; %NULL otherwise (an error's detail is not a value). Notified once,
+   * when the task succeeds, just before [property@Task:state], so a
+   * `GtkListItem` expression or a bind handler can show a
+   * [class@MultiTask] row's value in any language.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_VALUE] =
+    g_param_spec_boxed ("value", NULL, NULL,
+                        G_TYPE_VALUE,
                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
