@@ -153,6 +153,32 @@ class ValuesTest(agtest.JobTestCase):
         self.assertEqual([v is p for v, p in zip(values, payloads)], [True] * 3)
         self.assertEqual(self.run_job(failing()).result(), (2,))
 
+    def test_rows_seen_and_unseen_give_the_same_lists(self):
+        # One child per task (the MultiTask made first) or lanes (nobody
+        # sees the children): the same values, order and failures.
+        def tasks():
+            return [Task(identity, 0), Task(fail, 1), Task(identity, 2), Task(identity, 3),
+                    Task(fail, 4), Task(identity, 5)]
+
+        @self.engine.job
+        def handler(seen, skip_errors, unordered):
+            multi = MultiTask(tasks(), skip_errors=skip_errors, unordered=unordered)
+            if seen:
+                multi.gtask
+            try:
+                values = yield multi
+            except KeyError as exc:
+                return 'raised', exc.args
+            return 'values', sorted(values) if unordered else values
+
+        for skip_errors in (False, True):
+            for unordered in (False, True):
+                outcomes = [self.run_job(handler(seen, skip_errors, unordered)).result()
+                            for seen in (False, True)]
+                self.assertEqual(outcomes[0], outcomes[1], (skip_errors, unordered))
+                self.assertEqual(outcomes[0], ('values', [0, 2, 3, 5]) if skip_errors
+                                 else ('raised', (1,)))
+
     def test_the_value_lives_as_long_as_the_task(self):
         task = Task(make_payload, 8)
         gtask = self.run_gtask(task.gtask)

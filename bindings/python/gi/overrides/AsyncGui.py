@@ -849,16 +849,7 @@ class MultiProcessTask(MultiTask):
 # are the real ones; the values are read back from it.
 
 class _Run(_Prepared):
-    __slots__ = ('spec', 'driver', 'n', 'results', 'errors', 'done_order', 'stopped')
-
-    def result(self, position):
-        return self.results[position]
-
-    def child_outcome(self, position):
-        exc = self.errors.get(position)
-        if exc is not None:
-            raise exc
-        return self.result(position)
+    __slots__ = ('spec', 'driver', 'n', 'done_order', 'stopped')
 
     def stop(self):
         self.stopped = True
@@ -867,25 +858,6 @@ class _Run(_Prepared):
 
     def cancel(self):
         self.stopped = True
-
-    def value(self, gvalue):
-        return self._collect()
-
-    def error(self, gerror):
-        # A run of one child per task fails as C says: with the first
-        # failing task in list order.
-        errors = self.errors
-        return errors[min(errors)] if errors else gerror
-
-    def _collect(self):
-        spec, errors = self.spec, self.errors
-        if errors and not spec.skip_errors:
-            raise errors[min(errors)]
-        order = self.done_order if spec.unordered else range(self.n)
-        if self.results is not None and not spec.unordered and not errors:
-            return self.results
-        result = self.result
-        return [result(i) for i in order if i not in errors]
 
 
 class _PyWork:
@@ -908,7 +880,7 @@ class _PyWork:
 class _PyRun(_Run):
     """A run of Python Tasks only."""
 
-    __slots__ = ('work',)
+    __slots__ = ('work', 'results', 'errors')
 
     def __init__(self, spec, driver, per_item, threads):
         self.spec = spec
@@ -929,10 +901,39 @@ class _PyRun(_Run):
         self.work = work
         self.results, self.errors, self.done_order = work.results, work.errors, work.done_order
 
-    def result(self, position):
+    def child_outcome(self, position):
+        exc = self.errors.get(position)
+        if exc is not None:
+            raise exc
         if self.results is None:
             return self.gtask.get_child_value(position).value
         return self.results[position]
+
+    def value(self, gvalue):
+        spec, errors, results = self.spec, self.errors, self.results
+        if errors and not spec.skip_errors:
+            raise errors[min(errors)]
+        if results is None:
+            # One child per task: the MultiTask's value is the list of
+            # values in list order, the failed ones left out.
+            results = self.gtask.get_values()
+            if not spec.unordered:
+                return results
+            successes = iter(results)
+            results = [None if i in errors else next(successes) for i in range(self.n)]
+        if spec.unordered:
+            if errors:
+                return [results[i] for i in self.done_order if i not in errors]
+            return [results[i] for i in self.done_order]
+        if errors:
+            return [r for i, r in enumerate(results) if i not in errors]
+        return results
+
+    def error(self, gerror):
+        # A run of one child per task fails as C says: with the first
+        # failing task in list order.
+        errors = self.errors
+        return errors[min(errors)] if errors else gerror
 
     def stop(self):
         self.work.stopped = True
