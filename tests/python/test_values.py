@@ -9,10 +9,11 @@
 
 import gc
 import sys
+import threading
 import weakref
 
 import agtest
-from gi.repository import AsyncGui, GObject
+from gi.repository import AsyncGui, GLib, GObject
 from gi.repository.AsyncGui import MultiTask, Task
 
 
@@ -261,6 +262,53 @@ class ValuesTest(agtest.JobTestCase):
         for _ in range(3):
             self.assertIs(gtask.value, payload)
         self.assertEqual(sys.getrefcount(payload), base)
+
+    def test_values_returned_after_disposal_are_released_by_the_workers(self):
+        # The engine goes while the functions run: what they return is
+        # dropped where it arrives, on the worker threads, taking the GIL.
+        made = []
+        entered = threading.Event()
+        gate = threading.Event()
+
+        def make(i):
+            entered.set()
+            gate.wait(agtest.SAFETY_S)
+            payload = Payload(i)
+            made.append(weakref.ref(payload))
+            return payload
+
+        gtask = MultiTask([Task(make, i) for i in range(4)], max_workers=4).gtask
+        rows = [gtask.get_item(i) for i in range(4)]
+        self.engine.run_async(gtask, None, None)
+        # A worker setting the event does not wake the loop: a timer does.
+        ticks = GLib.timeout_add(10, lambda: GLib.SOURCE_CONTINUE)
+        try:
+            self.run_loop_until(entered.is_set)
+        finally:
+            GLib.source_remove(ticks)
+        self.engine.run_dispose()
+        gate.set()
+        self.assertTrue(AsyncGui.Engine.join_disposed(agtest.SAFETY_S * 1000))
+        self.assertEqual([row.get_state() for row in rows], [AsyncGui.TaskState.CANCELLED] * 4)
+        self.assertEqual([row.value for row in rows], [None] * 4)
+        gc.collect()
+        self.assertGreater(len(made), 0)
+        self.assertEqual([ref() for ref in made], [None] * len(made))
+        self.engine = None
+
+    def test_values_of_rows_outlive_their_engine_until_the_rows_go(self):
+        gtask = MultiTask([Task(make_payload, i) for i in range(4)]).gtask
+        rows = [gtask.get_item(i) for i in range(4)]
+        self.run_gtask(gtask)
+        kept = [weakref.ref(row.value) for row in rows]
+        self.engine.run_dispose()
+        self.engine = None
+        agtest.drain(self.context)
+        gc.collect()
+        self.assertEqual([ref() is not None for ref in kept], [True] * 4)
+        del gtask, rows
+        gc.collect()
+        self.assertEqual([ref() for ref in kept], [None] * 4)
 
     def test_a_value_held_by_a_disposed_engine_is_released(self):
         task = Task(make_payload, 9)
