@@ -142,7 +142,8 @@ def _outcome(result, finish):
     transfer full, which PyGObject 3.42 converts and never frees, keeping
     a Python value alive for good."""
     if isinstance(result, TaskObject):
-        return result.get_value(), result.get_error()
+        value = result.get_value()
+        return value, (result.get_error() if value is None else None)
     try:
         return finish(result), None
     except GLib.Error as error:
