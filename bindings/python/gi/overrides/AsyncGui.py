@@ -456,8 +456,10 @@ class MultiTask(metaclass=_ForwardingMeta):
 
     @property
     def gtask(self):
-        """The AgMultiTask this runs as, made on first access (one child per
-        task, so ``task-done`` and the GListModel see every task)."""
+        """The AgMultiTask this runs as, made on first access: one child
+        per task, so ``task-done`` and the GListModel see every task, and
+        each row's ``value`` is the very object its task returned (a
+        ``GtkListView`` bound to it shows values as they arrive)."""
         if self._gtask_run is None:
             self._gtask_run = _make_run(self, None, per_item=True)
         return self._gtask_run.gtask
