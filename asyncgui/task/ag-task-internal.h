@@ -69,8 +69,12 @@ AgTaskPrivate *_ag_task_get_priv         (AgTask        *self);
 AgTask        *_ag_task_from_priv        (AgTaskPrivate *priv);
 gboolean       _ag_task_state_is_final   (AgTaskState    state);
 
+/* ag-task-async-result.c */
+void           _ag_task_async_result_iface_init (GAsyncResultIface *iface);
+
 /* ag-task.c */
 void           _ag_task_notify_state     (AgTask        *self);
+void           _ag_task_notify_succeeded (AgTask        *self);
 void           _ag_task_notify_status_text (AgTask      *self);
 void           _ag_task_clear_value      (AgTaskPrivate *priv);
 void           _ag_task_push_completion  (AgTask        *self);

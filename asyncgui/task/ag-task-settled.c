@@ -59,5 +59,8 @@ _ag_task_settle (AgTask       *self,
     }
 
   g_atomic_int_set (&priv->finished, TRUE);
-  _ag_task_notify_state (self);
+  if (priv->state == AG_TASK_SUCCEEDED)
+    _ag_task_notify_succeeded (self);
+  else
+    _ag_task_notify_state (self);
 }

@@ -80,14 +80,13 @@
  * tasks that wait for tasks, and ag-task-run.c the way in from
  * ag_engine_run_async(). */
 
-static void ag_task_async_result_iface_init (GAsyncResultIface *iface);
 
 G_DEFINE_TYPE_WITH_CODE (AgTask, ag_task, G_TYPE_OBJECT,
                          G_ADD_PRIVATE (AgTask)
                          g_type_add_class_private (g_define_type_id,
                                                    sizeof (AgTaskClassPrivate));
                          G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
-                                                ag_task_async_result_iface_init))
+                                                _ag_task_async_result_iface_init))
 
 enum {
   PROP_0,
@@ -95,6 +94,7 @@ enum {
   PROP_PROGRESS,
   PROP_STATUS_TEXT,
   PROP_ERROR,
+  PROP_VALUE,
   N_PROPS
 };
 
@@ -145,6 +145,16 @@ _ag_task_state_is_final (AgTaskState state)
 void
 _ag_task_notify_state (AgTask *self)
 {
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* Value just before state, both already set. No freeze around them: in
+ * GLib 2.74 a notification nobody listens to costs two flag reads, a
+ * freeze the global notify lock and an allocation, for every task. */
+void
+_ag_task_notify_succeeded (AgTask *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VALUE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
@@ -228,7 +238,10 @@ finish (AgTask      *self,
    * a type-table search, several per task. */
   if (priv->error != NULL)
     g_object_notify_by_pspec ((GObject *) self, properties[PROP_ERROR]);
-  g_object_notify_by_pspec ((GObject *) self, properties[PROP_STATE]);
+  if (state == AG_TASK_SUCCEEDED)
+    _ag_task_notify_succeeded (self);
+  else
+    g_object_notify_by_pspec ((GObject *) self, properties[PROP_STATE]);
 
   callback = g_steal_pointer (&priv->callback);
   if (callback != NULL)
@@ -654,6 +667,9 @@ ag_task_get_property (GObject    *object,
     case PROP_ERROR:
       g_value_set_boxed (value, ag_task_get_error (self));
       break;
+    case PROP_VALUE:
+      g_value_set_boxed (value, ag_task_get_value (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -718,6 +734,22 @@ ag_task_class_init (AgTaskClass *klass)
                         G_TYPE_ERROR,
                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * AgTask:value: (getter get_value)
+   *
+   * The value the task succeeded with, as [method@Task.get_value] gives
+   * it; %NULL otherwise (an error's detail is not a value). Notified once,
+   * when the task succeeds, just before [property@Task:state], so a
+   * `GtkListItem` expression or a bind handler can show a
+   * [class@MultiTask] row's value in any language.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_VALUE] =
+    g_param_spec_boxed ("value", NULL, NULL,
+                        G_TYPE_VALUE,
+                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -730,35 +762,6 @@ ag_task_init (AgTask *self)
   priv->cancel_node.deliver = cancel_deliver;
   priv->progress_node.deliver = _ag_task_report_deliver;
   priv->tracked.abandon = abandon_tracked;
-}
-
-static gpointer
-ag_task_async_result_get_user_data (GAsyncResult *result)
-{
-  return _ag_task_get_priv (AG_TASK (result))->callback_data;
-}
-
-static GObject *
-ag_task_async_result_get_source_object (GAsyncResult *result)
-{
-  AgEngine *engine = _ag_task_get_priv (AG_TASK (result))->engine;
-
-  return engine != NULL ? g_object_ref (G_OBJECT (engine)) : NULL;
-}
-
-static gboolean
-ag_task_async_result_is_tagged (GAsyncResult *result,
-                                gpointer      source_tag)
-{
-  return source_tag == ag_engine_run_async;
-}
-
-static void
-ag_task_async_result_iface_init (GAsyncResultIface *iface)
-{
-  iface->get_user_data = ag_task_async_result_get_user_data;
-  iface->get_source_object = ag_task_async_result_get_source_object;
-  iface->is_tagged = ag_task_async_result_is_tagged;
 }
 
 /**

@@ -1467,6 +1467,129 @@ test_user_data_outliving_the_engine_is_released_on_its_context (AgTestFixture *f
   g_assert_cmpint (g_atomic_int_get (&log.n_off_main_thread), ==, 0);
 }
 
+/* The value property */
+
+typedef struct
+{
+  guint       n_notifies;
+  AgTaskState state_seen;
+  int         value_seen;
+} ValueNotes;
+
+static void
+note_value (GObject    *object,
+            GParamSpec *pspec,
+            gpointer    user_data)
+{
+  ValueNotes *notes = user_data;
+  GValue *value = NULL;
+
+  notes->n_notifies++;
+  notes->state_seen = ag_task_get_state (AG_TASK (object));
+  g_object_get (object, "value", &value, NULL);
+  notes->value_seen = value != NULL ? g_value_get_int (value) : -1;
+  g_clear_pointer (&value, ag_test_value_free);
+}
+
+static void
+test_value_property_is_notified_once_on_success (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  ValueNotes notes = { 0, AG_TASK_PENDING, 0 };
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (10, 42);
+  GValue *value = NULL;
+  AgTestOutcome outcome;
+
+  g_object_get (task, "value", &value, NULL);
+  g_assert_null (value);
+
+  g_signal_connect (task, "notify::value", G_CALLBACK (note_value), &notes);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 20);
+
+  /* Notified once, with the task already succeeded and the value readable. */
+  g_assert_cmpuint (notes.n_notifies, ==, 1);
+  g_assert_cmpint (notes.state_seen, ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (notes.value_seen, ==, 42);
+
+  g_object_get (task, "value", &value, NULL);
+  g_assert_nonnull (value);
+  g_assert_true (G_VALUE_HOLDS_INT (value));
+  g_assert_cmpint (g_value_get_int (value), ==, 42);
+  g_clear_pointer (&value, ag_test_value_free);
+
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_value_property_is_not_notified_on_failure_or_cancel (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  ValueNotes notes = { 0, AG_TASK_PENDING, 0 };
+  g_autoptr(AgTask) failing = ag_test_task_new_error_after (10, TEST_ERROR, 3, "no value");
+  g_autoptr(AgTask) cancelled = ag_test_task_new_int_after (2000, 7);
+  GValue *value = NULL;
+  AgTestOutcome failed_outcome, cancelled_outcome;
+
+  g_signal_connect (failing, "notify::value", G_CALLBACK (note_value), &notes);
+  g_signal_connect (cancelled, "notify::value", G_CALLBACK (note_value), &notes);
+  ag_test_outcome_init (&failed_outcome, fixture->engine);
+  ag_test_outcome_init (&cancelled_outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, failing, NULL, ag_test_outcome_callback, &failed_outcome);
+  ag_engine_run_async (fixture->engine, cancelled, NULL, ag_test_outcome_callback,
+                       &cancelled_outcome);
+  ag_task_cancel (cancelled);
+  ag_test_run_until (fixture->context,
+                     failed_outcome.n_calls > 0 && cancelled_outcome.n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 20);
+
+  g_assert_cmpint (ag_task_get_state (failing), ==, AG_TASK_FAILED);
+  g_assert_cmpint (ag_task_get_state (cancelled), ==, AG_TASK_CANCELLED);
+  g_assert_cmpuint (notes.n_notifies, ==, 0);
+  g_object_get (failing, "value", &value, NULL);
+  g_assert_null (value);
+  g_object_get (cancelled, "value", &value, NULL);
+  g_assert_null (value);
+
+  ag_test_outcome_clear (&failed_outcome);
+  ag_test_outcome_clear (&cancelled_outcome);
+}
+
+/* A failure with a detail keeps the detail out of the value property. */
+static void
+fail_with_detail (AgTask       *task,
+                  gpointer      user_data,
+                  GCancellable *cancellable)
+{
+  GValue detail = G_VALUE_INIT;
+
+  g_value_init (&detail, G_TYPE_INT);
+  g_value_set_int (&detail, 99);
+  ag_task_return_error_full (task, g_error_new_literal (TEST_ERROR, 4, "with a detail"), &detail);
+}
+
+static void
+test_value_property_is_not_an_error_detail (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgTask) task = ag_task_new (fail_with_detail, NULL, NULL);
+  GValue *value = NULL;
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  g_assert_nonnull (ag_task_get_error_detail (task));
+  g_object_get (task, "value", &value, NULL);
+  g_assert_null (value);
+
+  ag_test_outcome_clear (&outcome);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1537,6 +1660,13 @@ main (int   argc,
                    test_new_with_null_func_is_rejected);
   ag_test_add ("/task/run-twice-is-a-critical-and-leaves-the-first-run-alone",
                test_run_twice_is_a_critical_and_leaves_the_first_run_alone);
+
+  ag_test_add ("/task/value-property-is-notified-once-on-success",
+               test_value_property_is_notified_once_on_success);
+  ag_test_add ("/task/value-property-is-not-notified-on-failure-or-cancel",
+               test_value_property_is_not_notified_on_failure_or_cancel);
+  ag_test_add ("/task/value-property-is-not-an-error-detail",
+               test_value_property_is_not_an_error_detail);
 
   return g_test_run ();
 }

@@ -122,6 +122,30 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
             wait_until_started()
         ''')
 
+    def test_python_values_held_by_tasks_and_rows_at_the_end(self):
+        # The AgTasks and the rows still hold GValues of Python objects,
+        # freed (taking the GIL) when the engine is disposed at exit or
+        # when the wrappers go, never after Python has finalized.
+        self.run_script('''
+            class Payload:
+                def __init__(self, i):
+                    self.i = i
+
+            def make(i):
+                started.set()
+                time.sleep(0.005)
+                return Payload(i)
+
+            done = Task(make, 0).gtask
+            engine.run_async(done, None, None)
+            rows = MultiTask([Task(make, i) for i in range(200)]).gtask
+            items = [rows.get_item(i) for i in range(200)]
+            engine.run_async(rows, None, None)
+            while not done.is_finished():
+                context.iteration(True)
+            wait_until_started()
+        ''')
+
     def test_pipeline_over_a_range(self):
         self.run_script('''
             def double(i):

@@ -170,6 +170,22 @@ void test_sleep_task_gives_null () {
     assert_true (outcome.value == null);
 }
 
+/* A task's value property reads as a Value?, notified once when it
+ * succeeds. */
+void test_value_property_is_read_and_notified () {
+    var engine = new AsyncGui.Engine ();
+    var task = new AsyncGui.Task ((task) => { task.return_int (42); });
+    int notified = 0;
+    bool finished = false;
+    task.notify["value"].connect (() => notified++);
+    assert_true (task.value == null);
+    engine.run.begin (task, null, (obj, res) => { finished = true; });
+    run_until (() => finished);
+    assert_cmpint (notified, CompareOperator.EQ, 1);
+    assert_true (task.value != null);
+    assert_cmpint (task.value.get_int (), CompareOperator.EQ, 42);
+}
+
 /* The cancellable of engine.run cancels the task. */
 void test_run_cancellable_cancels () {
     var engine = new AsyncGui.Engine ();
@@ -491,6 +507,8 @@ int main (string[] args) {
                    test_main_task_lambda_returns_later);
     Test.add_func ("/vala/sleep-task-gives-null",
                    test_sleep_task_gives_null);
+    Test.add_func ("/vala/value-property-is-read-and-notified",
+                   test_value_property_is_read_and_notified);
     Test.add_func ("/vala/run-cancellable-cancels",
                    test_run_cancellable_cancels);
     Test.add_func ("/vala/map-range-lambda-values-and-errors",

@@ -78,6 +78,12 @@ def _await_self(self):
 
 # `await gtask` in an async def job, like `yield gtask` in a generator.
 TaskObject.__await__ = _await_self
+# The value property read without PyGObject 3.42's leak: its props.value
+# (and get_property('value')) duplicate the GValue and never free the
+# copy, so each read keeps one more reference to the value for good.
+TaskObject.value = property(TaskObject.get_value, doc="""The task's value
+    (its value property), as get_value() gives it: for a Python Task the
+    very object its function returned; None until the task succeeded.""")
 _HAVE_JOB = hasattr(AsyncGui, 'Job')
 
 
@@ -127,6 +133,35 @@ def _cancelled_gerror():
 
 def _is_cancelled(gerror):
     return gerror.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+
+
+def _outcome(result, finish):
+    """What ``finish(result)`` gives (a run_finish() or await_finish()), as
+    (value, GLib.Error or None). When ``result`` is the AgTask itself, as
+    it is unless a job's await was cancelled or refused, both are read
+    from it instead: those functions return a copy of its value with
+    transfer full, which PyGObject 3.42 converts and never frees, keeping
+    a Python value alive for good."""
+    if isinstance(result, TaskObject):
+        value = result.get_value()
+        return value, (result.get_error() if value is None else None)
+    try:
+        return finish(result), None
+    except GLib.Error as error:
+        # Its traceback would keep this frame, and so the job.
+        return None, error.with_traceback(None)
+
+
+def _object_value(obj):
+    """What a Python Task returned, as the value of its AgTask: a GValue of
+    GObject.TYPE_PYOBJECT holding the very object (None: no value), which
+    every reader through GI gets back as that object. The GValue owns one
+    reference, released with the GIL wherever the AgTask lets it go; an
+    object that leads back to its own AgTask is never freed (a cycle
+    through C)."""
+    if obj is None:
+        return None
+    return GObject.Value(GObject.TYPE_PYOBJECT, obj)
 
 
 # -- The Python names of the task classes ----------------------------------
@@ -298,15 +333,15 @@ def dependency_value(index=0):
 
 
 class _TaskHolder:
-    """Where a single Task's outcome waits, Python-side: exceptions keep
-    their type and traceback because they never cross into C. Its owners
-    are Python objects (the Task, what awaits it, tasks that depend on it),
-    never its AgTask: see _TaskCall."""
+    """Where a single Task's exception waits, Python-side: it keeps its
+    type and traceback, and its traceback, which may lead back to the
+    AgTask, never crosses into C. (The value is the AgTask's own.) Its
+    owners are Python objects (the Task, what awaits it, tasks that depend
+    on it), never its AgTask: see _TaskCall."""
 
-    __slots__ = ('value', 'exc', 'deps', '__weakref__')
+    __slots__ = ('exc', 'deps', '__weakref__')
 
     def __init__(self):
-        self.value = None
         self.exc = None
         self.deps = ()
 
@@ -333,7 +368,7 @@ class _TaskHolder:
 
 class _TaskCall:
     """The data of a Task's AgTask, which owns it: what to call, and where
-    the outcome goes, held weakly. The outcome (an exception, with the
+    an exception goes, held weakly. The exception (with the
     frames of its traceback) may lead back to the AgTask, e.g. through a
     job's local variable holding the Task: from here, that would be a
     cycle through C that Python's collector cannot see, and nothing in it
@@ -358,26 +393,28 @@ def _run_holder(gtask, call, cancellable):
     _tls.gtask = gtask
     _tls.holder = holder
     try:
-        failed = _call_holder(call, holder)
+        value = _call_holder(call, holder)
     finally:
         _tls.gtask = None
         _tls.holder = previous
-    if failed:
+    if value is _FAILED:
         gtask.return_error(_python_gerror(holder.exc))
     else:
-        gtask.return_boolean(True)
+        gtask.return_value(_object_value(value))
     # The exception's traceback keeps this frame (the f_back of the frame
     # that raised), which must not keep the AgTask.
-    gtask = None
+    gtask = value = None
+
+
+_FAILED = object()
 
 
 def _call_holder(call, holder):
     try:
-        holder.value = call.func(*call.args, **call.kwargs)
+        return call.func(*call.args, **call.kwargs)
     except BaseException as exc:  # noqa: B902 - everything goes to the job
         holder.exc = exc
-        return True
-    return False
+        return _FAILED
 
 
 @_export
@@ -420,8 +457,10 @@ class MultiTask(metaclass=_ForwardingMeta):
 
     @property
     def gtask(self):
-        """The AgMultiTask this runs as, made on first access (one child per
-        task, so ``task-done`` and the GListModel see every task)."""
+        """The AgMultiTask this runs as, made on first access: one child
+        per task, so ``task-done`` and the GListModel see every task, and
+        each row's ``value`` is the very object its task returned (a
+        ``GtkListView`` bound to it shows values as they arrive)."""
         if self._gtask_run is None:
             self._gtask_run = _make_run(self, None, per_item=True)
         return self._gtask_run.gtask
@@ -462,9 +501,6 @@ class _PreparedHolder(_Prepared):
     def __init__(self, holder, gtask):
         self.holder = holder
         self.gtask = gtask
-
-    def value(self, gvalue):
-        return self.holder.value
 
     def error(self, gerror):
         return self.holder.exception(gerror)
@@ -796,28 +832,28 @@ class MultiProcessTask(MultiTask):
 # -- Lists of tasks ------------------------------------------------------------
 #
 # A list of Python Tasks runs as ONE AgMultiTask made with
-# new_map_range(): nothing per task is made up front. Values and exceptions
-# stay in Python, stored by position; the C MultiTask sees every child
-# succeed without a value (each call ends with chunk.return_value(None)),
-# and the MultiTask rules (skip_errors, the first failure in list order
-# once all have finished, completion order) are applied here.
+# new_map_range(): nothing per task is made up front. Exceptions stay in
+# Python, stored by position (their tracebacks may lead back to the
+# MultiTask: a cycle through C that Python's collector cannot see).
 #
 # Calling into Python from a worker costs ~10 us (GIL hand-over, argument
 # marshalling), more than a trivial task. So when nobody watches single
 # children, the range has one child per *lane* (max_workers, or as many as
 # the engine has threads), and each lane takes the next task from a shared
 # counter until none are left: fast tasks cost one Python call per lane,
-# slow ones still spread over all lanes. When every child must be seen
-# (async for, task.gtask), there is one child per task.
+# slow ones still spread over all lanes. Nobody sees the children of such
+# a run, so its values stay in a Python list by position, and the
+# MultiTask rules (skip_errors, the first failure in list order once all
+# have finished, completion order) are applied here.
+#
+# When every child must be seen (async for, task.gtask, whose rows a list
+# view may show), there is one child per task, and each ends as its task
+# did: with the value (a GObject.TYPE_PYOBJECT GValue holding the very
+# object) or failed, so the C MultiTask's rows, its value and its failure
+# are the real ones; the values are read back from it.
 
 class _Run(_Prepared):
-    __slots__ = ('spec', 'driver', 'n', 'results', 'errors', 'done_order', 'stopped')
-
-    def child_outcome(self, position):
-        exc = self.errors.get(position)
-        if exc is not None:
-            raise exc
-        return self.results[position]
+    __slots__ = ('spec', 'driver', 'n', 'done_order', 'stopped')
 
     def stop(self):
         self.stopped = True
@@ -827,65 +863,114 @@ class _Run(_Prepared):
     def cancel(self):
         self.stopped = True
 
-    def value(self, gvalue):
-        return self._collect()
 
-    def _collect(self):
-        spec, errors, results = self.spec, self.errors, self.results
-        if spec.unordered:
-            order = self.done_order
-            if spec.skip_errors:
-                return [results[i] for i in order if i not in errors]
-            if errors:
-                raise errors[min(errors)]
-            return [results[i] for i in order]
-        if errors:
-            if spec.skip_errors:
-                return [r for i, r in enumerate(results) if i not in errors]
-            raise errors[min(errors)]
-        return results
+class _PyWork:
+    """What the workers of a _PyRun share: the data of its map function,
+    which the AgMultiTask owns, so it must not lead back to the
+    AgMultiTask (a cycle through C, never freed, with every value)."""
+
+    __slots__ = ('tasks', 'n', 'results', 'errors', 'done_order', 'stopped', 'claim')
+
+    def __init__(self, tasks, results):
+        self.tasks = tasks
+        self.n = len(tasks)
+        self.results = results
+        self.errors = {}
+        self.done_order = []
+        self.stopped = False
+        self.claim = itertools.count().__next__
 
 
 class _PyRun(_Run):
     """A run of Python Tasks only."""
 
-    __slots__ = ('tasks', 'claim')
+    __slots__ = ('work', 'results', 'errors')
 
     def __init__(self, spec, driver, per_item, threads):
         self.spec = spec
         self.driver = driver
-        self.tasks = spec.tasks
-        self.n = n = len(self.tasks)
-        self.results = [None] * n
-        self.errors = {}
-        self.done_order = []
+        self.n = n = len(spec.tasks)
         self.stopped = False
         if per_item or threads == 0 or n == 0:
-            gtask = MultiTaskObject.new_map_range(n, _run_item, self)
+            work = _PyWork(spec.tasks, None)
+            gtask = MultiTaskObject.new_map_range(n, _run_item, work)
             gtask.set_max_workers(spec.max_workers)
         else:
-            lanes = min(n, spec.max_workers or threads)
-            self.claim = itertools.count().__next__
-            gtask = MultiTaskObject.new_map_range(lanes, _run_lane, self)
+            work = _PyWork(spec.tasks, [None] * n)
+            gtask = MultiTaskObject.new_map_range(min(n, spec.max_workers or threads),
+                                                  _run_lane, work)
         gtask.set_skip_errors(spec.skip_errors)
         gtask.set_unordered(spec.unordered)
         self.gtask = gtask
+        self.work = work
+        self.results, self.errors, self.done_order = work.results, work.errors, work.done_order
+
+    def child_outcome(self, position):
+        exc = self.errors.get(position)
+        if exc is not None:
+            raise exc
+        if self.results is None:
+            return self.gtask.get_child_value(position).value
+        return self.results[position]
+
+    def value(self, gvalue):
+        spec, errors, results = self.spec, self.errors, self.results
+        if errors and not spec.skip_errors:
+            raise errors[min(errors)]
+        if results is None:
+            # One child per task: the MultiTask's value is the list of
+            # values in list order, the failed ones left out.
+            results = self.gtask.get_values()
+            if not spec.unordered:
+                return results
+            successes = iter(results)
+            results = [None if i in errors else next(successes) for i in range(self.n)]
+        if spec.unordered:
+            if errors:
+                return [results[i] for i in self.done_order if i not in errors]
+            return [results[i] for i in self.done_order]
+        if errors:
+            return [r for i, r in enumerate(results) if i not in errors]
+        return results
+
+    def error(self, gerror):
+        # A run of one child per task fails as C says: with the first
+        # failing task in list order.
+        errors = self.errors
+        return errors[min(errors)] if errors else gerror
+
+    def stop(self):
+        self.work.stopped = True
+        _Run.stop(self)
+
+    def cancel(self):
+        self.work.stopped = self.stopped = True
 
 
-def _run_item(chunk, position, run):
-    if not run.stopped:
-        try:
-            run.results[position] = run.tasks[position]()
-        except BaseException as exc:  # noqa: B902
-            run.errors[position] = exc
-        run.done_order.append(position)
-    chunk.return_value(None)
+def _run_item(chunk, position, work):
+    if work.stopped:
+        chunk.return_value(None)
+        return
+    value = _call_item(work, position)
+    work.done_order.append(position)
+    if value is _FAILED:
+        chunk.return_error(_python_gerror(work.errors[position]))
+    else:
+        chunk.return_value(_object_value(value))
 
 
-def _run_lane(chunk, lane, run):
-    tasks, results, errors, claim, n = run.tasks, run.results, run.errors, run.claim, run.n
-    record = run.done_order.append
-    while not run.stopped and not _exiting:
+def _call_item(work, position):
+    try:
+        return work.tasks[position]()
+    except BaseException as exc:  # noqa: B902 - raised where the run is read
+        work.errors[position] = exc
+        return _FAILED
+
+
+def _run_lane(chunk, lane, work):
+    tasks, results, errors, claim, n = work.tasks, work.results, work.errors, work.claim, work.n
+    record = work.done_order.append
+    while not work.stopped and not _exiting:
         position = claim()
         if position >= n:
             break
@@ -1026,11 +1111,9 @@ class _MultiIterator:
         self._wake()
 
     def _on_finished(self, engine, result, *unused):
-        try:
-            engine.run_finish(result)
-        except GLib.Error as error:
-            if not self.finished and self.failure is None:
-                self.failure = CancelledError() if _is_cancelled(error) else error
+        unused, error = _outcome(result, engine.run_finish)
+        if error is not None and not self.finished and self.failure is None:
+            self.failure = CancelledError() if _is_cancelled(error) else error
         self.finished = True
         self._wake()
 
@@ -1237,9 +1320,8 @@ class _Driver:
             return
         interrupt, self.interrupt = self.interrupt, None
         value = exc = None
-        try:
-            gvalue = job.await_finish(result)
-        except GLib.Error as error:
+        gvalue, error = _outcome(result, job.await_finish)
+        if error is not None:
             if _is_cancelled(error):
                 self.cancelling = False
                 prepared.cancel()
@@ -1255,7 +1337,7 @@ class _Driver:
         # keep what was awaited: its AgTask owns Python data that may hold
         # the exception, a cycle through C that Python's collector cannot
         # see (the job's frames and values would never be freed).
-        prepared = gvalue = result = None
+        prepared = gvalue = result = error = None
         if exc is not None:
             self.step(exc=exc)
         else:
@@ -1520,6 +1602,16 @@ class Engine(AsyncGui.Engine):
     def run_async(self, task, cancellable=None, callback=None, *user_data):
         _track_engine(self)
         return AsyncGui.Engine.run_async(self, task, cancellable, callback, *user_data)
+
+    def run_finish(self, result):
+        """The value of the task a run_async() callback got as ``result``
+        (the task itself), or raises its GLib.Error. The value is the
+        task's own: for a Python Task, the very object its function
+        returned."""
+        value, error = _outcome(result, lambda other: AsyncGui.Engine.run_finish(self, other))
+        if error is not None:
+            raise error
+        return value
 
 
 Engine = override(Engine)
