@@ -10,7 +10,12 @@
  * the GUI thread; the 60 Hz ticker runs on the same context the whole time.
  * The inputs array of flood-multi is built before the clock starts: an
  * application has its data already, and the GTask baseline gets the same
- * indices for free. */
+ * indices for free.
+ *
+ * Here: what every flood implementation shares, asyncgui's floods and the
+ * per-item GTask (what most code does today). The strongest fair
+ * baselines, which asyncgui is measured against, are in
+ * bench-flood-baselines.c. */
 
 void
 flood_init (Flood *flood,
