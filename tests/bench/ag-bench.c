@@ -2,11 +2,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Usage: ag-bench [WORKLOAD...] [--n N]
+ * Usage: ag-bench [WORKLOAD...] [--n N] [--with-10m]
  *
- * Runs each workload with asyncgui and with its baseline in the same run and
- * prints one line per measurement on stdout, as BENCHMARKS.md specifies;
- * everything else goes to stderr. Exits non-zero if any result was wrong.
+ * Runs each workload with asyncgui and with its baselines in the same run
+ * and prints one line per measurement on stdout, as BENCHMARKS.md
+ * specifies; everything else goes to stderr. Exits non-zero if any result
+ * was wrong. tests/bench/run-all.sh runs it for several rounds and makes
+ * a table of the lines.
  */
 
 #include <math.h>
@@ -20,12 +22,67 @@ typedef struct
 {
   const char        *name;
   guint              default_n;
+  gboolean           fixed_n;    /* --n does not apply */
   BenchWorkloadFunc  run;
   const char        *summary;
 } BenchWorkload;
 
-/* Growth is measured at these sizes, a factor of ten apart. */
-static const guint growth_sizes[] = { 10000, 100000, 1000000 };
+/* Growth is measured at these sizes, a factor of ten apart; 10M only when
+ * asked (--with-10m): its per-item GTask floods take half a minute and
+ * several GiB each. */
+static const guint growth_sizes[] = { 10000, 100000, 1000000, 10000000 };
+static gboolean growth_10m;
+
+static guint
+n_growth_sizes (void)
+{
+  return G_N_ELEMENTS (growth_sizes) - (growth_10m ? 0 : 1);
+}
+
+/* Every implementation of each workload, asyncgui's first, then the
+ * strongest fair baselines, then the per-item GTask (what most code does
+ * today, never the bar), then the floors. The names are BENCHMARKS.md's. */
+
+static const BenchImpl flood_multi_impls[] = {
+  { "asyncgui", bench_flood_multi_asyncgui },
+  { "gtask-chunk", bench_flood_multi_gtask_chunk },
+  { "pool-batch", bench_flood_multi_pool_batch },
+  { "gtask", bench_flood_gtask },
+};
+
+static const BenchImpl flood_tasks_impls[] = {
+  { "asyncgui", bench_flood_tasks_asyncgui },
+  { "pool-item", bench_flood_tasks_pool_item },
+  { "gtask", bench_flood_gtask },
+};
+
+static const BenchImpl chain_impls[] = {
+  { "asyncgui", bench_chain_asyncgui },
+  { "asyncgui-job", bench_chain_job },
+  { "loop-queue", bench_chain_loop_queue },
+  { "gtask", bench_chain_gtask },
+  { "floor-thread", bench_floor_thread },
+};
+
+static const BenchImpl process_impls[] = {
+  { "asyncgui", bench_process_asyncgui },
+  { "asyncgui-python", bench_process_python },
+  { "loop-pipe", bench_process_loop_pipe },
+  { "floor-pipe", bench_floor_pipe },
+  { "spawn", bench_process_spawn },
+  { "asyncgui-command", bench_process_command },
+};
+
+static const BenchImpl blocking_impls[] = {
+  { "asyncgui", bench_blocking_asyncgui },
+  { "gtask", bench_blocking_gtask },
+  { "ideal", bench_blocking_ideal },
+};
+
+static const BenchImpl pipeline_impls[] = {
+  { "asyncgui", bench_pipeline_asyncgui },
+  { "pool-batch", bench_pipeline_pool_batch },
+};
 
 static int
 compare_wall (gconstpointer a,
@@ -37,68 +94,66 @@ compare_wall (gconstpointer a,
   return (ra->wall_ms > rb->wall_ms) - (ra->wall_ms < rb->wall_ms);
 }
 
-/* Reports the run with the median wall time, so its other figures (gap,
- * rate) belong to one real run rather than being medians of different ones. */
-static void
-report_median (const char *workload,
-               const char *impl,
-               guint       n,
-               GArray     *results)
-{
-  g_array_sort (results, compare_wall);
-  bench_report (workload, impl, n, &g_array_index (results, BenchResult, results->len / 2));
-}
-
-/* Runs asyncgui and the baseline @reps times, alternating, and reports each
- * one's median run; an implementation that ever gave a wrong result is not
- * reported at all. */
+/* Runs every implementation @reps times, taking turns so a machine that
+ * drifts affects all alike, and reports each one's run with the median wall
+ * time, so its other figures (gap, rate) belong to one real run rather than
+ * being medians of different ones. An implementation that ever gave a
+ * wrong result is not reported at all. */
 static gboolean
-measure_pair (const char       *workload,
-              guint             n,
-              guint             reps,
-              BenchMeasureFunc  asyncgui,
-              const char       *baseline_name,
-              BenchMeasureFunc  baseline)
+measure_impls (const char      *workload,
+               guint            n,
+               guint            reps,
+               const BenchImpl *impls,
+               guint            n_impls)
 {
-  g_autoptr(GArray) asyncgui_results = g_array_new (FALSE, FALSE, sizeof (BenchResult));
-  g_autoptr(GArray) baseline_results = g_array_new (FALSE, FALSE, sizeof (BenchResult));
-  gboolean asyncgui_ok = TRUE;
-  gboolean baseline_ok = TRUE;
+  g_autofree GArray **results = g_new0 (GArray *, n_impls);
+  g_autofree gboolean *impl_ok = g_new0 (gboolean, n_impls);
+  gboolean ok = TRUE;
 
-  for (guint i = 0; i < reps; i++)
+  for (guint i = 0; i < n_impls; i++)
     {
-      BenchResult result = BENCH_RESULT_INIT;
-
-      asyncgui_ok &= asyncgui (n, &result);
-      g_array_append_val (asyncgui_results, result);
-
-      result = (BenchResult) BENCH_RESULT_INIT;
-      baseline_ok &= baseline (n, &result);
-      g_array_append_val (baseline_results, result);
+      results[i] = g_array_new (FALSE, FALSE, sizeof (BenchResult));
+      impl_ok[i] = TRUE;
     }
 
-  if (asyncgui_ok)
-    report_median (workload, "asyncgui", n, asyncgui_results);
-  if (baseline_ok)
-    report_median (workload, baseline_name, n, baseline_results);
+  for (guint rep = 0; rep < reps; rep++)
+    for (guint i = 0; i < n_impls; i++)
+      {
+        BenchResult result = BENCH_RESULT_INIT;
 
-  return asyncgui_ok && baseline_ok;
+        impl_ok[i] &= impls[i].measure (n, &result);
+        g_array_append_val (results[i], result);
+      }
+
+  for (guint i = 0; i < n_impls; i++)
+    {
+      if (impl_ok[i])
+        {
+          g_array_sort (results[i], compare_wall);
+          bench_report (workload, impls[i].name, n,
+                        &g_array_index (results[i], BenchResult, results[i]->len / 2));
+        }
+      ok &= impl_ok[i];
+      g_array_unref (results[i]);
+    }
+
+  return ok;
 }
 
 static gboolean
 measure_flood_multi (guint n,
                      guint reps)
 {
-  return measure_pair ("flood-multi", n, reps,
-                       bench_flood_multi_asyncgui, "gtask", bench_flood_gtask);
+  return measure_impls ("flood-multi", n, reps, flood_multi_impls,
+                        G_N_ELEMENTS (flood_multi_impls));
 }
 
 static gboolean
 measure_flood_tasks (guint n,
                      guint reps)
 {
-  return measure_pair ("flood-tasks", n, reps,
-                       bench_flood_tasks_asyncgui, "gtask", bench_flood_gtask);
+  return measure_impls ("flood-tasks", n, reps, flood_tasks_impls,
+                        G_N_ELEMENTS (flood_tasks_impls));
 }
 
 /* bench_memory() runs its own alternating rounds. */
@@ -124,30 +179,19 @@ run_flood_tasks (guint n)
 static gboolean
 run_chain (guint n)
 {
-  return measure_pair ("chain", n, 1, bench_chain_asyncgui, "gtask", bench_chain_gtask);
+  return measure_impls ("chain", n, 1, chain_impls, G_N_ELEMENTS (chain_impls));
 }
 
-/* The C worker against spawning per call, then the Python worker (whose
- * own baseline, ProcessPoolExecutor, is a Python workload), then the spawn
- * per call again as command tasks. */
 static gboolean
 run_process (guint n)
 {
-  BenchResult python = BENCH_RESULT_INIT;
-  BenchResult command = BENCH_RESULT_INIT;
-  gboolean ok;
+  return measure_impls ("process", n, 1, process_impls, G_N_ELEMENTS (process_impls));
+}
 
-  ok = measure_pair ("process", n, 1, bench_process_asyncgui, "spawn", bench_process_spawn);
-  if (bench_process_python (n, &python))
-    bench_report ("process", "asyncgui-python", n, &python);
-  else
-    ok = FALSE;
-  if (bench_process_command (n, &command))
-    bench_report ("process", "asyncgui-command", n, &command);
-  else
-    ok = FALSE;
-
-  return ok;
+static gboolean
+run_blocking (guint n)
+{
+  return measure_impls ("blocking", n, 1, blocking_impls, G_N_ELEMENTS (blocking_impls));
 }
 
 /* How fast a measured quantity grows with n between two sizes: 1 is linear,
@@ -162,28 +206,32 @@ growth_exponent (double y1,
 }
 
 static void
-summarize_time_growth (const char *workload,
-                       const char *impl)
+summarize_time_growth (const char      *workload,
+                       const BenchImpl *impls,
+                       guint            n_impls)
 {
-  const BenchResult *prev = NULL;
-  guint prev_n = 0;
-
-  g_printerr ("ag-bench: growth: %s %s: us/item", workload, impl);
-  for (guint i = 0; i < G_N_ELEMENTS (growth_sizes); i++)
+  for (guint k = 0; k < n_impls; k++)
     {
-      guint n = growth_sizes[i];
-      const BenchResult *result = bench_lookup (workload, impl, n);
+      const BenchResult *prev = NULL;
+      guint prev_n = 0;
 
-      if (result == NULL)
-        continue;
-      g_printerr (" n=%u:%.3f", n, result->wall_ms * 1000.0 / n);
-      if (prev != NULL)
-        g_printerr (" (time exponent %.2f)",
-                    growth_exponent (prev->wall_ms, prev_n, result->wall_ms, n));
-      prev = result;
-      prev_n = n;
+      g_printerr ("ag-bench: growth: %s %s: us/item", workload, impls[k].name);
+      for (guint i = 0; i < n_growth_sizes (); i++)
+        {
+          guint n = growth_sizes[i];
+          const BenchResult *result = bench_lookup (workload, impls[k].name, n);
+
+          if (result == NULL)
+            continue;
+          g_printerr (" n=%u:%.3f", n, result->wall_ms * 1000.0 / n);
+          if (prev != NULL)
+            g_printerr (" (time exponent %.2f)",
+                        growth_exponent (prev->wall_ms, prev_n, result->wall_ms, n));
+          prev = result;
+          prev_n = n;
+        }
+      g_printerr ("\n");
     }
-  g_printerr ("\n");
 }
 
 /* Peak RSS has a fixed part (the process, GLib, thread stacks), so what
@@ -195,7 +243,7 @@ summarize_memory_growth (const char *impl)
   guint prev_n = 0;
 
   g_printerr ("ag-bench: growth: memory %s: MB", impl);
-  for (guint i = 0; i < G_N_ELEMENTS (growth_sizes); i++)
+  for (guint i = 0; i < n_growth_sizes (); i++)
     {
       guint n = growth_sizes[i];
       const BenchResult *result = bench_lookup ("memory", impl, n);
@@ -230,8 +278,8 @@ growth_reps (guint n)
 static gboolean
 run_pipeline (guint n)
 {
-  return measure_pair ("pipeline", n, MAX (growth_reps (n), 3),
-                       bench_pipeline_asyncgui, "gasyncqueue", bench_pipeline_gasyncqueue);
+  return measure_impls ("pipeline", n, MAX (growth_reps (n), 3),
+                        pipeline_impls, G_N_ELEMENTS (pipeline_impls));
 }
 
 /* Runs flood-multi, flood-tasks and memory at every growth size, except the
@@ -251,19 +299,18 @@ run_growth (guint n)
     { "flood-tasks", measure_flood_tasks },
     { "memory", measure_memory },
   };
+  static const char * const memory_impls[] = { "asyncgui", "gtask-chunk", "pool-batch", "gtask" };
   gboolean ok = TRUE;
 
   for (guint w = 0; w < G_N_ELEMENTS (grown); w++)
-    for (guint i = 0; i < G_N_ELEMENTS (growth_sizes); i++)
+    for (guint i = 0; i < n_growth_sizes (); i++)
       if (bench_lookup (grown[w].workload, "asyncgui", growth_sizes[i]) == NULL)
         ok &= grown[w].measure (growth_sizes[i], growth_reps (growth_sizes[i]));
 
-  summarize_time_growth ("flood-multi", "asyncgui");
-  summarize_time_growth ("flood-multi", "gtask");
-  summarize_time_growth ("flood-tasks", "asyncgui");
-  summarize_time_growth ("flood-tasks", "gtask");
-  summarize_memory_growth ("asyncgui");
-  summarize_memory_growth ("gtask");
+  summarize_time_growth ("flood-multi", flood_multi_impls, G_N_ELEMENTS (flood_multi_impls));
+  summarize_time_growth ("flood-tasks", flood_tasks_impls, G_N_ELEMENTS (flood_tasks_impls));
+  for (guint i = 0; i < G_N_ELEMENTS (memory_impls); i++)
+    summarize_memory_growth (memory_impls[i]);
 
   return ok;
 }
@@ -290,15 +337,18 @@ run_frames (guint n)
 }
 
 static const BenchWorkload workloads[] = {
-  { "flood-multi", 1000000, run_flood_multi, "N trivial items through one AgMultiTask" },
-  { "flood-tasks", 100000, run_flood_tasks, "N AgTasks submitted from one callback" },
-  { "chain", 20000, run_chain, "N sequential round trips, callback style" },
-  { "memory", 1000000, bench_memory, "peak RSS of flood-multi, in child processes" },
-  { "cpu", 64, bench_cpu, "N x 10 ms CPU-bound items, default workers" },
-  { "process", 2000, run_process, "N sequential tiny calls to warm C and Python workers" },
-  { "pipeline", 1000000, run_pipeline, "N items: producer thread -> map -> GUI consumer" },
-  { "frames", 1000000, run_frames, "a GTK 4 window's frame intervals during flood-multi" },
-  { "growth", 0, run_growth, "flood-multi, flood-tasks, memory at 10k, 100k, 1M" },
+  { "flood-multi", 1000000, FALSE, run_flood_multi, "N trivial items through one AgMultiTask" },
+  { "flood-tasks", 100000, FALSE, run_flood_tasks, "N AgTasks submitted from one callback" },
+  { "chain", 20000, FALSE, run_chain, "N sequential round trips, callback style" },
+  { "memory", 1000000, FALSE, bench_memory, "peak RSS of flood-multi, in child processes" },
+  { "cpu", 64, FALSE, bench_cpu, "N x 10 ms CPU-bound items, default workers" },
+  /* 8 sleeping items on 2 cores is the point; a larger N would only wait. */
+  { "blocking", 8, TRUE, run_blocking, "N items that each sleep 250 ms, default workers" },
+  { "process", 2000, FALSE, run_process, "N sequential tiny calls to warm C and Python workers" },
+  { "pipeline", 1000000, FALSE, run_pipeline, "N items: producer thread -> map -> GUI consumer" },
+  { "frames", 1000000, FALSE, run_frames, "a GTK 4 window's frame intervals during flood-multi" },
+  { "growth", 0, TRUE, run_growth, "flood-multi, flood-tasks, memory at 10k, 100k, 1M "
+    "(and 10M with --with-10m)" },
 };
 
 static const BenchWorkload *
@@ -369,7 +419,9 @@ main (int    argc,
   gboolean ok = TRUE;
   GOptionEntry entries[] = {
     { "n", 0, 0, G_OPTION_ARG_INT, &n,
-      "Items per workload instead of its default (not for growth)", "N" },
+      "Items per workload instead of its default (not for blocking or growth)", "N" },
+    { "with-10m", 0, 0, G_OPTION_ARG_NONE, &growth_10m,
+      "Growth at 10M items too (minutes, and up to ~10 GiB of memory)", NULL },
     /* --child memory IMPL: one measurement of bench-memory.c's parent. */
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, "[WORKLOAD...]" },
@@ -415,10 +467,10 @@ main (int    argc,
     {
       const BenchWorkload *workload = g_ptr_array_index (selected, i);
 
-      if (workload->default_n == 0 && n > 0)
+      if (workload->fixed_n && n > 0)
         g_printerr ("ag-bench: %s ignores --n\n", workload->name);
 
-      if (!workload->run (n > 0 ? (guint) n : workload->default_n))
+      if (!workload->run (n > 0 && !workload->fixed_n ? (guint) n : workload->default_n))
         ok = FALSE;
     }
 

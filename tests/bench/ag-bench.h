@@ -14,19 +14,31 @@ G_BEGIN_DECLS
 typedef struct
 {
   double rate;        /* items/s */
+  double wall_ms;
   double gap_max_ms;
   double gap_p99_ms;
-  double rt_us;       /* median round trip */
+  double submit_ms;   /* the submitting GUI-thread call itself */
+  double rt_us;       /* round trip: median */
+  double rt_mean_us;
+  double rt_p90_us;
+  double rt_p99_us;
+  double cpu_us;      /* CPU time of every thread and worker process, per item */
   double rss_mb;      /* peak */
-  double wall_ms;
-  double ratio;       /* cpu: wall / ideal */
+  double ratio;       /* cpu, blocking: wall / ideal */
 } BenchResult;
 
-#define BENCH_RESULT_INIT { -1, -1, -1, -1, -1, -1, -1 }
+#define BENCH_RESULT_INIT { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 }
 
 /* One implementation of a workload, measured once. */
 typedef gboolean (*BenchMeasureFunc) (guint        n,
                                       BenchResult *result);
+
+/* One named implementation of a workload, for the tables in ag-bench.c. */
+typedef struct
+{
+  const char       *name;
+  BenchMeasureFunc  measure;
+} BenchImpl;
 
 /* bench-util.c: clock, statistics, output, the per-workload main loop */
 
@@ -36,6 +48,9 @@ double         bench_ms_between        (gint64        start_ns,
 double         bench_percentile        (GArray       *values,
                                         double        fraction);
 double         bench_peak_rss_mb       (void);
+gint64         bench_cpu_time_us       (void);
+void           bench_round_trips       (GArray       *trips_us,
+                                        BenchResult  *result);
 
 void           bench_report            (const char   *workload,
                                         const char   *impl,
@@ -89,11 +104,24 @@ gboolean       bench_flood_tasks_asyncgui (guint        n,
 gboolean       bench_flood_gtask          (guint        n,
                                            BenchResult *result);
 
+/* bench-flood-baselines.c */
+
+gboolean       bench_flood_multi_gtask_chunk (guint        n,
+                                              BenchResult *result);
+gboolean       bench_flood_multi_pool_batch  (guint        n,
+                                              BenchResult *result);
+gboolean       bench_flood_tasks_pool_item   (guint        n,
+                                              BenchResult *result);
+
 /* bench-chain.c */
 
 gboolean       bench_chain_asyncgui    (guint         n,
                                         BenchResult  *result);
+gboolean       bench_chain_job         (guint         n,
+                                        BenchResult  *result);
 gboolean       bench_chain_gtask       (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_chain_loop_queue  (guint         n,
                                         BenchResult  *result);
 
 /* bench-memory.c */
@@ -106,6 +134,15 @@ int            bench_memory_child      (const char   *impl,
 
 gboolean       bench_cpu               (guint         n);
 
+/* bench-blocking.c */
+
+gboolean       bench_blocking_asyncgui (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_blocking_gtask    (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_blocking_ideal    (guint         n,
+                                        BenchResult  *result);
+
 /* bench-process.c */
 
 gboolean       bench_process_asyncgui  (guint         n,
@@ -116,6 +153,25 @@ gboolean       bench_process_spawn     (guint         n,
                                         BenchResult  *result);
 gboolean       bench_process_command   (guint         n,
                                         BenchResult  *result);
+gboolean       bench_process_loop_pipe (guint         n,
+                                        BenchResult  *result);
+
+/* bench-floors.c: the floors, and the warm child of the pipe baselines */
+
+typedef struct
+{
+  int  to_child;     /* its stdin */
+  int  from_child;   /* its stdout */
+  GPid pid;
+} BenchEcho;
+
+gboolean       bench_echo_spawn        (BenchEcho    *echo,
+                                        GError      **error);
+void           bench_echo_stop         (BenchEcho    *echo);
+gboolean       bench_floor_thread      (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_floor_pipe        (guint         n,
+                                        BenchResult  *result);
 
 /* bench-frames.c (built with GTK 4 only) */
 
@@ -125,7 +181,7 @@ gboolean       bench_frames            (guint         n);
 
 gboolean       bench_pipeline_asyncgui    (guint        n,
                                            BenchResult *result);
-gboolean       bench_pipeline_gasyncqueue (guint        n,
+gboolean       bench_pipeline_pool_batch  (guint        n,
                                            BenchResult *result);
 
 G_END_DECLS

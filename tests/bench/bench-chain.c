@@ -8,8 +8,18 @@
 /* Callback style: each completion callback starts the next trip, so only
  * one item is ever in flight and every trip pays the full latency of a
  * wake-up in each direction. A trip is timed from just before its task is
- * created to the entry of its completion callback; the median is reported
- * because a shared machine adds rare, large outliers. */
+ * created to the entry of its completion callback. The median, mean, p90
+ * and p99 are reported: a shared machine adds rare, large outliers to the
+ * median's right, and a worker that spins shows in the mean and the tail.
+ *
+ *   asyncgui      an AgTask per trip, callbacks
+ *   asyncgui-job  the same awaited from a C fiber job
+ *   gtask         a GTask per trip, g_task_run_in_thread()
+ *   loop-queue    the strongest fair baseline: what a skilled GLib
+ *                 programmer writes for round trips to one worker thread
+ *                 (see below)
+ *   floor-thread  (bench-floors.c) two threads ping-ponging through a
+ *                 futex, without a main loop: what the machine allows */
 
 typedef struct
 {
@@ -21,6 +31,7 @@ typedef struct
   gint64     end_ns;
   gint64     trip_start_ns;
   GArray    *trips_us;      /* double */
+  gpointer   baseline;      /* loop-queue: its LoopQueue */
 } Chain;
 
 typedef void (*ChainTripFunc) (Chain *chain);
@@ -76,7 +87,7 @@ chain_finish (Chain       *chain,
   if (chain->ok && chain->n_done != chain->n)
     chain_fail (chain, what, "more completion callbacks than trips started");
 
-  result->rt_us = bench_percentile (chain->trips_us, 0.5);
+  bench_round_trips (chain->trips_us, result);
   result->wall_ms = bench_ms_between (chain->start_ns, chain->end_ns);
   g_array_unref (chain->trips_us);
 
@@ -137,8 +148,8 @@ chain_ag_start (BenchLoop *loop,
   start_ag_trip (chain);
 }
 
-static gboolean
-bench_chain_callbacks (guint        n,
+gboolean
+bench_chain_asyncgui (guint        n,
                        BenchResult *result)
 {
   Chain chain;
@@ -189,7 +200,7 @@ chain_job_start (BenchLoop *loop,
   g_object_unref (ag_engine_spawn (bench_loop_get_engine (loop), chain_job_body, chain, NULL));
 }
 
-static gboolean
+gboolean
 bench_chain_job (guint        n,
                  BenchResult *result)
 {
@@ -199,21 +210,6 @@ bench_chain_job (guint        n,
   bench_loop_run ("chain asyncgui-job", TRUE, chain_job_start, &chain);
 
   return chain_finish (&chain, "asyncgui-job", result);
-}
-
-/* Both asyncgui styles, in the same run as the GTask baseline: the job's
- * line is reported here, the callback style's by the caller beside GTask's. */
-gboolean
-bench_chain_asyncgui (guint        n,
-                      BenchResult *result)
-{
-  BenchResult job_result = BENCH_RESULT_INIT;
-  gboolean job_ok = bench_chain_job (n, &job_result);
-
-  if (job_ok)
-    bench_report ("chain", "asyncgui-job", n, &job_result);
-
-  return bench_chain_callbacks (n, result) && job_ok;
 }
 
 /* GTask */
@@ -275,4 +271,130 @@ bench_chain_gtask (guint        n,
   bench_loop_run ("chain gtask", FALSE, chain_gtask_start, &chain);
 
   return chain_finish (&chain, "gtask", result);
+}
+
+/* loop-queue: the main loop and one long-lived worker thread. The GUI
+ * thread pushes a request onto a GAsyncQueue, which the worker blocks on;
+ * the worker pushes the value onto a second queue and wakes the GUI thread
+ * through a GSource that lives as long as the chain and is made ready with
+ * g_source_set_ready_time(), which is safe from any thread and wakes the
+ * context once. No allocation per trip, no thread pool, one wake-up in
+ * each direction: the least a GLib program does for the same trip, with
+ * the same delivery (a dispatch on the GUI thread's context, where the
+ * callback starts the next trip). */
+
+#define STOP_REQUEST GINT_TO_POINTER (-1)
+#define RETURN_ONE_REQUEST GINT_TO_POINTER (1)
+
+typedef struct
+{
+  Chain       *chain;
+  GAsyncQueue *requests;    /* GUI thread → worker */
+  GAsyncQueue *replies;     /* worker → GUI thread: the value plus one */
+  GSource     *reply_source;
+  GThread     *worker;
+} LoopQueue;
+
+typedef struct
+{
+  GSource    source;
+  LoopQueue *self;
+} ReplySource;
+
+static gpointer
+loop_queue_worker (gpointer user_data)
+{
+  LoopQueue *self = user_data;
+  gpointer request;
+
+  while ((request = g_async_queue_pop (self->requests)) != STOP_REQUEST)
+    {
+      /* The work: return 1, as the other implementations' workers do. */
+      g_async_queue_push (self->replies, GINT_TO_POINTER (1 + 1));
+      g_source_set_ready_time (self->reply_source, 0);
+    }
+
+  return NULL;
+}
+
+static void
+start_loop_queue_trip (Chain *chain)
+{
+  LoopQueue *self = chain->baseline;
+
+  chain->trip_start_ns = bench_now_ns ();
+  g_async_queue_push (self->requests, RETURN_ONE_REQUEST);
+}
+
+/* Cleared before the queue is read, so a reply pushed after the read makes
+ * the source ready again rather than being missed. */
+static gboolean
+loop_queue_dispatch (GSource     *source,
+                     GSourceFunc  callback,
+                     gpointer     user_data)
+{
+  LoopQueue *self = ((ReplySource *) source)->self;
+  gpointer reply;
+
+  g_source_set_ready_time (source, -1);
+  while ((reply = g_async_queue_try_pop (self->replies)) != NULL)
+    {
+      Chain *chain = self->chain;
+
+      chain_trip_done (chain);
+      if (GPOINTER_TO_INT (reply) - 1 != 1)
+        chain_fail (chain, "loop-queue", "wrong value");
+      chain_next (chain, start_loop_queue_trip);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs loop_queue_source_funcs = {
+  .dispatch = loop_queue_dispatch,
+};
+
+static void
+chain_loop_queue_start (BenchLoop *loop,
+                        gpointer   user_data)
+{
+  Chain *chain = user_data;
+  LoopQueue *self = chain->baseline;
+
+  chain->loop = loop;
+  g_source_attach (self->reply_source, bench_loop_get_context (loop));
+  chain->start_ns = bench_now_ns ();
+  start_loop_queue_trip (chain);
+}
+
+gboolean
+bench_chain_loop_queue (guint        n,
+                        BenchResult *result)
+{
+  Chain chain;
+  LoopQueue self = { &chain, };
+
+  chain_init (&chain, n);
+  chain.baseline = &self;
+
+  /* Thread, queues and source are made before the clock starts, as the
+   * engine and its threads are for asyncgui. */
+  self.requests = g_async_queue_new ();
+  self.replies = g_async_queue_new ();
+  self.reply_source = g_source_new (&loop_queue_source_funcs, sizeof (ReplySource));
+  ((ReplySource *) self.reply_source)->self = &self;
+  g_source_set_name (self.reply_source, "ag-bench loop-queue replies");
+  g_source_set_priority (self.reply_source, G_PRIORITY_DEFAULT);
+  self.worker = g_thread_new ("ag-bench-loop-queue", loop_queue_worker, &self);
+
+  bench_loop_run ("chain loop-queue", FALSE, chain_loop_queue_start, &chain);
+
+  g_async_queue_push (self.requests, STOP_REQUEST);
+  g_thread_join (self.worker);
+  g_source_destroy (self.reply_source);
+  g_source_unref (self.reply_source);
+  g_async_queue_unref (self.requests);
+  g_async_queue_unref (self.replies);
+
+  return chain_finish (&chain, "loop-queue", result);
 }

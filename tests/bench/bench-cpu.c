@@ -202,6 +202,7 @@ bench_cpu (guint n)
   threads.wall_ms = measure_threads_ms (n, cpu.iterations, n_cores);
 
   ideal.wall_ms = n * item_ms / n_cores;
+  ideal.ratio = 1.0;
   threads.ratio = threads.wall_ms / ideal.wall_ms;
   result.wall_ms = bench_ms_between (cpu.start_ns, cpu.end_ns);
   result.gap_max_ms = bench_gap_get_max_ms (cpu.gap);

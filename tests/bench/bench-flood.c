@@ -3,32 +3,21 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "ag-bench.h"
+#include "bench-flood.h"
 
 /* Each item doubles its index, so every result can be checked. A flood is
  * timed from the GUI-thread call that submits it to the final completion on
  * the GUI thread; the 60 Hz ticker runs on the same context the whole time.
  * The inputs array of flood-multi is built before the clock starts: an
  * application has its data already, and the GTask baseline gets the same
- * indices for free. */
+ * indices for free.
+ *
+ * Here: what every flood implementation shares, asyncgui's floods and the
+ * per-item GTask (what most code does today). The strongest fair
+ * baselines, which asyncgui is measured against, are in
+ * bench-flood-baselines.c. */
 
-typedef struct
-{
-  BenchLoop   *loop;
-  guint        n;           /* items */
-  guint        n_expected;  /* completion callbacks due */
-  guint        n_done;      /* completion callbacks seen, to catch doubles */
-  guint64      sum;         /* of the values, where single ones are unknown */
-  gboolean     ok;
-  GPtrArray   *inputs;      /* flood-multi: GUINT_TO_POINTER (index) */
-  AgMultiTask *multi;
-  gint64       start_ns;
-  gint64       submitted_ns; /* when the submit call returned */
-  gint64       end_ns;
-  BenchGap    *gap;
-} Flood;
-
-static void
+void
 flood_init (Flood *flood,
             guint  n,
             guint  n_expected)
@@ -39,7 +28,16 @@ flood_init (Flood *flood,
   flood->ok = TRUE;
 }
 
-static void
+/* Built before the clock starts: an application has its data already. */
+void
+flood_make_inputs (Flood *flood)
+{
+  flood->inputs = g_ptr_array_sized_new (flood->n);
+  for (guint i = 0; i < flood->n; i++)
+    g_ptr_array_add (flood->inputs, GUINT_TO_POINTER (i));
+}
+
+void
 flood_begin (Flood     *flood,
              BenchLoop *loop)
 {
@@ -48,13 +46,13 @@ flood_begin (Flood     *flood,
   flood->gap = bench_gap_start (bench_loop_get_context (loop), flood->start_ns);
 }
 
-static void
+void
 flood_submitted (Flood *flood)
 {
   flood->submitted_ns = bench_now_ns ();
 }
 
-static void
+void
 flood_end (Flood *flood)
 {
   flood->end_ns = bench_now_ns ();
@@ -62,12 +60,7 @@ flood_end (Flood *flood)
   bench_loop_quit (flood->loop);
 }
 
-static void
-flood_fail (Flood      *flood,
-            const char *format,
-            ...) G_GNUC_PRINTF (2, 3);
-
-static void
+void
 flood_fail (Flood      *flood,
             const char *format,
             ...)
@@ -87,9 +80,46 @@ flood_fail (Flood      *flood,
   flood->ok = FALSE;
 }
 
+/* flood-multi's result, whichever implementation made it: one GValue per
+ * item, in input order, holding the double of the item's index. */
+void
+flood_check_values (Flood      *flood,
+                    const char *impl,
+                    GArray     *values)
+{
+  if (values == NULL || values->len != flood->n)
+    {
+      flood_fail (flood, "flood-multi %s: %u values for %u items",
+                  impl, values != NULL ? values->len : 0, flood->n);
+      return;
+    }
+
+  for (guint i = 0; i < values->len; i++)
+    {
+      const GValue *item = &g_array_index (values, GValue, i);
+
+      if (!G_VALUE_HOLDS_UINT (item) || g_value_get_uint (item) != i * 2)
+        {
+          g_autofree char *contents = g_strdup_value_contents (item);
+
+          flood_fail (flood, "flood-multi %s: value %u is %s (%s), expected %u",
+                      impl, i, contents, G_VALUE_TYPE_NAME (item), i * 2);
+          return;
+        }
+    }
+}
+
+/* Each index i comes back as 2i exactly once, so the values add up to
+ * n (n - 1); a lost, doubled or wrong value changes the sum. */
+guint64
+flood_expected_sum (guint n)
+{
+  return (guint64) n * (n - 1);
+}
+
 /* Called after the loop is gone, so completions that arrived after the last
  * expected one (delivered twice, say) have been counted too. */
-static gboolean
+gboolean
 flood_finish (Flood       *flood,
               const char  *what,
               BenchResult *result)
@@ -100,17 +130,16 @@ flood_finish (Flood       *flood,
     flood_fail (flood, "%s: %u completion callbacks, expected %u",
                 what, flood->n_done, flood->n_expected);
 
-  /* Where a big gap comes from: the submit call, or delivery. */
-  g_printerr ("ag-bench: %s n=%u: the submit call took %.1f ms\n", what, flood->n,
-              bench_ms_between (flood->start_ns, flood->submitted_ns));
-
   result->wall_ms = wall_ms;
   result->rate = flood->n / (wall_ms / 1000.0);
   result->gap_max_ms = bench_gap_get_max_ms (flood->gap);
   result->gap_p99_ms = bench_gap_get_p99_ms (flood->gap);
+  /* Where a big gap comes from: the submit call, or delivery. */
+  result->submit_ms = bench_ms_between (flood->start_ns, flood->submitted_ns);
 
   g_clear_pointer (&flood->gap, bench_gap_free);
   g_clear_pointer (&flood->inputs, g_ptr_array_unref);
+  g_clear_pointer (&flood->values, g_array_unref);
   g_clear_object (&flood->multi);
 
   return flood->ok;
@@ -130,35 +159,13 @@ static void
 check_multi_values (Flood        *flood,
                     const GValue *value)
 {
-  GArray *values;
-
   if (!G_VALUE_HOLDS (value, G_TYPE_ARRAY))
     {
       flood_fail (flood, "flood-multi: value is a %s, not a GArray", G_VALUE_TYPE_NAME (value));
       return;
     }
 
-  values = g_value_get_boxed (value);
-  if (values == NULL || values->len != flood->n)
-    {
-      flood_fail (flood, "flood-multi: %u values for %u items",
-                  values != NULL ? values->len : 0, flood->n);
-      return;
-    }
-
-  for (guint i = 0; i < values->len; i++)
-    {
-      const GValue *item = &g_array_index (values, GValue, i);
-
-      if (!G_VALUE_HOLDS_UINT (item) || g_value_get_uint (item) != i * 2)
-        {
-          g_autofree char *contents = g_strdup_value_contents (item);
-
-          flood_fail (flood, "flood-multi: value %u is %s (%s), expected %u",
-                      i, contents, G_VALUE_TYPE_NAME (item), i * 2);
-          return;
-        }
-    }
+  flood_check_values (flood, "asyncgui", g_value_get_boxed (value));
 }
 
 static void
@@ -213,9 +220,7 @@ bench_flood_multi_asyncgui (guint        n,
 
   /* The whole flood is one completion callback. */
   flood_init (&flood, n, 1);
-  flood.inputs = g_ptr_array_sized_new (n);
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (flood.inputs, GUINT_TO_POINTER (i));
+  flood_make_inputs (&flood);
 
   bench_loop_run ("flood-multi asyncgui", TRUE, flood_multi_start, &flood);
 
@@ -274,14 +279,6 @@ flood_tasks_start (BenchLoop *loop,
   flood_submitted (flood);
 }
 
-/* Each index i comes back as 2i exactly once, so the values add up to
- * n (n - 1); a lost, doubled or wrong value changes the sum. */
-static guint64
-expected_sum (guint n)
-{
-  return (guint64) n * (n - 1);
-}
-
 gboolean
 bench_flood_tasks_asyncgui (guint        n,
                             BenchResult *result)
@@ -291,9 +288,9 @@ bench_flood_tasks_asyncgui (guint        n,
   flood_init (&flood, n, n);
   bench_loop_run ("flood-tasks asyncgui", TRUE, flood_tasks_start, &flood);
 
-  if (flood.ok && flood.sum != expected_sum (n))
+  if (flood.ok && flood.sum != flood_expected_sum (n))
     flood_fail (&flood, "flood-tasks: values add up to %" G_GUINT64_FORMAT ", expected %"
-                G_GUINT64_FORMAT, flood.sum, expected_sum (n));
+                G_GUINT64_FORMAT, flood.sum, flood_expected_sum (n));
 
   return flood_finish (&flood, "flood-tasks", result);
 }

@@ -9,12 +9,15 @@
 
 /* Peak RSS only ever grows, so each implementation is measured in a fresh
  * process: this same binary, re-executed with the hidden `--child` option.
- * The children alternate (asyncgui, gtask, asyncgui, gtask) so a machine
- * that drifts affects both alike, and the larger peak of each is reported:
- * the peak a user could meet.
+ * The children take turns (asyncgui, gtask-chunk, pool-batch, gtask, then
+ * again) so a machine that drifts affects all alike, and the larger peak of
+ * each is reported: the peak a user could meet.
  *
- * The asyncgui peak includes what the API itself holds: the array of inputs
- * (a pointer each) and the multi-task's value, an array of GValues. */
+ * Every implementation runs flood-multi's flood, and its peak includes
+ * what the flood's data needs: the array of inputs (a pointer each) and
+ * the values, an array of GValues (asyncgui's multi-task value; the
+ * chunked baselines' result array, the same size). The chunked baselines
+ * are the strongest fair ones: nothing per item beyond those arrays. */
 
 #define MEMORY_ROUNDS 2
 
@@ -82,7 +85,7 @@ run_child (const char  *impl,
 gboolean
 bench_memory (guint n)
 {
-  static const char * const impls[] = { "asyncgui", "gtask" };
+  static const char * const impls[] = { "asyncgui", "gtask-chunk", "pool-batch", "gtask" };
   ChildResult peak[G_N_ELEMENTS (impls)] = { { 0, }, };
   gboolean ok = TRUE;
 
@@ -125,6 +128,10 @@ bench_memory_child (const char *impl,
 
   if (g_str_equal (impl, "asyncgui"))
     ok = bench_flood_multi_asyncgui (n, &result);
+  else if (g_str_equal (impl, "gtask-chunk"))
+    ok = bench_flood_multi_gtask_chunk (n, &result);
+  else if (g_str_equal (impl, "pool-batch"))
+    ok = bench_flood_multi_pool_batch (n, &result);
   else if (g_str_equal (impl, "gtask"))
     ok = bench_flood_gtask (n, &result);
   else

@@ -18,7 +18,7 @@
  *   ag_channel_write(); a pipeline (ag_pipeline_new(), default
  *   max-workers: one per engine thread) maps it into its output channel;
  *   the GUI thread reads that with ag_channel_reader_read_async().
- * - gasyncqueue: what a careful hand-written GUI program does with GLib
+ * - pool-batch: what a careful hand-written GUI program does with GLib
  *   alone: the producer pushes into a GThreadPool with as many threads as
  *   the engine has, whose function pushes the double into a GAsyncQueue;
  *   the GUI thread pops it in batches from a low-priority idle (see
@@ -133,13 +133,11 @@ stream_finish (Stream      *stream,
     stream_fail (stream, "%s: results add up to %" G_GUINT64_FORMAT ", expected %"
                  G_GUINT64_FORMAT, what, stream->sum, expected_sum (stream->n));
 
-  g_printerr ("ag-bench: pipeline %s n=%u: the set-up call took %.1f ms\n", what, stream->n,
-              bench_ms_between (stream->start_ns, stream->submitted_ns));
-
   result->wall_ms = wall_ms;
   result->rate = stream->n / (wall_ms / 1000.0);
   result->gap_max_ms = bench_gap_get_max_ms (stream->gap);
   result->gap_p99_ms = bench_gap_get_p99_ms (stream->gap);
+  result->submit_ms = bench_ms_between (stream->start_ns, stream->submitted_ns);
 
   g_clear_pointer (&stream->gap, bench_gap_free);
 
@@ -380,7 +378,7 @@ bench_pipeline_asyncgui (guint        n,
   return stream_finish (&self.stream, "asyncgui", result);
 }
 
-/* gasyncqueue: GThreadPool → GAsyncQueue → idle */
+/* pool-batch: GThreadPool → GAsyncQueue → idle */
 
 typedef struct
 {
@@ -485,7 +483,7 @@ consume_results (gpointer user_data)
       value = POINTER_TO_NUMBER (result);
       if (value % 2 != 0 || value / 2 >= stream->n)
         {
-          stream_fail (stream, "gasyncqueue: result %u is %u, not the double of an input",
+          stream_fail (stream, "pool-batch: result %u is %u, not the double of an input",
                        stream->n_seen, value);
           stream_end (stream);
           bench_loop_quit (stream->loop);
@@ -524,7 +522,7 @@ queue_stream_start (BenchLoop *loop,
 }
 
 gboolean
-bench_pipeline_gasyncqueue (guint        n,
+bench_pipeline_pool_batch (guint        n,
                             BenchResult *result)
 {
   QueueStream self = { 0, };
@@ -539,15 +537,15 @@ bench_pipeline_gasyncqueue (guint        n,
   self.pool = g_thread_pool_new (double_number, &self, g_get_num_processors (), FALSE, &error);
   if (self.pool == NULL)
     {
-      g_printerr ("ag-bench: error: gasyncqueue: no thread pool: %s\n", error->message);
+      g_printerr ("ag-bench: error: pool-batch: no thread pool: %s\n", error->message);
       return FALSE;
     }
 
-  bench_loop_run ("pipeline gasyncqueue", FALSE, queue_stream_start, &self);
+  bench_loop_run ("pipeline pool-batch", FALSE, queue_stream_start, &self);
 
   producer_error = g_thread_join (self.stream.producer);
   if (producer_error != NULL)
-    stream_fail (&self.stream, "gasyncqueue: the producer could not push: %s",
+    stream_fail (&self.stream, "pool-batch: the producer could not push: %s",
                  producer_error->message);
 
   /* Waits for the workers, which may still attach one last (empty) idle to
@@ -556,5 +554,5 @@ bench_pipeline_gasyncqueue (guint        n,
   g_clear_pointer (&self.context, g_main_context_unref);
   g_clear_pointer (&self.results, g_async_queue_unref);
 
-  return stream_finish (&self.stream, "gasyncqueue", result);
+  return stream_finish (&self.stream, "pool-batch", result);
 }

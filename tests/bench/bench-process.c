@@ -20,6 +20,21 @@
  *   impl=asyncgui-command  the same per call through an AgCommandTask: the
  *                  request is its stdin, the reply its stdout; the spawn
  *                  baseline's work, done on the engine's process thread
+ *   impl=loop-pipe the strongest fair baseline: what a skilled GLib
+ *                  programmer writes for calls to a warm child without
+ *                  asyncgui. A warm ag-bench-echo child (spawned before the
+ *                  clock, like asyncgui's worker in its untimed first
+ *                  call); the GUI thread writes the 4-byte request to its
+ *                  stdin and a GSource watching its stdout (one, for the
+ *                  whole run) reads the reply and runs the callback: the
+ *                  same delivery, a dispatch on the GUI thread's context,
+ *                  with nothing between the pipes and the loop
+ *   impl=floor-pipe (bench-floors.c) the same child, blocking reads and
+ *                  writes and no main loop: the floor
+ *
+ * cpu_us is the CPU time per timed call of every thread of this process and
+ * of the worker process (live, or reaped for spawn), so a call that is fast
+ * because something spins shows what it costs.
  *
  * Finding the workers: everything lives in the build tree, which is found
  * from this program's own path (/proc/self/exe is BUILD/tests/bench/ag-bench):
@@ -31,7 +46,11 @@
  * used instead. AG_BENCH_WORKER_MODULE overrides the module's path.
  */
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "ag-bench.h"
 
@@ -41,9 +60,12 @@ typedef enum
   IMPL_PYTHON,
   IMPL_SPAWN,
   IMPL_COMMAND,
+  IMPL_LOOP_PIPE,
 } ProcessImpl;
 
-static const char *impl_names[] = { "asyncgui", "asyncgui-python", "spawn", "asyncgui-command" };
+static const char *impl_names[] = {
+  "asyncgui", "asyncgui-python", "spawn", "asyncgui-command", "loop-pipe",
+};
 
 /* pickle.dumps(((), {}), protocol=2): no arguments. */
 static const guint8 no_python_args[] = { 0x80, 0x02, ')', '}', 'q', 0x00, 0x86, 'q', 0x01, '.' };
@@ -61,6 +83,13 @@ typedef struct
   gint64       trip_start_ns;
   gint32       expected;      /* what the trip in flight must answer */
   GArray      *trips_us;      /* double */
+  gint64       start_cpu_us;  /* bench_cpu_time_us() when the timed calls start */
+  gint64       end_cpu_us;    /* and when the last one is back */
+
+  BenchEcho    echo;          /* loop-pipe */
+  GSource     *reply_source;  /* loop-pipe: watches the child's stdout */
+  gint32       reply;         /* loop-pipe: read so far */
+  gsize        reply_got;     /* loop-pipe: bytes of it */
 
   char        *build_root;
   char        *module_path;
@@ -110,7 +139,7 @@ process_init (Process     *process,
     : g_build_filename (process->build_root, "tests", "c", "worker", "libag-test-worker.so", NULL);
   process->c_worker = g_build_filename (process->build_root, "asyncgui", "asyncgui-worker", NULL);
 
-  if (impl != IMPL_PYTHON && !g_file_test (process->module_path, G_FILE_TEST_EXISTS))
+  if (impl != IMPL_PYTHON && impl != IMPL_LOOP_PIPE && !g_file_test (process->module_path, G_FILE_TEST_EXISTS))
     {
       g_printerr ("ag-bench: process: no test worker module at %s "
                   "(build tests/c/worker, or set AG_BENCH_WORKER_MODULE)\n", process->module_path);
@@ -144,6 +173,8 @@ trip_done (Process *process)
       g_array_append_val (process->trips_us, trip_us);
       process->n_done++;
       process->end_ns = now_ns;
+      if (process->n_done == process->n)
+        process->end_cpu_us = bench_cpu_time_us ();
     }
 }
 
@@ -153,6 +184,7 @@ next_trip (Process *process)
   if (!process->warm)
     {
       process->warm = TRUE;
+      process->start_cpu_us = bench_cpu_time_us ();
       process->start_ns = bench_now_ns ();
     }
 
@@ -409,10 +441,86 @@ start_command_trip (Process *process)
                        on_command_trip_done, process);
 }
 
+/* loop-pipe: a warm child, a GSource on its stdout */
+
+static gboolean
+on_pipe_readable (int          fd,
+                  GIOCondition condition,
+                  gpointer     user_data)
+{
+  Process *process = user_data;
+
+  while (process->reply_got < sizeof process->reply)
+    {
+      gssize n = read (fd, (char *) &process->reply + process->reply_got,
+                       sizeof process->reply - process->reply_got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return G_SOURCE_CONTINUE;
+      if (n <= 0)
+        {
+          process_fail (process, "the child closed its stdout");
+          bench_loop_quit (process->loop);
+          return G_SOURCE_REMOVE;
+        }
+      process->reply_got += n;
+    }
+
+  trip_done (process);
+  if (process->reply != process->expected)
+    process_fail (process, "wrong reply");
+  next_trip (process);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_loop_pipe_trip (Process *process)
+{
+  gint32 request;
+
+  process->trip_start_ns = bench_now_ns ();
+  process->expected = g_random_int_range (0, G_MAXINT32);
+  process->reply_got = 0;
+  request = process->expected;
+
+  /* Four bytes into an empty pipe: the write never blocks. */
+  if (write (process->echo.to_child, &request, sizeof request) != sizeof request)
+    {
+      process_fail (process, "cannot write to the child");
+      bench_loop_quit (process->loop);
+    }
+}
+
+static gboolean
+loop_pipe_setup (Process    *process,
+                 BenchLoop  *loop)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!bench_echo_spawn (&process->echo, &error) ||
+      !g_unix_set_fd_nonblocking (process->echo.from_child, TRUE, &error))
+    {
+      process_fail (process, error->message);
+      bench_loop_quit (loop);
+      return FALSE;
+    }
+
+  process->reply_source = g_unix_fd_source_new (process->echo.from_child, G_IO_IN);
+  g_source_set_callback (process->reply_source, G_SOURCE_FUNC (on_pipe_readable),
+                         process, NULL);
+  g_source_attach (process->reply_source, bench_loop_get_context (loop));
+  return TRUE;
+}
+
 static void
 start_trip (Process *process)
 {
-  if (process->impl == IMPL_SPAWN)
+  if (process->impl == IMPL_LOOP_PIPE)
+    start_loop_pipe_trip (process);
+  else if (process->impl == IMPL_SPAWN)
     start_spawn_trip (process);
   else if (process->impl == IMPL_COMMAND)
     start_command_trip (process);
@@ -429,6 +537,8 @@ process_start (BenchLoop *loop,
   process->loop = loop;
   if (process->impl == IMPL_C || process->impl == IMPL_PYTHON)
     point_engine_at_workers (process, bench_loop_get_engine (loop));
+  if (process->impl == IMPL_LOOP_PIPE && !loop_pipe_setup (process, loop))
+    return;
 
   /* Every implementation's first call is untimed: for the warm workers it
    * starts the worker; for spawn it pages the program in, which later
@@ -449,12 +559,23 @@ process_run (ProcessImpl  impl,
     ok = FALSE;
   else
     {
-      bench_loop_run (what, impl != IMPL_SPAWN, process_start, &process);
+      gboolean with_engine = impl != IMPL_SPAWN && impl != IMPL_LOOP_PIPE;
+
+      bench_loop_run (what, with_engine, process_start, &process);
+
+      if (process.reply_source != NULL)
+        {
+          g_source_destroy (process.reply_source);
+          g_clear_pointer (&process.reply_source, g_source_unref);
+        }
+      if (impl == IMPL_LOOP_PIPE)
+        bench_echo_stop (&process.echo);
 
       if (process.ok && process.n_done != process.n)
         process_fail (&process, "fewer calls completed than started");
-      result->rt_us = bench_percentile (process.trips_us, 0.5);
+      bench_round_trips (process.trips_us, result);
       result->wall_ms = bench_ms_between (process.start_ns, process.end_ns);
+      result->cpu_us = (double) (process.end_cpu_us - process.start_cpu_us) / MAX (process.n, 1);
       ok = process.ok;
     }
 
@@ -485,6 +606,13 @@ bench_process_spawn (guint        n,
                      BenchResult *result)
 {
   return process_run (IMPL_SPAWN, n, result);
+}
+
+gboolean
+bench_process_loop_pipe (guint        n,
+                         BenchResult *result)
+{
+  return process_run (IMPL_LOOP_PIPE, n, result);
 }
 
 gboolean

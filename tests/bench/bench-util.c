@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -14,8 +15,10 @@
 
 /* A workload that has not finished after this long is taken to be hung: the
  * benchmark says which one and exits, rather than waiting forever on a
- * library bug. The slowest default workload takes a few seconds. */
-#define BENCH_WATCHDOG_SECONDS 180
+ * library bug. The slowest default workload takes a few seconds; growth's
+ * per-item GTask floods at 10M take half a minute on an idle machine, and
+ * a loaded one may take several times that. */
+#define BENCH_WATCHDOG_SECONDS 600
 
 /* The same clock GLib's main loop uses, at nanosecond resolution: a round
  * trip is a few microseconds, too close to g_get_monotonic_time()'s step. */
@@ -83,6 +86,119 @@ bench_peak_rss_mb (void)
   return usage.ru_maxrss / 1024.0;
 }
 
+/* Median, mean, p90 and p99 of the round trips in @trips_us (µs), which it
+ * sorts: the median is what a user meets most, the mean and the tail what a
+ * spinning or preempted worker costs. */
+void
+bench_round_trips (GArray      *trips_us,
+                   BenchResult *result)
+{
+  double sum = 0.0;
+
+  for (guint i = 0; i < trips_us->len; i++)
+    sum += g_array_index (trips_us, double, i);
+
+  result->rt_mean_us = trips_us->len > 0 ? sum / trips_us->len : 0.0;
+  result->rt_us = bench_percentile (trips_us, 0.5);
+  result->rt_p90_us = bench_percentile (trips_us, 0.90);
+  result->rt_p99_us = bench_percentile (trips_us, 0.99);
+}
+
+static gint64
+timespec_us (const struct timespec *ts)
+{
+  return (gint64) ts->tv_sec * G_USEC_PER_SEC + ts->tv_nsec / 1000;
+}
+
+/* The CPU time of a live process, from its CPU clock (nanoseconds), or from
+ * /proc/PID/stat (clock ticks) where the kernel does not offer the clock. */
+static gint64
+process_cpu_us (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  struct timespec ts;
+  clockid_t clock;
+  const char *end_of_name;
+  long ticks_per_second = sysconf (_SC_CLK_TCK);
+
+  if (clock_getcpuclockid (pid, &clock) == 0 && clock_gettime (clock, &ts) == 0)
+    return timespec_us (&ts);
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+      (end_of_name = strrchr (stat, ')')) == NULL)
+    return 0;
+
+  /* After the name: state, ppid, ... utime is the 12th field, stime the
+   * 13th (fields 14 and 15 of the whole line). */
+  fields = g_strsplit (end_of_name + 2, " ", 14);
+  if (g_strv_length (fields) < 14 || ticks_per_second <= 0)
+    return 0;
+
+  return (g_ascii_strtoll (fields[11], NULL, 10) + g_ascii_strtoll (fields[12], NULL, 10))
+         * G_USEC_PER_SEC / ticks_per_second;
+}
+
+/* The parent of process @pid, or 0. */
+static pid_t
+parent_of (const char *pid)
+{
+  g_autofree char *path = g_build_filename ("/proc", pid, "stat", NULL);
+  g_autofree char *stat = NULL;
+  const char *end_of_name;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+      (end_of_name = strrchr (stat, ')')) == NULL || strlen (end_of_name) < 5)
+    return 0;
+
+  /* ") S PPID ..." */
+  return (pid_t) strtol (end_of_name + 4, NULL, 10);
+}
+
+static gint64
+self_cpu_us (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return timespec_us (&ts);
+}
+
+/* CPU time so far of this process (every thread), of its children that
+ * have been reaped, and of its children still running (warm worker
+ * processes): the difference between two calls is what a workload cost the
+ * machine, whichever process did the work. Grandchildren are not counted;
+ * none of the workloads has any. Finding the children means reading all of
+ * /proc, which takes this thread's time too: that time is left out, so the
+ * difference between two calls holds nothing of either call's own cost. */
+gint64
+bench_cpu_time_us (void)
+{
+  static gint64 spent_here_us;
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  struct rusage children;
+  gint64 total = 0;
+  gint64 before_us = self_cpu_us ();
+  gint64 after_us;
+  pid_t self = getpid ();
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    if (g_ascii_isdigit (name[0]) && parent_of (name) == self)
+      total += process_cpu_us ((pid_t) strtol (name, NULL, 10));
+
+  if (getrusage (RUSAGE_CHILDREN, &children) == 0)
+    total += (gint64) children.ru_utime.tv_sec * G_USEC_PER_SEC + children.ru_utime.tv_usec
+             + (gint64) children.ru_stime.tv_sec * G_USEC_PER_SEC + children.ru_stime.tv_usec;
+
+  after_us = self_cpu_us ();
+  spent_here_us += after_us - before_us;
+
+  return total + after_us - spent_here_us;
+}
+
 typedef struct
 {
   char        *workload;
@@ -131,11 +247,16 @@ bench_report (const char        *workload,
 
   g_string_append_printf (line, "workload=%s impl=%s n=%u", workload, impl, n);
   append_field (line, "rate", "%.0f", result->rate);
+  append_field (line, "wall_ms", "%.2f", result->wall_ms);
   append_field (line, "gap_max_ms", "%.1f", result->gap_max_ms);
   append_field (line, "gap_p99_ms", "%.1f", result->gap_p99_ms);
+  append_field (line, "submit_ms", "%.2f", result->submit_ms);
   append_field (line, "rt_us", "%.2f", result->rt_us);
+  append_field (line, "rt_mean_us", "%.2f", result->rt_mean_us);
+  append_field (line, "rt_p90_us", "%.2f", result->rt_p90_us);
+  append_field (line, "rt_p99_us", "%.2f", result->rt_p99_us);
+  append_field (line, "cpu_us", "%.2f", result->cpu_us);
   append_field (line, "rss_mb", "%.1f", result->rss_mb);
-  append_field (line, "wall_ms", "%.1f", result->wall_ms);
   append_field (line, "ratio", "%.2f", result->ratio);
 
   /* stdout carries nothing but these lines, flushed one by one so a script

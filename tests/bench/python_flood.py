@@ -5,17 +5,37 @@
 #
 # 100,000 Python Tasks from an @engine.job,
 #     values = yield [Task(f, i) for i in range(n)]
-# against what Python offers without asyncgui, concurrent.futures'
-# ThreadPoolExecutor with each result handed to the GUI with GLib.idle_add,
-# in the same process run. Never a meson test (timings on shared machines).
+# against what Python offers without asyncgui, in the same process run.
+# Never a meson test (timings on shared machines).
 #
-#   /usr/bin/python3 tests/bench/python_flood.py --build-dir BUILDDIR [--n N] [--repeat R] [--prebuilt]
+#   /usr/bin/python3 tests/bench/python_flood.py --build-dir BUILDDIR [--n N] [--repeat R]
+#
+#   asyncgui           the job above; its submit call builds the Tasks
+#   asyncgui-prebuilt  the same with the Task list built before the clock
+#                      starts, to tell asyncgui's cost from the building's
+#   asyncgui-build     building the n Tasks alone: wall_ms, rate (Tasks/s)
+#   py-chunks          the strongest fair baseline, what a skilled Python
+#                      programmer writes without asyncgui: one plain thread
+#                      per processor takes a contiguous chunk of the range
+#                      and hands its values to the GUI thread a batch at a
+#                      time, one GLib.idle_add() per batch; the GUI thread
+#                      puts each batch in place in the values list
+#   threadpool         what most code does today: concurrent.futures'
+#                      ThreadPoolExecutor, each result handed to the GUI
+#                      with its own GLib.idle_add()
+#
+# Every implementation is held to the same: the same n items through the
+# same function, every value delivered to the GUI thread's main context
+# into one list in input order (checked after the clock stops), the same
+# 60 Hz ticker on that context, the clock running from the submit call to
+# the last delivery.
 #
 # --build-dir points GI and the dynamic loader at BUILDDIR/asyncgui and
 # Python at bindings/python, so no environment is needed. Output: one line
-# per measurement, `workload=python-flood impl=asyncgui|threadpool n=...
-# rate=... gap_max_ms=... gap_p99_ms=... wall_ms=...`; with --repeat R the
-# two alternate R times, and a last pair of lines gives the medians.
+# per measurement, `workload=python-flood impl=... n=... rate=... wall_ms=...
+# gap_max_ms=... gap_p99_ms=... submit_ms=...` (BENCHMARKS.md's format);
+# with --repeat R the implementations take turns R times, and a last group
+# of lines, after a `#` line, gives the medians.
 #
 # The worst gap is measured as BENCHMARKS.md says and as ag-bench's
 # bench-gap.c does: a 60 Hz ticker at GTK 4's redraw priority
@@ -30,9 +50,15 @@ import concurrent.futures
 import os
 import statistics
 import sys
+import threading
 import time
 
 FRAME_S = 1.0 / 60.0
+
+# Values a py-chunks thread hands over per GLib.idle_add(): few enough idles
+# that the GUI thread is not woken per item, small enough batches that
+# placing one never holds a frame back.
+PY_CHUNKS_BATCH = 4096
 
 
 def setup_paths(build_dir):
@@ -118,7 +144,7 @@ def measure(name, n, GLib, submit):
     ticker.stop(outcome['end'])
     wall = outcome['end'] - start
     values = outcome['values']
-    assert len(values) == n and values[0] == 0 and values[-1] == n - 1, 'wrong values'
+    assert values == list(range(n)), '%s: wrong values' % name
     result = {
         'rate': n / wall,
         'gap_max_ms': percentile(ticker.lateness_ms, 1.0),
@@ -134,8 +160,11 @@ def measure(name, n, GLib, submit):
 
 
 def print_line(impl, n, r, out=sys.stdout):
-    print('workload=python-flood impl=%s n=%d rate=%.0f gap_max_ms=%.1f gap_p99_ms=%.1f wall_ms=%.0f'
-          % (impl, n, r['rate'], r['gap_max_ms'], r['gap_p99_ms'], r['wall_ms']), file=out, flush=True)
+    fields = [('rate', '%.0f'), ('wall_ms', '%.2f'), ('gap_max_ms', '%.1f'),
+              ('gap_p99_ms', '%.1f'), ('submit_ms', '%.2f')]
+    line = 'workload=python-flood impl=%s n=%d' % (impl, n)
+    line += ''.join(' %s=%s' % (key, form % r[key]) for key, form in fields if key in r)
+    print(line, file=out, flush=True)
 
 
 def main():
@@ -143,8 +172,6 @@ def main():
     parser.add_argument('--build-dir', help='the meson build directory to load AsyncGui from')
     parser.add_argument('--n', type=int, default=100000)
     parser.add_argument('--repeat', type=int, default=1)
-    parser.add_argument('--prebuilt', action='store_true',
-                        help='also measure impl=asyncgui-prebuilt: the Task list built beforehand')
     args = parser.parse_args()
     if args.build_dir:
         setup_paths(args.build_dir)
@@ -165,15 +192,46 @@ def main():
     def submit_asyncgui(done):
         flood(done)
 
-    # Diagnostic: the same with the Task list built before the clock starts,
-    # to tell the cost of building 100,000 Python objects from asyncgui's.
+    # The same with the Task list built before the clock starts, to tell the
+    # cost of building 100,000 Python objects from asyncgui's.
     @engine.job
     def flood_prebuilt(tasks, done):
         values = yield tasks
         done(values)
 
-    def submit_prebuilt(done, tasks=[]):
-        flood_prebuilt(tasks.pop(), done)
+    prebuilt = []
+
+    def submit_prebuilt(done):
+        flood_prebuilt(prebuilt.pop(), done)
+
+    def build_tasks():
+        start = time.monotonic()
+        tasks = [Task(trivial, i) for i in range(n)]
+        wall = time.monotonic() - start
+        assert len(tasks) == n
+        return tasks, {'rate': n / wall, 'wall_ms': wall * 1000.0}
+
+    def submit_py_chunks(done):
+        n_threads = os.cpu_count() or 1
+        values = [None] * n
+        left = [n]
+
+        def deliver(first, batch):
+            values[first:first + len(batch)] = batch
+            left[0] -= len(batch)
+            if left[0] == 0:
+                done(values)
+            return GLib.SOURCE_REMOVE
+
+        def work(first, end):
+            for start in range(first, end, PY_CHUNKS_BATCH):
+                stop = min(start + PY_CHUNKS_BATCH, end)
+                GLib.idle_add(deliver, start, [trivial(i) for i in range(start, stop)])
+
+        for c in range(n_threads):
+            first, end = c * n // n_threads, (c + 1) * n // n_threads
+            if first < end:
+                threading.Thread(target=work, args=(first, end), daemon=True).start()
 
     def submit_threadpool(done):
         executor = concurrent.futures.ThreadPoolExecutor()
@@ -195,19 +253,21 @@ def main():
             executor.submit(trivial, i).add_done_callback(
                 lambda future, i=i: on_future_done(future, i))
 
-    impls = [('asyncgui', submit_asyncgui), ('threadpool', submit_threadpool)]
-    if args.prebuilt:
-        impls.append(('asyncgui-prebuilt', submit_prebuilt))
+    impls = [('asyncgui', submit_asyncgui), ('asyncgui-prebuilt', submit_prebuilt),
+             ('py-chunks', submit_py_chunks), ('threadpool', submit_threadpool)]
     results = {impl: [] for impl, _ in impls}
+    results['asyncgui-build'] = []
     for _ in range(args.repeat):
         for impl, submit in impls:
             if submit is submit_prebuilt:
-                submit_prebuilt.__defaults__[0].append([Task(trivial, i) for i in range(n)])
+                tasks, r = build_tasks()
+                results['asyncgui-build'].append(r)
+                print_line('asyncgui-build', n, r)
+                prebuilt.append(tasks)
+                del tasks
             r = measure(impl, n, GLib, submit)
             results[impl].append(r)
             print_line(impl, n, r)
-            print('python_flood: %s n=%d: the submit call took %.1f ms'
-                  % (impl, n, r['submit_ms']), file=sys.stderr, flush=True)
 
     if args.repeat > 1:
         print('# medians of %d runs' % args.repeat)

@@ -1,0 +1,49 @@
+/* bench-flood.h: what the flood workloads' implementations share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ag-bench.h"
+
+G_BEGIN_DECLS
+
+/* One run of flood-multi or flood-tasks, whichever implementation. */
+typedef struct
+{
+  BenchLoop   *loop;
+  guint        n;           /* items */
+  guint        n_expected;  /* completion callbacks due */
+  guint        n_done;      /* completion callbacks seen, to catch doubles */
+  guint64      sum;         /* of the values, where single ones are unknown */
+  gboolean     ok;
+  GPtrArray   *inputs;      /* flood-multi: GUINT_TO_POINTER (index) */
+  AgMultiTask *multi;
+  GArray      *values;      /* flood-multi baselines: GValue, one per item */
+  gint64       start_ns;
+  gint64       submitted_ns; /* when the submit call returned */
+  gint64       end_ns;
+  BenchGap    *gap;
+} Flood;
+
+void           flood_init              (Flood        *flood,
+                                        guint         n,
+                                        guint         n_expected);
+void           flood_make_inputs       (Flood        *flood);
+void           flood_begin             (Flood        *flood,
+                                        BenchLoop    *loop);
+void           flood_submitted         (Flood        *flood);
+void           flood_end               (Flood        *flood);
+void           flood_fail              (Flood        *flood,
+                                        const char   *format,
+                                        ...) G_GNUC_PRINTF (2, 3);
+void           flood_check_values      (Flood        *flood,
+                                        const char   *impl,
+                                        GArray       *values);
+guint64        flood_expected_sum      (guint         n);
+gboolean       flood_finish            (Flood        *flood,
+                                        const char   *what,
+                                        BenchResult  *result);
+
+G_END_DECLS
