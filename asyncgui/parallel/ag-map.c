@@ -5,8 +5,6 @@
 
 #include "config.h"
 
-#include <string.h>
-
 #include "ag-chunk-run-private.h"
 #include "ag-engine-private.h"
 #include "ag-multi-task-private.h"
@@ -39,11 +37,13 @@ runs_limit (AgMultiTask *self)
   return threads > 0 ? 2 * threads : 1;
 }
 
+/* @remaining: what is left of the stretch the run starts in, the wanted
+ * range or the list. */
 static guint
 next_run_size (AgMultiTask *self,
+               guint        remaining,
                guint        limit)
 {
-  guint remaining = self->n_items - self->n_started;
   guint size = 1;
 
   if (self->item_us > 0)
@@ -54,7 +54,8 @@ next_run_size (AgMultiTask *self,
       size = MIN (size, MAX (self->last_run_size, 1) * MAX_GROWTH);
     }
 
-  /* Near the end, share what is left between the workers. */
+  /* Near the end, share what is left between the workers: a wanted range
+   * of a few rows is spread over all of them too. */
   size = MIN (size, (remaining + limit - 1) / limit);
 
   size = MAX (size, self->min_count);
@@ -111,18 +112,23 @@ _ag_multi_task_feed_map (AgMultiTask *self)
   AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
   GCancellable *cancellable = ag_task_get_cancellable (AG_TASK (self));
   guint limit = runs_limit (self);
+  guint position, end;
 
-  while (self->n_started < self->n_items && self->runs_going < limit
-         && _ag_multi_task_is_running (self))
+  while (self->runs_going < limit
+         && _ag_multi_task_is_running (self)
+         && _ag_multi_task_next_to_start (self, &position, &end))
     {
-      guint count = next_run_size (self, limit);
-      AgChunkRun *run = _ag_chunk_run_new (AG_TASK (self), _ag_engine_get_queue (engine),
-                                           cancellable, run_done);
+      guint count = next_run_size (self, end - position, limit);
+      AgChunkRun *run;
 
-      run->start = self->n_started;
+      /* A run ends before an input that a wanted range started already. */
+      count = _ag_multi_task_count_pending (self, position, count);
+      run = _ag_chunk_run_new (AG_TASK (self), _ag_engine_get_queue (engine),
+                               cancellable, run_done);
+      run->start = position;
       run->count = count;
       run->user_data = self->map_data;
-      run->slots = _ag_multi_task_slot_value (self, self->n_started);
+      run->slots = _ag_multi_task_slot_value (self, position);
 
       if (self->range_func != NULL)
         {
@@ -136,17 +142,16 @@ _ag_multi_task_feed_map (AgMultiTask *self)
         }
 
       if (self->inputs != NULL)
-        run->items = &self->inputs->pdata[self->n_started];
+        run->items = &self->inputs->pdata[position];
       else if (self->model != NULL)
         {
           run->items = g_new (gpointer, count);
           run->owns_items = TRUE;
           for (guint i = 0; i < count; i++)
-            run->items[i] = g_list_model_get_item (self->model, self->n_started + i);
+            run->items[i] = g_list_model_get_item (self->model, position + i);
         }
 
-      memset (&self->slots[self->n_started], SLOT_RUNNING, count);
-      self->n_started += count;
+      _ag_multi_task_mark_started (self, position, count);
       self->runs_going++;
       self->last_run_size = count;
 

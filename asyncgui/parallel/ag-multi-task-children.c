@@ -12,7 +12,8 @@
 #include "ag-task-private.h"
 #include "ag-values-private.h"
 
-/* Children are run max-workers at a time, in list order; each one's
+/* Children are run max-workers at a time, in list order with the wanted
+ * ones first (ag-multi-task-priority.c); each one's
  * outcome is copied into its slot as it finishes. A child may have been
  * run already, by a sibling that depends on it or by a task outside: it is
  * never run twice, its outcome is taken when it comes. */
@@ -103,14 +104,15 @@ void
 _ag_multi_task_feed_children (AgMultiTask *self)
 {
   AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
+  guint position, end;
 
-  while (self->n_started < self->n_items
-         && (self->max_workers == 0 || self->n_running < self->max_workers)
-         && _ag_multi_task_is_running (self))
+  while ((self->max_workers == 0 || self->n_running < self->max_workers)
+         && _ag_multi_task_is_running (self)
+         && _ag_multi_task_next_to_start (self, &position, &end))
     {
-      AgTask *child = g_ptr_array_index (self->children, self->n_started);
+      AgTask *child = g_ptr_array_index (self->children, position);
 
-      self->slots[self->n_started++] = SLOT_RUNNING;
+      _ag_multi_task_mark_started (self, position, 1);
       self->n_running++;
 
       /* A sibling that depends on this child has run it already: its

@@ -1,8 +1,9 @@
 /* ag-multi-task-private.h: a MultiTask's state, shared by the files of
  * its parts: the type (ag-multi-task.c), how children's outcomes become
  * its own (ag-multi-task-outcome.c), children added one by one
- * (ag-multi-task-children.c), children made from inputs (ag-map.c) and
- * the results stream (ag-multi-task-results.c)
+ * (ag-multi-task-children.c), children made from inputs (ag-map.c), the
+ * results stream (ag-multi-task-results.c) and which children start next
+ * (ag-multi-task-priority.c)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -58,11 +59,19 @@ struct _AgMultiTask
   gboolean        values_need_clear;
   guint8         *slots;           /* AgMultiTaskSlot × n_items */
   GHashTable     *errors;          /* position → GError */
-  guint           n_started;
+  guint           n_started;       /* list order: every position before it started */
+  guint           n_ahead;         /* positions from n_started on started already */
   guint           n_running;
   guint           n_finished;
   guint           n_failed;
   guint           next_announced;  /* in list order: first not yet announced */
+
+  /* The wanted range, want_start … want_end - 1, as last asked for
+   * (ag_multi_task_prioritize()); want_next: its first position that may
+   * not have started. Kept as given until the run clamps it. */
+  guint           want_start;
+  guint           want_end;
+  guint           want_next;
 
   /* The results stream: positions as they are announced. */
   AgChannel      *results;
@@ -108,6 +117,36 @@ void     _ag_multi_task_note_result          (AgMultiTask *self,
                                               guint        position);
 void     _ag_multi_task_flush_results        (AgMultiTask *self);
 void     _ag_multi_task_close_results        (AgMultiTask *self);
+
+/* ag-multi-task-priority.c */
+void     _ag_multi_task_clamp_wanted         (AgMultiTask *self);
+gboolean _ag_multi_task_next_to_start_slow   (AgMultiTask *self,
+                                              guint       *position,
+                                              guint       *end);
+guint    _ag_multi_task_count_pending        (AgMultiTask *self,
+                                              guint        position,
+                                              guint        max);
+void     _ag_multi_task_mark_started         (AgMultiTask *self,
+                                              guint        position,
+                                              guint        count);
+
+/* The next child to start, and the end of the stretch it starts (of the
+ * wanted range, or of the list): FALSE once all have started. Inline, so
+ * that a MultiTask that nothing was prioritized in pays two comparisons. */
+static inline gboolean
+_ag_multi_task_next_to_start (AgMultiTask *self,
+                              guint       *position,
+                              guint       *end)
+{
+  if (G_LIKELY (self->n_ahead == 0 && self->want_next >= self->want_end))
+    {
+      *position = self->n_started;
+      *end = self->n_items;
+      return self->n_started < self->n_items;
+    }
+
+  return _ag_multi_task_next_to_start_slow (self, position, end);
+}
 
 /* ag-map.c */
 void     _ag_multi_task_feed_map             (AgMultiTask *self);

@@ -152,6 +152,7 @@ ag_multi_task_start (AgTask *task)
   self->values = g_array_sized_new (FALSE, FALSE, sizeof (GValue), self->n_items);
   g_array_set_size (self->values, self->n_items);
   self->slots = g_new0 (guint8, self->n_items);
+  _ag_multi_task_clamp_wanted (self);
 
   if (self->n_items == 0)
     _ag_multi_task_complete_if_done (self);

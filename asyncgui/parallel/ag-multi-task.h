@@ -44,6 +44,11 @@ void         ag_multi_task_add                (AgMultiTask     *self,
                                                AgTask          *task);
 
 AG_AVAILABLE_IN_1_0
+void         ag_multi_task_prioritize         (AgMultiTask     *self,
+                                               guint            position,
+                                               guint            n_items);
+
+AG_AVAILABLE_IN_1_0
 guint        ag_multi_task_get_max_workers    (AgMultiTask     *self);
 AG_AVAILABLE_IN_1_0
 void         ag_multi_task_set_max_workers    (AgMultiTask     *self,

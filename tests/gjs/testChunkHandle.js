@@ -174,4 +174,24 @@ test('a-results-stream-gives-positions-as-children-finish', async () => {
     engine.run_dispose();
 });
 
+test('a-prioritized-range-starts-first-and-keeps-list-order', async () => {
+    const engine = serialEngine();
+    const started = [];
+    const multi = AsyncGui.MultiTask.new_map_range(200, (chunk, position) => {
+        started.push(position);
+        chunk.return_int(position);
+    });
+    const range = (first, end) => Array.from({length: end - first}, (_, i) => first + i);
+    // The user scrolled: the latest range wins.
+    multi.prioritize(20, 10);
+    multi.prioritize(150, 10);
+    const reader = multi.open_results();
+    await runToEnd(engine, multi);
+    assertEqual(started, [...range(150, 160), ...range(0, 150), ...range(160, 200)]);
+    assertEqual(reader.read(200, 0), range(0, 200), 'the results stream keeps list order');
+    assertEqual(childValues(multi, [0, 150, 199]), [0, 150, 199]);
+    expectCritical('*ag_multi_task_prioritize*', () => multi.prioritize(0, 1));
+    engine.run_dispose();
+});
+
 main();

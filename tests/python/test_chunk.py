@@ -172,5 +172,23 @@ class ChunkTest(agtest.JobTestCase):
         self.assertTrue(reader.is_drained())
 
 
+    def test_prioritized_range_starts_first_and_keeps_list_order(self):
+        # One strict thread: the order the function sees is the start order.
+        self.engine.set_max_threads(1)
+        self.engine.set_max_blocked_threads(0)
+        started = []
+
+        def note(chunk, position, data):
+            started.append(position)
+            chunk.return_int(position)
+
+        multi = AsyncGui.MultiTaskObject.new_map_range(200, note, None)
+        # The user scrolled: the latest range wins.
+        multi.prioritize(20, 10)
+        multi.prioritize(150, 10)
+        self.run_to_end(multi)
+        self.assertEqual(started, [*range(150, 160), *range(150), *range(160, 200)])
+        self.assertEqual(self.child_values(multi, range(200)), list(range(200)))
+
 if __name__ == '__main__':
     raise SystemExit(agtest.main(ChunkTest))

@@ -4,8 +4,8 @@
  *
  * The conformance scenarios are in test-conformance.vala; these tests
  * check the binding itself: Vala lambdas as thread functions (and that
- * their closures are freed), `yield engine.run (task)`, MultiTask.map_range,
- * and the Job calls a Vala async method drives a job with.
+ * their closures are freed), `yield engine.run (task)`, MultiTask.map_range
+ * and prioritize, and the Job calls a Vala async method drives a job with.
  */
 
 errordomain TestError {
@@ -495,6 +495,56 @@ class CancelPaused : Object {
     }
 }
 
+/* MultiTask.prioritize: on one worker thread, the wanted positions start
+ * first, the latest range winning; the value keeps list order. */
+void test_map_range_prioritized_range_starts_first () {
+    var engine = new AsyncGui.Engine ();
+    engine.max_threads = 1;
+    engine.max_blocked_threads = 0;
+    Mutex lock = Mutex ();
+    uint[] started = {};
+    var multi = new AsyncGui.MultiTask.map_range (200, (chunk, position) => {
+        lock.lock ();
+        started += position;
+        lock.unlock ();
+        chunk.return_uint (position);
+    });
+    multi.prioritize (20, 10);
+    multi.prioritize (150, 10);
+
+    var outcome = new Outcome ();
+    engine.run.begin (multi, null, (obj, res) => {
+        try {
+            outcome.value = engine.run.end (res);
+        } catch (Error e) {
+            outcome.error = e;
+        }
+        outcome.finished = true;
+    });
+    run_until (() => outcome.finished);
+    assert_true (outcome.error == null);
+
+    uint[] expected = {};
+    for (uint i = 150; i < 160; i++) {
+        expected += i;
+    }
+    for (uint i = 0; i < 200; i++) {
+        if (i < 150 || i >= 160) {
+            expected += i;
+        }
+    }
+    assert_cmpuint (started.length, CompareOperator.EQ, 200);
+    for (int i = 0; i < 200; i++) {
+        assert_cmpuint (started[i], CompareOperator.EQ, expected[i]);
+    }
+
+    unowned Array<Value> values = multi.get_values ();
+    assert_cmpuint (values.length, CompareOperator.EQ, 200);
+    for (uint i = 0; i < 200; i++) {
+        assert_cmpuint (values.index (i).get_uint (), CompareOperator.EQ, i);
+    }
+}
+
 int main (string[] args) {
     Test.init (ref args);
     test_thread = Thread.self<void*> ();
@@ -513,6 +563,8 @@ int main (string[] args) {
                    test_run_cancellable_cancels);
     Test.add_func ("/vala/map-range-lambda-values-and-errors",
                    test_map_range_lambda_values_and_errors);
+    Test.add_func ("/vala/map-range-prioritized-range-starts-first",
+                   test_map_range_prioritized_range_starts_first);
     Test.add_func ("/vala/job-waited-from-outside",
                    () => new JobFromOutside ().run ());
     Test.add_func ("/vala/job-state-notifications",
