@@ -501,12 +501,12 @@ void test_map_range_prioritized_range_starts_first () {
     var engine = new AsyncGui.Engine ();
     engine.max_threads = 1;
     engine.max_blocked_threads = 0;
-    Mutex lock = Mutex ();
+    Mutex order_lock = Mutex ();
     uint[] started = {};
     var multi = new AsyncGui.MultiTask.map_range (200, (chunk, position) => {
-        lock.lock ();
+        order_lock.lock ();
         started += position;
-        lock.unlock ();
+        order_lock.unlock ();
         chunk.return_uint (position);
     });
     multi.prioritize (20, 10);
