@@ -3,7 +3,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Import it once; it adds promise methods to the AsyncGui classes and
-// exports helpers:
+// exports helpers. The library carries it as a resource, there once the
+// library is loaded (README.md):
+//
+//     import AsyncGui from 'gi://AsyncGui?version=1';
+//     AsyncGui.Engine.get_default();
+//     const {spawn, mainTask, AbortController} =
+//         await import('resource:///org/gnome/AsyncGui/js/asyncgui.js');
+//
+// or statically, from its installed file:
 //
 //     import AsyncGui, {spawn, mainTask, AbortController} from
 //         'file:///usr/share/asyncgui-1/gjs/asyncgui.js';

@@ -11,7 +11,8 @@
 #   GJS     the module at resource:///org/gnome/AsyncGui/js/asyncgui.js runs
 #           a function in the installed GJS worker; the installed file
 #           $gjsmoduledir/asyncgui.js imports statically
-#   Vala    valac --vapidir=$vapidir (and XDG_DATA_DIRS) finds the VAPI
+#   Vala    valac --vapidir=$vapidir (and XDG_DATA_DIRS) finds the VAPI, and
+#           so does a Meson project with vala_args naming it
 #
 # It also checks that configuring for a prefix where the interpreter reads
 # no site directory warns that PYTHONPATH is needed.
@@ -99,6 +100,17 @@ int main () {
 }
 '''
 
+# What docs/installing.md tells a Meson project in Vala to write.
+VALA_MESON = '''
+project('app', 'vala', 'c')
+asyncgui_dep = dependency('asyncgui-1')
+executable('app', 'app.vala',
+  dependencies: [asyncgui_dep, dependency('gio-2.0')],
+  vala_args: ['--vapidir', asyncgui_dep.get_variable(pkgconfig: 'vapidir')],
+  c_args: ['-w'],
+)
+'''
+
 
 def write(path, text):
     with open(path, 'w') as f:
@@ -114,7 +126,7 @@ def main():
         setup = run(['meson', 'setup', build, source_root, '--prefix', prefix,
                      '-Dtests=false', '-Dexamples=disabled', '-Ddocs=disabled',
                      '-Dintrospection=enabled', '-Dvapi=enabled'])
-        check('PYTHONPATH' in setup and 'WARNING' in setup,
+        check('without the Python override unless PYTHONPATH names' in ' '.join(setup.split()),
               'configuring for a prefix Python does not read warns that PYTHONPATH is needed')
         run(['meson', 'compile', '-C', build])
         run(['meson', 'install', '-C', build, '--quiet'])
@@ -189,6 +201,15 @@ def main():
         run(['valac', '--pkg', 'asyncgui-1', '-X', '-w', '-o', program + '-xdg', source],
             env=dict(pc_env, XDG_DATA_DIRS=datadir + ':/usr/share'), cwd=scratch)
         check(os.path.exists(program + '-xdg'), 'Vala: valac finds the VAPI through XDG_DATA_DIRS')
+        app = os.path.join(scratch, 'vala-app')
+        os.mkdir(app)
+        write(os.path.join(app, 'meson.build'), VALA_MESON)
+        write(os.path.join(app, 'app.vala'), VALA_PROGRAM)
+        run(['meson', 'setup', os.path.join(app, 'build'), app], env=pc_env)
+        run(['meson', 'compile', '-C', os.path.join(app, 'build')], env=pc_env)
+        output = run([os.path.join(app, 'build', 'app')], env=clean_env(**lib_env))
+        check('vala task value 42' in output,
+              'Vala: a Meson project finds the VAPI with vala_args from the vapidir variable')
 
     print('1 passed, 0 failed')
 
