@@ -15,7 +15,7 @@ set -euo pipefail
 
 demo="$build_dir/examples/c/asyncgui-demo"
 if [ ! -x "$demo" ]; then
-  echo "run-demo: $demo was not built (is libgtk-4-dev installed, and -Dexamples=true?)" >&2
+  echo "run-demo: $demo was not built (is libgtk-4-dev installed, and -Dexamples=enabled?)" >&2
   exit 1
 fi
 

@@ -24,7 +24,7 @@ fi
 
 if [ ! -f "$build_dir/build.ninja" ]; then
   CC=clang meson setup "$build_dir" \
-    -Dintrospection=false -Dexamples=false -Ddocs=disabled >/dev/null
+    -Dintrospection=disabled -Dexamples=disabled -Ddocs=disabled >/dev/null
 fi
 ninja -C "$build_dir" tests/fuzz/fuzz-frame-reader
 

@@ -31,7 +31,7 @@ fi
 if [ ! -f "$build_dir/build.ninja" ]; then
   CC=clang meson setup "$build_dir" \
     -Db_sanitize=thread -Db_lundef=false \
-    -Dintrospection=false -Dexamples=false -Ddocs=disabled
+    -Dintrospection=disabled -Dexamples=disabled -Ddocs=disabled
 fi
 meson compile -C "$build_dir"
 

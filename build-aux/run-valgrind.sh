@@ -32,7 +32,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 
 if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir" -Dintrospection=false -Dexamples=false -Ddocs=disabled
+  meson setup "$build_dir" -Dintrospection=disabled -Dexamples=disabled -Ddocs=disabled
 fi
 meson compile -C "$build_dir"
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "ag-engine-private.h"
+#include "ag-worker-location-private.h"
 #include "ag-worker-pool-private.h"
 
 /**
@@ -204,23 +205,14 @@ extension_key (void)
   return g_quark_from_static_string ("ag-worker-pool");
 }
 
-static const char *
-worker_dir (void)
-{
-  const char *dir = g_getenv ("ASYNCGUI_WORKER_DIR");
-
-  return dir != NULL && dir[0] != '\0' ? dir : ASYNCGUI_WORKER_DIR;
-}
-
-/* The program each kind runs unless told otherwise: the workers installed
- * in ASYNCGUI_WORKER_DIR (libexecdir/asyncgui-1), or in the directory the
- * environment variable of the same name gives, as tests do. */
+/* The program each kind runs unless told otherwise: the workers built with
+ * this library, in the folder ag-worker-location.c finds. */
 static char **
 default_command (AgWorkerKind kind)
 {
   g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
   const char *programs[] = { "asyncgui-worker", "asyncgui-python-worker.py", "asyncgui-gjs-worker.js" };
-  g_autofree char *program = g_build_filename (worker_dir (), programs[kind], NULL);
+  g_autofree char *program = g_build_filename (_ag_worker_location_get_dir (), programs[kind], NULL);
 
   if (kind == AG_WORKER_PYTHON)
     g_strv_builder_add (argv, PYTHON3);

@@ -4,7 +4,16 @@
 //
 // The module adds nothing to the AsyncGui classes: importing it changes no
 // prototype and no static of the introspected API, so other code in the
-// process sees GI's AsyncGui unchanged. The promise API is its exports:
+// process sees GI's AsyncGui unchanged. The promise API is its exports.
+// The library carries the module as a resource, there once the library is
+// loaded (README.md):
+//
+//     import AsyncGui from 'gi://AsyncGui?version=1';
+//     AsyncGui.Engine.get_default();
+//     const {run, iterate, spawn, mainTask, multi} =
+//         await import('resource:///org/gnome/AsyncGui/js/asyncgui.js');
+//
+// or statically, from its installed file:
 //
 //     import AsyncGui, {run, iterate, spawn, mainTask, multi} from
 //         'file:///usr/share/asyncgui-1/gjs/asyncgui.js';

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The C worker (asyncgui-worker, found through ASYNCGUI_WORKER_DIR) runs
+ * The C worker (asyncgui-worker, found next to the library in the build tree) runs
  * the functions of worker-module.c. Protocol violations come from
  * fake-worker.c, installed in its place with ag_worker_pool_set_command().
  * A call that must be interrupted uses ag_test_pid_to_file_then_sleep, so
