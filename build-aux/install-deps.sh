@@ -21,8 +21,8 @@ packages=(
   python3-pyqt6 gnome-shell
   # sanitizer builds with clang as well as gcc
   clang libclang-rt-14-dev
-  # API reference
-  gi-docgen
+  # API reference, and a browser to check it as rendered
+  gi-docgen gir1.2-webkit2-4.1
   # headless GTK: X server, session bus, GL (llvmpipe), icons (SVG loader), fonts
   xvfb xauth dbus libgtk-4-bin libgl1-mesa-dri librsvg2-common
   adwaita-icon-theme fonts-cantarell fonts-dejavu-core
