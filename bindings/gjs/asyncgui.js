@@ -50,6 +50,11 @@
 //     for await (const v of pipe(x => x * 2, Infinity).pipe(x => x + 1))
 //         if (v > 100) break;                                  // cancels the pipeline
 //
+// A slot runs one piece of work at a time, the latest request winning (a
+// replaced request rejects with CANCELLED):
+//
+//     const words = await run(searchTask(text), {slot});       // or job.run(task, {slot})
+//
 // Pipeline functions are JS, so they run on the main thread: on a serial
 // engine (max-threads 0, pipelineEngine()), one call at a time.
 //

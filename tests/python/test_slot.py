@@ -146,15 +146,15 @@ class SlotTest(SlotTestCase):
         self.run_loop_until(lambda: slow.saw_cancel)
         self.assertFalse(slow.finished)
 
-    def test_a_job_may_catch_the_cancel_of_its_superseded_request(self):
+    def test_an_async_job_may_catch_the_cancel_of_its_superseded_request(self):
         slot = self.engine.slot()
         slow = Query(1, 5.0)
         caught = []
 
         @self.engine.job
-        def search():
+        async def search():
             try:
-                yield slot.run(slow.task())
+                await slot.run(slow.task())
             except AsyncGui.CancelledError:
                 caught.append(True)
             return 'went on'
@@ -189,6 +189,18 @@ class SlotTest(SlotTestCase):
                 return error.args[0]
         job = self.run_job(search())
         self.assertEqual(job.result(), 'no such word')
+
+    def test_a_list_of_tasks_runs_in_the_slot_as_one_request(self):
+        slot = self.engine.slot()
+
+        @self.engine.job
+        def search():
+            return (yield slot.run([Task(pow, 2, 3), Task(pow, 3, 2)]))
+        job = search()
+        self.assertTrue(slot.busy)
+        self.run_job(job)
+        self.assertEqual(job.result(), [8, 9])
+        self.assertFalse(slot.busy)
 
     def test_debounce_starts_one_task_for_a_burst_of_keystrokes(self):
         slot = self.engine.slot(debounce_ms=200)

@@ -14,8 +14,9 @@
 #         return len(data)
 #
 # plus channels of Python objects (AsyncGui.Channel), task dependencies
-# (task.and_then(), task.add_dependency()) and demand-driven pipelines
-# (AsyncGui.pipe(func, source)).
+# (task.and_then(), task.add_dependency()), demand-driven pipelines
+# (AsyncGui.pipe(func, source)) and slots, where the latest request wins
+# (`value = yield engine.slot().run(task)`).
 #
 # Everything here translates; the engine does the work. A job is an
 # AsyncGui.Job (AgJob) driven with ag_job_await_async()/_finish(): every
