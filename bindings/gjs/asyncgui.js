@@ -59,6 +59,11 @@
 //     for await (const v of pipe(x => x * 2, Infinity).pipe(x => x + 1))
 //         if (v > 100) break;                                  // cancels the pipeline
 //
+// A slot runs one piece of work at a time, the latest request winning (a
+// replaced request rejects with CANCELLED):
+//
+//     const words = await run(searchTask(text), {slot});       // or job.run(task, {slot})
+//
 // Pipeline functions are JS, so they run on the main thread: on a serial
 // engine (max-threads 0, pipelineEngine()), one call at a time.
 //
@@ -533,11 +538,21 @@ function finishWith(finish, task) {
  * exception, that very exception. `signal` cancels it: the promise then
  * rejects with the CANCELLED GLib.Error.
  *
+ * With `slot` (an AsyncGui.Slot), `x` runs as the slot's one piece of work
+ * (ag_slot_run_async) on the slot's engine: the latest request wins. A
+ * request made later replaces this one, whose task is cancelled (a
+ * main-context task's cancellable fires) and whose promise rejects with
+ * the CANCELLED GLib.Error, never resolving with a stale value. `x` must
+ * be a task that has not run yet (or an array or promise, made into one).
+ *
  * @param {AsyncGui.Task|JobHandle|Array|Promise} x
- * @param {{engine?: AsyncGui.Engine, signal?: AbortSignal|Gio.Cancellable}} [options]
+ * @param {{engine?: AsyncGui.Engine, signal?: AbortSignal|Gio.Cancellable,
+ *     slot?: AsyncGui.Slot}} [options]
  * @returns {Promise}
  */
-export function run(x, {engine = null, signal = null} = {}) {
+export function run(x, {engine = null, signal = null, slot = null} = {}) {
+    if (slot !== null)
+        return runInSlot(slot, x, signal).promise;
     return new Promise((resolve, reject) => {
         let task;
         try {
@@ -571,6 +586,53 @@ export function run(x, {engine = null, signal = null} = {}) {
         });
         task[kPromise].then(resolve, reject);
     });
+}
+
+// Slots: the number of the latest request made through this module, an
+// expando of the slot's wrapper. A job resumes one delivery after the
+// slot's callback: a request made in between supersedes the one it awaited
+// all the same, so the job checks this number before taking a value.
+const kSlotRequest = Symbol('asyncgui slot request');
+
+function isLatestRequest(slot, request) {
+    return slot[kSlotRequest] === request;
+}
+
+// Runs `x` in `slot`; gives {promise, request}.
+function runInSlot(slot, x, signal) {
+    let request = null;
+    const promise = new Promise((resolve, reject) => {
+        let task;
+        try {
+            if (!(slot instanceof AsyncGui.Slot))
+                throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+            task = toTask(x);
+            if (task.get_state() !== AsyncGui.TaskState.PENDING)
+                throw new TypeError('asyncgui: a slot runs a task that has not run yet');
+        } catch (e) {
+            reject(e);
+            return;
+        }
+        const cancellable = new Gio.Cancellable();
+        let unwatch;
+        try {
+            unwatch = watchSignal(signal, () => cancellable.cancel());
+        } catch (e) {
+            reject(e);
+            return;
+        }
+        request = (slot[kSlotRequest] ?? 0) + 1;
+        slot[kSlotRequest] = request;
+        slot.run_async(task, cancellable, (s, result) => {
+            unwatch();
+            try {
+                resolve(finishWith(() => s.run_finish(result), task));
+            } catch (err) {
+                reject(err);
+            }
+        });
+    });
+    return {promise, request};
 }
 
 // The outcome of a task that was already started.
@@ -794,12 +856,30 @@ class JobHandle {
      * the job is paused, a result is held until it is resumed; cancelling
      * the job rejects the pending await with CANCELLED. `signal` cancels
      * just this await's task.
+     *
+     * With `slot`, `x` runs as the slot's one piece of work, as with
+     * run(x, {slot}): when a later request replaces it, this await rejects
+     * with CANCELLED (left uncaught, that ends the job cancelled, its
+     * `finally` blocks run), never giving a stale value.
      */
-    run(x, {signal = null} = {}) {
+    run(x, {signal = null, slot = null} = {}) {
         return new Promise((resolve, reject) => {
             let task;
+            let request = null;
             try {
-                task = toTask(x);
+                if (slot !== null) {
+                    // What the job awaits is a main-context task that hands
+                    // x to the slot; cancelling the job cancels it, and so
+                    // the slot's request.
+                    const inner = x;
+                    task = mainTask(cancellable => {
+                        const started = runInSlot(slot, inner, cancellable);
+                        request = started.request;
+                        return started.promise;
+                    });
+                } else {
+                    task = toTask(x);
+                }
             } catch (e) {
                 reject(e);
                 return;
@@ -825,7 +905,10 @@ class JobHandle {
                 this.#awaiting = false;
                 unwatch();
                 try {
-                    resolve(finishWith(() => gjob.await_finish(result), task));
+                    const value = finishWith(() => gjob.await_finish(result), task);
+                    if (slot !== null && !isLatestRequest(slot, request))
+                        throw cancelledError();
+                    resolve(value);
                 } catch (e) {
                     reject(e);
                 }

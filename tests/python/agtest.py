@@ -7,6 +7,7 @@
 # folder and PYTHONPATH at bindings/python, so `from gi.repository import
 # AsyncGui` loads the library, the typelib and the overrides of this tree.
 
+import math
 import sys
 import threading
 import time
@@ -57,7 +58,9 @@ class JobTestCase(unittest.TestCase):
 
     def run_loop_for(self, seconds):
         end = time.monotonic() + seconds
-        timer = GLib.Timeout(max(1, int(seconds * 1000)))
+        # Rounded up: a timer that fires before `end` would leave the
+        # loop blocked with nothing left to wake it.
+        timer = GLib.Timeout(max(1, math.ceil(seconds * 1000)))
         timer.set_callback(lambda *unused: GLib.SOURCE_REMOVE)
         timer.attach(self.context)
         while time.monotonic() < end:

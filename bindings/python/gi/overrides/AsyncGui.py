@@ -14,8 +14,9 @@
 #         return len(data)
 #
 # plus channels of Python objects (AsyncGui.Channel), task dependencies
-# (task.and_then(), task.add_dependency()) and demand-driven pipelines
-# (AsyncGui.pipe(func, source)).
+# (task.and_then(), task.add_dependency()), demand-driven pipelines
+# (AsyncGui.pipe(func, source)) and slots, where the latest request wins
+# (`value = yield engine.slot().run(task)`).
 #
 # Everything here translates; the engine does the work. A job is an
 # AsyncGui.Job (AgJob) driven with ag_job_await_async()/_finish(): every
@@ -1599,6 +1600,12 @@ class Engine(AsyncGui.Engine):
         object already made); returns the AsyncGui.Job."""
         return _start_job(self, coroutine)
 
+    def slot(self, debounce_ms=0, throttle_ms=0):
+        """A new :class:`Slot` on this engine: one piece of work at a
+        time, the latest request winning. ``debounce_ms`` and
+        ``throttle_ms`` are its properties of those names."""
+        return Slot(engine=self, debounce_ms=debounce_ms, throttle_ms=throttle_ms)
+
     def run_async(self, task, cancellable=None, callback=None, *user_data):
         _track_engine(self)
         return AsyncGui.Engine.run_async(self, task, cancellable, callback, *user_data)
@@ -1616,6 +1623,154 @@ class Engine(AsyncGui.Engine):
 
 Engine = override(Engine)
 __all__.append('Engine')
+
+
+# -- Slots -------------------------------------------------------------------
+#
+# A slot (AgSlot) runs one piece of work at a time, the latest request
+# winning. In a job, ``value = yield slot.run(Task(f, x))`` (or ``await``)
+# is one await of a main-context AgTask that hands the work to
+# ag_slot_run_async() and completes in its callback: the job awaits it as
+# anything else, so pausing and cancelling the job work as usual, and a
+# superseded request raises CancelledError at the yield, which ends the job
+# cancelled, quietly, after its finally blocks.
+
+class _SlotRun:
+    """What ``slot.run(task)`` gives: yield or await it in a job."""
+
+    __slots__ = ('slot', 'task')
+
+    def __init__(self, slot, task):
+        self.slot = slot
+        self.task = task
+
+    def __await__(self):
+        return _AwaitOnce(self)
+
+    def _ag_prepare(self, driver):
+        inner = _prepare(self.task, driver)
+        gtask = inner.gtask
+        if gtask.get_state() != AsyncGui.TaskState.PENDING:
+            raise RuntimeError('slot.run() needs a task that has not run yet; %r has'
+                               % (self.task,))
+        slot = self.slot
+        # Cancelled when the job's await is (job.cancel(), the engine's
+        # end): the slot then cancels the request as its own.
+        cancellable = Gio.Cancellable()
+        outcomes = []
+
+        def start(complete):
+            def done(source, result, *unused):
+                outcomes.append(_outcome(result, slot.run_finish))
+                complete()
+            request = slot._ag_new_request()
+            outcomes.append(request)
+            AsyncGui.Slot.run_async(slot, gtask, cancellable, done)
+
+        def outcome():
+            request = outcomes[0]
+            gvalue, error = outcomes[1]
+            del outcomes[:]
+            # The job resumes one delivery after the slot's callback: a
+            # request made meanwhile supersedes this one all the same.
+            if error is None and request != slot._ag_request:
+                error = _cancelled_gerror()
+            if error is None:
+                return inner.value(gvalue)
+            if _is_cancelled(error):
+                inner.cancel()
+                raise CancelledError()
+            raise inner.error(error)
+
+        return _PreparedMain(start, outcome, on_cancel=inner.cancel, stop=cancellable.cancel)
+
+    def __repr__(self):
+        return '<slot.run(%r)>' % (self.task,)
+
+
+class Slot(AsyncGui.Slot):
+    """One piece of work at a time, the latest request winning (AgSlot): the
+    cure for stale results in a search box.
+
+    ``slot = engine.slot(debounce_ms=200)``; then, in a job,
+    ``value = yield slot.run(Task(search, text))`` (or ``await``). Each run
+    cancels the request made before: that one's function sees its
+    cancellable fire (``AsyncGui.current_task().get_cancellable()``), and
+    its job gets CancelledError at the yield, which, left uncaught, ends the
+    job cancelled without a traceback. ``slot.busy`` (``notify::busy``) is
+    True while the slot has work, for a spinner; ``slot.cancel()`` cancels
+    the work. The task may be anything a job yields: a Task, a list of
+    tasks, a MultiTask, a ProcessTask, an AsyncGui.Task object."""
+
+    def __init__(self, engine=None, debounce_ms=0, throttle_ms=0, **kwargs):
+        if engine is not None:
+            kwargs['engine'] = engine
+        super().__init__(debounce_ms=debounce_ms, throttle_ms=throttle_ms, **kwargs)
+
+    # How many requests were made through these methods: the number of the
+    # latest, which alone may resume its job with a value.
+    _ag_request = 0
+
+    def _ag_new_request(self):
+        self._ag_request += 1
+        return self._ag_request
+
+    def run(self, task):
+        """What a job yields (or awaits) to run ``task`` in the slot: gives
+        its value, raises its exception, or CancelledError when a later
+        request replaced it."""
+        _track_engine(self.get_engine())
+        return _SlotRun(self, task)
+
+    def run_async(self, task, cancellable=None, callback=None, *user_data):
+        """ag_slot_run_async(); ``task`` may be a Task, run as its AgTask."""
+        _track_engine(self.get_engine())
+        if type(task) is Task:
+            task = task.gtask
+        self._ag_new_request()
+        return AsyncGui.Slot.run_async(self, task, cancellable, callback, *user_data)
+
+    def cancel(self):
+        """Cancels the slot's work (ag_slot_cancel()): jobs waiting for it
+        get CancelledError."""
+        self._ag_new_request()
+        AsyncGui.Slot.cancel(self)
+
+    def run_finish(self, result):
+        """The value of the task a run_async() callback got as ``result``,
+        or raises its GLib.Error (CANCELLED for a replaced request)."""
+        value, error = _outcome(result, lambda other: AsyncGui.Slot.run_finish(self, other))
+        if error is not None:
+            raise error
+        return value
+
+    @property
+    def busy(self):
+        return self.get_busy()
+
+    @property
+    def engine(self):
+        return self.get_engine()
+
+    @property
+    def debounce_ms(self):
+        return self.get_debounce_ms()
+
+    @debounce_ms.setter
+    def debounce_ms(self, value):
+        self.set_debounce_ms(value)
+
+    @property
+    def throttle_ms(self):
+        return self.get_throttle_ms()
+
+    @throttle_ms.setter
+    def throttle_ms(self, value):
+        self.set_throttle_ms(value)
+
+
+Slot = override(Slot)
+__all__.append('Slot')
 
 
 # -- Interpreter exit ----------------------------------------------------------
