@@ -506,6 +506,31 @@ function taskValue(task) {
     return decodeValue(task, fromGValue(task.get_value()));
 }
 
+/**
+ * The value of `task` as the JS value it was made from, or `undefined`
+ * while the task has not succeeded (pending, running, failed or
+ * cancelled). A task's value lives in C (see "Values and errors"): through
+ * GI, `task.get_value()` and the `value` property give the GObject that
+ * holds a JS object, not the object. This gives the object itself, for
+ * code that is handed tasks rather than awaiting them, such as a
+ * GtkListView's factory bound to a MultiTask's rows: read `valueOf(row)`
+ * in the bind handler and again on the row's `notify::value`. A GJS
+ * worker's JSON value is parsed; a MultiTask's value is the list of its
+ * children's values.
+ *
+ * Thread: the engine's (GJS's main thread).
+ *
+ * @param {AsyncGui.Task} task
+ * @returns {any}
+ */
+export function valueOf(task) {
+    if (!(task instanceof Task))
+        throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
+    if (task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
+        return undefined;
+    return taskValue(task);
+}
+
 // Finishes an async call whose value is the task's: value or throw.
 function finishWith(finish, task) {
     let value;

@@ -9,7 +9,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import System from 'system';
 import AsyncGui, {
-    run, iterate, spawn, mainTask, multi, pipe, dependencyValues,
+    run, iterate, spawn, mainTask, multi, pipe, dependencyValues, valueOf,
 } from '../../bindings/gjs/asyncgui.js';
 import {test, main, assert, assertEqual, delay, now} from './harness.js';
 
@@ -151,6 +151,42 @@ test('multi-task-rows-hold-the-js-values', async () => {
     for await (const v of iterate(multi([mainTask(() => a)])))
         seen.push(v);
     assert(seen[0] === a);
+});
+
+test('value-of-a-row-is-its-js-value-once-it-succeeded', async () => {
+    const a = new Point(1);
+    let release;
+    const late = new Promise(resolve => {
+        release = resolve;
+    });
+    const m = multi([mainTask(() => a), mainTask(() => late), mainTask(() => 'text'),
+        mainTask(() => {
+            throw new RangeError('no');
+        })]);
+    const rows = [0, 1, 2, 3].map(i => m.get_item(i));
+    assertEqual(valueOf(rows[0]), undefined, 'a pending row has no value yet');
+    const notified = [];
+    rows[1].connect('notify::value', row => notified.push(valueOf(row)));
+    const done = run(m).catch(e => e);
+    while (rows[0].get_state() !== AsyncGui.TaskState.SUCCEEDED)
+        // eslint-disable-next-line no-await-in-loop
+        await delay(5);
+    await collectUntil(() => false, 100);
+    assert(valueOf(rows[0]) === a, 'a row gives the very object its task returned');
+    assertEqual(valueOf(rows[1]), undefined, 'a row still running has no value');
+    const b = new Point(2);
+    release(b);
+    assert(await done instanceof RangeError, 'the run fails with the failed row');
+    assert(notified.length === 1 && notified[0] === b, 'notify::value gives the value to valueOf');
+    assertEqual(valueOf(rows[2]), 'text');
+    assertEqual(valueOf(rows[3]), undefined, 'a failed row has no value');
+    let thrown = null;
+    try {
+        valueOf({});
+    } catch (e) {
+        thrown = e;
+    }
+    assert(thrown instanceof TypeError, 'valueOf() takes only tasks');
 });
 
 test('a-pipeline-output-survives-gc-in-its-channel', async () => {
