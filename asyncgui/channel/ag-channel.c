@@ -206,6 +206,12 @@ ag_channel_class_init (AgChannelClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  /* Transform handle objects are made on worker threads. Their class is made here,
+   * before any work can be: two threads making the first one at once race
+   * on its class through GLib's own atomics, which nothing orders for
+   * ThreadSanitizer (or for a reader that relies on it). */
+  g_type_class_unref (g_type_class_ref (AG_TYPE_CHANNEL_TRANSFORM));
+
   object_class->constructed = ag_channel_constructed;
   object_class->finalize = ag_channel_finalize;
   object_class->get_property = ag_channel_get_property;

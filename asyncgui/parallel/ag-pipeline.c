@@ -194,6 +194,12 @@ ag_pipeline_class_init (AgPipelineClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AgTaskClassPrivate *task_class = _ag_task_class_get_vfuncs (klass);
 
+  /* Chunk objects are made on worker threads. Their class is made here,
+   * before any work can be: two threads making the first one at once race
+   * on its class through GLib's own atomics, which nothing orders for
+   * ThreadSanitizer (or for a reader that relies on it). */
+  g_type_class_unref (g_type_class_ref (AG_TYPE_CHUNK));
+
   object_class->finalize = ag_pipeline_finalize;
   object_class->get_property = ag_pipeline_get_property;
   object_class->set_property = ag_pipeline_set_property;
