@@ -252,10 +252,13 @@ find_blocked_workers (AgExecutor *self,
       if (cpu_ns < 0)
         continue;
 
+      /* The task state costs a read of /proc on this (the GUI's) thread:
+       * only for a worker that has barely run, and not again for one found
+       * blocked before that still barely runs. */
       if (worker->seen_at != 0 && now - worker->seen_at >= CHECK_US / 2)
         set_blocked (self, worker,
                      (cpu_ns - worker->seen_cpu_ns) / 1000 * BLOCKED_SHARE < now - worker->seen_at
-                     && thread_sleeps (worker));
+                     && (worker->blocked || thread_sleeps (worker)));
 
       if (worker->seen_at == 0 || now - worker->seen_at >= CHECK_US / 2)
         {

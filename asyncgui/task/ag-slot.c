@@ -67,6 +67,8 @@ struct _AgSlot
   guint      throttle_ms;
   gboolean   busy;
   AgTask    *notified_task;   /* what notify::task last told, not a reference */
+  AgTask    *latest;          /* weak: the latest asked for, until replaced
+                               * or cancelled; see ag_slot_is_latest() */
 };
 
 enum
@@ -220,12 +222,24 @@ delay_for_new_request (AgSlot *self)
 }
 
 static void
+set_latest (AgSlot *self,
+            AgTask *task)
+{
+  if (self->latest != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->latest), (gpointer *) &self->latest);
+  self->latest = task;
+  if (task != NULL)
+    g_object_add_weak_pointer (G_OBJECT (task), (gpointer *) &self->latest);
+}
+
+static void
 ag_slot_dispose (GObject *object)
 {
   AgSlot *self = AG_SLOT (object);
 
   /* Every request holds the slot: there is none left. */
   clear_timer (self);
+  set_latest (self, NULL);
 
   G_OBJECT_CLASS (ag_slot_parent_class)->dispose (object);
 }
@@ -615,6 +629,7 @@ ag_slot_run_async (AgSlot              *self,
   request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   request->callback = callback;
   request->user_data = user_data;
+  set_latest (self, task);
 
   g_object_freeze_notify (G_OBJECT (self));
   if (self->waiting != NULL)
@@ -687,6 +702,7 @@ ag_slot_cancel (AgSlot *self)
   g_return_if_fail (_ag_engine_is_own_thread (self->engine));
 
   g_object_freeze_notify (G_OBJECT (self));
+  set_latest (self, NULL);
   clear_timer (self);
   if (self->waiting != NULL)
     drop (self, g_steal_pointer (&self->waiting));
@@ -697,4 +713,32 @@ ag_slot_cancel (AgSlot *self)
     }
   update_busy (self);
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * ag_slot_is_latest:
+ * @self: a slot
+ * @task: a task given to [method@Slot.run_async]
+ *
+ * Tells whether @task is the latest the slot was asked to run, neither
+ * replaced by a later request nor cancelled with [method@Slot.cancel]. A
+ * request's callback only ever sees the latest task's value; code that
+ * acts on that value later than the callback (a job resumes at a later
+ * delivery) asks this first, so that a request made meanwhile wins there
+ * too.
+ *
+ * Thread: the engine's.
+ *
+ * Returns: %TRUE if @task is still the slot's latest request
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_slot_is_latest (AgSlot *self,
+                   AgTask *task)
+{
+  g_return_val_if_fail (AG_IS_SLOT (self), FALSE);
+  g_return_val_if_fail (AG_IS_TASK (task), FALSE);
+
+  return self->latest == task;
 }

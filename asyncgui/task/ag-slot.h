@@ -54,5 +54,8 @@ GValue       *ag_slot_run_finish        (AgSlot              *self,
                                          GError             **error);
 AG_AVAILABLE_IN_1_0
 void          ag_slot_cancel            (AgSlot              *self);
+AG_AVAILABLE_IN_1_0
+gboolean      ag_slot_is_latest         (AgSlot              *self,
+                                         AgTask              *task);
 
 G_END_DECLS

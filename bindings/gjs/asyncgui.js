@@ -613,21 +613,11 @@ export function run(x, {engine = null, signal = null, slot = null} = {}) {
     });
 }
 
-// Slots: the number of the latest request made through this module, an
-// expando of the slot's wrapper. A job resumes one delivery after the
-// slot's callback: a request made in between supersedes the one it awaited
-// all the same, so the job checks this number before taking a value.
-const kSlotRequest = Symbol('asyncgui slot request');
-
-function isLatestRequest(slot, request) {
-    return slot[kSlotRequest] === request;
-}
-
-// Runs `x` in `slot`; gives {promise, request}.
+// Runs `x` in `slot`; gives {promise, task}: the task the slot runs, which
+// a job resuming after the slot's callback checks with slot.is_latest().
 function runInSlot(slot, x, signal) {
-    let request = null;
+    let task = null;
     const promise = new Promise((resolve, reject) => {
-        let task;
         try {
             if (!(slot instanceof AsyncGui.Slot))
                 throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
@@ -646,8 +636,6 @@ function runInSlot(slot, x, signal) {
             reject(e);
             return;
         }
-        request = (slot[kSlotRequest] ?? 0) + 1;
-        slot[kSlotRequest] = request;
         slot.run_async(task, cancellable, (s, result) => {
             unwatch();
             try {
@@ -657,7 +645,7 @@ function runInSlot(slot, x, signal) {
             }
         });
     });
-    return {promise, request};
+    return {promise, task};
 }
 
 // The outcome of a task that was already started.
@@ -890,7 +878,7 @@ class JobHandle {
     run(x, {signal = null, slot = null} = {}) {
         return new Promise((resolve, reject) => {
             let task;
-            let request = null;
+            let slotTask = null;
             try {
                 if (slot !== null) {
                     // What the job awaits is a main-context task that hands
@@ -899,7 +887,7 @@ class JobHandle {
                     const inner = x;
                     task = mainTask(cancellable => {
                         const started = runInSlot(slot, inner, cancellable);
-                        request = started.request;
+                        slotTask = started.task;
                         return started.promise;
                     });
                 } else {
@@ -931,7 +919,9 @@ class JobHandle {
                 unwatch();
                 try {
                     const value = finishWith(() => gjob.await_finish(result), task);
-                    if (slot !== null && !isLatestRequest(slot, request))
+                    // The job resumes one delivery after the slot's
+                    // callback: a request made meanwhile wins all the same.
+                    if (slot !== null && !slot.is_latest(slotTask))
                         throw cancelledError();
                     resolve(value);
                 } catch (e) {

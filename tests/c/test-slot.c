@@ -128,6 +128,14 @@ test_run_cancels_the_task_run_before (AgTestFixture *fixture,
 }
 
 static void
+count_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
 count_notify (GObject    *object,
               GParamSpec *pspec,
               gpointer    user_data)
@@ -165,6 +173,33 @@ test_busy_spans_the_latest_request (AgTestFixture *fixture,
   g_assert_null (ag_slot_get_task (slot));
   g_assert_cmpuint (n_busy, ==, 2);
   g_assert_cmpint (display.shown, ==, 2);
+}
+
+/* The latest request stays the latest after it ends, until a later
+ * request or a cancel: what a job resuming after the callback asks. */
+static void
+test_latest_request_is_known_until_replaced_or_cancelled (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(AgSlot) slot = ag_slot_new (fixture->engine);
+  g_autoptr(AgTask) first = ag_test_task_new_int_after (0, 1);
+  g_autoptr(AgTask) second = ag_test_task_new_int_after (0, 2);
+  g_autoptr(AgTask) third = ag_test_task_new_int_after (0, 3);
+  guint n_done = 0;
+
+  ag_slot_run_async (slot, first, NULL, count_done_cb, &n_done);
+  g_assert_true (ag_slot_is_latest (slot, first));
+  ag_slot_run_async (slot, second, NULL, count_done_cb, &n_done);
+  g_assert_false (ag_slot_is_latest (slot, first));
+  g_assert_true (ag_slot_is_latest (slot, second));
+
+  ag_test_run_until (fixture->context, n_done == 2, AG_TEST_SAFETY_MS);
+  g_assert_true (ag_slot_is_latest (slot, second));
+
+  ag_slot_run_async (slot, third, NULL, count_done_cb, &n_done);
+  ag_slot_cancel (slot);
+  g_assert_false (ag_slot_is_latest (slot, third));
+  ag_test_run_until (fixture->context, n_done == 3, AG_TEST_SAFETY_MS);
 }
 
 /* With a quiet period, a burst of requests (a word typed quickly) starts
@@ -336,6 +371,8 @@ main (int   argc,
                test_run_cancels_the_task_run_before);
   ag_test_add ("/slot/busy-spans-the-latest-request",
                test_busy_spans_the_latest_request);
+  ag_test_add ("/slot/latest-request-is-known-until-replaced-or-cancelled",
+               test_latest_request_is_known_until_replaced_or_cancelled);
   ag_test_add ("/slot/debounce-starts-one-task-for-a-burst",
                test_debounce_starts_one_task_for_a_burst);
   ag_test_add ("/slot/throttle-keeps-the-trailing-request",

@@ -1663,17 +1663,13 @@ class _SlotRun:
             def done(source, result, *unused):
                 outcomes.append(_outcome(result, slot.run_finish))
                 complete()
-            request = slot._ag_new_request()
-            outcomes.append(request)
             AsyncGui.Slot.run_async(slot, gtask, cancellable, done)
 
         def outcome():
-            request = outcomes[0]
-            gvalue, error = outcomes[1]
-            del outcomes[:]
+            gvalue, error = outcomes.pop()
             # The job resumes one delivery after the slot's callback: a
             # request made meanwhile supersedes this one all the same.
-            if error is None and request != slot._ag_request:
+            if error is None and not slot.is_latest(gtask):
                 error = _cancelled_gerror()
             if error is None:
                 return inner.value(gvalue)
@@ -1707,14 +1703,6 @@ class Slot(AsyncGui.Slot):
             kwargs['engine'] = engine
         super().__init__(debounce_ms=debounce_ms, throttle_ms=throttle_ms, **kwargs)
 
-    # How many requests were made through these methods: the number of the
-    # latest, which alone may resume its job with a value.
-    _ag_request = 0
-
-    def _ag_new_request(self):
-        self._ag_request += 1
-        return self._ag_request
-
     def run(self, task):
         """What a job yields (or awaits) to run ``task`` in the slot: gives
         its value, raises its exception, or CancelledError when a later
@@ -1727,14 +1715,7 @@ class Slot(AsyncGui.Slot):
         _track_engine(self.get_engine())
         if type(task) is Task:
             task = task.gtask
-        self._ag_new_request()
         return AsyncGui.Slot.run_async(self, task, cancellable, callback, *user_data)
-
-    def cancel(self):
-        """Cancels the slot's work (ag_slot_cancel()): jobs waiting for it
-        get CancelledError."""
-        self._ag_new_request()
-        AsyncGui.Slot.cancel(self)
 
     def run_finish(self, result):
         """The value of the task a run_async() callback got as ``result``,
