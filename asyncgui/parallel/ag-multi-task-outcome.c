@@ -130,8 +130,23 @@ _ag_multi_task_settle (AgMultiTask *self,
 {
   gboolean has_listeners = _ag_multi_task_has_listeners (self);
 
-  for (guint position = start; position < start + count; position++)
-    slot_done (self, position, self->slots[position] == SLOT_FAILED, has_listeners);
+  if (self->views == NULL && !has_listeners && self->results == NULL)
+    {
+      /* Nobody follows the children one by one: a run of thousands costs
+       * the engine's thread a few instructions per child. */
+      guint8 *slots = self->slots;
+
+      for (guint position = start; position < start + count; position++)
+        if (G_UNLIKELY (slots[position] == SLOT_FAILED))
+          self->n_failed++;
+        else
+          slots[position] = SLOT_DONE;
+      self->n_finished += count;
+    }
+  else
+    for (guint position = start; position < start + count; position++)
+      slot_done (self, position, self->slots[position] == SLOT_FAILED, has_listeners);
+
   if (!self->unordered)
     announce_in_order (self, has_listeners);
   _ag_multi_task_flush_results (self);

@@ -360,6 +360,71 @@ test_chunk_typed_returns_keep_their_types (AgTestFixture *fixture,
   ag_test_value_free (value);
 }
 
+/* A handle that is not one: each plain return refuses it, as the others
+ * do, though it skips the full check for a real handle. */
+static void
+test_chunk_plain_returns_refuse_what_is_not_a_handle (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*AG_IS_CHUNK*");
+  ag_chunk_return_uint (NULL, 1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*AG_IS_CHUNK*");
+  ag_chunk_return_double ((AgChunk *) object, 1.0);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*AG_IS_CHUNK*");
+  ag_chunk_return_boolean ((AgChunk *) object, TRUE);
+  g_test_assert_expected_messages ();
+}
+
+typedef struct
+{
+  AgMultiTask *multi;
+  guint        cancel_at;
+  guint        n_calls;
+} CancelAt;
+
+static void
+cancel_at_position (AgChunk  *chunk,
+                    guint     position,
+                    gpointer  user_data)
+{
+  CancelAt *cancel = user_data;
+
+  cancel->n_calls++;
+  if (position == cancel->cancel_at)
+    ag_task_cancel (AG_TASK (cancel->multi));
+  ag_chunk_return_uint (chunk, position);
+}
+
+/* A run of a thousand inputs cancelled at its eleventh stops within the
+ * sixteen inputs between two looks at its cancellable. */
+static void
+test_chunk_cancelled_run_stops_within_sixteen_inputs (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(GError) error = NULL;
+  CancelAt cancel = { .cancel_at = 10 };
+  GValue *value;
+
+  /* Serial, and one run: the function runs on this thread, in order. */
+  ag_engine_set_max_threads (fixture->engine, 0);
+  multi = ag_multi_task_new_map_range (1000, cancel_at_position, &cancel, NULL);
+  ag_multi_task_set_min_count (multi, 1000);
+  cancel.multi = multi;
+
+  value = run_to_end (fixture, multi, &error);
+  g_assert_null (value);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (cancel.n_calls, >, cancel.cancel_at);
+  g_assert_cmpuint (cancel.n_calls, <=, cancel.cancel_at + 16);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -377,6 +442,10 @@ main (int    argc,
                test_chunk_function_that_returns_nothing_fails_its_child);
   ag_test_add ("/chunk/map-function-may-not-emit", test_chunk_map_function_may_not_emit);
   ag_test_add ("/chunk/typed-returns-keep-their-types", test_chunk_typed_returns_keep_their_types);
+  ag_test_add ("/chunk/plain-returns-refuse-what-is-not-a-handle",
+               test_chunk_plain_returns_refuse_what_is_not_a_handle);
+  ag_test_add ("/chunk/cancelled-run-stops-within-sixteen-inputs",
+               test_chunk_cancelled_run_stops_within_sixteen_inputs);
 
   return g_test_run ();
 }
