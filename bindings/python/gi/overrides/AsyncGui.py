@@ -102,11 +102,20 @@ class CancelledError(BaseException):
 
 @_export
 class ReturnResult(BaseException):
-    """What :func:`return_result` raises: ends the job with ``value``."""
+    """What :func:`return_result` raises: ends the job with ``value``
+    (also readable as ``result``, async_gui's name).
+
+    It derives from BaseException so that an ``except Exception:`` in the
+    job does not catch the job's own return."""
 
     def __init__(self, value=None):
         super().__init__(value)
         self.value = value
+
+    @property
+    def result(self):
+        """The value the job ends with (async_gui's name for ``value``)."""
+        return self.value
 
 
 @_export
@@ -292,6 +301,15 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         with its exception and ``func`` never runs. (The Python side of
         ag_task_and_then(): the value stays a Python object.)"""
         following = Task(_call_following, func, args, kwargs)
+        following.add_dependency(self)
+        return following
+
+    def chain(self, func, *args, **kwargs):
+        """The Task that runs ``func(*args, **kwargs)`` on a worker thread
+        once this one succeeded, without its value (AsyncKit's
+        ``chain``; :meth:`and_then` passes the value). If this one fails,
+        the new one fails with its exception and ``func`` never runs."""
+        following = Task(func, *args, **kwargs)
         following.add_dependency(self)
         return following
 
@@ -1180,8 +1198,27 @@ class _NextItem:
 @_export
 def sleep(seconds):
     """A task that sleeps ``seconds`` (an AgTask sleep: pausing the job
-    stops its clock, so it keeps its remainder)."""
-    return TaskObject.new_sleep(max(0, int(round(seconds * 1000))))
+    stops its clock, so it keeps its remainder). Yielded or awaited by a
+    job, its value is the time the job waited, in seconds (a float, as the
+    gobject coroutine recipe's ``sleep_task``; a pause counts); elsewhere
+    (in a list, a dependency, through GI) it has no value, as any sleep
+    task."""
+    gtask = TaskObject.new_sleep(max(0, int(round(seconds * 1000))))
+    gtask._ag_sleep = True
+    return gtask
+
+
+class _PreparedSleep(_PreparedGTask):
+    """A sleep awaited by a job: its value is the seconds it waited."""
+
+    __slots__ = ('start',)
+
+    def __init__(self, gtask):
+        super().__init__(gtask)
+        self.start = GLib.get_monotonic_time()
+
+    def value(self, gvalue):
+        return (GLib.get_monotonic_time() - self.start) / 1e6
 
 
 # -- Jobs ------------------------------------------------------------------------
@@ -1279,7 +1316,11 @@ class _Driver:
 
     def _await(self, request):
         try:
-            prepared = _prepare(request, self)
+            if (isinstance(request, TaskObject) and getattr(request, '_ag_sleep', False)
+                    and request.get_state() == AsyncGui.TaskState.PENDING):
+                prepared = _PreparedSleep(request)
+            else:
+                prepared = _prepare(request, self)
         except BaseException as failure:  # noqa: B902
             # Bad input is raised into the coroutine at the yield, one main
             # loop iteration later, so a coroutine that keeps yielding junk
@@ -1477,6 +1518,30 @@ if _HAVE_JOB:
             driver = _driver_of(self)
             if driver is not None and not driver.finished:
                 driver.cancelling = True
+            AsyncGui.Job.cancel(self)
+
+        def throw(self, exc):
+            """Raises ``exc`` (an exception, or an exception class) into the
+            job at its pending yield/await, as a generator's ``throw()``
+            does: what it awaits is cancelled, and the exception arrives at
+            the next delivery, like a cancel, also to a paused job. The job
+            may catch it and go on; uncaught, it fails the job with it
+            (a CancelledError cancels it). Raises InvalidStateError for a
+            job that has finished or whose own code is running, and
+            TypeError if the job is not driven by Python."""
+            if isinstance(exc, type) and issubclass(exc, BaseException):
+                exc = exc()
+            if not isinstance(exc, BaseException):
+                raise TypeError('throw() takes an exception, not %r' % (exc,))
+            driver = _driver_of(self)
+            if driver is None:
+                raise TypeError('throw() works on jobs that run Python code')
+            if driver.finished:
+                raise InvalidStateError('the job has finished')
+            if not driver.awaiting:
+                raise InvalidStateError('the job is running its own code; raise the '
+                                        'exception there')
+            driver.interrupt = exc
             AsyncGui.Job.cancel(self)
 
         @property
