@@ -149,16 +149,28 @@ class CancelledErrorTest(agtest.JobTestCase):
 
     def test_asyncio_task_awaits_asyncgui_tasks(self):
         @self.engine.job
+        async def other_job():
+            return await Task(identity, 'other job', 0.05)
+
+        @self.engine.job
         async def handler():
+            channel = AsyncGui.Channel(2)
+            reader = channel.open_reader()
+            slot = self.engine.slot()
+
             async def inner():
                 first = await Task(identity, 'thread', 0.02)
                 second = await AsyncGui.sleep(0.01)
-                return first, second
+                await channel.write_item('through a channel')
+                third = await reader.read_items(1)
+                fourth = await slot.run(Task(identity, 'slot'))
+                return first, second, third, fourth
 
-            return await asyncio.gather(inner(), Task(identity, 'gathered'))
+            return await asyncio.gather(inner(), Task(identity, 'gathered'), other_job())
 
-        (first, second), gathered = self.run_job(handler()).result()
-        self.assertEqual((first, gathered), ('thread', 'gathered'))
+        (first, second, third, fourth), gathered, other = self.run_job(handler()).result()
+        self.assertEqual((first, third, fourth, gathered, other),
+                         ('thread', ['through a channel'], 'slot', 'gathered', 'other job'))
         self.assertIsNone(second)   # not awaited by a job: no elapsed time
 
     def test_asyncio_task_gets_the_exception_of_an_asyncgui_task(self):
