@@ -2029,8 +2029,7 @@ def _asyncio_future_for(request):
                 return
             error = gtask.get_error()
             if state == AsyncGui.TaskState.CANCELLED or error is None or _is_cancelled(error):
-                prepared.cancel()
-                future.cancel()
+                future.cancel()   # on_done() tells prepared
             else:
                 future.set_exception(prepared.error(error))
         except BaseException as exc:  # noqa: B902 - what prepared raised
