@@ -164,6 +164,8 @@ def main():
         pythondir = variable('pythondir')
         check(os.path.isfile(os.path.join(pythondir, 'gi', 'overrides', 'AsyncGui.py')),
               'the override is installed in pythondir')
+        check(os.path.isfile(os.path.join(pythondir, 'gi', 'overrides', 'AsyncGui.pyi')),
+              'the override\'s stub is installed next to it')
         script = write(os.path.join(scratch, 'use.py'), PYTHON_PROGRAM)
         output = run([PYTHON, script], env=clean_env(PYTHONPATH=pythondir, **lib_env))
         print(output)

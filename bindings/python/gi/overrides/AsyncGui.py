@@ -74,7 +74,7 @@ WorkerTaskObject = AsyncGui.WorkerTask
 
 
 def _await_self(self):
-    return (yield self)
+    return _AwaitOnce(self)
 
 
 # `await gtask` in an async def job, like `yield gtask` in a generator.
@@ -97,16 +97,37 @@ class CancelledError(BaseException):
 
     Like asyncio's and trio's, it derives from BaseException, so an
     ``except Exception:`` in a handler does not swallow a cancellation. A job
-    that catches it may go on awaiting: cancelling is one-shot."""
+    that catches it may go on awaiting: cancelling is one-shot.
+
+    It is not ``asyncio.CancelledError`` nor a subclass of it: deriving from
+    it would make every ``from gi.repository import AsyncGui`` import
+    asyncio, which takes about as long again as the override itself, in
+    applications that never use asyncio. The two meet where asyncio runs
+    as a guest: ``asyncio.CancelledError`` reaching the top of a job ends
+    it cancelled, like this one; when asyncio cancels an asyncio task that
+    awaits an asyncgui task, that task is cancelled and the asyncio task
+    gets asyncio's own exception; ``job.cancel()`` cancels the asyncio
+    task or future the job awaits, and the job gets this one. Code that
+    must catch both names both:
+    ``except (AsyncGui.CancelledError, asyncio.CancelledError):``."""
 
 
 @_export
 class ReturnResult(BaseException):
-    """What :func:`return_result` raises: ends the job with ``value``."""
+    """What :func:`return_result` raises: ends the job with ``value``
+    (also readable as ``result``, async_gui's name).
+
+    It derives from BaseException so that an ``except Exception:`` in the
+    job does not catch the job's own return."""
 
     def __init__(self, value=None):
         super().__init__(value)
         self.value = value
+
+    @property
+    def result(self):
+        """The value the job ends with (async_gui's name for ``value``)."""
+        return self.value
 
 
 @_export
@@ -114,6 +135,13 @@ def return_result(value=None):
     """Ends the running job with ``value`` (async_gui compatibility; in new
     code, ``return value`` does the same)."""
     raise ReturnResult(value)
+
+
+def _is_asyncio_cancel(exc):
+    """Whether ``exc`` is asyncio's CancelledError (asyncio is loaded only
+    by programs that use it)."""
+    asyncio = sys.modules.get('asyncio')
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
 
 
 def _describe(exc):
@@ -197,12 +225,16 @@ class _AwaitOnce:
     driver once and returns what is sent back. Unlike a generator's frame
     it is not kept by the traceback of an exception raised at the await,
     so that traceback does not keep ``request`` (whose AgTask may own the
-    exception: a cycle through C that Python's collector cannot see)."""
+    exception: a cycle through C that Python's collector cannot see).
 
-    __slots__ = ('request',)
+    Awaited by an asyncio task of the guest loop instead, it hands asyncio
+    a future of the request's outcome (see _asyncio_future_for())."""
+
+    __slots__ = ('request', 'future')
 
     def __init__(self, request):
         self.request = request
+        self.future = None
 
     def __iter__(self):
         return self
@@ -212,9 +244,17 @@ class _AwaitOnce:
 
     def send(self, value):
         request, self.request = self.request, None
-        if request is None:
-            raise StopIteration(value)
-        return request
+        if request is not None:
+            if getattr(_tls, 'driver', None) is None:
+                future = _asyncio_future_for(request)
+                if future is not None:
+                    self.future = future
+                    return future
+            return request
+        future, self.future = self.future, None
+        if future is not None:
+            value = future.result()
+        raise StopIteration(value)
 
 
 @_export
@@ -258,6 +298,10 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
 
     @property
     def gtask(self):
+        """The AgTask (``AsyncGui.TaskObject``) this Task runs as, made on
+        first access: connect to its ``notify::progress`` before yielding
+        the Task, or hand it to GI code. Yielding the Task then runs this
+        very AgTask."""
         return self._materialize()[1]
 
     def add_dependency(self, other):
@@ -292,6 +336,15 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         with its exception and ``func`` never runs. (The Python side of
         ag_task_and_then(): the value stays a Python object.)"""
         following = Task(_call_following, func, args, kwargs)
+        following.add_dependency(self)
+        return following
+
+    def chain(self, func, *args, **kwargs):
+        """The Task that runs ``func(*args, **kwargs)`` on a worker thread
+        once this one succeeded, without its value (AsyncKit's
+        ``chain``; :meth:`and_then` passes the value). If this one fails,
+        the new one fails with its exception and ``func`` never runs."""
+        following = Task(func, *args, **kwargs)
         following.add_dependency(self)
         return following
 
@@ -1180,8 +1233,27 @@ class _NextItem:
 @_export
 def sleep(seconds):
     """A task that sleeps ``seconds`` (an AgTask sleep: pausing the job
-    stops its clock, so it keeps its remainder)."""
-    return TaskObject.new_sleep(max(0, int(round(seconds * 1000))))
+    stops its clock, so it keeps its remainder). Yielded or awaited by a
+    job, its value is the time the job waited, in seconds (a float, as the
+    gobject coroutine recipe's ``sleep_task``; a pause counts); elsewhere
+    (in a list, a dependency, through GI) it has no value, as any sleep
+    task."""
+    gtask = TaskObject.new_sleep(max(0, int(round(seconds * 1000))))
+    gtask._ag_sleep = True
+    return gtask
+
+
+class _PreparedSleep(_PreparedGTask):
+    """A sleep awaited by a job: its value is the seconds it waited."""
+
+    __slots__ = ('start',)
+
+    def __init__(self, gtask):
+        super().__init__(gtask)
+        self.start = GLib.get_monotonic_time()
+
+    def value(self, gvalue):
+        return (GLib.get_monotonic_time() - self.start) / 1e6
 
 
 # -- Jobs ------------------------------------------------------------------------
@@ -1265,6 +1337,10 @@ class _Driver:
         except CancelledError:
             self._end(error=_cancelled_gerror())
         except BaseException as failure:  # noqa: B902
+            if _is_asyncio_cancel(failure):
+                # asyncio cancelled what the job awaited: a cancellation.
+                self._end(error=_cancelled_gerror())
+                return
             self.exc = failure
             self._end(error=_python_gerror(failure))
             if isinstance(failure, (KeyboardInterrupt, SystemExit)):
@@ -1279,7 +1355,11 @@ class _Driver:
 
     def _await(self, request):
         try:
-            prepared = _prepare(request, self)
+            if (isinstance(request, TaskObject) and getattr(request, '_ag_sleep', False)
+                    and request.get_state() == AsyncGui.TaskState.PENDING):
+                prepared = _PreparedSleep(request)
+            else:
+                prepared = _prepare(request, self)
         except BaseException as failure:  # noqa: B902
             # Bad input is raised into the coroutine at the yield, one main
             # loop iteration later, so a coroutine that keeps yielding junk
@@ -1468,7 +1548,7 @@ if _HAVE_JOB:
         what ended it (its original exception, or CancelledError)."""
 
         def __await__(self):
-            return (yield self)
+            return _AwaitOnce(self)
 
         def cancel(self):
             """Cancels what the job awaits: CancelledError is raised at the
@@ -1479,16 +1559,43 @@ if _HAVE_JOB:
                 driver.cancelling = True
             AsyncGui.Job.cancel(self)
 
+        def throw(self, exc):
+            """Raises ``exc`` (an exception, or an exception class) into the
+            job at its pending yield/await, as a generator's ``throw()``
+            does: what it awaits is cancelled, and the exception arrives at
+            the next delivery, like a cancel, also to a paused job. The job
+            may catch it and go on; uncaught, it fails the job with it
+            (a CancelledError cancels it). Raises InvalidStateError for a
+            job that has finished or whose own code is running, and
+            TypeError if the job is not driven by Python."""
+            if isinstance(exc, type) and issubclass(exc, BaseException):
+                exc = exc()
+            if not isinstance(exc, BaseException):
+                raise TypeError('throw() takes an exception, not %r' % (exc,))
+            driver = _driver_of(self)
+            if driver is None:
+                raise TypeError('throw() works on jobs that run Python code')
+            if driver.finished:
+                raise InvalidStateError('the job has finished')
+            if not driver.awaiting:
+                raise InvalidStateError('the job is running its own code; raise the '
+                                        'exception there')
+            driver.interrupt = exc
+            AsyncGui.Job.cancel(self)
+
         @property
         def state(self):
+            """The job's AsyncGui.TaskState."""
             return self.get_state()
 
         @property
         def paused(self):
+            """Whether the job is paused (``pause()``, ``resume()``)."""
             return self.get_paused()
 
         @property
         def finished(self):
+            """Whether the job has ended: succeeded, failed or cancelled."""
             return self.is_finished()
 
         def wait(self, timeout=None):
@@ -1583,6 +1690,11 @@ class InvalidStateError(RuntimeError):
 
 
 class Engine(AsyncGui.Engine):
+    """The engine (AgEngine) that runs tasks for one GMainContext and
+    delivers their results there: ``AsyncGui.Engine.get_default()`` for
+    the default context. Python adds ``@engine.job``, ``start_job()`` and
+    ``slot()``."""
+
     def job(self, func):
         """Decorator: makes ``func`` (a generator function or ``async def``)
         a job handler. Each call starts an AsyncGui.Job on this engine and
@@ -1607,6 +1719,9 @@ class Engine(AsyncGui.Engine):
         return Slot(engine=self, debounce_ms=debounce_ms, throttle_ms=throttle_ms)
 
     def run_async(self, task, cancellable=None, callback=None, *user_data):
+        """ag_engine_run_async(): runs ``task`` (an AsyncGui.Task object) on
+        this engine and calls ``callback(engine, result, *user_data)`` on
+        its context when it has finished; read it with :meth:`run_finish`."""
         _track_engine(self)
         return AsyncGui.Engine.run_async(self, task, cancellable, callback, *user_data)
 
@@ -1727,14 +1842,18 @@ class Slot(AsyncGui.Slot):
 
     @property
     def busy(self):
+        """True while the slot has work (its ``busy`` property)."""
         return self.get_busy()
 
     @property
     def engine(self):
+        """The engine the slot runs its work on."""
         return self.get_engine()
 
     @property
     def debounce_ms(self):
+        """How long a request waits for a later one to replace it, in
+        milliseconds (0: none)."""
         return self.get_debounce_ms()
 
     @debounce_ms.setter
@@ -1743,6 +1862,8 @@ class Slot(AsyncGui.Slot):
 
     @property
     def throttle_ms(self):
+        """The least time between the starts of two pieces of work, in
+        milliseconds (0: none)."""
         return self.get_throttle_ms()
 
     @throttle_ms.setter
@@ -1865,6 +1986,7 @@ def _enter_asyncio(driver):
     loop = getattr(_guest, 'loop', None)
     if loop is None:
         loop = _guest.loop = _make_guest_loop(asyncio, driver.context)
+    _guest.engine = weakref.ref(driver.engine)
     events = asyncio.events
     previous = events._get_running_loop()
     events._set_running_loop(loop)
@@ -1875,6 +1997,68 @@ def _leave_asyncio(guest):
     if guest is not None:
         events, previous = guest
         events._set_running_loop(previous)
+
+
+def _asyncio_future_for(request):
+    """When an asyncio task of this thread's guest loop awaits ``request``
+    (a Task, an AsyncGui.Task object, a Job, ``slot.run()``...): an asyncio
+    future of its outcome, with the work run on the engine of the last job
+    that ran here (else the default engine). Cancelling the future (asyncio
+    cancelling its task, ``wait_for()`` timing out) cancels the work; work
+    cancelled otherwise cancels the future, so asyncio code always sees
+    asyncio's own CancelledError. None elsewhere: a job's driver takes
+    ``request`` itself."""
+    asyncio = sys.modules.get('asyncio')
+    if asyncio is None:
+        return None
+    loop = asyncio.events._get_running_loop()
+    if loop is None or not hasattr(loop, '_ag_run_once') or asyncio.current_task(loop) is None:
+        return None
+    prepared = _prepare(request, None)
+    gtask = prepared.gtask
+    future = loop.create_future()
+    cancellable = Gio.Cancellable()
+
+    def settle(*unused):
+        if future.done():
+            return
+        state = gtask.get_state()
+        try:
+            if state == AsyncGui.TaskState.SUCCEEDED:
+                future.set_result(prepared.value(gtask.get_value()))
+                return
+            error = gtask.get_error()
+            if state == AsyncGui.TaskState.CANCELLED or error is None or _is_cancelled(error):
+                future.cancel()   # on_done() tells prepared
+            else:
+                future.set_exception(prepared.error(error))
+        except BaseException as exc:  # noqa: B902 - what prepared raised
+            future.set_exception(exc)
+
+    if gtask.get_state() == AsyncGui.TaskState.PENDING:
+        engine_ref = getattr(_guest, 'engine', None)
+        engine = engine_ref() if engine_ref is not None else None
+        if engine is None:
+            engine = Engine.get_default()
+        engine.run_async(gtask, cancellable, settle)
+        cancel = cancellable.cancel
+    else:
+        # Run by someone else (a job): wait for it, as a job's await does.
+        handler = gtask.connect('notify::state',
+                                lambda *unused: gtask.is_finished() and settle())
+        cancel = gtask.cancel if _HAVE_JOB and isinstance(gtask, AsyncGui.Job) else None
+        future.add_done_callback(lambda unused: gtask.disconnect(handler))
+        if gtask.is_finished():
+            settle()
+
+    def on_done(future):
+        if future.cancelled():
+            prepared.cancel()
+            if cancel is not None:
+                cancel()
+    future.add_done_callback(on_done)
+    future._asyncio_future_blocking = True
+    return future
 
 
 @_export
@@ -2303,6 +2487,12 @@ class Channel(AsyncGui.Channel):
     def __exit__(self, *exc_info):
         self.close()
 
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self.close()
+
 
 Channel = override(Channel)
 __all__.append('Channel')
@@ -2354,6 +2544,12 @@ class ChannelReader(AsyncGui.ChannelReader):
         return self
 
     def __exit__(self, *exc_info):
+        self.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
         self.close()
 
 

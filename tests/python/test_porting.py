@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+# test_porting.py: code written for the ancestors (async_gui, the gobject
+# coroutine recipe, AsyncKit) behaves as bindings/python/README.md's
+# "Porting from ..." tables say
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import threading
+import time
+
+import agtest
+from gi.repository import AsyncGui
+from gi.repository.AsyncGui import Task
+
+
+class Oops(Exception):
+    pass
+
+
+def identity(value, delay=0.0):
+    if delay:
+        time.sleep(delay)
+    return value
+
+
+class Recorder:
+    """A function that keeps the arguments of each call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+        return args
+
+
+def wait_for(event):
+    if not event.wait(agtest.SAFETY_S):
+        raise RuntimeError('the event never came')
+    return 'released'
+
+
+class RecipeTest(agtest.JobTestCase):
+    """The gobject coroutine recipe and asyncjobs."""
+
+    def test_sleep_gives_the_seconds_the_job_waited(self):
+        @self.engine.job
+        def generator_job():
+            elapsed = yield AsyncGui.sleep(0.2)
+            return elapsed
+
+        @self.engine.job
+        async def coroutine_job():
+            return await AsyncGui.sleep(0.05)
+
+        elapsed = self.run_job(generator_job()).result()
+        self.assertIsInstance(elapsed, float)
+        self.assertGreaterEqual(elapsed, 0.2)
+        self.assertLess(elapsed, 0.2 + agtest.SAFETY_S)
+        elapsed = self.run_job(coroutine_job()).result()
+        self.assertIsInstance(elapsed, float)
+        self.assertGreaterEqual(elapsed, 0.05)
+
+    def test_sleep_elapsed_counts_a_pause(self):
+        @self.engine.job
+        def handler():
+            elapsed = yield AsyncGui.sleep(0.1)
+            return elapsed
+
+        job = handler()
+        job.pause()
+        self.run_loop_for(0.3)
+        job.resume()
+        # The sleep's clock stopped while paused; the job waited the
+        # pause and the sleep.
+        self.assertGreaterEqual(self.run_job(job).result(), 0.4)
+
+    def test_sleep_task_objects_keep_no_value(self):
+        @self.engine.job
+        def handler():
+            value = yield AsyncGui.Task.new_sleep(10)
+            return value
+
+        self.assertIsNone(self.run_job(handler()).result())
+        self.assertIsInstance(AsyncGui.sleep(0), AsyncGui.TaskObject)
+
+    def test_throw_raises_into_the_job_which_may_go_on(self):
+        release = threading.Event()
+        seen = []
+
+        @self.engine.job
+        def handler():
+            try:
+                yield Task(wait_for, release)
+            except Oops as error:
+                seen.append(error)
+            value = yield Task(identity, 'went on')
+            return value
+
+        job = handler()
+        self.run_loop_for(0.05)
+        job.throw(Oops('thrown'))
+        release.set()
+        self.assertEqual(self.run_job(job).result(), 'went on')
+        self.assertEqual([str(error) for error in seen], ['thrown'])
+
+    def test_throw_uncaught_fails_the_job_with_it(self):
+        @self.engine.job
+        async def handler():
+            await AsyncGui.sleep(30)
+
+        job = handler()
+        thrown = Oops('thrown')
+        job.throw(thrown)
+        self.run_job(job)
+        self.assertEqual(job.state, AsyncGui.TaskState.FAILED)
+        self.assertIs(job.exception(), thrown)
+
+    def test_throw_of_cancelled_error_class_cancels(self):
+        @self.engine.job
+        def handler():
+            yield AsyncGui.sleep(30)
+
+        job = handler()
+        job.throw(AsyncGui.CancelledError)
+        self.run_job(job)
+        self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
+
+    def test_throw_reaches_a_paused_job_as_a_cancel_does(self):
+        @self.engine.job
+        def handler():
+            try:
+                yield AsyncGui.sleep(30)
+            except Oops:
+                return 'caught'
+
+        job = handler()
+        job.pause()
+        job.throw(Oops)
+        self.assertEqual(self.run_job(job).result(), 'caught')
+
+    def test_throw_refuses_finished_jobs_and_running_code(self):
+        @self.engine.job
+        def finished():
+            return 1
+
+        @self.engine.job
+        def throws_at_itself():
+            AsyncGui.current_job().throw(Oops)
+            yield AsyncGui.sleep(0)
+
+        with self.assertRaises(AsyncGui.InvalidStateError):
+            finished().throw(Oops)
+        job = throws_at_itself()
+        self.assertIsInstance(job.exception(), AsyncGui.InvalidStateError)
+        with self.assertRaises(TypeError):
+            finished().throw('not an exception')
+
+
+class AsyncGuiTest(agtest.JobTestCase):
+    """async_gui."""
+
+    def test_return_result_has_async_gui_result_and_value(self):
+        try:
+            AsyncGui.return_result(5)
+        except AsyncGui.ReturnResult as stop:
+            self.assertEqual((stop.value, stop.result), (5, 5))
+        self.assertFalse(issubclass(AsyncGui.ReturnResult, Exception))
+
+    def test_return_result_passes_through_except_exception(self):
+        @self.engine.job
+        def handler():
+            try:
+                AsyncGui.return_result('returned')
+            except Exception:
+                return 'swallowed'
+            yield AsyncGui.sleep(0)
+
+        self.assertEqual(self.run_job(handler()).result(), 'returned')
+
+
+class AsyncKitTest(agtest.JobTestCase):
+    """AsyncKit."""
+
+    def test_chain_passes_only_its_own_arguments(self):
+        record = Recorder()
+
+        @self.engine.job
+        def handler():
+            value = yield Task(identity, 'first').chain(record, 'x')
+            return value
+
+        self.assertEqual(self.run_job(handler()).result(), ('x',))
+        self.assertEqual(record.calls, [('x',)])
+
+    def test_and_then_passes_the_value_first(self):
+        record = Recorder()
+
+        @self.engine.job
+        def handler():
+            value = yield Task(identity, 'first').and_then(record, 'x')
+            return value
+
+        self.assertEqual(self.run_job(handler()).result(), ('first', 'x'))
+
+    def test_chain_after_a_failure_fails_without_running(self):
+        record = Recorder()
+
+        def fail():
+            raise Oops('first failed')
+
+        @self.engine.job
+        def handler():
+            yield Task(fail).chain(record)
+
+        job = self.run_job(handler())
+        self.assertIsInstance(job.exception(), Oops)
+        self.assertEqual(record.calls, [])
+
+    def test_result_with_timeout_raises_timeout_error_not_none(self):
+        @self.engine.job
+        def handler():
+            yield AsyncGui.sleep(30)
+
+        job = handler()
+        with self.assertRaises(TimeoutError):
+            job.result(timeout=0.05)
+        job.cancel()
+        self.run_job(job)
+
+
+if __name__ == '__main__':
+    raise SystemExit(agtest.main(RecipeTest, AsyncGuiTest, AsyncKitTest))

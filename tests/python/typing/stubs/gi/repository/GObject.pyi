@@ -1,0 +1,9 @@
+from typing import Any
+
+from gi.types import GObjectMeta
+
+class Object(metaclass=GObjectMeta):
+    def __init__(self, **properties: Any) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
+
+def __getattr__(name: str) -> Any: ...
