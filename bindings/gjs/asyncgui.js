@@ -184,10 +184,37 @@ function returnError(target, exception) {
 function jsErrorOf(source, error) {
     if (!source || isCancelled(error))
         return error;
-    const detail = source.get_error_detail();
-    if (detail instanceof GObject.Object && kHeld in detail)
-        return detail[kHeld];
-    return decodeError(source, error);
+    return heldOr(source.get_error_detail(), decodeError(source, error));
+}
+
+// The JS value an error's detail holds, or `error` if it holds none.
+function heldOr(detail, error) {
+    return detail instanceof GObject.Object && kHeld in detail ? detail[kHeld] : error;
+}
+
+// A promise of a GIO-style call: `start(cancellable, settle)` starts it,
+// and its callback calls `settle(() => finish(...))`, which resolves with
+// what that returns or rejects with what it throws. `signal` cancels the
+// cancellable.
+function gioPromise(signal, start) {
+    return new Promise((resolve, reject) => {
+        const cancellable = new Gio.Cancellable();
+        const unwatch = watchSignal(signal, () => cancellable.cancel());
+        try {
+            start(cancellable, settle);
+        } catch (e) {
+            unwatch();
+            throw e;
+        }
+        function settle(finish) {
+            unwatch();
+            try {
+                resolve(finish());
+            } catch (e) {
+                reject(e);
+            }
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -533,21 +560,17 @@ export function valueOf(task) {
 
 // Finishes an async call whose value is the task's: value or throw.
 function finishWith(finish, task) {
-    let value;
     try {
-        value = finish();
+        finish();
     } catch (e) {
         if (e instanceof GLib.Error)
             throw jsErrorOf(task, e);
-        // The value could not be converted (a MultiTask's GArray); the
-        // outcome is a success: read it from the task itself.
-        if (task instanceof MultiTask)
-            return multiValues(task);
-        throw e;
+        // Else GJS could not convert the value (a MultiTask's GArray): the
+        // task succeeded, and taskValue() reads its children.
+        if (!(task instanceof MultiTask))
+            throw e;
     }
-    if (task instanceof MultiTask)
-        return multiValues(task);
-    return decodeValue(task, fromGValue(value));
+    return taskValue(task);
 }
 
 // ---------------------------------------------------------------------------
@@ -575,75 +598,29 @@ function finishWith(finish, task) {
  *     slot?: AsyncGui.Slot}} [options]
  * @returns {Promise}
  */
-export function run(x, {engine = null, signal = null, slot = null} = {}) {
+export async function run(x, {engine = null, signal = null, slot = null} = {}) {
     if (slot !== null)
         return runInSlot(slot, x, signal).promise;
-    return new Promise((resolve, reject) => {
-        let task;
-        try {
-            task = toTask(x);
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        engine ??= Engine.get_default();
-        if (task.get_state() !== AsyncGui.TaskState.PENDING) {
-            outcomeOf(task, signal).then(resolve, reject);
-            return;
-        }
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        task[kPromise] = new Promise((res, rej) => {
-            engine.run_async(task, cancellable, (e, result) => {
-                unwatch();
-                try {
-                    res(finishWith(() => e.run_finish(result), task));
-                } catch (err) {
-                    rej(err);
-                }
-            });
-        });
-        task[kPromise].then(resolve, reject);
-    });
+    const task = toTask(x);
+    if (task.get_state() !== AsyncGui.TaskState.PENDING)
+        return outcomeOf(task, signal);
+    task[kPromise] = gioPromise(signal, (cancellable, settle) =>
+        (engine ?? Engine.get_default()).run_async(task, cancellable,
+            (e, result) => settle(() => finishWith(() => e.run_finish(result), task))));
+    return task[kPromise];
 }
 
 // Runs `x` in `slot`; gives {promise, task}: the task the slot runs, which
 // a job resuming after the slot's callback checks with slot.is_latest().
 function runInSlot(slot, x, signal) {
     let task = null;
-    const promise = new Promise((resolve, reject) => {
-        try {
-            if (!(slot instanceof AsyncGui.Slot))
-                throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
-            task = toTask(x);
-            if (task.get_state() !== AsyncGui.TaskState.PENDING)
-                throw new TypeError('asyncgui: a slot runs a task that has not run yet');
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        slot.run_async(task, cancellable, (s, result) => {
-            unwatch();
-            try {
-                resolve(finishWith(() => s.run_finish(result), task));
-            } catch (err) {
-                reject(err);
-            }
-        });
+    const promise = gioPromise(signal, (cancellable, settle) => {
+        if (!(slot instanceof AsyncGui.Slot))
+            throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+        task = toTask(x);
+        if (task.get_state() !== AsyncGui.TaskState.PENDING)
+            throw new TypeError('asyncgui: a slot runs a task that has not run yet');
+        slot.run_async(task, cancellable, (s, result) => settle(() => finishWith(() => s.run_finish(result), task)));
     });
     return {promise, task};
 }
@@ -716,82 +693,42 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
             'an AsyncGui.ChannelReader or a Pipeline');
     }
 
-    const ready = [];
-    let ended = null;     // {ok, error}
-    let wake = null;
-    const poke = () => {
-        if (wake) {
-            const w = wake;
-            wake = null;
-            w();
-        }
-    };
+    if (m.get_state() !== AsyncGui.TaskState.PENDING)
+        throw new TypeError('asyncgui: iterate a MultiTask before it runs');
 
-    const doneId = m.connect('task-done', (_m, position) => {
-        ready.push(position);
-        poke();
-    });
-
-    const end = (job ? job.run(m, {signal}) : run(m, {engine, signal}));
-    end.then(() => {
-        ended = {ok: true};
-    }, error => {
-        ended = {ok: false, error};
-    }).finally(() => {
-        m.disconnect(doneId);
-        poke();
-    });
-
-    const waitUnpaused = () => new Promise(resolve => {
-        const gjob = job?.task;
-        if (!gjob || !gjob.paused) {
-            resolve();
-            return;
-        }
-        const id = gjob.connect('notify::paused', () => {
-            if (!gjob.paused) {
-                gjob.disconnect(id);
-                resolve();
-            }
-        });
-    });
-
-    return {
-        [Symbol.asyncIterator]() {
-            return this;
-        },
-
-        async next() {
-            for (;;) {
-                if (ended && !ended.ok)
-                    throw ended.error;
-                if (ready.length > 0) {
-                    await waitUnpaused();
-                    if (ended && !ended.ok)
-                        throw ended.error;
-                    const position = ready.shift();
-                    const child = m.get_item(position);
-                    if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
-                        continue;
-                    const value = taskValue(child);
-                    return {done: false, value: positions ? {position, value} : value};
-                }
-                if (ended)
-                    return {done: true, value: undefined};
-                await new Promise(resolve => {
-                    wake = resolve;
-                });
-            }
-        },
-
-        async return() {
+    // The loop reads the MultiTask's results stream (positions as
+    // task-done announces them); once it is drained, the run's outcome.
+    const results = m.open_results();
+    const end = job ? job.run(m, {signal}) : run(m, {engine, signal});
+    end.catch(() => {});
+    return readerIterator(results, {
+        drained: () => end,
+        leave: async () => {
             if (!m.is_finished())
                 m.cancel();
+            results.close();
             await end.catch(() => {});
-            return {done: true, value: undefined};
         },
-    };
+        async map(position) {
+            // A job that is paused holds the loop, as it holds its awaits.
+            while (job?.task.paused) {
+                await new Promise(resolve => {
+                    const id = job.task.connect('notify::paused', () => {
+                        job.task.disconnect(id);
+                        resolve();
+                    });
+                });
+            }
+            const child = m.get_item(position);
+            if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
+                return kSkip;
+            const value = taskValue(child);
+            return positions ? {position, value} : value;
+        },
+    });
 }
+
+const kSkip = Symbol('asyncgui skip');
 
 // ---------------------------------------------------------------------------
 // Jobs
@@ -1066,32 +1003,19 @@ export function andThen(previous, fn) {
  * @returns {Promise<Array>}
  */
 export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
-    return new Promise((resolve, reject) => {
-        if (!(reader instanceof ChannelReader)) {
-            reject(new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`));
-            return;
-        }
-        if (!Number.isInteger(count) || count < 0) {
-            reject(new RangeError(`asyncgui: cannot read ${count} items`));
-            return;
-        }
+    return gioPromise(signal, (cancellable, settle) => {
+        if (!(reader instanceof ChannelReader))
+            throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
+        if (!Number.isInteger(count) || count < 0)
+            throw new RangeError(`asyncgui: cannot read ${count} items`);
         const wait = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fffffff);
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        reader.read_async(count, wait, cancellable, (r, result) => {
-            unwatch();
+        reader.read_async(count, wait, cancellable, (r, result) => settle(() => {
             try {
-                resolve(r.read_finish(result).map(fromGValue));
+                return r.read_finish(result).map(fromGValue);
             } catch (e) {
-                reject(transformException(e));
+                throw heldOr(r.get_error_detail(), e);
             }
-        });
+        }));
     });
 }
 
@@ -1110,34 +1034,24 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
  * @returns {Promise<void>}
  */
 export function write(channel, value, {signal = null} = {}) {
-    return new Promise((resolve, reject) => {
-        if (!(channel instanceof Channel)) {
-            reject(new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`));
-            return;
-        }
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-            channel.write_async(toGValue(value), cancellable, (c, result) => {
-                unwatch();
-                try {
-                    c.write_finish(result);
-                    resolve();
-                } catch (e) {
-                    reject(transformException(e));
-                }
-            });
-        } catch (e) {
-            unwatch?.();
-            reject(transformException(e));
-        }
+    return gioPromise(signal, (cancellable, settle) => {
+        if (!(channel instanceof Channel))
+            throw new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`);
+        channel.write_async(toGValue(value), cancellable, (c, result) => settle(() => {
+            try {
+                c.write_finish(result);
+            } catch (e) {
+                throw heldOr(c.get_write_error_detail(result), e);
+            }
+        }));
     });
 }
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
-// error); `leave()` runs when the loop is left early.
-function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null}) {
+// error); `leave()` runs when the loop is left early; `map(item)` makes
+// the value to yield, kSkip for none.
+function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
+    map = item => item}) {
     let finished = false;
     return {
         [Symbol.asyncIterator]() {
@@ -1145,20 +1059,23 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
         },
 
         async next() {
-            if (finished)
-                return {done: true, value: undefined};
-            let items;
             try {
-                items = await read(reader, 1, {signal});
+                while (!finished) {
+                    const items = await read(reader, 1, {signal});
+                    if (items.length === 0)
+                        break;
+                    const value = await map(items[0]);
+                    if (value !== kSkip)
+                        return {done: false, value};
+                }
             } catch (e) {
                 finished = true;
                 throw e;
             }
-            if (items.length > 0)
-                return {done: false, value: items[0]};
-            finished = true;
-            if (drained)
-                await drained();
+            if (!finished) {
+                finished = true;
+                await drained?.();
+            }
             return {done: true, value: undefined};
         },
 
@@ -1180,50 +1097,16 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
 // setTransforms(channel, {write, read}) takes JS functions that return the
 // new item or throw. The C transform gets an AgChannelTransform handle for
 // its item; the trampoline below returns the function's value through it,
-// or a GError that stands for the exception. A transform's error carries
-// no detail in C, so the exception itself waits here under the GError's
-// code (unique in the process), and write(), read() and `for await`
-// reject with that very object. Translation only.
+// or fails it with the exception as the error's detail, which the writer
+// (ag_channel_get_write_error_detail) or reader
+// (ag_channel_reader_get_error_detail) gets back: write(), read() and
+// `for await` reject with that very object.
 //
 // A transform runs on the thread that writes or reads, and GJS cannot run
 // JavaScript on any other thread than the main one: the channel's
 // transforms are pinned to the main thread (ag_channel_pin_transforms), so
 // a write or read on another thread (a C worker writing the channel) fails
 // with G_IO_ERROR_NOT_SUPPORTED instead of reaching JS.
-
-const JS_EXCEPTION_QUARK = GLib.quark_from_string('asyncgui-js-exception');
-const kTransformOwner = Symbol('asyncgui transform owner');
-
-// The exceptions transforms threw that no write or read has rejected with
-// yet, by GError code. Each is kept as long as its channel lives (a token
-// the channel owns, held here weakly) or until it is taken.
-const transformExceptions = new Map();
-let nextExceptionCode = 1;
-
-function keepException(owner, exception) {
-    if (transformExceptions.size >= 256) {
-        for (const [code, kept] of transformExceptions) {
-            if (kept.owner.deref() === undefined)
-                transformExceptions.delete(code);
-        }
-    }
-    const code = nextExceptionCode;
-    nextExceptionCode = nextExceptionCode % 0x7fffffff + 1;
-    transformExceptions.set(code, {exception, owner});
-    return new GLib.Error(JS_EXCEPTION_QUARK, code, toGError(exception).message);
-}
-
-// What a write or read rejects with for `error`: the exception a transform
-// threw, or the error itself.
-function transformException(error) {
-    if (!(error instanceof GLib.Error) || error.domain !== JS_EXCEPTION_QUARK)
-        return error;
-    const kept = transformExceptions.get(error.code);
-    if (kept === undefined)
-        return error;
-    transformExceptions.delete(error.code);
-    return kept.exception;
-}
 
 function setTransform(channel, setter, fn) {
     if (fn === null) {
@@ -1232,11 +1115,6 @@ function setTransform(channel, setter, fn) {
     }
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
-    // The channel owns the token (an expando); the trampoline, which C
-    // owns, refers to it weakly: an exception may lead back to the
-    // channel, and a cycle through C is never collected.
-    channel[kTransformOwner] ??= {};
-    const owner = new WeakRef(channel[kTransformOwner]);
     channel.pin_transforms();
     channel[setter]((transform, value) => {
         let item;
@@ -1248,7 +1126,7 @@ function setTransform(channel, setter, fn) {
             }
             item = toGValue(item);
         } catch (e) {
-            transform.return_error(keepException(owner, e));
+            returnError(transform, e);
             return;
         }
         transform.return_value(item);
