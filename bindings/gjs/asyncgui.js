@@ -625,34 +625,12 @@ function runInSlot(slot, x, signal) {
     return {promise, task};
 }
 
-// The outcome of a task that was already started.
+// The outcome of a task that was already started (ag_task_wait_async).
 function outcomeOf(task, signal) {
     if (task[kPromise] && !signal)
         return task[kPromise];
-    return new Promise((resolve, reject) => {
-        const settle = () => {
-            if (!task.is_finished())
-                return false;
-            if (task.get_state() === AsyncGui.TaskState.SUCCEEDED)
-                resolve(taskValue(task));
-            else
-                reject(jsErrorOf(task, task.get_error()));
-            return true;
-        };
-        if (settle())
-            return;
-        let unwatch = () => {};
-        const id = task.connect('notify::state', () => {
-            if (settle()) {
-                task.disconnect(id);
-                unwatch();
-            }
-        });
-        unwatch = watchSignal(signal, () => {
-            task.disconnect(id);
-            reject(cancelledError());
-        });
-    });
+    return gioPromise(signal, (cancellable, settle) => task.wait_async(cancellable,
+        (t, result) => settle(() => finishWith(() => t.wait_finish(result), task))));
 }
 
 // ---------------------------------------------------------------------------
@@ -814,42 +792,22 @@ class JobHandle {
      */
     run(x, {signal = null, slot = null} = {}) {
         return new Promise((resolve, reject) => {
-            let task;
             let slotTask = null;
-            try {
-                if (slot !== null) {
-                    // What the job awaits is a main-context task that hands
-                    // x to the slot; cancelling the job cancels it, and so
-                    // the slot's request.
-                    const inner = x;
-                    task = mainTask(cancellable => {
-                        const started = runInSlot(slot, inner, cancellable);
-                        slotTask = started.task;
-                        return started.promise;
-                    });
-                } else {
-                    task = toTask(x);
-                }
-            } catch (e) {
-                reject(e);
-                return;
-            }
-            if (this.task.is_finished()) {
-                reject(new Error('asyncgui: this job has finished; it cannot await any more'));
-                return;
-            }
+            // With a slot, the job awaits a main-context task that hands x
+            // to the slot; cancelling the job cancels it, and so the
+            // slot's request.
+            const task = slot === null ? toTask(x) : mainTask(cancellable => {
+                const started = runInSlot(slot, x, cancellable);
+                slotTask = started.task;
+                return started.promise;
+            });
+            if (this.task.is_finished())
+                throw new Error('asyncgui: this job has finished; it cannot await any more');
             if (this.#awaiting) {
-                reject(new Error('asyncgui: this job is already awaiting something; ' +
-                    'await one thing at a time, or pass an array to job.run() to await several'));
-                return;
+                throw new Error('asyncgui: this job is already awaiting something; ' +
+                    'await one thing at a time, or pass an array to job.run() to await several');
             }
-            let unwatch;
-            try {
-                unwatch = watchSignal(signal, () => task.cancel());
-            } catch (e) {
-                reject(e);
-                return;
-            }
+            const unwatch = watchSignal(signal, () => task.cancel());
             this.#awaiting = true;
             this.task.await_async(task, null, (gjob, result) => {
                 this.#awaiting = false;
@@ -1049,10 +1007,15 @@ export function write(channel, value, {signal = null} = {}) {
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
 // error); `leave()` runs when the loop is left early; `map(item)` makes
-// the value to yield, kSkip for none.
+// the value to yield, kSkip for none; `ended()` runs once when the loop
+// ends, however.
 function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
-    map = item => item}) {
+    map = item => item, ended = null}) {
     let finished = false;
+    const end = () => {
+        ended?.();
+        ended = null;
+    };
     return {
         [Symbol.asyncIterator]() {
             return this;
@@ -1062,26 +1025,28 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
             try {
                 while (!finished) {
                     const items = await read(reader, 1, {signal});
-                    if (items.length === 0)
+                    if (items.length === 0) {
+                        finished = true;
+                        await drained?.();
                         break;
+                    }
                     const value = await map(items[0]);
                     if (value !== kSkip)
                         return {done: false, value};
                 }
             } catch (e) {
                 finished = true;
+                end();
                 throw e;
             }
-            if (!finished) {
-                finished = true;
-                await drained?.();
-            }
+            end();
             return {done: true, value: undefined};
         },
 
         async return() {
             const early = !finished;
             finished = true;
+            end();
             if (early && leave)
                 await leave();
             else if (early && !keepOpen)
@@ -1511,35 +1476,15 @@ export class Pipeline {
      */
     values({signal = null} = {}) {
         const reader = this.#open();
-        const unwatch = watchSignal(signal, () => this.cancel());
-        const inner = readerIterator(reader, {
+        return readerIterator(reader, {
             drained: () => this.#ended(),
+            ended: watchSignal(signal, () => this.cancel()),
             leave: async () => {
                 this.cancel();
                 reader.close();
                 await this.#done;
             },
         });
-        return {
-            [Symbol.asyncIterator]() {
-                return this;
-            },
-            async next() {
-                try {
-                    const step = await inner.next();
-                    if (step.done)
-                        unwatch();
-                    return step;
-                } catch (e) {
-                    unwatch();
-                    throw e;
-                }
-            },
-            async return() {
-                unwatch();
-                return inner.return();
-            },
-        };
     }
 
     [Symbol.asyncIterator]() {
