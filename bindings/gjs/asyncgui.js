@@ -1245,35 +1245,22 @@ const kPipelineToken = Symbol('asyncgui pipeline');
 // Feeds a JS (async) iterable into `channel`, one item at a time: the next
 // item is pulled only once the previous one is stored, so the source runs
 // at most the channel's capacity + 1 items ahead of the pipeline. Ends
-// when the pipeline stops reading (BROKEN_PIPE): the iterator is returned.
+// when the pipeline stops reading (BROKEN_PIPE): the loop returns the
+// iterator.
 async function feedChannel(iterable, channel) {
-    const iterator = typeof iterable[Symbol.asyncIterator] === 'function'
-        ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
+    let writing = false;
     try {
-        for (;;) {
-            let step;
-            try {
-                // eslint-disable-next-line no-await-in-loop
-                step = await iterator.next();
-            } catch (e) {
-                // eslint-disable-next-line no-await-in-loop
-                await write(channel, {[kSourceError]: e});
-                break;
-            }
-            if (step.done)
-                break;
-            // eslint-disable-next-line no-await-in-loop
-            await write(channel, step.value);
+        for await (const value of iterable) {
+            writing = true;
+            await write(channel, value);
+            writing = false;
         }
     } catch (e) {
-        if (!(e instanceof GLib.Error && (e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.BROKEN_PIPE) ||
+        if (!writing)
+            await write(channel, {[kSourceError]: e}).catch(() => {});
+        else if (!(e instanceof GLib.Error && (e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.BROKEN_PIPE) ||
             e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CLOSED))))
             logError(e, 'asyncgui: feeding a pipeline');
-        try {
-            await iterator.return?.();
-        } catch (err) {
-            logError(err, 'asyncgui: closing a pipeline source');
-        }
     } finally {
         channel.close();
     }
@@ -1401,28 +1388,12 @@ export class Pipeline {
         if (!this.#reader) {
             const engine = checkSerial(this.#chain.engine);
             this.#reader = this.#task.open_output(this.#capacity);
-            this.#done = new Promise(resolve => {
-                engine.run_async(this.#task, null, (e, result) => {
-                    try {
-                        e.run_finish(result);
-                    } catch {
-                        // The outcome is read from the task itself.
-                    }
-                    this.#unwatch();
-                    resolve();
-                });
-            });
+            // The outcome, which a loop that drained the output awaits:
+            // it throws if the pipeline failed or was cancelled.
+            this.#done = run(this.#task, {engine});
+            this.#done.catch(() => {}).then(this.#unwatch);
         }
         return this.#reader;
-    }
-
-    // Called once the output is drained: throws if the pipeline failed or
-    // was cancelled (the task is final by then; waits for it otherwise).
-    async #ended() {
-        if (!this.#task.is_finished())
-            await this.#done;
-        if (this.#task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
-            throw jsErrorOf(this.#task, this.#task.get_error());
     }
 
     /**
@@ -1463,7 +1434,7 @@ export class Pipeline {
         const reader = this.#open();
         const items = await read(reader, count, {timeoutMs, signal});
         if (items.length === 0 && reader.is_drained())
-            await this.#ended();
+            await this.#done;
         return items;
     }
 
@@ -1477,12 +1448,12 @@ export class Pipeline {
     values({signal = null} = {}) {
         const reader = this.#open();
         return readerIterator(reader, {
-            drained: () => this.#ended(),
+            drained: () => this.#done,
             ended: watchSignal(signal, () => this.cancel()),
             leave: async () => {
                 this.cancel();
                 reader.close();
-                await this.#done;
+                await this.#done.catch(() => {});
             },
         });
     }
