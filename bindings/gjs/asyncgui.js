@@ -890,9 +890,9 @@ class JobHandle {
  * For the work of a task whose dependencies all succeeded, e.g. inside
  * mainTask().
  *
- * A MultiTask dependency's value is a GArray, which GJS 1.74 cannot
- * convert: that throws a TypeError. Read a MultiTask's values with
- * `run(multi)` once it finished, or chain with andThen(multi, fn).
+ * A MultiTask dependency's value is the list of its children's values
+ * (read from its children: GJS 1.74 cannot convert the GArray C holds); a
+ * GJS worker's JSON value is parsed.
  *
  * @param {AsyncGui.Task} task
  * @returns {Array}
@@ -901,15 +901,8 @@ export function dependencyValues(task) {
     if (!(task instanceof Task))
         throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
     const values = [];
-    const n = task.get_n_dependencies();
-    for (let i = 0; i < n; i++) {
-        try {
-            values.push(fromGValue(task.get_dependency_value(i)));
-        } catch (e) {
-            throw new TypeError(`asyncgui: GJS cannot read the value of dependency ${i} (${e.message}); ` +
-                'a MultiTask\'s values are read with run(multi) or andThen(multi, fn)');
-        }
-    }
+    for (let i = 0; i < task.get_n_dependencies(); i++)
+        values.push(taskValue(task.get_dependency(i)));
     return values;
 }
 

@@ -568,13 +568,23 @@ test('add-dependency-runs-the-dependency-first', async () => {
     assertEqual(await run(both), 'task+job');
 });
 
-test('a-multi-task-dependency-is-read-through-the-multi-task', async () => {
-    const m = multi([mainTask(() => 1), mainTask(() => 2)]);
+test('a-multi-task-dependency-gives-the-list-of-its-values', async () => {
+    const obj = {n: 2};
+    const m = multi([mainTask(() => 1), mainTask(() => obj), timeoutTask(10, 'three')]);
     const direct = mainTask((_c, task) => dependencyValues(task));
+    direct.add_dependency(timeoutTask(5, 'first'));
     direct.add_dependency(m);
-    const e = await assertRejects(run(direct));
-    assert(e instanceof TypeError && /run\(multi\)/.test(e.message), `a TypeError naming the way: ${e}`);
-    assertEqual(await run(m), [1, 2], 'the finished MultiTask gives its values');
+    const [first, values] = await run(direct);
+    assertEqual(first, 'first');
+    assertEqual(values, [1, obj, 'three'], 'in list order');
+    assert(values[1] === obj, 'the very JS value of the child');
+
+    const skipping = multi([mainTask(() => 'kept'), mainTask(() => {
+        throw new Error('skipped');
+    })], {skipErrors: true});
+    const after = mainTask((_c, task) => dependencyValues(task)[0]);
+    after.add_dependency(skipping);
+    assertEqual(await run(after), ['kept'], 'failed children left out with skip-errors');
     assertEqual(await run(andThen(multi([mainTask(() => 3), mainTask(() => 4)]), v => v)), [3, 4]);
 });
 
