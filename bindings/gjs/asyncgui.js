@@ -79,18 +79,7 @@ export {AsyncGui};
 
 const {Task, MultiTask, Engine, Job, Channel, ChannelReader} = AsyncGui;
 
-// Expando properties on GObject wrappers (GJS keeps a wrapper that has
-// them alive as long as its object).
-const kPromise = Symbol('asyncgui promise');
-
-const CANCELLED_MESSAGE = 'The task was cancelled';
-
-function isCancelled(error) {
-    return error instanceof GLib.Error &&
-        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
-}
-
-function cancelledError(message = CANCELLED_MESSAGE) {
+function cancelledError(message = 'The task was cancelled') {
     return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, message);
 }
 
@@ -122,9 +111,10 @@ function toGValue(value) {
         return value;
     case 'object':
         // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
+        // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
         if (value instanceof GObject.Object || value instanceof GLib.Variant ||
             value instanceof GObject.Value ||
-            (isGIBoxed(value) && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
+            (value.constructor?.$gtype !== undefined && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
             return value;
         break;
     }
@@ -137,15 +127,13 @@ function hold(value) {
     return holder;
 }
 
-// Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
-function isGIBoxed(value) {
-    return value.constructor?.$gtype !== undefined;
+function fromGValue(value) {
+    return heldOr(value, value);
 }
 
-function fromGValue(value) {
-    if (value instanceof GObject.Object && kHeld in value)
-        return value[kHeld];
-    return value;
+// The JS value `value` holds if it is a holder, else `otherwise`.
+function heldOr(value, otherwise) {
+    return value instanceof GObject.Object && kHeld in value ? value[kHeld] : otherwise;
 }
 
 // A JS exception that is not a GLib.Error becomes AG_ERROR_FAILED for C.
@@ -178,18 +166,30 @@ function returnError(target, exception) {
     target.return_error_full(toGError(exception), hold(exception));
 }
 
+// Ends `handle` (a chunk or a transform, which must end before the call
+// returns) with what `fn()` returns, or fails it with what it throws; a
+// promise fails it with a TypeError that says `why`.
+function returnNow(handle, fn, why) {
+    let value;
+    try {
+        value = fn();
+        if (value !== null && typeof value === 'object' && typeof value.then === 'function')
+            throw new TypeError(why);
+    } catch (e) {
+        returnError(handle, e);
+        return;
+    }
+    endWith(handle, true, value);
+}
+
 // The exception JS should see for a task (or job) that failed with
 // `error`: the JS exception behind it, which C carries as the error's
 // detail through dependencies, MultiTasks and pipelines.
 function jsErrorOf(source, error) {
-    if (!source || isCancelled(error))
+    if (!source || (error instanceof GLib.Error &&
+        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED)))
         return error;
     return heldOr(source.get_error_detail(), decodeError(source, error));
-}
-
-// The JS value an error's detail holds, or `error` if it holds none.
-function heldOr(detail, error) {
-    return detail instanceof GObject.Object && kHeld in detail ? detail[kHeld] : error;
 }
 
 // A promise of a GIO-style call: `start(cancellable, settle)` starts it,
@@ -604,10 +604,9 @@ export async function run(x, {engine = null, signal = null, slot = null} = {}) {
     const task = toTask(x);
     if (task.get_state() !== AsyncGui.TaskState.PENDING)
         return outcomeOf(task, signal);
-    task[kPromise] = gioPromise(signal, (cancellable, settle) =>
+    return gioPromise(signal, (cancellable, settle) =>
         (engine ?? Engine.get_default()).run_async(task, cancellable,
             (e, result) => settle(() => finishWith(() => e.run_finish(result), task))));
-    return task[kPromise];
 }
 
 // Runs `x` in `slot`; gives {promise, task}: the task the slot runs, which
@@ -627,8 +626,6 @@ function runInSlot(slot, x, signal) {
 
 // The outcome of a task that was already started (ag_task_wait_async).
 function outcomeOf(task, signal) {
-    if (task[kPromise] && !signal)
-        return task[kPromise];
     return gioPromise(signal, (cancellable, settle) => task.wait_async(cancellable,
         (t, result) => settle(() => finishWith(() => t.wait_finish(result), task))));
 }
@@ -731,18 +728,13 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     const gjob = handle.task;
     const unwatch = watchSignal(signal, () => gjob.cancel());
 
-    let result;
-    try {
-        result = fn(handle, ...args);
-    } catch (e) {
-        result = Promise.reject(e);
-    }
     const end = (ok, valueOrError) => {
         unwatch();
         if (!gjob.is_finished())
             endWith(gjob, ok, valueOrError);
     };
-    Promise.resolve(result).then(v => end(true, v), e => end(false, e))
+    // Called at once; what it throws at once rejects the promise.
+    (async () => fn(handle, ...args))().then(v => end(true, v), e => end(false, e))
         .catch(e => logError(e, 'asyncgui: ending a job'));
     return handle;
 }
@@ -1074,21 +1066,9 @@ function setTransform(channel, setter, fn) {
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
-    channel[setter]((transform, value) => {
-        let item;
-        try {
-            item = fn(fromGValue(value));
-            if (item !== null && typeof item === 'object' && typeof item.then === 'function') {
-                throw new TypeError('asyncgui: a channel transform must return the item, not a ' +
-                    'promise: it runs synchronously while the item is written or read');
-            }
-            item = toGValue(item);
-        } catch (e) {
-            returnError(transform, e);
-            return;
-        }
-        transform.return_value(item);
-    });
+    channel[setter]((transform, value) => returnNow(transform, () => fn(fromGValue(value)),
+        'asyncgui: a channel transform must return the item, not a promise: it runs ' +
+        'synchronously while the item is written or read'));
 }
 
 /**
@@ -1201,23 +1181,14 @@ function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxC
         }
         // In serial mode a run may start inside another's function.
         const outer = running;
-        let output;
         running = chunk;
         try {
-            output = func(input, {emit, cancellable: chunk.get_cancellable()});
-            if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
-                throw new TypeError('asyncgui: a pipeline function must return its output, not a ' +
-                    'promise or task: it runs synchronously on the main thread (use processTask() ' +
-                    'for slow work)');
-            }
-            output = toGValue(output);
-        } catch (e) {
-            returnError(chunk, e);
-            return;
+            returnNow(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
+                'asyncgui: a pipeline function must return its output, not a promise or task: it ' +
+                'runs synchronously on the main thread (use processTask() for slow work)');
         } finally {
             running = outer;
         }
-        chunk.return_value(output);
     });
     task.apply_single = true;  // a whole chunk is a GArray GValue, which GJS cannot convert
     task.min_count = minCount;
