@@ -193,6 +193,21 @@ test_channel_read_transform_detail_reaches_the_reader (void)
   g_assert_error (error, TEST_ERROR, 7);
   g_assert_cmpstr (g_value_get_string (ag_channel_reader_get_error_detail (reader)), ==,
                    "refused 2");
+  g_clear_error (&error);
+
+  /* A blocking read after the items before it gets the waiting error's
+   * detail too. */
+  write_ints (channel, 1, 3);
+  items = ag_channel_reader_read (reader, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_null (ag_channel_reader_get_error_detail (reader));
+  g_clear_pointer (&items, g_array_unref);
+  items = ag_channel_reader_read (reader, 0, 0, &error);
+  g_assert_null (items);
+  g_assert_error (error, TEST_ERROR, 7);
+  g_assert_cmpstr (g_value_get_string (ag_channel_reader_get_error_detail (reader)), ==,
+                   "refused 2");
 }
 
 static void

@@ -504,6 +504,28 @@ test('a-throwing-write-transform-rejects-the-write-with-its-own-exception', asyn
     assert(e instanceof TypeError && /not a\s+promise/.test(e.message), `an async transform: ${e}`);
 });
 
+test('writes-failing-at-once-each-get-their-own-exception-and-c-sees-a-gerror', async () => {
+    const channel = AsyncGui.Channel.new(8);
+    setTransforms(channel, {write: v => {
+        throw new RangeError(`no ${v}`);
+    }});
+    const reader = channel.open_reader();
+    const [a, b] = await Promise.allSettled([write(channel, 1), write(channel, 2)]);
+    assert(a.reason instanceof RangeError && a.reason.message === 'no 1', `the first's: ${a.reason}`);
+    assert(b.reason instanceof RangeError && b.reason.message === 'no 2', `the second's: ${b.reason}`);
+
+    // The GI call gets the GLib.Error that carries it.
+    let gerror;
+    try {
+        channel.write(3, 0);
+    } catch (e) {
+        gerror = e;
+    }
+    assert(gerror instanceof GLib.Error && gerror.matches(AsyncGui.Error, AsyncGui.Error.FAILED) &&
+        /RangeError: no 3/.test(gerror.message), `a GLib.Error for C: ${gerror}`);
+    assertEqual(await read(reader, 8, {timeoutMs: 0}), []);
+});
+
 test('a-throwing-read-transform-rejects-the-read-with-its-own-exception', async () => {
     const thrown = [];
     const channel = AsyncGui.Channel.new(8);
