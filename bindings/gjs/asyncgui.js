@@ -638,10 +638,13 @@ function outcomeOf(task, signal) {
  * are announced (`task-done`), over a channel reader's items, or over a
  * pipeline's outputs.
  *
- * For a MultiTask: in completion order when it is unordered, in list
- * order otherwise. It yields values (or `{position, value}` with
- * `positions: true`); failed children are skipped; when the MultiTask
- * fails (or is cancelled) the loop throws its error. Leaving the loop
+ * For a MultiTask that has not run yet (it runs it and reads its results
+ * stream, ag_multi_task_open_results()): in completion order when it is
+ * unordered, in list order otherwise. It yields values (or `{position,
+ * value}` with `positions: true`); failed children are skipped; when the
+ * MultiTask failed (or was cancelled), the loop throws its error after the
+ * values announced before. A MultiTask already started is refused with a
+ * TypeError. Leaving the loop
  * early cancels the children still running. Options: `engine` and
  * `signal` as for run(), or `job` (a job's handle): the MultiTask is then
  * awaited by that job, so pausing the job holds the loop and cancelling it
