@@ -218,6 +218,7 @@ _ag_channel_core_run_transform (AgChannelCore           *core,
                                 gpointer                 user_data,
                                 const GValue            *value,
                                 GValue                  *item,
+                                GValue                  *detail,
                                 GError                 **error)
 {
   gboolean ok;
@@ -225,7 +226,7 @@ _ag_channel_core_run_transform (AgChannelCore           *core,
   if (*transform == NULL)
     *transform = take_transform (core);
 
-  ok = _ag_channel_transform_run (*transform, func, user_data, value, item, error);
+  ok = _ag_channel_transform_run (*transform, func, user_data, value, item, detail, error);
 
   if (!_ag_channel_transform_is_reusable (*transform))
     g_clear_object (transform);

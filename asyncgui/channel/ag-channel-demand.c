@@ -123,7 +123,7 @@ _ag_channel_push_many (AgChannel  *self,
 
           /* On failure the pipeline ends and drops the rest. */
           ok = _ag_channel_core_run_transform (core, &transform, core->write_func,
-                                               core->write_data, slot, &item, error);
+                                               core->write_data, slot, &item, NULL, error);
           if (ok)
             {
               _ag_value_clear (slot);

@@ -121,6 +121,7 @@ struct _AgChannelOp
   GArray            *items;           /* read: what it has so far; lock while waiting */
   GValue             value;           /* write: the item to store */
   GError            *error;           /* how it ended, if it failed */
+  GValue             detail;          /* the detail of a transform error it failed with, if any */
   AgChannelOp       *next_done;       /* in an AgChannelDone list */
 };
 
@@ -177,6 +178,7 @@ gboolean         _ag_channel_core_run_transform         (AgChannelCore          
                                                          gpointer                 user_data,
                                                          const GValue            *value,
                                                          GValue                  *item,
+                                                         GValue                  *detail,
                                                          GError                 **error);
 void             _ag_channel_core_give_back_transform   (AgChannelCore           *core,
                                                          AgChannelTransform      *transform);

@@ -46,6 +46,7 @@ op_free (gpointer data)
 
   g_clear_pointer (&op->items, g_array_unref);
   _ag_value_clear (&op->value);
+  _ag_value_clear (&op->detail);
   g_clear_error (&op->error);
   g_clear_object (&op->cancellable);
   _ag_channel_core_unref (op->core);

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "ag-i18n-private.h"
 #include "ag-channel-internal.h"
 #include "ag-values-private.h"
@@ -31,6 +33,9 @@ struct _AgChannelReader
   AgChannelCore  *core;           /* NULL if not made by ag_channel_open_reader() */
   gboolean        closed;         /* lock */
   GError         *pending_error;  /* a read transform's failure, for the next read; lock */
+  GValue          pending_detail; /* its detail, unset if none; lock */
+  GValue          error_detail;   /* the detail of the transform error the last read
+                                   * failed with, unset if none; lock */
 };
 
 G_DEFINE_FINAL_TYPE (AgChannelReader, ag_channel_reader, G_TYPE_OBJECT)
@@ -53,8 +58,28 @@ _ag_channel_reader_new (AgChannelCore *core)
   return self;
 }
 
+/* Makes @detail (moved, zeroed after; unset for none) the detail of the
+ * last read's failure. */
+static void
+set_error_detail (AgChannelReader *self,
+                  GValue          *detail)
+{
+  GValue old = G_VALUE_INIT;
+
+  g_mutex_lock (&self->core->lock);
+  memcpy (&old, &self->error_detail, sizeof (GValue));
+  memcpy (&self->error_detail, detail, sizeof (GValue));
+  memset (detail, 0, sizeof (GValue));
+  g_mutex_unlock (&self->core->lock);
+
+  _ag_value_clear (&old);
+}
+
+/* Checks that @self can be read; a pending transform error fails it, its
+ * detail moved into the zeroed @detail. */
 static gboolean
 check_reader_locked (AgChannelReader  *self,
+                     GValue           *detail,
                      GError          **error)
 {
   if (self->closed)
@@ -67,6 +92,8 @@ check_reader_locked (AgChannelReader  *self,
   if (self->pending_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&self->pending_error));
+      memcpy (detail, &self->pending_detail, sizeof (GValue));
+      memset (&self->pending_detail, 0, sizeof (GValue));
       return FALSE;
     }
 
@@ -74,13 +101,14 @@ check_reader_locked (AgChannelReader  *self,
 }
 
 /* Gives items @from.. of @items back to the channel; @pending_error, if
- * not NULL, becomes the reader's pending error in the same step, unless it
- * has one. */
+ * not NULL, becomes the reader's pending error in the same step, with
+ * @pending_detail (moved), unless it has one. */
 static void
 put_back (AgChannelReader  *self,
           GArray           *items,
           guint             from,
-          GError          **pending_error)
+          GError          **pending_error,
+          GValue           *pending_detail)
 {
   AgChannelCore *core = self->core;
   AgChannelDone done = AG_CHANNEL_DONE_INIT;
@@ -89,7 +117,11 @@ put_back (AgChannelReader  *self,
   g_mutex_lock (&core->lock);
   _ag_channel_core_put_back_locked (core, items, from);
   if (pending_error != NULL && self->pending_error == NULL)
-    self->pending_error = g_steal_pointer (pending_error);
+    {
+      self->pending_error = g_steal_pointer (pending_error);
+      memcpy (&self->pending_detail, pending_detail, sizeof (GValue));
+      memset (pending_detail, 0, sizeof (GValue));
+    }
   _ag_channel_core_pump_locked (core, &done);
   notify = _ag_channel_core_claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
@@ -110,6 +142,7 @@ transform_for_read (AgChannelReader  *self,
   AgChannelCore *core = self->core;
   AgChannelTransform *transform = NULL;
   GError *local_error = NULL;
+  GValue detail = G_VALUE_INIT;
   GArray *out;
   guint i;
 
@@ -118,7 +151,7 @@ transform_for_read (AgChannelReader  *self,
 
   if (!_ag_channel_core_check_pinned_thread (core, error))
     {
-      put_back (self, items, 0, NULL);
+      put_back (self, items, 0, NULL, NULL);
       g_array_unref (items);
       return NULL;
     }
@@ -128,7 +161,8 @@ transform_for_read (AgChannelReader  *self,
   for (i = 0; i < items->len; i++)
     if (!_ag_channel_core_run_transform (core, &transform, core->read_func, core->read_data,
                                          &g_array_index (items, GValue, i),
-                                         &g_array_index (out, GValue, i), &local_error))
+                                         &g_array_index (out, GValue, i), &detail,
+                                         &local_error))
       break;
   if (transform != NULL)
     _ag_channel_core_give_back_transform (core, transform);
@@ -137,11 +171,12 @@ transform_for_read (AgChannelReader  *self,
     {
       /* The slots of @out from i on were never set. */
       g_array_set_size (out, i);
-      put_back (self, items, i + 1, out->len > 0 ? &local_error : NULL);
+      put_back (self, items, i + 1, out->len > 0 ? &local_error : NULL, &detail);
 
       if (local_error != NULL)
         {
           g_propagate_error (error, local_error);
+          set_error_detail (self, &detail);
           g_clear_pointer (&out, g_array_unref);
         }
     }
@@ -204,6 +239,8 @@ ag_channel_reader_finalize (GObject *object)
       _ag_channel_core_unref (self->core);
     }
   g_clear_error (&self->pending_error);
+  _ag_value_clear (&self->pending_detail);
+  _ag_value_clear (&self->error_detail);
 
   G_OBJECT_CLASS (ag_channel_reader_parent_class)->finalize (object);
 }
@@ -257,6 +294,7 @@ ag_channel_reader_read (AgChannelReader  *self,
   AgChannelCore *core;
   g_autoptr(GArray) items = NULL;
   AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  GValue detail = G_VALUE_INIT;
   gint64 deadline;
   gboolean ok, notify;
 
@@ -270,9 +308,10 @@ ag_channel_reader_read (AgChannelReader  *self,
 
   deadline = _ag_channel_deadline_for (timeout_ms);
   items = _ag_value_array_new (0);
+  set_error_detail (self, &detail);
 
   g_mutex_lock (&core->lock);
-  ok = check_reader_locked (self, error);
+  ok = check_reader_locked (self, &detail, error);
   while (ok)
     {
       _ag_value_ring_take (&core->items, items, count == 0 ? G_MAXUINT : count - items->len);
@@ -300,7 +339,10 @@ ag_channel_reader_read (AgChannelReader  *self,
   _ag_channel_core_after_unlock (core, &done, notify);
 
   if (!ok)
-    return NULL;
+    {
+      set_error_detail (self, &detail);
+      return NULL;
+    }
 
   return transform_for_read (self, g_steal_pointer (&items), error);
 }
@@ -389,7 +431,7 @@ read_async (AgChannelReader     *self,
   op->items = _ag_value_array_new (0);
 
   g_mutex_lock (&core->lock);
-  if (!check_reader_locked (self, &error))
+  if (!check_reader_locked (self, &op->detail, &error))
     _ag_channel_op_end_now_locked (op, g_steal_pointer (&error), &done);
   else
     {
@@ -440,6 +482,7 @@ ag_channel_reader_read_finish (AgChannelReader  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_reader_read_async), NULL);
 
+  set_error_detail (self, &((AgChannelOp *) g_task_get_task_data (G_TASK (result)))->detail);
   items = g_task_propagate_pointer (G_TASK (result), error);
   if (items == NULL)
     return NULL;
@@ -498,4 +541,29 @@ ag_channel_reader_close (AgChannelReader *self)
 
   if (self->core != NULL)
     close_reader (self);
+}
+
+/**
+ * ag_channel_reader_get_error_detail:
+ * @self: a reader
+ *
+ * Gets the detail of the error the read transform failed the last read
+ * of @self with (see [method@ChannelTransform.return_error_full]), for a
+ * reader whose [method@ChannelReader.read] or
+ * [method@ChannelReader.read_finish] failed: a binding gets back the very
+ * exception its transform function raised. The next read forgets it.
+ *
+ * Thread: the one that reads @self, after the read.
+ *
+ * Returns: (transfer none) (nullable): the detail, or %NULL if the last
+ *   read did not fail in the read transform or its error has no detail
+ *
+ * Since: 1.0
+ */
+const GValue *
+ag_channel_reader_get_error_detail (AgChannelReader *self)
+{
+  g_return_val_if_fail (AG_IS_CHANNEL_READER (self), NULL);
+
+  return G_IS_VALUE (&self->error_detail) ? &self->error_detail : NULL;
 }

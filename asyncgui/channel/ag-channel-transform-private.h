@@ -16,6 +16,7 @@ gboolean            _ag_channel_transform_run         (AgChannelTransform      *
                                                        gpointer                 user_data,
                                                        const GValue            *value,
                                                        GValue                  *item,
+                                                       GValue                  *detail,
                                                        GError                 **error);
 gboolean            _ag_channel_transform_is_reusable (AgChannelTransform      *self);
 

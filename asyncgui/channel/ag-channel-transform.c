@@ -95,6 +95,7 @@ struct _AgChannelTransform
    * once it saw RETURNED. */
   GValue   value;
   GError  *error;
+  GValue   detail;  /* with error, unset if none */
 };
 
 G_DEFINE_FINAL_TYPE (AgChannelTransform, ag_channel_transform, G_TYPE_OBJECT)
@@ -106,6 +107,7 @@ ag_channel_transform_finalize (GObject *object)
 
   _ag_value_clear (&self->value);
   g_clear_error (&self->error);
+  _ag_value_clear (&self->detail);
 
   G_OBJECT_CLASS (ag_channel_transform_parent_class)->finalize (object);
 }
@@ -138,13 +140,15 @@ _ag_channel_transform_is_reusable (AgChannelTransform *self)
 }
 
 /* Runs @func on @value through @self, which must be idle, and moves the
- * item it returned into the zeroed @item. */
+ * item it returned into the zeroed @item; on failure, the error's detail
+ * (if any) into the zeroed @detail, or drops it if @detail is %NULL. */
 gboolean
 _ag_channel_transform_run (AgChannelTransform      *self,
                            AgChannelTransformFunc   func,
                            gpointer                 user_data,
                            const GValue            *value,
                            GValue                  *item,
+                           GValue                  *detail,
                            GError                 **error)
 {
   int state;
@@ -171,6 +175,12 @@ _ag_channel_transform_run (AgChannelTransform      *self,
   if (self->error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&self->error));
+      if (detail != NULL && G_IS_VALUE (&self->detail))
+        {
+          memcpy (detail, &self->detail, sizeof (GValue));
+          memset (&self->detail, 0, sizeof (GValue));
+        }
+      _ag_value_clear (&self->detail);
       g_atomic_int_set (&self->state, STATE_IDLE);
       return FALSE;
     }
@@ -226,6 +236,24 @@ ag_channel_transform_return_value (AgChannelTransform *self,
   g_atomic_int_set (&self->state, STATE_RETURNED);
 }
 
+static void
+return_error (AgChannelTransform *self,
+              GError             *error,
+              const GValue       *detail,
+              const char         *strfunc)
+{
+  if (!claim_return (self, strfunc))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  self->error = error;
+  if (detail != NULL)
+    _ag_value_init_copy (&self->detail, detail);
+  g_atomic_int_set (&self->state, STATE_RETURNED);
+}
+
 /**
  * ag_channel_transform_return_error:
  * @self: the handle given to the transform function
@@ -247,12 +275,37 @@ ag_channel_transform_return_error (AgChannelTransform *self,
   g_return_if_fail (AG_IS_CHANNEL_TRANSFORM (self));
   g_return_if_fail (error != NULL);
 
-  if (!claim_return (self, G_STRFUNC))
-    {
-      g_error_free (error);
-      return;
-    }
+  return_error (self, error, NULL, G_STRFUNC);
+}
 
-  self->error = error;
-  g_atomic_int_set (&self->state, STATE_RETURNED);
+/**
+ * ag_channel_transform_return_error_full:
+ * @self: the handle given to the transform function
+ * @error: (transfer full): why the item cannot be transformed
+ * @detail: (nullable): more about the failure, copied: what the transform
+ *   would like the writer or reader to get back, such as a language's own
+ *   exception object
+ *
+ * Ends the transform with @error and a detail, as
+ * [method@Task.return_error_full] ends a task. The write or read fails with
+ * @error, and the one who wrote or read gets the detail back: after
+ * [method@Channel.write_finish] with [method@Channel.get_write_error_detail],
+ * after a read with [method@ChannelReader.get_error_detail]. Call it once,
+ * before the transform function returns.
+ *
+ * Thread: the one running the transform function, or any other while it
+ * runs.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_transform_return_error_full (AgChannelTransform *self,
+                                        GError             *error,
+                                        const GValue       *detail)
+{
+  g_return_if_fail (AG_IS_CHANNEL_TRANSFORM (self));
+  g_return_if_fail (error != NULL);
+  g_return_if_fail (detail == NULL || G_IS_VALUE (detail));
+
+  return_error (self, error, detail, G_STRFUNC);
 }

@@ -49,5 +49,9 @@ void ag_channel_transform_return_value (AgChannelTransform *self,
 AG_AVAILABLE_IN_1_0
 void ag_channel_transform_return_error (AgChannelTransform *self,
                                         GError             *error);
+AG_AVAILABLE_IN_1_0
+void ag_channel_transform_return_error_full (AgChannelTransform *self,
+                                             GError             *error,
+                                             const GValue       *detail);
 
 G_END_DECLS

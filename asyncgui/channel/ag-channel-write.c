@@ -10,11 +10,13 @@
 #include "ag-values-private.h"
 
 /* Makes the item to store from @value, into the zeroed @item: a copy, or
- * what the write transform makes of it. */
+ * what the write transform makes of it; its error's detail, if any, goes
+ * into the zeroed @detail (or is dropped if %NULL). */
 static gboolean
 transform_for_write (AgChannelCore  *core,
                      const GValue   *value,
                      GValue         *item,
+                     GValue         *detail,
                      GError        **error)
 {
   AgChannelTransform *transform = NULL;
@@ -30,7 +32,7 @@ transform_for_write (AgChannelCore  *core,
     return FALSE;
 
   ok = _ag_channel_core_run_transform (core, &transform, core->write_func, core->write_data,
-                                       value, item, error);
+                                       value, item, detail, error);
   if (transform != NULL)
     _ag_channel_core_give_back_transform (core, transform);
 
@@ -52,7 +54,8 @@ transform_for_write (AgChannelCore  *core,
  * %G_IO_ERROR_BROKEN_PIPE if its last reader went (also while waiting),
  * %G_IO_ERROR_WOULD_BLOCK if it is full and @timeout_ms is 0,
  * %G_IO_ERROR_TIMED_OUT if it stayed full for @timeout_ms, or with the
- * error of the write transform.
+ * error of the write transform (without its detail: a writer that wants
+ * the detail writes with [method@Channel.write_async]).
  *
  * Thread: any; it blocks, so not the GUI's.
  *
@@ -81,7 +84,7 @@ ag_channel_write (AgChannel     *self,
   g_atomic_int_set (&core->in_use, TRUE);
   deadline = _ag_channel_deadline_for (timeout_ms);
 
-  if (!transform_for_write (core, value, &item, error))
+  if (!transform_for_write (core, value, &item, NULL, error))
     return FALSE;
 
   g_mutex_lock (&core->lock);
@@ -181,7 +184,7 @@ ag_channel_write_async (AgChannel           *self,
   if (_ag_channel_op_fail_if_cancelled (op))
     return;
 
-  if (!transform_for_write (core, value, &op->value, &error))
+  if (!transform_for_write (core, value, &op->value, &op->detail, &error))
     {
       _ag_channel_op_fail_now (op, error);
       return;
@@ -229,6 +232,37 @@ ag_channel_write_finish (AgChannel     *self,
   g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_write_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * ag_channel_get_write_error_detail:
+ * @self: a channel
+ * @result: the result given to the callback of [method@Channel.write_async]
+ *
+ * Gets the detail of the error the write transform failed the write
+ * with (see [method@ChannelTransform.return_error_full]), for a writer
+ * whose [method@Channel.write_finish] failed: a binding gets back the very
+ * exception its transform function raised.
+ *
+ * Thread: the one that called [method@Channel.write_async], in its callback.
+ *
+ * Returns: (transfer none) (nullable): the detail, or %NULL if the write
+ *   did not fail in the write transform or its error has no detail
+ *
+ * Since: 1.0
+ */
+const GValue *
+ag_channel_get_write_error_detail (AgChannel    *self,
+                                   GAsyncResult *result)
+{
+  AgChannelOp *op;
+
+  g_return_val_if_fail (AG_IS_CHANNEL (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_write_async), NULL);
+
+  op = g_task_get_task_data (G_TASK (result));
+  return G_IS_VALUE (&op->detail) ? &op->detail : NULL;
 }
 
 /**

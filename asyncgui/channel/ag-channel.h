@@ -70,6 +70,9 @@ gboolean         ag_channel_write_finish        (AgChannel               *self,
                                                  GAsyncResult            *result,
                                                  GError                 **error);
 AG_AVAILABLE_IN_1_0
+const GValue    *ag_channel_get_write_error_detail (AgChannel            *self,
+                                                    GAsyncResult         *result);
+AG_AVAILABLE_IN_1_0
 void             ag_channel_close               (AgChannel               *self);
 
 AG_AVAILABLE_IN_1_0
@@ -88,6 +91,8 @@ AG_AVAILABLE_IN_1_0
 GArray          *ag_channel_reader_read_finish  (AgChannelReader         *self,
                                                  GAsyncResult            *result,
                                                  GError                 **error);
+AG_AVAILABLE_IN_1_0
+const GValue    *ag_channel_reader_get_error_detail (AgChannelReader    *self);
 AG_AVAILABLE_IN_1_0
 gboolean         ag_channel_reader_is_drained   (AgChannelReader         *self);
 AG_AVAILABLE_IN_1_0

@@ -331,6 +331,36 @@ ag_task_get_dependency_value (AgTask *self,
   return ag_task_get_value (g_ptr_array_index (deps->dependencies, index));
 }
 
+/**
+ * ag_task_get_dependency:
+ * @self: a task
+ * @index: the position of a dependency, in the order they were added
+ *
+ * Gets one of the tasks @self depends on. A binding that cannot read a
+ * dependency's value as a #GValue (a MultiTask's array, say) reads it
+ * from the task itself.
+ *
+ * Thread: any, while no other thread adds dependencies to @self.
+ *
+ * Returns: (transfer none): the dependency
+ *
+ * Since: 1.0
+ */
+AgTask *
+ag_task_get_dependency (AgTask *self,
+                        guint   index)
+{
+  AgTaskDeps *deps;
+
+  g_return_val_if_fail (AG_IS_TASK (self), NULL);
+
+  deps = _ag_task_get_priv (self)->deps;
+  g_return_val_if_fail (deps != NULL && deps->dependencies != NULL
+                        && index < deps->dependencies->len, NULL);
+
+  return g_ptr_array_index (deps->dependencies, index);
+}
+
 typedef struct
 {
   AgTaskAndThenFunc func;

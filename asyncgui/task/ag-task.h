@@ -247,6 +247,9 @@ AG_AVAILABLE_IN_1_0
 const GValue  *ag_task_get_dependency_value (AgTask     *self,
                                          guint           index);
 AG_AVAILABLE_IN_1_0
+AgTask        *ag_task_get_dependency   (AgTask         *self,
+                                         guint           index);
+AG_AVAILABLE_IN_1_0
 AgTask        *ag_task_and_then         (AgTask             *self,
                                          AgTaskAndThenFunc   func,
                                          gpointer            user_data,

@@ -79,18 +79,7 @@ export {AsyncGui};
 
 const {Task, MultiTask, Engine, Job, Channel, ChannelReader} = AsyncGui;
 
-// Expando properties on GObject wrappers (GJS keeps a wrapper that has
-// them alive as long as its object).
-const kPromise = Symbol('asyncgui promise');
-
-const CANCELLED_MESSAGE = 'The task was cancelled';
-
-function isCancelled(error) {
-    return error instanceof GLib.Error &&
-        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
-}
-
-function cancelledError(message = CANCELLED_MESSAGE) {
+function cancelledError(message = 'The task was cancelled') {
     return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, message);
 }
 
@@ -122,9 +111,10 @@ function toGValue(value) {
         return value;
     case 'object':
         // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
+        // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
         if (value instanceof GObject.Object || value instanceof GLib.Variant ||
             value instanceof GObject.Value ||
-            (isGIBoxed(value) && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
+            (value.constructor?.$gtype !== undefined && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
             return value;
         break;
     }
@@ -137,15 +127,13 @@ function hold(value) {
     return holder;
 }
 
-// Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
-function isGIBoxed(value) {
-    return value.constructor?.$gtype !== undefined;
+function fromGValue(value) {
+    return heldOr(value, value);
 }
 
-function fromGValue(value) {
-    if (value instanceof GObject.Object && kHeld in value)
-        return value[kHeld];
-    return value;
+// The JS value `value` holds if it is a holder, else `otherwise`.
+function heldOr(value, otherwise) {
+    return value instanceof GObject.Object && kHeld in value ? value[kHeld] : otherwise;
 }
 
 // A JS exception that is not a GLib.Error becomes AG_ERROR_FAILED for C.
@@ -178,16 +166,55 @@ function returnError(target, exception) {
     target.return_error_full(toGError(exception), hold(exception));
 }
 
+// Ends `handle` (a chunk or a transform, which must end before the call
+// returns) with what `fn()` returns, or fails it with what it throws; a
+// promise fails it with a TypeError that says `why`.
+function returnNow(handle, fn, why) {
+    let value;
+    try {
+        value = fn();
+        if (value !== null && typeof value === 'object' && typeof value.then === 'function')
+            throw new TypeError(why);
+    } catch (e) {
+        returnError(handle, e);
+        return;
+    }
+    endWith(handle, true, value);
+}
+
 // The exception JS should see for a task (or job) that failed with
 // `error`: the JS exception behind it, which C carries as the error's
 // detail through dependencies, MultiTasks and pipelines.
 function jsErrorOf(source, error) {
-    if (!source || isCancelled(error))
+    if (!source || (error instanceof GLib.Error &&
+        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED)))
         return error;
-    const detail = source.get_error_detail();
-    if (detail instanceof GObject.Object && kHeld in detail)
-        return detail[kHeld];
-    return decodeError(source, error);
+    return heldOr(source.get_error_detail(), decodeError(source, error));
+}
+
+// A promise of a GIO-style call: `start(cancellable, settle)` starts it,
+// and its callback calls `settle(() => finish(...))`, which resolves with
+// what that returns or rejects with what it throws. `signal` cancels the
+// cancellable.
+function gioPromise(signal, start) {
+    return new Promise((resolve, reject) => {
+        const cancellable = new Gio.Cancellable();
+        const unwatch = watchSignal(signal, () => cancellable.cancel());
+        try {
+            start(cancellable, settle);
+        } catch (e) {
+            unwatch();
+            throw e;
+        }
+        function settle(finish) {
+            unwatch();
+            try {
+                resolve(finish());
+            } catch (e) {
+                reject(e);
+            }
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -533,21 +560,17 @@ export function valueOf(task) {
 
 // Finishes an async call whose value is the task's: value or throw.
 function finishWith(finish, task) {
-    let value;
     try {
-        value = finish();
+        finish();
     } catch (e) {
         if (e instanceof GLib.Error)
             throw jsErrorOf(task, e);
-        // The value could not be converted (a MultiTask's GArray); the
-        // outcome is a success: read it from the task itself.
-        if (task instanceof MultiTask)
-            return multiValues(task);
-        throw e;
+        // Else GJS could not convert the value (a MultiTask's GArray): the
+        // task succeeded, and taskValue() reads its children.
+        if (!(task instanceof MultiTask))
+            throw e;
     }
-    if (task instanceof MultiTask)
-        return multiValues(task);
-    return decodeValue(task, fromGValue(value));
+    return taskValue(task);
 }
 
 // ---------------------------------------------------------------------------
@@ -575,107 +598,36 @@ function finishWith(finish, task) {
  *     slot?: AsyncGui.Slot}} [options]
  * @returns {Promise}
  */
-export function run(x, {engine = null, signal = null, slot = null} = {}) {
+export async function run(x, {engine = null, signal = null, slot = null} = {}) {
     if (slot !== null)
         return runInSlot(slot, x, signal).promise;
-    return new Promise((resolve, reject) => {
-        let task;
-        try {
-            task = toTask(x);
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        engine ??= Engine.get_default();
-        if (task.get_state() !== AsyncGui.TaskState.PENDING) {
-            outcomeOf(task, signal).then(resolve, reject);
-            return;
-        }
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        task[kPromise] = new Promise((res, rej) => {
-            engine.run_async(task, cancellable, (e, result) => {
-                unwatch();
-                try {
-                    res(finishWith(() => e.run_finish(result), task));
-                } catch (err) {
-                    rej(err);
-                }
-            });
-        });
-        task[kPromise].then(resolve, reject);
-    });
+    const task = toTask(x);
+    if (task.get_state() !== AsyncGui.TaskState.PENDING)
+        return outcomeOf(task, signal);
+    return gioPromise(signal, (cancellable, settle) =>
+        (engine ?? Engine.get_default()).run_async(task, cancellable,
+            (e, result) => settle(() => finishWith(() => e.run_finish(result), task))));
 }
 
 // Runs `x` in `slot`; gives {promise, task}: the task the slot runs, which
 // a job resuming after the slot's callback checks with slot.is_latest().
 function runInSlot(slot, x, signal) {
     let task = null;
-    const promise = new Promise((resolve, reject) => {
-        try {
-            if (!(slot instanceof AsyncGui.Slot))
-                throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
-            task = toTask(x);
-            if (task.get_state() !== AsyncGui.TaskState.PENDING)
-                throw new TypeError('asyncgui: a slot runs a task that has not run yet');
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        slot.run_async(task, cancellable, (s, result) => {
-            unwatch();
-            try {
-                resolve(finishWith(() => s.run_finish(result), task));
-            } catch (err) {
-                reject(err);
-            }
-        });
+    const promise = gioPromise(signal, (cancellable, settle) => {
+        if (!(slot instanceof AsyncGui.Slot))
+            throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+        task = toTask(x);
+        if (task.get_state() !== AsyncGui.TaskState.PENDING)
+            throw new TypeError('asyncgui: a slot runs a task that has not run yet');
+        slot.run_async(task, cancellable, (s, result) => settle(() => finishWith(() => s.run_finish(result), task)));
     });
     return {promise, task};
 }
 
-// The outcome of a task that was already started.
+// The outcome of a task that was already started (ag_task_wait_async).
 function outcomeOf(task, signal) {
-    if (task[kPromise] && !signal)
-        return task[kPromise];
-    return new Promise((resolve, reject) => {
-        const settle = () => {
-            if (!task.is_finished())
-                return false;
-            if (task.get_state() === AsyncGui.TaskState.SUCCEEDED)
-                resolve(taskValue(task));
-            else
-                reject(jsErrorOf(task, task.get_error()));
-            return true;
-        };
-        if (settle())
-            return;
-        let unwatch = () => {};
-        const id = task.connect('notify::state', () => {
-            if (settle()) {
-                task.disconnect(id);
-                unwatch();
-            }
-        });
-        unwatch = watchSignal(signal, () => {
-            task.disconnect(id);
-            reject(cancelledError());
-        });
-    });
+    return gioPromise(signal, (cancellable, settle) => task.wait_async(cancellable,
+        (t, result) => settle(() => finishWith(() => t.wait_finish(result), task))));
 }
 
 // ---------------------------------------------------------------------------
@@ -686,10 +638,13 @@ function outcomeOf(task, signal) {
  * are announced (`task-done`), over a channel reader's items, or over a
  * pipeline's outputs.
  *
- * For a MultiTask: in completion order when it is unordered, in list
- * order otherwise. It yields values (or `{position, value}` with
- * `positions: true`); failed children are skipped; when the MultiTask
- * fails (or is cancelled) the loop throws its error. Leaving the loop
+ * For a MultiTask that has not run yet (it runs it and reads its results
+ * stream, ag_multi_task_open_results()): in completion order when it is
+ * unordered, in list order otherwise. It yields values (or `{position,
+ * value}` with `positions: true`); failed children are skipped; when the
+ * MultiTask failed (or was cancelled), the loop throws its error after the
+ * values announced before. A MultiTask already started is refused with a
+ * TypeError. Leaving the loop
  * early cancels the children still running. Options: `engine` and
  * `signal` as for run(), or `job` (a job's handle): the MultiTask is then
  * awaited by that job, so pausing the job holds the loop and cancelling it
@@ -716,82 +671,42 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
             'an AsyncGui.ChannelReader or a Pipeline');
     }
 
-    const ready = [];
-    let ended = null;     // {ok, error}
-    let wake = null;
-    const poke = () => {
-        if (wake) {
-            const w = wake;
-            wake = null;
-            w();
-        }
-    };
+    if (m.get_state() !== AsyncGui.TaskState.PENDING)
+        throw new TypeError('asyncgui: iterate a MultiTask before it runs');
 
-    const doneId = m.connect('task-done', (_m, position) => {
-        ready.push(position);
-        poke();
-    });
-
-    const end = (job ? job.run(m, {signal}) : run(m, {engine, signal}));
-    end.then(() => {
-        ended = {ok: true};
-    }, error => {
-        ended = {ok: false, error};
-    }).finally(() => {
-        m.disconnect(doneId);
-        poke();
-    });
-
-    const waitUnpaused = () => new Promise(resolve => {
-        const gjob = job?.task;
-        if (!gjob || !gjob.paused) {
-            resolve();
-            return;
-        }
-        const id = gjob.connect('notify::paused', () => {
-            if (!gjob.paused) {
-                gjob.disconnect(id);
-                resolve();
-            }
-        });
-    });
-
-    return {
-        [Symbol.asyncIterator]() {
-            return this;
-        },
-
-        async next() {
-            for (;;) {
-                if (ended && !ended.ok)
-                    throw ended.error;
-                if (ready.length > 0) {
-                    await waitUnpaused();
-                    if (ended && !ended.ok)
-                        throw ended.error;
-                    const position = ready.shift();
-                    const child = m.get_item(position);
-                    if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
-                        continue;
-                    const value = taskValue(child);
-                    return {done: false, value: positions ? {position, value} : value};
-                }
-                if (ended)
-                    return {done: true, value: undefined};
-                await new Promise(resolve => {
-                    wake = resolve;
-                });
-            }
-        },
-
-        async return() {
+    // The loop reads the MultiTask's results stream (positions as
+    // task-done announces them); once it is drained, the run's outcome.
+    const results = m.open_results();
+    const end = job ? job.run(m, {signal}) : run(m, {engine, signal});
+    end.catch(() => {});
+    return readerIterator(results, {
+        drained: () => end,
+        leave: async () => {
             if (!m.is_finished())
                 m.cancel();
+            results.close();
             await end.catch(() => {});
-            return {done: true, value: undefined};
         },
-    };
+        async map(position) {
+            // A job that is paused holds the loop, as it holds its awaits.
+            while (job?.task.paused) {
+                await new Promise(resolve => {
+                    const id = job.task.connect('notify::paused', () => {
+                        job.task.disconnect(id);
+                        resolve();
+                    });
+                });
+            }
+            const child = m.get_item(position);
+            if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
+                return kSkip;
+            const value = taskValue(child);
+            return positions ? {position, value} : value;
+        },
+    });
 }
+
+const kSkip = Symbol('asyncgui skip');
 
 // ---------------------------------------------------------------------------
 // Jobs
@@ -816,18 +731,13 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     const gjob = handle.task;
     const unwatch = watchSignal(signal, () => gjob.cancel());
 
-    let result;
-    try {
-        result = fn(handle, ...args);
-    } catch (e) {
-        result = Promise.reject(e);
-    }
     const end = (ok, valueOrError) => {
         unwatch();
         if (!gjob.is_finished())
             endWith(gjob, ok, valueOrError);
     };
-    Promise.resolve(result).then(v => end(true, v), e => end(false, e))
+    // Called at once; what it throws at once rejects the promise.
+    (async () => fn(handle, ...args))().then(v => end(true, v), e => end(false, e))
         .catch(e => logError(e, 'asyncgui: ending a job'));
     return handle;
 }
@@ -877,42 +787,22 @@ class JobHandle {
      */
     run(x, {signal = null, slot = null} = {}) {
         return new Promise((resolve, reject) => {
-            let task;
             let slotTask = null;
-            try {
-                if (slot !== null) {
-                    // What the job awaits is a main-context task that hands
-                    // x to the slot; cancelling the job cancels it, and so
-                    // the slot's request.
-                    const inner = x;
-                    task = mainTask(cancellable => {
-                        const started = runInSlot(slot, inner, cancellable);
-                        slotTask = started.task;
-                        return started.promise;
-                    });
-                } else {
-                    task = toTask(x);
-                }
-            } catch (e) {
-                reject(e);
-                return;
-            }
-            if (this.task.is_finished()) {
-                reject(new Error('asyncgui: this job has finished; it cannot await any more'));
-                return;
-            }
+            // With a slot, the job awaits a main-context task that hands x
+            // to the slot; cancelling the job cancels it, and so the
+            // slot's request.
+            const task = slot === null ? toTask(x) : mainTask(cancellable => {
+                const started = runInSlot(slot, x, cancellable);
+                slotTask = started.task;
+                return started.promise;
+            });
+            if (this.task.is_finished())
+                throw new Error('asyncgui: this job has finished; it cannot await any more');
             if (this.#awaiting) {
-                reject(new Error('asyncgui: this job is already awaiting something; ' +
-                    'await one thing at a time, or pass an array to job.run() to await several'));
-                return;
+                throw new Error('asyncgui: this job is already awaiting something; ' +
+                    'await one thing at a time, or pass an array to job.run() to await several');
             }
-            let unwatch;
-            try {
-                unwatch = watchSignal(signal, () => task.cancel());
-            } catch (e) {
-                reject(e);
-                return;
-            }
+            const unwatch = watchSignal(signal, () => task.cancel());
             this.#awaiting = true;
             this.task.await_async(task, null, (gjob, result) => {
                 this.#awaiting = false;
@@ -995,9 +885,9 @@ class JobHandle {
  * For the work of a task whose dependencies all succeeded, e.g. inside
  * mainTask().
  *
- * A MultiTask dependency's value is a GArray, which GJS 1.74 cannot
- * convert: that throws a TypeError. Read a MultiTask's values with
- * `run(multi)` once it finished, or chain with andThen(multi, fn).
+ * A MultiTask dependency's value is the list of its children's values
+ * (read from its children: GJS 1.74 cannot convert the GArray C holds); a
+ * GJS worker's JSON value is parsed.
  *
  * @param {AsyncGui.Task} task
  * @returns {Array}
@@ -1006,15 +896,8 @@ export function dependencyValues(task) {
     if (!(task instanceof Task))
         throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
     const values = [];
-    const n = task.get_n_dependencies();
-    for (let i = 0; i < n; i++) {
-        try {
-            values.push(fromGValue(task.get_dependency_value(i)));
-        } catch (e) {
-            throw new TypeError(`asyncgui: GJS cannot read the value of dependency ${i} (${e.message}); ` +
-                'a MultiTask\'s values are read with run(multi) or andThen(multi, fn)');
-        }
-    }
+    for (let i = 0; i < task.get_n_dependencies(); i++)
+        values.push(taskValue(task.get_dependency(i)));
     return values;
 }
 
@@ -1066,32 +949,19 @@ export function andThen(previous, fn) {
  * @returns {Promise<Array>}
  */
 export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
-    return new Promise((resolve, reject) => {
-        if (!(reader instanceof ChannelReader)) {
-            reject(new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`));
-            return;
-        }
-        if (!Number.isInteger(count) || count < 0) {
-            reject(new RangeError(`asyncgui: cannot read ${count} items`));
-            return;
-        }
+    return gioPromise(signal, (cancellable, settle) => {
+        if (!(reader instanceof ChannelReader))
+            throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
+        if (!Number.isInteger(count) || count < 0)
+            throw new RangeError(`asyncgui: cannot read ${count} items`);
         const wait = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fffffff);
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-        } catch (e) {
-            reject(e);
-            return;
-        }
-        reader.read_async(count, wait, cancellable, (r, result) => {
-            unwatch();
+        reader.read_async(count, wait, cancellable, (r, result) => settle(() => {
             try {
-                resolve(r.read_finish(result).map(fromGValue));
+                return r.read_finish(result).map(fromGValue);
             } catch (e) {
-                reject(transformException(e));
+                throw heldOr(r.get_error_detail(), e);
             }
-        });
+        }));
     });
 }
 
@@ -1110,61 +980,61 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
  * @returns {Promise<void>}
  */
 export function write(channel, value, {signal = null} = {}) {
-    return new Promise((resolve, reject) => {
-        if (!(channel instanceof Channel)) {
-            reject(new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`));
-            return;
-        }
-        const cancellable = new Gio.Cancellable();
-        let unwatch;
-        try {
-            unwatch = watchSignal(signal, () => cancellable.cancel());
-            channel.write_async(toGValue(value), cancellable, (c, result) => {
-                unwatch();
-                try {
-                    c.write_finish(result);
-                    resolve();
-                } catch (e) {
-                    reject(transformException(e));
-                }
-            });
-        } catch (e) {
-            unwatch?.();
-            reject(transformException(e));
-        }
+    return gioPromise(signal, (cancellable, settle) => {
+        if (!(channel instanceof Channel))
+            throw new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`);
+        channel.write_async(toGValue(value), cancellable, (c, result) => settle(() => {
+            try {
+                c.write_finish(result);
+            } catch (e) {
+                throw heldOr(c.get_write_error_detail(result), e);
+            }
+        }));
     });
 }
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
-// error); `leave()` runs when the loop is left early.
-function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null}) {
+// error); `leave()` runs when the loop is left early; `map(item)` makes
+// the value to yield, kSkip for none; `ended()` runs once when the loop
+// ends, however.
+function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
+    map = item => item, ended = null}) {
     let finished = false;
+    const end = () => {
+        ended?.();
+        ended = null;
+    };
     return {
         [Symbol.asyncIterator]() {
             return this;
         },
 
         async next() {
-            if (finished)
-                return {done: true, value: undefined};
-            let items;
             try {
-                items = await read(reader, 1, {signal});
+                while (!finished) {
+                    const items = await read(reader, 1, {signal});
+                    if (items.length === 0) {
+                        finished = true;
+                        await drained?.();
+                        break;
+                    }
+                    const value = await map(items[0]);
+                    if (value !== kSkip)
+                        return {done: false, value};
+                }
             } catch (e) {
                 finished = true;
+                end();
                 throw e;
             }
-            if (items.length > 0)
-                return {done: false, value: items[0]};
-            finished = true;
-            if (drained)
-                await drained();
+            end();
             return {done: true, value: undefined};
         },
 
         async return() {
             const early = !finished;
             finished = true;
+            end();
             if (early && leave)
                 await leave();
             else if (early && !keepOpen)
@@ -1180,50 +1050,16 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
 // setTransforms(channel, {write, read}) takes JS functions that return the
 // new item or throw. The C transform gets an AgChannelTransform handle for
 // its item; the trampoline below returns the function's value through it,
-// or a GError that stands for the exception. A transform's error carries
-// no detail in C, so the exception itself waits here under the GError's
-// code (unique in the process), and write(), read() and `for await`
-// reject with that very object. Translation only.
+// or fails it with the exception as the error's detail, which the writer
+// (ag_channel_get_write_error_detail) or reader
+// (ag_channel_reader_get_error_detail) gets back: write(), read() and
+// `for await` reject with that very object.
 //
 // A transform runs on the thread that writes or reads, and GJS cannot run
 // JavaScript on any other thread than the main one: the channel's
 // transforms are pinned to the main thread (ag_channel_pin_transforms), so
 // a write or read on another thread (a C worker writing the channel) fails
 // with G_IO_ERROR_NOT_SUPPORTED instead of reaching JS.
-
-const JS_EXCEPTION_QUARK = GLib.quark_from_string('asyncgui-js-exception');
-const kTransformOwner = Symbol('asyncgui transform owner');
-
-// The exceptions transforms threw that no write or read has rejected with
-// yet, by GError code. Each is kept as long as its channel lives (a token
-// the channel owns, held here weakly) or until it is taken.
-const transformExceptions = new Map();
-let nextExceptionCode = 1;
-
-function keepException(owner, exception) {
-    if (transformExceptions.size >= 256) {
-        for (const [code, kept] of transformExceptions) {
-            if (kept.owner.deref() === undefined)
-                transformExceptions.delete(code);
-        }
-    }
-    const code = nextExceptionCode;
-    nextExceptionCode = nextExceptionCode % 0x7fffffff + 1;
-    transformExceptions.set(code, {exception, owner});
-    return new GLib.Error(JS_EXCEPTION_QUARK, code, toGError(exception).message);
-}
-
-// What a write or read rejects with for `error`: the exception a transform
-// threw, or the error itself.
-function transformException(error) {
-    if (!(error instanceof GLib.Error) || error.domain !== JS_EXCEPTION_QUARK)
-        return error;
-    const kept = transformExceptions.get(error.code);
-    if (kept === undefined)
-        return error;
-    transformExceptions.delete(error.code);
-    return kept.exception;
-}
 
 function setTransform(channel, setter, fn) {
     if (fn === null) {
@@ -1232,27 +1068,10 @@ function setTransform(channel, setter, fn) {
     }
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
-    // The channel owns the token (an expando); the trampoline, which C
-    // owns, refers to it weakly: an exception may lead back to the
-    // channel, and a cycle through C is never collected.
-    channel[kTransformOwner] ??= {};
-    const owner = new WeakRef(channel[kTransformOwner]);
     channel.pin_transforms();
-    channel[setter]((transform, value) => {
-        let item;
-        try {
-            item = fn(fromGValue(value));
-            if (item !== null && typeof item === 'object' && typeof item.then === 'function') {
-                throw new TypeError('asyncgui: a channel transform must return the item, not a ' +
-                    'promise: it runs synchronously while the item is written or read');
-            }
-            item = toGValue(item);
-        } catch (e) {
-            transform.return_error(keepException(owner, e));
-            return;
-        }
-        transform.return_value(item);
-    });
+    channel[setter]((transform, value) => returnNow(transform, () => fn(fromGValue(value)),
+        'asyncgui: a channel transform must return the item, not a promise: it runs ' +
+        'synchronously while the item is written or read'));
 }
 
 /**
@@ -1365,23 +1184,14 @@ function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxC
         }
         // In serial mode a run may start inside another's function.
         const outer = running;
-        let output;
         running = chunk;
         try {
-            output = func(input, {emit, cancellable: chunk.get_cancellable()});
-            if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
-                throw new TypeError('asyncgui: a pipeline function must return its output, not a ' +
-                    'promise or task: it runs synchronously on the main thread (use processTask() ' +
-                    'for slow work)');
-            }
-            output = toGValue(output);
-        } catch (e) {
-            returnError(chunk, e);
-            return;
+            returnNow(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
+                'asyncgui: a pipeline function must return its output, not a promise or task: it ' +
+                'runs synchronously on the main thread (use processTask() for slow work)');
         } finally {
             running = outer;
         }
-        chunk.return_value(output);
     });
     task.apply_single = true;  // a whole chunk is a GArray GValue, which GJS cannot convert
     task.min_count = minCount;
@@ -1402,35 +1212,22 @@ const kPipelineToken = Symbol('asyncgui pipeline');
 // Feeds a JS (async) iterable into `channel`, one item at a time: the next
 // item is pulled only once the previous one is stored, so the source runs
 // at most the channel's capacity + 1 items ahead of the pipeline. Ends
-// when the pipeline stops reading (BROKEN_PIPE): the iterator is returned.
+// when the pipeline stops reading (BROKEN_PIPE): the loop returns the
+// iterator.
 async function feedChannel(iterable, channel) {
-    const iterator = typeof iterable[Symbol.asyncIterator] === 'function'
-        ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
+    let writing = false;
     try {
-        for (;;) {
-            let step;
-            try {
-                // eslint-disable-next-line no-await-in-loop
-                step = await iterator.next();
-            } catch (e) {
-                // eslint-disable-next-line no-await-in-loop
-                await write(channel, {[kSourceError]: e});
-                break;
-            }
-            if (step.done)
-                break;
-            // eslint-disable-next-line no-await-in-loop
-            await write(channel, step.value);
+        for await (const value of iterable) {
+            writing = true;
+            await write(channel, value);
+            writing = false;
         }
     } catch (e) {
-        if (!(e instanceof GLib.Error && (e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.BROKEN_PIPE) ||
+        if (!writing)
+            await write(channel, {[kSourceError]: e}).catch(() => {});
+        else if (!(e instanceof GLib.Error && (e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.BROKEN_PIPE) ||
             e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CLOSED))))
             logError(e, 'asyncgui: feeding a pipeline');
-        try {
-            await iterator.return?.();
-        } catch (err) {
-            logError(err, 'asyncgui: closing a pipeline source');
-        }
     } finally {
         channel.close();
     }
@@ -1558,28 +1355,12 @@ export class Pipeline {
         if (!this.#reader) {
             const engine = checkSerial(this.#chain.engine);
             this.#reader = this.#task.open_output(this.#capacity);
-            this.#done = new Promise(resolve => {
-                engine.run_async(this.#task, null, (e, result) => {
-                    try {
-                        e.run_finish(result);
-                    } catch {
-                        // The outcome is read from the task itself.
-                    }
-                    this.#unwatch();
-                    resolve();
-                });
-            });
+            // The outcome, which a loop that drained the output awaits:
+            // it throws if the pipeline failed or was cancelled.
+            this.#done = run(this.#task, {engine});
+            this.#done.catch(() => {}).then(this.#unwatch);
         }
         return this.#reader;
-    }
-
-    // Called once the output is drained: throws if the pipeline failed or
-    // was cancelled (the task is final by then; waits for it otherwise).
-    async #ended() {
-        if (!this.#task.is_finished())
-            await this.#done;
-        if (this.#task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
-            throw jsErrorOf(this.#task, this.#task.get_error());
     }
 
     /**
@@ -1620,7 +1401,7 @@ export class Pipeline {
         const reader = this.#open();
         const items = await read(reader, count, {timeoutMs, signal});
         if (items.length === 0 && reader.is_drained())
-            await this.#ended();
+            await this.#done;
         return items;
     }
 
@@ -1633,35 +1414,15 @@ export class Pipeline {
      */
     values({signal = null} = {}) {
         const reader = this.#open();
-        const unwatch = watchSignal(signal, () => this.cancel());
-        const inner = readerIterator(reader, {
-            drained: () => this.#ended(),
+        return readerIterator(reader, {
+            drained: () => this.#done,
+            ended: watchSignal(signal, () => this.cancel()),
             leave: async () => {
                 this.cancel();
                 reader.close();
-                await this.#done;
+                await this.#done.catch(() => {});
             },
         });
-        return {
-            [Symbol.asyncIterator]() {
-                return this;
-            },
-            async next() {
-                try {
-                    const step = await inner.next();
-                    if (step.done)
-                        unwatch();
-                    return step;
-                } catch (e) {
-                    unwatch();
-                    throw e;
-                }
-            },
-            async return() {
-                unwatch();
-                return inner.return();
-            },
-        };
     }
 
     [Symbol.asyncIterator]() {

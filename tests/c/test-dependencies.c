@@ -44,6 +44,9 @@ test_dependent_starts_after_dependencies_and_sees_their_values (AgTestFixture *f
   g_assert_true (ag_task_add_dependency (sum, slow, NULL));
   g_assert_true (ag_task_add_dependency (sum, fast, NULL));
   g_assert_cmpuint (ag_task_get_n_dependencies (sum), ==, 2);
+  /* In the order they were added: a binding reads each from its task. */
+  g_assert_true (ag_task_get_dependency (sum, 0) == slow);
+  g_assert_true (ag_task_get_dependency (sum, 1) == fast);
 
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, sum, NULL, ag_test_outcome_callback, &outcome);

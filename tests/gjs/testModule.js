@@ -376,6 +376,20 @@ test('misuse-is-reported', async () => {
     }
     assert(notMulti instanceof TypeError);
 
+    // Iterating a MultiTask that already runs: its results stream opens
+    // only before the run.
+    const running = multi([timeoutTask(10, 'a')]);
+    const ran = run(running);
+    let alreadyRunning;
+    try {
+        iterate(running);
+    } catch (err) {
+        alreadyRunning = err;
+    }
+    assert(alreadyRunning instanceof TypeError && /before it runs/.test(alreadyRunning.message),
+        `a started MultiTask is refused: ${alreadyRunning}`);
+    assertEqual(await ran, ['a']);
+
     assertRejects(spawn(job => job.run()).promise, err => err instanceof TypeError);
     let notFn;
     try {

@@ -504,6 +504,28 @@ test('a-throwing-write-transform-rejects-the-write-with-its-own-exception', asyn
     assert(e instanceof TypeError && /not a\s+promise/.test(e.message), `an async transform: ${e}`);
 });
 
+test('writes-failing-at-once-each-get-their-own-exception-and-c-sees-a-gerror', async () => {
+    const channel = AsyncGui.Channel.new(8);
+    setTransforms(channel, {write: v => {
+        throw new RangeError(`no ${v}`);
+    }});
+    const reader = channel.open_reader();
+    const [a, b] = await Promise.allSettled([write(channel, 1), write(channel, 2)]);
+    assert(a.reason instanceof RangeError && a.reason.message === 'no 1', `the first's: ${a.reason}`);
+    assert(b.reason instanceof RangeError && b.reason.message === 'no 2', `the second's: ${b.reason}`);
+
+    // The GI call gets the GLib.Error that carries it.
+    let gerror;
+    try {
+        channel.write(3, 0);
+    } catch (e) {
+        gerror = e;
+    }
+    assert(gerror instanceof GLib.Error && gerror.matches(AsyncGui.Error, AsyncGui.Error.FAILED) &&
+        /RangeError: no 3/.test(gerror.message), `a GLib.Error for C: ${gerror}`);
+    assertEqual(await read(reader, 8, {timeoutMs: 0}), []);
+});
+
 test('a-throwing-read-transform-rejects-the-read-with-its-own-exception', async () => {
     const thrown = [];
     const channel = AsyncGui.Channel.new(8);
@@ -568,13 +590,23 @@ test('add-dependency-runs-the-dependency-first', async () => {
     assertEqual(await run(both), 'task+job');
 });
 
-test('a-multi-task-dependency-is-read-through-the-multi-task', async () => {
-    const m = multi([mainTask(() => 1), mainTask(() => 2)]);
+test('a-multi-task-dependency-gives-the-list-of-its-values', async () => {
+    const obj = {n: 2};
+    const m = multi([mainTask(() => 1), mainTask(() => obj), timeoutTask(10, 'three')]);
     const direct = mainTask((_c, task) => dependencyValues(task));
+    direct.add_dependency(timeoutTask(5, 'first'));
     direct.add_dependency(m);
-    const e = await assertRejects(run(direct));
-    assert(e instanceof TypeError && /run\(multi\)/.test(e.message), `a TypeError naming the way: ${e}`);
-    assertEqual(await run(m), [1, 2], 'the finished MultiTask gives its values');
+    const [first, values] = await run(direct);
+    assertEqual(first, 'first');
+    assertEqual(values, [1, obj, 'three'], 'in list order');
+    assert(values[1] === obj, 'the very JS value of the child');
+
+    const skipping = multi([mainTask(() => 'kept'), mainTask(() => {
+        throw new Error('skipped');
+    })], {skipErrors: true});
+    const after = mainTask((_c, task) => dependencyValues(task)[0]);
+    after.add_dependency(skipping);
+    assertEqual(await run(after), ['kept'], 'failed children left out with skip-errors');
     assertEqual(await run(andThen(multi([mainTask(() => 3), mainTask(() => 4)]), v => v)), [3, 4]);
 });
 
