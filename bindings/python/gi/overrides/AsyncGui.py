@@ -2283,7 +2283,7 @@ class Channel(AsyncGui.Channel):
         """Awaitable in a job (``yield``/``await``): writes ``item``, waiting
         on the engine's context while the channel is full, without blocking
         it. Raises like :meth:`write`; cancelling the job stores nothing."""
-        return _WriteItem(self, _to_item(item))
+        return _ChannelCall(AsyncGui.Channel.write_async, _write_finish, self, _to_item(item))
 
     def set_write_transform(self, func):
         """Makes every written item ``func(item)``: ``func`` runs on the
@@ -2359,12 +2359,13 @@ class ChannelReader(AsyncGui.ChannelReader):
         timeout_ms = _timeout_ms(timeout, block)
         return _read_now(self, _read_count(count, timeout_ms), timeout_ms)
 
-    def read_items(self, count, timeout=None):
+    def read_items(self, count=0, timeout=None):
         """Awaitable in a job: up to ``count`` items (a list), once they are
         all there, the channel is closed and drained (fewer, then ``[]``),
-        or ``timeout`` seconds passed. Cancelling the job loses no item:
-        what the read had taken goes back to the channel."""
-        return _ReadItems(self, count, _timeout_ms(timeout), None)
+        or ``timeout`` seconds passed; ``count`` 0 (the default): all of
+        them until the channel is closed and drained. Cancelling the job
+        loses no item: what the read had taken goes back to the channel."""
+        return _read_items(self, count, timeout)
 
     def __iter__(self):
         # One item per read: nothing is taken that a loop left early
@@ -2377,7 +2378,7 @@ class ChannelReader(AsyncGui.ChannelReader):
                 return
 
     def __aiter__(self):
-        return _ItemIterator(self, None)
+        return _iterate(self)
 
     def __enter__(self):
         return self
@@ -2390,106 +2391,72 @@ ChannelReader = override(ChannelReader)
 __all__.append('ChannelReader')
 
 
-class _WriteItem:
-    __slots__ = ('channel', 'value')
+class _ChannelCall:
+    """Awaitable in a job: ``call(*args, cancellable, callback)``, an
+    _async() method of a channel or reader (``args[0]``), on the job's
+    context, giving what ``finish`` gives. ``pipeline`` is the Pipeline
+    whose output a read reads, if any: the await starts it, and it says how
+    its drained output ended."""
 
-    def __init__(self, channel, value):
-        self.channel = channel
-        self.value = value
+    __slots__ = ('call', 'finish', 'args', 'pipeline')
 
-    def __await__(self):
-        return _AwaitOnce(self)
-
-    def _ag_prepare(self, driver):
-        channel, value = self.channel, self.value
-        context = _context_of(driver)
-        cancellable = Gio.Cancellable()
-        failure = []
-
-        def start(complete):
-            def done(channel, result, *unused):
-                try:
-                    AsyncGui.Channel.write_finish(channel, result)
-                except GLib.Error as error:
-                    failure.append(error)
-                complete()
-            _start_on(context, AsyncGui.Channel.write_async, channel, value, cancellable, done)
-
-        def outcome():
-            if failure:
-                raise _channel_error(failure[0], channel)
-
-        return _PreparedMain(start, outcome, cancellable.cancel)
-
-
-class _ReadItems:
-    """One read_async() of ``count`` items on the job's context. ``owner``
-    is the Pipeline whose output ``reader`` is, if any: it runs the
-    pipeline, and tells how a drained output ended."""
-
-    __slots__ = ('reader', 'count', 'timeout_ms', 'owner')
-
-    def __init__(self, reader, count, timeout_ms, owner):
-        if count < 0:
-            raise ValueError('count must be 0 or more')
-        self.reader = reader
-        self.count = count
-        self.timeout_ms = timeout_ms
-        self.owner = owner
+    def __init__(self, call, finish, *args, pipeline=None):
+        self.call = call
+        self.finish = finish
+        self.args = args
+        self.pipeline = pipeline
 
     def __await__(self):
         return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
-        reader, count, timeout_ms, owner = self.reader, self.count, self.timeout_ms, self.owner
-        if owner is not None:
-            owner._start(driver)
+        call, finish, args, pipeline = self.call, self.finish, self.args, self.pipeline
+        if pipeline is not None:
+            pipeline._start(driver)
         context = _context_of(driver)
         cancellable = Gio.Cancellable()
         outcome = []
 
         def start(complete):
-            def done(reader, result, *unused):
+            def done(source, result, *unused):
                 try:
-                    outcome.append(reader.read_finish(result))
+                    outcome.append(finish(source, result))
                 except GLib.Error as error:
                     outcome.append(error)
                 complete()
-            _start_on(context, reader.read_async, count, timeout_ms, cancellable, done)
+            _start_on(context, call, *args, cancellable, done)
 
-        def items():
+        def result():
             got = outcome[0]
             if isinstance(got, GLib.Error):
-                raise _channel_error(got, reader)
-            if not got and owner is not None and count > 0 and reader.is_drained():
-                return owner._end()
+                raise _channel_error(got, args[0])
+            if pipeline is not None and (args[1] == _ALL or not got) and args[0].is_drained():
+                return got + pipeline._end()
             return got
 
-        return _PreparedMain(start, items, cancellable.cancel)
+        return _PreparedMain(start, result, cancellable.cancel)
 
 
-class _ItemIterator:
+def _write_finish(channel, result):
+    AsyncGui.Channel.write_finish(channel, result)
+
+
+def _read_items(reader, count, timeout, pipeline=None):
+    timeout_ms = _timeout_ms(timeout)
+    return _ChannelCall(AsyncGui.ChannelReader.read_async, AsyncGui.ChannelReader.read_finish,
+                        reader, _read_count(count, timeout_ms), timeout_ms, pipeline=pipeline)
+
+
+async def _iterate(reader, pipeline=None):
     """``async for`` over a reader or a Pipeline: an item waiting in the
     channel comes at once; when none does, it awaits a read of one (for a
     pipeline: demand for one more output). One item at a time, so a loop
     left early leaves the rest in the channel."""
-
-    __slots__ = ('reader', 'owner')
-
-    def __init__(self, reader, owner):
-        self.reader = reader
-        self.owner = owner
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        items = _read_now(self.reader, 1, 0)
+    while True:
+        items = _read_now(reader, 1, 0) or await _read_items(reader, 1, None, pipeline)
         if not items:
-            items = await _ReadItems(self.reader, 1, -1, self.owner)
-            if not items:
-                raise StopAsyncIteration
-        return items[0]
+            return
+        yield items[0]
 
 
 # -- Pipelines -----------------------------------------------------------------
@@ -2806,53 +2773,25 @@ class Pipeline:
                 return
             yield items[0]
 
-    def read_items(self, count, timeout=None):
+    def read_items(self, count=0, timeout=None):
         """Awaitable in a job: the next ``count`` outputs (a list); fewer
         when the pipeline ended or ``timeout`` seconds passed, then ``[]``
         once it ended well. Raises what ended it badly (``func``'s
-        exception, CancelledError) when no output before it is left."""
+        exception, CancelledError) when no output before it is left.
+        ``count`` 0 (the default) gives every output once the pipeline
+        ended, or raises what ended it badly; ``await p`` is the same."""
         self._check_readable()
-        return _ReadItems(self._reader, count, _timeout_ms(timeout), self)
+        return _read_items(self._reader, count, timeout, self)
 
     def __aiter__(self):
         self._check_readable()
-        return _ItemIterator(self._reader, self)
+        return _iterate(self._reader, self)
 
     def __await__(self):
         return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
-        self._start(driver)
-        reader, count = self._reader, self._capacity
-        context = _context_of(driver)
-        cancellable = Gio.Cancellable()
-        items = []
-        failure = []
-
-        def start(complete):
-            def done(reader, result, *unused):
-                try:
-                    got = reader.read_finish(result)
-                except GLib.Error as error:
-                    failure.append(error)
-                    got = None
-                if got:
-                    items.extend(got)
-                    read()
-                else:
-                    complete()
-
-            def read():
-                _start_on(context, reader.read_async, count, -1, cancellable, done)
-            read()
-
-        def outcome():
-            if failure:
-                raise _channel_error(failure[0])
-            self._end()
-            return items
-
-        return _PreparedMain(start, outcome, cancellable.cancel)
+        return self.read_items()._ag_prepare(driver)
 
     def cancel(self):
         """Cancels the pipeline (and so the stages before it): a reader
