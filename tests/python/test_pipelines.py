@@ -768,6 +768,29 @@ class PipelineTest(agtest.JobTestCase):
         self.assertEqual(got, [0, 2, 4, 6, 8])
         self.assertEqual(message, 'no more')
 
+    def test_a_worker_thread_reads_a_pipeline_with_blocking_calls(self):
+        got = {}
+
+        def read_in_a_thread():
+            numbers = AsyncGui.pipe(double, iter(range(20)), engine=self.engine)
+            got['first'] = numbers.read(5)
+            got['rest'] = list(numbers)
+            got['end'] = numbers.read()
+            got['failed'] = []
+            try:
+                for y in AsyncGui.pipe(Calls(double, fail_at=2), 10, engine=self.engine):
+                    got['failed'].append(y)
+            except BadInput as error:
+                got['error'] = error.item
+
+        reader = threading.Thread(target=read_in_a_thread)
+        reader.start()
+        self.run_loop_until(lambda: not reader.is_alive())
+        self.assertEqual(got['first'], [0, 2, 4, 6, 8])
+        self.assertEqual(got['rest'], [2 * i for i in range(5, 20)])
+        self.assertEqual(got['end'], [])
+        self.assertEqual((got['failed'], got['error']), ([0, 2], 2))
+
     def test_outputs_are_python_objects_as_returned(self):
         token = Token('t')
 

@@ -2174,12 +2174,6 @@ def _channel_error(error, end=None):
     return error
 
 
-def _context_of(driver):
-    if driver is not None:
-        return driver.context
-    return GLib.MainContext.ref_thread_default()
-
-
 def _start_on(context, start, *args):
     """Calls an _async() function so that its callback comes back on
     ``context``."""
@@ -2413,7 +2407,7 @@ class _ChannelCall:
         call, finish, args, pipeline = self.call, self.finish, self.args, self.pipeline
         if pipeline is not None:
             pipeline._start(driver)
-        context = _context_of(driver)
+        context = driver.context if driver is not None else GLib.MainContext.ref_thread_default()
         cancellable = Gio.Cancellable()
         outcome = []
 
@@ -2557,9 +2551,10 @@ class _Feeder:
         self.channel = Channel.new(1)
         self.context = None
 
-    def start(self, context):
-        if self.context is None:
-            self.context = context
+    def on_state(self, gtask, *unused):
+        # On the engine's thread, as the first stage starts.
+        if self.context is None and gtask.get_state() == AsyncGui.TaskState.RUNNING:
+            self.context = gtask.get_engine().get_context()
             self.feed()
 
     def feed(self):
@@ -2654,7 +2649,9 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
             return PipelineObject.new(feeder.channel.open_reader(), f, data)
     gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
                        refused)
-    return Pipeline(gtask, feeder, capacity, engine)
+    if feeder is not None:
+        gtask.connect('notify::state', feeder.on_state)
+    return Pipeline(gtask, capacity, engine)
 
 
 @_export
@@ -2679,11 +2676,10 @@ class Pipeline:
     ``p.gtask`` is the AgPipeline (``AsyncGui.PipelineObject``) of the last
     stage; its value is the number of outputs."""
 
-    __slots__ = ('gtask', '_feeder', '_reader', '_capacity', '_engine', '_state', '_error')
+    __slots__ = ('gtask', '_reader', '_capacity', '_engine', '_state', '_error')
 
-    def __init__(self, gtask, feeder, capacity, engine):
+    def __init__(self, gtask, capacity, engine):
         self.gtask = gtask
-        self._feeder = feeder
         self._capacity = capacity
         self._engine = engine
         self._reader = gtask.open_output(capacity)
@@ -2712,7 +2708,7 @@ class Pipeline:
         self._reader.close()
         self._reader = None
         self._state = 'piped'
-        return Pipeline(gtask, self._feeder, capacity, self._engine)
+        return Pipeline(gtask, capacity, self._engine)
 
     def _check_readable(self):
         if self._state == 'piped':
@@ -2729,8 +2725,6 @@ class Pipeline:
             if engine is None:
                 engine = driver.engine if driver is not None else Engine.get_default()
             engine.run_async(gtask, None, None)
-            if self._feeder is not None:
-                self._feeder.start(engine.get_context())
 
     def _end(self):
         """The outcome once the output is drained: ``[]`` or an exception."""
