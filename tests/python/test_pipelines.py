@@ -772,20 +772,27 @@ class PipelineTest(agtest.JobTestCase):
         got = {}
 
         def read_in_a_thread():
-            numbers = AsyncGui.pipe(double, iter(range(20)), engine=self.engine)
-            got['first'] = numbers.read(5)
-            got['rest'] = list(numbers)
-            got['end'] = numbers.read()
-            got['failed'] = []
             try:
-                for y in AsyncGui.pipe(Calls(double, fail_at=2), 10, engine=self.engine):
-                    got['failed'].append(y)
-            except BadInput as error:
-                got['error'] = error.item
+                numbers = AsyncGui.pipe(double, iter(range(20)), engine=self.engine)
+                got['first'] = numbers.read(5)
+                got['rest'] = list(numbers)
+                got['end'] = numbers.read()
+                got['failed'] = []
+                try:
+                    for y in AsyncGui.pipe(Calls(double, fail_at=2), 10, engine=self.engine):
+                        got['failed'].append(y)
+                except BadInput as error:
+                    got['error'] = error.item
+            finally:
+                # The loop waits for this: wake it to see.
+                finished.set()
+                self.context.wakeup()
 
+        finished = threading.Event()
         reader = threading.Thread(target=read_in_a_thread)
         reader.start()
-        self.run_loop_until(lambda: not reader.is_alive())
+        self.run_loop_until(finished.is_set)
+        reader.join(agtest.SAFETY_S)
         self.assertEqual(got['first'], [0, 2, 4, 6, 8])
         self.assertEqual(got['rest'], [2 * i for i in range(5, 20)])
         self.assertEqual(got['end'], [])
