@@ -79,7 +79,7 @@ struct _AgChannelCore
   GQueue                  read_ops;         /* AgChannelOp *, each with a ref on its task; lock */
   GQueue                  write_ops;        /* AgChannelOp *, each with a ref on its task; lock */
   guint                   n_sleepers;       /* threads waiting on cond; lock */
-  guint                   blocked_wanted;   /* items blocked readers still want; lock */
+  guint64                 blocked_wanted;   /* items blocked readers still want; lock */
   AgChannelDemandFunc     demand_func;      /* lock; called under it */
   gpointer                demand_data;      /* lock */
   guint                   n_readers;        /* open read ends; lock */

@@ -258,6 +258,70 @@ ag_channel_reader_init (AgChannelReader *self)
 {
 }
 
+/* Blocking on the thread of the engine that lives on the caller's
+ * thread-default context (a script's main thread, say) would stop the very
+ * deliveries that fill the channel when a pipeline of that engine writes
+ * it, or a job of it does. So there a blocking read waits as an
+ * asynchronous read and iterates the context meanwhile, as ag_task_wait()
+ * does. Not inside a delivery of that engine, which could not deliver the
+ * read's own end before it returned: there it blocks as anywhere else.
+ * Returns the context to iterate, acquired, or NULL to block. */
+static GMainContext *
+acquire_context_to_drive (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  AgCompletionQueue *queue = _ag_completion_queue_for_context (context);
+  gboolean drive;
+
+  if (queue == NULL)
+    return NULL;
+
+  drive = _ag_completion_queue_is_home_thread (queue)
+          && !_ag_completion_queue_is_delivering (queue)
+          && g_main_context_acquire (context);
+  _ag_completion_queue_unref (queue);
+
+  return drive ? g_steal_pointer (&context) : NULL;
+}
+
+typedef struct
+{
+  GArray   *items;
+  GError   *error;
+  gboolean  done;
+} DrivenRead;
+
+static void
+driven_read_done (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  DrivenRead *read = user_data;
+
+  read->items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result, &read->error);
+  read->done = TRUE;
+}
+
+/* The read's own timeout source ends it, so the loop needs no deadline. */
+static GArray *
+read_driving (AgChannelReader  *self,
+              GMainContext     *context,
+              guint             count,
+              int               timeout_ms,
+              GError          **error)
+{
+  DrivenRead read = { NULL, NULL, FALSE };
+
+  read_async (self, count, count, timeout_ms, NULL, driven_read_done, &read);
+  while (!read.done)
+    g_main_context_iteration (context, TRUE);
+
+  if (read.error != NULL)
+    g_propagate_error (error, read.error);
+
+  return read.items;
+}
+
 /**
  * ag_channel_reader_read:
  * @self: a reader
@@ -272,13 +336,18 @@ ag_channel_reader_init (AgChannelReader *self)
  * an empty array at once; [method@ChannelReader.is_drained] tells that
  * apart from a timeout.
  *
- * For worker threads; on the GUI thread use
- * [method@ChannelReader.read_async].
+ * For worker threads and scripts; on the GUI thread use
+ * [method@ChannelReader.read_async]. On the thread of the engine that
+ * lives on the caller's thread-default main context, while no delivery of
+ * it runs, the read iterates that context while it waits, as
+ * [method@Task.wait] does: so a script that runs no main loop can read
+ * what a pipeline or a job of that engine writes.
  *
  * Fails with %G_IO_ERROR_CLOSED if the reader is closed, or with the error
  * of the read transform (see [method@Channel.set_read_transform]).
  *
- * Thread: any; it blocks, so not the GUI's.
+ * Thread: any; it blocks, so not the GUI's. On the engine's thread it
+ * iterates the engine's context.
  *
  * Returns: (transfer full) (element-type GValue) (nullable): the items in
  *   the order they were written, or %NULL with @error set
@@ -305,6 +374,19 @@ ag_channel_reader_read (AgChannelReader  *self,
   core = self->core;
   if (core->read_func != NULL && !_ag_channel_core_check_pinned_thread (core, error))
     return NULL;
+
+  if (count > 0 && timeout_ms != 0)
+    {
+      g_autoptr(GMainContext) context = acquire_context_to_drive ();
+
+      if (context != NULL)
+        {
+          GArray *driven = read_driving (self, context, count, timeout_ms, error);
+
+          g_main_context_release (context);
+          return driven;
+        }
+    }
 
   deadline = _ag_channel_deadline_for (timeout_ms);
   items = _ag_value_array_new (0);

@@ -36,6 +36,9 @@ AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self,
                                                   AgNode           **tail);
 GMainContext      *_ag_completion_queue_get_context (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_home_thread (AgCompletionQueue *self);
+void               _ag_completion_queue_set_delivering (AgCompletionQueue *self,
+                                                        gboolean           delivering);
+gboolean           _ag_completion_queue_is_delivering (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_empty (AgCompletionQueue *self);
 void               _ag_completion_queue_close    (AgCompletionQueue *self);
 

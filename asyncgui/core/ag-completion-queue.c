@@ -37,6 +37,7 @@ struct _AgCompletionQueue
   GThread         *home_thread;  /* the thread that made the queue */
   AgNode          *head;  /* atomic */
   gboolean         published;  /* registry_lock */
+  gboolean         delivering;  /* the home thread's */
 };
 
 /* Published queues by context: GMainContext * → GPtrArray of queues in the
@@ -76,6 +77,23 @@ _ag_completion_queue_is_home_thread (AgCompletionQueue *self)
 
   g_main_context_release (self->context);
   return TRUE;
+}
+
+/* The delivery source says when it delivers, so that code below the engine
+ * that would wait for a delivery on the home thread (a blocking channel
+ * read) can tell that none can come before it returns. */
+void
+_ag_completion_queue_set_delivering (AgCompletionQueue *self,
+                                     gboolean           delivering)
+{
+  self->delivering = delivering;
+}
+
+/* Only meaningful on the home thread. */
+gboolean
+_ag_completion_queue_is_delivering (AgCompletionQueue *self)
+{
+  return self->delivering;
 }
 
 AgCompletionQueue *

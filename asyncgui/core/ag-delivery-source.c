@@ -128,6 +128,7 @@ deliver_one_budget (AgDeliverySource *self)
     take_snapshot (self);
 
   self->delivering = TRUE;
+  _ag_completion_queue_set_delivering (self->queue, TRUE);
 
   while (self->pending != NULL && self->owner != NULL)
     {
@@ -145,6 +146,7 @@ deliver_one_budget (AgDeliverySource *self)
     }
 
   self->delivering = FALSE;
+  _ag_completion_queue_set_delivering (self->queue, FALSE);
   self->waiting_since = 0;
   thaw_held (self);
 

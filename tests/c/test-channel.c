@@ -1447,6 +1447,56 @@ test_channel_with_an_engine_never_calls_back_inside_the_call (void)
   drop_engine (engine);
 }
 
+/* Inside a delivery nothing can be delivered before the callback returns,
+ * so a blocking read there must wait for its items as on any thread, not
+ * iterate the context for an end that cannot come. */
+typedef struct
+{
+  AgChannelReader *reader;
+  GArray          *items;
+  GError          *error;
+  gboolean         done;
+} ReadInside;
+
+static void
+read_blocking_inside_the_delivery (GObject      *source,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  ReadInside *inside = user_data;
+  g_autoptr(GArray) first = NULL;
+
+  first = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result, &inside->error);
+  g_assert_no_error (inside->error);
+  assert_ints (first, 0, 1);
+
+  inside->items = ag_channel_reader_read (inside->reader, 2, AG_TEST_SAFETY_MS, &inside->error);
+  inside->done = TRUE;
+}
+
+static void
+test_channel_blocking_read_inside_a_delivery_waits_for_a_thread (void)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT_IDLE);
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  ReadInside inside = { reader, NULL, NULL, FALSE };
+  Producer producer = { 0 };
+  GThread *thread;
+
+  write_ints (channel, 0, 1);
+  ag_channel_reader_read_async (reader, 1, -1, NULL, read_blocking_inside_the_delivery, &inside);
+  thread = start_producer (&producer, channel, 1, 2, 20);
+
+  ag_test_run_until (NULL, inside.done, AG_TEST_SAFETY_MS);
+  g_thread_join (thread);
+  g_assert_no_error (inside.error);
+  assert_ints (inside.items, 1, 3);
+
+  g_clear_pointer (&inside.items, g_array_unref);
+  drop_engine (engine);
+}
+
 static void
 test_channel_calls_back_on_its_context_after_the_engine_went (void)
 {
@@ -1674,6 +1724,8 @@ main (int   argc,
                    test_channel_with_an_engine_notifies_through_its_delivery_only_on_change);
   g_test_add_func ("/channel/with-an-engine-never-calls-back-inside-the-call",
                    test_channel_with_an_engine_never_calls_back_inside_the_call);
+  g_test_add_func ("/channel/blocking-read-inside-a-delivery-waits-for-a-thread",
+                   test_channel_blocking_read_inside_a_delivery_waits_for_a_thread);
   g_test_add_func ("/channel/calls-back-on-its-context-after-the-engine-went",
                    test_channel_calls_back_on_its_context_after_the_engine_went);
   g_test_add_func ("/channel/with-two-engines-the-first-made-delivers",

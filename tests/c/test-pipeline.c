@@ -427,6 +427,35 @@ test_pipeline_finite_input_ends_successfully (AgTestFixture *fixture,
   calls_clear (&calls);
 }
 
+/* A script that runs no main loop reads a pipeline's output with a
+ * blocking read on the engine's thread: the read itself must drive the
+ * engine, or nothing delivers the demand and the outputs. */
+static void
+test_pipeline_blocking_read_on_the_engines_thread_drives_it (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgPipeline) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+
+  calls_init (&calls);
+  doubled = ag_pipeline_new_range (100, twice, &calls, NULL);
+  reader = ag_pipeline_open_output (doubled, 8);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  items = ag_channel_reader_read (reader, 200, AG_TEST_SAFETY_MS, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 100);
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpuint (input_number (&g_array_index (items, GValue, i)), ==, 2 * i);
+  g_assert_true (ag_channel_reader_is_drained (reader));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_SUCCEEDED);
+
+  calls_clear (&calls);
+}
+
 /* The serial engine runs the pipeline on this thread, in input order. */
 static void
 test_pipeline_serial_mode_is_deterministic (AgTestFixture *fixture,
@@ -926,6 +955,8 @@ main (int    argc,
   ag_test_add ("/pipeline/serial-failure-gives-outputs-before-it",
                test_pipeline_serial_failure_gives_outputs_before_it);
   ag_test_add ("/pipeline/finite-input-ends-successfully", test_pipeline_finite_input_ends_successfully);
+  ag_test_add ("/pipeline/blocking-read-on-the-engines-thread-drives-it",
+               test_pipeline_blocking_read_on_the_engines_thread_drives_it);
   ag_test_add ("/pipeline/serial-mode-is-deterministic", test_pipeline_serial_mode_is_deterministic);
   ag_test_add ("/pipeline/stages-chain-and-demand-travels-upstream",
                test_pipeline_stages_chain_and_demand_travels_upstream);

@@ -4,7 +4,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import gc
+import os
+import subprocess
 import sys
+import tempfile
 import threading
 import weakref
 
@@ -209,6 +212,113 @@ class ChannelTest(agtest.JobTestCase):
         self.assertEqual(reader.read(1, timeout=0), [1])
         self.run_job(job)
         self.assertEqual(reader.read(3, timeout=0), [2])
+
+
+class PortingFromAsyncTest(agtest.JobTestCase):
+    """Code written for the `async` package reads and writes channels the
+    way it did, where there is no reason to differ."""
+
+    def test_read_without_a_count_blocks_until_closed_and_gives_everything(self):
+        channel = AsyncGui.Channel(capacity=2)
+        reader = channel.open_reader()
+
+        def produce():
+            with channel:
+                for i in range(7):
+                    channel.write(i)
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        got = reader.read()
+        producer.join(agtest.SAFETY_S)
+        self.assertEqual(got, list(range(7)))
+        self.assertTrue(reader.is_drained())
+        self.assertEqual(reader.read(0), [])
+
+    def test_read_zero_without_blocking_takes_what_waits_now(self):
+        channel = AsyncGui.Channel(capacity=8)
+        reader = channel.open_reader()
+        for i in range(3):
+            channel.write(i)
+        self.assertEqual(reader.read(0, block=False), [0, 1, 2])
+        channel.write(3)
+        self.assertEqual(reader.read(timeout=0), [3])
+        self.assertEqual(reader.read(block=False), [])
+        self.assertFalse(reader.is_drained())
+
+    def test_write_without_blocking_is_spelled_block_false_too(self):
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        channel.write('first', block=False)
+        with self.assertRaises(BlockingIOError):
+            channel.write('second', block=False)
+        self.assertEqual(reader.read(5, block=False), ['first'])
+
+    def test_the_timeout_bounds_the_whole_read_not_each_item(self):
+        # Items come every 20 ms, well within a timeout of 0.1 s each: a
+        # timeout per item would wait for all fifty.
+        channel = AsyncGui.Channel(capacity=64)
+        reader = channel.open_reader()
+
+        def produce():
+            try:
+                for i in range(50):
+                    channel.write(i)
+                    stop.wait(0.02)
+            except BrokenPipeError:
+                pass
+
+        stop = threading.Event()
+        producer = threading.Thread(target=produce)
+        producer.start()
+        got = reader.read(50, timeout=0.1)
+        stop.set()
+        reader.close()
+        producer.join(agtest.SAFETY_S)
+        self.assertGreater(len(got), 0)
+        self.assertLess(len(got), 50)
+        self.assertEqual(got, list(range(len(got))))
+
+    def test_pipe_refuses_the_async_spelling_max_chunksize_and_names_the_right_one(self):
+        with self.assertRaisesRegex(TypeError, "'max_chunk_size'"):
+            AsyncGui.pipe(double, 10, max_chunksize=4)
+        with self.assertRaisesRegex(TypeError, "'max_chunk_size'"):
+            AsyncGui.pipe(double, 10).pipe(add_one, max_chunksize=4)
+        with self.assertRaisesRegex(TypeError, "'chunk'"):
+            AsyncGui.pipe(double, 10, chunk=4)
+
+
+PLAIN_SCRIPT = """
+import sys
+import gi
+gi.require_version('AsyncGui', '1')
+from gi.repository import AsyncGui
+
+def square(x):
+    return x * x
+
+# No main loop runs here: the blocking reads drive the engine.
+everything = AsyncGui.pipe(square, range(100)).read(timeout=%(safety)d)
+one_by_one = list(AsyncGui.pipe(square, range(100)).pipe(str))
+channel = AsyncGui.pipe(square, 100)
+first = channel.read(10, timeout=%(safety)d)
+rest = channel.read(timeout=%(safety)d)
+print(len(everything), everything == [x * x for x in range(100)],
+      one_by_one == [str(x * x) for x in range(100)], first + rest == everything)
+"""
+
+
+class PlainScriptTest(agtest.unittest.TestCase):
+    def test_a_plain_script_reads_every_output_of_a_pipeline_without_a_main_loop(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, 'script.py')
+            with open(path, 'w') as f:
+                f.write(PLAIN_SCRIPT % {'safety': agtest.SAFETY_S})
+            done = subprocess.run(['/usr/bin/python3', path], capture_output=True, text=True,
+                                  timeout=4 * agtest.SAFETY_S)
+        self.assertEqual(done.stderr, '')
+        self.assertEqual(done.returncode, 0)
+        self.assertEqual(done.stdout.split(), ['100', 'True', 'True', 'True'])
 
 
 class ChannelTransformTest(agtest.JobTestCase):
@@ -569,6 +679,28 @@ class PipelineTest(agtest.JobTestCase):
         with self.assertRaises(BadInput):
             self.run_job(await_all()).result()
 
+    def test_stage_exception_travels_in_c_as_an_error_with_its_detail(self):
+        @self.engine.job
+        async def iterate():
+            first = AsyncGui.pipe(Calls(double, fail_at=3), None)
+            upstream = first.gtask
+            last = first.pipe(add_one)
+            try:
+                async for unused in last:
+                    pass
+            except BadInput as error:
+                return upstream, last.gtask, error
+
+        upstream, downstream, error = self.run_job(iterate()).result()
+        for gtask in (upstream, downstream):
+            # What a C, GJS or Vala reader sees: an asyncgui error that
+            # names the exception, and a detail.
+            gerror = gtask.get_error()
+            self.assertTrue(gerror.matches(AsyncGui.error_quark(), AsyncGui.Error.FAILED))
+            self.assertEqual(gerror.message, 'BadInput: input 3 is bad')
+            self.assertIsNotNone(gtask.get_error_detail())
+        self.assertEqual(error.item, 3)
+
     def test_awaiting_a_pipeline_gives_every_output_in_input_order(self):
         @self.engine.job
         async def handler():
@@ -635,6 +767,36 @@ class PipelineTest(agtest.JobTestCase):
         self.assertEqual([token.name for token in whole], ['a', 'b', 'c'])
         self.assertEqual(got, [0, 2, 4, 6, 8])
         self.assertEqual(message, 'no more')
+
+    def test_a_worker_thread_reads_a_pipeline_with_blocking_calls(self):
+        got = {}
+
+        def read_in_a_thread():
+            try:
+                numbers = AsyncGui.pipe(double, iter(range(20)), engine=self.engine)
+                got['first'] = numbers.read(5)
+                got['rest'] = list(numbers)
+                got['end'] = numbers.read()
+                got['failed'] = []
+                try:
+                    for y in AsyncGui.pipe(Calls(double, fail_at=2), 10, engine=self.engine):
+                        got['failed'].append(y)
+                except BadInput as error:
+                    got['error'] = error.item
+            finally:
+                # The loop waits for this: wake it to see.
+                finished.set()
+                self.context.wakeup()
+
+        finished = threading.Event()
+        reader = threading.Thread(target=read_in_a_thread)
+        reader.start()
+        self.run_loop_until(finished.is_set)
+        reader.join(agtest.SAFETY_S)
+        self.assertEqual(got['first'], [0, 2, 4, 6, 8])
+        self.assertEqual(got['rest'], [2 * i for i in range(5, 20)])
+        self.assertEqual(got['end'], [])
+        self.assertEqual((got['failed'], got['error']), ([0, 2], 2))
 
     def test_outputs_are_python_objects_as_returned(self):
         token = Token('t')
@@ -892,5 +1054,5 @@ class SerialPipelineTest(agtest.JobTestCase):
 
 
 if __name__ == '__main__':
-    sys.exit(agtest.main(ChannelTest, ChannelTransformTest, DependencyTest, PipelineTest, FreeingTest,
-                         SerialPipelineTest))
+    sys.exit(agtest.main(ChannelTest, PortingFromAsyncTest, PlainScriptTest, ChannelTransformTest,
+                         DependencyTest, PipelineTest, FreeingTest, SerialPipelineTest))

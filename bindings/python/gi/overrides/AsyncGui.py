@@ -2281,16 +2281,35 @@ def run_trio(async_fn, *args):
 #
 # Blocking calls (write, read, `for item in reader`) are for worker threads
 # and scripts; jobs await write_item() and read_items() or use `async for`,
-# which wait with write_async()/read_async() on the engine's context.
+# which wait with write_async()/read_async() on the engine's context. A
+# blocking read on the engine's thread iterates the engine's context while
+# it waits (the C read does), so a script without a main loop can read
+# what a pipeline or a job writes.
 
 _PYTHON_EXCEPTION_QUARK = GLib.quark_from_string(_PYTHON_EXCEPTION_DOMAIN)
 
 
-def _timeout_ms(timeout):
-    """A timeout in seconds (None: no limit) as the library's milliseconds."""
+def _timeout_ms(timeout, block=True):
+    """A timeout in seconds (None: no limit) as the library's milliseconds;
+    ``block=False``, the `async` package's spelling, is a timeout of 0."""
+    if not block:
+        return 0
     if timeout is None or timeout < 0:
         return -1
     return min(math.ceil(timeout * 1000), 0x7fffffff)
+
+
+# A read of count 0 reads everything, as in the `async` package: for C, as
+# many as a guint can ask for.
+_ALL = 0xffffffff
+
+
+def _read_count(count, timeout_ms):
+    if count < 0:
+        raise ValueError('count must be 0 or more')
+    if count == 0 and timeout_ms != 0:
+        return _ALL
+    return count
 
 
 def _to_item(obj):
@@ -2339,12 +2358,6 @@ def _channel_error(error, end=None):
     return error
 
 
-def _context_of(driver):
-    if driver is not None:
-        return driver.context
-    return GLib.MainContext.ref_thread_default()
-
-
 def _start_on(context, start, *args):
     """Calls an _async() function so that its callback comes back on
     ``context``."""
@@ -2370,6 +2383,9 @@ def _read_now(reader, count, timeout_ms):
 # GError's code, and the writer (or reader) that gets the GError raises the
 # exception instead: the same object. Transforms run on whatever thread
 # writes or reads, so the store takes a lock.
+
+_exception_keys = itertools.count()
+
 
 class _TransformExceptions:
     """The exceptions a channel's Python transforms raised that no writer
@@ -2429,14 +2445,15 @@ class Channel(AsyncGui.Channel):
             raise ValueError('a channel holds at least one item')
         super().__init__(capacity=capacity, **kwargs)
 
-    def write(self, item, timeout=None):
+    def write(self, item, timeout=None, *, block=True):
         """Writes ``item`` (any Python object), waiting while the channel is
-        full: as long as it takes, or ``timeout`` seconds (0: not at all).
-        For worker threads and scripts: it blocks. Raises BrokenPipeError
-        once nobody reads, ValueError if the channel is closed,
-        TimeoutError (BlockingIOError for 0) if it stayed full."""
+        full: as long as it takes, or ``timeout`` seconds (0, or
+        ``block=False``: not at all). For worker threads and scripts: it
+        blocks. Raises BrokenPipeError once nobody reads, ValueError if the
+        channel is closed, TimeoutError (BlockingIOError without waiting)
+        if it stayed full."""
         try:
-            return AsyncGui.Channel.write(self, _to_item(item), _timeout_ms(timeout))
+            return AsyncGui.Channel.write(self, _to_item(item), _timeout_ms(timeout, block))
         except GLib.Error as error:
             raise _channel_error(error, self)
 
@@ -2444,7 +2461,7 @@ class Channel(AsyncGui.Channel):
         """Awaitable in a job (``yield``/``await``): writes ``item``, waiting
         on the engine's context while the channel is full, without blocking
         it. Raises like :meth:`write`; cancelling the job stores nothing."""
-        return _WriteItem(self, _to_item(item))
+        return _ChannelCall(AsyncGui.Channel.write_async, _write_finish, self, _to_item(item))
 
     def set_write_transform(self, func):
         """Makes every written item ``func(item)``: ``func`` runs on the
@@ -2506,26 +2523,33 @@ class ChannelReader(AsyncGui.ChannelReader):
       the items until the channel is closed and drained;
     - ``async for item in reader:`` does the same in an ``async def`` job;
     - ``items = yield reader.read_items(n)`` / ``await`` in a job;
-    - ``reader.read(n, timeout)`` blocks.
+    - ``reader.read(n, timeout)`` blocks; ``reader.read()`` gives
+      everything once the channel is closed.
 
     ``reader.close()`` (or leaving ``with reader:``, or dropping it) closes
     this end; when the last one goes, writers get BrokenPipeError."""
 
-    def read(self, count=1, timeout=None):
+    def read(self, count=0, timeout=None, *, block=True):
         """Reads up to ``count`` items (a list), blocking until they are all
         there, the channel is closed and drained, or ``timeout`` seconds
-        passed (None: no limit); ``count`` 0 takes what waits now. Fewer
+        passed (None: no limit; 0 or ``block=False``: take what waits now).
+        ``count`` 0 (the default) reads everything until the channel is
+        closed and drained, as the `async` package's ``read()`` does. Fewer
         items, or none, at the end: ``is_drained()`` tells the end from a
-        timeout. For worker threads and scripts. Raises ValueError if this
+        timeout. The timeout bounds the whole read, not each item. For
+        worker threads and scripts; on the engine's thread the read runs
+        the engine's context while it waits. Raises ValueError if this
         reader is closed."""
-        return _read_now(self, count, _timeout_ms(timeout))
+        timeout_ms = _timeout_ms(timeout, block)
+        return _read_now(self, _read_count(count, timeout_ms), timeout_ms)
 
-    def read_items(self, count, timeout=None):
+    def read_items(self, count=0, timeout=None):
         """Awaitable in a job: up to ``count`` items (a list), once they are
         all there, the channel is closed and drained (fewer, then ``[]``),
-        or ``timeout`` seconds passed. Cancelling the job loses no item:
-        what the read had taken goes back to the channel."""
-        return _ReadItems(self, count, _timeout_ms(timeout), None)
+        or ``timeout`` seconds passed; ``count`` 0 (the default): all of
+        them until the channel is closed and drained. Cancelling the job
+        loses no item: what the read had taken goes back to the channel."""
+        return _read_items(self, count, timeout)
 
     def __iter__(self):
         # One item per read: nothing is taken that a loop left early
@@ -2538,7 +2562,7 @@ class ChannelReader(AsyncGui.ChannelReader):
                 return
 
     def __aiter__(self):
-        return _ItemIterator(self, None)
+        return _iterate(self)
 
     def __enter__(self):
         return self
@@ -2557,198 +2581,151 @@ ChannelReader = override(ChannelReader)
 __all__.append('ChannelReader')
 
 
-class _WriteItem:
-    __slots__ = ('channel', 'value')
+class _ChannelCall:
+    """Awaitable in a job: ``call(*args, cancellable, callback)``, an
+    _async() method of a channel or reader (``args[0]``), on the job's
+    context, giving what ``finish`` gives. ``pipeline`` is the Pipeline
+    whose output a read reads, if any: the await starts it, and it says how
+    its drained output ended."""
 
-    def __init__(self, channel, value):
-        self.channel = channel
-        self.value = value
+    __slots__ = ('call', 'finish', 'args', 'pipeline')
 
-    def __await__(self):
-        return _AwaitOnce(self)
-
-    def _ag_prepare(self, driver):
-        channel, value = self.channel, self.value
-        context = _context_of(driver)
-        cancellable = Gio.Cancellable()
-        failure = []
-
-        def start(complete):
-            def done(channel, result, *unused):
-                try:
-                    AsyncGui.Channel.write_finish(channel, result)
-                except GLib.Error as error:
-                    failure.append(error)
-                complete()
-            _start_on(context, AsyncGui.Channel.write_async, channel, value, cancellable, done)
-
-        def outcome():
-            if failure:
-                raise _channel_error(failure[0], channel)
-
-        return _PreparedMain(start, outcome, cancellable.cancel)
-
-
-class _ReadItems:
-    """One read_async() of ``count`` items on the job's context. ``owner``
-    is the Pipeline whose output ``reader`` is, if any: it runs the
-    pipeline, and tells how a drained output ended."""
-
-    __slots__ = ('reader', 'count', 'timeout_ms', 'owner')
-
-    def __init__(self, reader, count, timeout_ms, owner):
-        if count < 0:
-            raise ValueError('count must be 0 or more')
-        self.reader = reader
-        self.count = count
-        self.timeout_ms = timeout_ms
-        self.owner = owner
+    def __init__(self, call, finish, *args, pipeline=None):
+        self.call = call
+        self.finish = finish
+        self.args = args
+        self.pipeline = pipeline
 
     def __await__(self):
         return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
-        reader, count, timeout_ms, owner = self.reader, self.count, self.timeout_ms, self.owner
-        if owner is not None:
-            owner._start(driver)
-        context = _context_of(driver)
+        call, finish, args, pipeline = self.call, self.finish, self.args, self.pipeline
+        if pipeline is not None:
+            pipeline._start(driver)
+        context = driver.context if driver is not None else GLib.MainContext.ref_thread_default()
         cancellable = Gio.Cancellable()
         outcome = []
 
         def start(complete):
-            def done(reader, result, *unused):
+            def done(source, result, *unused):
                 try:
-                    outcome.append(reader.read_finish(result))
+                    outcome.append(finish(source, result))
                 except GLib.Error as error:
                     outcome.append(error)
                 complete()
-            _start_on(context, reader.read_async, count, timeout_ms, cancellable, done)
+            _start_on(context, call, *args, cancellable, done)
 
-        def items():
+        def result():
             got = outcome[0]
             if isinstance(got, GLib.Error):
-                raise _channel_error(got, reader)
-            if not got and owner is not None and count > 0 and reader.is_drained():
-                return owner._end()
+                raise _channel_error(got, args[0])
+            if pipeline is not None and (args[1] == _ALL or not got) and args[0].is_drained():
+                return got + pipeline._end()
             return got
 
-        return _PreparedMain(start, items, cancellable.cancel)
+        return _PreparedMain(start, result, cancellable.cancel)
 
 
-class _ItemIterator:
+def _write_finish(channel, result):
+    AsyncGui.Channel.write_finish(channel, result)
+
+
+def _read_items(reader, count, timeout, pipeline=None):
+    timeout_ms = _timeout_ms(timeout)
+    return _ChannelCall(AsyncGui.ChannelReader.read_async, AsyncGui.ChannelReader.read_finish,
+                        reader, _read_count(count, timeout_ms), timeout_ms, pipeline=pipeline)
+
+
+async def _iterate(reader, pipeline=None):
     """``async for`` over a reader or a Pipeline: an item waiting in the
     channel comes at once; when none does, it awaits a read of one (for a
     pipeline: demand for one more output). One item at a time, so a loop
     left early leaves the rest in the channel."""
-
-    __slots__ = ('reader', 'owner')
-
-    def __init__(self, reader, owner):
-        self.reader = reader
-        self.owner = owner
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        items = _read_now(self.reader, 1, 0)
+    while True:
+        items = _read_now(reader, 1, 0) or await _read_items(reader, 1, None, pipeline)
         if not items:
-            items = await _ReadItems(self.reader, 1, -1, self.owner)
-            if not items:
-                raise StopAsyncIteration
-        return items[0]
+            return
+        yield items[0]
 
 
 # -- Pipelines -----------------------------------------------------------------
 #
 # AsyncGui.pipe(func, source) is an AgPipeline whose function is a Python
 # trampoline: it calls func and ends the input through its AgChunk handle,
-# as a task function does: chunk.return_value() with the output, or, when
-# func raised, chunk.return_error() with a GError of the domain
-# "asyncgui-python-exception" whose code is the key under which the
-# exception waits in the pipeline's _Chain. The error travels through the
-# later stages unchanged; where the output is read, the key gives back the
-# very exception object.
+# as a task function does: chunk.return_value() with the output or, when
+# func raised, chunk.return_error_full() with a GError that describes the
+# exception and a detail that carries it. The C pipeline orders the
+# failure after the outputs before it and hands it, detail and all,
+# through the later stages; the reader raises the very exception.
 #
-# A Python iterable source is fed from the engine's thread into a channel
-# of capacity 1 that the pipeline reads, with write_async(): the iterable is
-# advanced only as the pipeline takes items, at most two ahead of what it
-# asked for, so an endless generator is fine.
+# A Python iterable source is runtime, not a rule: it is advanced on the
+# engine's thread into a channel of capacity 1 that the first stage reads.
 
-class _Chain:
-    """What the stages of one pipeline share. The Pipeline objects own it;
-    what C owns (the trampolines' data, the feeder) refers to it weakly:
-    the exceptions it keeps, through their tracebacks, may lead back to a
-    Pipeline and its AgMultiTask, and a cycle through C is never
-    collected. Without a Pipeline, nobody reads the outputs anyway."""
+class _Failure:
+    """The detail of a failure a Python pipeline function (or source)
+    raised: the exception, for the first Python reader to take. C keeps
+    the detail, and the exception's traceback, once raised, leads to the
+    reader's frames and so back to the pipeline: a cycle through C that is
+    never collected. So the reader takes the exception out, and its
+    Pipeline keeps it instead."""
 
-    __slots__ = ('errors', 'source_error', 'context', '__weakref__')
+    __slots__ = ('exc',)
 
-    def __init__(self):
-        self.errors = {}
-        self.source_error = None
-        self.context = None
-
-    def keep(self, exc):
-        """Keeps ``exc`` and returns the GError that stands for it."""
-        key = next(_exception_keys) % 0x7fffffff + 1
-        self.errors[key] = exc
-        return GLib.Error.new_literal(_PYTHON_EXCEPTION_QUARK, _describe(exc), key)
-
-    def exception(self, gerror):
-        """The Python exception for the error a stage ended with."""
-        if gerror is None or _is_cancelled(gerror):
-            return CancelledError()
-        if gerror.domain == _PYTHON_EXCEPTION_DOMAIN:
-            exc = self.errors.get(gerror.code)
-            if exc is not None:
-                return exc
-        return gerror
+    def __init__(self, exc):
+        self.exc = exc
 
 
-_exception_keys = itertools.count()
-
-
-class _Stage:
-    """The data of one stage's trampoline."""
-
-    __slots__ = ('func', 'apply_single', 'chain_ref')
-
-    def __init__(self, func, apply_single, chain):
-        self.func = func
-        self.apply_single = apply_single
-        self.chain_ref = weakref.ref(chain)
+def _fail_input(chunk, failure):
+    chunk.return_error_full(_python_gerror(failure.exc),
+                            GObject.Value(GObject.TYPE_PYOBJECT, failure))
 
 
 def _run_stage(chunk, item, stage):
+    func, apply_single = stage
+    if type(item) is _Failure:
+        _fail_input(chunk, item)
+        return
     try:
-        if stage.apply_single:
-            output = _to_item(stage.func(item))
+        if apply_single:
+            output = _to_item(func(item))
         else:
             # A whole chunk arrives as a GLib.Array that PyGObject cannot
-            # read: its items come from the handle.
-            for output in stage.func(chunk.dup_items()):
+            # read: its items come from the handle. A source's failure can
+            # only be its last item.
+            items = chunk.dup_items()
+            failure = items.pop() if type(items[-1]) is _Failure else None
+            for output in func(items) if items else ():
                 chunk.emit(_to_item(output))
-            chunk.return_nothing()
+            if failure is not None:
+                _fail_input(chunk, failure)
+            else:
+                chunk.return_nothing()
             return
     except BaseException as exc:  # noqa: B902 - it fails this input
-        chain = stage.chain_ref()
-        chunk.return_error(chain.keep(exc) if chain is not None else _python_gerror(exc))
-        # A kept exception's traceback keeps this frame (the f_back of the
-        # frame that raised), which must not keep the handle.
+        _fail_input(chunk, _Failure(exc))
+        # The exception's traceback keeps this frame, which must not keep
+        # the handle.
         chunk = None
         return
     chunk.return_value(output)
 
 
-def _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_workers):
+def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers, refused):
+    for name in refused:
+        # The `async` package's Task spelled it so; here it is the C
+        # property's name, the same in every language.
+        if name == 'max_chunksize':
+            raise TypeError("pipe() has no argument 'max_chunksize': it is spelled "
+                            "'max_chunk_size' here")
+        raise TypeError('pipe() got an unexpected keyword argument %r' % name)
     if not callable(func):
         raise TypeError('a pipeline stage needs a function, not %r' % (func,))
     for name, number in (('min_count', min_count), ('max_chunk_size', max_chunk_size),
                          ('max_workers', max_workers)):
         if number < 0:
             raise ValueError('%s must be 0 or more' % name)
-    gtask = make(_run_stage, _Stage(func, bool(apply_single), chain))
+    gtask = make(_run_stage, (func, bool(apply_single)))
     gtask.set_min_count(int(min_count))
     gtask.set_max_chunk_size(int(max_chunk_size))
     gtask.set_apply_single(bool(apply_single))
@@ -2757,40 +2734,34 @@ def _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_w
 
 
 class _Feeder:
-    """Writes a Python iterable into the channel the first stage reads,
-    on the engine's thread, starting when that stage runs."""
+    """Advances a Python iterable on the engine's thread into the channel
+    the first stage reads, one write at a time: so the iterable runs at
+    most two items ahead of what the pipeline took. What it raises goes
+    down the channel as the last item, a _Failure, which fails the first
+    stage at that place."""
 
-    __slots__ = ('iterator', 'channel', 'chain_ref', 'context', 'started')
+    __slots__ = ('iterator', 'channel', 'context')
 
-    def __init__(self, iterator, chain):
+    def __init__(self, iterator):
         self.iterator = iterator
         self.channel = Channel.new(1)
-        self.chain_ref = weakref.ref(chain)
         self.context = None
-        self.started = False
 
     def on_state(self, gtask, *unused):
-        if not self.started and gtask.get_state() == AsyncGui.TaskState.RUNNING:
-            self.started = True
-            chain = self.chain_ref()
-            self.context = ((chain.context if chain is not None else None)
-                            or GLib.MainContext.ref_thread_default())
+        # On the engine's thread, as the first stage starts.
+        if self.context is None and gtask.get_state() == AsyncGui.TaskState.RUNNING:
+            self.context = gtask.get_engine().get_context()
             self.feed()
 
     def feed(self):
-        if self.channel is None:
-            return
         try:
             value = _to_item(next(self.iterator))
         except StopIteration:
             self.stop()
             return
         except BaseException as exc:  # noqa: B902 - raised where the output is read
-            chain = self.chain_ref()
-            if chain is not None:
-                chain.source_error = exc
-            self.stop()
-            return
+            value = _to_item(_Failure(exc))
+            self.iterator = None
         _start_on(self.context, AsyncGui.Channel.write_async, self.channel, value, None,
                   self.written)
 
@@ -2804,18 +2775,19 @@ class _Feeder:
             if close is not None:
                 close()
             return
-        self.feed()
+        if self.iterator is None:
+            self.stop()
+        else:
+            self.feed()
 
     def stop(self):
-        if self.channel is not None:
-            self.channel.close()
-        self.channel = None
+        self.channel.close()
         self.iterator = None
 
 
 @_export
 def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
-         max_workers=0, capacity=64, engine=None):
+         max_workers=0, capacity=64, engine=None, **refused):
     """A :class:`Pipeline` that passes the items of ``source`` through
     ``func`` on worker threads, as fast as its output is read
     (ag_pipeline_new*()). ``source`` is:
@@ -2834,17 +2806,17 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
     raises at input k is raised where the output is read, after the
     outputs of the inputs before k. ``min_count``: run at least that many
     inputs per read (work ahead); ``max_chunk_size``: most inputs per
-    function call of a worker (0: no limit); ``max_workers``: chunks at
-    once (0: the engine's threads); ``capacity``: of the output channel.
+    function call of a worker (0: no limit; the `async` package's
+    ``max_chunksize`` spelling raises TypeError); ``max_workers``: chunks
+    at once (0: the engine's threads); ``capacity``: of the output channel.
     The pipeline runs on ``engine``, or that of the job that first reads it
     (else the default engine)."""
     if isinstance(source, Pipeline):
         return source.pipe(func, min_count=min_count, max_chunk_size=max_chunk_size,
                            apply_single=apply_single, max_workers=max_workers,
-                           capacity=capacity)
+                           capacity=capacity, **refused)
     if capacity < 1:
         raise ValueError('capacity must be 1 or more')
-    chain = _Chain()
     feeder = None
     if source is None:
         def make(f, data):
@@ -2867,29 +2839,32 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
         except TypeError:
             raise TypeError('a pipeline reads None, an int, an iterable, a ChannelReader, a '
                             'Gio.ListModel or a Pipeline, not %r' % (source,)) from None
-        feeder = _Feeder(iterator, chain)
-        inputs = feeder.channel.open_reader()
+        feeder = _Feeder(iterator)
 
         def make(f, data):
-            return PipelineObject.new(inputs, f, data)
-    gtask = _new_stage(make, func, chain, min_count, max_chunk_size, apply_single, max_workers)
+            return PipelineObject.new(feeder.channel.open_reader(), f, data)
+    gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
+                       refused)
     if feeder is not None:
         gtask.connect('notify::state', feeder.on_state)
-    return Pipeline(gtask, chain, capacity, engine)
+    return Pipeline(gtask, capacity, engine)
 
 
 @_export
 class Pipeline:
     """What :func:`pipe` returns: the last stage of a pipeline and a reader
-    of its output. It runs when a job first reads it, and only as far as it
-    is read: a read of n outputs runs about n inputs (at least
+    of its output. It runs when it is first read, and only as far as it is
+    read: a read of n outputs runs about n inputs (at least
     ``min_count``).
 
     In a job: ``async for y in p:`` gives the outputs in input order;
     ``ys = yield p.read_items(n)`` / ``await`` gives up to n (fewer at the
     end, then ``[]``); ``ys = yield p`` / ``await p`` gives all of them.
-    The exception ``func`` raised is raised once the outputs before it were
-    read; a cancelled pipeline raises CancelledError.
+    In a script or a worker thread: ``for y in p:``, ``p.read(n)`` and
+    ``p.read()`` (all of them) block; in a script they run the engine
+    while they wait, so no main loop is needed. The exception ``func``
+    raised is raised once the outputs before it were read; a cancelled
+    pipeline raises CancelledError.
 
     ``p.pipe(func2, ...)`` adds a stage and returns it (read that one);
     ``p.cancel()`` cancels it; ``p.close()``, or dropping ``p``, stops
@@ -2897,18 +2872,18 @@ class Pipeline:
     ``p.gtask`` is the AgPipeline (``AsyncGui.PipelineObject``) of the last
     stage; its value is the number of outputs."""
 
-    __slots__ = ('gtask', '_chain', '_reader', '_capacity', '_engine', '_state')
+    __slots__ = ('gtask', '_reader', '_capacity', '_engine', '_state', '_error')
 
-    def __init__(self, gtask, chain, capacity, engine):
+    def __init__(self, gtask, capacity, engine):
         self.gtask = gtask
-        self._chain = chain
         self._capacity = capacity
         self._engine = engine
         self._reader = gtask.open_output(capacity)
         self._state = 'new'
+        self._error = None
 
     def pipe(self, func, *, min_count=1, max_chunk_size=0, apply_single=True,
-             max_workers=0, capacity=64):
+             max_workers=0, capacity=64, **refused):
         """Adds a stage that passes this pipeline's outputs through ``func``
         (ag_pipeline_add_stage()), with the options of :func:`pipe`, and
         returns it: read the new stage, not this one. Running it runs this
@@ -2923,13 +2898,13 @@ class Pipeline:
 
         def make(f, data):
             return upstream.add_stage(self._capacity, f, data)
-        gtask = _new_stage(make, func, self._chain, min_count, max_chunk_size, apply_single,
-                           max_workers)
+        gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
+                           refused)
         # The new stage has its own reader of our output now.
         self._reader.close()
         self._reader = None
         self._state = 'piped'
-        return Pipeline(gtask, self._chain, capacity, self._engine)
+        return Pipeline(gtask, capacity, self._engine)
 
     def _check_readable(self):
         if self._state == 'piped':
@@ -2938,78 +2913,75 @@ class Pipeline:
             raise ValueError('the pipeline was closed')
 
     def _start(self, driver):
+        self._check_readable()
         self._state = 'reading'
         gtask = self.gtask
         if gtask.get_state() == AsyncGui.TaskState.PENDING:
             engine = self._engine
             if engine is None:
                 engine = driver.engine if driver is not None else Engine.get_default()
-            self._chain.context = engine.get_context()
             engine.run_async(gtask, None, None)
 
     def _end(self):
         """The outcome once the output is drained: ``[]`` or an exception."""
         gtask = self.gtask
         state = gtask.get_state()
-        if state == AsyncGui.TaskState.SUCCEEDED:
-            exc = self._chain.source_error
-            if exc is not None:
-                raise exc
-            return []
         if state == AsyncGui.TaskState.FAILED:
-            raise self._chain.exception(gtask.get_error())
+            if self._error is None:
+                detail = gtask.get_error_detail()
+                if isinstance(detail, _Failure) and detail.exc is not None:
+                    self._error, detail.exc = detail.exc, None
+                else:
+                    self._error = _channel_error(gtask.get_error())
+            raise self._error
         if state == AsyncGui.TaskState.CANCELLED:
             raise CancelledError()
         return []
 
-    def read_items(self, count, timeout=None):
+    def read(self, count=0, timeout=None, *, block=True):
+        """Blocks until the next ``count`` outputs are there (a list; fewer
+        when the pipeline ended or ``timeout`` seconds passed), or, with
+        ``count`` 0 (the default), until the pipeline ended: then it gives
+        every output, or raises what ended it badly. Raises that (``func``'s
+        exception, CancelledError) when no output before it is left. Starts
+        the pipeline on its engine (the default one) if nobody did; on the
+        engine's thread (a script's main thread) it runs the engine while
+        it waits, so no main loop is needed."""
+        self._start(None)
+        timeout_ms = _timeout_ms(timeout, block)
+        items = _read_now(self._reader, _read_count(count, timeout_ms), timeout_ms)
+        if (count == 0 or not items) and self._reader.is_drained():
+            return items + self._end()
+        return items
+
+    def __iter__(self):
+        """Blocking iteration over the outputs, one read at a time (see
+        :meth:`read`)."""
+        while True:
+            items = self.read(1)
+            if not items:
+                return
+            yield items[0]
+
+    def read_items(self, count=0, timeout=None):
         """Awaitable in a job: the next ``count`` outputs (a list); fewer
         when the pipeline ended or ``timeout`` seconds passed, then ``[]``
         once it ended well. Raises what ended it badly (``func``'s
-        exception, CancelledError) when no output before it is left."""
+        exception, CancelledError) when no output before it is left.
+        ``count`` 0 (the default) gives every output once the pipeline
+        ended, or raises what ended it badly; ``await p`` is the same."""
         self._check_readable()
-        return _ReadItems(self._reader, count, _timeout_ms(timeout), self)
+        return _read_items(self._reader, count, timeout, self)
 
     def __aiter__(self):
         self._check_readable()
-        return _ItemIterator(self._reader, self)
+        return _iterate(self._reader, self)
 
     def __await__(self):
         return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
-        self._check_readable()
-        self._start(driver)
-        reader, count = self._reader, self._capacity
-        context = _context_of(driver)
-        cancellable = Gio.Cancellable()
-        items = []
-        failure = []
-
-        def start(complete):
-            def done(reader, result, *unused):
-                try:
-                    got = reader.read_finish(result)
-                except GLib.Error as error:
-                    failure.append(error)
-                    got = None
-                if got:
-                    items.extend(got)
-                    read()
-                else:
-                    complete()
-
-            def read():
-                _start_on(context, reader.read_async, count, -1, cancellable, done)
-            read()
-
-        def outcome():
-            if failure:
-                raise _channel_error(failure[0])
-            self._end()
-            return items
-
-        return _PreparedMain(start, outcome, cancellable.cancel)
+        return self.read_items()._ag_prepare(driver)
 
     def cancel(self):
         """Cancels the pipeline (and so the stages before it): a reader
