@@ -16,6 +16,8 @@ packages=(
   # introspection, bindings and their tests
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-gtk-4.0
   python3 python3-gi python3-trio gjs valac
+  # sandboxed workers: bwrap runs them, libseccomp builds their filter
+  bubblewrap libseccomp-dev
   # asyncgui in a Qt application (tests/python/test_qt.py) and in a
   # headless GNOME Shell (tests/shell/test_extension.py)
   python3-pyqt6 gnome-shell

@@ -16,5 +16,6 @@ AgProcessPool   *_ag_worker_pool_get_processes  (AgWorkerPool *self);
 AgCommandRunner *_ag_worker_pool_get_runner     (AgWorkerPool *self);
 guint            _ag_worker_pool_resolve_timeout (AgWorkerPool *self,
                                                  int           timeout_ms);
+char            *_ag_worker_pool_dup_filter_program (void);
 
 G_END_DECLS
