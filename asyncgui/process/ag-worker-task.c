@@ -390,8 +390,11 @@ ag_worker_task_new_c (const char *module_path,
  *
  * Creates a task that calls a Python function in a Python worker process.
  * The value is the pickled result as a `ay` variant; a failure carries the
- * pickled exception in [method@WorkerTask.get_error_data]. The Python
- * binding's `ProcessTask` is built on this.
+ * pickled exception in [method@WorkerTask.get_error_data]. A sandboxed
+ * task ([property@WorkerTask:sandboxed]) answers with plain data instead,
+ * never a pickle: the result converted to a [struct@GLib.Variant], and a
+ * failure's type name and message as `(ss)`. The Python binding's
+ * `ProcessTask` is built on this.
  *
  * Thread: any.
  *
