@@ -18,6 +18,8 @@ packages=(
   python3 python3-gi python3-trio gjs valac
   # the Python override's stub, checked by mypy (tests/python/test_typing.py)
   python3-mypy
+  # sandboxed workers: bwrap runs them, libseccomp builds their filter
+  bubblewrap libseccomp-dev
   # asyncgui in a Qt application (tests/python/test_qt.py) and in a
   # headless GNOME Shell (tests/shell/test_extension.py)
   python3-pyqt6 gnome-shell

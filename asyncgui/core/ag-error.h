@@ -46,6 +46,13 @@ G_BEGIN_DECLS
  *   through other tasks.
  * @AG_ERROR_TYPE_MISMATCH: a value was asked for as one type and is of
  *   another.
+ * @AG_ERROR_SANDBOX_UNAVAILABLE: a sandboxed worker call was asked for, the
+ *   sandbox (bubblewrap or seccomp) cannot run here, and the worker pool
+ *   does not allow running it unsandboxed.
+ * @AG_ERROR_MEMORY_LIMIT: a worker call used more memory than its task's
+ *   memory limit allows.
+ * @AG_ERROR_CPU_LIMIT: a worker call used more processor time than its
+ *   task's limit allows.
  *
  * Error codes in the %AG_ERROR domain.
  *
@@ -63,6 +70,9 @@ typedef enum
   AG_ERROR_COMMAND_FAILED,
   AG_ERROR_DEPENDENCY_CYCLE,
   AG_ERROR_TYPE_MISMATCH,
+  AG_ERROR_SANDBOX_UNAVAILABLE,
+  AG_ERROR_MEMORY_LIMIT,
+  AG_ERROR_CPU_LIMIT,
 } AgError;
 
 AG_AVAILABLE_IN_1_0

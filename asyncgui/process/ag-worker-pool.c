@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "ag-engine-private.h"
+#include "ag-sandbox-private.h"
 #include "ag-worker-location-private.h"
 #include "ag-worker-pool-private.h"
 
@@ -33,6 +34,12 @@
  * The settings belong to the process layer rather than to [class@Engine]
  * itself, so that an engine used only for threads carries none of it.
  *
+ * Sandboxed workers ([property@WorkerTask:sandboxed]) are a set of their
+ * own, started under bubblewrap; [method@WorkerPool.check_sandbox] says
+ * whether they can run here, and [property@WorkerPool:allow-unsandboxed]
+ * whether a sandboxed call may run in an ordinary worker where they
+ * cannot. See [Handling untrusted input](untrusted-input.html).
+ *
  * Since: 1.0
  */
 
@@ -56,6 +63,8 @@ struct _AgWorkerPool
   guint             idle_ms;
   guint             timeout_ms;
   char            **commands[AG_WORKER_GJS + 1];
+  gboolean          allow_unsandboxed;
+  char            **sandbox_paths;
 
   /* Made on first use; gone once the engine is. */
   AgProcessThread  *thread;
@@ -71,6 +80,8 @@ enum {
   PROP_MAX_PROCESSES,
   PROP_IDLE_MS,
   PROP_TIMEOUT_MS,
+  PROP_ALLOW_UNSANDBOXED,
+  PROP_SANDBOX_PATHS,
   N_PROPS
 };
 
@@ -87,6 +98,7 @@ ag_worker_pool_finalize (GObject *object)
   g_assert (self->thread == NULL);
   for (guint i = 0; i < G_N_ELEMENTS (self->commands); i++)
     g_strfreev (self->commands[i]);
+  g_strfreev (self->sandbox_paths);
 
   G_OBJECT_CLASS (ag_worker_pool_parent_class)->finalize (object);
 }
@@ -109,6 +121,12 @@ ag_worker_pool_get_property (GObject    *object,
       break;
     case PROP_TIMEOUT_MS:
       g_value_set_uint (value, self->timeout_ms);
+      break;
+    case PROP_ALLOW_UNSANDBOXED:
+      g_value_set_boolean (value, self->allow_unsandboxed);
+      break;
+    case PROP_SANDBOX_PATHS:
+      g_value_take_boxed (value, ag_worker_pool_dup_sandbox_paths (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -133,6 +151,12 @@ ag_worker_pool_set_property (GObject      *object,
       break;
     case PROP_TIMEOUT_MS:
       ag_worker_pool_set_timeout_ms (self, g_value_get_uint (value));
+      break;
+    case PROP_ALLOW_UNSANDBOXED:
+      ag_worker_pool_set_allow_unsandboxed (self, g_value_get_boolean (value));
+      break;
+    case PROP_SANDBOX_PATHS:
+      ag_worker_pool_set_sandbox_paths (self, g_value_get_boxed (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -188,6 +212,38 @@ ag_worker_pool_class_init (AgWorkerPoolClass *klass)
     g_param_spec_uint ("timeout-ms", NULL, NULL,
                        0, G_MAXINT, 0,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgWorkerPool:allow-unsandboxed: (getter get_allow_unsandboxed) (setter set_allow_unsandboxed)
+   *
+   * Whether a sandboxed call may run in an ordinary worker where the
+   * sandbox cannot run (see [method@WorkerPool.check_sandbox]). It is
+   * %FALSE by default: such a call fails with
+   * %AG_ERROR_SANDBOX_UNAVAILABLE. When set, the call runs unprotected,
+   * in a worker of its own set that still answers with plain data only.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ALLOW_UNSANDBOXED] =
+    g_param_spec_boolean ("allow-unsandboxed", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgWorkerPool:sandbox-paths: (getter dup_sandbox_paths) (setter set_sandbox_paths)
+   *
+   * Folders a sandboxed worker sees, read-only, besides `/usr` and the
+   * worker programs' own: where the application's worker code lives when
+   * it is not under `/usr` (C modules, Python packages, JavaScript
+   * modules). Never the user's data: pass files as descriptors instead
+   * ([method@WorkerTask.add_file]). Workers started from now on see them.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SANDBOX_PATHS] =
+    g_param_spec_boxed ("sandbox-paths", NULL, NULL,
+                        G_TYPE_STRV,
+                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -298,13 +354,48 @@ get_thread (AgWorkerPool *self)
   return self->thread;
 }
 
+/* The folders a sandboxed worker needs to see, read-only: the worker
+ * programs' and the application's. */
+static char **
+sandbox_ro_paths (AgWorkerPool *self)
+{
+  g_autoptr(GStrvBuilder) paths = g_strv_builder_new ();
+
+  g_strv_builder_add (paths, _ag_worker_location_get_dir ());
+  if (self->sandbox_paths != NULL)
+    g_strv_builder_addv (paths, (const char **) self->sandbox_paths);
+
+  return g_strv_builder_end (paths);
+}
+
 static void
 set_command (AgWorkerPool *self,
              AgWorkerKind  kind)
 {
   g_auto(GStrv) argv = ag_worker_pool_dup_command (self, kind);
+  g_auto(GStrv) ro_paths = sandbox_ro_paths (self);
+  g_autofree char *filter_program = _ag_worker_pool_dup_filter_program ();
+  const char *flags[AG_WORKER_N_SETS] = { NULL, "--sandbox", "--plain" };
 
-  _ag_process_pool_set_command (self->processes, kind, (const char * const *) argv);
+  for (AgWorkerSet set = AG_WORKER_SET_TRUSTED; set < AG_WORKER_N_SETS; set++)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) set_argv = NULL;
+
+      /* The worker learns from its command line which set it is in. */
+      g_strv_builder_addv (builder, (const char **) argv);
+      if (flags[set] != NULL)
+        g_strv_builder_add (builder, flags[set]);
+      set_argv = g_strv_builder_end (builder);
+
+      /* A GJS worker cannot load a filter itself: bwrap loads it. */
+      if (set == AG_WORKER_SET_SANDBOXED)
+        _ag_process_pool_set_sandbox (self->processes, _ag_worker_pool_kind_in_set (kind, set),
+                                      filter_program, kind == AG_WORKER_GJS,
+                                      (const char * const *) ro_paths);
+      _ag_process_pool_set_command (self->processes, _ag_worker_pool_kind_in_set (kind, set),
+                                    (const char * const *) set_argv);
+    }
 }
 
 /* The warm workers, started on first use. NULL once the engine is gone. */
@@ -313,7 +404,7 @@ _ag_worker_pool_get_processes (AgWorkerPool *self)
 {
   if (self->processes == NULL && get_thread (self) != NULL)
     {
-      self->processes = _ag_process_pool_new (self->thread, AG_WORKER_GJS + 1,
+      self->processes = _ag_process_pool_new (self->thread, AG_WORKER_N_KINDS * AG_WORKER_N_SETS,
                                               self->max_processes, self->idle_ms);
       for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
         set_command (self, kind);
@@ -552,4 +643,153 @@ ag_worker_pool_dup_command (AgWorkerPool *self,
     return g_strdupv (self->commands[kind]);
 
   return default_command (kind);
+}
+
+/**
+ * ag_worker_pool_get_allow_unsandboxed: (get-property allow-unsandboxed)
+ * @self: a worker pool
+ *
+ * Gets whether a sandboxed call may run unsandboxed where the sandbox
+ * cannot run.
+ *
+ * Thread: any.
+ *
+ * Returns: whether it may
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_worker_pool_get_allow_unsandboxed (AgWorkerPool *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_POOL (self), FALSE);
+
+  return g_atomic_int_get (&self->allow_unsandboxed);
+}
+
+/**
+ * ag_worker_pool_set_allow_unsandboxed: (set-property allow-unsandboxed)
+ * @self: a worker pool
+ * @allow_unsandboxed: whether a sandboxed call may run unsandboxed where
+ *   the sandbox cannot run
+ *
+ * Sets whether a sandboxed call may run unprotected where the sandbox
+ * cannot run. See [property@WorkerPool:allow-unsandboxed].
+ *
+ * Thread: the engine's.
+ *
+ * Since: 1.0
+ */
+void
+ag_worker_pool_set_allow_unsandboxed (AgWorkerPool *self,
+                                      gboolean      allow_unsandboxed)
+{
+  g_return_if_fail (AG_IS_WORKER_POOL (self));
+  g_return_if_fail (on_engine_thread (self));
+
+  allow_unsandboxed = !!allow_unsandboxed;
+  if (self->allow_unsandboxed == allow_unsandboxed)
+    return;
+
+  g_atomic_int_set (&self->allow_unsandboxed, allow_unsandboxed);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_UNSANDBOXED]);
+}
+
+/**
+ * ag_worker_pool_set_sandbox_paths: (set-property sandbox-paths)
+ * @self: a worker pool
+ * @paths: (nullable) (array zero-terminated=1): absolute paths of folders
+ *   a sandboxed worker may read, or %NULL for none
+ *
+ * Sets the folders a sandboxed worker sees read-only. See
+ * [property@WorkerPool:sandbox-paths].
+ *
+ * Thread: the engine's.
+ *
+ * Since: 1.0
+ */
+void
+ag_worker_pool_set_sandbox_paths (AgWorkerPool       *self,
+                                  const char * const *paths)
+{
+  g_return_if_fail (AG_IS_WORKER_POOL (self));
+  g_return_if_fail (on_engine_thread (self));
+
+  for (guint i = 0; paths != NULL && paths[i] != NULL; i++)
+    g_return_if_fail (g_path_is_absolute (paths[i]) && !g_str_equal (paths[i], "/"));
+
+  /* None is kept as NULL, whichever way it was given. */
+  if (paths != NULL && paths[0] == NULL)
+    paths = NULL;
+  if (paths == NULL ? self->sandbox_paths == NULL
+                    : self->sandbox_paths != NULL
+                      && g_strv_equal ((const char * const *) self->sandbox_paths, paths))
+    return;
+
+  g_strfreev (self->sandbox_paths);
+  self->sandbox_paths = g_strdupv ((char **) paths);
+  if (self->processes != NULL)
+    for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
+      set_command (self, kind);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SANDBOX_PATHS]);
+}
+
+/**
+ * ag_worker_pool_dup_sandbox_paths: (get-property sandbox-paths)
+ * @self: a worker pool
+ *
+ * Gets the folders a sandboxed worker sees read-only, besides `/usr` and
+ * the worker programs' own.
+ *
+ * Thread: the engine's.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the paths
+ *
+ * Since: 1.0
+ */
+char **
+ag_worker_pool_dup_sandbox_paths (AgWorkerPool *self)
+{
+  g_return_val_if_fail (AG_IS_WORKER_POOL (self), NULL);
+
+  return self->sandbox_paths != NULL ? g_strdupv (self->sandbox_paths) : g_new0 (char *, 1);
+}
+
+/* The program that writes the sandbox's seccomp filter. */
+char *
+_ag_worker_pool_dup_filter_program (void)
+{
+  return g_build_filename (_ag_worker_location_get_dir (), "asyncgui-sandbox-filter", NULL);
+}
+
+/**
+ * ag_worker_pool_check_sandbox:
+ * @self: a worker pool
+ * @error: return location for why the sandbox cannot run
+ *
+ * Checks whether sandboxed workers can run here: bubblewrap (`bwrap`) is
+ * installed, the kernel has seccomp filters, and asyncgui was built with
+ * its seccomp filter (which needs libseccomp). The first check in a
+ * process runs a small program, once; call it at start-up rather than
+ * while the GUI is busy. A sandbox that passes this and still fails to
+ * start (user name-spaces turned off, say) fails the call that tried with
+ * %AG_ERROR_SANDBOX_UNAVAILABLE.
+ *
+ * Thread: any.
+ *
+ * Returns: %TRUE if sandboxed workers can run; %FALSE with @error set,
+ *   %AG_ERROR_SANDBOX_UNAVAILABLE, saying what is missing
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_worker_pool_check_sandbox (AgWorkerPool  *self,
+                              GError       **error)
+{
+  g_autofree char *filter_program = NULL;
+
+  g_return_val_if_fail (AG_IS_WORKER_POOL (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  filter_program = _ag_worker_pool_dup_filter_program ();
+  return _ag_sandbox_check (filter_program, error);
 }

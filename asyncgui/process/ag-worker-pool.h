@@ -64,5 +64,18 @@ void          ag_worker_pool_set_command       (AgWorkerPool        *self,
 AG_AVAILABLE_IN_1_0
 char        **ag_worker_pool_dup_command       (AgWorkerPool        *self,
                                                 AgWorkerKind         kind) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+gboolean      ag_worker_pool_get_allow_unsandboxed (AgWorkerPool    *self);
+AG_AVAILABLE_IN_1_0
+void          ag_worker_pool_set_allow_unsandboxed (AgWorkerPool    *self,
+                                                    gboolean         allow_unsandboxed);
+AG_AVAILABLE_IN_1_0
+void          ag_worker_pool_set_sandbox_paths (AgWorkerPool        *self,
+                                                const char * const  *paths);
+AG_AVAILABLE_IN_1_0
+char        **ag_worker_pool_dup_sandbox_paths (AgWorkerPool        *self) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+gboolean      ag_worker_pool_check_sandbox     (AgWorkerPool        *self,
+                                                GError             **error);
 
 G_END_DECLS

@@ -7,9 +7,11 @@
 
 #include <string.h>
 
+#include "ag-error.h"
+#include "ag-i18n-private.h"
 #include "ag-task-private.h"
 #include "ag-worker-pool-private.h"
-#include "ag-worker-task.h"
+#include "ag-worker-task-internal.h"
 
 /**
  * AgWorkerTask:
@@ -59,34 +61,19 @@
  * Python and GJS workers run an importable Python function or an exported
  * JavaScript function; the language bindings build on them.
  *
+ * Work on input the application did not make runs in a sandboxed worker:
+ * set [property@WorkerTask:sandboxed], pass the files it reads with
+ * [method@WorkerTask.add_file] or [method@WorkerTask.add_fd], and declare
+ * the [property@WorkerTask:result-type] it must answer with. See
+ * [Handling untrusted input](untrusted-input.html).
+ *
  * Since: 1.0
  */
 
-struct _AgWorkerTask
-{
-  AgTask        parent_instance;
-
-  AgWorkerKind  kind;
-  char         *target;
-  GVariant     *args;
-  int           timeout_ms;
-  guint64       call;         /* the engine's thread: the pool's call id */
-
-  /* Set by the reply, on the process thread, before the task returns;
-   * a cancelled task may be read while they are set, hence atomic. */
-  int           pid;          /* atomic */
-  GVariant     *error_data;   /* atomic, set once */
-};
-
 G_DEFINE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG_TYPE_TASK)
 
-enum {
-  PROP_0,
-  PROP_TIMEOUT_MS,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+GParamSpec *_ag_worker_task_properties[N_PROPS];
+#define properties _ag_worker_task_properties
 
 /* The pool's answer, on its thread. The task's reference goes when the
  * pool releases the user data, through _ag_task_unref_at_home(): a task
@@ -123,12 +110,27 @@ ag_worker_task_start (AgTask *task)
   AgWorkerTask *self = AG_WORKER_TASK (task);
   AgWorkerPool *workers = _ag_worker_pool_of (_ag_task_get_engine (task));
   AgProcessPool *processes = workers != NULL ? _ag_worker_pool_get_processes (workers) : NULL;
+  AgProcessCallOptions options;
+  guint kind = self->kind;
 
   /* An engine starts tasks only while it is alive. */
   g_assert (processes != NULL);
 
-  self->call = _ag_process_pool_call (processes, self->kind, self->target, self->args,
-                                      _ag_worker_pool_resolve_timeout (workers, self->timeout_ms),
+  options.timeout_ms = _ag_worker_pool_resolve_timeout (workers, self->timeout_ms);
+  options.fds = self->fds;
+  options.memory_limit = self->memory_limit;
+  options.cpu_limit_ms = self->cpu_limit_ms;
+  options.fallback_kind = -1;
+  options.check = (AgProcessReplyCheck) _ag_worker_task_check_reply;
+  if (self->sandboxed)
+    {
+      kind = _ag_worker_pool_kind_in_set (self->kind, AG_WORKER_SET_SANDBOXED);
+      /* Read now: a change later applies to later calls. */
+      if (ag_worker_pool_get_allow_unsandboxed (workers))
+        options.fallback_kind = _ag_worker_pool_kind_in_set (self->kind, AG_WORKER_SET_PLAIN);
+    }
+
+  self->call = _ag_process_pool_call (processes, kind, self->target, self->args, &options,
                                       worker_task_replied, g_object_ref (self),
                                       (GDestroyNotify) _ag_task_unref_at_home);
 }
@@ -151,6 +153,8 @@ ag_worker_task_finalize (GObject *object)
   g_free (self->target);
   g_clear_pointer (&self->args, g_variant_unref);
   g_clear_pointer (&self->error_data, g_variant_unref);
+  g_clear_object (&self->fds);
+  g_clear_pointer (&self->result_type, g_variant_type_free);
 
   G_OBJECT_CLASS (ag_worker_task_parent_class)->finalize (object);
 }
@@ -167,6 +171,18 @@ ag_worker_task_get_property (GObject    *object,
     {
     case PROP_TIMEOUT_MS:
       g_value_set_int (value, self->timeout_ms);
+      break;
+    case PROP_SANDBOXED:
+      g_value_set_boolean (value, self->sandboxed);
+      break;
+    case PROP_RESULT_TYPE:
+      g_value_set_boxed (value, self->result_type);
+      break;
+    case PROP_MEMORY_LIMIT:
+      g_value_set_uint64 (value, self->memory_limit);
+      break;
+    case PROP_CPU_LIMIT_MS:
+      g_value_set_int (value, self->cpu_limit_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -185,6 +201,18 @@ ag_worker_task_set_property (GObject      *object,
     {
     case PROP_TIMEOUT_MS:
       ag_worker_task_set_timeout_ms (self, g_value_get_int (value));
+      break;
+    case PROP_SANDBOXED:
+      ag_worker_task_set_sandboxed (self, g_value_get_boolean (value));
+      break;
+    case PROP_RESULT_TYPE:
+      ag_worker_task_set_result_type (self, g_value_get_boxed (value));
+      break;
+    case PROP_MEMORY_LIMIT:
+      ag_worker_task_set_memory_limit (self, g_value_get_uint64 (value));
+      break;
+    case PROP_CPU_LIMIT_MS:
+      ag_worker_task_set_cpu_limit_ms (self, g_value_get_int (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -217,6 +245,72 @@ ag_worker_task_class_init (AgWorkerTaskClass *klass)
   properties[PROP_TIMEOUT_MS] =
     g_param_spec_int ("timeout-ms", NULL, NULL,
                       -1, G_MAXINT, -1,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgWorkerTask:sandboxed: (getter get_sandboxed) (setter set_sandboxed)
+   *
+   * Whether the function runs in a sandboxed worker: under bubblewrap,
+   * without network, home folder or write access outside a private
+   * `/tmp`, under a seccomp filter, and answering with plain data only.
+   * Sandboxed workers are never reused for unsandboxed calls, nor the
+   * other way round. Where the sandbox cannot run, the call fails with
+   * %AG_ERROR_SANDBOX_UNAVAILABLE unless
+   * [property@WorkerPool:allow-unsandboxed] is set. Set it before the task
+   * is run. See [Handling untrusted input](untrusted-input.html).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SANDBOXED] =
+    g_param_spec_boolean ("sandboxed", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgWorkerTask:result-type: (getter get_result_type) (setter set_result_type)
+   *
+   * The type the function's value must have, or %NULL (the default) for
+   * any. A value of another type fails the call with
+   * %AG_ERROR_TYPE_MISMATCH. For a Python worker in a sandbox it is the
+   * type of the converted value (see
+   * [Handling untrusted input](untrusted-input.html)); for a GJS worker,
+   * `s` (JSON text). Set it before the task is run.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_RESULT_TYPE] =
+    g_param_spec_boxed ("result-type", NULL, NULL,
+                        G_TYPE_VARIANT_TYPE,
+                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgWorkerTask:memory-limit: (getter get_memory_limit) (setter set_memory_limit)
+   *
+   * How much address space the worker may use while it runs the call, in
+   * bytes; 0 (the default) for no limit. A call that goes past it fails
+   * with %AG_ERROR_MEMORY_LIMIT and its worker is replaced. Set it before
+   * the task is run.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MEMORY_LIMIT] =
+    g_param_spec_uint64 ("memory-limit", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgWorkerTask:cpu-limit-ms: (getter get_cpu_limit_ms) (setter set_cpu_limit_ms)
+   *
+   * How much processor time the call may use, in milliseconds, rounded up
+   * to whole seconds (the kernel counts it so); 0 (the default) for no
+   * limit. A call that goes past it fails with %AG_ERROR_CPU_LIMIT and its
+   * worker is replaced. Set it before the task is run.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CPU_LIMIT_MS] =
+    g_param_spec_int ("cpu-limit-ms", NULL, NULL,
+                      0, G_MAXINT, 0,
                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -296,8 +390,11 @@ ag_worker_task_new_c (const char *module_path,
  *
  * Creates a task that calls a Python function in a Python worker process.
  * The value is the pickled result as a `ay` variant; a failure carries the
- * pickled exception in [method@WorkerTask.get_error_data]. The Python
- * binding's `ProcessTask` is built on this.
+ * pickled exception in [method@WorkerTask.get_error_data]. A sandboxed
+ * task ([property@WorkerTask:sandboxed]) answers with plain data instead,
+ * never a pickle: the result converted to a [struct@GLib.Variant], and a
+ * failure's type name and message as `(ss)`. The Python binding's
+ * `ProcessTask` is built on this.
  *
  * Thread: any.
  *

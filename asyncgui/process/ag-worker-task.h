@@ -52,4 +52,35 @@ int           ag_worker_task_get_worker_pid (AgWorkerTask *self);
 AG_AVAILABLE_IN_1_0
 GVariant     *ag_worker_task_get_error_data (AgWorkerTask *self);
 
+AG_AVAILABLE_IN_1_0
+void                ag_worker_task_set_sandboxed     (AgWorkerTask        *self,
+                                                      gboolean             sandboxed);
+AG_AVAILABLE_IN_1_0
+gboolean            ag_worker_task_get_sandboxed     (AgWorkerTask        *self);
+AG_AVAILABLE_IN_1_0
+int                 ag_worker_task_add_fd            (AgWorkerTask        *self,
+                                                      int                  fd,
+                                                      GError             **error);
+AG_AVAILABLE_IN_1_0
+int                 ag_worker_task_add_file          (AgWorkerTask        *self,
+                                                      GFile               *file,
+                                                      GError             **error);
+AG_AVAILABLE_IN_1_0
+guint               ag_worker_task_get_n_fds         (AgWorkerTask        *self);
+AG_AVAILABLE_IN_1_0
+void                ag_worker_task_set_result_type   (AgWorkerTask        *self,
+                                                      const GVariantType  *type);
+AG_AVAILABLE_IN_1_0
+const GVariantType *ag_worker_task_get_result_type   (AgWorkerTask        *self);
+AG_AVAILABLE_IN_1_0
+void                ag_worker_task_set_memory_limit  (AgWorkerTask        *self,
+                                                      guint64              bytes);
+AG_AVAILABLE_IN_1_0
+guint64             ag_worker_task_get_memory_limit  (AgWorkerTask        *self);
+AG_AVAILABLE_IN_1_0
+void                ag_worker_task_set_cpu_limit_ms  (AgWorkerTask        *self,
+                                                      int                  cpu_limit_ms);
+AG_AVAILABLE_IN_1_0
+int                 ag_worker_task_get_cpu_limit_ms  (AgWorkerTask        *self);
+
 G_END_DECLS
