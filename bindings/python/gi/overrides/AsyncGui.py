@@ -25,7 +25,6 @@
 # bindings/python/README.md explains the decisions.
 
 import atexit
-import collections
 import functools
 import itertools
 import json
@@ -427,7 +426,7 @@ class MultiTask(metaclass=_ForwardingMeta):
         return (yield self)
 
     def __aiter__(self):
-        return _MultiIterator(self)
+        return _iterate(self)
 
     def __len__(self):
         return len(self.tasks)
@@ -822,18 +821,31 @@ class MultiProcessTask(MultiTask):
 
 def _run_tasks(chunk, position, n_items, work):
     tasks = work.tasks
+    end = position + n_items
     values = []
-    for position in range(position, position + n_items):
-        if work.stopped or _exiting:
-            break
+    append = values.append
+    # A slice at a time, so that a stopped run stops soon, and nothing but
+    # the call and the append is done per task.
+    while position < end and not (work.stopped or _exiting):
+        done = len(values)
         try:
-            value = tasks[position]()
-            values.append(_NONE if value is None else value)
+            for task in tasks[position:min(end, position + _SLICE)]:
+                value = task()
+                append(_NONE if value is None else value)
         except BaseException as exc:  # noqa: B902 - it goes to the MultiTask
             _return_values(chunk, values)
-            values = []
             _return_exception(chunk, exc)
+            position += len(values) - done + 1
+            values.clear()
+            continue
+        position += len(values) - done
     _return_values(chunk, values)
+    # An exception's traceback keeps this frame (the f_back of its first
+    # frame): not the tasks, nor the values.
+    work = tasks = values = append = value = None
+
+
+_SLICE = 256
 
 
 # PyGObject 3.42 cannot put None in an array of GValues (it crashes
@@ -893,9 +905,11 @@ class _Run(_Prepared):
     def value(self, gvalue):
         if self.results is None:
             return self._values()
-        order = AsyncGui.ChannelReader.read(self.results, len(self.spec.tasks), 0)
+        return self._collect(AsyncGui.ChannelReader.read(self.results, len(self.spec.tasks), 0))
+
+    def _collect(self, positions):
         values = []
-        for position in order:
+        for position in positions:
             try:
                 values.append(self.child_outcome(position))
             except CancelledError:
@@ -969,15 +983,7 @@ class _MixedRun(_Run):
         raise child.error(error)
 
     def _values(self):
-        values = []
-        for position in range(len(self.children)):
-            try:
-                values.append(self.child_outcome(position))
-            except CancelledError:
-                raise
-            except BaseException:  # noqa: B902 - skipped: the run succeeded
-                pass
-        return values
+        return self._collect(range(len(self.children)))
 
     def error(self, gerror):
         # The first failing child in list order, as C says; its own
@@ -1009,73 +1015,38 @@ def _make_run(spec, driver):
     return _MixedRun(spec, driver)
 
 
-class _MultiIterator:
-    """``async for`` over a MultiTask: the MultiTask runs on the engine
-    beside the job (which stays free to await other things in the loop
-    body), and the loop reads the positions of its results stream, in the
-    order the MultiTask announces its children."""
-
-    def __init__(self, spec):
-        self.spec = spec
-        self.run = None
-        self.reader = None
-        self.queue = collections.deque()
-        self.driver = None
-
-    def __aiter__(self):
-        return self
-
-    def _start(self):
-        driver = getattr(_tls, 'driver', None)
-        if driver is None:
-            raise RuntimeError('async for over a MultiTask works inside an @engine.job')
-        self.driver = driver
-        spec = self.spec
-        run = spec._gtask_run
-        spec._gtask_run = None
-        if run is None:
-            run = _make_run(spec, driver)
-        self.run = run
-        self.reader = run.results or run.gtask.open_results()
-        run.results = None
-        driver.owned.append(self)
-        driver.engine.run_async(run.gtask, None, _ignore_outcome)
-
-    def stop(self):
-        if self.run is not None:
-            self.run.stop()
-
-    async def __anext__(self):
-        if self.run is None:
-            self._start()
-        try:
-            while True:
-                if not self.queue:
-                    self.queue.extend(AsyncGui.ChannelReader.read(self.reader, 0, 0))
-                if self.queue and not self.driver.cancelling:
-                    try:
-                        return self.run.child_outcome(self.queue.popleft())
-                    except CancelledError:
-                        raise
-                    except BaseException:  # noqa: B902
-                        if not self.spec.skip_errors:
-                            raise
-                        continue
-                if self.driver.cancelling:
-                    # Nothing more reaches a job once it was cancelled:
-                    # wait for the cancel to arrive at this await.
-                    await _UntilCancelled()
-                elif self.reader.is_drained():
-                    if self.run.gtask.get_state() == AsyncGui.TaskState.CANCELLED:
-                        raise CancelledError()
-                    raise StopAsyncIteration
-                else:
-                    self.queue.extend(await _ReadItems(self.reader, 1, -1, None))
-        except StopAsyncIteration:
-            raise
-        except BaseException:  # noqa: B902
-            self.stop()
-            raise
+async def _iterate(spec):
+    """``async for`` over a MultiTask: it runs on the engine beside the job
+    (which stays free to await other things in the loop body), and the loop
+    reads the positions of its results stream, in the order the MultiTask
+    announces its children."""
+    driver = getattr(_tls, 'driver', None)
+    if driver is None:
+        raise RuntimeError('async for over a MultiTask works inside an @engine.job')
+    run, spec._gtask_run = spec._gtask_run or _make_run(spec, driver), None
+    reader = run.results or run.gtask.open_results()
+    driver.owned.append(run)
+    driver.engine.run_async(run.gtask, None, _ignore_outcome)
+    try:
+        async for position in _ItemIterator(reader, None):
+            if driver.cancelling:
+                # Nothing more reaches a job once it was cancelled: wait
+                # for the cancel to arrive at this await.
+                await _UntilCancelled()
+            try:
+                value = run.child_outcome(position)
+            except CancelledError:
+                raise
+            except BaseException:  # noqa: B902
+                if not spec.skip_errors:
+                    raise
+                continue
+            yield value
+        if run.gtask.get_state() == AsyncGui.TaskState.CANCELLED:
+            raise CancelledError()
+    except BaseException:  # noqa: B902
+        run.stop()
+        raise
 
 
 class _UntilCancelled:
