@@ -29,6 +29,7 @@ import functools
 import itertools
 import json
 import math
+import operator
 import os
 import pickle
 import sys
@@ -823,15 +824,13 @@ def _run_tasks(chunk, position, n_items, work):
     tasks = work.tasks
     end = position + n_items
     values = []
-    append = values.append
-    # A slice at a time, so that a stopped run stops soon, and nothing but
-    # the call and the append is done per task.
+    extend = values.extend
+    # A slice at a time, so that a stopped run stops soon, called in C:
+    # extend() keeps the values before a task that raised.
     while position < end and not (work.stopped or _exiting):
         done = len(values)
         try:
-            for task in tasks[position:min(end, position + _SLICE)]:
-                value = task()
-                append(_NONE if value is None else value)
+            extend(map(_call, tasks[position:min(end, position + _SLICE)]))
         except BaseException as exc:  # noqa: B902 - it goes to the MultiTask
             _return_values(chunk, values)
             _return_exception(chunk, exc)
@@ -842,10 +841,11 @@ def _run_tasks(chunk, position, n_items, work):
     _return_values(chunk, values)
     # An exception's traceback keeps this frame (the f_back of its first
     # frame): not the tasks, nor the values.
-    work = tasks = values = append = value = None
+    work = tasks = values = extend = None
 
 
 _SLICE = 256
+_call = getattr(operator, 'call', lambda task: task())
 
 
 # PyGObject 3.42 cannot put None in an array of GValues (it crashes
@@ -856,6 +856,9 @@ _NONE = GObject.Value(GObject.TYPE_PYOBJECT, None)
 def _return_values(chunk, values):
     if not values:
         return
+    # By identity: == could be anything (a NumPy array's is elementwise).
+    if any(map(operator.is_, values, itertools.repeat(None))):
+        values = [_NONE if value is None else value for value in values]
     try:
         # PyGObject makes each element a GValue in C: numbers and strings
         # of their GLib type, any other object GObject.TYPE_PYOBJECT.
