@@ -908,7 +908,11 @@ class _Run(_Prepared):
     def value(self, gvalue):
         if self.results is None:
             return self._values()
-        return self._collect(AsyncGui.ChannelReader.read(self.results, len(self.spec.tasks), 0))
+        order = AsyncGui.ChannelReader.read(self.results, len(self.spec.tasks), 0)
+        if self.gtask.get_n_failed() == 0:
+            values = self._values()
+            return [values[position] for position in order]
+        return self._collect(order)
 
     def _collect(self, positions):
         values = []
