@@ -606,6 +606,26 @@ class ListWorkersTest(QuietTestCase):
         self.assertIs(gmulti.get_item(1).get_error_detail(), failure)
         self.assertIs(single.gtask.get_error_detail(), failure)
 
+    def test_task_depending_on_a_failed_job_raises_the_jobs_exception(self):
+        failure = RichError('from the job', 7)
+
+        @self.engine.job
+        def failing():
+            yield Task(identity, None)
+            raise failure
+
+        @self.engine.job
+        def handler(job):
+            after = Task(identity, 'never')
+            after.add_dependency(job)
+            try:
+                yield after
+            except RichError as error:
+                return error
+
+        job = failing()
+        self.assertIs(self.run_job(handler(job)).result(), failure)
+
     def test_explicit_max_workers_runs_that_many_at_once(self):
         counter = Concurrency(6)
 

@@ -1173,7 +1173,7 @@ class _Driver:
             self._end(error=_cancelled_gerror())
         except BaseException as failure:  # noqa: B902
             self.exc = failure
-            self._end(error=_python_gerror(failure))
+            self._end(error=failure)
             if isinstance(failure, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
@@ -1261,8 +1261,11 @@ class _Driver:
         owned, self.owned = self.owned, []
         for thing in owned:
             thing.stop()
-        if error is not None:
+        if isinstance(error, GLib.Error):
             self.job.return_error(error)
+        elif error is not None:
+            # The job's failure carries its exception, as a Task's does.
+            _return_exception(self.job, error)
         else:
             self.job.return_value(_to_gvalue(value))
 
