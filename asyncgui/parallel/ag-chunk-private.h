@@ -25,6 +25,13 @@ G_BEGIN_DECLS
  * reference count is above one) is retired, atomically, and the run goes
  * on with a new one; a kept handle's late return then finds RETIRED and
  * is refused with a critical, whatever thread it comes from. */
+/* A map's failed input: its position and what went wrong. */
+typedef struct
+{
+  guint      position;
+  AgFailure *failure;
+} AgChunkFailure;
+
 typedef enum
 {
   AG_CHUNK_IDLE,
@@ -46,6 +53,12 @@ struct _AgChunk
   GCancellable  *cancellable; /* unowned: the run's */
   const GValue  *items;       /* pipeline: the input(s) the function works on */
   guint          n_items;
+  /* A ranges call answers several positions, one return each: @slot and
+   * @position move on, and the call stays ARMED until the last. */
+  guint          n_left;      /* positions after the current one */
+  guint          n_answered;
+  gboolean       ranges;      /* a ranges call: errors go to @failures */
+  GArray        *failures;    /* AgChunkFailure; NULL while none failed */
 };
 
 AgChunk  *_ag_chunk_new        (GCancellable  *cancellable);

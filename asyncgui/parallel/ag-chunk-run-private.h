@@ -6,7 +6,7 @@
 
 #pragma once
 
-#include "ag-chunk.h"
+#include "ag-chunk-private.h"
 #include "ag-values-private.h"
 #include "ag-executor-private.h"
 #include "ag-task.h"
@@ -20,6 +20,7 @@ typedef enum
 {
   AG_CHUNK_RUN_MAP,            /* items[i] → one value into slots[i] */
   AG_CHUNK_RUN_RANGE,          /* position start + i → one value into slots[i] */
+  AG_CHUNK_RUN_RANGES,         /* positions start … start + count - 1 → slots, in one call */
   AG_CHUNK_RUN_PIPE_SINGLE,    /* each of inputs → any number of outputs */
   AG_CHUNK_RUN_PIPE_WHOLE,     /* all of inputs at once → any number of outputs */
 } AgChunkRunKind;
@@ -29,13 +30,6 @@ typedef enum
  * is gone: the run then frees itself and what it made, wherever it ends. */
 typedef void (*AgChunkRunDoneFunc) (AgChunkRun *run,
                                     AgTask     *owner);
-
-/* A map's failed input: its position and what went wrong. */
-typedef struct
-{
-  guint      position;
-  AgFailure *failure;
-} AgChunkFailure;
 
 /* The owner fills in the inputs and where outputs go, then submits @work.
  * The worker owns the run until it queues it back; the owner reads the
@@ -53,6 +47,7 @@ struct _AgChunkRun
   {
     AgMapFunc         map;          /* AG_CHUNK_RUN_MAP */
     AgRangeFunc       range;        /* AG_CHUNK_RUN_RANGE */
+    AgRangesFunc      ranges;       /* AG_CHUNK_RUN_RANGES */
     AgPipelineFunc    pipe;         /* AG_CHUNK_RUN_PIPE_* */
   }                   func;
   gpointer            user_data;
@@ -82,5 +77,8 @@ AgChunkRun *_ag_chunk_run_new            (AgTask             *owner,
                                           AgChunkRunDoneFunc  done);
 void        _ag_chunk_run_release_values (AgChunkRun         *run);
 void        _ag_chunk_run_free           (AgChunkRun         *run);
+
+/* ag-chunk-ranges.c */
+void        _ag_chunk_run_ranges         (AgChunkRun         *run);
 
 G_END_DECLS

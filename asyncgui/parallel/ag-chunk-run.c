@@ -166,6 +166,8 @@ run_work (AgWork *work)
 
   if (run->kind == AG_CHUNK_RUN_MAP || run->kind == AG_CHUNK_RUN_RANGE)
     run_map (run);
+  else if (run->kind == AG_CHUNK_RUN_RANGES)
+    _ag_chunk_run_ranges (run);
   else
     run_pipe (run);
   run->elapsed_us = g_get_monotonic_time () - started;

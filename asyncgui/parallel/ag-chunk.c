@@ -174,6 +174,24 @@ is_armed (AgChunk    *self,
   return FALSE;
 }
 
+/* The call answered the position it works on. A ranges call with
+ * positions left moves on to the next one and stays armed; any other call
+ * has returned. */
+static inline void
+answered (AgChunk *self)
+{
+  self->n_answered++;
+  if (G_UNLIKELY (self->n_left > 0))
+    {
+      self->n_left--;
+      self->slot++;
+      self->position++;
+      return;
+    }
+
+  self->state = AG_CHUNK_RETURNED;
+}
+
 /* Claims the one return of the running call, and gives the zeroed place of
  * its value: the map's slot, or a new output of the pipeline. */
 static GValue *
@@ -183,9 +201,15 @@ claim_return (AgChunk    *self,
   if (!is_armed (self, strfunc))
     return NULL;
 
-  self->state = AG_CHUNK_RETURNED;
   if (self->outputs == NULL)
-    return self->slot;
+    {
+      GValue *place = self->slot;
+
+      answered (self);
+      return place;
+    }
+
+  self->state = AG_CHUNK_RETURNED;
 
   g_array_set_size (self->outputs, self->outputs->len + 1);
   return &g_array_index (self->outputs, GValue, self->outputs->len - 1);
@@ -231,8 +255,9 @@ claim_map_slot (AgChunk *self)
  * @self: the handle given to the function
  *
  * Gets the position of the input the function works on: the child's
- * position in a mapping [class@MultiTask], or how many inputs came before
- * it in a [class@Pipeline] (for a whole chunk, before its first input).
+ * position in a mapping [class@MultiTask] (in a [callback@RangesFunc]
+ * call, of the next child it answers), or how many inputs came before it
+ * in a [class@Pipeline] (for a whole chunk, before its first input).
  *
  * Thread: the one running the function, inside the call.
  *
@@ -376,7 +401,7 @@ ag_chunk_return_value (AgChunk      *self,
   if (value == NULL)
     {
       if (is_armed (self, G_STRFUNC))
-        self->state = AG_CHUNK_RETURNED;
+        answered (self);
       return;
     }
 
@@ -404,7 +429,54 @@ ag_chunk_return_nothing (AgChunk *self)
   g_return_if_fail (AG_IS_CHUNK (self));
 
   if (is_armed (self, G_STRFUNC))
-    self->state = AG_CHUNK_RETURNED;
+    answered (self);
+}
+
+/**
+ * ag_chunk_return_values:
+ * @self: the handle given to the function
+ * @values: (array length=n_values): the values, copied
+ * @n_values: how many there are
+ *
+ * Answers @n_values inputs at once, in order. In a
+ * [callback@RangesFunc] call, each value is the value of the next child
+ * the call answers: a binding hands over the values of a whole range
+ * in one call. In a [class@Pipeline], the values are the input's last
+ * outputs, after those it emitted (none is [method@Chunk.return_nothing]).
+ * A function that works on one child of a map returns exactly one value.
+ *
+ * Thread: the one running the function, inside the call.
+ *
+ * Since: 1.0
+ */
+void
+ag_chunk_return_values (AgChunk      *self,
+                        const GValue *values,
+                        guint         n_values)
+{
+  g_return_if_fail (AG_IS_CHUNK (self));
+  g_return_if_fail (values != NULL || n_values == 0);
+
+  if (!is_armed (self, G_STRFUNC))
+    return;
+
+  if (self->outputs != NULL)
+    {
+      for (guint i = 0; i + 1 < n_values; i++)
+        ag_chunk_emit (self, &values[i]);
+      ag_chunk_return_value (self, n_values > 0 ? &values[n_values - 1] : NULL);
+      return;
+    }
+
+  if (n_values == 0 || n_values > self->n_left + 1)
+    {
+      g_critical ("%s: %u values given to the chunk %p, which answers %u more input(s)",
+                  G_STRFUNC, n_values, self, self->n_left + 1);
+      return;
+    }
+
+  for (guint i = 0; i < n_values; i++)
+    ag_chunk_return_value (self, &values[i]);
 }
 
 /**
@@ -617,6 +689,18 @@ return_error (AgChunk      *self,
   if (!is_armed (self, strfunc))
     {
       g_error_free (error);
+      return;
+    }
+
+  /* A ranges call fails only the position it answers, and goes on. */
+  if (self->ranges)
+    {
+      AgChunkFailure failure = { (guint) self->position, _ag_failure_new (error, detail) };
+
+      if (self->failures == NULL)
+        self->failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
+      g_array_append_val (self->failures, failure);
+      answered (self);
       return;
     }
 

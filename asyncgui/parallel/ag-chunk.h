@@ -60,6 +60,34 @@ typedef void (*AgRangeFunc)    (AgChunk      *chunk,
                                 gpointer      user_data);
 
 /**
+ * AgRangesFunc:
+ * @chunk: the handle of these children: return their values or errors
+ *   through it, in order
+ * @position: the position of the first child to make a value for
+ * @n_items: how many children, from @position on
+ * @user_data: the data given with the function
+ *
+ * Makes the values of @n_items children of a
+ * [ctor@MultiTask.new_map_ranges] MultiTask, from @position on, in one
+ * call: each `ag_chunk_return_*()` call answers the next of them, in
+ * order ([method@Chunk.get_position] says which), and
+ * [method@Chunk.return_values] answers several at once. A child the
+ * function leaves unanswered fails with %AG_ERROR_NO_RESULT; an error
+ * fails only the child it answers, and the function goes on with the next.
+ *
+ * One call per range instead of one per child is what makes a binding's
+ * map fast: a call from C into an interpreter costs more than a trivial
+ * function. It runs on a worker thread (on the engine's thread in serial
+ * mode), possibly on several threads at once, each with its own @chunk.
+ *
+ * Since: 1.0
+ */
+typedef void (*AgRangesFunc)   (AgChunk      *chunk,
+                                guint         position,
+                                guint         n_items,
+                                gpointer      user_data);
+
+/**
  * AgPipelineFunc:
  * @chunk: the handle of this input: emit and return outputs through it
  * @item: (nullable): the input; %NULL when [property@Pipeline:apply-single]
@@ -126,6 +154,10 @@ void          ag_chunk_return_object    (AgChunk      *self,
 AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_variant   (AgChunk      *self,
                                          GVariant     *variant);
+AG_AVAILABLE_IN_1_0
+void          ag_chunk_return_values    (AgChunk      *self,
+                                         const GValue *values,
+                                         guint         n_values);
 AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_error     (AgChunk      *self,
                                          GError       *error);

@@ -130,7 +130,12 @@ _ag_multi_task_feed_map (AgMultiTask *self)
       run->user_data = self->map_data;
       run->slots = _ag_multi_task_slot_value (self, position);
 
-      if (self->range_func != NULL)
+      if (self->ranges_func != NULL)
+        {
+          run->kind = AG_CHUNK_RUN_RANGES;
+          run->func.ranges = self->ranges_func;
+        }
+      else if (self->range_func != NULL)
         {
           run->kind = AG_CHUNK_RUN_RANGE;
           run->func.range = self->range_func;
@@ -277,6 +282,62 @@ ag_multi_task_new_map_range (guint           n_items,
   g_return_val_if_fail (func != NULL, NULL);
 
   self = new_map (NULL, func, user_data, destroy);
+  self->n_range = n_items;
+  return self;
+}
+
+/**
+ * ag_multi_task_new_map_ranges:
+ * @n_items: how many children
+ * @func: (scope notified) (closure user_data) (destroy destroy): makes the
+ *   values of a range of children, on a worker thread
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the MultiTask is finalized
+ *
+ * Creates a MultiTask with @n_items children whose values @func makes a
+ * range of positions at a time: the MultiTask hands each worker a run of
+ * children, sized by how long children take, as
+ * [ctor@MultiTask.new_map_range] does, but calls @func once per run
+ * instead of once per child. Each child is answered through the
+ * [class@Chunk], in order; [method@Chunk.return_values] answers many in
+ * one call. Ordering, [property@MultiTask:skip-errors], the first failure,
+ * rows and the results stream are the MultiTask's as for any map.
+ *
+ * This is how a binding maps a long list of its own values with one call
+ * into its interpreter per run rather than per child:
+ *
+ * ```c
+ * static void
+ * square_range (AgChunk  *chunk,
+ *               guint     position,
+ *               guint     n_items,
+ *               gpointer  user_data)
+ * {
+ *   for (guint i = position; i < position + n_items; i++)
+ *     ag_chunk_return_uint64 (chunk, (guint64) i * i);
+ * }
+ *
+ * squares = ag_multi_task_new_map_ranges (1000000, square_range, NULL, NULL);
+ * ```
+ *
+ * Thread: any.
+ *
+ * Returns: (transfer full): a new MultiTask
+ *
+ * Since: 1.0
+ */
+AgMultiTask *
+ag_multi_task_new_map_ranges (guint           n_items,
+                              AgRangesFunc    func,
+                              gpointer        user_data,
+                              GDestroyNotify  destroy)
+{
+  AgMultiTask *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = new_map (NULL, NULL, user_data, destroy);
+  self->ranges_func = func;
   self->n_range = n_items;
   return self;
 }

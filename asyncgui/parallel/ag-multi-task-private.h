@@ -42,6 +42,7 @@ struct _AgMultiTask
   /* Children made from inputs (ag-map.c). */
   AgMapFunc       map_func;
   AgRangeFunc     range_func;
+  AgRangesFunc    ranges_func;
   gpointer        map_data;
   GDestroyNotify  map_destroy;
   GPtrArray      *inputs;

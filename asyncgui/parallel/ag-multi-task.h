@@ -38,6 +38,11 @@ AgMultiTask *ag_multi_task_new_map_range      (guint            n_items,
                                                AgRangeFunc      func,
                                                gpointer         user_data,
                                                GDestroyNotify   destroy) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgMultiTask *ag_multi_task_new_map_ranges     (guint            n_items,
+                                               AgRangesFunc     func,
+                                               gpointer         user_data,
+                                               GDestroyNotify   destroy) G_GNUC_WARN_UNUSED_RESULT;
 
 AG_AVAILABLE_IN_1_0
 void         ag_multi_task_add                (AgMultiTask     *self,

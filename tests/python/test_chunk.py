@@ -75,6 +75,31 @@ class ChunkTest(agtest.JobTestCase):
                                                  Gio.IOErrorEnum.INVALID_DATA))
         self.assertNotIn(MAIN_THREAD, threads)
 
+    def test_ranges_function_answers_a_run_of_children_per_call(self):
+        calls = []
+        failure = ValueError('seven')
+
+        def squares(chunk, position, n_items, data):
+            calls.append((position, n_items))
+            self.assertEqual(chunk.get_position(), position)
+            for i in range(position, position + n_items):
+                if i == 7:
+                    chunk.return_error_full(io_error(Gio.IOErrorEnum.FAILED, 'seven'),
+                                            GObject.Value(GObject.TYPE_PYOBJECT, failure))
+                else:
+                    chunk.return_values([i * i])
+
+        multi = AsyncGui.MultiTaskObject.new_map_ranges(200, squares, None)
+        multi.set_min_count(50)
+        multi.set_skip_errors(True)
+        row = multi.get_item(7)
+        self.run_to_end(multi)
+        self.assertEqual(multi.get_values(), [i * i for i in range(200) if i != 7])
+        self.assertLessEqual(len(calls), 4)
+        self.assertEqual(sum(n for _, n in calls), 200)
+        # The detail is the very exception object.
+        self.assertIs(row.get_error_detail(), failure)
+
     def test_map_model_function_gets_the_objects(self):
         store = Gio.ListStore.new(Gio.SimpleAction)
         for name in ('a', 'b', 'c'):

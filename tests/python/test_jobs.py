@@ -535,5 +535,108 @@ class JobsTest(QuietTestCase):
         self.assertEqual(done, [0, 1, 2, 3, 4])
 
 
+class Concurrency:
+    """Counts how many calls of enter() run at once. Each call waits until
+    ``wanted`` run together (or ``timeout_s`` passed), blocked as an I/O
+    call is: that is what lets the engine start threads beyond its
+    max-threads."""
+
+    def __init__(self, wanted, timeout_s=3.0):
+        self.lock = threading.Condition()
+        self.running = 0
+        self.most = 0
+        self.wanted = wanted
+        self.timeout_s = timeout_s
+
+    def enter(self, value):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.lock.notify_all()
+            self.lock.wait_for(lambda: self.most >= self.wanted, self.timeout_s)
+        time.sleep(0.01)
+        with self.lock:
+            self.running -= 1
+        return value
+
+
+class ListWorkersTest(QuietTestCase):
+    """Lists of Tasks on an engine with as many threads as a small machine
+    has processors: blocking tasks are not capped by them, and max_workers
+    means what it says (async_gui's MultiTask)."""
+
+    max_threads = 2
+
+    def test_blocking_tasks_of_a_list_are_not_capped_by_the_threads(self):
+        @self.engine.job
+        def handler():
+            start = time.monotonic()
+            values = yield [Task(identity, i, 0.25) for i in range(8)]
+            return values, time.monotonic() - start
+
+        values, elapsed = self.run_job(handler()).result()
+        self.assertEqual(values, list(range(8)))
+        # Two threads at a time would take 1 s.
+        self.assertLess(elapsed, 0.6)
+
+    def test_exceptions_are_the_error_details_in_c(self):
+        failure = RichError('five', 5)
+
+        def fail():
+            raise failure
+
+        multi = MultiTask([Task(identity, 0), Task(fail), Task(identity, 2)])
+        gmulti = multi.gtask
+        single = Task(fail).and_then(identity)
+
+        @self.engine.job
+        def handler():
+            caught = []
+            for awaited in (multi, single):
+                try:
+                    yield awaited
+                except RichError as error:
+                    caught.append(error)
+            return caught
+
+        self.assertEqual(self.run_job(handler()).result(), [failure, failure])
+        # The same object for every reader through GI: the MultiTask, its
+        # row, and a task that failed because its dependency did.
+        self.assertIs(gmulti.get_error_detail(), failure)
+        self.assertIs(gmulti.get_item(1).get_error_detail(), failure)
+        self.assertIs(single.gtask.get_error_detail(), failure)
+
+    def test_task_depending_on_a_failed_job_raises_the_jobs_exception(self):
+        failure = RichError('from the job', 7)
+
+        @self.engine.job
+        def failing():
+            yield Task(identity, None)
+            raise failure
+
+        @self.engine.job
+        def handler(job):
+            after = Task(identity, 'never')
+            after.add_dependency(job)
+            try:
+                yield after
+            except RichError as error:
+                return error
+
+        job = failing()
+        self.assertIs(self.run_job(handler(job)).result(), failure)
+
+    def test_explicit_max_workers_runs_that_many_at_once(self):
+        counter = Concurrency(6)
+
+        @self.engine.job
+        def handler():
+            values = yield MultiTask([Task(counter.enter, i) for i in range(12)], max_workers=6)
+            return values
+
+        self.assertEqual(self.run_job(handler()).result(), list(range(12)))
+        self.assertEqual(counter.most, 6)
+
+
 if __name__ == '__main__':
-    sys.exit(agtest.main(NamesTest, JobsTest))
+    sys.exit(agtest.main(NamesTest, JobsTest, ListWorkersTest))

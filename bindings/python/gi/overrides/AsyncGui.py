@@ -25,11 +25,11 @@
 # bindings/python/README.md explains the decisions.
 
 import atexit
-import collections
 import functools
 import itertools
 import json
 import math
+import operator
 import os
 import pickle
 import sys
@@ -153,6 +153,24 @@ def _describe(exc):
 def _python_gerror(exc):
     return GLib.Error.new_literal(AsyncGui.error_quark(), _describe(exc),
                                   int(AsyncGui.Error.FAILED))
+
+
+def _return_exception(target, exc):
+    """Fails ``target`` (an AgTask, or the AgChunk of a map) with ``exc``:
+    a GError that describes it, and the exception itself as the error's
+    detail, which C carries unchanged through rows, MultiTasks and the
+    tasks that depend on it. The traceback loses its first frame, the
+    trampoline's, whose variables would lead back to the AgTask."""
+    if exc.__traceback__ is not None:
+        exc.__traceback__ = exc.__traceback__.tb_next
+    target.return_error_full(_python_gerror(exc), GObject.Value(GObject.TYPE_PYOBJECT, exc))
+
+
+def _exception_of(gtask, gerror):
+    """The Python exception ``gtask`` failed with: its error's detail when
+    that is one (the very object raised), else ``gerror``."""
+    detail = gtask.get_error_detail()
+    return detail if isinstance(detail, BaseException) else gerror
 
 
 def _cancelled_gerror():
@@ -286,15 +304,15 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         return _AwaitOnce(self)
 
     def _materialize(self):
-        """The holder and the AgTask this Task runs as, made once."""
+        """The call and the AgTask this Task runs as, made once."""
         state = self.__dict__
-        holder = state.get('_ag_holder')
-        if holder is None:
-            holder = state['_ag_holder'] = _TaskHolder()
-            state['_ag_gtask'] = holder.new_gtask(self)
+        call = state.get('_ag_call')
+        if call is None:
+            call = state['_ag_call'] = _TaskCall(self)
+            state['_ag_gtask'] = TaskObject.new(_run_task, call)
             key = id(self)
             _held_tasks[key] = weakref.ref(self, lambda unused: _held_tasks.pop(key, None))
-        return holder, state['_ag_gtask']
+        return call, state['_ag_gtask']
 
     @property
     def gtask(self):
@@ -316,7 +334,7 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         that would make a cycle raises ValueError and is not added.
         (ag_task_add_dependency() on ``task.gtask``.)"""
         dependency = _as_dependency(other)
-        holder, gtask = self._materialize()
+        call, gtask = self._materialize()
         if gtask.get_state() != AsyncGui.TaskState.PENDING:
             raise RuntimeError('the task has already run; its dependencies are fixed')
         try:
@@ -325,9 +343,7 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
             if error.matches(AsyncGui.error_quark(), AsyncGui.Error.DEPENDENCY_CYCLE):
                 raise ValueError(error.message) from None
             raise
-        if not holder.deps:
-            holder.deps = []
-        holder.deps.append(dependency)
+        call.deps.append(dependency)
 
     def and_then(self, func, *args, **kwargs):
         """The Task that follows this one: ``func(value, *args, **kwargs)``
@@ -365,7 +381,7 @@ def _as_dependency(other):
     if isinstance(other, TaskObject):
         return _PreparedGTask(other)
     if isinstance(other, Task):
-        return _PreparedHolder(*other._materialize())
+        return _PreparedTask(other._materialize()[1])
     if _HAVE_JOB and isinstance(other, AsyncGui.Job):
         return _PreparedJob(other)
     raise TypeError('a task can depend on a Task, an AsyncGui.Task object or a Job, not %r'
@@ -378,97 +394,46 @@ def dependency_value(index=0):
     value of its ``index``-th dependency (in the order they were added with
     ``add_dependency()``), as a Python object: what a Task's function
     returned, what a Job returned, an AsyncGui.Task object's value."""
-    holder = getattr(_tls, 'holder', None)
-    if holder is None:
+    call = getattr(_tls, 'call', None)
+    if call is None:
         raise RuntimeError('dependency_value() works inside the function of a Task')
-    dependency = holder.deps[index]
+    dependency = call.deps[index]
     return dependency.value(dependency.gtask.get_value())
 
 
 
-class _TaskHolder:
-    """Where a single Task's exception waits, Python-side: it keeps its
-    type and traceback, and its traceback, which may lead back to the
-    AgTask, never crosses into C. (The value is the AgTask's own.) Its
-    owners are Python objects (the Task, what awaits it, tasks that depend
-    on it), never its AgTask: see _TaskCall."""
-
-    __slots__ = ('exc', 'deps', '__weakref__')
-
-    def __init__(self):
-        self.exc = None
-        self.deps = ()
-
-    def new_gtask(self, task):
-        """The AgTask that runs ``task`` and keeps its outcome here."""
-        return TaskObject.new(_run_holder, _TaskCall(task, self))
-
-    def exception(self, gerror):
-        """The Python exception that stands for ``gerror``, the AgTask's
-        error: the function's own, or, if it never ran, that of the
-        dependency that failed it."""
-        if self.exc is not None:
-            return self.exc
-        for dependency in self.deps:
-            gtask = dependency.gtask
-            if gtask.get_state() != AsyncGui.TaskState.FAILED:
-                continue
-            error = gtask.get_error()
-            if (error is not None and error.domain == gerror.domain
-                    and error.code == gerror.code and error.message == gerror.message):
-                return dependency.error(error)
-        return gerror
-
-
 class _TaskCall:
-    """The data of a Task's AgTask, which owns it: what to call, and where
-    an exception goes, held weakly. The exception (with the
-    frames of its traceback) may lead back to the AgTask, e.g. through a
-    job's local variable holding the Task: from here, that would be a
-    cycle through C that Python's collector cannot see, and nothing in it
-    would ever be freed."""
+    """The data of a Task's AgTask, which owns it: what to call, and what
+    the task depends on (for dependency_value()). Its outcome is the
+    AgTask's: the value, or the exception as the error's detail."""
 
-    __slots__ = ('func', 'args', 'kwargs', 'holder_ref')
+    __slots__ = ('func', 'args', 'kwargs', 'deps')
 
-    def __init__(self, task, holder):
+    def __init__(self, task):
         self.func = task.func
         self.args = task.args
         self.kwargs = task.keywords
-        self.holder_ref = weakref.ref(holder)
+        self.deps = []
 
 
-def _run_holder(gtask, call, cancellable):
+def _run_task(gtask, call, cancellable):
     if _exiting:
         return
-    # Nobody awaits the outcome if the holder is gone; it still runs, for
-    # the AgTask's own sake (dependencies set through GI).
-    holder = call.holder_ref() or _TaskHolder()
-    previous = getattr(_tls, 'holder', None)
+    previous = getattr(_tls, 'call', None)
     _tls.gtask = gtask
-    _tls.holder = holder
+    _tls.call = call
     try:
-        value = _call_holder(call, holder)
-    finally:
-        _tls.gtask = None
-        _tls.holder = previous
-    if value is _FAILED:
-        gtask.return_error(_python_gerror(holder.exc))
+        value = call.func(*call.args, **call.kwargs)
+    except BaseException as exc:  # noqa: B902 - everything goes to the job
+        _return_exception(gtask, exc)
     else:
         gtask.return_value(_object_value(value))
-    # The exception's traceback keeps this frame (the f_back of the frame
-    # that raised), which must not keep the AgTask.
+    finally:
+        _tls.gtask = None
+        _tls.call = previous
+    # The frames of the exception's traceback keep this one (their f_back),
+    # which must not keep the AgTask that holds the exception.
     gtask = value = None
-
-
-_FAILED = object()
-
-
-def _call_holder(call, holder):
-    try:
-        return call.func(*call.args, **call.kwargs)
-    except BaseException as exc:  # noqa: B902 - everything goes to the job
-        holder.exc = exc
-        return _FAILED
 
 
 @_export
@@ -479,11 +444,21 @@ class MultiTask(metaclass=_ForwardingMeta):
     values: in list order, or in completion order with ``unordered``. With
     ``skip_errors`` failed tasks are left out; without, the first failure in
     list order is raised, once all tasks have finished. ``max_workers``
-    limits how many run at once (0: as many as the engine has threads).
-    ``async for r in MultiTask(...)`` gives each value as its task finishes
-    (in list order, or completion order with ``unordered``).
+    limits how many run at once. 0, the default, runs every task of a list
+    at once, as async_gui did, as long as the engine could
+    (``max-threads + max-blocked-threads`` tasks): only max-threads of them
+    compute at a time, more only while others are blocked (asleep, waiting
+    for I/O); a longer list runs in chunks the engine sizes, two per thread.
 
-    A plain list of tasks yielded is ``MultiTask(list)``."""
+    To get each value as soon as its task finishes (async_gui's unordered
+    iterator), loop in an ``async def`` job: ``async for r in
+    MultiTask(tasks, unordered=True)`` (in list order without
+    ``unordered``). A generator job's ``yield MultiTask(...)`` always gives
+    the whole list, after the slowest task.
+
+    A plain list of tasks yielded is ``MultiTask(list)``. The rules (order,
+    skip_errors, the first failure) are the C MultiTask's; ``task.gtask``
+    is that AgMultiTask, a GListModel whose rows hold the values."""
 
     __slots__ = ('tasks', 'max_workers', 'skip_errors', 'unordered', '_gtask_run')
     _gi_class = MultiTaskObject
@@ -504,7 +479,7 @@ class MultiTask(metaclass=_ForwardingMeta):
         return (yield self)
 
     def __aiter__(self):
-        return _MultiIterator(self)
+        return _iterate_results(self)
 
     def __len__(self):
         return len(self.tasks)
@@ -516,7 +491,7 @@ class MultiTask(metaclass=_ForwardingMeta):
         each row's ``value`` is the very object its task returned (a
         ``GtkListView`` bound to it shows values as they arrive)."""
         if self._gtask_run is None:
-            self._gtask_run = _make_run(self, None, per_item=True)
+            self._gtask_run = _make_run(self, None)
         return self._gtask_run.gtask
 
     def __repr__(self):
@@ -549,15 +524,17 @@ class _PreparedGTask(_Prepared):
         self.gtask = gtask
 
 
-class _PreparedHolder(_Prepared):
-    __slots__ = ('holder',)
+class _PreparedTask(_Prepared):
+    """A Python Task's AgTask: it fails with the exception as its error's
+    detail, its own or that of the dependency that failed it."""
 
-    def __init__(self, holder, gtask):
-        self.holder = holder
+    __slots__ = ()
+
+    def __init__(self, gtask):
         self.gtask = gtask
 
     def error(self, gerror):
-        return self.holder.exception(gerror)
+        return _exception_of(self.gtask, gerror)
 
 
 class _PreparedJob(_Prepared):
@@ -650,13 +627,10 @@ def _prepare(request, driver):
     things that are not tasks."""
     kind = type(request)
     if kind is Task:
-        holder = request.__dict__.get('_ag_holder')
-        if holder is not None:
-            gtask = request.__dict__['_ag_gtask']
-            if gtask.get_state() == AsyncGui.TaskState.PENDING:
-                return _PreparedHolder(holder, gtask)
-        holder = _TaskHolder()
-        return _PreparedHolder(holder, holder.new_gtask(request))
+        gtask = request.__dict__.get('_ag_gtask')
+        if gtask is not None and gtask.get_state() == AsyncGui.TaskState.PENDING:
+            return _PreparedTask(gtask)
+        return _PreparedTask(TaskObject.new(_run_task, _TaskCall(request)))
     if kind is list or kind is tuple:
         return _make_run(MultiTask(request), driver)
     if kind is MultiTask:
@@ -672,8 +646,7 @@ def _prepare(request, driver):
     if isinstance(request, Task):
         if isinstance(request, TaskObject):
             return _prepare_gtask(request)
-        holder = _TaskHolder()
-        return _PreparedHolder(holder, holder.new_gtask(request))
+        return _PreparedTask(TaskObject.new(_run_task, _TaskCall(request)))
     if isinstance(request, MultiTask):
         return _make_run(request, driver)
     if _HAVE_JOB and isinstance(request, AsyncGui.Job):
@@ -981,154 +954,159 @@ class MultiProcessTask(MultiTask):
 # -- Lists of tasks ------------------------------------------------------------
 #
 # A list of Python Tasks runs as ONE AgMultiTask made with
-# new_map_range(): nothing per task is made up front. Exceptions stay in
-# Python, stored by position (their tracebacks may lead back to the
-# MultiTask: a cycle through C that Python's collector cannot see).
+# new_map_ranges(): nothing per task is made up front, and the MultiTask
+# hands the workers runs of positions, sized by how long tasks take. Its
+# function is called once per run (a call from C into Python costs more
+# than a trivial task), runs the run's tasks and hands their values back
+# in one chunk.return_values() call; an exception is the error's detail
+# (_return_exception). So the values stay in C, and the MultiTask's rules
+# (list order, skip_errors, the first failure in list order, rows, the
+# results stream) are C's; here they are only read back.
 #
-# Calling into Python from a worker costs ~10 us (GIL hand-over, argument
-# marshalling), more than a trivial task. So when nobody watches single
-# children, the range has one child per *lane* (max_workers, or as many as
-# the engine has threads), and each lane takes the next task from a shared
-# counter until none are left: fast tasks cost one Python call per lane,
-# slow ones still spread over all lanes. Nobody sees the children of such
-# a run, so its values stay in a Python list by position, and the
-# MultiTask rules (skip_errors, the first failure in list order once all
-# have finished, completion order) are applied here.
-#
-# When every child must be seen (async for, task.gtask, whose rows a list
-# view may show), there is one child per task, and each ends as its task
-# did: with the value (a GObject.TYPE_PYOBJECT GValue holding the very
-# object) or failed, so the C MultiTask's rows, its value and its failure
-# are the real ones; the values are read back from it.
+# A list holding anything else (a ProcessTask, an AsyncGui.Task object, a
+# Job...) runs each as its own AgTask added to a plain AgMultiTask
+# (_MixedRun), and reads each child's outcome through its _Prepared.
 
-class _Run(_Prepared):
-    __slots__ = ('spec', 'driver', 'n', 'done_order', 'stopped')
+def _run_tasks(chunk, position, n_items, work):
+    tasks = work.tasks
+    end = position + n_items
+    values = []
+    extend = values.extend
+    # A slice at a time, so that a stopped run stops soon, called in C:
+    # extend() keeps the values before a task that raised.
+    while position < end and not (work.stopped or _exiting):
+        done = len(values)
+        try:
+            extend(map(_call, tasks[position:min(end, position + _SLICE)]))
+        except BaseException as exc:  # noqa: B902 - it goes to the MultiTask
+            _return_values(chunk, values)
+            _return_exception(chunk, exc)
+            position += len(values) - done + 1
+            values.clear()
+            continue
+        position += len(values) - done
+    _return_values(chunk, values)
+    # An exception's traceback keeps this frame (the f_back of its first
+    # frame): not the tasks, nor the values.
+    work = tasks = values = extend = None
 
-    def stop(self):
-        self.stopped = True
-        if not self.gtask.is_finished():
-            self.gtask.cancel()
 
-    def cancel(self):
-        self.stopped = True
+_SLICE = 256
+_call = getattr(operator, 'call', lambda task: task())
+
+
+# PyGObject 3.42 cannot put None in an array of GValues (it crashes
+# freeing the element): None goes as a GValue holding None.
+_NONE = GObject.Value(GObject.TYPE_PYOBJECT, None)
+
+
+def _return_values(chunk, values):
+    if not values:
+        return
+    # By identity: == could be anything (a NumPy array's is elementwise).
+    if any(map(operator.is_, values, itertools.repeat(None))):
+        values = [_NONE if value is None else value for value in values]
+    try:
+        # PyGObject makes each element a GValue in C: numbers and strings
+        # of their GLib type, any other object GObject.TYPE_PYOBJECT.
+        chunk.return_values(values)
+    except (TypeError, ValueError, OverflowError):
+        # A number too large for a C int: wrap them all.
+        chunk.return_values([GObject.Value(GObject.TYPE_PYOBJECT, value) for value in values])
 
 
 class _PyWork:
-    """What the workers of a _PyRun share: the data of its map function,
-    which the AgMultiTask owns, so it must not lead back to the
-    AgMultiTask (a cycle through C, never freed, with every value)."""
+    """What the workers of a _PyRun share. The AgMultiTask owns it, so it
+    must not lead back to the AgMultiTask (a cycle through C)."""
 
-    __slots__ = ('tasks', 'n', 'results', 'errors', 'done_order', 'stopped', 'claim')
+    __slots__ = ('tasks', 'stopped')
 
-    def __init__(self, tasks, results):
+    def __init__(self, tasks):
         self.tasks = tasks
-        self.n = len(tasks)
-        self.results = results
-        self.errors = {}
-        self.done_order = []
         self.stopped = False
-        self.claim = itertools.count().__next__
+
+
+def _configure(gtask, spec, driver, one_per_task):
+    engine = driver.engine if driver is not None else Engine.get_default()
+    max_workers = spec.max_workers
+    if max_workers == 0 and one_per_task and engine.get_max_threads() > 0:
+        # As many at once as there are tasks, as in async_gui, while the
+        # engine could run them all: it runs only max-threads that compute,
+        # and more only while others are blocked (asleep, waiting for I/O).
+        # A longer list goes in runs the engine sizes, two per thread.
+        if len(spec.tasks) <= engine.get_max_threads() + engine.get_max_blocked_threads():
+            max_workers = len(spec.tasks)
+    gtask.set_max_workers(max_workers)
+    gtask.set_skip_errors(spec.skip_errors)
+    gtask.set_unordered(spec.unordered)
+    return gtask
+
+
+class _Run(_Prepared):
+    """A list of tasks run as one AgMultiTask. Its value is C's, in list
+    order; with ``unordered``, in the order the results stream announced
+    the children."""
+
+    __slots__ = ('spec', 'driver', 'results')
+
+    def _open_results(self):
+        self.results = self.gtask.open_results() if self.spec.unordered else None
+
+    def value(self, gvalue):
+        if self.results is None:
+            return self._values()
+        order = AsyncGui.ChannelReader.read(self.results, len(self.spec.tasks), 0)
+        if self.gtask.get_n_failed() == 0:
+            values = self._values()
+            return [values[position] for position in order]
+        return self._collect(order)
+
+    def _collect(self, positions):
+        values = []
+        for position in positions:
+            try:
+                values.append(self.child_outcome(position))
+            except CancelledError:
+                raise
+            except BaseException:  # noqa: B902 - skipped: the run succeeded
+                pass
+        return values
+
+    def error(self, gerror):
+        return _exception_of(self.gtask, gerror)
+
+    def stop(self):
+        self.cancel()
+        if not self.gtask.is_finished():
+            self.gtask.cancel()
 
 
 class _PyRun(_Run):
     """A run of Python Tasks only."""
 
-    __slots__ = ('work', 'results', 'errors')
+    __slots__ = ('work',)
 
-    def __init__(self, spec, driver, per_item, threads):
+    def __init__(self, spec, driver):
         self.spec = spec
         self.driver = driver
-        self.n = n = len(spec.tasks)
-        self.stopped = False
-        if per_item or threads == 0 or n == 0:
-            work = _PyWork(spec.tasks, None)
-            gtask = MultiTaskObject.new_map_range(n, _run_item, work)
-            gtask.set_max_workers(spec.max_workers)
-        else:
-            work = _PyWork(spec.tasks, [None] * n)
-            gtask = MultiTaskObject.new_map_range(min(n, spec.max_workers or threads),
-                                                  _run_lane, work)
-        gtask.set_skip_errors(spec.skip_errors)
-        gtask.set_unordered(spec.unordered)
-        self.gtask = gtask
-        self.work = work
-        self.results, self.errors, self.done_order = work.results, work.errors, work.done_order
+        self.work = _PyWork(spec.tasks)
+        self.gtask = _configure(MultiTaskObject.new_map_ranges(len(spec.tasks), _run_tasks,
+                                                               self.work),
+                                spec, driver, True)
+        self._open_results()
+
+    def _values(self):
+        return self.gtask.get_values()
 
     def child_outcome(self, position):
-        exc = self.errors.get(position)
-        if exc is not None:
-            raise exc
-        if self.results is None:
+        try:
             return self.gtask.get_child_value(position).value
-        return self.results[position]
-
-    def value(self, gvalue):
-        spec, errors, results = self.spec, self.errors, self.results
-        if errors and not spec.skip_errors:
-            raise errors[min(errors)]
-        if results is None:
-            # One child per task: the MultiTask's value is the list of
-            # values in list order, the failed ones left out.
-            results = self.gtask.get_values()
-            if not spec.unordered:
-                return results
-            successes = iter(results)
-            results = [None if i in errors else next(successes) for i in range(self.n)]
-        if spec.unordered:
-            if errors:
-                return [results[i] for i in self.done_order if i not in errors]
-            return [results[i] for i in self.done_order]
-        if errors:
-            return [r for i, r in enumerate(results) if i not in errors]
-        return results
-
-    def error(self, gerror):
-        # A run of one child per task fails as C says: with the first
-        # failing task in list order.
-        errors = self.errors
-        return errors[min(errors)] if errors else gerror
-
-    def stop(self):
-        self.work.stopped = True
-        _Run.stop(self)
+        except GLib.Error as error:
+            row = self.gtask.get_item(position)
+            raise _exception_of(row, error.with_traceback(None)) from None
 
     def cancel(self):
-        self.work.stopped = self.stopped = True
-
-
-def _run_item(chunk, position, work):
-    if work.stopped:
-        chunk.return_value(None)
-        return
-    value = _call_item(work, position)
-    work.done_order.append(position)
-    if value is _FAILED:
-        chunk.return_error(_python_gerror(work.errors[position]))
-    else:
-        chunk.return_value(_object_value(value))
-
-
-def _call_item(work, position):
-    try:
-        return work.tasks[position]()
-    except BaseException as exc:  # noqa: B902 - raised where the run is read
-        work.errors[position] = exc
-        return _FAILED
-
-
-def _run_lane(chunk, lane, work):
-    tasks, results, errors, claim, n = work.tasks, work.results, work.errors, work.claim, work.n
-    record = work.done_order.append
-    while not work.stopped and not _exiting:
-        position = claim()
-        if position >= n:
-            break
-        try:
-            results[position] = tasks[position]()
-        except BaseException as exc:  # noqa: B902
-            errors[position] = exc
-        record(position)
-    chunk.return_value(None)
+        self.work.stopped = True
 
 
 class _MixedRun(_Run):
@@ -1140,18 +1118,12 @@ class _MixedRun(_Run):
     def __init__(self, spec, driver):
         self.spec = spec
         self.driver = driver
-        self.n = len(spec.tasks)
-        self.stopped = False
         self.children = [_prepare(item, driver) for item in spec.tasks]
-        gtask = MultiTaskObject.new()
-        gtask.set_max_workers(spec.max_workers)
-        gtask.set_skip_errors(spec.skip_errors)
-        gtask.set_unordered(spec.unordered)
+        gtask = _configure(MultiTaskObject.new(), spec, driver, False)
         for child in self.children:
             gtask.add(child.gtask)
         self.gtask = gtask
-        self.done_order = []
-        gtask.connect('task-done', lambda multi, position: self.done_order.append(position))
+        self._open_results()
 
     def child_outcome(self, position):
         child = self.children[position]
@@ -1162,31 +1134,16 @@ class _MixedRun(_Run):
         error = gtask.get_error()
         if state == AsyncGui.TaskState.CANCELLED or (error is not None and _is_cancelled(error)):
             raise CancelledError()
-        exc = child.error(error)
-        raise exc
+        raise child.error(error)
 
-    def _outcomes(self, order):
-        values = []
-        for position in order:
-            try:
-                values.append(self.child_outcome(position))
-            except CancelledError:
-                raise
-            except BaseException:  # noqa: B902
-                if not self.spec.skip_errors:
-                    raise
-        return values
-
-    def value(self, gvalue):
-        order = self.done_order if self.spec.unordered else range(self.n)
-        return self._outcomes(order)
+    def _values(self):
+        return self._collect(range(len(self.children)))
 
     def error(self, gerror):
-        # Without skip-errors the MultiTask failed with the first failing
-        # child in list order: raise that child's own exception.
-        for position in range(self.n):
-            state = self.children[position].gtask.get_state()
-            if state == AsyncGui.TaskState.FAILED:
+        # The first failing child in list order, as C says; its own
+        # _Prepared knows its exception (a ProcessTask's is pickled).
+        for position, child in enumerate(self.children):
+            if child.gtask.get_state() == AsyncGui.TaskState.FAILED:
                 try:
                     self.child_outcome(position)
                 except BaseException as exc:  # noqa: B902
@@ -1194,133 +1151,73 @@ class _MixedRun(_Run):
         return gerror
 
     def cancel(self):
-        self.stopped = True
         for child in self.children:
             child.cancel()
-
-
-def _engine_threads(driver):
-    engine = driver.engine if driver is not None else Engine.get_default()
-    return engine.get_max_threads()
 
 
 _ONLY_TASKS = {Task}
 
 
-def _make_run(spec, driver, per_item=False):
+def _make_run(spec, driver):
     tasks = spec.tasks
     # set(map(type, ...)) runs in C: ~1 ms for 100,000 tasks. A Task whose
     # AgTask was made (task.gtask, dependencies) must run that AgTask, so a
     # list holding one runs one AgTask per child.
     if not tasks or (set(map(type, tasks)) == _ONLY_TASKS
                      and (not _held_tasks or _held_tasks.keys().isdisjoint(map(id, tasks)))):
-        return _PyRun(spec, driver, per_item, _engine_threads(driver))
+        return _PyRun(spec, driver)
     return _MixedRun(spec, driver)
 
 
-class _MultiIterator:
-    """``async for`` over a MultiTask: the MultiTask runs on the engine beside
-    the job (the job stays free to await other things in the loop body), and
-    each step that finds no finished task awaits one."""
-
-    def __init__(self, spec):
-        self.spec = spec
-        self.run = None
-        self.queue = collections.deque()
-        self.finished = False
-        self.failure = None
-        self.waiter = None
-        self.driver = None
-
-    def __aiter__(self):
-        return self
-
-    def _start(self):
-        driver = getattr(_tls, 'driver', None)
-        if driver is None:
-            raise RuntimeError('async for over a MultiTask works inside an @engine.job')
-        self.driver = driver
-        spec = self.spec
-        run = spec._gtask_run
-        spec._gtask_run = None
-        if run is None:
-            run = _make_run(spec, driver, per_item=True)
-        self.run = run
-        run.gtask.connect('task-done', self._on_task_done)
-        driver.owned.append(self)
-        driver.engine.run_async(run.gtask, None, self._on_finished)
-
-    def _wake(self):
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None:
-            waiter()
-
-    def _on_task_done(self, multi, position):
-        self.queue.append(position)
-        self._wake()
-
-    def _on_finished(self, engine, result, *unused):
-        unused, error = _outcome(result, engine.run_finish)
-        if error is not None and not self.finished and self.failure is None:
-            self.failure = CancelledError() if _is_cancelled(error) else error
-        self.finished = True
-        self._wake()
-
-    def stop(self):
-        self.finished = True
-        self.waiter = None
-        if self.run is not None:
-            self.run.stop()
-
-    async def __anext__(self):
-        if self.run is None:
-            self._start()
-        while True:
-            if self.queue and not self.driver.cancelling:
-                position = self.queue.popleft()
-                try:
-                    return self.run.child_outcome(position)
-                except CancelledError:
-                    self.stop()
-                    raise
-                except BaseException:  # noqa: B902
-                    if self.spec.skip_errors:
-                        continue
-                    self.stop()
-                    raise
-            if self.finished and not self.driver.cancelling:
-                failure, self.failure = self.failure, None
-                if failure is not None:
-                    raise failure
-                raise StopAsyncIteration
+async def _iterate_results(spec):
+    """``async for`` over a MultiTask: it runs on the engine beside the job
+    (which stays free to await other things in the loop body), and the loop
+    reads the positions of its results stream, in the order the MultiTask
+    announces its children."""
+    driver = getattr(_tls, 'driver', None)
+    if driver is None:
+        raise RuntimeError('async for over a MultiTask works inside an @engine.job')
+    run, spec._gtask_run = spec._gtask_run or _make_run(spec, driver), None
+    reader = run.results or run.gtask.open_results()
+    driver.owned.append(run)
+    driver.engine.run_async(run.gtask, None, _ignore_outcome)
+    try:
+        async for position in _iterate(reader):
+            if driver.cancelling:
+                # Nothing more reaches a job once it was cancelled: wait
+                # for the cancel to arrive at this await.
+                await _UntilCancelled()
             try:
-                await _NextItem(self)
-            except BaseException:  # noqa: B902
-                self.stop()
+                value = run.child_outcome(position)
+            except CancelledError:
                 raise
+            except BaseException:  # noqa: B902
+                if not spec.skip_errors:
+                    raise
+                continue
+            yield value
+        if run.gtask.get_state() == AsyncGui.TaskState.CANCELLED:
+            raise CancelledError()
+    except BaseException:  # noqa: B902
+        run.stop()
+        raise
 
 
-class _NextItem:
-    __slots__ = ('iterator',)
+class _UntilCancelled:
+    """Awaited, ends only when the job's await is cancelled."""
 
-    def __init__(self, iterator):
-        self.iterator = iterator
+    __slots__ = ()
 
     def __await__(self):
-        return (yield self)
+        return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
-        iterator = self.iterator
+        return _PreparedMain(lambda complete: None)
 
-        def start(complete):
-            if (iterator.queue or iterator.finished) and not driver.cancelling:
-                complete()
-            else:
-                iterator.waiter = complete
 
-        def on_cancel():
-            iterator.waiter = None
-        return _PreparedMain(start, on_cancel=on_cancel)
+def _ignore_outcome(engine, result, *unused):
+    # Read, so that PyGObject frees it; the loop reads the outcome itself.
+    _outcome(result, engine.run_finish)
 
 
 # -- Sleeping ------------------------------------------------------------------
@@ -1424,7 +1321,16 @@ class _Driver:
             if exc is None:
                 request = coro.send(value)
             else:
-                request = coro.throw(exc)
+                before = exc.__traceback__
+                try:
+                    request = coro.throw(exc)
+                finally:
+                    # Unless it ends the job, the job's frames leave its
+                    # traceback again: an AgTask may hold the exception as
+                    # its error's detail, and those frames the AgTask, a
+                    # cycle through C that is never freed.
+                    if sys.exc_info()[1] is not exc:
+                        exc.__traceback__ = before
         except StopIteration as stop:
             self._succeed(stop.value)
         except ReturnResult as result:
@@ -1437,7 +1343,7 @@ class _Driver:
                 self._end(error=_cancelled_gerror())
                 return
             self.exc = failure
-            self._end(error=_python_gerror(failure))
+            self._end(error=failure)
             if isinstance(failure, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
@@ -1529,8 +1435,11 @@ class _Driver:
         owned, self.owned = self.owned, []
         for thing in owned:
             thing.stop()
-        if error is not None:
+        if isinstance(error, GLib.Error):
             self.job.return_error(error)
+        elif error is not None:
+            # The job's failure carries its exception, as a Task's does.
+            _return_exception(self.job, error)
         else:
             self.job.return_value(_to_gvalue(value))
 

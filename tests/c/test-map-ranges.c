@@ -1,0 +1,273 @@
+/* test-map-ranges.c: MultiTasks whose function makes a range of children
+ * per call
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+static GValue *
+run_to_end (AgTestFixture  *fixture,
+            AgMultiTask    *multi,
+            GError        **error)
+{
+  AgTestOutcome outcome;
+  GValue *value;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  value = g_steal_pointer (&outcome.value);
+  if (outcome.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&outcome.error));
+  ag_test_outcome_clear (&outcome);
+  return value;
+}
+
+static GArray *
+values_of (const GValue *value)
+{
+  return g_value_get_boxed (value);
+}
+
+/* Which positions the calls were given, filled from worker threads. */
+typedef struct
+{
+  GMutex  lock;
+  guint   n_calls;
+  guint   n_items;
+  guint8  seen[1000];
+} Calls;
+
+static gboolean
+note_call (Calls *calls,
+           guint  position,
+           guint  n_items)
+{
+  gboolean fresh = TRUE;
+
+  g_mutex_lock (&calls->lock);
+  calls->n_calls++;
+  calls->n_items += n_items;
+  for (guint i = position; i < position + n_items; i++)
+    {
+      fresh = fresh && calls->seen[i] == 0;
+      calls->seen[i]++;
+    }
+  g_mutex_unlock (&calls->lock);
+
+  return fresh;
+}
+
+/* Squares, half of each range through ag_chunk_return_values(), the
+ * rest one by one, checking that the handle says where it is. */
+static void
+squares (AgChunk  *chunk,
+         guint     position,
+         guint     n_items,
+         gpointer  user_data)
+{
+  g_autoptr(GArray) first = g_array_new (FALSE, TRUE, sizeof (GValue));
+  guint half = n_items / 2;
+
+  g_assert_true (note_call (user_data, position, n_items));
+  g_assert_cmpuint (ag_chunk_get_position (chunk), ==, position);
+
+  g_array_set_clear_func (first, (GDestroyNotify) g_value_unset);
+  g_array_set_size (first, half);
+  for (guint i = 0; i < half; i++)
+    {
+      GValue *value = &g_array_index (first, GValue, i);
+
+      g_value_init (value, G_TYPE_UINT64);
+      g_value_set_uint64 (value, (guint64) (position + i) * (position + i));
+    }
+  ag_chunk_return_values (chunk, (const GValue *) first->data, half);
+
+  for (guint i = position + half; i < position + n_items; i++)
+    {
+      g_assert_cmpuint (ag_chunk_get_position (chunk), ==, i);
+      ag_chunk_return_uint64 (chunk, (guint64) i * i);
+    }
+}
+
+static void
+test_map_ranges_one_call_answers_a_run_in_order (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  Calls calls = { 0 };
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (1000, squares, &calls, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+  GArray *values;
+
+  /* Runs of at least 100 children: at most ten calls for a thousand. */
+  ag_multi_task_set_min_count (multi, 100);
+  value = run_to_end (fixture, multi, &error);
+  g_assert_no_error (error);
+
+  values = values_of (value);
+  g_assert_cmpuint (values->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_assert_cmpuint (calls.seen[i], ==, 1);
+      g_assert_cmpuint (g_value_get_uint64 (&g_array_index (values, GValue, i)), ==,
+                        (guint64) i * i);
+    }
+  g_assert_cmpuint (calls.n_items, ==, 1000);
+  g_assert_cmpuint (calls.n_calls, <=, 10);
+
+  ag_test_value_free (value);
+}
+
+/* An error fails its own child, with its detail, and the call goes on. */
+static void
+fail_multiples_of_seven (AgChunk  *chunk,
+                         guint     position,
+                         gpointer  user_data)
+{
+  g_auto(GValue) detail = G_VALUE_INIT;
+
+  if (position % 7 != 3)
+    {
+      ag_chunk_return_uint (chunk, position);
+      return;
+    }
+
+  g_value_init (&detail, G_TYPE_STRING);
+  g_value_take_string (&detail, g_strdup_printf ("exception of %u", position));
+  ag_chunk_return_error_full (chunk, g_error_new (TEST_ERROR, (int) position, "input %u", position),
+                              &detail);
+}
+
+static void
+fail_some (AgChunk  *chunk,
+           guint     position,
+           guint     n_items,
+           gpointer  user_data)
+{
+  for (guint i = position; i < position + n_items; i++)
+    fail_multiples_of_seven (chunk, i, user_data);
+}
+
+static void
+test_map_ranges_error_fails_only_its_child (AgTestFixture *fixture,
+                                            gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (50, fail_some, NULL, NULL);
+  g_autoptr(AgMultiTask) skipping = ag_multi_task_new_map_ranges (50, fail_some, NULL, NULL);
+  g_autoptr(AgTask) row = g_list_model_get_item (G_LIST_MODEL (multi), 10);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+  GArray *values;
+  guint expected = 0;
+
+  ag_multi_task_set_min_count (multi, 8);
+  g_assert_null (run_to_end (fixture, multi, &error));
+  /* The first failure in list order, whatever finished first. */
+  g_assert_error (error, TEST_ERROR, 3);
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (AG_TASK (multi))), ==,
+                   "exception of 3");
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 7);
+  g_assert_cmpint (ag_task_get_state (row), ==, AG_TASK_FAILED);
+  g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (row)), ==, "exception of 10");
+  g_clear_error (&error);
+
+  ag_multi_task_set_min_count (skipping, 8);
+  ag_multi_task_set_skip_errors (skipping, TRUE);
+  value = run_to_end (fixture, skipping, &error);
+  g_assert_no_error (error);
+  values = values_of (value);
+  g_assert_cmpuint (values->len, ==, 43);
+  for (guint i = 0; i < 50; i++)
+    if (i % 7 != 3)
+      g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, expected++)), ==, i);
+
+  ag_test_value_free (value);
+}
+
+/* Only the first half of each range is answered. */
+static void
+answer_half (AgChunk  *chunk,
+             guint     position,
+             guint     n_items,
+             gpointer  user_data)
+{
+  for (guint i = position; i < position + n_items / 2; i++)
+    ag_chunk_return_uint (chunk, i);
+}
+
+static void
+test_map_ranges_unanswered_children_fail (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (40, answer_half, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) child = G_VALUE_INIT;
+
+  ag_multi_task_set_min_count (multi, 10);
+  ag_multi_task_set_max_chunk_size (multi, 10);
+  g_assert_null (run_to_end (fixture, multi, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_NO_RESULT);
+  g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 20);
+  g_clear_error (&error);
+
+  g_assert_true (ag_multi_task_get_child_value (multi, 12, &child, &error));
+  g_assert_cmpuint (g_value_get_uint (&child), ==, 12);
+  g_value_unset (&child);
+  g_assert_false (ag_multi_task_get_child_value (multi, 17, &child, &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_NO_RESULT);
+}
+
+/* Returning more values than the call has children is refused, and the
+ * children it did have still get theirs. */
+static void
+return_too_many (AgChunk  *chunk,
+                 guint     position,
+                 guint     n_items,
+                 gpointer  user_data)
+{
+  GValue values[2] = { G_VALUE_INIT, G_VALUE_INIT };
+
+  g_value_init (&values[0], G_TYPE_UINT);
+  g_value_init (&values[1], G_TYPE_UINT);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*2 values given*1 more input*");
+  ag_chunk_return_values (chunk, values, 2);
+  g_test_assert_expected_messages ();
+  ag_chunk_return_uint (chunk, position);
+}
+
+static void
+test_map_ranges_too_many_values_are_refused (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (3, return_too_many, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  ag_multi_task_set_max_chunk_size (multi, 1);
+  value = run_to_end (fixture, multi, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (values_of (value)->len, ==, 3);
+  ag_test_value_free (value);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/map-ranges/one-call-answers-a-run-in-order",
+               test_map_ranges_one_call_answers_a_run_in_order);
+  ag_test_add ("/map-ranges/error-fails-only-its-child",
+               test_map_ranges_error_fails_only_its_child);
+  ag_test_add ("/map-ranges/unanswered-children-fail",
+               test_map_ranges_unanswered_children_fail);
+  ag_test_add ("/map-ranges/too-many-values-are-refused",
+               test_map_ranges_too_many_values_are_refused);
+
+  return g_test_run ();
+}
