@@ -43,6 +43,8 @@ CONFINED = {
     'ag-process-thread': {'core'},
     'ag-worker-process': {'core'},
     'ag-process-pool': {'core'},
+    'ag-process-pool-stop': {'core'},
+    'ag-sandbox': {'core'},
     'ag-command-runner': {'core'},
 }
 

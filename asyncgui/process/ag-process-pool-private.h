@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 #include "ag-process-thread-private.h"
 
@@ -22,6 +23,17 @@ typedef struct
   GVariant *error_data;  /* what the worker sent along with its error, or NULL */
   int       pid;         /* of the worker that ran the call; 0 if none did */
 } AgProcessReply;
+
+/* How a call runs, besides its target and arguments. */
+typedef struct
+{
+  guint        timeout_ms;     /* 0: no limit */
+  GUnixFDList *fds;            /* passed to the worker with the call; NULL: none */
+  guint64      memory_limit;   /* bytes of address space; 0: none */
+  int          cpu_limit_ms;   /* 0: none */
+  int          fallback_kind;  /* for a sandboxed kind: where the call runs
+                                * when the sandbox cannot; -1: it fails */
+} AgProcessCallOptions;
 
 /* Called exactly once per call, on the pool's thread. */
 typedef void (*AgProcessReplyFunc) (AgProcessReply *reply,
@@ -40,12 +52,17 @@ void           _ag_process_pool_set_idle_ms       (AgProcessPool       *pool,
 void           _ag_process_pool_set_command       (AgProcessPool       *pool,
                                                    guint                kind,
                                                    const char * const  *argv);
+void           _ag_process_pool_set_sandbox       (AgProcessPool       *pool,
+                                                   guint                kind,
+                                                   const char          *filter_program,
+                                                   gboolean             filter_by_bwrap,
+                                                   const char * const  *ro_paths);
 
 guint64        _ag_process_pool_call              (AgProcessPool       *pool,
                                                    guint                kind,
                                                    const char          *target,
                                                    GVariant            *args,
-                                                   guint                timeout_ms,
+                                                   const AgProcessCallOptions *options,
                                                    AgProcessReplyFunc   reply,
                                                    gpointer             user_data,
                                                    GDestroyNotify       user_data_destroy);

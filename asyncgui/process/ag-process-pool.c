@@ -7,7 +7,7 @@
 
 #include "ag-i18n-private.h"
 #include "ag-error.h"
-#include "ag-process-pool-private.h"
+#include "ag-process-pool-internal.h"
 #include "ag-worker-process-private.h"
 #include "ag-worker-protocol-private.h"
 
@@ -47,79 +47,8 @@
  * When the timer fires, the call fails with G_IO_ERROR_TIMED_OUT and its
  * worker is killed and replaced. */
 
-#define START_ATTEMPTS 3
-
-typedef struct
-{
-  AgProcessPool      *pool;
-  guint               kind;
-  guint64             id;           /* also the request's id in the protocol */
-  char               *target;
-  GVariant           *args;
-  GBytes             *frame;
-  guint               timeout_ms;   /* 0: none */
-  GSource            *timer;        /* while a worker has it, or it waits for a
-                                     * worker after a failed start */
-  AgProcessReplyFunc  reply;
-  gpointer            user_data;
-  GDestroyNotify      user_data_destroy;
-} Call;
-
-/* A worker in use; freed when it is retired (its process goes on until
- * it is reaped). */
-typedef struct
-{
-  AgProcessPool    *pool;
-  AgWorkerProcess  *process;
-  guint             kind;
-  guint             generation;   /* of the command it runs */
-  Call             *call;
-  GSource          *idle_timer;
-  gboolean          writing;      /* a request is still being written */
-  gboolean          ready;        /* it sent its greeting */
-} Worker;
-
-/* A worker that is gone, and the calls it takes with it: the one it ran,
- * or, when it never started, every call it leaves without a worker. They
- * fail once its exit status says how it went. */
-typedef struct
-{
-  AgProcessPool  *pool;
-  GList          *calls;
-  GError         *error;     /* a protocol error, or NULL: the exit says it */
-  gboolean        starting;
-} Loss;
-
-/* What the pool keeps per kind of worker; the process thread only. */
-typedef struct
-{
-  GQueue  queued;          /* Call */
-  guint   n_workers;
-  guint   failed_starts;   /* in a row, of the current command */
-} Kind;
-
-struct _AgProcessPool
-{
-  AgProcessThread  *thread;
-  guint             n_kinds;
-
-  GMutex            lock;          /* guards the fields up to next_id */
-  int               max_processes;
-  guint             idle_ms;
-  char           ***commands;      /* per kind */
-  guint            *generation;    /* per kind, bumped when its command changes */
-  guint64           next_id;
-
-  /* The process thread only. */
-  Kind             *kinds;
-  GList            *workers;       /* Worker, not retired */
-  GList            *losses;        /* Loss */
-  GCancellable     *stop;          /* cancelled by the shutdown */
-  gboolean          stopping;
-};
-
-static void dispatch (AgProcessPool *pool, guint kind);
 static void worker_lost (Worker *worker, GError *error);
+static void write_call (Worker *worker, Call *call);
 static gboolean call_timed_out (gpointer user_data);
 
 /* Settings */
@@ -156,8 +85,8 @@ destroy_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
-static GError *
-shutdown_error (void)
+GError *
+_ag_pool_shutdown_error (void)
 {
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                               _("The worker processes were shut down before the call finished"));
@@ -184,12 +113,13 @@ call_finish (Call           *call,
   g_free (call->target);
   g_clear_pointer (&call->args, g_variant_unref);
   g_clear_pointer (&call->frame, g_bytes_unref);
+  g_clear_object (&call->fds);
   g_free (call);
 }
 
 /* Takes @error. */
-static void
-call_fail (Call   *call,
+void
+_ag_pool_call_fail (Call   *call,
            int     pid,
            GError *error)
 {
@@ -215,8 +145,8 @@ call_arm_timer (Call *call)
 /* Workers */
 
 /* Stops using the worker and kills its process. */
-static void
-worker_retire (Worker *worker)
+void
+_ag_pool_worker_retire (Worker *worker)
 {
   AgProcessPool *pool = worker->pool;
 
@@ -271,7 +201,7 @@ worker_received (AgWorkerProcess *process,
   AgProcessPool *pool = worker->pool;
   AgProcessReply reply = { NULL, NULL, NULL, _ag_worker_process_get_pid (process) };
   Call *call = worker->call;
-  gboolean succeeded;
+  gboolean succeeded, exhausted;
   guint64 id;
 
   if (!worker->ready)
@@ -285,10 +215,13 @@ worker_received (AgWorkerProcess *process,
         }
 
       worker->ready = TRUE;
+      _ag_worker_process_greeted (process);
       pool->kinds[worker->kind].failed_starts = 0;
       /* The function's own time starts now. */
       if (call != NULL)
         call_arm_timer (call);
+      if (worker->deferred)
+        write_call (worker, call);
       return;
     }
 
@@ -316,20 +249,22 @@ worker_received (AgWorkerProcess *process,
   else
     reply.error = _ag_reply_parse_error (payload, &reply.error_data);
 
+  /* A worker that ran out of memory may be left in any state. */
+  exhausted = g_error_matches (reply.error, AG_ERROR, AG_ERROR_MEMORY_LIMIT);
   worker->call = NULL;
   call_finish (call, &reply);
 
-  if (is_outdated (worker))
+  if (exhausted || is_outdated (worker))
     {
       guint kind = worker->kind;
 
-      worker_retire (worker);
-      dispatch (pool, kind);
+      _ag_pool_worker_retire (worker);
+      _ag_pool_dispatch (pool, kind);
       return;
     }
 
   worker_idle (worker);
-  dispatch (pool, worker->kind);
+  _ag_pool_dispatch (pool, worker->kind);
 }
 
 static void
@@ -341,7 +276,7 @@ worker_sent (AgWorkerProcess *process,
   worker->writing = FALSE;
   /* The reply may have come before this: the worker is free only now. */
   if (worker->call == NULL)
-    dispatch (worker->pool, worker->kind);
+    _ag_pool_dispatch (worker->pool, worker->kind);
 }
 
 static void
@@ -358,6 +293,32 @@ static const AgWorkerProcessEvents worker_events = {
   worker_process_lost,
 };
 
+/* Sends the call's files, sets its limits, then writes the request. A
+ * worker that cannot take them is lost. */
+static void
+write_call (Worker *worker,
+            Call   *call)
+{
+  gboolean limited = call->memory_limit != 0 || call->cpu_limit_ms != 0;
+  GError *error = NULL;
+
+  worker->deferred = FALSE;
+
+  if ((call->fds != NULL
+       && !_ag_worker_process_send_fds (worker->process, call->id, call->fds, &error))
+      || ((limited || worker->limited)
+          && !_ag_worker_process_set_limits (worker->process, call->memory_limit,
+                                             call->cpu_limit_ms, &error)))
+    {
+      worker->writing = FALSE;
+      worker_lost (worker, error);
+      return;
+    }
+
+  worker->limited = limited;
+  _ag_worker_process_send (worker->process, call->frame);
+}
+
 static void
 send_call (Worker *worker,
            Call   *call)
@@ -373,7 +334,7 @@ send_call (Worker *worker,
       call->frame = _ag_frame_encode (request, &error);
       if (call->frame == NULL)
         {
-          call_fail (call, 0, error);
+          _ag_pool_call_fail (call, 0, error);
           worker_idle (worker);
           return;
         }
@@ -386,7 +347,12 @@ send_call (Worker *worker,
 
   worker->call = call;
   worker->writing = TRUE;
-  _ag_worker_process_send (worker->process, call->frame);
+  /* Limits are set on the worker process, which a fresh one names in its
+   * greeting. */
+  if (!worker->ready && (call->memory_limit != 0 || call->cpu_limit_ms != 0))
+    worker->deferred = TRUE;
+  else
+    write_call (worker, call);
 }
 
 static Worker *
@@ -395,19 +361,29 @@ worker_start (AgProcessPool  *pool,
               GError        **error)
 {
   g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) ro_paths = NULL;
+  g_autofree char *filter_program = NULL;
   Worker *worker = g_new0 (Worker, 1);
+  AgWorkerCommand command;
 
   g_mutex_lock (&pool->lock);
   worker->generation = pool->generation[kind];
   argv = g_strdupv (pool->commands[kind]);
+  command = pool->sandboxes[kind];
+  ro_paths = g_strdupv ((char **) command.ro_paths);
+  filter_program = g_strdup (command.filter_program);
   g_mutex_unlock (&pool->lock);
 
   /* Every kind is given its program before its first call. */
   g_assert (argv != NULL);
 
+  command.argv = (const char * const *) argv;
+  command.ro_paths = (const char * const *) ro_paths;
+  command.filter_program = filter_program;
+
   worker->pool = pool;
   worker->kind = kind;
-  worker->process = _ag_worker_process_spawn (pool->thread, (const char * const *) argv,
+  worker->process = _ag_worker_process_spawn (pool->thread, &command,
                                               &worker_events, worker, error);
   if (worker->process == NULL)
     {
@@ -445,8 +421,8 @@ loss_waited (AgWorkerProcess *process,
 
   /* A call the worker never started was not run by it: no pid. */
   for (GList *l = loss->calls; l != NULL; l = l->next)
-    call_fail (l->data, loss->starting ? 0 : _ag_worker_process_get_pid (process),
-               error != NULL ? g_error_copy (error) : shutdown_error ());
+    _ag_pool_call_fail (l->data, loss->starting ? 0 : _ag_worker_process_get_pid (process),
+               error != NULL ? g_error_copy (error) : _ag_pool_shutdown_error ());
 
   g_clear_error (&error);
   g_clear_error (&loss->error);
@@ -513,10 +489,10 @@ worker_lost (Worker *worker,
     }
   g_clear_error (&error);
 
-  worker_retire (worker);
+  _ag_pool_worker_retire (worker);
 
   if (!pool->stopping)
-    dispatch (pool, kind);
+    _ag_pool_dispatch (pool, kind);
 }
 
 /* The call's time is up: it fails, and the worker running it (which may
@@ -544,15 +520,15 @@ call_timed_out (gpointer user_data)
           {
             worker->call = NULL;
             pid = worker->ready ? _ag_worker_process_get_pid (worker->process) : 0;
-            worker_retire (worker);
+            _ag_pool_worker_retire (worker);
             break;
           }
       }
 
-  call_fail (call, pid, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+  _ag_pool_call_fail (call, pid, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                      _("“%s” did not finish within %u ms"),
                                      call->target, call->timeout_ms));
-  dispatch (pool, kind);
+  _ag_pool_dispatch (pool, kind);
 
   return G_SOURCE_REMOVE;
 }
@@ -573,8 +549,8 @@ find_idle (AgProcessPool *pool,
   return NULL;
 }
 
-static void
-dispatch (AgProcessPool *pool,
+void
+_ag_pool_dispatch (AgProcessPool *pool,
           guint          kind)
 {
   GQueue *queued = &pool->kinds[kind].queued;
@@ -592,7 +568,20 @@ dispatch (AgProcessPool *pool,
           worker = worker_start (pool, kind, &error);
           if (worker == NULL)
             {
-              call_fail (g_queue_pop_head (queued), 0, error);
+              Call *call = g_queue_pop_head (queued);
+
+              /* The application allowed this call to run unsandboxed. */
+              if (g_error_matches (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE)
+                  && call->fallback_kind >= 0)
+                {
+                  g_clear_error (&error);
+                  call->kind = call->fallback_kind;
+                  g_queue_push_tail (&pool->kinds[call->kind].queued, call);
+                  _ag_pool_dispatch (pool, call->kind);
+                  continue;
+                }
+
+              _ag_pool_call_fail (call, 0, error);
               continue;
             }
         }
@@ -609,112 +598,12 @@ call_in_thread (gpointer user_data)
 
   if (pool->stopping)
     {
-      call_fail (call, 0, shutdown_error ());
+      _ag_pool_call_fail (call, 0, _ag_pool_shutdown_error ());
       return G_SOURCE_REMOVE;
     }
 
   g_queue_push_tail (&pool->kinds[call->kind].queued, call);
-  dispatch (pool, call->kind);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Cancelling */
-
-typedef struct
-{
-  AgProcessPool *pool;
-  guint64        id;
-} Cancel;
-
-static GError *
-cancelled_error (void)
-{
-  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled"));
-}
-
-static gboolean
-cancel_in_thread (gpointer user_data)
-{
-  Cancel *cancel = user_data;
-  AgProcessPool *pool = cancel->pool;
-
-  for (guint kind = 0; kind < pool->n_kinds; kind++)
-    for (GList *l = pool->kinds[kind].queued.head; l != NULL; l = l->next)
-      {
-        Call *call = l->data;
-
-        if (call->id == cancel->id)
-          {
-            g_queue_delete_link (&pool->kinds[kind].queued, l);
-            call_fail (call, 0, cancelled_error ());
-            goto done;
-          }
-      }
-
-  for (GList *l = pool->workers; l != NULL; l = l->next)
-    {
-      Worker *worker = l->data;
-
-      if (worker->call != NULL && worker->call->id == cancel->id)
-        {
-          Call *call = g_steal_pointer (&worker->call);
-          guint kind = worker->kind;
-
-          /* The function cannot be stopped halfway: the worker goes, and a
-           * fresh one serves the next call. */
-          worker_retire (worker);
-          call_fail (call, 0, cancelled_error ());
-          dispatch (pool, kind);
-          goto done;
-        }
-    }
-
-  /* Otherwise it has been answered, or its worker was lost and it fails
-   * with that in a moment. */
-
-done:
-  g_free (cancel);
-  return G_SOURCE_REMOVE;
-}
-
-/* Shutting down */
-
-static gboolean
-shutdown_in_thread (gpointer user_data)
-{
-  AgProcessPool *pool = user_data;
-
-  pool->stopping = TRUE;
-  g_cancellable_cancel (pool->stop);
-
-  for (guint kind = 0; kind < pool->n_kinds; kind++)
-    {
-      Call *call;
-
-      while ((call = g_queue_pop_head (&pool->kinds[kind].queued)) != NULL)
-        call_fail (call, 0, shutdown_error ());
-    }
-
-  while (pool->workers != NULL)
-    {
-      Worker *worker = pool->workers->data;
-      Call *call = g_steal_pointer (&worker->call);
-
-      worker_retire (worker);
-      if (call != NULL)
-        call_fail (call, 0, shutdown_error ());
-    }
-
-  /* Their exits are not waited for any more. */
-  for (GList *l = pool->losses; l != NULL; l = l->next)
-    {
-      Loss *loss = l->data;
-
-      for (GList *c = loss->calls; c != NULL; c = c->next)
-        call_fail (c->data, 0, shutdown_error ());
-      g_clear_pointer (&loss->calls, g_list_free);
-    }
+  _ag_pool_dispatch (pool, call->kind);
 
   return G_SOURCE_REMOVE;
 }
@@ -736,6 +625,7 @@ _ag_process_pool_new (AgProcessThread *thread,
   pool->max_processes = max_processes;
   pool->idle_ms = idle_ms;
   pool->commands = g_new0 (char **, n_kinds);
+  pool->sandboxes = g_new0 (AgWorkerCommand, n_kinds);
   pool->generation = g_new0 (guint, n_kinds);
   pool->kinds = g_new0 (Kind, n_kinds);
   for (guint kind = 0; kind < n_kinds; kind++)
@@ -745,16 +635,6 @@ _ag_process_pool_new (AgProcessThread *thread,
   return pool;
 }
 
-/* Every call still queued or running fails with G_IO_ERROR_CANCELLED, on
- * the process thread; every worker is killed (GLib's child watch reaps
- * it). Returns at once: stopping the thread afterwards waits until all of
- * it is done. */
-void
-_ag_process_pool_shutdown (AgProcessPool *pool)
-{
-  _ag_process_thread_invoke (pool->thread, shutdown_in_thread, pool);
-}
-
 /* Once the process thread has stopped. */
 void
 _ag_process_pool_free (AgProcessPool *pool)
@@ -762,8 +642,13 @@ _ag_process_pool_free (AgProcessPool *pool)
   g_assert (pool->workers == NULL && pool->losses == NULL);
 
   for (guint kind = 0; kind < pool->n_kinds; kind++)
-    g_strfreev (pool->commands[kind]);
+    {
+      g_strfreev (pool->commands[kind]);
+      g_strfreev ((char **) pool->sandboxes[kind].ro_paths);
+      g_free ((char *) pool->sandboxes[kind].filter_program);
+    }
   g_free (pool->commands);
+  g_free (pool->sandboxes);
   g_free (pool->generation);
   g_free (pool->kinds);
   g_clear_object (&pool->stop);
@@ -810,7 +695,7 @@ retire_idle_in_thread (gpointer user_data)
 
       l = l->next;
       if (worker->kind == retire->kind && worker->call == NULL && is_outdated (worker))
-        worker_retire (worker);
+        _ag_pool_worker_retire (worker);
     }
 
   g_free (retire);
@@ -841,8 +726,32 @@ _ag_process_pool_set_command (AgProcessPool      *pool,
   _ag_process_thread_invoke (pool->thread, retire_idle_in_thread, retire);
 }
 
+/* Makes @kind a sandboxed kind: its workers run under bwrap, seeing
+ * @ro_paths, with the filter @filter_program writes. For workers started
+ * from now on. */
+void
+_ag_process_pool_set_sandbox (AgProcessPool      *pool,
+                              guint               kind,
+                              const char         *filter_program,
+                              gboolean            filter_by_bwrap,
+                              const char * const *ro_paths)
+{
+  AgWorkerCommand *sandbox = &pool->sandboxes[kind];
+
+  g_assert (kind < pool->n_kinds);
+
+  g_mutex_lock (&pool->lock);
+  g_strfreev ((char **) sandbox->ro_paths);
+  g_free ((char *) sandbox->filter_program);
+  sandbox->sandboxed = TRUE;
+  sandbox->filter_program = g_strdup (filter_program);
+  sandbox->filter_by_bwrap = filter_by_bwrap;
+  sandbox->ro_paths = (const char * const *) g_strdupv ((char **) ro_paths);
+  g_mutex_unlock (&pool->lock);
+}
+
 /* Calls @target in a worker of @kind, with @args (a floating reference is
- * taken; NULL for none), for at most @timeout_ms (0: no limit). @reply is
+ * taken; NULL for none), as @options say. @reply is
  * called exactly once, on the process thread, then @user_data_destroy;
  * neither may call into the pool. Returns the call's id, for
  * _ag_process_pool_cancel(). */
@@ -851,7 +760,7 @@ _ag_process_pool_call (AgProcessPool      *pool,
                        guint               kind,
                        const char         *target,
                        GVariant           *args,
-                       guint               timeout_ms,
+                       const AgProcessCallOptions *options,
                        AgProcessReplyFunc  reply,
                        gpointer            user_data,
                        GDestroyNotify      user_data_destroy)
@@ -865,7 +774,11 @@ _ag_process_pool_call (AgProcessPool      *pool,
   call->kind = kind;
   call->target = g_strdup (target);
   call->args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("()"));
-  call->timeout_ms = timeout_ms;
+  call->timeout_ms = options->timeout_ms;
+  call->fds = options->fds != NULL ? g_object_ref (options->fds) : NULL;
+  call->memory_limit = options->memory_limit;
+  call->cpu_limit_ms = options->cpu_limit_ms;
+  call->fallback_kind = options->fallback_kind;
   call->reply = reply;
   call->user_data = user_data;
   call->user_data_destroy = user_data_destroy;
@@ -878,17 +791,4 @@ _ag_process_pool_call (AgProcessPool      *pool,
   _ag_process_thread_invoke (pool->thread, call_in_thread, call);
 
   return id;
-}
-
-/* Fails the call with G_IO_ERROR_CANCELLED, unless it has been answered
- * already; a worker running it is killed. */
-void
-_ag_process_pool_cancel (AgProcessPool *pool,
-                         guint64        call)
-{
-  Cancel *cancel = g_new0 (Cancel, 1);
-
-  cancel->pool = pool;
-  cancel->id = call;
-  _ag_process_thread_invoke (pool->thread, cancel_in_thread, cancel);
 }

@@ -38,7 +38,9 @@
  * application's explicit setting, to run such a call unsandboxed. */
 
 static GMutex filter_lock;
-static GBytes *filter_bpf;   /* guarded by filter_lock; once compiled */
+/* Guarded by filter_lock; once compiled. The second allows execve, for
+ * the workers that cannot load a filter themselves: bwrap loads it. */
+static GBytes *filter_bpf[2];
 
 /* bwrap, or $ASYNCGUI_BWRAP (for tests: a program that does not exist). */
 static char *
@@ -75,6 +77,7 @@ kernel_has_seccomp (GError **error)
 
 static GBytes *
 get_filter (const char  *filter_program,
+            gboolean     allow_exec,
             GError     **error)
 {
   g_autoptr(GSubprocess) process = NULL;
@@ -84,14 +87,14 @@ get_filter (const char  *filter_program,
 
   g_mutex_lock (&filter_lock);
 
-  if (filter_bpf != NULL)
+  if (filter_bpf[allow_exec] != NULL)
     {
-      result = g_bytes_ref (filter_bpf);
+      result = g_bytes_ref (filter_bpf[allow_exec]);
       goto out;
     }
 
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &local_error,
-                              filter_program, NULL);
+                              filter_program, allow_exec ? "--allow-exec" : NULL, NULL);
   if (process == NULL
       || !g_subprocess_communicate (process, NULL, NULL, &out, NULL, &local_error))
     {
@@ -111,7 +114,7 @@ get_filter (const char  *filter_program,
       goto out;
     }
 
-  filter_bpf = g_bytes_ref (out);
+  filter_bpf[allow_exec] = g_bytes_ref (out);
   result = g_steal_pointer (&out);
 
 out:
@@ -135,7 +138,7 @@ _ag_sandbox_check (const char  *filter_program,
   if (bwrap == NULL)
     return FALSE;
 
-  filter = get_filter (filter_program, error);
+  filter = get_filter (filter_program, FALSE, error);
   return filter != NULL;
 }
 
@@ -165,6 +168,7 @@ add_ro_path (GStrvBuilder *args,
 char **
 _ag_sandbox_wrap_command (const char * const  *argv,
                           const char * const  *ro_paths,
+                          int                  bwrap_filter_fd,
                           GError             **error)
 {
   g_autoptr(GStrvBuilder) args = g_strv_builder_new ();
@@ -216,6 +220,13 @@ _ag_sandbox_wrap_command (const char * const  *argv,
         add_ro_path (args, seen, dirs[j]);
     }
 
+  if (bwrap_filter_fd >= 0)
+    {
+      g_autofree char *fd = g_strdup_printf ("%d", bwrap_filter_fd);
+
+      g_strv_builder_add_many (args, "--seccomp", fd, NULL);
+    }
+
   g_strv_builder_add (args, "--");
   g_strv_builder_addv (args, (const char **) argv);
 
@@ -225,9 +236,10 @@ _ag_sandbox_wrap_command (const char * const  *argv,
 /* A sealed memfd holding the filter, to hand to a worker. */
 int
 _ag_sandbox_open_filter (const char  *filter_program,
+                         gboolean     allow_exec,
                          GError     **error)
 {
-  g_autoptr(GBytes) filter = get_filter (filter_program, error);
+  g_autoptr(GBytes) filter = get_filter (filter_program, !!allow_exec, error);
   const guint8 *data;
   gsize size;
   int fd;

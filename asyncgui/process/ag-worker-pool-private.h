@@ -11,6 +11,21 @@
 
 G_BEGIN_DECLS
 
+/* The pool's sets of warm workers: for each kind, the trusted ones, the
+ * sandboxed ones, and the unsandboxed ones that answer as sandboxed ones
+ * do (plain data only), for sandboxed calls allowed to run unsandboxed.
+ * A worker never moves from one set to another. */
+typedef enum
+{
+  AG_WORKER_SET_TRUSTED,
+  AG_WORKER_SET_SANDBOXED,
+  AG_WORKER_SET_PLAIN,
+  AG_WORKER_N_SETS
+} AgWorkerSet;
+
+#define AG_WORKER_N_KINDS (AG_WORKER_GJS + 1)
+#define _ag_worker_pool_kind_in_set(kind, set) ((guint) (set) * AG_WORKER_N_KINDS + (guint) (kind))
+
 AgWorkerPool    *_ag_worker_pool_of             (AgEngine     *engine);
 AgProcessPool   *_ag_worker_pool_get_processes  (AgWorkerPool *self);
 AgCommandRunner *_ag_worker_pool_get_runner     (AgWorkerPool *self);

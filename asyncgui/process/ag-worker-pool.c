@@ -354,13 +354,48 @@ get_thread (AgWorkerPool *self)
   return self->thread;
 }
 
+/* The folders a sandboxed worker needs to see, read-only: the worker
+ * programs' and the application's. */
+static char **
+sandbox_ro_paths (AgWorkerPool *self)
+{
+  g_autoptr(GStrvBuilder) paths = g_strv_builder_new ();
+
+  g_strv_builder_add (paths, _ag_worker_location_get_dir ());
+  if (self->sandbox_paths != NULL)
+    g_strv_builder_addv (paths, (const char **) self->sandbox_paths);
+
+  return g_strv_builder_end (paths);
+}
+
 static void
 set_command (AgWorkerPool *self,
              AgWorkerKind  kind)
 {
   g_auto(GStrv) argv = ag_worker_pool_dup_command (self, kind);
+  g_auto(GStrv) ro_paths = sandbox_ro_paths (self);
+  g_autofree char *filter_program = _ag_worker_pool_dup_filter_program ();
+  const char *flags[AG_WORKER_N_SETS] = { NULL, "--sandbox", "--plain" };
 
-  _ag_process_pool_set_command (self->processes, kind, (const char * const *) argv);
+  for (AgWorkerSet set = AG_WORKER_SET_TRUSTED; set < AG_WORKER_N_SETS; set++)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) set_argv = NULL;
+
+      /* The worker learns from its command line which set it is in. */
+      g_strv_builder_addv (builder, (const char **) argv);
+      if (flags[set] != NULL)
+        g_strv_builder_add (builder, flags[set]);
+      set_argv = g_strv_builder_end (builder);
+
+      /* A GJS worker cannot load a filter itself: bwrap loads it. */
+      if (set == AG_WORKER_SET_SANDBOXED)
+        _ag_process_pool_set_sandbox (self->processes, _ag_worker_pool_kind_in_set (kind, set),
+                                      filter_program, kind == AG_WORKER_GJS,
+                                      (const char * const *) ro_paths);
+      _ag_process_pool_set_command (self->processes, _ag_worker_pool_kind_in_set (kind, set),
+                                    (const char * const *) set_argv);
+    }
 }
 
 /* The warm workers, started on first use. NULL once the engine is gone. */
@@ -369,7 +404,7 @@ _ag_worker_pool_get_processes (AgWorkerPool *self)
 {
   if (self->processes == NULL && get_thread (self) != NULL)
     {
-      self->processes = _ag_process_pool_new (self->thread, AG_WORKER_GJS + 1,
+      self->processes = _ag_process_pool_new (self->thread, AG_WORKER_N_KINDS * AG_WORKER_N_SETS,
                                               self->max_processes, self->idle_ms);
       for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
         set_command (self, kind);

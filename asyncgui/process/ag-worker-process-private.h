@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 #include "ag-process-thread-private.h"
 
@@ -32,17 +33,39 @@ typedef struct
                     gpointer         data);
 } AgWorkerProcessEvents;
 
+/* What to start as a worker. A sandboxed one runs under bwrap, seeing
+ * @ro_paths, and gets the seccomp filter @filter_program writes: to load
+ * itself, or (@filter_by_bwrap, for a worker that cannot) loaded by bwrap
+ * before the worker starts, which then leaves execve allowed. */
+typedef struct
+{
+  const char * const  *argv;
+  gboolean             sandboxed;
+  const char * const  *ro_paths;
+  const char          *filter_program;
+  gboolean             filter_by_bwrap;
+} AgWorkerCommand;
+
 /* Called once the process has exited (@exited), or the wait was cancelled. */
 typedef void (*AgWorkerProcessExitFunc) (AgWorkerProcess *process,
                                          gboolean         exited,
                                          gpointer         data);
 
 AgWorkerProcess *_ag_worker_process_spawn       (AgProcessThread              *thread,
-                                                 const char * const           *argv,
+                                                 const AgWorkerCommand        *command,
                                                  const AgWorkerProcessEvents  *events,
                                                  gpointer                      data,
                                                  GError                      **error);
 int              _ag_worker_process_get_pid     (AgWorkerProcess              *process);
+void             _ag_worker_process_greeted     (AgWorkerProcess              *process);
+gboolean         _ag_worker_process_send_fds    (AgWorkerProcess              *process,
+                                                 guint64                       id,
+                                                 GUnixFDList                  *fds,
+                                                 GError                      **error);
+gboolean         _ag_worker_process_set_limits  (AgWorkerProcess              *process,
+                                                 guint64                       memory_limit,
+                                                 int                           cpu_limit_ms,
+                                                 GError                      **error);
 void             _ag_worker_process_send        (AgWorkerProcess              *process,
                                                  GBytes                       *frame);
 void             _ag_worker_process_close_input (AgWorkerProcess              *process);

@@ -3,15 +3,24 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE
+
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <glib-unix.h>
 #include <gio/gunixoutputstream.h>
 
 #include "ag-i18n-private.h"
 #include "ag-error.h"
+#include "ag-sandbox-private.h"
 #include "ag-worker-process-private.h"
 #include "ag-worker-protocol-private.h"
 
@@ -24,7 +33,19 @@
  *
  * A worker lives until its owner kills it, and then until every operation
  * it has in flight has seen the cancellation; it holds the process thread
- * meanwhile. */
+ * meanwhile.
+ *
+ * Beside the pipes, a worker has a Unix socket on AG_WORKER_FD_SOCKET.
+ * Down it go the files of a call, before the request itself: a header
+ * (the request's id and the number of descriptors, 12 bytes, little
+ * endian), then each descriptor with one byte (as
+ * g_unix_connection_send_fd() sends them, so a GJS worker can read them
+ * too). The worker reads them without waiting when a request comes: they
+ * were queued before the request was written. Up it comes one byte as the
+ * worker starts, with the kernel's credentials attached (SO_PASSCRED):
+ * under bwrap the process this file spawned is bwrap, and the worker
+ * another process in a PID namespace, whose pid in this namespace the
+ * credentials give. That pid is the one whose limits are set per call. */
 
 struct _AgWorkerProcess
 {
@@ -35,6 +56,9 @@ struct _AgWorkerProcess
   GSubprocess                  *process;
   char                         *program;    /* the command line, to name in errors */
   int                           pid;        /* 0 if it was gone before it was looked at */
+  int                           worker_pid; /* the worker itself, once it greeted */
+  int                           socket_fd;  /* our end of its socket */
+  gboolean                      sandboxed;
   GOutputStream                *input;
   GInputStream                 *output;
   AgFrameReader                *reader;
@@ -54,6 +78,8 @@ unref_op (AgWorkerProcess *self)
   g_clear_pointer (&self->reader, _ag_frame_reader_free);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->process);
+  if (self->socket_fd >= 0)
+    close (self->socket_fd);
   g_free (self->program);
   g_free (self);
 
@@ -158,34 +184,74 @@ write_done (GObject      *source,
   unref_op (self);
 }
 
-/* Starts @argv as a worker. The process thread only. */
+/* Starts @command as a worker. The process thread only. */
 AgWorkerProcess *
 _ag_worker_process_spawn (AgProcessThread              *thread,
-                          const char * const           *argv,
+                          const AgWorkerCommand        *command,
                           const AgWorkerProcessEvents  *events,
                           gpointer                      data,
                           GError                      **error)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     _ag_process_thread_new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_auto(GStrv) sandboxed_argv = NULL;
+  const char * const *argv = command->argv;
   AgWorkerProcess *self;
   GSubprocess *process;
   const char *identifier;
+  int sockets[2];
+  int on = 1;
 
-  process = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (command->sandboxed)
+    {
+      int filter_fd = _ag_sandbox_open_filter (command->filter_program, command->filter_by_bwrap, error);
+
+      if (filter_fd < 0)
+        return NULL;
+      g_subprocess_launcher_take_fd (launcher, filter_fd, AG_WORKER_FD_FILTER);
+
+      sandboxed_argv = _ag_sandbox_wrap_command (argv, command->ro_paths,
+                                                 command->filter_by_bwrap ? AG_WORKER_FD_FILTER : -1,
+                                                 error);
+      if (sandboxed_argv == NULL)
+        return NULL;
+      argv = (const char * const *) sandboxed_argv;
+    }
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Cannot make the socket of a worker process: %s"), g_strerror (saved_errno));
+      return NULL;
+    }
+  /* Set before the worker can send its first byte, which must carry its
+   * credentials. */
+  setsockopt (sockets[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+  g_unix_set_fd_nonblocking (sockets[0], TRUE, NULL);
+  g_subprocess_launcher_take_fd (launcher, sockets[1], AG_WORKER_FD_SOCKET);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
   if (process == NULL)
-    return NULL;
+    {
+      close (sockets[0]);
+      return NULL;
+    }
 
   self = g_new0 (AgWorkerProcess, 1);
   self->thread = thread;
   self->events = events;
   self->data = data;
   self->process = process;
-  self->program = describe_command (argv);
+  self->program = describe_command (command->argv);
+  self->socket_fd = sockets[0];
+  self->sandboxed = command->sandboxed;
   /* NULL once GLib has reaped the child: it is gone already, and its end
    * of the pipes says so in a moment. */
   identifier = g_subprocess_get_identifier (process);
   self->pid = identifier != NULL ? atoi (identifier) : 0;
+  self->worker_pid = command->sandboxed ? 0 : self->pid;
   self->input = g_subprocess_get_stdin_pipe (process);
   self->output = g_subprocess_get_stdout_pipe (process);
   self->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
@@ -208,6 +274,208 @@ int
 _ag_worker_process_get_pid (AgWorkerProcess *self)
 {
   return self->pid;
+}
+
+/* The worker has greeted: the byte it sent before says which process it
+ * is (see the top of the file). A worker that sent none (a program of
+ * the application's own) keeps the pid it was spawned with; a sandboxed
+ * one then has no limits to set. */
+void
+_ag_worker_process_greeted (AgWorkerProcess *self)
+{
+  union {
+    struct cmsghdr header;
+    char           space[CMSG_SPACE (sizeof (struct ucred))];
+  } control;
+  struct msghdr message = { 0 };
+  struct iovec vector;
+  char byte;
+
+  vector.iov_base = &byte;
+  vector.iov_len = 1;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  message.msg_control = control.space;
+  message.msg_controllen = sizeof control.space;
+
+  if (recvmsg (self->socket_fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
+    return;
+
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&message); c != NULL; c = CMSG_NXTHDR (&message, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+      {
+        struct ucred credentials;
+
+        memcpy (&credentials, CMSG_DATA (c), sizeof credentials);
+        /* The kernel vouches for it, translated into this namespace. */
+        if (credentials.pid > 0)
+          self->worker_pid = credentials.pid;
+      }
+}
+
+static gboolean
+send_with_fd (int      socket_fd,
+              gconstpointer data,
+              gsize    size,
+              int      fd)
+{
+  union {
+    struct cmsghdr header;
+    char           space[CMSG_SPACE (sizeof (int))];
+  } control;
+  struct msghdr message = { 0 };
+  struct iovec vector;
+  gssize sent;
+
+  vector.iov_base = (gpointer) data;
+  vector.iov_len = size;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  if (fd >= 0)
+    {
+      struct cmsghdr *c;
+
+      memset (&control, 0, sizeof control);
+      message.msg_control = control.space;
+      message.msg_controllen = sizeof control.space;
+      c = CMSG_FIRSTHDR (&message);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &fd, sizeof fd);
+    }
+
+  do
+    sent = sendmsg (socket_fd, &message, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+
+  return sent == (gssize) size;
+}
+
+/* Queues @fds for the request @id, which must be sent next. */
+gboolean
+_ag_worker_process_send_fds (AgWorkerProcess  *self,
+                             guint64           id,
+                             GUnixFDList      *fds,
+                             GError          **error)
+{
+  int n = g_unix_fd_list_get_length (fds);
+  const int *list = g_unix_fd_list_peek_fds (fds, NULL);
+  guint8 header[12];
+  guint64 id_le = GUINT64_TO_LE (id);
+  guint32 n_le = GUINT32_TO_LE ((guint32) n);
+
+  memcpy (header, &id_le, 8);
+  memcpy (header + 8, &n_le, 4);
+
+  if (!send_with_fd (self->socket_fd, header, sizeof header, -1))
+    goto failed;
+  for (int i = 0; i < n; i++)
+    if (!send_with_fd (self->socket_fd, "", 1, list[i]))
+      goto failed;
+
+  return TRUE;
+
+failed:
+  {
+    int saved_errno = errno;
+
+    g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                 _("Cannot pass files to the worker process: %s"), g_strerror (saved_errno));
+    return FALSE;
+  }
+}
+
+/* The processor time the worker has used, in seconds; -1 if unknown. */
+static double
+cpu_seconds (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return -1;
+
+  /* The name, in parentheses, may hold spaces: count from its end. utime
+   * and stime are the 14th and 15th fields, the 12th and 13th after it. */
+  after_name = strrchr (contents, ')');
+  if (after_name == NULL)
+    return -1;
+  fields = g_strsplit (after_name + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    return -1;
+
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL))
+         / (double) sysconf (_SC_CLK_TCK);
+}
+
+static gboolean
+set_limit (int       pid,
+           int       resource,
+           rlim_t    soft,
+           GError  **error)
+{
+  struct rlimit old, limit;
+
+  if (prlimit (pid, resource, NULL, &old) == 0)
+    {
+      limit.rlim_cur = MIN (soft, old.rlim_max);
+      limit.rlim_max = old.rlim_max;
+      if (prlimit (pid, resource, &limit, NULL) == 0)
+        return TRUE;
+    }
+
+  {
+    int saved_errno = errno;
+
+    g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                 _("Cannot set the limits of the worker process %d: %s"),
+                 pid, g_strerror (saved_errno));
+    return FALSE;
+  }
+}
+
+/* Sets the limits of the next call on the worker, which has greeted and
+ * is idle; 0 is none. A sandboxed worker cannot raise them again: its
+ * filter refuses. */
+gboolean
+_ag_worker_process_set_limits (AgWorkerProcess  *self,
+                               guint64           memory_limit,
+                               int               cpu_limit_ms,
+                               GError          **error)
+{
+  rlim_t cpu = RLIM_INFINITY;
+
+  if (self->worker_pid <= 0)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                   _("Cannot set the limits of a worker process that did not say which process it is"));
+      return FALSE;
+    }
+
+  if (cpu_limit_ms > 0)
+    {
+      double used = cpu_seconds (self->worker_pid);
+      double end = used + cpu_limit_ms / 1000.0;
+
+      if (used < 0)
+        {
+          g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                       _("Cannot read the processor time of the worker process %d"),
+                       self->worker_pid);
+          return FALSE;
+        }
+      /* The kernel counts whole seconds: the call gets at least its own. */
+      cpu = (rlim_t) end;
+      if ((double) cpu < end)
+        cpu++;
+    }
+
+  return set_limit (self->worker_pid, RLIMIT_AS,
+                    memory_limit > 0 ? (rlim_t) memory_limit : RLIM_INFINITY, error)
+         && set_limit (self->worker_pid, RLIMIT_CPU, cpu, error);
 }
 
 /* Writes @frame to the worker; `sent` says when it is done. */
@@ -280,16 +548,36 @@ _ag_worker_process_wait_exit (AgWorkerProcess         *self,
   g_subprocess_wait_async (self->process, cancellable, exit_waited, wait);
 }
 
+/* The signal that ended the worker, or 0. bwrap, which a sandboxed
+ * worker runs under, exits with 128 + the signal that killed its child. */
+static int
+killed_by (AgWorkerProcess *self)
+{
+  GSubprocess *process = self->process;
+
+  if (g_subprocess_get_if_signaled (process))
+    return g_subprocess_get_term_sig (process);
+  if (self->sandboxed && g_subprocess_get_if_exited (process)
+      && g_subprocess_get_exit_status (process) > 128)
+    return g_subprocess_get_exit_status (process) - 128;
+
+  return 0;
+}
+
 /* How a worker that was running a call ended; once it has exited. */
 GError *
 _ag_worker_process_crash_error (AgWorkerProcess *self)
 {
   GSubprocess *process = self->process;
+  int sig = killed_by (self);
 
-  if (g_subprocess_get_if_signaled (process))
+  /* Only the kernel's processor-time limit sends it. */
+  if (sig == SIGXCPU)
+    return g_error_new_literal (AG_ERROR, AG_ERROR_CPU_LIMIT,
+                                _("The worker call used more processor time than its limit allows"));
+
+  if (sig != 0)
     {
-      int sig = g_subprocess_get_term_sig (process);
-
       if (self->pid > 0)
         return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
                             _("The worker process %d died of signal %d (%s) while running the task"),
@@ -316,6 +604,13 @@ _ag_worker_process_start_error (AgWorkerProcess *self,
                                 guint            attempts)
 {
   GSubprocess *process = self->process;
+
+  if (self->sandboxed && protocol_error == NULL)
+    return g_error_new (AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
+                        _("The sandbox of the worker program “%s” did not start, %u times in a row (exit status %d; its error output says why)"),
+                        self->program, attempts,
+                        g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process)
+                                                             : 128 + g_subprocess_get_term_sig (process));
 
   if (protocol_error != NULL)
     return g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,

@@ -7,6 +7,7 @@
 
 #include <gio/gunixfdlist.h>
 
+#include "ag-process-pool-private.h"
 #include "ag-worker-task.h"
 
 G_BEGIN_DECLS
@@ -43,5 +44,8 @@ enum {
 };
 
 extern GParamSpec *_ag_worker_task_properties[N_PROPS];
+
+void _ag_worker_task_check_reply (AgWorkerTask   *self,
+                                  AgProcessReply *reply);
 
 G_END_DECLS

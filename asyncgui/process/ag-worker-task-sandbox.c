@@ -9,13 +9,85 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "ag-error.h"
 #include "ag-i18n-private.h"
 #include "ag-worker-task-internal.h"
 
 #define properties _ag_worker_task_properties
+
+/* A value a sandboxed Python worker may send: what its converter makes of
+ * None, bool, int, float, str, bytes, list, tuple and dict. */
+static gboolean
+is_plain_python_type (const GVariantType *type)
+{
+  for (const char *c = g_variant_type_peek_string (type); *c != '\0'; c++)
+    if (strchr ("mvbxdsay(){}", *c) == NULL)
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Replaces what the reply says with an error, and drops what it carried. */
+static void
+reply_fail (AgProcessReply *reply,
+            GError         *error)
+{
+  g_clear_pointer (&reply->value, g_variant_unref);
+  g_clear_pointer (&reply->error_data, g_variant_unref);
+  g_clear_error (&reply->error);
+  reply->error = error;
+}
+
+/* Checks a worker's reply against what the task allows before anything
+ * reads it; the process thread. A sandboxed worker (or one standing in for
+ * the sandbox) answers with plain data only: nothing in its reply is ever
+ * unpickled or run, and a reply that is not plain data is a breach of the
+ * protocol. */
+void
+_ag_worker_task_check_reply (AgWorkerTask   *self,
+                             AgProcessReply *reply)
+{
+  if (self->sandboxed && self->kind == AG_WORKER_PYTHON)
+    {
+      if (reply->error_data != NULL
+          && !g_variant_is_of_type (reply->error_data, G_VARIANT_TYPE ("(ss)"))
+          && !g_variant_is_of_type (reply->error_data, G_VARIANT_TYPE_UNIT))
+        {
+          reply_fail (reply, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                                          _("A sandboxed worker described its failure as a “%s” value instead of plain text"),
+                                          g_variant_get_type_string (reply->error_data)));
+          return;
+        }
+
+      if (reply->value != NULL && !is_plain_python_type (g_variant_get_type (reply->value)))
+        {
+          reply_fail (reply, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                                          _("A sandboxed worker answered with a “%s” value, which is not plain data"),
+                                          g_variant_get_type_string (reply->value)));
+          return;
+        }
+    }
+
+  if (self->sandboxed && self->kind == AG_WORKER_GJS && reply->value != NULL
+      && !g_variant_is_of_type (reply->value, G_VARIANT_TYPE_STRING))
+    {
+      reply_fail (reply, g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
+                                      _("A sandboxed worker answered with a “%s” value instead of JSON text"),
+                                      g_variant_get_type_string (reply->value)));
+      return;
+    }
+
+  if (reply->value != NULL && self->result_type != NULL
+      && !g_variant_is_of_type (reply->value, self->result_type))
+    reply_fail (reply, g_error_new (AG_ERROR, AG_ERROR_TYPE_MISMATCH,
+                                    _("The worker answered with a “%s” value where “%s” was expected"),
+                                    g_variant_get_type_string (reply->value),
+                                    g_variant_type_peek_string (self->result_type)));
+}
 
 /* Settings of a call may change only until it is run. */
 static gboolean

@@ -86,6 +86,7 @@ worker_task_replied (AgProcessReply *reply,
   g_auto(GValue) detail = G_VALUE_INIT;
 
   g_atomic_int_set (&self->pid, reply->pid);
+  _ag_worker_task_check_reply (self, reply);
   if (reply->error_data != NULL)
     {
       /* What the worker sent about its failure (a pickled exception, a JS
@@ -110,19 +111,26 @@ ag_worker_task_start (AgTask *task)
   AgWorkerTask *self = AG_WORKER_TASK (task);
   AgWorkerPool *workers = _ag_worker_pool_of (_ag_task_get_engine (task));
   AgProcessPool *processes = workers != NULL ? _ag_worker_pool_get_processes (workers) : NULL;
+  AgProcessCallOptions options;
+  guint kind = self->kind;
 
   /* An engine starts tasks only while it is alive. */
   g_assert (processes != NULL);
 
-  if (self->sandboxed || self->fds != NULL || self->memory_limit != 0 || self->cpu_limit_ms != 0)
+  options.timeout_ms = _ag_worker_pool_resolve_timeout (workers, self->timeout_ms);
+  options.fds = self->fds;
+  options.memory_limit = self->memory_limit;
+  options.cpu_limit_ms = self->cpu_limit_ms;
+  options.fallback_kind = -1;
+  if (self->sandboxed)
     {
-      ag_task_return_error (task, g_error_new (AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                                               _("This build of asyncgui cannot yet run sandboxed or limited worker calls")));
-      return;
+      kind = _ag_worker_pool_kind_in_set (self->kind, AG_WORKER_SET_SANDBOXED);
+      /* Read now: a change later applies to later calls. */
+      if (ag_worker_pool_get_allow_unsandboxed (workers))
+        options.fallback_kind = _ag_worker_pool_kind_in_set (self->kind, AG_WORKER_SET_PLAIN);
     }
 
-  self->call = _ag_process_pool_call (processes, self->kind, self->target, self->args,
-                                      _ag_worker_pool_resolve_timeout (workers, self->timeout_ms),
+  self->call = _ag_process_pool_call (processes, kind, self->target, self->args, &options,
                                       worker_task_replied, g_object_ref (self),
                                       (GDestroyNotify) _ag_task_unref_at_home);
 }

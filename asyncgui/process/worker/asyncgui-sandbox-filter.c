@@ -53,8 +53,12 @@ deny (scmp_filter_ctx ctx,
 }
 
 int
-main (void)
+main (int   argc,
+      char *argv[])
 {
+  /* For a worker that cannot load the filter itself, bwrap loads it before
+   * the worker's own execve, which must then stay allowed. */
+  int allow_exec = argc > 1 && strcmp (argv[1], "--allow-exec") == 0;
   scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
   const scmp_datum_t namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                                   | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
@@ -68,8 +72,11 @@ main (void)
   seccomp_arch_add (ctx, SCMP_ARCH_X32);
 
   /* Running programs, once the worker has started. */
-  DENY (execve);
-  DENY (execveat);
+  if (!allow_exec)
+    {
+      DENY (execve);
+      DENY (execveat);
+    }
 
   /* Other processes. */
   DENY (ptrace);

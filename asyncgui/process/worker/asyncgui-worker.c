@@ -6,12 +6,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <gio/gio.h>
 #include <gmodule.h>
 
 #include "ag-error.h"
+#include "ag-sandbox-private.h"
 #include "ag-worker-protocol-private.h"
 
 /* The engine starts this program with pipes on stdin and stdout and sends
@@ -23,13 +29,245 @@
  * and answers with a reply "(tbv)" carrying the returned value or the
  * error. It serves one request at a time, for as long as stdin stays open,
  * after greeting the engine with the protocol version. Anything it writes
- * to stderr goes to the parent's stderr. */
+ * to stderr goes to the parent's stderr.
+ *
+ * Files come with a request on the socket AG_WORKER_FD_SOCKET
+ * (ag-worker-process.c describes it): the handles in the arguments are
+ * their indexes, and the function gets the descriptors in their place.
+ * With --sandbox, the worker runs under bwrap and loads the seccomp filter
+ * it finds on AG_WORKER_FD_FILTER before it greets the engine; it never
+ * serves a call without it. */
 
 typedef GVariant *(*WorkerFunc) (GVariant      *args,
                                  GCancellable  *cancellable,
                                  GError       **error);
 
 static GHashTable *modules;  /* path → GModule */
+static guint64 current_id;   /* the request being served, 0 between them */
+
+/* A failed g_malloc() ends in this GLib error: the call ran out of the
+ * memory its limit allows. Say so, rather than dying of SIGABRT with
+ * nothing said; then go, as GLib would. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  if ((level & G_LOG_LEVEL_ERROR) != 0 && current_id != 0)
+    for (gsize i = 0; i < n_fields; i++)
+      if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0
+          && strstr (fields[i].value, "failed to allocate") != NULL)
+        {
+          GError error = { AG_ERROR, AG_ERROR_MEMORY_LIMIT,
+                           (char *) "The worker call used more memory than its limit allows" };
+          GVariant *reply = g_variant_ref_sink (_ag_reply_new_error (current_id, &error, NULL));
+          GBytes *frame = _ag_frame_encode (reply, NULL);
+
+          if (frame != NULL)
+            {
+              gsize size;
+              const guint8 *data = g_bytes_get_data (frame, &size);
+
+              while (size > 0)
+                {
+                  gssize n = write (STDOUT_FILENO, data, size);
+
+                  if (n <= 0)
+                    break;
+                  data += n;
+                  size -= n;
+                }
+            }
+          _exit (3);
+        }
+
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static gboolean
+read_all (int     fd,
+          guint8 *data,
+          gsize   length)
+{
+  while (length > 0)
+    {
+      gssize n = read (fd, data, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      length -= n;
+    }
+
+  return TRUE;
+}
+
+/* Loads the sandbox's filter: from here on, no execve, no network. */
+static gboolean
+load_filter (GError **error)
+{
+  g_autoptr(GByteArray) program = g_byte_array_new ();
+  struct sock_fprog filter;
+  guint8 buffer[4096];
+  gssize n;
+
+  while ((n = read (AG_WORKER_FD_FILTER, buffer, sizeof buffer)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
+                       "Cannot read the seccomp filter: %s", g_strerror (errno));
+          return FALSE;
+        }
+      g_byte_array_append (program, buffer, n);
+    }
+  close (AG_WORKER_FD_FILTER);
+
+  if (program->len == 0 || program->len % sizeof (struct sock_filter) != 0)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
+                   "The seccomp filter is not a BPF program");
+      return FALSE;
+    }
+
+  filter.len = program->len / sizeof (struct sock_filter);
+  filter.filter = (struct sock_filter *) program->data;
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+      || prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) < 0)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
+                   "Cannot load the seccomp filter: %s", g_strerror (errno));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The descriptors sent with request @id, if any: read without waiting,
+ * since they were queued before the request. */
+static GArray *
+receive_fds (guint64   id,
+             GError  **error)
+{
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  guint8 header[12];
+  guint64 header_id;
+  guint32 count;
+  gssize n;
+
+  do
+    n = recv (AG_WORKER_FD_SOCKET, header, sizeof header, MSG_DONTWAIT | MSG_PEEK);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return g_steal_pointer (&fds);
+
+  if (!read_all (AG_WORKER_FD_SOCKET, header, sizeof header))
+    goto broken;
+  memcpy (&header_id, header, 8);
+  memcpy (&count, header + 8, 4);
+  if (GUINT64_FROM_LE (header_id) != id)
+    goto broken;
+
+  for (guint32 i = 0; i < GUINT32_FROM_LE (count); i++)
+    {
+      union {
+        struct cmsghdr header;
+        char           space[CMSG_SPACE (sizeof (int))];
+      } control;
+      struct msghdr message = { 0 };
+      struct iovec vector;
+      struct cmsghdr *c;
+      char byte;
+      int fd = -1;
+
+      vector.iov_base = &byte;
+      vector.iov_len = 1;
+      message.msg_iov = &vector;
+      message.msg_iovlen = 1;
+      message.msg_control = control.space;
+      message.msg_controllen = sizeof control.space;
+      if (recvmsg (AG_WORKER_FD_SOCKET, &message, MSG_CMSG_CLOEXEC) != 1)
+        goto broken;
+      c = CMSG_FIRSTHDR (&message);
+      if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS
+          && c->cmsg_len == CMSG_LEN (sizeof (int)))
+        memcpy (&fd, CMSG_DATA (c), sizeof fd);
+      if (fd < 0)
+        goto broken;
+      g_array_append_val (fds, fd);
+    }
+
+  return g_steal_pointer (&fds);
+
+broken:
+  g_set_error (error, AG_ERROR, AG_ERROR_PROTOCOL,
+               "The files of a request did not arrive as the protocol says");
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+  return NULL;
+}
+
+/* @args with every handle replaced by the descriptor it indexes. */
+static GVariant *
+resolve_handles (GVariant  *value,
+                 GArray    *fds,
+                 GError   **error)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_HANDLE))
+    {
+      gint32 index = g_variant_get_handle (value);
+
+      if (index < 0 || (guint) index >= fds->len)
+        {
+          g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                       "The arguments name file %d, and the call has %u", index, fds->len);
+          return NULL;
+        }
+      return g_variant_ref_sink (g_variant_new_handle (g_array_index (fds, int, index)));
+    }
+
+  if (g_variant_is_container (value)
+      && strchr (g_variant_get_type_string (value), 'h') != NULL)
+    {
+      g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+      gsize n = g_variant_n_children (value);
+
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+        {
+          g_autoptr(GVariant) inner = g_variant_get_variant (value);
+          g_autoptr(GVariant) resolved = resolve_handles (inner, fds, error);
+
+          return resolved != NULL ? g_variant_ref_sink (g_variant_new_variant (resolved)) : NULL;
+        }
+
+      for (gsize i = 0; i < n; i++)
+        {
+          g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+          GVariant *resolved = resolve_handles (child, fds, error);
+
+          if (resolved == NULL)
+            return NULL;
+          g_ptr_array_add (children, resolved);
+        }
+
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_TUPLE))
+        return g_variant_ref_sink (g_variant_new_tuple ((GVariant **) children->pdata, n));
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_DICT_ENTRY))
+        return g_variant_ref_sink (g_variant_new_dict_entry (children->pdata[0], children->pdata[1]));
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_MAYBE))
+        return g_variant_ref_sink (g_variant_new_maybe (g_variant_type_element (g_variant_get_type (value)),
+                                                        n > 0 ? children->pdata[0] : NULL));
+      return g_variant_ref_sink (g_variant_new_array (g_variant_type_element (g_variant_get_type (value)),
+                                                      (GVariant **) children->pdata, n));
+    }
+
+  return g_variant_ref (value);
+}
 
 static WorkerFunc
 lookup (const char  *target,
@@ -113,11 +351,30 @@ serve (GVariant *request)
   guint64 id;
   WorkerFunc func;
 
+  g_autoptr(GArray) fds = NULL;
+  g_autoptr(GVariant) resolved = NULL;
+
   g_variant_get (request, "(t&sv)", &id, &target, &args);
 
+  fds = receive_fds (id, &error);
+  if (fds == NULL)
+    {
+      g_printerr ("asyncgui-worker: %s\n", error->message);
+      exit (2);
+    }
+
   func = lookup (target, &error);
-  if (func != NULL)
-    value = func (args, NULL, &error);
+  if (func != NULL && fds->len > 0)
+    resolved = resolve_handles (args, fds, &error);
+  else if (func != NULL)
+    resolved = g_variant_ref (args);
+
+  current_id = id;
+  if (resolved != NULL)
+    value = func (resolved, NULL, &error);
+  current_id = 0;
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
   /* Floating or not, the value is ours now. */
   if (value != NULL)
     g_variant_take_ref (value);
@@ -147,7 +404,25 @@ main (int   argc,
   AgFrameReader *reader = _ag_frame_reader_new (AG_REQUEST_TYPE);
   guint8 buffer[64 * 1024];
 
+  gboolean sandboxed = FALSE;
+
+  for (int i = 1; i < argc; i++)
+    if (g_str_equal (argv[i], "--sandbox"))
+      sandboxed = TRUE;
+
   modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
+
+  /* Which process this is, for the engine to set the limits of its calls
+   * on (the kernel attaches the credentials). */
+  while (send (AG_WORKER_FD_SOCKET, "", 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+    ;
+
+  if (sandboxed && !load_filter (&error))
+    {
+      g_printerr ("asyncgui-worker: %s\n", error->message);
+      return 1;
+    }
 
   if (!write_message (_ag_reply_new_greeting ()))
     return 1;
