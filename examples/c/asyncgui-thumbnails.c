@@ -343,6 +343,7 @@ check_auto (App *app)
       Tile *tile = app->tiles->pdata[i];
       g_autofree char *name = g_file_get_basename (tile->file);
       g_autofree char *outcome = tile_outcome (tile);
+      g_autofree char *printable = g_strescape (outcome, NULL);
       gboolean ok = strcmp (outcome, tile->expected) == 0;
 
       /* A thumbnail must also be what the tile draws. */
@@ -355,7 +356,7 @@ check_auto (App *app)
                gdk_paintable_get_intrinsic_width (paintable) == tile->width &&
                gdk_paintable_get_intrinsic_height (paintable) == tile->height;
         }
-      g_print ("%-20s %s\n", name, outcome);
+      g_print ("%-20s %s\n", name, printable);
       if (!ok)
         {
           g_printerr ("asyncgui-thumbnails: FAILED: %s shows “%s”, not “%s”\n",

@@ -181,9 +181,9 @@ class Tile : Gtk.Box {
             task.cpu_limit_ms = CPU_LIMIT_MS;
             Value? value = yield AsyncGui.Engine.get_default ().run (task);
             if (image) {
-                show_image (value.get_variant ());
+                show_image (value.dup_variant ());
             } else {
-                show_text (value.get_variant ());
+                show_text (value.dup_variant ());
             }
         } catch (GLib.Error e) {
             string name, message;
