@@ -25,6 +25,7 @@ typedef struct
   guint64             memory_limit; /* 0: none */
   int                 cpu_limit_ms; /* 0: none */
   int                 fallback_kind;/* where to go without a sandbox; -1: nowhere */
+  AgProcessReplyCheck check;        /* NULL: none */
   GSource            *timer;        /* while a worker has it, or it waits for a
                                      * worker after a failed start */
   AgProcessReplyFunc  reply;

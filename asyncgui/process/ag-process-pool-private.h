@@ -24,9 +24,16 @@ typedef struct
   int       pid;         /* of the worker that ran the call; 0 if none did */
 } AgProcessReply;
 
+/* Checks a reply before its reply function sees it, on the pool's
+ * thread; may replace it with an error. A reply it makes an
+ * AG_ERROR_PROTOCOL costs the worker its place, as any breach does. */
+typedef void (*AgProcessReplyCheck) (AgProcessReply *reply,
+                                     gpointer        user_data);
+
 /* How a call runs, besides its target and arguments. */
 typedef struct
 {
+  AgProcessReplyCheck check;   /* NULL: none; gets the call's user data */
   guint        timeout_ms;     /* 0: no limit */
   GUnixFDList *fds;            /* passed to the worker with the call; NULL: none */
   guint64      memory_limit;   /* bytes of address space; 0: none */

@@ -249,8 +249,13 @@ worker_received (AgWorkerProcess *process,
   else
     reply.error = _ag_reply_parse_error (payload, &reply.error_data);
 
-  /* A worker that ran out of memory may be left in any state. */
-  exhausted = g_error_matches (reply.error, AG_ERROR, AG_ERROR_MEMORY_LIMIT);
+  if (call->check != NULL)
+    call->check (&reply, call->user_data);
+
+  /* A worker that ran out of memory may be left in any state; one whose
+   * reply broke the caller's rules is not trusted with another call. */
+  exhausted = g_error_matches (reply.error, AG_ERROR, AG_ERROR_MEMORY_LIMIT)
+              || g_error_matches (reply.error, AG_ERROR, AG_ERROR_PROTOCOL);
   worker->call = NULL;
   call_finish (call, &reply);
 
@@ -779,6 +784,7 @@ _ag_process_pool_call (AgProcessPool      *pool,
   call->memory_limit = options->memory_limit;
   call->cpu_limit_ms = options->cpu_limit_ms;
   call->fallback_kind = options->fallback_kind;
+  call->check = options->check;
   call->reply = reply;
   call->user_data = user_data;
   call->user_data_destroy = user_data_destroy;

@@ -45,7 +45,7 @@ enum {
 
 extern GParamSpec *_ag_worker_task_properties[N_PROPS];
 
-void _ag_worker_task_check_reply (AgWorkerTask   *self,
-                                  AgProcessReply *reply);
+void _ag_worker_task_check_reply (AgProcessReply *reply,
+                                  AgWorkerTask   *self);
 
 G_END_DECLS

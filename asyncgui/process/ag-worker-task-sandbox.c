@@ -48,8 +48,8 @@ reply_fail (AgProcessReply *reply,
  * unpickled or run, and a reply that is not plain data is a breach of the
  * protocol. */
 void
-_ag_worker_task_check_reply (AgWorkerTask   *self,
-                             AgProcessReply *reply)
+_ag_worker_task_check_reply (AgProcessReply *reply,
+                             AgWorkerTask   *self)
 {
   if (self->sandboxed && self->kind == AG_WORKER_PYTHON)
     {

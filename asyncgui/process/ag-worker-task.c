@@ -86,7 +86,6 @@ worker_task_replied (AgProcessReply *reply,
   g_auto(GValue) detail = G_VALUE_INIT;
 
   g_atomic_int_set (&self->pid, reply->pid);
-  _ag_worker_task_check_reply (self, reply);
   if (reply->error_data != NULL)
     {
       /* What the worker sent about its failure (a pickled exception, a JS
@@ -122,6 +121,7 @@ ag_worker_task_start (AgTask *task)
   options.memory_limit = self->memory_limit;
   options.cpu_limit_ms = self->cpu_limit_ms;
   options.fallback_kind = -1;
+  options.check = (AgProcessReplyCheck) _ag_worker_task_check_reply;
   if (self->sandboxed)
     {
       kind = _ag_worker_pool_kind_in_set (self->kind, AG_WORKER_SET_SANDBOXED);

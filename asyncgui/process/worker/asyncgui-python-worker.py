@@ -23,14 +23,33 @@
 # are importable here while its `if __name__ == "__main__":` block does not
 # run; a package's __main__ module, which runs its program unconditionally,
 # is not loaded. Without either option (-c, interactive) there is none.
+#
+#   --sandbox          it runs under bwrap: it loads the seccomp filter on
+#                      fd 4 once started, before its greeting, and answers
+#                      with plain data only (as --plain)
+#   --plain            results are GVariants made from plain Python values
+#                      (None, bool, int, float, str, bytes, list, tuple,
+#                      dict with str keys), failures carry "(ss)", the
+#                      exception's type name and message: the parent
+#                      unpickles nothing this worker sends
+#
+# Files the application passed come on the socket on fd 3 ahead of their
+# request (asyncgui/process/ag-worker-process.c describes it); the
+# function gets them as its `files` keyword argument, binary file objects.
+# The worker's first byte on that socket tells the engine which process it
+# is, for the limits it sets per call.
 
 import argparse
+import ctypes
+import fcntl
 import functools
 import importlib
 import json
 import os
 import pickle
+import resource
 import runpy
+import socket
 import struct
 import sys
 import traceback
@@ -42,6 +61,17 @@ MAX_FRAME = 64 * 1024 * 1024
 REQUEST_TYPE = GLib.VariantType.new('(tsv)')
 EXCEPTION_DOMAIN = 'asyncgui-python-exception'
 PROTOCOL_VERSION = 1
+FD_SOCKET = 3
+FD_FILTER = 4
+AG_ERROR_DOMAIN = 'ag-error-quark'
+AG_ERROR_MEMORY_LIMIT = 11
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+# Whether results and failures cross as plain data (--plain, --sandbox).
+plain = False
+files_socket = None
 
 
 def read_exactly(stream, size):
@@ -99,6 +129,116 @@ def resolve(target):
     return obj
 
 
+def load_filter():
+    """Loads the sandbox's seccomp filter: from here on, no execve, no
+    network. The worker never serves a call without it."""
+    with os.fdopen(FD_FILTER, 'rb') as stream:
+        program = stream.read()
+    if not program or len(program) % 8:
+        raise SystemExit('asyncgui-python-worker: the seccomp filter is not a BPF program')
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_char_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                           ctypes.c_ulong]
+    fprog = SockFprog(len(program) // 8, program)
+    if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+                          ctypes.cast(ctypes.pointer(fprog), ctypes.c_void_p).value, 0, 0) != 0):
+        raise SystemExit('asyncgui-python-worker: cannot load the seccomp filter: '
+                         + os.strerror(ctypes.get_errno()))
+
+
+def receive_files(ident):
+    """The files sent with request ident, if any, as binary file objects;
+    they were queued before the request, so nothing waits here."""
+    if files_socket is None:
+        return None
+    try:
+        header = files_socket.recv(12, socket.MSG_DONTWAIT | socket.MSG_PEEK)
+    except BlockingIOError:
+        return None
+    if not header:
+        return None
+    header = read_socket_exactly(12)
+    header_id, count = struct.unpack('<QI', header)
+    if header_id != ident:
+        raise ValueError('the files of a request did not arrive as the protocol says')
+    files = []
+    for _ in range(count):
+        unused, fds, unused_flags, unused_address = socket.recv_fds(files_socket, 1, 1)
+        if len(fds) != 1:
+            raise ValueError('the files of a request did not arrive as the protocol says')
+        mode = {os.O_RDONLY: 'rb', os.O_WRONLY: 'wb'}.get(
+            fcntl.fcntl(fds[0], fcntl.F_GETFL) & os.O_ACCMODE, 'r+b')
+        files.append(os.fdopen(fds[0], mode))
+    return files
+
+
+def read_socket_exactly(size):
+    data = bytearray()
+    while len(data) < size:
+        chunk = files_socket.recv(size - len(data))
+        if not chunk:
+            raise ValueError('the engine closed the socket of the files')
+        data += chunk
+    return bytes(data)
+
+
+def plain_variant(value):
+    """value as a GVariant of plain data, or TypeError."""
+    if value is None:
+        return GLib.Variant('mv', None)
+    if isinstance(value, bool):
+        return GLib.Variant('b', value)
+    if isinstance(value, int):
+        if not -2**63 <= value < 2**63:
+            raise TypeError(f'a sandboxed worker returns integers of 64 bits at most, not {value}')
+        return GLib.Variant('x', value)
+    if isinstance(value, float):
+        return GLib.Variant('d', value)
+    if isinstance(value, str):
+        return GLib.Variant('s', value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes_variant(bytes(value))
+    if isinstance(value, list):
+        return GLib.Variant.new_array(GLib.VariantType('v'),
+                                      [GLib.Variant.new_variant(plain_variant(item))
+                                       for item in value])
+    if isinstance(value, tuple):
+        return GLib.Variant.new_tuple(*[plain_variant(item) for item in value])
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError('a sandboxed worker returns dicts with str keys only')
+        return GLib.Variant.new_array(GLib.VariantType('{sv}'), [
+            GLib.Variant.new_dict_entry(GLib.Variant('s', key),
+                                        GLib.Variant.new_variant(plain_variant(item)))
+            for key, item in value.items()])
+    raise TypeError('a sandboxed worker returns plain data only (None, bool, int, float, '
+                    f'str, bytes, list, tuple, dict), not {type(value).__name__}')
+
+
+def memory_limited():
+    soft, unused = resource.getrlimit(resource.RLIMIT_AS)
+    return soft != resource.RLIM_INFINITY
+
+
+def failure(ident, exc):
+    if isinstance(exc, MemoryError) and memory_limited():
+        payload = (AG_ERROR_DOMAIN, AG_ERROR_MEMORY_LIMIT,
+                   'The worker call used more memory than its limit allows',
+                   GLib.Variant('()', ()))
+    elif plain:
+        payload = (EXCEPTION_DOMAIN, 0, f'{type(exc).__name__}: {exc}',
+                   GLib.Variant('(ss)', (type(exc).__name__, str(exc))))
+    else:
+        payload = (EXCEPTION_DOMAIN, 0, f'{type(exc).__name__}: {exc}',
+                   bytes_variant(pickled_exception(exc)))
+    return GLib.Variant('(tbv)', (ident, False, GLib.Variant('(sisv)', payload)))
+
+
 def pickled_exception(exc):
     try:
         return pickle.dumps(exc)
@@ -114,18 +254,22 @@ def serve(request):
     target = request.get_child_value(1).get_string()
     # Read as bytes directly: unpacking an "ay" makes a list of ints.
     args = request.get_child_value(2).get_variant().get_data_as_bytes().get_data()
+    files = receive_files(ident)
     try:
         func = resolve(target)
         call_args, call_kwargs = pickle.loads(args)
-        result = pickle.dumps(func(*call_args, **call_kwargs))
+        if files is not None:
+            call_kwargs['files'] = files
+        value = func(*call_args, **call_kwargs)
+        result = plain_variant(value) if plain else bytes_variant(pickle.dumps(value))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit too: the parent decides what it means
-        failure = GLib.Variant('(sisv)', (EXCEPTION_DOMAIN, 0,
-                                          f'{type(exc).__name__}: {exc}',
-                                          bytes_variant(pickled_exception(exc))))
-        return GLib.Variant('(tbv)', (ident, False, failure))
-    return GLib.Variant('(tbv)', (ident, True, bytes_variant(result)))
+        return failure(ident, exc)
+    finally:
+        for file in files or ():
+            file.close()
+    return GLib.Variant('(tbv)', (ident, True, result))
 
 
 def load_main(name=None, path=None):
@@ -157,7 +301,7 @@ def load_main(name=None, path=None):
 
 
 def main():
-    global main_missing
+    global main_missing, plain, files_socket
 
     parser = argparse.ArgumentParser(description='asyncgui Python worker')
     parser.add_argument('--sys-path')
@@ -165,7 +309,10 @@ def main():
     main_options = parser.add_mutually_exclusive_group()
     main_options.add_argument('--main-name')
     main_options.add_argument('--main-path')
+    parser.add_argument('--sandbox', action='store_true')
+    parser.add_argument('--plain', action='store_true')
     options = parser.parse_args()
+    plain = options.plain or options.sandbox
 
     if options.sys_path:
         sys.path[:] = json.loads(options.sys_path)
@@ -177,7 +324,17 @@ def main():
     replies = os.fdopen(os.dup(1), 'wb')
     os.dup2(2, 1)
 
+    try:
+        files_socket = socket.socket(fileno=FD_SOCKET)
+        # Which process this is, for the engine to set the limits of its
+        # calls on (the kernel attaches the credentials).
+        files_socket.send(b'\0')
+    except OSError:
+        files_socket = None
+
     main_missing = load_main(options.main_name, options.main_path)
+    if options.sandbox:
+        load_filter()
     write_reply(replies, GLib.Variant('(tbv)', (0, True, GLib.Variant('u', PROTOCOL_VERSION))))
 
     while True:

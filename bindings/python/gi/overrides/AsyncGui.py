@@ -777,6 +777,74 @@ class _PreparedProcess(_Prepared):
 
 
 @_export
+class SandboxedError(Exception):
+    """What a function raised in a sandboxed worker: its type's name
+    (``type_name``) and its message, as text. The worker's own exception
+    object never comes back: rebuilding it would mean unpickling what a
+    possibly compromised process sent."""
+
+    def __init__(self, type_name, message):
+        super().__init__('%s: %s' % (type_name, message))
+        self.type_name = type_name
+        self.message = message
+
+
+def _plain_value(variant):
+    """The Python value of a sandboxed worker's plain-data GVariant."""
+    type_string = variant.get_type_string()
+    if type_string == 'ay':
+        return variant.get_data_as_bytes().get_data()
+    if type_string == 'v':
+        return _plain_value(variant.get_variant())
+    if type_string.startswith('m'):
+        return None if variant.n_children() == 0 else _plain_value(variant.get_child_value(0))
+    if type_string.startswith('('):
+        return tuple(_plain_value(variant.get_child_value(i)) for i in range(variant.n_children()))
+    if type_string.startswith('a{'):
+        return {variant.get_child_value(i).get_child_value(0).get_string():
+                _plain_value(variant.get_child_value(i).get_child_value(1))
+                for i in range(variant.n_children())}
+    if type_string.startswith('a'):
+        return [_plain_value(variant.get_child_value(i)) for i in range(variant.n_children())]
+    return variant.unpack()
+
+
+class _PreparedSandboxedProcess(_Prepared):
+    __slots__ = ()
+
+    def __init__(self, gtask):
+        self.gtask = gtask
+
+    def value(self, gvalue):
+        return _plain_value(gvalue)
+
+    def error(self, gerror):
+        data = self.gtask.get_error_detail()
+        if (isinstance(data, GLib.Variant) and gerror.domain == _PYTHON_EXCEPTION_DOMAIN
+                and data.get_type_string() == '(ss)'):
+            return SandboxedError(*data.unpack())
+        return gerror
+
+
+def _add_sandbox_paths(engine):
+    """Lets sandboxed workers see this program's code (sys.path, the main
+    script's folder), read-only; never the home folder itself or its
+    hidden folders."""
+    home = os.path.realpath(os.path.expanduser('~'))
+    paths = list(engine.get_worker_pool().props.sandbox_paths or [])
+    main, unused = _main_for_workers()
+    wanted = [path or _ORIGINAL_DIR for path in sys.path]
+    if main is not None and main[0] == 'path':
+        wanted.append(os.path.dirname(main[1]))
+    for path in wanted:
+        path = os.path.realpath(path)
+        hidden = os.path.relpath(path, home).startswith('.') and path.startswith(home + os.sep)
+        if os.path.isdir(path) and path != home and not hidden and path not in paths:
+            paths.append(path)
+    engine.get_worker_pool().set_sandbox_paths(paths)
+
+
+@_export
 class ProcessTask:
     """``ProcessTask(f, *args, **kwargs)``: ``f`` runs in a warm worker
     process, out of reach of this process's GIL, which is how CPU-bound
@@ -790,13 +858,28 @@ class ProcessTask:
     and its worker is killed and replaced. (Keyword arguments all go to
     ``f``, so there is no per-call ``timeout=``.)"""
 
-    __slots__ = ('func', 'args', 'kwargs', 'target')
+    __slots__ = ('func', 'args', 'kwargs', 'target', 'sandbox')
 
     def __init__(self, func, *args, **kwargs):
         self.target = _process_target(func)
         self.func = func
         self.args = args
         self.kwargs = kwargs
+        self.sandbox = None
+
+    def sandboxed(self, files=(), result_type=None, memory_limit=0, cpu_limit_ms=0):
+        """Runs ``f`` in a sandboxed worker (see the guide "Handling
+        untrusted input"); returns this task. ``files`` are open files (or
+        descriptors) this program opened: ``f`` gets them as its ``files``
+        keyword argument. ``f`` returns plain data (None, bool, int, float,
+        str, bytes, list, tuple, dict with str keys), of ``result_type`` (a
+        GVariant type string) if given; what it raises comes back as a
+        SandboxedError."""
+        if 'files' in self.kwargs:
+            raise TypeError('a sandboxed ProcessTask passes its files as the keyword '
+                            'argument files; do not pass one yourself')
+        self.sandbox = (list(files), result_type, memory_limit, cpu_limit_ms)
+        return self
 
     def __await__(self):
         return (yield self)
@@ -805,7 +888,19 @@ class ProcessTask:
         engine = driver.engine if driver is not None else Engine.get_default()
         _configure_python_workers(engine)
         pickled = GLib.Bytes.new(pickle.dumps((self.args, self.kwargs)))
-        return _PreparedProcess(WorkerTaskObject.new_python(self.target, pickled))
+        gtask = WorkerTaskObject.new_python(self.target, pickled)
+        if self.sandbox is None:
+            return _PreparedProcess(gtask)
+        files, result_type, memory_limit, cpu_limit_ms = self.sandbox
+        _add_sandbox_paths(engine)
+        gtask.set_sandboxed(True)
+        for file in files:
+            gtask.add_fd(file if isinstance(file, int) else file.fileno())
+        if result_type is not None:
+            gtask.set_result_type(GLib.VariantType(result_type))
+        gtask.set_memory_limit(memory_limit)
+        gtask.set_cpu_limit_ms(cpu_limit_ms)
+        return _PreparedSandboxedProcess(gtask)
 
     def __repr__(self):
         return 'ProcessTask(%s, %d args)' % (self.target, len(self.args))
