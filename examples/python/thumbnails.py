@@ -9,7 +9,7 @@
 #
 #     with open(path, 'rb') as f:
 #         width, height, pixels = yield ProcessTask(thumbnailer.thumbnail, 128).sandboxed(
-#             files=[f], result_type='(uuay)', memory_limit=..., cpu_limit_ms=...)
+#             files=[f], result_type='(xxay)', memory_limit=..., cpu_limit_ms=...)
 #
 # The application opens the file, the worker reads the descriptor; what
 # comes back is plain data of the declared type. Binary PGM/PPM images
@@ -69,8 +69,6 @@ WORKER_ERRORS = {
     'Truncated': ('truncated', _('The image is truncated')),
     'TooLarge': ('too-large', _('Too large to preview')),
     'NotText': ('not-text', _('Neither an image nor text')),
-    # Python raises it when an allocation fails against the limit.
-    'MemoryError': ('memory-limit', _('The worker went past its memory limit')),
 }
 ENGINE_ERRORS = {
     AsyncGui.Error.MEMORY_LIMIT: ('memory-limit', _('The worker went past its memory limit')),
@@ -151,15 +149,17 @@ class Tile(Gtk.Box):
         try:
             with open(self.path, 'rb') as f:
                 if image:
+                    # Python's plain data has one integer type, "x".
                     task = ProcessTask(thumbnailer.thumbnail, THUMBNAIL_SIZE).sandboxed(
-                        files=[f], result_type='(uuay)',
+                        files=[f], result_type='(xxay)',
                         memory_limit=MEMORY_LIMIT, cpu_limit_ms=CPU_LIMIT_MS)
                 else:
                     task = ProcessTask(thumbnailer.first_lines, TEXT_LINES).sandboxed(
                         files=[f], result_type='s',
                         memory_limit=MEMORY_LIMIT, cpu_limit_ms=CPU_LIMIT_MS)
-            # The task holds its own copy of the descriptor.
-            value = yield task
+                # The descriptor is passed as the task starts, so the file
+                # stays open until then.
+                value = yield task
         except (AsyncGui.SandboxedError, GLib.Error, OSError) as error:
             name, message = describe(error)
             self.show_error(name, message, str(error))
@@ -240,13 +240,11 @@ class Thumbnails(Gtk.Application):
         self.frames_while_pending = 0
 
     def do_open(self, files, n_files, hint):
-        pool = engine.get_worker_pool()
-        # The worker imports thumbnailer.py, and this program's own code,
-        # from inside the sandbox, which shows it /usr and these folders.
-        folders = [HERE] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
-        pool.set_sandbox_paths(folders)
+        # The worker imports thumbnailer.py from inside the sandbox, which
+        # shows it /usr and, as ProcessTask adds them, the folders of
+        # sys.path and of this script.
         try:
-            pool.check_sandbox()
+            engine.get_worker_pool().check_sandbox()
         except GLib.Error as error:
             print(_('thumbnails.py: no sandbox: %s') % error.message, file=sys.stderr)
             # A test of the example must not pass unprotected; a user still
