@@ -57,8 +57,11 @@ static gboolean opt_auto;
 static char    *opt_module = THUMBNAILER_MODULE;
 static int      exit_status = EXIT_SUCCESS;
 
+typedef struct _App App;
+
 typedef struct
 {
+  App       *app;
   GFile     *file;
   GtkWidget *stack;
   GtkWidget *picture;
@@ -73,7 +76,7 @@ typedef struct
   char      *expected;
 } Tile;
 
-typedef struct
+struct _App
 {
   GtkApplication *app;
   GPtrArray      *tiles;
@@ -85,7 +88,7 @@ typedef struct
   gint64          last_frame_us;
   gint64          worst_gap_us;
   guint           frames_while_pending;
-} App;
+};
 
 static void
 tile_free (Tile *tile)
@@ -202,8 +205,8 @@ on_preview_done (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  App *app = g_object_get_data (G_OBJECT (source), "thumbnails-app");
   Tile *tile = user_data;
+  App *app = tile->app;
   GError *error = NULL;
   GValue *value;
 
@@ -522,7 +525,6 @@ on_open (GtkApplication  *gtk_app,
           return;
         }
     }
-  g_object_set_data (G_OBJECT (engine), "thumbnails-app", app);
 
   gtk_window_set_title (GTK_WINDOW (window), _("Previews in a sandbox — asyncgui (C)"));
   gtk_window_set_default_size (GTK_WINDOW (window), 720, 480);
@@ -543,6 +545,7 @@ on_open (GtkApplication  *gtk_app,
       Tile *tile = g_new0 (Tile, 1);
       g_autofree char *path = g_file_get_path (files[i]);
 
+      tile->app = app;
       tile->file = g_object_ref (files[i]);
       if (app->expected != NULL && path != NULL)
         tile->expected = g_strdup (g_hash_table_lookup (app->expected, path));

@@ -160,9 +160,10 @@ thumbnailer_image (GVariant      *args,
   if (magic != 'P' || (kind != '5' && kind != '6'))
     {
       if (reader->error != 0)
-        return set_read_error (reader, error), NULL;
-      g_set_error_literal (error, thumbnailer_error_quark (), THUMBNAILER_ERROR_NOT_AN_IMAGE,
-                           _("The file is not a binary PGM or PPM image"));
+        set_read_error (reader, error);
+      else
+        g_set_error_literal (error, thumbnailer_error_quark (), THUMBNAILER_ERROR_NOT_AN_IMAGE,
+                             _("The file is not a binary PGM or PPM image"));
       return NULL;
     }
   channels = kind == '5' ? 1 : 3;
@@ -204,8 +205,8 @@ thumbnailer_image (GVariant      *args,
     {
       guint32 thumb_y = (guint64) y * thumb_height / height;
 
-      if (g_cancellable_is_cancelled (cancellable))
-        return g_cancellable_set_error_if_cancelled (cancellable, error), NULL;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
 
       for (gsize i = 0; i < (gsize) width * channels; i++)
         {
@@ -214,9 +215,10 @@ thumbnailer_image (GVariant      *args,
           if (c < 0)
             {
               if (reader->error != 0)
-                return set_read_error (reader, error), NULL;
-              g_set_error (error, thumbnailer_error_quark (), THUMBNAILER_ERROR_TRUNCATED,
-                           _("The image is truncated: it ends in row %u of %u"), y + 1, height);
+                set_read_error (reader, error);
+              else
+                g_set_error (error, thumbnailer_error_quark (), THUMBNAILER_ERROR_TRUNCATED,
+                             _("The image is truncated: it ends in row %u of %u"), y + 1, height);
               return NULL;
             }
           row[i] = c;
@@ -274,11 +276,14 @@ thumbnailer_text (GVariant      *args,
         lines++;
       if (lines < max_lines)
         g_string_append_c (text, c);
-      if (c == '\n' && g_cancellable_is_cancelled (cancellable))
-        return g_cancellable_set_error_if_cancelled (cancellable, error), NULL;
+      if (c == '\n' && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
     }
   if (reader->error != 0)
-    return set_read_error (reader, error), NULL;
+    {
+      set_read_error (reader, error);
+      return NULL;
+    }
 
   if (text->len > 0 && text->str[text->len - 1] == '\n')
     g_string_truncate (text, text->len - 1);

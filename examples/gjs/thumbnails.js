@@ -30,6 +30,7 @@ import Gdk from 'gi://Gdk?version=4.0';
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import Gtk from 'gi://Gtk?version=4.0';
+import Pango from 'gi://Pango';
 import Gettext from 'gettext';
 import System from 'system';
 import AsyncGui, {run, processTask} from '../../bindings/gjs/asyncgui.js';
@@ -82,7 +83,8 @@ class Tile {
         this.spinner = new Gtk.Spinner({spinning: true, halign: Gtk.Align.CENTER,
             valign: Gtk.Align.CENTER});
         this.picture = new Gtk.Picture({can_shrink: false});
-        this.text = new Gtk.Label({xalign: 0, yalign: 0, max_width_chars: 18, ellipsize: 3,
+        this.text = new Gtk.Label({xalign: 0, yalign: 0, max_width_chars: 18,
+            ellipsize: Pango.EllipsizeMode.END,
             css_classes: ['monospace', 'caption']});
         this.error = new Gtk.Label({wrap: true, max_width_chars: 16,
             justify: Gtk.Justification.CENTER, css_classes: ['error']});
@@ -92,7 +94,7 @@ class Tile {
         this.widget = new Gtk.Box({orientation: Gtk.Orientation.VERTICAL, spacing: 6});
         this.widget.append(this.stack);
         this.widget.append(new Gtk.Label({label: file.get_basename(), max_width_chars: 16,
-            ellipsize: 2}));
+            ellipsize: Pango.EllipsizeMode.MIDDLE}));
     }
 
     showImage({width, height, pixels}) {

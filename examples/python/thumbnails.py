@@ -39,7 +39,8 @@ import gi
 gi.require_version('AsyncGui', '1')
 gi.require_version('Gdk', '4.0')
 gi.require_version('Gtk', '4.0')
-from gi.repository import AsyncGui, Gdk, Gio, GLib, Gtk  # noqa: E402
+gi.require_version('Pango', '1.0')
+from gi.repository import AsyncGui, Gdk, Gio, GLib, Gtk, Pango  # noqa: E402
 from gi.repository.AsyncGui import ProcessTask  # noqa: E402
 
 import thumbnailer  # noqa: E402
@@ -80,9 +81,11 @@ def describe(error):
     """(short name, text for the tile) of a failed preview."""
     if isinstance(error, AsyncGui.SandboxedError):
         return WORKER_ERRORS.get(error.type_name, (error.type_name, error.message))
-    if isinstance(error, GLib.Error) and error.domain == GLib.quark_to_string(AsyncGui.error_quark()):
-        if error.code in ENGINE_ERRORS:
-            return ENGINE_ERRORS[error.code]
+    if isinstance(error, GLib.Error):
+        for code, described in ENGINE_ERRORS.items():
+            if error.matches(AsyncGui.error_quark(), code):
+                return described
+        return (error.message, error.message)
     return (str(error), str(error))
 
 
@@ -99,8 +102,8 @@ class Tile(Gtk.Box):
         self.spinner = Gtk.Spinner(spinning=True, halign=Gtk.Align.CENTER,
                                    valign=Gtk.Align.CENTER)
         self.picture = Gtk.Picture(can_shrink=False)
-        self.text = Gtk.Label(xalign=0, yalign=0, max_width_chars=18)
-        self.text.set_ellipsize(3)  # Pango.EllipsizeMode.END
+        self.text = Gtk.Label(xalign=0, yalign=0, max_width_chars=18,
+                              ellipsize=Pango.EllipsizeMode.END)
         self.text.add_css_class('monospace')
         self.text.add_css_class('caption')
         self.error = Gtk.Label(wrap=True, max_width_chars=16, justify=Gtk.Justification.CENTER)
@@ -108,8 +111,8 @@ class Tile(Gtk.Box):
         for child in (self.spinner, self.picture, self.text, self.error):
             self.stack.add_child(child)
         self.stack.set_visible_child(self.spinner)
-        name = Gtk.Label(label=os.path.basename(path), max_width_chars=16)
-        name.set_ellipsize(2)  # Pango.EllipsizeMode.MIDDLE
+        name = Gtk.Label(label=os.path.basename(path), max_width_chars=16,
+                         ellipsize=Pango.EllipsizeMode.MIDDLE)
         self.append(self.stack)
         self.append(name)
 
@@ -289,7 +292,7 @@ class Thumbnails(Gtk.Application):
             if right and expected.startswith('image '):
                 # A thumbnail must also be what the tile draws.
                 paintable = tile.picture.get_paintable()
-                right = (self.window is not None and paintable is not None
+                right = (paintable is not None
                          and tile.stack.get_visible_child() is tile.picture
                          and 'image %dx%d' % (paintable.get_intrinsic_width(),
                                               paintable.get_intrinsic_height()) == expected)
