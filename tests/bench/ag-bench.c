@@ -66,6 +66,9 @@ static const BenchImpl chain_impls[] = {
 
 static const BenchImpl process_impls[] = {
   { "asyncgui", bench_process_asyncgui },
+  { "asyncgui-sandboxed", bench_process_sandboxed },
+  { "asyncgui-cold", bench_process_cold },
+  { "asyncgui-sandboxed-cold", bench_process_sandboxed_cold },
   { "asyncgui-python", bench_process_python },
   { "loop-pipe", bench_process_loop_pipe },
   { "floor-pipe", bench_floor_pipe },
@@ -344,7 +347,7 @@ static const BenchWorkload workloads[] = {
   { "cpu", 64, FALSE, bench_cpu, "N x 10 ms CPU-bound items, default workers" },
   /* 8 sleeping items on 2 cores is the point; a larger N would only wait. */
   { "blocking", 8, TRUE, run_blocking, "N items that each sleep 250 ms, default workers" },
-  { "process", 2000, FALSE, run_process, "N sequential tiny calls to warm C and Python workers" },
+  { "process", 2000, FALSE, run_process, "N sequential tiny calls to warm C (also sandboxed, and cold) and Python workers" },
   { "pipeline", 1000000, FALSE, run_pipeline, "N items: producer thread -> map -> GUI consumer" },
   { "frames", 1000000, FALSE, run_frames, "a GTK 4 window's frame intervals during flood-multi" },
   { "growth", 0, TRUE, run_growth, "flood-multi, flood-tasks, memory at 10k, 100k, 1M "

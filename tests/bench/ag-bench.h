@@ -147,6 +147,12 @@ gboolean       bench_blocking_ideal    (guint         n,
 
 gboolean       bench_process_asyncgui  (guint         n,
                                         BenchResult  *result);
+gboolean       bench_process_sandboxed (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_process_cold      (guint         n,
+                                        BenchResult  *result);
+gboolean       bench_process_sandboxed_cold (guint    n,
+                                        BenchResult  *result);
 gboolean       bench_process_python    (guint         n,
                                         BenchResult  *result);
 gboolean       bench_process_spawn     (guint         n,

@@ -11,6 +11,12 @@
  *   impl=asyncgui  ag_test_echo (<int32 i>) in a warm C worker
  *                  (asyncgui-worker loading tests/c/worker's test module);
  *                  one untimed call first starts the worker
+ *   impl=asyncgui-sandboxed  the same as asyncgui, in a sandboxed warm
+ *                  worker (bwrap, seccomp): the sandbox's cost per call
+ *   impl=asyncgui-cold, asyncgui-sandboxed-cold  the same, each call in a
+ *                  fresh worker: the pool's command is set again before
+ *                  every call, which lets the warm worker go, so every
+ *                  trip pays the start of a worker (and of its sandbox)
  *   impl=asyncgui-python  os:getpid() in a warm Python worker
  *                  (asyncgui-python-worker.py), pickled arguments and result
  *   impl=spawn     the baseline: a fresh GSubprocess per call running the
@@ -57,6 +63,9 @@
 typedef enum
 {
   IMPL_C,
+  IMPL_C_SANDBOXED,
+  IMPL_C_COLD,
+  IMPL_C_SANDBOXED_COLD,
   IMPL_PYTHON,
   IMPL_SPAWN,
   IMPL_COMMAND,
@@ -64,7 +73,7 @@ typedef enum
 } ProcessImpl;
 
 static const char *impl_names[] = {
-  "asyncgui", "asyncgui-python", "spawn", "asyncgui-command", "loop-pipe",
+  "asyncgui", "asyncgui-sandboxed", "asyncgui-cold", "asyncgui-sandboxed-cold", "asyncgui-python", "spawn", "asyncgui-command", "loop-pipe",
 };
 
 /* pickle.dumps(((), {}), protocol=2): no arguments. */
@@ -112,6 +121,13 @@ find_build_root (void)
   bench_dir = g_path_get_dirname (exe);
   tests_dir = g_path_get_dirname (bench_dir);
   return g_path_get_dirname (tests_dir);
+}
+
+static gboolean
+is_c_worker (ProcessImpl impl)
+{
+  return impl == IMPL_C || impl == IMPL_C_SANDBOXED || impl == IMPL_C_COLD
+         || impl == IMPL_C_SANDBOXED_COLD;
 }
 
 static gboolean
@@ -212,7 +228,7 @@ on_worker_trip_done (GObject      *source,
     process_fail (process, error != NULL ? error->message : "no value and no error");
   else if (!G_VALUE_HOLDS_VARIANT (value))
     process_fail (process, "the value is not a GVariant");
-  else if (process->impl == IMPL_C)
+  else if (is_c_worker (process->impl))
     {
       GVariant *variant = g_value_get_variant (value);
 
@@ -236,9 +252,21 @@ start_worker_trip (Process *process)
 
   process->trip_start_ns = bench_now_ns ();
   process->expected = g_random_int_range (0, G_MAXINT32);
-  if (process->impl == IMPL_C)
-    task = ag_worker_task_new_c (process->module_path, "ag_test_echo",
-                                 g_variant_new_int32 (process->expected));
+  if (process->impl == IMPL_C_COLD || process->impl == IMPL_C_SANDBOXED_COLD)
+    {
+      AgWorkerPool *pool = ag_engine_get_worker_pool (bench_loop_get_engine (process->loop));
+      g_auto(GStrv) argv = ag_worker_pool_dup_command (pool, AG_WORKER_C);
+
+      /* Lets the idle warm worker go: this call starts a fresh one. */
+      ag_worker_pool_set_command (pool, AG_WORKER_C, (const char * const *) argv);
+    }
+  if (is_c_worker (process->impl))
+    {
+      task = ag_worker_task_new_c (process->module_path, "ag_test_echo",
+                                   g_variant_new_int32 (process->expected));
+      ag_worker_task_set_sandboxed (task, process->impl == IMPL_C_SANDBOXED
+                                          || process->impl == IMPL_C_SANDBOXED_COLD);
+    }
   else
     {
       g_autoptr(GBytes) args = g_bytes_new_static (no_python_args, sizeof no_python_args);
@@ -261,7 +289,7 @@ point_engine_at_workers (Process  *process,
   if (g_getenv ("ASYNCGUI_WORKER_DIR") != NULL)
     return;
 
-  if (process->impl == IMPL_C)
+  if (is_c_worker (process->impl))
     {
       const char *argv[] = { process->c_worker, NULL };
 
@@ -535,8 +563,17 @@ process_start (BenchLoop *loop,
   Process *process = user_data;
 
   process->loop = loop;
-  if (process->impl == IMPL_C || process->impl == IMPL_PYTHON)
+  if (is_c_worker (process->impl) || process->impl == IMPL_PYTHON)
     point_engine_at_workers (process, bench_loop_get_engine (loop));
+  if (process->impl == IMPL_C_SANDBOXED || process->impl == IMPL_C_SANDBOXED_COLD)
+    {
+      g_autofree char *module_dir = g_path_get_dirname (process->module_path);
+      const char *paths[] = { module_dir, NULL };
+
+      /* The sandbox shows the test module, read-only. */
+      ag_worker_pool_set_sandbox_paths (ag_engine_get_worker_pool (bench_loop_get_engine (loop)),
+                                        paths);
+    }
   if (process->impl == IMPL_LOOP_PIPE && !loop_pipe_setup (process, loop))
     return;
 
@@ -620,4 +657,25 @@ bench_process_command (guint        n,
                        BenchResult *result)
 {
   return process_run (IMPL_COMMAND, n, result);
+}
+
+gboolean
+bench_process_sandboxed (guint        n,
+                         BenchResult *result)
+{
+  return process_run (IMPL_C_SANDBOXED, n, result);
+}
+
+gboolean
+bench_process_cold (guint        n,
+                    BenchResult *result)
+{
+  return process_run (IMPL_C_COLD, n, result);
+}
+
+gboolean
+bench_process_sandboxed_cold (guint        n,
+                              BenchResult *result)
+{
+  return process_run (IMPL_C_SANDBOXED_COLD, n, result);
 }

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
 import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
 
 export function countPrimes(n) {
     let count = 0;
@@ -28,4 +29,25 @@ export function fail(message) {
 export function hang() {
     for (;;)
         GLib.usleep(60 * 1000 * 1000);
+}
+
+// The size of the file passed to the call, read through its descriptor.
+export function sizeOfFile(files) {
+    let size = 0;
+    for (;;) {
+        const bytes = files[0].read_bytes(65536, null);
+        if (bytes.get_size() === 0)
+            return size;
+        size += bytes.get_size();
+    }
+}
+
+// Whether the worker can read the file at `path`.
+export function canRead(path) {
+    try {
+        Gio.File.new_for_path(path).load_contents(null);
+        return true;
+    } catch {
+        return false;
+    }
 }

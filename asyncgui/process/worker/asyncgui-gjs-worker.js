@@ -10,6 +10,14 @@
 // error's stack. Before the first request it greets the engine with the
 // protocol version. This is how JavaScript work runs in parallel: GJS
 // itself never runs JavaScript on a second thread.
+//
+// Files the application passed come on the socket on fd 3 ahead of their
+// request (asyncgui/process/ag-worker-process.c describes it); the function
+// gets them after its arguments, as an array of Gio.UnixInputStream. The
+// worker's first byte on that socket tells the engine which process it is,
+// for the limits it sets per call. With --sandbox it runs under bwrap,
+// which loaded the seccomp filter before gjs started (gjs cannot load one
+// itself); results are JSON text, plain data, in every case.
 
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
@@ -19,9 +27,39 @@ const REQUEST_TYPE = new GLib.VariantType('(tsv)');
 const ERROR_DOMAIN = 'asyncgui-gjs-error';
 const PROTOCOL_VERSION = 1;
 
+const FD_SOCKET = 3;
+
 const input = new Gio.UnixInputStream({fd: 0, close_fd: false});
 const output = new Gio.UnixOutputStream({fd: 1, close_fd: false});
 const modules = new Map();
+
+// The socket the files come on; null under a program that gave none.
+let files = null;
+try {
+    const socket = Gio.Socket.new_from_fd(FD_SOCKET);
+    socket.send(new Uint8Array([0]), null);
+    files = socket.connection_factory_create_connection();
+} catch {
+    files = null;
+}
+
+// The files sent with request `id`, if any; they were queued before the
+// request, so nothing waits here.
+function receiveFiles(id) {
+    if (files === null ||
+        !(files.get_socket().condition_check(GLib.IOCondition.IN) & GLib.IOCondition.IN))
+        return null;
+    const header = files.get_input_stream().read_bytes(12, null).toArray();
+    if (header.length !== 12)
+        throw new Error('the files of a request did not arrive as the protocol says');
+    const view = new DataView(header.buffer, header.byteOffset, 12);
+    if (view.getBigUint64(0, true) !== BigInt(id))
+        throw new Error('the files of a request did not arrive as the protocol says');
+    const streams = [];
+    for (let i = 0; i < view.getUint32(8, true); i++)
+        streams.push(new Gio.UnixInputStream({fd: files.receive_fd(null), close_fd: true}));
+    return streams;
+}
 
 function readExactly(size) {
     const chunks = [];
@@ -86,9 +124,11 @@ async function serve(request) {
     const id = request.get_child_value(0).get_uint64();
     const target = request.get_child_value(1).get_string()[0];
     const json = request.get_child_value(2).get_variant().get_string()[0];
+    const streams = receiveFiles(id);
     try {
         const func = await resolve(target);
-        const result = await func(...JSON.parse(json));
+        const args = JSON.parse(json);
+        const result = await func(...args, ...streams !== null ? [streams] : []);
         const text = JSON.stringify(result === undefined ? null : result);
         return new GLib.Variant('(tbv)', [id, true, new GLib.Variant('s', text)]);
     } catch (error) {
@@ -97,6 +137,9 @@ async function serve(request) {
         const failure = new GLib.Variant('(sisv)',
             [ERROR_DOMAIN, 0, message, new GLib.Variant('s', stack)]);
         return new GLib.Variant('(tbv)', [id, false, failure]);
+    } finally {
+        for (const stream of streams ?? [])
+            stream.close(null);
     }
 }
 

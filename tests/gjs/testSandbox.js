@@ -1,0 +1,37 @@
+// testSandbox.js — a sandboxed gjs worker: files passed as descriptors.
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import AsyncGui, {run, processTask} from '../../bindings/gjs/asyncgui.js';
+import {test, main, assert, assertEqual} from './harness.js';
+
+const WORKER_MODULE = GLib.Uri.resolve_relative(import.meta.url, './worker-module.js',
+    GLib.UriFlags.NONE);
+
+test('sandboxed-worker-reads-a-file-passed-as-fd', async () => {
+    const pool = AsyncGui.Engine.get_default().get_worker_pool();
+    assert(pool.check_sandbox(), 'the sandbox can run here');
+    // The worker's module lives here: the sandbox shows it, read-only.
+    pool.set_sandbox_paths([GLib.path_get_dirname(Gio.File.new_for_uri(WORKER_MODULE).get_path())]);
+
+    const [path, stream] = Gio.File.new_tmp('asyncgui-sandbox-XXXXXX');
+    stream.get_output_stream().write_all(new TextEncoder().encode('twelve bytes'), null);
+    stream.close(null);
+
+    for (const sandboxed of [false, true]) {
+        const task = processTask(WORKER_MODULE, 'sizeOfFile');
+        task.sandboxed = sandboxed;
+        assertEqual(task.add_file(path), 0);
+        assertEqual(await run(task), 12);
+
+        // What it was not given stays out of reach.
+        const probe = processTask(WORKER_MODULE, 'canRead', path.get_path());
+        probe.sandboxed = sandboxed;
+        assertEqual(await run(probe), !sandboxed);
+    }
+    path.delete(null);
+}, {timeoutMs: 30000});
+
+main();
