@@ -325,19 +325,19 @@ class ThumbnailsApp : Gtk.Application {
         }
     }
 
-    static string pnm (char kind, int width, int height, size_t keep = size_t.MAX) {
+    static uint8[] pnm (char kind, int width, int height, uint keep = uint.MAX) {
         int channels = kind == '6' ? 3 : 1;
-        var image = new StringBuilder ("P%c\n# made by asyncgui-thumbnails-vala --auto\n%d %d\n255\n".printf (kind, width, height));
+        var image = new ByteArray ();
+        image.append ("P%c\n# made by asyncgui-thumbnails-vala --auto\n%d %d\n255\n".printf (kind, width, height).data);
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
                 uint8 pixel[3] = { (uint8) (x * 255 / (width - 1)), (uint8) (y * 255 / (height - 1)), 128 };
-                for (int c = 0; c < channels; c++) {
-                    image.append_c ((char) pixel[c]);
-                }
+                image.append (pixel[0:channels]);
             }
         }
-        image.truncate (size_t.min (keep, image.len));
-        return (owned) image.str;
+        image.set_size (uint.min (keep, image.len));
+        /* A copy: the array is the byte array's. */
+        return image.data;
     }
 
     static void write (string folder, string name, uint8[] data, int64 sparse_length = 0) throws GLib.Error {
@@ -360,15 +360,11 @@ class ThumbnailsApp : Gtk.Application {
                 six.append_printf (i < 6 ? "Line %d of the notes\n" : "Line %d of the notes", i);
             }
         }
-        string gradient = pnm ('6', 640, 480);
-        string grey = pnm ('5', 300, 200);
-        string truncated = pnm ('6', 400, 300, 120000);
-        /* The images hold bytes, not text: their lengths are the builder's. */
-        write (folder, "gradient.ppm", gradient.data[0:640 * 480 * 3 + gradient.index_of ("255\n") + 4]);
-        write (folder, "grey.pgm", grey.data[0:300 * 200 + grey.index_of ("255\n") + 4]);
+        write (folder, "gradient.ppm", pnm ('6', 640, 480));
+        write (folder, "grey.pgm", pnm ('5', 300, 200));
         write (folder, "notes.txt", notes.str.data);
         /* Hostile: a header that promises 400 × 300 pixels, a third of them. */
-        write (folder, "truncated.ppm", truncated.data[0:120000]);
+        write (folder, "truncated.ppm", pnm ('6', 400, 300, 120000));
         write (folder, "huge-header.ppm", "P6\n60000 60000\n255\n\x01\x02\x03".data);
         /* A PNG by its first bytes, whatever its name says. */
         write (folder, "holiday.ppm", { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, '\r', 'I', 'H', 'D', 'R' });
