@@ -717,12 +717,16 @@ ag_worker_pool_set_sandbox_paths (AgWorkerPool       *self,
   for (guint i = 0; paths != NULL && paths[i] != NULL; i++)
     g_return_if_fail (g_path_is_absolute (paths[i]) && !g_str_equal (paths[i], "/"));
 
-  if (g_strv_equal ((const char * const *) (self->sandbox_paths != NULL ? self->sandbox_paths : (char *[]) { NULL }),
-                    paths != NULL ? paths : (const char * const []) { NULL }))
+  /* None is kept as NULL, whichever way it was given. */
+  if (paths != NULL && paths[0] == NULL)
+    paths = NULL;
+  if (paths == NULL ? self->sandbox_paths == NULL
+                    : self->sandbox_paths != NULL
+                      && g_strv_equal ((const char * const *) self->sandbox_paths, paths))
     return;
 
   g_strfreev (self->sandbox_paths);
-  self->sandbox_paths = paths != NULL && paths[0] != NULL ? g_strdupv ((char **) paths) : NULL;
+  self->sandbox_paths = g_strdupv ((char **) paths);
   if (self->processes != NULL)
     for (int kind = AG_WORKER_C; kind <= AG_WORKER_GJS; kind++)
       set_command (self, kind);

@@ -429,6 +429,45 @@ test_worker_sandbox_missing_bwrap_fails_unless_allowed (AgTestFixture *fixture,
   g_unsetenv ("ASYNCGUI_BWRAP");
 }
 
+static void
+test_worker_sandbox_add_file_names_a_file_it_cannot_open (void)
+{
+  g_autoptr(AgWorkerTask) task = attack_task ("ag_attack_size_of_fd", NULL, TRUE);
+  g_autoptr(GFile) missing = g_file_new_for_path ("/nonexistent/asyncgui-input");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (ag_worker_task_add_file (task, missing, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/asyncgui-input"));
+  g_assert_cmpuint (ag_worker_task_get_n_fds (task), ==, 0);
+}
+
+static void
+test_worker_sandbox_settings_are_fixed_once_run (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr(AgWorkerTask) task = attack_task ("ag_attack_allocate",
+                                              g_variant_new ("(t)", (guint64) 1), TRUE);
+  AgTestOutcome outcome;
+
+  setup (fixture);
+  ag_worker_task_set_memory_limit (task, 1 << 30);
+  g_assert_cmpuint (ag_worker_task_get_memory_limit (task), ==, 1 << 30);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_no_error (outcome.error);
+  ag_test_outcome_clear (&outcome);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has been run*sandbox*");
+  ag_worker_task_set_sandboxed (task, FALSE);
+  g_test_assert_expected_messages ();
+  g_assert_true (ag_worker_task_get_sandboxed (task));
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has been run*processor-time limit*");
+  ag_worker_task_set_cpu_limit_ms (task, 10);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (ag_worker_task_get_cpu_limit_ms (task), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -457,6 +496,11 @@ main (int   argc,
                test_worker_sandbox_sandboxed_workers_are_a_set_of_their_own);
   ag_test_add ("/worker-sandbox/missing-bwrap-fails-unless-allowed",
                test_worker_sandbox_missing_bwrap_fails_unless_allowed);
+
+  g_test_add_func ("/worker-sandbox/add-file-names-a-file-it-cannot-open",
+                   test_worker_sandbox_add_file_names_a_file_it_cannot_open);
+  ag_test_add ("/worker-sandbox/settings-are-fixed-once-run",
+               test_worker_sandbox_settings_are_fixed_once_run);
 
   return g_test_run ();
 }
