@@ -122,6 +122,8 @@ describe_error (const GError *error)
     return _("The worker went past its memory limit");
   if (g_error_matches (error, AG_ERROR, AG_ERROR_CPU_LIMIT))
     return _("The worker went past its processor-time limit");
+  if (g_error_matches (error, AG_ERROR, AG_ERROR_WORKER_CRASHED))
+    return _("The worker crashed on this file");
   return error->message;
 }
 
@@ -144,6 +146,8 @@ tile_outcome (Tile *tile)
         return g_strdup ("error memory-limit");
       if (g_error_matches (tile->error, AG_ERROR, AG_ERROR_CPU_LIMIT))
         return g_strdup ("error cpu-limit");
+      if (g_error_matches (tile->error, AG_ERROR, AG_ERROR_WORKER_CRASHED))
+        return g_strdup ("error worker-crashed");
       return g_strdup_printf ("error %s", tile->error->message);
     }
   if (tile->shown_text != NULL)

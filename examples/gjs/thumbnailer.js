@@ -7,8 +7,11 @@
 // Each gets the file the application opened after its arguments, in an
 // array of Gio.UnixInputStream; the worker sees none of the user's files
 // otherwise. What they return crosses back as JSON text, which is data;
-// what they throw comes back as an Error whose name is the one thrown
-// here.
+// what they throw comes back as text, rebuilt in the application as an
+// error of the same built-in class. So the failures here are built-in
+// classes: TypeError for a file of another kind, RangeError for a size
+// past the bounds, SyntaxError for a file that breaks off, as JSON.parse
+// says of a text that ends too soon.
 //
 // The parsers are simple on purpose, as parsers of untrusted input often
 // are: the decoder trusts a header up to a sanity bound, and the text
@@ -20,12 +23,6 @@ import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 
 const MAX_PIXELS = 100 * 1000 * 1000;
-
-function failure(name, message) {
-    const error = new Error(message);
-    error.name = name;
-    return error;
-}
 
 function isSpace(c) {
     return c === 0x20 || (c >= 0x09 && c <= 0x0d);
@@ -54,15 +51,15 @@ function headerNumber(input) {
         }
     }
     if (c === -1)
-        throw failure('Truncated', 'The image ends within its header');
+        throw new SyntaxError('The image ends within its header');
     let digits = '';
     for (; isDigit(c); c = nextByte(input)) {
         digits += String.fromCharCode(c);
         if (digits.length > 10)
-            throw failure('TooLarge', 'A number in the image header is too large');
+            throw new RangeError('A number in the image header is too large');
     }
     if (digits === '' || (c !== -1 && !isSpace(c)))
-        throw failure('NotAnImage', 'The image header is not a PNM header');
+        throw new TypeError('The image header is not a PNM header');
     return parseInt(digits, 10);
 }
 
@@ -89,15 +86,15 @@ export function thumbnail(maxSide, files) {
     const input = new Gio.BufferedInputStream({base_stream: files[0], buffer_size: 65536});
     const magic = [nextByte(input), nextByte(input)];
     if (magic[0] !== 0x50 /* P */ || (magic[1] !== 0x35 && magic[1] !== 0x36))
-        throw failure('NotAnImage', 'The file is not a binary PGM or PPM image');
+        throw new TypeError('The file is not a binary PGM or PPM image');
     const channels = magic[1] === 0x35 ? 1 : 3;
     const width = headerNumber(input);
     const height = headerNumber(input);
     const maxval = headerNumber(input);
     if (width === 0 || height === 0 || maxval === 0 || maxval > 255)
-        throw failure('NotAnImage', 'The image header is not one of an 8-bit PGM or PPM image');
+        throw new TypeError('The image header is not one of an 8-bit PGM or PPM image');
     if (width * height > MAX_PIXELS)
-        throw failure('TooLarge', `The image is too large: ${width} × ${height} pixels`);
+        throw new RangeError(`The image is too large: ${width} × ${height} pixels`);
 
     let thumbWidth, thumbHeight;
     if (width >= height) {
@@ -114,7 +111,7 @@ export function thumbnail(maxSide, files) {
     for (let y = 0; y < height; y++) {
         const row = readRow(input, width * channels);
         if (row === null)
-            throw failure('Truncated', `The image is truncated: it ends in row ${y + 1} of ${height}`);
+            throw new SyntaxError(`The image is truncated: it ends in row ${y + 1} of ${height}`);
         for (let x = 0; x < width; x++) {
             const tx = Math.floor(x * thumbWidth / width);
             for (let c = 0; c < 3; c++)
@@ -152,7 +149,7 @@ export function firstLines(maxLines, files) {
         try {
             lines.push(new TextDecoder('utf-8', {fatal: true}).decode(line));
         } catch (e) {
-            throw failure('NotText', 'The file is not UTF-8 text');
+            throw new TypeError('The file is not UTF-8 text');
         }
     }
     return lines.join('\n');

@@ -74,6 +74,7 @@ WORKER_ERRORS = {
 ENGINE_ERRORS = {
     AsyncGui.Error.MEMORY_LIMIT: ('memory-limit', _('The worker went past its memory limit')),
     AsyncGui.Error.CPU_LIMIT: ('cpu-limit', _('The worker went past its processor-time limit')),
+    AsyncGui.Error.WORKER_CRASHED: ('worker-crashed', _('The worker crashed on this file')),
 }
 
 

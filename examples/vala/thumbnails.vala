@@ -159,6 +159,10 @@ class Tile : Gtk.Box {
             name = "cpu-limit";
             message = _("The worker went past its processor-time limit");
             return;
+        } else if (e is AsyncGui.Error.WORKER_CRASHED) {
+            name = "worker-crashed";
+            message = _("The worker crashed on this file");
+            return;
         }
         name = e.message;
         message = e.message;
