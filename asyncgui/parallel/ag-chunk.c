@@ -225,8 +225,10 @@ claim_map_slot (AgChunk *self)
                 && g_atomic_int_get (&self->state) == AG_CHUNK_ARMED
                 && self->outputs == NULL))
     {
-      self->state = AG_CHUNK_RETURNED;
-      return self->slot;
+      GValue *place = self->slot;
+
+      answered (self);
+      return place;
     }
 
   return NULL;
