@@ -5,6 +5,8 @@
 
 #include "bench-flood.h"
 
+#include <time.h>
+
 /* Each item doubles its index, so every result can be checked. A flood is
  * timed from the GUI-thread call that submits it to the final completion on
  * the GUI thread; the 60 Hz ticker runs on the same context the whole time.
@@ -145,6 +147,28 @@ flood_finish (Flood       *flood,
   return flood->ok;
 }
 
+guint bench_flood_item_work_ns;
+
+/* Spends bench_flood_item_work_ns of this thread's processor time. */
+static inline void
+item_work (void)
+{
+  struct timespec start, now;
+  gint64 spent;
+
+  if (G_LIKELY (bench_flood_item_work_ns == 0))
+    return;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &start);
+  do
+    {
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &now);
+      spent = (now.tv_sec - start.tv_sec) * G_GINT64_CONSTANT (1000000000)
+              + (now.tv_nsec - start.tv_nsec);
+    }
+  while (spent < bench_flood_item_work_ns);
+}
+
 /* flood-multi, asyncgui: one mapping AgMultiTask */
 
 static void
@@ -152,6 +176,7 @@ double_input (AgChunk  *chunk,
               gpointer  item,
               gpointer  user_data)
 {
+  item_work ();
   ag_chunk_return_uint (chunk, GPOINTER_TO_UINT (item) * 2);
 }
 
@@ -303,6 +328,7 @@ gtask_double_index (GTask        *task,
                     gpointer      task_data,
                     GCancellable *cancellable)
 {
+  item_work ();
   g_task_return_int (task, GPOINTER_TO_UINT (task_data) * 2);
 }
 

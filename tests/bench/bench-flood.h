@@ -46,4 +46,10 @@ gboolean       flood_finish            (Flood        *flood,
                                         const char   *what,
                                         BenchResult  *result);
 
+/* Processor time each item of flood-multi (asyncgui) and of the per-item
+ * GTask flood spends before it makes its value; 0 (the default) for the
+ * trivial items of the floods themselves. The frames workload sets it, so
+ * that its flood is real work lasting seconds. */
+extern guint bench_flood_item_work_ns;
+
 G_END_DECLS

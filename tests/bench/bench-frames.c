@@ -5,14 +5,15 @@
 
 #include <gtk/gtk.h>
 
-#include "ag-bench.h"
+#include "bench-flood.h"
 
 /* The other workloads measure the GUI with a 60 Hz ticker at redraw
  * priority; this one asks GTK itself. A window with an animated drawing
  * area is shown (under Xvfb when there is no display), a tick callback on
  * its frame clock notes the time of every frame, and the flood-multi
  * workload runs on the window's own context: asyncgui's, then GTask's, in
- * turns. A frame interval is the time between two frames; the first starts
+ * turns. Each item does real work (FLOOD_WORK_S of processor time in all,
+ * per processor), so the flood lasts seconds, as the target asks. A frame interval is the time between two frames; the first starts
  * at the last frame before the submit call, and a stall still under way
  * when the flood ends counts as one more interval. The nominal interval is
  * the median one of the idle window's first frames, so the figure holds
@@ -22,6 +23,11 @@
 
 #define WARM_UP_FRAMES 30
 #define REPS 3
+
+/* Seconds of processor work per flood, spread over the processors, so that
+ * it lasts at least this long however many items it has: at 60 Hz, over
+ * 180 frames. */
+#define FLOOD_WORK_S 3.2
 
 typedef struct
 {
@@ -224,6 +230,7 @@ bench_frames (guint n)
   wait_for_frames (&frames, WARM_UP_FRAMES);
   nominal_ms = median_interval_ms (&frames, WARM_UP_FRAMES);
 
+  bench_flood_item_work_ns = (guint) (FLOOD_WORK_S * 1e9 * g_get_num_processors () / MAX (n, 1));
   bench_loop_observe (observe_flood, &frames);
   for (guint i = 0; i < REPS && ok; i++)
     {
@@ -233,6 +240,7 @@ bench_frames (guint n)
                          gt_worst, gt_p99, gt_wall);
     }
   bench_loop_observe (NULL, NULL);
+  bench_flood_item_work_ns = 0;
 
   if (ok)
     {
