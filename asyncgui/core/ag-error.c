@@ -18,4 +18,17 @@
  *
  * Since: 1.0
  */
-G_DEFINE_QUARK (ag-error-quark, ag_error)
+GQuark
+ag_error_quark (void)
+{
+  /* Not G_DEFINE_QUARK: its plain static is first written by whichever
+   * threads need it at once, workers failing their first inputs among
+   * them, which is a data race under the C memory model (and ThreadSanitizer
+   * reports it). g_once_init_enter() publishes the quark with atomics. */
+  static gsize quark;
+
+  if (g_once_init_enter (&quark))
+    g_once_init_leave (&quark, g_quark_from_static_string ("ag-error-quark"));
+
+  return (GQuark) quark;
+}
