@@ -34,4 +34,16 @@ test('sandboxed-worker-reads-a-file-passed-as-fd', async () => {
     path.delete(null);
 }, {timeoutMs: 30000});
 
+test('sandboxed-worker-cannot-spawn-a-shell', async () => {
+    const pool = AsyncGui.Engine.get_default().get_worker_pool();
+    pool.set_sandbox_paths([GLib.path_get_dirname(Gio.File.new_for_uri(WORKER_MODULE).get_path())]);
+
+    // Unsandboxed, the same function can: the probe itself works.
+    for (const sandboxed of [false, true]) {
+        const task = processTask(WORKER_MODULE, 'canSpawnShell');
+        task.sandboxed = sandboxed;
+        assertEqual(await run(task), !sandboxed);
+    }
+}, {timeoutMs: 30000});
+
 main();

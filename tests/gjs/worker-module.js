@@ -51,3 +51,14 @@ export function canRead(path) {
         return false;
     }
 }
+
+// Whether the worker can run /bin/sh.
+export function canSpawnShell() {
+    try {
+        const [, , , status] = GLib.spawn_sync(null, ['/bin/sh', '-c', 'exit 0'], null,
+            GLib.SpawnFlags.DEFAULT, null);
+        return GLib.spawn_check_wait_status(status);
+    } catch {
+        return false;
+    }
+}

@@ -9,15 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <gio/gio.h>
 #include <gmodule.h>
 
 #include "ag-error.h"
 #include "ag-sandbox-private.h"
+#include "ag-worker-lock-down.h"
 #include "ag-worker-protocol-private.h"
 
 /* The engine starts this program with pipes on stdin and stdout and sends
@@ -100,49 +98,6 @@ read_all (int     fd,
         return FALSE;
       data += n;
       length -= n;
-    }
-
-  return TRUE;
-}
-
-/* Loads the sandbox's filter: from here on, no execve, no network. */
-static gboolean
-load_filter (GError **error)
-{
-  g_autoptr(GByteArray) program = g_byte_array_new ();
-  struct sock_fprog filter;
-  guint8 buffer[4096];
-  gssize n;
-
-  while ((n = read (AG_WORKER_FD_FILTER, buffer, sizeof buffer)) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                       "Cannot read the seccomp filter: %s", g_strerror (errno));
-          return FALSE;
-        }
-      g_byte_array_append (program, buffer, n);
-    }
-  close (AG_WORKER_FD_FILTER);
-
-  if (program->len == 0 || program->len % sizeof (struct sock_filter) != 0)
-    {
-      g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                   "The seccomp filter is not a BPF program");
-      return FALSE;
-    }
-
-  filter.len = program->len / sizeof (struct sock_filter);
-  filter.filter = (struct sock_filter *) program->data;
-  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
-      || prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) < 0)
-    {
-      g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                   "Cannot load the seccomp filter: %s", g_strerror (errno));
-      return FALSE;
     }
 
   return TRUE;
@@ -418,7 +373,7 @@ main (int   argc,
   while (send (AG_WORKER_FD_SOCKET, "", 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
     ;
 
-  if (sandboxed && !load_filter (&error))
+  if (sandboxed && !ag_worker_lock_down (AG_WORKER_FD_FILTER, &error))
     {
       g_printerr ("asyncgui-worker: %s\n", error->message);
       return 1;
