@@ -16,7 +16,7 @@
 
 #include "ag-i18n-private.h"
 #include "ag-error.h"
-#include "ag-worker-lock-down.h"
+#include "ag-worker-program.h"
 
 /* Built into the library, for the workers that load it through their
  * bindings (GJS), and into the C worker program, which calls it directly. */

@@ -1,4 +1,4 @@
-/* ag-worker-lock-down.h
+/* ag-worker-program.h: what worker programs call, never an application
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -16,7 +16,9 @@
 G_BEGIN_DECLS
 
 AG_AVAILABLE_IN_1_0
-gboolean ag_worker_lock_down (int      filter_fd,
-                              GError **error);
+gboolean ag_worker_lock_down         (int      filter_fd,
+                                     GError **error);
+AG_AVAILABLE_IN_1_0
+void     ag_worker_set_current_call (guint64  id);
 
 G_END_DECLS

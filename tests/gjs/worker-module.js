@@ -62,3 +62,8 @@ export function canSpawnShell() {
         return false;
     }
 }
+
+// Asks GLib for `size` bytes at once, as a string of that many 'x'.
+export function allocate(size) {
+    return GLib.strnfill(size, 'x'.charCodeAt(0)).length;
+}

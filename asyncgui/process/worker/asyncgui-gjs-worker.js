@@ -19,8 +19,11 @@
 // loads the seccomp filter it finds on fd 4 through the library's
 // AsyncGui.worker_lock_down before it greets the engine: from then on it
 // cannot run programs either. Results are JSON text, plain data, in every
-// case.
+// case. A call that GLib runs out of memory in (past its limit) is
+// answered with AG_ERROR_MEMORY_LIMIT by the library's log writer
+// (AsyncGui.worker_set_current_call) before the process goes.
 
+import AsyncGui from 'gi://AsyncGui?version=1';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import System from 'system';
@@ -129,6 +132,7 @@ async function serve(request) {
     const target = request.get_child_value(1).get_string()[0];
     const json = request.get_child_value(2).get_variant().get_string()[0];
     const streams = receiveFiles(id);
+    AsyncGui.worker_set_current_call(id);
     try {
         const func = await resolve(target);
         const args = JSON.parse(json);
@@ -142,16 +146,16 @@ async function serve(request) {
             [ERROR_DOMAIN, 0, message, new GLib.Variant('s', stack)]);
         return new GLib.Variant('(tbv)', [id, false, failure]);
     } finally {
+        AsyncGui.worker_set_current_call(0);
         for (const stream of streams ?? [])
             stream.close(null);
     }
 }
 
 // A sandboxed worker never serves a call without its filter: if it cannot
-// load it, it says why and goes. The library is loaded for it alone.
+// load it, it says why and goes.
 if (System.programArgs.includes('--sandbox')) {
     try {
-        const {default: AsyncGui} = await import('gi://AsyncGui?version=1');
         AsyncGui.worker_lock_down(FD_FILTER);
     } catch (error) {
         printerr(`asyncgui-gjs-worker: ${error.message}`);
