@@ -20,6 +20,7 @@
 # include "ag-worker-pool.h"
 # include "ag-command-task.h"
 # include "ag-worker-task.h"
+# include "ag-worker-program.h"
 # include "ag-channel-transform.h"
 # include "ag-channel.h"
 # include "ag-core-enum-types.h"

@@ -62,7 +62,6 @@ void           _ag_process_pool_set_command       (AgProcessPool       *pool,
 void           _ag_process_pool_set_sandbox       (AgProcessPool       *pool,
                                                    guint                kind,
                                                    const char          *filter_program,
-                                                   gboolean             filter_by_bwrap,
                                                    const char * const  *ro_paths);
 
 guint64        _ag_process_pool_call              (AgProcessPool       *pool,

@@ -738,7 +738,6 @@ void
 _ag_process_pool_set_sandbox (AgProcessPool      *pool,
                               guint               kind,
                               const char         *filter_program,
-                              gboolean            filter_by_bwrap,
                               const char * const *ro_paths)
 {
   AgWorkerCommand *sandbox = &pool->sandboxes[kind];
@@ -750,7 +749,6 @@ _ag_process_pool_set_sandbox (AgProcessPool      *pool,
   g_free ((char *) sandbox->filter_program);
   sandbox->sandboxed = TRUE;
   sandbox->filter_program = g_strdup (filter_program);
-  sandbox->filter_by_bwrap = filter_by_bwrap;
   sandbox->ro_paths = (const char * const *) g_strdupv ((char **) ro_paths);
   g_mutex_unlock (&pool->lock);
 }

@@ -19,10 +19,8 @@ gboolean  _ag_sandbox_check        (const char          *filter_program,
                                     GError             **error);
 char    **_ag_sandbox_wrap_command (const char * const  *argv,
                                     const char * const  *ro_paths,
-                                    int                  bwrap_filter_fd,
                                     GError             **error);
 int       _ag_sandbox_open_filter  (const char          *filter_program,
-                                    gboolean             allow_exec,
                                     GError             **error);
 
 G_END_DECLS

@@ -25,7 +25,9 @@
  * system calls for it: the filter it applies holds from the command's own
  * execve, and Python and GJS must execve to start. So the worker loads
  * the filter itself, from AG_WORKER_FD_FILTER, once its interpreter runs
- * and before it greets the engine; from then on execve is refused too.
+ * and before it greets the engine (ag_worker_lock_down(), which the C
+ * worker calls directly and the GJS one through the typelib; Python's
+ * does the same with ctypes); from then on execve is refused too.
  *
  * The filter is compiled by a program of its own (asyncgui-sandbox-filter,
  * built with libseccomp), so that this library depends on GLib alone; it
@@ -38,9 +40,8 @@
  * application's explicit setting, to run such a call unsandboxed. */
 
 static GMutex filter_lock;
-/* Guarded by filter_lock; once compiled. The second allows execve, for
- * the workers that cannot load a filter themselves: bwrap loads it. */
-static GBytes *filter_bpf[2];
+/* Guarded by filter_lock; once compiled. */
+static GBytes *filter_bpf;
 
 /* bwrap, or $ASYNCGUI_BWRAP (for tests: a program that does not exist). */
 static char *
@@ -77,7 +78,6 @@ kernel_has_seccomp (GError **error)
 
 static GBytes *
 get_filter (const char  *filter_program,
-            gboolean     allow_exec,
             GError     **error)
 {
   g_autoptr(GSubprocess) process = NULL;
@@ -87,14 +87,14 @@ get_filter (const char  *filter_program,
 
   g_mutex_lock (&filter_lock);
 
-  if (filter_bpf[allow_exec] != NULL)
+  if (filter_bpf != NULL)
     {
-      result = g_bytes_ref (filter_bpf[allow_exec]);
+      result = g_bytes_ref (filter_bpf);
       goto out;
     }
 
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &local_error,
-                              filter_program, allow_exec ? "--allow-exec" : NULL, NULL);
+                              filter_program, NULL);
   if (process == NULL
       || !g_subprocess_communicate (process, NULL, NULL, &out, NULL, &local_error))
     {
@@ -114,7 +114,7 @@ get_filter (const char  *filter_program,
       goto out;
     }
 
-  filter_bpf[allow_exec] = g_bytes_ref (out);
+  filter_bpf = g_bytes_ref (out);
   result = g_steal_pointer (&out);
 
 out:
@@ -138,7 +138,7 @@ _ag_sandbox_check (const char  *filter_program,
   if (bwrap == NULL)
     return FALSE;
 
-  filter = get_filter (filter_program, FALSE, error);
+  filter = get_filter (filter_program, error);
   return filter != NULL;
 }
 
@@ -168,7 +168,6 @@ add_ro_path (GStrvBuilder *args,
 char **
 _ag_sandbox_wrap_command (const char * const  *argv,
                           const char * const  *ro_paths,
-                          int                  bwrap_filter_fd,
                           GError             **error)
 {
   g_autoptr(GStrvBuilder) args = g_strv_builder_new ();
@@ -220,13 +219,6 @@ _ag_sandbox_wrap_command (const char * const  *argv,
         add_ro_path (args, seen, dirs[j]);
     }
 
-  if (bwrap_filter_fd >= 0)
-    {
-      g_autofree char *fd = g_strdup_printf ("%d", bwrap_filter_fd);
-
-      g_strv_builder_add_many (args, "--seccomp", fd, NULL);
-    }
-
   g_strv_builder_add (args, "--");
   g_strv_builder_addv (args, (const char **) argv);
 
@@ -236,10 +228,9 @@ _ag_sandbox_wrap_command (const char * const  *argv,
 /* A sealed memfd holding the filter, to hand to a worker. */
 int
 _ag_sandbox_open_filter (const char  *filter_program,
-                         gboolean     allow_exec,
                          GError     **error)
 {
-  g_autoptr(GBytes) filter = get_filter (filter_program, !!allow_exec, error);
+  g_autoptr(GBytes) filter = get_filter (filter_program, error);
   const guint8 *data;
   gsize size;
   int fd;

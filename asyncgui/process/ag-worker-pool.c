@@ -388,11 +388,9 @@ set_command (AgWorkerPool *self,
         g_strv_builder_add (builder, flags[set]);
       set_argv = g_strv_builder_end (builder);
 
-      /* A GJS worker cannot load a filter itself: bwrap loads it. */
       if (set == AG_WORKER_SET_SANDBOXED)
         _ag_process_pool_set_sandbox (self->processes, _ag_worker_pool_kind_in_set (kind, set),
-                                      filter_program, kind == AG_WORKER_GJS,
-                                      (const char * const *) ro_paths);
+                                      filter_program, (const char * const *) ro_paths);
       _ag_process_pool_set_command (self->processes, _ag_worker_pool_kind_in_set (kind, set),
                                     (const char * const *) set_argv);
     }

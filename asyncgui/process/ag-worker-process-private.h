@@ -34,16 +34,14 @@ typedef struct
 } AgWorkerProcessEvents;
 
 /* What to start as a worker. A sandboxed one runs under bwrap, seeing
- * @ro_paths, and gets the seccomp filter @filter_program writes: to load
- * itself, or (@filter_by_bwrap, for a worker that cannot) loaded by bwrap
- * before the worker starts, which then leaves execve allowed. */
+ * @ro_paths, and gets the seccomp filter @filter_program writes, to load
+ * itself once it runs. */
 typedef struct
 {
   const char * const  *argv;
   gboolean             sandboxed;
   const char * const  *ro_paths;
   const char          *filter_program;
-  gboolean             filter_by_bwrap;
 } AgWorkerCommand;
 
 /* Called once the process has exited (@exited), or the wait was cancelled. */

@@ -204,15 +204,13 @@ _ag_worker_process_spawn (AgProcessThread              *thread,
 
   if (command->sandboxed)
     {
-      int filter_fd = _ag_sandbox_open_filter (command->filter_program, command->filter_by_bwrap, error);
+      int filter_fd = _ag_sandbox_open_filter (command->filter_program, error);
 
       if (filter_fd < 0)
         return NULL;
       g_subprocess_launcher_take_fd (launcher, filter_fd, AG_WORKER_FD_FILTER);
 
-      sandboxed_argv = _ag_sandbox_wrap_command (argv, command->ro_paths,
-                                                 command->filter_by_bwrap ? AG_WORKER_FD_FILTER : -1,
-                                                 error);
+      sandboxed_argv = _ag_sandbox_wrap_command (argv, command->ro_paths, error);
       if (sandboxed_argv == NULL)
         return NULL;
       argv = (const char * const *) sandboxed_argv;

@@ -242,11 +242,7 @@ let exitStatus = 0;
 function check(tiles, framesWhilePending, worstGapMs) {
     for (const tile of tiles) {
         const path = tile.file.get_path();
-        let right = tile.outcome === expected.get(path) ||
-            // A gjs worker whose allocation fails inside GLib dies of
-            // GLib's SIGTRAP: unlike the C and Python workers, it cannot
-            // tell the engine that this was its memory limit.
-            (expected.get(path) === 'error memory-limit' && tile.outcome === 'error worker-crashed');
+        let right = tile.outcome === expected.get(path);
         if (right && tile.outcome.startsWith('image ')) {
             // A thumbnail must also be what the tile draws.
             const paintable = tile.picture.get_paintable();

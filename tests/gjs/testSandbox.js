@@ -34,4 +34,43 @@ test('sandboxed-worker-reads-a-file-passed-as-fd', async () => {
     path.delete(null);
 }, {timeoutMs: 30000});
 
+test('sandboxed-worker-cannot-spawn-a-shell', async () => {
+    const pool = AsyncGui.Engine.get_default().get_worker_pool();
+    pool.set_sandbox_paths([GLib.path_get_dirname(Gio.File.new_for_uri(WORKER_MODULE).get_path())]);
+
+    // Unsandboxed, the same function can: the probe itself works.
+    for (const sandboxed of [false, true]) {
+        const task = processTask(WORKER_MODULE, 'canSpawnShell');
+        task.sandboxed = sandboxed;
+        assertEqual(await run(task), !sandboxed);
+    }
+}, {timeoutMs: 30000});
+
+// SpiderMonkey reserves about 2 GiB of address space as gjs starts.
+const MEMORY_LIMIT = 4 * 1024 ** 3;
+
+test('gjs-worker-past-its-memory-limit-fails-with-memory-limit', async () => {
+    const pool = AsyncGui.Engine.get_default().get_worker_pool();
+    pool.set_sandbox_paths([GLib.path_get_dirname(Gio.File.new_for_uri(WORKER_MODULE).get_path())]);
+
+    const greedy = processTask(WORKER_MODULE, 'allocate', 2 * MEMORY_LIMIT);
+    greedy.sandboxed = true;
+    greedy.memory_limit = MEMORY_LIMIT;
+    let error = null;
+    try {
+        await run(greedy);
+    } catch (e) {
+        error = e;
+    }
+    assert(error instanceof GLib.Error &&
+        error.matches(AsyncGui.error_quark(), AsyncGui.Error.MEMORY_LIMIT),
+    `the call failed with MEMORY_LIMIT, not ${error}`);
+
+    // The next call, in a new worker, works.
+    const modest = processTask(WORKER_MODULE, 'allocate', 1024);
+    modest.sandboxed = true;
+    modest.memory_limit = MEMORY_LIMIT;
+    assertEqual(await run(modest), 1024);
+}, {timeoutMs: 30000});
+
 main();

@@ -51,3 +51,19 @@ export function canRead(path) {
         return false;
     }
 }
+
+// Whether the worker can run /bin/sh.
+export function canSpawnShell() {
+    try {
+        const [, , , status] = GLib.spawn_sync(null, ['/bin/sh', '-c', 'exit 0'], null,
+            GLib.SpawnFlags.DEFAULT, null);
+        return GLib.spawn_check_wait_status(status);
+    } catch {
+        return false;
+    }
+}
+
+// Asks GLib for `size` bytes at once, as a string of that many 'x'.
+export function allocate(size) {
+    return GLib.strnfill(size, 'x'.charCodeAt(0)).length;
+}

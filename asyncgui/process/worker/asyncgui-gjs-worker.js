@@ -15,12 +15,18 @@
 // request (asyncgui/process/ag-worker-process.c describes it); the function
 // gets them after its arguments, as an array of Gio.UnixInputStream. The
 // worker's first byte on that socket tells the engine which process it is,
-// for the limits it sets per call. With --sandbox it runs under bwrap,
-// which loaded the seccomp filter before gjs started (gjs cannot load one
-// itself); results are JSON text, plain data, in every case.
+// for the limits it sets per call. With --sandbox it runs under bwrap and
+// loads the seccomp filter it finds on fd 4 through the library's
+// AsyncGui.worker_lock_down before it greets the engine: from then on it
+// cannot run programs either. Results are JSON text, plain data, in every
+// case. A call that GLib runs out of memory in (past its limit) is
+// answered with AG_ERROR_MEMORY_LIMIT by the library's log writer
+// (AsyncGui.worker_set_current_call) before the process goes.
 
+import AsyncGui from 'gi://AsyncGui?version=1';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
+import System from 'system';
 
 const MAX_FRAME = 64 * 1024 * 1024;
 const REQUEST_TYPE = new GLib.VariantType('(tsv)');
@@ -28,6 +34,7 @@ const ERROR_DOMAIN = 'asyncgui-gjs-error';
 const PROTOCOL_VERSION = 1;
 
 const FD_SOCKET = 3;
+const FD_FILTER = 4;
 
 const input = new Gio.UnixInputStream({fd: 0, close_fd: false});
 const output = new Gio.UnixOutputStream({fd: 1, close_fd: false});
@@ -125,6 +132,7 @@ async function serve(request) {
     const target = request.get_child_value(1).get_string()[0];
     const json = request.get_child_value(2).get_variant().get_string()[0];
     const streams = receiveFiles(id);
+    AsyncGui.worker_set_current_call(id);
     try {
         const func = await resolve(target);
         const args = JSON.parse(json);
@@ -138,8 +146,20 @@ async function serve(request) {
             [ERROR_DOMAIN, 0, message, new GLib.Variant('s', stack)]);
         return new GLib.Variant('(tbv)', [id, false, failure]);
     } finally {
+        AsyncGui.worker_set_current_call(0);
         for (const stream of streams ?? [])
             stream.close(null);
+    }
+}
+
+// A sandboxed worker never serves a call without its filter: if it cannot
+// load it, it says why and goes.
+if (System.programArgs.includes('--sandbox')) {
+    try {
+        AsyncGui.worker_lock_down(FD_FILTER);
+    } catch (error) {
+        printerr(`asyncgui-gjs-worker: ${error.message}`);
+        System.exit(1);
     }
 }
 

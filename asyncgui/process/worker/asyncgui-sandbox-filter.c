@@ -53,12 +53,8 @@ deny (scmp_filter_ctx ctx,
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (void)
 {
-  /* For a worker that cannot load the filter itself, bwrap loads it before
-   * the worker's own execve, which must then stay allowed. */
-  int allow_exec = argc > 1 && strcmp (argv[1], "--allow-exec") == 0;
   scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
   const scmp_datum_t namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                                   | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
@@ -72,11 +68,8 @@ main (int   argc,
   seccomp_arch_add (ctx, SCMP_ARCH_X32);
 
   /* Running programs, once the worker has started. */
-  if (!allow_exec)
-    {
-      DENY (execve);
-      DENY (execveat);
-    }
+  DENY (execve);
+  DENY (execveat);
 
   /* Other processes. */
   DENY (ptrace);

@@ -9,15 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <gio/gio.h>
 #include <gmodule.h>
 
 #include "ag-error.h"
 #include "ag-sandbox-private.h"
+#include "ag-worker-program.h"
 #include "ag-worker-protocol-private.h"
 
 /* The engine starts this program with pipes on stdin and stdout and sends
@@ -43,47 +41,6 @@ typedef GVariant *(*WorkerFunc) (GVariant      *args,
                                  GError       **error);
 
 static GHashTable *modules;  /* path → GModule */
-static guint64 current_id;   /* the request being served, 0 between them */
-
-/* A failed g_malloc() ends in this GLib error: the call ran out of the
- * memory its limit allows. Say so, rather than dying of SIGABRT with
- * nothing said; then go, as GLib would. */
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         user_data)
-{
-  if ((level & G_LOG_LEVEL_ERROR) != 0 && current_id != 0)
-    for (gsize i = 0; i < n_fields; i++)
-      if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0
-          && strstr (fields[i].value, "failed to allocate") != NULL)
-        {
-          GError error = { AG_ERROR, AG_ERROR_MEMORY_LIMIT,
-                           (char *) "The worker call used more memory than its limit allows" };
-          GVariant *reply = g_variant_ref_sink (_ag_reply_new_error (current_id, &error, NULL));
-          GBytes *frame = _ag_frame_encode (reply, NULL);
-
-          if (frame != NULL)
-            {
-              gsize size;
-              const guint8 *data = g_bytes_get_data (frame, &size);
-
-              while (size > 0)
-                {
-                  gssize n = write (STDOUT_FILENO, data, size);
-
-                  if (n <= 0)
-                    break;
-                  data += n;
-                  size -= n;
-                }
-            }
-          _exit (3);
-        }
-
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
 
 static gboolean
 read_all (int     fd,
@@ -100,49 +57,6 @@ read_all (int     fd,
         return FALSE;
       data += n;
       length -= n;
-    }
-
-  return TRUE;
-}
-
-/* Loads the sandbox's filter: from here on, no execve, no network. */
-static gboolean
-load_filter (GError **error)
-{
-  g_autoptr(GByteArray) program = g_byte_array_new ();
-  struct sock_fprog filter;
-  guint8 buffer[4096];
-  gssize n;
-
-  while ((n = read (AG_WORKER_FD_FILTER, buffer, sizeof buffer)) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                       "Cannot read the seccomp filter: %s", g_strerror (errno));
-          return FALSE;
-        }
-      g_byte_array_append (program, buffer, n);
-    }
-  close (AG_WORKER_FD_FILTER);
-
-  if (program->len == 0 || program->len % sizeof (struct sock_filter) != 0)
-    {
-      g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                   "The seccomp filter is not a BPF program");
-      return FALSE;
-    }
-
-  filter.len = program->len / sizeof (struct sock_filter);
-  filter.filter = (struct sock_filter *) program->data;
-  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
-      || prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) < 0)
-    {
-      g_set_error (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE,
-                   "Cannot load the seccomp filter: %s", g_strerror (errno));
-      return FALSE;
     }
 
   return TRUE;
@@ -369,10 +283,10 @@ serve (GVariant *request)
   else if (func != NULL)
     resolved = g_variant_ref (args);
 
-  current_id = id;
+  ag_worker_set_current_call (id);
   if (resolved != NULL)
     value = func (resolved, NULL, &error);
-  current_id = 0;
+  ag_worker_set_current_call (0);
   for (guint i = 0; i < fds->len; i++)
     close (g_array_index (fds, int, i));
   /* Floating or not, the value is ours now. */
@@ -411,14 +325,16 @@ main (int   argc,
       sandboxed = TRUE;
 
   modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  /* From here on, a call that GLib runs out of memory in is answered
+   * with AG_ERROR_MEMORY_LIMIT. */
+  ag_worker_set_current_call (0);
 
   /* Which process this is, for the engine to set the limits of its calls
    * on (the kernel attaches the credentials). */
   while (send (AG_WORKER_FD_SOCKET, "", 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
     ;
 
-  if (sandboxed && !load_filter (&error))
+  if (sandboxed && !ag_worker_lock_down (AG_WORKER_FD_FILTER, &error))
     {
       g_printerr ("asyncgui-worker: %s\n", error->message);
       return 1;
