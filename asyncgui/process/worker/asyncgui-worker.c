@@ -145,8 +145,10 @@ resolve_handles (GVariant  *value,
       return g_variant_ref_sink (g_variant_new_handle (g_array_index (fds, int, index)));
     }
 
+  /* A variant may hold a handle whatever the type around it says (an
+   * a{sv} of options): look inside those too. */
   if (g_variant_is_container (value)
-      && strchr (g_variant_get_type_string (value), 'h') != NULL)
+      && strpbrk (g_variant_get_type_string (value), "hv") != NULL)
     {
       g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
       gsize n = g_variant_n_children (value);

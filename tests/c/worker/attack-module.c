@@ -220,7 +220,8 @@ ag_attack_crafted_reply (GVariant      *args,
   return outcome (TRUE, "written");
 }
 
-/* "(h)" a file: its size, read through the descriptor. */
+/* "(h)" a file, or "(v)" holding its handle: its size, read through the
+ * descriptor. */
 GVariant *
 ag_attack_size_of_fd (GVariant      *args,
                       GCancellable  *cancellable,
@@ -231,7 +232,15 @@ ag_attack_size_of_fd (GVariant      *args,
   gssize n;
   int fd;
 
-  g_variant_get (args, "(h)", &fd);
+  if (g_variant_is_of_type (args, G_VARIANT_TYPE ("(v)")))
+    {
+      g_autoptr(GVariant) inner = NULL;
+
+      g_variant_get (args, "(v)", &inner);
+      fd = g_variant_get_handle (inner);
+    }
+  else
+    g_variant_get (args, "(h)", &fd);
   while ((n = read (fd, buffer, sizeof buffer)) > 0)
     size += n;
   if (n < 0)

@@ -128,10 +128,16 @@ test_worker_sandbox_reads_a_file_passed_as_fd (AgTestFixture *fixture,
 
   setup (fixture);
 
-  for (int sandboxed = FALSE; sandboxed <= TRUE; sandboxed++)
+  /* The handle as an argument, and inside a variant (as in an a{sv} of
+   * options): both become the descriptor. */
+  for (int i = 0; i < 4; i++)
     {
+      gboolean sandboxed = i / 2, in_variant = i % 2;
       g_autoptr(AgWorkerTask) task =
-        attack_task ("ag_attack_size_of_fd", g_variant_new ("(h)", 0), sandboxed);
+        attack_task ("ag_attack_size_of_fd",
+                     in_variant ? g_variant_new ("(v)", g_variant_new_handle (0))
+                                : g_variant_new ("(h)", 0),
+                     sandboxed);
       g_autoptr(GFile) file = g_file_new_for_path (secret);
       g_autoptr(GError) error = NULL;
       AgTestOutcome outcome;
