@@ -11,6 +11,13 @@
 
 G_BEGIN_DECLS
 
+/* A map's failed input: its position and what went wrong. */
+typedef struct
+{
+  guint      position;
+  AgFailure *failure;
+} AgChunkFailure;
+
 /* One handle's life, in @state:
  *
  *   IDLE ──arm──▶ ARMED ──return──▶ RETURNED ──call over──▶ IDLE ─┐
@@ -25,13 +32,6 @@ G_BEGIN_DECLS
  * reference count is above one) is retired, atomically, and the run goes
  * on with a new one; a kept handle's late return then finds RETIRED and
  * is refused with a critical, whatever thread it comes from. */
-/* A map's failed input: its position and what went wrong. */
-typedef struct
-{
-  guint      position;
-  AgFailure *failure;
-} AgChunkFailure;
-
 typedef enum
 {
   AG_CHUNK_IDLE,
@@ -63,6 +63,10 @@ struct _AgChunk
 
 AgChunk  *_ag_chunk_new        (GCancellable  *cancellable);
 void      _ag_chunk_retire     (AgChunk       *self);
+AgFailure *_ag_chunk_no_result_failure (void);
+void      _ag_chunk_add_failure (GArray      **failures,
+                                 guint         position,
+                                 AgFailure    *failure);
 gboolean  _ag_chunk_end_call   (AgChunk       *self,
                                 AgFailure    **failure);
 

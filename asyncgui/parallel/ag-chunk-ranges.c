@@ -8,9 +8,7 @@
 
 #include <string.h>
 
-#include "ag-i18n-private.h"
 #include "ag-chunk-run-private.h"
-#include "ag-error.h"
 
 /* A binding's map pays for every call from C into its interpreter (the
  * lock, the conversion of the arguments), which costs more than a trivial
@@ -65,15 +63,6 @@ _ag_chunk_run_ranges (AgChunkRun *run)
     }
 
   for (guint i = answered; i < run->count; i++)
-    {
-      AgChunkFailure failure = { (guint) run->start + i, NULL };
-
-      failure.failure = _ag_failure_new (g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
-                                                              _("A map or pipeline function returned neither a value nor an error")),
-                                         NULL);
-      if (run->failures == NULL)
-        run->failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
-      g_array_append_val (run->failures, failure);
-    }
+    _ag_chunk_add_failure (&run->failures, (guint) run->start + i, _ag_chunk_no_result_failure ());
   run->n_done = run->count;
 }

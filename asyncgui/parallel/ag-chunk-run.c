@@ -30,18 +30,6 @@
 #define CANCEL_CHECK_EVERY 16
 
 static void
-record_failure (AgChunkRun *run,
-                guint       position,
-                AgFailure  *failed)
-{
-  AgChunkFailure failure = { position, failed };
-
-  if (run->failures == NULL)
-    run->failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
-  g_array_append_val (run->failures, failure);
-}
-
-static void
 run_map (AgChunkRun *run)
 {
   AgChunk *chunk = _ag_chunk_new (run->cancellable);
@@ -72,7 +60,7 @@ run_map (AgChunkRun *run)
         run->func.range (chunk, position, run->user_data);
 
       if (G_UNLIKELY (!_ag_chunk_took_value (chunk, &failure)))
-        record_failure (run, position, failure);
+        _ag_chunk_add_failure (&run->failures, position, failure);
       else if (G_VALUE_TYPE (slot) != last_type)
         {
           last_type = G_VALUE_TYPE (slot);

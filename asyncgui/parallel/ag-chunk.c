@@ -150,10 +150,31 @@ _ag_chunk_end_call (AgChunk    *self,
   if (returned)
     return TRUE;
 
-  *failure = _ag_failure_new (g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
-                                                   _("A map or pipeline function returned neither a value nor an error")),
-                              NULL);
+  *failure = _ag_chunk_no_result_failure ();
   return FALSE;
+}
+
+/* What an input fails with when its function returned nothing. */
+AgFailure *
+_ag_chunk_no_result_failure (void)
+{
+  return _ag_failure_new (g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
+                                               _("A map or pipeline function returned neither a value nor an error")),
+                          NULL);
+}
+
+/* Takes @failure: the failure of the input at @position, appended to
+ * *@failures (made on first use). */
+void
+_ag_chunk_add_failure (GArray    **failures,
+                       guint       position,
+                       AgFailure  *failure)
+{
+  AgChunkFailure entry = { position, failure };
+
+  if (*failures == NULL)
+    *failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
+  g_array_append_val (*failures, entry);
 }
 
 static gboolean
@@ -697,11 +718,8 @@ return_error (AgChunk      *self,
   /* A ranges call fails only the position it answers, and goes on. */
   if (self->ranges)
     {
-      AgChunkFailure failure = { (guint) self->position, _ag_failure_new (error, detail) };
-
-      if (self->failures == NULL)
-        self->failures = g_array_new (FALSE, FALSE, sizeof (AgChunkFailure));
-      g_array_append_val (self->failures, failure);
+      _ag_chunk_add_failure (&self->failures, (guint) self->position,
+                             _ag_failure_new (error, detail));
       answered (self);
       return;
     }
