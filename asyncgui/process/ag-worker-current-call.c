@@ -5,7 +5,6 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,24 +22,6 @@
 
 /* 0 between calls. Atomic: GLib may fail to allocate on any thread. */
 static guint64 current_id;
-
-static void
-write_all (int           fd,
-           const guint8 *data,
-           gsize         size)
-{
-  while (size > 0)
-    {
-      gssize n = write (fd, data, size);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return;
-      data += n;
-      size -= n;
-    }
-}
 
 static gboolean
 is_allocation_failure (const GLogField *fields,
@@ -72,12 +53,7 @@ log_writer (GLogLevelFlags   level,
       /* The message still goes out: it says where the memory ran out. */
       g_log_writer_default (level, fields, n_fields, user_data);
       if (frame != NULL)
-        {
-          gsize size;
-          const guint8 *data = g_bytes_get_data (frame, &size);
-
-          write_all (STDOUT_FILENO, data, size);
-        }
+        _ag_frame_write (STDOUT_FILENO, frame);
       _exit (3);
     }
 

@@ -43,6 +43,8 @@ gsize          _ag_frame_reader_get_buffered (AgFrameReader *reader);
 
 GBytes        *_ag_frame_encode       (GVariant            *message,
                                        GError             **error);
+gboolean       _ag_frame_write        (int                  fd,
+                                       GBytes              *frame);
 void           _ag_worker_protocol_init (void);
 
 GVariant      *_ag_reply_new_greeting (void);

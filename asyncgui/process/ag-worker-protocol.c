@@ -5,7 +5,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+
 #include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-worker-protocol-private.h"
@@ -235,4 +238,28 @@ _ag_reply_parse_error (GVariant  *payload,
     return g_error_new (AG_ERROR, AG_ERROR_FAILED, "%s (%s %d)", message, domain, code);
 
   return g_error_new_literal (quark, code, message);
+}
+
+/* Writes all of @frame to the blocking descriptor @fd, as a worker program
+ * answers on its stdout. FALSE once the other end is gone. */
+gboolean
+_ag_frame_write (int     fd,
+                 GBytes *frame)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  while (size > 0)
+    {
+      gssize n = write (fd, data, size);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      size -= n;
+    }
+
+  return TRUE;
 }

@@ -226,32 +226,12 @@ lookup (const char  *target,
 }
 
 static gboolean
-write_all (int           fd,
-           const guint8 *data,
-           gsize         length)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, data, length);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      length -= n;
-    }
-
-  return TRUE;
-}
-
-static gboolean
 write_message (GVariant *message)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (message);
   g_autoptr(GBytes) frame = _ag_frame_encode (owned, NULL);
 
-  return write_all (STDOUT_FILENO, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+  return _ag_frame_write (STDOUT_FILENO, frame);
 }
 
 static gboolean
@@ -309,7 +289,7 @@ serve (GVariant *request)
       frame = _ag_frame_encode (reply, NULL);
     }
 
-  return write_all (STDOUT_FILENO, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+  return _ag_frame_write (STDOUT_FILENO, frame);
 }
 
 int
