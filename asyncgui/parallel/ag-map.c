@@ -26,15 +26,27 @@
 static guint
 runs_limit (AgMultiTask *self)
 {
+  AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
   int threads;
 
   if (self->max_workers > 0)
     return self->max_workers;
 
+  threads = ag_engine_get_max_threads (engine);
+  if (threads <= 0)
+    return 1;
+
+  /* A short map starts every input at once, each its own run, as a
+   * MultiTask of children does: inputs that block (sleep, wait for I/O)
+   * then do not hold the others back, since the engine adds threads while
+   * its workers are blocked (max-blocked-threads), and only max-threads of
+   * them compute at a time. */
+  if (self->n_items <= (guint) threads + (guint) MAX (ag_engine_get_max_blocked_threads (engine), 0))
+    return MAX (self->n_items, 1);
+
   /* Twice the threads keeps every thread busy while the engine's thread
    * delivers finished runs. */
-  threads = ag_engine_get_max_threads (_ag_task_get_engine (AG_TASK (self)));
-  return threads > 0 ? 2 * threads : 1;
+  return 2 * threads;
 }
 
 /* @remaining: what is left of the stretch the run starts in, the wanted

@@ -395,8 +395,12 @@ ag_multi_task_class_init (AgMultiTaskClass *klass)
   /**
    * AgMultiTask:max-workers:
    *
-   * How many children may run at once; 0 for no limit of its own (a
-   * mapping MultiTask then keeps all the engine's threads busy).
+   * How many children may run at once; 0 for no limit of its own. A
+   * mapping MultiTask then starts every input at once when it has no more
+   * than the engine's [property@Engine:max-threads] plus
+   * [property@Engine:max-blocked-threads] of them, so inputs that block do
+   * not hold the others back; a longer one keeps all the engine's threads
+   * busy.
    *
    * Since: 1.0
    */

@@ -1348,6 +1348,69 @@ test_cancel_map_mid_flight_frees_what_was_made (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* A short map of inputs that block */
+
+typedef struct
+{
+  GMutex  lock;
+  GCond   changed;
+  guint   n_arrived;
+  guint   n_expected;
+  guint   n_met;      /* inputs that saw every other one arrive */
+} MapRendezvous;
+
+/* Waits, blocked, until every input of the map runs at once, or gives up
+ * after a while. */
+static void
+meet_every_input (AgChunk  *chunk,
+                  guint     position,
+                  gpointer  user_data)
+{
+  MapRendezvous *r = user_data;
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  gboolean met;
+
+  g_mutex_lock (&r->lock);
+  r->n_arrived++;
+  g_cond_broadcast (&r->changed);
+  while (r->n_arrived < r->n_expected && g_cond_wait_until (&r->changed, &r->lock, deadline))
+    ;
+  met = r->n_arrived >= r->n_expected;
+  r->n_met += met;
+  g_mutex_unlock (&r->lock);
+
+  ag_chunk_return_boolean (chunk, met);
+}
+
+/* Eight inputs of a map that each wait until all eight run (as downloads
+ * wait for the network) all start with max-threads 2: a short map runs
+ * every input at once, and the engine adds threads for blocked ones. */
+static void
+test_multi_task_short_map_of_blocking_inputs_runs_them_all_at_once (AgTestFixture *fixture,
+                                                                   gconstpointer  data)
+{
+  MapRendezvous r = { .n_expected = 8 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  AgTestOutcome outcome;
+
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.changed);
+  ag_engine_set_max_threads (fixture->engine, 2);
+  multi = ag_multi_task_new_map_range (r.n_expected, meet_every_input, &r, NULL);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS * 2);
+
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (r.n_met, ==, r.n_expected);
+
+  ag_test_outcome_clear (&outcome);
+  g_mutex_clear (&r.lock);
+  g_cond_clear (&r.changed);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1390,6 +1453,8 @@ main (int   argc,
                test_results_stream_of_a_multi_never_run_ends);
   ag_test_add ("/multi-task/results-opened-after-the-run-started-are-refused",
                test_results_opened_after_the_run_started_are_refused);
+  ag_test_add ("/multi-task/short-map-of-blocking-inputs-runs-them-all-at-once",
+               test_multi_task_short_map_of_blocking_inputs_runs_them_all_at_once);
   ag_test_add ("/multi-task/map-array-gives-ordered-values",
                test_map_array_gives_ordered_values);
   ag_test_add ("/multi-task/map-string-values-outlive-the-multi",

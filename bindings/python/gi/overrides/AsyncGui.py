@@ -1026,17 +1026,10 @@ class _PyWork:
         self.stopped = False
 
 
-def _configure(gtask, spec, driver, one_per_task):
-    engine = driver.engine if driver is not None else Engine.get_default()
-    max_workers = spec.max_workers
-    if max_workers == 0 and one_per_task and engine.get_max_threads() > 0:
-        # As many at once as there are tasks, as in async_gui, while the
-        # engine could run them all: it runs only max-threads that compute,
-        # and more only while others are blocked (asleep, waiting for I/O).
-        # A longer list goes in runs the engine sizes, two per thread.
-        if len(spec.tasks) <= engine.get_max_threads() + engine.get_max_blocked_threads():
-            max_workers = len(spec.tasks)
-    gtask.set_max_workers(max_workers)
+def _configure(gtask, spec):
+    # max_workers 0 is C's default: a short list runs every task at once,
+    # as in async_gui, a long one in runs the engine sizes.
+    gtask.set_max_workers(spec.max_workers)
     gtask.set_skip_errors(spec.skip_errors)
     gtask.set_unordered(spec.unordered)
     return gtask
@@ -1091,8 +1084,7 @@ class _PyRun(_Run):
         self.driver = driver
         self.work = _PyWork(spec.tasks)
         self.gtask = _configure(MultiTaskObject.new_map_ranges(len(spec.tasks), _run_tasks,
-                                                               self.work),
-                                spec, driver, True)
+                                                               self.work), spec)
         self._open_results()
 
     def _values(self):
@@ -1119,7 +1111,7 @@ class _MixedRun(_Run):
         self.spec = spec
         self.driver = driver
         self.children = [_prepare(item, driver) for item in spec.tasks]
-        gtask = _configure(MultiTaskObject.new(), spec, driver, False)
+        gtask = _configure(MultiTaskObject.new(), spec)
         for child in self.children:
             gtask.add(child.gtask)
         self.gtask = gtask
