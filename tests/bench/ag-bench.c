@@ -87,6 +87,15 @@ static const BenchImpl pipeline_impls[] = {
   { "pool-batch", bench_pipeline_pool_batch },
 };
 
+/* --impl: measure only the implementations named, e.g. to profile one. */
+static char **only_impls;
+
+static gboolean
+impl_selected (const char *name)
+{
+  return only_impls == NULL || g_strv_contains ((const char * const *) only_impls, name);
+}
+
 static int
 compare_wall (gconstpointer a,
               gconstpointer b)
@@ -124,13 +133,15 @@ measure_impls (const char      *workload,
       {
         BenchResult result = BENCH_RESULT_INIT;
 
+        if (!impl_selected (impls[i].name))
+          continue;
         impl_ok[i] &= impls[i].measure (n, &result);
         g_array_append_val (results[i], result);
       }
 
   for (guint i = 0; i < n_impls; i++)
     {
-      if (impl_ok[i])
+      if (impl_ok[i] && results[i]->len > 0)
         {
           g_array_sort (results[i], compare_wall);
           bench_report (workload, impls[i].name, n,
@@ -425,6 +436,9 @@ main (int    argc,
       "Items per workload instead of its default (not for blocking or growth)", "N" },
     { "with-10m", 0, 0, G_OPTION_ARG_NONE, &growth_10m,
       "Growth at 10M items too (minutes, and up to ~10 GiB of memory)", NULL },
+    { "impl", 0, 0, G_OPTION_ARG_STRING_ARRAY, &only_impls,
+      "Measure only this implementation (repeatable; workloads with their own "
+      "rounds, such as memory and frames, measure all of theirs)", "IMPL" },
     /* --child memory IMPL: one measurement of bench-memory.c's parent. */
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, "[WORKLOAD...]" },
