@@ -47,4 +47,14 @@ void               _ag_completion_queue_close    (AgCompletionQueue *self);
 void               _ag_completion_queue_publish  (AgCompletionQueue *self);
 AgCompletionQueue *_ag_completion_queue_for_context (GMainContext   *context);
 
+/* For tests only: called on the pushing thread by every push to every
+ * queue, before the node is in, so that a test can count what goes home.
+ * Set it while nothing pushes; NULL removes it. */
+typedef void (*AgPushHook) (AgCompletionQueue *queue,
+                            AgNode            *node,
+                            gpointer           user_data);
+
+void               _ag_completion_queue_set_push_hook (AgPushHook hook,
+                                                       gpointer   user_data);
+
 G_END_DECLS

@@ -114,11 +114,18 @@ _ag_completion_queue_unref (AgCompletionQueue *self)
   g_free (self);
 }
 
+/* See _ag_completion_queue_set_push_hook(). */
+static AgPushHook push_hook;
+static gpointer   push_hook_data;
+
 void
 _ag_completion_queue_push (AgCompletionQueue *self,
                            AgNode            *node)
 {
   AgNode *old_head;
+
+  if (G_UNLIKELY (push_hook != NULL))
+    push_hook (self, node, push_hook_data);
 
   do
     {
@@ -267,4 +274,12 @@ _ag_completion_queue_for_context (GMainContext *context)
   g_mutex_unlock (&registry_lock);
 
   return found;
+}
+
+void
+_ag_completion_queue_set_push_hook (AgPushHook hook,
+                                    gpointer   user_data)
+{
+  push_hook = hook;
+  push_hook_data = user_data;
 }

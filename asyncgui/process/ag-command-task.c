@@ -66,9 +66,9 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The runner's answer, on its thread. The task's reference goes when the
- * runner releases the user data, through _ag_task_unref_at_home(): a task
- * whose engine has gone is not finalized here. */
+/* The runner's answer, on its thread, exactly once per command. It takes
+ * the reference the command was given, and sends it home with the outcome
+ * in one push (see worker_task_replied() in ag-worker-task.c). */
 static void
 command_task_replied (AgCommandReply *reply,
                       gpointer        user_data)
@@ -76,6 +76,8 @@ command_task_replied (AgCommandReply *reply,
   AgCommandTask *self = user_data;
   AgCommandReply *outcome = g_new0 (AgCommandReply, 1);
   GError *error = g_steal_pointer (&reply->error);
+
+  _ag_task_begin_work (AG_TASK (self));
 
   outcome->stdout_bytes = g_steal_pointer (&reply->stdout_bytes);
   outcome->stderr_bytes = g_steal_pointer (&reply->stderr_bytes);
@@ -94,6 +96,8 @@ command_task_replied (AgCommandReply *reply,
       g_value_set_boxed (&value, outcome->stdout_bytes);
       ag_task_return_value (AG_TASK (self), &value);
     }
+
+  _ag_task_end_work (AG_TASK (self));
 }
 
 static void
@@ -110,8 +114,7 @@ ag_command_task_start (AgTask *task)
                                           self->stdin_bytes, self->cwd,
                                           (const char * const *) self->env,
                                           _ag_worker_pool_resolve_timeout (workers, self->timeout_ms),
-                                          command_task_replied, g_object_ref (self),
-                                          (GDestroyNotify) _ag_task_unref_at_home);
+                                          command_task_replied, g_object_ref (self), NULL);
 }
 
 static void

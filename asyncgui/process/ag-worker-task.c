@@ -75,15 +75,19 @@ G_DEFINE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG_TYPE_TASK)
 GParamSpec *_ag_worker_task_properties[N_PROPS];
 #define properties _ag_worker_task_properties
 
-/* The pool's answer, on its thread. The task's reference goes when the
- * pool releases the user data, through _ag_task_unref_at_home(): a task
- * whose engine has gone is not finalized here. */
+/* The pool's answer, on its thread, exactly once per call. It takes the
+ * reference the call was given: between _ag_task_begin_work() and
+ * _ag_task_end_work() the return only sets the outcome, and the outcome
+ * and that reference go home together, in one push (and one wake-up of
+ * the engine's thread), as a thread task's do. */
 static void
 worker_task_replied (AgProcessReply *reply,
                      gpointer        user_data)
 {
   AgWorkerTask *self = user_data;
   g_auto(GValue) detail = G_VALUE_INIT;
+
+  _ag_task_begin_work (AG_TASK (self));
 
   g_atomic_int_set (&self->pid, reply->pid);
   if (reply->error_data != NULL)
@@ -102,6 +106,8 @@ worker_task_replied (AgProcessReply *reply,
                                G_IS_VALUE (&detail) ? &detail : NULL);
   else
     ag_task_return_variant (AG_TASK (self), reply->value);
+
+  _ag_task_end_work (AG_TASK (self));
 }
 
 static void
@@ -131,8 +137,7 @@ ag_worker_task_start (AgTask *task)
     }
 
   self->call = _ag_process_pool_call (processes, kind, self->target, self->args, &options,
-                                      worker_task_replied, g_object_ref (self),
-                                      (GDestroyNotify) _ag_task_unref_at_home);
+                                      worker_task_replied, g_object_ref (self), NULL);
 }
 
 static void
