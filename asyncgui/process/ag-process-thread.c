@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "ag-process-thread-private.h"
+#include "ag-spin-private.h"
 
 /* Everything an engine does with child processes — starting them, writing
  * to them, reading them, waiting for them — happens on one thread of its
@@ -27,7 +28,15 @@
  * SIGPIPE is blocked on this thread, since writing to a child that has
  * exited would raise it; a write fails with EPIPE instead. Children start
  * with the signal mask of the thread that spawns them, so each unblocks
- * it again. */
+ * it again.
+ *
+ * A call to a warm worker is an exchange of short messages: the engine's
+ * thread hands a request over, this thread writes it, the worker answers,
+ * this thread sends the answer home, and a sequential caller hands the
+ * next request over. Between them this thread would sleep twice per call,
+ * and being woken costs more than the rest of the call on a virtual
+ * machine; so, with more than one processor, it watches its file
+ * descriptors briefly before it sleeps, while that pays (ag-spin.c). */
 
 struct _AgProcessThread
 {
@@ -40,11 +49,31 @@ struct _AgProcessThread
   gboolean      stopping;
 };
 
+/* The thread's record of its watches, for its poll function. */
+static GPrivate thread_spin = G_PRIVATE_INIT (g_free);
+
+static gint
+watching_poll (GPollFD *fds,
+               guint    n_fds,
+               gint     timeout)
+{
+  AgSpin *spin = g_private_get (&thread_spin);
+
+  /* Only the thread watches; the context's last iterations, after it
+   * ended, do not sleep. */
+  if (spin == NULL)
+    return g_poll (fds, n_fds, timeout);
+
+  return _ag_spin_poll (spin, fds, n_fds, timeout);
+}
+
 static gpointer
 thread_main (gpointer data)
 {
   AgProcessThread *self = data;
   sigset_t set;
+
+  g_private_set (&thread_spin, g_new0 (AgSpin, 1));
 
   sigemptyset (&set);
   sigaddset (&set, SIGPIPE);
@@ -63,6 +92,8 @@ _ag_process_thread_new (void)
   AgProcessThread *self = g_new0 (AgProcessThread, 1);
 
   self->context = g_main_context_new ();
+  if (g_get_num_processors () > 1)
+    g_main_context_set_poll_func (self->context, watching_poll);
   self->loop = g_main_loop_new (self->context, FALSE);
   self->thread = g_thread_new ("ag-process-io", thread_main, self);
 
