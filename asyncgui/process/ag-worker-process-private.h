@@ -22,7 +22,8 @@ typedef struct
   void (*received) (AgWorkerProcess *process,
                     GVariant        *message,
                     gpointer         data);
-  /* The request given to _ag_worker_process_send() is written whole. */
+  /* The request given to _ag_worker_process_send() is written whole;
+   * often before that call returns. */
   void (*sent)     (AgWorkerProcess *process,
                     gpointer         data);
   /* It is of no more use: it closed its output, or its pipes failed

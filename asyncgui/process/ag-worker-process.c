@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <glib-unix.h>
+#include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 
 #include "ag-i18n-private.h"
@@ -34,6 +35,13 @@
  * A worker lives until its owner kills it, and then until every operation
  * it has in flight has seen the cancellation; it holds the process thread
  * meanwhile.
+ *
+ * The pipes are read and written with plain non-blocking read() and
+ * write() calls: its output has one source watching it for the worker's
+ * whole life, and a request is written at once, with a source watching
+ * the input only while the pipe is too full to take the rest. A call is
+ * thus one write and one read, and no iteration of the thread's loop is
+ * spent on the machinery of asynchronous streams.
  *
  * Beside the pipes, a worker has a Unix socket on AG_WORKER_FD_SOCKET.
  * Down it go the files of a call, before the request itself: a header
@@ -61,11 +69,20 @@ struct _AgWorkerProcess
   gboolean                      sandboxed;
   GOutputStream                *input;
   GInputStream                 *output;
+  int                           input_fd;   /* non-blocking, both */
+  int                           output_fd;
+  GSource                      *read_source;   /* while reading */
+  GSource                      *write_source;  /* while the input pipe is full */
+  GSource                      *failed_source; /* a write failed: reports the loss */
+  GBytes                       *frame;      /* being written */
+  gsize                         written;    /* bytes of it */
+  guint8                       *buffer;     /* READ_SIZE bytes */
   AgFrameReader                *reader;
-  GCancellable                 *cancellable;
-  guint                         pending;    /* operations in flight, and the owner */
+  guint                         pending;    /* sources attached, callbacks running, the owner */
   gboolean                      killed;
 };
+
+#define READ_SIZE (64 * 1024)
 
 static void
 unref_op (AgWorkerProcess *self)
@@ -76,7 +93,8 @@ unref_op (AgWorkerProcess *self)
     return;
 
   g_clear_pointer (&self->reader, _ag_frame_reader_free);
-  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->frame, g_bytes_unref);
+  g_free (self->buffer);
   g_clear_object (&self->process);
   if (self->socket_fd >= 0)
     close (self->socket_fd);
@@ -101,87 +119,201 @@ describe_command (const char * const *argv)
   return g_strdup_printf ("%.*s…", (int) (end - line), line);
 }
 
-static void read_more (AgWorkerProcess *self);
-
+/* Detaches and drops a source the worker watches with, and the operation
+ * it stood for. */
 static void
-read_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+stop_source (AgWorkerProcess  *self,
+             GSource         **source)
 {
-  AgWorkerProcess *self = user_data;
-  g_autoptr(GBytes) bytes = NULL;
-  GError *error = NULL;
+  if (*source == NULL)
+    return;
 
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+  unref_op (self);
+}
+
+static GSource *
+watch (AgWorkerProcess *self,
+       int              fd,
+       GIOCondition     condition,
+       GUnixFDSourceFunc func)
+{
+  GSource *source = g_unix_fd_source_new (fd, condition);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), self, NULL);
+  g_source_set_static_name (source, "[asyncgui] worker pipe");
+  g_source_attach (source, _ag_process_thread_get_context (self->thread));
+  self->pending++;
+
+  return source;
+}
+
+/* Feeds what came to the frame reader and tells the owner each message.
+ * FALSE when the worker is of no more use (the owner was told, or killed
+ * it). */
+static gboolean
+take_messages (AgWorkerProcess *self,
+               const guint8    *data,
+               gsize            size)
+{
+  GError *error = NULL;
+  GVariant *message;
+
+  _ag_frame_reader_feed (self->reader, data, size);
+  while (!self->killed
+         && _ag_frame_reader_pop (self->reader, &message, &error)
+         && message != NULL)
+    {
+      self->events->received (self, message, self->data);
+      g_variant_unref (message);
+    }
 
   if (self->killed)
-    g_clear_error (&error);
-  else if (bytes != NULL && g_bytes_get_size (bytes) == 0
-           && _ag_frame_reader_get_buffered (self->reader) > 0)
+    {
+      g_clear_error (&error);
+      return FALSE;
+    }
+  if (error != NULL)
+    {
+      self->events->lost (self, error, self->data);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The end of the worker's output, or a failure to read it. */
+static void
+output_ended (AgWorkerProcess *self)
+{
+  gsize buffered = _ag_frame_reader_get_buffered (self->reader);
+
+  if (buffered > 0)
     self->events->lost (self,
                         g_error_new (AG_ERROR, AG_ERROR_PROTOCOL,
                                      _("A worker exited in the middle of a message (%lu bytes of it sent)"),
-                                     (unsigned long) _ag_frame_reader_get_buffered (self->reader)),
+                                     (unsigned long) buffered),
                         self->data);
-  else if (bytes == NULL || g_bytes_get_size (bytes) == 0)
-    {
-      /* An I/O error: the exit status says more. */
-      g_clear_error (&error);
-      self->events->lost (self, NULL, self->data);
-    }
   else
-    {
-      GVariant *message;
-
-      _ag_frame_reader_feed (self->reader, g_bytes_get_data (bytes, NULL),
-                             g_bytes_get_size (bytes));
-      while (!self->killed
-             && _ag_frame_reader_pop (self->reader, &message, &error)
-             && message != NULL)
-        {
-          self->events->received (self, message, self->data);
-          g_variant_unref (message);
-        }
-
-      if (self->killed)
-        g_clear_error (&error);
-      else if (error != NULL)
-        self->events->lost (self, error, self->data);
-      else
-        read_more (self);
-    }
-
-  unref_op (self);
+    /* The exit status says more. */
+    self->events->lost (self, NULL, self->data);
 }
 
-static void
-read_more (AgWorkerProcess *self)
-{
-  self->pending++;
-  g_input_stream_read_bytes_async (self->output, 64 * 1024, G_PRIORITY_DEFAULT,
-                                   self->cancellable, read_done, self);
-}
-
-static void
-write_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+static gboolean
+output_ready (int           fd,
+              GIOCondition  condition,
+              gpointer      user_data)
 {
   AgWorkerProcess *self = user_data;
-  gboolean written;
+  gboolean more = TRUE;
 
-  written = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  /* The owner may kill the worker while it is told of a message. */
+  self->pending++;
 
-  /* A failed write is an I/O error: the exit status says more. */
-  if (!self->killed)
+  while (more && !self->killed)
     {
-      if (written)
-        self->events->sent (self, self->data);
+      gssize got = read (self->output_fd, self->buffer, READ_SIZE);
+
+      if (got > 0)
+        more = take_messages (self, self->buffer, (gsize) got) && got == READ_SIZE;
+      else if (got < 0 && errno == EINTR)
+        continue;
+      else if (got < 0 && errno == EAGAIN)
+        break;
       else
-        self->events->lost (self, NULL, self->data);
+        {
+          /* Read no more. */
+          g_clear_pointer (&self->read_source, g_source_unref);
+          unref_op (self);
+          output_ended (self);
+          unref_op (self);
+          return G_SOURCE_REMOVE;
+        }
     }
 
   unref_op (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Writes what is left of the frame; TRUE once it is all written or the
+ * write failed (then self->frame is still set). */
+static gboolean
+write_some (AgWorkerProcess *self)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (self->frame, &size);
+
+  while (self->written < size)
+    {
+      gssize done = write (self->input_fd, data + self->written, size - self->written);
+
+      if (done > 0)
+        self->written += (gsize) done;
+      else if (done < 0 && errno == EINTR)
+        continue;
+      else if (done < 0 && errno == EAGAIN)
+        return FALSE;
+      else
+        return TRUE;
+    }
+
+  g_clear_pointer (&self->frame, g_bytes_unref);
+  return TRUE;
+}
+
+/* A write failed, which is an I/O error: the exit status says more. Told
+ * from a source of its own, so that the owner never hears of the loss of
+ * the worker from inside its own call to _ag_worker_process_send(). */
+static gboolean
+write_failed (gpointer user_data)
+{
+  AgWorkerProcess *self = user_data;
+
+  g_clear_pointer (&self->failed_source, g_source_unref);
+  if (!self->killed)
+    self->events->lost (self, NULL, self->data);
+  unref_op (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The frame is written whole, or its write failed: the owner is told,
+ * of a failure from a source of its own. */
+static void
+wrote (AgWorkerProcess *self)
+{
+  if (self->frame == NULL)
+    {
+      self->events->sent (self, self->data);
+      return;
+    }
+
+  g_clear_pointer (&self->frame, g_bytes_unref);
+  self->failed_source = g_idle_source_new ();
+  g_source_set_callback (self->failed_source, write_failed, self, NULL);
+  g_source_set_static_name (self->failed_source, "[asyncgui] worker write failed");
+  g_source_attach (self->failed_source, _ag_process_thread_get_context (self->thread));
+  self->pending++;
+}
+
+static gboolean
+input_ready (int           fd,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  AgWorkerProcess *self = user_data;
+
+  if (!write_some (self))
+    return G_SOURCE_CONTINUE;
+
+  g_clear_pointer (&self->write_source, g_source_unref);
+  self->pending++;
+  wrote (self);
+  unref_op (self);
+  unref_op (self);
+
+  return G_SOURCE_REMOVE;
 }
 
 /* Starts @command as a worker. The process thread only. */
@@ -252,18 +384,20 @@ _ag_worker_process_spawn (AgProcessThread              *thread,
   self->worker_pid = command->sandboxed ? 0 : self->pid;
   self->input = g_subprocess_get_stdin_pipe (process);
   self->output = g_subprocess_get_stdout_pipe (process);
+  self->input_fd = g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (self->input));
+  self->output_fd = g_unix_input_stream_get_fd (G_UNIX_INPUT_STREAM (self->output));
+  self->buffer = g_malloc (READ_SIZE);
   self->reader = _ag_frame_reader_new (AG_REPLY_TYPE);
-  self->cancellable = g_cancellable_new ();
   self->pending = 1;  /* the owner's, until it kills the worker */
 
-  /* GSubprocess leaves the parent's end of a pipe blocking. A large write
-   * would then block the thread until the child reads, and a child that
-   * writes before it reads would never be read: deadlock. */
-  g_unix_set_fd_nonblocking (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (self->input)),
-                             TRUE, NULL);
+  /* GSubprocess leaves the parent's ends of the pipes blocking. A large
+   * write would then block the thread until the child reads, and a child
+   * that writes before it reads would never be read: deadlock. */
+  g_unix_set_fd_nonblocking (self->input_fd, TRUE, NULL);
+  g_unix_set_fd_nonblocking (self->output_fd, TRUE, NULL);
 
   _ag_process_thread_hold (thread);
-  read_more (self);
+  self->read_source = watch (self, self->output_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, output_ready);
 
   return self;
 }
@@ -476,15 +610,22 @@ _ag_worker_process_set_limits (AgWorkerProcess  *self,
          && set_limit (self->worker_pid, RLIMIT_CPU, cpu, error);
 }
 
-/* Writes @frame to the worker; `sent` says when it is done. */
+/* Writes @frame to the worker; `sent` says when it is done, which may be
+ * before this returns (a failure, never: see write_failed()). One frame at
+ * a time. */
 void
 _ag_worker_process_send (AgWorkerProcess *self,
                          GBytes          *frame)
 {
-  self->pending++;
-  g_output_stream_write_all_async (self->input,
-                                   g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
-                                   G_PRIORITY_DEFAULT, self->cancellable, write_done, self);
+  g_assert (self->frame == NULL && self->write_source == NULL);
+
+  self->frame = g_bytes_ref (frame);
+  self->written = 0;
+  if (write_some (self))
+    wrote (self);
+  else
+    self->write_source = watch (self, self->input_fd, G_IO_OUT | G_IO_HUP | G_IO_ERR,
+                                input_ready);
 }
 
 /* Lets an idle worker go: a worker leaves at the end of its input, and
@@ -504,8 +645,13 @@ _ag_worker_process_kill (AgWorkerProcess *self)
   g_assert (!self->killed);
 
   self->killed = TRUE;
-  g_cancellable_cancel (self->cancellable);
   g_subprocess_force_exit (self->process);
+  /* The owner's reference goes last: stopping a source may drop others. */
+  self->pending++;
+  stop_source (self, &self->read_source);
+  stop_source (self, &self->write_source);
+  stop_source (self, &self->failed_source);
+  unref_op (self);
   unref_op (self);
 }
 
