@@ -566,7 +566,9 @@ test_always_ready_default_source_does_not_starve_delivery (AgTestFixture *fixtur
   p99 = g_array_index (log.latencies_ms, double, 98);
   g_test_message ("busy source ran %u times; p99 latency %.1f ms", n_ticks, p99);
   g_assert_cmpuint (n_ticks, >, 100);
-  g_assert_cmpfloat (p99, <=, 150.0 * ag_test_timing_factor ());
+  /* Well short of the 300 ms the next test waits in vain without the
+   * protection, with room for a busy machine. */
+  g_assert_cmpfloat (p99, <=, 250.0 * ag_test_timing_factor ());
 
   g_source_destroy (busy);
   g_source_unref (busy);
