@@ -197,7 +197,7 @@ class JobsTest(QuietTestCase):
         self.assertEqual(job.result(), ['a', 'b'])
         self.assertEqual([v for v, _ in arrivals], ['fast', 'slow'])
         # The fast one arrived long before the slow one finished.
-        self.assertLess(arrivals[0][1], 300)
+        self.assertLess(arrivals[0][1], 390)
 
     def test_async_for_body_may_await_and_errors_arrive_in_the_loop(self):
         @self.engine.job
@@ -463,7 +463,8 @@ class JobsTest(QuietTestCase):
         self.assertEqual(job.state, AsyncGui.TaskState.RUNNING)
         start = now_ms()
         self.run_job(job)
-        self.assertLess(now_ms() - start, 400)
+        # Well before the 1 s the task sleeps.
+        self.assertLess(now_ms() - start, 900)
         self.assertEqual(seen, ['cancelled'])
         self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.assert_quiet()
@@ -576,8 +577,8 @@ class ListWorkersTest(QuietTestCase):
 
         values, elapsed = self.run_job(handler()).result()
         self.assertEqual(values, list(range(8)))
-        # Two threads at a time would take 1 s.
-        self.assertLess(elapsed, 0.6)
+        # Two threads at a time would take 1 s at least; ideal is 0.25 s.
+        self.assertLess(elapsed, 0.9)
 
     def test_exceptions_are_the_error_details_in_c(self):
         failure = RichError('five', 5)

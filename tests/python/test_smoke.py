@@ -167,7 +167,8 @@ class SmokeTest(unittest.TestCase):
         task = AsyncGui.Task.new(work)
         start = time.monotonic()
         outcome = self.run_task(task, cancel_after_s=0.1)
-        self.assertLess(time.monotonic() - start, 0.6)
+        # Well before the 1 s the function sleeps, with room for a busy machine.
+        self.assertLess(time.monotonic() - start, 0.9)
         self.assertIn('error', outcome)
         self.assertTrue(outcome['error'].matches(Gio.io_error_quark(),
                                                  Gio.IOErrorEnum.CANCELLED))
