@@ -62,6 +62,16 @@ class WorkerFramesTest(unittest.TestCase):
                 self.assertEqual(worker.pickled_reply(size, data),
                                  reply.get_data_as_bytes().get_data())
 
+    def test_plain_replies_are_written_as_glib_writes_them(self):
+        values = (None, True, -2**63, 2.5, 'é', b'\0bytes', [1, 'two', None],
+                  (1, (2.0, 'x')), {'a': [1], 'b': {'c': b''}}, 'x' * 70000)
+        for value in values:
+            variant = worker.plain_variant(value)
+            reply = GLib.Variant('(tbv)', (7, True, variant))
+            with self.subTest(value=repr(value)[:30]):
+                self.assertEqual(worker.plain_reply(7, variant),
+                                 reply.get_data_as_bytes().get_data())
+
     def test_requests_of_other_shapes_are_left_to_glib(self):
         request = GLib.Variant('(tsv)', (1, 'm:f', GLib.Variant('s', 'not bytes')))
         serialized = request.get_data_as_bytes().get_data()

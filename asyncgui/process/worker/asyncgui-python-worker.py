@@ -149,7 +149,19 @@ def pickled_reply(ident, data):
     """The bytes of the reply "(tbv)" that carries data (bytes) as "ay":
     the id, TRUE, padding to a multiple of 8, then the variant (the value,
     a nul, its type); the last member of a tuple has no framing offset."""
-    return struct.pack('<Q?7x', ident, True) + data + b'\0ay'
+    return success_reply(ident, data, b'ay')
+
+
+def plain_reply(ident, value):
+    """The bytes of the reply "(tbv)" that carries value, a GLib.Variant.
+    The variant starts at offset 16, a multiple of 8, so the value's own
+    serialized bytes keep their alignment there."""
+    return success_reply(ident, value.get_data_as_bytes().get_data(),
+                         value.get_type_string().encode('ascii'))
+
+
+def success_reply(ident, data, type_string):
+    return struct.pack('<Q?7x', ident, True) + data + b'\0' + type_string
 
 
 def write_reply(stream, reply):
@@ -311,7 +323,7 @@ def serve(request):
         value = func(*call_args, **call_kwargs)
         if not plain:
             return pickled_reply(ident, pickle.dumps(value))
-        result = plain_variant(value)
+        return plain_reply(ident, plain_variant(value))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit too: the parent decides what it means
@@ -319,7 +331,6 @@ def serve(request):
     finally:
         for file in files or ():
             file.close()
-    return GLib.Variant('(tbv)', (ident, True, result))
 
 
 def load_main(name=None, path=None):
