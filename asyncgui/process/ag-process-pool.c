@@ -225,7 +225,7 @@ worker_received (AgWorkerProcess *process,
       return;
     }
 
-  g_variant_get (message, "(tbv)", &id, &succeeded, &payload);
+  _ag_reply_get (message, &id, &succeeded, &payload);
 
   if (call == NULL || id != call->id)
     {
@@ -335,7 +335,7 @@ send_call (Worker *worker,
 
   if (call->frame == NULL)
     {
-      request = g_variant_ref_sink (g_variant_new ("(tsv)", call->id, call->target, call->args));
+      request = g_variant_ref_sink (_ag_request_new (call->id, call->target, call->args));
       call->frame = _ag_frame_encode (request, &error);
       if (call->frame == NULL)
         {

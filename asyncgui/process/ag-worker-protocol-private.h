@@ -47,6 +47,20 @@ gboolean       _ag_frame_write        (int                  fd,
                                        GBytes              *frame);
 void           _ag_worker_protocol_init (void);
 
+/* Messages are made and taken apart child by child: g_variant_new() and
+ * g_variant_get() parse their format string on every call, which cost a
+ * call several times what the rest of its message handling does. */
+GVariant      *_ag_request_new        (guint64              id,
+                                       const char          *target,
+                                       GVariant            *args);
+void           _ag_request_get        (GVariant            *request,
+                                       guint64             *id,
+                                       GVariant           **target,
+                                       GVariant           **args);
+void           _ag_reply_get          (GVariant            *reply,
+                                       guint64             *id,
+                                       gboolean            *succeeded,
+                                       GVariant           **payload);
 GVariant      *_ag_reply_new_greeting (void);
 GVariant      *_ag_reply_new_value    (guint64              id,
                                        GVariant            *value);

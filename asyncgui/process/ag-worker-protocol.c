@@ -135,11 +135,74 @@ _ag_frame_encode (GVariant  *message,
   return g_bytes_new_take (frame, sizeof length_le + size);
 }
 
+/* A request "(tsv)"; a floating reference. @args: a floating reference
+ * is taken. */
+GVariant *
+_ag_request_new (guint64     id,
+                 const char *target,
+                 GVariant   *args)
+{
+  GVariant *children[] = {
+    g_variant_new_uint64 (id),
+    g_variant_new_string (target),
+    g_variant_new_variant (args),
+  };
+
+  return g_variant_new_tuple (children, G_N_ELEMENTS (children));
+}
+
+/* The parts of a request that passed the frame reader: @target is the
+ * string's variant (its text lives as long as it does), @args what the
+ * variant holds; both new references. */
+void
+_ag_request_get (GVariant  *request,
+                 guint64   *id,
+                 GVariant **target,
+                 GVariant **args)
+{
+  g_autoptr(GVariant) ident = g_variant_get_child_value (request, 0);
+  g_autoptr(GVariant) boxed = g_variant_get_child_value (request, 2);
+
+  *id = g_variant_get_uint64 (ident);
+  *target = g_variant_get_child_value (request, 1);
+  *args = g_variant_get_variant (boxed);
+}
+
+/* The parts of a reply "(tbv)" that passed the frame reader; @payload is
+ * what the variant holds, a new reference. */
+void
+_ag_reply_get (GVariant  *reply,
+               guint64   *id,
+               gboolean  *succeeded,
+               GVariant **payload)
+{
+  g_autoptr(GVariant) ident = g_variant_get_child_value (reply, 0);
+  g_autoptr(GVariant) flag = g_variant_get_child_value (reply, 1);
+  g_autoptr(GVariant) boxed = g_variant_get_child_value (reply, 2);
+
+  *id = g_variant_get_uint64 (ident);
+  *succeeded = g_variant_get_boolean (flag);
+  *payload = g_variant_get_variant (boxed);
+}
+
+static GVariant *
+reply_new (guint64   id,
+           gboolean  succeeded,
+           GVariant *payload)
+{
+  GVariant *children[] = {
+    g_variant_new_uint64 (id),
+    g_variant_new_boolean (succeeded),
+    g_variant_new_variant (payload),
+  };
+
+  return g_variant_new_tuple (children, G_N_ELEMENTS (children));
+}
+
 GVariant *
 _ag_reply_new_greeting (void)
 {
-  return g_variant_new ("(tbv)", (guint64) AG_WORKER_GREETING_ID, TRUE,
-                        g_variant_new_uint32 (AG_WORKER_PROTOCOL_VERSION));
+  return reply_new (AG_WORKER_GREETING_ID, TRUE, g_variant_new_uint32 (AG_WORKER_PROTOCOL_VERSION));
 }
 
 /* Whether @reply, the first message of a worker, is its greeting in the
@@ -152,7 +215,7 @@ _ag_reply_is_greeting (GVariant  *reply,
   gboolean succeeded;
   guint64 id;
 
-  g_variant_get (reply, "(tbv)", &id, &succeeded, &payload);
+  _ag_reply_get (reply, &id, &succeeded, &payload);
 
   if (id != AG_WORKER_GREETING_ID || !succeeded
       || !g_variant_is_of_type (payload, G_VARIANT_TYPE_UINT32))
@@ -177,7 +240,7 @@ GVariant *
 _ag_reply_new_value (guint64   id,
                      GVariant *value)
 {
-  return g_variant_new ("(tbv)", id, TRUE, value != NULL ? value : g_variant_new ("()"));
+  return reply_new (id, TRUE, value != NULL ? value : g_variant_new ("()"));
 }
 
 GVariant *
@@ -191,7 +254,7 @@ _ag_reply_new_error (guint64       id,
                                      error->message,
                                      extra != NULL ? extra : g_variant_new ("()"));
 
-  return g_variant_new ("(tbv)", id, FALSE, payload);
+  return reply_new (id, FALSE, payload);
 }
 
 /* The error domains workers of the bindings report with; known here so

@@ -238,6 +238,7 @@ static gboolean
 serve (GVariant *request)
 {
   g_autoptr(GVariant) args = NULL;
+  g_autoptr(GVariant) target_variant = NULL;
   g_autoptr(GVariant) value = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GBytes) frame = NULL;
@@ -250,7 +251,8 @@ serve (GVariant *request)
   g_autoptr(GArray) fds = NULL;
   g_autoptr(GVariant) resolved = NULL;
 
-  g_variant_get (request, "(t&sv)", &id, &target, &args);
+  _ag_request_get (request, &id, &target_variant, &args);
+  target = g_variant_get_string (target_variant, NULL);
 
   fds = receive_fds (id, &error);
   if (fds == NULL)
