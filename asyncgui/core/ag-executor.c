@@ -15,6 +15,7 @@
 #endif
 
 #include "ag-executor-private.h"
+#include "ag-spin-private.h"
 
 /* Thread work runs on up to max-threads worker threads that take items from
  * one shared queue. With max-threads 0 (serial mode) it goes through the
@@ -64,7 +65,9 @@
  * to sleep. A GUI that answers each result with the next request (a
  * sequential handler) then hands that request to a thread that is awake,
  * which saves a futex wake-up per round trip; a thread that finds nothing
- * costs at most this much processor time per idle spell. */
+ * costs at most this much processor time per idle spell. It watches only
+ * while the machine has a processor for it (ag-spin.c): not while the GUI
+ * thread and other workers would wait for one. */
 #define SPIN_US 50
 
 /* Threads of freed executors that have not left yet, in the whole process. */
@@ -288,8 +291,9 @@ spin_for_work (AgExecutor *self)
   self->n_spinning++;
   g_mutex_unlock (&self->lock);
 
-  while (g_atomic_pointer_get (&self->head) == NULL && g_get_monotonic_time () < deadline)
-    cpu_relax ();
+  if (_ag_spin_machine_has_a_free_processor ())
+    while (g_atomic_pointer_get (&self->head) == NULL && g_get_monotonic_time () < deadline)
+      cpu_relax ();
 
   g_mutex_lock (&self->lock);
   self->n_spinning--;

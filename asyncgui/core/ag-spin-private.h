@@ -20,6 +20,10 @@ typedef struct
   guint backoff;   /* how many to skip after the next miss */
 } AgSpin;
 
+gboolean _ag_spin_machine_has_a_free_processor (void);
+gboolean _ag_spin_runnable_fit (const char *loadavg,
+                                guint       n_processors);
+
 gboolean _ag_spin_begin (AgSpin  *self);
 void     _ag_spin_end   (AgSpin  *self,
                          gboolean caught);
@@ -27,5 +31,11 @@ gint     _ag_spin_poll  (AgSpin  *self,
                          GPollFD *fds,
                          guint    n_fds,
                          gint     timeout);
+/* The same, told whether the machine has a processor free (for tests). */
+gint     _ag_spin_poll_full (AgSpin   *self,
+                             GPollFD  *fds,
+                             guint     n_fds,
+                             gint      timeout,
+                             gboolean (*processor_free) (void));
 
 G_END_DECLS

@@ -91,6 +91,53 @@ test_spin_looks_again_at_least_every_1024_waits (void)
   g_assert_cmpuint (longest, ==, 1024);
 }
 
+static gboolean
+always (void)
+{
+  return TRUE;
+}
+
+static gboolean
+never (void)
+{
+  return FALSE;
+}
+
+static void
+test_spin_reads_the_runnable_count_of_loadavg (void)
+{
+  g_assert_true (_ag_spin_runnable_fit ("0.50 0.40 0.30 2/345 1234\n", 2));
+  g_assert_true (_ag_spin_runnable_fit ("0.50 0.40 0.30 1/345 1234\n", 2));
+  g_assert_false (_ag_spin_runnable_fit ("0.50 0.40 0.30 3/345 1234\n", 2));
+  g_assert_false (_ag_spin_runnable_fit ("7.10 6.00 5.90 12/900 99\n", 8));
+
+  /* What cannot be read does not stop the watching. */
+  g_assert_true (_ag_spin_runnable_fit ("", 2));
+  g_assert_true (_ag_spin_runnable_fit ("0.50 0.40", 2));
+  g_assert_true (_ag_spin_runnable_fit ("0.50 0.40 0.30 x/345 1234", 2));
+  g_assert_true (_ag_spin_runnable_fit ("0.50 0.40 0.30 3", 2));
+}
+
+static void
+test_spin_poll_does_not_watch_without_a_free_processor (void)
+{
+  AgSpin spin = { 0 };
+  int fds[2];
+  GPollFD poll_fd;
+
+  g_assert_no_errno (pipe (fds));
+  poll_fd = (GPollFD) { fds[0], G_IO_IN, 0 };
+
+  /* No watch, so no miss: the policy is left as it was. */
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (_ag_spin_poll_full (&spin, &poll_fd, 1, 1, never), ==, 0);
+  g_assert_cmpuint (spin.misses, ==, 0);
+  g_assert_cmpuint (spin.skip, ==, 0);
+
+  close (fds[0]);
+  close (fds[1]);
+}
+
 static void
 test_spin_poll_returns_what_is_ready_without_sleeping (void)
 {
@@ -103,7 +150,7 @@ test_spin_poll_returns_what_is_ready_without_sleeping (void)
   poll_fd = (GPollFD) { fds[0], G_IO_IN, 0 };
 
   /* An infinite timeout: only the watch can return. */
-  g_assert_cmpint (_ag_spin_poll (&spin, &poll_fd, 1, -1), ==, 1);
+  g_assert_cmpint (_ag_spin_poll_full (&spin, &poll_fd, 1, -1, always), ==, 1);
   g_assert_true (poll_fd.revents & G_IO_IN);
   g_assert_cmpuint (spin.misses, ==, 0);
 
@@ -121,11 +168,11 @@ test_spin_poll_that_sees_nothing_counts_a_miss_and_sleeps (void)
   g_assert_no_errno (pipe (fds));
   poll_fd = (GPollFD) { fds[0], G_IO_IN, 0 };
 
-  g_assert_cmpint (_ag_spin_poll (&spin, &poll_fd, 1, 5), ==, 0);
+  g_assert_cmpint (_ag_spin_poll_full (&spin, &poll_fd, 1, 5, always), ==, 0);
   g_assert_cmpuint (spin.misses, ==, 1);
 
   /* A poll that must not sleep does not watch either. */
-  g_assert_cmpint (_ag_spin_poll (&spin, &poll_fd, 1, 0), ==, 0);
+  g_assert_cmpint (_ag_spin_poll_full (&spin, &poll_fd, 1, 0, always), ==, 0);
   g_assert_cmpuint (spin.misses, ==, 1);
 
   close (fds[0]);
@@ -144,6 +191,10 @@ main (int   argc,
                    test_spin_stops_watching_after_misses_and_looks_again);
   g_test_add_func ("/spin/looks-again-at-least-every-1024-waits",
                    test_spin_looks_again_at_least_every_1024_waits);
+  g_test_add_func ("/spin/reads-the-runnable-count-of-loadavg",
+                   test_spin_reads_the_runnable_count_of_loadavg);
+  g_test_add_func ("/spin/poll-does-not-watch-without-a-free-processor",
+                   test_spin_poll_does_not_watch_without_a_free_processor);
   g_test_add_func ("/spin/poll-returns-what-is-ready-without-sleeping",
                    test_spin_poll_returns_what_is_ready_without_sleeping);
   g_test_add_func ("/spin/poll-that-sees-nothing-counts-a-miss-and-sleeps",
