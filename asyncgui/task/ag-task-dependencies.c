@@ -320,15 +320,9 @@ const GValue *
 ag_task_get_dependency_value (AgTask *self,
                               guint   index)
 {
-  AgTaskDeps *deps;
+  AgTask *dependency = ag_task_get_dependency (self, index);
 
-  g_return_val_if_fail (AG_IS_TASK (self), NULL);
-
-  deps = _ag_task_get_priv (self)->deps;
-  g_return_val_if_fail (deps != NULL && deps->dependencies != NULL
-                        && index < deps->dependencies->len, NULL);
-
-  return ag_task_get_value (g_ptr_array_index (deps->dependencies, index));
+  return dependency != NULL ? ag_task_get_value (dependency) : NULL;
 }
 
 /**

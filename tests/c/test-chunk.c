@@ -6,26 +6,6 @@
 #include "test-util.h"
 
 /* Runs @multi to its end and returns its value, or NULL with @error. */
-static GValue *
-run_to_end (AgTestFixture  *fixture,
-            AgMultiTask    *multi,
-            GError        **error)
-{
-  AgTestOutcome outcome;
-  GValue *value;
-
-  ag_test_outcome_init (&outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
-                       &outcome);
-  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-
-  value = g_steal_pointer (&outcome.value);
-  if (outcome.error != NULL)
-    g_propagate_error (error, g_steal_pointer (&outcome.error));
-  ag_test_outcome_clear (&outcome);
-  return value;
-}
-
 static const GValue *
 nth_value (const GValue *value,
            guint         position)
@@ -74,7 +54,7 @@ test_chunk_one_handle_serves_a_whole_run (AgTestFixture *fixture,
                                        NULL);
   ag_multi_task_set_min_count (multi, G_N_ELEMENTS (handles.handles));
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
   for (guint i = 1; i < G_N_ELEMENTS (handles.handles); i++)
     g_assert_true (handles.handles[i] == handles.handles[0]);
@@ -99,7 +79,7 @@ test_chunk_kept_handle_is_replaced_and_refuses_late_returns (AgTestFixture *fixt
                                        NULL);
   ag_multi_task_set_min_count (multi, G_N_ELEMENTS (handles.handles));
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
   g_assert_nonnull (handles.kept);
   g_assert_true (handles.handles[1] != handles.kept);
@@ -149,7 +129,7 @@ test_chunk_second_return_is_refused (AgTestFixture *fixture,
   ag_engine_set_max_threads (fixture->engine, 0);
   multi = ag_multi_task_new_map_range (3, return_twice, NULL, NULL);
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpint (g_value_get_int (nth_value (value, i)), ==, 1);
@@ -176,7 +156,7 @@ test_chunk_function_that_returns_nothing_fails_its_child (AgTestFixture *fixture
   g_auto(GValue) child = G_VALUE_INIT;
   GValue *value;
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_null (value);
   g_assert_error (error, AG_ERROR, AG_ERROR_NO_RESULT);
   g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 1);
@@ -226,7 +206,7 @@ test_chunk_error_detail_reaches_the_row_the_multi_task_and_the_pipeline (AgTestF
   g_autoptr(GError) error = NULL;
   AgTestOutcome outcome;
 
-  g_assert_null (run_to_end (fixture, multi, &error));
+  g_assert_null (ag_test_run_to_end (fixture, AG_TASK (multi), &error));
   g_assert_error (error, TEST_ERROR, 3);
   g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (AG_TASK (multi))), ==,
                    "exception of input 3");
@@ -276,7 +256,7 @@ test_chunk_map_function_may_not_emit (AgTestFixture *fixture,
   ag_engine_set_max_threads (fixture->engine, 0);
   multi = ag_multi_task_new_map_range (2, emit_in_a_map, NULL, NULL);
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
   /* Two children that succeeded without a value. */
   values = g_value_get_boxed (value);
@@ -340,7 +320,7 @@ test_chunk_typed_returns_keep_their_types (AgTestFixture *fixture,
   seen.multi = multi;
   seen.object = G_OBJECT (object);
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
   g_assert_cmpint (seen.n_wrong, ==, 0);
 
@@ -418,7 +398,7 @@ test_chunk_cancelled_run_stops_within_sixteen_inputs (AgTestFixture *fixture,
   ag_multi_task_set_min_count (multi, 1000);
   cancel.multi = multi;
 
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_null (value);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (cancel.n_calls, >, cancel.cancel_at);

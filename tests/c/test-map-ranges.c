@@ -6,26 +6,6 @@
 
 #include "test-util.h"
 
-static GValue *
-run_to_end (AgTestFixture  *fixture,
-            AgMultiTask    *multi,
-            GError        **error)
-{
-  AgTestOutcome outcome;
-  GValue *value;
-
-  ag_test_outcome_init (&outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
-                       &outcome);
-  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-
-  value = g_steal_pointer (&outcome.value);
-  if (outcome.error != NULL)
-    g_propagate_error (error, g_steal_pointer (&outcome.error));
-  ag_test_outcome_clear (&outcome);
-  return value;
-}
-
 static GArray *
 values_of (const GValue *value)
 {
@@ -105,7 +85,7 @@ test_map_ranges_one_call_answers_a_run_in_order (AgTestFixture *fixture,
 
   /* Runs of at least 100 children: at most ten calls for a thousand. */
   ag_multi_task_set_min_count (multi, 100);
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
 
   values = values_of (value);
@@ -165,7 +145,7 @@ test_map_ranges_error_fails_only_its_child (AgTestFixture *fixture,
   guint expected = 0;
 
   ag_multi_task_set_min_count (multi, 8);
-  g_assert_null (run_to_end (fixture, multi, &error));
+  g_assert_null (ag_test_run_to_end (fixture, AG_TASK (multi), &error));
   /* The first failure in list order, whatever finished first. */
   g_assert_error (error, TEST_ERROR, 3);
   g_assert_cmpstr (g_value_get_string (ag_task_get_error_detail (AG_TASK (multi))), ==,
@@ -177,7 +157,7 @@ test_map_ranges_error_fails_only_its_child (AgTestFixture *fixture,
 
   ag_multi_task_set_min_count (skipping, 8);
   ag_multi_task_set_skip_errors (skipping, TRUE);
-  value = run_to_end (fixture, skipping, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (skipping), &error);
   g_assert_no_error (error);
   values = values_of (value);
   g_assert_cmpuint (values->len, ==, 43);
@@ -209,7 +189,7 @@ test_map_ranges_unanswered_children_fail (AgTestFixture *fixture,
 
   ag_multi_task_set_min_count (multi, 10);
   ag_multi_task_set_max_chunk_size (multi, 10);
-  g_assert_null (run_to_end (fixture, multi, &error));
+  g_assert_null (ag_test_run_to_end (fixture, AG_TASK (multi), &error));
   g_assert_error (error, AG_ERROR, AG_ERROR_NO_RESULT);
   g_assert_cmpuint (ag_multi_task_get_n_failed (multi), ==, 20);
   g_clear_error (&error);
@@ -251,7 +231,7 @@ test_map_ranges_too_many_values_are_refused (AgTestFixture *fixture,
    * use g_test_expect_message(). */
   ag_engine_set_max_threads (fixture->engine, 0);
   ag_multi_task_set_max_chunk_size (multi, 1);
-  value = run_to_end (fixture, multi, &error);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (values_of (value)->len, ==, 3);
   ag_test_value_free (value);

@@ -299,3 +299,22 @@ ag_test_init (int    *argc,
   main_thread = g_thread_self ();
   g_test_init (argc, argv, NULL);
 }
+
+GValue *
+ag_test_run_to_end (AgTestFixture  *fixture,
+                    AgTask         *task,
+                    GError        **error)
+{
+  AgTestOutcome outcome;
+  GValue *value;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  value = g_steal_pointer (&outcome.value);
+  if (outcome.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&outcome.error));
+  ag_test_outcome_clear (&outcome);
+  return value;
+}

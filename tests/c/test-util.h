@@ -111,6 +111,13 @@ typedef struct
   AgEngine     *engine;
 } AgTestFixture;
 
+/* Runs @task on the fixture's engine and iterates its context until the
+ * callback ran (at most AG_TEST_SAFETY_MS); returns the value, or NULL
+ * with @error set. Free the value with ag_test_value_free(). */
+GValue  *ag_test_run_to_end       (AgTestFixture *fixture,
+                                   AgTask        *task,
+                                   GError       **error);
+
 void     ag_test_fixture_setup    (AgTestFixture *fixture,
                                    gconstpointer  data);
 void     ag_test_fixture_teardown (AgTestFixture *fixture,

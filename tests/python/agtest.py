@@ -22,6 +22,13 @@ MAIN_THREAD = threading.get_ident()
 SAFETY_S = 15
 
 
+def identity(value, delay=0.0):
+    """A task function: value, after delay seconds."""
+    if delay:
+        time.sleep(delay)
+    return value
+
+
 def now_ms():
     return time.monotonic() * 1000.0
 

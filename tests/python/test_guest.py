@@ -8,9 +8,9 @@ import asyncio
 import socketserver
 import sys
 import threading
-import time
 
 import agtest
+from agtest import identity
 from agtest import MAIN_THREAD, now_ms
 from gi.repository import AsyncGui, GLib
 from gi.repository.AsyncGui import Task
@@ -41,11 +41,6 @@ class EchoServer:
     def __exit__(self, *unused):
         self.server.shutdown()
         self.server.server_close()
-
-
-def identity(value, delay=0.0):
-    time.sleep(delay)
-    return value
 
 
 class TickCounter:

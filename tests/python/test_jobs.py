@@ -8,6 +8,7 @@ import threading
 import time
 
 import agtest
+from agtest import identity
 from agtest import MAIN_THREAD, now_ms
 from gi.repository import AsyncGui, GLib, GObject
 from gi.repository.AsyncGui import MultiTask, Task
@@ -21,12 +22,6 @@ class RichError(Exception):
 
 def raise_rich(code):
     raise RichError('rich failure %d' % code, code)
-
-
-def identity(value, delay=0.0):
-    if delay:
-        time.sleep(delay)
-    return value
 
 
 def fail_at(position, value, delay=0.0):

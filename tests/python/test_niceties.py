@@ -9,10 +9,10 @@ import asyncio
 import inspect
 import sys
 import threading
-import time
 import types
 
 import agtest
+from agtest import identity
 from gi.repository import AsyncGui, Gio
 from gi.repository.AsyncGui import Task
 
@@ -21,12 +21,6 @@ OVERRIDE = sys.modules['gi.overrides.AsyncGui']
 
 class Oops(Exception):
     pass
-
-
-def identity(value, delay=0.0):
-    if delay:
-        time.sleep(delay)
-    return value
 
 
 def until_cancelled(saw_cancel):

@@ -12,6 +12,7 @@ import threading
 import weakref
 
 import agtest
+from agtest import identity
 from agtest import MAIN_THREAD
 from gi.repository import AsyncGui, Gio, GLib, GObject
 from gi.repository.AsyncGui import Task
@@ -68,10 +69,6 @@ def double(x):
 
 def add_one(x):
     return x + 1
-
-
-def identity(value):
-    return value
 
 
 def raise_bad(item):

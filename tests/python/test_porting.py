@@ -6,21 +6,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import threading
-import time
 
 import agtest
+from agtest import identity
 from gi.repository import AsyncGui
 from gi.repository.AsyncGui import Task
 
 
 class Oops(Exception):
     pass
-
-
-def identity(value, delay=0.0):
-    if delay:
-        time.sleep(delay)
-    return value
 
 
 class Recorder:

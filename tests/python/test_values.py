@@ -13,6 +13,7 @@ import threading
 import weakref
 
 import agtest
+from agtest import identity
 from gi.repository import AsyncGui, GLib, GObject
 from gi.repository.AsyncGui import MultiTask, Task
 
@@ -320,10 +321,6 @@ class ValuesTest(agtest.JobTestCase):
         agtest.drain(self.context)
         gc.collect()
         self.assertIsNone(kept())
-
-
-def identity(x):
-    return x
 
 
 if __name__ == '__main__':
