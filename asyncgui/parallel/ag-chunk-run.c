@@ -47,7 +47,7 @@ run_map (AgChunkRun *run)
       guint position = (guint) run->start + i;
       AgFailure *failure = NULL;
 
-      /* A run holds about a millisecond of work (ag-map.c), so looking
+      /* A run holds about a millisecond of work (ag-run-size.c), so looking
        * every CANCEL_CHECK_EVERY inputs still stops it within about that,
        * and spares trivial inputs a call each. */
       if (i % CANCEL_CHECK_EVERY == 0 && g_cancellable_is_cancelled (run->cancellable))

@@ -12,16 +12,10 @@
 
 /* A mapping MultiTask makes no child task: its children are slots of one
  * value array, filled by runs of inputs (ag-chunk-run.c) handed to the
- * workers a few at a time. A run's size follows how long inputs take:
- * about TARGET_RUN_US of work, so that queueing costs little next to it
- * and results still flow, grown at most MAX_GROWTH times from one run to
- * the next so that one fast input does not send the next thousand to a
- * single worker. A million inputs then cost the engine's thread a few
- * hundred deliveries, and memory holds the values, not a million tasks. */
-
-#define TARGET_RUN_US 1000.0
-#define MAX_RUN_SIZE  8192
-#define MAX_GROWTH    8
+ * workers a few at a time, each of about a millisecond of work once the
+ * first runs have shown what an input costs (ag-run-size.c). A million
+ * inputs then cost the engine's thread a few hundred deliveries, and memory
+ * holds the values, not a million tasks. */
 
 static guint
 runs_limit (AgMultiTask *self)
@@ -56,19 +50,7 @@ next_run_size (AgMultiTask *self,
                guint        remaining,
                guint        limit)
 {
-  guint size = 1;
-
-  if (self->item_us > 0)
-    {
-      double fit = TARGET_RUN_US / self->item_us;
-
-      size = fit >= MAX_RUN_SIZE ? MAX_RUN_SIZE : MAX ((guint) fit, 1);
-      size = MIN (size, MAX (self->last_run_size, 1) * MAX_GROWTH);
-    }
-
-  /* Near the end, share what is left between the workers: a wanted range
-   * of a few rows is spread over all of them too. */
-  size = MIN (size, (remaining + limit - 1) / limit);
+  guint size = _ag_run_size_next (&self->run_size, remaining, limit);
 
   size = MAX (size, self->min_count);
   if (self->max_chunk_size > 0)
@@ -84,7 +66,6 @@ run_done (AgChunkRun *run,
 {
   AgMultiTask *self = AG_MULTI_TASK (owner);
   guint old_failed = self->n_failed;
-  double item_us;
 
   self->runs_going--;
   if (!_ag_multi_task_is_running (self) || run->n_done < run->count)
@@ -97,9 +78,7 @@ run_done (AgChunkRun *run,
   if (run->needs_clear)
     self->values_need_clear = TRUE;
 
-  /* A running mean, so one slow input does not shrink every later run. */
-  item_us = MAX ((double) run->elapsed_us / run->count, 0.001);
-  self->item_us = self->item_us > 0 ? 0.75 * self->item_us + 0.25 * item_us : item_us;
+  _ag_run_size_add_run (&self->run_size, run->elapsed_us, run->count);
 
   if (run->failures != NULL)
     for (guint i = 0; i < run->failures->len; i++)
@@ -170,7 +149,7 @@ _ag_multi_task_feed_map (AgMultiTask *self)
 
       _ag_multi_task_mark_started (self, position, count);
       self->runs_going++;
-      self->last_run_size = count;
+      self->run_size.last_size = count;
 
       _ag_engine_submit_work (engine, &run->work);
     }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ag-multi-task.h"
+#include "ag-run-size-private.h"
 #include "ag-values-private.h"
 
 G_BEGIN_DECLS
@@ -50,8 +51,7 @@ struct _AgMultiTask
   guint           n_range;
   GHashTable     *views;           /* position → AgTask, made on demand */
   guint           runs_going;
-  guint           last_run_size;
-  double          item_us;         /* mean worker time of one input; 0 until measured */
+  AgRunSize       run_size;
 
   /* Run state, from start on. */
   guint           n_items;

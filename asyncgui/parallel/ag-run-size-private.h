@@ -1,0 +1,31 @@
+/* ag-run-size-private.h: how many inputs a map's next run gets
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* About this much worker time per run. */
+#define AG_RUN_TARGET_US 1000.0
+
+/* What a map has learnt from its runs so far; zero-initialized. */
+typedef struct
+{
+  double recent_us;     /* worker time of recent runs, older ones weighing less */
+  double recent_inputs; /* their inputs, weighed the same */
+  guint  last_size;     /* the size of the run started last */
+} AgRunSize;
+
+double _ag_run_size_input_us (const AgRunSize *self);
+void   _ag_run_size_add_run  (AgRunSize *self,
+                              gint64     elapsed_us,
+                              guint      n_inputs);
+guint  _ag_run_size_next     (AgRunSize *self,
+                              guint      remaining,
+                              guint      n_runs);
+
+G_END_DECLS
