@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "ag-i18n-private.h"
 #include "ag-multi-task-private.h"
 #include "ag-task-private.h"
@@ -89,6 +91,34 @@ slot_done (AgMultiTask *self,
     _ag_multi_task_announce (self, has_listeners, position);
 }
 
+/* The first position from @position on whose child is not done, or @end.
+ * Done and failed are the states with bit 1 set, so a run of thousands is
+ * crossed eight slots at a time. */
+G_STATIC_ASSERT (SLOT_DONE == 2 && SLOT_FAILED == 3);
+
+static guint
+skip_done (const guint8 *slots,
+           guint         position,
+           guint         end)
+{
+  const guint64 finished = G_GUINT64_CONSTANT (0x0202020202020202);
+
+  while (position + 8 <= end)
+    {
+      guint64 eight;
+
+      memcpy (&eight, slots + position, sizeof eight);
+      if ((eight & finished) != finished)
+        break;
+      position += 8;
+    }
+
+  while (position < end && slots[position] >= SLOT_DONE)
+    position++;
+
+  return position;
+}
+
 static void
 announce_in_order (AgMultiTask *self,
                    gboolean     has_listeners)
@@ -97,9 +127,7 @@ announce_in_order (AgMultiTask *self,
    * per child then. */
   if (!has_listeners && self->results == NULL)
     {
-      while (self->next_announced < self->n_items
-             && self->slots[self->next_announced] >= SLOT_DONE)
-        self->next_announced++;
+      self->next_announced = skip_done (self->slots, self->next_announced, self->n_items);
       return;
     }
 
@@ -136,11 +164,14 @@ _ag_multi_task_settle (AgMultiTask *self,
        * the engine's thread a few instructions per child. */
       guint8 *slots = self->slots;
 
-      for (guint position = start; position < start + count; position++)
-        if (G_UNLIKELY (slots[position] == SLOT_FAILED))
-          self->n_failed++;
-        else
-          slots[position] = SLOT_DONE;
+      if (memchr (slots + start, SLOT_FAILED, count) == NULL)
+        memset (slots + start, SLOT_DONE, count);
+      else
+        for (guint position = start; position < start + count; position++)
+          if (slots[position] == SLOT_FAILED)
+            self->n_failed++;
+          else
+            slots[position] = SLOT_DONE;
       self->n_finished += count;
     }
   else

@@ -8,7 +8,7 @@
 #include "ag-run-size-private.h"
 
 /* The numbers are ag-run-size.c's: about 1000 µs of work per run, growth of
- * at most 8 times per run, at most 8192 inputs, rests shared down to
+ * at most 8 times per run, at most 65536 inputs, rests shared down to
  * 125 µs of work per run. Sizes are asked for as ag-map.c does: then the
  * size is recorded as the last one. */
 
@@ -42,13 +42,15 @@ test_run_size_grows_at_most_eight_times_per_run (void)
   g_assert_cmpuint (next (&size, 1000000, 4), ==, 1);
   _ag_run_size_add_run (&size, 0, 1);
 
-  /* However fast the inputs look, 1, 8, 64, 512, 4096, then the cap. */
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 8);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 64);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 512);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 4096);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 8192);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 8192);
+  /* However fast the inputs look, 1, 8, 64, 512, 4096, 32768, then the
+   * cap. */
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 8);
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 64);
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 512);
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 4096);
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 32768);
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 65536);
+  g_assert_cmpuint (next (&size, 10000000, 4), ==, 65536);
 }
 
 static void
@@ -82,8 +84,9 @@ test_run_size_weighs_each_run_by_its_inputs (void)
   /* (40/4 + 30/2 + 10) / (1/4 + 1/2 + 1000) µs: about 0.035, where a mean
    * of the runs' own means would still be near 10. */
   g_assert_cmpfloat (_ag_run_size_input_us (&size), <, 0.04);
-  size.last_size = 8192;
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 8192);
+  size.last_size = 65536;
+  /* A millisecond of it: 25,000 inputs or more, not 100. */
+  g_assert_cmpuint (next (&size, 1000000, 4), >, 25000);
 }
 
 /* One slow input in a fast run shrinks the next run, and the runs after
@@ -96,7 +99,7 @@ test_run_size_forgets_a_slow_run (void)
 
   _ag_run_size_add_run (&size, 10, 1000);
   _ag_run_size_add_run (&size, 20000, 1000);
-  size.last_size = 8192;
+  size.last_size = 65536;
   after_slow = next (&size, 1000000, 4);
   g_assert_cmpuint (after_slow, <, 100);
 
