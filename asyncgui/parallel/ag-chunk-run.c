@@ -32,32 +32,42 @@
 static void
 run_map (AgChunkRun *run)
 {
-  AgChunk *chunk = _ag_chunk_new (run->cancellable);
+  /* The function could change anything as far as the compiler knows, so
+   * what the loop reads of the run is read once, into locals. */
+  GCancellable *cancellable = run->cancellable;
+  GValue *slots = run->slots;
+  gpointer *items = run->items;
+  gpointer user_data = run->user_data;
+  AgMapFunc map = run->kind == AG_CHUNK_RUN_MAP ? run->func.map : NULL;
+  AgRangeFunc range = run->kind == AG_CHUNK_RUN_MAP ? NULL : run->func.range;
+  guint first = (guint) run->start;
+  guint count = run->count;
+  AgChunk *chunk = _ag_chunk_new (cancellable);
   GType last_type = G_TYPE_INVALID;
   guint i;
 
   /* The owner leaves its value array uninitialized so that starting a
    * million inputs costs the engine's thread nothing; each worker zeroes
    * its own slots. */
-  memset (run->slots, 0, run->count * sizeof (GValue));
+  memset (slots, 0, count * sizeof (GValue));
 
-  for (i = 0; i < run->count; i++)
+  for (i = 0; i < count; i++)
     {
-      GValue *slot = &run->slots[i];
-      guint position = (guint) run->start + i;
+      GValue *slot = &slots[i];
+      guint position = first + i;
       AgFailure *failure = NULL;
 
       /* A run holds about a millisecond of work (ag-run-size.c), so looking
        * every CANCEL_CHECK_EVERY inputs still stops it within about that,
        * and spares trivial inputs a call each. */
-      if (i % CANCEL_CHECK_EVERY == 0 && g_cancellable_is_cancelled (run->cancellable))
+      if (i % CANCEL_CHECK_EVERY == 0 && g_cancellable_is_cancelled (cancellable))
         break;
 
       _ag_chunk_arm_slot (chunk, slot, position);
-      if (run->kind == AG_CHUNK_RUN_MAP)
-        run->func.map (chunk, run->items[i], run->user_data);
+      if (map != NULL)
+        map (chunk, items[i], user_data);
       else
-        run->func.range (chunk, position, run->user_data);
+        range (chunk, position, user_data);
 
       if (G_UNLIKELY (!_ag_chunk_took_value (chunk, &failure)))
         _ag_chunk_add_failure (&run->failures, position, failure);
