@@ -91,11 +91,11 @@ slot_done (AgMultiTask *self,
     _ag_multi_task_announce (self, has_listeners, position);
 }
 
+G_STATIC_ASSERT (SLOT_DONE == 2 && SLOT_FAILED == 3);
+
 /* The first position from @position on whose child is not done, or @end.
  * Done and failed are the states with bit 1 set, so a run of thousands is
  * crossed eight slots at a time. */
-G_STATIC_ASSERT (SLOT_DONE == 2 && SLOT_FAILED == 3);
-
 static guint
 skip_done (const guint8 *slots,
            guint         position,

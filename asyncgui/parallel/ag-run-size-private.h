@@ -24,8 +24,8 @@ double _ag_run_size_input_us (const AgRunSize *self);
 void   _ag_run_size_add_run  (AgRunSize *self,
                               gint64     elapsed_us,
                               guint      n_inputs);
-guint  _ag_run_size_next     (AgRunSize *self,
-                              guint      remaining,
-                              guint      n_runs);
+guint  _ag_run_size_next     (const AgRunSize *self,
+                              guint            remaining,
+                              guint            n_runs);
 
 G_END_DECLS

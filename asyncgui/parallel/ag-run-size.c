@@ -59,9 +59,9 @@ _ag_run_size_add_run (AgRunSize *self,
  * once. The caller may make it smaller still (max-chunk-size, a wanted
  * row started already), and records it as the last size. */
 guint
-_ag_run_size_next (AgRunSize *self,
-                   guint      remaining,
-                   guint      n_runs)
+_ag_run_size_next (const AgRunSize *self,
+                   guint            remaining,
+                   guint            n_runs)
 {
   double input_us = _ag_run_size_input_us (self);
   guint share = (remaining + MAX (n_runs, 1) - 1) / MAX (n_runs, 1);
