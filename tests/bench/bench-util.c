@@ -404,9 +404,10 @@ warm_engine (BenchLoop *self)
  * thread-default so GTasks made by the baseline deliver there too, a fresh
  * engine bound to it with its threads started, and a main loop. @start is
  * called from that loop, like a button handler, and the workload calls
- * bench_loop_quit() from its final completion. A fresh context per run means nothing one run left attached
- * can slow down the next; only the frames workload, through
- * bench_loop_observe(), runs on the default context, where its window is. */
+ * bench_loop_quit() from its final completion. A fresh context per run
+ * means nothing one run left attached can slow down the next; only the
+ * frames workload, through bench_loop_observe(), runs on the default
+ * context, where its window is. */
 void
 bench_loop_run (const char     *what,
                 gboolean        with_engine,
