@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "ag-i18n-private.h"
 #include "ag-channel-internal.h"
 #include "ag-values-private.h"
@@ -39,6 +41,57 @@ transform_for_write (AgChannelCore  *core,
   return ok;
 }
 
+/* The detail of the last blocking write on a thread that the write
+ * transform failed, and the channel it was for: a blocking write has no
+ * result to keep it in, and a thread makes one at a time. The channel is
+ * only compared, never used: the next blocking write on the thread, to any
+ * channel, forgets the detail. */
+typedef struct
+{
+  gconstpointer channel;
+  GValue        detail;
+} WriteErrorDetail;
+
+static void
+write_error_detail_free (gpointer data)
+{
+  WriteErrorDetail *last = data;
+
+  _ag_value_clear (&last->detail);
+  g_free (last);
+}
+
+static GPrivate write_error_detail = G_PRIVATE_INIT (write_error_detail_free);
+
+static void
+forget_write_error_detail (void)
+{
+  WriteErrorDetail *last = g_private_get (&write_error_detail);
+
+  if (last != NULL && G_IS_VALUE (&last->detail))
+    {
+      last->channel = NULL;
+      _ag_value_clear (&last->detail);
+    }
+}
+
+/* Keeps @detail (moved) as this thread's last for @channel. */
+static void
+keep_write_error_detail (AgChannel *channel,
+                         GValue    *detail)
+{
+  WriteErrorDetail *last = g_private_get (&write_error_detail);
+
+  if (last == NULL)
+    {
+      last = g_new0 (WriteErrorDetail, 1);
+      g_private_set (&write_error_detail, last);
+    }
+  last->channel = channel;
+  memcpy (&last->detail, detail, sizeof (GValue));
+  memset (detail, 0, sizeof (GValue));
+}
+
 /**
  * ag_channel_write:
  * @self: a channel
@@ -54,8 +107,8 @@ transform_for_write (AgChannelCore  *core,
  * %G_IO_ERROR_BROKEN_PIPE if its last reader went (also while waiting),
  * %G_IO_ERROR_WOULD_BLOCK if it is full and @timeout_ms is 0,
  * %G_IO_ERROR_TIMED_OUT if it stayed full for @timeout_ms, or with the
- * error of the write transform (without its detail: a writer that wants
- * the detail writes with [method@Channel.write_async]).
+ * error of the write transform; [method@Channel.get_write_error_detail]
+ * with a %NULL result then gives its detail, on this thread.
  *
  * Thread: any; it blocks, so not the GUI's.
  *
@@ -71,6 +124,7 @@ ag_channel_write (AgChannel     *self,
 {
   AgChannelCore *core;
   GValue item = G_VALUE_INIT;
+  GValue detail = G_VALUE_INIT;
   AgChannelDone done = AG_CHANNEL_DONE_INIT;
   gint64 deadline;
   gboolean written = FALSE, notify;
@@ -84,8 +138,13 @@ ag_channel_write (AgChannel     *self,
   g_atomic_int_set (&core->in_use, TRUE);
   deadline = _ag_channel_deadline_for (timeout_ms);
 
-  if (!transform_for_write (core, value, &item, NULL, error))
-    return FALSE;
+  forget_write_error_detail ();
+  if (!transform_for_write (core, value, &item, &detail, error))
+    {
+      if (G_IS_VALUE (&detail))
+        keep_write_error_detail (self, &detail);
+      return FALSE;
+    }
 
   g_mutex_lock (&core->lock);
   for (;;)
@@ -237,14 +296,19 @@ ag_channel_write_finish (AgChannel     *self,
 /**
  * ag_channel_get_write_error_detail:
  * @self: a channel
- * @result: the result given to the callback of [method@Channel.write_async]
+ * @result: (nullable): the result given to the callback of
+ *   [method@Channel.write_async], or %NULL for the last
+ *   [method@Channel.write] to @self on this thread
  *
  * Gets the detail of the error the write transform failed the write
  * with (see [method@ChannelTransform.return_error_full]), for a writer
- * whose [method@Channel.write_finish] failed: a binding gets back the very
- * exception its transform function raised.
+ * whose [method@Channel.write_finish] or [method@Channel.write] failed: a
+ * binding gets back the very exception its transform function raised.
+ * With a %NULL @result, the next blocking write on this thread forgets the
+ * detail, whichever channel it writes to.
  *
- * Thread: the one that called [method@Channel.write_async], in its callback.
+ * Thread: with @result, the one that called [method@Channel.write_async],
+ * in its callback; without, the one that called [method@Channel.write].
  *
  * Returns: (transfer none) (nullable): the detail, or %NULL if the write
  *   did not fail in the write transform or its error has no detail
@@ -258,6 +322,16 @@ ag_channel_get_write_error_detail (AgChannel    *self,
   AgChannelOp *op;
 
   g_return_val_if_fail (AG_IS_CHANNEL (self), NULL);
+
+  if (result == NULL)
+    {
+      WriteErrorDetail *last = g_private_get (&write_error_detail);
+
+      if (last == NULL || last->channel != self || !G_IS_VALUE (&last->detail))
+        return NULL;
+      return &last->detail;
+    }
+
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_write_async), NULL);
 

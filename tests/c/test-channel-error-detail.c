@@ -143,6 +143,76 @@ test_channel_write_transform_detail_reaches_the_writer (void)
   outcome_clear (&outcome);
 }
 
+static gboolean
+write_int (AgChannel  *channel,
+           int         n,
+           GError    **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, n);
+  return ag_channel_write (channel, &value, 0, error);
+}
+
+/* In another thread: a blocking write of 3, which the transform refuses;
+ * what that thread sees as the detail, before and after. */
+static gpointer
+write_refused_in_a_thread (gpointer data)
+{
+  AgChannel *channel = data;
+  g_autoptr(GError) error = NULL;
+  char *detail;
+
+  g_assert_false (write_int (channel, 5, &error));
+  g_assert_error (error, TEST_ERROR, 7);
+  detail = detail_string (ag_channel_get_write_error_detail (channel, NULL));
+  g_assert_cmpstr (detail, ==, "refused 5");
+
+  return detail;
+}
+
+static void
+test_channel_blocking_write_detail_stays_with_the_writing_thread (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannel) other = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+  char *detail;
+
+  ag_channel_set_write_transform (channel, refuse_with_detail, GINT_TO_POINTER (5), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  g_assert_false (write_int (channel, 5, &error));
+  g_assert_error (error, TEST_ERROR, 7);
+  g_clear_error (&error);
+  g_assert_cmpstr (g_value_get_string (ag_channel_get_write_error_detail (channel, NULL)), ==,
+                   "refused 5");
+  /* Only for the channel written to. */
+  g_assert_null (ag_channel_get_write_error_detail (other, NULL));
+
+  /* Another thread's failed write is its own: this thread still sees its
+   * detail, and that thread saw its. */
+  thread = g_thread_new ("writer", write_refused_in_a_thread, channel);
+  detail = g_thread_join (thread);
+  g_assert_cmpstr (detail, ==, "refused 5");
+  g_free (detail);
+  g_assert_nonnull (ag_channel_get_write_error_detail (channel, NULL));
+
+  /* The next blocking write on this thread forgets it, to any channel. */
+  g_assert_true (write_int (other, 1, &error));
+  g_assert_no_error (error);
+  g_assert_null (ag_channel_get_write_error_detail (channel, NULL));
+
+  /* A blocking write that fails for another reason has none. */
+  ag_channel_close (channel);
+  g_assert_false (write_int (channel, 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_null (ag_channel_get_write_error_detail (channel, NULL));
+}
+
 static void
 test_channel_read_transform_detail_reaches_the_reader (void)
 {
@@ -237,6 +307,8 @@ main (int   argc,
 
   g_test_add_func ("/channel/write-transform-detail-reaches-the-writer",
                    test_channel_write_transform_detail_reaches_the_writer);
+  g_test_add_func ("/channel/blocking-write-detail-stays-with-the-writing-thread",
+                   test_channel_blocking_write_detail_stays_with_the_writing_thread);
   g_test_add_func ("/channel/read-transform-detail-reaches-the-reader",
                    test_channel_read_transform_detail_reaches_the_reader);
   g_test_add_func ("/channel/error-that-is-not-the-transform-s-has-no-detail",

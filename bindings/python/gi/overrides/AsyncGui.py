@@ -2374,11 +2374,19 @@ def _read_now(reader, count, timeout_ms):
 # Transforms: translation only. The C transform gets an AgChannelTransform
 # handle for its item and returns through it; _run_transform calls the
 # Python function and returns what it returned, or, if it raised, a GError
-# that stands for the exception. Until errors carry a detail in C, the
-# exception itself waits in the channel's _TransformExceptions under the
-# GError's code, and the writer (or reader) that gets the GError raises the
-# exception instead: the same object. Transforms run on whatever thread
-# writes or reads, so the store takes a lock.
+# that stands for the exception. The exception itself waits in the
+# channel's _TransformExceptions under the GError's code, and the writer
+# (or reader) that gets the GError raises the exception instead: the same
+# object. Transforms run on whatever thread writes or reads, so the store
+# takes a lock.
+#
+# C could carry the exception as the error's detail, as it does for tasks,
+# but a transform runs inside the caller's read or write: the exception's
+# frames lead back through the caller's frames (a finished frame keeps the
+# one that called it) to the reader. A read transform's exception waits in
+# the reader until the next read; held by C, it would keep a reader that
+# its owner dropped alive for good, a cycle Python's collector cannot see.
+# Held here, the cycle is Python's own and is collected.
 
 _exception_keys = itertools.count()
 
