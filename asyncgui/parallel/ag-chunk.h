@@ -159,6 +159,14 @@ void          ag_chunk_return_values    (AgChunk      *self,
                                          const GValue *values,
                                          guint         n_values);
 AG_AVAILABLE_IN_1_0
+void          ag_chunk_return_int64s    (AgChunk      *self,
+                                         const gint64 *values,
+                                         guint         n_values);
+AG_AVAILABLE_IN_1_0
+void          ag_chunk_return_doubles   (AgChunk      *self,
+                                         const double *values,
+                                         guint         n_values);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_error     (AgChunk      *self,
                                          GError       *error);
 AG_AVAILABLE_IN_1_0

@@ -102,6 +102,105 @@ test_map_ranges_one_call_answers_a_run_in_order (AgTestFixture *fixture,
   ag_test_value_free (value);
 }
 
+/* Each range in two calls: ag_chunk_return_int64s() with the negated
+ * positions of its first half, ag_chunk_return_doubles() with the halved
+ * positions of the rest. */
+static void
+negated_then_halved (AgChunk  *chunk,
+                     guint     position,
+                     guint     n_items,
+                     gpointer  user_data)
+{
+  g_autofree gint64 *negated = g_new (gint64, n_items);
+  g_autofree double *halved = g_new (double, n_items);
+  guint half = n_items / 2;
+
+  g_assert_true (note_call (user_data, position, n_items));
+  for (guint i = 0; i < half; i++)
+    negated[i] = -(gint64) (position + i);
+  if (half > 0)
+    ag_chunk_return_int64s (chunk, negated, half);
+
+  g_assert_cmpuint (ag_chunk_get_position (chunk), ==, position + half);
+  for (guint i = 0; i < n_items - half; i++)
+    halved[i] = (position + half + i) / 2.0;
+  ag_chunk_return_doubles (chunk, halved, n_items - half);
+}
+
+static void
+test_map_ranges_numbers_answer_a_run_in_one_call (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  Calls calls = { 0 };
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (1000, negated_then_halved,
+                                                                &calls, NULL);
+  g_autoptr(GError) error = NULL;
+  guint n_int64 = 0, n_double = 0;
+  GValue *value;
+  GArray *values;
+
+  ag_multi_task_set_min_count (multi, 100);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
+  g_assert_no_error (error);
+
+  values = values_of (value);
+  g_assert_cmpuint (values->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    {
+      const GValue *v = &g_array_index (values, GValue, i);
+
+      if (G_VALUE_HOLDS_INT64 (v))
+        {
+          g_assert_cmpint (g_value_get_int64 (v), ==, -(gint64) i);
+          n_int64++;
+        }
+      else
+        {
+          g_assert_true (G_VALUE_HOLDS_DOUBLE (v));
+          g_assert_cmpfloat (g_value_get_double (v), ==, i / 2.0);
+          n_double++;
+        }
+    }
+  g_assert_cmpuint (n_int64, >, 0);
+  g_assert_cmpuint (n_double, >, 0);
+  g_assert_cmpuint (calls.n_items, ==, 1000);
+
+  ag_test_value_free (value);
+}
+
+/* More numbers than the call has children are refused, as values are. */
+static void
+return_too_many_numbers (AgChunk  *chunk,
+                         guint     position,
+                         guint     n_items,
+                         gpointer  user_data)
+{
+  static const gint64 numbers[] = { 1, 2 };
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*2 values given*1 more input*");
+  ag_chunk_return_int64s (chunk, numbers, 2);
+  g_test_assert_expected_messages ();
+  ag_chunk_return_int64s (chunk, numbers, 1);
+}
+
+static void
+test_map_ranges_too_many_numbers_are_refused (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (3, return_too_many_numbers,
+                                                                NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  ag_multi_task_set_max_chunk_size (multi, 1);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (values_of (value)->len, ==, 3);
+  g_assert_cmpint (g_value_get_int64 (&g_array_index (values_of (value), GValue, 2)), ==, 1);
+  ag_test_value_free (value);
+}
+
 /* An error fails its own child, with its detail, and the call goes on. */
 static void
 fail_multiples_of_seven (AgChunk  *chunk,
@@ -245,6 +344,10 @@ main (int    argc,
 
   ag_test_add ("/map-ranges/one-call-answers-a-run-in-order",
                test_map_ranges_one_call_answers_a_run_in_order);
+  ag_test_add ("/map-ranges/numbers-answer-a-run-in-one-call",
+               test_map_ranges_numbers_answer_a_run_in_one_call);
+  ag_test_add ("/map-ranges/too-many-numbers-are-refused",
+               test_map_ranges_too_many_numbers_are_refused);
   ag_test_add ("/map-ranges/error-fails-only-its-child",
                test_map_ranges_error_fails_only_its_child);
   ag_test_add ("/map-ranges/unanswered-children-fail",

@@ -99,6 +99,23 @@ evens_and_doubled_odds (AgChunk      *chunk,
   ag_chunk_return_value (chunk, item);
 }
 
+/* Gives n and -n for an even input n, n / 2 for an odd one, and nothing
+ * for 3: numbers returned many at once. */
+static void
+numbers_at_once (AgChunk      *chunk,
+                 const GValue *item,
+                 gpointer      user_data)
+{
+  gint64 n = (gint64) input_number (item);
+  gint64 both[] = { n, -n };
+  double half = n / 2.0;
+
+  if (n % 2 == 0)
+    ag_chunk_return_int64s (chunk, both, 2);
+  else
+    ag_chunk_return_doubles (chunk, &half, n == 3 ? 0 : 1);
+}
+
 /* Emits every input, then fails the odd ones. */
 static void
 emit_then_fail_odd (AgChunk      *chunk,
@@ -680,6 +697,32 @@ test_pipeline_function_may_filter_and_emit (AgTestFixture *fixture,
   assert_numbers (items, expected, G_N_ELEMENTS (expected));
 }
 
+static void
+test_pipeline_function_may_return_numbers_at_once (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  static const double expected[] = { 0, 0, 0.5, 2, -2, 4, -4 };
+  g_autoptr(AgPipeline) pipe = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  pipe = ag_pipeline_new_range (5, numbers_at_once, NULL, NULL);
+  reader = ag_pipeline_open_output (pipe, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (pipe), NULL, NULL, NULL);
+
+  items = read_items (reader, 100);
+  g_assert_cmpuint (items->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < items->len; i++)
+    {
+      const GValue *item = &g_array_index (items, GValue, i);
+
+      if (i == 2)
+        g_assert_cmpfloat (g_value_get_double (item), ==, expected[i]);
+      else
+        g_assert_cmpint (g_value_get_int64 (item), ==, (gint64) expected[i]);
+    }
+}
+
 /* Input 1 emits, then fails: readers get the outputs of input 0 only. */
 static void
 test_pipeline_failing_input_ends_without_what_it_emitted (AgTestFixture *fixture,
@@ -968,6 +1011,8 @@ main (int    argc,
                test_pipeline_runs_inputs_that_came_without_waiting_for_more);
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
+  ag_test_add ("/pipeline/function-may-return-numbers-at-once",
+               test_pipeline_function_may_return_numbers_at_once);
   ag_test_add ("/pipeline/failing-input-ends-without-what-it-emitted",
                test_pipeline_failing_input_ends_without_what_it_emitted);
   ag_test_add ("/pipeline/function-that-does-not-return-fails-it",

@@ -123,6 +123,32 @@ class ValuesTest(agtest.JobTestCase):
         self.assertIs(gtask.get_child_value(3).value, payloads[2])
         self.assertEqual([row.value is value for row, value in zip(rows, values)], [True] * 5)
 
+    def test_numbers_of_a_list_come_back_exact_and_of_their_type(self):
+        # Lists of whole numbers or of floats go to C as arrays of numbers;
+        # anything else, or numbers beyond 64 bits, as before.
+        groups = [
+            [0, -1, 2 ** 31, -2 ** 63, 2 ** 63 - 1],
+            [1, 2 ** 63],
+            [-2 ** 63 - 1, 5],
+            [0.5, -1e300, float('inf')],
+            [1, 2.5],
+            [True, False],
+            [1, True],
+            [3, None],
+        ]
+
+        @self.engine.job
+        def handler():
+            results = []
+            for group in groups:
+                results.append((yield [Task(identity, value) for value in group]))
+            return results
+
+        results = self.run_job(handler()).result()
+        for group, values in zip(groups, results):
+            self.assertEqual(values, group)
+            self.assertEqual([type(value) for value in values], [type(value) for value in group])
+
     def test_a_job_awaiting_the_gi_task_gets_the_object(self):
         payload = Payload(7)
         task = Task(lambda: payload)

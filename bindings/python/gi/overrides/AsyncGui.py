@@ -1000,9 +1000,26 @@ _call = getattr(operator, 'call', lambda task: task())
 _NONE = GObject.Value(GObject.TYPE_PYOBJECT, None)
 
 
+_INTS = {int}
+_FLOATS = {float}
+
+
 def _return_values(chunk, values):
     if not values:
         return
+    # Numbers, the commonest values, go as a C array: PyGObject makes a
+    # GValue for an element of a list several times slower. set(map(type))
+    # runs in C; bool is not int here, so booleans stay booleans.
+    kinds = set(map(type, values))
+    try:
+        if kinds == _INTS:
+            chunk.return_int64s(values)
+            return
+        if kinds == _FLOATS:
+            chunk.return_doubles(values)
+            return
+    except OverflowError:
+        pass  # beyond 64 bits: as objects, below
     # By identity: == could be anything (a NumPy array's is elementwise).
     if any(map(operator.is_, values, itertools.repeat(None))):
         values = [_NONE if value is None else value for value in values]
