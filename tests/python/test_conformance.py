@@ -338,7 +338,13 @@ class ConformanceTest(agtest.JobTestCase):
         job = self.run_job(handler())
         self.assertEqual(job.result(), 'done')
         self.assertGreater(len(notified), 0)
-        self.assertLess(len(notified), 100)
+        # Each set_progress() lets go of the GIL, so the GUI thread may take
+        # it between two updates and deliver: on a loaded machine that
+        # happens a hundred times or more (137 seen in CI, 10-18 on a quiet
+        # one). Updates that were not coalesced would be notified a
+        # thousand times.
+        self.assertLess(len(notified), 300)
+        self.assertEqual(notified, sorted(notified))
         self.assertEqual(notified[-1], 1.0)
 
     def test_dispose_with_work_in_flight(self):
