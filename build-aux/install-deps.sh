@@ -27,8 +27,9 @@ packages=(
   clang libclang-rt-14-dev
   # API reference, and a browser to check it as rendered
   gi-docgen gir1.2-webkit2-4.1
-  # headless GTK: X server, session bus, GL (llvmpipe), icons (SVG loader), fonts
-  xvfb xauth dbus libgtk-4-bin libgl1-mesa-dri librsvg2-common
+  # headless GTK: X server (and xprop, to test it), session bus, GL (llvmpipe),
+  # icons (SVG loader), fonts
+  xvfb xauth x11-utils dbus libgtk-4-bin libgl1-mesa-dri librsvg2-common
   adwaita-icon-theme fonts-cantarell fonts-dejavu-core
 )
 packages+=("$@")

@@ -29,4 +29,7 @@ export GDK_BACKEND=x11
 # noisy. Cairo draws the same widgets cheaply in software.
 export GSK_RENDERER="${GSK_RENDERER:-cairo}"
 # xvfb-run's default screen is 8 bits deep; GTK wants true colour.
-exec xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" "$@"
+# -noreset: an X server resets when its last client goes, and a client that
+# connects meanwhile cannot open the display; the test suite's GUI tests
+# come and go by the hundred on one server.
+exec xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp -noreset" "$@"
