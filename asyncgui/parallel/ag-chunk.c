@@ -527,6 +527,8 @@ return_numbers (AgChunk    *self,
 {
   const char *bytes = values;
 
+  G_STATIC_ASSERT (sizeof (gint64) == 8 && sizeof (double) == 8);
+
   if (!is_armed (self, strfunc))
     return;
 
@@ -585,8 +587,6 @@ ag_chunk_return_int64s (AgChunk      *self,
                         const gint64 *values,
                         guint         n_values)
 {
-  G_STATIC_ASSERT (sizeof (gint64) == 8 && sizeof (double) == 8);
-
   g_return_if_fail (AG_IS_CHUNK (self));
   g_return_if_fail (values != NULL || n_values == 0);
 

@@ -1020,8 +1020,7 @@ def _return_values(chunk, values):
             return
     except OverflowError:
         pass  # beyond 64 bits: as objects, below
-    # By identity: == could be anything (a NumPy array's is elementwise).
-    if any(map(operator.is_, values, itertools.repeat(None))):
+    if type(None) in kinds:
         values = [_NONE if value is None else value for value in values]
     try:
         # PyGObject makes each element a GValue in C: numbers and strings
