@@ -25,7 +25,7 @@ _ag_chunk_run_ranges (AgChunkRun *run)
   AgChunk *chunk;
   guint answered;
 
-  memset (run->slots, 0, run->count * sizeof (GValue));
+  _ag_chunk_run_zero_slots (run->slots, run->count);
   if (g_cancellable_is_cancelled (run->cancellable))
     {
       run->n_done = 0;

@@ -61,6 +61,8 @@ struct _AgChunkRun
   GValue             *slots;        /* zeroed by the worker */
   GArray             *failures;     /* AgChunkFailure; NULL while none failed */
   gboolean            needs_clear;  /* some value owns memory (a string, an object…) */
+  gint64              budget_us;    /* maps: stop once over it; 0: run every input */
+  gboolean            over_budget;  /* stopped so: the inputs from n_done on go back */
   gint64              elapsed_us;
 
   /* Pipelines: the inputs, and the outputs made of them. */
@@ -77,6 +79,9 @@ AgChunkRun *_ag_chunk_run_new            (AgTask             *owner,
                                           AgChunkRunDoneFunc  done);
 void        _ag_chunk_run_release_values (AgChunkRun         *run);
 void        _ag_chunk_run_free           (AgChunkRun         *run);
+
+void        _ag_chunk_run_zero_slots     (GValue             *slots,
+                                          guint               count);
 
 /* ag-chunk-ranges.c */
 void        _ag_chunk_run_ranges         (AgChunkRun         *run);

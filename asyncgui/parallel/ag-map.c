@@ -12,13 +12,16 @@
 
 /* A mapping MultiTask makes no child task: its children are slots of one
  * value array, filled by runs of inputs (ag-chunk-run.c) handed to the
- * workers a few at a time, each of about a millisecond of work once the
- * first runs have shown what an input costs (ag-run-size.c). A million
+ * workers a few at a time, each of about a millisecond of work
+ * (ag-run-size.c). A million
  * inputs then cost the engine's thread a few hundred deliveries, and memory
  * holds the values, not a million tasks. */
 
+/* @shares: the runs are timed and nothing is measured yet, so each takes
+ * a share of the list (ag-run-size.c). */
 static guint
-runs_limit (AgMultiTask *self)
+runs_limit (AgMultiTask *self,
+            gboolean     shares)
 {
   AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
   int threads;
@@ -39,8 +42,10 @@ runs_limit (AgMultiTask *self)
     return MAX (self->n_items, 1);
 
   /* Twice the threads keeps every thread busy while the engine's thread
-   * delivers finished runs. */
-  return 2 * threads;
+   * delivers finished runs. Shares go one per thread: a second one would
+   * wait in the queue, holding its share of the list, where a row that
+   * is wanted meanwhile could start instead. */
+  return shares ? (guint) threads : 2 * (guint) threads;
 }
 
 /* @remaining: what is left of the stretch the run starts in, the wanted
@@ -48,9 +53,10 @@ runs_limit (AgMultiTask *self)
 static guint
 next_run_size (AgMultiTask *self,
                guint        remaining,
-               guint        limit)
+               guint        limit,
+               gboolean     timed)
 {
-  guint size = _ag_run_size_next (&self->run_size, remaining, limit);
+  guint size = _ag_run_size_next (&self->run_size, remaining, limit, timed);
 
   size = MAX (size, self->min_count);
   if (self->max_chunk_size > 0)
@@ -68,7 +74,7 @@ run_done (AgChunkRun *run,
   guint old_failed = self->n_failed;
 
   self->runs_going--;
-  if (!_ag_multi_task_is_running (self) || run->n_done < run->count)
+  if (!_ag_multi_task_is_running (self) || (run->n_done < run->count && !run->over_budget))
     {
       _ag_chunk_run_release_values (run);
       _ag_chunk_run_free (run);
@@ -78,7 +84,10 @@ run_done (AgChunkRun *run,
   if (run->needs_clear)
     self->values_need_clear = TRUE;
 
-  _ag_run_size_add_run (&self->run_size, run->elapsed_us, run->count);
+  _ag_run_size_add_run (&self->run_size, run->elapsed_us, run->n_done);
+  if (run->over_budget)
+    _ag_multi_task_mark_pending (self, (guint) run->start + run->n_done,
+                                 run->count - run->n_done);
 
   if (run->failures != NULL)
     for (guint i = 0; i < run->failures->len; i++)
@@ -90,7 +99,7 @@ run_done (AgChunkRun *run,
         self->slots[failure->position] = SLOT_FAILED;
       }
 
-  _ag_multi_task_settle (self, (guint) run->start, run->count, old_failed);
+  _ag_multi_task_settle (self, (guint) run->start, run->n_done, old_failed);
   _ag_chunk_run_free (run);
 
   _ag_multi_task_feed_map (self);
@@ -102,14 +111,21 @@ _ag_multi_task_feed_map (AgMultiTask *self)
 {
   AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
   GCancellable *cancellable = ag_task_get_cancellable (AG_TASK (self));
-  guint limit = runs_limit (self);
+  /* A run that calls the function once per input stops itself when it
+   * takes too long, so it needs no measure to start at full size. A
+   * ranges function is called once for the whole run. */
+  gboolean timed = self->ranges_func == NULL;
+  gboolean shares = timed && _ag_run_size_input_us (&self->run_size) <= 0;
+  guint limit = runs_limit (self, shares);
   guint position, end;
 
   while (self->runs_going < limit
          && _ag_multi_task_is_running (self)
          && _ag_multi_task_next_to_start (self, &position, &end))
     {
-      guint count = next_run_size (self, end - position, limit);
+      /* Shares are of what the runs still to go divide between them. */
+      guint count = next_run_size (self, end - position,
+                                   shares ? limit - self->runs_going : limit, timed);
       AgChunkRun *run;
 
       /* A run ends before an input that a wanted range started already. */
@@ -120,6 +136,7 @@ _ag_multi_task_feed_map (AgMultiTask *self)
       run->count = count;
       run->user_data = self->map_data;
       run->slots = _ag_multi_task_slot_value (self, position);
+      run->budget_us = timed ? AG_RUN_BUDGET_US : 0;
 
       if (self->ranges_func != NULL)
         {

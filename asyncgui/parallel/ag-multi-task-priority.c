@@ -101,6 +101,34 @@ _ag_multi_task_mark_started (AgMultiTask *self,
     self->want_next += count;
 }
 
+/* @count positions from @position on, started, were not run after all (a
+ * timed run stopped before them): they are pending again. The cursors go
+ * back to them, so they start before anything later in their stretch; the
+ * positions started since, between them and where the list-order cursor
+ * was, are then counted as started ahead of it. */
+void
+_ag_multi_task_mark_pending (AgMultiTask *self,
+                             guint        position,
+                             guint        count)
+{
+  guint end = position + count;
+
+  memset (&self->slots[position], SLOT_PENDING, count);
+
+  if (position >= self->n_started)
+    self->n_ahead -= count;
+  else
+    {
+      for (guint i = end; i < self->n_started; i++)
+        if (self->slots[i] != SLOT_PENDING)
+          self->n_ahead++;
+      self->n_started = position;
+    }
+
+  if (position < self->want_end && end > self->want_start)
+    self->want_next = MIN (self->want_next, MAX (position, self->want_start));
+}
+
 /**
  * ag_multi_task_prioritize:
  * @self: a MultiTask that has not finished

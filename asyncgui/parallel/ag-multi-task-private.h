@@ -130,6 +130,9 @@ guint    _ag_multi_task_count_pending        (AgMultiTask *self,
 void     _ag_multi_task_mark_started         (AgMultiTask *self,
                                               guint        position,
                                               guint        count);
+void     _ag_multi_task_mark_pending         (AgMultiTask *self,
+                                              guint        position,
+                                              guint        count);
 
 /* The next child to start, and the end of the stretch it starts (of the
  * wanted range, or of the list): FALSE once all have started. Inline, so

@@ -12,6 +12,10 @@ G_BEGIN_DECLS
 /* About this much worker time per run. */
 #define AG_RUN_TARGET_US 1000.0
 
+/* A timed run stops itself once it has had about this much worker time
+ * (ag-chunk-run.c), and gives its other inputs back. */
+#define AG_RUN_BUDGET_US ((gint64) (2 * AG_RUN_TARGET_US))
+
 /* What a map has learnt from its runs so far; zero-initialized. */
 typedef struct
 {
@@ -26,6 +30,7 @@ void   _ag_run_size_add_run  (AgRunSize *self,
                               guint      n_inputs);
 guint  _ag_run_size_next     (const AgRunSize *self,
                               guint            remaining,
-                              guint            n_runs);
+                              guint            n_runs,
+                              gboolean         timed);
 
 G_END_DECLS

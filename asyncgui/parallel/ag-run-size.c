@@ -11,10 +11,17 @@
  * hold about AG_RUN_TARGET_US of work: enough that handing it over costs
  * little next to it, little enough that results still flow and a cancel
  * or a newly wanted row waits no longer. Until the first run is back
- * nothing is known, and runs have one input each.
+ * nothing is known of what an input costs.
  *
- * - A run grows at most MAX_GROWTH times from one run to the next, so
- *   that one fast input does not send the next thousand to one worker.
+ * - A timed run stops itself once over its budget, AG_RUN_BUDGET_US, and
+ *   gives back the inputs it did not run (ag-chunk-run.c). So it need not
+ *   wait to be measured: before any run is back, each timed run takes its
+ *   share of the stretch, and a million trivial inputs need no ramp of
+ *   round trips through the engine's thread to reach full size.
+ * - A run that is not timed (one call into a binding for the whole run)
+ *   has one input until the first run is back, and grows at most
+ *   MAX_GROWTH times from one run to the next, so that one fast input does
+ *   not send the next thousand to one worker.
  * - The time of one input is the mean over recent runs, each weighing as
  *   many inputs as it had: a run of a thousand says more than a run of one,
  *   which also paid for a waking thread and a cold cache. Each run back
@@ -56,12 +63,14 @@ _ag_run_size_add_run (AgRunSize *self,
 
 /* The size of the next run, from 1 to @remaining: @remaining is what is
  * left of the stretch the run starts in, @n_runs how many runs may go at
- * once. The caller may make it smaller still (max-chunk-size, a wanted
- * row started already), and records it as the last size. */
+ * once, @timed whether the run stops itself once over its budget. The
+ * caller may make it smaller still (max-chunk-size, a wanted row started
+ * already), and records it as the last size. */
 guint
 _ag_run_size_next (const AgRunSize *self,
                    guint            remaining,
-                   guint            n_runs)
+                   guint            n_runs,
+                   gboolean         timed)
 {
   double input_us = _ag_run_size_input_us (self);
   guint share = (remaining + MAX (n_runs, 1) - 1) / MAX (n_runs, 1);
@@ -69,11 +78,12 @@ _ag_run_size_next (const AgRunSize *self,
   guint size;
 
   if (input_us <= 0)
-    return MIN (remaining, 1);
+    return MIN (timed ? MIN (MAX (share, 1), MAX_RUN_SIZE) : 1, remaining);
 
   fit = AG_RUN_TARGET_US / input_us;
   size = fit >= MAX_RUN_SIZE ? MAX_RUN_SIZE : MAX ((guint) fit, 1);
-  size = MIN (size, MAX (self->last_size, 1) * MAX_GROWTH);
+  if (!timed)
+    size = MIN (size, MAX (self->last_size, 1) * MAX_GROWTH);
 
   least = MIN_SHARE_US / input_us;
   if (least < share)

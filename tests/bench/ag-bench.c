@@ -178,16 +178,29 @@ measure_memory (guint n,
   return bench_memory (n);
 }
 
+/* A small flood lasts a millisecond or less, where one preemption on a
+ * shared machine is the whole measurement: small sizes are repeated and
+ * their median reported. */
+static guint
+growth_reps (guint n)
+{
+  if (n <= 10000)
+    return 5;
+  if (n <= 100000)
+    return 3;
+  return 1;
+}
+
 static gboolean
 run_flood_multi (guint n)
 {
-  return measure_flood_multi (n, 1);
+  return measure_flood_multi (n, growth_reps (n));
 }
 
 static gboolean
 run_flood_tasks (guint n)
 {
-  return measure_flood_tasks (n, 1);
+  return measure_flood_tasks (n, growth_reps (n));
 }
 
 static gboolean
@@ -272,19 +285,6 @@ summarize_memory_growth (const char *impl)
       prev_n = n;
     }
   g_printerr ("\n");
-}
-
-/* A small flood lasts a millisecond or less, where one preemption on a
- * shared machine is the whole measurement: small sizes are repeated and
- * their median reported. */
-static guint
-growth_reps (guint n)
-{
-  if (n <= 10000)
-    return 5;
-  if (n <= 100000)
-    return 3;
-  return 1;
 }
 
 /* A pipeline run lasts about a second at 1M and its producer thread makes

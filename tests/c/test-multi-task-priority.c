@@ -171,11 +171,18 @@ map_of_logging_inputs (StartLog *log,
                        guint     n)
 {
   g_autoptr(GPtrArray) inputs = g_ptr_array_sized_new (n);
+  AgMultiTask *multi;
 
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (inputs, GUINT_TO_POINTER (i));
 
-  return ag_multi_task_new_map (inputs, log_and_return_input, log, NULL);
+  multi = ag_multi_task_new_map (inputs, log_and_return_input, log, NULL);
+  /* One run at a time, as for children: a run handed to the engine has
+   * started, and a run that stops over its budget gives back its rest
+   * before the next one starts, so the start order is exact. With more
+   * runs at once, one queued behind a run that stops would start first. */
+  ag_multi_task_set_max_workers (multi, 1);
+  return multi;
 }
 
 static void
@@ -406,6 +413,28 @@ test_map_wanted_before_the_run_start_first (AgTestFixture *fixture,
   start_log_clear (&log);
 }
 
+/* A wanted range longer than a run's budget: the first run, offered the
+ * whole range, stops after a few inputs and gives back the rest, which
+ * stays wanted and starts before everything else. */
+static void
+test_map_wanted_range_keeps_what_a_run_gave_back (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  const guint expected[] = { 100, 400, 0, 100, 400, 2000 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  StartLog log;
+
+  use_one_thread (fixture);
+  start_log_init (&log);
+  multi = map_of_logging_inputs (&log, 2000);
+
+  ag_multi_task_prioritize (multi, 100, 300);
+  run_and_check_order (fixture, multi, 2000);
+
+  assert_start_order (&log, expected, G_N_ELEMENTS (expected) / 2);
+  start_log_clear (&log);
+}
+
 static void
 test_map_wanted_while_running_start_next (AgTestFixture *fixture,
                                           gconstpointer  data)
@@ -551,6 +580,8 @@ main (int   argc,
                test_children_range_past_the_end_is_clamped);
   ag_test_add ("/multi-task-priority/map-wanted-before-the-run-start-first",
                test_map_wanted_before_the_run_start_first);
+  ag_test_add ("/multi-task-priority/map-wanted-range-keeps-what-a-run-gave-back",
+               test_map_wanted_range_keeps_what_a_run_gave_back);
   ag_test_add ("/multi-task-priority/map-wanted-while-running-start-next",
                test_map_wanted_while_running_start_next);
   ag_test_add ("/multi-task-priority/map-overlapping-ranges-run-each-input-once",

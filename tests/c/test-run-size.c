@@ -10,14 +10,17 @@
 /* The numbers are ag-run-size.c's: about 1000 µs of work per run, growth of
  * at most 8 times per run, at most 65536 inputs, rests shared down to
  * 125 µs of work per run. Sizes are asked for as ag-map.c does: then the
- * size is recorded as the last one. */
+ * size is recorded as the last one. A run that is not timed is one call
+ * into a binding (a ranges function); a timed one stops itself once over
+ * its budget. */
 
 static guint
 next (AgRunSize *size,
       guint      remaining,
-      guint      n_runs)
+      guint      n_runs,
+      gboolean   timed)
 {
-  guint n = _ag_run_size_next (size, remaining, n_runs);
+  guint n = _ag_run_size_next (size, remaining, n_runs, timed);
 
   size->last_size = n;
   return n;
@@ -30,8 +33,8 @@ test_run_size_is_one_input_until_a_run_is_back (void)
 
   g_assert_cmpfloat (_ag_run_size_input_us (&size), ==, 0);
   for (guint i = 0; i < 4; i++)
-    g_assert_cmpuint (next (&size, 10000, 4), ==, 1);
-  g_assert_cmpuint (next (&size, 0, 4), ==, 0);
+    g_assert_cmpuint (next (&size, 10000, 4, FALSE), ==, 1);
+  g_assert_cmpuint (next (&size, 0, 4, FALSE), ==, 0);
 }
 
 static void
@@ -39,18 +42,18 @@ test_run_size_grows_at_most_eight_times_per_run (void)
 {
   AgRunSize size = { 0 };
 
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 1);
+  g_assert_cmpuint (next (&size, 1000000, 4, FALSE), ==, 1);
   _ag_run_size_add_run (&size, 0, 1);
 
   /* However fast the inputs look, 1, 8, 64, 512, 4096, 32768, then the
    * cap. */
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 8);
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 64);
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 512);
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 4096);
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 32768);
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 65536);
-  g_assert_cmpuint (next (&size, 10000000, 4), ==, 65536);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 8);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 64);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 512);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 4096);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 32768);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 65536);
+  g_assert_cmpuint (next (&size, 10000000, 4, FALSE), ==, 65536);
 }
 
 static void
@@ -62,12 +65,12 @@ test_run_size_holds_about_a_millisecond_of_work (void)
   _ag_run_size_add_run (&size, 100, 10);
   size.last_size = 1000;
   g_assert_cmpfloat_with_epsilon (_ag_run_size_input_us (&size), 10, 1e-9);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 100);
+  g_assert_cmpuint (next (&size, 1000000, 4, FALSE), ==, 100);
 
   /* 2 ms per input: one at a time. */
   for (guint i = 0; i < 20; i++)
     _ag_run_size_add_run (&size, 2000, 1);
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 1);
+  g_assert_cmpuint (next (&size, 1000000, 4, FALSE), ==, 1);
 }
 
 /* The first runs of one input pay for starting threads and cold caches; a
@@ -86,7 +89,7 @@ test_run_size_weighs_each_run_by_its_inputs (void)
   g_assert_cmpfloat (_ag_run_size_input_us (&size), <, 0.04);
   size.last_size = 65536;
   /* A millisecond of it: 25,000 inputs or more, not 100. */
-  g_assert_cmpuint (next (&size, 1000000, 4), >, 25000);
+  g_assert_cmpuint (next (&size, 1000000, 4, FALSE), >, 25000);
 }
 
 /* One slow input in a fast run shrinks the next run, and the runs after
@@ -100,14 +103,14 @@ test_run_size_forgets_a_slow_run (void)
   _ag_run_size_add_run (&size, 10, 1000);
   _ag_run_size_add_run (&size, 20000, 1000);
   size.last_size = 65536;
-  after_slow = next (&size, 1000000, 4);
+  after_slow = next (&size, 1000000, 4, FALSE);
   g_assert_cmpuint (after_slow, <, 100);
 
   for (guint i = 0; i < 12; i++)
     _ag_run_size_add_run (&size, 10, 1000);
   g_assert_cmpfloat (_ag_run_size_input_us (&size), <, 0.02);
   /* Only growth holds it back now. */
-  g_assert_cmpuint (next (&size, 1000000, 4), ==, 8 * after_slow);
+  g_assert_cmpuint (next (&size, 1000000, 4, FALSE), ==, 8 * after_slow);
 }
 
 /* The end of a fast stretch goes in one run: 413 inputs of 0.01 µs are
@@ -119,8 +122,8 @@ test_run_size_does_not_split_a_short_rest (void)
 
   _ag_run_size_add_run (&size, 10, 1000);
   size.last_size = 4096;
-  g_assert_cmpuint (next (&size, 413, 4), ==, 413);
-  g_assert_cmpuint (next (&size, 3, 4), ==, 3);
+  g_assert_cmpuint (next (&size, 413, 4, FALSE), ==, 413);
+  g_assert_cmpuint (next (&size, 3, 4, FALSE), ==, 3);
 }
 
 /* The end of a slow stretch is shared between the runs that may go: 40
@@ -132,12 +135,45 @@ test_run_size_shares_a_long_rest (void)
 
   _ag_run_size_add_run (&size, 1000, 10);
   size.last_size = 10;
-  g_assert_cmpuint (next (&size, 40, 4), ==, 10);
-  g_assert_cmpuint (next (&size, 30, 4), ==, 8);
+  g_assert_cmpuint (next (&size, 40, 4, FALSE), ==, 10);
+  g_assert_cmpuint (next (&size, 30, 4, FALSE), ==, 8);
 
   /* Shared down to 125 µs of work per run, and no further. */
-  g_assert_cmpuint (next (&size, 8, 4), ==, 2);
-  g_assert_cmpuint (next (&size, 4, 4), ==, 4);
+  g_assert_cmpuint (next (&size, 8, 4, FALSE), ==, 2);
+  g_assert_cmpuint (next (&size, 4, 4, FALSE), ==, 4);
+}
+
+/* A timed run needs no measure: before any run is back, each takes its
+ * share of the stretch, up to the cap. */
+static void
+test_run_size_timed_starts_at_its_share (void)
+{
+  AgRunSize size = { 0 };
+
+  g_assert_cmpuint (next (&size, 10000, 4, TRUE), ==, 2500);
+  g_assert_cmpuint (next (&size, 10001, 4, TRUE), ==, 2501);
+  g_assert_cmpuint (next (&size, 3, 4, TRUE), ==, 1);
+  g_assert_cmpuint (next (&size, 0, 4, TRUE), ==, 0);
+  g_assert_cmpuint (next (&size, 100000000, 4, TRUE), ==, 65536);
+}
+
+/* Measured, a timed run is what fits in a millisecond at once, without
+ * growing through 8, 64, 512… */
+static void
+test_run_size_timed_does_not_ramp (void)
+{
+  AgRunSize size = { 0 };
+
+  _ag_run_size_add_run (&size, 0, 1);
+  size.last_size = 1;
+  g_assert_cmpuint (next (&size, 10000000, 4, TRUE), ==, 65536);
+
+  /* 10 µs per input: 100, as for a run that is not timed. */
+  _ag_run_size_add_run (&size, 1000, 100);
+  for (guint i = 0; i < 20; i++)
+    _ag_run_size_add_run (&size, 1000, 100);
+  size.last_size = 1;
+  g_assert_cmpuint (next (&size, 1000000, 4, TRUE), ==, 100);
 }
 
 int
@@ -160,6 +196,11 @@ main (int    argc,
                    test_run_size_does_not_split_a_short_rest);
   g_test_add_func ("/run-size/shares-a-long-rest",
                    test_run_size_shares_a_long_rest);
+
+  g_test_add_func ("/run-size/timed-starts-at-its-share",
+                   test_run_size_timed_starts_at_its_share);
+  g_test_add_func ("/run-size/timed-does-not-ramp",
+                   test_run_size_timed_does_not_ramp);
 
   return g_test_run ();
 }

@@ -1,0 +1,259 @@
+/* test-map-runs.c: a map hands its inputs to workers in timed runs, and a
+ * run over its budget gives back the inputs it did not run
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+/* What the function of a map saw: how often each input ran, and which
+ * inputs sleep instead of returning at once. */
+typedef struct
+{
+  guint   n_inputs;
+  int    *n_calls;         /* atomic, one per input */
+  guint   slow_every;      /* an input at a multiple of it sleeps; 0: none */
+  guint   slow_first;      /* the first input that sleeps, if slow_every is 0 */
+  guint   slow_ms;
+} Inputs;
+
+static Inputs *
+inputs_new (guint n_inputs)
+{
+  Inputs *inputs = g_new0 (Inputs, 1);
+
+  inputs->n_inputs = n_inputs;
+  inputs->n_calls = g_new0 (int, n_inputs);
+  inputs->slow_first = G_MAXUINT;
+  return inputs;
+}
+
+static void
+inputs_free (Inputs *inputs)
+{
+  g_free (inputs->n_calls);
+  g_free (inputs);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Inputs, inputs_free)
+
+static gboolean
+is_slow (const Inputs *inputs,
+         guint         position)
+{
+  if (inputs->slow_every > 0)
+    return position % inputs->slow_every == 0;
+  return position == inputs->slow_first;
+}
+
+static void
+triple_input (AgChunk  *chunk,
+              guint     position,
+              gpointer  user_data)
+{
+  Inputs *inputs = user_data;
+
+  g_atomic_int_inc (&inputs->n_calls[position]);
+  if (is_slow (inputs, position))
+    g_usleep (inputs->slow_ms * 1000);
+  ag_chunk_return_uint (chunk, position * 3);
+}
+
+/* The n-finished of each delivery, in order. */
+static void
+record_n_finished (GObject    *object,
+                   GParamSpec *pspec,
+                   gpointer    user_data)
+{
+  guint n = ag_multi_task_get_n_finished (AG_MULTI_TASK (object));
+
+  g_array_append_val ((GArray *) user_data, n);
+}
+
+static void
+record_announced (AgMultiTask *multi,
+                  guint        position,
+                  gpointer     user_data)
+{
+  g_array_append_val ((GArray *) user_data, position);
+}
+
+/* Runs @multi to its end and checks that every input ran exactly once and
+ * that the value and the announcements are in list order. Returns the
+ * n-finished of each delivery. */
+static GArray *
+run_and_check (AgTestFixture *fixture,
+               AgMultiTask   *multi,
+               Inputs        *inputs)
+{
+  g_autoptr(GArray) announced = g_array_new (FALSE, FALSE, sizeof (guint));
+  GArray *deliveries = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+  GArray *values;
+
+  g_signal_connect (multi, "notify::n-finished", G_CALLBACK (record_n_finished), deliveries);
+  g_signal_connect (multi, "task-done", G_CALLBACK (record_announced), announced);
+
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < inputs->n_inputs; i++)
+    if (g_atomic_int_get (&inputs->n_calls[i]) != 1)
+      g_error ("input %u ran %d times", i, g_atomic_int_get (&inputs->n_calls[i]));
+
+  values = g_value_get_boxed (value);
+  g_assert_cmpuint (values->len, ==, inputs->n_inputs);
+  g_assert_cmpuint (announced->len, ==, inputs->n_inputs);
+  for (guint i = 0; i < inputs->n_inputs; i++)
+    {
+      g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, i)), ==, i * 3);
+      g_assert_cmpuint (g_array_index (announced, guint, i), ==, i);
+    }
+
+  ag_test_value_free (value);
+  return deliveries;
+}
+
+static AgMultiTask *
+map_of (Inputs *inputs)
+{
+  return ag_multi_task_new_map_range (inputs->n_inputs, triple_input, inputs, NULL);
+}
+
+/* With one worker, the first run is offered the whole list: input 0 is
+ * quick, input 1 sleeps past the run's budget, so the run stops after it
+ * and gives back the rest, which later runs take, each input once. (A map
+ * that ramped its runs up from one input would deliver input 0 alone.) */
+static void
+test_map_run_over_its_budget_gives_back_the_rest (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autoptr(Inputs) inputs = inputs_new (300);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(GArray) deliveries = NULL;
+
+  inputs->slow_first = 1;
+  inputs->slow_ms = 5;
+  multi = map_of (inputs);
+  ag_multi_task_set_max_workers (multi, 1);
+
+  deliveries = run_and_check (fixture, multi, inputs);
+  g_assert_cmpuint (deliveries->len, >=, 2);
+  g_assert_cmpuint (g_array_index (deliveries, guint, 0), ==, 2);
+}
+
+/* Trivial inputs need no ramp of runs through the engine's thread: with
+ * one worker, 500 of them are one run, one delivery. A run that was
+ * preempted past its budget stops early, so a loaded machine gets three
+ * tries. (Runs that grow from one input, eight times a run, would take
+ * four deliveries: 1, 8, 64, then the rest.) */
+static void
+test_map_of_trivial_inputs_starts_at_full_size (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  guint first = 0;
+
+  for (guint attempt = 0; attempt < 3 && first != 500; attempt++)
+    {
+      g_autoptr(Inputs) inputs = inputs_new (500);
+      g_autoptr(AgMultiTask) multi = map_of (inputs);
+      g_autoptr(GArray) deliveries = NULL;
+
+      ag_multi_task_set_max_workers (multi, 1);
+      deliveries = run_and_check (fixture, multi, inputs);
+      first = g_array_index (deliveries, guint, 0);
+      g_test_message ("attempt %u: the first delivery finished %u inputs", attempt, first);
+    }
+
+  g_assert_cmpuint (first, ==, 500);
+}
+
+/* Slow inputs spread through the list make runs stop and give back their
+ * rest, behind the list-order cursor and ahead of it (a wanted range),
+ * while other runs go on: whatever the order, each input runs once and
+ * the value stays in list order. */
+static void
+test_map_given_back_inputs_each_run_once (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  const guint n_workers[] = { 1, 2, 3, 5 };
+
+  for (guint w = 0; w < G_N_ELEMENTS (n_workers); w++)
+    {
+      g_autoptr(Inputs) inputs = inputs_new (3000);
+      g_autoptr(AgMultiTask) multi = NULL;
+      g_autoptr(GArray) deliveries = NULL;
+
+      inputs->slow_every = 250;
+      inputs->slow_ms = 3;
+      multi = map_of (inputs);
+      ag_multi_task_set_max_workers (multi, n_workers[w]);
+      ag_multi_task_prioritize (multi, 2100, 300);
+
+      deliveries = run_and_check (fixture, multi, inputs);
+      g_test_message ("%u workers: %u deliveries", n_workers[w], deliveries->len);
+    }
+}
+
+/* The same, with the wanted range moved while the map runs, as a view
+ * does while the user scrolls. */
+static void
+test_map_given_back_inputs_each_run_once_while_scrolled (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  g_autoptr(Inputs) inputs = inputs_new (4000);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(GArray) announced = g_array_new (FALSE, FALSE, sizeof (guint));
+  gint64 start = g_get_monotonic_time ();
+  AgTestOutcome outcome;
+  GArray *values;
+
+  inputs->slow_every = 200;
+  inputs->slow_ms = 3;
+  multi = map_of (inputs);
+  ag_multi_task_set_max_workers (multi, 3);
+  g_signal_connect (multi, "task-done", G_CALLBACK (record_announced), announced);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  for (guint wanted = 3500; outcome.n_calls == 0; wanted = (wanted + 1300) % 4000)
+    {
+      if (!ag_task_is_finished (AG_TASK (multi)))
+        ag_multi_task_prioritize (multi, wanted, 150);
+      ag_test_run_for (fixture->context, 2);
+      g_assert_cmpfloat (ag_test_elapsed_ms (start), <, AG_TEST_SAFETY_MS);
+    }
+  g_assert_no_error (outcome.error);
+
+  for (guint i = 0; i < inputs->n_inputs; i++)
+    g_assert_cmpint (g_atomic_int_get (&inputs->n_calls[i]), ==, 1);
+  values = g_value_get_boxed (outcome.value);
+  g_assert_cmpuint (values->len, ==, inputs->n_inputs);
+  for (guint i = 0; i < inputs->n_inputs; i++)
+    {
+      g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, i)), ==, i * 3);
+      g_assert_cmpuint (g_array_index (announced, guint, i), ==, i);
+    }
+
+  ag_test_outcome_clear (&outcome);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/map-runs/run-over-its-budget-gives-back-the-rest",
+               test_map_run_over_its_budget_gives_back_the_rest);
+  ag_test_add ("/map-runs/trivial-inputs-start-at-full-size",
+               test_map_of_trivial_inputs_starts_at_full_size);
+  ag_test_add ("/map-runs/given-back-inputs-each-run-once",
+               test_map_given_back_inputs_each_run_once);
+  ag_test_add ("/map-runs/given-back-inputs-each-run-once-while-scrolled",
+               test_map_given_back_inputs_each_run_once_while_scrolled);
+
+  return g_test_run ();
+}
