@@ -486,7 +486,7 @@ test_worker_task_start_failures_are_retried_a_bounded_number_of_times (AgTestFix
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
   /* The killed worker is reaped on another thread: on a busy machine,
    * maybe only after the next call returned. */
-  g_assert_true (ag_test_wait_no_zombie_children (fixture->context, 2000));
+  ag_test_assert_no_zombies (fixture->context, 2000);
 }
 
 static void
@@ -1276,7 +1276,7 @@ test_worker_task_truncated_reply_from_live_worker_can_be_cancelled (AgTestFixtur
   g_assert_cmpint (run_getpid (fixture->engine), >, 0);
   /* The killed worker is reaped on another thread: on a busy machine,
    * maybe only after the next call returned. */
-  g_assert_true (ag_test_wait_no_zombie_children (fixture->context, 2000));
+  ag_test_assert_no_zombies (fixture->context, 2000);
 }
 
 static const ProtocolCase protocol_cases[] = {

@@ -115,23 +115,6 @@ ag_test_count_zombie_children (void)
   return n;
 }
 
-gboolean
-ag_test_wait_no_zombie_children (GMainContext *context,
-                                 guint         timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
-
-  while (ag_test_count_zombie_children () > 0)
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (context, FALSE);
-      g_usleep (2 * G_TIME_SPAN_MILLISECOND);
-    }
-
-  return TRUE;
-}
-
 void
 ag_test_assert_no_leaks (GMainContext *context,
                          guint         expected_fds,

@@ -27,11 +27,6 @@ gboolean ag_test_wait_pid_gone        (GMainContext *context,
 guint    ag_test_count_fds            (void);
 /* Children of this process that are zombies. */
 guint    ag_test_count_zombie_children (void);
-/* Iterates @context until no child is a zombie; FALSE if one still is
- * after @timeout_ms (a killed worker is reaped on another thread, a
- * little after its task ended). */
-gboolean ag_test_wait_no_zombie_children (GMainContext *context,
-                                          guint         timeout_ms);
 /* Iterates @context until the fd count is @expected and no child is a
  * zombie, for at most @timeout_ms (closing and reaping happen on other
  * threads, a little after the tasks end). Then asserts both. */
