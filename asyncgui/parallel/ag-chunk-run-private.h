@@ -62,6 +62,7 @@ struct _AgChunkRun
   GArray             *failures;     /* AgChunkFailure; NULL while none failed */
   gboolean            needs_clear;  /* some value owns memory (a string, an object…) */
   gint64              budget_us;    /* maps: stop once over it; 0: run every input */
+  guint               min_count;    /* maps: inputs to run before stopping so */
   gboolean            over_budget;  /* stopped so: the inputs from n_done on go back */
   gint64              elapsed_us;
 

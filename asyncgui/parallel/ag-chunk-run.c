@@ -143,7 +143,8 @@ run_map (AgChunkRun *run,
       if (G_UNLIKELY (i + 1 == next_look))
         {
           next_look *= 2;
-          if (i + 1 < count && g_get_monotonic_time () - started >= budget_us)
+          if (i + 1 < count && i + 1 >= run->min_count
+              && g_get_monotonic_time () - started >= budget_us)
             {
               run->over_budget = TRUE;
               i++;

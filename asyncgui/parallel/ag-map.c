@@ -137,6 +137,7 @@ _ag_multi_task_feed_map (AgMultiTask *self)
       run->user_data = self->map_data;
       run->slots = _ag_multi_task_slot_value (self, position);
       run->budget_us = timed ? AG_RUN_BUDGET_US : 0;
+      run->min_count = self->min_count;
 
       if (self->ranges_func != NULL)
         {

@@ -143,6 +143,28 @@ test_map_run_over_its_budget_gives_back_the_rest (AgTestFixture *fixture,
   g_assert_cmpuint (g_array_index (deliveries, guint, 0), ==, 2);
 }
 
+/* A run over its budget still runs min-count inputs before it stops:
+ * the first one here runs 64, the power of two past 50 where it looks at
+ * the clock. */
+static void
+test_map_run_over_its_budget_runs_min_count_first (AgTestFixture *fixture,
+                                                   gconstpointer  data)
+{
+  g_autoptr(Inputs) inputs = inputs_new (300);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(GArray) deliveries = NULL;
+
+  inputs->slow_first = 1;
+  inputs->slow_ms = 5;
+  multi = map_of (inputs);
+  ag_multi_task_set_max_workers (multi, 1);
+  ag_multi_task_set_min_count (multi, 50);
+
+  deliveries = run_and_check (fixture, multi, inputs);
+  g_assert_cmpuint (deliveries->len, >=, 2);
+  g_assert_cmpuint (g_array_index (deliveries, guint, 0), ==, 64);
+}
+
 /* Trivial inputs need no ramp of runs through the engine's thread: with
  * one worker, 500 of them are one run, one delivery. A run that was
  * preempted past its budget stops early, so a loaded machine gets three
@@ -248,6 +270,8 @@ main (int   argc,
 
   ag_test_add ("/map-runs/run-over-its-budget-gives-back-the-rest",
                test_map_run_over_its_budget_gives_back_the_rest);
+  ag_test_add ("/map-runs/run-over-its-budget-runs-min-count-first",
+               test_map_run_over_its_budget_runs_min_count_first);
   ag_test_add ("/map-runs/trivial-inputs-start-at-full-size",
                test_map_of_trivial_inputs_starts_at_full_size);
   ag_test_add ("/map-runs/given-back-inputs-each-run-once",
