@@ -28,9 +28,9 @@
  * A map writes each value straight into the owner's value array: the slots
  * of a run belong to its worker until the run is delivered. A map run may
  * be timed: it stops once over its budget, and its owner takes back the
- * inputs it did not run. A pipeline
- * collects any number of outputs per input; the first input that fails
- * ends the run, without the outputs it emitted. */
+ * inputs it did not run. A pipeline collects any number of outputs per
+ * input; the first input that fails ends the run, without the outputs it
+ * emitted. */
 
 #define CANCEL_CHECK_EVERY 16
 

@@ -13,9 +13,8 @@
 /* A mapping MultiTask makes no child task: its children are slots of one
  * value array, filled by runs of inputs (ag-chunk-run.c) handed to the
  * workers a few at a time, each of about a millisecond of work
- * (ag-run-size.c). A million
- * inputs then cost the engine's thread a few hundred deliveries, and memory
- * holds the values, not a million tasks. */
+ * (ag-run-size.c). A million inputs then cost the engine's thread a few
+ * hundred deliveries, and memory holds the values, not a million tasks. */
 
 /* @shares: the runs are timed and nothing is measured yet, so each takes
  * a share of the list (ag-run-size.c). */
