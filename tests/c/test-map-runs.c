@@ -121,48 +121,46 @@ map_of (Inputs *inputs)
   return ag_multi_task_new_map_range (inputs->n_inputs, triple_input, inputs, NULL);
 }
 
-/* With one worker, the first run is offered the whole list: input 0 is
- * quick, input 1 sleeps past the run's budget, so the run stops after it
- * and gives back the rest, which later runs take, each input once. (A map
- * that ramped its runs up from one input would deliver input 0 alone.) */
+/* Runs a map of 300 inputs with one worker, so that its first run is
+ * offered the whole list: input 0 is quick, input 1 sleeps past the run's
+ * budget. Checks that every input ran once, and returns how many the
+ * first delivery finished. */
+static guint
+first_delivery_with_a_slow_second_input (AgTestFixture *fixture,
+                                         guint          min_count)
+{
+  g_autoptr(Inputs) inputs = inputs_new (300);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(GArray) deliveries = NULL;
+
+  inputs->slow_first = 1;
+  inputs->slow_ms = 5;
+  multi = map_of (inputs);
+  ag_multi_task_set_max_workers (multi, 1);
+  ag_multi_task_set_min_count (multi, min_count);
+
+  deliveries = run_and_check (fixture, multi, inputs);
+  g_assert_cmpuint (deliveries->len, >=, 2);
+  return g_array_index (deliveries, guint, 0);
+}
+
+/* The run stops after the slow input and gives back the rest, which later
+ * runs take. (A map that ramped its runs up from one input would deliver
+ * input 0 alone.) */
 static void
 test_map_run_over_its_budget_gives_back_the_rest (AgTestFixture *fixture,
                                                   gconstpointer  data)
 {
-  g_autoptr(Inputs) inputs = inputs_new (300);
-  g_autoptr(AgMultiTask) multi = NULL;
-  g_autoptr(GArray) deliveries = NULL;
-
-  inputs->slow_first = 1;
-  inputs->slow_ms = 5;
-  multi = map_of (inputs);
-  ag_multi_task_set_max_workers (multi, 1);
-
-  deliveries = run_and_check (fixture, multi, inputs);
-  g_assert_cmpuint (deliveries->len, >=, 2);
-  g_assert_cmpuint (g_array_index (deliveries, guint, 0), ==, 2);
+  g_assert_cmpuint (first_delivery_with_a_slow_second_input (fixture, 1), ==, 2);
 }
 
 /* A run over its budget still runs min-count inputs before it stops:
- * the first one here runs 64, the power of two past 50 where it looks at
- * the clock. */
+ * here 64, the power of two past 50 where it looks at the clock. */
 static void
 test_map_run_over_its_budget_runs_min_count_first (AgTestFixture *fixture,
                                                    gconstpointer  data)
 {
-  g_autoptr(Inputs) inputs = inputs_new (300);
-  g_autoptr(AgMultiTask) multi = NULL;
-  g_autoptr(GArray) deliveries = NULL;
-
-  inputs->slow_first = 1;
-  inputs->slow_ms = 5;
-  multi = map_of (inputs);
-  ag_multi_task_set_max_workers (multi, 1);
-  ag_multi_task_set_min_count (multi, 50);
-
-  deliveries = run_and_check (fixture, multi, inputs);
-  g_assert_cmpuint (deliveries->len, >=, 2);
-  g_assert_cmpuint (g_array_index (deliveries, guint, 0), ==, 64);
+  g_assert_cmpuint (first_delivery_with_a_slow_second_input (fixture, 50), ==, 64);
 }
 
 /* Trivial inputs need no ramp of runs through the engine's thread: with
