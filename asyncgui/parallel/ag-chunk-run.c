@@ -101,6 +101,7 @@ run_map (AgChunkRun *run,
   guint first = (guint) run->start;
   guint count = run->count;
   gint64 budget_us = run->budget_us;
+  guint min_count = run->min_count;
   guint next_look = budget_us > 0 ? 1 : G_MAXUINT;
   AgChunk *chunk = _ag_chunk_new (cancellable);
   GType last_type = G_TYPE_INVALID;
@@ -143,7 +144,7 @@ run_map (AgChunkRun *run,
       if (G_UNLIKELY (i + 1 == next_look))
         {
           next_look *= 2;
-          if (i + 1 < count && i + 1 >= run->min_count
+          if (i + 1 < count && i + 1 >= min_count
               && g_get_monotonic_time () - started >= budget_us)
             {
               run->over_budget = TRUE;

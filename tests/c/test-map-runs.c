@@ -78,9 +78,30 @@ record_announced (AgMultiTask *multi,
   g_array_append_val ((GArray *) user_data, position);
 }
 
-/* Runs @multi to its end and checks that every input ran exactly once and
- * that the value and the announcements are in list order. Returns the
- * n-finished of each delivery. */
+/* Checks that every input ran exactly once and that the value and the
+ * announcements are in list order. */
+static void
+check_outcome (Inputs       *inputs,
+               const GValue *value,
+               GArray       *announced)
+{
+  GArray *values = g_value_get_boxed (value);
+
+  for (guint i = 0; i < inputs->n_inputs; i++)
+    if (g_atomic_int_get (&inputs->n_calls[i]) != 1)
+      g_error ("input %u ran %d times", i, g_atomic_int_get (&inputs->n_calls[i]));
+
+  g_assert_cmpuint (values->len, ==, inputs->n_inputs);
+  g_assert_cmpuint (announced->len, ==, inputs->n_inputs);
+  for (guint i = 0; i < inputs->n_inputs; i++)
+    {
+      g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, i)), ==, i * 3);
+      g_assert_cmpuint (g_array_index (announced, guint, i), ==, i);
+    }
+}
+
+/* Runs @multi to its end and checks its outcome. Returns the n-finished of
+ * each delivery. */
 static GArray *
 run_and_check (AgTestFixture *fixture,
                AgMultiTask   *multi,
@@ -90,26 +111,13 @@ run_and_check (AgTestFixture *fixture,
   GArray *deliveries = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GError) error = NULL;
   GValue *value;
-  GArray *values;
 
   g_signal_connect (multi, "notify::n-finished", G_CALLBACK (record_n_finished), deliveries);
   g_signal_connect (multi, "task-done", G_CALLBACK (record_announced), announced);
 
   value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
   g_assert_no_error (error);
-
-  for (guint i = 0; i < inputs->n_inputs; i++)
-    if (g_atomic_int_get (&inputs->n_calls[i]) != 1)
-      g_error ("input %u ran %d times", i, g_atomic_int_get (&inputs->n_calls[i]));
-
-  values = g_value_get_boxed (value);
-  g_assert_cmpuint (values->len, ==, inputs->n_inputs);
-  g_assert_cmpuint (announced->len, ==, inputs->n_inputs);
-  for (guint i = 0; i < inputs->n_inputs; i++)
-    {
-      g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, i)), ==, i * 3);
-      g_assert_cmpuint (g_array_index (announced, guint, i), ==, i);
-    }
+  check_outcome (inputs, value, announced);
 
   ag_test_value_free (value);
   return deliveries;
@@ -227,7 +235,6 @@ test_map_given_back_inputs_each_run_once_while_scrolled (AgTestFixture *fixture,
   g_autoptr(GArray) announced = g_array_new (FALSE, FALSE, sizeof (guint));
   gint64 start = g_get_monotonic_time ();
   AgTestOutcome outcome;
-  GArray *values;
 
   inputs->slow_every = 200;
   inputs->slow_ms = 3;
@@ -246,16 +253,7 @@ test_map_given_back_inputs_each_run_once_while_scrolled (AgTestFixture *fixture,
       g_assert_cmpfloat (ag_test_elapsed_ms (start), <, AG_TEST_SAFETY_MS);
     }
   g_assert_no_error (outcome.error);
-
-  for (guint i = 0; i < inputs->n_inputs; i++)
-    g_assert_cmpint (g_atomic_int_get (&inputs->n_calls[i]), ==, 1);
-  values = g_value_get_boxed (outcome.value);
-  g_assert_cmpuint (values->len, ==, inputs->n_inputs);
-  for (guint i = 0; i < inputs->n_inputs; i++)
-    {
-      g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, i)), ==, i * 3);
-      g_assert_cmpuint (g_array_index (announced, guint, i), ==, i);
-    }
+  check_outcome (inputs, outcome.value, announced);
 
   ag_test_outcome_clear (&outcome);
 }
