@@ -77,12 +77,7 @@ def main(source_root, build_root):
                      '--wayland', '--no-x11', '--mode=asyncgui-test'],
                     stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
                 shown = wait_for_label(log_path, process)
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+                end_session(process)
         finally:
             os.kill(int(system_bus[1]), signal.SIGTERM)
 
@@ -100,6 +95,29 @@ def main(source_root, build_root):
             return 1
         print('ok: a headless gnome-shell ran the extension; its panel label shows “%s”' % shown)
         return 0
+
+
+def end_session(process):
+    """Ends the shell and everything of its session (its process group):
+    not only dbus-run-session, whose end does not wait for the shell and
+    the services it started, which may still be writing into the
+    temporary home (the shell's shader cache) when it is removed."""
+    group = process.pid
+    for sig, grace_s in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            process.poll()
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                process.wait()
+                return
+            time.sleep(0.05)
+    process.wait()
 
 
 def wait_for_label(log_path, process):
