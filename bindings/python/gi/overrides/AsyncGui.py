@@ -2448,7 +2448,25 @@ def _run_transform(transform, value, data):
     transform.return_value(item)
 
 
-class Channel(AsyncGui.Channel):
+class _ClosedOnExit:
+    """``with`` and ``async with`` close the end on the way out."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self.close()
+
+
+class Channel(AsyncGui.Channel, _ClosedOnExit):
     """``AsyncGui.Channel(capacity=64)``: the write end of a bounded,
     thread-safe queue of items (AgChannel); ``channel.open_reader()`` opens
     a read end (:class:`ChannelReader`). Items are Python objects.
@@ -2518,24 +2536,12 @@ class Channel(AsyncGui.Channel):
             reader._ag_transform_exceptions = exceptions
         return reader
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc_info):
-        self.close()
-
 
 Channel = override(Channel)
 __all__.append('Channel')
 
 
-class ChannelReader(AsyncGui.ChannelReader):
+class ChannelReader(AsyncGui.ChannelReader, _ClosedOnExit):
     """A read end of a :class:`Channel` (AgChannelReader). Each item goes to
     exactly one reader.
 
@@ -2583,18 +2589,6 @@ class ChannelReader(AsyncGui.ChannelReader):
 
     def __aiter__(self):
         return _iterate(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc_info):
-        self.close()
 
 
 ChannelReader = override(ChannelReader)
