@@ -25,8 +25,8 @@ typedef struct
   AgEngine            *engine;              /* atomic to read elsewhere; weak,
                                              * cleared when the engine goes */
   AgCompletionQueue   *queue;               /* atomic; set once, before any work runs */
-  GCancellable        *cancellable;         /* atomic; set once: at start, or by the
-                                             * work (see cancellable_in_work) */
+  GCancellable        *cancellable;         /* atomic, with a pin bit: see
+                                             * ag-task-cancellable.c */
   GCancellable        *outer_cancellable;
   gulong               outer_handler;
   GAsyncReadyCallback  callback;
@@ -81,6 +81,15 @@ void           _ag_task_push_completion  (AgTask        *self);
 void           _ag_task_start_work       (AgTask        *self);
 
 /* ag-task-outcome.c */
+
+/* ag-task-cancellable.c */
+GCancellable  *_ag_task_peek_cancellable (AgTaskPrivate *priv);
+GCancellable  *_ag_task_lend_cancellable (AgTask        *self,
+                                          GCancellable  *spare);
+gboolean       _ag_task_take_back_cancellable (AgTask   *self,
+                                          GCancellable  *lent);
+GCancellable  *_ag_task_pin_cancellable  (AgTask        *self);
+void           _ag_task_clear_cancellable (AgTaskPrivate *priv);
 
 /* ag-task-report.c */
 void           _ag_task_report_apply     (AgTask        *self,

@@ -16,12 +16,6 @@
  * engine's thread, where the data its function was given (often a widget),
  * its value and its callback's data are released. */
 
-static GCancellable *
-peek_cancellable (AgTaskPrivate *priv)
-{
-  return g_atomic_pointer_get (&priv->cancellable);
-}
-
 static gboolean
 release_on_context (gpointer user_data)
 {
@@ -85,29 +79,6 @@ _ag_task_unref_at_home (AgTask *self)
   release->node.deliver = release_deliver;
   release->task = self;
   _ag_completion_queue_push (priv->queue, &release->node);
-}
-
-/* The cancellable the work is given: made at start on the engine's thread,
- * or here, on first use by the work (cancellable_in_work). Cancelling reads
- * it after setting cancel_requested, and this reads cancel_requested after
- * publishing it, so one of the two always cancels it. Any thread. */
-GCancellable *
-_ag_task_ensure_cancellable (AgTask *self)
-{
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
-  GCancellable *cancellable = peek_cancellable (priv);
-
-  if (cancellable != NULL)
-    return cancellable;
-
-  cancellable = g_cancellable_new ();
-  if (!g_atomic_pointer_compare_and_exchange (&priv->cancellable, NULL, cancellable))
-    g_clear_object (&cancellable);
-  cancellable = peek_cancellable (priv);
-  if (g_atomic_int_get (&priv->cancel_requested))
-    g_cancellable_cancel (cancellable);
-
-  return cancellable;
 }
 
 enum

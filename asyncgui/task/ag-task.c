@@ -175,12 +175,6 @@ _ag_task_clear_value (AgTaskPrivate *priv)
   priv->value_is_detail = FALSE;
 }
 
-static GCancellable *
-peek_cancellable (AgTaskPrivate *priv)
-{
-  return g_atomic_pointer_get (&priv->cancellable);
-}
-
 static void
 stop_running (AgTask *self)
 {
@@ -373,7 +367,7 @@ push_cancel_once (AgTask *self)
   if (!g_atomic_int_compare_and_exchange (&priv->cancel_pushed, 0, 1))
     return;
 
-  cancellable = peek_cancellable (priv);
+  cancellable = _ag_task_peek_cancellable (priv);
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
   g_object_ref (self);
@@ -469,8 +463,8 @@ _ag_task_abandon (AgTask *self)
   g_assert (priv->state == AG_TASK_RUNNING);
 
   g_atomic_int_set (&priv->cancel_requested, TRUE);
-  if (peek_cancellable (priv) != NULL)
-    g_cancellable_cancel (peek_cancellable (priv));
+  if (_ag_task_peek_cancellable (priv) != NULL)
+    g_cancellable_cancel (_ag_task_peek_cancellable (priv));
   stop_running (self);
 
   priv->state = AG_TASK_CANCELLED;
@@ -636,7 +630,7 @@ ag_task_finalize (GObject *object)
   g_clear_error (&priv->error);
   g_clear_error (&priv->returned_error);
 
-  g_clear_object (&priv->cancellable);
+  _ag_task_clear_cancellable (priv);
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
   g_clear_pointer (&priv->report, _ag_task_report_free);
   g_clear_pointer (&priv->deps, _ag_task_deps_free);
@@ -816,12 +810,18 @@ ag_task_is_finished (AgTask *self)
  * @self: a task
  *
  * Gets the cancellable the task's function is given. It is cancelled when
- * the task is. It exists once the task runs.
+ * the task is, and it stays the task's once this has returned it.
+ *
+ * A task made by [ctor@Task.new] has one while its function runs; the
+ * worker lends it its own and, when the function returns and nothing kept
+ * it (a reference, a handler, a cancel, this call), takes it back for its
+ * next task.
  *
  * Thread: any: the task's function reads it on its worker.
  *
  * Returns: (transfer none) (nullable): the task's cancellable, or %NULL if
- *   the task has not been run
+ *   it has none: the task has not been run, or its function has not
+ *   started or has returned without keeping it
  *
  * Since: 1.0
  */
@@ -830,7 +830,7 @@ ag_task_get_cancellable (AgTask *self)
 {
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
-  return _ag_task_get_priv (self)->cancellable;
+  return _ag_task_pin_cancellable (self);
 }
 
 /**

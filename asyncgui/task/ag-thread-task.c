@@ -9,10 +9,10 @@
 
 /* The work is queued on the engine's executor with a reference of its own,
  * which goes home with the outcome once the function has returned
- * (_ag_task_end_work()). The cancellable is made by the worker, not at
- * start, so a burst of submissions costs the engine's thread one object
- * less each. In serial mode the executor runs the work on the engine's
- * thread, inside delivery. */
+ * (_ag_task_end_work()). The cancellable is the worker's, lent to the task
+ * while its function runs (see ag-task-cancellable.c), so a burst of small
+ * tasks makes no cancellable at all. In serial mode the executor runs the
+ * work on the engine's thread, inside delivery. */
 
 typedef struct
 {
@@ -33,16 +33,35 @@ static GType ag_thread_task_get_type (void);
 
 G_DEFINE_FINAL_TYPE (AgThreadTask, ag_thread_task, AG_TYPE_TASK)
 
+/* The cancellable this thread lends, while no task has it: a function
+ * that runs a task inline (a wait in serial mode) lends the inner task
+ * another one. */
+static GPrivate spare_cancellable = G_PRIVATE_INIT (g_object_unref);
+
 static void
 thread_task_run (AgWork *work)
 {
   AgThreadTask *self = G_STRUCT_MEMBER_P (work, -G_STRUCT_OFFSET (AgThreadTask, work));
   AgTask *task = (AgTask *) self;
-  GCancellable *cancellable = _ag_task_ensure_cancellable (task);
+  GCancellable *spare = g_private_get (&spare_cancellable);
+  GCancellable *cancellable;
 
+  if (spare != NULL)
+    g_private_set (&spare_cancellable, NULL);
+  else
+    spare = g_cancellable_new ();
+
+  cancellable = _ag_task_lend_cancellable (task, spare);
   _ag_task_begin_work (task);
   if (!g_cancellable_is_cancelled (cancellable))
     self->func (task, self->func_data, cancellable);
+
+  if (cancellable == spare
+      && _ag_task_take_back_cancellable (task, spare)
+      && g_private_get (&spare_cancellable) == NULL)
+    g_private_set (&spare_cancellable, g_steal_pointer (&spare));
+  g_clear_object (&spare);
+
   _ag_task_end_work (task);
 }
 
