@@ -80,20 +80,33 @@ _ag_task_lend_cancellable (AgTask       *self,
   return cancel_if_requested (priv);
 }
 
+static void
+count_datum (GQuark   key,
+             gpointer data,
+             gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
 /* Whether anything besides the task and the worker can reach @lent. */
 static gboolean
 is_kept (GCancellable *lent)
 {
   GObject *object = (GObject *) lent;
+  guint n_data = 0;
 
   if (g_once_init_enter (&cancelled_signal))
     g_once_init_leave (&cancelled_signal, g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE));
 
-  /* Weak references, toggle references and data all live in qdata. */
-  return g_atomic_int_get (&object->ref_count) != 2
-         || g_cancellable_is_cancelled (lent)
-         || ((gsize) g_atomic_pointer_get (&object->qdata) & ~(gsize) G_DATALIST_FLAGS_MASK) != 0
-         || g_signal_has_handler_pending (lent, (guint) cancelled_signal, 0, TRUE);
+  if (g_atomic_int_get (&object->ref_count) != 2
+      || g_cancellable_is_cancelled (lent)
+      || g_signal_has_handler_pending (lent, (guint) cancelled_signal, 0, TRUE))
+    return TRUE;
+
+  /* Data and weak references live in the object's qdata. Nobody else holds
+   * a reference, so nobody changes it meanwhile. */
+  g_datalist_foreach (&object->qdata, count_datum, &n_data);
+  return n_data != 0;
 }
 
 /* Takes @lent back from the task, after its function returned and before

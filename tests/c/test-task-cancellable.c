@@ -11,6 +11,7 @@ typedef enum
   KEEP_NOTHING,
   KEEP_A_REFERENCE,
   KEEP_A_HANDLER,
+  KEEP_A_WEAK_REFERENCE,
   KEEP_BY_GETTER,
 } Keep;
 
@@ -22,6 +23,7 @@ typedef struct
   GCancellable *kept;        /* a reference, with KEEP_A_REFERENCE */
   GCancellable *pinned;      /* from ag_task_get_cancellable() */
   gulong        handler;
+  GWeakRef      weak;
   int           n_cancelled; /* atomic: the handler's calls */
   gboolean      wait_for_cancel;
   int           saw_cancel;  /* atomic */
@@ -54,6 +56,9 @@ see_cancellable (AgTask       *task,
       break;
     case KEEP_A_HANDLER:
       seen->handler = g_cancellable_connect (cancellable, G_CALLBACK (count_cancel), seen, NULL);
+      break;
+    case KEEP_A_WEAK_REFERENCE:
+      g_weak_ref_init (&seen->weak, cancellable);
       break;
     case KEEP_BY_GETTER:
       seen->pinned = ag_task_get_cancellable (task);
@@ -174,6 +179,28 @@ test_a_connected_handler_never_hears_another_tasks_cancel (AgTestFixture *fixtur
 }
 
 static void
+test_a_weak_reference_never_leads_to_another_tasks_cancellable (AgTestFixture *fixture,
+                                                               gconstpointer  data)
+{
+  Seen first = { KEEP_A_WEAK_REFERENCE }, second = { KEEP_NOTHING };
+  AgTask *first_task, *second_task;
+  GCancellable *weakly_kept;
+
+  second.wait_for_cancel = TRUE;
+  run_two_on_one_worker (fixture, &first, &second, &first_task, &second_task);
+
+  g_assert_true (second.seen != first.seen);
+  weakly_kept = g_weak_ref_get (&first.weak);
+  g_assert_true (weakly_kept == first.seen);
+  g_assert_false (g_cancellable_is_cancelled (weakly_kept));
+
+  g_object_unref (weakly_kept);
+  g_weak_ref_clear (&first.weak);
+  g_object_unref (first_task);
+  g_object_unref (second_task);
+}
+
+static void
 test_a_cancelled_cancellable_is_not_lent_again (AgTestFixture *fixture,
                                                 gconstpointer  data)
 {
@@ -230,6 +257,8 @@ main (int   argc,
                test_a_kept_reference_keeps_the_cancellable_with_its_task);
   ag_test_add ("/task-cancellable/a-connected-handler-never-hears-another-tasks-cancel",
                test_a_connected_handler_never_hears_another_tasks_cancel);
+  ag_test_add ("/task-cancellable/a-weak-reference-never-leads-to-another-tasks-cancellable",
+               test_a_weak_reference_never_leads_to_another_tasks_cancellable);
   ag_test_add ("/task-cancellable/a-cancelled-cancellable-is-not-lent-again",
                test_a_cancelled_cancellable_is_not_lent_again);
   ag_test_add ("/task-cancellable/get-cancellable-pins-it-to-its-task",
