@@ -15,24 +15,21 @@ G_BEGIN_DECLS
 typedef struct _AgTaskReport AgTaskReport;
 typedef struct _AgTaskDeps   AgTaskDeps;
 
+/* What a run was given besides its callback and data, which most runs are
+ * not: the caller's cancellable (and the handler on it), and a destroy
+ * notify for the data (library-internal callers only). */
+typedef struct
+{
+  GCancellable   *outer_cancellable;
+  gulong          outer_handler;
+  GDestroyNotify  callback_data_destroy;
+} AgTaskCaller;
+
 /* Unless a field says otherwise, it belongs to the engine's thread. */
 typedef struct
 {
   AgTaskState          state;
   int                  finished;            /* atomic: the state is final */
-  guint                settled_by_owner : 1;  /* see ag-task-settled.c */
-
-  AgEngine            *engine;              /* atomic to read elsewhere; weak,
-                                             * cleared when the engine goes */
-  AgCompletionQueue   *queue;               /* atomic; set once, before any work runs */
-  GCancellable        *cancellable;         /* atomic, with a pin bit: see
-                                             * ag-task-cancellable.c */
-  GCancellable        *outer_cancellable;
-  gulong               outer_handler;
-  GAsyncReadyCallback  callback;
-  gpointer             callback_data;
-  GDestroyNotify       callback_data_destroy;  /* library-internal callers only */
-  AgTracked            tracked;             /* on the engine while running */
 
   /* The value and returned_error are written by whichever thread wins
    * `returned`, before complete_node is pushed, and read on the engine's
@@ -42,16 +39,26 @@ typedef struct
   int                  returned;            /* atomic */
   int                  in_work;             /* atomic: see _ag_task_begin_work() */
   int                  cancel_requested;    /* atomic */
-  int                  cancel_pushed;       /* atomic: cancel_node is queued once */
-  GValue               value;               /* or the error's detail: */
-  gboolean             value_is_detail;
+  int                  cancel_pushed;       /* atomic: the cancel is queued once */
+  gboolean             value_is_detail;     /* or the value is the error's detail */
+  guint                settled_by_owner : 1;  /* see ag-task-settled.c */
+
+  AgEngine            *engine;              /* atomic to read elsewhere; weak,
+                                             * cleared when the engine goes */
+  AgCompletionQueue   *queue;               /* atomic; set once, before any work runs */
+  GCancellable        *cancellable;         /* atomic, with a pin bit: see
+                                             * ag-task-cancellable.c */
+  GAsyncReadyCallback  callback;
+  gpointer             callback_data;
+  AgTaskCaller        *caller;              /* made by a run that needs it */
+  AgTracked            tracked;             /* on the engine while running */
+
+  GValue               value;
   GDestroyNotify       pointer_destroy;
   GError              *returned_error;
   GError              *error;
 
   AgNode               complete_node;
-  AgNode               progress_node;
-  AgNode               cancel_node;
 
   AgTaskReport        *report;              /* atomic; made by the first report */
   double               progress;
@@ -94,9 +101,7 @@ void           _ag_task_clear_cancellable (AgTaskPrivate *priv);
 /* ag-task-report.c */
 void           _ag_task_report_apply     (AgTask        *self,
                                           gboolean       node_delivered);
-gboolean       _ag_task_report_is_queued (AgTask        *self);
-void           _ag_task_report_deliver   (AgNode        *node,
-                                          gpointer       owner);
+void           _ag_task_report_push_waiting (AgTask     *self);
 void           _ag_task_report_free      (AgTaskReport  *report);
 
 /* ag-task-wait.c */

@@ -15,13 +15,18 @@
  * notification per delivery. */
 struct _AgTaskReport
 {
+  AgNode    node;                /* first: the node is the report */
+  AgTask   *task;                /* unowned: the task owns the report */
   GMutex    lock;                /* guards the fields up to status_text */
   double    reported_progress;
   char     *reported_status;
   gboolean  status_reported;
-  gboolean  queued;              /* progress_node is in the completion queue */
+  gboolean  queued;              /* the node is in the completion queue */
   char     *status_text;         /* the engine's thread */
 };
+
+static void report_deliver (AgNode   *node,
+                            gpointer  owner);
 
 static AgTaskReport *
 ensure_report (AgTaskPrivate *priv)
@@ -32,6 +37,8 @@ ensure_report (AgTaskPrivate *priv)
     {
       AgTaskReport *fresh = g_new0 (AgTaskReport, 1);
 
+      fresh->node.deliver = report_deliver;
+      fresh->task = _ag_task_from_priv (priv);
       g_mutex_init (&fresh->lock);
       if (g_atomic_pointer_compare_and_exchange (&priv->report, NULL, fresh))
         return fresh;
@@ -53,25 +60,30 @@ _ag_task_report_free (AgTaskReport *report)
   g_free (report);
 }
 
-/* Whether a report waits for the task to run: starting it queues the
- * node. */
-gboolean
-_ag_task_report_is_queued (AgTask *self)
+/* Queues a report made before the task ran, now that starting it made a
+ * queue to deliver it by. */
+void
+_ag_task_report_push_waiting (AgTask *self)
 {
-  AgTaskReport *report = g_atomic_pointer_get (&_ag_task_get_priv (self)->report);
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
   gboolean queued;
 
   if (report == NULL)
-    return FALSE;
+    return;
 
   g_mutex_lock (&report->lock);
   queued = report->queued;
   g_mutex_unlock (&report->lock);
 
-  return queued;
+  if (queued)
+    {
+      g_object_ref (self);
+      _ag_completion_queue_push (priv->queue, &report->node);
+    }
 }
 
-/* Publishes the latest report. Only the delivery of progress_node may mark
+/* Publishes the latest report. Only the delivery of the node may mark
  * the node free again: the task finishing while it is still queued must not
  * let a worker queue it a second time. */
 void
@@ -106,20 +118,19 @@ _ag_task_report_apply (AgTask   *self,
     }
 }
 
-void
-_ag_task_report_deliver (AgNode   *node,
-                         gpointer  owner)
+static void
+report_deliver (AgNode   *node,
+                gpointer  owner)
 {
   AgEngine *engine = owner;
-  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, progress_node));
-  AgTask *self = _ag_task_from_priv (priv);
+  AgTaskReport *report = (AgTaskReport *) node;
+  AgTask *self = report->task;
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
 
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
     _ag_task_report_apply (self, TRUE);
   else
     {
-      AgTaskReport *report = g_atomic_pointer_get (&priv->report);
-
       g_mutex_lock (&report->lock);
       report->queued = FALSE;
       g_mutex_unlock (&report->lock);
@@ -163,7 +174,7 @@ report (AgTask     *self,
   if (push)
     {
       g_object_ref (self);
-      _ag_completion_queue_push (priv->queue, &priv->progress_node);
+      _ag_completion_queue_push (priv->queue, &report->node);
     }
 }
 

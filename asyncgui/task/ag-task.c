@@ -179,13 +179,15 @@ static void
 stop_running (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskCaller *caller = priv->caller;
 
-  if (priv->outer_handler != 0)
+  if (caller != NULL && caller->outer_handler != 0)
     {
-      g_cancellable_disconnect (priv->outer_cancellable, priv->outer_handler);
-      priv->outer_handler = 0;
+      g_cancellable_disconnect (caller->outer_cancellable, caller->outer_handler);
+      caller->outer_handler = 0;
     }
-  g_clear_object (&priv->outer_cancellable);
+  if (caller != NULL)
+    g_clear_object (&caller->outer_cancellable);
 
   if (priv->engine != NULL)
     _ag_engine_untrack (priv->engine, &priv->tracked);
@@ -194,7 +196,8 @@ stop_running (AgTask *self)
 static void
 release_callback_data (AgTaskPrivate *priv)
 {
-  GDestroyNotify destroy = g_steal_pointer (&priv->callback_data_destroy);
+  GDestroyNotify destroy = priv->caller != NULL
+                           ? g_steal_pointer (&priv->caller->callback_data_destroy) : NULL;
   gpointer data = g_steal_pointer (&priv->callback_data);
 
   if (destroy != NULL)
@@ -316,14 +319,23 @@ complete_deliver (AgNode   *node,
   unref_after_delivery (self, engine);
 }
 
+/* A cancel on its way to the engine's thread. Made by the one cancel that
+ * is queued, which is rare: a task has no room for it. */
+typedef struct
+{
+  AgNode   node;
+  AgTask  *task;
+} CancelNode;
+
 static void
 cancel_deliver (AgNode   *node,
                 gpointer  owner)
 {
   AgEngine *engine = owner;
-  AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, cancel_node));
-  AgTask *self = _ag_task_from_priv (priv);
+  AgTask *self = ((CancelNode *) node)->task;
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
 
+  g_free (node);
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
     finish_cancelled (self);
 
@@ -361,8 +373,8 @@ static void
 push_cancel_once (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-
   GCancellable *cancellable;
+  CancelNode *cancel;
 
   if (!g_atomic_int_compare_and_exchange (&priv->cancel_pushed, 0, 1))
     return;
@@ -370,8 +382,10 @@ push_cancel_once (AgTask *self)
   cancellable = _ag_task_peek_cancellable (priv);
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
-  g_object_ref (self);
-  _ag_completion_queue_push (priv->queue, &priv->cancel_node);
+  cancel = g_new (CancelNode, 1);
+  cancel->node.deliver = cancel_deliver;
+  cancel->task = g_object_ref (self);
+  _ag_completion_queue_push (priv->queue, &cancel->node);
 }
 
 static void
@@ -421,7 +435,10 @@ _ag_task_start (AgTask              *self,
   g_atomic_pointer_set (&priv->queue, _ag_completion_queue_ref (_ag_engine_get_queue (engine)));
   priv->callback = callback;
   priv->callback_data = user_data;
-  priv->callback_data_destroy = user_data_destroy;
+  if (user_data_destroy != NULL || cancellable != NULL)
+    priv->caller = g_new0 (AgTaskCaller, 1);
+  if (user_data_destroy != NULL)
+    priv->caller->callback_data_destroy = user_data_destroy;
   priv->state = AG_TASK_RUNNING;
 
   /* Held until finish(): a running task stays alive however its owner
@@ -432,11 +449,7 @@ _ag_task_start (AgTask              *self,
   g_object_notify_by_pspec ((GObject *) self, properties[PROP_STATE]);
 
   /* Reported before it ran: now there is a queue to deliver it by. */
-  if (_ag_task_report_is_queued (self))
-    {
-      g_object_ref (self);
-      _ag_completion_queue_push (priv->queue, &priv->progress_node);
-    }
+  _ag_task_report_push_waiting (self);
 
   if (g_atomic_int_get (&priv->cancel_requested))
     {
@@ -446,9 +459,10 @@ _ag_task_start (AgTask              *self,
 
   if (cancellable != NULL)
     {
-      priv->outer_cancellable = g_object_ref (cancellable);
-      priv->outer_handler = g_cancellable_connect (cancellable, G_CALLBACK (outer_cancelled),
-                                                   self, NULL);
+      priv->caller->outer_cancellable = g_object_ref (cancellable);
+      priv->caller->outer_handler = g_cancellable_connect (cancellable,
+                                                           G_CALLBACK (outer_cancelled),
+                                                           self, NULL);
     }
 
   _ag_task_deps_start (self);
@@ -631,6 +645,7 @@ ag_task_finalize (GObject *object)
   g_clear_error (&priv->returned_error);
 
   _ag_task_clear_cancellable (priv);
+  g_clear_pointer (&priv->caller, g_free);
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
   g_clear_pointer (&priv->report, _ag_task_report_free);
   g_clear_pointer (&priv->deps, _ag_task_deps_free);
@@ -753,8 +768,6 @@ ag_task_init (AgTask *self)
   AgTaskPrivate *priv = _ag_task_get_priv (self);
 
   priv->complete_node.deliver = complete_deliver;
-  priv->cancel_node.deliver = cancel_deliver;
-  priv->progress_node.deliver = _ag_task_report_deliver;
   priv->tracked.abandon = abandon_tracked;
 }
 

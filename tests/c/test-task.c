@@ -1023,6 +1023,40 @@ test_progress_from_worker_arrives_coalesced (AgTestFixture *fixture,
   g_object_unref (task);
 }
 
+static void
+test_progress_reported_before_running_arrives_once_it_runs (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  ProgressLog log = { 0, 0, FALSE, -2.0, NULL, FALSE };
+  AgTestOutcome outcome;
+  AgTask *task = ag_test_task_new_int_after (300 * ag_test_timing_factor (), 7);
+
+  ag_task_set_progress (task, 0.25);
+  ag_task_set_status_text (task, "queued");
+  g_signal_connect (task, "notify::progress", G_CALLBACK (progress_notified), &log);
+  g_signal_connect (task, "notify::status-text", G_CALLBACK (status_notified), &log);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+
+  /* Delivered while the task runs, not only with its outcome. */
+  ag_test_run_until (fixture->context, log.n_progress > 0 || outcome.n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+  g_assert_cmpuint (log.n_progress, ==, 1);
+  g_assert_cmpfloat (ag_task_get_progress (task), ==, 0.25);
+  g_assert_cmpstr (ag_task_get_status_text (task), ==, "queued");
+
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  g_assert_false (log.off_main);
+  g_assert_cmpuint (log.n_progress, ==, 1);
+  g_assert_cmpuint (log.n_status, ==, 1);
+
+  g_free (log.last_status);
+  ag_test_outcome_clear (&outcome);
+  g_object_unref (task);
+}
+
 /* Waiting */
 
 typedef struct
@@ -1636,6 +1670,8 @@ main (int   argc,
                test_cancel_finished_task_is_a_no_op);
   ag_test_add ("/task/progress-from-worker-arrives-coalesced",
                test_progress_from_worker_arrives_coalesced);
+  ag_test_add ("/task/progress-reported-before-running-arrives-once-it-runs",
+               test_progress_reported_before_running_arrives_once_it_runs);
   ag_test_add ("/task/wait-from-another-thread-returns-when-finished",
                test_wait_from_another_thread_returns_when_finished);
   ag_test_add ("/task/wait-from-another-thread-times-out",
