@@ -425,8 +425,10 @@ run_done (AgChunkRun *run,
   self->runs_going--;
   if (!self->running || self->failure != NULL)
     {
-      _ag_chunk_run_free (run);
+      /* Before the run goes: once the pipeline has ended, the run may hold
+       * its last reference. */
       release_func_if_idle (self);
+      _ag_chunk_run_free (run);
       return;
     }
 

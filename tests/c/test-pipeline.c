@@ -16,6 +16,10 @@ typedef struct
   int     max_live;       /* atomic */
   GMutex  lock;
   GArray *seen;           /* guint64 inputs in call order; lock */
+  int     gate_from;      /* inputs from here wait for gate_open; -1: none */
+  int     gate_open;      /* atomic */
+  int     in_gate;        /* atomic: calls waiting at the gate */
+  int     released;       /* atomic: how often the pipeline let go of it */
 } Calls;
 
 static void
@@ -23,13 +27,24 @@ calls_init (Calls *calls)
 {
   memset (calls, 0, sizeof *calls);
   calls->fail_at = -1;
+  calls->gate_from = -1;
   g_mutex_init (&calls->lock);
   calls->seen = g_array_new (FALSE, FALSE, sizeof (guint64));
 }
 
+/* The destroy notify of a pipeline's Calls: it comes after the function's
+ * last run, which may end after the pipeline did. */
+static void
+calls_released (gpointer data)
+{
+  g_atomic_int_inc (&((Calls *) data)->released);
+}
+
+/* Once the pipeline that calls it released it (drop_pipeline()). */
 static void
 calls_clear (Calls *calls)
 {
+  ag_test_run_until (NULL, g_atomic_int_get (&calls->released), AG_TEST_SAFETY_MS);
   g_array_unref (calls->seen);
   g_mutex_clear (&calls->lock);
 }
@@ -58,8 +73,18 @@ twice (AgChunk      *chunk,
   g_array_append_val (calls->seen, n);
   g_mutex_unlock (&calls->lock);
 
+  if (calls->gate_from >= 0 && n >= (guint64) calls->gate_from)
+    {
+      g_atomic_int_inc (&calls->in_gate);
+      while (!g_atomic_int_get (&calls->gate_open))
+        g_usleep (G_TIME_SPAN_MILLISECOND);
+    }
+
   if (calls->fail_at >= 0 && n == (guint64) calls->fail_at)
     {
+      /* With a gate, the failure waits for a call at the gate. */
+      while (calls->gate_from >= 0 && g_atomic_int_get (&calls->in_gate) == 0)
+        g_usleep (G_TIME_SPAN_MILLISECOND);
       ag_chunk_return_new_error (chunk, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                                  "input %d is bad", calls->fail_at);
       return;
@@ -252,13 +277,23 @@ assert_numbers (GArray        *items,
 static AgPipeline *
 twice_forever (Calls *calls)
 {
-  return ag_pipeline_new_range (-1, twice, calls, NULL);
+  return ag_pipeline_new_range (-1, twice, calls, calls_released);
 }
 
 static void
 lets_the_context_settle (AgTestFixture *fixture)
 {
   ag_test_run_for (fixture->context, 50);
+}
+
+/* Ends a stage for good (a no-op once it has ended) and drops the test's
+ * reference, so that it releases its Calls. */
+static void
+drop_pipeline (AgPipeline **pipeline)
+{
+  if (*pipeline != NULL)
+    ag_task_cancel (AG_TASK (*pipeline));
+  g_clear_object (pipeline);
 }
 
 /* Tests */
@@ -282,6 +317,8 @@ test_pipeline_runs_nothing_before_a_read (AgTestFixture *fixture,
 
   ag_task_cancel (AG_TASK (doubled));
   ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -309,6 +346,8 @@ check_read_two_of_forever (AgTestFixture *fixture,
 
   ag_task_cancel (AG_TASK (doubled));
   ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -357,6 +396,8 @@ test_pipeline_min_count_runs_a_whole_batch (AgTestFixture *fixture,
 
   ag_task_cancel (AG_TASK (doubled));
   ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -376,7 +417,7 @@ check_failure_keeps_earlier_outputs (AgTestFixture *fixture,
   calls_init (&calls);
   calls.fail_at = 3;
   ag_test_outcome_init (&outcome, fixture->engine);
-  doubled = ag_pipeline_new_range (10, twice, &calls, NULL);
+  doubled = ag_pipeline_new_range (10, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, 16);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
                        ag_test_outcome_callback, &outcome);
@@ -396,6 +437,8 @@ check_failure_keeps_earlier_outputs (AgTestFixture *fixture,
   g_assert_cmpuint (after->len, ==, 0);
 
   ag_test_outcome_clear (&outcome);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -425,7 +468,7 @@ test_pipeline_finite_input_ends_successfully (AgTestFixture *fixture,
 
   calls_init (&calls);
   ag_test_outcome_init (&outcome, fixture->engine);
-  doubled = ag_pipeline_new_range (1000, twice, &calls, NULL);
+  doubled = ag_pipeline_new_range (1000, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
                        ag_test_outcome_callback, &outcome);
@@ -441,6 +484,8 @@ test_pipeline_finite_input_ends_successfully (AgTestFixture *fixture,
   g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 1000);
 
   ag_test_outcome_clear (&outcome);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -458,7 +503,7 @@ test_pipeline_blocking_read_on_the_engines_thread_drives_it (AgTestFixture *fixt
   g_autoptr(GError) error = NULL;
 
   calls_init (&calls);
-  doubled = ag_pipeline_new_range (100, twice, &calls, NULL);
+  doubled = ag_pipeline_new_range (100, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
@@ -470,6 +515,8 @@ test_pipeline_blocking_read_on_the_engines_thread_drives_it (AgTestFixture *fixt
   g_assert_true (ag_channel_reader_is_drained (reader));
   g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_SUCCEEDED);
 
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -489,7 +536,7 @@ test_pipeline_serial_mode_is_deterministic (AgTestFixture *fixture,
       g_autoptr(GArray) items = NULL;
 
       calls_init (&calls);
-      doubled = ag_pipeline_new_range (-1, twice, &calls, NULL);
+      doubled = ag_pipeline_new_range (-1, twice, &calls, calls_released);
       ag_pipeline_set_max_chunk_size (doubled, 3);
       reader = ag_pipeline_open_output (doubled, 4);
       ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
@@ -508,6 +555,8 @@ test_pipeline_serial_mode_is_deterministic (AgTestFixture *fixture,
 
       ag_task_cancel (AG_TASK (doubled));
       ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+      g_clear_object (&reader);
+      drop_pipeline (&doubled);
       calls_clear (&calls);
     }
 }
@@ -525,8 +574,8 @@ test_pipeline_stages_chain_and_demand_travels_upstream (AgTestFixture *fixture,
 
   calls_init (&first);
   calls_init (&second);
-  doubled = ag_pipeline_new_range (-1, twice, &first, NULL);
-  quadrupled = ag_pipeline_add_stage (doubled, 8, twice, &second, NULL);
+  doubled = ag_pipeline_new_range (-1, twice, &first, calls_released);
+  quadrupled = ag_pipeline_add_stage (doubled, 8, twice, &second, calls_released);
   reader = ag_pipeline_open_output (quadrupled, 8);
 
   /* Running the last stage runs the one before. */
@@ -546,6 +595,9 @@ test_pipeline_stages_chain_and_demand_travels_upstream (AgTestFixture *fixture,
   g_assert_cmpint (ag_task_get_state (AG_TASK (quadrupled)), ==, AG_TASK_CANCELLED);
   g_assert_cmpint (ag_task_get_state (AG_TASK (doubled)), ==, AG_TASK_CANCELLED);
 
+  g_clear_object (&reader);
+  drop_pipeline (&quadrupled);
+  drop_pipeline (&doubled);
   calls_clear (&first);
   calls_clear (&second);
 }
@@ -564,8 +616,8 @@ test_pipeline_upstream_failure_reaches_the_last_stage (AgTestFixture *fixture,
   calls_init (&first);
   calls_init (&second);
   first.fail_at = 2;
-  doubled = ag_pipeline_new_range (-1, twice, &first, NULL);
-  quadrupled = ag_pipeline_add_stage (doubled, 8, twice, &second, NULL);
+  doubled = ag_pipeline_new_range (-1, twice, &first, calls_released);
+  quadrupled = ag_pipeline_add_stage (doubled, 8, twice, &second, calls_released);
   reader = ag_pipeline_open_output (quadrupled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (quadrupled), NULL, NULL, NULL);
 
@@ -574,8 +626,51 @@ test_pipeline_upstream_failure_reaches_the_last_stage (AgTestFixture *fixture,
   ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (quadrupled)), AG_TEST_SAFETY_MS);
   g_assert_error (ag_task_get_error (AG_TASK (quadrupled)), G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
 
+  g_clear_object (&reader);
+  drop_pipeline (&quadrupled);
+  drop_pipeline (&doubled);
   calls_clear (&first);
   calls_clear (&second);
+}
+
+static void
+test_pipeline_ending_while_a_run_works_releases_its_data_once (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  Calls calls;
+  AgPipeline *doubled;
+  AgChannelReader *reader;
+  g_autoptr(GArray) items = NULL;
+
+  ag_engine_set_max_threads (fixture->engine, 2);
+  calls_init (&calls);
+  calls.fail_at = 0;
+  calls.gate_from = 5;
+  doubled = ag_pipeline_new_range (-1, twice, &calls, calls_released);
+  ag_pipeline_set_max_workers (doubled, 2);
+  ag_pipeline_set_min_count (doubled, 10);
+  ag_pipeline_set_max_chunk_size (doubled, 5);
+  reader = ag_pipeline_open_output (doubled, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  /* Two runs of five: the first fails at its first input, and the
+   * pipeline with it, once the second waits in the function. */
+  items = read_items (reader, 10);
+  g_assert_cmpuint (items->len, ==, 0);
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled))
+                           && g_atomic_int_get (&calls.in_gate) == 1,
+                     AG_TEST_SAFETY_MS);
+  g_assert_error (ag_task_get_error (AG_TASK (doubled)), G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+
+  /* Then the run holds the last reference to the pipeline. */
+  g_object_unref (reader);
+  g_object_unref (doubled);
+  g_atomic_int_set (&calls.gate_open, TRUE);
+  ag_test_run_until (NULL, g_atomic_int_get (&calls.released) > 0, AG_TEST_SAFETY_MS);
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (g_atomic_int_get (&calls.released), ==, 1);
+
+  calls_clear (&calls);
 }
 
 static void
@@ -592,7 +687,7 @@ test_pipeline_reads_a_channel_written_by_a_thread (AgTestFixture *fixture,
 
   calls_init (&calls);
   ag_test_outcome_init (&outcome, fixture->engine);
-  doubled = ag_pipeline_new (inputs, twice, &calls, NULL);
+  doubled = ag_pipeline_new (inputs, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, 4);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
                        ag_test_outcome_callback, &outcome);
@@ -614,6 +709,9 @@ test_pipeline_reads_a_channel_written_by_a_thread (AgTestFixture *fixture,
   g_assert_no_error (outcome.error);
 
   ag_test_outcome_clear (&outcome);
+  g_clear_object (&inputs);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -632,7 +730,7 @@ test_pipeline_runs_inputs_that_came_without_waiting_for_more (AgTestFixture *fix
   Read read = { 0 };
 
   calls_init (&calls);
-  doubled = ag_pipeline_new (inputs, twice, &calls, NULL);
+  doubled = ag_pipeline_new (inputs, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, 8);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
 
@@ -649,6 +747,9 @@ test_pipeline_runs_inputs_that_came_without_waiting_for_more (AgTestFixture *fix
   ag_task_cancel (AG_TASK (doubled));
   ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
   g_array_unref (read.items);
+  g_clear_object (&inputs);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -784,7 +885,7 @@ test_pipeline_without_output_runs_every_input (AgTestFixture *fixture,
 
   calls_init (&calls);
   ag_test_outcome_init (&outcome, fixture->engine);
-  sink = ag_pipeline_new_range (50000, twice, &calls, NULL);
+  sink = ag_pipeline_new_range (50000, twice, &calls, calls_released);
   ag_engine_run_async (fixture->engine, AG_TASK (sink), NULL,
                        ag_test_outcome_callback, &outcome);
 
@@ -794,6 +895,7 @@ test_pipeline_without_output_runs_every_input (AgTestFixture *fixture,
   g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 50000);
 
   ag_test_outcome_clear (&outcome);
+  drop_pipeline (&sink);
   calls_clear (&calls);
 }
 
@@ -809,7 +911,7 @@ test_pipeline_whole_chunks_go_to_the_function (AgTestFixture *fixture,
 
   calls_init (&calls);
   ag_engine_set_max_threads (fixture->engine, 0);
-  sums = ag_pipeline_new_range (100, chunk_sum, &calls, NULL);
+  sums = ag_pipeline_new_range (100, chunk_sum, &calls, calls_released);
   ag_pipeline_set_apply_single (sums, FALSE);
   ag_pipeline_set_max_chunk_size (sums, 10);
   reader = ag_pipeline_open_output (sums, 100);
@@ -824,6 +926,8 @@ test_pipeline_whole_chunks_go_to_the_function (AgTestFixture *fixture,
   g_assert_cmpuint (total, ==, 99 * 100 / 2);
   g_assert_true (ag_channel_reader_is_drained (reader));
 
+  g_clear_object (&reader);
+  drop_pipeline (&sums);
   calls_clear (&calls);
 }
 
@@ -894,7 +998,7 @@ test_pipeline_holds_at_most_capacity_plus_workers_items (AgTestFixture *fixture,
   int workers = ag_engine_get_max_threads (fixture->engine);
 
   calls_init (&calls);
-  doubled = ag_pipeline_new_range (n_items, twice, &calls, NULL);
+  doubled = ag_pipeline_new_range (n_items, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, capacity);
   g_object_set_data (G_OBJECT (reader), "calls", &calls);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
@@ -907,6 +1011,8 @@ test_pipeline_holds_at_most_capacity_plus_workers_items (AgTestFixture *fixture,
   g_test_message ("most items alive at once: %d (capacity %u, workers %d)",
                   calls.max_live, capacity, workers);
   g_assert_cmpint (calls.max_live, <=, (int) capacity + workers);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -924,7 +1030,7 @@ test_pipeline_cancel_closes_output_and_input (AgTestFixture *fixture,
   Read read = { 0 };
 
   calls_init (&calls);
-  doubled = ag_pipeline_new (inputs, twice, &calls, NULL);
+  doubled = ag_pipeline_new (inputs, twice, &calls, calls_released);
   reader = ag_pipeline_open_output (doubled, 4);
   ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
   ag_channel_reader_read_async (reader, 1, -1, NULL, read_done, &read);
@@ -943,6 +1049,9 @@ test_pipeline_cancel_closes_output_and_input (AgTestFixture *fixture,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
 
   g_array_unref (read.items);
+  g_clear_object (&inputs);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -978,6 +1087,8 @@ test_pipeline_bad_input_is_refused (AgTestFixture *fixture,
   ag_task_cancel (AG_TASK (doubled));
   ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
   g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 0);
+  g_clear_object (&output);
+  drop_pipeline (&doubled);
   calls_clear (&calls);
 }
 
@@ -1005,6 +1116,8 @@ main (int    argc,
                test_pipeline_stages_chain_and_demand_travels_upstream);
   ag_test_add ("/pipeline/upstream-failure-reaches-the-last-stage",
                test_pipeline_upstream_failure_reaches_the_last_stage);
+  ag_test_add ("/pipeline/ending-while-a-run-works-releases-its-data-once",
+               test_pipeline_ending_while_a_run_works_releases_its_data_once);
   ag_test_add ("/pipeline/reads-a-channel-written-by-a-thread",
                test_pipeline_reads_a_channel_written_by_a_thread);
   ag_test_add ("/pipeline/runs-inputs-that-came-without-waiting-for-more",
