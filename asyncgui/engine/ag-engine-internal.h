@@ -18,7 +18,8 @@ struct _AgEngine
   AgCompletionQueue *queue;
   AgExecutor        *executor;
   GSource           *delivery;
-  GQueue             tracked;     /* AgTracked links, see _ag_engine_track() */
+  AgTracked         *tracked;      /* the oldest, see _ag_engine_track() */
+  AgTracked         *tracked_last;
   GArray            *extensions;  /* Extension, see _ag_engine_set_extension() */
   int                priority;
   int                budget_ms;

@@ -16,8 +16,9 @@ typedef struct _AgTracked AgTracked;
 
 struct _AgTracked
 {
-  GList   link;
-  void  (*abandon) (AgTracked *tracked);  /* must untrack */
+  AgTracked  *prev;
+  AgTracked  *next;
+  void      (*abandon) (AgTracked *tracked);  /* must untrack */
 };
 
 AgCompletionQueue *_ag_engine_get_queue      (AgEngine *self);

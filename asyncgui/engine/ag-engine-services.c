@@ -125,15 +125,32 @@ _ag_engine_track (AgEngine  *self,
 {
   g_assert (tracked->abandon != NULL);
 
-  tracked->link.data = tracked;
-  g_queue_push_tail_link (&self->tracked, &tracked->link);
+  tracked->prev = self->tracked_last;
+  tracked->next = NULL;
+  if (self->tracked_last != NULL)
+    self->tracked_last->next = tracked;
+  else
+    self->tracked = tracked;
+  self->tracked_last = tracked;
 }
 
 void
 _ag_engine_untrack (AgEngine  *self,
                     AgTracked *tracked)
 {
-  g_queue_unlink (&self->tracked, &tracked->link);
+  /* Not tracked (any more): nothing to unlink. */
+  if (tracked->prev == NULL && self->tracked != tracked)
+    return;
+
+  if (tracked->prev != NULL)
+    tracked->prev->next = tracked->next;
+  else
+    self->tracked = tracked->next;
+  if (tracked->next != NULL)
+    tracked->next->prev = tracked->prev;
+  else
+    self->tracked_last = tracked->prev;
+  tracked->prev = tracked->next = NULL;
 }
 
 /* Upper layers keep what they add to an engine (the worker processes, say)

@@ -146,12 +146,12 @@ ag_engine_dispose (GObject *object)
       _ag_completion_queue_close (self->queue);
       _ag_delivery_source_detach_owner (self->delivery);
 
-      while (self->tracked.head != NULL)
+      while (self->tracked != NULL)
         {
-          AgTracked *tracked = self->tracked.head->data;
+          AgTracked *tracked = self->tracked;
 
           tracked->abandon (tracked);
-          g_assert (self->tracked.head == NULL || self->tracked.head->data != tracked);
+          g_assert (self->tracked != tracked);
         }
 
       g_source_destroy (self->delivery);

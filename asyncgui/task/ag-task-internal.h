@@ -60,8 +60,8 @@ typedef struct
 
   AgNode               complete_node;
 
-  AgTaskReport        *report;              /* atomic; made by the first report */
-  double               progress;
+  AgTaskReport        *report;              /* atomic; made by the first report,
+                                             * or the first progress */
 
   AgTaskDeps          *deps;                /* made by the first dependency */
   GPtrArray           *waiters;             /* see ag-task-wait.c */
@@ -82,6 +82,7 @@ void           _ag_task_async_result_iface_init (GAsyncResultIface *iface);
 /* ag-task.c */
 void           _ag_task_notify_state     (AgTask        *self);
 void           _ag_task_notify_succeeded (AgTask        *self);
+void           _ag_task_notify_progress  (AgTask        *self);
 void           _ag_task_notify_status_text (AgTask      *self);
 void           _ag_task_clear_value      (AgTaskPrivate *priv);
 void           _ag_task_push_completion  (AgTask        *self);

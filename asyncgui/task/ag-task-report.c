@@ -9,7 +9,7 @@
 #include "ag-task-internal.h"
 
 /* Most tasks never report, so the report lives apart from the task and is
- * made on first use. A report queues the task's progress node once; until
+ * made on first use, as is the progress it delivers. A report queues the task's progress node once; until
  * it is delivered, later reports only overwrite the values in the report,
  * so the latest wins and a flood of updates becomes at most one
  * notification per delivery. */
@@ -19,9 +19,11 @@ struct _AgTaskReport
   AgTask   *task;                /* unowned: the task owns the report */
   GMutex    lock;                /* guards the fields up to status_text */
   double    reported_progress;
+  gboolean  progress_reported;
   char     *reported_status;
   gboolean  status_reported;
   gboolean  queued;              /* the node is in the completion queue */
+  double    progress;            /* the engine's thread, as status_text */
   char     *status_text;         /* the engine's thread */
 };
 
@@ -93,7 +95,7 @@ _ag_task_report_apply (AgTask   *self,
   AgTaskPrivate *priv = _ag_task_get_priv (self);
   AgTaskReport *report = g_atomic_pointer_get (&priv->report);
   g_autofree char *status = NULL;
-  gboolean status_changed;
+  gboolean status_changed, progress_changed;
   double progress;
 
   if (report == NULL)
@@ -101,6 +103,8 @@ _ag_task_report_apply (AgTask   *self,
 
   g_mutex_lock (&report->lock);
   progress = report->reported_progress;
+  progress_changed = report->progress_reported;
+  report->progress_reported = FALSE;
   status_changed = report->status_reported;
   status = g_steal_pointer (&report->reported_status);
   report->status_reported = FALSE;
@@ -108,7 +112,8 @@ _ag_task_report_apply (AgTask   *self,
     report->queued = FALSE;
   g_mutex_unlock (&report->lock);
 
-  _ag_task_set_progress_now (self, progress);
+  if (progress_changed)
+    _ag_task_set_progress_now (self, progress);
 
   if (status_changed && g_strcmp0 (status, report->status_text) != 0)
     {
@@ -116,6 +121,22 @@ _ag_task_report_apply (AgTask   *self,
       report->status_text = g_steal_pointer (&status);
       _ag_task_notify_status_text (self);
     }
+}
+
+/* The engine's thread. */
+void
+_ag_task_set_progress_now (AgTask *self,
+                           double  progress)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+
+  if ((report != NULL ? report->progress : 0.0) == progress)
+    return;
+
+  report = ensure_report (priv);
+  report->progress = progress;
+  _ag_task_notify_progress (self);
 }
 
 static void
@@ -160,7 +181,10 @@ report (AgTask     *self,
       report->status_reported = TRUE;
     }
   else
-    report->reported_progress = progress;
+    {
+      report->reported_progress = progress;
+      report->progress_reported = TRUE;
+    }
 
   if (!report->queued)
     {
@@ -193,9 +217,12 @@ report (AgTask     *self,
 double
 ag_task_get_progress (AgTask *self)
 {
+  AgTaskReport *report;
+
   g_return_val_if_fail (AG_IS_TASK (self), 0.0);
 
-  return _ag_task_get_priv (self)->progress;
+  report = g_atomic_pointer_get (&_ag_task_get_priv (self)->report);
+  return report != NULL ? report->progress : 0.0;
 }
 
 /**

@@ -159,6 +159,12 @@ _ag_task_notify_succeeded (AgTask *self)
 }
 
 void
+_ag_task_notify_progress (AgTask *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS]);
+}
+
+void
 _ag_task_notify_status_text (AgTask *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS_TEXT]);
@@ -578,18 +584,6 @@ _ag_task_is_cancel_requested (AgTask *self)
   return g_atomic_int_get (&_ag_task_get_priv (self)->cancel_requested);
 }
 
-void
-_ag_task_set_progress_now (AgTask *self,
-                           double  progress)
-{
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
-
-  if (priv->progress == progress)
-    return;
-
-  priv->progress = progress;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS]);
-}
 
 /* A job awaiting the task was paused or resumed. */
 void
