@@ -14,7 +14,7 @@
  * it to the task it runs, and takes it back when the function returns,
  * unless something kept it. In a flood of small tasks a cancellable made
  * for each task, on a worker, and finalized with the task on the engine's
- * thread, was a third of the time.
+ * thread, was about a quarter of the wall time.
  *
  * What keeps a lent cancellable with its task: a reference besides the
  * task's and the worker's, a handler, data or a weak reference on it, a

@@ -9,10 +9,10 @@
 #include "ag-task-internal.h"
 
 /* Most tasks never report, so the report lives apart from the task and is
- * made on first use, as is the progress it delivers. A report queues the task's progress node once; until
- * it is delivered, later reports only overwrite the values in the report,
- * so the latest wins and a flood of updates becomes at most one
- * notification per delivery. */
+ * made on first use, with the progress it delivers. A report queues its
+ * node once; until it is delivered, later reports only overwrite the
+ * values in the report, so the latest wins and a flood of updates becomes
+ * at most one notification per delivery. */
 struct _AgTaskReport
 {
   AgNode    node;                /* first: the node is the report */

@@ -187,13 +187,13 @@ stop_running (AgTask *self)
   AgTaskPrivate *priv = _ag_task_get_priv (self);
   AgTaskCaller *caller = priv->caller;
 
-  if (caller != NULL && caller->outer_handler != 0)
-    {
-      g_cancellable_disconnect (caller->outer_cancellable, caller->outer_handler);
-      caller->outer_handler = 0;
-    }
   if (caller != NULL)
-    g_clear_object (&caller->outer_cancellable);
+    {
+      if (caller->outer_handler != 0)
+        g_cancellable_disconnect (caller->outer_cancellable, caller->outer_handler);
+      caller->outer_handler = 0;
+      g_clear_object (&caller->outer_cancellable);
+    }
 
   if (priv->engine != NULL)
     _ag_engine_untrack (priv->engine, &priv->tracked);
@@ -442,9 +442,10 @@ _ag_task_start (AgTask              *self,
   priv->callback = callback;
   priv->callback_data = user_data;
   if (user_data_destroy != NULL || cancellable != NULL)
-    priv->caller = g_new0 (AgTaskCaller, 1);
-  if (user_data_destroy != NULL)
-    priv->caller->callback_data_destroy = user_data_destroy;
+    {
+      priv->caller = g_new0 (AgTaskCaller, 1);
+      priv->caller->callback_data_destroy = user_data_destroy;
+    }
   priv->state = AG_TASK_RUNNING;
 
   /* Held until finish(): a running task stays alive however its owner
@@ -583,7 +584,6 @@ _ag_task_is_cancel_requested (AgTask *self)
 {
   return g_atomic_int_get (&_ag_task_get_priv (self)->cancel_requested);
 }
-
 
 /* A job awaiting the task was paused or resumed. */
 void

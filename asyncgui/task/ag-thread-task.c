@@ -56,9 +56,10 @@ thread_task_run (AgWork *work)
   if (!g_cancellable_is_cancelled (cancellable))
     self->func (task, self->func_data, cancellable);
 
-  if (cancellable == spare
-      && _ag_task_take_back_cancellable (task, spare)
-      && g_private_get (&spare_cancellable) == NULL)
+  /* The task keeps a cancellable it was lent and something kept. */
+  if (cancellable == spare && !_ag_task_take_back_cancellable (task, spare))
+    g_clear_object (&spare);
+  if (spare != NULL && g_private_get (&spare_cancellable) == NULL)
     g_private_set (&spare_cancellable, g_steal_pointer (&spare));
   g_clear_object (&spare);
 

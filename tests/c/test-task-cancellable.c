@@ -139,65 +139,67 @@ test_a_cancellable_nothing_kept_is_lent_to_the_next_task (AgTestFixture *fixture
   g_object_unref (second_task);
 }
 
+/* Runs a task that keeps its cancellable as @keep says, then, on the same
+ * worker, one that is cancelled while it runs: the second gets another
+ * cancellable, and the first task's, still its own, is not cancelled. */
+static AgTask *
+run_kept_then_cancelled (AgTestFixture *fixture,
+                         Seen          *first)
+{
+  Seen second = { KEEP_NOTHING };
+  AgTask *first_task, *second_task;
+
+  second.wait_for_cancel = TRUE;
+  run_two_on_one_worker (fixture, first, &second, &first_task, &second_task);
+
+  g_assert_true (g_atomic_int_get (&second.saw_cancel));
+  g_assert_true (second.seen != first->seen);
+  g_assert_true (ag_task_get_cancellable (first_task) == first->seen);
+  g_assert_false (g_cancellable_is_cancelled (first->seen));
+
+  g_object_unref (second_task);
+  return first_task;
+}
+
 static void
 test_a_kept_reference_keeps_the_cancellable_with_its_task (AgTestFixture *fixture,
                                                            gconstpointer  data)
 {
-  Seen first = { KEEP_A_REFERENCE }, second = { KEEP_NOTHING };
-  AgTask *first_task, *second_task;
+  Seen first = { KEEP_A_REFERENCE };
+  AgTask *first_task = run_kept_then_cancelled (fixture, &first);
 
-  second.wait_for_cancel = TRUE;
-  run_two_on_one_worker (fixture, &first, &second, &first_task, &second_task);
-
-  g_assert_true (second.seen != first.kept);
-  g_assert_true (g_atomic_int_get (&second.saw_cancel));
-  g_assert_false (g_cancellable_is_cancelled (first.kept));
-  g_assert_true (ag_task_get_cancellable (first_task) == first.kept);
+  g_assert_true (first.kept == first.seen);
 
   g_object_unref (first.kept);
   g_object_unref (first_task);
-  g_object_unref (second_task);
 }
 
 static void
 test_a_connected_handler_never_hears_another_tasks_cancel (AgTestFixture *fixture,
                                                            gconstpointer  data)
 {
-  Seen first = { KEEP_A_HANDLER }, second = { KEEP_NOTHING };
-  AgTask *first_task, *second_task;
+  Seen first = { KEEP_A_HANDLER };
+  AgTask *first_task = run_kept_then_cancelled (fixture, &first);
 
-  second.wait_for_cancel = TRUE;
-  run_two_on_one_worker (fixture, &first, &second, &first_task, &second_task);
-
-  g_assert_true (second.seen != first.seen);
-  g_assert_true (g_atomic_int_get (&second.saw_cancel));
   g_assert_cmpint (g_atomic_int_get (&first.n_cancelled), ==, 0);
 
-  g_cancellable_disconnect (ag_task_get_cancellable (first_task), first.handler);
+  g_cancellable_disconnect (first.seen, first.handler);
   g_object_unref (first_task);
-  g_object_unref (second_task);
 }
 
 static void
 test_a_weak_reference_never_leads_to_another_tasks_cancellable (AgTestFixture *fixture,
                                                                gconstpointer  data)
 {
-  Seen first = { KEEP_A_WEAK_REFERENCE }, second = { KEEP_NOTHING };
-  AgTask *first_task, *second_task;
-  GCancellable *weakly_kept;
+  Seen first = { KEEP_A_WEAK_REFERENCE };
+  AgTask *first_task = run_kept_then_cancelled (fixture, &first);
+  GCancellable *weakly_kept = g_weak_ref_get (&first.weak);
 
-  second.wait_for_cancel = TRUE;
-  run_two_on_one_worker (fixture, &first, &second, &first_task, &second_task);
-
-  g_assert_true (second.seen != first.seen);
-  weakly_kept = g_weak_ref_get (&first.weak);
   g_assert_true (weakly_kept == first.seen);
-  g_assert_false (g_cancellable_is_cancelled (weakly_kept));
 
   g_object_unref (weakly_kept);
   g_weak_ref_clear (&first.weak);
   g_object_unref (first_task);
-  g_object_unref (second_task);
 }
 
 static void
@@ -230,19 +232,12 @@ static void
 test_get_cancellable_pins_it_to_its_task (AgTestFixture *fixture,
                                           gconstpointer  data)
 {
-  Seen first = { KEEP_BY_GETTER }, second = { KEEP_NOTHING };
-  AgTask *first_task, *second_task;
-
-  second.wait_for_cancel = TRUE;
-  run_two_on_one_worker (fixture, &first, &second, &first_task, &second_task);
+  Seen first = { KEEP_BY_GETTER };
+  AgTask *first_task = run_kept_then_cancelled (fixture, &first);
 
   g_assert_true (first.pinned == first.seen);
-  g_assert_true (second.seen != first.pinned);
-  g_assert_true (ag_task_get_cancellable (first_task) == first.pinned);
-  g_assert_false (g_cancellable_is_cancelled (first.pinned));
 
   g_object_unref (first_task);
-  g_object_unref (second_task);
 }
 
 int
