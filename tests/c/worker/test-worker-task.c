@@ -26,6 +26,13 @@ module_task (const char *symbol,
   return ag_worker_task_new_c (AG_TEST_WORKER_MODULE_PATH, symbol, args);
 }
 
+/* How long a call that is killed would otherwise sleep. Its failure must
+ * come from the worker's end, long before the sleep could have: within a
+ * tenth of it, a bound no loaded machine or sanitizer comes near (the
+ * measured latency, logged, is a few milliseconds). */
+#define KILLED_SLEEP_MS 10000
+#define KILL_NOTICED_MS (KILLED_SLEEP_MS / 10)
+
 /* A call that writes its worker's pid to @path, then sleeps @msec. */
 static AgWorkerTask *
 pid_then_sleep_task (const char *path,
@@ -569,7 +576,7 @@ test_worker_task_sigkill_fails_only_its_own_call (AgTestFixture *fixture,
                                                   gconstpointer  data)
 {
   g_autofree char *pid_file = ag_test_tmp_path ("killed.pid");
-  g_autoptr(AgWorkerTask) victim = pid_then_sleep_task (pid_file, 10000);
+  g_autoptr(AgWorkerTask) victim = pid_then_sleep_task (pid_file, KILLED_SLEEP_MS);
   g_autoptr(AgWorkerTask) other0 = module_task ("ag_test_sleep", g_variant_new_uint32 (1500));
   g_autoptr(AgWorkerTask) other1 = module_task ("ag_test_sleep", g_variant_new_uint32 (1500));
   AgWorkerTask *others[] = { other0, other1 };
@@ -600,7 +607,7 @@ test_worker_task_sigkill_fails_only_its_own_call (AgTestFixture *fixture,
   g_assert_error (scene.crashed.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
   g_assert_nonnull (strstr (scene.crashed.error->message, "signal 9"));
   g_assert_cmpint (ag_worker_task_get_worker_pid (victim), ==, pid);
-  g_assert_cmpfloat (latency_ms, <=, 100);
+  g_assert_cmpfloat (latency_ms, <, KILL_NOTICED_MS);
 
   /* The others were still running, in workers of their own. */
   g_assert_cmpuint (scene.others[0].n_calls + scene.others[1].n_calls, ==, 0);
@@ -635,7 +642,7 @@ test_worker_task_sigkill_recovery_twenty_times_leaks_nothing (AgTestFixture *fix
 
   for (guint i = 0; i < 20; i++)
     {
-      g_autoptr(AgWorkerTask) task = pid_then_sleep_task (pid_file, 10000);
+      g_autoptr(AgWorkerTask) task = pid_then_sleep_task (pid_file, KILLED_SLEEP_MS);
       AgTestOutcome outcome;
       gint64 killed_at;
       int pid;
@@ -657,7 +664,7 @@ test_worker_task_sigkill_recovery_twenty_times_leaks_nothing (AgTestFixture *fix
     }
 
   g_test_message ("worst kill → callback of 20: %.2f ms", worst_ms);
-  g_assert_cmpfloat (worst_ms, <=, 100);
+  g_assert_cmpfloat (worst_ms, <, KILL_NOTICED_MS);
 
   /* Still serving, and nothing left behind but the one warm worker. */
   run_getpid (fixture->engine);
