@@ -618,6 +618,40 @@ ag_chunk_return_doubles (AgChunk      *self,
 }
 
 /**
+ * ag_chunk_return_packed:
+ * @self: the handle given to the function
+ * @value_type: %G_TYPE_INT64 or %G_TYPE_DOUBLE
+ * @data: (array length=size): the numbers, 8 bytes each in the machine's
+ *   byte order
+ * @size: the size of @data in bytes, a multiple of 8
+ *
+ * Answers `size / 8` inputs at once with numbers packed one after the
+ * other, as [method@Chunk.return_int64s] or [method@Chunk.return_doubles]
+ * does. This is for bindings whose numbers already sit in one buffer
+ * (the bytes of a Python `array.array`, of a JavaScript `Float64Array`):
+ * the buffer passes as it is, where an array of numbers would be converted
+ * one number at a time.
+ *
+ * Thread: the one running the function, inside the call.
+ *
+ * Since: 1.0
+ */
+void
+ag_chunk_return_packed (AgChunk      *self,
+                        GType         value_type,
+                        const guint8 *data,
+                        gsize         size)
+{
+  g_return_if_fail (AG_IS_CHUNK (self));
+  g_return_if_fail (value_type == G_TYPE_INT64 || value_type == G_TYPE_DOUBLE);
+  g_return_if_fail (data != NULL || size == 0);
+  g_return_if_fail (size % 8 == 0);
+  g_return_if_fail (size / 8 <= G_MAXUINT);
+
+  return_numbers (self, value_type, data, (guint) (size / 8), G_STRFUNC);
+}
+
+/**
  * ag_chunk_return_boolean:
  * @self: the handle given to the function
  * @value: the value

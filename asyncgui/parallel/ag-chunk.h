@@ -167,6 +167,11 @@ void          ag_chunk_return_doubles   (AgChunk      *self,
                                          const double *values,
                                          guint         n_values);
 AG_AVAILABLE_IN_1_0
+void          ag_chunk_return_packed    (AgChunk      *self,
+                                         GType         value_type,
+                                         const guint8 *data,
+                                         gsize         size);
+AG_AVAILABLE_IN_1_0
 void          ag_chunk_return_error     (AgChunk      *self,
                                          GError       *error);
 AG_AVAILABLE_IN_1_0

@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include "test-util.h"
 
 static GArray *
@@ -127,13 +129,45 @@ negated_then_halved (AgChunk  *chunk,
   ag_chunk_return_doubles (chunk, halved, n_items - half);
 }
 
+/* The same numbers through ag_chunk_return_packed(), each buffer one byte
+ * past an 8-byte boundary, as a binding's buffer may be. */
+static void
+negated_then_halved_packed (AgChunk  *chunk,
+                            guint     position,
+                            guint     n_items,
+                            gpointer  user_data)
+{
+  g_autofree guint8 *buffer = g_malloc (8 * (gsize) n_items + 1);
+  guint8 *packed = buffer + 1;
+  guint half = n_items / 2;
+
+  g_assert_true (note_call (user_data, position, n_items));
+  for (guint i = 0; i < half; i++)
+    {
+      gint64 negated = -(gint64) (position + i);
+
+      memcpy (packed + 8 * i, &negated, 8);
+    }
+  if (half > 0)
+    ag_chunk_return_packed (chunk, G_TYPE_INT64, packed, 8 * (gsize) half);
+
+  g_assert_cmpuint (ag_chunk_get_position (chunk), ==, position + half);
+  for (guint i = 0; i < n_items - half; i++)
+    {
+      double halved = (position + half + i) / 2.0;
+
+      memcpy (packed + 8 * i, &halved, 8);
+    }
+  ag_chunk_return_packed (chunk, G_TYPE_DOUBLE, packed, 8 * (gsize) (n_items - half));
+}
+
 static void
 test_map_ranges_numbers_answer_a_run_in_one_call (AgTestFixture *fixture,
                                                   gconstpointer  data)
 {
+  AgRangesFunc answer = (AgRangesFunc) data;
   Calls calls = { 0 };
-  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (1000, negated_then_halved,
-                                                                &calls, NULL);
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (1000, answer, &calls, NULL);
   g_autoptr(GError) error = NULL;
   guint n_int64 = 0, n_double = 0;
   GValue *value;
@@ -181,6 +215,47 @@ return_too_many_numbers (AgChunk  *chunk,
   ag_chunk_return_int64s (chunk, numbers, 2);
   g_test_assert_expected_messages ();
   ag_chunk_return_int64s (chunk, numbers, 1);
+}
+
+/* Packed numbers of another type, or a size that is not a whole number of
+ * them, are refused; the call then answers properly. */
+static void
+return_misshapen_packs (AgChunk  *chunk,
+                        guint     position,
+                        guint     n_items,
+                        gpointer  user_data)
+{
+  static const gint64 numbers[] = { 1, 2 };
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*value_type == G_TYPE_INT64*");
+  ag_chunk_return_packed (chunk, G_TYPE_INT, (const guint8 *) numbers, 8);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*size % 8 == 0*");
+  ag_chunk_return_packed (chunk, G_TYPE_INT64, (const guint8 *) numbers, 12);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*2 values given*1 more input*");
+  ag_chunk_return_packed (chunk, G_TYPE_INT64, (const guint8 *) numbers, 16);
+  g_test_assert_expected_messages ();
+  ag_chunk_return_packed (chunk, G_TYPE_INT64, (const guint8 *) &numbers[1], 8);
+}
+
+static void
+test_map_ranges_misshapen_packs_are_refused (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_ranges (3, return_misshapen_packs,
+                                                                NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  ag_multi_task_set_max_chunk_size (multi, 1);
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (values_of (value)->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (g_value_get_int64 (&g_array_index (values_of (value), GValue, i)), ==, 2);
+  ag_test_value_free (value);
 }
 
 static void
@@ -344,8 +419,14 @@ main (int    argc,
 
   ag_test_add ("/map-ranges/one-call-answers-a-run-in-order",
                test_map_ranges_one_call_answers_a_run_in_order);
-  ag_test_add ("/map-ranges/numbers-answer-a-run-in-one-call",
-               test_map_ranges_numbers_answer_a_run_in_one_call);
+  g_test_add ("/map-ranges/numbers-answer-a-run-in-one-call", AgTestFixture,
+              negated_then_halved, ag_test_fixture_setup,
+              test_map_ranges_numbers_answer_a_run_in_one_call, ag_test_fixture_teardown);
+  g_test_add ("/map-ranges/packed-numbers-answer-a-run-in-one-call", AgTestFixture,
+              negated_then_halved_packed, ag_test_fixture_setup,
+              test_map_ranges_numbers_answer_a_run_in_one_call, ag_test_fixture_teardown);
+  ag_test_add ("/map-ranges/misshapen-packs-are-refused",
+               test_map_ranges_misshapen_packs_are_refused);
   ag_test_add ("/map-ranges/too-many-numbers-are-refused",
                test_map_ranges_too_many_numbers_are_refused);
   ag_test_add ("/map-ranges/error-fails-only-its-child",

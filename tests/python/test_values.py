@@ -135,6 +135,7 @@ class ValuesTest(agtest.JobTestCase):
             [True, False],
             [1, True],
             [3, None],
+            [None, None],
         ]
 
         @self.engine.job
