@@ -56,7 +56,9 @@ test_thread_result_arrives_while_loop_keeps_ticking (AgTestFixture *fixture,
 
   g_test_message ("%u ticks in %.0f ms", ticks, (outcome.time_us - start) / 1000.0);
   g_assert_cmpfloat ((outcome.time_us - start) / 1000.0, >=, 290);
-  g_assert_cmpuint (ticks, >=, 20);
+  /* A loop blocked for the 300 ms would tick once or twice after; a
+   * loaded machine may starve the loop of half its 30, not of all. */
+  g_assert_cmpuint (ticks, >=, 5);
 
   g_assert_true (outcome.thread == ag_test_main_thread ());
   g_assert_nonnull (g_atomic_pointer_get (&answer.worker_thread));

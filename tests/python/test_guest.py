@@ -43,6 +43,11 @@ class EchoServer:
         self.server.server_close()
 
 
+# A loop blocked for a few hundred milliseconds ticks once or twice after;
+# a loaded machine may starve a running loop of half its ticks, not of all.
+UNBLOCKED_TICKS = 5
+
+
 class TickCounter:
     def __init__(self):
         self.ticks = 0
@@ -79,7 +84,7 @@ class AsyncioGuestTest(agtest.JobTestCase):
         self.assertLess(seen['slept'], 1000)
         self.assertEqual(seen['thread'], MAIN_THREAD)
         self.assertIs(seen['loop'], AsyncGui.get_asyncio_loop())
-        self.assertGreaterEqual(ticks.ticks, 20)
+        self.assertGreaterEqual(ticks.ticks, UNBLOCKED_TICKS)
 
     def test_open_connection_to_a_loopback_server(self):
         ticks = TickCounter()
@@ -241,7 +246,7 @@ class TrioGuestTest(agtest.JobTestCase):
         data, elapsed = job.result()
         self.assertEqual(data, b'echo: from trio\n')
         self.assertGreaterEqual(elapsed, 190)
-        self.assertGreaterEqual(ticks.ticks, 15)
+        self.assertGreaterEqual(ticks.ticks, UNBLOCKED_TICKS)
 
     def test_trio_exception_keeps_its_type(self):
         async def fails():
