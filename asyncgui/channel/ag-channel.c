@@ -243,7 +243,7 @@ ag_channel_class_init (AgChannelClass *klass)
                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * AgChannel:closed:
+   * AgChannel:closed: (getter is_closed)
    *
    * Whether the channel is closed: by [method@Channel.close], by dropping
    * the channel, or because its last reader went. Notified on the
