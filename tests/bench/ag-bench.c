@@ -430,6 +430,7 @@ main (int    argc,
   g_auto(GStrv) names = NULL;
   g_autofree char *child = NULL;
   int n = 0;
+  int max_threads = -1;
   gboolean ok = TRUE;
   GOptionEntry entries[] = {
     { "n", 0, 0, G_OPTION_ARG_INT, &n,
@@ -439,6 +440,9 @@ main (int    argc,
     { "impl", 0, 0, G_OPTION_ARG_STRING_ARRAY, &only_impls,
       "Measure only this implementation (repeatable; workloads with their own "
       "rounds, such as memory and frames, measure all of theirs)", "IMPL" },
+    { "max-threads", 0, 0, G_OPTION_ARG_INT, &max_threads,
+      "The engine's max-threads instead of its default, in the workloads run in this "
+      "process (not memory's children, nor the baselines)", "N" },
     /* --child memory IMPL: one measurement of bench-memory.c's parent. */
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, "[WORKLOAD...]" },
@@ -462,6 +466,13 @@ main (int    argc,
       g_printerr ("ag-bench: --n must be between 1 and %d\n", G_MAXINT / 2);
       return 2;
     }
+
+  if (max_threads < -1)
+    {
+      g_printerr ("ag-bench: --max-threads must be 0 or more\n");
+      return 2;
+    }
+  bench_set_engine_max_threads (max_threads);
 
   if (child != NULL)
     {

@@ -68,6 +68,9 @@ void           bench_loop_run          (const char    *what,
                                         gboolean       with_engine,
                                         BenchStartFunc start,
                                         gpointer       user_data);
+/* The max-threads of every engine bench_loop_run() makes from now on; -1
+ * (the start) leaves the engine's default. */
+void           bench_set_engine_max_threads (int       max_threads);
 GMainContext  *bench_loop_get_context  (BenchLoop    *loop);
 AgEngine      *bench_loop_get_engine   (BenchLoop    *loop);
 void           bench_loop_quit         (BenchLoop    *loop);

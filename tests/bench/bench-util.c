@@ -408,6 +408,14 @@ warm_engine (BenchLoop *self)
  * means nothing one run left attached can slow down the next; only the
  * frames workload, through bench_loop_observe(), runs on the default
  * context, where its window is. */
+static int engine_max_threads = -1;
+
+void
+bench_set_engine_max_threads (int max_threads)
+{
+  engine_max_threads = max_threads;
+}
+
 void
 bench_loop_run (const char     *what,
                 gboolean        with_engine,
@@ -427,6 +435,8 @@ bench_loop_run (const char     *what,
   if (with_engine)
     {
       self.engine = ag_engine_new_for_context (self.context);
+      if (engine_max_threads >= 0)
+        ag_engine_set_max_threads (self.engine, engine_max_threads);
       warm_engine (&self);
     }
 
