@@ -622,7 +622,7 @@ ag_chunk_return_doubles (AgChunk      *self,
  * @self: the handle given to the function
  * @value_type: %G_TYPE_INT64 or %G_TYPE_DOUBLE
  * @data: (array length=size): the numbers, 8 bytes each in the machine's
- *   byte order
+ *   byte order; the buffer need not be aligned
  * @size: the size of @data in bytes, a multiple of 8
  *
  * Answers `size / 8` inputs at once with numbers packed one after the
