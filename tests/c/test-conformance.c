@@ -103,7 +103,9 @@ test_sequential_handler_keeps_loop_alive (AgTestFixture *fixture,
   g_source_remove (tick_id);
 
   g_test_message ("%u ticks of the 10 ms timer during the await", ticks);
-  g_assert_cmpuint (ticks, >=, 20);
+  /* A loop blocked for the await would tick once or twice after it; a
+   * loaded machine may starve a running one of half its 30, not of all. */
+  g_assert_cmpuint (ticks, >=, 5);
   g_assert_no_error (k.error);
   g_assert_true (k.thread_after == ag_test_main_thread ());
   g_assert_cmpint (k.seen, ==, 42);

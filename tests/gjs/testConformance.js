@@ -67,7 +67,9 @@ test('sequential-handler-keeps-loop-alive', async () => {
     });
     const value = await job;
     GLib.source_remove(id);
-    assert(ticks - ticksAtAwait >= 20, `the 10 ms timer fired ${ticks - ticksAtAwait} times`);
+    // A loop blocked for the await would tick once or twice after it; a
+    // loaded machine may starve a running one of half its 30, not of all.
+    assert(ticks - ticksAtAwait >= 5, `the 10 ms timer fired ${ticks - ticksAtAwait} times`);
     assert(onMainThread, 'the code after the await ran on the main thread');
     assertEqual(seen, 42);
     assertEqual(value, 42);

@@ -59,7 +59,9 @@ class ConformanceTest(agtest.JobTestCase):
         self.run_job(job)
         GLib.source_remove(tick_id)
 
-        self.assertGreaterEqual(seen['ticks'], 20)
+        # A loop blocked for the await would tick once or twice after it; a
+        # loaded machine may starve a running one of half its 30, not of all.
+        self.assertGreaterEqual(seen['ticks'], 5)
         self.assertEqual(seen['thread'], MAIN_THREAD)
         self.assertEqual(seen['value'], 42)
         self.assertEqual(job.state, AsyncGui.TaskState.SUCCEEDED)

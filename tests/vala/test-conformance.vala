@@ -163,7 +163,9 @@ class SequentialHandler : Object {
         Source.remove (timer);
 
         Test.message ("%d ticks of the 10 ms timer during the await", ticks_after_await);
-        assert_cmpint (ticks_after_await, CompareOperator.GE, 20);
+        /* A loop blocked for the await would tick once or twice after it; a
+         * loaded machine may starve a running one of half its 30, not of all. */
+        assert_cmpint (ticks_after_await, CompareOperator.GE, 5);
         assert_true (after_await_on_test_thread);
         assert_cmpint (value_after_await, CompareOperator.EQ, 42);
         assert_true (job.state == AsyncGui.TaskState.SUCCEEDED);
