@@ -1171,7 +1171,10 @@ test_wait_on_engine_thread_iterates_the_context (AgTestFixture *fixture,
   g_test_message ("%u ticks during the wait", ticks);
   g_assert_no_error (error);
   g_assert_true (finished);
-  g_assert_cmpuint (ticks, >=, 10);
+  /* A wait that blocked the context would let the timer tick once or
+   * twice after it; a loaded machine starves a running loop of half its
+   * 30, not of all. */
+  g_assert_cmpuint (ticks, >=, 5);
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpint (ag_task_get_int (task, NULL), ==, 42);
 
