@@ -25,6 +25,17 @@
 # define UNDER_TSAN 0
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+# define UNDER_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define UNDER_ASAN 1
+# endif
+#endif
+#ifndef UNDER_ASAN
+# define UNDER_ASAN 0
+#endif
+
 static GThread *main_thread;
 
 int ag_test_n_in_worker;
@@ -43,7 +54,9 @@ ag_test_timing_factor (void)
   if (RUNNING_ON_VALGRIND)
     return 10;
 #endif
-  return UNDER_TSAN ? 4 : 1;
+  if (UNDER_TSAN)
+    return 4;
+  return UNDER_ASAN ? 2 : 1;
 }
 
 double
