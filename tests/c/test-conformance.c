@@ -720,11 +720,14 @@ test_serial_mode (AgTestFixture *fixture,
 
 typedef struct
 {
-  AgTask *task;
-  guint   n_notified;
-  double  last_notified;
-  int     value;
-  GError *error;
+  AgTask  *task;
+  guint    n_notified;
+  double   last_notified;
+  int      value;
+  GError  *error;
+  GMutex   lock;
+  GCond    cond;
+  gboolean reported;
 } Progress;
 
 static void
@@ -732,9 +735,33 @@ thousand_progress_updates (AgTask       *task,
                            gpointer      user_data,
                            GCancellable *cancellable)
 {
+  Progress *p = user_data;
+
   for (int i = 1; i <= 1000; i++)
     ag_task_set_progress (task, i / 1000.0);
+
+  g_mutex_lock (&p->lock);
+  p->reported = TRUE;
+  g_cond_signal (&p->cond);
+  g_mutex_unlock (&p->lock);
+
   ag_task_return_int (task, 1000);
+}
+
+/* Holds the main loop still until the worker has made its updates, so
+ * that none can be delivered in between. */
+static gboolean
+hold_loop_until_reported (gpointer user_data)
+{
+  Progress *p = user_data;
+  gint64 deadline = g_get_monotonic_time () + AG_TEST_SAFETY_MS * G_TIME_SPAN_MILLISECOND;
+
+  g_mutex_lock (&p->lock);
+  while (!p->reported && g_cond_wait_until (&p->cond, &p->lock, deadline))
+    ;
+  g_mutex_unlock (&p->lock);
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -754,8 +781,9 @@ progress_body (AgJob    *job,
 {
   Progress *p = user_data;
 
-  p->task = ag_task_new (thousand_progress_updates, NULL, NULL);
+  p->task = ag_task_new (thousand_progress_updates, p, NULL);
   g_signal_connect (p->task, "notify::progress", G_CALLBACK (on_progress), p);
+  g_timeout_add_full (G_PRIORITY_HIGH, 0, hold_loop_until_reported, p, NULL);
   p->value = ag_job_await_int (g_object_ref (p->task), &p->error);
 }
 
@@ -764,21 +792,24 @@ test_progress (AgTestFixture *fixture,
                gconstpointer  data)
 {
   Progress p = { .last_notified = -2 };
-  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, progress_body, &p, NULL);
+  g_autoptr(AgJob) job = NULL;
 
+  g_mutex_init (&p.lock);
+  g_cond_init (&p.cond);
+  job = ag_engine_spawn (fixture->engine, progress_body, &p, NULL);
   run_until_finished (fixture, job);
   ag_test_run_for (fixture->context, 50);
 
   g_test_message ("%u progress notifications for 1000 updates", p.n_notified);
   g_assert_no_error (p.error);
+  g_assert_true (p.reported);
   g_assert_cmpint (p.value, ==, 1000);
   g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
-  g_assert_cmpuint (p.n_notified, >=, 1);
-  /* How many updates share a delivery depends on how fast the worker runs
-   * next to the main loop. */
-  g_assert_cmpuint (p.n_notified, <, 100 * ag_test_timing_factor ());
+  g_assert_cmpuint (p.n_notified, ==, 1);
   g_assert_cmpfloat (p.last_notified, ==, 1.0);
   g_clear_object (&p.task);
+  g_cond_clear (&p.cond);
+  g_mutex_clear (&p.lock);
 }
 
 /* 14. dispose-with-work-in-flight */

@@ -306,7 +306,8 @@ test('progress', async () => {
         lastNotified = t.get_progress();
     });
     assertEqual(await spawn(job => job.run(task)), 'done');
-    assert(notifies > 0 && notifies < 100, `notified ${notifies} times for 1000 updates`);
+    // Each burst runs in one callback, so its updates share a delivery.
+    assert(notifies > 0 && notifies <= 10, `notified ${notifies} times for 1000 updates in 10 bursts`);
     assertEqual(lastNotified, lastSet, 'the last notified value is the last one set');
     assertEqual(lastSet, 1);
 });
