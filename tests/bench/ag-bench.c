@@ -54,6 +54,7 @@ static const BenchImpl flood_tasks_impls[] = {
   { "asyncgui", bench_flood_tasks_asyncgui },
   { "pool-item", bench_flood_tasks_pool_item },
   { "gtask", bench_flood_gtask },
+  { "floor-gobject", bench_floor_gobject },
 };
 
 static const BenchImpl chain_impls[] = {

@@ -181,6 +181,8 @@ gboolean       bench_floor_thread      (guint         n,
                                         BenchResult  *result);
 gboolean       bench_floor_pipe        (guint         n,
                                         BenchResult  *result);
+gboolean       bench_floor_gobject     (guint         n,
+                                        BenchResult  *result);
 
 /* bench-frames.c (built with GTK 4 only) */
 

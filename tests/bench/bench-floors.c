@@ -25,7 +25,37 @@
  *
  * A trip is timed from just before the request is handed over to just after
  * the reply is seen, as the other implementations' trips are; the first trip
- * is untimed, as theirs is. */
+ * is untimed, as theirs is.
+ *
+ * And the floor of flood-tasks, whose tasks are objects:
+ *
+ *   floor-gobject  N plain GObjects made, then released, on the bench
+ *                  thread: no work, no other thread, no main loop
+ *
+ * A caller that runs N tasks, each a GObject it gets back in a callback on
+ * its own thread, makes each object there and, once the callback is done
+ * with it, finalizes it there. So this is what the GUI thread pays at
+ * least, before any work or delivery; submit_ms is the making alone. */
+
+gboolean
+bench_floor_gobject (guint        n,
+                     BenchResult *result)
+{
+  g_autofree GObject **objects = g_new (GObject *, n);
+  gint64 start_ns, made_ns;
+
+  start_ns = bench_now_ns ();
+  for (guint i = 0; i < n; i++)
+    objects[i] = g_object_new (G_TYPE_OBJECT, NULL);
+  made_ns = bench_now_ns ();
+  for (guint i = 0; i < n; i++)
+    g_object_unref (objects[i]);
+
+  result->wall_ms = bench_ms_between (start_ns, bench_now_ns ());
+  result->submit_ms = bench_ms_between (start_ns, made_ns);
+  result->rate = n / (result->wall_ms / 1000.0);
+  return TRUE;
+}
 
 /* floor-thread */
 

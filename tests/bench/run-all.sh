@@ -123,7 +123,7 @@ WORKLOADS = [
      ['gtask-chunk', 'pool-batch'], None),
     ('memory', [('rss_mb', LOWER), ('wall_ms', LOWER)], ['gtask-chunk', 'pool-batch'], None),
     ('flood-tasks', [('wall_ms', LOWER), ('submit_ms', LOWER), ('gap_max_ms', LOWER)],
-     ['pool-item'], None),
+     ['pool-item'], 'floor-gobject'),
     ('chain', [('rt_us', LOWER), ('rt_mean_us', LOWER), ('rt_p90_us', LOWER), ('rt_p99_us', LOWER)],
      ['loop-queue'], 'floor-thread'),
     ('process', [('rt_us', LOWER), ('rt_mean_us', LOWER), ('rt_p99_us', LOWER), ('cpu_us', LOWER)],
