@@ -400,14 +400,6 @@ warm_engine (BenchLoop *self)
     g_main_context_iteration (self->context, TRUE);
 }
 
-/* Runs one implementation of one workload as a GUI would: a fresh context,
- * thread-default so GTasks made by the baseline deliver there too, a fresh
- * engine bound to it with its threads started, and a main loop. @start is
- * called from that loop, like a button handler, and the workload calls
- * bench_loop_quit() from its final completion. A fresh context per run
- * means nothing one run left attached can slow down the next; only the
- * frames workload, through bench_loop_observe(), runs on the default
- * context, where its window is. */
 static int engine_max_threads = -1;
 
 void
@@ -416,6 +408,14 @@ bench_set_engine_max_threads (int max_threads)
   engine_max_threads = max_threads;
 }
 
+/* Runs one implementation of one workload as a GUI would: a fresh context,
+ * thread-default so GTasks made by the baseline deliver there too, a fresh
+ * engine bound to it with its threads started, and a main loop. @start is
+ * called from that loop, like a button handler, and the workload calls
+ * bench_loop_quit() from its final completion. A fresh context per run
+ * means nothing one run left attached can slow down the next; only the
+ * frames workload, through bench_loop_observe(), runs on the default
+ * context, where its window is. */
 void
 bench_loop_run (const char     *what,
                 gboolean        with_engine,

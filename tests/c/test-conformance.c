@@ -720,14 +720,12 @@ test_serial_mode (AgTestFixture *fixture,
 
 typedef struct
 {
-  AgTask  *task;
-  guint    n_notified;
-  double   last_notified;
-  int      value;
-  GError  *error;
-  GMutex   lock;
-  GCond    cond;
-  gboolean reported;
+  AgTask      *task;
+  guint        n_notified;
+  double       last_notified;
+  int          value;
+  GError      *error;
+  AgTestLatch  reported;  /* opened once the worker made its updates */
 } Progress;
 
 static void
@@ -740,11 +738,7 @@ thousand_progress_updates (AgTask       *task,
   for (int i = 1; i <= 1000; i++)
     ag_task_set_progress (task, i / 1000.0);
 
-  g_mutex_lock (&p->lock);
-  p->reported = TRUE;
-  g_cond_signal (&p->cond);
-  g_mutex_unlock (&p->lock);
-
+  ag_test_latch_open (&p->reported);
   ag_task_return_int (task, 1000);
 }
 
@@ -753,13 +747,7 @@ thousand_progress_updates (AgTask       *task,
 static gboolean
 hold_loop_until_reported (gpointer user_data)
 {
-  Progress *p = user_data;
-  gint64 deadline = g_get_monotonic_time () + AG_TEST_SAFETY_MS * G_TIME_SPAN_MILLISECOND;
-
-  g_mutex_lock (&p->lock);
-  while (!p->reported && g_cond_wait_until (&p->cond, &p->lock, deadline))
-    ;
-  g_mutex_unlock (&p->lock);
+  ag_test_latch_wait (user_data);
 
   return G_SOURCE_REMOVE;
 }
@@ -783,7 +771,7 @@ progress_body (AgJob    *job,
 
   p->task = ag_task_new (thousand_progress_updates, p, NULL);
   g_signal_connect (p->task, "notify::progress", G_CALLBACK (on_progress), p);
-  g_timeout_add_full (G_PRIORITY_HIGH, 0, hold_loop_until_reported, p, NULL);
+  g_timeout_add_full (G_PRIORITY_HIGH, 0, hold_loop_until_reported, &p->reported, NULL);
   p->value = ag_job_await_int (g_object_ref (p->task), &p->error);
 }
 
@@ -794,22 +782,20 @@ test_progress (AgTestFixture *fixture,
   Progress p = { .last_notified = -2 };
   g_autoptr(AgJob) job = NULL;
 
-  g_mutex_init (&p.lock);
-  g_cond_init (&p.cond);
+  ag_test_latch_init (&p.reported);
   job = ag_engine_spawn (fixture->engine, progress_body, &p, NULL);
   run_until_finished (fixture, job);
   ag_test_run_for (fixture->context, 50);
 
   g_test_message ("%u progress notifications for 1000 updates", p.n_notified);
   g_assert_no_error (p.error);
-  g_assert_true (p.reported);
+  g_assert_true (ag_test_latch_wait (&p.reported));
   g_assert_cmpint (p.value, ==, 1000);
   g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpuint (p.n_notified, ==, 1);
   g_assert_cmpfloat (p.last_notified, ==, 1.0);
   g_clear_object (&p.task);
-  g_cond_clear (&p.cond);
-  g_mutex_clear (&p.lock);
+  ag_test_latch_clear (&p.reported);
 }
 
 /* 14. dispose-with-work-in-flight */

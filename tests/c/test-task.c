@@ -943,21 +943,12 @@ typedef struct
   gboolean off_main;
 } ProgressLog;
 
-/* Gates a worker's reports: the test can hold the main loop still until
- * the worker has made them all. */
-typedef struct
-{
-  GMutex   lock;
-  GCond    cond;
-  gboolean reported;
-} ReportGate;
-
 static void
 set_progress_a_thousand_times (AgTask       *task,
                                gpointer      user_data,
                                GCancellable *cancellable)
 {
-  ReportGate *gate = user_data;
+  AgTestLatch *reported = user_data;  /* NULL, or opened once all are made */
 
   for (int i = 1; i <= 1000; i++)
     {
@@ -968,13 +959,8 @@ set_progress_a_thousand_times (AgTask       *task,
       ag_task_set_status_text (task, text);
     }
 
-  if (gate != NULL)
-    {
-      g_mutex_lock (&gate->lock);
-      gate->reported = TRUE;
-      g_cond_signal (&gate->cond);
-      g_mutex_unlock (&gate->lock);
-    }
+  if (reported != NULL)
+    ag_test_latch_open (reported);
 
   ag_task_return_int (task, 1000);
 }
@@ -1059,25 +1045,20 @@ test_progress_from_worker_arrives_coalesced (AgTestFixture *fixture,
                                              gconstpointer  data)
 {
   ProgressLog log = { 0, 0, FALSE, -2.0, NULL, FALSE };
-  ReportGate gate = { 0 };
+  AgTestLatch reported;
   AgTestOutcome outcome;
-  AgTask *task = ag_task_new (set_progress_a_thousand_times, &gate, NULL);
-  gint64 deadline = g_get_monotonic_time () + AG_TEST_SAFETY_MS * G_TIME_SPAN_MILLISECOND;
+  AgTask *task = ag_task_new (set_progress_a_thousand_times, &reported, NULL);
+  gboolean opened;
 
-  g_mutex_init (&gate.lock);
-  g_cond_init (&gate.cond);
+  ag_test_latch_init (&reported);
   g_signal_connect (task, "notify::progress", G_CALLBACK (progress_notified), &log);
   g_signal_connect (task, "notify::status-text", G_CALLBACK (status_notified), &log);
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
 
   /* The loop stays still until the worker has reported everything. */
-  g_mutex_lock (&gate.lock);
-  while (!gate.reported)
-    if (!g_cond_wait_until (&gate.cond, &gate.lock, deadline))
-      break;
-  g_mutex_unlock (&gate.lock);
-  g_assert_true (gate.reported);
+  opened = ag_test_latch_wait (&reported);
+  g_assert_true (opened);
   g_assert_cmpuint (log.n_progress, ==, 0);
 
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
@@ -1091,8 +1072,7 @@ test_progress_from_worker_arrives_coalesced (AgTestFixture *fixture,
   g_free (log.last_status);
   ag_test_outcome_clear (&outcome);
   g_object_unref (task);
-  g_cond_clear (&gate.cond);
-  g_mutex_clear (&gate.lock);
+  ag_test_latch_clear (&reported);
 }
 
 static void

@@ -59,6 +59,45 @@ ag_test_timing_factor (void)
   return UNDER_ASAN ? 2 : 1;
 }
 
+void
+ag_test_latch_init (AgTestLatch *latch)
+{
+  g_mutex_init (&latch->lock);
+  g_cond_init (&latch->cond);
+  latch->open = FALSE;
+}
+
+void
+ag_test_latch_clear (AgTestLatch *latch)
+{
+  g_cond_clear (&latch->cond);
+  g_mutex_clear (&latch->lock);
+}
+
+void
+ag_test_latch_open (AgTestLatch *latch)
+{
+  g_mutex_lock (&latch->lock);
+  latch->open = TRUE;
+  g_cond_broadcast (&latch->cond);
+  g_mutex_unlock (&latch->lock);
+}
+
+gboolean
+ag_test_latch_wait (AgTestLatch *latch)
+{
+  gint64 deadline = g_get_monotonic_time () + AG_TEST_SAFETY_MS * G_TIME_SPAN_MILLISECOND;
+  gboolean open;
+
+  g_mutex_lock (&latch->lock);
+  while (!latch->open && g_cond_wait_until (&latch->cond, &latch->lock, deadline))
+    ;
+  open = latch->open;
+  g_mutex_unlock (&latch->lock);
+
+  return open;
+}
+
 double
 ag_test_elapsed_ms (gint64 start_us)
 {

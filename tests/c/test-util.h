@@ -57,6 +57,22 @@ G_NORETURN void ag_test_fail_timeout    (const char     *file,
                                          const char     *cond,
                                          guint           timeout_ms);
 
+/* A one-shot signal between threads: one opens it, another waits for it,
+ * e.g. to hold the main loop still until a worker has done something. */
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  gboolean open;
+} AgTestLatch;
+
+void     ag_test_latch_init  (AgTestLatch  *latch);
+void     ag_test_latch_clear (AgTestLatch  *latch);
+void     ag_test_latch_open  (AgTestLatch  *latch);
+/* Blocks until @latch is open, at most AG_TEST_SAFETY_MS; returns whether
+ * it is. */
+gboolean ag_test_latch_wait  (AgTestLatch  *latch);
+
 /* Iterates @context for @msec, whatever happens. */
 void     ag_test_run_for     (GMainContext *context,
                               guint         msec);
