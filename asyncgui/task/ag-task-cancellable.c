@@ -33,15 +33,15 @@ _ag_task_peek_cancellable (AgTaskPrivate *priv)
   return (GCancellable *) ((gsize) g_atomic_pointer_get (&priv->cancellable) & ~PINNED);
 }
 
-/* A cancel sets cancel_requested, then cancels the cancellable it reads;
- * whoever publishes a cancellable reads cancel_requested afterwards. One
- * of the two always cancels it. */
+/* A cancel sets AG_TASK_ONCE_CANCEL_REQUESTED, then cancels the
+ * cancellable it reads; whoever publishes a cancellable reads the flag
+ * afterwards. One of the two always cancels it. */
 static GCancellable *
 cancel_if_requested (AgTaskPrivate *priv)
 {
   GCancellable *cancellable = _ag_task_peek_cancellable (priv);
 
-  if (g_atomic_int_get (&priv->cancel_requested))
+  if (_ag_task_has_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
     g_cancellable_cancel (cancellable);
 
   return cancellable;
@@ -128,7 +128,7 @@ _ag_task_take_back_cancellable (AgTask       *self,
   /* A cancel may have read it just before it came back, and will cancel
    * it: it stays the task's. Nobody else writes a task's cancellable while
    * its work runs, so it goes back by a plain store. */
-  if (g_atomic_int_get (&priv->cancel_requested))
+  if (_ag_task_has_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
     {
       g_atomic_pointer_set (&priv->cancellable, lent);
       g_cancellable_cancel (lent);

@@ -27,14 +27,22 @@ typedef struct
 } DoneNotify;
 
 static AgTaskDeps *
+peek_deps (AgTaskPrivate *priv)
+{
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
+
+  return extras != NULL ? extras->deps : NULL;
+}
+
+static AgTaskDeps *
 ensure_deps (AgTask *self)
 {
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskExtras *extras = _ag_task_ensure_extras (_ag_task_get_priv (self));
 
-  if (priv->deps == NULL)
-    priv->deps = g_new0 (AgTaskDeps, 1);
+  if (extras->deps == NULL)
+    extras->deps = g_new0 (AgTaskDeps, 1);
 
-  return priv->deps;
+  return extras->deps;
 }
 
 void
@@ -57,7 +65,7 @@ _ag_task_deps_free (AgTaskDeps *deps)
 void
 _ag_task_deps_tell_done (AgTask *self)
 {
-  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+  AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
   GSList *notifies;
 
   if (deps == NULL)
@@ -81,7 +89,7 @@ _ag_task_deps_tell_done (AgTask *self)
 void
 _ag_task_deps_drop_done (AgTask *self)
 {
-  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+  AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
 
   if (deps == NULL)
     return;
@@ -101,7 +109,7 @@ _ag_task_deps_drop_done (AgTask *self)
 static AgTask *
 first_failed_dependency (AgTask *self)
 {
-  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+  AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
 
   for (guint i = 0; deps != NULL && i < deps->dependencies->len; i++)
     {
@@ -142,7 +150,7 @@ dependency_done (AgTask   *dependency,
 {
   AgTask *self = data;
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgTaskDeps *deps = priv->deps;
+  AgTaskDeps *deps = peek_deps (priv);
 
   /* Cancelled meanwhile, or the engine went: nothing left to start. */
   if (priv->state != AG_TASK_RUNNING || _ag_task_is_cancel_requested (self))
@@ -174,7 +182,7 @@ void
 _ag_task_deps_start (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgTaskDeps *deps = priv->deps;
+  AgTaskDeps *deps = peek_deps (priv);
 
   if (deps == NULL || deps->dependencies == NULL)
     {
@@ -203,7 +211,7 @@ static gboolean
 depends_on (AgTask *self,
             AgTask *other)
 {
-  AgTaskDeps *deps = _ag_task_get_priv (self)->deps;
+  AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
 
   if (self == other)
     return TRUE;
@@ -254,7 +262,7 @@ ag_task_add_dependency (AgTask  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   priv = _ag_task_get_priv (self);
-  if (priv->state != AG_TASK_PENDING || g_atomic_int_get (&priv->run_claimed))
+  if (priv->state != AG_TASK_PENDING || _ag_task_has_once (priv, AG_TASK_ONCE_RUN_CLAIMED))
     {
       g_critical ("%s: the task %p was already run; its dependencies are fixed", G_STRFUNC, self);
       return FALSE;
@@ -296,7 +304,7 @@ ag_task_get_n_dependencies (AgTask *self)
 
   g_return_val_if_fail (AG_IS_TASK (self), 0);
 
-  deps = _ag_task_get_priv (self)->deps;
+  deps = peek_deps (_ag_task_get_priv (self));
   return deps != NULL && deps->dependencies != NULL ? deps->dependencies->len : 0;
 }
 
@@ -348,7 +356,7 @@ ag_task_get_dependency (AgTask *self,
 
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
-  deps = _ag_task_get_priv (self)->deps;
+  deps = peek_deps (_ag_task_get_priv (self));
   g_return_val_if_fail (deps != NULL && deps->dependencies != NULL
                         && index < deps->dependencies->len, NULL);
 

@@ -25,23 +25,42 @@ typedef struct
   GDestroyNotify  callback_data_destroy;
 } AgTaskCaller;
 
-/* Unless a field says otherwise, it belongs to the engine's thread. */
+/* What few tasks need, kept apart so that a burst of tasks that need none
+ * of it stays small: made by the first need, from any thread
+ * (_ag_task_ensure_extras()), and freed with the task. */
 typedef struct
 {
-  AgTaskState          state;
-  int                  finished;            /* atomic: the state is final */
+  AgTaskCaller    caller;           /* the engine's thread; set by a run
+                                     * that needs it */
+  AgTaskReport   *report;           /* atomic; made by the first report, or
+                                     * the first progress */
+  AgTaskDeps     *deps;             /* made by the first dependency */
+  GPtrArray      *waiters;          /* see ag-task-wait.c */
+  GDestroyNotify  pointer_destroy;  /* written and read as the value is */
+} AgTaskExtras;
 
-  /* The value and returned_error are written by whichever thread wins
-   * `returned`, before complete_node is pushed, and read on the engine's
-   * thread after it is delivered; the value is public only once the task
-   * succeeded. */
-  int                  run_claimed;         /* atomic: given to an engine to run */
-  int                  returned;            /* atomic */
+/* What happens to a task at most once, from any thread: each is a bit of
+ * AgTaskPrivate.once, set by an atomic OR and never cleared. */
+typedef enum
+{
+  AG_TASK_ONCE_RUN_CLAIMED      = 1 << 0,  /* given to an engine to run */
+  AG_TASK_ONCE_RETURNED         = 1 << 1,  /* its outcome was returned */
+  AG_TASK_ONCE_CANCEL_REQUESTED = 1 << 2,
+  AG_TASK_ONCE_CANCEL_PUSHED    = 1 << 3,  /* the cancel is queued, once */
+} AgTaskOnce;
+
+/* Unless a field says otherwise, it belongs to the engine's thread. A
+ * burst of tasks is as many of these alive at once, so the fields are
+ * packed: the flags are bits and bytes, and what few tasks need lives
+ * apart, in AgTaskExtras. */
+typedef struct
+{
+  guint8               state;               /* an AgTaskState */
+  guint8               value_is_detail;     /* or the value is the error's detail */
+  guint8               settled_by_owner;    /* see ag-task-settled.c */
+  guint                once;                /* atomic: AgTaskOnce bits */
+  int                  finished;            /* atomic: the state is final */
   int                  in_work;             /* atomic: see _ag_task_begin_work() */
-  int                  cancel_requested;    /* atomic */
-  int                  cancel_pushed;       /* atomic: the cancel is queued once */
-  gboolean             value_is_detail;     /* or the value is the error's detail */
-  guint                settled_by_owner : 1;  /* see ag-task-settled.c */
 
   AgEngine            *engine;              /* atomic to read elsewhere; weak,
                                              * cleared when the engine goes */
@@ -50,29 +69,44 @@ typedef struct
                                              * ag-task-cancellable.c */
   GAsyncReadyCallback  callback;
   gpointer             callback_data;
-  AgTaskCaller        *caller;              /* made by a run that needs it */
+  AgTaskExtras        *extras;              /* atomic; see AgTaskExtras */
   AgTracked            tracked;             /* on the engine while running */
 
+  /* The value and returned_error are written by whichever thread returns
+   * first (AG_TASK_ONCE_RETURNED), before complete_node is pushed, and
+   * read on the engine's thread after it is delivered; the value is public
+   * only once the task succeeded. */
   GValue               value;
-  GDestroyNotify       pointer_destroy;
   GError              *returned_error;
   GError              *error;
 
   AgNode               complete_node;
-
-  AgTaskReport        *report;              /* atomic; made by the first report,
-                                             * or the first progress */
-
-  AgTaskDeps          *deps;                /* made by the first dependency */
-  GPtrArray           *waiters;             /* see ag-task-wait.c */
-
-  /* The class's virtual functions, looked up once the instance is made
-   * (see get_vfuncs() in ag-task.c): g_type_class_get_private() costs a
-   * type-table search per call. */
-  AgTaskClassPrivate  *vfuncs;
 } AgTaskPrivate;
 
 AgTaskPrivate *_ag_task_get_priv         (AgTask        *self);
+AgTaskExtras  *_ag_task_ensure_extras    (AgTaskPrivate *priv);
+
+static inline AgTaskExtras *
+_ag_task_peek_extras (AgTaskPrivate *priv)
+{
+  return g_atomic_pointer_get (&priv->extras);
+}
+
+/* Sets @flag; TRUE if this call set it, FALSE if it was set already. */
+static inline gboolean
+_ag_task_set_once (AgTaskPrivate *priv,
+                   AgTaskOnce     flag)
+{
+  return (g_atomic_int_or (&priv->once, flag) & flag) == 0;
+}
+
+static inline gboolean
+_ag_task_has_once (AgTaskPrivate *priv,
+                   AgTaskOnce     flag)
+{
+  return (g_atomic_int_get (&priv->once) & flag) != 0;
+}
+
 AgTask        *_ag_task_from_priv        (AgTaskPrivate *priv);
 gboolean       _ag_task_state_is_final   (AgTaskState    state);
 

@@ -11,10 +11,10 @@
 #include "ag-task-internal.h"
 #include "ag-values-private.h"
 
-/* A task returns once: the thread that wins `returned` writes the value or
- * the error, then the outcome travels to the engine's thread on the
- * completion queue (ag-task.c). It becomes public there, only if the task
- * was not cancelled first. */
+/* A task returns once: the thread that sets AG_TASK_ONCE_RETURNED writes
+ * the value or the error, then the outcome travels to the engine's thread
+ * on the completion queue (ag-task.c). It becomes public there, only if the
+ * task was not cancelled first. */
 
 /* Claims the one return a task gets. The loser is a programming error
  * unless it is the library's own fallback. */
@@ -31,7 +31,7 @@ _ag_task_claim_return (AgTask     *self,
       return FALSE;
     }
 
-  if (!g_atomic_int_compare_and_exchange (&priv->returned, 0, 1))
+  if (!_ag_task_set_once (priv, AG_TASK_ONCE_RETURNED))
     {
       if (!quiet)
         g_critical ("%s: the task %p already returned; a task returns once", strfunc, self);
@@ -161,7 +161,8 @@ ag_task_return_pointer (AgTask         *self,
 
   g_value_init (&priv->value, G_TYPE_POINTER);
   g_value_set_pointer (&priv->value, pointer);
-  priv->pointer_destroy = destroy;
+  if (destroy != NULL)
+    _ag_task_ensure_extras (priv)->pointer_destroy = destroy;
 
   _ag_task_deliver_returned (self);
 }

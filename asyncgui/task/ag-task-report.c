@@ -31,9 +31,18 @@ static void report_deliver (AgNode   *node,
                             gpointer  owner);
 
 static AgTaskReport *
+peek_report (AgTaskPrivate *priv)
+{
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
+
+  return extras != NULL ? g_atomic_pointer_get (&extras->report) : NULL;
+}
+
+static AgTaskReport *
 ensure_report (AgTaskPrivate *priv)
 {
-  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+  AgTaskExtras *extras = _ag_task_ensure_extras (priv);
+  AgTaskReport *report = g_atomic_pointer_get (&extras->report);
 
   if (report == NULL)
     {
@@ -42,12 +51,12 @@ ensure_report (AgTaskPrivate *priv)
       fresh->node.deliver = report_deliver;
       fresh->task = _ag_task_from_priv (priv);
       g_mutex_init (&fresh->lock);
-      if (g_atomic_pointer_compare_and_exchange (&priv->report, NULL, fresh))
+      if (g_atomic_pointer_compare_and_exchange (&extras->report, NULL, fresh))
         return fresh;
 
       g_mutex_clear (&fresh->lock);
       g_free (fresh);
-      report = g_atomic_pointer_get (&priv->report);
+      report = g_atomic_pointer_get (&extras->report);
     }
 
   return report;
@@ -68,7 +77,7 @@ void
 _ag_task_report_push_waiting (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+  AgTaskReport *report = peek_report (priv);
   gboolean queued;
 
   if (report == NULL)
@@ -93,7 +102,7 @@ _ag_task_report_apply (AgTask   *self,
                        gboolean  node_delivered)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+  AgTaskReport *report = peek_report (priv);
   g_autofree char *status = NULL;
   gboolean status_changed, progress_changed;
   double progress;
@@ -129,7 +138,7 @@ _ag_task_set_progress_now (AgTask *self,
                            double  progress)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgTaskReport *report = g_atomic_pointer_get (&priv->report);
+  AgTaskReport *report = peek_report (priv);
 
   if ((report != NULL ? report->progress : 0.0) == progress)
     return;
@@ -221,7 +230,7 @@ ag_task_get_progress (AgTask *self)
 
   g_return_val_if_fail (AG_IS_TASK (self), 0.0);
 
-  report = g_atomic_pointer_get (&_ag_task_get_priv (self)->report);
+  report = peek_report (_ag_task_get_priv (self));
   return report != NULL ? report->progress : 0.0;
 }
 
@@ -268,7 +277,7 @@ ag_task_get_status_text (AgTask *self)
 
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
-  report = g_atomic_pointer_get (&_ag_task_get_priv (self)->report);
+  report = peek_report (_ag_task_get_priv (self));
   return report != NULL ? report->status_text : NULL;
 }
 

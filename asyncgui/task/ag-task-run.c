@@ -19,7 +19,7 @@
 gboolean
 _ag_task_claim_run (AgTask *self)
 {
-  return g_atomic_int_compare_and_exchange (&_ag_task_get_priv (self)->run_claimed, 0, 1);
+  return _ag_task_set_once (_ag_task_get_priv (self), AG_TASK_ONCE_RUN_CLAIMED);
 }
 
 /* A task run from a thread other than the engine's travels to the engine's

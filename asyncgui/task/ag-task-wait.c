@@ -59,8 +59,8 @@ return_to_waiter (AgTask *self,
 void
 _ag_task_wake_waiters (AgTask *self)
 {
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
-  g_autoptr(GPtrArray) waiters = g_steal_pointer (&priv->waiters);
+  AgTaskExtras *extras = _ag_task_peek_extras (_ag_task_get_priv (self));
+  g_autoptr(GPtrArray) waiters = extras != NULL ? g_steal_pointer (&extras->waiters) : NULL;
 
   for (guint i = 0; waiters != NULL && i < waiters->len; i++)
     return_to_waiter (self, g_ptr_array_index (waiters, i));
@@ -74,16 +74,17 @@ wait_cancelled (GCancellable *cancellable,
 {
   GTask *task = user_data;
   AgTask *self = g_task_get_source_object (task);
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  AgTaskExtras *extras = _ag_task_peek_extras (_ag_task_get_priv (self));
+  GPtrArray *waiters = extras != NULL ? extras->waiters : NULL;
 
-  for (guint i = 0; priv->waiters != NULL && i < priv->waiters->len; i++)
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
     {
-      Waiter *waiter = g_ptr_array_index (priv->waiters, i);
+      Waiter *waiter = g_ptr_array_index (waiters, i);
 
       if (waiter->task == task)
         {
           g_task_return_error_if_cancelled (task);
-          g_ptr_array_remove_index (priv->waiters, i);
+          g_ptr_array_remove_index (waiters, i);
           break;
         }
     }
@@ -115,6 +116,7 @@ ag_task_wait_async (AgTask              *self,
                     gpointer             user_data)
 {
   AgTaskPrivate *priv;
+  AgTaskExtras *extras;
   Waiter *waiter;
 
   g_return_if_fail (AG_IS_TASK (self));
@@ -138,9 +140,10 @@ ag_task_wait_async (AgTask              *self,
       g_task_attach_source (waiter->task, waiter->cancel_source, G_SOURCE_FUNC (wait_cancelled));
     }
 
-  if (priv->waiters == NULL)
-    priv->waiters = g_ptr_array_new_with_free_func (waiter_free);
-  g_ptr_array_add (priv->waiters, waiter);
+  extras = _ag_task_ensure_extras (priv);
+  if (extras->waiters == NULL)
+    extras->waiters = g_ptr_array_new_with_free_func (waiter_free);
+  g_ptr_array_add (extras->waiters, waiter);
 }
 
 /**
@@ -213,7 +216,7 @@ ag_task_wait (AgTask   *self,
   if (g_atomic_int_get (&priv->finished))
     return TRUE;
 
-  if (!g_atomic_int_get (&priv->run_claimed))
+  if (!_ag_task_has_once (priv, AG_TASK_ONCE_RUN_CLAIMED))
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
                            _("The task has not been run, so waiting for it would never end"));

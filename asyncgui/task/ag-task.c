@@ -100,34 +100,59 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* Each kind's class_init asks for its table, which also keeps a pointer
+ * to it in the class: g_type_class_get_private() costs a type-table search
+ * per call, where the pointer costs one read per call, and nothing per
+ * instance. A class whose class_init does not ask (a kind that changes no
+ * function, a user's subclass) keeps its parent's pointer, to the table its
+ * own is a copy of. */
 AgTaskClassPrivate *
 _ag_task_class_get_vfuncs (gpointer klass)
 {
-  return g_type_class_get_private (klass, AG_TYPE_TASK);
+  AgTaskClassPrivate *vfuncs = g_type_class_get_private (klass, AG_TYPE_TASK);
+
+  ((AgTaskClass *) klass)->_ag_vfuncs = vfuncs;
+  return vfuncs;
 }
 
-static AgTaskClassPrivate *
+static inline AgTaskClassPrivate *
 get_vfuncs (AgTask *self)
 {
-  AgTaskPrivate *priv = ag_task_get_instance_private (self);
-  AgTaskClassPrivate *vfuncs = g_atomic_pointer_get (&priv->vfuncs);
-
-  /* Looked up at the first call, on whichever thread makes it (all find
-   * the same table), and not in the instance init: there the instance
-   * still has the class of the type being initialised, not its own. */
-  if (G_UNLIKELY (vfuncs == NULL))
-    {
-      vfuncs = _ag_task_class_get_vfuncs (AG_TASK_GET_CLASS (self));
-      g_atomic_pointer_set (&priv->vfuncs, vfuncs);
-    }
-
-  return vfuncs;
+  return ((AgTaskClass *) ((GTypeInstance *) self)->g_class)->_ag_vfuncs;
 }
 
 AgTaskPrivate *
 _ag_task_get_priv (AgTask *self)
 {
   return ag_task_get_instance_private (self);
+}
+
+AgTaskExtras *
+_ag_task_ensure_extras (AgTaskPrivate *priv)
+{
+  AgTaskExtras *extras = g_atomic_pointer_get (&priv->extras);
+  AgTaskExtras *fresh;
+
+  if (extras != NULL)
+    return extras;
+
+  fresh = g_new0 (AgTaskExtras, 1);
+  if (g_atomic_pointer_compare_and_exchange (&priv->extras, NULL, fresh))
+    return fresh;
+
+  g_free (fresh);
+  return g_atomic_pointer_get (&priv->extras);
+}
+
+/* The caller's part was released when the task stopped running, and the
+ * pointer's destroy notify with the value. */
+static void
+free_extras (AgTaskExtras *extras)
+{
+  g_clear_pointer (&extras->report, _ag_task_report_free);
+  g_clear_pointer (&extras->deps, _ag_task_deps_free);
+  g_clear_pointer (&extras->waiters, g_ptr_array_unref);
+  g_free (extras);
 }
 
 AgTask *
@@ -173,9 +198,11 @@ _ag_task_notify_status_text (AgTask *self)
 void
 _ag_task_clear_value (AgTaskPrivate *priv)
 {
-  if (G_VALUE_HOLDS_POINTER (&priv->value) && priv->pointer_destroy != NULL)
-    priv->pointer_destroy (g_value_get_pointer (&priv->value));
-  priv->pointer_destroy = NULL;
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
+  GDestroyNotify destroy = extras != NULL ? g_steal_pointer (&extras->pointer_destroy) : NULL;
+
+  if (G_VALUE_HOLDS_POINTER (&priv->value) && destroy != NULL)
+    destroy (g_value_get_pointer (&priv->value));
   if (G_IS_VALUE (&priv->value))
     g_value_unset (&priv->value);
   priv->value_is_detail = FALSE;
@@ -185,10 +212,12 @@ static void
 stop_running (AgTask *self)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  AgTaskCaller *caller = priv->caller;
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
 
-  if (caller != NULL)
+  if (extras != NULL)
     {
+      AgTaskCaller *caller = &extras->caller;
+
       if (caller->outer_handler != 0)
         g_cancellable_disconnect (caller->outer_cancellable, caller->outer_handler);
       caller->outer_handler = 0;
@@ -202,8 +231,9 @@ stop_running (AgTask *self)
 static void
 release_callback_data (AgTaskPrivate *priv)
 {
-  GDestroyNotify destroy = priv->caller != NULL
-                           ? g_steal_pointer (&priv->caller->callback_data_destroy) : NULL;
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
+  GDestroyNotify destroy = extras != NULL
+                           ? g_steal_pointer (&extras->caller.callback_data_destroy) : NULL;
   gpointer data = g_steal_pointer (&priv->callback_data);
 
   if (destroy != NULL)
@@ -293,7 +323,7 @@ complete_deliver (AgNode   *node,
 
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
     {
-      if (g_atomic_int_get (&priv->cancel_requested))
+      if (_ag_task_has_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
         finish_cancelled (self);
       else if (priv->returned_error != NULL)
         {
@@ -382,7 +412,7 @@ push_cancel_once (AgTask *self)
   GCancellable *cancellable;
   CancelNode *cancel;
 
-  if (!g_atomic_int_compare_and_exchange (&priv->cancel_pushed, 0, 1))
+  if (!_ag_task_set_once (priv, AG_TASK_ONCE_CANCEL_PUSHED))
     return;
 
   cancellable = _ag_task_peek_cancellable (priv);
@@ -421,7 +451,7 @@ _ag_task_start (AgTask              *self,
 
   g_assert (priv->state == AG_TASK_PENDING);
 
-  g_atomic_int_set (&priv->run_claimed, TRUE);
+  _ag_task_set_once (priv, AG_TASK_ONCE_RUN_CLAIMED);
 
   /* The engine is being disposed, and code it runs while abandoning what it
    * ran (a C job unwinding) started more work: it ends at once, as the rest
@@ -441,11 +471,8 @@ _ag_task_start (AgTask              *self,
   g_atomic_pointer_set (&priv->queue, _ag_completion_queue_ref (_ag_engine_get_queue (engine)));
   priv->callback = callback;
   priv->callback_data = user_data;
-  if (user_data_destroy != NULL || cancellable != NULL)
-    {
-      priv->caller = g_new0 (AgTaskCaller, 1);
-      priv->caller->callback_data_destroy = user_data_destroy;
-    }
+  if (user_data_destroy != NULL)
+    _ag_task_ensure_extras (priv)->caller.callback_data_destroy = user_data_destroy;
   priv->state = AG_TASK_RUNNING;
 
   /* Held until finish(): a running task stays alive however its owner
@@ -458,7 +485,7 @@ _ag_task_start (AgTask              *self,
   /* Reported before it ran: now there is a queue to deliver it by. */
   _ag_task_report_push_waiting (self);
 
-  if (g_atomic_int_get (&priv->cancel_requested))
+  if (_ag_task_has_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
     {
       push_cancel_once (self);
       return;
@@ -466,10 +493,12 @@ _ag_task_start (AgTask              *self,
 
   if (cancellable != NULL)
     {
-      priv->caller->outer_cancellable = g_object_ref (cancellable);
-      priv->caller->outer_handler = g_cancellable_connect (cancellable,
-                                                           G_CALLBACK (outer_cancelled),
-                                                           self, NULL);
+      AgTaskCaller *caller = &_ag_task_ensure_extras (priv)->caller;
+
+      caller->outer_cancellable = g_object_ref (cancellable);
+      caller->outer_handler = g_cancellable_connect (cancellable,
+                                                     G_CALLBACK (outer_cancelled),
+                                                     self, NULL);
     }
 
   _ag_task_deps_start (self);
@@ -483,7 +512,7 @@ _ag_task_abandon (AgTask *self)
 
   g_assert (priv->state == AG_TASK_RUNNING);
 
-  g_atomic_int_set (&priv->cancel_requested, TRUE);
+  _ag_task_set_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED);
   if (_ag_task_peek_cancellable (priv) != NULL)
     g_cancellable_cancel (_ag_task_peek_cancellable (priv));
   stop_running (self);
@@ -582,7 +611,7 @@ _ag_task_get_engine (AgTask *self)
 gboolean
 _ag_task_is_cancel_requested (AgTask *self)
 {
-  return g_atomic_int_get (&_ag_task_get_priv (self)->cancel_requested);
+  return _ag_task_has_once (_ag_task_get_priv (self), AG_TASK_ONCE_CANCEL_REQUESTED);
 }
 
 /* A job awaiting the task was paused or resumed. */
@@ -639,11 +668,8 @@ ag_task_finalize (GObject *object)
   g_clear_error (&priv->returned_error);
 
   _ag_task_clear_cancellable (priv);
-  g_clear_pointer (&priv->caller, g_free);
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
-  g_clear_pointer (&priv->report, _ag_task_report_free);
-  g_clear_pointer (&priv->deps, _ag_task_deps_free);
-  g_clear_pointer (&priv->waiters, g_ptr_array_unref);
+  g_clear_pointer (&priv->extras, free_extras);
 
   G_OBJECT_CLASS (ag_task_parent_class)->finalize (object);
 }
@@ -685,6 +711,7 @@ ag_task_class_init (AgTaskClass *klass)
 
   object_class->finalize = ag_task_finalize;
   object_class->get_property = ag_task_get_property;
+  _ag_task_class_get_vfuncs (klass);
 
   /**
    * AgTask:state:
@@ -895,7 +922,7 @@ ag_task_cancel (AgTask *self)
       return;
     }
 
-  if (!g_atomic_int_compare_and_exchange (&priv->cancel_requested, 0, 1))
+  if (!_ag_task_set_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
     return;
 
   /* A task not yet run has no queue; _ag_task_start() sees the request. */

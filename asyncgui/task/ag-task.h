@@ -97,7 +97,8 @@ struct _AgTaskClass
   GObjectClass parent_class;
 
   /*< private >*/
-  gpointer _ag_reserved[10];
+  gpointer _ag_vfuncs;
+  gpointer _ag_reserved[9];
 };
 
 AG_AVAILABLE_IN_1_0
