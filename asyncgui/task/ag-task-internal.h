@@ -27,11 +27,15 @@ typedef struct
 
 /* What few tasks need, kept apart so that a burst of tasks that need none
  * of it stays small: made by the first need, from any thread
- * (_ag_task_ensure_extras()), and freed with the task. */
+ * (_ag_task_ensure_extras()), and freed with the task. A failure is one
+ * such need: a burst of tasks mostly succeeds. */
 typedef struct
 {
   AgTaskCaller    caller;           /* the engine's thread; set by a run
                                      * that needs it */
+  GError         *returned_error;   /* written and read as the value is */
+  GError         *error;            /* the engine's thread: why the task
+                                     * failed or was cancelled, once final */
   AgTaskReport   *report;           /* atomic; made by the first report, or
                                      * the first progress */
   AgTaskDeps     *deps;             /* made by the first dependency */
@@ -72,13 +76,11 @@ typedef struct
   AgTaskExtras        *extras;              /* atomic; see AgTaskExtras */
   AgTracked            tracked;             /* on the engine while running */
 
-  /* The value and returned_error are written by whichever thread returns
-   * first (AG_TASK_ONCE_RETURNED), before complete_node is pushed, and
-   * read on the engine's thread after it is delivered; the value is public
-   * only once the task succeeded. */
+  /* The value (or the returned error, in the extras) is written by
+   * whichever thread returns first (AG_TASK_ONCE_RETURNED), before
+   * complete_node is pushed, and read on the engine's thread after it is
+   * delivered; the value is public only once the task succeeded. */
   GValue               value;
-  GError              *returned_error;
-  GError              *error;
 
   AgNode               complete_node;
 } AgTaskPrivate;
@@ -90,6 +92,14 @@ static inline AgTaskExtras *
 _ag_task_peek_extras (AgTaskPrivate *priv)
 {
   return g_atomic_pointer_get (&priv->extras);
+}
+
+static inline GError *
+_ag_task_peek_error (AgTaskPrivate *priv)
+{
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
+
+  return extras != NULL ? extras->error : NULL;
 }
 
 /* Sets @flag; TRUE if this call set it, FALSE if it was set already. */

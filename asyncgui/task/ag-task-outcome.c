@@ -183,7 +183,7 @@ return_error (AgTask       *self,
     }
 
   priv = _ag_task_get_priv (self);
-  priv->returned_error = error;
+  _ag_task_ensure_extras (priv)->returned_error = error;
   if (detail != NULL)
     {
       _ag_value_init_copy (&priv->value, detail);
@@ -267,7 +267,7 @@ ag_task_get_error_detail (AgTask *self)
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
   priv = _ag_task_get_priv (self);
-  if (!priv->value_is_detail || priv->error == NULL || !G_IS_VALUE (&priv->value))
+  if (!priv->value_is_detail || _ag_task_peek_error (priv) == NULL || !G_IS_VALUE (&priv->value))
     return NULL;
 
   return &priv->value;

@@ -40,7 +40,7 @@ _ag_task_settle (AgTask       *self,
 
   if (error != NULL)
     {
-      priv->error = g_error_copy (error);
+      _ag_task_ensure_extras (priv)->error = g_error_copy (error);
       priv->state = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
                       ? AG_TASK_CANCELLED : AG_TASK_FAILED;
       if (detail != NULL && G_IS_VALUE (detail))

@@ -35,9 +35,9 @@ typed_value (AgTask      *self,
       return NULL;
     }
 
-  if (priv->error != NULL)
+  if (_ag_task_peek_error (priv) != NULL)
     {
-      g_propagate_error (error, g_error_copy (priv->error));
+      g_propagate_error (error, g_error_copy (_ag_task_peek_error (priv)));
       return NULL;
     }
 

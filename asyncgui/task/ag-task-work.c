@@ -115,12 +115,15 @@ _ag_task_end_work (AgTask *self)
 
   if (_ag_task_claim_return (self, G_STRFUNC, TRUE))
     {
+      GError *error;
+
       if (g_cancellable_is_cancelled (_ag_task_ensure_cancellable (self)))
-        priv->returned_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                    _("The task was cancelled"));
+        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                     _("The task was cancelled"));
       else
-        priv->returned_error = g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
-                                                    _("The task function returned without a value or an error"));
+        error = g_error_new_literal (AG_ERROR, AG_ERROR_NO_RESULT,
+                                     _("The task function returned without a value or an error"));
+      _ag_task_ensure_extras (priv)->returned_error = error;
       _ag_task_push_completion (self);
       return;
     }
@@ -148,5 +151,5 @@ void
 _ag_task_set_returned_error (AgTask *self,
                              GError *error)
 {
-  _ag_task_get_priv (self)->returned_error = error;
+  _ag_task_ensure_extras (_ag_task_get_priv (self))->returned_error = error;
 }

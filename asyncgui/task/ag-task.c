@@ -149,6 +149,8 @@ _ag_task_ensure_extras (AgTaskPrivate *priv)
 static void
 free_extras (AgTaskExtras *extras)
 {
+  g_clear_error (&extras->returned_error);
+  g_clear_error (&extras->error);
   g_clear_pointer (&extras->report, _ag_task_report_free);
   g_clear_pointer (&extras->deps, _ag_task_deps_free);
   g_clear_pointer (&extras->waiters, g_ptr_array_unref);
@@ -256,7 +258,8 @@ finish (AgTask      *self,
   g_assert (!_ag_task_state_is_final (priv->state));
 
   priv->state = state;
-  priv->error = error;
+  if (error != NULL)
+    _ag_task_ensure_extras (priv)->error = error;
   g_atomic_int_set (&priv->finished, TRUE);
 
   stop_running (self);
@@ -269,7 +272,7 @@ finish (AgTask      *self,
 
   /* Plain casts on this path: a checked cast of a subclass instance costs
    * a type-table search, several per task. */
-  if (priv->error != NULL)
+  if (error != NULL)
     g_object_notify_by_pspec ((GObject *) self, properties[PROP_ERROR]);
   if (state == AG_TASK_SUCCEEDED)
     _ag_task_notify_succeeded (self);
@@ -319,21 +322,22 @@ complete_deliver (AgNode   *node,
   AgEngine *engine = owner;
   AgTaskPrivate *priv = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgTaskPrivate, complete_node));
   AgTask *self = _ag_task_from_priv (priv);
+  AgTaskExtras *extras = _ag_task_peek_extras (priv);
   gboolean outcome_kept = FALSE;
 
   if (engine != NULL && priv->state == AG_TASK_RUNNING)
     {
       if (_ag_task_has_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
         finish_cancelled (self);
-      else if (priv->returned_error != NULL)
+      else if (extras != NULL && extras->returned_error != NULL)
         {
           /* Decided before the error is taken: C leaves the order in
            * which a call's arguments are evaluated open. */
-          AgTaskState state = g_error_matches (priv->returned_error, G_IO_ERROR,
+          AgTaskState state = g_error_matches (extras->returned_error, G_IO_ERROR,
                                                G_IO_ERROR_CANCELLED)
                                 ? AG_TASK_CANCELLED : AG_TASK_FAILED;
 
-          finish (self, state, g_steal_pointer (&priv->returned_error));
+          finish (self, state, g_steal_pointer (&extras->returned_error));
           outcome_kept = TRUE;
         }
       else
@@ -350,7 +354,8 @@ complete_deliver (AgNode   *node,
   if (engine != NULL && !outcome_kept)
     {
       _ag_task_clear_value (priv);
-      g_clear_error (&priv->returned_error);
+      if (extras != NULL)
+        g_clear_error (&extras->returned_error);
     }
   unref_after_delivery (self, engine);
 }
@@ -518,8 +523,9 @@ _ag_task_abandon (AgTask *self)
   stop_running (self);
 
   priv->state = AG_TASK_CANCELLED;
-  priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("The engine was shut down before the task finished"));
+  _ag_task_ensure_extras (priv)->error =
+    g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                         _("The engine was shut down before the task finished"));
   if (get_vfuncs (self)->stopped != NULL)
     get_vfuncs (self)->stopped (self);
   priv->callback = NULL;
@@ -553,8 +559,9 @@ _ag_task_end_quietly (AgTask *self)
     return;
 
   priv->state = AG_TASK_CANCELLED;
-  priv->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("The engine was shut down before the task finished"));
+  _ag_task_ensure_extras (priv)->error =
+    g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                         _("The engine was shut down before the task finished"));
   g_atomic_int_set (&priv->finished, TRUE);
   _ag_wait_wake_all ();
   _ag_task_wake_waiters (self);
@@ -572,7 +579,7 @@ _ag_task_fail_unrun (AgTask *self,
   g_assert (priv->state == AG_TASK_PENDING);
 
   priv->state = AG_TASK_FAILED;
-  priv->error = error;
+  _ag_task_ensure_extras (priv)->error = error;
   g_atomic_int_set (&priv->finished, TRUE);
   _ag_wait_wake_all ();
 
@@ -640,10 +647,10 @@ _ag_task_propagate_value (AgTask  *self,
 
   AgTaskPrivate *priv = ag_task_get_instance_private (self);
 
-  if (priv->error != NULL)
+  if (_ag_task_peek_error (priv) != NULL)
     {
       if (error != NULL)
-        *error = g_error_copy (priv->error);
+        *error = g_error_copy (_ag_task_peek_error (priv));
       return NULL;
     }
 
@@ -664,8 +671,6 @@ ag_task_finalize (GObject *object)
   AgTaskPrivate *priv = _ag_task_get_priv (self);
 
   _ag_task_clear_value (priv);
-  g_clear_error (&priv->error);
-  g_clear_error (&priv->returned_error);
 
   _ag_task_clear_cancellable (priv);
   g_clear_pointer (&priv->queue, _ag_completion_queue_unref);
@@ -885,7 +890,7 @@ ag_task_get_error (AgTask *self)
 {
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
-  return _ag_task_get_priv (self)->error;
+  return _ag_task_peek_error (_ag_task_get_priv (self));
 }
 
 /**
