@@ -28,6 +28,7 @@ typed_value (AgTask      *self,
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
   const GValue *value;
+  const GError *failure;
 
   if (!g_atomic_int_get (&priv->finished))
     {
@@ -35,9 +36,10 @@ typed_value (AgTask      *self,
       return NULL;
     }
 
-  if (_ag_task_peek_error (priv) != NULL)
+  failure = _ag_task_peek_error (priv);
+  if (failure != NULL)
     {
-      g_propagate_error (error, g_error_copy (_ag_task_peek_error (priv)));
+      g_propagate_error (error, g_error_copy (failure));
       return NULL;
     }
 

@@ -642,15 +642,16 @@ GValue *
 _ag_task_propagate_value (AgTask  *self,
                           GError **error)
 {
+  AgTaskPrivate *priv = ag_task_get_instance_private (self);
   const GValue *value;
+  const GError *failure;
   GValue *copy;
 
-  AgTaskPrivate *priv = ag_task_get_instance_private (self);
-
-  if (_ag_task_peek_error (priv) != NULL)
+  failure = _ag_task_peek_error (priv);
+  if (failure != NULL)
     {
       if (error != NULL)
-        *error = g_error_copy (_ag_task_peek_error (priv));
+        *error = g_error_copy (failure);
       return NULL;
     }
 
