@@ -1359,6 +1359,84 @@ test_wait_inside_delivery_would_deadlock (AgTestFixture *fixture,
   g_object_unref (slow);
 }
 
+/* First needs on two threads at once */
+
+/* What few tasks need is made by the first need, on whichever thread has
+ * it. Here a worker reports progress just as the engine's thread starts a
+ * wait: both make that part at once, and neither may be lost. */
+
+#define N_RACES 500
+
+typedef struct
+{
+  int      at_gate;   /* atomic: the worker waits at the gate */
+  int      open;      /* atomic */
+  guint    n_waited;
+  int      value;
+} Race;
+
+static void
+report_at_the_gate (AgTask       *task,
+                    gpointer      user_data,
+                    GCancellable *cancellable)
+{
+  Race *race = user_data;
+  guint spins = g_random_int_range (0, 64);
+
+  g_atomic_int_set (&race->at_gate, TRUE);
+  while (!g_atomic_int_get (&race->open))
+    ;
+  /* A few hundred nanoseconds at most, so both orders happen. */
+  for (volatile guint i = 0; i < spins; i++)
+    ;
+  ag_task_set_progress (task, 0.5);
+  ag_task_return_int (task, 7);
+}
+
+static void
+on_race_waited (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Race *race = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_task_wait_finish (AG_TASK (source), result, &error);
+
+  g_assert_no_error (error);
+  race->n_waited++;
+  race->value = g_value_get_int (value);
+  g_boxed_free (G_TYPE_VALUE, value);
+}
+
+static void
+test_report_and_wait_made_at_once_both_arrive (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  for (guint i = 0; i < N_RACES; i++)
+    {
+      Race race = { 0 };
+      g_autoptr(AgTask) task = ag_task_new (report_at_the_gate, &race, NULL);
+      gint64 deadline = g_get_monotonic_time () + AG_TEST_SAFETY_MS * G_TIME_SPAN_MILLISECOND;
+
+      ag_engine_run_async (fixture->engine, task, NULL, NULL, NULL);
+      /* Iterating without blocking: a submission may wait for the next
+       * iteration to reach a worker. */
+      while (!g_atomic_int_get (&race.at_gate))
+        {
+          g_main_context_iteration (fixture->context, FALSE);
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        }
+
+      g_atomic_int_set (&race.open, TRUE);
+      ag_task_wait_async (task, NULL, on_race_waited, &race);
+
+      ag_test_run_until (fixture->context, race.n_waited > 0, AG_TEST_SAFETY_MS);
+      g_assert_cmpuint (race.n_waited, ==, 1);
+      g_assert_cmpint (race.value, ==, 7);
+      g_assert_cmpfloat (ag_task_get_progress (task), ==, 0.5);
+    }
+}
+
 /* Memory */
 
 /* A burst of tasks is that many tasks alive at once, so what one costs is
@@ -1778,6 +1856,8 @@ main (int   argc,
                test_work_going_on_after_its_return_releases_on_the_engine_thread);
   ag_test_add ("/task/user-data-outliving-the-engine-is-released-on-its-context",
                test_user_data_outliving_the_engine_is_released_on_its_context);
+  ag_test_add ("/task/report-and-wait-made-at-once-both-arrive",
+               test_report_and_wait_made_at_once_both_arrive);
   g_test_add_func ("/task/thread-task-is-one-allocation-of-at-most-208-bytes",
                    test_thread_task_is_one_allocation_of_at_most_208_bytes);
   g_test_add_func ("/task/new-with-null-func-is-rejected",
