@@ -19,9 +19,10 @@ G_BEGIN_DECLS
 /* How many times slower than a plain build this run is allowed to be: 4
  * under ThreadSanitizer, which makes every memory access and lock several
  * times slower, 2 under AddressSanitizer, which checks every access, 10
- * under valgrind, which also runs one thread at a time, and 1 otherwise. A bound on how quickly something happens (a latency, a
- * "not yet" window; not a safety deadline) is multiplied by it, since such
- * runs check memory and races, not speed. */
+ * under valgrind, which also runs one thread at a time, and 1 otherwise.
+ * A bound on how quickly something happens (a latency, a "not yet"
+ * window; not a safety deadline) is multiplied by it, since such runs
+ * check memory and races, not speed. */
 double   ag_test_timing_factor (void);
 
 /* The thread the tests run on; it iterates the engines' context, so it is
