@@ -42,7 +42,8 @@ typedef struct
   guint             kind;
   guint             generation;   /* of the command it runs */
   Call             *call;
-  GSource          *idle_timer;
+  GSource          *idle_timer;   /* from its first idle time until retired */
+  gint64            idle_since;   /* monotonic time; 0 while it has a call */
   gboolean          writing;      /* a request is still being written */
   gboolean          ready;        /* it sent its greeting */
   gboolean          deferred;     /* its call waits for the greeting, to be

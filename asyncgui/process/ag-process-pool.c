@@ -158,10 +158,40 @@ _ag_pool_worker_retire (Worker *worker)
   g_free (worker);
 }
 
+/* A worker's idle timer lives as long as the worker and is not touched per
+ * call: a call only marks the worker busy (idle_since 0), and its end
+ * notes when the worker became idle. When the timer is due it looks: a
+ * worker idle for idle-ms is let go; otherwise the timer is due again
+ * when that time could be up. Making and attaching a timer source per
+ * call, and destroying it at the next, cost the process thread more than
+ * the rest of a short call's bookkeeping. The timer moves its own ready
+ * time only while it is dispatched, which does not wake the thread. */
+
+static gboolean
+idle_timer_dispatch (GSource     *source,
+                     GSourceFunc  callback,
+                     gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs idle_timer_funcs = {
+  .dispatch = idle_timer_dispatch,
+};
+
 static gboolean
 idle_timeout (gpointer user_data)
 {
   Worker *worker = user_data;
+  gint64 now = g_source_get_time (worker->idle_timer);
+  gint64 idle_us = (gint64) idle_ms (worker->pool) * G_TIME_SPAN_MILLISECOND;
+  gint64 since = worker->idle_since != 0 ? worker->idle_since : now;
+
+  if (since + idle_us > now)
+    {
+      g_source_set_ready_time (worker->idle_timer, since + idle_us);
+      return G_SOURCE_CONTINUE;
+    }
 
   g_clear_pointer (&worker->idle_timer, g_source_unref);
   /* The end of its output then makes it lost, and retired. */
@@ -173,9 +203,15 @@ idle_timeout (gpointer user_data)
 static void
 worker_idle (Worker *worker)
 {
-  worker->idle_timer = g_timeout_source_new (idle_ms (worker->pool));
+  worker->idle_since = g_get_monotonic_time ();
+  if (worker->idle_timer != NULL)
+    return;
+
+  worker->idle_timer = g_source_new (&idle_timer_funcs, sizeof (GSource));
   g_source_set_static_name (worker->idle_timer, "[asyncgui] idle worker");
   g_source_set_callback (worker->idle_timer, idle_timeout, worker, NULL);
+  g_source_set_ready_time (worker->idle_timer, worker->idle_since
+                           + (gint64) idle_ms (worker->pool) * G_TIME_SPAN_MILLISECOND);
   g_source_attach (worker->idle_timer, _ag_process_thread_get_context (worker->pool->thread));
 }
 
@@ -331,7 +367,7 @@ send_call (Worker *worker,
   g_autoptr(GVariant) request = NULL;
   GError *error = NULL;
 
-  destroy_source (&worker->idle_timer);
+  worker->idle_since = 0;
 
   if (call->frame == NULL)
     {

@@ -43,11 +43,109 @@ struct _AgProcessThread
   GMainContext *context;
   GMainLoop    *loop;
   GThread      *thread;
+  GSource      *inbox;         /* strong; see Inbox */
 
   /* The thread only. */
   guint         holds;
   gboolean      stopping;
 };
+
+/* What other threads hand over. g_main_context_invoke() would make,
+ * attach, dispatch and destroy a source per hand-over, under the
+ * context's lock that this thread takes too; a warm call is one
+ * hand-over, so the thread keeps one source for them all instead: a
+ * queue under a lock of its own, ready while it holds anything. Only
+ * the hand-over that finds it empty wakes the thread. */
+typedef struct
+{
+  GSourceFunc func;
+  gpointer    data;
+} Handover;
+
+typedef struct
+{
+  GSource  parent;
+  GMutex   lock;
+  GArray  *queued;    /* of Handover; lock */
+  GArray  *running;   /* of Handover; the thread's, swapped with queued */
+  int      n_queued;  /* atomic; the length of queued */
+} Inbox;
+
+static gboolean
+inbox_prepare (GSource *source,
+               int     *timeout)
+{
+  *timeout = -1;
+  return g_atomic_int_get (&((Inbox *) source)->n_queued) > 0;
+}
+
+static gboolean
+inbox_check (GSource *source)
+{
+  return g_atomic_int_get (&((Inbox *) source)->n_queued) > 0;
+}
+
+/* Runs what was handed over, in order; what a function hands over
+ * meanwhile waits for the next dispatch. */
+static gboolean
+inbox_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  Inbox *self = (Inbox *) source;
+  GArray *running;
+
+  g_mutex_lock (&self->lock);
+  running = self->queued;
+  self->queued = self->running;
+  self->running = NULL;
+  g_atomic_int_set (&self->n_queued, 0);
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < running->len; i++)
+    {
+      Handover *handover = &g_array_index (running, Handover, i);
+
+      handover->func (handover->data);
+    }
+
+  g_array_set_size (running, 0);
+  self->running = running;
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+inbox_finalize (GSource *source)
+{
+  Inbox *self = (Inbox *) source;
+
+  g_mutex_clear (&self->lock);
+  g_array_unref (self->queued);
+  g_clear_pointer (&self->running, g_array_unref);
+}
+
+static GSourceFuncs inbox_funcs = {
+  .prepare = inbox_prepare,
+  .check = inbox_check,
+  .dispatch = inbox_dispatch,
+  .finalize = inbox_finalize,
+};
+
+static GSource *
+inbox_new (GMainContext *context)
+{
+  GSource *source = g_source_new (&inbox_funcs, sizeof (Inbox));
+  Inbox *self = (Inbox *) source;
+
+  g_mutex_init (&self->lock);
+  self->queued = g_array_new (FALSE, FALSE, sizeof (Handover));
+  self->running = g_array_new (FALSE, FALSE, sizeof (Handover));
+  g_source_set_static_name (source, "[asyncgui] process thread inbox");
+  g_source_attach (source, context);
+
+  return source;
+}
 
 /* The thread's record of its watches, for its poll function. */
 static GPrivate thread_spin = G_PRIVATE_INIT (g_free);
@@ -92,6 +190,7 @@ _ag_process_thread_new (void)
   AgProcessThread *self = g_new0 (AgProcessThread, 1);
 
   self->context = g_main_context_new ();
+  self->inbox = inbox_new (self->context);
   if (g_get_num_processors () > 1)
     g_main_context_set_poll_func (self->context, watching_poll);
   self->loop = g_main_loop_new (self->context, FALSE);
@@ -106,14 +205,32 @@ _ag_process_thread_get_context (AgProcessThread *self)
   return self->context;
 }
 
-/* Runs @func on the thread: at once when called there, otherwise soon.
- * Functions invoked from one thread run in the order they were invoked. */
+/* Runs @func on the thread, once (what it returns is not looked at): at
+ * once when called there, otherwise soon. Functions invoked from one
+ * thread run in the order they were invoked. */
 void
 _ag_process_thread_invoke (AgProcessThread *self,
                            GSourceFunc      func,
                            gpointer         data)
 {
-  g_main_context_invoke (self->context, func, data);
+  Inbox *inbox = (Inbox *) self->inbox;
+  Handover handover = { func, data };
+  gboolean was_empty;
+
+  if (g_main_context_is_owner (self->context))
+    {
+      func (data);
+      return;
+    }
+
+  g_mutex_lock (&inbox->lock);
+  g_array_append_val (inbox->queued, handover);
+  was_empty = inbox->queued->len == 1;
+  g_atomic_int_set (&inbox->n_queued, (int) inbox->queued->len);
+  g_mutex_unlock (&inbox->lock);
+
+  if (was_empty)
+    g_main_context_wakeup (self->context);
 }
 
 static void
@@ -165,6 +282,8 @@ _ag_process_thread_stop (AgProcessThread *self)
   while (g_main_context_pending (self->context))
     g_main_context_iteration (self->context, FALSE);
 
+  g_source_destroy (self->inbox);
+  g_source_unref (self->inbox);
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_free (self);

@@ -29,6 +29,7 @@ typedef enum
 AgWorkerPool    *_ag_worker_pool_of             (AgEngine     *engine);
 AgProcessPool   *_ag_worker_pool_get_processes  (AgWorkerPool *self);
 AgCommandRunner *_ag_worker_pool_get_runner     (AgWorkerPool *self);
+GMainContext    *_ag_worker_pool_peek_thread_context (AgWorkerPool *self);
 guint            _ag_worker_pool_resolve_timeout (AgWorkerPool *self,
                                                  int           timeout_ms);
 char            *_ag_worker_pool_dup_filter_program (void);

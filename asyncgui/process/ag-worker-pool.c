@@ -421,6 +421,15 @@ _ag_worker_pool_get_runner (AgWorkerPool *self)
   return self->runner;
 }
 
+/* The main context of the thread that does the pool's process I/O, or
+ * NULL before the first process task and after the engine is gone; for
+ * tests, which look at what a call costs that thread. */
+GMainContext *
+_ag_worker_pool_peek_thread_context (AgWorkerPool *self)
+{
+  return self->thread != NULL ? _ag_process_thread_get_context (self->thread) : NULL;
+}
+
 /* The limit a task that asks for @timeout_ms (-1: the pool's) runs with,
  * in milliseconds; 0 for none. */
 guint

@@ -143,6 +143,12 @@ watch (AgWorkerProcess *self,
 
   g_source_set_callback (source, G_SOURCE_FUNC (func), self, NULL);
   g_source_set_static_name (source, "[asyncgui] worker pipe");
+  /* GLib takes a source's descriptors out of the poll while it dispatches
+   * it, unless it may recurse, and each removal and return wakes the
+   * context: two wake-ups of this thread by itself per reply. Nothing
+   * iterates the process thread's context from inside a dispatch, so the
+   * source cannot actually recurse. */
+  g_source_set_can_recurse (source, TRUE);
   g_source_attach (source, _ag_process_thread_get_context (self->thread));
   self->pending++;
 

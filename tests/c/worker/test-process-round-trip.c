@@ -8,6 +8,7 @@
 
 #include "worker-test-util.h"
 #include "ag-completion-queue-private.h"
+#include "ag-worker-pool-private.h"
 
 /* Every push to a completion queue wakes the engine's thread when the queue
  * was empty, and on a virtual machine such a wake-up costs tens of
@@ -106,6 +107,82 @@ test_command_reply_comes_home_in_one_push (AgTestFixture *fixture,
   count_pushes_of_calls (fixture->engine, new_true);
 }
 
+/* The process thread's side of a warm call. Its context is private, so the
+ * test looks at it from outside. Every source attached to a context takes
+ * the next id: two probes attached before and after the calls tell how
+ * many sources the calls attached, and the ids between lead to the
+ * sources that live there. */
+
+/* The id the next source attached to @context takes, less one. The probe
+ * is never due, so it never runs. */
+static guint
+probe_source_id (GMainContext *context)
+{
+  g_autoptr(GSource) probe = g_timeout_source_new_seconds (3600);
+  guint id = g_source_attach (probe, context);
+
+  g_source_destroy (probe);
+  return id;
+}
+
+static void
+test_warm_call_attaches_no_source_to_the_process_thread (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  GMainContext *context;
+  guint before, after;
+
+  /* The first call starts the thread and the worker; the second begins
+   * only after the first one's end was handled there. */
+  run_and_release (fixture->engine, new_echo (0));
+  run_and_release (fixture->engine, new_echo (0));
+  context = _ag_worker_pool_peek_thread_context (pool);
+  g_assert_nonnull (context);
+
+  before = probe_source_id (context);
+  for (guint i = 1; i <= N_CALLS; i++)
+    run_and_release (fixture->engine, new_echo (i));
+  after = probe_source_id (context);
+
+  g_test_message ("%u sources attached for %d calls", after - before - 1, N_CALLS);
+  g_assert_cmpuint (after - before - 1, ==, 0);
+}
+
+/* GLib takes a source's descriptors out of the poll while it dispatches
+ * the source, and puts them back after, unless the source may recurse;
+ * each of the two wakes the context's thread, which then goes round once
+ * more for nothing. The sources that watch a worker's pipes are
+ * dispatched at every reply, so they must not cost that. */
+static void
+test_worker_pipes_do_not_wake_their_own_thread (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  GMainContext *context;
+  guint n_pipes = 0;
+  guint last;
+
+  run_and_release (fixture->engine, new_echo (0));
+  context = _ag_worker_pool_peek_thread_context (pool);
+  g_assert_nonnull (context);
+
+  /* The idle worker's pipes stay watched while this looks. */
+  last = probe_source_id (context);
+  for (guint id = 1; id < last; id++)
+    {
+      GSource *source = g_main_context_find_source_by_id (context, id);
+
+      if (source != NULL && g_strcmp0 (g_source_get_name (source), "[asyncgui] worker pipe") == 0)
+        {
+          n_pipes++;
+          g_assert_true (g_source_get_can_recurse (source));
+        }
+    }
+
+  g_assert_cmpuint (n_pipes, >=, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -116,6 +193,10 @@ main (int   argc,
                test_worker_reply_comes_home_in_one_push);
   ag_test_add ("/process-round-trip/command-reply-comes-home-in-one-push",
                test_command_reply_comes_home_in_one_push);
+  ag_test_add ("/process-round-trip/warm-call-attaches-no-source-to-the-process-thread",
+               test_warm_call_attaches_no_source_to_the_process_thread);
+  ag_test_add ("/process-round-trip/worker-pipes-do-not-wake-their-own-thread",
+               test_worker_pipes_do_not_wake_their_own_thread);
 
   return g_test_run ();
 }

@@ -705,6 +705,47 @@ test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+static int
+run_sleep (AgEngine *engine,
+           guint     ms)
+{
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (ms));
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_test_run_task (engine, AG_TASK (task), &outcome);
+  pid = outcome_int32 (&outcome);
+  ag_test_outcome_clear (&outcome);
+
+  return pid;
+}
+
+static void
+test_worker_task_idle_time_counts_from_the_last_call (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  gint64 last_end;
+  int pid;
+
+  ag_worker_pool_set_idle_ms (ag_engine_get_worker_pool (fixture->engine), 100);
+  pid = run_getpid (fixture->engine);
+
+  /* Its idle time would be up during this call, and during the quick
+   * calls after it, had it counted from the first call's end. */
+  g_assert_cmpint (run_sleep (fixture->engine, 150), ==, pid);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_usleep (40 * G_TIME_SPAN_MILLISECOND);
+      g_assert_cmpint (run_getpid (fixture->engine), ==, pid);
+    }
+  last_end = g_get_monotonic_time ();
+
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
+  g_test_message ("idle worker gone %.0f ms after its last call", ag_test_elapsed_ms (last_end));
+  g_assert_cmpfloat (ag_test_elapsed_ms (last_end), >=, 100);
+  g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
+}
+
 static void
 run_three_sleeps (AgTestFixture *fixture,
                   int            max_processes,
@@ -1348,6 +1389,8 @@ main (int   argc,
                test_worker_task_sigkill_recovery_twenty_times_leaks_nothing);
   ag_test_add ("/worker-task/idle-worker-exits-after-idle-time",
                test_worker_task_idle_worker_exits_after_idle_time);
+  ag_test_add ("/worker-task/idle-time-counts-from-the-last-call",
+               test_worker_task_idle_time_counts_from_the_last_call);
   ag_test_add ("/worker-task/busy-worker-is-not-let-go",
                test_worker_task_busy_worker_is_not_let_go);
   ag_test_add ("/worker-task/max-processes-limits-concurrent-workers",
