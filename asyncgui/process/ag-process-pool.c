@@ -179,17 +179,24 @@ static GSourceFuncs idle_timer_funcs = {
   .dispatch = idle_timer_dispatch,
 };
 
+/* When a worker idle since @since may be let go. */
+static gint64
+idle_deadline (Worker *worker,
+               gint64  since)
+{
+  return since + (gint64) idle_ms (worker->pool) * G_TIME_SPAN_MILLISECOND;
+}
+
 static gboolean
 idle_timeout (gpointer user_data)
 {
   Worker *worker = user_data;
   gint64 now = g_source_get_time (worker->idle_timer);
-  gint64 idle_us = (gint64) idle_ms (worker->pool) * G_TIME_SPAN_MILLISECOND;
-  gint64 since = worker->idle_since != 0 ? worker->idle_since : now;
+  gint64 deadline = idle_deadline (worker, worker->idle_since != 0 ? worker->idle_since : now);
 
-  if (since + idle_us > now)
+  if (deadline > now)
     {
-      g_source_set_ready_time (worker->idle_timer, since + idle_us);
+      g_source_set_ready_time (worker->idle_timer, deadline);
       return G_SOURCE_CONTINUE;
     }
 
@@ -210,8 +217,7 @@ worker_idle (Worker *worker)
   worker->idle_timer = g_source_new (&idle_timer_funcs, sizeof (GSource));
   g_source_set_static_name (worker->idle_timer, "[asyncgui] idle worker");
   g_source_set_callback (worker->idle_timer, idle_timeout, worker, NULL);
-  g_source_set_ready_time (worker->idle_timer, worker->idle_since
-                           + (gint64) idle_ms (worker->pool) * G_TIME_SPAN_MILLISECOND);
+  g_source_set_ready_time (worker->idle_timer, idle_deadline (worker, worker->idle_since));
   g_source_attach (worker->idle_timer, _ag_process_thread_get_context (worker->pool->thread));
 }
 

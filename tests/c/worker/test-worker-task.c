@@ -60,11 +60,14 @@ outcome_int32 (AgTestOutcome *outcome)
   return g_variant_get_int32 (value);
 }
 
-/* Runs ag_test_getpid on @engine and returns the worker's pid. */
+/* Runs @symbol, a test function that answers with the pid of the worker
+ * running it, on @engine, and returns that pid. Takes @args. */
 static int
-run_getpid (AgEngine *engine)
+run_for_pid (AgEngine   *engine,
+             const char *symbol,
+             GVariant   *args)
 {
-  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+  g_autoptr(AgWorkerTask) task = module_task (symbol, args);
   AgTestOutcome outcome;
   int pid;
 
@@ -74,6 +77,13 @@ run_getpid (AgEngine *engine)
   ag_test_outcome_clear (&outcome);
 
   return pid;
+}
+
+/* Runs ag_test_getpid on @engine and returns the worker's pid. */
+static int
+run_getpid (AgEngine *engine)
+{
+  return run_for_pid (engine, "ag_test_getpid", NULL);
 }
 
 /* Values */
@@ -705,21 +715,6 @@ test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
-static int
-run_sleep (AgEngine *engine,
-           guint     ms)
-{
-  g_autoptr(AgWorkerTask) task = module_task ("ag_test_sleep", g_variant_new_uint32 (ms));
-  AgTestOutcome outcome;
-  int pid;
-
-  ag_test_run_task (engine, AG_TASK (task), &outcome);
-  pid = outcome_int32 (&outcome);
-  ag_test_outcome_clear (&outcome);
-
-  return pid;
-}
-
 static void
 test_worker_task_idle_time_counts_from_the_last_call (AgTestFixture *fixture,
                                                       gconstpointer  data)
@@ -732,7 +727,8 @@ test_worker_task_idle_time_counts_from_the_last_call (AgTestFixture *fixture,
 
   /* Its idle time would be up during this call, and during the quick
    * calls after it, had it counted from the first call's end. */
-  g_assert_cmpint (run_sleep (fixture->engine, 150), ==, pid);
+  g_assert_cmpint (run_for_pid (fixture->engine, "ag_test_sleep", g_variant_new_uint32 (150)),
+                   ==, pid);
   for (guint i = 0; i < 6; i++)
     {
       g_usleep (40 * G_TIME_SPAN_MILLISECOND);
