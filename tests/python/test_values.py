@@ -150,6 +150,38 @@ class ValuesTest(agtest.JobTestCase):
             self.assertEqual(values, group)
             self.assertEqual([type(value) for value in values], [type(value) for value in group])
 
+    def test_a_list_of_numbers_comes_back_without_converting_the_c_values(self):
+        # Numbers go to C packed and also stay here as the lists they were:
+        # a job gets those lists, joined in list order, not a conversion of
+        # every C value. A list with one value that is not a number reads
+        # C's values, as it always did.
+        n = 5000
+        calls = []
+        get_values = AsyncGui.MultiTaskObject.get_values
+
+        def counting(multi):
+            calls.append(multi)
+            return get_values(multi)
+
+        @self.engine.job
+        def handler(values, unordered=False):
+            return (yield MultiTask([Task(identity, value) for value in values],
+                                    unordered=unordered))
+
+        ints = list(range(n))
+        floats = [i / 2 for i in range(n)]
+        mixed = ints[:n // 2] + ['x'] + ints[n // 2 + 1:]
+        AsyncGui.MultiTaskObject.get_values = counting
+        try:
+            self.assertEqual(self.run_job(handler(ints)).result(), ints)
+            self.assertEqual(self.run_job(handler(floats)).result(), floats)
+            self.assertEqual(sorted(self.run_job(handler(ints, unordered=True)).result()), ints)
+            self.assertEqual(calls, [])
+            self.assertEqual(self.run_job(handler(mixed)).result(), mixed)
+            self.assertEqual(len(calls), 1)
+        finally:
+            AsyncGui.MultiTaskObject.get_values = get_values
+
     def test_a_job_awaiting_the_gi_task_gets_the_object(self):
         payload = Payload(7)
         task = Task(lambda: payload)
