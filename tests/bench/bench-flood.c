@@ -262,6 +262,9 @@ double_index (AgTask       *task,
   ag_task_return_int (task, (int) (GPOINTER_TO_UINT (user_data) * 2));
 }
 
+/* As the GTask line reads its int with g_task_propagate_int(), this one
+ * reads it with the typed getter, in place: the task's error, or
+ * AG_ERROR_TYPE_MISMATCH for a value that is not an int. */
 static void
 on_task_done (GObject      *source,
               GAsyncResult *result,
@@ -269,19 +272,13 @@ on_task_done (GObject      *source,
 {
   Flood *flood = user_data;
   g_autoptr(GError) error = NULL;
-  GValue *value;
+  int value;
 
-  value = ag_engine_run_finish (bench_loop_get_engine (flood->loop), result, &error);
-  if (value == NULL)
-    flood_fail (flood, "flood-tasks: a task failed: %s",
-                error != NULL ? error->message : "(no value and no error)");
-  else if (!G_VALUE_HOLDS_INT (value))
-    flood_fail (flood, "flood-tasks: a value is a %s, not an int", G_VALUE_TYPE_NAME (value));
+  value = ag_task_get_int (AG_TASK (result), &error);
+  if (error != NULL)
+    flood_fail (flood, "flood-tasks: a task failed: %s", error->message);
   else
-    flood->sum += g_value_get_int (value);
-
-  if (value != NULL)
-    g_boxed_free (G_TYPE_VALUE, value);
+    flood->sum += value;
 
   if (++flood->n_done == flood->n_expected)
     flood_end (flood);
