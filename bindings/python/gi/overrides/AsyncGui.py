@@ -1048,9 +1048,6 @@ def _return_values(chunk, values):
     return False
 
 
-_first_position = operator.itemgetter(0)
-
-
 class _PyWork:
     """What the workers of a _PyRun share. The AgMultiTask owns it, so it
     must not lead back to the AgMultiTask (a cycle through C)."""
@@ -1132,7 +1129,7 @@ class _PyRun(_Run):
     def _values(self):
         numbers, self.work.numbers = self.work.numbers, None
         if numbers and self.gtask.get_n_failed() == 0:
-            numbers.sort(key=_first_position)
+            numbers.sort()  # by first position: no two runs share one
             values = []
             for first, run in numbers:
                 if first != len(values):
