@@ -135,14 +135,17 @@ _ag_multi_task_feed_children (AgMultiTask *self)
 /**
  * ag_multi_task_add:
  * @self: a MultiTask made with [ctor@MultiTask.new], not yet run
- * @task: a task not yet run, and not in another MultiTask
+ * @task: a task not in another MultiTask
  *
  * Appends a child.
  *
  * Children may depend on each other (see [method@Task.add_dependency]) in
- * any order. A child that a sibling's dependency runs ahead of its turn,
- * or that a task outside ran before the MultiTask did, is not run again:
- * the MultiTask waits for it and takes its outcome at its own position.
+ * any order. A child that runs already when its turn comes (a job, a task
+ * somebody else ran, one that a sibling's dependency ran ahead of its
+ * turn) is not run again: the MultiTask waits for it and takes its outcome
+ * at its own position, as [method@Job.await_async] does; one that has
+ * finished counts as it ended. Cancelling the MultiTask cancels every
+ * child, whoever runs it.
  *
  * Thread: any, before @self is run.
  *
@@ -156,7 +159,6 @@ ag_multi_task_add (AgMultiTask *self,
   g_return_if_fail (AG_IS_TASK (task));
   g_return_if_fail (self->children != NULL);
   g_return_if_fail (!self->started);
-  g_return_if_fail (ag_task_get_state (task) == AG_TASK_PENDING);
   g_return_if_fail (!get_position (task, NULL));
   g_return_if_fail (task != AG_TASK (self));
 

@@ -192,6 +192,33 @@ class ValuesTest(agtest.JobTestCase):
 
         self.assertIs(self.run_job(handler()).result(), payload)
 
+    def test_a_job_value_reads_the_same_through_gi_and_to_a_job_awaiting_it(self):
+        payload = Payload(8)
+        values = ['with\0nul', 'plain', 2**40, 2.5, True, payload]
+        inners = []
+
+        @self.engine.job
+        def inner(value):
+            yield AsyncGui.sleep(0.01)
+            return value
+
+        @self.engine.job
+        def outer():
+            got = []
+            for value in values:
+                job = inner(value)
+                inners.append(job)
+                got.append((yield job))
+            got.append((yield [inner(value) for value in values]))
+            return got
+
+        got = self.run_job(outer()).result()
+        self.assertEqual(got[:-1], values)
+        self.assertEqual(got[-1], values)
+        self.assertIs(got[-2], payload)
+        self.assertEqual([job.get_value() for job in inners], values)
+        self.assertEqual([type(value) for value in got[:-1]], [type(value) for value in values])
+
     def test_yielded_multi_task_gives_values_and_first_error(self):
         payloads = [Payload(i) for i in range(3)]
 

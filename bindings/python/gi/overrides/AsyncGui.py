@@ -304,24 +304,19 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
     def __await__(self):
         return _AwaitOnce(self)
 
-    def _materialize(self):
-        """The call and the AgTask this Task runs as, made once."""
-        state = self.__dict__
-        call = state.get('_ag_call')
-        if call is None:
-            call = state['_ag_call'] = _TaskCall(self)
-            state['_ag_gtask'] = TaskObject.new(_run_task, call)
-            key = id(self)
-            _held_tasks[key] = weakref.ref(self, lambda unused: _held_tasks.pop(key, None))
-        return call, state['_ag_gtask']
-
     @property
     def gtask(self):
         """The AgTask (``AsyncGui.TaskObject``) this Task runs as, made on
         first access: connect to its ``notify::progress`` before yielding
         the Task, or hand it to GI code. Yielding the Task then runs this
         very AgTask."""
-        return self._materialize()[1]
+        state = self.__dict__
+        gtask = state.get('_ag_gtask')
+        if gtask is None:
+            gtask = state['_ag_gtask'] = TaskObject.new(_run_task, _call_of(self))
+            key = id(self)
+            _held_tasks[key] = weakref.ref(self, lambda unused: _held_tasks.pop(key, None))
+        return gtask
 
     def add_dependency(self, other):
         """Makes this task wait for ``other``: a Task, an AsyncGui.Task
@@ -334,17 +329,20 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         :func:`dependency_value` gives ``other``'s value. A dependency
         that would make a cycle raises ValueError and is not added.
         (ag_task_add_dependency() on ``task.gtask``.)"""
-        dependency = _as_dependency(other)
-        call, gtask = self._materialize()
+        if isinstance(other, Task) and not isinstance(other, TaskObject):
+            other = other.gtask
+        elif not isinstance(other, TaskObject):
+            raise TypeError('a task can depend on a Task, an AsyncGui.Task object or a Job, '
+                            'not %r' % (other,))
+        gtask = self.gtask
         if gtask.get_state() != AsyncGui.TaskState.PENDING:
             raise RuntimeError('the task has already run; its dependencies are fixed')
         try:
-            gtask.add_dependency(dependency.gtask)
+            gtask.add_dependency(other)
         except GLib.Error as error:
             if error.matches(AsyncGui.error_quark(), AsyncGui.Error.DEPENDENCY_CYCLE):
                 raise ValueError(error.message) from None
             raise
-        call.deps.append(dependency)
 
     def and_then(self, func, *args, **kwargs):
         """The Task that follows this one: ``func(value, *args, **kwargs)``
@@ -376,62 +374,40 @@ def _call_following(func, args, kwargs):
     return func(dependency_value(0), *args, **kwargs)
 
 
-def _as_dependency(other):
-    """What another task waits for: a _Prepared, whose gtask is run (or
-    waited for) by the C dependency, and that reads its outcome."""
-    if isinstance(other, TaskObject):
-        return _PreparedGTask(other)
-    if isinstance(other, Task):
-        return _PreparedTask(other._materialize()[1])
-    if _HAVE_JOB and isinstance(other, AsyncGui.Job):
-        return _PreparedJob(other)
-    raise TypeError('a task can depend on a Task, an AsyncGui.Task object or a Job, not %r'
-                    % (other,))
-
-
 @_export
 def dependency_value(index=0):
     """Inside the function of a :class:`Task`, on its worker thread: the
     value of its ``index``-th dependency (in the order they were added with
     ``add_dependency()``), as a Python object: what a Task's function
     returned, what a Job returned, an AsyncGui.Task object's value."""
-    call = getattr(_tls, 'call', None)
-    if call is None:
+    gtask = getattr(_tls, 'gtask', None)
+    if gtask is None:
         raise RuntimeError('dependency_value() works inside the function of a Task')
-    dependency = call.deps[index]
-    return dependency.value(dependency.gtask.get_value())
+    if not 0 <= index < gtask.get_n_dependencies():
+        raise IndexError('the task has %d dependencies, not one at %d'
+                         % (gtask.get_n_dependencies(), index))
+    return gtask.get_dependency(index).get_value()
 
 
-
-class _TaskCall:
-    """The data of a Task's AgTask, which owns it: what to call, and what
-    the task depends on (for dependency_value()). Its outcome is the
-    AgTask's: the value, or the exception as the error's detail."""
-
-    __slots__ = ('func', 'args', 'kwargs', 'deps')
-
-    def __init__(self, task):
-        self.func = task.func
-        self.args = task.args
-        self.kwargs = task.keywords
-        self.deps = []
+def _call_of(task):
+    """What a Task's AgTask calls, which it owns: a plain partial, never
+    the Task, whose own attributes may hold the AgTask (a cycle through C)."""
+    return functools.partial(task.func, *task.args, **task.keywords)
 
 
 def _run_task(gtask, call, cancellable):
     if _exiting:
         return
-    previous = getattr(_tls, 'call', None)
+    previous = getattr(_tls, 'gtask', None)
     _tls.gtask = gtask
-    _tls.call = call
     try:
-        value = call.func(*call.args, **call.kwargs)
+        value = call()
     except BaseException as exc:  # noqa: B902 - everything goes to the job
         _return_exception(gtask, exc)
     else:
         gtask.return_value(_object_value(value))
     finally:
-        _tls.gtask = None
-        _tls.call = previous
+        _tls.gtask = previous
     # The frames of the exception's traceback keep this one (their f_back),
     # which must not keep the AgTask that holds the exception.
     gtask = value = None
@@ -506,57 +482,23 @@ class MultiTask(metaclass=_ForwardingMeta):
 # AgTask for the job to await, and how its outcome reads in Python.
 
 class _Prepared:
+    """An AgTask to await: any task, which C runs if it is pending and
+    waits for if it runs already. Its value reads as GI gives it, and its
+    failure as the exception its error's detail carries."""
+
     __slots__ = ('gtask',)
+
+    def __init__(self, gtask):
+        self.gtask = gtask
 
     def value(self, gvalue):
         return gvalue
-
-    def error(self, gerror):
-        return gerror
-
-    def cancel(self):
-        pass
-
-
-class _PreparedGTask(_Prepared):
-    __slots__ = ()
-
-    def __init__(self, gtask):
-        self.gtask = gtask
-
-
-class _PreparedTask(_Prepared):
-    """A Python Task's AgTask: it fails with the exception as its error's
-    detail, its own or that of the dependency that failed it."""
-
-    __slots__ = ()
-
-    def __init__(self, gtask):
-        self.gtask = gtask
 
     def error(self, gerror):
         return _exception_of(self.gtask, gerror)
 
-
-class _PreparedJob(_Prepared):
-    __slots__ = ('job',)
-
-    def __init__(self, job):
-        self.job = job
-        # A job is a task: awaiting it waits for it.
-        self.gtask = job
-
-    def value(self, gvalue):
-        driver = _driver_of(self.job)
-        if driver is not None and driver.finished:
-            return driver.value
-        return gvalue
-
-    def error(self, gerror):
-        driver = _driver_of(self.job)
-        if driver is not None and driver.exc is not None:
-            return driver.exc
-        return gerror
+    def cancel(self):
+        pass
 
 
 class _PreparedMain(_Prepared):
@@ -630,8 +572,8 @@ def _prepare(request, driver):
     if kind is Task:
         gtask = request.__dict__.get('_ag_gtask')
         if gtask is not None and gtask.get_state() == AsyncGui.TaskState.PENDING:
-            return _PreparedTask(gtask)
-        return _PreparedTask(TaskObject.new(_run_task, _TaskCall(request)))
+            return _Prepared(gtask)
+        return _Prepared(TaskObject.new(_run_task, _call_of(request)))
     if kind is list or kind is tuple:
         return _make_run(MultiTask(request), driver)
     if kind is MultiTask:
@@ -644,14 +586,12 @@ def _prepare(request, driver):
     prepare = getattr(request, '_ag_prepare', None)
     if prepare is not None:
         return prepare(driver)
+    if isinstance(request, TaskObject):
+        return _Prepared(request)
     if isinstance(request, Task):
-        if isinstance(request, TaskObject):
-            return _prepare_gtask(request)
-        return _PreparedTask(TaskObject.new(_run_task, _TaskCall(request)))
+        return _Prepared(TaskObject.new(_run_task, _call_of(request)))
     if isinstance(request, MultiTask):
         return _make_run(request, driver)
-    if _HAVE_JOB and isinstance(request, AsyncGui.Job):
-        return _PreparedJob(request)
     if getattr(request, '_asyncio_future_blocking', None) is not None:
         return _prepare_asyncio_future(request)
     if request is None and driver.is_coroutine:
@@ -670,33 +610,6 @@ def _complete_soon(driver):
         source.set_callback(lambda *unused: complete() or GLib.SOURCE_REMOVE)
         source.attach(context)
     return start
-
-
-def _prepare_gtask(gtask):
-    if gtask.get_state() == AsyncGui.TaskState.PENDING:
-        return _PreparedGTask(gtask)
-
-    # Already run by someone else: wait for it to end.
-    def start(complete):
-        if gtask.is_finished():
-            complete()
-            return
-        handler = []
-
-        def on_state(*unused):
-            if gtask.is_finished():
-                gtask.disconnect(handler[0])
-                complete()
-        handler.append(gtask.connect('notify::state', on_state))
-
-    def outcome():
-        if gtask.get_state() == AsyncGui.TaskState.SUCCEEDED:
-            return gtask.get_value()
-        error = gtask.get_error()
-        if error is not None and _is_cancelled(error):
-            raise CancelledError()
-        raise error if error is not None else CancelledError()
-    return _PreparedMain(start, outcome)
 
 
 # -- Worker processes ------------------------------------------------------
@@ -783,9 +696,6 @@ def _configure_python_workers(engine):
 class _PreparedProcess(_Prepared):
     __slots__ = ()
 
-    def __init__(self, gtask):
-        self.gtask = gtask
-
     def value(self, gvalue):
         return pickle.loads(gvalue.get_data_as_bytes().get_data())
 
@@ -838,9 +748,6 @@ def _plain_value(variant):
 
 class _PreparedSandboxedProcess(_Prepared):
     __slots__ = ()
-
-    def __init__(self, gtask):
-        self.gtask = gtask
 
     def value(self, gvalue):
         return _plain_value(gvalue)
@@ -1279,7 +1186,7 @@ def sleep(seconds):
     return gtask
 
 
-class _PreparedSleep(_PreparedGTask):
+class _PreparedSleep(_Prepared):
     """A sleep awaited by a job: its value is the seconds it waited."""
 
     __slots__ = ('start',)
@@ -1295,11 +1202,11 @@ class _PreparedSleep(_PreparedGTask):
 # -- Jobs ------------------------------------------------------------------------
 
 def _to_gvalue(value):
-    """The job's value for other languages: natural GValue types where they
-    exist, the Python object itself otherwise (job.result() in Python always
-    gives back the very object returned)."""
-    if value is None:
-        return None
+    """A Python value for other languages (a job's value, a channel's item):
+    a GValue of its natural type where there is one (bool, int, float, str,
+    GObject, GLib.Variant); else, and for None or a str C cannot hold (a
+    NUL, lone surrogates), a GObject.TYPE_PYOBJECT holding the very object,
+    which Python readers get back as it is. A GObject.Value goes as it is."""
     kind = type(value)
     if kind is bool:
         return GObject.Value(GObject.TYPE_BOOLEAN, value)
@@ -1311,7 +1218,13 @@ def _to_gvalue(value):
     elif kind is float:
         return GObject.Value(GObject.TYPE_DOUBLE, value)
     elif kind is str:
-        return GObject.Value(GObject.TYPE_STRING, value)
+        if '\0' not in value:
+            try:
+                return GObject.Value(GObject.TYPE_STRING, value)
+            except UnicodeError:
+                pass
+    elif isinstance(value, GObject.Value):
+        return value
     elif isinstance(value, GObject.Object):
         return GObject.Value(type(value).__gtype__, value)
     elif isinstance(value, GLib.Variant):
@@ -1485,7 +1398,7 @@ class _Driver:
             # The job's failure carries its exception, as a Task's does.
             _return_exception(self.job, error)
         else:
-            self.job.return_value(_to_gvalue(value))
+            self.job.return_value(None if value is None else _to_gvalue(value))
 
     def __del__(self):
         exc = self.exc
@@ -2360,22 +2273,6 @@ def _read_count(count, timeout_ms):
     return count
 
 
-def _to_item(obj):
-    """A Python object as a channel item (a GValue)."""
-    if isinstance(obj, GObject.Value):
-        return obj
-    if type(obj) is str:
-        if '\0' not in obj:
-            try:
-                return GObject.Value(GObject.TYPE_STRING, obj)
-            except UnicodeError:
-                pass
-        return GObject.Value(GObject.TYPE_PYOBJECT, obj)
-    if obj is None:
-        return GObject.Value(GObject.TYPE_PYOBJECT, None)
-    return _to_gvalue(obj)
-
-
 _CHANNEL_ERRORS = (
     (Gio.IOErrorEnum.BROKEN_PIPE, BrokenPipeError),
     (Gio.IOErrorEnum.TIMED_OUT, TimeoutError),
@@ -2475,7 +2372,7 @@ class _TransformExceptions:
 def _run_transform(transform, value, data):
     func, exceptions_ref = data
     try:
-        item = _to_item(func(value))
+        item = _to_gvalue(func(value))
     except BaseException as exc:  # noqa: B902 - it fails this item
         exceptions = exceptions_ref()
         transform.return_error(exceptions.keep(exc) if exceptions is not None
@@ -2527,7 +2424,7 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         channel is closed, TimeoutError (BlockingIOError without waiting)
         if it stayed full."""
         try:
-            return AsyncGui.Channel.write(self, _to_item(item), _timeout_ms(timeout, block))
+            return AsyncGui.Channel.write(self, _to_gvalue(item), _timeout_ms(timeout, block))
         except GLib.Error as error:
             raise _channel_error(error, self)
 
@@ -2535,7 +2432,7 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         """Awaitable in a job (``yield``/``await``): writes ``item``, waiting
         on the engine's context while the channel is full, without blocking
         it. Raises like :meth:`write`; cancelling the job stores nothing."""
-        return _ChannelCall(AsyncGui.Channel.write_async, _write_finish, self, _to_item(item))
+        return _ChannelCall(AsyncGui.Channel.write_async, _write_finish, self, _to_gvalue(item))
 
     def set_write_transform(self, func):
         """Makes every written item ``func(item)``: ``func`` runs on the
@@ -2738,7 +2635,7 @@ def _run_stage(chunk, item, stage):
         return
     try:
         if apply_single:
-            output = _to_item(func(item))
+            output = _to_gvalue(func(item))
         else:
             # A whole chunk arrives as a GLib.Array that PyGObject cannot
             # read: its items come from the handle. A source's failure can
@@ -2746,7 +2643,7 @@ def _run_stage(chunk, item, stage):
             items = chunk.dup_items()
             failure = items.pop() if type(items[-1]) is _Failure else None
             for output in func(items) if items else ():
-                chunk.emit(_to_item(output))
+                chunk.emit(_to_gvalue(output))
             if failure is not None:
                 _fail_input(chunk, failure)
             else:
@@ -2805,12 +2702,12 @@ class _Feeder:
 
     def feed(self):
         try:
-            value = _to_item(next(self.iterator))
+            value = _to_gvalue(next(self.iterator))
         except StopIteration:
             self.stop()
             return
         except BaseException as exc:  # noqa: B902 - raised where the output is read
-            value = _to_item(_Failure(exc))
+            value = _to_gvalue(_Failure(exc))
             self.iterator = None
         _start_on(self.context, AsyncGui.Channel.write_async, self.channel, value, None,
                   self.written)
