@@ -1177,10 +1177,10 @@ def _ignore_outcome(engine, result, *unused):
 def sleep(seconds):
     """A task that sleeps ``seconds`` (an AgTask sleep: pausing the job
     stops its clock, so it keeps its remainder). Yielded or awaited by a
-    job, its value is the time the job waited, in seconds (a float, as the
-    gobject coroutine recipe's ``sleep_task``; a pause counts); elsewhere
-    (in a list, a dependency, through GI) it has no value, as any sleep
-    task."""
+    job (or awaited by an asyncio task of the guest loop), its value is the
+    time it waited, in seconds (a float, as the gobject coroutine recipe's
+    ``sleep_task``; a pause counts); elsewhere (in a list, a dependency,
+    through GI) it has no value, as any sleep task."""
     gtask = TaskObject.new_sleep(max(0, int(round(seconds * 1000))))
     gtask._ag_sleep = True
     return gtask
@@ -1963,63 +1963,50 @@ def _leave_asyncio(guest):
 def _asyncio_future_for(request):
     """When an asyncio task of this thread's guest loop awaits ``request``
     (a Task, an AsyncGui.Task object, a Job, ``slot.run()``...): an asyncio
-    future of its outcome, with the work run on the engine of the last job
-    that ran here (else the default engine). Cancelling the future (asyncio
-    cancelling its task, ``wait_for()`` timing out) cancels the work; work
-    cancelled otherwise cancels the future, so asyncio code always sees
-    asyncio's own CancelledError. None elsewhere: a job's driver takes
-    ``request`` itself."""
+    future of its outcome. A job of its own awaits ``request``, on the
+    engine of the last job that ran here (else the default engine), so it
+    runs and reads as in any job. Cancelling the future (asyncio
+    cancelling its task, ``wait_for()`` timing out) cancels that job, and
+    so the work; work cancelled otherwise cancels the future, so asyncio
+    code always sees asyncio's own CancelledError. None elsewhere: a job's
+    driver takes ``request`` itself."""
     asyncio = sys.modules.get('asyncio')
     if asyncio is None:
         return None
     loop = asyncio.events._get_running_loop()
     if loop is None or not hasattr(loop, '_ag_run_once') or asyncio.current_task(loop) is None:
         return None
-    prepared = _prepare(request, None)
-    gtask = prepared.gtask
+    engine_ref = getattr(_guest, 'engine', None)
+    engine = engine_ref() if engine_ref is not None else None
+    job = _start_job(engine if engine is not None else Engine.get_default(),
+                     _await_one(request))
     future = loop.create_future()
-    cancellable = Gio.Cancellable()
 
     def settle(*unused):
-        if future.done():
+        if future.done() or not job.is_finished():
             return
-        state = gtask.get_state()
-        try:
-            if state == AsyncGui.TaskState.SUCCEEDED:
-                future.set_result(prepared.value(gtask.get_value()))
-                return
-            error = gtask.get_error()
-            if state == AsyncGui.TaskState.CANCELLED or error is None or _is_cancelled(error):
-                future.cancel()   # on_done() tells prepared
-            else:
-                future.set_exception(prepared.error(error))
-        except BaseException as exc:  # noqa: B902 - what prepared raised
+        exc = job.exception()
+        if isinstance(exc, CancelledError):
+            future.cancel()
+        elif exc is not None:
             future.set_exception(exc)
+        else:
+            future.set_result(job.result())
 
-    if gtask.get_state() == AsyncGui.TaskState.PENDING:
-        engine_ref = getattr(_guest, 'engine', None)
-        engine = engine_ref() if engine_ref is not None else None
-        if engine is None:
-            engine = Engine.get_default()
-        engine.run_async(gtask, cancellable, settle)
-        cancel = cancellable.cancel
-    else:
-        # Run by someone else (a job): wait for it, as a job's await does.
-        handler = gtask.connect('notify::state',
-                                lambda *unused: gtask.is_finished() and settle())
-        cancel = gtask.cancel if _HAVE_JOB and isinstance(gtask, AsyncGui.Job) else None
-        future.add_done_callback(lambda unused: gtask.disconnect(handler))
-        if gtask.is_finished():
-            settle()
-
-    def on_done(future):
+    def on_done(unused):
+        job.disconnect(handler)
         if future.cancelled():
-            prepared.cancel()
-            if cancel is not None:
-                cancel()
+            job.cancel()
+
+    handler = job.connect('notify::state', settle)
     future.add_done_callback(on_done)
+    settle()
     future._asyncio_future_blocking = True
     return future
+
+
+def _await_one(request):
+    return (yield request)
 
 
 @_export
