@@ -248,6 +248,17 @@ test('array-awaits-in-parallel', async () => {
     assert(now() - start < 190, 'in parallel');
 });
 
+test('array-waits-for-jobs-and-tasks-that-run-already', async () => {
+    const handler = jobFunction(async (job, value) => {
+        await job.sleep(30);
+        return value;
+    });
+    const finished = timeoutTask(0, 'finished');
+    await run(finished);
+    const values = await spawn(job => job.run([handler('first'), finished, handler('third')]));
+    assertEqual(values, ['first', 'finished', 'third']);
+});
+
 test('for-await-outside-a-job', async () => {
     const seen = [];
     const m = multi([timeoutTask(60, 'slow'), timeoutTask(10, 'fast'), failingTask(30, new Error('x'))],
