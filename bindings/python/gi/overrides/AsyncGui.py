@@ -2667,56 +2667,35 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
     return gtask
 
 
-class _Feeder:
-    """Advances a Python iterable on the engine's thread into the channel
-    the first stage reads, one write at a time: so the iterable runs at
-    most two items ahead of what the pipeline took. What it raises goes
-    down the channel as the last item, a _Failure, which fails the first
-    stage at that place."""
+def _feed(iterator, channel):
+    """A job that advances a Python iterable on the engine's thread into
+    the channel the first stage reads, one write at a time: so the iterable
+    runs at most two items ahead of what the pipeline took. What it raises
+    goes down the channel as the last item, a _Failure, which fails the
+    first stage at that place. When the pipeline stops taking items, the
+    iterable is closed."""
+    with channel:
+        while iterator is not None:
+            try:
+                value = next(iterator)
+            except StopIteration:
+                return
+            except BaseException as exc:  # noqa: B902 - raised where the output is read
+                value, iterator = _Failure(exc), None
+            try:
+                yield channel.write_item(value)
+            except (BrokenPipeError, ValueError, CancelledError):
+                getattr(iterator, 'close', lambda: None)()
+                return
 
-    __slots__ = ('iterator', 'channel', 'context')
 
-    def __init__(self, iterator):
-        self.iterator = iterator
-        self.channel = Channel.new(1)
-        self.context = None
-
-    def on_state(self, gtask, *unused):
-        # On the engine's thread, as the first stage starts.
-        if self.context is None and gtask.get_state() == AsyncGui.TaskState.RUNNING:
-            self.context = gtask.get_engine().get_context()
-            self.feed()
-
-    def feed(self):
-        try:
-            value = _to_gvalue(next(self.iterator))
-        except StopIteration:
-            self.stop()
-            return
-        except BaseException as exc:  # noqa: B902 - raised where the output is read
-            value = _to_gvalue(_Failure(exc))
-            self.iterator = None
-        _start_on(self.context, AsyncGui.Channel.write_async, self.channel, value, None,
-                  self.written)
-
-    def written(self, channel, result, *unused):
-        try:
-            AsyncGui.Channel.write_finish(channel, result)
-        except GLib.Error:
-            # The pipeline stopped: nobody will take more.
-            close = getattr(self.iterator, 'close', None)
-            self.stop()
-            if close is not None:
-                close()
-            return
-        if self.iterator is None:
-            self.stop()
-        else:
-            self.feed()
-
-    def stop(self):
-        self.channel.close()
-        self.iterator = None
+def _start_feeding(iterator, channel):
+    """Starts _feed() when the first stage starts, on its engine."""
+    def on_state(gtask, *unused):
+        if gtask.get_state() == AsyncGui.TaskState.RUNNING and not started:
+            started.append(_start_job(gtask.get_engine(), _feed(iterator, channel)))
+    started = []
+    return on_state
 
 
 @_export
@@ -2751,7 +2730,7 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
                            capacity=capacity, **refused)
     if capacity < 1:
         raise ValueError('capacity must be 1 or more')
-    feeder = None
+    on_state = None
     if source is None:
         def make(f, data):
             return PipelineObject.new_range(-1, f, data)
@@ -2773,14 +2752,15 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
         except TypeError:
             raise TypeError('a pipeline reads None, an int, an iterable, a ChannelReader, a '
                             'Gio.ListModel or a Pipeline, not %r' % (source,)) from None
-        feeder = _Feeder(iterator)
+        channel = Channel.new(1)
+        on_state = _start_feeding(iterator, channel)
 
         def make(f, data):
-            return PipelineObject.new(feeder.channel.open_reader(), f, data)
+            return PipelineObject.new(channel.open_reader(), f, data)
     gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
                        refused)
-    if feeder is not None:
-        gtask.connect('notify::state', feeder.on_state)
+    if on_state is not None:
+        gtask.connect('notify::state', on_state)
     return Pipeline(gtask, capacity, engine)
 
 
