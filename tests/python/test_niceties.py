@@ -14,7 +14,7 @@ import types
 import agtest
 from agtest import identity
 from gi.repository import AsyncGui, Gio
-from gi.repository.AsyncGui import Task
+from gi.repository.AsyncGui import MultiTask, Task
 
 OVERRIDE = sys.modules['gi.overrides.AsyncGui']
 
@@ -160,11 +160,13 @@ class CancelledErrorTest(agtest.JobTestCase):
                 fourth = await slot.run(Task(identity, 'slot'))
                 return first, second, third, fourth
 
-            return await asyncio.gather(inner(), Task(identity, 'gathered'), other_job())
+            return await asyncio.gather(inner(), Task(identity, 'gathered'), other_job(),
+                                        MultiTask([Task(identity, n) for n in range(3)]))
 
-        (first, second, third, fourth), gathered, other = self.run_job(handler()).result()
-        self.assertEqual((first, third, fourth, gathered, other),
-                         ('thread', ['through a channel'], 'slot', 'gathered', 'other job'))
+        (first, second, third, fourth), gathered, other, multi = self.run_job(handler()).result()
+        self.assertEqual((first, third, fourth, gathered, other, multi),
+                         ('thread', ['through a channel'], 'slot', 'gathered', 'other job',
+                          [0, 1, 2]))
         self.assertGreaterEqual(second, 0.009)   # the time it waited, as in a job
 
     def test_asyncio_task_gets_the_exception_of_an_asyncgui_task(self):

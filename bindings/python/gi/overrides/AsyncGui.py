@@ -453,7 +453,7 @@ class MultiTask(metaclass=_ForwardingMeta):
         self._gtask_run = None
 
     def __await__(self):
-        return (yield self)
+        return _AwaitOnce(self)
 
     def __aiter__(self):
         return _iterate_results(self)
@@ -816,7 +816,7 @@ class ProcessTask:
         return self
 
     def __await__(self):
-        return (yield self)
+        return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
         engine = driver.engine if driver is not None else Engine.get_default()
@@ -2140,7 +2140,7 @@ class _TrioRun:
         self.followers = []
 
     def __await__(self):
-        return (yield self)
+        return _AwaitOnce(self)
 
     def _ag_prepare(self, driver):
         import trio
