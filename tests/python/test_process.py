@@ -241,6 +241,20 @@ class ProcessTaskTest(agtest.JobTestCase):
 
         self.assertEqual([v for v, _ in self.run_job(job()).result()], [1, 3])
 
+    def test_multi_process_task_yielded_runs_the_gtask_made_before(self):
+        multi = MultiProcessTask([ProcessTask(where, i) for i in range(3)])
+        gtask = multi.gtask
+        done = []
+        gtask.connect('task-done', lambda *unused: done.append(1))
+
+        @self.engine.job
+        def job():
+            return (yield multi)
+
+        self.assertEqual([v for v, _ in self.run_job(job()).result()], [0, 1, 2])
+        self.assertEqual(len(done), 3)
+        self.assertEqual(gtask.get_state(), AsyncGui.TaskState.SUCCEEDED)
+
     def test_multi_process_task_raises_the_first_failure_in_list_order(self):
         @self.engine.job
         def job():

@@ -568,30 +568,27 @@ def _failing(exc):
 def _prepare(request, driver):
     """Turns what a job yielded into a _Prepared; raises TypeError for
     things that are not tasks."""
-    kind = type(request)
-    if kind is Task:
-        gtask = request.__dict__.get('_ag_gtask')
-        if gtask is not None and gtask.get_state() == AsyncGui.TaskState.PENDING:
-            return _Prepared(gtask)
-        return _Prepared(TaskObject.new(_run_task, _call_of(request)))
-    if kind is list or kind is tuple:
-        return _make_run(MultiTask(request), driver)
-    if kind is MultiTask:
-        run = request._gtask_run
-        if run is not None:
-            request._gtask_run = None
-            run.driver = driver
-            return run
-        return _make_run(request, driver)
-    prepare = getattr(request, '_ag_prepare', None)
-    if prepare is not None:
-        return prepare(driver)
     if isinstance(request, TaskObject):
         return _Prepared(request)
     if isinstance(request, Task):
-        return _Prepared(TaskObject.new(_run_task, _call_of(request)))
+        # Its AgTask if one was made and has not run; a new one otherwise.
+        gtask = request.__dict__.get('_ag_gtask')
+        if gtask is None or gtask.get_state() != AsyncGui.TaskState.PENDING:
+            gtask = TaskObject.new(_run_task, _call_of(request))
+        return _Prepared(gtask)
+    if type(request) in (list, tuple):
+        return _make_run(MultiTask(request), driver)
     if isinstance(request, MultiTask):
-        return _make_run(request, driver)
+        run, request._gtask_run = request._gtask_run, None
+        if run is None:
+            return _make_run(request, driver)
+        # Made by MultiTask.gtask, for no engine: its ProcessTasks run here.
+        run.driver = driver
+        _configure_python_workers(driver.engine)
+        return run
+    prepare = getattr(request, '_ag_prepare', None)
+    if prepare is not None:
+        return prepare(driver)
     if getattr(request, '_asyncio_future_blocking', None) is not None:
         return _prepare_asyncio_future(request)
     if request is None and driver.is_coroutine:
