@@ -190,6 +190,20 @@ class SlotTest(SlotTestCase):
         job = self.run_job(search())
         self.assertEqual(job.result(), 'no such word')
 
+    def test_a_failed_request_in_a_list_fails_the_list_unless_errors_are_skipped(self):
+        slot = self.engine.slot()
+
+        def broken():
+            raise KeyError('no such word')
+
+        @self.engine.job
+        def search(skip_errors):
+            return (yield AsyncGui.MultiTask([Task(pow, 2, 3), slot.run(Task(broken))],
+                                             skip_errors=skip_errors))
+        with self.assertRaises(KeyError):
+            self.run_job(search(False)).result()
+        self.assertEqual(self.run_job(search(True)).result(), [8])
+
     def test_a_list_of_tasks_runs_in_the_slot_as_one_request(self):
         slot = self.engine.slot()
 

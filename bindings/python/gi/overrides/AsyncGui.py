@@ -1000,12 +1000,10 @@ class _Run(_Prepared):
                 values.append(self.child_outcome(position))
             except CancelledError:
                 raise
-            except BaseException:  # noqa: B902 - skipped: the run succeeded
-                pass
+            except BaseException:  # noqa: B902 - a failure C did not see
+                if not self.spec.skip_errors:
+                    raise
         return values
-
-    def error(self, gerror):
-        return _exception_of(self.gtask, gerror)
 
     def stop(self):
         self.cancel()
@@ -1083,17 +1081,6 @@ class _MixedRun(_Run):
 
     def _values(self):
         return self._collect(range(len(self.children)))
-
-    def error(self, gerror):
-        # The first failing child in list order, as C says; its own
-        # _Prepared knows its exception (a ProcessTask's is pickled).
-        for position, child in enumerate(self.children):
-            if child.gtask.get_state() == AsyncGui.TaskState.FAILED:
-                try:
-                    self.child_outcome(position)
-                except BaseException as exc:  # noqa: B902
-                    return exc
-        return gerror
 
     def cancel(self):
         for child in self.children:
