@@ -31,11 +31,6 @@ struct _AgWorkerTask
    * a cancelled task may be read while they are set, hence atomic. */
   int           pid;          /* atomic */
   GVariant     *error_data;   /* atomic, set once */
-
-  /* Set before the task runs; called on the process thread. */
-  AgWorkerDecodeFunc decode;
-  gpointer           decode_data;
-  GDestroyNotify     decode_destroy;
 };
 
 enum {
@@ -52,10 +47,5 @@ extern GParamSpec *_ag_worker_task_properties[N_PROPS];
 
 void _ag_worker_task_check_reply (AgProcessReply *reply,
                                   AgWorkerTask   *self);
-void _ag_worker_task_decode      (AgWorkerTask   *self,
-                                  GVariant       *data,
-                                  gboolean        failed,
-                                  GValue         *decoded);
-void _ag_worker_task_clear_decoder (AgWorkerTask *self);
 
 G_END_DECLS

@@ -85,43 +85,25 @@ worker_task_replied (AgProcessReply *reply,
                      gpointer        user_data)
 {
   AgWorkerTask *self = user_data;
-  g_auto(GValue) decoded = G_VALUE_INIT;
   g_auto(GValue) detail = G_VALUE_INIT;
-  GVariant *data = reply->error != NULL ? reply->error_data : reply->value;
 
   _ag_task_begin_work (AG_TASK (self));
 
   g_atomic_int_set (&self->pid, reply->pid);
-  if (self->decode != NULL && data != NULL)
-    _ag_worker_task_decode (self, data, reply->error != NULL, &decoded);
-
   if (reply->error_data != NULL)
     {
       /* What the worker sent about its failure (a pickled exception, a JS
-       * stack) is the error's detail too: as the decoder made it, or the
-       * GVariant itself. */
-      if (reply->error != NULL && G_IS_VALUE (&decoded))
-        {
-          detail = decoded;
-          memset (&decoded, 0, sizeof decoded);
-        }
-      else
-        {
-          g_value_init (&detail, G_TYPE_VARIANT);
-          g_value_set_variant (&detail, reply->error_data);
-        }
+       * stack) is the error's detail too, a GVariant. */
+      g_value_init (&detail, G_TYPE_VARIANT);
+      g_value_set_variant (&detail, reply->error_data);
       g_atomic_pointer_set (&self->error_data, g_steal_pointer (&reply->error_data));
     }
 
   /* After a cancel or the engine's shutdown the task has ended already,
-   * and this return is dropped; a decoder may have failed the task. */
-  if (_ag_task_has_returned (AG_TASK (self)))
-    g_clear_error (&reply->error);
-  else if (reply->error != NULL)
+   * and this return is dropped. */
+  if (reply->error != NULL)
     ag_task_return_error_full (AG_TASK (self), g_steal_pointer (&reply->error),
                                G_IS_VALUE (&detail) ? &detail : NULL);
-  else if (G_IS_VALUE (&decoded))
-    ag_task_return_value (AG_TASK (self), &decoded);
   else
     ag_task_return_variant (AG_TASK (self), reply->value);
 
@@ -176,7 +158,6 @@ ag_worker_task_finalize (GObject *object)
   g_free (self->target);
   g_clear_pointer (&self->args, g_variant_unref);
   g_clear_pointer (&self->error_data, g_variant_unref);
-  _ag_worker_task_clear_decoder (self);
   g_clear_object (&self->fds);
   g_clear_pointer (&self->result_type, g_variant_type_free);
 

@@ -20,29 +20,6 @@ G_BEGIN_DECLS
 AG_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AgWorkerTask, ag_worker_task, AG, WORKER_TASK, AgTask)
 
-/**
- * AgWorkerDecodeFunc:
- * @task: the task whose worker answered
- * @data: what the worker answered with: its value, or what it sent about
- *   its failure
- * @failed: whether the call failed; @data is then the failure's data
- * @user_data: the data given to [method@WorkerTask.set_decoder]
- *
- * Turns what a worker sent into what the task keeps, on the thread that
- * reads the worker's replies: never the engine's, which decoding a large
- * value would hold up. It calls [method@WorkerTask.return_decoded] with
- * what to keep instead of @data: the task's value or, when @failed, its
- * error's detail. Data it cannot decode as a value may fail the task
- * instead, with one of the `ag_task_return_error*()` functions. If it
- * calls neither, the task keeps @data as it would without a decoder.
- *
- * Since: 1.0
- */
-typedef void (*AgWorkerDecodeFunc) (AgWorkerTask *task,
-                                    GVariant     *data,
-                                    gboolean      failed,
-                                    gpointer      user_data);
-
 AG_AVAILABLE_IN_1_0
 AgWorkerTask *ag_worker_task_new            (AgWorkerKind  kind,
                                              const char   *target,
@@ -74,15 +51,6 @@ AG_AVAILABLE_IN_1_0
 int           ag_worker_task_get_worker_pid (AgWorkerTask *self);
 AG_AVAILABLE_IN_1_0
 GVariant     *ag_worker_task_get_error_data (AgWorkerTask *self);
-
-AG_AVAILABLE_IN_1_0
-void          ag_worker_task_set_decoder    (AgWorkerTask       *self,
-                                             AgWorkerDecodeFunc  func,
-                                             gpointer            user_data,
-                                             GDestroyNotify      destroy);
-AG_AVAILABLE_IN_1_0
-void          ag_worker_task_return_decoded (AgWorkerTask       *self,
-                                             const GValue       *value);
 
 AG_AVAILABLE_IN_1_0
 void                ag_worker_task_set_sandboxed     (AgWorkerTask        *self,

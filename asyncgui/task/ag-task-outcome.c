@@ -41,13 +41,6 @@ _ag_task_claim_return (AgTask     *self,
   return TRUE;
 }
 
-/* Whether the task's one return was made: by any thread, so far. */
-gboolean
-_ag_task_has_returned (AgTask *self)
-{
-  return _ag_task_has_once (_ag_task_get_priv (self), AG_TASK_ONCE_RETURNED);
-}
-
 /* Moves @value (which may be NULL: no value) into the task's return;
  * @strfunc names the public function in a complaint. */
 void

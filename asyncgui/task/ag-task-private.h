@@ -50,7 +50,6 @@ void      _ag_task_start              (AgTask              *self,
                                        gpointer             user_data,
                                        GDestroyNotify       user_data_destroy);
 gboolean  _ag_task_claim_run          (AgTask              *self);
-gboolean  _ag_task_has_returned       (AgTask              *self);
 void      _ag_task_start_from_other_thread (AgTask          *self,
                                        AgEngine            *engine,
                                        GCancellable        *cancellable,

@@ -255,24 +255,6 @@ class ProcessTaskTest(agtest.JobTestCase):
         self.assertEqual(len(done), 3)
         self.assertEqual(gtask.get_state(), AsyncGui.TaskState.SUCCEEDED)
 
-    def test_rows_hold_the_python_values_and_exceptions_for_every_reader(self):
-        multi = MultiProcessTask([ProcessTask(where, 1), ProcessTask(refuse, 'no'),
-                                  ProcessTask(where, 3)], skip_errors=True)
-        gtask = multi.gtask
-
-        @self.engine.job
-        def job():
-            return (yield multi)
-
-        self.assertEqual([v for v, _ in self.run_job(job()).result()], [1, 3])
-        rows = [gtask.get_item(i) for i in range(3)]
-        self.assertEqual(rows[0].value[0], 1)
-        self.assertIsInstance(rows[0].get_value(), tuple)
-        self.assertIsNone(rows[1].value)
-        self.assertIsInstance(rows[1].get_error_detail(), Refused)
-        self.assertEqual(str(rows[1].get_error_detail()), 'no')
-        self.assertEqual(rows[2].value[0], 3)
-
     def test_multi_process_task_raises_the_first_failure_in_list_order(self):
         @self.engine.job
         def job():

@@ -278,111 +278,6 @@ test_worker_task_function_without_value_gives_unit (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
-/* Decoders */
-
-typedef struct
-{
-  GThread  *thread;
-  gboolean  failed;
-  int       calls;
-} DecodeSeen;
-
-/* Doubles an "i" answer; fails the task for a negative one; leaves 0 as
- * it came. */
-static void
-double_the_int (AgWorkerTask *task,
-                GVariant     *data,
-                gboolean      failed,
-                gpointer      user_data)
-{
-  DecodeSeen *seen = user_data;
-  g_auto(GValue) value = G_VALUE_INIT;
-  int n = g_variant_get_int32 (data);
-
-  seen->thread = g_thread_self ();
-  seen->failed = failed;
-  seen->calls++;
-
-  if (n < 0)
-    {
-      ag_task_return_new_error (AG_TASK (task), G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                "cannot decode %d", n);
-      return;
-    }
-
-  if (n == 0)
-    return;
-
-  g_value_init (&value, G_TYPE_INT);
-  g_value_set_int (&value, 2 * n);
-  ag_worker_task_return_decoded (task, &value);
-}
-
-static void
-test_worker_task_decoder_makes_the_value_off_the_engine_thread (AgTestFixture *fixture,
-                                                                gconstpointer  data)
-{
-  int answers[] = { 21, 0, -1 };
-
-  for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
-    {
-      g_autoptr(AgWorkerTask) task = module_task ("ag_test_echo",
-                                                  g_variant_new_int32 (answers[i]));
-      DecodeSeen seen = { NULL, TRUE, 0 };
-      AgTestOutcome outcome;
-
-      ag_worker_task_set_decoder (task, double_the_int, &seen, NULL);
-      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
-
-      g_assert_cmpint (seen.calls, ==, 1);
-      g_assert_false (seen.failed);
-      g_assert_true (seen.thread != ag_test_main_thread ());
-      if (answers[i] > 0)
-        {
-          g_assert_no_error (outcome.error);
-          g_assert_cmpint (ag_test_value_get_int (outcome.value), ==, 42);
-          g_assert_cmpint (ag_task_get_int (AG_TASK (task), NULL), ==, 42);
-        }
-      else if (answers[i] == 0)
-        g_assert_cmpint (outcome_int32 (&outcome), ==, 0);
-      else
-        g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-
-      ag_test_outcome_clear (&outcome);
-    }
-}
-
-static void
-free_seen (gpointer data)
-{
-  (*(int *) data)++;
-}
-
-static void
-test_worker_task_decoder_is_refused_outside_its_call_and_once_run (AgTestFixture *fixture,
-                                                                   gconstpointer  data)
-{
-  g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
-  g_auto(GValue) value = G_VALUE_INIT;
-  AgTestOutcome outcome;
-  int freed = 0;
-
-  g_value_init (&value, G_TYPE_INT);
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*only the decoder*");
-  ag_worker_task_return_decoded (task, &value);
-  g_test_assert_expected_messages ();
-
-  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
-  g_assert_cmpint (outcome_int32 (&outcome), >, 0);
-  ag_test_outcome_clear (&outcome);
-
-  /* Too late: the data is freed at once, not kept. */
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*can no longer be changed*");
-  ag_worker_task_set_decoder (task, double_the_int, &freed, free_seen);
-  g_test_assert_expected_messages ();
-  g_assert_cmpint (freed, ==, 1);
-}
-
 /* Errors */
 
 static void
@@ -1466,10 +1361,6 @@ main (int   argc,
                test_worker_task_result_above_frame_limit_fails);
   g_test_add_func ("/worker-task/arguments-above-frame-limit-fail",
                    test_worker_task_arguments_above_frame_limit_fail);
-  ag_test_add ("/worker-task/decoder-makes-the-value-off-the-engine-thread",
-               test_worker_task_decoder_makes_the_value_off_the_engine_thread);
-  ag_test_add ("/worker-task/decoder-is-refused-outside-its-call-and-once-run",
-               test_worker_task_decoder_is_refused_outside_its_call_and_once_run);
   ag_test_add ("/worker-task/function-without-value-gives-unit",
                test_worker_task_function_without_value_gives_unit);
   ag_test_add ("/worker-task/gerror-keeps-domain-code-and-message",

@@ -690,23 +690,24 @@ def _configure_python_workers(engine):
     _configured_engines.add(engine)
 
 
-def _unpickle(gtask, data, failed):
-    """The decoder of a ProcessTask's AgTask, on the thread that reads
-    worker replies: the result, or the exception the function raised,
-    unpickled, so that C keeps the Python object as the task's value or its
-    error's detail, for every reader (a MultiTask's rows, a task depending
-    on it, GI). A result that cannot be unpickled fails the task with the
-    reason; an exception, with a RuntimeError that says so."""
-    if _exiting or data.get_type_string() != 'ay':
-        return
-    try:
-        obj = pickle.loads(data.get_data_as_bytes().get_data())
-    except Exception as exc:  # noqa: B902 - say why it could not come back
-        if not failed:
-            _return_exception(gtask, exc)
-            return
-        obj = RuntimeError('the exception could not be unpickled here: %s' % _describe(exc))
-    gtask.return_decoded(GObject.Value(GObject.TYPE_PYOBJECT, obj))
+class _PreparedProcess(_Prepared):
+    __slots__ = ()
+
+    def value(self, gvalue):
+        return pickle.loads(gvalue.get_data_as_bytes().get_data())
+
+    def error(self, gerror):
+        # The pickled exception travels as the error's detail, so that it
+        # also comes back through a MultiTask or a dependency that failed
+        # because of this call.
+        data = self.gtask.get_error_detail()
+        if isinstance(data, GLib.Variant) and gerror.domain == _PYTHON_EXCEPTION_DOMAIN:
+            try:
+                return pickle.loads(data.get_data_as_bytes().get_data())
+            except Exception as exc:  # noqa: B902 - say why it could not come back
+                return RuntimeError('%s (and the exception could not be unpickled here: %s)'
+                                    % (gerror.message, _describe(exc)))
+        return gerror
 
 
 @_export
@@ -742,16 +743,18 @@ def _plain_value(variant):
     return variant.unpack()
 
 
-def _decode_plain(gtask, data, failed):
-    """The decoder of a sandboxed ProcessTask's AgTask: plain data as its
-    Python value, a failure's (type name, message) as a SandboxedError.
-    Nothing is unpickled; C refuses any other failure data from a sandbox."""
-    if _exiting:
-        return
-    if not failed:
-        gtask.return_decoded(GObject.Value(GObject.TYPE_PYOBJECT, _plain_value(data)))
-    elif data.get_type_string() == '(ss)':
-        gtask.return_decoded(GObject.Value(GObject.TYPE_PYOBJECT, SandboxedError(*data.unpack())))
+class _PreparedSandboxedProcess(_Prepared):
+    __slots__ = ()
+
+    def value(self, gvalue):
+        return _plain_value(gvalue)
+
+    def error(self, gerror):
+        data = self.gtask.get_error_detail()
+        if (isinstance(data, GLib.Variant) and gerror.domain == _PYTHON_EXCEPTION_DOMAIN
+                and data.get_type_string() == '(ss)'):
+            return SandboxedError(*data.unpack())
+        return gerror
 
 
 def _add_sandbox_paths(engine):
@@ -818,8 +821,7 @@ class ProcessTask:
         pickled = GLib.Bytes.new(pickle.dumps((self.args, self.kwargs)))
         gtask = WorkerTaskObject.new_python(self.target, pickled)
         if self.sandbox is None:
-            gtask.set_decoder(_unpickle)
-            return _Prepared(gtask)
+            return _PreparedProcess(gtask)
         files, result_type, memory_limit, cpu_limit_ms = self.sandbox
         _add_sandbox_paths(engine)
         gtask.set_sandboxed(True)
@@ -829,8 +831,7 @@ class ProcessTask:
             gtask.set_result_type(GLib.VariantType(result_type))
         gtask.set_memory_limit(memory_limit)
         gtask.set_cpu_limit_ms(cpu_limit_ms)
-        gtask.set_decoder(_decode_plain)
-        return _Prepared(gtask)
+        return _PreparedSandboxedProcess(gtask)
 
     def __repr__(self):
         return 'ProcessTask(%s, %d args)' % (self.target, len(self.args))
@@ -1081,6 +1082,17 @@ class _MixedRun(_Run):
 
     def _values(self):
         return self._collect(range(len(self.children)))
+
+    def error(self, gerror):
+        # The first failing child in list order, as C says; its own
+        # _Prepared knows its exception (a ProcessTask's is pickled).
+        for position, child in enumerate(self.children):
+            if child.gtask.get_state() == AsyncGui.TaskState.FAILED:
+                try:
+                    self.child_outcome(position)
+                except BaseException as exc:  # noqa: B902
+                    return exc
+        return gerror
 
     def cancel(self):
         for child in self.children:
