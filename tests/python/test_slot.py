@@ -204,6 +204,13 @@ class SlotTest(SlotTestCase):
             self.run_job(search(False)).result()
         self.assertEqual(self.run_job(search(True)).result(), [8])
 
+        @self.engine.job
+        def unordered():
+            return (yield AsyncGui.MultiTask([Task(pow, 2, 3), slot.run(Task(broken)),
+                                              Task(pow, 3, 2)],
+                                             skip_errors=True, unordered=True))
+        self.assertEqual(sorted(self.run_job(unordered()).result()), [8, 9])
+
     def test_a_list_of_tasks_runs_in_the_slot_as_one_request(self):
         slot = self.engine.slot()
 

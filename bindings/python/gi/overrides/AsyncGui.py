@@ -989,10 +989,12 @@ class _Run(_Prepared):
         if self.results is None:
             return self._values()
         order = AsyncGui.ChannelReader.read(self.results, len(self.spec.tasks), 0)
-        if self.gtask.get_n_failed() == 0:
-            values = self._values()
-            return [values[position] for position in order]
-        return self._collect(order)
+        if self.gtask.get_n_failed() or not isinstance(self, _PyRun):
+            # Child by child: failures are left out (or a failure only
+            # Python sees raised), never shifting a value's position.
+            return self._collect(order)
+        values = self._values()
+        return [values[position] for position in order]
 
     def _collect(self, positions):
         values = []
