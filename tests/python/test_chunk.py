@@ -182,12 +182,20 @@ class ChunkTest(agtest.JobTestCase):
     def test_results_stream_gives_positions_as_children_finish(self):
         # What an `async for` over a MultiTask can read instead of
         # re-implementing the order: the reader of ag_multi_task_open_results().
-        def slow_first(chunk, position, data):
-            if position == 0:
-                GLib.usleep(300 * 1000)
-            chunk.return_int(position)
+        # Position 0 ends only once 1 and 2 have ended: no timing involved.
+        others_ended = threading.Semaphore(0)
 
-        multi = AsyncGui.MultiTaskObject.new_map_range(3, slow_first, None)
+        def last_first(chunk, position, data):
+            if position == 0:
+                for _ in range(2):
+                    # Bounded: should the engine run them in one call, the
+                    # order assertion below fails instead of a hang.
+                    others_ended.acquire(timeout=10)
+            chunk.return_int(position)
+            if position != 0:
+                others_ended.release()
+
+        multi = AsyncGui.MultiTaskObject.new_map_range(3, last_first, None)
         multi.set_unordered(True)
         reader = multi.open_results()
         self.run_to_end(multi)
