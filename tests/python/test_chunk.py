@@ -185,7 +185,7 @@ class ChunkTest(agtest.JobTestCase):
         # Position 0 ends only once 1 and 2 have ended: no timing involved.
         others_ended = threading.Semaphore(0)
 
-        def last_first(chunk, position, data):
+        def zero_ends_last(chunk, position, data):
             if position == 0:
                 for _ in range(2):
                     # Bounded: should the engine run them in one call, the
@@ -195,7 +195,7 @@ class ChunkTest(agtest.JobTestCase):
             if position != 0:
                 others_ended.release()
 
-        multi = AsyncGui.MultiTaskObject.new_map_range(3, last_first, None)
+        multi = AsyncGui.MultiTaskObject.new_map_range(3, zero_ends_last, None)
         multi.set_unordered(True)
         reader = multi.open_results()
         self.run_to_end(multi)
