@@ -49,6 +49,8 @@ typedef struct
   gboolean          deferred;     /* its call waits for the greeting, to be
                                    * sent with its limits */
   gboolean          limited;      /* the last call set limits on it */
+  gboolean          leaving;      /* let go: its input is closed, it takes no
+                                   * call and no longer counts in n_workers */
 } Worker;
 
 /* A worker that is gone, and the calls it takes with it: the one it ran,

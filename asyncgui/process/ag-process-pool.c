@@ -29,7 +29,8 @@
  * are fewer than max-processes of that kind. A worker that dies or breaks
  * the protocol fails only the call it was serving and is not reused; the
  * next call starts a fresh one. A worker idle for idle-ms is let go by
- * closing its stdin.
+ * closing its stdin. From then on it takes no call and leaves its place
+ * to a fresh worker; one still there LEAVE_GRACE_MS later is killed.
  *
  * A worker is started, not yet running, until it has sent its greeting.
  * One that dies (or talks nonsense) before that ran nothing it was sent:
@@ -46,6 +47,9 @@
  * starts must not hold it for ever). Time in the queue does not count.
  * When the timer fires, the call fails with G_IO_ERROR_TIMED_OUT and its
  * worker is killed and replaced. */
+
+/* How long a worker that was let go may take to exit. */
+#define LEAVE_GRACE_MS 5000
 
 static void worker_lost (Worker *worker, GError *error);
 static void write_call (Worker *worker, Call *call);
@@ -151,7 +155,8 @@ _ag_pool_worker_retire (Worker *worker)
   AgProcessPool *pool = worker->pool;
 
   pool->workers = g_list_remove (pool->workers, worker);
-  pool->kinds[worker->kind].n_workers--;
+  if (!worker->leaving)
+    pool->kinds[worker->kind].n_workers--;
 
   destroy_source (&worker->idle_timer);
   _ag_worker_process_kill (worker->process);
@@ -162,7 +167,8 @@ _ag_pool_worker_retire (Worker *worker)
  * call: a call only marks the worker busy (idle_since 0), and its end
  * notes when the worker became idle. When the timer is due it looks: a
  * worker idle for idle-ms is let go; otherwise the timer is due again
- * when that time could be up. Making and attaching a timer source per
+ * when that time could be up. A worker let go has the timer once more,
+ * to be killed if it is still there after its grace. Making and attaching a timer source per
  * call, and destroying it at the next, cost the process thread more than
  * the rest of a short call's bookkeeping. The timer moves its own ready
  * time only while it is dispatched, which does not wake the thread. */
@@ -192,19 +198,31 @@ idle_timeout (gpointer user_data)
 {
   Worker *worker = user_data;
   gint64 now = g_source_get_time (worker->idle_timer);
-  gint64 deadline = idle_deadline (worker, worker->idle_since != 0 ? worker->idle_since : now);
+  gint64 deadline;
 
+  if (worker->leaving)
+    {
+      /* It had its time to go. */
+      _ag_pool_worker_retire (worker);
+      return G_SOURCE_REMOVE;
+    }
+
+  deadline = idle_deadline (worker, worker->idle_since != 0 ? worker->idle_since : now);
   if (deadline > now)
     {
       g_source_set_ready_time (worker->idle_timer, deadline);
       return G_SOURCE_CONTINUE;
     }
 
-  g_clear_pointer (&worker->idle_timer, g_source_unref);
-  /* The end of its output then makes it lost, and retired. */
+  /* The end of its output then makes it lost, and retired. Until then it
+   * takes no call (one written to it would never be read), and it leaves
+   * its place to a fresh worker. */
+  worker->leaving = TRUE;
+  worker->pool->kinds[worker->kind].n_workers--;
   _ag_worker_process_close_input (worker->process);
+  g_source_set_ready_time (worker->idle_timer, now + LEAVE_GRACE_MS * G_TIME_SPAN_MILLISECOND);
 
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -589,7 +607,7 @@ find_idle (AgProcessPool *pool,
       Worker *worker = l->data;
 
       if (worker->kind == kind && worker->call == NULL && !worker->writing
-          && !is_outdated (worker))
+          && !worker->leaving && !is_outdated (worker))
         return worker;
     }
 

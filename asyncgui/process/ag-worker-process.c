@@ -624,6 +624,8 @@ _ag_worker_process_send (AgWorkerProcess *self,
                          GBytes          *frame)
 {
   g_assert (self->frame == NULL && self->write_source == NULL);
+  /* Once closed, the number may already name another file. */
+  g_assert (self->input_fd >= 0);
 
   self->frame = g_bytes_ref (frame);
   self->written = 0;
@@ -635,11 +637,14 @@ _ag_worker_process_send (AgWorkerProcess *self,
 }
 
 /* Lets an idle worker go: a worker leaves at the end of its input, and
- * the end of its output then makes it lost. */
+ * the end of its output then makes it lost. Nothing can be sent after. */
 void
 _ag_worker_process_close_input (AgWorkerProcess *self)
 {
+  g_assert (self->write_source == NULL);
+
   g_output_stream_close (self->input, NULL, NULL);
+  self->input_fd = -1;
 }
 
 /* Kills the worker (GLib's child watch reaps it); its owner hears nothing

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Usage: fake-worker MODE
+ * Usage: fake-worker MODE [PATH]
  *
  * Installed by test-worker-task.c with ag_worker_pool_set_command() in
  * place of asyncgui-worker. It greets as a worker does, reads one request
@@ -22,6 +22,9 @@
  *                       absurd length, then wait
  *   bad-error-payload   a failure reply whose payload is "s", not "(sisv)";
  *                       then behaves as "ok"
+ *   ok-then-stay PATH   as "ok"; once stdin closes, writes its pid to PATH
+ *                       and stays until it is killed (or for a minute, so
+ *                       that a failed test leaves nothing behind for long)
  *
  * and modes that never greet, so the engine never sees a worker start:
  *
@@ -202,6 +205,18 @@ main (int   argc,
 
   if (g_str_equal (mode, "ok"))
     return serve_ok ();
+
+  if (g_str_equal (mode, "ok-then-stay") && argc > 2)
+    {
+      g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+
+      serve_ok ();
+      if (!g_file_set_contents (argv[2], pid, -1, NULL))
+        return 2;
+      alarm (60);
+      for (;;)
+        pause ();
+    }
 
   if (!read_request (&id))
     return 0;

@@ -701,6 +701,70 @@ test_worker_task_idle_worker_exits_after_idle_time (AgTestFixture *fixture,
   g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
 }
 
+/* A worker whose idle time is up is let go by the end of its input;
+ * fake-worker's "ok-then-stay" then names itself in @pid_file and stays.
+ * Returns its pid. */
+static int
+let_go_a_worker_that_stays (AgTestFixture *fixture,
+                            const char    *pid_file)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "ok-then-stay", pid_file, NULL };
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_worker_pool_set_command (pool, AG_WORKER_C, argv);
+  ag_worker_pool_set_idle_ms (pool, 50);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), ==, 42);
+  ag_test_outcome_clear (&outcome);
+
+  pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (pid, ==, ag_worker_task_get_worker_pid (task));
+  g_unlink (pid_file);
+
+  return pid;
+}
+
+static void
+test_worker_task_worker_let_go_takes_no_new_call (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("let-go.pid");
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+  int pid;
+
+  /* One process at a time: one on its way out does not count. */
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
+  pid = let_go_a_worker_that_stays (fixture, pid_file);
+
+  /* Its input is closed: a call sent to it could never be answered. */
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), ==, 42);
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), !=, pid);
+  ag_test_outcome_clear (&outcome);
+  g_assert_cmpint (kill (pid, 0), ==, 0);
+
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
+}
+
+static void
+test_worker_task_worker_let_go_that_stays_is_killed (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("stays.pid");
+  int pid = let_go_a_worker_that_stays (fixture, pid_file);
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, AG_TEST_SAFETY_MS));
+  g_test_message ("let-go worker killed %.0f ms after it was let go", ag_test_elapsed_ms (start));
+  ag_test_assert_no_zombies (fixture->context, 2000);
+
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
+}
+
 static void
 test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
                                             gconstpointer  data)
@@ -722,23 +786,24 @@ test_worker_task_idle_time_counts_from_the_last_call (AgTestFixture *fixture,
   gint64 last_end;
   int pid;
 
-  ag_worker_pool_set_idle_ms (ag_engine_get_worker_pool (fixture->engine), 100);
+  ag_worker_pool_set_idle_ms (ag_engine_get_worker_pool (fixture->engine), 300);
   pid = run_getpid (fixture->engine);
 
   /* Its idle time would be up during this call, and during the quick
-   * calls after it, had it counted from the first call's end. */
-  g_assert_cmpint (run_for_pid (fixture->engine, "ag_test_sleep", g_variant_new_uint32 (150)),
+   * calls after it, had it counted from the first call's end. Each pause
+   * leaves 200 ms to spare for a loaded machine. */
+  g_assert_cmpint (run_for_pid (fixture->engine, "ag_test_sleep", g_variant_new_uint32 (400)),
                    ==, pid);
-  for (guint i = 0; i < 6; i++)
+  for (guint i = 0; i < 4; i++)
     {
-      g_usleep (40 * G_TIME_SPAN_MILLISECOND);
+      g_usleep (100 * G_TIME_SPAN_MILLISECOND);
       g_assert_cmpint (run_getpid (fixture->engine), ==, pid);
     }
   last_end = g_get_monotonic_time ();
 
   g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
   g_test_message ("idle worker gone %.0f ms after its last call", ag_test_elapsed_ms (last_end));
-  g_assert_cmpfloat (ag_test_elapsed_ms (last_end), >=, 100);
+  g_assert_cmpfloat (ag_test_elapsed_ms (last_end), >=, 300);
   g_assert_cmpuint (ag_test_count_zombie_children (), ==, 0);
 }
 
@@ -1387,6 +1452,10 @@ main (int   argc,
                test_worker_task_idle_worker_exits_after_idle_time);
   ag_test_add ("/worker-task/idle-time-counts-from-the-last-call",
                test_worker_task_idle_time_counts_from_the_last_call);
+  ag_test_add ("/worker-task/worker-let-go-takes-no-new-call",
+               test_worker_task_worker_let_go_takes_no_new_call);
+  ag_test_add ("/worker-task/worker-let-go-that-stays-is-killed",
+               test_worker_task_worker_let_go_that_stays_is_killed);
   ag_test_add ("/worker-task/busy-worker-is-not-let-go",
                test_worker_task_busy_worker_is_not_let_go);
   ag_test_add ("/worker-task/max-processes-limits-concurrent-workers",
