@@ -275,7 +275,10 @@ report_await_error (AgJob               *self,
  * coroutine does at each await; C jobs call ag_job_await() instead.
  *
  * Cancelling the job cancels what it awaits if the job ran it, or if it is
- * a job; anything else goes on, and only the await ends.
+ * a job; anything else goes on, and only the await ends. An await in a job
+ * that was cancelled while its code ran fails with %G_IO_ERROR_CANCELLED
+ * at the next delivery; a @task that had not run then ends cancelled
+ * without running its work.
  *
  * A job awaits one thing at a time. A second await before the first is
  * over, awaiting the job itself, or awaiting in a job that has finished,
@@ -338,12 +341,18 @@ ag_job_await_async (AgJob               *self,
                                                         g_object_ref (task), g_object_unref);
     }
 
-  /* Cancelled with nothing pending: this await ends as cancelled, and the
-   * work is not started. */
+  /* Cancelled with nothing pending: this await ends as cancelled, as it
+   * would had the cancel come just after it. A task the job runs ends
+   * cancelled without running its work (so that whoever watches it sees
+   * it end); anything else is left alone. */
   if (self->cancel_pending)
     {
-      complete_later (self);
-      return;
+      if (!self->awaited_is_own || AG_IS_JOB (task))
+        {
+          complete_later (self);
+          return;
+        }
+      ag_task_cancel (task);
     }
 
   switch (_ag_task_peek_state (task))

@@ -1260,7 +1260,7 @@ cancel_self_then_await_body (AgJob    *job,
 }
 
 static void
-test_cancel_with_nothing_pending_fails_next_await_at_once (AgTestFixture *fixture,
+test_cancel_with_nothing_pending_fails_next_await_at_once_and_cancels_its_task (AgTestFixture *fixture,
                                                            gconstpointer  data)
 {
   CancelNothingPending c = { 0 };
@@ -1274,9 +1274,10 @@ test_cancel_with_nothing_pending_fails_next_await_at_once (AgTestFixture *fixtur
   g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_test_message ("the cancelled await ended after %.1f ms", c.await_ms);
   g_assert_cmpfloat (c.await_ms, <, 50);
-  /* Its task was never run. */
+  /* Its task ended cancelled, as it would have had the cancel come just
+   * after the await, and its function never ran. */
   g_assert_cmpint (g_atomic_int_get (&c.ran), ==, 0);
-  g_assert_cmpint (ag_task_get_state (c.task), ==, AG_TASK_PENDING);
+  g_assert_cmpint (ag_task_get_state (c.task), ==, AG_TASK_CANCELLED);
   g_assert_no_error (c.next_error);
   g_assert_cmpint (job_value_int (job), ==, 21);
 
@@ -2872,8 +2873,8 @@ test_driven_cancel_semantics (AgTestFixture *fixture,
   g_assert_cmpint (ag_test_value_get_int (a.value), ==, 2);
   await_clear (&a);
 
-  /* Cancelled with nothing pending: the next await fails at once, without
-   * running its task. */
+  /* Cancelled with nothing pending: the next await fails at once, and its
+   * task ends cancelled without running. */
   ag_task_cancel (AG_TASK (job));
   never = ag_task_new (mark_ran, &ran, NULL);
   ag_job_await_async (job, never, NULL, on_await_done, &a);
@@ -2882,7 +2883,7 @@ test_driven_cancel_semantics (AgTestFixture *fixture,
   g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   ag_test_run_for (fixture->context, 30);
   g_assert_cmpint (g_atomic_int_get (&ran), ==, 0);
-  g_assert_cmpint (ag_task_get_state (never), ==, AG_TASK_PENDING);
+  g_assert_cmpint (ag_task_get_state (never), ==, AG_TASK_CANCELLED);
   await_clear (&a);
 
   /* The binding re-raises it: cancelled. */
@@ -2980,8 +2981,8 @@ main (int   argc,
                test_cancel_caught_then_next_await_runs_normally);
   ag_test_add ("/job/cancel/caught-then-return-nothing-succeeds",
                test_cancel_caught_then_return_nothing_succeeds);
-  ag_test_add ("/job/cancel/with-nothing-pending-fails-next-await-at-once",
-               test_cancel_with_nothing_pending_fails_next_await_at_once);
+  ag_test_add ("/job/cancel/with-nothing-pending-fails-next-await-at-once-and-cancels-its-task",
+               test_cancel_with_nothing_pending_fails_next_await_at_once_and_cancels_its_task);
   ag_test_add ("/job/cancel/paused-job-resumes-it-with-cancelled",
                test_cancel_paused_job_resumes_it_with_cancelled);
   ag_test_add ("/job/cancel/paused-job-with-held-result-sees-cancel",

@@ -333,6 +333,23 @@ test('for-await-in-a-job-pauses-and-cancels', async () => {
     assertEqual(seen, ['x']);
 });
 
+test('for-await-in-a-job-cancelled-between-awaits-ends-with-cancelled', async () => {
+    // The cancel comes while the job's own code runs (as when it reads
+    // results that are already there): its next await fails at once, and
+    // the MultiTask it would have run ends cancelled without running.
+    const m = multi([timeoutTask(10, 'x')]);
+    const seen = [];
+    const j = spawn(async job => {
+        job.cancel();
+        for await (const v of job.iterate(m))
+            seen.push(v);
+    });
+    assert(isCancelled(await assertRejects(j.promise)), 'the loop ends with CANCELLED');
+    assertEqual(seen, []);
+    assertEqual(m.get_state(), TaskState.CANCELLED);
+    assertEqual(m.get_item(0).get_state(), TaskState.CANCELLED);
+}, {timeoutMs: 5000});
+
 test('job-function-wrapper', async () => {
     const handler = jobFunction(async (job, a, b) => {
         await job.sleep(10);
