@@ -239,17 +239,14 @@ export class AbortSignal {
     }
 
     addEventListener(type, listener, options = {}) {
-        if (type !== 'abort' || !listener)
-            return;
-        if (this.#listeners.some(l => l.listener === listener))
+        if (type !== 'abort' || !listener || this.#listeners.some(l => l.listener === listener))
             return;
         this.#listeners.push({listener, once: Boolean(options?.once)});
     }
 
     removeEventListener(type, listener) {
-        if (type !== 'abort')
-            return;
-        this.#listeners = this.#listeners.filter(l => l.listener !== listener);
+        if (type === 'abort')
+            this.#listeners = this.#listeners.filter(l => l.listener !== listener);
     }
 
     throwIfAborted() {
@@ -678,12 +675,20 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
     // task-done announces them); once it is drained, the run's outcome.
     const results = m.open_results();
     const end = job ? job.run(m, {signal}) : run(m, {engine, signal});
-    end.catch(() => {});
+    // Refused before it ran (the job has finished, or awaits something
+    // else), it writes no results: the read stops, and the loop throws why.
+    let refusal = null;
+    end.catch(e => {
+        if (m.get_state() === AsyncGui.TaskState.PENDING) {
+            refusal = e;
+            results.close();
+        }
+    });
     return readerIterator(results, {
+        refused: () => refusal,
         drained: () => end,
         leave: async () => {
-            if (!m.is_finished())
-                m.cancel();
+            m.cancel();  // a finished one stays as it is
             results.close();
             await end.catch(() => {});
         },
@@ -998,7 +1003,7 @@ export function write(channel, value, {signal = null} = {}) {
 // the value to yield, kSkip for none; `ended()` runs once when the loop
 // ends, however.
 function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
-    map = item => item, ended = null}) {
+    map = item => item, ended = null, refused = () => null}) {
     let finished = false;
     const end = () => {
         ended?.();
@@ -1025,7 +1030,7 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
             } catch (e) {
                 finished = true;
                 end();
-                throw e;
+                throw refused() ?? e;
             }
             end();
             return {done: true, value: undefined};

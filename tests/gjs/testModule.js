@@ -350,6 +350,27 @@ test('for-await-in-a-job-cancelled-between-awaits-ends-with-cancelled', async ()
     assertEqual(m.get_item(0).get_state(), TaskState.CANCELLED);
 }, {timeoutMs: 5000});
 
+test('for-await-in-a-job-that-cannot-await-it-throws-why', async () => {
+    // A job awaits one thing at a time: the MultiTask never runs, so no
+    // result would ever come; the loop throws the refusal instead.
+    const m = multi([timeoutTask(10, 'x')]);
+    const j = spawn(async job => {
+        const sleeping = job.sleep(50);
+        let refusal = null;
+        try {
+            for await (const v of job.iterate(m))
+                throw new Error(`got ${v}`);
+        } catch (e) {
+            refusal = e;
+        }
+        await sleeping;
+        return refusal;
+    });
+    const refusal = await j;
+    assert(/already awaiting something/.test(refusal?.message), `refused: ${refusal}`);
+    assertEqual(m.get_state(), TaskState.PENDING);
+}, {timeoutMs: 5000});
+
 test('job-function-wrapper', async () => {
     const handler = jobFunction(async (job, a, b) => {
         await job.sleep(10);
