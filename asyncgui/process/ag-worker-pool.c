@@ -189,7 +189,9 @@ ag_worker_pool_class_init (AgWorkerPoolClass *klass)
    * AgWorkerPool:idle-ms: (getter get_idle_ms) (setter set_idle_ms)
    *
    * How long a worker process may sit idle before it is let go, in
-   * milliseconds; the next call starts a fresh one.
+   * milliseconds; the next call starts a fresh one. A worker is let go by
+   * the end of its standard input, and from then on takes no call; one
+   * that has not exited 5 seconds later is killed.
    *
    * Since: 1.0
    */
