@@ -168,9 +168,9 @@ _ag_pool_worker_retire (Worker *worker)
  * notes when the worker became idle. When the timer is due it looks: a
  * worker idle for idle-ms is let go; otherwise the timer is due again
  * when that time could be up. A worker let go has the timer once more,
- * to be killed if it is still there after its grace. Making and attaching a timer source per
- * call, and destroying it at the next, cost the process thread more than
- * the rest of a short call's bookkeeping. The timer moves its own ready
+ * to be killed if it is still there after its grace. Making and attaching
+ * a timer source per call, and destroying it at the next, cost the
+ * process thread more than the rest of a short call's bookkeeping. The timer moves its own ready
  * time only while it is dispatched, which does not wake the thread. */
 
 static gboolean
