@@ -89,6 +89,31 @@ _ag_channel_core_put_back_locked (AgChannelCore *core,
   g_array_set_size (array, MIN (from, array->len));
 }
 
+/* Ends the waiting operations of @ops that were cancelled. A cancel
+ * takes effect when it is made: its source on the caller's context may
+ * not have run yet, but no item or room that comes after it may end the
+ * operation well. From the last to the first, so that the items the reads
+ * put back keep their order. */
+static void
+end_cancelled_locked (GQueue        *ops,
+                      AgChannelDone *done)
+{
+  GList *link = ops->tail;
+
+  while (link != NULL)
+    {
+      GList *prev = link->prev;
+      AgChannelOp *op = link->data;
+
+      if (_ag_channel_op_is_cancelled (op))
+        {
+          g_queue_delete_link (ops, link);
+          _ag_channel_op_end_cancelled_locked (op, done);
+        }
+      link = prev;
+    }
+}
+
 /* Moves items from the queue to waiting reads and from waiting writes to
  * the queue, ends the operations that are done into @done, and wakes the
  * blocked threads. Called with the lock held after every change. */
@@ -97,6 +122,9 @@ _ag_channel_core_pump_locked (AgChannelCore *core,
                               AgChannelDone *done)
 {
   gboolean progress = TRUE;
+
+  end_cancelled_locked (&core->read_ops, done);
+  end_cancelled_locked (&core->write_ops, done);
 
   while (progress)
     {

@@ -189,6 +189,12 @@ AgChannelOp     *_ag_channel_op_new                     (AgChannelCore          
                                                          GTask                   *task,
                                                          GCancellable            *cancellable);
 gboolean         _ag_channel_op_fail_if_cancelled       (AgChannelOp             *op);
+gboolean         _ag_channel_op_is_cancelled            (AgChannelOp             *op);
+void             _ag_channel_op_end_cancelled_locked    (AgChannelOp             *op,
+                                                         AgChannelDone           *done);
+GArray          *_ag_channel_op_give_back_if_cancelled  (AgChannelOp             *op,
+                                                         GArray                  *items,
+                                                         GError                 **error);
 void             _ag_channel_op_fail_now                (AgChannelOp             *op,
                                                          GError                  *error);
 void             _ag_channel_op_end_locked              (AgChannelOp             *op,

@@ -33,7 +33,11 @@
  * (b) fails only in the iteration the op was made in, and a node whose
  * time has not come goes back on the queue for a later dispatch (the
  * op notes its creation time as GTask does); for (c) the task gets no
- * cancellable: the op keeps it and checks it itself.
+ * cancellable: the op keeps it and checks it itself. A cancel counts
+ * from the moment it is made: the pump ends cancelled ops before it moves
+ * anything, and finishing a read that was cancelled on its way home puts
+ * its items back. The cancellable's source only wakes an op that would
+ * otherwise wait on.
  *
  * Without an engine there, GTask brings the callback to the context
  * itself, from whatever thread ended the op; and an op whose engine went
@@ -99,6 +103,59 @@ _ag_channel_op_end_now_locked (AgChannelOp   *op,
 {
   g_object_ref (op->task);
   _ag_channel_op_end_locked (op, error, done);
+}
+
+static GError *
+cancelled_error (void)
+{
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                              _("The operation was cancelled"));
+}
+
+gboolean
+_ag_channel_op_is_cancelled (AgChannelOp *op)
+{
+  return op->cancellable != NULL && g_cancellable_is_cancelled (op->cancellable);
+}
+
+/* Ends a cancelled operation, which no waiting list holds any more, into
+ * @done: a read puts what it took back at the front of the queue. */
+void
+_ag_channel_op_end_cancelled_locked (AgChannelOp   *op,
+                                     AgChannelDone *done)
+{
+  if (op->kind == AG_CHANNEL_OP_READ)
+    _ag_channel_core_put_back_locked (op->core, op->items, 0);
+  _ag_channel_op_end_locked (op, cancelled_error (), done);
+}
+
+/* A read that got its items and was cancelled before its caller took
+ * them gives them back and fails: the caller asked for the cancel before
+ * it saw a result, so it will not take them. (A write that was stored
+ * stays stored and succeeded: it was stored before the cancel.) Takes
+ * @items; returns them, or NULL with @error set. */
+GArray *
+_ag_channel_op_give_back_if_cancelled (AgChannelOp  *op,
+                                       GArray       *items,
+                                       GError      **error)
+{
+  AgChannelCore *core = op->core;
+  AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  gboolean notify;
+
+  if (!_ag_channel_op_is_cancelled (op))
+    return items;
+
+  g_mutex_lock (&core->lock);
+  _ag_channel_core_put_back_locked (core, items, 0);
+  _ag_channel_core_pump_locked (core, &done);
+  notify = _ag_channel_core_claim_notify_locked (core);
+  g_mutex_unlock (&core->lock);
+
+  g_array_unref (items);
+  _ag_channel_core_after_unlock (core, &done, notify);
+  g_propagate_error (error, cancelled_error ());
+  return NULL;
 }
 
 /* Returns the op's task, which calls back at once or from an idle of its
@@ -274,8 +331,7 @@ static gboolean
 op_cancelled (GCancellable *cancellable,
               gpointer      user_data)
 {
-  stop_waiting (user_data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                _("The operation was cancelled")));
+  stop_waiting (user_data, cancelled_error ());
   return G_SOURCE_REMOVE;
 }
 

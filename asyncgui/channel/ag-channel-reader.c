@@ -447,6 +447,10 @@ ag_channel_reader_read (AgChannelReader  *self,
  *
  * Cancelling fails the read with %G_IO_ERROR_CANCELLED and loses no item:
  * whatever it had already taken goes back to the front of the channel.
+ * The cancel takes effect when g_cancellable_cancel() is called: items
+ * written after it, before the context runs again, stay in the channel,
+ * and a read that got its items but was cancelled before @callback
+ * finished it fails the same way and gives them back.
  *
  * Thread: any with a main context to wait on; the callback runs there.
  *
@@ -498,8 +502,9 @@ read_async (AgChannelReader     *self,
   gboolean notify;
 
   core = self->core;
-  /* The cancellable is the op's, not the task's: items a read got are
-   * delivered, cancelled later or not (and see ag-channel-op.c). */
+  /* The cancellable is the op's, not the task's (see ag-channel-op.c):
+   * the pump ends a cancelled read that waits, and finishing one that got
+   * its items before the cancel gives them back. */
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, ag_channel_reader_read_async);
   g_task_set_name (task, "[asyncgui] channel read");
@@ -558,14 +563,18 @@ ag_channel_reader_read_finish (AgChannelReader  *self,
                                GAsyncResult     *result,
                                GError          **error)
 {
+  AgChannelOp *op;
   GArray *items;
 
   g_return_val_if_fail (AG_IS_CHANNEL_READER (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ag_channel_reader_read_async), NULL);
 
-  set_error_detail (self, &((AgChannelOp *) g_task_get_task_data (G_TASK (result)))->detail);
+  op = g_task_get_task_data (G_TASK (result));
+  set_error_detail (self, &op->detail);
   items = g_task_propagate_pointer (G_TASK (result), error);
+  if (items != NULL)
+    items = _ag_channel_op_give_back_if_cancelled (op, items, error);
   if (items == NULL)
     return NULL;
 

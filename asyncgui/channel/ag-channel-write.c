@@ -204,7 +204,10 @@ ag_channel_write (AgChannel     *self,
  * lives there, if any (see [class@Channel]). Writes that wait store their
  * items in the order they were made.
  *
- * Cancelling stores nothing and fails with %G_IO_ERROR_CANCELLED. See
+ * Cancelling stores nothing and fails with %G_IO_ERROR_CANCELLED: the
+ * cancel takes effect when g_cancellable_cancel() is called, so room that
+ * comes after it, before the context runs again, stores nothing either. A
+ * write that had stored its item before the cancel succeeds. See
  * [method@Channel.write] for the other errors.
  *
  * Thread: any with a main context to wait on; the callback runs there.
@@ -233,8 +236,9 @@ ag_channel_write_async (AgChannel           *self,
   core = self->core;
   g_atomic_int_set (&core->in_use, TRUE);
 
-  /* The cancellable is the op's, not the task's: a write that was
-   * stored succeeded, cancelled later or not (and see ag-channel-op.c). */
+  /* The cancellable is the op's, not the task's (see ag-channel-op.c):
+   * the pump ends a cancelled write that waits, and one that was stored
+   * succeeded, cancelled later or not. */
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, ag_channel_write_async);
   g_task_set_name (task, "[asyncgui] channel write");

@@ -589,6 +589,94 @@ test_channel_cancelled_async_write_stores_nothing (void)
   g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
 }
 
+/* A cancel takes effect when it is made, not when the caller's context
+ * next runs the cancellable's source: nothing that happens after
+ * g_cancellable_cancel() returns ends the operation well. */
+static void
+test_channel_cancelled_async_read_takes_nothing_written_after_the_cancel (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  ag_channel_reader_read_async (reader, 3, -1, cancellable, read_done, &outcome);
+  ag_test_run_for (NULL, 20);
+  g_assert_false (outcome.done);
+
+  /* No iteration between the cancel and the writes. */
+  g_cancellable_cancel (cancellable);
+  write_ints (channel, 0, 5);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 5);
+
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (outcome.items);
+  outcome_clear (&outcome);
+
+  items = read_now (reader, 0);
+  assert_ints (items, 0, 5);
+}
+
+static void
+test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  ag_channel_reader_read_async (reader, 3, -1, cancellable, read_done, &outcome);
+  ag_test_run_for (NULL, 20);
+
+  /* The read has its three items and is on its way home... */
+  write_ints (channel, 0, 3);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+  g_assert_false (outcome.done);
+
+  /* ...when it is cancelled: its caller gets the cancel, the items go
+   * back to the front of the channel. */
+  g_cancellable_cancel (cancellable);
+  write_ints (channel, 3, 4);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (outcome.items);
+  outcome_clear (&outcome);
+
+  items = read_now (reader, 0);
+  assert_ints (items, 0, 4);
+}
+
+static void
+test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_cancel (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  write_ints (channel, 0, 1);
+  write_int_async (channel, 1, cancellable, &outcome);
+  ag_test_run_for (NULL, 20);
+  g_assert_false (outcome.done);
+
+  /* No iteration between the cancel and the read that makes room. */
+  g_cancellable_cancel (cancellable);
+  items = read_now (reader, 1);
+  assert_ints (items, 0, 1);
+  g_clear_pointer (&items, g_array_unref);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_false (outcome.written);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  outcome_clear (&outcome);
+  g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
+}
+
 /* Throughput: a worker thread feeds the GUI thread */
 
 typedef struct
@@ -1690,6 +1778,12 @@ main (int   argc,
                    test_channel_cancelled_async_read_loses_no_item);
   g_test_add_func ("/channel/cancelled-async-write-stores-nothing",
                    test_channel_cancelled_async_write_stores_nothing);
+  g_test_add_func ("/channel/cancelled-async-read-takes-nothing-written-after-the-cancel",
+                   test_channel_cancelled_async_read_takes_nothing_written_after_the_cancel);
+  g_test_add_func ("/channel/cancelled-async-read-gives-back-what-it-got-before-its-callback",
+                   test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback);
+  g_test_add_func ("/channel/cancelled-async-write-stores-nothing-when-room-comes-after-the-cancel",
+                   test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_cancel);
   g_test_add_func ("/channel/moves-100000-items-in-order-within-capacity",
                    test_channel_moves_100000_items_in_order_within_capacity);
   g_test_add_func ("/channel/write-transform-runs-on-the-writer-and-can-fail",
