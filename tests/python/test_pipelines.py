@@ -211,6 +211,87 @@ class ChannelTest(agtest.JobTestCase):
         self.assertEqual(reader.read(3, timeout=0), [2])
 
 
+    def test_a_job_cancelled_while_it_waits_to_read_loses_no_item(self):
+        channel = AsyncGui.Channel(capacity=8)
+        reader = channel.open_reader()
+
+        @self.engine.job
+        def consume():
+            return (yield reader.read_items(3))
+
+        job = consume()
+        self.run_loop_for(0.05)
+        job.cancel()
+        # Written before the loop runs again: the cancelled read takes none.
+        for i in range(5):
+            channel.write(i)
+        self.run_job(job)
+        self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
+        self.assertEqual(reader.read(10, timeout=0), [0, 1, 2, 3, 4])
+
+    def test_a_job_cancelled_after_its_read_got_items_gives_them_back(self):
+        channel = AsyncGui.Channel(capacity=8)
+        reader = channel.open_reader()
+        ends = []
+
+        for cancel_first in (False, True):
+            @self.engine.job
+            def consume():
+                ends.append((yield reader.read_items(3)))
+
+            job = consume()
+            self.run_loop_for(0.05)
+            # The read has its items; the job has not seen them when it is
+            # cancelled.
+            channel.write('a')
+            channel.write('b')
+            if cancel_first:
+                job.cancel()
+                channel.write('c')
+            else:
+                channel.write('c')
+                job.cancel()
+            self.run_job(job)
+            self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
+            self.assertEqual(reader.read(10, timeout=0), ['a', 'b', 'c'])
+        self.assertEqual(ends, [])
+
+    def test_a_job_cancelled_while_it_waits_to_write_stores_nothing(self):
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        channel.write('first')
+
+        @self.engine.job
+        def produce():
+            yield channel.write_item('cancelled')
+
+        job = produce()
+        self.run_loop_for(0.05)
+        job.cancel()
+        # Room comes before the loop runs again.
+        self.assertEqual(reader.read(1, timeout=0), ['first'])
+        self.run_job(job)
+        self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
+        channel.close()
+        self.assertEqual(reader.read(), [])
+
+    def test_a_read_in_a_job_of_a_disposed_engine_loses_no_item(self):
+        engine = AsyncGui.Engine.new_for_context(self.context)
+        channel = AsyncGui.Channel(capacity=8)
+        reader = channel.open_reader()
+
+        @engine.job
+        def consume():
+            return (yield reader.read_items(2))
+
+        job = consume()
+        self.run_loop_for(0.05)
+        engine.run_dispose()
+        self.run_job(job)
+        channel.write(1)
+        self.assertEqual(reader.read(1, timeout=0), [1])
+
+
 class PortingFromAsyncTest(agtest.JobTestCase):
     """Code written for the `async` package reads and writes channels the
     way it did, where there is no reason to differ."""

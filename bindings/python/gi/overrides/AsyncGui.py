@@ -2536,26 +2536,45 @@ class _ChannelCall:
             pipeline._start(driver)
         context = driver.context if driver is not None else GLib.MainContext.ref_thread_default()
         cancellable = Gio.Cancellable()
-        outcome = []
+        # The call's result, finished only by whoever takes its outcome: the
+        # job, or the cancel (from any thread), which finishes a cancelled
+        # read so that C puts the items it got back in the channel.
+        ended = []
+
+        def take():
+            try:
+                return finish(*ended.pop())
+            except IndexError:
+                raise CancelledError() from None
+
+        def cancel():
+            cancellable.cancel()
+            if ended:
+                try:
+                    take()
+                except (GLib.Error, CancelledError):
+                    pass
 
         def start(complete):
             def done(source, result, *unused):
-                try:
-                    outcome.append(finish(source, result))
-                except GLib.Error as error:
-                    outcome.append(error)
+                ended.append((source, result))
+                if cancellable.is_cancelled():
+                    cancel()
                 complete()
             _start_on(context, call, *args, cancellable, done)
 
         def result():
-            got = outcome[0]
-            if isinstance(got, GLib.Error):
-                raise _channel_error(got, args[0])
+            try:
+                got = take()
+            except GLib.Error as error:
+                raise _channel_error(error, args[0])
             if pipeline is not None and (args[1] == _ALL or not got) and args[0].is_drained():
                 return got + pipeline._end()
             return got
 
-        return _PreparedMain(start, result, cancellable.cancel)
+        # Cancelled when the job's await is, at once: a read that ended
+        # after that takes no item, a write stores nothing.
+        return _PreparedMain(start, result, stop=cancel)
 
 
 def _write_finish(channel, result):
