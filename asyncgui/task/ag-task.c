@@ -504,6 +504,11 @@ _ag_task_start (AgTask              *self,
       caller->outer_handler = g_cancellable_connect (cancellable,
                                                      G_CALLBACK (outer_cancelled),
                                                      self, NULL);
+      /* Cancelled already (the connect has called the handler) or since:
+       * the cancel is on its way, and the work must not start, as it does
+       * not for a task cancelled before it ran. */
+      if (_ag_task_has_once (priv, AG_TASK_ONCE_CANCEL_REQUESTED))
+        return;
     }
 
   _ag_task_deps_start (self);

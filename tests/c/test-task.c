@@ -851,6 +851,81 @@ test_cancellable_given_to_run_cancels_like_cancel (AgTestFixture *fixture,
   check_cancel_during_long_task (fixture, CANCEL_WITH_CANCELLABLE);
 }
 
+typedef struct
+{
+  AgEngine      *engine;
+  AgTask        *task;
+  GCancellable  *cancellable;
+  AgTestOutcome *outcome;
+} RunFromThread;
+
+static gpointer
+run_with_cancellable_from_thread (gpointer data)
+{
+  RunFromThread *run = data;
+
+  ag_engine_run_async (run->engine, run->task, run->cancellable, ag_test_outcome_callback,
+                       run->outcome);
+  return NULL;
+}
+
+static void
+count_call (AgTask       *task,
+            gpointer      user_data,
+            GCancellable *cancellable)
+{
+  g_atomic_int_inc ((int *) user_data);
+  ag_task_return_int (task, 1);
+}
+
+/* Run with a cancellable that was cancelled already, a task ends as a task
+ * cancelled before it ran does: cancelled, its work never started, from
+ * the engine's thread or from another, with its dependencies unstarted. */
+static void
+test_run_with_a_cancelled_cancellable_never_starts_the_work (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  int n_calls = 0;
+  AgTask *tasks[3];
+  AgTask *dependency;
+  AgTestOutcome outcomes[3];
+
+  g_cancellable_cancel (cancellable);
+  tasks[0] = ag_task_new_main (count_call, &n_calls, NULL);
+  tasks[1] = ag_task_new (count_call, &n_calls, NULL);
+  tasks[2] = ag_task_new (count_call, &n_calls, NULL);
+  dependency = ag_task_new (count_call, &n_calls, NULL);
+  g_assert_true (ag_task_add_dependency (tasks[0], dependency, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    ag_test_outcome_init (&outcomes[i], fixture->engine);
+  ag_engine_run_async (fixture->engine, tasks[0], cancellable, ag_test_outcome_callback,
+                       &outcomes[0]);
+  ag_engine_run_async (fixture->engine, tasks[1], cancellable, ag_test_outcome_callback,
+                       &outcomes[1]);
+  g_thread_join (g_thread_new ("runner", run_with_cancellable_from_thread,
+                               &(RunFromThread) { fixture->engine, tasks[2], cancellable,
+                                                  &outcomes[2] }));
+
+  ag_test_run_until (fixture->context,
+                     outcomes[0].n_calls > 0 && outcomes[1].n_calls > 0
+                     && outcomes[2].n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 50);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_error (outcomes[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpint (ag_task_get_state (tasks[i]), ==, AG_TASK_CANCELLED);
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+  g_assert_cmpint (g_atomic_int_get (&n_calls), ==, 0);
+  g_assert_cmpint (ag_task_get_state (dependency), ==, AG_TASK_PENDING);
+  g_object_unref (dependency);
+}
+
 static void
 test_cancel_from_another_thread_delivers_cancelled_promptly (AgTestFixture *fixture,
                                                              gconstpointer  data)
@@ -1822,6 +1897,8 @@ main (int   argc,
                test_cancel_during_long_task_delivers_cancelled_promptly);
   ag_test_add ("/task/cancellable-given-to-run-cancels-like-cancel",
                test_cancellable_given_to_run_cancels_like_cancel);
+  ag_test_add ("/task/run-with-a-cancelled-cancellable-never-starts-the-work",
+               test_run_with_a_cancelled_cancellable_never_starts_the_work);
   ag_test_add ("/task/cancel-from-another-thread-delivers-cancelled-promptly",
                test_cancel_from_another_thread_delivers_cancelled_promptly);
   ag_test_add ("/task/cancel-is-seen-by-the-worker-cancellable",
