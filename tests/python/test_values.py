@@ -150,6 +150,25 @@ class ValuesTest(agtest.JobTestCase):
             self.assertEqual(values, group)
             self.assertEqual([type(value) for value in values], [type(value) for value in group])
 
+    def test_strings_of_a_list_come_back_whole(self):
+        # A str C cannot hold (a NUL, a lone surrogate) travels as the
+        # object, in every way a list is read.
+        strings = ['a\0b', 'plain', '\0', 'x\ud800y', '']
+
+        @self.engine.job
+        async def handler():
+            ordered = await MultiTask([Task(identity, s) for s in strings])
+            unordered = await MultiTask([Task(identity, s) for s in strings], unordered=True)
+            streamed = [s async for s in MultiTask([Task(identity, s) for s in strings])]
+            alone = await MultiTask([Task(identity, 'a\0b')])
+            return ordered, unordered, streamed, alone
+
+        ordered, unordered, streamed, alone = self.run_job(handler()).result()
+        self.assertEqual(ordered, strings)
+        self.assertEqual(sorted(unordered), sorted(strings))
+        self.assertEqual(streamed, strings)
+        self.assertEqual(alone, ['a\0b'])
+
     def test_a_list_of_numbers_comes_back_without_converting_the_c_values(self):
         # Numbers go to C packed and also stay here as the lists they were:
         # a job gets those lists, joined in list order, not a conversion of

@@ -940,16 +940,26 @@ def _return_values(chunk, values):
         else:
             chunk.return_packed(packing[1], data)
             return True
-    if type(None) in kinds:
-        values = [_NONE if value is None else value for value in values]
+    if type(None) in kinds or (str in kinds and _holds_nul(values, kinds)):
+        values = [_NONE if value is None else _to_gvalue(value) if type(value) is str
+                  else value for value in values]
     try:
         # PyGObject makes each element a GValue in C: numbers and strings
-        # of their GLib type, any other object GObject.TYPE_PYOBJECT.
+        # of their GLib type (it would cut a str at a NUL: those went as
+        # objects above), any other object GObject.TYPE_PYOBJECT.
         chunk.return_values(values)
     except (TypeError, ValueError, OverflowError):
         # A number too large for a C int: wrap them all.
         chunk.return_values([GObject.Value(GObject.TYPE_PYOBJECT, value) for value in values])
     return False
+
+
+def _holds_nul(values, kinds):
+    """Whether a str among ``values`` holds a NUL, which a C string cannot:
+    such a str goes as the object (_to_gvalue)."""
+    if len(kinds) == 1:
+        return any(map(operator.contains, values, itertools.repeat('\0')))
+    return any(type(value) is str and '\0' in value for value in values)
 
 
 class _PyWork:
