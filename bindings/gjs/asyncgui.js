@@ -91,8 +91,9 @@ function cancelledError(message = 'The task was cancelled') {
 // hands on (dependencies, MultiTask rows, channels). Numbers, strings,
 // booleans, null, GObjects, GLib.Variants, boxed values and GObject.Values
 // go as they are. Any other JS value (plain objects, arrays, class
-// instances, functions, exceptions, ...) goes as a holder: a plain
-// GObject.Object whose wrapper carries the value in an expando property.
+// instances, functions, exceptions, strings C cannot hold, ...) goes as a
+// holder: a plain GObject.Object whose wrapper carries the value in an
+// expando property.
 // Not as GObject.TYPE_JSOBJECT: in GJS 1.74 such a GValue neither roots
 // nor traces its object, so a garbage collection while C holds it leaves
 // it dangling. A wrapper with expandos is kept alive (and traced) by GJS
@@ -105,8 +106,10 @@ function toGValue(value) {
     if (value === undefined || value === null)
         return null;
     switch (typeof value) {
-    case 'number':
     case 'string':
+        // A NUL would end it in C, a lone surrogate is no UTF-8: held.
+        return /[\0\p{Cs}]/u.test(value) ? hold(value) : value;
+    case 'number':
     case 'boolean':
         return value;
     case 'object':

@@ -9,7 +9,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import System from 'system';
 import AsyncGui, {
-    run, iterate, spawn, mainTask, multi, pipe, dependencyValues, valueOf,
+    run, iterate, spawn, mainTask, multi, pipe, dependencyValues, valueOf, read, write,
 } from '../../bindings/gjs/asyncgui.js';
 import {test, main, assert, assertEqual, delay, now} from './harness.js';
 
@@ -196,6 +196,27 @@ test('a-pipeline-output-survives-gc-in-its-channel', async () => {
     await collectUntil(() => false, 100);
     const rest = await p.read(19);
     assert(rest.every((pt, i) => pt instanceof Point && pt.x === i + 1), 'outputs made ahead are intact');
+});
+
+test('strings-c-cannot-hold-come-back-whole', async () => {
+    // A NUL ends a C string, and a lone surrogate is no UTF-8.
+    const strings = ['a\0b', '\0', 'x\uD800y', 'z\uDC00', 'plain', '\uD83D\uDE00'];
+    for (const s of strings) {
+        // eslint-disable-next-line no-await-in-loop
+        assertEqual(await run(mainTask(() => s)), s, 'a task value');
+    }
+    assertEqual(JSON.stringify(await run(multi(strings.map(s => mainTask(() => s))))),
+        JSON.stringify(strings), 'a MultiTask\'s values');
+    const channel = AsyncGui.Channel.new(8);
+    const reader = channel.open_reader();
+    for (const s of strings) {
+        // eslint-disable-next-line no-await-in-loop
+        await write(channel, s);
+    }
+    assertEqual(JSON.stringify(await read(reader, strings.length)), JSON.stringify(strings),
+        'channel items');
+    const outputs = await pipe(i => strings[i], strings.length).read(strings.length);
+    assertEqual(JSON.stringify(outputs), JSON.stringify(strings), 'pipeline outputs');
 });
 
 main();
