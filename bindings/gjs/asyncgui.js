@@ -6,12 +6,16 @@
 // prototype and no static of the introspected API, so other code in the
 // process sees GI's AsyncGui unchanged. The promise API is its exports.
 // The library carries the module as a resource, there once the library is
-// loaded (README.md):
+// loaded; an application imports it in a handler, after app.run() started
+// at the top level (README.md: in GJS 1.74 a main loop run after a
+// top-level `await` never runs promise callbacks):
 //
 //     import AsyncGui from 'gi://AsyncGui?version=1';
 //     AsyncGui.Engine.get_default();
-//     const {run, iterate, spawn, mainTask, multi} =
-//         await import('resource:///org/gnome/AsyncGui/js/asyncgui.js');
+//     app.connect('activate', async () => {
+//         const {run, iterate, spawn, mainTask, multi} =
+//             await import('resource:///org/gnome/AsyncGui/js/asyncgui.js');
+//     });
 //
 // or statically, from its installed file:
 //
