@@ -683,7 +683,15 @@ _ag_process_pool_new (AgProcessThread *thread,
 {
   AgProcessPool *pool = g_new0 (AgProcessPool, 1);
 
+  /* The domains a worker's error keeps (see _ag_reply_parse_error()):
+   * GLib's and the bindings', and GIO's, made now if nothing made them. */
   _ag_worker_protocol_init ();
+  (void) G_DBUS_ERROR;
+  (void) G_IO_ERROR;
+  (void) G_RESOLVER_ERROR;
+  (void) G_RESOURCE_ERROR;
+  (void) G_TLS_CHANNEL_BINDING_ERROR;
+  (void) G_TLS_ERROR;
   pool->thread = thread;
   pool->n_kinds = n_kinds;
   g_mutex_init (&pool->lock);

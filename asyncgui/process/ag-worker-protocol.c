@@ -257,13 +257,34 @@ _ag_reply_new_error (guint64       id,
   return reply_new (id, FALSE, payload);
 }
 
-/* The error domains workers of the bindings report with; known here so
- * that a reply can name them without making new quarks. */
+/* The error domains a reply may name without making a new quark: those
+ * the workers of the bindings report with, and GLib's (and GIO's), whose
+ * quarks GLib makes only when something first asks for them, so that
+ * whether a worker's G_IO_ERROR stays one does not depend on what this
+ * process happened to do before. */
 void
 _ag_worker_protocol_init (void)
 {
   g_quark_from_static_string ("asyncgui-python-exception");
   g_quark_from_static_string ("asyncgui-gjs-error");
+
+  (void) G_BOOKMARK_FILE_ERROR;
+  (void) G_CONVERT_ERROR;
+  (void) G_FILE_ERROR;
+  (void) G_IO_CHANNEL_ERROR;
+  (void) G_KEY_FILE_ERROR;
+  (void) G_MARKUP_ERROR;
+  (void) G_NUMBER_PARSER_ERROR;
+  (void) G_OPTION_ERROR;
+  (void) G_REGEX_ERROR;
+  (void) G_SHELL_ERROR;
+  (void) G_SPAWN_ERROR;
+  (void) G_SPAWN_EXIT_ERROR;
+  (void) G_THREAD_ERROR;
+  (void) G_URI_ERROR;
+  (void) G_VARIANT_PARSE_ERROR;
+  (void) AG_ERROR;
+  /* GIO's: see _ag_process_pool_new(), which links GIO. */
 }
 
 /* The error of a failure reply. A domain this process knows (GLib's, Gio's,

@@ -280,6 +280,33 @@ test_worker_task_function_without_value_gives_unit (AgTestFixture *fixture,
 
 /* Errors */
 
+/* GLib and GIO make their error domains' quarks the first time something
+ * asks for them: a worker's error in such a domain keeps it all the same,
+ * though this test never asked for it before. */
+static void
+test_worker_task_gerror_in_a_glib_domain_this_process_never_used_keeps_it (AgTestFixture *fixture,
+                                                                            gconstpointer  data)
+{
+  const char *domains[] = { "g-resolver-error-quark", "g-tls-error-quark",
+                            "g-markup-error-quark" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (domains); i++)
+    {
+      g_autoptr(AgWorkerTask) task = NULL;
+      AgTestOutcome outcome;
+
+      task = module_task ("ag_test_fail", g_variant_new ("(sis)", domains[i], 1, "from a worker"));
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+      g_assert_nonnull (outcome.error);
+      g_assert_cmpstr (g_quark_to_string (outcome.error->domain), ==, domains[i]);
+      g_assert_cmpint (outcome.error->code, ==, 1);
+      g_assert_cmpstr (outcome.error->message, ==, "from a worker");
+      ag_test_outcome_clear (&outcome);
+    }
+  g_assert_true (g_quark_try_string ("g-resolver-error-quark") == G_RESOLVER_ERROR);
+}
+
 static void
 test_worker_task_gerror_keeps_domain_code_and_message (AgTestFixture *fixture,
                                                        gconstpointer  data)
@@ -1430,6 +1457,8 @@ main (int   argc,
                test_worker_task_function_without_value_gives_unit);
   ag_test_add ("/worker-task/gerror-keeps-domain-code-and-message",
                test_worker_task_gerror_keeps_domain_code_and_message);
+  ag_test_add ("/worker-task/gerror-in-a-glib-domain-this-process-never-used-keeps-it",
+               test_worker_task_gerror_in_a_glib_domain_this_process_never_used_keeps_it);
   ag_test_add ("/worker-task/unknown-module-or-symbol-fails-clearly",
                test_worker_task_unknown_module_or_symbol_fails_clearly);
   ag_test_add ("/worker-task/missing-worker-program-fails-the-call",
