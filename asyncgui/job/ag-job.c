@@ -226,7 +226,8 @@ awaited_done (GObject      *source,
  * return must not run the code of the job that awaits it there. */
 static void
 waited_task_done (AgTask   *task,
-                  gpointer  data)
+                  gpointer  data,
+                  guint     unused)
 {
   AgJob *self = data;
 
@@ -363,7 +364,7 @@ ag_job_await_async (AgJob               *self,
         _ag_task_suspend (task);
       break;
     case AG_TASK_RUNNING:
-      _ag_task_add_done_notify (task, waited_task_done, AG_TASK (self));
+      _ag_task_add_done_notify (task, waited_task_done, AG_TASK (self), 0);
       break;
     case AG_TASK_SUCCEEDED:
     case AG_TASK_FAILED:

@@ -15,42 +15,42 @@
 /* Children are run max-workers at a time, in list order with the wanted
  * ones first (ag-multi-task-priority.c); each one's
  * outcome is copied into its slot as it finishes. A child may have been
- * run already, by a sibling that depends on it or by a task outside: it is
- * never run twice, its outcome is taken when it comes. */
+ * run already, by a sibling that depends on it, by another MultiTask it
+ * belongs to, at another position of this one, or by a task outside: it
+ * is never run twice, its outcome is taken when it comes. */
 
-/* A child's position in its MultiTask, kept on the child (plus one: no
- * position is NULL); a task belongs to one MultiTask at most. */
-static G_DEFINE_QUARK (ag-multi-task-position, position)
-
-static gboolean
-get_position (AgTask *child,
-              guint  *position)
+/* What a child this MultiTask started calls back with: the child may be
+ * in other MultiTasks, or at other positions of this one, so the position
+ * travels with the callback instead of living on the child. */
+typedef struct
 {
-  gpointer stored = g_object_get_qdata (G_OBJECT (child), position_quark ());
+  AgMultiTask *self;      /* strong */
+  guint        position;
+} ChildRun;
 
-  if (stored == NULL)
-    return FALSE;
+static void
+child_run_free (gpointer data)
+{
+  ChildRun *run = data;
 
-  if (position != NULL)
-    *position = GPOINTER_TO_UINT (stored) - 1;
-  return TRUE;
+  g_object_unref (run->self);
+  g_free (run);
 }
 
 /* Takes a finished child's outcome into its slot. */
 static void
 record_child (AgMultiTask *self,
-              AgTask      *child)
+              AgTask      *child,
+              guint        position)
 {
   guint old_failed = self->n_failed;
   const GError *error;
   const GValue *value;
-  guint position = 0;
 
   self->n_running--;
   if (!_ag_multi_task_is_running (self))
     return;
 
-  get_position (child, &position);
   error = ag_task_get_error (child);
   value = ag_task_get_value (child);
 
@@ -74,9 +74,10 @@ record_child (AgMultiTask *self,
 
 static void
 child_finished (AgMultiTask *self,
-                AgTask      *child)
+                AgTask      *child,
+                guint        position)
 {
-  record_child (self, child);
+  record_child (self, child, position);
   if (!_ag_multi_task_is_running (self))
     return;
 
@@ -89,15 +90,19 @@ child_done (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  child_finished (user_data, AG_TASK (result));
+  ChildRun *run = user_data;
+
+  child_finished (run->self, AG_TASK (result), run->position);
 }
 
-/* A child that a sibling's dependency ran ahead of its turn has ended. */
+/* A child that something else runs (a sibling's dependency, another
+ * MultiTask, this one at another position, any caller) has ended. */
 static void
-sibling_done (AgTask   *child,
-              gpointer  data)
+elsewhere_done (AgTask   *child,
+                gpointer  data,
+                guint     position)
 {
-  child_finished (data, child);
+  child_finished (data, child, position);
 }
 
 void
@@ -105,6 +110,7 @@ _ag_multi_task_feed_children (AgMultiTask *self)
 {
   AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
   guint position, end;
+  ChildRun *run;
 
   while ((self->max_workers == 0 || self->n_running < self->max_workers)
          && _ag_multi_task_is_running (self)
@@ -115,29 +121,34 @@ _ag_multi_task_feed_children (AgMultiTask *self)
       _ag_multi_task_mark_started (self, position, 1);
       self->n_running++;
 
-      /* A sibling that depends on this child has run it already: its
-       * outcome is taken as it is, never run twice. */
+      /* Something else has run this child already: its outcome is taken
+       * as it is, never run twice. */
       if (ag_task_get_state (child) != AG_TASK_PENDING)
         {
           if (ag_task_is_finished (child))
-            record_child (self, child);
+            record_child (self, child, position);
           else
-            _ag_task_add_done_notify (child, sibling_done, AG_TASK (self));
+            _ag_task_add_done_notify (child, elsewhere_done, AG_TASK (self), position);
           continue;
         }
 
       /* Not ag_engine_run_async(): the reference on self must be released
        * even if the engine is disposed and child_done() never runs. */
-      _ag_task_start (child, engine, NULL, child_done, g_object_ref (self), g_object_unref);
+      run = g_new (ChildRun, 1);
+      run->self = g_object_ref (self);
+      run->position = position;
+      _ag_task_start (child, engine, NULL, child_done, run, child_run_free);
     }
 }
 
 /**
  * ag_multi_task_add:
  * @self: a MultiTask made with [ctor@MultiTask.new], not yet run
- * @task: a task not in another MultiTask
+ * @task: a task, in any state
  *
- * Appends a child.
+ * Appends a child. A task may be a child of several MultiTasks, and at
+ * several positions of one: it runs once, and each position takes its
+ * outcome.
  *
  * Children may depend on each other (see [method@Task.add_dependency]) in
  * any order. A child that runs already when its turn comes (a job, a task
@@ -159,11 +170,8 @@ ag_multi_task_add (AgMultiTask *self,
   g_return_if_fail (AG_IS_TASK (task));
   g_return_if_fail (self->children != NULL);
   g_return_if_fail (!self->started);
-  g_return_if_fail (!get_position (task, NULL));
   g_return_if_fail (task != AG_TASK (self));
 
-  g_object_set_qdata (G_OBJECT (task), position_quark (),
-                      GUINT_TO_POINTER (self->children->len + 1));
   g_ptr_array_add (self->children, g_object_ref (task));
   g_list_model_items_changed (G_LIST_MODEL (self), self->children->len - 1, 0, 1);
 }

@@ -24,6 +24,7 @@ typedef struct
 {
   AgTaskDoneFunc  func;
   gpointer        data;   /* strong reference on an AgTask */
+  guint           tag;    /* the caller's, given back to func */
 } DoneNotify;
 
 static AgTaskDeps *
@@ -77,7 +78,7 @@ _ag_task_deps_tell_done (AgTask *self)
     {
       DoneNotify *notify = l->data;
 
-      notify->func (self, notify->data);
+      notify->func (self, notify->data, notify->tag);
       g_object_unref (notify->data);
       g_free (notify);
     }
@@ -146,7 +147,8 @@ dependencies_done (AgTask *self)
 
 static void
 dependency_done (AgTask   *dependency,
-                 gpointer  data)
+                 gpointer  data,
+                 guint     unused)
 {
   AgTask *self = data;
   AgTaskPrivate *priv = _ag_task_get_priv (self);
@@ -166,13 +168,15 @@ dependency_done (AgTask   *dependency,
 void
 _ag_task_add_done_notify (AgTask          *task,
                           AgTaskDoneFunc   func,
-                          AgTask          *data)
+                          AgTask          *data,
+                          guint            tag)
 {
   AgTaskDeps *deps = ensure_deps (task);
   DoneNotify *notify = g_new0 (DoneNotify, 1);
 
   notify->func = func;
   notify->data = g_object_ref (data);
+  notify->tag = tag;
   deps->done_notifies = g_slist_prepend (deps->done_notifies, notify);
 }
 
@@ -199,12 +203,12 @@ _ag_task_deps_start (AgTask *self)
         continue;
 
       deps->n_waiting++;
-      _ag_task_add_done_notify (dependency, dependency_done, self);
+      _ag_task_add_done_notify (dependency, dependency_done, self, 0);
       if (ag_task_get_state (dependency) == AG_TASK_PENDING)
         ag_engine_run_async (priv->engine, dependency, NULL, NULL, NULL);
     }
 
-  dependency_done (NULL, self);
+  dependency_done (NULL, self, 0);
 }
 
 static gboolean

@@ -93,10 +93,12 @@ GValue   *_ag_task_propagate_value    (AgTask              *self,
                                        GError             **error);
 
 typedef void (*AgTaskDoneFunc) (AgTask   *task,
-                                gpointer  data);
+                                gpointer  data,
+                                guint     tag);
 
 void      _ag_task_add_done_notify    (AgTask              *task,
                                        AgTaskDoneFunc       func,
-                                       AgTask              *data);
+                                       AgTask              *data,
+                                       guint                tag);
 
 G_END_DECLS

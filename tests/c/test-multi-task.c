@@ -1263,6 +1263,83 @@ test_child_run_or_finished_elsewhere_keeps_its_place (AgTestFixture *fixture,
   ag_test_outcome_clear (&finished_outcome);
 }
 
+static int counted_runs;
+
+static void
+count_run_then_return (AgTask       *task,
+                       gpointer      user_data,
+                       GCancellable *cancellable)
+{
+  g_atomic_int_inc (&counted_runs);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  ag_task_return_int (task, GPOINTER_TO_INT (user_data));
+}
+
+/* Runs @multi to its end; returns its values as ints. */
+static GArray *
+run_multi_for_ints (AgTestFixture *fixture,
+                    AgMultiTask   *multi)
+{
+  AgTestOutcome outcome;
+  GArray *ints;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome.error);
+  ints = values_as_ints (outcome.value);
+  ag_test_outcome_clear (&outcome);
+  return ints;
+}
+
+/* A task may be a child of several MultiTasks, and at several positions
+ * of one: it runs once, and every position takes its outcome. */
+static void
+test_a_task_may_be_a_child_of_several_multi_tasks_and_places (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  g_autoptr(AgTask) shared = ag_task_new (count_run_then_return, GINT_TO_POINTER (7), NULL);
+  g_autoptr(AgTask) other = ag_task_new (count_run_then_return, GINT_TO_POINTER (1), NULL);
+  g_autoptr(AgMultiTask) first = ag_multi_task_new ();
+  g_autoptr(AgMultiTask) second = ag_multi_task_new ();
+  g_autoptr(AgMultiTask) later = ag_multi_task_new ();
+  g_autoptr(GArray) first_ints = NULL;
+  g_autoptr(GArray) second_ints = NULL;
+  g_autoptr(GArray) later_ints = NULL;
+  AgTestOutcome first_outcome;
+  const int twice[] = { 7, 7, 1 };
+  const int once[] = { 1, 7 };
+
+  counted_runs = 0;
+  ag_multi_task_add (first, shared);
+  ag_multi_task_add (first, shared);
+  ag_multi_task_add (first, other);
+  ag_multi_task_add (second, other);
+  ag_multi_task_add (second, shared);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, 3);
+
+  /* Both run at once: each child runs once, for both. */
+  ag_test_outcome_init (&first_outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (first), NULL, ag_test_outcome_callback,
+                       &first_outcome);
+  second_ints = run_multi_for_ints (fixture, second);
+  ag_test_run_until (fixture->context, first_outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (first_outcome.error);
+  first_ints = values_as_ints (first_outcome.value);
+  ag_test_outcome_clear (&first_outcome);
+  assert_ints (first_ints, twice, G_N_ELEMENTS (twice));
+  assert_ints (second_ints, once, G_N_ELEMENTS (once));
+  g_assert_cmpint (counted_runs, ==, 2);
+
+  /* Finished, they go in a third as they ended. */
+  ag_multi_task_add (later, other);
+  ag_multi_task_add (later, shared);
+  later_ints = run_multi_for_ints (fixture, later);
+  assert_ints (later_ints, once, G_N_ELEMENTS (once));
+  g_assert_cmpint (counted_runs, ==, 2);
+}
+
 static void
 test_map_with_null_func_is_rejected (void)
 {
@@ -1501,6 +1578,8 @@ main (int   argc,
                test_add_after_start_is_rejected);
   ag_test_add ("/multi-task/child-run-or-finished-elsewhere-keeps-its-place",
                test_child_run_or_finished_elsewhere_keeps_its_place);
+  ag_test_add ("/multi-task/a-task-may-be-a-child-of-several-multi-tasks-and-places",
+               test_a_task_may_be_a_child_of_several_multi_tasks_and_places);
   g_test_add_func ("/multi-task/map-with-null-func-is-rejected",
                    test_map_with_null_func_is_rejected);
 

@@ -259,6 +259,16 @@ test('array-waits-for-jobs-and-tasks-that-run-already', async () => {
     assertEqual(values, ['first', 'finished', 'third']);
 });
 
+test('a-task-goes-in-several-arrays-and-twice-in-one', async () => {
+    const load = timeoutTask(20, 'load');
+    const values = await spawn(async job => [
+        await job.run([load]),
+        await job.run([load, timeoutTask(0, 'other'), load]),
+    ]);
+    assertEqual(values, [['load'], ['load', 'other', 'load']]);
+    assertEqual(await run(multi([load, load])), ['load', 'load']);
+});
+
 test('for-await-outside-a-job', async () => {
     const seen = [];
     const m = multi([timeoutTask(60, 'slow'), timeoutTask(10, 'fast'), failingTask(30, new Error('x'))],

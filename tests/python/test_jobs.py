@@ -175,6 +175,24 @@ class JobsTest(QuietTestCase):
         self.assertEqual(values, [1, 41, 'from a job', None, ['nested']])
         self.assertEqual(code, 9)
 
+    def test_a_task_goes_in_several_lists_and_twice_in_one(self):
+        def gi_work(gtask, *unused):
+            gtask.return_int(41)
+
+        gi_task = AsyncGui.Task.new(gi_work)
+        task = Task(identity, 'made', 0.02)
+        made = task.gtask
+
+        @self.engine.job
+        def handler():
+            first = yield [gi_task, made]
+            again = yield [made, gi_task, made, Task(identity, 'new')]
+            return first, again
+
+        first, again = self.run_job(handler()).result()
+        self.assertEqual(first, [41, 'made'])
+        self.assertEqual(again, ['made', 41, 'made', 'new'])
+
     def test_async_for_gives_values_as_they_finish(self):
         arrivals = []
 
