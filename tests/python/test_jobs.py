@@ -3,6 +3,8 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import gc
+import io
 import sys
 import threading
 import time
@@ -192,6 +194,51 @@ class JobsTest(QuietTestCase):
         first, again = self.run_job(handler()).result()
         self.assertEqual(first, [41, 'made'])
         self.assertEqual(again, ['made', 41, 'made', 'new'])
+
+    def _stderr_once_collected(self, make_job):
+        """What the library writes to stderr when a finished job that
+        ``make_job()`` ran is collected."""
+        job = make_job()
+        self.run_job(job)
+        captured = io.StringIO()
+        stderr, sys.stderr = sys.stderr, captured
+        try:
+            job = None
+            gc.collect()
+            self.run_loop_for(0.01)
+            gc.collect()
+        finally:
+            sys.stderr = stderr
+        return captured.getvalue()
+
+    def test_a_failure_nobody_asked_for_is_printed_once_the_job_goes(self):
+        @self.engine.job
+        def failing():
+            yield Task(identity, 1)
+            raise KeyError('unseen')
+
+        printed = self._stderr_once_collected(failing)
+        self.assertIn('nobody asked for its result', printed)
+        self.assertIn("KeyError: 'unseen'", printed)
+
+    def test_a_failure_another_job_caught_is_not_printed(self):
+        @self.engine.job
+        def inner():
+            yield Task(identity, 1)
+            raise KeyError('inner')
+
+        @self.engine.job
+        def outer():
+            try:
+                yield inner()
+            except KeyError:
+                pass
+            try:
+                yield [inner()]
+            except KeyError:
+                return 'handled'
+
+        self.assertEqual(self._stderr_once_collected(outer), '')
 
     def test_async_for_gives_values_as_they_finish(self):
         arrivals = []

@@ -169,8 +169,12 @@ def _return_exception(target, exc):
 
 def _exception_of(gtask, gerror):
     """The Python exception ``gtask`` failed with: its error's detail when
-    that is one (the very object raised), else ``gerror``."""
+    that is one (the very object raised), else ``gerror``. A job whose
+    exception is read here has been asked for its result."""
     detail = gtask.get_error_detail()
+    driver = _driver_of(gtask)
+    if driver is not None:
+        driver.retrieved = True
     return detail if isinstance(detail, BaseException) else gerror
 
 
