@@ -808,12 +808,12 @@ class JobHandle {
                 slotTask = started.task;
                 return started.promise;
             });
-            if (this.task.is_finished())
-                throw new Error('asyncgui: this job has finished; it cannot await any more');
-            if (this.#awaiting) {
-                throw new Error('asyncgui: this job is already awaiting something; ' +
-                    'await one thing at a time, or pass an array to job.run() to await several');
-            }
+            const refusal = this.task.is_finished() ? 'this job has finished; it cannot await any more'
+                : task === this.task ? 'a job cannot await itself: it would never finish'
+                    : this.#awaiting ? 'this job is already awaiting something; await one thing ' +
+                        'at a time, or pass an array to job.run() to await several' : null;
+            if (refusal !== null)
+                throw new Error(`asyncgui: ${refusal}`);
             const unwatch = watchSignal(signal, () => task.cancel());
             this.#awaiting = true;
             this.task.await_async(task, null, (gjob, result) => {

@@ -404,6 +404,13 @@ test('misuse-is-reported', async () => {
     });
     assertEqual(results, [1, true]);
 
+    // A job awaiting itself, by its handle or its AsyncGui.Job.
+    const itself = await spawn(async job => [
+        (await assertRejects(job.run(job))).message,
+        (await assertRejects(job.run(job.task))).message,
+    ]);
+    assert(itself.every(m => /cannot await itself/.test(m)), `refused: ${itself}`);
+
     // A task somebody else started is waited for, not run again.
     const started = timeoutTask(10, 'x');
     const p = run(started);

@@ -195,6 +195,16 @@ class JobsTest(QuietTestCase):
         self.assertEqual(first, [41, 'made'])
         self.assertEqual(again, ['made', 41, 'made', 'new'])
 
+    def test_a_job_awaiting_itself_raises_runtime_error_at_the_yield(self):
+        @self.engine.job
+        def itself():
+            try:
+                yield AsyncGui.current_job()
+            except RuntimeError as error:
+                return str(error)
+
+        self.assertIn('cannot await itself', self.run_job(itself()).result())
+
     def _stderr_once_collected(self, make_job):
         """What the library writes to stderr when a finished job that
         ``make_job()`` ran is collected."""

@@ -1329,6 +1329,8 @@ class _Driver:
                 prepared = _PreparedSleep(request)
             else:
                 prepared = _prepare(request, self)
+            if prepared.gtask == self.job:
+                raise RuntimeError('a job cannot await itself: it would never finish')
         except BaseException as failure:  # noqa: B902
             # Bad input is raised into the coroutine at the yield, one main
             # loop iteration later, so a coroutine that keeps yielding junk
