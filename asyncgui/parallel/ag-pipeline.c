@@ -241,6 +241,11 @@ ag_pipeline_class_init (AgPipelineClass *klass)
    * The most inputs one worker takes at a time; bigger batches are split
    * between workers. 0 for the default, 4096.
    *
+   * A chunk's outputs are written once the whole chunk is done, so with a
+   * slow function a read of many outputs with a timeout may end with none
+   * although some were made: a small size (1 for each output as soon as it
+   * is made) trades throughput for that latency.
+   *
    * Since: 1.0
    */
   properties[PROP_MAX_CHUNK_SIZE] =
