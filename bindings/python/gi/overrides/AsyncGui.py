@@ -2751,7 +2751,7 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
     raises at input k is raised where the output is read, after the
     outputs of the inputs before k. ``min_count``: run at least that many
     inputs per read (work ahead); ``max_chunk_size``: most inputs per
-    function call of a worker (0: no limit; the `async` package's
+    function call of a worker (0: the default, 4096; the `async` package's
     ``max_chunksize`` spelling raises TypeError); ``max_workers``: chunks
     at once (0: the engine's threads); ``capacity``: of the output channel.
     The pipeline runs on ``engine``, or that of the job that first reads it
