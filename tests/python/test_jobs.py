@@ -205,6 +205,21 @@ class JobsTest(QuietTestCase):
 
         self.assertIn('cannot await itself', self.run_job(itself()).result())
 
+    def test_sleep_of_any_length_waits_until_cancelled(self):
+        for seconds in (float('inf'), 1e12, 2**40):
+            @self.engine.job
+            def sleeper():
+                yield AsyncGui.sleep(seconds)
+
+            job = sleeper()
+            self.run_loop_for(0.03)
+            self.assertFalse(job.is_finished())
+            job.cancel()
+            self.run_job(job)
+            self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
+        with self.assertRaises(ValueError):
+            AsyncGui.sleep(float('nan'))
+
     def _stderr_once_collected(self, make_job):
         """What the library writes to stderr when a finished job that
         ``make_job()`` ran is collected."""

@@ -1191,8 +1191,12 @@ def sleep(seconds):
     job (or awaited by an asyncio task of the guest loop), its value is the
     time it waited, in seconds (a float, as the gobject coroutine recipe's
     ``sleep_task``; a pause counts); elsewhere (in a list, a dependency,
-    through GI) it has no value, as any sleep task."""
-    gtask = TaskObject.new_sleep(max(0, int(round(seconds * 1000))))
+    through GI) it has no value, as any sleep task. A sleep longer than
+    the library's longest, about 49 days (``float('inf')`` included), lasts
+    that long: until it is cancelled, in practice."""
+    if math.isnan(seconds):
+        raise ValueError('sleep() needs a number of seconds, not NaN')
+    gtask = TaskObject.new_sleep(max(0, round(min(seconds * 1000, 0xffffffff))))
     gtask._ag_sleep = True
     return gtask
 
