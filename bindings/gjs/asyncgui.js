@@ -436,8 +436,9 @@ export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = fa
  * `GLib.Uri.resolve_relative(import.meta.url, './work.js', GLib.UriFlags.NONE)`.
  *
  * When the function throws, the await throws the same kind of exception
- * (TypeError, RangeError, ... or Error) with the same message and the
- * worker's stack; its GLib.Error is in the exception's `gerror`.
+ * (TypeError, RangeError, ... or Error; an Error named as it was for a
+ * class of the worker's own) with the same message and the worker's
+ * stack; its GLib.Error is in the exception's `gerror`.
  *
  * The task is an AsyncGui.WorkerTask: set its `timeout_ms` before running
  * it (-1, the default, takes `engine.get_worker_pool().timeout_ms`) to make a
@@ -475,10 +476,11 @@ function decodeError(task, error) {
         GLib.quark_to_string(error.domain) !== 'asyncgui-gjs-error')
         return error;
     const match = /^(\w+): ([\s\S]*)$/.exec(error.message);
-    const Ctor = match && WORKER_ERRORS[match[1]];
-    if (!Ctor)
+    if (!match)
         return error;
-    const jsError = new Ctor(match[2]);
+    // A class of the worker's own is an Error of its name here.
+    const jsError = new (WORKER_ERRORS[match[1]] ?? Error)(match[2]);
+    jsError.name = match[1];
     const data = isGjsWorkerTask(task) ? task.get_error_data() : null;
     if (data && data.get_type_string() === 's')
         jsError.stack = data.unpack();

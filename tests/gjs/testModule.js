@@ -481,6 +481,11 @@ test('process-task-runs-js-in-a-worker', async () => {
         processTask(WORKER_MODULE, 'fail', 'further')]));
     assert(inMulti instanceof RangeError && inMulti.message === 'further',
         `through a MultiTask too: ${inMulti}`);
+    // A class of the worker's own comes back as an Error of that name.
+    const own = await assertRejects(run(processTask(WORKER_MODULE, 'failWithOwnError', 'full')));
+    assert(own instanceof Error && own.name === 'QuotaError' && own.message === 'full' &&
+        own.gerror instanceof GLib.Error && /failWithOwnError/.test(own.stack),
+    `the worker's own error class: ${own}, stack ${own.stack}`);
 }, {timeoutMs: 30000});
 
 test('process-task-timeout-fails-a-hanging-call', async () => {

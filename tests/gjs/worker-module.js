@@ -25,6 +25,17 @@ export function fail(message) {
     throw new RangeError(message);
 }
 
+class QuotaError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'QuotaError';
+    }
+}
+
+export function failWithOwnError(message) {
+    throw new QuotaError(message);
+}
+
 // Never returns: only a kill ends it.
 export function hang() {
     for (;;)
