@@ -486,6 +486,10 @@ test('process-task-runs-js-in-a-worker', async () => {
     assert(own instanceof Error && own.name === 'QuotaError' && own.message === 'full' &&
         own.gerror instanceof GLib.Error && /failWithOwnError/.test(own.stack),
     `the worker's own error class: ${own}, stack ${own.stack}`);
+    // A result JSON cannot carry is refused, saying so.
+    const lost = await assertRejects(run(processTask(WORKER_MODULE, 'returnAFunction')));
+    assert(lost instanceof TypeError && /returned a function, which JSON cannot carry/.test(lost.message),
+        `a function as the result: ${lost}`);
 }, {timeoutMs: 30000});
 
 test('process-task-timeout-fails-a-hanging-call', async () => {

@@ -32,6 +32,10 @@ class QuotaError extends Error {
     }
 }
 
+export function returnAFunction() {
+    return () => 1;
+}
+
 export function failWithOwnError(message) {
     throw new QuotaError(message);
 }

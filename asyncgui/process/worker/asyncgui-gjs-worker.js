@@ -138,6 +138,8 @@ async function serve(request) {
         const args = JSON.parse(json);
         const result = await func(...args, ...streams !== null ? [streams] : []);
         const text = JSON.stringify(result === undefined ? null : result);
+        if (text === undefined)
+            throw new TypeError(`“${target}” returned a ${typeof result}, which JSON cannot carry`);
         return new GLib.Variant('(tbv)', [id, true, new GLib.Variant('s', text)]);
     } catch (error) {
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
