@@ -41,7 +41,7 @@ AgPipeline      *ag_pipeline_add_stage          (AgPipeline      *self,
                                                  guint            capacity,
                                                  AgPipelineFunc   func,
                                                  gpointer         user_data,
-                                                 GDestroyNotify   destroy);
+                                                 GDestroyNotify   destroy) G_GNUC_WARN_UNUSED_RESULT;
 
 AG_AVAILABLE_IN_1_0
 void             ag_pipeline_set_output         (AgPipeline      *self,
