@@ -845,6 +845,37 @@ class JobHandle {
         return iterate(m, {...options, job: this});
     }
 
+    /**
+     * read(reader, count, {timeoutMs}) through this job. Cancelling the job
+     * cancels the read at once; items it got that the job never saw (the
+     * job was cancelled before it resumed) go back to the channel.
+     */
+    read(reader, count = 1, {timeoutMs = -1} = {}) {
+        const ended = [];   // the read's result, until the job or the cancel finishes it
+        const giveBack = () => ended.splice(0).forEach(result => {
+            try {
+                finishRead(reader, result);
+            } catch {
+                // It fails as cancelled: C has put its items back.
+            }
+        });
+        const task = mainTask(cancellable => new Promise(resolve => {
+            cancellable.connect(giveBack);
+            startRead(reader, count, timeoutMs, cancellable, result => {
+                ended.push(result);
+                if (cancellable.is_cancelled())
+                    giveBack();
+                resolve();
+            });
+        }));
+        return this.run(task).then(() => finishRead(reader, ended.pop()));
+    }
+
+    /** write(channel, value) through this job: cancelling the job stores nothing. */
+    write(channel, value) {
+        return this.run(mainTask(cancellable => write(channel, value, {signal: cancellable})));
+    }
+
     /** Pauses the job (ag_job_pause): results that arrive are held. */
     pause() {
         this.task.pause();
@@ -963,20 +994,26 @@ export function andThen(previous, fn) {
  * @returns {Promise<Array>}
  */
 export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
-    return gioPromise(signal, (cancellable, settle) => {
-        if (!(reader instanceof ChannelReader))
-            throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
-        if (!Number.isInteger(count) || count < 0)
-            throw new RangeError(`asyncgui: cannot read ${count} items`);
-        const wait = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fffffff);
-        reader.read_async(count, wait, cancellable, (r, result) => settle(() => {
-            try {
-                return r.read_finish(result).map(fromGValue);
-            } catch (e) {
-                throw heldOr(r.get_error_detail(), e);
-            }
-        }));
-    });
+    return gioPromise(signal, (cancellable, settle) => startRead(reader, count, timeoutMs, cancellable,
+        result => settle(() => finishRead(reader, result))));
+}
+
+function startRead(reader, count, timeoutMs, cancellable, done) {
+    if (!(reader instanceof ChannelReader))
+        throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
+    if (!Number.isInteger(count) || count < 0)
+        throw new RangeError(`asyncgui: cannot read ${count} items`);
+    const wait = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fffffff);
+    reader.read_async(count, wait, cancellable, (r, result) => done(result));
+}
+
+// Finishing a read that was cancelled puts its items back (C does).
+function finishRead(reader, result) {
+    try {
+        return reader.read_finish(result).map(fromGValue);
+    } catch (e) {
+        throw heldOr(reader.get_error_detail(), e);
+    }
 }
 
 /**

@@ -448,6 +448,69 @@ test('channel-read-counts-timeouts-and-signals', async () => {
 // ---------------------------------------------------------------------------
 // Channel transforms
 
+test('a-job-cancelled-around-a-read-or-write-loses-no-item', async () => {
+    const channel = AsyncGui.Channel.new(8);
+    const reader = channel.open_reader();
+    // Cancelled while it waits: items written after that stay.
+    let job = spawn(j => j.read(reader, 3));
+    await delay(30);
+    job.cancel();
+    for (let i = 0; i < 5; i++)
+        channel.write(i, 0);
+    assert(isCancelled(await assertRejects(job.promise)), 'the job ends cancelled');
+    assertEqual(await read(reader, 10, {timeoutMs: 0}), [0, 1, 2, 3, 4]);
+
+    // Cancelled when the read has its items but the job has not seen them.
+    job = spawn(j => j.read(reader, 2));
+    await delay(30);
+    channel.write('a', 0);
+    channel.write('b', 0);
+    job.cancel();
+    assert(isCancelled(await assertRejects(job.promise)), 'cancelled after the read ended');
+    assertEqual(await read(reader, 10, {timeoutMs: 0}), ['a', 'b']);
+
+    // A job's reads and writes work as read() and write() do.
+    assertEqual(await spawn(async j => {
+        await j.write(channel, 'x');
+        return j.read(reader, 1);
+    }), ['x']);
+
+    // A write cancelled while it waits for room stores nothing.
+    const full = AsyncGui.Channel.new(1);
+    const fullReader = full.open_reader();
+    full.write('first', 0);
+    job = spawn(j => j.write(full, 'cancelled'));
+    await delay(30);
+    job.cancel();
+    assertEqual(await read(fullReader, 1, {timeoutMs: 0}), ['first']);
+    assert(isCancelled(await assertRejects(job.promise)), 'the writing job ends cancelled');
+    full.close();
+    assertEqual(await read(fullReader, 10), []);
+});
+
+test('a-job-cancelled-at-any-point-of-its-read-loses-no-item', async () => {
+    // The items are there; the job is cancelled after 0, 1, 2, ...
+    // iterations of the loop, whichever step of the read's way to the job
+    // that falls on. Each item is then the job's or the channel's.
+    const channel = AsyncGui.Channel.new(8);
+    const reader = channel.open_reader();
+    const context = GLib.MainContext.default();
+    for (let steps = 0; steps < 8; steps++) {
+        const got = [];
+        const job = spawn(async j => got.push(...await j.read(reader, 2)));
+        channel.write(`a${steps}`, 0);
+        channel.write(`b${steps}`, 0);
+        for (let i = 0; i < steps; i++)
+            context.iteration(false);
+        job.cancel();
+        // eslint-disable-next-line no-await-in-loop
+        await job.promise.catch(() => {});
+        // eslint-disable-next-line no-await-in-loop
+        const left = await read(reader, 10, {timeoutMs: 0});
+        assertEqual([...got, ...left], [`a${steps}`, `b${steps}`], `cancelled after ${steps} steps`);
+    }
+});
+
 test('write-transform-changes-each-item-on-the-main-thread', async () => {
     const calls = [];
     const channel = AsyncGui.Channel.new(64);

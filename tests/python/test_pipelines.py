@@ -256,6 +256,31 @@ class ChannelTest(agtest.JobTestCase):
             self.assertEqual(reader.read(10, timeout=0), ['a', 'b', 'c'])
         self.assertEqual(ends, [])
 
+    def test_a_job_cancelled_at_any_point_of_its_read_loses_no_item(self):
+        # The items are there; the job is cancelled after 0, 1, 2, ...
+        # iterations of the loop, whichever step of the read's way to the
+        # job that falls on. Each item is then the job's or the channel's.
+        channel = AsyncGui.Channel(capacity=8)
+        reader = channel.open_reader()
+
+        for steps in range(8):
+            got = []
+
+            @self.engine.job
+            def consume():
+                got.extend((yield reader.read_items(2)))
+
+            job = consume()
+            channel.write(('a', steps))
+            channel.write(('b', steps))
+            for unused in range(steps):
+                self.context.iteration(False)
+            job.cancel()
+            self.run_job(job)
+            left = reader.read(10, timeout=0)
+            self.assertEqual(got + left, [('a', steps), ('b', steps)],
+                             'cancelled after %d steps' % steps)
+
     def test_a_job_cancelled_while_it_waits_to_write_stores_nothing(self):
         channel = AsyncGui.Channel(capacity=1)
         reader = channel.open_reader()
