@@ -57,6 +57,10 @@ function receiveFiles(id) {
         !(files.get_socket().condition_check(GLib.IOCondition.IN) & GLib.IOCondition.IN))
         return null;
     const header = files.get_input_stream().read_bytes(12, null).toArray();
+    // The end of the socket: the engine let this worker go, maybe after it
+    // wrote the request; none has files to come.
+    if (header.length === 0)
+        return null;
     if (header.length !== 12)
         throw new Error('the files of a request did not arrive as the protocol says');
     const view = new DataView(header.buffer, header.byteOffset, 12);
