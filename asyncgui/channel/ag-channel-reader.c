@@ -581,6 +581,14 @@ ag_channel_reader_read_finish (AgChannelReader  *self,
   return transform_for_read (self, items, error);
 }
 
+/* Whether the reader was opened on a channel (ag_channel_open_reader()),
+ * not made by g_object_new(). */
+gboolean
+_ag_channel_reader_has_channel (AgChannelReader *self)
+{
+  return self->core != NULL;
+}
+
 /**
  * ag_channel_reader_is_drained:
  * @self: a reader

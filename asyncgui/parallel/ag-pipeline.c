@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "ag-i18n-private.h"
+#include "ag-channel-private.h"
 #include "ag-error.h"
 #include "ag-pipeline-private.h"
 #include "ag-task-private.h"
@@ -324,6 +325,7 @@ ag_pipeline_new (AgChannelReader *inputs,
   AgPipeline *self;
 
   g_return_val_if_fail (AG_IS_CHANNEL_READER (inputs), NULL);
+  g_return_val_if_fail (_ag_channel_reader_has_channel (inputs), NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
   self = new_pipeline (func, user_data, destroy);

@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include "ag-command-task.h"
+#include "ag-error.h"
+#include "ag-i18n-private.h"
 #include "ag-task-private.h"
 #include "ag-worker-pool-private.h"
 
@@ -109,6 +111,14 @@ ag_command_task_start (AgTask *task)
 
   /* An engine starts tasks only while it is alive. */
   g_assert (runner != NULL);
+
+  if (self->argv == NULL || self->argv[0] == NULL)
+    {
+      ag_task_return_new_error (task, AG_ERROR, AG_ERROR_FAILED,
+                                _("The command task has no command: make it with "
+                                  "ag_command_task_new()"));
+      return;
+    }
 
   self->command = _ag_command_runner_run (runner, (const char * const *) self->argv,
                                           self->stdin_bytes, self->cwd,

@@ -122,6 +122,14 @@ ag_worker_task_start (AgTask *task)
   /* An engine starts tasks only while it is alive. */
   g_assert (processes != NULL);
 
+  if (self->target == NULL)
+    {
+      ag_task_return_new_error (task, AG_ERROR, AG_ERROR_FAILED,
+                                _("The worker task has nothing to call: make it with "
+                                  "ag_worker_task_new_c() or a sibling"));
+      return;
+    }
+
   options.timeout_ms = _ag_worker_pool_resolve_timeout (workers, self->timeout_ms);
   options.fds = self->fds;
   options.memory_limit = self->memory_limit;

@@ -437,10 +437,20 @@ outer_cancelled (GCancellable *cancellable,
 }
 
 /* The task runs and its dependencies have succeeded: its kind's work
- * starts. */
+ * starts. A subclass made outside the library has no work to start. */
 void
 _ag_task_start_work (AgTask *self)
 {
+  if (get_vfuncs (self)->start == NULL)
+    {
+      ag_task_return_new_error (self, AG_ERROR, AG_ERROR_FAILED,
+                                _("A task of type %s has no work: make tasks with "
+                                  "ag_task_new() or a sibling; AgTask is subclassed "
+                                  "only by asyncgui"),
+                                G_OBJECT_TYPE_NAME (self));
+      return;
+    }
+
   get_vfuncs (self)->start (self);
 }
 

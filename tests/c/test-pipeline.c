@@ -1092,6 +1092,25 @@ test_pipeline_bad_input_is_refused (AgTestFixture *fixture,
   calls_clear (&calls);
 }
 
+/* A reader made by g_object_new() (a binding's default constructor) is
+ * on no channel: a pipeline over it is refused with a critical. */
+static void
+test_pipeline_over_a_reader_of_no_channel_is_a_critical (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(AgChannelReader) reader = g_object_new (AG_TYPE_CHANNEL_READER, NULL);
+      AgPipeline *pipeline = ag_pipeline_new (reader, twice, NULL, NULL);
+
+      g_assert_null (pipeline);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*ag_pipeline_new*has_channel*");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1123,6 +1142,8 @@ main (int    argc,
   ag_test_add ("/pipeline/runs-inputs-that-came-without-waiting-for-more",
                test_pipeline_runs_inputs_that_came_without_waiting_for_more);
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
+  g_test_add_func ("/pipeline/over-a-reader-of-no-channel-is-a-critical",
+                   test_pipeline_over_a_reader_of_no_channel_is_a_critical);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
   ag_test_add ("/pipeline/function-may-return-numbers-at-once",
                test_pipeline_function_may_return_numbers_at_once);

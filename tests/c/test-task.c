@@ -1553,6 +1553,39 @@ test_new_with_null_func_is_rejected (void)
   g_assert_null (task);
 }
 
+/* A plain AgTask (g_object_new(), a binding's default constructor) or a
+ * subclass made outside the library has no work of the library's kinds:
+ * running it fails with an error that says so, not a crash. */
+typedef struct { AgTask parent; } ForeignTask;
+typedef struct { AgTaskClass parent_class; } ForeignTaskClass;
+static GType foreign_task_get_type (void);
+G_DEFINE_TYPE (ForeignTask, foreign_task, AG_TYPE_TASK)
+static void foreign_task_class_init (ForeignTaskClass *klass) {}
+static void foreign_task_init (ForeignTask *self) {}
+
+static void
+assert_fails_for_want_of_work (AgTestFixture *fixture,
+                               GType          type)
+{
+  g_autoptr(AgTask) task = g_object_new (type, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  value = ag_test_run_to_end (fixture, task, &error);
+  g_assert_null (value);
+  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, g_type_name (type)));
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
+}
+
+static void
+test_task_without_work_fails_when_run (AgTestFixture *fixture,
+                                       gconstpointer  data)
+{
+  assert_fails_for_want_of_work (fixture, AG_TYPE_TASK);
+  assert_fails_for_want_of_work (fixture, foreign_task_get_type ());
+}
+
 /* Running a task twice is a programming error: a critical, and the second
  * callback is never called, so the first run's outcome is the only one. */
 static void
@@ -1939,6 +1972,8 @@ main (int   argc,
                    test_thread_task_is_one_allocation_of_at_most_208_bytes);
   g_test_add_func ("/task/new-with-null-func-is-rejected",
                    test_new_with_null_func_is_rejected);
+  ag_test_add ("/task/plain-task-or-foreign-subclass-fails-when-run",
+               test_task_without_work_fails_when_run);
   ag_test_add ("/task/run-twice-is-a-critical-and-leaves-the-first-run-alone",
                test_run_twice_is_a_critical_and_leaves_the_first_run_alone);
 

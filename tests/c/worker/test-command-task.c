@@ -601,6 +601,22 @@ test_command_task_setters_refuse_a_running_task (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* g_object_new() (a binding's default constructor) makes a task with no
+ * a command: running it fails with an error that says how to make one. */
+static void
+test_command_task_made_without_a_command_fails_when_run (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  g_autoptr(AgTask) task = g_object_new (AG_TYPE_COMMAND_TASK, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  value = ag_test_run_to_end (fixture, task, &error);
+  g_assert_null (value);
+  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -609,6 +625,8 @@ main (int   argc,
 
   ag_test_init (&argc, &argv);
 
+  ag_test_add ("/command-task/made-without-a-command-fails-when-run",
+               test_command_task_made_without_a_command_fails_when_run);
   ag_test_add ("/command-task/stdout-is-the-value",
                test_command_task_stdout_is_the_value);
   ag_test_add ("/command-task/runs-in-another-process",

@@ -1432,6 +1432,22 @@ static const ProtocolCase protocol_cases[] = {
   { "bad-error-payload", 0, AG_ERROR_PROTOCOL, TRUE },
 };
 
+/* g_object_new() (a binding's default constructor) makes a task with no
+ * a module and a function: running it fails with an error that says how to make one. */
+static void
+test_worker_task_made_without_a_call_fails_when_run (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  g_autoptr(AgTask) task = g_object_new (AG_TYPE_WORKER_TASK, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  value = ag_test_run_to_end (fixture, task, &error);
+  g_assert_null (value);
+  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1441,6 +1457,8 @@ main (int   argc,
 
   ag_test_init (&argc, &argv);
 
+  ag_test_add ("/worker-task/made-without-a-call-fails-when-run",
+               test_worker_task_made_without_a_call_fails_when_run);
   ag_test_add ("/worker-task/runs-in-another-process",
                test_worker_task_runs_in_another_process);
   ag_test_add ("/worker-task/warm-worker-serves-the-next-call",
