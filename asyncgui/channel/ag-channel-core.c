@@ -58,6 +58,7 @@ _ag_channel_core_unref (AgChannelCore *core)
     core->write_destroy (core->write_data);
   if (core->read_destroy != NULL)
     core->read_destroy (core->read_data);
+  g_clear_pointer (&core->demand_queue, _ag_completion_queue_unref);
   g_clear_pointer (&core->transform_thread, g_thread_unref);
   g_clear_object (&core->spare_transform);
   g_weak_ref_clear (&core->channel);

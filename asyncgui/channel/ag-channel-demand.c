@@ -31,19 +31,27 @@ read_ops_wanted_locked (AgChannelCore *core)
   return wanted;
 }
 
-/* Only one watcher: the pipeline that owns the write end. */
+/* Only one watcher: the pipeline that owns the write end, which writes in
+ * the deliveries of @queue (its engine's) while it watches. */
 void
 _ag_channel_set_demand_func (AgChannel           *self,
                              AgChannelDemandFunc  func,
-                             gpointer             user_data)
+                             gpointer             user_data,
+                             AgCompletionQueue   *queue)
 {
   AgChannelCore *core = self->core;
+  AgCompletionQueue *old;
 
   g_mutex_lock (&core->lock);
   g_warn_if_fail (func == NULL || core->demand_func == NULL);
   core->demand_func = func;
   core->demand_data = user_data;
+  old = g_steal_pointer (&core->demand_queue);
+  core->demand_queue = queue != NULL ? _ag_completion_queue_ref (queue) : NULL;
   g_mutex_unlock (&core->lock);
+
+  if (old != NULL)
+    _ag_completion_queue_unref (old);
 }
 
 /* How many more items the readers wait for than the channel holds: what a

@@ -82,6 +82,7 @@ struct _AgChannelCore
   guint64                 blocked_wanted;   /* items blocked readers still want; lock */
   AgChannelDemandFunc     demand_func;      /* lock; called under it */
   gpointer                demand_data;      /* lock */
+  AgCompletionQueue      *demand_queue;     /* a ref: whose deliveries write; lock */
   guint                   n_readers;        /* open read ends; lock */
   gboolean                closed;           /* lock */
   gboolean                broken;           /* the last reader went; implies closed; lock */

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ag-channel.h"
+#include "ag-completion-queue-private.h"
 
 G_BEGIN_DECLS
 
@@ -16,7 +17,8 @@ typedef void (*AgChannelDemandFunc) (gpointer user_data);
 
 void     _ag_channel_set_demand_func (AgChannel            *self,
                                       AgChannelDemandFunc   func,
-                                      gpointer              user_data);
+                                      gpointer              user_data,
+                                      AgCompletionQueue    *queue);
 guint    _ag_channel_get_demand      (AgChannel            *self);
 gboolean _ag_channel_is_broken       (AgChannel            *self);
 gboolean _ag_channel_push_many       (AgChannel            *self,

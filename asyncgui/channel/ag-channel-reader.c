@@ -9,6 +9,7 @@
 
 #include "ag-i18n-private.h"
 #include "ag-channel-internal.h"
+#include "ag-error.h"
 #include "ag-values-private.h"
 
 /**
@@ -284,6 +285,33 @@ acquire_context_to_drive (void)
   return drive ? g_steal_pointer (&context) : NULL;
 }
 
+/* Inside a delivery of the engine whose deliveries write the channel (a
+ * running pipeline's output), a read that has to wait would wait for
+ * itself: it fails at once, as ag_task_wait() does there. */
+static gboolean
+refuse_wait_for_own_delivery (AgChannelReader  *self,
+                              guint             count,
+                              GError          **error)
+{
+  AgChannelCore *core = self->core;
+  gboolean refuse;
+
+  g_mutex_lock (&core->lock);
+  refuse = core->demand_queue != NULL
+           && !self->closed && !core->closed && self->pending_error == NULL
+           && core->items.length < count
+           && _ag_completion_queue_is_home_thread (core->demand_queue)
+           && _ag_completion_queue_is_delivering (core->demand_queue);
+  g_mutex_unlock (&core->lock);
+
+  if (refuse)
+    g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
+                         _("Waiting for a pipeline’s output while its engine delivers "
+                           "results would never end: read it with "
+                           "ag_channel_reader_read_async()"));
+  return refuse;
+}
+
 typedef struct
 {
   GArray   *items;
@@ -341,7 +369,10 @@ read_driving (AgChannelReader  *self,
  * lives on the caller's thread-default main context, while no delivery of
  * it runs, the read iterates that context while it waits, as
  * [method@Task.wait] does: so a script that runs no main loop can read
- * what a pipeline or a job of that engine writes.
+ * what a pipeline or a job of that engine writes. Inside a delivery of the
+ * engine whose pipeline writes the channel, nothing can be written before
+ * the read returns: a read that would have to wait fails at once with
+ * %AG_ERROR_WOULD_DEADLOCK.
  *
  * Fails with %G_IO_ERROR_CLOSED if the reader is closed, or with the error
  * of the read transform (see [method@Channel.set_read_transform]).
@@ -377,8 +408,12 @@ ag_channel_reader_read (AgChannelReader  *self,
 
   if (count > 0 && timeout_ms != 0)
     {
-      g_autoptr(GMainContext) context = acquire_context_to_drive ();
+      g_autoptr(GMainContext) context = NULL;
 
+      if (refuse_wait_for_own_delivery (self, count, error))
+        return NULL;
+
+      context = acquire_context_to_drive ();
       if (context != NULL)
         {
           GArray *driven = read_driving (self, context, count, timeout_ms, error);

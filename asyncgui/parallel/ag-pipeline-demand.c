@@ -461,7 +461,7 @@ _ag_pipeline_demand_start (AgPipeline *self)
     self->input_done = TRUE;
 
   if (self->output != NULL)
-    _ag_channel_set_demand_func (self->output, demand_changed, self);
+    _ag_channel_set_demand_func (self->output, demand_changed, self, self->queue);
 
   /* Reading our input is what makes the stage before us run. */
   if (self->upstream != NULL && ag_task_get_state (AG_TASK (self->upstream)) == AG_TASK_PENDING)
@@ -479,7 +479,7 @@ _ag_pipeline_demand_stopped (AgPipeline *self)
 
   if (self->output != NULL)
     {
-      _ag_channel_set_demand_func (self->output, NULL, NULL);
+      _ag_channel_set_demand_func (self->output, NULL, NULL, NULL);
       ag_channel_close (self->output);
     }
   if (self->input != NULL)

@@ -1100,7 +1100,7 @@ test_pipeline_over_a_reader_of_no_channel_is_a_critical (void)
   if (g_test_subprocess ())
     {
       g_autoptr(AgChannelReader) reader = g_object_new (AG_TYPE_CHANNEL_READER, NULL);
-      AgPipeline *pipeline = ag_pipeline_new (reader, twice, NULL, NULL);
+      AgPipeline *pipeline = ag_pipeline_new (reader, same, NULL, NULL);
 
       g_assert_null (pipeline);
       return;
@@ -1109,6 +1109,57 @@ test_pipeline_over_a_reader_of_no_channel_is_a_critical (void)
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_failed ();
   g_test_trap_assert_stderr ("*ag_pipeline_new*has_channel*");
+}
+
+/* The engine writes a pipeline's output in its deliveries: a blocking
+ * read inside one of them that would have to wait would wait for itself.
+ * It fails at once, and the outputs are all still there for a read that
+ * does not block. */
+typedef struct
+{
+  AgChannelReader *reader;
+  GError          *error;
+  gint64           waited_us;
+  gboolean         done;
+} ReadInDelivery;
+
+static void
+read_blocking_in_the_delivery (GObject      *source,
+                               GAsyncResult *result,
+                               gpointer      user_data)
+{
+  ReadInDelivery *inside = user_data;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(GArray) items = NULL;
+
+  items = ag_channel_reader_read (inside->reader, 3, -1, &inside->error);
+  g_assert_null (items);
+  inside->waited_us = g_get_monotonic_time () - start;
+  inside->done = TRUE;
+}
+
+static void
+test_pipeline_blocking_read_of_its_output_in_a_delivery_fails_at_once (AgTestFixture *fixture,
+                                                                       gconstpointer  data)
+{
+  g_autoptr(AgPipeline) pipeline = ag_pipeline_new_range (5, same, NULL, NULL);
+  g_autoptr(AgChannelReader) reader = ag_pipeline_open_output (pipeline, 4);
+  g_autoptr(AgTask) sleep = ag_task_new_sleep (1);
+  ReadInDelivery inside = { reader, NULL, 0, FALSE };
+  g_autoptr(GArray) all = NULL;
+
+  ag_engine_run_async (fixture->engine, AG_TASK (pipeline), NULL, NULL, NULL);
+  ag_engine_run_async (fixture->engine, sleep, NULL, read_blocking_in_the_delivery, &inside);
+  ag_test_run_until (fixture->context, inside.done, AG_TEST_SAFETY_MS);
+
+  g_assert_error (inside.error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+  g_assert_cmpint (inside.waited_us, <, 500 * G_TIME_SPAN_MILLISECOND);
+  g_clear_error (&inside.error);
+
+  /* Outside a delivery the read drives the engine and gets all five. */
+  all = ag_channel_reader_read (reader, 10, AG_TEST_SAFETY_MS, &inside.error);
+  g_assert_no_error (inside.error);
+  g_assert_cmpuint (all->len, ==, 5);
 }
 
 int
@@ -1142,6 +1193,8 @@ main (int    argc,
   ag_test_add ("/pipeline/runs-inputs-that-came-without-waiting-for-more",
                test_pipeline_runs_inputs_that_came_without_waiting_for_more);
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
+  ag_test_add ("/pipeline/blocking-read-of-its-output-in-a-delivery-fails-at-once",
+               test_pipeline_blocking_read_of_its_output_in_a_delivery_fails_at_once);
   g_test_add_func ("/pipeline/over-a-reader-of-no-channel-is-a-critical",
                    test_pipeline_over_a_reader_of_no_channel_is_a_critical);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);

@@ -390,6 +390,22 @@ class PortingFromAsyncTest(agtest.JobTestCase):
         with self.assertRaisesRegex(TypeError, "'chunk'"):
             AsyncGui.pipe(double, 10, chunk=4)
 
+    def test_a_blocking_read_of_a_pipeline_inside_a_job_fails_at_once_instead_of_hanging(self):
+        pipeline = AsyncGui.pipe(double, 3, engine=self.engine)
+
+        @self.engine.job
+        def reader():
+            yield Task(identity, 1)  # from here on inside a delivery
+            started = GLib.get_monotonic_time()
+            with self.assertRaises(GLib.Error) as refused:
+                pipeline.read(3)
+            self.assertLess(GLib.get_monotonic_time() - started, 500000)
+            self.assertTrue(refused.exception.matches(AsyncGui.error_quark(),
+                                                      AsyncGui.Error.WOULD_DEADLOCK))
+            return (yield pipeline.read_items(3))
+
+        self.assertEqual(self.run_job(reader()).result(), [0, 2, 4])
+
 
 PLAIN_SCRIPT = """
 import sys
