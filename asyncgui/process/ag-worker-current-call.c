@@ -53,7 +53,7 @@ log_writer (GLogLevelFlags   level,
       /* The message still goes out: it says where the memory ran out. */
       g_log_writer_default (level, fields, n_fields, user_data);
       if (frame != NULL)
-        _ag_frame_write (STDOUT_FILENO, frame);
+        _ag_frame_write (_ag_worker_get_replies_fd (), frame);
       _exit (3);
     }
 

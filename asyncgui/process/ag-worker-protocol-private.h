@@ -45,6 +45,10 @@ GBytes        *_ag_frame_encode       (GVariant            *message,
                                        GError             **error);
 gboolean       _ag_frame_write        (int                  fd,
                                        GBytes              *frame);
+
+/* Where a worker program's replies go: stdout, or the descriptor
+ * ag_worker_take_stdout() gave it (ag-worker-stdout.c). */
+int            _ag_worker_get_replies_fd (void);
 void           _ag_worker_protocol_init (void);
 
 /* Messages are made and taken apart child by child: g_variant_new() and

@@ -82,3 +82,10 @@ export function canSpawnShell() {
 export function allocate(size) {
     return GLib.strnfill(size, 'x'.charCodeAt(0)).length;
 }
+
+// Prints to stdout, then returns `x`: what a function prints must not
+// reach the worker's replies.
+export function printThenEcho(x) {
+    print('printed by the worker');
+    return x;
+}

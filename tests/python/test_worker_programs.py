@@ -7,6 +7,7 @@
 import json
 import os
 import pickle
+import select
 import shutil
 import socket
 import struct
@@ -42,7 +43,7 @@ class Worker:
     """A worker program with its socket on FD_SOCKET, as the engine
     starts it; ``socket`` is the engine's end."""
 
-    def __init__(self, argv):
+    def __init__(self, argv, env=None):
         self.socket, theirs = socket.socketpair()
         # The shell puts it on FD_SOCKET (subprocess may use that number
         # itself until the program starts).
@@ -50,7 +51,7 @@ class Worker:
                                                                theirs.fileno()), 'sh']
         self.process = subprocess.Popen(shell + argv, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        pass_fds=(theirs.fileno(),))
+                                        pass_fds=(theirs.fileno(),), env=env)
         theirs.close()
         greeting = read_frame(self.process.stdout)
         assert greeting is not None and greeting.get_child_value(1).get_boolean(), greeting
@@ -104,5 +105,46 @@ class LetGoTest(unittest.TestCase):
             lambda value: json.loads(value.get_string()) == {'n': 10, 'count': 4})
 
 
+def stderr_within(process, text, seconds):
+    """What the worker wrote to stderr, once it holds ``text`` or after
+    ``seconds``, without waiting for it to exit."""
+    got = b''
+    while text.encode() not in got and select.select([process.stderr], [], [], seconds)[0]:
+        chunk = os.read(process.stderr.fileno(), 4096)
+        if not chunk:
+            break
+        got += chunk
+    return got.decode(errors='replace')
+
+
+class PrintTest(unittest.TestCase):
+    """What a worker function prints goes to stderr at once, and never into
+    the replies."""
+
+    def test_python_worker(self):
+        # As in an application started from a desktop: stdout is no tty
+        # and Python buffers it.
+        env = {k: v for k, v in os.environ.items() if k != 'PYTHONUNBUFFERED'}
+        worker = Worker(['/usr/bin/python3', PYTHON_WORKER], env)
+        argument = GLib.Variant.new_from_bytes(
+            GLib.VariantType.new('ay'),
+            GLib.Bytes.new(pickle.dumps((('printed by the worker',), {'end': ''}))), True)
+        reply = worker.call(1, 'builtins:print', argument)
+        self.assertTrue(reply.get_child_value(1).get_boolean(), reply)
+        self.assertIn('printed by the worker', stderr_within(worker.process, 'printed', 5))
+        worker.finish()
+
+    @unittest.skipIf(shutil.which('gjs') is None, 'gjs is not installed')
+    def test_gjs_worker(self):
+        worker = Worker(['gjs', '-m', GJS_WORKER])
+        for ident in (1, 2):
+            reply = worker.call(ident, GJS_MODULE + ':printThenEcho', GLib.Variant('s', '[%d]' % ident))
+            self.assertIsNotNone(reply, 'the reply was broken')
+            self.assertTrue(reply.get_child_value(1).get_boolean(), reply)
+            self.assertEqual(json.loads(reply.get_child_value(2).get_variant().get_string()), ident)
+        self.assertIn('printed by the worker', stderr_within(worker.process, 'printed', 5))
+        worker.finish()
+
+
 if __name__ == '__main__':
-    raise SystemExit(agtest.main(LetGoTest))
+    raise SystemExit(agtest.main(LetGoTest, PrintTest))

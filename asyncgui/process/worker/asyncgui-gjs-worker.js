@@ -37,7 +37,8 @@ const FD_SOCKET = 3;
 const FD_FILTER = 4;
 
 const input = new Gio.UnixInputStream({fd: 0, close_fd: false});
-const output = new Gio.UnixOutputStream({fd: 1, close_fd: false});
+// The pipe is the protocol; what the functions print goes to stderr.
+const output = new Gio.UnixOutputStream({fd: AsyncGui.worker_take_stdout(), close_fd: false});
 const modules = new Map();
 
 // The socket the files come on; null under a program that gave none.

@@ -361,6 +361,14 @@ def load_main(name=None, path=None):
     return None
 
 
+def flush_output():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # the function closed or replaced it
+
+
 def main():
     global main_missing, plain, files_socket
 
@@ -403,7 +411,11 @@ def main():
         if request is None:
             return 0
         try:
-            write_reply(replies, serve(request))
+            reply = serve(request)
+            # What the function printed shows now: Python buffers a stdout
+            # that is no terminal, and a worker is killed, not exited.
+            flush_output()
+            write_reply(replies, reply)
         except BrokenPipeError:
             # The parent is gone: nobody wants the reply.
             return 0

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,8 +27,9 @@
  *
  * and answers with a reply "(tbv)" carrying the returned value or the
  * error. It serves one request at a time, for as long as stdin stays open,
- * after greeting the engine with the protocol version. Anything it writes
- * to stderr goes to the parent's stderr.
+ * after greeting the engine with the protocol version. The replies go to
+ * the pipe that stdout was; stdout itself then goes to stderr, which is
+ * the parent's stderr, so what the functions print cannot break a reply.
  *
  * Files come with a request on the socket AG_WORKER_FD_SOCKET
  * (ag-worker-process.c describes it): the handles in the arguments are
@@ -41,6 +43,7 @@ typedef GVariant *(*WorkerFunc) (GVariant      *args,
                                  GError       **error);
 
 static GHashTable *modules;  /* path → GModule */
+static int replies_fd = -1;  /* the engine's pipe, which stdout was */
 
 static gboolean
 read_all (int     fd,
@@ -231,7 +234,7 @@ write_message (GVariant *message)
   g_autoptr(GVariant) owned = g_variant_ref_sink (message);
   g_autoptr(GBytes) frame = _ag_frame_encode (owned, NULL);
 
-  return _ag_frame_write (STDOUT_FILENO, frame);
+  return _ag_frame_write (replies_fd, frame);
 }
 
 static gboolean
@@ -291,7 +294,10 @@ serve (GVariant *request)
       frame = _ag_frame_encode (reply, NULL);
     }
 
-  return _ag_frame_write (STDOUT_FILENO, frame);
+  /* What the function printed without a newline shows now, not mixed into
+   * a later call's output. */
+  fflush (stdout);
+  return _ag_frame_write (replies_fd, frame);
 }
 
 int
@@ -307,6 +313,14 @@ main (int   argc,
   for (int i = 1; i < argc; i++)
     if (g_str_equal (argv[i], "--sandbox"))
       sandboxed = TRUE;
+
+  /* The pipe is the protocol; what the functions print goes to stderr. */
+  replies_fd = ag_worker_take_stdout (&error);
+  if (replies_fd < 0)
+    {
+      g_printerr ("asyncgui-worker: %s\n", error->message);
+      return 1;
+    }
 
   modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* From here on, a call that GLib runs out of memory in is answered

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <gio/gio.h>
 #include <gmodule.h>
 
@@ -213,11 +214,24 @@ ag_attack_crafted_reply (GVariant      *args,
   /* A length the decoder must refuse, then pickle protocol 4 calling
    * os.system: what a pickle-trusting parent would run. */
   static const guint8 crafted[] = "\xff\xff\xff\x7f\x80\x04\x95\x1d\x00\x00\x00cos\nsystem\n(S'true'\ntR.";
+  gboolean written = FALSE;
 
-  if (write (STDOUT_FILENO, crafted, sizeof crafted - 1) < 0)
-    return errno_outcome ("write");
+  /* Stdout goes to stderr: the replies go to a pipe of their own, which
+   * the function finds among its descriptors, as an attacker would. */
+  for (int fd = STDERR_FILENO + 1; fd < 256; fd++)
+    {
+      struct stat st;
+      int flags = fcntl (fd, F_GETFL);
 
-  return outcome (TRUE, "written");
+      if (flags < 0 || (flags & O_ACCMODE) != O_WRONLY ||
+          fstat (fd, &st) < 0 || !S_ISFIFO (st.st_mode))
+        continue;
+      if (write (fd, crafted, sizeof crafted - 1) < 0)
+        return errno_outcome ("write");
+      written = TRUE;
+    }
+
+  return outcome (written, "written");
 }
 
 /* "(h)" a file, or "(v)" holding its handle: its size, read through the

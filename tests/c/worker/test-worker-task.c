@@ -1448,6 +1448,25 @@ test_worker_task_made_without_a_call_fails_when_run (AgTestFixture *fixture,
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
 }
 
+/* Worker functions print: their stdout goes to the application's stderr,
+ * and neither a line nor a buffered tail corrupts a reply. */
+static void
+test_worker_task_what_a_function_prints_leaves_the_reply_alone (AgTestFixture *fixture,
+                                                                gconstpointer  data)
+{
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(AgWorkerTask) task =
+        module_task ("ag_test_print_then_echo", g_variant_new_int32 (40 + i));
+      AgTestOutcome outcome;
+
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+      g_assert_no_error (outcome.error);
+      g_assert_cmpint (outcome_int32 (&outcome), ==, 40 + i);
+      ag_test_outcome_clear (&outcome);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1457,6 +1476,8 @@ main (int   argc,
 
   ag_test_init (&argc, &argv);
 
+  ag_test_add ("/worker-task/what-a-function-prints-leaves-the-reply-alone",
+               test_worker_task_what_a_function_prints_leaves_the_reply_alone);
   ag_test_add ("/worker-task/made-without-a-call-fails-when-run",
                test_worker_task_made_without_a_call_fails_when_run);
   ag_test_add ("/worker-task/runs-in-another-process",

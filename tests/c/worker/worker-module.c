@@ -7,6 +7,7 @@
  * g_variant_new*() do.
  */
 
+#include <stdio.h>
 #include <unistd.h>
 #include <gio/gio.h>
 #include <gmodule.h>
@@ -24,6 +25,7 @@ AG_TEST_WORKER_FUNC (ag_test_make_bytes);
 AG_TEST_WORKER_FUNC (ag_test_exit);
 AG_TEST_WORKER_FUNC (ag_test_nothing);
 AG_TEST_WORKER_FUNC (ag_test_hang);
+AG_TEST_WORKER_FUNC (ag_test_print_then_echo);
 
 /* The arguments, unchanged: a copy, so that the worker owns one floating
  * reference as with any other result. */
@@ -35,6 +37,18 @@ ag_test_echo (GVariant      *args,
   g_autoptr(GBytes) data = g_variant_get_data_as_bytes (args);
 
   return g_variant_new_from_bytes (g_variant_get_type (args), data, TRUE);
+}
+
+/* Writes to stdout, with and without a newline, then returns the
+ * arguments: what a function prints must not reach the reply pipe. */
+GVariant *
+ag_test_print_then_echo (GVariant      *args,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_print ("printed by the worker\n");
+  printf ("and left in stdio's buffer");
+  return ag_test_echo (args, cancellable, error);
 }
 
 /* "i": the worker's process id. */
