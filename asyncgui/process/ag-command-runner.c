@@ -359,7 +359,8 @@ start_in_thread (gpointer user_data)
   Command *command = user_data;
   AgCommandRunner *runner = command->runner;
   g_autoptr(GSubprocessLauncher) launcher =
-    _ag_process_thread_new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    _ag_process_thread_new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                     SIGTERM);
   g_autoptr(GOutputStream) input = NULL;
   GError *error = NULL;
 

@@ -20,6 +20,7 @@ void                 _ag_process_thread_hold         (AgProcessThread  *self);
 void                 _ag_process_thread_release      (AgProcessThread  *self);
 void                 _ag_process_thread_stop         (AgProcessThread  *self);
 
-GSubprocessLauncher *_ag_process_thread_new_launcher (GSubprocessFlags  flags);
+GSubprocessLauncher *_ag_process_thread_new_launcher (GSubprocessFlags  flags,
+                                                      int               death_signal);
 
 G_END_DECLS

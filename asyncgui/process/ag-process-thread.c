@@ -7,6 +7,8 @@
 
 #include <signal.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/prctl.h>
 
 #include "ag-process-thread-private.h"
 #include "ag-spin-private.h"
@@ -289,23 +291,43 @@ _ag_process_thread_stop (AgProcessThread *self)
   g_free (self);
 }
 
-static void
-unblock_sigpipe (gpointer data)
+typedef struct
 {
+  int   death_signal;
+  pid_t parent;
+} ChildSetup;
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void
+set_up_child (gpointer data)
+{
+  const ChildSetup *setup = data;
   sigset_t set;
 
   sigemptyset (&set);
   sigaddset (&set, SIGPIPE);
   pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+
+  /* The signal comes when the thread that started the child ends: the
+   * process thread, which lives until the engine is disposed or the
+   * application exits, however it exits. A parent gone already sent
+   * none. */
+  if (prctl (PR_SET_PDEATHSIG, setup->death_signal) == 0 && getppid () != setup->parent)
+    _exit (127);
 }
 
 /* A launcher for a child started on this thread: the child gets back the
- * SIGPIPE the thread blocks. */
+ * SIGPIPE the thread blocks, and @death_signal when the application (this
+ * thread) goes, so that nothing it started runs on without it. */
 GSubprocessLauncher *
-_ag_process_thread_new_launcher (GSubprocessFlags flags)
+_ag_process_thread_new_launcher (GSubprocessFlags flags,
+                                 int              death_signal)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  ChildSetup *setup = g_new (ChildSetup, 1);
 
-  g_subprocess_launcher_set_child_setup (launcher, unblock_sigpipe, NULL, NULL);
+  setup->death_signal = death_signal;
+  setup->parent = getpid ();
+  g_subprocess_launcher_set_child_setup (launcher, set_up_child, setup, g_free);
   return launcher;
 }

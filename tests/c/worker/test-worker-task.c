@@ -9,6 +9,7 @@
  * that the test knows the worker's pid while the call is in progress.
  */
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1467,6 +1468,54 @@ test_worker_task_what_a_function_prints_leaves_the_reply_alone (AgTestFixture *f
     }
 }
 
+/* A worker dies with the application, also one that exits without
+ * disposing its engine or crashes: a call nobody can receive must not run
+ * on for ever. */
+static char *
+orphan_pid_path (int application_pid)
+{
+  return g_strdup_printf ("%s/asyncgui-test-orphan-%d", g_get_tmp_dir (), application_pid);
+}
+
+static void
+test_worker_task_workers_die_with_the_application (void)
+{
+  g_autofree char *path = NULL;
+  int worker;
+
+  if (g_test_subprocess ())
+    {
+      AgEngine *engine;
+      AgWorkerTask *task;
+      int null_fd = open ("/dev/null", O_WRONLY);
+
+      /* A worker inherits stdout and stderr, which the trap reads to
+       * their end: one left running would hold them. */
+      dup2 (null_fd, STDOUT_FILENO);
+      dup2 (null_fd, STDERR_FILENO);
+      engine = ag_engine_new ();
+      path = orphan_pid_path (getppid ());
+      task = pid_then_sleep_task (path, 60000);
+      ag_engine_run_async (engine, AG_TASK (task), NULL, NULL, NULL);
+      ag_test_wait_pid_file (NULL, path, AG_TEST_SAFETY_MS);
+      _exit (0);
+    }
+
+  path = orphan_pid_path (getpid ());
+  g_unlink (path);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+
+  worker = ag_test_wait_pid_file (NULL, path, AG_TEST_SAFETY_MS);
+  g_unlink (path);
+  if (!ag_test_wait_pid_gone (NULL, worker, 5000))
+    {
+      kill (worker, SIGKILL);
+      g_test_fail_printf ("the worker %d outlived the application", worker);
+      return;
+    }
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1476,6 +1525,8 @@ main (int   argc,
 
   ag_test_init (&argc, &argv);
 
+  g_test_add_func ("/worker-task/workers-die-with-the-application",
+                   test_worker_task_workers_die_with_the_application);
   ag_test_add ("/worker-task/what-a-function-prints-leaves-the-reply-alone",
                test_worker_task_what_a_function_prints_leaves_the_reply_alone);
   ag_test_add ("/worker-task/made-without-a-call-fails-when-run",
