@@ -36,7 +36,9 @@
  * it is still there half a second later; a timeout
  * ([property@CommandTask:timeout-ms], by default the engine's
  * [property@WorkerPool:timeout-ms]) does the same and fails the task
- * with %G_IO_ERROR_TIMED_OUT. Children are always reaped.
+ * with %G_IO_ERROR_TIMED_OUT. Children are always reaped. A command gets
+ * `SIGTERM` when the application ends without waiting for it, however it
+ * ends.
  *
  * Since: 1.0
  */

@@ -46,7 +46,12 @@
  * worker that dies while it runs a call fails only that call, with
  * %AG_ERROR_WORKER_CRASHED, and is replaced; one that sends anything that
  * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
- * Cancelling a call kills the worker that runs it.
+ * Cancelling a call kills the worker that runs it. Workers never outlive
+ * the application: one that exits without disposing its engine, or
+ * crashes, takes them with it.
+ *
+ * A worker's stdout goes to the application's stderr, as its stderr does:
+ * what a worker function prints shows there and never reaches the replies.
  *
  * A worker program that dies as it starts (a wrong command, a broken
  * installation) is started again a few times; then the call, and every
