@@ -6,6 +6,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import threading
+import time
 
 import agtest
 from agtest import MAIN_THREAD
@@ -182,7 +183,9 @@ class ChunkTest(agtest.JobTestCase):
     def test_results_stream_gives_positions_as_children_finish(self):
         # What an `async for` over a MultiTask can read instead of
         # re-implementing the order: the reader of ag_multi_task_open_results().
-        # Position 0 ends only once 1 and 2 have ended: no timing involved.
+        # Position 0 ends only once 1 and 2 have returned. Their threads
+        # hand the results on just after the release, so 0 then waits a
+        # moment more for the results to be on their way first.
         others_ended = threading.Semaphore(0)
 
         def zero_ends_last(chunk, position, data):
@@ -191,6 +194,7 @@ class ChunkTest(agtest.JobTestCase):
                     # Bounded: should the engine run them in one call, the
                     # order assertion below fails instead of a hang.
                     others_ended.acquire(timeout=10)
+                time.sleep(0.1)
             chunk.return_int(position)
             if position != 0:
                 others_ended.release()
