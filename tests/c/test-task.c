@@ -1564,26 +1564,11 @@ static void foreign_task_class_init (ForeignTaskClass *klass) {}
 static void foreign_task_init (ForeignTask *self) {}
 
 static void
-assert_fails_for_want_of_work (AgTestFixture *fixture,
-                               GType          type)
-{
-  g_autoptr(AgTask) task = g_object_new (type, NULL);
-  g_autoptr(GError) error = NULL;
-  GValue *value;
-
-  value = ag_test_run_to_end (fixture, task, &error);
-  g_assert_null (value);
-  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
-  g_assert_nonnull (strstr (error->message, g_type_name (type)));
-  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
-}
-
-static void
 test_task_without_work_fails_when_run (AgTestFixture *fixture,
                                        gconstpointer  data)
 {
-  assert_fails_for_want_of_work (fixture, AG_TYPE_TASK);
-  assert_fails_for_want_of_work (fixture, foreign_task_get_type ());
+  ag_test_assert_bare_task_fails (fixture, AG_TYPE_TASK, "AgTask has no work");
+  ag_test_assert_bare_task_fails (fixture, foreign_task_get_type (), "ForeignTask has no work");
 }
 
 /* Running a task twice is a programming error: a critical, and the second

@@ -370,3 +370,19 @@ ag_test_run_to_end (AgTestFixture  *fixture,
   ag_test_outcome_clear (&outcome);
   return value;
 }
+
+void
+ag_test_assert_bare_task_fails (AgTestFixture *fixture,
+                                GType          type,
+                                const char    *mentions)
+{
+  g_autoptr(AgTask) task = g_object_new (type, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  value = ag_test_run_to_end (fixture, task, &error);
+  g_assert_null (value);
+  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, mentions));
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
+}

@@ -135,6 +135,13 @@ GValue  *ag_test_run_to_end       (AgTestFixture *fixture,
                                    AgTask        *task,
                                    GError       **error);
 
+/* Makes a task of @type with g_object_new(), as a binding's default
+ * constructor does, runs it on the fixture's engine and asserts that it
+ * fails with AG_ERROR_FAILED and a message that contains @mentions. */
+void     ag_test_assert_bare_task_fails (AgTestFixture *fixture,
+                                         GType          type,
+                                         const char    *mentions);
+
 void     ag_test_fixture_setup    (AgTestFixture *fixture,
                                    gconstpointer  data);
 void     ag_test_fixture_teardown (AgTestFixture *fixture,

@@ -1439,14 +1439,7 @@ static void
 test_worker_task_made_without_a_call_fails_when_run (AgTestFixture *fixture,
                                                      gconstpointer  data)
 {
-  g_autoptr(AgTask) task = g_object_new (AG_TYPE_WORKER_TASK, NULL);
-  g_autoptr(GError) error = NULL;
-  GValue *value;
-
-  value = ag_test_run_to_end (fixture, task, &error);
-  g_assert_null (value);
-  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
-  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
+  ag_test_assert_bare_task_fails (fixture, AG_TYPE_WORKER_TASK, "ag_worker_task_new_c");
 }
 
 /* Worker functions print: their stdout goes to the application's stderr,
