@@ -21,6 +21,14 @@ class Refused(ValueError):
     """An exception class of this script: it must come back as itself."""
 
 
+class Adder:
+    def __init__(self, base):
+        self.base = base
+
+    def add(self, x):
+        return self.base + x
+
+
 def where(x):
     return (x, os.getpid())
 
@@ -109,6 +117,13 @@ class ProcessTaskTest(agtest.JobTestCase):
     def test_a_lambda_is_refused_at_once(self):
         with self.assertRaises(TypeError):
             ProcessTask(lambda: None)
+
+    def test_a_method_bound_to_an_object_is_refused_at_once(self):
+        # The worker would import Refused.__str__ alone and call it
+        # without its object.
+        with self.assertRaisesRegex(TypeError, 'on its object'):
+            ProcessTask(Adder(40).add, 2)
+        self.assertIsNotNone(ProcessTask(Adder.add, Adder(40), 2))
 
     def test_an_unpicklable_result_fails_with_a_clear_error(self):
         @self.engine.job

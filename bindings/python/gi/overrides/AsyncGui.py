@@ -36,6 +36,7 @@ import pickle
 import sys
 import threading
 import traceback
+import types
 import warnings
 import weakref
 
@@ -667,6 +668,9 @@ def _process_target(func):
     if not callable(func) or not module or not qualname or '<' in qualname:
         raise TypeError('ProcessTask needs an importable function (defined at the top level '
                         'of a module or class), not %r' % (func,))
+    if isinstance(func, types.MethodType) and not isinstance(func.__self__, type):
+        raise TypeError('ProcessTask cannot call %s on its object: a worker imports the function '
+                        'alone; pass the object as an argument instead' % qualname)
     if module in ('__main__', '__mp_main__'):
         unused, why_not = _main_for_workers()
         if why_not is not None:
