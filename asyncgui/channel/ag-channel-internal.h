@@ -82,7 +82,6 @@ struct _AgChannelCore
   guint64                 blocked_wanted;   /* items blocked readers still want; lock */
   AgChannelDemandFunc     demand_func;      /* lock; called under it */
   gpointer                demand_data;      /* lock */
-  AgCompletionQueue      *demand_queue;     /* a ref: whose deliveries write; lock */
   guint                   n_readers;        /* open read ends; lock */
   gboolean                closed;           /* lock */
   gboolean                broken;           /* the last reader went; implies closed; lock */
@@ -96,6 +95,10 @@ struct _AgChannelCore
 
   /* A transform handle nobody holds, for the next item; atomic. */
   AgChannelTransform     *spare_transform;
+
+  /* The queue of the engine whose deliveries write, while a pipeline
+   * watches the demand (a ref); lock. At the end, like transform_thread. */
+  AgCompletionQueue      *demand_queue;
 };
 
 typedef enum

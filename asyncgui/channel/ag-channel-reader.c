@@ -294,15 +294,20 @@ refuse_wait_for_own_delivery (AgChannelReader  *self,
                               GError          **error)
 {
   AgChannelCore *core = self->core;
+  AgCompletionQueue *writer = NULL;
   gboolean refuse;
 
   g_mutex_lock (&core->lock);
-  refuse = core->demand_queue != NULL
-           && !self->closed && !core->closed && self->pending_error == NULL
-           && core->items.length < count
-           && _ag_completion_queue_is_home_thread (core->demand_queue)
-           && _ag_completion_queue_is_delivering (core->demand_queue);
+  if (core->demand_queue != NULL && !self->closed && !core->closed
+      && self->pending_error == NULL && core->items.length < count)
+    writer = _ag_completion_queue_ref (core->demand_queue);
   g_mutex_unlock (&core->lock);
+
+  /* Outside the lock: asking whose thread this is takes the context's. */
+  refuse = writer != NULL
+           && _ag_completion_queue_is_home_thread (writer)
+           && _ag_completion_queue_is_delivering (writer);
+  g_clear_pointer (&writer, _ag_completion_queue_unref);
 
   if (refuse)
     g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,

@@ -36,8 +36,8 @@ _ag_worker_get_replies_fd (void)
  * exec, so programs the functions start do not hold the pipe.
  *
  * A worker program calls it once, before it greets the engine, and writes
- * its replies to the descriptor it returns. An application never calls
- * it.
+ * its replies to the descriptor it returns; a second call is a
+ * programming error. An application never calls it.
  *
  * Thread: any, in a worker process, before other threads print.
  *
@@ -52,6 +52,7 @@ ag_worker_take_stdout (GError **error)
   int replies;
 
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
+  g_return_val_if_fail (replies_fd == STDOUT_FILENO, -1);
 
   replies = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
   if (replies >= 0 && dup2 (STDERR_FILENO, STDOUT_FILENO) >= 0)

@@ -139,6 +139,42 @@ write_int_async (AgChannel    *channel,
   ag_channel_write_async (channel, &value, cancellable, write_done, outcome);
 }
 
+/* Starts a read of @count that has to wait, and checks it waits. */
+static void
+start_waiting_read (AgChannelReader *reader,
+                    guint            count,
+                    GCancellable    *cancellable,
+                    Outcome         *outcome)
+{
+  ag_channel_reader_read_async (reader, count, -1, cancellable, read_done, outcome);
+  ag_test_run_for (NULL, 20);
+  g_assert_false (outcome->done);
+}
+
+/* Starts a write of @n to a full channel, and checks it waits. */
+static void
+start_waiting_write (AgChannel    *channel,
+                     int           n,
+                     GCancellable *cancellable,
+                     Outcome      *outcome)
+{
+  write_int_async (channel, n, cancellable, outcome);
+  ag_test_run_for (NULL, 20);
+  g_assert_false (outcome->done);
+}
+
+/* Runs until the read or write has called back; checks it failed as
+ * cancelled with nothing read or written, and clears it. */
+static void
+assert_ends_cancelled (Outcome *outcome)
+{
+  ag_test_run_until (NULL, outcome->done, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (outcome->items);
+  g_assert_false (outcome->written);
+  outcome_clear (outcome);
+}
+
 /* A thread that writes n_items ints from `from`, blocking. */
 typedef struct
 {
@@ -540,15 +576,10 @@ test_channel_cancelled_async_read_loses_no_item (void)
   Outcome outcome = { 0 };
 
   write_ints (channel, 0, 2);
-  ag_channel_reader_read_async (reader, 5, -1, cancellable, read_done, &outcome);
-  ag_test_run_for (NULL, 20);
-  g_assert_false (outcome.done);
+  start_waiting_read (reader, 5, cancellable, &outcome);
 
   g_cancellable_cancel (cancellable);
-  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
-  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (outcome.items);
-  outcome_clear (&outcome);
+  assert_ends_cancelled (&outcome);
 
   /* The two items it had taken are back, first in line. */
   write_ints (channel, 2, 3);
@@ -572,15 +603,10 @@ test_channel_cancelled_async_write_stores_nothing (void)
   Outcome outcome = { 0 };
 
   write_ints (channel, 0, 1);
-  write_int_async (channel, 1, cancellable, &outcome);
-  ag_test_run_for (NULL, 20);
-  g_assert_false (outcome.done);
+  start_waiting_write (channel, 1, cancellable, &outcome);
 
   g_cancellable_cancel (cancellable);
-  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
-  g_assert_false (outcome.written);
-  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  outcome_clear (&outcome);
+  assert_ends_cancelled (&outcome);
 
   items = read_now (reader, 0);
   assert_ints (items, 0, 1);
@@ -601,19 +627,14 @@ test_channel_cancelled_async_read_takes_nothing_written_after_the_cancel (void)
   g_autoptr(GArray) items = NULL;
   Outcome outcome = { 0 };
 
-  ag_channel_reader_read_async (reader, 3, -1, cancellable, read_done, &outcome);
-  ag_test_run_for (NULL, 20);
-  g_assert_false (outcome.done);
+  start_waiting_read (reader, 3, cancellable, &outcome);
 
   /* No iteration between the cancel and the writes. */
   g_cancellable_cancel (cancellable);
   write_ints (channel, 0, 5);
   g_assert_cmpuint (ag_channel_get_length (channel), ==, 5);
 
-  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
-  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (outcome.items);
-  outcome_clear (&outcome);
+  assert_ends_cancelled (&outcome);
 
   items = read_now (reader, 0);
   assert_ints (items, 0, 5);
@@ -628,8 +649,7 @@ test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback (vo
   g_autoptr(GArray) items = NULL;
   Outcome outcome = { 0 };
 
-  ag_channel_reader_read_async (reader, 3, -1, cancellable, read_done, &outcome);
-  ag_test_run_for (NULL, 20);
+  start_waiting_read (reader, 3, cancellable, &outcome);
 
   /* The read has its three items and is on its way home... */
   write_ints (channel, 0, 3);
@@ -640,10 +660,7 @@ test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback (vo
    * back to the front of the channel. */
   g_cancellable_cancel (cancellable);
   write_ints (channel, 3, 4);
-  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
-  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (outcome.items);
-  outcome_clear (&outcome);
+  assert_ends_cancelled (&outcome);
 
   items = read_now (reader, 0);
   assert_ints (items, 0, 4);
@@ -659,9 +676,7 @@ test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_canc
   Outcome outcome = { 0 };
 
   write_ints (channel, 0, 1);
-  write_int_async (channel, 1, cancellable, &outcome);
-  ag_test_run_for (NULL, 20);
-  g_assert_false (outcome.done);
+  start_waiting_write (channel, 1, cancellable, &outcome);
 
   /* No iteration between the cancel and the read that makes room. */
   g_cancellable_cancel (cancellable);
@@ -670,10 +685,7 @@ test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_canc
   g_clear_pointer (&items, g_array_unref);
   g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
 
-  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
-  g_assert_false (outcome.written);
-  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  outcome_clear (&outcome);
+  assert_ends_cancelled (&outcome);
   g_assert_cmpuint (ag_channel_get_length (channel), ==, 0);
 }
 

@@ -1275,21 +1275,29 @@ count_run_then_return (AgTask       *task,
   ag_task_return_int (task, GPOINTER_TO_INT (user_data));
 }
 
-/* Runs @multi to its end; returns its values as ints. */
-static GArray *
-run_multi_for_ints (AgTestFixture *fixture,
-                    AgMultiTask   *multi)
+/* Runs @multi on the fixture's engine, its outcome going to @outcome. */
+static void
+start_multi (AgTestFixture *fixture,
+             AgMultiTask   *multi,
+             AgTestOutcome *outcome)
 {
-  AgTestOutcome outcome;
+  ag_test_outcome_init (outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       outcome);
+}
+
+/* Waits for the MultiTask started with @outcome to succeed; returns its
+ * values as ints. */
+static GArray *
+finish_multi_ints (AgTestFixture *fixture,
+                   AgTestOutcome *outcome)
+{
   GArray *ints;
 
-  ag_test_outcome_init (&outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
-                       &outcome);
-  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-  g_assert_no_error (outcome.error);
-  ints = values_as_ints (outcome.value);
-  ag_test_outcome_clear (&outcome);
+  ag_test_run_until (fixture->context, outcome->n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_no_error (outcome->error);
+  ints = values_as_ints (outcome->value);
+  ag_test_outcome_clear (outcome);
   return ints;
 }
 
@@ -1307,7 +1315,7 @@ test_a_task_may_be_a_child_of_several_multi_tasks_and_places (AgTestFixture *fix
   g_autoptr(GArray) first_ints = NULL;
   g_autoptr(GArray) second_ints = NULL;
   g_autoptr(GArray) later_ints = NULL;
-  AgTestOutcome first_outcome;
+  AgTestOutcome first_outcome, second_outcome, later_outcome;
   const int twice[] = { 7, 7, 1 };
   const int once[] = { 1, 7 };
 
@@ -1320,14 +1328,10 @@ test_a_task_may_be_a_child_of_several_multi_tasks_and_places (AgTestFixture *fix
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, 3);
 
   /* Both run at once: each child runs once, for both. */
-  ag_test_outcome_init (&first_outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (first), NULL, ag_test_outcome_callback,
-                       &first_outcome);
-  second_ints = run_multi_for_ints (fixture, second);
-  ag_test_run_until (fixture->context, first_outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-  g_assert_no_error (first_outcome.error);
-  first_ints = values_as_ints (first_outcome.value);
-  ag_test_outcome_clear (&first_outcome);
+  start_multi (fixture, first, &first_outcome);
+  start_multi (fixture, second, &second_outcome);
+  first_ints = finish_multi_ints (fixture, &first_outcome);
+  second_ints = finish_multi_ints (fixture, &second_outcome);
   assert_ints (first_ints, twice, G_N_ELEMENTS (twice));
   assert_ints (second_ints, once, G_N_ELEMENTS (once));
   g_assert_cmpint (counted_runs, ==, 2);
@@ -1335,7 +1339,8 @@ test_a_task_may_be_a_child_of_several_multi_tasks_and_places (AgTestFixture *fix
   /* Finished, they go in a third as they ended. */
   ag_multi_task_add (later, other);
   ag_multi_task_add (later, shared);
-  later_ints = run_multi_for_ints (fixture, later);
+  start_multi (fixture, later, &later_outcome);
+  later_ints = finish_multi_ints (fixture, &later_outcome);
   assert_ints (later_ints, once, G_N_ELEMENTS (once));
   g_assert_cmpint (counted_runs, ==, 2);
 }

@@ -43,7 +43,6 @@ typedef GVariant *(*WorkerFunc) (GVariant      *args,
                                  GError       **error);
 
 static GHashTable *modules;  /* path → GModule */
-static int replies_fd = -1;  /* the engine's pipe, which stdout was */
 
 static gboolean
 read_all (int     fd,
@@ -234,7 +233,7 @@ write_message (GVariant *message)
   g_autoptr(GVariant) owned = g_variant_ref_sink (message);
   g_autoptr(GBytes) frame = _ag_frame_encode (owned, NULL);
 
-  return _ag_frame_write (replies_fd, frame);
+  return _ag_frame_write (_ag_worker_get_replies_fd (), frame);
 }
 
 static gboolean
@@ -297,7 +296,7 @@ serve (GVariant *request)
   /* What the function printed without a newline shows now, not mixed into
    * a later call's output. */
   fflush (stdout);
-  return _ag_frame_write (replies_fd, frame);
+  return _ag_frame_write (_ag_worker_get_replies_fd (), frame);
 }
 
 int
@@ -315,8 +314,7 @@ main (int   argc,
       sandboxed = TRUE;
 
   /* The pipe is the protocol; what the functions print goes to stderr. */
-  replies_fd = ag_worker_take_stdout (&error);
-  if (replies_fd < 0)
+  if (ag_worker_take_stdout (&error) < 0)
     {
       g_printerr ("asyncgui-worker: %s\n", error->message);
       return 1;

@@ -1509,6 +1509,27 @@ test_worker_task_workers_die_with_the_application (void)
   g_test_trap_assert_passed ();
 }
 
+/* ag_worker_take_stdout() moves the reply pipe once: a second call would
+ * take stderr for the replies, and is refused with a critical. */
+static void
+test_worker_task_take_stdout_twice_is_a_critical (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      int replies = ag_worker_take_stdout (&error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (replies, >, STDERR_FILENO);
+      ag_worker_take_stdout (NULL);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*ag_worker_take_stdout*");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1520,6 +1541,8 @@ main (int   argc,
 
   g_test_add_func ("/worker-task/workers-die-with-the-application",
                    test_worker_task_workers_die_with_the_application);
+  g_test_add_func ("/worker-task/take-stdout-twice-is-a-critical",
+                   test_worker_task_take_stdout_twice_is_a_critical);
   ag_test_add ("/worker-task/what-a-function-prints-leaves-the-reply-alone",
                test_worker_task_what_a_function_prints_leaves_the_reply_alone);
   ag_test_add ("/worker-task/made-without-a-call-fails-when-run",
