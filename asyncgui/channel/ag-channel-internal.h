@@ -161,6 +161,26 @@ _ag_channel_deadline_for (int timeout_ms)
   return g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
 }
 
+/* ag-channel-blocking-cancel.c */
+typedef struct
+{
+  GCancellable *cancellable;    /* of the work the call runs in, or NULL */
+  gulong        handler;
+} AgChannelBlockingCancel;
+
+typedef enum
+{
+  AG_CHANNEL_WAIT,              /* wait */
+  AG_CHANNEL_WAIT_LOOK_AGAIN,   /* the lock was dropped: look again first */
+  AG_CHANNEL_WAIT_CANCELLED,    /* the work was cancelled: error set */
+} AgChannelWaitCheck;
+
+void               _ag_channel_blocking_cancel_init          (AgChannelBlockingCancel  *watch);
+AgChannelWaitCheck _ag_channel_blocking_cancel_check_locked  (AgChannelBlockingCancel  *watch,
+                                                              AgChannelCore            *core,
+                                                              GError                  **error);
+void               _ag_channel_blocking_cancel_clear         (AgChannelBlockingCancel  *watch);
+
 /* ag-channel-core.c */
 AgChannelCore   *_ag_channel_core_new                   (guint                    capacity);
 AgChannelCore   *_ag_channel_core_ref                   (AgChannelCore           *core);

@@ -379,6 +379,10 @@ read_driving (AgChannelReader  *self,
  * the read returns: a read that would have to wait fails at once with
  * %AG_ERROR_WOULD_DEADLOCK.
  *
+ * Inside the function of a task or of a [class@MultiTask] that runs on a
+ * worker thread, a read that has to wait ends once that task is cancelled:
+ * with the items it got, or, when it got none, with %G_IO_ERROR_CANCELLED.
+ *
  * Fails with %G_IO_ERROR_CLOSED if the reader is closed, or with the error
  * of the read transform (see [method@Channel.set_read_transform]).
  *
@@ -399,6 +403,8 @@ ag_channel_reader_read (AgChannelReader  *self,
   AgChannelCore *core;
   g_autoptr(GArray) items = NULL;
   AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  AgChannelBlockingCancel watch;
+  AgChannelWaitCheck check;
   GValue detail = G_VALUE_INIT;
   gint64 deadline;
   gboolean ok, notify;
@@ -431,6 +437,7 @@ ag_channel_reader_read (AgChannelReader  *self,
   deadline = _ag_channel_deadline_for (timeout_ms);
   items = _ag_value_array_new (0);
   set_error_detail (self, &detail);
+  _ag_channel_blocking_cancel_init (&watch);
 
   g_mutex_lock (&core->lock);
   ok = check_reader_locked (self, &detail, error);
@@ -446,6 +453,17 @@ ag_channel_reader_read (AgChannelReader  *self,
       if (core->closed || g_get_monotonic_time () >= deadline)
         break;
 
+      /* Cancelled work keeps what it read: only a read with nothing fails. */
+      check = _ag_channel_blocking_cancel_check_locked (&watch, core,
+                                                         items->len == 0 ? error : NULL);
+      if (check == AG_CHANNEL_WAIT_CANCELLED)
+        {
+          ok = items->len > 0;
+          break;
+        }
+      if (check == AG_CHANNEL_WAIT_LOOK_AGAIN)
+        continue;
+
       core->n_sleepers++;
       core->blocked_wanted += count - items->len;
       _ag_channel_core_demand_changed_locked (core);
@@ -457,6 +475,7 @@ ag_channel_reader_read (AgChannelReader  *self,
     _ag_channel_core_demand_changed_locked (core);
   notify = items->len > 0 && _ag_channel_core_claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
+  _ag_channel_blocking_cancel_clear (&watch);
 
   _ag_channel_core_after_unlock (core, &done, notify);
 

@@ -110,6 +110,11 @@ keep_write_error_detail (AgChannel *channel,
  * error of the write transform; [method@Channel.get_write_error_detail]
  * with a %NULL result then gives its detail, on this thread.
  *
+ * Inside the function of a task or of a [class@MultiTask] that runs on a
+ * worker thread, a write that has to wait fails with %G_IO_ERROR_CANCELLED
+ * once that task is cancelled, storing nothing: so cancelled work, and an
+ * application's exit, never wait for a reader that is gone.
+ *
  * Thread: any; it blocks, so not the GUI's.
  *
  * Returns: %TRUE if the item was written
@@ -126,6 +131,8 @@ ag_channel_write (AgChannel     *self,
   GValue item = G_VALUE_INIT;
   GValue detail = G_VALUE_INIT;
   AgChannelDone done = AG_CHANNEL_DONE_INIT;
+  AgChannelBlockingCancel watch;
+  AgChannelWaitCheck check;
   gint64 deadline;
   gboolean written = FALSE, notify;
 
@@ -146,6 +153,7 @@ ag_channel_write (AgChannel     *self,
       return FALSE;
     }
 
+  _ag_channel_blocking_cancel_init (&watch);
   g_mutex_lock (&core->lock);
   for (;;)
     {
@@ -173,6 +181,12 @@ ag_channel_write (AgChannel     *self,
           break;
         }
 
+      check = _ag_channel_blocking_cancel_check_locked (&watch, core, error);
+      if (check == AG_CHANNEL_WAIT_CANCELLED)
+        break;
+      if (check == AG_CHANNEL_WAIT_LOOK_AGAIN)
+        continue;
+
       core->n_sleepers++;
       g_cond_wait_until (&core->cond, &core->lock, deadline);
       core->n_sleepers--;
@@ -181,6 +195,7 @@ ag_channel_write (AgChannel     *self,
     _ag_channel_core_pump_locked (core, &done);
   notify = written && _ag_channel_core_claim_notify_locked (core);
   g_mutex_unlock (&core->lock);
+  _ag_channel_blocking_cancel_clear (&watch);
 
   /* Still here if it was not written. */
   _ag_value_clear (&item);

@@ -15,6 +15,7 @@
 #include "ag-chunk-run-private.h"
 #include "ag-task-private.h"
 #include "ag-values-private.h"
+#include "ag-work-cancellable-private.h"
 
 /* Mapping MultiTasks and pipelines hand their inputs to workers in runs
  * (chunks): of one input for slow functions, so max-workers means what it
@@ -234,6 +235,7 @@ run_work (AgWork *work)
 {
   AgChunkRun *run = (AgChunkRun *) work;
   gint64 started = g_get_monotonic_time ();
+  GCancellable *outer = _ag_work_cancellable_enter (run->cancellable);
 
   if (run->kind == AG_CHUNK_RUN_MAP || run->kind == AG_CHUNK_RUN_RANGE)
     run_map (run, started);
@@ -241,6 +243,7 @@ run_work (AgWork *work)
     _ag_chunk_run_ranges (run);
   else
     run_pipe (run);
+  _ag_work_cancellable_leave (outer);
   run->elapsed_us = g_get_monotonic_time () - started;
 
   run->work.node.deliver = run_deliver;

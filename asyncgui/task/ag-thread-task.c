@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "ag-task-internal.h"
+#include "ag-work-cancellable-private.h"
 
 /* The work is queued on the engine's executor with a reference of its own,
  * which goes home with the outcome once the function has returned
@@ -54,7 +55,12 @@ thread_task_run (AgWork *work)
   cancellable = _ag_task_lend_cancellable (task, spare);
   _ag_task_begin_work (task);
   if (!g_cancellable_is_cancelled (cancellable))
-    self->func (task, self->func_data, cancellable);
+    {
+      GCancellable *outer = _ag_work_cancellable_enter (cancellable);
+
+      self->func (task, self->func_data, cancellable);
+      _ag_work_cancellable_leave (outer);
+    }
 
   /* The task keeps a cancellable it was lent and something kept. */
   if (cancellable == spare && !_ag_task_take_back_cancellable (task, spare))

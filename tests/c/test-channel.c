@@ -1597,6 +1597,150 @@ test_channel_blocking_read_inside_a_delivery_waits_for_a_thread (void)
   drop_engine (engine);
 }
 
+/* A blocking read or write inside a task's function, on a worker thread,
+ * ends when that task is cancelled: else the thread waits for good, and so
+ * does the application's exit, which waits for its threads. */
+typedef struct
+{
+  AgChannel       *channel;
+  AgChannelReader *reader;    /* set: read; NULL: write */
+  GArray          *first;     /* the read's items when the cancel came */
+  GError          *error;     /* what the blocked call ended with */
+  AgTestLatch      started;
+  AgTestLatch      ended;     /* the blocked call returned */
+} Blocked;
+
+static void
+blocked_clear (Blocked *blocked)
+{
+  g_clear_pointer (&blocked->first, g_array_unref);
+  g_clear_error (&blocked->error);
+  ag_test_latch_clear (&blocked->started);
+  ag_test_latch_clear (&blocked->ended);
+}
+
+static void
+write_blocking (Blocked *blocked)
+{
+  ag_test_latch_open (&blocked->started);
+  g_assert_false (write_int (blocked->channel, 1, -1, &blocked->error));
+  ag_test_latch_open (&blocked->ended);
+}
+
+/* Reads two items where one waits: the read returns that one when the
+ * cancel comes, and the next read fails at once. */
+static void
+read_blocking (Blocked *blocked)
+{
+  g_autoptr(GArray) after = NULL;
+
+  ag_test_latch_open (&blocked->started);
+  blocked->first = ag_channel_reader_read (blocked->reader, 2, -1, &blocked->error);
+  g_assert_no_error (blocked->error);
+  after = ag_channel_reader_read (blocked->reader, 1, -1, &blocked->error);
+  g_assert_null (after);
+  ag_test_latch_open (&blocked->ended);
+}
+
+static void
+block_in_task (AgTask       *task,
+               gpointer      user_data,
+               GCancellable *cancellable)
+{
+  Blocked *blocked = user_data;
+
+  if (blocked->reader != NULL)
+    read_blocking (blocked);
+  else
+    write_blocking (blocked);
+  ag_task_return_boolean (task, TRUE);
+}
+
+static void
+block_in_chunk (AgChunk  *chunk,
+                guint     position,
+                gpointer  user_data)
+{
+  write_blocking (user_data);
+  ag_chunk_return_nothing (chunk);
+}
+
+/* Runs @task, cancels it once its function waits, and checks that the
+ * blocked call ended with G_IO_ERROR_CANCELLED. */
+static void
+assert_cancel_ends_blocked_call (AgTask  *task,
+                                 Blocked *blocked)
+{
+  AgEngine *engine = engine_new (G_PRIORITY_DEFAULT);
+
+  ag_engine_run_async (engine, task, NULL, NULL, NULL);
+  g_assert_true (ag_test_latch_wait (&blocked->started));
+  ag_test_run_for (NULL, 20);  /* into the wait */
+  ag_task_cancel (task);
+
+  g_assert_true (ag_test_latch_wait (&blocked->ended));
+  ag_test_run_until (NULL, ag_task_is_finished (task), AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_CANCELLED);
+  g_assert_error (blocked->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  drop_engine (engine);
+}
+
+static void
+test_channel_blocking_write_in_a_task_ends_when_the_task_is_cancelled (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Blocked blocked = { channel, NULL };
+  g_autoptr(AgTask) task = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_test_latch_init (&blocked.started);
+  ag_test_latch_init (&blocked.ended);
+  write_ints (channel, 0, 1);
+  task = ag_task_new (block_in_task, &blocked, NULL);
+  assert_cancel_ends_blocked_call (task, &blocked);
+
+  /* The cancelled write stored nothing. */
+  items = read_now (reader, 2);
+  assert_ints (items, 0, 1);
+  blocked_clear (&blocked);
+}
+
+static void
+test_channel_blocking_read_in_a_task_ends_when_the_task_is_cancelled (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Blocked blocked = { channel, reader };
+  g_autoptr(AgTask) task = NULL;
+
+  ag_test_latch_init (&blocked.started);
+  ag_test_latch_init (&blocked.ended);
+  write_ints (channel, 0, 1);
+  task = ag_task_new (block_in_task, &blocked, NULL);
+  assert_cancel_ends_blocked_call (task, &blocked);
+
+  /* The item the read had taken was not lost. */
+  assert_ints (blocked.first, 0, 1);
+  blocked_clear (&blocked);
+}
+
+static void
+test_channel_blocking_write_in_a_multi_task_ends_when_it_is_cancelled (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (1);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  Blocked blocked = { channel, NULL };
+  g_autoptr(AgMultiTask) multi = NULL;
+
+  ag_test_latch_init (&blocked.started);
+  ag_test_latch_init (&blocked.ended);
+  write_ints (channel, 0, 1);
+  multi = ag_multi_task_new_map_range (1, block_in_chunk, &blocked, NULL);
+  assert_cancel_ends_blocked_call (AG_TASK (multi), &blocked);
+  blocked_clear (&blocked);
+}
+
 static void
 test_channel_calls_back_on_its_context_after_the_engine_went (void)
 {
@@ -1830,6 +1974,12 @@ main (int   argc,
                    test_channel_with_an_engine_notifies_through_its_delivery_only_on_change);
   g_test_add_func ("/channel/with-an-engine-never-calls-back-inside-the-call",
                    test_channel_with_an_engine_never_calls_back_inside_the_call);
+  g_test_add_func ("/channel/blocking-write-in-a-task-ends-when-the-task-is-cancelled",
+                   test_channel_blocking_write_in_a_task_ends_when_the_task_is_cancelled);
+  g_test_add_func ("/channel/blocking-read-in-a-task-ends-when-the-task-is-cancelled",
+                   test_channel_blocking_read_in_a_task_ends_when_the_task_is_cancelled);
+  g_test_add_func ("/channel/blocking-write-in-a-multi-task-ends-when-it-is-cancelled",
+                   test_channel_blocking_write_in_a_multi_task_ends_when_it_is_cancelled);
   g_test_add_func ("/channel/blocking-read-inside-a-delivery-waits-for-a-thread",
                    test_channel_blocking_read_inside_a_delivery_waits_for_a_thread);
   g_test_add_func ("/channel/calls-back-on-its-context-after-the-engine-went",

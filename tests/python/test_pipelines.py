@@ -281,6 +281,36 @@ class ChannelTest(agtest.JobTestCase):
             self.assertEqual(got + left, [('a', steps), ('b', steps)],
                              'cancelled after %d steps' % steps)
 
+    def test_a_cancelled_task_ends_the_blocking_write_of_its_function(self):
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        channel.write('first')
+        raised = []
+        ended = threading.Event()
+
+        def produce():
+            try:
+                channel.write('second')
+            except BaseException as exc:  # noqa: B902 - what the test looks at
+                raised.append(type(exc))
+                raise
+            finally:
+                ended.set()
+
+        @self.engine.job
+        def run():
+            yield AsyncGui.Task(produce)
+
+        job = run()
+        self.run_loop_for(0.05)
+        job.cancel()
+        # Else the worker thread, and the test's exit, would wait for good.
+        self.assertTrue(ended.wait(5))
+        self.run_job(job)
+        self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
+        self.assertEqual(raised, [AsyncGui.CancelledError])
+        self.assertEqual(reader.read(2, timeout=0), ['first'])
+
     def test_a_job_cancelled_while_it_waits_to_write_stores_nothing(self):
         channel = AsyncGui.Channel(capacity=1)
         reader = channel.open_reader()
