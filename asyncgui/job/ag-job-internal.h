@@ -29,6 +29,7 @@ struct _AgJob
   gulong               await_cancelled_id;
   gboolean             held;             /* finished while the job was paused */
   gboolean             cancel_pending;   /* a cancel its code has not seen yet */
+  gboolean             resume_owed;      /* a cancel lifted its pause: one resume is quiet */
   AgNode               resume_node;      /* completes the await at a delivery */
   gboolean             resume_queued;
   AgNode               cancel_node;      /* a cancel from another thread */

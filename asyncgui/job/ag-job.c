@@ -467,6 +467,7 @@ ag_job_pause (AgJob *self)
   if (!is_live (self) || self->cancel_pending || self->paused)
     return;
 
+  self->resume_owed = FALSE;
   set_paused (self, TRUE);
   if (self->awaited != NULL)
     _ag_task_suspend (self->awaited);
@@ -493,9 +494,9 @@ unpause (AgJob *self)
  * delivered at the next delivery, not inside this call.
  *
  * Resuming does nothing on a job that has ended (however it ended), or
- * that was cancelled and has not seen the cancel yet (cancelling resumed
- * it). Resuming a job that is running and was never paused, or was resumed
- * already, is a programming error.
+ * whose pause a cancel lifted (cancelling resumes a job), once, even after
+ * the job caught the cancel and went on. Resuming a job that is running
+ * and was never paused, or was resumed already, is a programming error.
  *
  * Thread: the engine's.
  *
@@ -516,7 +517,9 @@ ag_job_resume (AgJob *self)
       return;
     }
 
-  if (!self->cancel_pending)
+  if (self->resume_owed)
+    self->resume_owed = FALSE;
+  else if (!self->cancel_pending)
     g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
 }
 
@@ -531,7 +534,10 @@ cancel_now (AgJob *self)
 
   self->cancel_pending = TRUE;
   if (self->paused)
-    unpause (self);
+    {
+      unpause (self);
+      self->resume_owed = TRUE;
+    }
 
   if (self->awaited == NULL)
     return;

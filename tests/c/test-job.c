@@ -1748,6 +1748,56 @@ test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through (AgTestFixt
   g_clear_error (&pc.pb.error);
 }
 
+/* A job that catches its cancel goes on; the pause the cancel lifted
+ * may still be resumed by a "Resume" button that knows nothing of it. */
+typedef struct
+{
+  GError   *cancelled;
+  gboolean  saw_cancel;
+  int       after;
+} CaughtCancel;
+
+static void
+caught_cancel_body (AgJob    *job,
+                    gpointer  user_data)
+{
+  CaughtCancel *cc = user_data;
+  g_autoptr(GError) error = NULL;
+
+  ag_job_await_int (ag_test_task_new_int_after (1000, 1), &cc->cancelled);
+  cc->saw_cancel = TRUE;
+  cc->after = ag_job_await_int (ag_test_task_new_int_after (200, 2), &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_resume_of_a_pause_a_caught_cancel_lifted_is_quiet (AgTestFixture *fixture,
+                                                        gconstpointer  data)
+{
+  CaughtCancel cc = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, caught_cancel_body, &cc, NULL);
+
+  ag_job_pause (job);
+  ag_test_run_for (fixture->context, 50);
+  ag_task_cancel (AG_TASK (job));
+  ag_test_run_until (fixture->context, cc.saw_cancel, AG_TEST_SAFETY_MS);
+  g_assert_error (cc.cancelled, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* Running, not paused: the resume has nothing to do, and says nothing. */
+  g_assert_false (ag_job_get_paused (job));
+  ag_job_resume (job);
+  g_assert_false (ag_job_get_paused (job));
+
+  /* A resume is owed once: the next one without a pause is an error. */
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_job_resume*not paused*");
+  ag_job_resume (job);
+  g_test_assert_expected_messages ();
+
+  run_until_finished (fixture, job);
+  g_assert_cmpint (cc.after, ==, 2);
+  g_clear_error (&cc.cancelled);
+}
+
 /* Many jobs and stacks */
 
 typedef struct
@@ -2997,6 +3047,8 @@ main (int   argc,
                test_pause_resume_cancel_of_an_ended_job_are_quiet_no_ops);
   ag_test_add ("/job/pause/pause-resume-after-cancel-are-quiet-and-the-cancel-goes-through",
                test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through);
+  ag_test_add ("/job/pause/resume-of-a-pause-a-caught-cancel-lifted-is-quiet",
+               test_resume_of_a_pause_a_caught_cancel_lifted_is_quiet);
 
   ag_test_add ("/job/nested/cancel-outer-cancels-inner", test_nested_cancel_outer_cancels_inner);
   ag_test_add ("/job/nested/spawn-inside-job-and-await-it", test_nested_spawn_inside_job_and_await_it);

@@ -528,6 +528,26 @@ class JobsTest(QuietTestCase):
         self.assertEqual(succeeded.result(), 1)
         failed.exception()
 
+    def test_resuming_a_paused_job_that_caught_its_cancel_is_quiet(self):
+        @self.engine.job
+        def handler():
+            try:
+                yield Task(identity, 'late', 1.0)
+            except AsyncGui.CancelledError:
+                pass
+            return (yield Task(identity, 'cleaned up', 0.1))
+
+        job = handler()
+        job.pause()
+        self.run_loop_for(0.05)
+        job.cancel()
+        self.run_loop_for(0.05)
+        # The job caught the cancel and goes on; the button that paused it
+        # resumes it.
+        job.resume()
+        self.assertEqual(self.run_job(job).result(), 'cleaned up')
+        self.assert_quiet()
+
     def test_resume_and_pause_after_cancelling_a_paused_job_are_quiet(self):
         seen = []
 
