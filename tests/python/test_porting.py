@@ -223,5 +223,62 @@ class AsyncKitTest(agtest.JobTestCase):
         self.run_job(job)
 
 
+
+class MisportedCallTest(agtest.JobTestCase):
+    """What ported code spells the ancestors' way and would silently mean
+    something else here is refused at once, naming the spelling to use."""
+
+    def test_a_bool_timeout_written_as_async_block_is_refused(self):
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        # The `async` package's read(n, block) and write(item, block).
+        with self.assertRaisesRegex(TypeError, 'block=True'):
+            reader.read(1, True)
+        with self.assertRaisesRegex(TypeError, 'block=False'):
+            channel.write('x', False)
+        channel.write('x', block=False)
+        self.assertEqual(reader.read(1, block=False), ['x'])
+
+    def test_multi_task_takes_max_chunk_size_and_names_it_for_max_chunksize(self):
+        multi = AsyncGui.MultiTask([Task(identity, i) for i in range(20)], max_chunk_size=3)
+        self.assertEqual(multi.gtask.get_max_chunk_size(), 3)
+
+        @self.engine.job
+        def handler():
+            return (yield multi)
+
+        self.assertEqual(self.run_job(handler()).result(), list(range(20)))
+        with self.assertRaisesRegex(TypeError, "'max_chunk_size'"):
+            AsyncGui.MultiTask([], max_chunksize=3)
+
+    def test_start_job_of_a_function_not_called_is_refused(self):
+        def body():
+            yield AsyncGui.sleep(0)
+
+        async def async_body():
+            pass
+
+        for function in (body, async_body):
+            with self.assertRaisesRegex(TypeError, r'start_job\(f\(\.\.\.\)\)'):
+                self.engine.start_job(function)
+        with self.assertRaisesRegex(TypeError, 'generator or coroutine object'):
+            self.engine.start_job(42)
+
+    def test_an_async_generator_job_is_refused(self):
+        @self.engine.job
+        async def handler():
+            yield 1
+
+        with self.assertRaisesRegex(TypeError, 'async generator'):
+            handler()
+
+    def test_a_plain_function_job_still_ends_with_its_value(self):
+        @self.engine.job
+        def handler():
+            return 'at once'
+
+        self.assertEqual(self.run_job(handler()).result(), 'at once')
+
+
 if __name__ == '__main__':
-    raise SystemExit(agtest.main(RecipeTest, AsyncGuiTest, AsyncKitTest))
+    raise SystemExit(agtest.main(RecipeTest, AsyncGuiTest, AsyncKitTest, MisportedCallTest))

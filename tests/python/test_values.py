@@ -260,6 +260,20 @@ class ValuesTest(agtest.JobTestCase):
         self.assertEqual([v is p for v, p in zip(values, payloads)], [True] * 3)
         self.assertEqual(self.run_job(failing()).result(), (2,))
 
+    def test_gtask_read_after_a_job_started_the_multi_task_is_the_one_it_runs(self):
+        multi = AsyncGui.MultiTask([Task(identity, i, 0.05) for i in range(3)])
+
+        @self.engine.job
+        def handler():
+            return (yield multi)
+
+        job = handler()
+        gtask = multi.gtask
+        self.assertEqual(gtask.get_state(), AsyncGui.TaskState.RUNNING)
+        self.assertEqual(self.run_job(job).result(), [0, 1, 2])
+        self.assertIs(multi.gtask, gtask)
+        self.assertEqual([row.props.value for row in gtask], [0, 1, 2])
+
     def test_rows_seen_and_unseen_give_the_same_lists(self):
         # One child per task (the MultiTask made first) or lanes (nobody
         # sees the children): the same values, order and failures.

@@ -420,7 +420,8 @@ def _run_task(gtask, call, cancellable):
 
 @_export
 class MultiTask(metaclass=_ForwardingMeta):
-    """``MultiTask(tasks, max_workers=0, skip_errors=False, unordered=False)``
+    """``MultiTask(tasks, max_workers=0, skip_errors=False, unordered=False,
+    max_chunk_size=0)``
 
     Yielded, it runs ``tasks`` in parallel and gives the list of their
     values: in list order, or in completion order with ``unordered``. With
@@ -430,7 +431,8 @@ class MultiTask(metaclass=_ForwardingMeta):
     at once, as async_gui did, as long as the engine could
     (``max-threads + max-blocked-threads`` tasks): only max-threads of them
     compute at a time, more only while others are blocked (asleep, waiting
-    for I/O); a longer list runs in chunks the engine sizes, two per thread.
+    for I/O); a longer list runs in chunks the engine sizes, two per thread,
+    of at most ``max_chunk_size`` tasks (0: no limit of its own).
 
     To get each value as soon as its task finishes (async_gui's unordered
     iterator), loop in an ``async def`` job: ``async for r in
@@ -442,20 +444,25 @@ class MultiTask(metaclass=_ForwardingMeta):
     skip_errors, the first failure) are the C MultiTask's; ``task.gtask``
     is that AgMultiTask, a GListModel whose rows hold the values."""
 
-    __slots__ = ('tasks', 'max_workers', 'skip_errors', 'unordered', '_gtask_run')
+    __slots__ = ('tasks', 'max_workers', 'skip_errors', 'unordered', 'max_chunk_size',
+                 '_gtask_run', '_started')
     _gi_class = MultiTaskObject
     __gtype__ = MultiTaskObject.__gtype__
 
-    def __init__(self, tasks, max_workers=0, skip_errors=False, unordered=False):
+    def __init__(self, tasks, max_workers=0, skip_errors=False, unordered=False,
+                 max_chunk_size=0, **refused):
+        _refuse_arguments('MultiTask()', refused)
         self.tasks = tasks if type(tasks) is list else list(tasks)
         if max_workers is None:
             max_workers = 0
-        if max_workers < 0:
-            raise ValueError('max_workers must be 0 (no limit) or more')
+        if max_workers < 0 or max_chunk_size < 0:
+            raise ValueError('max_workers and max_chunk_size must be 0 (no limit) or more')
         self.max_workers = int(max_workers)
         self.skip_errors = bool(skip_errors)
         self.unordered = bool(unordered)
+        self.max_chunk_size = int(max_chunk_size)
         self._gtask_run = None
+        self._started = None
 
     def __await__(self):
         return _AwaitOnce(self)
@@ -471,10 +478,25 @@ class MultiTask(metaclass=_ForwardingMeta):
         """The AgMultiTask this runs as, made on first access: one child
         per task, so ``task-done`` and the GListModel see every task, and
         each row's ``value`` is the very object its task returned (a
-        ``GtkListView`` bound to it shows values as they arrive)."""
+        ``GtkListView`` bound to it shows values as they arrive). Once a
+        job started this MultiTask, it is the AgMultiTask that job runs."""
         if self._gtask_run is None:
+            if self._started is not None:
+                return self._started
             self._gtask_run = _make_run(self, None)
         return self._gtask_run.gtask
+
+    def _take_run(self, driver):
+        """The run a job starts: the one ``gtask`` made, or a new one."""
+        run, self._gtask_run = self._gtask_run, None
+        if run is None:
+            run = _make_run(self, driver)
+        else:
+            # Made by MultiTask.gtask, for no engine: its ProcessTasks run here.
+            run.driver = driver
+            _configure_python_workers(driver.engine)
+        self._started = run.gtask
+        return run
 
     def __repr__(self):
         return 'MultiTask(<%d tasks>, max_workers=%d, skip_errors=%r, unordered=%r)' % (
@@ -584,13 +606,7 @@ def _prepare(request, driver):
     if type(request) in (list, tuple):
         return _make_run(MultiTask(request), driver)
     if isinstance(request, MultiTask):
-        run, request._gtask_run = request._gtask_run, None
-        if run is None:
-            return _make_run(request, driver)
-        # Made by MultiTask.gtask, for no engine: its ProcessTasks run here.
-        run.driver = driver
-        _configure_python_workers(driver.engine)
-        return run
+        return request._take_run(driver)
     prepare = getattr(request, '_ag_prepare', None)
     if prepare is not None:
         return prepare(driver)
@@ -990,6 +1006,7 @@ def _configure(gtask, spec):
     gtask.set_max_workers(spec.max_workers)
     gtask.set_skip_errors(spec.skip_errors)
     gtask.set_unordered(spec.unordered)
+    gtask.set_max_chunk_size(getattr(spec, 'max_chunk_size', 0))
     return gtask
 
 
@@ -1141,7 +1158,7 @@ async def _iterate_results(spec):
     driver = getattr(_tls, 'driver', None)
     if driver is None:
         raise RuntimeError('async for over a MultiTask works inside an @engine.job')
-    run, spec._gtask_run = spec._gtask_run or _make_run(spec, driver), None
+    run = spec._take_run(driver)
     if isinstance(run, _PyRun):
         run.work.numbers = None  # read child by child, never whole
     reader = run.results or run.gtask.open_results()
@@ -1493,11 +1510,29 @@ def _receive_awaits(driver):
 _UNSET = object()
 
 
+# inspect's CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR, without
+# importing inspect.
+_MAKES_JOB_BODIES = 0x20 | 0x80 | 0x200
+
+
+def _refuse_job_body(body):
+    """Raises TypeError for what looks like a job body but cannot be one:
+    an async generator, or a generator or coroutine function not called."""
+    if hasattr(body, '__anext__'):
+        raise TypeError('an async generator cannot be a job: write an async def that '
+                        'loops over it with async for')
+    flags = getattr(getattr(body, '__code__', None), 'co_flags', 0)
+    if flags & _MAKES_JOB_BODIES:
+        raise TypeError('%r is a function: start a job with what calling it returns, '
+                        'start_job(f(...))' % (body,))
+
+
 def _start_job(engine, coro):
     if hasattr(coro, 'send') and hasattr(coro, 'throw'):
         is_coroutine = not hasattr(coro, 'gi_frame')
     else:
         # A plain function: the job ends at once with its value.
+        _refuse_job_body(coro)
         value = coro
 
         def immediate():
@@ -1692,6 +1727,10 @@ class Engine(AsyncGui.Engine):
     def start_job(self, coroutine):
         """Starts a job that drives ``coroutine`` (a generator or coroutine
         object already made); returns the AsyncGui.Job."""
+        if not (hasattr(coroutine, 'send') and hasattr(coroutine, 'throw')):
+            _refuse_job_body(coroutine)
+            raise TypeError('start_job() drives a generator or coroutine object, not %r'
+                            % (coroutine,))
         return _start_job(self, coroutine)
 
     def slot(self, debounce_ms=0, throttle_ms=0):
@@ -2261,6 +2300,10 @@ _PYTHON_EXCEPTION_QUARK = GLib.quark_from_string(_PYTHON_EXCEPTION_DOMAIN)
 def _timeout_ms(timeout, block=True):
     """A timeout in seconds (None: no limit) as the library's milliseconds;
     ``block=False``, the `async` package's spelling, is a timeout of 0."""
+    if type(timeout) is bool:
+        # The `async` package's read(n, block) and write(item, block).
+        raise TypeError('the timeout is a number of seconds, not %r: pass block=%r by name'
+                        % (timeout, timeout))
     if not block:
         return 0
     if timeout is None or timeout < 0:
@@ -2685,14 +2728,18 @@ def _run_stage(chunk, item, stage):
     chunk.return_value(output)
 
 
-def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers, refused):
+def _refuse_arguments(call, refused):
     for name in refused:
         # The `async` package's Task spelled it so; here it is the C
         # property's name, the same in every language.
         if name == 'max_chunksize':
-            raise TypeError("pipe() has no argument 'max_chunksize': it is spelled "
-                            "'max_chunk_size' here")
-        raise TypeError('pipe() got an unexpected keyword argument %r' % name)
+            raise TypeError("%s has no argument 'max_chunksize': it is spelled "
+                            "'max_chunk_size' here" % call)
+        raise TypeError('%s got an unexpected keyword argument %r' % (call, name))
+
+
+def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers, refused):
+    _refuse_arguments('pipe()', refused)
     if not callable(func):
         raise TypeError('a pipeline stage needs a function, not %r' % (func,))
     for name, number in (('min_count', min_count), ('max_chunk_size', max_chunk_size),
