@@ -9,7 +9,7 @@ import threading
 
 import agtest
 from agtest import identity
-from gi.repository import AsyncGui
+from gi.repository import AsyncGui, GObject
 from gi.repository.AsyncGui import Task
 
 
@@ -153,6 +153,28 @@ class RecipeTest(agtest.JobTestCase):
 
 class AsyncGuiTest(agtest.JobTestCase):
     """async_gui."""
+
+    def test_a_boolean_signal_reads_a_job_handler_as_handled_unless_answered(self):
+        class Window(GObject.Object):
+            __gsignals__ = {'close-request': (GObject.SignalFlags.RUN_LAST, bool, ())}
+
+        started = []
+
+        @self.engine.job
+        def on_close(window):
+            started.append(window)
+            yield AsyncGui.sleep(0)
+
+        window = Window()
+        handler = window.connect('close-request', on_close)
+        # The README's warning: the job is a true value.
+        self.assertTrue(window.emit('close-request'))
+        window.disconnect(handler)
+        # The README's idiom starts the job and lets the window close.
+        window.connect('close-request', lambda w: on_close(w) and False)
+        self.assertFalse(window.emit('close-request'))
+        self.assertEqual(started, [window, window])
+        self.run_loop_for(0.05)
 
     def test_return_result_has_async_gui_result_and_value(self):
         try:
