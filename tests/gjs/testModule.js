@@ -486,6 +486,10 @@ test('process-task-runs-js-in-a-worker', async () => {
     assert(own instanceof Error && own.name === 'QuotaError' && own.message === 'full' &&
         own.gerror instanceof GLib.Error && /failWithOwnError/.test(own.stack),
     `the worker's own error class: ${own}, stack ${own.stack}`);
+    // A GLib.Error keeps its domain and code.
+    const gio = await assertRejects(run(processTask(WORKER_MODULE, 'failOpening', '/no/such/file')));
+    assert(gio instanceof GLib.Error && gio.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND) &&
+        /No such file/.test(gio.message), `a GLib.Error from the worker: ${gio}`);
     // A result JSON cannot carry is refused, saying so.
     const lost = await assertRejects(run(processTask(WORKER_MODULE, 'returnAFunction')));
     assert(lost instanceof TypeError && /returned a function, which JSON cannot carry/.test(lost.message),

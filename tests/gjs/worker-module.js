@@ -40,6 +40,11 @@ export function failWithOwnError(message) {
     throw new QuotaError(message);
 }
 
+// Fails as GIO does: a GLib.Error of Gio's domain.
+export function failOpening(path) {
+    Gio.File.new_for_path(path).load_contents(null);
+}
+
 // Never returns: only a kill ends it.
 export function hang() {
     for (;;)

@@ -147,10 +147,15 @@ async function serve(request) {
             throw new TypeError(`“${target}” returned a ${typeof result}, which JSON cannot carry`);
         return new GLib.Variant('(tbv)', [id, true, new GLib.Variant('s', text)]);
     } catch (error) {
-        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         const stack = error instanceof Error && error.stack ? error.stack : '';
-        const failure = new GLib.Variant('(sisv)',
-            [ERROR_DOMAIN, 0, message, new GLib.Variant('s', stack)]);
+        // A GLib.Error goes as itself: its domain and code, which the
+        // parent keeps when it knows the domain.
+        const failure = error instanceof GLib.Error
+            ? new GLib.Variant('(sisv)', [GLib.quark_to_string(error.domain), error.code,
+                error.message, new GLib.Variant('s', stack)])
+            : new GLib.Variant('(sisv)', [ERROR_DOMAIN, 0,
+                error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+                new GLib.Variant('s', stack)]);
         return new GLib.Variant('(tbv)', [id, false, failure]);
     } finally {
         AsyncGui.worker_set_current_call(0);
