@@ -494,8 +494,10 @@ function toTask(x) {
     // A job is a task too: awaiting one that runs waits for it.
     if (x instanceof Task)
         return x;
-    if (x instanceof JobHandle)
+    if (x instanceof JobHandle) {
+        JobHandle.markAsked(x);
         return x.task;
+    }
     if (Array.isArray(x))
         return multi(x);
     if (x && typeof x.then === 'function') {
@@ -749,6 +751,8 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
         unwatch();
         if (!gjob.is_finished())
             endWith(gjob, ok, valueOrError);
+        if (!ok && gjob.get_state() === AsyncGui.TaskState.FAILED)
+            JobHandle.reportUnawaited(handle, valueOrError);
     };
     // Called at once; what it throws at once rejects the promise.
     (async () => fn(handle, ...args))().then(v => end(true, v), e => end(false, e))
@@ -780,6 +784,7 @@ const kJobToken = Symbol('asyncgui job');
 class JobHandle {
     #awaiting = false;
     #promise = null;
+    #asked = false;  // something awaits its outcome
 
     constructor(task, token) {
         if (token !== kJobToken)
@@ -906,12 +911,27 @@ class JobHandle {
 
     /** A promise of the job's outcome: its value or its error, as JS values. */
     get promise() {
+        this.#asked = true;
         this.#promise ??= outcomeOf(this.task, null);
         return this.#promise;
     }
 
     then(onFulfilled, onRejected) {
         return this.promise.then(onFulfilled, onRejected);
+    }
+
+    static markAsked(handle) {
+        handle.#asked = true;
+    }
+
+    // A failure nobody asked for by the time the loop is idle is logged,
+    // as GJS logs a promise rejection nobody handles.
+    static reportUnawaited(handle, error) {
+        GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => {
+            if (!handle.#asked)
+                logError(error, 'asyncgui: a job failed and nobody awaited it');
+            return GLib.SOURCE_REMOVE;
+        });
     }
 }
 

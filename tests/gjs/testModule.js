@@ -395,6 +395,30 @@ test('job-function-wrapper', async () => {
     engine.run_dispose();
 });
 
+test('a-job-that-failed-unawaited-is-reported', async () => {
+    const reported = [];
+    const logErrorBefore = globalThis.logError;
+    globalThis.logError = (e, message) => reported.push([e, message]);
+    try {
+        const handler = jobFunction(async job => {
+            await job.sleep(10);
+            throw new RangeError('nobody saw this');
+        });
+        handler();
+        // Awaited, by a promise or by another job, or cancelled: quiet.
+        await assertRejects(handler());
+        await assertRejects(spawn(async job => job.run(handler())));
+        const cancelled = spawn(async job => job.sleep(1000));
+        cancelled.task.cancel();
+        await delay(100);
+    } finally {
+        globalThis.logError = logErrorBefore;
+    }
+    assertEqual(reported.length, 1, `one report: ${reported.map(r => r[1])}`);
+    assert(reported[0][0] instanceof RangeError && /nobody awaited/.test(reported[0][1]),
+        `the job's own exception, said so: ${reported[0]}`);
+});
+
 test('misuse-is-reported', async () => {
     // Two awaits at once in one job.
     const results = await spawn(async job => {
