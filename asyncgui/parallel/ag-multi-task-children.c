@@ -151,7 +151,9 @@ _ag_multi_task_feed_children (AgMultiTask *self)
  * outcome.
  *
  * Children may depend on each other (see [method@Task.add_dependency]) in
- * any order. A child that runs already when its turn comes (a job, a task
+ * any order, but not on @self: a task that waits for @self, through its
+ * dependencies or its own children, cannot be a child of it, since
+ * neither could end; adding one is a programming error. A child that runs already when its turn comes (a job, a task
  * somebody else ran, one that a sibling's dependency ran ahead of its
  * turn) is not run again: the MultiTask waits for it and takes its outcome
  * at its own position, as [method@Job.await_async] does; one that has
@@ -171,6 +173,14 @@ ag_multi_task_add (AgMultiTask *self,
   g_return_if_fail (self->children != NULL);
   g_return_if_fail (!self->started);
   g_return_if_fail (task != AG_TASK (self));
+
+  if (_ag_task_waits_for (task, AG_TASK (self)))
+    {
+      g_critical ("%s: the task %p waits for the MultiTask %p, through its dependencies "
+                  "or children, so it cannot be its child: neither would end",
+                  G_STRFUNC, task, self);
+      return;
+    }
 
   g_ptr_array_add (self->children, g_object_ref (task));
   g_list_model_items_changed (G_LIST_MODEL (self), self->children->len - 1, 0, 1);

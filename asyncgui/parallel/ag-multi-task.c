@@ -189,6 +189,12 @@ ag_multi_task_cancel (AgTask *task)
     }
 }
 
+static GPtrArray *
+ag_multi_task_peek_children (AgTask *task)
+{
+  return AG_MULTI_TASK (task)->children;
+}
+
 static void
 ag_multi_task_stopped (AgTask *task)
 {
@@ -391,6 +397,7 @@ ag_multi_task_class_init (AgMultiTaskClass *klass)
   task_class->start = ag_multi_task_start;
   task_class->cancel = ag_multi_task_cancel;
   task_class->stopped = ag_multi_task_stopped;
+  task_class->peek_awaited = ag_multi_task_peek_children;
 
   /**
    * AgMultiTask:max-workers:

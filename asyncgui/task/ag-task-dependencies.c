@@ -212,19 +212,32 @@ _ag_task_deps_start (AgTask *self)
 }
 
 static gboolean
-depends_on (AgTask *self,
-            AgTask *other)
+any_waits_for (GPtrArray *tasks,
+               AgTask    *other)
+{
+  for (guint i = 0; tasks != NULL && i < tasks->len; i++)
+    if (_ag_task_waits_for (g_ptr_array_index (tasks, i), other))
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Whether @self cannot end before @other: it is @other, or waits for it
+ * through its dependencies or, for a MultiTask, its children. */
+gboolean
+_ag_task_waits_for (AgTask *self,
+                    AgTask *other)
 {
   AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
+  AgTaskClassPrivate *klass = _ag_task_class_get_vfuncs (G_OBJECT_GET_CLASS (self));
 
   if (self == other)
     return TRUE;
 
-  for (guint i = 0; deps != NULL && deps->dependencies != NULL && i < deps->dependencies->len; i++)
-    if (depends_on (g_ptr_array_index (deps->dependencies, i), other))
-      return TRUE;
+  if (deps != NULL && any_waits_for (deps->dependencies, other))
+    return TRUE;
 
-  return FALSE;
+  return klass->peek_awaited != NULL && any_waits_for (klass->peek_awaited (self), other);
 }
 
 /**
@@ -240,8 +253,10 @@ depends_on (AgTask *self,
  * work ever running. The work can read the dependencies' values with
  * [method@Task.get_dependency_value].
  *
- * A task cannot depend on itself, directly or through others: such a
- * dependency is refused with %AG_ERROR_DEPENDENCY_CYCLE and not recorded.
+ * A task cannot depend on itself, directly or through others (their
+ * dependencies, and the children of a [class@MultiTask], which waits for
+ * them): such a dependency is refused with %AG_ERROR_DEPENDENCY_CYCLE and
+ * not recorded.
  * The dependencies of a task that has been run are fixed; adding one then
  * is a programming error.
  *
@@ -272,12 +287,14 @@ ag_task_add_dependency (AgTask  *self,
       return FALSE;
     }
 
-  if (depends_on (dependency, self))
+  if (_ag_task_waits_for (dependency, self))
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE,
                            self == dependency
                              ? _("A task cannot depend on itself")
-                             : _("The dependency already depends on this task; dependencies cannot form a cycle"));
+                             : _("The dependency already waits for this task, through its "
+                                 "dependencies or a MultiTask’s children; dependencies "
+                                 "cannot form a cycle"));
       return FALSE;
     }
 

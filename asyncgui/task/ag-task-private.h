@@ -32,6 +32,10 @@ typedef struct
    * next await, for a job), as often as it comes, instead of the one-shot
    * cancel that ends a task at the next delivery. */
   void     (*request_cancel) (AgTask *self);
+  /* Optional: the tasks it waits for besides its dependencies (a
+   * MultiTask's children), borrowed, or NULL: cycles through them are
+   * refused as dependency cycles are. */
+  GPtrArray *(*peek_awaited) (AgTask *self);
   /* The task's work runs on the engine's thread, so a return made there
    * ends the task at once rather than at the next delivery. */
   gboolean   ends_when_returned;
@@ -42,6 +46,9 @@ typedef struct
 } AgTaskClassPrivate;
 
 AgTaskClassPrivate *_ag_task_class_get_vfuncs (gpointer klass);
+
+gboolean  _ag_task_waits_for          (AgTask              *self,
+                                       AgTask              *other);
 
 void      _ag_task_start              (AgTask              *self,
                                        AgEngine            *engine,

@@ -365,6 +365,68 @@ int_at (GArray *values,
   return g_value_get_int (&g_array_index (values, GValue, index));
 }
 
+/* A MultiTask waits for its children as a task waits for its
+ * dependencies: a child that waits for the MultiTask, through either,
+ * would leave both waiting for good. */
+static void
+test_dependency_on_a_multi_task_that_holds_the_task_is_a_cycle (AgTestFixture *fixture,
+                                                                gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
+  g_autoptr(AgTask) child = ag_test_task_new_int_after (0, 1);
+  g_autoptr(AgTask) grandchild = ag_test_task_new_int_after (0, 2);
+  g_autoptr(AgMultiTask) inner = ag_multi_task_new ();
+  g_autoptr(GError) error = NULL;
+  AgTestOutcome outcome;
+
+  ag_multi_task_add (multi, child);
+  g_assert_false (ag_task_add_dependency (child, AG_TASK (multi), &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE);
+  g_clear_error (&error);
+
+  /* Through a MultiTask inside it too. */
+  ag_multi_task_add (inner, grandchild);
+  ag_multi_task_add (multi, AG_TASK (inner));
+  g_assert_false (ag_task_add_dependency (grandchild, AG_TASK (multi), &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_DEPENDENCY_CYCLE);
+  g_assert_cmpuint (ag_task_get_n_dependencies (child), ==, 0);
+  g_assert_cmpuint (ag_task_get_n_dependencies (grandchild), ==, 0);
+
+  /* Nothing was recorded: the MultiTask runs to its end. */
+  run_multi_for_values (fixture, multi, &outcome);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_multi_task_holding_a_task_that_waits_for_it_is_a_critical (AgTestFixture *fixture,
+                                                                gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) a = ag_multi_task_new ();
+  g_autoptr(AgMultiTask) b = ag_multi_task_new ();
+  g_autoptr(AgMultiTask) parent = ag_multi_task_new ();
+  g_autoptr(AgTask) leaf = ag_test_task_new_int_after (0, 1);
+  g_autoptr(AgTask) dependent = ag_test_task_new_int_after (0, 2);
+  AgTestOutcome outcome;
+
+  /* a holds b; b holding a closes the circle. */
+  ag_multi_task_add (a, AG_TASK (b));
+  ag_multi_task_add (b, leaf);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*waits for*");
+  ag_multi_task_add (b, AG_TASK (a));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (b)), ==, 1);
+
+  /* A task that depends on the MultiTask cannot be its child. */
+  g_assert_true (ag_task_add_dependency (dependent, AG_TASK (parent), NULL));
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*waits for*");
+  ag_multi_task_add (parent, dependent);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (parent)), ==, 0);
+
+  run_multi_for_values (fixture, a, &outcome);
+  ag_test_outcome_clear (&outcome);
+}
+
 /* A child of a MultiTask may depend on a sibling later in the list: the
  * dependency runs that sibling first, and the MultiTask, reaching it,
  * takes its outcome instead of running it again. With one worker too,
@@ -461,6 +523,10 @@ main (int   argc,
                test_failed_dependency_passes_its_error_detail_on);
   ag_test_add ("/dependencies/dependency-cycle-is-refused-with-an-error",
                test_dependency_cycle_is_refused_with_an_error);
+  ag_test_add ("/dependencies/dependency-on-a-multi-task-that-holds-the-task-is-a-cycle",
+               test_dependency_on_a_multi_task_that_holds_the_task_is_a_cycle);
+  ag_test_add ("/dependencies/multi-task-holding-a-task-that-waits-for-it-is-a-critical",
+               test_multi_task_holding_a_task_that_waits_for_it_is_a_critical);
   ag_test_add ("/dependencies/dependency-added-after-start-is-refused",
                test_dependency_added_after_start_is_refused);
 
