@@ -74,6 +74,7 @@ struct _AgWorkerProcess
   GSource                      *read_source;   /* while reading */
   GSource                      *write_source;  /* while the input pipe is full */
   GSource                      *failed_source; /* a write failed: reports the loss */
+  GCancellable                 *exit_wait;  /* cancelled when it is killed */
   GBytes                       *frame;      /* being written */
   gsize                         written;    /* bytes of it */
   guint8                       *buffer;     /* READ_SIZE bytes */
@@ -96,6 +97,7 @@ unref_op (AgWorkerProcess *self)
   g_clear_pointer (&self->frame, g_bytes_unref);
   g_free (self->buffer);
   g_clear_object (&self->process);
+  g_clear_object (&self->exit_wait);
   if (self->socket_fd >= 0)
     close (self->socket_fd);
   g_free (self->program);
@@ -240,6 +242,39 @@ output_ready (int           fd,
 
   unref_op (self);
   return G_SOURCE_CONTINUE;
+}
+
+/* The worker exited. Its output ends with it, unless a child it forked
+ * holds the pipe open: then the exit ends the output, once what the
+ * worker wrote before it went has been read. Whichever comes first, the
+ * end of the output or the exit, ends the reading. */
+static void
+worker_exited (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AgWorkerProcess *self = user_data;
+  gboolean more = TRUE;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+
+  while (more && !self->killed && self->read_source != NULL)
+    {
+      gssize got = read (self->output_fd, self->buffer, READ_SIZE);
+
+      if (got > 0)
+        more = take_messages (self, self->buffer, (gsize) got);
+      else if (got < 0 && errno == EINTR)
+        continue;
+      else
+        {
+          /* The end, or nothing more while another process holds it. */
+          stop_source (self, &self->read_source);
+          output_ended (self);
+        }
+    }
+
+  unref_op (self);
 }
 
 /* Writes what is left of the frame; TRUE once it is all written or the
@@ -405,6 +440,9 @@ _ag_worker_process_spawn (AgProcessThread              *thread,
 
   _ag_process_thread_hold (thread);
   self->read_source = watch (self, self->output_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, output_ready);
+  self->exit_wait = g_cancellable_new ();
+  self->pending++;
+  g_subprocess_wait_async (process, self->exit_wait, worker_exited, self);
 
   return self;
 }
@@ -658,6 +696,7 @@ _ag_worker_process_kill (AgWorkerProcess *self)
 
   self->killed = TRUE;
   g_subprocess_force_exit (self->process);
+  g_cancellable_cancel (self->exit_wait);
   /* The owner's reference goes last: stopping a source may drop others. */
   self->pending++;
   stop_source (self, &self->read_source);

@@ -429,6 +429,33 @@ test_worker_task_exit_mid_call_fails_with_worker_crashed (AgTestFixture *fixture
   g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
 }
 
+/* A worker that forked a child and died: the child holds the reply pipe
+ * open, but the call fails when the worker exits, not when the child
+ * does. */
+static void
+test_worker_task_exit_fails_the_call_while_a_child_holds_its_pipe (AgTestFixture *fixture,
+                                                                   gconstpointer  data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("asyncgui-fork-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "child-pid", NULL);
+  g_autoptr(AgWorkerTask) task = module_task ("ag_test_fork_then_exit",
+                                              g_variant_new ("(su)", path, KILLED_SLEEP_MS));
+  g_autofree char *child = NULL;
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (outcome.error->message, "status 3"));
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, KILL_NOTICED_MS * ag_test_timing_factor ());
+  ag_test_outcome_clear (&outcome);
+
+  g_assert_true (g_file_get_contents (path, &child, NULL, NULL));
+  kill (atoi (child), SIGKILL);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* A worker program that exits at once may be reaped before the pool looks
  * at it; nothing about it may be taken for granted then (its pid is gone).
  * Each of 100 engines must fail its call, naming the program. */
@@ -1571,6 +1598,8 @@ main (int   argc,
                test_worker_task_missing_worker_program_fails_the_call);
   ag_test_add ("/worker-task/worker-program-not-in-path-is-named",
                test_worker_task_worker_program_not_in_path_is_named);
+  ag_test_add ("/worker-task/exit-fails-the-call-while-a-child-holds-its-pipe",
+               test_worker_task_exit_fails_the_call_while_a_child_holds_its_pipe);
   ag_test_add ("/worker-task/exit-mid-call-fails-with-worker-crashed",
                test_worker_task_exit_mid_call_fails_with_worker_crashed);
   ag_test_add ("/worker-task/exits-at-once-fails-the-call",

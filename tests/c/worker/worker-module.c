@@ -7,6 +7,7 @@
  * g_variant_new*() do.
  */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <gio/gio.h>
@@ -23,6 +24,7 @@ AG_TEST_WORKER_FUNC (ag_test_sleep);
 AG_TEST_WORKER_FUNC (ag_test_pid_to_file_then_sleep);
 AG_TEST_WORKER_FUNC (ag_test_make_bytes);
 AG_TEST_WORKER_FUNC (ag_test_exit);
+AG_TEST_WORKER_FUNC (ag_test_fork_then_exit);
 AG_TEST_WORKER_FUNC (ag_test_nothing);
 AG_TEST_WORKER_FUNC (ag_test_hang);
 AG_TEST_WORKER_FUNC (ag_test_print_then_echo);
@@ -105,6 +107,38 @@ ag_test_pid_to_file_then_sleep (GVariant      *args,
   g_usleep (msec * G_TIME_SPAN_MILLISECOND);
 
   return g_variant_new_int32 (getpid ());
+}
+
+/* "(su)" path, milliseconds: forks a child that keeps the worker's
+ * descriptors but stdin, stdout and stderr (so it holds the reply pipe,
+ * not the test's output) for that long, writes the child's pid to the
+ * file, and exits with status 3 in the middle of the call. */
+GVariant *
+ag_test_fork_then_exit (GVariant      *args,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_autofree char *pid = NULL;
+  const char *path;
+  guint32 msec;
+  pid_t child;
+
+  g_variant_get (args, "(&su)", &path, &msec);
+  child = fork ();
+  if (child == 0)
+    {
+      int null = open ("/dev/null", O_RDWR);
+
+      dup2 (null, 0);
+      dup2 (null, 1);
+      dup2 (null, 2);
+      g_usleep (msec * G_TIME_SPAN_MILLISECOND);
+      _exit (0);
+    }
+
+  pid = g_strdup_printf ("%d", (int) child);
+  g_file_set_contents (path, pid, -1, NULL);
+  _exit (3);
 }
 
 /* "u" size: that many bytes "ay", byte i being (i * 31 + 7) mod 256. */
