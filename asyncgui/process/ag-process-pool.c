@@ -148,6 +148,17 @@ call_arm_timer (Call *call)
 
 /* Workers */
 
+/* Whether there are more workers of the worker's kind than max-processes
+ * allows now: it was lowered. */
+static gboolean
+is_surplus (Worker *worker)
+{
+  AgProcessPool *pool = worker->pool;
+
+  return !worker->leaving
+         && pool->kinds[worker->kind].n_workers > (guint) max_processes (pool);
+}
+
 /* Stops using the worker and kills its process. */
 void
 _ag_pool_worker_retire (Worker *worker)
@@ -319,7 +330,7 @@ worker_received (AgWorkerProcess *process,
   worker->call = NULL;
   call_finish (call, &reply);
 
-  if (exhausted || is_outdated (worker))
+  if (exhausted || is_outdated (worker) || is_surplus (worker))
     {
       guint kind = worker->kind;
 
@@ -729,6 +740,25 @@ _ag_process_pool_free (AgProcessPool *pool)
   g_free (pool);
 }
 
+static gboolean
+retire_surplus_in_thread (gpointer user_data)
+{
+  AgProcessPool *pool = user_data;
+
+  for (GList *l = pool->stopping ? NULL : pool->workers; l != NULL;)
+    {
+      Worker *worker = l->data;
+
+      l = l->next;
+      if (worker->call == NULL && !worker->writing && is_surplus (worker))
+        _ag_pool_worker_retire (worker);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Lowering it lets idle workers beyond it go now, and busy ones when
+ * their call ends (worker_received()). */
 void
 _ag_process_pool_set_max_processes (AgProcessPool *pool,
                                     int            max_processes)
@@ -736,6 +766,8 @@ _ag_process_pool_set_max_processes (AgProcessPool *pool,
   g_mutex_lock (&pool->lock);
   pool->max_processes = max_processes;
   g_mutex_unlock (&pool->lock);
+
+  _ag_process_thread_invoke (pool->thread, retire_surplus_in_thread, pool);
 }
 
 void

@@ -820,6 +820,75 @@ test_worker_task_worker_let_go_that_stays_is_killed (AgTestFixture *fixture,
   ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, NULL);
 }
 
+/* Runs three calls of @msec at once on three workers; their pids in
+ * @pids. With @lower_to, sets max-processes to it while they run. */
+static void
+run_three_at_once (AgTestFixture *fixture,
+                   guint          msec,
+                   int            lower_to,
+                   int            pids[3])
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  AgWorkerTask *tasks[3];
+  AgTestOutcome outcomes[3];
+
+  for (guint i = 0; i < 3; i++)
+    {
+      tasks[i] = module_task ("ag_test_sleep", g_variant_new_uint32 (msec));
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+    }
+  if (lower_to > 0)
+    {
+      ag_test_run_for (fixture->context, msec / 2);
+      ag_worker_pool_set_max_processes (pool, lower_to);
+    }
+  for (guint i = 0; i < 3; i++)
+    {
+      ag_test_run_until (fixture->context, outcomes[i].n_calls > 0, AG_TEST_SAFETY_MS);
+      pids[i] = outcome_int32 (&outcomes[i]);
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+  g_assert_cmpint (pids[0], !=, pids[1]);
+  g_assert_cmpint (pids[1], !=, pids[2]);
+  g_assert_cmpint (pids[0], !=, pids[2]);
+}
+
+static guint
+count_alive (const int pids[3])
+{
+  guint alive = 0;
+
+  for (guint i = 0; i < 3; i++)
+    if (kill (pids[i], 0) == 0)
+      alive++;
+
+  return alive;
+}
+
+/* Lowering max-processes lets surplus workers go at once, idle or when
+ * their call ends, not after their idle time (10 s by default). */
+static void
+test_worker_task_lowering_max_processes_lets_surplus_workers_go (AgTestFixture *fixture,
+                                                                 gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  int pids[3];
+
+  ag_worker_pool_set_max_processes (pool, 3);
+  run_three_at_once (fixture, 200, 0, pids);
+  ag_worker_pool_set_max_processes (pool, 1);
+  ag_test_run_until (fixture->context, count_alive (pids) == 1, 3000);
+
+  /* Busy ones go when their call ends. */
+  ag_worker_pool_set_max_processes (pool, 3);
+  run_three_at_once (fixture, 300, 1, pids);
+  ag_test_run_until (fixture->context, count_alive (pids) == 1, 3000);
+  ag_test_assert_no_zombies (fixture->context, 2000);
+}
+
 static void
 test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
                                             gconstpointer  data)
@@ -1598,6 +1667,8 @@ main (int   argc,
                test_worker_task_missing_worker_program_fails_the_call);
   ag_test_add ("/worker-task/worker-program-not-in-path-is-named",
                test_worker_task_worker_program_not_in_path_is_named);
+  ag_test_add ("/worker-task/lowering-max-processes-lets-surplus-workers-go",
+               test_worker_task_lowering_max_processes_lets_surplus_workers_go);
   ag_test_add ("/worker-task/exit-fails-the-call-while-a-child-holds-its-pipe",
                test_worker_task_exit_fails_the_call_while_a_child_holds_its_pipe);
   ag_test_add ("/worker-task/exit-mid-call-fails-with-worker-crashed",
