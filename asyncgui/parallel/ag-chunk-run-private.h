@@ -65,6 +65,7 @@ struct _AgChunkRun
   guint               min_count;    /* maps: inputs to run before stopping so */
   gboolean            over_budget;  /* stopped so: the inputs from n_done on go back */
   gint64              elapsed_us;
+  gint64              cpu_us;        /* the processor time it used, or -1 */
 
   /* Pipelines: the inputs, and the outputs made of them. */
   GArray             *inputs;       /* GValue */

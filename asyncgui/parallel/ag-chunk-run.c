@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ag-chunk-private.h"
@@ -230,11 +231,24 @@ run_deliver (AgNode   *node,
   _ag_chunk_run_free (run);
 }
 
+/* The processor time this thread has used, or -1. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return -1;
+
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static void
 run_work (AgWork *work)
 {
   AgChunkRun *run = (AgChunkRun *) work;
   gint64 started = g_get_monotonic_time ();
+  gint64 cpu_started = thread_cpu_us ();
   GCancellable *outer = _ag_work_cancellable_enter (run->cancellable);
 
   if (run->kind == AG_CHUNK_RUN_MAP || run->kind == AG_CHUNK_RUN_RANGE)
@@ -245,6 +259,7 @@ run_work (AgWork *work)
     run_pipe (run);
   _ag_work_cancellable_leave (outer);
   run->elapsed_us = g_get_monotonic_time () - started;
+  run->cpu_us = cpu_started >= 0 ? thread_cpu_us () - cpu_started : -1;
 
   run->work.node.deliver = run_deliver;
   _ag_completion_queue_push (run->queue, &run->work.node);

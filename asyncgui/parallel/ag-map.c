@@ -24,6 +24,7 @@ runs_limit (AgMultiTask *self,
 {
   AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
   int threads;
+  guint at_once;
 
   if (self->max_workers > 0)
     return self->max_workers;
@@ -31,14 +32,24 @@ runs_limit (AgMultiTask *self,
   threads = ag_engine_get_max_threads (engine);
   if (threads <= 0)
     return 1;
+  at_once = (guint) threads + (guint) MAX (ag_engine_get_max_blocked_threads (engine), 0);
 
   /* A short map starts every input at once, each its own run, as a
    * MultiTask of children does: inputs that block (sleep, wait for I/O)
    * then do not hold the others back, since the engine adds threads while
    * its workers are blocked (max-blocked-threads), and only max-threads of
    * them compute at a time. */
-  if (self->n_items <= (guint) threads + (guint) MAX (ag_engine_get_max_blocked_threads (engine), 0))
+  if (self->n_items <= at_once)
     return MAX (self->n_items, 1);
+
+  /* So does a long one whose inputs are known to wait (a run's worth of
+   * time each, little of it on a processor: downloads, sleeps): its runs
+   * have one input each, and those that wait would otherwise queue behind
+   * a few threads that wait too. Inputs that compute keep the limit
+   * below, so that a row wanted meanwhile soon starts. */
+  if (_ag_run_size_input_us (&self->run_size) >= AG_RUN_TARGET_US
+      && _ag_run_size_inputs_wait (&self->run_size))
+    return at_once;
 
   /* Twice the threads keeps every thread busy while the engine's thread
    * delivers finished runs. Shares go one per thread: a second one would
@@ -84,6 +95,7 @@ run_done (AgChunkRun *run,
     self->values_need_clear = TRUE;
 
   _ag_run_size_add_run (&self->run_size, run->elapsed_us, run->n_done);
+  _ag_run_size_add_cpu (&self->run_size, run->elapsed_us, run->cpu_us);
   if (run->over_budget)
     _ag_multi_task_mark_pending (self, (guint) run->start + run->n_done,
                                  run->count - run->n_done);

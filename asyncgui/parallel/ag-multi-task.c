@@ -407,7 +407,9 @@ ag_multi_task_class_init (AgMultiTaskClass *klass)
    * than the engine's [property@Engine:max-threads] plus
    * [property@Engine:max-blocked-threads] of them, so inputs that block do
    * not hold the others back; a longer one keeps all the engine's threads
-   * busy.
+   * busy, and once its inputs turn out to spend their time waiting (a
+   * millisecond or more each, mostly off a processor) it starts them one
+   * per run, as many at once as that sum.
    *
    * Since: 1.0
    */

@@ -21,6 +21,7 @@ typedef struct
 {
   double recent_us;     /* worker time of recent runs, older ones weighing less */
   double recent_inputs; /* their inputs, weighed the same */
+  double recent_cpu_us; /* the processor time they used, weighed the same */
   guint  last_size;     /* the size of the run started last */
 } AgRunSize;
 
@@ -28,6 +29,10 @@ double _ag_run_size_input_us (const AgRunSize *self);
 void   _ag_run_size_add_run  (AgRunSize *self,
                               gint64     elapsed_us,
                               guint      n_inputs);
+void   _ag_run_size_add_cpu  (AgRunSize *self,
+                              gint64     elapsed_us,
+                              gint64     cpu_us);
+gboolean _ag_run_size_inputs_wait (const AgRunSize *self);
 guint  _ag_run_size_next     (const AgRunSize *self,
                               guint            remaining,
                               guint            n_runs,

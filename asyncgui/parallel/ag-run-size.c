@@ -61,6 +61,27 @@ _ag_run_size_add_run (AgRunSize *self,
   self->recent_inputs = RECENT_DECAY * self->recent_inputs + n_inputs;
 }
 
+/* The processor time a run of @elapsed_us used: @cpu_us, or -1 if the
+ * clock could not say (the run then counts as computing). Called after
+ * _ag_run_size_add_run() for the same run. */
+void
+_ag_run_size_add_cpu (AgRunSize *self,
+                      gint64     elapsed_us,
+                      gint64     cpu_us)
+{
+  gint64 used = cpu_us >= 0 ? MIN (cpu_us, elapsed_us) : elapsed_us;
+
+  self->recent_cpu_us = RECENT_DECAY * self->recent_cpu_us + (double) MAX (used, 0);
+}
+
+/* Whether recent inputs mostly waited (slept, blocked on I/O) rather than
+ * computed: they used less than a quarter of their time on a processor. */
+gboolean
+_ag_run_size_inputs_wait (const AgRunSize *self)
+{
+  return self->recent_us > 0 && self->recent_cpu_us * 4 < self->recent_us;
+}
+
 /* The size of the next run, from 1 to @remaining: @remaining is what is
  * left of the stretch the run starts in, @n_runs how many runs may go at
  * once, @timed whether the run stops itself once over its budget. The

@@ -1515,6 +1515,108 @@ test_multi_task_short_map_of_blocking_inputs_runs_them_all_at_once (AgTestFixtur
   g_cond_clear (&r.changed);
 }
 
+/* A long map of inputs that block */
+
+typedef struct
+{
+  gboolean  compute;     /* inputs compute instead of blocking */
+  int       running;     /* atomic */
+  int       most;        /* atomic: the most that ran at once */
+} Overlap;
+
+static void
+block_a_while (Overlap *overlap)
+{
+  int now = g_atomic_int_add (&overlap->running, 1) + 1;
+  int most = g_atomic_int_get (&overlap->most);
+
+  while (now > most && !g_atomic_int_compare_and_exchange (&overlap->most, most, now))
+    most = g_atomic_int_get (&overlap->most);
+  if (overlap->compute)
+    {
+      gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_MILLISECOND;
+
+      while (g_get_monotonic_time () < end)
+        ;
+    }
+  else
+    g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+  g_atomic_int_add (&overlap->running, -1);
+}
+
+static void
+block_one (AgChunk  *chunk,
+           guint     position,
+           gpointer  user_data)
+{
+  block_a_while (user_data);
+  ag_chunk_return_int (chunk, (int) position);
+}
+
+static void
+block_each_of_a_range (AgChunk  *chunk,
+                       guint     position,
+                       guint     n_items,
+                       gpointer  user_data)
+{
+  for (guint i = 0; i < n_items; i++)
+    {
+      block_a_while (user_data);
+      ag_chunk_return_int (chunk, (int) (position + i));
+    }
+}
+
+/* Runs a map of @n inputs, a function per input or per range, and
+ * returns the most inputs that ran at once. */
+static int
+run_overlapping_map (AgTestFixture *fixture,
+                     guint          n,
+                     gboolean       ranges,
+                     gboolean       compute)
+{
+  Overlap overlap = { compute, 0, 0 };
+  g_autoptr(AgMultiTask) multi = NULL;
+  AgTestOutcome outcome;
+  GArray *values;
+
+  multi = ranges ? ag_multi_task_new_map_ranges (n, block_each_of_a_range, &overlap, NULL)
+                 : ag_multi_task_new_map_range (n, block_one, &overlap, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS * 2);
+
+  g_assert_no_error (outcome.error);
+  values = g_value_get_boxed (outcome.value);
+  g_assert_cmpuint (values->len, ==, n);
+  ag_test_outcome_clear (&outcome);
+  g_test_message ("%s, %s: at most %d inputs at once", ranges ? "ranges" : "range",
+                  compute ? "computing" : "blocking", g_atomic_int_get (&overlap.most));
+
+  return g_atomic_int_get (&overlap.most);
+}
+
+/* A map longer than the engine could start at once, of inputs that each
+ * block for 100 ms (I/O): once its runs show that an input is a run's
+ * worth of time spent waiting, its inputs go one per run, as many at a
+ * time as the engine could start, and those that block no longer wait
+ * behind a few blocked threads (2 x max-threads). Inputs that compute
+ * keep that limit, so that a row wanted meanwhile soon starts. Checked
+ * for a function per input and per range (the bindings' kind). */
+static void
+test_multi_task_long_map_of_blocking_inputs_runs_many_at_once (AgTestFixture *fixture,
+                                                               gconstpointer  data)
+{
+  ag_engine_set_max_threads (fixture->engine, 2);
+  ag_engine_set_max_blocked_threads (fixture->engine, 10);
+
+  for (guint ranges = 0; ranges < 2; ranges++)
+    {
+      g_assert_cmpint (run_overlapping_map (fixture, 40, ranges, FALSE), >, 2 * 2);
+      g_assert_cmpint (run_overlapping_map (fixture, 40, ranges, TRUE), <=, 2 * 2);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1557,6 +1659,8 @@ main (int   argc,
                test_results_stream_of_a_multi_never_run_ends);
   ag_test_add ("/multi-task/results-opened-after-the-run-started-are-refused",
                test_results_opened_after_the_run_started_are_refused);
+  ag_test_add ("/multi-task/long-map-of-blocking-inputs-runs-many-at-once",
+               test_multi_task_long_map_of_blocking_inputs_runs_many_at_once);
   ag_test_add ("/multi-task/short-map-of-blocking-inputs-runs-them-all-at-once",
                test_multi_task_short_map_of_blocking_inputs_runs_them_all_at_once);
   ag_test_add ("/multi-task/map-array-gives-ordered-values",

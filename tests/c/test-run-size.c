@@ -176,6 +176,33 @@ test_run_size_timed_does_not_ramp (void)
   g_assert_cmpuint (next (&size, 1000000, 4, TRUE), ==, 100);
 }
 
+/* Inputs that spend most of their time off a processor wait; the
+ * measure follows the recent runs, as the time of an input does. */
+static void
+test_run_size_tells_inputs_that_wait (void)
+{
+  AgRunSize size = { 0 };
+
+  g_assert_false (_ag_run_size_inputs_wait (&size));
+
+  _ag_run_size_add_run (&size, 100000, 1);
+  _ag_run_size_add_cpu (&size, 100000, 200);
+  g_assert_true (_ag_run_size_inputs_wait (&size));
+
+  for (guint i = 0; i < 4; i++)
+    {
+      _ag_run_size_add_run (&size, 100000, 1);
+      _ag_run_size_add_cpu (&size, 100000, 90000);
+    }
+  g_assert_false (_ag_run_size_inputs_wait (&size));
+
+  /* A clock that could not say counts as computing. */
+  size = (AgRunSize) { 0 };
+  _ag_run_size_add_run (&size, 100000, 1);
+  _ag_run_size_add_cpu (&size, 100000, -1);
+  g_assert_false (_ag_run_size_inputs_wait (&size));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -197,6 +224,8 @@ main (int    argc,
   g_test_add_func ("/run-size/shares-a-long-rest",
                    test_run_size_shares_a_long_rest);
 
+  g_test_add_func ("/run-size/tells-inputs-that-wait",
+                   test_run_size_tells_inputs_that_wait);
   g_test_add_func ("/run-size/timed-starts-at-its-share",
                    test_run_size_timed_starts_at_its_share);
   g_test_add_func ("/run-size/timed-does-not-ramp",

@@ -432,7 +432,8 @@ class MultiTask(metaclass=_ForwardingMeta):
     (``max-threads + max-blocked-threads`` tasks): only max-threads of them
     compute at a time, more only while others are blocked (asleep, waiting
     for I/O); a longer list runs in chunks the engine sizes, two per thread,
-    of at most ``max_chunk_size`` tasks (0: no limit of its own).
+    of at most ``max_chunk_size`` tasks (0: no limit of its own), and as
+    many at once as a short list once its tasks show that they wait.
 
     To get each value as soon as its task finishes (async_gui's unordered
     iterator), loop in an ``async def`` job: ``async for r in
