@@ -1610,6 +1610,18 @@ typedef struct
   AgTestLatch      ended;     /* the blocked call returned */
 } Blocked;
 
+/* One item waits in @channel. */
+static void
+blocked_init (Blocked         *blocked,
+              AgChannel       *channel,
+              AgChannelReader *reader)
+{
+  *blocked = (Blocked) { channel, reader };
+  ag_test_latch_init (&blocked->started);
+  ag_test_latch_init (&blocked->ended);
+  write_ints (channel, 0, 1);
+}
+
 static void
 blocked_clear (Blocked *blocked)
 {
@@ -1690,13 +1702,11 @@ test_channel_blocking_write_in_a_task_ends_when_the_task_is_cancelled (void)
 {
   g_autoptr(AgChannel) channel = ag_channel_new (1);
   g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
-  Blocked blocked = { channel, NULL };
+  Blocked blocked;
   g_autoptr(AgTask) task = NULL;
   g_autoptr(GArray) items = NULL;
 
-  ag_test_latch_init (&blocked.started);
-  ag_test_latch_init (&blocked.ended);
-  write_ints (channel, 0, 1);
+  blocked_init (&blocked, channel, NULL);
   task = ag_task_new (block_in_task, &blocked, NULL);
   assert_cancel_ends_blocked_call (task, &blocked);
 
@@ -1711,12 +1721,10 @@ test_channel_blocking_read_in_a_task_ends_when_the_task_is_cancelled (void)
 {
   g_autoptr(AgChannel) channel = ag_channel_new (4);
   g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
-  Blocked blocked = { channel, reader };
+  Blocked blocked;
   g_autoptr(AgTask) task = NULL;
 
-  ag_test_latch_init (&blocked.started);
-  ag_test_latch_init (&blocked.ended);
-  write_ints (channel, 0, 1);
+  blocked_init (&blocked, channel, reader);
   task = ag_task_new (block_in_task, &blocked, NULL);
   assert_cancel_ends_blocked_call (task, &blocked);
 
@@ -1730,12 +1738,10 @@ test_channel_blocking_write_in_a_multi_task_ends_when_it_is_cancelled (void)
 {
   g_autoptr(AgChannel) channel = ag_channel_new (1);
   g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
-  Blocked blocked = { channel, NULL };
+  Blocked blocked;
   g_autoptr(AgMultiTask) multi = NULL;
 
-  ag_test_latch_init (&blocked.started);
-  ag_test_latch_init (&blocked.ended);
-  write_ints (channel, 0, 1);
+  blocked_init (&blocked, channel, NULL);
   multi = ag_multi_task_new_map_range (1, block_in_chunk, &blocked, NULL);
   assert_cancel_ends_blocked_call (AG_TASK (multi), &blocked);
   blocked_clear (&blocked);

@@ -21,6 +21,26 @@ class Refused(ValueError):
     """An exception class of this script: it must come back as itself."""
 
 
+class FileFailure(Exception):
+    """Takes other arguments than it passes on: pickle cannot rebuild it."""
+
+    def __init__(self, path, code):
+        super().__init__('%s failed with %d' % (path, code))
+        self.path = path
+
+
+class PassedOn(Exception):
+    """Passes every argument on: it comes back as itself."""
+
+    def __init__(self, path, code):
+        super().__init__(path, code)
+        self.path = path
+
+
+def fail_with(kind):
+    raise kind('/tmp/x', 2)
+
+
 class Adder:
     def __init__(self, base):
         self.base = base
@@ -124,6 +144,19 @@ class ProcessTaskTest(agtest.JobTestCase):
         with self.assertRaisesRegex(TypeError, 'on its object'):
             ProcessTask(Adder(40).add, 2)
         self.assertIsNotNone(ProcessTask(Adder.add, Adder(40), 2))
+
+    def test_an_exception_pickle_cannot_rebuild_comes_back_as_runtime_error_saying_so(self):
+        @self.engine.job
+        def job(kind):
+            yield ProcessTask(fail_with, kind)
+
+        rebuilt = self.run_job(job(PassedOn)).exception()
+        self.assertIs(type(rebuilt), PassedOn)
+        self.assertEqual(rebuilt.args, ('/tmp/x', 2))
+        lost = self.run_job(job(FileFailure)).exception()
+        self.assertIs(type(lost), RuntimeError)
+        self.assertIn('FileFailure: /tmp/x failed with 2', str(lost))
+        self.assertIn('could not be unpickled', str(lost))
 
     def test_an_unpicklable_result_fails_with_a_clear_error(self):
         @self.engine.job
