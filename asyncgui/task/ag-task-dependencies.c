@@ -229,7 +229,6 @@ _ag_task_waits_for (AgTask *self,
                     AgTask *other)
 {
   AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
-  AgTaskClassPrivate *klass = _ag_task_class_get_vfuncs (G_OBJECT_GET_CLASS (self));
 
   if (self == other)
     return TRUE;
@@ -237,7 +236,7 @@ _ag_task_waits_for (AgTask *self,
   if (deps != NULL && any_waits_for (deps->dependencies, other))
     return TRUE;
 
-  return klass->peek_awaited != NULL && any_waits_for (klass->peek_awaited (self), other);
+  return any_waits_for (_ag_task_peek_awaited (self), other);
 }
 
 /**

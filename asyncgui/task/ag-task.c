@@ -121,6 +121,16 @@ get_vfuncs (AgTask *self)
   return ((AgTaskClass *) ((GTypeInstance *) self)->g_class)->_ag_vfuncs;
 }
 
+/* The tasks @self waits for besides its dependencies (a MultiTask's
+ * children), borrowed, or NULL. */
+GPtrArray *
+_ag_task_peek_awaited (AgTask *self)
+{
+  AgTaskClassPrivate *vfuncs = get_vfuncs (self);
+
+  return vfuncs->peek_awaited != NULL ? vfuncs->peek_awaited (self) : NULL;
+}
+
 AgTaskPrivate *
 _ag_task_get_priv (AgTask *self)
 {
