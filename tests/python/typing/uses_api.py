@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Generator
 from typing import Any, assert_type
 
-from gi.repository import AsyncGui
+from gi.repository import AsyncGui, Gio
 from gi.repository.AsyncGui import MultiProcessTask, MultiTask, ProcessTask, Task
 
 engine = AsyncGui.Engine.get_default()
@@ -97,6 +97,10 @@ def script() -> None:
     other.resume()
     task = Task(load, 'u')
     task.add_dependency(Task(load, 'v'))
+    # An overloaded function, wrapped as the stub says.
+    assert_type(Task(lambda: sum([1, 2])), Task[int])
+    assert_type(AsyncGui.Job.new(AsyncGui.Engine.get_default()), AsyncGui.Job)
+    rows: Gio.ListModel = MultiTask([task]).gtask
     progress: float = task.gtask.get_progress()
     sleep = AsyncGui.Task.new_sleep(10)
     print(progress, sleep.value, MultiProcessTask([ProcessTask(count_primes, 3)]))
