@@ -16,6 +16,7 @@ struct _AgTaskDeps
   GPtrArray *dependencies;   /* AgTask, strong; NULL if none */
   guint      n_waiting;      /* dependencies not finished at start */
   GSList    *done_notifies;  /* DoneNotify, told once the task is final */
+  GPtrArray *started;        /* borrowed: dependencies this task ran itself */
 };
 
 /* Someone on the engine's thread who wants to know when a task ends,
@@ -59,6 +60,7 @@ _ag_task_deps_free (AgTaskDeps *deps)
       g_free (notify);
     }
   g_slist_free (notifies);
+  g_clear_pointer (&deps->started, g_ptr_array_unref);
   g_clear_pointer (&deps->dependencies, g_ptr_array_unref);
   g_free (deps);
 }
@@ -205,10 +207,56 @@ _ag_task_deps_start (AgTask *self)
       deps->n_waiting++;
       _ag_task_add_done_notify (dependency, dependency_done, self, 0);
       if (ag_task_get_state (dependency) == AG_TASK_PENDING)
-        ag_engine_run_async (priv->engine, dependency, NULL, NULL, NULL);
+        {
+          ag_engine_run_async (priv->engine, dependency, NULL, NULL, NULL);
+          if (deps->started == NULL)
+            deps->started = g_ptr_array_new ();
+          g_ptr_array_add (deps->started, dependency);
+        }
     }
 
   dependency_done (NULL, self, 0);
+}
+
+/* Whether anyone but @leaving waits for @task: a task that depends on it
+ * or a job that awaits it (told when it ends) and has not ended or been
+ * cancelled, or a caller of ag_task_wait_async(). */
+static gboolean
+others_wait_for (AgTask *task,
+                 AgTask *leaving)
+{
+  AgTaskExtras *extras = _ag_task_peek_extras (_ag_task_get_priv (task));
+
+  if (extras == NULL)
+    return FALSE;
+  if (extras->waiters != NULL && extras->waiters->len > 0)
+    return TRUE;
+
+  for (GSList *l = extras->deps != NULL ? extras->deps->done_notifies : NULL; l != NULL; l = l->next)
+    {
+      AgTask *other = ((DoneNotify *) l->data)->data;
+
+      if (other != leaving && !ag_task_is_finished (other) && !_ag_task_is_cancel_requested (other))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* @self was cancelled: the dependencies it ran itself are cancelled too,
+ * unless somebody else waits for them. A task somebody else ran is theirs. */
+void
+_ag_task_deps_cancel_started (AgTask *self)
+{
+  AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
+
+  for (guint i = 0; deps != NULL && deps->started != NULL && i < deps->started->len; i++)
+    {
+      AgTask *dependency = g_ptr_array_index (deps->started, i);
+
+      if (!ag_task_is_finished (dependency) && !others_wait_for (dependency, self))
+        ag_task_cancel (dependency);
+    }
 }
 
 static gboolean
@@ -246,7 +294,9 @@ _ag_task_waits_for (AgTask *self,
  * @error: return location for an error
  *
  * Makes @self wait for @dependency: when @self is run, it runs @dependency
- * on the same engine if nobody has run it yet, or waits for it to end, and
+ * on the same engine if nobody has run it yet (and cancelling @self then
+ * cancels it, unless another task still waits for it), or waits for it
+ * to end, and
  * starts its own work only once all its dependencies have succeeded. If one
  * of them fails or is cancelled, @self fails with its error without its
  * work ever running. The work can read the dependencies' values with

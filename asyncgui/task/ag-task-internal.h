@@ -155,6 +155,7 @@ void           _ag_task_wake_waiters     (AgTask        *self);
 /* ag-task-dependencies.c */
 void           _ag_task_deps_start       (AgTask        *self);
 void           _ag_task_deps_tell_done   (AgTask        *self);
+void           _ag_task_deps_cancel_started (AgTask     *self);
 void           _ag_task_deps_drop_done   (AgTask        *self);
 void           _ag_task_deps_free        (AgTaskDeps    *deps);
 

@@ -305,6 +305,7 @@ finish_cancelled (AgTask *self)
 {
   if (get_vfuncs (self)->cancel != NULL)
     get_vfuncs (self)->cancel (self);
+  _ag_task_deps_cancel_started (self);
 
   /* The subclass may have finished already while cancelling. */
   if (!_ag_task_state_is_final (_ag_task_get_priv (self)->state))

@@ -365,6 +365,63 @@ int_at (GArray *values,
   return g_value_get_int (&g_array_index (values, GValue, index));
 }
 
+/* Runs @task, which nobody waits for, on the fixture's engine. */
+static void
+run_unwatched (AgTestFixture *fixture,
+               AgTask        *task)
+{
+  ag_engine_run_async (fixture->engine, task, NULL, NULL, NULL);
+}
+
+/* A task that started its dependency and is cancelled cancels it, unless
+ * another task still waits for it: a search whose next keystroke replaced
+ * it stops its download. */
+static void
+test_cancelling_a_task_cancels_the_dependency_it_started (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(AgTask) download = ag_test_task_new_int_after (1000, 1);
+  g_autoptr(AgTask) parse = ag_task_and_then (download, plus_one, NULL, NULL);
+
+  run_unwatched (fixture, parse);
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpint (ag_task_get_state (download), ==, AG_TASK_RUNNING);
+
+  ag_task_cancel (parse);
+  ag_test_run_until (fixture->context, ag_task_is_finished (download), AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_state (parse), ==, AG_TASK_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (download), ==, AG_TASK_CANCELLED);
+}
+
+static void
+test_cancelling_a_task_spares_a_dependency_another_waits_for (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  g_autoptr(AgTask) shared = ag_test_task_new_int_after (200, 1);
+  g_autoptr(AgTask) cancelled = ag_task_and_then (shared, plus_one, NULL, NULL);
+  g_autoptr(AgTask) kept = ag_task_and_then (shared, plus_one, NULL, NULL);
+  g_autoptr(AgTask) theirs = ag_test_task_new_int_after (200, 5);
+  g_autoptr(AgTask) mine = ag_task_and_then (theirs, plus_one, NULL, NULL);
+
+  /* @shared is started by @cancelled and waited for by @kept; @theirs was
+   * run by somebody else before @mine ran. */
+  run_unwatched (fixture, cancelled);
+  run_unwatched (fixture, kept);
+  run_unwatched (fixture, theirs);
+  run_unwatched (fixture, mine);
+  ag_test_run_for (fixture->context, 50);
+  ag_task_cancel (cancelled);
+  ag_task_cancel (mine);
+
+  ag_test_run_until (fixture->context, ag_task_is_finished (kept) && ag_task_is_finished (theirs),
+                     AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_state (shared), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (kept), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (theirs), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (cancelled), ==, AG_TASK_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (mine), ==, AG_TASK_CANCELLED);
+}
+
 /* A MultiTask waits for its children as a task waits for its
  * dependencies: a child that waits for the MultiTask, through either,
  * would leave both waiting for good. */
@@ -523,6 +580,10 @@ main (int   argc,
                test_failed_dependency_passes_its_error_detail_on);
   ag_test_add ("/dependencies/dependency-cycle-is-refused-with-an-error",
                test_dependency_cycle_is_refused_with_an_error);
+  ag_test_add ("/dependencies/cancelling-a-task-cancels-the-dependency-it-started",
+               test_cancelling_a_task_cancels_the_dependency_it_started);
+  ag_test_add ("/dependencies/cancelling-a-task-spares-a-dependency-another-waits-for",
+               test_cancelling_a_task_spares_a_dependency_another_waits_for);
   ag_test_add ("/dependencies/dependency-on-a-multi-task-that-holds-the-task-is-a-cycle",
                test_dependency_on_a_multi_task_that_holds_the_task_is_a_cycle);
   ag_test_add ("/dependencies/multi-task-holding-a-task-that-waits-for-it-is-a-critical",
