@@ -246,6 +246,59 @@ class JobsTest(QuietTestCase):
         self.assertIn('nobody asked for its result', printed)
         self.assertIn("KeyError: 'unseen'", printed)
 
+    def test_a_failure_raised_at_a_channel_or_pipeline_await_is_printed_once_the_job_goes(self):
+        # What such an await raises must not hold the job through the
+        # awaited call, or the job is never collected and its failure
+        # never reported.
+        def boom(item):
+            raise KeyError('unseen %s' % item)
+
+        def write_to_closed():
+            channel = AsyncGui.Channel(capacity=1)
+            channel.close()
+            yield channel.write_item('x')
+
+        def read_through_transform():
+            channel = AsyncGui.Channel(capacity=1)
+            channel.set_read_transform(boom)
+            reader = channel.open_reader()
+            channel.write('read')
+            yield reader.read_items(1)
+
+        def write_through_transform():
+            channel = AsyncGui.Channel(capacity=1)
+            channel.set_write_transform(boom)
+            reader = channel.open_reader()
+            yield channel.write_item('written')
+            reader.close()
+
+        def read_pipeline():
+            yield AsyncGui.pipe(boom, ['piped'])
+
+        for body, expected in ((write_to_closed, 'ValueError: The channel is closed'),
+                               (read_through_transform, "KeyError: 'unseen read'"),
+                               (write_through_transform, "KeyError: 'unseen written'"),
+                               (read_pipeline, "KeyError: 'unseen piped'")):
+            printed = self._stderr_once_collected(self.engine.job(body))
+            self.assertIn(expected, printed, body.__name__)
+            self.assertIn('nobody asked for its result', printed, body.__name__)
+
+    def test_a_transform_failure_keeps_its_frames_as_a_note(self):
+        def check(item):
+            raise ValueError('bad item %r' % item)
+
+        @self.engine.job
+        def read():
+            channel = AsyncGui.Channel(capacity=1)
+            channel.set_read_transform(check)
+            reader = channel.open_reader()
+            channel.write(3)
+            yield reader.read_items(1)
+
+        failure = self.run_job(read()).exception()
+        self.assertIsInstance(failure, ValueError)
+        self.assertIn('in check', ''.join(failure.__notes__))
+
     def test_a_failure_another_job_caught_is_not_printed(self):
         @self.engine.job
         def inner():

@@ -88,6 +88,7 @@ TaskObject.value = property(TaskObject.get_value, doc="""The task's value
     (its value property), as get_value() gives it: for a Python Task the
     very object its function returned; None until the task succeeded.""")
 _HAVE_JOB = hasattr(AsyncGui, 'Job')
+_MODULE_GLOBALS = globals()
 
 
 # -- Errors --------------------------------------------------------------
@@ -144,6 +145,18 @@ def _is_asyncio_cancel(exc):
     by programs that use it)."""
     asyncio = sys.modules.get('asyncio')
     return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+def _without_own_frames(exc):
+    """``exc`` without the frames of this module its traceback starts with:
+    they say nothing to the job's author, and they hold what the job
+    awaited, which may lead back to the job through C, a cycle Python's
+    collector cannot see (the failed job would never be freed, nor its
+    failure reported). Frames of the author's own code (a transform) stay."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_globals is _MODULE_GLOBALS:
+        tb = tb.tb_next
+    return exc.with_traceback(tb)
 
 
 def _describe(exc):
@@ -1410,12 +1423,12 @@ class _Driver:
             try:
                 value = prepared.value(gvalue)
             except BaseException as failure:  # noqa: B902
-                exc = failure
+                exc = _without_own_frames(failure)
         # The exception's traceback keeps this frame, so the frame must not
         # keep what was awaited: its AgTask owns Python data that may hold
         # the exception, a cycle through C that Python's collector cannot
         # see (the job's frames and values would never be freed).
-        prepared = gvalue = result = error = None
+        prepared = gvalue = result = error = job = None
         if exc is not None:
             self.step(exc=exc)
         else:
@@ -2340,6 +2353,9 @@ def _channel_error(error, end=None):
     full channel and no wait BlockingIOError, a closed channel or reader
     ValueError (like a closed file), cancelled CancelledError; others stay
     GLib.Error."""
+    # Called where ``error`` was caught: it becomes the context of what is
+    # raised, and its traceback holds only this module's frames.
+    error = _without_own_frames(error)
     carried = getattr(end, '_ag_transform_exceptions', None)
     if carried is not None:
         exc = carried.take(error)
@@ -2427,10 +2443,23 @@ def _run_transform(transform, value, data):
         item = _to_gvalue(func(value))
     except BaseException as exc:  # noqa: B902 - it fails this item
         exceptions = exceptions_ref()
-        transform.return_error(exceptions.keep(exc) if exceptions is not None
+        transform.return_error(exceptions.keep(_frames_as_note(exc)) if exceptions is not None
                                else _python_gerror(exc))
         return
     transform.return_value(item)
+
+
+def _frames_as_note(exc):
+    """``exc`` with the frames of the transform that raised it as a note,
+    not as frames: they lead back, through the callers of the read or
+    write that ran the transform, to a job or a reader, and would keep
+    them (and the exception, waiting in the channel) for good."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_globals is _MODULE_GLOBALS:
+        tb = tb.tb_next
+    if tb is not None:
+        exc.add_note('Raised in the channel transform:\n' + ''.join(traceback.format_tb(tb)))
+    return exc.with_traceback(None)
 
 
 class _ClosedOnExit:
