@@ -326,11 +326,15 @@ export class AbortController {
     }
 }
 
+const forgetNothing = () => {};
+
 // Calls onAbort once when the signal aborts (at once if it has); returns a
 // function that forgets the signal.
 function watchSignal(signal, onAbort) {
+    // Not a closure of this call, which would hold onAbort: a pending
+    // promise that C holds may keep it.
     if (signal === undefined || signal === null)
-        return () => {};
+        return forgetNothing;
     if (signal instanceof Gio.Cancellable) {
         if (signal.is_cancelled()) {
             onAbort();

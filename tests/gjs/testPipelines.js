@@ -260,6 +260,22 @@ test('break-out-of-for-await-cancels-the-pipeline', async () => {
     assertEqual(endless.task.get_state(), TaskState.CANCELLED);
 });
 
+test('a-pipeline-dropped-after-a-partial-read-is-cancelled-once-collected', async () => {
+    let task;
+    await (async () => {
+        const p = pipe(x => x, Infinity);
+        task = p.task;
+        assertEqual(await p.read(3), [0, 1, 2]);
+    })();
+    // The Pipeline and its reader are unreachable now; collecting them
+    // closes the reader, which cancels the pipeline.
+    for (let i = 0; i < 40 && task.get_state() === TaskState.RUNNING; i++) {
+        System.gc();
+        await delay(25);
+    }
+    assertEqual(task.get_state(), TaskState.CANCELLED, 'the dropped pipeline stopped');
+});
+
 test('cancel-and-signal-end-the-loop-with-cancelled', async () => {
     const controller = new AbortController();
     const seen = [];
