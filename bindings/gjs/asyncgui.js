@@ -611,8 +611,15 @@ function finishWith(finish, task) {
  * @returns {Promise}
  */
 export async function run(x, {engine = null, signal = null, slot = null} = {}) {
-    if (slot !== null)
-        return runInSlot(slot, x, signal).promise;
+    if (slot !== null) {
+        const {promise, task} = runInSlot(slot, x, signal);
+        const value = await promise;
+        // What awaits this resumes after the rest of the main-loop
+        // iteration that settled it: a request made meanwhile wins.
+        if (!slot.is_latest(task))
+            throw cancelledError();
+        return value;
+    }
     const task = toTask(x);
     if (task.get_state() !== AsyncGui.TaskState.PENDING)
         return outcomeOf(task, signal);

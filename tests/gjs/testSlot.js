@@ -128,6 +128,35 @@ test('run-with-a-slot-outside-a-job', async () => {
         'a slot must be an AsyncGui.Slot');
 });
 
+// The slot's callback resolves the request's promise, but what awaits it
+// runs only after the rest of that main-loop iteration; a request made
+// meanwhile (by another callback of the same iteration) must still win.
+test('run-with-a-slot-never-resumes-with-a-value-a-later-request-replaced', async () => {
+    const engine = AsyncGui.Engine.get_default();
+    const slot = AsyncGui.Slot.new(engine);
+    let release;
+    const gate = new Promise(resolve => {
+        release = resolve;
+    });
+    const search = q => mainTask(() => gate.then(() => `r${q}`));
+    let entry = null;
+    const shown = [], cancelled = [];
+    const onChanged = q => {
+        entry = q;
+        run(search(q), {slot}).then(v => shown.push([v, entry]),
+            e => isCancelled(e) ? cancelled.push(q) : shown.push([e, entry]));
+    };
+    onChanged('A');
+    // Another piece of work whose plain callback types into the entry.
+    const other = mainTask(() => gate.then(() => 'B'));
+    await delay(20);
+    engine.run_async(other, null, () => onChanged('B'));
+    release();
+    await delay(200);
+    assertEqual(shown, [['rB', 'B']], 'only the latest request is shown');
+    assertEqual(cancelled, ['A']);
+});
+
 test('cancelling-the-job-cancels-its-request', async () => {
     const slot = AsyncGui.Slot.new(null);
     const display = new Display();
