@@ -497,6 +497,29 @@ ag_channel_set_read_transform (AgChannel              *self,
 }
 
 /**
+ * ag_channel_get_transforms_fixed:
+ * @self: a channel
+ *
+ * Tells whether the channel's transforms are fixed: once it has been
+ * written to or a reader has been opened, setting or pinning them is a
+ * programming error. Bindings ask first, to raise an exception of their
+ * own.
+ *
+ * Thread: any.
+ *
+ * Returns: %TRUE if the channel is in use and its transforms are fixed
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_channel_get_transforms_fixed (AgChannel *self)
+{
+  g_return_val_if_fail (AG_IS_CHANNEL (self), FALSE);
+
+  return g_atomic_int_get (&self->core->in_use);
+}
+
+/**
  * ag_channel_pin_transforms:
  * @self: a channel not yet written to and without readers
  *

@@ -50,6 +50,8 @@ void             ag_channel_set_read_transform  (AgChannel               *self,
                                                  GDestroyNotify           destroy);
 AG_AVAILABLE_IN_1_0
 void             ag_channel_pin_transforms      (AgChannel               *self);
+AG_AVAILABLE_IN_1_0
+gboolean         ag_channel_get_transforms_fixed (AgChannel              *self);
 
 AG_AVAILABLE_IN_1_0
 AgChannelReader *ag_channel_open_reader         (AgChannel               *self) G_GNUC_WARN_UNUSED_RESULT;

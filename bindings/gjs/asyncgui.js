@@ -1144,6 +1144,9 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
 // with G_IO_ERROR_NOT_SUPPORTED instead of reaching JS.
 
 function setTransform(channel, setter, fn) {
+    if (channel.get_transforms_fixed())
+        throw new Error("asyncgui: a channel's transforms are set before it is first written " +
+            'to and before a reader is opened');
     if (fn === null) {
         channel[setter](null);
         return;

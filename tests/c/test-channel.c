@@ -1889,8 +1889,16 @@ static void
 test_channel_transforms_are_fixed_once_in_use (void)
 {
   g_autoptr(AgChannel) channel = ag_channel_new (2);
-  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(AgChannel) written = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = NULL;
   int n_destroyed = 0;
+
+  /* Bindings ask before they set one. */
+  g_assert_false (ag_channel_get_transforms_fixed (channel));
+  reader = ag_channel_open_reader (channel);
+  g_assert_true (ag_channel_get_transforms_fixed (channel));
+  write_ints (written, 0, 1);
+  g_assert_true (ag_channel_get_transforms_fixed (written));
 
   g_assert_cmpuint (ag_channel_get_n_readers (channel), ==, reader != NULL);
   g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*before it is first written*");

@@ -527,6 +527,21 @@ test('a-job-cancelled-at-any-point-of-its-read-loses-no-item', async () => {
     }
 });
 
+test('a-transform-set-once-the-channel-is-in-use-is-refused', async () => {
+    const channel = AsyncGui.Channel.new(2);
+    channel.open_reader();
+    for (const which of ['read', 'write']) {
+        let thrown = null;
+        try {
+            setTransforms(channel, {[which]: v => v});
+        } catch (e) {
+            thrown = e;
+        }
+        assert(thrown instanceof Error && /before it is first written/.test(thrown.message),
+            `a ${which} transform: ${thrown}`);
+    }
+});
+
 test('write-transform-changes-each-item-on-the-main-thread', async () => {
     const calls = [];
     const channel = AsyncGui.Channel.new(64);

@@ -522,6 +522,16 @@ class ChannelTransformTest(agtest.JobTestCase):
         self.assertIs(got[2][1], token)
         self.assertEqual(threads, [thread.ident, MAIN_THREAD, MAIN_THREAD])
 
+    def test_a_transform_set_once_the_channel_is_in_use_is_refused(self):
+        read_from = AsyncGui.Channel(capacity=2)
+        read_from.open_reader()
+        written = AsyncGui.Channel(capacity=2)
+        written.write(1)
+        for channel in (read_from, written):
+            for setter in (channel.set_read_transform, channel.set_write_transform):
+                with self.assertRaisesRegex(RuntimeError, 'before it is first written'):
+                    setter(str)
+
     def test_write_transform_exception_reaches_the_writer_itself(self):
         raised = []
 

@@ -2520,7 +2520,8 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         thread that writes, before the item takes room, and may return an
         object of any type. What it raises, the write raises (the same
         exception object), storing nothing. None removes the transform.
-        Set transforms before the first write and before opening readers."""
+        Set transforms before the first write and before opening readers:
+        later, RuntimeError."""
         self._set_transform(AsyncGui.Channel.set_write_transform, func)
 
     def set_read_transform(self, func):
@@ -2532,6 +2533,9 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         self._set_transform(AsyncGui.Channel.set_read_transform, func)
 
     def _set_transform(self, setter, func):
+        if self.get_transforms_fixed():
+            raise RuntimeError('a channel\'s transforms are set before it is first written to '
+                               'and before a reader is opened')
         if func is None:
             setter(self, None)
             return
