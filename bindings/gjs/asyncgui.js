@@ -553,7 +553,7 @@ function taskValue(task) {
  * holds a JS object, not the object. This gives the object itself, for
  * code that is handed tasks rather than awaiting them, such as a
  * GtkListView's factory bound to a MultiTask's rows: read `valueOf(row)`
- * in the bind handler and again on the row's `notify::value`. A GJS
+ * in the bind handler and again on the row's `notify::state`. A GJS
  * worker's JSON value is parsed; a MultiTask's value is the list of its
  * children's values.
  *

@@ -4,11 +4,11 @@
  *
  * The same app as the Python, GJS and Vala examples. An AgMultiTask is a
  * GListModel of its children, which are AgTask objects, one row each. A
- * child's value property is notified once, when it succeeds, so the
- * factory's bind handler shows the row's value now and connects to
- * notify::value to show it when it arrives; unbind disconnects, since GTK
- * reuses row widgets for other rows as the view scrolls. Rows whose task
- * has not finished show "…".
+ * child's state property is notified when it ends, its value (or error)
+ * set by then, so the factory's bind handler shows the row now and
+ * connects to notify::state to show its value, or why it failed, when it
+ * ends; unbind disconnects, since GTK reuses row widgets for other rows
+ * as the view scrolls. Rows whose task has not finished show "…".
  *
  * Headless use: `--auto` quits once every row on screen shows its value,
  * printing the text of each row widget. It fails (exit status 1) if a row
@@ -123,7 +123,7 @@ bind_row (GtkSignalListItemFactory *factory,
   gulong handler;
 
   /* Connect before reading, so a value that arrives in between is shown. */
-  handler = g_signal_connect_object (row, "notify::value",
+  handler = g_signal_connect_object (row, "notify::state",
                                      G_CALLBACK (on_row_value), label, 0);
   g_object_set_data (G_OBJECT (item), "value-handler", GSIZE_TO_POINTER (handler));
   show_row (GTK_LABEL (label), row);

@@ -8,11 +8,11 @@
 // GListModel of its children, which are AsyncGui.Task objects, one row
 // each. A task's value lives in C; valueOf(row) gives it back as the JS
 // value the task returned (here a Measurement object), and the row's
-// `value` property is notified once, when it succeeds. So the factory's
-// bind handler shows the row's value now and connects to notify::value to
-// show it when it arrives; unbind disconnects, since GTK reuses row
-// widgets for other rows as the view scrolls. Rows whose task has not
-// finished show "…".
+// `state` property is notified when it ends, its value (or error) set by
+// then. So the factory's bind handler shows the row now and connects to
+// notify::state to show its value, or why it failed, when it ends; unbind
+// disconnects, since GTK reuses row widgets for other rows as the view
+// scrolls. Rows whose task has not finished show "…".
 //
 // JavaScript cannot run on a worker thread, so a measurement here is a
 // main-context task that waits a little; real work would be a
@@ -86,7 +86,7 @@ class RowLabel extends Gtk.Label {
 
     bind(row) {
         this._row = row;
-        this._handler = row.connect('notify::value', () => this.set_label(rowText(row)));
+        this._handler = row.connect('notify::state', () => this.set_label(rowText(row)));
         this.set_label(rowText(row));
     }
 

@@ -5,12 +5,13 @@
 #
 # A MultiTask is a GListModel of its children, which are AsyncGui.Task
 # objects, one row each. A Python Task's value is its AgTask's value (the
-# very object the function returned), and the value property is notified
-# when the task succeeds, so each row shows its value as it arrives:
+# very object the function returned), and the state property is notified
+# when the task ends, its value (or error) set by then, so each row shows
+# its value, or why it failed, as it ends:
 #
 #     multi = MultiTask([Task(measure, i) for i in range(n)], max_workers=2)
 #     view = Gtk.ListView(model=Gtk.NoSelection(model=multi.gtask), ...)
-#     # bind: label.set_label(text of row.value); connect notify::value
+#     # bind: label.set_label(text of row); connect notify::state
 #     values = await multi          # the same run: the list of values
 #
 # Rows whose task has not finished show "…". The factory reads row.value
@@ -79,7 +80,7 @@ class RowLabel(Gtk.Label):
 
     def bind(self, row):
         self.row = row
-        self.handler = row.connect('notify::value', self.on_value)
+        self.handler = row.connect('notify::state', self.on_state)
         self.set_label(row_text(row))
 
     def unbind(self):
@@ -88,7 +89,7 @@ class RowLabel(Gtk.Label):
         self.row = None
         self.handler = 0
 
-    def on_value(self, row, pspec):
+    def on_state(self, row, pspec):
         self.set_label(row_text(row))
 
 

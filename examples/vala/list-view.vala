@@ -4,11 +4,12 @@
  *
  * The same app as the C, Python and GJS examples. An AsyncGui.MultiTask is
  * a GLib.ListModel of its children, which are AsyncGui.Task objects, one
- * row each. A child's value property is notified once, when it succeeds,
- * so the factory's bind handler shows the row's value now and connects to
- * notify["value"] to show it when it arrives; unbind disconnects, since
- * GTK reuses row widgets for other rows as the view scrolls. Rows whose
- * task has not finished show "…".
+ * row each. A child's state property is notified when it ends, its value
+ * (or error) set by then, so the factory's bind handler shows the row now
+ * and connects to notify["state"] to show its value, or why it failed,
+ * when it ends; unbind disconnects, since GTK reuses row widgets for
+ * other rows as the view scrolls. Rows whose task has not finished show
+ * "…".
  *
  * Headless use: `--auto` quits once every row on screen shows its value,
  * printing the text of each row widget. It fails (exit status 1) if a row
@@ -53,8 +54,8 @@ string row_text (AsyncGui.Task row) {
 const string ROW_CLASS = "row-value";
 
 /* A row widget shows the value of the row it is bound to, now and when it
- * arrives: bind connects to the row's notify["value"] and keeps the
- * handler on the list item, for unbind. */
+ * ends: bind connects to the row's notify["state"] and keeps the handler
+ * on the list item, for unbind. */
 void setup_row (Object item) {
     var label = new Gtk.Label (null) { xalign = 0 };
     label.add_css_class (ROW_CLASS);
@@ -65,7 +66,7 @@ void bind_row (Object item) {
     var list_item = (Gtk.ListItem) item;
     var row = (AsyncGui.Task) list_item.item;
     var label = (Gtk.Label) list_item.child;
-    ulong handler = row.notify["value"].connect (() => label.label = row_text (row));
+    ulong handler = row.notify["state"].connect (() => label.label = row_text (row));
     list_item.set_data<ulong> ("value-handler", handler);
     label.label = row_text (row);
 }

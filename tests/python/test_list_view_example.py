@@ -85,5 +85,38 @@ class ListViewExampleTest(unittest.TestCase):
         agtest.drain(context)
 
 
+    def test_a_row_whose_task_failed_shows_why(self):
+        from gi.repository import AsyncGui
+        example = load_example()
+        multi = AsyncGui.MultiTask([AsyncGui.Task(refuse, 1),
+                                    AsyncGui.Task(example.measure, 2, 0.05)], skip_errors=True)
+        rows = multi.gtask
+        labels = [example.RowLabel(), example.RowLabel()]
+        for position, label in enumerate(labels):
+            label.bind(rows.get_item(position))
+        self.assertEqual([label.get_label() for label in labels], [example.PENDING] * 2)
+
+        @example.engine.job
+        async def run():
+            return await multi
+
+        job = run()
+        context = GLib.MainContext.default()
+        deadline = time.monotonic() + agtest.SAFETY_S
+        while not job.finished:
+            self.assertLess(time.monotonic(), deadline)
+            context.iteration(True)
+        agtest.drain(context)
+        # Each row followed its task to its end, a failure too.
+        self.assertIn('no square for 1', labels[0].get_label())
+        self.assertEqual(labels[1].get_label(), '2² = 4')
+        for label in labels:
+            label.unbind()
+
+
+def refuse(index):
+    time.sleep(0.05)
+    raise ValueError('no square for %d' % index)
+
 if __name__ == '__main__':
     sys.exit(agtest.main(ListViewExampleTest))
