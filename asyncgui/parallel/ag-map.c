@@ -237,9 +237,23 @@ ag_multi_task_new_map (GPtrArray      *inputs,
   return self;
 }
 
+/* Until the MultiTask runs, its length is the model's, and it says so
+ * when that changes. */
+static void
+inputs_changed (GListModel  *inputs,
+                guint        position,
+                guint        removed,
+                guint        added,
+                AgMultiTask *self)
+{
+  if (!self->started)
+    g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+}
+
 /**
  * ag_multi_task_new_map_model:
- * @inputs: the inputs; its length is read when the task is run
+ * @inputs: the inputs; its length is read when the task is run, and until
+ *   then the MultiTask's length (and its items-changed signal) follows it
  * @func: (scope notified) (closure user_data) (destroy destroy): maps one
  *   object to one value, on a worker thread
  * @user_data: data for @func
@@ -269,6 +283,7 @@ ag_multi_task_new_map_model (GListModel     *inputs,
 
   self = new_map (func, NULL, user_data, destroy);
   self->model = g_object_ref (inputs);
+  g_signal_connect_object (inputs, "items-changed", G_CALLBACK (inputs_changed), self, 0);
   return self;
 }
 

@@ -1031,6 +1031,65 @@ test_map_model_skip_errors_gives_ordered_values (AgTestFixture *fixture,
 }
 
 static void
+count_items_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     gpointer    user_data)
+{
+  int *n_items = user_data;
+
+  *n_items += (int) added - (int) removed;
+}
+
+static void
+append_files (GListStore *store,
+              guint       n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/nonexistent/asyncgui/%u", i);
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      g_list_store_append (store, file);
+    }
+}
+
+/* Until it runs, a map over a model has the model's length: a view bound
+ * to it follows the model's changes through items-changed, as GListModel
+ * requires. From the run on, its length stays. */
+static void
+test_map_model_follows_its_inputs_until_it_runs (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
+  g_autoptr(AgMultiTask) multi = NULL;
+  AgTestOutcome outcome;
+  int tracked;
+
+  append_files (store, 6);
+  multi = ag_multi_task_new_map_model (G_LIST_MODEL (store), parse_file_name, NULL, NULL);
+  tracked = (int) g_list_model_get_n_items (G_LIST_MODEL (multi));
+  g_signal_connect (multi, "items-changed", G_CALLBACK (count_items_changed), &tracked);
+
+  append_files (store, 2);
+  g_assert_cmpint (tracked, ==, 8);
+  g_list_store_splice (store, 1, 5, NULL, 0);
+  g_assert_cmpint (tracked, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  append_files (store, 4);
+  g_assert_cmpint (tracked, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
 identity_int (AgChunk  *chunk,
               gpointer  item,
               gpointer  user_data)
@@ -1675,6 +1734,8 @@ main (int   argc,
                test_map_array_fails_with_first_failure_in_list_order);
   ag_test_add ("/multi-task/rows-fetched-before-and-during-a-map-settle-quietly",
                test_rows_fetched_before_and_during_a_map_settle_quietly);
+  ag_test_add ("/multi-task/map-model-follows-its-inputs-until-it-runs",
+               test_map_model_follows_its_inputs_until_it_runs);
   ag_test_add ("/multi-task/map-model-skip-errors-gives-ordered-values",
                test_map_model_skip_errors_gives_ordered_values);
   ag_test_add ("/multi-task/map-many-inputs-starts-cheaply",
