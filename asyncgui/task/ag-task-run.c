@@ -25,6 +25,15 @@ _ag_task_claim_run (AgTask *self)
 /* A task run from a thread other than the engine's travels to the engine's
  * thread as a request on the completion queue, like a result, and starts
  * there when it is delivered. */
+/* A task runs once; a job runs from the moment it is made. */
+static void
+report_run_twice (AgTask *task)
+{
+  g_critical ("ag_engine_run_async: the task %p (%s) was already run; a task runs once "
+              "(a job from the moment it is made): wait for its outcome with "
+              "ag_task_wait_async()", task, G_OBJECT_TYPE_NAME (task));
+}
+
 typedef struct
 {
   AgNode               node;
@@ -52,7 +61,7 @@ start_request_deliver (AgNode   *node,
   else if (priv->state != AG_TASK_PENDING)
     {
       /* Started meanwhile on the engine's thread: as a dependency, say. */
-      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", self);
+      report_run_twice (self);
     }
   else
     _ag_task_start (self, engine, request->cancellable, request->callback,
@@ -149,7 +158,7 @@ start_here (AgEngine            *self,
 {
   if (_ag_task_peek_state (task) != AG_TASK_PENDING || !_ag_task_claim_run (task))
     {
-      g_critical ("ag_engine_run_async: the task %p was already run; a task runs once", task);
+      report_run_twice (task);
       return;
     }
 
@@ -210,7 +219,7 @@ ag_engine_run_async (AgEngine            *self,
       _ag_engine_leave (self, acquired);
     }
   else if (!_ag_task_claim_run (task))
-    g_critical ("%s: the task %p was already run; a task runs once", G_STRFUNC, task);
+    report_run_twice (task);
   else
     _ag_task_start_from_other_thread (task, self, cancellable, callback, user_data);
 }

@@ -2727,6 +2727,22 @@ await_clear (Await *a)
   a->n_calls = 0;
 }
 
+/* A job runs from the moment it is made: running it is a mistake whose
+ * message says how to wait for it instead. */
+static void
+test_driven_running_a_job_says_to_wait_for_it (AgTestFixture *fixture,
+                                               gconstpointer  data)
+{
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL,
+                         "*AgJob) was already run*a job from the moment it is made*ag_task_wait_async*");
+  ag_engine_run_async (fixture->engine, AG_TASK (job), NULL, NULL, NULL);
+  g_test_assert_expected_messages ();
+  ag_task_return_boolean (AG_TASK (job), TRUE);
+  run_until_finished (fixture, job);
+}
+
 static void
 test_driven_await_and_return_value (AgTestFixture *fixture,
                                     gconstpointer  data)
@@ -3088,6 +3104,8 @@ main (int   argc,
   ag_test_add ("/job/wait/async-cancellable-stops-waiting",
                test_wait_async_cancellable_stops_waiting);
 
+  ag_test_add ("/job/driven/running-a-job-says-to-wait-for-it",
+               test_driven_running_a_job_says_to_wait_for_it);
   ag_test_add ("/job/driven/await-and-return-value", test_driven_await_and_return_value);
   ag_test_add ("/job/driven/return-error", test_driven_return_error);
   ag_test_add ("/job/driven/await-of-a-running-or-finished-task-waits-for-it",
