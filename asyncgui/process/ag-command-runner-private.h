@@ -37,6 +37,7 @@ guint64          _ag_command_runner_run      (AgCommandRunner     *runner,
                                               const char          *cwd,
                                               const char * const  *env,
                                               guint                timeout_ms,
+                                              GCancellable        *cancelled_by,
                                               AgCommandReplyFunc   reply,
                                               gpointer             user_data,
                                               GDestroyNotify       user_data_destroy);

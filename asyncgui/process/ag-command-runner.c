@@ -53,6 +53,7 @@ typedef struct
   char               *cwd;
   char              **env;
   guint               timeout_ms;     /* 0: none */
+  GCancellable       *cancelled_by;   /* the task's: cancelled before the start, no start */
   AgCommandReplyFunc  reply;
   gpointer            user_data;
   GDestroyNotify      user_data_destroy;
@@ -123,6 +124,7 @@ command_free (Command *command)
   g_strfreev (command->env);
   g_clear_object (&command->process);
   g_clear_object (&command->cancellable);
+  g_clear_object (&command->cancelled_by);
   g_free (command);
 }
 
@@ -372,6 +374,16 @@ start_in_thread (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
+  /* Its cancel, which comes after this, would find it running: a burst of
+   * requests replaced at once would spawn each only to kill it. */
+  if (command->cancelled_by != NULL && g_cancellable_is_cancelled (command->cancelled_by))
+    {
+      command_fail (command, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                  _("The command was cancelled")));
+      command_free (command);
+      return G_SOURCE_REMOVE;
+    }
+
   if (command->cwd != NULL)
     g_subprocess_launcher_set_cwd (launcher, command->cwd);
   if (command->env != NULL)
@@ -507,7 +519,8 @@ _ag_command_runner_free (AgCommandRunner *runner)
 
 /* Runs @argv with @stdin_bytes as its input (NULL: end of file), in @cwd
  * (NULL: ours), with the environment @env (NULL: ours), for at most
- * @timeout_ms (0: no limit). @reply is called exactly once, on the process
+ * @timeout_ms (0: no limit); not at all if @cancelled_by (nullable) is
+ * cancelled before it starts. @reply is called exactly once, on the process
  * thread, then @user_data_destroy; neither may call into the runner.
  * Returns the command's id, for _ag_command_runner_cancel(). */
 guint64
@@ -517,6 +530,7 @@ _ag_command_runner_run (AgCommandRunner     *runner,
                         const char          *cwd,
                         const char * const  *env,
                         guint                timeout_ms,
+                        GCancellable        *cancelled_by,
                         AgCommandReplyFunc   reply,
                         gpointer             user_data,
                         GDestroyNotify       user_data_destroy)
@@ -530,6 +544,7 @@ _ag_command_runner_run (AgCommandRunner     *runner,
   command->cwd = g_strdup (cwd);
   command->env = g_strdupv ((char **) env);
   command->timeout_ms = timeout_ms;
+  command->cancelled_by = cancelled_by != NULL ? g_object_ref (cancelled_by) : NULL;
   command->reply = reply;
   command->user_data = user_data;
   command->user_data_destroy = user_data_destroy;

@@ -126,6 +126,7 @@ ag_command_task_start (AgTask *task)
                                           self->stdin_bytes, self->cwd,
                                           (const char * const *) self->env,
                                           _ag_worker_pool_resolve_timeout (workers, self->timeout_ms),
+                                          _ag_task_ensure_cancellable (task),
                                           command_task_replied, g_object_ref (self), NULL);
 }
 

@@ -31,6 +31,7 @@ typedef struct
   AgProcessReplyFunc  reply;
   gpointer            user_data;
   GDestroyNotify      user_data_destroy;
+  GCancellable       *cancelled_by; /* NULL: none; see AgProcessCallOptions */
 } Call;
 
 /* A worker in use; freed when it is retired (its process goes on until
@@ -101,5 +102,6 @@ void    _ag_pool_worker_retire  (Worker        *worker);
 void    _ag_pool_dispatch       (AgProcessPool *pool,
                                  guint          kind);
 GError *_ag_pool_shutdown_error (void);
+GError *_ag_pool_cancelled_error (void);
 
 G_END_DECLS

@@ -40,6 +40,8 @@ typedef struct
   int          cpu_limit_ms;   /* 0: none */
   int          fallback_kind;  /* for a sandboxed kind: where the call runs
                                 * when the sandbox cannot; -1: it fails */
+  GCancellable *cancelled_by;  /* the task's: cancelled before a worker
+                                * takes the call, it takes none; NULL */
 } AgProcessCallOptions;
 
 /* Called exactly once per call, on the pool's thread. */

@@ -18,8 +18,8 @@ typedef struct
   guint64        id;
 } Cancel;
 
-static GError *
-cancelled_error (void)
+GError *
+_ag_pool_cancelled_error (void)
 {
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled"));
 }
@@ -38,7 +38,7 @@ cancel_in_thread (gpointer user_data)
         if (call->id == cancel->id)
           {
             g_queue_delete_link (&pool->kinds[kind].queued, l);
-            _ag_pool_call_fail (call, 0, cancelled_error ());
+            _ag_pool_call_fail (call, 0, _ag_pool_cancelled_error ());
             goto done;
           }
       }
@@ -55,7 +55,7 @@ cancel_in_thread (gpointer user_data)
           /* The function cannot be stopped halfway: the worker goes, and a
            * fresh one serves the next call. */
           _ag_pool_worker_retire (worker);
-          _ag_pool_call_fail (call, 0, cancelled_error ());
+          _ag_pool_call_fail (call, 0, _ag_pool_cancelled_error ());
           _ag_pool_dispatch (pool, kind);
           goto done;
         }

@@ -147,6 +147,53 @@ test_command_task_nonzero_exit_names_status_and_stderr_tail (AgTestFixture *fixt
   ag_test_outcome_clear (&outcome);
 }
 
+/* Lines of the file at @path; 0 if there is none. */
+static guint
+count_lines (const char *path)
+{
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  for (const char *c = text; *c != '\0'; c++)
+    n += *c == '\n';
+
+  return n;
+}
+
+/* A command cancelled before it started is never started: a burst of
+ * requests that a search box replaces at once spawns nothing. */
+static void
+test_command_task_cancelled_before_it_starts_spawns_nothing (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  g_autofree char *path = ag_test_tmp_path ("started");
+  AgCommandTask *tasks[100];
+  guint n_started;
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = sh_task_with_path ("echo started >> '%s'", path);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, NULL, NULL);
+      ag_task_cancel (AG_TASK (tasks[i]));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (tasks[i])),
+                         AG_TEST_SAFETY_MS);
+      g_assert_cmpint (ag_task_get_state (AG_TASK (tasks[i])), ==, AG_TASK_CANCELLED);
+      g_object_unref (tasks[i]);
+    }
+  ag_test_run_for (fixture->context, 300);
+
+  n_started = count_lines (path);
+  g_test_message ("%u of %u cancelled commands started", n_started, (guint) G_N_ELEMENTS (tasks));
+  /* Only those the process thread took before their cancel, if any. */
+  g_assert_cmpuint (n_started, <, G_N_ELEMENTS (tasks) / 4);
+  g_unlink (path);
+}
+
 static void
 test_command_task_death_by_signal_names_the_signal (AgTestFixture *fixture,
                                                     gconstpointer  data)
@@ -650,6 +697,8 @@ main (int   argc,
                test_command_task_timeout_kills_a_child_that_ignores_sigterm);
   ag_test_add ("/command-task/timeout-ends-task-though-grandchild-holds-stdout",
                test_command_task_timeout_ends_task_though_grandchild_holds_stdout);
+  ag_test_add ("/command-task/cancelled-before-it-starts-spawns-nothing",
+               test_command_task_cancelled_before_it_starts_spawns_nothing);
   ag_test_add ("/command-task/cancel-kills-it-and-leaves-no-zombie",
                test_command_task_cancel_kills_it_and_leaves_no_zombie);
   ag_test_add ("/command-task/cancel-sends-sigkill-after-grace",

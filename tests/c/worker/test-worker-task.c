@@ -868,6 +868,54 @@ count_alive (const int pids[3])
   return alive;
 }
 
+/* A call cancelled before a worker took it starts no worker: a burst of
+ * requests a search box replaces at once costs no processes. The pool's
+ * command is the real worker behind a shell that counts its starts. */
+static void
+test_worker_task_call_cancelled_before_it_starts_spawns_no_worker (AgTestFixture *fixture,
+                                                                   gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  g_autofree char *path = ag_test_tmp_path ("worker-starts");
+  g_auto(GStrv) real = ag_worker_pool_dup_command (pool, AG_WORKER_C);
+  g_autofree char *script = g_strdup_printf ("echo started >> '%s'; exec \"$0\" \"$@\"", path);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) wrapped = NULL;
+  AgWorkerTask *tasks[100];
+  g_autofree char *starts = NULL;
+  guint n_started = 0;
+
+  g_strv_builder_add_many (builder, "/bin/sh", "-c", script, NULL);
+  g_strv_builder_addv (builder, (const char **) real);
+  wrapped = g_strv_builder_end (builder);
+  ag_worker_pool_set_command (pool, AG_WORKER_C, (const char * const *) wrapped);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = module_task ("ag_test_echo", g_variant_new_int32 ((int) i));
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, NULL, NULL);
+      ag_task_cancel (AG_TASK (tasks[i]));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (tasks[i])),
+                         AG_TEST_SAFETY_MS);
+      g_assert_cmpint (ag_task_get_state (AG_TASK (tasks[i])), ==, AG_TASK_CANCELLED);
+      g_object_unref (tasks[i]);
+    }
+  ag_test_run_for (fixture->context, 300);
+
+  if (g_file_get_contents (path, &starts, NULL, NULL))
+    for (const char *c = starts; *c != '\0'; c++)
+      n_started += *c == '\n';
+  g_test_message ("%u workers started for %u cancelled calls", n_started,
+                  (guint) G_N_ELEMENTS (tasks));
+  g_assert_cmpuint (n_started, <, G_N_ELEMENTS (tasks) / 4);
+
+  ag_worker_pool_set_command (pool, AG_WORKER_C, NULL);
+  g_unlink (path);
+}
+
 /* Lowering max-processes lets surplus workers go at once, idle or when
  * their call ends, not after their idle time (10 s by default). */
 static void
@@ -1667,6 +1715,8 @@ main (int   argc,
                test_worker_task_missing_worker_program_fails_the_call);
   ag_test_add ("/worker-task/worker-program-not-in-path-is-named",
                test_worker_task_worker_program_not_in_path_is_named);
+  ag_test_add ("/worker-task/call-cancelled-before-it-starts-spawns-no-worker",
+               test_worker_task_call_cancelled_before_it_starts_spawns_no_worker);
   ag_test_add ("/worker-task/lowering-max-processes-lets-surplus-workers-go",
                test_worker_task_lowering_max_processes_lets_surplus_workers_go);
   ag_test_add ("/worker-task/exit-fails-the-call-while-a-child-holds-its-pipe",
