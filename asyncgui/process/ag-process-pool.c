@@ -783,6 +783,23 @@ _ag_process_pool_set_max_processes (AgProcessPool *pool,
   _ag_process_thread_invoke (pool->thread, retire_surplus_in_thread, pool);
 }
 
+/* The idle timers look again now: a shorter idle time may be up. */
+static gboolean
+recheck_idle_in_thread (gpointer user_data)
+{
+  AgProcessPool *pool = user_data;
+
+  for (GList *l = pool->stopping ? NULL : pool->workers; l != NULL; l = l->next)
+    {
+      Worker *worker = l->data;
+
+      if (worker->idle_timer != NULL && !worker->leaving)
+        g_source_set_ready_time (worker->idle_timer, 0);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
 void
 _ag_process_pool_set_idle_ms (AgProcessPool *pool,
                               guint          idle_ms)
@@ -790,6 +807,8 @@ _ag_process_pool_set_idle_ms (AgProcessPool *pool,
   g_mutex_lock (&pool->lock);
   pool->idle_ms = idle_ms;
   g_mutex_unlock (&pool->lock);
+
+  _ag_process_thread_invoke (pool->thread, recheck_idle_in_thread, pool);
 }
 
 typedef struct

@@ -951,6 +951,21 @@ test_worker_task_busy_worker_is_not_let_go (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* A shorter idle-ms applies to the workers idle already, not only to
+ * those that become idle later. */
+static void
+test_worker_task_shorter_idle_time_lets_idle_workers_go (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  int pid;
+
+  ag_worker_pool_set_idle_ms (pool, 10000);
+  pid = run_getpid (fixture->engine);
+  ag_worker_pool_set_idle_ms (pool, 100);
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
+}
+
 static void
 test_worker_task_idle_time_counts_from_the_last_call (AgTestFixture *fixture,
                                                       gconstpointer  data)
@@ -1717,6 +1732,8 @@ main (int   argc,
                test_worker_task_worker_program_not_in_path_is_named);
   ag_test_add ("/worker-task/call-cancelled-before-it-starts-spawns-no-worker",
                test_worker_task_call_cancelled_before_it_starts_spawns_no_worker);
+  ag_test_add ("/worker-task/shorter-idle-time-lets-idle-workers-go",
+               test_worker_task_shorter_idle_time_lets_idle_workers_go);
   ag_test_add ("/worker-task/lowering-max-processes-lets-surplus-workers-go",
                test_worker_task_lowering_max_processes_lets_surplus_workers_go);
   ag_test_add ("/worker-task/exit-fails-the-call-while-a-child-holds-its-pipe",
