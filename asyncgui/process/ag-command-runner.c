@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <glib-unix.h>
 #include <gio/gunixoutputstream.h>
@@ -60,6 +61,7 @@ typedef struct
 
   /* The process thread only, from here. */
   GSubprocess        *process;
+  pid_t               group;          /* its process group; 0 if unknown */
   GCancellable       *cancellable;    /* of the output and the input */
   GSource            *timeout;
   GSource            *kill_timer;
@@ -211,25 +213,38 @@ judge_exit (Command        *command,
     }
 }
 
+/* The command leads a process group of its own, which holds what it
+ * started (a script's commands): a signal goes to all of them. */
+static void
+signal_group (Command *command,
+              int      signal_number)
+{
+  if (command->group > 0)
+    kill (-command->group, signal_number);
+  if (!command->exited)
+    g_subprocess_send_signal (command->process, signal_number);
+}
+
 static gboolean
 kill_now (gpointer user_data)
 {
   Command *command = user_data;
 
   g_clear_pointer (&command->kill_timer, g_source_unref);
-  g_subprocess_force_exit (command->process);
+  signal_group (command, SIGKILL);
 
   return G_SOURCE_REMOVE;
 }
 
-/* SIGTERM, then SIGKILL if it is still there after the grace period. */
+/* SIGTERM, then SIGKILL if it is still there after the grace period;
+ * what it started as well, even once it has exited itself. */
 static void
 terminate (Command *command)
 {
-  if (command->exited || command->kill_timer != NULL)
+  if (command->kill_timer != NULL)
     return;
 
-  g_subprocess_send_signal (command->process, SIGTERM);
+  signal_group (command, SIGTERM);
   command->kill_timer = attach_timeout (command, GRACE_MS, kill_now);
 }
 
@@ -362,7 +377,7 @@ start_in_thread (gpointer user_data)
   AgCommandRunner *runner = command->runner;
   g_autoptr(GSubprocessLauncher) launcher =
     _ag_process_thread_new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                     SIGTERM);
+                                     SIGTERM, TRUE);
   g_autoptr(GOutputStream) input = NULL;
   GError *error = NULL;
 
@@ -406,6 +421,10 @@ start_in_thread (gpointer user_data)
       command_free (command);
       return G_SOURCE_REMOVE;
     }
+
+  /* NULL once GLib has reaped it: then its group is gone, or unknown. */
+  if (g_subprocess_get_identifier (command->process) != NULL)
+    command->group = atoi (g_subprocess_get_identifier (command->process));
 
   _ag_process_thread_hold (runner->thread);
   runner->running = g_list_prepend (runner->running, command);
@@ -478,7 +497,7 @@ shutdown_in_thread (gpointer user_data)
       destroy_source (&command->kill_timer);
       destroy_source (&command->drain_timer);
       g_cancellable_cancel (command->cancellable);
-      g_subprocess_force_exit (command->process);
+      signal_group (command, SIGKILL);
     }
 
   return G_SOURCE_REMOVE;

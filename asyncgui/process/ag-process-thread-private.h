@@ -21,6 +21,7 @@ void                 _ag_process_thread_release      (AgProcessThread  *self);
 void                 _ag_process_thread_stop         (AgProcessThread  *self);
 
 GSubprocessLauncher *_ag_process_thread_new_launcher (GSubprocessFlags  flags,
-                                                      int               death_signal);
+                                                      int               death_signal,
+                                                      gboolean          own_group);
 
 G_END_DECLS

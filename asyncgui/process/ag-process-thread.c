@@ -293,8 +293,9 @@ _ag_process_thread_stop (AgProcessThread *self)
 
 typedef struct
 {
-  int   death_signal;
-  pid_t parent;
+  int      death_signal;
+  pid_t    parent;
+  gboolean own_group;
 } ChildSetup;
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -314,20 +315,27 @@ set_up_child (gpointer data)
    * none. */
   if (prctl (PR_SET_PDEATHSIG, setup->death_signal) == 0 && getppid () != setup->parent)
     _exit (127);
+
+  if (setup->own_group)
+    setpgid (0, 0);
 }
 
 /* A launcher for a child started on this thread: the child gets back the
  * SIGPIPE the thread blocks, and @death_signal when the application (this
- * thread) goes, so that nothing it started runs on without it. */
+ * thread) goes, so that nothing it started runs on without it. With
+ * @own_group the child leads a process group of its own, which holds
+ * what it starts, so that one signal reaches them all. */
 GSubprocessLauncher *
 _ag_process_thread_new_launcher (GSubprocessFlags flags,
-                                 int              death_signal)
+                                 int              death_signal,
+                                 gboolean         own_group)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
   ChildSetup *setup = g_new (ChildSetup, 1);
 
   setup->death_signal = death_signal;
   setup->parent = getpid ();
+  setup->own_group = own_group;
   g_subprocess_launcher_set_child_setup (launcher, set_up_child, setup, g_free);
   return launcher;
 }
