@@ -88,6 +88,7 @@ struct _AgChannelCore
   gboolean                has_channel;      /* the write end is alive; lock */
   gboolean                notify_scheduled; /* lock */
   AgNode                  notify_node;      /* on its way home while notify_scheduled */
+  GSource                *notify_source;    /* or this idle, without an engine; lock */
 
   /* Set before the channel is first used, like the transforms; kept
    * here so that the fields above keep their place in the cache lines. */
@@ -236,6 +237,7 @@ void             _ag_channel_core_after_unlock          (AgChannelCore          
 /* ag-channel-notify.c */
 gboolean         _ag_channel_core_claim_notify_locked   (AgChannelCore           *core);
 void             _ag_channel_core_schedule_notify       (AgChannelCore           *core);
+void             _ag_channel_core_drop_notify           (AgChannelCore           *core);
 
 /* ag-channel.c */
 void             _ag_channel_notify_changes             (AgChannel               *self,

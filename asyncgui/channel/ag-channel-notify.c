@@ -49,21 +49,54 @@ notify_now (AgChannelCore *core)
 static gboolean
 notify_from_idle (gpointer user_data)
 {
-  notify_now (user_data);
+  AgChannelCore *core = user_data;
+  GSource *source;
+
+  g_mutex_lock (&core->lock);
+  source = g_steal_pointer (&core->notify_source);
+  g_mutex_unlock (&core->lock);
+  g_clear_pointer (&source, g_source_unref);
+
+  notify_now (core);
   return G_SOURCE_REMOVE;
 }
 
-/* Takes @core's ref. */
+/* Takes @core's ref. The channel's end takes the source back
+ * (_ag_channel_core_drop_notify()): on a context nobody runs, a plain
+ * thread's or a command-line tool's, it would hold the core for good. */
 static void
 notify_from_idle_later (AgChannelCore *core)
 {
-  g_autoptr(GSource) source = g_idle_source_new ();
+  GSource *source = g_idle_source_new ();
 
   g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
   g_source_set_static_name (source, "[asyncgui] channel notify");
   g_source_set_callback (source, notify_from_idle, core,
                          (GDestroyNotify) _ag_channel_core_unref);
+
+  g_mutex_lock (&core->lock);
+  core->notify_source = g_source_ref (source);
+  g_mutex_unlock (&core->lock);
+
   g_source_attach (source, core->context);
+  g_source_unref (source);
+}
+
+/* The channel is gone: nobody is told of changes any more. */
+void
+_ag_channel_core_drop_notify (AgChannelCore *core)
+{
+  GSource *source;
+
+  g_mutex_lock (&core->lock);
+  source = g_steal_pointer (&core->notify_source);
+  g_mutex_unlock (&core->lock);
+
+  if (source != NULL)
+    {
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
 }
 
 static void

@@ -150,6 +150,7 @@ ag_channel_finalize (GObject *object)
   _ag_channel_core_pump_locked (core, &done);
   g_mutex_unlock (&core->lock);
   _ag_channel_core_after_unlock (core, &done, FALSE);
+  _ag_channel_core_drop_notify (core);
 
   _ag_channel_core_unref (core);
 

@@ -1747,6 +1747,32 @@ test_channel_blocking_write_in_a_multi_task_ends_when_it_is_cancelled (void)
   blocked_clear (&blocked);
 }
 
+/* A channel used from a thread whose context nobody runs (a plain thread,
+ * a command-line tool) leaves nothing there once it is dropped: the
+ * notification it had on its way would hold the channel's memory until
+ * the context ran, which it never does. */
+static void
+test_channel_dropped_leaves_nothing_on_a_context_nobody_runs (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  for (int i = 0; i < 3; i++)
+    {
+      AgChannel *channel = ag_channel_new (2);
+      AgChannelReader *reader = ag_channel_open_reader (channel);
+      g_autoptr(GArray) items = NULL;
+
+      write_ints (channel, 0, 1);
+      items = read_now (reader, 1);
+      g_object_unref (reader);
+      g_object_unref (channel);
+    }
+  g_main_context_pop_thread_default (context);
+
+  g_assert_false (g_main_context_pending (context));
+}
+
 static void
 test_channel_calls_back_on_its_context_after_the_engine_went (void)
 {
@@ -1988,6 +2014,8 @@ main (int   argc,
                    test_channel_with_an_engine_notifies_through_its_delivery_only_on_change);
   g_test_add_func ("/channel/with-an-engine-never-calls-back-inside-the-call",
                    test_channel_with_an_engine_never_calls_back_inside_the_call);
+  g_test_add_func ("/channel/dropped-leaves-nothing-on-a-context-nobody-runs",
+                   test_channel_dropped_leaves_nothing_on_a_context_nobody_runs);
   g_test_add_func ("/channel/blocking-write-in-a-task-ends-when-the-task-is-cancelled",
                    test_channel_blocking_write_in_a_task_ends_when_the_task_is_cancelled);
   g_test_add_func ("/channel/blocking-read-in-a-task-ends-when-the-task-is-cancelled",
