@@ -432,6 +432,8 @@ class PortingFromAsyncTest(agtest.JobTestCase):
             self.assertLess(GLib.get_monotonic_time() - started, 500000)
             self.assertTrue(refused.exception.matches(AsyncGui.error_quark(),
                                                       AsyncGui.Error.WOULD_DEADLOCK))
+            # It says what to write instead, in Python.
+            self.assertIn('read_items', refused.exception.message)
             return (yield pipeline.read_items(3))
 
         self.assertEqual(self.run_job(reader()).result(), [0, 2, 4])

@@ -2363,6 +2363,10 @@ def _channel_error(error, end=None):
             return exc
     if _is_cancelled(error):
         return CancelledError()
+    if error.matches(AsyncGui.error_quark(), AsyncGui.Error.WOULD_DEADLOCK):
+        # The message names the C call to use instead.
+        return GLib.Error.new_literal(AsyncGui.error_quark(), error.message.split(':')[0] +
+                                      ': in a job, yield its read_items(n) instead', error.code)
     for code, kind in _CHANNEL_ERRORS:
         if error.matches(Gio.io_error_quark(), code):
             exc = kind(error.message)
