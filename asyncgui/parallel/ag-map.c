@@ -238,7 +238,8 @@ ag_multi_task_new_map (GPtrArray      *inputs,
 }
 
 /* Until the MultiTask runs, its length is the model's, and it says so
- * when that changes. */
+ * when that changes. The rows handed out move with their inputs, as a
+ * view that holds them expects; the rows of removed inputs end. */
 static void
 inputs_changed (GListModel  *inputs,
                 guint        position,
@@ -246,8 +247,36 @@ inputs_changed (GListModel  *inputs,
                 guint        added,
                 AgMultiTask *self)
 {
-  if (!self->started)
-    g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+  if (self->started)
+    return;
+
+  if (self->views != NULL && removed + added > 0)
+    {
+      GHashTable *moved = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+      GHashTableIter iter;
+      gpointer key, view;
+
+      g_hash_table_iter_init (&iter, self->views);
+      while (g_hash_table_iter_next (&iter, &key, &view))
+        {
+          guint at = GPOINTER_TO_UINT (key);
+
+          g_hash_table_iter_steal (&iter);
+          if (at >= position + removed)
+            at = at - removed + added;
+          else if (at >= position)
+            {
+              _ag_task_end_quietly (view);
+              g_object_unref (view);
+              continue;
+            }
+          g_hash_table_insert (moved, GUINT_TO_POINTER (at), view);
+        }
+      g_hash_table_unref (self->views);
+      self->views = moved;
+    }
+
+  g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
 }
 
 /**

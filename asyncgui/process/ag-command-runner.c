@@ -107,6 +107,18 @@ attach_timeout (Command     *command,
   return source;
 }
 
+/* The command leads a process group of its own, which holds what it
+ * started (a script's commands): a signal goes to all of them. */
+static void
+signal_group (Command *command,
+              int      signal_number)
+{
+  if (command->group > 0)
+    kill (-command->group, signal_number);
+  if (!command->exited)
+    g_subprocess_send_signal (command->process, signal_number);
+}
+
 static void
 command_free (Command *command)
 {
@@ -115,6 +127,11 @@ command_free (Command *command)
       command->runner->running = g_list_remove (command->runner->running, command);
       _ag_process_thread_release (command->runner->thread);
     }
+
+  /* Its SIGTERM was sent, its grace not over: what it started, and is
+   * still there, gets SIGKILL now, as nothing will look again. */
+  if (command->kill_timer != NULL)
+    signal_group (command, SIGKILL);
 
   destroy_source (&command->timeout);
   destroy_source (&command->kill_timer);
@@ -213,18 +230,6 @@ judge_exit (Command        *command,
     }
 }
 
-/* The command leads a process group of its own, which holds what it
- * started (a script's commands): a signal goes to all of them. */
-static void
-signal_group (Command *command,
-              int      signal_number)
-{
-  if (command->group > 0)
-    kill (-command->group, signal_number);
-  if (!command->exited)
-    g_subprocess_send_signal (command->process, signal_number);
-}
-
 static gboolean
 kill_now (gpointer user_data)
 {
@@ -316,8 +321,8 @@ exited (GObject      *source,
   /* Fails only when the shutdown stops the wait. */
   if (g_subprocess_wait_finish (command->process, result, NULL))
     {
+      /* A kill timer stays: what the command started may still be there. */
       command->exited = TRUE;
-      destroy_source (&command->kill_timer);
 
       if (!command->communicated && (command->timed_out || command->replied))
         command->drain_timer = attach_timeout (command, DRAIN_MS, stop_reading);

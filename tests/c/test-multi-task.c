@@ -1067,25 +1067,43 @@ test_map_model_follows_its_inputs_until_it_runs (AgTestFixture *fixture,
   AgTestOutcome outcome;
   int tracked;
 
+  g_autoptr(GFile) forty = g_file_new_for_path ("/nonexistent/asyncgui/40");
+  g_autoptr(AgTask) row_of_one = NULL;
+  g_autoptr(AgTask) row_of_four = NULL;
+  g_autoptr(AgTask) row_of_forty = NULL;
+
   append_files (store, 6);
   multi = ag_multi_task_new_map_model (G_LIST_MODEL (store), parse_file_name, NULL, NULL);
   tracked = (int) g_list_model_get_n_items (G_LIST_MODEL (multi));
   g_signal_connect (multi, "items-changed", G_CALLBACK (count_items_changed), &tracked);
+  /* Rows a view holds, as a GtkListView does. */
+  row_of_one = g_list_model_get_item (G_LIST_MODEL (multi), 1);
+  row_of_four = g_list_model_get_item (G_LIST_MODEL (multi), 4);
 
   append_files (store, 2);
   g_assert_cmpint (tracked, ==, 8);
-  g_list_store_splice (store, 1, 5, NULL, 0);
-  g_assert_cmpint (tracked, ==, 3);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+  g_list_store_splice (store, 2, 4, NULL, 0);
+  g_assert_cmpint (tracked, ==, 4);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 4);
+  /* The row of a removed input ends; the others move with their inputs. */
+  g_assert_cmpint (ag_task_get_state (row_of_four), ==, AG_TASK_CANCELLED);
+  g_list_store_insert (store, 0, forty);
+  g_assert_cmpint (tracked, ==, 5);
+  g_assert_true (g_list_model_get_item (G_LIST_MODEL (multi), 2) == (gpointer) row_of_one);
+  g_object_unref (row_of_one);
+  row_of_forty = g_list_model_get_item (G_LIST_MODEL (multi), 0);
 
   ag_test_outcome_init (&outcome, fixture->engine);
   ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
                        &outcome);
   append_files (store, 4);
-  g_assert_cmpint (tracked, ==, 3);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+  g_assert_cmpint (tracked, ==, 5);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 5);
   ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 5);
+  /* Each held row shows its own input's outcome. */
+  g_assert_cmpint (g_value_get_int (ag_task_get_value (row_of_one)), ==, 2);
+  g_assert_cmpint (g_value_get_int (ag_task_get_value (row_of_forty)), ==, 80);
   ag_test_outcome_clear (&outcome);
 }
 

@@ -465,6 +465,34 @@ test_command_task_cancel_stops_the_processes_the_command_started (AgTestFixture 
   g_unlink (pid_file);
 }
 
+/* What the command started gets SIGKILL too, even when the command
+ * itself went at the SIGTERM: a child that ignores SIGTERM does not
+ * outlive the cancel. */
+static void
+test_command_task_cancel_kills_a_child_that_ignores_sigterm (AgTestFixture *fixture,
+                                                             gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("stubborn-child.pid");
+  g_autoptr(AgCommandTask) task =
+    sh_task_with_path ("(trap '' TERM; exec sleep 30) & echo $! > %s; wait", pid_file);
+  AgTestOutcome outcome;
+  int child;
+  gboolean gone;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  child = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+  ag_task_cancel (AG_TASK (task));
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  gone = ag_test_wait_pid_gone (fixture->context, child, 3000);
+  if (!gone)
+    kill (child, SIGKILL);
+  g_assert_true (gone);
+  ag_test_outcome_clear (&outcome);
+  g_unlink (pid_file);
+}
+
 /* A timeout must end the task even when a grandchild the command started
  * still holds its stdout open: waiting for end of file would make the
  * timeout as long as the grandchild's life. */
@@ -729,6 +757,8 @@ main (int   argc,
                test_command_task_cancelled_before_it_starts_spawns_nothing);
   ag_test_add ("/command-task/cancel-stops-the-processes-the-command-started",
                test_command_task_cancel_stops_the_processes_the_command_started);
+  ag_test_add ("/command-task/cancel-kills-a-child-that-ignores-sigterm",
+               test_command_task_cancel_kills_a_child_that_ignores_sigterm);
   ag_test_add ("/command-task/cancel-kills-it-and-leaves-no-zombie",
                test_command_task_cancel_kills_it_and_leaves_no_zombie);
   ag_test_add ("/command-task/cancel-sends-sigkill-after-grace",
