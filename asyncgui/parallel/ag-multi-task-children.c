@@ -183,7 +183,21 @@ ag_multi_task_add (AgMultiTask *self,
     }
 
   g_ptr_array_add (self->children, g_object_ref (task));
+  _ag_task_hold (task);
   g_list_model_items_changed (G_LIST_MODEL (self), self->children->len - 1, 0, 1);
+}
+
+/* The MultiTask ended, or goes without having run: it wants nothing more
+ * of its children (see _ag_task_hold()). Once. */
+void
+_ag_multi_task_release_children (AgMultiTask *self)
+{
+  if (self->children == NULL || self->children_released)
+    return;
+
+  self->children_released = TRUE;
+  for (guint i = 0; i < self->children->len; i++)
+    _ag_task_unhold (g_ptr_array_index (self->children, i));
 }
 
 void

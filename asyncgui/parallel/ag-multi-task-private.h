@@ -39,6 +39,7 @@ struct _AgMultiTask
 
   /* Children added one by one. */
   GPtrArray      *children;
+  gboolean        children_released; /* its holds on them: see _ag_task_hold() */
 
   /* Children made from inputs (ag-map.c). */
   AgMapFunc       map_func;
@@ -111,6 +112,7 @@ void     _ag_multi_task_release_values       (AgMultiTask *self);
 /* ag-multi-task-children.c */
 void     _ag_multi_task_feed_children        (AgMultiTask *self);
 void     _ag_multi_task_cancel_children      (AgMultiTask *self);
+void     _ag_multi_task_release_children     (AgMultiTask *self);
 void     _ag_multi_task_end_children_quietly (AgMultiTask *self);
 
 /* ag-multi-task-results.c */

@@ -204,6 +204,7 @@ ag_multi_task_stopped (AgTask *task)
   /* Readers of the results see the end after the last child announced;
    * the task's state is final by then. */
   _ag_multi_task_close_results (self);
+  _ag_multi_task_release_children (self);
 
   /* Abandoned by an engine being disposed: the children it never started
    * and the rows it never settled end as cancelled with it, so every row of
@@ -296,6 +297,7 @@ ag_multi_task_finalize (GObject *object)
   if (self->map_destroy != NULL)
     self->map_destroy (self->map_data);
 
+  _ag_multi_task_release_children (self);
   g_clear_pointer (&self->children, g_ptr_array_unref);
   g_clear_pointer (&self->inputs, g_ptr_array_unref);
   g_clear_object (&self->model);

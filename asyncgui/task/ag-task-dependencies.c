@@ -17,6 +17,7 @@ struct _AgTaskDeps
   guint      n_waiting;      /* dependencies not finished at start */
   GSList    *done_notifies;  /* DoneNotify, told once the task is final */
   GPtrArray *started;        /* borrowed: dependencies this task ran itself */
+  gboolean   released;       /* its holds on its dependencies, once it ended */
 };
 
 /* Someone on the engine's thread who wants to know when a task ends,
@@ -47,6 +48,42 @@ ensure_deps (AgTask *self)
   return extras->deps;
 }
 
+/* Tasks that will want @self's outcome: a task that depends on it, a
+ * MultiTask that holds it, until they end (or go without running), and a
+ * blocking wait for it. A dependency a cancelled task started is spared
+ * while someone else holds it (_ag_task_deps_cancel_started()). Any
+ * thread. */
+void
+_ag_task_hold (AgTask *self)
+{
+  g_atomic_int_inc (&_ag_task_ensure_extras (_ag_task_get_priv (self))->n_holders);
+}
+
+void
+_ag_task_unhold (AgTask *self)
+{
+  g_atomic_int_add (&_ag_task_peek_extras (_ag_task_get_priv (self))->n_holders, -1);
+}
+
+static int
+n_holders (AgTask *self)
+{
+  AgTaskExtras *extras = _ag_task_peek_extras (_ag_task_get_priv (self));
+
+  return extras != NULL ? g_atomic_int_get (&extras->n_holders) : 0;
+}
+
+static void
+release_dependencies (AgTaskDeps *deps)
+{
+  if (deps->released || deps->dependencies == NULL)
+    return;
+
+  deps->released = TRUE;
+  for (guint i = 0; i < deps->dependencies->len; i++)
+    _ag_task_unhold (g_ptr_array_index (deps->dependencies, i));
+}
+
 void
 _ag_task_deps_free (AgTaskDeps *deps)
 {
@@ -60,6 +97,7 @@ _ag_task_deps_free (AgTaskDeps *deps)
       g_free (notify);
     }
   g_slist_free (notifies);
+  release_dependencies (deps);
   g_clear_pointer (&deps->started, g_ptr_array_unref);
   g_clear_pointer (&deps->dependencies, g_ptr_array_unref);
   g_free (deps);
@@ -74,6 +112,7 @@ _ag_task_deps_tell_done (AgTask *self)
   if (deps == NULL)
     return;
 
+  release_dependencies (deps);
   notifies = g_slist_reverse (g_steal_pointer (&deps->done_notifies));
 
   for (GSList *l = notifies; l != NULL; l = l->next)
@@ -218,9 +257,10 @@ _ag_task_deps_start (AgTask *self)
   dependency_done (NULL, self, 0);
 }
 
-/* Whether anyone but @leaving waits for @task: a task that depends on it
- * or a job that awaits it (told when it ends) and has not ended or been
- * cancelled, or a caller of ag_task_wait_async(). */
+/* Whether anyone but @leaving, which holds @task once, waits for it:
+ * another holder (see _ag_task_hold()), a job that awaits it (told when
+ * it ends) and has not ended or been cancelled, or a caller of
+ * ag_task_wait_async(). */
 static gboolean
 others_wait_for (AgTask *task,
                  AgTask *leaving)
@@ -229,6 +269,8 @@ others_wait_for (AgTask *task,
 
   if (extras == NULL)
     return FALSE;
+  if (n_holders (task) > 1)
+    return TRUE;
   if (extras->waiters != NULL && extras->waiters->len > 0)
     return TRUE;
 
@@ -295,8 +337,9 @@ _ag_task_waits_for (AgTask *self,
  *
  * Makes @self wait for @dependency: when @self is run, it runs @dependency
  * on the same engine if nobody has run it yet (and cancelling @self then
- * cancels it, unless another task still waits for it), or waits for it
- * to end, and
+ * cancels it, unless something else wants it: another task that depends
+ * on it, a [class@MultiTask] that holds it, a job that awaits it, a
+ * wait), or waits for it to end, and
  * starts its own work only once all its dependencies have succeeded. If one
  * of them fails or is cancelled, @self fails with its error without its
  * work ever running. The work can read the dependencies' values with
@@ -351,6 +394,7 @@ ag_task_add_dependency (AgTask  *self,
   if (deps->dependencies == NULL)
     deps->dependencies = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (deps->dependencies, g_object_ref (dependency));
+  _ag_task_hold (dependency);
 
   return TRUE;
 }

@@ -41,6 +41,7 @@ typedef struct
   AgTaskDeps     *deps;             /* made by the first dependency */
   GPtrArray      *waiters;          /* see ag-task-wait.c */
   GDestroyNotify  pointer_destroy;  /* written and read as the value is */
+  int             n_holders;        /* atomic: see _ag_task_hold() */
 } AgTaskExtras;
 
 /* What happens to a task at most once, from any thread: each is a bit of

@@ -50,6 +50,8 @@ AgTaskClassPrivate *_ag_task_class_get_vfuncs (gpointer klass);
 gboolean  _ag_task_waits_for          (AgTask              *self,
                                        AgTask              *other);
 GPtrArray *_ag_task_peek_awaited      (AgTask              *self);
+void      _ag_task_hold               (AgTask              *self);
+void      _ag_task_unhold             (AgTask              *self);
 
 void      _ag_task_start              (AgTask              *self,
                                        AgEngine            *engine,

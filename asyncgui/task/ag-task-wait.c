@@ -208,6 +208,7 @@ ag_task_wait (AgTask   *self,
 {
   AgTaskPrivate *priv;
   AgEngine *engine;
+  gboolean waited;
 
   g_return_val_if_fail (AG_IS_TASK (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -235,7 +236,13 @@ ag_task_wait (AgTask   *self,
     }
 
   /* Without an engine yet, the task is on its way to the engine's thread
-   * from this one, which cannot be it: it sleeps until the task ends. */
-  return _ag_engine_wait_for (engine, &priv->finished,
-                              timeout_ms < 0 ? -1 : timeout_ms * G_TIME_SPAN_MILLISECOND, error);
+   * from this one, which cannot be it: it sleeps until the task ends. The
+   * wait holds the task, which a cancelled task that started it then
+   * spares. */
+  _ag_task_hold (self);
+  waited = _ag_engine_wait_for (engine, &priv->finished,
+                                timeout_ms < 0 ? -1 : timeout_ms * G_TIME_SPAN_MILLISECOND, error);
+  _ag_task_unhold (self);
+
+  return waited;
 }

@@ -402,19 +402,47 @@ test_cancelling_a_task_spares_a_dependency_another_waits_for (AgTestFixture *fix
   g_autoptr(AgTask) kept = ag_task_and_then (shared, plus_one, NULL, NULL);
   g_autoptr(AgTask) theirs = ag_test_task_new_int_after (200, 5);
   g_autoptr(AgTask) mine = ag_task_and_then (theirs, plus_one, NULL, NULL);
+  g_autoptr(AgTask) for_later = ag_test_task_new_int_after (200, 7);
+  g_autoptr(AgTask) starter = ag_task_and_then (for_later, plus_one, NULL, NULL);
+  g_autoptr(AgTask) later = ag_task_and_then (for_later, plus_one, NULL, NULL);
+  g_autoptr(AgTask) sibling = ag_test_task_new_int_after (200, 9);
+  g_autoptr(AgTask) first_child = ag_task_and_then (sibling, plus_one, NULL, NULL);
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
+  AgTestOutcome outcome;
 
   /* @shared is started by @cancelled and waited for by @kept; @theirs was
-   * run by somebody else before @mine ran. */
+   * run by somebody else before @mine ran; @for_later is started by
+   * @starter, and @later, which depends on it too, is run only after the
+   * cancel; @sibling is a later child of @multi, started ahead of its
+   * turn by @first_child (one child at a time). */
+  ag_multi_task_add (multi, first_child);
+  ag_multi_task_add (multi, sibling);
+  ag_multi_task_set_max_workers (multi, 1);
+  ag_multi_task_set_skip_errors (multi, TRUE);
   run_unwatched (fixture, cancelled);
   run_unwatched (fixture, kept);
   run_unwatched (fixture, theirs);
   run_unwatched (fixture, mine);
+  run_unwatched (fixture, starter);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
   ag_test_run_for (fixture->context, 50);
   ag_task_cancel (cancelled);
   ag_task_cancel (mine);
+  ag_task_cancel (starter);
+  ag_task_cancel (first_child);
+  ag_test_run_for (fixture->context, 20);
+  run_unwatched (fixture, later);
 
-  ag_test_run_until (fixture->context, ag_task_is_finished (kept) && ag_task_is_finished (theirs),
+  ag_test_run_until (fixture->context, ag_task_is_finished (kept) && ag_task_is_finished (theirs)
+                                       && ag_task_is_finished (later) && outcome.n_calls > 0,
                      AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_state (for_later), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (later), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_state (sibling), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_multi_task_get_n_failed (multi), ==, 1);
+  ag_test_outcome_clear (&outcome);
   g_assert_cmpint (ag_task_get_state (shared), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpint (ag_task_get_state (kept), ==, AG_TASK_SUCCEEDED);
   g_assert_cmpint (ag_task_get_state (theirs), ==, AG_TASK_SUCCEEDED);
