@@ -323,6 +323,12 @@ _ag_task_waits_for (AgTask *self,
   if (self == other)
     return TRUE;
 
+  /* Nothing that has not ended holds @other (see _ag_task_hold()): no
+   * path leads to it that could keep anything waiting. So adding a fresh
+   * task to a stage of a big graph costs nothing. */
+  if (n_holders (other) == 0)
+    return FALSE;
+
   if (deps != NULL && any_waits_for (deps->dependencies, other))
     return TRUE;
 
