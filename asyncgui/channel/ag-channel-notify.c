@@ -74,11 +74,17 @@ notify_from_idle_later (AgChannelCore *core)
   g_source_set_callback (source, notify_from_idle, core,
                          (GDestroyNotify) _ag_channel_core_unref);
 
+  /* Attached under the lock, so that the channel's end, which comes
+   * after has_channel is cleared, finds it attached or never made. */
   g_mutex_lock (&core->lock);
-  core->notify_source = g_source_ref (source);
+  if (core->has_channel)
+    {
+      core->notify_source = g_source_ref (source);
+      g_source_attach (source, core->context);
+    }
   g_mutex_unlock (&core->lock);
 
-  g_source_attach (source, core->context);
+  /* Not attached: this drops @core's ref too. */
   g_source_unref (source);
 }
 

@@ -32,15 +32,17 @@
  * ```
  *
  * The process is started, fed and read on the engine's process thread,
- * never on the GUI thread. It leads a process group of its own, which holds
- * the processes it starts (a script's commands). Cancelling sends the
+ * never on the GUI thread. It leads a session and process group of its own,
+ * which holds the processes it starts (a script's commands), without the
+ * application's terminal: a command that would prompt there (a password)
+ * fails instead of waiting. Cancelling sends the
  * group `SIGTERM`, then `SIGKILL` if it is still there half a second
  * later; a timeout ([property@CommandTask:timeout-ms], by default the
  * engine's [property@WorkerPool:timeout-ms]) does the same and fails the
  * task with %G_IO_ERROR_TIMED_OUT. Children are always reaped. A command
  * gets `SIGTERM` when the application ends without waiting for it,
- * however it ends; being in a group of its own, it does not get the
- * terminal's Ctrl-C itself.
+ * however it ends; away from the terminal, it does not get its Ctrl-C
+ * itself.
  *
  * Since: 1.0
  */

@@ -316,15 +316,18 @@ set_up_child (gpointer data)
   if (prctl (PR_SET_PDEATHSIG, setup->death_signal) == 0 && getppid () != setup->parent)
     _exit (127);
 
+  /* A session of its own, rather than only a process group: a command in
+   * a background group of the application's terminal that read from it
+   * would be stopped for good; without a terminal the read fails. */
   if (setup->own_group)
-    setpgid (0, 0);
+    setsid ();
 }
 
 /* A launcher for a child started on this thread: the child gets back the
  * SIGPIPE the thread blocks, and @death_signal when the application (this
  * thread) goes, so that nothing it started runs on without it. With
- * @own_group the child leads a process group of its own, which holds
- * what it starts, so that one signal reaches them all. */
+ * @own_group the child leads a session and process group of its own,
+ * which holds what it starts, so that one signal reaches them all. */
 GSubprocessLauncher *
 _ag_process_thread_new_launcher (GSubprocessFlags flags,
                                  int              death_signal,
