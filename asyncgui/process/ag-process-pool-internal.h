@@ -31,7 +31,7 @@ typedef struct
   AgProcessReplyFunc  reply;
   gpointer            user_data;
   GDestroyNotify      user_data_destroy;
-  GCancellable       *cancelled_by; /* NULL: none; see AgProcessCallOptions */
+  AgProcessCancelledFunc cancelled; /* NULL: none; see AgProcessCallOptions */
 } Call;
 
 /* A worker in use; freed when it is retired (its process goes on until

@@ -30,6 +30,10 @@ typedef struct
 typedef void (*AgProcessReplyCheck) (AgProcessReply *reply,
                                      gpointer        user_data);
 
+/* Whether the call was cancelled, from any thread; gets the call's user
+ * data. */
+typedef gboolean (*AgProcessCancelledFunc) (gpointer user_data);
+
 /* How a call runs, besides its target and arguments. */
 typedef struct
 {
@@ -40,8 +44,9 @@ typedef struct
   int          cpu_limit_ms;   /* 0: none */
   int          fallback_kind;  /* for a sandboxed kind: where the call runs
                                 * when the sandbox cannot; -1: it fails */
-  GCancellable *cancelled_by;  /* the task's: cancelled before a worker
-                                * takes the call, it takes none; NULL */
+  AgProcessCancelledFunc cancelled; /* any thread, given the call's user
+                                * data: TRUE before a worker takes the
+                                * call, it takes none; NULL: none */
 } AgProcessCallOptions;
 
 /* Called exactly once per call, on the pool's thread. */

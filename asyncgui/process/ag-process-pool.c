@@ -118,7 +118,6 @@ call_finish (Call           *call,
   g_clear_pointer (&call->args, g_variant_unref);
   g_clear_pointer (&call->frame, g_bytes_unref);
   g_clear_object (&call->fds);
-  g_clear_object (&call->cancelled_by);
   g_free (call);
 }
 
@@ -640,7 +639,7 @@ _ag_pool_dispatch (AgProcessPool *pool,
 
       /* Its cancel, on its way here, would kill the worker it got: a
        * burst of calls replaced at once would start workers to kill. */
-      if (next->cancelled_by != NULL && g_cancellable_is_cancelled (next->cancelled_by))
+      if (next->cancelled != NULL && next->cancelled (next->user_data))
         {
           g_queue_pop_head (queued);
           _ag_pool_call_fail (next, 0, _ag_pool_cancelled_error ());
@@ -914,7 +913,7 @@ _ag_process_pool_call (AgProcessPool      *pool,
   call->memory_limit = options->memory_limit;
   call->cpu_limit_ms = options->cpu_limit_ms;
   call->fallback_kind = options->fallback_kind;
-  call->cancelled_by = options->cancelled_by != NULL ? g_object_ref (options->cancelled_by) : NULL;
+  call->cancelled = options->cancelled;
   call->check = options->check;
   call->reply = reply;
   call->user_data = user_data;

@@ -142,7 +142,7 @@ ag_worker_task_start (AgTask *task)
   options.cpu_limit_ms = self->cpu_limit_ms;
   options.fallback_kind = -1;
   options.check = (AgProcessReplyCheck) _ag_worker_task_check_reply;
-  options.cancelled_by = _ag_task_ensure_cancellable (task);
+  options.cancelled = (AgProcessCancelledFunc) _ag_task_is_cancel_requested;
   if (self->sandboxed)
     {
       kind = _ag_worker_pool_kind_in_set (self->kind, AG_WORKER_SET_SANDBOXED);
