@@ -147,21 +147,6 @@ test_command_task_nonzero_exit_names_status_and_stderr_tail (AgTestFixture *fixt
   ag_test_outcome_clear (&outcome);
 }
 
-/* Lines of the file at @path; 0 if there is none. */
-static guint
-count_lines (const char *path)
-{
-  g_autofree char *text = NULL;
-  guint n = 0;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  for (const char *c = text; *c != '\0'; c++)
-    n += *c == '\n';
-
-  return n;
-}
-
 /* A command cancelled before it started is never started: a burst of
  * requests that a search box replaces at once spawns nothing. */
 static void
@@ -187,7 +172,7 @@ test_command_task_cancelled_before_it_starts_spawns_nothing (AgTestFixture *fixt
     }
   ag_test_run_for (fixture->context, 300);
 
-  n_started = count_lines (path);
+  n_started = ag_test_count_lines (path);
   g_test_message ("%u of %u cancelled commands started", n_started, (guint) G_N_ELEMENTS (tasks));
   /* Only those the process thread took before their cancel, if any. */
   g_assert_cmpuint (n_started, <, G_N_ELEMENTS (tasks) / 4);
@@ -437,15 +422,15 @@ test_command_task_timeout_kills_a_child_that_ignores_sigterm (AgTestFixture *fix
   ag_test_outcome_clear (&outcome);
 }
 
-/* Cancelling a command stops what it started too: a shell script's
- * children go with it, as they do from a terminal's Ctrl-C. */
+/* Runs the script (@format, with one %s for a file it writes the pid of
+ * the process it started to), cancels it, and checks that this process
+ * is gone within 3 s. */
 static void
-test_command_task_cancel_stops_the_processes_the_command_started (AgTestFixture *fixture,
-                                                                  gconstpointer  data)
+assert_cancel_stops_what_it_started (AgTestFixture *fixture,
+                                     const char    *format)
 {
-  g_autofree char *pid_file = ag_test_tmp_path ("script-child.pid");
-  g_autoptr(AgCommandTask) task =
-    sh_task_with_path ("sleep 30 & echo $! > %s; wait", pid_file);
+  g_autofree char *pid_file = ag_test_tmp_path ("started-by-the-command.pid");
+  g_autoptr(AgCommandTask) task = sh_task_with_path (format, pid_file);
   AgTestOutcome outcome;
   int child;
   gboolean gone;
@@ -465,32 +450,23 @@ test_command_task_cancel_stops_the_processes_the_command_started (AgTestFixture 
   g_unlink (pid_file);
 }
 
-/* What the command started gets SIGKILL too, even when the command
- * itself went at the SIGTERM: a child that ignores SIGTERM does not
- * outlive the cancel. */
+/* Cancelling a command stops what it started too: a shell script's
+ * children go with it, as they do from a terminal's Ctrl-C. */
+static void
+test_command_task_cancel_stops_the_processes_the_command_started (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  assert_cancel_stops_what_it_started (fixture, "sleep 30 & echo $! > %s; wait");
+}
+
+/* ... even when the command itself went at the SIGTERM: a child that
+ * ignores SIGTERM gets SIGKILL. */
 static void
 test_command_task_cancel_kills_a_child_that_ignores_sigterm (AgTestFixture *fixture,
                                                              gconstpointer  data)
 {
-  g_autofree char *pid_file = ag_test_tmp_path ("stubborn-child.pid");
-  g_autoptr(AgCommandTask) task =
-    sh_task_with_path ("(trap '' TERM; exec sleep 30) & echo $! > %s; wait", pid_file);
-  AgTestOutcome outcome;
-  int child;
-  gboolean gone;
-
-  ag_test_outcome_init (&outcome, fixture->engine);
-  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
-  child = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
-  ag_task_cancel (AG_TASK (task));
-  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
-
-  gone = ag_test_wait_pid_gone (fixture->context, child, 3000);
-  if (!gone)
-    kill (child, SIGKILL);
-  g_assert_true (gone);
-  ag_test_outcome_clear (&outcome);
-  g_unlink (pid_file);
+  assert_cancel_stops_what_it_started (fixture,
+                                       "(trap '' TERM; exec sleep 30) & echo $! > %s; wait");
 }
 
 /* A timeout must end the task even when a grandchild the command started

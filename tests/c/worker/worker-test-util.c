@@ -198,6 +198,20 @@ ag_test_wait_pid_file (GMainContext *context,
   return pid;
 }
 
+guint
+ag_test_count_lines (const char *path)
+{
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  for (const char *c = text; *c != '\0'; c++)
+    n += *c == '\n';
+
+  return n;
+}
+
 char *
 ag_test_tmp_path (const char *name)
 {

@@ -53,6 +53,8 @@ int      ag_test_wait_pid_file        (GMainContext *context,
 /* A fresh file name in a fresh temporary directory that
  * ag_test_tmpdir_cleanup() removes. */
 char    *ag_test_tmp_path             (const char   *name);
+/* The lines of the file at @path; 0 if there is none. */
+guint    ag_test_count_lines          (const char   *path);
 void     ag_test_tmpdir_cleanup       (void);
 
 /* Fails the test, naming a bug that was fixed and is back. */
