@@ -323,6 +323,7 @@ ag_engine_get_worker_pool (AgEngine *engine)
 
   g_return_val_if_fail (AG_IS_ENGINE (engine), NULL);
   g_return_val_if_fail (!_ag_engine_is_disposed (engine), NULL);
+  g_return_val_if_fail (_ag_engine_is_own_thread (engine), NULL);
 
   self = _ag_engine_get_extension (engine, extension_key ());
   if (self == NULL)

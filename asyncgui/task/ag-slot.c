@@ -422,6 +422,8 @@ AgSlot *
 ag_slot_new (AgEngine *engine)
 {
   g_return_val_if_fail (engine == NULL || AG_IS_ENGINE (engine), NULL);
+  g_return_val_if_fail (_ag_engine_is_own_thread (engine != NULL ? engine : ag_engine_get_default ()),
+                        NULL);
 
   return g_object_new (AG_TYPE_SLOT, "engine", engine, NULL);
 }

@@ -337,6 +337,26 @@ test_fifty_queries_never_show_a_stale_result (AgTestFixture *fixture,
 }
 
 /* A task that has run already cannot be given to a slot. */
+static gpointer
+make_slot_elsewhere (gpointer engine)
+{
+  return ag_slot_new (engine);
+}
+
+/* A slot lives on its engine's thread: made on another one it would race
+ * with the engine's use of it. */
+static void
+test_new_on_another_thread_is_a_critical (AgTestFixture *fixture,
+                                          gconstpointer  data)
+{
+  GThread *thread;
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_slot_new*");
+  thread = g_thread_new ("not-the-engine", make_slot_elsewhere, fixture->engine);
+  g_assert_null (g_thread_join (thread));
+  g_test_assert_expected_messages ();
+}
+
 static void
 test_task_run_before_is_refused (AgTestFixture *fixture,
                                  gconstpointer  data)
@@ -381,6 +401,8 @@ main (int   argc,
                test_cancel_ends_waiting_and_running_work);
   ag_test_add ("/slot/fifty-queries-never-show-a-stale-result",
                test_fifty_queries_never_show_a_stale_result);
+  ag_test_add ("/slot/new-on-another-thread-is-a-critical",
+               test_new_on_another_thread_is_a_critical);
   ag_test_add ("/slot/task-run-before-is-refused",
                test_task_run_before_is_refused);
 

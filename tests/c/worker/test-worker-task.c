@@ -1329,6 +1329,26 @@ count_int (guint *n)
 }
 
 /* The worker settings of an engine live in its worker pool, made once. */
+static gpointer
+get_pool_elsewhere (gpointer engine)
+{
+  return ag_engine_get_worker_pool (engine);
+}
+
+/* The pool is made on first use, on the engine's thread: two threads
+ * asking at once could each make one. */
+static void
+test_worker_pool_asked_for_on_another_thread_is_a_critical (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  GThread *thread;
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_engine_get_worker_pool*");
+  thread = g_thread_new ("not-the-engine", get_pool_elsewhere, fixture->engine);
+  g_assert_null (g_thread_join (thread));
+  g_test_assert_expected_messages ();
+}
+
 static void
 test_worker_pool_belongs_to_its_engine_and_notifies_changes (AgTestFixture *fixture,
                                                              gconstpointer  data)
@@ -1773,6 +1793,8 @@ main (int   argc,
                test_worker_task_hanging_call_times_out_and_the_next_gets_a_fresh_worker);
   ag_test_add ("/worker-pool/belongs-to-its-engine-and-notifies-changes",
                test_worker_pool_belongs_to_its_engine_and_notifies_changes);
+  ag_test_add ("/worker-pool/asked-for-on-another-thread-is-a-critical",
+               test_worker_pool_asked_for_on_another_thread_is_a_critical);
   ag_test_add ("/worker-task/timeout/engine-timeout-applies-when-the-task-sets-none",
                test_worker_task_engine_timeout_applies_when_the_task_sets_none);
   ag_test_add ("/worker-task/timeout/zero-means-none",
