@@ -382,7 +382,7 @@ start_in_thread (gpointer user_data)
   AgCommandRunner *runner = command->runner;
   g_autoptr(GSubprocessLauncher) launcher =
     _ag_process_thread_new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                     SIGTERM, TRUE);
+                                     SIGTERM, AG_CHILD_OWN_SESSION);
   g_autoptr(GOutputStream) input = NULL;
   GError *error = NULL;
 

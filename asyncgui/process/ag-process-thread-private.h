@@ -20,8 +20,16 @@ void                 _ag_process_thread_hold         (AgProcessThread  *self);
 void                 _ag_process_thread_release      (AgProcessThread  *self);
 void                 _ag_process_thread_stop         (AgProcessThread  *self);
 
+/* How a child starts, besides its pipes (see
+ * _ag_process_thread_new_launcher()). */
+typedef enum
+{
+  AG_CHILD_OWN_SESSION = 1 << 0,  /* leads a session and process group */
+  AG_CHILD_NO_INTERRUPT = 1 << 1, /* ignores SIGINT */
+} AgChildFlags;
+
 GSubprocessLauncher *_ag_process_thread_new_launcher (GSubprocessFlags  flags,
                                                       int               death_signal,
-                                                      gboolean          own_group);
+                                                      AgChildFlags      child_flags);
 
 G_END_DECLS

@@ -293,9 +293,9 @@ _ag_process_thread_stop (AgProcessThread *self)
 
 typedef struct
 {
-  int      death_signal;
-  pid_t    parent;
-  gboolean own_group;
+  int          death_signal;
+  pid_t        parent;
+  AgChildFlags flags;
 } ChildSetup;
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -319,26 +319,38 @@ set_up_child (gpointer data)
   /* A session of its own, rather than only a process group: a command in
    * a background group of the application's terminal that read from it
    * would be stopped for good; without a terminal the read fails. */
-  if (setup->own_group)
+  if (setup->flags & AG_CHILD_OWN_SESSION)
     setsid ();
+
+  /* Ctrl-C in a terminal interrupts its whole foreground group: the
+   * application decides what it means; a worker goes on with its call,
+   * and goes with the application if it ends. Inherited across exec. */
+  if (setup->flags & AG_CHILD_NO_INTERRUPT)
+    {
+      struct sigaction ignore = { 0 };
+
+      ignore.sa_handler = SIG_IGN;
+      sigaction (SIGINT, &ignore, NULL);
+    }
 }
 
 /* A launcher for a child started on this thread: the child gets back the
  * SIGPIPE the thread blocks, and @death_signal when the application (this
  * thread) goes, so that nothing it started runs on without it. With
- * @own_group the child leads a session and process group of its own,
- * which holds what it starts, so that one signal reaches them all. */
+ * AG_CHILD_OWN_SESSION the child leads a session and process group of its
+ * own, which holds what it starts, so that one signal reaches them all;
+ * with AG_CHILD_NO_INTERRUPT it ignores SIGINT. */
 GSubprocessLauncher *
 _ag_process_thread_new_launcher (GSubprocessFlags flags,
                                  int              death_signal,
-                                 gboolean         own_group)
+                                 AgChildFlags     child_flags)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
   ChildSetup *setup = g_new (ChildSetup, 1);
 
   setup->death_signal = death_signal;
   setup->parent = getpid ();
-  setup->own_group = own_group;
+  setup->flags = child_flags;
   g_subprocess_launcher_set_child_setup (launcher, set_up_child, setup, g_free);
   return launcher;
 }

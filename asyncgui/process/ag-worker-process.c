@@ -367,7 +367,7 @@ _ag_worker_process_spawn (AgProcessThread              *thread,
 {
   g_autoptr(GSubprocessLauncher) launcher =
     _ag_process_thread_new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                     SIGKILL, FALSE);
+                                     SIGKILL, AG_CHILD_NO_INTERRUPT);
   g_auto(GStrv) sandboxed_argv = NULL;
   const char * const *argv = command->argv;
   AgWorkerProcess *self;

@@ -49,7 +49,9 @@
  * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
  * Cancelling a call kills the worker that runs it. Workers never outlive
  * the application: one that exits without disposing its engine, or
- * crashes, takes them with it.
+ * crashes, takes them with it. They ignore `SIGINT`: Ctrl-C in a terminal,
+ * which interrupts the application and its workers alike, is the
+ * application's to handle, and its calls go on.
  *
  * A worker's stdout goes to the application's stderr, as its stderr does:
  * what a worker function prints shows there and never reaches the replies.

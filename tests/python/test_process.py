@@ -180,6 +180,25 @@ class ProcessTaskTest(agtest.JobTestCase):
         self.engine.get_worker_pool().set_max_processes(1)
         self.assertEqual(len(self.run_job(job()).result()), 1)
 
+    def test_a_call_goes_on_through_ctrl_c(self):
+        # Ctrl-C interrupts the terminal's whole foreground group, workers
+        # included: the application decides what it means.
+        path = os.path.join(GLib.get_tmp_dir(), 'asyncgui-test-int-%d' % os.getpid())
+
+        @self.engine.job
+        def call():
+            return (yield ProcessTask(nap_then_report, path, 0.3))
+
+        job = call()
+        ticker = GLib.timeout_add(5, lambda: GLib.SOURCE_CONTINUE)
+        self.run_loop_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0)
+        GLib.source_remove(ticker)
+        with open(path) as f:
+            pid = int(f.read())
+        os.unlink(path)
+        os.kill(pid, signal.SIGINT)
+        self.assertEqual(self.run_job(job).result(), pid)
+
     def test_killed_worker_fails_only_its_own_call(self):
         path = os.path.join(GLib.get_tmp_dir(), 'asyncgui-test-%d' % os.getpid())
         outcome = {}

@@ -429,6 +429,28 @@ test_worker_task_exit_mid_call_fails_with_worker_crashed (AgTestFixture *fixture
   g_assert_cmpint (run_getpid (fixture->engine), !=, pid);
 }
 
+/* Ctrl-C in a terminal interrupts its whole foreground process group,
+ * workers included: the application decides what it means (it may ask
+ * whether to quit), so a worker goes on with its call. */
+static void
+test_worker_task_call_goes_on_through_an_interrupt (AgTestFixture *fixture,
+                                                    gconstpointer  data)
+{
+  g_autofree char *path = ag_test_tmp_path ("interrupted.pid");
+  g_autoptr(AgWorkerTask) task = pid_then_sleep_task (path, 300);
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  pid = ag_test_wait_pid_file (fixture->context, path, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (kill (pid, SIGINT), ==, 0);
+
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (outcome_int32 (&outcome), ==, pid);
+  ag_test_outcome_clear (&outcome);
+}
+
 /* A worker that forked a child and died: the child holds the reply pipe
  * open, but the call fails when the worker exits, not when the child
  * does. */
@@ -1753,6 +1775,8 @@ main (int   argc,
                test_worker_task_shorter_idle_time_lets_idle_workers_go);
   ag_test_add ("/worker-task/lowering-max-processes-lets-surplus-workers-go",
                test_worker_task_lowering_max_processes_lets_surplus_workers_go);
+  ag_test_add ("/worker-task/call-goes-on-through-an-interrupt",
+               test_worker_task_call_goes_on_through_an_interrupt);
   ag_test_add ("/worker-task/exit-fails-the-call-while-a-child-holds-its-pipe",
                test_worker_task_exit_fails_the_call_while_a_child_holds_its_pipe);
   ag_test_add ("/worker-task/exit-mid-call-fails-with-worker-crashed",
