@@ -248,7 +248,9 @@ run_work (AgWork *work)
 {
   AgChunkRun *run = (AgChunkRun *) work;
   gint64 started = g_get_monotonic_time ();
-  gint64 cpu_started = thread_cpu_us ();
+  /* Only a map reads it (ag-map.c): whether its inputs wait or compute. */
+  gboolean timed_for_map = run->kind != AG_CHUNK_RUN_PIPE_SINGLE && run->kind != AG_CHUNK_RUN_PIPE_WHOLE;
+  gint64 cpu_started = timed_for_map ? thread_cpu_us () : -1;
   GCancellable *outer = _ag_work_cancellable_enter (run->cancellable);
 
   if (run->kind == AG_CHUNK_RUN_MAP || run->kind == AG_CHUNK_RUN_RANGE)

@@ -22,9 +22,6 @@ _ag_task_claim_run (AgTask *self)
   return _ag_task_set_once (_ag_task_get_priv (self), AG_TASK_ONCE_RUN_CLAIMED);
 }
 
-/* A task run from a thread other than the engine's travels to the engine's
- * thread as a request on the completion queue, like a result, and starts
- * there when it is delivered. */
 /* A task runs once; a job runs from the moment it is made. */
 static void
 report_run_twice (AgTask *task)
@@ -34,6 +31,9 @@ report_run_twice (AgTask *task)
               "ag_task_wait_async()", task, G_OBJECT_TYPE_NAME (task));
 }
 
+/* A task run from a thread other than the engine's travels to the engine's
+ * thread as a request on the completion queue, like a result, and starts
+ * there when it is delivered. */
 typedef struct
 {
   AgNode               node;

@@ -349,12 +349,7 @@ static void
 test_new_on_another_thread_is_a_critical (AgTestFixture *fixture,
                                           gconstpointer  data)
 {
-  GThread *thread;
-
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_slot_new*");
-  thread = g_thread_new ("not-the-engine", make_slot_elsewhere, fixture->engine);
-  g_assert_null (g_thread_join (thread));
-  g_test_assert_expected_messages ();
+  ag_test_assert_critical_elsewhere (make_slot_elsewhere, fixture->engine, "*ag_slot_new*");
 }
 
 static void

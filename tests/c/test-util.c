@@ -386,3 +386,16 @@ ag_test_assert_bare_task_fails (AgTestFixture *fixture,
   g_assert_nonnull (strstr (error->message, mentions));
   g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_FAILED);
 }
+
+void
+ag_test_assert_critical_elsewhere (GThreadFunc  func,
+                                   gpointer     data,
+                                   const char  *pattern)
+{
+  GThread *thread;
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, pattern);
+  thread = g_thread_new ("not-the-engine", func, data);
+  g_assert_null (g_thread_join (thread));
+  g_test_assert_expected_messages ();
+}

@@ -138,6 +138,12 @@ GValue  *ag_test_run_to_end       (AgTestFixture *fixture,
 /* Makes a task of @type with g_object_new(), as a binding's default
  * constructor does, runs it on the fixture's engine and asserts that it
  * fails with AG_ERROR_FAILED and a message that contains @mentions. */
+/* Calls @func with @data on a new thread, expecting a critical that
+ * matches @pattern there and %NULL back: a call for the engine's thread
+ * made from another one. */
+void     ag_test_assert_critical_elsewhere (GThreadFunc  func,
+                                            gpointer     data,
+                                            const char  *pattern);
 void     ag_test_assert_bare_task_fails (AgTestFixture *fixture,
                                          GType          type,
                                          const char    *mentions);

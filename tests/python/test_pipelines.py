@@ -433,7 +433,7 @@ class PortingFromAsyncTest(agtest.JobTestCase):
             self.assertTrue(refused.exception.matches(AsyncGui.error_quark(),
                                                       AsyncGui.Error.WOULD_DEADLOCK))
             # It says what to write instead, in Python.
-            self.assertIn('read_items', refused.exception.message)
+            self.assertIn('read_items', ''.join(refused.exception.__notes__))
             return (yield pipeline.read_items(3))
 
         self.assertEqual(self.run_job(reader()).result(), [0, 2, 4])

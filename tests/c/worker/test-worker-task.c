@@ -1363,12 +1363,8 @@ static void
 test_worker_pool_asked_for_on_another_thread_is_a_critical (AgTestFixture *fixture,
                                                             gconstpointer  data)
 {
-  GThread *thread;
-
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*ag_engine_get_worker_pool*");
-  thread = g_thread_new ("not-the-engine", get_pool_elsewhere, fixture->engine);
-  g_assert_null (g_thread_join (thread));
-  g_test_assert_expected_messages ();
+  ag_test_assert_critical_elsewhere (get_pool_elsewhere, fixture->engine,
+                                     "*ag_engine_get_worker_pool*");
 }
 
 static void

@@ -2365,8 +2365,8 @@ def _channel_error(error, end=None):
         return CancelledError()
     if error.matches(AsyncGui.error_quark(), AsyncGui.Error.WOULD_DEADLOCK):
         # The message names the C call to use instead.
-        return GLib.Error.new_literal(AsyncGui.error_quark(), error.message.split(':')[0] +
-                                      ': in a job, yield its read_items(n) instead', error.code)
+        error.add_note('In a job, yield read_items(n) instead.')
+        return error
     for code, kind in _CHANNEL_ERRORS:
         if error.matches(Gio.io_error_quark(), code):
             exc = kind(error.message)
@@ -2458,9 +2458,7 @@ def _frames_as_note(exc):
     not as frames: they lead back, through the callers of the read or
     write that ran the transform, to a job or a reader, and would keep
     them (and the exception, waiting in the channel) for good."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_globals is _MODULE_GLOBALS:
-        tb = tb.tb_next
+    tb = _without_own_frames(exc).__traceback__
     if tb is not None:
         exc.add_note('Raised in the channel transform:\n' + ''.join(traceback.format_tb(tb)))
     return exc.with_traceback(None)
