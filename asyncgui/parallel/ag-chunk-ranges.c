@@ -25,12 +25,13 @@ _ag_chunk_run_ranges (AgChunkRun *run)
   AgChunk *chunk;
   guint answered;
 
-  _ag_chunk_run_zero_slots (run->slots, run->count);
+  /* As a map run: a cancelled owner's slots stay untouched. */
   if (g_cancellable_is_cancelled (run->cancellable))
     {
       run->n_done = 0;
       return;
     }
+  _ag_chunk_run_zero_slots (run->slots, run->count);
 
   chunk = _ag_chunk_new (run->cancellable);
   chunk->slot = run->slots;

@@ -105,14 +105,24 @@ run_map (AgChunkRun *run,
   gint64 budget_us = run->budget_us;
   guint min_count = run->min_count;
   guint next_look = budget_us > 0 ? 1 : G_MAXUINT;
-  AgChunk *chunk = _ag_chunk_new (cancellable);
+  AgChunk *chunk;
   GType last_type = G_TYPE_INVALID;
   guint i;
+
+  /* A run of a cancelled owner leaves its slots alone: nobody reads them,
+   * and zeroing them would make the pages of a value array that was never
+   * used resident, for every run still queued behind a cancel. */
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      run->n_done = 0;
+      return;
+    }
 
   /* The owner leaves its value array uninitialized so that starting a
    * million inputs costs the engine's thread nothing; each worker zeroes
    * its own slots. */
   _ag_chunk_run_zero_slots (slots, count);
+  chunk = _ag_chunk_new (cancellable);
 
   for (i = 0; i < count; i++)
     {

@@ -4,6 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdlib.h>
+#include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "test-util.h"
 
 /* What the function of a map saw: how often each input ran, and which
@@ -258,6 +264,142 @@ test_map_given_back_inputs_each_run_once_while_scrolled (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* The resident memory of this process in kilobytes, or -1. */
+static long
+rss_kb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, "VmRSS:");
+  return line != NULL ? atol (line + strlen ("VmRSS:")) : -1;
+}
+
+static void
+wait_at_gate (AgTask       *task,
+              gpointer      user_data,
+              GCancellable *cancellable)
+{
+  ag_test_latch_wait (user_data);
+  ag_task_return_boolean (task, TRUE);
+}
+
+static void
+open_latch (AgTask       *task,
+            gpointer      user_data,
+            GCancellable *cancellable)
+{
+  ag_test_latch_open (user_data);
+  ag_task_return_boolean (task, TRUE);
+}
+
+static void
+return_position (AgChunk  *chunk,
+                 guint     position,
+                 gpointer  user_data)
+{
+  ag_chunk_return_uint (chunk, position);
+}
+
+/* Runs of a map cancelled while they wait for a worker leave its value
+ * array alone: a loop that starts and cancels big maps faster than the
+ * workers drain them would otherwise make every array resident until the
+ * engine's thread has taken the runs back (gigabytes for thousands of
+ * maps). The runs queue behind two workers held at a gate; once they
+ * have all been through, before the engine's thread takes any of them
+ * back, the arrays of the cancelled maps must not be resident. */
+static void
+test_cancelled_map_leaves_its_values_untouched (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  /* Each map's value array is 3 MiB; its first two runs zero 1.5 MiB each. */
+  enum { N_MAPS = 64, N_INPUTS = 128 * 1024 };
+  AgTestLatch gate, through;
+  g_autoptr(AgTask) last = NULL;
+  AgTestOutcome gates[2], maps[N_MAPS], outcome;
+  long rss_before, grown;
+  gboolean gc_friendly;
+
+  if (ag_test_timing_factor () > 1)
+    {
+      g_test_skip ("a sanitizer's own memory would be measured, not the maps'");
+      return;
+    }
+  if (rss_kb () < 0)
+    {
+      g_test_skip ("this system does not tell a process's resident memory");
+      return;
+    }
+
+  /* The suite's G_DEBUG=gc-friendly zeroes every GArray GLib allocates,
+   * and meson test's MALLOC_PERTURB_ fills every allocation: either makes
+   * the arrays resident by itself, so neither applies to the maps. */
+  gc_friendly = g_mem_gc_friendly;
+  g_mem_gc_friendly = FALSE;
+#ifdef M_PERTURB
+  mallopt (M_PERTURB, 0);
+#endif
+  ag_engine_set_max_threads (fixture->engine, 2);
+  ag_engine_set_max_blocked_threads (fixture->engine, 0);
+  ag_test_latch_init (&gate);
+  ag_test_latch_init (&through);
+  for (guint i = 0; i < G_N_ELEMENTS (gates); i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (wait_at_gate, &gate, NULL);
+
+      ag_test_outcome_init (&gates[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &gates[i]);
+    }
+  ag_test_run_for (fixture->context, 20);
+
+  rss_before = rss_kb ();
+  for (guint i = 0; i < N_MAPS; i++)
+    {
+      g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_range (N_INPUTS, return_position,
+                                                                  NULL, NULL);
+
+      ag_test_outcome_init (&maps[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                           &maps[i]);
+      ag_task_cancel (AG_TASK (multi));
+    }
+  /* A task queued after the maps' runs tells when they have been through. */
+  last = ag_task_new (open_latch, &through, NULL);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, last, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_for (fixture->context, 20);
+
+  /* Not iterating the context: the runs stay with the engine's thread. */
+  ag_test_latch_open (&gate);
+  g_assert_true (ag_test_latch_wait (&through));
+  grown = rss_kb () - rss_before;
+  g_test_message ("resident memory grew by %ld kB over %d cancelled maps of %d MiB of values",
+                  grown, N_MAPS, (int) (N_INPUTS * sizeof (GValue) >> 20));
+  g_assert_cmpint (grown, <, 32 * 1024);
+
+  ag_test_run_until (fixture->context, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  for (guint i = 0; i < N_MAPS; i++)
+    {
+      ag_test_run_until (fixture->context, maps[i].n_calls == 1, AG_TEST_SAFETY_MS);
+      g_assert_error (maps[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      ag_test_outcome_clear (&maps[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (gates); i++)
+    {
+      ag_test_run_until (fixture->context, gates[i].n_calls == 1, AG_TEST_SAFETY_MS);
+      ag_test_outcome_clear (&gates[i]);
+    }
+  ag_test_outcome_clear (&outcome);
+  ag_test_latch_clear (&through);
+  ag_test_latch_clear (&gate);
+  g_mem_gc_friendly = gc_friendly;
+#ifdef M_PERTURB
+  mallopt (M_PERTURB, atoi (g_getenv ("MALLOC_PERTURB_") != NULL ? g_getenv ("MALLOC_PERTURB_") : "0"));
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -274,6 +416,8 @@ main (int   argc,
                test_map_given_back_inputs_each_run_once);
   ag_test_add ("/map-runs/given-back-inputs-each-run-once-while-scrolled",
                test_map_given_back_inputs_each_run_once_while_scrolled);
+  ag_test_add ("/map-runs/cancelled-map-leaves-its-values-untouched",
+               test_cancelled_map_leaves_its_values_untouched);
 
   return g_test_run ();
 }
