@@ -303,7 +303,7 @@ type_next (gpointer data)
 
   /* One letter more, as a keystroke adds it (setting the text would empty
    * the entry first). */
-  gtk_entry_buffer_insert_text (buffer, app->typed, AUTO_WORD + app->typed, 1);
+  gtk_entry_buffer_insert_text (buffer, app->typed, &AUTO_WORD[app->typed], 1);
   app->typed++;
   if (app->typed < strlen (AUTO_WORD))
     g_timeout_add (auto_pauses_ms[app->typed - 1], type_next, app);

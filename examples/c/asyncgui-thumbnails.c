@@ -414,10 +414,12 @@ pnm_image (char  kind,
     for (guint x = 0; x < width; x++)
       for (guint c = 0; c < channels; c++)
         {
+          guint8 level = c == 0 ? x * 255 / (width - 1)
+                         : c == 1 ? y * 255 / (height - 1) : 128;
+
           if (image->len >= keep_pixels)
             goto done;
-          g_string_append_c (image, c == 0 ? x * 255 / (width - 1)
-                                   : c == 1 ? y * 255 / (height - 1) : 128);
+          g_string_append_c (image, (char) level);
         }
 done:
   *length = image->len;
