@@ -1289,6 +1289,7 @@ function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxC
             }
         });
     }
+    chain.tasks.push(task);
     return new Pipeline(task, chain, {capacity, signal}, kPipelineToken);
 }
 
@@ -1368,7 +1369,9 @@ export function pipe(func, source, options = {}) {
         return source.pipe(func, options);
     if (typeof func !== 'function')
         throw new TypeError('asyncgui: pipe() needs a function');
-    const chain = {engine: checkSerial(options.engine ?? pipelineEngine())};
+    // What the stages share: their engine, their tasks (first to last),
+    // and the feeding of a JS source once it started.
+    const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: []};
     let create, onStart = null;
     if (typeof source === 'number') {
         let n = source;
@@ -1386,7 +1389,9 @@ export function pipe(func, source, options = {}) {
         const channel = Channel.new(1);
         const reader = channel.open_reader();
         create = wrapper => AsyncGui.Pipeline.new(reader, wrapper);
-        onStart = () => feedChannel(source, channel);
+        onStart = () => {
+            chain.feeding = feedChannel(source, channel);
+        };
     } else {
         throw new TypeError(`asyncgui: cannot make a pipeline over ${describe(source)}: ` +
             'it needs a count, Infinity, an AsyncGui.ChannelReader, a Gio.ListModel or an iterable');
@@ -1506,6 +1511,11 @@ export class Pipeline {
                 this.cancel();
                 reader.close();
                 await this.#done.catch(() => {});
+                // The stages before end as their outputs lose their reader,
+                // and then a JS source is closed.
+                await Promise.all(this.#chain.tasks.filter(t => !t.is_finished())
+                    .map(t => outcomeOf(t, null).catch(() => {})));
+                await this.#chain.feeding;
             },
         });
     }
