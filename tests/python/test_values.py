@@ -274,6 +274,24 @@ class ValuesTest(agtest.JobTestCase):
         self.assertIs(multi.gtask, gtask)
         self.assertEqual([row.props.value for row in gtask], [0, 1, 2])
 
+    def test_gtask_read_after_a_job_ran_the_task_is_the_one_it_ran(self):
+        payload = Payload(7)
+        task = Task(lambda: payload)
+
+        @self.engine.job
+        def handler():
+            return (yield task)
+
+        self.assertIs(self.run_job(handler()).result(), payload)
+        gtask = task.gtask
+        self.assertEqual(gtask.get_state(), AsyncGui.TaskState.SUCCEEDED)
+        self.assertIs(gtask.get_value(), payload)
+        self.assertIs(gtask.value, payload)
+        # Yielded again, it runs anew, as a new AgTask, which gtask gives then.
+        self.assertIs(self.run_job(handler()).result(), payload)
+        self.assertIsNot(task.gtask, gtask)
+        self.assertEqual(task.gtask.get_state(), AsyncGui.TaskState.SUCCEEDED)
+
     def test_rows_seen_and_unseen_give_the_same_lists(self):
         # One child per task (the MultiTask made first) or lanes (nobody
         # sees the children): the same values, order and failures.

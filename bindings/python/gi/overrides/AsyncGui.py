@@ -327,7 +327,9 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         """The AgTask (``AsyncGui.TaskObject``) this Task runs as, made on
         first access: connect to its ``notify::progress`` before yielding
         the Task, or hand it to GI code. Yielding the Task then runs this
-        very AgTask."""
+        very AgTask. After a job yielded the Task on its own, it is the
+        AgTask that ran (a Task run in a list has none: read the list's
+        rows)."""
         state = self.__dict__
         gtask = state.get('_ag_gtask')
         if gtask is None:
@@ -612,10 +614,12 @@ def _prepare(request, driver):
     if isinstance(request, TaskObject):
         return _Prepared(request)
     if isinstance(request, Task):
-        # Its AgTask if one was made and has not run; a new one otherwise.
-        gtask = request.__dict__.get('_ag_gtask')
+        # Its AgTask if one was made and has not run; a new one otherwise,
+        # which task.gtask gives from then on.
+        state = request.__dict__
+        gtask = state.get('_ag_gtask')
         if gtask is None or gtask.get_state() != AsyncGui.TaskState.PENDING:
-            gtask = TaskObject.new(_run_task, _call_of(request))
+            gtask = state['_ag_gtask'] = TaskObject.new(_run_task, _call_of(request))
         return _Prepared(gtask)
     if type(request) in (list, tuple):
         return _make_run(MultiTask(request), driver)
