@@ -83,7 +83,7 @@ ag_main_task_init (AgMainTask *self)
  *   if (bytes == NULL)
  *     ag_task_return_error (task, g_steal_pointer (&error));
  *   else
- *     ag_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify) g_bytes_unref);
+ *     ag_task_return_boxed (task, G_TYPE_BYTES, bytes);
  * }
  *
  * static void

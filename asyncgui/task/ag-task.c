@@ -41,10 +41,15 @@
  *   g_autoptr(GError) error = NULL;
  *   g_autoptr(GBytes) bytes = g_file_load_bytes (file, cancellable, NULL, &error);
  *
+ *   g_autofree char *sum = NULL;
+ *
  *   if (bytes == NULL)
- *     ag_task_return_error (task, g_steal_pointer (&error));
- *   else
- *     ag_task_return_string (task, g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes));
+ *     {
+ *       ag_task_return_error (task, g_steal_pointer (&error));
+ *       return;
+ *     }
+ *   sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+ *   ag_task_return_string (task, sum);
  * }
  *
  * task = ag_task_new (checksum_file, g_object_ref (file), g_object_unref);
