@@ -65,6 +65,11 @@ AG_AVAILABLE_IN_1_0
 GValue       *ag_job_await_finish      (AgJob               *self,
                                         GAsyncResult        *result,
                                         GError             **error);
+AG_AVAILABLE_IN_1_0
+void          ag_job_await_with_closure (AgJob              *self,
+                                         AgTask             *task,
+                                         GCancellable       *cancellable,
+                                         GClosure           *callback);
 
 /* Inside a C job (ag_engine_spawn()). */
 AG_AVAILABLE_IN_1_0

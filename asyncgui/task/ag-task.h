@@ -111,6 +111,10 @@ AgTask        *ag_task_new_main         (AgTaskFunc      func,
                                          GDestroyNotify  destroy) G_GNUC_WARN_UNUSED_RESULT;
 AG_AVAILABLE_IN_1_0
 AgTask        *ag_task_new_sleep        (guint           msec) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgTask        *ag_task_new_with_closure      (GClosure  *func) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgTask        *ag_task_new_main_with_closure (GClosure  *func) G_GNUC_WARN_UNUSED_RESULT;
 
 AG_AVAILABLE_IN_1_0
 AgTaskState    ag_task_get_state        (AgTask         *self);

@@ -1,0 +1,147 @@
+/* test-closures.c: the GClosure variants that language bindings use run
+ * their closure as the callback variants run their function, and release
+ * it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "test-util.h"
+
+/* What a closure saw, and whether it is gone. */
+typedef struct
+{
+  int        n_calls;     /* atomic */
+  GThread   *thread;
+  AgTask    *task;        /* unowned: as it was passed */
+  gboolean   had_cancellable;
+  GObject   *source;      /* an await's: unowned */
+  gboolean   finalized;
+} Seen;
+
+static void
+run_work (AgTask       *task,
+          GCancellable *cancellable,
+          Seen         *seen)
+{
+  seen->thread = g_thread_self ();
+  seen->task = task;
+  seen->had_cancellable = G_IS_CANCELLABLE (cancellable);
+  g_atomic_int_inc (&seen->n_calls);
+  ag_task_return_int (task, 42);
+}
+
+static void
+closure_finalized (gpointer  data,
+                   GClosure *closure)
+{
+  ((Seen *) data)->finalized = TRUE;
+}
+
+/* A C closure, as a binding's would be: floating, and its marshaller left
+ * for the library to set. */
+static GClosure *
+closure_new (GCallback  func,
+             Seen      *seen)
+{
+  GClosure *closure = g_cclosure_new (func, seen, NULL);
+
+  g_closure_add_finalize_notifier (closure, seen, closure_finalized);
+  return closure;
+}
+
+static void
+test_closure_task_runs_on_a_worker_and_lets_the_closure_go (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  Seen seen = { 0 };
+  AgTask *task = ag_task_new_with_closure (closure_new (G_CALLBACK (run_work), &seen));
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  g_assert_false (seen.finalized);
+  value = ag_test_run_to_end (fixture, task, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
+  g_assert_cmpint (g_atomic_int_get (&seen.n_calls), ==, 1);
+  g_assert_true (seen.thread != ag_test_main_thread ());
+  g_assert_true (seen.task == task);
+  g_assert_true (seen.had_cancellable);
+  ag_test_value_free (value);
+
+  g_object_unref (task);
+  g_assert_true (seen.finalized);
+}
+
+static void
+test_closure_main_task_runs_on_the_engine_thread (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  Seen seen = { 0 };
+  AgTask *task = ag_task_new_main_with_closure (closure_new (G_CALLBACK (run_work), &seen));
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  value = ag_test_run_to_end (fixture, task, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
+  g_assert_true (seen.thread == ag_test_main_thread ());
+  g_assert_true (seen.task == task);
+  ag_test_value_free (value);
+
+  g_object_unref (task);
+  g_assert_true (seen.finalized);
+}
+
+static void
+await_done (GObject      *source,
+            GAsyncResult *result,
+            Seen         *seen)
+{
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_job_await_finish (AG_JOB (source), result, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
+  ag_test_value_free (value);
+  seen->source = source;
+  seen->thread = g_thread_self ();
+  g_atomic_int_inc (&seen->n_calls);
+  ag_task_return_int (AG_TASK (source), 7);
+}
+
+static void
+test_closure_await_calls_back_once_and_lets_the_closure_go (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  Seen seen = { 0 };
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (5, 42);
+  g_autoptr(GError) error = NULL;
+
+  ag_job_await_with_closure (job, task, NULL, closure_new (G_CALLBACK (await_done), &seen));
+  g_assert_cmpint (seen.n_calls, ==, 0);
+
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (job)), AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_int (AG_TASK (job), &error), ==, 7);
+  g_assert_no_error (error);
+  g_assert_cmpint (seen.n_calls, ==, 1);
+  g_assert_true (seen.source == (GObject *) job);
+  g_assert_true (seen.thread == ag_test_main_thread ());
+  g_assert_true (seen.finalized);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ag_test_init (&argc, &argv);
+
+  ag_test_add ("/closures/task-runs-on-a-worker-and-lets-the-closure-go",
+               test_closure_task_runs_on_a_worker_and_lets_the_closure_go);
+  ag_test_add ("/closures/main-task-runs-on-the-engine-thread",
+               test_closure_main_task_runs_on_the_engine_thread);
+  ag_test_add ("/closures/await-calls-back-once-and-lets-the-closure-go",
+               test_closure_await_calls_back_once_and_lets_the_closure_go);
+
+  return g_test_run ();
+}
