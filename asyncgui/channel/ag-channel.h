@@ -68,6 +68,11 @@ void             ag_channel_write_async         (AgChannel               *self,
                                                  GAsyncReadyCallback      callback,
                                                  gpointer                 user_data);
 AG_AVAILABLE_IN_1_0
+void             ag_channel_write_with_closure  (AgChannel               *self,
+                                                 const GValue            *value,
+                                                 GCancellable            *cancellable,
+                                                 GClosure                *callback);
+AG_AVAILABLE_IN_1_0
 gboolean         ag_channel_write_finish        (AgChannel               *self,
                                                  GAsyncResult            *result,
                                                  GError                 **error);
@@ -89,6 +94,12 @@ void             ag_channel_reader_read_async   (AgChannelReader         *self,
                                                  GCancellable            *cancellable,
                                                  GAsyncReadyCallback      callback,
                                                  gpointer                 user_data);
+AG_AVAILABLE_IN_1_0
+void             ag_channel_reader_read_with_closure (AgChannelReader    *self,
+                                                 guint                    count,
+                                                 int                      timeout_ms,
+                                                 GCancellable            *cancellable,
+                                                 GClosure                *callback);
 AG_AVAILABLE_IN_1_0
 GArray          *ag_channel_reader_read_finish  (AgChannelReader         *self,
                                                  GAsyncResult            *result,

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "ag-chunk-run-private.h"
+#include "ag-closure-private.h"
 #include "ag-engine-private.h"
 #include "ag-multi-task-private.h"
 #include "ag-task-private.h"
@@ -404,4 +405,53 @@ ag_multi_task_new_map_ranges (guint           n_items,
   self->ranges_func = func;
   self->n_range = n_items;
   return self;
+}
+
+static void
+invoke_ranges_closure (AgChunk  *chunk,
+                       guint     position,
+                       guint     n_items,
+                       gpointer  user_data)
+{
+  GValue params[3] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+
+  g_value_init (&params[0], AG_TYPE_CHUNK);
+  g_value_set_object (&params[0], chunk);
+  g_value_init (&params[1], G_TYPE_UINT);
+  g_value_set_uint (&params[1], position);
+  g_value_init (&params[2], G_TYPE_UINT);
+  g_value_set_uint (&params[2], n_items);
+
+  g_closure_invoke (user_data, NULL, G_N_ELEMENTS (params), params, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (params); i++)
+    g_value_unset (&params[i]);
+}
+
+/**
+ * ag_multi_task_new_map_ranges_with_closure:
+ * @n_items: how many children
+ * @func: makes the values of a range of children, on a worker thread:
+ *   called with the [class@Chunk] to answer them through, the position of
+ *   the first child and how many children, it returns nothing
+ *
+ * Creates a MultiTask as [ctor@MultiTask.new_map_ranges] does, for
+ * language bindings: the function is a [struct@GObject.Closure] (see
+ * [ctor@Task.new_with_closure]), held until the MultiTask is finalized.
+ * C code uses [ctor@MultiTask.new_map_ranges].
+ *
+ * Thread: any.
+ *
+ * Returns: (transfer full): a new MultiTask
+ *
+ * Since: 1.0
+ */
+AgMultiTask *
+ag_multi_task_new_map_ranges_with_closure (guint     n_items,
+                                           GClosure *func)
+{
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return ag_multi_task_new_map_ranges (n_items, invoke_ranges_closure, _ag_closure_take (func),
+                                       (GDestroyNotify) g_closure_unref);
 }

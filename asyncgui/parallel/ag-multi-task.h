@@ -43,6 +43,9 @@ AgMultiTask *ag_multi_task_new_map_ranges     (guint            n_items,
                                                AgRangesFunc     func,
                                                gpointer         user_data,
                                                GDestroyNotify   destroy) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgMultiTask *ag_multi_task_new_map_ranges_with_closure (guint     n_items,
+                                                        GClosure *func) G_GNUC_WARN_UNUSED_RESULT;
 
 AG_AVAILABLE_IN_1_0
 void         ag_multi_task_add                (AgMultiTask     *self,

@@ -49,6 +49,11 @@ void          ag_slot_run_async         (AgSlot              *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data);
 AG_AVAILABLE_IN_1_0
+void          ag_slot_run_with_closure  (AgSlot              *self,
+                                         AgTask              *task,
+                                         GCancellable        *cancellable,
+                                         GClosure            *callback);
+AG_AVAILABLE_IN_1_0
 GValue       *ag_slot_run_finish        (AgSlot              *self,
                                          GAsyncResult        *result,
                                          GError             **error);

@@ -1,19 +1,16 @@
-/* ag-task-closure.c: tasks whose work is a GClosure, for language bindings
+/* ag-task-closure.c: tasks whose work is a GClosure, and slot runs whose
+ * callback is one, for language bindings
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
+#include "ag-closure-private.h"
+#include "ag-slot.h"
 #include "ag-task-private.h"
 
-/* A binding hands ag_task_new() its function as a callback, and PyGObject
- * before 3.44.2 never frees the native trampoline it makes for each
- * callback it passes (about a hundred bytes each): a Python application on
- * Debian 12 would lose that much for every task it runs. A GClosure is an
- * ordinary reference-counted object that every binding makes from one of
- * its functions and frees again, so these constructors take one, as GIO's
- * _with_closures() variants do. */
+/* See ag-closure.c for why bindings want these. */
 
 static void
 invoke_closure (AgTask       *task,
@@ -32,18 +29,6 @@ invoke_closure (AgTask       *task,
 
   g_value_unset (&params[0]);
   g_value_unset (&params[1]);
-}
-
-/* Takes a reference on @closure (sinking a floating one) and makes sure it
- * can be invoked. */
-GClosure *
-_ag_closure_take (GClosure *closure)
-{
-  g_closure_ref (closure);
-  g_closure_sink (closure);
-  if (G_CLOSURE_NEEDS_MARSHAL (closure))
-    g_closure_set_marshal (closure, g_cclosure_marshal_generic);
-  return closure;
 }
 
 /**
@@ -93,4 +78,33 @@ ag_task_new_main_with_closure (GClosure *func)
 
   return ag_task_new_main (invoke_closure, _ag_closure_take (func),
                            (GDestroyNotify) g_closure_unref);
+}
+
+/**
+ * ag_slot_run_with_closure:
+ * @self: a slot
+ * @task: (transfer none): a task that has not run yet
+ * @cancellable: (nullable): a cancellable for this request
+ * @callback: called once the task has finished, or was replaced, with the
+ *   slot and the [iface@Gio.AsyncResult] to pass to [method@Slot.run_finish]
+ *
+ * Runs @task as the slot's one piece of work, as [method@Slot.run_async]
+ * does, for language bindings: the callback is a
+ * [struct@GObject.Closure], held until it was called. C code uses
+ * [method@Slot.run_async].
+ *
+ * Thread: the engine's.
+ *
+ * Since: 1.0
+ */
+void
+ag_slot_run_with_closure (AgSlot       *self,
+                          AgTask       *task,
+                          GCancellable *cancellable,
+                          GClosure     *callback)
+{
+  g_return_if_fail (AG_IS_SLOT (self));
+  g_return_if_fail (callback != NULL);
+
+  ag_slot_run_async (self, task, cancellable, _ag_closure_async_ready, _ag_closure_take (callback));
 }

@@ -111,7 +111,4 @@ void      _ag_task_add_done_notify    (AgTask              *task,
                                        AgTask              *data,
                                        guint                tag);
 
-/* ag-task-closure.c */
-GClosure *_ag_closure_take            (GClosure            *closure);
-
 G_END_DECLS

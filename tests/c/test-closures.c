@@ -130,6 +130,110 @@ test_closure_await_calls_back_once_and_lets_the_closure_go (AgTestFixture *fixtu
   g_assert_true (seen.finalized);
 }
 
+static void
+ready (GObject      *source,
+       GAsyncResult *result,
+       Seen         *seen)
+{
+  seen->source = source;
+  seen->thread = g_thread_self ();
+  /* Kept for the test to finish, as long as the source lives. */
+  g_object_set_data_full (source, "test-result", g_object_ref (result), g_object_unref);
+  g_atomic_int_inc (&seen->n_calls);
+}
+
+static GAsyncResult *
+result_of (Seen *seen)
+{
+  return g_object_get_data (seen->source, "test-result");
+}
+
+static void
+test_closure_channel_write_and_read_call_back_and_let_go (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  Seen wrote = { 0 }, got = { 0 };
+  g_autoptr(AgChannel) channel = ag_channel_new (2);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_auto(GValue) item = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  g_value_init (&item, G_TYPE_INT);
+  g_value_set_int (&item, 5);
+  ag_channel_write_with_closure (channel, &item, NULL, closure_new (G_CALLBACK (ready), &wrote));
+  ag_test_run_until (fixture->context, wrote.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_true (wrote.source == (GObject *) channel);
+  g_assert_true (ag_channel_write_finish (channel, result_of (&wrote), &error));
+  g_assert_no_error (error);
+  g_assert_true (wrote.finalized);
+
+  ag_channel_reader_read_with_closure (reader, 1, -1, NULL, closure_new (G_CALLBACK (ready), &got));
+  ag_test_run_until (fixture->context, got.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_true (got.source == (GObject *) reader);
+  items = ag_channel_reader_read_finish (reader, result_of (&got), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (g_value_get_int (&g_array_index (items, GValue, 0)), ==, 5);
+  g_assert_true (got.finalized);
+  g_assert_true (got.thread == ag_test_main_thread ());
+}
+
+static void
+test_closure_slot_run_calls_back_and_lets_go (AgTestFixture *fixture,
+                                              gconstpointer  data)
+{
+  Seen seen = { 0 };
+  g_autoptr(AgSlot) slot = ag_slot_new (fixture->engine);
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (1, 42);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  ag_slot_run_with_closure (slot, task, NULL, closure_new (G_CALLBACK (ready), &seen));
+  ag_test_run_until (fixture->context, seen.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_true (seen.source == (GObject *) slot);
+  value = ag_slot_run_finish (slot, result_of (&seen), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
+  ag_test_value_free (value);
+  g_assert_true (seen.finalized);
+}
+
+static void
+answer_range (AgChunk  *chunk,
+              guint     position,
+              guint     n_items,
+              Seen     *seen)
+{
+  g_atomic_int_inc (&seen->n_calls);
+  for (guint i = position; i < position + n_items; i++)
+    ag_chunk_return_uint (chunk, i * 2);
+}
+
+static void
+test_closure_map_ranges_answers_every_child_and_lets_go (AgTestFixture *fixture,
+                                                         gconstpointer  data)
+{
+  Seen seen = { 0 };
+  AgMultiTask *multi = ag_multi_task_new_map_ranges_with_closure (
+    1000, closure_new (G_CALLBACK (answer_range), &seen));
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+  GArray *values;
+
+  value = ag_test_run_to_end (fixture, AG_TASK (multi), &error);
+  g_assert_no_error (error);
+  values = g_value_get_boxed (value);
+  g_assert_cmpuint (values->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    g_assert_cmpuint (g_value_get_uint (&g_array_index (values, GValue, i)), ==, i * 2);
+  g_assert_cmpint (g_atomic_int_get (&seen.n_calls), >=, 1);
+  ag_test_value_free (value);
+
+  g_object_unref (multi);
+  g_assert_true (seen.finalized);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -142,6 +246,12 @@ main (int   argc,
                test_closure_main_task_runs_on_the_engine_thread);
   ag_test_add ("/closures/await-calls-back-once-and-lets-the-closure-go",
                test_closure_await_calls_back_once_and_lets_the_closure_go);
+  ag_test_add ("/closures/channel-write-and-read-call-back-and-let-go",
+               test_closure_channel_write_and_read_call_back_and_let_go);
+  ag_test_add ("/closures/slot-run-calls-back-and-lets-go",
+               test_closure_slot_run_calls_back_and_lets_go);
+  ag_test_add ("/closures/map-ranges-answers-every-child-and-lets-go",
+               test_closure_map_ranges_answers_every_child_and_lets_go);
 
   return g_test_run ();
 }

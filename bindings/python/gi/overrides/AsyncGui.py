@@ -416,9 +416,10 @@ def _call_of(task):
 
 
 # Python functions reach C as GClosures where the library takes one
-# (ag_task_new_with_closure(), ag_job_await_with_closure()): PyGObject
-# before 3.44.2 never frees the trampoline it makes for a plain callback,
-# about a hundred bytes for every task run or await.
+# (ag_task_new_with_closure(), ag_job_await_with_closure() and the other
+# *_with_closure() calls): PyGObject before 3.44.2 never frees the
+# trampoline it makes for a plain callback, about a hundred bytes for every
+# task run, await, list, slot run or channel call.
 
 def _new_task(task):
     return TaskObject.new_with_closure(functools.partial(_run_task, _call_of(task)))
@@ -930,7 +931,7 @@ class MultiProcessTask(MultiTask):
 # Job...) runs each as its own AgTask added to a plain AgMultiTask
 # (_MixedRun), and reads each child's outcome through its _Prepared.
 
-def _run_tasks(chunk, position, n_items, work):
+def _run_tasks(work, chunk, position, n_items):
     tasks = work.tasks
     end = position + n_items
     values = []
@@ -1088,8 +1089,8 @@ class _PyRun(_Run):
         if driver is None:
             # Made for MultiTask.gtask: maybe never yielded to read back.
             self.work.numbers = None
-        self.gtask = _configure(MultiTaskObject.new_map_ranges(len(spec.tasks), _run_tasks,
-                                                               self.work), spec)
+        self.gtask = _configure(MultiTaskObject.new_map_ranges_with_closure(
+            len(spec.tasks), functools.partial(_run_tasks, self.work)), spec)
         self._open_results()
 
     def _values(self):
@@ -1826,7 +1827,7 @@ class _SlotRun:
             def done(source, result, *unused):
                 outcomes.append(_outcome(result, slot.run_finish))
                 complete()
-            AsyncGui.Slot.run_async(slot, gtask, cancellable, done)
+            AsyncGui.Slot.run_with_closure(slot, gtask, cancellable, done)
 
         def outcome():
             gvalue, error = outcomes.pop()
@@ -2528,7 +2529,8 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         """Awaitable in a job (``yield``/``await``): writes ``item``, waiting
         on the engine's context while the channel is full, without blocking
         it. Raises like :meth:`write`; cancelling the job stores nothing."""
-        return _ChannelCall(AsyncGui.Channel.write_async, _write_finish, self, _to_gvalue(item))
+        return _ChannelCall(AsyncGui.Channel.write_with_closure, _write_finish, self,
+                            _to_gvalue(item))
 
     def set_write_transform(self, func):
         """Makes every written item ``func(item)``: ``func`` runs on the
@@ -2699,7 +2701,7 @@ def _write_finish(channel, result):
 
 def _read_items(reader, count, timeout, pipeline=None):
     timeout_ms = _timeout_ms(timeout)
-    return _ChannelCall(AsyncGui.ChannelReader.read_async, AsyncGui.ChannelReader.read_finish,
+    return _ChannelCall(AsyncGui.ChannelReader.read_with_closure, AsyncGui.ChannelReader.read_finish,
                         reader, _read_count(count, timeout_ms), timeout_ms, pipeline=pipeline)
 
 

@@ -1,0 +1,17 @@
+/* ag-closure-private.h: GClosures in place of callbacks, for bindings
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+GClosure *_ag_closure_take        (GClosure     *closure);
+void      _ag_closure_async_ready (GObject      *source,
+                                   GAsyncResult *result,
+                                   gpointer      closure);
+
+G_END_DECLS

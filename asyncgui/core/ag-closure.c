@@ -1,0 +1,51 @@
+/* ag-closure.c: GClosures in place of callbacks, for bindings
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "ag-closure-private.h"
+
+/* A binding passes a function of its language to C as a callback with a
+ * native trampoline, and PyGObject before 3.44.2 (Debian 12 has 3.42)
+ * never frees the trampoline: about a hundred bytes lost for every call
+ * that takes one, every task run and every await of a Python job. A
+ * GClosure is an ordinary reference-counted object that every binding
+ * makes from one of its functions and frees again, so the calls a binding
+ * makes for each piece of work have variants that take one, as GIO's
+ * _with_closures() functions do: ag_task_new_with_closure() and its
+ * siblings. */
+
+/* Takes a reference on @closure, sinking a floating one, and gives it a
+ * marshaller if it has none (a C closure). Returns @closure. */
+GClosure *
+_ag_closure_take (GClosure *closure)
+{
+  g_closure_ref (closure);
+  g_closure_sink (closure);
+  if (G_CLOSURE_NEEDS_MARSHAL (closure))
+    g_closure_set_marshal (closure, g_cclosure_marshal_generic);
+  return closure;
+}
+
+/* A GAsyncReadyCallback whose user data is a closure taken with
+ * _ag_closure_take(): calls it with @source and @result, then drops it. */
+void
+_ag_closure_async_ready (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      closure)
+{
+  GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
+
+  g_value_init (&params[0], G_TYPE_OBJECT);
+  g_value_set_object (&params[0], source);
+  g_value_init (&params[1], G_TYPE_ASYNC_RESULT);
+  g_value_set_object (&params[1], result);
+
+  g_closure_invoke (closure, NULL, G_N_ELEMENTS (params), params, NULL);
+
+  g_value_unset (&params[0]);
+  g_value_unset (&params[1]);
+  g_closure_unref (closure);
+}
