@@ -41,6 +41,7 @@ void               _ag_completion_queue_set_delivering (AgCompletionQueue *self,
 gboolean           _ag_completion_queue_is_delivering (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_empty (AgCompletionQueue *self);
 void               _ag_completion_queue_close    (AgCompletionQueue *self);
+gboolean           _ag_completion_queue_is_closed (AgCompletionQueue *self);
 
 /* Finding the queue that delivers on a context, for code below the engine
  * (channels) that has a context but no engine. */

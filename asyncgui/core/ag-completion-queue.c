@@ -215,6 +215,13 @@ withdraw (AgCompletionQueue *self)
     _ag_completion_queue_unref (self);
 }
 
+/* Closed: its engine was disposed, and may be gone. */
+gboolean
+_ag_completion_queue_is_closed (AgCompletionQueue *self)
+{
+  return g_atomic_pointer_get (&self->head) == CLOSED;
+}
+
 void
 _ag_completion_queue_close (AgCompletionQueue *self)
 {

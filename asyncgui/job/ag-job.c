@@ -102,7 +102,7 @@ static GParamSpec *properties[N_PROPS];
 static gboolean
 on_engine_thread (AgJob *self)
 {
-  AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
+  AgEngine *engine = _ag_task_get_live_engine (AG_TASK (self));
 
   return engine == NULL || _ag_engine_is_own_thread (engine);
 }

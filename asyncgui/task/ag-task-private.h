@@ -66,6 +66,7 @@ void      _ag_task_start_from_other_thread (AgTask          *self,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data);
 AgEngine *_ag_task_get_engine         (AgTask              *self);
+AgEngine *_ag_task_get_live_engine    (AgTask              *self);
 /* ag_task_get_state() for the library's own calls on a task it knows to
  * be one: no type check (which costs a type-table search for every
  * subclass), same thread rule. */

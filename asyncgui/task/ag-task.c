@@ -637,13 +637,29 @@ ag_task_get_engine (AgTask *self)
 {
   g_return_val_if_fail (AG_IS_TASK (self), NULL);
 
-  return _ag_task_get_priv (self)->engine;
+  return _ag_task_get_live_engine (self);
 }
 
 AgEngine *
 _ag_task_get_engine (AgTask *self)
 {
   return _ag_task_get_priv (self)->engine;
+}
+
+/* A running task's engine ends it before it goes (_ag_task_abandon()), but
+ * one that finished keeps only the engine's address: once the engine's
+ * queue closed, which its disposal does first, the engine may be gone.
+ * What may be called on a finished task from outside asks this. */
+AgEngine *
+_ag_task_get_live_engine (AgTask *self)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+
+  if (priv->queue != NULL && _ag_task_state_is_final (priv->state)
+      && _ag_completion_queue_is_closed (priv->queue))
+    return NULL;
+
+  return priv->engine;
 }
 
 gboolean

@@ -787,6 +787,41 @@ test_join_disposed_does_not_wait_for_idle_threads (AgTestFixture *fixture,
     }
 }
 
+/* A task that finished keeps no engine once that engine is disposed: it
+ * says it has none, and job controls on it do nothing, as on any ended job
+ * (they used to read the freed engine). */
+static void
+job_returns_at_once (AgJob    *job,
+                     gpointer  user_data)
+{
+  ag_task_return_int (AG_TASK (job), 42);
+}
+
+static void
+test_finished_task_has_no_engine_once_it_is_disposed (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (0, 1);
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, job_returns_at_once, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_test_run_to_end (fixture, task, &error);
+
+  g_assert_no_error (error);
+  ag_test_value_free (value);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (job)), AG_TEST_SAFETY_MS);
+  g_assert_true (ag_task_get_engine (task) == fixture->engine);
+
+  g_clear_object (&fixture->engine);
+  g_assert_null (ag_task_get_engine (task));
+  g_assert_null (ag_task_get_engine (AG_TASK (job)));
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 1);
+
+  ag_job_pause (job);
+  ag_job_resume (job);
+  ag_task_cancel (AG_TASK (job));
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
+}
+
 static void
 test_run_on_disposed_engine_fails_the_task_and_calls_back_with_it (AgTestFixture *fixture,
                                                      gconstpointer  data)
@@ -1297,6 +1332,8 @@ main (int   argc,
                test_join_disposed_waits_for_running_functions);
   ag_test_add ("/engine/join-disposed-does-not-wait-for-idle-threads",
                test_join_disposed_does_not_wait_for_idle_threads);
+  ag_test_add ("/engine/finished-task-has-no-engine-once-it-is-disposed",
+               test_finished_task_has_no_engine_once_it_is_disposed);
   ag_test_add ("/engine/run-on-disposed-engine-fails-the-task-and-calls-back-with-it",
                test_run_on_disposed_engine_fails_the_task_and_calls_back_with_it);
   ag_test_add ("/engine/burst-of-submissions-each-complete-once",
