@@ -132,10 +132,39 @@ ag_engine_constructed (GObject *object)
   _ag_completion_queue_publish (self->queue);
 }
 
+static gboolean
+release_at_home (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 ag_engine_dispose (GObject *object)
 {
   AgEngine *self = AG_ENGINE (object);
+  gboolean acquired = FALSE;
+
+  /* The last reference went on another thread (a helper that ran tasks
+   * and waited for them) while the engine's thread runs the context: the
+   * disposal must not race its deliveries, so the engine lives on and its
+   * thread drops that reference at its next iteration. If nobody runs the
+   * context, this thread holds it while it disposes. */
+  if (!g_atomic_int_get (&self->disposed) && !g_main_context_is_owner (self->context))
+    {
+      acquired = g_main_context_acquire (self->context);
+      if (!acquired)
+        {
+          GSource *source = g_idle_source_new ();
+
+          g_source_set_priority (source, G_PRIORITY_HIGH);
+          g_source_set_callback (source, release_at_home, g_object_ref (self), NULL);
+          g_source_set_static_name (source, "[asyncgui] engine released at home");
+          g_source_attach (source, self->context);
+          g_source_unref (source);
+          return;
+        }
+    }
 
   if (!g_atomic_int_get (&self->disposed))
     {
@@ -159,6 +188,9 @@ ag_engine_dispose (GObject *object)
       g_clear_pointer (&self->executor, _ag_executor_free);
       _ag_engine_shut_extensions_down (self);
     }
+
+  if (acquired)
+    g_main_context_release (self->context);
 
   G_OBJECT_CLASS (ag_engine_parent_class)->dispose (object);
 }

@@ -787,6 +787,74 @@ test_join_disposed_does_not_wait_for_idle_threads (AgTestFixture *fixture,
     }
 }
 
+/* The last reference to an engine dropped on another thread while the
+ * engine's thread runs its context: disposing there, beside a delivery in
+ * progress, raced with it (callbacks got a freed engine). The disposal
+ * happens on the engine's thread instead. */
+typedef struct
+{
+  AgEngine    *engine;         /* the helper's reference, the last */
+  AgTestLatch  in_context;     /* the engine's thread runs its context */
+  AgTestLatch  dropped;
+  GThread     *disposed_on;    /* atomic */
+} LastUnref;
+
+static void
+engine_gone (gpointer  data,
+             GObject  *where_the_engine_was)
+{
+  LastUnref *last = data;
+
+  g_atomic_pointer_set (&last->disposed_on, g_thread_self ());
+}
+
+static gpointer
+drop_last_reference (gpointer data)
+{
+  LastUnref *last = data;
+
+  ag_test_latch_wait (&last->in_context);
+  g_object_unref (last->engine);
+  ag_test_latch_open (&last->dropped);
+  return NULL;
+}
+
+static gboolean
+hold_the_context (gpointer data)
+{
+  LastUnref *last = data;
+
+  ag_test_latch_open (&last->in_context);
+  ag_test_latch_wait (&last->dropped);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_last_unref_on_another_thread_disposes_on_the_engine_thread (AgTestFixture *fixture,
+                                                                 gconstpointer  data)
+{
+  LastUnref last = { 0 };
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (200, 3);   /* still running then */
+  GThread *helper;
+
+  last.engine = g_steal_pointer (&fixture->engine);
+  ag_test_latch_init (&last.in_context);
+  ag_test_latch_init (&last.dropped);
+  g_object_weak_ref (G_OBJECT (last.engine), engine_gone, &last);
+  ag_engine_run_async (last.engine, task, NULL, NULL, NULL);
+
+  g_idle_add (hold_the_context, &last);
+  helper = g_thread_new ("drops-the-engine", drop_last_reference, &last);
+  ag_test_run_until (fixture->context, g_atomic_pointer_get (&last.disposed_on) != NULL,
+                     AG_TEST_SAFETY_MS);
+  g_thread_join (helper);
+
+  g_assert_true (g_atomic_pointer_get (&last.disposed_on) == ag_test_main_thread ());
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_CANCELLED);
+  ag_test_latch_clear (&last.dropped);
+  ag_test_latch_clear (&last.in_context);
+}
+
 /* A task that finished keeps no engine once that engine is disposed: it
  * says it has none, and job controls on it do nothing, as on any ended job
  * (they used to read the freed engine). */
@@ -1332,6 +1400,8 @@ main (int   argc,
                test_join_disposed_waits_for_running_functions);
   ag_test_add ("/engine/join-disposed-does-not-wait-for-idle-threads",
                test_join_disposed_does_not_wait_for_idle_threads);
+  ag_test_add ("/engine/last-unref-on-another-thread-disposes-on-the-engine-thread",
+               test_last_unref_on_another_thread_disposes_on_the_engine_thread);
   ag_test_add ("/engine/finished-task-has-no-engine-once-it-is-disposed",
                test_finished_task_has_no_engine_once_it_is_disposed);
   ag_test_add ("/engine/run-on-disposed-engine-fails-the-task-and-calls-back-with-it",
