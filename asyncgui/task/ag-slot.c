@@ -40,6 +40,11 @@
  * With both set, a request first waits for the quiet period, then for the
  * throttle.
  *
+ * Dropping the last reference to a slot ends its work as disposing an
+ * engine does: the task running is cancelled, and no callback of its
+ * requests is called any more (the window that owned the slot may be
+ * gone). The slot keeps its engine alive until then.
+ *
  * Thread: every call is for the engine's thread.
  *
  * Since: 1.0
@@ -47,7 +52,8 @@
 
 typedef struct
 {
-  AgSlot              *slot;         /* strong: the source object */
+  GList                link;         /* in the slot's requests */
+  AgSlot              *slot;         /* weak: NULL once the slot went */
   AgTask              *task;         /* strong */
   GCancellable        *cancellable;  /* strong, nullable */
   GAsyncReadyCallback  callback;
@@ -59,6 +65,7 @@ struct _AgSlot
   GObject    parent_instance;
 
   AgEngine  *engine;          /* strong */
+  GQueue     requests;        /* every request whose callback is to come */
   Request   *running;         /* the latest started, until its callback */
   Request   *waiting;         /* the latest request, not started yet */
   GSource   *timer;           /* starts the waiting request */
@@ -89,9 +96,10 @@ G_DEFINE_FINAL_TYPE (AgSlot, ag_slot, G_TYPE_OBJECT)
 static void
 request_free (Request *request)
 {
+  if (request->slot != NULL)
+    g_queue_unlink (&request->slot->requests, &request->link);
   g_object_unref (request->task);
   g_clear_object (&request->cancellable);
-  g_object_unref (request->slot);
   g_free (request);
 }
 
@@ -122,6 +130,14 @@ request_done (GObject      *source,
   Request *request = user_data;
   AgSlot *self = request->slot;
 
+  /* The slot went: nobody is told any more. */
+  if (self == NULL)
+    {
+      request_free (request);
+      return;
+    }
+
+  g_object_ref (self);
   g_object_freeze_notify (G_OBJECT (self));
   if (self->running == request)
     {
@@ -134,6 +150,7 @@ request_done (GObject      *source,
   g_object_thaw_notify (G_OBJECT (self));
 
   request_free (request);
+  g_object_unref (self);
 }
 
 /* Runs the request; the one running before is cancelled, unless it was
@@ -236,10 +253,22 @@ static void
 ag_slot_dispose (GObject *object)
 {
   AgSlot *self = AG_SLOT (object);
+  Request *waiting = g_steal_pointer (&self->waiting);
 
-  /* Every request holds the slot: there is none left. */
+  /* Requests on their way back forget the slot; the waiting one never
+   * started, and the running one is cancelled. */
   clear_timer (self);
   set_latest (self, NULL);
+  while (!g_queue_is_empty (&self->requests))
+    {
+      Request *request = g_queue_pop_head_link (&self->requests)->data;
+
+      request->slot = NULL;
+      ag_task_cancel (request->task);
+    }
+  self->running = NULL;
+  if (waiting != NULL)
+    request_free (waiting);
 
   G_OBJECT_CLASS (ag_slot_parent_class)->dispose (object);
 }
@@ -626,7 +655,9 @@ ag_slot_run_async (AgSlot              *self,
   g_return_if_fail (ag_task_get_state (task) == AG_TASK_PENDING);
 
   request = g_new0 (Request, 1);
-  request->slot = g_object_ref (self);
+  request->link.data = request;
+  g_queue_push_tail_link (&self->requests, &request->link);
+  request->slot = self;
   request->task = g_object_ref (task);
   request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   request->callback = callback;

@@ -376,6 +376,52 @@ test_task_run_before_is_refused (AgTestFixture *fixture,
   ag_test_outcome_clear (&outcome);
 }
 
+/* Dropping a busy slot ends its work without calling back, as disposing
+ * an engine does: a window that drops its slot and its engine while a
+ * request waits (debounced), another runs and a replaced one is on its way
+ * back gets no callback afterwards, and the engine goes. (Each request used
+ * to keep the slot alive, and the slot its engine.) */
+static void
+count_call (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_dropped_busy_slot_calls_nothing_back_and_lets_its_engine_go (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  Query slow = { .number = 1, .latency_ms = 100 }, quick = { .number = 2 }, late = { .number = 3 };
+  g_autoptr(AgTask) running = ag_task_new (run_query, &slow, NULL);
+  g_autoptr(AgTask) replaced = ag_task_new (run_query, &quick, NULL);
+  g_autoptr(AgTask) waiting = ag_task_new (run_query, &late, NULL);
+  AgSlot *slot = ag_slot_new (fixture->engine);
+  gpointer weak_slot = slot, engine = fixture->engine;
+  guint n_calls = 0;
+
+  g_object_add_weak_pointer (G_OBJECT (slot), &weak_slot);
+  g_object_add_weak_pointer (G_OBJECT (engine), &engine);
+  ag_slot_run_async (slot, running, NULL, count_call, &n_calls);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&slow.ran), AG_TEST_SAFETY_MS);
+  ag_slot_set_debounce_ms (slot, 50);
+  ag_slot_run_async (slot, replaced, NULL, count_call, &n_calls);
+  ag_slot_run_async (slot, waiting, NULL, count_call, &n_calls);
+
+  g_object_unref (slot);
+  g_assert_null (weak_slot);
+  g_assert_true (g_atomic_int_get (&slow.saw_cancel) || ag_task_is_finished (running)
+                 || g_cancellable_is_cancelled (ag_task_get_cancellable (running)));
+  g_clear_object (&fixture->engine);
+  g_assert_null (engine);
+
+  ag_test_run_for (fixture->context, 200);
+  g_assert_cmpuint (n_calls, ==, 0);
+  g_assert_false (g_atomic_int_get (&late.ran));
+  ag_engine_join_disposed (AG_TEST_SAFETY_MS);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -398,6 +444,8 @@ main (int   argc,
                test_fifty_queries_never_show_a_stale_result);
   ag_test_add ("/slot/new-on-another-thread-is-a-critical",
                test_new_on_another_thread_is_a_critical);
+  ag_test_add ("/slot/dropped-busy-slot-calls-nothing-back-and-lets-its-engine-go",
+               test_dropped_busy_slot_calls_nothing_back_and_lets_its_engine_go);
   ag_test_add ("/slot/task-run-before-is-refused",
                test_task_run_before_is_refused);
 
