@@ -1,5 +1,5 @@
-/* ag-task-closure.c: tasks whose work is a GClosure, and slot runs whose
- * callback is one, for language bindings
+/* ag-task-closure.c: tasks whose work is a GClosure, and runs and slot
+ * runs whose callback is one, for language bindings
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -107,4 +107,33 @@ ag_slot_run_with_closure (AgSlot       *self,
   g_return_if_fail (callback != NULL);
 
   ag_slot_run_async (self, task, cancellable, _ag_closure_async_ready, _ag_closure_take (callback));
+}
+
+/**
+ * ag_engine_run_with_closure:
+ * @self: an engine
+ * @task: a task that has not been run
+ * @cancellable: (nullable): cancels the task, like [method@Task.cancel]
+ * @callback: called on the engine's context when the task has finished,
+ *   with the engine and the task, the [iface@Gio.AsyncResult] to pass to
+ *   [method@Engine.run_finish]
+ *
+ * Runs @task as [method@Engine.run_async] does, for language bindings: the
+ * callback is a [struct@GObject.Closure], held until it was called. C code
+ * uses [method@Engine.run_async].
+ *
+ * Thread: any.
+ *
+ * Since: 1.0
+ */
+void
+ag_engine_run_with_closure (AgEngine     *self,
+                            AgTask       *task,
+                            GCancellable *cancellable,
+                            GClosure     *callback)
+{
+  g_return_if_fail (AG_IS_ENGINE (self));
+  g_return_if_fail (callback != NULL);
+
+  ag_engine_run_async (self, task, cancellable, _ag_closure_async_ready, _ag_closure_take (callback));
 }

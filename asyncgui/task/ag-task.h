@@ -284,6 +284,11 @@ void          ag_engine_run_async          (AgEngine            *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data);
 AG_AVAILABLE_IN_1_0
+void          ag_engine_run_with_closure   (AgEngine            *self,
+                                            AgTask              *task,
+                                            GCancellable        *cancellable,
+                                            GClosure            *callback);
+AG_AVAILABLE_IN_1_0
 GValue       *ag_engine_run_finish         (AgEngine            *self,
                                             GAsyncResult        *result,
                                             GError             **error);

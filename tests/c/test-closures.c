@@ -180,6 +180,25 @@ test_closure_channel_write_and_read_call_back_and_let_go (AgTestFixture *fixture
 }
 
 static void
+test_closure_engine_run_calls_back_and_lets_go (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  Seen seen = { 0 };
+  g_autoptr(AgTask) task = ag_test_task_new_int_after (1, 42);
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  ag_engine_run_with_closure (fixture->engine, task, NULL, closure_new (G_CALLBACK (ready), &seen));
+  ag_test_run_until (fixture->context, seen.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_true (seen.source == (GObject *) fixture->engine);
+  value = ag_engine_run_finish (fixture->engine, result_of (&seen), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
+  ag_test_value_free (value);
+  g_assert_true (seen.finalized);
+}
+
+static void
 test_closure_slot_run_calls_back_and_lets_go (AgTestFixture *fixture,
                                               gconstpointer  data)
 {
@@ -248,6 +267,8 @@ main (int   argc,
                test_closure_await_calls_back_once_and_lets_the_closure_go);
   ag_test_add ("/closures/channel-write-and-read-call-back-and-let-go",
                test_closure_channel_write_and_read_call_back_and_let_go);
+  ag_test_add ("/closures/engine-run-calls-back-and-lets-go",
+               test_closure_engine_run_calls_back_and_lets_go);
   ag_test_add ("/closures/slot-run-calls-back-and-lets-go",
                test_closure_slot_run_calls_back_and_lets_go);
   ag_test_add ("/closures/map-ranges-answers-every-child-and-lets-go",

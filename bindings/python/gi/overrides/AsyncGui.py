@@ -1191,7 +1191,8 @@ async def _iterate_results(spec):
         run.work.numbers = None  # read child by child, never whole
     reader = run.results or run.gtask.open_results()
     driver.owned.append(run)
-    driver.engine.run_async(run.gtask, None, _ignore_outcome)
+    # No callback: the loop reads the outcome itself.
+    driver.engine.run_async(run.gtask, None, None)
     try:
         async for position in _iterate(reader):
             if driver.cancelling:
@@ -1224,11 +1225,6 @@ class _UntilCancelled:
 
     def _ag_prepare(self, driver):
         return _PreparedMain(lambda complete: None)
-
-
-def _ignore_outcome(engine, result, *unused):
-    # Read, so that PyGObject frees it; the loop reads the outcome itself.
-    _outcome(result, engine.run_finish)
 
 
 # -- Sleeping ------------------------------------------------------------------
@@ -1772,7 +1768,10 @@ class Engine(AsyncGui.Engine):
         this engine and calls ``callback(engine, result, *user_data)`` on
         its context when it has finished; read it with :meth:`run_finish`."""
         _track_engine(self)
-        return AsyncGui.Engine.run_async(self, task, cancellable, callback, *user_data)
+        if callback is None:
+            return AsyncGui.Engine.run_async(self, task, cancellable, None)
+        return AsyncGui.Engine.run_with_closure(
+            self, task, cancellable, lambda engine, result: callback(engine, result, *user_data))
 
     def run_finish(self, result):
         """The value of the task a run_async() callback got as ``result``
@@ -1879,7 +1878,10 @@ class Slot(AsyncGui.Slot):
         _track_engine(self.get_engine())
         if type(task) is Task:
             task = task.gtask
-        return AsyncGui.Slot.run_async(self, task, cancellable, callback, *user_data)
+        if callback is None:
+            return AsyncGui.Slot.run_async(self, task, cancellable, None)
+        return AsyncGui.Slot.run_with_closure(
+            self, task, cancellable, lambda slot, result: callback(slot, result, *user_data))
 
     def run_finish(self, result):
         """The value of the task a run_async() callback got as ``result``,
