@@ -13,5 +13,7 @@ GClosure *_ag_closure_take        (GClosure     *closure);
 void      _ag_closure_async_ready (GObject      *source,
                                    GAsyncResult *result,
                                    gpointer      closure);
+void      _ag_async_ready_forget  (GAsyncReadyCallback callback,
+                                   gpointer            user_data);
 
 G_END_DECLS

@@ -49,3 +49,15 @@ _ag_closure_async_ready (GObject      *source,
   g_value_unset (&params[1]);
   g_closure_unref (closure);
 }
+
+/* A callback that will never be called is dropped with its data (a job's
+ * await, or a task's run, ended by the disposal of its engine; a request
+ * of a slot that went): a closure that _ag_closure_async_ready() would
+ * have released is released here. Other callbacks' data is the caller's. */
+void
+_ag_async_ready_forget (GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  if (callback == _ag_closure_async_ready)
+    g_closure_unref (user_data);
+}

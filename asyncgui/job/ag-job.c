@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "ag-i18n-private.h"
+#include "ag-closure-private.h"
 #include "ag-error.h"
 #include "ag-job-internal.h"
 
@@ -416,8 +417,8 @@ drop_await (AgJob *self)
     ag_task_cancel (self->awaited);
   g_clear_object (&self->awaited);
   forget_await_cancellable (self);
-  self->await_callback = NULL;
-  self->await_data = NULL;
+  _ag_async_ready_forget (g_steal_pointer (&self->await_callback),
+                          g_steal_pointer (&self->await_data));
   self->held = FALSE;
 }
 

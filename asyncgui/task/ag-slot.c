@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "ag-closure-private.h"
 #include "ag-engine-private.h"
 #include "ag-slot.h"
 
@@ -133,6 +134,7 @@ request_done (GObject      *source,
   /* The slot went: nobody is told any more. */
   if (self == NULL)
     {
+      _ag_async_ready_forget (request->callback, request->user_data);
       request_free (request);
       return;
     }
@@ -268,7 +270,10 @@ ag_slot_dispose (GObject *object)
     }
   self->running = NULL;
   if (waiting != NULL)
-    request_free (waiting);
+    {
+      _ag_async_ready_forget (waiting->callback, waiting->user_data);
+      request_free (waiting);
+    }
 
   G_OBJECT_CLASS (ag_slot_parent_class)->dispose (object);
 }

@@ -20,7 +20,7 @@ ag_task_async_result_get_user_data (GAsyncResult *result)
 static GObject *
 ag_task_async_result_get_source_object (GAsyncResult *result)
 {
-  AgEngine *engine = _ag_task_get_priv (AG_TASK (result))->engine;
+  AgEngine *engine = _ag_task_get_live_engine (AG_TASK (result));
 
   return engine != NULL ? g_object_ref (G_OBJECT (engine)) : NULL;
 }

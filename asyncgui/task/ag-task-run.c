@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "ag-i18n-private.h"
+#include "ag-closure-private.h"
 #include "ag-engine-private.h"
 #include "ag-error.h"
 #include "ag-task-internal.h"
@@ -57,6 +58,7 @@ start_request_deliver (AgNode   *node,
       /* The engine went first: the task ends as those in flight at
        * disposal do, cancelled, without its callback. */
       _ag_task_end_quietly (self);
+      _ag_async_ready_forget (request->callback, request->user_data);
     }
   else if (priv->state != AG_TASK_PENDING)
     {

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "ag-i18n-private.h"
+#include "ag-closure-private.h"
 #include "ag-error.h"
 #include "ag-task-enum-types.h"
 #include "ag-task-internal.h"
@@ -559,7 +560,7 @@ _ag_task_abandon (AgTask *self)
                          _("The engine was shut down before the task finished"));
   if (get_vfuncs (self)->stopped != NULL)
     get_vfuncs (self)->stopped (self);
-  priv->callback = NULL;
+  _ag_async_ready_forget (g_steal_pointer (&priv->callback), priv->callback_data);
   release_callback_data (priv);
   _ag_task_deps_drop_done (self);
   g_atomic_pointer_set (&priv->engine, NULL);

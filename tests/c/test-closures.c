@@ -253,6 +253,49 @@ test_closure_map_ranges_answers_every_child_and_lets_go (AgTestFixture *fixture,
   g_assert_true (seen.finalized);
 }
 
+/* A closure whose call will never come is released all the same: an
+ * await or a run ended by the disposal of the engine, the requests of a
+ * slot that was dropped. */
+static void
+never_called (GObject      *source,
+              GAsyncResult *result,
+              Seen         *seen)
+{
+  g_atomic_int_inc (&seen->n_calls);
+}
+
+static void
+test_closure_never_called_is_released (AgTestFixture *fixture,
+                                       gconstpointer  data)
+{
+  Seen awaited = { 0 }, run = { 0 }, running = { 0 }, waiting = { 0 };
+  g_autoptr(AgJob) job = ag_job_new (fixture->engine);
+  g_autoptr(AgTask) slow = ag_test_task_new_int_after (300, 1);
+  g_autoptr(AgTask) also_slow = ag_test_task_new_int_after (300, 2);
+  g_autoptr(AgTask) in_slot = ag_test_task_new_int_after (300, 3);
+  g_autoptr(AgTask) later = ag_test_task_new_int_after (0, 4);
+  AgSlot *slot = ag_slot_new (fixture->engine);
+
+  ag_slot_run_with_closure (slot, in_slot, NULL, closure_new (G_CALLBACK (never_called), &running));
+  ag_slot_set_debounce_ms (slot, 1000);
+  ag_slot_run_with_closure (slot, later, NULL, closure_new (G_CALLBACK (never_called), &waiting));
+  g_object_unref (slot);
+  g_assert_true (waiting.finalized);
+
+  ag_job_await_with_closure (job, slow, NULL, closure_new (G_CALLBACK (never_called), &awaited));
+  ag_engine_run_with_closure (fixture->engine, also_slow, NULL,
+                              closure_new (G_CALLBACK (never_called), &run));
+  ag_test_run_for (fixture->context, 20);
+  g_clear_object (&fixture->engine);
+
+  g_assert_true (awaited.finalized);
+  g_assert_true (run.finalized);
+  ag_test_run_for (fixture->context, 20);
+  g_assert_true (running.finalized);
+  g_assert_cmpint (awaited.n_calls + run.n_calls + running.n_calls + waiting.n_calls, ==, 0);
+  ag_engine_join_disposed (AG_TEST_SAFETY_MS);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -271,6 +314,8 @@ main (int   argc,
                test_closure_engine_run_calls_back_and_lets_go);
   ag_test_add ("/closures/slot-run-calls-back-and-lets-go",
                test_closure_slot_run_calls_back_and_lets_go);
+  ag_test_add ("/closures/never-called-is-released",
+               test_closure_never_called_is_released);
   ag_test_add ("/closures/map-ranges-answers-every-child-and-lets-go",
                test_closure_map_ranges_answers_every_child_and_lets_go);
 

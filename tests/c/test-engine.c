@@ -882,6 +882,7 @@ test_finished_task_has_no_engine_once_it_is_disposed (AgTestFixture *fixture,
   g_clear_object (&fixture->engine);
   g_assert_null (ag_task_get_engine (task));
   g_assert_null (ag_task_get_engine (AG_TASK (job)));
+  g_assert_null (g_async_result_get_source_object (G_ASYNC_RESULT (task)));
   g_assert_cmpint (ag_task_get_int (task, NULL), ==, 1);
 
   ag_job_pause (job);
