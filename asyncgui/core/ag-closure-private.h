@@ -10,6 +10,11 @@
 G_BEGIN_DECLS
 
 GClosure *_ag_closure_take        (GClosure     *closure);
+void      _ag_closure_invoke_objects (GClosure *closure,
+                                      GType     type1,
+                                      gpointer  object1,
+                                      GType     type2,
+                                      gpointer  object2);
 void      _ag_closure_async_ready (GObject      *source,
                                    GAsyncResult *result,
                                    gpointer      closure);

@@ -29,6 +29,28 @@ _ag_closure_take (GClosure *closure)
   return closure;
 }
 
+/* Calls @closure with two objects (either may be NULL), as values of
+ * @type1 and @type2. */
+void
+_ag_closure_invoke_objects (GClosure *closure,
+                            GType     type1,
+                            gpointer  object1,
+                            GType     type2,
+                            gpointer  object2)
+{
+  GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
+
+  g_value_init (&params[0], type1);
+  g_value_set_object (&params[0], object1);
+  g_value_init (&params[1], type2);
+  g_value_set_object (&params[1], object2);
+
+  g_closure_invoke (closure, NULL, G_N_ELEMENTS (params), params, NULL);
+
+  g_value_unset (&params[0]);
+  g_value_unset (&params[1]);
+}
+
 /* A GAsyncReadyCallback whose user data is a closure taken with
  * _ag_closure_take(): calls it with @source and @result, then drops it. */
 void
@@ -36,17 +58,7 @@ _ag_closure_async_ready (GObject      *source,
                          GAsyncResult *result,
                          gpointer      closure)
 {
-  GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
-
-  g_value_init (&params[0], G_TYPE_OBJECT);
-  g_value_set_object (&params[0], source);
-  g_value_init (&params[1], G_TYPE_ASYNC_RESULT);
-  g_value_set_object (&params[1], result);
-
-  g_closure_invoke (closure, NULL, G_N_ELEMENTS (params), params, NULL);
-
-  g_value_unset (&params[0]);
-  g_value_unset (&params[1]);
+  _ag_closure_invoke_objects (closure, G_TYPE_OBJECT, source, G_TYPE_ASYNC_RESULT, result);
   g_closure_unref (closure);
 }
 

@@ -17,18 +17,7 @@ invoke_closure (AgTask       *task,
                 gpointer      user_data,
                 GCancellable *cancellable)
 {
-  GClosure *closure = user_data;
-  GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
-
-  g_value_init (&params[0], AG_TYPE_TASK);
-  g_value_set_object (&params[0], task);
-  g_value_init (&params[1], G_TYPE_CANCELLABLE);
-  g_value_set_object (&params[1], cancellable);
-
-  g_closure_invoke (closure, NULL, G_N_ELEMENTS (params), params, NULL);
-
-  g_value_unset (&params[0]);
-  g_value_unset (&params[1]);
+  _ag_closure_invoke_objects (user_data, AG_TYPE_TASK, task, G_TYPE_CANCELLABLE, cancellable);
 }
 
 /**
