@@ -292,6 +292,23 @@ class ValuesTest(agtest.JobTestCase):
         self.assertIsNot(task.gtask, gtask)
         self.assertEqual(task.gtask.get_state(), AsyncGui.TaskState.SUCCEEDED)
 
+    def test_a_finished_async_for_over_a_multi_task_keeps_nothing_alive(self):
+        # A long-running job loops over MultiTasks again and again: what
+        # each loop ran must go once it is over, not when the job ends.
+        refs = []
+
+        @self.engine.job
+        async def handler():
+            for unused in range(3):
+                async for value in MultiTask([Task(make_payload, i) for i in range(3)],
+                                             unordered=True):
+                    refs.append(weakref.ref(value))
+                value = None
+            gc.collect()
+            return [ref() is None for ref in refs]
+
+        self.assertEqual(self.run_job(handler()).result(), [True] * 9)
+
     def test_rows_seen_and_unseen_give_the_same_lists(self):
         # One child per task (the MultiTask made first) or lanes (nobody
         # sees the children): the same values, order and failures.

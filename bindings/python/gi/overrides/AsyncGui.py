@@ -1213,6 +1213,12 @@ async def _iterate_results(spec):
     except BaseException:  # noqa: B902
         run.stop()
         raise
+    finally:
+        # The job owns the run while the loop runs, not for the rest of
+        # its life: a job that loops again and again would keep them all.
+        # (A job that ended has let its runs go already.)
+        if run in driver.owned:
+            driver.owned.remove(run)
 
 
 class _UntilCancelled:
