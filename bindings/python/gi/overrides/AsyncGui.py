@@ -641,21 +641,12 @@ def _prepare(request, driver):
     if getattr(request, '_asyncio_future_blocking', None) is not None:
         return _prepare_asyncio_future(request)
     if request is None and driver.is_coroutine:
-        # A bare yield from a coroutine is asyncio.sleep(0): let the loop run.
-        return _PreparedMain(_complete_soon(driver))
+        # A bare yield from a coroutine is asyncio.sleep(0): let the loop
+        # run (a sleep of 0 ms ends at its next iteration).
+        return _Prepared(TaskObject.new_sleep(0))
     raise TypeError('a job yielded %r, which is not a task: yield or await a Task, a list '
                     'of tasks, a MultiTask, an AsyncGui.Task object, a Job or an awaitable'
                     % (request,))
-
-
-def _complete_soon(driver):
-    context = driver.context
-
-    def start(complete):
-        source = GLib.Idle()
-        source.set_callback(lambda *unused: complete() or GLib.SOURCE_REMOVE)
-        source.attach(context)
-    return start
 
 
 # -- Worker processes ------------------------------------------------------
@@ -2274,8 +2265,11 @@ class _TrioRun:
 
             _guest.trio_run = self
             try:
+                # A GLib.MainLoop that runs takes Python's signal wake-up
+                # descriptor (PyGObject does, for Ctrl-C).
                 trio.lowlevel.start_guest_run(runner, run_sync_soon_threadsafe=run_soon,
-                                              done_callback=done)
+                                              done_callback=done,
+                                              host_uses_signal_set_wakeup_fd=True)
             except BaseException:  # noqa: B902 - raised at the await
                 _guest.trio_run = None
                 raise
