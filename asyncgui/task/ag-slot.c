@@ -8,6 +8,7 @@
 #include "ag-closure-private.h"
 #include "ag-engine-private.h"
 #include "ag-slot.h"
+#include "ag-task-private.h"
 
 /**
  * AgSlot:
@@ -59,6 +60,7 @@ typedef struct
   GCancellable        *cancellable;  /* strong, nullable */
   GAsyncReadyCallback  callback;
   gpointer             user_data;
+  gboolean             called;       /* the callback ran */
 } Request;
 
 struct _AgSlot
@@ -94,9 +96,13 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AgSlot, ag_slot, G_TYPE_OBJECT)
 
+/* The data of the task's callback: freed after it, or without it when the
+ * disposal of the engine ends the task. */
 static void
 request_free (Request *request)
 {
+  if (!request->called)
+    _ag_async_ready_forget (request->callback, request->user_data);
   if (request->slot != NULL)
     g_queue_unlink (&request->slot->requests, &request->link);
   g_object_unref (request->task);
@@ -133,11 +139,7 @@ request_done (GObject      *source,
 
   /* The slot went: nobody is told any more. */
   if (self == NULL)
-    {
-      _ag_async_ready_forget (request->callback, request->user_data);
-      request_free (request);
-      return;
-    }
+    return;
 
   g_object_ref (self);
   g_object_freeze_notify (G_OBJECT (self));
@@ -147,12 +149,31 @@ request_done (GObject      *source,
       update_busy (self);
     }
 
+  request->called = TRUE;
   if (request->callback != NULL)
     request->callback (G_OBJECT (self), result, request->user_data);
   g_object_thaw_notify (G_OBJECT (self));
 
-  request_free (request);
   g_object_unref (self);
+}
+
+/* Runs the request's task on the slot's engine, the request its callback's
+ * data. */
+static void
+run_request (AgSlot       *self,
+             Request      *request,
+             GCancellable *cancellable)
+{
+  if (_ag_task_peek_state (request->task) != AG_TASK_PENDING || !_ag_task_claim_run (request->task))
+    {
+      g_critical ("ag_slot_run_async: the task %p was run by something else while it "
+                  "waited in the slot; a slot's task is run by the slot alone", request->task);
+      request_free (request);
+      return;
+    }
+
+  _ag_task_start (request->task, self->engine, cancellable, request_done, request,
+                  (GDestroyNotify) request_free);
 }
 
 /* Runs the request; the one running before is cancelled, unless it was
@@ -169,8 +190,7 @@ start (AgSlot  *self,
 
   self->running = request;
   self->last_start_us = g_get_monotonic_time ();
-  ag_engine_run_async (self->engine, request->task, request->cancellable,
-                       request_done, request);
+  run_request (self, request, request->cancellable);
 }
 
 /* A request replaced before it started ends cancelled, without running,
@@ -180,7 +200,7 @@ drop (AgSlot  *self,
       Request *request)
 {
   ag_task_cancel (request->task);
-  ag_engine_run_async (self->engine, request->task, NULL, request_done, request);
+  run_request (self, request, NULL);
 }
 
 static void
@@ -270,10 +290,7 @@ ag_slot_dispose (GObject *object)
     }
   self->running = NULL;
   if (waiting != NULL)
-    {
-      _ag_async_ready_forget (waiting->callback, waiting->user_data);
-      request_free (waiting);
-    }
+    request_free (waiting);
 
   G_OBJECT_CLASS (ag_slot_parent_class)->dispose (object);
 }

@@ -15,6 +15,7 @@ typedef struct
   AgTask    *task;        /* unowned: as it was passed */
   gboolean   had_cancellable;
   GObject   *source;      /* an await's: unowned */
+  GAsyncResult *result;   /* a run's or a read's, kept to finish it */
   gboolean   finalized;
 } Seen;
 
@@ -137,15 +138,15 @@ ready (GObject      *source,
 {
   seen->source = source;
   seen->thread = g_thread_self ();
-  /* Kept for the test to finish, as long as the source lives. */
-  g_object_set_data_full (source, "test-result", g_object_ref (result), g_object_unref);
+  /* Kept for the test to finish, then dropped: a GTask holds its source. */
+  g_set_object (&seen->result, result);
   g_atomic_int_inc (&seen->n_calls);
 }
 
 static GAsyncResult *
 result_of (Seen *seen)
 {
-  return g_object_get_data (seen->source, "test-result");
+  return seen->result;
 }
 
 static void
@@ -165,6 +166,7 @@ test_closure_channel_write_and_read_call_back_and_let_go (AgTestFixture *fixture
   ag_test_run_until (fixture->context, wrote.n_calls == 1, AG_TEST_SAFETY_MS);
   g_assert_true (wrote.source == (GObject *) channel);
   g_assert_true (ag_channel_write_finish (channel, result_of (&wrote), &error));
+  g_clear_object (&wrote.result);
   g_assert_no_error (error);
   g_assert_true (wrote.finalized);
 
@@ -172,6 +174,7 @@ test_closure_channel_write_and_read_call_back_and_let_go (AgTestFixture *fixture
   ag_test_run_until (fixture->context, got.n_calls == 1, AG_TEST_SAFETY_MS);
   g_assert_true (got.source == (GObject *) reader);
   items = ag_channel_reader_read_finish (reader, result_of (&got), &error);
+  g_clear_object (&got.result);
   g_assert_no_error (error);
   g_assert_cmpuint (items->len, ==, 1);
   g_assert_cmpint (g_value_get_int (&g_array_index (items, GValue, 0)), ==, 5);
@@ -192,6 +195,7 @@ test_closure_engine_run_calls_back_and_lets_go (AgTestFixture *fixture,
   ag_test_run_until (fixture->context, seen.n_calls == 1, AG_TEST_SAFETY_MS);
   g_assert_true (seen.source == (GObject *) fixture->engine);
   value = ag_engine_run_finish (fixture->engine, result_of (&seen), &error);
+  g_clear_object (&seen.result);
   g_assert_no_error (error);
   g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
   ag_test_value_free (value);
@@ -212,6 +216,7 @@ test_closure_slot_run_calls_back_and_lets_go (AgTestFixture *fixture,
   ag_test_run_until (fixture->context, seen.n_calls == 1, AG_TEST_SAFETY_MS);
   g_assert_true (seen.source == (GObject *) slot);
   value = ag_slot_run_finish (slot, result_of (&seen), &error);
+  g_clear_object (&seen.result);
   g_assert_no_error (error);
   g_assert_cmpint (ag_test_value_get_int (value), ==, 42);
   ag_test_value_free (value);
