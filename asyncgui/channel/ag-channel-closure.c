@@ -1,5 +1,5 @@
-/* ag-channel-closure.c: reads and writes whose callback is a GClosure, for
- * language bindings (see ag-closure.c)
+/* ag-channel-closure.c: reads and writes whose callback is a GClosure, and
+ * transforms that are one, for language bindings (see ag-closure.c)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "ag-channel.h"
+#include "ag-channel-transform.h"
 #include "ag-closure-private.h"
 
 /**
@@ -69,4 +70,66 @@ ag_channel_reader_read_with_closure (AgChannelReader *self,
 
   ag_channel_reader_read_async (self, count, timeout_ms, cancellable, _ag_closure_async_ready,
                                 _ag_closure_take (callback));
+}
+
+static void
+invoke_transform (AgChannelTransform *transform,
+                  const GValue       *value,
+                  gpointer            closure)
+{
+  _ag_closure_invoke_item (closure, AG_TYPE_CHANNEL_TRANSFORM, transform, value);
+}
+
+/**
+ * ag_channel_set_write_transform_with_closure:
+ * @self: a channel not yet written to and without readers
+ * @func: makes the item to store from each item written, on the writing
+ *   thread: called with the [class@ChannelTransform] handle to return it
+ *   through and the item, it returns nothing
+ *
+ * Sets the write transform as [method@Channel.set_write_transform] does,
+ * for language bindings: the function is a [struct@GObject.Closure], held
+ * until the channel is freed. C code uses
+ * [method@Channel.set_write_transform].
+ *
+ * Thread: any, before the channel is in use.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_set_write_transform_with_closure (AgChannel *self,
+                                             GClosure  *func)
+{
+  g_return_if_fail (AG_IS_CHANNEL (self));
+  g_return_if_fail (func != NULL);
+
+  ag_channel_set_write_transform (self, invoke_transform, _ag_closure_take (func),
+                                  (GDestroyNotify) g_closure_unref);
+}
+
+/**
+ * ag_channel_set_read_transform_with_closure:
+ * @self: a channel not yet written to and without readers
+ * @func: makes the item to hand out from each stored item, on the reading
+ *   thread: called with the [class@ChannelTransform] handle to return it
+ *   through and the item, it returns nothing
+ *
+ * Sets the read transform as [method@Channel.set_read_transform] does, for
+ * language bindings: the function is a [struct@GObject.Closure], held
+ * until the channel is freed. C code uses
+ * [method@Channel.set_read_transform].
+ *
+ * Thread: any, before the channel is in use.
+ *
+ * Since: 1.0
+ */
+void
+ag_channel_set_read_transform_with_closure (AgChannel *self,
+                                            GClosure  *func)
+{
+  g_return_if_fail (AG_IS_CHANNEL (self));
+  g_return_if_fail (func != NULL);
+
+  ag_channel_set_read_transform (self, invoke_transform, _ag_closure_take (func),
+                                 (GDestroyNotify) g_closure_unref);
 }

@@ -49,6 +49,12 @@ void             ag_channel_set_read_transform  (AgChannel               *self,
                                                  gpointer                 user_data,
                                                  GDestroyNotify           destroy);
 AG_AVAILABLE_IN_1_0
+void             ag_channel_set_write_transform_with_closure (AgChannel  *self,
+                                                              GClosure   *func);
+AG_AVAILABLE_IN_1_0
+void             ag_channel_set_read_transform_with_closure  (AgChannel  *self,
+                                                              GClosure   *func);
+AG_AVAILABLE_IN_1_0
 void             ag_channel_pin_transforms      (AgChannel               *self);
 AG_AVAILABLE_IN_1_0
 gboolean         ag_channel_get_transforms_fixed (AgChannel              *self);

@@ -15,6 +15,10 @@ void      _ag_closure_invoke_objects (GClosure *closure,
                                       gpointer  object1,
                                       GType     type2,
                                       gpointer  object2);
+void      _ag_closure_invoke_item (GClosure     *closure,
+                                   GType         type,
+                                   gpointer      object,
+                                   const GValue *item);
 void      _ag_closure_async_ready (GObject      *source,
                                    GAsyncResult *result,
                                    gpointer      closure);

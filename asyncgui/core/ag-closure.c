@@ -51,6 +51,32 @@ _ag_closure_invoke_objects (GClosure *closure,
   g_value_unset (&params[1]);
 }
 
+/* Calls @closure with an object of @type and @item, a GValue the callee
+ * reads as its content (a binding gets its own value), or NULL (None). */
+void
+_ag_closure_invoke_item (GClosure     *closure,
+                         GType         type,
+                         gpointer      object,
+                         const GValue *item)
+{
+  GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
+
+  g_value_init (&params[0], type);
+  g_value_set_object (&params[0], object);
+  if (item != NULL)
+    {
+      g_value_init (&params[1], G_TYPE_VALUE);
+      g_value_set_static_boxed (&params[1], item);
+    }
+  else
+    g_value_init (&params[1], G_TYPE_POINTER);
+
+  g_closure_invoke (closure, NULL, G_N_ELEMENTS (params), params, NULL);
+
+  g_value_unset (&params[0]);
+  g_value_unset (&params[1]);
+}
+
 /* A GAsyncReadyCallback whose user data is a closure taken with
  * _ag_closure_take(): calls it with @source and @result, then drops it. */
 void

@@ -44,6 +44,20 @@ AgPipeline      *ag_pipeline_add_stage          (AgPipeline      *self,
                                                  GDestroyNotify   destroy) G_GNUC_WARN_UNUSED_RESULT;
 
 AG_AVAILABLE_IN_1_0
+AgPipeline      *ag_pipeline_new_with_closure   (AgChannelReader *inputs,
+                                                 GClosure        *func) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgPipeline      *ag_pipeline_new_model_with_closure (GListModel  *inputs,
+                                                 GClosure        *func) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgPipeline      *ag_pipeline_new_range_with_closure (gint64      n_items,
+                                                 GClosure        *func) G_GNUC_WARN_UNUSED_RESULT;
+AG_AVAILABLE_IN_1_0
+AgPipeline      *ag_pipeline_add_stage_with_closure (AgPipeline  *self,
+                                                 guint            capacity,
+                                                 GClosure        *func) G_GNUC_WARN_UNUSED_RESULT;
+
+AG_AVAILABLE_IN_1_0
 void             ag_pipeline_set_output         (AgPipeline      *self,
                                                  AgChannel       *output);
 AG_AVAILABLE_IN_1_0

@@ -301,6 +301,96 @@ test_closure_never_called_is_released (AgTestFixture *fixture,
   ag_engine_join_disposed (AG_TEST_SAFETY_MS);
 }
 
+static void
+double_item (AgChunk      *chunk,
+             const GValue *item,
+             Seen         *seen)
+{
+  g_atomic_int_inc (&seen->n_calls);
+  ag_chunk_return_uint64 (chunk, g_value_get_uint64 (item) * 2);
+}
+
+static void
+test_closure_pipeline_stages_run_and_let_go (AgTestFixture *fixture,
+                                             gconstpointer  data)
+{
+  Seen first = { 0 }, second = { 0 };
+  AgPipeline *range = ag_pipeline_new_range_with_closure (
+    5, closure_new (G_CALLBACK (double_item), &first));
+  AgPipeline *stage = ag_pipeline_add_stage_with_closure (
+    range, 4, closure_new (G_CALLBACK (double_item), &second));
+  g_autoptr(AgChannelReader) output = ag_pipeline_open_output (stage, 8);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_engine_run_async (fixture->engine, AG_TASK (stage), NULL, NULL, NULL);
+  items = ag_channel_reader_read (output, 5, AG_TEST_SAFETY_MS, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 5);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpuint (g_value_get_uint64 (&g_array_index (items, GValue, i)), ==, i * 4);
+  /* Read past the last output: the pipeline ends. */
+  g_clear_pointer (&items, g_array_unref);
+  items = ag_channel_reader_read (output, 1, AG_TEST_SAFETY_MS, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 0);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (stage)), AG_TEST_SAFETY_MS);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (stage)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (g_atomic_int_get (&first.n_calls), ==, 5);
+  g_assert_cmpint (g_atomic_int_get (&second.n_calls), ==, 5);
+
+  g_object_unref (stage);
+  g_object_unref (range);
+  ag_test_run_for (fixture->context, 10);
+  g_assert_true (first.finalized);
+  g_assert_true (second.finalized);
+}
+
+static void
+add_one (AgChannelTransform *transform,
+         const GValue       *value,
+         Seen               *seen)
+{
+  g_auto(GValue) more = G_VALUE_INIT;
+
+  g_atomic_int_inc (&seen->n_calls);
+  g_value_init (&more, G_TYPE_INT);
+  g_value_set_int (&more, g_value_get_int (value) + 1);
+  ag_channel_transform_return_value (transform, &more);
+}
+
+static void
+test_closure_transforms_run_and_let_go (AgTestFixture *fixture,
+                                        gconstpointer  data)
+{
+  Seen on_write = { 0 }, on_read = { 0 };
+  AgChannel *channel = ag_channel_new (4);
+  AgChannelReader *reader;
+  g_auto(GValue) item = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+
+  ag_channel_set_write_transform_with_closure (channel,
+                                               closure_new (G_CALLBACK (add_one), &on_write));
+  ag_channel_set_read_transform_with_closure (channel,
+                                              closure_new (G_CALLBACK (add_one), &on_read));
+  reader = ag_channel_open_reader (channel);
+  g_value_init (&item, G_TYPE_INT);
+  g_value_set_int (&item, 40);
+  g_assert_true (ag_channel_write (channel, &item, 0, &error));
+  items = ag_channel_reader_read (reader, 1, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int (&g_array_index (items, GValue, 0)), ==, 42);
+  g_assert_cmpint (on_write.n_calls + on_read.n_calls, ==, 2);
+
+  g_object_unref (reader);
+  g_object_unref (channel);
+  /* A notification on its way holds the channel's core until it ran. */
+  ag_test_run_for (fixture->context, 10);
+  g_assert_true (on_write.finalized);
+  g_assert_true (on_read.finalized);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -321,6 +411,10 @@ main (int   argc,
                test_closure_slot_run_calls_back_and_lets_go);
   ag_test_add ("/closures/never-called-is-released",
                test_closure_never_called_is_released);
+  ag_test_add ("/closures/pipeline-stages-run-and-let-go",
+               test_closure_pipeline_stages_run_and_let_go);
+  ag_test_add ("/closures/transforms-run-and-let-go",
+               test_closure_transforms_run_and_let_go);
   ag_test_add ("/closures/map-ranges-answers-every-child-and-lets-go",
                test_closure_map_ranges_answers_every_child_and_lets_go);
 

@@ -742,6 +742,23 @@ class LongRunningTest(QuietTestCase):
         # A trampoline lost per call would be 1.9 MB.
         self.assertLess(grown, 768, 'resident memory grew by %d kB' % grown)
 
+    def test_pipelines_and_transforms_leave_no_memory_behind(self):
+        def one_round(n):
+            for i in range(n):
+                self.assertEqual(AsyncGui.pipe(abs, range(2)).pipe(abs).read(), [0, 1])
+                channel = AsyncGui.Channel(1)
+                channel.set_write_transform(abs)
+                channel.set_read_transform(abs)
+
+        one_round(500)
+        gc.collect()
+        before = resident_kb()
+        one_round(5000)
+        gc.collect()
+        grown = resident_kb() - before
+        # A trampoline lost per stage and per transform would be 1.6 MB.
+        self.assertLess(grown, 640, 'resident memory grew by %d kB' % grown)
+
 
 class Concurrency:
     """Counts how many calls of enter() run at once. Each call waits until

@@ -419,7 +419,8 @@ def _call_of(task):
 # (ag_task_new_with_closure(), ag_job_await_with_closure() and the other
 # *_with_closure() calls): PyGObject before 3.44.2 never frees the
 # trampoline it makes for a plain callback, about a hundred bytes for every
-# task run, await, list, slot run or channel call.
+# task run, await, list, slot run, channel call, pipeline stage or
+# transform.
 
 def _new_task(task):
     return TaskObject.new_with_closure(functools.partial(_run_task, _call_of(task)))
@@ -2457,7 +2458,7 @@ class _TransformExceptions:
             return self.exceptions.pop(gerror.code, None)
 
 
-def _run_transform(transform, value, data):
+def _run_transform(data, transform, value):
     func, exceptions_ref = data
     try:
         item = _to_gvalue(func(value))
@@ -2541,7 +2542,8 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         exception object), storing nothing. None removes the transform.
         Set transforms before the first write and before opening readers:
         later, RuntimeError."""
-        self._set_transform(AsyncGui.Channel.set_write_transform, func)
+        self._set_transform(AsyncGui.Channel.set_write_transform,
+                            AsyncGui.Channel.set_write_transform_with_closure, func)
 
     def set_read_transform(self, func):
         """Makes every item read ``func(item)``, on the thread that reads
@@ -2549,9 +2551,10 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         for an item, the read returns the items before it, and the next
         read raises the exception (the same object); the item is dropped,
         the items after it stay. None removes the transform."""
-        self._set_transform(AsyncGui.Channel.set_read_transform, func)
+        self._set_transform(AsyncGui.Channel.set_read_transform,
+                            AsyncGui.Channel.set_read_transform_with_closure, func)
 
-    def _set_transform(self, setter, func):
+    def _set_transform(self, setter, set_closure, func):
         if self.get_transforms_fixed():
             raise RuntimeError('a channel\'s transforms are set before it is first written to '
                                'and before a reader is opened')
@@ -2563,7 +2566,7 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
         exceptions = getattr(self, '_ag_transform_exceptions', None)
         if exceptions is None:
             exceptions = self._ag_transform_exceptions = _TransformExceptions()
-        setter(self, _run_transform, (func, weakref.ref(exceptions)))
+        set_closure(self, functools.partial(_run_transform, (func, weakref.ref(exceptions))))
 
     def open_reader(self):
         """Opens a read end (:class:`ChannelReader`)."""
@@ -2751,7 +2754,7 @@ def _fail_input(chunk, failure):
                             GObject.Value(GObject.TYPE_PYOBJECT, failure))
 
 
-def _run_stage(chunk, item, stage):
+def _run_stage(stage, chunk, item):
     func, apply_single = stage
     if type(item) is _Failure:
         _fail_input(chunk, item)
@@ -2799,7 +2802,7 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
                          ('max_workers', max_workers)):
         if number < 0:
             raise ValueError('%s must be 0 or more' % name)
-    gtask = make(_run_stage, (func, bool(apply_single)))
+    gtask = make(functools.partial(_run_stage, (func, bool(apply_single))))
     gtask.set_min_count(int(min_count))
     gtask.set_max_chunk_size(int(max_chunk_size))
     gtask.set_apply_single(bool(apply_single))
@@ -2872,20 +2875,20 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
         raise ValueError('capacity must be 1 or more')
     on_state = None
     if source is None:
-        def make(f, data):
-            return PipelineObject.new_range(-1, f, data)
+        def make(f):
+            return PipelineObject.new_range_with_closure(-1, f)
     elif isinstance(source, int) and not isinstance(source, bool):
         if source < 0:
             raise ValueError('a pipeline over range(n) needs n >= 0 (None: no end)')
 
-        def make(f, data):
-            return PipelineObject.new_range(source, f, data)
+        def make(f):
+            return PipelineObject.new_range_with_closure(source, f)
     elif isinstance(source, AsyncGui.ChannelReader):
-        def make(f, data):
-            return PipelineObject.new(source, f, data)
+        def make(f):
+            return PipelineObject.new_with_closure(source, f)
     elif isinstance(source, Gio.ListModel):
-        def make(f, data):
-            return PipelineObject.new_model(source, f, data)
+        def make(f):
+            return PipelineObject.new_model_with_closure(source, f)
     else:
         try:
             iterator = iter(source)
@@ -2895,8 +2898,8 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
         channel = Channel.new(1)
         on_state = _start_feeding(iterator, channel)
 
-        def make(f, data):
-            return PipelineObject.new(channel.open_reader(), f, data)
+        def make(f):
+            return PipelineObject.new_with_closure(channel.open_reader(), f)
     gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
                        refused)
     if on_state is not None:
@@ -2950,8 +2953,8 @@ class Pipeline:
             raise ValueError('capacity must be 1 or more')
         upstream = self.gtask
 
-        def make(f, data):
-            return upstream.add_stage(self._capacity, f, data)
+        def make(f):
+            return upstream.add_stage_with_closure(self._capacity, f)
         gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
                            refused)
         # The new stage has its own reader of our output now.
