@@ -744,7 +744,8 @@ ag_slot_run_finish (AgSlot        *self,
  *
  * Cancels the slot's work: the task waiting to start ends cancelled
  * without running, the task running is cancelled. Their callbacks get
- * %G_IO_ERROR_CANCELLED at a later delivery.
+ * %G_IO_ERROR_CANCELLED at a later delivery, unless the slot is dropped
+ * first: then none is called.
  *
  * Thread: the engine's.
  *
