@@ -28,6 +28,7 @@ typedef struct
   AgProcessReplyCheck check;        /* NULL: none */
   GSource            *timer;        /* while a worker has it, or it waits for a
                                      * worker after a failed start */
+  guint               n_untaken;    /* times a worker was lost before it took it */
   AgProcessReplyFunc  reply;
   gpointer            user_data;
   GDestroyNotify      user_data_destroy;
@@ -52,6 +53,8 @@ typedef struct
   gboolean          limited;      /* the last call set limits on it */
   gboolean          leaving;      /* let go: its input is closed, it takes no
                                    * call and no longer counts in n_workers */
+  gboolean          unsent;       /* lost before its call was handed to the
+                                   * process */
 } Worker;
 
 /* A worker that is gone, and the calls it takes with it: the one it ran,
@@ -59,10 +62,13 @@ typedef struct
  * fail once its exit status says how it went. */
 typedef struct
 {
-  AgProcessPool  *pool;
-  GList          *calls;
-  GError         *error;     /* a protocol error, or NULL: the exit says it */
-  gboolean        starting;
+  AgProcessPool   *pool;
+  AgWorkerProcess *process;
+  GList           *calls;
+  GError          *error;     /* a protocol error, or NULL: the exit says it */
+  gboolean         starting;
+  GSource         *grace;     /* while a worker let go may still exit by itself */
+  gboolean         forced;    /* it did not, and was killed */
 } Loss;
 
 /* What the pool keeps per kind of worker; the process thread only. */

@@ -32,6 +32,17 @@
  * closing its stdin. From then on it takes no call and leaves its place
  * to a fresh worker; one still there LEAVE_GRACE_MS later is killed.
  *
+ * A call is lost with its worker only if the worker took it: a worker that
+ * goes (or cannot be written to) with part of the request still unread
+ * never ran the call, which then goes back to the head of the queue for a
+ * fresh worker, up to START_ATTEMPTS times. An idle worker killed just as
+ * a call was sent to it thus costs the call nothing.
+ *
+ * A worker that closes its output while it runs a call fails that call.
+ * It is left EXIT_GRACE_MS to exit by itself, so that the error names how
+ * it ended (a Python worker that dies of an exception exits with status
+ * 1 a moment after its output closes), and killed if it does not.
+ *
  * A worker is started, not yet running, until it has sent its greeting.
  * One that dies (or talks nonsense) before that ran nothing it was sent:
  * its call goes back to the head of the queue for a fresh worker. After
@@ -50,6 +61,9 @@
 
 /* How long a worker that was let go may take to exit. */
 #define LEAVE_GRACE_MS 5000
+
+/* How long a worker that closed its output in a call may take to exit. */
+#define EXIT_GRACE_MS 1000
 
 static void worker_lost (Worker *worker, GError *error);
 static void write_call (Worker *worker, Call *call);
@@ -159,9 +173,9 @@ is_surplus (Worker *worker)
          && pool->kinds[worker->kind].n_workers > (guint) max_processes (pool);
 }
 
-/* Stops using the worker and kills its process. */
-void
-_ag_pool_worker_retire (Worker *worker)
+/* Stops using the worker; its process is the caller's to end. */
+static void
+worker_forget (Worker *worker)
 {
   AgProcessPool *pool = worker->pool;
 
@@ -170,8 +184,15 @@ _ag_pool_worker_retire (Worker *worker)
     pool->kinds[worker->kind].n_workers--;
 
   destroy_source (&worker->idle_timer);
-  _ag_worker_process_kill (worker->process);
   g_free (worker);
+}
+
+/* Stops using the worker and kills its process. */
+void
+_ag_pool_worker_retire (Worker *worker)
+{
+  _ag_worker_process_kill (worker->process);
+  worker_forget (worker);
 }
 
 /* A worker's idle timer lives as long as the worker and is not touched per
@@ -387,6 +408,7 @@ write_call (Worker *worker,
                                              call->cpu_limit_ms, &error)))
     {
       worker->writing = FALSE;
+      worker->unsent = TRUE;
       worker_lost (worker, error);
       return;
     }
@@ -473,6 +495,19 @@ worker_start (AgProcessPool  *pool,
   return worker;
 }
 
+static GError *
+lost_output_error (AgWorkerProcess *process)
+{
+  int pid = _ag_worker_process_get_pid (process);
+
+  if (pid > 0)
+    return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                        _("The worker process %d closed its output while running the task, and was stopped when it did not exit"),
+                        pid);
+  return g_error_new_literal (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                              _("A worker process closed its output while running the task, and was stopped when it did not exit"));
+}
+
 static void
 loss_waited (AgWorkerProcess *process,
              gboolean         exited,
@@ -482,12 +517,17 @@ loss_waited (AgWorkerProcess *process,
   GError *error = NULL;
 
   loss->pool->losses = g_list_remove (loss->pool->losses, loss);
+  destroy_source (&loss->grace);
 
   /* The wait stops early only for the shutdown, which failed the calls
-   * already. */
-  if (exited)
+   * already; a worker let go may still be there. */
+  if (!exited)
+    _ag_worker_process_force_exit (process);
+  else
     {
-      if (loss->starting)
+      if (loss->forced)
+        error = lost_output_error (process);
+      else if (loss->starting)
         error = _ag_worker_process_start_error (process, loss->error, START_ATTEMPTS);
       else if (loss->error != NULL)
         error = g_error_copy (loss->error);
@@ -504,6 +544,19 @@ loss_waited (AgWorkerProcess *process,
   g_clear_error (&loss->error);
   g_list_free (loss->calls);
   g_free (loss);
+}
+
+/* The worker let go of after it closed its output did not exit. */
+static gboolean
+grace_over (gpointer user_data)
+{
+  Loss *loss = user_data;
+
+  g_clear_pointer (&loss->grace, g_source_unref);
+  loss->forced = TRUE;
+  _ag_worker_process_force_exit (loss->process);
+
+  return G_SOURCE_REMOVE;
 }
 
 /* A worker died before its greeting. What it was sent never ran, so it
@@ -531,19 +584,30 @@ start_failed (Worker  *worker,
 }
 
 /* The worker died, or broke the protocol (@error, which this takes): fail
- * what it served, stop using it, and let the queue start a replacement. */
+ * what it served, unless it never took it, stop using it, and let the
+ * queue start a replacement. */
 static void
 worker_lost (Worker *worker,
              GError *error)
 {
   Call *call = g_steal_pointer (&worker->call);
   AgProcessPool *pool = worker->pool;
+  AgWorkerProcess *process = worker->process;
   guint kind = worker->kind;
   GList *calls = NULL;
   gboolean starting = FALSE;
+  gboolean exiting = FALSE;
 
   if (!worker->ready)
     starting = start_failed (worker, g_steal_pointer (&call), &calls);
+  else if (call != NULL && call->n_untaken < START_ATTEMPTS
+           && (worker->unsent || _ag_worker_process_request_untaken (process)))
+    {
+      /* It never ran the call: a fresh worker does, with the whole time. */
+      call->n_untaken++;
+      destroy_source (&call->timer);
+      g_queue_push_head (&pool->kinds[kind].queued, call);
+    }
   else if (call != NULL)
     calls = g_list_append (NULL, g_steal_pointer (&call));
 
@@ -556,16 +620,35 @@ worker_lost (Worker *worker,
         destroy_source (&((Call *) l->data)->timer);
 
       loss->pool = pool;
+      loss->process = process;
       loss->calls = calls;
       loss->error = g_steal_pointer (&error);
       loss->starting = starting;
       pool->losses = g_list_prepend (pool->losses, loss);
       /* Before the kill, which lets go of the process otherwise. */
-      _ag_worker_process_wait_exit (worker->process, pool->stop, loss_waited, loss);
+      _ag_worker_process_wait_exit (process, pool->stop, loss_waited, loss);
+
+      /* Its output ended: it may be on its way out, and its exit status
+       * then says how it ended, where a kill would only say it was
+       * killed. */
+      exiting = loss->error == NULL && !starting && !worker->unsent;
+      if (exiting)
+        {
+          loss->grace = g_timeout_source_new (EXIT_GRACE_MS);
+          g_source_set_static_name (loss->grace, "[asyncgui] worker exit grace");
+          g_source_set_callback (loss->grace, grace_over, loss, NULL);
+          g_source_attach (loss->grace, _ag_process_thread_get_context (pool->thread));
+        }
     }
   g_clear_error (&error);
 
-  _ag_pool_worker_retire (worker);
+  if (exiting)
+    {
+      _ag_worker_process_let_go (process);
+      worker_forget (worker);
+    }
+  else
+    _ag_pool_worker_retire (worker);
 
   if (!pool->stopping)
     _ag_pool_dispatch (pool, kind);

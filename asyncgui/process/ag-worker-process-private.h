@@ -68,7 +68,10 @@ gboolean         _ag_worker_process_set_limits  (AgWorkerProcess              *p
 void             _ag_worker_process_send        (AgWorkerProcess              *process,
                                                  GBytes                       *frame);
 void             _ag_worker_process_close_input (AgWorkerProcess              *process);
+gboolean         _ag_worker_process_request_untaken (AgWorkerProcess          *process);
 void             _ag_worker_process_kill        (AgWorkerProcess              *process);
+void             _ag_worker_process_let_go      (AgWorkerProcess              *process);
+void             _ag_worker_process_force_exit  (AgWorkerProcess              *process);
 void             _ag_worker_process_wait_exit   (AgWorkerProcess              *process,
                                                  GCancellable                 *cancellable,
                                                  AgWorkerProcessExitFunc       func,

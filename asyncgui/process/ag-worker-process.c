@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <glib-unix.h>
@@ -77,10 +78,12 @@ struct _AgWorkerProcess
   GCancellable                 *exit_wait;  /* cancelled when it is killed */
   GBytes                       *frame;      /* being written */
   gsize                         written;    /* bytes of it */
+  gboolean                      send_failed; /* its write failed */
   guint8                       *buffer;     /* READ_SIZE bytes */
   AgFrameReader                *reader;
   guint                         pending;    /* sources attached, callbacks running, the owner */
-  gboolean                      killed;
+  gboolean                      killed;     /* the owner let go of it (killed it, or
+                                             * leaves it to exit) */
 };
 
 #define READ_SIZE (64 * 1024)
@@ -331,6 +334,7 @@ wrote (AgWorkerProcess *self)
     }
 
   g_clear_pointer (&self->frame, g_bytes_unref);
+  self->send_failed = TRUE;
   self->failed_source = g_idle_source_new ();
   g_source_set_callback (self->failed_source, write_failed, self, NULL);
   g_source_set_static_name (self->failed_source, "[asyncgui] worker write failed");
@@ -686,6 +690,35 @@ _ag_worker_process_close_input (AgWorkerProcess *self)
   self->input_fd = -1;
 }
 
+/* Whether the worker cannot have taken the whole of the last request
+ * sent to it: the write failed or is not finished, or part of it is still
+ * in the pipe. A worker runs a request only once it has read all of it,
+ * so it never ran that one. */
+gboolean
+_ag_worker_process_request_untaken (AgWorkerProcess *self)
+{
+  int unread = 0;
+
+  if (self->frame != NULL || self->send_failed)
+    return TRUE;
+
+  return self->input_fd >= 0 && ioctl (self->input_fd, FIONREAD, &unread) == 0 && unread > 0;
+}
+
+/* The owner hears nothing more of the worker. */
+static void
+stop_hearing (AgWorkerProcess *self)
+{
+  g_cancellable_cancel (self->exit_wait);
+  /* The owner's reference goes last: stopping a source may drop others. */
+  self->pending++;
+  stop_source (self, &self->read_source);
+  stop_source (self, &self->write_source);
+  stop_source (self, &self->failed_source);
+  unref_op (self);
+  unref_op (self);
+}
+
 /* Kills the worker (GLib's child watch reaps it); its owner hears nothing
  * more of it, and must not use it after, but in a wait for its exit
  * started before. */
@@ -696,14 +729,30 @@ _ag_worker_process_kill (AgWorkerProcess *self)
 
   self->killed = TRUE;
   g_subprocess_force_exit (self->process);
-  g_cancellable_cancel (self->exit_wait);
-  /* The owner's reference goes last: stopping a source may drop others. */
-  self->pending++;
-  stop_source (self, &self->read_source);
-  stop_source (self, &self->write_source);
-  stop_source (self, &self->failed_source);
-  unref_op (self);
-  unref_op (self);
+  stop_hearing (self);
+}
+
+/* Lets go of a worker that is on its way out (it closed its output) without
+ * killing it, so that its exit status says how it ended: as
+ * _ag_worker_process_kill(), but the owner must have started a wait for
+ * its exit, and kills it with _ag_worker_process_force_exit() inside that
+ * wait if the exit is too long in coming. */
+void
+_ag_worker_process_let_go (AgWorkerProcess *self)
+{
+  g_assert (!self->killed);
+
+  self->killed = TRUE;
+  stop_hearing (self);
+}
+
+/* Kills a worker let go of, during a wait for its exit. */
+void
+_ag_worker_process_force_exit (AgWorkerProcess *self)
+{
+  g_assert (self->killed);
+
+  g_subprocess_force_exit (self->process);
 }
 
 typedef struct

@@ -44,8 +44,12 @@
  *
  * The task's value is the [struct@GLib.Variant] the function returned. A
  * worker that dies while it runs a call fails only that call, with
- * %AG_ERROR_WORKER_CRASHED, as soon as it exits (even if a process it
- * forked still holds its pipes), and is replaced; one that sends anything that
+ * %AG_ERROR_WORKER_CRASHED naming its exit status or signal, as soon as it
+ * exits (even if a process it forked still holds its pipes), and is
+ * replaced; one that closes its output and does not exit within a second
+ * is killed. A call sent to a worker that died before it read the whole
+ * request (an idle worker killed as the call arrived) never ran: it runs
+ * in a fresh worker instead. One that sends anything that
  * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
  * Cancelling a call kills the worker that runs it. Workers never outlive
  * the application: one that exits without disposing its engine, or

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@
  * after greeting the engine with the protocol version. The replies go to
  * the pipe that stdout was; stdout itself then goes to stderr, which is
  * the parent's stderr, so what the functions print cannot break a reply.
+ * Likewise the requests come from the pipe that stdin was, and stdin
+ * itself reads /dev/null: a function that reads or closes stdin cannot
+ * take a request or cut the worker off from the next.
  *
  * Files come with a request on the socket AG_WORKER_FD_SOCKET
  * (ag-worker-process.c describes it): the handles in the arguments are
@@ -43,6 +47,29 @@ typedef GVariant *(*WorkerFunc) (GVariant      *args,
                                  GError       **error);
 
 static GHashTable *modules;  /* path → GModule */
+
+/* Moves the requests' pipe off stdin, as ag_worker_take_stdout() moves the
+ * replies' off stdout; returns its new descriptor, or -1 with errno set.
+ * Where /dev/null cannot be opened, stdin stays the pipe: the requests
+ * are still safe from a function that closes it. */
+static int
+take_stdin (void)
+{
+  int requests = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  int nothing;
+
+  if (requests < 0)
+    return -1;
+
+  nothing = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (nothing >= 0)
+    {
+      dup2 (nothing, STDIN_FILENO);
+      close (nothing);
+    }
+
+  return requests;
+}
 
 static gboolean
 read_all (int     fd,
@@ -306,6 +333,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   AgFrameReader *reader = _ag_frame_reader_new (AG_REQUEST_TYPE);
   guint8 buffer[64 * 1024];
+  int requests;
 
   gboolean sandboxed = FALSE;
 
@@ -317,6 +345,13 @@ main (int   argc,
   if (ag_worker_take_stdout (&error) < 0)
     {
       g_printerr ("asyncgui-worker: %s\n", error->message);
+      return 1;
+    }
+
+  requests = take_stdin ();
+  if (requests < 0)
+    {
+      g_printerr ("asyncgui-worker: %s\n", g_strerror (errno));
       return 1;
     }
 
@@ -342,7 +377,7 @@ main (int   argc,
   for (;;)
     {
       GVariant *request;
-      gssize n = read (STDIN_FILENO, buffer, sizeof buffer);
+      gssize n = read (requests, buffer, sizeof buffer);
 
       if (n < 0 && errno == EINTR)
         continue;

@@ -25,6 +25,14 @@
  *   ok-then-stay PATH   as "ok"; once stdin closes, writes its pid to PATH
  *                       and stays until it is killed (or for a minute, so
  *                       that a failed test leaves nothing behind for long)
+ *   ok-then-close-input closes its stdin, answers correctly and stays: the
+ *                       next request cannot be written to it
+ *   ok-then-deaf        a correct reply, then reads nothing more and stays
+ *   close-output-then-exit
+ *                       closes its stdout, then exits with status 5 after
+ *                       300 ms
+ *   close-output-then-stay
+ *                       closes its stdout and stays
  *
  * and modes that never greet, so the engine never sees a worker start:
  *
@@ -172,6 +180,16 @@ wait_for_eof (void)
     }
 }
 
+/* Stays until it is killed, or for a minute, so that a failed test
+ * leaves nothing behind for long. */
+G_NORETURN static void
+stay (void)
+{
+  alarm (60);
+  for (;;)
+    pause ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -213,13 +231,29 @@ main (int   argc,
       serve_ok ();
       if (!g_file_set_contents (argv[2], pid, -1, NULL))
         return 2;
-      alarm (60);
-      for (;;)
-        pause ();
+      stay ();
     }
 
   if (!read_request (&id))
     return 0;
+
+  if (g_str_equal (mode, "ok-then-close-input") || g_str_equal (mode, "ok-then-deaf"))
+    {
+      /* Closed before the reply, so that the next request comes after. */
+      if (g_str_equal (mode, "ok-then-close-input"))
+        close (STDIN_FILENO);
+      write_variant (good_reply (id));
+      stay ();
+    }
+
+  if (g_str_equal (mode, "close-output-then-exit") || g_str_equal (mode, "close-output-then-stay"))
+    {
+      close (STDOUT_FILENO);
+      if (g_str_equal (mode, "close-output-then-stay"))
+        stay ();
+      g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+      return 5;
+    }
 
   if (g_str_equal (mode, "truncated-exit") || g_str_equal (mode, "truncated-stay"))
     {

@@ -714,6 +714,136 @@ test_worker_task_sigkill_fails_only_its_own_call (AgTestFixture *fixture,
   g_unlink (pid_file);
 }
 
+/* A worker that can no longer take requests, but has not been seen to
+ * go: a request written to it never reaches a function, so the call runs
+ * in a fresh worker instead of failing (each fake worker serves its
+ * first call). */
+/* Makes fake workers of @mode the only worker, one at a time, and runs a
+ * first call in one; returns that worker's pid. */
+static int
+serve_first_fake_call (AgTestFixture *fixture,
+                       const char    *mode)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, mode, NULL };
+  g_autoptr(AgWorkerTask) first = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (first), &outcome);
+  g_assert_cmpint (outcome_int32 (&outcome), ==, 42);
+  ag_test_outcome_clear (&outcome);
+  g_assert_cmpint (ag_worker_task_get_worker_pid (first), >, 0);
+
+  return ag_worker_task_get_worker_pid (first);
+}
+
+/* Asserts that @outcome, of @task, is the fake worker's answer from a
+ * worker other than @pid. */
+static void
+assert_answered_elsewhere (AgWorkerTask  *task,
+                           AgTestOutcome *outcome,
+                           int            pid)
+{
+  g_test_message ("second call: %s", outcome->error != NULL ? outcome->error->message : "succeeded");
+  g_assert_cmpint (outcome_int32 (outcome), ==, 42);
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), >, 0);
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), !=, pid);
+}
+
+static void
+test_worker_task_call_its_worker_could_not_take_runs_in_a_fresh_one (AgTestFixture *fixture,
+                                                                      gconstpointer  data)
+{
+  int pid = serve_first_fake_call (fixture, "ok-then-close-input");
+  g_autoptr(AgWorkerTask) second = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+
+  ag_test_run_task (fixture->engine, AG_TASK (second), &outcome);
+  assert_answered_elsewhere (second, &outcome, pid);
+  ag_test_outcome_clear (&outcome);
+  ag_test_assert_no_zombies (fixture->context, 2000);
+}
+
+/* A worker that dies with a request it never read still in its pipe (an
+ * idle worker killed just as a call was sent to it) ran nothing: the call
+ * runs in a fresh worker. */
+static void
+test_worker_task_call_left_unread_by_a_dead_worker_runs_in_a_fresh_one (AgTestFixture *fixture,
+                                                                         gconstpointer  data)
+{
+  int pid = serve_first_fake_call (fixture, "ok-then-deaf");
+  g_autoptr(AgWorkerTask) second = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (second), NULL, ag_test_outcome_callback,
+                       &outcome);
+  /* The request is written to the worker, which does not read it. */
+  ag_test_run_for (fixture->context, 100);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+
+  assert_answered_elsewhere (second, &outcome, pid);
+  ag_test_outcome_clear (&outcome);
+  ag_test_assert_no_zombies (fixture->context, 2000);
+}
+
+/* A worker that closes its output ends its call; the error says how it
+ * ended, not how the pool stopped it. */
+static void
+test_worker_task_worker_that_closes_its_output_then_exits_is_named_by_its_status (AgTestFixture *fixture,
+                                                                                   gconstpointer  data)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "close-output-then-exit", NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+  g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (outcome.error->message, "status 5"));
+  ag_test_outcome_clear (&outcome);
+}
+
+static void
+test_worker_task_worker_that_closes_its_output_and_stays_is_killed_and_says_so (AgTestFixture *fixture,
+                                                                                 gconstpointer  data)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "close-output-then-stay", NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+  int pid;
+
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+  g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (outcome.error->message, "closed its output"));
+  g_assert_null (strstr (outcome.error->message, "signal"));
+  pid = ag_worker_task_get_worker_pid (task);
+  g_assert_cmpint (pid, >, 0);
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 2000));
+  ag_test_outcome_clear (&outcome);
+}
+
+/* The C worker reads its requests from a descriptor of its own: a
+ * function that closes stdin does not cut it off. */
+static void
+test_worker_task_function_that_closes_stdin_keeps_its_worker (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  int pid;
+
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
+  pid = run_for_pid (fixture->engine, "ag_test_close_stdin", NULL);
+  g_assert_cmpint (run_getpid (fixture->engine), ==, pid);
+}
+
 static void
 test_worker_task_sigkill_recovery_twenty_times_leaks_nothing (AgTestFixture *fixture,
                                                               gconstpointer  data)
@@ -1787,6 +1917,16 @@ main (int   argc,
                test_worker_task_sigkill_fails_only_its_own_call);
   ag_test_add ("/worker-task/sigkill-recovery-twenty-times-leaks-nothing",
                test_worker_task_sigkill_recovery_twenty_times_leaks_nothing);
+  ag_test_add ("/worker-task/call-its-worker-could-not-take-runs-in-a-fresh-one",
+               test_worker_task_call_its_worker_could_not_take_runs_in_a_fresh_one);
+  ag_test_add ("/worker-task/call-left-unread-by-a-dead-worker-runs-in-a-fresh-one",
+               test_worker_task_call_left_unread_by_a_dead_worker_runs_in_a_fresh_one);
+  ag_test_add ("/worker-task/worker-that-closes-its-output-then-exits-is-named-by-its-status",
+               test_worker_task_worker_that_closes_its_output_then_exits_is_named_by_its_status);
+  ag_test_add ("/worker-task/worker-that-closes-its-output-and-stays-is-killed-and-says-so",
+               test_worker_task_worker_that_closes_its_output_and_stays_is_killed_and_says_so);
+  ag_test_add ("/worker-task/function-that-closes-stdin-keeps-its-worker",
+               test_worker_task_function_that_closes_stdin_keeps_its_worker);
   ag_test_add ("/worker-task/idle-worker-exits-after-idle-time",
                test_worker_task_idle_worker_exits_after_idle_time);
   ag_test_add ("/worker-task/idle-time-counts-from-the-last-call",

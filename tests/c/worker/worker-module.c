@@ -27,6 +27,7 @@ AG_TEST_WORKER_FUNC (ag_test_exit);
 AG_TEST_WORKER_FUNC (ag_test_fork_then_exit);
 AG_TEST_WORKER_FUNC (ag_test_nothing);
 AG_TEST_WORKER_FUNC (ag_test_hang);
+AG_TEST_WORKER_FUNC (ag_test_close_stdin);
 AG_TEST_WORKER_FUNC (ag_test_print_then_echo);
 
 /* The arguments, unchanged: a copy, so that the worker owns one floating
@@ -59,6 +60,17 @@ ag_test_getpid (GVariant      *args,
                 GCancellable  *cancellable,
                 GError       **error)
 {
+  return g_variant_new_int32 (getpid ());
+}
+
+/* "i": closes the worker's stdin, as a careless function may, and
+ * answers with the worker's process id. */
+GVariant *
+ag_test_close_stdin (GVariant      *args,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  close (STDIN_FILENO);
   return g_variant_new_int32 (getpid ());
 }
 
