@@ -131,7 +131,7 @@ _ag_multi_task_mark_pending (AgMultiTask *self,
 
 /**
  * ag_multi_task_prioritize:
- * @self: a MultiTask that has not finished
+ * @self: a MultiTask
  * @position: the first wanted child
  * @n_items: how many children from @position on are wanted; 0 for none
  *
@@ -151,7 +151,9 @@ _ag_multi_task_mark_pending (AgMultiTask *self,
  * runs of inputs as workers become free, and a run for a wanted range
  * begins at the first wanted input not yet started.
  *
- * It may be called before the MultiTask runs, and while it runs.
+ * It may be called before the MultiTask runs, and while it runs. Once it
+ * has finished (or was cancelled) it does nothing, so a view's scroll
+ * handler may stay connected for the view's whole life.
  *
  * The list model's [method@Gio.ListModel.get_item] does not prioritize:
  * views, sorters, filters and selection models fetch items for other
@@ -168,7 +170,9 @@ ag_multi_task_prioritize (AgMultiTask *self,
                           guint        n_items)
 {
   g_return_if_fail (AG_IS_MULTI_TASK (self));
-  g_return_if_fail (!ag_task_is_finished (AG_TASK (self)));
+
+  if (ag_task_is_finished (AG_TASK (self)))
+    return;
 
   self->want_start = position;
   self->want_end = position + MIN (n_items, G_MAXUINT - position);
