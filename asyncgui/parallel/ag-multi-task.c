@@ -167,6 +167,16 @@ ag_multi_task_start (AgTask *task)
     _ag_multi_task_feed_map (self);
 }
 
+/* Ends a row whose child will never finish, as cancelled. */
+static void
+cancel_view (AgTask *view)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                 _("The task was cancelled"));
+
+  _ag_task_settle (view, NULL, error, NULL);
+}
+
 static void
 ag_multi_task_cancel (AgTask *task)
 {
@@ -179,13 +189,11 @@ ag_multi_task_cancel (AgTask *task)
     {
       GHashTableIter iter;
       gpointer view;
-      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                     _("The task was cancelled"));
 
       g_hash_table_iter_init (&iter, self->views);
       while (g_hash_table_iter_next (&iter, NULL, &view))
         if (!ag_task_is_finished (view))
-          _ag_task_settle (view, NULL, error, NULL);
+          cancel_view (view);
     }
 }
 
@@ -274,6 +282,16 @@ ag_multi_task_get_item (GListModel *model,
 
       if (self->started && self->slots[position] >= SLOT_DONE)
         _ag_multi_task_settle_view (self, position);
+      else if (ag_task_is_finished (AG_TASK (self)))
+        {
+          /* The MultiTask ended early (cancelled, or with its engine):
+           * this child never will, and its row must not look running. */
+          if (_ag_task_get_engine (AG_TASK (self)) != NULL
+              && _ag_task_get_live_engine (AG_TASK (self)) == NULL)
+            _ag_task_end_quietly (view);
+          else
+            cancel_view (view);
+        }
     }
 
   return g_object_ref (view);

@@ -928,6 +928,81 @@ double_int (AgChunk  *chunk,
   ag_chunk_return_int (chunk, 2 * atoi (item));
 }
 
+/* Every row of @multi, asked for only now, has ended: a child that did
+ * not finish before the MultiTask ended early is cancelled; one that did
+ * has its value. Returns how many were cancelled. */
+static guint
+assert_late_rows_are_final (AgMultiTask *multi)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (multi));
+  guint n_cancelled = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(AgTask) row = g_list_model_get_item (G_LIST_MODEL (multi), i);
+
+      g_assert_true (ag_task_is_finished (row));
+      if (ag_task_get_state (row) == AG_TASK_CANCELLED)
+        n_cancelled++;
+      else
+        g_assert_cmpint (ag_task_get_int (row, NULL), ==, 2 * (int) i);
+    }
+
+  return n_cancelled;
+}
+
+/* A view that scrolls to rows after the user pressed Cancel: they end
+ * cancelled, never left running. */
+static void
+test_rows_fetched_after_a_cancel_are_final (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (N_MAP_INPUTS);
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map (inputs, double_int, NULL, NULL);
+  g_autoptr(AgMultiTask) never_run = ag_multi_task_new_map (inputs, double_int, NULL, NULL);
+  AgTestOutcome outcome;
+
+  ag_multi_task_set_max_workers (multi, 1);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_task_cancel (AG_TASK (multi));
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  ag_test_outcome_clear (&outcome);
+
+  g_assert_cmpuint (assert_late_rows_are_final (multi), >, 0);
+
+  /* Cancelled before it ran: it ends as it is run. */
+  ag_task_cancel (AG_TASK (never_run));
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (never_run), NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  ag_test_outcome_clear (&outcome);
+  g_assert_cmpuint (assert_late_rows_are_final (never_run), ==, N_MAP_INPUTS);
+}
+
+/* The same when the MultiTask ended with its engine (a window's engine
+ * disposed with the window): no row is left running. */
+static void
+test_rows_fetched_after_the_engine_went_are_final (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) inputs = numbered_inputs (N_MAP_INPUTS);
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map (inputs, double_int, NULL, NULL);
+  AgEngine *engine = ag_engine_new_for_context (fixture->context);
+
+  ag_multi_task_set_max_workers (multi, 1);
+  ag_engine_run_async (engine, AG_TASK (multi), NULL, NULL, NULL);
+  g_main_context_iteration (fixture->context, FALSE);
+  g_object_unref (engine);
+  g_assert_true (ag_task_is_finished (AG_TASK (multi)));
+
+  g_assert_cmpuint (assert_late_rows_are_final (multi), >, 0);
+}
+
 static void
 count_destroy (gpointer data)
 {
@@ -1750,6 +1825,10 @@ main (int   argc,
                test_map_array_skip_errors_gives_ordered_values);
   ag_test_add ("/multi-task/map-array-fails-with-first-failure-in-list-order",
                test_map_array_fails_with_first_failure_in_list_order);
+  ag_test_add ("/multi-task/rows-fetched-after-a-cancel-are-final",
+               test_rows_fetched_after_a_cancel_are_final);
+  ag_test_add ("/multi-task/rows-fetched-after-the-engine-went-are-final",
+               test_rows_fetched_after_the_engine_went_are_final);
   ag_test_add ("/multi-task/rows-fetched-before-and-during-a-map-settle-quietly",
                test_rows_fetched_before_and_during_a_map_settle_quietly);
   ag_test_add ("/multi-task/map-model-follows-its-inputs-until-it-runs",
