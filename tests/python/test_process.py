@@ -68,6 +68,43 @@ def unpicklable_result():
     return lambda: None
 
 
+class UnprintableError(Exception):
+    """An exception whose message cannot be formatted."""
+
+    def __str__(self):
+        raise ValueError('no message for you')
+
+
+class ExitingPickle(Exception):
+    """An exception whose pickling raises SystemExit."""
+
+    def __reduce__(self):
+        raise SystemExit('not like this')
+
+
+class InterruptingPickle:
+    """A value whose pickling raises KeyboardInterrupt."""
+
+    def __reduce__(self):
+        raise KeyboardInterrupt
+
+
+def raise_unprintable():
+    raise UnprintableError('x')
+
+
+def raise_exiting_pickle():
+    raise ExitingPickle('y')
+
+
+def return_interrupting_pickle():
+    return InterruptingPickle()
+
+
+def raise_interrupt():
+    raise KeyboardInterrupt
+
+
 def hang():
     while True:
         time.sleep(60)
@@ -167,6 +204,33 @@ class ProcessTaskTest(agtest.JobTestCase):
         with self.assertRaises(Exception) as caught:
             finished.result()
         self.assertIn('pickle', str(caught.exception).lower())
+
+    def test_exceptions_that_cannot_be_printed_or_pickled_keep_their_worker(self):
+        # Their own code raising while they are formatted or pickled, even
+        # SystemExit or KeyboardInterrupt, must not take the worker down.
+        @self.engine.job
+        def job(func):
+            try:
+                yield ProcessTask(func)
+            except GLib.Error as error:
+                return ('GLib.Error', error.message, (yield ProcessTask(where, 0))[1])
+            except BaseException as exc:  # noqa: B902 - what came back
+                message = str(exc) if type(exc) is not UnprintableError else ''
+                return (type(exc).__name__, message, (yield ProcessTask(where, 0))[1])
+
+        self.engine.get_worker_pool().set_max_processes(1)
+        pids = set()
+        for func, kind, words in ((raise_unprintable, 'UnprintableError', ''),
+                                  (raise_exiting_pickle, 'RuntimeError', 'ExitingPickle'),
+                                  (return_interrupting_pickle, 'PicklingError',
+                                   'could not be pickled: KeyboardInterrupt'),
+                                  (raise_interrupt, 'KeyboardInterrupt', '')):
+            name, message, pid = self.run_job(job(func)).result()
+            self.assertEqual((name, func.__name__), (kind, func.__name__), message)
+            self.assertIn(words, message)
+            pids.add(pid)
+        # One worker served them all.
+        self.assertEqual(len(pids), 1)
 
     def test_warm_worker_serves_call_after_call(self):
         @self.engine.job

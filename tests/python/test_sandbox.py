@@ -39,6 +39,15 @@ def refuse(message):
     raise ValueError(message)
 
 
+class Unprintable(Exception):
+    def __str__(self):
+        raise ValueError('no message for you')
+
+
+def raise_unprintable():
+    raise Unprintable()
+
+
 def read_file(path):
     try:
         with open(path, 'rb') as f:
@@ -196,6 +205,12 @@ class SandboxTest(agtest.JobTestCase):
         error = self.run_process(ProcessTask(refuse, 'no').sandboxed())['error']
         self.assertIsInstance(error, SandboxedError)
         self.assertEqual((error.type_name, error.message), ('ValueError', 'no'))
+
+    def test_an_exception_whose_message_cannot_be_formatted_comes_back(self):
+        error = self.run_process(ProcessTask(raise_unprintable).sandboxed())['error']
+        self.assertIsInstance(error, SandboxedError)
+        self.assertEqual(error.type_name, 'Unprintable')
+        self.assertIn('could not be formatted', error.message)
 
     def test_a_result_of_another_type_fails(self):
         error = self.run_process(ProcessTask(echo, 'text').sandboxed(result_type='x'))['error']

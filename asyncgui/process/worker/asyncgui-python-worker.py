@@ -288,16 +288,28 @@ def memory_limited():
     return soft != resource.RLIM_INFINITY
 
 
+def describe(exc):
+    """'Type: message', also for an exception whose own __str__ raises."""
+    return f'{type(exc).__name__}: {message_of(exc)}'
+
+
+def message_of(exc):
+    try:
+        return str(exc)
+    except BaseException:  # noqa: B902 - its own code failed, whatever it raised
+        return '(its message could not be formatted)'
+
+
 def failure(ident, exc):
     if isinstance(exc, MemoryError) and memory_limited():
         payload = (AG_ERROR_DOMAIN, AG_ERROR_MEMORY_LIMIT,
                    'The worker call used more memory than its limit allows',
                    GLib.Variant('()', ()))
     elif plain:
-        payload = (EXCEPTION_DOMAIN, 0, f'{type(exc).__name__}: {exc}',
-                   GLib.Variant('(ss)', (type(exc).__name__, str(exc))))
+        payload = (EXCEPTION_DOMAIN, 0, describe(exc),
+                   GLib.Variant('(ss)', (type(exc).__name__, message_of(exc))))
     else:
-        payload = (EXCEPTION_DOMAIN, 0, f'{type(exc).__name__}: {exc}',
+        payload = (EXCEPTION_DOMAIN, 0, describe(exc),
                    bytes_variant(pickled_exception(exc)))
     return GLib.Variant('(tbv)', (ident, False, GLib.Variant('(sisv)', payload)))
 
@@ -305,11 +317,11 @@ def failure(ident, exc):
 def pickled_exception(exc):
     try:
         return pickle.dumps(exc)
-    except Exception:
+    except BaseException:  # noqa: B902 - its own __reduce__ may raise anything
         # What cannot be pickled still arrives as an error that says what
         # it was and where it came from.
         text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return pickle.dumps(RuntimeError(f'{type(exc).__name__}: {exc}\n{text}'))
+        return pickle.dumps(RuntimeError(f'{describe(exc)}\n{text}'))
 
 
 def serve(request):
@@ -321,16 +333,20 @@ def serve(request):
         if files is not None:
             call_kwargs['files'] = files
         value = func(*call_args, **call_kwargs)
-        if not plain:
-            return pickled_reply(ident, pickle.dumps(value))
-        return plain_reply(ident, plain_variant(value))
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # SystemExit too: the parent decides what it means
-        return failure(ident, exc)
+    except BaseException as exc:  # noqa: B902 - SystemExit and KeyboardInterrupt too:
+        return failure(ident, exc)  # the parent decides what they mean
     finally:
         for file in files or ():
             file.close()
+    try:
+        if not plain:
+            return pickled_reply(ident, pickle.dumps(value))
+        return plain_reply(ident, plain_variant(value))
+    except Exception as exc:
+        return failure(ident, exc)
+    except BaseException as exc:  # noqa: B902 - the value's own __reduce__ raised it
+        return failure(ident, pickle.PicklingError(
+            f'the value of {target} could not be pickled: {describe(exc)}'))
 
 
 def load_main(name=None, path=None):
