@@ -385,6 +385,36 @@ class ValuesTest(agtest.JobTestCase):
         gc.collect()
         self.assertIsNone(kept())
 
+    def test_a_failing_run_finish_leaves_no_cycle_behind(self):
+        # A callback's locals (a window, a slot) must go when it returns,
+        # not when the cycle collector runs: the error's traceback must not
+        # lead back to itself through run_finish()'s frame.
+        freed = []
+        called = []
+
+        def on_done(source, result, *unused):
+            called.append(source)
+            window = Payload(0)
+            weakref.finalize(window, freed.append, type(source).__name__)
+            try:
+                source.run_finish(result)
+            except GLib.Error:
+                pass
+
+        slot = self.engine.slot()
+        gc.disable()
+        try:
+            cancelled = Task(make_payload, 1).gtask
+            self.engine.run_async(cancelled, None, on_done)
+            cancelled.cancel()
+            slot.run_async(AsyncGui.Task.new_sleep(1000), None, on_done)
+            slot.run_async(AsyncGui.Task.new_sleep(0), None, lambda *unused: None)
+            self.run_loop_until(lambda: len(called) == 2)
+            agtest.drain(self.context)
+            self.assertEqual(sorted(freed), ['Engine', 'Slot'])
+        finally:
+            gc.enable()
+
     def test_a_job_that_awaited_values_keeps_none_of_them(self):
         made = []
 

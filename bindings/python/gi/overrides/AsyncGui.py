@@ -1683,7 +1683,10 @@ if _HAVE_JOB:
             running and no timeout was given."""
             exc = self.exception(timeout)
             if exc is not None:
-                raise exc
+                try:
+                    raise exc
+                finally:
+                    exc = None  # as in Engine.run_finish()
             driver = _driver_of(self)
             if driver is not None:
                 return driver.value
@@ -1778,7 +1781,11 @@ class Engine(AsyncGui.Engine):
         returned."""
         value, error = _outcome(result, lambda other: AsyncGui.Engine.run_finish(self, other))
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:
+                # Its traceback holds this frame: no cycle through it.
+                error = None
         return value
 
 
@@ -1886,7 +1893,10 @@ class Slot(AsyncGui.Slot):
         or raises its GLib.Error (CANCELLED for a replaced request)."""
         value, error = _outcome(result, lambda other: AsyncGui.Slot.run_finish(self, other))
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:
+                error = None  # as in Engine.run_finish()
         return value
 
     @property
@@ -2285,7 +2295,10 @@ class _TrioRun:
         def outcome():
             failure, self.failure = self.failure, None
             if failure is not None:
-                raise failure
+                try:
+                    raise failure
+                finally:
+                    failure = None  # as in Engine.run_finish()
             return self.outcome.unwrap()
 
         def on_cancel():
