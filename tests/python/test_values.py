@@ -385,6 +385,24 @@ class ValuesTest(agtest.JobTestCase):
         gc.collect()
         self.assertIsNone(kept())
 
+    def test_a_multi_tasks_value_through_gi_is_a_list(self):
+        results = []
+        gtask = MultiTask([Task(identity, i * i) for i in range(5)]).gtask
+        self.engine.run_async(gtask, None, lambda engine, result, *unused: results.append(
+            engine.run_finish(result)))
+        self.run_loop_until(lambda: results)
+        self.assertEqual(results, [[0, 1, 4, 9, 16]])
+        self.assertEqual(gtask.get_value(), [0, 1, 4, 9, 16])
+        self.assertEqual(gtask.value, [0, 1, 4, 9, 16])
+        self.assertIsNone(MultiTask([Task(identity, 1)]).gtask.value)
+
+        # A child without a value (a sleep) reads as None.
+        mixed = AsyncGui.MultiTaskObject.new()
+        mixed.add(AsyncGui.Task.new_sleep(0))
+        mixed.add(Task(identity, 'x').gtask)
+        self.run_gtask(mixed)
+        self.assertEqual(mixed.value, [None, 'x'])
+
     def test_a_failing_run_finish_leaves_no_cycle_behind(self):
         # A callback's locals (a window, a slot) must go when it returns,
         # not when the cycle collector runs: the error's traceback must not

@@ -87,6 +87,31 @@ TaskObject.__await__ = _await_self
 TaskObject.value = property(TaskObject.get_value, doc="""The task's value
     (its value property), as get_value() gives it: for a Python Task the
     very object its function returned; None until the task succeeded.""")
+# A MultiTask's value is a GArray of GValues, which PyGObject 3.42 gives
+# as a GLib.Array it cannot read: its value is read as the list of them.
+def _multi_task_value(self):
+    """The list of the children's values (get_values()); None until the
+    MultiTask succeeded."""
+    if self.get_state() != AsyncGui.TaskState.SUCCEEDED:
+        return None
+    try:
+        return self.get_values()
+    except TypeError:
+        # A child without a value (a sleep): PyGObject cannot convert an
+        # array holding an unset GValue, so they are read one by one.
+        values = []
+        for position in range(self.get_n_items()):
+            try:
+                values.append(self.get_child_value(position).value)
+            except GLib.Error:
+                pass  # a failure, which skip_errors leaves out of the value
+            except TypeError:
+                values.append(None)
+        return values
+
+
+MultiTaskObject.get_value = _multi_task_value
+MultiTaskObject.value = property(_multi_task_value, doc=_multi_task_value.__doc__)
 _HAVE_JOB = hasattr(AsyncGui, 'Job')
 _MODULE_GLOBALS = globals()
 
@@ -209,7 +234,8 @@ def _outcome(result, finish):
     transfer full, which PyGObject 3.42 converts and never frees, keeping
     a Python value alive for good."""
     if isinstance(result, TaskObject):
-        value = result.get_value()
+        # TaskObject's: a MultiTask's list is read only where it is wanted.
+        value = TaskObject.get_value(result)
         return value, (result.get_error() if value is None else None)
     try:
         return finish(result), None
@@ -1786,7 +1812,7 @@ class Engine(AsyncGui.Engine):
             finally:
                 # Its traceback holds this frame: no cycle through it.
                 error = None
-        return value
+        return result.value if isinstance(result, MultiTaskObject) else value
 
 
 Engine = override(Engine)
@@ -1897,7 +1923,7 @@ class Slot(AsyncGui.Slot):
                 raise error
             finally:
                 error = None  # as in Engine.run_finish()
-        return value
+        return result.value if isinstance(result, MultiTaskObject) else value
 
     @property
     def busy(self):
