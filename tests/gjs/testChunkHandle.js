@@ -190,7 +190,8 @@ test('a-prioritized-range-starts-first-and-keeps-list-order', async () => {
     assertEqual(started, [...range(150, 160), ...range(0, 150), ...range(160, 200)]);
     assertEqual(reader.read(200, 0), range(0, 200), 'the results stream keeps list order');
     assertEqual(childValues(multi, [0, 150, 199]), [0, 150, 199]);
-    expectCritical('*ag_multi_task_prioritize*', () => multi.prioritize(0, 1));
+    // A scroll after the end asks for nothing, without a critical.
+    multi.prioritize(0, 1);
     engine.run_dispose();
 });
 
