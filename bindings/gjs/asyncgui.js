@@ -570,8 +570,17 @@ export function valueOf(task) {
     return taskValue(task);
 }
 
-// Finishes an async call whose value is the task's: value or throw.
-function finishWith(finish, task) {
+// Finishes an async call whose value is the task's: value or throw. When
+// the result is the task itself (but for an await or wait that was
+// cancelled or refused), the outcome is read from the task: a finish
+// function returns a copy of a MultiTask's value that GJS 1.74 cannot
+// convert and never frees, with every value in it.
+function finishWith(finish, task, result) {
+    if (result === task && task.is_finished()) {
+        if (task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
+            throw jsErrorOf(task, task.get_error());
+        return taskValue(task);
+    }
     try {
         finish();
     } catch (e) {
@@ -625,7 +634,7 @@ export async function run(x, {engine = null, signal = null, slot = null} = {}) {
         return outcomeOf(task, signal);
     return gioPromise(signal, (cancellable, settle) =>
         (engine ?? Engine.get_default()).run_async(task, cancellable,
-            (e, result) => settle(() => finishWith(() => e.run_finish(result), task))));
+            (e, result) => settle(() => finishWith(() => e.run_finish(result), task, result))));
 }
 
 // Runs `x` in `slot`; gives {promise, task}: the task the slot runs, which
@@ -638,7 +647,7 @@ function runInSlot(slot, x, signal) {
         task = toTask(x);
         if (task.get_state() !== AsyncGui.TaskState.PENDING)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
-        slot.run_async(task, cancellable, (s, result) => settle(() => finishWith(() => s.run_finish(result), task)));
+        slot.run_async(task, cancellable, (s, result) => settle(() => finishWith(() => s.run_finish(result), task, result)));
     });
     return {promise, task};
 }
@@ -646,7 +655,7 @@ function runInSlot(slot, x, signal) {
 // The outcome of a task that was already started (ag_task_wait_async).
 function outcomeOf(task, signal) {
     return gioPromise(signal, (cancellable, settle) => task.wait_async(cancellable,
-        (t, result) => settle(() => finishWith(() => t.wait_finish(result), task))));
+        (t, result) => settle(() => finishWith(() => t.wait_finish(result), task, result))));
 }
 
 // ---------------------------------------------------------------------------
@@ -838,7 +847,7 @@ class JobHandle {
                 this.#awaiting = false;
                 unwatch();
                 try {
-                    const value = finishWith(() => gjob.await_finish(result), task);
+                    const value = finishWith(() => gjob.await_finish(result), task, result);
                     // The job resumes one delivery after the slot's
                     // callback: a request made meanwhile wins all the same.
                     if (slot !== null && !slot.is_latest(slotTask))

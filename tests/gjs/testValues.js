@@ -92,6 +92,27 @@ test('a-js-result-survives-gc-while-its-task-holds-it-and-goes-after', async () 
         'the value is collected once the task (and its GValue) is gone');
 });
 
+test('awaiting-a-multi-task-keeps-none-of-its-values', async () => {
+    // GJS 1.74 cannot convert the copy of a MultiTask's value that the
+    // finish functions return, and never frees it: the module must not
+    // ask for it, or every value awaited this way lives for good.
+    const ways = [
+        tasks => run(multi(tasks)),
+        tasks => run(tasks),
+        tasks => spawn(async job => {
+            await job.run(tasks);
+        }),
+    ];
+    for (const [i, way] of ways.entries()) {
+        const watches = [taskWithWatchedValue(), taskWithWatchedValue()];
+        const alive = () => watches.some(watch => watch.alive());
+        await way(watches.map(watch => watch.task));
+        for (const watch of watches)
+            watch.task = null;
+        assert(await collectUntil(() => !alive()), `way ${i}: the values went with the MultiTask`);
+    }
+});
+
 test('a-job-value-survives-gc-while-the-job-holds-it', async () => {
     const {marker, alive} = watched();
     let pending = marker;
