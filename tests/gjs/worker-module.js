@@ -21,6 +21,10 @@ export function countPrimes(n) {
     return {n, count};
 }
 
+export function pid() {
+    return Number(GLib.file_read_link('/proc/self', null));
+}
+
 export function fail(message) {
     throw new RangeError(message);
 }
