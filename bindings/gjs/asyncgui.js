@@ -291,16 +291,28 @@ export class AbortSignal {
         return controller.signal;
     }
 
+    // When one of the signals aborts, the others forget what any() made:
+    // a window's signal combined with each request's would keep every
+    // request's otherwise. (GJS 1.74's WeakRef never lets go, so one that
+    // never aborts is kept as long as its signals are.)
     static any(signals) {
-        const controller = new AbortController();
+        const combined = new AbortSignal();
+        const listening = [];
+        const follow = signal => {
+            for (const [parent, listener] of listening)
+                parent.removeEventListener?.('abort', listener);
+            combined._abort(signal.reason);
+        };
         for (const signal of signals) {
             if (signal.aborted) {
-                controller.abort(signal.reason);
+                follow(signal);
                 break;
             }
-            signal.addEventListener('abort', () => controller.abort(signal.reason), {once: true});
+            const listener = () => follow(signal);
+            signal.addEventListener('abort', listener, {once: true});
+            listening.push([signal, listener]);
         }
-        return controller.signal;
+        return combined;
     }
 }
 

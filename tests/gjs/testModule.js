@@ -124,6 +124,34 @@ test('js-exception-stays-itself', async () => {
     assert(inMulti === boom, 'a MultiTask fails with the child\'s own exception');
 });
 
+test('abort-signal-any-follows-its-signals-and-is-forgotten-once-one-aborts', async () => {
+    const window = new AbortController();
+    const request = new AbortController();
+    const both = AbortSignal.any([window.signal, request.signal]);
+    request.abort('typed again');
+    assert(both.aborted && both.reason === 'typed again', 'any() aborts with the first signal');
+
+    // A long-lived signal (a window's) combined with each request's: once
+    // a request's aborts, the window's forgets the combined signal.
+    const added = [];
+    const removed = [];
+    const windowLike = {
+        aborted: false,
+        addEventListener: (_type, listener) => added.push(listener),
+        removeEventListener: (_type, listener) => removed.push(listener),
+    };
+    const superseded = new AbortController();
+    const combined = AbortSignal.any([windowLike, superseded.signal]);
+    superseded.abort();
+    assert(combined.aborted, 'it follows the request');
+    assertEqual(removed.length, 1, 'the window-like signal was told to forget it');
+    assert(removed[0] === added[0], 'the very listener it was given');
+
+    const held = AbortSignal.any([window.signal]);
+    window.abort();
+    assert(held.aborted, 'one still held follows its signal');
+});
+
 test('abort-signal-cancels-run', async () => {
     const controller = new AbortController();
     const start = now();
