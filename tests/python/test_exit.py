@@ -80,6 +80,36 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
         self.assertEqual(outcomes, [(0, '', False)] * runs)
         return done.stdout
 
+    def test_a_failure_nobody_asked_for_is_printed_at_exit_if_its_job_is_kept(self):
+        # An application keeps its jobs (self.job = self.on_click()) to
+        # pause or cancel them: one that failed unseen is still reported,
+        # once, as asyncio reports a task still referenced at exit.
+        source = PRELUDE + textwrap.dedent('''
+            @engine.job
+            def failing(key):
+                yield Task(work, 1)
+                raise KeyError(key)
+
+            kept = failing('unseen')
+            asked = failing('seen')
+            while not (kept.is_finished() and asked.is_finished()):
+                context.iteration(True)
+            try:
+                asked.result()
+            except KeyError:
+                pass
+        ''')
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, 'script.py')
+            with open(path, 'w') as f:
+                f.write(source)
+            done = subprocess.run([sys.executable, path], capture_output=True, text=True,
+                                  timeout=TIMEOUT_S)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stderr.count('nobody asked for its result'), 1, done.stderr)
+        self.assertIn("KeyError: 'unseen'", done.stderr)
+        self.assertNotIn("'seen'", done.stderr)
+
     def test_list_of_tasks_yielded_right_before_the_end(self):
         self.run_script('''
             @engine.job

@@ -1483,17 +1483,28 @@ class _Driver:
         elif error is not None:
             # The job's failure carries its exception, as a Task's does.
             _return_exception(self.job, error)
+            _failed_jobs.add(self)
         else:
             self.job.return_value(None if value is None else _to_gvalue(value))
 
-    def __del__(self):
+    def report_unasked(self):
+        """Prints the failure nobody asked for, once: when the job goes, or
+        at exit for a job still kept then."""
         exc = self.exc
         if exc is not None and not self.retrieved and not isinstance(exc, CancelledError):
+            self.retrieved = True
             try:
                 sys.stderr.write('AsyncGui: a job failed and nobody asked for its result:\n')
                 traceback.print_exception(type(exc), exc, exc.__traceback__)
             except Exception:
                 pass
+
+    __del__ = report_unasked
+
+
+# Drivers of failed jobs, whose failures are reported at exit if nobody
+# asked for them by then.
+_failed_jobs = weakref.WeakSet()
 
 
 # Called at a few points of a job's step with the point's name, when set:
@@ -2020,6 +2031,8 @@ def _warn_if_qt_cannot_deliver(engine):
 def _shut_down_engines():
     global _exiting
     _exiting = True
+    for driver in list(_failed_jobs):
+        driver.report_unasked()
     for engine in list(_used_engines):
         context = engine.get_context()
         # An engine whose loop another thread is running is that thread's
