@@ -165,6 +165,46 @@ class InterruptTest(agtest.unittest.TestCase):
                          'state failed\n')
         self.assert_ended_by_keyboard_interrupt(done)
 
+    def test_system_exit_a_job_lets_through_leaves_job_wait(self):
+        # sys.exit() in a Task's function, raised again at the job's
+        # yield: the script's finally blocks run, and it exits with the
+        # status given.
+        done = self.run_script('''
+            def leave(status):
+                sys.exit(status)
+
+            @engine.job
+            def job():
+                yield Task(leave, 3)
+
+            try:
+                job().wait(10)
+                say('wait returned')
+            finally:
+                say('finally ran')
+        ''')
+        self.assertEqual(done.stdout, 'finally ran\n', done.stderr)
+        self.assertEqual(done.returncode, 3, done.stderr)
+
+    def test_keyboard_interrupt_a_job_lets_through_leaves_job_result(self):
+        done = self.run_script('''
+            def interrupt():
+                raise KeyboardInterrupt
+
+            @engine.job
+            def job():
+                yield Task(interrupt)
+
+            try:
+                job().result(10)
+            except KeyboardInterrupt:
+                say('interrupted')
+        ''')
+        self.assertEqual(done.stdout, 'interrupted\n', done.stderr)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        # Raised from the wait, not printed by PyGObject on the way.
+        self.assertEqual(done.stderr, '')
+
     def test_ctrl_c_during_job_wait_raises_there_and_the_job_goes_on(self):
         done = self.run_script('''
             @engine.job

@@ -1386,6 +1386,12 @@ class _Driver:
             self.exc = failure
             self._end(error=failure)
             if isinstance(failure, (KeyboardInterrupt, SystemExit)):
+                self.retrieved = True  # it goes on to the program
+                if getattr(_tls, 'waits', 0):
+                    # Raised here, inside job.wait(), PyGObject would handle
+                    # it (exit at once, or print it): the wait raises it.
+                    _tls.escaped = failure
+                    return
                 raise
         else:
             if _fault_hook is not None:
@@ -1705,12 +1711,19 @@ if _HAVE_JOB:
             raise KeyboardInterrupt
 
         def _wait_ms(self, timeout_ms):
+            _tls.waits = getattr(_tls, 'waits', 0) + 1
             try:
                 return AsyncGui.Job.wait(self, timeout_ms)
             except GLib.Error as error:
                 if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
                     return False
                 raise
+            finally:
+                _tls.waits -= 1
+                escaped = getattr(_tls, 'escaped', None)
+                if escaped is not None and _tls.waits == 0:
+                    _tls.escaped = None
+                    raise escaped
 
         def result(self, timeout=None):
             """The job's value, once it has finished (waiting up to
