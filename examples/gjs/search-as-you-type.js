@@ -119,6 +119,11 @@ app.connect('activate', () => {
     box.append(status);
     box.append(new Gtk.ScrolledWindow({child: view, vexpand: true}));
     window.set_child(box);
+    // A search still waiting must not come back to a closed window.
+    window.connect('close-request', () => {
+        slot.cancel();
+        return false;
+    });
 
     const counts = {asked: 0, superseded: 0, shown: 0, stale: 0};
     let shownQuery = null;

@@ -114,6 +114,8 @@ class SearchWindow(Gtk.ApplicationWindow):
         self.set_child(box)
 
         self.entry.connect('changed', self.on_changed)
+        # A search still waiting must not come back to a closed window.
+        self.connect('close-request', lambda window: self.slot.cancel() or False)
         if options.auto:
             GLib.timeout_add(200, self.type_next, 1)
 
