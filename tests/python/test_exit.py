@@ -110,6 +110,30 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
         self.assertIn("KeyError: 'unseen'", done.stderr)
         self.assertNotIn("'seen'", done.stderr)
 
+    def test_a_pipeline_source_generator_is_closed_at_exit(self):
+        # Exit stops a pipeline early, as a cancel or a break does: its
+        # source generator's finally blocks run (files closed, temporary
+        # files removed).
+        stdout = self.run_script('''
+            def source():
+                try:
+                    i = 0
+                    while True:
+                        yield i
+                        i += 1
+                finally:
+                    print('source closed', flush=True)
+
+            @engine.job
+            async def job():
+                async for y in AsyncGui.pipe(work, source(), min_count=4):
+                    pass
+
+            job()
+            wait_until_started()
+        ''', runs=2)
+        self.assertEqual(stdout, 'source closed\n')
+
     def test_list_of_tasks_yielded_right_before_the_end(self):
         self.run_script('''
             @engine.job

@@ -2046,6 +2046,8 @@ def _shut_down_engines():
     _exiting = True
     for driver in list(_failed_jobs):
         driver.report_unasked()
+    for source in list(_sources):
+        source.close()
     for engine in list(_used_engines):
         context = engine.get_context()
         # An engine whose loop another thread is running is that thread's
@@ -2875,6 +2877,26 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
     return gtask
 
 
+class _Source:
+    """The iterator a pipeline's _feed() advances, for the exit to close."""
+
+    __slots__ = ('iterator', '__weakref__')
+
+    def __init__(self, iterator):
+        self.iterator = iterator
+
+    def close(self):
+        try:
+            getattr(self.iterator, 'close', lambda: None)()
+        except ValueError:
+            pass  # it is running: the exit came from inside it
+
+
+# The sources being fed: the exit stops their pipelines early, and closes
+# them as a cancel does (a generator's finally blocks run).
+_sources = weakref.WeakSet()
+
+
 def _feed(iterator, channel):
     """A job that advances a Python iterable on the engine's thread into
     the channel the first stage reads, one write at a time: so the iterable
@@ -2882,6 +2904,8 @@ def _feed(iterator, channel):
     goes down the channel as the last item, a _Failure, which fails the
     first stage at that place. When the pipeline stops taking items, the
     iterable is closed."""
+    source = _Source(iterator)
+    _sources.add(source)
     with channel:
         while iterator is not None:
             try:
@@ -2893,7 +2917,7 @@ def _feed(iterator, channel):
             try:
                 yield channel.write_item(value)
             except (BrokenPipeError, ValueError, CancelledError):
-                getattr(iterator, 'close', lambda: None)()
+                source.close()
                 return
 
 
