@@ -26,7 +26,9 @@
  *
  * Warm workers serve one call at a time; a call waits in a queue per kind
  * until a worker of its kind is free, and a worker is started while there
- * are fewer than max-processes of that kind. A worker that dies or breaks
+ * are fewer than max-processes of that kind. A worker that cannot be
+ * started fails the call only when there is no worker of its kind to wait
+ * for. A worker that dies or breaks
  * the protocol fails only the call it was serving and is not reused; the
  * next call starts a fresh one. A worker idle for idle-ms is let go by
  * closing its stdin. From then on it takes no call and leaves its place
@@ -737,6 +739,13 @@ _ag_pool_dispatch (AgProcessPool *pool,
             return;
 
           worker = worker_start (pool, kind, &error);
+          if (worker == NULL && pool->kinds[kind].n_workers > 0)
+            {
+              /* No further worker can start now (out of file descriptors,
+               * say): the call waits for one of those there are. */
+              g_clear_error (&error);
+              return;
+            }
           if (worker == NULL)
             {
               Call *call = g_queue_pop_head (queued);

@@ -412,6 +412,9 @@ _ag_worker_process_spawn (AgProcessThread              *thread,
   if (process == NULL)
     {
       close (sockets[0]);
+      /* GLib names the program only when it is missing. */
+      if (error != NULL && !g_error_matches (*error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT))
+        g_prefix_error (error, _("Cannot start a worker process: "));
       return NULL;
     }
 

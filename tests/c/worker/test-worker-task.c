@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 
 #include "worker-test-util.h"
@@ -1197,6 +1198,51 @@ test_worker_task_max_processes_limits_concurrent_workers (AgTestFixture *fixture
   g_assert_cmpint (pids[0], !=, pids[2]);
 }
 
+/* When no further worker can start (out of file descriptors, say), calls
+ * wait for the workers there are rather than fail. */
+static void
+test_worker_task_calls_wait_for_the_workers_there_are_when_no_more_can_start (AgTestFixture *fixture,
+                                                                               gconstpointer  data)
+{
+  AgWorkerTask *tasks[3];
+  AgTestOutcome outcomes[3];
+  struct rlimit old, low;
+  int lowest;
+
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 3);
+  g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+
+  /* No new descriptor from here on: a worker's pipes cannot be made. */
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &old), ==, 0);
+  lowest = dup (STDERR_FILENO);
+  g_assert_cmpint (lowest, >=, 0);
+  close (lowest);
+  low = old;
+  low.rlim_cur = lowest;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = module_task ("ag_test_sleep", g_variant_new_uint32 (50));
+      ag_test_outcome_init (&outcomes[i], fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (tasks[i]), NULL, ag_test_outcome_callback,
+                           &outcomes[i]);
+    }
+  ag_test_run_until (fixture->context,
+                     outcomes[0].n_calls > 0 && outcomes[1].n_calls > 0 && outcomes[2].n_calls > 0,
+                     AG_TEST_SAFETY_MS);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &old), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_test_message ("call %u: %s", i,
+                      outcomes[i].error != NULL ? outcomes[i].error->message : "succeeded");
+      g_assert_no_error (outcomes[i].error);
+      ag_test_outcome_clear (&outcomes[i]);
+      g_object_unref (tasks[i]);
+    }
+}
+
 static void
 test_worker_task_many_queued_calls_all_complete_in_their_own_values (AgTestFixture *fixture,
                                                                      gconstpointer  data)
@@ -1939,6 +1985,8 @@ main (int   argc,
                test_worker_task_busy_worker_is_not_let_go);
   ag_test_add ("/worker-task/max-processes-limits-concurrent-workers",
                test_worker_task_max_processes_limits_concurrent_workers);
+  ag_test_add ("/worker-task/calls-wait-for-the-workers-there-are-when-no-more-can-start",
+               test_worker_task_calls_wait_for_the_workers_there_are_when_no_more_can_start);
   ag_test_add ("/worker-task/many-queued-calls-all-complete-with-their-own-values",
                test_worker_task_many_queued_calls_all_complete_in_their_own_values);
   ag_test_add ("/worker-task/cancel-kills-its-worker",
