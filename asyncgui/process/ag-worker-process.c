@@ -454,10 +454,12 @@ _ag_worker_process_spawn (AgProcessThread              *thread,
   return self;
 }
 
+/* The worker's process id, for messages: under bwrap, the worker's own
+ * once it greeted, not bwrap's. */
 int
 _ag_worker_process_get_pid (AgWorkerProcess *self)
 {
-  return self->pid;
+  return self->worker_pid > 0 ? self->worker_pid : self->pid;
 }
 
 /* The worker has greeted: the byte it sent before says which process it
@@ -825,19 +827,19 @@ _ag_worker_process_crash_error (AgWorkerProcess *self)
 
   if (sig != 0)
     {
-      if (self->pid > 0)
+      if (_ag_worker_process_get_pid (self) > 0)
         return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
                             _("The worker process %d died of signal %d (%s) while running the task"),
-                            self->pid, sig, g_strsignal (sig));
+                            _ag_worker_process_get_pid (self), sig, g_strsignal (sig));
       return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
                           _("A worker process died of signal %d (%s) while running the task"),
                           sig, g_strsignal (sig));
     }
 
-  if (self->pid > 0)
+  if (_ag_worker_process_get_pid (self) > 0)
     return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
                         _("The worker process %d exited with status %d while running the task"),
-                        self->pid, g_subprocess_get_exit_status (process));
+                        _ag_worker_process_get_pid (self), g_subprocess_get_exit_status (process));
   return g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
                       _("A worker process exited with status %d while running the task"),
                       g_subprocess_get_exit_status (process));

@@ -399,6 +399,14 @@ test_worker_sandbox_sandboxed_workers_are_a_set_of_their_own (AgTestFixture *fix
   sandboxed = worker_pid_of (fixture, TRUE);
 
   g_assert_cmpint (trusted, !=, sandboxed);
+  /* The worker's own process, not the bwrap that runs it. */
+  {
+    g_autofree char *path = g_strdup_printf ("/proc/%d/comm", sandboxed);
+    g_autofree char *comm = NULL;
+
+    g_assert_true (g_file_get_contents (path, &comm, NULL, NULL));
+    g_assert_cmpstr (g_strchomp (comm), ==, "asyncgui-worker");
+  }
   /* Each set keeps its warm worker. */
   g_assert_cmpint (worker_pid_of (fixture, FALSE), ==, trusted);
   g_assert_cmpint (worker_pid_of (fixture, TRUE), ==, sandboxed);
