@@ -527,7 +527,7 @@ loss_waited (AgWorkerProcess *process,
     _ag_worker_process_force_exit (process);
   else
     {
-      if (loss->forced)
+      if (loss->forced && _ag_worker_process_was_killed (process))
         error = lost_output_error (process);
       else if (loss->starting)
         error = _ag_worker_process_start_error (process, loss->error, START_ATTEMPTS);
@@ -602,13 +602,21 @@ worker_lost (Worker *worker,
 
   if (!worker->ready)
     starting = start_failed (worker, g_steal_pointer (&call), &calls);
-  else if (call != NULL && call->n_untaken < START_ATTEMPTS
-           && (worker->unsent || _ag_worker_process_request_untaken (process)))
+  else if (call != NULL && (worker->unsent || _ag_worker_process_request_untaken (process)))
     {
       /* It never ran the call: a fresh worker does, with the whole time. */
-      call->n_untaken++;
-      destroy_source (&call->timer);
-      g_queue_push_head (&pool->kinds[kind].queued, call);
+      if (call->n_untaken++ < START_ATTEMPTS)
+        {
+          destroy_source (&call->timer);
+          g_queue_push_head (&pool->kinds[kind].queued, call);
+        }
+      else if (error != NULL)
+        _ag_pool_call_fail (call, 0, g_steal_pointer (&error));
+      else
+        _ag_pool_call_fail (call, 0, g_error_new (AG_ERROR, AG_ERROR_WORKER_CRASHED,
+                                                  _("No worker took the call: %u workers in a row went before they read it"),
+                                                  call->n_untaken));
+      call = NULL;
     }
   else if (call != NULL)
     calls = g_list_append (NULL, g_steal_pointer (&call));
@@ -630,10 +638,10 @@ worker_lost (Worker *worker,
       /* Before the kill, which lets go of the process otherwise. */
       _ag_worker_process_wait_exit (process, pool->stop, loss_waited, loss);
 
-      /* Its output ended: it may be on its way out, and its exit status
-       * then says how it ended, where a kill would only say it was
-       * killed. */
-      exiting = loss->error == NULL && !starting && !worker->unsent;
+      /* Its output ended (it took the call, so its input did not fail):
+       * it may be on its way out, and its exit status then says how it
+       * ended, where a kill would only say it was killed. */
+      exiting = loss->error == NULL && !starting;
       if (exiting)
         {
           loss->grace = g_timeout_source_new (EXIT_GRACE_MS);
@@ -710,6 +718,23 @@ find_idle (AgProcessPool *pool,
   return NULL;
 }
 
+/* Whether a worker of @kind will take a call once it is free: one that
+ * is neither leaving nor running an outdated command. */
+static gboolean
+has_usable_worker (AgProcessPool *pool,
+                   guint          kind)
+{
+  for (GList *l = pool->workers; l != NULL; l = l->next)
+    {
+      Worker *worker = l->data;
+
+      if (worker->kind == kind && !worker->leaving && !is_outdated (worker))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 void
 _ag_pool_dispatch (AgProcessPool *pool,
           guint          kind)
@@ -739,7 +764,7 @@ _ag_pool_dispatch (AgProcessPool *pool,
             return;
 
           worker = worker_start (pool, kind, &error);
-          if (worker == NULL && pool->kinds[kind].n_workers > 0)
+          if (worker == NULL && has_usable_worker (pool, kind))
             {
               /* No further worker can start now (out of file descriptors,
                * say): the call waits for one of those there are. */

@@ -76,6 +76,7 @@ void             _ag_worker_process_wait_exit   (AgWorkerProcess              *p
                                                  GCancellable                 *cancellable,
                                                  AgWorkerProcessExitFunc       func,
                                                  gpointer                      data);
+gboolean         _ag_worker_process_was_killed  (AgWorkerProcess              *process);
 GError          *_ag_worker_process_crash_error (AgWorkerProcess              *process);
 GError          *_ag_worker_process_start_error (AgWorkerProcess              *process,
                                                  const GError                 *protocol_error,

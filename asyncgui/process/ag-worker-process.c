@@ -813,6 +813,14 @@ killed_by (AgWorkerProcess *self)
   return 0;
 }
 
+/* Whether the worker ended by SIGKILL (the pool's own kill, or anyone
+ * else's); once it has exited. */
+gboolean
+_ag_worker_process_was_killed (AgWorkerProcess *self)
+{
+  return killed_by (self) == SIGKILL;
+}
+
 /* How a worker that was running a call ended; once it has exited. */
 GError *
 _ag_worker_process_crash_error (AgWorkerProcess *self)

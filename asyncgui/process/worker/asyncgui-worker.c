@@ -351,7 +351,8 @@ main (int   argc,
   requests = take_stdin ();
   if (requests < 0)
     {
-      g_printerr ("asyncgui-worker: %s\n", g_strerror (errno));
+      g_printerr ("asyncgui-worker: cannot keep the requests apart from stdin: %s\n",
+                  g_strerror (errno));
       return 1;
     }
 

@@ -28,6 +28,9 @@
  *   ok-then-close-input closes its stdin, answers correctly and stays: the
  *                       next request cannot be written to it
  *   ok-then-deaf        a correct reply, then reads nothing more and stays
+ *   closed-input        closes its stdin before it greets, and stays: no
+ *                       request written after the greeting (one with
+ *                       limits) can be written to it
  *   close-output-then-exit
  *                       closes its stdout, then exits with status 5 after
  *                       300 ms
@@ -219,10 +222,18 @@ main (int   argc,
       return wait_for_eof ();
     }
 
+  if (g_str_equal (mode, "closed-input"))
+    {
+      close (STDIN_FILENO);
+      greet (1);
+      stay ();
+    }
+
   greet (1);
 
   if (g_str_equal (mode, "ok"))
     return serve_ok ();
+
 
   if (g_str_equal (mode, "ok-then-stay") && argc > 2)
     {

@@ -791,6 +791,77 @@ test_worker_task_call_left_unread_by_a_dead_worker_runs_in_a_fresh_one (AgTestFi
   ag_test_assert_no_zombies (fixture->context, 2000);
 }
 
+/* No worker takes the call (each closed its input): after a few fresh
+ * ones the call fails at once, saying so. */
+static void
+test_worker_task_call_no_worker_takes_fails_saying_so (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "closed-input", NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+  gint64 start = g_get_monotonic_time ();
+
+  ag_worker_pool_set_max_processes (ag_engine_get_worker_pool (fixture->engine), 1);
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
+  /* A call with limits is written once the worker has greeted. */
+  ag_worker_task_set_memory_limit (task, 1024 * 1024 * 1024);
+  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+
+  g_test_message ("after %.0f ms: %s", ag_test_elapsed_ms (start),
+                  outcome.error != NULL ? outcome.error->message : "succeeded");
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (outcome.error->message, "before they read it"));
+  /* Not after the grace a worker that closed its output gets. */
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 900);
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), ==, 0);
+  ag_test_outcome_clear (&outcome);
+  ag_test_assert_no_zombies (fixture->context, 2000);
+}
+
+/* A call handed over just as the command changes to a program that cannot
+ * start, while an idle worker of the old command is there: that worker
+ * takes no call any more, so the call fails with the spawn error rather
+ * than wait for it. */
+static void
+test_worker_task_call_during_a_command_change_to_a_broken_program_fails (AgTestFixture *fixture,
+                                                                         gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  const char *missing[] = { "/nonexistent/asyncgui-worker", NULL };
+  g_auto(GStrv) working = ag_worker_pool_dup_command (pool, AG_WORKER_C);
+  guint unanswered = 0;
+
+  ag_worker_pool_set_max_processes (pool, 2);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(AgWorkerTask) task = module_task ("ag_test_getpid", NULL);
+      AgTestOutcome outcome;
+
+      g_assert_cmpint (run_getpid (fixture->engine), >, 0);
+      ag_test_outcome_init (&outcome, fixture->engine);
+      ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback,
+                           &outcome);
+      ag_worker_pool_set_command (pool, AG_WORKER_C, missing);
+      /* Two seconds, not the safety limit: a call left waiting is what
+       * this counts. */
+      for (guint ms = 0; outcome.n_calls == 0 && ms < 2000; ms++)
+        {
+          g_main_context_iteration (fixture->context, FALSE);
+          g_usleep (1000);
+        }
+      if (outcome.n_calls == 0)
+        {
+          unanswered++;
+          ag_task_cancel (AG_TASK (task));
+          ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+        }
+      ag_test_outcome_clear (&outcome);
+      ag_worker_pool_set_command (pool, AG_WORKER_C, (const char * const *) working);
+    }
+  g_assert_cmpuint (unanswered, ==, 0);
+}
+
 /* A worker that closes its output ends its call; the error says how it
  * ended, not how the pool stopped it. */
 static void
@@ -1967,6 +2038,10 @@ main (int   argc,
                test_worker_task_call_its_worker_could_not_take_runs_in_a_fresh_one);
   ag_test_add ("/worker-task/call-left-unread-by-a-dead-worker-runs-in-a-fresh-one",
                test_worker_task_call_left_unread_by_a_dead_worker_runs_in_a_fresh_one);
+  ag_test_add ("/worker-task/call-no-worker-takes-fails-saying-so",
+               test_worker_task_call_no_worker_takes_fails_saying_so);
+  ag_test_add ("/worker-task/call-during-a-command-change-to-a-broken-program-fails",
+               test_worker_task_call_during_a_command_change_to_a_broken_program_fails);
   ag_test_add ("/worker-task/worker-that-closes-its-output-then-exits-is-named-by-its-status",
                test_worker_task_worker_that_closes_its_output_then_exits_is_named_by_its_status);
   ag_test_add ("/worker-task/worker-that-closes-its-output-and-stays-is-killed-and-says-so",
