@@ -72,6 +72,9 @@ AgEngine *_ag_task_get_live_engine    (AgTask              *self);
  * subclass), same thread rule. */
 AgTaskState _ag_task_peek_state       (AgTask              *self);
 void      _ag_task_unref_at_home      (AgTask              *self);
+void      _ag_task_destroy_at_home    (AgTask              *self,
+                                       GDestroyNotify       destroy,
+                                       gpointer             data);
 gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,
                                        GValue              *value);

@@ -81,6 +81,74 @@ _ag_task_unref_at_home (AgTask *self)
   _ag_completion_queue_push (priv->queue, &release->node);
 }
 
+/* Data on its way home, to be destroyed there: what a thread task's
+ * function was given, once the function has returned. */
+typedef struct
+{
+  AgNode          node;
+  GMainContext   *context;    /* strong */
+  gboolean        home;       /* delivered on the engine's thread */
+  GDestroyNotify  destroy;
+  gpointer        data;
+} DataRelease;
+
+static void
+data_release_free (gpointer user_data)
+{
+  DataRelease *release = user_data;
+
+  release->destroy (release->data);
+  g_main_context_unref (release->context);
+  g_free (release);
+}
+
+static void
+data_release_deliver (AgNode   *node,
+                      gpointer  owner)
+{
+  DataRelease *release = (DataRelease *) node;
+  GSource *source;
+
+  if (owner != NULL)
+    {
+      data_release_free (release);
+      return;
+    }
+
+  /* The engine is gone: at the context's next iteration. */
+  source = g_idle_source_new ();
+  g_source_set_callback (source, release_on_context, release, data_release_free);
+  g_source_set_static_name (source, "[asyncgui] release task data");
+  g_source_attach (source, release->context);
+  g_source_unref (source);
+}
+
+/* Calls @destroy (@data) on the engine's thread, as
+ * _ag_task_unref_at_home() drops a reference: now if this is that thread,
+ * else through the completion queue, or once the engine is gone on its
+ * context. For a task that has run. */
+void
+_ag_task_destroy_at_home (AgTask         *self,
+                          GDestroyNotify  destroy,
+                          gpointer        data)
+{
+  AgTaskPrivate *priv = _ag_task_get_priv (self);
+  DataRelease *release;
+
+  if (_ag_completion_queue_is_home_thread (priv->queue))
+    {
+      destroy (data);
+      return;
+    }
+
+  release = g_new0 (DataRelease, 1);
+  release->node.deliver = data_release_deliver;
+  release->context = g_main_context_ref (_ag_completion_queue_get_context (priv->queue));
+  release->destroy = destroy;
+  release->data = data;
+  _ag_completion_queue_push (priv->queue, &release->node);
+}
+
 enum
 {
   NOT_IN_WORK,

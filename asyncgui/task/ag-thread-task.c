@@ -10,7 +10,7 @@
 
 /* The work is queued on the engine's executor with a reference of its own,
  * which goes home with the outcome once the function has returned
- * (_ag_task_end_work()). The cancellable is the worker's, lent to the task
+ * (_ag_task_end_work()), after the function's data. The cancellable is the worker's, lent to the task
  * while its function runs (see ag-task-cancellable.c), so a burst of small
  * tasks makes no cancellable at all. In serial mode the executor runs the
  * work on the engine's thread, inside delivery. */
@@ -61,6 +61,13 @@ thread_task_run (AgWork *work)
       self->func (task, self->func_data, cancellable);
       _ag_work_cancellable_leave (outer);
     }
+
+  /* The function never runs again: its data goes now, at home, not with
+   * the task. A closure that holds the task (a Vala lambda that also
+   * cancels it) would otherwise keep both for good. */
+  if (self->func_destroy != NULL)
+    _ag_task_destroy_at_home (task, g_steal_pointer (&self->func_destroy),
+                              g_steal_pointer (&self->func_data));
 
   /* The task keeps a cancellable it was lent and something kept. */
   if (cancellable == spare && !_ag_task_take_back_cancellable (task, spare))
@@ -123,8 +130,8 @@ ag_thread_task_init (AgThreadTask *self)
  * @func: (scope notified) (closure user_data) (destroy destroy): the work,
  *   run on a worker thread
  * @user_data: data for @func
- * @destroy: (nullable): frees @user_data when the task is finalized, on the
- *   engine's thread once the task has run
+ * @destroy: (nullable): frees @user_data on the engine's thread once @func
+ *   has returned (or when the task is finalized, if it never ran)
  *
  * Creates a task that runs @func on a worker thread of the engine it is run
  * on (on the engine's own thread in serial mode). @func ends the task with

@@ -441,6 +441,80 @@ test_user_data_is_destroyed_once (AgTestFixture *fixture,
   g_assert_cmpint (g_atomic_int_get (&n_destroyed), ==, 1);
 }
 
+/* The data a thread task's function was given goes once the function has
+ * returned, on the engine's thread, though the task lives on: a closure
+ * that holds the task itself (a Vala lambda that also cancels it) must not
+ * keep both alive for good. */
+typedef struct
+{
+  int      n_destroyed;
+  gboolean on_engine_thread;
+  gboolean release;      /* the function may return */
+  gboolean running;
+} HeldData;
+
+static void
+held_data_destroy (gpointer data)
+{
+  HeldData *held = data;
+
+  held->on_engine_thread = g_thread_self () == ag_test_main_thread ();
+  g_atomic_int_inc (&held->n_destroyed);
+}
+
+static void
+return_when_released (AgTask       *task,
+                      gpointer      user_data,
+                      GCancellable *cancellable)
+{
+  HeldData *held = user_data;
+
+  g_atomic_int_set (&held->running, TRUE);
+  while (!g_atomic_int_get (&held->release))
+    g_usleep (1000);
+  ag_task_return_int (task, 2);
+}
+
+static void
+test_user_data_goes_once_the_function_returned (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  HeldData ran = { 0, FALSE, TRUE, FALSE };
+  HeldData cancelled = { 0, FALSE, FALSE, FALSE };
+  g_autoptr(AgTask) task = ag_task_new (return_when_released, &ran, held_data_destroy);
+  g_autoptr(AgTask) cancelled_task = ag_task_new (return_when_released, &cancelled,
+                                                  held_data_destroy);
+  AgTestOutcome outcome;
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, task, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_outcome_clear (&outcome);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&ran.n_destroyed) > 0, 2000);
+  g_assert_true (ran.on_engine_thread);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 2);
+
+  /* Cancelled while its function runs: the data stays until it returns. */
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, cancelled_task, NULL, ag_test_outcome_callback,
+                       &outcome);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&cancelled.running), AG_TEST_SAFETY_MS);
+  ag_task_cancel (cancelled_task);
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpint (g_atomic_int_get (&cancelled.n_destroyed), ==, 0);
+  g_atomic_int_set (&cancelled.release, TRUE);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&cancelled.n_destroyed) > 0, 2000);
+  g_assert_true (cancelled.on_engine_thread);
+  ag_test_outcome_clear (&outcome);
+
+  /* Once only, though the tasks go now. */
+  g_clear_object (&task);
+  g_clear_object (&cancelled_task);
+  ag_test_run_for (fixture->context, 20);
+  g_assert_cmpint (ran.n_destroyed + cancelled.n_destroyed, ==, 2);
+}
+
 typedef struct
 {
   GArray   *states;
@@ -1885,6 +1959,8 @@ main (int   argc,
 {
   ag_test_init (&argc, &argv);
 
+  ag_test_add ("/task/user-data-goes-once-the-function-returned",
+               test_user_data_goes_once_the_function_returned);
   ag_test_add ("/task/thread-result-arrives-while-loop-keeps-ticking",
                test_thread_result_arrives_while_loop_keeps_ticking);
   ag_test_add ("/task/worker-error-reaches-caller-unchanged",
