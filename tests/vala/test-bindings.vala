@@ -204,6 +204,44 @@ void test_run_cancellable_cancels () {
     assert_true (outcome.error is IOError.CANCELLED);
 }
 
+/* MultiTask.map_model: the lambda gets each object of the model. */
+void test_map_model_lambda_gets_the_objects () {
+    var engine = new AsyncGui.Engine ();
+    var model = new GLib.ListStore (typeof (Token));
+    var tokens = new Token[3];
+    for (int i = 0; i < tokens.length; i++) {
+        tokens[i] = new Token ();
+        model.append (tokens[i]);
+    }
+    var multi = new AsyncGui.MultiTask.map_model (model, (chunk, item) => {
+        for (int i = 0; i < tokens.length; i++) {
+            if (item == tokens[i]) {
+                chunk.return_int (i * 10);
+                return;
+            }
+        }
+        chunk.return_int (-1);
+    });
+
+    var outcome = new Outcome ();
+    engine.run.begin (multi, null, (obj, res) => {
+        try {
+            outcome.value = engine.run.end (res);
+        } catch (Error e) {
+            outcome.error = e;
+        }
+        outcome.finished = true;
+    });
+    run_until (() => outcome.finished);
+
+    assert_true (outcome.error == null);
+    unowned Array<Value> values = multi.get_values ();
+    assert_cmpuint (values.length, CompareOperator.EQ, 3);
+    for (uint i = 0; i < 3; i++) {
+        assert_cmpint (values.index (i).get_int (), CompareOperator.EQ, (int) i * 10);
+    }
+}
+
 /* MultiTask.map_range: a Vala lambda, run on worker threads, makes each
  * child's value from its position and returns it, or an error, through
  * its chunk. */
@@ -561,6 +599,8 @@ int main (string[] args) {
                    test_value_property_is_read_and_notified);
     Test.add_func ("/vala/run-cancellable-cancels",
                    test_run_cancellable_cancels);
+    Test.add_func ("/vala/map-model-lambda-gets-the-objects",
+                   test_map_model_lambda_gets_the_objects);
     Test.add_func ("/vala/map-range-lambda-values-and-errors",
                    test_map_range_lambda_values_and_errors);
     Test.add_func ("/vala/map-range-prioritized-range-starts-first",
