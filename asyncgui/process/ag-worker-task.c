@@ -43,6 +43,12 @@
  * ```
  *
  * The task's value is the [struct@GLib.Variant] the function returned. A
+ * [struct@GLib.Error] it sets keeps its domain, code and message when the
+ * application's process knows the domain: GLib's and GIO's always, one of
+ * the application's own once its quark was made (call the domain's
+ * `_quark()` function, or `g_quark_from_static_string()`, before the
+ * first call); an unknown domain, which a worker could invent without
+ * end, becomes %AG_ERROR_FAILED naming it. A
  * worker that dies while it runs a call fails only that call, with
  * %AG_ERROR_WORKER_CRASHED naming its exit status or signal, as soon as it
  * exits (even if a process it forked still holds its pipes), and is
