@@ -130,10 +130,13 @@ def main():
             failures += 1
             continue
         # --check: format strings match their msgid, plural forms match the
-        # header's nplurals, the header is filled in.
-        result = subprocess.run([args.msgfmt, '--check', '--statistics',
-                                 '--output-file=/dev/null', str(po)],
-                                capture_output=True, text=True)
+        # header's nplurals, the header is filled in. The output goes to a
+        # file of our own: msgfmt renames its output over the target, and
+        # as root it would replace /dev/null with a regular file.
+        with tempfile.TemporaryDirectory() as scratch:
+            result = subprocess.run([args.msgfmt, '--check', '--statistics',
+                                     f'--output-file={scratch}/{language}.mo', str(po)],
+                                    capture_output=True, text=True)
         report = (result.stdout + result.stderr).strip()
         print(f'{args.po_dir}/{po.name}: {report}')
         if result.returncode != 0:
