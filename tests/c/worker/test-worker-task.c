@@ -862,21 +862,34 @@ test_worker_task_call_during_a_command_change_to_a_broken_program_fails (AgTestF
   g_assert_cmpuint (unanswered, ==, 0);
 }
 
+/* Runs a call in a fake worker of @mode, which must fail it with
+ * AG_ERROR_WORKER_CRASHED; returns the task, the outcome in @outcome. */
+static AgWorkerTask *
+crash_in_fake_worker (AgTestFixture *fixture,
+                      const char    *mode,
+                      AgTestOutcome *outcome)
+{
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, mode, NULL };
+  AgWorkerTask *task = ag_worker_task_new_c ("fake", "anything", NULL);
+
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
+  ag_test_run_task (fixture->engine, AG_TASK (task), outcome);
+
+  g_test_message ("message: %s", outcome->error != NULL ? outcome->error->message : "(none)");
+  g_assert_error (outcome->error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
+
+  return task;
+}
+
 /* A worker that closes its output ends its call; the error says how it
  * ended, not how the pool stopped it. */
 static void
 test_worker_task_worker_that_closes_its_output_then_exits_is_named_by_its_status (AgTestFixture *fixture,
                                                                                    gconstpointer  data)
 {
-  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "close-output-then-exit", NULL };
-  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
   AgTestOutcome outcome;
+  g_autoptr(AgWorkerTask) task = crash_in_fake_worker (fixture, "close-output-then-exit", &outcome);
 
-  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
-  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
-
-  g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
-  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
   g_assert_nonnull (strstr (outcome.error->message, "status 5"));
   ag_test_outcome_clear (&outcome);
 }
@@ -885,16 +898,10 @@ static void
 test_worker_task_worker_that_closes_its_output_and_stays_is_killed_and_says_so (AgTestFixture *fixture,
                                                                                  gconstpointer  data)
 {
-  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "close-output-then-stay", NULL };
-  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
   AgTestOutcome outcome;
+  g_autoptr(AgWorkerTask) task = crash_in_fake_worker (fixture, "close-output-then-stay", &outcome);
   int pid;
 
-  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
-  ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
-
-  g_test_message ("message: %s", outcome.error != NULL ? outcome.error->message : "(none)");
-  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_WORKER_CRASHED);
   g_assert_nonnull (strstr (outcome.error->message, "closed its output"));
   g_assert_null (strstr (outcome.error->message, "signal"));
   pid = ag_worker_task_get_worker_pid (task);
