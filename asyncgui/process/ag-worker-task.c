@@ -54,8 +54,9 @@
  * exits (even if a process it forked still holds its pipes), and is
  * replaced; one that closes its output and does not exit within a second
  * is killed. A call sent to a worker that died before it read the whole
- * request (an idle worker killed as the call arrived) never ran: it runs
- * in a fresh worker instead. One that sends anything that
+ * request (an idle worker that was killed) never ran: it runs in a fresh
+ * worker instead. A worker killed just as it reads the request fails the
+ * call: the engine cannot tell whether it ran. One that sends anything that
  * is not a well-formed reply fails it with %AG_ERROR_PROTOCOL and is killed.
  * Cancelling a call kills the worker that runs it. Workers never outlive
  * the application: one that exits without disposing its engine, or

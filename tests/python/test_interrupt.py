@@ -205,6 +205,25 @@ class InterruptTest(agtest.unittest.TestCase):
         # Raised from the wait, not printed by PyGObject on the way.
         self.assertEqual(done.stderr, '')
 
+    def test_keyboard_interrupt_a_job_lets_through_is_printed_under_a_main_loop(self):
+        # PyGObject prints what a callback raises: the interrupt is not lost.
+        done = self.run_script('''
+            def interrupt():
+                raise KeyboardInterrupt
+
+            @engine.job
+            def job():
+                yield Task(interrupt)
+
+            job()
+            loop = GLib.MainLoop()
+            GLib.timeout_add(300, loop.quit)
+            loop.run()
+            say('loop went on')
+        ''')
+        self.assertEqual(done.stdout, 'loop went on\n', done.stderr)
+        self.assertIn('KeyboardInterrupt', done.stderr)
+
     def test_ctrl_c_during_job_wait_raises_there_and_the_job_goes_on(self):
         done = self.run_script('''
             @engine.job

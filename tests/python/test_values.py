@@ -396,6 +396,14 @@ class ValuesTest(agtest.JobTestCase):
         self.assertEqual(gtask.value, [0, 1, 4, 9, 16])
         self.assertIsNone(MultiTask([Task(identity, 1)]).gtask.value)
 
+        # A job that awaits the AgTask itself.
+        @self.engine.job
+        def awaiting(gtask):
+            return (yield gtask)
+
+        awaited = MultiTask([Task(identity, i) for i in range(3)]).gtask
+        self.assertEqual(self.run_job(awaiting(awaited)).result(), [0, 1, 2])
+
         # A child without a value (a sleep) reads as None.
         mixed = AsyncGui.MultiTaskObject.new()
         mixed.add(AsyncGui.Task.new_sleep(0))

@@ -572,7 +572,8 @@ class _Prepared:
         self.gtask = gtask
 
     def value(self, gvalue):
-        return gvalue
+        # A MultiTask's GArray reads as the list of its values.
+        return self.gtask.value if isinstance(self.gtask, MultiTaskObject) else gvalue
 
     def error(self, gerror):
         return _exception_of(self.gtask, gerror)
@@ -1559,6 +1560,10 @@ def _receive_awaits(driver):
         except (GeneratorExit, SystemExit):
             raise
         except BaseException as exc:  # noqa: B902 - see _await_callback()
+            if driver.finished and exc is driver.exc:
+                # The KeyboardInterrupt that ended the job, let through: on
+                # to the program (PyGObject prints it).
+                raise
             if received is _UNSET:
                 # It struck where the generator resumed: that argument is
                 # lost, and the await is over.
