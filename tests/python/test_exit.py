@@ -134,6 +134,31 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
         ''', runs=2)
         self.assertEqual(stdout, 'source closed\n')
 
+    def test_a_pipeline_left_early_before_the_end_leaves_nothing_to_print(self):
+        # The loop broke off; the pipeline's feeding job was still waiting
+        # to write when the script ended.
+        stdout = self.run_script('''
+            def source():
+                try:
+                    i = 0
+                    while True:
+                        yield i
+                        i += 1
+                finally:
+                    print('source closed', flush=True)
+
+            pipeline = AsyncGui.pipe(work, source())
+
+            @engine.job
+            async def job():
+                async for y in pipeline:
+                    if y == 4:
+                        break
+
+            job().wait(10)
+        ''', runs=2)
+        self.assertEqual(stdout, 'source closed\n')
+
     def test_list_of_tasks_yielded_right_before_the_end(self):
         self.run_script('''
             @engine.job

@@ -2883,18 +2883,28 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
 
 
 class _Source:
-    """The iterator a pipeline's _feed() advances, for the exit to close."""
+    """A pipeline's Python source and the _feed() job that advances it."""
 
-    __slots__ = ('iterator', '__weakref__')
+    __slots__ = ('iterator', 'feed', '__weakref__')
 
     def __init__(self, iterator):
         self.iterator = iterator
+        self.feed = None  # a weak reference to the _feed() generator
+
+    def close_iterator(self):
+        getattr(self.iterator, 'close', lambda: None)()
 
     def close(self):
-        try:
-            getattr(self.iterator, 'close', lambda: None)()
-        except ValueError:
-            pass  # it is running: the exit came from inside it
+        """At exit: the feeding job first, so that its channel is closed
+        while Python still works (not as the interpreter tears it down),
+        then the iterator."""
+        feed = self.feed() if self.feed is not None else None
+        for close in (getattr(feed, 'close', None), self.close_iterator):
+            try:
+                if close is not None:
+                    close()
+            except ValueError:
+                pass  # it is running: the exit came from inside it
 
 
 # The sources being fed: the exit stops their pipelines early, and closes
@@ -2902,15 +2912,14 @@ class _Source:
 _sources = weakref.WeakSet()
 
 
-def _feed(iterator, channel):
+def _feed(source, channel):
     """A job that advances a Python iterable on the engine's thread into
     the channel the first stage reads, one write at a time: so the iterable
     runs at most two items ahead of what the pipeline took. What it raises
     goes down the channel as the last item, a _Failure, which fails the
     first stage at that place. When the pipeline stops taking items, the
     iterable is closed."""
-    source = _Source(iterator)
-    _sources.add(source)
+    iterator = source.iterator
     with channel:
         while iterator is not None:
             try:
@@ -2922,7 +2931,7 @@ def _feed(iterator, channel):
             try:
                 yield channel.write_item(value)
             except (BrokenPipeError, ValueError, CancelledError):
-                source.close()
+                source.close_iterator()
                 return
 
 
@@ -2930,7 +2939,11 @@ def _start_feeding(iterator, channel):
     """Starts _feed() when the first stage starts, on its engine."""
     def on_state(gtask, *unused):
         if gtask.get_state() == AsyncGui.TaskState.RUNNING and not started:
-            started.append(_start_job(gtask.get_engine(), _feed(iterator, channel)))
+            source = _Source(iterator)
+            feed = _feed(source, channel)
+            source.feed = weakref.ref(feed)
+            _sources.add(source)
+            started.append(_start_job(gtask.get_engine(), feed))
     started = []
     return on_state
 
