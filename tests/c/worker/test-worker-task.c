@@ -891,6 +891,7 @@ test_worker_task_worker_that_closes_its_output_then_exits_is_named_by_its_status
   g_autoptr(AgWorkerTask) task = crash_in_fake_worker (fixture, "close-output-then-exit", &outcome);
 
   g_assert_nonnull (strstr (outcome.error->message, "status 5"));
+  g_assert_cmpint (ag_worker_task_get_worker_pid (task), >, 0);
   ag_test_outcome_clear (&outcome);
 }
 
