@@ -702,6 +702,15 @@ call_timed_out (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Whether @worker will take a call of @kind once it is free: it is of
+ * that kind, neither leaving nor running an outdated command. */
+static gboolean
+is_usable (Worker *worker,
+           guint   kind)
+{
+  return worker->kind == kind && !worker->leaving && !is_outdated (worker);
+}
+
 static Worker *
 find_idle (AgProcessPool *pool,
            guint          kind)
@@ -710,27 +719,20 @@ find_idle (AgProcessPool *pool,
     {
       Worker *worker = l->data;
 
-      if (worker->kind == kind && worker->call == NULL && !worker->writing
-          && !worker->leaving && !is_outdated (worker))
+      if (worker->call == NULL && !worker->writing && is_usable (worker, kind))
         return worker;
     }
 
   return NULL;
 }
 
-/* Whether a worker of @kind will take a call once it is free: one that
- * is neither leaving nor running an outdated command. */
 static gboolean
 has_usable_worker (AgProcessPool *pool,
                    guint          kind)
 {
   for (GList *l = pool->workers; l != NULL; l = l->next)
-    {
-      Worker *worker = l->data;
-
-      if (worker->kind == kind && !worker->leaving && !is_outdated (worker))
-        return TRUE;
-    }
+    if (is_usable (l->data, kind))
+      return TRUE;
 
   return FALSE;
 }

@@ -19,134 +19,90 @@
 static gboolean
 release_on_context (gpointer user_data)
 {
-  /* The source's destroy notify drops the reference. */
+  /* The source's destroy notify does the release. */
   return G_SOURCE_REMOVE;
 }
 
-/* A reference on its way home. Made for each release, which is rare:
- * several threads may send references of one task home at once. */
+/* Something on its way home, to be destroyed there: a reference to a task,
+ * or what a thread task's function was given. Made for each release,
+ * which is rare: several threads may send references of one task home at
+ * once. */
 typedef struct
 {
-  AgNode   node;
-  AgTask  *task;
+  AgNode              node;
+  AgCompletionQueue  *queue;   /* strong */
+  GDestroyNotify      destroy;
+  gpointer            data;
 } Release;
+
+static void
+release_now (gpointer user_data)
+{
+  Release *release = user_data;
+
+  release->destroy (release->data);
+  _ag_completion_queue_unref (release->queue);
+  g_free (release);
+}
 
 static void
 release_deliver (AgNode   *node,
                  gpointer  owner)
 {
   Release *release = (Release *) node;
-  AgTask *self = release->task;
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
   GSource *source;
 
-  g_free (release);
-
-  if (owner != NULL || _ag_completion_queue_is_home_thread (priv->queue))
+  if (owner != NULL || _ag_completion_queue_is_home_thread (release->queue))
     {
-      g_object_unref (self);
+      release_now (release);
       return;
     }
 
   /* The engine is gone, but its context lives on (the queue holds it):
-   * the reference goes at the context's next iteration. */
+   * the release happens at the context's next iteration. */
   source = g_idle_source_new ();
-  g_source_set_callback (source, release_on_context, self, g_object_unref);
+  g_source_set_callback (source, release_on_context, release, release_now);
   g_source_set_static_name (source, "[asyncgui] release task");
-  g_source_attach (source, _ag_completion_queue_get_context (priv->queue));
+  g_source_attach (source, _ag_completion_queue_get_context (release->queue));
   g_source_unref (source);
 }
 
-/* Drops a reference the library holds, from any thread, so that the task
- * is never finalized on a worker: the data its function was given (often
- * a widget), its value and its callback's data are released on the
- * engine's thread. A reference dropped elsewhere travels home on the
- * completion queue, or, once the engine is gone, to its context. A task
- * that never ran is finalized wherever its last reference goes. */
-void
-_ag_task_unref_at_home (AgTask *self)
-{
-  AgTaskPrivate *priv = _ag_task_get_priv (self);
-  Release *release;
-
-  if (priv->queue == NULL || _ag_completion_queue_is_home_thread (priv->queue))
-    {
-      g_object_unref (self);
-      return;
-    }
-
-  release = g_new (Release, 1);
-  release->node.deliver = release_deliver;
-  release->task = self;
-  _ag_completion_queue_push (priv->queue, &release->node);
-}
-
-/* Data on its way home, to be destroyed there: what a thread task's
- * function was given, once the function has returned. */
-typedef struct
-{
-  AgNode          node;
-  GMainContext   *context;    /* strong */
-  gboolean        home;       /* delivered on the engine's thread */
-  GDestroyNotify  destroy;
-  gpointer        data;
-} DataRelease;
-
-static void
-data_release_free (gpointer user_data)
-{
-  DataRelease *release = user_data;
-
-  release->destroy (release->data);
-  g_main_context_unref (release->context);
-  g_free (release);
-}
-
-static void
-data_release_deliver (AgNode   *node,
-                      gpointer  owner)
-{
-  DataRelease *release = (DataRelease *) node;
-  GSource *source;
-
-  if (owner != NULL)
-    {
-      data_release_free (release);
-      return;
-    }
-
-  /* The engine is gone: at the context's next iteration. */
-  source = g_idle_source_new ();
-  g_source_set_callback (source, release_on_context, release, data_release_free);
-  g_source_set_static_name (source, "[asyncgui] release task data");
-  g_source_attach (source, release->context);
-  g_source_unref (source);
-}
-
-/* Calls @destroy (@data) on the engine's thread, as
- * _ag_task_unref_at_home() drops a reference: now if this is that thread,
- * else through the completion queue, or once the engine is gone on its
- * context. For a task that has run. */
+/* Calls @destroy (@data) on the task's engine's thread: now if this is
+ * that thread (or the task never ran), else through the completion queue,
+ * or, once the engine is gone, on its context. For what a thread task's
+ * function was given, once the function has returned, and for the
+ * library's own references (_ag_task_unref_at_home()). */
 void
 _ag_task_destroy_at_home (AgTask         *self,
                           GDestroyNotify  destroy,
                           gpointer        data)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  DataRelease *release;
+  Release *release;
 
-  if (_ag_completion_queue_is_home_thread (priv->queue))
+  if (priv->queue == NULL || _ag_completion_queue_is_home_thread (priv->queue))
     {
       destroy (data);
       return;
     }
 
-  release = g_new0 (DataRelease, 1);
-  release->node.deliver = data_release_deliver;
-  release->context = g_main_context_ref (_ag_completion_queue_get_context (priv->queue));
+  release = g_new (Release, 1);
+  release->node.deliver = release_deliver;
+  release->queue = _ag_completion_queue_ref (priv->queue);
   release->destroy = destroy;
   release->data = data;
   _ag_completion_queue_push (priv->queue, &release->node);
+}
+
+/* Drops a reference the library holds, from any thread, so that the task
+ * is never finalized on a worker: the data its function was given (often
+ * a widget), its value and its callback's data are released on the
+ * engine's thread. A task that never ran is finalized wherever its last
+ * reference goes. */
+void
+_ag_task_unref_at_home (AgTask *self)
+{
+  _ag_task_destroy_at_home (self, g_object_unref, self);
 }
 
 enum

@@ -50,6 +50,17 @@ def work(i, seconds=0.01):
     return i
 
 
+def source():
+    """A pipeline source without end that says when it is closed."""
+    try:
+        i = 0
+        while True:
+            yield i
+            i += 1
+    finally:
+        print('source closed', flush=True)
+
+
 def wait_until_started():
     """Iterates the main loop until a worker function runs."""
     deadline = time.monotonic() + 10
@@ -115,15 +126,6 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
         # source generator's finally blocks run (files closed, temporary
         # files removed).
         stdout = self.run_script('''
-            def source():
-                try:
-                    i = 0
-                    while True:
-                        yield i
-                        i += 1
-                finally:
-                    print('source closed', flush=True)
-
             @engine.job
             async def job():
                 async for y in AsyncGui.pipe(work, source(), min_count=4):
@@ -138,15 +140,6 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
         # The loop broke off; the pipeline's feeding job was still waiting
         # to write when the script ended.
         stdout = self.run_script('''
-            def source():
-                try:
-                    i = 0
-                    while True:
-                        yield i
-                        i += 1
-                finally:
-                    print('source closed', flush=True)
-
             pipeline = AsyncGui.pipe(work, source())
 
             @engine.job
