@@ -21,6 +21,8 @@ gboolean ag_worker_lock_down         (int      filter_fd,
 AG_AVAILABLE_IN_1_0
 void     ag_worker_set_current_call (guint64  id);
 AG_AVAILABLE_IN_1_0
+int      ag_worker_take_stdin       (GError **error);
+AG_AVAILABLE_IN_1_0
 int      ag_worker_take_stdout      (GError **error);
 
 G_END_DECLS

@@ -534,6 +534,20 @@ test('a-gjs-worker-is-replaced-after-many-calls-and-no-call-is-lost', async () =
     engine.run_dispose();
 }, {timeoutMs: 60000});
 
+test('a-gjs-function-reading-or-closing-stdin-reads-nothing-and-keeps-its-worker', async () => {
+    // stdin is not the requests' pipe: a read would wait for the next
+    // request, and a close would end the worker.
+    const engine = new AsyncGui.Engine();
+    const pool = engine.get_worker_pool();
+    pool.set_max_processes(1);
+    pool.timeout_ms = 3000;
+    const {size, pid} = await run(processTask(WORKER_MODULE, 'readStdin'), {engine});
+    assertEqual(size, 0, 'stdin reads nothing');
+    assertEqual(await run(processTask(WORKER_MODULE, 'pid'), {engine}), pid,
+        'the same worker serves the next call');
+    engine.run_dispose();
+});
+
 test('process-task-runs-js-in-a-worker', async () => {
     assertEqual(await run(processTask(WORKER_MODULE, 'countPrimes', 1000)), {n: 1000, count: 168});
     const inJob = await spawn(job => job.run([processTask(WORKER_MODULE, 'countPrimes', 100),

@@ -22,7 +22,7 @@ export function countPrimes(n) {
 }
 
 export function pid() {
-    return Number(GLib.file_read_link('/proc/self', null));
+    return Number(GLib.file_read_link('/proc/self'));
 }
 
 export function fail(message) {
@@ -97,4 +97,12 @@ export function allocate(size) {
 export function printThenEcho(x) {
     print('printed by the worker');
     return x;
+}
+
+// Reads stdin to its end and closes it: stdin is not the requests' pipe.
+export function readStdin() {
+    const stream = new Gio.UnixInputStream({fd: 0, close_fd: true});
+    const size = stream.read_bytes(65536, null).get_size();
+    stream.close(null);
+    return {size, pid: pid()};
 }

@@ -115,6 +115,14 @@ def nap(seconds):
     return os.getpid()
 
 
+def read_stdin():
+    """What the function reads on stdin, and whether it could close it."""
+    import sys
+    data = sys.stdin.buffer.read()
+    os.close(0)
+    return data, os.getpid()
+
+
 def _state(pid):
     """The state letter of a process ('R', 'S', 'Z'...), or '' if it is gone."""
     try:
@@ -347,6 +355,22 @@ class ProcessTaskTest(agtest.JobTestCase):
         while _state(warm) not in ('', 'Z') and time.monotonic() < deadline:
             time.sleep(0.01)
         self.assertIn(_state(warm), ('', 'Z'))
+
+    def test_a_function_reading_or_closing_stdin_reads_nothing_and_keeps_its_worker(self):
+        # stdin is not the requests' pipe: a read would take the next
+        # request, or wait for ever, and a close would end the worker.
+        @self.engine.job
+        def job():
+            first = yield ProcessTask(read_stdin)
+            _, pid = yield ProcessTask(where, 1)
+            return first, pid
+
+        pool = self.engine.get_worker_pool()
+        pool.set_max_processes(1)
+        pool.props.timeout_ms = 3000
+        (data, reader), pid = self.run_job(job()).result()
+        self.assertEqual(data, b'')
+        self.assertEqual(pid, reader)
 
     def test_zero_worker_timeout_means_none(self):
         @self.engine.job

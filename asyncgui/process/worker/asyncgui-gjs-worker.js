@@ -41,8 +41,9 @@ const MAX_CALLS = 2000;
 const FD_SOCKET = 3;
 const FD_FILTER = 4;
 
-const input = new Gio.UnixInputStream({fd: 0, close_fd: false});
-// The pipe is the protocol; what the functions print goes to stderr.
+// The pipes are the protocol: the functions read /dev/null on stdin, and
+// what they print goes to stderr.
+const input = new Gio.UnixInputStream({fd: AsyncGui.worker_take_stdin(), close_fd: false});
 const output = new Gio.UnixOutputStream({fd: AsyncGui.worker_take_stdout(), close_fd: false});
 const modules = new Map();
 

@@ -404,9 +404,13 @@ def main():
     if options.argv:
         sys.argv[:] = json.loads(options.argv)
 
-    # The pipes are the protocol; what the functions print goes to stderr.
+    # The pipes are the protocol: the functions read /dev/null on stdin
+    # (not the next request), and what they print goes to stderr.
     requests = os.fdopen(os.dup(0), 'rb')
     replies = os.fdopen(os.dup(1), 'wb')
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
     os.dup2(2, 1)
 
     try:

@@ -48,29 +48,6 @@ typedef GVariant *(*WorkerFunc) (GVariant      *args,
 
 static GHashTable *modules;  /* path → GModule */
 
-/* Moves the requests' pipe off stdin, as ag_worker_take_stdout() moves the
- * replies' off stdout; returns its new descriptor, or -1 with errno set.
- * Where /dev/null cannot be opened, stdin stays the pipe: the requests
- * are still safe from a function that closes it. */
-static int
-take_stdin (void)
-{
-  int requests = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-  int nothing;
-
-  if (requests < 0)
-    return -1;
-
-  nothing = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (nothing >= 0)
-    {
-      dup2 (nothing, STDIN_FILENO);
-      close (nothing);
-    }
-
-  return requests;
-}
-
 static gboolean
 read_all (int     fd,
           guint8 *data,
@@ -348,11 +325,10 @@ main (int   argc,
       return 1;
     }
 
-  requests = take_stdin ();
+  requests = ag_worker_take_stdin (&error);
   if (requests < 0)
     {
-      g_printerr ("asyncgui-worker: cannot keep the requests apart from stdin: %s\n",
-                  g_strerror (errno));
+      g_printerr ("asyncgui-worker: %s\n", error->message);
       return 1;
     }
 

@@ -1979,6 +1979,38 @@ test_worker_task_take_stdout_twice_is_a_critical (void)
   g_test_trap_assert_stderr ("*ag_worker_take_stdout*");
 }
 
+/* ag_worker_take_stdin() gives the pipe that stdin was, and stdin then
+ * reads end of file; a second call would take /dev/null for the requests,
+ * and is refused with a critical. */
+static void
+test_worker_task_take_stdin_leaves_end_of_file_and_twice_is_a_critical (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      int fds[2];
+      int requests;
+      char byte = 0;
+
+      g_assert_no_errno (pipe (fds));
+      g_assert_no_errno (dup2 (fds[0], STDIN_FILENO));
+      g_assert_no_errno (write (fds[1], "r", 1));
+      requests = ag_worker_take_stdin (&error);
+      g_assert_no_error (error);
+      g_assert_cmpint (requests, >, STDERR_FILENO);
+      g_assert_cmpint (read (STDIN_FILENO, &byte, 1), ==, 0);
+      g_assert_cmpint (read (requests, &byte, 1), ==, 1);
+      g_assert_cmpint (byte, ==, 'r');
+      g_assert_cmpint (fcntl (requests, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+      ag_worker_take_stdin (NULL);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*ag_worker_take_stdin*");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1992,6 +2024,8 @@ main (int   argc,
                    test_worker_task_workers_die_with_the_application);
   g_test_add_func ("/worker-task/take-stdout-twice-is-a-critical",
                    test_worker_task_take_stdout_twice_is_a_critical);
+  g_test_add_func ("/worker-task/take-stdin-leaves-end-of-file-and-twice-is-a-critical",
+                   test_worker_task_take_stdin_leaves_end_of_file_and_twice_is_a_critical);
   ag_test_add ("/worker-task/what-a-function-prints-leaves-the-reply-alone",
                test_worker_task_what_a_function_prints_leaves_the_reply_alone);
   ag_test_add ("/worker-task/made-without-a-call-fails-when-run",
