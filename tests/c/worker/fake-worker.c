@@ -34,8 +34,9 @@
  *   close-output-then-exit
  *                       closes its stdout, then exits with status 5 after
  *                       300 ms
- *   close-output-then-stay
- *                       closes its stdout and stays
+ *   close-output-then-stay [PATH]
+ *                       closes its stdout, writes its pid to PATH if given,
+ *                       and stays
  *
  * and modes that never greet, so the engine never sees a worker start:
  *
@@ -261,7 +262,13 @@ main (int   argc,
     {
       close (STDOUT_FILENO);
       if (g_str_equal (mode, "close-output-then-stay"))
-        stay ();
+        {
+          g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+
+          if (argc > 2 && !g_file_set_contents (argv[2], pid, -1, NULL))
+            return 2;
+          stay ();
+        }
       g_usleep (300 * G_TIME_SPAN_MILLISECOND);
       return 5;
     }

@@ -911,6 +911,39 @@ test_worker_task_worker_that_closes_its_output_and_stays_is_killed_and_says_so (
   ag_test_outcome_clear (&outcome);
 }
 
+/* A worker that closed its output is given time to exit, but a cancel
+ * meanwhile is answered at once, not when that time is up. */
+static void
+test_worker_task_cancel_while_a_lost_worker_may_exit_is_answered_at_once (AgTestFixture *fixture,
+                                                                          gconstpointer  data)
+{
+  g_autofree char *pid_file = ag_test_tmp_path ("closed-output.pid");
+  const char *argv[] = { AG_TEST_FAKE_WORKER_PATH, "close-output-then-stay", pid_file, NULL };
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c ("fake", "anything", NULL);
+  AgTestOutcome outcome;
+  gint64 start;
+  int pid;
+
+  ag_worker_pool_set_command (ag_engine_get_worker_pool (fixture->engine), AG_WORKER_C, argv);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_engine_run_async (fixture->engine, AG_TASK (task), NULL, ag_test_outcome_callback, &outcome);
+  pid = ag_test_wait_pid_file (fixture->context, pid_file, AG_TEST_SAFETY_MS);
+  /* The pool has seen the output close. */
+  ag_test_run_for (fixture->context, 50);
+  g_assert_cmpuint (outcome.n_calls, ==, 0);
+
+  start = g_get_monotonic_time ();
+  ag_task_cancel (AG_TASK (task));
+  ag_test_run_until (fixture->context, outcome.n_calls > 0, AG_TEST_SAFETY_MS);
+  g_test_message ("cancelled in %.2f ms", ag_test_elapsed_ms (start));
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpfloat (ag_test_elapsed_ms (start), <, 500);
+
+  g_assert_true (ag_test_wait_pid_gone (fixture->context, pid, 3000));
+  ag_test_outcome_clear (&outcome);
+  g_unlink (pid_file);
+}
+
 /* The C worker reads its requests from a descriptor of its own: a
  * function that closes stdin does not cut it off. */
 static void
@@ -2088,6 +2121,8 @@ main (int   argc,
                test_worker_task_worker_that_closes_its_output_then_exits_is_named_by_its_status);
   ag_test_add ("/worker-task/worker-that-closes-its-output-and-stays-is-killed-and-says-so",
                test_worker_task_worker_that_closes_its_output_and_stays_is_killed_and_says_so);
+  ag_test_add ("/worker-task/cancel-while-a-lost-worker-may-exit-is-answered-at-once",
+               test_worker_task_cancel_while_a_lost_worker_may_exit_is_answered_at_once);
   ag_test_add ("/worker-task/function-that-closes-stdin-keeps-its-worker",
                test_worker_task_function_that_closes_stdin_keeps_its_worker);
   ag_test_add ("/worker-task/idle-worker-exits-after-idle-time",
