@@ -36,8 +36,11 @@
  *   running before is cancelled as soon as a new request comes.
  * - [property@Slot:throttle-ms]: runs start at most once per period; a
  *   request that comes sooner waits for the period to end (replacing any
- *   request already waiting), and the task running meanwhile may finish.
- *   This suits a live preview that should update while a slider moves.
+ *   request already waiting). The task running meanwhile goes on until
+ *   that request starts, and a value it gives before then reaches its
+ *   callback: runs never overlap, so no value is older than one given
+ *   before. This suits a live preview that should update while a slider
+ *   moves.
  *
  * With both set, a request first waits for the quiet period, then for the
  * throttle.
@@ -96,15 +99,27 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AgSlot, ag_slot, G_TYPE_OBJECT)
 
+static void update_busy (AgSlot *self);
+
 /* The data of the task's callback: freed after it, or without it when the
- * disposal of the engine ends the task. */
+ * disposal of the engine ends the task; the slot then no longer has it
+ * running. */
 static void
 request_free (Request *request)
 {
+  AgSlot *self = request->slot;
+
   if (!request->called)
     _ag_async_ready_forget (request->callback, request->user_data);
-  if (request->slot != NULL)
-    g_queue_unlink (&request->slot->requests, &request->link);
+  if (self != NULL)
+    {
+      g_queue_unlink (&self->requests, &request->link);
+      if (self->running == request)
+        {
+          self->running = NULL;
+          update_busy (self);
+        }
+    }
   g_object_unref (request->task);
   g_clear_object (&request->cancellable);
   g_free (request);
@@ -158,7 +173,8 @@ request_done (GObject      *source,
 }
 
 /* Runs the request's task on the slot's engine, the request its callback's
- * data. */
+ * data; on a disposed engine, the task fails as ag_engine_run_async()
+ * fails it. */
 static void
 run_request (AgSlot       *self,
              Request      *request,
@@ -172,8 +188,23 @@ run_request (AgSlot       *self,
       return;
     }
 
-  _ag_task_start (request->task, self->engine, cancellable, request_done, request,
-                  (GDestroyNotify) request_free);
+  if (_ag_engine_is_disposed (self->engine))
+    _ag_task_refuse_run (request->task, self->engine, request_done, request,
+                         (GDestroyNotify) request_free);
+  else
+    _ag_task_start (request->task, self->engine, cancellable, request_done, request,
+                    (GDestroyNotify) request_free);
+}
+
+static void
+set_latest (AgSlot *self,
+            AgTask *task)
+{
+  if (self->latest != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->latest), (gpointer *) &self->latest);
+  self->latest = task;
+  if (task != NULL)
+    g_object_add_weak_pointer (G_OBJECT (task), (gpointer *) &self->latest);
 }
 
 /* Runs the request; the one running before is cancelled, unless it was
@@ -190,6 +221,7 @@ start (AgSlot  *self,
 
   self->running = request;
   self->last_start_us = g_get_monotonic_time ();
+  set_latest (self, request->task);
   run_request (self, request, request->cancellable);
 }
 
@@ -258,17 +290,6 @@ delay_for_new_request (AgSlot *self)
     }
 
   return delay;
-}
-
-static void
-set_latest (AgSlot *self,
-            AgTask *task)
-{
-  if (self->latest != NULL)
-    g_object_remove_weak_pointer (G_OBJECT (self->latest), (gpointer *) &self->latest);
-  self->latest = task;
-  if (task != NULL)
-    g_object_add_weak_pointer (G_OBJECT (task), (gpointer *) &self->latest);
 }
 
 static void
@@ -647,10 +668,14 @@ ag_slot_set_throttle_ms (AgSlot *self,
  * @user_data: data for @callback
  *
  * Runs @task as the slot's one piece of work. The request made before is
- * replaced: a task waiting to start ends cancelled without running; a task
- * running is cancelled now (with [property@Slot:debounce-ms] or without a
- * wait) or when @task starts (with [property@Slot:throttle-ms] alone).
- * Either way its callback gets %G_IO_ERROR_CANCELLED.
+ * replaced: a task waiting to start ends cancelled without running, and
+ * its callback gets %G_IO_ERROR_CANCELLED. A task running is cancelled
+ * now (with [property@Slot:debounce-ms] or without a wait), and its
+ * callback gets %G_IO_ERROR_CANCELLED; with [property@Slot:throttle-ms]
+ * alone it goes on until @task starts, and is cancelled then unless it
+ * has finished (its callback then gets its outcome).
+ *
+ * A task waiting in the slot is not given to it again: a task runs once.
  *
  * @callback runs at a later delivery with the slot as its source object
  * and @task as its result; read the outcome with [method@Slot.run_finish]
@@ -676,6 +701,13 @@ ag_slot_run_async (AgSlot              *self,
   g_return_if_fail (_ag_engine_is_own_thread (self->engine));
   g_return_if_fail (ag_task_get_state (task) == AG_TASK_PENDING);
 
+  if (self->waiting != NULL && self->waiting->task == task)
+    {
+      g_critical ("ag_slot_run_async: the task %p already waits in the slot; "
+                  "a task runs once, so each request needs a task of its own", task);
+      return;
+    }
+
   request = g_new0 (Request, 1);
   request->link.data = request;
   g_queue_push_tail_link (&self->requests, &request->link);
@@ -684,7 +716,6 @@ ag_slot_run_async (AgSlot              *self,
   request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   request->callback = callback;
   request->user_data = user_data;
-  set_latest (self, task);
 
   g_object_freeze_notify (G_OBJECT (self));
   if (self->waiting != NULL)
@@ -698,12 +729,16 @@ ag_slot_run_async (AgSlot              *self,
     }
   else
     {
-      /* Waiting for a quiet period: what runs is stale already. */
+      /* Waiting for a quiet period: what runs is stale already. Waiting
+       * for the throttle alone, what runs goes on, the latest until this
+       * request starts: a live preview shows its value meanwhile. */
       if (self->debounce_ms > 0 && self->running != NULL)
         {
           ag_task_cancel (self->running->task);
           self->running = NULL;
         }
+      if (self->running == NULL)
+        set_latest (self, task);
       self->waiting = request;
       arm_timer (self, delay_us);
     }
@@ -777,11 +812,12 @@ ag_slot_cancel (AgSlot *self)
  * @task: a task given to [method@Slot.run_async]
  *
  * Tells whether @task is the latest the slot was asked to run, neither
- * replaced by a later request nor cancelled with [method@Slot.cancel]. A
- * request's callback only ever sees the latest task's value; code that
- * acts on that value later than the callback (a job resumes at a later
- * delivery) asks this first, so that a request made meanwhile wins there
- * too.
+ * replaced by a later request nor cancelled with [method@Slot.cancel].
+ * With [property@Slot:throttle-ms] alone, the task running stays the
+ * latest until the request that replaces it starts. A request's callback
+ * only ever sees the latest task's value; code that acts on that value
+ * later than the callback (a job resumes at a later delivery) asks this
+ * first, so that a request made meanwhile wins there too.
  *
  * Thread: the engine's.
  *

@@ -60,6 +60,11 @@ void      _ag_task_start              (AgTask              *self,
                                        gpointer             user_data,
                                        GDestroyNotify       user_data_destroy);
 gboolean  _ag_task_claim_run          (AgTask              *self);
+void      _ag_task_refuse_run         (AgTask              *self,
+                                       AgEngine            *engine,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data,
+                                       GDestroyNotify       user_data_destroy);
 void      _ag_task_start_from_other_thread (AgTask          *self,
                                        AgEngine            *engine,
                                        GCancellable        *cancellable,

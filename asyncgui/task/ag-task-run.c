@@ -102,6 +102,7 @@ typedef struct
   AgTask              *task;       /* strong */
   GAsyncReadyCallback  callback;
   gpointer             user_data;
+  GDestroyNotify       user_data_destroy;
 } Refusal;
 
 static gboolean
@@ -119,36 +120,47 @@ refusal_free (gpointer data)
 {
   Refusal *refusal = data;
 
+  if (refusal->user_data_destroy != NULL)
+    refusal->user_data_destroy (refusal->user_data);
   g_object_unref (refusal->engine);
   g_object_unref (refusal->task);
   g_free (refusal);
 }
 
-static void
-refuse_on_disposed_engine (AgEngine            *self,
-                           AgTask              *task,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
+/* Fails @self, claimed for a run on the disposed @engine, without running
+ * it; @callback (if any) gets it at the next iteration of the engine's
+ * context, then @user_data_destroy (if any) is called. */
+void
+_ag_task_refuse_run (AgTask              *self,
+                     AgEngine            *engine,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data,
+                     GDestroyNotify       user_data_destroy)
 {
   g_autoptr(GSource) source = NULL;
   Refusal *refusal;
 
-  _ag_task_fail_unrun (task, g_error_new_literal (AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
+  _ag_task_fail_unrun (self, g_error_new_literal (AG_ERROR, AG_ERROR_ENGINE_DISPOSED,
                                                   _("The engine was shut down, so the task cannot run")));
   if (callback == NULL)
-    return;
+    {
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
+      return;
+    }
 
   refusal = g_new0 (Refusal, 1);
-  refusal->engine = g_object_ref (self);
-  refusal->task = g_object_ref (task);
+  refusal->engine = g_object_ref (engine);
+  refusal->task = g_object_ref (self);
   refusal->callback = callback;
   refusal->user_data = user_data;
+  refusal->user_data_destroy = user_data_destroy;
 
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_static_name (source, "[asyncgui] run on a disposed engine");
   g_source_set_callback (source, refusal_dispatch, refusal, refusal_free);
-  g_source_attach (source, ag_engine_get_context (self));
+  g_source_attach (source, ag_engine_get_context (engine));
 }
 
 static void
@@ -166,7 +178,7 @@ start_here (AgEngine            *self,
 
   if (_ag_engine_is_disposed (self))
     {
-      refuse_on_disposed_engine (self, task, callback, user_data);
+      _ag_task_refuse_run (task, self, callback, user_data, NULL);
       return;
     }
 

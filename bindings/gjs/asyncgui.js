@@ -659,6 +659,8 @@ function runInSlot(slot, x, signal) {
         task = toTask(x);
         if (task.get_state() !== AsyncGui.TaskState.PENDING)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
+        if (slot.task === task)
+            throw new TypeError('asyncgui: this task already waits in the slot; a task runs once');
         slot.run_async(task, cancellable, (s, result) => settle(() => finishWith(() => s.run_finish(result), task, result)));
     });
     return {promise, task};

@@ -270,6 +270,115 @@ test_throttle_keeps_the_trailing_request (AgTestFixture *fixture,
   g_assert_cmpfloat (trailing_ms, >=, 295);
 }
 
+/* With a throttle alone, the task running when a request comes goes on
+ * until that request starts: a value it gives before is shown (a live
+ * preview updates while the slider moves), and it is still the latest
+ * there, for code that acts on it at a later delivery. */
+typedef struct
+{
+  Display  display;
+  AgTask  *first;
+  int      first_latest;   /* ag_slot_is_latest (first) in its callback; -1 before */
+} Preview;
+
+static void
+on_preview_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Preview *preview = user_data;
+
+  if ((gpointer) result == (gpointer) preview->first)
+    preview->first_latest = ag_slot_is_latest (AG_SLOT (source), preview->first);
+  on_query_done (source, result, &preview->display);
+}
+
+static void
+test_throttle_lets_the_running_task_finish_as_the_latest (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autoptr(AgSlot) slot = ag_slot_new (fixture->engine);
+  Query running = { .number = 1, .latency_ms = 100 };
+  Query next = { .number = 2, .latency_ms = 0 };
+  g_autoptr(AgTask) first = ag_task_new (run_query, &running, NULL);
+  g_autoptr(AgTask) second = ag_task_new (run_query, &next, NULL);
+  Preview preview = { .first = first, .first_latest = -1 };
+
+  display_init (&preview.display, slot);
+  ag_slot_set_throttle_ms (slot, 1000);
+  ag_slot_run_async (slot, first, NULL, on_preview_done, &preview);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&running.ran), AG_TEST_SAFETY_MS);
+  ag_slot_run_async (slot, second, NULL, on_preview_done, &preview);
+
+  ag_test_run_until (fixture->context, preview.display.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (preview.display.shown, ==, 1);
+  g_assert_cmpint (preview.first_latest, ==, TRUE);
+  g_assert_false (g_atomic_int_get (&next.ran));
+  g_assert_true (ag_slot_is_latest (slot, first));
+
+  ag_test_run_until (fixture->context, preview.display.n_calls == 2, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (preview.display.shown, ==, 2);
+  g_assert_false (ag_slot_is_latest (slot, first));
+  g_assert_true (ag_slot_is_latest (slot, second));
+}
+
+/* Disposing the engine ends the slot's work as it ends all work, without
+ * callbacks; the slot is then idle, and a request made afterwards fails
+ * with AG_ERROR_ENGINE_DISPOSED, as a run on the engine does. */
+static void
+test_engine_disposed_while_busy_leaves_the_slot_idle (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(AgSlot) slot = ag_slot_new (fixture->engine);
+  Query running = { .number = 1, .latency_ms = 5000 };
+  g_autoptr(AgTask) late = ag_task_new_sleep (0);
+  AgTestOutcome outcome;
+  Display display;
+
+  display_init (&display, slot);
+  ask (&display, &running);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&running.ran), AG_TEST_SAFETY_MS);
+  g_object_run_dispose (G_OBJECT (fixture->engine));
+
+  g_assert_false (ag_slot_get_busy (slot));
+  g_assert_null (ag_slot_get_task (slot));
+  ag_slot_cancel (slot);
+
+  ag_test_outcome_init (&outcome, fixture->engine);
+  ag_slot_run_async (slot, late, NULL, ag_test_outcome_callback, &outcome);
+  ag_test_run_until (fixture->context, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_ENGINE_DISPOSED);
+  g_assert_false (ag_slot_get_busy (slot));
+  g_assert_cmpuint (display.n_calls, ==, 0);
+  ag_test_outcome_clear (&outcome);
+  ag_test_run_until (fixture->context, g_atomic_int_get (&running.saw_cancel), AG_TEST_SAFETY_MS);
+}
+
+/* A task waiting in the slot is given to it again: the mistake is
+ * reported at the call, and the request waiting goes on. */
+static void
+test_task_given_twice_while_it_waits_is_a_critical (AgTestFixture *fixture,
+                                                    gconstpointer  data)
+{
+  g_autoptr(AgSlot) slot = ag_slot_new (fixture->engine);
+  Query query = { .number = 7, .latency_ms = 0 };
+  g_autoptr(AgTask) task = ag_task_new (run_query, &query, NULL);
+  Display display;
+
+  display_init (&display, slot);
+  ag_slot_set_debounce_ms (slot, 50);
+  ag_slot_run_async (slot, task, NULL, on_query_done, &display);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already waits in the slot*");
+  ag_slot_run_async (slot, task, NULL, on_query_done, &display);
+  g_test_assert_expected_messages ();
+
+  ag_test_run_until (fixture->context, display.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpint (display.shown, ==, 7);
+  g_assert_false (ag_slot_get_busy (slot));
+  ag_test_run_for (fixture->context, 100);
+  g_assert_cmpuint (display.n_calls, ==, 1);
+}
+
 /* Cancelling the slot ends the task waiting to start (unrun) and the task
  * running; both callbacks get CANCELLED. */
 static void
@@ -436,8 +545,14 @@ main (int   argc,
                test_latest_request_is_known_until_replaced_or_cancelled);
   ag_test_add ("/slot/debounce-starts-one-task-for-a-burst",
                test_debounce_starts_one_task_for_a_burst);
+  ag_test_add ("/slot/engine-disposed-while-busy-leaves-the-slot-idle",
+               test_engine_disposed_while_busy_leaves_the_slot_idle);
+  ag_test_add ("/slot/task-given-twice-while-it-waits-is-a-critical",
+               test_task_given_twice_while_it_waits_is_a_critical);
   ag_test_add ("/slot/throttle-keeps-the-trailing-request",
                test_throttle_keeps_the_trailing_request);
+  ag_test_add ("/slot/throttle-lets-the-running-task-finish-as-the-latest",
+               test_throttle_lets_the_running_task_finish_as_the_latest);
   ag_test_add ("/slot/cancel-ends-waiting-and-running-work",
                test_cancel_ends_waiting_and_running_work);
   ag_test_add ("/slot/fifty-queries-never-show-a-stale-result",

@@ -128,6 +128,17 @@ test('run-with-a-slot-outside-a-job', async () => {
         'a slot must be an AsyncGui.Slot');
 });
 
+test('a-task-given-again-while-it-waits-is-refused-and-the-first-request-goes-on', async () => {
+    const slot = AsyncGui.Slot.new(null);
+    slot.debounce_ms = 20;
+    const task = AsyncGui.Task.new_sleep(10);
+    const first = run(task, {slot});
+    await assertRejects(run(task, {slot}), e => e instanceof TypeError &&
+        /already waits in the slot/.test(e.message), 'the second request is refused');
+    await first;
+    assert(!slot.busy, 'the slot is idle');
+});
+
 // The slot's callback resolves the request's promise, but what awaits it
 // runs only after the rest of that main-loop iteration; a request made
 // meanwhile (by another callback of the same iteration) must still win.
@@ -202,6 +213,23 @@ test('throttle-keeps-the-trailing-request', async () => {
     assertEqual(jobs[1].state, TaskState.CANCELLED);
     assertEqual(display.shown, 3);
     assertEqual(display.nStale, 0);
+});
+
+test('throttle-shows-the-running-query-before-the-next-starts', async () => {
+    // A live preview: the query running when the next comes goes on until
+    // the next starts, and its value is shown meanwhile.
+    const slot = AsyncGui.Slot.new(null);
+    slot.throttle_ms = 1000;
+    const display = new Display();
+    const [running, following] = [new Query(1, 100), new Query(2, 0)];
+    const first = display.ask(slot, running);
+    const second = display.ask(slot, following);
+    await settled([first]);
+    assertEqual(first.state, TaskState.SUCCEEDED);
+    assertEqual(display.shown, 1);
+    assert(!following.ran, 'the next query waits for the period');
+    await settled([second]);
+    assertEqual(display.shown, 2);
 });
 
 test('busy-spans-the-latest-request-and-notifies-twice', async () => {

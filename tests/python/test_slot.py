@@ -175,6 +175,24 @@ class SlotTest(SlotTestCase):
         self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
         self.run_loop_until(lambda: slow.saw_cancel and not slot.busy)
 
+    def test_a_task_given_again_while_it_waits_raises_and_the_first_request_goes_on(self):
+        slot = self.engine.slot(debounce_ms=20)
+        task = AsyncGui.Task.new_sleep(10)
+
+        @self.engine.job
+        def search():
+            try:
+                yield slot.run(task)
+            except RuntimeError as error:
+                return str(error)
+            return 'ran'
+
+        first, second = search(), search()
+        self.run_loop_until(lambda: first.is_finished() and second.is_finished())
+        self.assertIn('already waits in the slot', second.result())
+        self.assertEqual(first.result(), 'ran')
+        self.assertFalse(slot.busy)
+
     def test_the_task_exception_is_raised_at_the_yield(self):
         slot = self.engine.slot()
 
@@ -256,6 +274,21 @@ class SlotTest(SlotTestCase):
         self.assertEqual(jobs[1].state, AsyncGui.TaskState.CANCELLED)
         self.assertEqual(self.display.shown, 3)
         self.assertEqual(self.display.n_stale, 0)
+
+    def test_throttle_shows_the_running_query_before_the_next_starts(self):
+        # A live preview: the query running when the next comes goes on
+        # until the next starts, and its value is shown meanwhile.
+        slot = self.engine.slot(throttle_ms=1000)
+        running, following = Query(1, 0.1), Query(2, 0.0)
+        first = self.ask(slot, running)
+        self.run_loop_until(running.ran.is_set)
+        second = self.ask(slot, following)
+        self.run_loop_until(first.is_finished)
+        self.assertEqual(first.state, AsyncGui.TaskState.SUCCEEDED)
+        self.assertEqual(self.display.shown, 1)
+        self.assertFalse(following.ran.is_set())
+        self.run_loop_until(second.is_finished)
+        self.assertEqual(self.display.shown, 2)
 
     def test_busy_spans_the_latest_request_and_notifies_twice(self):
         slot = self.engine.slot()

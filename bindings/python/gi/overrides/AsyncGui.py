@@ -1886,6 +1886,9 @@ class _SlotRun:
             def done(source, result, *unused):
                 outcomes.append(_outcome(result, slot.run_finish))
                 complete()
+            if slot.get_task() == gtask:
+                raise RuntimeError('%r already waits in the slot; a task runs once, so each '
+                                   'request needs a task of its own' % (self.task,))
             AsyncGui.Slot.run_with_closure(slot, gtask, cancellable, done)
 
         def outcome():
