@@ -363,6 +363,35 @@ class TrioGuestTest(agtest.JobTestCase):
         # With the first run over, runs work again.
         self.assertEqual(self.run_job(second(), timeout_s=5).result(), 'quick')
 
+    def test_a_run_cancelled_while_it_waits_for_an_ending_run_never_starts(self):
+        started, ended = [], []
+
+        async def body(tag):
+            started.append(tag)  # before its first checkpoint
+            try:
+                await trio.sleep(10)
+            finally:
+                ended.append(tag)
+
+        @self.engine.job
+        async def search(tag):
+            await AsyncGui.run_trio(body, tag)
+
+        ending = search('ending')
+        self.run_loop_until(lambda: started == ['ending'], timeout_s=5)
+        ending.cancel()
+        waiting = [search(tag) for tag in ('waiting', 'also waiting')]
+        for job in waiting:
+            job.cancel()
+        live = search('live')
+        self.run_loop_until(lambda: 'live' in started, timeout_s=5)
+        self.assertEqual(started, ['ending', 'live'])
+        for job in [ending] + waiting:
+            self.assertEqual(job.state, AsyncGui.TaskState.CANCELLED)
+        live.cancel()
+        self.run_job(live, timeout_s=5)
+        self.run_loop_until(lambda: 'live' in ended, timeout_s=5)
+
     def test_disposing_the_engine_ends_the_trio_run_and_later_runs_work(self):
         seen = {}
         engine = AsyncGui.Engine.new_for_context(self.context)

@@ -2348,6 +2348,10 @@ class _TrioRun:
                 raise
 
         def follow(complete):
+            # A job cancelled while it waited has gone on without this run.
+            if self.cancelled:
+                complete()
+                return
             try:
                 start(complete)
             except BaseException as exc:  # noqa: B902 - raised at the await
