@@ -64,7 +64,7 @@ def make_words(count=20000, seed=7):
 def search(words, query):
     """The words containing ``query``, after a while: the shorter the
     query, the longer it takes. Gives up when its cancellable fires."""
-    cancellable = AsyncGui.current_task().get_cancellable()
+    cancellable = AsyncGui.current_cancellable()
     deadline = time.monotonic() + 0.4 / len(query) + random.uniform(0.0, 0.1)
     while time.monotonic() < deadline:
         if cancellable.is_cancelled():

@@ -166,6 +166,34 @@ class AsyncioGuestTest(agtest.JobTestCase):
 
         self.assertEqual(self.run_job(handler()).result(), (['a', 'b'], True, 'threaded'))
 
+    def test_task_scoped_asyncio_runs_in_an_asyncio_task_the_job_awaits(self):
+        # A job is not an asyncio task: what needs one (asyncio.timeout(),
+        # TaskGroup) raises RuntimeError in the job itself, as the README
+        # says, and works in an asyncio task that the job awaits.
+        async def scoped():
+            try:
+                async with asyncio.timeout(0.05):
+                    await asyncio.sleep(5)
+            except TimeoutError:
+                pass
+            else:
+                return 'no timeout'
+            async with asyncio.TaskGroup() as group:
+                child = group.create_task(asyncio.sleep(0.01, 'child'))
+            return child.result()
+
+        @self.engine.job
+        async def handler():
+            try:
+                async with asyncio.timeout(1):
+                    pass
+            except RuntimeError:
+                refused = True
+            value = await asyncio.get_running_loop().create_task(scoped())
+            return refused, asyncio.current_task(), value
+
+        self.assertEqual(self.run_job(handler()).result(), (True, None, 'child'))
+
     def test_cancel_while_awaiting_asyncio(self):
         seen = {}
 

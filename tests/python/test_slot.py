@@ -241,6 +241,34 @@ class SlotTest(SlotTestCase):
         self.assertEqual(job.result(), [8, 9])
         self.assertFalse(slot.busy)
 
+    def test_the_items_of_a_replaced_list_see_their_cancellable_fire(self):
+        slot = self.engine.slot()
+        seen = {}
+
+        def item(number):
+            cancellable = AsyncGui.current_cancellable()
+            seen[number] = None
+            deadline = time.monotonic() + 5
+            while not cancellable.is_cancelled() and time.monotonic() < deadline:
+                time.sleep(0.001)
+            seen[number] = cancellable.is_cancelled()
+            return number
+
+        @self.engine.job
+        def search(tasks):
+            return (yield slot.run(tasks))
+
+        replaced = search([Task(item, 1), Task(item, 2)])
+        self.run_loop_until(lambda: seen)
+        started = time.monotonic()
+        latest = search(Task(pow, 2, 5))
+        self.run_loop_until(lambda: replaced.is_finished() and latest.is_finished())
+        self.assertLess(time.monotonic() - started, 2)
+        self.assertTrue(seen and all(seen.values()), seen)
+        self.assertEqual(replaced.state, AsyncGui.TaskState.CANCELLED)
+        self.assertEqual(latest.result(), 32)
+        self.assertIsNone(AsyncGui.current_cancellable())
+
     def test_debounce_starts_one_task_for_a_burst_of_keystrokes(self):
         slot = self.engine.slot(debounce_ms=200)
         keys = [Query(i, 0.01) for i in range(5)]

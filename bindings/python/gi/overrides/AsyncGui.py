@@ -329,6 +329,15 @@ def current_task():
 
 
 @_export
+def current_cancellable():
+    """On a worker thread running a :class:`Task`, alone or as an item of a
+    list or MultiTask: the Gio.Cancellable of its work, which fires when
+    the work is cancelled (its job cancelled, its slot request replaced),
+    so a long function can stop early. None elsewhere."""
+    return getattr(_tls, 'cancellable', None)
+
+
+@_export
 class Task(functools.partial, metaclass=_ForwardingMeta):
     """``Task(f, *args, **kwargs)``: ``f(*args, **kwargs)`` on a worker
     thread. Yield or await it in a job; the value is what ``f`` returns, and
@@ -455,8 +464,8 @@ def _new_task(task):
 def _run_task(call, gtask, cancellable):
     if _exiting:
         return
-    previous = getattr(_tls, 'gtask', None)
-    _tls.gtask = gtask
+    previous = getattr(_tls, 'gtask', None), getattr(_tls, 'cancellable', None)
+    _tls.gtask, _tls.cancellable = gtask, cancellable
     try:
         value = call()
     except BaseException as exc:  # noqa: B902 - everything goes to the job
@@ -464,7 +473,7 @@ def _run_task(call, gtask, cancellable):
     else:
         gtask.return_value(_object_value(value))
     finally:
-        _tls.gtask = previous
+        _tls.gtask, _tls.cancellable = previous
     # The frames of the exception's traceback keep this one (their f_back),
     # which must not keep the AgTask that holds the exception.
     gtask = value = None
@@ -959,18 +968,22 @@ def _run_tasks(work, chunk, position, n_items):
     # extend() keeps the values before a task that raised.
     first = position
     whole = True
-    while position < end and not (work.stopped or _exiting):
-        done = len(values)
-        try:
-            extend(map(_call, tasks[position:min(end, position + _SLICE)]))
-        except BaseException as exc:  # noqa: B902 - it goes to the MultiTask
-            _return_values(chunk, values)
-            _return_exception(chunk, exc)
-            whole = False
-            position += len(values) - done + 1
-            values.clear()
-            continue
-        position += len(values) - done
+    previous, _tls.cancellable = getattr(_tls, 'cancellable', None), chunk.get_cancellable()
+    try:
+        while position < end and not (work.stopped or _exiting):
+            done = len(values)
+            try:
+                extend(map(_call, tasks[position:min(end, position + _SLICE)]))
+            except BaseException as exc:  # noqa: B902 - it goes to the MultiTask
+                _return_values(chunk, values)
+                _return_exception(chunk, exc)
+                whole = False
+                position += len(values) - done + 1
+                values.clear()
+                continue
+            position += len(values) - done
+    finally:
+        _tls.cancellable = previous
     packed = _return_values(chunk, values)
     numbers = work.numbers
     if packed and whole and numbers is not None:
@@ -1917,7 +1930,7 @@ class Slot(AsyncGui.Slot):
     ``slot = engine.slot(debounce_ms=200)``; then, in a job,
     ``value = yield slot.run(Task(search, text))`` (or ``await``). Each run
     cancels the request made before: that one's function sees its
-    cancellable fire (``AsyncGui.current_task().get_cancellable()``), and
+    cancellable fire (``AsyncGui.current_cancellable()``), and
     its job gets CancelledError at the yield, which, left uncaught, ends the
     job cancelled without a traceback. ``slot.busy`` (``notify::busy``) is
     True while the slot has work, for a spinner; ``slot.cancel()`` cancels

@@ -22,7 +22,7 @@ _R = TypeVar('_R')
 _P = ParamSpec('_P')
 
 __all__ = ['TaskObject', 'MultiTaskObject', 'PipelineObject', 'CancelledError', 'ReturnResult',
-           'return_result', 'current_task', 'Task', 'dependency_value', 'MultiTask',
+           'return_result', 'current_task', 'current_cancellable', 'Task', 'dependency_value', 'MultiTask',
            'ProcessTask', 'SandboxedError', 'MultiProcessTask', 'sleep', 'Job', 'InvalidStateError', 'Engine',
            'Slot', 'current_job', 'get_asyncio_loop', 'run_trio', 'Channel', 'ChannelReader',
            'pipe', 'Pipeline']
@@ -79,6 +79,7 @@ class _ForwardingMeta(type):
     def __getattr__(cls, name: str) -> Any: ...
 
 def current_task() -> TaskObject | None: ...
+def current_cancellable() -> Gio.Cancellable | None: ...
 
 class Task(functools.partial[_T], metaclass=_ForwardingMeta):
     # The arguments are checked against the function. An overloaded one
