@@ -152,6 +152,34 @@ class ExitWithWorkInFlightTest(agtest.unittest.TestCase):
         ''', runs=2)
         self.assertEqual(stdout, 'source closed\n')
 
+    def test_the_asyncio_loop_of_a_finished_thread_kept_to_the_end(self):
+        # Each thread has its guest loop; one that outlives its thread in
+        # a global goes at exit like the main thread's, without a word.
+        self.run_script('''
+            kept = {}
+
+            def thread():
+                own = GLib.MainContext.new()
+                own.push_thread_default()
+                own_engine = AsyncGui.Engine.new_for_context(own)
+
+                @own_engine.job
+                async def job():
+                    await asyncio.sleep(0.01)
+                    kept['loop'] = asyncio.get_running_loop()
+
+                running = job()
+                while not running.is_finished():
+                    own.iteration(True)
+                own_engine.run_dispose()
+                own.pop_thread_default()
+
+            other = threading.Thread(target=thread)
+            other.start()
+            other.join()
+            assert 'loop' in kept
+        ''', runs=2)
+
     def test_list_of_tasks_yielded_right_before_the_end(self):
         self.run_script('''
             @engine.job

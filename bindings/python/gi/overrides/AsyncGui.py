@@ -2078,6 +2078,9 @@ def _shut_down_engines():
                 engine.run_dispose()
             finally:
                 context.release()
+    for loop in list(_guest_loops):
+        if loop._ag_thread is threading.current_thread() or not loop._ag_thread.is_alive():
+            loop._ag_detach()
     waited = 0
     while not AsyncGui.Engine.join_disposed(100):
         waited += 1
@@ -2111,6 +2114,10 @@ def current_job():
 # use.
 
 _guest = threading.local()
+# Every thread's loop: at exit, the loops of threads that ended lose their
+# GSource while Python still works (a loop kept in a global would free it
+# as the interpreter tears itself down, and print that it could not).
+_guest_loops = weakref.WeakSet()
 
 
 def _enter_asyncio(driver):
@@ -2235,7 +2242,14 @@ def _make_guest_loop(asyncio, context):
             self._ag_attachable = False
             super().__init__(NonBlockingSelector())
             self._thread_id = threading.get_ident()   # is_running(): True
+            self._ag_thread = threading.current_thread()
             self._ag_attachable = True
+
+        def _ag_detach(self):
+            self._ag_attachable = False
+            source, self._ag_source = self._ag_source, None
+            if source is not None:
+                source.destroy()
 
         def _ag_attach(self):
             if self._ag_source is None and self._ag_attachable:
@@ -2271,7 +2285,9 @@ def _make_guest_loop(asyncio, context):
             finally:
                 events._set_running_loop(previous)
 
-    return GuestEventLoop()
+    loop = GuestEventLoop()
+    _guest_loops.add(loop)
+    return loop
 
 
 def _prepare_asyncio_future(future):
