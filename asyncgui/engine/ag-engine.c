@@ -132,9 +132,13 @@ ag_engine_constructed (GObject *object)
   _ag_completion_queue_publish (self->queue);
 }
 
+/* The disposal another thread asked for, on the engine's thread; then the
+ * reference that carried it here goes (the last one, if that thread
+ * dropped its own). */
 static gboolean
-release_at_home (gpointer data)
+dispose_at_home (gpointer data)
 {
+  g_object_run_dispose (data);
   g_object_unref (data);
   return G_SOURCE_REMOVE;
 }
@@ -145,10 +149,11 @@ ag_engine_dispose (GObject *object)
   AgEngine *self = AG_ENGINE (object);
   gboolean acquired = FALSE;
 
-  /* The last reference went on another thread (a helper that ran tasks
-   * and waited for them) while the engine's thread runs the context: the
-   * disposal must not race its deliveries, so the engine lives on and its
-   * thread drops that reference at its next iteration. If nobody runs the
+  /* Another thread disposes the engine (g_object_run_dispose(), or the
+   * last reference went there: a helper that ran tasks and waited for
+   * them) while the engine's thread runs the context: the disposal must
+   * not race its deliveries, so it happens on the engine's thread at its
+   * next iteration, and the engine lives until then. If nobody runs the
    * context, this thread holds it while it disposes. */
   if (!g_atomic_int_get (&self->disposed) && !g_main_context_is_owner (self->context))
     {
@@ -158,8 +163,8 @@ ag_engine_dispose (GObject *object)
           GSource *source = g_idle_source_new ();
 
           g_source_set_priority (source, G_PRIORITY_HIGH);
-          g_source_set_callback (source, release_at_home, g_object_ref (self), NULL);
-          g_source_set_static_name (source, "[asyncgui] engine released at home");
+          g_source_set_callback (source, dispose_at_home, g_object_ref (self), NULL);
+          g_source_set_static_name (source, "[asyncgui] engine disposed at home");
           g_source_attach (source, self->context);
           g_source_unref (source);
           return;

@@ -722,6 +722,83 @@ test_run_dispose_with_work_in_flight_runs_no_callback (AgTestFixture *fixture,
   ag_test_run_until (fixture->context, g_atomic_int_get (&log.n_destroyed) == 1, 2000);
 }
 
+/* The engine's own thread runs its context while another thread calls
+ * g_object_run_dispose(): the disposal happens on the engine's thread, at
+ * its next iteration, and is a disposal all the same. */
+typedef struct
+{
+  GMainContext *context;
+  int           owned;   /* the thread has acquired the context, for good */
+  int           stop;
+} ContextThread;
+
+static gpointer
+iterate_until_stopped (gpointer data)
+{
+  ContextThread *thread = data;
+
+  g_main_context_push_thread_default (thread->context);
+  g_atomic_int_set (&thread->owned, TRUE);
+  while (!g_atomic_int_get (&thread->stop))
+    g_main_context_iteration (thread->context, TRUE);
+  g_main_context_pop_thread_default (thread->context);
+  return NULL;
+}
+
+static gboolean
+nothing (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_for_state (AgTask      *task,
+                AgTaskState  state)
+{
+  gint64 end = g_get_monotonic_time () + AG_TEST_SAFETY_MS * G_TIME_SPAN_MILLISECOND;
+
+  while (ag_task_get_state (task) != state)
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static void
+test_run_dispose_from_another_thread_disposes_on_the_engines_thread (AgTestFixture *fixture,
+                                                                      gconstpointer  data)
+{
+  ContextThread thread = { g_main_context_new (), FALSE, FALSE };
+  WorkLog log = { 0, 0 };
+  AgEngine *engine = ag_engine_new_for_context (thread.context);
+  g_autoptr(AgTask) running = work_task_new (&log, 300);
+  g_autoptr(AgTask) later = ag_task_new_sleep (0);
+  GThread *owner = g_thread_new ("engine", iterate_until_stopped, &thread);
+
+  while (!g_atomic_int_get (&thread.owned))
+    g_usleep (1000);
+
+  ag_engine_run_async (engine, running, NULL, NULL, NULL);
+  g_assert_true (wait_for_state (running, AG_TASK_RUNNING));
+
+  g_object_run_dispose (G_OBJECT (engine));
+  g_assert_true (wait_for_state (running, AG_TASK_CANCELLED));
+  /* Run from a thread that is not the engine's, as a task in flight at
+   * the disposal: cancelled, without its callback. */
+  ag_engine_run_async (engine, later, NULL, NULL, NULL);
+  g_assert_true (wait_for_state (later, AG_TASK_CANCELLED));
+
+  g_object_unref (engine);
+  g_atomic_int_set (&thread.stop, TRUE);
+  g_main_context_invoke (thread.context, nothing, NULL);
+  g_thread_join (owner);
+  g_clear_object (&running);
+  g_assert_true (ag_engine_join_disposed (2000));
+  g_main_context_unref (thread.context);
+}
+
 /* Nothing holds the tasks but the engine and the workers: once the join
  * returns, the functions have returned and no worker holds anything; what
  * they held is released on the engine's context, never on a worker. */
@@ -1397,6 +1474,8 @@ main (int   argc,
                test_dispose_with_work_in_flight_runs_no_callback);
   ag_test_add ("/engine/run-dispose-with-work-in-flight-runs-no-callback",
                test_run_dispose_with_work_in_flight_runs_no_callback);
+  ag_test_add ("/engine/run-dispose-from-another-thread-disposes-on-the-engines-thread",
+               test_run_dispose_from_another_thread_disposes_on_the_engines_thread);
   ag_test_add ("/engine/join-disposed-waits-for-running-functions",
                test_join_disposed_waits_for_running_functions);
   ag_test_add ("/engine/join-disposed-does-not-wait-for-idle-threads",
