@@ -138,9 +138,13 @@ fiber_await_done (GObject      *source,
  * anything the engine's owner frees before it, is still there. The job
  * ends as cancelled, without notifications.
  *
+ * On an engine that has been disposed the job does not start: it has
+ * failed with %AG_ERROR_ENGINE_DISPOSED, as a task run there fails, and
+ * @func never runs (@destroy is still called).
+ *
  * Thread: the engine's.
  *
- * Returns: (transfer full): the running job
+ * Returns: (transfer full): the running job, or a job that has failed
  *
  * Since: 1.0
  */
@@ -155,13 +159,17 @@ ag_engine_spawn (AgEngine       *engine,
 
   g_return_val_if_fail (AG_IS_ENGINE (engine), NULL);
   g_return_val_if_fail (func != NULL, NULL);
-  g_return_val_if_fail (!_ag_engine_is_disposed (engine), NULL);
   g_return_val_if_fail (_ag_engine_is_own_thread (engine), NULL);
 
   self = g_object_new (AG_TYPE_JOB, NULL);
   self->func = func;
   self->func_data = user_data;
   self->func_destroy = destroy;
+  if (_ag_engine_is_disposed (engine))
+    {
+      _ag_job_start (self, engine);
+      return self;
+    }
   self->fiber = _ag_fiber_new (_ag_stack_pool_get_default (),
                                ag_engine_get_job_stack_size (engine), fiber_body, self);
 

@@ -53,5 +53,7 @@ GError  *_ag_job_gone_error     (void);
 /* ag-job-fiber.c */
 void     _ag_job_run_fiber      (AgJob    *self);
 void     _ag_job_unwind         (AgJob    *self);
+void     _ag_job_start          (AgJob    *self,
+                                 AgEngine *engine);
 
 G_END_DECLS

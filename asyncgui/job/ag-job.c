@@ -625,9 +625,13 @@ ag_job_stopped (AgTask *task)
  * [method@Task.return_value] or [method@Task.return_error]. Each await goes
  * through [method@Job.await_async].
  *
+ * On an engine that has been disposed the job does not start: it has
+ * failed with %AG_ERROR_ENGINE_DISPOSED, as a task run there fails, and
+ * the caller does not drive it.
+ *
  * Thread: the engine's.
  *
- * Returns: (transfer full): the running job
+ * Returns: (transfer full): the running job, or a job that has failed
  *
  * Since: 1.0
  */
@@ -637,13 +641,24 @@ ag_job_new (AgEngine *engine)
   AgJob *self;
 
   g_return_val_if_fail (AG_IS_ENGINE (engine), NULL);
-  g_return_val_if_fail (!_ag_engine_is_disposed (engine), NULL);
   g_return_val_if_fail (_ag_engine_is_own_thread (engine), NULL);
 
   self = g_object_new (AG_TYPE_JOB, NULL);
-  _ag_task_start (AG_TASK (self), engine, NULL, NULL, NULL, NULL);
+  _ag_job_start (self, engine);
 
   return self;
+}
+
+/* Starts @self on @engine; on a disposed engine it fails instead, never
+ * started. */
+void
+_ag_job_start (AgJob    *self,
+               AgEngine *engine)
+{
+  if (_ag_engine_is_disposed (engine) && _ag_task_claim_run (AG_TASK (self)))
+    _ag_task_refuse_run (AG_TASK (self), engine, NULL, NULL, NULL);
+  else
+    _ag_task_start (AG_TASK (self), engine, NULL, NULL, NULL, NULL);
 }
 
 static void

@@ -779,6 +779,9 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     engine ??= Engine.get_default();
     const handle = new JobHandle(Job.new(engine), kJobToken);
     const gjob = handle.task;
+    // Its engine was disposed (by C code): the job failed, and fn never runs.
+    if (gjob.is_finished())
+        return handle;
     const unwatch = watchSignal(signal, () => gjob.cancel());
 
     const end = (ok, valueOrError) => {

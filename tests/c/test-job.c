@@ -278,23 +278,34 @@ test_spawn_body_without_await_finishes_inside_spawn (AgTestFixture *fixture,
   g_assert_cmpint (n_destroyed, ==, 1);
 }
 
+/* A handler may start a job while its window and engine go away: on a
+ * disposed engine the job does not start, it has failed as a task run
+ * there fails, and its body never runs. */
 static void
-test_spawn_on_disposed_engine_is_critical (AgTestFixture *fixture,
-                                           gconstpointer  data)
+test_spawn_on_disposed_engine_fails_without_running (AgTestFixture *fixture,
+                                                     gconstpointer  data)
 {
-  AgJob *job;
+  g_autoptr(AgJob) spawned = NULL;
+  g_autoptr(AgJob) driven = NULL;
+  GError *error = NULL;
 
   g_object_run_dispose (G_OBJECT (fixture->engine));
+  n_destroyed = 0;
 
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*disposed*");
-  job = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "never", NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (job);
+  spawned = ag_engine_spawn (fixture->engine, no_await_body, (gpointer) "never", count_destroy);
+  g_assert_nonnull (spawned);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (spawned)), ==, AG_TASK_FAILED);
+  g_assert_null (ag_task_get_string (AG_TASK (spawned), &error));
+  g_assert_error (error, AG_ERROR, AG_ERROR_ENGINE_DISPOSED);
+  g_clear_error (&error);
+  g_clear_object (&spawned);
+  g_assert_cmpint (n_destroyed, ==, 1);
 
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*disposed*");
-  job = ag_job_new (fixture->engine);
-  g_test_assert_expected_messages ();
-  g_assert_null (job);
+  driven = ag_job_new (fixture->engine);
+  g_assert_nonnull (driven);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (driven)), ==, AG_TASK_FAILED);
+  g_assert_true (g_error_matches (ag_task_get_error (AG_TASK (driven)),
+                                  AG_ERROR, AG_ERROR_ENGINE_DISPOSED));
 }
 
 /* Awaiting */
@@ -3007,8 +3018,8 @@ main (int   argc,
                test_spawn_runs_body_at_once_until_first_await);
   ag_test_add ("/job/spawn/body-without-await-finishes-inside-spawn",
                test_spawn_body_without_await_finishes_inside_spawn);
-  ag_test_add ("/job/spawn/on-disposed-engine-is-critical",
-               test_spawn_on_disposed_engine_is_critical);
+  ag_test_add ("/job/spawn/on-disposed-engine-fails-without-running",
+               test_spawn_on_disposed_engine_fails_without_running);
 
   ag_test_add ("/job/await/typed-values", test_await_typed_values);
   ag_test_add ("/job/await/error-arrives-at-the-await", test_await_error_arrives_at_the_await);

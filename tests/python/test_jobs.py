@@ -126,6 +126,29 @@ class JobsTest(QuietTestCase):
         self.assertEqual(pair, ['x', 'y'])
         self.assertLess(elapsed, 1000)
 
+    def test_a_job_started_on_a_disposed_engine_fails_without_running(self):
+        # A handler may fire while its window and engine go away.
+        engine = AsyncGui.Engine.new_for_context(self.context)
+        engine.run_dispose()
+        ran = []
+
+        @engine.job
+        def generator():
+            ran.append('generator')
+            yield Task(pow, 2, 3)
+
+        @engine.job
+        async def coroutine():
+            ran.append('coroutine')
+
+        for job in (generator(), coroutine()):
+            self.assertEqual(job.state, AsyncGui.TaskState.FAILED)
+            with self.assertRaises(GLib.Error) as caught:
+                job.result()
+            self.assertTrue(caught.exception.matches(AsyncGui.error_quark(),
+                                                     AsyncGui.Error.ENGINE_DISPOSED))
+        self.assertEqual(ran, [])
+
     def test_long_list_of_trivial_tasks(self):
         @self.engine.job
         def handler():

@@ -1625,6 +1625,10 @@ def _start_job(engine, coro):
         is_coroutine = False
     _track_engine(engine)
     job = AsyncGui.Job.new(engine)
+    if job.is_finished():
+        # Its engine was disposed: the job failed, and none of its code runs.
+        coro.close()
+        return job
     driver = _Driver(engine, job, coro, is_coroutine)
     job._ag_driver = driver
     try:
