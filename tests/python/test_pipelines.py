@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import gc
+import itertools
 import os
 import subprocess
 import sys
@@ -1023,6 +1024,31 @@ class PipelineTest(agtest.JobTestCase):
         self.assertEqual(doubles.count, calls)
         with self.assertRaises(ValueError):
             numbers.read_items(1)
+
+    def test_cancelling_a_job_reading_a_pipeline_stops_it_while_the_job_is_kept(self):
+        # An application keeps its job (self.job = ...): the pipeline its
+        # loop read stops with the loop, not when the job goes.
+        closed = []
+
+        def numbers():
+            try:
+                yield from itertools.count()
+            finally:
+                closed.append(True)
+
+        pipeline = AsyncGui.pipe(double, numbers())
+
+        @self.engine.job
+        async def loop():
+            async for item in pipeline.pipe(double):
+                pass
+
+        self.job = loop()
+        self.run_loop_for(0.1)
+        self.job.cancel()
+        self.run_loop_until(lambda: closed, timeout_s=5)
+        self.assertEqual(self.job.state, AsyncGui.TaskState.CANCELLED)
+        self.assertEqual(pipeline.gtask.get_state(), AsyncGui.TaskState.CANCELLED)
 
     def test_dropping_the_pipeline_cancels_it_and_the_stages_before(self):
         doubles = Calls(double)

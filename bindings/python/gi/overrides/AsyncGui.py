@@ -2826,9 +2826,16 @@ async def _iterate(reader, pipeline=None):
     """``async for`` over a reader or a Pipeline: an item waiting in the
     channel comes at once; when none does, it awaits a read of one (for a
     pipeline: demand for one more output). One item at a time, so a loop
-    left early leaves the rest in the channel."""
+    left early leaves the rest in the channel. A pipeline whose loop ends
+    at an await (its job cancelled) stops: a job kept after that would
+    keep it running otherwise."""
     while True:
-        items = _read_now(reader, 1, 0) or await _read_items(reader, 1, None, pipeline)
+        try:
+            items = _read_now(reader, 1, 0) or await _read_items(reader, 1, None, pipeline)
+        except BaseException:  # noqa: B902 - raised on
+            if pipeline is not None:
+                pipeline.close()
+            raise
         if not items:
             return
         yield items[0]
