@@ -698,16 +698,19 @@ function outcomeOf(task, signal) {
  * early (`break`, `return`, an exception in its body) closes the reader,
  * unless `keepOpen`: closing the last reader tells the writers that nobody
  * reads any more (their writes fail with G_IO_ERROR_BROKEN_PIPE), and
- * stops a pipeline writing to it.
+ * stops a pipeline writing to it. With `job` (job.iterate(reader)), the
+ * reads go through the job: pausing it holds the loop, cancelling it ends
+ * the loop with CANCELLED and leaves the reader open.
  *
- * For a Pipeline: pipeline.values({signal}).
+ * For a Pipeline: pipeline.values({signal, job}); with `job`, cancelling
+ * the job also cancels the pipeline.
  */
 export function iterate(m, {engine = null, signal = null, job = null, positions = false,
     keepOpen = false} = {}) {
     if (m instanceof ChannelReader)
-        return readerIterator(m, {signal, keepOpen});
+        return readerIterator(m, {signal, keepOpen, job});
     if (m instanceof Pipeline)
-        return m.values({signal});
+        return m.values({signal, job});
     if (!(m instanceof MultiTask)) {
         throw new TypeError(`asyncgui: cannot iterate ${describe(m)}: it is not an AsyncGui.MultiTask, ` +
             'an AsyncGui.ChannelReader or a Pipeline');
@@ -888,11 +891,11 @@ class JobHandle {
     }
 
     /**
-     * read(reader, count, {timeoutMs}) through this job. Cancelling the job
-     * cancels the read at once; items it got that the job never saw (the
-     * job was cancelled before it resumed) go back to the channel.
+     * read(reader, count, {timeoutMs, signal}) through this job. Cancelling
+     * the job cancels the read at once; items it got that the job never saw
+     * (the job was cancelled before it resumed) go back to the channel.
      */
-    read(reader, count = 1, {timeoutMs = -1} = {}) {
+    read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
         const ended = [];   // the read's result, until the job or the cancel finishes it
         const giveBack = () => ended.splice(0).forEach(result => {
             try {
@@ -910,7 +913,7 @@ class JobHandle {
                 resolve();
             });
         }));
-        return this.run(task).then(() => finishRead(reader, ended.pop()));
+        return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()));
     }
 
     /** write(channel, value) through this job: cancelling the job stores nothing. */
@@ -1104,9 +1107,10 @@ export function write(channel, value, {signal = null} = {}) {
 // `drained()` runs once the reader is drained and may throw (a pipeline's
 // error); `leave()` runs when the loop is left early; `map(item)` makes
 // the value to yield, kSkip for none; `ended()` runs once when the loop
-// ends, however.
+// ends, however. With `job`, the reads go through the job: cancelling it
+// ends the loop with CANCELLED, and pausing it holds the loop.
 function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
-    map = item => item, ended = null, refused = () => null}) {
+    map = item => item, ended = null, refused = () => null, job = null}) {
     let finished = false;
     const end = () => {
         ended?.();
@@ -1120,7 +1124,7 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
         async next() {
             try {
                 while (!finished) {
-                    const items = await read(reader, 1, {signal});
+                    const items = await (job ? job.read(reader, 1, {signal}) : read(reader, 1, {signal}));
                     if (items.length === 0) {
                         finished = true;
                         await drained?.();
@@ -1527,12 +1531,21 @@ export class Pipeline {
      * before it when it failed (or the CANCELLED GLib.Error when it was
      * cancelled). Leaving the loop early cancels the pipeline and the
      * stages before it, and waits until it has ended. `signal` cancels it.
+     * With `job` (job.iterate(pipeline)), the reads go through the job:
+     * pausing it holds the loop, cancelling it ends the loop with CANCELLED
+     * and cancels the pipeline.
      */
-    values({signal = null} = {}) {
+    values({signal = null, job = null} = {}) {
         const reader = this.#open();
+        const unwatch = watchSignal(signal, () => this.cancel());
         return readerIterator(reader, {
+            job,
             drained: () => this.#done,
-            ended: watchSignal(signal, () => this.cancel()),
+            // However the loop ends (its job cancelled, say), the pipeline does.
+            ended: () => {
+                unwatch();
+                this.cancel();
+            },
             leave: async () => {
                 this.cancel();
                 reader.close();

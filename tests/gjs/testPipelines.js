@@ -307,6 +307,40 @@ test('cancel-and-signal-end-the-loop-with-cancelled', async () => {
         'the pipeline closed its input reader');
 });
 
+test('job-iterate-ties-a-pipeline-or-a-reader-loop-to-the-job', async () => {
+    // Cancelling the job ends its loop with CANCELLED; the pipeline stops,
+    // a reader stays open (as when a signal aborts its loop).
+    const p = pipe(x => x, Infinity);
+    const seen = [];
+    const overPipeline = spawn(async job => {
+        for await (const v of job.iterate(p)) {
+            seen.push(v);
+            await job.sleep(5);
+        }
+    });
+    await delay(50);
+    overPipeline.cancel();
+    assert(isCancelled(await assertRejects(overPipeline.promise)), 'the job ends cancelled');
+    const count = seen.length;
+    await delay(50);
+    assertEqual(seen.length, count, 'no output reached the loop after the cancel');
+    assertEqual(p.task.get_state(), TaskState.CANCELLED);
+
+    const channel = AsyncGui.Channel.new(4);
+    const reader = channel.open_reader();
+    const overReader = spawn(async job => {
+        for await (const v of job.iterate(reader))
+            seen.push(v);
+    });
+    await write(channel, 'one');
+    await delay(20);
+    overReader.cancel();
+    assert(isCancelled(await assertRejects(overReader.promise)), 'the job ends cancelled');
+    assertEqual(seen[seen.length - 1], 'one');
+    await write(channel, 'kept');
+    assertEqual(await read(reader, 1), ['kept'], 'the reader stays open');
+});
+
 test('pipelines-over-a-list-model-and-a-channel-reader', async () => {
     const store = new Gio.ListStore({item_type: Gio.File});
     for (const name of ['a.txt', 'b.txt', 'c.txt'])
