@@ -26,6 +26,7 @@ gboolean _ag_channel_push_many       (AgChannel            *self,
                                       guint                *n_pushed,
                                       GError              **error);
 gboolean _ag_channel_reader_has_channel (AgChannelReader     *self);
+gboolean _ag_channel_reader_take_for_pipeline (AgChannelReader *self);
 void     _ag_channel_reader_read_some_async (AgChannelReader     *self,
                                              guint                min,
                                              guint                count,

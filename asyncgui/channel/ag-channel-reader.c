@@ -37,6 +37,7 @@ struct _AgChannelReader
   GValue          pending_detail; /* its detail, unset if none; lock */
   GValue          error_detail;   /* the detail of the transform error the last read
                                    * failed with, unset if none; lock */
+  int             feeds_pipeline; /* atomic: a pipeline reads its inputs here */
 };
 
 G_DEFINE_FINAL_TYPE (AgChannelReader, ag_channel_reader, G_TYPE_OBJECT)
@@ -646,6 +647,13 @@ gboolean
 _ag_channel_reader_has_channel (AgChannelReader *self)
 {
   return self->core != NULL;
+}
+
+/* Makes the reader a pipeline's input; FALSE if it is another's already. */
+gboolean
+_ag_channel_reader_take_for_pipeline (AgChannelReader *self)
+{
+  return g_atomic_int_compare_and_exchange (&self->feeds_pipeline, FALSE, TRUE);
 }
 
 /**

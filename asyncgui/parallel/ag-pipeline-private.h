@@ -28,6 +28,7 @@ struct _AgPipeline
   gint64             n_range;         /* -1: no end; only without input and model */
 
   AgChannel         *output;
+  gboolean           feeds_stage;     /* ag_pipeline_add_stage() took the output */
 
   /* Settings, fixed once started. */
   guint              max_workers;

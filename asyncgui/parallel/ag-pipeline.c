@@ -308,7 +308,9 @@ new_pipeline (AgPipelineFunc  func,
  * through @func on worker threads and writes the outputs, in input order,
  * to its output channel (see [method@Pipeline.open_output]). When @inputs
  * is drained, the pipeline writes what is left, closes its output and
- * succeeds.
+ * succeeds. The pipeline is @inputs' only reader of its items: a reader
+ * already given to a pipeline is refused with a critical (open a reader
+ * for each).
  *
  * Thread: any.
  *
@@ -327,6 +329,13 @@ ag_pipeline_new (AgChannelReader *inputs,
   g_return_val_if_fail (AG_IS_CHANNEL_READER (inputs), NULL);
   g_return_val_if_fail (_ag_channel_reader_has_channel (inputs), NULL);
   g_return_val_if_fail (func != NULL, NULL);
+
+  if (!_ag_channel_reader_take_for_pipeline (inputs))
+    {
+      g_critical ("%s: the reader already feeds a pipeline; each item would go to "
+                  "one of them: open a reader for each", G_STRFUNC);
+      return NULL;
+    }
 
   self = new_pipeline (func, user_data, destroy);
   self->input = g_object_ref (inputs);
@@ -427,6 +436,10 @@ ag_pipeline_new_range (gint64          n_items,
  * ag_channel_reader_read_async (reader, 10, -1, NULL, got_ten, NULL);
  * ```
  *
+ * A pipeline has at most one next stage, which reads all its outputs: a
+ * second stage, or [method@Pipeline.open_output] afterwards, is a
+ * programming error.
+ *
  * Thread: any, before @self is run; the engine's afterwards.
  *
  * Returns: (transfer full): the new stage
@@ -446,9 +459,18 @@ ag_pipeline_add_stage (AgPipeline     *self,
   g_return_val_if_fail (AG_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
+  if (self->feeds_stage)
+    {
+      g_critical ("%s: the pipeline already feeds a stage; its outputs go to one "
+                  "next stage: add this one to that stage", G_STRFUNC);
+      return NULL;
+    }
+
   reader = ag_pipeline_open_output (self, capacity);
   if (reader == NULL)
     return NULL;
+  self->feeds_stage = TRUE;
+  _ag_channel_reader_take_for_pipeline (reader);
 
   stage = new_pipeline (func, user_data, destroy);
   stage->input = g_steal_pointer (&reader);
@@ -527,6 +549,13 @@ ag_pipeline_open_output (AgPipeline *self,
                          guint       capacity)
 {
   g_return_val_if_fail (AG_IS_PIPELINE (self), NULL);
+
+  if (self->feeds_stage)
+    {
+      g_critical ("%s: the pipeline feeds a stage, which reads all its outputs: "
+                  "read the last stage", G_STRFUNC);
+      return NULL;
+    }
 
   if (self->output == NULL)
     {

@@ -1111,6 +1111,34 @@ test_pipeline_over_a_reader_of_no_channel_is_a_critical (void)
   g_test_trap_assert_stderr ("*ag_pipeline_new*has_channel*");
 }
 
+/* A pipeline's outputs go to one place: a second stage, or a reader of a
+ * pipeline that feeds a stage, would split them silently; a reader that
+ * feeds a pipeline feeds no other. Each is a critical. */
+static void
+test_outputs_split_between_readers_of_one_stage_are_criticals (void)
+{
+  g_autoptr(AgPipeline) first = ag_pipeline_new_range (10, same, NULL, NULL);
+  g_autoptr(AgPipeline) second = ag_pipeline_add_stage (first, 4, same, NULL, NULL);
+  g_autoptr(AgChannel) inputs = ag_channel_new (4);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (inputs);
+  g_autoptr(AgPipeline) over_reader = ag_pipeline_new (reader, same, NULL, NULL);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already feeds a stage*");
+  g_assert_null (ag_pipeline_add_stage (first, 4, same, NULL, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*feeds a stage*read the last*");
+  g_assert_null (ag_pipeline_open_output (first, 4));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*already feeds a pipeline*");
+  g_assert_null (ag_pipeline_new (reader, same, NULL, NULL));
+  g_test_assert_expected_messages ();
+
+  g_assert_nonnull (second);
+  g_assert_nonnull (over_reader);
+}
+
 /* The engine writes a pipeline's output in its deliveries: a blocking
  * read inside one of them that would have to wait would wait for itself.
  * It fails at once, and the outputs are all still there for a read that
@@ -1195,6 +1223,8 @@ main (int    argc,
   ag_test_add ("/pipeline/over-a-list-model", test_pipeline_over_a_list_model);
   ag_test_add ("/pipeline/blocking-read-of-its-output-in-a-delivery-fails-at-once",
                test_pipeline_blocking_read_of_its_output_in_a_delivery_fails_at_once);
+  g_test_add_func ("/pipeline/outputs-split-between-readers-of-one-stage-are-criticals",
+                   test_outputs_split_between_readers_of_one_stage_are_criticals);
   g_test_add_func ("/pipeline/over-a-reader-of-no-channel-is-a-critical",
                    test_pipeline_over_a_reader_of_no_channel_is_a_critical);
   ag_test_add ("/pipeline/function-may-filter-and-emit", test_pipeline_function_may_filter_and_emit);
