@@ -1133,6 +1133,23 @@ class PipelineTest(agtest.JobTestCase):
             AsyncGui.pipe('not callable', 3)
         with self.assertRaises(ValueError):
             AsyncGui.pipe(double, 3, capacity=0)
+        with self.assertRaisesRegex(ValueError, 'min_count must be 1 or more'):
+            AsyncGui.pipe(double, 3, min_count=0)
+
+    def test_an_async_stage_function_is_refused(self):
+        # It would give coroutine objects, never run, as outputs.
+        async def doubled(x):
+            return 2 * x
+
+        with self.assertRaisesRegex(TypeError, 'returns its output'):
+            AsyncGui.pipe(doubled, 3)
+
+        @self.engine.job
+        def read():
+            return (yield AsyncGui.pipe(lambda x: doubled(x), 3))
+
+        with self.assertRaisesRegex(TypeError, 'returns its output'):
+            self.run_job(read()).result()
 
 
 class FreeingTest(agtest.JobTestCase):

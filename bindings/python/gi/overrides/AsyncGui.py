@@ -2494,7 +2494,8 @@ def _channel_error(error, end=None):
         return CancelledError()
     if error.matches(AsyncGui.error_quark(), AsyncGui.Error.WOULD_DEADLOCK):
         # The message names the C call to use instead.
-        error.add_note('In a job, yield read_items(n) instead.')
+        error.add_note('In a job, read with yield or await reader.read_items(n) '
+                       '(a pipeline: pipeline.read_items(n)), which does not block.')
         return error
     for code, kind in _CHANNEL_ERRORS:
         if error.matches(Gio.io_error_quark(), code):
@@ -2873,6 +2874,20 @@ def _fail_input(chunk, failure):
                             GObject.Value(GObject.TYPE_PYOBJECT, failure))
 
 
+_ASYNC_STAGE = ('a pipeline stage function runs on a worker thread and returns its output, '
+                'not a coroutine: %r is async')
+
+
+# inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR, without importing
+# inspect at startup.
+_CO_ASYNC = 0x80 | 0x200
+
+
+def _is_async_function(func):
+    code = getattr(func, '__code__', None)
+    return code is not None and code.co_flags & _CO_ASYNC
+
+
 def _run_stage(stage, chunk, item):
     func, apply_single = stage
     if type(item) is _Failure:
@@ -2880,7 +2895,11 @@ def _run_stage(stage, chunk, item):
         return
     try:
         if apply_single:
-            output = _to_gvalue(func(item))
+            output = func(item)
+            if type(output) is types.CoroutineType:
+                output.close()
+                raise TypeError(_ASYNC_STAGE % (func,))
+            output = _to_gvalue(output)
         else:
             # A whole chunk arrives as a GLib.Array that PyGObject cannot
             # read: its items come from the handle. A source's failure can
@@ -2917,8 +2936,11 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
     _refuse_arguments('pipe()', refused)
     if not callable(func):
         raise TypeError('a pipeline stage needs a function, not %r' % (func,))
-    for name, number in (('min_count', min_count), ('max_chunk_size', max_chunk_size),
-                         ('max_workers', max_workers)):
+    if _is_async_function(func):
+        raise TypeError(_ASYNC_STAGE % (func,))
+    if min_count < 1:
+        raise ValueError('min_count must be 1 or more')
+    for name, number in (('max_chunk_size', max_chunk_size), ('max_workers', max_workers)):
         if number < 0:
             raise ValueError('%s must be 0 or more' % name)
     gtask = make(functools.partial(_run_stage, (func, bool(apply_single))))
