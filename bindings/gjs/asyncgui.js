@@ -1270,12 +1270,17 @@ function checkSerial(engine) {
     return engine;
 }
 
+const STAGE_OPTIONS = ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal'];
+
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
-function makeStage(chain, func, {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0,
-    signal = null} = {}, create, onStart = null) {
+function makeStage(chain, func, options, create, onStart = null) {
     if (typeof func !== 'function')
         throw new TypeError('asyncgui: pipe() needs a function');
+    const unknown = Object.keys(options).find(name => !STAGE_OPTIONS.includes(name));
+    if (unknown !== undefined)
+        throw new TypeError(`asyncgui: pipe() has no option '${unknown}' (${STAGE_OPTIONS.join(', ')})`);
+    const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
     if (!Number.isInteger(capacity) || capacity < 1)
         throw new RangeError(`asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
     if (!Number.isInteger(minCount) || minCount < 1)

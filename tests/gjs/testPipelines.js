@@ -815,6 +815,10 @@ test('misuse-is-refused', async () => {
     assert(refused(() => setTransforms(channel, {write: 42}), /must be a function/));
     assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
     assert(refused(() => pipe(42, 3), /needs a function/));
+    assert(refused(() => pipe(x => x, 3, {maxchunksize: 3}), /no option 'maxchunksize'/),
+        'a misspelt option is refused');
+    assert(refused(() => pipe(x => x, 3).pipe(x => x, {mincount: 2}), /no option 'mincount'/),
+        'a misspelt option of a stage is refused');
     let range;
     try {
         pipe(x => x, -2);
