@@ -80,6 +80,9 @@ void      _ag_task_unref_at_home      (AgTask              *self);
 void      _ag_task_destroy_at_home    (AgTask              *self,
                                        GDestroyNotify       destroy,
                                        gpointer             data);
+void      _ag_task_end_work_then_destroy (AgTask         *self,
+                                          GDestroyNotify  destroy,
+                                          gpointer        data);
 gboolean  _ag_task_is_cancel_requested(AgTask              *self);
 void      _ag_task_return_take_value  (AgTask              *self,
                                        GValue              *value);

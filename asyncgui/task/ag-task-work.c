@@ -72,26 +72,33 @@ release_deliver (AgNode   *node,
  * or, once the engine is gone, on its context. For what a thread task's
  * function was given, once the function has returned, and for the
  * library's own references (_ag_task_unref_at_home()). */
+/* Sends @destroy (@data) home through @queue, whose reference it takes:
+ * it comes after what was pushed there before. */
+static void
+send_home (AgCompletionQueue *queue,
+           GDestroyNotify     destroy,
+           gpointer           data)
+{
+  Release *release = g_new (Release, 1);
+
+  release->node.deliver = release_deliver;
+  release->queue = queue;
+  release->destroy = destroy;
+  release->data = data;
+  _ag_completion_queue_push (queue, &release->node);
+}
+
 void
 _ag_task_destroy_at_home (AgTask         *self,
                           GDestroyNotify  destroy,
                           gpointer        data)
 {
   AgTaskPrivate *priv = _ag_task_get_priv (self);
-  Release *release;
 
   if (priv->queue == NULL || _ag_completion_queue_is_home_thread (priv->queue))
-    {
-      destroy (data);
-      return;
-    }
-
-  release = g_new (Release, 1);
-  release->node.deliver = release_deliver;
-  release->queue = _ag_completion_queue_ref (priv->queue);
-  release->destroy = destroy;
-  release->data = data;
-  _ag_completion_queue_push (priv->queue, &release->node);
+    destroy (data);
+  else
+    send_home (_ag_completion_queue_ref (priv->queue), destroy, data);
 }
 
 /* Drops a reference the library holds, from any thread, so that the task
@@ -155,6 +162,31 @@ _ag_task_end_work (AgTask *self)
   /* Another thread returned just after the work did, and sent the outcome
    * itself. */
   _ag_task_unref_at_home (self);
+}
+
+/* _ag_task_end_work(), then @destroy (@data) (if @destroy is not NULL)
+ * at home, after the outcome: what a thread task's function was given may
+ * hold the last reference to the engine (a window that owns it), whose
+ * disposal must find the task delivered. */
+void
+_ag_task_end_work_then_destroy (AgTask         *self,
+                                GDestroyNotify  destroy,
+                                gpointer        data)
+{
+  AgCompletionQueue *queue = _ag_task_get_priv (self)->queue;
+
+  if (destroy == NULL || queue == NULL)
+    {
+      _ag_task_end_work (self);
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+
+  /* The task may be gone once its outcome went home. */
+  _ag_completion_queue_ref (queue);
+  _ag_task_end_work (self);
+  send_home (queue, destroy, data);
 }
 
 /* The outcome is set: send it home, now or, inside a work, when it ends. */

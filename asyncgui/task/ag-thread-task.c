@@ -46,6 +46,8 @@ thread_task_run (AgWork *work)
   AgTask *task = (AgTask *) self;
   GCancellable *spare = g_private_get (&spare_cancellable);
   GCancellable *cancellable;
+  GDestroyNotify destroy;
+  gpointer data;
 
   if (spare != NULL)
     g_private_set (&spare_cancellable, NULL);
@@ -62,12 +64,11 @@ thread_task_run (AgWork *work)
       _ag_work_cancellable_leave (outer);
     }
 
-  /* The function never runs again: its data goes now, at home, not with
-   * the task. A closure that holds the task (a Vala lambda that also
-   * cancels it) would otherwise keep both for good. */
-  if (self->func_destroy != NULL)
-    _ag_task_destroy_at_home (task, g_steal_pointer (&self->func_destroy),
-                              g_steal_pointer (&self->func_data));
+  /* The function never runs again: its data goes at home once the
+   * outcome is there, not with the task. A closure that holds the task (a
+   * Vala lambda that also cancels it) would otherwise keep both for good. */
+  destroy = g_steal_pointer (&self->func_destroy);
+  data = g_steal_pointer (&self->func_data);
 
   /* The task keeps a cancellable it was lent and something kept. */
   if (cancellable == spare && !_ag_task_take_back_cancellable (task, spare))
@@ -76,7 +77,7 @@ thread_task_run (AgWork *work)
     g_private_set (&spare_cancellable, g_steal_pointer (&spare));
   g_clear_object (&spare);
 
-  _ag_task_end_work (task);
+  _ag_task_end_work_then_destroy (task, destroy, data);
 }
 
 /* The engine went before a worker took the work. */

@@ -445,6 +445,44 @@ test_user_data_is_destroyed_once (AgTestFixture *fixture,
  * returned, on the engine's thread, though the task lives on: a closure
  * that holds the task itself (a Vala lambda that also cancels it) must not
  * keep both alive for good. */
+/* A window owns its engine, and a task's data holds the window: the data
+ * goes after the task's outcome, so that the engine it disposes (the last
+ * reference going) has delivered the task first. */
+static void
+return_seven (AgTask       *task,
+              gpointer      user_data,
+              GCancellable *cancellable)
+{
+  ag_task_return_int (task, 7);
+}
+
+static void
+count_callback (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  (*(int *) user_data)++;
+}
+
+static void
+test_data_holding_the_last_engine_reference_goes_after_the_outcome (AgTestFixture *fixture,
+                                                                     gconstpointer  data)
+{
+  AgEngine *engine = ag_engine_new_for_context (fixture->context);
+  g_autoptr(AgTask) task = ag_task_new (return_seven, engine, g_object_unref);
+  AgEngine *alive = engine;
+  int n_calls = 0;
+
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &alive);
+  ag_engine_run_async (engine, task, NULL, count_callback, &n_calls);
+  /* The task's data holds the engine now, and nothing else does. */
+  ag_test_run_until (fixture->context, alive == NULL, AG_TEST_SAFETY_MS);
+
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (ag_task_get_int (task, NULL), ==, 7);
+  g_assert_cmpint (n_calls, ==, 1);
+}
+
 typedef struct
 {
   int      n_destroyed;
@@ -1959,6 +1997,8 @@ main (int   argc,
 {
   ag_test_init (&argc, &argv);
 
+  ag_test_add ("/task/data-holding-the-last-engine-reference-goes-after-the-outcome",
+               test_data_holding_the_last_engine_reference_goes_after_the_outcome);
   ag_test_add ("/task/user-data-goes-once-the-function-returned",
                test_user_data_goes_once_the_function_returned);
   ag_test_add ("/task/thread-result-arrives-while-loop-keeps-ticking",
