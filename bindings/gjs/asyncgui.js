@@ -11,6 +11,7 @@
 // top-level `await` never runs promise callbacks):
 //
 //     import AsyncGui from 'gi://AsyncGui?version=1';
+import System from 'system';
 //     AsyncGui.Engine.get_default();
 //     app.connect('activate', async () => {
 //         const {run, iterate, spawn, mainTask, multi} =
@@ -82,6 +83,37 @@ export default AsyncGui;
 export {AsyncGui};
 
 const {Task, MultiTask, Engine, Job, Channel, ChannelReader} = AsyncGui;
+
+// GJS 1.74 drops every callback from C that comes while its collector
+// sweeps, and an incremental collection sweeps across main-loop
+// iterations: a stream of tens of thousands of callbacks (a pipeline read
+// item by item) meets one, and whatever awaited it waits for ever. A full
+// collection now and then, every COLLECT_EVERY callbacks into this module,
+// keeps the incremental ones away. It takes a few milliseconds in a
+// program of a few hundred thousand objects; setCollectEvery(0) turns it
+// off (README.md, "A GJS 1.74 hang to know of").
+let collectEvery = 5000;
+let sinceCollected = 0;
+
+function calledBack() {
+    if (collectEvery > 0 && ++sinceCollected >= collectEvery) {
+        sinceCollected = 0;
+        System.gc();
+    }
+}
+
+/**
+ * Sets how many callbacks from C into this module come between two full
+ * garbage collections (5000 by default), the module's guard against a
+ * GJS 1.74 hang (README.md, "A GJS 1.74 hang to know of"); 0 turns it off.
+ *
+ * @param {number} count
+ */
+export function setCollectEvery(count) {
+    if (!Number.isInteger(count) || count < 0)
+        throw new RangeError(`asyncgui: setCollectEvery() needs a count of 0 or more, not ${count}`);
+    collectEvery = count;
+}
 
 function cancelledError(message = 'The task was cancelled') {
     return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, message);
@@ -205,7 +237,8 @@ function jsErrorOf(source, error) {
 // cancellable.
 function gioPromise(signal, start) {
     return new Promise((resolve, reject) => {
-        const cancellable = new Gio.Cancellable();
+        // None without a signal: fewer objects for GJS to collect per call.
+        const cancellable = signal === null || signal === undefined ? null : new Gio.Cancellable();
         const unwatch = watchSignal(signal, () => cancellable.cancel());
         try {
             start(cancellable, settle);
@@ -214,6 +247,7 @@ function gioPromise(signal, start) {
             throw e;
         }
         function settle(finish) {
+            calledBack();
             unwatch();
             try {
                 resolve(finish());
@@ -388,6 +422,7 @@ export function mainTask(fn) {
     if (typeof fn !== 'function')
         throw new TypeError('mainTask() needs a function');
     return Task.new_main((task, cancellable) => {
+        calledBack();
         let result;
         try {
             result = fn(cancellable, task);
@@ -864,6 +899,7 @@ class JobHandle {
             const unwatch = watchSignal(signal, () => task.cancel());
             this.#awaiting = true;
             this.task.await_async(task, null, (gjob, result) => {
+                calledBack();
                 this.#awaiting = false;
                 unwatch();
                 try {
@@ -1297,6 +1333,7 @@ function makeStage(chain, func, options, create, onStart = null) {
     };
 
     const task = create((chunk, item) => {
+        calledBack();
         const input = fromGValue(item);
         if (input !== null && typeof input === 'object' && kSourceError in input) {
             returnError(chunk, input[kSourceError]);
