@@ -96,12 +96,16 @@ _ag_multi_task_is_running (AgMultiTask *self)
          && !_ag_task_is_cancel_requested (AG_TASK (self));
 }
 
-/* A done child is told of: task-done, and the results stream. */
+/* A done child is told of: task-done, and the results stream; nothing
+ * more once the MultiTask was cancelled (a task-done handler that stops at
+ * the first match, say), though the rest of its chunk came with it. */
 void
 _ag_multi_task_announce (AgMultiTask *self,
                          gboolean     has_listeners,
                          guint        position)
 {
+  if (_ag_task_is_cancel_requested (AG_TASK (self)))
+    return;
   if (has_listeners)
     g_signal_emit (self, signals[TASK_DONE], 0, position);
   if (self->results != NULL)

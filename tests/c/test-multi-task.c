@@ -1260,6 +1260,62 @@ count_task_done (AgMultiTask *multi,
   (*n)++;
 }
 
+/* A handler that stops at the first match cancels the MultiTask: no
+ * task-done follows, though the rest of a finished chunk was delivered
+ * with it, and the results stream ends there too. */
+typedef struct
+{
+  guint            n_done;
+  guint            n_after_cancel;
+  gboolean         cancelled;
+} StopAtFive;
+
+static void
+square_position (AgChunk  *chunk,
+                 guint     position,
+                 gpointer  user_data)
+{
+  ag_chunk_return_uint (chunk, position * position);
+}
+
+static void
+stop_at_five (AgMultiTask *multi,
+              guint        position,
+              gpointer     user_data)
+{
+  StopAtFive *stop = user_data;
+
+  stop->n_done++;
+  stop->n_after_cancel += stop->cancelled;
+  if (position == 5 && !stop->cancelled)
+    {
+      stop->cancelled = TRUE;
+      ag_task_cancel (AG_TASK (multi));
+    }
+}
+
+static void
+test_cancelled_from_task_done_announces_nothing_more (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_range (1000, square_position, NULL, NULL);
+  g_autoptr(AgChannelReader) results = NULL;
+  g_autoptr(GArray) positions = NULL;
+  StopAtFive stop = { 0 };
+
+  g_signal_connect (multi, "task-done", G_CALLBACK (stop_at_five), &stop);
+  results = ag_multi_task_open_results (multi);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (multi)), AG_TEST_SAFETY_MS);
+  ag_test_run_for (fixture->context, 50);
+
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_CANCELLED);
+  g_assert_cmpuint (stop.n_after_cancel, ==, 0);
+  g_assert_cmpuint (stop.n_done, ==, 6);
+  positions = ag_channel_reader_read (results, 2000, 0, NULL);
+  g_assert_cmpuint (positions->len, ==, 6);
+}
+
 static void
 test_dispose_engine_with_map_in_flight_runs_no_callback (AgTestFixture *fixture,
                                                          gconstpointer  data)
@@ -1791,6 +1847,8 @@ main (int   argc,
                test_no_worker_limit_runs_children_together);
   ag_test_add ("/multi-task/unordered-task-done-follows-completion-order",
                test_unordered_task_done_follows_completion_order);
+  ag_test_add ("/multi-task/cancelled-from-task-done-announces-nothing-more",
+               test_cancelled_from_task_done_announces_nothing_more);
   ag_test_add ("/multi-task/ordered-task-done-follows-list-order",
                test_ordered_task_done_follows_list_order);
   ag_test_add ("/multi-task/counts-and-progress-track-children",
