@@ -57,7 +57,6 @@ struct _AgChunkRun
 
   /* Maps: the inputs, and the slots of the owner's values they fill. */
   gpointer           *items;        /* NULL for a range */
-  gboolean            owns_items;   /* holds references: objects of a list model */
   GValue             *slots;        /* zeroed by the worker */
   GArray             *failures;     /* AgChunkFailure; NULL while none failed */
   gboolean            needs_clear;  /* some value owns memory (a string, an object…) */

@@ -316,13 +316,6 @@ _ag_chunk_run_release_values (AgChunkRun *run)
 void
 _ag_chunk_run_free (AgChunkRun *run)
 {
-  if (run->owns_items)
-    {
-      for (guint i = 0; i < run->count; i++)
-        g_clear_object (&run->items[i]);
-      g_free (run->items);
-    }
-
   if (run->failures != NULL)
     {
       for (guint i = 0; i < run->failures->len; i++)

@@ -169,13 +169,6 @@ _ag_multi_task_feed_map (AgMultiTask *self)
 
       if (self->inputs != NULL)
         run->items = &self->inputs->pdata[position];
-      else if (self->model != NULL)
-        {
-          run->items = g_new (gpointer, count);
-          run->owns_items = TRUE;
-          for (guint i = 0; i < count; i++)
-            run->items[i] = g_list_model_get_item (self->model, position + i);
-        }
 
       _ag_multi_task_mark_started (self, position, count);
       self->runs_going++;
@@ -282,7 +275,7 @@ inputs_changed (GListModel  *inputs,
 
 /**
  * ag_multi_task_new_map_model:
- * @inputs: the inputs; its length is read when the task is run, and until
+ * @inputs: the inputs; they are taken when the task is run, and until
  *   then the MultiTask's length (and its items-changed signal) follows it
  * @func: (scope notified) (closure user_data) (destroy destroy): maps one
  *   object to one value, on a worker thread
@@ -290,9 +283,10 @@ inputs_changed (GListModel  *inputs,
  * @destroy: (nullable): frees @user_data when the MultiTask is finalized
  *
  * Creates a MultiTask with one child per item of @inputs, whose value is
- * what @func returns for that item through its [class@Chunk]. Items are
- * taken from the model on the engine's thread, only as workers become
- * free.
+ * what @func returns for that item through its [class@Chunk]. The items
+ * are taken from the model when the task is run, on the engine's thread:
+ * the model may change while the task runs (a [class@Gio.ListStore] the
+ * user edits) without changing any child's input.
  *
  * Thread: any.
  *

@@ -142,12 +142,21 @@ ag_multi_task_start (AgTask *task)
   AgMultiTask *self = AG_MULTI_TASK (task);
 
   self->started = TRUE;
+  if (self->model != NULL)
+    {
+      /* The inputs as they are now: the model may change while the task
+       * runs (a GListStore the user edits), and no child's input with it. */
+      guint n = g_list_model_get_n_items (self->model);
+
+      self->inputs = g_ptr_array_new_full (n, g_object_unref);
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (self->inputs, g_list_model_get_item (self->model, i));
+    }
+
   if (self->children != NULL)
     self->n_items = self->children->len;
   else if (self->inputs != NULL)
     self->n_items = self->inputs->len;
-  else if (self->model != NULL)
-    self->n_items = g_list_model_get_n_items (self->model);
   else
     self->n_items = self->n_range;
 

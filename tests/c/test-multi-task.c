@@ -1183,6 +1183,47 @@ test_map_model_follows_its_inputs_until_it_runs (AgTestFixture *fixture,
 }
 
 static void
+file_name (AgChunk  *chunk,
+           gpointer  item,
+           gpointer  user_data)
+{
+  g_autofree char *name = g_file_get_basename (item);
+
+  ag_chunk_return_string (chunk, name);
+}
+
+/* The model is edited while the map runs (a GListStore the user changes):
+ * each child keeps the input it had when the run started. */
+static void
+test_map_model_edited_while_it_runs_keeps_each_childs_input (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
+  g_autoptr(AgMultiTask) multi = NULL;
+  g_autoptr(GFile) newcomer = g_file_new_for_path ("/nonexistent/asyncgui/new");
+
+  append_files (store, 40);
+  multi = ag_multi_task_new_map_model (G_LIST_MODEL (store), file_name, NULL, NULL);
+  ag_multi_task_set_max_workers (multi, 1);
+  ag_multi_task_set_max_chunk_size (multi, 1);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  g_list_store_insert (store, 0, newcomer);
+  g_list_store_splice (store, 20, 21, NULL, 0);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (multi)), AG_TEST_SAFETY_MS);
+
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (multi)), ==, 40);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+      g_autofree char *expected = g_strdup_printf ("%u", i);
+
+      g_assert_true (ag_multi_task_get_child_value (multi, i, &value, NULL));
+      g_assert_cmpstr (g_value_get_string (&value), ==, expected);
+    }
+}
+
+static void
 identity_int (AgChunk  *chunk,
               gpointer  item,
               gpointer  user_data)
@@ -1849,6 +1890,8 @@ main (int   argc,
                test_unordered_task_done_follows_completion_order);
   ag_test_add ("/multi-task/cancelled-from-task-done-announces-nothing-more",
                test_cancelled_from_task_done_announces_nothing_more);
+  ag_test_add ("/multi-task/map-model-edited-while-it-runs-keeps-each-childs-input",
+               test_map_model_edited_while_it_runs_keeps_each_childs_input);
   ag_test_add ("/multi-task/ordered-task-done-follows-list-order",
                test_ordered_task_done_follows_list_order);
   ag_test_add ("/multi-task/counts-and-progress-track-children",
