@@ -50,7 +50,10 @@
  * child fails, the MultiTask waits for all of them and then fails with the
  * error of the first failing child in list order; with
  * [property@MultiTask:skip-errors] failures are dropped from the value
- * instead.
+ * instead. A child that ends cancelled on its own (someone cancelled that
+ * child, not the MultiTask) counts as failing with
+ * %G_IO_ERROR_CANCELLED: if it is the first in list order, the MultiTask
+ * ends cancelled, and the error of a later child is not what it reports.
  *
  * [signal@MultiTask::task-done] announces each child as it is done: in list
  * order, or in completion order with [property@MultiTask:unordered]. The

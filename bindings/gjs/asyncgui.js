@@ -465,9 +465,14 @@ export function sleep(ms) {
 
 /**
  * Makes a MultiTask of `tasks`. Options: `maxWorkers` (0: no limit),
- * `skipErrors`, `unordered`.
+ * `skipErrors`, `unordered` (the order of `task-done` and of iterate();
+ * the value, which run() gives, stays in list order).
  */
-export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = false} = {}) {
+export function multi(tasks, options = {}) {
+    checkOptions('multi()', options, MULTI_OPTIONS);
+    const {maxWorkers = 0, skipErrors = false, unordered = false} = options;
+    if (!Number.isInteger(maxWorkers) || maxWorkers < 0)
+        throw new RangeError(`asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
     const m = MultiTask.new();
     for (const t of tasks)
         m.add(toTask(t));
@@ -557,6 +562,14 @@ function toTask(x) {
     }
     throw new TypeError(`asyncgui: cannot await ${describe(x)}: ` +
         'it is not an AsyncGui.Task, MultiTask, Job, array of them or promise');
+}
+
+const MULTI_OPTIONS = ['maxWorkers', 'skipErrors', 'unordered'];
+
+function checkOptions(call, options, known) {
+    const unknown = Object.keys(options).find(name => !known.includes(name));
+    if (unknown !== undefined)
+        throw new TypeError(`asyncgui: ${call} has no option '${unknown}' (${known.join(', ')})`);
 }
 
 function describe(x) {
@@ -1313,9 +1326,7 @@ const STAGE_OPTIONS = ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal
 function makeStage(chain, func, options, create, onStart = null) {
     if (typeof func !== 'function')
         throw new TypeError('asyncgui: pipe() needs a function');
-    const unknown = Object.keys(options).find(name => !STAGE_OPTIONS.includes(name));
-    if (unknown !== undefined)
-        throw new TypeError(`asyncgui: pipe() has no option '${unknown}' (${STAGE_OPTIONS.join(', ')})`);
+    checkOptions('pipe()', options, STAGE_OPTIONS);
     const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
     if (!Number.isInteger(capacity) || capacity < 1)
         throw new RangeError(`asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);

@@ -485,6 +485,19 @@ test('misuse-is-reported', async () => {
     }
     assert(badProcess instanceof TypeError, 'processTask() needs a URI and an export');
 
+    // multi() checks its options.
+    const thrown = fn => {
+        try {
+            fn();
+        } catch (err) {
+            return err;
+        }
+        return null;
+    };
+    assert(thrown(() => multi([], {maxWorkers: -1})) instanceof RangeError, 'a negative maxWorkers');
+    assert(/no option 'maxworkers'/.test(thrown(() => multi([], {maxworkers: 2}))?.message),
+        'a misspelt option is refused');
+
     // Iterating something that is not a MultiTask.
     let notMulti;
     try {
