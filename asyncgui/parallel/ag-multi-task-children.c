@@ -170,9 +170,16 @@ ag_multi_task_add (AgMultiTask *self,
 {
   g_return_if_fail (AG_IS_MULTI_TASK (self));
   g_return_if_fail (AG_IS_TASK (task));
-  g_return_if_fail (self->children != NULL);
-  g_return_if_fail (!self->started);
   g_return_if_fail (task != AG_TASK (self));
+
+  if (self->children == NULL || self->started)
+    {
+      g_critical ("%s: the MultiTask %p %s; add children to one made with "
+                  "ag_multi_task_new(), before it runs", G_STRFUNC, self,
+                  self->children == NULL ? "maps its inputs, it takes no children"
+                                         : "has been run already");
+      return;
+    }
 
   if (_ag_task_waits_for (task, AG_TASK (self)))
     {

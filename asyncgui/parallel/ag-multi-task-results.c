@@ -84,7 +84,7 @@ ag_multi_task_open_results (AgMultiTask *self)
 
   if (self->started)
     {
-      g_critical ("%s: the MultiTask %p is already running; open its results before running it",
+      g_critical ("%s: the MultiTask %p has been run already; open its results before running it",
                   G_STRFUNC, self);
       return NULL;
     }

@@ -1357,6 +1357,29 @@ test_cancelled_from_task_done_announces_nothing_more (AgTestFixture *fixture,
   g_assert_cmpuint (positions->len, ==, 6);
 }
 
+/* Children go to a MultiTask made with ag_multi_task_new(), before it
+ * runs, and so does opening its results: each mistake says which it is. */
+static void
+test_late_or_misplaced_children_and_results_are_criticals (AgTestFixture *fixture,
+                                                           gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) map = ag_multi_task_new_map_range (3, square_position, NULL, NULL);
+  g_autoptr(AgMultiTask) list = ag_multi_task_new ();
+  g_autoptr(AgTask) child = ag_task_new_sleep (0);
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*maps its inputs*");
+  ag_multi_task_add (map, child);
+  g_test_assert_expected_messages ();
+
+  ag_test_value_free (ag_test_run_to_end (fixture, AG_TASK (list), NULL));
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has been run already*");
+  ag_multi_task_add (list, child);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has been run already*");
+  g_assert_null (ag_multi_task_open_results (list));
+  g_test_assert_expected_messages ();
+}
+
 static void
 test_dispose_engine_with_map_in_flight_runs_no_callback (AgTestFixture *fixture,
                                                          gconstpointer  data)
@@ -1892,6 +1915,8 @@ main (int   argc,
                test_cancelled_from_task_done_announces_nothing_more);
   ag_test_add ("/multi-task/map-model-edited-while-it-runs-keeps-each-childs-input",
                test_map_model_edited_while_it_runs_keeps_each_childs_input);
+  ag_test_add ("/multi-task/late-or-misplaced-children-and-results-are-criticals",
+               test_late_or_misplaced_children_and_results_are_criticals);
   ag_test_add ("/multi-task/ordered-task-done-follows-list-order",
                test_ordered_task_done_follows_list_order);
   ag_test_add ("/multi-task/counts-and-progress-track-children",
