@@ -166,6 +166,9 @@ ag_worker_task_start (AgTask *task)
 
   self->call = _ag_process_pool_call (processes, kind, self->target, self->args, &options,
                                       worker_task_replied, g_object_ref (self), NULL);
+  /* The call holds the files until it is over; a finished task that an
+   * application keeps must not hold its descriptors. */
+  g_clear_object (&self->fds);
 }
 
 static void

@@ -268,10 +268,10 @@ serve (GVariant *request)
     }
 
   func = lookup (target, &error);
-  if (func != NULL && fds->len > 0)
+  /* Also without files: a handle then names none, and the function must
+   * not get a descriptor of the worker's own. */
+  if (func != NULL)
     resolved = resolve_handles (args, fds, &error);
-  else if (func != NULL)
-    resolved = g_variant_ref (args);
 
   ag_worker_set_current_call (id);
   if (resolved != NULL)

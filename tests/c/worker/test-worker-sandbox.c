@@ -156,6 +156,61 @@ test_worker_sandbox_reads_a_file_passed_as_fd (AgTestFixture *fixture,
   ag_test_tmpdir_cleanup ();
 }
 
+/* A handle in the arguments of a call that passes no file names no file:
+ * the function must not get a descriptor of the worker's own. */
+static void
+test_worker_sandbox_handles_without_files_are_refused (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  setup (fixture);
+
+  for (int sandboxed = 0; sandboxed < 2; sandboxed++)
+    {
+      g_autoptr(AgWorkerTask) task = attack_task ("ag_attack_size_of_fd",
+                                                  g_variant_new ("(h)", 3), sandboxed);
+      AgTestOutcome outcome;
+
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+      g_assert_error (outcome.error, AG_ERROR, AG_ERROR_FAILED);
+      g_assert_nonnull (strstr (outcome.error->message, "file 3, and the call has 0"));
+      ag_test_outcome_clear (&outcome);
+      assert_next_call_works (fixture, sandboxed);
+    }
+}
+
+/* A task lets go of the descriptors it passed once its call is over, not
+ * when it is freed: an application that keeps its finished tasks (a view's
+ * rows) would run out of descriptors. */
+static void
+test_worker_sandbox_a_finished_task_lets_go_of_its_files (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  g_autofree char *secret = make_secret_file ();
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_object_unref);
+  guint fds = 0;
+
+  setup (fixture);
+
+  for (int i = 0; i < 12; i++)
+    {
+      AgWorkerTask *task = attack_task ("ag_attack_size_of_fd", g_variant_new ("(h)", 0), FALSE);
+      g_autoptr(GFile) file = g_file_new_for_path (secret);
+      AgTestOutcome outcome;
+
+      g_assert_cmpint (ag_worker_task_add_file (task, file, NULL), ==, 0);
+      ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+      g_assert_no_error (outcome.error);
+      ag_test_outcome_clear (&outcome);
+      g_ptr_array_add (kept, task);
+      /* After a first call, which starts the worker. */
+      if (i == 1)
+        fds = ag_test_settled_fd_count (fixture->context);
+    }
+
+  g_assert_cmpuint (ag_test_settled_fd_count (fixture->context), ==, fds);
+  ag_test_tmpdir_cleanup ();
+}
+
 static void
 test_worker_sandbox_private_files_are_out_of_reach (AgTestFixture *fixture,
                                                     gconstpointer  data)
@@ -490,6 +545,10 @@ main (int   argc,
 
   ag_test_add ("/worker-sandbox/reads-a-file-passed-as-fd",
                test_worker_sandbox_reads_a_file_passed_as_fd);
+  ag_test_add ("/worker-sandbox/handles-without-files-are-refused",
+               test_worker_sandbox_handles_without_files_are_refused);
+  ag_test_add ("/worker-sandbox/a-finished-task-lets-go-of-its-files",
+               test_worker_sandbox_a_finished_task_lets_go_of_its_files);
   ag_test_add ("/worker-sandbox/private-files-are-out-of-reach",
                test_worker_sandbox_private_files_are_out_of_reach);
   ag_test_add ("/worker-sandbox/writes-outside-its-tmp-are-refused",
