@@ -403,11 +403,25 @@ write_call (Worker *worker,
 
   worker->deferred = FALSE;
 
-  if ((call->fds != NULL
-       && !_ag_worker_process_send_fds (worker->process, call->id, call->fds, &error))
-      || ((limited || worker->limited)
-          && !_ag_worker_process_set_limits (worker->process, call->memory_limit,
-                                             call->cpu_limit_ms, &error)))
+  if (call->fds != NULL
+      && !_ag_worker_process_send_fds (worker->process, call->id, call->fds, &error))
+    {
+      AgProcessPool *pool = worker->pool;
+      guint kind = worker->kind;
+
+      /* The call's own files did not go: it fails alone, and the worker,
+       * which may have some of them, goes without failing anything else. */
+      worker->writing = FALSE;
+      worker->call = NULL;
+      _ag_pool_worker_retire (worker);
+      _ag_pool_call_fail (call, 0, error);
+      _ag_pool_dispatch (pool, kind);
+      return;
+    }
+
+  if ((limited || worker->limited)
+      && !_ag_worker_process_set_limits (worker->process, call->memory_limit,
+                                         call->cpu_limit_ms, &error))
     {
       worker->writing = FALSE;
       worker->unsent = TRUE;

@@ -19,6 +19,12 @@
 
 #define properties _ag_worker_task_properties
 
+
+/* SCM_MAX_FD: what one message carries. The files travel one a message,
+ * ahead of their request, and more than about 270 fill the socket before
+ * the worker reads any. */
+#define MAX_FDS 253
+
 /* A value a sandboxed Python worker may send: what its converter makes of
  * None, bool, int, float, str, bytes, list, tuple and dict. */
 static gboolean
@@ -103,6 +109,7 @@ check_not_run (AgWorkerTask *self,
   return FALSE;
 }
 
+
 /**
  * ag_worker_task_set_sandboxed: (set-property sandboxed)
  * @self: a worker task not yet run
@@ -163,7 +170,10 @@ ag_worker_task_get_sandboxed (AgWorkerTask *self)
  * function the descriptor in its place. A Python function gets the files
  * as its `files` keyword argument, a GJS function as an array of
  * `Gio.UnixInputStream` after its arguments. The worker closes them after
- * the call.
+ * the call, and the task lets go of its own copies when it is run.
+ *
+ * A call passes at most 253 files, as many as one message between
+ * processes may carry; adding more fails with %AG_ERROR_FAILED.
  *
  * Thread: any, until the task is run
  *
@@ -186,6 +196,12 @@ ag_worker_task_add_fd (AgWorkerTask  *self,
 
   if (self->fds == NULL)
     self->fds = g_unix_fd_list_new ();
+  if (g_unix_fd_list_get_length (self->fds) >= MAX_FDS)
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                   _("A call passes at most %d files to its worker"), MAX_FDS);
+      return -1;
+    }
 
   return g_unix_fd_list_append (self->fds, fd, error);
 }

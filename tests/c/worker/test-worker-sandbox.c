@@ -178,6 +178,26 @@ test_worker_sandbox_handles_without_files_are_refused (AgTestFixture *fixture,
     }
 }
 
+/* A call passes at most 253 files (as many as one message may carry):
+ * more are refused as they are added, before anything is sent. */
+static void
+test_worker_sandbox_a_call_passes_at_most_253_files (void)
+{
+  g_autoptr(AgWorkerTask) task = ag_worker_task_new_c (ATTACK_MODULE, "ag_attack_size_of_fd",
+                                                       g_variant_new ("(h)", 0));
+  g_autoptr(GError) error = NULL;
+  int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  for (int i = 0; i < 253; i++)
+    g_assert_cmpint (ag_worker_task_add_fd (task, fd, NULL), ==, i);
+  g_assert_cmpint (ag_worker_task_add_fd (task, fd, &error), ==, -1);
+  g_assert_error (error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "253"));
+  g_assert_cmpuint (ag_worker_task_get_n_fds (task), ==, 253);
+  close (fd);
+}
+
 /* A task lets go of the descriptors it passed once its call is over, not
  * when it is freed: an application that keeps its finished tasks (a view's
  * rows) would run out of descriptors. */
@@ -549,6 +569,8 @@ main (int   argc,
                test_worker_sandbox_handles_without_files_are_refused);
   ag_test_add ("/worker-sandbox/a-finished-task-lets-go-of-its-files",
                test_worker_sandbox_a_finished_task_lets_go_of_its_files);
+  g_test_add_func ("/worker-sandbox/a-call-passes-at-most-253-files",
+                   test_worker_sandbox_a_call_passes_at_most_253_files);
   ag_test_add ("/worker-sandbox/private-files-are-out-of-reach",
                test_worker_sandbox_private_files_are_out_of_reach);
   ag_test_add ("/worker-sandbox/writes-outside-its-tmp-are-refused",
