@@ -9,6 +9,7 @@
 # script as __mp_main__, so the attacks are importable there.
 
 import os
+import pathlib
 import pickle
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import time
 
 import agtest
 from agtest import AsyncGui, GLib
+from gi.repository import Gio
 from gi.repository.AsyncGui import ProcessTask, SandboxedError
 
 MEMORY_LIMIT = 256 << 20
@@ -191,6 +193,23 @@ class SandboxTest(agtest.JobTestCase):
         with open(path, 'rb') as f:
             size = self.value_of(ProcessTask(size_of_file).sandboxed(files=[f], result_type='x'))
         self.assertEqual(size, len('root:secret\n'))
+
+    def test_files_may_be_paths_and_gio_files_too(self):
+        path = self.secret_file()
+        for file in (path, pathlib.Path(path), Gio.File.new_for_path(path)):
+            size = self.value_of(ProcessTask(size_of_file).sandboxed(files=[file], result_type='x'))
+            self.assertEqual(size, len('root:secret\n'))
+
+    def test_bad_options_are_refused_where_they_are_given(self):
+        task = ProcessTask(echo, 1)
+        with self.assertRaisesRegex(TypeError, 'files'):
+            task.sandboxed(files=[3.5])
+        with self.assertRaisesRegex(ValueError, 'GVariant type'):
+            task.sandboxed(result_type='not a type')
+        with self.assertRaisesRegex(ValueError, 'cpu_limit_ms'):
+            task.sandboxed(cpu_limit_ms=-5)
+        with self.assertRaisesRegex(ValueError, 'memory_limit'):
+            task.sandboxed(memory_limit=-1)
 
     def test_plain_values_round_trip(self):
         value = [None, True, 7, -2**63, 2.5, 'text', b'\x00\xff', (1, 'two'), {'k': [1, {}]}, []]

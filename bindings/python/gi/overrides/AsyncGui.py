@@ -880,16 +880,22 @@ class ProcessTask:
 
     def sandboxed(self, files=(), result_type=None, memory_limit=0, cpu_limit_ms=0):
         """Runs ``f`` in a sandboxed worker (see the guide "Handling
-        untrusted input"); returns this task. ``files`` are open files (or
-        descriptors) this program opened: ``f`` gets them as its ``files``
-        keyword argument. ``f`` returns plain data (None, bool, int, float,
+        untrusted input"); returns this task. ``files`` are open files,
+        descriptors, paths or Gio.File objects (which this program opens to
+        read): ``f`` gets them as its ``files`` keyword argument. ``f`` returns plain data (None, bool, int, float,
         str, bytes, list, tuple, dict with str keys), of ``result_type`` (a
         GVariant type string) if given; what it raises comes back as a
         SandboxedError."""
         if 'files' in self.kwargs:
             raise TypeError('a sandboxed ProcessTask passes its files as the keyword '
                             'argument files; do not pass one yourself')
-        self.sandbox = (list(files), result_type, memory_limit, cpu_limit_ms)
+        files = [_sandbox_file(file) for file in files]
+        if result_type is not None and not GLib.VariantType.string_is_valid(result_type):
+            raise ValueError('result_type %r is not a GVariant type string' % (result_type,))
+        for name, number in (('memory_limit', memory_limit), ('cpu_limit_ms', cpu_limit_ms)):
+            if not isinstance(number, int) or number < 0:
+                raise ValueError('%s must be a count of 0 or more, not %r' % (name, number))
+        self.sandbox = (files, result_type, memory_limit, cpu_limit_ms)
         return self
 
     def __await__(self):
@@ -906,7 +912,10 @@ class ProcessTask:
         _add_sandbox_paths(engine)
         gtask.set_sandboxed(True)
         for file in files:
-            gtask.add_fd(file if isinstance(file, int) else file.fileno())
+            if isinstance(file, Gio.File):
+                gtask.add_file(file)
+            else:
+                gtask.add_fd(file if isinstance(file, int) else file.fileno())
         if result_type is not None:
             gtask.set_result_type(GLib.VariantType(result_type))
         gtask.set_memory_limit(memory_limit)
@@ -915,6 +924,17 @@ class ProcessTask:
 
     def __repr__(self):
         return 'ProcessTask(%s, %d args)' % (self.target, len(self.args))
+
+
+def _sandbox_file(file):
+    """A file to pass to a sandboxed call: a descriptor, an open file, or a
+    path or Gio.File that the call opens to read."""
+    if isinstance(file, (str, os.PathLike)):
+        return Gio.File.new_for_path(os.fspath(file))
+    if isinstance(file, (int, Gio.File)) or hasattr(file, 'fileno'):
+        return file
+    raise TypeError('files holds open files, descriptors, paths or Gio.File objects, not %r'
+                    % (file,))
 
 
 @_export
