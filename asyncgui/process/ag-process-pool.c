@@ -553,8 +553,24 @@ loss_waited (AgWorkerProcess *process,
 
   /* A call the worker never started was not run by it: no pid. */
   for (GList *l = loss->calls; l != NULL; l = l->next)
-    _ag_pool_call_fail (l->data, loss->starting ? 0 : _ag_worker_process_get_pid (process),
-               error != NULL ? g_error_copy (error) : _ag_pool_shutdown_error ());
+    {
+      Call *call = l->data;
+
+      /* The sandbox is there but does not start (bwrap without the right
+       * to make namespaces): the application allowed this call to run
+       * unsandboxed, as where there is no sandbox at all. */
+      if (loss->starting && call->fallback_kind >= 0 && !loss->pool->stopping
+          && g_error_matches (error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE))
+        {
+          call->kind = call->fallback_kind;
+          g_queue_push_tail (&loss->pool->kinds[call->kind].queued, call);
+          _ag_pool_dispatch (loss->pool, call->kind);
+          continue;
+        }
+
+      _ag_pool_call_fail (call, loss->starting ? 0 : _ag_worker_process_get_pid (process),
+                          error != NULL ? g_error_copy (error) : _ag_pool_shutdown_error ());
+    }
 
   g_clear_error (&error);
   g_clear_error (&loss->error);

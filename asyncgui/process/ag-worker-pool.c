@@ -219,8 +219,10 @@ ag_worker_pool_class_init (AgWorkerPoolClass *klass)
    * AgWorkerPool:allow-unsandboxed: (getter get_allow_unsandboxed) (setter set_allow_unsandboxed)
    *
    * Whether a sandboxed call may run in an ordinary worker where the
-   * sandbox cannot run (see [method@WorkerPool.check_sandbox]). It is
-   * %FALSE by default: such a call fails with
+   * sandbox cannot run: bubblewrap is missing (see
+   * [method@WorkerPool.check_sandbox]), or it is there but its sandbox
+   * does not start (in a container that forbids user namespaces, say).
+   * It is %FALSE by default: such a call fails with
    * %AG_ERROR_SANDBOX_UNAVAILABLE. When set, the call runs unprotected,
    * in a worker of its own set that still answers with plain data only.
    *

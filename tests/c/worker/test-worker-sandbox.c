@@ -518,6 +518,41 @@ test_worker_sandbox_missing_bwrap_fails_unless_allowed (AgTestFixture *fixture,
   g_unsetenv ("ASYNCGUI_BWRAP");
 }
 
+/* bwrap is there but cannot make its namespaces (a container's default
+ * profile): allowed to, the call runs unsandboxed, as without bwrap. */
+static void
+test_worker_sandbox_bwrap_that_cannot_start_falls_back_when_allowed (AgTestFixture *fixture,
+                                                                     gconstpointer  data)
+{
+  AgWorkerPool *pool = ag_engine_get_worker_pool (fixture->engine);
+  g_autofree char *fake = ag_test_tmp_path ("bwrap");
+  g_autoptr(GError) error = NULL;
+  AgTestOutcome outcome;
+
+  setup (fixture);
+  g_assert_true (g_file_set_contents (fake, "#!/bin/sh\n"
+                                      "echo 'bwrap: No permissions to create a new namespace' >&2\n"
+                                      "exit 1\n", -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (fake, 0755), ==, 0);
+  g_setenv ("ASYNCGUI_BWRAP", fake, TRUE);
+
+  {
+    g_autoptr(AgWorkerTask) task = attack_task ("ag_attack_allocate",
+                                                g_variant_new ("(t)", (guint64) 1), TRUE);
+
+    ag_test_run_task (fixture->engine, AG_TASK (task), &outcome);
+    g_assert_error (outcome.error, AG_ERROR, AG_ERROR_SANDBOX_UNAVAILABLE);
+    ag_test_outcome_clear (&outcome);
+  }
+
+  ag_worker_pool_set_allow_unsandboxed (pool, TRUE);
+  assert_attack_succeeds (fixture, TRUE, "ag_attack_spawn_shell", g_variant_new ("()"));
+
+  g_unsetenv ("ASYNCGUI_BWRAP");
+  ag_test_tmpdir_cleanup ();
+}
+
 static void
 test_worker_sandbox_add_file_names_a_file_it_cannot_open (void)
 {
@@ -571,6 +606,8 @@ main (int   argc,
                test_worker_sandbox_a_finished_task_lets_go_of_its_files);
   g_test_add_func ("/worker-sandbox/a-call-passes-at-most-253-files",
                    test_worker_sandbox_a_call_passes_at_most_253_files);
+  ag_test_add ("/worker-sandbox/bwrap-that-cannot-start-falls-back-when-allowed",
+               test_worker_sandbox_bwrap_that_cannot_start_falls_back_when_allowed);
   ag_test_add ("/worker-sandbox/private-files-are-out-of-reach",
                test_worker_sandbox_private_files_are_out_of_reach);
   ag_test_add ("/worker-sandbox/writes-outside-its-tmp-are-refused",
