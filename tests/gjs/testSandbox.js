@@ -53,18 +53,22 @@ test('gjs-worker-past-its-memory-limit-fails-with-memory-limit', async () => {
     const pool = AsyncGui.Engine.get_default().get_worker_pool();
     pool.set_sandbox_paths([GLib.path_get_dirname(Gio.File.new_for_uri(WORKER_MODULE).get_path())]);
 
-    const greedy = processTask(WORKER_MODULE, 'allocate', 2 * MEMORY_LIMIT);
-    greedy.sandboxed = true;
-    greedy.memory_limit = MEMORY_LIMIT;
-    let error = null;
-    try {
-        await run(greedy);
-    } catch (e) {
-        error = e;
+    // Through GLib's allocator, and through the JS engine's own.
+    for (const allocator of ['allocate', 'allocateInJs']) {
+        const greedy = processTask(WORKER_MODULE, allocator, 2 * MEMORY_LIMIT);
+        greedy.sandboxed = true;
+        greedy.memory_limit = MEMORY_LIMIT;
+        let error = null;
+        try {
+            // eslint-disable-next-line no-await-in-loop
+            await run(greedy);
+        } catch (e) {
+            error = e;
+        }
+        assert(error instanceof GLib.Error &&
+            error.matches(AsyncGui.error_quark(), AsyncGui.Error.MEMORY_LIMIT),
+        `${allocator}: the call failed with MEMORY_LIMIT, not ${error}`);
     }
-    assert(error instanceof GLib.Error &&
-        error.matches(AsyncGui.error_quark(), AsyncGui.Error.MEMORY_LIMIT),
-    `the call failed with MEMORY_LIMIT, not ${error}`);
 
     // The next call, in a new worker, works.
     const modest = processTask(WORKER_MODULE, 'allocate', 1024);

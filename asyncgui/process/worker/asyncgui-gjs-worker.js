@@ -154,6 +154,14 @@ async function serve(request) {
         return new GLib.Variant('(tbv)', [id, true, new GLib.Variant('s', text)]);
     } catch (error) {
         const stack = error instanceof Error && error.stack ? error.stack : '';
+        // What the JS engine throws when an allocation fails: past the
+        // call's memory limit, as GLib's allocator failing there is (the
+        // library's log writer answers that one).
+        if (error === 'out of memory') {
+            return new GLib.Variant('(tbv)', [id, false, new GLib.Variant('(sisv)', [
+                GLib.quark_to_string(AsyncGui.error_quark()), AsyncGui.Error.MEMORY_LIMIT,
+                'The worker call used more memory than its limit allows', new GLib.Variant('s', '')])]);
+        }
         // A GLib.Error goes as itself: its domain and code, which the
         // parent keeps when it knows the domain.
         const failure = error instanceof GLib.Error
