@@ -220,6 +220,18 @@ class SandboxTest(agtest.JobTestCase):
         self.assertIsInstance(error, SandboxedError)
         self.assertEqual(error.type_name, 'TypeError')
 
+    def test_a_result_nested_too_deep_fails_in_the_worker_and_the_next_call_works(self):
+        deep = []
+        for _ in range(100):
+            deep = [deep]
+        error = self.run_process(ProcessTask(echo, deep).sandboxed())['error']
+        self.assertIsInstance(error, SandboxedError)
+        self.assertEqual(error.type_name, 'TypeError')
+        self.assertIn('nested', error.message)
+        self.assert_next_call_works()
+        shallow = [[[['a']]], {'k': ({'j': [1]},)}]
+        self.assertEqual(self.value_of(ProcessTask(echo, shallow).sandboxed()), shallow)
+
     def test_an_exception_comes_back_as_text_not_as_its_object(self):
         error = self.run_process(ProcessTask(refuse, 'no').sandboxed())['error']
         self.assertIsInstance(error, SandboxedError)

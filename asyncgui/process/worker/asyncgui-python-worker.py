@@ -250,8 +250,17 @@ def read_socket_exactly(size):
     return bytes(data)
 
 
-def plain_variant(value):
-    """value as a GVariant of plain data, or TypeError."""
+# GVariant reads values nested 128 deep at most (G_VARIANT_MAX_RECURSION_DEPTH),
+# the reply's own "(tbv)" taking two of them.
+MAX_DEPTH = 126
+
+
+def plain_variant(value, depth=0):
+    """value as a GVariant of plain data, or TypeError. ``depth`` is how
+    deep it is nested in the reply's value."""
+    if depth > MAX_DEPTH:
+        raise TypeError(f'a sandboxed worker returns data nested {MAX_DEPTH} GVariant levels '
+                        'deep at most (a list takes two, a dict three)')
     if value is None:
         return GLib.Variant('mv', None)
     if isinstance(value, bool):
@@ -268,16 +277,16 @@ def plain_variant(value):
         return bytes_variant(bytes(value))
     if isinstance(value, list):
         return GLib.Variant.new_array(GLib.VariantType('v'),
-                                      [GLib.Variant.new_variant(plain_variant(item))
+                                      [GLib.Variant.new_variant(plain_variant(item, depth + 2))
                                        for item in value])
     if isinstance(value, tuple):
-        return GLib.Variant.new_tuple(*[plain_variant(item) for item in value])
+        return GLib.Variant.new_tuple(*[plain_variant(item, depth + 1) for item in value])
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             raise TypeError('a sandboxed worker returns dicts with str keys only')
         return GLib.Variant.new_array(GLib.VariantType('{sv}'), [
             GLib.Variant.new_dict_entry(GLib.Variant('s', key),
-                                        GLib.Variant.new_variant(plain_variant(item)))
+                                        GLib.Variant.new_variant(plain_variant(item, depth + 3)))
             for key, item in value.items()])
     raise TypeError('a sandboxed worker returns plain data only (None, bool, int, float, '
                     f'str, bytes, list, tuple, dict), not {type(value).__name__}')
