@@ -259,6 +259,28 @@ report_await_error (AgJob               *self,
                            AG_ERROR, code, "%s", message);
 }
 
+/* Whether @task is a job that awaits @self, directly or through the jobs
+ * it awaits: @self awaiting it would close a circle no await leaves. */
+static gboolean
+awaits_job (AgTask *task,
+            AgJob  *self)
+{
+  for (AgTask *t = task; t != NULL && AG_IS_JOB (t); t = AG_JOB (t)->awaited)
+    if (AG_JOB (t)->awaited == (AgTask *) self)
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Whether the job's own code (a C job's fiber) is what runs here. */
+static gboolean
+ag_job_runs_here (AgTask *task)
+{
+  AgJob *self = AG_JOB (task);
+
+  return self->in_fiber && self->fiber != NULL && _ag_fiber_get_current () == self->fiber;
+}
+
 /**
  * ag_job_await_async:
  * @self: a running job
@@ -283,7 +305,8 @@ report_await_error (AgJob               *self,
  * without running its work.
  *
  * A job awaits one thing at a time. A second await before the first is
- * over, awaiting the job itself, or awaiting in a job that has finished,
+ * over, awaiting the job itself or a job that awaits it (directly or
+ * through the jobs it awaits), or awaiting in a job that has finished,
  * are programming errors reported to @callback.
  *
  * Thread: the engine's.
@@ -327,6 +350,14 @@ ag_job_await_async (AgJob               *self,
       g_critical ("%s: the job %p cannot await itself", G_STRFUNC, self);
       report_await_error (self, callback, user_data, AG_ERROR_WOULD_DEADLOCK,
                           _("A job awaiting itself would never finish"));
+      return;
+    }
+
+  if (awaits_job (task, self))
+    {
+      g_critical ("%s: the job %p cannot await %p, which awaits it", G_STRFUNC, self, task);
+      report_await_error (self, callback, user_data, AG_ERROR_WOULD_DEADLOCK,
+                          _("Jobs awaiting each other would never finish"));
       return;
     }
 
@@ -709,6 +740,7 @@ ag_job_class_init (AgJobClass *klass)
   task_class->start = ag_job_start;
   task_class->stopped = ag_job_stopped;
   task_class->request_cancel = ag_job_request_cancel;
+  task_class->runs_here = ag_job_runs_here;
   task_class->ends_when_returned = TRUE;
 
   /**

@@ -36,6 +36,9 @@ typedef struct
    * MultiTask's children), borrowed, or NULL: cycles through them are
    * refused as dependency cycles are. */
   GPtrArray *(*peek_awaited) (AgTask *self);
+  /* Optional: whether the task's own code is what runs on this thread now
+   * (a C job's): waiting for the task there would never end. */
+  gboolean   (*runs_here) (AgTask *self);
   /* The task's work runs on the engine's thread, so a return made there
    * ends the task at once rather than at the next delivery. */
   gboolean   ends_when_returned;
@@ -50,6 +53,7 @@ AgTaskClassPrivate *_ag_task_class_get_vfuncs (gpointer klass);
 gboolean  _ag_task_waits_for          (AgTask              *self,
                                        AgTask              *other);
 GPtrArray *_ag_task_peek_awaited      (AgTask              *self);
+gboolean  _ag_task_runs_here          (AgTask              *self);
 void      _ag_task_hold               (AgTask              *self);
 void      _ag_task_unhold             (AgTask              *self);
 

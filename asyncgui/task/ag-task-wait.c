@@ -224,6 +224,13 @@ ag_task_wait (AgTask   *self,
       return FALSE;
     }
 
+  if (_ag_task_runs_here (self))
+    {
+      g_set_error_literal (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK,
+                           _("A job waiting for itself would never end"));
+      return FALSE;
+    }
+
   engine = g_atomic_pointer_get (&priv->engine);
 
   /* Code the engine's disposal runs (a C job unwinding) waits for a task

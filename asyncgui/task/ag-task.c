@@ -137,6 +137,14 @@ _ag_task_peek_awaited (AgTask *self)
   return vfuncs->peek_awaited != NULL ? vfuncs->peek_awaited (self) : NULL;
 }
 
+gboolean
+_ag_task_runs_here (AgTask *self)
+{
+  AgTaskClassPrivate *vfuncs = get_vfuncs (self);
+
+  return vfuncs->runs_here != NULL && vfuncs->runs_here (self);
+}
+
 AgTaskPrivate *
 _ag_task_get_priv (AgTask *self)
 {

@@ -2593,6 +2593,148 @@ test_wait_times_out (AgTestFixture *fixture,
   run_until_finished (fixture, job);
 }
 
+/* Two jobs awaiting each other would never end: the await that closes
+ * the circle is refused, as a job awaiting itself is, and both end. */
+typedef struct
+{
+  AgJob  *first;
+  GError *error;      /* what the first job's await of the second gave */
+} Circle;
+
+static void
+await_the_first_body (AgJob    *job,
+                      gpointer  user_data)
+{
+  Circle *circle = user_data;
+
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_job_await (g_object_ref (AG_TASK (circle->first)), &error);
+
+  g_clear_pointer (&value, ag_test_value_free);
+}
+
+static void
+await_the_second_body (AgJob    *job,
+                       gpointer  user_data)
+{
+  Circle *circle = user_data;
+  g_autoptr(AgJob) second = NULL;
+  GValue *value;
+
+  circle->first = job;
+  second = ag_engine_spawn (ag_task_get_engine (AG_TASK (job)), await_the_first_body, circle, NULL);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*awaits it*");
+  value = ag_job_await (g_object_ref (AG_TASK (second)), &circle->error);
+  g_test_assert_expected_messages ();
+  g_assert_null (value);
+}
+
+static void
+test_jobs_awaiting_each_other_are_refused (AgTestFixture *fixture,
+                                           gconstpointer  data)
+{
+  Circle circle = { NULL, NULL };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_the_second_body, &circle, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (circle.error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
+  g_clear_error (&circle.error);
+}
+
+/* Cancelling a job cancels the job it awaits, which may await others: the
+ * cancel goes down the chain once and ends every await in it. */
+static void
+await_a_long_sleep_body (AgJob    *job,
+                         gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (ag_job_sleep (60000, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+await_the_job_body (AgJob    *job,
+                    gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_job_await (g_object_ref (user_data), &error);
+
+  g_assert_null (value);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+test_cancel_goes_down_a_chain_of_awaiting_jobs (AgTestFixture *fixture,
+                                                gconstpointer  data)
+{
+  g_autoptr(AgJob) last = ag_engine_spawn (fixture->engine, await_a_long_sleep_body, NULL, NULL);
+  g_autoptr(AgJob) middle = ag_engine_spawn (fixture->engine, await_the_job_body, last, NULL);
+  g_autoptr(AgJob) first = ag_engine_spawn (fixture->engine, await_the_job_body, middle, NULL);
+
+  ag_task_cancel (AG_TASK (first));
+  run_until_finished (fixture, first);
+  run_until_finished (fixture, middle);
+  run_until_finished (fixture, last);
+}
+
+/* A circle the await cannot see (a job awaits a MultiTask whose child
+ * job awaits it): cancelling goes round it once, and both jobs end. */
+static void
+await_a_multi_of_one_job_body (AgJob    *job,
+                               gpointer  user_data)
+{
+  Circle *circle = user_data;
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
+  g_autoptr(AgJob) child = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue *value;
+
+  circle->first = job;
+  child = ag_engine_spawn (ag_task_get_engine (AG_TASK (job)), await_the_first_body, circle, NULL);
+  ag_multi_task_add (multi, AG_TASK (child));
+  value = ag_job_await (g_object_ref (AG_TASK (multi)), &error);
+  g_assert_null (value);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+test_cancel_of_a_circle_through_a_multi_task_ends_it (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  Circle circle = { NULL, NULL };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_a_multi_of_one_job_body,
+                                          &circle, NULL);
+
+  ag_task_cancel (AG_TASK (job));
+  run_until_finished (fixture, job);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_CANCELLED);
+}
+
+/* A job that waits for itself in the code that runs before its first
+ * await (inside ag_engine_spawn(), not in a delivery) is refused too. */
+static void
+wait_for_itself_at_once_body (AgJob    *job,
+                              gpointer  user_data)
+{
+  GError **error = user_data;
+
+  g_assert_false (ag_task_wait (AG_TASK (job), -1, error));
+}
+
+static void
+test_wait_for_itself_before_any_await_would_deadlock (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, wait_for_itself_at_once_body,
+                                          &error, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+}
+
 static void
 wait_for_itself_body (AgJob    *job,
                       gpointer  user_data)
@@ -3111,6 +3253,14 @@ main (int   argc,
                test_wait_on_main_thread_iterates_the_context);
   ag_test_add ("/job/wait/times-out", test_wait_times_out);
   ag_test_add ("/job/wait/for-itself-would-deadlock", test_wait_for_itself_would_deadlock);
+  ag_test_add ("/job/wait/for-itself-before-any-await-would-deadlock",
+               test_wait_for_itself_before_any_await_would_deadlock);
+  ag_test_add ("/job/await/jobs-awaiting-each-other-are-refused",
+               test_jobs_awaiting_each_other_are_refused);
+  ag_test_add ("/job/cancel/of-a-circle-through-a-multi-task-ends-it",
+               test_cancel_of_a_circle_through_a_multi_task_ends_it);
+  ag_test_add ("/job/cancel/goes-down-a-chain-of-awaiting-jobs",
+               test_cancel_goes_down_a_chain_of_awaiting_jobs);
   ag_test_add ("/job/wait/async-several-waiters", test_wait_async_several_waiters);
   ag_test_add ("/job/wait/async-cancellable-stops-waiting",
                test_wait_async_cancellable_stops_waiting);
