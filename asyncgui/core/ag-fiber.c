@@ -74,9 +74,15 @@
 
 #define MAX_POOLED_STACKS 16
 
+/* Below each stack, memory that faults. A function whose frame is larger
+ * than the guard (a GTK theme reload keeps about 250 KiB in one frame) can
+ * step over it without touching it, onto whatever lies below: the stack of
+ * another job. A guard this size costs address space only. */
+#define GUARD_SIZE (256 * 1024)
+
 typedef struct
 {
-  guint8 *base;   /* the guard page */
+  guint8 *base;   /* the guard */
   gsize   size;   /* usable bytes above it */
 #ifdef HAVE_VALGRIND_VALGRIND_H
   unsigned valgrind_id;
@@ -161,7 +167,7 @@ stack_unmap (Stack *stack)
 #ifdef HAVE_VALGRIND_VALGRIND_H
   VALGRIND_STACK_DEREGISTER (stack->valgrind_id);
 #endif
-  munmap (stack->base, stack->size + page_size ());
+  munmap (stack->base, stack->size + GUARD_SIZE);
 }
 
 void
@@ -194,17 +200,22 @@ stack_take (AgStackPool *pool,
       }
   g_mutex_unlock (&pool->lock);
 
-  stack->base = mmap (NULL, size + page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  stack->base = mmap (NULL, size + GUARD_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
   if (stack->base == MAP_FAILED)
     return FALSE;
 
   /* Running off the end of a fiber's stack faults here instead of writing
-   * over whatever lies below. */
-  mprotect (stack->base, page, PROT_NONE);
+   * over whatever lies below. A stack without its guard is no stack. */
+  if (mprotect (stack->base, GUARD_SIZE, PROT_NONE) != 0)
+    {
+      munmap (stack->base, size + GUARD_SIZE);
+      return FALSE;
+    }
   stack->size = size;
 #ifdef HAVE_VALGRIND_VALGRIND_H
-  stack->valgrind_id = VALGRIND_STACK_REGISTER (stack->base + page, stack->base + page + size);
+  stack->valgrind_id = VALGRIND_STACK_REGISTER (stack->base + GUARD_SIZE,
+                                                stack->base + GUARD_SIZE + size);
 #endif
 
   return TRUE;
@@ -216,7 +227,7 @@ stack_give_back (AgStackPool *pool,
 {
 #ifdef AG_FIBER_ASAN
   /* Frames that ended by a switch never unpoisoned their redzones. */
-  ASAN_UNPOISON_MEMORY_REGION (stack->base + page_size (), stack->size);
+  ASAN_UNPOISON_MEMORY_REGION (stack->base + GUARD_SIZE, stack->size);
 #endif
 
   g_mutex_lock (&pool->lock);
@@ -234,7 +245,7 @@ stack_give_back (AgStackPool *pool,
 static inline guint8 *
 stack_bottom (Stack *stack)
 {
-  return stack->base + page_size ();
+  return stack->base + GUARD_SIZE;
 }
 
 #ifdef AG_FIBER_ASAN

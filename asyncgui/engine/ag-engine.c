@@ -397,9 +397,12 @@ ag_engine_class_init (AgEngineClass *klass)
    * AgEngine:job-stack-size:
    *
    * The stack size, in bytes, of each job started with ag_engine_spawn():
-   * from 16 KiB to 256 MiB, rounded up to whole pages. Stacks are mapped
-   * lazily, so only what a job touches costs memory, and a guard page below
-   * each turns an overflow into a crash at the spot.
+   * from 16 KiB to 256 MiB, rounded up to whole pages; 1 MiB by default.
+   * Stacks are mapped lazily, so only what a job touches costs memory, and
+   * 256 KiB that fault below each turn an overflow into a crash at the
+   * spot, even through a frame larger than a page. Each job takes two
+   * memory mappings, and Linux allows a process 65,530 by default: some
+   * 30,000 jobs at once at most.
    *
    * Since: 1.0
    */
@@ -830,7 +833,12 @@ ag_engine_set_job_stack_size (AgEngine *self,
 {
   g_return_if_fail (AG_IS_ENGINE (self));
   g_return_if_fail (_ag_engine_is_own_thread (self));
-  g_return_if_fail (job_stack_size >= MIN_STACK_SIZE && job_stack_size <= MAX_STACK_SIZE);
+  if (job_stack_size < MIN_STACK_SIZE || job_stack_size > MAX_STACK_SIZE)
+    {
+      g_critical ("%s: a job stack of %u bytes is outside 16 KiB to 256 MiB",
+                  G_STRFUNC, job_stack_size);
+      return;
+    }
 
   if (self->job_stack_size == job_stack_size)
     return;

@@ -61,11 +61,12 @@ G_BEGIN_DECLS
  * AG_ENGINE_DEFAULT_JOB_STACK_SIZE:
  *
  * The stack size, in bytes, of a job started with ag_engine_spawn() unless
- * the engine is told otherwise.
+ * the engine is told otherwise: 1 MiB, enough for the GTK calls a handler
+ * makes (a theme reload takes about 250 KiB of it in one frame).
  *
  * Since: 1.0
  */
-#define AG_ENGINE_DEFAULT_JOB_STACK_SIZE (256 * 1024)
+#define AG_ENGINE_DEFAULT_JOB_STACK_SIZE (1024 * 1024)
 
 #define AG_TYPE_ENGINE (ag_engine_get_type ())
 
