@@ -59,6 +59,12 @@ runs_limit (AgMultiTask *self,
   return shares ? (guint) threads : 2 * (guint) threads;
 }
 
+/* The most children a run answers when each is announced on the engine's
+ * thread (task-done, the results stream, rows a view holds): a run's
+ * children are announced in one delivery, and the delivery budget can
+ * only stop between runs. */
+#define ANNOUNCED_RUN_MAX 512
+
 /* @remaining: what is left of the stretch the run starts in, the wanted
  * range or the list. */
 static guint
@@ -72,6 +78,8 @@ next_run_size (AgMultiTask *self,
   size = MAX (size, self->min_count);
   if (self->max_chunk_size > 0)
     size = MIN (size, self->max_chunk_size);
+  if (self->results != NULL || self->views != NULL || _ag_multi_task_has_listeners (self))
+    size = MIN (size, MAX (ANNOUNCED_RUN_MAX, self->min_count));
 
   return CLAMP (size, 1, remaining);
 }

@@ -1357,6 +1357,65 @@ test_cancelled_from_task_done_announces_nothing_more (AgTestFixture *fixture,
   g_assert_cmpuint (positions->len, ==, 6);
 }
 
+/* A task-done handler of a map of trivial inputs is called within the
+ * delivery budget too: the children of one run (tens of thousands, sized
+ * for the workers) are not all announced in one main-loop iteration. */
+typedef struct
+{
+  GSource  source;
+  gint64   spent_us;      /* in handlers, this iteration */
+  gint64   worst_us;
+} IterationClock;
+
+static gboolean
+iteration_starts (GSource *source,
+                  int     *timeout)
+{
+  IterationClock *clock = (IterationClock *) source;
+
+  clock->worst_us = MAX (clock->worst_us, clock->spent_us);
+  clock->spent_us = 0;
+  *timeout = -1;
+  return FALSE;
+}
+
+static GSourceFuncs iteration_clock_funcs = { iteration_starts, NULL, NULL, NULL, NULL, NULL };
+
+static void
+spend_ten_microseconds (AgMultiTask *multi,
+                        guint        position,
+                        gpointer     user_data)
+{
+  IterationClock *clock = user_data;
+  gint64 start = g_get_monotonic_time ();
+
+  while (g_get_monotonic_time () - start < 10)
+    ;
+  clock->spent_us += g_get_monotonic_time () - start;
+}
+
+static void
+test_task_done_of_a_big_map_keeps_to_the_budget (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_range (100000, square_position, NULL, NULL);
+  GSource *source = g_source_new (&iteration_clock_funcs, sizeof (IterationClock));
+  IterationClock *clock = (IterationClock *) source;
+
+  g_source_attach (source, fixture->context);
+  g_signal_connect (multi, "task-done", G_CALLBACK (spend_ten_microseconds), clock);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (multi)), 60000);
+  ag_test_run_for (fixture->context, 10);
+
+  g_test_message ("most time in task-done handlers in one iteration: %.1f ms",
+                  clock->worst_us / 1000.0);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpint (clock->worst_us, <, 50 * 1000);
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
 /* Children go to a MultiTask made with ag_multi_task_new(), before it
  * runs, and so does opening its results: each mistake says which it is. */
 static void
@@ -1917,6 +1976,8 @@ main (int   argc,
                test_map_model_edited_while_it_runs_keeps_each_childs_input);
   ag_test_add ("/multi-task/late-or-misplaced-children-and-results-are-criticals",
                test_late_or_misplaced_children_and_results_are_criticals);
+  ag_test_add ("/multi-task/task-done-of-a-big-map-keeps-to-the-budget",
+               test_task_done_of_a_big_map_keeps_to_the_budget);
   ag_test_add ("/multi-task/ordered-task-done-follows-list-order",
                test_ordered_task_done_follows_list_order);
   ag_test_add ("/multi-task/counts-and-progress-track-children",
