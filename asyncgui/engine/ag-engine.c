@@ -335,7 +335,9 @@ ag_engine_class_init (AgEngineClass *klass)
    * not count against max-threads. Eight functions that each wait a
    * quarter of a second for the network then take about a quarter of a
    * second on two processors, not a whole one, while processor-bound work
-   * keeps to max-threads. Threads started this way leave when the blocked
+   * keeps to max-threads (a function that waited first and then computes
+   * counts from its next look: for a while there may be up to this many
+   * more threads computing). Threads started this way leave when the blocked
    * ones are busy again or the work runs out. 0 makes max-threads a strict
    * limit on threads. The default is %AG_ENGINE_DEFAULT_MAX_BLOCKED_THREADS.
    *
@@ -752,7 +754,7 @@ ag_engine_set_budget_ms (AgEngine *self,
  * Gets how long results may wait while busier sources keep the main loop
  * from delivering them.
  *
- * Thread: the engine's.
+ * Thread: any.
  *
  * Returns: milliseconds; 0 if results wait for their turn however long
  *
