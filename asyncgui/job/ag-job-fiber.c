@@ -9,6 +9,7 @@
 #include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-job-internal.h"
+#include "ag-wait-private.h"
 
 /* A C job's code is a fiber resumed on the engine's thread: by starting
  * the job, then by each await's completion. Between its start and the end
@@ -55,6 +56,7 @@ _ag_job_run_fiber (AgJob *self)
 
   current_job = self;
   self->in_fiber = TRUE;
+  self->resumed_at_wait_depth = _ag_wait_get_depth ();
   _ag_fiber_resume (self->fiber);
   self->in_fiber = FALSE;
   current_job = outer;
@@ -211,7 +213,9 @@ ag_job_get_current (void)
  * `ag_job_await (ag_task_new (…), &error)`. A task that runs already
  * (another job, say) is waited for: see [method@Job.await_async].
  *
- * Outside a job it fails with %AG_ERROR_NOT_IN_JOB. Once the job's engine
+ * Outside a job it fails with %AG_ERROR_NOT_IN_JOB, and so it does in a
+ * callback that a wait in the job's code runs ([method@Task.wait]
+ * iterates the main loop): that is not the job's code. Once the job's engine
  * is being disposed it fails at once with %G_IO_ERROR_CANCELLED, without
  * running @task: see ag_engine_spawn().
  *
@@ -233,7 +237,10 @@ ag_job_await (AgTask  *task,
   g_return_val_if_fail (AG_IS_TASK (task), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (self == NULL || _ag_fiber_get_current () != self->fiber)
+  /* A callback that a wait in the job's code runs (ag_task_wait()
+   * iterates the context) runs on the job's stack, but is not its code. */
+  if (self == NULL || _ag_fiber_get_current () != self->fiber
+      || _ag_wait_get_depth () != self->resumed_at_wait_depth)
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_NOT_IN_JOB,
                            _("Awaiting works only inside a job started with ag_engine_spawn()"));

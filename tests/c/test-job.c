@@ -2766,6 +2766,63 @@ test_a_big_frame_past_the_stack_faults_in_its_own_guard (AgTestFixture *fixture,
   g_test_trap_assert_failed ();
 }
 
+/* A job that waits with ag_task_wait() iterates the main loop: a callback
+ * run meanwhile is not the job's code, and awaiting there fails with
+ * AG_ERROR_NOT_IN_JOB instead of suspending the job's own stack. */
+typedef struct
+{
+  GError *callback_error;
+  gboolean waited;
+  double   waited_ms;
+} NestedWait;
+
+static gboolean
+await_in_a_callback (gpointer user_data)
+{
+  NestedWait *nested = user_data;
+  GValue *value = ag_job_await (ag_task_new_sleep (1), &nested->callback_error);
+
+  g_assert_null (value);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sleep_a_tenth (AgTask       *task,
+               gpointer      user_data,
+               GCancellable *cancellable)
+{
+  g_usleep (100 * 1000);
+  ag_task_return_boolean (task, TRUE);
+}
+
+static void
+wait_in_a_job_body (AgJob    *job,
+                    gpointer  user_data)
+{
+  NestedWait *nested = user_data;
+  g_autoptr(AgTask) slow = ag_task_new (sleep_a_tenth, NULL, NULL);
+  gint64 start = g_get_monotonic_time ();
+
+  ag_engine_run_async (ag_task_get_engine (AG_TASK (job)), slow, NULL, NULL, NULL);
+  g_timeout_add (10, await_in_a_callback, nested);
+  nested->waited = ag_task_wait (slow, 3000, NULL);
+  nested->waited_ms = (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static void
+test_a_callback_run_while_a_job_waits_is_not_the_job (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  NestedWait nested = { NULL, FALSE, 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, wait_in_a_job_body, &nested, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (nested.callback_error, AG_ERROR, AG_ERROR_NOT_IN_JOB);
+  g_assert_true (nested.waited);
+  g_assert_cmpfloat (nested.waited_ms, <, 2000);
+  g_clear_error (&nested.callback_error);
+}
+
 /* A job that waits for itself in the code that runs before its first
  * await (inside ag_engine_spawn(), not in a delivery) is refused too. */
 static void
@@ -3315,6 +3372,8 @@ main (int   argc,
                test_cancel_of_a_circle_through_a_multi_task_ends_it);
   ag_test_add ("/job/stack/a-big-frame-past-the-stack-faults-in-its-own-guard",
                test_a_big_frame_past_the_stack_faults_in_its_own_guard);
+  ag_test_add ("/job/await/a-callback-run-while-a-job-waits-is-not-the-job",
+               test_a_callback_run_while_a_job_waits_is_not_the_job);
   ag_test_add ("/job/cancel/goes-down-a-chain-of-awaiting-jobs",
                test_cancel_goes_down_a_chain_of_awaiting_jobs);
   ag_test_add ("/job/wait/async-several-waiters", test_wait_async_several_waiters);
