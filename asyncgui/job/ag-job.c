@@ -278,7 +278,7 @@ ag_job_runs_here (AgTask *task)
 {
   AgJob *self = AG_JOB (task);
 
-  return self->in_fiber && self->fiber != NULL && _ag_fiber_get_current () == self->fiber;
+  return self->fiber != NULL && _ag_fiber_get_current () == self->fiber;
 }
 
 /**
@@ -686,10 +686,10 @@ void
 _ag_job_start (AgJob    *self,
                AgEngine *engine)
 {
-  if (_ag_engine_is_disposed (engine) && _ag_task_claim_run (AG_TASK (self)))
-    _ag_task_refuse_run (AG_TASK (self), engine, NULL, NULL, NULL);
-  else
+  if (!_ag_engine_is_disposed (engine))
     _ag_task_start (AG_TASK (self), engine, NULL, NULL, NULL, NULL);
+  else if (_ag_task_claim_run (AG_TASK (self)))
+    _ag_task_refuse_run (AG_TASK (self), engine, NULL, NULL, NULL);
 }
 
 static void

@@ -19,7 +19,6 @@
 
 #define properties _ag_worker_task_properties
 
-
 /* SCM_MAX_FD: what one message carries. The files travel one a message,
  * ahead of their request, and more than about 270 fill the socket before
  * the worker reads any. */
@@ -108,7 +107,6 @@ check_not_run (AgWorkerTask *self,
               function, self, what);
   return FALSE;
 }
-
 
 /**
  * ag_worker_task_set_sandboxed: (set-property sandboxed)

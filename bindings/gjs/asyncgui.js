@@ -11,7 +11,6 @@
 // top-level `await` never runs promise callbacks):
 //
 //     import AsyncGui from 'gi://AsyncGui?version=1';
-import System from 'system';
 //     AsyncGui.Engine.get_default();
 //     app.connect('activate', async () => {
 //         const {run, iterate, spawn, mainTask, multi} =
@@ -78,6 +77,7 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import AsyncGui from 'gi://AsyncGui?version=1';
+import System from 'system';
 
 export default AsyncGui;
 export {AsyncGui};

@@ -882,7 +882,8 @@ class ProcessTask:
         """Runs ``f`` in a sandboxed worker (see the guide "Handling
         untrusted input"); returns this task. ``files`` are open files,
         descriptors, paths or Gio.File objects (which this program opens to
-        read): ``f`` gets them as its ``files`` keyword argument. ``f`` returns plain data (None, bool, int, float,
+        read): ``f`` gets them as its ``files`` keyword argument. ``f``
+        returns plain data (None, bool, int, float,
         str, bytes, list, tuple, dict with str keys), of ``result_type`` (a
         GVariant type string) if given; what it raises comes back as a
         SandboxedError."""
@@ -2853,7 +2854,7 @@ async def _iterate(reader, pipeline=None):
     while True:
         try:
             items = _read_now(reader, 1, 0) or await _read_items(reader, 1, None, pipeline)
-        except BaseException:  # noqa: B902 - raised on
+        except BaseException:  # noqa: B902 - raised again
             if pipeline is not None:
                 pipeline.close()
             raise
