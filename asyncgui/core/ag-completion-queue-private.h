@@ -32,8 +32,7 @@ AgCompletionQueue *_ag_completion_queue_ref      (AgCompletionQueue *self);
 void               _ag_completion_queue_unref    (AgCompletionQueue *self);
 void               _ag_completion_queue_push     (AgCompletionQueue *self,
                                                   AgNode            *node);
-AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self,
-                                                  AgNode           **tail);
+AgNode            *_ag_completion_queue_take_all (AgCompletionQueue *self);
 GMainContext      *_ag_completion_queue_get_context (AgCompletionQueue *self);
 gboolean           _ag_completion_queue_is_home_thread (AgCompletionQueue *self);
 void               _ag_completion_queue_set_delivering (AgCompletionQueue *self,

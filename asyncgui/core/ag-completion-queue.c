@@ -10,9 +10,9 @@
 /* Workers push finished work here; the delivery source on the engine's
  * context takes everything at once. The queue is a lock-free stack of nodes
  * embedded in what they carry: a push is one compare-and-swap, and taking is
- * one exchange, reversed into arrival order afterwards. Because the consumer
- * takes the whole stack, a node is never popped singly and the ABA problem of
- * Treiber stacks cannot arise.
+ * one exchange; the taker puts what it took into arrival order. Because the
+ * consumer takes the whole stack, a node is never popped singly and the ABA
+ * problem of Treiber stacks cannot arise.
  *
  * Only the push that finds the stack empty wakes the context, so a burst of a
  * thousand completions costs one wake-up: the delivery source will see all of
@@ -160,11 +160,12 @@ reverse (AgNode *list)
   return reversed;
 }
 
-/* Returns the nodes in the order they were pushed, linked through ->next,
- * and the last of them in *@tail. */
+/* Returns every node pushed so far, the newest first, linked through
+ * ->next. Putting them in arrival order is left to the caller, which can
+ * spread that walk over several turns: for a large backlog it touches
+ * hundreds of thousands of nodes that other threads wrote. */
 AgNode *
-_ag_completion_queue_take_all (AgCompletionQueue  *self,
-                               AgNode            **tail)
+_ag_completion_queue_take_all (AgCompletionQueue *self)
 {
   AgNode *head;
 
@@ -178,11 +179,7 @@ _ag_completion_queue_take_all (AgCompletionQueue  *self,
     }
   while (!g_atomic_pointer_compare_and_exchange (&self->head, head, NULL));
 
-  /* The newest node ends the list. Finding it here spares the caller a
-   * second walk over nodes that other threads wrote, each likely a cache
-   * miss. */
-  *tail = head;
-  return reverse (head);
+  return head;
 }
 
 gboolean

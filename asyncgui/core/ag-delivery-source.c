@@ -19,6 +19,13 @@
  * lasts) also bounds coalescing: a task's progress node is queued at most
  * once at a time, so it is delivered at most once per dispatch.
  *
+ * A snapshot comes newest first. Putting it in arrival order walks all of
+ * it, and after the engine's thread was held up (a long handler, a modal
+ * dialog) it can hold hundreds of thousands of nodes, each written by
+ * another thread and likely out of the cache: tens of milliseconds of
+ * walking. So that walk is budgeted too: it goes on where it stopped in
+ * the next dispatch, and delivery starts when it is done.
+ *
  * Property notifications raised while delivering can be held: the object is
  * frozen on first use and thawed when the dispatch ends, which turns a
  * thousand "n-finished" changes into one notify.
@@ -38,7 +45,10 @@ typedef struct
   GSource            parent;
   gpointer           owner;       /* weak: the engine; NULL once it is gone */
   AgCompletionQueue *queue;       /* strong */
-  AgNode            *pending;     /* taken from the queue, not delivered yet */
+  AgNode            *taken;       /* taken from the queue, newest first, not in order yet */
+  AgNode            *taken_newest;
+  AgNode            *ordered;     /* the newest of those taken, in arrival order */
+  AgNode            *pending;     /* in arrival order, not delivered yet */
   AgNode            *pending_tail;
   gint64             budget_us;
   gint64             max_delay_us; /* 0: no starvation protection */
@@ -61,7 +71,8 @@ static gpointer       delivery_hook_data;
 static gboolean
 has_work (AgDeliverySource *self)
 {
-  return self->pending != NULL || !_ag_completion_queue_is_empty (self->queue);
+  return self->pending != NULL || self->taken != NULL
+         || !_ag_completion_queue_is_empty (self->queue);
 }
 
 static gboolean
@@ -78,20 +89,43 @@ delivery_check (GSource *source)
   return has_work ((AgDeliverySource *) source);
 }
 
-static void
-take_snapshot (AgDeliverySource *self)
-{
-  AgNode *tail;
-  AgNode *taken = _ag_completion_queue_take_all (self->queue, &tail);
+/* How many nodes are put in order between two looks at the clock. */
+#define ORDER_STEP 256
 
-  if (taken == NULL)
-    return;
+/* Puts the nodes taken from the queue in arrival order, after the ones
+ * already pending, until all are or @deadline has passed (a @deadline of 0:
+ * until all are). Returns whether all are. */
+static gboolean
+put_in_order (AgDeliverySource *self,
+              gint64            deadline)
+{
+  while (self->taken != NULL)
+    {
+      for (guint i = 0; i < ORDER_STEP && self->taken != NULL; i++)
+        {
+          AgNode *node = self->taken;
+
+          self->taken = node->next;
+          node->next = self->ordered;
+          self->ordered = node;
+        }
+
+      if (self->taken != NULL && deadline != 0 && g_get_monotonic_time () >= deadline)
+        return FALSE;
+    }
+
+  if (self->ordered == NULL)
+    return TRUE;
 
   if (self->pending == NULL)
-    self->pending = taken;
+    self->pending = self->ordered;
   else
-    self->pending_tail->next = taken;
-  self->pending_tail = tail;
+    self->pending_tail->next = self->ordered;
+  self->pending_tail = self->taken_newest;
+  self->ordered = NULL;
+  self->taken_newest = NULL;
+
+  return TRUE;
 }
 
 static void
@@ -124,8 +158,10 @@ deliver_one_budget (AgDeliverySource *self)
   /* Taking the snapshot is part of the dispatch: it touches every node
    * that other threads wrote, which is far from free for thousands. */
   deadline = g_get_monotonic_time () + self->budget_us;
-  if (self->pending == NULL)
-    take_snapshot (self);
+  if (self->pending == NULL && self->taken == NULL)
+    self->taken = self->taken_newest = _ag_completion_queue_take_all (self->queue);
+  if (!put_in_order (self, deadline))
+    goto out;
 
   self->delivering = TRUE;
   _ag_completion_queue_set_delivering (self->queue, TRUE);
@@ -147,9 +183,10 @@ deliver_one_budget (AgDeliverySource *self)
 
   self->delivering = FALSE;
   _ag_completion_queue_set_delivering (self->queue, FALSE);
-  self->waiting_since = 0;
   thaw_held (self);
 
+out:
+  self->waiting_since = 0;
   if (G_UNLIKELY (delivery_hook != NULL))
     delivery_hook ((GSource *) self, FALSE, delivery_hook_data);
 }
@@ -216,6 +253,7 @@ static GSourceFuncs watchdog_funcs = {
 static void
 release_pending (AgDeliverySource *self)
 {
+  put_in_order (self, 0);
   while (self->pending != NULL)
     {
       AgNode *node = self->pending;

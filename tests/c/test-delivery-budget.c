@@ -633,6 +633,111 @@ test_delivery_floods_come_home_within_the_budget (AgTestFixture *fixture,
   g_clear_pointer (&flood.control_cpu_us, g_array_unref);
 }
 
+/* A backlog: the engine's thread was busy (a long handler, a blocked main
+ * loop) while the workers finished hundreds of thousands of tasks. The
+ * queue then holds them all at once, each node written by another thread
+ * and likely out of the cache, and putting them back in arrival order is
+ * itself work that the budget must cover: no dispatch may take the whole
+ * backlog in one go. */
+
+#define N_BACKLOG    500000
+
+/* A dispatch over the backlog may run this far past the budget. Far below
+ * what putting half a million nodes in order costs at once (tens of
+ * milliseconds), far above what the machine adds to one slice. */
+#define BACKLOG_SLACK_US 3000
+
+typedef struct
+{
+  AgEngine *engine;
+  guint     n_ran;       /* atomic */
+  guint     n_returned;
+  gint64    max_cpu_us;
+  gint64    dispatch_cpu_start;
+  guint     n_dispatches;
+} Backlog;
+
+static void
+count_and_return (AgTask       *task,
+                  gpointer      user_data,
+                  GCancellable *cancellable)
+{
+  Backlog *backlog = user_data;
+
+  g_atomic_int_inc (&backlog->n_ran);
+  ag_task_return_int (task, 1);
+}
+
+static void
+backlog_returned (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Backlog *backlog = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_engine_run_finish (backlog->engine, result, &error);
+
+  g_assert_no_error (error);
+  ag_test_value_free (value);
+  backlog->n_returned++;
+}
+
+static void
+backlog_hook (GSource  *source,
+              gboolean  begin,
+              gpointer  user_data)
+{
+  Backlog *backlog = user_data;
+
+  if (begin)
+    {
+      backlog->dispatch_cpu_start = thread_cpu_us ();
+      return;
+    }
+
+  backlog->n_dispatches++;
+  backlog->max_cpu_us = MAX (backlog->max_cpu_us, thread_cpu_us () - backlog->dispatch_cpu_start);
+}
+
+static void
+test_delivery_a_backlog_comes_home_within_the_budget (AgTestFixture *fixture,
+                                                      gconstpointer  data)
+{
+  Backlog backlog = { 0 };
+  GMainContext *context = fixture->context != NULL ? fixture->context : g_main_context_default ();
+  double factor = ag_test_timing_factor ();
+  guint n = (guint) (N_BACKLOG / (factor * factor));
+  gint64 budget, deadline;
+
+  backlog.engine = fixture->engine;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(AgTask) task = ag_task_new (count_and_return, &backlog, NULL);
+
+      ag_engine_run_async (backlog.engine, task, NULL, backlog_returned, &backlog);
+    }
+
+  /* One iteration hands the submissions to the workers; then nobody
+   * iterates the context until every result waits in the queue. */
+  g_main_context_iteration (context, FALSE);
+  deadline = g_get_monotonic_time () + (gint64) (60 * factor) * G_USEC_PER_SEC;
+  while ((guint) g_atomic_int_get (&backlog.n_ran) < n && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_cmpuint (g_atomic_int_get (&backlog.n_ran), ==, n);
+  g_usleep (100 * 1000);
+
+  _ag_delivery_source_set_hook (backlog_hook, &backlog);
+  ag_test_run_until (context, backlog.n_returned == n, (guint) (60000 * factor));
+  _ag_delivery_source_set_hook (NULL, NULL);
+
+  budget = ag_engine_get_budget_ms (backlog.engine) * G_TIME_SPAN_MILLISECOND;
+  g_test_message ("%u results in %u dispatches, the longest %" G_GINT64_FORMAT " us of CPU "
+                  "(budget %" G_GINT64_FORMAT " us)",
+                  n, backlog.n_dispatches, backlog.max_cpu_us, budget);
+  g_assert_cmpuint (backlog.n_returned, ==, n);
+  g_assert_cmpint (backlog.max_cpu_us, <=, budget + (gint64) (BACKLOG_SLACK_US * factor));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -641,6 +746,8 @@ main (int   argc,
 
   ag_test_add ("/delivery-budget/floods-come-home-within-the-budget",
                test_delivery_floods_come_home_within_the_budget);
+  ag_test_add ("/delivery-budget/a-backlog-comes-home-within-the-budget",
+               test_delivery_a_backlog_comes_home_within_the_budget);
 
   return g_test_run ();
 }
