@@ -18,7 +18,13 @@
  * The reader therefore refuses, with AG_ERROR_PROTOCOL, any length above
  * AG_FRAME_MAX_SIZE, any frame that is not a GVariant of the expected type
  * in normal form, and it never reads past what it was given. After a
- * refusal the stream is out of step and the worker is replaced. */
+ * refusal the stream is out of step and the worker is replaced.
+ *
+ * So the writer refuses to send what the reader would refuse: a message
+ * above the size limit, or one nested deeper than GVariant reads (a value
+ * inside a variant inside a variant ..., which only a check of the value
+ * itself finds). That fails one call, where a refusal on the other end
+ * would cost the worker. */
 
 struct _AgFrameReader
 {
@@ -108,6 +114,48 @@ _ag_frame_reader_pop (AgFrameReader  *reader,
   return TRUE;
 }
 
+/* GVariant's G_VARIANT_MAX_RECURSION_DEPTH, which is not public. */
+#define GVARIANT_MAX_DEPTH 128
+
+/* Whether @value may be nested more than @levels deep: never FALSE when it
+ * is, and cheap for values without variants inside, whose depth their type
+ * bounds. */
+static gboolean
+may_nest_deeper (GVariant *value,
+                 gsize     levels)
+{
+  const char *type = g_variant_get_type_string (value);
+  gsize n_children;
+
+  if (strchr (type, 'v') == NULL)
+    return strlen (type) > levels;
+
+  if (levels == 0)
+    return TRUE;
+
+  n_children = g_variant_n_children (value);
+  for (gsize i = 0; i < n_children; i++)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+
+      if (may_nest_deeper (child, levels - 1))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Whether the frame reader would take @payload as a @type: the same check
+ * it makes, so the two cannot disagree. */
+static gboolean
+readable (const GVariantType *type,
+          GBytes             *payload)
+{
+  g_autoptr(GVariant) untrusted = g_variant_ref_sink (g_variant_new_from_bytes (type, payload, FALSE));
+
+  return g_variant_is_normal_form (untrusted);
+}
+
 GBytes *
 _ag_frame_encode (GVariant  *message,
                   GError   **error)
@@ -123,6 +171,15 @@ _ag_frame_encode (GVariant  *message,
       g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
                    _("A message to or from a worker would be %lu bytes, more than the %d a worker message may hold"),
                    (unsigned long) size, AG_FRAME_MAX_SIZE);
+      return NULL;
+    }
+
+  if (may_nest_deeper (normal, GVARIANT_MAX_DEPTH / 2)
+      && !readable (g_variant_get_type (normal), payload))
+    {
+      g_set_error (error, AG_ERROR, AG_ERROR_FAILED,
+                   _("A value sent to or from a worker is nested too deeply: a worker message holds at most %d levels"),
+                   GVARIANT_MAX_DEPTH);
       return NULL;
     }
 

@@ -268,6 +268,62 @@ test_worker_task_arguments_above_frame_limit_fail (void)
                        "send_call() use it (critical, then a crash) instead of failing the call");
 }
 
+/* A value inside @levels variants; a floating reference. */
+static GVariant *
+nested_value (guint levels)
+{
+  GVariant *value = g_variant_new_int32 (1);
+
+  for (guint i = 0; i < levels; i++)
+    value = g_variant_new_variant (value);
+
+  return value;
+}
+
+/* GVariant reads nothing nested deeper than this many levels (its
+ * G_VARIANT_MAX_RECURSION_DEPTH, which is not public). */
+#define GVARIANT_MAX_DEPTH 128
+
+/* Arguments nested too deep to be read cannot reach the worker: the call
+ * fails before anything is sent, and the worker stays. */
+static void
+test_worker_task_arguments_nested_too_deep_fail_the_call_alone (AgTestFixture *fixture,
+                                                                 gconstpointer  data)
+{
+  int pid = run_getpid (fixture->engine);
+  g_autoptr(AgWorkerTask) deep = module_task ("ag_test_echo", nested_value (GVARIANT_MAX_DEPTH));
+  g_autoptr(GVariant) expected = g_variant_ref_sink (nested_value (100));
+  g_autoptr(AgWorkerTask) shallower = module_task ("ag_test_echo", g_variant_ref (expected));
+  AgTestOutcome outcome;
+
+  ag_test_run_task (fixture->engine, AG_TASK (deep), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_nonnull (strstr (outcome.error->message, "nested"));
+  ag_test_outcome_clear (&outcome);
+
+  ag_test_run_task (fixture->engine, AG_TASK (shallower), &outcome);
+  g_assert_true (g_variant_equal (outcome_variant (&outcome), expected));
+  ag_test_outcome_clear (&outcome);
+  g_assert_cmpint (run_getpid (fixture->engine), ==, pid);
+}
+
+/* Nor can such a result come back: the worker answers with an error. */
+static void
+test_worker_task_result_nested_too_deep_fails_the_call_alone (AgTestFixture *fixture,
+                                                              gconstpointer  data)
+{
+  int pid = run_getpid (fixture->engine);
+  g_autoptr(AgWorkerTask) deep =
+    module_task ("ag_test_nest", g_variant_new ("(u)", GVARIANT_MAX_DEPTH));
+  AgTestOutcome outcome;
+
+  ag_test_run_task (fixture->engine, AG_TASK (deep), &outcome);
+  g_assert_error (outcome.error, AG_ERROR, AG_ERROR_FAILED);
+  g_assert_nonnull (strstr (outcome.error->message, "nested"));
+  ag_test_outcome_clear (&outcome);
+  g_assert_cmpint (run_getpid (fixture->engine), ==, pid);
+}
+
 static void
 test_worker_task_function_without_value_gives_unit (AgTestFixture *fixture,
                                                     gconstpointer  data)
@@ -2075,6 +2131,10 @@ main (int   argc,
                test_worker_task_result_above_frame_limit_fails);
   g_test_add_func ("/worker-task/arguments-above-frame-limit-fail",
                    test_worker_task_arguments_above_frame_limit_fail);
+  ag_test_add ("/worker-task/arguments-nested-too-deep-fail-the-call-alone",
+               test_worker_task_arguments_nested_too_deep_fail_the_call_alone);
+  ag_test_add ("/worker-task/result-nested-too-deep-fails-the-call-alone",
+               test_worker_task_result_nested_too_deep_fails_the_call_alone);
   ag_test_add ("/worker-task/function-without-value-gives-unit",
                test_worker_task_function_without_value_gives_unit);
   ag_test_add ("/worker-task/gerror-keeps-domain-code-and-message",

@@ -29,6 +29,7 @@ AG_TEST_WORKER_FUNC (ag_test_nothing);
 AG_TEST_WORKER_FUNC (ag_test_hang);
 AG_TEST_WORKER_FUNC (ag_test_close_stdin);
 AG_TEST_WORKER_FUNC (ag_test_print_then_echo);
+AG_TEST_WORKER_FUNC (ag_test_nest);
 
 /* The arguments, unchanged: a copy, so that the worker owns one floating
  * reference as with any other result. */
@@ -40,6 +41,22 @@ ag_test_echo (GVariant      *args,
   g_autoptr(GBytes) data = g_variant_get_data_as_bytes (args);
 
   return g_variant_new_from_bytes (g_variant_get_type (args), data, TRUE);
+}
+
+/* "(u)" levels: an int32 inside that many variants. */
+GVariant *
+ag_test_nest (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  GVariant *value = g_variant_new_int32 (1);
+  guint32 levels;
+
+  g_variant_get (args, "(u)", &levels);
+  for (guint32 i = 0; i < levels; i++)
+    value = g_variant_new_variant (value);
+
+  return value;
 }
 
 /* Writes to stdout, with and without a newline, then returns the
