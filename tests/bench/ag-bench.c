@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "ag-bench.h"
+#include "bench-flood.h"
 
 typedef gboolean (*BenchWorkloadFunc) (guint n);
 
@@ -55,6 +56,14 @@ static const BenchImpl flood_tasks_impls[] = {
   { "pool-item", bench_flood_tasks_pool_item },
   { "gtask", bench_flood_gtask },
   { "floor-gobject", bench_floor_gobject },
+};
+
+/* flood-tasks' implementations but the floor, which has no GUI thread to
+ * hold up. */
+static const BenchImpl backlog_impls[] = {
+  { "asyncgui", bench_flood_tasks_asyncgui },
+  { "pool-item", bench_flood_tasks_pool_item },
+  { "gtask", bench_flood_gtask },
 };
 
 static const BenchImpl chain_impls[] = {
@@ -202,6 +211,18 @@ static gboolean
 run_flood_tasks (guint n)
 {
   return measure_flood_tasks (n, growth_reps (n));
+}
+
+static gboolean
+run_backlog (guint n)
+{
+  gboolean ok;
+
+  bench_flood_backlog = TRUE;
+  ok = measure_impls ("backlog", n, 1, backlog_impls, G_N_ELEMENTS (backlog_impls));
+  bench_flood_backlog = FALSE;
+
+  return ok;
 }
 
 static gboolean
@@ -354,6 +375,8 @@ run_frames (guint n)
 static const BenchWorkload workloads[] = {
   { "flood-multi", 1000000, FALSE, run_flood_multi, "N trivial items through one AgMultiTask" },
   { "flood-tasks", 100000, FALSE, run_flood_tasks, "N AgTasks submitted from one callback" },
+  { "backlog", 500000, FALSE, run_backlog, "flood-tasks with the GUI held up until all N ran: "
+    "the catching up" },
   { "chain", 20000, FALSE, run_chain, "N sequential round trips, callback style" },
   { "memory", 1000000, FALSE, bench_memory, "peak RSS of flood-multi, in child processes" },
   { "cpu", 64, FALSE, bench_cpu, "N x 10 ms CPU-bound items, default workers" },

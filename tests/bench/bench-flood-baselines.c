@@ -366,6 +366,7 @@ static void
 pool_double_item (gpointer data,
                   gpointer user_data)
 {
+  flood_item_ran ();
   pool_push_result (user_data, NUMBER_TO_POINTER (POINTER_TO_NUMBER (data) * 2));
 }
 

@@ -135,6 +135,7 @@ WORKLOADS = [
     ('memory', [('rss_mb', LOWER), ('wall_ms', LOWER)], ['gtask-chunk', 'pool-batch'], None),
     ('flood-tasks', [('wall_ms', LOWER), ('submit_ms', LOWER), ('gap_max_ms', LOWER)],
      ['pool-item'], 'floor-gobject'),
+    ('backlog', [('gap_max_ms', LOWER), ('wall_ms', LOWER)], ['pool-item'], None),
     ('chain', [('rt_us', LOWER), ('rt_mean_us', LOWER), ('rt_p90_us', LOWER), ('rt_p99_us', LOWER)],
      ['loop-queue'], 'floor-thread'),
     ('process', [('rt_us', LOWER), ('rt_mean_us', LOWER), ('rt_p99_us', LOWER), ('cpu_us', LOWER)],
