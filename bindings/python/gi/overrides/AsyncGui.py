@@ -43,6 +43,7 @@ import weakref
 from gi.repository import GLib, GObject, Gio
 
 from ..module import get_introspection_module
+from .._ossighelper import register_sigint_fallback
 from ..overrides import override
 
 AsyncGui = get_introspection_module('AsyncGui')
@@ -112,7 +113,6 @@ def _multi_task_value(self):
 
 MultiTaskObject.get_value = _multi_task_value
 MultiTaskObject.value = property(_multi_task_value, doc=_multi_task_value.__doc__)
-_HAVE_JOB = hasattr(AsyncGui, 'Job')
 _MODULE_GLOBALS = globals()
 
 
@@ -994,7 +994,8 @@ def _run_tasks(work, chunk, position, n_items):
         while position < end and not (work.stopped or _exiting):
             done = len(values)
             try:
-                extend(map(_call, tasks[position:min(end, position + _SLICE)]))
+                extend(map(operator.call,
+                           tasks[position:min(end, position + _SLICE)]))
             except BaseException as exc:  # noqa: B902 - it goes to the MultiTask
                 _return_values(chunk, values)
                 _return_exception(chunk, exc)
@@ -1015,7 +1016,6 @@ def _run_tasks(work, chunk, position, n_items):
 
 
 _SLICE = 256
-_call = getattr(operator, 'call', lambda task: task())
 
 
 # PyGObject 3.42 cannot put None in an array of GValues (it crashes
@@ -1660,163 +1660,156 @@ def _start_job(engine, coro):
     return job
 
 
-if _HAVE_JOB:
-    class Job(AsyncGui.Job):
-        """A running sequential job (AgJob). Started by calling a function
-        decorated with ``@engine.job``.
+class Job(AsyncGui.Job):
+    """A running sequential job (AgJob). Started by calling a function
+    decorated with ``@engine.job``.
 
-        ``job.state`` is its AsyncGui.TaskState and ``job.paused`` whether
-        it is paused; ``job.cancel()``,
-        ``job.pause()`` and ``job.resume()`` steer it; ``job.wait(timeout)``
-        blocks a script until it has finished (iterating the engine's
-        context); ``job.result()`` gives the value it returned, or raises
-        what ended it (its original exception, or CancelledError)."""
+    ``job.state`` is its AsyncGui.TaskState and ``job.paused`` whether
+    it is paused; ``job.cancel()``,
+    ``job.pause()`` and ``job.resume()`` steer it; ``job.wait(timeout)``
+    blocks a script until it has finished (iterating the engine's
+    context); ``job.result()`` gives the value it returned, or raises
+    what ended it (its original exception, or CancelledError)."""
 
-        def __await__(self):
-            return _AwaitOnce(self)
+    def __await__(self):
+        return _AwaitOnce(self)
 
-        def cancel(self):
-            """Cancels what the job awaits: CancelledError is raised at the
-            pending yield/await (or the next one). Nothing on a finished
-            job."""
-            driver = _driver_of(self)
-            if driver is not None and not driver.finished:
-                driver.cancelling = True
-            AsyncGui.Job.cancel(self)
+    def cancel(self):
+        """Cancels what the job awaits: CancelledError is raised at the
+        pending yield/await (or the next one). Nothing on a finished
+        job."""
+        driver = _driver_of(self)
+        if driver is not None and not driver.finished:
+            driver.cancelling = True
+        AsyncGui.Job.cancel(self)
 
-        def throw(self, exc):
-            """Raises ``exc`` (an exception, or an exception class) into the
-            job at its pending yield/await, as a generator's ``throw()``
-            does: what it awaits is cancelled, and the exception arrives at
-            the next delivery, like a cancel, also to a paused job. The job
-            may catch it and go on; uncaught, it fails the job with it
-            (a CancelledError cancels it). Raises InvalidStateError for a
-            job that has finished or whose own code is running, and
-            TypeError if the job is not driven by Python."""
-            if isinstance(exc, type) and issubclass(exc, BaseException):
-                exc = exc()
-            if not isinstance(exc, BaseException):
-                raise TypeError('throw() takes an exception, not %r' % (exc,))
-            driver = _driver_of(self)
-            if driver is None:
-                raise TypeError('throw() works on jobs that run Python code')
-            if driver.finished:
-                raise InvalidStateError('the job has finished')
-            if not driver.awaiting:
-                raise InvalidStateError('the job is running its own code; raise the '
-                                        'exception there')
-            driver.interrupt = exc
-            AsyncGui.Job.cancel(self)
+    def throw(self, exc):
+        """Raises ``exc`` (an exception, or an exception class) into the
+        job at its pending yield/await, as a generator's ``throw()``
+        does: what it awaits is cancelled, and the exception arrives at
+        the next delivery, like a cancel, also to a paused job. The job
+        may catch it and go on; uncaught, it fails the job with it
+        (a CancelledError cancels it). Raises InvalidStateError for a
+        job that has finished or whose own code is running, and
+        TypeError if the job is not driven by Python."""
+        if isinstance(exc, type) and issubclass(exc, BaseException):
+            exc = exc()
+        if not isinstance(exc, BaseException):
+            raise TypeError('throw() takes an exception, not %r' % (exc,))
+        driver = _driver_of(self)
+        if driver is None:
+            raise TypeError('throw() works on jobs that run Python code')
+        if driver.finished:
+            raise InvalidStateError('the job has finished')
+        if not driver.awaiting:
+            raise InvalidStateError('the job is running its own code; raise '
+                                    'the exception there')
+        driver.interrupt = exc
+        AsyncGui.Job.cancel(self)
 
-        @property
-        def state(self):
-            """The job's AsyncGui.TaskState."""
-            return self.get_state()
+    @property
+    def state(self):
+        """The job's AsyncGui.TaskState."""
+        return self.get_state()
 
-        @property
-        def paused(self):
-            """Whether the job is paused (``pause()``, ``resume()``)."""
-            return self.get_paused()
+    @property
+    def paused(self):
+        """Whether the job is paused (``pause()``, ``resume()``)."""
+        return self.get_paused()
 
-        @property
-        def finished(self):
-            """Whether the job has ended: succeeded, failed or cancelled."""
-            return self.is_finished()
+    @property
+    def finished(self):
+        """Whether the job has ended: succeeded, failed or cancelled."""
+        return self.is_finished()
 
-        def wait(self, timeout=None):
-            """Waits until the job has finished, at most ``timeout`` seconds
-            (None: no limit). True if it finished, False on timeout.
+    def wait(self, timeout=None):
+        """Waits until the job has finished, at most ``timeout`` seconds
+        (None: no limit). True if it finished, False on timeout.
 
-            On the main thread, Ctrl-C stops the wait and raises
-            KeyboardInterrupt here, as it stops GLib.MainLoop.run(); the job
-            goes on."""
-            timeout_ms = _timeout_ms(timeout)
-            if threading.current_thread() is not threading.main_thread():
-                return self._wait_ms(timeout_ms)
-            interrupted = []
-            # PyGObject's own: while the wait runs, SIGINT calls this
-            # instead of raising in whatever callback runs next; leaving,
-            # it raises KeyboardInterrupt (or, inside a running
-            # GLib.MainLoop, quits that loop, which raises it).
-            with _register_sigint_fallback(lambda: interrupted.append(True)):
-                deadline = None if timeout_ms < 0 else GLib.get_monotonic_time() + timeout_ms * 1000
-                while not interrupted:
-                    # In slices, for the signal handler to run soon even
-                    # when no Python code does meanwhile.
-                    slice_ms = _WAIT_SLICE_MS
-                    if deadline is not None:
-                        left_us = max(0, deadline - GLib.get_monotonic_time())
-                        slice_ms = min(slice_ms, (left_us + 999) // 1000)
-                    if self._wait_ms(slice_ms):
-                        return True
-                    if deadline is not None and GLib.get_monotonic_time() >= deadline:
-                        return False
-            raise KeyboardInterrupt
-
-        def _wait_ms(self, timeout_ms):
-            _tls.waits = getattr(_tls, 'waits', 0) + 1
-            try:
-                return AsyncGui.Job.wait(self, timeout_ms)
-            except GLib.Error as error:
-                if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
+        On the main thread, Ctrl-C stops the wait and raises
+        KeyboardInterrupt here, as it stops GLib.MainLoop.run(); the job
+        goes on."""
+        timeout_ms = _timeout_ms(timeout)
+        if threading.current_thread() is not threading.main_thread():
+            return self._wait_ms(timeout_ms)
+        interrupted = []
+        # PyGObject's own: while the wait runs, SIGINT calls this
+        # instead of raising in whatever callback runs next; leaving,
+        # it raises KeyboardInterrupt (or, inside a running
+        # GLib.MainLoop, quits that loop, which raises it).
+        with register_sigint_fallback(lambda: interrupted.append(True)):
+            deadline = GLib.get_monotonic_time() + timeout_ms * 1000
+            while not interrupted:
+                # In slices, for the signal handler to run soon even
+                # when no Python code does meanwhile.
+                slice_ms = _WAIT_SLICE_MS
+                if timeout_ms >= 0:
+                    left_us = max(0, deadline - GLib.get_monotonic_time())
+                    slice_ms = min(slice_ms, (left_us + 999) // 1000)
+                if self._wait_ms(slice_ms):
+                    return True
+                if 0 <= timeout_ms and GLib.get_monotonic_time() >= deadline:
                     return False
-                raise
+        raise KeyboardInterrupt
+
+    def _wait_ms(self, timeout_ms):
+        _tls.waits = getattr(_tls, 'waits', 0) + 1
+        try:
+            return AsyncGui.Job.wait(self, timeout_ms)
+        except GLib.Error as error:
+            if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
+                return False
+            raise
+        finally:
+            _tls.waits -= 1
+            escaped = getattr(_tls, 'escaped', None)
+            if escaped is not None and _tls.waits == 0:
+                _tls.escaped = None
+                raise escaped
+
+    def result(self, timeout=None):
+        """The job's value, once it has finished (waiting up to
+        ``timeout`` seconds first if given). Raises the exception that
+        ended the job, CancelledError if it was cancelled, TimeoutError if
+        it did not finish in time, and InvalidStateError if it is still
+        running and no timeout was given."""
+        exc = self.exception(timeout)
+        if exc is not None:
+            try:
+                raise exc
             finally:
-                _tls.waits -= 1
-                escaped = getattr(_tls, 'escaped', None)
-                if escaped is not None and _tls.waits == 0:
-                    _tls.escaped = None
-                    raise escaped
+                exc = None  # as in Engine.run_finish()
+        driver = _driver_of(self)
+        if driver is not None:
+            return driver.value
+        return self.get_value()
 
-        def result(self, timeout=None):
-            """The job's value, once it has finished (waiting up to
-            ``timeout`` seconds first if given). Raises the exception that
-            ended the job, CancelledError if it was cancelled, TimeoutError if
-            it did not finish in time, and InvalidStateError if it is still
-            running and no timeout was given."""
-            exc = self.exception(timeout)
-            if exc is not None:
-                try:
-                    raise exc
-                finally:
-                    exc = None  # as in Engine.run_finish()
-            driver = _driver_of(self)
-            if driver is not None:
-                return driver.value
-            return self.get_value()
+    def exception(self, timeout=None):
+        """What ended the job, or None if it succeeded (see result())."""
+        if timeout is not None and not self.is_finished():
+            if not self.wait(timeout):
+                raise TimeoutError('the job did not finish within %s s'
+                                   % timeout)
+        state = self.get_state()
+        if state == AsyncGui.TaskState.SUCCEEDED:
+            return None
+        if state == AsyncGui.TaskState.CANCELLED:
+            return CancelledError()
+        if state != AsyncGui.TaskState.FAILED:
+            raise InvalidStateError('the job has not finished (state %s)'
+                                    % state.value_nick)
+        driver = _driver_of(self)
+        if driver is not None and driver.exc is not None:
+            driver.retrieved = True
+            return driver.exc
+        return self.get_error()
 
-        def exception(self, timeout=None):
-            """What ended the job, or None if it succeeded (see result())."""
-            if timeout is not None and not self.is_finished():
-                if not self.wait(timeout):
-                    raise TimeoutError('the job did not finish within %s s' % timeout)
-            state = self.get_state()
-            if state == AsyncGui.TaskState.SUCCEEDED:
-                return None
-            if state == AsyncGui.TaskState.CANCELLED:
-                return CancelledError()
-            if state != AsyncGui.TaskState.FAILED:
-                raise InvalidStateError('the job has not finished (state %s)'
-                                        % state.value_nick)
-            driver = _driver_of(self)
-            if driver is not None and driver.exc is not None:
-                driver.retrieved = True
-                return driver.exc
-            return self.get_error()
 
-    Job = override(Job)
-    __all__.append('Job')
+Job = override(Job)
+__all__.append('Job')
 
 
 _WAIT_SLICE_MS = 100
-
-try:
-    from .._ossighelper import register_sigint_fallback as _register_sigint_fallback
-except ImportError:  # not in this PyGObject: Ctrl-C raises where it strikes
-    import contextlib
-
-    def _register_sigint_fallback(callback):
-        return contextlib.nullcontext()
 
 
 @_export
