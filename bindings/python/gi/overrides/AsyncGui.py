@@ -354,8 +354,7 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
     _gi_class = TaskObject
     __gtype__ = TaskObject.__gtype__
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     @property
     def gtask(self):
@@ -526,8 +525,7 @@ class MultiTask(metaclass=_ForwardingMeta):
         self._gtask_run = None
         self._started = None
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def __aiter__(self):
         return _iterate_results(self)
@@ -899,8 +897,7 @@ class ProcessTask:
         self.sandbox = (files, result_type, memory_limit, cpu_limit_ms)
         return self
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def _ag_prepare(self, driver):
         engine = driver.engine if driver is not None else Engine.get_default()
@@ -1279,8 +1276,7 @@ class _UntilCancelled:
 
     __slots__ = ()
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def _ag_prepare(self, driver):
         return _PreparedMain(lambda complete: None)
@@ -1671,9 +1667,6 @@ class Job(AsyncGui.Job):
     context); ``job.result()`` gives the value it returned, or raises
     what ended it (its original exception, or CancelledError)."""
 
-    def __await__(self):
-        return _AwaitOnce(self)
-
     def cancel(self):
         """Cancels what the job awaits: CancelledError is raised at the
         pending yield/await (or the next one). Nothing on a finished
@@ -1707,20 +1700,12 @@ class Job(AsyncGui.Job):
         driver.interrupt = exc
         AsyncGui.Job.cancel(self)
 
-    @property
-    def state(self):
-        """The job's AsyncGui.TaskState."""
-        return self.get_state()
-
-    @property
-    def paused(self):
-        """Whether the job is paused (``pause()``, ``resume()``)."""
-        return self.get_paused()
-
-    @property
-    def finished(self):
-        """Whether the job has ended: succeeded, failed or cancelled."""
-        return self.is_finished()
+    state = property(AsyncGui.Job.get_state,
+                     doc="""The job's AsyncGui.TaskState.""")
+    paused = property(AsyncGui.Job.get_paused, doc="""Whether the job is
+        paused (``pause()``, ``resume()``).""")
+    finished = property(AsyncGui.Job.is_finished, doc="""Whether the job
+        has ended: succeeded, failed or cancelled.""")
 
     def wait(self, timeout=None):
         """Waits until the job has finished, at most ``timeout`` seconds
@@ -1855,28 +1840,42 @@ class Engine(AsyncGui.Engine):
         this engine and calls ``callback(engine, result, *user_data)`` on
         its context when it has finished; read it with :meth:`run_finish`."""
         _track_engine(self)
-        if callback is None:
-            return AsyncGui.Engine.run_async(self, task, cancellable, None)
-        return AsyncGui.Engine.run_with_closure(
-            self, task, cancellable, lambda engine, result: callback(engine, result, *user_data))
+        return _run_async(AsyncGui.Engine, self, task, cancellable, callback,
+                          user_data)
 
     def run_finish(self, result):
         """The value of the task a run_async() callback got as ``result``
         (the task itself), or raises its GLib.Error. The value is the
         task's own: for a Python Task, the very object its function
         returned."""
-        value, error = _outcome(result, lambda other: AsyncGui.Engine.run_finish(self, other))
-        if error is not None:
-            try:
-                raise error
-            finally:
-                # Its traceback holds this frame: no cycle through it.
-                error = None
-        return result.value if isinstance(result, MultiTaskObject) else value
+        return _run_finish(AsyncGui.Engine, self, result)
 
 
 Engine = override(Engine)
 __all__.append('Engine')
+
+
+def _run_async(cls, source, task, cancellable, callback, user_data):
+    """``cls.run_async()`` of an engine or slot, with ``callback(source,
+    result, *user_data)`` given to C as a GClosure."""
+    if callback is None:
+        return cls.run_async(source, task, cancellable, None)
+    return cls.run_with_closure(
+        source, task, cancellable,
+        lambda source, result: callback(source, result, *user_data))
+
+
+def _run_finish(cls, source, result):
+    """``cls.run_finish()`` of an engine or slot, read as _outcome()
+    reads it; a MultiTask's value is its list."""
+    value, error = _outcome(result, functools.partial(cls.run_finish, source))
+    if error is not None:
+        try:
+            raise error
+        finally:
+            # Its traceback holds this frame: no cycle through it.
+            error = None
+    return result.value if isinstance(result, MultiTaskObject) else value
 
 
 # -- Slots -------------------------------------------------------------------
@@ -1898,8 +1897,7 @@ class _SlotRun:
         self.slot = slot
         self.task = task
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def _ag_prepare(self, driver):
         inner = _prepare(self.task, driver)
@@ -1972,51 +1970,26 @@ class Slot(AsyncGui.Slot):
         _track_engine(self.get_engine())
         if type(task) is Task:
             task = task.gtask
-        if callback is None:
-            return AsyncGui.Slot.run_async(self, task, cancellable, None)
-        return AsyncGui.Slot.run_with_closure(
-            self, task, cancellable, lambda slot, result: callback(slot, result, *user_data))
+        return _run_async(AsyncGui.Slot, self, task, cancellable, callback,
+                          user_data)
 
     def run_finish(self, result):
         """The value of the task a run_async() callback got as ``result``,
         or raises its GLib.Error (CANCELLED for a replaced request)."""
-        value, error = _outcome(result, lambda other: AsyncGui.Slot.run_finish(self, other))
-        if error is not None:
-            try:
-                raise error
-            finally:
-                error = None  # as in Engine.run_finish()
-        return result.value if isinstance(result, MultiTaskObject) else value
+        return _run_finish(AsyncGui.Slot, self, result)
 
-    @property
-    def busy(self):
-        """True while the slot has work (its ``busy`` property)."""
-        return self.get_busy()
-
-    @property
-    def engine(self):
-        """The engine the slot runs its work on."""
-        return self.get_engine()
-
-    @property
-    def debounce_ms(self):
-        """How long a request waits for a later one to replace it, in
-        milliseconds (0: none)."""
-        return self.get_debounce_ms()
-
-    @debounce_ms.setter
-    def debounce_ms(self, value):
-        self.set_debounce_ms(value)
-
-    @property
-    def throttle_ms(self):
-        """The least time between the starts of two pieces of work, in
-        milliseconds (0: none)."""
-        return self.get_throttle_ms()
-
-    @throttle_ms.setter
-    def throttle_ms(self, value):
-        self.set_throttle_ms(value)
+    busy = property(AsyncGui.Slot.get_busy, doc="""True while the slot has
+        work (its ``busy`` property).""")
+    engine = property(AsyncGui.Slot.get_engine, doc="""The engine the slot
+        runs its work on.""")
+    debounce_ms = property(
+        AsyncGui.Slot.get_debounce_ms, AsyncGui.Slot.set_debounce_ms,
+        doc="""How long a request waits for a later one to replace it, in
+        milliseconds (0: none).""")
+    throttle_ms = property(
+        AsyncGui.Slot.get_throttle_ms, AsyncGui.Slot.set_throttle_ms,
+        doc="""The least time between the starts of two pieces of work, in
+        milliseconds (0: none).""")
 
 
 Slot = override(Slot)
@@ -2346,8 +2319,7 @@ class _TrioRun:
         self.cancelled = False
         self.followers = []
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def _ag_prepare(self, driver):
         import trio
@@ -2777,8 +2749,7 @@ class _ChannelCall:
         self.args = args
         self.pipeline = pipeline
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def _ag_prepare(self, driver):
         call, finish, args, pipeline = self.call, self.finish, self.args, self.pipeline
@@ -2946,8 +2917,11 @@ def _refuse_arguments(call, refused):
         raise TypeError('%s got an unexpected keyword argument %r' % (call, name))
 
 
-def _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers, refused):
+def _new_stage(make, func, min_count, max_chunk_size, apply_single,
+               max_workers, capacity, refused):
     _refuse_arguments('pipe()', refused)
+    if capacity < 1:
+        raise ValueError('capacity must be 1 or more')
     if not callable(func):
         raise TypeError('a pipeline stage needs a function, not %r' % (func,))
     if _is_async_function(func):
@@ -3061,37 +3035,33 @@ def pipe(func, source=None, *, min_count=1, max_chunk_size=0, apply_single=True,
         return source.pipe(func, min_count=min_count, max_chunk_size=max_chunk_size,
                            apply_single=apply_single, max_workers=max_workers,
                            capacity=capacity, **refused)
-    if capacity < 1:
-        raise ValueError('capacity must be 1 or more')
     on_state = None
+    new = PipelineObject.new_with_closure
     if source is None:
-        def make(f):
-            return PipelineObject.new_range_with_closure(-1, f)
+        make = functools.partial(PipelineObject.new_range_with_closure, -1)
     elif isinstance(source, int) and not isinstance(source, bool):
         if source < 0:
-            raise ValueError('a pipeline over range(n) needs n >= 0 (None: no end)')
-
-        def make(f):
-            return PipelineObject.new_range_with_closure(source, f)
+            raise ValueError('a pipeline over range(n) needs n >= 0 '
+                             '(None: no end)')
+        make = functools.partial(PipelineObject.new_range_with_closure,
+                                 source)
     elif isinstance(source, AsyncGui.ChannelReader):
-        def make(f):
-            return PipelineObject.new_with_closure(source, f)
+        make = functools.partial(new, source)
     elif isinstance(source, Gio.ListModel):
-        def make(f):
-            return PipelineObject.new_model_with_closure(source, f)
+        make = functools.partial(PipelineObject.new_model_with_closure,
+                                 source)
     else:
         try:
             iterator = iter(source)
         except TypeError:
-            raise TypeError('a pipeline reads None, an int, an iterable, a ChannelReader, a '
-                            'Gio.ListModel or a Pipeline, not %r' % (source,)) from None
+            raise TypeError('a pipeline reads None, an int, an iterable, a '
+                            'ChannelReader, a Gio.ListModel or a Pipeline, '
+                            'not %r' % (source,)) from None
         channel = Channel.new(1)
         on_state = _start_feeding(iterator, channel)
-
-        def make(f):
-            return PipelineObject.new_with_closure(channel.open_reader(), f)
-    gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
-                       refused)
+        make = functools.partial(new, channel.open_reader())
+    gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single,
+                       max_workers, capacity, refused)
     if on_state is not None:
         gtask.connect('notify::state', on_state)
     return Pipeline(gtask, capacity, engine)
@@ -3139,14 +3109,10 @@ class Pipeline:
         if self._state != 'new':
             raise RuntimeError('pipe() adds a stage to a pipeline that nobody read, piped or '
                                'closed yet')
-        if capacity < 1:
-            raise ValueError('capacity must be 1 or more')
-        upstream = self.gtask
-
-        def make(f):
-            return upstream.add_stage_with_closure(self._capacity, f)
-        gtask = _new_stage(make, func, min_count, max_chunk_size, apply_single, max_workers,
-                           refused)
+        make = functools.partial(self.gtask.add_stage_with_closure,
+                                 self._capacity)
+        gtask = _new_stage(make, func, min_count, max_chunk_size,
+                           apply_single, max_workers, capacity, refused)
         # The new stage has its own reader of our output now.
         self._reader.close()
         self._reader = None
@@ -3224,8 +3190,7 @@ class Pipeline:
         self._check_readable()
         return _iterate(self._reader, self)
 
-    def __await__(self):
-        return _AwaitOnce(self)
+    __await__ = _await_self
 
     def _ag_prepare(self, driver):
         return self.read_items()._ag_prepare(driver)
