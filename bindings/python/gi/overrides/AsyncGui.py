@@ -588,6 +588,16 @@ class _Prepared:
     def cancel(self):
         pass
 
+    def read(self, gvalue, gerror):
+        """The value of an outcome (what _outcome() gives), or raises its
+        exception: CancelledError for a cancel."""
+        if gerror is None:
+            return self.value(gvalue)
+        if _is_cancelled(gerror):
+            self.cancel()
+            raise CancelledError()
+        raise self.error(gerror)
+
 
 class _PreparedMain(_Prepared):
     """An AgTask that runs ``start(complete)`` on the engine's context when
@@ -808,17 +818,15 @@ def _plain_value(variant):
         return variant.get_data_as_bytes().get_data()
     if type_string == 'v':
         return _plain_value(variant.get_variant())
-    if type_string.startswith('m'):
-        return None if variant.n_children() == 0 else _plain_value(variant.get_child_value(0))
-    if type_string.startswith('('):
-        return tuple(_plain_value(variant.get_child_value(i)) for i in range(variant.n_children()))
-    if type_string.startswith('a{'):
-        return {variant.get_child_value(i).get_child_value(0).get_string():
-                _plain_value(variant.get_child_value(i).get_child_value(1))
-                for i in range(variant.n_children())}
-    if type_string.startswith('a'):
-        return [_plain_value(variant.get_child_value(i)) for i in range(variant.n_children())]
-    return variant.unpack()
+    if type_string[0] not in 'm({a':
+        return variant.unpack()
+    items = [_plain_value(variant.get_child_value(i))
+             for i in range(variant.n_children())]
+    if type_string[0] == 'm':
+        return items[0] if items else None
+    if type_string[0] in '({':
+        return tuple(items)  # a dict's entries are (key, value) pairs
+    return dict(items) if type_string.startswith('a{') else items
 
 
 class _PreparedSandboxedProcess(_Prepared):
@@ -1186,14 +1194,7 @@ class _MixedRun(_Run):
 
     def child_outcome(self, position):
         child = self.children[position]
-        gtask = child.gtask
-        state = gtask.get_state()
-        if state == AsyncGui.TaskState.SUCCEEDED:
-            return child.value(gtask.get_value())
-        error = gtask.get_error()
-        if state == AsyncGui.TaskState.CANCELLED or (error is not None and _is_cancelled(error)):
-            raise CancelledError()
-        raise child.error(error)
+        return child.read(*_outcome(child.gtask, None))
 
     def _values(self):
         return self._collect(range(len(self.children)))
@@ -1926,12 +1927,7 @@ class _SlotRun:
             # request made meanwhile supersedes this one all the same.
             if error is None and not slot.is_latest(gtask):
                 error = _cancelled_gerror()
-            if error is None:
-                return inner.value(gvalue)
-            if _is_cancelled(error):
-                inner.cancel()
-                raise CancelledError()
-            raise inner.error(error)
+            return inner.read(gvalue, error)
 
         return _PreparedMain(start, outcome, on_cancel=inner.cancel, stop=cancellable.cancel)
 
