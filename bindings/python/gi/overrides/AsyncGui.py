@@ -1367,12 +1367,9 @@ class _Driver:
         self.job = job
         self.coro = coro
         self.is_coroutine = is_coroutine
-        self.prepared = None
+        self.prepared = self.value = self.exc = None
         self.owned = []
-        self.finished = False
-        self.value = None
-        self.exc = None
-        self.retrieved = False
+        self.finished = self.retrieved = False
         # job.cancel() was called and its CANCELLED has not been delivered
         # yet: an `async for` then awaits rather than hand out results that
         # are already queued, so nothing reaches the job after a cancel.
@@ -1382,8 +1379,7 @@ class _Driver:
         self.awaiting = False
         # What struck the driver while the job awaited (see recover()): it is
         # raised into the coroutine instead of the await's outcome.
-        self.interrupt = None
-        self.await_callback = None
+        self.interrupt = self.await_callback = None
 
     def step(self, value=None, exc=None):
         coro = self.coro
@@ -2223,6 +2219,13 @@ def _make_guest_loop(asyncio, context):
             self.loop._ag_run_once()
             return GLib.SOURCE_CONTINUE
 
+    def attaching(method):
+        @functools.wraps(method)
+        def attach_first(self, *args, **kwargs):
+            self._ag_attach()
+            return method(self, *args, **kwargs)
+        return attach_first
+
     class GuestEventLoop(asyncio.SelectorEventLoop):
         def __init__(self):
             self._ag_source = None
@@ -2244,21 +2247,11 @@ def _make_guest_loop(asyncio, context):
                 self._ag_source.set_priority(GLib.PRIORITY_DEFAULT)
                 self._ag_source.attach(context)
 
-        def _call_soon(self, callback, args, context):
-            self._ag_attach()
-            return super()._call_soon(callback, args, context)
-
-        def call_at(self, when, callback, *args, context=None):
-            self._ag_attach()
-            return super().call_at(when, callback, *args, context=context)
-
-        def _add_reader(self, fd, callback, *args):
-            self._ag_attach()
-            return super()._add_reader(fd, callback, *args)
-
-        def _add_writer(self, fd, callback, *args):
-            self._ag_attach()
-            return super()._add_writer(fd, callback, *args)
+        # What gives the loop work attaches its GSource first.
+        _call_soon = attaching(asyncio.SelectorEventLoop._call_soon)
+        call_at = attaching(asyncio.SelectorEventLoop.call_at)
+        _add_reader = attaching(asyncio.SelectorEventLoop._add_reader)
+        _add_writer = attaching(asyncio.SelectorEventLoop._add_writer)
 
         def run_forever(self):
             raise RuntimeError('this asyncio loop runs as a guest of the GLib main loop')
@@ -2308,10 +2301,7 @@ class _TrioRun:
     def __init__(self, async_fn, args):
         self.async_fn = async_fn
         self.args = args
-        self.scope = None
-        self.token = None
-        self.outcome = None
-        self.failure = None
+        self.scope = self.token = self.outcome = self.failure = None
         self.cancelled = False
         self.followers = []
 
