@@ -165,11 +165,12 @@ def return_result(value=None):
     raise ReturnResult(value)
 
 
-def _is_asyncio_cancel(exc):
-    """Whether ``exc`` is asyncio's CancelledError (asyncio is loaded only
-    by programs that use it)."""
+def _is_cancel(exc):
+    """Whether ``exc`` is CancelledError, ours or asyncio's (asyncio is
+    loaded only by programs that use it)."""
     asyncio = sys.modules.get('asyncio')
-    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+    return isinstance(exc, CancelledError) or (
+        asyncio is not None and isinstance(exc, asyncio.CancelledError))
 
 
 def _without_own_frames(exc):
@@ -1400,15 +1401,11 @@ class _Driver:
                     # cycle through C that is never freed.
                     if sys.exc_info()[1] is not exc:
                         exc.__traceback__ = before
-        except StopIteration as stop:
+        except (StopIteration, ReturnResult) as stop:
             self._succeed(stop.value)
-        except ReturnResult as result:
-            self._succeed(result.value)
-        except CancelledError:
-            self._end(error=_cancelled_gerror())
         except BaseException as failure:  # noqa: B902
-            if _is_asyncio_cancel(failure):
-                # asyncio cancelled what the job awaited: a cancellation.
+            if _is_cancel(failure):
+                # asyncio's too: asyncio cancelled what the job awaited.
                 self._end(error=_cancelled_gerror())
                 return
             self.exc = failure
@@ -1780,11 +1777,8 @@ class Job(AsyncGui.Job):
         if state != AsyncGui.TaskState.FAILED:
             raise InvalidStateError('the job has not finished (state %s)'
                                     % state.value_nick)
-        driver = _driver_of(self)
-        if driver is not None and driver.exc is not None:
-            driver.retrieved = True
-            return driver.exc
-        return self.get_error()
+        # A Python job's exception is its error's detail.
+        return _exception_of(self, self.get_error())
 
 
 Job = override(Job)
