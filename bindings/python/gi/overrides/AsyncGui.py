@@ -2425,12 +2425,12 @@ def _timeout_ms(timeout, block=True):
 _ALL = 0xffffffff
 
 
-def _read_count(count, timeout_ms):
+def _read_args(count, timeout, block=True):
+    """The count and timeout in milliseconds of a read."""
+    timeout_ms = _timeout_ms(timeout, block)
     if count < 0:
         raise ValueError('count must be 0 or more')
-    if count == 0 and timeout_ms != 0:
-        return _ALL
-    return count
+    return (_ALL if count == 0 and timeout_ms != 0 else count), timeout_ms
 
 
 _CHANNEL_ERRORS = (
@@ -2685,8 +2685,7 @@ class ChannelReader(AsyncGui.ChannelReader, _ClosedOnExit):
         worker threads and scripts; on the engine's thread the read runs
         the engine's context while it waits. Raises ValueError if this
         reader is closed."""
-        timeout_ms = _timeout_ms(timeout, block)
-        return _read_now(self, _read_count(count, timeout_ms), timeout_ms)
+        return _read_now(self, *_read_args(count, timeout, block))
 
     def read_items(self, count=0, timeout=None):
         """Awaitable in a job: up to ``count`` items (a list), once they are
@@ -2783,9 +2782,9 @@ def _write_finish(channel, result):
 
 
 def _read_items(reader, count, timeout, pipeline=None):
-    timeout_ms = _timeout_ms(timeout)
-    return _ChannelCall(AsyncGui.ChannelReader.read_with_closure, AsyncGui.ChannelReader.read_finish,
-                        reader, _read_count(count, timeout_ms), timeout_ms, pipeline=pipeline)
+    return _ChannelCall(AsyncGui.ChannelReader.read_with_closure,
+                        AsyncGui.ChannelReader.read_finish, reader,
+                        *_read_args(count, timeout), pipeline=pipeline)
 
 
 async def _iterate(reader, pipeline=None):
@@ -3141,8 +3140,7 @@ class Pipeline:
         engine's thread (a script's main thread) it runs the engine while
         it waits, so no main loop is needed."""
         self._start(None)
-        timeout_ms = _timeout_ms(timeout, block)
-        items = _read_now(self._reader, _read_count(count, timeout_ms), timeout_ms)
+        items = _read_now(self._reader, *_read_args(count, timeout, block))
         if (count == 0 or not items) and self._reader.is_drained():
             return items + self._end()
         return items
