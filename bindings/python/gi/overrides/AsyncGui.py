@@ -1087,16 +1087,6 @@ class _PyWork:
         self.numbers = []
 
 
-def _configure(gtask, spec):
-    # max_workers 0 is C's default: a short list runs every task at once,
-    # as in async_gui, a long one in runs the engine sizes.
-    gtask.set_max_workers(spec.max_workers)
-    gtask.set_skip_errors(spec.skip_errors)
-    gtask.set_unordered(spec.unordered)
-    gtask.set_max_chunk_size(getattr(spec, 'max_chunk_size', 0))
-    return gtask
-
-
 class _Run(_Prepared):
     """A list of tasks run as one AgMultiTask. Its value is C's, in list
     order; with ``unordered``, in the order the results stream announced
@@ -1104,8 +1094,19 @@ class _Run(_Prepared):
 
     __slots__ = ('spec', 'driver', 'results')
 
-    def _open_results(self):
-        self.results = self.gtask.open_results() if self.spec.unordered else None
+    def __init__(self, spec, driver, gtask, children=()):
+        self.spec = spec
+        self.driver = driver
+        # max_workers 0 is C's default: a short list runs every task at
+        # once, as in async_gui, a long one in runs the engine sizes.
+        gtask.set_max_workers(spec.max_workers)
+        gtask.set_skip_errors(spec.skip_errors)
+        gtask.set_unordered(spec.unordered)
+        gtask.set_max_chunk_size(spec.max_chunk_size)
+        for child in children:
+            gtask.add(child.gtask)
+        self.gtask = gtask
+        self.results = gtask.open_results() if spec.unordered else None
 
     def value(self, gvalue):
         if self.results is None:
@@ -1142,15 +1143,14 @@ class _PyRun(_Run):
     __slots__ = ('work',)
 
     def __init__(self, spec, driver):
-        self.spec = spec
-        self.driver = driver
         self.work = _PyWork(spec.tasks)
         if driver is None:
             # Made for MultiTask.gtask: maybe never yielded to read back.
             self.work.numbers = None
-        self.gtask = _configure(MultiTaskObject.new_map_ranges_with_closure(
-            len(spec.tasks), functools.partial(_run_tasks, self.work)), spec)
-        self._open_results()
+        super().__init__(spec, driver,
+                         MultiTaskObject.new_map_ranges_with_closure(
+                             len(spec.tasks),
+                             functools.partial(_run_tasks, self.work)))
 
     def _values(self):
         numbers, self.work.numbers = self.work.numbers, None
@@ -1184,14 +1184,8 @@ class _MixedRun(_Run):
     __slots__ = ('children',)
 
     def __init__(self, spec, driver):
-        self.spec = spec
-        self.driver = driver
         self.children = [_prepare(item, driver) for item in spec.tasks]
-        gtask = _configure(MultiTaskObject.new(), spec)
-        for child in self.children:
-            gtask.add(child.gtask)
-        self.gtask = gtask
-        self._open_results()
+        super().__init__(spec, driver, MultiTaskObject.new(), self.children)
 
     def child_outcome(self, position):
         child = self.children[position]
