@@ -1245,15 +1245,8 @@ async def _iterate_results(spec):
                 # Nothing more reaches a job once it was cancelled: wait
                 # for the cancel to arrive at this await.
                 await _UntilCancelled()
-            try:
-                value = run.child_outcome(position)
-            except CancelledError:
-                raise
-            except BaseException:  # noqa: B902
-                if not spec.skip_errors:
-                    raise
-                continue
-            yield value
+            for value in run._collect((position,)):
+                yield value
         if run.gtask.get_state() == AsyncGui.TaskState.CANCELLED:
             raise CancelledError()
     except BaseException:  # noqa: B902
