@@ -450,6 +450,23 @@ class JobsTest(QuietTestCase):
         self.assertEqual(job.result(), 'waited')
         self.assertEqual(handler().result(timeout=5), 'waited')
 
+    def test_a_timeout_longer_than_the_library_counts_means_no_limit(self):
+        for seconds in (float('inf'), 1e12):
+            @self.engine.job
+            def handler():
+                return (yield Task(identity, 'waited', 0.05))
+
+            job = handler()
+            self.assertTrue(job.wait(seconds))
+            self.assertEqual(job.result(timeout=seconds), 'waited')
+            channel = AsyncGui.Channel(capacity=1)
+            reader = channel.open_reader()
+            channel.write('x')
+            channel.close()
+            self.assertEqual(reader.read(1, timeout=seconds), ['x'])
+        with self.assertRaisesRegex(ValueError, 'timeout'):
+            job.wait(float('nan'))
+
     def test_value_for_other_languages(self):
         def returning(value):
             @self.engine.job

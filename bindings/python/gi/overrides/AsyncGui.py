@@ -2402,9 +2402,11 @@ def _timeout_ms(timeout, block=True):
                         % (timeout, timeout))
     if not block:
         return 0
-    if timeout is None or timeout < 0:
+    if timeout is not None and math.isnan(timeout):
+        raise ValueError('the timeout is a number of seconds, not NaN')
+    if timeout is None or timeout < 0 or timeout * 1000 >= 0x7fffffff:
         return -1
-    return min(math.ceil(timeout * 1000), 0x7fffffff)
+    return math.ceil(timeout * 1000)
 
 
 # A read of count 0 reads everything, as in the `async` package: for C, as
