@@ -293,7 +293,7 @@ test_worker_task_arguments_nested_too_deep_fail_the_call_alone (AgTestFixture *f
   int pid = run_getpid (fixture->engine);
   g_autoptr(AgWorkerTask) deep = module_task ("ag_test_echo", nested_value (GVARIANT_MAX_DEPTH));
   g_autoptr(GVariant) expected = g_variant_ref_sink (nested_value (100));
-  g_autoptr(AgWorkerTask) shallower = module_task ("ag_test_echo", g_variant_ref (expected));
+  g_autoptr(AgWorkerTask) shallower = module_task ("ag_test_echo", expected);
   AgTestOutcome outcome;
 
   ag_test_run_task (fixture->engine, AG_TASK (deep), &outcome);
