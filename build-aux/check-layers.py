@@ -33,7 +33,7 @@ LAYERS = {
     'channel': {'core'},
     'process': {'core', 'engine', 'task'},
     'parallel': {'core', 'engine', 'task', 'channel'},
-    'job': {'core', 'engine', 'task'},
+    'job': {'core', 'engine', 'task', 'channel'},
 }
 
 # What runs processes knows no task and no engine: a request in, a reply

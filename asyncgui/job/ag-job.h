@@ -10,6 +10,7 @@
 #endif
 
 #include "ag-version-macros.h"
+#include "ag-channel.h"
 #include "ag-engine.h"
 #include "ag-task.h"
 
@@ -115,6 +116,15 @@ GVariant     *ag_job_await_variant     (AgTask              *task,
                                         GError             **error);
 AG_AVAILABLE_IN_1_0
 gboolean      ag_job_sleep             (guint                msec,
+                                        GError             **error);
+AG_AVAILABLE_IN_1_0
+GArray       *ag_job_read              (AgChannelReader     *reader,
+                                        guint                count,
+                                        int                  timeout_ms,
+                                        GError             **error);
+AG_AVAILABLE_IN_1_0
+gboolean      ag_job_write             (AgChannel           *channel,
+                                        const GValue        *value,
                                         GError             **error);
 
 G_END_DECLS
