@@ -205,20 +205,26 @@ function returnError(target, exception) {
     target.return_error_full(toGError(exception), hold(exception));
 }
 
-// Ends `handle` (a chunk or a transform, which must end before the call
-// returns) with what `fn()` returns, or fails it with what it throws; a
+// Ends `target` with what `fn()` returns, or fails it with what it throws.
+// A promise it returns ends it once settled, unless `why` is given: a
+// chunk or a transform must end before the call returns, and then a
 // promise fails it with a TypeError that says `why`.
-function returnNow(handle, fn, why) {
+function endWithCall(target, fn, why = null) {
     let value;
     try {
         value = fn();
-        if (value !== null && typeof value === 'object' && typeof value.then === 'function')
+        if (why !== null && typeof value?.then === 'function')
             throw new TypeError(why);
     } catch (e) {
-        returnError(handle, e);
+        returnError(target, e);
         return;
     }
-    endWith(handle, true, value);
+    if (typeof value?.then === 'function') {
+        value.then(v => endWith(target, true, v), e => endWith(target, false, e))
+            .catch(e => logError(e, 'asyncgui: ending a main-context task'));
+    } else {
+        endWith(target, true, value);
+    }
 }
 
 // The exception JS should see for a task (or job) that failed with
@@ -423,19 +429,7 @@ export function mainTask(fn) {
         throw new TypeError('mainTask() needs a function');
     return Task.new_main((task, cancellable) => {
         calledBack();
-        let result;
-        try {
-            result = fn(cancellable, task);
-        } catch (e) {
-            endWith(task, false, e);
-            return;
-        }
-        if (result && typeof result.then === 'function') {
-            result.then(v => endWith(task, true, v), e => endWith(task, false, e))
-                .catch(e => logError(e, 'asyncgui: ending a main-context task'));
-        } else {
-            endWith(task, true, result);
-        }
+        endWithCall(task, () => fn(cancellable, task));
     });
 }
 
@@ -1233,7 +1227,7 @@ function setTransform(channel, setter, fn) {
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
-    channel[setter]((transform, value) => returnNow(transform, () => fn(fromGValue(value)),
+    channel[setter]((transform, value) => endWithCall(transform, () => fn(fromGValue(value)),
         'asyncgui: a channel transform must return the item, not a promise: it runs ' +
         'synchronously while the item is written or read'));
 }
@@ -1354,7 +1348,7 @@ function makeStage(chain, func, options, create, onStart = null) {
         const outer = running;
         running = chunk;
         try {
-            returnNow(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
+            endWithCall(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
                 'asyncgui: a pipeline function must return its output, not a promise or task: it ' +
                 'runs synchronously on the main thread (use processTask() for slow work)');
         } finally {
