@@ -887,7 +887,8 @@ class JobHandle {
      * `finally` blocks run), never giving a stale value.
      */
     run(x, {signal = null, slot = null} = {}) {
-        return new Promise((resolve, reject) => {
+        // `signal` cancels the await's cancellable, which cancels the task.
+        return gioPromise(signal, (cancellable, settle) => {
             let slotTask = null;
             // With a slot, the job awaits a main-context task that hands x
             // to the slot; cancelling the job cancels it, and so the
@@ -903,23 +904,16 @@ class JobHandle {
                         'at a time, or pass an array to job.run() to await several' : null;
             if (refusal !== null)
                 throw new Error(`asyncgui: ${refusal}`);
-            const unwatch = watchSignal(signal, () => task.cancel());
             this.#awaiting = true;
-            this.task.await_async(task, null, (gjob, result) => {
-                calledBack();
+            this.task.await_async(task, cancellable, (gjob, result) => settle(() => {
                 this.#awaiting = false;
-                unwatch();
-                try {
-                    const value = finishWith(() => gjob.await_finish(result), task, result);
-                    // The job resumes one delivery after the slot's
-                    // callback: a request made meanwhile wins all the same.
-                    if (slot !== null && !slot.is_latest(slotTask))
-                        throw cancelledError();
-                    resolve(value);
-                } catch (e) {
-                    reject(e);
-                }
-            });
+                const value = finishWith(() => gjob.await_finish(result), task, result);
+                // The job resumes one delivery after the slot's
+                // callback: a request made meanwhile wins all the same.
+                if (slot !== null && !slot.is_latest(slotTask))
+                    throw cancelledError();
+                return value;
+            }));
         });
     }
 
