@@ -566,6 +566,17 @@ function checkOptions(call, options, known) {
         throw new TypeError(`asyncgui: ${call} has no option '${unknown}' (${known.join(', ')})`);
 }
 
+// Calls `then()` once, at the first notify::`property` of `object` after
+// which `test(object)` holds.
+function onceNotified(object, property, test, then) {
+    const id = object.connect(`notify::${property}`, o => {
+        if (test(o)) {
+            o.disconnect(id);
+            then();
+        }
+    });
+}
+
 function describe(x) {
     if (x === null)
         return 'null';
@@ -784,14 +795,8 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
         },
         async map(position) {
             // A job that is paused holds the loop, as it holds its awaits.
-            while (job?.task.paused) {
-                await new Promise(resolve => {
-                    const id = job.task.connect('notify::paused', () => {
-                        job.task.disconnect(id);
-                        resolve();
-                    });
-                });
-            }
+            if (job?.task.paused)
+                await new Promise(resumed => onceNotified(job.task, 'paused', t => !t.paused, resumed));
             const child = m.get_item(position);
             if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
                 return kSkip;
@@ -1352,14 +1357,8 @@ function makeStage(chain, func, options, create, onStart = null) {
     task.apply_single = true;  // a whole chunk is a GArray GValue, which GJS cannot convert
     task.min_count = minCount;
     task.max_chunk_size = maxChunkSize;
-    if (onStart) {
-        const id = task.connect('notify::state', t => {
-            if (t.get_state() === AsyncGui.TaskState.RUNNING) {
-                t.disconnect(id);
-                onStart();
-            }
-        });
-    }
+    if (onStart)
+        onceNotified(task, 'state', t => t.get_state() === AsyncGui.TaskState.RUNNING, onStart);
     chain.tasks.push(task);
     return new Pipeline(task, chain, {capacity, signal}, kPipelineToken);
 }
