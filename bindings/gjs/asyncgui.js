@@ -358,10 +358,7 @@ export class AbortSignal {
 
 function callListener(listener, target, event) {
     try {
-        if (typeof listener === 'function')
-            listener.call(target, event);
-        else
-            listener.handleEvent(event);
+        typeof listener === 'function' ? listener.call(target, event) : listener.handleEvent(event);
     } catch (e) {
         logError(e, 'asyncgui: an abort listener threw');
     }
@@ -387,24 +384,21 @@ function watchSignal(signal, onAbort) {
     // promise that C holds may keep it.
     if (signal === undefined || signal === null)
         return forgetNothing;
-    if (signal instanceof Gio.Cancellable) {
-        if (signal.is_cancelled()) {
-            onAbort();
-            return () => {};
-        }
-        const id = signal.connect(() => onAbort());
-        // connect() runs the handler at once if cancelled in between.
-        return () => signal.disconnect(id);
-    }
-    if (typeof signal !== 'object' || !('aborted' in signal) ||
-        typeof signal.addEventListener !== 'function')
+    const isCancellable = signal instanceof Gio.Cancellable;
+    if (!isCancellable && (typeof signal !== 'object' || !('aborted' in signal) ||
+        typeof signal.addEventListener !== 'function'))
         throw new TypeError('signal must be an AbortSignal-like object ' +
             '(aborted + addEventListener) or a Gio.Cancellable');
-    if (signal.aborted) {
+    if (isCancellable ? signal.is_cancelled() : signal.aborted) {
         onAbort();
-        return () => {};
+        return forgetNothing;
     }
     const listener = () => onAbort();
+    if (isCancellable) {
+        // connect() runs the handler at once if cancelled in between.
+        const id = signal.connect(listener);
+        return () => signal.disconnect(id);
+    }
     signal.addEventListener('abort', listener, {once: true});
     return () => signal.removeEventListener?.('abort', listener);
 }
