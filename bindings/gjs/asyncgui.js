@@ -499,15 +499,13 @@ export function processTask(moduleUri, exportName, ...args) {
 }
 
 function isGjsWorkerTask(task) {
-    return AsyncGui.WorkerTask !== undefined && task instanceof AsyncGui.WorkerTask &&
-        task.get_kind() === AsyncGui.WorkerKind.GJS;
+    return task instanceof AsyncGui.WorkerTask && task.get_kind() === AsyncGui.WorkerKind.GJS;
 }
 
 // A GJS worker's value is JSON text in a GVariant string.
 function decodeValue(task, value) {
-    if (isGjsWorkerTask(task) && value instanceof GLib.Variant)
-        return JSON.parse(value.unpack());
-    return value;
+    return isGjsWorkerTask(task) && value instanceof GLib.Variant
+        ? JSON.parse(value.unpack()) : value;
 }
 
 // A GJS worker's failure, as the kind of exception the function threw,
