@@ -161,9 +161,7 @@ function toGValue(value) {
 }
 
 function hold(value) {
-    const holder = new GObject.Object();
-    holder[kHeld] = value;
-    return holder;
+    return Object.assign(new GObject.Object(), {[kHeld]: value});
 }
 
 function fromGValue(value) {
@@ -179,8 +177,7 @@ function heldOr(value, otherwise) {
 function toGError(error) {
     if (error instanceof GLib.Error)
         return error;
-    const text = error instanceof Error
-        ? `${error.name}: ${error.message}` : String(error);
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
 }
 
@@ -277,13 +274,10 @@ function gioPromise(signal, start) {
  * `aborted` and `addEventListener('abort', ...)`, or a Gio.Cancellable.
  */
 export class AbortSignal {
+    aborted = false;
+    reason = undefined;
+    onabort = null;
     #listeners = [];
-
-    constructor() {
-        this.aborted = false;
-        this.reason = undefined;
-        this.onabort = null;
-    }
 
     addEventListener(type, listener, options = {}) {
         if (type !== 'abort' || !listener || this.#listeners.some(l => l.listener === listener))
@@ -366,9 +360,7 @@ function callListener(listener, target, event) {
 
 /** A minimal AbortController: `signal` and `abort(reason)`. */
 export class AbortController {
-    constructor() {
-        this.signal = new AbortSignal();
-    }
+    signal = new AbortSignal();
 
     abort(reason) {
         this.signal._abort(reason);
@@ -464,10 +456,7 @@ export function multi(tasks, options = {}) {
     const m = MultiTask.new();
     for (const t of tasks)
         m.add(toTask(t));
-    m.max_workers = maxWorkers;
-    m.skip_errors = skipErrors;
-    m.unordered = unordered;
-    return m;
+    return Object.assign(m, {max_workers: maxWorkers, skip_errors: skipErrors, unordered});
 }
 
 /**
@@ -542,10 +531,8 @@ function toTask(x) {
     }
     if (Array.isArray(x))
         return multi(x);
-    if (x && typeof x.then === 'function') {
-        const promise = x;
-        return mainTask(() => promise);
-    }
+    if (x && typeof x.then === 'function')
+        return mainTask(() => x);
     throw new TypeError(`asyncgui: cannot await ${describe(x)}: ` +
         'it is not an AsyncGui.Task, MultiTask, Job, array of them or promise');
 }
@@ -818,8 +805,7 @@ const kSkip = Symbol('asyncgui skip');
 export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     if (typeof fn !== 'function')
         throw new TypeError('spawn() needs an async function');
-    engine ??= Engine.get_default();
-    const handle = new JobHandle(Job.new(engine), kJobToken);
+    const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kJobToken);
     const gjob = handle.task;
     // Its engine was disposed (by C code): the job failed, and fn never runs.
     if (gjob.is_finished())
@@ -848,9 +834,7 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
 export function job(fn, options = {}) {
     if (typeof fn !== 'function')
         throw new TypeError('job() needs an async function');
-    return function (...args) {
-        return spawn(fn, {...options, args});
-    };
+    return (...args) => spawn(fn, {...options, args});
 }
 
 const kJobToken = Symbol('asyncgui job');
@@ -986,8 +970,7 @@ class JobHandle {
     /** A promise of the job's outcome: its value or its error, as JS values. */
     get promise() {
         this.#asked = true;
-        this.#promise ??= outcomeOf(this.task, null);
-        return this.#promise;
+        return (this.#promise ??= outcomeOf(this.task, null));
     }
 
     then(onFulfilled, onRejected) {
@@ -1034,10 +1017,8 @@ class JobHandle {
 export function dependencyValues(task) {
     if (!(task instanceof Task))
         throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
-    const values = [];
-    for (let i = 0; i < task.get_n_dependencies(); i++)
-        values.push(taskValue(task.get_dependency(i)));
-    return values;
+    return Array.from({length: task.get_n_dependencies()},
+        (_, i) => taskValue(task.get_dependency(i)));
 }
 
 /**
@@ -1286,10 +1267,7 @@ let sharedPipelineEngine = null;
  * @returns {AsyncGui.Engine}
  */
 export function pipelineEngine() {
-    if (!sharedPipelineEngine) {
-        sharedPipelineEngine = Engine.new_for_context(null);
-        sharedPipelineEngine.max_threads = 0;
-    }
+    sharedPipelineEngine ??= Object.assign(Engine.new_for_context(null), {max_threads: 0});
     return sharedPipelineEngine;
 }
 
@@ -1382,8 +1360,8 @@ async function feedChannel(iterable, channel) {
 }
 
 function isIterable(x) {
-    return x !== null && x !== undefined &&
-        (typeof x[Symbol.asyncIterator] === 'function' || typeof x[Symbol.iterator] === 'function');
+    return typeof x?.[Symbol.asyncIterator] === 'function' ||
+        typeof x?.[Symbol.iterator] === 'function';
 }
 
 /**
