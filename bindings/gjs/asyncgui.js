@@ -665,8 +665,8 @@ function finishWith(finish, task, result) {
  */
 export async function run(x, {engine = null, signal = null, slot = null} = {}) {
     if (slot !== null) {
-        const {promise, task} = runInSlot(slot, x, signal);
-        const value = await promise;
+        const task = toTask(x);
+        const value = await runInSlot(slot, task, signal);
         // What awaits this resumes after the rest of the main-loop
         // iteration that settled it: a request made meanwhile wins.
         if (!slot.is_latest(task))
@@ -681,21 +681,19 @@ export async function run(x, {engine = null, signal = null, slot = null} = {}) {
             (e, result) => settle(() => finishWith(() => e.run_finish(result), task, result))));
 }
 
-// Runs `x` in `slot`; gives {promise, task}: the task the slot runs, which
-// a job resuming after the slot's callback checks with slot.is_latest().
-function runInSlot(slot, x, signal) {
-    let task = null;
-    const promise = gioPromise(signal, (cancellable, settle) => {
+// Runs `task` in `slot` (ag_slot_run_async); whoever resumes later checks
+// slot.is_latest(task), as a request made meanwhile wins.
+function runInSlot(slot, task, signal) {
+    return gioPromise(signal, (cancellable, settle) => {
         if (!(slot instanceof AsyncGui.Slot))
             throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
-        task = toTask(x);
         if (task.get_state() !== AsyncGui.TaskState.PENDING)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
         if (slot.task === task)
             throw new TypeError('asyncgui: this task already waits in the slot; a task runs once');
-        slot.run_async(task, cancellable, (s, result) => settle(() => finishWith(() => s.run_finish(result), task, result)));
+        slot.run_async(task, cancellable,
+            (s, result) => settle(() => finishWith(() => s.run_finish(result), task, result)));
     });
-    return {promise, task};
 }
 
 // The outcome of a task that was already started (ag_task_wait_async).
@@ -875,9 +873,8 @@ class JobHandle {
             // to the slot; cancelling the job cancels it, and so the
             // slot's request.
             const task = slot === null ? toTask(x) : mainTask(cancellable => {
-                const started = runInSlot(slot, x, cancellable);
-                slotTask = started.task;
-                return started.promise;
+                slotTask = toTask(x);
+                return runInSlot(slot, slotTask, cancellable);
             });
             const refusal = this.task.is_finished() ? 'this job has finished; it cannot await any more'
                 : task === this.task ? 'a job cannot await itself: it would never finish'
