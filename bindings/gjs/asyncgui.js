@@ -584,9 +584,8 @@ function multiValues(m) {
 
 // The JS value of a task that succeeded.
 function taskValue(task) {
-    if (task instanceof MultiTask)
-        return multiValues(task);
-    return decodeValue(task, fromGValue(task.get_value()));
+    return task instanceof MultiTask
+        ? multiValues(task) : decodeValue(task, fromGValue(task.get_value()));
 }
 
 /**
@@ -609,9 +608,7 @@ function taskValue(task) {
 export function valueOf(task) {
     if (!(task instanceof Task))
         throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
-    if (task.get_state() !== AsyncGui.TaskState.SUCCEEDED)
-        return undefined;
-    return taskValue(task);
+    return task.get_state() === AsyncGui.TaskState.SUCCEEDED ? taskValue(task) : undefined;
 }
 
 // Finishes an async call whose value is the task's: value or throw. When
@@ -773,7 +770,7 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
         async map(position) {
             // A job that is paused holds the loop, as it holds its awaits.
             if (job?.task.paused)
-                await new Promise(resumed => onceNotified(job.task, 'paused', t => !t.paused, resumed));
+                await new Promise(done => onceNotified(job.task, 'paused', t => !t.paused, done));
             const child = m.get_item(position);
             if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
                 return kSkip;
@@ -1303,9 +1300,8 @@ function makeStage(chain, func, options, create, onStart = null) {
             running = outer;
         }
     });
-    task.apply_single = true;  // a whole chunk is a GArray GValue, which GJS cannot convert
-    task.min_count = minCount;
-    task.max_chunk_size = maxChunkSize;
+    // apply_single: a whole chunk is a GArray GValue, which GJS cannot convert.
+    Object.assign(task, {apply_single: true, min_count: minCount, max_chunk_size: maxChunkSize});
     if (onStart)
         onceNotified(task, 'state', t => t.get_state() === AsyncGui.TaskState.RUNNING, onStart);
     chain.tasks.push(task);
@@ -1393,12 +1389,10 @@ export function pipe(func, source, options = {}) {
     const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: []};
     let create, onStart = null;
     if (typeof source === 'number') {
-        let n = source;
-        if (n === Infinity)
-            n = -1;
-        else if (!Number.isSafeInteger(n) || n < 0)
+        if (source !== Infinity && !(Number.isSafeInteger(source) && source >= 0))
             throw new RangeError(`asyncgui: a pipeline over a range needs a count or Infinity, not ${source}`);
-        create = wrapper => AsyncGui.Pipeline.new_range(n, wrapper);
+        // -1: without end.
+        create = wrapper => AsyncGui.Pipeline.new_range(source === Infinity ? -1 : source, wrapper);
     } else if (source instanceof ChannelReader) {
         create = wrapper => AsyncGui.Pipeline.new(source, wrapper);
     } else if (source instanceof Gio.ListModel) {
@@ -1408,9 +1402,7 @@ export function pipe(func, source, options = {}) {
         const channel = Channel.new(1);
         const reader = channel.open_reader();
         create = wrapper => AsyncGui.Pipeline.new(reader, wrapper);
-        onStart = () => {
-            chain.feeding = feedChannel(source, channel);
-        };
+        onStart = () => (chain.feeding = feedChannel(source, channel));
     } else {
         throw new TypeError(`asyncgui: cannot make a pipeline over ${describe(source)}: ` +
             'it needs a count, Infinity, an AsyncGui.ChannelReader, a Gio.ListModel or an iterable');
@@ -1489,12 +1481,9 @@ export class Pipeline {
             throw new Error('asyncgui: this pipeline already has a next stage');
         if (options.engine && options.engine !== this.#chain.engine)
             throw new TypeError('asyncgui: the stages of a pipeline run on the engine of its first stage');
-        const upstream = this.#task;
-        const capacity = this.#capacity;
-        const stage = makeStage(this.#chain, func, options,
-            wrapper => upstream.add_stage(capacity, wrapper));
-        this.#next = stage;
-        return stage;
+        this.#next = makeStage(this.#chain, func, options,
+            wrapper => this.#task.add_stage(this.#capacity, wrapper));
+        return this.#next;
     }
 
     /**
