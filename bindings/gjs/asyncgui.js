@@ -481,10 +481,7 @@ export function processTask(moduleUri, exportName, ...args) {
     if (typeof moduleUri !== 'string' || typeof exportName !== 'string')
         throw new TypeError('processTask() needs a module URI and an export name');
     const uri = moduleUri.includes('://') ? moduleUri : Gio.File.new_for_path(moduleUri).get_uri();
-    const json = JSON.stringify(args);
-    if (json === undefined)
-        throw new TypeError('processTask() arguments must be JSON-serializable');
-    return AsyncGui.WorkerTask.new_gjs(uri, exportName, json);
+    return AsyncGui.WorkerTask.new_gjs(uri, exportName, JSON.stringify(args));
 }
 
 function isGjsWorkerTask(task) {
