@@ -523,7 +523,7 @@ function toTask(x) {
     if (x instanceof Task)
         return x;
     if (x instanceof JobHandle) {
-        JobHandle.markAsked(x);
+        askedJobs.add(x);
         return x.task;
     }
     if (Array.isArray(x))
@@ -808,8 +808,15 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
         unwatch();
         if (!gjob.is_finished())
             endWith(gjob, ok, valueOrError);
-        if (!ok && gjob.get_state() === AsyncGui.TaskState.FAILED)
-            JobHandle.reportUnawaited(handle, valueOrError);
+        // A failure nobody asked for by the time the loop is idle is
+        // logged, as GJS logs a promise rejection nobody handles.
+        if (!ok && gjob.get_state() === AsyncGui.TaskState.FAILED) {
+            GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => {
+                if (!askedJobs.has(handle))
+                    logError(valueOrError, 'asyncgui: a job failed and nobody awaited it');
+                return GLib.SOURCE_REMOVE;
+            });
+        }
     };
     // Called at once; what it throws at once rejects the promise.
     (async () => fn(handle, ...args))().then(v => end(true, v), e => end(false, e))
@@ -831,6 +838,9 @@ export function job(fn, options = {}) {
 
 const kJobToken = Symbol('asyncgui job');
 
+// The handles of the jobs whose outcome something awaits.
+const askedJobs = new WeakSet();
+
 /**
  * The handle of a JS job, made by spawn(): what the job's function awaits
  * through, and what its caller awaits, pauses and cancels. `task` is the
@@ -839,7 +849,6 @@ const kJobToken = Symbol('asyncgui job');
 class JobHandle {
     #awaiting = false;
     #promise = null;
-    #asked = false;  // something awaits its outcome
 
     constructor(task, token) {
         if (token !== kJobToken)
@@ -960,26 +969,12 @@ class JobHandle {
 
     /** A promise of the job's outcome: its value or its error, as JS values. */
     get promise() {
-        this.#asked = true;
+        askedJobs.add(this);
         return (this.#promise ??= outcomeOf(this.task, null));
     }
 
     then(onFulfilled, onRejected) {
         return this.promise.then(onFulfilled, onRejected);
-    }
-
-    static markAsked(handle) {
-        handle.#asked = true;
-    }
-
-    // A failure nobody asked for by the time the loop is idle is logged,
-    // as GJS logs a promise rejection nobody handles.
-    static reportUnawaited(handle, error) {
-        GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => {
-            if (!handle.#asked)
-                logError(error, 'asyncgui: a job failed and nobody awaited it');
-            return GLib.SOURCE_REMOVE;
-        });
     }
 }
 
