@@ -1439,10 +1439,6 @@ export class Pipeline {
      * pipeline.
      */
     get reader() {
-        return this.#open();
-    }
-
-    #open() {
         if (this.#next)
             throw new Error('asyncgui: this pipeline feeds a next stage (.pipe()); read the last stage');
         if (!this.#reader) {
@@ -1488,7 +1484,7 @@ export class Pipeline {
      * @returns {Promise<Array>}
      */
     async read(count = 1, {timeoutMs = -1, signal = null} = {}) {
-        const reader = this.#open();
+        const reader = this.reader;
         const items = await read(reader, count, {timeoutMs, signal});
         if (items.length === 0 && reader.is_drained())
             await this.#done;
@@ -1506,7 +1502,7 @@ export class Pipeline {
      * and cancels the pipeline.
      */
     values({signal = null, job = null} = {}) {
-        const reader = this.#open();
+        const reader = this.reader;
         const unwatch = watchSignal(signal, () => this.cancel());
         return readerIterator(reader, {
             job,
