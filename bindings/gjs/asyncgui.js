@@ -187,8 +187,7 @@ function toGError(error) {
 function endWith(target, ok, valueOrError) {
     if (ok) {
         try {
-            target.return_value(toGValue(valueOrError));
-            return;
+            return target.return_value(toGValue(valueOrError));
         } catch (e) {
             valueOrError = e;
         }
@@ -213,8 +212,7 @@ function endWithCall(target, fn, why = null) {
         if (why !== null && typeof value?.then === 'function')
             throw new TypeError(why);
     } catch (e) {
-        returnError(target, e);
-        return;
+        return returnError(target, e);
     }
     if (typeof value?.then === 'function') {
         value.then(v => endWith(target, true, v), e => endWith(target, false, e))
@@ -507,12 +505,11 @@ function decodeError(task, error) {
     if (!match)
         return error;
     // A class of the worker's own is an Error of its name here.
-    const jsError = new (WORKER_ERRORS[match[1]] ?? Error)(match[2]);
-    jsError.name = match[1];
+    const jsError = Object.assign(new (WORKER_ERRORS[match[1]] ?? Error)(match[2]),
+        {name: match[1], gerror: error});
     const data = isGjsWorkerTask(task) ? task.get_error_data() : null;
-    if (data && data.get_type_string() === 's')
+    if (data?.get_type_string() === 's')
         jsError.stack = data.unpack();
-    jsError.gerror = error;
     return jsError;
 }
 
@@ -1160,10 +1157,8 @@ function setTransform(channel, setter, fn) {
     if (channel.get_transforms_fixed())
         throw new Error("asyncgui: a channel's transforms are set before it is first written " +
             'to and before a reader is opened');
-    if (fn === null) {
-        channel[setter](null);
-        return;
-    }
+    if (fn === null)
+        return channel[setter](null);
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
@@ -1277,10 +1272,8 @@ function makeStage(chain, func, options, create, onStart = null) {
     const task = create((chunk, item) => {
         calledBack();
         const input = fromGValue(item);
-        if (input !== null && typeof input === 'object' && kSourceError in input) {
-            returnError(chunk, input[kSourceError]);
-            return;
-        }
+        if (input !== null && typeof input === 'object' && kSourceError in input)
+            return returnError(chunk, input[kSourceError]);
         // In serial mode a run may start inside another's function.
         const outer = running;
         running = chunk;
