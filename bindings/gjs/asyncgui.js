@@ -409,8 +409,7 @@ function watchSignal(signal, onAbort) {
  * @returns {AsyncGui.Task}
  */
 export function mainTask(fn) {
-    if (typeof fn !== 'function')
-        throw new TypeError('mainTask() needs a function');
+    needFunction(fn, 'mainTask() needs a function');
     return Task.new_main((task, cancellable) => {
         calledBack();
         endWithCall(task, () => fn(cancellable, task));
@@ -532,6 +531,12 @@ function toTask(x) {
 }
 
 const MULTI_OPTIONS = ['maxWorkers', 'skipErrors', 'unordered'];
+
+// Throws a TypeError saying `message` unless `fn` is a function.
+function needFunction(fn, message) {
+    if (typeof fn !== 'function')
+        throw new TypeError(message);
+}
 
 function checkOptions(call, options, known) {
     const unknown = Object.keys(options).find(name => !known.includes(name));
@@ -792,8 +797,7 @@ const kSkip = Symbol('asyncgui skip');
  * @returns {JobHandle}
  */
 export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
-    if (typeof fn !== 'function')
-        throw new TypeError('spawn() needs an async function');
+    needFunction(fn, 'spawn() needs an async function');
     const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kJobToken);
     const gjob = handle.task;
     // Its engine was disposed (by C code): the job failed, and fn never runs.
@@ -828,8 +832,7 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
  *     button.connect('clicked', job(async (job, button) => { ... }));
  */
 export function job(fn, options = {}) {
-    if (typeof fn !== 'function')
-        throw new TypeError('job() needs an async function');
+    needFunction(fn, 'job() needs an async function');
     return (...args) => spawn(fn, {...options, args});
 }
 
@@ -1019,8 +1022,7 @@ export function dependencyValues(task) {
  * @returns {AsyncGui.Task}
  */
 export function andThen(previous, fn) {
-    if (typeof fn !== 'function')
-        throw new TypeError('andThen() needs a function');
+    needFunction(fn, 'andThen() needs a function');
     const first = toTask(previous);
     const next = mainTask((cancellable, task) => fn(taskValue(first), cancellable, task));
     next.add_dependency(first);
@@ -1250,8 +1252,7 @@ const STAGE_OPTIONS = ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
 function makeStage(chain, func, options, create, onStart = null) {
-    if (typeof func !== 'function')
-        throw new TypeError('asyncgui: pipe() needs a function');
+    needFunction(func, 'asyncgui: pipe() needs a function');
     checkOptions('pipe()', options, STAGE_OPTIONS);
     const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
     if (!Number.isInteger(capacity) || capacity < 1)
@@ -1367,8 +1368,7 @@ function isIterable(x) {
 export function pipe(func, source, options = {}) {
     if (source instanceof Pipeline)
         return source.pipe(func, options);
-    if (typeof func !== 'function')
-        throw new TypeError('asyncgui: pipe() needs a function');
+    needFunction(func, 'asyncgui: pipe() needs a function');
     // What the stages share: their engine, their tasks (first to last),
     // and the feeding of a JS source once it started.
     const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: []};
