@@ -225,11 +225,9 @@ function endWithCall(target, fn, why = null) {
 // The exception JS should see for a task (or job) that failed with
 // `error`: the JS exception behind it, which C carries as the error's
 // detail through dependencies, MultiTasks and pipelines.
-function jsErrorOf(source, error) {
-    if (!source || (error instanceof GLib.Error &&
-        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED)))
-        return error;
-    return heldOr(source.get_error_detail(), decodeError(source, error));
+function jsErrorOf(task, error) {
+    return error instanceof GLib.Error && error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED)
+        ? error : heldOr(task.get_error_detail(), decodeError(task, error));
 }
 
 // A promise of a GIO-style call: `start(cancellable, settle)` starts it,
