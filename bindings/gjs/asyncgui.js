@@ -569,9 +569,8 @@ function describe(x) {
 // GValue holds a GArray that GJS cannot unpack, so the values are read
 // from the children.
 function multiValues(m) {
-    const n = m.get_n_items();
     const values = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0, n = m.get_n_items(); i < n; i++) {
         const child = m.get_item(i);
         if (child.get_state() === AsyncGui.TaskState.SUCCEEDED)
             values.push(taskValue(child));
@@ -658,8 +657,8 @@ function finishWith(finish, task, result) {
  * @returns {Promise}
  */
 export async function run(x, {engine = null, signal = null, slot = null} = {}) {
+    const task = toTask(x);
     if (slot !== null) {
-        const task = toTask(x);
         const value = await runInSlot(slot, task, signal);
         // What awaits this resumes after the rest of the main-loop
         // iteration that settled it: a request made meanwhile wins.
@@ -667,7 +666,6 @@ export async function run(x, {engine = null, signal = null, slot = null} = {}) {
             throw cancelledError();
         return value;
     }
-    const task = toTask(x);
     if (task.get_state() !== AsyncGui.TaskState.PENDING)
         return outcomeOf(task, signal);
     return gioPromise(signal, (cancellable, settle) =>
@@ -1230,8 +1228,7 @@ let sharedPipelineEngine = null;
  * @returns {AsyncGui.Engine}
  */
 export function pipelineEngine() {
-    sharedPipelineEngine ??= Object.assign(Engine.new_for_context(null), {max_threads: 0});
-    return sharedPipelineEngine;
+    return (sharedPipelineEngine ??= Object.assign(Engine.new_for_context(null), {max_threads: 0}));
 }
 
 function checkSerial(engine) {
@@ -1460,9 +1457,8 @@ export class Pipeline {
             throw new Error('asyncgui: this pipeline already has a next stage');
         if (options.engine && options.engine !== this.#chain.engine)
             throw new TypeError('asyncgui: the stages of a pipeline run on the engine of its first stage');
-        this.#next = makeStage(this.#chain, func, options,
-            wrapper => this.#task.add_stage(this.#capacity, wrapper));
-        return this.#next;
+        return (this.#next = makeStage(this.#chain, func, options,
+            wrapper => this.#task.add_stage(this.#capacity, wrapper)));
     }
 
     /**
