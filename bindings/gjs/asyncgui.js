@@ -110,8 +110,7 @@ function calledBack() {
  * @param {number} count
  */
 export function setCollectEvery(count) {
-    if (!Number.isInteger(count) || count < 0)
-        throw new RangeError(`asyncgui: setCollectEvery() needs a count of 0 or more, not ${count}`);
+    needCount(count, 0, `asyncgui: setCollectEvery() needs a count of 0 or more, not ${count}`);
     collectEvery = count;
 }
 
@@ -446,8 +445,7 @@ export function sleep(ms) {
 export function multi(tasks, options = {}) {
     checkOptions('multi()', options, MULTI_OPTIONS);
     const {maxWorkers = 0, skipErrors = false, unordered = false} = options;
-    if (!Number.isInteger(maxWorkers) || maxWorkers < 0)
-        throw new RangeError(`asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
+    needCount(maxWorkers, 0, `asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
     const m = MultiTask.new();
     for (const t of tasks)
         m.add(toTask(t));
@@ -529,6 +527,13 @@ function toTask(x) {
 }
 
 const MULTI_OPTIONS = ['maxWorkers', 'skipErrors', 'unordered'];
+
+// Throws a RangeError saying `message` unless `n` is an integer of at
+// least `min`.
+function needCount(n, min, message) {
+    if (!Number.isInteger(n) || n < min)
+        throw new RangeError(message);
+}
 
 // Throws a TypeError saying `message` unless `fn` is a function.
 function needFunction(fn, message) {
@@ -1057,8 +1062,9 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
 function startRead(reader, count, timeoutMs, cancellable, done) {
     if (!(reader instanceof ChannelReader))
         throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
-    if (!Number.isInteger(count) || count < 0)
-        throw new RangeError(`asyncgui: cannot read ${count} items`);
+    needCount(count, 0, `asyncgui: cannot read ${count} items`);
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))
+        throw new TypeError(`asyncgui: timeoutMs must be a number, not ${describe(timeoutMs)}`);
     const wait = timeoutMs < 0 || timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fffffff);
     reader.read_async(count, wait, cancellable, (r, result) => done(result));
 }
@@ -1250,12 +1256,9 @@ function makeStage(chain, func, options, create, onStart = null) {
     needFunction(func, 'asyncgui: pipe() needs a function');
     checkOptions('pipe()', options, STAGE_OPTIONS);
     const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
-    if (!Number.isInteger(capacity) || capacity < 1)
-        throw new RangeError(`asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
-    if (!Number.isInteger(minCount) || minCount < 1)
-        throw new RangeError(`asyncgui: a pipeline's minCount must be at least 1, not ${minCount}`);
-    if (!Number.isInteger(maxChunkSize) || maxChunkSize < 0)
-        throw new RangeError(`asyncgui: a pipeline's maxChunkSize must be 0 or more, not ${maxChunkSize}`);
+    needCount(capacity, 1, `asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
+    needCount(minCount, 1, `asyncgui: a pipeline's minCount must be at least 1, not ${minCount}`);
+    needCount(maxChunkSize, 0, `asyncgui: a pipeline's maxChunkSize must be 0 or more, not ${maxChunkSize}`);
 
     // The handle of the input running, for emit(): set only during the call.
     let running = null;

@@ -470,6 +470,11 @@ test('channel-read-counts-timeouts-and-signals', async () => {
     assertEqual(await read(reader, 3, {timeoutMs: 30}), [1, 2], 'a timeout gives what came');
     assert(!reader.is_drained(), 'a timeout is not the end');
     assertEqual(await read(reader, 0), [], 'count 0 takes what is waiting now');
+    for (const timeoutMs of [NaN, null, '50']) {
+        // eslint-disable-next-line no-await-in-loop
+        assert(await assertRejects(read(reader, 1, {timeoutMs})) instanceof TypeError,
+            `a timeout of ${timeoutMs} is refused, not taken for 0`);
+    }
 
     const controller = new AbortController();
     after(20, () => controller.abort());
