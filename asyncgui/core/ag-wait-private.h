@@ -16,6 +16,5 @@ gboolean _ag_wait_for      (GMainContext  *context,
                             gint64         timeout_us,
                             GError       **error);
 void     _ag_wait_wake_all (void);
-guint    _ag_wait_get_depth (void);
 
 G_END_DECLS

@@ -86,16 +86,6 @@ wait_sleeping (const int *finished,
   return done;
 }
 
-/* How many waits this thread is iterating a context in, one inside
- * another: what their iterations run is not the code that waits. */
-static _Thread_local guint iterating_depth;
-
-guint
-_ag_wait_get_depth (void)
-{
-  return iterating_depth;
-}
-
 /* Waits until *finished becomes true. With @context, which is where it
  * becomes true, the calling thread iterates @context while it waits if
  * @may_iterate and nobody else does, and refuses to if @delivering (the
@@ -122,9 +112,7 @@ _ag_wait_for (GMainContext *context,
           return FALSE;
         }
 
-      iterating_depth++;
       done = wait_iterating (context, finished, deadline);
-      iterating_depth--;
       g_main_context_release (context);
     }
   else

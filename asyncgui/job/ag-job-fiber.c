@@ -9,7 +9,6 @@
 #include "ag-i18n-private.h"
 #include "ag-error.h"
 #include "ag-job-internal.h"
-#include "ag-wait-private.h"
 
 /* A C job's code is a fiber resumed on the engine's thread: by starting
  * the job, then by each await's completion. Between its start and the end
@@ -56,7 +55,7 @@ _ag_job_run_fiber (AgJob *self)
 
   current_job = self;
   self->in_fiber = TRUE;
-  self->resumed_at_wait_depth = _ag_wait_get_depth ();
+  self->resumed_at_depth = g_main_depth ();
   _ag_fiber_resume (self->fiber);
   self->in_fiber = FALSE;
   current_job = outer;
@@ -237,10 +236,11 @@ ag_job_await (AgTask  *task,
   g_return_val_if_fail (AG_IS_TASK (task), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* A callback that a wait in the job's code runs (ag_task_wait()
-   * iterates the context) runs on the job's stack, but is not its code. */
+  /* A callback dispatched by a main loop that the job's code iterates
+   * (its own, a modal dialog's, ag_task_wait()'s) runs on the job's stack,
+   * but is not its code: GLib's dispatch depth tells them apart. */
   if (self == NULL || _ag_fiber_get_current () != self->fiber
-      || _ag_wait_get_depth () != self->resumed_at_wait_depth)
+      || g_main_depth () != self->resumed_at_depth)
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_NOT_IN_JOB,
                            _("Awaiting works only inside a job started with ag_engine_spawn()"));

@@ -2823,6 +2823,49 @@ test_a_callback_run_while_a_job_waits_is_not_the_job (AgTestFixture *fixture,
   g_clear_error (&nested.callback_error);
 }
 
+/* The same with a main loop that the job's code runs itself (a modal
+ * dialog's, say): its callbacks are not the job either. */
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_a_loop_in_a_job_body (AgJob    *job,
+                          gpointer  user_data)
+{
+  NestedWait *nested = user_data;
+  GMainContext *context = ag_engine_get_context (ag_task_get_engine (AG_TASK (job)));
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(GSource) awaiting = g_timeout_source_new (10);
+  g_autoptr(GSource) quitting = g_timeout_source_new (100);
+
+  /* Resumed from a delivery, as a job's code mostly is. */
+  g_assert_true (ag_job_sleep (1, NULL));
+  g_source_set_callback (awaiting, await_in_a_callback, nested, NULL);
+  g_source_attach (awaiting, context);
+  g_source_set_callback (quitting, quit_loop, loop, NULL);
+  g_source_attach (quitting, context);
+  g_main_loop_run (loop);
+  nested->waited = TRUE;
+}
+
+static void
+test_a_callback_of_a_loop_a_job_runs_is_not_the_job (AgTestFixture *fixture,
+                                                     gconstpointer  data)
+{
+  NestedWait nested = { NULL, FALSE, 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, run_a_loop_in_a_job_body, &nested,
+                                          NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (nested.callback_error, AG_ERROR, AG_ERROR_NOT_IN_JOB);
+  g_assert_true (nested.waited);
+  g_clear_error (&nested.callback_error);
+}
+
 /* A job that waits for itself in the code that runs before its first
  * await (inside ag_engine_spawn(), not in a delivery) is refused too. */
 static void
@@ -3372,6 +3415,8 @@ main (int   argc,
                test_cancel_of_a_circle_through_a_multi_task_ends_it);
   ag_test_add ("/job/stack/a-big-frame-past-the-stack-faults-in-its-own-guard",
                test_a_big_frame_past_the_stack_faults_in_its_own_guard);
+  ag_test_add ("/job/await/a-callback-of-a-loop-a-job-runs-is-not-the-job",
+               test_a_callback_of_a_loop_a_job_runs_is_not_the_job);
   ag_test_add ("/job/await/a-callback-run-while-a-job-waits-is-not-the-job",
                test_a_callback_run_while_a_job_waits_is_not_the_job);
   ag_test_add ("/job/cancel/goes-down-a-chain-of-awaiting-jobs",
