@@ -115,6 +115,17 @@ def nap(seconds):
     return os.getpid()
 
 
+def allocate(size):
+    return len(bytearray(size))
+
+
+def burn_cpu(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return 'spun'
+
+
 def read_stdin():
     """What the function reads on stdin, and whether it could close it."""
     import sys
@@ -371,6 +382,36 @@ class ProcessTaskTest(agtest.JobTestCase):
         (data, reader), pid = self.run_job(job()).result()
         self.assertEqual(data, b'')
         self.assertEqual(pid, reader)
+
+    def test_a_call_past_its_limits_fails_alone_and_the_next_works(self):
+        limit = 256 << 20
+
+        @self.engine.job
+        def job():
+            outcomes = []
+            for task in (ProcessTask(allocate, 2 * limit).limited(memory_limit=limit),
+                         ProcessTask(burn_cpu, 1.8).limited(cpu_limit_ms=300),
+                         ProcessTask(allocate, limit // 4).limited(memory_limit=limit)):
+                try:
+                    outcomes.append((yield task))
+                except GLib.Error as error:
+                    outcomes.append(error)
+            return outcomes
+
+        self.engine.get_worker_pool().props.timeout_ms = 60000
+        memory, cpu, fits = self.run_job(job(), timeout_s=90).result()
+        self.assertTrue(memory.matches(AsyncGui.error_quark(), AsyncGui.Error.MEMORY_LIMIT),
+                        memory)
+        self.assertTrue(cpu.matches(AsyncGui.error_quark(), AsyncGui.Error.CPU_LIMIT), cpu)
+        self.assertEqual(fits, limit // 4)
+
+    def test_limits_are_counts_of_zero_or_more(self):
+        task = ProcessTask(allocate, 1)
+        with self.assertRaisesRegex(ValueError, 'memory_limit'):
+            task.limited(memory_limit=-1)
+        with self.assertRaisesRegex(ValueError, 'cpu_limit_ms'):
+            task.limited(cpu_limit_ms=1.5)
+        self.assertIs(task.limited(memory_limit=1 << 30), task)
 
     def test_zero_worker_timeout_means_none(self):
         @self.engine.job

@@ -876,7 +876,7 @@ class ProcessTask:
     and its worker is killed and replaced. (Keyword arguments all go to
     ``f``, so there is no per-call ``timeout=``.)"""
 
-    __slots__ = ('func', 'args', 'kwargs', 'target', 'sandbox')
+    __slots__ = ('func', 'args', 'kwargs', 'target', 'sandbox', 'limits')
 
     def __init__(self, func, *args, **kwargs):
         self.target = _process_target(func)
@@ -884,6 +884,21 @@ class ProcessTask:
         self.args = args
         self.kwargs = kwargs
         self.sandbox = None
+        self.limits = (0, 0)
+
+    def limited(self, memory_limit=0, cpu_limit_ms=0):
+        """Limits the call's memory (bytes) and processor time
+        (milliseconds, rounded up to whole seconds); 0: no limit. A call
+        past a limit fails with a ``GLib.Error`` of
+        ``AsyncGui.Error.MEMORY_LIMIT`` or ``CPU_LIMIT``, and its worker is
+        replaced. Returns this task."""
+        for name, number in (('memory_limit', memory_limit),
+                             ('cpu_limit_ms', cpu_limit_ms)):
+            if not isinstance(number, int) or number < 0:
+                raise ValueError('%s must be a count of 0 or more, not %r'
+                                 % (name, number))
+        self.limits = (memory_limit, cpu_limit_ms)
+        return self
 
     def sandboxed(self, files=(), result_type=None, memory_limit=0, cpu_limit_ms=0):
         """Runs ``f`` in a sandboxed worker (see the guide "Handling
@@ -893,17 +908,16 @@ class ProcessTask:
         returns plain data (None, bool, int, float,
         str, bytes, list, tuple, dict with str keys), of ``result_type`` (a
         GVariant type string) if given; what it raises comes back as a
-        SandboxedError."""
+        SandboxedError. ``memory_limit`` and ``cpu_limit_ms`` are
+        :meth:`limited`'s."""
         if 'files' in self.kwargs:
             raise TypeError('a sandboxed ProcessTask passes its files as the keyword '
                             'argument files; do not pass one yourself')
         files = [_sandbox_file(file) for file in files]
         if result_type is not None and not GLib.VariantType.string_is_valid(result_type):
             raise ValueError('result_type %r is not a GVariant type string' % (result_type,))
-        for name, number in (('memory_limit', memory_limit), ('cpu_limit_ms', cpu_limit_ms)):
-            if not isinstance(number, int) or number < 0:
-                raise ValueError('%s must be a count of 0 or more, not %r' % (name, number))
-        self.sandbox = (files, result_type, memory_limit, cpu_limit_ms)
+        self.limited(memory_limit, cpu_limit_ms)
+        self.sandbox = (files, result_type)
         return self
 
     __await__ = _await_self
@@ -913,9 +927,11 @@ class ProcessTask:
         _configure_python_workers(engine)
         pickled = GLib.Bytes.new(pickle.dumps((self.args, self.kwargs)))
         gtask = WorkerTaskObject.new_python(self.target, pickled)
+        gtask.set_memory_limit(self.limits[0])
+        gtask.set_cpu_limit_ms(self.limits[1])
         if self.sandbox is None:
             return _PreparedProcess(gtask)
-        files, result_type, memory_limit, cpu_limit_ms = self.sandbox
+        files, result_type = self.sandbox
         _add_sandbox_paths(engine)
         gtask.set_sandboxed(True)
         for file in files:
@@ -925,8 +941,6 @@ class ProcessTask:
                 gtask.add_fd(file if isinstance(file, int) else file.fileno())
         if result_type is not None:
             gtask.set_result_type(GLib.VariantType(result_type))
-        gtask.set_memory_limit(memory_limit)
-        gtask.set_cpu_limit_ms(cpu_limit_ms)
         return _PreparedSandboxedProcess(gtask)
 
     def __repr__(self):
