@@ -1106,38 +1106,56 @@ export function write(channel, value, {signal = null} = {}) {
     });
 }
 
-// Reads `reader` one item at a time for a `for await` loop.
 // `drained()` runs once the reader is drained and may throw (a pipeline's
-// error); `leave()` runs when the loop is left early (`break`, `return`,
-// an exception in its body), else the reader is closed unless `keepOpen`;
-// `map(item)` makes the value to yield, kSkip for none; `ended()` runs
-// once when the loop ends, however. With `job`, the reads go through the
-// job: cancelling it ends the loop with CANCELLED, and pausing it holds
-// the loop.
-async function* readerIterator(reader, {signal = null, keepOpen = false, drained = null,
-    leave = null, map = item => item, ended = null, refused = () => null, job = null}) {
+// error); `leave()` runs when the loop is left early; `map(item)` makes
+// the value to yield, kSkip for none; `ended()` runs once when the loop
+// ends, however. With `job`, the reads go through the job: cancelling it
+// ends the loop with CANCELLED, and pausing it holds the loop.
+function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
+    map = item => item, ended = null, refused = () => null, job = null}) {
     let finished = false;
-    try {
-        for (;;) {
-            const items = await (job ? job.read(reader, 1, {signal}) : read(reader, 1, {signal}));
-            if (items.length === 0)
-                break;
-            const value = await map(items[0]);
-            if (value !== kSkip)
-                yield value;
-        }
-        finished = true;
-        await drained?.();
-    } catch (e) {
-        finished = true;
-        throw refused() ?? e;
-    } finally {
+    const end = () => {
         ended?.();
-        if (!finished && leave)
-            await leave();
-        else if (!finished && !keepOpen)
-            reader.close();
-    }
+        ended = null;
+    };
+    return {
+        [Symbol.asyncIterator]() {
+            return this;
+        },
+
+        async next() {
+            try {
+                while (!finished) {
+                    const items = await (job ? job.read(reader, 1, {signal}) : read(reader, 1, {signal}));
+                    if (items.length === 0) {
+                        finished = true;
+                        await drained?.();
+                        break;
+                    }
+                    const value = await map(items[0]);
+                    if (value !== kSkip)
+                        return {done: false, value};
+                }
+            } catch (e) {
+                finished = true;
+                end();
+                throw refused() ?? e;
+            }
+            end();
+            return {done: true, value: undefined};
+        },
+
+        async return() {
+            const early = !finished;
+            finished = true;
+            end();
+            if (early && leave)
+                await leave();
+            else if (early && !keepOpen)
+                reader.close();
+            return {done: true, value: undefined};
+        },
+    };
 }
 
 // ---------------------------------------------------------------------------

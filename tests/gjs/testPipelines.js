@@ -361,6 +361,41 @@ test('a-for-await-over-a-hundred-thousand-outputs-never-stalls', async () => {
     assert(range instanceof RangeError, 'a negative count is refused');
 }, {timeoutMs: 60000});
 
+test('an-iterator-given-up-early-ends-its-loop-at-once', async () => {
+    // Code that merges streams or bounds the wait for the next item calls
+    // return() itself: before the first next(), or while a next() waits.
+    const within = (promise, ms) => Promise.race([promise.then(() => true),
+        delay(ms).then(() => false)]);
+    const cases = () => [
+        ['a reader', AsyncGui.Channel.new(1)],
+        ['a pipeline', null],
+        ['a multi-task', null],
+    ];
+    for (const waiting of [false, true]) {
+        for (const [what, channel] of cases()) {
+            const m = what === 'a multi-task' ? multi([timeoutTask(10000, 1)]) : null;
+            const line = what === 'a pipeline' ? pipe(x => x, AsyncGui.Channel.new(4).open_reader()) : null;
+            const iterator = (line ?? iterate(m ?? channel.open_reader()))[Symbol.asyncIterator]();
+            if (waiting) {
+                iterator.next().catch(() => {});
+                await delay(20); // eslint-disable-line no-await-in-loop
+            }
+            const when = waiting ? 'while a next() waits' : 'before any next()';
+            // eslint-disable-next-line no-await-in-loop
+            assert(await within(iterator.return(), 2000), `return() ${when} ends the loop over ${what}`);
+            await delay(20); // eslint-disable-line no-await-in-loop
+            if (channel !== null) {
+                // eslint-disable-next-line no-await-in-loop
+                assert(isIOError(await assertRejects(write(channel, 1)), Gio.IOErrorEnum.BROKEN_PIPE),
+                    `the reader was closed (${when})`);
+            } else {
+                assertEqual((m ?? line.task).get_state(), TaskState.CANCELLED,
+                    `${what} was cancelled (${when})`);
+            }
+        }
+    }
+});
+
 test('pipelines-over-a-list-model-and-a-channel-reader', async () => {
     const store = new Gio.ListStore({item_type: Gio.File});
     for (const name of ['a.txt', 'b.txt', 'c.txt'])
