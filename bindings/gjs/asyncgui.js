@@ -923,7 +923,9 @@ class JobHandle {
                 // It fails as cancelled: C has put its items back.
             }
         });
+        let readCancellable = null;
         const task = mainTask(cancellable => new Promise(resolve => {
+            readCancellable = cancellable;
             cancellable.connect(giveBack);
             startRead(reader, count, timeoutMs, cancellable, result => {
                 ended.push(result);
@@ -932,10 +934,18 @@ class JobHandle {
                 resolve();
             });
         }));
-        return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()));
+        // A read that ended while the job was paused, then cancelled, is
+        // finished cancelled here: C puts its items back.
+        return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()), e => {
+            readCancellable?.cancel();
+            throw e;
+        });
     }
 
-    /** write(channel, value) through this job: cancelling the job stores nothing. */
+    /**
+     * write(channel, value) through this job: cancelling the job while the
+     * write waits for room stores nothing.
+     */
     write(channel, value) {
         return this.run(mainTask(cancellable => write(channel, value, {signal: cancellable})));
     }

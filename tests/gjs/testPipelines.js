@@ -578,6 +578,15 @@ test('a-job-cancelled-around-a-read-or-write-loses-no-item', async () => {
     assert(isCancelled(await assertRejects(job.promise)), 'cancelled after the read ended');
     assertEqual(await read(reader, 10, {timeoutMs: 0}), ['a', 'b']);
 
+    // Cancelled while paused, after the read ended: the job held the items.
+    job = spawn(j => j.read(reader, 1));
+    job.pause();
+    await write(channel, 'held');
+    await delay(30);
+    job.cancel();
+    assert(isCancelled(await assertRejects(job.promise)), 'cancelled while paused');
+    assertEqual(await read(reader, 10, {timeoutMs: 0}), ['held']);
+
     // A job's reads and writes work as read() and write() do.
     assertEqual(await spawn(async j => {
         await j.write(channel, 'x');
