@@ -257,6 +257,32 @@ class ChannelTest(agtest.JobTestCase):
             self.assertEqual(reader.read(10, timeout=0), ['a', 'b', 'c'])
         self.assertEqual(ends, [])
 
+    def test_a_job_paused_then_cancelled_after_its_read_ended_gives_the_items_back(self):
+        channel = AsyncGui.Channel(capacity=8)
+        reader = channel.open_reader()
+        ends = []
+
+        for kind in ('generator', 'coroutine'):
+            if kind == 'generator':
+                @self.engine.job
+                def consume():
+                    ends.append((yield reader.read_items(1)))
+            else:
+                @self.engine.job
+                async def consume():
+                    ends.append(await reader.read_items(1))
+
+            job = consume()
+            self.run_loop_for(0.03)
+            job.pause()
+            channel.write((kind, 'held'))
+            self.run_loop_for(0.05)
+            job.cancel()
+            self.run_job(job)
+            self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
+            self.assertEqual(reader.read(10, timeout=0), [(kind, 'held')])
+        self.assertEqual(ends, [])
+
     def test_a_job_cancelled_at_any_point_of_its_read_loses_no_item(self):
         # The items are there; the job is cancelled after 0, 1, 2, ...
         # iterations of the loop, whichever step of the read's way to the

@@ -2776,8 +2776,10 @@ class _ChannelCall:
             return got
 
         # Cancelled when the job's await is, at once: a read that ended
-        # after that takes no item, a write stores nothing.
-        return _PreparedMain(start, result, stop=cancel)
+        # after that takes no item, a write stores nothing. A read that
+        # ended before (the job was paused) is finished cancelled when the
+        # job hears of the cancel, which puts its items back.
+        return _PreparedMain(start, result, on_cancel=cancel, stop=cancel)
 
 
 def _write_finish(channel, result):
