@@ -529,9 +529,9 @@ function toTask(x) {
 const MULTI_OPTIONS = ['maxWorkers', 'skipErrors', 'unordered'];
 
 // Throws a RangeError saying `message` unless `n` is an integer of at
-// least `min`.
+// least `min` that C can hold.
 function needCount(n, min, message) {
-    if (!Number.isInteger(n) || n < min)
+    if (!Number.isInteger(n) || n < min || n > 0x7fffffff)
         throw new RangeError(message);
 }
 
@@ -661,7 +661,11 @@ function finishWith(finish, task, result) {
  *     slot?: AsyncGui.Slot}} [options]
  * @returns {Promise}
  */
-export async function run(x, {engine = null, signal = null, slot = null} = {}) {
+export async function run(x, options = {}) {
+    checkOptions('run()', options, ['engine', 'signal', 'slot']);
+    const {engine = null, signal = null, slot = null} = options;
+    if (engine !== null && !(engine instanceof Engine))
+        throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
     const task = toTask(x);
     if (slot !== null) {
         const value = await runInSlot(slot, task, signal);
@@ -1220,9 +1224,11 @@ function setTransform(channel, setter, fn) {
  * @param {AsyncGui.Channel} channel
  * @param {{write?: Function|null, read?: Function|null}} transforms
  */
-export function setTransforms(channel, {write: onWrite, read: onRead} = {}) {
+export function setTransforms(channel, transforms = {}) {
     if (!(channel instanceof Channel))
         throw new TypeError(`asyncgui: ${describe(channel)} is not an AsyncGui.Channel`);
+    checkOptions('setTransforms()', transforms, ['write', 'read']);
+    const {write: onWrite, read: onRead} = transforms;
     if (onWrite !== undefined)
         setTransform(channel, 'set_write_transform', onWrite);
     if (onRead !== undefined)

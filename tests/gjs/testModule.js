@@ -8,7 +8,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import AsyncGui, {
     spawn, job as jobFunction, run, iterate, mainTask, timeoutTask, sleep, multi, processTask,
-    AbortController, AbortSignal,
+    AbortController, AbortSignal, setTransforms,
 } from '../../bindings/gjs/asyncgui.js';
 import {
     test, main, assert, assertEqual, assertBetween, assertRejects, now, delay, after,
@@ -497,6 +497,15 @@ test('misuse-is-reported', async () => {
     assert(thrown(() => multi([], {maxWorkers: -1})) instanceof RangeError, 'a negative maxWorkers');
     assert(/no option 'maxworkers'/.test(thrown(() => multi([], {maxworkers: 2}))?.message),
         'a misspelt option is refused');
+    assert(thrown(() => multi([], {maxWorkers: 2 ** 32 + 3})) instanceof RangeError,
+        'a maxWorkers C cannot hold is refused, not wrapped around');
+    assert(/no option 'sigal'/.test((await assertRejects(run(timeoutTask(1), {sigal: null})))?.message),
+        'run() refuses a misspelt option');
+    assert(/is not an AsyncGui.Engine/.test((await assertRejects(run(timeoutTask(1), {engine: 'x'})))?.message),
+        'run() names a wrong engine');
+    const transformed = AsyncGui.Channel.new(1);
+    assert(/no option 'wrtie'/.test(thrown(() => setTransforms(transformed, {wrtie: x => x}))?.message),
+        'setTransforms() refuses a misspelt transform');
 
     // Iterating something that is not a MultiTask.
     let notMulti;
