@@ -8,11 +8,12 @@ import io
 import sys
 import threading
 import time
+import traceback
 
 import agtest
 from agtest import identity
 from agtest import MAIN_THREAD, now_ms
-from gi.repository import AsyncGui, GLib, GObject
+from gi.repository import AsyncGui, Gio, GLib, GObject
 from gi.repository.AsyncGui import MultiTask, Task
 
 
@@ -268,6 +269,41 @@ class JobsTest(QuietTestCase):
         printed = self._stderr_once_collected(failing)
         self.assertIn('nobody asked for its result', printed)
         self.assertIn("KeyError: 'unseen'", printed)
+
+    def test_a_glib_error_ending_a_job_is_the_very_object_and_reported_if_unasked(self):
+        raised = []
+
+        def not_found(where):
+            error = GLib.Error.new_literal(Gio.io_error_quark(), 'no %s' % where,
+                                           int(Gio.IOErrorEnum.NOT_FOUND))
+            raised.append(error)
+            raise error
+
+        @self.engine.job
+        def raising():
+            yield Task(identity, 1)
+            not_found('job')
+
+        @self.engine.job
+        def awaiting():
+            yield Task(not_found, 'task')
+
+        for make in (raising, awaiting):
+            job = self.run_job(make())
+            self.assertIs(job.exception(), raised[-1])
+            try:
+                job.result()
+            except GLib.Error as caught:
+                self.assertIs(caught, raised[-1])
+                self.assertIn('not_found', ''.join(traceback.format_tb(caught.__traceback__)))
+            else:
+                self.fail('result() raised nothing')
+            # C sees the error's own domain and code.
+            self.assertTrue(job.get_error().matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND))
+
+        printed = self._stderr_once_collected(raising)
+        self.assertIn('nobody asked for its result', printed)
+        self.assertIn('no job', printed)
 
     def test_a_failure_raised_at_a_channel_or_pipeline_await_is_printed_once_the_job_goes(self):
         # What such an await raises must not hold the job through the

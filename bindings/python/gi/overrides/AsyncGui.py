@@ -192,6 +192,10 @@ def _describe(exc):
 
 
 def _python_gerror(exc):
+    """The GError C sees for ``exc``: a GLib.Error itself, keeping its
+    domain and code, else one that describes ``exc``."""
+    if isinstance(exc, GLib.Error):
+        return exc
     return GLib.Error.new_literal(AsyncGui.error_quark(), _describe(exc),
                                   int(AsyncGui.Error.FAILED))
 
@@ -1510,7 +1514,7 @@ class _Driver:
         owned, self.owned = self.owned, []
         for thing in owned:
             thing.stop()
-        if isinstance(error, GLib.Error):
+        if isinstance(error, GLib.Error) and _is_cancelled(error):
             self.job.return_error(error)
         elif error is not None:
             # The job's failure carries its exception, as a Task's does.
