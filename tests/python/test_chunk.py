@@ -36,7 +36,7 @@ class ChunkTest(agtest.JobTestCase):
 
         def read():
             while True:
-                got = reader.read(100, -1)
+                got = reader.read(100, None)
                 if not got:
                     break
                 items.extend(got)

@@ -500,8 +500,29 @@ class JobsTest(QuietTestCase):
             channel.write('x')
             channel.close()
             self.assertEqual(reader.read(1, timeout=seconds), ['x'])
-        with self.assertRaisesRegex(ValueError, 'timeout'):
-            job.wait(float('nan'))
+
+    def test_a_negative_timeout_is_refused_not_taken_for_no_limit(self):
+        # C's -1 means no limit, None does here; wait(deadline - now()) past
+        # the deadline must not wait for ever either.
+        @self.engine.job
+        def handler():
+            return (yield Task(identity, 'late', 0.2))
+
+        job = handler()
+        channel = AsyncGui.Channel(capacity=1)
+        reader = channel.open_reader()
+        channel.write('kept')
+        for timeout in (-1, -0.001, float('-inf'), float('nan')):
+            with self.assertRaisesRegex(ValueError, 'None for no limit'):
+                job.wait(timeout)
+            with self.assertRaisesRegex(ValueError, 'None for no limit'):
+                job.result(timeout=timeout)
+            with self.assertRaisesRegex(ValueError, 'None for no limit'):
+                channel.write('more', timeout=timeout)
+            with self.assertRaisesRegex(ValueError, 'None for no limit'):
+                reader.read(1, timeout=timeout)
+        self.assertEqual(reader.read(1, timeout=0), ['kept'])
+        self.run_job(job)
 
     def test_value_for_other_languages(self):
         def returning(value):

@@ -2418,11 +2418,14 @@ def _timeout_ms(timeout, block=True):
         # The `async` package's read(n, block) and write(item, block).
         raise TypeError('the timeout is a number of seconds, not %r: pass block=%r by name'
                         % (timeout, timeout))
+    if timeout is not None and not timeout >= 0:
+        # C's -1 for "no limit" is None here; a deadline already past is
+        # 0, not for ever.
+        raise ValueError('the timeout is 0 or more seconds, or None for no '
+                         'limit, not %r' % (timeout,))
     if not block:
         return 0
-    if timeout is not None and math.isnan(timeout):
-        raise ValueError('the timeout is a number of seconds, not NaN')
-    if timeout is None or timeout < 0 or timeout * 1000 >= 0x7fffffff:
+    if timeout is None or timeout * 1000 >= 0x7fffffff:
         return -1
     return math.ceil(timeout * 1000)
 
