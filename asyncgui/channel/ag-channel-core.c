@@ -30,6 +30,7 @@ _ag_channel_core_new (guint capacity)
   _ag_value_ring_init (&core->items);
   g_queue_init (&core->read_ops);
   g_queue_init (&core->write_ops);
+  g_queue_init (&core->homebound);
   core->has_channel = TRUE;
 
   return core;
@@ -52,6 +53,7 @@ _ag_channel_core_unref (AgChannelCore *core)
    * the core: none can be left. */
   g_assert (g_queue_is_empty (&core->read_ops));
   g_assert (g_queue_is_empty (&core->write_ops));
+  g_assert (g_queue_is_empty (&core->homebound));
 
   _ag_value_ring_clear (&core->items);
   if (core->write_destroy != NULL)
@@ -115,6 +117,44 @@ end_cancelled_locked (GQueue        *ops,
     }
 }
 
+/* Puts back the items of the reads that ended but were cancelled on their
+ * way home, before anyone takes items again: their callers asked for the
+ * cancel before they saw them, and a read made after the cancel (a click
+ * handler that cancels a job and starts the next) must not get the items
+ * written after them first. From the newest to the oldest, so that the
+ * items keep their order. Their finish then fails as cancelled, with
+ * nothing left to give back. */
+static void
+reclaim_cancelled_locked (AgChannelCore *core)
+{
+  GList *link = core->homebound.tail;
+
+  while (link != NULL)
+    {
+      GList *prev = link->prev;
+      AgChannelOp *op = link->data;
+
+      if (_ag_channel_op_is_cancelled (op))
+        {
+          g_queue_unlink (&core->homebound, link);
+          op->homebound = FALSE;
+          _ag_channel_core_put_back_locked (core, op->items, 0);
+        }
+      link = prev;
+    }
+}
+
+/* Takes up to @max items from the front of the queue into @array, after
+ * what cancelled reads put back. */
+void
+_ag_channel_core_take_locked (AgChannelCore *core,
+                              GArray        *array,
+                              guint          max)
+{
+  reclaim_cancelled_locked (core);
+  _ag_value_ring_take (&core->items, array, max);
+}
+
 /* Moves items from the queue to waiting reads and from waiting writes to
  * the queue, ends the operations that are done into @done, and wakes the
  * blocked threads. Called with the lock held after every change. */
@@ -124,6 +164,7 @@ _ag_channel_core_pump_locked (AgChannelCore *core,
 {
   gboolean progress = TRUE;
 
+  reclaim_cancelled_locked (core);
   end_cancelled_locked (&core->read_ops, done);
   end_cancelled_locked (&core->write_ops, done);
 

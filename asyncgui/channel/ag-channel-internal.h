@@ -78,6 +78,8 @@ struct _AgChannelCore
   AgValueRing             items;            /* lock */
   GQueue                  read_ops;         /* AgChannelOp *, each with a ref on its task; lock */
   GQueue                  write_ops;        /* AgChannelOp *, each with a ref on its task; lock */
+  GQueue                  homebound;        /* cancellable reads that ended with items, not
+                                             * returned yet, oldest first; lock */
   guint                   n_sleepers;       /* threads waiting on cond; lock */
   guint64                 blocked_wanted;   /* items blocked readers still want; lock */
   AgChannelDemandFunc     demand_func;      /* lock; called under it */
@@ -123,7 +125,11 @@ struct _AgChannelOp
   GSource           *timeout_source;  /* idem */
   guint              count;           /* read: items wanted; never 0 while waiting */
   guint              min;             /* read: ends once it has this many (≤ count) */
-  GArray            *items;           /* read: what it has so far; lock while waiting */
+  GArray            *items;           /* read: what it has so far; lock while waiting or homebound */
+  gboolean           reclaimable;     /* read: a cancel may take its items back on its way
+                                       * home (immutable) */
+  GList              homebound_link;  /* in core->homebound; lock */
+  gboolean           homebound;       /* lock */
   GValue             value;           /* write: the item to store */
   GError            *error;           /* how it ended, if it failed */
   GValue             detail;          /* the detail of a transform error it failed with, if any */
@@ -191,6 +197,9 @@ void             _ag_channel_core_put_back_locked       (AgChannelCore          
                                                          guint                    from);
 void             _ag_channel_core_pump_locked           (AgChannelCore           *core,
                                                          AgChannelDone           *done);
+void             _ag_channel_core_take_locked           (AgChannelCore           *core,
+                                                         GArray                  *array,
+                                                         guint                    max);
 gboolean         _ag_channel_core_check_writable_locked (AgChannelCore           *core,
                                                          GError                 **error);
 void             _ag_channel_core_break_locked          (AgChannelCore           *core);

@@ -86,6 +86,13 @@ _ag_channel_op_end_locked (AgChannelOp   *op,
 {
   op->waiting = FALSE;
   op->error = error;
+  /* A cancel may still take its items back (see the core's pump). */
+  if (op->reclaimable && error == NULL && op->items->len > 0)
+    {
+      op->homebound_link.data = op;
+      g_queue_push_tail_link (&op->core->homebound, &op->homebound_link);
+      op->homebound = TRUE;
+    }
   /* The list's ref on the task moves to @done. */
   op->next_done = NULL;
   if (done->last != NULL)
@@ -164,6 +171,19 @@ static void
 return_op (AgChannelOp *op)
 {
   GTask *task = op->task;
+  AgChannelCore *core = op->core;
+
+  /* From here on the items are the task's: nothing takes them back. */
+  if (op->reclaimable)
+    {
+      g_mutex_lock (&core->lock);
+      if (op->homebound)
+        {
+          g_queue_unlink (&core->homebound, &op->homebound_link);
+          op->homebound = FALSE;
+        }
+      g_mutex_unlock (&core->lock);
+    }
 
   if (op->cancel_source != NULL)
     g_source_destroy (op->cancel_source);

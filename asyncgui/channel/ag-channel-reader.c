@@ -444,7 +444,7 @@ ag_channel_reader_read (AgChannelReader  *self,
   ok = check_reader_locked (self, &detail, error);
   while (ok)
     {
-      _ag_value_ring_take (&core->items, items, count == 0 ? G_MAXUINT : count - items->len);
+      _ag_channel_core_take_locked (core, items, count == 0 ? G_MAXUINT : count - items->len);
       _ag_channel_core_pump_locked (core, &done);  /* room for the writers that wait */
 
       if (count == 0 || items->len >= count)
@@ -510,7 +510,8 @@ ag_channel_reader_read (AgChannelReader  *self,
  * The cancel takes effect when g_cancellable_cancel() is called: items
  * written after it, before the context runs again, stay in the channel,
  * and a read that got its items but was cancelled before @callback
- * finished it fails the same way and gives them back.
+ * finished it fails the same way and gives them back, ahead of any read
+ * made after the cancel while the read was on its way to @callback.
  *
  * Thread: any with a main context to wait on; the callback runs there.
  *
@@ -576,6 +577,9 @@ read_async (AgChannelReader     *self,
   op->count = count;
   op->min = min;
   op->items = _ag_value_array_new (0);
+  /* A pipeline's reads of its input have no caller that could read on
+   * after a cancel; they spare the channel the bookkeeping. */
+  op->reclaimable = cancellable != NULL && !g_atomic_int_get (&self->feeds_pipeline);
 
   g_mutex_lock (&core->lock);
   if (!check_reader_locked (self, &op->detail, &error))
@@ -583,7 +587,7 @@ read_async (AgChannelReader     *self,
   else
     {
       /* Behind other waiting reads the queue is empty anyway. */
-      _ag_value_ring_take (&core->items, op->items, count == 0 ? G_MAXUINT : count);
+      _ag_channel_core_take_locked (core, op->items, count == 0 ? G_MAXUINT : count);
 
       if (count == 0 || op->items->len >= min || timeout_ms == 0
           || (core->closed && _ag_value_ring_is_empty (&core->items)))

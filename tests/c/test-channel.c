@@ -666,6 +666,35 @@ test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback (vo
   assert_ints (items, 0, 4);
 }
 
+/* With an engine on the context, a read that ended goes home through its
+ * completion queue, its items still the channel's to take back. */
+static void
+test_channel_cancelled_async_read_on_its_way_home_puts_its_items_back_before_the_next_read (AgTestFixture *fixture,
+                                                                                            gconstpointer  data)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GArray) items = NULL;
+  Outcome outcome = { 0 };
+
+  start_waiting_read (reader, 3, cancellable, &outcome);
+  write_ints (channel, 0, 3);
+  g_assert_false (outcome.done);
+
+  /* Cancelled on its way home, then, before the context runs again,
+   * another read: the cancelled read's items come first. */
+  g_cancellable_cancel (cancellable);
+  write_ints (channel, 3, 4);
+  items = read_now (reader, 0);
+  assert_ints (items, 0, 4);
+
+  assert_ends_cancelled (&outcome);
+  g_clear_pointer (&items, g_array_unref);
+  items = read_now (reader, 0);
+  g_assert_cmpuint (items->len, ==, 0);
+}
+
 static void
 test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_cancel (void)
 {
@@ -1980,6 +2009,8 @@ main (int   argc,
                    test_channel_cancelled_async_read_takes_nothing_written_after_the_cancel);
   g_test_add_func ("/channel/cancelled-async-read-gives-back-what-it-got-before-its-callback",
                    test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback);
+  ag_test_add ("/channel/cancelled-async-read-on-its-way-home-puts-its-items-back-before-the-next-read",
+               test_channel_cancelled_async_read_on_its_way_home_puts_its_items_back_before_the_next_read);
   g_test_add_func ("/channel/cancelled-async-write-stores-nothing-when-room-comes-after-the-cancel",
                    test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_cancel);
   g_test_add_func ("/channel/moves-100000-items-in-order-within-capacity",
