@@ -6,17 +6,22 @@
 #include "config.h"
 
 #include "ag-channel.h"
-#include "ag-job.h"
+#include "ag-job-internal.h"
 
 /* A read is a main-context task that the job awaits, which starts the
  * reader's asynchronous read. The read's result is finished by the job
  * itself once it resumes, not by the task: a task that returned the items
  * as its value would lose them when the job is cancelled between the
  * read's end and the job's resumption, since a cancelled await drops the
- * value. Unfinished, they are still the read's: the job, after a cancel,
+ * value. Unfinished, they are still the read's: a cancel of the job
  * finishes the read with its cancellable cancelled, and the reader puts
- * the items back at the front of the channel before anything else can
- * read them. */
+ * the items back at the front of the channel, at once, before anything
+ * else can read them (a click handler that cancels a reading job and
+ * starts the next one must not have the next one read past them).
+ *
+ * The asynchronous calls wait on the thread-default context, so they are
+ * made with the engine's context pushed as that: an engine may have a
+ * context nobody pushed. */
 
 typedef struct
 {
@@ -72,11 +77,21 @@ start_read (AgTask       *task,
             GCancellable *cancellable)
 {
   Read *read = user_data;
+  GMainContext *context = ag_engine_get_context (ag_task_get_engine (task));
 
   read->task = g_object_ref (task);
   read->cancellable = g_object_ref (cancellable);
+  g_main_context_push_thread_default (context);
   ag_channel_reader_read_async (read->reader, read->count, read->timeout_ms, cancellable,
                                 read_ended, read);
+  g_main_context_pop_thread_default (context);
+}
+
+static void
+job_cancelled (gpointer read,
+               gpointer job)
+{
+  give_back (read);
 }
 
 /**
@@ -111,6 +126,7 @@ ag_job_read (AgChannelReader  *reader,
              int               timeout_ms,
              GError          **error)
 {
+  AgJob *job = _ag_job_get_running ();
   g_autoptr(AgTask) task = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -127,14 +143,19 @@ ag_job_read (AgChannelReader  *reader,
   read->timeout_ms = timeout_ms;
   task = ag_task_new_main (start_read, read, read_free);
 
+  if (job != NULL)
+    _ag_job_set_cancel_hook (job, job_cancelled, read);
   value = ag_job_await (g_object_ref (task), &local_error);
+  if (job != NULL)
+    _ag_job_set_cancel_hook (job, NULL, NULL);
   if (value != NULL)
     g_boxed_free (G_TYPE_VALUE, value);
   if (local_error != NULL)
     {
-      /* At once, before anything reads on: a read that has not ended yet
-       * puts back what it took when it is cancelled, and its result, when
-       * it comes, finds nothing to give back. */
+      /* Given back already if the cancel came while the job was here; a
+       * read that has not ended yet puts back what it took when it is
+       * cancelled, and its result, when it comes, finds nothing to give
+       * back. */
       give_back (read);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
@@ -183,9 +204,12 @@ start_write (AgTask       *task,
              GCancellable *cancellable)
 {
   Write *write = user_data;
+  GMainContext *context = ag_engine_get_context (ag_task_get_engine (task));
 
+  g_main_context_push_thread_default (context);
   ag_channel_write_async (write->channel, &write->value, cancellable, write_ended,
                           g_object_ref (task));
+  g_main_context_pop_thread_default (context);
 }
 
 /**

@@ -188,7 +188,9 @@ ag_engine_spawn (AgEngine       *engine,
 /**
  * ag_job_get_current: (skip)
  *
- * Gets the C job whose code is running, if any.
+ * Gets the C job whose code is running, if any: not in a callback that a
+ * main loop run by a job's code dispatches (a modal dialog's, say), which
+ * runs on the job's stack but is no part of it.
  *
  * Thread: the engine's; on any other thread it returns %NULL.
  *
@@ -199,6 +201,20 @@ ag_engine_spawn (AgEngine       *engine,
 AgJob *
 ag_job_get_current (void)
 {
+  return _ag_job_get_running ();
+}
+
+/* The C job whose own code runs now. A callback dispatched by a main loop
+ * that the job's code iterates (its own, a modal dialog's, ag_task_wait()'s)
+ * runs on the job's stack, but is not its code: GLib's dispatch depth
+ * tells them apart. */
+AgJob *
+_ag_job_get_running (void)
+{
+  if (current_job == NULL || _ag_fiber_get_current () != current_job->fiber
+      || g_main_depth () != current_job->resumed_at_depth)
+    return NULL;
+
   return current_job;
 }
 
@@ -230,17 +246,13 @@ ag_job_await (AgTask  *task,
               GError **error)
 {
   g_autoptr(AgTask) owned = task;
-  AgJob *self = current_job;
+  AgJob *self = _ag_job_get_running ();
   GValue *value;
 
   g_return_val_if_fail (AG_IS_TASK (task), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* A callback dispatched by a main loop that the job's code iterates
-   * (its own, a modal dialog's, ag_task_wait()'s) runs on the job's stack,
-   * but is not its code: GLib's dispatch depth tells them apart. */
-  if (self == NULL || _ag_fiber_get_current () != self->fiber
-      || g_main_depth () != self->resumed_at_depth)
+  if (self == NULL)
     {
       g_set_error_literal (error, AG_ERROR, AG_ERROR_NOT_IN_JOB,
                            _("Awaiting works only inside a job started with ag_engine_spawn()"));

@@ -555,6 +555,20 @@ ag_job_resume (AgJob *self)
     g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
 }
 
+/* Until it is set again (NULL: none), a cancel that reaches the job calls
+ * @hook with @data on the engine's thread, inside ag_task_cancel() when
+ * that is called there: what the job's code awaits can undo an end the
+ * job has not seen yet (a read puts back its items) before anything else
+ * runs. */
+void
+_ag_job_set_cancel_hook (AgJob    *self,
+                         GFunc     hook,
+                         gpointer  data)
+{
+  self->cancel_hook = hook;
+  self->cancel_hook_data = data;
+}
+
 /* A cancel reaches the job's code at its await: what it awaits is
  * cancelled if it is the job's, and the await fails at the next delivery
  * (the next await at once if none is pending). */
@@ -565,6 +579,8 @@ cancel_now (AgJob *self)
     return;
 
   self->cancel_pending = TRUE;
+  if (self->cancel_hook != NULL)
+    self->cancel_hook (self->cancel_hook_data, self);
   if (self->paused)
     {
       unpause (self);

@@ -216,6 +216,81 @@ test_read_cancelled_after_its_items_came_gives_them_back (AgTestFixture *fixture
   reading_clear (&reading);
 }
 
+/* The click handler's way: cancel the job that reads, start the next
+ * one at once. The first job's read had ended, its result on its way to
+ * the job or already there while the job was paused; its items must be
+ * back before the next job reads, or they come after later ones. */
+static void
+test_read_cancelled_after_its_items_came_gives_them_back_before_the_next_read (AgTestFixture *fixture,
+                                                                                gconstpointer  data)
+{
+  for (int delivered = 0; delivered < 2; delivered++)
+    {
+      Reading first = { 0 };
+      Reading next = { 0 };
+      g_autoptr(AgJob) job = NULL;
+      g_autoptr(AgJob) next_job = NULL;
+
+      first.channel = ag_channel_new (8);
+      first.reader = ag_channel_open_reader (first.channel);
+      first.count = 2;
+      next.reader = g_object_ref (first.reader);
+      next.count = 4;
+
+      job = ag_engine_spawn (fixture->engine, read_once, &first, NULL);
+      ag_test_run_for (fixture->context, 20);
+      ag_job_pause (job);
+      write_uint (first.channel, 1);
+      write_uint (first.channel, 2);
+      ag_test_run_until (fixture->context, ag_channel_get_length (first.channel) == 0,
+                         AG_TEST_SAFETY_MS);
+      if (delivered)
+        ag_test_run_for (fixture->context, 20);
+      write_uint (first.channel, 3);
+      write_uint (first.channel, 4);
+
+      ag_task_cancel (AG_TASK (job));
+      next_job = ag_engine_spawn (fixture->engine, read_once, &next, NULL);
+      ag_test_run_until (fixture->context,
+                         ag_task_is_finished (AG_TASK (job))
+                         && ag_task_is_finished (AG_TASK (next_job)),
+                         AG_TEST_SAFETY_MS);
+
+      g_assert_error (first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_no_error (next.error);
+      g_assert_cmpuint (next.items->len, ==, 4);
+      for (guint i = 0; i < 4; i++)
+        g_assert_cmpuint (item_uint (next.items, i), ==, i + 1);
+      reading_clear (&first);
+      reading_clear (&next);
+    }
+}
+
+/* An engine of a context that is nobody's thread-default: the read waits
+ * on the engine's context all the same. */
+static void
+test_read_waits_on_the_engines_context_not_the_thread_default (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(AgEngine) engine = ag_engine_new_for_context (context);
+  Reading reading = { 0 };
+  g_autoptr(AgJob) job = NULL;
+
+  reading.channel = ag_channel_new (4);
+  reading.reader = ag_channel_open_reader (reading.channel);
+  reading.count = 2;
+  job = ag_engine_spawn (engine, read_once, &reading, NULL);
+  write_uint (reading.channel, 1);
+  write_uint (reading.channel, 2);
+  ag_test_run_until (context, ag_task_is_finished (AG_TASK (job)), AG_TEST_SAFETY_MS);
+
+  g_assert_no_error (reading.error);
+  g_assert_cmpuint (reading.items->len, ==, 2);
+  reading_clear (&reading);
+  g_clear_object (&job);
+  g_object_run_dispose (G_OBJECT (engine));
+}
+
 /* Jobs that read a stream one after another, each cancelled at a moment
  * of its own, get every item exactly once and in order between them. */
 
@@ -422,6 +497,10 @@ main (int   argc,
                test_read_cancelled_while_waiting_takes_no_later_item);
   ag_test_add ("/job-channel/read-cancelled-after-its-items-came-gives-them-back",
                test_read_cancelled_after_its_items_came_gives_them_back);
+  ag_test_add ("/job-channel/read-cancelled-after-its-items-came-gives-them-back-before-the-next-read",
+               test_read_cancelled_after_its_items_came_gives_them_back_before_the_next_read);
+  g_test_add_func ("/job-channel/read-waits-on-the-engines-context-not-the-thread-default",
+                   test_read_waits_on_the_engines_context_not_the_thread_default);
   ag_test_add ("/job-channel/readers-cancelled-at-any-moment-lose-no-item",
                test_readers_cancelled_at_any_moment_lose_no_item);
   ag_test_add ("/job-channel/write-waits-for-room-while-the-loop-runs",

@@ -2783,6 +2783,8 @@ await_in_a_callback (gpointer user_data)
   GValue *value = ag_job_await (ag_task_new_sleep (1), &nested->callback_error);
 
   g_assert_null (value);
+  /* Nor is it the current job's code. */
+  g_assert_null (ag_job_get_current ());
   return G_SOURCE_REMOVE;
 }
 
