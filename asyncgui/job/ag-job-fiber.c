@@ -229,8 +229,8 @@ _ag_job_get_running (void)
  * (another job, say) is waited for: see [method@Job.await_async].
  *
  * Outside a job it fails with %AG_ERROR_NOT_IN_JOB, and so it does in a
- * callback that a wait in the job's code runs ([method@Task.wait]
- * iterates the main loop): that is not the job's code. Once the job's engine
+ * callback that a main loop run by the job's code dispatches (its own, a
+ * modal dialog's): that is not the job's code. Once the job's engine
  * is being disposed it fails at once with %G_IO_ERROR_CANCELLED, without
  * running @task: see ag_engine_spawn().
  *

@@ -192,7 +192,9 @@ ag_task_wait_finish (AgTask        *self,
  *
  * Waiting cannot work from inside a delivery of the same engine (nothing
  * could be delivered until the wait returned), nor for a task that was never
- * run: both fail at once with %AG_ERROR_WOULD_DEADLOCK.
+ * run: both fail at once with %AG_ERROR_WOULD_DEADLOCK. A C job's code runs
+ * inside a delivery once it has awaited anything, so a job awaits
+ * (ag_job_await()) rather than waits.
  *
  * Thread: any. On the engine's thread it iterates the engine's context.
  *
