@@ -243,6 +243,8 @@ class JobsTest(QuietTestCase):
             self.assertEqual(job.get_state(), AsyncGui.TaskState.CANCELLED)
         with self.assertRaises(ValueError):
             AsyncGui.sleep(float('nan'))
+        # A time already past sleeps not at all.
+        self.assertEqual(AsyncGui.sleep(float('-inf')).get_state(), AsyncGui.TaskState.PENDING)
 
     def _stderr_once_collected(self, make_job):
         """What the library writes to stderr when a finished job that

@@ -97,6 +97,17 @@ class SmokeTest(unittest.TestCase):
         # The main loop kept running while the worker slept.
         self.assertGreaterEqual(len(ticks), 5)
 
+    def test_run_async_takes_a_python_task_and_refuses_one_that_ran(self):
+        task = AsyncGui.Task(lambda: 'python')
+        self.assertIsInstance(task, AsyncGui.Task)
+        outcome = self.run_task(task)
+        self.assertEqual(outcome['value'], 'python')
+        for source in (self.engine, self.engine.slot()):
+            with self.assertRaisesRegex(RuntimeError, 'runs once'):
+                source.run_async(task, None, lambda *unused: None)
+            with self.assertRaisesRegex(RuntimeError, 'runs once'):
+                source.run_async(task.gtask)
+
     def test_typed_getter_raises_for_a_failure_and_for_a_value_of_another_type(self):
         def work(task, *args):
             task.return_uint64(2 ** 64 - 1)

@@ -1303,7 +1303,7 @@ def sleep(seconds):
     that long: until it is cancelled, in practice."""
     if math.isnan(seconds):
         raise ValueError('sleep() needs a number of seconds, not NaN')
-    gtask = TaskObject.new_sleep(max(0, round(min(seconds * 1000, 0xffffffff))))
+    gtask = TaskObject.new_sleep(round(max(0, min(seconds * 1000, 0xffffffff))))
     gtask._ag_sleep = True
     return gtask
 
@@ -1832,9 +1832,11 @@ class Engine(AsyncGui.Engine):
         return Slot(engine=self, debounce_ms=debounce_ms, throttle_ms=throttle_ms)
 
     def run_async(self, task, cancellable=None, callback=None, *user_data):
-        """ag_engine_run_async(): runs ``task`` (an AsyncGui.Task object) on
-        this engine and calls ``callback(engine, result, *user_data)`` on
-        its context when it has finished; read it with :meth:`run_finish`."""
+        """ag_engine_run_async(): runs ``task`` (an AsyncGui.Task object,
+        or a Python Task as its AgTask) on this engine and calls
+        ``callback(engine, result, *user_data)`` on its context when it has
+        finished; read it with :meth:`run_finish`. A task that ran already
+        raises RuntimeError: a task runs once."""
         _track_engine(self)
         return _run_async(AsyncGui.Engine, self, task, cancellable, callback,
                           user_data)
@@ -1853,7 +1855,13 @@ __all__.append('Engine')
 
 def _run_async(cls, source, task, cancellable, callback, user_data):
     """``cls.run_async()`` of an engine or slot, with ``callback(source,
-    result, *user_data)`` given to C as a GClosure."""
+    result, *user_data)`` given to C as a GClosure. A Python Task runs as
+    its AgTask; one that ran already is refused here, where C would only
+    print a critical and never call back."""
+    if type(task) is Task:
+        task = task.gtask
+    if task.get_state() != AsyncGui.TaskState.PENDING:
+        raise RuntimeError('%r has run already: a task runs once' % (task,))
     if callback is None:
         return cls.run_async(source, task, cancellable, None)
     return cls.run_with_closure(
@@ -1959,8 +1967,6 @@ class Slot(AsyncGui.Slot):
     def run_async(self, task, cancellable=None, callback=None, *user_data):
         """ag_slot_run_async(); ``task`` may be a Task, run as its AgTask."""
         _track_engine(self.get_engine())
-        if type(task) is Task:
-            task = task.gtask
         return _run_async(AsyncGui.Slot, self, task, cancellable, callback,
                           user_data)
 
