@@ -36,6 +36,18 @@ typedef struct
   gboolean         returned;
 } Reading;
 
+/* A reading of @count items from a new channel of @capacity. */
+static void
+reading_init (Reading *reading,
+              guint    capacity,
+              guint    count)
+{
+  *reading = (Reading) { 0 };
+  reading->channel = ag_channel_new (capacity);
+  reading->reader = ag_channel_open_reader (reading->channel);
+  reading->count = count;
+}
+
 static void
 reading_clear (Reading *reading)
 {
@@ -86,9 +98,7 @@ test_read_waits_for_items_while_the_loop_runs (AgTestFixture *fixture,
   g_autoptr(GSource) ticker = g_timeout_source_new (5);
   guint ticks = 0;
 
-  reading.channel = ag_channel_new (4);
-  reading.reader = ag_channel_open_reader (reading.channel);
-  reading.count = 3;
+  reading_init (&reading, 4, 3);
   g_source_set_callback (ticker, count_tick, &ticks, NULL);
   g_source_attach (ticker, fixture->context);
 
@@ -115,9 +125,7 @@ test_read_at_the_end_of_the_channel_gives_no_items (AgTestFixture *fixture,
   g_autoptr(AgJob) job = NULL;
   g_autoptr(AgJob) after_the_end = NULL;
 
-  reading.channel = ag_channel_new (4);
-  reading.reader = ag_channel_open_reader (reading.channel);
-  reading.count = 2;
+  reading_init (&reading, 4, 2);
   write_uint (reading.channel, 7);
   ag_channel_close (reading.channel);
 
@@ -156,9 +164,7 @@ test_read_cancelled_while_waiting_takes_no_later_item (AgTestFixture *fixture,
   g_autoptr(AgJob) job = NULL;
   g_autoptr(GArray) left = NULL;
 
-  reading.channel = ag_channel_new (4);
-  reading.reader = ag_channel_open_reader (reading.channel);
-  reading.count = 2;
+  reading_init (&reading, 4, 2);
   write_uint (reading.channel, 1);
 
   job = ag_engine_spawn (fixture->engine, read_once, &reading, NULL);
@@ -189,9 +195,7 @@ test_read_cancelled_after_its_items_came_gives_them_back (AgTestFixture *fixture
   g_autoptr(AgJob) job = NULL;
   g_autoptr(GArray) left = NULL;
 
-  reading.channel = ag_channel_new (4);
-  reading.reader = ag_channel_open_reader (reading.channel);
-  reading.count = 2;
+  reading_init (&reading, 4, 2);
 
   job = ag_engine_spawn (fixture->engine, read_once, &reading, NULL);
   ag_test_run_for (fixture->context, 20);
@@ -231,9 +235,7 @@ test_read_cancelled_after_its_items_came_gives_them_back_before_the_next_read (A
       g_autoptr(AgJob) job = NULL;
       g_autoptr(AgJob) next_job = NULL;
 
-      first.channel = ag_channel_new (8);
-      first.reader = ag_channel_open_reader (first.channel);
-      first.count = 2;
+      reading_init (&first, 8, 2);
       next.reader = g_object_ref (first.reader);
       next.count = 4;
 
@@ -276,9 +278,7 @@ test_read_waits_on_the_engines_context_not_the_thread_default (void)
   Reading reading = { 0 };
   g_autoptr(AgJob) job = NULL;
 
-  reading.channel = ag_channel_new (4);
-  reading.reader = ag_channel_open_reader (reading.channel);
-  reading.count = 2;
+  reading_init (&reading, 4, 2);
   job = ag_engine_spawn (engine, read_once, &reading, NULL);
   write_uint (reading.channel, 1);
   write_uint (reading.channel, 2);
