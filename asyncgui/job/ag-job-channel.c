@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "ag-channel.h"
+#include "ag-channel-private.h"
 #include "ag-job-internal.h"
 
 /* A read is a main-context task that the job awaits, which starts the
@@ -134,6 +134,7 @@ ag_job_read (AgChannelReader  *reader,
   Read *read;
 
   g_return_val_if_fail (AG_IS_CHANNEL_READER (reader), NULL);
+  g_return_val_if_fail (_ag_channel_reader_has_channel (reader), NULL);
   g_return_val_if_fail (timeout_ms >= -1, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 

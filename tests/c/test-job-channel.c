@@ -483,6 +483,31 @@ test_read_or_write_outside_a_job_fails_and_touches_nothing (AgTestFixture *fixtu
   g_assert_cmpuint (item_uint (left, 0), ==, 1);
 }
 
+static void
+read_a_reader_of_no_channel (AgJob    *job,
+                             gpointer  user_data)
+{
+  g_autoptr(AgChannelReader) reader = g_object_new (AG_TYPE_CHANNEL_READER, NULL);
+  gboolean *returned = user_data;
+
+  g_assert_null (ag_job_read (reader, 1, -1, NULL));
+  *returned = TRUE;
+}
+
+static void
+test_read_of_a_reader_opened_on_no_channel_is_a_critical (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  gboolean returned = FALSE;
+  g_autoptr(AgJob) job = NULL;
+
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*has_channel*");
+  job = ag_engine_spawn (fixture->engine, read_a_reader_of_no_channel, &returned, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_true (returned);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (job)), AG_TEST_SAFETY_MS);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -507,6 +532,8 @@ main (int   argc,
                test_write_waits_for_room_while_the_loop_runs);
   ag_test_add ("/job-channel/write-cancelled-while-waiting-stores-nothing",
                test_write_cancelled_while_waiting_stores_nothing);
+  ag_test_add ("/job-channel/read-of-a-reader-opened-on-no-channel-is-a-critical",
+               test_read_of_a_reader_opened_on_no_channel_is_a_critical);
   ag_test_add ("/job-channel/read-or-write-outside-a-job-fails-and-touches-nothing",
                test_read_or_write_outside_a_job_fails_and_touches_nothing);
 
