@@ -695,6 +695,171 @@ test_channel_cancelled_async_read_on_its_way_home_puts_its_items_back_before_the
   g_assert_cmpuint (items->len, ==, 0);
 }
 
+/* Asynchronous reads on the engine's thread, cancelled at random moments
+ * (waiting, on their way home, or done), beside a thread that reads with
+ * blocking reads and two that write: every item is read exactly once, and
+ * the asynchronous reads see each writer's items in the order written
+ * (the blocking reader may not: an item it takes before a cancelled read
+ * gives back earlier ones is rightly its). */
+
+#define N_PER_WRITER 20000
+
+typedef struct
+{
+  AgChannel *channel;
+  int        tag;
+  int       *n_done;            /* atomic */
+} Writer;
+
+static gpointer
+write_numbers (gpointer user_data)
+{
+  Writer *writer = user_data;
+
+  for (int i = 0; i < N_PER_WRITER; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (write_int (writer->channel, writer->tag * N_PER_WRITER + i, -1, &error));
+      g_assert_no_error (error);
+      if (i % 256 == 0)
+        g_usleep (200);
+    }
+  g_atomic_int_inc (writer->n_done);
+
+  return NULL;
+}
+
+static gpointer
+read_numbers_blocking (gpointer user_data)
+{
+  AgChannelReader *reader = user_data;
+  GArray *seen = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GArray) items = ag_channel_reader_read (reader, 3, -1, &error);
+
+      g_assert_no_error (error);
+      if (items->len == 0)
+        return seen;
+      for (guint i = 0; i < items->len; i++)
+        {
+          int number = item_int (items, i);
+
+          g_array_append_val (seen, number);
+        }
+    }
+}
+
+typedef struct
+{
+  GArray   *seen;               /* int */
+  gboolean  reading;
+  gboolean  drained;
+} AsyncReads;
+
+static void
+async_read_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  AsyncReads *reads = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = ag_channel_reader_read_finish (AG_CHANNEL_READER (source), result,
+                                                          &error);
+
+  reads->reading = FALSE;
+  if (items == NULL)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      return;
+    }
+  reads->drained = items->len == 0;
+  for (guint i = 0; i < items->len; i++)
+    {
+      int number = item_int (items, i);
+
+      g_array_append_val (reads->seen, number);
+    }
+}
+
+static void
+count_each (GArray *counts,
+            GArray *seen)
+{
+  for (guint i = 0; i < seen->len; i++)
+    g_array_index (counts, guint8, g_array_index (seen, int, i))++;
+}
+
+static void
+test_channel_async_reads_cancelled_at_random_lose_and_repeat_no_item (AgTestFixture *fixture,
+                                                                       gconstpointer  data)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (16);
+  g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+  g_autoptr(AgChannelReader) blocking_reader = ag_channel_open_reader (channel);
+  g_autoptr(GArray) blocking_seen = NULL;
+  g_autoptr(GArray) counts = g_array_new (FALSE, TRUE, sizeof (guint8));
+  g_autoptr(GCancellable) cancellable = NULL;
+  int n_writers_done = 0;
+  Writer writers[2] = { { channel, 0, &n_writers_done }, { channel, 1, &n_writers_done } };
+  AsyncReads reads = { g_array_new (FALSE, FALSE, sizeof (int)), FALSE, FALSE };
+  GThread *threads[3];
+  guint n_cancels = 0;
+  int last[2] = { -1, -1 };
+
+  threads[0] = g_thread_new ("writer 0", write_numbers, &writers[0]);
+  threads[1] = g_thread_new ("writer 1", write_numbers, &writers[1]);
+  threads[2] = g_thread_new ("blocking reader", read_numbers_blocking, blocking_reader);
+
+  while (!reads.drained)
+    {
+      if (!reads.reading)
+        {
+          g_clear_object (&cancellable);
+          cancellable = g_cancellable_new ();
+          reads.reading = TRUE;
+          ag_channel_reader_read_async (reader, 1 + g_random_int_range (0, 8), -1, cancellable,
+                                        async_read_done, &reads);
+        }
+      /* None, one or two iterations, then maybe a cancel: a read is
+       * cancelled while it waits, on its way home or after its end. */
+      for (int i = g_random_int_range (0, 3); i > 0; i--)
+        g_main_context_iteration (fixture->context, FALSE);
+      if (g_random_int_range (0, 4) == 0)
+        {
+          g_cancellable_cancel (cancellable);
+          n_cancels++;
+        }
+      if (g_atomic_int_get (&n_writers_done) == 2 && !ag_channel_is_closed (channel))
+        ag_channel_close (channel);
+      if (!reads.drained && g_random_int_range (0, 32) == 0)
+        g_main_context_iteration (fixture->context, TRUE);
+    }
+
+  g_thread_join (threads[0]);
+  g_thread_join (threads[1]);
+  blocking_seen = g_thread_join (threads[2]);
+
+  g_test_message ("%u cancels; %u items read asynchronously, %u by the blocking reader",
+                  n_cancels, reads.seen->len, blocking_seen->len);
+  g_array_set_size (counts, 2 * N_PER_WRITER);
+  count_each (counts, reads.seen);
+  count_each (counts, blocking_seen);
+  for (guint i = 0; i < counts->len; i++)
+    g_assert_cmpuint (g_array_index (counts, guint8, i), ==, 1);
+  for (guint i = 0; i < reads.seen->len; i++)
+    {
+      int number = g_array_index (reads.seen, int, i);
+
+      g_assert_cmpint (number, >, last[number / N_PER_WRITER]);
+      last[number / N_PER_WRITER] = number;
+    }
+  g_array_unref (reads.seen);
+}
+
 static void
 test_channel_cancelled_async_write_stores_nothing_when_room_comes_after_the_cancel (void)
 {
@@ -2009,6 +2174,8 @@ main (int   argc,
                    test_channel_cancelled_async_read_takes_nothing_written_after_the_cancel);
   g_test_add_func ("/channel/cancelled-async-read-gives-back-what-it-got-before-its-callback",
                    test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback);
+  ag_test_add ("/channel/async-reads-cancelled-at-random-lose-and-repeat-no-item",
+               test_channel_async_reads_cancelled_at_random_lose_and_repeat_no_item);
   ag_test_add ("/channel/cancelled-async-read-on-its-way-home-puts-its-items-back-before-the-next-read",
                test_channel_cancelled_async_read_on_its_way_home_puts_its_items_back_before_the_next_read);
   g_test_add_func ("/channel/cancelled-async-write-stores-nothing-when-room-comes-after-the-cancel",
