@@ -661,6 +661,45 @@ _ag_channel_reader_take_for_pipeline (AgChannelReader *self)
 }
 
 /**
+ * ag_channel_reader_take_error_detail:
+ * @self: a reader
+ *
+ * Takes the detail that [method@ChannelReader.get_error_detail] gets, and
+ * forgets it: for a binding whose detail may come to refer to the reader
+ * (an exception, once raised, holds the frames that read), so that the
+ * reader does not keep it. Free it with g_boxed_free() for
+ * %G_TYPE_VALUE.
+ *
+ * Thread: the one that reads @self, after the read.
+ *
+ * Returns: (transfer full) (nullable): the detail, or %NULL if the last
+ *   read did not fail in the read transform or its error has no detail
+ *
+ * Since: 1.0
+ */
+GValue *
+ag_channel_reader_take_error_detail (AgChannelReader *self)
+{
+  GValue *detail = NULL;
+
+  g_return_val_if_fail (AG_IS_CHANNEL_READER (self), NULL);
+
+  if (self->core == NULL)
+    return NULL;
+
+  g_mutex_lock (&self->core->lock);
+  if (G_IS_VALUE (&self->error_detail))
+    {
+      detail = g_new0 (GValue, 1);
+      memcpy (detail, &self->error_detail, sizeof (GValue));
+      memset (&self->error_detail, 0, sizeof (GValue));
+    }
+  g_mutex_unlock (&self->core->lock);
+
+  return detail;
+}
+
+/**
  * ag_channel_reader_is_drained:
  * @self: a reader
  *

@@ -359,6 +359,43 @@ ag_channel_get_write_error_detail (AgChannel    *self,
 }
 
 /**
+ * ag_channel_take_write_error_detail:
+ * @self: a channel
+ * @result: (nullable): as for [method@Channel.get_write_error_detail]
+ *
+ * Takes the detail that [method@Channel.get_write_error_detail] gets, and
+ * forgets it: for a binding whose detail may come to refer to the writer
+ * (an exception, once raised, holds the frames that wrote), so that
+ * neither the result nor this thread keeps it. Free it with
+ * g_boxed_free() for %G_TYPE_VALUE.
+ *
+ * Thread: as for [method@Channel.get_write_error_detail].
+ *
+ * Returns: (transfer full) (nullable): the detail, or %NULL if the write
+ *   did not fail in the write transform or its error has no detail
+ *
+ * Since: 1.0
+ */
+GValue *
+ag_channel_take_write_error_detail (AgChannel    *self,
+                                    GAsyncResult *result)
+{
+  GValue *kept;
+  GValue *detail;
+
+  g_return_val_if_fail (AG_IS_CHANNEL (self), NULL);
+
+  kept = (GValue *) ag_channel_get_write_error_detail (self, result);
+  if (kept == NULL)
+    return NULL;
+
+  detail = g_new0 (GValue, 1);
+  memcpy (detail, kept, sizeof (GValue));
+  memset (kept, 0, sizeof (GValue));
+  return detail;
+}
+
+/**
  * ag_channel_close:
  * @self: a channel
  *

@@ -86,6 +86,9 @@ AG_AVAILABLE_IN_1_0
 const GValue    *ag_channel_get_write_error_detail (AgChannel            *self,
                                                     GAsyncResult         *result);
 AG_AVAILABLE_IN_1_0
+GValue          *ag_channel_take_write_error_detail (AgChannel           *self,
+                                                     GAsyncResult        *result);
+AG_AVAILABLE_IN_1_0
 void             ag_channel_close               (AgChannel               *self);
 
 AG_AVAILABLE_IN_1_0
@@ -112,6 +115,8 @@ GArray          *ag_channel_reader_read_finish  (AgChannelReader         *self,
                                                  GError                 **error);
 AG_AVAILABLE_IN_1_0
 const GValue    *ag_channel_reader_get_error_detail (AgChannelReader    *self);
+AG_AVAILABLE_IN_1_0
+GValue          *ag_channel_reader_take_error_detail (AgChannelReader   *self);
 AG_AVAILABLE_IN_1_0
 gboolean         ag_channel_reader_is_drained   (AgChannelReader         *self);
 AG_AVAILABLE_IN_1_0

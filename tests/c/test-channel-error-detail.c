@@ -280,6 +280,72 @@ test_channel_read_transform_detail_reaches_the_reader (void)
                    "refused 2");
 }
 
+/* Taking a detail moves it out: the reader, the result or the writing
+ * thread no longer keeps it. */
+static char *
+taken_string (GValue *detail)
+{
+  char *text;
+
+  g_assert_nonnull (detail);
+  text = g_value_dup_string (detail);
+  g_boxed_free (G_TYPE_VALUE, detail);
+  return text;
+}
+
+static void
+take_then_check_forgotten (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  AgChannel *channel = AG_CHANNEL (source);
+  Outcome *outcome = user_data;
+
+  g_assert_false (ag_channel_write_finish (channel, result, &outcome->error));
+  outcome->detail = taken_string (ag_channel_take_write_error_detail (channel, result));
+  g_assert_null (ag_channel_get_write_error_detail (channel, result));
+  g_assert_null (ag_channel_take_write_error_detail (channel, result));
+  outcome->done = TRUE;
+}
+
+static void
+test_channel_taken_detail_is_forgotten (void)
+{
+  g_autoptr(AgChannel) channel = ag_channel_new (8);
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  g_autofree char *written = NULL;
+  g_autofree char *read = NULL;
+  Outcome outcome = { 0 };
+
+  ag_channel_set_write_transform (channel, refuse_with_detail, GINT_TO_POINTER (3), NULL);
+  ag_channel_set_read_transform (channel, refuse_with_detail, GINT_TO_POINTER (4), NULL);
+  reader = ag_channel_open_reader (channel);
+
+  /* An asynchronous write's. */
+  write_int_async (channel, 3, take_then_check_forgotten, &outcome);
+  ag_test_run_until (NULL, outcome.done, AG_TEST_SAFETY_MS);
+  g_assert_cmpstr (outcome.detail, ==, "refused 3");
+  outcome_clear (&outcome);
+
+  /* A blocking write's. */
+  g_assert_false (write_int (channel, 3, &error));
+  g_clear_error (&error);
+  written = taken_string (ag_channel_take_write_error_detail (channel, NULL));
+  g_assert_cmpstr (written, ==, "refused 3");
+  g_assert_null (ag_channel_get_write_error_detail (channel, NULL));
+
+  /* A read's: 2 is written as 4, which the read transform refuses. */
+  write_ints (channel, 2, 3);
+  items = ag_channel_reader_read (reader, 1, 0, &error);
+  g_assert_error (error, TEST_ERROR, 7);
+  read = taken_string (ag_channel_reader_take_error_detail (reader));
+  g_assert_cmpstr (read, ==, "refused 4");
+  g_assert_null (ag_channel_reader_get_error_detail (reader));
+  g_assert_null (ag_channel_reader_take_error_detail (reader));
+}
+
 static void
 test_channel_error_that_is_not_the_transforms_has_no_detail (void)
 {
@@ -311,6 +377,7 @@ main (int   argc,
                    test_channel_blocking_write_detail_stays_with_the_writing_thread);
   g_test_add_func ("/channel/read-transform-detail-reaches-the-reader",
                    test_channel_read_transform_detail_reaches_the_reader);
+  g_test_add_func ("/channel/taken-detail-is-forgotten", test_channel_taken_detail_is_forgotten);
   g_test_add_func ("/channel/error-that-is-not-the-transform-s-has-no-detail",
                    test_channel_error_that_is_not_the_transforms_has_no_detail);
 
