@@ -2414,8 +2414,6 @@ def run_trio(async_fn, *args):
 # it waits (the C read does), so a script without a main loop can read
 # what a pipeline or a job writes.
 
-_PYTHON_EXCEPTION_QUARK = GLib.quark_from_string(_PYTHON_EXCEPTION_DOMAIN)
-
 
 def _timeout_ms(timeout, block=True):
     """A timeout in seconds (None: no limit) as the library's milliseconds;
@@ -2457,21 +2455,19 @@ _CHANNEL_ERRORS = (
 )
 
 
-def _channel_error(error, end=None):
+def _channel_error(error, end=None, result=None):
     """The Python exception for a channel's GError: what a Python transform
-    of ``end`` (the channel or reader the call was made on) raised, itself;
-    nobody reads any more is BrokenPipeError, a timeout TimeoutError, a
-    full channel and no wait BlockingIOError, a closed channel or reader
-    ValueError (like a closed file), cancelled CancelledError; others stay
-    GLib.Error."""
+    of ``end`` (the channel or reader the call was made on; ``result``, an
+    asynchronous write's) raised, itself; nobody reads any more is
+    BrokenPipeError, a timeout TimeoutError, a full channel and no wait
+    BlockingIOError, a closed channel or reader ValueError (like a closed
+    file), cancelled CancelledError; others stay GLib.Error."""
     # Called where ``error`` was caught: it becomes the context of what is
     # raised, and its traceback holds only this module's frames.
     error = _without_own_frames(error)
-    carried = getattr(end, '_ag_transform_exceptions', None)
-    if carried is not None:
-        exc = carried.take(error)
-        if exc is not None:
-            return exc
+    exc = _transform_exception(end, result)
+    if exc is not None:
+        return exc
     if _is_cancelled(error):
         return CancelledError()
     if error.matches(AsyncGui.error_quark(), AsyncGui.Error.WOULD_DEADLOCK):
@@ -2506,61 +2502,31 @@ def _read_now(reader, count, timeout_ms):
 
 # Transforms: translation only. The C transform gets an AgChannelTransform
 # handle for its item and returns through it; _run_transform calls the
-# Python function and returns what it returned, or, if it raised, a GError
-# that stands for the exception. The exception itself waits in the
-# channel's _TransformExceptions under the GError's code, and the writer
-# (or reader) that gets the GError raises the exception instead: the same
-# object. Transforms run on whatever thread writes or reads, so the store
-# takes a lock.
-#
-# C could carry the exception as the error's detail, as it does for tasks,
-# but a transform runs inside the caller's read or write: the exception's
-# frames lead back through the caller's frames (a finished frame keeps the
-# one that called it) to the reader. A read transform's exception waits in
-# the reader until the next read; held by C, it would keep a reader that
-# its owner dropped alive for good, a cycle Python's collector cannot see.
-# Held here, the cycle is Python's own and is collected.
-
-_exception_keys = itertools.count()
+# Python function and returns what it returned, or fails the item with the
+# exception as the error's detail, which the writer (or reader) that gets
+# the error takes from C and raises: the same object. Taken, not read: a
+# raised exception holds the frames that raised it, which lead back to the
+# reader, and a reader that kept it would be kept alive by it for good (a
+# cycle through C, which Python's collector cannot see).
 
 
-class _TransformExceptions:
-    """The exceptions a channel's Python transforms raised that no writer
-    or reader has raised yet. The channel and its readers own it; the
-    transforms (owned by C) refer to it weakly, since a kept exception's
-    traceback may lead back to the channel, and a cycle through C is never
-    collected."""
-
-    __slots__ = ('lock', 'exceptions', '__weakref__')
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.exceptions = {}
-
-    def keep(self, exc):
-        """Keeps ``exc`` and returns the GError that stands for it."""
-        key = next(_exception_keys) % 0x7fffffff + 1
-        with self.lock:
-            self.exceptions[key] = exc
-        return GLib.Error.new_literal(_PYTHON_EXCEPTION_QUARK, _describe(exc), key)
-
-    def take(self, gerror):
-        """The exception ``gerror`` stands for, once; None if it stands
-        for none kept here."""
-        if gerror.domain != _PYTHON_EXCEPTION_DOMAIN:
-            return None
-        with self.lock:
-            return self.exceptions.pop(gerror.code, None)
+def _transform_exception(end, result):
+    """What a Python transform of ``end`` raised, taken from C; None if
+    the error is not one."""
+    if isinstance(end, AsyncGui.ChannelReader):
+        detail = AsyncGui.ChannelReader.take_error_detail(end)
+    elif isinstance(end, AsyncGui.Channel):
+        detail = AsyncGui.Channel.take_write_error_detail(end, result)
+    else:
+        return None
+    return detail if isinstance(detail, BaseException) else None
 
 
-def _run_transform(data, transform, value):
-    func, exceptions_ref = data
+def _run_transform(func, transform, value):
     try:
         item = _to_gvalue(func(value))
     except BaseException as exc:  # noqa: B902 - it fails this item
-        exceptions = exceptions_ref()
-        transform.return_error(exceptions.keep(_frames_as_note(exc)) if exceptions is not None
-                               else _python_gerror(exc))
+        _return_exception(transform, _frames_as_note(exc))
         return
     transform.return_value(item)
 
@@ -2658,18 +2624,7 @@ class Channel(AsyncGui.Channel, _ClosedOnExit):
             return
         if not callable(func):
             raise TypeError('a channel transform must be callable, not %r' % (func,))
-        exceptions = getattr(self, '_ag_transform_exceptions', None)
-        if exceptions is None:
-            exceptions = self._ag_transform_exceptions = _TransformExceptions()
-        set_closure(self, functools.partial(_run_transform, (func, weakref.ref(exceptions))))
-
-    def open_reader(self):
-        """Opens a read end (:class:`ChannelReader`)."""
-        reader = AsyncGui.Channel.open_reader(self)
-        exceptions = getattr(self, '_ag_transform_exceptions', None)
-        if exceptions is not None:
-            reader._ag_transform_exceptions = exceptions
-        return reader
+        set_closure(self, functools.partial(_run_transform, func))
 
 
 Channel = override(Channel)
@@ -2757,18 +2712,12 @@ class _ChannelCall:
         # read so that C puts the items it got back in the channel.
         ended = []
 
-        def take():
-            try:
-                return finish(*ended.pop())
-            except IndexError:
-                raise CancelledError() from None
-
         def cancel():
             cancellable.cancel()
             if ended:
                 try:
-                    take()
-                except (GLib.Error, CancelledError):
+                    finish(*ended.pop())
+                except GLib.Error:
                     pass
 
         def start(complete):
@@ -2781,9 +2730,13 @@ class _ChannelCall:
 
         def result():
             try:
-                got = take()
+                source, res = ended.pop()
+            except IndexError:
+                raise CancelledError() from None
+            try:
+                got = finish(source, res)
             except GLib.Error as error:
-                raise _channel_error(error, args[0])
+                raise _channel_error(error, args[0], res)
             if pipeline is not None and (args[1] == _ALL or not got) and args[0].is_drained():
                 return got + pipeline._end()
             return got
