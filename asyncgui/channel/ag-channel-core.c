@@ -144,15 +144,37 @@ reclaim_cancelled_locked (AgChannelCore *core)
     }
 }
 
+/* Before anyone takes items: ends the cancelled reads that wait and puts
+ * back the items of the cancelled reads on their way home. Those are the
+ * older ones (only the first waiting read gets items, in order), so they
+ * go to the front last. */
+static void
+put_back_cancelled_locked (AgChannelCore *core,
+                           AgChannelDone *done)
+{
+  end_cancelled_locked (&core->read_ops, done);
+  reclaim_cancelled_locked (core);
+}
+
 /* Takes up to @max items from the front of the queue into @array, after
- * what cancelled reads put back. */
+ * what cancelled reads put back; what that ends goes into @done. */
 void
 _ag_channel_core_take_locked (AgChannelCore *core,
                               GArray        *array,
-                              guint          max)
+                              guint          max,
+                              AgChannelDone *done)
+{
+  put_back_cancelled_locked (core, done);
+  _ag_value_ring_take (&core->items, array, max);
+}
+
+/* The items the queue holds, counting those that cancelled reads on
+ * their way home give back (they are put back now). */
+guint
+_ag_channel_core_length_locked (AgChannelCore *core)
 {
   reclaim_cancelled_locked (core);
-  _ag_value_ring_take (&core->items, array, max);
+  return (guint) core->items.length;
 }
 
 /* Moves items from the queue to waiting reads and from waiting writes to
@@ -164,8 +186,7 @@ _ag_channel_core_pump_locked (AgChannelCore *core,
 {
   gboolean progress = TRUE;
 
-  reclaim_cancelled_locked (core);
-  end_cancelled_locked (&core->read_ops, done);
+  put_back_cancelled_locked (core, done);
   end_cancelled_locked (&core->write_ops, done);
 
   while (progress)

@@ -199,7 +199,9 @@ void             _ag_channel_core_pump_locked           (AgChannelCore          
                                                          AgChannelDone           *done);
 void             _ag_channel_core_take_locked           (AgChannelCore           *core,
                                                          GArray                  *array,
-                                                         guint                    max);
+                                                         guint                    max,
+                                                         AgChannelDone           *done);
+guint            _ag_channel_core_length_locked         (AgChannelCore           *core);
 gboolean         _ag_channel_core_check_writable_locked (AgChannelCore           *core,
                                                          GError                 **error);
 void             _ag_channel_core_break_locked          (AgChannelCore           *core);

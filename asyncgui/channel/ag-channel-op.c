@@ -268,9 +268,16 @@ send_home (AgChannelDone *done)
           queue = _ag_completion_queue_for_context (context);
         }
 
+      /* Without an engine, from an idle of its own rather than GTask's:
+       * until it returns, a cancel may still take its items back. */
       if (queue == NULL)
         {
-          return_op (op);
+          GSource *source = g_idle_source_new ();
+
+          g_source_set_static_name (source, "[asyncgui] channel return");
+          g_source_set_callback (source, return_from_idle, op, NULL);
+          g_source_attach (source, op_context);
+          g_source_unref (source);
           continue;
         }
 

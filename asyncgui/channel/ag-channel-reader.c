@@ -444,7 +444,8 @@ ag_channel_reader_read (AgChannelReader  *self,
   ok = check_reader_locked (self, &detail, error);
   while (ok)
     {
-      _ag_channel_core_take_locked (core, items, count == 0 ? G_MAXUINT : count - items->len);
+      _ag_channel_core_take_locked (core, items, count == 0 ? G_MAXUINT : count - items->len,
+                                    &done);
       _ag_channel_core_pump_locked (core, &done);  /* room for the writers that wait */
 
       if (count == 0 || items->len >= count)
@@ -511,7 +512,9 @@ ag_channel_reader_read (AgChannelReader  *self,
  * written after it, before the context runs again, stay in the channel,
  * and a read that got its items but was cancelled before @callback
  * finished it fails the same way and gives them back, ahead of any read
- * made after the cancel while the read was on its way to @callback.
+ * made after the cancel while the read was on its way to @callback (and
+ * [method@Channel.get_length] and [method@ChannelReader.is_drained] count
+ * them from the cancel on).
  *
  * Thread: any with a main context to wait on; the callback runs there.
  *
@@ -587,7 +590,7 @@ read_async (AgChannelReader     *self,
   else
     {
       /* Behind other waiting reads the queue is empty anyway. */
-      _ag_channel_core_take_locked (core, op->items, count == 0 ? G_MAXUINT : count);
+      _ag_channel_core_take_locked (core, op->items, count == 0 ? G_MAXUINT : count, &done);
 
       if (count == 0 || op->items->len >= min || timeout_ms == 0
           || (core->closed && _ag_value_ring_is_empty (&core->items)))
@@ -722,7 +725,7 @@ ag_channel_reader_is_drained (AgChannelReader *self)
 
   g_mutex_lock (&self->core->lock);
   drained = self->closed
-            || (self->core->closed && _ag_value_ring_is_empty (&self->core->items)
+            || (self->core->closed && _ag_channel_core_length_locked (self->core) == 0
                 && self->pending_error == NULL);
   g_mutex_unlock (&self->core->lock);
 

@@ -343,7 +343,7 @@ ag_channel_get_length (AgChannel *self)
   g_return_val_if_fail (AG_IS_CHANNEL (self), 0);
 
   g_mutex_lock (&self->core->lock);
-  length = (guint) self->core->items.length;
+  length = _ag_channel_core_length_locked (self->core);
   g_mutex_unlock (&self->core->lock);
 
   return length;

@@ -695,6 +695,97 @@ test_channel_cancelled_async_read_on_its_way_home_puts_its_items_back_before_the
   g_assert_cmpuint (items->len, ==, 0);
 }
 
+/* The same three ways a cancel meets reads that have ended, with an
+ * engine on the context and without one (a script's channel). */
+static void
+start_read_of (AgChannelReader *reader,
+               guint            count,
+               GCancellable    *cancellable,
+               Outcome         *outcome)
+{
+  ag_channel_reader_read_async (reader, count, -1, cancellable, read_done, outcome);
+}
+
+static void
+check_cancelled_ended_reads_give_back_first (void)
+{
+  /* An ended read cancelled before its callback; a read made at once. */
+  {
+    g_autoptr(AgChannel) channel = ag_channel_new (8);
+    g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    Outcome ended = { 0 }, next = { 0 };
+
+    write_ints (channel, 0, 2);
+    start_read_of (reader, 2, cancellable, &ended);
+    g_cancellable_cancel (cancellable);
+    start_read_of (reader, 2, NULL, &next);
+    write_ints (channel, 2, 4);
+    ag_test_run_until (NULL, ended.done && next.done, AG_TEST_SAFETY_MS);
+    g_assert_error (ended.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    assert_ints (next.items, 0, 2);
+    outcome_clear (&ended);
+    outcome_clear (&next);
+  }
+
+  /* One cancel for an ended read and a waiting one with an item: both
+   * give back, the older items first. */
+  {
+    g_autoptr(AgChannel) channel = ag_channel_new (8);
+    g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    Outcome ended = { 0 }, waiting = { 0 }, next = { 0 };
+
+    write_ints (channel, 0, 2);
+    start_read_of (reader, 2, cancellable, &ended);
+    write_ints (channel, 2, 3);
+    start_read_of (reader, 3, cancellable, &waiting);
+    g_cancellable_cancel (cancellable);
+    write_ints (channel, 3, 4);
+    start_read_of (reader, 4, NULL, &next);
+    ag_test_run_until (NULL, ended.done && waiting.done && next.done, AG_TEST_SAFETY_MS);
+    assert_ints (next.items, 0, 4);
+    outcome_clear (&ended);
+    outcome_clear (&waiting);
+    outcome_clear (&next);
+  }
+
+  /* A closed channel: the items an ended read gives back count, for its
+   * length and for whether a reader is drained. */
+  {
+    g_autoptr(AgChannel) channel = ag_channel_new (8);
+    g_autoptr(AgChannelReader) reader = ag_channel_open_reader (channel);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    Outcome ended = { 0 }, next = { 0 };
+
+    write_ints (channel, 0, 2);
+    ag_channel_close (channel);
+    start_read_of (reader, 2, cancellable, &ended);
+    g_cancellable_cancel (cancellable);
+    g_assert_false (ag_channel_reader_is_drained (reader));
+    g_assert_cmpuint (ag_channel_get_length (channel), ==, 2);
+    start_read_of (reader, 5, NULL, &next);
+    ag_test_run_until (NULL, ended.done && next.done, AG_TEST_SAFETY_MS);
+    assert_ints (next.items, 0, 2);
+    g_assert_true (ag_channel_reader_is_drained (reader));
+    outcome_clear (&ended);
+    outcome_clear (&next);
+  }
+}
+
+static void
+test_channel_cancelled_ended_reads_give_back_first_with_an_engine (AgTestFixture *fixture,
+                                                                   gconstpointer  data)
+{
+  check_cancelled_ended_reads_give_back_first ();
+}
+
+static void
+test_channel_cancelled_ended_reads_give_back_first_without_an_engine (void)
+{
+  check_cancelled_ended_reads_give_back_first ();
+}
+
 /* Asynchronous reads on the engine's thread, cancelled at random moments
  * (waiting, on their way home, or done), beside a thread that reads with
  * blocking reads and two that write: every item is read exactly once, and
@@ -2174,6 +2265,10 @@ main (int   argc,
                    test_channel_cancelled_async_read_takes_nothing_written_after_the_cancel);
   g_test_add_func ("/channel/cancelled-async-read-gives-back-what-it-got-before-its-callback",
                    test_channel_cancelled_async_read_gives_back_what_it_got_before_its_callback);
+  ag_test_add ("/channel/cancelled-ended-reads-give-back-first/with-an-engine",
+               test_channel_cancelled_ended_reads_give_back_first_with_an_engine);
+  g_test_add_func ("/channel/cancelled-ended-reads-give-back-first/without-an-engine",
+                   test_channel_cancelled_ended_reads_give_back_first_without_an_engine);
   ag_test_add ("/channel/async-reads-cancelled-at-random-lose-and-repeat-no-item",
                test_channel_async_reads_cancelled_at_random_lose_and_repeat_no_item);
   ag_test_add ("/channel/cancelled-async-read-on-its-way-home-puts-its-items-back-before-the-next-read",
