@@ -808,7 +808,7 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     // Its engine was disposed (by C code): the job failed, and fn never runs.
     if (gjob.is_finished())
         return handle;
-    const unwatch = watchSignal(signal, () => gjob.cancel());
+    const unwatch = watchSignal(signal, () => handle.cancel());
 
     const end = (ok, valueOrError) => {
         unwatch();
@@ -854,6 +854,7 @@ const askedJobs = new WeakSet();
 class JobHandle {
     #awaiting = false;
     #promise = null;
+    #onCancel = null;  // gives a held read's items back, inside cancel()
 
     constructor(task, token) {
         if (token !== kJobToken)
@@ -930,6 +931,7 @@ class JobHandle {
         let readCancellable = null;
         const task = mainTask(cancellable => new Promise(resolve => {
             readCancellable = cancellable;
+            this.#onCancel = () => cancellable.cancel();
             cancellable.connect(giveBack);
             startRead(reader, count, timeoutMs, cancellable, result => {
                 ended.push(result);
@@ -940,7 +942,11 @@ class JobHandle {
         }));
         // A read that ended while the job was paused, then cancelled, is
         // finished cancelled here: C puts its items back.
-        return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()), e => {
+        return this.run(task, {signal}).then(() => {
+            this.#onCancel = null;
+            return finishRead(reader, ended.pop());
+        }, e => {
+            this.#onCancel = null;
             readCancellable?.cancel();
             throw e;
         });
@@ -969,6 +975,7 @@ class JobHandle {
      * the CANCELLED GLib.Error.
      */
     cancel() {
+        this.#onCancel?.();
         this.task.cancel();
     }
 

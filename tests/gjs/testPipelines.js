@@ -587,6 +587,38 @@ test('a-job-cancelled-around-a-read-or-write-loses-no-item', async () => {
     assert(isCancelled(await assertRejects(job.promise)), 'cancelled while paused');
     assertEqual(await read(reader, 10, {timeoutMs: 0}), ['held']);
 
+    // The click handler's way: cancel the paused job, start the next at
+    // once; the next job reads the held items first.
+    for (const how of ['read', 'iterate']) {
+        const seen = [];
+        const body = async (j, name) => {
+            if (how === 'read') {
+                seen.push([name, ...await j.read(reader, 2)]);
+                return;
+            }
+            for await (const item of j.iterate(reader, {keepOpen: true})) {
+                seen.push([name, item]);
+                if (seen.length === 4)
+                    break;
+            }
+        };
+        const first = spawn(body, {args: ['first']});
+        first.promise.catch(() => {});
+        first.pause();
+        channel.write(1, 0);
+        channel.write(2, 0);
+        await delay(30); // eslint-disable-line no-await-in-loop
+        first.cancel();
+        const next = spawn(body, {args: ['next']});
+        channel.write(3, 0);
+        channel.write(4, 0);
+        await next.promise; // eslint-disable-line no-await-in-loop
+        assertEqual(seen.map(([, ...items]) => items).flat().slice(0, how === 'read' ? 2 : 4),
+            how === 'read' ? [1, 2] : [1, 2, 3, 4], `the held items come first (${how})`);
+        assert(seen.every(([name]) => name === 'next'), `only the next job saw items (${how})`);
+        await read(reader, 10, {timeoutMs: 0}); // eslint-disable-line no-await-in-loop
+    }
+
     // A job's reads and writes work as read() and write() do.
     assertEqual(await spawn(async j => {
         await j.write(channel, 'x');
