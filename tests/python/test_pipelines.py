@@ -283,6 +283,41 @@ class ChannelTest(agtest.JobTestCase):
             self.assertEqual(reader.read(10, timeout=0), [(kind, 'held')])
         self.assertEqual(ends, [])
 
+    def test_a_paused_job_cancelled_then_replaced_at_once_leaves_the_next_job_its_items_first(self):
+        # The click handler's way: cancel the paused job, start the next.
+        for kind in ('generator', 'coroutine', 'async for'):
+            channel = AsyncGui.Channel(capacity=8)
+            reader = channel.open_reader()
+            seen = []
+
+            if kind == 'generator':
+                @self.engine.job
+                def consume(name):
+                    seen.extend((name, item) for item in (yield reader.read_items(2)))
+            elif kind == 'coroutine':
+                @self.engine.job
+                async def consume(name):
+                    seen.extend((name, item) for item in await reader.read_items(2))
+            else:
+                @self.engine.job
+                async def consume(name):
+                    async for item in reader:
+                        seen.append((name, item))
+                        if len(seen) == 2:
+                            break
+
+            first = consume('first')
+            first.pause()
+            channel.write(1)
+            channel.write(2)
+            self.run_loop_for(0.05)
+            first.cancel()
+            following = consume('next')
+            channel.write(3)
+            channel.write(4)
+            self.run_job(following)
+            self.assertEqual(seen, [('next', 1), ('next', 2)], kind)
+
     def test_a_job_cancelled_at_any_point_of_its_read_loses_no_item(self):
         # The items are there; the job is cancelled after 0, 1, 2, ...
         # iterations of the loop, whichever step of the read's way to the
