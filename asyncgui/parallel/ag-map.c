@@ -90,6 +90,9 @@ run_done (AgChunkRun *run,
           AgTask     *owner)
 {
   AgMultiTask *self = AG_MULTI_TASK (owner);
+  /* The announcements below run handlers, which may dispose the engine
+   * and with it the last reference. */
+  g_autoptr(AgMultiTask) alive = g_object_ref (self);
   guint old_failed = self->n_failed;
 
   self->runs_going--;
@@ -136,8 +139,14 @@ _ag_multi_task_feed_map (AgMultiTask *self)
    * ranges function is called once for the whole run. */
   gboolean timed = self->ranges_func == NULL;
   gboolean shares = timed && _ag_run_size_input_us (&self->run_size) <= 0;
-  guint limit = runs_limit (self, shares);
+  guint limit;
   guint position, end;
+
+  /* Ended, say by a handler that disposed the engine: nothing to start. */
+  if (!_ag_multi_task_is_running (self))
+    return;
+
+  limit = runs_limit (self, shares);
 
   while (self->runs_going < limit
          && _ag_multi_task_is_running (self)

@@ -1428,6 +1428,62 @@ test_task_done_of_a_big_map_keeps_to_the_budget (AgTestFixture *fixture,
   g_source_unref (source);
 }
 
+/* A task-done handler that disposes the engine (the window closes) ends
+ * the MultiTask there: nothing of it runs on, nothing is used freed, also
+ * when only the engine held it. */
+typedef struct
+{
+  AgEngine *engine;
+  guint     n_done;
+  guint     n_after;
+} DisposeInHandler;
+
+static void
+dispose_engine_at_the_third (AgMultiTask *multi,
+                             guint        position,
+                             gpointer     user_data)
+{
+  DisposeInHandler *state = user_data;
+
+  if (state->engine == NULL)
+    {
+      state->n_after++;
+      return;
+    }
+  if (++state->n_done == 3)
+    {
+      g_object_run_dispose (G_OBJECT (state->engine));
+      g_clear_object (&state->engine);
+    }
+}
+
+static void
+test_engine_disposed_in_a_task_done_handler_ends_the_map_there (void)
+{
+  for (int kept = 0; kept < 2; kept++)
+    {
+      g_autoptr(GMainContext) context = g_main_context_new ();
+      DisposeInHandler state = { ag_engine_new_for_context (context) };
+      g_autoptr(AgMultiTask) multi = ag_multi_task_new_map_range (20000, square_position, NULL, NULL);
+      GWeakRef weak;
+
+      g_weak_ref_init (&weak, multi);
+      g_signal_connect (multi, "task-done", G_CALLBACK (dispose_engine_at_the_third), &state);
+      ag_engine_run_async (state.engine, AG_TASK (multi), NULL, NULL, NULL);
+      if (!kept)
+        g_clear_object (&multi);
+
+      ag_test_run_until (context, state.engine == NULL, AG_TEST_SAFETY_MS);
+      ag_test_run_for (context, 50);
+      g_assert_cmpuint (state.n_after, ==, 0);
+      if (kept)
+        g_assert_true (ag_task_is_finished (AG_TASK (multi)));
+      g_clear_object (&multi);
+      g_assert_null (g_weak_ref_get (&weak));
+      g_weak_ref_clear (&weak);
+    }
+}
+
 /* Children go to a MultiTask made with ag_multi_task_new(), before it
  * runs, and so does opening its results: each mistake says which it is. */
 static void
@@ -1988,6 +2044,8 @@ main (int   argc,
                test_map_model_edited_while_it_runs_keeps_each_childs_input);
   ag_test_add ("/multi-task/late-or-misplaced-children-and-results-are-criticals",
                test_late_or_misplaced_children_and_results_are_criticals);
+  g_test_add_func ("/multi-task/engine-disposed-in-a-task-done-handler-ends-the-map-there",
+                   test_engine_disposed_in_a_task_done_handler_ends_the_map_there);
   ag_test_add ("/multi-task/task-done-of-a-big-map-keeps-to-the-budget",
                test_task_done_of_a_big_map_keeps_to_the_budget);
   ag_test_add ("/multi-task/ordered-task-done-follows-list-order",
