@@ -318,6 +318,39 @@ class ChannelTest(agtest.JobTestCase):
             self.run_job(following)
             self.assertEqual(seen, [('next', 1), ('next', 2)], kind)
 
+    def test_async_for_over_a_full_channel_lets_the_main_loop_run(self):
+        # Items that wait come at once, but not all of a backlog in one
+        # turn of the main loop: frames get through while the loop works.
+        channel = AsyncGui.Channel(capacity=20000)
+        reader = channel.open_reader()
+        for i in range(20000):
+            channel.write(i)
+        channel.close()
+        ticks = []
+
+        def tick():
+            ticks.append(GLib.get_monotonic_time())
+            return GLib.SOURCE_CONTINUE
+
+        @self.engine.job
+        async def consume():
+            count = 0
+            async for item in reader:
+                deadline = GLib.get_monotonic_time() + 10
+                while GLib.get_monotonic_time() < deadline:
+                    pass
+                count += 1
+            return count
+
+        source = GLib.timeout_add(5, tick)
+        try:
+            job = self.run_job(consume())
+        finally:
+            GLib.source_remove(source)
+        self.assertEqual(job.result(), 20000)
+        # 20,000 items of 10 us: 200 ms of work, a tick due every 5 ms.
+        self.assertGreater(len(ticks), 10)
+
     def test_a_job_cancelled_at_any_point_of_its_read_loses_no_item(self):
         # The items are there; the job is cancelled after 0, 1, 2, ...
         # iterations of the loop, whichever step of the read's way to the

@@ -2773,10 +2773,17 @@ async def _iterate(reader, pipeline=None):
     pipeline: demand for one more output). One item at a time, so a loop
     left early leaves the rest in the channel. A pipeline whose loop ends
     at an await (its job cancelled) stops: a job kept after that would
-    keep it running otherwise."""
+    keep it running otherwise. Items that wait are taken at once for a
+    delivery budget's time; then a read goes through the engine's delivery
+    all the same, so that a backlog does not hold the main loop."""
+    streak_end = GLib.get_monotonic_time() + _STREAK_US
     while True:
         try:
-            items = _read_now(reader, 1, 0) or await _read_items(reader, 1, None, pipeline)
+            items = (_read_now(reader, 1, 0) if GLib.get_monotonic_time() < streak_end
+                     else None)
+            if not items:
+                items = await _read_items(reader, 1, None, pipeline)
+                streak_end = GLib.get_monotonic_time() + _STREAK_US
         except BaseException:  # noqa: B902 - raised again
             if pipeline is not None:
                 pipeline.close()
@@ -2784,6 +2791,10 @@ async def _iterate(reader, pipeline=None):
         if not items:
             return
         yield items[0]
+
+
+# The engine's default delivery budget.
+_STREAK_US = 2000
 
 
 # -- Pipelines -----------------------------------------------------------------
