@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "ag-engine-private.h"
 #include "ag-i18n-private.h"
 #include "ag-multi-task-private.h"
 #include "ag-task-private.h"
@@ -119,10 +120,22 @@ skip_done (const guint8 *slots,
   return position;
 }
 
+/* How many children are announced between two looks at the clock. */
+#define ANNOUNCE_STEP 64
+
+static void announce_later (AgMultiTask *self);
+
+/* Announces, in list order, the done children not announced yet. A slow
+ * child holds back every child after it, and its end releases them all
+ * at once: they are announced within the engine's delivery budget, and
+ * what it leaves goes on at the next delivery, after the frames due. */
 static void
 announce_in_order (AgMultiTask *self,
                    gboolean     has_listeners)
 {
+  AgEngine *engine = _ag_task_get_engine (AG_TASK (self));
+  gint64 deadline;
+
   /* Nobody listens to most maps of a million inputs: they cost no call
    * per child then. */
   if (!has_listeners && self->results == NULL)
@@ -131,9 +144,52 @@ announce_in_order (AgMultiTask *self,
       return;
     }
 
-  while (self->next_announced < self->n_items
-         && self->slots[self->next_announced] >= SLOT_DONE)
-    _ag_multi_task_announce (self, has_listeners, self->next_announced++);
+  deadline = g_get_monotonic_time ()
+             + (engine != NULL ? ag_engine_get_budget_ms (engine) : 0) * G_TIME_SPAN_MILLISECOND;
+  for (guint n = 1;
+       self->next_announced < self->n_items && self->slots[self->next_announced] >= SLOT_DONE;
+       n++)
+    {
+      _ag_multi_task_announce (self, has_listeners, self->next_announced++);
+      if (n % ANNOUNCE_STEP == 0 && g_get_monotonic_time () >= deadline)
+        {
+          announce_later (self);
+          return;
+        }
+    }
+}
+
+static void
+announce_delivered (AgNode   *node,
+                    gpointer  owner)
+{
+  AgMultiTask *self = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgMultiTask, announce_node));
+  /* The ref the node travelled with. */
+  g_autoptr(AgMultiTask) alive = self;
+
+  self->announce_queued = FALSE;
+  if (owner == NULL || !_ag_multi_task_is_running (self))
+    return;
+
+  announce_in_order (self, _ag_multi_task_has_listeners (self));
+  _ag_multi_task_flush_results (self);
+  _ag_multi_task_complete_if_done (self);
+}
+
+static void
+announce_later (AgMultiTask *self)
+{
+  AgEngine *engine;
+
+  /* Handlers may have ended it (a cancel, the engine disposed). */
+  if (self->announce_queued || !_ag_multi_task_is_running (self))
+    return;
+
+  engine = _ag_task_get_engine (AG_TASK (self));
+  self->announce_queued = TRUE;
+  self->announce_node.deliver = announce_delivered;
+  g_object_ref (self);
+  _ag_completion_queue_push (_ag_engine_get_queue (engine), &self->announce_node);
 }
 
 /* Takes @failure: the error a child failed with, and its detail. */
@@ -239,7 +295,9 @@ _ag_multi_task_complete_if_done (AgMultiTask *self)
 {
   GValue value = G_VALUE_INIT;
 
-  if (self->n_finished < self->n_items || !_ag_multi_task_is_running (self))
+  /* Done when every child is, and has been announced. */
+  if (self->n_finished < self->n_items || !_ag_multi_task_is_running (self)
+      || self->announce_queued)
     return;
 
   if (self->n_failed > 0 && !self->skip_errors)

@@ -10,6 +10,7 @@
 
 #pragma once
 
+#include "ag-completion-queue-private.h"
 #include "ag-multi-task.h"
 #include "ag-run-size-private.h"
 #include "ag-values-private.h"
@@ -67,6 +68,8 @@ struct _AgMultiTask
   guint           n_finished;
   guint           n_failed;
   guint           next_announced;  /* in list order: first not yet announced */
+  AgNode          announce_node;   /* goes on announcing at the next delivery */
+  gboolean        announce_queued; /* announce_node is on its way, with a ref */
 
   /* The wanted range, want_start … want_end - 1, as last asked for
    * (ag_multi_task_prioritize()); want_next: its first position that may

@@ -1428,6 +1428,57 @@ test_task_done_of_a_big_map_keeps_to_the_budget (AgTestFixture *fixture,
   g_source_unref (source);
 }
 
+/* One slow input holds back the announcements of every input after it;
+ * when it ends, they are announced within the budget too, not all in one
+ * iteration. */
+static void
+square_position_slow_first (AgChunk  *chunk,
+                            guint     position,
+                            gpointer  user_data)
+{
+  if (position == 0)
+    g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  ag_chunk_return_uint (chunk, position * position);
+}
+
+static void
+count_and_spend (AgMultiTask *multi,
+                 guint        position,
+                 gpointer     user_data)
+{
+  IterationClock *clock = user_data;
+  guint *expected = g_object_get_data (G_OBJECT (multi), "expected");
+
+  g_assert_cmpuint (position, ==, (*expected)++);
+  spend_ten_microseconds (multi, position, clock);
+}
+
+static void
+test_task_done_behind_a_slow_input_keeps_to_the_budget (AgTestFixture *fixture,
+                                                        gconstpointer  data)
+{
+  g_autoptr(AgMultiTask) multi =
+    ag_multi_task_new_map_range (50000, square_position_slow_first, NULL, NULL);
+  GSource *source = g_source_new (&iteration_clock_funcs, sizeof (IterationClock));
+  IterationClock *clock = (IterationClock *) source;
+  guint expected = 0;
+
+  g_object_set_data (G_OBJECT (multi), "expected", &expected);
+  g_source_attach (source, fixture->context);
+  g_signal_connect (multi, "task-done", G_CALLBACK (count_and_spend), clock);
+  ag_engine_run_async (fixture->engine, AG_TASK (multi), NULL, NULL, NULL);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (multi)), 60000);
+  ag_test_run_for (fixture->context, 10);
+
+  g_test_message ("most time in task-done handlers in one iteration: %.1f ms",
+                  clock->worst_us / 1000.0);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_SUCCEEDED);
+  g_assert_cmpuint (expected, ==, 50000);
+  g_assert_cmpint (clock->worst_us, <, 50 * 1000);
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
 /* A task-done handler that disposes the engine (the window closes) ends
  * the MultiTask there: nothing of it runs on, nothing is used freed, also
  * when only the engine held it. */
@@ -2044,6 +2095,8 @@ main (int   argc,
                test_map_model_edited_while_it_runs_keeps_each_childs_input);
   ag_test_add ("/multi-task/late-or-misplaced-children-and-results-are-criticals",
                test_late_or_misplaced_children_and_results_are_criticals);
+  ag_test_add ("/multi-task/task-done-behind-a-slow-input-keeps-to-the-budget",
+               test_task_done_behind_a_slow_input_keeps_to_the_budget);
   g_test_add_func ("/multi-task/engine-disposed-in-a-task-done-handler-ends-the-map-there",
                    test_engine_disposed_in_a_task_done_handler_ends_the_map_there);
   ag_test_add ("/multi-task/task-done-of-a-big-map-keeps-to-the-budget",
