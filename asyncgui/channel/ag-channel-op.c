@@ -39,9 +39,10 @@
  * its items back. The cancellable's source only wakes an op that would
  * otherwise wait on.
  *
- * Without an engine there, GTask brings the callback to the context
- * itself, from whatever thread ended the op; and an op whose engine went
- * away before it was delivered returns from an idle on the context. */
+ * Without an engine there, the op returns from an idle on the context,
+ * from whatever thread ended it, and so does an op whose engine went away
+ * before it was delivered: a read cancelled until then still gives its
+ * items back ahead of later reads (see the core's pump). */
 
 static void
 op_free (gpointer data)
