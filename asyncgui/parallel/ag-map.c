@@ -92,7 +92,7 @@ run_done (AgChunkRun *run,
   AgMultiTask *self = AG_MULTI_TASK (owner);
   /* The announcements below run handlers, which may dispose the engine
    * and with it the last reference. */
-  g_autoptr(AgMultiTask) alive = g_object_ref (self);
+  g_autoptr(AgMultiTask) alive G_GNUC_UNUSED = g_object_ref (self);
   guint old_failed = self->n_failed;
 
   self->runs_going--;

@@ -165,7 +165,7 @@ announce_delivered (AgNode   *node,
 {
   AgMultiTask *self = G_STRUCT_MEMBER_P (node, -G_STRUCT_OFFSET (AgMultiTask, announce_node));
   /* The ref the node travelled with. */
-  g_autoptr(AgMultiTask) alive = self;
+  g_autoptr(AgMultiTask) alive G_GNUC_UNUSED = self;
 
   self->announce_queued = FALSE;
   if (owner == NULL || !_ag_multi_task_is_running (self))
