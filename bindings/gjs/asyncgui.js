@@ -273,6 +273,7 @@ export class AbortSignal {
     reason = undefined;
     onabort = null;
     #listeners = [];
+    #dispatching = [];
 
     addEventListener(type, listener, options = {}) {
         if (type !== 'abort' || !listener || this.#listeners.some(l => l.listener === listener))
@@ -281,8 +282,13 @@ export class AbortSignal {
     }
 
     removeEventListener(type, listener) {
-        if (type === 'abort')
-            this.#listeners = this.#listeners.filter(l => l.listener !== listener);
+        if (type !== 'abort')
+            return;
+        // Marked too, for an abort that is calling its listeners now.
+        this.#listeners.concat(this.#dispatching).forEach(l => {
+            l.removed ||= l.listener === listener;
+        });
+        this.#listeners = this.#listeners.filter(l => !l.removed);
     }
 
     throwIfAborted() {
@@ -296,12 +302,15 @@ export class AbortSignal {
         this.aborted = true;
         this.reason = reason === undefined ? cancelledError('The operation was aborted') : reason;
         const event = {type: 'abort', target: this};
-        const listeners = this.#listeners;
+        const listeners = this.#dispatching = this.#listeners;
         this.#listeners = listeners.filter(l => !l.once);
         if (this.onabort)
             callListener(this.onabort, this, event);
-        for (const {listener} of listeners)
-            callListener(listener, this, event);
+        for (const l of listeners) {
+            if (!l.removed)
+                callListener(l.listener, this, event);
+        }
+        this.#dispatching = [];
     }
 
     static abort(reason) {
@@ -419,6 +428,7 @@ export function mainTask(fn) {
  * for a slow operation in examples and tests.
  */
 export function timeoutTask(ms, value) {
+    needTime(ms, 'timeoutTask()');
     return mainTask(cancellable => new Promise((resolve, reject) => {
         const id = GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
             cancellable.disconnect(cancelId);
@@ -434,7 +444,13 @@ export function timeoutTask(ms, value) {
 
 /** A sleep task (ag_task_new_sleep): a timer, paused with its job. */
 export function sleep(ms) {
+    needTime(ms, 'sleep()');
     return Task.new_sleep(ms);
+}
+
+function needTime(ms, call) {
+    if (!(ms >= 0 && ms <= 0xffffffff))
+        throw new RangeError(`asyncgui: ${call} needs 0 or more milliseconds, not ${describe(ms)}`);
 }
 
 /**

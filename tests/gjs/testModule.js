@@ -152,6 +152,39 @@ test('abort-signal-any-follows-its-signals-and-is-forgotten-once-one-aborts', as
     assert(held.aborted, 'one still held follows its signal');
 });
 
+test('an-abort-listener-removed-by-an-earlier-one-is-not-called', () => {
+    // As in browsers: a listener removed while the abort is dispatched,
+    // once or not, does not run.
+    for (const once of [false, true]) {
+        const controller = new AbortController();
+        const called = [];
+        const second = () => called.push('second');
+        controller.signal.addEventListener('abort', () => {
+            called.push('first');
+            controller.signal.removeEventListener('abort', second);
+        }, {once});
+        controller.signal.addEventListener('abort', second, {once});
+        controller.abort();
+        assertEqual(called, ['first'], `once: ${once}`);
+    }
+});
+
+test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', () => {
+    for (const [call, make] of [['sleep()', ms => sleep(ms)], ['timeoutTask()', ms => timeoutTask(ms)]]) {
+        for (const ms of [-1, 'soon', NaN]) {
+            let error = null;
+            try {
+                make(ms);
+            } catch (e) {
+                error = e;
+            }
+            assert(error instanceof RangeError && error.message.includes(call),
+                `${call} of ${ms}: ${error}`);
+        }
+    }
+    assert(sleep(1.5) instanceof AsyncGui.Task, 'a fraction of a millisecond is fine');
+});
+
 test('abort-signal-cancels-run', async () => {
     const controller = new AbortController();
     const start = now();
