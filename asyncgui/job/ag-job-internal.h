@@ -23,6 +23,8 @@ struct _AgJob
   /* The await in progress. */
   AgTask              *awaited;
   gboolean             awaited_is_own;   /* the job's to cancel */
+  gboolean             awaited_held;     /* held for its outcome (see _ag_task_hold()) */
+  GPtrArray           *awaited_view;     /* what peek_awaited lends: awaited alone */
   GAsyncReadyCallback  await_callback;
   gpointer             await_data;
   GCancellable        *await_cancellable;

@@ -135,6 +135,18 @@ set_paused (AgJob    *self,
 
 /* Awaiting */
 
+/* The job wants the outcome of what it awaits until its await ends or the
+ * job is cancelled (then it sees the cancel, whatever the outcome): it
+ * holds the task meanwhile, so circles through it are seen and a cancelled
+ * dependent spares it. */
+static void
+release_awaited (AgJob *self)
+{
+  if (self->awaited_held)
+    _ag_task_unhold (self->awaited);
+  self->awaited_held = FALSE;
+}
+
 static void
 forget_await_cancellable (AgJob *self)
 {
@@ -147,12 +159,15 @@ forget_await_cancellable (AgJob *self)
 static void
 complete_await (AgJob *self)
 {
-  g_autoptr(AgTask) task = g_steal_pointer (&self->awaited);
+  g_autoptr(AgTask) task = NULL;
   g_autoptr(GTask) cancelled = NULL;
   GAsyncReadyCallback callback = g_steal_pointer (&self->await_callback);
   gpointer data = g_steal_pointer (&self->await_data);
-  GAsyncResult *result = (GAsyncResult *) task;
+  GAsyncResult *result;
 
+  release_awaited (self);
+  task = g_steal_pointer (&self->awaited);
+  result = (GAsyncResult *) task;
   self->held = FALSE;
   forget_await_cancellable (self);
 
@@ -259,17 +274,25 @@ report_await_error (AgJob               *self,
                            AG_ERROR, code, "%s", message);
 }
 
-/* Whether @task is a job that awaits @self, directly or through the jobs
- * it awaits: @self awaiting it would close a circle no await leaves. */
-static gboolean
-awaits_job (AgTask *task,
-            AgJob  *self)
+/* What a job waits for besides its dependencies: the task it awaits, so
+ * that circles through awaits, dependencies and MultiTasks' children are
+ * all seen by _ag_task_waits_for(). Only the engine's thread sees a job's
+ * await. */
+static GPtrArray *
+ag_job_peek_awaited (AgTask *task)
 {
-  for (AgTask *t = task; t != NULL && AG_IS_JOB (t); t = AG_JOB (t)->awaited)
-    if (AG_JOB (t)->awaited == (AgTask *) self)
-      return TRUE;
+  AgJob *self = AG_JOB (task);
+  AgEngine *engine = _ag_task_get_engine (task);
 
-  return FALSE;
+  if (self->awaited == NULL || engine == NULL || !_ag_engine_is_own_thread (engine))
+    return NULL;
+
+  if (self->awaited_view == NULL)
+    self->awaited_view = g_ptr_array_sized_new (1);
+  g_ptr_array_set_size (self->awaited_view, 1);
+  self->awaited_view->pdata[0] = self->awaited;
+
+  return self->awaited_view;
 }
 
 /* Whether the job's own code (a C job's fiber) is what runs here. */
@@ -305,9 +328,11 @@ ag_job_runs_here (AgTask *task)
  * without running its work.
  *
  * A job awaits one thing at a time. A second await before the first is
- * over, awaiting the job itself or a job that awaits it (directly or
- * through the jobs it awaits), or awaiting in a job that has finished,
- * are programming errors reported to @callback.
+ * over, awaiting the job itself or a task that waits for it (a job that
+ * awaits it, a task that depends on it, a [class@MultiTask] holding it, or
+ * anything that waits for those), or awaiting in a job that has finished,
+ * are programming errors reported to @callback (%AG_ERROR_WOULD_DEADLOCK
+ * for the circles).
  *
  * Thread: the engine's.
  *
@@ -353,15 +378,19 @@ ag_job_await_async (AgJob               *self,
       return;
     }
 
-  if (awaits_job (task, self))
+  if (_ag_task_waits_for (task, (AgTask *) self))
     {
-      g_critical ("%s: the job %p cannot await %p, which awaits it", G_STRFUNC, self, task);
+      g_critical ("%s: the job %p cannot await %p, which waits for it", G_STRFUNC, self, task);
       report_await_error (self, callback, user_data, AG_ERROR_WOULD_DEADLOCK,
-                          _("Jobs awaiting each other would never finish"));
+                          _("The task waits for the job that would await it (through jobs it "
+                            "awaits, dependencies or a MultiTask’s children): the job would "
+                            "never finish"));
       return;
     }
 
   self->awaited = g_object_ref (task);
+  _ag_task_hold (task);
+  self->awaited_held = TRUE;
   self->await_callback = callback;
   self->await_data = user_data;
   self->held = FALSE;
@@ -444,6 +473,7 @@ ag_job_await_finish (AgJob         *self,
 static void
 drop_await (AgJob *self)
 {
+  release_awaited (self);
   if (self->awaited != NULL && self->awaited_is_own)
     ag_task_cancel (self->awaited);
   g_clear_object (&self->awaited);
@@ -579,6 +609,7 @@ cancel_now (AgJob *self)
     return;
 
   self->cancel_pending = TRUE;
+  release_awaited (self);
   if (self->cancel_hook != NULL)
     self->cancel_hook (self->cancel_hook_data, self);
   if (self->paused)
@@ -720,7 +751,9 @@ ag_job_finalize (GObject *object)
   if (self->fiber_value != NULL)
     g_boxed_free (G_TYPE_VALUE, self->fiber_value);
   g_clear_error (&self->fiber_error);
+  release_awaited (self);
   g_clear_object (&self->awaited);
+  g_clear_pointer (&self->awaited_view, g_ptr_array_unref);
   forget_await_cancellable (self);
 
   G_OBJECT_CLASS (ag_job_parent_class)->finalize (object);
@@ -757,6 +790,7 @@ ag_job_class_init (AgJobClass *klass)
   task_class->stopped = ag_job_stopped;
   task_class->request_cancel = ag_job_request_cancel;
   task_class->runs_here = ag_job_runs_here;
+  task_class->peek_awaited = ag_job_peek_awaited;
   task_class->ends_when_returned = TRUE;
 
   /**

@@ -2623,7 +2623,7 @@ await_the_second_body (AgJob    *job,
 
   circle->first = job;
   second = ag_engine_spawn (ag_task_get_engine (AG_TASK (job)), await_the_first_body, circle, NULL);
-  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*awaits it*");
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*waits for it*");
   value = ag_job_await (g_object_ref (AG_TASK (second)), &circle->error);
   g_test_assert_expected_messages ();
   g_assert_null (value);
@@ -2679,8 +2679,9 @@ test_cancel_goes_down_a_chain_of_awaiting_jobs (AgTestFixture *fixture,
   run_until_finished (fixture, last);
 }
 
-/* A circle the await cannot see (a job awaits a MultiTask whose child
- * job awaits it): cancelling goes round it once, and both jobs end. */
+/* A circle through a MultiTask (a job awaits a MultiTask whose child job
+ * awaits it) would never end either: that await is refused too, and both
+ * jobs end. */
 static void
 await_a_multi_of_one_job_body (AgJob    *job,
                                gpointer  user_data)
@@ -2688,28 +2689,76 @@ await_a_multi_of_one_job_body (AgJob    *job,
   Circle *circle = user_data;
   g_autoptr(AgMultiTask) multi = ag_multi_task_new ();
   g_autoptr(AgJob) child = NULL;
-  g_autoptr(GError) error = NULL;
   GValue *value;
 
   circle->first = job;
   child = ag_engine_spawn (ag_task_get_engine (AG_TASK (job)), await_the_first_body, circle, NULL);
   ag_multi_task_add (multi, AG_TASK (child));
-  value = ag_job_await (g_object_ref (AG_TASK (multi)), &error);
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*waits for it*");
+  value = ag_job_await (g_object_ref (AG_TASK (multi)), &circle->error);
+  g_test_assert_expected_messages ();
   g_assert_null (value);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (multi)), ==, AG_TASK_PENDING);
 }
 
 static void
-test_cancel_of_a_circle_through_a_multi_task_ends_it (AgTestFixture *fixture,
-                                                      gconstpointer  data)
+test_a_circle_of_jobs_through_a_multi_task_is_refused (AgTestFixture *fixture,
+                                                       gconstpointer  data)
 {
   Circle circle = { NULL, NULL };
   g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_a_multi_of_one_job_body,
                                           &circle, NULL);
 
-  ag_task_cancel (AG_TASK (job));
   run_until_finished (fixture, job);
-  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_CANCELLED);
+  g_assert_error (circle.error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
+  g_clear_error (&circle.error);
+}
+
+/* A job that awaits a job which depends on a task awaiting the first job:
+ * the circle goes through a dependency, and is refused as well. */
+static void
+await_the_first_in_a_task_body (AgJob    *job,
+                                gpointer  user_data)
+{
+  Circle *circle = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_job_await (g_object_ref (AG_TASK (circle->first)), &error);
+
+  g_clear_pointer (&value, ag_test_value_free);
+}
+
+static void
+await_a_job_depending_on_a_waiter_body (AgJob    *job,
+                                        gpointer  user_data)
+{
+  Circle *circle = user_data;
+  g_autoptr(AgJob) waiter = NULL;
+  g_autoptr(AgTask) dependent = ag_task_new_sleep (1);
+  GValue *value;
+
+  circle->first = job;
+  waiter = ag_engine_spawn (ag_task_get_engine (AG_TASK (job)), await_the_first_in_a_task_body,
+                            circle, NULL);
+  g_assert_true (ag_task_add_dependency (dependent, AG_TASK (waiter), NULL));
+  g_test_expect_message ("AsyncGui", G_LOG_LEVEL_CRITICAL, "*waits for it*");
+  value = ag_job_await (g_object_ref (dependent), &circle->error);
+  g_test_assert_expected_messages ();
+  g_assert_null (value);
+}
+
+static void
+test_a_circle_of_jobs_through_a_dependency_is_refused (AgTestFixture *fixture,
+                                                       gconstpointer  data)
+{
+  Circle circle = { NULL, NULL };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_a_job_depending_on_a_waiter_body,
+                                          &circle, NULL);
+
+  run_until_finished (fixture, job);
+  g_assert_error (circle.error, AG_ERROR, AG_ERROR_WOULD_DEADLOCK);
+  g_assert_cmpint (ag_task_get_state (AG_TASK (job)), ==, AG_TASK_SUCCEEDED);
+  g_clear_error (&circle.error);
 }
 
 /* A frame far larger than a page, past the end of a small job stack,
@@ -3413,8 +3462,10 @@ main (int   argc,
                test_wait_for_itself_before_any_await_would_deadlock);
   ag_test_add ("/job/await/jobs-awaiting-each-other-are-refused",
                test_jobs_awaiting_each_other_are_refused);
-  ag_test_add ("/job/cancel/of-a-circle-through-a-multi-task-ends-it",
-               test_cancel_of_a_circle_through_a_multi_task_ends_it);
+  ag_test_add ("/job/await/a-circle-of-jobs-through-a-multi-task-is-refused",
+               test_a_circle_of_jobs_through_a_multi_task_is_refused);
+  ag_test_add ("/job/await/a-circle-of-jobs-through-a-dependency-is-refused",
+               test_a_circle_of_jobs_through_a_dependency_is_refused);
   ag_test_add ("/job/stack/a-big-frame-past-the-stack-faults-in-its-own-guard",
                test_a_big_frame_past_the_stack_faults_in_its_own_guard);
   ag_test_add ("/job/await/a-callback-of-a-loop-a-job-runs-is-not-the-job",
