@@ -14,10 +14,11 @@
  * as its value would lose them when the job is cancelled between the
  * read's end and the job's resumption, since a cancelled await drops the
  * value. Unfinished, they are still the read's: a cancel of the job
- * finishes the read with its cancellable cancelled, and the reader puts
- * the items back at the front of the channel, at once, before anything
- * else can read them (a click handler that cancels a reading job and
- * starts the next one must not have the next one read past them).
+ * cancels the task's cancellable, also when the task has ended while the
+ * job was paused, and the read, finished then, has the reader put the
+ * items back at the front of the channel, at once, before anything else
+ * can read them (a click handler that cancels a reading job and starts the
+ * next one must not have the next one read past them).
  *
  * The asynchronous calls wait on the thread-default context, so they are
  * made with the engine's context pushed as that: an engine may have a
@@ -30,6 +31,7 @@ typedef struct
   int              timeout_ms;
   AgTask          *task;         /* while the read runs */
   GCancellable    *cancellable;  /* the task's */
+  gulong           cancelled_id;
   GAsyncResult    *result;       /* the read's, until it is finished */
 } Read;
 
@@ -53,6 +55,8 @@ read_free (gpointer data)
 {
   Read *read = data;
 
+  if (read->cancellable != NULL)
+    g_cancellable_disconnect (read->cancellable, read->cancelled_id);
   give_back (read);
   g_clear_object (&read->cancellable);
   g_clear_object (&read->reader);
@@ -72,6 +76,13 @@ read_ended (GObject      *source,
 }
 
 static void
+read_cancelled (GCancellable *cancellable,
+                gpointer      read)
+{
+  give_back (read);
+}
+
+static void
 start_read (AgTask       *task,
             gpointer      user_data,
             GCancellable *cancellable)
@@ -81,17 +92,11 @@ start_read (AgTask       *task,
 
   read->task = g_object_ref (task);
   read->cancellable = g_object_ref (cancellable);
+  read->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (read_cancelled), read, NULL);
   g_main_context_push_thread_default (context);
   ag_channel_reader_read_async (read->reader, read->count, read->timeout_ms, cancellable,
                                 read_ended, read);
   g_main_context_pop_thread_default (context);
-}
-
-static void
-job_cancelled (gpointer read,
-               gpointer job)
-{
-  give_back (read);
 }
 
 /**
@@ -126,7 +131,6 @@ ag_job_read (AgChannelReader  *reader,
              int               timeout_ms,
              GError          **error)
 {
-  AgJob *job = _ag_job_get_running ();
   g_autoptr(AgTask) task = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -144,11 +148,7 @@ ag_job_read (AgChannelReader  *reader,
   read->timeout_ms = timeout_ms;
   task = ag_task_new_main (start_read, read, read_free);
 
-  if (job != NULL)
-    _ag_job_set_cancel_hook (job, job_cancelled, read);
   value = ag_job_await (g_object_ref (task), &local_error);
-  if (job != NULL)
-    _ag_job_set_cancel_hook (job, NULL, NULL);
   if (value != NULL)
     g_boxed_free (G_TYPE_VALUE, value);
   if (local_error != NULL)

@@ -33,8 +33,6 @@ struct _AgJob
   gboolean             cancel_pending;   /* a cancel its code has not seen yet */
   int                  resumed_at_depth; /* g_main_depth() as its fiber resumed */
   gboolean             resume_owed;      /* a cancel lifted its pause: one resume is quiet */
-  GFunc                cancel_hook;      /* see _ag_job_set_cancel_hook() */
-  gpointer             cancel_hook_data;
   AgNode               resume_node;      /* completes the await at a delivery */
   gboolean             resume_queued;
   AgNode               cancel_node;      /* a cancel from another thread */
@@ -54,9 +52,6 @@ struct _AgJob
 
 /* ag-job.c */
 GError  *_ag_job_gone_error     (void);
-void     _ag_job_set_cancel_hook (AgJob    *self,
-                                  GFunc     hook,
-                                  gpointer  data);
 
 /* ag-job-fiber.c */
 AgJob   *_ag_job_get_running    (void);

@@ -510,7 +510,11 @@ ag_job_get_paused (AgJob *self)
  * @self: a running job
  *
  * Pauses the job. What it awaits goes on, but its result is held until
- * [method@Job.resume]; a sleep keeps its remaining time.
+ * [method@Job.resume]; a sleep keeps its remaining time. If the job is
+ * cancelled instead, it sees the cancel, not the held result, and a task
+ * it ran itself has its cancellable cancelled then, inside the cancel, even
+ * though it has ended: its work can take back what it handed over (a
+ * channel read started with that cancellable puts its items back).
  *
  * Pausing does nothing on a job that is paused already, that has ended
  * (however it ended), or that was cancelled and has not seen the cancel
@@ -585,20 +589,6 @@ ag_job_resume (AgJob *self)
     g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
 }
 
-/* Until it is set again (NULL: none), a cancel that reaches the job calls
- * @hook with @data on the engine's thread, inside ag_task_cancel() when
- * that is called there: what the job's code awaits can undo an end the
- * job has not seen yet (a read puts back its items) before anything else
- * runs. */
-void
-_ag_job_set_cancel_hook (AgJob    *self,
-                         GFunc     hook,
-                         gpointer  data)
-{
-  self->cancel_hook = hook;
-  self->cancel_hook_data = data;
-}
-
 /* A cancel reaches the job's code at its await: what it awaits is
  * cancelled if it is the job's, and the await fails at the next delivery
  * (the next await at once if none is pending). */
@@ -610,8 +600,12 @@ cancel_now (AgJob *self)
 
   self->cancel_pending = TRUE;
   release_awaited (self);
-  if (self->cancel_hook != NULL)
-    self->cancel_hook (self->cancel_hook_data, self);
+  /* A task the job ran that ended while the job was paused: the job will
+   * see the cancel instead of that outcome, so the work may take back what
+   * it handed over, inside this cancel, before anything else runs (a read
+   * puts back its items). Somebody else's task is theirs. */
+  if (self->held && self->awaited_is_own)
+    _ag_task_cancel_after_end (self->awaited);
   if (self->paused)
     {
       unpause (self);

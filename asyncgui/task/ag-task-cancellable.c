@@ -159,6 +159,20 @@ _ag_task_pin_cancellable (AgTask *self)
   return (GCancellable *) ((gsize) current & ~PINNED);
 }
 
+/* The outcome of @self, which has ended, will not be taken after all (a
+ * job that held it while paused was cancelled): its work's cancellable is
+ * cancelled, so that handlers the work connected can take back what it
+ * handed over. A lent cancellable was taken back or kept before the end,
+ * so the one read here is the task's. The engine's thread. */
+void
+_ag_task_cancel_after_end (AgTask *self)
+{
+  GCancellable *cancellable = _ag_task_peek_cancellable (_ag_task_get_priv (self));
+
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+}
+
 /* At finalize. */
 void
 _ag_task_clear_cancellable (AgTaskPrivate *priv)

@@ -107,6 +107,7 @@ void      _ag_task_set_progress_now   (AgTask              *self,
 void      _ag_task_suspend            (AgTask              *self);
 void      _ag_task_resume             (AgTask              *self);
 GCancellable *_ag_task_ensure_cancellable (AgTask          *self);
+void      _ag_task_cancel_after_end   (AgTask              *self);
 void      _ag_task_begin_work         (AgTask              *self);
 void      _ag_task_end_work           (AgTask              *self);
 gboolean  _ag_task_claim_return       (AgTask              *self,

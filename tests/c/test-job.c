@@ -1363,6 +1363,101 @@ test_cancel_paused_job_with_held_result_sees_cancel (AgTestFixture *fixture,
   g_clear_error (&pb.error);
 }
 
+/* A task the job ran ends while the job is paused, and the job is
+ * cancelled before it resumes: the job never takes that outcome, so the
+ * task's cancellable is cancelled, inside the cancel, for the work to take
+ * back what it handed over (a read puts back its items). */
+typedef struct
+{
+  AgTask       *task;         /* the main-context task, until the test ends it */
+  GCancellable *cancellable;  /* the one its work was given */
+  GError       *error;        /* what the job's await gave */
+} HeldWork;
+
+static void
+keep_main_task (AgTask       *task,
+                gpointer      user_data,
+                GCancellable *cancellable)
+{
+  HeldWork *held = user_data;
+
+  held->task = g_object_ref (task);
+  held->cancellable = g_object_ref (cancellable);
+}
+
+static void
+await_held_work_body (AgJob    *job,
+                      gpointer  user_data)
+{
+  HeldWork *held = user_data;
+  GValue *value = ag_job_await (ag_task_new_main (keep_main_task, held, NULL), &held->error);
+
+  g_assert_null (value);
+}
+
+static void
+test_cancel_with_held_result_cancels_the_tasks_cancellable (AgTestFixture *fixture,
+                                                            gconstpointer  data)
+{
+  HeldWork held = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, await_held_work_body, &held, NULL);
+  g_autoptr(AgTask) task = NULL;
+
+  g_assert_nonnull (held.task);
+  ag_job_pause (job);
+  task = g_steal_pointer (&held.task);
+  ag_task_return_boolean (task, TRUE);
+  ag_test_run_for (fixture->context, 20);
+  g_assert_cmpint (ag_task_get_state (task), ==, AG_TASK_SUCCEEDED);
+  g_assert_false (g_cancellable_is_cancelled (held.cancellable));
+
+  ag_task_cancel (AG_TASK (job));
+  g_assert_true (g_cancellable_is_cancelled (held.cancellable));
+  run_until_finished (fixture, job);
+  g_assert_error (held.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&held.error);
+  g_clear_object (&held.cancellable);
+}
+
+/* A task somebody else ran is theirs: a job that awaited it and was
+ * cancelled while it held its outcome leaves its cancellable alone. */
+static void
+await_the_given_task_body (AgJob    *job,
+                           gpointer  user_data)
+{
+  HeldWork *held = user_data;
+  GValue *value = ag_job_await (g_object_ref (held->task), &held->error);
+
+  g_assert_null (value);
+}
+
+static void
+test_cancel_with_held_result_leaves_others_tasks_alone (AgTestFixture *fixture,
+                                                        gconstpointer  data)
+{
+  HeldWork held = { 0 };
+  g_autoptr(AgTask) task = ag_task_new_main (keep_main_task, &held, NULL);
+  g_autoptr(AgJob) job = NULL;
+  g_autoptr(AgTask) running = NULL;
+
+  ag_engine_run_async (fixture->engine, task, NULL, NULL, NULL);
+  ag_test_run_for (fixture->context, 20);
+  running = g_steal_pointer (&held.task);
+  g_assert_true (running == task);
+  held.task = task;
+  job = ag_engine_spawn (fixture->engine, await_the_given_task_body, &held, NULL);
+  ag_job_pause (job);
+  ag_task_return_boolean (task, TRUE);
+  ag_test_run_for (fixture->context, 20);
+
+  ag_task_cancel (AG_TASK (job));
+  g_assert_false (g_cancellable_is_cancelled (held.cancellable));
+  run_until_finished (fixture, job);
+  g_assert_error (held.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&held.error);
+  g_clear_object (&held.cancellable);
+}
+
 static void
 test_cancel_finished_job_does_nothing (AgTestFixture *fixture,
                                        gconstpointer  data)
@@ -3411,6 +3506,10 @@ main (int   argc,
                test_cancel_paused_job_resumes_it_with_cancelled);
   ag_test_add ("/job/cancel/paused-job-with-held-result-sees-cancel",
                test_cancel_paused_job_with_held_result_sees_cancel);
+  ag_test_add ("/job/cancel/with-held-result-cancels-the-tasks-cancellable",
+               test_cancel_with_held_result_cancels_the_tasks_cancellable);
+  ag_test_add ("/job/cancel/with-held-result-leaves-others-tasks-alone",
+               test_cancel_with_held_result_leaves_others_tasks_alone);
   ag_test_add ("/job/cancel/finished-job-does-nothing", test_cancel_finished_job_does_nothing);
 
   ag_test_add ("/job/pause/holds-result-until-resume", test_pause_holds_result_until_resume);
