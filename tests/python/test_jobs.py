@@ -433,6 +433,70 @@ class JobsTest(QuietTestCase):
         self.assertEqual(self.run_job(old_style()).result(), 6)
         self.assertEqual(self.run_job(new_style()).result(), 'async')
 
+    def test_a_job_started_on_another_thread_raises_runtime_error_naming_the_way(self):
+        ran = []
+
+        @self.engine.job
+        def generator():
+            ran.append('generator')
+            yield Task(identity, 1)
+
+        @self.engine.job
+        async def coroutine():
+            ran.append('coroutine')
+
+        @self.engine.job
+        def plain():
+            ran.append('plain')
+
+        def body():
+            ran.append('body')
+            yield Task(identity, 1)
+
+        made = body()
+        refused = []
+
+        def start_all():
+            for start in (generator, coroutine, plain, lambda: self.engine.start_job(made)):
+                try:
+                    start()
+                except RuntimeError as error:
+                    refused.append(error)
+
+        # Nobody iterates the context: the engine's thread is the one that
+        # made it, not another.
+        thread = threading.Thread(target=start_all)
+        thread.start()
+        thread.join()
+        # Another thread iterates it: that one is, and the one that made it
+        # is not.
+        owning, release = threading.Event(), threading.Event()
+
+        def hold_context():
+            self.assertTrue(self.context.acquire())
+            owning.set()
+            release.wait(agtest.SAFETY_S)
+            self.context.release()
+
+        thread = threading.Thread(target=hold_context)
+        thread.start()
+        owning.wait(agtest.SAFETY_S)
+        try:
+            start_all()
+        finally:
+            release.set()
+            thread.join()
+        self.assertEqual(len(refused), 8)
+        for error in refused:
+            self.assertIs(type(error), RuntimeError)
+            self.assertIn("engine's thread", str(error))
+            self.assertIn('GLib.idle_add', str(error))
+        self.assertEqual(ran, [])
+        self.assert_quiet()
+        # The body refused is the caller's still, and starts on this thread.
+        self.assertEqual(self.run_job(self.engine.start_job(made)).state,
+                         AsyncGui.TaskState.SUCCEEDED)
+
     def test_job_starts_at_once_and_runs_to_the_first_yield(self):
         trace = []
 

@@ -1629,7 +1629,21 @@ def _refuse_job_body(body):
                         'start_job(f(...))' % (body,))
 
 
+def _check_engine_thread(engine, what):
+    """Raises RuntimeError where the calling thread is not ``engine``'s
+    (ag_engine_is_own_thread()), before C is called: there ``what`` is a
+    programming error, a critical, in C."""
+    if not engine.is_own_thread():
+        raise RuntimeError(
+            "%s on its engine's thread (the one that runs engine.get_context(), or, while no "
+            "thread does, the one that made the engine), not on %s: hand the call to that "
+            "thread, e.g. GLib.idle_add(lambda: handler() and False) for an engine on the "
+            "default context (a job is true: `and False` ends the idle source)"
+            % (what, threading.current_thread().name))
+
+
 def _start_job(engine, coro):
+    _check_engine_thread(engine, 'a job is started')
     if hasattr(coro, 'send') and hasattr(coro, 'throw'):
         is_coroutine = not hasattr(coro, 'gi_frame')
     else:
@@ -1820,6 +1834,8 @@ class Engine(AsyncGui.Engine):
 
         @functools.wraps(func)
         def start(*args, **kwargs):
+            # Before func runs: a plain function's body is the job's.
+            _check_engine_thread(self, 'a job is started')
             return _start_job(self, func(*args, **kwargs))
         start.__ag_job__ = True
         return start
