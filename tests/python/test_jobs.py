@@ -744,6 +744,51 @@ class JobsTest(QuietTestCase):
         self.assertEqual(succeeded.result(), 1)
         failed.exception()
 
+    def test_resuming_a_job_that_is_not_paused_raises_invalid_state_error(self):
+        @self.engine.job
+        def handler():
+            return (yield Task(identity, 'done', 0.1))
+
+        job = handler()
+        with self.assertRaises(AsyncGui.InvalidStateError) as caught:
+            job.resume()
+        self.assertIn('not paused', str(caught.exception))
+        job.pause()
+        job.pause()
+        job.resume()
+        with self.assertRaises(AsyncGui.InvalidStateError):
+            job.resume()
+        self.assertFalse(job.paused)
+        self.assertEqual(self.run_job(job).result(), 'done')
+        job.resume()
+        job.pause()
+        self.assert_quiet()
+
+    def test_pausing_or_resuming_on_another_thread_raises_runtime_error(self):
+        @self.engine.job
+        def handler():
+            return (yield Task(identity, 'done', 0.1))
+
+        job = handler()
+        finished = self.run_job(handler())
+        refused = []
+
+        def control():
+            for call in (job.pause, job.resume, finished.pause, finished.resume):
+                try:
+                    call()
+                except RuntimeError as error:
+                    refused.append(error)
+
+        thread = threading.Thread(target=control)
+        thread.start()
+        thread.join()
+        self.assertEqual([type(error) for error in refused], [RuntimeError] * 4)
+        self.assertIn("engine's thread", str(refused[0]))
+        self.assertFalse(job.paused)
+        self.assertEqual(self.run_job(job).result(), 'done')
+        self.assert_quiet()
+
     def test_resuming_a_paused_job_that_caught_its_cancel_is_quiet(self):
         @self.engine.job
         def handler():

@@ -1629,21 +1629,22 @@ def _refuse_job_body(body):
                         'start_job(f(...))' % (body,))
 
 
-def _check_engine_thread(engine, what):
+def _check_engine_thread(engine, what, call):
     """Raises RuntimeError where the calling thread is not ``engine``'s
-    (ag_engine_is_own_thread()), before C is called: there ``what`` is a
-    programming error, a critical, in C."""
-    if not engine.is_own_thread():
+    (ag_engine_is_own_thread()), before C is called: there ``what``
+    (``call``) is a programming error, a critical, in C. None is a job's
+    engine that is gone, which has no thread to check against."""
+    if engine is not None and not engine.is_own_thread():
         raise RuntimeError(
             "%s on its engine's thread (the one that runs engine.get_context(), or, while no "
             "thread does, the one that made the engine), not on %s: hand the call to that "
-            "thread, e.g. GLib.idle_add(lambda: handler() and False) for an engine on the "
-            "default context (a job is true: `and False` ends the idle source)"
-            % (what, threading.current_thread().name))
+            "thread, e.g. GLib.idle_add(lambda: %s and False) for an engine on the default "
+            "context (False ends the idle source)"
+            % (what, threading.current_thread().name, call))
 
 
 def _start_job(engine, coro):
-    _check_engine_thread(engine, 'a job is started')
+    _check_engine_thread(engine, 'a job is started', 'handler()')
     if hasattr(coro, 'send') and hasattr(coro, 'throw'):
         is_coroutine = not hasattr(coro, 'gi_frame')
     else:
@@ -1720,6 +1721,28 @@ class Job(AsyncGui.Job):
                                     'the exception there')
         driver.interrupt = exc
         AsyncGui.Job.cancel(self)
+
+    def pause(self):
+        """Pauses the job: what it awaits goes on, but the job does not see
+        the outcome before :meth:`resume`; a sleep keeps its remainder.
+        Nothing on a job that is paused already, has finished, or was
+        cancelled and has not seen the cancel yet. Raises RuntimeError off
+        the engine's thread."""
+        _check_engine_thread(self.get_engine(), 'a job is paused', 'job.pause()')
+        AsyncGui.Job.pause(self)
+
+    def resume(self):
+        """Resumes a paused job; what arrived meanwhile is delivered at the
+        next delivery. Nothing on a job that has finished, or whose pause
+        a cancel lifted (once, also after the job caught the cancel).
+        Raises InvalidStateError for a job that runs and is not paused
+        (never paused, or resumed already), and RuntimeError off the
+        engine's thread."""
+        _check_engine_thread(self.get_engine(), 'a job is resumed', 'job.resume()')
+        if not self.may_resume():
+            raise InvalidStateError('the job is not paused: it was never paused, or was '
+                                    'resumed already')
+        AsyncGui.Job.resume(self)
 
     state = property(AsyncGui.Job.get_state,
                      doc="""The job's AsyncGui.TaskState.""")
@@ -1817,7 +1840,8 @@ _WAIT_SLICE_MS = 100
 
 @_export
 class InvalidStateError(RuntimeError):
-    """job.result() of a job that has not finished."""
+    """job.result() of a job that has not finished, job.resume() of a job
+    that is not paused, job.throw() into a finished job."""
 
 
 class Engine(AsyncGui.Engine):
@@ -1835,7 +1859,7 @@ class Engine(AsyncGui.Engine):
         @functools.wraps(func)
         def start(*args, **kwargs):
             # Before func runs: a plain function's body is the job's.
-            _check_engine_thread(self, 'a job is started')
+            _check_engine_thread(self, 'a job is started', 'handler()')
             return _start_job(self, func(*args, **kwargs))
         start.__ag_job__ = True
         return start
