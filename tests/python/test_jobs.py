@@ -201,6 +201,36 @@ class JobsTest(QuietTestCase):
         self.assertEqual(values, [1, 41, 'from a job', None, ['nested']])
         self.assertEqual(code, 9)
 
+    def test_a_multi_task_of_what_is_not_a_task_raises_type_error_naming_what_it_holds(self):
+        with self.assertRaises(TypeError) as caught:
+            MultiTask(42)
+        self.assertIn('MultiTask() takes an iterable of tasks', str(caught.exception))
+        for items in ([Task(identity, 1), 42], [None]):
+            with self.assertRaises(TypeError) as caught:
+                MultiTask(items).gtask
+            self.assertIn('holds %r, which is not a task' % (items[-1],), str(caught.exception))
+        seen = []
+
+        @self.engine.job
+        def generator():
+            try:
+                yield [Task(identity, 1), 42]
+            except TypeError as error:
+                seen.append(str(error))
+
+        @self.engine.job
+        async def coroutine():
+            try:
+                await MultiTask([None])
+            except TypeError as error:
+                seen.append(str(error))
+
+        self.run_job(generator())
+        self.run_job(coroutine())
+        self.assertEqual(len(seen), 2)
+        self.assertIn('holds 42, which is not a task', seen[0])
+        self.assertIn('holds None, which is not a task', seen[1])
+
     def test_a_task_goes_in_several_lists_and_twice_in_one(self):
         def gi_work(gtask, *unused):
             gtask.return_int(41)

@@ -518,7 +518,7 @@ class MultiTask(metaclass=_ForwardingMeta):
     def __init__(self, tasks, max_workers=0, skip_errors=False, unordered=False,
                  max_chunk_size=0, **refused):
         _refuse_arguments('MultiTask()', refused)
-        self.tasks = tasks if type(tasks) is list else list(tasks)
+        self.tasks = _task_list('MultiTask()', tasks)
         if max_workers is None:
             max_workers = 0
         if max_workers < 0 or max_chunk_size < 0:
@@ -566,6 +566,18 @@ class MultiTask(metaclass=_ForwardingMeta):
     def __repr__(self):
         return 'MultiTask(<%d tasks>, max_workers=%d, skip_errors=%r, unordered=%r)' % (
             len(self.tasks), self.max_workers, self.skip_errors, self.unordered)
+
+
+def _task_list(call, tasks):
+    """``tasks`` as a list (the very list if it is one); what is not
+    iterable raises TypeError naming ``call``. Its items are checked when
+    the list runs (_prepare())."""
+    if type(tasks) is list:
+        return tasks
+    try:
+        return list(tasks)
+    except TypeError:
+        raise TypeError('%s takes an iterable of tasks, not %r' % (call, tasks)) from None
 
 
 # -- Preparing what a job awaits --------------------------------------------
@@ -671,9 +683,10 @@ def _failing(exc):
     return _PreparedMain(lambda complete: complete(), outcome)
 
 
-def _prepare(request, driver):
-    """Turns what a job yielded into a _Prepared; raises TypeError for
-    things that are not tasks."""
+def _prepare(request, driver, in_list=False):
+    """Turns what a job yielded (``in_list``: an item of a list or
+    MultiTask it yielded) into a _Prepared; raises TypeError for things
+    that are not tasks. ``driver`` is None for a MultiTask's ``gtask``."""
     if isinstance(request, TaskObject):
         return _Prepared(request)
     if isinstance(request, Task):
@@ -693,10 +706,14 @@ def _prepare(request, driver):
         return prepare(driver)
     if getattr(request, '_asyncio_future_blocking', None) is not None:
         return _prepare_asyncio_future(request)
-    if request is None and driver.is_coroutine:
+    if request is None and not in_list and driver is not None and driver.is_coroutine:
         # A bare yield from a coroutine is asyncio.sleep(0): let the loop
         # run (a sleep of 0 ms ends at its next iteration).
         return _Prepared(TaskObject.new_sleep(0))
+    if in_list:
+        raise TypeError('a list of tasks or a MultiTask holds %r, which is not a task: it holds '
+                        'Tasks, ProcessTasks, lists of tasks, MultiTasks, AsyncGui.Task objects, '
+                        'Jobs or what else a job awaits' % (request,))
     raise TypeError('a job yielded %r, which is not a task: yield or await a Task, a list '
                     'of tasks, a MultiTask, an AsyncGui.Task object, a Job or an awaitable'
                     % (request,))
@@ -976,12 +993,21 @@ class MultiProcessTask(MultiTask):
     __slots__ = ()
 
     def __init__(self, tasks, max_workers=None, skip_errors=False, unordered=False):
-        converted = [task if isinstance(task, ProcessTask)
-                     else ProcessTask(task.func, *task.args, **(task.keywords or {}))
-                     for task in tasks]
+        converted = [_as_process_task(task) for task in _task_list('MultiProcessTask()', tasks)]
         if max_workers is None:
             max_workers = os.cpu_count() or 1
         super().__init__(converted, max_workers, skip_errors, unordered)
+
+
+def _as_process_task(task):
+    if isinstance(task, ProcessTask):
+        return task
+    # A Task (a functools.partial); not an AsyncGui.Task object, which
+    # isinstance(task, Task) also holds for.
+    if isinstance(task, functools.partial):
+        return ProcessTask(task.func, *task.args, **task.keywords)
+    raise TypeError('MultiProcessTask() takes ProcessTasks, or Tasks of importable functions '
+                    '(made ProcessTasks), not %r' % (task,))
 
 
 # -- Lists of tasks ------------------------------------------------------------
@@ -1205,7 +1231,7 @@ class _MixedRun(_Run):
     __slots__ = ('children',)
 
     def __init__(self, spec, driver):
-        self.children = [_prepare(item, driver) for item in spec.tasks]
+        self.children = [_prepare(item, driver, True) for item in spec.tasks]
         super().__init__(spec, driver, MultiTaskObject.new(), self.children)
 
     def child_outcome(self, position):
