@@ -409,9 +409,7 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         the new task to run both; if this one fails, the new one fails
         with its exception and ``func`` never runs. (The Python side of
         ag_task_and_then(): the value stays a Python object.)"""
-        following = Task(_call_following, func, args, kwargs)
-        following.add_dependency(self)
-        return following
+        return self.chain(_call_following, func, args, kwargs)
 
     def chain(self, func, *args, **kwargs):
         """The Task that runs ``func(*args, **kwargs)`` on a worker thread
