@@ -2285,12 +2285,9 @@ def _make_guest_loop(asyncio, context):
             return False, -1
 
         def check(self):
-            loop = self.loop
-            if loop._ready:
-                return True
-            if loop._scheduled and loop._scheduled[0]._when <= loop.time() + loop._clock_resolution:
-                return True
-            return bool(self.query_unix_fd(self.tag))
+            # Due as prepare() says (ready callbacks, a timer due), or
+            # the selector's descriptor readable.
+            return self.prepare()[0] or bool(self.query_unix_fd(self.tag))
 
         def dispatch(self, callback, args):
             self.loop._ag_run_once()
