@@ -2369,13 +2369,12 @@ class _TrioRun:
     other is ending (cancelled: its job was, or its engine disposed), in
     which case it starts when that one has ended."""
 
-    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'failure', 'cancelled',
-                 'followers')
+    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'cancelled', 'followers')
 
     def __init__(self, async_fn, args):
         self.async_fn = async_fn
         self.args = args
-        self.scope = self.token = self.outcome = self.failure = None
+        self.scope = self.token = self.outcome = None
         self.cancelled = False
         self.followers = []
 
@@ -2431,19 +2430,11 @@ class _TrioRun:
             if self.cancelled:
                 complete()
                 return
-            try:
-                start(complete)
-            except BaseException as exc:  # noqa: B902 - raised at the await
-                self.failure = exc
-                complete()
+            # What it raises is raised at the await, as when the run
+            # starts at once.
+            _start_main(start, complete, prepared.failure)
 
         def outcome():
-            failure, self.failure = self.failure, None
-            if failure is not None:
-                try:
-                    raise failure
-                finally:
-                    failure = None  # as in Engine.run_finish()
             return self.outcome.unwrap()
 
         def on_cancel():
@@ -2454,7 +2445,8 @@ class _TrioRun:
                 except trio.RunFinishedError:
                     pass
 
-        return _PreparedMain(start, outcome, on_cancel, stop=on_cancel)
+        prepared = _PreparedMain(start, outcome, on_cancel, stop=on_cancel)
+        return prepared
 
 
 @_export
