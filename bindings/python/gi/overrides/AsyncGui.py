@@ -1636,9 +1636,15 @@ def _receive_awaits(driver):
 _UNSET = object()
 
 
-# inspect's CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR, without
-# importing inspect.
-_MAKES_JOB_BODIES = 0x20 | 0x80 | 0x200
+# inspect's CO_COROUTINE | CO_ASYNC_GENERATOR, and with CO_GENERATOR the
+# functions that make job bodies, without importing inspect at startup.
+_CO_ASYNC = 0x80 | 0x200
+_MAKES_JOB_BODIES = 0x20 | _CO_ASYNC
+
+
+def _code_flags(func):
+    """The co_flags of a Python function's code; 0 for other callables."""
+    return getattr(getattr(func, '__code__', None), 'co_flags', 0)
 
 
 def _refuse_job_body(body):
@@ -1647,8 +1653,7 @@ def _refuse_job_body(body):
     if hasattr(body, '__anext__'):
         raise TypeError('an async generator cannot be a job: write an async def that '
                         'loops over it with async for')
-    flags = getattr(getattr(body, '__code__', None), 'co_flags', 0)
-    if flags & _MAKES_JOB_BODIES:
+    if _code_flags(body) & _MAKES_JOB_BODIES:
         raise TypeError('%r is a function: start a job with what calling it returns, '
                         'start_job(f(...))' % (body,))
 
@@ -2886,16 +2891,6 @@ _ASYNC_STAGE = ('a pipeline stage function runs on a worker thread and returns i
                 'not a coroutine: %r is async')
 
 
-# inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR, without importing
-# inspect at startup.
-_CO_ASYNC = 0x80 | 0x200
-
-
-def _is_async_function(func):
-    code = getattr(func, '__code__', None)
-    return code is not None and code.co_flags & _CO_ASYNC
-
-
 def _run_stage(stage, chunk, item):
     func, apply_single = stage
     if type(item) is _Failure:
@@ -2947,7 +2942,7 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single,
         raise ValueError('capacity must be 1 or more')
     if not callable(func):
         raise TypeError('a pipeline stage needs a function, not %r' % (func,))
-    if _is_async_function(func):
+    if _code_flags(func) & _CO_ASYNC:
         raise TypeError(_ASYNC_STAGE % (func,))
     if min_count < 1:
         raise ValueError('min_count must be 1 or more')
