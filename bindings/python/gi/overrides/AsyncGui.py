@@ -2189,9 +2189,7 @@ def _enter_asyncio(driver):
     asyncio = sys.modules.get('asyncio')
     if asyncio is None:
         return None
-    loop = getattr(_guest, 'loop', None)
-    if loop is None:
-        loop = _guest.loop = _make_guest_loop(asyncio, driver.context)
+    loop = _guest_loop(asyncio, driver.context)
     _guest.engine = weakref.ref(driver.engine)
     events = asyncio.events
     previous = events._get_running_loop()
@@ -2259,13 +2257,14 @@ def get_asyncio_loop():
     """The asyncio loop that runs as a guest in this thread's GLib loop
     (made on first call)."""
     import asyncio
+    return _guest_loop(asyncio, GLib.MainContext.ref_thread_default())
+
+
+def _guest_loop(asyncio, context):
+    """This thread's guest loop, made on ``context`` if it has none yet."""
     loop = getattr(_guest, 'loop', None)
-    if loop is None:
-        loop = _guest.loop = _make_guest_loop(asyncio, GLib.MainContext.ref_thread_default())
-    return loop
-
-
-def _make_guest_loop(asyncio, context):
+    if loop is not None:
+        return loop
     import selectors
 
     class NonBlockingSelector(selectors.DefaultSelector):
@@ -2344,7 +2343,7 @@ def _make_guest_loop(asyncio, context):
             finally:
                 events._set_running_loop(previous)
 
-    loop = GuestEventLoop()
+    loop = _guest.loop = GuestEventLoop()
     _guest_loops.add(loop)
     return loop
 
