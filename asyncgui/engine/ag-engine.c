@@ -542,6 +542,31 @@ ag_engine_get_context (AgEngine *self)
 }
 
 /**
+ * ag_engine_is_own_thread:
+ * @self: an engine
+ *
+ * Checks whether the calling thread is the engine's: the one that iterates
+ * its context or, while no thread does, the one that made the engine. The
+ * calls documented "Thread: the engine's" (ag_job_new(), pausing and
+ * resuming a job, the setters) belong there; elsewhere they are
+ * programming errors. Bindings ask this to raise an error of their own
+ * instead. The answer holds while the context's owner stays the same.
+ *
+ * Thread: any.
+ *
+ * Returns: %TRUE if the calling thread is the engine's
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_engine_is_own_thread (AgEngine *self)
+{
+  g_return_val_if_fail (AG_IS_ENGINE (self), FALSE);
+
+  return _ag_engine_is_own_thread (self);
+}
+
+/**
  * ag_engine_get_max_threads:
  * @self: an engine
  *

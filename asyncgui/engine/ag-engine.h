@@ -85,6 +85,8 @@ gboolean      ag_engine_join_disposed      (int                  timeout_ms);
 AG_AVAILABLE_IN_1_0
 GMainContext *ag_engine_get_context        (AgEngine            *self);
 AG_AVAILABLE_IN_1_0
+gboolean      ag_engine_is_own_thread      (AgEngine            *self);
+AG_AVAILABLE_IN_1_0
 int           ag_engine_get_max_threads    (AgEngine            *self);
 AG_AVAILABLE_IN_1_0
 void          ag_engine_set_max_threads    (AgEngine            *self,

@@ -562,7 +562,8 @@ unpause (AgJob *self)
  * Resuming does nothing on a job that has ended (however it ended), or
  * whose pause a cancel lifted (cancelling resumes a job), once, even after
  * the job caught the cancel and went on. Resuming a job that is running
- * and was never paused, or was resumed already, is a programming error.
+ * and was never paused, or was resumed already, is a programming error
+ * ([method@Job.may_resume] tells).
  *
  * Thread: the engine's.
  *
@@ -574,19 +575,44 @@ ag_job_resume (AgJob *self)
   g_return_if_fail (AG_IS_JOB (self));
   g_return_if_fail (on_engine_thread (self));
 
+  if (!ag_job_may_resume (self))
+    {
+      g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
+      return;
+    }
+
   if (!is_live (self))
     return;
 
   if (self->paused)
-    {
-      unpause (self);
-      return;
-    }
-
-  if (self->resume_owed)
+    unpause (self);
+  else
     self->resume_owed = FALSE;
-  else if (!self->cancel_pending)
-    g_critical ("%s: the job %p is not paused", G_STRFUNC, self);
+}
+
+/**
+ * ag_job_may_resume:
+ * @self: a job
+ *
+ * Checks whether [method@Job.resume] may be called on the job now: so it
+ * may unless the job is running and is not paused (it never was, or was
+ * resumed already) while no cancel lifted its pause or waits to reach its
+ * code, where resuming it is a programming error. Bindings ask this to
+ * raise an error of their own instead.
+ *
+ * Thread: the engine's.
+ *
+ * Returns: %FALSE if resuming the job now is a programming error
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_job_may_resume (AgJob *self)
+{
+  g_return_val_if_fail (AG_IS_JOB (self), FALSE);
+  g_return_val_if_fail (on_engine_thread (self), FALSE);
+
+  return !is_live (self) || self->paused || self->resume_owed || self->cancel_pending;
 }
 
 /* A cancel reaches the job's code at its await: what it awaits is

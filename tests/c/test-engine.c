@@ -231,6 +231,61 @@ test_delivers_on_the_thread_that_runs_its_context (void)
   g_assert_cmpint (ote.value, ==, 11);
 }
 
+/* Whether the calling thread is the engine's: the one iterating its
+ * context, or, while nobody does, the one that made the engine. */
+typedef struct
+{
+  AgEngine     *engine;
+  gboolean      mine;
+  gboolean      mine_while_owner;
+  AgTestLatch   owning;
+  AgTestLatch   release;
+} OwnThreadCheck;
+
+static gpointer
+check_own_thread_elsewhere (gpointer user_data)
+{
+  OwnThreadCheck *check = user_data;
+  GMainContext *context = ag_engine_get_context (check->engine);
+
+  check->mine = ag_engine_is_own_thread (check->engine);
+  g_assert_true (g_main_context_acquire (context));
+  check->mine_while_owner = ag_engine_is_own_thread (check->engine);
+  ag_test_latch_open (&check->owning);
+  g_assert_true (ag_test_latch_wait (&check->release));
+  g_main_context_release (context);
+
+  return NULL;
+}
+
+static void
+test_is_own_thread_tells_the_thread_that_may_act_for_it (AgTestFixture *fixture,
+                                                          gconstpointer  data)
+{
+  OwnThreadCheck check = { .engine = fixture->engine, .mine = TRUE };
+  GThread *thread;
+
+  ag_test_latch_init (&check.owning);
+  ag_test_latch_init (&check.release);
+
+  /* Nobody iterates the context: the thread that made the engine. */
+  g_assert_true (ag_engine_is_own_thread (fixture->engine));
+
+  thread = g_thread_new ("other", check_own_thread_elsewhere, &check);
+  g_assert_true (ag_test_latch_wait (&check.owning));
+  /* Another thread iterates it: that one, and not this one. */
+  g_assert_false (ag_engine_is_own_thread (fixture->engine));
+  ag_test_latch_open (&check.release);
+  g_thread_join (thread);
+
+  g_assert_false (check.mine);
+  g_assert_true (check.mine_while_owner);
+  g_assert_true (ag_engine_is_own_thread (fixture->engine));
+
+  ag_test_latch_clear (&check.owning);
+  ag_test_latch_clear (&check.release);
+}
+
 /* Running */
 
 static void
@@ -1459,6 +1514,8 @@ main (int   argc,
                    test_new_binds_the_thread_default_context);
   g_test_add_func ("/engine/delivers-on-the-thread-that-runs-its-context",
                    test_delivers_on_the_thread_that_runs_its_context);
+  ag_test_add ("/engine/is-own-thread-tells-the-thread-that-may-act-for-it",
+               test_is_own_thread_tells_the_thread_that_may_act_for_it);
   ag_test_add ("/engine/callback-gets-engine-as-source-and-task-as-result",
                test_callback_gets_engine_as_source_and_task_as_result);
   ag_test_add ("/engine/callback-never-runs-inside-run-async",

@@ -1904,6 +1904,48 @@ test_resume_of_a_pause_a_caught_cancel_lifted_is_quiet (AgTestFixture *fixture,
   g_clear_error (&cc.cancelled);
 }
 
+/* ag_job_may_resume() answers FALSE exactly where ag_job_resume() would be
+ * a programming error, so that bindings can raise instead. */
+static void
+test_may_resume_tells_where_a_resume_is_an_error (AgTestFixture *fixture,
+                                                  gconstpointer  data)
+{
+  CaughtCancel cc = { 0 };
+  PauseBody pb = { 0 };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, caught_cancel_body, &cc, NULL);
+  g_autoptr(AgJob) cancelled = ag_engine_spawn (fixture->engine, pause_state_body, &pb, NULL);
+
+  /* Running, never paused, or resumed already. */
+  g_assert_false (ag_job_may_resume (job));
+  ag_job_pause (job);
+  g_assert_true (ag_job_may_resume (job));
+  ag_job_resume (job);
+  g_assert_false (ag_job_may_resume (job));
+
+  /* A cancel lifts a pause: one resume is owed, even once the job caught
+   * the cancel and went on. */
+  ag_job_pause (job);
+  ag_task_cancel (AG_TASK (job));
+  g_assert_true (ag_job_may_resume (job));
+  ag_test_run_until (fixture->context, cc.saw_cancel, AG_TEST_SAFETY_MS);
+  g_assert_true (ag_job_may_resume (job));
+  ag_job_resume (job);
+  g_assert_false (ag_job_may_resume (job));
+
+  /* A cancel the job's code has not seen yet. */
+  ag_task_cancel (AG_TASK (cancelled));
+  g_assert_true (ag_job_may_resume (cancelled));
+
+  /* Ended. */
+  run_until_finished (fixture, job);
+  run_until_finished (fixture, cancelled);
+  g_assert_true (ag_job_may_resume (job));
+  g_assert_true (ag_job_may_resume (cancelled));
+  g_assert_cmpint (cc.after, ==, 2);
+  g_clear_error (&cc.cancelled);
+  g_clear_error (&pb.error);
+}
+
 /* Many jobs and stacks */
 
 typedef struct
@@ -3522,6 +3564,8 @@ main (int   argc,
                test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through);
   ag_test_add ("/job/pause/resume-of-a-pause-a-caught-cancel-lifted-is-quiet",
                test_resume_of_a_pause_a_caught_cancel_lifted_is_quiet);
+  ag_test_add ("/job/pause/may-resume-tells-where-a-resume-is-an-error",
+               test_may_resume_tells_where_a_resume_is_an_error);
 
   ag_test_add ("/job/nested/cancel-outer-cancels-inner", test_nested_cancel_outer_cancels_inner);
   ag_test_add ("/job/nested/spawn-inside-job-and-await-it", test_nested_spawn_inside_job_and_await_it);

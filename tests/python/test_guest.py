@@ -333,6 +333,33 @@ class TrioGuestTest(agtest.JobTestCase):
 
         self.assertEqual(self.run_job(handler()).result(), "'trio side'")
 
+    def test_runs_asked_for_while_one_ends_wait_for_it_and_the_second_is_refused(self):
+        async def forever():
+            await trio.sleep_forever()
+
+        async def answer(value):
+            await trio.sleep(0.05)
+            return value
+
+        @self.engine.job
+        async def handler(func, *args):
+            return await AsyncGui.run_trio(func, *args)
+
+        ending = handler(forever)
+        self.run_loop_for(0.05)
+        ending.cancel()
+        # Both wait for the cancelled run to end; the first then starts,
+        # and the second finds it active.
+        first = handler(answer, 'first')
+        second = handler(answer, 'second')
+        self.run_job(first)
+        self.run_job(second)
+        self.assertEqual(ending.state, AsyncGui.TaskState.CANCELLED)
+        self.assertEqual(first.result(), 'first')
+        with self.assertRaises(RuntimeError) as caught:
+            second.result()
+        self.assertIn('already active', str(caught.exception))
+
     def test_cancelling_the_job_cancels_the_trio_run(self):
         seen = {}
 

@@ -201,6 +201,36 @@ class JobsTest(QuietTestCase):
         self.assertEqual(values, [1, 41, 'from a job', None, ['nested']])
         self.assertEqual(code, 9)
 
+    def test_a_multi_task_of_what_is_not_a_task_raises_type_error_naming_what_it_holds(self):
+        with self.assertRaises(TypeError) as caught:
+            MultiTask(42)
+        self.assertIn('MultiTask() takes an iterable of tasks', str(caught.exception))
+        for items in ([Task(identity, 1), 42], [None]):
+            with self.assertRaises(TypeError) as caught:
+                MultiTask(items).gtask
+            self.assertIn('holds %r, which is not a task' % (items[-1],), str(caught.exception))
+        seen = []
+
+        @self.engine.job
+        def generator():
+            try:
+                yield [Task(identity, 1), 42]
+            except TypeError as error:
+                seen.append(str(error))
+
+        @self.engine.job
+        async def coroutine():
+            try:
+                await MultiTask([None])
+            except TypeError as error:
+                seen.append(str(error))
+
+        self.run_job(generator())
+        self.run_job(coroutine())
+        self.assertEqual(len(seen), 2)
+        self.assertIn('holds 42, which is not a task', seen[0])
+        self.assertIn('holds None, which is not a task', seen[1])
+
     def test_a_task_goes_in_several_lists_and_twice_in_one(self):
         def gi_work(gtask, *unused):
             gtask.return_int(41)
@@ -432,6 +462,70 @@ class JobsTest(QuietTestCase):
 
         self.assertEqual(self.run_job(old_style()).result(), 6)
         self.assertEqual(self.run_job(new_style()).result(), 'async')
+
+    def test_a_job_started_on_another_thread_raises_runtime_error_naming_the_way(self):
+        ran = []
+
+        @self.engine.job
+        def generator():
+            ran.append('generator')
+            yield Task(identity, 1)
+
+        @self.engine.job
+        async def coroutine():
+            ran.append('coroutine')
+
+        @self.engine.job
+        def plain():
+            ran.append('plain')
+
+        def body():
+            ran.append('body')
+            yield Task(identity, 1)
+
+        made = body()
+        refused = []
+
+        def start_all():
+            for start in (generator, coroutine, plain, lambda: self.engine.start_job(made)):
+                try:
+                    start()
+                except RuntimeError as error:
+                    refused.append(error)
+
+        # Nobody iterates the context: the engine's thread is the one that
+        # made it, not another.
+        thread = threading.Thread(target=start_all)
+        thread.start()
+        thread.join()
+        # Another thread iterates it: that one is, and the one that made it
+        # is not.
+        owning, release = threading.Event(), threading.Event()
+
+        def hold_context():
+            self.assertTrue(self.context.acquire())
+            owning.set()
+            release.wait(agtest.SAFETY_S)
+            self.context.release()
+
+        thread = threading.Thread(target=hold_context)
+        thread.start()
+        owning.wait(agtest.SAFETY_S)
+        try:
+            start_all()
+        finally:
+            release.set()
+            thread.join()
+        self.assertEqual(len(refused), 8)
+        for error in refused:
+            self.assertIs(type(error), RuntimeError)
+            self.assertIn("engine's thread", str(error))
+            self.assertIn('GLib.idle_add', str(error))
+        self.assertEqual(ran, [])
+        self.assert_quiet()
+        # The body refused is the caller's still, and starts on this thread.
+        self.assertEqual(self.run_job(self.engine.start_job(made)).state,
+                         AsyncGui.TaskState.SUCCEEDED)
 
     def test_job_starts_at_once_and_runs_to_the_first_yield(self):
         trace = []
@@ -679,6 +773,51 @@ class JobsTest(QuietTestCase):
             self.assert_quiet()
         self.assertEqual(succeeded.result(), 1)
         failed.exception()
+
+    def test_resuming_a_job_that_is_not_paused_raises_invalid_state_error(self):
+        @self.engine.job
+        def handler():
+            return (yield Task(identity, 'done', 0.1))
+
+        job = handler()
+        with self.assertRaises(AsyncGui.InvalidStateError) as caught:
+            job.resume()
+        self.assertIn('not paused', str(caught.exception))
+        job.pause()
+        job.pause()
+        job.resume()
+        with self.assertRaises(AsyncGui.InvalidStateError):
+            job.resume()
+        self.assertFalse(job.paused)
+        self.assertEqual(self.run_job(job).result(), 'done')
+        job.resume()
+        job.pause()
+        self.assert_quiet()
+
+    def test_pausing_or_resuming_on_another_thread_raises_runtime_error(self):
+        @self.engine.job
+        def handler():
+            return (yield Task(identity, 'done', 0.1))
+
+        job = handler()
+        finished = self.run_job(handler())
+        refused = []
+
+        def control():
+            for call in (job.pause, job.resume, finished.pause, finished.resume):
+                try:
+                    call()
+                except RuntimeError as error:
+                    refused.append(error)
+
+        thread = threading.Thread(target=control)
+        thread.start()
+        thread.join()
+        self.assertEqual([type(error) for error in refused], [RuntimeError] * 4)
+        self.assertIn("engine's thread", str(refused[0]))
+        self.assertFalse(job.paused)
+        self.assertEqual(self.run_job(job).result(), 'done')
+        self.assert_quiet()
 
     def test_resuming_a_paused_job_that_caught_its_cancel_is_quiet(self):
         @self.engine.job

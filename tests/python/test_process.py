@@ -462,5 +462,17 @@ class ProcessTaskTest(agtest.JobTestCase):
         self.assertEqual(str(caught.exception), 'first')
 
 
+    def test_multi_process_task_of_what_is_not_a_task_raises_type_error_naming_what_it_takes(self):
+        for tasks in ([42], [ProcessTask(where, 1), AsyncGui.sleep(0)], 42):
+            with self.assertRaises(TypeError) as caught:
+                MultiProcessTask(tasks)
+            self.assertIn('ProcessTask', str(caught.exception))
+        with self.assertRaises(TypeError) as caught:
+            MultiProcessTask([Task(where, 1), Task(lambda: 1)])
+        self.assertIn('importable', str(caught.exception))
+        with self.assertRaises(TypeError) as caught:
+            ProcessTask(42)
+        self.assertIn('importable function', str(caught.exception))
+
 if __name__ == '__main__':
     raise SystemExit(agtest.main(ProcessTaskTest))

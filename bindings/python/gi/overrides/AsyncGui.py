@@ -409,9 +409,7 @@ class Task(functools.partial, metaclass=_ForwardingMeta):
         the new task to run both; if this one fails, the new one fails
         with its exception and ``func`` never runs. (The Python side of
         ag_task_and_then(): the value stays a Python object.)"""
-        following = Task(_call_following, func, args, kwargs)
-        following.add_dependency(self)
-        return following
+        return self.chain(_call_following, func, args, kwargs)
 
     def chain(self, func, *args, **kwargs):
         """The Task that runs ``func(*args, **kwargs)`` on a worker thread
@@ -518,7 +516,7 @@ class MultiTask(metaclass=_ForwardingMeta):
     def __init__(self, tasks, max_workers=0, skip_errors=False, unordered=False,
                  max_chunk_size=0, **refused):
         _refuse_arguments('MultiTask()', refused)
-        self.tasks = tasks if type(tasks) is list else list(tasks)
+        self.tasks = _task_list('MultiTask()', tasks)
         if max_workers is None:
             max_workers = 0
         if max_workers < 0 or max_chunk_size < 0:
@@ -566,6 +564,18 @@ class MultiTask(metaclass=_ForwardingMeta):
     def __repr__(self):
         return 'MultiTask(<%d tasks>, max_workers=%d, skip_errors=%r, unordered=%r)' % (
             len(self.tasks), self.max_workers, self.skip_errors, self.unordered)
+
+
+def _task_list(call, tasks):
+    """``tasks`` as a list (the very list if it is one); what is not
+    iterable raises TypeError naming ``call``. Its items are checked when
+    the list runs (_prepare())."""
+    if type(tasks) is list:
+        return tasks
+    try:
+        return list(tasks)
+    except TypeError:
+        raise TypeError('%s takes an iterable of tasks, not %r' % (call, tasks)) from None
 
 
 # -- Preparing what a job awaits --------------------------------------------
@@ -671,9 +681,10 @@ def _failing(exc):
     return _PreparedMain(lambda complete: complete(), outcome)
 
 
-def _prepare(request, driver):
-    """Turns what a job yielded into a _Prepared; raises TypeError for
-    things that are not tasks."""
+def _prepare(request, driver, in_list=False):
+    """Turns what a job yielded (``in_list``: an item of a list or
+    MultiTask it yielded) into a _Prepared; raises TypeError for things
+    that are not tasks. ``driver`` is None for a MultiTask's ``gtask``."""
     if isinstance(request, TaskObject):
         return _Prepared(request)
     if isinstance(request, Task):
@@ -693,10 +704,14 @@ def _prepare(request, driver):
         return prepare(driver)
     if getattr(request, '_asyncio_future_blocking', None) is not None:
         return _prepare_asyncio_future(request)
-    if request is None and driver.is_coroutine:
+    if request is None and not in_list and driver is not None and driver.is_coroutine:
         # A bare yield from a coroutine is asyncio.sleep(0): let the loop
         # run (a sleep of 0 ms ends at its next iteration).
         return _Prepared(TaskObject.new_sleep(0))
+    if in_list:
+        raise TypeError('a list of tasks or a MultiTask holds %r, which is not a task: it holds '
+                        'Tasks, ProcessTasks, lists of tasks, MultiTasks, AsyncGui.Task objects, '
+                        'Jobs or what else a job awaits' % (request,))
     raise TypeError('a job yielded %r, which is not a task: yield or await a Task, a list '
                     'of tasks, a MultiTask, an AsyncGui.Task object, a Job or an awaitable'
                     % (request,))
@@ -976,12 +991,21 @@ class MultiProcessTask(MultiTask):
     __slots__ = ()
 
     def __init__(self, tasks, max_workers=None, skip_errors=False, unordered=False):
-        converted = [task if isinstance(task, ProcessTask)
-                     else ProcessTask(task.func, *task.args, **(task.keywords or {}))
-                     for task in tasks]
+        converted = [_as_process_task(task) for task in _task_list('MultiProcessTask()', tasks)]
         if max_workers is None:
             max_workers = os.cpu_count() or 1
         super().__init__(converted, max_workers, skip_errors, unordered)
+
+
+def _as_process_task(task):
+    if isinstance(task, ProcessTask):
+        return task
+    # A Task (a functools.partial); not an AsyncGui.Task object, which
+    # isinstance(task, Task) also holds for.
+    if isinstance(task, functools.partial):
+        return ProcessTask(task.func, *task.args, **task.keywords)
+    raise TypeError('MultiProcessTask() takes ProcessTasks, or Tasks of importable functions '
+                    '(made ProcessTasks), not %r' % (task,))
 
 
 # -- Lists of tasks ------------------------------------------------------------
@@ -1205,7 +1229,7 @@ class _MixedRun(_Run):
     __slots__ = ('children',)
 
     def __init__(self, spec, driver):
-        self.children = [_prepare(item, driver) for item in spec.tasks]
+        self.children = [_prepare(item, driver, True) for item in spec.tasks]
         super().__init__(spec, driver, MultiTaskObject.new(), self.children)
 
     def child_outcome(self, position):
@@ -1612,9 +1636,15 @@ def _receive_awaits(driver):
 _UNSET = object()
 
 
-# inspect's CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR, without
-# importing inspect.
-_MAKES_JOB_BODIES = 0x20 | 0x80 | 0x200
+# inspect's CO_COROUTINE | CO_ASYNC_GENERATOR, and with CO_GENERATOR the
+# functions that make job bodies, without importing inspect at startup.
+_CO_ASYNC = 0x80 | 0x200
+_MAKES_JOB_BODIES = 0x20 | _CO_ASYNC
+
+
+def _code_flags(func):
+    """The co_flags of a Python function's code; 0 for other callables."""
+    return getattr(getattr(func, '__code__', None), 'co_flags', 0)
 
 
 def _refuse_job_body(body):
@@ -1623,13 +1653,27 @@ def _refuse_job_body(body):
     if hasattr(body, '__anext__'):
         raise TypeError('an async generator cannot be a job: write an async def that '
                         'loops over it with async for')
-    flags = getattr(getattr(body, '__code__', None), 'co_flags', 0)
-    if flags & _MAKES_JOB_BODIES:
+    if _code_flags(body) & _MAKES_JOB_BODIES:
         raise TypeError('%r is a function: start a job with what calling it returns, '
                         'start_job(f(...))' % (body,))
 
 
+def _check_engine_thread(engine, what, call):
+    """Raises RuntimeError where the calling thread is not ``engine``'s
+    (ag_engine_is_own_thread()), before C is called: there ``what``
+    (``call``) is a programming error, a critical, in C. None is a job's
+    engine that is gone, which has no thread to check against."""
+    if engine is not None and not engine.is_own_thread():
+        raise RuntimeError(
+            "%s on its engine's thread (the one that runs engine.get_context(), or, while no "
+            "thread does, the one that made the engine), not on %s: hand the call to that "
+            "thread, e.g. GLib.idle_add(lambda: %s and False) for an engine on the default "
+            "context (False ends the idle source)"
+            % (what, threading.current_thread().name, call))
+
+
 def _start_job(engine, coro):
+    _check_engine_thread(engine, 'a job is started', 'handler()')
     if hasattr(coro, 'send') and hasattr(coro, 'throw'):
         is_coroutine = not hasattr(coro, 'gi_frame')
     else:
@@ -1706,6 +1750,28 @@ class Job(AsyncGui.Job):
                                     'the exception there')
         driver.interrupt = exc
         AsyncGui.Job.cancel(self)
+
+    def pause(self):
+        """Pauses the job: what it awaits goes on, but the job does not see
+        the outcome before :meth:`resume`; a sleep keeps its remainder.
+        Nothing on a job that is paused already, has finished, or was
+        cancelled and has not seen the cancel yet. Raises RuntimeError off
+        the engine's thread."""
+        _check_engine_thread(self.get_engine(), 'a job is paused', 'job.pause()')
+        AsyncGui.Job.pause(self)
+
+    def resume(self):
+        """Resumes a paused job; what arrived meanwhile is delivered at the
+        next delivery. Nothing on a job that has finished, or whose pause
+        a cancel lifted (once, also after the job caught the cancel).
+        Raises InvalidStateError for a job that runs and is not paused
+        (never paused, or resumed already), and RuntimeError off the
+        engine's thread."""
+        _check_engine_thread(self.get_engine(), 'a job is resumed', 'job.resume()')
+        if not self.may_resume():
+            raise InvalidStateError('the job is not paused: it was never paused, or was '
+                                    'resumed already')
+        AsyncGui.Job.resume(self)
 
     state = property(AsyncGui.Job.get_state,
                      doc="""The job's AsyncGui.TaskState.""")
@@ -1803,7 +1869,8 @@ _WAIT_SLICE_MS = 100
 
 @_export
 class InvalidStateError(RuntimeError):
-    """job.result() of a job that has not finished."""
+    """job.result() of a job that has not finished, job.resume() of a job
+    that is not paused, job.throw() into a finished job."""
 
 
 class Engine(AsyncGui.Engine):
@@ -1820,6 +1887,8 @@ class Engine(AsyncGui.Engine):
 
         @functools.wraps(func)
         def start(*args, **kwargs):
+            # Before func runs: a plain function's body is the job's.
+            _check_engine_thread(self, 'a job is started', 'handler()')
             return _start_job(self, func(*args, **kwargs))
         start.__ag_job__ = True
         return start
@@ -2120,9 +2189,7 @@ def _enter_asyncio(driver):
     asyncio = sys.modules.get('asyncio')
     if asyncio is None:
         return None
-    loop = getattr(_guest, 'loop', None)
-    if loop is None:
-        loop = _guest.loop = _make_guest_loop(asyncio, driver.context)
+    loop = _guest_loop(asyncio, driver.context)
     _guest.engine = weakref.ref(driver.engine)
     events = asyncio.events
     previous = events._get_running_loop()
@@ -2190,13 +2257,14 @@ def get_asyncio_loop():
     """The asyncio loop that runs as a guest in this thread's GLib loop
     (made on first call)."""
     import asyncio
+    return _guest_loop(asyncio, GLib.MainContext.ref_thread_default())
+
+
+def _guest_loop(asyncio, context):
+    """This thread's guest loop, made on ``context`` if it has none yet."""
     loop = getattr(_guest, 'loop', None)
-    if loop is None:
-        loop = _guest.loop = _make_guest_loop(asyncio, GLib.MainContext.ref_thread_default())
-    return loop
-
-
-def _make_guest_loop(asyncio, context):
+    if loop is not None:
+        return loop
     import selectors
 
     class NonBlockingSelector(selectors.DefaultSelector):
@@ -2221,12 +2289,9 @@ def _make_guest_loop(asyncio, context):
             return False, -1
 
         def check(self):
-            loop = self.loop
-            if loop._ready:
-                return True
-            if loop._scheduled and loop._scheduled[0]._when <= loop.time() + loop._clock_resolution:
-                return True
-            return bool(self.query_unix_fd(self.tag))
+            # Due as prepare() says (ready callbacks, a timer due), or
+            # the selector's descriptor readable.
+            return self.prepare()[0] or bool(self.query_unix_fd(self.tag))
 
         def dispatch(self, callback, args):
             self.loop._ag_run_once()
@@ -2278,7 +2343,7 @@ def _make_guest_loop(asyncio, context):
             finally:
                 events._set_running_loop(previous)
 
-    loop = GuestEventLoop()
+    loop = _guest.loop = GuestEventLoop()
     _guest_loops.add(loop)
     return loop
 
@@ -2308,13 +2373,12 @@ class _TrioRun:
     other is ending (cancelled: its job was, or its engine disposed), in
     which case it starts when that one has ended."""
 
-    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'failure', 'cancelled',
-                 'followers')
+    __slots__ = ('async_fn', 'args', 'scope', 'token', 'outcome', 'cancelled', 'followers')
 
     def __init__(self, async_fn, args):
         self.async_fn = async_fn
         self.args = args
-        self.scope = self.token = self.outcome = self.failure = None
+        self.scope = self.token = self.outcome = None
         self.cancelled = False
         self.followers = []
 
@@ -2370,19 +2434,11 @@ class _TrioRun:
             if self.cancelled:
                 complete()
                 return
-            try:
-                start(complete)
-            except BaseException as exc:  # noqa: B902 - raised at the await
-                self.failure = exc
-                complete()
+            # What it raises is raised at the await, as when the run
+            # starts at once.
+            _start_main(start, complete, prepared.failure)
 
         def outcome():
-            failure, self.failure = self.failure, None
-            if failure is not None:
-                try:
-                    raise failure
-                finally:
-                    failure = None  # as in Engine.run_finish()
             return self.outcome.unwrap()
 
         def on_cancel():
@@ -2393,7 +2449,8 @@ class _TrioRun:
                 except trio.RunFinishedError:
                     pass
 
-        return _PreparedMain(start, outcome, on_cancel, stop=on_cancel)
+        prepared = _PreparedMain(start, outcome, on_cancel, stop=on_cancel)
+        return prepared
 
 
 @_export
@@ -2833,16 +2890,6 @@ _ASYNC_STAGE = ('a pipeline stage function runs on a worker thread and returns i
                 'not a coroutine: %r is async')
 
 
-# inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR, without importing
-# inspect at startup.
-_CO_ASYNC = 0x80 | 0x200
-
-
-def _is_async_function(func):
-    code = getattr(func, '__code__', None)
-    return code is not None and code.co_flags & _CO_ASYNC
-
-
 def _run_stage(stage, chunk, item):
     func, apply_single = stage
     if type(item) is _Failure:
@@ -2894,7 +2941,7 @@ def _new_stage(make, func, min_count, max_chunk_size, apply_single,
         raise ValueError('capacity must be 1 or more')
     if not callable(func):
         raise TypeError('a pipeline stage needs a function, not %r' % (func,))
-    if _is_async_function(func):
+    if _code_flags(func) & _CO_ASYNC:
         raise TypeError(_ASYNC_STAGE % (func,))
     if min_count < 1:
         raise ValueError('min_count must be 1 or more')
