@@ -625,14 +625,11 @@ class _PreparedMain(_Prepared):
     cancelled, also when its engine is disposed, where no job hears of it
     any more: it ends what ``start`` started (a guest run) all the same."""
 
-    __slots__ = ('outcome', 'on_cancel', 'failure', 'at_cancel')
+    __slots__ = ('outcome', 'on_cancel', 'failure')
 
-    def __init__(self, start, outcome=None, on_cancel=None, stop=None,
-                 at_cancel=None):
+    def __init__(self, start, outcome=None, on_cancel=None, stop=None):
         self.outcome = outcome
         self.on_cancel = on_cancel
-        # Called inside job.cancel() itself, before the caller goes on.
-        self.at_cancel = at_cancel
         # Not self: what the AgTask's function holds must not lead back to
         # the AgTask (a cycle through C is never collected).
         self.failure = failure = []
@@ -1720,11 +1717,6 @@ class Job(AsyncGui.Job):
         driver = _driver_of(self)
         if driver is not None and not driver.finished:
             driver.cancelling = True
-            # A read that ended while the job was paused puts its items
-            # back now, before a job the caller starts next reads.
-            at_cancel = getattr(driver.prepared, 'at_cancel', None)
-            if at_cancel is not None:
-                at_cancel()
         AsyncGui.Job.cancel(self)
 
     def throw(self, exc):
@@ -2808,10 +2800,10 @@ class _ChannelCall:
 
         # Cancelled when the job's await is, at once: a read that ended
         # after that takes no item, a write stores nothing. A read that
-        # ended before (the job was paused) is finished cancelled when the
-        # job hears of the cancel, which puts its items back.
-        return _PreparedMain(start, result, on_cancel=cancel, stop=cancel,
-                             at_cancel=cancel)
+        # ended before (the job was paused) is finished cancelled inside
+        # the job's cancel, which cancels the AgTask's cancellable then:
+        # its items go back before a job the caller starts next reads.
+        return _PreparedMain(start, result, on_cancel=cancel, stop=cancel)
 
 
 def _write_finish(channel, result):
