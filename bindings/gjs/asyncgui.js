@@ -791,6 +791,11 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
             // A job that is paused holds the loop, as it holds its awaits.
             if (job?.task.paused)
                 await new Promise(done => onceNotified(job.task, 'paused', t => !t.paused, done));
+            // Nothing reaches a job after a cancel (one lifts a pause, too):
+            // the loop throws the CANCELLED of the job's await of the
+            // MultiTask, or, once that is over, of a next await.
+            if (cancellingJobs.has(job))
+                await end.then(() => job.sleep(0));
             const child = m.get_item(position);
             if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
                 return kSkip;
@@ -862,6 +867,10 @@ const kJobToken = Symbol('asyncgui job');
 // The handles of the jobs whose outcome something awaits.
 const askedJobs = new WeakSet();
 
+// The handles of the jobs cancelled whose code has not seen the cancel
+// yet: the next await that ends in the job ends with it.
+const cancellingJobs = new WeakSet();
+
 /**
  * The handle of a JS job, made by spawn(): what the job's function awaits
  * through, and what its caller awaits, pauses and cancels. `task` is the
@@ -910,6 +919,7 @@ class JobHandle {
             this.#awaiting = true;
             this.task.await_async(task, cancellable, (gjob, result) => settle(() => {
                 this.#awaiting = false;
+                cancellingJobs.delete(this);
                 const value = finishWith(() => gjob.await_finish(result), task, result);
                 // The job resumes one delivery after the slot's
                 // callback: a request made meanwhile wins all the same.
@@ -991,6 +1001,8 @@ class JobHandle {
      * the CANCELLED GLib.Error.
      */
     cancel() {
+        if (!this.task.is_finished())
+            cancellingJobs.add(this);
         this.#onCancel?.();
         this.task.cancel();
     }
