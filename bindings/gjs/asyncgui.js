@@ -201,19 +201,19 @@ function returnError(target, exception) {
 }
 
 // Ends `target` with what `fn()` returns, or fails it with what it throws.
-// A promise it returns ends it once settled, unless `why` is given: a
-// chunk or a transform must end before the call returns, and then a
-// promise fails it with a TypeError that says `why`.
-function endWithCall(target, fn, why = null) {
+// A promise it returns ends it once settled, unless `check` is given: a
+// chunk or a transform must end before the call returns, and then
+// `check(value)` throws (a TypeError) for what it cannot end with, which
+// fails it.
+function endWithCall(target, fn, check = null) {
     let value;
     try {
         value = fn();
-        if (why !== null && typeof value?.then === 'function')
-            throw new TypeError(why);
+        check?.(value);
     } catch (e) {
         return returnError(target, e);
     }
-    if (typeof value?.then === 'function') {
+    if (isThenable(value)) {
         value.then(v => endWith(target, true, v), e => endWith(target, false, e))
             .catch(e => logError(e, 'asyncgui: ending a main-context task'));
     } else {
@@ -536,7 +536,7 @@ function toTask(x) {
     }
     if (Array.isArray(x))
         return multi(x);
-    if (x && typeof x.then === 'function')
+    if (isThenable(x))
         return mainTask(() => x);
     throw new TypeError(`asyncgui: cannot await ${describe(x)}: ` +
         'it is not an AsyncGui.Task, MultiTask, Job, array of them or promise');
@@ -572,6 +572,10 @@ function onceNotified(object, property, test, then) {
             then();
         }
     });
+}
+
+function isThenable(x) {
+    return typeof x?.then === 'function';
 }
 
 function describe(x) {
@@ -1233,9 +1237,12 @@ function setTransform(channel, setter, fn) {
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
-    channel[setter]((transform, value) => endWithCall(transform, () => fn(fromGValue(value)),
-        'asyncgui: a channel transform must return the item, not a promise: it runs ' +
-        'synchronously while the item is written or read'));
+    channel[setter]((transform, value) => endWithCall(transform, () => fn(fromGValue(value)), item => {
+        if (isThenable(item)) {
+            throw new TypeError('asyncgui: a channel transform must return the item, not a promise: ' +
+                'it runs synchronously while the item is written or read');
+        }
+    }));
 }
 
 /**
@@ -1334,7 +1341,7 @@ function makeStage(chain, func, options, create, onStart = null) {
     const emit = value => {
         if (!running)
             throw new Error('asyncgui: emit() works only while the pipeline function runs');
-        running.emit(toGValue(value));
+        running.emit(toGValue(needOutput(value, 'emit() takes an output')));
     };
 
     const task = create((chunk, item) => {
@@ -1347,8 +1354,7 @@ function makeStage(chain, func, options, create, onStart = null) {
         running = chunk;
         try {
             endWithCall(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
-                'asyncgui: a pipeline function must return its output, not a promise or task: it ' +
-                'runs synchronously on the main thread (use processTask() for slow work)');
+                output => needOutput(output, 'a pipeline function must return its output'));
         } finally {
             running = outer;
         }
@@ -1362,6 +1368,19 @@ function makeStage(chain, func, options, create, onStart = null) {
 }
 
 const kPipelineToken = Symbol('asyncgui pipeline');
+
+// A pipeline function runs synchronously and cannot await: work still to
+// be awaited (a promise, a task, a job, an async iterable such as a
+// pipeline or an async generator) is refused as an output, as Python's
+// pipe() refuses an async function. Returns `value`.
+function needOutput(value, what) {
+    if (isThenable(value) || value instanceof Task || typeof value?.[Symbol.asyncIterator] === 'function') {
+        throw new TypeError(`asyncgui: ${what}, not a promise, a task or an async iterable: ` +
+            'it runs synchronously on the main thread and cannot await (use processTask() for ' +
+            'slow work; wrap a task in an object to pass it on)');
+    }
+    return value;
+}
 
 // Feeds a JS (async) iterable into `channel`, one item at a time: the next
 // item is pulled only once the previous one is stored, so the source runs
@@ -1416,7 +1435,10 @@ function isIterable(x) {
  * pipeline writes the outputs of the inputs before, then fails with that
  * very exception, which the reading loop throws. `func` must be synchronous
  * and quick: slow or CPU-heavy JS belongs in worker processes
- * (processTask()).
+ * (processTask()). It cannot await: an output (returned or emitted) that is
+ * work to await (a promise, an AsyncGui.Task, a job, a pipeline or another
+ * async iterable) fails that input with a TypeError; wrap a task in an
+ * object to pass it on.
  *
  * Options: `engine` (a serial engine; pipelineEngine() by default),
  * `capacity` of the output channel (16), `minCount` (inputs run at least
