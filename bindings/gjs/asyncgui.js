@@ -140,22 +140,17 @@ const kHeld = Symbol('asyncgui held JS value');
 function toGValue(value) {
     if (value === undefined || value === null)
         return null;
-    switch (typeof value) {
-    case 'string':
-        // A NUL would end it in C, a lone surrogate is no UTF-8: held.
-        return /[\0\p{Cs}]/u.test(value) ? hold(value) : value;
-    case 'number':
-    case 'boolean':
+    if (typeof value === 'number' || typeof value === 'boolean')
         return value;
-    case 'object':
-        // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
-        // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
-        if (value instanceof GObject.Object || value instanceof GLib.Variant ||
-            value instanceof GObject.Value ||
-            (value.constructor?.$gtype !== undefined && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
-            return value;
-        break;
-    }
+    // A NUL would end a string in C, a lone surrogate is no UTF-8: held.
+    if (typeof value === 'string')
+        return /[\0\p{Cs}]/u.test(value) ? hold(value) : value;
+    // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
+    // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
+    const gtype = typeof value === 'object' ? value.constructor?.$gtype : undefined;
+    if (value instanceof GObject.Object || value instanceof GLib.Variant || value instanceof GObject.Value ||
+        (gtype !== undefined && gtype !== GObject.TYPE_JSOBJECT))
+        return value;
     return hold(value);
 }
 
@@ -180,45 +175,30 @@ function toGError(error) {
     return new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
 }
 
-// Ends `target` (a task, job or chunk: anything with return_value and
-// return_error_full) with a value (ok) or an error; a value that cannot
-// become a GValue fails it with the conversion's error.
-function endWith(target, ok, valueOrError) {
-    if (ok) {
-        try {
-            return target.return_value(toGValue(valueOrError));
-        } catch (e) {
-            valueOrError = e;
-        }
-    }
-    returnError(target, valueOrError);
-}
-
 // The exception itself is the detail (held even if it is a GLib.Error,
 // so JS gets back the very object it threw).
 function returnError(target, exception) {
     target.return_error_full(toGError(exception), hold(exception));
 }
 
-// Ends `target` with what `fn()` returns, or fails it with what it throws.
-// A promise it returns ends it once settled, unless `check` is given: a
-// chunk or a transform must end before the call returns, and then
-// `check(value)` throws (a TypeError) for what it cannot end with, which
-// fails it.
-function endWithCall(target, fn, check = null) {
+// Ends `target` (a task, job, chunk or transform: anything with
+// return_value and return_error_full) with what `fn()` returns, or fails it
+// with what it throws; a value that cannot become a GValue fails it with
+// the conversion's error. A promise it returns ends it once settled (a
+// chunk or a transform must end before the call returns: their `fn`
+// refuses a promise).
+function endWithCall(target, fn) {
     let value;
     try {
         value = fn();
-        check?.(value);
+        if (!isThenable(value))
+            return target.return_value(toGValue(value));
     } catch (e) {
         return returnError(target, e);
     }
-    if (isThenable(value)) {
-        value.then(v => endWith(target, true, v), e => endWith(target, false, e))
-            .catch(e => logError(e, 'asyncgui: ending a main-context task'));
-    } else {
-        endWith(target, true, value);
-    }
+    // A settled promise's value is no thenable: it ends the target at once.
+    value.then(v => endWithCall(target, () => v), e => returnError(target, e))
+        .catch(e => logError(e, 'asyncgui: ending a main-context task'));
 }
 
 // The exception JS should see for a task (or job) that failed with
@@ -837,8 +817,10 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
 
     const end = (ok, valueOrError) => {
         unwatch();
-        if (!gjob.is_finished())
-            endWith(gjob, ok, valueOrError);
+        if (!gjob.is_finished() && ok)
+            endWithCall(gjob, () => valueOrError);
+        else if (!gjob.is_finished())
+            returnError(gjob, valueOrError);
         // A failure nobody asked for by the time the loop is idle is
         // logged, as GJS logs a promise rejection nobody handles.
         if (!ok && gjob.get_state() === AsyncGui.TaskState.FAILED) {
@@ -1237,11 +1219,13 @@ function setTransform(channel, setter, fn) {
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
-    channel[setter]((transform, value) => endWithCall(transform, () => fn(fromGValue(value)), item => {
+    channel[setter]((transform, value) => endWithCall(transform, () => {
+        const item = fn(fromGValue(value));
         if (isThenable(item)) {
             throw new TypeError('asyncgui: a channel transform must return the item, not a promise: ' +
                 'it runs synchronously while the item is written or read');
         }
+        return item;
     }));
 }
 
@@ -1353,8 +1337,8 @@ function makeStage(chain, func, options, create, onStart = null) {
         const outer = running;
         running = chunk;
         try {
-            endWithCall(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
-                output => needOutput(output, 'a pipeline function must return its output'));
+            endWithCall(chunk, () => needOutput(func(input, {emit, cancellable: chunk.get_cancellable()}),
+                'a pipeline function must return its output'));
         } finally {
             running = outer;
         }
