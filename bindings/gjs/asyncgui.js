@@ -245,30 +245,26 @@ function gioPromise(signal, start) {
  * `throwIfAborted()`, and the static `AbortSignal.abort()`,
  * `AbortSignal.timeout(ms)` and `AbortSignal.any(signals)`.
  *
- * Every `signal` option of this module also takes any object with
- * `aborted` and `addEventListener('abort', ...)`, or a Gio.Cancellable.
+ * Every `signal` option of this module, and `AbortSignal.any()`, also
+ * takes any object with `aborted` and `addEventListener('abort', ...)`, or
+ * a Gio.Cancellable.
  */
 export class AbortSignal {
     aborted = false;
     reason = undefined;
     onabort = null;
-    #listeners = [];
-    #dispatching = [];
+    #listeners = [];  // {listener} entries, in the order they were added
 
-    addEventListener(type, listener, options = {}) {
-        if (type !== 'abort' || !listener || this.#listeners.some(l => l.listener === listener))
-            return;
-        this.#listeners.push({listener, once: Boolean(options?.once)});
+    // `{once}` makes no difference: a signal aborts once, and then lets
+    // all its listeners go.
+    addEventListener(type, listener) {
+        if (type === 'abort' && listener && !this.#listeners.some(l => l.listener === listener))
+            this.#listeners.push({listener});
     }
 
     removeEventListener(type, listener) {
-        if (type !== 'abort')
-            return;
-        // Marked too, for an abort that is calling its listeners now.
-        this.#listeners.concat(this.#dispatching).forEach(l => {
-            l.removed ||= l.listener === listener;
-        });
-        this.#listeners = this.#listeners.filter(l => !l.removed);
+        if (type === 'abort')
+            this.#listeners = this.#listeners.filter(l => l.listener !== listener);
     }
 
     throwIfAborted() {
@@ -282,15 +278,16 @@ export class AbortSignal {
         this.aborted = true;
         this.reason = reason === undefined ? cancelledError('The operation was aborted') : reason;
         const event = {type: 'abort', target: this};
-        const listeners = this.#dispatching = this.#listeners;
-        this.#listeners = listeners.filter(l => !l.once);
+        // As in browsers, a listener added meanwhile is not called, nor is
+        // one removed meanwhile (by one called before it).
+        const listeners = [...this.#listeners];
         if (this.onabort)
             callListener(this.onabort, this, event);
         for (const l of listeners) {
-            if (!l.removed)
+            if (this.#listeners.includes(l))
                 callListener(l.listener, this, event);
         }
-        this.#dispatching = [];
+        this.#listeners = [];
     }
 
     static abort(reason) {
@@ -312,23 +309,18 @@ export class AbortSignal {
     // When one of the signals aborts, the others forget what any() made:
     // a window's signal combined with each request's would keep every
     // request's otherwise. (GJS 1.74's WeakRef never lets go, so one that
-    // never aborts is kept as long as its signals are.)
+    // never aborts is kept as long as its signals are.) The signals are
+    // taken as every `signal` option takes them (watchSignal()).
     static any(signals) {
         const combined = new AbortSignal();
-        const listening = [];
-        const follow = signal => {
-            for (const [parent, listener] of listening)
-                parent.removeEventListener?.('abort', listener);
-            combined._abort(signal.reason);
-        };
+        const unwatches = [];
         for (const signal of signals) {
-            if (signal.aborted) {
-                follow(signal);
+            unwatches.push(watchSignal(signal, () => {
+                unwatches.forEach(unwatch => unwatch());
+                combined._abort(signal.reason);
+            }));
+            if (combined.aborted)
                 break;
-            }
-            const listener = () => follow(signal);
-            signal.addEventListener('abort', listener, {once: true});
-            listening.push([signal, listener]);
         }
         return combined;
     }
