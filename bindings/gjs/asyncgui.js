@@ -431,7 +431,7 @@ function needTime(ms, call) {
  * the value, which run() gives, stays in list order).
  */
 export function multi(tasks, options = {}) {
-    checkOptions('multi()', options, MULTI_OPTIONS);
+    checkOptions('multi()', options, ['maxWorkers', 'skipErrors', 'unordered']);
     const {maxWorkers = 0, skipErrors = false, unordered = false} = options;
     needCount(maxWorkers, 0, `asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
     const m = MultiTask.new();
@@ -513,8 +513,6 @@ function toTask(x) {
     throw new TypeError(`asyncgui: cannot await ${describe(x)}: ` +
         'it is not an AsyncGui.Task, MultiTask, Job, array of them or promise');
 }
-
-const MULTI_OPTIONS = ['maxWorkers', 'skipErrors', 'unordered'];
 
 // Throws a RangeError saying `message` unless `n` is an integer of at
 // least `min` that C can hold.
@@ -1245,12 +1243,12 @@ function setTransform(channel, setter, fn) {
 export function setTransforms(channel, transforms = {}) {
     if (!(channel instanceof Channel))
         throw new TypeError(`asyncgui: ${describe(channel)} is not an AsyncGui.Channel`);
-    checkOptions('setTransforms()', transforms, ['write', 'read']);
-    const {write: onWrite, read: onRead} = transforms;
-    if (onWrite !== undefined)
-        setTransform(channel, 'set_write_transform', onWrite);
-    if (onRead !== undefined)
-        setTransform(channel, 'set_read_transform', onRead);
+    const sides = ['write', 'read'];
+    checkOptions('setTransforms()', transforms, sides);
+    for (const side of sides) {
+        if (transforms[side] !== undefined)
+            setTransform(channel, `set_${side}_transform`, transforms[side]);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1300,13 +1298,11 @@ function checkSerial(engine) {
     return engine;
 }
 
-const STAGE_OPTIONS = ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal'];
-
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
 function makeStage(chain, func, options, create, onStart = null) {
     needFunction(func, 'asyncgui: pipe() needs a function');
-    checkOptions('pipe()', options, STAGE_OPTIONS);
+    checkOptions('pipe()', options, ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal']);
     const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
     needCount(capacity, 1, `asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
     needCount(minCount, 1, `asyncgui: a pipeline's minCount must be at least 1, not ${minCount}`);
@@ -1569,8 +1565,8 @@ export class Pipeline {
                 unwatch();
                 this.cancel();
             },
+            // Left early, once `ended` cancelled it: waits until it ended.
             leave: async () => {
-                this.cancel();
                 reader.close();
                 await this.#done.catch(() => {});
                 // The stages before end as their outputs lose their reader,
