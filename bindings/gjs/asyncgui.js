@@ -878,28 +878,25 @@ class JobHandle {
     run(x, {signal = null, slot = null} = {}) {
         // `signal` cancels the await's cancellable, which cancels the task.
         return gioPromise(signal, (cancellable, settle) => {
-            let slotTask = null;
-            // With a slot, the job awaits a main-context task that hands x
-            // to the slot; cancelling the job cancels it, and so the
-            // slot's request.
-            const task = slot === null ? toTask(x) : mainTask(cancellable => {
-                slotTask = toTask(x);
-                return runInSlot(slot, slotTask, cancellable);
-            });
+            const task = toTask(x);
+            // With a slot, the job awaits a main-context task that runs x
+            // through the slot, as run() does; cancelling the job cancels
+            // it, and so the slot's request.
+            const awaited = slot === null ? task : mainTask(c => run(task, {slot, signal: c}));
             const refusal = this.task.is_finished() ? 'this job has finished; it cannot await any more'
-                : task === this.task ? 'a job cannot await itself: it would never finish'
+                : awaited === this.task ? 'a job cannot await itself: it would never finish'
                     : this.#awaiting ? 'this job is already awaiting something; await one thing ' +
                         'at a time, or pass an array to job.run() to await several' : null;
             if (refusal !== null)
                 throw new Error(`asyncgui: ${refusal}`);
             this.#awaiting = true;
-            this.task.await_async(task, cancellable, (gjob, result) => settle(() => {
+            this.task.await_async(awaited, cancellable, (gjob, result) => settle(() => {
                 this.#awaiting = false;
                 cancellingJobs.delete(this);
-                const value = finishWith(() => gjob.await_finish(result), task, result);
+                const value = finishWith(() => gjob.await_finish(result), awaited, result);
                 // The job resumes one delivery after the slot's
                 // callback: a request made meanwhile wins all the same.
-                if (slot !== null && !slot.is_latest(slotTask))
+                if (slot !== null && !slot.is_latest(task))
                     throw cancelledError();
                 return value;
             }));
