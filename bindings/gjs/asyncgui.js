@@ -657,34 +657,25 @@ export async function run(x, options = {}) {
     if (engine !== null && !(engine instanceof Engine))
         throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
     const task = toTask(x);
-    if (slot !== null) {
-        const value = await runInSlot(slot, task, signal);
-        // What awaits this resumes after the rest of the main-loop
-        // iteration that settled it: a request made meanwhile wins.
-        if (!slot.is_latest(task))
-            throw cancelledError();
-        return value;
-    }
-    if (task.get_state() !== AsyncGui.TaskState.PENDING)
-        return outcomeOf(task, signal);
-    return gioPromise(signal, (cancellable, settle) =>
-        (engine ?? Engine.get_default()).run_async(task, cancellable,
-            (e, result) => settle(() => finishWith(() => e.run_finish(result), task, result))));
-}
-
-// Runs `task` in `slot` (ag_slot_run_async); whoever resumes later checks
-// slot.is_latest(task), as a request made meanwhile wins.
-function runInSlot(slot, task, signal) {
-    return gioPromise(signal, (cancellable, settle) => {
-        if (!(slot instanceof AsyncGui.Slot))
-            throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
-        if (task.get_state() !== AsyncGui.TaskState.PENDING)
+    if (slot !== null && !(slot instanceof AsyncGui.Slot))
+        throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+    if (task.get_state() !== AsyncGui.TaskState.PENDING) {
+        if (slot !== null)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
-        if (slot.task === task)
-            throw new TypeError('asyncgui: this task already waits in the slot; a task runs once');
-        slot.run_async(task, cancellable,
-            (s, result) => settle(() => finishWith(() => s.run_finish(result), task, result)));
-    });
+        return outcomeOf(task, signal);
+    }
+    if (slot !== null && slot.task === task)
+        throw new TypeError('asyncgui: this task already waits in the slot; a task runs once');
+    // A slot runs the task as an engine does (ag_slot_run_async), the
+    // latest request winning.
+    const runner = slot ?? engine ?? Engine.get_default();
+    const value = await gioPromise(signal, (cancellable, settle) => runner.run_async(task, cancellable,
+        (r, result) => settle(() => finishWith(() => r.run_finish(result), task, result))));
+    // What awaits a slot's request resumes after the rest of the main-loop
+    // iteration that settled it: a request made meanwhile wins.
+    if (slot !== null && !slot.is_latest(task))
+        throw cancelledError();
+    return value;
 }
 
 // The outcome of a task that was already started (ag_task_wait_async).
