@@ -922,11 +922,11 @@ class JobHandle {
         const task = mainTask(cancellable => new Promise(resolve => {
             readCancellable = cancellable;
             this.#onCancel = () => cancellable.cancel();
-            cancellable.connect(giveBack);
             startRead(reader, count, timeoutMs, cancellable, result => {
                 ended.push(result);
-                if (cancellable.is_cancelled())
-                    giveBack();
+                // connect() gives it back at once if the read was
+                // cancelled, else once it is.
+                cancellable.connect(giveBack);
                 resolve();
             });
         }));
