@@ -720,7 +720,7 @@ function outcomeOf(task, signal) {
 export function iterate(m, {engine = null, signal = null, job = null, positions = false,
     keepOpen = false} = {}) {
     if (m instanceof ChannelReader)
-        return readerIterator(m, {signal, keepOpen, job});
+        return readerIterator(m, {signal, job, leave: keepOpen ? null : () => m.close()});
     if (m instanceof Pipeline)
         return m.values({signal, job});
     if (!(m instanceof MultiTask)) {
@@ -1120,11 +1120,12 @@ export function write(channel, value, {signal = null} = {}) {
 }
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
-// error); `leave()` runs when the loop is left early; `map(item)` makes
+// error); `leave()` runs when the loop is left early (by default it
+// closes the reader; null: nothing); `map(item)` makes
 // the value to yield, kSkip for none; `ended()` runs once when the loop
 // ends, however. With `job`, the reads go through the job: cancelling it
 // ends the loop with CANCELLED, and pausing it holds the loop.
-function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
+function readerIterator(reader, {signal = null, drained = null, leave = () => reader.close(),
     map = item => item, ended = null, refused = () => null, job = null}) {
     let finished = false;
     const end = () => {
@@ -1162,10 +1163,8 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
             const early = !finished;
             finished = true;
             end();
-            if (early && leave)
-                await leave();
-            else if (early && !keepOpen)
-                reader.close();
+            if (early)
+                await leave?.();
             return {done: true, value: undefined};
         },
     };
