@@ -745,7 +745,7 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
         }
     });
     return readerIterator(results, {
-        refused: () => refusal,
+        failed: e => refusal ?? e,
         drained: () => end,
         leave: async () => {
             m.cancel();  // a finished one stays as it is
@@ -1120,18 +1120,15 @@ export function write(channel, value, {signal = null} = {}) {
 }
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
-// error); `leave()` runs when the loop is left early (by default it
-// closes the reader; null: nothing); `map(item)` makes
-// the value to yield, kSkip for none; `ended()` runs once when the loop
-// ends, however. With `job`, the reads go through the job: cancelling it
-// ends the loop with CANCELLED, and pausing it holds the loop.
-function readerIterator(reader, {signal = null, drained = null, leave = () => reader.close(),
-    map = item => item, ended = null, refused = () => null, job = null}) {
+// error); `failed(error)` runs when the loop fails, and gives what it
+// throws; `leave()` runs when the loop is left early (by default it
+// closes the reader; null: nothing); `map(item)` makes the value to
+// yield, kSkip for none. With `job`, the reads go through the job:
+// cancelling it ends the loop with CANCELLED, and pausing it holds the
+// loop.
+function readerIterator(reader, {signal = null, drained = null, failed = e => e,
+    leave = () => reader.close(), map = item => item, job = null}) {
     let finished = false;
-    const end = () => {
-        ended?.();
-        ended = null;
-    };
     return {
         [Symbol.asyncIterator]() {
             return this;
@@ -1152,17 +1149,14 @@ function readerIterator(reader, {signal = null, drained = null, leave = () => re
                 }
             } catch (e) {
                 finished = true;
-                end();
-                throw refused() ?? e;
+                throw failed(e);
             }
-            end();
             return {done: true, value: undefined};
         },
 
         async return() {
             const early = !finished;
             finished = true;
-            end();
             if (early)
                 await leave?.();
             return {done: true, value: undefined};
@@ -1544,16 +1538,18 @@ export class Pipeline {
     values({signal = null, job = null} = {}) {
         const reader = this.reader;
         const unwatch = watchSignal(signal, () => this.cancel());
+        this.#done.catch(() => {}).then(unwatch);
         return readerIterator(reader, {
             job,
             drained: () => this.#done,
-            // However the loop ends (its job cancelled, say), the pipeline does.
-            ended: () => {
-                unwatch();
+            // However the loop fails (its job cancelled, say), the pipeline ends.
+            failed: e => {
                 this.cancel();
+                return e;
             },
-            // Left early, once `ended` cancelled it: waits until it ended.
+            // Left early, the loop cancels it and waits until it ended.
             leave: async () => {
+                this.cancel();
                 reader.close();
                 await this.#done.catch(() => {});
                 // The stages before end as their outputs lose their reader,
