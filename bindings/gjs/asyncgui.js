@@ -114,6 +114,10 @@ export function setCollectEvery(count) {
     collectEvery = count;
 }
 
+// What the module gives the constructors of the classes only it makes
+// (JobHandle, Pipeline).
+const kInternal = Symbol('asyncgui internal');
+
 function cancelledError(message = 'The task was cancelled') {
     return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, message);
 }
@@ -167,18 +171,17 @@ function heldOr(value, otherwise) {
     return value instanceof GObject.Object && kHeld in value ? value[kHeld] : otherwise;
 }
 
-// A JS exception that is not a GLib.Error becomes AG_ERROR_FAILED for C.
-function toGError(error) {
-    if (error instanceof GLib.Error)
-        return error;
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
-}
-
-// The exception itself is the detail (held even if it is a GLib.Error,
-// so JS gets back the very object it threw).
+// Fails `target` with `exception`: a JS exception that is not a
+// GLib.Error becomes AG_ERROR_FAILED for C, and the exception itself is
+// the detail (held even if it is a GLib.Error, so JS gets back the very
+// object it threw).
 function returnError(target, exception) {
-    target.return_error_full(toGError(exception), hold(exception));
+    let error = exception;
+    if (!(error instanceof GLib.Error)) {
+        const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        error = new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
+    }
+    target.return_error_full(error, hold(exception));
 }
 
 // Ends `target` (a task, job, chunk or transform: anything with
@@ -481,10 +484,8 @@ function decodeValue(task, value) {
 const WORKER_ERRORS = {Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError};
 
 function decodeError(task, error) {
-    if (!(error instanceof GLib.Error) ||
-        GLib.quark_to_string(error.domain) !== 'asyncgui-gjs-error')
-        return error;
-    const match = /^(\w+): ([\s\S]*)$/.exec(error.message);
+    const match = error instanceof GLib.Error && GLib.quark_to_string(error.domain) === 'asyncgui-gjs-error'
+        ? /^(\w+): ([\s\S]*)$/.exec(error.message) : null;
     if (!match)
         return error;
     // A class of the worker's own is an Error of its name here.
@@ -789,7 +790,7 @@ const kSkip = Symbol('asyncgui skip');
  */
 export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     needFunction(fn, 'spawn() needs an async function');
-    const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kJobToken);
+    const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kInternal);
     const gjob = handle.task;
     // Its engine was disposed (by C code): the job failed, and fn never runs.
     if (gjob.is_finished())
@@ -829,8 +830,6 @@ export function job(fn, options = {}) {
     return (...args) => spawn(fn, {...options, args});
 }
 
-const kJobToken = Symbol('asyncgui job');
-
 // The handles of the jobs whose outcome something awaits.
 const askedJobs = new WeakSet();
 
@@ -849,7 +848,7 @@ class JobHandle {
     #onCancel = null;  // gives a held read's items back, inside cancel()
 
     constructor(task, token) {
-        if (token !== kJobToken)
+        if (token !== kInternal)
             throw new TypeError('asyncgui: start a job with spawn()');
         this.task = task;
     }
@@ -1252,8 +1251,6 @@ export function setTransforms(channel, transforms = {}) {
 // the pipeline fails at its position, after the outputs before it.
 const kSourceError = Symbol('asyncgui source error');
 
-const DEFAULT_CAPACITY = 16;
-
 let sharedPipelineEngine = null;
 
 /**
@@ -1284,7 +1281,7 @@ function checkSerial(engine) {
 function makeStage(chain, func, options, create, onStart = null) {
     needFunction(func, 'asyncgui: pipe() needs a function');
     checkOptions('pipe()', options, ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal']);
-    const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
+    const {capacity = 16, minCount = 1, maxChunkSize = 0, signal = null} = options;
     needCount(capacity, 1, `asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
     needCount(minCount, 1, `asyncgui: a pipeline's minCount must be at least 1, not ${minCount}`);
     needCount(maxChunkSize, 0, `asyncgui: a pipeline's maxChunkSize must be 0 or more, not ${maxChunkSize}`);
@@ -1317,10 +1314,8 @@ function makeStage(chain, func, options, create, onStart = null) {
     if (onStart)
         onceNotified(task, 'state', t => t.get_state() === AsyncGui.TaskState.RUNNING, onStart);
     chain.tasks.push(task);
-    return new Pipeline(task, chain, {capacity, signal}, kPipelineToken);
+    return new Pipeline(task, chain, {capacity, signal}, kInternal);
 }
-
-const kPipelineToken = Symbol('asyncgui pipeline');
 
 // A pipeline function runs synchronously and cannot await: work still to
 // be awaited (a promise, a task, a job, an async iterable such as a
@@ -1454,7 +1449,7 @@ export class Pipeline {
     #unwatch;
 
     constructor(task, chain, options, token) {
-        if (token !== kPipelineToken)
+        if (token !== kInternal)
             throw new TypeError('asyncgui: make a Pipeline with pipe()');
         this.#task = task;
         this.#chain = chain;
