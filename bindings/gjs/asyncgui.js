@@ -355,20 +355,19 @@ function watchSignal(signal, onAbort) {
     // promise that C holds may keep it.
     if (signal === undefined || signal === null)
         return forgetNothing;
-    const isCancellable = signal instanceof Gio.Cancellable;
-    if (!isCancellable && (typeof signal !== 'object' || !('aborted' in signal) ||
-        typeof signal.addEventListener !== 'function'))
-        throw new TypeError('signal must be an AbortSignal-like object ' +
-            '(aborted + addEventListener) or a Gio.Cancellable');
-    if (isCancellable ? signal.is_cancelled() : signal.aborted) {
-        onAbort();
-        return forgetNothing;
-    }
     const listener = () => onAbort();
-    if (isCancellable) {
-        // connect() runs the handler at once if cancelled in between.
+    if (signal instanceof Gio.Cancellable) {
+        // connect() runs the handler at once if it is cancelled already
+        // (and returns 0, which disconnect() ignores).
         const id = signal.connect(listener);
         return () => signal.disconnect(id);
+    }
+    if (typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')
+        throw new TypeError('signal must be an AbortSignal-like object ' +
+            '(aborted + addEventListener) or a Gio.Cancellable');
+    if (signal.aborted) {
+        onAbort();
+        return forgetNothing;
     }
     signal.addEventListener('abort', listener, {once: true});
     return () => signal.removeEventListener?.('abort', listener);
