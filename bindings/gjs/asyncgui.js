@@ -1545,9 +1545,8 @@ export class Pipeline {
             leave: async () => {
                 this.cancel();
                 reader.close();
-                await this.#done.catch(() => {});
-                // The stages before end as their outputs lose their reader,
-                // and then a JS source is closed.
+                // This stage ends cancelled, the stages before as their
+                // outputs lose their reader, and then a JS source is closed.
                 await Promise.all(this.#chain.tasks.filter(t => !t.is_finished())
                     .map(t => outcomeOf(t, null).catch(() => {})));
                 await this.#chain.feeding;
