@@ -844,7 +844,7 @@ const cancellingJobs = new WeakSet();
 class JobHandle {
     #awaiting = false;
     #promise = null;
-    #onCancel = null;  // gives a held read's items back, inside cancel()
+    #onCancel = null;  // gives a held read's items back, inside cancel(), until the await ends
 
     constructor(task, token) {
         if (token !== kInternal)
@@ -881,6 +881,7 @@ class JobHandle {
             this.#awaiting = true;
             this.task.await_async(awaited, cancellable, (gjob, result) => settle(() => {
                 this.#awaiting = false;
+                this.#onCancel = null;
                 cancellingJobs.delete(this);
                 const value = finishWith(() => gjob.await_finish(result), awaited, result);
                 // The job resumes one delivery after the slot's
@@ -930,11 +931,7 @@ class JobHandle {
         }));
         // A read that ended while the job was paused, then cancelled, is
         // finished cancelled here: C puts its items back.
-        return this.run(task, {signal}).then(() => {
-            this.#onCancel = null;
-            return finishRead(reader, ended.pop());
-        }, e => {
-            this.#onCancel = null;
+        return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()), e => {
             readCancellable?.cancel();
             throw e;
         });
