@@ -548,6 +548,17 @@ function isThenable(x) {
     return typeof x?.then === 'function';
 }
 
+// What a channel transform or a pipeline function returns must be the
+// output itself, as it runs synchronously: returns `value`, or throws a
+// TypeError saying `message` for a promise or, with `orWork` (a pipeline
+// function's), for a task or an async iterable too.
+function needOutput(value, message, orWork) {
+    if (isThenable(value) ||
+        (orWork && (value instanceof Task || typeof value?.[Symbol.asyncIterator] === 'function')))
+        throw new TypeError(`asyncgui: ${message}`);
+    return value;
+}
+
 function describe(x) {
     if (x === null)
         return 'null';
@@ -1185,14 +1196,9 @@ function setTransform(channel, setter, fn) {
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
-    channel[setter]((transform, value) => endWithCall(transform, () => {
-        const item = fn(fromGValue(value));
-        if (isThenable(item)) {
-            throw new TypeError('asyncgui: a channel transform must return the item, not a promise: ' +
-                'it runs synchronously while the item is written or read');
-        }
-        return item;
-    }));
+    channel[setter]((transform, value) => endWithCall(transform, () => needOutput(fn(fromGValue(value)),
+        'a channel transform must return the item, not a promise: it runs synchronously while the ' +
+        'item is written or read', false)));
 }
 
 /**
@@ -1287,7 +1293,7 @@ function makeStage(chain, func, options, create, onStart = null) {
     const emit = value => {
         if (!running)
             throw new Error('asyncgui: emit() works only while the pipeline function runs');
-        running.emit(toGValue(needOutput(value, 'emit() takes an output')));
+        running.emit(toGValue(needOutput(value, `emit() takes an output, ${NO_WORK_TO_AWAIT}`, true)));
     };
 
     const task = create((chunk, item) => {
@@ -1300,7 +1306,7 @@ function makeStage(chain, func, options, create, onStart = null) {
         running = chunk;
         try {
             endWithCall(chunk, () => needOutput(func(input, {emit, cancellable: chunk.get_cancellable()}),
-                'a pipeline function must return its output'));
+                `a pipeline function must return its output, ${NO_WORK_TO_AWAIT}`, true));
         } finally {
             running = outer;
         }
@@ -1316,15 +1322,9 @@ function makeStage(chain, func, options, create, onStart = null) {
 // A pipeline function runs synchronously and cannot await: work still to
 // be awaited (a promise, a task, a job, an async iterable such as a
 // pipeline or an async generator) is refused as an output, as Python's
-// pipe() refuses an async function. Returns `value`.
-function needOutput(value, what) {
-    if (isThenable(value) || value instanceof Task || typeof value?.[Symbol.asyncIterator] === 'function') {
-        throw new TypeError(`asyncgui: ${what}, not a promise, a task or an async iterable: ` +
-            'it runs synchronously on the main thread and cannot await (use processTask() for ' +
-            'slow work; wrap a task in an object to pass it on)');
-    }
-    return value;
-}
+// pipe() refuses an async function.
+const NO_WORK_TO_AWAIT = 'not a promise, a task or an async iterable: it runs synchronously on the ' +
+    'main thread and cannot await (use processTask() for slow work; wrap a task in an object to pass it on)';
 
 // Feeds a JS (async) iterable into `channel`, one item at a time: the next
 // item is pulled only once the previous one is stored, so the source runs
