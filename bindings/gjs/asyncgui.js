@@ -1088,13 +1088,20 @@ function startRead(reader, count, timeoutMs, cancellable, done) {
     reader.read_async(count, wait, cancellable, (r, result) => done(result));
 }
 
+// Returns what `finish()` returns; what it throws is replaced by the JS
+// exception `detail()` holds, if it holds one: a transform's exception,
+// which C carries as the error's detail.
+function finishWithDetail(finish, detail) {
+    try {
+        return finish();
+    } catch (e) {
+        throw heldOr(detail(), e);
+    }
+}
+
 // Finishing a read that was cancelled puts its items back (C does).
 function finishRead(reader, result) {
-    try {
-        return reader.read_finish(result).map(fromGValue);
-    } catch (e) {
-        throw heldOr(reader.get_error_detail(), e);
-    }
+    return finishWithDetail(() => reader.read_finish(result).map(fromGValue), () => reader.get_error_detail());
 }
 
 /**
@@ -1116,11 +1123,7 @@ export function write(channel, value, {signal = null} = {}) {
         if (!(channel instanceof Channel))
             throw new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`);
         channel.write_async(toGValue(value), cancellable, (c, result) => settle(() => {
-            try {
-                c.write_finish(result);
-            } catch (e) {
-                throw heldOr(c.get_write_error_detail(result), e);
-            }
+            finishWithDetail(() => c.write_finish(result), () => c.get_write_error_detail(result));
         }));
     });
 }
