@@ -294,19 +294,18 @@ export class AbortSignal {
     }
 
     static abort(reason) {
-        const controller = new AbortController();
-        controller.abort(reason);
-        return controller.signal;
+        const signal = new AbortSignal();
+        signal._abort(reason);
+        return signal;
     }
 
     static timeout(ms) {
-        const controller = new AbortController();
+        const signal = new AbortSignal();
         GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
-            controller.abort(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT,
-                'The operation timed out'));
+            signal._abort(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT, 'The operation timed out'));
             return GLib.SOURCE_REMOVE;
         });
-        return controller.signal;
+        return signal;
     }
 
     // When one of the signals aborts, the others forget what any() made:
@@ -1512,9 +1511,8 @@ export class Pipeline {
      * @returns {Promise<Array>}
      */
     async read(count = 1, {timeoutMs = -1, signal = null} = {}) {
-        const reader = this.reader;
-        const items = await read(reader, count, {timeoutMs, signal});
-        if (items.length === 0 && reader.is_drained())
+        const items = await read(this.reader, count, {timeoutMs, signal});
+        if (items.length === 0 && this.#reader.is_drained())
             await this.#done;
         return items;
     }
