@@ -114,6 +114,10 @@ export function setCollectEvery(count) {
     collectEvery = count;
 }
 
+// What the module gives the constructors of the classes only it makes
+// (JobHandle, Pipeline).
+const kInternal = Symbol('asyncgui internal');
+
 function cancelledError(message = 'The task was cancelled') {
     return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, message);
 }
@@ -140,22 +144,17 @@ const kHeld = Symbol('asyncgui held JS value');
 function toGValue(value) {
     if (value === undefined || value === null)
         return null;
-    switch (typeof value) {
-    case 'string':
-        // A NUL would end it in C, a lone surrogate is no UTF-8: held.
-        return /[\0\p{Cs}]/u.test(value) ? hold(value) : value;
-    case 'number':
-    case 'boolean':
+    if (typeof value === 'number' || typeof value === 'boolean')
         return value;
-    case 'object':
-        // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
-        // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
-        if (value instanceof GObject.Object || value instanceof GLib.Variant ||
-            value instanceof GObject.Value ||
-            (value.constructor?.$gtype !== undefined && value.constructor.$gtype !== GObject.TYPE_JSOBJECT))
-            return value;
-        break;
-    }
+    // A NUL would end a string in C, a lone surrogate is no UTF-8: held.
+    if (typeof value === 'string')
+        return /[\0\p{Cs}]/u.test(value) ? hold(value) : value;
+    // Object.$gtype is GObject.TYPE_JSOBJECT: a plain object is no GI boxed value.
+    // Boxed and fundamental GI values (GLib.Bytes, Gdk.RGBA, ...) go as they are.
+    const gtype = typeof value === 'object' ? value.constructor?.$gtype : undefined;
+    if (value instanceof GObject.Object || value instanceof GLib.Variant || value instanceof GObject.Value ||
+        (gtype !== undefined && gtype !== GObject.TYPE_JSOBJECT))
+        return value;
     return hold(value);
 }
 
@@ -172,53 +171,37 @@ function heldOr(value, otherwise) {
     return value instanceof GObject.Object && kHeld in value ? value[kHeld] : otherwise;
 }
 
-// A JS exception that is not a GLib.Error becomes AG_ERROR_FAILED for C.
-function toGError(error) {
-    if (error instanceof GLib.Error)
-        return error;
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
-}
-
-// Ends `target` (a task, job or chunk: anything with return_value and
-// return_error_full) with a value (ok) or an error; a value that cannot
-// become a GValue fails it with the conversion's error.
-function endWith(target, ok, valueOrError) {
-    if (ok) {
-        try {
-            return target.return_value(toGValue(valueOrError));
-        } catch (e) {
-            valueOrError = e;
-        }
-    }
-    returnError(target, valueOrError);
-}
-
-// The exception itself is the detail (held even if it is a GLib.Error,
-// so JS gets back the very object it threw).
+// Fails `target` with `exception`: a JS exception that is not a
+// GLib.Error becomes AG_ERROR_FAILED for C, and the exception itself is
+// the detail (held even if it is a GLib.Error, so JS gets back the very
+// object it threw).
 function returnError(target, exception) {
-    target.return_error_full(toGError(exception), hold(exception));
+    let error = exception;
+    if (!(error instanceof GLib.Error)) {
+        const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        error = new GLib.Error(AsyncGui.Error, AsyncGui.Error.FAILED, text);
+    }
+    target.return_error_full(error, hold(exception));
 }
 
-// Ends `target` with what `fn()` returns, or fails it with what it throws.
-// A promise it returns ends it once settled, unless `why` is given: a
-// chunk or a transform must end before the call returns, and then a
-// promise fails it with a TypeError that says `why`.
-function endWithCall(target, fn, why = null) {
+// Ends `target` (a task, job, chunk or transform: anything with
+// return_value and return_error_full) with what `fn()` returns, or fails it
+// with what it throws; a value that cannot become a GValue fails it with
+// the conversion's error. A promise it returns ends it once settled (a
+// chunk or a transform must end before the call returns: their `fn`
+// refuses a promise).
+function endWithCall(target, fn) {
     let value;
     try {
         value = fn();
-        if (why !== null && typeof value?.then === 'function')
-            throw new TypeError(why);
+        if (!isThenable(value))
+            return target.return_value(toGValue(value));
     } catch (e) {
         return returnError(target, e);
     }
-    if (typeof value?.then === 'function') {
-        value.then(v => endWith(target, true, v), e => endWith(target, false, e))
-            .catch(e => logError(e, 'asyncgui: ending a main-context task'));
-    } else {
-        endWith(target, true, value);
-    }
+    // A settled promise's value is no thenable: it ends the target at once.
+    value.then(v => endWithCall(target, () => v), e => returnError(target, e))
+        .catch(e => logError(e, 'asyncgui: ending a main-context task'));
 }
 
 // The exception JS should see for a task (or job) that failed with
@@ -265,30 +248,26 @@ function gioPromise(signal, start) {
  * `throwIfAborted()`, and the static `AbortSignal.abort()`,
  * `AbortSignal.timeout(ms)` and `AbortSignal.any(signals)`.
  *
- * Every `signal` option of this module also takes any object with
- * `aborted` and `addEventListener('abort', ...)`, or a Gio.Cancellable.
+ * Every `signal` option of this module, and `AbortSignal.any()`, also
+ * takes any object with `aborted` and `addEventListener('abort', ...)`, or
+ * a Gio.Cancellable.
  */
 export class AbortSignal {
     aborted = false;
     reason = undefined;
     onabort = null;
-    #listeners = [];
-    #dispatching = [];
+    #listeners = [];  // {listener} entries, in the order they were added
 
-    addEventListener(type, listener, options = {}) {
-        if (type !== 'abort' || !listener || this.#listeners.some(l => l.listener === listener))
-            return;
-        this.#listeners.push({listener, once: Boolean(options?.once)});
+    // `{once}` makes no difference: a signal aborts once, and then lets
+    // all its listeners go.
+    addEventListener(type, listener) {
+        if (type === 'abort' && listener && !this.#listeners.some(l => l.listener === listener))
+            this.#listeners.push({listener});
     }
 
     removeEventListener(type, listener) {
-        if (type !== 'abort')
-            return;
-        // Marked too, for an abort that is calling its listeners now.
-        this.#listeners.concat(this.#dispatching).forEach(l => {
-            l.removed ||= l.listener === listener;
-        });
-        this.#listeners = this.#listeners.filter(l => !l.removed);
+        if (type === 'abort')
+            this.#listeners = this.#listeners.filter(l => l.listener !== listener);
     }
 
     throwIfAborted() {
@@ -302,53 +281,48 @@ export class AbortSignal {
         this.aborted = true;
         this.reason = reason === undefined ? cancelledError('The operation was aborted') : reason;
         const event = {type: 'abort', target: this};
-        const listeners = this.#dispatching = this.#listeners;
-        this.#listeners = listeners.filter(l => !l.once);
+        // As in browsers, a listener added meanwhile is not called, nor is
+        // one removed meanwhile (by one called before it).
+        const listeners = [...this.#listeners];
         if (this.onabort)
             callListener(this.onabort, this, event);
         for (const l of listeners) {
-            if (!l.removed)
+            if (this.#listeners.includes(l))
                 callListener(l.listener, this, event);
         }
-        this.#dispatching = [];
+        this.#listeners = [];
     }
 
     static abort(reason) {
-        const controller = new AbortController();
-        controller.abort(reason);
-        return controller.signal;
+        const signal = new AbortSignal();
+        signal._abort(reason);
+        return signal;
     }
 
     static timeout(ms) {
-        const controller = new AbortController();
+        const signal = new AbortSignal();
         GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
-            controller.abort(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT,
-                'The operation timed out'));
+            signal._abort(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT, 'The operation timed out'));
             return GLib.SOURCE_REMOVE;
         });
-        return controller.signal;
+        return signal;
     }
 
     // When one of the signals aborts, the others forget what any() made:
     // a window's signal combined with each request's would keep every
     // request's otherwise. (GJS 1.74's WeakRef never lets go, so one that
-    // never aborts is kept as long as its signals are.)
+    // never aborts is kept as long as its signals are.) The signals are
+    // taken as every `signal` option takes them (watchSignal()).
     static any(signals) {
         const combined = new AbortSignal();
-        const listening = [];
-        const follow = signal => {
-            for (const [parent, listener] of listening)
-                parent.removeEventListener?.('abort', listener);
-            combined._abort(signal.reason);
-        };
+        const unwatches = [];
         for (const signal of signals) {
-            if (signal.aborted) {
-                follow(signal);
+            unwatches.push(watchSignal(signal, () => {
+                unwatches.forEach(unwatch => unwatch());
+                combined._abort(signal.reason);
+            }));
+            if (combined.aborted)
                 break;
-            }
-            const listener = () => follow(signal);
-            signal.addEventListener('abort', listener, {once: true});
-            listening.push([signal, listener]);
         }
         return combined;
     }
@@ -380,20 +354,19 @@ function watchSignal(signal, onAbort) {
     // promise that C holds may keep it.
     if (signal === undefined || signal === null)
         return forgetNothing;
-    const isCancellable = signal instanceof Gio.Cancellable;
-    if (!isCancellable && (typeof signal !== 'object' || !('aborted' in signal) ||
-        typeof signal.addEventListener !== 'function'))
-        throw new TypeError('signal must be an AbortSignal-like object ' +
-            '(aborted + addEventListener) or a Gio.Cancellable');
-    if (isCancellable ? signal.is_cancelled() : signal.aborted) {
-        onAbort();
-        return forgetNothing;
-    }
     const listener = () => onAbort();
-    if (isCancellable) {
-        // connect() runs the handler at once if cancelled in between.
+    if (signal instanceof Gio.Cancellable) {
+        // connect() runs the handler at once if it is cancelled already
+        // (and returns 0, which disconnect() ignores).
         const id = signal.connect(listener);
         return () => signal.disconnect(id);
+    }
+    if (typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')
+        throw new TypeError('signal must be an AbortSignal-like object ' +
+            '(aborted + addEventListener) or a Gio.Cancellable');
+    if (signal.aborted) {
+        onAbort();
+        return forgetNothing;
     }
     signal.addEventListener('abort', listener, {once: true});
     return () => signal.removeEventListener?.('abort', listener);
@@ -459,7 +432,7 @@ function needTime(ms, call) {
  * the value, which run() gives, stays in list order).
  */
 export function multi(tasks, options = {}) {
-    checkOptions('multi()', options, MULTI_OPTIONS);
+    checkOptions('multi()', options, ['maxWorkers', 'skipErrors', 'unordered']);
     const {maxWorkers = 0, skipErrors = false, unordered = false} = options;
     needCount(maxWorkers, 0, `asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
     const m = MultiTask.new();
@@ -509,10 +482,8 @@ function decodeValue(task, value) {
 const WORKER_ERRORS = {Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError};
 
 function decodeError(task, error) {
-    if (!(error instanceof GLib.Error) ||
-        GLib.quark_to_string(error.domain) !== 'asyncgui-gjs-error')
-        return error;
-    const match = /^(\w+): ([\s\S]*)$/.exec(error.message);
+    const match = error instanceof GLib.Error && GLib.quark_to_string(error.domain) === 'asyncgui-gjs-error'
+        ? /^(\w+): ([\s\S]*)$/.exec(error.message) : null;
     if (!match)
         return error;
     // A class of the worker's own is an Error of its name here.
@@ -536,13 +507,11 @@ function toTask(x) {
     }
     if (Array.isArray(x))
         return multi(x);
-    if (x && typeof x.then === 'function')
+    if (isThenable(x))
         return mainTask(() => x);
     throw new TypeError(`asyncgui: cannot await ${describe(x)}: ` +
         'it is not an AsyncGui.Task, MultiTask, Job, array of them or promise');
 }
-
-const MULTI_OPTIONS = ['maxWorkers', 'skipErrors', 'unordered'];
 
 // Throws a RangeError saying `message` unless `n` is an integer of at
 // least `min` that C can hold.
@@ -572,6 +541,21 @@ function onceNotified(object, property, test, then) {
             then();
         }
     });
+}
+
+function isThenable(x) {
+    return typeof x?.then === 'function';
+}
+
+// What a channel transform or a pipeline function returns must be the
+// output itself, as it runs synchronously: returns `value`, or throws a
+// TypeError saying `message` for a promise or, with `orWork` (a pipeline
+// function's), for a task or an async iterable too.
+function needOutput(value, message, orWork) {
+    if (isThenable(value) ||
+        (orWork && (value instanceof Task || typeof value?.[Symbol.asyncIterator] === 'function')))
+        throw new TypeError(`asyncgui: ${message}`);
+    return value;
 }
 
 function describe(x) {
@@ -683,34 +667,25 @@ export async function run(x, options = {}) {
     if (engine !== null && !(engine instanceof Engine))
         throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
     const task = toTask(x);
-    if (slot !== null) {
-        const value = await runInSlot(slot, task, signal);
-        // What awaits this resumes after the rest of the main-loop
-        // iteration that settled it: a request made meanwhile wins.
-        if (!slot.is_latest(task))
-            throw cancelledError();
-        return value;
-    }
-    if (task.get_state() !== AsyncGui.TaskState.PENDING)
-        return outcomeOf(task, signal);
-    return gioPromise(signal, (cancellable, settle) =>
-        (engine ?? Engine.get_default()).run_async(task, cancellable,
-            (e, result) => settle(() => finishWith(() => e.run_finish(result), task, result))));
-}
-
-// Runs `task` in `slot` (ag_slot_run_async); whoever resumes later checks
-// slot.is_latest(task), as a request made meanwhile wins.
-function runInSlot(slot, task, signal) {
-    return gioPromise(signal, (cancellable, settle) => {
-        if (!(slot instanceof AsyncGui.Slot))
-            throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
-        if (task.get_state() !== AsyncGui.TaskState.PENDING)
+    if (slot !== null && !(slot instanceof AsyncGui.Slot))
+        throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+    if (task.get_state() !== AsyncGui.TaskState.PENDING) {
+        if (slot !== null)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
-        if (slot.task === task)
-            throw new TypeError('asyncgui: this task already waits in the slot; a task runs once');
-        slot.run_async(task, cancellable,
-            (s, result) => settle(() => finishWith(() => s.run_finish(result), task, result)));
-    });
+        return outcomeOf(task, signal);
+    }
+    if (slot !== null && slot.task === task)
+        throw new TypeError('asyncgui: this task already waits in the slot; a task runs once');
+    // A slot runs the task as an engine does (ag_slot_run_async), the
+    // latest request winning.
+    const runner = slot ?? engine ?? Engine.get_default();
+    const value = await gioPromise(signal, (cancellable, settle) => runner.run_async(task, cancellable,
+        (r, result) => settle(() => finishWith(() => r.run_finish(result), task, result))));
+    // What awaits a slot's request resumes after the rest of the main-loop
+    // iteration that settled it: a request made meanwhile wins.
+    if (slot !== null && !slot.is_latest(task))
+        throw cancelledError();
+    return value;
 }
 
 // The outcome of a task that was already started (ag_task_wait_async).
@@ -755,7 +730,7 @@ function outcomeOf(task, signal) {
 export function iterate(m, {engine = null, signal = null, job = null, positions = false,
     keepOpen = false} = {}) {
     if (m instanceof ChannelReader)
-        return readerIterator(m, {signal, keepOpen, job});
+        return readerIterator(m, {signal, job, leave: keepOpen ? null : () => m.close()});
     if (m instanceof Pipeline)
         return m.values({signal, job});
     if (!(m instanceof MultiTask)) {
@@ -780,7 +755,7 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
         }
     });
     return readerIterator(results, {
-        refused: () => refusal,
+        failed: e => refusal ?? e,
         drained: () => end,
         leave: async () => {
             m.cancel();  // a finished one stays as it is
@@ -791,6 +766,11 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
             // A job that is paused holds the loop, as it holds its awaits.
             if (job?.task.paused)
                 await new Promise(done => onceNotified(job.task, 'paused', t => !t.paused, done));
+            // Nothing reaches a job after a cancel (one lifts a pause, too):
+            // the loop throws the CANCELLED of the job's await of the
+            // MultiTask, or, once that is over, of a next await.
+            if (cancellingJobs.has(job))
+                await end.then(() => job.sleep(0));
             const child = m.get_item(position);
             if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
                 return kSkip;
@@ -819,7 +799,7 @@ const kSkip = Symbol('asyncgui skip');
  */
 export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
     needFunction(fn, 'spawn() needs an async function');
-    const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kJobToken);
+    const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kInternal);
     const gjob = handle.task;
     // Its engine was disposed (by C code): the job failed, and fn never runs.
     if (gjob.is_finished())
@@ -828,8 +808,10 @@ export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
 
     const end = (ok, valueOrError) => {
         unwatch();
-        if (!gjob.is_finished())
-            endWith(gjob, ok, valueOrError);
+        if (!gjob.is_finished() && ok)
+            endWithCall(gjob, () => valueOrError);
+        else if (!gjob.is_finished())
+            returnError(gjob, valueOrError);
         // A failure nobody asked for by the time the loop is idle is
         // logged, as GJS logs a promise rejection nobody handles.
         if (!ok && gjob.get_state() === AsyncGui.TaskState.FAILED) {
@@ -857,10 +839,12 @@ export function job(fn, options = {}) {
     return (...args) => spawn(fn, {...options, args});
 }
 
-const kJobToken = Symbol('asyncgui job');
-
 // The handles of the jobs whose outcome something awaits.
 const askedJobs = new WeakSet();
+
+// The handles of the jobs cancelled whose code has not seen the cancel
+// yet: the next await that ends in the job ends with it.
+const cancellingJobs = new WeakSet();
 
 /**
  * The handle of a JS job, made by spawn(): what the job's function awaits
@@ -870,10 +854,10 @@ const askedJobs = new WeakSet();
 class JobHandle {
     #awaiting = false;
     #promise = null;
-    #onCancel = null;  // gives a held read's items back, inside cancel()
+    #onCancel = null;  // gives a held read's items back, inside cancel(), until the await ends
 
     constructor(task, token) {
-        if (token !== kJobToken)
+        if (token !== kInternal)
             throw new TypeError('asyncgui: start a job with spawn()');
         this.task = task;
     }
@@ -893,27 +877,26 @@ class JobHandle {
     run(x, {signal = null, slot = null} = {}) {
         // `signal` cancels the await's cancellable, which cancels the task.
         return gioPromise(signal, (cancellable, settle) => {
-            let slotTask = null;
-            // With a slot, the job awaits a main-context task that hands x
-            // to the slot; cancelling the job cancels it, and so the
-            // slot's request.
-            const task = slot === null ? toTask(x) : mainTask(cancellable => {
-                slotTask = toTask(x);
-                return runInSlot(slot, slotTask, cancellable);
-            });
+            const task = toTask(x);
+            // With a slot, the job awaits a main-context task that runs x
+            // through the slot, as run() does; cancelling the job cancels
+            // it, and so the slot's request.
+            const awaited = slot === null ? task : mainTask(c => run(task, {slot, signal: c}));
             const refusal = this.task.is_finished() ? 'this job has finished; it cannot await any more'
-                : task === this.task ? 'a job cannot await itself: it would never finish'
+                : awaited === this.task ? 'a job cannot await itself: it would never finish'
                     : this.#awaiting ? 'this job is already awaiting something; await one thing ' +
                         'at a time, or pass an array to job.run() to await several' : null;
             if (refusal !== null)
                 throw new Error(`asyncgui: ${refusal}`);
             this.#awaiting = true;
-            this.task.await_async(task, cancellable, (gjob, result) => settle(() => {
+            this.task.await_async(awaited, cancellable, (gjob, result) => settle(() => {
                 this.#awaiting = false;
-                const value = finishWith(() => gjob.await_finish(result), task, result);
+                this.#onCancel = null;
+                cancellingJobs.delete(this);
+                const value = finishWith(() => gjob.await_finish(result), awaited, result);
                 // The job resumes one delivery after the slot's
                 // callback: a request made meanwhile wins all the same.
-                if (slot !== null && !slot.is_latest(slotTask))
+                if (slot !== null && !slot.is_latest(task))
                     throw cancelledError();
                 return value;
             }));
@@ -948,21 +931,17 @@ class JobHandle {
         const task = mainTask(cancellable => new Promise(resolve => {
             readCancellable = cancellable;
             this.#onCancel = () => cancellable.cancel();
-            cancellable.connect(giveBack);
             startRead(reader, count, timeoutMs, cancellable, result => {
                 ended.push(result);
-                if (cancellable.is_cancelled())
-                    giveBack();
+                // connect() gives it back at once if the read was
+                // cancelled, else once it is.
+                cancellable.connect(giveBack);
                 resolve();
             });
         }));
         // A read that ended while the job was paused, then cancelled, is
         // finished cancelled here: C puts its items back.
-        return this.run(task, {signal}).then(() => {
-            this.#onCancel = null;
-            return finishRead(reader, ended.pop());
-        }, e => {
-            this.#onCancel = null;
+        return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()), e => {
             readCancellable?.cancel();
             throw e;
         });
@@ -991,6 +970,8 @@ class JobHandle {
      * the CANCELLED GLib.Error.
      */
     cancel() {
+        if (!this.task.is_finished())
+            cancellingJobs.add(this);
         this.#onCancel?.();
         this.task.cancel();
     }
@@ -1106,13 +1087,20 @@ function startRead(reader, count, timeoutMs, cancellable, done) {
     reader.read_async(count, wait, cancellable, (r, result) => done(result));
 }
 
+// Returns what `finish()` returns; what it throws is replaced by the JS
+// exception `detail()` holds, if it holds one: a transform's exception,
+// which C carries as the error's detail.
+function finishWithDetail(finish, detail) {
+    try {
+        return finish();
+    } catch (e) {
+        throw heldOr(detail(), e);
+    }
+}
+
 // Finishing a read that was cancelled puts its items back (C does).
 function finishRead(reader, result) {
-    try {
-        return reader.read_finish(result).map(fromGValue);
-    } catch (e) {
-        throw heldOr(reader.get_error_detail(), e);
-    }
+    return finishWithDetail(() => reader.read_finish(result).map(fromGValue), () => reader.get_error_detail());
 }
 
 /**
@@ -1134,27 +1122,21 @@ export function write(channel, value, {signal = null} = {}) {
         if (!(channel instanceof Channel))
             throw new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`);
         channel.write_async(toGValue(value), cancellable, (c, result) => settle(() => {
-            try {
-                c.write_finish(result);
-            } catch (e) {
-                throw heldOr(c.get_write_error_detail(result), e);
-            }
+            finishWithDetail(() => c.write_finish(result), () => c.get_write_error_detail(result));
         }));
     });
 }
 
 // `drained()` runs once the reader is drained and may throw (a pipeline's
-// error); `leave()` runs when the loop is left early; `map(item)` makes
-// the value to yield, kSkip for none; `ended()` runs once when the loop
-// ends, however. With `job`, the reads go through the job: cancelling it
-// ends the loop with CANCELLED, and pausing it holds the loop.
-function readerIterator(reader, {signal = null, keepOpen = false, drained = null, leave = null,
-    map = item => item, ended = null, refused = () => null, job = null}) {
+// error); `failed(error)` runs when the loop fails, and gives what it
+// throws; `leave()` runs when the loop is left early (by default it
+// closes the reader; null: nothing); `map(item)` makes the value to
+// yield, kSkip for none. With `job`, the reads go through the job:
+// cancelling it ends the loop with CANCELLED, and pausing it holds the
+// loop.
+function readerIterator(reader, {signal = null, drained = null, failed = e => e,
+    leave = () => reader.close(), map = item => item, job = null}) {
     let finished = false;
-    const end = () => {
-        ended?.();
-        ended = null;
-    };
     return {
         [Symbol.asyncIterator]() {
             return this;
@@ -1175,21 +1157,16 @@ function readerIterator(reader, {signal = null, keepOpen = false, drained = null
                 }
             } catch (e) {
                 finished = true;
-                end();
-                throw refused() ?? e;
+                throw failed(e);
             }
-            end();
             return {done: true, value: undefined};
         },
 
         async return() {
             const early = !finished;
             finished = true;
-            end();
-            if (early && leave)
-                await leave();
-            else if (early && !keepOpen)
-                reader.close();
+            if (early)
+                await leave?.();
             return {done: true, value: undefined};
         },
     };
@@ -1221,9 +1198,9 @@ function setTransform(channel, setter, fn) {
     if (typeof fn !== 'function')
         throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
     channel.pin_transforms();
-    channel[setter]((transform, value) => endWithCall(transform, () => fn(fromGValue(value)),
-        'asyncgui: a channel transform must return the item, not a promise: it runs ' +
-        'synchronously while the item is written or read'));
+    channel[setter]((transform, value) => endWithCall(transform, () => needOutput(fn(fromGValue(value)),
+        'a channel transform must return the item, not a promise: it runs synchronously while the ' +
+        'item is written or read', false)));
 }
 
 /**
@@ -1250,12 +1227,12 @@ function setTransform(channel, setter, fn) {
 export function setTransforms(channel, transforms = {}) {
     if (!(channel instanceof Channel))
         throw new TypeError(`asyncgui: ${describe(channel)} is not an AsyncGui.Channel`);
-    checkOptions('setTransforms()', transforms, ['write', 'read']);
-    const {write: onWrite, read: onRead} = transforms;
-    if (onWrite !== undefined)
-        setTransform(channel, 'set_write_transform', onWrite);
-    if (onRead !== undefined)
-        setTransform(channel, 'set_read_transform', onRead);
+    const sides = ['write', 'read'];
+    checkOptions('setTransforms()', transforms, sides);
+    for (const side of sides) {
+        if (transforms[side] !== undefined)
+            setTransform(channel, `set_${side}_transform`, transforms[side]);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1277,8 +1254,6 @@ export function setTransforms(channel, transforms = {}) {
 // A failure of a JS source iterator, passed down the channel as an item so
 // the pipeline fails at its position, after the outputs before it.
 const kSourceError = Symbol('asyncgui source error');
-
-const DEFAULT_CAPACITY = 16;
 
 let sharedPipelineEngine = null;
 
@@ -1305,14 +1280,12 @@ function checkSerial(engine) {
     return engine;
 }
 
-const STAGE_OPTIONS = ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal'];
-
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
 function makeStage(chain, func, options, create, onStart = null) {
     needFunction(func, 'asyncgui: pipe() needs a function');
-    checkOptions('pipe()', options, STAGE_OPTIONS);
-    const {capacity = DEFAULT_CAPACITY, minCount = 1, maxChunkSize = 0, signal = null} = options;
+    checkOptions('pipe()', options, ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal']);
+    const {capacity = 16, minCount = 1, maxChunkSize = 0, signal = null} = options;
     needCount(capacity, 1, `asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
     needCount(minCount, 1, `asyncgui: a pipeline's minCount must be at least 1, not ${minCount}`);
     needCount(maxChunkSize, 0, `asyncgui: a pipeline's maxChunkSize must be 0 or more, not ${maxChunkSize}`);
@@ -1322,7 +1295,7 @@ function makeStage(chain, func, options, create, onStart = null) {
     const emit = value => {
         if (!running)
             throw new Error('asyncgui: emit() works only while the pipeline function runs');
-        running.emit(toGValue(value));
+        running.emit(toGValue(needOutput(value, `emit() takes an output, ${NO_WORK_TO_AWAIT}`, true)));
     };
 
     const task = create((chunk, item) => {
@@ -1334,9 +1307,8 @@ function makeStage(chain, func, options, create, onStart = null) {
         const outer = running;
         running = chunk;
         try {
-            endWithCall(chunk, () => func(input, {emit, cancellable: chunk.get_cancellable()}),
-                'asyncgui: a pipeline function must return its output, not a promise or task: it ' +
-                'runs synchronously on the main thread (use processTask() for slow work)');
+            endWithCall(chunk, () => needOutput(func(input, {emit, cancellable: chunk.get_cancellable()}),
+                `a pipeline function must return its output, ${NO_WORK_TO_AWAIT}`, true));
         } finally {
             running = outer;
         }
@@ -1346,10 +1318,15 @@ function makeStage(chain, func, options, create, onStart = null) {
     if (onStart)
         onceNotified(task, 'state', t => t.get_state() === AsyncGui.TaskState.RUNNING, onStart);
     chain.tasks.push(task);
-    return new Pipeline(task, chain, {capacity, signal}, kPipelineToken);
+    return new Pipeline(task, chain, {capacity, signal}, kInternal);
 }
 
-const kPipelineToken = Symbol('asyncgui pipeline');
+// A pipeline function runs synchronously and cannot await: work still to
+// be awaited (a promise, a task, a job, an async iterable such as a
+// pipeline or an async generator) is refused as an output, as Python's
+// pipe() refuses an async function.
+const NO_WORK_TO_AWAIT = 'not a promise, a task or an async iterable: it runs synchronously on the ' +
+    'main thread and cannot await (use processTask() for slow work; wrap a task in an object to pass it on)';
 
 // Feeds a JS (async) iterable into `channel`, one item at a time: the next
 // item is pulled only once the previous one is stored, so the source runs
@@ -1404,7 +1381,10 @@ function isIterable(x) {
  * pipeline writes the outputs of the inputs before, then fails with that
  * very exception, which the reading loop throws. `func` must be synchronous
  * and quick: slow or CPU-heavy JS belongs in worker processes
- * (processTask()).
+ * (processTask()). It cannot await: an output (returned or emitted) that is
+ * work to await (a promise, an AsyncGui.Task, a job, a pipeline or another
+ * async iterable) fails that input with a TypeError; wrap a task in an
+ * object to pass it on.
  *
  * Options: `engine` (a serial engine; pipelineEngine() by default),
  * `capacity` of the output channel (16), `minCount` (inputs run at least
@@ -1467,7 +1447,7 @@ export class Pipeline {
     #unwatch;
 
     constructor(task, chain, options, token) {
-        if (token !== kPipelineToken)
+        if (token !== kInternal)
             throw new TypeError('asyncgui: make a Pipeline with pipe()');
         this.#task = task;
         this.#chain = chain;
@@ -1531,9 +1511,8 @@ export class Pipeline {
      * @returns {Promise<Array>}
      */
     async read(count = 1, {timeoutMs = -1, signal = null} = {}) {
-        const reader = this.reader;
-        const items = await read(reader, count, {timeoutMs, signal});
-        if (items.length === 0 && reader.is_drained())
+        const items = await read(this.reader, count, {timeoutMs, signal});
+        if (items.length === 0 && this.#reader.is_drained())
             await this.#done;
         return items;
     }
@@ -1551,20 +1530,21 @@ export class Pipeline {
     values({signal = null, job = null} = {}) {
         const reader = this.reader;
         const unwatch = watchSignal(signal, () => this.cancel());
+        this.#done.catch(() => {}).then(unwatch);
         return readerIterator(reader, {
             job,
             drained: () => this.#done,
-            // However the loop ends (its job cancelled, say), the pipeline does.
-            ended: () => {
-                unwatch();
+            // However the loop fails (its job cancelled, say), the pipeline ends.
+            failed: e => {
                 this.cancel();
+                return e;
             },
+            // Left early, the loop cancels it and waits until it ended.
             leave: async () => {
                 this.cancel();
                 reader.close();
-                await this.#done.catch(() => {});
-                // The stages before end as their outputs lose their reader,
-                // and then a JS source is closed.
+                // This stage ends cancelled, the stages before as their
+                // outputs lose their reader, and then a JS source is closed.
                 await Promise.all(this.#chain.tasks.filter(t => !t.is_finished())
                     .map(t => outcomeOf(t, null).catch(() => {})));
                 await this.#chain.feeding;

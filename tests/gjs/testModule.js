@@ -404,6 +404,42 @@ test('for-await-in-a-job-pauses-and-cancels', async () => {
     assertEqual(seen, ['x']);
 });
 
+test('for-await-in-a-job-paused-then-cancelled-gets-no-further-value', async () => {
+    // 'b' finishes while the job is paused: the cancel that comes next
+    // (lifting the pause) must reach the loop before 'b' does.
+    const seen = [];
+    const j = spawn(async job => {
+        const m = multi([timeoutTask(10, 'a'), timeoutTask(60, 'b'), timeoutTask(5000, 'c')],
+            {unordered: true});
+        for await (const v of job.iterate(m))
+            seen.push(v);
+    });
+    after(30, () => j.pause());
+    after(150, () => j.cancel());
+    assert(isCancelled(await assertRejects(j.promise)), 'the loop ends with CANCELLED');
+    assertEqual(seen, ['a'], 'nothing after the cancel');
+
+    // Values already announced when the job's body cancels it: the next
+    // step throws CANCELLED, and a job that catches it goes on.
+    const after2 = [];
+    const k = spawn(async job => {
+        const m = multi([timeoutTask(10, 'x'), timeoutTask(10, 'y'), timeoutTask(10, 'z')]);
+        try {
+            for await (const v of job.iterate(m)) {
+                after2.push(v);
+                job.cancel();
+            }
+        } catch (e) {
+            assert(isCancelled(e), `the loop throws CANCELLED: ${e}`);
+            await job.sleep(5);
+            return 'went on';
+        }
+        return 'no cancel';
+    });
+    assertEqual(await k, 'went on');
+    assertEqual(after2, ['x'], 'no value after the cancel');
+}, {timeoutMs: 5000});
+
 test('for-await-in-a-job-cancelled-between-awaits-ends-with-cancelled', async () => {
     // The cancel comes while the job's own code runs (as when it reads
     // results that are already there): its next await fails at once, and

@@ -235,6 +235,45 @@ test('emit-adds-outputs-before-the-returned-one', async () => {
     assert(error instanceof Error && /only while/.test(error.message), `emit after return: ${error}`);
 });
 
+test('a-stage-returning-or-emitting-work-to-await-fails-at-that-input', async () => {
+    // A stage function cannot await: a task, a promise of one, a job, a
+    // pipeline or an async generator is refused as an output, and the
+    // reader gets the TypeError as the failure at that input.
+    const kinds = {
+        'a task': () => timeoutTask(1, 'v'),
+        'a MultiTask': () => multi([]),
+        'a promise of a task': () => Promise.resolve(timeoutTask(1, 'v')),
+        "a job's AsyncGui.Job": () => spawn(async () => 1).task,
+        'a job': () => spawn(async () => 1),
+        'a pipeline': () => pipe(x => x, 1),
+        'an async generator': () => (async function* () {})(),
+    };
+    for (const [kind, make] of Object.entries(kinds)) {
+        for (const how of ['return', 'emit']) {
+            const outputs = [];
+            // eslint-disable-next-line no-await-in-loop
+            const e = await assertRejects((async () => {
+                for await (const v of pipe((x, {emit}) => {
+                    if (x !== 2)
+                        return x;
+                    if (how === 'emit')
+                        emit(make());
+                    return how === 'return' ? make() : x;
+                }, 4))
+                    outputs.push(v);
+            })());
+            assert(e instanceof TypeError && /not a promise, a task/.test(e.message),
+                `${how} ${kind}: ${e}`);
+            assertEqual(outputs, [0, 1], `${how} ${kind}: the outputs before that input`);
+        }
+    }
+
+    // Wrapped in an object, a task travels as any value.
+    const task = timeoutTask(1, 'v');
+    const [wrapped] = await pipe(() => ({task}), 1).toArray();
+    assert(wrapped.task === task, 'a wrapped task is an output');
+});
+
 test('break-out-of-for-await-cancels-the-pipeline', async () => {
     const source = counted();
     const first = pipe(x => x, source.iterable);
