@@ -615,6 +615,33 @@ ag_job_may_resume (AgJob *self)
   return !is_live (self) || self->paused || self->resume_owed || self->cancel_pending;
 }
 
+/**
+ * ag_job_is_cancel_pending:
+ * @self: a job
+ *
+ * Checks whether the job was cancelled and its code has not seen the
+ * cancel yet: its pending await, or its next one, fails with
+ * %G_IO_ERROR_CANCELLED. Until then nothing else should reach the job's
+ * code: a binding's loop over a [class@MultiTask]'s results asks this
+ * before handing the job a result that was already there, and awaits
+ * instead. A cancel made on another thread counts once it has reached the
+ * engine's thread.
+ *
+ * Thread: the engine's.
+ *
+ * Returns: %TRUE from a cancel until the job's code sees it
+ *
+ * Since: 1.0
+ */
+gboolean
+ag_job_is_cancel_pending (AgJob *self)
+{
+  g_return_val_if_fail (AG_IS_JOB (self), FALSE);
+  g_return_val_if_fail (on_engine_thread (self), FALSE);
+
+  return is_live (self) && self->cancel_pending;
+}
+
 /* A cancel reaches the job's code at its await: what it awaits is
  * cancelled if it is the job's, and the await fails at the next delivery
  * (the next await at once if none is pending). */

@@ -56,6 +56,8 @@ AG_AVAILABLE_IN_1_0
 void          ag_job_resume            (AgJob               *self);
 AG_AVAILABLE_IN_1_0
 gboolean      ag_job_may_resume        (AgJob               *self);
+AG_AVAILABLE_IN_1_0
+gboolean      ag_job_is_cancel_pending (AgJob               *self);
 
 /* Driving a job from a coroutine of one's own (what bindings do). */
 AG_AVAILABLE_IN_1_0

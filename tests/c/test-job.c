@@ -1946,6 +1946,51 @@ test_may_resume_tells_where_a_resume_is_an_error (AgTestFixture *fixture,
   g_clear_error (&pb.error);
 }
 
+/* ag_job_is_cancel_pending() is TRUE from a cancel until the job's code
+ * sees it at an await, also when what the job awaits had ended while the
+ * job was paused: a binding's loop over results asks it so as to hand the
+ * job nothing more. */
+typedef struct
+{
+  gboolean pending_at_catch;
+  gboolean caught;
+} PendingCancel;
+
+static void
+note_pending_at_catch_body (AgJob    *job,
+                            gpointer  user_data)
+{
+  PendingCancel *pc = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (ag_job_sleep (10, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  pc->pending_at_catch = ag_job_is_cancel_pending (job);
+  pc->caught = TRUE;
+}
+
+static void
+test_cancel_pending_lasts_until_the_job_sees_it (AgTestFixture *fixture,
+                                                 gconstpointer  data)
+{
+  PendingCancel pc = { TRUE, FALSE };
+  g_autoptr(AgJob) job = ag_engine_spawn (fixture->engine, note_pending_at_catch_body, &pc, NULL);
+
+  g_assert_false (ag_job_is_cancel_pending (job));
+  ag_job_pause (job);
+  /* The sleep ends while the job is paused: its outcome is held. */
+  ag_test_run_for (fixture->context, 50);
+  g_assert_false (ag_job_is_cancel_pending (job));
+  ag_task_cancel (AG_TASK (job));
+  g_assert_true (ag_job_is_cancel_pending (job));
+  g_assert_false (pc.caught);
+
+  run_until_finished (fixture, job);
+  g_assert_true (pc.caught);
+  g_assert_false (pc.pending_at_catch);
+  g_assert_false (ag_job_is_cancel_pending (job));
+}
+
 /* Many jobs and stacks */
 
 typedef struct
@@ -3564,6 +3609,8 @@ main (int   argc,
                test_pause_resume_after_cancel_are_quiet_and_the_cancel_goes_through);
   ag_test_add ("/job/pause/resume-of-a-pause-a-caught-cancel-lifted-is-quiet",
                test_resume_of_a_pause_a_caught_cancel_lifted_is_quiet);
+  ag_test_add ("/job/cancel/pending-lasts-until-the-job-sees-it",
+               test_cancel_pending_lasts_until_the_job_sees_it);
   ag_test_add ("/job/pause/may-resume-tells-where-a-resume-is-an-error",
                test_may_resume_tells_where_a_resume_is_an_error);
 
