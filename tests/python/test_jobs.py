@@ -717,6 +717,57 @@ class JobsTest(QuietTestCase):
         self.assertEqual(len(ran), count)
         self.assertLess(count, 200)
 
+    def _loop_that_pauses_at_its_first_value(self, iterable, seen, outcome):
+        @self.engine.job
+        async def handler():
+            try:
+                async for value in iterable:
+                    seen.append(value)
+                    if len(seen) == 1:
+                        AsyncGui.current_job().pause()
+            except AsyncGui.CancelledError:
+                outcome.append('cancelled')
+            else:
+                outcome.append('ended')
+
+        job = handler()
+        return job
+
+    def _iterables_with_results_waiting(self):
+        channel = AsyncGui.Channel.new(8)
+        for i in range(4):
+            channel.write(i)
+        channel.close()
+        multi = MultiTask([Task(identity, i) for i in range(4)])
+        return {'MultiTask': multi, 'ChannelReader': channel.open_reader()}
+
+    def test_async_for_holds_waiting_results_while_the_job_is_paused(self):
+        for name, iterable in self._iterables_with_results_waiting().items():
+            with self.subTest(iterable=name):
+                seen, outcome = [], []
+                job = self._loop_that_pauses_at_its_first_value(iterable, seen, outcome)
+                self.run_loop_for(0.2)
+                self.assertEqual(seen, [0])
+                self.assertTrue(job.paused)
+                job.resume()
+                self.run_job(job)
+                self.assertEqual(seen, [0, 1, 2, 3])
+                self.assertEqual(outcome, ['ended'])
+
+    def test_async_for_hands_a_paused_job_nothing_after_a_cancel(self):
+        # However the cancel came: job.cancel(), or the AgJob's own cancel
+        # (C code, GI) that bypasses the override.
+        for cancel in (AsyncGui.Job.cancel, AsyncGui.TaskObject.cancel):
+            for name, iterable in self._iterables_with_results_waiting().items():
+                with self.subTest(iterable=name, override=cancel is AsyncGui.Job.cancel):
+                    seen, outcome = [], []
+                    job = self._loop_that_pauses_at_its_first_value(iterable, seen, outcome)
+                    self.run_loop_for(0.2)
+                    cancel(job)
+                    self.run_job(job)
+                    self.assertEqual(seen, [0])
+                    self.assertEqual(outcome, ['cancelled'])
+
     def test_pause_holds_a_list_result(self):
         seen = {}
 

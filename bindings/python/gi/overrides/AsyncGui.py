@@ -1283,10 +1283,6 @@ async def _iterate_results(spec):
     driver.engine.run_async(run.gtask, None, None)
     try:
         async for position in _iterate(reader):
-            if driver.cancelling:
-                # Nothing more reaches a job once it was cancelled: wait
-                # for the cancel to arrive at this await.
-                await _UntilCancelled()
             for value in run._collect((position,)):
                 yield value
         if run.gtask.get_state() == AsyncGui.TaskState.CANCELLED:
@@ -1300,17 +1296,6 @@ async def _iterate_results(spec):
         # (A job that ended has let its runs go already.)
         if run in driver.owned:
             driver.owned.remove(run)
-
-
-class _UntilCancelled:
-    """Awaited, ends only when the job's await is cancelled."""
-
-    __slots__ = ()
-
-    __await__ = _await_self
-
-    def _ag_prepare(self, driver):
-        return _PreparedMain(lambda complete: None)
 
 
 # -- Sleeping ------------------------------------------------------------------
@@ -1388,7 +1373,7 @@ class _Driver:
     ag_job_await_async(); the outcome is sent or thrown back in."""
 
     __slots__ = ('job', 'engine', 'context', 'coro', 'is_coroutine', 'prepared',
-                 'owned', 'finished', 'value', 'exc', 'retrieved', 'cancelling',
+                 'owned', 'finished', 'value', 'exc', 'retrieved',
                  'awaiting', 'interrupt', 'await_callback', '__weakref__')
 
     def __init__(self, engine, job, coro, is_coroutine):
@@ -1400,10 +1385,6 @@ class _Driver:
         self.prepared = self.value = self.exc = None
         self.owned = []
         self.finished = self.retrieved = False
-        # job.cancel() was called and its CANCELLED has not been delivered
-        # yet: an `async for` then awaits rather than hand out results that
-        # are already queued, so nothing reaches the job after a cancel.
-        self.cancelling = False
         # From just before ag_job_await_async() until its callback came: the
         # job is sure to hear from the engine again.
         self.awaiting = False
@@ -1508,7 +1489,6 @@ class _Driver:
         gvalue, error = _outcome(result, job.await_finish)
         if error is not None:
             if _is_cancelled(error):
-                self.cancelling = False
                 prepared.cancel()
                 exc = interrupt if interrupt is not None else CancelledError()
             else:
@@ -1709,15 +1689,6 @@ class Job(AsyncGui.Job):
     blocks a script until it has finished (iterating the engine's
     context); ``job.result()`` gives the value it returned, or raises
     what ended it (its original exception, or CancelledError)."""
-
-    def cancel(self):
-        """Cancels what the job awaits: CancelledError is raised at the
-        pending yield/await (or the next one). Nothing on a finished
-        job."""
-        driver = _driver_of(self)
-        if driver is not None and not driver.finished:
-            driver.cancelling = True
-        AsyncGui.Job.cancel(self)
 
     def throw(self, exc):
         """Raises ``exc`` (an exception, or an exception class) into the
@@ -2824,11 +2795,16 @@ async def _iterate(reader, pipeline=None):
     at an await (its job cancelled) stops: a job kept after that would
     keep it running otherwise. Items that wait are taken at once for a
     delivery budget's time; then a read goes through the engine's delivery
-    all the same, so that a backlog does not hold the main loop."""
+    all the same, so that a backlog does not hold the main loop. A job
+    that is paused, or was cancelled and has not heard of it yet, gets no
+    waiting item at once either: the read's await holds it until the
+    resume, or ends with the cancel (and gives the item back)."""
     streak_end = GLib.get_monotonic_time() + _STREAK_US
     while True:
+        job = getattr(getattr(_tls, 'driver', None), 'job', None)
         try:
             items = (_read_now(reader, 1, 0) if GLib.get_monotonic_time() < streak_end
+                     and not (job is not None and (job.get_paused() or job.is_cancel_pending()))
                      else None)
             if not items:
                 items = await _read_items(reader, 1, None, pipeline)
