@@ -769,7 +769,7 @@ export function iterate(m, {engine = null, signal = null, job = null, positions 
             // Nothing reaches a job after a cancel (one lifts a pause, too):
             // the loop throws the CANCELLED of the job's await of the
             // MultiTask, or, once that is over, of a next await.
-            if (cancellingJobs.has(job))
+            if (job?.task.is_cancel_pending())
                 await end.then(() => job.sleep(0));
             const child = m.get_item(position);
             if (child.get_state() !== AsyncGui.TaskState.SUCCEEDED)
@@ -842,10 +842,6 @@ export function job(fn, options = {}) {
 // The handles of the jobs whose outcome something awaits.
 const askedJobs = new WeakSet();
 
-// The handles of the jobs cancelled whose code has not seen the cancel
-// yet: the next await that ends in the job ends with it.
-const cancellingJobs = new WeakSet();
-
 /**
  * The handle of a JS job, made by spawn(): what the job's function awaits
  * through, and what its caller awaits, pauses and cancels. `task` is the
@@ -854,7 +850,6 @@ const cancellingJobs = new WeakSet();
 class JobHandle {
     #awaiting = false;
     #promise = null;
-    #onCancel = null;  // gives a held read's items back, inside cancel(), until the await ends
 
     constructor(task, token) {
         if (token !== kInternal)
@@ -891,8 +886,6 @@ class JobHandle {
             this.#awaiting = true;
             this.task.await_async(awaited, cancellable, (gjob, result) => settle(() => {
                 this.#awaiting = false;
-                this.#onCancel = null;
-                cancellingJobs.delete(this);
                 const value = finishWith(() => gjob.await_finish(result), awaited, result);
                 // The job resumes one delivery after the slot's
                 // callback: a request made meanwhile wins all the same.
@@ -930,7 +923,6 @@ class JobHandle {
         let readCancellable = null;
         const task = mainTask(cancellable => new Promise(resolve => {
             readCancellable = cancellable;
-            this.#onCancel = () => cancellable.cancel();
             startRead(reader, count, timeoutMs, cancellable, result => {
                 ended.push(result);
                 // connect() gives it back at once if the read was
@@ -939,8 +931,9 @@ class JobHandle {
                 resolve();
             });
         }));
-        // A read that ended while the job was paused, then cancelled, is
-        // finished cancelled here: C puts its items back.
+        // A read that ended while the job was paused, then cancelled: the
+        // job's cancel cancels the task's cancellable, and giveBack()
+        // finishes the read cancelled, so C puts its items back at once.
         return this.run(task, {signal}).then(() => finishRead(reader, ended.pop()), e => {
             readCancellable?.cancel();
             throw e;
@@ -960,8 +953,15 @@ class JobHandle {
         this.task.pause();
     }
 
-    /** Resumes a paused job (ag_job_resume). */
+    /**
+     * Resumes a paused job (ag_job_resume). Throws for a job that runs
+     * unpaused (never paused, or resumed already), where C would print a
+     * critical; a finished job, or one whose pause a cancel lifted, stays
+     * quiet.
+     */
     resume() {
+        if (!this.task.may_resume())
+            throw new Error('asyncgui: resume() of a job that is not paused');
         this.task.resume();
     }
 
@@ -970,9 +970,6 @@ class JobHandle {
      * the CANCELLED GLib.Error.
      */
     cancel() {
-        if (!this.task.is_finished())
-            cancellingJobs.add(this);
-        this.#onCancel?.();
         this.task.cancel();
     }
 

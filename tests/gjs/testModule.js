@@ -440,6 +440,22 @@ test('for-await-in-a-job-paused-then-cancelled-gets-no-further-value', async () 
     assertEqual(after2, ['x'], 'no value after the cancel');
 }, {timeoutMs: 5000});
 
+test('for-await-in-a-job-paused-then-cancelled-through-its-agjob-gets-no-further-value', async () => {
+    // The same with the cancel made on the AsyncGui.Job itself, as C code
+    // or another binding would: the handle is bypassed, C knows all the same.
+    const seen = [];
+    const j = spawn(async job => {
+        const m = multi([timeoutTask(10, 'a'), timeoutTask(60, 'b'), timeoutTask(5000, 'c')],
+            {unordered: true});
+        for await (const v of job.iterate(m))
+            seen.push(v);
+    });
+    after(30, () => j.pause());
+    after(150, () => j.task.cancel());
+    assert(isCancelled(await assertRejects(j.promise)), 'the loop ends with CANCELLED');
+    assertEqual(seen, ['a'], 'nothing after the cancel');
+}, {timeoutMs: 5000});
+
 test('for-await-in-a-job-cancelled-between-awaits-ends-with-cancelled', async () => {
     // The cancel comes while the job's own code runs (as when it reads
     // results that are already there): its next await fails at once, and
@@ -691,6 +707,26 @@ test('pause-resume-state-and-sleep-remainder', async () => {
     j.resume();
     await j;
     assertBetween(now() - resumedAt, 80, 400, 'the sleep kept its remainder');
+});
+
+test('resuming-a-job-that-runs-unpaused-throws-and-quiet-cases-stay-quiet', async () => {
+    const j = spawn(job => job.sleep(100));
+    let thrown = null;
+    try {
+        j.resume();
+    } catch (e) {
+        thrown = e;
+    }
+    assert(thrown instanceof Error && /not paused/.test(thrown.message),
+        `resume() of a job that runs unpaused throws why (where C would print a critical): ${thrown}`);
+    // What C accepts without a word stays quiet: resuming the job a cancel
+    // lifted the pause of, and pausing or resuming a job that has ended.
+    j.pause();
+    j.cancel();
+    j.resume();
+    assert(isCancelled(await assertRejects(j.promise)));
+    j.pause();
+    j.resume();
 });
 
 test('cancel-paused-job', async () => {
