@@ -2799,13 +2799,14 @@ async def _iterate(reader, pipeline=None):
     that is paused, or was cancelled and has not heard of it yet, gets no
     waiting item at once either: the read's await holds it until the
     resume, or ends with the cancel (and gives the item back)."""
+    job = getattr(getattr(_tls, 'driver', None), 'job', None)
+    pending = job.is_cancel_pending if job is not None else bool
+    paused = job.get_paused if job is not None else bool
     streak_end = GLib.get_monotonic_time() + _STREAK_US
     while True:
-        job = getattr(getattr(_tls, 'driver', None), 'job', None)
         try:
             items = (_read_now(reader, 1, 0) if GLib.get_monotonic_time() < streak_end
-                     and not (job is not None and (job.get_paused() or job.is_cancel_pending()))
-                     else None)
+                     and not pending() and not paused() else None)
             if not items:
                 items = await _read_items(reader, 1, None, pipeline)
                 streak_end = GLib.get_monotonic_time() + _STREAK_US
