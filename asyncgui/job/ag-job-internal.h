@@ -31,6 +31,7 @@ struct _AgJob
   gulong               await_cancelled_id;
   gboolean             held;             /* finished while the job was paused */
   gboolean             cancel_pending;   /* a cancel its code has not seen yet */
+  gboolean             cancelling;       /* inside its cancel: see cancel_now() */
   int                  resumed_at_depth; /* g_main_depth() as its fiber resumed */
   gboolean             resume_owed;      /* a cancel lifted its pause: one resume is quiet */
   AgNode               resume_node;      /* completes the await at a delivery */

@@ -276,15 +276,17 @@ report_await_error (AgJob               *self,
 
 /* What a job waits for besides its dependencies: the task it awaits, so
  * that circles through awaits, dependencies and MultiTasks' children are
- * all seen by _ag_task_waits_for(). Only the engine's thread sees a job's
- * await. */
+ * all seen by _ag_task_waits_for(); not once the job was cancelled, when
+ * its await ends at the next delivery whatever the task does. Only the
+ * engine's thread sees a job's await, so a circle through jobs of two
+ * engines is not seen. */
 static GPtrArray *
 ag_job_peek_awaited (AgTask *task)
 {
   AgJob *self = AG_JOB (task);
   AgEngine *engine = _ag_task_get_engine (task);
 
-  if (self->awaited == NULL || engine == NULL || !_ag_engine_is_own_thread (engine))
+  if (!self->awaited_held || engine == NULL || !_ag_engine_is_own_thread (engine))
     return NULL;
 
   if (self->awaited_view == NULL)
@@ -321,18 +323,22 @@ ag_job_runs_here (AgTask *task)
  * finished answers at the next delivery. This is what a binding's
  * coroutine does at each await; C jobs call ag_job_await() instead.
  *
- * Cancelling the job cancels what it awaits if the job ran it, or if it is
- * a job; anything else goes on, and only the await ends. An await in a job
+ * Cancelling the job ends the await at the next delivery, whatever the
+ * awaited task does, and cancels that task if the job ran it, or if it is
+ * a job (which may catch the cancel and go on); anything else goes on, and
+ * only the await ends. An await in a job
  * that was cancelled while its code ran fails with %G_IO_ERROR_CANCELLED
  * at the next delivery; a @task that had not run then ends cancelled
  * without running its work.
  *
  * A job awaits one thing at a time. A second await before the first is
- * over, awaiting the job itself or a task that waits for it (a job that
- * awaits it, a task that depends on it, a [class@MultiTask] holding it, or
- * anything that waits for those), or awaiting in a job that has finished,
- * are programming errors reported to @callback (%AG_ERROR_WOULD_DEADLOCK
- * for the circles).
+ * over, awaiting the job itself, or awaiting in a job that has finished,
+ * are programming errors reported to @callback. So is, without a critical
+ * (which tasks wait for which may depend on what the user did), awaiting
+ * a task that waits for the job: a job that awaits it, a task that depends
+ * on it, a [class@MultiTask] holding it, or anything that waits for those,
+ * among the tasks of the job's engine; the await then fails with
+ * %AG_ERROR_WOULD_DEADLOCK. A task that has ended waits for nothing.
  *
  * Thread: the engine's.
  *
@@ -378,9 +384,10 @@ ag_job_await_async (AgJob               *self,
       return;
     }
 
+  /* Not a critical: which tasks wait for which can depend on what the
+   * user did. */
   if (_ag_task_waits_for (task, (AgTask *) self))
     {
-      g_critical ("%s: the job %p cannot await %p, which waits for it", G_STRFUNC, self, task);
       report_await_error (self, callback, user_data, AG_ERROR_WOULD_DEADLOCK,
                           _("The task waits for the job that would await it (through jobs it "
                             "awaits, dependencies or a MultiTask’s children): the job would "
@@ -514,7 +521,9 @@ ag_job_get_paused (AgJob *self)
  * cancelled instead, it sees the cancel, not the held result, and a task
  * it ran itself has its cancellable cancelled then, inside the cancel, even
  * though it has ended: its work can take back what it handed over (a
- * channel read started with that cancellable puts its items back).
+ * channel read started with that cancellable puts its items back). Only
+ * work whose outcome is for this job alone should: a task that others
+ * await or depend on may have given them its outcome already.
  *
  * Pausing does nothing on a job that is paused already, that has ended
  * (however it ended), or that was cancelled and has not seen the cancel
@@ -646,11 +655,8 @@ ag_job_is_cancel_pending (AgJob *self)
  * cancelled if it is the job's, and the await fails at the next delivery
  * (the next await at once if none is pending). */
 static void
-cancel_now (AgJob *self)
+cancel_awaited_now (AgJob *self)
 {
-  if (!is_live (self))
-    return;
-
   self->cancel_pending = TRUE;
   release_awaited (self);
   /* A task the job ran that ended while the job was paused: the job will
@@ -669,9 +675,29 @@ cancel_now (AgJob *self)
     return;
 
   if (self->held || ag_task_is_finished (self->awaited) || !self->awaited_is_own)
+    {
+      complete_later (self);
+      return;
+    }
+
+  ag_task_cancel (self->awaited);
+  /* A job may catch the cancel and go on: this await ends all the same. */
+  if (AG_IS_JOB (self->awaited))
     complete_later (self);
-  else
-    ag_task_cancel (self->awaited);
+}
+
+static void
+cancel_now (AgJob *self)
+{
+  /* Jobs awaiting jobs cancel each other down the chain; a cancel that
+   * comes back round (to a job whose await of another was ended by an
+   * earlier cancel) stops here. */
+  if (!is_live (self) || self->cancelling)
+    return;
+
+  self->cancelling = TRUE;
+  cancel_awaited_now (self);
+  self->cancelling = FALSE;
 }
 
 static void

@@ -257,32 +257,19 @@ _ag_task_deps_start (AgTask *self)
   dependency_done (NULL, self, 0);
 }
 
-/* Whether anyone but @leaving, which holds @task once, waits for it:
- * another holder (see _ag_task_hold()), a job that awaits it (told when
- * it ends) and has not ended or been cancelled, or a caller of
+/* Whether anyone but the task leaving, which holds @task once, waits for
+ * it: another holder (see _ag_task_hold(): a dependent, a MultiTask, a job
+ * that awaits it and was not cancelled) or a caller of
  * ag_task_wait_async(). */
 static gboolean
-others_wait_for (AgTask *task,
-                 AgTask *leaving)
+others_wait_for (AgTask *task)
 {
   AgTaskExtras *extras = _ag_task_peek_extras (_ag_task_get_priv (task));
 
   if (extras == NULL)
     return FALSE;
-  if (n_holders (task) > 1)
-    return TRUE;
-  if (extras->waiters != NULL && extras->waiters->len > 0)
-    return TRUE;
 
-  for (GSList *l = extras->deps != NULL ? extras->deps->done_notifies : NULL; l != NULL; l = l->next)
-    {
-      AgTask *other = ((DoneNotify *) l->data)->data;
-
-      if (other != leaving && !ag_task_is_finished (other) && !_ag_task_is_cancel_requested (other))
-        return TRUE;
-    }
-
-  return FALSE;
+  return n_holders (task) > 1 || (extras->waiters != NULL && extras->waiters->len > 0);
 }
 
 /* @self was cancelled: the dependencies it ran itself are cancelled too,
@@ -296,29 +283,32 @@ _ag_task_deps_cancel_started (AgTask *self)
     {
       AgTask *dependency = g_ptr_array_index (deps->started, i);
 
-      if (!ag_task_is_finished (dependency) && !others_wait_for (dependency, self))
+      if (!ag_task_is_finished (dependency) && !others_wait_for (dependency))
         ag_task_cancel (dependency);
     }
 }
 
-static gboolean
-any_waits_for (GPtrArray *tasks,
-               AgTask    *other)
+static void
+push_unseen (GPtrArray  *stack,
+             GHashTable *seen,
+             GPtrArray  *tasks)
 {
   for (guint i = 0; tasks != NULL && i < tasks->len; i++)
-    if (_ag_task_waits_for (g_ptr_array_index (tasks, i), other))
-      return TRUE;
-
-  return FALSE;
+    if (g_hash_table_add (seen, g_ptr_array_index (tasks, i)))
+      g_ptr_array_add (stack, g_ptr_array_index (tasks, i));
 }
 
 /* Whether @self cannot end before @other: it is @other, or waits for it
- * through its dependencies or, for a MultiTask, its children. */
+ * through its dependencies or what it awaits (a MultiTask's children, a
+ * job's await). A task that has ended waits for nothing. Each task is
+ * visited once: stages that each depend on the whole stage before have
+ * more paths than could ever be walked one by one. */
 gboolean
 _ag_task_waits_for (AgTask *self,
                     AgTask *other)
 {
-  AgTaskDeps *deps = peek_deps (_ag_task_get_priv (self));
+  g_autoptr(GPtrArray) stack = NULL;
+  g_autoptr(GHashTable) seen = NULL;
 
   if (self == other)
     return TRUE;
@@ -329,10 +319,26 @@ _ag_task_waits_for (AgTask *self,
   if (n_holders (other) == 0)
     return FALSE;
 
-  if (deps != NULL && any_waits_for (deps->dependencies, other))
-    return TRUE;
+  stack = g_ptr_array_new ();
+  seen = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (seen, self);
+  g_ptr_array_add (stack, self);
+  while (stack->len > 0)
+    {
+      AgTask *task = g_ptr_array_steal_index_fast (stack, stack->len - 1);
+      AgTaskDeps *deps;
 
-  return any_waits_for (_ag_task_peek_awaited (self), other);
+      if (task == other)
+        return TRUE;
+      if (ag_task_is_finished (task))
+        continue;
+
+      deps = peek_deps (_ag_task_get_priv (task));
+      push_unseen (stack, seen, deps != NULL ? deps->dependencies : NULL);
+      push_unseen (stack, seen, _ag_task_peek_awaited (task));
+    }
+
+  return FALSE;
 }
 
 /**

@@ -580,6 +580,51 @@ test_child_finished_before_its_multi_task_ran_counts_as_it_is (AgTestFixture *fi
   ag_test_outcome_clear (&outcome);
 }
 
+/* A dependency a cancelled task ran is spared while a job awaits it, but
+ * not for a job whose await of it a cancel ended (the job caught the
+ * cancel and went on to other things). */
+typedef struct
+{
+  AgTask   *dependency;
+  gboolean  went_on;
+} FormerWaiter;
+
+static void
+await_then_go_on_body (AgJob    *job,
+                       gpointer  user_data)
+{
+  FormerWaiter *fw = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *value = ag_job_await (g_object_ref (fw->dependency), &error);
+
+  g_assert_null (value);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  fw->went_on = TRUE;
+  ag_job_sleep (200, NULL);
+}
+
+static void
+test_dependency_is_not_spared_for_a_job_that_stopped_awaiting_it (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  g_autoptr(AgTask) dependency = ag_task_new_sleep (5000);
+  g_autoptr(AgTask) task = ag_task_new_sleep (1);
+  FormerWaiter fw = { dependency, FALSE };
+  g_autoptr(AgJob) job = NULL;
+
+  g_assert_true (ag_task_add_dependency (task, dependency, NULL));
+  ag_engine_run_async (fixture->engine, task, NULL, NULL, NULL);
+  job = ag_engine_spawn (fixture->engine, await_then_go_on_body, &fw, NULL);
+  ag_test_run_for (fixture->context, 20);
+  ag_task_cancel (AG_TASK (job));
+  ag_test_run_until (fixture->context, fw.went_on, AG_TEST_SAFETY_MS);
+
+  ag_task_cancel (task);
+  ag_test_run_until (fixture->context, ag_task_is_finished (dependency), 1000);
+  g_assert_cmpint (ag_task_get_state (dependency), ==, AG_TASK_CANCELLED);
+  ag_test_run_until (fixture->context, ag_task_is_finished (AG_TASK (job)), AG_TEST_SAFETY_MS);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -622,6 +667,8 @@ main (int   argc,
   ag_test_add ("/dependencies/child-depending-on-a-later-sibling-runs-it-once",
                test_child_depending_on_a_later_sibling_runs_it_once);
 
+  ag_test_add ("/dependencies/dependency-is-not-spared-for-a-job-that-stopped-awaiting-it",
+               test_dependency_is_not_spared_for_a_job_that_stopped_awaiting_it);
   ag_test_add ("/dependencies/child-finished-before-its-multi-task-ran-counts-as-it-is",
                test_child_finished_before_its_multi_task_ran_counts_as_it_is);
 
