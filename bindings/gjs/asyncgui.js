@@ -357,9 +357,14 @@ function watchSignal(signal, onAbort) {
     const listener = () => onAbort();
     if (signal instanceof Gio.Cancellable) {
         // connect() runs the handler at once if it is cancelled already
-        // (and returns 0, which disconnect() ignores).
-        const id = signal.connect(listener);
-        return () => signal.disconnect(id);
+        // (and returns 0, which disconnect() ignores). Once it ran, it is
+        // disconnected from an idle: forgotten inside its own handler
+        // (AbortSignal.any()), g_cancellable_disconnect() would wait for
+        // the handler, i.e. for itself, for ever.
+        let fired = false;
+        const id = signal.connect(() => onAbort(fired = true));
+        return () => (fired ? GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => signal.disconnect(id))
+            : signal.disconnect(id));
     }
     if (typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')
         throw new TypeError('signal must be an AbortSignal-like object ' +
