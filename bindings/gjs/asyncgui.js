@@ -1319,8 +1319,12 @@ function makeStage(chain, func, options, create, onStart = null) {
     Object.assign(task, {apply_single: true, min_count: minCount, max_chunk_size: maxChunkSize});
     if (onStart)
         onceNotified(task, 'state', t => t.get_state() === AsyncGui.TaskState.RUNNING, onStart);
+    // The signal is watched only while the pipeline runs (see `reader`):
+    // one never read holds no listener. A wrong one is refused now.
+    watchSignal(signal, forgetNothing)();
     chain.tasks.push(task);
-    return new Pipeline(task, chain, {capacity, signal}, kInternal);
+    chain.signals.push(signal);
+    return new Pipeline(task, chain, capacity, kInternal);
 }
 
 // A pipeline function runs synchronously and cannot await: work still to
@@ -1392,7 +1396,8 @@ function isIterable(x) {
  * `capacity` of the output channel (16), `minCount` (inputs run at least
  * per read; 1), `maxChunkSize` (inputs run in one go, between which the
  * main loop runs; 0: the library's default), `signal` (cancels the
- * pipeline).
+ * pipeline while it runs, an aborted one once it is read; it holds a
+ * listener only meanwhile).
  *
  *     for await (const line of pipe(parse, Gio.ListStore…)) show(line);
  *     const [a, b] = await pipe(x => x * 2, Infinity).read(2);   // [0, 2]
@@ -1406,9 +1411,9 @@ export function pipe(func, source, options = {}) {
     if (source instanceof Pipeline)
         return source.pipe(func, options);
     needFunction(func, 'asyncgui: pipe() needs a function');
-    // What the stages share: their engine, their tasks (first to last),
-    // and the feeding of a JS source once it started.
-    const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: []};
+    // What the stages share: their engine, their tasks and signals (first
+    // to last), and the feeding of a JS source once it started.
+    const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: [], signals: []};
     let create, onStart = null;
     if (typeof source === 'number') {
         if (source !== Infinity && !(Number.isSafeInteger(source) && source >= 0))
@@ -1446,15 +1451,13 @@ export class Pipeline {
     #reader = null;
     #next = null;
     #done = null;
-    #unwatch;
 
-    constructor(task, chain, options, token) {
+    constructor(task, chain, capacity, token) {
         if (token !== kInternal)
             throw new TypeError('asyncgui: make a Pipeline with pipe()');
         this.#task = task;
         this.#chain = chain;
-        this.#capacity = options.capacity;
-        this.#unwatch = watchSignal(options.signal, () => this.cancel());
+        this.#capacity = capacity;
     }
 
     /** The AsyncGui.Pipeline task of this stage. */
@@ -1477,7 +1480,11 @@ export class Pipeline {
             // The outcome, which a loop that drained the output awaits:
             // it throws if the pipeline failed or was cancelled.
             this.#done = run(this.#task, {engine});
-            this.#done.catch(() => {}).then(this.#unwatch);
+            // Each stage's signal cancels it while the pipeline runs (an
+            // aborted one at once), and is let go once it has ended.
+            const {tasks, signals} = this.#chain;
+            const unwatches = signals.map((signal, i) => watchSignal(signal, () => tasks[i].cancel()));
+            this.#done.catch(() => {}).then(() => unwatches.forEach(unwatch => unwatch()));
         }
         return this.#reader;
     }
