@@ -903,6 +903,7 @@ class JobHandle {
 
     /** Sleeps `ms` milliseconds in this job (the rest is kept while paused). */
     sleep(ms) {
+        needTime(ms, 'job.sleep()');
         return this.run(Task.new_sleep(ms));
     }
 

@@ -220,8 +220,13 @@ test('an-abort-listener-removed-by-an-earlier-one-is-not-called', () => {
     }
 });
 
-test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', () => {
-    for (const [call, make] of [['sleep()', ms => sleep(ms)], ['timeoutTask()', ms => timeoutTask(ms)]]) {
+test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', async () => {
+    let handle;
+    await spawn(async job => {
+        handle = job;
+    });
+    for (const [call, make] of [['sleep()', ms => sleep(ms)], ['timeoutTask()', ms => timeoutTask(ms)],
+        ['job.sleep()', ms => handle.sleep(ms)]]) {
         for (const ms of [-1, 'soon', NaN]) {
             let error = null;
             try {
