@@ -436,9 +436,8 @@ function needTime(ms, call) {
  * `skipErrors`, `unordered` (the order of `task-done` and of iterate();
  * the value, which run() gives, stays in list order).
  */
-export function multi(tasks, options = {}) {
-    checkOptions('multi()', options, ['maxWorkers', 'skipErrors', 'unordered']);
-    const {maxWorkers = 0, skipErrors = false, unordered = false} = options;
+export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = false, ...others} = {}) {
+    checkOptions('multi()', others, ['maxWorkers', 'skipErrors', 'unordered']);
     needCount(maxWorkers, 0, `asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
     const m = MultiTask.new();
     for (const t of tasks)
@@ -531,6 +530,8 @@ function needFunction(fn, message) {
         throw new TypeError(message);
 }
 
+// Throws a TypeError naming `call` for an option of `options` (or of
+// what a destructuring left, the options it does not know) not `known`.
 function checkOptions(call, options, known) {
     const unknown = Object.keys(options).find(name => !known.includes(name));
     if (unknown !== undefined)
@@ -666,9 +667,8 @@ function finishWith(finish, task, result) {
  *     slot?: AsyncGui.Slot}} [options]
  * @returns {Promise}
  */
-export async function run(x, options = {}) {
-    checkOptions('run()', options, ['engine', 'signal', 'slot']);
-    const {engine = null, signal = null, slot = null} = options;
+export async function run(x, {engine = null, signal = null, slot = null, ...others} = {}) {
+    checkOptions('run()', others, ['engine', 'signal', 'slot']);
     if (engine !== null && !(engine instanceof Engine))
         throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
     const task = toTask(x);
@@ -733,7 +733,8 @@ function outcomeOf(task, signal) {
  * the job also cancels the pipeline.
  */
 export function iterate(m, {engine = null, signal = null, job = null, positions = false,
-    keepOpen = false} = {}) {
+    keepOpen = false, ...others} = {}) {
+    checkOptions('iterate()', others, ['engine', 'signal', 'job', 'positions', 'keepOpen']);
     if (m instanceof ChannelReader)
         return readerIterator(m, {signal, job, leave: keepOpen ? null : () => m.close()});
     if (m instanceof Pipeline)
@@ -802,7 +803,8 @@ const kSkip = Symbol('asyncgui skip');
  *
  * @returns {JobHandle}
  */
-export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
+export function spawn(fn, {engine = null, signal = null, args = [], ...others} = {}) {
+    checkOptions('spawn()', others, ['engine', 'signal', 'args']);
     needFunction(fn, 'spawn() needs an async function');
     const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kInternal);
     const gjob = handle.task;
@@ -874,9 +876,10 @@ class JobHandle {
      * with CANCELLED (left uncaught, that ends the job cancelled, its
      * `finally` blocks run), never giving a stale value.
      */
-    run(x, {signal = null, slot = null} = {}) {
+    run(x, {signal = null, slot = null, ...others} = {}) {
         // `signal` cancels the await's cancellable, which cancels the task.
         return gioPromise(signal, (cancellable, settle) => {
+            checkOptions('job.run()', others, ['signal', 'slot']);
             const task = toTask(x);
             // With a slot, the job awaits a main-context task that runs x
             // through the slot, as run() does; cancelling the job cancels

@@ -644,6 +644,16 @@ test('misuse-is-reported', async () => {
         'run() refuses a misspelt option');
     assert(/is not an AsyncGui.Engine/.test((await assertRejects(run(timeoutTask(1), {engine: 'x'})))?.message),
         'run() names a wrong engine');
+    assert(/no option 'sigal'/.test(thrown(() => spawn(async () => {}, {sigal: null}))?.message),
+        'spawn() refuses a misspelt option');
+    assert(/no option 'postions'/.test(thrown(() => iterate(multi([]), {postions: true}))?.message),
+        'iterate() refuses a misspelt option');
+    const inJob = await spawn(async job => [
+        (await assertRejects(job.run(timeoutTask(1), {sigal: null})))?.message,
+        thrown(() => job.iterate(multi([]), {keepopen: true}))?.message,
+    ]);
+    assert(/no option 'sigal'/.test(inJob[0]), `job.run() refuses a misspelt option: ${inJob[0]}`);
+    assert(/no option 'keepopen'/.test(inJob[1]), `job.iterate() refuses a misspelt option: ${inJob[1]}`);
     const transformed = AsyncGui.Channel.new(1);
     assert(/no option 'wrtie'/.test(thrown(() => setTransforms(transformed, {wrtie: x => x}))?.message),
         'setTransforms() refuses a misspelt transform');
