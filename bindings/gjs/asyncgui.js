@@ -22,6 +22,9 @@
 //     import AsyncGui, {run, iterate, spawn, mainTask, multi} from
 //         'file:///usr/share/asyncgui-1/gjs/asyncgui.js';
 //
+// One of the two for the whole program: each address is a module of its
+// own, and neither knows the JS values the other stores in C.
+//
 // Awaiting work outside a job (the default engine, or `{engine}`):
 //
 //     const value = await run(AsyncGui.Task.new_sleep(100));    // a task
