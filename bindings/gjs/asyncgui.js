@@ -22,6 +22,9 @@
 //     import AsyncGui, {run, iterate, spawn, mainTask, multi} from
 //         'file:///usr/share/asyncgui-1/gjs/asyncgui.js';
 //
+// One of the two for the whole program: each address is a module of its
+// own, and neither knows the JS values the other stores in C.
+//
 // Awaiting work outside a job (the default engine, or `{engine}`):
 //
 //     const value = await run(AsyncGui.Task.new_sleep(100));    // a task
@@ -357,9 +360,14 @@ function watchSignal(signal, onAbort) {
     const listener = () => onAbort();
     if (signal instanceof Gio.Cancellable) {
         // connect() runs the handler at once if it is cancelled already
-        // (and returns 0, which disconnect() ignores).
-        const id = signal.connect(listener);
-        return () => signal.disconnect(id);
+        // (and returns 0, which disconnect() ignores). Once it ran, it is
+        // disconnected from an idle: forgotten inside its own handler
+        // (AbortSignal.any()), g_cancellable_disconnect() would wait for
+        // the handler, i.e. for itself, for ever.
+        let fired = false;
+        const id = signal.connect(() => onAbort(fired = true));
+        return () => (fired ? GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => signal.disconnect(id))
+            : signal.disconnect(id));
     }
     if (typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')
         throw new TypeError('signal must be an AbortSignal-like object ' +
@@ -431,9 +439,8 @@ function needTime(ms, call) {
  * `skipErrors`, `unordered` (the order of `task-done` and of iterate();
  * the value, which run() gives, stays in list order).
  */
-export function multi(tasks, options = {}) {
-    checkOptions('multi()', options, ['maxWorkers', 'skipErrors', 'unordered']);
-    const {maxWorkers = 0, skipErrors = false, unordered = false} = options;
+export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = false, ...others} = {}) {
+    checkOptions('multi()', others, ['maxWorkers', 'skipErrors', 'unordered']);
     needCount(maxWorkers, 0, `asyncgui: maxWorkers must be 0 or more, not ${maxWorkers}`);
     const m = MultiTask.new();
     for (const t of tasks)
@@ -526,6 +533,8 @@ function needFunction(fn, message) {
         throw new TypeError(message);
 }
 
+// Throws a TypeError naming `call` for an option of `options` (or of
+// what a destructuring left, the options it does not know) not `known`.
 function checkOptions(call, options, known) {
     const unknown = Object.keys(options).find(name => !known.includes(name));
     if (unknown !== undefined)
@@ -661,9 +670,8 @@ function finishWith(finish, task, result) {
  *     slot?: AsyncGui.Slot}} [options]
  * @returns {Promise}
  */
-export async function run(x, options = {}) {
-    checkOptions('run()', options, ['engine', 'signal', 'slot']);
-    const {engine = null, signal = null, slot = null} = options;
+export async function run(x, {engine = null, signal = null, slot = null, ...others} = {}) {
+    checkOptions('run()', others, ['engine', 'signal', 'slot']);
     if (engine !== null && !(engine instanceof Engine))
         throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
     const task = toTask(x);
@@ -728,7 +736,8 @@ function outcomeOf(task, signal) {
  * the job also cancels the pipeline.
  */
 export function iterate(m, {engine = null, signal = null, job = null, positions = false,
-    keepOpen = false} = {}) {
+    keepOpen = false, ...others} = {}) {
+    checkOptions('iterate()', others, ['engine', 'signal', 'job', 'positions', 'keepOpen']);
     if (m instanceof ChannelReader)
         return readerIterator(m, {signal, job, leave: keepOpen ? null : () => m.close()});
     if (m instanceof Pipeline)
@@ -797,7 +806,8 @@ const kSkip = Symbol('asyncgui skip');
  *
  * @returns {JobHandle}
  */
-export function spawn(fn, {engine = null, signal = null, args = []} = {}) {
+export function spawn(fn, {engine = null, signal = null, args = [], ...others} = {}) {
+    checkOptions('spawn()', others, ['engine', 'signal', 'args']);
     needFunction(fn, 'spawn() needs an async function');
     const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kInternal);
     const gjob = handle.task;
@@ -869,9 +879,10 @@ class JobHandle {
      * with CANCELLED (left uncaught, that ends the job cancelled, its
      * `finally` blocks run), never giving a stale value.
      */
-    run(x, {signal = null, slot = null} = {}) {
+    run(x, {signal = null, slot = null, ...others} = {}) {
         // `signal` cancels the await's cancellable, which cancels the task.
         return gioPromise(signal, (cancellable, settle) => {
+            checkOptions('job.run()', others, ['signal', 'slot']);
             const task = toTask(x);
             // With a slot, the job awaits a main-context task that runs x
             // through the slot, as run() does; cancelling the job cancels
@@ -898,6 +909,7 @@ class JobHandle {
 
     /** Sleeps `ms` milliseconds in this job (the rest is kept while paused). */
     sleep(ms) {
+        needTime(ms, 'job.sleep()');
         return this.run(Task.new_sleep(ms));
     }
 
@@ -1314,8 +1326,12 @@ function makeStage(chain, func, options, create, onStart = null) {
     Object.assign(task, {apply_single: true, min_count: minCount, max_chunk_size: maxChunkSize});
     if (onStart)
         onceNotified(task, 'state', t => t.get_state() === AsyncGui.TaskState.RUNNING, onStart);
+    // The signal is watched only while the pipeline runs (see `reader`):
+    // one never read holds no listener. A wrong one is refused now.
+    watchSignal(signal, forgetNothing)();
     chain.tasks.push(task);
-    return new Pipeline(task, chain, {capacity, signal}, kInternal);
+    chain.signals.push(signal);
+    return new Pipeline(task, chain, capacity, kInternal);
 }
 
 // A pipeline function runs synchronously and cannot await: work still to
@@ -1387,7 +1403,8 @@ function isIterable(x) {
  * `capacity` of the output channel (16), `minCount` (inputs run at least
  * per read; 1), `maxChunkSize` (inputs run in one go, between which the
  * main loop runs; 0: the library's default), `signal` (cancels the
- * pipeline).
+ * pipeline while it runs, an aborted one once it is read; it holds a
+ * listener only meanwhile).
  *
  *     for await (const line of pipe(parse, Gio.ListStore…)) show(line);
  *     const [a, b] = await pipe(x => x * 2, Infinity).read(2);   // [0, 2]
@@ -1401,9 +1418,9 @@ export function pipe(func, source, options = {}) {
     if (source instanceof Pipeline)
         return source.pipe(func, options);
     needFunction(func, 'asyncgui: pipe() needs a function');
-    // What the stages share: their engine, their tasks (first to last),
-    // and the feeding of a JS source once it started.
-    const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: []};
+    // What the stages share: their engine, their tasks and signals (first
+    // to last), and the feeding of a JS source once it started.
+    const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: [], signals: []};
     let create, onStart = null;
     if (typeof source === 'number') {
         if (source !== Infinity && !(Number.isSafeInteger(source) && source >= 0))
@@ -1441,15 +1458,13 @@ export class Pipeline {
     #reader = null;
     #next = null;
     #done = null;
-    #unwatch;
 
-    constructor(task, chain, options, token) {
+    constructor(task, chain, capacity, token) {
         if (token !== kInternal)
             throw new TypeError('asyncgui: make a Pipeline with pipe()');
         this.#task = task;
         this.#chain = chain;
-        this.#capacity = options.capacity;
-        this.#unwatch = watchSignal(options.signal, () => this.cancel());
+        this.#capacity = capacity;
     }
 
     /** The AsyncGui.Pipeline task of this stage. */
@@ -1472,7 +1487,11 @@ export class Pipeline {
             // The outcome, which a loop that drained the output awaits:
             // it throws if the pipeline failed or was cancelled.
             this.#done = run(this.#task, {engine});
-            this.#done.catch(() => {}).then(this.#unwatch);
+            // Each stage's signal cancels it while the pipeline runs (an
+            // aborted one at once), and is let go once it has ended.
+            const {tasks, signals} = this.#chain;
+            const unwatches = signals.map((signal, i) => watchSignal(signal, () => tasks[i].cancel()));
+            this.#done.catch(() => {}).then(() => unwatches.forEach(unwatch => unwatch()));
         }
         return this.#reader;
     }

@@ -152,6 +152,57 @@ test('abort-signal-any-follows-its-signals-and-is-forgotten-once-one-aborts', as
     assert(held.aborted, 'one still held follows its signal');
 });
 
+// Runs `source`, an ES module that may import MODULE_URI, in a child
+// gjs and resolves with its output; a child still running after 10 s
+// (hung) is killed, and the promise rejects.
+const MODULE_URI = GLib.Uri.resolve_relative(import.meta.url, '../../bindings/gjs/asyncgui.js',
+    GLib.UriFlags.NONE);
+
+async function runInChild(source) {
+    const dir = GLib.dir_make_tmp('asyncgui-child-XXXXXX');
+    const path = GLib.build_filenamev([dir, 'child.js']);
+    GLib.file_set_contents(path, source);
+    const child = Gio.Subprocess.new([GLib.find_program_in_path('gjs'), '-m', path],
+        Gio.SubprocessFlags.STDOUT_PIPE | Gio.SubprocessFlags.STDERR_MERGE);
+    let hung = false;
+    const timer = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 10, () => {
+        hung = true;
+        child.force_exit();
+        return GLib.SOURCE_REMOVE;
+    });
+    const output = await new Promise((resolve, reject) => child.communicate_utf8_async(null, null,
+        (c, result) => {
+            try {
+                resolve(c.communicate_utf8_finish(result)[1]);
+            } catch (e) {
+                reject(e);
+            }
+        }));
+    if (!hung)
+        GLib.source_remove(timer);
+    GLib.unlink(path);
+    GLib.rmdir(dir);
+    if (hung)
+        throw new Error(`the child hung; its output: ${output}`);
+    return output;
+}
+
+test('abort-signal-any-of-a-gio-cancellable-that-fires-aborts-without-hanging', async () => {
+    // Each signal's watch is forgotten once one fires, the firing
+    // cancellable's too: not from inside its own 'cancelled' emission,
+    // where g_cancellable_disconnect() would wait for itself.
+    const output = await runInChild(`
+        import Gio from 'gi://Gio';
+        import {AbortSignal, AbortController} from '${MODULE_URI}';
+        const c = new Gio.Cancellable();
+        const other = new Gio.Cancellable();
+        const s = AbortSignal.any([new AbortController().signal, c, other]);
+        c.cancel();
+        print(s.aborted ? 'aborted' : 'not aborted');
+    `);
+    assertEqual(output.trim(), 'aborted');
+});
+
 test('an-abort-listener-removed-by-an-earlier-one-is-not-called', () => {
     // As in browsers: a listener removed while the abort is dispatched,
     // once or not, does not run.
@@ -169,8 +220,13 @@ test('an-abort-listener-removed-by-an-earlier-one-is-not-called', () => {
     }
 });
 
-test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', () => {
-    for (const [call, make] of [['sleep()', ms => sleep(ms)], ['timeoutTask()', ms => timeoutTask(ms)]]) {
+test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', async () => {
+    let handle;
+    await spawn(async job => {
+        handle = job;
+    });
+    for (const [call, make] of [['sleep()', ms => sleep(ms)], ['timeoutTask()', ms => timeoutTask(ms)],
+        ['job.sleep()', ms => handle.sleep(ms)]]) {
         for (const ms of [-1, 'soon', NaN]) {
             let error = null;
             try {
@@ -588,6 +644,16 @@ test('misuse-is-reported', async () => {
         'run() refuses a misspelt option');
     assert(/is not an AsyncGui.Engine/.test((await assertRejects(run(timeoutTask(1), {engine: 'x'})))?.message),
         'run() names a wrong engine');
+    assert(/no option 'sigal'/.test(thrown(() => spawn(async () => {}, {sigal: null}))?.message),
+        'spawn() refuses a misspelt option');
+    assert(/no option 'postions'/.test(thrown(() => iterate(multi([]), {postions: true}))?.message),
+        'iterate() refuses a misspelt option');
+    const inJob = await spawn(async job => [
+        (await assertRejects(job.run(timeoutTask(1), {sigal: null})))?.message,
+        thrown(() => job.iterate(multi([]), {keepopen: true}))?.message,
+    ]);
+    assert(/no option 'sigal'/.test(inJob[0]), `job.run() refuses a misspelt option: ${inJob[0]}`);
+    assert(/no option 'keepopen'/.test(inJob[1]), `job.iterate() refuses a misspelt option: ${inJob[1]}`);
     const transformed = AsyncGui.Channel.new(1);
     assert(/no option 'wrtie'/.test(thrown(() => setTransforms(transformed, {wrtie: x => x}))?.message),
         'setTransforms() refuses a misspelt transform');

@@ -346,6 +346,45 @@ test('cancel-and-signal-end-the-loop-with-cancelled', async () => {
         'the pipeline closed its input reader');
 });
 
+test('a-stage-signal-holds-a-listener-only-while-its-pipeline-runs', async () => {
+    // A long-lived signal (a window's) given to pipe(): counted listeners.
+    const window = new AbortController();
+    const listeners = new Set();
+    const {addEventListener: add, removeEventListener: remove} = window.signal;
+    Object.assign(window.signal, {
+        addEventListener(type, listener, options) {
+            listeners.add(listener);
+            add.call(this, type, listener, options);
+        },
+        removeEventListener(type, listener) {
+            listeners.delete(listener);
+            remove.call(this, type, listener);
+        },
+    });
+    for (let i = 0; i < 5; i++)
+        assertEqual(await pipe(x => x, 3, {signal: window.signal}).pipe(x => x + 1).toArray(), [1, 2, 3]);
+    assertEqual(listeners.size, 0, 'an earlier stage that ended lets the signal go');
+    for (let i = 0; i < 5; i++)
+        pipe(x => x, 3, {signal: window.signal}).pipe(x => x, {signal: window.signal});
+    assertEqual(listeners.size, 0, 'a pipeline never read holds no listener');
+
+    // The signal of an earlier stage still cancels it while it runs,
+    // and one that aborted before the read cancels it at once.
+    const seen = [];
+    const e = await assertRejects((async () => {
+        for await (const v of pipe(x => x, Infinity, {signal: window.signal}).pipe(x => x)) {
+            seen.push(v);
+            if (v === 2)
+                window.abort();
+        }
+    })());
+    assert(isCancelled(e), `CANCELLED: ${e}`);
+    assertEqual(seen, [0, 1, 2]);
+    assertEqual(listeners.size, 0, 'an aborted signal holds nothing');
+    const late = pipe(x => x, Infinity).pipe(x => x, {signal: window.signal});
+    assert(isCancelled(await assertRejects(late.toArray())), 'a signal aborted before the read cancels it');
+});
+
 test('job-iterate-ties-a-pipeline-or-a-reader-loop-to-the-job', async () => {
     // Cancelling the job ends its loop with CANCELLED; the pipeline stops,
     // a reader stays open (as when a signal aborts its loop).
