@@ -304,8 +304,12 @@ static void
 request_inputs (AgPipeline *self,
                 guint64     want)
 {
+  /* At most what the runs take at once, but never fewer than min-count:
+   * with chunks smaller than that and one run at a time (serial mode) the
+   * batch runs chunk after chunk. */
   guint64 batch = MIN (MAX (want, self->min_count),
-                       MIN ((guint64) self->max_chunk * self->limit, G_MAXUINT));
+                       MAX (self->min_count,
+                            MIN ((guint64) self->max_chunk * self->limit, G_MAXUINT)));
   AgEngine *engine;
   GMainContext *context;
 

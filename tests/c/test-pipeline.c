@@ -365,6 +365,39 @@ test_pipeline_serial_read_two_of_endless_input_calls_twice (AgTestFixture *fixtu
   check_read_two_of_forever (fixture, 0);
 }
 
+/* min-count holds when a chunk is smaller than it and one chunk runs at a
+ * time (serial mode): the batch is taken whole, in chunks one after the
+ * other. */
+static void
+test_pipeline_min_count_holds_with_smaller_chunks_in_serial_mode (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  static const guint64 expected[] = { 0 };
+  Calls calls;
+  g_autoptr(AgPipeline) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) first = NULL;
+
+  ag_engine_set_max_threads (fixture->engine, 0);
+  calls_init (&calls);
+  doubled = twice_forever (&calls);
+  ag_pipeline_set_min_count (doubled, 10);
+  ag_pipeline_set_max_chunk_size (doubled, 3);
+  reader = ag_pipeline_open_output (doubled, 16);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL, NULL, NULL);
+
+  first = read_items (reader, 1);
+  assert_numbers (first, expected, 1);
+  lets_the_context_settle (fixture);
+  g_assert_cmpint (g_atomic_int_get (&calls.n_calls), ==, 10);
+
+  ag_task_cancel (AG_TASK (doubled));
+  ag_test_run_until (NULL, ag_task_is_finished (AG_TASK (doubled)), AG_TEST_SAFETY_MS);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
+  calls_clear (&calls);
+}
+
 static void
 test_pipeline_min_count_runs_a_whole_batch (AgTestFixture *fixture,
                                             gconstpointer  data)
@@ -1202,6 +1235,8 @@ main (int    argc,
   ag_test_add ("/pipeline/serial-read-two-of-endless-input-calls-twice",
                test_pipeline_serial_read_two_of_endless_input_calls_twice);
   ag_test_add ("/pipeline/min-count-runs-a-whole-batch", test_pipeline_min_count_runs_a_whole_batch);
+  ag_test_add ("/pipeline/min-count-holds-with-smaller-chunks-in-serial-mode",
+               test_pipeline_min_count_holds_with_smaller_chunks_in_serial_mode);
   ag_test_add ("/pipeline/failure-gives-outputs-before-it-then-the-error",
                test_pipeline_failure_gives_outputs_before_it_then_the_error);
   ag_test_add ("/pipeline/serial-failure-gives-outputs-before-it",
