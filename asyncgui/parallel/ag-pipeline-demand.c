@@ -217,6 +217,12 @@ wanted (AgPipeline *self)
 }
 
 static void
+free_detail (GValue *detail)
+{
+  g_boxed_free (G_TYPE_VALUE, detail);
+}
+
+static void
 check_upstream (AgPipeline *self)
 {
   AgTaskState state;
@@ -245,7 +251,17 @@ input_read (GObject      *source,
   if (self->running)
     {
       if (items == NULL)
-        end_with_error (self, g_steal_pointer (&error), NULL);
+        {
+          /* As a failure of the stage before: the outputs of the inputs
+           * taken before it go out first, then it ends the pipeline, with
+           * the read transform's detail. */
+          self->input_done = TRUE;
+          g_clear_error (&self->input_error);
+          self->input_error = g_steal_pointer (&error);
+          g_clear_pointer (&self->input_detail, free_detail);
+          self->input_detail = ag_channel_reader_take_error_detail (AG_CHANNEL_READER (source));
+          fill (self);
+        }
       else
         {
           if (items->len < MIN (requested, self->min_count)
@@ -395,9 +411,16 @@ fill (AgPipeline *self)
     {
       /* An upstream stage's failure comes with its detail. */
       if (self->input_error != NULL)
-        end_with_error (self, g_steal_pointer (&self->input_error),
-                        self->upstream != NULL ? ag_task_get_error_detail (AG_TASK (self->upstream))
-                                               : NULL);
+        {
+          /* Taken: ending clears what running kept. */
+          GValue *detail = g_steal_pointer (&self->input_detail);
+
+          end_with_error (self, g_steal_pointer (&self->input_error),
+                          detail != NULL ? detail
+                          : self->upstream != NULL ? ag_task_get_error_detail (AG_TASK (self->upstream))
+                          : NULL);
+          g_clear_pointer (&detail, free_detail);
+        }
       else
         end_successfully (self);
     }
@@ -494,6 +517,7 @@ _ag_pipeline_demand_stopped (AgPipeline *self)
   g_clear_pointer (&self->finished, g_hash_table_unref);
   g_clear_pointer (&self->failure, _ag_failure_free);
   g_clear_error (&self->input_error);
+  g_clear_pointer (&self->input_detail, free_detail);
 
   release_func_if_idle (self);
 }
@@ -509,4 +533,5 @@ _ag_pipeline_demand_clear (AgPipeline *self)
   g_clear_pointer (&self->finished, g_hash_table_unref);
   g_clear_pointer (&self->failure, _ag_failure_free);
   g_clear_error (&self->input_error);
+  g_clear_pointer (&self->input_detail, free_detail);
 }

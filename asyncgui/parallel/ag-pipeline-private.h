@@ -44,7 +44,9 @@ struct _AgPipeline
   AgCompletionQueue *queue;
   GCancellable      *cancellable;     /* the runs' and the input read's */
   gboolean           input_done;      /* no input will come any more */
-  GError            *input_error;     /* why the stage before ended, if it failed */
+  GError            *input_error;     /* why the stage before ended, if it failed, or
+                                       * why reading the input channel failed */
+  GValue            *input_detail;    /* that read failure's detail (a read transform's) */
   guint              n_requested;     /* what the input read in flight asked for */
   guint64            next_position;   /* of the next input taken */
   GArray            *inputs;          /* GValue: inputs not yet in a run */

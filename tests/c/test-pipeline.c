@@ -748,6 +748,76 @@ test_pipeline_reads_a_channel_written_by_a_thread (AgTestFixture *fixture,
   calls_clear (&calls);
 }
 
+/* A read transform of the input channel that fails an item fails the
+ * pipeline there, with the transform's detail (a binding's exception). */
+static void
+refuse_two_with_detail (AgChannelTransform *transform,
+                        const GValue       *value,
+                        gpointer            user_data)
+{
+  if (g_value_get_int (value) == 2)
+    {
+      g_auto(GValue) detail = G_VALUE_INIT;
+
+      g_value_init (&detail, G_TYPE_STRING);
+      g_value_set_static_string (&detail, "refused 2");
+      ag_channel_transform_return_error_full (transform,
+                                              g_error_new_literal (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                                                   "cannot take 2"),
+                                              &detail);
+      return;
+    }
+
+  ag_channel_transform_return_value (transform, value);
+}
+
+static void
+test_pipeline_fails_with_the_detail_of_its_inputs_read_transform (AgTestFixture *fixture,
+                                                                  gconstpointer  data)
+{
+  Calls calls;
+  g_autoptr(AgChannel) source = ag_channel_new (8);
+  g_autoptr(AgChannelReader) inputs = NULL;
+  g_autoptr(AgPipeline) doubled = NULL;
+  g_autoptr(AgChannelReader) reader = NULL;
+  g_autoptr(GArray) items = NULL;
+  AgTestOutcome outcome;
+  const GValue *detail;
+
+  ag_channel_set_read_transform (source, refuse_two_with_detail, NULL, NULL);
+  inputs = ag_channel_open_reader (source);
+  for (int i = 0; i < 4; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_INT);
+      g_value_set_int (&value, i);
+      g_assert_true (ag_channel_write (source, &value, 0, NULL));
+    }
+  ag_channel_close (source);
+
+  calls_init (&calls);
+  ag_test_outcome_init (&outcome, fixture->engine);
+  doubled = ag_pipeline_new (inputs, twice, &calls, calls_released);
+  reader = ag_pipeline_open_output (doubled, 8);
+  ag_engine_run_async (fixture->engine, AG_TASK (doubled), NULL,
+                       ag_test_outcome_callback, &outcome);
+
+  items = read_items (reader, 100);
+  ag_test_run_until (NULL, outcome.n_calls == 1, AG_TEST_SAFETY_MS);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  detail = ag_task_get_error_detail (AG_TASK (doubled));
+  g_assert_nonnull (detail);
+  g_assert_cmpstr (g_value_get_string (detail), ==, "refused 2");
+
+  ag_test_outcome_clear (&outcome);
+  g_clear_object (&inputs);
+  g_clear_object (&reader);
+  drop_pipeline (&doubled);
+  calls_clear (&calls);
+}
+
 /* A pipeline takes the inputs that have come rather than waiting for a
  * whole batch of them. */
 static void
@@ -1235,6 +1305,8 @@ main (int    argc,
   ag_test_add ("/pipeline/serial-read-two-of-endless-input-calls-twice",
                test_pipeline_serial_read_two_of_endless_input_calls_twice);
   ag_test_add ("/pipeline/min-count-runs-a-whole-batch", test_pipeline_min_count_runs_a_whole_batch);
+  ag_test_add ("/pipeline/fails-with-the-detail-of-its-inputs-read-transform",
+               test_pipeline_fails_with_the_detail_of_its_inputs_read_transform);
   ag_test_add ("/pipeline/min-count-holds-with-smaller-chunks-in-serial-mode",
                test_pipeline_min_count_holds_with_smaller_chunks_in_serial_mode);
   ag_test_add ("/pipeline/failure-gives-outputs-before-it-then-the-error",
