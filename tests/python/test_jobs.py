@@ -870,6 +870,27 @@ class JobsTest(QuietTestCase):
         self.assertEqual(self.run_job(job).result(), 'done')
         self.assert_quiet()
 
+    def test_throw_on_another_thread_raises_runtime_error_and_leaves_the_job_alone(self):
+        @self.engine.job
+        def handler():
+            return (yield Task(identity, 'done', 0.1))
+
+        job = handler()
+        refused = []
+
+        def control():
+            try:
+                job.throw(ValueError('from another thread'))
+            except RuntimeError as error:
+                refused.append(error)
+
+        thread = threading.Thread(target=control)
+        thread.start()
+        thread.join()
+        self.assertEqual(len(refused), 1)
+        self.assertIn("engine's thread", str(refused[0]))
+        self.assertEqual(self.run_job(job).result(), 'done')
+
     def test_resuming_a_paused_job_that_caught_its_cancel_is_quiet(self):
         @self.engine.job
         def handler():

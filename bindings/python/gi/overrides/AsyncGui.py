@@ -1697,8 +1697,10 @@ class Job(AsyncGui.Job):
         the next delivery, like a cancel, also to a paused job. The job
         may catch it and go on; uncaught, it fails the job with it
         (a CancelledError cancels it). Raises InvalidStateError for a
-        job that has finished or whose own code is running, and
-        TypeError if the job is not driven by Python."""
+        job that has finished or whose own code is running, TypeError if
+        the job is not driven by Python, and RuntimeError off the
+        engine's thread."""
+        _check_engine_thread(self.get_engine(), 'a job is thrown into', 'job.throw(exc)')
         if isinstance(exc, type) and issubclass(exc, BaseException):
             exc = exc()
         if not isinstance(exc, BaseException):
