@@ -1345,11 +1345,17 @@ const NO_WORK_TO_AWAIT = 'not a promise, a task or an async iterable: it runs sy
 // item is pulled only once the previous one is stored, so the source runs
 // at most the channel's capacity + 1 items ahead of the pipeline. Ends
 // when the pipeline stops reading (BROKEN_PIPE): the loop returns the
-// iterator.
-async function feedChannel(iterable, channel) {
+// iterator. `chain.closeSource()` starts closing the source at once,
+// without waiting: an async generator whose next() is pending closes only
+// once that settles (which may be never).
+async function feedChannel(source, channel, chain) {
     let writing = false;
     try {
-        for await (const value of iterable) {
+        const key = iteratorKey(source);
+        const iterator = source[key]();
+        chain.closeSource = () => (async () => iterator.return?.())()
+            .catch(e => logError(e, 'asyncgui: closing a pipeline source'));
+        for await (const value of {[key]: () => iterator}) {
             writing = true;
             await write(channel, value);
             writing = false;
@@ -1365,9 +1371,10 @@ async function feedChannel(iterable, channel) {
     }
 }
 
-function isIterable(x) {
-    return typeof x?.[Symbol.asyncIterator] === 'function' ||
-        typeof x?.[Symbol.iterator] === 'function';
+// The key of `x`'s async iterator, else of its iterator; undefined for
+// none.
+function iteratorKey(x) {
+    return [Symbol.asyncIterator, Symbol.iterator].find(key => typeof x?.[key] === 'function');
 }
 
 /**
@@ -1419,7 +1426,7 @@ export function pipe(func, source, options = {}) {
         return source.pipe(func, options);
     needFunction(func, 'asyncgui: pipe() needs a function');
     // What the stages share: their engine, their tasks and signals (first
-    // to last), and the feeding of a JS source once it started.
+    // to last), and what closes a JS source once feeding it started.
     const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: [], signals: []};
     let create, onStart = null;
     if (typeof source === 'number') {
@@ -1431,12 +1438,12 @@ export function pipe(func, source, options = {}) {
         create = wrapper => AsyncGui.Pipeline.new(source, wrapper);
     } else if (source instanceof Gio.ListModel) {
         create = wrapper => AsyncGui.Pipeline.new_model(source, wrapper);
-    } else if (isIterable(source)) {
+    } else if (iteratorKey(source)) {
         // Capacity 1: the source is pulled as the pipeline reads its input.
         const channel = Channel.new(1);
         const reader = channel.open_reader();
         create = wrapper => AsyncGui.Pipeline.new(reader, wrapper);
-        onStart = () => (chain.feeding = feedChannel(source, channel));
+        onStart = () => feedChannel(source, channel, chain);
     } else {
         throw new TypeError(`asyncgui: cannot make a pipeline over ${describe(source)}: ` +
             'it needs a count, Infinity, an AsyncGui.ChannelReader, a Gio.ListModel or an iterable');
@@ -1560,10 +1567,11 @@ export class Pipeline {
                 this.cancel();
                 reader.close();
                 // This stage ends cancelled, the stages before as their
-                // outputs lose their reader, and then a JS source is closed.
+                // outputs lose their reader; then a JS source starts
+                // closing, which the loop does not wait for.
                 await Promise.all(this.#chain.tasks.filter(t => !t.is_finished())
                     .map(t => outcomeOf(t, null).catch(() => {})));
-                await this.#chain.feeding;
+                this.#chain.closeSource?.();
             },
         });
     }
