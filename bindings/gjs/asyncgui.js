@@ -302,7 +302,9 @@ export class AbortSignal {
         return signal;
     }
 
+    // A time GLib cannot wait is a TypeError, as the web's out of its range.
     static timeout(ms) {
+        needTime(ms, 'AbortSignal.timeout()', TypeError);
         const signal = new AbortSignal();
         GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
             signal._abort(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT, 'The operation timed out'));
@@ -429,9 +431,9 @@ export function sleep(ms) {
     return Task.new_sleep(ms);
 }
 
-function needTime(ms, call) {
+function needTime(ms, call, ErrorType = RangeError) {
     if (!(ms >= 0 && ms <= 0xffffffff))
-        throw new RangeError(`asyncgui: ${call} needs 0 or more milliseconds, not ${describe(ms)}`);
+        throw new ErrorType(`asyncgui: ${call} needs 0 to ${0xffffffff} milliseconds, not ${describe(ms)}`);
 }
 
 /**

@@ -241,6 +241,24 @@ test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', async () => {
     assert(sleep(1.5) instanceof AsyncGui.Task, 'a fraction of a millisecond is fine');
 });
 
+test('abort-signal-timeout-refuses-a-time-out-of-range-as-the-web-does', async () => {
+    // Not a signal that aborts at once: the web's TypeError.
+    for (const ms of [Infinity, NaN, -1, 'soon', 2 ** 32]) {
+        let error = null;
+        try {
+            AbortSignal.timeout(ms);
+        } catch (e) {
+            error = e;
+        }
+        assert(error instanceof TypeError && /^asyncgui: AbortSignal\.timeout\(\)/.test(error.message),
+            `AbortSignal.timeout(${ms}): ${error}`);
+    }
+    const signal = AbortSignal.timeout(0);
+    assert(!signal.aborted, 'timeout(0) aborts from the main loop');
+    await delay(10);
+    assert(signal.aborted, 'and then it has');
+});
+
 test('abort-signal-cancels-run', async () => {
     const controller = new AbortController();
     const start = now();
