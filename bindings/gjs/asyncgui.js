@@ -317,11 +317,12 @@ export class AbortSignal {
     // a window's signal combined with each request's would keep every
     // request's otherwise. (GJS 1.74's WeakRef never lets go, so one that
     // never aborts is kept as long as its signals are.) The signals are
-    // taken as every `signal` option takes them (watchSignal()).
+    // taken as every `signal` option takes them (watchSignal()), but for
+    // null and undefined; all are checked before any is watched.
     static any(signals) {
         const combined = new AbortSignal();
         const unwatches = [];
-        for (const signal of signals) {
+        for (const signal of Array.from(signals, needSignal)) {
             unwatches.push(watchSignal(signal, () => {
                 unwatches.forEach(unwatch => unwatch());
                 combined._abort(signal.reason);
@@ -352,6 +353,17 @@ export class AbortController {
 
 const forgetNothing = () => {};
 
+// Returns `signal` if it is a Gio.Cancellable or an AbortSignal-like
+// object; throws a TypeError otherwise.
+function needSignal(signal) {
+    if (!(signal instanceof Gio.Cancellable) && (typeof signal !== 'object' || signal === null ||
+        !('aborted' in signal) || typeof signal.addEventListener !== 'function')) {
+        throw new TypeError('asyncgui: a signal must be an AbortSignal-like object (aborted + ' +
+            `addEventListener) or a Gio.Cancellable, not ${describe(signal)}`);
+    }
+    return signal;
+}
+
 // Calls onAbort once when the signal aborts (at once if it has); returns a
 // function that forgets the signal.
 function watchSignal(signal, onAbort) {
@@ -371,10 +383,7 @@ function watchSignal(signal, onAbort) {
         return () => (fired ? GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => signal.disconnect(id))
             : signal.disconnect(id));
     }
-    if (typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')
-        throw new TypeError('signal must be an AbortSignal-like object ' +
-            '(aborted + addEventListener) or a Gio.Cancellable');
-    if (signal.aborted) {
+    if (needSignal(signal).aborted) {
         onAbort();
         return forgetNothing;
     }

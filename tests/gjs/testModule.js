@@ -152,6 +152,26 @@ test('abort-signal-any-follows-its-signals-and-is-forgotten-once-one-aborts', as
     assert(held.aborted, 'one still held follows its signal');
 });
 
+test('abort-signal-any-checks-every-signal-before-it-watches-one', () => {
+    for (const bad of [42, null, undefined, {aborted: false}]) {
+        let listening = 0;
+        const ok = {
+            aborted: false,
+            addEventListener: () => listening++,
+            removeEventListener: () => listening--,
+        };
+        let error = null;
+        try {
+            AbortSignal.any([ok, bad]);
+        } catch (e) {
+            error = e;
+        }
+        assert(error instanceof TypeError && /^asyncgui: /.test(error.message),
+            `AbortSignal.any([ok, ${bad}]): ${error}`);
+        assertEqual(listening, 0, `AbortSignal.any([ok, ${bad}]) left no listener`);
+    }
+});
+
 // Runs `source`, an ES module that may import MODULE_URI, in a child
 // gjs and resolves with its output; a child still running after 10 s
 // (hung) is killed, and the promise rejects.
