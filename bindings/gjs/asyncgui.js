@@ -356,12 +356,11 @@ const forgetNothing = () => {};
 // Returns `signal` if it is a Gio.Cancellable or an AbortSignal-like
 // object; throws a TypeError otherwise.
 function needSignal(signal) {
-    if (!(signal instanceof Gio.Cancellable) && (typeof signal !== 'object' || signal === null ||
-        !('aborted' in signal) || typeof signal.addEventListener !== 'function')) {
-        throw new TypeError('asyncgui: a signal must be an AbortSignal-like object (aborted + ' +
-            `addEventListener) or a Gio.Cancellable, not ${describe(signal)}`);
-    }
-    return signal;
+    if (signal instanceof Gio.Cancellable || (typeof signal === 'object' && signal !== null &&
+        'aborted' in signal && typeof signal.addEventListener === 'function'))
+        return signal;
+    throw new TypeError(`asyncgui: ${describe(signal)} is not an AbortSignal-like object ` +
+        '(aborted + addEventListener) or a Gio.Cancellable');
 }
 
 // Calls onAbort once when the signal aborts (at once if it has); returns a
@@ -407,7 +406,7 @@ function watchSignal(signal, onAbort) {
  * @returns {AsyncGui.Task}
  */
 export function mainTask(fn) {
-    needFunction(fn, 'mainTask() needs a function');
+    needFunction(fn, 'mainTask()');
     return Task.new_main((task, cancellable) => {
         calledBack();
         endWithCall(task, () => fn(cancellable, task));
@@ -479,7 +478,7 @@ export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = fa
  */
 export function processTask(moduleUri, exportName, ...args) {
     if (typeof moduleUri !== 'string' || typeof exportName !== 'string')
-        throw new TypeError('processTask() needs a module URI and an export name');
+        throw new TypeError('asyncgui: processTask() needs a module URI and an export name');
     const uri = moduleUri.includes('://') ? moduleUri : Gio.File.new_for_path(moduleUri).get_uri();
     return AsyncGui.WorkerTask.new_gjs(uri, exportName, JSON.stringify(args));
 }
@@ -538,10 +537,10 @@ function needCount(n, min, message) {
         throw new RangeError(message);
 }
 
-// Throws a TypeError saying `message` unless `fn` is a function.
-function needFunction(fn, message) {
+// Throws a TypeError saying that `call` needs a function unless `fn` is one.
+function needFunction(fn, call) {
     if (typeof fn !== 'function')
-        throw new TypeError(message);
+        throw new TypeError(`asyncgui: ${call} needs a function, not ${describe(fn)}`);
 }
 
 // Throws a TypeError naming `call` for an option of `options` (or of
@@ -578,12 +577,23 @@ function needOutput(value, message, orWork) {
     return value;
 }
 
+// How a message names `x`: `undefined`, `number 42`, `an Object`,
+// `an AsyncFunction`, `an AsyncGui.Task` (GI names the class AsyncGui_Task).
 function describe(x) {
-    if (x === null)
-        return 'null';
-    if (typeof x === 'object')
-        return x.constructor?.name ? `a ${x.constructor.name}` : 'an object';
-    return `${typeof x} ${String(x)}`;
+    if (x === null || x === undefined)
+        return String(x);
+    if (typeof x !== 'object' && typeof x !== 'function')
+        return `${typeof x} ${String(x)}`;
+    const name = x.constructor?.name?.replace(/^([A-Z]\w*?)_/, '$1.') || 'object';
+    return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+// Returns `x` if it is a `Class` (or null, with `orNull`); throws a
+// TypeError naming both otherwise.
+function needInstance(x, Class, orNull = false) {
+    if (!(x instanceof Class || (orNull && x === null)))
+        throw new TypeError(`asyncgui: ${describe(x)} is not ${describe(Class.prototype)}`);
+    return x;
 }
 
 // ---------------------------------------------------------------------------
@@ -627,8 +637,7 @@ function taskValue(task) {
  * @returns {any}
  */
 export function valueOf(task) {
-    if (!(task instanceof Task))
-        throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
+    needInstance(task, Task);
     return task.get_state() === AsyncGui.TaskState.SUCCEEDED ? taskValue(task) : undefined;
 }
 
@@ -683,11 +692,9 @@ function finishWith(finish, task, result) {
  */
 export async function run(x, {engine = null, signal = null, slot = null, ...others} = {}) {
     checkOptions('run()', others, ['engine', 'signal', 'slot']);
-    if (engine !== null && !(engine instanceof Engine))
-        throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
+    needInstance(engine, Engine, true);
     const task = toTask(x);
-    if (slot !== null && !(slot instanceof AsyncGui.Slot))
-        throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+    needInstance(slot, AsyncGui.Slot, true);
     if (task.get_state() !== AsyncGui.TaskState.PENDING) {
         if (slot !== null)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
@@ -819,7 +826,7 @@ const kSkip = Symbol('asyncgui skip');
  */
 export function spawn(fn, {engine = null, signal = null, args = [], ...others} = {}) {
     checkOptions('spawn()', others, ['engine', 'signal', 'args']);
-    needFunction(fn, 'spawn() needs an async function');
+    needFunction(fn, 'spawn()');
     const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kInternal);
     const gjob = handle.task;
     // Its engine was disposed (by C code): the job failed, and fn never runs.
@@ -856,7 +863,7 @@ export function spawn(fn, {engine = null, signal = null, args = [], ...others} =
  *     button.connect('clicked', job(async (job, button) => { ... }));
  */
 export function job(fn, options = {}) {
-    needFunction(fn, 'job() needs an async function');
+    needFunction(fn, 'job()');
     return (...args) => spawn(fn, {...options, args});
 }
 
@@ -1040,8 +1047,7 @@ class JobHandle {
  * @returns {Array}
  */
 export function dependencyValues(task) {
-    if (!(task instanceof Task))
-        throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
+    needInstance(task, Task);
     return Array.from({length: task.get_n_dependencies()},
         (_, i) => taskValue(task.get_dependency(i)));
 }
@@ -1061,7 +1067,7 @@ export function dependencyValues(task) {
  * @returns {AsyncGui.Task}
  */
 export function andThen(previous, fn) {
-    needFunction(fn, 'andThen() needs a function');
+    needFunction(fn, 'andThen()');
     const first = toTask(previous);
     const next = mainTask((cancellable, task) => fn(taskValue(first), cancellable, task));
     next.add_dependency(first);
@@ -1098,8 +1104,7 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
 }
 
 function startRead(reader, count, timeoutMs, cancellable, done) {
-    if (!(reader instanceof ChannelReader))
-        throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
+    needInstance(reader, ChannelReader);
     needCount(count, 0, `asyncgui: cannot read ${count} items`);
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))
         throw new TypeError(`asyncgui: timeoutMs must be a number, not ${describe(timeoutMs)}`);
@@ -1139,9 +1144,7 @@ function finishRead(reader, result) {
  */
 export function write(channel, value, {signal = null} = {}) {
     return gioPromise(signal, (cancellable, settle) => {
-        if (!(channel instanceof Channel))
-            throw new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`);
-        channel.write_async(toGValue(value), cancellable, (c, result) => settle(() => {
+        needInstance(channel, Channel).write_async(toGValue(value), cancellable, (c, result) => settle(() => {
             finishWithDetail(() => c.write_finish(result), () => c.get_write_error_detail(result));
         }));
     });
@@ -1245,8 +1248,7 @@ function setTransform(channel, setter, fn) {
  * @param {{write?: Function|null, read?: Function|null}} transforms
  */
 export function setTransforms(channel, transforms = {}) {
-    if (!(channel instanceof Channel))
-        throw new TypeError(`asyncgui: ${describe(channel)} is not an AsyncGui.Channel`);
+    needInstance(channel, Channel);
     const sides = ['write', 'read'];
     checkOptions('setTransforms()', transforms, sides);
     for (const side of sides) {
@@ -1290,9 +1292,7 @@ export function pipelineEngine() {
 }
 
 function checkSerial(engine) {
-    if (!(engine instanceof Engine))
-        throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
-    if (engine.max_threads !== 0) {
+    if (needInstance(engine, Engine).max_threads !== 0) {
         throw new TypeError('asyncgui: a JS pipeline needs an engine in serial mode (max_threads = 0): ' +
             'its functions would run on worker threads, where GJS cannot run JavaScript. ' +
             'Use pipelineEngine(), or processTask() for CPU-heavy JS.');
@@ -1303,7 +1303,7 @@ function checkSerial(engine) {
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
 function makeStage(chain, func, options, create, onStart = null) {
-    needFunction(func, 'asyncgui: pipe() needs a function');
+    needFunction(func, 'pipe()');
     checkOptions('pipe()', options, ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal']);
     const {capacity = 16, minCount = 1, maxChunkSize = 0, signal = null} = options;
     needCount(capacity, 1, `asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
@@ -1435,7 +1435,7 @@ function iteratorKey(x) {
 export function pipe(func, source, options = {}) {
     if (source instanceof Pipeline)
         return source.pipe(func, options);
-    needFunction(func, 'asyncgui: pipe() needs a function');
+    needFunction(func, 'pipe()');
     // What the stages share: their engine, their tasks and signals (first
     // to last), and what closes a JS source once feeding it started.
     const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: [], signals: []};

@@ -8,7 +8,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import AsyncGui, {
     spawn, job as jobFunction, run, iterate, mainTask, timeoutTask, sleep, multi, processTask,
-    AbortController, AbortSignal, setTransforms,
+    AbortController, AbortSignal, setTransforms, write,
 } from '../../bindings/gjs/asyncgui.js';
 import {
     test, main, assert, assertEqual, assertBetween, assertRejects, now, delay, after,
@@ -624,6 +624,30 @@ test('a-job-that-failed-unawaited-is-reported', async () => {
     assertEqual(reported.length, 1, `one report: ${reported.map(r => r[1])}`);
     assert(reported[0][0] instanceof RangeError && /nobody awaited/.test(reported[0][1]),
         `the job's own exception, said so: ${reported[0]}`);
+});
+
+test('misuse-messages-have-the-prefix-and-name-what-was-given', async () => {
+    const reader = AsyncGui.Channel.new(1).open_reader();
+    const cases = [
+        [() => iterate(undefined), /cannot iterate undefined:/],
+        [() => iterate(null), /cannot iterate null:/],
+        [() => iterate({}), /cannot iterate an Object:/],
+        [() => iterate(async () => 1), /cannot iterate an AsyncFunction:/],
+        [() => run(timeoutTask(1), {engine: reader}), /an AsyncGui\.ChannelReader is not an AsyncGui\.Engine/],
+        [() => mainTask(42), /mainTask\(\) needs a function, not number 42/],
+        [() => spawn('job'), /spawn\(\) needs a function, not string job/],
+        [() => processTask(42), /processTask\(\) needs a module URI and an export name/],
+        [() => run(timeoutTask(1), {signal: 42}), /number 42 is not an AbortSignal-like object/],
+    ];
+    for (const [fn, pattern] of cases) {
+        // Thrown at once, or a rejection (run()).
+        const {message} = await assertRejects((async () => fn())()); // eslint-disable-line no-await-in-loop
+        assert(message.startsWith('asyncgui: ') && pattern.test(message), `${pattern}: ${message}`);
+    }
+    for (const [channel, name] of [[{}, 'an Object'], [reader, 'an AsyncGui.ChannelReader']]) {
+        const e = await assertRejects(write(channel, 1)); // eslint-disable-line no-await-in-loop
+        assert(e.message === `asyncgui: ${name} is not an AsyncGui.Channel`, e.message);
+    }
 });
 
 test('misuse-is-reported', async () => {
