@@ -637,8 +637,7 @@ function taskValue(task) {
  * @returns {any}
  */
 export function valueOf(task) {
-    needInstance(task, Task);
-    return task.get_state() === AsyncGui.TaskState.SUCCEEDED ? taskValue(task) : undefined;
+    return needInstance(task, Task).get_state() === AsyncGui.TaskState.SUCCEEDED ? taskValue(task) : undefined;
 }
 
 // Finishes an async call whose value is the task's: value or throw. When
@@ -1048,8 +1047,7 @@ class JobHandle {
  */
 export function dependencyValues(task) {
     needInstance(task, Task);
-    return Array.from({length: task.get_n_dependencies()},
-        (_, i) => taskValue(task.get_dependency(i)));
+    return Array.from({length: task.get_n_dependencies()}, (_, i) => taskValue(task.get_dependency(i)));
 }
 
 /**
@@ -1218,8 +1216,7 @@ function setTransform(channel, setter, fn) {
             'to and before a reader is opened');
     if (fn === null)
         return channel[setter](null);
-    if (typeof fn !== 'function')
-        throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
+    needFunction(fn, 'setTransforms()');
     channel.pin_transforms();
     channel[setter]((transform, value) => endWithCall(transform, () => needOutput(fn(fromGValue(value)),
         'a channel transform must return the item, not a promise: it runs synchronously while the ' +
@@ -1435,7 +1432,6 @@ function iteratorKey(x) {
 export function pipe(func, source, options = {}) {
     if (source instanceof Pipeline)
         return source.pipe(func, options);
-    needFunction(func, 'pipe()');
     // What the stages share: their engine, their tasks and signals (first
     // to last), and what closes a JS source once feeding it started.
     const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: [], signals: []};

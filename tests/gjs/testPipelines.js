@@ -1030,7 +1030,7 @@ test('misuse-is-refused', async () => {
     threaded.run_dispose();
 
     const channel = AsyncGui.Channel.new(1);
-    assert(refused(() => setTransforms(channel, {write: 42}), /must be a function/));
+    assert(refused(() => setTransforms(channel, {write: 42}), /setTransforms\(\) needs a function, not number 42/));
     assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
     assert(refused(() => pipe(42, 3), /needs a function/));
     assert(refused(() => pipe(x => x, 3, {maxchunksize: 3}), /no option 'maxchunksize'/),
