@@ -302,7 +302,9 @@ export class AbortSignal {
         return signal;
     }
 
+    // A time GLib cannot wait is a TypeError, as the web's out of its range.
     static timeout(ms) {
+        needTime(ms, 'AbortSignal.timeout()', TypeError);
         const signal = new AbortSignal();
         GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
             signal._abort(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT, 'The operation timed out'));
@@ -315,11 +317,12 @@ export class AbortSignal {
     // a window's signal combined with each request's would keep every
     // request's otherwise. (GJS 1.74's WeakRef never lets go, so one that
     // never aborts is kept as long as its signals are.) The signals are
-    // taken as every `signal` option takes them (watchSignal()).
+    // taken as every `signal` option takes them (watchSignal()), but for
+    // null and undefined; all are checked before any is watched.
     static any(signals) {
         const combined = new AbortSignal();
         const unwatches = [];
-        for (const signal of signals) {
+        for (const signal of Array.from(signals, needSignal)) {
             unwatches.push(watchSignal(signal, () => {
                 unwatches.forEach(unwatch => unwatch());
                 combined._abort(signal.reason);
@@ -350,6 +353,16 @@ export class AbortController {
 
 const forgetNothing = () => {};
 
+// Returns `signal` if it is a Gio.Cancellable or an AbortSignal-like
+// object; throws a TypeError otherwise.
+function needSignal(signal) {
+    if (signal instanceof Gio.Cancellable || (typeof signal === 'object' && signal !== null &&
+        'aborted' in signal && typeof signal.addEventListener === 'function'))
+        return signal;
+    throw new TypeError(`asyncgui: ${describe(signal)} is not an AbortSignal-like object ` +
+        '(aborted + addEventListener) or a Gio.Cancellable');
+}
+
 // Calls onAbort once when the signal aborts (at once if it has); returns a
 // function that forgets the signal.
 function watchSignal(signal, onAbort) {
@@ -369,10 +382,7 @@ function watchSignal(signal, onAbort) {
         return () => (fired ? GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => signal.disconnect(id))
             : signal.disconnect(id));
     }
-    if (typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')
-        throw new TypeError('signal must be an AbortSignal-like object ' +
-            '(aborted + addEventListener) or a Gio.Cancellable');
-    if (signal.aborted) {
+    if (needSignal(signal).aborted) {
         onAbort();
         return forgetNothing;
     }
@@ -396,7 +406,7 @@ function watchSignal(signal, onAbort) {
  * @returns {AsyncGui.Task}
  */
 export function mainTask(fn) {
-    needFunction(fn, 'mainTask() needs a function');
+    needFunction(fn, 'mainTask()');
     return Task.new_main((task, cancellable) => {
         calledBack();
         endWithCall(task, () => fn(cancellable, task));
@@ -429,9 +439,9 @@ export function sleep(ms) {
     return Task.new_sleep(ms);
 }
 
-function needTime(ms, call) {
+function needTime(ms, call, ErrorType = RangeError) {
     if (!(ms >= 0 && ms <= 0xffffffff))
-        throw new RangeError(`asyncgui: ${call} needs 0 or more milliseconds, not ${describe(ms)}`);
+        throw new ErrorType(`asyncgui: ${call} needs 0 to ${0xffffffff} milliseconds, not ${describe(ms)}`);
 }
 
 /**
@@ -468,7 +478,7 @@ export function multi(tasks, {maxWorkers = 0, skipErrors = false, unordered = fa
  */
 export function processTask(moduleUri, exportName, ...args) {
     if (typeof moduleUri !== 'string' || typeof exportName !== 'string')
-        throw new TypeError('processTask() needs a module URI and an export name');
+        throw new TypeError('asyncgui: processTask() needs a module URI and an export name');
     const uri = moduleUri.includes('://') ? moduleUri : Gio.File.new_for_path(moduleUri).get_uri();
     return AsyncGui.WorkerTask.new_gjs(uri, exportName, JSON.stringify(args));
 }
@@ -527,10 +537,10 @@ function needCount(n, min, message) {
         throw new RangeError(message);
 }
 
-// Throws a TypeError saying `message` unless `fn` is a function.
-function needFunction(fn, message) {
+// Throws a TypeError saying that `call` needs a function unless `fn` is one.
+function needFunction(fn, call) {
     if (typeof fn !== 'function')
-        throw new TypeError(message);
+        throw new TypeError(`asyncgui: ${call} needs a function, not ${describe(fn)}`);
 }
 
 // Throws a TypeError naming `call` for an option of `options` (or of
@@ -567,12 +577,23 @@ function needOutput(value, message, orWork) {
     return value;
 }
 
+// How a message names `x`: `undefined`, `number 42`, `an Object`,
+// `an AsyncFunction`, `an AsyncGui.Task` (GI names the class AsyncGui_Task).
 function describe(x) {
-    if (x === null)
-        return 'null';
-    if (typeof x === 'object')
-        return x.constructor?.name ? `a ${x.constructor.name}` : 'an object';
-    return `${typeof x} ${String(x)}`;
+    if (x === null || x === undefined)
+        return String(x);
+    if (typeof x !== 'object' && typeof x !== 'function')
+        return `${typeof x} ${String(x)}`;
+    const name = x.constructor?.name?.replace(/^([A-Z]\w*?)_/, '$1.') || 'object';
+    return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+// Returns `x` if it is a `Class` (or null, with `orNull`); throws a
+// TypeError naming both otherwise.
+function needInstance(x, Class, orNull = false) {
+    if (!(x instanceof Class || (orNull && x === null)))
+        throw new TypeError(`asyncgui: ${describe(x)} is not ${describe(Class.prototype)}`);
+    return x;
 }
 
 // ---------------------------------------------------------------------------
@@ -616,9 +637,7 @@ function taskValue(task) {
  * @returns {any}
  */
 export function valueOf(task) {
-    if (!(task instanceof Task))
-        throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
-    return task.get_state() === AsyncGui.TaskState.SUCCEEDED ? taskValue(task) : undefined;
+    return needInstance(task, Task).get_state() === AsyncGui.TaskState.SUCCEEDED ? taskValue(task) : undefined;
 }
 
 // Finishes an async call whose value is the task's: value or throw. When
@@ -672,11 +691,9 @@ function finishWith(finish, task, result) {
  */
 export async function run(x, {engine = null, signal = null, slot = null, ...others} = {}) {
     checkOptions('run()', others, ['engine', 'signal', 'slot']);
-    if (engine !== null && !(engine instanceof Engine))
-        throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
+    needInstance(engine, Engine, true);
     const task = toTask(x);
-    if (slot !== null && !(slot instanceof AsyncGui.Slot))
-        throw new TypeError(`asyncgui: ${describe(slot)} is not an AsyncGui.Slot`);
+    needInstance(slot, AsyncGui.Slot, true);
     if (task.get_state() !== AsyncGui.TaskState.PENDING) {
         if (slot !== null)
             throw new TypeError('asyncgui: a slot runs a task that has not run yet');
@@ -808,7 +825,7 @@ const kSkip = Symbol('asyncgui skip');
  */
 export function spawn(fn, {engine = null, signal = null, args = [], ...others} = {}) {
     checkOptions('spawn()', others, ['engine', 'signal', 'args']);
-    needFunction(fn, 'spawn() needs an async function');
+    needFunction(fn, 'spawn()');
     const handle = new JobHandle(Job.new(engine ?? Engine.get_default()), kInternal);
     const gjob = handle.task;
     // Its engine was disposed (by C code): the job failed, and fn never runs.
@@ -845,7 +862,7 @@ export function spawn(fn, {engine = null, signal = null, args = [], ...others} =
  *     button.connect('clicked', job(async (job, button) => { ... }));
  */
 export function job(fn, options = {}) {
-    needFunction(fn, 'job() needs an async function');
+    needFunction(fn, 'job()');
     return (...args) => spawn(fn, {...options, args});
 }
 
@@ -1029,10 +1046,8 @@ class JobHandle {
  * @returns {Array}
  */
 export function dependencyValues(task) {
-    if (!(task instanceof Task))
-        throw new TypeError(`asyncgui: ${describe(task)} is not an AsyncGui.Task`);
-    return Array.from({length: task.get_n_dependencies()},
-        (_, i) => taskValue(task.get_dependency(i)));
+    needInstance(task, Task);
+    return Array.from({length: task.get_n_dependencies()}, (_, i) => taskValue(task.get_dependency(i)));
 }
 
 /**
@@ -1050,7 +1065,7 @@ export function dependencyValues(task) {
  * @returns {AsyncGui.Task}
  */
 export function andThen(previous, fn) {
-    needFunction(fn, 'andThen() needs a function');
+    needFunction(fn, 'andThen()');
     const first = toTask(previous);
     const next = mainTask((cancellable, task) => fn(taskValue(first), cancellable, task));
     next.add_dependency(first);
@@ -1087,8 +1102,7 @@ export function read(reader, count = 1, {timeoutMs = -1, signal = null} = {}) {
 }
 
 function startRead(reader, count, timeoutMs, cancellable, done) {
-    if (!(reader instanceof ChannelReader))
-        throw new TypeError(`asyncgui: cannot read ${describe(reader)}: it is not an AsyncGui.ChannelReader`);
+    needInstance(reader, ChannelReader);
     needCount(count, 0, `asyncgui: cannot read ${count} items`);
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))
         throw new TypeError(`asyncgui: timeoutMs must be a number, not ${describe(timeoutMs)}`);
@@ -1128,9 +1142,7 @@ function finishRead(reader, result) {
  */
 export function write(channel, value, {signal = null} = {}) {
     return gioPromise(signal, (cancellable, settle) => {
-        if (!(channel instanceof Channel))
-            throw new TypeError(`asyncgui: cannot write to ${describe(channel)}: it is not an AsyncGui.Channel`);
-        channel.write_async(toGValue(value), cancellable, (c, result) => settle(() => {
+        needInstance(channel, Channel).write_async(toGValue(value), cancellable, (c, result) => settle(() => {
             finishWithDetail(() => c.write_finish(result), () => c.get_write_error_detail(result));
         }));
     });
@@ -1204,8 +1216,7 @@ function setTransform(channel, setter, fn) {
             'to and before a reader is opened');
     if (fn === null)
         return channel[setter](null);
-    if (typeof fn !== 'function')
-        throw new TypeError(`asyncgui: a channel transform must be a function, not ${describe(fn)}`);
+    needFunction(fn, 'setTransforms()');
     channel.pin_transforms();
     channel[setter]((transform, value) => endWithCall(transform, () => needOutput(fn(fromGValue(value)),
         'a channel transform must return the item, not a promise: it runs synchronously while the ' +
@@ -1234,8 +1245,7 @@ function setTransform(channel, setter, fn) {
  * @param {{write?: Function|null, read?: Function|null}} transforms
  */
 export function setTransforms(channel, transforms = {}) {
-    if (!(channel instanceof Channel))
-        throw new TypeError(`asyncgui: ${describe(channel)} is not an AsyncGui.Channel`);
+    needInstance(channel, Channel);
     const sides = ['write', 'read'];
     checkOptions('setTransforms()', transforms, sides);
     for (const side of sides) {
@@ -1279,9 +1289,7 @@ export function pipelineEngine() {
 }
 
 function checkSerial(engine) {
-    if (!(engine instanceof Engine))
-        throw new TypeError(`asyncgui: ${describe(engine)} is not an AsyncGui.Engine`);
-    if (engine.max_threads !== 0) {
+    if (needInstance(engine, Engine).max_threads !== 0) {
         throw new TypeError('asyncgui: a JS pipeline needs an engine in serial mode (max_threads = 0): ' +
             'its functions would run on worker threads, where GJS cannot run JavaScript. ' +
             'Use pipelineEngine(), or processTask() for CPU-heavy JS.');
@@ -1292,7 +1300,7 @@ function checkSerial(engine) {
 // Makes one stage: `create(func)` makes the AgPipeline around the
 // AgPipelineFunc.
 function makeStage(chain, func, options, create, onStart = null) {
-    needFunction(func, 'asyncgui: pipe() needs a function');
+    needFunction(func, 'pipe()');
     checkOptions('pipe()', options, ['engine', 'capacity', 'minCount', 'maxChunkSize', 'signal']);
     const {capacity = 16, minCount = 1, maxChunkSize = 0, signal = null} = options;
     needCount(capacity, 1, `asyncgui: a pipeline's capacity must be at least 1, not ${capacity}`);
@@ -1345,11 +1353,17 @@ const NO_WORK_TO_AWAIT = 'not a promise, a task or an async iterable: it runs sy
 // item is pulled only once the previous one is stored, so the source runs
 // at most the channel's capacity + 1 items ahead of the pipeline. Ends
 // when the pipeline stops reading (BROKEN_PIPE): the loop returns the
-// iterator.
-async function feedChannel(iterable, channel) {
+// iterator. `chain.closeSource()` starts closing the source at once,
+// without waiting: an async generator whose next() is pending closes only
+// once that settles (which may be never).
+async function feedChannel(source, channel, chain) {
     let writing = false;
     try {
-        for await (const value of iterable) {
+        const key = iteratorKey(source);
+        const iterator = source[key]();
+        chain.closeSource = () => (async () => iterator.return?.())()
+            .catch(e => logError(e, 'asyncgui: closing a pipeline source'));
+        for await (const value of {[key]: () => iterator}) {
             writing = true;
             await write(channel, value);
             writing = false;
@@ -1365,9 +1379,10 @@ async function feedChannel(iterable, channel) {
     }
 }
 
-function isIterable(x) {
-    return typeof x?.[Symbol.asyncIterator] === 'function' ||
-        typeof x?.[Symbol.iterator] === 'function';
+// The key of `x`'s async iterator, else of its iterator; undefined for
+// none.
+function iteratorKey(x) {
+    return [Symbol.asyncIterator, Symbol.iterator].find(key => typeof x?.[key] === 'function');
 }
 
 /**
@@ -1417,9 +1432,8 @@ function isIterable(x) {
 export function pipe(func, source, options = {}) {
     if (source instanceof Pipeline)
         return source.pipe(func, options);
-    needFunction(func, 'asyncgui: pipe() needs a function');
     // What the stages share: their engine, their tasks and signals (first
-    // to last), and the feeding of a JS source once it started.
+    // to last), and what closes a JS source once feeding it started.
     const chain = {engine: checkSerial(options.engine ?? pipelineEngine()), tasks: [], signals: []};
     let create, onStart = null;
     if (typeof source === 'number') {
@@ -1431,12 +1445,12 @@ export function pipe(func, source, options = {}) {
         create = wrapper => AsyncGui.Pipeline.new(source, wrapper);
     } else if (source instanceof Gio.ListModel) {
         create = wrapper => AsyncGui.Pipeline.new_model(source, wrapper);
-    } else if (isIterable(source)) {
+    } else if (iteratorKey(source)) {
         // Capacity 1: the source is pulled as the pipeline reads its input.
         const channel = Channel.new(1);
         const reader = channel.open_reader();
         create = wrapper => AsyncGui.Pipeline.new(reader, wrapper);
-        onStart = () => (chain.feeding = feedChannel(source, channel));
+        onStart = () => feedChannel(source, channel, chain);
     } else {
         throw new TypeError(`asyncgui: cannot make a pipeline over ${describe(source)}: ` +
             'it needs a count, Infinity, an AsyncGui.ChannelReader, a Gio.ListModel or an iterable');
@@ -1560,10 +1574,11 @@ export class Pipeline {
                 this.cancel();
                 reader.close();
                 // This stage ends cancelled, the stages before as their
-                // outputs lose their reader, and then a JS source is closed.
+                // outputs lose their reader; then a JS source starts
+                // closing, which the loop does not wait for.
                 await Promise.all(this.#chain.tasks.filter(t => !t.is_finished())
                     .map(t => outcomeOf(t, null).catch(() => {})));
-                await this.#chain.feeding;
+                this.#chain.closeSource?.();
             },
         });
     }

@@ -8,7 +8,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import AsyncGui, {
     spawn, job as jobFunction, run, iterate, mainTask, timeoutTask, sleep, multi, processTask,
-    AbortController, AbortSignal, setTransforms,
+    AbortController, AbortSignal, setTransforms, write,
 } from '../../bindings/gjs/asyncgui.js';
 import {
     test, main, assert, assertEqual, assertBetween, assertRejects, now, delay, after,
@@ -152,6 +152,26 @@ test('abort-signal-any-follows-its-signals-and-is-forgotten-once-one-aborts', as
     assert(held.aborted, 'one still held follows its signal');
 });
 
+test('abort-signal-any-checks-every-signal-before-it-watches-one', () => {
+    for (const bad of [42, null, undefined, {aborted: false}]) {
+        let listening = 0;
+        const ok = {
+            aborted: false,
+            addEventListener: () => listening++,
+            removeEventListener: () => listening--,
+        };
+        let error = null;
+        try {
+            AbortSignal.any([ok, bad]);
+        } catch (e) {
+            error = e;
+        }
+        assert(error instanceof TypeError && /^asyncgui: /.test(error.message),
+            `AbortSignal.any([ok, ${bad}]): ${error}`);
+        assertEqual(listening, 0, `AbortSignal.any([ok, ${bad}]) left no listener`);
+    }
+});
+
 // Runs `source`, an ES module that may import MODULE_URI, in a child
 // gjs and resolves with its output; a child still running after 10 s
 // (hung) is killed, and the promise rejects.
@@ -239,6 +259,24 @@ test('sleep-and-timeout-task-name-themselves-for-a-wrong-time', async () => {
         }
     }
     assert(sleep(1.5) instanceof AsyncGui.Task, 'a fraction of a millisecond is fine');
+});
+
+test('abort-signal-timeout-refuses-a-time-out-of-range-as-the-web-does', async () => {
+    // Not a signal that aborts at once: the web's TypeError.
+    for (const ms of [Infinity, NaN, -1, 'soon', 2 ** 32]) {
+        let error = null;
+        try {
+            AbortSignal.timeout(ms);
+        } catch (e) {
+            error = e;
+        }
+        assert(error instanceof TypeError && /^asyncgui: AbortSignal\.timeout\(\)/.test(error.message),
+            `AbortSignal.timeout(${ms}): ${error}`);
+    }
+    const signal = AbortSignal.timeout(0);
+    assert(!signal.aborted, 'timeout(0) aborts from the main loop');
+    await delay(10);
+    assert(signal.aborted, 'and then it has');
 });
 
 test('abort-signal-cancels-run', async () => {
@@ -586,6 +624,30 @@ test('a-job-that-failed-unawaited-is-reported', async () => {
     assertEqual(reported.length, 1, `one report: ${reported.map(r => r[1])}`);
     assert(reported[0][0] instanceof RangeError && /nobody awaited/.test(reported[0][1]),
         `the job's own exception, said so: ${reported[0]}`);
+});
+
+test('misuse-messages-have-the-prefix-and-name-what-was-given', async () => {
+    const reader = AsyncGui.Channel.new(1).open_reader();
+    const cases = [
+        [() => iterate(undefined), /cannot iterate undefined:/],
+        [() => iterate(null), /cannot iterate null:/],
+        [() => iterate({}), /cannot iterate an Object:/],
+        [() => iterate(async () => 1), /cannot iterate an AsyncFunction:/],
+        [() => run(timeoutTask(1), {engine: reader}), /an AsyncGui\.ChannelReader is not an AsyncGui\.Engine/],
+        [() => mainTask(42), /mainTask\(\) needs a function, not number 42/],
+        [() => spawn('job'), /spawn\(\) needs a function, not string job/],
+        [() => processTask(42), /processTask\(\) needs a module URI and an export name/],
+        [() => run(timeoutTask(1), {signal: 42}), /number 42 is not an AbortSignal-like object/],
+    ];
+    for (const [fn, pattern] of cases) {
+        // Thrown at once, or a rejection (run()).
+        const {message} = await assertRejects((async () => fn())()); // eslint-disable-line no-await-in-loop
+        assert(message.startsWith('asyncgui: ') && pattern.test(message), `${pattern}: ${message}`);
+    }
+    for (const [channel, name] of [[{}, 'an Object'], [reader, 'an AsyncGui.ChannelReader']]) {
+        const e = await assertRejects(write(channel, 1)); // eslint-disable-line no-await-in-loop
+        assert(e.message === `asyncgui: ${name} is not an AsyncGui.Channel`, e.message);
+    }
 });
 
 test('misuse-is-reported', async () => {

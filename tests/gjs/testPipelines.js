@@ -298,6 +298,45 @@ test('break-out-of-for-await-cancels-the-pipeline', async () => {
     assertEqual(endless.task.get_state(), TaskState.CANCELLED);
 });
 
+test('leaving-a-loop-over-a-waiting-async-source-is-prompt-and-closes-it-once-it-settles', async () => {
+    // A JS async generator cannot return while its next() is pending: the
+    // loop leaves at once, and the source closes once that next() settles.
+    const within = (promise, ms) => Promise.race([promise.then(() => true, () => true),
+        delay(ms).then(() => false)]);
+    for (const how of ['break', 'a throw in the body', 'a break in job.iterate()']) {
+        let release, closed = false;
+        const gate = new Promise(resolve => (release = resolve));
+        const p = pipe(x => x, (async function* () {
+            try {
+                yield 1;
+                await gate;
+                yield 2;
+                yield 3;
+            } finally {
+                closed = true;
+            }
+        })());
+        const loop = how === 'a break in job.iterate()'
+            ? spawn(async job => {
+                for await (const v of job.iterate(p)) // eslint-disable-line no-unused-vars
+                    break;
+            }).promise
+            : (async () => {
+                for await (const v of p) { // eslint-disable-line no-unused-vars
+                    if (how === 'a throw in the body')
+                        throw new Error('body');
+                    break;
+                }
+            })();
+        assert(await within(loop, 1000), `${how} leaves the loop at once`); // eslint-disable-line no-await-in-loop
+        assertEqual(p.task.get_state(), TaskState.CANCELLED, `${how} cancels the pipeline`);
+        assert(!closed, 'the source waits in its next()');
+        release();
+        await delay(20); // eslint-disable-line no-await-in-loop
+        assert(closed, `once its next() settled, the source was closed (${how})`);
+    }
+});
+
 test('a-pipeline-dropped-after-a-partial-read-is-cancelled-once-collected', async () => {
     let task;
     await (async () => {
@@ -991,7 +1030,7 @@ test('misuse-is-refused', async () => {
     threaded.run_dispose();
 
     const channel = AsyncGui.Channel.new(1);
-    assert(refused(() => setTransforms(channel, {write: 42}), /must be a function/));
+    assert(refused(() => setTransforms(channel, {write: 42}), /setTransforms\(\) needs a function, not number 42/));
     assert(refused(() => pipe(x => x, {}), /cannot make a pipeline/));
     assert(refused(() => pipe(42, 3), /needs a function/));
     assert(refused(() => pipe(x => x, 3, {maxchunksize: 3}), /no option 'maxchunksize'/),
