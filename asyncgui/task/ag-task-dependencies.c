@@ -309,14 +309,19 @@ _ag_task_waits_for (AgTask *self,
 {
   g_autoptr(GPtrArray) stack = NULL;
   g_autoptr(GHashTable) seen = NULL;
+  AgTaskDeps *self_deps;
 
   if (self == other)
     return TRUE;
 
   /* Nothing that has not ended holds @other (see _ag_task_hold()): no
    * path leads to it that could keep anything waiting. So adding a fresh
-   * task to a stage of a big graph costs nothing. */
-  if (n_holders (other) == 0)
+   * task to a stage of a big graph costs nothing; nor does one that waits
+   * for nothing (a fresh child of a MultiTask that is held). */
+  self_deps = peek_deps (_ag_task_get_priv (self));
+  if (n_holders (other) == 0
+      || ((self_deps == NULL || self_deps->dependencies == NULL)
+          && _ag_task_peek_awaited (self) == NULL))
     return FALSE;
 
   stack = g_ptr_array_new ();
